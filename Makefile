@@ -1,0 +1,81 @@
+# careshed — the two commands:
+#   make demo   runs the Quzhou example and writes out/ (tables, GeoPackage, PNG map)
+#   make test   builds and runs the whole C++ and Python test suite (what CI runs)
+# Both install what they need on a fresh Debian 12 machine (apt packages, a venv, the build) and are
+# quick to re-run: every step is skipped when its inputs have not changed.
+
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+BUILD ?= build/cpp
+JOBS  ?= $(shell nproc)
+STAMP := build/stamps
+
+APT_PACKAGES := build-essential cmake pkg-config libgdal-dev gdal-bin libgeos-dev libnanoflann-dev \
+  pybind11-dev libgtest-dev libbenchmark-dev python3-dev python3-venv python3-pip python3-setuptools \
+  python3-wheel python3-numpy python3-pandas python3-geopandas python3-shapely python3-pyproj \
+  python3-matplotlib python3-pytest python3-networkx python3-scipy python3-nbclient python3-nbformat \
+  python3-ipykernel python3-gdal
+# Peers run side by side by the benchmarks (not needed for demo/test).
+BENCH_APT_PACKAGES := grass-core python3-skimage hyperfine
+
+SOURCES := $(shell find core bindings python cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.py' -o -name '*.in' -o -name '*.cmake' -o -name '*.txt' \) 2>/dev/null) \
+           CMakeLists.txt setup.py pyproject.toml $(shell find data -type f 2>/dev/null)
+TEST_SOURCES := $(shell find tests/cpp examples/cpp_consumer -type f 2>/dev/null)
+
+.PHONY: demo test test-cpp test-python deps venv install bench clean help
+
+help:
+	@echo "make demo   - run the Quzhou example, outputs in out/"
+	@echo "make test   - build and run the C++ and Python test suites"
+	@echo "make bench  - run the benchmarks against peers (installs GRASS, scikit-image)"
+
+# ---- system packages (once per machine) -----------------------------------------------------------
+$(STAMP)/apt: Makefile
+	@mkdir -p $(STAMP)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@touch $@
+deps: $(STAMP)/apt
+
+# ---- Python venv over Debian's Python (sees Debian's numpy, pandas, geopandas ...) ----------------
+$(VENV)/bin/python: | $(STAMP)/apt
+	/usr/bin/python3 -m venv --system-site-packages $(VENV)
+venv: $(VENV)/bin/python
+
+# ---- the package, installed into the venv (re-installed only when a source changed) -------------
+$(STAMP)/installed: $(VENV)/bin/python $(SOURCES)
+	@mkdir -p $(STAMP)
+	CARESHED_JOBS=$(JOBS) $(PY) -m pip install --no-build-isolation --no-deps --no-index -q .
+	@touch $@
+install: $(STAMP)/installed
+
+# ---- C++ build with tests --------------------------------------------------------------------------
+$(STAMP)/cpp: $(STAMP)/apt $(SOURCES) $(TEST_SOURCES)
+	@mkdir -p $(STAMP)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCARESHED_BUILD_TESTS=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	@touch $@
+
+test-cpp: $(STAMP)/cpp
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-python: $(STAMP)/installed
+	$(PY) -m pytest -q -p no:cacheprovider tests/python
+
+test: test-cpp test-python
+
+demo: $(STAMP)/installed
+	$(VENV)/bin/careshed demo --out out
+
+bench: $(STAMP)/installed
+	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf build out $(VENV) *.egg-info python/*.egg-info

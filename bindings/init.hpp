@@ -1,0 +1,15 @@
+// Declarations of the per-area binding initialisers (one bindings/<area>.cpp each).
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace careshed::bindings {
+
+void init_errors(pybind11::module_& m);         // errors.cpp
+void init_io(pybind11::module_& m);             // io.cpp: vector readers, CRS helpers, point-in-polygon
+void init_density(pybind11::module_& m);        // density.cpp: resource density per zone
+void init_raster_search(pybind11::module_& m);  // raster_search.cpp: multi-source search on grids
+void init_network(pybind11::module_& m);        // network.cpp: graph search, road graphs, snapping
+void init_friction(pybind11::module_& m);       // friction.cpp: friction surfaces, raster IO
+
+}  // namespace careshed::bindings

@@ -1,0 +1,38 @@
+#include "gdal_util.hpp"
+
+#include <cpl_error.h>
+#include <gdal.h>
+#include <ogr_api.h>
+
+#include <mutex>
+
+#include "careshed/error.hpp"
+
+namespace careshed::detail {
+
+void ensure_gdal_registered() {
+  static std::once_flag once;
+  std::call_once(once, [] { GDALAllRegister(); });
+}
+
+std::string take_gdal_error() {
+  std::string msg;
+  if (CPLGetLastErrorType() != CE_None) {
+    const char* text = CPLGetLastErrorMsg();
+    if (text != nullptr) msg = text;
+  }
+  CPLErrorReset();
+  return msg;
+}
+
+void throw_gdal_io(const std::string& context, const std::string& what) {
+  std::string gdal_msg = take_gdal_error();
+  std::string msg = context + ": " + what;
+  if (!gdal_msg.empty()) msg += " (GDAL: " + gdal_msg + ")";
+  throw DataIOError(msg);
+}
+
+QuietGdalErrors::QuietGdalErrors() { CPLPushErrorHandler(CPLQuietErrorHandler); }
+QuietGdalErrors::~QuietGdalErrors() { CPLPopErrorHandler(); }
+
+}  // namespace careshed::detail

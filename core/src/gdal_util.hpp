@@ -1,0 +1,32 @@
+// gdal_util.hpp (private) — GDAL/OGR error handling shared by every module that calls GDAL.
+//
+// GDAL reports failures through return values plus a thread-local "last error" (CPLGetLastErrorMsg).
+// We install nothing global: each call site checks its return value and, on failure, throws a careshed
+// exception whose message is prefixed by the file/layer it concerns and ends with GDAL's own text.
+// ensure_gdal_registered() registers drivers once, thread-safely.
+#pragma once
+
+#include <string>
+
+namespace careshed::detail {
+
+/// Registers all GDAL/OGR drivers exactly once (thread-safe, cheap after the first call).
+void ensure_gdal_registered();
+
+/// GDAL's last error message on this thread ("" if none), then resets it.
+std::string take_gdal_error();
+
+/// Throws DataIOError("<context>: <what>[: <GDAL message>]").
+[[noreturn]] void throw_gdal_io(const std::string& context, const std::string& what);
+
+/// RAII: silences GDAL's default stderr handler for the scope (errors are still retrievable with
+/// take_gdal_error()), so users see careshed's message once instead of GDAL's console noise.
+class QuietGdalErrors {
+ public:
+  QuietGdalErrors();
+  ~QuietGdalErrors();
+  QuietGdalErrors(const QuietGdalErrors&) = delete;
+  QuietGdalErrors& operator=(const QuietGdalErrors&) = delete;
+};
+
+}  // namespace careshed::detail

@@ -1,0 +1,23 @@
+"""careshed — who can reach care, how fast, and is there enough of it where people live.
+
+Quick start::
+
+    import careshed
+    table = careshed.resource_density("counties.geojson", "hospitals.gpkg",
+                                      zone_id="adcode", population="pop",
+                                      resources=["beds"], targets={"beds": 7.8})
+
+See the README and docs/ for every analysis.
+"""
+# Development builds put the compiled careshed._core under <build>/python/careshed; extending __path__
+# over sys.path lets PYTHONPATH=python:<build>/python import both halves. Harmless when installed.
+from pkgutil import extend_path
+
+__path__ = extend_path(__path__, __name__)
+
+from . import _core  # noqa: E402
+from .errors import CareshedError, CRSError, DataIOError, InputError  # noqa: E402
+
+__version__ = _core.__version__
+
+__all__ = ["CareshedError", "CRSError", "DataIOError", "InputError", "__version__"]
