@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential cmake pkg-config libgdal-dev gdal-bin libgeos-de
   pybind11-dev libgtest-dev libbenchmark-dev python3-dev python3-venv python3-pip python3-setuptools \
   python3-wheel python3-numpy python3-pandas python3-geopandas python3-shapely python3-pyproj \
   python3-matplotlib python3-pytest python3-networkx python3-scipy python3-nbclient python3-nbformat \
-  python3-ipykernel python3-gdal
+  python3-ipykernel python3-gdal python3-fiona postgresql-15 postgresql-15-postgis-3
 # Peers run side by side by the benchmarks (not needed for demo/test).
 BENCH_APT_PACKAGES := grass-core python3-skimage hyperfine
 
