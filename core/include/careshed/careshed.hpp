@@ -3,4 +3,5 @@
 
 #include "careshed/error.hpp"
 #include "careshed/grid.hpp"
+#include "careshed/speed_profile.hpp"
 #include "careshed/version.hpp"
