@@ -1,7 +1,12 @@
 // careshed/careshed.hpp — umbrella header: includes the whole public C++ API.
 #pragma once
 
+#include "careshed/crs.hpp"
+#include "careshed/density.hpp"
 #include "careshed/error.hpp"
+#include "careshed/geometry.hpp"
+#include "careshed/graph_search.hpp"
 #include "careshed/grid.hpp"
+#include "careshed/io.hpp"
 #include "careshed/speed_profile.hpp"
 #include "careshed/version.hpp"

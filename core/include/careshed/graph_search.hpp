@@ -1,0 +1,111 @@
+// careshed/graph_search.hpp — multi-source shortest travel times on a directed road graph.
+//
+// The graph is a compact CSR (compressed sparse row) of directed edges with 32-bit node ids and a
+// cost in SECONDS per edge. One Dijkstra search runs from all sources (facilities) at once and gives,
+// for every node, the seconds to the nearest source and that source's index — never one search per
+// facility. Conventions (see DESIGN.md):
+//   * unreachable nodes (or beyond the cutoff): seconds = +inf, nearest = -1;
+//   * the cutoff is inclusive: a node reached in exactly max_seconds is reached;
+//   * ties go to the LOWEST source index: among sources reaching a node in exactly the same time the
+//     lowest index wins (the search orders labels by (seconds, source index) lexicographically, which
+//     keeps Dijkstra exact and the result independent of heap order);
+//   * per-source offsets (dispatch / turnout seconds) start each source at its offset instead of 0;
+//   * direction: a search on the graph gives times FROM the sources (ambulance to patient); on the
+//     transposed graph (CsrGraph::transposed(), or building with tails/heads swapped) times TO the
+//     sources (patient to hospital), which differ on one-way streets.
+//   * a source listed twice (duplicate) is harmless: the lower (offset, index) wins.
+//
+// Costs must be finite and >= 0 (zero-cost edges, parallel edges and self loops are fine).
+// Errors: careshed::InputError naming the argument, the offending index and the fix.
+// Thread-safety: a CsrGraph is immutable after construction; any number of searches may run on it
+// concurrently. The functions allocate their own scratch and hold no global state.
+// Memory of one multi-source search: the outputs (12 bytes per node) plus 4 bytes per node of heap
+// positions plus the heap itself.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace careshed {
+
+/// Directed graph in CSR form: the edges leaving node v are [first[v], first[v+1]) in heads/seconds.
+class CsrGraph {
+ public:
+  CsrGraph() = default;
+
+  /// Builds the CSR from an edge list: edge i goes tails[i] → heads[i] and costs seconds[i].
+  /// Edges keep their input order within each tail (counting sort, O(n_nodes + n_edges)).
+  /// Index type: int32_t, int64_t or uint32_t. Throws InputError on ids outside [0, n_nodes), costs
+  /// that are negative, NaN or infinite, or n_nodes >= 2^31 (node ids must fit int32 for outputs).
+  template <typename Index>
+  static CsrGraph from_edges(int64_t n_nodes, const Index* tails, const Index* heads, const double* seconds,
+                             size_t n_edges);
+
+  /// The graph with every edge reversed (for times TO the sources).
+  CsrGraph transposed() const;
+
+  uint32_t n_nodes() const { return n_nodes_; }
+  size_t n_edges() const { return heads_.size(); }
+  const std::vector<uint64_t>& first() const { return first_; }     ///< size n_nodes + 1
+  const std::vector<uint32_t>& heads() const { return heads_; }     ///< size n_edges
+  const std::vector<double>& seconds() const { return seconds_; }   ///< size n_edges
+
+ private:
+  uint32_t n_nodes_ = 0;
+  std::vector<uint64_t> first_{0};
+  std::vector<uint32_t> heads_;
+  std::vector<double> seconds_;
+};
+
+/// Options shared by the searches. Pointers are borrowed for the call only.
+struct GraphSearchOptions {
+  /// Per-source start offsets in seconds (length = number of sources), or nullptr for all zero.
+  /// Must be finite and >= 0.
+  const double* source_offsets = nullptr;
+  /// Inclusive cutoff in seconds: nodes farther are reported unreachable. +inf = no cutoff.
+  double max_seconds = std::numeric_limits<double>::infinity();
+};
+
+/// One multi-source Dijkstra. sources[j] is a node id (int32/int64/uint32 accepted); results are
+/// written to caller-owned arrays of length g.n_nodes(): out_seconds (seconds to the nearest source
+/// including its offset, +inf if unreachable) and out_nearest (index j into `sources`, -1 if
+/// unreachable). Throws InputError for out-of-range sources or bad offsets / cutoff.
+template <typename Index>
+void nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_sources,
+                           const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest);
+
+/// Convenience form returning vectors.
+struct NearestSources {
+  std::vector<double> seconds;   ///< per node, +inf unreachable
+  std::vector<int32_t> nearest;  ///< per node, source index or -1
+};
+NearestSources nearest_source_search(const CsrGraph& g, const std::vector<uint32_t>& sources,
+                                     const GraphSearchOptions& options = {});
+
+/// The k nearest DISTINCT sources per node (k small, e.g. 2 for backup coverage), in one search that
+/// lets each node accept up to k labels from different sources. Outputs are row-major (n_nodes, k):
+/// column 0 is the nearest (identical to nearest_source_search), column 1 the second nearest distinct
+/// source, ...; ordered by (seconds, source index); missing entries are +inf / -1. A source listed
+/// twice counts as two sources (two indices) even at the same node. Cost: about k times one search.
+template <typename Index>
+void k_nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_sources, int k,
+                             const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest);
+
+/// For every source separately, all nodes within max_seconds (inclusive, offset included), as sparse
+/// lists in CSR form: the entries of source j are [list_first[j], list_first[j+1]) of nodes/seconds,
+/// sorted by node id. Sources run in parallel (OpenMP when available), each thread with its own
+/// scratch that is reset only where it was touched, so the cost follows what is reached.
+/// max_seconds must be finite (an unbounded per-source search is n_sources full searches — almost
+/// always a mistake; pass a large finite value if it is really meant).
+struct SourceReach {
+  std::vector<uint64_t> list_first;  ///< size n_sources + 1
+  std::vector<uint32_t> nodes;
+  std::vector<double> seconds;
+};
+template <typename Index>
+SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, size_t n_sources,
+                                      const GraphSearchOptions& options);
+
+}  // namespace careshed

@@ -1,0 +1,311 @@
+// Multi-source graph search against a plain Dijkstra written here (one std::priority_queue search per
+// source, then the (seconds, index)-smallest source per node), on random graphs with logged seeds:
+// zero-cost edges, parallel edges, self loops, unreachable parts, duplicate sources, offsets, cutoff
+// exactly at a node's time, reversed graphs. Integer-valued costs make exact ties frequent, so the
+// lowest-index tie rule is exercised with exact arithmetic.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <queue>
+#include <random>
+#include <tuple>
+#include <vector>
+
+#include "careshed/error.hpp"
+#include "careshed/graph_search.hpp"
+
+using careshed::CsrGraph;
+using careshed::GraphSearchOptions;
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct EdgeList {
+  int n = 0;
+  std::vector<int32_t> tails, heads;
+  std::vector<double> seconds;
+};
+
+EdgeList random_graph(std::mt19937& rng, int n, int m, bool integer_costs) {
+  EdgeList g;
+  g.n = n;
+  std::uniform_int_distribution<int> node(0, n - 1);
+  std::uniform_int_distribution<int> icost(0, 5);  // includes zero-cost edges
+  std::uniform_real_distribution<double> rcost(0.0, 10.0);
+  // Nodes in the last fifth only have edges among themselves: an unreachable part for sources below.
+  const int cut = n - n / 5;
+  for (int i = 0; i < m; ++i) {
+    int a = node(rng), b = node(rng);
+    if ((a >= cut) != (b >= cut)) b = a;  // becomes a self loop
+    g.tails.push_back(a);
+    g.heads.push_back(b);
+    g.seconds.push_back(integer_costs ? icost(rng) : rcost(rng));
+    if (i % 7 == 0) {  // a parallel edge with another cost
+      g.tails.push_back(a);
+      g.heads.push_back(b);
+      g.seconds.push_back(integer_costs ? icost(rng) : rcost(rng));
+    }
+  }
+  return g;
+}
+
+// Plain single-source Dijkstra on the edge list (adjacency built here, independently of CsrGraph).
+std::vector<double> oracle_single(const EdgeList& g, int source, double start, bool reverse) {
+  std::vector<std::vector<std::pair<int, double>>> adj(g.n);
+  for (size_t i = 0; i < g.tails.size(); ++i) {
+    if (reverse) adj[g.heads[i]].push_back({g.tails[i], g.seconds[i]});
+    else adj[g.tails[i]].push_back({g.heads[i], g.seconds[i]});
+  }
+  std::vector<double> d(g.n, kInf);
+  using Item = std::pair<double, int>;
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> pq;
+  d[source] = start;
+  pq.push({start, source});
+  while (!pq.empty()) {
+    auto [t, v] = pq.top();
+    pq.pop();
+    if (t > d[v]) continue;
+    for (auto [w, c] : adj[v])
+      if (t + c < d[w]) {
+        d[w] = t + c;
+        pq.push({d[w], w});
+      }
+  }
+  return d;
+}
+
+struct Oracle {
+  std::vector<std::vector<double>> per_source;  // [j][v]
+};
+
+Oracle oracle_all(const EdgeList& g, const std::vector<int32_t>& sources, const std::vector<double>& offsets,
+                  bool reverse) {
+  Oracle o;
+  for (size_t j = 0; j < sources.size(); ++j)
+    o.per_source.push_back(oracle_single(g, sources[j], offsets.empty() ? 0.0 : offsets[j], reverse));
+  return o;
+}
+
+void nearest_from_oracle(const Oracle& o, int n, double max_seconds, std::vector<double>& secs,
+                         std::vector<int32_t>& idx) {
+  secs.assign(n, kInf);
+  idx.assign(n, -1);
+  for (int v = 0; v < n; ++v)
+    for (size_t j = 0; j < o.per_source.size(); ++j) {
+      double t = o.per_source[j][v];
+      if (t <= max_seconds && t < secs[v]) {  // strict: the earlier (lower) index keeps ties
+        secs[v] = t;
+        idx[v] = static_cast<int32_t>(j);
+      }
+    }
+}
+
+CsrGraph build(const EdgeList& g, bool reverse) {
+  return reverse ? CsrGraph::from_edges(g.n, g.heads.data(), g.tails.data(), g.seconds.data(), g.tails.size())
+                 : CsrGraph::from_edges(g.n, g.tails.data(), g.heads.data(), g.seconds.data(), g.tails.size());
+}
+}  // namespace
+
+TEST(GraphSearch, RandomGraphsMatchPlainDijkstra) {
+  for (uint32_t seed = 1; seed <= 60; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    const bool integer_costs = seed % 2 == 0;
+    const int n = 20 + static_cast<int>(rng() % 200);
+    EdgeList g = random_graph(rng, n, n * 2 + static_cast<int>(rng() % (n * 2)), integer_costs);
+    std::uniform_int_distribution<int> node(0, n - n / 5 - 1);
+    std::vector<int32_t> sources;
+    const int k = 1 + static_cast<int>(rng() % 6);
+    for (int j = 0; j < k; ++j) sources.push_back(node(rng));
+    sources.push_back(sources[0]);  // a duplicate source: the lower index must keep every tie
+    std::vector<double> offsets;
+    if (seed % 3 == 0)
+      for (size_t j = 0; j < sources.size(); ++j) offsets.push_back(static_cast<double>(rng() % 4));
+    const bool reverse = seed % 5 == 0;
+    Oracle o = oracle_all(g, sources, offsets, reverse);
+    CsrGraph csr = build(g, reverse);
+    GraphSearchOptions opt;
+    opt.source_offsets = offsets.empty() ? nullptr : offsets.data();
+    // No cutoff, then a cutoff exactly at some reached node's time (inclusive).
+    std::vector<double> es;
+    std::vector<int32_t> ei;
+    nearest_from_oracle(o, n, kInf, es, ei);
+    std::vector<double> finite;
+    for (double t : es)
+      if (std::isfinite(t)) finite.push_back(t);
+    const double cut = finite[finite.size() / 2];
+    for (double max_s : {kInf, cut}) {
+      opt.max_seconds = max_s;
+      nearest_from_oracle(o, n, max_s, es, ei);
+      std::vector<double> secs(n);
+      std::vector<int32_t> idx(n);
+      careshed::nearest_source_search(csr, sources.data(), sources.size(), opt, secs.data(), idx.data());
+      for (int v = 0; v < n; ++v) {
+        if (integer_costs) EXPECT_EQ(secs[v], es[v]) << "node " << v;
+        else if (std::isinf(es[v])) EXPECT_TRUE(std::isinf(secs[v])) << "node " << v;
+        else EXPECT_NEAR(secs[v], es[v], 1e-9) << "node " << v;
+        if (integer_costs || !std::isfinite(es[v])) EXPECT_EQ(idx[v], ei[v]) << "node " << v;
+      }
+    }
+  }
+}
+
+TEST(GraphSearch, TiesGoToLowestSourceIndex) {
+  // A path 0 - 1 - 2 - 3 - 4 with unit costs both ways; sources at 0 and 4 (indices 1 and 0): node 2 is
+  // equidistant and must go to index 0 (the source at node 4); the tie propagates through zero-cost 2→5.
+  std::vector<int32_t> t = {0, 1, 1, 2, 2, 3, 3, 4, 2};
+  std::vector<int32_t> h = {1, 0, 2, 1, 3, 2, 4, 3, 5};
+  std::vector<double> c = {1, 1, 1, 1, 1, 1, 1, 1, 0};
+  CsrGraph g = CsrGraph::from_edges(6, t.data(), h.data(), c.data(), t.size());
+  std::vector<uint32_t> sources = {4, 0};
+  auto r = careshed::nearest_source_search(g, sources);
+  EXPECT_EQ(r.nearest, (std::vector<int32_t>{1, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(r.seconds, (std::vector<double>{0, 1, 2, 1, 0, 2}));
+  sources = {0, 4};
+  r = careshed::nearest_source_search(g, sources);
+  EXPECT_EQ(r.nearest, (std::vector<int32_t>{0, 0, 0, 1, 1, 0}));
+}
+
+TEST(GraphSearch, OneWayReverseIsTimeToTheSources) {
+  // 0 → 1 costs 5, 1 → 0 costs 20 (an asymmetric one-way detour).
+  std::vector<int32_t> t = {0, 1};
+  std::vector<int32_t> h = {1, 0};
+  std::vector<double> c = {5, 20};
+  CsrGraph g = CsrGraph::from_edges(2, t.data(), h.data(), c.data(), 2);
+  std::vector<uint32_t> s = {0};
+  EXPECT_EQ(careshed::nearest_source_search(g, s).seconds[1], 5.0);
+  EXPECT_EQ(careshed::nearest_source_search(g.transposed(), s).seconds[1], 20.0);
+}
+
+TEST(GraphSearch, UnreachableAndEmpty) {
+  std::vector<int32_t> t = {0};
+  std::vector<int32_t> h = {1};
+  std::vector<double> c = {3};
+  CsrGraph g = CsrGraph::from_edges(3, t.data(), h.data(), c.data(), 1);
+  std::vector<uint32_t> s = {0};
+  auto r = careshed::nearest_source_search(g, s);
+  EXPECT_TRUE(std::isinf(r.seconds[2]));
+  EXPECT_EQ(r.nearest[2], -1);
+  auto none = careshed::nearest_source_search(g, {});
+  EXPECT_EQ(none.nearest, (std::vector<int32_t>{-1, -1, -1}));
+  // An offset above the cutoff removes the source.
+  GraphSearchOptions opt;
+  std::vector<double> off = {4};
+  opt.source_offsets = off.data();
+  opt.max_seconds = 3.5;
+  r = careshed::nearest_source_search(g, s, opt);
+  EXPECT_EQ(r.nearest, (std::vector<int32_t>{-1, -1, -1}));
+}
+
+TEST(GraphSearch, BadInputsThrowClearErrors) {
+  std::vector<int32_t> t = {0, 1};
+  std::vector<int32_t> h = {1, 2};
+  std::vector<double> c = {1, 1};
+  auto expect_msg = [](auto fn, const std::string& needle) {
+    try {
+      fn();
+      ADD_FAILURE() << "no exception, expected one mentioning " << needle;
+    } catch (const careshed::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_msg([&] { CsrGraph::from_edges(2, t.data(), h.data(), c.data(), 2); }, "heads[1]");
+  std::vector<int32_t> neg = {-1, 0};
+  expect_msg([&] { CsrGraph::from_edges(3, neg.data(), h.data(), c.data(), 2); }, "tails[0]");
+  std::vector<double> bad = {1, -0.5};
+  expect_msg([&] { CsrGraph::from_edges(3, t.data(), h.data(), bad.data(), 2); }, "seconds[1]");
+  bad = {std::nan(""), 1};
+  expect_msg([&] { CsrGraph::from_edges(3, t.data(), h.data(), bad.data(), 2); }, "seconds[0]");
+  bad = {kInf, 1};
+  expect_msg([&] { CsrGraph::from_edges(3, t.data(), h.data(), bad.data(), 2); }, "seconds[0]");
+  CsrGraph g = CsrGraph::from_edges(3, t.data(), h.data(), c.data(), 2);
+  expect_msg([&] { careshed::nearest_source_search(g, {0, 3}); }, "sources[1]");
+  GraphSearchOptions opt;
+  opt.max_seconds = std::nan("");
+  expect_msg([&] { careshed::nearest_source_search(g, {0}, opt); }, "max_seconds");
+  std::vector<double> off = {-1};
+  opt = {};
+  opt.source_offsets = off.data();
+  expect_msg([&] { careshed::nearest_source_search(g, {0}, opt); }, "source_offsets[0]");
+}
+
+TEST(GraphSearch, KNearestMatchesPerSourceSearches) {
+  for (uint32_t seed = 100; seed < 130; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    const int n = 30 + static_cast<int>(rng() % 150);
+    EdgeList g = random_graph(rng, n, 3 * n, /*integer_costs=*/true);
+    std::vector<int32_t> sources;
+    for (int j = 0; j < 5; ++j) sources.push_back(static_cast<int32_t>(rng() % (n - n / 5)));
+    sources.push_back(sources[1]);  // duplicate: counts as a distinct source index
+    std::vector<double> offsets;
+    for (size_t j = 0; j < sources.size(); ++j) offsets.push_back(static_cast<double>(rng() % 3));
+    const double max_s = seed % 2 ? kInf : 6.0;
+    Oracle o = oracle_all(g, sources, offsets, false);
+    CsrGraph csr = build(g, false);
+    GraphSearchOptions opt;
+    opt.source_offsets = offsets.data();
+    opt.max_seconds = max_s;
+    for (int k : {1, 2, 3}) {
+      std::vector<double> secs(static_cast<size_t>(n) * k);
+      std::vector<int32_t> idx(static_cast<size_t>(n) * k);
+      careshed::k_nearest_source_search(csr, sources.data(), sources.size(), k, opt, secs.data(), idx.data());
+      for (int v = 0; v < n; ++v) {
+        std::vector<std::pair<double, int>> all;
+        for (size_t j = 0; j < sources.size(); ++j)
+          if (std::isfinite(o.per_source[j][v]) && o.per_source[j][v] <= max_s) all.push_back({o.per_source[j][v], static_cast<int>(j)});
+        std::sort(all.begin(), all.end());
+        for (int i = 0; i < k; ++i) {
+          const size_t at = static_cast<size_t>(v) * k + i;
+          if (i < static_cast<int>(all.size())) {
+            EXPECT_EQ(secs[at], all[i].first) << "node " << v << " rank " << i;
+            EXPECT_EQ(idx[at], all[i].second) << "node " << v << " rank " << i;
+          } else {
+            EXPECT_TRUE(std::isinf(secs[at]));
+            EXPECT_EQ(idx[at], -1);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(GraphSearch, BoundedListsMatchPerSourceOracle) {
+  for (uint32_t seed = 200; seed < 220; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    const int n = 30 + static_cast<int>(rng() % 200);
+    EdgeList g = random_graph(rng, n, 3 * n, seed % 2 == 0);
+    std::vector<int32_t> sources;
+    for (int j = 0; j < 7; ++j) sources.push_back(static_cast<int32_t>(rng() % n));
+    std::vector<double> offsets;
+    for (size_t j = 0; j < sources.size(); ++j) offsets.push_back(static_cast<double>(rng() % 3));
+    Oracle o = oracle_all(g, sources, offsets, false);
+    const double max_s = 5.0;
+    GraphSearchOptions opt;
+    opt.source_offsets = offsets.data();
+    opt.max_seconds = max_s;
+    auto reach = careshed::bounded_search_per_source(build(g, false), sources.data(), sources.size(), opt);
+    ASSERT_EQ(reach.list_first.size(), sources.size() + 1);
+    for (size_t j = 0; j < sources.size(); ++j) {
+      std::vector<std::pair<uint32_t, double>> expect, got;
+      for (int v = 0; v < n; ++v)
+        if (o.per_source[j][v] <= max_s) expect.push_back({v, o.per_source[j][v]});
+      for (uint64_t a = reach.list_first[j]; a < reach.list_first[j + 1]; ++a)
+        got.push_back({reach.nodes[a], reach.seconds[a]});
+      ASSERT_EQ(got.size(), expect.size()) << "source " << j;
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].first, expect[i].first);
+        EXPECT_NEAR(got[i].second, expect[i].second, 1e-9);
+      }
+    }
+  }
+  std::vector<int32_t> s = {0};
+  CsrGraph g;
+  EXPECT_THROW(careshed::bounded_search_per_source(CsrGraph::from_edges(1, s.data(), s.data(), nullptr, 0),
+                                                   s.data(), 1, GraphSearchOptions{}),
+               careshed::InputError);
+}
