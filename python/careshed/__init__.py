@@ -17,7 +17,12 @@ __path__ = extend_path(__path__, __name__)
 
 from . import _core  # noqa: E402
 from .errors import CareshedError, CRSError, DataIOError, InputError  # noqa: E402
+from .io import read_table, read_vector, write_layers  # noqa: E402
+from .density import (DEFAULT_PER, Facilities, UnassignedFacilitiesWarning, compare_density,  # noqa: E402
+                      resource_density, write_table)
 
 __version__ = _core.__version__
 
 __all__ = ["CareshedError", "CRSError", "DataIOError", "InputError", "__version__"]
+__all__ += ["read_vector", "read_table", "write_layers", "resource_density", "compare_density",
+            "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "write_table"]

@@ -1,0 +1,243 @@
+"""The Quzhou demo: hospital beds per 1000 residents by county, 2020 (MODELLED baseline) vs the plan.
+
+Quzhou's 2021-2025 health plan targets 7.8 beds per 1000 residents in 2025. Per-county bed counts are
+not published, so the 2020 baseline is MODELLED: the city-wide 6.39 beds/1000 applied to each county's
+census population (data/quzhou/README.md). On top of it come the new beds of the plan's 39 projects,
+placed in counties by their (partly inferred) county code; projects whose site is undecided are counted
+in the whole-city row only and reported as unassigned.
+
+Run it with ``careshed demo --out out`` (or ``make demo``). Writes out/quzhou_density.csv,
+out/quzhou_density.gpkg and out/quzhou_density.png.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .density import Facilities, UnassignedFacilitiesWarning, compare_density, write_table
+from .errors import DataIOError, InputError
+from .io import read_table, read_vector, write_layers
+
+__all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density"]
+
+MODELLED_BASELINE = ("2020 baseline beds per county are MODELLED (city-wide 2020 rate 6.39 beds/1000 x "
+                     "county census population; per-county bed counts are not published)")
+
+
+def find_data_dir(region: str = "quzhou") -> Path:
+    """The shipped example data: careshed/data/<region> when installed, data/<region> in a checkout."""
+    here = Path(__file__).resolve().parent
+    candidates = [here / "data" / region, here.parent.parent / "data" / region]
+    env = os.environ.get("CARESHED_DATA_DIR")
+    if env:
+        candidates.insert(0, Path(env) / region)
+    for c in candidates:
+        if (c / "counties.geojson").is_file() or (c / "README.md").is_file():
+            return c
+    raise DataIOError(f"cannot find the {region} example data; looked in: "
+                      + ", ".join(str(c) for c in candidates)
+                      + ". Reinstall careshed, or set CARESHED_DATA_DIR to the folder holding it")
+
+
+def quzhou_projects(data_dir: Path, *, beds: str = "min", count_relocations: bool = False) -> pd.DataFrame:
+    """The plan's projects with a ``beds_counted`` column: the new beds the projection adds.
+
+    beds: "min" (default, conservative) or "max" — only project #2 gives a range (300-500).
+    count_relocations: project #34 (Jiangshan People's Hospital relocation) plans 1200 beds that INCLUDE
+    the existing ones; how many are existing is not published. Default: excluded (0 new beds counted).
+    True: all 1200 counted as new — an upper bound, with a warning.
+    """
+    if beds not in ("min", "max"):
+        raise InputError(f"beds: expected 'min' or 'max', got {beds!r}")
+    table = read_table(Path(data_dir) / "plan_2021_2025_projects.csv")
+    column = f"beds_new_{beds}"
+    counted = pd.to_numeric(table[column], errors="coerce").fillna(0.0)
+    includes = table["beds_include_existing"].astype(str).str.strip().str.lower().eq("yes")
+    if count_relocations:
+        if includes.any():
+            names = ", ".join(f"#{n}" for n in table.loc[includes, "no"])
+            warnings.warn(f"counting all planned beds of relocation project(s) {names} as new beds; they "
+                          "include the existing beds of the hospital they replace, so the projection is an "
+                          "upper bound", UserWarning, stacklevel=2)
+        treatment = "counted in full (upper bound: includes existing beds)"
+    else:
+        counted[includes] = 0.0
+        treatment = "excluded (its planned beds include existing ones; the existing count is not published)"
+    table["beds_counted"] = counted.astype("int64")
+    table["counted_as"] = np.where(includes, "relocation: " + treatment,
+                                   np.where(counted > 0, f"new beds ({column})", "no beds"))
+    table.attrs["source"] = str(Path(data_dir) / "plan_2021_2025_projects.csv")
+    table.attrs["treatment"] = treatment
+    return table
+
+
+def quzhou_density(data_dir=None, *, beds: str = "min", count_relocations: bool = False) -> pd.DataFrame:
+    """Baseline (MODELLED) vs projected beds per 1000 by Quzhou county, via :func:`compare_density`."""
+    data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
+    targets = read_table(data_dir / "plan_targets.csv").set_index("indicator")
+    target = float(targets.loc["beds", "target_2025"])
+    projects = quzhou_projects(data_dir, beds=beds, count_relocations=count_relocations)
+    notes = [
+        f"projection adds the new beds of the plan's projects (beds_new_{beds}; project #2 gives 300-500); "
+        f"project #34 (relocation) {projects.attrs['treatment']}",
+        "projects whose site is undecided (#25, #26) are counted in the whole-city row only",
+        f"target: {target:g} beds per 1000 residents in 2025 (Quzhou 14th five-year health plan)",
+        "population: 2020 census (NBS)",
+    ]
+    with warnings.catch_warnings():
+        # The undecided-site projects are expected here and stated in the notes and the unassigned list.
+        warnings.simplefilter("ignore", UnassignedFacilitiesWarning)
+        table = compare_density(
+            data_dir / "counties.geojson", zone_id="adcode", population="pop_census2020",
+            resources={"beds": "beds_2020_modelled"}, targets={"beds": target},
+            add=Facilities(projects, resources={"beds": "beds_counted"}, zone_id="county_adcode",
+                           label="plan projects 2021-2025"),
+            keep=["name", "name_en"], modelled={"beds": MODELLED_BASELINE}, notes=notes,
+            unassigned_in_region=True, region_label="Quzhou")
+    table.attrs["projects"] = projects
+    table.attrs["data_dir"] = str(data_dir)
+    return table
+
+
+def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: str = "min",
+              count_relocations: bool = False) -> None:
+    """PNG: counties shaded by projected beds/1000 against the target; labels, legend, scale, north."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.figure import Figure
+    from matplotlib import cm
+
+    zones = counties.to_crs("EPSG:32650")  # UTM 50N: Quzhou lies in it; metres for the scale bar
+    rates = table["beds_per_1000_projected"].reindex(zones["adcode"]).to_numpy(dtype=float)
+    base = table["beds_per_1000_baseline"].reindex(zones["adcode"]).to_numpy(dtype=float)
+    lo = min(np.nanmin(rates), target - 0.5)
+    hi = max(np.nanmax(rates), target + 0.5)
+    norm = TwoSlopeNorm(vmin=lo, vcenter=target, vmax=hi)
+    cmap = cm.get_cmap("RdYlGn")
+
+    fig = Figure(figsize=(8.5, 8.0), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes([0.04, 0.12, 0.78, 0.74])
+    for geom, rate in zip(zones.geometry, rates):
+        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        for poly in polys:
+            xs, ys = poly.exterior.xy
+            ax.fill(xs, ys, facecolor=cmap(norm(rate)), edgecolor="#333333", linewidth=0.8)
+    for (_, row), rate, b in zip(zones.iterrows(), rates, base):
+        pt = row.geometry.representative_point()
+        ax.annotate(f"{row['name_en']}\n{b:.2f} → {rate:.2f}", (pt.x, pt.y), ha="center", va="center",
+                    fontsize=8.5, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75))
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    x0, y0, x1, y1 = zones.total_bounds
+    pad = 0.05 * max(x1 - x0, y1 - y0)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
+    # Scale bar: 20 km, bottom left, in the map's metres.
+    bar_m = 20_000
+    bx, by = x0 - pad * 0.5, y0 - pad * 0.5
+    ax.plot([bx, bx + bar_m], [by, by], color="black", linewidth=3, solid_capstyle="butt")
+    ax.text(bx + bar_m / 2, by + pad * 0.15, "20 km", ha="center", va="bottom", fontsize=8)
+    # North arrow (UTM grid north; within 1° of true north here).
+    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction", ha="center",
+                va="center", fontsize=11, fontweight="bold",
+                arrowprops=dict(arrowstyle="-|>", color="black", linewidth=1.5))
+    cax = fig.add_axes([0.85, 0.2, 0.03, 0.58])
+    cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+    cb.set_label(f"projected beds per 1000 residents (target {target:g} = yellow)")
+    cb.ax.axhline(target, color="black", linewidth=1)
+    region = table.iloc[-1]
+    fig.suptitle("Quzhou: hospital beds per 1000 residents, 2020 (modelled baseline) → after the plan's "
+                 "projects", fontsize=11.5, y=0.975)
+    fig.text(0.5, 0.915, f"labels: modelled 2020 baseline → projected; whole city "
+             f"{region['beds_per_1000_baseline']:.2f} → {region['beds_per_1000_projected']:.2f} "
+             f"(target {target:g})", ha="center", fontsize=9)
+    fig.text(0.04, 0.075, "MODELLED baseline: city-wide 2020 rate 6.39 beds/1000 × county census population "
+             "(per-county bed counts are not published).", fontsize=7.5)
+    reloc = "#34 relocation counted in full (upper bound)" if count_relocations else "#34 relocation excluded"
+    fig.text(0.04, 0.05, f"Projection: new beds of the 2021–2025 plan projects by county (#2 at its {beds}imum, "
+             f"{reloc};", fontsize=7.5)
+    fig.text(0.04, 0.028, "sites undecided: #25, #26 counted city-wide only). Boundaries: tudigong/CTAmap 2021; "
+             "population: 2020 census. Projection UTM 50N.", fontsize=7.5)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _project_points(projects: pd.DataFrame, data_dir: Path):
+    """Projects as points at their county seat: MODELLED positions (the plan gives no coordinates)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    seats = read_table(data_dir / "county_seats.csv")
+    where = {str(int(r.county_adcode)): (float(r.lon), float(r.lat)) for r in seats.itertuples()}
+    geoms, positions = [], []
+    for code in projects["county_adcode"]:
+        key = None if pd.isna(code) else str(int(float(code)))
+        if key in where:
+            geoms.append(Point(*where[key]))
+            positions.append("MODELLED: county seat (the plan gives no coordinates)")
+        else:
+            geoms.append(None)
+            positions.append("unknown: site not decided")
+    cols = ["no", "stage", "name", "location_text", "county_adcode", "county_inferred", "beds_new_min",
+            "beds_new_max", "beds_include_existing", "beds_counted", "counted_as", "period", "notes"]
+    frame = projects[cols].copy()
+    frame["position"] = positions
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, data_dir=None,
+             quiet: bool = False) -> dict:
+    """Run the Quzhou demo; write CSV, GeoPackage and PNG map into `out`; return their paths."""
+    data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
+    table = quzhou_density(data_dir, beds=beds, count_relocations=count_relocations)
+    target = float(table["beds_target"].iloc[0])
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out / "quzhou_density.csv", "gpkg": out / "quzhou_density.gpkg",
+             "png": out / "quzhou_density.png"}
+
+    write_table(table, paths["csv"])
+
+    counties = read_vector(data_dir / "counties.geojson")
+    numbers = table.drop(index=table.index[-1]).drop(columns=["name", "name_en"])
+    numbers.index = numbers.index.astype("int64")
+    layer = counties.merge(numbers, left_on="adcode", right_index=True, how="left")
+    layer["baseline_note"] = "MODELLED baseline: city-wide 6.39 beds/1000 x census population"
+    region = table.iloc[[-1]].reset_index().rename(columns={"adcode": "area"})
+    region["area"] = region["area"].astype(str)
+    notes = pd.DataFrame({"note": table.attrs["notes"]})
+    unassigned = table.attrs["unassigned"].copy()
+    write_layers(paths["gpkg"], {
+        "counties_beds_per_1000": layer,
+        "city_total": region,
+        "plan_projects_modelled_positions": _project_points(table.attrs["projects"], data_dir),
+        "unassigned_projects": unassigned.astype({"zone_id_value": object}),
+        "notes": notes,
+    })
+    _draw_map(table, counties, paths["png"], target, beds, count_relocations)
+
+    if not quiet:
+        show = table[["name_en", "population", "beds_baseline", "beds_per_1000_baseline", "beds_added",
+                      "beds_projected", "beds_per_1000_projected", "beds_target", "beds_shortfall_projected"]]
+        with pd.option_context("display.width", 200, "display.max_columns", 20,
+                               "display.float_format", "{:.2f}".format):
+            print("Quzhou: hospital beds per 1000 residents by county — 2020 baseline (MODELLED) vs after "
+                  "the 2021-2025 plan projects")
+            print(show.to_string())
+        for note in table.attrs["notes"]:
+            print(f"note: {note}")
+        print("wrote:")
+        for p in paths.values():
+            print(f"  {p}")
+    return paths
