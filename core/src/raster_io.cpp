@@ -1,0 +1,662 @@
+// raster_io.cpp — analysis grids, GDAL raster reading onto a grid (warper), COG writing.
+//
+// Reading goes through GDALWarpOperation rather than GDALWarp() (the gdalwarp "app"): the app builds its own
+// output dataset, while we want GDAL to write straight into the caller's buffer (a MEM dataset over it), in
+// double precision, with NaN as the one "no data" marker careshed uses everywhere.
+#include "careshed/raster_io.hpp"
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <gdalwarper.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "careshed/crs.hpp"
+#include "careshed/error.hpp"
+#include "crs_internal.hpp"
+#include "gdal_util.hpp"
+#include "raster_detail.hpp"
+
+namespace careshed {
+
+namespace detail {
+
+DatasetPtr open_raster(const std::string& path, const std::string& what) {
+  ensure_gdal_registered();
+  VSIStatBufL st;
+  if (path.empty()) throw DataIOError(what + ": no file name given");
+  // /vsi*/ paths (e.g. /vsicurl/) may not stat; only refuse plain paths that are absent.
+  if (path.rfind("/vsi", 0) != 0 && VSIStatL(path.c_str(), &st) != 0) {
+    throw DataIOError(what + " '" + path + "': file not found (check the path)");
+  }
+  detail::QuietGdalErrors quiet;
+  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (ds == nullptr) throw_gdal_io(what + " '" + path + "'", "cannot open it as a raster");
+  take_gdal_error();
+  return DatasetPtr(ds);
+}
+
+DatasetPtr open_vector(const std::string& path, const std::string& what) {
+  ensure_gdal_registered();
+  VSIStatBufL st;
+  if (path.empty()) throw DataIOError(what + ": no file name given");
+  bool plain_file = path.rfind("/vsi", 0) != 0 && path.find(':') == std::string::npos;
+  if (plain_file && VSIStatL(path.c_str(), &st) != 0) {
+    throw DataIOError(what + " '" + path + "': file not found (check the path)");
+  }
+  detail::QuietGdalErrors quiet;
+  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (ds == nullptr) throw_gdal_io(what + " '" + path + "'", "cannot open it as a vector data source");
+  take_gdal_error();
+  return DatasetPtr(ds);
+}
+
+void check_grid(const GridSpec& grid, const std::string& what) {
+  if (grid.width <= 0 || grid.height <= 0 || grid.width > INT_MAX || grid.height > INT_MAX) {
+    throw InputError(what + ": grid size " + std::to_string(grid.width) + " x " + std::to_string(grid.height) +
+                     " is not usable (each side must be 1 .. 2^31-1 cells)");
+  }
+  for (double v : grid.geotransform) {
+    if (!std::isfinite(v)) throw InputError(what + ": the grid's geotransform has a non-finite value");
+  }
+  if (grid.geotransform[1] == 0.0 || grid.geotransform[5] == 0.0) {
+    throw InputError(what + ": the grid's cell size is zero (geotransform[1] or [5])");
+  }
+  if (grid.crs_wkt.empty()) {
+    throw CrsError(what + ": the grid has no CRS (crs_wkt is empty); make it with make_grid / make_utm_grid");
+  }
+}
+
+DatasetPtr mem_dataset_over(void* buffer, GDALDataType type, const GridSpec& grid) {
+  ensure_gdal_registered();
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  if (mem == nullptr) throw Error("GDAL's MEM driver is not available");
+  detail::QuietGdalErrors quiet;
+  GDALDatasetH ds = GDALCreate(mem, "", static_cast<int>(grid.width), static_cast<int>(grid.height), 0, type,
+                               nullptr);
+  if (ds == nullptr) throw_gdal_io("in-memory raster", "cannot create it");
+  DatasetPtr owner(ds);
+  char pointer_text[64] = {0};
+  int n = CPLPrintPointer(pointer_text, buffer, sizeof(pointer_text) - 1);
+  pointer_text[n] = '\0';
+  char** options = CSLSetNameValue(nullptr, "DATAPOINTER", pointer_text);
+  CPLErr err = GDALAddBand(ds, type, options);
+  CSLDestroy(options);
+  if (err != CE_None) throw_gdal_io("in-memory raster", "cannot wrap the buffer as a band");
+  double gt[6];
+  std::copy(grid.geotransform.begin(), grid.geotransform.end(), gt);
+  GDALSetGeoTransform(ds, gt);
+  if (!grid.crs_wkt.empty()) {
+    auto srs = parse_srs(grid.crs_wkt, "grid CRS");
+    GDALSetSpatialRef(ds, OGRSpatialReference::ToHandle(srs.get()));
+  }
+  return owner;
+}
+
+std::string dataset_crs_wkt(GDALDatasetH ds) {
+  OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
+  if (srs == nullptr || OGRSpatialReference::FromHandle(srs)->IsEmpty()) return "";
+  return srs_to_wkt2(*OGRSpatialReference::FromHandle(srs));
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::DatasetPtr;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+void check_bounds(const Bounds& b, const std::string& what) {
+  if (!std::isfinite(b.min_x) || !std::isfinite(b.min_y) || !std::isfinite(b.max_x) || !std::isfinite(b.max_y) ||
+      !(b.max_x > b.min_x) || !(b.max_y > b.min_y)) {
+    std::ostringstream s;
+    s << what << ": bounds (" << b.min_x << ", " << b.min_y << ", " << b.max_x << ", " << b.max_y
+      << ") are not a rectangle; give (min_x, min_y, max_x, max_y) with max > min";
+    throw InputError(s.str());
+  }
+}
+
+/// Snaps bounds outward to whole multiples of `cell` and builds the north-up grid.
+GridSpec snapped_grid(const Bounds& b, double cell, const std::string& wkt, const std::string& what) {
+  if (!(cell > 0.0) || !std::isfinite(cell)) {
+    throw InputError(what + ": the cell size must be a positive number (got " + std::to_string(cell) + ")");
+  }
+  // A tiny tolerance keeps bounds that already sit on a cell edge (up to rounding) from gaining a cell.
+  const double eps = 1e-9;
+  double x0 = std::floor(b.min_x / cell + eps) * cell;
+  double x1 = std::ceil(b.max_x / cell - eps) * cell;
+  double y0 = std::floor(b.min_y / cell + eps) * cell;
+  double y1 = std::ceil(b.max_y / cell - eps) * cell;
+  double w = std::round((x1 - x0) / cell), h = std::round((y1 - y0) / cell);
+  if (w < 1) w = 1;
+  if (h < 1) h = 1;
+  if (w > INT_MAX || h > INT_MAX) {
+    throw InputError(what + ": " + std::to_string(w) + " x " + std::to_string(h) +
+                     " cells is too many; use a larger cell size or smaller bounds");
+  }
+  GridSpec g;
+  g.width = static_cast<int64_t>(w);
+  g.height = static_cast<int64_t>(h);
+  g.geotransform = {x0, cell, 0.0, y1, 0.0, -cell};
+  g.crs_wkt = wkt;
+  return g;
+}
+
+Bounds transform_bounds(const Bounds& b, const OGRSpatialReference& src, const OGRSpatialReference& dst,
+                        const std::string& what) {
+  if (detail::srs_equivalent(src, dst)) return b;
+  auto ct = detail::make_transform(src, dst);
+  Bounds out;
+  detail::QuietGdalErrors quiet;
+  // 21 points per edge: edges of a projected rectangle are curves in the other CRS.
+  if (!ct->TransformBounds(b.min_x, b.min_y, b.max_x, b.max_y, &out.min_x, &out.min_y, &out.max_x, &out.max_y,
+                           21)) {
+    throw CrsError(what + ": the bounds cannot be transformed between the CRSs (GDAL: " +
+                   detail::take_gdal_error() + ")");
+  }
+  return out;
+}
+
+std::string band_context(const std::string& path, int band) {
+  return "raster '" + path + "' band " + std::to_string(band);
+}
+
+GDALRasterBandH get_band(GDALDatasetH ds, const std::string& path, int band) {
+  int count = GDALGetRasterCount(ds);
+  if (band < 1 || band > count) {
+    throw DataIOError("raster '" + path + "': has no band " + std::to_string(band) + " (it has " +
+                      std::to_string(count) + " band" + (count == 1 ? "" : "s") + "; bands are numbered from 1)");
+  }
+  return GDALGetRasterBand(ds, band);
+}
+
+/// The raster's CRS as WKT, or CrsError naming the file.
+std::string require_crs(GDALDatasetH ds, const std::string& path) {
+  std::string wkt = detail::dataset_crs_wkt(ds);
+  if (wkt.empty()) {
+    throw CrsError("raster '" + path +
+                   "' has no coordinate reference system; careshed needs one to place it on the map. "
+                   "Assign the right CRS, e.g. gdal_edit.py -a_srs EPSG:4326 '" + path + "'");
+  }
+  return wkt;
+}
+
+GridSpec native_grid(GDALDatasetH ds, const std::string& wkt) {
+  GridSpec g;
+  g.width = GDALGetRasterXSize(ds);
+  g.height = GDALGetRasterYSize(ds);
+  double gt[6] = {0, 1, 0, 0, 0, 1};
+  if (GDALGetGeoTransform(ds, gt) != CE_None) {
+    // GDAL's default is a pixel-unit transform; keep it but callers that need a place will find no CRS.
+    detail::take_gdal_error();
+  }
+  std::copy(gt, gt + 6, g.geotransform.begin());
+  g.crs_wkt = wkt;
+  return g;
+}
+
+bool is_float_type(GDALDataType t) {
+  return t == GDT_Float32 || t == GDT_Float64 || t == GDT_CFloat32 || t == GDT_CFloat64;
+}
+
+GDALResampleAlg to_gdal(Resampling r) {
+  switch (r) {
+    case Resampling::Nearest: return GRA_NearestNeighbour;
+    case Resampling::Bilinear: return GRA_Bilinear;
+    case Resampling::Cubic: return GRA_Cubic;
+    case Resampling::Average: return GRA_Average;
+    case Resampling::Mode: return GRA_Mode;
+    case Resampling::Sum: return GRA_Sum;
+  }
+  return GRA_NearestNeighbour;
+}
+
+GDALDataType to_gdal(PixelType t) {
+  switch (t) {
+    case PixelType::UInt8: return GDT_Byte;
+    case PixelType::Int16: return GDT_Int16;
+    case PixelType::UInt16: return GDT_UInt16;
+    case PixelType::Int32: return GDT_Int32;
+    case PixelType::UInt32: return GDT_UInt32;
+    case PixelType::Float32: return GDT_Float32;
+    case PixelType::Float64: return GDT_Float64;
+  }
+  return GDT_Float64;
+}
+
+/// Sum of valid source values whose cell centre lies inside `grid` (after reprojection). Reads the band in
+/// strips so memory stays bounded for national rasters.
+double source_total_inside(GDALDatasetH src, GDALRasterBandH band, const std::string& src_wkt,
+                           const GridSpec& grid, const std::string& path, int band_no) {
+  const int w = GDALGetRasterXSize(src), h = GDALGetRasterYSize(src);
+  double gt[6];
+  GDALGetGeoTransform(src, gt);
+  int has_nodata = 0;
+  double nodata = GDALGetRasterNoDataValue(band, &has_nodata);
+  auto src_srs = detail::parse_srs(src_wkt, "raster CRS");
+  auto dst_srs = detail::parse_srs(grid.crs_wkt, "grid CRS");
+  detail::TransformPtr ct;
+  if (!detail::srs_equivalent(*src_srs, *dst_srs)) ct = detail::make_transform(*src_srs, *dst_srs);
+  const Bounds gb = grid_bounds(grid);
+  const int strip = std::max(1, std::min(h, static_cast<int>(4'000'000 / std::max(w, 1))));
+  std::vector<double> buf(static_cast<size_t>(w) * strip);
+  std::vector<double> xs, ys, vs;
+  std::vector<int> ok;
+  double total = 0.0;
+  detail::QuietGdalErrors quiet;
+  for (int r0 = 0; r0 < h; r0 += strip) {
+    int rows = std::min(strip, h - r0);
+    if (GDALRasterIO(band, GF_Read, 0, r0, w, rows, buf.data(), w, rows, GDT_Float64, 0, 0) != CE_None) {
+      detail::throw_gdal_io(band_context(path, band_no), "cannot read rows " + std::to_string(r0));
+    }
+    xs.clear();
+    ys.clear();
+    vs.clear();
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < w; ++c) {
+        double v = buf[static_cast<size_t>(r) * w + c];
+        if (std::isnan(v) || (has_nodata && v == nodata) || v == 0.0) continue;
+        double px = c + 0.5, py = r0 + r + 0.5;
+        xs.push_back(gt[0] + px * gt[1] + py * gt[2]);
+        ys.push_back(gt[3] + px * gt[4] + py * gt[5]);
+        vs.push_back(v);
+      }
+    }
+    if (xs.empty()) continue;
+    ok.assign(xs.size(), 1);
+    if (ct) ct->Transform(xs.size(), xs.data(), ys.data(), nullptr, nullptr, ok.data());
+    for (size_t i = 0; i < xs.size(); ++i) {
+      if (ok[i] && xs[i] >= gb.min_x && xs[i] < gb.max_x && ys[i] > gb.min_y && ys[i] <= gb.max_y) total += vs[i];
+    }
+  }
+  detail::take_gdal_error();
+  return total;
+}
+
+void finish_report(ReadReport& rep, const double* out, int64_t n) {
+  double total = 0.0;
+  int64_t valid = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isnan(out[i])) {
+      total += out[i];
+      ++valid;
+    }
+  }
+  rep.valid_cells = valid;
+  rep.result_total = total;
+  if (std::isnan(rep.source_total_in_grid)) {
+    rep.relative_difference = kNaN;
+  } else if (rep.source_total_in_grid == 0.0) {
+    rep.relative_difference = total == 0.0 ? 0.0 : std::numeric_limits<double>::infinity();
+  } else {
+    rep.relative_difference = (total - rep.source_total_in_grid) / std::fabs(rep.source_total_in_grid);
+  }
+}
+
+std::string temp_name_for(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  std::string dir = CPLGetPath(path.c_str());
+  std::string base = CPLGetFilename(path.c_str());
+  std::ostringstream s;
+  s << (dir.empty() ? "" : dir + "/") << "." << base << ".tmp-" << getpid() << "-"
+    << (std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000) << "-" << counter++ << ".tif";
+  return s.str();
+}
+
+}  // namespace
+
+Bounds grid_bounds(const GridSpec& g) {
+  double x0 = g.geotransform[0], x1 = g.geotransform[0] + g.width * g.geotransform[1];
+  double y0 = g.geotransform[3], y1 = g.geotransform[3] + g.height * g.geotransform[5];
+  return Bounds{std::min(x0, x1), std::min(y0, y1), std::max(x0, x1), std::max(y0, y1)};
+}
+
+GridSpec make_grid(const Bounds& bounds, double cell_size_m, const std::string& crs) {
+  check_bounds(bounds, "make_grid");
+  auto srs = detail::parse_srs(crs, "make_grid: argument crs");
+  if (srs->IsGeographic()) {
+    throw CrsError("make_grid: the CRS is geographic (degrees), so a cell size in metres has no meaning; "
+                   "use make_utm_grid (metric UTM zone chosen for you) or make_lonlat_grid");
+  }
+  double to_m = srs->GetLinearUnits(nullptr);
+  if (std::fabs(to_m - 1.0) > 1e-12) {
+    throw CrsError("make_grid: the CRS's linear unit is not the metre (1 unit = " + std::to_string(to_m) +
+                   " m); choose a metric CRS such as a UTM zone (make_utm_grid)");
+  }
+  return snapped_grid(bounds, cell_size_m, detail::srs_to_wkt2(*srs), "make_grid");
+}
+
+GridSpec make_utm_grid(const Bounds& bounds, const std::string& bounds_crs, double cell_size_m) {
+  check_bounds(bounds, "make_utm_grid");
+  auto src = detail::parse_srs(bounds_crs, "make_utm_grid: argument bounds_crs");
+  OGRSpatialReference wgs84;
+  wgs84.SetWellKnownGeogCS("WGS84");
+  wgs84.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  Bounds ll = src->IsGeographic() ? bounds : transform_bounds(bounds, *src, wgs84, "make_utm_grid");
+  int epsg = utm_epsg_for(0.5 * (ll.min_x + ll.max_x), 0.5 * (ll.min_y + ll.max_y));
+  auto utm = detail::parse_srs("EPSG:" + std::to_string(epsg), "UTM zone");
+  Bounds ub = transform_bounds(bounds, *src, *utm, "make_utm_grid");
+  return snapped_grid(ub, cell_size_m, detail::srs_to_wkt2(*utm), "make_utm_grid");
+}
+
+GridSpec make_lonlat_grid(const Bounds& bounds, double cell_size_deg, const std::string& crs) {
+  check_bounds(bounds, "make_lonlat_grid");
+  auto srs = detail::parse_srs(crs, "make_lonlat_grid: argument crs");
+  if (!srs->IsGeographic()) {
+    throw CrsError("make_lonlat_grid: the CRS is not geographic; use make_grid for projected (metric) CRSs");
+  }
+  return snapped_grid(bounds, cell_size_deg, detail::srs_to_wkt2(*srs), "make_lonlat_grid");
+}
+
+namespace {
+struct Ellipsoid {
+  bool geographic = false;
+  double a = 0.0, e2 = 0.0, rad_per_unit = 0.0;
+};
+Ellipsoid ellipsoid_of(const GridSpec& grid, const std::string& what) {
+  if (!grid.north_up()) throw InputError(what + ": the grid is rotated; only north-up grids are supported");
+  auto srs = detail::parse_srs(grid.crs_wkt, what + ": grid CRS");
+  Ellipsoid e;
+  e.geographic = srs->IsGeographic() != 0;
+  if (!e.geographic) return e;
+  OGRErr err = OGRERR_NONE;
+  e.a = srs->GetSemiMajor(&err);
+  double invf = srs->GetInvFlattening(&err);
+  double f = invf == 0.0 ? 0.0 : 1.0 / invf;
+  e.e2 = f * (2.0 - f);
+  e.rad_per_unit = srs->GetAngularUnits(nullptr);
+  return e;
+}
+}  // namespace
+
+std::vector<double> row_cell_widths_m(const GridSpec& grid) {
+  Ellipsoid e = ellipsoid_of(grid, "row_cell_widths_m");
+  std::vector<double> out(static_cast<size_t>(std::max<int64_t>(grid.height, 0)), grid.cell_width());
+  if (!e.geographic) return out;
+  const double dlon = grid.cell_width() * e.rad_per_unit;
+  for (int64_t r = 0; r < grid.height; ++r) {
+    double phi = grid.row_center_y(static_cast<double>(r)) * e.rad_per_unit;
+    double s = std::sin(phi);
+    double n = e.a / std::sqrt(1.0 - e.e2 * s * s);  // prime-vertical radius of curvature
+    out[static_cast<size_t>(r)] = std::max(0.0, n * std::cos(phi)) * dlon;
+  }
+  return out;
+}
+
+std::vector<double> row_cell_heights_m(const GridSpec& grid) {
+  Ellipsoid e = ellipsoid_of(grid, "row_cell_heights_m");
+  std::vector<double> out(static_cast<size_t>(std::max<int64_t>(grid.height, 0)), grid.cell_height());
+  if (!e.geographic) return out;
+  const double dlat = grid.cell_height() * e.rad_per_unit;
+  for (int64_t r = 0; r < grid.height; ++r) {
+    double phi = grid.row_center_y(static_cast<double>(r)) * e.rad_per_unit;
+    double s = std::sin(phi);
+    double m = e.a * (1.0 - e.e2) / std::pow(1.0 - e.e2 * s * s, 1.5);  // meridian radius of curvature
+    out[static_cast<size_t>(r)] = m * dlat;
+  }
+  return out;
+}
+
+Resampling resampling_from_string(const std::string& name) {
+  std::string n = name;
+  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (n == "nearest") return Resampling::Nearest;
+  if (n == "bilinear") return Resampling::Bilinear;
+  if (n == "cubic") return Resampling::Cubic;
+  if (n == "average") return Resampling::Average;
+  if (n == "mode") return Resampling::Mode;
+  if (n == "sum") return Resampling::Sum;
+  throw InputError("resampling '" + name +
+                   "' is not known; use one of nearest, mode (classes), bilinear, cubic, average (continuous), "
+                   "sum (counts such as population)");
+}
+
+const char* resampling_name(Resampling r) {
+  switch (r) {
+    case Resampling::Nearest: return "nearest";
+    case Resampling::Bilinear: return "bilinear";
+    case Resampling::Cubic: return "cubic";
+    case Resampling::Average: return "average";
+    case Resampling::Mode: return "mode";
+    case Resampling::Sum: return "sum";
+  }
+  return "?";
+}
+
+RasterInfo raster_info(const std::string& path, int band) {
+  DatasetPtr ds = detail::open_raster(path);
+  auto h = static_cast<GDALDatasetH>(ds.get());
+  RasterInfo info;
+  info.band_count = GDALGetRasterCount(h);
+  GDALRasterBandH b = get_band(h, path, band);
+  info.grid = native_grid(h, detail::dataset_crs_wkt(h));
+  int has = 0;
+  double nd = GDALGetRasterNoDataValue(b, &has);
+  if (has) info.nodata = nd;
+  info.data_type = GDALGetDataTypeName(GDALGetRasterDataType(b));
+  return info;
+}
+
+Raster read_raster(const std::string& path, int band) {
+  DatasetPtr ds = detail::open_raster(path);
+  auto h = static_cast<GDALDatasetH>(ds.get());
+  GDALRasterBandH b = get_band(h, path, band);
+  std::string wkt = require_crs(h, path);
+  Raster out;
+  out.grid = native_grid(h, wkt);
+  out.values.resize(static_cast<size_t>(out.grid.size()));
+  {
+    detail::QuietGdalErrors quiet;
+    if (GDALRasterIO(b, GF_Read, 0, 0, static_cast<int>(out.grid.width), static_cast<int>(out.grid.height),
+                     out.values.data(), static_cast<int>(out.grid.width), static_cast<int>(out.grid.height),
+                     GDT_Float64, 0, 0) != CE_None) {
+      detail::throw_gdal_io(band_context(path, band), "cannot read the pixels");
+    }
+  }
+  int has = 0;
+  double nd = GDALGetRasterNoDataValue(b, &has);
+  if (has) {
+    for (double& v : out.values) {
+      if (v == nd) v = kNaN;
+    }
+  }
+  out.report.path = path;
+  out.report.band = band;
+  out.report.resampling = Resampling::Nearest;
+  out.report.source_total_in_grid = 0.0;
+  finish_report(out.report, out.values.data(), out.grid.size());
+  out.report.source_total_in_grid = out.report.result_total;  // same grid: the source is the result
+  out.report.relative_difference = 0.0;
+  return out;
+}
+
+ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resampling resampling, int band,
+                            double* out) {
+  detail::check_grid(grid, "read_raster('" + path + "')");
+  DatasetPtr src_owner = detail::open_raster(path);
+  auto src = static_cast<GDALDatasetH>(src_owner.get());
+  GDALRasterBandH b = get_band(src, path, band);
+  std::string src_wkt = require_crs(src, path);
+  std::fill(out, out + grid.size(), kNaN);
+
+  DatasetPtr dst_owner = detail::mem_dataset_over(out, GDT_Float64, grid);
+  auto dst = static_cast<GDALDatasetH>(dst_owner.get());
+  double dst_nodata = kNaN;
+  GDALSetRasterNoDataValue(GDALGetRasterBand(dst, 1), dst_nodata);
+
+  int has_nodata = 0;
+  double src_nodata = GDALGetRasterNoDataValue(b, &has_nodata);
+  // Float rasters without a declared nodata still use NaN for holes; tell the warper so NaN never spreads.
+  if (!has_nodata && is_float_type(GDALGetRasterDataType(b))) {
+    has_nodata = 1;
+    src_nodata = kNaN;
+  }
+
+  detail::QuietGdalErrors quiet;
+  void* transformer = GDALCreateGenImgProjTransformer2(src, dst, nullptr);
+  if (transformer == nullptr) {
+    throw CrsError("raster '" + path + "': cannot transform it to the grid's CRS (GDAL: " +
+                   detail::take_gdal_error() + ")");
+  }
+  GDALWarpOptions* wo = GDALCreateWarpOptions();
+  wo->hSrcDS = src;
+  wo->hDstDS = dst;
+  wo->nBandCount = 1;
+  wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int)));
+  wo->panSrcBands[0] = band;
+  wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int)));
+  wo->panDstBands[0] = 1;
+  wo->eResampleAlg = to_gdal(resampling);
+  wo->eWorkingDataType = GDT_Float64;
+  wo->pfnTransformer = GDALGenImgProjTransform;
+  wo->pTransformerArg = transformer;
+  if (has_nodata) {
+    wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double)));
+    wo->padfSrcNoDataReal[0] = src_nodata;
+  }
+  wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double)));
+  wo->padfDstNoDataReal[0] = dst_nodata;
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "NO_DATA");
+
+  CPLErr err = CE_Failure;
+  {
+    GDALWarpOperation op;
+    if (op.Initialize(wo) == CE_None) {
+      err = op.ChunkAndWarpImage(0, 0, static_cast<int>(grid.width), static_cast<int>(grid.height));
+    }
+  }
+  GDALDestroyGenImgProjTransformer(transformer);
+  wo->pTransformerArg = nullptr;
+  GDALDestroyWarpOptions(wo);
+  if (err != CE_None) {
+    detail::throw_gdal_io(band_context(path, band), std::string("cannot resample it onto the grid (") +
+                                                        resampling_name(resampling) + ")");
+  }
+  detail::take_gdal_error();
+
+  ReadReport rep;
+  rep.path = path;
+  rep.band = band;
+  rep.resampling = resampling;
+  rep.source_total_in_grid =
+      resampling == Resampling::Sum ? source_total_inside(src, b, src_wkt, grid, path, band) : kNaN;
+  finish_report(rep, out, grid.size());
+  return rep;
+}
+
+Raster read_raster(const std::string& path, const GridSpec& grid, Resampling resampling, int band) {
+  detail::check_grid(grid, "read_raster('" + path + "')");
+  Raster r;
+  r.grid = grid;
+  r.values.resize(static_cast<size_t>(grid.size()));
+  r.report = read_raster_into(path, grid, resampling, band, r.values.data());
+  return r;
+}
+
+void write_geotiff(const std::string& path, const void* data, PixelType type, const GridSpec& grid,
+                   const GeoTiffOptions& options) {
+  if (path.empty()) throw InputError("write_geotiff: no output path given");
+  if (data == nullptr) throw InputError("write_geotiff('" + path + "'): no data");
+  detail::check_grid(grid, "write_geotiff('" + path + "')");
+  const int bs = options.block_size;
+  if (bs < 64 || bs > 4096 || (bs & (bs - 1)) != 0) {
+    throw InputError("write_geotiff('" + path + "'): block_size " + std::to_string(bs) +
+                     " must be a power of two between 64 and 4096");
+  }
+  for (const auto& item : options.metadata) {
+    if (item.find('=') == std::string::npos || item.front() == '=') {
+      throw InputError("write_geotiff('" + path + "'): metadata item '" + item + "' is not KEY=VALUE");
+    }
+  }
+  detail::ensure_gdal_registered();
+  GDALDriverH cog = GDALGetDriverByName("COG");
+  if (cog == nullptr) throw Error("write_geotiff: GDAL's COG driver is not available (GDAL >= 3.1 needed)");
+
+  const GDALDataType gtype = to_gdal(type);
+  DatasetPtr mem_owner = detail::mem_dataset_over(const_cast<void*>(data), gtype, grid);
+  auto mem = static_cast<GDALDatasetH>(mem_owner.get());
+  GDALRasterBandH mb = GDALGetRasterBand(mem, 1);
+  std::optional<double> nodata = options.nodata;
+  if (!nodata && is_float_type(gtype)) nodata = kNaN;
+  if (nodata) GDALSetRasterNoDataValue(mb, *nodata);
+  for (const auto& item : options.metadata) {
+    std::string key = item.substr(0, item.find('=')), value = item.substr(item.find('=') + 1);
+    GDALSetMetadataItem(mem, key.c_str(), value.c_str(), nullptr);
+  }
+
+  std::string dir = CPLGetPath(path.c_str());
+  VSIStatBufL st;
+  if (!dir.empty() && (VSIStatL(dir.c_str(), &st) != 0 || !VSI_ISDIR(st.st_mode))) {
+    throw DataIOError("write_geotiff('" + path + "'): the directory '" + dir + "' does not exist; create it first");
+  }
+  const std::string tmp = temp_name_for(path);
+  char** co = nullptr;
+  co = CSLSetNameValue(co, "COMPRESS", options.compress.c_str());
+  if (options.compress == "DEFLATE" || options.compress == "LZW" || options.compress == "ZSTD") {
+    co = CSLSetNameValue(co, "PREDICTOR", "YES");
+  }
+  co = CSLSetNameValue(co, "BLOCKSIZE", std::to_string(bs).c_str());
+  co = CSLSetNameValue(co, "BIGTIFF", "IF_SAFER");
+  detail::QuietGdalErrors quiet;
+  GDALDatasetH out = GDALCreateCopy(cog, tmp.c_str(), mem, FALSE, co, nullptr, nullptr);
+  CSLDestroy(co);
+  bool ok = out != nullptr;
+  std::string gdal_msg = detail::take_gdal_error();
+  if (out != nullptr) {
+    GDALClose(out);  // flushes; GDAL 3.6's GDALClose returns void, so check the error state after it
+    if (CPLGetLastErrorType() >= CE_Failure) ok = false;
+    std::string close_msg = detail::take_gdal_error();
+    if (gdal_msg.empty()) gdal_msg = close_msg;
+  }
+  if (!ok) {
+    VSIUnlink(tmp.c_str());
+    throw DataIOError("write_geotiff('" + path + "'): cannot write the GeoTIFF" +
+                      (gdal_msg.empty() ? std::string() : " (GDAL: " + gdal_msg + ")"));
+  }
+  if (VSIRename(tmp.c_str(), path.c_str()) != 0) {
+    VSIUnlink(tmp.c_str());
+    throw DataIOError("write_geotiff('" + path + "'): cannot move the finished file into place (is '" + path +
+                      "' a directory, or read-only?)");
+  }
+}
+
+namespace {
+template <typename T>
+void write_vector(const std::string& path, const std::vector<T>& values, PixelType type, const GridSpec& grid,
+                  const GeoTiffOptions& options) {
+  if (static_cast<int64_t>(values.size()) != grid.size()) {
+    throw InputError("write_geotiff('" + path + "'): " + std::to_string(values.size()) + " values for a " +
+                     std::to_string(grid.width) + " x " + std::to_string(grid.height) + " grid (" +
+                     std::to_string(grid.size()) + " cells)");
+  }
+  write_geotiff(path, values.data(), type, grid, options);
+}
+}  // namespace
+
+void write_geotiff(const std::string& path, const std::vector<double>& values, const GridSpec& grid,
+                   const GeoTiffOptions& options) {
+  write_vector(path, values, PixelType::Float64, grid, options);
+}
+void write_geotiff(const std::string& path, const std::vector<float>& values, const GridSpec& grid,
+                   const GeoTiffOptions& options) {
+  write_vector(path, values, PixelType::Float32, grid, options);
+}
+void write_geotiff(const std::string& path, const std::vector<int32_t>& values, const GridSpec& grid,
+                   const GeoTiffOptions& options) {
+  write_vector(path, values, PixelType::Int32, grid, options);
+}
+
+}  // namespace careshed
