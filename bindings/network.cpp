@@ -1,7 +1,300 @@
+// Python bindings of the network area: speed profiles, graph search, road graphs, snapping and the
+// straight-line fallback. Numpy arrays come in without copies when their dtype already matches
+// (int32 or int64 ids, float64 seconds); everything is validated with the GIL held, computed without it,
+// and results are numpy arrays allocated first and filled in place (or C++ buffers handed over with a
+// capsule), never copied element by element.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "careshed/error.hpp"
+#include "careshed/graph_search.hpp"
+#include "careshed/speed_profile.hpp"
 #include "init.hpp"
+
+namespace py = pybind11;
 
 namespace careshed::bindings {
 
-void init_network(pybind11::module_& /*m*/) {}
+namespace {
+
+template <typename T>
+using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+// Hands a std::vector to numpy without copying: the vector moves to the heap, a capsule owns it.
+template <typename T>
+py::array_t<T> vector_to_numpy(std::vector<T>&& v) {
+  auto* owned = new std::vector<T>(std::move(v));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({static_cast<py::ssize_t>(owned->size())}, {static_cast<py::ssize_t>(sizeof(T))},
+                        owned->data(), owner);
+}
+
+// An integer id array: int32 and int64 are taken as they are (no copy when C-contiguous); anything else
+// integer-like is converted to int64. Floats are refused (a float id is almost always a mistake).
+struct IdArray {
+  py::array arr;
+  bool is32 = false;
+  size_t size() const { return static_cast<size_t>(arr.size()); }
+  const int32_t* i32() const { return static_cast<const int32_t*>(arr.data()); }
+  const int64_t* i64() const { return static_cast<const int64_t*>(arr.data()); }
+};
+
+IdArray as_ids(const py::handle& obj, const char* name) {
+  py::array a = py::array::ensure(obj);
+  if (!a) throw InputError(std::string(name) + " must be a 1-D array of integer node ids");
+  if (a.ndim() != 1)
+    throw InputError(std::string(name) + " must be 1-D, got " + std::to_string(a.ndim()) + " dimensions");
+  const char kind = a.dtype().kind();
+  if (a.size() > 0 && kind != 'i' && kind != 'u')
+    throw InputError(std::string(name) + " must hold integer node ids, got dtype " +
+                     std::string(py::str(a.dtype())));
+  IdArray r;
+  if (a.dtype().is(py::dtype::of<int32_t>())) {
+    r.arr = CArray<int32_t>::ensure(a);
+    r.is32 = true;
+  } else {
+    if (kind == 'u' && a.dtype().itemsize() == 8) {
+      // uint64 ids above int64's range would wrap; check the maximum first.
+      auto u = CArray<uint64_t>::ensure(a);
+      for (py::ssize_t i = 0; i < u.size(); ++i)
+        if (u.data()[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+          throw InputError(std::string(name) + "[" + std::to_string(i) + "] is too large to be a node id");
+    }
+    r.arr = CArray<int64_t>::ensure(a);
+    r.is32 = false;
+  }
+  return r;
+}
+
+CArray<double> as_doubles(const py::handle& obj, const char* name, size_t expected) {
+  auto a = CArray<double>::ensure(obj);
+  if (!a) throw InputError(std::string(name) + " must be a 1-D array of numbers");
+  if (a.ndim() != 1 || static_cast<size_t>(a.size()) != expected)
+    throw InputError(std::string(name) + " must be 1-D with " + std::to_string(expected) + " values, got shape (" +
+                     std::to_string(a.ndim() ? a.shape(0) : 0) + (a.ndim() > 1 ? ", ..." : "") + ")");
+  return a;
+}
+
+double as_cutoff(const std::optional<double>& max_seconds) {
+  if (!max_seconds) return std::numeric_limits<double>::infinity();
+  return *max_seconds;
+}
+
+CsrGraph build_graph(int64_t n_nodes, const IdArray& tails, const IdArray& heads, const double* seconds) {
+  // Both id arrays share one type for the templated builder; mixed types are rare, convert then.
+  if (tails.is32 && heads.is32)
+    return CsrGraph::from_edges(n_nodes, tails.i32(), heads.i32(), seconds, tails.size());
+  if (!tails.is32 && !heads.is32)
+    return CsrGraph::from_edges(n_nodes, tails.i64(), heads.i64(), seconds, tails.size());
+  std::vector<int64_t> t(tails.size()), h(heads.size());
+  for (size_t i = 0; i < t.size(); ++i) {
+    t[i] = tails.is32 ? tails.i32()[i] : tails.i64()[i];
+    h[i] = heads.is32 ? heads.i32()[i] : heads.i64()[i];
+  }
+  return CsrGraph::from_edges(n_nodes, t.data(), h.data(), seconds, t.size());
+}
+
+void run_nearest(const CsrGraph& g, const IdArray& sources, const GraphSearchOptions& opt, double* secs,
+                 int32_t* nearest) {
+  if (sources.is32) nearest_source_search(g, sources.i32(), sources.size(), opt, secs, nearest);
+  else nearest_source_search(g, sources.i64(), sources.size(), opt, secs, nearest);
+}
+
+// The prepared graph object: forward CSR plus, built on first use, the transposed one.
+class PyGraph {
+ public:
+  explicit PyGraph(CsrGraph g) : fwd_(std::move(g)) {}
+  const CsrGraph& graph(bool reverse) {
+    if (!reverse) return fwd_;
+    if (!rev_) rev_ = std::make_unique<CsrGraph>(fwd_.transposed());
+    return *rev_;
+  }
+  const CsrGraph& forward() const { return fwd_; }
+
+ private:
+  CsrGraph fwd_;
+  std::unique_ptr<CsrGraph> rev_;
+};
+
+struct SearchArgs {
+  IdArray sources;
+  CArray<double> offsets;
+  GraphSearchOptions opt;
+};
+
+SearchArgs search_args(const py::handle& sources, const py::object& source_offsets,
+                       const std::optional<double>& max_seconds) {
+  SearchArgs a;
+  a.sources = as_ids(sources, "sources");
+  if (!source_offsets.is_none()) {
+    a.offsets = as_doubles(source_offsets, "source_offsets", a.sources.size());
+    a.opt.source_offsets = a.offsets.data();
+  }
+  a.opt.max_seconds = as_cutoff(max_seconds);
+  return a;
+}
+
+py::tuple graph_nearest(PyGraph& pg, const py::handle& sources, const py::object& source_offsets,
+                        const std::optional<double>& max_seconds, bool reverse) {
+  SearchArgs a = search_args(sources, source_offsets, max_seconds);
+  const py::ssize_t n = pg.forward().n_nodes();
+  py::array_t<double> secs(n);
+  py::array_t<int32_t> nearest(n);
+  double* s = secs.mutable_data();
+  int32_t* ne = nearest.mutable_data();
+  {
+    py::gil_scoped_release release;
+    run_nearest(pg.graph(reverse), a.sources, a.opt, s, ne);
+  }
+  return py::make_tuple(secs, nearest);
+}
+
+py::tuple graph_k_nearest(PyGraph& pg, const py::handle& sources, int k, const py::object& source_offsets,
+                          const std::optional<double>& max_seconds, bool reverse) {
+  SearchArgs a = search_args(sources, source_offsets, max_seconds);
+  if (k < 1 || k > 64) throw InputError("k = " + std::to_string(k) + " must be in [1, 64]");
+  const py::ssize_t n = pg.forward().n_nodes();
+  py::array_t<double> secs({n, static_cast<py::ssize_t>(k)});
+  py::array_t<int32_t> nearest({n, static_cast<py::ssize_t>(k)});
+  double* s = secs.mutable_data();
+  int32_t* ne = nearest.mutable_data();
+  {
+    py::gil_scoped_release release;
+    const CsrGraph& g = pg.graph(reverse);
+    if (a.sources.is32) k_nearest_source_search(g, a.sources.i32(), a.sources.size(), k, a.opt, s, ne);
+    else k_nearest_source_search(g, a.sources.i64(), a.sources.size(), k, a.opt, s, ne);
+  }
+  return py::make_tuple(secs, nearest);
+}
+
+py::tuple graph_reach(PyGraph& pg, const py::handle& sources, double max_seconds, const py::object& source_offsets,
+                      bool reverse) {
+  SearchArgs a = search_args(sources, source_offsets, max_seconds);
+  SourceReach r;
+  {
+    py::gil_scoped_release release;
+    const CsrGraph& g = pg.graph(reverse);
+    if (a.sources.is32) r = bounded_search_per_source(g, a.sources.i32(), a.sources.size(), a.opt);
+    else r = bounded_search_per_source(g, a.sources.i64(), a.sources.size(), a.opt);
+  }
+  std::vector<int64_t> first(r.list_first.begin(), r.list_first.end());
+  std::vector<int32_t> nodes(r.nodes.begin(), r.nodes.end());
+  return py::make_tuple(vector_to_numpy(std::move(first)), vector_to_numpy(std::move(nodes)),
+                        vector_to_numpy(std::move(r.seconds)));
+}
+
+PyGraph make_graph(int64_t n_nodes, const py::handle& tails, const py::handle& heads, const py::handle& seconds) {
+  IdArray t = as_ids(tails, "tails");
+  IdArray h = as_ids(heads, "heads");
+  if (h.size() != t.size())
+    throw InputError("tails and heads must have the same length, got " + std::to_string(t.size()) + " and " +
+                     std::to_string(h.size()));
+  auto s = as_doubles(seconds, "seconds", t.size());
+  CsrGraph g;
+  {
+    py::gil_scoped_release release;
+    g = build_graph(n_nodes, t, h, s.data());
+  }
+  return PyGraph(std::move(g));
+}
+
+}  // namespace
+
+void init_network(py::module_& m) {
+  // ---- speed profiles ----
+  py::class_<SpeedProfile>(m, "SpeedProfile", R"doc(
+Speeds in km/h per road class (OSM highway=*), plus whether `maxspeed` tags override them and whether
+one-way streets are respected. Roads whose class is not in the table are excluded from the network.
+Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {"primary": 60, ...}).
+)doc")
+      .def(py::init<std::string, std::map<std::string, double>, bool, bool>(), py::arg("name"),
+           py::arg("speeds_kmh"), py::arg("use_maxspeed") = true, py::arg("respect_oneway") = true)
+      .def_static("car", &SpeedProfile::car)
+      .def_static("ambulance", &SpeedProfile::ambulance)
+      .def_static("walking", &SpeedProfile::walking)
+      .def_static("by_name", [](const std::string& n) { return SpeedProfile::by_name(n); }, py::arg("name"))
+      .def_static("from_csv", &SpeedProfile::from_csv, py::arg("path"), py::arg("name") = "custom",
+                  py::arg("use_maxspeed") = true, py::arg("respect_oneway") = true,
+                  "Loads a CSV with header 'class,speed_kmh'.")
+      .def("to_csv", &SpeedProfile::to_csv, py::arg("path"))
+      .def_property_readonly("name", &SpeedProfile::name)
+      .def_property("use_maxspeed", &SpeedProfile::use_maxspeed, &SpeedProfile::set_use_maxspeed)
+      .def_property("respect_oneway", &SpeedProfile::respect_oneway, &SpeedProfile::set_respect_oneway)
+      .def_property_readonly("speeds_kmh", &SpeedProfile::speeds_kmh, "A copy of the table {class: km/h}.")
+      .def("to_dict", &SpeedProfile::speeds_kmh, "The table {class: km/h} as a new dict.")
+      .def_property_readonly("max_speed_kmh", &SpeedProfile::max_speed_kmh)
+      .def("__getitem__",
+           [](const SpeedProfile& p, const std::string& c) {
+             auto v = p.speed_kmh(c);
+             if (!v) throw py::key_error("road class '" + c + "' is not in profile '" + p.name() + "' (excluded)");
+             return *v;
+           })
+      .def("__setitem__", &SpeedProfile::set_speed_kmh)
+      .def("__delitem__",
+           [](SpeedProfile& p, const std::string& c) {
+             if (!p.remove(c)) throw py::key_error("road class '" + c + "' is not in profile '" + p.name() + "'");
+           })
+      .def("__contains__", [](const SpeedProfile& p, const std::string& c) { return p.speed_kmh(c).has_value(); })
+      .def("__len__", [](const SpeedProfile& p) { return p.speeds_kmh().size(); })
+      .def("__repr__", [](const SpeedProfile& p) {
+        return "SpeedProfile('" + p.name() + "', " + std::to_string(p.speeds_kmh().size()) +
+               " classes, use_maxspeed=" + (p.use_maxspeed() ? "True" : "False") +
+               ", respect_oneway=" + (p.respect_oneway() ? "True" : "False") + ")";
+      });
+  m.def("parse_maxspeed", &parse_maxspeed, py::arg("text"),
+        "OSM maxspeed text -> km/h, or None when it gives no usable number (see speed_profile.hpp).");
+
+  // ---- graph search ----
+  py::class_<PyGraph>(m, "CsrGraph", "A directed graph in CSR form with seconds per edge (see graph_search.hpp).")
+      .def(py::init(&make_graph), py::arg("n_nodes"), py::arg("tails"), py::arg("heads"), py::arg("seconds"))
+      .def_property_readonly("n_nodes", [](const PyGraph& g) { return g.forward().n_nodes(); })
+      .def_property_readonly("n_edges", [](const PyGraph& g) { return g.forward().n_edges(); })
+      .def("nearest", &graph_nearest, py::arg("sources"), py::kw_only(), py::arg("source_offsets") = py::none(),
+           py::arg("max_seconds") = py::none(), py::arg("reverse") = false)
+      .def("k_nearest", &graph_k_nearest, py::arg("sources"), py::arg("k"), py::kw_only(),
+           py::arg("source_offsets") = py::none(), py::arg("max_seconds") = py::none(),
+           py::arg("reverse") = false)
+      .def("reach", &graph_reach, py::arg("sources"), py::arg("max_seconds"), py::kw_only(),
+           py::arg("source_offsets") = py::none(), py::arg("reverse") = false);
+
+  m.def(
+      "graph_travel_time",
+      [](int64_t n_nodes, const py::handle& tails, const py::handle& heads, const py::handle& seconds,
+         const py::handle& sources, const py::object& source_offsets, const std::optional<double>& max_seconds,
+         bool reverse) {
+        IdArray t = as_ids(tails, "tails");
+        IdArray h = as_ids(heads, "heads");
+        if (h.size() != t.size())
+          throw InputError("tails and heads must have the same length, got " + std::to_string(t.size()) +
+                           " and " + std::to_string(h.size()));
+        auto s = as_doubles(seconds, "seconds", t.size());
+        SearchArgs a = search_args(sources, source_offsets, max_seconds);
+        if (n_nodes < 0) throw InputError("n_nodes = " + std::to_string(n_nodes) + " must be >= 0");
+        py::array_t<double> secs(n_nodes);
+        py::array_t<int32_t> nearest(n_nodes);
+        double* so = secs.mutable_data();
+        int32_t* ne = nearest.mutable_data();
+        {
+          py::gil_scoped_release release;
+          // Reverse = time TO the sources: the same search on the transposed graph. Built forward first so
+          // validation errors name tails/heads as the caller gave them.
+          CsrGraph g = build_graph(n_nodes, t, h, s.data());
+          if (reverse) g = g.transposed();
+          run_nearest(g, a.sources, a.opt, so, ne);
+        }
+        return py::make_tuple(secs, nearest);
+      },
+      py::arg("n_nodes"), py::arg("tails"), py::arg("heads"), py::arg("seconds"), py::arg("sources"),
+      py::kw_only(), py::arg("source_offsets") = py::none(), py::arg("max_seconds") = py::none(),
+      py::arg("reverse") = false);
+}
 
 }  // namespace careshed::bindings
