@@ -364,7 +364,7 @@ def _assign(spec: Facilities, zones: _Zones, mapping: dict[str, str], res_names:
             if k is None:
                 reasons[i] = f"no {col_name}"
             elif k not in zones.index_of:
-                reasons[i] = f"unknown zone id {v!r} in {col_name}"
+                reasons[i] = f"unknown zone id {k} in {col_name}"
             else:
                 zone_of[i] = zones.index_of[k]
 

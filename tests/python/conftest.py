@@ -1,0 +1,96 @@
+"""Shared fixtures for careshed's Python tests.
+
+The hand-made case (`hand_case`): three zones in UTM 31N metres (EPSG:32631) and seven facilities.
+Every expected number in the tests is worked out by hand from the layout below, not from the code:
+
+    y (m)
+    1002000 +---------------------------+
+            |        zone 3 "C"         |   population 12000
+    1001000 +-------------+-------------+
+            |  zone 1 "A" |  zone 2 "B" |   A: population 2000, B: 5000
+    1000000 +-------------+-------------+
+          500000        501000        502000  x (m)
+
+    facility  x       y        beds phys amb  zone (why)
+    f1        500500  1000500  10   3    0    A  (inside)
+    f2        500200  1000800  5    1    1    A  (inside)
+    f3        501500  1000500  20   10   0    B  (inside)
+    f4        501000  1000500  4    0    0    A  (on the A|B edge: lowest zone index wins)
+    f5        501000  1001000  1    0    0    A  (corner of A, B and C: lowest zone index)
+    f6        501500  1001500  30   12   1    C  (inside)
+    f7        510000  1000500  7    2    0    none: outside every zone -> unassigned
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+QUZHOU = ROOT / "data" / "quzhou"
+QUZHOU_CENSUS_TOTAL = 2_276_184
+
+ZONES = [  # (zone_id, name, population, beds_2020, (x0, y0, x1, y1)); beds_2020 = the beds of the
+    # facilities inside each zone (f1+f2+f4+f5, f3, f6), so zone-table mode must equal point mode.
+    (1, "A", 2000, 20, (500000, 1000000, 501000, 1001000)),
+    (2, "B", 5000, 20, (501000, 1000000, 502000, 1001000)),
+    (3, "C", 12000, 30, (500000, 1001000, 502000, 1002000)),
+]
+FACILITIES = [  # (fid, x, y, beds, physicians, ambulances)
+    ("f1", 500500, 1000500, 10, 3, 0),
+    ("f2", 500200, 1000800, 5, 1, 1),
+    ("f3", 501500, 1000500, 20, 10, 0),
+    ("f4", 501000, 1000500, 4, 0, 0),
+    ("f5", 501000, 1001000, 1, 0, 0),
+    ("f6", 501500, 1001500, 30, 12, 1),
+    ("f7", 510000, 1000500, 7, 2, 0),
+]
+
+
+def square(x0, y0, x1, y1):
+    return [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]
+
+
+def write_geojson(path: Path, features, crs_epsg: int | None = None) -> Path:
+    """A GeoJSON FeatureCollection; crs_epsg adds the (pre-RFC 7946) "crs" member OGR understands."""
+    doc = {"type": "FeatureCollection", "features": features}
+    if crs_epsg is not None:
+        doc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs_epsg}"}}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def polygon_feature(props, coords):
+    return {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": coords}}
+
+
+@pytest.fixture
+def hand_case(tmp_path):
+    """Paths of the hand-made case: zones GeoJSON (EPSG:32631) and facilities CSV (x, y in EPSG:32631)."""
+    zones = write_geojson(tmp_path / "zones.geojson", [
+        polygon_feature({"zone": zid, "name": name, "pop": pop, "beds_2020": beds}, square(*box))
+        for zid, name, pop, beds, box in ZONES], crs_epsg=32631)
+    fac = tmp_path / "facilities.csv"
+    lines = ["fid,x,y,beds,physicians,ambulances"]
+    lines += [f"{f},{x},{y},{b},{p},{a}" for f, x, y, b, p, a in FACILITIES]
+    fac.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"zones": zones, "facilities": fac, "dir": tmp_path}
+
+
+@pytest.fixture
+def quzhou_dir():
+    assert (QUZHOU / "counties.geojson").is_file(), "data/quzhou is missing (run data/quzhou/build_quzhou_data.py)"
+    return QUZHOU
+
+
+@pytest.fixture
+def cli_env():
+    """Environment for `python -m careshed` subprocesses: the same import path as this test run."""
+    env = dict(os.environ)
+    paths = [p for p in sys.path if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
