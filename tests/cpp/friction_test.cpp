@@ -1,0 +1,391 @@
+// Tests of careshed/friction.hpp on tiny hand-made rasters and line/polygon layers (written with GDAL/OGR
+// directly), with every expected friction worked out by hand as 3.6 / speed_kmh.
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <gtest/gtest.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "careshed/crs.hpp"
+#include "careshed/error.hpp"
+#include "careshed/friction.hpp"
+
+namespace fs = std::filesystem;
+using careshed::GridSpec;
+
+namespace {
+
+std::string temp_dir() {
+  static std::string dir = [] {
+    fs::path p = fs::temp_directory_path() / ("careshed_friction_test_" + std::to_string(getpid()));
+    fs::create_directories(p);
+    return p.string();
+  }();
+  return dir;
+}
+
+OGRSpatialReferenceH srs_of(int epsg) {
+  OGRSpatialReferenceH s = OSRNewSpatialReference(nullptr);
+  OSRImportFromEPSG(s, epsg);
+  OSRSetAxisMappingStrategy(s, OAMS_TRADITIONAL_GIS_ORDER);
+  return s;
+}
+
+void write_raster(const std::string& path, int w, int h, const std::vector<double>& v, const double gt[6], int epsg,
+                  std::optional<double> nodata) {
+  GDALAllRegister();
+  GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), w, h, 1, GDT_Float64, nullptr);
+  ASSERT_NE(ds, nullptr);
+  GDALSetGeoTransform(ds, const_cast<double*>(gt));
+  OGRSpatialReferenceH s = srs_of(epsg);
+  GDALSetSpatialRef(ds, s);
+  OSRDestroySpatialReference(s);
+  GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+  if (nodata) GDALSetRasterNoDataValue(b, *nodata);
+  ASSERT_EQ(GDALRasterIO(b, GF_Write, 0, 0, w, h, const_cast<double*>(v.data()), w, h, GDT_Float64, 0, 0), CE_None);
+  GDALClose(ds);
+}
+
+struct Feature {
+  std::string wkt;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+/// A GeoPackage layer "layer" in EPSG `epsg` with string fields `field_names`.
+void write_layer(const std::string& path, int epsg, const std::vector<std::string>& field_names,
+                 const std::vector<Feature>& features) {
+  GDALAllRegister();
+  fs::remove(path);
+  GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GPKG"), path.c_str(), 0, 0, 0, GDT_Unknown, nullptr);
+  ASSERT_NE(ds, nullptr);
+  OGRSpatialReferenceH s = srs_of(epsg);
+  OGRLayerH l = GDALDatasetCreateLayer(ds, "layer", s, wkbUnknown, nullptr);
+  OSRDestroySpatialReference(s);
+  for (const auto& f : field_names) {
+    OGRFieldDefnH fd = OGR_Fld_Create(f.c_str(), OFTString);
+    OGR_L_CreateField(l, fd, TRUE);
+    OGR_Fld_Destroy(fd);
+  }
+  for (const auto& feat : features) {
+    OGRFeatureH f = OGR_F_Create(OGR_L_GetLayerDefn(l));
+    for (const auto& [k, v] : feat.fields) OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, k.c_str()), v.c_str());
+    OGRGeometryH g = nullptr;
+    char* text = const_cast<char*>(feat.wkt.c_str());
+    ASSERT_EQ(OGR_G_CreateFromWkt(&text, nullptr, &g), OGRERR_NONE) << feat.wkt;
+    OGR_F_SetGeometryDirectly(f, g);
+    ASSERT_EQ(OGR_L_CreateFeature(l, f), OGRERR_NONE);
+    OGR_F_Destroy(f);
+  }
+  GDALClose(ds);
+}
+
+/// 10 x 10 grid of 100 m cells, x 500000..501000, y 8800000..8801000 (UTM 38S).
+GridSpec small_grid() {
+  GridSpec g;
+  g.width = 10;
+  g.height = 10;
+  g.geotransform = {500000, 100, 0, 8801000, 0, -100};
+  g.crs_wkt = careshed::epsg_to_wkt(32738);
+  return g;
+}
+double cx(int col) { return 500000 + 100 * (col + 0.5); }
+double cy(int row) { return 8801000 - 100 * (row + 0.5); }
+std::string hline(int row) {  // along the centres of one row
+  return "LINESTRING (500000 " + std::to_string(cy(row)) + ", 501000 " + std::to_string(cy(row)) + ")";
+}
+std::string vline(int col) {
+  return "LINESTRING (" + std::to_string(cx(col)) + " 8800000, " + std::to_string(cx(col)) + " 8801000)";
+}
+
+careshed::FrictionInputs walking_background() {
+  careshed::FrictionInputs in;
+  in.background_speed_kmh = 5.0;
+  return in;
+}
+
+}  // namespace
+
+TEST(FrictionUnits, ConversionsAndNames) {
+  EXPECT_DOUBLE_EQ(careshed::speed_kmh_to_seconds_per_metre(36.0), 0.1);
+  EXPECT_TRUE(std::isnan(careshed::speed_kmh_to_seconds_per_metre(0.0)));
+  EXPECT_TRUE(std::isnan(careshed::speed_kmh_to_seconds_per_metre(std::nan(""))));
+  EXPECT_EQ(careshed::speed_kmh_to_seconds_per_metre(INFINITY), 0.0);
+  EXPECT_EQ(careshed::friction_unit_from_string("min/m"), careshed::FrictionUnit::MinutesPerMetre);
+  EXPECT_DOUBLE_EQ(careshed::seconds_per_metre_per_unit(careshed::FrictionUnit::MinutesPerMetre), 60.0);
+  EXPECT_DOUBLE_EQ(careshed::seconds_per_metre_per_unit(careshed::FrictionUnit::MinutesPerKilometre), 0.06);
+  EXPECT_THROW(careshed::friction_unit_from_string("furlongs/fortnight"), careshed::InputError);
+}
+
+TEST(Friction, LandcoverClassesMapToThreePointSixOverSpeed) {
+  // 4 x 3 class raster of 250 m cells on the same CRS; the grid has 125 m cells (each class cell -> 2 x 2).
+  std::string path = temp_dir() + "/classes.tif";
+  std::vector<double> cls{1, 1, 2, 3,  //
+                          2, 9, 1, 1,  //
+                          3, 3, 2, 255};
+  double gt[6] = {500000, 250, 0, 8801000, 0, -250};
+  write_raster(path, 4, 3, cls, gt, 32738, 255.0);
+  GridSpec g;
+  g.width = 8;
+  g.height = 6;
+  g.geotransform = {500000, 125, 0, 8801000, 0, -125};
+  g.crs_wkt = careshed::epsg_to_wkt(32738);
+  careshed::FrictionInputs in;
+  careshed::LandcoverClasses lc;
+  lc.path = path;
+  lc.speed_kmh = {{1, 5.0}, {2, 2.0}, {3, 0.0}, {9, 36.0}};
+  in.landcover = lc;
+  auto fs = careshed::build_friction_surface(g, in);
+  auto expect_of = [](double c) -> double {
+    if (c == 1) return 3.6 / 5.0;
+    if (c == 2) return 3.6 / 2.0;
+    if (c == 9) return 0.1;
+    return std::nan("");  // class 3 (speed 0) and nodata 255
+  };
+  for (int r = 0; r < 6; ++r) {
+    for (int c = 0; c < 8; ++c) {
+      double want = expect_of(cls[(r / 2) * 4 + c / 2]);
+      double got = fs.seconds_per_metre[r * 8 + c];
+      if (std::isnan(want)) EXPECT_TRUE(std::isnan(got)) << r << "," << c;
+      else EXPECT_DOUBLE_EQ(got, want) << r << "," << c;
+    }
+  }
+  EXPECT_EQ(fs.report.impassable_cells, 4 * 4);  // three class-3 cells and one nodata cell, 4 grid cells each
+}
+
+TEST(Friction, UnknownClassesAreListedOrGetTheDefault) {
+  std::string path = temp_dir() + "/classes2.tif";
+  double gt[6] = {500000, 500, 0, 8801000, 0, -500};
+  write_raster(path, 2, 2, {1, 7, 8, 7}, gt, 32738, std::nullopt);
+  GridSpec g = small_grid();
+  careshed::FrictionInputs in;
+  careshed::LandcoverClasses lc;
+  lc.path = path;
+  lc.speed_kmh = {{1, 4.0}};
+  in.landcover = lc;
+  try {
+    careshed::build_friction_surface(g, in);
+    FAIL() << "unknown classes accepted";
+  } catch (const careshed::InputError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("7 (50 cells)"), std::string::npos) << m;
+    EXPECT_NE(m.find("8 (25 cells)"), std::string::npos) << m;
+    EXPECT_NE(m.find("classes2.tif"), std::string::npos) << m;
+  }
+  in.landcover->default_speed_kmh = 2.0;
+  auto fs = careshed::build_friction_surface(g, in);
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[0], 3.6 / 4.0);  // class 1 (top-left quarter)
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[9], 3.6 / 2.0);  // class 7 (top-right)
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[99], 3.6 / 2.0);
+  // Non-integer class values: not a class raster.
+  std::string frac = temp_dir() + "/notclasses.tif";
+  write_raster(frac, 2, 2, {1.5, 1, 1, 1}, gt, 32738, std::nullopt);
+  in.landcover->path = frac;
+  EXPECT_THROW(careshed::build_friction_surface(g, in), careshed::InputError);
+}
+
+TEST(Friction, CrossingRoadsKeepTheFastestWhateverTheirOrder) {
+  GridSpec g = small_grid();
+  // primary (car profile 70 km/h) along row 5, residential (30 km/h) along column 3, a footway (not in the
+  // car profile) along row 8, a primary with maxspeed 50 along row 1.
+  for (int order = 0; order < 2; ++order) {
+    std::vector<Feature> feats{{hline(5), {{"highway", "primary"}}},
+                               {vline(3), {{"highway", "residential"}}},
+                               {hline(8), {{"highway", "footway"}}},
+                               {hline(1), {{"highway", "primary"}, {"maxspeed", "50"}}}};
+    if (order == 1) std::reverse(feats.begin(), feats.end());
+    std::string path = temp_dir() + "/roads" + std::to_string(order) + ".gpkg";
+    write_layer(path, 32738, {"highway", "maxspeed"}, feats);
+    careshed::FrictionInputs in = walking_background();
+    careshed::RoadLayer rl;
+    rl.path = path;
+    in.roads.push_back(rl);
+    auto fs = careshed::build_friction_surface(g, in);
+    for (int r = 0; r < 10; ++r) {
+      for (int c = 0; c < 10; ++c) {
+        double speed = 5.0;
+        if (c == 3) speed = 30.0;
+        if (r == 1) speed = 50.0;  // maxspeed beats the class speed (70), and 50 > 30 at the crossing
+        if (r == 5) speed = 70.0;
+        EXPECT_DOUBLE_EQ(fs.seconds_per_metre[r * 10 + c], 3.6 / speed) << "order " << order << " " << r << "," << c;
+      }
+    }
+    EXPECT_EQ(fs.report.road_features, 3);
+    EXPECT_EQ(fs.report.road_features_skipped, 1);
+    EXPECT_EQ(fs.report.skipped_classes.at("footway"), 1);
+  }
+}
+
+TEST(Friction, RoadsAreReprojectedAndReadFromOsmOtherTags) {
+  GridSpec g = small_grid();
+  // The same horizontal line along row 2, written in lon/lat; class and maxspeed only in other_tags.
+  std::vector<double> x{500000, 501000}, y{cy(2), cy(2)};
+  careshed::transform_xy(x, y, g.crs_wkt, "EPSG:4326");
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "LINESTRING (%.10f %.10f, %.10f %.10f)", x[0], y[0], x[1], y[1]);
+  std::string path = temp_dir() + "/osmlike.gpkg";
+  write_layer(path, 4326, {"name", "other_tags"},
+              {{buf, {{"name", "RN1"}, {"other_tags", "\"lanes\"=>\"2\",\"highway\"=>\"secondary\",\"maxspeed\"=>\"30 mph\""}}}});
+  careshed::FrictionInputs in = walking_background();
+  careshed::RoadLayer rl;
+  rl.path = path;
+  in.roads.push_back(rl);
+  auto fs = careshed::build_friction_surface(g, in);
+  const double mph30 = 30 * 1.609344;
+  for (int c = 0; c < 10; ++c) EXPECT_NEAR(fs.seconds_per_metre[2 * 10 + c], 3.6 / mph30, 1e-12) << c;
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[3 * 10 + 4], 3.6 / 5.0);
+  // Without maxspeed use: the class speed of 'secondary' in the car profile (60 km/h).
+  in.roads[0].profile.set_use_maxspeed(false);
+  fs = careshed::build_friction_surface(g, in);
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[2 * 10 + 7], 3.6 / 60.0);
+  // A class field that does not exist, in a layer without other_tags: the error lists the fields.
+  std::string plain = temp_dir() + "/plain.gpkg";
+  write_layer(plain, 32738, {"kind"}, {{hline(0), {{"kind", "primary"}}}});
+  in.roads[0].path = plain;
+  try {
+    careshed::build_friction_surface(g, in);
+    FAIL();
+  } catch (const careshed::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("kind"), std::string::npos) << e.what();
+  }
+  in.roads[0].class_field = "kind";
+  fs = careshed::build_friction_surface(g, in);
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[4], 3.6 / 70.0);
+}
+
+TEST(Friction, BarriersWinOverRoadsAndLandcover) {
+  GridSpec g = small_grid();
+  std::string roads = temp_dir() + "/roads_b.gpkg";
+  write_layer(roads, 32738, {"highway"}, {{vline(6), {{"highway", "trunk"}}}});
+  // A lake covering the centres of rows 0-1, columns 4-8 (x 500400..500900, y 8800800..8801000).
+  std::string lake = temp_dir() + "/lake.gpkg";
+  write_layer(lake, 32738, {},
+              {{"POLYGON ((500400 8800800, 500900 8800800, 500900 8801000, 500400 8801000, 500400 8800800))", {}}});
+  careshed::FrictionInputs in = walking_background();
+  careshed::RoadLayer rl;
+  rl.path = roads;
+  in.roads.push_back(rl);
+  careshed::Barrier b;
+  b.path = lake;
+  in.barriers.push_back(b);
+  // And a raster mask marking the bottom-left cell.
+  std::string mask = temp_dir() + "/mask.tif";
+  std::vector<double> m(100, 0.0);
+  m[9 * 10 + 0] = 1;
+  double gt[6] = {500000, 100, 0, 8801000, 0, -100};
+  write_raster(mask, 10, 10, m, gt, 32738, std::nullopt);
+  careshed::Barrier mb;
+  mb.path = mask;
+  mb.is_raster = true;
+  in.barriers.push_back(mb);
+  auto fs = careshed::build_friction_surface(g, in);
+  for (int r = 0; r < 10; ++r) {
+    for (int c = 0; c < 10; ++c) {
+      bool barrier = (r <= 1 && c >= 4 && c <= 8) || (r == 9 && c == 0);
+      double got = fs.seconds_per_metre[r * 10 + c];
+      if (barrier) EXPECT_TRUE(std::isnan(got)) << r << "," << c;
+      else EXPECT_DOUBLE_EQ(got, 3.6 / (c == 6 ? 90.0 : 5.0)) << r << "," << c;
+    }
+  }
+  EXPECT_EQ(fs.report.barrier_cells, 11);
+  EXPECT_EQ(fs.report.impassable_cells, 11);
+}
+
+TEST(Friction, SpeedAndFrictionRastersWithUnits) {
+  GridSpec g = small_grid();
+  double gt[6] = {500000, 500, 0, 8801000, 0, -500};
+  std::string speed = temp_dir() + "/speed.tif";
+  write_raster(speed, 2, 2, {10, 20, -1, 0}, gt, 32738, -1.0);
+  std::string fric = temp_dir() + "/fric_min_per_m.tif";
+  // MAP-style minutes per metre: 0.001 min/m = 0.06 s/m = 60 km/h; 0.01 min/m = 6 km/h.
+  write_raster(fric, 2, 2, {0.01, 0.001, 0.01, -9999}, gt, 32738, -9999.0);
+  careshed::FrictionInputs in;
+  in.speed_raster = careshed::SpeedRaster{speed, 1, careshed::Resampling::Nearest};
+  auto a = careshed::build_friction_surface(g, in);
+  EXPECT_DOUBLE_EQ(a.seconds_per_metre[0], 0.36);
+  EXPECT_DOUBLE_EQ(a.seconds_per_metre[9], 0.18);
+  EXPECT_TRUE(std::isnan(a.seconds_per_metre[90]));  // nodata
+  EXPECT_TRUE(std::isnan(a.seconds_per_metre[99]));  // speed 0
+  careshed::FrictionInputs f;
+  f.friction_raster = careshed::FrictionRaster{fric, 1, careshed::FrictionUnit::MinutesPerMetre,
+                                               careshed::Resampling::Nearest};
+  auto b = careshed::build_friction_surface(g, f);
+  EXPECT_NEAR(b.seconds_per_metre[0], 0.6, 1e-12);
+  EXPECT_NEAR(b.seconds_per_metre[9], 0.06, 1e-12);
+  EXPECT_TRUE(std::isnan(b.seconds_per_metre[99]));
+  // Both: fastest per cell.
+  in.friction_raster = f.friction_raster;
+  auto c = careshed::build_friction_surface(g, in);
+  EXPECT_NEAR(c.seconds_per_metre[0], 0.36, 1e-12);   // 10 km/h beats 6 km/h
+  EXPECT_NEAR(c.seconds_per_metre[9], 0.06, 1e-12);   // 60 km/h beats 20 km/h
+  EXPECT_NEAR(c.seconds_per_metre[90], 0.6, 1e-12);   // only the friction raster
+  // Negative speeds are refused, naming the file.
+  std::string bad = temp_dir() + "/badspeed.tif";
+  write_raster(bad, 2, 2, {10, -3, 1, 1}, gt, 32738, std::nullopt);
+  careshed::FrictionInputs nb;
+  nb.speed_raster = careshed::SpeedRaster{bad, 1, careshed::Resampling::Nearest};
+  try {
+    careshed::build_friction_surface(g, nb);
+    FAIL();
+  } catch (const careshed::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("badspeed.tif"), std::string::npos);
+  }
+}
+
+TEST(Friction, DominantCoverFractions) {
+  GridSpec g;
+  g.width = 3;
+  g.height = 1;
+  g.geotransform = {500000, 100, 0, 8801000, 0, -100};
+  g.crs_wkt = careshed::epsg_to_wkt(32738);
+  double gt[6] = {500000, 100, 0, 8801000, 0, -100};
+  std::string tree = temp_dir() + "/tree.tif", built = temp_dir() + "/built.tif";
+  // cell 0: tree 60 %, built 10 % (other 30 %) -> tree; cell 1: tree 20, built 30 (other 50) -> other;
+  // cell 2: nodata in one layer -> no speed.
+  write_raster(tree, 3, 1, {60, 20, 10}, gt, 32738, -9999.0);
+  write_raster(built, 3, 1, {10, 30, -9999}, gt, 32738, -9999.0);
+  careshed::FrictionInputs in;
+  careshed::LandcoverFractions lf;
+  lf.paths = {tree, built};
+  lf.speeds_kmh = {2.0, 20.0};
+  lf.other_speed_kmh = 4.0;
+  in.landcover_fractions = lf;
+  auto fs = careshed::build_friction_surface(g, in);
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[0], 3.6 / 2.0);
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[1], 3.6 / 4.0);
+  EXPECT_TRUE(std::isnan(fs.seconds_per_metre[2]));
+}
+
+TEST(Friction, BadInputsGiveClearErrors) {
+  GridSpec g = small_grid();
+  careshed::FrictionInputs none;
+  EXPECT_THROW(careshed::build_friction_surface(g, none), careshed::InputError);
+  careshed::FrictionInputs missing;
+  missing.landcover = careshed::LandcoverClasses{temp_dir() + "/absent.tif", 1, {{1, 5.0}}, std::nullopt,
+                                                 careshed::Resampling::Nearest};
+  try {
+    careshed::build_friction_surface(g, missing);
+    FAIL();
+  } catch (const careshed::DataIOError& e) {
+    EXPECT_NE(std::string(e.what()).find("absent.tif"), std::string::npos);
+  }
+  careshed::FrictionInputs neg = walking_background();
+  neg.background_speed_kmh = -1;
+  EXPECT_THROW(careshed::build_friction_surface(g, neg), careshed::InputError);
+  careshed::FrictionInputs avg;
+  avg.landcover = careshed::LandcoverClasses{"x.tif", 1, {{1, 5.0}}, std::nullopt, careshed::Resampling::Average};
+  EXPECT_THROW(careshed::build_friction_surface(g, avg), careshed::InputError);
+  careshed::FrictionInputs roads = walking_background();
+  careshed::RoadLayer rl;
+  rl.path = temp_dir() + "/roads0.gpkg";
+  rl.layer = "no_such_layer";
+  roads.roads.push_back(rl);
+  EXPECT_THROW(careshed::build_friction_surface(g, roads), careshed::DataIOError);
+}
