@@ -98,6 +98,7 @@ def quzhou_density(data_dir=None, *, beds: str = "min", count_relocations: bool 
                            label="plan projects 2021-2025"),
             keep=["name", "name_en"], modelled={"beds": MODELLED_BASELINE}, notes=notes,
             unassigned_in_region=True, region_label="Quzhou")
+    table.loc["Quzhou", ["name", "name_en"]] = ["衢州市", "Quzhou (whole city)"]
     table.attrs["projects"] = projects
     table.attrs["data_dir"] = str(data_dir)
     return table

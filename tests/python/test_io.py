@@ -1,0 +1,133 @@
+"""careshed.read_vector / read_table / write_layers: GeoPandas objects from any OGR source, and back.
+
+Independent references: the raw GeoJSON/CSV text parsed with json/csv, and fiona (through
+geopandas.read_file) reading what careshed wrote.
+"""
+from __future__ import annotations
+
+import csv
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import MultiPolygon, Point, Polygon
+
+import careshed
+from careshed.io import load
+from conftest import QUZHOU_CENSUS_TOTAL, polygon_feature, square, write_geojson
+
+
+def test_read_geojson_counties(quzhou_dir):
+    gdf = careshed.read_vector(quzhou_dir / "counties.geojson")
+    raw = json.loads((quzhou_dir / "counties.geojson").read_text(encoding="utf-8"))
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    assert gdf.crs.to_epsg() == 4326
+    assert list(gdf.columns) == ["adcode", "name", "name_en", "pop_census2020", "beds_2020_modelled", "geometry"]
+    assert gdf["adcode"].dtype == np.int64 and gdf["pop_census2020"].dtype == np.int64
+    assert gdf["pop_census2020"].sum() == QUZHOU_CENSUS_TOTAL
+    assert gdf["name"].tolist() == [f["properties"]["name"] for f in raw["features"]]
+    for geom, feat in zip(gdf.geometry, raw["features"]):
+        assert geom.geom_type == "Polygon"
+        np.testing.assert_allclose(np.asarray(geom.exterior.coords),
+                                   np.asarray(feat["geometry"]["coordinates"][0]), atol=1e-12)
+    assert gdf.attrs["geometry_type"] == "Polygon"
+
+
+def test_read_csv_points_with_crs(quzhou_dir):
+    gdf = careshed.read_vector(quzhou_dir / "county_seats.csv", x="lon", y="lat", crs="EPSG:4326")
+    with open(quzhou_dir / "county_seats.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert gdf.crs.to_epsg() == 4326
+    assert [(p.x, p.y) for p in gdf.geometry] == [(float(r["lon"]), float(r["lat"])) for r in rows]
+    assert gdf["county_adcode"].tolist() == [int(r["county_adcode"]) for r in rows]
+
+
+def test_read_fields_subset_and_missing_field(quzhou_dir):
+    gdf = careshed.read_vector(quzhou_dir / "counties.geojson", fields=["adcode"])
+    assert list(gdf.columns) == ["adcode", "geometry"]
+    for cls in (careshed.InputError, ValueError):
+        with pytest.raises(cls, match=r"counties.geojson.*population.*pop_census2020"):
+            careshed.read_vector(quzhou_dir / "counties.geojson", fields=["population"])
+
+
+def test_read_errors(tmp_path, quzhou_dir):
+    for cls in (careshed.DataIOError, OSError):
+        with pytest.raises(cls, match="absent.gpkg"):
+            careshed.read_vector(tmp_path / "absent.gpkg")
+    for cls in (careshed.CRSError, ValueError):
+        with pytest.raises(cls, match="county_seats.csv"):   # CSV points without a CRS
+            careshed.read_vector(quzhou_dir / "county_seats.csv", x="lon", y="lat")
+        with pytest.raises(cls, match="counties.geojson"):   # contradicting CRS
+            careshed.read_vector(quzhou_dir / "counties.geojson", crs="EPSG:3857")
+    metres = write_geojson(tmp_path / "metres.geojson", [
+        polygon_feature({"id": 1}, square(500000, 1000000, 501000, 1001000))])
+    with pytest.raises(careshed.CRSError, match="metres.geojson"):
+        careshed.read_vector(metres)
+    bad = tmp_path / "bad_xy.csv"
+    bad.write_text("name,lon,lat\na,118.9,28.9\nb,east,28.8\n", encoding="utf-8")
+    with pytest.raises(careshed.InputError, match=r"bad_xy.csv.*row 2"):
+        careshed.read_vector(bad, x="lon", y="lat", crs="EPSG:4326")
+
+
+def test_read_table_needs_no_crs(quzhou_dir):
+    t = careshed.read_table(quzhou_dir / "plan_2021_2025_projects.csv")
+    assert len(t) == 39 and "county_adcode" in t.columns
+    assert t["county_adcode"].isna().sum() == 3          # #25, #26, #28: site not decided / city-wide
+    assert t.attrs["source"].endswith("plan_2021_2025_projects.csv")
+    with pytest.raises(careshed.InputError, match="no field 'beds'"):
+        careshed.read_table(quzhou_dir / "plan_2021_2025_projects.csv", fields=["beds"])
+    with pytest.raises(OSError, match="nope.csv"):
+        careshed.read_table(quzhou_dir / "nope.csv")
+
+
+def test_load_passes_objects_through(quzhou_dir):
+    gdf = careshed.read_vector(quzhou_dir / "counties.geojson")
+    assert load(gdf, what="zones") is gdf
+    df = pd.DataFrame({"a": [1]})
+    assert load(df, what="zones").attrs["source"] == "<zones DataFrame>"
+    with pytest.raises(careshed.InputError, match="zones: expected a file path"):
+        load(42, what="zones")
+
+
+def test_write_layers_roundtrip(tmp_path):
+    pts = gpd.GeoDataFrame({"name": ["a", None], "beds": [10, 20], "rate": [1.5, np.nan]},
+                           geometry=[Point(118.9, 28.9), Point(119.0, 29.0)], crs="EPSG:4326")
+    mixed = gpd.GeoDataFrame(
+        {"zone": [1, 2]},
+        geometry=[Polygon([(0, 0), (1, 0), (1, 1)]),
+                  MultiPolygon([Polygon([(2, 2), (3, 2), (3, 3)]), Polygon([(4, 4), (5, 4), (5, 5)])])],
+        crs="EPSG:32650")
+    table = pd.DataFrame({"note": ["modelled", "real"], "n": [1, 2]})
+    out = careshed.write_layers(tmp_path / "o.gpkg", {"points": pts, "zones": mixed, "notes": table})
+    assert out == tmp_path / "o.gpkg"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.gpkg"]      # no temporary left behind
+    # independent reader: fiona
+    back = gpd.read_file(out, layer="points")
+    assert back.crs.to_epsg() == 4326
+    assert back["beds"].tolist() == [10, 20] and back["name"].tolist()[0] == "a"
+    assert back["name"].isna().tolist() == [False, True] and np.isnan(back["rate"].iloc[1])
+    assert [(g.x, g.y) for g in back.geometry] == [(118.9, 28.9), (119.0, 29.0)]
+    z = gpd.read_file(out, layer="zones")
+    assert z.crs.to_epsg() == 32650
+    assert set(z.geom_type) == {"MultiPolygon"}               # Polygon promoted to the layer type
+    assert z.geometry.iloc[0].equals(MultiPolygon([mixed.geometry.iloc[0]]))
+    # careshed's own reader, attribute-only layer
+    notes = careshed.read_vector(out, layer="notes")
+    assert notes["note"].tolist() == ["modelled", "real"]
+    assert notes.geometry.isna().all()
+
+
+def test_write_layers_failure_leaves_existing_file(tmp_path):
+    target = tmp_path / "keep.gpkg"
+    good = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)], crs="EPSG:4326")
+    careshed.write_layers(target, {"good": good})
+    before = target.read_bytes()
+    no_crs = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)])
+    with pytest.raises(careshed.InputError, match="layer 'bad' has no CRS"):
+        careshed.write_layers(target, {"bad": no_crs})
+    assert target.read_bytes() == before
+    with pytest.raises(OSError):
+        careshed.write_layers(tmp_path / "no_such_dir" / "x.gpkg", {"good": good})
+    assert not (tmp_path / "no_such_dir").exists()
