@@ -70,10 +70,8 @@ std::optional<int> srs_epsg(const OGRSpatialReference& srs) {
   OGRSpatialReferenceH* matches = srs.FindMatches(nullptr, &n, &confidence);
   std::optional<int> result;
   for (int i = 0; i < n && !result; ++i) {
-    if (confidence[i] >= 90) {
-      auto* m = OGRSpatialReference::FromHandle(matches[i]);
-      result = code_of(*m);
-    }
+    auto* m = OGRSpatialReference::FromHandle(matches[i]);
+    if (confidence[i] >= 90 || srs_equivalent(srs, *m)) result = code_of(*m);
   }
   OSRFreeSRSArray(matches);
   CPLFree(confidence);
