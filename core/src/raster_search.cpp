@@ -1,0 +1,767 @@
+// raster_search.cpp — multi-source, k-nearest and per-source bounded searches over a friction grid.
+//
+// How the search is organised (the contract is in careshed/raster_search.hpp):
+//  * Labels. A cell's label is one uint64 packing (time in integer ticks + 1, source index):
+//      label = ((ticks + 1) << index_bits) | source
+//    so that comparing two labels as integers compares (time, source) lexicographically: a single
+//    compare implements "earlier wins, equal times go to the lower index". Because step costs are
+//    integers, adding a step preserves that order exactly, which is what makes the result independent
+//    of processing order (a label-correcting search converges to the unique fixpoint = per-cell
+//    minimum over all paths of (time, source)). Unreached = 0x7F800000'FFFFFFFF, whose bytes are
+//    already the output CellLabel {-1, +inf}; every valid label is < 2^62, so also below it.
+//  * Queue. A circular bucket queue (Dial / delta-stepping) over ticks >> shift, with a bitmap of
+//    non-empty buckets. The bucket width is chosen so the window (n buckets) spans more than the
+//    largest step: every push then lands inside the window and no overflow list is needed. Bucket
+//    width <= smallest step gives Dijkstra's "each cell once"; wider buckets only cause re-expansion of
+//    a few cells inside a bucket (label-correcting), never a wrong answer. Entries carry the low 32
+//    bits of the ticks they were pushed with so stale entries are skipped without a side array.
+//  * Grid access. Neighbours by precomputed flat offsets; only cells within 1 (2 for 16 neighbours)
+//    of the border take the bounds-checked path (no padded copy of the friction: memory is the output
+//    plus the queue). Step lengths are precomputed per direction (per row for lon/lat grids).
+//  * Memory of raster_travel_time: the output itself is the label array (8 B/cell, converted in place
+//    at the end) + the bucket queue (front-sized). With a cutoff, only the reached cells are converted.
+#include "careshed/raster_search.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <string>
+
+#include "careshed/error.hpp"
+
+#ifdef CARESHED_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace careshed {
+namespace {
+
+__extension__ typedef unsigned __int128 u128;  // GCC/Clang; for the multiply-high row division
+
+constexpr std::uint64_t kUnreached = 0x7F800000FFFFFFFFull;  // == bytes of CellLabel{-1, +inf}
+constexpr std::uint32_t kUnreached32 = 0xFFFFFFFFu;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Directions: 4 rook, 4 diagonal, then the 8 knight's moves (r.cost -k).
+constexpr int kDr[16] = {0, 0, -1, 1, -1, -1, 1, 1, -2, -2, 2, 2, -1, -1, 1, 1};
+constexpr int kDc[16] = {-1, 1, 0, 0, -1, 1, -1, 1, -1, 1, -1, 1, -2, 2, -2, 2};
+
+std::string cell_name(std::int64_t r, std::int64_t c) {
+  std::ostringstream s;
+  s << "[" << r << ", " << c << "]";
+  return s.str();
+}
+
+// Everything derived once per call: validated inputs, step factors, tick scale.
+struct Prepared {
+  std::int64_t rows = 0, cols = 0;
+  int K = 8;
+  std::int64_t off[16] = {};
+  std::int64_t mid1[16] = {}, mid2[16] = {};  // the two cells a knight's move passes between
+  std::vector<double> hl;                      // per row (or one row) x K: factor * L * 2^q
+  bool per_row = false;
+  int q = 0;                    // tick = 2^-q s
+  double scale = 1.0;           // 2^q
+  int index_bits = 0;
+  std::uint64_t cut_ticks = 0;  // inclusive cutoff in ticks
+  std::uint64_t fastdiv_m = 0;  // Lemire: row = (m * cell) >> 64
+  double max_friction = 0.0;    // largest finite friction
+  double min_pos_friction = kInf;
+  std::int64_t n_passable = 0;
+  double max_len = 0.0, min_len = kInf;
+  std::vector<std::uint64_t> source_ticks;  // per source offset in ticks (or > cut if beyond cutoff)
+  std::vector<std::uint32_t> source_cell;
+  std::vector<bool> source_inert;
+
+  std::int64_t row_of(std::uint32_t cell) const {
+    if (fastdiv_m == 0) return cell;  // one column: m would be 2^64
+    return static_cast<std::int64_t>((static_cast<u128>(fastdiv_m) * cell) >> 64);
+  }
+};
+
+double row_dx(const FrictionGrid& g, std::int64_t r) { return g.row_dx_m ? g.row_dx_m[r] : g.dx_m; }
+
+template <class FT>
+void scan_friction(const FT* f, std::int64_t n, Prepared& p) {
+  double mx = 0.0, mn = kInf;
+  std::int64_t passable = 0, first_negative = n;
+#pragma omp parallel for reduction(max : mx) reduction(min : mn, first_negative) reduction(+ : passable) schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = f[i];
+    if (v < kInf) {  // finite (NaN and +inf are impassable)
+      if (v < 0.0) {
+        first_negative = std::min(first_negative, i);
+      } else {
+        ++passable;
+        mx = std::max(mx, v);
+        if (v > 0.0) mn = std::min(mn, v);
+      }
+    }
+  }
+  if (first_negative < n) {
+    std::ostringstream s;
+    s << "raster search: friction" << cell_name(first_negative / p.cols, first_negative % p.cols) << " = "
+      << static_cast<double>(f[first_negative])
+      << " is negative; friction is seconds per metre >= 0 (use NaN for impassable cells)";
+    throw InputError(s.str());
+  }
+  p.max_friction = mx;
+  p.min_pos_friction = mn;
+  p.n_passable = passable;
+}
+
+// Validates and prepares. ticks_bits: how many bits the (ticks + 1) part of a label may use.
+Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
+                 const RasterSearchOptions& o, int ticks_bits, bool multi_label) {
+  Prepared p;
+  if ((g.friction_f32 == nullptr) == (g.friction_f64 == nullptr))
+    throw InputError("raster search: give exactly one friction buffer (float32 or float64)");
+  if (g.rows < 1 || g.cols < 1) {
+    std::ostringstream s;
+    s << "raster search: friction grid is " << g.rows << " x " << g.cols << "; it needs at least one cell";
+    throw InputError(s.str());
+  }
+  const double ncells = static_cast<double>(g.rows) * static_cast<double>(g.cols);
+  if (ncells > 4294967294.0) {
+    std::ostringstream s;
+    s << "raster search: friction grid of " << g.rows << " x " << g.cols
+      << " cells exceeds 2^32 - 2 cells (32-bit cell ids); split it into tiles";
+    throw InputError(s.str());
+  }
+  if (!(g.dy_m > 0.0 && g.dy_m < kInf))
+    throw InputError("raster search: cell_size dy must be a positive finite number of metres, got " +
+                     std::to_string(g.dy_m));
+  if (g.row_dx_m) {
+    for (std::int64_t r = 0; r < g.rows; ++r)
+      if (!(g.row_dx_m[r] > 0.0 && g.row_dx_m[r] < kInf))
+        throw InputError("raster search: per-row cell width dx[" + std::to_string(r) +
+                         "] must be a positive finite number of metres, got " + std::to_string(g.row_dx_m[r]));
+  } else if (!(g.dx_m > 0.0 && g.dx_m < kInf)) {
+    throw InputError("raster search: cell_size dx must be a positive finite number of metres, got " +
+                     std::to_string(g.dx_m));
+  }
+  if (o.neighbours != 8 && o.neighbours != 16)
+    throw InputError("raster search: neighbours must be 8 or 16 (16 adds r.cost's knight's moves), got " +
+                     std::to_string(o.neighbours));
+  if (std::isnan(o.max_seconds) || o.max_seconds < 0.0)
+    throw InputError("raster search: max_seconds must be >= 0 (or infinite for no cutoff), got " +
+                     std::to_string(o.max_seconds));
+  p.rows = g.rows;
+  p.cols = g.cols;
+  p.K = o.neighbours;
+  const std::int64_t n = g.rows * g.cols;
+  for (std::size_t s = 0; s < n_sources; ++s) {
+    const std::int64_t r = sources_rc[2 * s], c = sources_rc[2 * s + 1];
+    if (r < 0 || r >= g.rows || c < 0 || c >= g.cols) {
+      std::ostringstream m;
+      m << "raster search: sources[" << s << "] = (row " << r << ", col " << c << ") lies outside the "
+        << g.rows << " x " << g.cols << " friction grid; give (row, col) cell indices inside it";
+      throw InputError(m.str());
+    }
+    if (o.source_offsets_s) {
+      const double off = o.source_offsets_s[s];
+      if (!(off >= 0.0 && off < kInf)) {
+        std::ostringstream m;
+        m << "raster search: source_offsets[" << s << "] = " << off
+          << " must be a finite number of seconds >= 0";
+        throw InputError(m.str());
+      }
+    }
+  }
+  if (g.friction_f32)
+    scan_friction(g.friction_f32, n, p);
+  else
+    scan_friction(g.friction_f64, n, p);
+
+  // Geometry.
+  for (int k = 0; k < p.K; ++k) {
+    p.off[k] = kDr[k] * g.cols + kDc[k];
+    if (k >= 8) {
+      if (kDr[k] == 2 || kDr[k] == -2) {
+        p.mid1[k] = (kDr[k] / 2) * g.cols;
+        p.mid2[k] = (kDr[k] / 2) * g.cols + kDc[k];
+      } else {
+        p.mid1[k] = kDc[k] / 2;
+        p.mid2[k] = kDr[k] * g.cols + kDc[k] / 2;
+      }
+    }
+  }
+  p.per_row = g.row_dx_m != nullptr;
+  const std::int64_t table_rows = p.per_row ? g.rows : 1;
+  std::vector<double> len(static_cast<std::size_t>(table_rows) * p.K, 0.0);
+  for (std::int64_t r = 0; r < table_rows; ++r) {
+    for (int k = 0; k < p.K; ++k) {
+      const std::int64_t r2 = r + kDr[k];
+      if (p.per_row && (r2 < 0 || r2 >= g.rows)) continue;  // never used
+      const double dxm = p.per_row ? (row_dx(g, r) + row_dx(g, r2)) / 2.0 : g.dx_m;
+      const double L = std::hypot(kDc[k] * dxm, kDr[k] * g.dy_m);
+      len[r * p.K + k] = L;
+      p.max_len = std::max(p.max_len, L);
+      p.min_len = std::min(p.min_len, L);
+    }
+  }
+
+  // Tick scale: the largest time any label can hold must fit in ticks_bits - 1 bits (after the +1).
+  double max_offset = 0.0;
+  if (o.source_offsets_s)
+    for (std::size_t s = 0; s < n_sources; ++s) max_offset = std::max(max_offset, o.source_offsets_s[s]);
+  const double max_step = p.max_len * p.max_friction;
+  double bound;
+  if (o.max_seconds < kInf)
+    bound = o.max_seconds + 2.0 * max_step;  // labels never exceed the cutoff; margin for rounding
+  else  // a shortest path is simple: at most n_passable steps; + bucket slack
+    bound = max_offset + (static_cast<double>(p.n_passable) + 2.0) * max_step;
+  bound = bound * 1.001 + 1e-9;
+  p.index_bits = 0;
+  if (multi_label)
+    while (p.index_bits < 32 && (std::uint64_t{1} << p.index_bits) < n_sources) ++p.index_bits;
+  const int value_bits = ticks_bits - p.index_bits - 1;
+  const double max_ticks = std::ldexp(1.0, value_bits);
+  int q = static_cast<int>(std::floor(std::log2(max_ticks / bound)));
+  q = std::min(q, 40);
+  while (q > -1000 && std::ldexp(bound, q) >= max_ticks) --q;  // guard log2 rounding
+  p.q = q;
+  p.scale = std::ldexp(1.0, q);
+  p.cut_ticks = o.max_seconds < kInf ? static_cast<std::uint64_t>(std::floor(o.max_seconds * p.scale))
+                                     : static_cast<std::uint64_t>(max_ticks);
+  p.hl.resize(len.size());
+  for (std::size_t i = 0; i < len.size(); ++i) {
+    const int k = static_cast<int>(i % p.K);
+    p.hl[i] = (k >= 8 ? 0.25 : 0.5) * len[i] * p.scale;
+  }
+  p.fastdiv_m = ~std::uint64_t{0} / static_cast<std::uint64_t>(g.cols) + 1;
+
+  // Sources.
+  p.source_ticks.resize(n_sources);
+  p.source_cell.resize(n_sources);
+  p.source_inert.resize(n_sources);
+  for (std::size_t s = 0; s < n_sources; ++s) {
+    const std::int64_t cell = sources_rc[2 * s] * g.cols + sources_rc[2 * s + 1];
+    p.source_cell[s] = static_cast<std::uint32_t>(cell);
+    const double f = g.friction_f32 ? static_cast<double>(g.friction_f32[cell]) : g.friction_f64[cell];
+    p.source_inert[s] = !(f < kInf);
+    const double off = o.source_offsets_s ? o.source_offsets_s[s] : 0.0;
+    const double t = std::floor(off * p.scale + 0.5);
+    p.source_ticks[s] = t > static_cast<double>(p.cut_ticks) ? p.cut_ticks + 1 : static_cast<std::uint64_t>(t);
+  }
+  return p;
+}
+
+// Circular bucket queue over absolute bucket numbers [cur, cur + nb).
+template <class Entry>
+class BucketQueue {
+ public:
+  void reset(int shift) {
+    shift_ = shift;
+    if (buckets_.empty()) {
+      buckets_.resize(kBuckets);
+      bits_.assign(kBuckets / 64, 0);
+    }
+    for (std::size_t w = 0; w < bits_.size(); ++w) {
+      std::uint64_t word = bits_[w];
+      while (word) {
+        buckets_[w * 64 + __builtin_ctzll(word)].clear();
+        word &= word - 1;
+      }
+      bits_[w] = 0;
+    }
+    cur_ = 0;
+  }
+  int shift() const { return shift_; }
+  std::uint64_t bucket_of(std::uint64_t ticks) const { return ticks >> shift_; }
+  void push(std::uint64_t ticks, const Entry& e) {
+    const std::size_t slot = static_cast<std::size_t>(ticks >> shift_) & kMask;
+    buckets_[slot].push_back(e);
+    bits_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+  }
+  // Smallest absolute bucket >= cur holding entries; false if the queue is empty.
+  bool next_nonempty(std::uint64_t& out) const {
+    const std::size_t start = static_cast<std::size_t>(cur_) & kMask;
+    std::size_t w = start >> 6;
+    std::uint64_t word = bits_[w] & (~std::uint64_t{0} << (start & 63));
+    for (std::size_t i = 0; i <= bits_.size(); ++i) {
+      if (word) {
+        const std::size_t slot = w * 64 + __builtin_ctzll(word);
+        out = cur_ + ((slot - start) & kMask);
+        return true;
+      }
+      w = (w + 1) % bits_.size();
+      word = bits_[w];
+      if (w == (start >> 6)) word &= ~(~std::uint64_t{0} << (start & 63));  // wrapped: only below start
+    }
+    return false;
+  }
+  void set_current(std::uint64_t b) { cur_ = b; }
+  // Moves the entries of absolute bucket b into `work` (which must be empty); false if none.
+  bool take(std::uint64_t b, std::vector<Entry>& work) {
+    const std::size_t slot = static_cast<std::size_t>(b) & kMask;
+    if (buckets_[slot].empty()) return false;
+    work.swap(buckets_[slot]);
+    bits_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
+    return true;
+  }
+  static constexpr std::size_t kBuckets = std::size_t{1} << 14;
+  static constexpr std::size_t kMask = kBuckets - 1;
+
+ private:
+  std::vector<std::vector<Entry>> buckets_;
+  std::vector<std::uint64_t> bits_;
+  std::uint64_t cur_ = 0;
+  int shift_ = 0;
+};
+
+// Bucket width: wide enough that the window spans the largest step, otherwise close to the smallest
+// positive step (Dial: each cell expanded once).
+int choose_shift(const Prepared& p) {
+  const double max_step_ticks = p.max_len * p.max_friction * p.scale + 2.0;
+  const double min_step_ticks = 0.5 * p.min_len * p.min_pos_friction * p.scale;
+  int shift_min = 0;
+  while (std::ldexp(1.0, shift_min) * (static_cast<double>(BucketQueue<int>::kBuckets) - 4.0) < max_step_ticks)
+    ++shift_min;
+  int shift_dial = 0;
+  if (min_step_ticks < kInf)
+    while (std::ldexp(1.0, shift_dial + 1) <= min_step_ticks && shift_dial < 62) ++shift_dial;
+  return std::max(shift_min, shift_dial);
+}
+
+struct Entry {
+  std::uint32_t cell;
+  std::uint32_t ticks_lo;  // low 32 bits of the ticks it was pushed with (stale check)
+};
+
+struct SourceEvent {
+  std::uint64_t ticks;
+  std::uint32_t index;
+  std::uint32_t cell;
+};
+
+std::vector<SourceEvent> sorted_sources(const Prepared& p) {
+  std::vector<SourceEvent> ev;
+  for (std::size_t s = 0; s < p.source_ticks.size(); ++s)
+    if (!p.source_inert[s] && p.source_ticks[s] <= p.cut_ticks)
+      ev.push_back({p.source_ticks[s], static_cast<std::uint32_t>(s), p.source_cell[s]});
+  std::sort(ev.begin(), ev.end(), [](const SourceEvent& a, const SourceEvent& b) {
+    return a.ticks != b.ticks ? a.ticks < b.ticks : a.index < b.index;
+  });
+  return ev;
+}
+
+// The single-label search (nearest source). LabelT = uint64 (multi-source, index in the low bits) or
+// uint32 (one source per search: index_bits = 0). Records first-touched cells when `touched` is given.
+template <class FT, int K, class LabelT>
+struct NearestSearch {
+  const Prepared& p;
+  const FT* fr;
+  LabelT* lab;
+  std::vector<std::uint32_t>* touched;
+  BucketQueue<Entry>& q;
+  std::vector<Entry>& work;
+  std::uint64_t settled = 0;
+  // Past this many touched cells the list is dropped (touched = nullptr, touched_overflow = true) and
+  // the caller converts the whole grid instead: keeps memory within the output + front-sized queue.
+  std::size_t touched_limit = ~std::size_t{0};
+  bool touched_overflow = false;
+
+  static constexpr LabelT unreached() {
+    return sizeof(LabelT) == 8 ? static_cast<LabelT>(kUnreached) : static_cast<LabelT>(kUnreached32);
+  }
+
+  void run(const std::vector<SourceEvent>& sources) {
+    const int ib = p.index_bits;
+    for (const SourceEvent& s : sources) {  // labels first (duplicates resolved by the compare)
+      const LabelT L = static_cast<LabelT>(((s.ticks + 1) << ib) | s.index);
+      if (L < lab[s.cell]) {
+        if (touched && lab[s.cell] == unreached()) touched->push_back(s.cell);
+        lab[s.cell] = L;
+      }
+    }
+    std::size_t sp = 0;
+    for (;;) {
+      std::uint64_t b = 0;
+      bool has = q.next_nonempty(b);
+      if (sp < sources.size()) {
+        const std::uint64_t sb = q.bucket_of(sources[sp].ticks);
+        if (!has || sb <= b) {
+          b = sb;
+          has = true;
+        }
+      }
+      if (!has) break;
+      q.set_current(b);
+      while (sp < sources.size() && q.bucket_of(sources[sp].ticks) == b) {
+        q.push(sources[sp].ticks,
+               Entry{sources[sp].cell, static_cast<std::uint32_t>(sources[sp].ticks)});
+        ++sp;
+      }
+      while (q.take(b, work)) {
+        for (const Entry& e : work) expand(e);
+        work.clear();
+      }
+      if (touched && touched->size() > touched_limit) {
+        std::vector<std::uint32_t>().swap(*touched);
+        touched = nullptr;
+        touched_overflow = true;
+      }
+    }
+  }
+
+  inline void relax(std::uint32_t v, LabelT L, std::uint64_t t, double fu, double hl, LabelT idx) {
+    const LabelT Lv = lab[v];
+    if (Lv <= L) return;  // v already at least as good as anything reachable through u
+    const double fv = fr[v];
+    if (!(fv < kInf)) return;  // impassable
+    const std::uint64_t nt = t + static_cast<std::uint64_t>((fu + fv) * hl + 0.5);
+    if (nt > p.cut_ticks) return;
+    const LabelT Ln = static_cast<LabelT>(((nt + 1) << p.index_bits) | idx);
+    if (Ln < Lv) {
+      if (touched && Lv == unreached()) touched->push_back(v);
+      lab[v] = Ln;
+      q.push(nt, Entry{v, static_cast<std::uint32_t>(nt)});
+    }
+  }
+
+  inline void relax_knight(std::uint32_t v, std::uint32_t a, std::uint32_t bb, LabelT L, std::uint64_t t,
+                           double fu, double hl, LabelT idx) {
+    const LabelT Lv = lab[v];
+    if (Lv <= L) return;
+    const double fv = fr[v], fa = fr[a], fb = fr[bb];
+    if (!(fv < kInf) || !(fa < kInf) || !(fb < kInf)) return;
+    const std::uint64_t nt = t + static_cast<std::uint64_t>(((fu + fv) + (fa + fb)) * hl + 0.5);
+    if (nt > p.cut_ticks) return;
+    const LabelT Ln = static_cast<LabelT>(((nt + 1) << p.index_bits) | idx);
+    if (Ln < Lv) {
+      if (touched && Lv == unreached()) touched->push_back(v);
+      lab[v] = Ln;
+      q.push(nt, Entry{v, static_cast<std::uint32_t>(nt)});
+    }
+  }
+
+  void expand(const Entry& e) {
+    const std::uint32_t c = e.cell;
+    const LabelT L = lab[c];
+    const std::uint64_t t = (static_cast<std::uint64_t>(L) >> p.index_bits) - 1;
+    if (static_cast<std::uint32_t>(t) != e.ticks_lo) return;  // stale: improved since pushed
+    ++settled;
+    const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << p.index_bits) - 1));
+    const double fu = fr[c];
+    const std::int64_t row = p.row_of(c);
+    const std::int64_t col = static_cast<std::int64_t>(c) - row * p.cols;
+    const double* hl = p.per_row ? &p.hl[static_cast<std::size_t>(row) * K] : p.hl.data();
+    constexpr int m = K == 16 ? 2 : 1;
+    if (row >= m && row < p.rows - m && col >= m && col < p.cols - m) {
+      for (int k = 0; k < 8; ++k)
+        relax(static_cast<std::uint32_t>(c + p.off[k]), L, t, fu, hl[k], idx);
+      if constexpr (K == 16) {
+        for (int k = 8; k < 16; ++k)
+          relax_knight(static_cast<std::uint32_t>(c + p.off[k]), static_cast<std::uint32_t>(c + p.mid1[k]),
+                       static_cast<std::uint32_t>(c + p.mid2[k]), L, t, fu, hl[k], idx);
+      }
+    } else {
+      for (int k = 0; k < K; ++k) {
+        const std::int64_t r2 = row + kDr[k], c2 = col + kDc[k];
+        if (r2 < 0 || r2 >= p.rows || c2 < 0 || c2 >= p.cols) continue;
+        if (k < 8)
+          relax(static_cast<std::uint32_t>(c + p.off[k]), L, t, fu, hl[k], idx);
+        else
+          relax_knight(static_cast<std::uint32_t>(c + p.off[k]), static_cast<std::uint32_t>(c + p.mid1[k]),
+                       static_cast<std::uint32_t>(c + p.mid2[k]), L, t, fu, hl[k], idx);
+      }
+    }
+  }
+};
+
+inline CellLabel to_output(std::uint64_t L, const Prepared& p) {
+  const std::uint64_t idx = L & ((std::uint64_t{1} << p.index_bits) - 1);
+  const std::uint64_t t = (L >> p.index_bits) - 1;
+  return CellLabel{static_cast<std::int32_t>(idx), static_cast<float>(std::ldexp(static_cast<double>(t), -p.q))};
+}
+
+template <class FT, int K>
+RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff, CellLabel* out) {
+  const std::int64_t n = p.rows * p.cols;
+  // The output buffer doubles as the label array (same 8 bytes per cell; see the file comment).
+  auto* lab = reinterpret_cast<std::uint64_t*>(out);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) lab[i] = kUnreached;
+  BucketQueue<Entry> q;
+  q.reset(choose_shift(p));
+  std::vector<Entry> work;
+  std::vector<std::uint32_t> touched;
+  NearestSearch<FT, K, std::uint64_t> s{p, fr, lab, cutoff ? &touched : nullptr, q, work};
+  s.touched_limit = static_cast<std::size_t>(n / 16);
+  s.run(sorted_sources(p));
+  if (s.touched_overflow) cutoff = false;
+  RasterSearchStats st;
+  st.tick_seconds = std::ldexp(1.0, -p.q);
+  st.cells_settled = s.settled;
+  std::uint64_t reached = 0;
+  if (cutoff) {  // convert only what was reached: cost grows with the reach, not the grid
+    const std::int64_t m = static_cast<std::int64_t>(touched.size());
+    for (std::int64_t i = 0; i < m; ++i) {
+      const CellLabel o = to_output(lab[touched[i]], p);
+      std::memcpy(&lab[touched[i]], &o, sizeof o);
+    }
+    reached = touched.size();
+  } else {
+#pragma omp parallel for schedule(static) reduction(+ : reached)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::uint64_t L = lab[i];
+      if (L != kUnreached) {
+        const CellLabel o = to_output(L, p);
+        std::memcpy(&lab[i], &o, sizeof o);
+        ++reached;
+      }
+    }
+  }
+  st.cells_reached = reached;
+  return st;
+}
+
+// ---- k nearest -------------------------------------------------------------------------------------
+
+struct KEntry {
+  std::uint64_t label;
+  std::uint32_t cell;
+};
+
+template <class FT, int K>
+struct KNearestSearch {
+  const Prepared& p;
+  const FT* fr;
+  std::uint64_t* lab;  // k labels per cell, ascending
+  int k;
+  BucketQueue<KEntry>& q;
+  std::vector<KEntry>& work;
+  std::uint64_t settled = 0;
+  std::uint64_t idx_mask = 0;
+
+  // Offers candidate C to cell v's list; true if it entered.
+  bool offer(std::uint32_t v, std::uint64_t C) {
+    std::uint64_t* list = lab + static_cast<std::size_t>(v) * k;
+    if (C >= list[k - 1]) return false;
+    const std::uint64_t id = C & idx_mask;
+    int j = 0;
+    for (; j < k; ++j)
+      if (list[j] != kUnreached && (list[j] & idx_mask) == id) break;
+    if (j < k) {
+      if (list[j] <= C) return false;
+      for (int i = j; i + 1 < k; ++i) list[i] = list[i + 1];
+      list[k - 1] = kUnreached;
+    }
+    int pos = k - 1;
+    while (pos > 0 && list[pos - 1] > C) {
+      list[pos] = list[pos - 1];
+      --pos;
+    }
+    list[pos] = C;
+    return true;
+  }
+
+  void run(const std::vector<SourceEvent>& sources) {
+    const int ib = p.index_bits;
+    idx_mask = (std::uint64_t{1} << ib) - 1;
+    std::size_t sp = 0;
+    for (;;) {
+      std::uint64_t b = 0;
+      bool has = q.next_nonempty(b);
+      if (sp < sources.size()) {
+        const std::uint64_t sb = q.bucket_of(sources[sp].ticks);
+        if (!has || sb <= b) {
+          b = sb;
+          has = true;
+        }
+      }
+      if (!has) break;
+      q.set_current(b);
+      while (sp < sources.size() && q.bucket_of(sources[sp].ticks) == b) {
+        const SourceEvent& s = sources[sp];
+        const std::uint64_t L = ((s.ticks + 1) << ib) | s.index;
+        if (offer(s.cell, L)) q.push(s.ticks, KEntry{L, s.cell});
+        ++sp;
+      }
+      while (q.take(b, work)) {
+        for (const KEntry& e : work) expand(e);
+        work.clear();
+      }
+    }
+  }
+
+  inline void push_if(std::uint32_t v, std::uint64_t nt, std::uint64_t idx) {
+    if (nt > p.cut_ticks) return;
+    const std::uint64_t C = ((nt + 1) << p.index_bits) | idx;
+    if (offer(v, C)) q.push(nt, KEntry{C, v});
+  }
+
+  void expand(const KEntry& e) {
+    const std::uint32_t c = e.cell;
+    const std::uint64_t* list = lab + static_cast<std::size_t>(c) * k;
+    bool present = false;
+    for (int j = 0; j < k; ++j) present |= list[j] == e.label;
+    if (!present) return;  // stale
+    ++settled;
+    const std::uint64_t L = e.label;
+    const std::uint64_t t = (L >> p.index_bits) - 1;
+    const std::uint64_t idx = L & idx_mask;
+    const double fu = fr[c];
+    const std::int64_t row = p.row_of(c);
+    const std::int64_t col = static_cast<std::int64_t>(c) - row * p.cols;
+    const double* hl = p.per_row ? &p.hl[static_cast<std::size_t>(row) * K] : p.hl.data();
+    for (int d = 0; d < K; ++d) {
+      const std::int64_t r2 = row + kDr[d], c2 = col + kDc[d];
+      if (r2 < 0 || r2 >= p.rows || c2 < 0 || c2 >= p.cols) continue;
+      const auto v = static_cast<std::uint32_t>(c + p.off[d]);
+      if (lab[static_cast<std::size_t>(v) * k + k - 1] <= L) continue;  // v's list is full of better ones
+      const double fv = fr[v];
+      if (!(fv < kInf)) continue;
+      double fsum = fu + fv;
+      if (d >= 8) {
+        const double fa = fr[c + p.mid1[d]], fb = fr[c + p.mid2[d]];
+        if (!(fa < kInf) || !(fb < kInf)) continue;
+        fsum = (fu + fv) + (fa + fb);
+      }
+      push_if(v, t + static_cast<std::uint64_t>(fsum * hl[d] + 0.5), idx);
+    }
+  }
+};
+
+template <class FT, int K>
+RasterSearchStats k_nearest_impl(const FT* fr, const Prepared& p, int k, CellLabel* out) {
+  const std::int64_t n = p.rows * p.cols * k;
+  auto* lab = reinterpret_cast<std::uint64_t*>(out);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) lab[i] = kUnreached;
+  BucketQueue<KEntry> q;
+  q.reset(choose_shift(p));
+  std::vector<KEntry> work;
+  KNearestSearch<FT, K> s{p, fr, lab, k, q, work};
+  s.run(sorted_sources(p));
+  RasterSearchStats st;
+  st.tick_seconds = std::ldexp(1.0, -p.q);
+  st.cells_settled = s.settled;
+  std::uint64_t reached = 0;
+#pragma omp parallel for schedule(static) reduction(+ : reached)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint64_t L = lab[i];
+    if (L != kUnreached) {
+      const CellLabel o = to_output(L, p);
+      std::memcpy(&lab[i], &o, sizeof o);
+      if (i % k == 0) ++reached;
+    }
+  }
+  st.cells_reached = reached;
+  return st;
+}
+
+// ---- per-source reach lists ------------------------------------------------------------------------
+
+template <class FT, int K>
+ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats) {
+  const std::size_t ns = p.source_cell.size();
+  const std::int64_t n = p.rows * p.cols;
+  std::vector<std::vector<std::uint32_t>> cells(ns);
+  std::vector<std::vector<float>> secs(ns);
+  std::uint64_t settled = 0;
+  const int shift = choose_shift(p);
+  const double tick = std::ldexp(1.0, -p.q);
+#pragma omp parallel reduction(+ : settled)
+  {
+    // Per-thread scratch: one grid of 4-byte labels (ticks + 1), reset through the touched list.
+    std::vector<std::uint32_t> lab(static_cast<std::size_t>(n), kUnreached32);
+    std::vector<std::uint32_t> touched;
+    std::vector<Entry> work;
+    std::vector<std::pair<std::uint32_t, float>> tmp;
+    BucketQueue<Entry> q;
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t si = 0; si < static_cast<std::int64_t>(ns); ++si) {
+      const auto s = static_cast<std::size_t>(si);
+      if (p.source_inert[s] || p.source_ticks[s] > p.cut_ticks) continue;
+      q.reset(shift);
+      touched.clear();
+      NearestSearch<FT, K, std::uint32_t> search{p, fr, lab.data(), &touched, q, work};
+      search.run({SourceEvent{p.source_ticks[s], 0u, p.source_cell[s]}});
+      settled += search.settled;
+      tmp.clear();
+      tmp.reserve(touched.size());
+      for (const std::uint32_t c : touched) {
+        tmp.emplace_back(c, static_cast<float>(static_cast<double>(lab[c] - 1u) * tick));
+        lab[c] = kUnreached32;
+      }
+      std::sort(tmp.begin(), tmp.end(),
+                [](const std::pair<std::uint32_t, float>& a, const std::pair<std::uint32_t, float>& b) {
+                  return a.first < b.first;
+                });
+      cells[s].resize(tmp.size());
+      secs[s].resize(tmp.size());
+      for (std::size_t i = 0; i < tmp.size(); ++i) {
+        cells[s][i] = tmp[i].first;
+        secs[s][i] = tmp[i].second;
+      }
+    }
+  }
+  ReachLists out;
+  out.offsets.resize(ns + 1, 0);
+  for (std::size_t s = 0; s < ns; ++s) out.offsets[s + 1] = out.offsets[s] + static_cast<std::int64_t>(cells[s].size());
+  out.cells.resize(static_cast<std::size_t>(out.offsets[ns]));
+  out.seconds.resize(static_cast<std::size_t>(out.offsets[ns]));
+  std::uint64_t reached = 0;
+  for (std::size_t s = 0; s < ns; ++s) {
+    std::copy(cells[s].begin(), cells[s].end(), out.cells.begin() + out.offsets[s]);
+    std::copy(secs[s].begin(), secs[s].end(), out.seconds.begin() + out.offsets[s]);
+    reached += cells[s].size();
+    std::vector<std::uint32_t>().swap(cells[s]);
+    std::vector<float>().swap(secs[s]);
+  }
+  if (stats) {
+    stats->tick_seconds = tick;
+    stats->cells_settled = settled;
+    stats->cells_reached = reached;
+  }
+  return out;
+}
+
+}  // namespace
+
+RasterSearchStats raster_travel_time(const FrictionGrid& grid, const std::int64_t* sources_rc,
+                                     std::size_t n_sources, const RasterSearchOptions& options,
+                                     CellLabel* out) {
+  if (n_sources > 0x7FFFFFFFu) throw InputError("raster_travel_time: at most 2^31 - 1 sources");
+  const Prepared p = prepare(grid, sources_rc, n_sources, options, 62, true);
+  const bool cutoff = options.max_seconds < kInf;
+  if (grid.friction_f32)
+    return options.neighbours == 16 ? travel_time_impl<float, 16>(grid.friction_f32, p, cutoff, out)
+                                    : travel_time_impl<float, 8>(grid.friction_f32, p, cutoff, out);
+  return options.neighbours == 16 ? travel_time_impl<double, 16>(grid.friction_f64, p, cutoff, out)
+                                  : travel_time_impl<double, 8>(grid.friction_f64, p, cutoff, out);
+}
+
+RasterSearchStats raster_k_nearest(const FrictionGrid& grid, const std::int64_t* sources_rc,
+                                   std::size_t n_sources, int k, const RasterSearchOptions& options,
+                                   CellLabel* out) {
+  if (k < 1 || k > 64)
+    throw InputError("raster_k_nearest: k must be between 1 and 64, got " + std::to_string(k));
+  if (n_sources > 0x7FFFFFFFu) throw InputError("raster_k_nearest: at most 2^31 - 1 sources");
+  const Prepared p = prepare(grid, sources_rc, n_sources, options, 62, true);
+  if (grid.friction_f32)
+    return options.neighbours == 16 ? k_nearest_impl<float, 16>(grid.friction_f32, p, k, out)
+                                    : k_nearest_impl<float, 8>(grid.friction_f32, p, k, out);
+  return options.neighbours == 16 ? k_nearest_impl<double, 16>(grid.friction_f64, p, k, out)
+                                  : k_nearest_impl<double, 8>(grid.friction_f64, p, k, out);
+}
+
+ReachLists raster_reach_lists(const FrictionGrid& grid, const std::int64_t* sources_rc, std::size_t n_sources,
+                              const RasterSearchOptions& options, RasterSearchStats* stats) {
+  if (!(options.max_seconds < kInf))
+    throw InputError(
+        "raster_reach_lists: max_seconds must be finite (a bounded search); use raster_travel_time for "
+        "unbounded times");
+  // 32-bit labels: ticks + 1 must stay below 0xFFFFFFFF.
+  const Prepared p = prepare(grid, sources_rc, n_sources, options, 32, false);
+  if (grid.friction_f32)
+    return options.neighbours == 16 ? reach_impl<float, 16>(grid.friction_f32, p, stats)
+                                    : reach_impl<float, 8>(grid.friction_f32, p, stats);
+  return options.neighbours == 16 ? reach_impl<double, 16>(grid.friction_f64, p, stats)
+                                  : reach_impl<double, 8>(grid.friction_f64, p, stats);
+}
+
+}  // namespace careshed
