@@ -301,8 +301,8 @@ def test_missing_facility_field(hand_case):
 
 
 def test_missing_layer(hand_case, tmp_path):
-    for cls in (careshed.CareshedError,):
-        with pytest.raises(cls, match="no_such_layer"):
+    for cls in (careshed.InputError, ValueError):
+        with pytest.raises(cls, match=r"zones.geojson.*no_such_layer.*available layers"):
             careshed.resource_density(hand_case["zones"], zone_id="zone", population="pop",
                                       resources={"beds": "beds_2020"}, zones_layer="no_such_layer")
 
@@ -413,3 +413,20 @@ def test_bad_arguments(hand_case, kw, match):
     for cls in (careshed.InputError, ValueError):
         with pytest.raises(cls, match=match):
             careshed.resource_density(hand_case["zones"], **args)
+
+
+def test_facilities_in_another_crs_and_as_polygons(quzhou_dir):
+    # County seats reprojected to Web Mercator (zones stay lon/lat), and as 200 m squares around each seat:
+    # both must land in the seat's own county (summed codes == zone ids), through the UTM metric CRS.
+    import geopandas as gpd
+
+    seats = careshed.read_vector(quzhou_dir / "county_seats.csv", x="lon", y="lat", crs="EPSG:4326")
+    merc = seats.to_crs("EPSG:3857")
+    squares = gpd.GeoDataFrame(merc.drop(columns="geometry"), geometry=merc.buffer(100, cap_style=3),
+                               crs="EPSG:3857")
+    for fac in (merc, squares):
+        t = careshed.resource_density(quzhou_dir / "counties.geojson", fac, zone_id="adcode",
+                                      population="pop_census2020", resources={"codes": "county_adcode"})
+        zones = t.drop(index="region")
+        assert zones["codes"].tolist() == [int(c) for c in zones.index]
+    assert any("representative point" in n for n in t.attrs["notes"])

@@ -126,5 +126,5 @@ def test_resource_density_on_postgis(postgis):
 
 
 def test_missing_postgis_layer(postgis):
-    with pytest.raises(careshed.CareshedError, match="public.no_such_table"):
+    with pytest.raises(careshed.InputError, match="public.no_such_table"):
         careshed.read_vector(postgis, layer="public.no_such_table")
