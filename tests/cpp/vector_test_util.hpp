@@ -29,6 +29,8 @@ class ScratchDir {
       if (fs::create_directory(dir_)) break;
     }
   }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
   ~ScratchDir() {
     std::error_code ec;
     fs::remove_all(dir_, ec);
