@@ -19,8 +19,8 @@
 // Errors: careshed::InputError naming the argument, the offending index and the fix.
 // Thread-safety: a CsrGraph is immutable after construction; any number of searches may run on it
 // concurrently. The functions allocate their own scratch and hold no global state.
-// Memory of one multi-source search: the outputs (12 bytes per node) plus 4 bytes per node of heap
-// positions plus the heap itself.
+// Memory of one multi-source search: the outputs (12 bytes per node), 16 bytes per node of working
+// labels, and a heap of 24-byte entries that holds about the search frontier.
 #pragma once
 
 #include <cstddef>
@@ -30,7 +30,16 @@
 
 namespace careshed {
 
-/// Directed graph in CSR form: the edges leaving node v are [first[v], first[v+1]) in heads/seconds.
+/// One directed edge in CSR order: its head node and its cost in seconds. (Kept together so that a
+/// search reads one cache line per node's edges instead of two arrays.)
+struct Arc {
+  double seconds;
+  uint32_t head;
+};
+
+/// Directed graph in CSR form: the edges leaving node v are arcs()[first()[v] .. first()[v+1]).
+/// Limits: fewer than 2^31 - 1 nodes and fewer than 2^32 edges (32-bit ids and offsets keep the search's
+/// working set small; a graph of that size would not fit this design's memory budget anyway).
 class CsrGraph {
  public:
   CsrGraph() = default;
@@ -38,7 +47,7 @@ class CsrGraph {
   /// Builds the CSR from an edge list: edge i goes tails[i] → heads[i] and costs seconds[i].
   /// Edges keep their input order within each tail (counting sort, O(n_nodes + n_edges)).
   /// Index type: int32_t, int64_t or uint32_t. Throws InputError on ids outside [0, n_nodes), costs
-  /// that are negative, NaN or infinite, or n_nodes >= 2^31 (node ids must fit int32 for outputs).
+  /// that are negative, NaN or infinite, n_nodes >= 2^31 - 1 or n_edges >= 2^32.
   template <typename Index>
   static CsrGraph from_edges(int64_t n_nodes, const Index* tails, const Index* heads, const double* seconds,
                              size_t n_edges);
@@ -47,16 +56,14 @@ class CsrGraph {
   CsrGraph transposed() const;
 
   uint32_t n_nodes() const { return n_nodes_; }
-  size_t n_edges() const { return heads_.size(); }
-  const std::vector<uint64_t>& first() const { return first_; }     ///< size n_nodes + 1
-  const std::vector<uint32_t>& heads() const { return heads_; }     ///< size n_edges
-  const std::vector<double>& seconds() const { return seconds_; }   ///< size n_edges
+  size_t n_edges() const { return arcs_.size(); }
+  const std::vector<uint32_t>& first() const { return first_; }  ///< size n_nodes + 1
+  const std::vector<Arc>& arcs() const { return arcs_; }         ///< size n_edges
 
  private:
   uint32_t n_nodes_ = 0;
-  std::vector<uint64_t> first_{0};
-  std::vector<uint32_t> heads_;
-  std::vector<double> seconds_;
+  std::vector<uint32_t> first_{0};
+  std::vector<Arc> arcs_;
 };
 
 /// Options shared by the searches. Pointers are borrowed for the call only.
