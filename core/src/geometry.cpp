@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -320,6 +321,20 @@ std::vector<double> geometry_areas(const std::vector<Wkb>& geometries) {
       throw Error("geometry " + std::to_string(i) + ": GEOS cannot compute its area (" + ctx.take_error() + ")");
     }
   }
+  return out;
+}
+
+Wkb point_wkb(double x, double y) {
+  Wkb out(21, 0);
+  out[0] = 1;  // little-endian (NDR)
+  out[1] = 1;  // geometry type 1 = Point, as a little-endian uint32
+  auto put = [&out](std::size_t at, double v) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (int b = 0; b < 8; ++b) out[at + b] = static_cast<uint8_t>(bits >> (8 * b));
+  };
+  put(5, x);
+  put(13, y);
   return out;
 }
 

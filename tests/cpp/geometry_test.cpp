@@ -247,3 +247,14 @@ TEST(InteriorPoints, InsideTheirPolygonAndPointsUnchanged) {
 
 }  // namespace
 }  // namespace careshed
+
+namespace careshed {
+namespace {
+
+TEST(PointWkb, SameBytesAsOgr) {
+  EXPECT_EQ(point_wkb(118.87, -28.5), testing::wkb_from_wkt("POINT (118.87 -28.5)"));
+  EXPECT_EQ(point_wkb(0, 1e300), testing::wkb_from_wkt("POINT (0 1e300)"));
+}
+
+}  // namespace
+}  // namespace careshed

@@ -39,6 +39,9 @@ std::vector<std::pair<std::size_t, std::string>> check_polygons(const std::vecto
 /// InputError for unparseable WKB.
 std::vector<double> geometry_areas(const std::vector<Wkb>& geometries);
 
+/// ISO WKB (little-endian) of the point (x, y): a convenience to build facility tables in memory.
+Wkb point_wkb(double x, double y);
+
 /// A point strictly inside each polygon (GEOSPointOnSurface), e.g. to place labels; null WKB → NaN.
 std::vector<std::pair<double, double>> interior_points(const std::vector<Wkb>& geometries);
 
