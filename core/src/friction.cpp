@@ -386,7 +386,7 @@ void add_road_speeds(const RoadLayer& rl, const GridSpec& grid, double* speed_km
   };
   std::vector<Road> roads;
   GeomList owned;  // owns every geometry until the end of the function
-  int64_t used_maxspeed = 0, skipped = 0;
+  int64_t used_maxspeed = 0, skipped = 0, unclassified = 0;
   {
     detail::QuietGdalErrors quiet;
     OGR_L_ResetReading(lyr);
@@ -399,12 +399,15 @@ void add_road_speeds(const RoadLayer& rl, const GridSpec& grid, double* speed_km
       std::string cls;
       if (class_idx >= 0 && feat->IsFieldSetAndNotNull(class_idx)) cls = feat->GetFieldAsString(class_idx);
       else cls = other_tag(tags, rl.class_field);
+      if (cls.empty()) {
+        // No class at all: not a road (OSM "lines" also holds waterways, power lines, barriers ...).
+        ++unclassified;
+        continue;
+      }
       if (g == nullptr || g->IsEmpty() || !is_line(g->getGeometryType())) {
         // Not a line (e.g. a highway=pedestrian area in a mixed layer): not burned as a road.
-        if (!cls.empty()) {
-          ++skipped;
-          ++report.skipped_classes[cls + " (not a line)"];
-        }
+        ++skipped;
+        ++report.skipped_classes[cls + " (not a line)"];
         continue;
       }
       std::optional<double> speed = rl.profile.speed_kmh(cls);
@@ -461,7 +464,8 @@ void add_road_speeds(const RoadLayer& rl, const GridSpec& grid, double* speed_km
   std::string note = what + ": " + std::to_string(roads.size()) + " lines burned (profile '" + rl.profile.name() +
                      "', " + (rl.all_touched ? "ALL_TOUCHED" : "cell centre on line") + ", fastest wins) on " +
                      std::to_string(cells) + " cells; " + std::to_string(used_maxspeed) + " at their maxspeed; " +
-                     std::to_string(skipped) + " skipped (class not in the profile or not a line)";
+                     std::to_string(skipped) + " skipped (class not in the profile or not a line); " +
+                     std::to_string(unclassified) + " features without a '" + rl.class_field + "' value ignored";
   report.notes.push_back(note);
 }
 

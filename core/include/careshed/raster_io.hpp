@@ -18,9 +18,11 @@
 //     Average   continuous fields on a coarser grid (area-weighted mean of the source cells);
 //     Sum       COUNTS (people per cell): each source cell's value is split among the target cells in
 //               proportion to the area they share (GDAL GRA_Sum, GDAL >= 3.1), so totals are preserved —
-//               exactly when source and grid share a CRS and the grid covers the source, and to within the
-//               projection's local area distortion (≪ 0.1 % for ~100 m cells) across CRSs. The report gives
-//               the source total within the overlap, the resampled total and their relative difference.
+//               to rounding when the grid covers the whole source, also across CRSs (WorldPop Comoros,
+//               lon/lat 100 m -> UTM 1 km: relative difference 3e-16); when the grid cuts the source, the
+//               cut edge cells differ from the "centre inside" source total by a little (~2e-4 on Comoros).
+//               The report gives the source total within the overlap, the resampled total and their
+//               relative difference, so callers can check or rescale.
 //   Nodata: the band's nodata value (if any) and NaN are "no data"; target cells that receive no valid source
 //   value are NaN. Only the band's nodata value is honoured (not mask/alpha bands).
 //   Every input raster must carry a CRS (CrsError naming the file otherwise), including for native reads.
