@@ -156,6 +156,39 @@ def test_resampling_modes_match_block_arithmetic(tmp_path):
         careshed.read_raster(path, coarse, "lanczos-ish")
 
 
+def _overlap_weights(t0, dt, m, s0, ds, n):
+    """[m, n] share of each source interval (length ds) inside each target interval (exact area arithmetic)."""
+    te = t0 + dt * np.arange(m + 1)
+    se = s0 + ds * np.arange(n + 1)
+    lo = np.maximum(te[:-1, None], se[None, :-1])
+    hi = np.minimum(te[1:, None], se[None, 1:])
+    return np.clip(hi - lo, 0, None) / ds
+
+
+@pytest.mark.parametrize("cell", [13.0, 47.0, 71.3])
+def test_sum_equals_exact_area_overlap_on_unaligned_grids(tmp_path, cell):
+    # Oracle: on axis-aligned grids of one CRS, the share of a source cell inside a target cell is the product of
+    # the 1-D interval overlaps, so sum-resampling is Wy @ S @ Wx.T (nodata counted as nothing).
+    seed = SEED + int(cell * 10)
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    h, w = 17, 23
+    src = rng.random((h, w)) * 10
+    src[rng.random((h, w)) < 0.1] = -1
+    path = gdal_raster(tmp_path / "src.tif", src, (1000, 30, 0, 5000, 0, -30), 32638, nodata=-1)
+    g = careshed.make_grid((1000 - 0.37 * cell, 5000 - 30 * h - 11, 1000 + 30 * w + 5, 5000 + 7), cell, "EPSG:32638")
+    x0, dx, _, y0, _, dy = g.transform
+    wx = _overlap_weights(x0, dx, g.width, 1000.0, 30.0, w)
+    wy = _overlap_weights(-y0, -dy, g.height, -5000.0, 30.0, h)  # rows run southwards: flip the axis
+    valid = src != -1
+    total = wy @ np.where(valid, src, 0) @ wx.T
+    covered = wy @ valid.astype(float) @ wx.T
+    want = np.where(covered > 0, total, np.nan)
+    got, _, rep = careshed.read_raster(path, g, "sum", return_report=True)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    assert rep.result_total == pytest.approx(src[valid].sum(), rel=1e-12)
+
+
 def test_comoros_population_total_preserved_on_a_1km_utm_grid():
     grid = careshed.make_grid(COMOROS / "population.tif", 1000)
     pop, grid, rep = careshed.read_raster(COMOROS / "population.tif", grid, "sum", return_report=True)
@@ -252,6 +285,36 @@ def test_roads_fastest_wins_on_a_hand_made_layer(tmp_path):
     custom = careshed.friction_surface(grid, roads=path, road_profile={"footway": 4.0}, background_speed_kmh=1)
     assert custom.seconds_per_metre[8, 5] == pytest.approx(0.9)
     assert custom.seconds_per_metre[4, 5] == pytest.approx(3.6)
+
+
+def test_random_roads_match_per_class_burn_then_max(tmp_path):
+    # Oracle: the rule as stated — burn each class separately (GDAL RasterizeLayer, ALL_TOUCHED), then take the
+    # per-cell maximum with numpy — against careshed's single sorted pass, on random crossing lines.
+    seed = SEED + 1
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    grid = careshed.make_grid((500000, 8800000, 503000, 8802000), 100, "EPSG:32738")  # 30 x 20
+    profile = careshed.SpeedProfile.car()
+    classes = ["primary", "secondary", "tertiary", "residential", "track", "trunk"]
+    feats = []
+    for _ in range(60):
+        (xa, xb), (ya, yb) = rng.uniform(500000, 503000, 2), rng.uniform(8800000, 8802000, 2)
+        feats.append((f"LINESTRING ({xa} {ya}, {xb} {yb})", {"highway": str(rng.choice(classes))}))
+    path = ogr_layer(tmp_path / "random.gpkg", 32738, ["highway"], feats)
+    fs = careshed.friction_surface(grid, roads=path, road_profile=profile, background_speed_kmh=4)
+
+    want = np.full(grid.shape, 4.0)
+    src = ogr.Open(str(path))
+    lyr = src.GetLayer(0)
+    for cls in classes:
+        mem = gdal.GetDriverByName("MEM").Create("", grid.width, grid.height, 1, gdal.GDT_Float64)
+        mem.SetGeoTransform(grid.transform)
+        mem.SetProjection(grid.crs)
+        mem.GetRasterBand(1).Fill(np.nan)
+        lyr.SetAttributeFilter(f"highway = '{cls}'")
+        gdal.RasterizeLayer(mem, [1], lyr, burn_values=[profile[cls]], options=["ALL_TOUCHED=TRUE"])
+        want = np.fmax(want, mem.GetRasterBand(1).ReadAsArray())
+    np.testing.assert_allclose(fs.seconds_per_metre, 3.6 / want, rtol=1e-15)
 
 
 def test_speed_and_friction_rasters_with_units(tmp_path):
