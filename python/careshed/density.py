@@ -33,7 +33,7 @@ import pandas as pd
 
 from . import _core
 from .errors import CRSError, InputError
-from .io import describe_source, load
+from .io import describe_source, load, points_xy
 
 __all__ = ["resource_density", "compare_density", "Facilities", "UnassignedFacilitiesWarning",
            "DEFAULT_PER", "write_table"]
@@ -164,27 +164,34 @@ def _numeric(frame: pd.DataFrame, name: str, role: str, ids: Sequence | None = N
     Returns (values, number of nulls); nulls become 0 when allow_null, else an error.
     """
     col = _field(frame, name, role)
-    values = pd.to_numeric(col, errors="coerce").astype("float64").to_numpy()
-    raw = col.to_numpy(dtype=object)
+    if pd.api.types.is_bool_dtype(col):
+        raise InputError(f"{describe_source(frame)}: field {name!r} ({role}) holds true/false values, "
+                         "not numbers")
+    values = pd.to_numeric(col, errors="coerce").astype("float64").to_numpy(copy=True)
     src = describe_source(frame)
     n_null = 0
-    for i, v in enumerate(values):
-        original = raw[i]
-        where = f"row {i + 1}" + (f" (zone {ids[i]!r})" if ids is not None else "")
-        if math.isnan(v):
-            is_null = original is None or (isinstance(original, float) and math.isnan(original)) or \
-                (isinstance(original, str) and not original.strip())
-            if not is_null:
-                raise InputError(f"{src}: field {name!r} ({role}), {where}: {original!r} is not a number; "
-                                 "fix the value or leave it empty")
-            if not allow_null:
-                raise InputError(f"{src}: field {name!r} ({role}), {where} is empty; every zone needs a "
-                                 "value (use 0 if there are none)")
-            n_null += 1
-            values[i] = 0.0
-        elif not math.isfinite(v) or v < 0:
-            raise InputError(f"{src}: field {name!r} ({role}), {where}: {original!r} is not a finite "
-                             "number >= 0")
+    # Vectorised screen; the Python loop only visits the (usually few) NaN / bad entries.
+    with np.errstate(invalid="ignore"):
+        suspect = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if suspect.size:
+        raw = col.to_numpy(dtype=object)
+        for i in suspect:
+            v, original = values[i], raw[i]
+            where = f"row {i + 1}" + (f" (zone {ids[i]!r})" if ids is not None else "")
+            if math.isnan(v):
+                is_null = original is None or (isinstance(original, float) and math.isnan(original)) or \
+                    (isinstance(original, str) and not original.strip())
+                if not is_null:
+                    raise InputError(f"{src}: field {name!r} ({role}), {where}: {original!r} is not a number; "
+                                     "fix the value or leave it empty")
+                if not allow_null:
+                    raise InputError(f"{src}: field {name!r} ({role}), {where} is empty; every zone needs a "
+                                     "value (use 0 if there are none)")
+                n_null += 1
+                values[i] = 0.0
+            else:
+                raise InputError(f"{src}: field {name!r} ({role}), {where}: {original!r} is not a finite "
+                                 "number >= 0")
     return values, n_null
 
 
@@ -320,7 +327,8 @@ def _assign(spec: Facilities, zones: _Zones, mapping: dict[str, str], res_names:
                              f"counted as 0 {r}")
 
     geom_name = getattr(frame, "_geometry_column_name", None)
-    has_points = (spec.zone_id is None and geom_name in frame.columns and frame.geometry.notna().any())
+    has_points = (spec.zone_id is None and geom_name in frame.columns
+                  and any(g is not None for g in frame.geometry.values))
     zone_of = np.full(n, -1, dtype=np.int64)
     reasons = [""] * n
     coords = None
@@ -328,28 +336,32 @@ def _assign(spec: Facilities, zones: _Zones, mapping: dict[str, str], res_names:
         metric_crs, zone_wkb = zones.metric()
         if frame.crs is None:
             raise CRSError(f"{src}: the facilities have no CRS; pass crs='EPSG:4326' (or the right one)")
-        geoms = frame.geometry
-        kinds = {g.geom_type for g in geoms if g is not None and not g.is_empty}
-        if kinds - {"Point"}:
-            geoms = geoms.apply(lambda g: g if g is None or g.is_empty or g.geom_type == "Point"
-                                else g.representative_point())
-            notes.append(f"{src}: {', '.join(sorted(kinds - {'Point'}))} facilities are placed by a point "
-                         "inside each shape (representative point)")
-        present = np.array([g is not None and not g.is_empty for g in geoms])
-        pts = geoms[present].to_crs(metric_crs) if present.any() else geoms[present]
-        x = np.array([g.x for g in pts], dtype=np.float64)
-        y = np.array([g.y for g in pts], dtype=np.float64)
-        idx = np.asarray(_core.assign_points_to_zones(zone_wkb, x, y), dtype=np.int64)
+        px, py, kind = points_xy(frame.geometry)
+        missing = kind == 1
+        other = np.flatnonzero(kind == 2)
+        if other.size:
+            shapes = frame.geometry.iloc[other]
+            for i, g in zip(other, shapes):
+                p = g.representative_point()
+                px[i], py[i] = p.x, p.y
+            notes.append(f"{src}: {', '.join(sorted(set(shapes.geom_type)))} facilities are placed by a "
+                         "point inside each shape (representative point)")
+        present = ~missing
+        px, py = px[present], py[present]
+        if frame.crs == metric_crs:
+            mx, my = px, py
+        else:
+            # Coordinates only (not shapely objects) go through PROJ in C++: fast for many points.
+            mx, my = _core.transform_xy(px, py, frame.crs.to_wkt(), metric_crs.to_wkt())
+        idx = np.asarray(_core.assign_points_to_zones(zone_wkb, np.ascontiguousarray(mx, dtype=np.float64),
+                                                      np.ascontiguousarray(my, dtype=np.float64)),
+                         dtype=np.int64)
         zone_of[present] = idx
-        orig = np.full((n, 2), np.nan)
-        orig[present, 0] = [g.x for g in geoms[present]]
-        orig[present, 1] = [g.y for g in geoms[present]]
-        coords = orig
-        for i in range(n):
-            if not present[i]:
-                reasons[i] = "no geometry"
-            elif zone_of[i] < 0:
-                reasons[i] = "outside every zone"
+        coords = np.full((n, 2), np.nan)
+        coords[present, 0] = px
+        coords[present, 1] = py
+        for i in np.flatnonzero(zone_of < 0):
+            reasons[i] = "no geometry" if missing[i] else "outside every zone"
         zone_values = [None] * n
     else:
         col_name = spec.zone_id or zones.zone_id
