@@ -131,3 +131,24 @@ def test_write_layers_failure_leaves_existing_file(tmp_path):
     with pytest.raises(OSError):
         careshed.write_layers(tmp_path / "no_such_dir" / "x.gpkg", {"good": good})
     assert not (tmp_path / "no_such_dir").exists()
+
+
+def test_points_xy_matches_shapely(seed=20261123):
+    from shapely.geometry import Point as P
+    from shapely.geometry import box
+
+    from careshed.io import points_xy
+    rng = np.random.default_rng(seed)
+    print("seed", seed)
+    coords = rng.uniform(-1e6, 1e6, size=(500, 2))
+    geoms = [P(x, y) for x, y in coords]
+    geoms[3] = None
+    geoms[7] = P()                       # empty point
+    geoms[11] = box(0, 0, 1, 1)          # not a point
+    x, y, kind = points_xy(gpd.GeoSeries(geoms))
+    assert kind[3] == 1 and kind[7] == 1 and kind[11] == 2
+    ok = kind == 0
+    assert ok.sum() == 497
+    np.testing.assert_array_equal(x[ok], [g.x for g, k in zip(geoms, ok) if k])
+    np.testing.assert_array_equal(y[ok], [g.y for g, k in zip(geoms, ok) if k])
+    assert np.isnan(x[~ok]).all()
