@@ -236,6 +236,26 @@ class _Zones:
         self.population = pop
         self.metric_crs_arg = metric_crs
         self._metric = None
+        if self.has_geometry:
+            self._check_polygons()
+
+    def _check_polygons(self) -> None:
+        """Zones with geometry must be valid polygons, whatever the counts come from (issue 2)."""
+        from shapely import wkb as shapely_wkb
+        present = []
+        for i, g in enumerate(self.frame.geometry):
+            if g is None or g.is_empty:
+                continue
+            if g.geom_type not in ("Polygon", "MultiPolygon"):
+                raise InputError(f"{self.source}: zone {self.ids[i]!r} (row {i + 1}) is a {g.geom_type}; "
+                                 "zones must be polygons")
+            present.append(i)
+        problems = _core.check_polygons([shapely_wkb.dumps(self.frame.geometry.iloc[i]) for i in present])
+        if problems:
+            detail = "; ".join(f"zone {self.ids[present[j]]!r} (row {present[j] + 1}): {reason}"
+                               for j, reason in problems[:5])
+            raise InputError(f"{self.source}: {len(problems)} invalid polygon(s): {detail}. Repair them "
+                             "first, e.g. `ogr2ogr -makevalid fixed.gpkg input.gpkg` or shapely's make_valid")
 
     @property
     def has_geometry(self) -> bool:
@@ -255,16 +275,9 @@ class _Zones:
                            "when reading them, or gdf.set_crs(...)")
         from shapely import wkb as shapely_wkb
         for i, g in enumerate(gdf.geometry):
-            if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
-                kind = "no geometry" if g is None or g.is_empty else g.geom_type
-                raise InputError(f"{self.source}: zone {self.ids[i]!r} (row {i + 1}) has {kind}; zones must "
-                                 "be polygons")
-        src_wkb = [shapely_wkb.dumps(g) for g in gdf.geometry]
-        problems = _core.check_polygons(src_wkb)
-        if problems:
-            detail = "; ".join(f"zone {self.ids[i]!r} (row {i + 1}): {reason}" for i, reason in problems[:5])
-            raise InputError(f"{self.source}: {len(problems)} invalid polygon(s): {detail}. Repair them "
-                             "first, e.g. `ogr2ogr -makevalid fixed.gpkg input.gpkg` or shapely's make_valid")
+            if g is None or g.is_empty:
+                raise InputError(f"{self.source}: zone {self.ids[i]!r} (row {i + 1}) has no geometry, so "
+                                 "facility points cannot be placed in it; give every zone its polygon")
         crs = self.metric_crs_arg
         if crs is None:
             if gdf.crs.is_projected:

@@ -63,7 +63,8 @@ def read_vector(source, layer=None, *, crs=None, x=None, y=None, fields=None):
     -------
     geopandas.GeoDataFrame
         Fields in the source's order, a ``geometry`` column (None for null geometries), ``.crs`` set.
-        ``attrs`` carries ``source``, ``layer``, ``geometry_type`` and ``fid`` (OGR feature ids).
+        ``attrs`` carries ``source``, ``layer`` (as given), ``layer_read``, ``geometry_type`` and ``fid``
+        (OGR feature ids).
 
     Raises
     ------
@@ -91,7 +92,9 @@ def read_vector(source, layer=None, *, crs=None, x=None, y=None, fields=None):
     columns = {name: np.asarray(values) for name, values in raw["columns"].items()}
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(geoms)))
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=crs_obj), crs=crs_obj)
-    gdf.attrs.update(source=raw.get("source", src), layer=raw.get("layer", layer),
+    # attrs["layer"] is the layer the caller named (messages mention it only then); layer_read is the
+    # layer actually read.
+    gdf.attrs.update(source=raw.get("source", src), layer=layer, layer_read=raw.get("layer", layer),
                      geometry_type=raw.get("geometry_type"), fid=np.asarray(raw["fid"]))
     return gdf
 

@@ -385,7 +385,7 @@ def test_invalid_polygon_named(hand_case, tmp_path):
         polygon_feature({"zone": "ok", "pop": 10}, square(501000, 1000000, 502000, 1001000)),
         polygon_feature({"zone": "twisted", "pop": 10}, bowtie)], crs_epsg=32631)
     for cls in (careshed.InputError, ValueError):
-        with pytest.raises(cls, match=r"bowtie.geojson.*zone 'twisted' \(row 2\)"):
+        with pytest.raises(cls, match=r"bowtie.geojson: 1 invalid polygon.*zone 'twisted' \(row 2\)"):
             careshed.resource_density(zones, hand_case["facilities"], zone_id="zone", population="pop",
                                       resources=["beds"], x="x", y="y", crs="EPSG:32631")
 
@@ -430,3 +430,12 @@ def test_facilities_in_another_crs_and_as_polygons(quzhou_dir):
         zones = t.drop(index="region")
         assert zones["codes"].tolist() == [int(c) for c in zones.index]
     assert any("representative point" in n for n in t.attrs["notes"])
+
+
+def test_invalid_polygon_refused_even_for_zone_table_counts(tmp_path):
+    bowtie = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
+    zones = write_geojson(tmp_path / "bow.geojson", [
+        polygon_feature({"zone": "a", "pop": 10, "beds": 1}, square(2, 2, 3, 3)),
+        polygon_feature({"zone": "b", "pop": 10, "beds": 1}, bowtie)])
+    with pytest.raises(careshed.InputError, match=r"bow.geojson: 1 invalid polygon.*zone 'b' \(row 2\)"):
+        careshed.resource_density(zones, zone_id="zone", population="pop", resources=["beds"])
