@@ -425,7 +425,7 @@ def _warn_unassigned(rows: list[dict], res_names: list[str], role: str) -> None:
     more = f"; and {len(rows) - 8} more" if len(rows) > 8 else ""
     warnings.warn(f"{len(rows)} {role} facilit{'y' if len(rows) == 1 else 'ies'} not counted in any zone: "
                   + "; ".join(parts) + more + " (listed in result.attrs['unassigned'])",
-                  UnassignedFacilitiesWarning, stacklevel=4)
+                  UnassignedFacilitiesWarning, stacklevel=3)
 
 
 # ---- the analysis -------------------------------------------------------------------------------
