@@ -29,6 +29,31 @@ namespace careshed {
 
 // ---- Column / VectorTable helpers -----------------------------------------------------------------
 
+Column Column::of_ints(std::string name, std::vector<int64_t> values) {
+  Column c;
+  c.name = std::move(name);
+  c.type = Type::Int64;
+  c.ints = std::move(values);
+  return c;
+}
+
+Column Column::of_reals(std::string name, std::vector<double> values) {
+  Column c;
+  c.name = std::move(name);
+  c.type = Type::Float64;
+  c.reals = std::move(values);
+  return c;
+}
+
+Column Column::of_strings(std::string name, std::vector<std::string> values) {
+  Column c;
+  c.name = std::move(name);
+  c.type = Type::String;
+  c.string_null.assign(values.size(), 0);
+  c.strings = std::move(values);
+  return c;
+}
+
 std::size_t Column::size() const {
   switch (type) {
     case Type::Int64: return ints.size();

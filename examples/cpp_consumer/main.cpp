@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       planned.wkb.push_back(careshed::point_wkb(lon, lat));
       planned.fid.push_back(static_cast<int64_t>(planned.fid.size()));
     }
-    planned.columns.push_back({"new_beds", careshed::Column::Type::Int64, {600, 300}, {}, {}, {}});
+    planned.columns.push_back(careshed::Column::of_ints("new_beds", {600, 300}));
 
     careshed::ZoneFields zones;
     zones.id_field = "name_en";

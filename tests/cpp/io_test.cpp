@@ -161,6 +161,23 @@ TEST(ReadVector, CsvAttributeTableNeedsNoCrs) {
   EXPECT_EQ(t.column("pop").ints, (std::vector<int64_t>{100, 200}));
 }
 
+TEST(ReadVector, ShapefileWithoutPrjNeedsACrs) {
+  ScratchDir d;
+  VectorTable t;
+  t.layer = "pts";
+  t.geometry_type = "Point";
+  t.crs_wkt = crs_to_wkt("EPSG:32650");
+  t.wkb = {wkb_from_wkt("POINT (675000 3200000)")};
+  t.columns = {Column::of_ints("id", {1})};
+  write_vector(d.path("pts.shp"), {t});
+  std::filesystem::remove(d.path("pts.prj"));
+  EXPECT_THROW_MSG(read_vector(d.path("pts.shp")), CrsError, "pts.shp", "no coordinate reference system",
+                   "crs='EPSG:4326'");
+  ReadOptions o;
+  o.crs = "EPSG:32650";
+  EXPECT_EQ(read_vector(d.path("pts.shp"), o).epsg, 32650);
+}
+
 TEST(ReadVector, NonNumericOrEmptyCoordinateNamesTheRow) {
   ScratchDir d;
   write_text(d.path("f.csv"), "name,lon,lat\nA,118.5,29.0\nB,118.6,29.1\nC,118.7 E,29.2\n");
@@ -237,10 +254,9 @@ VectorTable sample_layer() {
   t.geometry_type = "Polygon";
   t.wkb = {wkb_from_wkt("POLYGON ((0 0, 10 0, 10 10, 0 0))"), wkb_from_wkt("POLYGON ((20 0, 30 0, 30 10, 20 0))"),
            Wkb{}};
-  Column id{"id", Column::Type::Int64, {1, 2, 3}, {}, {}, {}};
-  Column rate{"rate", Column::Type::Float64, {}, {7.5, std::nan(""), 0.25}, {}, {}};
-  Column name{"name", Column::Type::String, {}, {}, {"A", "", "C"}, {0, 1, 0}};
-  t.columns = {id, rate, name};
+  Column name = Column::of_strings("name", {"A", "", "C"});
+  name.string_null[1] = 1;
+  t.columns = {Column::of_ints("id", {1, 2, 3}), Column::of_reals("rate", {7.5, std::nan(""), 0.25}), name};
   return t;
 }
 
@@ -251,7 +267,7 @@ TEST(WriteVector, GeoPackageRoundTripTwoLayers) {
   table.layer = "summary";
   table.geometry_type = "None";
   table.wkb.resize(2);
-  table.columns = {Column{"total", Column::Type::Float64, {}, {1.5, 2.5}, {}, {}}};
+  table.columns = {Column::of_reals("total", {1.5, 2.5})};
   write_vector(d.path("out.gpkg"), {zones, table});
   EXPECT_EQ(d.entries(), (std::vector<std::string>{"out.gpkg"}));  // no temporary left behind
   ReadOptions o;

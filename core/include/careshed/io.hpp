@@ -38,6 +38,11 @@ struct Column {
   std::vector<std::string> strings;
   std::vector<uint8_t> string_null;  ///< for String columns: 1 where the value is null
 
+  /// Convenience constructors for building tables in memory.
+  static Column of_ints(std::string name, std::vector<int64_t> values);
+  static Column of_reals(std::string name, std::vector<double> values);  ///< NaN = null
+  static Column of_strings(std::string name, std::vector<std::string> values);  ///< no nulls
+
   std::size_t size() const;
   /// True when row i is null (NaN for Float64, string_null for String; Int64 columns have no nulls).
   bool is_null(std::size_t i) const;
