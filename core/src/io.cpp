@@ -440,8 +440,7 @@ VectorTable read_vector(const std::string& source, const ReadOptions& options) {
 
   // -- CRS
   detail::SrsPtr srs;
-  const OGRSpatialReference* layer_srs = has_geometry && !from_xy ? layer->GetSpatialRef() : nullptr;
-  if (from_xy && layer->GetSpatialRef() != nullptr) layer_srs = layer->GetSpatialRef();
+  const OGRSpatialReference* layer_srs = has_geometry ? layer->GetSpatialRef() : nullptr;
   if (!options.crs.empty()) {
     srs = detail::parse_srs(options.crs, where + ": argument crs");
     if (layer_srs != nullptr && !detail::srs_equivalent(*layer_srs, *srs)) {
