@@ -10,5 +10,8 @@
 #include "careshed/grid.hpp"
 #include "careshed/io.hpp"
 #include "careshed/raster_io.hpp"
+#include "careshed/road_graph.hpp"
+#include "careshed/snap.hpp"
 #include "careshed/speed_profile.hpp"
+#include "careshed/straight_line.hpp"
 #include "careshed/version.hpp"

@@ -1,0 +1,546 @@
+#include "careshed/road_graph.hpp"
+
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <sstream>
+#include <unordered_map>
+
+#include "careshed/error.hpp"
+#include "gdal_util.hpp"
+
+namespace careshed {
+
+namespace {
+
+constexpr double kDegToRad = 3.14159265358979323846 / 180.0;
+
+std::string lower_trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  std::string out = s.substr(b, e - b);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ---- other_tags: the hstore-like string GDAL's OSM driver writes: "k"=>"v","k2"=>"v2" ------------------
+// Values may contain escaped quotes (\") and backslashes (\\). Anything malformed ends the parse: the keys
+// read so far are kept (a broken tag string must not drop the whole way).
+std::vector<std::pair<std::string, std::string>> parse_hstore(const char* s) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (s == nullptr) return out;
+  auto read_quoted = [](const char*& p, std::string& dst) {
+    if (*p != '"') return false;
+    ++p;
+    dst.clear();
+    while (*p != '\0' && *p != '"') {
+      if (*p == '\\' && p[1] != '\0') ++p;
+      dst.push_back(*p++);
+    }
+    if (*p != '"') return false;
+    ++p;
+    return true;
+  };
+  const char* p = s;
+  std::string k, v;
+  while (*p != '\0') {
+    while (*p == ' ' || *p == ',') ++p;
+    if (*p == '\0') break;
+    if (!read_quoted(p, k)) break;
+    while (*p == ' ') ++p;
+    if (p[0] != '=' || p[1] != '>') break;
+    p += 2;
+    while (*p == ' ') ++p;
+    if (!read_quoted(p, v)) break;
+    out.emplace_back(k, v);
+  }
+  return out;
+}
+
+// ---- geometry and graph assembly --------------------------------------------------------------------
+
+struct CoordKey {
+  uint64_t x, y;
+  bool operator==(const CoordKey& o) const { return x == o.x && y == o.y; }
+};
+struct CoordHash {
+  size_t operator()(const CoordKey& k) const {
+    uint64_t h = k.x * 0x9E3779B97F4A7C15ull ^ (k.y + 0x632BE59BD9B4E019ull + (k.x << 6) + (k.x >> 2));
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+    return static_cast<size_t>(h);
+  }
+};
+uint64_t bits(double v) {
+  v += 0.0;  // -0.0 → +0.0, so both spell the same vertex
+  uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+// Hilbert index of (x, y) on a 2^16 × 2^16 grid (classic iterative xy→d).
+uint64_t hilbert_d(uint32_t x, uint32_t y) {
+  const uint32_t n = 1u << 16;
+  uint64_t d = 0;
+  for (uint32_t s = n / 2; s > 0; s /= 2) {
+    const uint32_t rx = (x & s) ? 1 : 0;
+    const uint32_t ry = (y & s) ? 1 : 0;
+    d += static_cast<uint64_t>(s) * s * ((3 * rx) ^ ry);
+    if (ry == 0) {
+      if (rx == 1) {
+        x = n - 1 - x;
+        y = n - 1 - y;
+      }
+      std::swap(x, y);
+    }
+  }
+  return d;
+}
+
+// ---- OGR reading -------------------------------------------------------------------------------------
+
+struct DatasetCloser {
+  void operator()(void* ds) const {
+    if (ds != nullptr) GDALClose(ds);
+  }
+};
+using DatasetPtr = std::unique_ptr<void, DatasetCloser>;
+struct FeatureCloser {
+  void operator()(void* f) const {
+    if (f != nullptr) OGR_F_Destroy(f);
+  }
+};
+using FeaturePtr = std::unique_ptr<void, FeatureCloser>;
+
+DatasetPtr open_vector(const std::string& path, const char* const* drivers, const char* what) {
+  detail::ensure_gdal_registered();
+  detail::QuietGdalErrors quiet;
+  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, nullptr, nullptr);
+  if (ds == nullptr) detail::throw_gdal_io(path, std::string("cannot open as ") + what + " (check the path and format)");
+  return DatasetPtr(ds);
+}
+
+struct LayerCrs {
+  bool geographic = false;
+  double metres_per_unit = 1.0;
+  std::string wkt;
+};
+
+LayerCrs layer_crs(OGRLayerH layer, const std::string& context) {
+  OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(layer);
+  if (srs == nullptr) {
+    throw CrsError(context + ": the layer has no coordinate reference system; assign one (e.g. ogr2ogr -a_srs "
+                             "EPSG:4326) so lengths can be measured");
+  }
+  LayerCrs c;
+  c.geographic = OSRIsGeographic(srs) != 0;
+  if (!c.geographic) {
+    if (OSRIsProjected(srs) == 0 && OSRIsLocal(srs) == 0) {
+      throw CrsError(context + ": the layer CRS is neither geographic nor projected; reproject it to a metric CRS");
+    }
+    c.metres_per_unit = OSRGetLinearUnits(srs, nullptr);
+    if (!(c.metres_per_unit > 0.0)) c.metres_per_unit = 1.0;
+  }
+  char* wkt = nullptr;
+  if (OSRExportToWkt(srs, &wkt) == OGRERR_NONE && wkt != nullptr) c.wkt = wkt;
+  CPLFree(wkt);
+  return c;
+}
+
+// Appends the parts of a line geometry (LineString or MultiLineString, any dimension) as RoadLines
+// sharing `proto`'s attributes. Returns false for other geometry types / empty geometries.
+bool append_geometry(OGRGeometryH geom, const RoadLine& proto, std::vector<RoadLine>& out) {
+  if (geom == nullptr) return false;
+  const OGRwkbGeometryType type = wkbFlatten(OGR_G_GetGeometryType(geom));
+  auto add_line = [&](OGRGeometryH g) {
+    const int np = OGR_G_GetPointCount(g);
+    if (np < 2) return false;
+    std::vector<double> xs(static_cast<size_t>(np)), ys(static_cast<size_t>(np));
+    OGR_G_GetPoints(g, xs.data(), sizeof(double), ys.data(), sizeof(double), nullptr, 0);
+    RoadLine line = proto;
+    line.xy.resize(2 * static_cast<size_t>(np));
+    for (int i = 0; i < np; ++i) {
+      line.xy[2 * i] = xs[i];
+      line.xy[2 * i + 1] = ys[i];
+    }
+    out.push_back(std::move(line));
+    return true;
+  };
+  if (type == wkbLineString) return add_line(geom);
+  if (type == wkbMultiLineString) {
+    bool any = false;
+    for (int i = 0; i < OGR_G_GetGeometryCount(geom); ++i) any = add_line(OGR_G_GetGeometryRef(geom, i)) || any;
+    return any;
+  }
+  return false;
+}
+
+std::string field_list(OGRFeatureDefnH defn) {
+  std::string s;
+  for (int i = 0; i < OGR_FD_GetFieldCount(defn); ++i) {
+    if (i) s += ", ";
+    s += OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i));
+  }
+  return s;
+}
+
+int required_field(OGRFeatureDefnH defn, const std::string& name, const std::string& context, const char* role) {
+  if (name.empty()) return -1;
+  const int idx = OGR_FD_GetFieldIndex(defn, name.c_str());
+  if (idx < 0) {
+    throw InputError(context + ": " + role + " field '" + name + "' does not exist; the layer has: " +
+                     field_list(defn));
+  }
+  return idx;
+}
+
+std::string field_string(OGRFeatureH f, int idx) {
+  if (idx < 0 || !OGR_F_IsFieldSetAndNotNull(f, idx)) return {};
+  const char* s = OGR_F_GetFieldAsString(f, idx);
+  return s ? std::string(s) : std::string();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+double haversine_m(double lon1, double lat1, double lon2, double lat2) {
+  const double p1 = lat1 * kDegToRad, p2 = lat2 * kDegToRad;
+  const double dp = p2 - p1, dl = (lon2 - lon1) * kDegToRad;
+  const double a = std::sin(dp / 2) * std::sin(dp / 2) + std::cos(p1) * std::cos(p2) * std::sin(dl / 2) * std::sin(dl / 2);
+  return 2.0 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+bool parse_oneway(const std::string& value, Direction* out) {
+  const std::string v = lower_trim(value);
+  if (v == "yes" || v == "true" || v == "1" || v == "ft" || v == "f") {
+    *out = Direction::kForward;
+  } else if (v == "-1" || v == "reverse" || v == "tf" || v == "t") {
+    *out = Direction::kBackward;
+  } else if (v == "reversible" || v == "alternating") {
+    return false;
+  } else {
+    *out = Direction::kBoth;  // "no", "false", "0", "b", "" and unknown values
+  }
+  return true;
+}
+
+RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool geographic, std::string crs_wkt) {
+  RoadGraph g;
+  g.geographic_ = geographic;
+  g.crs_wkt_ = std::move(crs_wkt);
+  std::unordered_map<CoordKey, uint32_t, CoordHash> node_of;
+  std::vector<double> xs, ys;
+  auto node_id = [&](double x, double y) {
+    auto [it, inserted] = node_of.try_emplace(CoordKey{bits(x), bits(y)}, static_cast<uint32_t>(xs.size()));
+    if (inserted) {
+      if (xs.size() >= static_cast<size_t>(std::numeric_limits<int32_t>::max() - 1))
+        throw InputError("the road network has more than 2^31 - 2 distinct vertices; split the region");
+      xs.push_back(x + 0.0);
+      ys.push_back(y + 0.0);
+    }
+    return it->second;
+  };
+  size_t li = 0;
+  for (const RoadLine& line : lines) {
+    const size_t np = line.xy.size() / 2;
+    if (!(line.speed_kmh > 0.0) || !std::isfinite(line.speed_kmh)) {
+      std::ostringstream m;
+      m << "road line " << li << " (id " << line.id << ") has speed " << line.speed_kmh
+        << " km/h; speeds must be finite and > 0";
+      throw InputError(m.str());
+    }
+    ++li;
+    const double mps = line.speed_kmh / 3.6;
+    uint32_t prev = 0;
+    bool have_prev = false, any_edge = false;
+    for (size_t i = 0; i < np; ++i) {
+      const double x = line.xy[2 * i], y = line.xy[2 * i + 1];
+      if (!std::isfinite(x) || !std::isfinite(y)) {
+        throw InputError("road line id " + std::to_string(line.id) + " has a non-finite coordinate at vertex " +
+                         std::to_string(i));
+      }
+      const uint32_t v = node_id(x, y);
+      if (have_prev && v != prev) {
+        const double len = geographic ? haversine_m(xs[prev], ys[prev], xs[v], ys[v])
+                                      : std::hypot(xs[v] - xs[prev], ys[v] - ys[prev]);
+        const double sec = len / mps;
+        if (line.direction != Direction::kBackward) {
+          g.tails_.push_back(prev), g.heads_.push_back(v);
+          g.seconds_.push_back(sec), g.length_m_.push_back(len), g.speed_kmh_.push_back(line.speed_kmh);
+          g.line_id_.push_back(line.id);
+        }
+        if (line.direction != Direction::kForward) {
+          g.tails_.push_back(v), g.heads_.push_back(prev);
+          g.seconds_.push_back(sec), g.length_m_.push_back(len), g.speed_kmh_.push_back(line.speed_kmh);
+          g.line_id_.push_back(line.id);
+        }
+        any_edge = true;
+      }
+      prev = v;
+      have_prev = true;
+    }
+    if (any_edge) {
+      ++g.report_.lines_used;
+      if (line.direction != Direction::kBoth) ++g.report_.oneway_lines;
+    } else {
+      ++g.report_.excluded_geometry;
+    }
+  }
+  // Renumber nodes along a Hilbert curve (see header): perm[new] = old.
+  const size_t n = xs.size();
+  std::vector<uint32_t> perm(n);
+  std::iota(perm.begin(), perm.end(), 0u);
+  if (n > 1) {
+    const auto [xmin, xmax] = std::minmax_element(xs.begin(), xs.end());
+    const auto [ymin, ymax] = std::minmax_element(ys.begin(), ys.end());
+    const double sx = (*xmax > *xmin) ? 65535.0 / (*xmax - *xmin) : 0.0;
+    const double sy = (*ymax > *ymin) ? 65535.0 / (*ymax - *ymin) : 0.0;
+    std::vector<uint64_t> key(n);
+    for (size_t i = 0; i < n; ++i) {
+      key[i] = hilbert_d(static_cast<uint32_t>((xs[i] - *xmin) * sx), static_cast<uint32_t>((ys[i] - *ymin) * sy));
+    }
+    std::stable_sort(perm.begin(), perm.end(), [&](uint32_t a, uint32_t b) { return key[a] < key[b]; });
+  }
+  std::vector<uint32_t> new_id(n);
+  g.x_.resize(n);
+  g.y_.resize(n);
+  for (size_t k = 0; k < n; ++k) {
+    new_id[perm[k]] = static_cast<uint32_t>(k);
+    g.x_[k] = xs[perm[k]];
+    g.y_[k] = ys[perm[k]];
+  }
+  for (auto& t : g.tails_) t = new_id[t];
+  for (auto& h : g.heads_) h = new_id[h];
+  g.forward_ = CsrGraph::from_edges(static_cast<int64_t>(n), g.tails_.data(), g.heads_.data(), g.seconds_.data(),
+                                    g.tails_.size());
+  g.reverse_ = g.forward_.transposed();
+  return g;
+}
+
+void RoadGraph::scale_lengths(double metres_per_unit) {
+  // Projected CRS in feet etc.: coordinates stay in the CRS unit, lengths and times become metres-based.
+  if (metres_per_unit == 1.0) return;
+  metres_per_unit_ = metres_per_unit;
+  for (size_t i = 0; i < length_m_.size(); ++i) {
+    length_m_[i] *= metres_per_unit;
+    seconds_[i] *= metres_per_unit;
+  }
+  forward_ = CsrGraph::from_edges(static_cast<int64_t>(n_nodes()), tails_.data(), heads_.data(), seconds_.data(),
+                                  tails_.size());
+  reverse_ = forward_.transposed();
+}
+
+Components RoadGraph::components() const {
+  const size_t n = n_nodes();
+  std::vector<uint32_t> parent(n);
+  std::iota(parent.begin(), parent.end(), 0u);
+  auto find = [&](uint32_t v) {
+    while (parent[v] != v) {
+      parent[v] = parent[parent[v]];
+      v = parent[v];
+    }
+    return v;
+  };
+  for (size_t i = 0; i < tails_.size(); ++i) {
+    uint32_t a = find(tails_[i]), b = find(heads_[i]);
+    if (a != b) parent[std::max(a, b)] = std::min(a, b);  // root = lowest node of the component
+  }
+  std::vector<int64_t> size_of_root(n, 0);
+  for (size_t v = 0; v < n; ++v) ++size_of_root[find(static_cast<uint32_t>(v))];
+  std::vector<uint32_t> roots;
+  for (size_t v = 0; v < n; ++v)
+    if (size_of_root[v] > 0) roots.push_back(static_cast<uint32_t>(v));
+  // Largest first; equal sizes keep the order of their lowest node (roots are ascending already).
+  std::stable_sort(roots.begin(), roots.end(),
+                   [&](uint32_t a, uint32_t b) { return size_of_root[a] > size_of_root[b]; });
+  std::vector<int32_t> rank_of_root(n, -1);
+  Components c;
+  for (size_t r = 0; r < roots.size(); ++r) {
+    rank_of_root[roots[r]] = static_cast<int32_t>(r);
+    c.sizes.push_back(size_of_root[roots[r]]);
+  }
+  c.id.resize(n);
+  for (size_t v = 0; v < n; ++v) c.id[v] = rank_of_root[find(static_cast<uint32_t>(v))];
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profile) {
+  static const char* const kOsm[] = {"OSM", nullptr};
+  DatasetPtr ds = open_vector(path, kOsm, "an OpenStreetMap file (.osm.pbf / .osm)");
+  OGRLayerH lines_layer = GDALDatasetGetLayerByName(ds.get(), "lines");
+  if (lines_layer == nullptr) detail::throw_gdal_io(path, "has no 'lines' layer (is it an OSM file?)");
+  const LayerCrs crs = layer_crs(lines_layer, path + " layer 'lines'");
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lines_layer);
+  // A key comes from its own field when osmconf.ini made one, else from other_tags.
+  const int f_id = OGR_FD_GetFieldIndex(defn, "osm_id");
+  const int f_highway = OGR_FD_GetFieldIndex(defn, "highway");
+  const int f_oneway = OGR_FD_GetFieldIndex(defn, "oneway");
+  const int f_maxspeed = OGR_FD_GetFieldIndex(defn, "maxspeed");
+  const int f_junction = OGR_FD_GetFieldIndex(defn, "junction");
+  const int f_other = OGR_FD_GetFieldIndex(defn, "other_tags");
+
+  RoadGraphReport rep;
+  std::vector<RoadLine> lines;
+  detail::QuietGdalErrors quiet;
+  // The OSM driver produces features of all layers while it streams the file; the dataset-level
+  // iterator is the documented way to read it in one pass without buffering the other layers.
+  for (;;) {
+    OGRLayerH belongs = nullptr;
+    FeaturePtr f(GDALDatasetGetNextFeature(ds.get(), &belongs, nullptr, nullptr, nullptr));
+    if (!f) break;
+    if (belongs != lines_layer) continue;
+    ++rep.features_read;
+    std::string highway = field_string(f.get(), f_highway);
+    std::string oneway = field_string(f.get(), f_oneway);
+    std::string maxspeed = field_string(f.get(), f_maxspeed);
+    std::string junction = field_string(f.get(), f_junction);
+    const bool need_tags = (f_highway < 0 || f_oneway < 0 || f_maxspeed < 0 || f_junction < 0) && f_other >= 0;
+    if (need_tags && OGR_F_IsFieldSetAndNotNull(f.get(), f_other)) {
+      for (auto& [k, v] : parse_hstore(OGR_F_GetFieldAsString(f.get(), f_other))) {
+        if (f_highway < 0 && k == "highway") highway = v;
+        else if (f_oneway < 0 && k == "oneway") oneway = v;
+        else if (f_maxspeed < 0 && k == "maxspeed") maxspeed = v;
+        else if (f_junction < 0 && k == "junction") junction = v;
+      }
+    }
+    if (highway.empty()) {
+      ++rep.excluded_class;
+      continue;
+    }
+    auto class_speed = profile.speed_kmh(highway);
+    if (!class_speed) {
+      ++rep.excluded_class;
+      continue;
+    }
+    RoadLine proto;
+    proto.speed_kmh = *class_speed;
+    if (profile.use_maxspeed() && !maxspeed.empty()) {
+      if (auto ms = parse_maxspeed(maxspeed)) {
+        proto.speed_kmh = *ms;
+        ++rep.speed_from_maxspeed;
+      }
+    }
+    if (profile.respect_oneway()) {
+      if (!oneway.empty()) {
+        if (!parse_oneway(oneway, &proto.direction)) {
+          ++rep.excluded_reversible;
+          continue;
+        }
+      } else {
+        const std::string j = lower_trim(junction);
+        if (j == "roundabout" || j == "circular" || highway == "motorway") proto.direction = Direction::kForward;
+      }
+    }
+    const std::string id = field_string(f.get(), f_id);
+    proto.id = id.empty() ? -1 : std::strtoll(id.c_str(), nullptr, 10);
+    if (!append_geometry(OGR_F_GetGeometryRef(f.get()), proto, lines)) ++rep.excluded_geometry;
+  }
+  const std::string gdal_err = detail::take_gdal_error();
+  if (!gdal_err.empty() && rep.features_read == 0) detail::throw_gdal_io(path, "reading failed: " + gdal_err);
+  if (lines.empty()) {
+    throw InputError(path + ": no road of profile '" + profile.name() + "' found among " +
+                     std::to_string(rep.features_read) + " ways (check the profile's classes and the extract)");
+  }
+  RoadGraph g = from_road_lines(lines, crs.geographic, crs.wkt);
+  if (!crs.geographic) g.scale_lengths(crs.metres_per_unit);  // OSM is lon/lat; kept for uniformity
+  rep.lines_used = g.report_.lines_used;
+  rep.oneway_lines = g.report_.oneway_lines;
+  rep.excluded_geometry += g.report_.excluded_geometry;
+  g.report_ = rep;
+  return g;
+}
+
+RoadGraph RoadGraph::from_lines(const std::string& path, const LineLayerFields& fields, const SpeedProfile& profile) {
+  DatasetPtr ds = open_vector(path, nullptr, "a vector data source");
+  OGRLayerH layer = fields.layer.empty() ? GDALDatasetGetLayer(ds.get(), 0)
+                                         : GDALDatasetGetLayerByName(ds.get(), fields.layer.c_str());
+  if (layer == nullptr) {
+    std::string names;
+    for (int i = 0; i < GDALDatasetGetLayerCount(ds.get()); ++i)
+      names += std::string(i ? ", " : "") + OGR_L_GetName(GDALDatasetGetLayer(ds.get(), i));
+    throw DataIOError(path + ": layer '" + fields.layer + "' not found; layers: " + names);
+  }
+  const std::string context = path + " layer '" + OGR_L_GetName(layer) + "'";
+  if (fields.speed_field.empty() && fields.class_field.empty()) {
+    throw InputError(context + ": give speed_field (km/h) and/or class_field (looked up in the profile)");
+  }
+  const LayerCrs crs = layer_crs(layer, context);
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+  const int f_speed = required_field(defn, fields.speed_field, context, "speed");
+  const int f_class = required_field(defn, fields.class_field, context, "class");
+  const int f_oneway = required_field(defn, fields.oneway_field, context, "oneway");
+  const bool speed_numeric =
+      f_speed >= 0 && [&] {
+        const OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, f_speed));
+        return t == OFTInteger || t == OFTInteger64 || t == OFTReal;
+      }();
+
+  RoadGraphReport rep;
+  std::vector<RoadLine> lines;
+  OGR_L_ResetReading(layer);
+  for (;;) {
+    FeaturePtr f(OGR_L_GetNextFeature(layer));
+    if (!f) break;
+    ++rep.features_read;
+    std::optional<double> speed;
+    if (f_class >= 0) {
+      speed = profile.speed_kmh(field_string(f.get(), f_class));
+      if (!speed) {
+        ++rep.excluded_class;
+        continue;
+      }
+    }
+    if (f_speed >= 0 && OGR_F_IsFieldSetAndNotNull(f.get(), f_speed)) {
+      std::optional<double> s;
+      if (speed_numeric) {
+        const double v = OGR_F_GetFieldAsDouble(f.get(), f_speed);
+        if (std::isfinite(v) && v > 0.0) s = v;
+      } else {
+        s = parse_maxspeed(OGR_F_GetFieldAsString(f.get(), f_speed));
+      }
+      if (s) {
+        speed = s;
+        ++rep.speed_from_maxspeed;
+      }
+    }
+    if (!speed) {
+      ++rep.excluded_no_speed;
+      continue;
+    }
+    RoadLine proto;
+    proto.speed_kmh = *speed;
+    proto.id = OGR_F_GetFID(f.get());
+    if (profile.respect_oneway() && f_oneway >= 0) {
+      if (!parse_oneway(field_string(f.get(), f_oneway), &proto.direction)) {
+        ++rep.excluded_reversible;
+        continue;
+      }
+    }
+    if (!append_geometry(OGR_F_GetGeometryRef(f.get()), proto, lines)) ++rep.excluded_geometry;
+  }
+  if (lines.empty()) {
+    throw InputError(context + ": no usable road line among " + std::to_string(rep.features_read) +
+                     " features (check the field names, the profile's classes and the speeds)");
+  }
+  RoadGraph g = from_road_lines(lines, crs.geographic, crs.wkt);
+  if (!crs.geographic) g.scale_lengths(crs.metres_per_unit);
+  rep.lines_used = g.report_.lines_used;
+  rep.oneway_lines = g.report_.oneway_lines;
+  rep.excluded_geometry += g.report_.excluded_geometry;
+  g.report_ = rep;
+  return g;
+}
+
+}  // namespace careshed
