@@ -1,0 +1,54 @@
+// careshed/isochrones.hpp — isochrone polygons from a response-time grid, for DISPLAY only.
+//
+// People are counted on the grid (careshed/coverage.hpp), never in these polygons: a polygon is exactly the union
+// of the square cells of its band, so it carries no information the grid does not.
+//
+// Method: the cells are classified into bands by their time t (seconds) against thresholds T1 < T2 < ... (minutes,
+// ×60 → seconds, inclusive like every careshed threshold), GDALPolygonize turns each connected run of equal band
+// values into polygons (on an in-memory raster; 4-connected by default, 8-connected on request), and GEOS
+// (re-entrant _r API) makes each polygon valid (GEOSMakeValid_r — needed for 8-connected output, whose rings can
+// touch themselves at a corner), dissolves them per band (GEOSUnaryUnion_r) and optionally simplifies by half a
+// cell (GEOSTopologyPreserveSimplify_r). Holes are kept (a pocket of slower cells inside a band is a hole in it).
+// Bands:
+//  * Rings      band k holds 60·T(k-1) < t <= 60·Tk (band 1: 0 <= t <= 60·T1) — the bands tile, no overlaps;
+//  * Cumulative band k holds 0 <= t <= 60·Tk (nested: band k contains band k-1), the union of rings 1..k.
+// Cells with t = +inf or NaN (no time) or t beyond the last threshold belong to no band.
+// Output: one MultiPolygon per band (ISO WKB, little-endian, coordinates in the grid's CRS units; an empty
+// MultiPolygon when the band has no cell), always valid (GEOSisValid_r). Without simplification a band's area
+// equals its cell count × the cell area (up to floating-point rounding).
+// Ownership: `seconds` (grid.size() float32, row-major) is read only. Thread-safety: re-entrant (own GDAL datasets
+// and GEOS context per call). Errors: InputError for bad thresholds/grid/negative times, DataIOError/Error when
+// GDAL or GEOS fail (message says which step).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "careshed/crs.hpp"  // careshed::Wkb
+#include "careshed/grid.hpp"
+
+namespace careshed {
+
+enum class IsochroneBands { Rings, Cumulative };
+
+struct IsochroneOptions {
+  IsochroneBands bands = IsochroneBands::Rings;
+  bool eight_connected = false;  ///< polygonize with 8-connectedness (diagonal cells join)
+  bool simplify = false;         ///< simplify by half a cell (topology-preserving); areas then differ slightly
+};
+
+struct IsochroneBand {
+  double from_minutes = 0.0;  ///< lower bound (exclusive; band 1 and cumulative bands start at 0 inclusive)
+  double to_minutes = 0.0;    ///< upper bound (inclusive)
+  std::int64_t cells = 0;     ///< grid cells in the band
+  double area = 0.0;          ///< area of the polygon in CRS units² (m² on an analysis grid)
+  Wkb wkb;                    ///< MultiPolygon, grid CRS
+};
+
+/// One band per threshold. thresholds_min: strictly increasing, positive, finite, at most 254 of them.
+/// grid: grid.size() cells at `seconds`, a valid geotransform (non-zero cell size). Negative times → InputError.
+std::vector<IsochroneBand> isochrone_polygons(const float* seconds, const GridSpec& grid,
+                                              const std::vector<double>& thresholds_min,
+                                              const IsochroneOptions& options = {});
+
+}  // namespace careshed

@@ -1,0 +1,483 @@
+// coverage.cpp — coverage by zone in one pass over the grid (see careshed/coverage.hpp for every definition).
+//
+// Structure of the computation:
+//  1. a scan of `seconds` alone (4 bytes per cell): rejects NaN / negative times and finds the largest finite
+//     time, which sizes the per-zone histograms;
+//  2. one pass over the cells that matter (populated and in a zone), parallel over rows (OpenMP, static
+//     schedule). Each thread owns a full accumulator set (scalars per zone and class, a fine histogram of times
+//     per zone, a whole-minute histogram per zone for the curve, station sums), so there is no sharing and no
+//     atomics; bad cells are remembered (lowest flat id per thread) instead of thrown inside the parallel region;
+//  3. the thread accumulators are added in thread order (deterministic for a given thread count), the region
+//     is the sum over zones, and percentiles / curves are read off the cumulative histograms.
+// Why histograms: a weighted percentile by sorting would be O(n log n) and need a copy of every populated
+// cell's time; a histogram keeps the pass O(cells) and bounds the error by the bin width, which we report.
+#include "careshed/coverage.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "careshed/error.hpp"
+
+#ifdef CARESHED_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace careshed {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kNoBad = std::numeric_limits<std::int64_t>::max();
+
+int max_threads() {
+#ifdef CARESHED_HAVE_OPENMP
+  return std::max(1, omp_get_max_threads());
+#else
+  return 1;
+#endif
+}
+
+std::string cell_name(std::int64_t cell, std::int64_t cols) {
+  return "cell " + std::to_string(cell) + " (row " + std::to_string(cell / cols) + ", col " +
+         std::to_string(cell % cols) + ")";
+}
+
+/// What can be wrong with a cell, found during the pass; the lowest flat id wins so the message is
+/// deterministic.
+enum class Bad { None, Population, Zone, Class, NearestMissing, NearestRange, NearestOnUnreachable };
+
+struct BadCell {
+  Bad kind = Bad::None;
+  std::int64_t cell = kNoBad;
+  int value = 0;  // the offending class / zone / nearest
+  void note(Bad k, std::int64_t c, int v) {
+    if (c < cell) {
+      kind = k;
+      cell = c;
+      value = v;
+    }
+  }
+};
+
+/// Per-thread sums. Scalars per zone: [pop by class (C)] [covered by class (C)] [unreachable] [reached]
+/// [Σ w·t]. Histograms per zone: fine (n_bins) and whole-minute (n_minutes = curve_max + 2, the last bin
+/// collects everything beyond the curve).
+struct Accumulator {
+  std::size_t n_classes, stride, n_bins, n_minutes;
+  std::vector<double> scalars, hist, minutes, stations;
+  Accumulator(std::size_t zones, std::size_t classes, std::size_t bins, std::size_t mins, std::size_t n_stations)
+      : n_classes(classes),
+        stride(2 * classes + 3),
+        n_bins(bins),
+        n_minutes(mins),
+        scalars(zones * (2 * classes + 3), 0.0),
+        hist(zones * bins, 0.0),
+        minutes(zones * mins, 0.0),
+        stations(2 * n_stations, 0.0) {}
+  void add(const Accumulator& o) {
+    auto plus = [](std::vector<double>& a, const std::vector<double>& b) {
+      for (std::size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+    };
+    plus(scalars, o.scalars);
+    plus(hist, o.hist);
+    plus(minutes, o.minutes);
+    plus(stations, o.stations);
+  }
+};
+
+/// Everything one populated, zoned cell needs, computed once and applied to each of its zones.
+struct CellFacts {
+  std::size_t cls;
+  bool reached, covered;
+  double t;
+  std::size_t bin, minute;
+  std::int32_t station;  // -1: no station table or unreached
+};
+
+inline void accumulate(Accumulator& a, std::size_t z, double w, const CellFacts& f) {
+  double* s = &a.scalars[z * a.stride];
+  s[f.cls] += w;
+  if (f.covered) s[a.n_classes + f.cls] += w;
+  if (!f.reached) {
+    s[2 * a.n_classes] += w;
+    return;
+  }
+  s[2 * a.n_classes + 1] += w;
+  s[2 * a.n_classes + 2] += w * f.t;
+  a.hist[z * a.n_bins + f.bin] += w;
+  a.minutes[z * a.n_minutes + f.minute] += w;
+  if (f.station >= 0) {
+    a.stations[2 * static_cast<std::size_t>(f.station)] += w;
+    if (f.covered) a.stations[2 * static_cast<std::size_t>(f.station) + 1] += w;
+  }
+}
+
+/// Statistics of one zone from its reduced scalars and histograms.
+ZoneCoverage finish_zone(const double* s, const double* hist, const double* minutes, std::size_t n_classes,
+                         std::size_t n_bins, int curve_max, double bin_s) {
+  ZoneCoverage z;
+  z.population_by_class.assign(s, s + n_classes);
+  z.covered_by_class.assign(s + n_classes, s + 2 * n_classes);
+  for (std::size_t c = 0; c < n_classes; ++c) {
+    z.population += z.population_by_class[c];
+    z.covered += z.covered_by_class[c];
+    z.covered_share_by_class.push_back(z.population_by_class[c] > 0 ? z.covered_by_class[c] / z.population_by_class[c]
+                                                                     : kNaN);
+  }
+  z.unreachable = s[2 * n_classes];
+  const double reached = s[2 * n_classes + 1];
+  z.uncovered = z.population - z.covered;
+  z.covered_share = z.population > 0 ? z.covered / z.population : kNaN;
+  z.mean_seconds = reached > 0 ? s[2 * n_classes + 2] / reached : kNaN;
+  // p90: smallest bin edge k·b with population(time <= k·b) >= 0.9 · population, written 10·cum >= 9·pop so
+  // that integer-valued populations compare exactly.
+  if (!(z.population > 0)) {
+    z.p90_seconds = kNaN;
+  } else if (10.0 * reached < 9.0 * z.population) {
+    z.p90_seconds = kInf;
+  } else {
+    double cum = 0.0;
+    std::size_t k = 0;
+    for (; k < n_bins; ++k) {
+      cum += hist[k];
+      if (10.0 * cum >= 9.0 * z.population) break;
+    }
+    // Rounding can leave Σ bins a hair below `reached`; then the last non-empty bin is the answer.
+    if (k == n_bins) {
+      k = n_bins - 1;
+      while (k > 0 && hist[k] == 0.0) --k;
+    }
+    z.p90_seconds = static_cast<double>(k) * bin_s;
+  }
+  z.curve.resize(static_cast<std::size_t>(curve_max) + 1);
+  double cum = 0.0;
+  for (int m = 0; m <= curve_max; ++m) {
+    cum += minutes[m];
+    z.curve[static_cast<std::size_t>(m)] = z.population > 0 ? cum / z.population : kNaN;
+  }
+  return z;
+}
+
+template <class Pop>
+void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<double>& thr, double bin_s,
+                   std::size_t n_bins, int curve_max, std::vector<std::unique_ptr<Accumulator>>& accs,
+                   std::vector<BadCell>& bads) {
+  const std::int64_t rows = in.rows, cols = in.cols;
+  const ZoneCells& zc = in.zones;
+  const std::size_t n_zones = static_cast<std::size_t>(zc.n_zones);
+  const std::size_t n_classes = thr.size();
+  const std::size_t n_minutes = static_cast<std::size_t>(curve_max) + 2;
+  const bool unit_bins = bin_s == 1.0;
+#ifdef CARESHED_HAVE_OPENMP
+#pragma omp parallel
+#endif
+  {
+#ifdef CARESHED_HAVE_OPENMP
+    const int tid = omp_get_thread_num();
+#else
+    const int tid = 0;
+#endif
+    // Allocated by the thread that fills it (first touch puts the pages near it).
+    accs[static_cast<std::size_t>(tid)] =
+        std::make_unique<Accumulator>(n_zones, n_classes, n_bins, n_minutes, static_cast<std::size_t>(in.n_stations));
+    Accumulator& acc = *accs[static_cast<std::size_t>(tid)];
+    BadCell& bad = bads[static_cast<std::size_t>(tid)];
+#ifdef CARESHED_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const std::int64_t begin = r * cols, end = begin + cols;
+      // Split entries of this row: they are sorted by cell, so one binary search per row, then a walk.
+      std::size_t si = 0;
+      if (zc.n_splits > 0) {
+        si = static_cast<std::size_t>(std::lower_bound(zc.split_cell, zc.split_cell + zc.n_splits, begin) -
+                                      zc.split_cell);
+      }
+      for (std::int64_t cell = begin; cell < end; ++cell) {
+        const double p = static_cast<double>(pop[cell]);
+        if (!(p > 0.0)) {  // 0 and NaN (no data) carry nobody
+          if (p < 0.0) bad.note(Bad::Population, cell, 0);
+          continue;
+        }
+        const std::int32_t z = zc.zone[cell];
+        if (z == -1) continue;
+        if (z < -2 || z >= zc.n_zones) {
+          bad.note(Bad::Zone, cell, z);
+          continue;
+        }
+        CellFacts f;
+        std::size_t cls = 0;
+        if (in.cell_class != nullptr && in.cell_class[cell] != 255) cls = in.cell_class[cell];
+        if (cls >= n_classes) {
+          bad.note(Bad::Class, cell, static_cast<int>(cls));
+          continue;
+        }
+        f.cls = cls;
+        const float tf = in.seconds[cell];
+        f.t = static_cast<double>(tf);
+        f.reached = tf != std::numeric_limits<float>::infinity();
+        f.covered = f.reached && f.t <= thr[cls];
+        f.station = -1;
+        if (f.reached) {
+          // ceil(t / b): bin k holds ((k-1)·b, k·b]; with b = 1 s (the usual case) the division is exact.
+          f.bin = static_cast<std::size_t>(unit_bins ? std::ceil(f.t) : std::ceil(f.t / bin_s));
+          if (f.bin >= n_bins) f.bin = n_bins - 1;  // defensive: the scan sized n_bins from the largest time
+          // Division by 60 is correctly rounded, so t <= 60·m  <=>  t / 60 <= m exactly (t a float32).
+          const double mq = std::ceil(f.t / 60.0);
+          f.minute = mq > static_cast<double>(curve_max) ? n_minutes - 1 : static_cast<std::size_t>(mq);
+        } else {
+          f.bin = 0;
+          f.minute = 0;
+        }
+        if (in.nearest != nullptr) {
+          const std::int32_t n = in.nearest[cell];
+          if (f.reached) {
+            if (n < 0) {
+              bad.note(Bad::NearestMissing, cell, n);
+              continue;
+            }
+            if (n >= in.n_stations) {
+              bad.note(Bad::NearestRange, cell, n);
+              continue;
+            }
+            f.station = n;
+          } else if (n != -1) {
+            bad.note(Bad::NearestOnUnreachable, cell, n);
+            continue;
+          }
+        }
+        if (z >= 0) {
+          accumulate(acc, static_cast<std::size_t>(z), p, f);
+        } else {
+          while (si < zc.n_splits && zc.split_cell[si] < cell) ++si;
+          for (; si < zc.n_splits && zc.split_cell[si] == cell; ++si) {
+            accumulate(acc, static_cast<std::size_t>(zc.split_zone[si]), p * zc.split_fraction[si], f);
+          }
+        }
+      }
+    }
+  }
+}
+
+void check_inputs(const CoverageInputs& in, const CoverageOptions& opt) {
+  if (in.rows <= 0 || in.cols <= 0) {
+    throw InputError("coverage_by_zone: the grid must have rows > 0 and cols > 0 (got " + std::to_string(in.rows) +
+                     " x " + std::to_string(in.cols) + ")");
+  }
+  if (in.seconds == nullptr) throw InputError("coverage_by_zone: seconds is missing (pass the response-time grid)");
+  if ((in.population_f32 == nullptr) == (in.population_f64 == nullptr)) {
+    throw InputError("coverage_by_zone: give exactly one population array (float32 or float64)");
+  }
+  if (in.zones.zone == nullptr) throw InputError("coverage_by_zone: zones.zone is missing (one zone index per cell)");
+  if (in.zones.n_zones <= 0) {
+    throw InputError("coverage_by_zone: n_zones must be >= 1 (got " + std::to_string(in.zones.n_zones) + ")");
+  }
+  if (in.nearest != nullptr && in.n_stations < 0) {
+    throw InputError("coverage_by_zone: n_stations must be >= 0 (got " + std::to_string(in.n_stations) + ")");
+  }
+  if (opt.thresholds_s.empty()) {
+    throw InputError("coverage_by_zone: thresholds_s is empty; give one threshold (seconds) per cell class");
+  }
+  if (opt.thresholds_s.size() > 255) {
+    throw InputError("coverage_by_zone: at most 255 classes (class 255 means 'no class'); got " +
+                     std::to_string(opt.thresholds_s.size()) + " thresholds");
+  }
+  for (std::size_t c = 0; c < opt.thresholds_s.size(); ++c) {
+    const double t = opt.thresholds_s[c];
+    if (!(t > 0.0) || !std::isfinite(t)) {
+      throw InputError("coverage_by_zone: the threshold of class " + std::to_string(c) +
+                       " must be a positive, finite number of seconds (got " + std::to_string(t) + ")");
+    }
+  }
+  if (opt.curve_max_minutes < 0 || opt.curve_max_minutes > 10080) {
+    throw InputError("coverage_by_zone: curve_max_minutes must be in 0..10080 (one week); got " +
+                     std::to_string(opt.curve_max_minutes));
+  }
+  const ZoneCells& z = in.zones;
+  if (z.n_splits > 0 && (z.split_cell == nullptr || z.split_zone == nullptr || z.split_fraction == nullptr)) {
+    throw InputError("coverage_by_zone: zones has n_splits > 0 but a split array is missing");
+  }
+  const std::int64_t n_cells = in.rows * in.cols;
+  for (std::size_t i = 0; i < z.n_splits; ++i) {
+    const std::int64_t c = z.split_cell[i];
+    const std::string where = "zones split entry " + std::to_string(i);
+    if (c < 0 || c >= n_cells) {
+      throw InputError(where + ": cell " + std::to_string(c) + " is outside the grid (0.." +
+                       std::to_string(n_cells - 1) + ")");
+    }
+    if (z.zone[c] != -2) {
+      throw InputError(where + ": " + cell_name(c, in.cols) + " is listed as split but its zone is " +
+                       std::to_string(z.zone[c]) + ", not -2 (zone arrays and split lists do not match)");
+    }
+    if (z.split_zone[i] < 0 || z.split_zone[i] >= z.n_zones) {
+      throw InputError(where + ": zone " + std::to_string(z.split_zone[i]) + " is not in 0.." +
+                       std::to_string(z.n_zones - 1));
+    }
+    const double f = z.split_fraction[i];
+    if (!(f >= 0.0 && f <= 1.0)) {
+      throw InputError(where + ": fraction " + std::to_string(f) + " is not in [0, 1]");
+    }
+    if (i > 0 && (z.split_cell[i - 1] > c || (z.split_cell[i - 1] == c && z.split_zone[i - 1] >= z.split_zone[i]))) {
+      throw InputError(where + ": split entries must be sorted by (cell, zone) without duplicates");
+    }
+  }
+}
+
+[[noreturn]] void throw_bad(const BadCell& b, const CoverageInputs& in, const CoverageOptions& opt) {
+  const std::string where = "coverage_by_zone: " + cell_name(b.cell, in.cols);
+  switch (b.kind) {
+    case Bad::Population:
+      throw InputError(where + " has a negative population; population must be >= 0 (NaN = no data)");
+    case Bad::Zone:
+      throw InputError(where + " has zone " + std::to_string(b.value) + "; expected 0.." +
+                       std::to_string(in.zones.n_zones - 1) + ", -1 (no zone) or -2 (split cell)");
+    case Bad::Class:
+      throw InputError(where + " is populated and has class " + std::to_string(b.value) +
+                       ", which has no threshold (thresholds are given for classes 0.." +
+                       std::to_string(opt.thresholds_s.size() - 1) + "); add a threshold for class " +
+                       std::to_string(b.value) + " or reclassify the cell");
+    case Bad::NearestMissing:
+      throw InputError(where + " has a finite time but nearest = -1; seconds and nearest must come from the same "
+                               "search");
+    case Bad::NearestRange:
+      throw InputError(where + " has nearest station " + std::to_string(b.value) + " but n_stations is " +
+                       std::to_string(in.n_stations));
+    case Bad::NearestOnUnreachable:
+      throw InputError(where + " is unreachable (seconds = inf) but nearest = " + std::to_string(b.value) +
+                       "; expected -1 (seconds and nearest must come from the same search)");
+    case Bad::None:
+      break;
+  }
+  throw Error("coverage_by_zone: internal error (unknown bad cell kind)");
+}
+
+}  // namespace
+
+CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions& opt) {
+  check_inputs(in, opt);
+  const std::int64_t n_cells = in.rows * in.cols;
+
+  // 1. Scan the times: the first invalid one (lowest id) and the largest finite one.
+  float max_t = 0.0f;
+  std::int64_t first_bad = kNoBad;
+  const float* sec = in.seconds;
+  const float inf = std::numeric_limits<float>::infinity();
+#ifdef CARESHED_HAVE_OPENMP
+#pragma omp parallel for schedule(static) reduction(max : max_t) reduction(min : first_bad)
+#endif
+  for (std::int64_t i = 0; i < n_cells; ++i) {
+    const float t = sec[i];
+    if (!(t >= 0.0f)) first_bad = std::min(first_bad, i);  // NaN or negative
+    if (t != inf && t > max_t) max_t = t;
+  }
+  if (first_bad != kNoBad) {
+    throw InputError("coverage_by_zone: " + cell_name(first_bad, in.cols) + " has seconds = " +
+                     std::to_string(sec[first_bad]) + "; response times must be >= 0, +inf when unreachable");
+  }
+
+  // 2. Histogram size: 1 s bins unless the memory cap forces wider ones.
+  const int threads = max_threads();
+  const double cells_per_bin_budget =
+      static_cast<double>(opt.max_histogram_bytes) / (8.0 * threads * static_cast<double>(in.zones.n_zones));
+  static const double kWidths[] = {1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60};
+  double bin_s = 0.0;
+  for (double w : kWidths) {
+    if (std::ceil(static_cast<double>(max_t) / w) + 1.0 <= cells_per_bin_budget) {
+      bin_s = w;
+      break;
+    }
+  }
+  if (bin_s == 0.0) {  // whole minutes: 120, 180, ... s
+    const double minutes_needed = std::ceil(static_cast<double>(max_t) / 60.0 / std::max(1.0, cells_per_bin_budget - 1));
+    bin_s = 60.0 * std::max(2.0, minutes_needed);
+  }
+  const std::size_t n_bins = static_cast<std::size_t>(std::ceil(static_cast<double>(max_t) / bin_s)) + 1;
+
+  // 3. The pass.
+  std::vector<std::unique_ptr<Accumulator>> accs(static_cast<std::size_t>(threads));
+  std::vector<BadCell> bads(static_cast<std::size_t>(threads));
+  const std::int32_t n_stations_saved = in.nearest != nullptr ? in.n_stations : 0;
+  CoverageInputs inputs = in;
+  inputs.n_stations = n_stations_saved;
+  if (in.population_f32 != nullptr) {
+    coverage_pass(inputs, in.population_f32, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, accs, bads);
+  } else {
+    coverage_pass(inputs, in.population_f64, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, accs, bads);
+  }
+  BadCell worst;
+  for (const BadCell& b : bads) {
+    if (b.kind != Bad::None) worst.note(b.kind, b.cell, b.value);
+  }
+  if (worst.kind != Bad::None) throw_bad(worst, inputs, opt);
+
+  // 4. Deterministic reduction: thread 0 + thread 1 + ... in order.
+  std::unique_ptr<Accumulator> total;
+  for (auto& a : accs) {
+    if (!a) continue;
+    if (!total) {
+      total = std::move(a);
+    } else {
+      total->add(*a);
+      a.reset();
+    }
+  }
+  const std::size_t n_zones = static_cast<std::size_t>(in.zones.n_zones);
+  const std::size_t n_classes = opt.thresholds_s.size();
+  const std::size_t stride = total->stride, n_minutes = total->n_minutes;
+  CoverageResult result;
+  result.bin_seconds = bin_s;
+  std::vector<double> rs(stride, 0.0), rh(n_bins, 0.0), rm(n_minutes, 0.0);
+  for (std::size_t z = 0; z < n_zones; ++z) {
+    const double* s = &total->scalars[z * stride];
+    const double* h = &total->hist[z * n_bins];
+    const double* m = &total->minutes[z * n_minutes];
+    result.zones.push_back(finish_zone(s, h, m, n_classes, n_bins, opt.curve_max_minutes, bin_s));
+    for (std::size_t k = 0; k < stride; ++k) rs[k] += s[k];
+    for (std::size_t k = 0; k < n_bins; ++k) rh[k] += h[k];
+    for (std::size_t k = 0; k < n_minutes; ++k) rm[k] += m[k];
+  }
+  result.region = finish_zone(rs.data(), rh.data(), rm.data(), n_classes, n_bins, opt.curve_max_minutes, bin_s);
+  const std::size_t ns = static_cast<std::size_t>(n_stations_saved);
+  result.station_population.resize(ns);
+  result.station_covered_population.resize(ns);
+  for (std::size_t s = 0; s < ns; ++s) {
+    result.station_population[s] = total->stations[2 * s];
+    result.station_covered_population[s] = total->stations[2 * s + 1];
+  }
+  return result;
+}
+
+std::vector<VehicleCheck> ambulance_check(const std::vector<double>& population, const std::vector<double>& vehicles,
+                                          double residents_per_vehicle) {
+  if (!(residents_per_vehicle > 0.0) || !std::isfinite(residents_per_vehicle)) {
+    throw InputError("ambulance_check: residents_per_vehicle must be a positive number (got " +
+                     std::to_string(residents_per_vehicle) + "); the plan's standard is 30000");
+  }
+  if (population.size() != vehicles.size()) {
+    throw InputError("ambulance_check: population has " + std::to_string(population.size()) +
+                     " zones but vehicles has " + std::to_string(vehicles.size()) + "; give one count per zone");
+  }
+  std::vector<VehicleCheck> out(population.size());
+  for (std::size_t i = 0; i < population.size(); ++i) {
+    const double p = population[i], v = vehicles[i];
+    if (!(p >= 0.0) || !std::isfinite(p)) {
+      throw InputError("ambulance_check: population of zone " + std::to_string(i) + " must be >= 0 (got " +
+                       std::to_string(p) + ")");
+    }
+    if (!(v >= 0.0) || !std::isfinite(v)) {
+      throw InputError("ambulance_check: vehicles of zone " + std::to_string(i) + " must be >= 0 (got " +
+                       std::to_string(v) + ")");
+    }
+    VehicleCheck& c = out[i];
+    c.population = p;
+    c.vehicles = v;
+    c.needed = static_cast<std::int64_t>(std::ceil(p / residents_per_vehicle));
+    c.shortfall = std::max<std::int64_t>(0, c.needed - static_cast<std::int64_t>(std::floor(v)));
+  }
+  return out;
+}
+
+}  // namespace careshed

@@ -1,0 +1,312 @@
+// isochrones.cpp — display polygons of travel-time bands: classify → GDALPolygonize → GEOS clean + dissolve.
+//
+// Why this order: GDALPolygonize is the robust way to trace cell outlines (it follows pixel edges, so areas are
+// exact multiples of the cell area and holes come out as interior rings); GEOS then dissolves the many small
+// polygons of a band into one MultiPolygon. GEOS objects live in one context owned by this call (re-entrant API
+// only, as in geometry.cpp); GDAL datasets are in-memory and closed by RAII on every path.
+#define GEOS_USE_ONLY_R_API
+#include "careshed/isochrones.hpp"
+
+#include <cpl_string.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <geos_c.h>
+#include <ogr_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "careshed/error.hpp"
+#include "gdal_util.hpp"
+
+namespace careshed {
+namespace {
+
+constexpr const char* kWhat = "isochrone_polygons";
+
+class GeosContext {
+ public:
+  GeosContext() : h_(GEOS_init_r()) {
+    if (h_ == nullptr) throw Error("isochrone_polygons: cannot create a GEOS context");
+    GEOSContext_setErrorMessageHandler_r(h_, &GeosContext::on_error, this);
+  }
+  ~GeosContext() { GEOS_finish_r(h_); }
+  GeosContext(const GeosContext&) = delete;
+  GeosContext& operator=(const GeosContext&) = delete;
+  GEOSContextHandle_t get() const { return h_; }
+  /// Throws careshed::Error naming the GEOS step, with GEOS's own message.
+  [[noreturn]] void fail(const std::string& step) {
+    throw Error(std::string(kWhat) + ": GEOS " + step + " failed" + (error_.empty() ? "" : ": " + error_));
+  }
+
+ private:
+  static void on_error(const char* message, void* userdata) {
+    static_cast<GeosContext*>(userdata)->error_ = message ? message : "";
+  }
+  GEOSContextHandle_t h_;
+  std::string error_;
+};
+
+/// Owning GEOSGeometry pointer bound to a context.
+class Geom {
+ public:
+  Geom() = default;
+  Geom(GEOSContextHandle_t h, GEOSGeometry* g) : h_(h), g_(g) {}
+  Geom(Geom&& o) noexcept : h_(o.h_), g_(o.g_) { o.g_ = nullptr; }
+  Geom& operator=(Geom&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = o.h_;
+      g_ = o.g_;
+      o.g_ = nullptr;
+    }
+    return *this;
+  }
+  Geom(const Geom&) = delete;
+  Geom& operator=(const Geom&) = delete;
+  ~Geom() { reset(); }
+  void reset() {
+    if (g_) GEOSGeom_destroy_r(h_, g_);
+    g_ = nullptr;
+  }
+  GEOSGeometry* get() const { return g_; }
+  /// Gives up ownership (e.g. to a collection that takes it).
+  GEOSGeometry* release() {
+    GEOSGeometry* g = g_;
+    g_ = nullptr;
+    return g;
+  }
+  explicit operator bool() const { return g_ != nullptr; }
+
+ private:
+  GEOSContextHandle_t h_ = nullptr;
+  GEOSGeometry* g_ = nullptr;
+};
+
+struct DatasetCloser {
+  void operator()(void* ds) const {
+    if (ds) GDALClose(static_cast<GDALDatasetH>(ds));
+  }
+};
+using Dataset = std::unique_ptr<void, DatasetCloser>;
+
+/// Valid version of g (GEOSMakeValid_r only when GEOSisValid_r says so, since it can reorder rings).
+Geom make_valid(GeosContext& ctx, Geom g) {
+  if (GEOSisValid_r(ctx.get(), g.get()) == 1) return g;
+  Geom v(ctx.get(), GEOSMakeValid_r(ctx.get(), g.get()));
+  if (!v) ctx.fail("MakeValid");
+  return v;
+}
+
+/// The polygonal part of g as a MultiPolygon (MakeValid may return a GeometryCollection with stray lines or
+/// points when rings touch; those have no area and are dropped).
+Geom as_multipolygon(GeosContext& ctx, const Geom& g) {
+  GEOSContextHandle_t h = ctx.get();
+  std::vector<GEOSGeometry*> parts;
+  auto collect = [&](const GEOSGeometry* x, auto& self) -> void {
+    const int type = GEOSGeomTypeId_r(h, x);
+    if (type == GEOS_POLYGON) {
+      if (GEOSisEmpty_r(h, x) != 1) parts.push_back(GEOSGeom_clone_r(h, x));
+    } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+      const int n = GEOSGetNumGeometries_r(h, x);
+      for (int i = 0; i < n; ++i) self(GEOSGetGeometryN_r(h, x, i), self);
+    }
+  };
+  collect(g.get(), collect);
+  Geom out(h, GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts.empty() ? nullptr : parts.data(),
+                                          static_cast<unsigned>(parts.size())));
+  if (!out) {
+    for (GEOSGeometry* p : parts) GEOSGeom_destroy_r(h, p);
+    ctx.fail("createCollection");
+  }
+  return out;
+}
+
+Wkb to_wkb(GeosContext& ctx, const Geom& g) {
+  GEOSWKBWriter* w = GEOSWKBWriter_create_r(ctx.get());
+  GEOSWKBWriter_setOutputDimension_r(ctx.get(), w, 2);
+  GEOSWKBWriter_setByteOrder_r(ctx.get(), w, GEOS_WKB_NDR);
+  std::size_t size = 0;
+  unsigned char* buf = GEOSWKBWriter_write_r(ctx.get(), w, g.get(), &size);
+  GEOSWKBWriter_destroy_r(ctx.get(), w);
+  if (buf == nullptr) ctx.fail("WKB writing");
+  Wkb out(buf, buf + size);
+  GEOSFree_r(ctx.get(), buf);
+  return out;
+}
+
+}  // namespace
+
+std::vector<IsochroneBand> isochrone_polygons(const float* seconds, const GridSpec& grid,
+                                              const std::vector<double>& thresholds_min,
+                                              const IsochroneOptions& options) {
+  if (seconds == nullptr) throw InputError("isochrone_polygons: seconds is missing");
+  if (grid.width <= 0 || grid.height <= 0 || grid.width > 2147483647 || grid.height > 2147483647) {
+    throw InputError("isochrone_polygons: grid must have 1..2^31-1 columns and rows (got " +
+                     std::to_string(grid.width) + " x " + std::to_string(grid.height) + ")");
+  }
+  const auto& gt = grid.geotransform;
+  if (gt[1] * gt[5] - gt[2] * gt[4] == 0.0 || !std::isfinite(gt[1] * gt[5] - gt[2] * gt[4])) {
+    throw InputError("isochrone_polygons: the grid's geotransform has zero or non-finite cell size");
+  }
+  if (thresholds_min.empty() || thresholds_min.size() > 254) {
+    throw InputError("isochrone_polygons: give 1..254 thresholds (minutes); got " +
+                     std::to_string(thresholds_min.size()));
+  }
+  for (std::size_t k = 0; k < thresholds_min.size(); ++k) {
+    const double t = thresholds_min[k];
+    if (!(t > 0.0) || !std::isfinite(t) || (k > 0 && !(t > thresholds_min[k - 1]))) {
+      throw InputError("isochrone_polygons: thresholds_min must be positive, finite and strictly increasing; "
+                       "threshold " + std::to_string(k) + " is " + std::to_string(t));
+    }
+  }
+  const std::size_t n_bands = thresholds_min.size();
+  std::vector<double> limit_s(n_bands);
+  for (std::size_t k = 0; k < n_bands; ++k) limit_s[k] = thresholds_min[k] * 60.0;
+
+  // 1. Classify: ring index 1..n (0 = no band). Thresholds are few, so a linear scan per cell is fine.
+  const std::int64_t n_cells = grid.size();
+  std::vector<std::uint8_t> ring(static_cast<std::size_t>(n_cells), 0);
+  std::vector<std::int64_t> ring_cells(n_bands + 1, 0);
+  for (std::int64_t i = 0; i < n_cells; ++i) {
+    const double t = seconds[i];
+    if (t < 0.0) {
+      throw InputError("isochrone_polygons: cell " + std::to_string(i) + " (row " + std::to_string(i / grid.width) +
+                       ", col " + std::to_string(i % grid.width) + ") has a negative time (" + std::to_string(t) +
+                       " s)");
+    }
+    if (!(t <= limit_s[n_bands - 1])) continue;  // +inf, NaN, or beyond the last threshold
+    std::size_t k = 0;
+    while (t > limit_s[k]) ++k;
+    ring[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(k + 1);
+    ++ring_cells[k + 1];
+  }
+
+  // 2. Polygonize the ring grid once (in-memory raster and vector datasets).
+  detail::ensure_gdal_registered();
+  detail::QuietGdalErrors quiet;
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  GDALDriverH mem_vec = GDALGetDriverByName("Memory");
+  if (mem == nullptr || mem_vec == nullptr) throw Error("isochrone_polygons: GDAL's MEM/Memory drivers are missing");
+  Dataset raster(GDALCreate(mem, "", static_cast<int>(grid.width), static_cast<int>(grid.height), 1, GDT_Byte,
+                            nullptr));
+  if (!raster) detail::throw_gdal_io(kWhat, "cannot create the in-memory band raster");
+  double gt_copy[6] = {gt[0], gt[1], gt[2], gt[3], gt[4], gt[5]};
+  GDALSetGeoTransform(raster.get(), gt_copy);
+  GDALRasterBandH band = GDALGetRasterBand(raster.get(), 1);
+  if (GDALRasterIO(band, GF_Write, 0, 0, static_cast<int>(grid.width), static_cast<int>(grid.height), ring.data(),
+                   static_cast<int>(grid.width), static_cast<int>(grid.height), GDT_Byte, 0, 0) != CE_None) {
+    detail::throw_gdal_io(kWhat, "cannot fill the in-memory band raster");
+  }
+  std::vector<std::uint8_t>().swap(ring);
+  Dataset vec(GDALCreate(mem_vec, "", 0, 0, 0, GDT_Unknown, nullptr));
+  if (!vec) detail::throw_gdal_io(kWhat, "cannot create the in-memory polygon layer");
+  OGRLayerH layer = GDALDatasetCreateLayer(vec.get(), "bands", nullptr, wkbPolygon, nullptr);
+  if (layer == nullptr) detail::throw_gdal_io(kWhat, "cannot create the in-memory polygon layer");
+  OGRFieldDefnH fld = OGR_Fld_Create("band", OFTInteger);
+  const OGRErr ferr = OGR_L_CreateField(layer, fld, TRUE);
+  OGR_Fld_Destroy(fld);
+  if (ferr != OGRERR_NONE) detail::throw_gdal_io(kWhat, "cannot add the band field");
+  char** popts = nullptr;
+  if (options.eight_connected) popts = CSLSetNameValue(popts, "8CONNECTED", "8");
+  // The band is its own mask: value 0 (no band) is not polygonized.
+  const CPLErr perr = GDALPolygonize(band, band, layer, 0, popts, nullptr, nullptr);
+  CSLDestroy(popts);
+  if (perr != CE_None) detail::throw_gdal_io(kWhat, "GDALPolygonize failed");
+
+  // 3. Collect each ring's polygons into GEOS, valid, then dissolve per ring.
+  GeosContext ctx;
+  GEOSContextHandle_t h = ctx.get();
+  std::vector<std::vector<GEOSGeometry*>> pieces(n_bands + 1);
+  struct PieceGuard {  // frees pieces not yet handed to a collection if anything throws
+    GEOSContextHandle_t h;
+    std::vector<std::vector<GEOSGeometry*>>& p;
+    ~PieceGuard() {
+      for (auto& v : p)
+        for (GEOSGeometry* g : v) GEOSGeom_destroy_r(h, g);
+    }
+  } guard{h, pieces};
+  GEOSWKBReader* reader = GEOSWKBReader_create_r(h);
+  std::vector<unsigned char> buf;
+  OGR_L_ResetReading(layer);
+  for (OGRFeatureH f; (f = OGR_L_GetNextFeature(layer)) != nullptr;) {
+    const int k = OGR_F_GetFieldAsInteger(f, 0);
+    OGRGeometryH g = OGR_F_GetGeometryRef(f);
+    if (g != nullptr && k >= 1 && static_cast<std::size_t>(k) <= n_bands) {
+      buf.resize(static_cast<std::size_t>(OGR_G_WkbSize(g)));
+      OGR_G_ExportToWkb(g, wkbNDR, buf.data());
+      GEOSGeometry* gg = GEOSWKBReader_read_r(h, reader, buf.data(), buf.size());
+      if (gg == nullptr) {
+        OGR_F_Destroy(f);
+        GEOSWKBReader_destroy_r(h, reader);
+        ctx.fail("WKB reading of a polygonized cell outline");
+      }
+      Geom valid = make_valid(ctx, Geom(h, gg));
+      pieces[static_cast<std::size_t>(k)].push_back(valid.release());
+    }
+    OGR_F_Destroy(f);
+  }
+  GEOSWKBReader_destroy_r(h, reader);
+  vec.reset();
+  raster.reset();
+
+  std::vector<Geom> rings(n_bands + 1);
+  for (std::size_t k = 1; k <= n_bands; ++k) {
+    auto& v = pieces[k];
+    Geom coll(h, GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, v.empty() ? nullptr : v.data(),
+                                             static_cast<unsigned>(v.size())));
+    if (!coll) ctx.fail("createCollection");
+    v.clear();  // now owned by coll
+    Geom u(h, GEOSUnaryUnion_r(h, coll.get()));
+    if (!u) ctx.fail("UnaryUnion (dissolve of band " + std::to_string(k) + ")");
+    rings[k] = make_valid(ctx, std::move(u));
+  }
+
+  // 4. Bands: rings as they are, or cumulative unions; then optional simplification; MultiPolygon WKB.
+  const double cell = std::min(std::hypot(gt[1], gt[4]), std::hypot(gt[2], gt[5]));
+  std::vector<IsochroneBand> out(n_bands);
+  Geom cumulative;
+  std::int64_t cum_cells = 0;
+  for (std::size_t k = 1; k <= n_bands; ++k) {
+    IsochroneBand& b = out[k - 1];
+    b.to_minutes = thresholds_min[k - 1];
+    Geom g;
+    if (options.bands == IsochroneBands::Rings) {
+      b.from_minutes = k == 1 ? 0.0 : thresholds_min[k - 2];
+      b.cells = ring_cells[k];
+      g = Geom(h, GEOSGeom_clone_r(h, rings[k].get()));
+    } else {
+      b.from_minutes = 0.0;
+      cum_cells += ring_cells[k];
+      b.cells = cum_cells;
+      if (!cumulative) {
+        cumulative = Geom(h, GEOSGeom_clone_r(h, rings[k].get()));
+      } else {
+        Geom u(h, GEOSUnion_r(h, cumulative.get(), rings[k].get()));
+        if (!u) ctx.fail("Union (cumulative band " + std::to_string(k) + ")");
+        cumulative = make_valid(ctx, std::move(u));
+      }
+      g = Geom(h, GEOSGeom_clone_r(h, cumulative.get()));
+    }
+    if (!g) ctx.fail("clone");
+    if (options.simplify) {
+      Geom s(h, GEOSTopologyPreserveSimplify_r(h, g.get(), 0.5 * cell));
+      if (!s) ctx.fail("TopologyPreserveSimplify");
+      g = make_valid(ctx, std::move(s));
+    }
+    Geom mp = as_multipolygon(ctx, g);
+    if (GEOSisValid_r(h, mp.get()) != 1) {
+      mp = as_multipolygon(ctx, make_valid(ctx, std::move(mp)));
+    }
+    double area = 0.0;
+    if (GEOSArea_r(h, mp.get(), &area) != 1) ctx.fail("Area");
+    b.area = area;
+    b.wkb = to_wkb(ctx, mp);
+  }
+  return out;
+}
+
+}  // namespace careshed
