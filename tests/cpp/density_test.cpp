@@ -186,6 +186,28 @@ TEST(ComputeDensity, FacilitiesInWebMercatorAreReprojected) {
   EXPECT_EQ(r.table.at(r.table.amount, 3, 0), 48);
 }
 
+TEST(ComputeDensity, PolygonFacilitiesUseAPointOnTheirSurfaceAndNullGeometryIsReported) {
+  // A hospital drawn as a C-shaped building footprint inside B (its centroid lies outside the footprint,
+  // its point on surface inside), and one without geometry: B gets the 50 beds, the second is listed as
+  // unassigned with the reason.
+  Case c;
+  write_text(c.dir.path("buildings.geojson"), R"({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"beds": 50}, "geometry": {"type": "Polygon", "coordinates":
+      [[[118.101, 29.01], [118.19, 29.01], [118.19, 29.02], [118.11, 29.02], [118.11, 29.09], [118.19, 29.09],
+        [118.19, 29.095], [118.105, 29.095], [118.105, 29.015], [118.101, 29.015], [118.101, 29.01]]]}},
+    {"type": "Feature", "properties": {"beds": 20}, "geometry": null}]})");
+  SourceSpec buildings{c.dir.path("buildings.geojson"), {}};
+  FacilityFields bf;
+  bf.resource_fields = {{"beds", "beds"}};
+  c.zone_fields.resource_fields.clear();
+  DensityResult r = compute_density(c.zones, c.zone_fields, {{buildings, bf}}, {{"beds", 1000, 7.8}});
+  EXPECT_EQ(r.facility_zone[0], (std::vector<int32_t>{1, -1}));
+  EXPECT_EQ(r.table.at(r.table.amount, 1, 0), 50);
+  EXPECT_EQ(r.table.at(r.table.amount, 3, 0), 50);
+  ASSERT_EQ(r.unassigned.size(), 1u);
+  EXPECT_EQ(r.unassigned[0].reason, "no geometry");
+}
+
 TEST(ComputeDensity, DuplicateZoneIdsNameBothRows) {
   Case c;
   std::string z = kZones;
