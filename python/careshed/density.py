@@ -314,7 +314,7 @@ def _as_list(obj) -> list:
 @dataclass
 class _Assigned:
     amounts: np.ndarray            # (n_zones, n_res) totals placed in zones
-    unassigned: list = field(default_factory=list)   # rows of the unassigned table
+    unassigned: list = field(default_factory=list)   # DataFrames of unassigned facilities
     notes: list = field(default_factory=list)
 
 
@@ -398,27 +398,30 @@ def _assign(spec: Facilities, zones: _Zones, mapping: dict[str, str], res_names:
     np.add.at(amounts, zone_of[ok], per_fac[ok])
     names = _name_of(frame, spec.name_field)
     unassigned = []
-    for i in np.flatnonzero(~ok):
-        row = {"source": src, "row": int(i) + 1,
-               "name": None if names is None else names.iloc[i],
-               "reason": reasons[i]}
-        if zone_values[i] is not None and not (isinstance(zone_values[i], float) and math.isnan(zone_values[i])):
-            row["zone_id_value"] = zone_values[i]
-        else:
-            row["zone_id_value"] = None
-        if coords is not None:
-            row["x"], row["y"] = coords[i]
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        # Built column-wise: half a million points outside the zones must not cost a dict per row.
+        zone_ids = np.empty(bad.size, dtype=object)
+        zone_ids[:] = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+                       for v in (zone_values[i] for i in bad)]
+        data = {"source": np.full(bad.size, src, dtype=object), "row": bad + 1,
+                "name": (np.full(bad.size, None, dtype=object) if names is None
+                         else names.iloc[bad].to_numpy(dtype=object)),
+                "reason": np.asarray(reasons, dtype=object)[bad], "zone_id_value": zone_ids,
+                "x": coords[bad, 0] if coords is not None else np.full(bad.size, np.nan),
+                "y": coords[bad, 1] if coords is not None else np.full(bad.size, np.nan)}
         for j, r in enumerate(res_names):
-            row[r] = per_fac[i, j]
-        unassigned.append(row)
+            data[r] = per_fac[bad, j]
+        unassigned.append(pd.DataFrame(data))
     return _Assigned(amounts, unassigned, notes)
 
 
-def _warn_unassigned(rows: list[dict], res_names: list[str], role: str) -> None:
-    if not rows:
+def _warn_unassigned(frames: list, res_names: list[str], role: str) -> None:
+    rows = _unassigned_frame(frames, res_names)
+    if rows.empty:
         return
     parts = []
-    for r in rows[:8]:
+    for r in rows.head(8).to_dict("records"):
         label = f"row {r['row']}" + (f" ({r['name']})" if r.get("name") not in (None, "") else "")
         amounts = ", ".join(f"{r[n]:g} {n}" for n in res_names if r.get(n))
         parts.append(f"{r['source']} {label}: {r['reason']}" + (f" [{amounts}]" if amounts else ""))
@@ -514,10 +517,10 @@ def _table(p: _Prepared, amounts: np.ndarray, unassigned: list, notes: list) -> 
     res = _core.density_table(pop, np.ascontiguousarray(amounts, dtype=np.float64), per, tgt)
     out = {k: np.array(v, dtype=np.float64, copy=True) for k, v in res.items()}
     notes = list(notes)
-    un = np.zeros(len(p.res_names))
-    for row in unassigned:
-        un += np.array([row[r] for r in p.res_names])
-    if p.unassigned_in_region and unassigned:
+    unassigned = _unassigned_frame(unassigned, p.res_names)
+    un = unassigned[p.res_names].to_numpy(dtype=np.float64).sum(axis=0) if len(unassigned) else \
+        np.zeros(len(p.res_names))
+    if p.unassigned_in_region and len(unassigned):
         # The region row also counts facilities that belong to the region but to no known zone (e.g.
         # projects whose site is not decided yet). Same C++ arithmetic, on the region totals.
         region = _core.density_table(np.array([out["population"][-1]]),
@@ -526,7 +529,7 @@ def _table(p: _Prepared, amounts: np.ndarray, unassigned: list, notes: list) -> 
             out[k][-1] = np.asarray(region[k])[0]
         notes.append(f"region row includes {len(unassigned)} facilities not assigned to any zone ("
                      + ", ".join(f"{un[j]:g} {r}" for j, r in enumerate(p.res_names)) + ")")
-    elif unassigned:
+    elif len(unassigned):
         notes.append(f"{len(unassigned)} facilities not assigned to any zone are not counted ("
                      + ", ".join(f"{un[j]:g} {r}" for j, r in enumerate(p.res_names)) + ")")
 
@@ -543,7 +546,7 @@ def _table(p: _Prepared, amounts: np.ndarray, unassigned: list, notes: list) -> 
         cols[f"{r}_shortfall"] = _maybe_int(out["shortfall"][:, j])
     frame = pd.DataFrame(cols, index=index)
     frame.attrs["notes"] = notes
-    frame.attrs["unassigned"] = _unassigned_frame(unassigned, p.res_names)
+    frame.attrs["unassigned"] = unassigned
     frame.attrs["per"] = dict(p.per)
     frame.attrs["targets"] = {r: v for r, v in p.targets.items() if not math.isnan(v)}
     frame.attrs["region_label"] = p.region_label
@@ -560,13 +563,14 @@ def _maybe_int(values: np.ndarray):
     return v
 
 
-def _unassigned_frame(rows: list, res_names: list) -> pd.DataFrame:
+def _unassigned_frame(frames: list, res_names: list) -> pd.DataFrame:
+    """One table of unassigned facilities (possibly none) with fixed columns."""
     columns = ["source", "row", "name", "reason", "zone_id_value", "x", "y"] + list(res_names)
-    frame = pd.DataFrame(rows)
-    for c in columns:
-        if c not in frame.columns:
-            frame[c] = pd.Series(dtype="float64" if c in ("x", "y") else object)
-    return frame[columns].reset_index(drop=True)
+    frames = [f for f in frames if len(f)]
+    if frames:
+        return pd.concat(frames, ignore_index=True)[columns]
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("x", "y") or c in res_names else object)
+                         for c in columns})
 
 
 _DOC_PARAMS = """

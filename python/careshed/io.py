@@ -225,7 +225,9 @@ def points_xy(geoms):
     coordinates through GEOS directly (~1 µs per point; shapely 2's vectorised functions when available),
     which matters for tables of 10^5+ points.
     """
-    vals = list(geoms.values) if hasattr(geoms, "values") else list(geoms)
+    vals = geoms.values if hasattr(geoms, "values") else geoms
+    raw = getattr(vals, "data", None)        # geopandas' GeometryArray holds a numpy object array:
+    vals = raw.tolist() if isinstance(raw, np.ndarray) else list(vals)   # iterating it is 10x faster
     n = len(vals)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
