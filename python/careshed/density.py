@@ -263,7 +263,8 @@ class _Zones:
         return bool(geom_name) and geom_name in self.frame.columns and self.frame.geometry.notna().any()
 
     def metric(self):
-        """(metric CRS, list of WKB) of the zones, checking CRS and polygon validity once."""
+        """(metric CRS, WKB of the zones in it), made once: the zones' CRS when projected, else the UTM
+        zone of their centre, unless the caller chose `metric_crs`."""
         if self._metric is not None:
             return self._metric
         if not self.has_geometry:

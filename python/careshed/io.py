@@ -151,8 +151,10 @@ def load(obj, *, what: str, layer=None, crs=None, x=None, y=None, fields=None, t
 
 
 def describe_source(frame) -> str:
-    """The file (and layer) a frame came from, for error messages."""
-    src = frame.attrs.get("source") or "<data>"
+    """The file (and layer) a frame came from, for error messages (connection passwords masked)."""
+    import re
+    src = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", str(frame.attrs.get("source") or "<data>"),
+                 flags=re.IGNORECASE)
     layer = frame.attrs.get("layer")
     return f"{src} (layer {layer})" if layer and not str(src).endswith(str(layer)) else str(src)
 

@@ -152,3 +152,12 @@ def test_points_xy_matches_shapely(seed=20261123):
     np.testing.assert_array_equal(x[ok], [g.x for g, k in zip(geoms, ok) if k])
     np.testing.assert_array_equal(y[ok], [g.y for g, k in zip(geoms, ok) if k])
     assert np.isnan(x[~ok]).all()
+
+
+def test_connection_password_is_masked_in_messages():
+    from careshed.io import describe_source
+    frame = pd.DataFrame()
+    frame.attrs["source"] = "PG:host=db dbname=gis user=me password=s3cret port=5432"
+    assert describe_source(frame) == "PG:host=db dbname=gis user=me password=*** port=5432"
+    frame.attrs["source"] = "PG:host=db PASSWORD='a b' user=x"
+    assert "a b" not in describe_source(frame)
