@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 from typing import Mapping
 
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .errors import DataIOError, InputError
+from .errors import CareshedError, DataIOError, InputError
 
 __all__ = ["read_vector", "read_table", "write_layers", "load"]
 
@@ -80,8 +81,14 @@ def read_vector(source, layer=None, *, crs=None, x=None, y=None, fields=None):
     import pyproj
 
     src = os.fspath(source)
-    raw = _core.read_vector(src, layer=layer, fields=None if fields is None else list(fields),
-                            x_field=x, y_field=y, crs=crs)
+    try:
+        raw = _core.read_vector(src, layer=layer, fields=None if fields is None else list(fields),
+                                x_field=x, y_field=y, crs=crs)
+    except CareshedError as exc:
+        masked = mask_password(str(exc))
+        if masked != str(exc):  # never echo a database password into logs or tracebacks
+            raise type(exc)(masked) from None
+        raise
     geoms = [shapely_wkb.loads(bytes(b)) if len(b) else None for b in raw["wkb"]]
     epsg = raw.get("epsg")
     crs_obj = None
@@ -150,11 +157,14 @@ def load(obj, *, what: str, layer=None, crs=None, x=None, y=None, fields=None, t
                      f"DataFrame, got {type(obj).__name__}")
 
 
+def mask_password(text: str) -> str:
+    """`text` with the value of any ``password=`` (OGR/libpq connection strings) replaced by ***."""
+    return re.sub(r"(password\s*=\s*)('[^']*'|[^\s']+)", r"\1***", text, flags=re.IGNORECASE)
+
+
 def describe_source(frame) -> str:
     """The file (and layer) a frame came from, for error messages (connection passwords masked)."""
-    import re
-    src = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", str(frame.attrs.get("source") or "<data>"),
-                 flags=re.IGNORECASE)
+    src = mask_password(str(frame.attrs.get("source") or "<data>"))
     layer = frame.attrs.get("layer")
     return f"{src} (layer {layer})" if layer and not str(src).endswith(str(layer)) else str(src)
 

@@ -161,3 +161,9 @@ def test_connection_password_is_masked_in_messages():
     assert describe_source(frame) == "PG:host=db dbname=gis user=me password=*** port=5432"
     frame.attrs["source"] = "PG:host=db PASSWORD='a b' user=x"
     assert "a b" not in describe_source(frame)
+
+
+def test_unreachable_database_error_hides_password():
+    with pytest.raises(careshed.DataIOError) as info:
+        careshed.read_vector("PG:host=127.0.0.1 port=1 dbname=x user=y password=zzz-secret connect_timeout=2")
+    assert "zzz-secret" not in str(info.value) and "password=***" in str(info.value)
