@@ -136,7 +136,8 @@ def test_demo_max_beds_and_relocation_flag(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "careshed: warning:" in captured.err and "#34" in captured.err and "upper bound" in captured.err
     t = pd.read_csv(tmp_path / "quzhou_density.csv", comment="#", index_col=0)
-    base = careshed.demo.quzhou_density()   # defaults: min beds, relocation excluded
+    from careshed.demo import quzhou_density
+    base = quzhou_density()   # defaults: min beds, relocation excluded
     # #2 (Kecheng) max 500 instead of 300: +200; #34 (Jiangshan) 1200 counted
     assert t.loc["330802", "beds_added"] == base.loc[330802, "beds_added"] + 200
     assert t.loc["330881", "beds_added"] == base.loc[330881, "beds_added"] + 1200
