@@ -439,3 +439,22 @@ def test_invalid_polygon_refused_even_for_zone_table_counts(tmp_path):
         polygon_feature({"zone": "b", "pop": 10, "beds": 1}, bowtie)])
     with pytest.raises(careshed.InputError, match=r"bow.geojson: 1 invalid polygon.*zone 'b' \(row 2\)"):
         careshed.resource_density(zones, zone_id="zone", population="pop", resources=["beds"])
+
+
+def test_zones_as_a_plain_census_table_with_a_facility_table(quzhou_dir):
+    # Zones without polygons (the census CSV), facilities placed by their county code column.
+    projects = pd.read_csv(quzhou_dir / "plan_2021_2025_projects.csv")
+    expected = projects.groupby("county_adcode")["beds_new_max"].sum()
+    with pytest.warns(UnassignedFacilitiesWarning):
+        t = careshed.resource_density(quzhou_dir / "census2020_population.csv",
+                                      quzhou_dir / "plan_2021_2025_projects.csv", zone_id="CODE",
+                                      population="POPU", resources={"beds": "beds_new_max"},
+                                      facility_zone_id="county_adcode")
+    assert t.loc["region", "population"] == QUZHOU_CENSUS_TOTAL
+    for code, beds in t["beds"].drop(index="region").items():
+        assert beds == expected.get(float(code), 0)
+    # points cannot be placed in zones without polygons: a clear error, not a silent zero
+    with pytest.raises(careshed.InputError, match="census2020_population.csv: the zones have no polygons"):
+        careshed.resource_density(quzhou_dir / "census2020_population.csv", quzhou_dir / "county_seats.csv",
+                                  zone_id="CODE", population="POPU", resources={"n": "county_adcode"},
+                                  x="lon", y="lat", crs="EPSG:4326")
