@@ -16,7 +16,11 @@
 
 #include "careshed/error.hpp"
 #include "careshed/graph_search.hpp"
+#include "careshed/grid.hpp"
+#include "careshed/road_graph.hpp"
+#include "careshed/snap.hpp"
 #include "careshed/speed_profile.hpp"
+#include "careshed/straight_line.hpp"
 #include "init.hpp"
 
 namespace py = pybind11;
@@ -206,6 +210,74 @@ PyGraph make_graph(int64_t n_nodes, const py::handle& tails, const py::handle& h
   return PyGraph(std::move(g));
 }
 
+
+// ---- road graphs -------------------------------------------------------------------------------------
+
+// A view of a vector owned by `owner` (kept alive by numpy's base reference): no copy.
+template <typename T>
+py::array_t<T> view_of(const std::vector<T>& v, py::handle owner) {
+  py::array_t<T> a({static_cast<py::ssize_t>(v.size())}, {static_cast<py::ssize_t>(sizeof(T))}, v.data(), owner);
+  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;  // read-only
+  return a;
+}
+
+// A RoadGraph plus its snappers, built on first use (all nodes / largest component only).
+class PyRoadGraph {
+ public:
+  explicit PyRoadGraph(RoadGraph g) : g_(std::move(g)) {}
+  const RoadGraph& graph() const { return g_; }
+  const NodeSnapper& snapper(bool largest_only) {
+    std::unique_ptr<NodeSnapper>& s = largest_only ? largest_ : all_;
+    if (!s) s = std::make_unique<NodeSnapper>(g_, largest_only);
+    return *s;
+  }
+
+ private:
+  RoadGraph g_;
+  std::unique_ptr<NodeSnapper> all_, largest_;
+};
+
+SpeedProfile profile_of(const py::object& profile) {
+  if (py::isinstance<py::str>(profile)) return SpeedProfile::by_name(profile.cast<std::string>());
+  if (py::isinstance<SpeedProfile>(profile)) return profile.cast<SpeedProfile>();
+  throw InputError("profile must be \"car\", \"ambulance\", \"walking\" or a careshed.SpeedProfile");
+}
+
+struct XY {
+  CArray<double> arr;
+  std::vector<double> x, y;  // de-interleaved (small compared with any search)
+  size_t n = 0;
+};
+
+XY as_xy(const py::handle& obj, const char* name) {
+  XY r;
+  r.arr = CArray<double>::ensure(obj);
+  if (!r.arr || r.arr.ndim() != 2 || r.arr.shape(1) != 2) {
+    throw InputError(std::string(name) + " must be an (n, 2) array of x, y coordinates in the graph CRS");
+  }
+  r.n = static_cast<size_t>(r.arr.shape(0));
+  r.x.resize(r.n);
+  r.y.resize(r.n);
+  const double* p = r.arr.data();
+  for (size_t i = 0; i < r.n; ++i) r.x[i] = p[2 * i], r.y[i] = p[2 * i + 1];
+  return r;
+}
+
+double opt_or_inf(const std::optional<double>& v) { return v ? *v : std::numeric_limits<double>::infinity(); }
+
+py::dict report_dict(const RoadGraphReport& r) {
+  py::dict d;
+  d["features_read"] = r.features_read;
+  d["lines_used"] = r.lines_used;
+  d["excluded_class"] = r.excluded_class;
+  d["excluded_no_speed"] = r.excluded_no_speed;
+  d["excluded_reversible"] = r.excluded_reversible;
+  d["excluded_geometry"] = r.excluded_geometry;
+  d["speed_from_maxspeed"] = r.speed_from_maxspeed;
+  d["oneway_lines"] = r.oneway_lines;
+  return d;
+}
+
 }  // namespace
 
 void init_network(py::module_& m) {
@@ -295,6 +367,201 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
       py::arg("n_nodes"), py::arg("tails"), py::arg("heads"), py::arg("seconds"), py::arg("sources"),
       py::kw_only(), py::arg("source_offsets") = py::none(), py::arg("max_seconds") = py::none(),
       py::arg("reverse") = false);
+
+  // ---- road graphs ----
+  py::class_<PyRoadGraph>(m, "RoadGraph", "Low-level road graph; use careshed.RoadGraph (network.py).")
+      .def_static(
+          "from_osm",
+          [](const std::string& path, const py::object& profile) {
+            SpeedProfile p = profile_of(profile);
+            py::gil_scoped_release release;
+            return PyRoadGraph(RoadGraph::from_osm(path, p));
+          },
+          py::arg("path"), py::arg("profile"))
+      .def_static(
+          "from_lines",
+          [](const std::string& path, const std::string& layer, const std::string& speed_field,
+             const std::string& class_field, const std::string& oneway_field, const py::object& profile) {
+            SpeedProfile p = profile_of(profile);
+            LineLayerFields f{layer, speed_field, class_field, oneway_field};
+            py::gil_scoped_release release;
+            return PyRoadGraph(RoadGraph::from_lines(path, f, p));
+          },
+          py::arg("path"), py::arg("layer"), py::arg("speed_field"), py::arg("class_field"),
+          py::arg("oneway_field"), py::arg("profile"))
+      .def_static(
+          "from_xy_lines",
+          [](const py::list& lines, const py::handle& speeds_kmh, const py::handle& directions, bool geographic,
+             const std::string& crs_wkt) {
+            std::vector<RoadLine> rl(lines.size());
+            auto sp = as_doubles(speeds_kmh, "speeds_kmh", rl.size());
+            auto dir = CArray<int8_t>::ensure(directions);
+            if (!dir || dir.ndim() != 1 || static_cast<size_t>(dir.size()) != rl.size())
+              throw InputError("directions must be 1-D with one value (1, -1 or 0) per line");
+            for (size_t i = 0; i < rl.size(); ++i) {
+              XY xy = as_xy(lines[i], ("lines[" + std::to_string(i) + "]").c_str());
+              rl[i].xy.assign(xy.arr.data(), xy.arr.data() + 2 * xy.n);
+              rl[i].speed_kmh = sp.data()[i];
+              const int8_t d = dir.data()[i];
+              if (d != 0 && d != 1 && d != -1)
+                throw InputError("directions[" + std::to_string(i) + "] must be 1 (forward), -1 (backward) or 0");
+              rl[i].direction = static_cast<Direction>(d);
+              rl[i].id = static_cast<int64_t>(i);
+            }
+            py::gil_scoped_release release;
+            return PyRoadGraph(RoadGraph::from_road_lines(rl, geographic, crs_wkt));
+          },
+          py::arg("lines"), py::arg("speeds_kmh"), py::arg("directions"), py::arg("geographic"),
+          py::arg("crs_wkt") = "")
+      .def_property_readonly("n_nodes", [](const PyRoadGraph& g) { return g.graph().n_nodes(); })
+      .def_property_readonly("n_edges", [](const PyRoadGraph& g) { return g.graph().n_edges(); })
+      .def_property_readonly("geographic", [](const PyRoadGraph& g) { return g.graph().geographic(); })
+      .def_property_readonly("crs_wkt", [](const PyRoadGraph& g) { return g.graph().crs_wkt(); })
+      .def_property_readonly("metres_per_unit", [](const PyRoadGraph& g) { return g.graph().metres_per_unit(); })
+      .def_property_readonly("report", [](const PyRoadGraph& g) { return report_dict(g.graph().report()); })
+      .def_property_readonly("node_x", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().node_x(), self); })
+      .def_property_readonly("node_y", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().node_y(), self); })
+      .def_property_readonly("edge_tails", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_tails(), self); })
+      .def_property_readonly("edge_heads", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_heads(), self); })
+      .def_property_readonly("edge_seconds", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_seconds(), self); })
+      .def_property_readonly("edge_length_m", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_length_m(), self); })
+      .def_property_readonly("edge_speed_kmh", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_speed_kmh(), self); })
+      .def_property_readonly("edge_line_id", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_line_id(), self); })
+      .def("components",
+           [](const PyRoadGraph& g) {
+             Components c;
+             {
+               py::gil_scoped_release release;
+               c = g.graph().components();
+             }
+             return py::make_tuple(vector_to_numpy(std::move(c.id)), vector_to_numpy(std::move(c.sizes)));
+           })
+      .def(
+          "nearest",
+          [](PyRoadGraph& pg, const py::handle& sources, const py::object& source_offsets,
+             const std::optional<double>& max_seconds, bool reverse) {
+            SearchArgs a = search_args(sources, source_offsets, max_seconds);
+            const py::ssize_t n = pg.graph().n_nodes();
+            py::array_t<double> secs(n);
+            py::array_t<int32_t> nearest(n);
+            double* so = secs.mutable_data();
+            int32_t* ne = nearest.mutable_data();
+            {
+              py::gil_scoped_release release;
+              run_nearest(reverse ? pg.graph().reverse() : pg.graph().forward(), a.sources, a.opt, so, ne);
+            }
+            return py::make_tuple(secs, nearest);
+          },
+          py::arg("sources"), py::kw_only(), py::arg("source_offsets") = py::none(),
+          py::arg("max_seconds") = py::none(), py::arg("reverse") = false)
+      .def(
+          "snap",
+          [](PyRoadGraph& pg, const py::handle& points_xy, const std::optional<double>& max_distance_m,
+             bool largest_component_only) {
+            XY p = as_xy(points_xy, "points_xy");
+            SnapResult r;
+            {
+              py::gil_scoped_release release;
+              r = pg.snapper(largest_component_only).snap(p.x.data(), p.y.data(), p.n, opt_or_inf(max_distance_m));
+            }
+            return py::make_tuple(vector_to_numpy(std::move(r.node)), vector_to_numpy(std::move(r.distance_m)));
+          },
+          py::arg("points_xy"), py::kw_only(), py::arg("max_distance_m") = py::none(),
+          py::arg("largest_component_only") = false)
+      .def(
+          "travel_time",
+          [](PyRoadGraph& pg, const py::handle& facility_xy, const py::object& points_xy,
+             const py::object& source_offsets, const std::optional<double>& max_seconds, bool reverse,
+             double offroad_speed_kmh, const std::optional<double>& max_snap_distance_m,
+             bool largest_component_only) {
+            XY f = as_xy(facility_xy, "facility_xy");
+            XY p;
+            if (!points_xy.is_none()) p = as_xy(points_xy, "points_xy");
+            CArray<double> off;
+            RoadTravelOptions o;
+            if (!source_offsets.is_none()) {
+              off = as_doubles(source_offsets, "source_offsets", f.n);
+              o.source_offsets = off.data();
+            }
+            o.max_seconds = opt_or_inf(max_seconds);
+            o.reverse = reverse;
+            o.offroad_speed_kmh = offroad_speed_kmh;
+            o.max_snap_distance_m = opt_or_inf(max_snap_distance_m);
+            RoadTravelTimes r;
+            {
+              py::gil_scoped_release release;
+              const NodeSnapper& sn = pg.snapper(largest_component_only);
+              r = road_travel_time(pg.graph(), sn, f.x.data(), f.y.data(), f.n, p.x.data(), p.y.data(), p.n, o);
+            }
+            py::dict d;
+            d["node_seconds"] = vector_to_numpy(std::move(r.node_seconds));
+            d["node_nearest"] = vector_to_numpy(std::move(r.node_nearest));
+            d["facility_node"] = vector_to_numpy(std::move(r.facility_node));
+            d["facility_snap_m"] = vector_to_numpy(std::move(r.facility_snap_m));
+            d["point_seconds"] = vector_to_numpy(std::move(r.point_seconds));
+            d["point_nearest"] = vector_to_numpy(std::move(r.point_nearest));
+            d["point_node"] = vector_to_numpy(std::move(r.point_node));
+            d["point_snap_m"] = vector_to_numpy(std::move(r.point_snap_m));
+            return d;
+          },
+          py::arg("facility_xy"), py::arg("points_xy") = py::none(), py::kw_only(),
+          py::arg("source_offsets") = py::none(), py::arg("max_seconds") = py::none(), py::arg("reverse") = false,
+          py::arg("offroad_speed_kmh") = 5.0, py::arg("max_snap_distance_m") = py::none(),
+          py::arg("largest_component_only") = false);
+
+  m.def("haversine_m", &haversine_m, py::arg("lon1"), py::arg("lat1"), py::arg("lon2"), py::arg("lat2"));
+
+  // ---- straight line ----
+  m.def(
+      "straight_line_travel_time",
+      [](const py::handle& facility_xy, const py::handle& points_xy, double speed_kmh, double detour_factor,
+         const std::optional<double>& max_seconds, bool geographic, double metres_per_unit, int k) {
+        XY f = as_xy(facility_xy, "facility_xy");
+        XY p = as_xy(points_xy, "points_xy");
+        StraightLineOptions o{speed_kmh, detour_factor, opt_or_inf(max_seconds), geographic, metres_per_unit};
+        const py::ssize_t n = static_cast<py::ssize_t>(p.n);
+        if (k < 0 || k > 64) throw InputError("k must be in [1, 64] (or 0 for the nearest only)");
+        std::vector<py::ssize_t> shape = k == 0 ? std::vector<py::ssize_t>{n} : std::vector<py::ssize_t>{n, k};
+        py::array_t<double> secs(shape);
+        py::array_t<int32_t> nearest(shape);
+        double* so = secs.mutable_data();
+        int32_t* ne = nearest.mutable_data();
+        {
+          py::gil_scoped_release release;
+          if (k == 0) straight_line_travel_time(f.x.data(), f.y.data(), f.n, p.x.data(), p.y.data(), p.n, o, so, ne);
+          else straight_line_k_nearest(f.x.data(), f.y.data(), f.n, p.x.data(), p.y.data(), p.n, k, o, so, ne);
+        }
+        return py::make_tuple(secs, nearest);
+      },
+      py::arg("facility_xy"), py::arg("points_xy"), py::kw_only(), py::arg("speed_kmh"),
+      py::arg("detour_factor") = 1.0, py::arg("max_seconds") = py::none(), py::arg("geographic") = false,
+      py::arg("metres_per_unit") = 1.0, py::arg("k") = 0);
+
+  m.def(
+      "straight_line_travel_time_grid",
+      [](const py::handle& facility_xy, int64_t width, int64_t height, const std::array<double, 6>& geotransform,
+         double speed_kmh, double detour_factor, const std::optional<double>& max_seconds, bool geographic,
+         double metres_per_unit) {
+        XY f = as_xy(facility_xy, "facility_xy");
+        if (width < 0 || height < 0) throw InputError("width and height must be >= 0");
+        GridSpec g;
+        g.width = width;
+        g.height = height;
+        g.geotransform = geotransform;
+        StraightLineOptions o{speed_kmh, detour_factor, opt_or_inf(max_seconds), geographic, metres_per_unit};
+        py::array_t<double> secs({height, width});
+        py::array_t<int32_t> nearest({height, width});
+        double* so = secs.mutable_data();
+        int32_t* ne = nearest.mutable_data();
+        {
+          py::gil_scoped_release release;
+          straight_line_travel_time_grid(f.x.data(), f.y.data(), f.n, g, o, so, ne);
+        }
+        return py::make_tuple(secs, nearest);
+      },
+      py::arg("facility_xy"), py::arg("width"), py::arg("height"), py::arg("geotransform"), py::kw_only(),
+      py::arg("speed_kmh"), py::arg("detour_factor") = 1.0, py::arg("max_seconds") = py::none(),
+      py::arg("geographic") = false, py::arg("metres_per_unit") = 1.0);
 }
 
 }  // namespace careshed::bindings

@@ -20,7 +20,7 @@ from .errors import CareshedError, CRSError, DataIOError, InputError  # noqa: E4
 from .io import read_table, read_vector, write_layers  # noqa: E402
 from .density import (DEFAULT_PER, Facilities, UnassignedFacilitiesWarning, compare_density,  # noqa: E402
                       resource_density, write_table)
-from .network import SpeedProfile, graph_travel_time, parse_maxspeed  # noqa: E402
+from .network import RoadGraph, SpeedProfile, graph_travel_time, parse_maxspeed, straight_line_travel_time  # noqa: E402,E501
 from .raster import Grid, make_grid, make_lonlat_grid, raster_info, read_raster, write_geotiff  # noqa: E402
 from .friction import FrictionSurface, friction_surface, speed_to_friction  # noqa: E402
 
@@ -29,6 +29,6 @@ __version__ = _core.__version__
 __all__ = ["CareshedError", "CRSError", "DataIOError", "InputError", "__version__"]
 __all__ += ["read_vector", "read_table", "write_layers", "resource_density", "compare_density",
             "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "write_table"]
-__all__ += ["graph_travel_time", "SpeedProfile", "parse_maxspeed"]
+__all__ += ["graph_travel_time", "RoadGraph", "SpeedProfile", "parse_maxspeed", "straight_line_travel_time"]
 __all__ += ["Grid", "make_grid", "make_lonlat_grid", "raster_info", "read_raster", "write_geotiff",
             "FrictionSurface", "friction_surface", "speed_to_friction"]
