@@ -237,49 +237,95 @@ GDALDataType to_gdal(PixelType t) {
   return GDT_Float64;
 }
 
-/// Sum of valid source values whose cell centre lies inside `grid` (after reprojection). Reads the band in
-/// strips so memory stays bounded for national rasters.
+/// Sum of valid source values whose cell centre lies inside `grid` (after reprojection). Only the source
+/// window under the grid is read, in strips, so a district grid over a national raster stays cheap.
+/// Centres are mapped to grid pixel coordinates with GDAL's approximate transformer (exact at a few points per
+/// row, linear in between within 0.01 grid pixel) — 2 M WorldPop centres take milliseconds instead of the
+/// ~0.3 s of a per-point PROJ call; only a centre within 1 % of a cell of the grid's outer edge could be
+/// misclassified.
 double source_total_inside(GDALDatasetH src, GDALRasterBandH band, const std::string& src_wkt,
                            const GridSpec& grid, const std::string& path, int band_no) {
   const int w = GDALGetRasterXSize(src), h = GDALGetRasterYSize(src);
-  double gt[6];
-  GDALGetGeoTransform(src, gt);
+  double src_gt[6];
+  GDALGetGeoTransform(src, src_gt);
+  double dst_gt[6];
+  std::copy(grid.geotransform.begin(), grid.geotransform.end(), dst_gt);
   int has_nodata = 0;
   double nodata = GDALGetRasterNoDataValue(band, &has_nodata);
-  auto src_srs = detail::parse_srs(src_wkt, "raster CRS");
-  auto dst_srs = detail::parse_srs(grid.crs_wkt, "grid CRS");
-  detail::TransformPtr ct;
-  if (!detail::srs_equivalent(*src_srs, *dst_srs)) ct = detail::make_transform(*src_srs, *dst_srs);
-  const Bounds gb = grid_bounds(grid);
-  const int strip = std::max(1, std::min(h, static_cast<int>(4'000'000 / std::max(w, 1))));
-  std::vector<double> buf(static_cast<size_t>(w) * strip);
-  std::vector<double> xs, ys, vs;
-  std::vector<int> ok;
-  double total = 0.0;
   detail::QuietGdalErrors quiet;
-  for (int r0 = 0; r0 < h; r0 += strip) {
-    int rows = std::min(strip, h - r0);
-    if (GDALRasterIO(band, GF_Read, 0, r0, w, rows, buf.data(), w, rows, GDT_Float64, 0, 0) != CE_None) {
-      detail::throw_gdal_io(band_context(path, band_no), "cannot read rows " + std::to_string(r0));
+  void* exact = GDALCreateGenImgProjTransformer3(src_wkt.c_str(), src_gt, grid.crs_wkt.c_str(), dst_gt);
+  if (exact == nullptr) {
+    throw CrsError("raster '" + path + "': cannot transform it to the grid's CRS (GDAL: " +
+                   detail::take_gdal_error() + ")");
+  }
+  void* approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, exact, 0.01);
+  GDALApproxTransformerOwnsSubtransformer(approx, TRUE);
+  struct Free {
+    void* t;
+    ~Free() { GDALDestroyApproxTransformer(t); }
+  } free_approx{approx};
+
+  // Source window: the grid's outline (21 points per edge) mapped back to source pixels, padded by a pixel.
+  int c0 = 0, c1 = w, r0 = 0, r1 = h;
+  {
+    std::vector<double> x, y, z;
+    const double gw = static_cast<double>(grid.width), gh = static_cast<double>(grid.height);
+    for (int i = 0; i <= 20; ++i) {
+      double t = i / 20.0;
+      x.insert(x.end(), {t * gw, t * gw, 0.0, gw});
+      y.insert(y.end(), {0.0, gh, t * gh, t * gh});
     }
-    xs.clear();
-    ys.clear();
-    vs.clear();
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < w; ++c) {
-        double v = buf[static_cast<size_t>(r) * w + c];
-        if (std::isnan(v) || (has_nodata && v == nodata) || v == 0.0) continue;
-        double px = c + 0.5, py = r0 + r + 0.5;
-        xs.push_back(gt[0] + px * gt[1] + py * gt[2]);
-        ys.push_back(gt[3] + px * gt[4] + py * gt[5]);
-        vs.push_back(v);
+    z.assign(x.size(), 0.0);
+    std::vector<int> ok(x.size(), 0);
+    GDALGenImgProjTransform(exact, TRUE, static_cast<int>(x.size()), x.data(), y.data(), z.data(), ok.data());
+    double minx = INFINITY, maxx = -INFINITY, miny = INFINITY, maxy = -INFINITY;
+    bool all_ok = true;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!ok[i]) {
+        all_ok = false;
+        break;
       }
+      minx = std::min(minx, x[i]);
+      maxx = std::max(maxx, x[i]);
+      miny = std::min(miny, y[i]);
+      maxy = std::max(maxy, y[i]);
     }
-    if (xs.empty()) continue;
-    ok.assign(xs.size(), 1);
-    if (ct) ct->Transform(xs.size(), xs.data(), ys.data(), nullptr, nullptr, ok.data());
-    for (size_t i = 0; i < xs.size(); ++i) {
-      if (ok[i] && xs[i] >= gb.min_x && xs[i] < gb.max_x && ys[i] > gb.min_y && ys[i] <= gb.max_y) total += vs[i];
+    if (all_ok) {  // else (outline outside the source CRS's domain): scan the whole raster
+      c0 = static_cast<int>(std::clamp(std::floor(minx) - 1.0, 0.0, static_cast<double>(w)));
+      c1 = static_cast<int>(std::clamp(std::ceil(maxx) + 1.0, 0.0, static_cast<double>(w)));
+      r0 = static_cast<int>(std::clamp(std::floor(miny) - 1.0, 0.0, static_cast<double>(h)));
+      r1 = static_cast<int>(std::clamp(std::ceil(maxy) + 1.0, 0.0, static_cast<double>(h)));
+    }
+  }
+  const int ww = c1 - c0;
+  if (ww <= 0 || r1 <= r0) return 0.0;
+  const int strip = std::max(1, std::min(r1 - r0, static_cast<int>(4'000'000 / ww)));
+  std::vector<double> buf(static_cast<size_t>(ww) * strip);
+  std::vector<double> xs(ww), ys(ww), zs(ww);
+  std::vector<int> ok(ww);
+  const double gw = static_cast<double>(grid.width), gh = static_cast<double>(grid.height);
+  double total = 0.0;
+  for (int s0 = r0; s0 < r1; s0 += strip) {
+    const int rows = std::min(strip, r1 - s0);
+    if (GDALRasterIO(band, GF_Read, c0, s0, ww, rows, buf.data(), ww, rows, GDT_Float64, 0, 0) != CE_None) {
+      detail::throw_gdal_io(band_context(path, band_no), "cannot read rows from " + std::to_string(s0));
+    }
+    for (int r = 0; r < rows; ++r) {
+      const double* row = buf.data() + static_cast<size_t>(r) * ww;
+      bool any = false;
+      for (int c = 0; c < ww && !any; ++c) any = !(std::isnan(row[c]) || (has_nodata && row[c] == nodata) || row[c] == 0.0);
+      if (!any) continue;
+      for (int c = 0; c < ww; ++c) {
+        xs[c] = c0 + c + 0.5;
+        ys[c] = s0 + r + 0.5;
+        zs[c] = 0.0;
+      }
+      GDALApproxTransform(approx, FALSE, ww, xs.data(), ys.data(), zs.data(), ok.data());
+      for (int c = 0; c < ww; ++c) {
+        const double v = row[c];
+        if (std::isnan(v) || (has_nodata && v == nodata) || v == 0.0 || !ok[c]) continue;
+        if (xs[c] >= 0.0 && xs[c] < gw && ys[c] >= 0.0 && ys[c] < gh) total += v;
+      }
     }
   }
   detail::take_gdal_error();
@@ -506,10 +552,23 @@ ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resam
   }
 
   detail::QuietGdalErrors quiet;
-  void* transformer = GDALCreateGenImgProjTransformer2(src, dst, nullptr);
-  if (transformer == nullptr) {
+  void* exact = GDALCreateGenImgProjTransformer2(src, dst, nullptr);
+  if (exact == nullptr) {
     throw CrsError("raster '" + path + "': cannot transform it to the grid's CRS (GDAL: " +
                    detail::take_gdal_error() + ")");
+  }
+  // Across CRSs, gdalwarp's default: the exact transformation is evaluated at a few points per row and
+  // interpolated linearly where that stays within 0.125 source pixels — twice as fast, and the same result as
+  // `gdalwarp`. Within one CRS the mapping is affine: the exact transformer is as fast and free of the
+  // interpolation's rounding (which can flip a cell that exactly touches the source edge to 0 instead of NaN).
+  const bool same_crs = detail::srs_equivalent(*detail::parse_srs(src_wkt, "raster CRS"),
+                                               *detail::parse_srs(grid.crs_wkt, "grid CRS"));
+  void* transformer = exact;
+  GDALTransformerFunc transform_fn = GDALGenImgProjTransform;
+  if (!same_crs) {
+    transformer = GDALCreateApproxTransformer(GDALGenImgProjTransform, exact, 0.125);
+    GDALApproxTransformerOwnsSubtransformer(transformer, TRUE);
+    transform_fn = GDALApproxTransform;
   }
   GDALWarpOptions* wo = GDALCreateWarpOptions();
   wo->hSrcDS = src;
@@ -521,7 +580,7 @@ ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resam
   wo->panDstBands[0] = 1;
   wo->eResampleAlg = to_gdal(resampling);
   wo->eWorkingDataType = GDT_Float64;
-  wo->pfnTransformer = GDALGenImgProjTransform;
+  wo->pfnTransformer = transform_fn;
   wo->pTransformerArg = transformer;
   if (has_nodata) {
     wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double)));
@@ -538,7 +597,8 @@ ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resam
       err = op.ChunkAndWarpImage(0, 0, static_cast<int>(grid.width), static_cast<int>(grid.height));
     }
   }
-  GDALDestroyGenImgProjTransformer(transformer);
+  if (same_crs) GDALDestroyGenImgProjTransformer(exact);
+  else GDALDestroyApproxTransformer(transformer);  // also destroys `exact`, which it owns
   wo->pTransformerArg = nullptr;
   GDALDestroyWarpOptions(wo);
   if (err != CE_None) {
