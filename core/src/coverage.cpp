@@ -31,6 +31,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::int64_t kNoBad = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kParallelCells = 1 << 16;
 
 int max_threads() {
 #ifdef CARESHED_HAVE_OPENMP
@@ -171,8 +172,11 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
   const std::size_t n_classes = thr.size();
   const std::size_t n_minutes = static_cast<std::size_t>(curve_max) + 2;
   const bool unit_bins = bin_s == 1.0;
+  // Threads only pay off on real grids; on small ones their start-up dominates.
+  const bool parallel = rows * cols >= kParallelCells;
+  (void)parallel;
 #ifdef CARESHED_HAVE_OPENMP
-#pragma omp parallel
+#pragma omp parallel if (parallel)
 #endif
   {
 #ifdef CARESHED_HAVE_OPENMP
@@ -366,7 +370,7 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
   const float* sec = in.seconds;
   const float inf = std::numeric_limits<float>::infinity();
 #ifdef CARESHED_HAVE_OPENMP
-#pragma omp parallel for schedule(static) reduction(max : max_t) reduction(min : first_bad)
+#pragma omp parallel for schedule(static) reduction(max : max_t) reduction(min : first_bad) if (n_cells >= kParallelCells)
 #endif
   for (std::int64_t i = 0; i < n_cells; ++i) {
     const float t = sec[i];
