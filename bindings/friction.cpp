@@ -230,6 +230,19 @@ void init_friction(py::module_& m) {
       py::arg("bounds"), py::arg("bounds_crs"), py::arg("cell_size_m"),
       "Grid in the WGS 84 / UTM zone of the bounds' centre: (width, height, transform, crs_wkt).");
   m.def(
+      "data_bounds",
+      [](const py::handle& path, const std::string& layer) {
+        std::string p = path_of(path), wkt;
+        Bounds b;
+        {
+          py::gil_scoped_release release;
+          b = data_bounds(p, &wkt, layer);
+        }
+        return py::make_tuple(py::make_tuple(b.min_x, b.min_y, b.max_x, b.max_y), wkt);
+      },
+      py::arg("path"), py::arg("layer") = "",
+      "((min_x, min_y, max_x, max_y), crs_wkt) of a raster or of a vector source's layers.");
+  m.def(
       "make_lonlat_grid",
       [](const py::handle& bounds, double cell_size_deg, const std::string& crs) {
         return grid_to_py(make_lonlat_grid(bounds_from_py(bounds), cell_size_deg, crs));

@@ -11,6 +11,7 @@
 #include <gdal.h>
 #include <gdal_alg.h>
 #include <gdalwarper.h>
+#include <ogr_api.h>
 #include <ogr_spatialref.h>
 
 #include <algorithm>
@@ -368,6 +369,55 @@ Bounds grid_bounds(const GridSpec& g) {
   double x0 = g.geotransform[0], x1 = g.geotransform[0] + g.width * g.geotransform[1];
   double y0 = g.geotransform[3], y1 = g.geotransform[3] + g.height * g.geotransform[5];
   return Bounds{std::min(x0, x1), std::min(y0, y1), std::max(x0, x1), std::max(y0, y1)};
+}
+
+Bounds data_bounds(const std::string& path, std::string* crs_wkt, const std::string& layer) {
+  detail::ensure_gdal_registered();
+  GDALDatasetH probe = nullptr;
+  {
+    detail::QuietGdalErrors quiet;
+    probe = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+    detail::take_gdal_error();
+  }
+  if (probe != nullptr && layer.empty()) {
+    DatasetPtr ds(probe);
+    std::string wkt = require_crs(probe, path);
+    if (crs_wkt) *crs_wkt = wkt;
+    return grid_bounds(native_grid(probe, wkt));
+  }
+  if (probe != nullptr) GDALClose(probe);
+  DatasetPtr ds = detail::open_vector(path, "data");
+  auto h = static_cast<GDALDatasetH>(ds.get());
+  Bounds b{INFINITY, INFINITY, -INFINITY, -INFINITY};
+  std::string wkt;
+  bool any = false;
+  for (int i = 0; i < GDALDatasetGetLayerCount(h); ++i) {
+    OGRLayerH l = GDALDatasetGetLayer(h, i);
+    if (!layer.empty() && layer != OGR_L_GetName(l)) continue;
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(l);
+    if (srs == nullptr) {
+      throw CrsError("'" + path + "' layer '" + OGR_L_GetName(l) +
+                     "' has no coordinate reference system; assign one (e.g. ogr2ogr -a_srs EPSG:4326)");
+    }
+    auto mine = detail::parse_srs(detail::srs_to_wkt2(*OGRSpatialReference::FromHandle(srs)), "layer CRS");
+    if (wkt.empty()) {
+      wkt = detail::srs_to_wkt2(*mine);
+    } else if (!detail::srs_equivalent(*mine, *detail::parse_srs(wkt, "layer CRS"))) {
+      throw CrsError("'" + path + "': its layers are in different CRSs; name the layer to use");
+    }
+    OGREnvelope env;
+    detail::QuietGdalErrors quiet;
+    if (OGR_L_GetExtent(l, &env, TRUE) != OGRERR_NONE) continue;  // empty layer
+    b = Bounds{std::min(b.min_x, env.MinX), std::min(b.min_y, env.MinY), std::max(b.max_x, env.MaxX),
+               std::max(b.max_y, env.MaxY)};
+    any = true;
+  }
+  if (!layer.empty() && wkt.empty()) {
+    throw DataIOError("'" + path + "': no layer '" + layer + "'");
+  }
+  if (!any) throw InputError("'" + path + "': no features, so no extent to cover");
+  if (crs_wkt) *crs_wkt = wkt;
+  return b;
 }
 
 GridSpec make_grid(const Bounds& bounds, double cell_size_m, const std::string& crs) {

@@ -105,19 +105,16 @@ def make_grid(bounds, cell_size_m: float, crs: str | None = None, *, bounds_crs:
     """A metric analysis grid of square ``cell_size_m`` cells covering ``bounds``, snapped to whole cells.
 
     Args:
-        bounds: ``(min_x, min_y, max_x, max_y)``, or the path of a raster whose extent (and CRS) to cover.
+        bounds: ``(min_x, min_y, max_x, max_y)``, or the path of a raster or vector data set (zones,
+            roads ...) whose extent to cover, in its own CRS.
         cell_size_m: cell size in metres.
         crs: the grid's projected CRS ("EPSG:32738", WKT, PROJ). ``None``: the WGS 84 / UTM zone of the
             bounds' centre (EPSG 326zz north, 327zz south).
         bounds_crs: CRS of ``bounds`` when given as numbers. Default: ``crs`` if given, else EPSG:4326
-            (lon/lat). A raster path brings its own CRS.
+            (lon/lat). A path brings its own CRS.
     """
     if isinstance(bounds, (str, os.PathLike)):
-        info = _core.raster_info(bounds)
-        g = Grid._from_core(info["grid"])
-        if not g.crs:
-            raise _core_crs_error(bounds)
-        bounds, bounds_crs = g.bounds, g.crs
+        bounds, bounds_crs = _core.data_bounds(bounds)
     bounds = tuple(float(v) for v in bounds)
     if len(bounds) != 4:
         raise InputError("bounds: expected (min_x, min_y, max_x, max_y)")
@@ -143,12 +140,6 @@ def _transform_bounds(bounds, src: str, dst: str):
     xs, ys = np.ascontiguousarray(xs), np.ascontiguousarray(ys)
     xs, ys = _core.transform_xy(xs, ys, src, dst)
     return (float(np.min(xs)), float(np.min(ys)), float(np.max(xs)), float(np.max(ys)))
-
-
-def _core_crs_error(path):
-    from .errors import CRSError
-    return CRSError(f"raster '{os.fspath(path)}' has no coordinate reference system; assign one "
-                    f"(e.g. gdal_edit.py -a_srs EPSG:4326)")
 
 
 @dataclass(frozen=True)

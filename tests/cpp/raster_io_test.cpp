@@ -347,3 +347,22 @@ TEST(ReadRaster, ComorosPopulationTotalIsPreservedOnA1kmUtmGrid) {
   EXPECT_NEAR(r.report.result_total, 869595.0, 0.87);
   EXPECT_LT(std::fabs(r.report.relative_difference), 1e-6);
 }
+
+TEST(DataBounds, RasterAndVectorExtentsWithTheirCrs) {
+  const std::string dir = std::string(CARESHED_SOURCE_DIR) + "/data/comoros/";
+  std::string wkt;
+  Bounds r = careshed::data_bounds(dir + "population.tif", &wkt);
+  EXPECT_EQ(careshed::crs_epsg(wkt), 4326);
+  // README: 1576 x 1270 pixels of 1/1200 degree from (43.2279, -11.3646).
+  EXPECT_NEAR(r.min_x, 43.227916509, 1e-9);
+  EXPECT_NEAR(r.max_y, -11.364583087, 1e-9);
+  EXPECT_NEAR(r.max_x - r.min_x, 1576 * 0.0008333333299492379, 1e-9);
+  Bounds v = careshed::data_bounds(dir + "health.gpkg", &wkt);
+  EXPECT_EQ(careshed::crs_epsg(wkt), 4326);
+  EXPECT_GE(v.min_x, r.min_x);
+  EXPECT_LE(v.max_x, r.max_x);
+  EXPECT_GE(v.min_y, r.min_y);
+  EXPECT_LE(v.max_y, r.max_y);
+  EXPECT_THROW(careshed::data_bounds(dir + "health.gpkg", &wkt, "no_such_layer"), careshed::DataIOError);
+  EXPECT_THROW(careshed::data_bounds(dir + "missing.gpkg", &wkt), careshed::DataIOError);
+}

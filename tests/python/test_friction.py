@@ -89,6 +89,11 @@ def test_make_grid_default_is_the_utm_zone_of_the_centre():
 def test_grid_from_a_raster_path_and_lonlat_row_widths():
     g = careshed.make_grid(COMOROS / "population.tif", 1000)
     assert g.epsg == 32738
+    # A vector source works too: the 70 facilities lie on the islands, so inside the population raster's grid.
+    f = careshed.make_grid(COMOROS / "health.gpkg", 1000)
+    assert f.epsg == 32738
+    fb, gb = f.bounds, g.bounds
+    assert gb[0] <= fb[0] and gb[1] <= fb[1] and fb[2] <= gb[2] and fb[3] <= gb[3]
     ll = careshed.make_lonlat_grid((43.0, -12.0, 43.1, -11.9), 0.01)
     widths = ll.row_cell_widths_m()
     assert widths.shape == (10,)

@@ -64,6 +64,11 @@ struct Bounds {
 /// The bounds covered by a north-up grid (outer cell edges).
 Bounds grid_bounds(const GridSpec& grid);
 
+/// The extent of a data set and its CRS WKT: a raster's outer cell edges, or the union of the extents of a
+/// vector source's layers (only `layer` when given). Lets a grid cover "the data" (make_utm_grid(data_bounds
+/// (path, &crs), crs, 100)). DataIOError for a missing/unreadable file or layer, CrsError when it has no CRS.
+Bounds data_bounds(const std::string& path, std::string* crs_wkt, const std::string& layer = "");
+
 /// A grid of square cells of `cell_size_m` metres in the projected CRS `crs` (any string careshed::crs_to_wkt
 /// accepts), covering `bounds` (in that CRS): the origin is snapped down and the far edge up to whole
 /// multiples of cell_size_m, so grids made with the same cell size line up cell for cell.
