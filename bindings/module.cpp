@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   careshed::bindings::init_raster_search(m);
   careshed::bindings::init_network(m);
   careshed::bindings::init_friction(m);
+  careshed::bindings::init_zonal(m);
 }

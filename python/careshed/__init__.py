@@ -23,6 +23,8 @@ from .density import (DEFAULT_PER, Facilities, UnassignedFacilitiesWarning, comp
 from .network import RoadGraph, SpeedProfile, graph_travel_time, parse_maxspeed, straight_line_travel_time  # noqa: E402,E501
 from .raster import Grid, make_grid, make_lonlat_grid, raster_info, read_raster, write_geotiff  # noqa: E402
 from .friction import FrictionSurface, friction_surface, speed_to_friction  # noqa: E402
+from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population_grid,  # noqa: E402
+                    rasterize_zones, urban_rural, zonal_sum)
 
 __version__ = _core.__version__
 
@@ -32,3 +34,5 @@ __all__ += ["read_vector", "read_table", "write_layers", "resource_density", "co
 __all__ += ["graph_travel_time", "RoadGraph", "SpeedProfile", "parse_maxspeed", "straight_line_travel_time"]
 __all__ += ["Grid", "make_grid", "make_lonlat_grid", "raster_info", "read_raster", "write_geotiff",
             "FrictionSurface", "friction_surface", "speed_to_friction"]
+__all__ += ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zonal_sum", "population_grid", "urban_rural",
+            "GHSL_RULES", "NO_CLASS"]
