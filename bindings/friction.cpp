@@ -19,6 +19,7 @@
 #include "careshed/raster_io.hpp"
 #include "careshed/speed_profile.hpp"
 #include "init.hpp"
+#include "io_numpy.hpp"  // to_numpy: hands a std::vector to numpy without copying
 
 namespace py = pybind11;
 
@@ -249,11 +250,11 @@ void init_friction(py::module_& m) {
       },
       py::arg("bounds"), py::arg("cell_size_deg"), py::arg("crs") = "EPSG:4326");
   m.def(
-      "row_cell_widths_m", [](const py::handle& grid) { return py::array(py::cast(row_cell_widths_m(grid_from_py(grid)))); },
+      "row_cell_widths_m", [](const py::handle& grid) { return to_numpy(row_cell_widths_m(grid_from_py(grid))); },
       py::arg("grid"), "East-west cell size in metres per row (lon/lat grids: on the ellipsoid).");
   m.def(
       "row_cell_heights_m",
-      [](const py::handle& grid) { return py::array(py::cast(row_cell_heights_m(grid_from_py(grid)))); },
+      [](const py::handle& grid) { return to_numpy(row_cell_heights_m(grid_from_py(grid))); },
       py::arg("grid"), "North-south cell size in metres per row.");
   m.def(
       "raster_info",
