@@ -25,10 +25,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
 #include "careshed/error.hpp"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -42,6 +47,7 @@ __extension__ typedef unsigned __int128 u128;  // GCC/Clang; for the multiply-hi
 constexpr std::uint64_t kUnreached = 0x7F800000FFFFFFFFull;  // == bytes of CellLabel{-1, +inf}
 constexpr std::uint32_t kUnreached32 = 0xFFFFFFFFu;
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr std::int64_t kParallelCells = std::int64_t{1} << 18;  // below this, threads cost more than they give
 
 // Directions: 4 rook, 4 diagonal, then the 8 knight's moves (r.cost -k).
 constexpr int kDr[16] = {0, 0, -1, 1, -1, -1, 1, 1, -2, -2, 2, 2, -1, -1, 1, 1};
@@ -68,7 +74,9 @@ struct Prepared {
   std::uint64_t fastdiv_m = 0;  // Lemire: row = (m * cell) >> 64
   double max_friction = 0.0;    // largest finite friction
   double min_pos_friction = kInf;
+  double mean_friction = 0.0;   // over passable cells
   std::int64_t n_passable = 0;
+  int threads = 0;              // options.threads
   double max_len = 0.0, min_len = kInf;
   std::vector<std::uint64_t> source_ticks;  // per source offset in ticks (or > cut if beyond cutoff)
   std::vector<std::uint32_t> source_cell;
@@ -84,9 +92,9 @@ double row_dx(const FrictionGrid& g, std::int64_t r) { return g.row_dx_m ? g.row
 
 template <class FT>
 void scan_friction(const FT* f, std::int64_t n, Prepared& p) {
-  double mx = 0.0, mn = kInf;
+  double mx = 0.0, mn = kInf, sum = 0.0;
   std::int64_t passable = 0, first_negative = n;
-#pragma omp parallel for reduction(max : mx) reduction(min : mn, first_negative) reduction(+ : passable) schedule(static)
+#pragma omp parallel for reduction(max : mx) reduction(min : mn, first_negative) reduction(+ : passable, sum) schedule(static) if (n > kParallelCells)
   for (std::int64_t i = 0; i < n; ++i) {
     const double v = f[i];
     if (v < kInf) {  // finite (NaN and +inf are impassable)
@@ -94,6 +102,7 @@ void scan_friction(const FT* f, std::int64_t n, Prepared& p) {
         first_negative = std::min(first_negative, i);
       } else {
         ++passable;
+        sum += v;
         mx = std::max(mx, v);
         if (v > 0.0) mn = std::min(mn, v);
       }
@@ -109,6 +118,7 @@ void scan_friction(const FT* f, std::int64_t n, Prepared& p) {
   p.max_friction = mx;
   p.min_pos_friction = mn;
   p.n_passable = passable;
+  p.mean_friction = passable ? sum / static_cast<double>(passable) : 0.0;
 }
 
 // Validates and prepares. ticks_bits: how many bits the (ticks + 1) part of a label may use.
@@ -147,9 +157,12 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
   if (std::isnan(o.max_seconds) || o.max_seconds < 0.0)
     throw InputError("raster search: max_seconds must be >= 0 (or infinite for no cutoff), got " +
                      std::to_string(o.max_seconds));
+  if (o.threads < 0 || o.threads > 256)
+    throw InputError("raster search: threads must be 0 (automatic) or 1..256, got " + std::to_string(o.threads));
   p.rows = g.rows;
   p.cols = g.cols;
   p.K = o.neighbours;
+  p.threads = o.threads;
   const std::int64_t n = g.rows * g.cols;
   for (std::size_t s = 0; s < n_sources; ++s) {
     const std::int64_t r = sources_rc[2 * s], c = sources_rc[2 * s + 1];
@@ -248,6 +261,10 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
   return p;
 }
 
+// floor(w + 0.5) for 0 <= w < 2^62, through the signed conversion (one instruction; the unsigned one
+// is a branchy sequence on x86-64).
+inline std::uint64_t to_ticks(double w) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(w + 0.5)); }
+
 // Circular bucket queue over absolute bucket numbers [cur, cur + nb).
 template <class Entry>
 class BucketQueue {
@@ -293,6 +310,7 @@ class BucketQueue {
     return false;
   }
   void set_current(std::uint64_t b) { cur_ = b; }
+  bool empty_bucket(std::uint64_t b) const { return buckets_[static_cast<std::size_t>(b) & kMask].empty(); }
   // Moves the entries of absolute bucket b into `work` (which must be empty); false if none.
   bool take(std::uint64_t b, std::vector<Entry>& work) {
     const std::size_t slot = static_cast<std::size_t>(b) & kMask;
@@ -311,18 +329,23 @@ class BucketQueue {
   int shift_ = 0;
 };
 
-// Bucket width: wide enough that the window spans the largest step, otherwise close to the smallest
-// positive step (Dial: each cell expanded once).
-int choose_shift(const Prepared& p) {
+// Bucket width. It must be wide enough that the window spans the largest step (no overflow list).
+// Beyond that it is a speed knob only (exactness never depends on it, see the file comment): a width
+// of about two typical steps measured fastest on the benchmark grid: buckets hold whole bands of the
+// front (fewer, larger rounds) and the label-correcting re-expansions inside a bucket stay below 1%.
+int choose_shift(const Prepared& p, bool wide) {
   const double max_step_ticks = p.max_len * p.max_friction * p.scale + 2.0;
-  const double min_step_ticks = 0.5 * p.min_len * p.min_pos_friction * p.scale;
+  // wide: about two typical steps (tiled nearest search); otherwise the smallest positive step (Dial).
+  const double target_ticks = wide ? 2.0 * p.min_len * p.mean_friction * p.scale
+                                   : 0.5 * p.min_len * p.min_pos_friction * p.scale;
   int shift_min = 0;
   while (std::ldexp(1.0, shift_min) * (static_cast<double>(BucketQueue<int>::kBuckets) - 4.0) < max_step_ticks)
     ++shift_min;
-  int shift_dial = 0;
-  if (min_step_ticks < kInf)
-    while (std::ldexp(1.0, shift_dial + 1) <= min_step_ticks && shift_dial < 62) ++shift_dial;
-  return std::max(shift_min, shift_dial);
+  int shift_target = 0;
+  while (shift_target < 62 && std::ldexp(1.0, shift_target + 1) <= target_ticks) ++shift_target;
+  int extra = 0;
+  if (const char* e = std::getenv("CARESHED_SHIFT_EXTRA")) extra = std::atoi(e);
+  return std::max(shift_min, shift_target + (wide ? extra : 0));
 }
 
 struct Entry {
@@ -348,128 +371,310 @@ std::vector<SourceEvent> sorted_sources(const Prepared& p) {
 }
 
 // The single-label search (nearest source). LabelT = uint64 (multi-source, index in the low bits) or
-// uint32 (one source per search: index_bits = 0). Records first-touched cells when `touched` is given.
+// uint32 (one source per search: index_bits = 0).
+//
+// Order of work: the global bucket queue gives the bucket b; a bucket is worked in rounds. A round
+// takes the bucket's entries, groups them by 64 x 64 tile and works tile by tile: a tile's labels and
+// friction (~48 KB) stay in cache while the wave inside it is carried through the rest of bucket b
+// (pushes that stay in the tile and in b go to kSub in-tile sub-buckets, handled on the spot, so the
+// in-tile order stays close to Dijkstra's); pushes leaving the tile or the bucket go back to the global
+// queue. Rounds repeat until bucket b is empty. With several threads, tiles are owned by threads in a
+// checkerboard, each thread works its own tiles of the round, labels are lowered with compare-and-swap
+// (a label-correcting search converges to the same unique fixpoint in any interleaving), and barriers
+// separate the phases of a round.
 template <class FT, int K, class LabelT>
-struct NearestSearch {
-  const Prepared& p;
-  const FT* fr;
-  LabelT* lab;
-  std::vector<std::uint32_t>* touched;
-  BucketQueue<Entry>& q;
-  std::vector<Entry>& work;
-  std::uint64_t settled = 0;
-  // Past this many touched cells the list is dropped (touched = nullptr, touched_overflow = true) and
-  // the caller converts the whole grid instead: keeps memory within the output + front-sized queue.
-  std::size_t touched_limit = ~std::size_t{0};
-  bool touched_overflow = false;
+class NearestSearch {
+ public:
+  static constexpr int kTileShift = 6;
+  static constexpr int kSubBits = 4, kSub = 1 << kSubBits;
+
+  struct Worker {
+    BucketQueue<Entry> q;
+    std::vector<Entry> work;
+    std::vector<Entry> sub[kSub];
+    std::vector<std::uint32_t> active;
+    std::vector<std::uint32_t> touched;
+    std::uint64_t settled = 0;
+    // Current tile / bucket being worked.
+    std::int64_t cur_tr = -1, cur_tc = -1;
+    int cur_sub = 0;
+    bool more = false;
+  };
+
+  NearestSearch(const Prepared& p, const FT* fr, LabelT* lab, int threads, bool record_touched, int shift,
+                std::vector<std::vector<Entry>>& tiles)
+      : p_(p), fr_(fr), lab_(lab), threads_(threads), record_(record_touched), tiles_(tiles), workers_(threads) {
+    ntx_ = ((p.cols - 1) >> kTileShift) + 1;
+    shift_ = shift;
+    sub_shift_ = shift > kSubBits ? shift - kSubBits : 0;
+    for (Worker& w : workers_) w.q.reset(shift);
+  }
+
+  // Sources must be sorted by (ticks, index). Sets the source labels, then searches.
+  void run(const std::vector<SourceEvent>& sources) {
+    for (const SourceEvent& s : sources) {
+      const LabelT L = static_cast<LabelT>(((s.ticks + 1) << p_.index_bits) | s.index);
+      if (L < lab_[s.cell]) {
+        if (record_ && lab_[s.cell] == unreached()) workers_[0].touched.push_back(s.cell);
+        lab_[s.cell] = L;
+      }
+    }
+    sp_ = 0;
+    if (threads_ <= 1) {
+      loop(sources, 0);
+    } else {
+#pragma omp parallel num_threads(threads_)
+      {
+#ifdef CARESHED_HAVE_OPENMP
+        const int tid = omp_get_thread_num();
+#else
+        const int tid = 0;
+#endif
+        loop(sources, tid);
+      }
+    }
+  }
+
+  // Ready for another search on the same label array (whose labels the caller has reset).
+  void reset() {
+    for (Worker& w : workers_) {
+      w.q.reset(shift_);
+      w.touched.clear();
+      w.settled = 0;
+    }
+    touched_overflow_ = false;
+  }
+
+  std::vector<Worker>& workers() { return workers_; }
+  std::uint64_t settled() const {
+    std::uint64_t s = 0;
+    for (const Worker& w : workers_) s += w.settled;
+    return s;
+  }
+  std::size_t touched_count() const {
+    std::size_t s = 0;
+    for (const Worker& w : workers_) s += w.touched.size();
+    return s;
+  }
 
   static constexpr LabelT unreached() {
     return sizeof(LabelT) == 8 ? static_cast<LabelT>(kUnreached) : static_cast<LabelT>(kUnreached32);
   }
 
-  void run(const std::vector<SourceEvent>& sources) {
-    const int ib = p.index_bits;
-    for (const SourceEvent& s : sources) {  // labels first (duplicates resolved by the compare)
-      const LabelT L = static_cast<LabelT>(((s.ticks + 1) << ib) | s.index);
-      if (L < lab[s.cell]) {
-        if (touched && lab[s.cell] == unreached()) touched->push_back(s.cell);
-        lab[s.cell] = L;
-      }
+ private:
+  void barrier() {
+    if (threads_ > 1) {
+#pragma omp barrier
     }
-    std::size_t sp = 0;
+  }
+
+  std::uint64_t ticks_of(LabelT L) const { return (static_cast<std::uint64_t>(L) >> p_.index_bits) - 1; }
+  int sub_of(std::uint64_t ticks) const {
+    const std::uint64_t s = ticks >= b_start_ ? (ticks - b_start_) >> sub_shift_ : 0;
+    return s < kSub ? static_cast<int>(s) : kSub - 1;
+  }
+  int owner(std::int64_t tr, std::int64_t tc) const { return static_cast<int>((tr + tc) % threads_); }
+
+  LabelT load(std::uint32_t v) const {
+    if (threads_ > 1) return __atomic_load_n(&lab_[v], __ATOMIC_RELAXED);
+    return lab_[v];
+  }
+  // Lowers lab[v] from `seen` to `nw` (nw < seen). False if another thread got there first with a
+  // label <= nw. On success `seen` holds the replaced label.
+  bool lower(std::uint32_t v, LabelT& seen, LabelT nw) {
+    if (threads_ <= 1) {
+      lab_[v] = nw;
+      return true;
+    }
+    while (!__atomic_compare_exchange_n(&lab_[v], &seen, nw, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      if (seen <= nw) return false;
+    return true;
+  }
+
+  void loop(const std::vector<SourceEvent>& sources, int tid) {
+    Worker& me = workers_[tid];
     for (;;) {
+      // Next bucket: the smallest non-empty one over all workers' queues, or the next source's.
       std::uint64_t b = 0;
-      bool has = q.next_nonempty(b);
+      bool has = false;
+      for (const Worker& w : workers_) {
+        std::uint64_t bw;
+        if (w.q.next_nonempty(bw) && (!has || bw < b)) b = bw, has = true;
+      }
+      const std::size_t sp = sp_;
       if (sp < sources.size()) {
-        const std::uint64_t sb = q.bucket_of(sources[sp].ticks);
-        if (!has || sb <= b) {
-          b = sb;
-          has = true;
-        }
+        const std::uint64_t sb = sources[sp].ticks >> shift_;
+        if (!has || sb <= b) b = sb, has = true;
       }
+      barrier();  // everyone has read the queues and sp_ before they change
       if (!has) break;
-      q.set_current(b);
-      while (sp < sources.size() && q.bucket_of(sources[sp].ticks) == b) {
-        q.push(sources[sp].ticks,
-               Entry{sources[sp].cell, static_cast<std::uint32_t>(sources[sp].ticks)});
-        ++sp;
+      me.q.set_current(b);
+      b_start_ = b << shift_;  // same value written by every thread
+      cur_b_ = b;
+      if (tid == 0) {
+        std::size_t s = sp;
+        while (s < sources.size() && (sources[s].ticks >> shift_) == b) {
+          me.q.push(sources[s].ticks, Entry{sources[s].cell, static_cast<std::uint32_t>(sources[s].ticks)});
+          ++s;
+        }
+        sp_ = s;
       }
-      while (q.take(b, work)) {
-        for (const Entry& e : work) expand(e);
-        work.clear();
-      }
-      if (touched && touched->size() > touched_limit) {
-        std::vector<std::uint32_t>().swap(*touched);
-        touched = nullptr;
-        touched_overflow = true;
+      barrier();
+      for (;;) {  // rounds of bucket b
+        me.q.take(b, me.work);
+        barrier();
+        for (const Worker& w : workers_) {
+          for (const Entry& e : w.work) {
+            const std::int64_t row = p_.row_of(e.cell);
+            const std::int64_t col = static_cast<std::int64_t>(e.cell) - row * p_.cols;
+            const std::int64_t tr = row >> kTileShift, tc = col >> kTileShift;
+            if (threads_ > 1 && owner(tr, tc) != tid) continue;
+            const std::size_t t = static_cast<std::size_t>(tr * ntx_ + tc);
+            if (tiles_[t].empty()) me.active.push_back(static_cast<std::uint32_t>(t));
+            tiles_[t].push_back(e);
+          }
+        }
+        barrier();  // all have read everybody's work
+        me.work.clear();
+        for (const std::uint32_t t : me.active) work_tile(me, t);
+        me.active.clear();
+        me.cur_tr = me.cur_tc = -1;
+        if (record_ && me.touched.size() > touched_limit_) touched_overflow_ = true;
+        me.more = !me.q.empty_bucket(b);
+        barrier();
+        bool more = false;
+        for (const Worker& w : workers_) more |= w.more;
+        if (!more) break;
       }
     }
   }
 
-  inline void relax(std::uint32_t v, LabelT L, std::uint64_t t, double fu, double hl, LabelT idx) {
-    const LabelT Lv = lab[v];
+  void work_tile(Worker& me, std::uint32_t t) {
+    me.cur_tr = t / ntx_;
+    me.cur_tc = t % ntx_;
+    std::vector<Entry>& tq = tiles_[t];
+    for (const Entry& e : tq) me.sub[sub_of(ticks_of(load(e.cell)))].push_back(e);
+    if (tq.capacity() > 256)  // idle tiles keep <= 2 KB each (< 0.5 B/cell); big visits reallocate
+      std::vector<Entry>().swap(tq);
+    else
+      tq.clear();
+    for (me.cur_sub = 0; me.cur_sub < kSub; ++me.cur_sub) {
+      std::vector<Entry>& sq = me.sub[me.cur_sub];
+      for (std::size_t i = 0; i < sq.size(); ++i) {
+        const Entry e = sq[i];
+        expand(me, e);
+      }
+      sq.clear();
+    }
+  }
+
+  inline void push(Worker& me, std::uint32_t v, std::uint64_t nt, std::int64_t rv, std::int64_t cv) {
+    const Entry e{v, static_cast<std::uint32_t>(nt)};
+    if ((rv >> kTileShift) == me.cur_tr && (cv >> kTileShift) == me.cur_tc && (nt >> shift_) == cur_b_)
+      me.sub[std::max(me.cur_sub, sub_of(nt))].push_back(e);
+    else
+      me.q.push(nt, e);
+  }
+
+  inline void offer(Worker& me, std::uint32_t v, std::int64_t rv, std::int64_t cv, LabelT Lv, std::uint64_t nt,
+                    LabelT idx) {
+    if (nt > p_.cut_ticks) return;
+    const LabelT Ln = static_cast<LabelT>(((nt + 1) << p_.index_bits) | idx);
+    if (Ln < Lv && lower(v, Lv, Ln)) {
+      if (record_ && Lv == unreached()) me.touched.push_back(v);
+      push(me, v, nt, rv, cv);
+    }
+  }
+
+  inline void relax(Worker& me, std::uint32_t v, std::int64_t rv, std::int64_t cv, LabelT L, std::uint64_t t,
+                    double fu, double hl, LabelT idx) {
+    const LabelT Lv = load(v);
     if (Lv <= L) return;  // v already at least as good as anything reachable through u
-    const double fv = fr[v];
+    const double fv = fr_[v];
     if (!(fv < kInf)) return;  // impassable
-    const std::uint64_t nt = t + static_cast<std::uint64_t>((fu + fv) * hl + 0.5);
-    if (nt > p.cut_ticks) return;
-    const LabelT Ln = static_cast<LabelT>(((nt + 1) << p.index_bits) | idx);
-    if (Ln < Lv) {
-      if (touched && Lv == unreached()) touched->push_back(v);
-      lab[v] = Ln;
-      q.push(nt, Entry{v, static_cast<std::uint32_t>(nt)});
-    }
+    offer(me, v, rv, cv, Lv, t + to_ticks((fu + fv) * hl), idx);
   }
 
-  inline void relax_knight(std::uint32_t v, std::uint32_t a, std::uint32_t bb, LabelT L, std::uint64_t t,
-                           double fu, double hl, LabelT idx) {
-    const LabelT Lv = lab[v];
+  inline void relax_knight(Worker& me, std::uint32_t v, std::int64_t rv, std::int64_t cv, std::uint32_t a,
+                           std::uint32_t bb, LabelT L, std::uint64_t t, double fu, double hl, LabelT idx) {
+    const LabelT Lv = load(v);
     if (Lv <= L) return;
-    const double fv = fr[v], fa = fr[a], fb = fr[bb];
+    const double fv = fr_[v], fa = fr_[a], fb = fr_[bb];
     if (!(fv < kInf) || !(fa < kInf) || !(fb < kInf)) return;
-    const std::uint64_t nt = t + static_cast<std::uint64_t>(((fu + fv) + (fa + fb)) * hl + 0.5);
-    if (nt > p.cut_ticks) return;
-    const LabelT Ln = static_cast<LabelT>(((nt + 1) << p.index_bits) | idx);
-    if (Ln < Lv) {
-      if (touched && Lv == unreached()) touched->push_back(v);
-      lab[v] = Ln;
-      q.push(nt, Entry{v, static_cast<std::uint32_t>(nt)});
-    }
+    offer(me, v, rv, cv, Lv, t + to_ticks(((fu + fv) + (fa + fb)) * hl), idx);
   }
 
-  void expand(const Entry& e) {
+  void expand(Worker& me, const Entry& e) {
     const std::uint32_t c = e.cell;
-    const LabelT L = lab[c];
-    const std::uint64_t t = (static_cast<std::uint64_t>(L) >> p.index_bits) - 1;
+    const LabelT L = load(c);
+    const std::uint64_t t = ticks_of(L);
     if (static_cast<std::uint32_t>(t) != e.ticks_lo) return;  // stale: improved since pushed
-    ++settled;
-    const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << p.index_bits) - 1));
-    const double fu = fr[c];
-    const std::int64_t row = p.row_of(c);
-    const std::int64_t col = static_cast<std::int64_t>(c) - row * p.cols;
-    const double* hl = p.per_row ? &p.hl[static_cast<std::size_t>(row) * K] : p.hl.data();
+    ++me.settled;
+    const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << p_.index_bits) - 1));
+    const double fu = fr_[c];
+    const std::int64_t row = p_.row_of(c);
+    const std::int64_t col = static_cast<std::int64_t>(c) - row * p_.cols;
+    const double* hl = p_.per_row ? &p_.hl[static_cast<std::size_t>(row) * K] : p_.hl.data();
     constexpr int m = K == 16 ? 2 : 1;
-    if (row >= m && row < p.rows - m && col >= m && col < p.cols - m) {
+    if (row >= m && row < p_.rows - m && col >= m && col < p_.cols - m) {
       for (int k = 0; k < 8; ++k)
-        relax(static_cast<std::uint32_t>(c + p.off[k]), L, t, fu, hl[k], idx);
+        relax(me, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k], L, t, fu, hl[k], idx);
       if constexpr (K == 16) {
         for (int k = 8; k < 16; ++k)
-          relax_knight(static_cast<std::uint32_t>(c + p.off[k]), static_cast<std::uint32_t>(c + p.mid1[k]),
-                       static_cast<std::uint32_t>(c + p.mid2[k]), L, t, fu, hl[k], idx);
+          relax_knight(me, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k],
+                       static_cast<std::uint32_t>(c + p_.mid1[k]), static_cast<std::uint32_t>(c + p_.mid2[k]), L, t,
+                       fu, hl[k], idx);
       }
     } else {
       for (int k = 0; k < K; ++k) {
         const std::int64_t r2 = row + kDr[k], c2 = col + kDc[k];
-        if (r2 < 0 || r2 >= p.rows || c2 < 0 || c2 >= p.cols) continue;
+        if (r2 < 0 || r2 >= p_.rows || c2 < 0 || c2 >= p_.cols) continue;
         if (k < 8)
-          relax(static_cast<std::uint32_t>(c + p.off[k]), L, t, fu, hl[k], idx);
+          relax(me, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, L, t, fu, hl[k], idx);
         else
-          relax_knight(static_cast<std::uint32_t>(c + p.off[k]), static_cast<std::uint32_t>(c + p.mid1[k]),
-                       static_cast<std::uint32_t>(c + p.mid2[k]), L, t, fu, hl[k], idx);
+          relax_knight(me, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, static_cast<std::uint32_t>(c + p_.mid1[k]),
+                       static_cast<std::uint32_t>(c + p_.mid2[k]), L, t, fu, hl[k], idx);
       }
     }
   }
+
+  const Prepared& p_;
+  const FT* fr_;
+  LabelT* lab_;
+  int threads_;
+  bool record_;
+  std::vector<std::vector<Entry>>& tiles_;
+  std::vector<Worker> workers_;
+  std::int64_t ntx_ = 0;
+  int shift_ = 0, sub_shift_ = 0;
+  std::uint64_t b_start_ = 0, cur_b_ = 0;
+  std::size_t sp_ = 0;
+
+ public:
+  // Past this many touched cells (per worker) the caller converts the whole grid instead of the
+  // touched lists: keeps memory within the output + front-sized queues.
+  std::size_t touched_limit_ = ~std::size_t{0};
+  bool touched_overflow_ = false;
 };
+
+// The search jumps between rows all over a grid of hundreds of MB: with 4 KB pages nearly every
+// neighbour access is a TLB miss. Asking for transparent huge pages on the (not yet touched) output
+// buffer before the first write removes most of them. Advisory only; ignored where unsupported.
+void advise_huge_pages(void* p, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t kHuge = std::uintptr_t{1} << 21;
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t lo = (a + kHuge - 1) & ~(kHuge - 1), hi = (a + bytes) & ~(kHuge - 1);
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+std::size_t tile_count(const Prepared& p) {
+  return static_cast<std::size_t>((((p.rows - 1) >> 6) + 1) * (((p.cols - 1) >> 6) + 1));
+}
 
 inline CellLabel to_output(std::uint64_t L, const Prepared& p) {
   const std::uint64_t idx = L & ((std::uint64_t{1} << p.index_bits) - 1);
@@ -482,29 +687,36 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
   const std::int64_t n = p.rows * p.cols;
   // The output buffer doubles as the label array (same 8 bytes per cell; see the file comment).
   auto* lab = reinterpret_cast<std::uint64_t*>(out);
-#pragma omp parallel for schedule(static)
+  advise_huge_pages(lab, static_cast<std::size_t>(n) * sizeof(std::uint64_t));
+#pragma omp parallel for schedule(static) if (n > kParallelCells)
   for (std::int64_t i = 0; i < n; ++i) lab[i] = kUnreached;
-  BucketQueue<Entry> q;
-  q.reset(choose_shift(p));
-  std::vector<Entry> work;
-  std::vector<std::uint32_t> touched;
-  NearestSearch<FT, K, std::uint64_t> s{p, fr, lab, cutoff ? &touched : nullptr, q, work};
-  s.touched_limit = static_cast<std::size_t>(n / 16);
+  int threads = 1;
+#ifdef CARESHED_HAVE_OPENMP
+  // Threads pay off on large grids only (barriers per round); small searches stay on one thread.
+  if (p.threads > 0)
+    threads = p.threads;
+  else if (n >= (std::int64_t{1} << 20))
+    threads = std::max(1, std::min(omp_get_max_threads(), 8));
+#endif
+  std::vector<std::vector<Entry>> tiles(tile_count(p));
+  NearestSearch<FT, K, std::uint64_t> s(p, fr, lab, threads, cutoff, choose_shift(p, true), tiles);
+  s.touched_limit_ = static_cast<std::size_t>(n / 16);
   s.run(sorted_sources(p));
-  if (s.touched_overflow) cutoff = false;
+  if (s.touched_overflow_) cutoff = false;
   RasterSearchStats st;
   st.tick_seconds = std::ldexp(1.0, -p.q);
-  st.cells_settled = s.settled;
+  st.cells_settled = s.settled();
   std::uint64_t reached = 0;
   if (cutoff) {  // convert only what was reached: cost grows with the reach, not the grid
-    const std::int64_t m = static_cast<std::int64_t>(touched.size());
-    for (std::int64_t i = 0; i < m; ++i) {
-      const CellLabel o = to_output(lab[touched[i]], p);
-      std::memcpy(&lab[touched[i]], &o, sizeof o);
+    for (auto& w : s.workers()) {
+      for (const std::uint32_t c : w.touched) {
+        const CellLabel o = to_output(lab[c], p);
+        std::memcpy(&lab[c], &o, sizeof o);
+      }
+      reached += w.touched.size();
     }
-    reached = touched.size();
   } else {
-#pragma omp parallel for schedule(static) reduction(+ : reached)
+#pragma omp parallel for schedule(static) reduction(+ : reached) if (n > kParallelCells)
     for (std::int64_t i = 0; i < n; ++i) {
       const std::uint64_t L = lab[i];
       if (L != kUnreached) {
@@ -620,7 +832,7 @@ struct KNearestSearch {
         if (!(fa < kInf) || !(fb < kInf)) continue;
         fsum = (fu + fv) + (fa + fb);
       }
-      push_if(v, t + static_cast<std::uint64_t>(fsum * hl[d] + 0.5), idx);
+      push_if(v, t + to_ticks(fsum * hl[d]), idx);
     }
   }
 };
@@ -629,10 +841,10 @@ template <class FT, int K>
 RasterSearchStats k_nearest_impl(const FT* fr, const Prepared& p, int k, CellLabel* out) {
   const std::int64_t n = p.rows * p.cols * k;
   auto* lab = reinterpret_cast<std::uint64_t*>(out);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > kParallelCells)
   for (std::int64_t i = 0; i < n; ++i) lab[i] = kUnreached;
   BucketQueue<KEntry> q;
-  q.reset(choose_shift(p));
+  q.reset(choose_shift(p, false));
   std::vector<KEntry> work;
   KNearestSearch<FT, K> s{p, fr, lab, k, q, work};
   s.run(sorted_sources(p));
@@ -640,7 +852,7 @@ RasterSearchStats k_nearest_impl(const FT* fr, const Prepared& p, int k, CellLab
   st.tick_seconds = std::ldexp(1.0, -p.q);
   st.cells_settled = s.settled;
   std::uint64_t reached = 0;
-#pragma omp parallel for schedule(static) reduction(+ : reached)
+#pragma omp parallel for schedule(static) reduction(+ : reached) if (n > kParallelCells)
   for (std::int64_t i = 0; i < n; ++i) {
     const std::uint64_t L = lab[i];
     if (L != kUnreached) {
@@ -662,25 +874,23 @@ ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats)
   std::vector<std::vector<std::uint32_t>> cells(ns);
   std::vector<std::vector<float>> secs(ns);
   std::uint64_t settled = 0;
-  const int shift = choose_shift(p);
+  const int shift = choose_shift(p, true);
   const double tick = std::ldexp(1.0, -p.q);
-#pragma omp parallel reduction(+ : settled)
+#pragma omp parallel reduction(+ : settled) if (ns > 1 && static_cast<double>(n) * static_cast<double>(ns) > 1e6)
   {
     // Per-thread scratch: one grid of 4-byte labels (ticks + 1), reset through the touched list.
     std::vector<std::uint32_t> lab(static_cast<std::size_t>(n), kUnreached32);
-    std::vector<std::uint32_t> touched;
-    std::vector<Entry> work;
     std::vector<std::pair<std::uint32_t, float>> tmp;
-    BucketQueue<Entry> q;
+    std::vector<std::vector<Entry>> tiles(tile_count(p));
+    NearestSearch<FT, K, std::uint32_t> search(p, fr, lab.data(), 1, true, shift, tiles);
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t si = 0; si < static_cast<std::int64_t>(ns); ++si) {
       const auto s = static_cast<std::size_t>(si);
       if (p.source_inert[s] || p.source_ticks[s] > p.cut_ticks) continue;
-      q.reset(shift);
-      touched.clear();
-      NearestSearch<FT, K, std::uint32_t> search{p, fr, lab.data(), &touched, q, work};
+      search.reset();
       search.run({SourceEvent{p.source_ticks[s], 0u, p.source_cell[s]}});
-      settled += search.settled;
+      std::vector<std::uint32_t>& touched = search.workers()[0].touched;
+      settled += search.settled();
       tmp.clear();
       tmp.reserve(touched.size());
       for (const std::uint32_t c : touched) {

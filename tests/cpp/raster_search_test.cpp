@@ -27,6 +27,8 @@ const int kDr[16] = {0, 0, -1, 1, -1, -1, 1, 1, -2, -2, 2, 2, -1, -1, 1, 1};
 const int kDc[16] = {-1, 1, 0, 0, -1, 1, -1, 1, -1, 1, -1, 1, -2, 2, -2, 2};
 
 struct Grid {
+  Grid() = default;
+  Grid(int r, int c, std::vector<double> fr, double x, double y) : rows(r), cols(c), f(std::move(fr)), dx(x), dy(y) {}
   int rows = 0, cols = 0;
   std::vector<double> f;
   double dx = 1, dy = 1;
@@ -368,6 +370,16 @@ TEST(RasterSearchOracle, NearestMatchesPerSourceDijkstraExactly) {
     SCOPED_TRACE("case " + std::to_string(it));
     Case cs = random_case(rng);
     SearchRun r = travel(cs.g, cs.src, cs.o);
+    // The threaded search (checkerboard of tiles, CAS on labels) must give the very same bytes.
+    if (it % 10 == 0) {  // (barrier-heavy on tiny grids: a subset keeps the test fast)
+      RasterSearchOptions o2 = cs.o;
+      o2.threads = 2;
+      SearchRun r2 = travel(cs.g, cs.src, o2);
+      for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
+        ASSERT_EQ(r2.out[i].nearest, r.out[i].nearest) << "cell " << i;
+        ASSERT_EQ(r2.out[i].seconds, r.out[i].seconds) << "cell " << i;
+      }
+    }
     const double scale = 1.0 / r.stats.tick_seconds;
     const double cut = cs.o.max_seconds < kInf ? std::floor(cs.o.max_seconds * scale) : kInf;
     auto d = oracle_all(cs, scale, cut);
@@ -385,7 +397,9 @@ TEST(RasterSearchOracle, NearestMatchesPerSourceDijkstraExactly) {
       } else {
         ASSERT_EQ(r.out[i].seconds, static_cast<float>(best / scale)) << "cell " << i;
         // Quantisation is tiny: within 1e-6 relative of the real-valued Dijkstra (when both reach it).
-        if (best_real < kInf) ASSERT_NEAR(r.out[i].seconds, best_real, 1e-5 * (1 + best_real)) << "cell " << i;
+        if (best_real < kInf) {
+          ASSERT_NEAR(r.out[i].seconds, best_real, 1e-5 * (1 + best_real)) << "cell " << i;
+        }
       }
     }
   }
@@ -440,7 +454,10 @@ TEST(RasterSearchOracle, ReachListsMatchPerSourceDijkstra) {
       std::vector<std::uint32_t> cells;
       std::vector<float> secs;
       for (std::size_t i = 0; i < d[s].size(); ++i)
-        if (d[s][i] < kInf) cells.push_back(static_cast<std::uint32_t>(i)), secs.push_back(static_cast<float>(d[s][i] / scale));
+        if (d[s][i] < kInf) {
+        cells.push_back(static_cast<std::uint32_t>(i));
+        secs.push_back(static_cast<float>(d[s][i] / scale));
+      }
       const std::vector<std::uint32_t> got(rl.cells.begin() + rl.offsets[s], rl.cells.begin() + rl.offsets[s + 1]);
       const std::vector<float> gots(rl.seconds.begin() + rl.offsets[s], rl.seconds.begin() + rl.offsets[s + 1]);
       ASSERT_EQ(got, cells) << "source " << s;
@@ -467,18 +484,25 @@ TEST(RasterSearchOracle, LargerGridWithFastLines) {
   for (int s = 0; s < 7; ++s)
     cs.src.push_back(std::uniform_int_distribution<int>(0, cs.g.rows - 1)(rng)),
         cs.src.push_back(std::uniform_int_distribution<int>(0, cs.g.cols - 1)(rng));
-  for (int K : {8, 16}) {
+  for (const int K : {8, 16}) {
+    for (const int threads : {1, 2, 3}) {
+    SCOPED_TRACE("K " + std::to_string(K) + " threads " + std::to_string(threads));
     cs.o.neighbours = K;
+    cs.o.threads = threads;
     SearchRun r = travel(cs.g, cs.src, cs.o);
     const double scale = 1.0 / r.stats.tick_seconds;
     auto d = oracle_all(cs, scale, kInf);
     for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
       double best = kInf;
       int arg = -1;
-      for (std::size_t s = 0; s < d.size(); ++s)
+      for (std::size_t s = 0; s < d.size(); ++s) {
         if (d[s][i] < best) best = d[s][i], arg = static_cast<int>(s);
+      }
       ASSERT_EQ(r.out[i].nearest, arg) << "cell " << i << " K " << K;
-      if (arg >= 0) ASSERT_EQ(r.out[i].seconds, static_cast<float>(best / scale));
+      if (arg >= 0) {
+        ASSERT_EQ(r.out[i].seconds, static_cast<float>(best / scale));
+      }
+    }
     }
   }
 }

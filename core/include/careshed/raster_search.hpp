@@ -61,6 +61,9 @@ struct RasterSearchOptions {
   int neighbours = 8;                                             ///< 8 or 16
   double max_seconds = std::numeric_limits<double>::infinity();   ///< inclusive cutoff, >= 0
   const double* source_offsets_s = nullptr;  ///< optional, one per source, seconds >= 0, finite
+  /// Threads for raster_travel_time: 0 = automatic (OpenMP's maximum, up to 8, on grids of 2^20
+  /// cells or more; one thread below), n = exactly n. Results do not depend on it.
+  int threads = 0;
 };
 
 /// One output cell of raster_travel_time / raster_k_nearest: 8 bytes, nearest first. Arrays of these
