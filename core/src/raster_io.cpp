@@ -639,6 +639,10 @@ ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resam
   wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double)));
   wo->padfDstNoDataReal[0] = dst_nodata;
   wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "NO_DATA");
+  // Resampling kernels run on every core (the result does not depend on the thread count: each target pixel is
+  // computed independently). GDAL_NUM_THREADS, if set, still wins, so a shared server can cap it.
+  const char* threads = CPLGetConfigOption("GDAL_NUM_THREADS", "ALL_CPUS");
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "NUM_THREADS", threads);
 
   CPLErr err = CE_Failure;
   {
