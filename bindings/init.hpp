@@ -11,6 +11,7 @@ void init_density(pybind11::module_& m);        // density.cpp: resource density
 void init_raster_search(pybind11::module_& m);  // raster_search.cpp: multi-source search on grids
 void init_network(pybind11::module_& m);        // network.cpp: graph search, road graphs, snapping
 void init_friction(pybind11::module_& m);       // friction.cpp: friction surfaces, raster IO
+void init_access(pybind11::module_& m);         // access.cpp: 2SFCA family (floating catchments)
 void init_zonal(pybind11::module_& m);          // zonal.cpp: zones on grids, zonal sums, population, urban/rural
 
 }  // namespace careshed::bindings

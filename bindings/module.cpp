@@ -19,5 +19,6 @@ PYBIND11_MODULE(_core, m) {
   careshed::bindings::init_raster_search(m);
   careshed::bindings::init_network(m);
   careshed::bindings::init_friction(m);
+  careshed::bindings::init_access(m);
   careshed::bindings::init_zonal(m);
 }

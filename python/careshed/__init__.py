@@ -23,12 +23,14 @@ from .density import (DEFAULT_PER, Facilities, UnassignedFacilitiesWarning, comp
 from .network import RoadGraph, SpeedProfile, graph_travel_time, parse_maxspeed, straight_line_travel_time  # noqa: E402,E501
 from .raster import Grid, make_grid, make_lonlat_grid, raster_info, read_raster, write_geotiff  # noqa: E402
 from .friction import FrictionSurface, friction_surface, speed_to_friction  # noqa: E402
+from .access import AccessResult, GridAccessResult, accessibility, fca, grid_accessibility  # noqa: E402
 from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population_grid,  # noqa: E402
                     rasterize_zones, urban_rural, zonal_sum)
 
 __version__ = _core.__version__
 
 __all__ = ["CareshedError", "CRSError", "DataIOError", "InputError", "__version__"]
+__all__ += ["fca", "accessibility", "grid_accessibility", "AccessResult", "GridAccessResult"]
 __all__ += ["read_vector", "read_table", "write_layers", "resource_density", "compare_density",
             "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "write_table"]
 __all__ += ["graph_travel_time", "RoadGraph", "SpeedProfile", "parse_maxspeed", "straight_line_travel_time"]

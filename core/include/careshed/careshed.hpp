@@ -1,6 +1,7 @@
 // careshed/careshed.hpp — umbrella header: includes the whole public C++ API.
 #pragma once
 
+#include "careshed/access.hpp"
 #include "careshed/crs.hpp"
 #include "careshed/density.hpp"
 #include "careshed/error.hpp"
