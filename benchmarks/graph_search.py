@@ -9,7 +9,7 @@ locality a Hilbert/BFS reordering would give a real road graph.
 Both libraries solve the SAME graph from the SAME sources in this one run. scipy gets its CSR matrix built
 before timing (only dijkstra is timed, with predecessors so that it also returns the nearest source, as
 careshed does). careshed is timed twice: graph_travel_time from the raw edge arrays (includes building its CSR)
-and CsrGraph.nearest on a prepared graph (the RoadGraph path). Results are checked to agree (seconds to
+and Graph.travel_time on a prepared graph (the RoadGraph path). Results are checked to agree (seconds to
 1e-9 relative; nearest source equal wherever the minimum is unique — random real costs make ties vanishing).
 
     python benchmarks/graph_search.py [--side 1000] [--sources 100] [--repeat 3] [--seed 42]
@@ -79,8 +79,8 @@ def main():
 
     t_cs, (cs_sec, cs_near) = best_of(
         lambda: careshed.graph_travel_time(n, tails, heads, seconds, sources), args.repeat)
-    g = careshed._core.CsrGraph(n, tails, heads, seconds)
-    t_cs_pre, (pre_sec, pre_near) = best_of(lambda: g.nearest(sources), args.repeat)
+    g = careshed.network.Graph(n, tails, heads, seconds)
+    t_cs_pre, (pre_sec, pre_near) = best_of(lambda: g.travel_time(sources), args.repeat)
 
     mat = sp.csr_matrix((seconds, (tails, heads)), shape=(n, n))
     t_sp, (sp_sec, _pred, sp_src) = best_of(
@@ -102,7 +102,7 @@ def main():
     print(f"scipy {scipy.__version__} dijkstra(min_only=True):      {t_sp * 1e3:9.1f} ms")
     print(f"careshed graph_travel_time (edges in, builds CSR): {t_cs * 1e3:9.1f} ms  "
           f"({ns_per_node:.0f} ns/node)  {t_sp / t_cs:.2f}x faster than scipy")
-    print(f"careshed CsrGraph.nearest (prepared graph):        {t_cs_pre * 1e3:9.1f} ms  "
+    print(f"careshed Graph.travel_time (prepared graph):       {t_cs_pre * 1e3:9.1f} ms  "
           f"({t_cs_pre * 1e9 / n:.0f} ns/node)  {t_sp / t_cs_pre:.2f}x faster than scipy")
     print(f"(best of {args.repeat} runs each)")
 

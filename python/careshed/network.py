@@ -22,7 +22,7 @@ from .errors import InputError
 SpeedProfile = _core.SpeedProfile
 parse_maxspeed = _core.parse_maxspeed
 
-__all__ = ["SpeedProfile", "parse_maxspeed", "graph_travel_time", "RoadGraph", "RoadTravelTime",
+__all__ = ["SpeedProfile", "parse_maxspeed", "graph_travel_time", "Graph", "RoadGraph", "RoadTravelTime",
            "straight_line_travel_time", "straight_line_grid_travel_time", "profiles"]
 
 
@@ -61,6 +61,53 @@ def graph_travel_time(n_nodes, tails, heads, seconds, sources, *, source_offsets
     """
     return _core.graph_travel_time(n_nodes, tails, heads, seconds, sources, source_offsets=source_offsets,
                                    max_seconds=max_seconds, reverse=reverse)
+
+
+class SourceReach(NamedTuple):
+    """Per-source bounded search results in CSR form: the nodes of source j are
+    ``nodes[first[j]:first[j+1]]`` (sorted by node id) with their ``seconds``."""
+    first: np.ndarray
+    nodes: np.ndarray
+    seconds: np.ndarray
+
+    def of(self, j):
+        """(nodes, seconds) reached by source j."""
+        return self.nodes[self.first[j]:self.first[j + 1]], self.seconds[self.first[j]:self.first[j + 1]]
+
+
+class Graph:
+    """A prepared directed graph (CSR, seconds per edge) for repeated searches: build once, then run
+    :meth:`travel_time`, :meth:`k_nearest` or :meth:`reach` as often as needed. The transposed graph for
+    ``reverse=True`` is built on first use. Same conventions as :func:`graph_travel_time`."""
+
+    def __init__(self, n_nodes, tails, heads, seconds):
+        self._g = _core.CsrGraph(n_nodes, tails, heads, seconds)
+
+    @property
+    def n_nodes(self):
+        return self._g.n_nodes
+
+    @property
+    def n_edges(self):
+        return self._g.n_edges
+
+    def __repr__(self):
+        return f"Graph({self.n_nodes} nodes, {self.n_edges} directed edges)"
+
+    def travel_time(self, sources, *, source_offsets=None, max_seconds=None, reverse=False):
+        """(seconds, nearest) per node from one multi-source search."""
+        return self._g.nearest(sources, source_offsets=source_offsets, max_seconds=max_seconds, reverse=reverse)
+
+    def k_nearest(self, sources, k, *, source_offsets=None, max_seconds=None, reverse=False):
+        """The k nearest distinct sources per node: (seconds, nearest) of shape (n_nodes, k), ordered by
+        (seconds, source index); missing entries inf / -1. Column 0 equals :meth:`travel_time`."""
+        return self._g.k_nearest(sources, k, source_offsets=source_offsets, max_seconds=max_seconds,
+                                 reverse=reverse)
+
+    def reach(self, sources, max_seconds, *, source_offsets=None, reverse=False):
+        """Every node within max_seconds (inclusive) of each source separately, as a SourceReach
+        (sparse lists), computed in parallel across sources."""
+        return SourceReach(*self._g.reach(sources, max_seconds, source_offsets=source_offsets, reverse=reverse))
 
 
 class Components(NamedTuple):
@@ -194,6 +241,12 @@ class RoadGraph:
         Ties between equally near nodes go to the lowest node id. Returns SnapResult(node, distance_m)."""
         return SnapResult(*self._g.snap(points_xy, max_distance_m=max_distance_m,
                                         largest_component_only=largest_component_only))
+
+    @property
+    def graph(self):
+        """The edges as a prepared :class:`Graph` (for k-nearest and per-source bounded searches on node ids)."""
+        e = self.edges
+        return Graph(self.n_nodes, e["tails"], e["heads"], e["seconds"])
 
     def nearest_from_nodes(self, source_nodes, *, source_offsets=None, max_seconds=None, reverse=False):
         """Multi-source search from graph node ids: (seconds, nearest) per node."""

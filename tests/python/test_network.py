@@ -166,7 +166,7 @@ def test_int32_and_int64_inputs_agree_and_unreachable():
 def test_k_nearest_and_bounded_lists_match_per_source_searches():
     n, tails, heads, seconds, rng = random_graph(77, integer_costs=True)
     sources = rng.integers(0, n - n // 5, 6)
-    g = careshed._core.CsrGraph(n, tails, heads, seconds)
+    g = careshed.network.Graph(n, tails, heads, seconds)
     per = np.array([plain_dijkstra(n, tails, heads, seconds, s, 0.0) for s in sources])  # (k, n)
     ks, kn = g.k_nearest(sources, 3)
     for v in range(n):
@@ -176,11 +176,13 @@ def test_k_nearest_and_bounded_lists_match_per_source_searches():
                 assert ks[v, r] == order[r][0] and kn[v, r] == order[r][1]
             else:
                 assert kn[v, r] == -1 and np.isinf(ks[v, r])
-    first, nodes, secs = g.reach(sources, 6.0)
+    reach = g.reach(sources, 6.0)
     for j in range(len(sources)):
         expect = np.flatnonzero(per[j] <= 6.0)
-        np.testing.assert_array_equal(nodes[first[j]:first[j + 1]], expect)
-        np.testing.assert_array_equal(secs[first[j]:first[j + 1]], per[j][expect])
+        nodes, secs = reach.of(j)
+        np.testing.assert_array_equal(nodes, expect)
+        np.testing.assert_array_equal(secs, per[j][expect])
+    np.testing.assert_array_equal(ks[:, 0], g.travel_time(sources)[0])
 
 
 # ---- speed profiles ----------------------------------------------------------------------------------
