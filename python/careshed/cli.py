@@ -14,7 +14,7 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import CareshedError, InputError
 
@@ -187,6 +187,248 @@ def run_density(args) -> int:
                       "region": table.iloc[[-1]].reset_index().astype({args.zone_id: str}),
                       "notes": pd.DataFrame({"note": table.attrs.get("notes", []) or ["(none)"]})}
             written.append(write_layers(out / f"{args.prefix}.gpkg", layers))
+        print("wrote:")
+        for pth in written:
+            print(f"  {pth}")
+    return 0
+
+
+# ---- careshed reach -----------------------------------------------------------------------------
+
+REACH_EPILOG = """
+response time = --dispatch-minutes (every station) + turnout (per station, seconds) + travel time over
+the friction surface from the nearest station. A person is covered when the response time of their cell
+is at most the threshold of the cell's class (inclusive). People are counted on the grid; the isochrone
+polygons in the GeoPackage are for display only. See docs/reach.md.
+
+examples:
+  # urban 11 / rural 15 minutes, 3 minutes to leave; roads from OSM over a 5 km/h walking background,
+  # urban = GHSL-like dense clusters of a WorldPop raster; 100 m cells in the UTM zone of the counties
+  careshed reach counties.gpkg stations.gpkg --zone-id code --population-raster worldpop.tif \\
+      --roads roads.osm.pbf --road-profile ambulance --background-speed 5 \\
+      --urban-density 300 --urban-minutes 11 --rural-minutes 15 --dispatch-minutes 3 \\
+      --vehicles-field ambulances --cell-size 100 --out results/
+
+  # the modelled Quzhou example (what `careshed demo` runs): census totals spread by modelled urban cores
+  careshed reach data/quzhou/counties.geojson data/quzhou/county_seats.csv --x lon --y lat --crs EPSG:4326 \\
+      --station-id county_adcode --zone-id adcode --population pop_census2020 --keep name_en \\
+      --urban-polygons data/quzhou/urban_cores_modelled.geojson \\
+      --roads data/quzhou/roads_modelled.geojson --road-profile trunk=60 --background-speed 25 \\
+      --urban-minutes 11 --rural-minutes 15 --dispatch-minutes 3 --modelled "roads, urban cores" --out out/
+
+  # the one-hour circle to top-tier hospitals: one class, threshold 60 minutes, a friction raster
+  careshed reach counties.gpkg tertiary_hospitals.csv --x lon --y lat --crs EPSG:4326 \\
+      --zone-id code --population pop --friction friction_s_per_m.tif --minutes 60 --out results/ --prefix one_hour
+
+classes (pick at most one; without one every cell has one class and --minutes N is the threshold):
+  --urban-polygons FILE        urban where a cell's centre is inside a polygon, rural elsewhere
+  --urban-density [PER_KM2]    urban = connected clusters of cells >= PER_KM2 people/km2 (default 300) holding
+                               >= --urban-min-people (default 5000) people; rural elsewhere
+  --class-raster FILE --class-code CODE=CLASS ...   e.g. GHSL SMOD: --class-code 30=urban --class-code 13=rural
+  --zone-class FIELD           each zone's class name from a field of ZONES
+outputs (with --out): PREFIX.csv (zone table, notes as # lines), PREFIX_stations.csv, PREFIX_curve.csv,
+PREFIX.gpkg (zones, region, stations, isochrones, curve, notes), PREFIX.png (map), PREFIX_minutes.tif and
+PREFIX_nearest.tif (Cloud-Optimised GeoTIFFs), PREFIX_population.tif, PREFIX_class.tif. Every file is
+written under a temporary name and renamed.
+"""
+
+
+def add_reach_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("zones", metavar="ZONES", help="zone polygons (GeoPackage, Shapefile, GeoJSON, 'PG:...'), any CRS")
+    p.add_argument("stations", metavar="STATIONS",
+                   help="station points (any OGR source, or a CSV with --x/--y/--crs), any CRS")
+    g = p.add_argument_group("zones and people")
+    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
+    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES")
+    g.add_argument("--population", metavar="FIELD",
+                   help="zone field with residents per zone (spread over the zone's cells; with "
+                        "--population-raster the raster gives the spreading weights)")
+    g.add_argument("--population-raster", metavar="RASTER",
+                   help="people per cell (WorldPop, GHS-POP; any CRS): totals preserved, nodata ignored")
+    g.add_argument("--class-share", action="append", metavar="CLASS=FIELD",
+                   help="share (0..1) of each zone's people in cells of CLASS, from a zone field (repeatable)")
+    g.add_argument("--counting", choices=("centre", "fraction"), default="centre",
+                   help="cells count in the zone covering their centre (default) or by exact area fractions")
+    g.add_argument("--keep", action="append", metavar="FIELD", default=[], help="zone field copied to the outputs")
+    g = p.add_argument_group("urban/rural classes and thresholds")
+    g.add_argument("--urban-polygons", metavar="FILE", help="urban areas as polygons (rest rural)")
+    g.add_argument("--urban-density", nargs="?", const=300.0, type=float, metavar="PER_KM2",
+                   help="urban = dense clusters of the population grid (default 300 people/km2)")
+    g.add_argument("--urban-min-people", type=float, default=5000.0, metavar="N",
+                   help="people a dense cluster needs to be urban (default 5000)")
+    g.add_argument("--class-raster", metavar="RASTER", help="class raster (e.g. GHSL SMOD) with --class-code")
+    g.add_argument("--class-code", action="append", metavar="CODE=CLASS", help="raster code to class name (repeatable)")
+    g.add_argument("--other-class", metavar="CLASS", help="class of raster codes not listed (default: refuse them)")
+    g.add_argument("--zone-class", metavar="FIELD", help="zone field holding each zone's class name")
+    g.add_argument("--urban-minutes", type=float, default=11.0, metavar="MIN",
+                   help="threshold for urban cells, minutes (default 11)")
+    g.add_argument("--rural-minutes", type=float, default=15.0, metavar="MIN",
+                   help="threshold for rural cells, minutes (default 15)")
+    g.add_argument("--minutes", action="append", metavar="[CLASS=]MIN",
+                   help="threshold in minutes: one number when there are no classes, or CLASS=MIN per class "
+                        "(repeatable; overrides --urban-minutes/--rural-minutes)")
+    g = p.add_argument_group("stations and delays")
+    g.add_argument("--station-id", metavar="FIELD", help="station id field (default: id/name field or row number)")
+    g.add_argument("--station-name", metavar="FIELD", help="station name field")
+    g.add_argument("--stations-layer", metavar="NAME", help="layer of STATIONS")
+    g.add_argument("--x", metavar="FIELD", help="longitude/easting field of a station CSV")
+    g.add_argument("--y", metavar="FIELD", help="latitude/northing field of a station CSV")
+    g.add_argument("--crs", metavar="CRS", help="CRS of a station CSV, e.g. EPSG:4326")
+    g.add_argument("--dispatch-minutes", type=float, default=0.0, metavar="MIN",
+                   help="call-to-departure delay added to every response (e.g. 3)")
+    g.add_argument("--turnout-field", metavar="FIELD", help="station field with extra turnout seconds")
+    g.add_argument("--turnout-seconds", type=float, metavar="S", help="turnout seconds for every station")
+    g.add_argument("--vehicles-field", metavar="FIELD",
+                   help="station field with ambulances, for the one-per-N-residents check")
+    g.add_argument("--residents-per-vehicle", type=float, default=30000.0, metavar="N",
+                   help="residents per ambulance (default 30000)")
+    g.add_argument("--snap-max-m", type=float, metavar="M",
+                   help="move stations off impassable cells / into the grid by up to M metres "
+                        "(default max(500 m, 2 cells))")
+    g.add_argument("--skip-unplaced", action="store_true",
+                   help="leave out (with a warning) stations that cannot be placed, instead of stopping")
+    g = p.add_argument_group("travel model (one of --friction, --speed-raster, or land cover/roads/background)")
+    g.add_argument("--friction", metavar="RASTER", help="friction raster (see --friction-unit)")
+    g.add_argument("--friction-unit", default="s/m",
+                   help="unit of --friction: s/m (default), min/m (Malaria Atlas Project), s/km, min/km, h/km")
+    g.add_argument("--speed-raster", metavar="RASTER", help="speed raster in km/h")
+    g.add_argument("--landcover", metavar="RASTER", help="land-cover class raster, with --landcover-speed")
+    g.add_argument("--landcover-speed", action="append", metavar="CODE=KMH", help="speed of a land-cover class")
+    g.add_argument("--landcover-fraction", action="append", metavar="RASTER=KMH",
+                   help="cover-fraction raster (percent) and its speed (repeatable); with --other-speed")
+    g.add_argument("--other-speed", type=float, metavar="KMH", help="speed where no listed cover dominates")
+    g.add_argument("--roads", action="append", metavar="FILE", help="road lines (OSM .pbf or any OGR source)")
+    g.add_argument("--road-profile", default="car",
+                   help="car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH (e.g. trunk=60,primary=50)")
+    g.add_argument("--background-speed", type=float, metavar="KMH", help="speed every cell has at least")
+    g.add_argument("--barriers", action="append", metavar="FILE", help="impassable polygons/lines or raster mask")
+    g = p.add_argument_group("grid")
+    g.add_argument("--cell-size", type=float, default=100.0, metavar="M", help="cell size in metres (default 100)")
+    g.add_argument("--metric-crs", metavar="CRS",
+                   help="CRS of the analysis (default: the zones' own if projected, else their UTM zone)")
+    g.add_argument("--margin-m", type=float, default=0.0, metavar="M",
+                   help="ground around the zones' extent that travel may cross (default 0)")
+    g = p.add_argument_group("labels and output")
+    g.add_argument("--label", default="ambulance stations", help="what the stations are (titles, notes)")
+    g.add_argument("--modelled", action="append", metavar="TEXT",
+                   help="mark the analysis as using modelled inputs, saying which (repeatable)")
+    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results")
+    g.add_argument("--region-label", default="region", help="label of the whole-region row (default region)")
+    g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR")
+    g.add_argument("--prefix", default="reach", help="output file name prefix (default reach)")
+    g.add_argument("--no-map", action="store_true", help="do not draw the PNG map")
+
+
+def _profile(text: str):
+    if "=" not in text:
+        return text
+    return {k: float(v) for k, v in _key_values(text.split(","), "--road-profile", numeric=True).items()}
+
+
+def reach_arguments(args) -> tuple[dict, dict]:
+    """(Study keywords, Study.reach keywords) from parsed `careshed reach` options."""
+    sources = [args.urban_polygons is not None, args.urban_density is not None, args.class_raster is not None,
+               args.zone_class is not None]
+    if sum(sources) > 1:
+        raise InputError("give at most one of --urban-polygons, --urban-density, --class-raster, --zone-class")
+    classes = None
+    if args.urban_polygons:
+        classes = {"polygons": args.urban_polygons, "inside": "urban", "outside": "rural"}
+    elif args.urban_density is not None:
+        classes = {"density_per_km2": args.urban_density, "min_people": args.urban_min_people}
+    elif args.class_raster:
+        if not args.class_code:
+            raise InputError("--class-raster needs --class-code CODE=CLASS (repeatable), e.g. --class-code 30=urban")
+        codes = {}
+        for k, v in _key_values(args.class_code, "--class-code", numeric=False).items():
+            try:
+                codes[float(k)] = v
+            except ValueError:
+                raise InputError(f"--class-code {k}={v}: {k!r} is not a number") from None
+        classes = {"raster": args.class_raster, "codes": codes, "other": args.other_class}
+    elif args.zone_class:
+        classes = {"zone_field": args.zone_class}
+    thresholds: Any
+    if args.minutes:
+        if len(args.minutes) == 1 and "=" not in args.minutes[0]:
+            try:
+                thresholds = float(args.minutes[0])
+            except ValueError:
+                raise InputError(f"--minutes {args.minutes[0]!r}: expected a number of minutes or CLASS=MIN") from None
+        else:
+            thresholds = _key_values(args.minutes, "--minutes", numeric=True)
+    elif classes is not None:
+        thresholds = {"urban": args.urban_minutes, "rural": args.rural_minutes}
+        if args.class_raster or args.zone_class:
+            names = list(dict.fromkeys(list(classes.get("codes", {}).values()) + [args.other_class]))
+            names = [n for n in names if n]
+            if set(names) - {"urban", "rural"}:
+                raise InputError(f"the classes are {', '.join(names)}: give --minutes CLASS=MIN for each")
+    else:
+        raise InputError("give --minutes N (one threshold for every cell), or urban/rural classes (--urban-polygons, "
+                         "--urban-density, --class-raster or --zone-class) with --urban-minutes/--rural-minutes")
+    travel_given = [args.friction is not None, args.speed_raster is not None,
+                    any(v is not None for v in (args.landcover, args.landcover_fraction, args.roads,
+                                                args.background_speed))]
+    if sum(travel_given) != 1:
+        raise InputError("give one travel model: --friction RASTER, --speed-raster RASTER, or land cover / "
+                         "--roads / --background-speed")
+    study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
+                 classes=classes, cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m,
+                 counting=args.counting, keep=args.keep or None, region_label=args.region_label,
+                 zones_layer=args.zones_layer, modelled=list(args.modelled) if args.modelled else None,
+                 notes=args.note, thresholds_min=thresholds if isinstance(thresholds, dict) else None)
+    if args.class_share:
+        shares = _key_values(args.class_share, "--class-share", numeric=False)
+        study["class_shares"] = shares
+    if args.friction:
+        study["friction"] = args.friction
+        study["friction_unit"] = args.friction_unit
+    elif args.speed_raster:
+        study["speed_raster"] = args.speed_raster
+    else:
+        travel: dict = {}
+        if args.landcover:
+            travel["landcover"] = args.landcover
+            travel["landcover_speeds"] = {int(float(k)): v for k, v in
+                                          _key_values(args.landcover_speed, "--landcover-speed", numeric=True).items()}
+        if args.landcover_fraction:
+            travel["landcover_fractions"] = _key_values(args.landcover_fraction, "--landcover-fraction", numeric=True)
+            travel["other_speed_kmh"] = args.other_speed
+        if args.roads:
+            travel["roads"] = list(args.roads)
+            travel["road_profile"] = _profile(args.road_profile)
+        if args.background_speed is not None:
+            travel["background_speed_kmh"] = args.background_speed
+        if args.barriers:
+            travel["barriers"] = list(args.barriers)
+        study["travel"] = travel
+    run = dict(thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes,
+               turnout_seconds=args.turnout_field if args.turnout_field else args.turnout_seconds,
+               vehicles=args.vehicles_field, station_id=args.station_id, name_field=args.station_name,
+               layer=args.stations_layer, x=args.x, y=args.y, crs=args.crs, snap_max_m=args.snap_max_m,
+               unplaced="skip" if args.skip_unplaced else "error",
+               residents_per_vehicle=args.residents_per_vehicle, label=args.label)
+    return study, run
+
+
+@subcommand("reach", "ambulance reach: people covered within urban/rural response thresholds, by zone",
+            REACH_EPILOG)(add_reach_arguments)
+def run_reach(args) -> int:
+    import pandas as pd
+
+    from .reach import Study
+
+    study_kw, run_kw = reach_arguments(args)
+    study = Study(args.zones, **study_kw)
+    result = study.reach(args.stations, **run_kw)
+    with pd.option_context("display.width", 220, "display.max_columns", 40, "display.float_format",
+                           "{:.3f}".format):
+        print(result.table.to_string())
+    for note in result.notes:
+        print(f"note: {note}")
+    if args.out:
+        written = result.save(args.out, prefix=args.prefix, draw_map=not args.no_map)
         print("wrote:")
         for pth in written:
             print(f"  {pth}")

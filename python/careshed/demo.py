@@ -6,8 +6,14 @@ census population (data/quzhou/README.md). On top of it come the new beds of the
 placed in counties by their (partly inferred) county code; projects whose site is undecided are counted
 in the whole-city row only and reported as unassigned.
 
-Run it with ``careshed demo --out out`` (or ``make demo``). Writes out/quzhou_density.csv,
-out/quzhou_density.gpkg and out/quzhou_density.png.
+Then the ambulance reach (issue 4, :func:`quzhou_reach`): who lives within the plan's response standard
+(11 minutes urban, 15 rural, 3 minutes to leave) of a station at each county seat, on 100 m cells. No road
+network or population raster is public for Quzhou, so both are MODELLED (data/quzhou/README.md) and every
+reach output says so.
+
+Run it with ``careshed demo --out out`` (or ``make demo``). Writes out/quzhou_density.{csv,gpkg,png} and
+out/quzhou_reach.{csv,gpkg,png} (+ _stations.csv, _curve.csv and the GeoTIFFs quzhou_reach_minutes.tif,
+quzhou_reach_nearest.tif, quzhou_reach_population.tif, quzhou_reach_class.tif).
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from .density import Facilities, UnassignedFacilitiesWarning, compare_density, w
 from .errors import DataIOError, InputError
 from .io import read_table, read_vector, write_layers
 
-__all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density"]
+__all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density", "quzhou_study", "quzhou_reach"]
 
 MODELLED_BASELINE = ("2020 baseline beds per county are MODELLED (city-wide 2020 rate 6.39 beds/1000 x "
                      "county census population; per-county bed counts are not published)")
@@ -104,13 +110,70 @@ def quzhou_density(data_dir=None, *, beds: str = "min", count_relocations: bool 
     return table
 
 
+# ---- ambulance reach (issue 4) -------------------------------------------------------------------
+
+#: The modelled travel model of the Quzhou example (stated in data/quzhou/README.md).
+QUZHOU_ROAD_SPEED_KMH = 60.0        # straight modelled trunk roads between county seats
+QUZHOU_BACKGROUND_SPEED_KMH = 25.0  # everywhere else: terrain-free, no rivers or hills modelled
+QUZHOU_DISPATCH_MINUTES = 3.0       # "95 % of ambulances leave within 3 minutes", taken at its bound
+MODELLED_REACH = {
+    "population": "2020 census county totals spread over the grid: the county's GHSL urban share uniformly "
+                  "over a modelled urban core around its seat (3000 people/km2), the rest uniformly over the "
+                  "county",
+    "urban/rural": "urban = the modelled urban cores (data/quzhou/urban_cores_modelled.geojson), rural elsewhere",
+    "travel": f"straight modelled trunk roads from the city seat to each county seat at "
+              f"{QUZHOU_ROAD_SPEED_KMH:g} km/h over a terrain-free {QUZHOU_BACKGROUND_SPEED_KMH:g} km/h background "
+              "(no road network is public)",
+}
+MODELLED_STATIONS = "one ambulance station at each county seat (station locations are not published)"
+
+
+def _plan_minutes(data_dir: Path) -> dict:
+    targets = read_table(data_dir / "plan_targets.csv").set_index("indicator")
+    return {"urban": float(targets.loc["ems_mean_response_urban", "target_2025"]),
+            "rural": float(targets.loc["ems_mean_response_rural", "target_2025"])}
+
+
+def quzhou_study(data_dir=None, *, cell_size_m: float = 100.0):
+    """The Quzhou reach :class:`careshed.Study` (everything but the stations; MODELLED, see MODELLED_REACH)."""
+    from .reach import Study
+
+    data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
+    counties = read_vector(data_dir / "counties.geojson")
+    ghsl = read_table(data_dir / "census2020_ghsl.csv")
+    share = dict(zip(ghsl["CODE"].astype("int64"), ghsl["GHSL_URB"].astype(float)))
+    counties["urban_share_ghsl"] = [share[int(c)] for c in counties["adcode"]]
+    counties["rural_share_ghsl"] = 1.0 - counties["urban_share_ghsl"]
+    return Study(
+        counties, zone_id="adcode", population="pop_census2020",
+        class_shares={"urban": "urban_share_ghsl", "rural": "rural_share_ghsl"},
+        classes={"polygons": data_dir / "urban_cores_modelled.geojson", "inside": "urban", "outside": "rural"},
+        travel={"roads": str(data_dir / "roads_modelled.geojson"), "road_profile": {"trunk": QUZHOU_ROAD_SPEED_KMH},
+                "background_speed_kmh": QUZHOU_BACKGROUND_SPEED_KMH},
+        cell_size_m=cell_size_m, keep=["name", "name_en"], modelled=MODELLED_REACH, region_label="Quzhou",
+        thresholds_min=_plan_minutes(data_dir),
+        notes=["population: 2020 census (NBS); urban shares: GHSL R2023A (census2020_ghsl.csv)",
+               "standard: mean ambulance response within 11 min urban / 15 min rural, 95 % leaving within 3 min "
+               "(Quzhou 14th five-year health plan, section 12); here applied per person, not as a mean"])
+
+
+def quzhou_reach(data_dir=None, *, cell_size_m: float = 100.0, study=None):
+    """Ambulance reach from the county seats (MODELLED) against the plan's 11/15-minute standard."""
+    data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
+    study = study or quzhou_study(data_dir, cell_size_m=cell_size_m)
+    return study.reach(data_dir / "county_seats.csv", x="lon", y="lat", crs="EPSG:4326",
+                       station_id="county_adcode", thresholds_min=_plan_minutes(data_dir),
+                       dispatch_minutes=QUZHOU_DISPATCH_MINUTES, label="ambulance stations",
+                       modelled={"stations": MODELLED_STATIONS})
+
+
 def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: str = "min",
               count_relocations: bool = False) -> None:
     """PNG: counties shaded by projected beds/1000 against the target; labels, legend, scale, north."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.figure import Figure
     from matplotlib import cm
+    from matplotlib.colors import TwoSlopeNorm
+
+    from .mapping import draw_polygons, new_figure, north_arrow, save_png, scale_bar
 
     zones = counties.to_crs("EPSG:32650")  # UTM 50N: Quzhou lies in it; metres for the scale bar
     rates = table["beds_per_1000_projected"].reindex(zones["adcode"]).to_numpy(dtype=float)
@@ -120,14 +183,9 @@ def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: st
     norm = TwoSlopeNorm(vmin=lo, vcenter=target, vmax=hi)
     cmap = cm.get_cmap("RdYlGn")
 
-    fig = Figure(figsize=(8.5, 8.0), dpi=120)
-    FigureCanvasAgg(fig)
+    fig = new_figure(8.5, 8.0, 120)
     ax = fig.add_axes([0.04, 0.12, 0.78, 0.74])
-    for geom, rate in zip(zones.geometry, rates):
-        polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
-        for poly in polys:
-            xs, ys = poly.exterior.xy
-            ax.fill(xs, ys, facecolor=cmap(norm(rate)), edgecolor="#333333", linewidth=0.8)
+    draw_polygons(ax, list(zones.geometry), facecolors=[cmap(norm(rate)) for rate in rates])
     for (_, row), rate, b in zip(zones.iterrows(), rates, base):
         pt = row.geometry.representative_point()
         ax.annotate(f"{row['name_en']}\n{b:.2f} → {rate:.2f}", (pt.x, pt.y), ha="center", va="center",
@@ -139,15 +197,8 @@ def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: st
     pad = 0.05 * max(x1 - x0, y1 - y0)
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y0 - pad, y1 + pad)
-    # Scale bar: 20 km, bottom left, in the map's metres.
-    bar_m = 20_000
-    bx, by = x0 - pad * 0.5, y0 - pad * 0.5
-    ax.plot([bx, bx + bar_m], [by, by], color="black", linewidth=3, solid_capstyle="butt")
-    ax.text(bx + bar_m / 2, by + pad * 0.15, "20 km", ha="center", va="bottom", fontsize=8)
-    # North arrow (UTM grid north; within 1° of true north here).
-    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction", ha="center",
-                va="center", fontsize=11, fontweight="bold",
-                arrowprops=dict(arrowstyle="-|>", color="black", linewidth=1.5))
+    scale_bar(ax, x0 - pad, y0 - pad, x1 + pad, y1 + pad, length_m=20_000, pad=pad)
+    north_arrow(ax)  # UTM grid north; within 1° of true north here
     cax = fig.add_axes([0.85, 0.2, 0.03, 0.58])
     cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
     cb.set_label(f"projected beds per 1000 residents (target {target:g} = yellow)")
@@ -165,13 +216,7 @@ def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: st
              f"{reloc};", fontsize=7.5)
     fig.text(0.04, 0.028, "sites undecided: #25, #26 counted city-wide only). Boundaries: tudigong/CTAmap 2021; "
              "population: 2020 census. Projection UTM 50N.", fontsize=7.5)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    save_png(fig, path)
 
 
 def _project_points(projects: pd.DataFrame, data_dir: Path):
@@ -240,5 +285,40 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
             print(f"note: {note}")
         print("wrote:")
         for p in paths.values():
+            print(f"  {p}")
+
+    # Ambulance reach (MODELLED inputs: see data/quzhou/README.md).
+    study = quzhou_study(data_dir)
+    result = quzhou_reach(data_dir, study=study)
+    written = result.save(out, prefix="quzhou_reach")
+    for p in written:
+        paths[f"reach:{Path(p).name}"] = Path(p)
+    # The one-hour circle: the same machinery, another facility set and threshold. The city's top-tier
+    # hospitals are in Kecheng (positions not published: MODELLED at its seat).
+    seats = read_table(data_dir / "county_seats.csv")
+    city = seats[seats["county_adcode"] == 330802]
+    import geopandas as gpd
+    hub = gpd.GeoDataFrame(city, geometry=gpd.points_from_xy(city["lon"], city["lat"]), crs="EPSG:4326")
+    one_hour = study.reach(hub, station_id="county_adcode", thresholds_min=60, label="top-tier hospitals",
+                           modelled={"hospitals": "the city's top-tier hospitals placed at Kecheng's seat"})
+    if not quiet:
+        t = result.table
+        show = t[["name_en", "population", "population_urban", "covered_urban", "population_rural", "covered_rural",
+                  "covered", "covered_share", "mean_minutes", "p90_minutes"]].copy()
+        with pd.option_context("display.width", 220, "display.max_columns", 20,
+                               "display.float_format", "{:,.2f}".format):
+            print()
+            print("Quzhou: ambulance reach — people within 11 min (urban) / 15 min (rural) of a station at each "
+                  "county seat, response = 3 min dispatch + travel (MODELLED population, roads and stations; "
+                  "100 m cells)")
+            print(show.to_string())
+        r = one_hour.table.iloc[-1]
+        print(f"one-hour circle (top-tier hospitals in Kecheng, MODELLED position): {r['covered_share']:.1%} of "
+              f"{r['population']:,.0f} people within 60 min")
+        for note in result.notes:
+            if note.startswith("MODELLED"):
+                print(f"note: {note}")
+        print("wrote:")
+        for p in written:
             print(f"  {p}")
     return paths
