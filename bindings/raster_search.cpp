@@ -1,7 +1,168 @@
+// Bindings of careshed/raster_search.hpp. The user-facing functions (argument normalisation, friendly
+// errors, views on the outputs) are in python/careshed/raster_search.py; these are the thin, checked
+// entry points. Inputs are used in place (no copy: the Python side hands over C-contiguous float32 /
+// float64 / int64 arrays); outputs are numpy arrays allocated here and filled by the C++ core with the
+// GIL released; reach lists hand their std::vectors to numpy through capsules.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "careshed/error.hpp"
+#include "careshed/raster_search.hpp"
 #include "init.hpp"
+
+namespace py = pybind11;
 
 namespace careshed::bindings {
 
-void init_raster_search(pybind11::module_& /*m*/) {}
+namespace {
+
+bool is_c_contiguous(const py::array& a) { return (a.flags() & py::array::c_style) != 0; }
+
+// Builds the FrictionGrid view over the caller's arrays (kept alive by the caller for the call).
+FrictionGrid grid_of(const py::array& friction, double dx, double dy, const py::object& row_dx) {
+  if (friction.ndim() != 2)
+    throw InputError("friction must be a 2-D array (rows, cols) of seconds per metre; got " +
+                     std::to_string(friction.ndim()) + " dimensions");
+  if (!is_c_contiguous(friction))
+    throw InputError("friction must be C-contiguous (use numpy.ascontiguousarray)");
+  FrictionGrid g;
+  const char kind = friction.dtype().kind();
+  if (kind == 'f' && friction.itemsize() == 4)
+    g.friction_f32 = static_cast<const float*>(friction.data());
+  else if (kind == 'f' && friction.itemsize() == 8)
+    g.friction_f64 = static_cast<const double*>(friction.data());
+  else
+    throw InputError("friction must be float32 or float64 (seconds per metre); convert it with astype");
+  g.rows = friction.shape(0);
+  g.cols = friction.shape(1);
+  g.dx_m = dx;
+  g.dy_m = dy;
+  if (!row_dx.is_none()) {
+    auto a = py::cast<py::array>(row_dx);
+    if (a.ndim() != 1 || a.shape(0) != g.rows || a.dtype().kind() != 'f' || a.itemsize() != 8 ||
+        !is_c_contiguous(a))
+      throw InputError("per-row cell width must be a contiguous float64 array with one value per friction row (" +
+                       std::to_string(g.rows) + ")");
+    g.row_dx_m = static_cast<const double*>(a.data());
+  }
+  return g;
+}
+
+const std::int64_t* sources_of(const py::array& sources, std::size_t* n) {
+  if (sources.ndim() != 2 || sources.shape(1) != 2 || sources.dtype().kind() != 'i' || sources.itemsize() != 8 ||
+      !is_c_contiguous(sources))
+    throw InputError("sources must be a contiguous int64 array of shape (K, 2) holding (row, col)");
+  *n = static_cast<std::size_t>(sources.shape(0));
+  return static_cast<const std::int64_t*>(sources.data());
+}
+
+RasterSearchOptions options_of(int neighbours, double max_seconds, const py::object& offsets, std::size_t n,
+                               int threads) {
+  RasterSearchOptions o;
+  o.neighbours = neighbours;
+  o.max_seconds = max_seconds;
+  o.threads = threads;
+  if (!offsets.is_none()) {
+    auto a = py::cast<py::array>(offsets);
+    if (a.ndim() != 1 || static_cast<std::size_t>(a.shape(0)) != n || a.dtype().kind() != 'f' ||
+        a.itemsize() != 8 || !is_c_contiguous(a))
+      throw InputError("source_offsets must be a contiguous float64 array with one value per source (" +
+                       std::to_string(n) + ")");
+    o.source_offsets_s = static_cast<const double*>(a.data());
+  }
+  return o;
+}
+
+py::dict stats_dict(const RasterSearchStats& s) {
+  py::dict d;
+  d["tick_seconds"] = s.tick_seconds;
+  d["cells_settled"] = s.cells_settled;
+  d["cells_reached"] = s.cells_reached;
+  return d;
+}
+
+template <class T>
+py::array_t<T> adopt(std::vector<T>&& v) {
+  auto* heap = new std::vector<T>(std::move(v));
+  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({static_cast<py::ssize_t>(heap->size())}, {static_cast<py::ssize_t>(sizeof(T))},
+                        heap->data(), owner);
+}
+
+}  // namespace
+
+void init_raster_search(py::module_& m) {
+  m.def(
+      "_raster_travel_time",
+      [](const py::array& friction, const py::array& sources, double dx, double dy, const py::object& row_dx,
+         int neighbours, double max_seconds, const py::object& offsets, int threads) {
+        const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
+        std::size_t n = 0;
+        const std::int64_t* src = sources_of(sources, &n);
+        const RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, threads);
+        // One (rows, cols, 2) int32 buffer: [..., 0] = nearest, [..., 1] = seconds as float32 bits.
+        py::array_t<std::int32_t> buf({static_cast<py::ssize_t>(g.rows), static_cast<py::ssize_t>(g.cols),
+                                       static_cast<py::ssize_t>(2)});
+        auto* out = reinterpret_cast<CellLabel*>(buf.mutable_data());
+        RasterSearchStats st;
+        {
+          py::gil_scoped_release release;
+          st = raster_travel_time(g, src, n, o, out);
+        }
+        return py::make_tuple(buf, stats_dict(st));
+      },
+      py::arg("friction"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
+      py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("threads") = 0,
+      "Nearest-source search; returns ((rows, cols, 2) int32 buffer, stats). Use careshed.raster_travel_time.");
+
+  m.def(
+      "_raster_k_nearest",
+      [](const py::array& friction, const py::array& sources, int k, double dx, double dy, const py::object& row_dx,
+         int neighbours, double max_seconds, const py::object& offsets) {
+        const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
+        std::size_t n = 0;
+        const std::int64_t* src = sources_of(sources, &n);
+        const RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, 0);
+        if (k < 1 || k > 64) throw InputError("k must be between 1 and 64, got " + std::to_string(k));
+        py::array_t<std::int32_t> buf({static_cast<py::ssize_t>(g.rows), static_cast<py::ssize_t>(g.cols),
+                                       static_cast<py::ssize_t>(k), static_cast<py::ssize_t>(2)});
+        auto* out = reinterpret_cast<CellLabel*>(buf.mutable_data());
+        RasterSearchStats st;
+        {
+          py::gil_scoped_release release;
+          st = raster_k_nearest(g, src, n, k, o, out);
+        }
+        return py::make_tuple(buf, stats_dict(st));
+      },
+      py::arg("friction"), py::arg("sources"), py::arg("k"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
+      py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"),
+      "k nearest sources; returns ((rows, cols, k, 2) int32 buffer, stats). Use careshed.raster_k_nearest.");
+
+  m.def(
+      "_raster_reach_lists",
+      [](const py::array& friction, const py::array& sources, double dx, double dy, const py::object& row_dx,
+         int neighbours, double max_seconds, const py::object& offsets) {
+        const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
+        std::size_t n = 0;
+        const std::int64_t* src = sources_of(sources, &n);
+        const RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, 0);
+        ReachLists rl;
+        RasterSearchStats st;
+        {
+          py::gil_scoped_release release;
+          rl = raster_reach_lists(g, src, n, o, &st);
+        }
+        return py::make_tuple(adopt(std::move(rl.offsets)), adopt(std::move(rl.cells)), adopt(std::move(rl.seconds)),
+                              stats_dict(st));
+      },
+      py::arg("friction"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
+      py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"),
+      "Per-source bounded searches as CSR lists (offsets, cells, seconds, stats). Use careshed.raster_reach_lists.");
+}
 
 }  // namespace careshed::bindings
