@@ -22,6 +22,7 @@ from .density import (DEFAULT_PER, Facilities, UnassignedFacilitiesWarning, comp
                       resource_density, write_table)
 from .network import RoadGraph, SpeedProfile, graph_travel_time, parse_maxspeed, straight_line_travel_time  # noqa: E402,E501
 from .raster import Grid, make_grid, make_lonlat_grid, raster_info, read_raster, write_geotiff  # noqa: E402
+from .raster_search import raster_k_nearest, raster_reach_lists, raster_travel_time  # noqa: E402
 from .friction import FrictionSurface, friction_surface, speed_to_friction  # noqa: E402
 from .access import AccessResult, GridAccessResult, accessibility, fca, grid_accessibility  # noqa: E402
 from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population_grid,  # noqa: E402
@@ -30,6 +31,7 @@ from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population
 __version__ = _core.__version__
 
 __all__ = ["CareshedError", "CRSError", "DataIOError", "InputError", "__version__"]
+__all__ += ["raster_travel_time", "raster_k_nearest", "raster_reach_lists"]
 __all__ += ["fca", "accessibility", "grid_accessibility", "AccessResult", "GridAccessResult"]
 __all__ += ["read_vector", "read_table", "write_layers", "resource_density", "compare_density",
             "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "write_table"]

@@ -12,6 +12,7 @@
 #include "careshed/io.hpp"
 #include "careshed/population.hpp"
 #include "careshed/raster_io.hpp"
+#include "careshed/raster_search.hpp"
 #include "careshed/road_graph.hpp"
 #include "careshed/snap.hpp"
 #include "careshed/speed_profile.hpp"
