@@ -204,6 +204,12 @@ detail::huge_vector<NodeLabel> fresh_labels(const CsrGraph& g) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------
+ArcArray::ArcArray(size_t n) : data_(detail::HugePageAllocator<Arc>().allocate(n)), size_(n) {}
+ArcArray::ArcArray(const ArcArray& o) : ArcArray(o.size_) { std::copy(o.begin(), o.end(), data_); }
+ArcArray::~ArcArray() {
+  if (data_ != nullptr) detail::HugePageAllocator<Arc>().deallocate(data_, size_);
+}
+
 template <typename Index>
 CsrGraph CsrGraph::from_edges(int64_t n_nodes, const Index* tails, const Index* heads, const double* seconds,
                               size_t n_edges) {
@@ -232,7 +238,7 @@ CsrGraph CsrGraph::from_edges(int64_t n_nodes, const Index* tails, const Index* 
     ++g.first_[t + 1];
   }
   for (size_t v = 0; v < static_cast<size_t>(n_nodes); ++v) g.first_[v + 1] += g.first_[v];
-  g.arcs_.resize(n_edges);
+  g.arcs_ = ArcArray(n_edges);
   std::vector<uint32_t> fill(g.first_.begin(), g.first_.end() - 1);
   for (size_t i = 0; i < n_edges; ++i) {
     const uint32_t a = fill[static_cast<size_t>(tails[i])]++;
@@ -247,7 +253,7 @@ CsrGraph CsrGraph::transposed() const {
   r.first_.assign(first_.size(), 0);
   for (const Arc& a : arcs_) ++r.first_[a.head + 1];
   for (size_t v = 0; v < n_nodes_; ++v) r.first_[v + 1] += r.first_[v];
-  r.arcs_.resize(arcs_.size());
+  r.arcs_ = ArcArray(arcs_.size());
   std::vector<uint32_t> fill(r.first_.begin(), r.first_.end() - 1);
   for (uint32_t v = 0; v < n_nodes_; ++v) {
     for (uint32_t a = first_[v]; a < first_[v + 1]; ++a) r.arcs_[fill[arcs_[a].head]++] = {arcs_[a].seconds, v};
