@@ -52,7 +52,12 @@ class FrictionSurface:
 
     @property
     def cell_size(self) -> tuple[float, float]:
-        """(dx, dy) in metres, for :func:`careshed.raster_travel_time`."""
+        """(dx, dy) in metres, for :func:`careshed.raster_travel_time`. Lon/lat grids have no single cell size
+        in metres: use ``grid.row_cell_widths_m()`` / ``row_cell_heights_m()`` (InputError here)."""
+        if self.grid.is_geographic:
+            raise InputError("this friction surface is on a longitude/latitude grid, whose cells are not a fixed "
+                             "size in metres; use grid.row_cell_widths_m() and grid.row_cell_heights_m(), or "
+                             "build it on a metric grid (careshed.make_grid)")
         return self.grid.cell_size
 
     @property

@@ -331,6 +331,12 @@ def test_speed_and_friction_rasters_with_units(tmp_path):
     assert fs.seconds_per_metre[0, 9] == pytest.approx(0.06)
     assert fs.seconds_per_metre[9, 0] == pytest.approx(0.12)
     assert np.isnan(fs.seconds_per_metre[9, 9])
+    assert fs.cell_size == (100.0, 100.0)
+    ll = careshed.make_lonlat_grid((45.0, -12.0, 45.01, -11.99), 0.001)
+    on_ll = careshed.friction_surface(ll, background_speed_kmh=5)
+    assert on_ll.seconds_per_metre.shape == (10, 10)
+    with pytest.raises(careshed.InputError, match="row_cell_widths_m"):
+        on_ll.cell_size
     sp = gdal_raster(tmp_path / "speed.tif", [[36, 0], [10, 72]], gt, 32738)
     fs = careshed.friction_surface(grid, speed_raster=sp, raster_resampling="nearest")
     assert fs.seconds_per_metre[0, 0] == pytest.approx(0.1)
