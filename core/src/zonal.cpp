@@ -97,8 +97,9 @@ Geom cell_space_zone(Ctx& ctx, const Wkb& wkb, const Affine& affine, std::size_t
 }
 
 /// Appends every ring (exterior and holes, all parts) of a (Multi)Polygon as (u, v) coordinate lists.
-void collect_rings(Ctx& ctx, const GEOSGeometry* g, std::vector<std::vector<double>>& rings) {
-  auto add_ring = [&](const GEOSGeometry* ring) {
+void collect_rings(Ctx& ctx, const GEOSGeometry* g, std::vector<std::vector<double>>& rings,
+                   std::vector<char>* is_hole = nullptr) {
+  auto add_ring = [&](const GEOSGeometry* ring, bool hole) {
     const GEOSCoordSequence* seq = GEOSGeom_getCoordSeq_r(ctx.get(), ring);
     unsigned int n = 0;
     if (seq == nullptr || GEOSCoordSeq_getSize_r(ctx.get(), seq, &n) == 0 || n < 2) return;
@@ -107,14 +108,15 @@ void collect_rings(Ctx& ctx, const GEOSGeometry* g, std::vector<std::vector<doub
       throw Error("GEOS cannot read ring coordinates (" + ctx.take_error() + ")");
     }
     rings.push_back(std::move(buf));
+    if (is_hole) is_hole->push_back(hole ? 1 : 0);
   };
   const int parts = GEOSGetNumGeometries_r(ctx.get(), g);
   for (int p = 0; p < parts; ++p) {
     const GEOSGeometry* poly = GEOSGetGeometryN_r(ctx.get(), g, p);
     if (poly == nullptr || GEOSisEmpty_r(ctx.get(), poly) == 1) continue;
-    add_ring(GEOSGetExteriorRing_r(ctx.get(), poly));
+    add_ring(GEOSGetExteriorRing_r(ctx.get(), poly), false);
     const int holes = GEOSGetNumInteriorRings_r(ctx.get(), poly);
-    for (int h = 0; h < holes; ++h) add_ring(GEOSGetInteriorRingN_r(ctx.get(), poly, h));
+    for (int h = 0; h < holes; ++h) add_ring(GEOSGetInteriorRingN_r(ctx.get(), poly, h), true);
   }
 }
 
@@ -184,40 +186,123 @@ void fill_zone(const Scan& scan, std::int64_t cols, std::int32_t z, std::int32_t
 }
 
 /// Area fractions of the cells a zone's boundary cuts, by recursive halving of blocks of cells.
+///
+/// Clipping is Sutherland–Hodgman of every ring against the block rectangle: clipping a ring by a convex
+/// window yields a (possibly degenerate) ring whose winding number equals the original's inside the window,
+/// so its signed area is exactly the area of ring ∩ window; exterior rings count +, holes −. This is exact
+/// up to rounding (~1e-13 cell) and several times faster than GEOSIntersection_r per cell; GEOSClipByRect_r
+/// was not usable: GEOS 3.11 returns the complement of the answer for some rings with vertices on the
+/// rectangle's edges. The Python tests check every cell against shapely's (GEOS) intersection areas.
 class FractionWalker {
  public:
-  FractionWalker(Ctx& ctx, std::int64_t cols, std::int32_t z, std::vector<ZoneRaster::Split>& out)
-      : ctx_(ctx), cols_(cols), z_(z), out_(out) {}
+  using Ring = std::vector<double>;  // u0, v0, u1, v1, ... (open: the last vertex is not repeated)
 
-  void walk(const GEOSGeometry* g, std::int64_t c0, std::int64_t c1, std::int64_t r0, std::int64_t r1) {
-    GEOSGeometry* clipped = GEOSClipByRect_r(ctx_.get(), g, double(c0), double(r0), double(c1), double(r1));
-    if (clipped == nullptr) throw Error("GEOS ClipByRect failed for zone " + std::to_string(z_) + " (" + ctx_.take_error() + ")");
-    Geom piece(ctx_.get(), clipped);
-    if (GEOSisEmpty_r(ctx_.get(), clipped) == 1) return;
+  FractionWalker(std::int64_t cols, std::int32_t z, std::vector<ZoneRaster::Split>& out)
+      : cols_(cols), z_(z), out_(out) {}
+
+  /// rings: closed coordinate lists as collect_rings gives them (first vertex repeated at the end).
+  void run(const std::vector<std::vector<double>>& closed_rings, std::int64_t c0, std::int64_t c1, std::int64_t r0,
+           std::int64_t r1) {
+    std::vector<Ring> rings;
+    std::vector<double> weights;
+    // Exterior rings come first in each polygon part, then its holes; a hole's sign is opposite to the
+    // exterior's whatever the file's orientation, so normalise: exterior +1, holes -1 in absolute terms.
+    for (std::size_t i = 0; i < closed_rings.size(); ++i) {
+      Ring r(closed_rings[i].begin(), closed_rings[i].end() - 2);
+      if (r.size() < 6) continue;
+      const double a = signed_area(r);
+      if (a == 0.0) continue;
+      rings.push_back(std::move(r));
+      weights.push_back((a > 0 ? 1.0 : -1.0) * (is_hole_[i] ? -1.0 : 1.0));
+    }
+    walk(rings, weights, c0, c1, r0, r1);
+  }
+
+  std::vector<char> is_hole_;  // per closed ring: true for holes (set by the caller)
+
+ private:
+  static double signed_area(const Ring& r) {
+    const std::size_t n = r.size() / 2;
+    if (n < 3) return 0.0;
+    // shoelace relative to the first vertex (keeps the products small)
+    const double u0 = r[0], v0 = r[1];
+    double s = 0.0;
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+      s += (r[2 * i] - u0) * (r[2 * i + 3] - v0) - (r[2 * i + 2] - u0) * (r[2 * i + 1] - v0);
+    }
+    return 0.5 * s;
+  }
+
+  /// Keeps the part of `in` with coord[axis] >= bound (keep_above) or <= bound.
+  static void clip(const Ring& in, Ring& out, int axis, double bound, bool keep_above) {
+    out.clear();
+    const std::size_t n = in.size() / 2;
+    if (n == 0) return;
+    auto inside = [&](std::size_t i) {
+      const double c = in[2 * i + static_cast<std::size_t>(axis)];
+      return keep_above ? c >= bound : c <= bound;
+    };
+    std::size_t prev = n - 1;
+    bool prev_in = inside(prev);
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool cur_in = inside(i);
+      if (cur_in != prev_in) {
+        const double pa = in[2 * prev + static_cast<std::size_t>(axis)], ca = in[2 * i + static_cast<std::size_t>(axis)];
+        const double t = (bound - pa) / (ca - pa);
+        const int other = 1 - axis;
+        const double po = in[2 * prev + static_cast<std::size_t>(other)], co = in[2 * i + static_cast<std::size_t>(other)];
+        double pt[2];
+        pt[axis] = bound;
+        pt[other] = po + t * (co - po);
+        out.push_back(pt[0]);
+        out.push_back(pt[1]);
+      }
+      if (cur_in) {
+        out.push_back(in[2 * i]);
+        out.push_back(in[2 * i + 1]);
+      }
+      prev = i;
+      prev_in = cur_in;
+    }
+  }
+
+  void walk(const std::vector<Ring>& rings, const std::vector<double>& weights, std::int64_t c0, std::int64_t c1,
+            std::int64_t r0, std::int64_t r1) {
+    std::vector<Ring> clipped;
+    std::vector<double> w;
+    clipped.reserve(rings.size());
     double area = 0.0;
-    if (GEOSArea_r(ctx_.get(), clipped, &area) != 1) {
-      throw Error("GEOS cannot compute an area for zone " + std::to_string(z_) + " (" + ctx_.take_error() + ")");
+    Ring a, b;
+    for (std::size_t i = 0; i < rings.size(); ++i) {
+      clip(rings[i], a, 0, double(c0), true);
+      clip(a, b, 0, double(c1), false);
+      clip(b, a, 1, double(r0), true);
+      clip(a, b, 1, double(r1), false);
+      if (b.size() < 6) continue;
+      const double ra = signed_area(b);
+      if (ra == 0.0) continue;
+      area += weights[i] * ra;
+      clipped.push_back(b);
+      w.push_back(weights[i]);
     }
     const double block = double(c1 - c0) * double(r1 - r0);
-    if (area <= block * 1e-12) return;             // touches the block only along edges / in slivers of ~0
-    if (area >= block * (1.0 - 1e-10)) return;     // fully covered: the centre rule already gives this zone
+    if (area <= block * 1e-12) return;          // touches the block only along edges / in slivers of ~0
+    if (area >= block * (1.0 - 1e-10)) return;  // fully covered: the centre rule already gives this zone
     if (c1 - c0 == 1 && r1 - r0 == 1) {
       out_.push_back({r0 * cols_ + c0, z_, std::min(1.0, area)});
       return;
     }
     if (c1 - c0 >= r1 - r0) {
       const std::int64_t cm = c0 + (c1 - c0) / 2;
-      walk(clipped, c0, cm, r0, r1);
-      walk(clipped, cm, c1, r0, r1);
+      walk(clipped, w, c0, cm, r0, r1);
+      walk(clipped, w, cm, c1, r0, r1);
     } else {
       const std::int64_t rm = r0 + (r1 - r0) / 2;
-      walk(clipped, c0, c1, r0, rm);
-      walk(clipped, c0, c1, rm, r1);
+      walk(clipped, w, c0, c1, r0, rm);
+      walk(clipped, w, c0, c1, rm, r1);
     }
   }
 
- private:
-  Ctx& ctx_;
   std::int64_t cols_;
   std::int32_t z_;
   std::vector<ZoneRaster::Split>& out_;
@@ -340,7 +425,10 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
         const auto r0 = static_cast<std::int64_t>(std::max(0.0, std::floor(vmin)));
         const auto r1 = static_cast<std::int64_t>(std::min(double(rows), std::ceil(vmax)));
         if (c0 < c1 && r0 < r1) {
-          FractionWalker(ctx, cols, z, per_zone[static_cast<std::size_t>(z)]).walk(g.get(), c0, c1, r0, r1);
+          std::vector<std::vector<double>> rings;
+          FractionWalker walker(cols, z, per_zone[static_cast<std::size_t>(z)]);
+          collect_rings(ctx, g.get(), rings, &walker.is_hole_);
+          walker.run(rings, c0, c1, r0, r1);
         }
       } catch (const std::exception& e) {
 #ifdef CARESHED_HAVE_OPENMP

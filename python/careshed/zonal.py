@@ -251,7 +251,7 @@ def _class_table(class_shares, n_zones: int):
     return codes, np.ascontiguousarray(matrix)
 
 
-def population_grid(grid: Grid, raster=None, *, band: int = 1, zones=None, totals=None, rule: str = "fraction",
+def population_grid(grid: Grid, raster=None, *, band: int = 1, zones=None, totals=None, rule: str = "centre",
                     zone_id: str | None = None, weights=None, class_grid=None, class_shares=None,
                     max_iterations: int = 200) -> PopulationGrid:
     """People per cell on ``grid``, from a population raster or from zone totals.
