@@ -381,8 +381,9 @@ class Study:
         Index label of the whole-region row (default "region").
     zones_layer, friction_unit, population_band : optional
         Layer of the zones source; unit of a friction raster ("s/m", "min/m", ...); band of the population raster.
-    thresholds_min : dict, optional
-        Only to name the classes when they are not otherwise named (defaults of :meth:`reach`).
+    thresholds_min : dict or number, optional
+        The default thresholds of :meth:`reach` (minutes per class); their keys also name the classes.
+        Default: the plan's ``{"urban": 11, "rural": 15}`` with classes, else give them to :meth:`reach`.
 
     Raises
     ------
@@ -505,6 +506,8 @@ class Study:
         spec = _class_spec(classes)
         self._class_spec = spec
         self.class_names = _class_names_of(spec, frame, thresholds_min) if spec is not None else None
+        # The study's default thresholds for reach() (checked now, so a bad value fails early).
+        self.thresholds_min = _thresholds(thresholds_min, self.class_names) if thresholds_min is not None else None
         t = time.perf_counter()
         cell_class = None
         if spec is not None and "density_per_km2" not in spec:
@@ -711,8 +714,9 @@ class Study:
         stations : path, OGR connection string, GeoDataFrame, or CSV with `x`/`y` (+ `crs`)
             Ambulance stations (or any facilities) as points, any CRS.
         thresholds_min : dict or number
-            Minutes per class, e.g. ``{"urban": 11, "rural": 15}`` (default; the Quzhou plan), or one number for
-            every class (``60`` for the one-hour circle). Inclusive: a cell at exactly T minutes is covered.
+            Minutes per class, e.g. ``{"urban": 11, "rural": 15}``, or one number for every class (``60`` for the
+            one-hour circle). Inclusive: a cell at exactly T minutes is covered. Default: the study's
+            `thresholds_min`, else the Quzhou plan's ``{"urban": 11, "rural": 15}``.
         dispatch_minutes : float
             Delay between the call and the ambulance leaving, the same for every station (e.g. 3 for "95 % leave
             within 3 minutes", taken at its bound). Added to every response time.
@@ -749,6 +753,11 @@ class Study:
 
         t_all = time.perf_counter()
         timings = {}
+        if thresholds_min is None:
+            thresholds_min = self.thresholds_min
+        if thresholds_min is None and self.class_names is None:
+            raise InputError("thresholds_min: this study has one class for every cell; give one threshold in "
+                             "minutes, e.g. thresholds_min=15 (or give the Study urban/rural classes=)")
         thresholds = _thresholds(thresholds_min, self.class_names)
         names = list(thresholds)
         if self.class_names is None and len(names) != 1:
