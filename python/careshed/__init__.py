@@ -27,6 +27,7 @@ from .friction import FrictionSurface, friction_surface, speed_to_friction  # no
 from .access import AccessResult, GridAccessResult, accessibility, fca, grid_accessibility  # noqa: E402
 from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population_grid,  # noqa: E402
                     rasterize_zones, urban_rural, zonal_sum)
+from .reach import Reach, Study, reach  # noqa: E402
 
 __version__ = _core.__version__
 
@@ -40,3 +41,4 @@ __all__ += ["Grid", "make_grid", "make_lonlat_grid", "raster_info", "read_raster
             "FrictionSurface", "friction_surface", "speed_to_friction"]
 __all__ += ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zonal_sum", "population_grid", "urban_rural",
             "GHSL_RULES", "NO_CLASS"]
+__all__ += ["reach", "Study", "Reach"]
