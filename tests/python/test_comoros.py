@@ -1,0 +1,130 @@
+"""The Comoros bundle end to end through careshed.reach — every input real (data/comoros/README.md):
+friction from Copernicus land-cover fractions + OpenStreetMap roads (careshed.friction_surface), WorldPop 2020
+population (869,595 people), the 28 OSM hospitals as stations, urban/rural from the GHSL-like density rule on
+the population grid, the Quzhou standard (urban 11 min, rural 15 min) as the threshold set, 500 m cells.
+
+Zones: the three islands, each as the part of the data's extent nearest to it — boxes split at 43.55° E
+(Ngazidja | Mwali) and 44.0° E (Mwali | Ndzuwani) — so every person of the raster falls in a zone. (The
+bundle's island outlines in meta.json are coarse and leave ~15 % of the WorldPop people offshore.)
+
+What is checked: plausible numbers (population reconciles with the raster within the resampling tolerance,
+covered share and mean response in a sensible band, hospitals placed), stability (two independent runs give
+identical tables and arrays), valid isochrone polygons whose area is their cell count x the cell area, and
+that more facilities never cover fewer people.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import careshed
+from conftest import ROOT
+
+COMOROS = ROOT / "data" / "comoros"
+WORLDPOP_TOTAL = 869_595.03   # data/comoros/README.md: sum of population.tif
+CELL_M = 500.0
+
+
+def island_zones():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    x0, y0, x1, y1 = careshed.raster_info(COMOROS / "population.tif")["grid"].bounds
+    return gpd.GeoDataFrame(
+        {"code": ["G", "M", "A"], "island": ["Ngazidja (Grande Comore)", "Mwali (Moheli)", "Ndzuwani (Anjouan)"]},
+        geometry=[box(x0, y0, 43.55, y1), box(43.55, y0, 44.0, y1), box(44.0, y0, x1, y1)], crs="EPSG:4326")
+
+
+def comoros_study():
+    return careshed.Study(
+        island_zones(), zone_id="code", keep=["island"], population_raster=COMOROS / "population.tif",
+        travel=dict(landcover_fractions={COMOROS / "landcover_Tree.tif": 2.5, COMOROS / "landcover_Crops.tif": 4.0,
+                                         COMOROS / "landcover_BuiltUp.tif": 5.0},
+                    other_speed_kmh=3.0, roads=COMOROS / "comores-latest.osm.pbf", road_profile="car"),
+        classes="density", thresholds_min={"urban": 11, "rural": 15}, cell_size_m=CELL_M)
+
+
+@pytest.fixture(scope="module")
+def facilities():
+    return careshed.read_vector(COMOROS / "health.gpkg")
+
+
+@pytest.fixture(scope="module")
+def run(facilities):
+    study = comoros_study()
+    hospitals = facilities[facilities["amenity"] == "hospital"]
+    return study, study.reach(hospitals, label="hospitals")
+
+
+def test_population_reconciles_with_worldpop(run):
+    study, r = run
+    assert study.grid.epsg == 32738                      # UTM 38S, the zone of the islands' centre
+    assert study.grid.cell_size == (CELL_M, CELL_M)
+    # The grid covers the raster, so the sum-preserving warp keeps the total (docs/friction.md: ~1e-15).
+    assert np.nansum(study.population) == pytest.approx(WORLDPOP_TOTAL, rel=1e-6)
+    # Zones are lon/lat boxes made metric: the cells at the grid's corners outside them hold a few hundred
+    # people, so the region row is within 0.1 % of the raster total.
+    region = r.table.iloc[-1]
+    assert region["population"] == pytest.approx(WORLDPOP_TOTAL, rel=1e-3)
+    assert r.table["population"].iloc[:-1].sum() == pytest.approx(region["population"], rel=1e-12)
+    assert region["population_urban"] + region["population_rural"] == pytest.approx(region["population"])
+    assert 0.5 < region["population_urban"] / region["population"] < 0.95   # dense clusters hold most people
+
+
+def test_hospitals_placed_and_coverage_plausible(run):
+    study, r = run
+    st = r.stations
+    assert len(st) == 28
+    assert st["status"].isin(["on grid", "snapped"]).all()
+    assert (st.loc[st["status"] == "snapped", "snapped_m"] <= max(500.0, 2 * CELL_M)).all()
+    assert st["population_nearest"].sum() == pytest.approx(
+        r.table.iloc[-1]["population"] - r.table.iloc[-1]["unreachable"], rel=1e-9)
+    assert (st["population_covered"] <= st["population_nearest"] + 1e-9).all()
+    region = r.table.iloc[-1]
+    # 28 hospitals, car roads: roughly half the people within 11 (urban) / 15 (rural) minutes.
+    assert 0.25 < region["covered_share"] < 0.75
+    assert region["covered_share_urban"] > region["covered_share_rural"]
+    assert 5.0 < region["mean_minutes"] < 60.0
+    assert region["unreachable"] / region["population"] < 0.15   # offshore cells without land cover or roads
+    assert list(r.table.index) == ["G", "M", "A", "region"]
+    for code in ("G", "M", "A"):
+        assert r.table.loc[code, "stations"] >= 1
+    # The curve is a cumulative share: non-decreasing, from the people next to a hospital up to <= 1.
+    curve = r.curve["region"].to_numpy()
+    assert (np.diff(curve) >= -1e-12).all() and 0 <= curve[0] <= curve[-1] <= 1
+    # within an hour: everybody reached, except those reached later than that
+    assert curve[60] <= 1 - region["unreachable"] / region["population"] + 1e-12
+    assert curve[60] > 0.8
+
+
+def test_two_runs_are_identical(run, facilities):
+    _, r1 = run
+    study2 = comoros_study()
+    r2 = study2.reach(facilities[facilities["amenity"] == "hospital"], label="hospitals")
+    pd.testing.assert_frame_equal(r1.table, r2.table, check_exact=True)
+    pd.testing.assert_frame_equal(r1.stations, r2.stations, check_exact=True)
+    assert np.array_equal(r1.seconds, r2.seconds) and np.array_equal(r1.nearest, r2.nearest)
+    assert np.array_equal(r1.population, r2.population, equal_nan=True)
+
+
+def test_isochrones_valid_with_exact_cell_areas(run):
+    _, r = run
+    iso = r.isochrones([11, 15, 30])
+    assert len(iso) == 3 and iso.crs.to_epsg() == 32738
+    minutes = r.minutes
+    for k, m in enumerate([11, 15, 30]):
+        geom = iso.geometry.iloc[k]
+        assert geom.is_valid and geom.geom_type == "MultiPolygon"
+        cells = int((minutes <= m).sum())
+        assert iso["cells"].iloc[k] == cells
+        assert geom.area == pytest.approx(cells * CELL_M * CELL_M, rel=1e-9)
+    assert (np.diff(iso["cells"].to_numpy()) >= 0).all()   # cumulative bands are nested
+
+
+def test_all_facilities_cover_at_least_the_hospitals(run, facilities):
+    study, r = run
+    everything = study.reach(facilities, label="health facilities", unplaced="skip")
+    assert len(everything.stations) == 70
+    assert (everything.table["covered"].to_numpy() >= r.table["covered"].to_numpy() - 1e-6).all()
+    assert everything.table.iloc[-1]["mean_minutes"] <= r.table.iloc[-1]["mean_minutes"] + 1e-9
