@@ -32,6 +32,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::int64_t kNoBad = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kParallelCells = 1 << 16;
+/// Largest finite response time accepted (~31 years): keeps whole-second bin arithmetic in int64.
+constexpr float kMaxSeconds = 1e9f;
 
 int max_threads() {
 #ifdef CARESHED_HAVE_OPENMP
@@ -64,20 +66,22 @@ struct BadCell {
 };
 
 /// Per-thread sums. Scalars per zone: [pop by class (C)] [covered by class (C)] [unreachable] [reached]
-/// [Σ w·t]. Histograms per zone: fine (n_bins) and whole-minute (n_minutes = curve_max + 2, the last bin
-/// collects everything beyond the curve).
+/// [Σ w·t]. Histograms per zone: fine (n_bins + 1: the extra last slot takes the unreachable) and whole-minute
+/// (n_minutes = curve_max + 2: the last slot takes everything beyond the curve and the unreachable). Stations:
+/// (population, covered) pairs, plus one dummy pair for "no station" (unreached cells, or no station table).
+/// The dummy slots let every populated cell do the same straight-line updates with no data-dependent branch.
 struct Accumulator {
-  std::size_t n_classes, stride, n_bins, n_minutes;
+  std::size_t n_classes, stride, hist_stride, n_minutes;
   std::vector<double> scalars, hist, minutes, stations;
   Accumulator(std::size_t zones, std::size_t classes, std::size_t bins, std::size_t mins, std::size_t n_stations)
       : n_classes(classes),
         stride(2 * classes + 3),
-        n_bins(bins),
+        hist_stride(bins + 1),
         n_minutes(mins),
         scalars(zones * (2 * classes + 3), 0.0),
-        hist(zones * bins, 0.0),
+        hist(zones * (bins + 1), 0.0),
         minutes(zones * mins, 0.0),
-        stations(2 * n_stations, 0.0) {}
+        stations(2 * (n_stations + 1), 0.0) {}
   void add(const Accumulator& o) {
     auto plus = [](std::vector<double>& a, const std::vector<double>& b) {
       for (std::size_t i = 0; i < a.size(); ++i) a[i] += b[i];
@@ -93,27 +97,24 @@ struct Accumulator {
 struct CellFacts {
   std::size_t cls;
   bool reached, covered;
-  double t;
-  std::size_t bin, minute;
-  std::int32_t station;  // -1: no station table or unreached
+  double t;            // 0 when unreached (so w·t stays finite)
+  std::size_t bin;     // n_bins (the overflow slot) when unreached
+  std::size_t minute;  // curve_max + 1 when beyond the curve or unreached
+  std::size_t station; // n_stations (dummy) when unreached or no station table
 };
 
 inline void accumulate(Accumulator& a, std::size_t z, double w, const CellFacts& f) {
   double* s = &a.scalars[z * a.stride];
+  const std::size_t c = a.n_classes;
   s[f.cls] += w;
-  if (f.covered) s[a.n_classes + f.cls] += w;
-  if (!f.reached) {
-    s[2 * a.n_classes] += w;
-    return;
-  }
-  s[2 * a.n_classes + 1] += w;
-  s[2 * a.n_classes + 2] += w * f.t;
-  a.hist[z * a.n_bins + f.bin] += w;
+  s[c + f.cls] += f.covered ? w : 0.0;
+  s[2 * c] += f.reached ? 0.0 : w;
+  s[2 * c + 1] += f.reached ? w : 0.0;
+  s[2 * c + 2] += w * f.t;
+  a.hist[z * a.hist_stride + f.bin] += w;
   a.minutes[z * a.n_minutes + f.minute] += w;
-  if (f.station >= 0) {
-    a.stations[2 * static_cast<std::size_t>(f.station)] += w;
-    if (f.covered) a.stations[2 * static_cast<std::size_t>(f.station) + 1] += w;
-  }
+  a.stations[2 * f.station] += w;
+  a.stations[2 * f.station + 1] += f.covered ? w : 0.0;
 }
 
 /// Statistics of one zone from its reduced scalars and histograms.
@@ -172,6 +173,8 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
   const std::size_t n_classes = thr.size();
   const std::size_t n_minutes = static_cast<std::size_t>(curve_max) + 2;
   const bool unit_bins = bin_s == 1.0;
+  const std::int64_t bin_i = static_cast<std::int64_t>(bin_s);
+  const std::size_t n_station_slots = static_cast<std::size_t>(in.n_stations);
   // Threads only pay off on real grids; on small ones their start-up dominates.
   const bool parallel = rows * cols >= kParallelCells;
   (void)parallel;
@@ -221,21 +224,19 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
         }
         f.cls = cls;
         const float tf = in.seconds[cell];
-        f.t = static_cast<double>(tf);
         f.reached = tf != std::numeric_limits<float>::infinity();
+        f.t = f.reached ? static_cast<double>(tf) : 0.0;
+        // Whole seconds up: k1 = ceil(t) (t <= kMaxSeconds, checked by the scan). Every threshold that matters
+        // for binning is a whole number of seconds (bin edges k·b, minute edges 60·m), and for an integer E,
+        // t <= E  <=>  ceil(t) <= E; so bins and minutes follow from k1 with exact integer arithmetic.
+        std::int64_t k1 = static_cast<std::int64_t>(f.t);
+        k1 += static_cast<double>(k1) < f.t ? 1 : 0;
+        const std::int64_t kb = unit_bins ? k1 : (k1 + bin_i - 1) / bin_i;
+        f.bin = f.reached ? static_cast<std::size_t>(kb) : n_bins;
+        const std::int64_t km = std::min<std::int64_t>((k1 + 59) / 60, curve_max + 1);
+        f.minute = f.reached ? static_cast<std::size_t>(km) : n_minutes - 1;
         f.covered = f.reached && f.t <= thr[cls];
-        f.station = -1;
-        if (f.reached) {
-          // ceil(t / b): bin k holds ((k-1)·b, k·b]; with b = 1 s (the usual case) the division is exact.
-          f.bin = static_cast<std::size_t>(unit_bins ? std::ceil(f.t) : std::ceil(f.t / bin_s));
-          if (f.bin >= n_bins) f.bin = n_bins - 1;  // defensive: the scan sized n_bins from the largest time
-          // Division by 60 is correctly rounded, so t <= 60·m  <=>  t / 60 <= m exactly (t a float32).
-          const double mq = std::ceil(f.t / 60.0);
-          f.minute = mq > static_cast<double>(curve_max) ? n_minutes - 1 : static_cast<std::size_t>(mq);
-        } else {
-          f.bin = 0;
-          f.minute = 0;
-        }
+        f.station = n_station_slots;
         if (in.nearest != nullptr) {
           const std::int32_t n = in.nearest[cell];
           if (f.reached) {
@@ -247,7 +248,7 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
               bad.note(Bad::NearestRange, cell, n);
               continue;
             }
-            f.station = n;
+            f.station = static_cast<std::size_t>(n);
           } else if (n != -1) {
             bad.note(Bad::NearestOnUnreachable, cell, n);
             continue;
@@ -374,12 +375,14 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
 #endif
   for (std::int64_t i = 0; i < n_cells; ++i) {
     const float t = sec[i];
-    if (!(t >= 0.0f)) first_bad = std::min(first_bad, i);  // NaN or negative
+    // NaN, negative, or finite but absurd (beyond kMaxSeconds: a units mistake, and it would overflow the bins)
+    if (!(t >= 0.0f) || (t > kMaxSeconds && t != inf)) first_bad = std::min(first_bad, i);
     if (t != inf && t > max_t) max_t = t;
   }
   if (first_bad != kNoBad) {
     throw InputError("coverage_by_zone: " + cell_name(first_bad, in.cols) + " has seconds = " +
-                     std::to_string(sec[first_bad]) + "; response times must be >= 0, +inf when unreachable");
+                     std::to_string(sec[first_bad]) + "; response times must be >= 0 and at most 1e9 s, +inf when "
+                     "unreachable");
   }
 
   // 2. Histogram size: 1 s bins unless the memory cap forces wider ones.
@@ -398,7 +401,10 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
     const double minutes_needed = std::ceil(static_cast<double>(max_t) / 60.0 / std::max(1.0, cells_per_bin_budget - 1));
     bin_s = 60.0 * std::max(2.0, minutes_needed);
   }
-  const std::size_t n_bins = static_cast<std::size_t>(std::ceil(static_cast<double>(max_t) / bin_s)) + 1;
+  // Same integer arithmetic as the pass: the largest bin index is ceil(ceil(max_t) / b).
+  const std::int64_t max_k1 = static_cast<std::int64_t>(std::ceil(static_cast<double>(max_t)));
+  const std::int64_t bin_i = static_cast<std::int64_t>(bin_s);
+  const std::size_t n_bins = static_cast<std::size_t>((max_k1 + bin_i - 1) / bin_i) + 1;
 
   // 3. The pass.
   std::vector<std::unique_ptr<Accumulator>> accs(static_cast<std::size_t>(threads));
@@ -436,7 +442,7 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
   std::vector<double> rs(stride, 0.0), rh(n_bins, 0.0), rm(n_minutes, 0.0);
   for (std::size_t z = 0; z < n_zones; ++z) {
     const double* s = &total->scalars[z * stride];
-    const double* h = &total->hist[z * n_bins];
+    const double* h = &total->hist[z * total->hist_stride];
     const double* m = &total->minutes[z * n_minutes];
     result.zones.push_back(finish_zone(s, h, m, n_classes, n_bins, opt.curve_max_minutes, bin_s));
     for (std::size_t k = 0; k < stride; ++k) rs[k] += s[k];

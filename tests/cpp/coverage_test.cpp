@@ -274,6 +274,11 @@ TEST(CoverageByZone, ErrorsNameTheProblem) {
   }
   {
     Problem p = hand_grid();
+    p.seconds[2] = 2e9f;  // finite but absurd: a units mistake
+    EXPECT_NE(message_of(p, ok).find("at most 1e9"), std::string::npos);
+  }
+  {
+    Problem p = hand_grid();
     p.seconds[2] = -1.0f;
     EXPECT_NE(message_of(p, ok).find("seconds"), std::string::npos);
   }
@@ -529,12 +534,15 @@ TEST(CoverageByZone, CoarseBinsWhenHistogramsWouldBeTooLarge) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
   const Problem p = random_problem(rng, 20, 20, 3, 4, 2);
-  CoverageOptions o;
-  o.thresholds_s = {660, 900};
-  o.max_histogram_bytes = 4096;  // far too small for 1 s bins up to 2400 s
-  const CoverageResult r = careshed::coverage_by_zone(p.inputs(), o);
-  EXPECT_GT(r.bin_seconds, 1.0);
-  check_against_oracle(p, o, r);
+  for (std::size_t cap : {std::size_t(4096), std::size_t(256)}) {  // too small for 1 s bins up to 2400 s
+    CoverageOptions o;
+    o.thresholds_s = {660, 900};
+    o.max_histogram_bytes = cap;
+    const CoverageResult r = careshed::coverage_by_zone(p.inputs(), o);
+    EXPECT_GT(r.bin_seconds, 1.0);
+    if (cap == 256) EXPECT_GT(r.bin_seconds, 60.0);  // whole-minute bins; the curve stays exact regardless
+    check_against_oracle(p, o, r);
+  }
 }
 
 #ifdef _OPENMP
