@@ -316,6 +316,17 @@ void init_friction(py::module_& m) {
       [](const py::handle& grid, const py::dict& inputs) {
         GridSpec g = grid_from_py(grid);
         FrictionInputs in = inputs_from_py(inputs);
+        // Kept alive (and C-contiguous float64) for the whole call; only read.
+        py::array_t<double, py::array::c_style | py::array::forcecast> speed_array;
+        if (inputs.contains("speed_kmh") && !inputs["speed_kmh"].is_none()) {
+          speed_array = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(inputs["speed_kmh"]);
+          if (!speed_array) throw InputError("speed_kmh: expected a numeric array");
+          if (speed_array.ndim() != 2 || speed_array.shape(0) != g.height || speed_array.shape(1) != g.width) {
+            throw InputError("speed_kmh: the array must have the grid's shape (height, width) = (" +
+                             std::to_string(g.height) + ", " + std::to_string(g.width) + ")");
+          }
+          in.speed_kmh_on_grid = speed_array.data();
+        }
         py::array_t<double> out = new_grid_array(g);
         double* data = out.mutable_data();
         FrictionReport rep;

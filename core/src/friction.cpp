@@ -179,7 +179,7 @@ struct GeomList {
 
 void validate_inputs(const FrictionInputs& in) {
   bool any = in.landcover || in.landcover_fractions || in.speed_raster || in.friction_raster ||
-             in.background_speed_kmh || !in.roads.empty();
+             in.background_speed_kmh || in.speed_kmh_on_grid != nullptr || !in.roads.empty();
   if (!any) {
     throw InputError("friction surface: nothing to build it from; give land cover (classes or fractions), a "
                      "speed raster, a friction raster, roads and/or a background speed");
@@ -538,6 +538,20 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
   if (in.background_speed_kmh) {
     std::fill(speed, speed + n, *in.background_speed_kmh);
     rep.notes.push_back("background speed " + fmt(*in.background_speed_kmh) + " km/h on every cell");
+  }
+  if (in.speed_kmh_on_grid != nullptr) {
+    int64_t cells = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double v = in.speed_kmh_on_grid[i];
+      if (v < 0.0 || std::isinf(v)) {
+        throw InputError("speed array: value " + fmt(v) + " km/h at row " + std::to_string(i / grid.width) +
+                         ", column " + std::to_string(i % grid.width) +
+                         " is not a finite speed >= 0 (use NaN for 'no speed here')");
+      }
+      if (!std::isnan(v)) ++cells;
+      max_into(speed[i], v);
+    }
+    rep.notes.push_back("speed array on the grid (km/h) on " + std::to_string(cells) + " cells");
   }
   if (in.landcover) rep.notes.push_back(add_landcover_speeds(*in.landcover, grid, speed));
   if (in.landcover_fractions) rep.notes.push_back(add_landcover_fraction_speeds(*in.landcover_fractions, grid, speed));

@@ -98,6 +98,7 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
                      road_class_field: str = "highway", road_where: str | None = None, all_touched: bool = True,
                      speed_raster=None, friction_raster=None, friction_unit: str = "s/m",
                      raster_resampling: str = "bilinear", background_speed_kmh: float | None = None,
+                     speed_kmh=None,
                      barriers=None, barrier_all_touched: bool = False) -> FrictionSurface:
     """Build a friction surface (s/m) on ``grid``.
 
@@ -121,6 +122,8 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
             Project —, "s/km", "min/km", "h/km").
         raster_resampling: resampling of speed/friction rasters onto the grid ("bilinear", "average", "nearest").
         background_speed_kmh: a speed every cell has at least (e.g. 5 km/h walking where nothing is known).
+        speed_kmh: a speed array already on the grid (shape ``grid.shape``, km/h, NaN = nothing here), e.g.
+            Tobler's hiking speed from a DEM, or a walking speed only where people live.
         barriers: path(s) of polygon/line sources (cells whose centre is inside are cut, or every touched cell
             with ``barrier_all_touched``) or raster masks (non-zero = barrier; recognised by their suffix, or
             pass ``{"path": ..., "is_raster": True}``). Barriers win over roads.
@@ -158,6 +161,8 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
                                      "resampling": raster_resampling}
     if background_speed_kmh is not None:
         inputs["background_speed_kmh"] = float(background_speed_kmh)
+    if speed_kmh is not None:
+        inputs["speed_kmh"] = speed_kmh
     inputs["roads"] = []
     for r in _paths(roads, "roads"):
         spec = dict(r) if isinstance(r, dict) else {"path": r}

@@ -389,3 +389,20 @@ TEST(Friction, BadInputsGiveClearErrors) {
   roads.roads.push_back(rl);
   EXPECT_THROW(careshed::build_friction_surface(g, roads), careshed::DataIOError);
 }
+
+TEST(Friction, SpeedArrayOnTheGridIsOneMoreLayer) {
+  GridSpec g = small_grid();
+  std::vector<double> speed(100, std::nan(""));
+  for (int r = 0; r < 10; ++r) speed[r * 10 + 9] = 18.0;  // only the last column
+  careshed::FrictionInputs in;
+  in.speed_kmh_on_grid = speed.data();
+  auto fs = careshed::build_friction_surface(g, in);
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[9], 0.2);
+  EXPECT_TRUE(std::isnan(fs.seconds_per_metre[8]));
+  EXPECT_EQ(fs.report.impassable_cells, 90);
+  in.background_speed_kmh = 36.0;  // faster than the array everywhere
+  fs = careshed::build_friction_surface(g, in);
+  EXPECT_DOUBLE_EQ(fs.seconds_per_metre[9], 0.1);
+  speed[55] = -2.0;
+  EXPECT_THROW(careshed::build_friction_surface(g, in), careshed::InputError);
+}

@@ -346,6 +346,27 @@ def test_speed_and_friction_rasters_with_units(tmp_path):
         careshed.friction_surface(grid, friction_raster=fr, friction_unit="minutes per furlong")
 
 
+def test_speed_array_on_the_grid_combines_with_roads(tmp_path):
+    grid = small_grid()
+    speed = np.full(grid.shape, np.nan)
+    speed[:, :5] = 4.0   # walking on the western half only
+    speed[0, 0] = 0.0    # impassable
+    road = ogr_layer(tmp_path / "r.gpkg", 32738, ["highway"],
+                     [(f"LINESTRING (500000 {cy(6)}, 501000 {cy(6)})", {"highway": "tertiary"})])  # 50 km/h
+    fs = careshed.friction_surface(grid, speed_kmh=speed, roads=road)
+    want = np.where(np.isnan(speed), np.nan, speed)
+    want[6, :] = 50.0
+    with np.errstate(divide="ignore"):
+        want = np.where(want > 0, 3.6 / want, np.nan)
+    np.testing.assert_allclose(fs.seconds_per_metre, want, rtol=1e-15)
+    with pytest.raises(careshed.InputError, match="shape"):
+        careshed.friction_surface(grid, speed_kmh=np.ones((3, 3)))
+    bad = np.ones(grid.shape)
+    bad[2, 3] = -1
+    with pytest.raises(careshed.InputError, match="row 2, column 3"):
+        careshed.friction_surface(grid, speed_kmh=bad)
+
+
 def test_friction_errors(tmp_path):
     grid = small_grid()
     with pytest.raises(careshed.InputError, match="nothing to build"):

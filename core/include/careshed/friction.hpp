@@ -10,7 +10,8 @@
 //       (or their parsable maxspeed when the profile says use_maxspeed);
 //   (c) a speed raster (km/h) or a published friction raster (s/m, min/m, s/km, min/km or h/km — the Malaria
 //       Atlas Project surfaces are in MINUTES per metre: pass FrictionUnit::MinutesPerMetre);
-//   (d) a uniform background speed (e.g. walking 5 km/h where no land cover is known);
+//   (d) a uniform background speed (e.g. walking 5 km/h where no land cover is known), or a speed array
+//       already on the grid;
 // then (e) barriers — polygons/lines from any OGR source, or a raster mask — made impassable.
 //
 // Combination rule (fastest wins): every layer gives a speed in km/h per cell (NaN = "this layer says
@@ -120,6 +121,10 @@ struct FrictionInputs {
   std::optional<SpeedRaster> speed_raster;
   std::optional<FrictionRaster> friction_raster;
   std::optional<double> background_speed_kmh;  ///< (d) speed of every cell before the max-combine
+  /// (d') a speed layer already on the grid (km/h, NaN = nothing): grid.size() values, row-major, owned by the
+  /// caller and only read during the call (e.g. Tobler's hiking speed from a DEM computed in numpy, or a
+  /// walking speed only where people live). nullptr = none.
+  const double* speed_kmh_on_grid = nullptr;
   std::vector<RoadLayer> roads;
   std::vector<Barrier> barriers;
 };
