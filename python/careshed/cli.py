@@ -443,9 +443,15 @@ with 2020 census population, a MODELLED 2020 baseline of beds per county (city-w
 population: per-county counts are not published), the plan's target of 7.8 beds per 1000 for 2025 and
 the new beds of the plan's 39 construction projects.
 
+Then the ambulance reach against the plan's standard (urban 11 min, rural 15 min, 3 min to leave) from a
+station at each county seat, on 100 m cells. No road network or population raster is public for Quzhou:
+population, urban cores, roads and station sites are MODELLED (stated in data/quzhou/README.md) and every
+reach output says so.
+
 examples:
-  careshed demo                      # writes out/quzhou_density.{csv,gpkg,png}
-  careshed demo --out /tmp/q --beds max --count-relocations
+  careshed demo                      # writes out/quzhou_density.{csv,gpkg,png}, out/quzhou_reach.{csv,gpkg,png}
+                                     # and the GeoTIFFs out/quzhou_reach_{minutes,nearest,population,class}.tif
+  careshed demo --out /tmp/q --beds max --count-relocations --no-reach
 """
 
 
@@ -456,14 +462,16 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--count-relocations", action="store_true",
                    help="count all 1200 beds of relocation project #34 as new (they include existing "
                         "beds: an upper bound); default excluded")
+    p.add_argument("--no-reach", action="store_true",
+                   help="only the beds-per-1000 part (skip the modelled ambulance reach)")
 
 
-@subcommand("demo", "run the Quzhou example: beds per 1000 by county, modelled 2020 baseline vs the plan",
+@subcommand("demo", "run the Quzhou example: beds per 1000 by county vs the plan, then ambulance reach (modelled)",
             DEMO_EPILOG)(add_demo_arguments)
 def run_demo_command(args) -> int:
     from .demo import run_demo
 
-    run_demo(args.out, beds=args.beds, count_relocations=args.count_relocations)
+    run_demo(args.out, beds=args.beds, count_relocations=args.count_relocations, reach=not args.no_reach)
     return 0
 
 

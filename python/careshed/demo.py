@@ -243,8 +243,9 @@ def _project_points(projects: pd.DataFrame, data_dir: Path):
 
 
 def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, data_dir=None,
-             quiet: bool = False) -> dict:
-    """Run the Quzhou demo; write CSV, GeoPackage and PNG map into `out`; return their paths."""
+             quiet: bool = False, reach: bool = True) -> dict:
+    """Run the Quzhou demo; write CSV, GeoPackage and PNG map into `out` (density, then — unless
+    ``reach=False`` — the MODELLED ambulance reach); return their paths."""
     data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
     table = quzhou_density(data_dir, beds=beds, count_relocations=count_relocations)
     target = float(table["beds_target"].iloc[0])
@@ -287,6 +288,8 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
         for p in paths.values():
             print(f"  {p}")
 
+    if not reach:
+        return paths
     # Ambulance reach (MODELLED inputs: see data/quzhou/README.md).
     study = quzhou_study(data_dir)
     result = quzhou_reach(data_dir, study=study)

@@ -105,8 +105,13 @@ def test_demo_writes_three_outputs(tmp_path, cli_env, quzhou_dir):
     out = tmp_path / "out"
     for name in ("quzhou_density.csv", "quzhou_density.gpkg", "quzhou_density.png"):
         assert str(out / name) in r.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["quzhou_density.csv", "quzhou_density.gpkg",
-                                                      "quzhou_density.png"]
+    names = sorted(p.name for p in out.iterdir())
+    assert [n for n in names if n.startswith("quzhou_density")] == ["quzhou_density.csv", "quzhou_density.gpkg",
+                                                                    "quzhou_density.png"]
+    # then the (modelled) ambulance reach: table, stations, curve, GeoPackage, map, COGs (tests/python/test_reach.py)
+    assert {"quzhou_reach.csv", "quzhou_reach.gpkg", "quzhou_reach.png", "quzhou_reach_minutes.tif",
+            "quzhou_reach_nearest.tif"} <= set(names)
+    assert (out / "quzhou_reach.csv").read_text(encoding="utf-8").startswith("# MODELLED")
     assert "MODELLED" in r.stdout
     text = (out / "quzhou_density.csv").read_text(encoding="utf-8")
     assert text.startswith("# MODELLED beds: 2020 baseline beds per county are MODELLED")
@@ -131,7 +136,7 @@ def test_demo_writes_three_outputs(tmp_path, cli_env, quzhou_dir):
 
 
 def test_demo_max_beds_and_relocation_flag(tmp_path, capsys):
-    rc = cli.main(["demo", "--out", str(tmp_path), "--beds", "max", "--count-relocations"])
+    rc = cli.main(["demo", "--out", str(tmp_path), "--beds", "max", "--count-relocations", "--no-reach"])
     assert rc == 0
     captured = capsys.readouterr()
     assert "careshed: warning:" in captured.err and "#34" in captured.err and "upper bound" in captured.err
