@@ -34,12 +34,21 @@ namespace careshed {
 
 namespace detail {
 
+namespace {
+/// A plain file path (not /vsi..., not a driver connection string such as "PG:..." or "NETCDF:f.nc:var"),
+/// which we can check for existence first to give "file not found" rather than GDAL's generic failure.
+bool plain_file_path(const std::string& path) {
+  if (path.rfind("/vsi", 0) == 0) return false;
+  const auto colon = path.find(':');
+  return colon == std::string::npos || (colon == 1 && path.size() > 2 && (path[2] == '\\' || path[2] == '/'));
+}
+}  // namespace
+
 DatasetPtr open_raster(const std::string& path, const std::string& what) {
   ensure_gdal_registered();
   VSIStatBufL st;
   if (path.empty()) throw DataIOError(what + ": no file name given");
-  // /vsi*/ paths (e.g. /vsicurl/) may not stat; only refuse plain paths that are absent.
-  if (path.rfind("/vsi", 0) != 0 && VSIStatL(path.c_str(), &st) != 0) {
+  if (plain_file_path(path) && VSIStatL(path.c_str(), &st) != 0) {
     throw DataIOError(what + " '" + path + "': file not found (check the path)");
   }
   detail::QuietGdalErrors quiet;
@@ -53,8 +62,7 @@ DatasetPtr open_vector(const std::string& path, const std::string& what) {
   ensure_gdal_registered();
   VSIStatBufL st;
   if (path.empty()) throw DataIOError(what + ": no file name given");
-  bool plain_file = path.rfind("/vsi", 0) != 0 && path.find(':') == std::string::npos;
-  if (plain_file && VSIStatL(path.c_str(), &st) != 0) {
+  if (plain_file_path(path) && VSIStatL(path.c_str(), &st) != 0) {
     throw DataIOError(what + " '" + path + "': file not found (check the path)");
   }
   detail::QuietGdalErrors quiet;

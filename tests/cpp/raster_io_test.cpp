@@ -366,3 +366,12 @@ TEST(DataBounds, RasterAndVectorExtentsWithTheirCrs) {
   EXPECT_THROW(careshed::data_bounds(dir + "health.gpkg", &wkt, "no_such_layer"), careshed::DataIOError);
   EXPECT_THROW(careshed::data_bounds(dir + "missing.gpkg", &wkt), careshed::DataIOError);
 }
+
+TEST(ReadRaster, DriverPrefixedNamesAreNotMistakenForMissingFiles) {
+  std::string path = temp_dir() + "/prefixed.tif";
+  double gt[6] = {0, 10, 0, 20, 0, -10};
+  gdal_write(path, 2, 2, {1, 2, 3, 4}, gt, 32638, std::nullopt);
+  careshed::Raster r = careshed::read_raster("GTIFF_DIR:1:" + path);  // GDAL's GeoTIFF sub-dataset syntax
+  EXPECT_EQ(r.values, (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_THROW(careshed::read_raster("GTIFF_DIR:1:" + temp_dir() + "/absent.tif"), careshed::DataIOError);
+}
