@@ -159,6 +159,14 @@ def test_resampling_modes_match_block_arithmetic(tmp_path):
     np.testing.assert_allclose(split, np.kron(valid, np.ones((2, 2))) / 4, atol=1e-12)
     with pytest.raises(careshed.InputError):
         careshed.read_raster(path, coarse, "lanczos-ish")
+    # mode: the majority class of each 2 x 2 block (3 of 4 cells, no ties).
+    classes = np.array([[1, 1, 7, 7],
+                        [1, 5, 7, 3],
+                        [2, 2, 4, 9],
+                        [8, 2, 9, 9]])
+    cpath = gdal_raster(tmp_path / "classes.tif", classes, (0, 10, 0, 40, 0, -10), 32638, dtype=gdal.GDT_Byte)
+    mode, _ = careshed.read_raster(cpath, careshed.make_grid((0, 0, 40, 40), 20, "EPSG:32638"), "mode")
+    np.testing.assert_array_equal(mode, [[1, 7], [2, 9]])
 
 
 def _overlap_weights(t0, dt, m, s0, ds, n):
