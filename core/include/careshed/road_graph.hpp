@@ -23,6 +23,11 @@
 //     near each other on the map are near each other in memory (searches run ~1.5x faster than in file
 //     order). Node ids are therefore not OSM ids; node_x()/node_y() give each node's coordinates.
 //
+// Not modelled (deliberately simple; say so when reporting results): turn restrictions and turn costs,
+// access tags (access=no/private, motor_vehicle=no), direction-specific or conditional limits
+// (maxspeed:forward/backward, *:conditional), traffic and time of day, ferries (route=ferry is not a
+// highway). Filter the extract beforehand (e.g. osmium tags-filter) if these matter.
+//
 // OSM input: a .osm.pbf or .osm file through GDAL's OSM driver, layer "lines". `highway` is a field in
 // GDAL's default osmconf.ini; oneway, maxspeed and junction usually sit in the hstore-like `other_tags`
 // string ("k"=>"v","k2"=>"v2"). Each key is read from its own field when the configuration has one, else
