@@ -25,7 +25,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -316,6 +315,9 @@ class BucketQueue {
     const std::size_t slot = static_cast<std::size_t>(b) & kMask;
     if (buckets_[slot].empty()) return false;
     work.swap(buckets_[slot]);
+    // Leave the slot without storage: otherwise every slot of the ring keeps the capacity of the
+    // largest bucket it ever held, and the ring would hold far more memory than the live entries.
+    std::vector<Entry>().swap(buckets_[slot]);
     bits_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
     return true;
   }
@@ -330,22 +332,23 @@ class BucketQueue {
 };
 
 // Bucket width. It must be wide enough that the window spans the largest step (no overflow list).
-// Beyond that it is a speed knob only (exactness never depends on it, see the file comment): a width
-// of about two typical steps measured fastest on the benchmark grid: buckets hold whole bands of the
-// front (fewer, larger rounds) and the label-correcting re-expansions inside a bucket stay below 1%.
+// Beyond that it is a speed knob only (exactness never depends on it, see the file comment).
+//  * wide (tiled nearest search): about 64 typical steps, split into 64 in-tile sub-buckets of about
+//    one typical step. Measured on the benchmark grid (6000^2, 100 sources): 2 typical steps cost
+//    3x more time (many small rounds, a tile reloaded for every thin band of the front); 64 costs ~12%
+//    re-expansions and was the fastest of 2..256.
+//  * otherwise (k-nearest, FIFO inside a bucket): the smallest positive step, Dial's choice, so that
+//    cells are expanded about once.
 int choose_shift(const Prepared& p, bool wide) {
   const double max_step_ticks = p.max_len * p.max_friction * p.scale + 2.0;
-  // wide: about two typical steps (tiled nearest search); otherwise the smallest positive step (Dial).
-  const double target_ticks = wide ? 2.0 * p.min_len * p.mean_friction * p.scale
+  const double target_ticks = wide ? 64.0 * p.min_len * p.mean_friction * p.scale
                                    : 0.5 * p.min_len * p.min_pos_friction * p.scale;
   int shift_min = 0;
   while (std::ldexp(1.0, shift_min) * (static_cast<double>(BucketQueue<int>::kBuckets) - 4.0) < max_step_ticks)
     ++shift_min;
   int shift_target = 0;
   while (shift_target < 62 && std::ldexp(1.0, shift_target + 1) <= target_ticks) ++shift_target;
-  int extra = 0;
-  if (const char* e = std::getenv("CARESHED_SHIFT_EXTRA")) extra = std::atoi(e);
-  return std::max(shift_min, shift_target + (wide ? extra : 0));
+  return std::max(shift_min, shift_target);
 }
 
 struct Entry {
@@ -386,7 +389,7 @@ template <class FT, int K, class LabelT>
 class NearestSearch {
  public:
   static constexpr int kTileShift = 6;
-  static constexpr int kSubBits = 4, kSub = 1 << kSubBits;
+  static constexpr int kSubBits = 6, kSub = 1 << kSubBits;
 
   struct Worker {
     BucketQueue<Entry> q;
