@@ -534,10 +534,61 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
   FrictionReport rep;
   double* speed = out;  // the speed grid lives in the output buffer until the final conversion
   std::fill(speed, speed + n, kNaN);
+  bool speed_empty = true;  // still all NaN: the next raster can be warped straight into it, no temporary
 
+  // Raster layers first (the max-combine does not depend on the order): the first one needs no extra
+  // grid-sized buffer, which matters at tens of millions of cells.
+  auto add_raster = [&](const std::string& path, Resampling resampling, int band, auto&& to_speed) -> int64_t {
+    std::vector<double> tmp;
+    double* v = speed;
+    if (!speed_empty) {
+      tmp.resize(n);
+      v = tmp.data();
+    }
+    read_raster_into(path, grid, resampling, band, v);
+    int64_t cells = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (std::isnan(v[i])) continue;
+      const double kmh = to_speed(v[i]);
+      ++cells;
+      if (v == speed) speed[i] = kmh;
+      else max_into(speed[i], kmh);
+    }
+    speed_empty = false;
+    return cells;
+  };
+  if (in.speed_raster) {
+    const auto& sr = *in.speed_raster;
+    int64_t cells = add_raster(sr.path, sr.resampling, sr.band, [&](double kmh) {
+      if (kmh < 0.0) {
+        throw InputError("speed raster '" + sr.path + "': negative speed " + fmt(kmh) +
+                         " km/h; speeds must be >= 0 (declare the nodata value if it is a fill)");
+      }
+      return kmh;
+    });
+    rep.notes.push_back("speed raster '" + sr.path + "' band " + std::to_string(sr.band) + " (km/h, " +
+                        resampling_name(sr.resampling) + ") on " + std::to_string(cells) + " cells");
+  }
+  if (in.friction_raster) {
+    const auto& fr = *in.friction_raster;
+    const double factor = seconds_per_metre_per_unit(fr.unit);
+    int64_t cells = add_raster(fr.path, fr.resampling, fr.band, [&](double f) {
+      if (f < 0.0) {
+        throw InputError("friction raster '" + fr.path + "': negative friction " + fmt(f) +
+                         "; friction must be >= 0 (declare the nodata value if it is a fill)");
+      }
+      // As a speed so it max-combines with the other layers: 0 s/m -> +inf km/h -> back to 0 s/m.
+      return f == 0.0 ? std::numeric_limits<double>::infinity() : 3.6 / (f * factor);
+    });
+    static const char* unit_names[] = {"s/m", "min/m", "s/km", "min/km", "h/km"};
+    rep.notes.push_back("friction raster '" + fr.path + "' band " + std::to_string(fr.band) + " (" +
+                        unit_names[static_cast<int>(fr.unit)] + ", " + resampling_name(fr.resampling) + ") on " +
+                        std::to_string(cells) + " cells");
+  }
   if (in.background_speed_kmh) {
-    std::fill(speed, speed + n, *in.background_speed_kmh);
-    rep.notes.push_back("background speed " + fmt(*in.background_speed_kmh) + " km/h on every cell");
+    const double bg = *in.background_speed_kmh;
+    for (size_t i = 0; i < n; ++i) max_into(speed[i], bg);
+    rep.notes.push_back("background speed " + fmt(bg) + " km/h on every cell");
   }
   if (in.speed_kmh_on_grid != nullptr) {
     int64_t cells = 0;
@@ -555,41 +606,6 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
   }
   if (in.landcover) rep.notes.push_back(add_landcover_speeds(*in.landcover, grid, speed));
   if (in.landcover_fractions) rep.notes.push_back(add_landcover_fraction_speeds(*in.landcover_fractions, grid, speed));
-  if (in.speed_raster) {
-    const auto& sr = *in.speed_raster;
-    std::vector<double> v = read_onto(sr.path, grid, sr.resampling, sr.band);
-    int64_t cells = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (v[i] < 0.0) {
-        throw InputError("speed raster '" + sr.path + "': negative speed " + fmt(v[i]) +
-                         " km/h; speeds must be >= 0 (declare the nodata value if it is a fill)");
-      }
-      if (!std::isnan(v[i])) ++cells;
-      max_into(speed[i], v[i]);
-    }
-    rep.notes.push_back("speed raster '" + sr.path + "' band " + std::to_string(sr.band) + " (km/h, " +
-                        resampling_name(sr.resampling) + ") on " + std::to_string(cells) + " cells");
-  }
-  if (in.friction_raster) {
-    const auto& fr = *in.friction_raster;
-    std::vector<double> v = read_onto(fr.path, grid, fr.resampling, fr.band);
-    const double factor = seconds_per_metre_per_unit(fr.unit);
-    int64_t cells = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (std::isnan(v[i])) continue;
-      if (v[i] < 0.0) {
-        throw InputError("friction raster '" + fr.path + "': negative friction " + fmt(v[i]) +
-                         "; friction must be >= 0 (declare the nodata value if it is a fill)");
-      }
-      ++cells;
-      // As a speed so it max-combines with the other layers: 0 s/m -> +inf km/h -> back to 0 s/m.
-      max_into(speed[i], v[i] == 0.0 ? std::numeric_limits<double>::infinity() : 3.6 / (v[i] * factor));
-    }
-    static const char* unit_names[] = {"s/m", "min/m", "s/km", "min/km", "h/km"};
-    rep.notes.push_back("friction raster '" + fr.path + "' band " + std::to_string(fr.band) + " (" +
-                        unit_names[static_cast<int>(fr.unit)] + ", " + resampling_name(fr.resampling) + ") on " +
-                        std::to_string(cells) + " cells");
-  }
   for (const auto& r : in.roads) add_road_speeds(r, grid, speed, rep);
   for (const auto& b : in.barriers) {
     std::string note;
