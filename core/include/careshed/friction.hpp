@@ -136,7 +136,7 @@ struct FrictionReport {
   int64_t road_features_skipped = 0;  ///< class not in the profile, or not a line (features without a
                                       ///< class are not roads and are not counted)
   std::map<std::string, int64_t> skipped_classes;  ///< class -> features not burned
-  int64_t road_cells = 0;           ///< cells where a road is the fastest layer
+  int64_t road_cells = 0;           ///< cells touched by a burned road (summed over road layers)
   int64_t barrier_cells = 0;        ///< cells made impassable by barriers
   int64_t impassable_cells = 0;     ///< NaN cells in the result
 };
