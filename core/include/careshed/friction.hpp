@@ -32,7 +32,8 @@
 // be integers (a non-integer value means the raster is not a class raster: InputError).
 //
 // Units: speeds km/h, friction s/m, grid coordinates in the grid CRS (metres for analysis grids).
-// Ownership: inputs are copied values; *_into functions write caller-owned buffers of grid.size() elements.
+// Ownership: inputs are values, except FrictionInputs::speed_kmh_on_grid, a borrowed pointer only read during
+// the call; *_into functions write caller-owned buffers of grid.size() elements.
 // Thread-safety: all functions are re-entrant (own GDAL/OGR handles per call); concurrent calls are safe.
 // Errors: DataIOError (missing/unreadable file, layer, band — message names it), CrsError (input without
 // CRS, untransformable), InputError (negative speeds/friction, unknown classes, bad unit, missing field,
