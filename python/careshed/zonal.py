@@ -3,7 +3,7 @@
 Counting rules (see docs/population.md):
 
 * ``rule="centre"`` — a cell belongs to the zone covering its centre (a centre on a shared boundary goes to
-  the lowest zone index, as :func:`careshed.assign_points_to_zones` decides for points);
+  the lowest zone index, as careshed's point-in-polygon (``_core.assign_points_to_zones``) decides for points);
 * ``rule="fraction"`` — a cell counts in each zone by the exact share of its area inside it (as exactextract
   does): cells cut by a boundary are "split" (``zone == -2``) and listed with their fractions.
 
@@ -57,6 +57,7 @@ class ZoneRaster:
         rule: ``"centre"`` or ``"fraction"``.
         grid: the :class:`careshed.Grid`.
         ids: zone ids (from ``zone_id`` or the frame's index) when known, else ``None``.
+        frame: the zones' frame when rasterised from a GeoDataFrame (``None`` otherwise).
     """
 
     zone: np.ndarray
@@ -67,6 +68,8 @@ class ZoneRaster:
     rule: str
     grid: Grid
     ids: list | None = None
+    #: the zones' (Geo)DataFrame when rasterised from one, so fields can be named later (totals="pop")
+    frame: object = field(default=None, repr=False, compare=False)
 
     def arrays(self) -> tuple:
         """(zone, split_cell, split_zone, split_fraction, n_zones) — the positional arguments the ``_core``
@@ -179,10 +182,10 @@ def rasterize_zones(zones, grid: Grid, rule: str = "centre", *, zone_id: str | N
         InputError: invalid / empty / non-polygon zone (named by index), rotated grid, unknown rule.
     """
     grid = _as_grid(grid)
-    wkb, ids, _ = _zone_wkb(zones, grid, layer=layer, zone_id=zone_id)
+    wkb, ids, frame = _zone_wkb(zones, grid, layer=layer, zone_id=zone_id)
     r = _core.rasterize_zones(wkb, grid, str(rule))
     return ZoneRaster(r["zone"], r["split_cell"], r["split_zone"], r["split_fraction"], int(r["n_zones"]),
-                      r["rule"], grid, ids)
+                      r["rule"], grid, ids, frame if hasattr(frame, "columns") else None)
 
 
 def _check_zones(zones) -> ZoneRaster:
@@ -282,13 +285,12 @@ def population_grid(grid: Grid, raster=None, *, band: int = 1, zones=None, total
         return PopulationGrid(people, grid, "raster", report=report)
     if zones is None or totals is None:
         raise InputError("population_grid: give raster=<population raster>, or zones=... and totals=...")
-    frame = None
     if not isinstance(zones, ZoneRaster):
         if isinstance(zones, (str, os.PathLike)):
             from .io import load
             zones = load(zones, what="zones", table_ok=False)
-        frame = zones if hasattr(zones, "columns") else None
         zones = rasterize_zones(zones, grid, rule, zone_id=zone_id)
+    frame = zones.frame
     if zones.zone.shape != grid.shape:
         raise InputError(f"population_grid: the zones were rasterised on a grid of shape {zones.zone.shape}, "
                          f"not {grid.shape}")

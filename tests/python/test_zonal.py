@@ -234,6 +234,9 @@ def test_population_from_zones_in_another_crs_and_weights(counties, grid500):
     assert np.all(pop.people[1::2, :] == 0) and np.all(pop.people[:, 1::2] == 0)
     np.testing.assert_allclose(careshed.zonal_sum(pop.people, pop.zones),
                                counties["pop_census2020"].to_numpy(float), rtol=1e-10)
+    zr = careshed.rasterize_zones(counties, grid500, rule="fraction")  # a ZoneRaster remembers its frame
+    again = careshed.population_grid(grid500, zones=zr, totals="pop_census2020")
+    np.testing.assert_allclose(again.zone_sums(), counties["pop_census2020"].to_numpy(float), rtol=1e-10)
     with pytest.raises(careshed.InputError, match="weights"):
         careshed.population_grid(grid500, zones=counties, totals="pop_census2020", weights=-w)
     with pytest.raises(careshed.InputError, match="one total per zone"):
