@@ -154,6 +154,7 @@ struct GridArgs {
   FrictionGrid grid;
   CArray<std::int64_t> rc;
   CArray<double> offsets;
+  const double* offsets_ptr = nullptr;  // null when no offsets were given (an empty array_t is not "none")
 };
 
 GridArgs grid_args(const py::handle& friction, double dx_m, double dy_m, const py::object& row_dx_m,
@@ -182,7 +183,10 @@ GridArgs grid_args(const py::handle& friction, double dx_m, double dy_m, const p
   if (rraw.size() > 0 && rraw.dtype().kind() != 'i' && rraw.dtype().kind() != 'u')
     throw InputError("facilities_rc: expected integer (row, col) cells, got dtype " + std::string(py::str(rraw.dtype())));
   a.rc = CArray<std::int64_t>::ensure(rraw);
-  if (!offsets_s.is_none()) a.offsets = vec1d<double>(offsets_s, "offsets_s", a.rc.shape(0));
+  if (!offsets_s.is_none()) {
+    a.offsets = vec1d<double>(offsets_s, "offsets_s", a.rc.shape(0));
+    a.offsets_ptr = a.offsets.data();
+  }
   return a;
 }
 
@@ -205,7 +209,7 @@ py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const
   in.n_facilities = static_cast<std::size_t>(n_fac);
   in.supply = S.data();
   in.neighbours = neighbours;
-  in.facility_offsets_s = a.offsets ? a.offsets.data() : nullptr;
+  in.facility_offsets_s = a.offsets_ptr;
   if (!zones.is_none()) {
     z = CArray<std::int32_t>::ensure(zones);
     if (!z || z.ndim() != 2 || z.shape(0) != a.grid.rows || z.shape(1) != a.grid.cols)
@@ -239,7 +243,7 @@ py::tuple py_reach_lists(const py::handle& friction, double dx_m, double dy_m, c
   RasterSearchOptions so;
   so.neighbours = neighbours;
   so.max_seconds = max_seconds;
-  so.source_offsets_s = a.offsets ? a.offsets.data() : nullptr;
+  so.source_offsets_s = a.offsets_ptr;
   ReachLists r;
   {
     py::gil_scoped_release release;

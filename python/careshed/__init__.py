@@ -24,7 +24,7 @@ from .network import RoadGraph, SpeedProfile, graph_travel_time, parse_maxspeed,
 from .raster import Grid, make_grid, make_lonlat_grid, raster_info, read_raster, write_geotiff  # noqa: E402
 from .raster_search import raster_k_nearest, raster_reach_lists, raster_travel_time  # noqa: E402
 from .friction import FrictionSurface, friction_surface, speed_to_friction  # noqa: E402
-from .access import AccessResult, GridAccessResult, accessibility, fca, grid_accessibility  # noqa: E402
+from .access import AccessResult, GridAccessResult, accessibility, fca, graph_accessibility, grid_accessibility  # noqa: E402,E501
 from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population_grid,  # noqa: E402
                     rasterize_zones, urban_rural, zonal_sum)
 from .reach import Reach, Study, reach  # noqa: E402
@@ -33,7 +33,7 @@ __version__ = _core.__version__
 
 __all__ = ["CareshedError", "CRSError", "DataIOError", "InputError", "__version__"]
 __all__ += ["raster_travel_time", "raster_k_nearest", "raster_reach_lists"]
-__all__ += ["fca", "accessibility", "grid_accessibility", "AccessResult", "GridAccessResult"]
+__all__ += ["fca", "accessibility", "grid_accessibility", "graph_accessibility", "AccessResult", "GridAccessResult"]
 __all__ += ["read_vector", "read_table", "write_layers", "resource_density", "compare_density",
             "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "write_table"]
 __all__ += ["graph_travel_time", "RoadGraph", "SpeedProfile", "parse_maxspeed", "straight_line_travel_time"]

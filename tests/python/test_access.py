@@ -418,3 +418,40 @@ def test_grid_bad_population_is_refused():
     pop[3, 4] = -1
     with pytest.raises(InputError, match="row 3, col 4"):
         careshed.grid_accessibility(f, pop, fac, sup, max_minutes=1.0, cell_size_m=10.0)
+
+
+def test_graph_accessibility_against_scipy_dijkstra():
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    from careshed.network import Graph
+
+    seed = SEED + 400
+    print("seed", seed)
+    rng = np.random.default_rng(seed)
+    n = 80
+    tails = rng.integers(0, n, 400)
+    heads = rng.integers(0, n, 400)
+    secs = rng.uniform(10, 400, 400)
+    g = Graph(n, tails.astype(np.int32), heads.astype(np.int32), secs)
+    dn = rng.integers(-1, n, 120)  # several demand points per node, some off the graph (-1)
+    P = rng.uniform(0, 100, 120)
+    fn = rng.integers(0, n, 9)
+    S = rng.uniform(1, 10, 9)
+    res = careshed.graph_accessibility(g, dn, P, fn, S, max_minutes=15, method="e2sfca")
+    # reference: times TO each facility = Dijkstra on the transposed graph (duplicate edges: keep the min)
+    best = {}
+    for t, h, s in zip(tails, heads, secs):
+        best[(h, t)] = min(s, best.get((h, t), np.inf))
+    keys = list(best)
+    M = csr_matrix(([best[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])), shape=(n, n))
+    dist = dijkstra(M, indices=fn, limit=15 * 60.0)  # (n_fac, n)
+    dist[np.arange(len(fn)), fn] = 0.0
+    o, d, c = [], [], []
+    for j in range(len(fn)):
+        for i in range(len(dn)):
+            if dn[i] >= 0 and np.isfinite(dist[j, dn[i]]):
+                o.append(i), d.append(j), c.append(dist[j, dn[i]] / 60.0)
+    A, R = ref_fca(P, S, np.array(o), np.array(d), np.array(c), 15.0, ref_steps({5.0: 1.0, 10.0: 0.68, 15.0: 0.22}))
+    np.testing.assert_allclose(res.score, A, rtol=1e-9, equal_nan=True)
+    assert np.isnan(res.score[dn < 0]).all() and np.isfinite(res.score).sum() > 10
