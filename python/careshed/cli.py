@@ -376,7 +376,7 @@ def reach_arguments(args) -> tuple[dict, dict]:
     study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
                  classes=classes, cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m,
                  counting=args.counting, keep=args.keep or None, region_label=args.region_label,
-                 zones_layer=args.zones_layer, modelled=list(args.modelled) if args.modelled else None,
+                 zones_layer=args.zones_layer, modelled="; ".join(args.modelled) if args.modelled else None,
                  notes=args.note, thresholds_min=thresholds if isinstance(thresholds, dict) else None)
     if args.class_share:
         shares = _key_values(args.class_share, "--class-share", numeric=False)

@@ -749,8 +749,6 @@ class Study:
         modelled, notes : optional
             As for :class:`Study`, for this call's inputs (e.g. modelled station positions).
         """
-        from .friction import FrictionSurface  # noqa: F401  (kept for symmetry; the study holds the surface)
-
         t_all = time.perf_counter()
         timings = {}
         if thresholds_min is None:
@@ -796,7 +794,8 @@ class Study:
             run_notes.append(f"{len(snapped)} station(s) moved to the nearest passable cell (within {snap:g} m): "
                              + ", ".join(f"{st.ids[i]!r} {moved[i]:.0f} m" for i in snapped[:10])
                              + (" ..." if len(snapped) > 10 else ""))
-        used = np.array([i for i in range(len(st.ids)) if i not in set(bad)], dtype=np.int64)
+        bad_set = set(bad)
+        used = np.array([i for i in range(len(st.ids)) if i not in bad_set], dtype=np.int64)
         if used.size == 0:
             raise InputError(f"{st.source}: no station could be placed on the grid")
         timings["stations"] = time.perf_counter() - t

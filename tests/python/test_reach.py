@@ -19,10 +19,8 @@ rooks). Response = 2 + t. Covered (response <= threshold, inclusive):
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import os
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -422,7 +420,8 @@ def test_a_class_without_a_threshold_is_refused():
     with pytest.raises(careshed.InputError, match="'rural'"):
         strip_study().reach(st, thresholds_min={"urban": 4})
     from shapely.geometry import box
-    polys = gdf({"kind": ["urban", "suburban"]}, [box(X0, Y1 - 300, X0 + 300, Y1), box(X0 + 300, Y1 - 300, X0 + 500, Y1)])
+    polys = gdf({"kind": ["urban", "suburban"]},
+                [box(X0, Y1 - 300, X0 + 300, Y1), box(X0 + 300, Y1 - 300, X0 + 500, Y1)])
     with pytest.raises(careshed.InputError, match="'suburban'"):
         strip_study(classes={"polygons": polys, "field": "kind", "outside": "rural"})
 
