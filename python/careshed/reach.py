@@ -1055,10 +1055,13 @@ class Reach:
         """The zone table as CSV (notes as leading ``# `` lines), atomically."""
         return write_table(self.table, path)
 
-    def to_geopackage(self, path, *, isochrone_minutes=None) -> Path:
+    def to_geopackage(self, path, *, isochrone_minutes=None, crs=None) -> Path:
         """One GeoPackage (written to a temporary name, then renamed) with layers: ``zones`` (polygons + the
         zone table), ``region`` (the region row), ``stations`` (points + the station table), ``isochrones``
-        (display polygons at the thresholds, cumulative), ``curve`` (covered share by minute) and ``notes``."""
+        (display polygons at the thresholds, cumulative), ``curve`` (covered share by minute) and ``notes``.
+
+        `crs`: CRS of the layers — None (default) the analysis grid's metric CRS (the GeoTIFFs' too), ``"zones"``
+        the zones' own CRS (e.g. lon/lat), or any CRS string."""
         from .io import write_layers
 
         region = self.table.iloc[[-1]].reset_index()
@@ -1074,7 +1077,11 @@ class Reach:
         for c in ("zone", "name"):
             if c in stations.columns:
                 stations[c] = stations[c].astype(object)
-        write_layers(path, {"zones": self._zones_layer(), "region": region, "stations": stations,
+        zones = self._zones_layer()
+        if crs is not None:
+            target = self.study.frame.crs if crs == "zones" else crs
+            zones, stations, iso = zones.to_crs(target), stations.to_crs(target), iso.to_crs(target)
+        write_layers(path, {"zones": zones, "region": region, "stations": stations,
                             "isochrones": iso, "curve": curve, "notes": notes})
         return Path(path)
 

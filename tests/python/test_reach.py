@@ -338,6 +338,8 @@ def test_outputs_geopackage_geotiffs_png_csv(tmp_path):
         cells = int((resp <= m + 1e-9).sum())
         assert iso["cells"].iloc[k] == cells
         assert iso.geometry.iloc[k].area == pytest.approx(cells * 100 * 100)
+    lonlat = careshed.read_vector(r.to_geopackage(tmp_path / "ll.gpkg", crs="EPSG:4326"), "isochrones")
+    assert lonlat.crs.to_epsg() == 4326 and lonlat.geometry.iloc[0].bounds[0] == pytest.approx(3.0, abs=0.1)
     notes = careshed.read_table(gpkg, "notes")["note"].tolist()
     assert any(n.startswith("MODELLED population") for n in notes)
 
@@ -446,6 +448,13 @@ def test_population_raster_negative_refused_other_crs_reprojected(tmp_path):
     bad = careshed.write_geotiff(tmp_path / "neg.tif", neg, grid)
     with pytest.raises(careshed.InputError, match="negative"):
         strip_study(population=None, population_raster=bad)
+    # nodata is ignored (not refused as negative): -99999 cells hold no people
+    nod = np.full(grid.shape, 10.0)
+    nod[0, :] = -99999.0
+    ok = careshed.write_geotiff(tmp_path / "nodata.tif", nod, grid, nodata=-99999.0)
+    s = strip_study(population=None, population_raster=ok)
+    assert np.nansum(s.population) == pytest.approx(10.0 * 20)
+    assert np.isnan(s.population[0]).all()
     # A lon/lat population raster inside the strip: people are warped onto the UTM grid, the total kept.
     xs, ys = _core.transform_xy(np.array([X0 + 120, X0 + 880]), np.array([Y1 - 260, Y1 - 40]), CRS, "EPSG:4326")
     lonlat = careshed.make_lonlat_grid((xs[0], ys[0], xs[1], ys[1]), 0.0002)
