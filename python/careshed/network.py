@@ -244,7 +244,8 @@ class RoadGraph:
 
     @property
     def graph(self):
-        """The edges as a prepared :class:`Graph` (for k-nearest and per-source bounded searches on node ids)."""
+        """The edges as a new prepared :class:`Graph` (built on each access: keep it) for k-nearest and
+        per-source bounded searches on node ids."""
         e = self.edges
         return Graph(self.n_nodes, e["tails"], e["heads"], e["seconds"])
 

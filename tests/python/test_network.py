@@ -3,7 +3,6 @@ networkx multi_source_dijkstra, a plain heapq Dijkstra written here, scipy's cKD
 times worked by hand. Random graphs use logged seeds (printed on failure via the parametrisation id)."""
 import heapq
 import math
-import os
 from pathlib import Path
 
 import networkx as nx
@@ -238,6 +237,24 @@ def test_roadgraph_edges_nodes_and_lengths(helsinki):
     sec2, near2 = careshed.graph_travel_time(g.n_nodes, e["tails"], e["heads"], e["seconds"], [0, 10])
     np.testing.assert_array_equal(sec1, sec2)
     np.testing.assert_array_equal(near1, near2)
+
+
+def test_roadgraph_search_matches_networkx_on_real_streets(helsinki):
+    g = helsinki
+    e = g.edges
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(range(g.n_nodes))
+    G.add_weighted_edges_from(zip(e["tails"].tolist(), e["heads"].tolist(), e["seconds"].tolist()))
+    sources = [5, 700, 1500]
+    for reverse in (False, True):
+        H = G.reverse(copy=True) if reverse else G
+        dist, paths = nx.multi_source_dijkstra(H, sources, weight="weight")
+        sec, near = g.nearest_from_nodes(sources, reverse=reverse)
+        for v in range(g.n_nodes):
+            if v in dist:
+                assert sec[v] == pytest.approx(dist[v], rel=1e-12)
+            else:
+                assert np.isinf(sec[v]) and near[v] == -1
 
 
 def test_roadgraph_oneway_is_asymmetric(helsinki):
