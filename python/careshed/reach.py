@@ -1002,13 +1002,24 @@ class Reach:
         cls = np.where(self.cell_class == NO_CLASS, 0, self.cell_class)
         return self.seconds <= thr[cls]
 
-    def __repr__(self) -> str:
+    def _headline(self) -> str:
         r = self.table.iloc[-1]
         thr = ", ".join(f"{c} {m:g} min" for c, m in self.thresholds_min.items())
         head = "MODELLED — " if self.modelled else ""
         return (f"{head}Reach of {len(self.stations)} {self.label} ({thr}, dispatch {self.dispatch_minutes:g} min): "
                 f"{r['covered']:,.0f} of {r['population']:,.0f} people covered ({r['covered_share']:.1%}), mean "
-                f"{r['mean_minutes']:.1f} min, p90 {r['p90_minutes']:.1f} min\n{self.table.to_string()}")
+                f"{r['mean_minutes']:.1f} min, p90 {r['p90_minutes']:.1f} min")
+
+    def __repr__(self) -> str:
+        return f"{self._headline()}\n{self.table.to_string()}"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the headline, the zone table and the MODELLED notes."""
+        import html
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
+        return (f"<p><b>{html.escape(self._headline())}</b></p>"
+                + self.table.to_html(float_format=lambda v: f"{v:,.2f}")
+                + (f"<ul>{notes}</ul>" if notes else ""))
 
     # -- isochrones ----------------------------------------------------------------------------
 

@@ -188,6 +188,36 @@ def test_ambulance_count_check_by_zone_and_station():
     assert near.sum() == pytest.approx(4500)
 
 
+def test_every_class_source_and_travel_model_gives_the_hand_numbers(tmp_path):
+    """The strip's urban/rural split (cols 0-2 urban) from a zone field, a raster cut at breaks and a raster of
+    codes, with the travel model as a speed raster (6 km/h) or a friction raster — same hand-worked numbers."""
+    grid = strip_grid()
+    speed = careshed.write_geotiff(tmp_path / "speed.tif", np.full(grid.shape, 6.0), grid)
+    fric = careshed.write_geotiff(tmp_path / "fric.tif", np.full(grid.shape, 0.01), grid)   # 0.01 min/m = 0.6 s/m
+    builtup = careshed.write_geotiff(tmp_path / "builtup.tif",
+                                     np.tile(np.arange(10) / 10.0, (3, 1)), grid)        # 0.0 .. 0.9 by column
+    st = points(["s1"], [cell_centre(1, 0)])
+    travel = [dict(speed_raster=speed), dict(friction=fric, friction_unit="min/m")]
+    for kw in travel:
+        study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100, crs=CRS,
+                               classes={"raster": builtup, "breaks": [0.25], "names": ["urban", "rural"]},
+                               thresholds_min={"urban": 4, "rural": 6}, **kw)
+        assert study.grid.shape == (3, 10) and study.grid.transform == pytest.approx(grid.transform)
+        r = study.reach(st, dispatch_minutes=2)
+        assert r.table.loc["A", "covered_urban"] == pytest.approx(700)
+        assert r.table.loc["A", "covered_rural"] == pytest.approx(400)
+        assert r.table.loc["region", "covered"] == pytest.approx(1100)
+    # Zone attribute: A urban (threshold 4 -> t <= 2: 7 cells of A), B rural (t <= 4: none of B's cells).
+    zones = strip_zones()
+    zones["kind"] = ["urban", "rural"]
+    r = careshed.Study(zones, zone_id="zone", population="pop", friction=careshed.FrictionSurface(
+        np.full(grid.shape, 0.6), grid), classes={"zone_field": "kind"},
+        thresholds_min={"urban": 4, "rural": 6}).reach(st, dispatch_minutes=2)
+    assert r.table.loc["A", "population_urban"] == pytest.approx(1500)
+    assert r.table.loc["A", "covered"] == pytest.approx(700)
+    assert r.table.loc["B", "population_rural"] == pytest.approx(3000) and r.table.loc["B", "covered"] == 0
+
+
 # ---- a plain-Dijkstra oracle on random grids ------------------------------------------------------------
 
 def dijkstra(friction, sources, offsets, cell):
