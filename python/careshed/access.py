@@ -220,12 +220,25 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     supply = np.ascontiguousarray(supply, dtype=np.float64)
     offsets = None if offsets_minutes is None else np.ascontiguousarray(offsets_minutes, dtype=np.float64) * 60.0
     n_zones = 0
+    split = None
+    if zones is not None and hasattr(zones, "zone") and hasattr(zones, "n_zones"):  # a careshed.ZoneRaster
+        if zone_ids is None and getattr(zones, "ids", None) is not None:
+            zone_ids = list(zones.ids)
+        if len(getattr(zones, "split_cell", ())):
+            split = (np.asarray(zones.split_cell), np.asarray(zones.split_zone), np.asarray(zones.split_fraction))
+        n_from_raster = int(zones.n_zones)
+        zones = zones.zone
+        if zone_ids is None:
+            zone_ids = list(range(n_from_raster))
     if zones is not None:
         zones = np.ascontiguousarray(zones)
         if zones.dtype.kind not in "iu":
             raise InputError(f"zones: expected an integer zone index grid (-1 = none), got dtype {zones.dtype}")
         zones = zones.astype(np.int32, copy=False)
         n_zones = int(zones.max()) + 1 if zones.size else 0
+        if (zones < -1).any() and split is None:
+            raise InputError("zones: indices below -1 mark split cells; pass the careshed.ZoneRaster itself so their "
+                             "fractions are used")
         if zone_ids is not None:
             zone_ids = list(zone_ids)
             if len(zone_ids) < n_zones:
@@ -255,6 +268,8 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
         if zones is not None:
             r.update(_zone_means(score, population, zones, n_zones))
     score, ratio, wd = r.pop("score"), r.pop("supply_ratio"), r.pop("weighted_demand")
+    if split is not None:
+        _add_split_cells(r, score, population, *split)
     table = None
     if zones is not None:
         table = pd.DataFrame({
@@ -264,6 +279,25 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
             "population_no_access": r.pop("zone_population_no_access"),
         })
     return GridAccessResult(score, ratio, wd, method, table, r)
+
+
+def _add_split_cells(r, score, population, cell, zone, fraction):
+    """Adds the cells split between zones (ZoneRaster rule "fraction": zone index -2 in the grid, skipped by
+    the per-cell pass) with their area fraction of the population to the zone means."""
+    tot = r["zone_population"].copy()
+    none = r["zone_population_no_access"].copy()
+    acc = np.nan_to_num(r["zone_score"]) * (tot - none)
+    pop = population.ravel()[cell]
+    p = np.where(pop > 0, pop, 0.0) * fraction
+    s = score.ravel()[cell]
+    fin = np.isfinite(s)
+    n = tot.size
+    tot += np.bincount(zone, weights=p, minlength=n)
+    none += np.bincount(zone[~fin], weights=p[~fin], minlength=n)
+    acc += np.bincount(zone[fin], weights=p[fin] * s[fin], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r["zone_score"] = np.where(tot - none > 0, acc / (tot - none), np.nan)
+    r["zone_population"], r["zone_population_no_access"] = tot, none
 
 
 def _zone_means(score, population, zones, n_zones):
