@@ -21,4 +21,5 @@ PYBIND11_MODULE(_core, m) {
   careshed::bindings::init_friction(m);
   careshed::bindings::init_access(m);
   careshed::bindings::init_zonal(m);
+  careshed::bindings::init_catchment(m);
 }

@@ -2,6 +2,8 @@
 #pragma once
 
 #include "careshed/access.hpp"
+#include "careshed/capacity.hpp"
+#include "careshed/catchment.hpp"
 #include "careshed/crs.hpp"
 #include "careshed/density.hpp"
 #include "careshed/error.hpp"
