@@ -177,7 +177,7 @@ py::tuple population_from_raster_py(const py::object& path_obj, const py::object
   double* dst = out.mutable_data();
   {
     py::gil_scoped_release release;
-    check_population_raster(path, band);
+    check_population_raster(path, band, &grid);
     r = read_raster_into(path, grid, Resampling::Sum, band, dst);
   }
   py::dict rep;

@@ -11,6 +11,7 @@
 #include "careshed/population.hpp"
 
 #include <gdal.h>
+#include <gdal_alg.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,7 +25,7 @@
 
 namespace careshed {
 
-void check_population_raster(const std::string& path, int band_no) {
+void check_population_raster(const std::string& path, int band_no, const GridSpec* within) {
   detail::ensure_gdal_registered();
   detail::QuietGdalErrors quiet;
   GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
@@ -40,14 +41,57 @@ void check_population_raster(const std::string& path, int band_no) {
   double gt[6] = {0, 1, 0, 0, 0, 1};
   GDALGetGeoTransform(ds, gt);
   const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
-  std::vector<double> row(static_cast<std::size_t>(w));
-  for (int r = 0; r < h; ++r) {
-    if (GDALRasterIO(band, GF_Read, 0, r, w, 1, row.data(), w, 1, GDT_Float64, 0, 0) != CE_None) {
+  int c0 = 0, c1 = w, r0 = 0, r1 = h;
+  if (within != nullptr && !within->crs_wkt.empty()) {
+    // Only the pixels that can reach the grid matter: the grid's outline (21 points per edge) mapped to
+    // source pixels, padded by two pixels. If the mapping fails, scan the whole band.
+    const char* src_wkt = GDALGetProjectionRef(ds);
+    double dst_gt[6];
+    std::copy(within->geotransform.begin(), within->geotransform.end(), dst_gt);
+    void* t = (src_wkt && *src_wkt) ? GDALCreateGenImgProjTransformer3(src_wkt, gt, within->crs_wkt.c_str(), dst_gt)
+                                    : nullptr;
+    if (t != nullptr) {
+      std::vector<double> x, y, z;
+      const double gw = static_cast<double>(within->width), gh = static_cast<double>(within->height);
+      for (int i = 0; i <= 20; ++i) {
+        const double f = i / 20.0;
+        x.insert(x.end(), {f * gw, f * gw, 0.0, gw});
+        y.insert(y.end(), {0.0, gh, f * gh, f * gh});
+      }
+      z.assign(x.size(), 0.0);
+      std::vector<int> ok(x.size(), 0);
+      GDALGenImgProjTransform(t, TRUE, static_cast<int>(x.size()), x.data(), y.data(), z.data(), ok.data());
+      GDALDestroyGenImgProjTransformer(t);
+      double xmin = 1e300, xmax = -1e300, ymin = 1e300, ymax = -1e300;
+      bool all_ok = true;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        if (!ok[i] || !std::isfinite(x[i]) || !std::isfinite(y[i])) {
+          all_ok = false;
+          break;
+        }
+        xmin = std::min(xmin, x[i]);
+        xmax = std::max(xmax, x[i]);
+        ymin = std::min(ymin, y[i]);
+        ymax = std::max(ymax, y[i]);
+      }
+      if (all_ok) {
+        c0 = static_cast<int>(std::clamp(std::floor(xmin) - 2.0, 0.0, double(w)));
+        c1 = static_cast<int>(std::clamp(std::ceil(xmax) + 2.0, 0.0, double(w)));
+        r0 = static_cast<int>(std::clamp(std::floor(ymin) - 2.0, 0.0, double(h)));
+        r1 = static_cast<int>(std::clamp(std::ceil(ymax) + 2.0, 0.0, double(h)));
+      }
+    }
+    detail::take_gdal_error();
+  }
+  const int cw = c1 - c0;
+  std::vector<double> row(static_cast<std::size_t>(std::max(cw, 0)));
+  for (int r = r0; r < r1 && cw > 0; ++r) {
+    if (GDALRasterIO(band, GF_Read, c0, r, cw, 1, row.data(), cw, 1, GDT_Float64, 0, 0) != CE_None) {
       detail::throw_gdal_io("population raster '" + path + "' band " + std::to_string(band_no),
                             "cannot read row " + std::to_string(r));
     }
-    for (int c = 0; c < w; ++c) {
-      const double v = row[static_cast<std::size_t>(c)];
+    for (int c = c0; c < c1; ++c) {
+      const double v = row[static_cast<std::size_t>(c - c0)];
       if (std::isnan(v) || (has_nodata && v == nodata)) continue;
       if (v < 0.0) {
         const double x = gt[0] + (c + 0.5) * gt[1] + (r + 0.5) * gt[2];
@@ -66,7 +110,7 @@ void check_population_raster(const std::string& path, int band_no) {
 }
 
 Raster population_from_raster(const std::string& path, const GridSpec& grid, int band) {
-  check_population_raster(path, band);
+  check_population_raster(path, band, &grid);
   return read_raster(path, grid, Resampling::Sum, band);
 }
 

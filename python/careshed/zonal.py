@@ -145,7 +145,7 @@ def _zone_wkb(zones, grid: Grid, *, layer=None, zone_id=None):
         geoms = geoms.to_crs(grid.crs)
         wkb = [None if g is None or g.is_empty else shapely_wkb.dumps(g) for g in geoms]
         if zone_id is not None:
-            if zone_id not in zones.columns:
+            if zone_id not in getattr(zones, "columns", ()):
                 raise InputError(f"zones: no field {zone_id!r}; fields: {', '.join(map(str, zones.columns))}")
             ids = list(zones[zone_id])
         else:

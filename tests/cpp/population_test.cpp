@@ -78,6 +78,22 @@ TEST(PopulationRaster, NegativeValueRefusedWithFileAndPixel) {
   EXPECT_THROW_MSG(check_population_raster(dir.path("missing.tif")), DataIOError, "missing.tif");
 }
 
+TEST(PopulationRaster, OnlyPixelsReachingTheGridAreScannedForNegatives) {
+  ScratchDir dir;
+  // 20 × 20 pixels of 100 m with one negative pixel at (row 15, col 15); a grid over pixels (0..3, 0..3)
+  // never reads it, so the read succeeds; a grid over the whole raster is refused.
+  const GridSpec src = utm_grid(20, 20, 100.0);
+  std::vector<float> v(400, 1.0f);
+  v[15 * 20 + 15] = -1.0f;
+  write_tif(dir.path("big.tif"), src, v, -99999);
+  const GridSpec corner = utm_grid(2, 2, 200.0, 500000.0, 1000000.0 + 1600.0);  // top-left 400 m × 400 m
+  const Raster r = population_from_raster(dir.path("big.tif"), corner);
+  EXPECT_NEAR(r.report.result_total, 16.0, 1e-9);
+  EXPECT_THROW_MSG(population_from_raster(dir.path("big.tif"), utm_grid(4, 4, 500.0)), InputError,
+                   "row 15, col 15");
+  EXPECT_THROW_MSG(check_population_raster(dir.path("big.tif")), InputError, "row 15, col 15");
+}
+
 ZoneRaster two_zones(ZoneRaster::Rule rule) {
   // 4 × 2 cells of 1 m: zone 0 = [0,2]×[0,2], zone 1 = [2,4]×[0,2] (cells on whole cell edges; no splits)
   GridSpec g;

@@ -45,8 +45,10 @@ namespace careshed {
 Raster population_from_raster(const std::string& path, const GridSpec& grid, int band = 1);
 
 /// Scans band `band` of `path` for negative valid values; throws InputError naming the first one's pixel
-/// (row, col) and coordinates. Nodata and NaN are skipped.
-void check_population_raster(const std::string& path, int band = 1);
+/// (row, col) and coordinates. Nodata and NaN are skipped. With `within`, only the pixels that can reach that
+/// grid are scanned (its outline mapped to the raster, padded by 2 pixels), so a continental raster read onto a
+/// county grid is not scanned whole. DataIOError if the file or band cannot be read.
+void check_population_raster(const std::string& path, int band = 1, const GridSpec* within = nullptr);
 
 /// How zone totals are spread over cells.
 struct SpreadOptions {
