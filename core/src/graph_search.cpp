@@ -258,25 +258,47 @@ CsrGraph CsrGraph::from_edges(int64_t n_nodes, const Index* tails, const Index* 
   CsrGraph g;
   g.n_nodes_ = static_cast<uint32_t>(n_nodes);
   g.first_.assign(static_cast<size_t>(n_nodes) + 1, 0);
-  // Validate everything before building, so an error leaves nothing half-made and names the edge.
-  for (size_t i = 0; i < n_edges; ++i) {
-    const uint32_t t = checked_node(tails[i], n_nodes, "tails", i);
-    checked_node(heads[i], n_nodes, "heads", i);
+  // Validate everything before building, so an error leaves nothing half-made and names the edge. The
+  // parallel pass only finds the first bad edge (and whether tails are already sorted, as in edge lists
+  // exported from a CSR); the message is then made for that edge alone.
+  const int64_t m_edges = static_cast<int64_t>(n_edges);
+  int64_t first_bad = m_edges;
+  int sorted = 1;
+#ifdef CARESHED_HAVE_OPENMP
+#pragma omp parallel for schedule(static) reduction(min : first_bad) reduction(&& : sorted) if (n_edges > 100000)
+#endif
+  for (int64_t i = 0; i < m_edges; ++i) {
+    const int64_t t = static_cast<int64_t>(tails[i]), h = static_cast<int64_t>(heads[i]);
     const double c = seconds[i];
-    if (!(c >= 0.0) || !std::isfinite(c)) {
-      std::ostringstream m;
-      m << "seconds[" << i << "] = " << c << " (edge " << static_cast<int64_t>(tails[i]) << " -> "
-        << static_cast<int64_t>(heads[i]) << ") must be finite and >= 0; drop impassable edges instead";
-      throw InputError(m.str());
-    }
-    ++g.first_[t + 1];
+    if (t < 0 || t >= n_nodes || h < 0 || h >= n_nodes || !(c >= 0.0) || !std::isfinite(c))
+      first_bad = std::min(first_bad, i);
+    if (i > 0 && static_cast<int64_t>(tails[i - 1]) > t) sorted = 0;
   }
+  if (first_bad < m_edges) {
+    const size_t i = static_cast<size_t>(first_bad);
+    checked_node(tails[i], n_nodes, "tails", i);
+    checked_node(heads[i], n_nodes, "heads", i);
+    std::ostringstream m;
+    m << "seconds[" << i << "] = " << seconds[i] << " (edge " << static_cast<int64_t>(tails[i]) << " -> "
+      << static_cast<int64_t>(heads[i]) << ") must be finite and >= 0; drop impassable edges instead";
+    throw InputError(m.str());
+  }
+  for (size_t i = 0; i < n_edges; ++i) ++g.first_[static_cast<size_t>(tails[i]) + 1];
   for (size_t v = 0; v < static_cast<size_t>(n_nodes); ++v) g.first_[v + 1] += g.first_[v];
   g.arcs_ = ArcArray(n_edges);
-  std::vector<uint32_t> fill(g.first_.begin(), g.first_.end() - 1);
-  for (size_t i = 0; i < n_edges; ++i) {
-    const uint32_t a = fill[static_cast<size_t>(tails[i])]++;
-    g.arcs_[a] = {seconds[i] + 0.0, static_cast<uint32_t>(heads[i])};  // -0.0 → +0.0
+  Arc* arcs = g.arcs_.data();
+  if (sorted) {
+    // Already in CSR order: edge i is arc i.
+#ifdef CARESHED_HAVE_OPENMP
+#pragma omp parallel for schedule(static) if (n_edges > 100000)
+#endif
+    for (int64_t i = 0; i < m_edges; ++i) arcs[i] = {seconds[i] + 0.0, static_cast<uint32_t>(heads[i])};
+  } else {
+    std::vector<uint32_t> fill(g.first_.begin(), g.first_.end() - 1);
+    for (size_t i = 0; i < n_edges; ++i) {
+      const uint32_t a = fill[static_cast<size_t>(tails[i])]++;
+      arcs[a] = {seconds[i] + 0.0, static_cast<uint32_t>(heads[i])};  // + 0.0: -0.0 → +0.0
+    }
   }
   return g;
 }
