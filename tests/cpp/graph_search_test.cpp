@@ -143,6 +143,25 @@ TEST(GraphSearch, RandomGraphsMatchPlainDijkstra) {
       std::vector<double> secs(n);
       std::vector<int32_t> idx(n);
       careshed::nearest_source_search(csr, sources.data(), sources.size(), opt, secs.data(), idx.data());
+      // The same edges sorted by tail (stable) take the builder's CSR-order path and must give the same.
+      {
+        std::vector<size_t> order(g.tails.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        const auto& key = reverse ? g.heads : g.tails;
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] < key[b]; });
+        EdgeList sorted_g = g;
+        for (size_t i = 0; i < order.size(); ++i) {
+          sorted_g.tails[i] = g.tails[order[i]];
+          sorted_g.heads[i] = g.heads[order[i]];
+          sorted_g.seconds[i] = g.seconds[order[i]];
+        }
+        std::vector<double> secs2(n);
+        std::vector<int32_t> idx2(n);
+        careshed::nearest_source_search(build(sorted_g, reverse), sources.data(), sources.size(), opt,
+                                        secs2.data(), idx2.data());
+        EXPECT_EQ(secs2, secs);
+        EXPECT_EQ(idx2, idx);
+      }
       for (int v = 0; v < n; ++v) {
         if (integer_costs) EXPECT_EQ(secs[v], es[v]) << "node " << v;
         else if (std::isinf(es[v])) EXPECT_TRUE(std::isinf(secs[v])) << "node " << v;
