@@ -263,6 +263,9 @@ def population_grid(grid: Grid, raster=None, *, band: int = 1, zones=None, total
     read, nodata ignored, negative values refused (:class:`careshed.InputError` naming the pixel); cells the
     source does not cover are NaN. ``report`` compares the source total inside the grid with the result.
 
+    From a raster AND zone totals (``raster=`` with ``zones=``/``totals=``): the raster (read as above) is the
+    weight and the zone totals the amounts — a WorldPop grid rescaled to census totals.
+
     From zone totals (``zones=`` a :class:`ZoneRaster`, or polygons rasterised here with ``rule``;
     ``totals=`` one number per zone, or the name of a field of the zones frame): each zone's people are
     spread over its cells —
@@ -277,12 +280,17 @@ def population_grid(grid: Grid, raster=None, *, band: int = 1, zones=None, total
     The result always reconciles: ``zonal_sum(people, zones) == totals`` under the zones' counting rule.
     """
     grid = _as_grid(grid)
+    report = None
     if raster is not None:
-        if zones is not None or totals is not None:
-            raise InputError("population_grid: give either raster=... or zones=/totals=..., not both")
         people, rep = _core.population_from_raster(raster, grid, int(band))
         report = ReadReport(**rep)
-        return PopulationGrid(people, grid, "raster", report=report)
+        if zones is None and totals is None:
+            return PopulationGrid(people, grid, "raster", report=report)
+        # raster + zone totals: the raster says where, the totals how many (e.g. WorldPop rescaled to a census)
+        if weights is not None:
+            raise InputError("population_grid: with raster= and zone totals, the raster is the weight; "
+                             "do not give weights= as well")
+        weights = people
     if zones is None or totals is None:
         raise InputError("population_grid: give raster=<population raster>, or zones=... and totals=...")
     if not isinstance(zones, ZoneRaster):
@@ -315,7 +323,8 @@ def population_grid(grid: Grid, raster=None, *, band: int = 1, zones=None, total
     res = _core.spread_zone_totals(*zones.arrays(), zones.rule, t, w, cls, codes, shares, int(max_iterations))
     for note in res["notes"]:
         log.info("population_grid: %s", note)
-    return PopulationGrid(res["people"], grid, "zones", zones=zones, totals=t, notes=list(res["notes"]))
+    return PopulationGrid(res["people"], grid, "zones" if report is None else "raster+zones", zones=zones, totals=t,
+                          report=report, notes=list(res["notes"]))
 
 
 # ---- urban / rural ----------------------------------------------------------------------------------------

@@ -224,6 +224,13 @@ def test_population_raster_nodata_ignored_and_negative_refused(tmp_path):
         careshed.population_grid(grid, raster=bad)
     with pytest.raises(careshed.DataIOError, match="missing.tif"):
         careshed.population_grid(grid, raster=tmp_path / "missing.tif")
+    # raster as weights, rescaled to zone totals: zone [0, 200 m] × all rows holds cells 1, 2, 4, 5 (sum 12)
+    # → 120 people scale them ×10; zone [200, 300 m] holds the nodata cell and 6 → all 30 on the 6-cell.
+    ok = _write_tif(tmp_path / "ok.tif", np.array([[1, 2, -9999], [4, 5, 6]], dtype=np.float32), -9999)
+    zones = [box(500000, 1000000, 500200, 1000200), box(500200, 1000000, 500300, 1000200)]
+    rescaled = careshed.population_grid(grid, raster=ok, zones=zones, totals=[120, 30])
+    np.testing.assert_allclose(rescaled.people, [[10, 20, 0], [40, 50, 30]], rtol=1e-12)
+    assert rescaled.source == "raster+zones" and rescaled.report.result_total == pytest.approx(18.0)
 
 
 def test_population_from_zones_in_another_crs_and_weights(counties, grid500):
