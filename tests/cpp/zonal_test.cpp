@@ -281,6 +281,26 @@ TEST(RasterizeZones, PartitionFractionsAddUpToOneInsideTheUnion) {
   }));
 }
 
+TEST(RasterizeZones, SouthUpAndLonLatGrids) {
+  // The same triangle on a south-up grid (row 0 at the bottom): the hand-worked counts are unchanged.
+  GridSpec up;
+  up.width = 10;
+  up.height = 10;
+  up.geotransform = {0.0, 1.0, 0.0, 0.0, 0.0, 1.0};
+  const Wkb tri = wkb_from_wkt("POLYGON((0 0,4 0,0 4,0 0))");
+  EXPECT_NEAR(zone_cell_counts(rasterize_zones({tri}, up, ZoneRaster::Rule::AreaFraction))[0], 8.0, 1e-12);
+  EXPECT_EQ(zone_cell_counts(rasterize_zones({tri}, up, ZoneRaster::Rule::CellCentre))[0], 10.0);
+  // A lon/lat grid of 0.01° cells: fractions are of the cell's area in degrees².
+  GridSpec ll;
+  ll.width = 100;
+  ll.height = 80;
+  ll.geotransform = {118.0, 0.01, 0.0, 29.5, 0.0, -0.01};
+  const Wkb quad = wkb_from_wkt("POLYGON((118.123 28.987,118.734 29.012,118.655 29.401,118.201 29.377,118.123 28.987))");
+  const double area_deg2 = geometry_areas({quad})[0];
+  EXPECT_NEAR(zone_cell_counts(rasterize_zones({quad}, ll, ZoneRaster::Rule::AreaFraction))[0] * 1e-4, area_deg2,
+              1e-9 * area_deg2);
+}
+
 TEST(RasterizeZones, BadInputs) {
   const GridSpec g = unit_grid();
   EXPECT_THROW_MSG(rasterize_zones({wkb_from_wkt("POLYGON((0 0,4 4,4 0,0 4,0 0))")}, g, ZoneRaster::Rule::CellCentre),
