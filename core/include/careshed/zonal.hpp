@@ -7,8 +7,7 @@
 //    in at most one zone. Cheap, and what most raster tools do (GDALRasterize without ALL_TOUCHED).
 //  * AreaFraction — a cell counts in each zone by the exact fraction of its AREA inside that zone (the rule of
 //    exactextract). Cells entirely inside one zone get that zone with weight 1; cells cut by a zone boundary
-//    are "split" (-2) and list (zone, fraction) pairs, fractions from GEOS intersections of the cell square
-//    with the polygons. A cell cut by a zone and otherwise outside every zone lists only that zone (its
+//    are "split" (-2) and list (zone, fraction) pairs: the exact area of the cell square ∩ the polygon. A cell cut by a zone and otherwise outside every zone lists only that zone (its
 //    fraction < 1): the rest of the cell belongs to no zone. Totals of a smooth field then match the
 //    zones' areas, not an approximation by whole cells.
 //  Zones are expected to be a partition (administrative units) and may leave gaps. Where zones overlap, a
@@ -19,9 +18,12 @@
 // scanline (even–odd crossings at each row's centre line); centres lying within 1e-7 cell of any zone edge
 // or vertex are decided again, exactly, by GEOS "covers" (assign_points_to_zones), so boundary ties follow
 // the point-in-polygon rule bit for bit. Split cells are found by recursive subdivision of each zone's
-// bounding block: a block is clipped to the zone (GEOSClipByRect); empty and fully covered blocks stop, the
+// bounding block: the zone's rings are clipped to the block (Sutherland–Hodgman against the rectangle, whose
+// signed area is exactly the area of ring ∩ block; holes subtract); empty and fully covered blocks stop, the
 // rest are halved down to single cells, whose clipped area is the fraction. Work is proportional to the
-// zone perimeter in cells (× log of the grid size), never to the zone area.
+// zone perimeter in cells (× log of the grid size), never to the zone area. (GEOSClipByRect was rejected:
+// GEOS 3.11 returns the complement for some rings with vertices on the rectangle; GEOSIntersection per cell
+// was exact but ~15× slower.) Fractions agree with shapely/GEOS intersection areas to ~1e-12 (tests).
 //
 // Units: grid and zone coordinates in the grid's CRS (the caller reprojects; metric or lon/lat both work,
 // fractions are of the cell's area in CRS units, which is exact on projected grids and ≪ 1e-6 off for small
