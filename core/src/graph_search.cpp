@@ -18,7 +18,7 @@ namespace careshed {
 
 namespace {
 
-constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();  // "no source" / "not in heap"
+constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();  // "no source" (becomes -1 in outputs)
 
 template <typename Index>
 uint32_t checked_node(Index id, int64_t n_nodes, const char* what, size_t i) {
@@ -80,20 +80,18 @@ inline bool before(const HeapEntry& a, const HeapEntry& b) {
 }
 
 // Per-node label of the multi-source search, 16 bytes: the tentative (seconds, source) and, in the
-// padding, the node's first arc. Keeping the arc offset beside the label means that popping a node
-// reads a line that was touched when the node was last improved (usually still cached) instead of a
-// cold line of a separate offsets array; this and the interleaved arcs are worth ~1.5x on 1 M nodes.
+// padding, the node's first arc. An improvement already holds the label's line, so it can put the node's
+// arc range into the heap entry (and prefetch the arcs) without touching a separate offsets array.
 struct NodeLabel {
   double t;
   uint32_t src;
   uint32_t first;
 };
 
-// Lazy 4-ary min-heap of (t, src, node), ordered by (t, src). A 4-ary heap halves the depth of a binary
-// heap and four 16-byte children share a cache line. A node is pushed on every improvement and stale
-// entries (whose key no longer equals the node's label) are skipped on pop. No position array to keep
-// up to date, and on road graphs a node is improved ~1.1 times on average, so the heap stays small.
-template <typename HeapEntry>
+// Lazy 4-ary min-heap of (t, src, node), ordered by (t, src), for the k-nearest and per-source searches.
+// A 4-ary heap halves the depth of a binary heap and four 16-byte children share a cache line. A node is
+// pushed on every improvement and stale entries are skipped on pop: no position array to keep up to date,
+// and on road graphs a node is improved only ~1.3 times on average.
 class LazyQuadHeap {
  public:
   bool empty() const { return h_.empty(); }
@@ -193,7 +191,11 @@ void run_dijkstra(const CsrGraph& g, const std::vector<uint32_t>& sources, const
                   double max_seconds, NodeLabel* label) {
   const Arc* arcs = g.arcs().data();
   RadixHeap heap;
-  for (size_t j = 0; j < sources.size(); ++j) {
+  // Pushed from the highest index down, so sources starting at the same time land in bucket 0 already
+  // in the descending order the heap pops from the back. (Any order would still be exact: an
+  // improvement always re-pushes its node; this order just avoids that work.)
+  for (size_t jj = sources.size(); jj-- > 0;) {
+    const size_t j = jj;
     const uint32_t v = sources[j];
     const double t = (offsets ? offsets[j] : 0.0) + 0.0;  // + 0.0 turns -0.0 into +0.0 (radix keys)
     if (!(t <= max_seconds)) continue;
@@ -365,7 +367,7 @@ void k_nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_s
       if (static_cast<uint32_t>(row[i]) == src) return true;
     return false;
   };
-  LazyQuadHeap<HeapEntry> heap;
+  LazyQuadHeap heap;
   for (size_t j = 0; j < s.size(); ++j) {
     const double t = options.source_offsets ? options.source_offsets[j] : 0.0;
     if (t <= options.max_seconds) heap.push({t, static_cast<uint32_t>(j), s[j]});
@@ -412,7 +414,7 @@ SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, s
     std::vector<double> dist(n, std::numeric_limits<double>::infinity());
     std::vector<uint32_t> touched;
     std::vector<std::pair<uint32_t, double>> list;
-    LazyQuadHeap<HeapEntry> heap;
+    LazyQuadHeap heap;
     const uint32_t* first = g.first().data();
     const Arc* arcs = g.arcs().data();
 #ifdef CARESHED_HAVE_OPENMP
