@@ -393,7 +393,7 @@ class NearestSearch {
 
   struct Worker {
     BucketQueue<Entry> q;
-    std::vector<Entry> work;
+    std::vector<Entry> work[2];  // this round's and the previous round's entries (double buffer)
     std::vector<Entry> sub[kSub];
     std::vector<std::uint32_t> active;
     std::vector<std::uint32_t> touched;
@@ -401,7 +401,7 @@ class NearestSearch {
     // Current tile / bucket being worked.
     std::int64_t cur_tr = -1, cur_tc = -1;
     int cur_sub = 0;
-    bool more = false;
+    bool overflow = false;  // touched list past the limit
   };
 
   NearestSearch(const Prepared& p, const FT* fr, LabelT* lab, int threads, bool record_touched, int shift,
@@ -444,8 +444,14 @@ class NearestSearch {
       w.q.reset(shift_);
       w.touched.clear();
       w.settled = 0;
+      w.overflow = false;
     }
-    touched_overflow_ = false;
+  }
+
+  bool touched_overflow() const {
+    for (const Worker& w : workers_)
+      if (w.overflow) return true;
+    return false;
   }
 
   std::vector<Worker>& workers() { return workers_; }
@@ -523,11 +529,19 @@ class NearestSearch {
         sp_ = s;
       }
       barrier();
-      for (;;) {  // rounds of bucket b
-        me.q.take(b, me.work);
+      // Rounds of bucket b. One barrier per round: work vectors are double-buffered (round parity),
+      // so a worker only clears the buffer of round r - 1 once everybody has passed the barrier of
+      // round r, i.e. finished reading it. A round in which no worker took anything ends the bucket.
+      for (unsigned round = 0;; ++round) {
+        std::vector<Entry>& mine = me.work[round & 1];
+        mine.clear();
+        me.q.take(b, mine);
         barrier();
+        bool any = false;
+        for (const Worker& w : workers_) any |= !w.work[round & 1].empty();
+        if (!any) break;
         for (const Worker& w : workers_) {
-          for (const Entry& e : w.work) {
+          for (const Entry& e : w.work[round & 1]) {
             const std::int64_t row = p_.row_of(e.cell);
             const std::int64_t col = static_cast<std::int64_t>(e.cell) - row * p_.cols;
             const std::int64_t tr = row >> kTileShift, tc = col >> kTileShift;
@@ -537,18 +551,13 @@ class NearestSearch {
             tiles_[t].push_back(e);
           }
         }
-        barrier();  // all have read everybody's work
-        me.work.clear();
         for (const std::uint32_t t : me.active) work_tile(me, t);
         me.active.clear();
         me.cur_tr = me.cur_tc = -1;
-        if (record_ && me.touched.size() > touched_limit_) touched_overflow_ = true;
-        me.more = !me.q.empty_bucket(b);
-        barrier();
-        bool more = false;
-        for (const Worker& w : workers_) more |= w.more;
-        if (!more) break;
+        if (record_ && me.touched.size() > touched_limit_) me.overflow = true;
       }
+      me.work[0].clear();
+      me.work[1].clear();
     }
   }
 
@@ -657,7 +666,6 @@ class NearestSearch {
   // Past this many touched cells (per worker) the caller converts the whole grid instead of the
   // touched lists: keeps memory within the output + front-sized queues.
   std::size_t touched_limit_ = ~std::size_t{0};
-  bool touched_overflow_ = false;
 };
 
 // The search jumps between rows all over a grid of hundreds of MB: with 4 KB pages nearly every
@@ -705,7 +713,7 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
   NearestSearch<FT, K, std::uint64_t> s(p, fr, lab, threads, cutoff, choose_shift(p, true), tiles);
   s.touched_limit_ = static_cast<std::size_t>(n / 16);
   s.run(sorted_sources(p));
-  if (s.touched_overflow_) cutoff = false;
+  if (s.touched_overflow()) cutoff = false;
   RasterSearchStats st;
   st.tick_seconds = std::ldexp(1.0, -p.q);
   st.cells_settled = s.settled();
