@@ -93,28 +93,51 @@ struct Accumulator {
   }
 };
 
-/// Everything one populated, zoned cell needs, computed once and applied to each of its zones.
+/// Everything one populated, zoned cell needs, computed once and applied to each of its zones. The flags are
+/// 0.0 / 1.0 factors rather than bools so that the updates are multiplications, not branches (on real grids
+/// covered and uncovered cells interleave and a branch would mispredict often).
 struct CellFacts {
   std::size_t cls;
-  bool reached, covered;
+  double covered;      // 1.0 if time <= the class threshold
+  double reached;      // 1.0 if the time is finite
   double t;            // 0 when unreached (so w·t stays finite)
   std::size_t bin;     // n_bins (the overflow slot) when unreached
   std::size_t minute;  // curve_max + 1 when beyond the curve or unreached
   std::size_t station; // n_stations (dummy) when unreached or no station table
 };
 
-inline void accumulate(Accumulator& a, std::size_t z, double w, const CellFacts& f) {
-  double* s = &a.scalars[z * a.stride];
+/// Raw pointers into one thread's Accumulator, held in registers by the inner loop (the compiler cannot prove
+/// that the stores into the sums leave std::vector's own pointers unchanged, so it would reload them).
+struct AccView {
+  double* scalars;
+  double* hist;
+  double* minutes;
+  double* stations;
+  std::size_t n_classes, stride, hist_stride, n_minutes;
+  explicit AccView(Accumulator& a)
+      : scalars(a.scalars.data()),
+        hist(a.hist.data()),
+        minutes(a.minutes.data()),
+        stations(a.stations.data()),
+        n_classes(a.n_classes),
+        stride(a.stride),
+        hist_stride(a.hist_stride),
+        n_minutes(a.n_minutes) {}
+};
+
+inline void accumulate(const AccView& a, std::size_t z, double w, const CellFacts& f) {
+  double* s = a.scalars + z * a.stride;
   const std::size_t c = a.n_classes;
+  const double wc = w * f.covered, wr = w * f.reached;
   s[f.cls] += w;
-  s[c + f.cls] += f.covered ? w : 0.0;
-  s[2 * c] += f.reached ? 0.0 : w;
-  s[2 * c + 1] += f.reached ? w : 0.0;
+  s[c + f.cls] += wc;
+  s[2 * c] += w - wr;
+  s[2 * c + 1] += wr;
   s[2 * c + 2] += w * f.t;
   a.hist[z * a.hist_stride + f.bin] += w;
   a.minutes[z * a.n_minutes + f.minute] += w;
   a.stations[2 * f.station] += w;
-  a.stations[2 * f.station + 1] += f.covered ? w : 0.0;
+  a.stations[2 * f.station + 1] += wc;
 }
 
 /// Statistics of one zone from its reduced scalars and histograms.
@@ -190,7 +213,13 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
     // Allocated by the thread that fills it (first touch puts the pages near it).
     accs[static_cast<std::size_t>(tid)] =
         std::make_unique<Accumulator>(n_zones, n_classes, n_bins, n_minutes, static_cast<std::size_t>(in.n_stations));
-    Accumulator& acc = *accs[static_cast<std::size_t>(tid)];
+    const AccView acc(*accs[static_cast<std::size_t>(tid)]);
+    const float* const seconds = in.seconds;
+    const std::int32_t* const nearest = in.nearest;
+    const std::uint8_t* const cell_class = in.cell_class;
+    const std::int32_t* const zone = zc.zone;
+    const double* const thr_s = thr.data();
+    const std::int32_t n_stations = in.n_stations;
     BadCell& bad = bads[static_cast<std::size_t>(tid)];
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp for schedule(static)
@@ -209,7 +238,7 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
           if (p < 0.0) bad.note(Bad::Population, cell, 0);
           continue;
         }
-        const std::int32_t z = zc.zone[cell];
+        const std::int32_t z = zone[cell];
         if (z == -1) continue;
         if (z < -2 || z >= zc.n_zones) {
           bad.note(Bad::Zone, cell, z);
@@ -217,34 +246,35 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
         }
         CellFacts f;
         std::size_t cls = 0;
-        if (in.cell_class != nullptr && in.cell_class[cell] != 255) cls = in.cell_class[cell];
+        if (cell_class != nullptr && cell_class[cell] != 255) cls = cell_class[cell];
         if (cls >= n_classes) {
           bad.note(Bad::Class, cell, static_cast<int>(cls));
           continue;
         }
         f.cls = cls;
-        const float tf = in.seconds[cell];
-        f.reached = tf != std::numeric_limits<float>::infinity();
-        f.t = f.reached ? static_cast<double>(tf) : 0.0;
+        const float tf = seconds[cell];
+        const bool reached = tf != std::numeric_limits<float>::infinity();
+        f.reached = reached ? 1.0 : 0.0;
+        f.t = reached ? static_cast<double>(tf) : 0.0;
         // Whole seconds up: k1 = ceil(t) (t <= kMaxSeconds, checked by the scan). Every threshold that matters
         // for binning is a whole number of seconds (bin edges k·b, minute edges 60·m), and for an integer E,
         // t <= E  <=>  ceil(t) <= E; so bins and minutes follow from k1 with exact integer arithmetic.
         std::int64_t k1 = static_cast<std::int64_t>(f.t);
         k1 += static_cast<double>(k1) < f.t ? 1 : 0;
         const std::int64_t kb = unit_bins ? k1 : (k1 + bin_i - 1) / bin_i;
-        f.bin = f.reached ? static_cast<std::size_t>(kb) : n_bins;
+        f.bin = reached ? static_cast<std::size_t>(kb) : n_bins;
         const std::int64_t km = std::min<std::int64_t>((k1 + 59) / 60, curve_max + 1);
-        f.minute = f.reached ? static_cast<std::size_t>(km) : n_minutes - 1;
-        f.covered = f.reached && f.t <= thr[cls];
+        f.minute = reached ? static_cast<std::size_t>(km) : n_minutes - 1;
+        f.covered = (reached && f.t <= thr_s[cls]) ? 1.0 : 0.0;
         f.station = n_station_slots;
-        if (in.nearest != nullptr) {
-          const std::int32_t n = in.nearest[cell];
-          if (f.reached) {
+        if (nearest != nullptr) {
+          const std::int32_t n = nearest[cell];
+          if (reached) {
             if (n < 0) {
               bad.note(Bad::NearestMissing, cell, n);
               continue;
             }
-            if (n >= in.n_stations) {
+            if (n >= n_stations) {
               bad.note(Bad::NearestRange, cell, n);
               continue;
             }
