@@ -13,6 +13,7 @@ void init_network(pybind11::module_& m);        // network.cpp: graph search, ro
 void init_friction(pybind11::module_& m);       // friction.cpp: friction surfaces, raster IO
 void init_access(pybind11::module_& m);         // access.cpp: 2SFCA family (floating catchments)
 void init_zonal(pybind11::module_& m);          // zonal.cpp: zones on grids, zonal sums, population, urban/rural
+void init_coverage(pybind11::module_& m);       // coverage.cpp: coverage by zone, ambulance check, isochrones
 void init_catchment(pybind11::module_& m);      // catchment.cpp: catchments, capacity-aware coverage
 
 }  // namespace careshed::bindings

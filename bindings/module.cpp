@@ -21,5 +21,6 @@ PYBIND11_MODULE(_core, m) {
   careshed::bindings::init_friction(m);
   careshed::bindings::init_access(m);
   careshed::bindings::init_zonal(m);
+  careshed::bindings::init_coverage(m);
   careshed::bindings::init_catchment(m);
 }
