@@ -27,6 +27,7 @@ from .friction import FrictionSurface, friction_surface, speed_to_friction  # no
 from .access import AccessResult, GridAccessResult, accessibility, fca, graph_accessibility, grid_accessibility  # noqa: E402,E501
 from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population_grid,  # noqa: E402
                     rasterize_zones, urban_rural, zonal_sum)
+from .coverage import CoverageTables, ambulance_check, coverage_by_zone, isochrones  # noqa: E402
 from .catchment import CapacityCoverage, CatchmentTable, capacity_coverage, catchments  # noqa: E402
 from .reach import Reach, Study, reach  # noqa: E402
 
@@ -42,5 +43,6 @@ __all__ += ["Grid", "make_grid", "make_lonlat_grid", "raster_info", "read_raster
             "FrictionSurface", "friction_surface", "speed_to_friction"]
 __all__ += ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zonal_sum", "population_grid", "urban_rural",
             "GHSL_RULES", "NO_CLASS"]
+__all__ += ["coverage_by_zone", "CoverageTables", "ambulance_check", "isochrones"]
 __all__ += ["catchments", "CatchmentTable", "capacity_coverage", "CapacityCoverage"]
 __all__ += ["reach", "Study", "Reach"]
