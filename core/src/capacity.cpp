@@ -149,7 +149,8 @@ CapacityResult capacity_coverage_lists(const ReachLists& reach, std::int64_t n_c
 
   // 2–4. Facilities one after the other; each takes its bands in (band key, cell) order.
   const double b = o.band_seconds;
-  std::vector<std::pair<double, std::uint32_t>> order;  // (band key, cell)
+  std::vector<std::pair<double, std::uint32_t>> order, scratch;  // (band key, cell)
+  std::vector<std::size_t> band_start;
   for (std::size_t k = 0; k < nf; ++k) {
     const std::size_t f = static_cast<std::size_t>(r.processing_order[k]);
     double cap = in.capacity[f];
@@ -166,7 +167,22 @@ CapacityResult capacity_coverage_lists(const ReachLists& reach, std::int64_t n_c
         const double key = b > 0.0 ? std::ceil(t / b) : t;
         order.emplace_back(key, reach.cells[static_cast<std::size_t>(j)]);
       }
-      std::sort(order.begin(), order.end());
+      // Order by (band, cell). Reach lists come in ascending cell order, so with few bands (the usual one-minute
+      // bands: max_seconds / 60 + 1 of them) a stable counting sort by band gives the same order in O(p); the
+      // general case (exact times, or very many bands) sorts.
+      const std::size_t n_bands = b > 0.0 ? static_cast<std::size_t>(std::ceil(tmax / b)) + 1 : 0;
+      bool cell_sorted = true;
+      for (std::size_t j = 1; j < order.size() && cell_sorted; ++j) cell_sorted = order[j - 1].second < order[j].second;
+      if (b > 0.0 && cell_sorted && n_bands <= order.size() + 64) {
+        band_start.assign(n_bands + 1, 0);
+        for (const auto& x : order) ++band_start[static_cast<std::size_t>(x.first) + 1];
+        for (std::size_t k = 0; k < n_bands; ++k) band_start[k + 1] += band_start[k];
+        scratch.resize(order.size());
+        for (const auto& x : order) scratch[band_start[static_cast<std::size_t>(x.first)]++] = x;
+        order.swap(scratch);
+      } else {
+        std::sort(order.begin(), order.end());
+      }
       for (std::size_t s = 0; s < order.size();) {
         std::size_t e = s;
         double R = 0.0;
