@@ -218,17 +218,21 @@ inline double pop(const double* P, std::uint32_t i) {
 // pair k is inside the catchment.
 template <typename Cost, typename InCatch, typename WK>
 FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCatch in_catch, WK wk,
-                    FcaMethod method, bool normalize) {
+                    FcaMethod method, bool normalize, bool all_in) {
   FcaResult r;
   r.score.assign(L.n_demand, kNaN);
   r.supply_ratio.assign(L.n_supply, kNaN);
   r.weighted_demand.assign(L.n_supply, 0.0);
 
-  std::uint64_t in = 0;
   const std::int64_t n_pairs = L.first[L.n_supply] - L.first[0];
+  if (all_in) {  // the lists hold exactly the catchment (bounded searches, pre-filtered tables)
+    r.pairs_in_catchment = static_cast<std::uint64_t>(n_pairs);
+  } else {
+    std::uint64_t in = 0;
 #pragma omp parallel for reduction(+ : in) schedule(static)
-  for (std::int64_t k = L.first[0]; k < L.first[0] + n_pairs; ++k) in += in_catch(k) ? 1 : 0;
-  r.pairs_in_catchment = in;
+    for (std::int64_t k = L.first[0]; k < L.first[0] + n_pairs; ++k) in += in_catch(k) ? 1 : 0;
+    r.pairs_in_catchment = in;
+  }
 
   if (method == FcaMethod::TwoStep) {
     gather(L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * wk(k); },
@@ -310,15 +314,15 @@ FcaResult dispatch(const Lists<Cost>& L, const double* P, const double* S, const
     auto wk = [pair_w](std::int64_t k) { return pair_w[k]; };
     if (filter)
       return run_model(L, P, S, [cost, mc](std::int64_t k) { return static_cast<double>(cost[k]) <= mc; }, wk,
-                       o.method, o.normalize);
-    return run_model(L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize);
+                       o.method, o.normalize, false);
+    return run_model(L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true);
   }
   const WeightEval we = resolve_weights(o.weights, mc);
   auto wk = [we, cost](std::int64_t k) { return we(static_cast<double>(cost[k])); };
   if (filter)
     return run_model(L, P, S, [cost, mc](std::int64_t k) { return static_cast<double>(cost[k]) <= mc; }, wk,
-                     o.method, o.normalize);
-  return run_model(L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize);
+                     o.method, o.normalize, false);
+  return run_model(L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true);
 }
 
 }  // namespace
