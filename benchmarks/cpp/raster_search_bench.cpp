@@ -2,9 +2,9 @@
 // Python). The authoritative side-by-side benchmark with GRASS r.cost and scikit-image is
 // benchmarks/raster_search.py; this harness is for quick iterations on the kernel.
 // Usage: raster_search_bench [size=6000] [sources=100] [neighbours=8] [max_seconds=inf]
+// Threads: OMP_NUM_THREADS (the search uses all OpenMP threads on grids of 2^20 cells or more).
 // Grid: background 0.5-2 s/m (smooth random blobs), a lattice of "roads" (0.02-0.05 s/m) every ~150
 // cells, NaN lakes (discs); 100 m cells; seeded (std::mt19937_64(42)).
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -25,10 +25,7 @@ int main(int argc, char** argv) {
   const double cut = argc > 4 ? std::atof(argv[4]) : std::numeric_limits<double>::infinity();
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> u(0, 1);
-  // Friction in huge pages when the OS offers them (as a large numpy array typically gets).
-  float* fbuf = static_cast<float*>(std::aligned_alloc(1 << 21, ((n * n * 4) / (1 << 21) + 1) * (1 << 21)));
-  if (std::getenv("HUGE_FRICTION")) madvise(fbuf, ((n * n * 4) / (1 << 21) + 1) * (1 << 21), MADV_HUGEPAGE);
-  struct FView { float* p; float& operator[](size_t i) { return p[i]; } float* data() { return p; } } f{fbuf};
+  std::vector<float> f(static_cast<size_t>(n * n));  // friction on ordinary pages, as numpy's would be
   // Smooth background: bilinear interpolation of a coarse random lattice (every 64 cells).
   const long cs = 64, m = n / cs + 2;
   std::vector<double> coarse(m * m);
