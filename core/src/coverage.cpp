@@ -20,6 +20,7 @@
 #include <string>
 
 #include "careshed/error.hpp"
+#include "careshed/zonal.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -488,6 +489,31 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
     result.station_covered_population[s] = total->stations[2 * s + 1];
   }
   return result;
+}
+
+CoverageResult coverage_by_zone(const CoverageInputs& inputs, const ZoneRaster& zones, const CoverageOptions& options) {
+  if (zones.rows != inputs.rows || zones.cols != inputs.cols ||
+      static_cast<std::int64_t>(zones.zone.size()) != inputs.rows * inputs.cols) {
+    throw InputError("coverage_by_zone: the ZoneRaster is " + std::to_string(zones.rows) + " x " +
+                     std::to_string(zones.cols) + " cells but the grid is " + std::to_string(inputs.rows) + " x " +
+                     std::to_string(inputs.cols) + "; rasterize the zones on the analysis grid");
+  }
+  std::vector<std::int64_t> cell(zones.splits.size());
+  std::vector<std::int32_t> zone(zones.splits.size());
+  std::vector<double> fraction(zones.splits.size());
+  for (std::size_t i = 0; i < zones.splits.size(); ++i) {
+    cell[i] = zones.splits[i].cell;
+    zone[i] = zones.splits[i].zone;
+    fraction[i] = zones.splits[i].fraction;
+  }
+  CoverageInputs in = inputs;
+  in.zones.zone = zones.zone.data();
+  in.zones.n_zones = zones.n_zones;
+  in.zones.split_cell = cell.data();
+  in.zones.split_zone = zone.data();
+  in.zones.split_fraction = fraction.data();
+  in.zones.n_splits = zones.splits.size();
+  return coverage_by_zone(in, options);
 }
 
 std::vector<VehicleCheck> ambulance_check(const std::vector<double>& population, const std::vector<double>& vehicles,

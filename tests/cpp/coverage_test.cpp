@@ -15,6 +15,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
+#include "careshed/zonal.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -233,6 +234,54 @@ TEST(CoverageByZone, OffsetsAreAlreadyInTheSeconds) {
   EXPECT_DOUBLE_EQ(r.station_population[0], 10);
   EXPECT_DOUBLE_EQ(r.zones[0].curve[3], 0.1);  // only the station's own cell (180 s) within 3 minutes
   EXPECT_DOUBLE_EQ(r.zones[0].curve[5], 0.3);
+}
+
+/// ISO WKB (little-endian) of the axis-aligned rectangle [x0, x1] x [y0, y1].
+careshed::Wkb box_wkb(double x0, double y0, double x1, double y1) {
+  careshed::Wkb w;
+  auto put = [&w](const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::uint8_t*>(p);
+    w.insert(w.end(), b, b + n);
+  };
+  const std::uint8_t order = 1;
+  const std::uint32_t type = 3, rings = 1, points = 5;
+  put(&order, 1);
+  put(&type, 4);
+  put(&rings, 4);
+  put(&points, 4);
+  const double xy[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
+  put(xy, sizeof(xy));
+  return w;
+}
+
+// Zones from careshed::rasterize_zones (area-fraction rule): 4 x 4 cells of 10 m, zone W = x < 25 m, zone
+// E = x > 25 m, so column 2 is split half/half. One person per cell, every cell at 60 s: W has 8 + 4 x 0.5 = 10
+// people, E 4 + 4 x 0.5 = 6 (hand count), all covered.
+TEST(CoverageByZone, WithAZoneRasterFromRasterizeZones) {
+  careshed::GridSpec grid;
+  grid.width = 4;
+  grid.height = 4;
+  grid.geotransform = {0.0, 10.0, 0.0, 40.0, 0.0, -10.0};
+  grid.crs_wkt = "EPSG:32650";
+  const careshed::ZoneRaster zr = careshed::rasterize_zones({box_wkb(0, 0, 25, 40), box_wkb(25, 0, 40, 40)}, grid,
+                                                            careshed::ZoneRaster::Rule::AreaFraction);
+  std::vector<float> seconds(16, 60.0f);
+  std::vector<double> pop(16, 1.0);
+  CoverageInputs in;
+  in.rows = 4;
+  in.cols = 4;
+  in.seconds = seconds.data();
+  in.population_f64 = pop.data();
+  CoverageOptions o;
+  o.thresholds_s = {60};
+  const CoverageResult r = careshed::coverage_by_zone(in, zr, o);
+  ASSERT_EQ(r.zones.size(), 2u);
+  EXPECT_NEAR(r.zones[0].population, 10.0, 1e-12);
+  EXPECT_NEAR(r.zones[1].population, 6.0, 1e-12);
+  EXPECT_NEAR(r.region.covered, 16.0, 1e-12);
+  in.rows = 2;
+  in.cols = 8;
+  EXPECT_THROW(careshed::coverage_by_zone(in, zr, o), InputError);
 }
 
 TEST(CoverageByZone, ErrorsNameTheProblem) {

@@ -115,6 +115,13 @@ struct CoverageResult {
 /// indices or splits, missing or non-positive thresholds, nearest inconsistent with seconds.
 CoverageResult coverage_by_zone(const CoverageInputs& inputs, const CoverageOptions& options);
 
+struct ZoneRaster;  // careshed/zonal.hpp
+
+/// The same with the zones of a careshed::ZoneRaster (inputs.zones is ignored and replaced by views of `zones`;
+/// its split list is copied once into flat arrays — only boundary cells, so small). InputError when the
+/// ZoneRaster's rows/cols differ from inputs.rows/cols.
+CoverageResult coverage_by_zone(const CoverageInputs& inputs, const ZoneRaster& zones, const CoverageOptions& options);
+
 /// One ambulance per `residents_per_vehicle` people (default 30,000, the plan's standard).
 struct VehicleCheck {
   double population = 0.0;
