@@ -306,6 +306,8 @@ def capacity_coverage(friction, sources, population, capacity, *, max_minutes, c
     n_zones = 0
     if zones is not None:
         zone, sc, sz, sf, nz = _zone_arrays(zones, f.shape)
+        if zone_ids is None and getattr(zones, "ids", None) is not None:
+            zone_ids = list(zones.ids)
         n_zones = nz if nz is not None else (int(zone.max()) + 1 if zone.size and zone.max() >= 0 else 0)
         if zone_ids is not None:
             zone_ids = list(zone_ids)

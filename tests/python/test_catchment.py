@@ -340,3 +340,49 @@ def test_capacity_bad_inputs():
         careshed.capacity_coverage(f, [(0, 0)], -pop, [1], cell_size=100, max_minutes=10)
     with pytest.raises(InputError, match="cell_size"):
         careshed.capacity_coverage(f, [(0, 0)], pop, [1], max_minutes=10)
+
+
+def test_catchments_lonlat_area_per_row():
+    # 10 x 10 cells of 0.01° at 28°N: the area comes from per-row cell sizes on the ellipsoid; check the total
+    # against the spherical zone formula R² Δλ (sin φ2 − sin φ1) (sphere vs ellipsoid: well within 1 %).
+    grid = careshed.make_lonlat_grid((119.0, 28.0, 119.1, 28.1), 0.01)
+    h, w = grid.shape
+    seconds = np.zeros((h, w), np.float32)
+    nearest = np.zeros((h, w), np.int32)
+    nearest[:, 5:] = 1
+    t = careshed.catchments(seconds, nearest, np.ones((h, w)), grid)
+    west, south, east, north = grid.bounds
+    r_km = 6371.0088
+    sphere = r_km**2 * math.radians(east - west) * (math.sin(math.radians(north)) - math.sin(math.radians(south)))
+    assert t["area_km2"].sum() == pytest.approx(sphere, rel=1e-2)
+    assert t.loc[0, "area_km2"] == pytest.approx(t.loc[1, "area_km2"], rel=1e-12)  # same rows, same areas
+    # Rows nearer the pole hold smaller cells: the top half has less area than the bottom half.
+    halves = np.repeat((np.arange(h)[:, None] >= h // 2).astype(np.int32), w, axis=1)  # 0 = northern rows
+    top = careshed.catchments(seconds, halves, np.ones((h, w)), grid)
+    assert top.loc[0, "area_km2"] < top.loc[1, "area_km2"]
+
+
+def test_capacity_friction_surface_and_zone_raster():
+    grid = careshed.make_grid((500000, 3200000, 501000, 3200800), 100.0, "EPSG:32650")
+    h, w = grid.shape
+    rng = np.random.default_rng(3)
+    f = rng.uniform(0.05, 0.1, (h, w))
+    pop = rng.uniform(0, 10, (h, w))
+    surface = careshed.FrictionSurface(f, grid)
+    src, cap = [(1, 1), (6, 8)], [120.0, 90.0]
+    a = careshed.capacity_coverage(surface, src, pop, cap, max_minutes=5)
+    b = careshed.capacity_coverage(f, src, pop, cap, cell_size=100, max_minutes=5)
+    np.testing.assert_array_equal(a.uncovered, b.uncovered)
+    # Two zones split through the middle of column 4 (area fractions 1/2): per-zone covered = zonal sum of the
+    # covered grid under the same ZoneRaster.
+    from shapely.geometry import box
+
+    zones = careshed.rasterize_zones([box(500000, 3200000, 500450, 3200800), box(500450, 3200000, 501000, 3200800)],
+                                     grid, "fraction")
+    assert (zones.zone == -2).sum() == h
+    r = careshed.capacity_coverage(f, src, pop, cap, cell_size=100, max_minutes=5, zones=zones,
+                                   zone_ids=["west", "east"])
+    np.testing.assert_allclose(r.zones["population"], careshed.zonal_sum(pop, zones), rtol=1e-12)
+    np.testing.assert_allclose(r.zones["covered"], careshed.zonal_sum(r.covered, zones), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(r.zones["covered_share"], r.zones["covered"] / r.zones["population"], rtol=1e-12)
+    assert r.zones["population"].sum() == pytest.approx(pop.sum())
