@@ -2,7 +2,8 @@
 //
 // Inputs are per-cell arrays on one analysis grid (row-major, rows x cols, flat id = row * cols + col):
 //  * seconds  — response time in seconds (float32): what careshed::raster_travel_time writes with the stations'
-//               dispatch + turnout seconds given as source offsets. +inf = unreachable. NaN or negative → InputError.
+//               dispatch + turnout seconds given as source offsets. +inf = unreachable. NaN, negative or finite
+//               above 1e9 s (a units mistake; ~31 years) → InputError.
 //  * nearest  — index of the station the time is from (int32), -1 exactly where seconds is +inf. Optional
 //               (nullptr: no station table). A finite time with nearest -1, or nearest outside 0..n_stations-1 for
 //               a reached cell, is an InputError (the two arrays do not come from the same search).
