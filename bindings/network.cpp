@@ -391,16 +391,30 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
           py::arg("oneway_field"), py::arg("profile"))
       .def_static(
           "from_xy_lines",
-          [](const py::list& lines, const py::handle& speeds_kmh, const py::handle& directions, bool geographic,
+          [](const py::object& lines, const py::handle& speeds_kmh, const py::handle& directions, bool geographic,
              const std::string& crs_wkt) {
-            std::vector<RoadLine> rl(lines.size());
+            // Either a list of (n_i, 2) arrays, or one (n_lines, k, 2) array of equal-length lines (fast).
+            CArray<double> block;
+            if (py::isinstance<py::array>(lines)) {
+              block = CArray<double>::ensure(lines);
+              if (!block || block.ndim() != 3 || block.shape(2) != 2)
+                throw InputError("lines as one array must have shape (n_lines, n_vertices, 2)");
+            }
+            const size_t n_lines = block ? static_cast<size_t>(block.shape(0)) : py::len(lines);
+            std::vector<RoadLine> rl(n_lines);
             auto sp = as_doubles(speeds_kmh, "speeds_kmh", rl.size());
             auto dir = CArray<int8_t>::ensure(directions);
             if (!dir || dir.ndim() != 1 || static_cast<size_t>(dir.size()) != rl.size())
               throw InputError("directions must be 1-D with one value (1, -1 or 0) per line");
+            const py::list as_list = block ? py::list() : py::list(lines);
             for (size_t i = 0; i < rl.size(); ++i) {
-              XY xy = as_xy(lines[i], ("lines[" + std::to_string(i) + "]").c_str());
-              rl[i].xy.assign(xy.arr.data(), xy.arr.data() + 2 * xy.n);
+              if (block) {
+                const size_t per = 2 * static_cast<size_t>(block.shape(1));
+                rl[i].xy.assign(block.data() + i * per, block.data() + (i + 1) * per);
+              } else {
+                XY xy = as_xy(as_list[i], ("lines[" + std::to_string(i) + "]").c_str());
+                rl[i].xy.assign(xy.arr.data(), xy.arr.data() + 2 * xy.n);
+              }
               rl[i].speed_kmh = sp.data()[i];
               const int8_t d = dir.data()[i];
               if (d != 0 && d != 1 && d != -1)

@@ -184,9 +184,13 @@ class RoadGraph:
 
     @classmethod
     def from_xy_lines(cls, lines, speeds_kmh, *, oneway=None, geographic=False, crs_wkt=""):
-        """From lines in memory: a list of (n_i, 2) coordinate arrays, one speed (km/h) per line, and
-        optionally one direction per line (1 forward, -1 backward, 0 both; default all 0)."""
-        lines = [np.asarray(l, dtype=np.float64) for l in lines]
+        """From lines in memory: a list of (n_i, 2) coordinate arrays, or one (n_lines, n_vertices, 2) array
+        (e.g. segments, fast), one speed (km/h) per line, and optionally one direction per line
+        (1 forward, -1 backward, 0 both; default all 0)."""
+        if isinstance(lines, np.ndarray):
+            lines = np.ascontiguousarray(lines, dtype=np.float64)
+        else:
+            lines = [np.asarray(line, dtype=np.float64) for line in lines]
         directions = np.zeros(len(lines), np.int8) if oneway is None else np.asarray(oneway, dtype=np.int8)
         return cls(_core.RoadGraph.from_xy_lines(lines, np.asarray(speeds_kmh, np.float64), directions,
                                                  geographic, crs_wkt))
