@@ -312,6 +312,7 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
                   "covered", "covered_share", "mean_minutes", "p90_minutes"]].copy()
         # Station vehicle counts are not published: show the standard's need (1 per 30,000), not a shortfall.
         show["ambulances_needed"] = ambulance_check(t["population"].to_numpy(), np.zeros(len(t)))["needed"].to_numpy()
+        show.loc[show.index[-1], "name_en"] = "Quzhou (whole city)"
         with pd.option_context("display.width", 220, "display.max_columns", 20,
                                "display.float_format", "{:,.2f}".format):
             print()

@@ -1115,7 +1115,7 @@ class Reach:
         if unknown:
             raise InputError(f"to_geotiff: unknown output {sorted(unknown)[0]!r}; use minutes, nearest, population, "
                              "class")
-        meta = {f"CARESHED_NOTE_{i}": n.replace("\n", " ") for i, n in enumerate(self.notes)}
+        meta = {f"CARESHED_NOTE_{i:02d}": n.replace("\n", " ") for i, n in enumerate(self.notes)}
         if self.modelled:
             meta["CARESHED_MODELLED"] = "yes: some inputs are MODELLED (see the notes)"
         out = {}
