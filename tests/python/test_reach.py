@@ -141,6 +141,16 @@ def test_strip_hand_worked_coverage():
     assert st.loc["s1", "status"] == "on grid" and st.loc["s1", "zone"] == "A"
     assert st.loc["s1", "offset_minutes"] == pytest.approx(2.0)
     assert not r.modelled and not any(n.startswith("MODELLED") for n in r.notes)
+    assert int(r.covered.sum()) == 11 and r.covered[1, 4] and not r.covered[0, 4]
+
+    # A search cutoff: response beyond max_minutes counts as unreachable (inclusive at the cutoff).
+    cut = study.reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=2, max_minutes=5)
+    beyond = expect > 5 + 1e-9
+    assert np.isinf(cut.seconds[beyond]).all() and np.isfinite(cut.seconds[~beyond]).all()
+    assert (cut.nearest[beyond] == -1).all()
+    people = np.where(np.arange(10) < 5, 100.0, 200.0)[None, :].repeat(3, axis=0)
+    assert cut.table.loc["region", "unreachable"] == pytest.approx(people[beyond].sum())
+    assert math.isinf(cut.table.loc["region", "p90_minutes"])
 
 
 def test_turnout_offsets_and_ties_to_the_lowest_station():
