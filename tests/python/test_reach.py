@@ -153,6 +153,22 @@ def test_strip_hand_worked_coverage():
     assert math.isinf(cut.table.loc["region", "p90_minutes"])
 
 
+def test_one_call_reach_equals_study_then_reach(tmp_path):
+    grid = strip_grid()
+    st = points(["s1"], [cell_centre(1, 0)])
+    one = careshed.reach(strip_zones(), st, zone_id="zone", population="pop", keep=["name"],
+                         friction=careshed.FrictionSurface(np.full(grid.shape, 0.6), grid),
+                         classes={"polygons": urban_polygon()}, thresholds_min={"urban": 4, "rural": 6},
+                         dispatch_minutes=2, modelled="test")
+    two = strip_study().reach(st, dispatch_minutes=2)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    assert one.modelled and one.notes[0] == "MODELLED input: test"
+    paths = one.to_geotiff({"minutes": tmp_path / "m.tif"})
+    assert list(paths) == ["minutes"] and (tmp_path / "m.tif").is_file()
+    with pytest.raises(careshed.InputError, match="unknown output"):
+        one.to_geotiff({"speed": tmp_path / "s.tif"})
+
+
 def test_turnout_offsets_and_ties_to_the_lowest_station():
     """s1 at (1,0), s2 at (1,9) with 60 s turnout: on every row the two responses tie at column 5 (s1: 5 min;
     s2: 1 + 4 min), so s1 (lower index) takes columns 0-5 and s2 columns 6-9."""
