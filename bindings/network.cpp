@@ -394,21 +394,22 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
           [](const py::object& lines, const py::handle& speeds_kmh, const py::handle& directions, bool geographic,
              const std::string& crs_wkt) {
             // Either a list of (n_i, 2) arrays, or one (n_lines, k, 2) array of equal-length lines (fast).
+            const bool is_block = py::isinstance<py::array>(lines);
             CArray<double> block;
-            if (py::isinstance<py::array>(lines)) {
+            if (is_block) {
               block = CArray<double>::ensure(lines);
               if (!block || block.ndim() != 3 || block.shape(2) != 2)
                 throw InputError("lines as one array must have shape (n_lines, n_vertices, 2)");
             }
-            const size_t n_lines = block ? static_cast<size_t>(block.shape(0)) : py::len(lines);
+            const size_t n_lines = is_block ? static_cast<size_t>(block.shape(0)) : py::len(lines);
             std::vector<RoadLine> rl(n_lines);
             auto sp = as_doubles(speeds_kmh, "speeds_kmh", rl.size());
             auto dir = CArray<int8_t>::ensure(directions);
             if (!dir || dir.ndim() != 1 || static_cast<size_t>(dir.size()) != rl.size())
               throw InputError("directions must be 1-D with one value (1, -1 or 0) per line");
-            const py::list as_list = block ? py::list() : py::list(lines);
+            const py::list as_list = is_block ? py::list() : py::list(lines);
             for (size_t i = 0; i < rl.size(); ++i) {
-              if (block) {
+              if (is_block) {
                 const size_t per = 2 * static_cast<size_t>(block.shape(1));
                 rl[i].xy.assign(block.data() + i * per, block.data() + (i + 1) * per);
               } else {

@@ -301,6 +301,21 @@ def test_roadgraph_snap_and_access_legs():
     assert np.isinf(back.seconds[0]) and back.nearest[0] == -1  # cannot drive west on the one-way road
 
 
+def test_from_xy_lines_block_equals_list():
+    rng = np.random.default_rng(5)
+    pts = rng.integers(0, 20, (200, 2, 2)).astype(float) * 50
+    pts = pts[np.any(pts[:, 0] != pts[:, 1], axis=1)]
+    speeds = rng.uniform(10, 80, len(pts))
+    dirs = rng.integers(-1, 2, len(pts))
+    a = careshed.RoadGraph.from_xy_lines(pts, speeds, oneway=dirs)
+    b = careshed.RoadGraph.from_xy_lines(list(pts), speeds, oneway=dirs)
+    np.testing.assert_array_equal(a.node_xy, b.node_xy)
+    for k in ("tails", "heads", "seconds"):
+        np.testing.assert_array_equal(a.edges[k], b.edges[k])
+    with pytest.raises(careshed.InputError, match="n_lines, n_vertices, 2"):
+        careshed.RoadGraph.from_xy_lines(np.zeros((3, 2)), [1.0, 1.0, 1.0])
+
+
 def test_roadgraph_from_lines_layer(tmp_path):
     gpkg = tmp_path / "roads.geojson"
     gpkg.write_text(
