@@ -166,7 +166,8 @@ py::dict capacity_coverage_py(const py::array& friction, double dx, double dy,
                               double band_seconds, const std::string& order_by,
                               const std::optional<Arr<std::int32_t>>& order, double order_max_seconds,
                               int neighbours, const std::optional<Arr<double>>& offsets,
-                              const std::optional<Arr<std::int32_t>>& zone, const std::optional<Arr<std::int64_t>>& split_cell,
+                              const std::optional<Arr<std::int32_t>>& zone,
+                              const std::optional<Arr<std::int64_t>>& split_cell,
                               const std::optional<Arr<std::int32_t>>& split_zone,
                               const std::optional<Arr<double>>& split_fraction, std::int32_t n_zones) {
   if (friction.ndim() != 2) throw InputError("friction: expected a 2-D (rows, cols) array, got " + shape_of(friction));

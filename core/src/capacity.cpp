@@ -39,7 +39,8 @@ void check_common(const CapacityInputs& in, const CapacityOptions& o) {
     throw InputError(std::string(kWhat) + "max_seconds must be finite and >= 0 (got " +
                      std::to_string(o.max_seconds) + ")");
   if (!(o.band_seconds >= 0.0) || !std::isfinite(o.band_seconds))
-    throw InputError(std::string(kWhat) + "band_seconds must be finite and >= 0 (0 = one band per distinct time); got " +
+    throw InputError(std::string(kWhat) +
+                     "band_seconds must be finite and >= 0 (0 = one band per distinct time); got " +
                      std::to_string(o.band_seconds));
   if (o.order_by == CapacityOrder::Population && !std::isnan(o.order_max_seconds) &&
       (!(o.order_max_seconds >= 0.0) || !std::isfinite(o.order_max_seconds)))
@@ -145,7 +146,8 @@ CapacityResult capacity_coverage_lists(const ReachLists& reach, std::int64_t n_c
       });
     }
   }
-  for (std::size_t k = 0; k < nf; ++k) r.rank[static_cast<std::size_t>(r.processing_order[k])] = static_cast<std::int32_t>(k);
+  for (std::size_t k = 0; k < nf; ++k)
+    r.rank[static_cast<std::size_t>(r.processing_order[k])] = static_cast<std::int32_t>(k);
 
   // 2–4. Facilities one after the other; each takes its bands in (band key, cell) order.
   const double b = o.band_seconds;

@@ -81,7 +81,8 @@ TEST(CapacityCoverage, FractionalLastBandWorkedByHand) {
   EXPECT_EQ(r.exhausted[0], 1);
   EXPECT_DOUBLE_EQ(r.exhausted_seconds[0], 60.0);
   EXPECT_DOUBLE_EQ(r.capacity_remaining[0], 0.0);
-  // Facility 1: band 1 has 50 left (≤ 100) → all, band 2 ((60, 120] s) the diagonals' 20 → all; 70 covered, 30 left.
+  // Facility 1: band 1 has 50 left (≤ 100) → all, band 2 ((60, 120] s) the diagonals' 20 → all; 70 covered,
+  // 30 left.
   EXPECT_DOUBLE_EQ(r.covered[1], 70.0);
   EXPECT_EQ(r.exhausted[1], 0);
   EXPECT_DOUBLE_EQ(r.exhausted_seconds[1], 3600.0);
