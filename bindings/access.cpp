@@ -2,6 +2,8 @@
 // tables, on supply-major reach lists, and on friction grids. Everything is validated with the GIL held,
 // computed without it; result vectors are handed to numpy through a capsule (no element copies).
 // The user-facing API (method names, minutes, callables, DataFrames) lives in python/careshed/access.py.
+#include "careshed/access.hpp"
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "careshed/access.hpp"
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
 #include "init.hpp"
@@ -67,10 +68,10 @@ DecayWeights parse_weights(const py::dict& spec) {
   const std::string kind = spec.contains("kind") ? py::cast<std::string>(spec["kind"]) : "binary";
   if (kind == "binary") return DecayWeights::binary();
   if (kind == "steps")
-    return DecayWeights::steps(py::cast<std::vector<double>>(spec["upper"]), py::cast<std::vector<double>>(spec["weight"]));
+    return DecayWeights::steps(py::cast<std::vector<double>>(spec["upper"]),
+                               py::cast<std::vector<double>>(spec["weight"]));
   if (kind == "gaussian") return DecayWeights::gaussian(spec.contains("size") ? py::cast<double>(spec["size"]) : 0.0);
-  if (kind == "power")
-    return DecayWeights::power(py::cast<double>(spec["beta"]), py::cast<double>(spec["min_cost"]));
+  if (kind == "power") return DecayWeights::power(py::cast<double>(spec["beta"]), py::cast<double>(spec["min_cost"]));
   throw InputError("weights: kind '" + kind + "' is not binary, steps, gaussian or power");
 }
 
@@ -123,8 +124,8 @@ py::dict py_fca(const py::handle& demand, const py::handle& supply, const py::ha
 }
 
 py::dict py_fca_reach(const py::handle& demand, const py::handle& supply, const py::handle& first,
-                      const py::handle& demand_index, const py::handle& cost, const std::string& method, double max_cost,
-                      const py::dict& weights, const py::object& pair_weights, bool normalize) {
+                      const py::handle& demand_index, const py::handle& cost, const std::string& method,
+                      double max_cost, const py::dict& weights, const py::object& pair_weights, bool normalize) {
   auto P = vec1d<double>(demand, "demand");
   auto S = vec1d<double>(supply, "supply");
   auto f = index1d(first, "first", S.shape(0) + 1);
@@ -181,7 +182,8 @@ GridArgs grid_args(const py::handle& friction, double dx_m, double dy_m, const p
   if (!rraw || rraw.ndim() != 2 || rraw.shape(1) != 2)
     throw InputError("facilities_rc: expected an (n, 2) integer array of (row, col) cells");
   if (rraw.size() > 0 && rraw.dtype().kind() != 'i' && rraw.dtype().kind() != 'u')
-    throw InputError("facilities_rc: expected integer (row, col) cells, got dtype " + std::string(py::str(rraw.dtype())));
+    throw InputError("facilities_rc: expected integer (row, col) cells, got dtype " +
+                     std::string(py::str(rraw.dtype())));
   a.rc = CArray<std::int64_t>::ensure(rraw);
   if (!offsets_s.is_none()) {
     a.offsets = vec1d<double>(offsets_s, "offsets_s", a.rc.shape(0));
@@ -213,7 +215,8 @@ py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const
   if (!zones.is_none()) {
     z = CArray<std::int32_t>::ensure(zones);
     if (!z || z.ndim() != 2 || z.shape(0) != a.grid.rows || z.shape(1) != a.grid.cols)
-      throw InputError("zones: expected an int32 (rows, cols) zone index grid (-1 = none) with the friction grid's shape");
+      throw InputError(
+          "zones: expected an int32 (rows, cols) zone index grid (-1 = none) with the friction grid's shape");
     in.zones = z.data();
     in.n_zones = n_zones;
   }
@@ -238,7 +241,8 @@ py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const
 }
 
 py::tuple py_reach_lists(const py::handle& friction, double dx_m, double dy_m, const py::object& row_dx_m,
-                         const py::handle& facilities_rc, double max_seconds, int neighbours, const py::object& offsets_s) {
+                         const py::handle& facilities_rc, double max_seconds, int neighbours,
+                         const py::object& offsets_s) {
   GridArgs a = grid_args(friction, dx_m, dy_m, row_dx_m, facilities_rc, offsets_s);
   RasterSearchOptions so;
   so.neighbours = neighbours;
@@ -249,7 +253,8 @@ py::tuple py_reach_lists(const py::handle& friction, double dx_m, double dy_m, c
     py::gil_scoped_release release;
     r = raster_reach_lists(a.grid, a.rc.data(), static_cast<std::size_t>(a.rc.shape(0)), so);
   }
-  return py::make_tuple(hand_over(std::move(r.offsets)), hand_over(std::move(r.cells)), hand_over(std::move(r.seconds)));
+  return py::make_tuple(hand_over(std::move(r.offsets)), hand_over(std::move(r.cells)),
+                        hand_over(std::move(r.seconds)));
 }
 
 }  // namespace
@@ -264,11 +269,12 @@ void init_access(py::module_& m) {
         py::arg("cost"), py::arg("method"), py::arg("max_cost"), py::arg("weights"),
         py::arg("pair_weights") = py::none(), py::arg("normalize") = false,
         "Floating catchment model on supply-major lists (first[n_supply+1], demand_index uint32, cost float32).");
-  m.def("grid_fca", &py_grid_fca, py::arg("friction"), py::arg("dx_m"), py::arg("dy_m"), py::arg("row_dx_m"),
-        py::arg("population"), py::arg("facilities_rc"), py::arg("supply"), py::arg("max_seconds"), py::arg("method"),
-        py::arg("weights"), py::arg("neighbours") = 8, py::arg("offsets_s") = py::none(), py::arg("zones") = py::none(),
-        py::arg("n_zones") = 0, py::arg("normalize") = false,
-        "Floating catchment model on a friction grid (bounded per-facility searches). Use careshed.grid_accessibility.");
+  m.def(
+      "grid_fca", &py_grid_fca, py::arg("friction"), py::arg("dx_m"), py::arg("dy_m"), py::arg("row_dx_m"),
+      py::arg("population"), py::arg("facilities_rc"), py::arg("supply"), py::arg("max_seconds"), py::arg("method"),
+      py::arg("weights"), py::arg("neighbours") = 8, py::arg("offsets_s") = py::none(), py::arg("zones") = py::none(),
+      py::arg("n_zones") = 0, py::arg("normalize") = false,
+      "Floating catchment model on a friction grid (bounded per-facility searches). Use careshed.grid_accessibility.");
   m.def("access_reach_lists", &py_reach_lists, py::arg("friction"), py::arg("dx_m"), py::arg("dy_m"),
         py::arg("row_dx_m"), py::arg("facilities_rc"), py::arg("max_seconds"), py::arg("neighbours") = 8,
         py::arg("offsets_s") = py::none(),

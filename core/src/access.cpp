@@ -28,6 +28,7 @@ namespace careshed {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 int max_threads() {
 #ifdef CARESHED_HAVE_OPENMP
@@ -80,8 +81,7 @@ struct WeightEval {
 
 void check_finite_nonneg(const double* v, std::size_t n, const char* what, const char* fix) {
   for (std::size_t i = 0; i < n; ++i)
-    if (!(std::isfinite(v[i]) && v[i] >= 0.0))
-      fail(what, "[", i, "] = ", v[i], ": must be finite and >= 0; ", fix);
+    if (!(std::isfinite(v[i]) && v[i] >= 0.0)) fail(what, "[", i, "] = ", v[i], ": must be finite and >= 0; ", fix);
 }
 
 void check_max_cost(double max_cost) {
@@ -103,8 +103,8 @@ WeightEval resolve_weights(const DecayWeights& w, double max_cost) {
         if (std::isnan(w.step_upper[k]) || w.step_upper[k] < 0.0)
           fail("step weights: upper bound #", k, " = ", w.step_upper[k], " must be a cost >= 0");
         if (k > 0 && !(w.step_upper[k] > w.step_upper[k - 1]))
-          fail("step weights: upper bounds must be strictly ascending (bound #", k, " = ", w.step_upper[k],
-               " after ", w.step_upper[k - 1], ")");
+          fail("step weights: upper bounds must be strictly ascending (bound #", k, " = ", w.step_upper[k], " after ",
+               w.step_upper[k - 1], ")");
         if (!(std::isfinite(w.step_weight[k]) && w.step_weight[k] >= 0.0))
           fail("step weights: weight #", k, " = ", w.step_weight[k], " must be finite and >= 0");
       }
@@ -209,6 +209,10 @@ void gather(const Lists<Cost>& L, InCatch in_catch, G g, double* out) {
   }
 }
 
+// A pair is in the catchment when its cost is finite and <= max_cost (inclusive). An infinite cost means
+// "unreachable" (DESIGN.md), so it is never in a catchment, not even with max_cost = +inf.
+inline bool in_catchment(double cost, double max_cost) { return cost <= max_cost && cost < kInf; }
+
 inline double pop(const double* P, std::uint32_t i) {
   const double p = P[i];
   return p > 0.0 ? p : 0.0;  // NaN (no data) and 0 are no demand
@@ -217,8 +221,8 @@ inline double pop(const double* P, std::uint32_t i) {
 // The whole model on supply-major lists. `wk(k)` gives the weight of pair k; `in_catch(k)` whether
 // pair k is inside the catchment.
 template <typename Cost, typename InCatch, typename WK>
-FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCatch in_catch, WK wk,
-                    FcaMethod method, bool normalize, bool all_in) {
+FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCatch in_catch, WK wk, FcaMethod method,
+                    bool normalize, bool all_in) {
   FcaResult r;
   r.score.assign(L.n_demand, kNaN);
   r.supply_ratio.assign(L.n_supply, kNaN);
@@ -235,23 +239,25 @@ FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCa
   }
 
   if (method == FcaMethod::TwoStep) {
-    gather(L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * wk(k); },
-           r.weighted_demand.data());
+    gather(
+        L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * wk(k); }, r.weighted_demand.data());
   } else {
     // 3SFCA: selection weight G_ij = W_ij / Σ_{k in catchment of i} W_ik (0 when that sum is 0).
     std::vector<double> wsum(L.n_demand);
-    scatter(L, in_catch, [&](std::size_t, std::int64_t k) { return wk(k); }, wsum.data());
+    scatter(
+        L, in_catch, [&](std::size_t, std::int64_t k) { return wk(k); }, wsum.data());
     auto gw = [&, ws = wsum.data()](std::int64_t k) {
       const double w = wk(k);
       const double t = ws[L.dem[k]];
       return t > 0.0 ? w * w / t : 0.0;  // G_ij * W_ij
     };
-    gather(L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * gw(k); },
-           r.weighted_demand.data());
+    gather(
+        L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * gw(k); }, r.weighted_demand.data());
     std::vector<double> ratio(L.n_supply);
     for (std::size_t j = 0; j < L.n_supply; ++j)
       ratio[j] = r.weighted_demand[j] > 0.0 ? S[j] / r.weighted_demand[j] : 0.0;
-    scatter(L, in_catch, [&](std::size_t j, std::int64_t k) { return ratio[j] * gw(k); }, r.score.data());
+    scatter(
+        L, in_catch, [&](std::size_t j, std::int64_t k) { return ratio[j] * gw(k); }, r.score.data());
   }
   long double s_total = 0, s_with = 0;
   std::uint64_t zero_dem = 0;
@@ -267,7 +273,8 @@ FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCa
     }
   }
   if (method == FcaMethod::TwoStep)
-    scatter(L, in_catch, [&](std::size_t j, std::int64_t k) { return ratio0[j] * wk(k); }, r.score.data());
+    scatter(
+        L, in_catch, [&](std::size_t j, std::int64_t k) { return ratio0[j] * wk(k); }, r.score.data());
 
   r.supply_total = static_cast<double>(s_total);
   r.supply_with_demand = static_cast<double>(s_with);
@@ -289,9 +296,9 @@ FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCa
   }
   r.empty_catchments = empty;
   r.demand_times_score = pa;
-  r.conservation_relative_error =
-      r.supply_with_demand > 0.0 ? std::abs(pa - r.supply_with_demand) / r.supply_with_demand
-                                 : (pa == 0.0 ? 0.0 : kNaN);
+  r.conservation_relative_error = r.supply_with_demand > 0.0
+                                      ? std::abs(pa - r.supply_with_demand) / r.supply_with_demand
+                                      : (pa == 0.0 ? 0.0 : kNaN);
   r.mean_score = pp > 0.0 ? pa / pp : kNaN;
   if (normalize) {
     if (!(r.mean_score > 0.0 && std::isfinite(r.mean_score)))
@@ -306,23 +313,22 @@ FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCa
 }
 
 template <typename Cost>
-FcaResult dispatch(const Lists<Cost>& L, const double* P, const double* S, const FcaOptions& o,
-                   const double* pair_w, bool filter) {
+FcaResult dispatch(const Lists<Cost>& L, const double* P, const double* S, const FcaOptions& o, const double* pair_w,
+                   bool filter) {
   const double mc = o.max_cost;
   const Cost* cost = L.cost;
+  auto in_table = [cost, mc](std::int64_t k) { return in_catchment(static_cast<double>(cost[k]), mc); };
   if (pair_w) {
     auto wk = [pair_w](std::int64_t k) { return pair_w[k]; };
-    if (filter)
-      return run_model(L, P, S, [cost, mc](std::int64_t k) { return static_cast<double>(cost[k]) <= mc; }, wk,
-                       o.method, o.normalize, false);
-    return run_model(L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true);
+    if (filter) return run_model(L, P, S, in_table, wk, o.method, o.normalize, false);
+    return run_model(
+        L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true);
   }
   const WeightEval we = resolve_weights(o.weights, mc);
   auto wk = [we, cost](std::int64_t k) { return we(static_cast<double>(cost[k])); };
-  if (filter)
-    return run_model(L, P, S, [cost, mc](std::int64_t k) { return static_cast<double>(cost[k]) <= mc; }, wk,
-                     o.method, o.normalize, false);
-  return run_model(L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true);
+  if (filter) return run_model(L, P, S, in_table, wk, o.method, o.normalize, false);
+  return run_model(
+      L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true);
 }
 
 }  // namespace
@@ -359,9 +365,7 @@ DecayWeights DecayWeights::power(double beta, double min_cost) {
   return w;
 }
 
-double DecayWeights::operator()(double cost, double max_cost) const {
-  return resolve_weights(*this, max_cost)(cost);
-}
+double DecayWeights::operator()(double cost, double max_cost) const { return resolve_weights(*this, max_cost)(cost); }
 
 FcaResult fca(const double* demand, std::size_t n_demand, const double* supply, std::size_t n_supply,
               const std::int64_t* origin, const std::int64_t* dest, const double* cost, std::size_t n_pairs,
@@ -385,7 +389,7 @@ FcaResult fca(const double* demand, std::size_t n_demand, const double* supply, 
       fail("cost[", r, "] = ", cost[r], ": costs must be >= 0 (use +inf for unreachable pairs, or drop the row)");
     if (options.pair_weights && !(std::isfinite(options.pair_weights[r]) && options.pair_weights[r] >= 0.0))
       fail("weights[", r, "] = ", options.pair_weights[r], ": per-pair weights must be finite and >= 0");
-    if (cost[r] <= options.max_cost) {
+    if (in_catchment(cost[r], options.max_cost)) {
       ++kept;
       ++cnt_d[origin[r] + 1];
     }
@@ -397,7 +401,7 @@ FcaResult fca(const double* demand, std::size_t n_demand, const double* supply, 
     std::vector<std::uint64_t> pos(n_demand + 1, 0);
     for (std::size_t i = 0; i < n_demand; ++i) pos[i + 1] = pos[i] + cnt_d[i + 1];
     for (std::size_t r = 0; r < n_pairs; ++r)
-      if (cost[r] <= options.max_cost) by_demand[pos[origin[r]]++] = static_cast<std::uint32_t>(r);
+      if (in_catchment(cost[r], options.max_cost)) by_demand[pos[origin[r]]++] = static_cast<std::uint32_t>(r);
   }
   std::vector<std::int64_t> first(n_supply + 1, 0);
   for (std::uint32_t r : by_demand) ++first[dest[r] + 1];
@@ -449,9 +453,9 @@ FcaResult fca_reach(const double* demand, std::size_t n_demand, const double* su
   return dispatch(L, demand, supply, options, options.pair_weights, true);
 }
 
-void zone_weighted_mean(const double* score, const double* population, const std::int32_t* zones,
-                        std::size_t n_cells, std::int32_t n_zones, std::vector<double>& zone_score,
-                        std::vector<double>& zone_population, std::vector<double>& zone_population_no_access) {
+void zone_weighted_mean(const double* score, const double* population, const std::int32_t* zones, std::size_t n_cells,
+                        std::int32_t n_zones, std::vector<double>& zone_score, std::vector<double>& zone_population,
+                        std::vector<double>& zone_population_no_access) {
   if (n_zones < 0) fail("n_zones = ", n_zones, ": must be >= 0");
   const int T = max_threads();
   const std::size_t nz = static_cast<std::size_t>(n_zones);
@@ -534,8 +538,8 @@ GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options) {
 
   GridFcaResult out;
   out.pairs = reach.cells.size();
-  out.reach_bytes = reach.cells.size() * (sizeof(std::uint32_t) + sizeof(float)) +
-                    reach.offsets.size() * sizeof(std::int64_t);
+  out.reach_bytes =
+      reach.cells.size() * (sizeof(std::uint32_t) + sizeof(float)) + reach.offsets.size() * sizeof(std::int64_t);
   Lists<float> L{reach.offsets.data(), reach.cells.data(), reach.seconds.data(), in.n_facilities, n_cells};
   // The reach lists hold exactly the catchment (the search is bounded by max_seconds, inclusive):
   // no second filter on rounded float seconds.

@@ -22,8 +22,8 @@ import numpy as np
 from . import _core
 from .errors import InputError
 
-__all__ = ["fca", "accessibility", "grid_accessibility", "graph_accessibility", "AccessResult", "GridAccessResult", "LUO_QI_STEPS_MIN",
-           "FCA_METHODS"]
+__all__ = ["fca", "accessibility", "grid_accessibility", "graph_accessibility", "AccessResult", "GridAccessResult",
+           "LUO_QI_STEPS_MIN", "FCA_METHODS"]
 
 #: Luo & Qi (2009) step weights in minutes (inclusive upper bounds) for a 30-minute catchment.
 LUO_QI_STEPS_MIN = {10.0: 1.0, 20.0: 0.68, 30.0: 0.22}
@@ -120,7 +120,8 @@ def accessibility(demand, supply, origin, dest, cost, *, method="2sfca", max_cos
     demand : (n_demand,) demand per demand point (population), finite, >= 0.
     supply : (n_supply,) supply per supply point (beds, doctors), finite, >= 0.
     origin, dest, cost : parallel arrays of the sparse cost table: demand index, supply index, cost (any unit,
-        the same as ``max_cost`` and the step bounds; +inf allowed). Each (demand, supply) pair at most once.
+        the same as ``max_cost`` and the step bounds; +inf = unreachable, never in a catchment). Each
+        (demand, supply) pair at most once.
     method : "2sfca" (Luo & Wang 2003; with ``weights`` any weighted 2SFCA), "e2sfca" (Luo & Qi 2009, default
         steps: thirds of the catchment → 1.00 / 0.68 / 0.22, i.e. 0–10/10–20/20–30 for max_cost=30),
         "g2sfca" (Dai 2010 Gaussian reaching 0 at max_cost), "3sfca" (Wan et al. 2012, default Luo & Qi steps),
@@ -141,7 +142,7 @@ def accessibility(demand, supply, origin, dest, cost, *, method="2sfca", max_cos
     if fn is not None:
         if cost.ndim != 1:
             raise InputError(f"cost: expected a 1-D array, got {cost.ndim} dimensions")
-        pw = _pair_weights(fn, cost, cost <= max_cost)
+        pw = _pair_weights(fn, cost, (cost <= max_cost) & np.isfinite(cost))  # inf = unreachable
     r = _core.fca(demand, supply, np.asarray(origin), np.asarray(dest), cost, core_method, max_cost, spec, pw,
                   bool(normalize))
     score, ratio, wd = r.pop("score"), r.pop("supply_ratio"), r.pop("weighted_demand")

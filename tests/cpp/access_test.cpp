@@ -2,6 +2,8 @@
 // brute-force reference written here from the published formulas (loops over the pair list, no sorting,
 // no chunks), on random sparse tables with logged seeds. Also: the conservation invariant, input-order
 // independence (bitwise), the grid path against the table path on the same reach lists, and errors.
+#include "careshed/access.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include <random>
 #include <vector>
 
-#include "careshed/access.hpp"
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
 
@@ -32,8 +33,8 @@ struct Table {
 };
 
 FcaResult run(const Table& t, const FcaOptions& opt) {
-  return careshed::fca(t.P.data(), t.P.size(), t.S.data(), t.S.size(), t.o.data(), t.d.data(), t.c.data(),
-                       t.o.size(), opt);
+  return careshed::fca(t.P.data(), t.P.size(), t.S.data(), t.S.size(), t.o.data(), t.d.data(), t.c.data(), t.o.size(),
+                       opt);
 }
 
 // Reference: the formulas written directly over the pair list.
@@ -114,7 +115,10 @@ TEST(Access, TwoStepHandCase) {
 
 TEST(Access, StepBoundsAndCatchmentAreInclusive) {
   // Luo & Qi for max_cost 30: d = 10 -> 1.00, nextafter(10) -> 0.68, d = 30 -> 0.22, nextafter(30) -> out.
-  Table t{{1, 1, 1, 1}, {1}, {0, 1, 2, 3}, {0, 0, 0, 0},
+  Table t{{1, 1, 1, 1},
+          {1},
+          {0, 1, 2, 3},
+          {0, 0, 0, 0},
           {10.0, std::nextafter(10.0, 20.0), 30.0, std::nextafter(30.0, 40.0)}};
   FcaOptions o;
   o.max_cost = 30;
@@ -361,7 +365,8 @@ TEST(Access, GridMatchesTableOnSameReachLists) {
     for (std::size_t j = 0; j < S.size(); ++j)
       for (std::int64_t k = L.offsets[j]; k < L.offsets[j + 1]; ++k)
         t.o.push_back(L.cells[k]), t.d.push_back(static_cast<std::int64_t>(j)), t.c.push_back(L.seconds[k]);
-    std::vector<double> ref = reference(t, 120, [](double d) { return luo_qi(d / 4); }, m == FcaMethod::ThreeStep);
+    std::vector<double> ref = reference(
+        t, 120, [](double d) { return luo_qi(d / 4); }, m == FcaMethod::ThreeStep);
     for (int k = 0; k < H * W; ++k)
       if (!(pop[k] > 0)) ref[k] = std::nan("");
     expect_close(g.fca.score, ref, 1e-12);

@@ -108,6 +108,14 @@ def test_catchment_is_inclusive():
     assert r[0] == 6.0 and np.isnan(r[1])  # only demand 0 in catchment: R = 6 / 1
 
 
+def test_infinite_cost_is_unreachable_even_without_a_limit():
+    # pair (1, 0) has cost inf (unreachable): demand 1 has no supply -> NaN, and it adds no demand to supply 0
+    r = careshed.fca([2.0, 5.0], [4.0], [0, 1], [0, 0], [3.0, np.inf], max_cost=np.inf)
+    assert r[0] == 2.0 and np.isnan(r[1])
+    r = careshed.fca([2.0, 5.0], [4.0], [0, 1], [0, 0], [3.0, np.inf], max_cost=np.inf, weights=lambda c: 1 + 0 * c)
+    assert r[0] == 2.0 and np.isnan(r[1])
+
+
 def test_e2sfca_step_bounds_inclusive():
     # Luo & Qi default for max_cost=30: bounds 10, 20, 30 -> 1.00, 0.68, 0.22 (inclusive upper bounds).
     # One supply S=1, three demand points of P=1 at costs 10 (w 1), 20 (w .68), nextafter(20) (w .22).

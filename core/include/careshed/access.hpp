@@ -18,7 +18,8 @@
 //       would otherwise get an infinite weight).
 //
 // Rules (tested, documented in docs/access.md):
-//  * The catchment is inclusive: a pair with d_ij == max_cost is in it. Step bounds are inclusive upper
+//  * The catchment is inclusive: a pair with d_ij == max_cost is in it. A pair with d_ij = +inf is
+//    unreachable and never in a catchment (also with max_cost = +inf). Step bounds are inclusive upper
 //    bounds ({10: 1, 20: 0.68}: d = 10 → 1, d = 10.000001 → 0.68); beyond the last bound the weight is 0.
 //    (pysal/access uses cost < max_cost; careshed follows the project-wide inclusive rule.)
 //  * Empty catchment: a demand point with no pair inside the catchment gets score NaN, not 0 — "no care
@@ -98,16 +99,16 @@ struct FcaOptions {
 
 /// Result of one accessibility computation.
 struct FcaResult {
-  std::vector<double> score;            ///< A_i per demand point (NaN: empty catchment)
-  std::vector<double> supply_ratio;     ///< R_j per supply point (NaN: no demand in its catchment)
-  std::vector<double> weighted_demand;  ///< Σ P_i W_ij (3SFCA: Σ G_ij P_i W_ij) per supply point
-  std::uint64_t pairs_in_catchment = 0;     ///< pairs with cost ≤ max_cost
-  std::uint64_t empty_catchments = 0;       ///< demand points with no pair in the catchment (NaN)
-  std::uint64_t zero_demand_supplies = 0;   ///< supply points with zero weighted demand
-  double supply_total = 0.0;                ///< Σ_j S_j
-  double supply_with_demand = 0.0;          ///< Σ S_j over supplies with weighted demand > 0
-  double demand_times_score = 0.0;          ///< Σ_i P_i A_i (before normalisation, NaN scores skipped)
-  double conservation_relative_error = 0.0; ///< |ΣPA − ΣS_with_demand| / ΣS_with_demand (0 if both 0)
+  std::vector<double> score;                 ///< A_i per demand point (NaN: empty catchment)
+  std::vector<double> supply_ratio;          ///< R_j per supply point (NaN: no demand in its catchment)
+  std::vector<double> weighted_demand;       ///< Σ P_i W_ij (3SFCA: Σ G_ij P_i W_ij) per supply point
+  std::uint64_t pairs_in_catchment = 0;      ///< pairs with cost ≤ max_cost
+  std::uint64_t empty_catchments = 0;        ///< demand points with no pair in the catchment (NaN)
+  std::uint64_t zero_demand_supplies = 0;    ///< supply points with zero weighted demand
+  double supply_total = 0.0;                 ///< Σ_j S_j
+  double supply_with_demand = 0.0;           ///< Σ S_j over supplies with weighted demand > 0
+  double demand_times_score = 0.0;           ///< Σ_i P_i A_i (before normalisation, NaN scores skipped)
+  double conservation_relative_error = 0.0;  ///< |ΣPA − ΣS_with_demand| / ΣS_with_demand (0 if both 0)
   double mean_score = 0.0;  ///< population-weighted mean score (before normalisation); NaN if no demand
   bool normalized = false;
 };
@@ -126,12 +127,12 @@ FcaResult fca(const double* demand, std::size_t n_demand, const double* supply, 
 /// searches (raster_reach_lists with max_seconds = the catchment), kept as sparse lists — memory is
 /// bounded by the reachable (facility, cell) pairs, 8 bytes each, never a dense matrix.
 struct GridFcaInput {
-  FrictionGrid grid;                        ///< friction (s/m), see raster_search.hpp
-  const double* population = nullptr;       ///< rows * cols, residents per cell
+  FrictionGrid grid;                            ///< friction (s/m), see raster_search.hpp
+  const double* population = nullptr;           ///< rows * cols, residents per cell
   const std::int64_t* facilities_rc = nullptr;  ///< n_facilities (row, col) pairs
   std::size_t n_facilities = 0;
-  const double* supply = nullptr;           ///< n_facilities amounts, finite, >= 0
-  int neighbours = 8;                       ///< 8 or 16
+  const double* supply = nullptr;              ///< n_facilities amounts, finite, >= 0
+  int neighbours = 8;                          ///< 8 or 16
   const double* facility_offsets_s = nullptr;  ///< optional start offsets, seconds
   /// Optional zone index per cell (rows * cols, -1 = no zone, otherwise in [0, n_zones)).
   const std::int32_t* zones = nullptr;
@@ -141,14 +142,14 @@ struct GridFcaInput {
 /// options.max_cost is the catchment in SECONDS (finite); step bounds / Gaussian size / power clamp
 /// in seconds. options.pair_weights must be null (use grid_fca_reach + fca_reach for per-pair weights).
 struct GridFcaResult {
-  FcaResult fca;  ///< score is per cell (rows * cols), NaN where no population or no supply in reach
-  std::vector<double> zone_score;       ///< population-weighted mean score per zone (NaN: none)
-  std::vector<double> zone_population;  ///< population of the zone's cells
+  FcaResult fca;                   ///< score is per cell (rows * cols), NaN where no population or no supply in reach
+  std::vector<double> zone_score;  ///< population-weighted mean score per zone (NaN: none)
+  std::vector<double> zone_population;            ///< population of the zone's cells
   std::vector<double> zone_population_no_access;  ///< population with NaN score (no supply in reach)
-  std::uint64_t pairs = 0;          ///< reachable (facility, cell) pairs held in memory
-  std::uint64_t reach_bytes = 0;    ///< bytes of the sparse reach lists
-  double search_seconds = 0.0;      ///< wall time of the bounded searches
-  double model_seconds = 0.0;       ///< wall time of the FCA passes
+  std::uint64_t pairs = 0;                        ///< reachable (facility, cell) pairs held in memory
+  std::uint64_t reach_bytes = 0;                  ///< bytes of the sparse reach lists
+  double search_seconds = 0.0;                    ///< wall time of the bounded searches
+  double model_seconds = 0.0;                     ///< wall time of the FCA passes
 };
 GridFcaResult grid_fca(const GridFcaInput& input, const FcaOptions& options);
 
@@ -162,8 +163,8 @@ FcaResult fca_reach(const double* demand, std::size_t n_demand, const double* su
 
 /// Population-weighted mean of `score` per zone (cells with population > 0 and finite score), the
 /// zone population and the population with a NaN score. zones: -1 = none. Sizes n_cells / n_zones.
-void zone_weighted_mean(const double* score, const double* population, const std::int32_t* zones,
-                        std::size_t n_cells, std::int32_t n_zones, std::vector<double>& zone_score,
-                        std::vector<double>& zone_population, std::vector<double>& zone_population_no_access);
+void zone_weighted_mean(const double* score, const double* population, const std::int32_t* zones, std::size_t n_cells,
+                        std::int32_t n_zones, std::vector<double>& zone_score, std::vector<double>& zone_population,
+                        std::vector<double>& zone_population_no_access);
 
 }  // namespace careshed
