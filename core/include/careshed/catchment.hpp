@@ -29,6 +29,7 @@
 // Errors: careshed::InputError naming the argument (and the cell or facility) and what to do.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -54,8 +55,9 @@ struct CatchmentInputs {
 };
 
 struct CatchmentOptions {
-  /// Memory cap of the p90 histograms (passed to coverage_by_zone; the bin grows to fit).
-  std::size_t max_histogram_bytes = std::size_t(256) << 20;
+  /// Memory cap of the p90 histograms (threads × facilities × bins × 8 bytes, passed to coverage_by_zone): with
+  /// many facilities and long times the bin grows from 1 s to fit (CatchmentResult::bin_seconds says which).
+  std::size_t max_histogram_bytes = std::size_t(64) << 20;
 };
 
 struct CatchmentResult {
