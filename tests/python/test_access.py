@@ -494,3 +494,27 @@ def test_grid_zones_with_split_cells():
         assert row.population == pytest.approx(w.sum(), rel=1e-12)
         assert row.population_no_access == pytest.approx(w[~fin].sum(), rel=1e-12)
         assert row.score == pytest.approx(np.sum(w[fin] * s[fin]) / w[fin].sum(), rel=1e-12)
+
+
+def test_cli_access_tables(tmp_path, capsys):
+    from careshed.cli import main
+
+    # villages v1..v3, hospitals h1..h2; the 2SFCA hand case of test_2sfca_hand_case with ids and beds
+    pd.DataFrame({"id": ["v1", "v2", "v3"], "pop": [100, 200, 300]}).to_csv(tmp_path / "dem.csv", index=False)
+    pd.DataFrame({"hid": ["h1", "h2"], "beds": [10, 20]}).to_csv(tmp_path / "sup.csv", index=False)
+    pd.DataFrame({"v": ["v1", "v2", "v2", "v3"], "h": ["h1", "h1", "h2", "h2"], "min": [5, 10, 20, 31]}).to_csv(
+        tmp_path / "cost.csv", index=False)
+    args = [str(tmp_path / "dem.csv"), str(tmp_path / "sup.csv"), str(tmp_path / "cost.csv"), "--demand-id", "id",
+            "--population", "pop", "--supply-id", "hid", "--capacity", "beds", "--origin", "v", "--dest", "h",
+            "--cost", "min", "--max-cost", "30", "--out", str(tmp_path / "out")]
+    assert main(["access"] + args) == 0
+    dem = pd.read_csv(tmp_path / "out" / "access_demand.csv", comment="#")
+    np.testing.assert_allclose(dem["score"][:2], [1000 / 30, 1000 / 30 + 100], rtol=1e-12)
+    assert np.isnan(dem["score"][2]) and list(dem["has_access"]) == [True, True, False]
+    sup = pd.read_csv(tmp_path / "out" / "access_supply.csv", comment="#")
+    np.testing.assert_allclose(sup["ratio"], [1000 / 30, 100], rtol=1e-12)
+    assert "conservation" in (tmp_path / "out" / "access_demand.csv").read_text()
+    # a cost row naming an unknown village is an error naming the row, exit status 2
+    pd.DataFrame({"v": ["v1", "v9"], "h": ["h1", "h1"], "min": [5, 6]}).to_csv(tmp_path / "cost.csv", index=False)
+    assert main(["access"] + args) == 2
+    assert "row 1: v='v9'" in capsys.readouterr().err
