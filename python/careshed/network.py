@@ -117,9 +117,11 @@ class Components(NamedTuple):
 
 
 class SnapResult(NamedTuple):
-    """Per point: the graph ``node`` it snapped to (-1 when none within the limit) and ``distance_m``."""
+    """Per point: the graph ``node`` it snapped to (-1 when none within the limit), ``distance_m`` to it, and
+    ``access_seconds`` = distance_m / (offroad_speed_kmh / 3.6), the off-network leg (inf when unsnapped)."""
     node: np.ndarray
     distance_m: np.ndarray
+    access_seconds: np.ndarray
 
 
 @dataclass
@@ -240,11 +242,15 @@ class RoadGraph:
         """Weakly connected components (islands): Components(id per node with 0 = largest, sizes)."""
         return Components(*self._g.components())
 
-    def snap(self, points_xy, *, max_distance_m=None, largest_component_only=False):
-        """Nearest graph node of each point (n, 2), within max_distance_m (inclusive) if given.
-        Ties between equally near nodes go to the lowest node id. Returns SnapResult(node, distance_m)."""
-        return SnapResult(*self._g.snap(points_xy, max_distance_m=max_distance_m,
-                                        largest_component_only=largest_component_only))
+    def snap(self, points_xy, *, max_distance_m=None, offroad_speed_kmh=5.0, largest_component_only=False):
+        """Nearest graph node of each point (n, 2), within max_distance_m (inclusive) if given, and the seconds
+        of the straight off-network leg to it at offroad_speed_kmh (5 km/h: walking). Ties between equally
+        near nodes go to the lowest node id. Returns SnapResult(node, distance_m, access_seconds)."""
+        if not (np.isfinite(offroad_speed_kmh) and offroad_speed_kmh > 0):
+            raise InputError(f"offroad_speed_kmh = {offroad_speed_kmh} must be finite and > 0 (e.g. 5 for walking)")
+        node, dist = self._g.snap(points_xy, max_distance_m=max_distance_m,
+                                  largest_component_only=largest_component_only)
+        return SnapResult(node, dist, dist / (offroad_speed_kmh / 3.6))
 
     @property
     def graph(self):

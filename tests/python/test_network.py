@@ -290,7 +290,11 @@ def test_roadgraph_snap_and_access_legs():
                                          oneway=[1, 0])
     snap = g.snap(np.array([[0.0, 100.0], [1200.0, 0.0], [5000.0, 0.0]]), max_distance_m=1000)
     assert snap.distance_m[0] == 100.0 and snap.distance_m[1] == 200.0
-    assert snap.node[2] == -1 and np.isinf(snap.distance_m[2])
+    assert snap.node[2] == -1 and np.isinf(snap.distance_m[2]) and np.isinf(snap.access_seconds[2])
+    assert snap.access_seconds[1] == pytest.approx(200 / (5 / 3.6))
+    assert g.snap(np.array([[1200.0, 0.0]]), offroad_speed_kmh=20).access_seconds[0] == pytest.approx(36.0)
+    with pytest.raises(careshed.InputError, match="offroad_speed_kmh"):
+        g.snap(np.zeros((1, 2)), offroad_speed_kmh=0)
     tt = g.travel_time(np.array([[0.0, 100.0]]), np.array([[1200.0, 0.0], [1000.0, 1000.0]]),
                        source_offsets=[30.0], offroad_speed_kmh=5.0)
     walk = 3.6 / 5.0  # seconds per metre at 5 km/h
