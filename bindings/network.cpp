@@ -112,7 +112,8 @@ void run_nearest(const CsrGraph& g, const IdArray& sources, const GraphSearchOpt
   else nearest_source_search(g, sources.i64(), sources.size(), opt, secs, nearest);
 }
 
-// The prepared graph object: forward CSR plus, built on first use, the transposed one.
+// The prepared graph object: forward CSR plus, built on first use, the transposed one. The lazy build
+// runs with the GIL held (callers take the reference before releasing it), so threads cannot race on it.
 class PyGraph {
  public:
   explicit PyGraph(CsrGraph g) : fwd_(std::move(g)) {}
@@ -154,9 +155,10 @@ py::tuple graph_nearest(PyGraph& pg, const py::handle& sources, const py::object
   py::array_t<int32_t> nearest(n);
   double* s = secs.mutable_data();
   int32_t* ne = nearest.mutable_data();
+  const CsrGraph& g = pg.graph(reverse);  // lazily built with the GIL held: no race between threads
   {
     py::gil_scoped_release release;
-    run_nearest(pg.graph(reverse), a.sources, a.opt, s, ne);
+    run_nearest(g, a.sources, a.opt, s, ne);
   }
   return py::make_tuple(secs, nearest);
 }
@@ -170,9 +172,9 @@ py::tuple graph_k_nearest(PyGraph& pg, const py::handle& sources, int k, const p
   py::array_t<int32_t> nearest({n, static_cast<py::ssize_t>(k)});
   double* s = secs.mutable_data();
   int32_t* ne = nearest.mutable_data();
+  const CsrGraph& g = pg.graph(reverse);
   {
     py::gil_scoped_release release;
-    const CsrGraph& g = pg.graph(reverse);
     if (a.sources.is32) k_nearest_source_search(g, a.sources.i32(), a.sources.size(), k, a.opt, s, ne);
     else k_nearest_source_search(g, a.sources.i64(), a.sources.size(), k, a.opt, s, ne);
   }
@@ -183,9 +185,9 @@ py::tuple graph_reach(PyGraph& pg, const py::handle& sources, double max_seconds
                       bool reverse) {
   SearchArgs a = search_args(sources, source_offsets, max_seconds);
   SourceReach r;
+  const CsrGraph& g = pg.graph(reverse);
   {
     py::gil_scoped_release release;
-    const CsrGraph& g = pg.graph(reverse);
     if (a.sources.is32) r = bounded_search_per_source(g, a.sources.i32(), a.sources.size(), a.opt);
     else r = bounded_search_per_source(g, a.sources.i64(), a.sources.size(), a.opt);
   }
@@ -221,7 +223,7 @@ py::array_t<T> view_of(const std::vector<T>& v, py::handle owner) {
   return a;
 }
 
-// A RoadGraph plus its snappers, built on first use (all nodes / largest component only).
+// A RoadGraph plus its snappers, built on first use (all nodes / largest component only) with the GIL held.
 class PyRoadGraph {
  public:
   explicit PyRoadGraph(RoadGraph g) : g_(std::move(g)) {}
@@ -474,10 +476,11 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
           [](PyRoadGraph& pg, const py::handle& points_xy, const std::optional<double>& max_distance_m,
              bool largest_component_only) {
             XY p = as_xy(points_xy, "points_xy");
+            const NodeSnapper& sn = pg.snapper(largest_component_only);  // built with the GIL held
             SnapResult r;
             {
               py::gil_scoped_release release;
-              r = pg.snapper(largest_component_only).snap(p.x.data(), p.y.data(), p.n, opt_or_inf(max_distance_m));
+              r = sn.snap(p.x.data(), p.y.data(), p.n, opt_or_inf(max_distance_m));
             }
             return py::make_tuple(vector_to_numpy(std::move(r.node)), vector_to_numpy(std::move(r.distance_m)));
           },
@@ -502,10 +505,10 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
             o.reverse = reverse;
             o.offroad_speed_kmh = offroad_speed_kmh;
             o.max_snap_distance_m = opt_or_inf(max_snap_distance_m);
+            const NodeSnapper& sn = pg.snapper(largest_component_only);  // built with the GIL held
             RoadTravelTimes r;
             {
               py::gil_scoped_release release;
-              const NodeSnapper& sn = pg.snapper(largest_component_only);
               r = road_travel_time(pg.graph(), sn, f.x.data(), f.y.data(), f.n, p.x.data(), p.y.data(), p.n, o);
             }
             py::dict d;
