@@ -5,10 +5,13 @@
 //
 // Method: the cells are classified into bands by their time t (seconds) against thresholds T1 < T2 < ... (minutes,
 // ×60 → seconds, inclusive like every careshed threshold), GDALPolygonize turns each connected run of equal band
-// values into polygons (on an in-memory raster; 4-connected by default, 8-connected on request), and GEOS
-// (re-entrant _r API) makes each polygon valid (GEOSMakeValid_r — needed for 8-connected output, whose rings can
-// touch themselves at a corner), dissolves them per band (GEOSUnaryUnion_r) and optionally simplifies by half a
-// cell (GEOSTopologyPreserveSimplify_r). Holes are kept (a pocket of slower cells inside a band is a hole in it).
+// values into one polygon with its holes (on an in-memory raster; 4-connected by default, 8-connected on request;
+// cumulative bands are polygonized from their own mask), and GEOS (re-entrant _r API) makes each polygon valid
+// (GEOSMakeValid_r — needed for 8-connected output, whose rings can touch themselves at a corner) and gathers a
+// band's polygons into one MultiPolygon. Connected runs of one band never share an edge, so that MultiPolygon is
+// already dissolved; it is checked with GEOSisValid_r and only if that fails dissolved with GEOSUnaryUnion_r and
+// repaired. Optionally simplified by half a cell (GEOSTopologyPreserveSimplify_r). Holes are kept (a pocket of
+// slower cells inside a band is a hole in it).
 // Bands:
 //  * Rings      band k holds 60·T(k-1) < t <= 60·Tk (band 1: 0 <= t <= 60·T1) — the bands tile, no overlaps;
 //  * Cumulative band k holds 0 <= t <= 60·Tk (nested: band k contains band k-1), the union of rings 1..k.
