@@ -122,6 +122,25 @@ TEST(RoadGraph, HelsinkiOneWayStreetsAreAsymmetric) {
   EXPECT_GT(g.report().oneway_lines, 100u);
 }
 
+TEST(RoadGraph, ComorosRoundaboutsAreImpliedOneWay) {
+  RoadGraph g = RoadGraph::from_osm(kData + "comoros/comores-latest.osm.pbf", SpeedProfile::car());
+  int checked = 0;
+  for (const OsmWay& w : read_ways(kData + "comoros/comores-latest.osm.pbf")) {
+    if (tag(w.other, "junction") != "roundabout" || !tag(w.other, "oneway").empty() || w.lon.size() < 2) continue;
+    if (!SpeedProfile::car().speed_kmh(w.highway)) continue;
+    SCOPED_TRACE("way " + std::to_string(w.id));
+    const int64_t a = node_at(g, w.lon[0], w.lat[0]), b = node_at(g, w.lon[1], w.lat[1]);
+    ASSERT_TRUE(a >= 0 && b >= 0);
+    EXPECT_GT(edge_seconds(g, a, b, w.id), 0.0);
+    EXPECT_EQ(edge_seconds(g, b, a, w.id), -1.0);
+    ++checked;
+  }
+  EXPECT_GE(checked, 5);
+  // Walking ignores one-way rules, roundabouts included.
+  RoadGraph walk = RoadGraph::from_osm(kData + "comoros/comores-latest.osm.pbf", SpeedProfile::walking());
+  EXPECT_EQ(walk.report().oneway_lines, 0u);
+}
+
 TEST(RoadGraph, HelsinkiMaxspeedAndClassSpeeds) {
   SpeedProfile car = SpeedProfile::car();
   RoadGraph g = RoadGraph::from_osm(kData + "osm/helsinki.osm.pbf", car);
