@@ -1,8 +1,8 @@
 // coverage.cpp — coverage by zone in one pass over the grid (see careshed/coverage.hpp for every definition).
 //
 // Structure of the computation:
-//  1. a scan of `seconds` alone (4 bytes per cell): rejects NaN / negative times and finds the largest finite
-//     time, which sizes the per-zone histograms;
+//  1. a scan of `seconds` alone (4 bytes per cell): rejects NaN, negative and absurd (> 1e9 s) times and finds
+//     the largest finite time, which sizes the per-zone histograms;
 //  2. one pass over the cells that matter (populated and in a zone), parallel over rows (OpenMP, static
 //     schedule). Each thread owns a full accumulator set (scalars per zone and class, a fine histogram of times
 //     per zone, a whole-minute histogram per zone for the curve, station sums), so there is no sharing and no
