@@ -223,14 +223,15 @@ double haversine_m(double lon1, double lat1, double lon2, double lat2) {
 
 bool parse_oneway(const std::string& value, Direction* out) {
   const std::string v = lower_trim(value);
-  if (v == "yes" || v == "true" || v == "1" || v == "ft" || v == "f") {
+  // Single letters are boolean fields (shapefile logical T/F, Y/N): true means one-way forward.
+  if (v == "yes" || v == "y" || v == "true" || v == "t" || v == "1" || v == "ft") {
     *out = Direction::kForward;
-  } else if (v == "-1" || v == "reverse" || v == "tf" || v == "t") {
+  } else if (v == "-1" || v == "reverse" || v == "tf") {
     *out = Direction::kBackward;
   } else if (v == "reversible" || v == "alternating") {
     return false;
   } else {
-    *out = Direction::kBoth;  // "no", "false", "0", "b", "" and unknown values
+    *out = Direction::kBoth;  // "no", "n", "false", "f", "0", "b", "" and unknown values
   }
   return true;
 }

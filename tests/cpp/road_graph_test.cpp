@@ -270,7 +270,7 @@ TEST(RoadGraph, SharedVerticesConnectCrossingsDoNot) {
 
 TEST(RoadGraph, ParseOneway) {
   Direction d;
-  for (const char* s : {"yes", "True", "1", "FT"}) {
+  for (const char* s : {"yes", "True", "1", "FT", "T", "y"}) {
     ASSERT_TRUE(careshed::parse_oneway(s, &d));
     EXPECT_EQ(d, Direction::kForward) << s;
   }
@@ -278,7 +278,7 @@ TEST(RoadGraph, ParseOneway) {
     ASSERT_TRUE(careshed::parse_oneway(s, &d));
     EXPECT_EQ(d, Direction::kBackward) << s;
   }
-  for (const char* s : {"no", "false", "0", "", "B", "maybe"}) {
+  for (const char* s : {"no", "false", "0", "", "B", "F", "N", "maybe"}) {
     ASSERT_TRUE(careshed::parse_oneway(s, &d));
     EXPECT_EQ(d, Direction::kBoth) << s;
   }

@@ -10,8 +10,9 @@
 //     Length: haversine great-circle distance on a sphere of radius 6 371 008.8 m (mean Earth radius)
 //     when the layer CRS is geographic (lon/lat; at most ~0.5 % from the ellipsoidal geodesic), else
 //     the Euclidean length in the projected CRS times its linear unit (metres, feet, ...).
-//   * Direction (profile.respect_oneway()): oneway = yes / true / 1 / ft → forward only; -1 / reverse /
-//     tf → backward only; no / false / 0 / b → both ways; reversible / alternating → the line is excluded
+//   * Direction (profile.respect_oneway()): oneway = yes / y / true / t / 1 / ft → forward only; -1 /
+//     reverse / tf → backward only; no / n / false / f / 0 / b → both ways (single letters are boolean
+//     fields, ft/tf the ESRI convention); reversible / alternating → the line is excluded
 //     (its direction depends on the time of day); absent → both ways, except junction = roundabout or
 //     circular and highway = motorway, which OSM defines as implied one-way.
 //   * Speed (km/h): OSM: a `maxspeed` that parses (parse_maxspeed) when profile.use_maxspeed(), else the
