@@ -188,8 +188,9 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
                        offsets_minutes=None, beta=1.0, min_minutes=None, normalize=False) -> GridAccessResult:
     """Floating catchment accessibility on a grid.
 
-    friction : a :class:`careshed.FrictionSurface` or a 2-D array of seconds per metre (NaN impassable;
-        then give ``cell_size_m=(dx, dy)``).
+    friction : a :class:`careshed.FrictionSurface` (cell sizes taken from its grid; on a lon/lat grid the
+        per-row cell widths in metres) or a 2-D array of seconds per metre (NaN impassable; then give
+        ``cell_size_m=(dx, dy)``, and ``row_dx_m`` per-row widths for lon/lat grids).
     population : (H, W) residents per cell (NaN / 0: no demand).
     facilities_rc : (n, 2) integer (row, col) cells of the facilities; supply: (n,) amounts (e.g. beds).
     max_minutes : the catchment, inclusive, minutes of travel from the facility (raster cost rule of
@@ -201,9 +202,15 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     """
     import pandas as pd
 
-    if hasattr(friction, "seconds_per_metre"):
+    if hasattr(friction, "seconds_per_metre"):  # a careshed.FrictionSurface: cell sizes from its grid
+        grid = friction.grid
         if cell_size_m is None:
-            cell_size_m = friction.cell_size
+            if grid.is_geographic:  # lon/lat: per-row cell widths in metres, mean cell height
+                if row_dx_m is None:
+                    row_dx_m = np.ascontiguousarray(grid.row_cell_widths_m(), dtype=np.float64)
+                cell_size_m = (float(np.mean(row_dx_m)), float(np.mean(grid.row_cell_heights_m())))
+            else:
+                cell_size_m = grid.cell_size
         friction = friction.seconds_per_metre
     friction = np.asarray(friction)
     if friction.dtype != np.float32:

@@ -518,3 +518,23 @@ def test_cli_access_tables(tmp_path, capsys):
     pd.DataFrame({"v": ["v1", "v9"], "h": ["h1", "h1"], "min": [5, 6]}).to_csv(tmp_path / "cost.csv", index=False)
     assert main(["access"] + args) == 2
     assert "row 1: v='v9'" in capsys.readouterr().err
+
+
+def test_grid_friction_surface_lonlat_uses_row_widths():
+    from careshed.friction import FrictionSurface
+
+    grid = careshed.make_lonlat_grid((118.0, 28.0, 118.05, 28.04), 0.002)  # 25 x 20 cells near Quzhou
+    rng = np.random.default_rng(SEED + 600)
+    print("seed", SEED + 600)
+    f = rng.uniform(0.05, 0.3, grid.shape)
+    pop = rng.uniform(0, 50, grid.shape)
+    fac = np.array([[3, 4], [15, 20]])
+    surf = FrictionSurface(f, grid)
+    a = careshed.grid_accessibility(surf, pop, fac, [10.0, 20.0], max_minutes=3, method="e2sfca")
+    widths = grid.row_cell_widths_m()
+    b = careshed.grid_accessibility(f, pop, fac, [10.0, 20.0], max_minutes=3, method="e2sfca",
+                                    cell_size_m=(widths.mean(), grid.row_cell_heights_m().mean()), row_dx_m=widths)
+    np.testing.assert_array_equal(a.score, b.score)
+    assert np.isfinite(a.score).sum() > 20
+    # a planar grid in metres would give different times: the row widths (~196 m) were used, not 0.002
+    assert 150 < widths.mean() < 250
