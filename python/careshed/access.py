@@ -175,12 +175,26 @@ class GridAccessResult:
     method: str
     zones: object = None
     report: dict = field(default_factory=dict)
+    grid: object = None  #: the careshed.Grid when the friction came as a FrictionSurface
 
     @property
     def conservation(self) -> dict:
         keys = ("supply_total", "supply_with_demand", "demand_times_score", "conservation_relative_error",
                 "zero_demand_supplies", "empty_catchments")
         return {k: self.report[k] for k in keys}
+
+    def to_geotiff(self, path, grid=None, *, per=1000.0):
+        """Writes the score per cell × ``per`` (default: per 1000 residents) as a Cloud-Optimised GeoTIFF
+        (float32, NaN nodata: no population or no facility in reach), atomically. ``grid`` defaults to the
+        friction surface's grid."""
+        from .raster import write_geotiff
+
+        grid = grid if grid is not None else self.grid
+        if grid is None:
+            raise InputError("to_geotiff: give the grid (the friction was a plain array, so its grid is unknown)")
+        meta = {"CARESHED_METHOD": self.method, "UNITS": f"supply per {per:g} residents",
+                "CARESHED_NODATA_RULE": "NaN = no population, or no facility within the catchment"}
+        return write_geotiff(path, (self.score * per).astype(np.float32), grid, metadata=meta)
 
 
 def grid_accessibility(friction, population, facilities_rc, supply, *, max_minutes, method="2sfca", weights=None,
@@ -202,6 +216,7 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     """
     import pandas as pd
 
+    grid = None
     if hasattr(friction, "seconds_per_metre"):  # a careshed.FrictionSurface: cell sizes from its grid
         grid = friction.grid
         if cell_size_m is None:
@@ -287,7 +302,7 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
             "population": r.pop("zone_population"),
             "population_no_access": r.pop("zone_population_no_access"),
         })
-    return GridAccessResult(score, ratio, wd, method, table, r)
+    return GridAccessResult(score, ratio, wd, method, table, r, grid)
 
 
 def _add_split_cells(r, score, population, cell, zone, fraction):

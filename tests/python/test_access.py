@@ -520,7 +520,7 @@ def test_cli_access_tables(tmp_path, capsys):
     assert "row 1: v='v9'" in capsys.readouterr().err
 
 
-def test_grid_friction_surface_lonlat_uses_row_widths():
+def test_grid_friction_surface_lonlat_uses_row_widths(tmp_path):
     from careshed.friction import FrictionSurface
 
     grid = careshed.make_lonlat_grid((118.0, 28.0, 118.05, 28.04), 0.002)  # 25 x 20 cells near Quzhou
@@ -538,3 +538,11 @@ def test_grid_friction_surface_lonlat_uses_row_widths():
     assert np.isfinite(a.score).sum() > 20
     # a planar grid in metres would give different times: the row widths (~196 m) were used, not 0.002
     assert 150 < widths.mean() < 250
+    # the per-1000 score raster round-trips through a GeoTIFF on the surface's grid
+    path = a.to_geotiff(Path(tmp_path) / "e2sfca.tif")
+    arr, back_grid = careshed.read_raster(path)
+    assert back_grid.shape == grid.shape
+    np.testing.assert_allclose(np.asarray(arr, dtype=float), (a.score * 1000).astype(np.float32), rtol=1e-7,
+                               equal_nan=True)
+    with pytest.raises(InputError, match="give the grid"):
+        b.to_geotiff(Path(tmp_path) / "x.tif")
