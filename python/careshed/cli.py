@@ -435,6 +435,304 @@ def run_reach(args) -> int:
     return 0
 
 
+# ---- careshed catchments / careshed access (shared: zones, people, travel model, grid, facilities) -----
+
+def _add_study_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    """ZONES FACILITIES and the zone / people / travel model / grid / facility options of a careshed.Study."""
+    p.add_argument("zones", metavar="ZONES", help="zone polygons (GeoPackage, Shapefile, GeoJSON, 'PG:...'), any CRS")
+    p.add_argument("facilities", metavar="FACILITIES",
+                   help=f"{what} as points (any OGR source, or a CSV with --x/--y/--crs), any CRS")
+    g = p.add_argument_group("zones and people")
+    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
+    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES")
+    g.add_argument("--population", metavar="FIELD",
+                   help="zone field with residents per zone (spread over the zone's cells; with "
+                        "--population-raster the raster gives the spreading weights)")
+    g.add_argument("--population-raster", metavar="RASTER",
+                   help="people per cell (WorldPop, GHS-POP; any CRS): totals preserved, nodata ignored")
+    g.add_argument("--counting", choices=("centre", "fraction"), default="centre",
+                   help="cells count in the zone covering their centre (default) or by exact area fractions")
+    g.add_argument("--keep", action="append", metavar="FIELD", default=[], help="zone field copied to the outputs")
+    g = p.add_argument_group(f"{what}")
+    g.add_argument("--facility-id", metavar="FIELD", help="facility id field (default: id/name field or row number)")
+    g.add_argument("--facility-name", metavar="FIELD", help="facility name field (map labels)")
+    g.add_argument("--facilities-layer", metavar="NAME", help="layer of FACILITIES")
+    g.add_argument("--x", metavar="FIELD", help="longitude/easting field of a facility CSV")
+    g.add_argument("--y", metavar="FIELD", help="latitude/northing field of a facility CSV")
+    g.add_argument("--crs", metavar="CRS", help="CRS of a facility CSV, e.g. EPSG:4326")
+    g.add_argument("--snap-max-m", type=float, metavar="M",
+                   help="move facilities off impassable cells / into the grid by up to M metres "
+                        "(default max(500 m, 2 cells))")
+    g.add_argument("--skip-unplaced", action="store_true",
+                   help="leave out (with a warning) facilities that cannot be placed, instead of stopping")
+    g = p.add_argument_group("travel model (one of --friction, --speed-raster, or land cover/roads/background)")
+    g.add_argument("--friction", metavar="RASTER", help="friction raster (see --friction-unit)")
+    g.add_argument("--friction-unit", default="s/m",
+                   help="unit of --friction: s/m (default), min/m (Malaria Atlas Project), s/km, min/km, h/km")
+    g.add_argument("--speed-raster", metavar="RASTER", help="speed raster in km/h")
+    g.add_argument("--landcover", metavar="RASTER", help="land-cover class raster, with --landcover-speed")
+    g.add_argument("--landcover-speed", action="append", metavar="CODE=KMH", help="speed of a land-cover class")
+    g.add_argument("--roads", action="append", metavar="FILE", help="road lines (OSM .pbf or any OGR source)")
+    g.add_argument("--road-profile", default="car",
+                   help="car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH (e.g. trunk=60,primary=50)")
+    g.add_argument("--background-speed", type=float, metavar="KMH", help="speed every cell has at least")
+    g.add_argument("--barriers", action="append", metavar="FILE", help="impassable polygons/lines or raster mask")
+    g = p.add_argument_group("grid")
+    g.add_argument("--cell-size", type=float, default=250.0, metavar="M", help="cell size in metres (default 250)")
+    g.add_argument("--metric-crs", metavar="CRS",
+                   help="CRS of the analysis (default: the zones' own if projected, else their UTM zone)")
+    g.add_argument("--margin-m", type=float, default=0.0, metavar="M",
+                   help="ground around the zones' extent that travel may cross (default 0)")
+    g = p.add_argument_group("labels and output")
+    g.add_argument("--label", default="facilities", help="what the facilities are, e.g. hospitals (titles, notes)")
+    g.add_argument("--modelled", action="append", metavar="TEXT",
+                   help="mark the analysis as using modelled inputs, saying which (repeatable); every output "
+                        "then says MODELLED")
+    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results")
+    g.add_argument("--region-label", default="region", help="label of the whole-region row (default region)")
+    g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR")
+    g.add_argument("--no-map", action="store_true", help="do not draw the PNG map")
+
+
+def _study_and_facility_arguments(args) -> tuple[dict, dict]:
+    """(careshed.Study keywords, facility placement keywords) from the shared options."""
+    if args.population is None and args.population_raster is None:
+        raise InputError("give the people: --population FIELD (residents per zone) and/or --population-raster "
+                         "RASTER (people per cell)")
+    travel_given = [args.friction is not None, args.speed_raster is not None,
+                    any(v is not None for v in (args.landcover, args.roads, args.background_speed))]
+    if sum(travel_given) != 1:
+        raise InputError("give one travel model: --friction RASTER, --speed-raster RASTER, or --landcover / "
+                         "--roads / --background-speed")
+    study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
+                 cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m, counting=args.counting,
+                 keep=args.keep or None, region_label=args.region_label, zones_layer=args.zones_layer,
+                 modelled="; ".join(args.modelled) if args.modelled else None, notes=args.note)
+    if args.friction:
+        study["friction"] = args.friction
+        study["friction_unit"] = args.friction_unit
+    elif args.speed_raster:
+        study["speed_raster"] = args.speed_raster
+    else:
+        travel: dict = {}
+        if args.landcover:
+            if not args.landcover_speed:
+                raise InputError("--landcover needs --landcover-speed CODE=KMH (repeatable), e.g. --landcover-speed "
+                                 "10=4")
+            travel["landcover"] = args.landcover
+            travel["landcover_speeds"] = {int(float(k)): v for k, v in
+                                          _key_values(args.landcover_speed, "--landcover-speed", numeric=True).items()}
+        if args.roads:
+            travel["roads"] = list(args.roads)
+            travel["road_profile"] = _profile(args.road_profile)
+        if args.background_speed is not None:
+            travel["background_speed_kmh"] = args.background_speed
+        if args.barriers:
+            travel["barriers"] = list(args.barriers)
+        study["travel"] = travel
+    place = dict(facility_id=args.facility_id, name_field=args.facility_name, layer=args.facilities_layer, x=args.x,
+                 y=args.y, crs=args.crs, snap_max_m=args.snap_max_m,
+                 unplaced="skip" if args.skip_unplaced else "error", label=args.label)
+    return study, place
+
+
+def _print_table(table, notes) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 220, "display.max_columns", 40, "display.float_format",
+                           "{:,.3f}".format):
+        print(table.to_string())
+    for note in notes:
+        print(f"note: {note}")
+
+
+CATCHMENTS_EPILOG = """
+Every populated cell belongs to the facility it reaches first by travel time (ties to the lowest facility
+index; cells beyond --max-minutes belong to none). Per facility: catchment population, area, resources per
+1000 residents of the catchment (e.g. beds per 1000), mean and 90th-percentile minutes. With --capacity, the
+WHO AccessMod capacity-aware coverage too: facilities in order (--order) each take the remaining people in
+one-minute bands ((k-1, k] minutes; a cell at exactly --max-minutes is inside) until their capacity
+(--capacity FIELD x --patients-per-bed) is used; the last band fractionally. See docs/catchments.md and
+docs/planning.md.
+
+examples:
+  # beds per 1000 of each hospital's catchment within 60 minutes, WorldPop people, OSM roads over 5 km/h
+  careshed catchments districts.gpkg hospitals.gpkg --zone-id code --population-raster worldpop.tif \\
+      --roads roads.osm.pbf --road-profile car --background-speed 5 --resource beds=BEDS \\
+      --max-minutes 60 --cell-size 250 --label hospitals --out results/
+
+  # the same with capacity-aware coverage: each bed serves 150 people (capacity = BEDS x 150)
+  careshed catchments districts.gpkg hospitals.gpkg --zone-id code --population-raster worldpop.tif \\
+      --friction friction_min_per_m.tif --friction-unit min/m --resource beds=BEDS \\
+      --capacity BEDS --patients-per-bed 150 --max-minutes 60 --out results/
+
+  # the modelled Quzhou example: one hospital at each county seat (a CSV with lon/lat and a beds field)
+  careshed catchments data/quzhou/counties.geojson hospitals.csv --x lon --y lat --crs EPSG:4326 \\
+      --facility-id county_adcode --zone-id adcode --population pop_census2020 --keep name_en \\
+      --roads data/quzhou/roads_modelled.geojson --road-profile trunk=60 --background-speed 25 \\
+      --resource beds --max-minutes 60 --modelled "population, roads, hospital beds and sites" --out out/
+
+outputs (with --out): PREFIX.csv (one row per facility; notes as # lines), PREFIX_zones.csv (people reached
+per zone, covered share with --capacity), PREFIX.gpkg (catchments polygons with their numbers, facilities,
+zones, region, notes), PREFIX.png (map), PREFIX_nearest.tif and PREFIX_minutes.tif (Cloud-Optimised
+GeoTIFFs); with --capacity also PREFIX_capacity.csv and PREFIX_capacity_uncovered.tif. Every file is
+written under a temporary name and renamed. Polygons are for display: people are counted on the grid.
+"""
+
+
+def add_catchments_arguments(p: argparse.ArgumentParser) -> None:
+    _add_study_arguments(p, "facilities")
+    g = p.add_argument_group("catchments and capacity")
+    g.add_argument("--resource", action="append", metavar="NAME[=FIELD]",
+                   help="facility resource to count per 1000 residents of the catchment (repeatable): 'beds' reads "
+                        "field beds, 'beds=BEDS_2020' reads field BEDS_2020")
+    g.add_argument("--max-minutes", type=float, metavar="MIN",
+                   help="catchments reach this far (inclusive); farther cells belong to no catchment "
+                        "(default: no limit; required with --capacity)")
+    g.add_argument("--capacity", metavar="FIELD",
+                   help="facility field with the people it can serve (or beds, with --patients-per-bed): "
+                        "adds the capacity-aware coverage")
+    g.add_argument("--patients-per-bed", type=float, metavar="N",
+                   help="capacity = --capacity FIELD x N (e.g. beds x people served per bed)")
+    g.add_argument("--band-minutes", type=float, default=1.0, metavar="MIN",
+                   help="time bands of the capacity coverage (default 1 minute; 0 = one band per distinct time)")
+    g.add_argument("--order", default="population", metavar="population|index|FIELD",
+                   help="processing order of the capacity coverage: population within --max-minutes, descending "
+                        "(default), file order, or a facility field (descending)")
+    g.add_argument("--prefix", default="catchments", help="output file name prefix (default catchments)")
+
+
+@subcommand("catchments", "nearest-facility catchments by travel time (beds per 1000 of each catchment), "
+            "optionally capacity-aware coverage (AccessMod)", CATCHMENTS_EPILOG)(add_catchments_arguments)
+def run_catchments(args) -> int:
+    from .planning import study_catchments
+    from .reach import Study
+
+    study_kw, place_kw = _study_and_facility_arguments(args)
+    resources = {}
+    for item in args.resource or []:
+        name, _, fld = item.partition("=")
+        if not name:
+            raise InputError(f"--resource {item!r}: expected NAME or NAME=FIELD, e.g. --resource beds=BEDS")
+        resources[name] = fld or name
+    if args.patients_per_bed is not None and args.capacity is None:
+        raise InputError("--patients-per-bed needs --capacity FIELD (the beds field)")
+    if args.capacity is not None and args.max_minutes is None:
+        raise InputError("--capacity needs --max-minutes (the maximum travel time of the coverage, e.g. 60)")
+    study = Study(args.zones, **study_kw)
+    result = study_catchments(study, args.facilities, resources=resources or None, capacity=args.capacity,
+                              patients_per_bed=args.patients_per_bed, max_minutes=args.max_minutes,
+                              band_minutes=args.band_minutes, order=args.order, **place_kw)
+    _print_table(result.table.drop(columns=["x", "y", "row", "col"]), [])
+    print()
+    _print_table(result.zones, result.notes)
+    if args.out:
+        written = result.save(args.out, prefix=args.prefix, draw_map=not args.no_map)
+        print("wrote:")
+        for pth in written:
+            print(f"  {pth}")
+    return 0
+
+
+ACCESS_EPILOG = """
+Floating catchment accessibility: each facility's supply (beds, doctors) is shared among everybody within its
+catchment (travel time <= --max-minutes, inclusive), weighted by distance decay; each cell's score is the
+sum of the shares it can reach: supply per resident, shown x --per (default: beds per 1000). Zones get the
+population-weighted mean over the people with a facility in reach; people with none are counted apart
+(population_no_access). The conservation check (sum of population x score = supply of the facilities with
+people in reach) is printed in the notes. See docs/access.md and docs/planning.md.
+
+methods:
+  2sfca    Luo & Wang 2003: weight 1 inside the catchment (or your --steps)
+  e2sfca   Luo & Qi 2009: steps, default thirds of --max-minutes -> 1.00 / 0.68 / 0.22
+           (0-10 / 10-20 / 20-30 min for 30 minutes)
+  g2sfca   Dai 2010: Gaussian weight reaching 0 at --max-minutes
+  3sfca    Wan et al. 2012: step weights and selection weights among the facilities in reach
+  gravity  competition-weighted gravity model, weight minutes^-1
+
+examples:
+  # beds per 1000, enhanced 2SFCA with Luo & Qi's steps, 30-minute catchment
+  careshed access districts.gpkg hospitals.gpkg --zone-id code --population-raster worldpop.tif \\
+      --roads roads.osm.pbf --background-speed 5 --supply BEDS --method e2sfca --max-minutes 30 \\
+      --steps 10:1,20:0.68,30:0.22 --label hospitals --out results/
+
+  # doctors per 10,000 with plain 2SFCA over a friction raster (Malaria Atlas Project, minutes per metre)
+  careshed access districts.shp clinics.csv --x lon --y lat --crs EPSG:4326 --zone-id code --population pop \\
+      --friction friction.tif --friction-unit min/m --supply doctors --per 10000 --method 2sfca \\
+      --max-minutes 60 --out results/ --prefix doctors
+
+outputs (with --out): PREFIX.csv (one row per zone + the region; notes as # lines), PREFIX_facilities.csv
+(supply ratio of each facility's catchment), PREFIX.gpkg (zones with the scores, region, facilities, notes),
+PREFIX.tif (Cloud-Optimised GeoTIFF of score x per per cell; NaN = nobody lives there or nothing in reach),
+PREFIX.png (map). Every file is written under a temporary name and renamed.
+
+From your own cost table instead (e.g. network minutes village -> hospital, the pysal/access layout):
+  careshed access DEMAND SUPPLY COSTS --demand-id ... --supply-id ... --max-cost ...
+(any of --demand-id/--supply-id/--max-cost selects that form; see 'careshed access-table --help').
+"""
+
+
+def add_access_arguments(p: argparse.ArgumentParser) -> None:
+    _add_study_arguments(p, "facilities")
+    g = p.add_argument_group("accessibility model")
+    g.add_argument("--supply", required=True, metavar="FIELD", help="facility field with the supply, e.g. beds")
+    g.add_argument("--method", choices=("2sfca", "e2sfca", "g2sfca", "3sfca", "gravity"), default="e2sfca",
+                   help="model (default e2sfca; see below)")
+    g.add_argument("--max-minutes", type=float, required=True, metavar="MIN",
+                   help="catchment size in minutes of travel (inclusive), e.g. 30")
+    g.add_argument("--steps", metavar="MIN:W,...",
+                   help="step weights, inclusive upper bounds in minutes, e.g. 10:1,20:0.68,30:0.22 "
+                        "(2sfca, e2sfca, 3sfca)")
+    g.add_argument("--per", type=float, default=1000.0, metavar="N",
+                   help="show supply per N residents (default 1000: beds per 1000)")
+    g.add_argument("--normalize", action="store_true",
+                   help="divide scores by the population-weighted mean (1 = the regional average)")
+    g.add_argument("--prefix", default="access", help="output file name prefix (default access)")
+
+
+@subcommand("access", "floating catchment accessibility (2SFCA, E2SFCA, G2SFCA, 3SFCA, gravity): supply per "
+            "resident per cell and zone", ACCESS_EPILOG)(add_access_arguments)
+def run_access(args) -> int:
+    from .planning import parse_steps, study_access
+    from .reach import Study
+
+    study_kw, place_kw = _study_and_facility_arguments(args)
+    steps = parse_steps(args.steps) if args.steps else None  # checked before the (slower) study is built
+    study = Study(args.zones, **study_kw)
+    result = study_access(study, args.facilities, supply=args.supply, max_minutes=args.max_minutes,
+                          method=args.method, steps=steps, per=args.per, normalize=args.normalize, **place_kw)
+    _print_table(result.table, result.notes)
+    if args.out:
+        written = result.save(args.out, prefix=args.prefix, draw_map=not args.no_map)
+        print("wrote:")
+        for pth in written:
+            print(f"  {pth}")
+    return 0
+
+
+#: The grid form above. careshed.access registers a cost-table form of ``careshed access`` (DEMAND SUPPLY COSTS,
+#: pysal/access layout) when it is imported; _settle_access keeps both: the grid form as ``access``, the table
+#: form as ``access-table``, and ``careshed access`` with a table-only option (--demand-id ...) goes to the latter.
+_GRID_ACCESS = SUBCOMMANDS["access"]
+_TABLE_ONLY_OPTIONS = ("--demand-id", "--supply-id", "--max-cost", "--origin", "--dest", "--cost")
+
+
+def _settle_access() -> None:
+    current = SUBCOMMANDS.get("access")
+    if current is not None and current is not _GRID_ACCESS:
+        help_text, epilog, add_arguments, run = current
+        SUBCOMMANDS["access-table"] = (help_text + " (also: careshed access with --demand-id ...)", epilog,
+                                       add_arguments, run)
+        SUBCOMMANDS["access"] = _GRID_ACCESS
+
+
+def _route_access(argv: list) -> list:
+    if argv and argv[0] == "access" and "access-table" in SUBCOMMANDS and \
+            any(a.split("=", 1)[0] in _TABLE_ONLY_OPTIONS for a in argv[1:]):
+        return ["access-table"] + argv[1:]
+    return argv
+
+
 # ---- careshed demo ------------------------------------------------------------------------------
 
 DEMO_EPILOG = """
@@ -488,6 +786,7 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - the compiled module is missing
         __version__ = "unknown"
     parser.add_argument("--version", action="version", version=f"careshed {__version__}")
+    _settle_access()
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, epilog, add_arguments, run) in SUBCOMMANDS.items():
         sp = subs.add_parser(name, help=help_text, description=help_text, epilog=epilog,
@@ -504,7 +803,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def main(argv=None) -> int:
     """Entry point of the ``careshed`` command; returns the exit status (0 ok, 2 error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_route_access(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

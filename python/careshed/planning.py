@@ -321,8 +321,8 @@ class Catchments:
             cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
             cb.set_label(f"{rate_col.replace('_per_1000', '')} per 1000 residents of the catchment")
         lim = f" within {self.max_minutes:g} min" if self.max_minutes is not None else ""
-        fig.suptitle(title or f"{_headline_prefix(self.modelled)}{self.study.region_label}: nearest-{self.label} "
-                     f"catchments by travel time{lim}", fontsize=11.5, y=0.975)
+        fig.suptitle(title or f"{_headline_prefix(self.modelled)}{self.study.region_label}: catchments of the "
+                     f"nearest {self.label} by travel time{lim}", fontsize=11.5, y=0.975)
         tot = self.totals
         fig.text(0.5, 0.915, f"{tot['reached_population']:,.0f} of {tot['total_population']:,.0f} people in a "
                  f"catchment; grey = nobody lives in it", ha="center", fontsize=8.5)
@@ -420,7 +420,7 @@ def study_catchments(study: Study, facilities, *, resources=None, capacity=None,
     out.modelled = study.modelled or bool(modelled)
     lim = f"within {max_minutes:g} min" if max_minutes is not None else "with no time limit"
     out.notes = list(study.notes) + _modelled_notes(modelled) + place_notes + [str(v) for v in _as_list(notes)] + [
-        f"catchment = the cells whose nearest {label} by travel time it is ({lim}; ties to the lowest facility "
+        f"catchment of each of the {label} = the cells it is the nearest to by travel time ({lim}; ties to the lowest facility "
         "index); resources per 1000 residents of the catchment; NaN when nobody lives in it",
         f"p90_minutes is exact to {out.totals['bin_seconds']:g} s (histogram bins; never below the exact percentile)"]
 
@@ -714,7 +714,7 @@ def study_access(study: Study, facilities, *, supply, max_minutes, method="e2sfc
          "gravity": "gravity weights"}.get(method, "")
     out.notes = list(study.notes) + _modelled_notes(modelled) + place_notes + [str(v) for v in _as_list(notes)] + [
         f"{method.upper()} within {max_minutes:g} min of travel (inclusive), {wtxt}; score = {name} per resident, "
-        f"shown x {per:g}; zone values are population-weighted means over the people with a {label} in reach; "
+        f"shown x {per:g}; zone values are population-weighted means over the people with any of the {label} in reach; "
         "NaN / population_no_access: nobody or no facility in reach",
         f"conservation: sum(population x score) = {out.report.get('demand_times_score', math.nan):,.4f} vs "
         f"{name} of the {label} with people in reach {out.report.get('supply_with_demand', math.nan):,.4f} "
