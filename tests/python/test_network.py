@@ -162,6 +162,17 @@ def test_int32_and_int64_inputs_agree_and_unreachable():
     assert np.all(np.isinf(sec)) and np.all(near == -1)
 
 
+def test_strided_and_other_integer_dtypes_are_accepted():
+    n, tails, heads, seconds, rng = random_graph(9, integer_costs=False)
+    ref = careshed.graph_travel_time(n, tails, heads, seconds, [0, 3])
+    both = np.stack([tails, heads], axis=1)  # columns are strided views
+    got = careshed.graph_travel_time(n, both[:, 0], both[:, 1], np.repeat(seconds, 2)[::2], np.array([0, 3], np.uint16))
+    for x, y in zip(ref, got):
+        np.testing.assert_array_equal(x, y)
+    got = careshed.graph_travel_time(n, tails.astype(np.uint32), heads.astype(np.uint64), seconds, [0, 3])
+    np.testing.assert_array_equal(ref[0], got[0])
+
+
 def test_k_nearest_and_bounded_lists_match_per_source_searches():
     n, tails, heads, seconds, rng = random_graph(77, integer_costs=True)
     sources = rng.integers(0, n - n // 5, 6)
