@@ -11,6 +11,10 @@ Then the ambulance reach (issue 4, :func:`quzhou_reach`): who lives within the p
 network or population raster is public for Quzhou, so both are MODELLED (data/quzhou/README.md) and every
 reach output says so.
 
+Then beds per 1000 three ways (issue 5, :func:`quzhou_access`): the county rate, the rate of each county
+hospital's catchment (nearest by travel time) and the E2SFCA score, within the one-hour circle; hospitals
+at the county seats with the modelled beds, so MODELLED too. Writes out/quzhou_access.{csv,gpkg,png}.
+
 Run it with ``careshed demo --out out`` (or ``make demo``). Writes out/quzhou_density.{csv,gpkg,png} and
 out/quzhou_reach.{csv,gpkg,png} (+ _stations.csv, _curve.csv and the GeoTIFFs quzhou_reach_minutes.tif,
 quzhou_reach_nearest.tif, quzhou_reach_population.tif, quzhou_reach_class.tif).
@@ -28,7 +32,8 @@ from .density import Facilities, UnassignedFacilitiesWarning, compare_density, w
 from .errors import DataIOError, InputError
 from .io import read_table, read_vector, write_layers
 
-__all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density", "quzhou_study", "quzhou_reach"]
+__all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density", "quzhou_study", "quzhou_reach",
+           "quzhou_hospitals", "quzhou_access"]
 
 MODELLED_BASELINE = ("2020 baseline beds per county are MODELLED (city-wide 2020 rate 6.39 beds/1000 x "
                      "county census population; per-county bed counts are not published)")
@@ -165,6 +170,121 @@ def quzhou_reach(data_dir=None, *, cell_size_m: float = 100.0, study=None):
                        station_id="county_adcode", thresholds_min=_plan_minutes(data_dir),
                        dispatch_minutes=QUZHOU_DISPATCH_MINUTES, label="ambulance stations",
                        modelled={"stations": MODELLED_STATIONS})
+
+
+# ---- beds per 1000: county vs catchment vs E2SFCA (issue 5) -------------------------------------------
+
+#: Hospitals of the comparison: one per county at its seat, holding the county's MODELLED 2020 beds.
+MODELLED_HOSPITALS = ("one hospital per county at the county seat (county_seats.csv) holding the county's modelled "
+                      "2020 beds (beds_2020_modelled = 6.39/1000 x census population); real hospital sites and bed "
+                      "counts are not published")
+#: The catchment of the comparison: the plan's one-hour circle; E2SFCA steps are Luo & Qi's on its thirds.
+QUZHOU_ACCESS_MINUTES = 60.0
+
+
+def quzhou_hospitals(data_dir=None):
+    """The comparison's hospitals (MODELLED, see MODELLED_HOSPITALS): a GeoDataFrame (EPSG:4326) with
+    ``county_adcode``, ``name``, ``name_en``, ``beds``."""
+    import geopandas as gpd
+
+    data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
+    seats = read_table(data_dir / "county_seats.csv")
+    counties = read_vector(data_dir / "counties.geojson")
+    by_code = {int(r.adcode): r for r in counties.itertuples()}
+    codes = [int(c) for c in seats["county_adcode"]]
+    frame = pd.DataFrame({"county_adcode": codes, "name": [by_code[c].name for c in codes],
+                          "name_en": [by_code[c].name_en for c in codes],
+                          "beds": [int(by_code[c].beds_2020_modelled) for c in codes]})
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(seats["lon"], seats["lat"]), crs="EPSG:4326")
+
+
+def quzhou_access(data_dir=None, *, study=None, density=None, cell_size_m: float = 100.0,
+                  max_minutes: float = QUZHOU_ACCESS_MINUTES):
+    """Beds per 1000 per county three ways (all MODELLED): the county rate (density baseline), the beds per 1000
+    of the catchment of the county's hospital (nearest hospital by travel time within `max_minutes`) and the
+    E2SFCA score x 1000 (Luo & Qi's steps on thirds of `max_minutes`), population-weighted per county.
+
+    Returns (table, catchments, access): the comparison table (index adcode, last row "Quzhou"), the
+    :class:`careshed.planning.Catchments` and the :class:`careshed.planning.AccessMap`."""
+    from .planning import study_access, study_catchments
+
+    data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
+    study = study or quzhou_study(data_dir, cell_size_m=cell_size_m)
+    density = density if density is not None else quzhou_density(data_dir)
+    hospitals = quzhou_hospitals(data_dir)
+    kw = dict(facility_id="county_adcode", name_field="name_en", label="hospitals",
+              modelled={"hospitals": MODELLED_HOSPITALS})
+    catch = study_catchments(study, hospitals, resources={"beds": "beds"}, max_minutes=max_minutes, **kw)
+    acc = study_access(study, hospitals, supply="beds", method="e2sfca", max_minutes=max_minutes, **kw)
+    ids = [str(i) for i in study.ids]
+    ct = catch.table.set_axis([str(i) for i in catch.table.index])
+    at = acc.table
+    county = density["beds_per_1000_baseline"].set_axis([str(i) for i in density.index])
+    beds_total = float(ct["beds"].sum())
+    reached = float(ct["population"].sum())
+    table = pd.DataFrame({
+        "name_en": list(study.frame["name_en"]) + ["Quzhou (whole city)"],
+        "population": at["population"].to_numpy(),
+        "beds_modelled": [float(ct.loc[i, "beds"]) for i in ids] + [beds_total],
+        "beds_per_1000_county": [float(county.loc[i]) for i in ids] + [float(county.iloc[-1])],
+        "catchment_population": [float(ct.loc[i, "population"]) for i in ids] + [reached],
+        "beds_per_1000_catchment": [float(ct.loc[i, "beds_per_1000"]) for i in ids]
+        + [beds_total / reached * 1000.0 if reached > 0 else np.nan],
+        "beds_per_1000_e2sfca": at["beds_per_1000"].to_numpy(),
+        "population_no_hospital": at["population_no_access"].to_numpy(),
+    }, index=pd.Index(ids + ["Quzhou"], name="adcode"))
+    table.attrs["notes"] = [n for n in acc.notes if n.startswith("MODELLED")] + [
+        f"MODELLED beds: {MODELLED_BASELINE}",
+        "beds_per_1000_county: the county's modelled beds / its census population x 1000 (careshed density)",
+        f"beds_per_1000_catchment: the beds of the county's hospital / the people whose nearest hospital by travel "
+        f"time it is (within {max_minutes:g} min) x 1000; whole city: all beds / everybody in a catchment",
+        f"beds_per_1000_e2sfca: enhanced 2SFCA (Luo & Qi 2009) within {max_minutes:g} min, steps <= "
+        f"{max_minutes / 3:g} / {2 * max_minutes / 3:g} / {max_minutes:g} min -> 1.00 / 0.68 / 0.22, score x 1000, "
+        "population-weighted over the county's people with a hospital in reach",
+        f"population_no_hospital: people with no hospital within {max_minutes:g} min (not averaged in)",
+    ] + [n for n in acc.notes if n.startswith("conservation")]
+    return table, catch, acc
+
+
+def _write_access_outputs(table: pd.DataFrame, catch, acc, out: Path, max_minutes: float) -> dict:
+    """out/quzhou_access.{csv,gpkg,png}: the comparison table, layers and map (every file atomically)."""
+    paths = {"access_csv": out / "quzhou_access.csv", "access_gpkg": out / "quzhou_access.gpkg",
+             "access_png": out / "quzhou_access.png"}
+    write_table(table, paths["access_csv"])
+    study = acc.study
+    counties = study.zones[[study.zone_id, "name", "name_en", study.zones.geometry.name]].copy()
+    numbers = table.iloc[:-1].drop(columns=["name_en"])
+    for col in numbers.columns:
+        counties[col] = numbers[col].to_numpy()
+    counties["note"] = "MODELLED beds, population spread, roads and hospital sites (see the notes layer)"
+    polys = catch.polygons.copy()
+    polys.insert(0, "hospital", [str(i) for i in catch.table.index])
+    polys["name_en"] = catch.table["name"].to_numpy()
+    for col in ("population", "beds", "beds_per_1000", "mean_minutes", "p90_minutes"):
+        polys[col] = catch.table[col].to_numpy()
+    polys["note"] = "display only (people are counted on the grid); MODELLED inputs"
+    hospitals = acc.facilities.reset_index()[["facility", "name", "zone", "x", "y", "supply", "supply_ratio"]]
+    import geopandas as gpd
+    hospitals = gpd.GeoDataFrame(hospitals.rename(columns={"facility": "hospital", "supply": "beds"}).astype(
+        {"hospital": str, "zone": str}), geometry=gpd.points_from_xy(hospitals["x"], hospitals["y"]),
+        crs=study.grid.crs)
+    hospitals["position"] = "MODELLED: county seat"
+    region = table.iloc[[-1]].reset_index()
+    write_layers(paths["access_gpkg"], {"counties_beds_per_1000_compared": counties,
+                                        "hospital_catchments": polys.reset_index(drop=True),
+                                        "hospitals_modelled": hospitals, "city_total": region,
+                                        "notes": pd.DataFrame({"note": table.attrs["notes"]})})
+    labels = {str(i): f"{r.name_en}\ncounty {r.beds_per_1000_county:.2f}\ncatchment {r.beds_per_1000_catchment:.2f}"
+              f"\nE2SFCA {r.beds_per_1000_e2sfca:.2f}" for i, r in table.iloc[:-1].iterrows()}
+    r = table.iloc[-1]
+    acc.plot(paths["access_png"], labels={i: labels.get(str(i), str(i)) for i in study.ids}, outlines=catch.polygons,
+             outline_label=f"catchment of each hospital (nearest by travel time, <= {max_minutes:g} min)",
+             title="MODELLED — Quzhou: beds per 1000 residents, county vs catchment vs E2SFCA",
+             subtitle=f"cells: E2SFCA beds per 1000 within {max_minutes:g} min; whole city: county "
+                      f"{r.beds_per_1000_county:.2f}, catchment {r.beds_per_1000_catchment:.2f}, E2SFCA "
+                      f"{r.beds_per_1000_e2sfca:.2f}; {r.population_no_hospital:,.0f} people beyond "
+                      f"{max_minutes:g} min")
+    return paths
 
 
 def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: str = "min",
@@ -330,5 +450,22 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
                 print(f"note: {note}")
         print("wrote:")
         for p in written:
+            print(f"  {p}")
+
+    # Beds per 1000 three ways (issue 5): county, catchment of the county's hospital, E2SFCA (all MODELLED).
+    comparison, catch, acc = quzhou_access(data_dir, study=study, density=table)
+    written = _write_access_outputs(comparison, catch, acc, out, QUZHOU_ACCESS_MINUTES)
+    paths.update(written)
+    if not quiet:
+        with pd.option_context("display.width", 220, "display.max_columns", 20,
+                               "display.float_format", "{:,.2f}".format):
+            print()
+            print(f"Quzhou: beds per 1000 residents — county vs catchment vs E2SFCA ({QUZHOU_ACCESS_MINUTES:g} min; "
+                  "MODELLED beds, hospital sites, population and roads)")
+            print(comparison.to_string())
+        for note in comparison.attrs["notes"]:
+            print(f"note: {note}")
+        print("wrote:")
+        for p in written.values():
             print(f"  {p}")
     return paths

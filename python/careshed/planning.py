@@ -555,9 +555,12 @@ class AccessMap:
                             "facilities": _points(self.facilities, self.grid.crs), "notes": _notes_frame(self.notes)})
         return Path(path)
 
-    def plot(self, path=None, *, title=None, dpi=120, vmax=None):
+    def plot(self, path=None, *, title=None, dpi=120, vmax=None, labels=None, outlines=None, outline_label=None,
+             subtitle=None):
         """Map of the per-cell score × per with zone outlines, zone labels (population-weighted values),
-        facilities, colour bar; MODELLED in the title when an input is."""
+        facilities, colour bar; MODELLED in the title when an input is. `labels`: {zone id: text} replacing the
+        zone labels; `outlines`: extra polygons (e.g. catchments, grid CRS) drawn dashed, named `outline_label`
+        in the legend; `subtitle` replaces the line under the title."""
         from matplotlib import colormaps
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import Normalize
@@ -587,8 +590,21 @@ class AccessMap:
             v = self.table[self.rate_column].iloc[i]
             name = str(self.study.zones[label_field].iloc[i]) if label_field else str(self.study.ids[i])
             pt = geom.representative_point()
-            ax.annotate(f"{name}\n{v:.2f}", (pt.x, pt.y), ha="center", va="center", fontsize=8,
+            text = labels.get(self.study.ids[i], f"{name}\n{v:.2f}") if labels else f"{name}\n{v:.2f}"
+            ax.annotate(text, (pt.x, pt.y), ha="center", va="center", fontsize=7.5 if labels else 8,
                         bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=6)
+        if outlines is not None:
+            from matplotlib.lines import Line2D
+            draw_polygons(ax, list(getattr(outlines, "geometry", outlines)), fill=False, edgecolor="#f0f0f0",
+                          linewidth=1.4, zorder=4)
+            n0 = len(ax.patches)
+            draw_polygons(ax, list(getattr(outlines, "geometry", outlines)), fill=False, edgecolor="#b2182b",
+                          linewidth=0.9, zorder=4)
+            for patch in ax.patches[n0:]:
+                patch.set_linestyle("--")
+            ax.legend(handles=[Line2D([], [], color="#b2182b", linestyle="--", label=outline_label or "outlines"),
+                               Line2D([], [], color="#111111", label="zones")], loc="lower right", fontsize=7.5,
+                      framealpha=0.9)
         f = self.facilities
         placed = f["status"].isin(["on grid", "snapped"]).to_numpy()
         ax.scatter(f["x"].to_numpy()[placed], f["y"].to_numpy()[placed], marker="P", s=70, c="#b2182b",
@@ -609,7 +625,7 @@ class AccessMap:
                      f"{self.per:g} residents within {self.max_minutes:g} min ({self.method.upper()})",
                      fontsize=11.5, y=0.975)
         r = self.table.iloc[-1]
-        fig.text(0.5, 0.915, f"zone labels: population-weighted {self.supply_name} per {self.per:g}; "
+        fig.text(0.5, 0.915, subtitle or f"zone labels: population-weighted {self.supply_name} per {self.per:g}; "
                  f"{self.study.region_label} {r[self.rate_column]:.2f}; {r['population_no_access']:,.0f} people with "
                  f"none in reach", ha="center", fontsize=8.5)
         lines = [n for n in self.notes if n.startswith("MODELLED")][:4]
