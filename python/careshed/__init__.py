@@ -30,6 +30,7 @@ from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population
 from .coverage import CoverageTables, ambulance_check, coverage_by_zone, isochrones  # noqa: E402
 from .catchment import CapacityCoverage, CatchmentTable, capacity_coverage, catchments  # noqa: E402
 from .reach import Reach, Study, reach  # noqa: E402
+from .planning import AccessMap, Catchments, study_access, study_catchments  # noqa: E402
 
 __version__ = _core.__version__
 
@@ -46,3 +47,4 @@ __all__ += ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zonal_sum", "pop
 __all__ += ["coverage_by_zone", "CoverageTables", "ambulance_check", "isochrones"]
 __all__ += ["catchments", "CatchmentTable", "capacity_coverage", "CapacityCoverage"]
 __all__ += ["reach", "Study", "Reach"]
+__all__ += ["study_catchments", "study_access", "Catchments", "AccessMap"]
