@@ -444,15 +444,17 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
       .def_property_readonly("edge_length_m", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_length_m(), self); })
       .def_property_readonly("edge_speed_kmh", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_speed_kmh(), self); })
       .def_property_readonly("edge_line_id", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_line_id(), self); })
-      .def("components",
-           [](const PyRoadGraph& g) {
-             Components c;
-             {
-               py::gil_scoped_release release;
-               c = g.graph().components();
-             }
-             return py::make_tuple(vector_to_numpy(std::move(c.id)), vector_to_numpy(std::move(c.sizes)));
-           })
+      .def(
+          "components",
+          [](const PyRoadGraph& g, bool strong) {
+            Components c;
+            {
+              py::gil_scoped_release release;
+              c = g.graph().components(strong);
+            }
+            return py::make_tuple(vector_to_numpy(std::move(c.id)), vector_to_numpy(std::move(c.sizes)));
+          },
+          py::arg("strong") = false)
       .def(
           "nearest",
           [](PyRoadGraph& pg, const py::handle& sources, const py::object& source_offsets,

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <sstream>
@@ -342,38 +343,101 @@ void RoadGraph::scale_lengths(double metres_per_unit) {
   reverse_ = forward_.transposed();
 }
 
-Components RoadGraph::components() const {
-  const size_t n = n_nodes();
-  std::vector<uint32_t> parent(n);
-  std::iota(parent.begin(), parent.end(), 0u);
-  auto find = [&](uint32_t v) {
-    while (parent[v] != v) {
-      parent[v] = parent[parent[v]];
-      v = parent[v];
-    }
-    return v;
-  };
-  for (size_t i = 0; i < tails_.size(); ++i) {
-    uint32_t a = find(tails_[i]), b = find(heads_[i]);
-    if (a != b) parent[std::max(a, b)] = std::min(a, b);  // root = lowest node of the component
-  }
-  std::vector<int64_t> size_of_root(n, 0);
-  for (size_t v = 0; v < n; ++v) ++size_of_root[find(static_cast<uint32_t>(v))];
-  std::vector<uint32_t> roots;
+namespace {
+
+// Ranks components given each node's representative (the lowest node id of its component): largest
+// first, equal sizes in the order of their lowest node.
+Components rank_components(const std::vector<uint32_t>& rep) {
+  const size_t n = rep.size();
+  std::vector<int64_t> size_of(n, 0);
+  for (size_t v = 0; v < n; ++v) ++size_of[rep[v]];
+  std::vector<uint32_t> reps;
   for (size_t v = 0; v < n; ++v)
-    if (size_of_root[v] > 0) roots.push_back(static_cast<uint32_t>(v));
-  // Largest first; equal sizes keep the order of their lowest node (roots are ascending already).
-  std::stable_sort(roots.begin(), roots.end(),
-                   [&](uint32_t a, uint32_t b) { return size_of_root[a] > size_of_root[b]; });
-  std::vector<int32_t> rank_of_root(n, -1);
+    if (size_of[v] > 0) reps.push_back(static_cast<uint32_t>(v));
+  std::stable_sort(reps.begin(), reps.end(), [&](uint32_t a, uint32_t b) { return size_of[a] > size_of[b]; });
+  std::vector<int32_t> rank_of(n, -1);
   Components c;
-  for (size_t r = 0; r < roots.size(); ++r) {
-    rank_of_root[roots[r]] = static_cast<int32_t>(r);
-    c.sizes.push_back(size_of_root[roots[r]]);
+  for (size_t r = 0; r < reps.size(); ++r) {
+    rank_of[reps[r]] = static_cast<int32_t>(r);
+    c.sizes.push_back(size_of[reps[r]]);
   }
   c.id.resize(n);
-  for (size_t v = 0; v < n; ++v) c.id[v] = rank_of_root[find(static_cast<uint32_t>(v))];
+  for (size_t v = 0; v < n; ++v) c.id[v] = rank_of[rep[v]];
   return c;
+}
+
+}  // namespace
+
+Components RoadGraph::components(bool strong) const {
+  const size_t n = n_nodes();
+  std::vector<uint32_t> rep(n);
+  if (!strong) {
+    std::iota(rep.begin(), rep.end(), 0u);  // union-find; the root is kept at the lowest node
+    auto find = [&](uint32_t v) {
+      while (rep[v] != v) {
+        rep[v] = rep[rep[v]];
+        v = rep[v];
+      }
+      return v;
+    };
+    for (size_t i = 0; i < tails_.size(); ++i) {
+      const uint32_t a = find(tails_[i]), b = find(heads_[i]);
+      if (a != b) rep[std::max(a, b)] = std::min(a, b);
+    }
+    for (size_t v = 0; v < n; ++v) rep[v] = find(static_cast<uint32_t>(v));
+    return rank_components(rep);
+  }
+  // Strongly connected: iterative Tarjan over the forward CSR (no recursion: road graphs have paths of
+  // millions of nodes). rep[v] = lowest node id of v's component.
+  constexpr uint32_t kUnseen = std::numeric_limits<uint32_t>::max();
+  const uint32_t* first = forward_.first().data();
+  const Arc* arcs = forward_.arcs().data();
+  std::vector<uint32_t> index(n, kUnseen), low(n, 0), stack;
+  std::vector<uint8_t> on_stack(n, 0);
+  std::vector<std::pair<uint32_t, uint32_t>> calls;  // (node, next arc)
+  uint32_t counter = 0;
+  for (uint32_t s = 0; s < n; ++s) {
+    if (index[s] != kUnseen) continue;
+    auto visit = [&](uint32_t v) {
+      index[v] = low[v] = counter++;
+      stack.push_back(v);
+      on_stack[v] = 1;
+      calls.emplace_back(v, first[v]);
+    };
+    visit(s);
+    while (!calls.empty()) {
+      auto& [v, a] = calls.back();
+      if (a < first[v + 1]) {
+        const uint32_t w = arcs[a++].head;
+        if (index[w] == kUnseen) {
+          visit(w);  // invalidates the reference: nothing of it is used after this
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      const uint32_t done = v;
+      calls.pop_back();
+      if (low[done] == index[done]) {
+        size_t k = stack.size();
+        uint32_t lowest = done;
+        do {
+          --k;
+          lowest = std::min(lowest, stack[k]);
+        } while (stack[k] != done);
+        for (size_t i = k; i < stack.size(); ++i) {
+          rep[stack[i]] = lowest;
+          on_stack[stack[i]] = 0;
+        }
+        stack.resize(k);
+      }
+      if (!calls.empty()) {
+        const uint32_t parent = calls.back().first;
+        low[parent] = std::min(low[parent], low[done]);
+      }
+    }
+  }
+  return rank_components(rep);
 }
 
 // ---------------------------------------------------------------------------------------------------------

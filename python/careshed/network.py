@@ -111,7 +111,7 @@ class Graph:
 
 
 class Components(NamedTuple):
-    """Weakly connected components: ``id`` per node (0 = largest), ``sizes`` (nodes per component, descending)."""
+    """Connected components: ``id`` per node (0 = largest), ``sizes`` (nodes per component, descending)."""
     id: np.ndarray
     sizes: np.ndarray
 
@@ -238,9 +238,14 @@ class RoadGraph:
         return f"RoadGraph({self.n_nodes} nodes, {self.n_edges} directed edges, {kind})"
 
     # ---- analysis ----
-    def components(self):
-        """Weakly connected components (islands): Components(id per node with 0 = largest, sizes)."""
-        return Components(*self._g.components())
+    def components(self, strong=False):
+        """Connected components: Components(id per node with 0 = largest, sizes).
+
+        strong=False: weakly connected, edge directions ignored — islands and gaps in the data.
+        strong=True: strongly connected — every node reaches every other; nodes outside the largest one are
+        one-way traps or unreachable pockets (an ambulance can get in but not out, or the reverse).
+        """
+        return Components(*self._g.components(strong))
 
     def snap(self, points_xy, *, max_distance_m=None, offroad_speed_kmh=5.0, largest_component_only=False):
         """Nearest graph node of each point (n, 2), within max_distance_m (inclusive) if given, and the seconds

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <map>
 #include <queue>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -244,6 +245,51 @@ TEST(RoadGraph, ComponentsMatchBreadthFirstSearch) {
   for (uint32_t v = 0; v < g.n_nodes(); ++v)
     if (c.id[v] == 0) lo = std::min(lo, g.node_x()[v]), hi = std::max(hi, g.node_x()[v]);
   EXPECT_LT(hi - lo, 0.6);
+}
+
+TEST(RoadGraph, StrongComponentsMatchMutualReachability) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    const int n = 5 + static_cast<int>(rng() % 40);
+    // Random one-way and two-way segments between points on a small integer grid.
+    std::vector<careshed::RoadLine> lines;
+    for (int i = 0; i < n; ++i) {
+      careshed::RoadLine l;
+      const double a = rng() % 8, b = rng() % 8, c = rng() % 8, d = rng() % 8;
+      if (a == c && b == d) continue;
+      l.xy = {a, b, c, d};
+      l.speed_kmh = 10;
+      l.direction = static_cast<Direction>(static_cast<int>(rng() % 3) - 1);
+      lines.push_back(l);
+    }
+    if (lines.empty()) continue;
+    RoadGraph g = RoadGraph::from_road_lines(lines, false);
+    const uint32_t nn = g.n_nodes();
+    // reach[u][v] by BFS from every node.
+    std::vector<std::vector<uint32_t>> adj(nn);
+    for (size_t i = 0; i < g.n_edges(); ++i) adj[g.edge_tails()[i]].push_back(g.edge_heads()[i]);
+    std::vector<std::vector<char>> reach(nn, std::vector<char>(nn, 0));
+    for (uint32_t s = 0; s < nn; ++s) {
+      std::queue<uint32_t> q;
+      q.push(s);
+      reach[s][s] = 1;
+      while (!q.empty()) {
+        uint32_t v = q.front();
+        q.pop();
+        for (uint32_t w : adj[v])
+          if (!reach[s][w]) reach[s][w] = 1, q.push(w);
+      }
+    }
+    auto c = g.components(/*strong=*/true);
+    int64_t total = 0;
+    for (auto sz : c.sizes) total += sz;
+    EXPECT_EQ(total, nn);
+    for (uint32_t u = 0; u < nn; ++u)
+      for (uint32_t v = 0; v < nn; ++v)
+        ASSERT_EQ(c.id[u] == c.id[v], reach[u][v] && reach[v][u]) << "nodes " << u << ", " << v;
+    for (size_t k = 1; k < c.sizes.size(); ++k) EXPECT_GE(c.sizes[k - 1], c.sizes[k]);
+  }
 }
 
 TEST(RoadGraph, SharedVerticesConnectCrossingsDoNot) {

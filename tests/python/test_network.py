@@ -268,6 +268,19 @@ def test_roadgraph_search_matches_networkx_on_real_streets(helsinki):
                 assert np.isinf(sec[v]) and near[v] == -1
 
 
+def test_roadgraph_strong_components_match_networkx(helsinki):
+    g = helsinki
+    comp = g.components(strong=True)
+    G = nx.DiGraph()
+    G.add_nodes_from(range(g.n_nodes))
+    G.add_edges_from(zip(g.edges["tails"].tolist(), g.edges["heads"].tolist()))
+    expect = sorted(nx.strongly_connected_components(G), key=lambda c: (-len(c), min(c)))
+    assert comp.sizes.tolist() == [len(c) for c in expect]
+    for k, members in enumerate(expect):
+        assert np.all(comp.id[sorted(members)] == k)
+    assert comp.sizes[0] < g.components().sizes[0]  # one-way streets trap some nodes
+
+
 def test_roadgraph_oneway_is_asymmetric(helsinki):
     g = helsinki
     e = g.edges

@@ -85,7 +85,8 @@ struct RoadGraphReport {
   size_t oneway_lines = 0;         ///< lines kept in one direction only
 };
 
-/// Connected components of the graph with edge directions ignored (weakly connected: islands, gaps).
+/// Connected components: weakly connected (edge directions ignored: islands, gaps in the data) or strongly
+/// connected (every node can reach every other: one-way traps, dead-end one-way streets).
 struct Components {
   std::vector<int32_t> id;      ///< per node: 0 = largest component, 1 = next, ... (ties: lowest node first)
   std::vector<int64_t> sizes;   ///< nodes per component, descending
@@ -125,8 +126,9 @@ class RoadGraph {
   const CsrGraph& forward() const { return forward_; }
   const CsrGraph& reverse() const { return reverse_; }
 
-  /// Weakly connected components (computed on each call, O(nodes + edges)).
-  Components components() const;
+  /// Weakly (default) or strongly connected components, computed on each call in O(nodes + edges).
+  /// Component 0 is the largest; equal sizes are ordered by their lowest node id.
+  Components components(bool strong = false) const;
 
   const RoadGraphReport& report() const { return report_; }
 
