@@ -130,6 +130,31 @@ TEST(Isochrones, DiagonalNeighboursFourAndEightConnected) {
   }
 }
 
+// Holes touching each other or the outer boundary at a single corner: the traced rings pinch at that point.
+// Whatever GDAL makes of them, the band must come out valid with the exact area, in both connectivities.
+TEST(Isochrones, CornerTouchingHolesAreValid) {
+  const float F = 60.0f, S = 3600.0f;  // fast (band 1) / slow (no band)
+  const std::vector<std::vector<float>> cases = {
+      {F, F, F, F, F, S, F, F, F, F, S, F, F, F, F, F},  // two holes touching diagonally (4 x 4)
+      {S, F, F, F, S, F, F, F, F},                       // a hole touching the outside at a corner (3 x 3)
+      {F, S, F, S, F, S, F, S, F},                       // checkerboard (3 x 3)
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& s = cases[i];
+    const std::int64_t n = s.size() == 16 ? 4 : 3;
+    std::int64_t fast = 0;
+    for (float t : s) fast += t == F ? 1 : 0;
+    for (bool eight : {false, true}) {
+      IsochroneOptions o;
+      o.eight_connected = eight;
+      const auto bands = careshed::isochrone_polygons(s.data(), grid_of(n, n, 10), {5}, o);
+      const Facts f = facts(bands[0].wkb);
+      EXPECT_TRUE(f.valid) << "case " << i << " eight " << eight;
+      EXPECT_EQ(f.area, 100.0 * static_cast<double>(fast)) << "case " << i << " eight " << eight;
+    }
+  }
+}
+
 TEST(Isochrones, EmptyBandIsAnEmptyMultiPolygon) {
   std::vector<float> s(4, kInfF);
   const auto bands = careshed::isochrone_polygons(s.data(), grid_of(2, 2, 10), {5, 10});
