@@ -1,0 +1,136 @@
+"""examples/quzhou_walkthrough.ipynb must run end to end (it cannot rot) and compute the right numbers.
+
+The notebook is executed with nbclient on the "python3" Jupyter kernel. The kernel is another process, so it is
+given a PYTHONPATH that makes it import the careshed under test (the package directories on this test's own
+sys.path, including the build directory holding careshed._core). The numbers asserted are checked against
+independent facts: the census total of data/quzhou/counties.geojson (summed here from the GeoJSON), the modelled
+beds, the 2SFCA conservation identity and the capacity bound.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import careshed
+
+from conftest import QUZHOU, QUZHOU_CENSUS_TOTAL, ROOT
+
+NOTEBOOK = ROOT / "examples" / "quzhou_walkthrough.ipynb"
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+
+def _kernel_pythonpath() -> str:
+    """Every directory holding a careshed package half that this process imports (sources and the compiled
+    _core's build directory), first, then the existing PYTHONPATH."""
+    dirs = []
+    for half in careshed.__path__:  # extend_path: python/careshed and <build>/python/careshed
+        parent = str(Path(half).resolve().parent)
+        if parent not in dirs:
+            dirs.append(parent)
+    core_dir = str(Path(careshed._core.__file__).resolve().parent.parent)
+    if core_dir not in dirs:
+        dirs.append(core_dir)
+    old = os.environ.get("PYTHONPATH")
+    return os.pathsep.join(dirs + ([old] if old else []))
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    work = tmp_path_factory.mktemp("walkthrough")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = _kernel_pythonpath()
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=180,
+                                         resources={"metadata": {"path": str(work)}})
+        client.execute()  # raises CellExecutionError (with the cell and traceback) if any cell fails
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+    return nb, work
+
+
+def _text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif "data" in out:
+            parts.append(out["data"].get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def test_notebook_is_committed_without_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(not c.get("outputs") for c in code)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_every_cell_ran_without_error(executed):
+    nb, _ = executed
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) >= 10
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    for c in code:
+        assert not any(o.get("output_type") == "error" for o in c.outputs)
+
+
+def test_kernel_imported_the_careshed_under_test(executed):
+    nb, _ = executed
+    first = _text(next(c for c in nb.cells if c.cell_type == "code"))
+    assert f"careshed {careshed.__version__} from {Path(careshed.__file__).parent}" in first
+    assert str(QUZHOU.resolve()) in first
+
+
+def test_summary_numbers(executed):
+    nb, work = executed
+    import geopandas as gpd
+
+    line = next(ln for c in nb.cells if c.cell_type == "code" for ln in _text(c).splitlines()
+                if ln.startswith("SUMMARY "))
+    s = json.loads(line[len("SUMMARY "):])
+    counties = gpd.read_file(QUZHOU / "counties.geojson")
+    census = int(counties["pop_census2020"].sum())
+    assert census == QUZHOU_CENSUS_TOTAL == 2_276_184
+    assert s["census_total"] == census
+    assert s["study_population"] == pytest.approx(census, rel=1e-9)  # zone totals spread, reconciled
+    beds = float(counties["beds_2020_modelled"].sum())
+    assert s["beds_total"] == beds == 14544.0
+    # People in a catchment + people beyond an hour of every hospital = everybody.
+    assert s["catchment_reached"] + s["no_access"] == pytest.approx(census, rel=1e-9)
+    assert 0 < s["no_access"] < 0.2 * census
+    # Conservation of the 2SFCA family: every bed is shared once among the people with a hospital in reach, so
+    # the population-weighted regional score x 1000 is beds / reached people x 1000 for EVERY method, and equals
+    # the catchment rate of the whole city (the same beds over the same people).
+    expected = beds / (census - s["no_access"]) * 1000.0
+    assert s["conservation_error"] < 1e-9
+    assert s["e2sfca_region_per_1000"] == pytest.approx(expected, rel=1e-7)
+    assert s["catchment_region_per_1000"] == pytest.approx(expected, rel=1e-7)
+    for method, value in s["methods_region"].items():
+        assert value == pytest.approx(expected, rel=1e-7), method
+    # Capacity-aware coverage never covers more than the capacity nor more than the people in reach.
+    assert s["capacity_max_over"] <= 1e-6
+    assert 0 < s["capacity_covered"] <= min(beds * 1000 / 7.8, s["catchment_reached"]) * (1 + 1e-9)
+    assert 0 < s["reach_covered_share"] < 1
+
+
+def test_density_cell_shows_the_census_total_and_the_modelled_rates(executed):
+    nb, _ = executed
+    text = "\n".join(_text(c) for c in nb.cells if c.cell_type == "code")
+    assert "census total: 2,276,184 residents" in text
+    assert "MODELLED" in text
+
+
+def test_maps_written(executed):
+    _, work = executed
+    for name in ("reach.png", "catchments.png", "access.png"):
+        p = work / "walkthrough_out" / name
+        assert p.is_file() and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
