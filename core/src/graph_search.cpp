@@ -83,6 +83,8 @@ inline bool before(const HeapEntry& a, const HeapEntry& b) {
 // padding, the node's first arc. An improvement already holds the label's line, so it can put the node's
 // arc range into the heap entry (and prefetch the arcs) without touching a separate offsets array.
 struct NodeLabel {
+  NodeLabel() {}  // deliberately uninitialised: fresh_labels() writes every entry once, in parallel
+  NodeLabel(double t_, uint32_t src_, uint32_t first_) : t(t_), src(src_), first(first_) {}
   double t;
   uint32_t src;
   uint32_t first;
@@ -233,7 +235,12 @@ detail::huge_vector<NodeLabel> fresh_labels(const CsrGraph& g) {
   const size_t n = g.n_nodes();
   detail::huge_vector<NodeLabel> label(n + 1);
   const uint32_t* first = g.first().data();
-  for (size_t v = 0; v <= n; ++v) label[v] = {std::numeric_limits<double>::infinity(), kNone, first[v]};
+  NodeLabel* l = label.data();
+#ifdef CARESHED_HAVE_OPENMP
+#pragma omp parallel for schedule(static) if (n > 100000)
+#endif
+  for (int64_t v = 0; v <= static_cast<int64_t>(n); ++v)
+    l[v] = NodeLabel(std::numeric_limits<double>::infinity(), kNone, first[v]);
   return label;
 }
 
@@ -266,6 +273,10 @@ CsrGraph CsrGraph::from_edges(int64_t n_nodes, const Index* tails, const Index* 
   const int64_t m_edges = static_cast<int64_t>(n_edges);
   int64_t first_bad = m_edges;
   int sorted = 1;
+  g.arcs_ = ArcArray(n_edges);
+  Arc* arcs = g.arcs_.data();
+  // One parallel pass validates, checks whether the tails are already sorted (edge lists exported from
+  // a CSR usually are) and copies each edge to arc i, which is its final place when they are.
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel for schedule(static) reduction(min : first_bad) reduction(&& : sorted) if (n_edges > 100000)
 #endif
@@ -275,6 +286,7 @@ CsrGraph CsrGraph::from_edges(int64_t n_nodes, const Index* tails, const Index* 
     if (t < 0 || t >= n_nodes || h < 0 || h >= n_nodes || !(c >= 0.0) || !std::isfinite(c))
       first_bad = std::min(first_bad, i);
     if (i > 0 && static_cast<int64_t>(tails[i - 1]) > t) sorted = 0;
+    arcs[i] = {c + 0.0, static_cast<uint32_t>(h)};  // + 0.0: -0.0 → +0.0
   }
   if (first_bad < m_edges) {
     const size_t i = static_cast<size_t>(first_bad);
@@ -285,21 +297,25 @@ CsrGraph CsrGraph::from_edges(int64_t n_nodes, const Index* tails, const Index* 
       << static_cast<int64_t>(heads[i]) << ") must be finite and >= 0; drop impassable edges instead";
     throw InputError(m.str());
   }
-  for (size_t i = 0; i < n_edges; ++i) ++g.first_[static_cast<size_t>(tails[i]) + 1];
-  for (size_t v = 0; v < static_cast<size_t>(n_nodes); ++v) g.first_[v + 1] += g.first_[v];
-  g.arcs_ = ArcArray(n_edges);
-  Arc* arcs = g.arcs_.data();
+  uint32_t* first = g.first_.data();
   if (sorted) {
-    // Already in CSR order: edge i is arc i.
+    // first[v] = index of the first edge with tail >= v: each boundary between runs of equal tails fills
+    // the offsets of the nodes it skips, so the pass splits across threads without conflicts.
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel for schedule(static) if (n_edges > 100000)
 #endif
-    for (int64_t i = 0; i < m_edges; ++i) arcs[i] = {seconds[i] + 0.0, static_cast<uint32_t>(heads[i])};
+    for (int64_t i = 0; i <= m_edges; ++i) {
+      const int64_t lo = i == 0 ? -1 : static_cast<int64_t>(tails[i - 1]);
+      const int64_t hi = i == m_edges ? n_nodes : static_cast<int64_t>(tails[i]);
+      for (int64_t v = lo + 1; v <= hi; ++v) first[v] = static_cast<uint32_t>(i);
+    }
   } else {
+    for (size_t i = 0; i < n_edges; ++i) ++first[static_cast<size_t>(tails[i]) + 1];
+    for (size_t v = 0; v < static_cast<size_t>(n_nodes); ++v) first[v + 1] += first[v];
     std::vector<uint32_t> fill(g.first_.begin(), g.first_.end() - 1);
     for (size_t i = 0; i < n_edges; ++i) {
-      const uint32_t a = fill[static_cast<size_t>(tails[i])]++;
-      arcs[a] = {seconds[i] + 0.0, static_cast<uint32_t>(heads[i])};  // + 0.0: -0.0 → +0.0
+      const uint32_t at = fill[static_cast<size_t>(tails[i])]++;
+      arcs[at] = {seconds[i] + 0.0, static_cast<uint32_t>(heads[i])};
     }
   }
   return g;
@@ -328,9 +344,13 @@ void nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_sou
   const size_t n = g.n_nodes();
   detail::huge_vector<NodeLabel> label = fresh_labels(g);
   run_dijkstra(g, s, options.source_offsets, options.max_seconds, label.data());
-  for (size_t v = 0; v < n; ++v) {
-    out_seconds[v] = label[v].t;
-    out_nearest[v] = static_cast<int32_t>(label[v].src);  // kNone becomes -1
+  const NodeLabel* l = label.data();
+#ifdef CARESHED_HAVE_OPENMP
+#pragma omp parallel for schedule(static) if (n > 100000)
+#endif
+  for (int64_t v = 0; v < static_cast<int64_t>(n); ++v) {
+    out_seconds[v] = l[v].t;
+    out_nearest[v] = static_cast<int32_t>(l[v].src);  // kNone becomes -1
   }
 }
 
