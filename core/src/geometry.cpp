@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "careshed/error.hpp"
+#include "geos_util.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -28,82 +29,9 @@
 namespace careshed {
 namespace {
 
-class GeosContext {
- public:
-  GeosContext() : h_(GEOS_init_r()) {
-    if (h_ == nullptr) throw Error("GEOS: cannot create a context");
-    GEOSContext_setErrorMessageHandler_r(h_, &GeosContext::on_error, this);
-  }
-  ~GeosContext() { GEOS_finish_r(h_); }
-  GeosContext(const GeosContext&) = delete;
-  GeosContext& operator=(const GeosContext&) = delete;
-  GEOSContextHandle_t get() const { return h_; }
-  /// GEOS's last error message on this context, then cleared.
-  std::string take_error() {
-    std::string e;
-    e.swap(error_);
-    return e;
-  }
-
- private:
-  static void on_error(const char* message, void* userdata) {
-    static_cast<GeosContext*>(userdata)->error_ = message ? message : "";
-  }
-  GEOSContextHandle_t h_;
-  std::string error_;
-};
-
-/// Owning pointer to a GEOSGeometry of one context.
-class Geom {
- public:
-  Geom() = default;
-  Geom(GEOSContextHandle_t h, GEOSGeometry* g) : h_(h), g_(g) {}
-  Geom(Geom&& o) noexcept : h_(o.h_), g_(o.g_) { o.g_ = nullptr; }
-  Geom& operator=(Geom&& o) noexcept {
-    if (this != &o) {
-      reset();
-      h_ = o.h_;
-      g_ = o.g_;
-      o.g_ = nullptr;
-    }
-    return *this;
-  }
-  ~Geom() { reset(); }
-  void reset() {
-    if (g_) GEOSGeom_destroy_r(h_, g_);
-    g_ = nullptr;
-  }
-  GEOSGeometry* get() const { return g_; }
-  explicit operator bool() const { return g_ != nullptr; }
-
- private:
-  GEOSContextHandle_t h_ = nullptr;
-  GEOSGeometry* g_ = nullptr;
-};
-
-class Prepared {
- public:
-  Prepared() = default;
-  Prepared(GEOSContextHandle_t h, const GEOSPreparedGeometry* p) : h_(h), p_(p) {}
-  Prepared(Prepared&& o) noexcept : h_(o.h_), p_(o.p_) { o.p_ = nullptr; }
-  Prepared& operator=(Prepared&& o) noexcept {
-    if (this != &o) {
-      if (p_) GEOSPreparedGeom_destroy_r(h_, p_);
-      h_ = o.h_;
-      p_ = o.p_;
-      o.p_ = nullptr;
-    }
-    return *this;
-  }
-  ~Prepared() {
-    if (p_) GEOSPreparedGeom_destroy_r(h_, p_);
-  }
-  const GEOSPreparedGeometry* get() const { return p_; }
-
- private:
-  GEOSContextHandle_t h_ = nullptr;
-  const GEOSPreparedGeometry* p_ = nullptr;
-};
+using detail::GeosContext;
+using detail::Geom;
+using Prepared = detail::PreparedGeom;
 
 Geom parse_wkb(GeosContext& ctx, const Wkb& w) {
   if (w.empty()) return Geom();

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "careshed/error.hpp"
+#include "geos_util.hpp"
 #include "gdal_util.hpp"
 
 namespace careshed {
@@ -27,64 +28,14 @@ namespace {
 
 constexpr const char* kWhat = "isochrone_polygons";
 
-class GeosContext {
- public:
-  GeosContext() : h_(GEOS_init_r()) {
-    if (h_ == nullptr) throw Error("isochrone_polygons: cannot create a GEOS context");
-    GEOSContext_setErrorMessageHandler_r(h_, &GeosContext::on_error, this);
-  }
-  ~GeosContext() { GEOS_finish_r(h_); }
-  GeosContext(const GeosContext&) = delete;
-  GeosContext& operator=(const GeosContext&) = delete;
-  GEOSContextHandle_t get() const { return h_; }
-  /// Throws careshed::Error naming the GEOS step, with GEOS's own message.
-  [[noreturn]] void fail(const std::string& step) {
-    throw Error(std::string(kWhat) + ": GEOS " + step + " failed" + (error_.empty() ? "" : ": " + error_));
-  }
+using detail::GeosContext;
+using detail::Geom;
 
- private:
-  static void on_error(const char* message, void* userdata) {
-    static_cast<GeosContext*>(userdata)->error_ = message ? message : "";
-  }
-  GEOSContextHandle_t h_;
-  std::string error_;
-};
-
-/// Owning GEOSGeometry pointer bound to a context.
-class Geom {
- public:
-  Geom() = default;
-  Geom(GEOSContextHandle_t h, GEOSGeometry* g) : h_(h), g_(g) {}
-  Geom(Geom&& o) noexcept : h_(o.h_), g_(o.g_) { o.g_ = nullptr; }
-  Geom& operator=(Geom&& o) noexcept {
-    if (this != &o) {
-      reset();
-      h_ = o.h_;
-      g_ = o.g_;
-      o.g_ = nullptr;
-    }
-    return *this;
-  }
-  Geom(const Geom&) = delete;
-  Geom& operator=(const Geom&) = delete;
-  ~Geom() { reset(); }
-  void reset() {
-    if (g_) GEOSGeom_destroy_r(h_, g_);
-    g_ = nullptr;
-  }
-  GEOSGeometry* get() const { return g_; }
-  /// Gives up ownership (e.g. to a collection that takes it).
-  GEOSGeometry* release() {
-    GEOSGeometry* g = g_;
-    g_ = nullptr;
-    return g;
-  }
-  explicit operator bool() const { return g_ != nullptr; }
-
- private:
-  GEOSContextHandle_t h_ = nullptr;
-  GEOSGeometry* g_ = nullptr;
-};
+/// Throws careshed::Error naming the GEOS step, with GEOS's own message.
+[[noreturn]] void fail(GeosContext& ctx, const std::string& step) {
+  const std::string e = ctx.take_error();
+  throw Error(std::string(kWhat) + ": GEOS " + step + " failed" + (e.empty() ? "" : ": " + e));
+}
 
 struct DatasetCloser {
   void operator()(void* ds) const {
@@ -97,7 +48,7 @@ using Dataset = std::unique_ptr<void, DatasetCloser>;
 Geom make_valid(GeosContext& ctx, Geom g) {
   if (GEOSisValid_r(ctx.get(), g.get()) == 1) return g;
   Geom v(ctx.get(), GEOSMakeValid_r(ctx.get(), g.get()));
-  if (!v) ctx.fail("MakeValid");
+  if (!v) fail(ctx, "MakeValid");
   return v;
 }
 
@@ -120,7 +71,7 @@ Geom as_multipolygon(GeosContext& ctx, const Geom& g) {
                                           static_cast<unsigned>(parts.size())));
   if (!out) {
     for (GEOSGeometry* p : parts) GEOSGeom_destroy_r(h, p);
-    ctx.fail("createCollection");
+    fail(ctx, "createCollection");
   }
   return out;
 }
@@ -132,7 +83,7 @@ Wkb to_wkb(GeosContext& ctx, const Geom& g) {
   std::size_t size = 0;
   unsigned char* buf = GEOSWKBWriter_write_r(ctx.get(), w, g.get(), &size);
   GEOSWKBWriter_destroy_r(ctx.get(), w);
-  if (buf == nullptr) ctx.fail("WKB writing");
+  if (buf == nullptr) fail(ctx, "WKB writing");
   Wkb out(buf, buf + size);
   GEOSFree_r(ctx.get(), buf);
   return out;
@@ -252,7 +203,7 @@ std::vector<IsochroneBand> isochrone_polygons(const float* seconds, const GridSp
         if (gg == nullptr) {
           OGR_F_Destroy(f);
           GEOSWKBReader_destroy_r(h, reader);
-          ctx.fail("WKB reading of a polygonized cell outline");
+          fail(ctx, "WKB reading of a polygonized cell outline");
         }
         // 8-connected outlines can touch themselves at a corner (invalid ring): repair those pieces only.
         Geom valid = make_valid(ctx, Geom(h, gg));
@@ -295,22 +246,22 @@ std::vector<IsochroneBand> isochrone_polygons(const float* seconds, const GridSp
     auto& v = pieces[k];
     Geom coll(h, GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, v.empty() ? nullptr : v.data(),
                                              static_cast<unsigned>(v.size())));
-    if (!coll) ctx.fail("createCollection");
+    if (!coll) fail(ctx, "createCollection");
     v.clear();  // now owned by coll
     Geom g = as_multipolygon(ctx, coll);
     if (GEOSisValid_r(h, g.get()) != 1) {
       Geom u(h, GEOSUnaryUnion_r(h, g.get()));
-      if (!u) ctx.fail("UnaryUnion (dissolve of band " + std::to_string(k) + ")");
+      if (!u) fail(ctx, "UnaryUnion (dissolve of band " + std::to_string(k) + ")");
       g = as_multipolygon(ctx, make_valid(ctx, std::move(u)));
     }
     if (options.simplify) {
       Geom s2(h, GEOSTopologyPreserveSimplify_r(h, g.get(), 0.5 * cell));
-      if (!s2) ctx.fail("TopologyPreserveSimplify");
+      if (!s2) fail(ctx, "TopologyPreserveSimplify");
       g = as_multipolygon(ctx, make_valid(ctx, std::move(s2)));
       if (GEOSisValid_r(h, g.get()) != 1) g = as_multipolygon(ctx, make_valid(ctx, std::move(g)));
     }
     double area = 0.0;
-    if (GEOSArea_r(h, g.get(), &area) != 1) ctx.fail("Area");
+    if (GEOSArea_r(h, g.get(), &area) != 1) fail(ctx, "Area");
     b.area = area;
     b.wkb = to_wkb(ctx, g);
   }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "careshed/error.hpp"
+#include "geos_util.hpp"
 #include "careshed/geometry.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
@@ -28,49 +29,10 @@
 namespace careshed {
 namespace {
 
-// ---- GEOS plumbing (own RAII: geometry.cpp keeps its helpers private) ---------------------------------
+// ---- GEOS plumbing (RAII from geos_util.hpp) ----------------------------------------------------------
 
-class Ctx {
- public:
-  Ctx() : h_(GEOS_init_r()) {
-    if (h_ == nullptr) throw Error("GEOS: cannot create a context");
-    GEOSContext_setErrorMessageHandler_r(h_, &Ctx::on_error, this);
-  }
-  ~Ctx() { GEOS_finish_r(h_); }
-  Ctx(const Ctx&) = delete;
-  Ctx& operator=(const Ctx&) = delete;
-  GEOSContextHandle_t get() const { return h_; }
-  std::string take_error() {
-    std::string e;
-    e.swap(error_);
-    return e;
-  }
-
- private:
-  static void on_error(const char* message, void* userdata) {
-    static_cast<Ctx*>(userdata)->error_ = message ? message : "";
-  }
-  GEOSContextHandle_t h_;
-  std::string error_;
-};
-
-class Geom {
- public:
-  Geom(GEOSContextHandle_t h, GEOSGeometry* g) : h_(h), g_(g) {}
-  Geom(Geom&& o) noexcept : h_(o.h_), g_(o.g_) { o.g_ = nullptr; }
-  Geom(const Geom&) = delete;
-  Geom& operator=(const Geom&) = delete;
-  Geom& operator=(Geom&&) = delete;
-  ~Geom() {
-    if (g_) GEOSGeom_destroy_r(h_, g_);
-  }
-  GEOSGeometry* get() const { return g_; }
-  explicit operator bool() const { return g_ != nullptr; }
-
- private:
-  GEOSContextHandle_t h_;
-  GEOSGeometry* g_;
-};
+using Ctx = detail::GeosContext;
+using detail::Geom;
 
 struct Affine {
   double x0, dx, y0, dy;
