@@ -163,10 +163,16 @@ TEST(GraphSearch, RandomGraphsMatchPlainDijkstra) {
         EXPECT_EQ(idx2, idx);
       }
       for (int v = 0; v < n; ++v) {
-        if (integer_costs) EXPECT_EQ(secs[v], es[v]) << "node " << v;
-        else if (std::isinf(es[v])) EXPECT_TRUE(std::isinf(secs[v])) << "node " << v;
-        else EXPECT_NEAR(secs[v], es[v], 1e-9) << "node " << v;
-        if (integer_costs || !std::isfinite(es[v])) EXPECT_EQ(idx[v], ei[v]) << "node " << v;
+        if (integer_costs) {
+          EXPECT_EQ(secs[v], es[v]) << "node " << v;
+        } else if (std::isinf(es[v])) {
+          EXPECT_TRUE(std::isinf(secs[v])) << "node " << v;
+        } else {
+          EXPECT_NEAR(secs[v], es[v], 1e-9) << "node " << v;
+        }
+        if (integer_costs || !std::isfinite(es[v])) {
+          EXPECT_EQ(idx[v], ei[v]) << "node " << v;
+        }
       }
     }
   }

@@ -81,7 +81,9 @@ TEST(Snap, MatchesBruteForceWithLowestIdTies) {
         if (d < best && !tie) best = d, best_v = v;
       }
       ASSERT_NEAR(r.distance_m[i], best, 1e-6 * std::max(1.0, best)) << "point " << i;
-      if (!geographic) EXPECT_EQ(r.node[i], best_v) << "point " << i;
+      if (!geographic) {
+        EXPECT_EQ(r.node[i], best_v) << "point " << i;
+      }
     }
   }
 }

@@ -64,12 +64,16 @@ TEST(StraightLine, RandomPointsMatchBruteForce) {
         continue;
       }
       EXPECT_NEAR(sec[i], all[0].first, 1e-6 * all[0].first + 1e-9) << "point " << i;
-      if (!geographic) EXPECT_EQ(near[i], all[0].second) << "point " << i;
+      if (!geographic) {
+        EXPECT_EQ(near[i], all[0].second) << "point " << i;
+      }
       for (int r = 0; r < k; ++r) {
         const size_t at = i * k + r;
         if (r < static_cast<int>(all.size())) {
           EXPECT_NEAR(ksec[at], all[r].first, 1e-6 * all[r].first + 1e-9) << "point " << i << " rank " << r;
-          if (!geographic) EXPECT_EQ(knear[at], all[r].second) << "point " << i << " rank " << r;
+          if (!geographic) {
+            EXPECT_EQ(knear[at], all[r].second) << "point " << i << " rank " << r;
+          }
         } else {
           EXPECT_EQ(knear[at], -1);
         }
