@@ -14,6 +14,7 @@
 #include "careshed/coverage.hpp"
 #include "careshed/error.hpp"
 #include "careshed/isochrones.hpp"
+#include "grid_py.hpp"
 #include "init.hpp"
 
 namespace py = pybind11;
@@ -23,12 +24,6 @@ namespace {
 
 template <class T>
 using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-std::string shape_str(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
 
 void require_grid_shape(const py::array& a, const char* what, py::ssize_t rows, py::ssize_t cols) {
   if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != cols) {
@@ -42,32 +37,6 @@ void require_len(const py::array& a, const char* what, py::ssize_t n) {
     throw InputError(std::string(what) + ": expected a 1-D array of " + std::to_string(n) + " values, got shape " +
                      shape_str(a));
   }
-}
-
-/// A grid from a Python careshed.Grid (width, height, transform, crs) or a 4-tuple.
-GridSpec grid_from_py(const py::handle& obj) {
-  GridSpec g;
-  py::object width, height, transform, crs;
-  if (py::hasattr(obj, "transform") && py::hasattr(obj, "width")) {
-    width = obj.attr("width");
-    height = obj.attr("height");
-    transform = obj.attr("transform");
-    crs = obj.attr("crs");
-  } else {
-    auto t = py::reinterpret_borrow<py::tuple>(obj);
-    if (t.size() != 4) throw InputError("grid: expected a careshed.Grid or (width, height, transform, crs_wkt)");
-    width = t[0];
-    height = t[1];
-    transform = t[2];
-    crs = t[3];
-  }
-  g.width = width.cast<std::int64_t>();
-  g.height = height.cast<std::int64_t>();
-  auto gt = transform.cast<std::vector<double>>();
-  if (gt.size() != 6) throw InputError("grid: the transform must have 6 numbers (GDAL geotransform order)");
-  std::copy(gt.begin(), gt.end(), g.geotransform.begin());
-  g.crs_wkt = crs.is_none() ? std::string() : crs.cast<std::string>();
-  return g;
 }
 
 py::dict coverage_by_zone_py(const Arr<float>& seconds, const std::optional<Arr<std::int32_t>>& nearest,

@@ -18,6 +18,7 @@
 #include "careshed/friction.hpp"
 #include "careshed/raster_io.hpp"
 #include "careshed/speed_profile.hpp"
+#include "grid_py.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"  // to_numpy: hands a std::vector to numpy without copying
 
@@ -25,43 +26,6 @@ namespace py = pybind11;
 
 namespace careshed::bindings {
 namespace {
-
-std::string path_of(const py::handle& p) {
-  if (py::isinstance<py::str>(p)) return p.cast<std::string>();
-  return py::module_::import("os").attr("fspath")(p).cast<std::string>();
-}
-
-/// A grid from a Python Grid (attributes width, height, transform, crs) or a 4-tuple.
-GridSpec grid_from_py(const py::handle& obj) {
-  GridSpec g;
-  py::object width, height, transform, crs;
-  if (py::hasattr(obj, "transform") && py::hasattr(obj, "width")) {
-    width = obj.attr("width");
-    height = obj.attr("height");
-    transform = obj.attr("transform");
-    crs = obj.attr("crs");
-  } else {
-    auto t = py::reinterpret_borrow<py::tuple>(obj);
-    if (t.size() != 4) throw InputError("grid: expected a careshed.Grid or (width, height, transform, crs_wkt)");
-    width = t[0];
-    height = t[1];
-    transform = t[2];
-    crs = t[3];
-  }
-  g.width = width.cast<int64_t>();
-  g.height = height.cast<int64_t>();
-  auto gt = transform.cast<std::vector<double>>();
-  if (gt.size() != 6) throw InputError("grid: the transform must have 6 numbers (GDAL geotransform order)");
-  std::copy(gt.begin(), gt.end(), g.geotransform.begin());
-  g.crs_wkt = crs.is_none() ? std::string() : crs.cast<std::string>();
-  return g;
-}
-
-py::tuple grid_to_py(const GridSpec& g) {
-  py::tuple gt(6);
-  for (int i = 0; i < 6; ++i) gt[i] = g.geotransform[i];
-  return py::make_tuple(g.width, g.height, gt, g.crs_wkt);
-}
 
 Bounds bounds_from_py(const py::handle& b) {
   auto v = b.cast<std::vector<double>>();

@@ -18,6 +18,7 @@
 #include "careshed/raster_io.hpp"
 #include "careshed/urban_rural.hpp"
 #include "careshed/zonal.hpp"
+#include "grid_py.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
 
@@ -28,41 +29,6 @@ namespace {
 
 template <class T>
 using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-GridSpec zonal_grid_from_py(const py::handle& obj) {
-  py::object width, height, transform, crs;
-  if (py::isinstance<py::dict>(obj)) {
-    auto d = py::reinterpret_borrow<py::dict>(obj);
-    for (const char* key : {"width", "height", "transform", "crs"}) {
-      if (!d.contains(key)) throw InputError(std::string("grid: the dict has no '") + key + "' entry");
-    }
-    width = d["width"];
-    height = d["height"];
-    transform = d["transform"];
-    crs = d["crs"];
-  } else if (py::hasattr(obj, "transform") && py::hasattr(obj, "width")) {
-    width = obj.attr("width");
-    height = obj.attr("height");
-    transform = obj.attr("transform");
-    crs = obj.attr("crs");
-  } else if (py::isinstance<py::tuple>(obj) && py::len(obj) == 4) {
-    auto t = py::reinterpret_borrow<py::tuple>(obj);
-    width = t[0];
-    height = t[1];
-    transform = t[2];
-    crs = t[3];
-  } else {
-    throw InputError("grid: expected a careshed.Grid, a dict (width, height, transform, crs) or a 4-tuple");
-  }
-  GridSpec g;
-  g.width = width.cast<std::int64_t>();
-  g.height = height.cast<std::int64_t>();
-  auto gt = transform.cast<std::vector<double>>();
-  if (gt.size() != 6) throw InputError("grid: the transform must have 6 numbers (GDAL geotransform order)");
-  std::copy(gt.begin(), gt.end(), g.geotransform.begin());
-  g.crs_wkt = crs.is_none() ? std::string() : crs.cast<std::string>();
-  return g;
-}
 
 /// Checked views of the zone-raster arrays.
 struct ZoneArrays {
@@ -111,7 +77,7 @@ ZoneRaster to_zone_raster(const ZoneArrays& a, ZoneRaster::Rule rule) {
 
 py::dict rasterize_zones_py(const py::object& zone_wkb, const py::object& grid_obj, const std::string& rule_name) {
   std::vector<Wkb> wkb = wkb_list(zone_wkb, "zone_wkb");
-  GridSpec grid = zonal_grid_from_py(grid_obj);
+  GridSpec grid = grid_from_py(grid_obj);
   ZoneRaster::Rule rule = zone_rule_from_string(rule_name);
   ZoneRaster zr;
   {
@@ -170,7 +136,7 @@ std::string path_str(const py::handle& p) {
 
 py::tuple population_from_raster_py(const py::object& path_obj, const py::object& grid_obj, int band) {
   const std::string path = path_str(path_obj);
-  GridSpec grid = zonal_grid_from_py(grid_obj);
+  GridSpec grid = grid_from_py(grid_obj);
   if (grid.width <= 0 || grid.height <= 0) throw InputError("population_from_raster: the grid is empty");
   py::array_t<double> out(std::vector<py::ssize_t>{static_cast<py::ssize_t>(grid.height), static_cast<py::ssize_t>(grid.width)});
   ReadReport r;
@@ -270,7 +236,7 @@ py::array_t<std::uint8_t> classes_from_breaks_py(const CArray<double>& values, c
 
 py::tuple density_classes_py(const CArray<double>& people, const py::object& grid_obj,
                              const std::vector<std::tuple<double, double, int>>& rules) {
-  GridSpec grid = zonal_grid_from_py(grid_obj);
+  GridSpec grid = grid_from_py(grid_obj);
   if (people.ndim() != 2 || people.shape(0) != grid.height || people.shape(1) != grid.width) {
     throw InputError("population: expected an array of shape (" + std::to_string(grid.height) + ", " +
                      std::to_string(grid.width) + ") (the grid)");
