@@ -55,7 +55,8 @@ def parse_steps(text) -> dict:
         try:
             b, w = float(bound), float(weight)
         except (TypeError, ValueError):
-            raise InputError(f"steps: {bound}:{weight} — bound and weight must be numbers, e.g. 10:1,20:0.68") from None
+            raise InputError(f"steps: {bound}:{weight} — bound and weight must be numbers, e.g. "
+                             "10:1,20:0.68") from None
         if not (math.isfinite(b) and b >= 0 and math.isfinite(w) and w >= 0):
             raise InputError(f"steps: {bound}:{weight} — bounds are minutes >= 0 and weights finite numbers >= 0")
         if b in out:
@@ -236,16 +237,15 @@ class Catchments:
         polys.index = self.table.index
         for col in numbers.columns:
             v = numbers[col]
-            polys[col] = v.astype(object).where(v.notna(), None).map(
-                lambda s: s if s is None or not isinstance(s, str) else s).to_numpy() if v.dtype == object \
-                else v.to_numpy()
+            # text columns: None (not NaN) for missing values, so the layer field stays a string field
+            polys[col] = v.astype(object).where(v.notna(), None).to_numpy() if v.dtype == object else v.to_numpy()
         polys.insert(0, "facility_id", [str(i) for i in self.table.index])
         polys["note"] = "display only: people are counted on the grid" + (" — MODELLED inputs" if self.modelled
                                                                           else "")
         region = self.zones.iloc[[-1]].reset_index()
         region[region.columns[0]] = region[region.columns[0]].astype(str)
-        write_layers(path, {"catchments": polys.reset_index(drop=True), "facilities": _points(self.table, self.grid.crs),
-                            "zones": _zones_layer(self.study, self.zones), "region": region,
+        write_layers(path, {"catchments": polys.reset_index(drop=True),
+                            "facilities": _points(self.table, self.grid.crs), "zones": _zones_layer(self.study, self.zones), "region": region,
                             "notes": _notes_frame(self.notes)})
         return Path(path)
 
@@ -420,8 +420,8 @@ def study_catchments(study: Study, facilities, *, resources=None, capacity=None,
     out.modelled = study.modelled or bool(modelled)
     lim = f"within {max_minutes:g} min" if max_minutes is not None else "with no time limit"
     out.notes = list(study.notes) + _modelled_notes(modelled) + place_notes + [str(v) for v in _as_list(notes)] + [
-        f"catchment of each of the {label} = the cells it is the nearest to by travel time ({lim}; ties to the lowest facility "
-        "index); resources per 1000 residents of the catchment; NaN when nobody lives in it",
+        f"catchment of each of the {label} = the cells it is the nearest to by travel time ({lim}; ties to the "
+        "lowest facility index); resources per 1000 residents of the catchment; NaN when nobody lives in it",
         f"p90_minutes is exact to {out.totals['bin_seconds']:g} s (histogram bins; never below the exact percentile)"]
 
     # -- per zone: people reached --------------------------------------------------------------
