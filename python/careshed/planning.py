@@ -245,7 +245,8 @@ class Catchments:
         region = self.zones.iloc[[-1]].reset_index()
         region[region.columns[0]] = region[region.columns[0]].astype(str)
         write_layers(path, {"catchments": polys.reset_index(drop=True),
-                            "facilities": _points(self.table, self.grid.crs), "zones": _zones_layer(self.study, self.zones), "region": region,
+                            "facilities": _points(self.table, self.grid.crs),
+                            "zones": _zones_layer(self.study, self.zones), "region": region,
                             "notes": _notes_frame(self.notes)})
         return Path(path)
 
