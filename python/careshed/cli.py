@@ -746,9 +746,14 @@ station at each county seat, on 100 m cells. No road network or population raste
 population, urban cores, roads and station sites are MODELLED (stated in data/quzhou/README.md) and every
 reach output says so.
 
+Last, beds per 1000 three ways: the county rate, the rate of each county hospital's catchment (nearest by
+travel time, within one hour) and the E2SFCA score (one-hour catchment, Luo & Qi steps), per county; the
+hospitals are MODELLED too (one per county seat holding the county's modelled beds). See docs/planning.md.
+
 examples:
   careshed demo                      # writes out/quzhou_density.{csv,gpkg,png}, out/quzhou_reach.{csv,gpkg,png}
-                                     # and the GeoTIFFs out/quzhou_reach_{minutes,nearest,population,class}.tif
+                                     # and the GeoTIFFs out/quzhou_reach_{minutes,nearest,population,class}.tif,
+                                     # then out/quzhou_access.{csv,gpkg,png} (county vs catchment vs E2SFCA)
   careshed demo --out /tmp/q --beds max --count-relocations --no-reach
 """
 
@@ -761,10 +766,12 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
                    help="count all 1200 beds of relocation project #34 as new (they include existing "
                         "beds: an upper bound); default excluded")
     p.add_argument("--no-reach", action="store_true",
-                   help="only the beds-per-1000 part (skip the modelled ambulance reach)")
+                   help="only the beds-per-1000 part (skip the modelled ambulance reach and the catchment / "
+                        "E2SFCA comparison)")
 
 
-@subcommand("demo", "run the Quzhou example: beds per 1000 by county vs the plan, then ambulance reach (modelled)",
+@subcommand("demo", "run the Quzhou example: beds per 1000 by county vs the plan, ambulance reach, and beds per 1000 "
+            "by county vs catchment vs E2SFCA (modelled)",
             DEMO_EPILOG)(add_demo_arguments)
 def run_demo_command(args) -> int:
     from .demo import run_demo
