@@ -701,7 +701,7 @@ def run_access(args) -> int:
     study = Study(args.zones, **study_kw)
     result = study_access(study, args.facilities, supply=args.supply, max_minutes=args.max_minutes,
                           method=args.method, steps=steps, per=args.per, normalize=args.normalize, **place_kw)
-    _print_table(result.table, result.notes)
+    _print_table(result.table.drop(columns=["score"]), result.notes)  # score x per is shown; score is in the CSV
     if args.out:
         written = result.save(args.out, prefix=args.prefix, draw_map=not args.no_map)
         print("wrote:")

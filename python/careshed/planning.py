@@ -139,7 +139,7 @@ def _facility_columns(st, study, st_zone, rr, cc, moved, status) -> dict:
     cols: dict[str, Any] = {}
     if st.names is not None:
         cols["name"] = st.names
-    cols["zone"] = [study.ids[z] if z >= 0 else None for z in st_zone]
+    cols["zone"] = np.array([study.ids[z] if z >= 0 else None for z in st_zone], dtype=object)  # ids stay ids
     cols["x"] = st.x
     cols["y"] = st.y
     cols["row"] = rr
@@ -172,6 +172,15 @@ def _zones_layer(study: Study, table: pd.DataFrame):
 
 def _notes_frame(notes) -> pd.DataFrame:
     return pd.DataFrame({"note": list(notes) or ["(none)"]})
+
+
+def _save_png(fig, path) -> None:
+    """save_png without one "Glyph ... missing" warning per character when labels use a script the installed
+    fonts lack (e.g. Chinese names): those characters are drawn as boxes; use an English name field instead."""
+    from .mapping import save_png
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from")
+        save_png(fig, path)
 
 
 def _headline_prefix(modelled: bool) -> str:
@@ -334,7 +343,7 @@ class Catchments:
         for k, line in enumerate(lines):
             fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
         if path is not None:
-            save_png(fig, path)
+            _save_png(fig, path)
         return fig
 
     def save(self, folder, *, prefix="catchments", draw_map=True) -> list:
@@ -635,7 +644,7 @@ class AccessMap:
         for k, line in enumerate(lines):
             fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
         if path is not None:
-            save_png(fig, path)
+            _save_png(fig, path)
         return fig
 
     def save(self, folder, *, prefix="access", draw_map=True) -> list:

@@ -252,6 +252,21 @@ def test_catchments_cli_errors(case, capsys, tmp_path):
     assert "careshed: error:" in err and "'h9' (outside grid)" in err
 
 
+def test_skip_unplaced_keeps_a_row_with_its_status(case, oracle, tmp_path, capsys):
+    two = tmp_path / "two.csv"
+    pd.DataFrame({"hid": ["h1", "h9"], "x": [HOSPITALS[0][1], 600000.0], "y": [HOSPITALS[0][2], 1000500.0],
+                  "beds": [10, 5]}).to_csv(two, index=False)
+    args = [str(two) if a.endswith("hospitals.csv") else a for a in _common(case)]
+    assert main(["catchments", *args, "--resource", "beds", "--skip-unplaced", "--out", str(tmp_path / "o")]) == 0
+    assert "careshed: warning:" in capsys.readouterr().err  # printed, not a traceback
+    table = _read_csv(tmp_path / "o" / "catchments.csv")
+    assert list(table["status"]) == ["on grid", "outside grid"]
+    # h1 alone: every cell is its catchment (no time limit), so its population is everybody
+    assert table.loc["h1", "population"] == pytest.approx(7000, rel=1e-12)
+    assert table.loc["h9", "population"] == 0 and np.isnan(table.loc["h9", "beds_per_1000"])
+    assert any("left out" in n for n in _notes(tmp_path / "o" / "catchments.csv"))
+
+
 def test_help_texts_have_examples(capsys):
     for cmd in ("catchments", "access"):
         with pytest.raises(SystemExit) as e:
