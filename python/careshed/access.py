@@ -457,12 +457,12 @@ def _register_cli():
     every village to every hospital within reach. Score = supply per resident within reach, x --per.
     Rules: catchment cost <= --max-cost (inclusive); no facility in reach -> empty score (NaN); see
     docs/access.md. Example:
-      careshed access villages.csv hospitals.csv minutes.csv --demand-id id --population pop \\
+      careshed access-table villages.csv hospitals.csv minutes.csv --demand-id id --population pop \\
           --supply-id id --capacity beds --method e2sfca --max-cost 30 --out results
     """
 
-    @subcommand("access", "floating catchment accessibility (2SFCA, E2SFCA, G2SFCA, 3SFCA, gravity) from a "
-                "cost table", epilog)(_add_access_arguments)
+    @subcommand("access-table", "floating catchment accessibility (2SFCA, E2SFCA, G2SFCA, 3SFCA, gravity) from "
+                "your own cost table (pysal/access layout)", epilog)(_add_access_arguments)
     def run_access(args) -> int:
         import pandas as pd
 

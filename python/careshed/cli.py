@@ -667,8 +667,8 @@ PREFIX.tif (Cloud-Optimised GeoTIFF of score x per per cell; NaN = nobody lives 
 PREFIX.png (map). Every file is written under a temporary name and renamed.
 
 From your own cost table instead (e.g. network minutes village -> hospital, the pysal/access layout):
-  careshed access DEMAND SUPPLY COSTS --demand-id ... --supply-id ... --max-cost ...
-(any of --demand-id/--supply-id/--max-cost selects that form; see 'careshed access-table --help').
+  careshed access-table DEMAND SUPPLY COSTS --demand-id ... --supply-id ... --max-cost ...
+(see 'careshed access-table --help').
 """
 
 
@@ -708,29 +708,6 @@ def run_access(args) -> int:
         for pth in written:
             print(f"  {pth}")
     return 0
-
-
-#: The grid form above. careshed.access registers a cost-table form of ``careshed access`` (DEMAND SUPPLY COSTS,
-#: pysal/access layout) when it is imported; _settle_access keeps both: the grid form as ``access``, the table
-#: form as ``access-table``, and ``careshed access`` with a table-only option (--demand-id ...) goes to the latter.
-_GRID_ACCESS = SUBCOMMANDS["access"]
-_TABLE_ONLY_OPTIONS = ("--demand-id", "--supply-id", "--max-cost", "--origin", "--dest", "--cost")
-
-
-def _settle_access() -> None:
-    current = SUBCOMMANDS.get("access")
-    if current is not None and current is not _GRID_ACCESS:
-        help_text, epilog, add_arguments, run = current
-        SUBCOMMANDS["access-table"] = (help_text + " (also: careshed access with --demand-id ...)", epilog,
-                                       add_arguments, run)
-        SUBCOMMANDS["access"] = _GRID_ACCESS
-
-
-def _route_access(argv: list) -> list:
-    if argv and argv[0] == "access" and "access-table" in SUBCOMMANDS and \
-            any(a.split("=", 1)[0] in _TABLE_ONLY_OPTIONS for a in argv[1:]):
-        return ["access-table"] + argv[1:]
-    return argv
 
 
 # ---- careshed demo ------------------------------------------------------------------------------
@@ -793,7 +770,6 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - the compiled module is missing
         __version__ = "unknown"
     parser.add_argument("--version", action="version", version=f"careshed {__version__}")
-    _settle_access()
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, epilog, add_arguments, run) in SUBCOMMANDS.items():
         sp = subs.add_parser(name, help=help_text, description=help_text, epilog=epilog,
@@ -810,7 +786,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def main(argv=None) -> int:
     """Entry point of the ``careshed`` command; returns the exit status (0 ok, 2 error)."""
     parser = build_parser()
-    args = parser.parse_args(_route_access(list(sys.argv[1:] if argv is None else argv)))
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

@@ -507,7 +507,7 @@ def test_cli_access_tables(tmp_path, capsys):
     args = [str(tmp_path / "dem.csv"), str(tmp_path / "sup.csv"), str(tmp_path / "cost.csv"), "--demand-id", "id",
             "--population", "pop", "--supply-id", "hid", "--capacity", "beds", "--origin", "v", "--dest", "h",
             "--cost", "min", "--max-cost", "30", "--out", str(tmp_path / "out")]
-    assert main(["access"] + args) == 0
+    assert main(["access-table"] + args) == 0
     dem = pd.read_csv(tmp_path / "out" / "access_demand.csv", comment="#")
     np.testing.assert_allclose(dem["score"][:2], [1000 / 30, 1000 / 30 + 100], rtol=1e-12)
     assert np.isnan(dem["score"][2]) and list(dem["has_access"]) == [True, True, False]
@@ -516,7 +516,7 @@ def test_cli_access_tables(tmp_path, capsys):
     assert "conservation" in (tmp_path / "out" / "access_demand.csv").read_text()
     # a cost row naming an unknown village is an error naming the row, exit status 2
     pd.DataFrame({"v": ["v1", "v9"], "h": ["h1", "h1"], "min": [5, 6]}).to_csv(tmp_path / "cost.csv", index=False)
-    assert main(["access"] + args) == 2
+    assert main(["access-table"] + args) == 2
     assert "row 1: v='v9'" in capsys.readouterr().err
 
 

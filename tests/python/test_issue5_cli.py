@@ -277,14 +277,14 @@ def test_help_texts_have_examples(capsys):
 
 
 def test_access_table_form_still_reachable(tmp_path):
-    """careshed.access's cost-table form: `careshed access` with its options, and `careshed access-table`."""
+    """careshed.access's cost-table form is `careshed access-table`."""
     pd.DataFrame({"id": ["v1", "v2"], "pop": [100, 300]}).to_csv(tmp_path / "d.csv", index=False)
     pd.DataFrame({"hid": ["h1"], "beds": [8]}).to_csv(tmp_path / "s.csv", index=False)
     pd.DataFrame({"v": ["v1", "v2"], "h": ["h1", "h1"], "min": [5, 40]}).to_csv(tmp_path / "c.csv", index=False)
     args = [str(tmp_path / "d.csv"), str(tmp_path / "s.csv"), str(tmp_path / "c.csv"), "--demand-id", "id",
             "--population", "pop", "--supply-id", "hid", "--capacity", "beds", "--origin", "v", "--dest", "h",
             "--cost", "min", "--max-cost", "30", "--per", "1", "--out"]
-    for cmd in ("access", "access-table"):
+    for cmd in ("access-table",):
         assert main([cmd, *args, str(tmp_path / cmd)]) == 0
         dem = pd.read_csv(tmp_path / cmd / "access_demand.csv", comment="#")
         assert dem["score"][0] == pytest.approx(8 / 100) and np.isnan(dem["score"][1])
