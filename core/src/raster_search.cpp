@@ -76,6 +76,7 @@ struct Prepared {
   double mean_friction = 0.0;   // over passable cells
   std::int64_t n_passable = 0;
   int threads = 0;              // options.threads
+  double max_seconds = kInf;    // options.max_seconds
   double max_len = 0.0, min_len = kInf;
   std::vector<std::uint64_t> source_ticks;  // per source offset in ticks (or > cut if beyond cutoff)
   std::vector<std::uint32_t> source_cell;
@@ -162,6 +163,7 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
   p.cols = g.cols;
   p.K = o.neighbours;
   p.threads = o.threads;
+  p.max_seconds = o.max_seconds;
   const std::int64_t n = g.rows * g.cols;
   for (std::size_t s = 0; s < n_sources; ++s) {
     const std::int64_t r = sources_rc[2 * s], c = sources_rc[2 * s + 1];
@@ -704,9 +706,17 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
   int threads = 1;
 #ifdef CARESHED_HAVE_OPENMP
   // Threads pay off on large grids only (barriers per round); small searches stay on one thread.
+  // With a cutoff, the reach is estimated from the typical step: (cutoff / typical step)^2 cells
+  // around each source (a rough upper bound when the typical cell dominates). Small reaches stay on
+  // one thread: the rounds' barriers would cost more than the search.
+  bool large = n >= (std::int64_t{1} << 20);
+  if (large && cutoff && p.mean_friction > 0.0) {
+    const double radius_cells = p.max_seconds / (p.mean_friction * p.min_len);
+    large = static_cast<double>(p.source_cell.size()) * 4.0 * radius_cells * radius_cells >= 1048576.0;
+  }
   if (p.threads > 0)
     threads = p.threads;
-  else if (n >= (std::int64_t{1} << 20))
+  else if (large)
     threads = std::max(1, std::min(omp_get_max_threads(), 8));
 #endif
   std::vector<std::vector<Entry>> tiles(tile_count(p));

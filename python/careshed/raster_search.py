@@ -48,12 +48,11 @@ def _friction(friction) -> np.ndarray:
     if f.shape[0] < 1 or f.shape[1] < 1:
         raise InputError(f"friction must have at least one cell; got shape {f.shape}")
     if f.dtype not in (np.float32, np.float64):
-        if f.dtype.kind not in "iuf" or f.dtype == np.float16:
-            if f.dtype.kind != "f":
-                raise InputError(
-                    f"friction must be a float array (float32 or float64, seconds per metre, NaN for "
-                    f"impassable); got dtype {f.dtype}")
-        f = f.astype(np.float64)
+        if f.dtype.kind not in "iuf":
+            raise InputError(
+                f"friction must be a float array (float32 or float64, seconds per metre, NaN for "
+                f"impassable); got dtype {f.dtype}")
+        f = f.astype(np.float64)  # integers, float16, longdouble: one converted copy
     # No copy when it is already a C-contiguous float32/float64 array.
     return np.ascontiguousarray(f)
 
