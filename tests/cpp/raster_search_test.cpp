@@ -507,4 +507,42 @@ TEST(RasterSearchOracle, LargerGridWithFastLines) {
   }
 }
 
+// Enough sources x cells that raster_reach_lists runs its sources on several threads (each with its
+// own scratch reset through the touched list); every list must still match its own oracle search.
+TEST(RasterSearchOracle, ReachListsInParallelMatchOracle) {
+  const std::uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  Case cs;
+  cs.g.rows = 120;
+  cs.g.cols = 150;
+  cs.g.dx = cs.g.dy = 50;
+  cs.g.f.resize(cs.g.rows * cs.g.cols);
+  for (auto& f : cs.g.f) f = u(rng) < 0.05 ? std::nan("") : (u(rng) < 0.1 ? 0.03 : 0.5 + u(rng));
+  for (int s = 0; s < 64; ++s) {
+    cs.src.push_back(std::uniform_int_distribution<int>(0, cs.g.rows - 1)(rng));
+    cs.src.push_back(std::uniform_int_distribution<int>(0, cs.g.cols - 1)(rng));
+  }
+  cs.o.max_seconds = 900;
+  careshed::RasterSearchStats st;
+  auto rl = careshed::raster_reach_lists(cs.g.view(), cs.src.data(), cs.src.size() / 2, cs.o, &st);
+  const double scale = 1.0 / st.tick_seconds;
+  auto d = oracle_all(cs, scale, std::floor(cs.o.max_seconds * scale));
+  for (std::size_t s = 0; s < d.size(); ++s) {
+    std::vector<std::uint32_t> cells;
+    std::vector<float> secs;
+    for (std::size_t i = 0; i < d[s].size(); ++i) {
+      if (d[s][i] < kInf) {
+        cells.push_back(static_cast<std::uint32_t>(i));
+        secs.push_back(static_cast<float>(d[s][i] / scale));
+      }
+    }
+    ASSERT_EQ(std::vector<std::uint32_t>(rl.cells.begin() + rl.offsets[s], rl.cells.begin() + rl.offsets[s + 1]), cells)
+        << "source " << s;
+    ASSERT_EQ(std::vector<float>(rl.seconds.begin() + rl.offsets[s], rl.seconds.begin() + rl.offsets[s + 1]), secs)
+        << "source " << s;
+  }
+}
+
 }  // namespace
