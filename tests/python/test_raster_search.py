@@ -299,3 +299,20 @@ def test_reach_lists_need_a_cutoff_and_k_is_checked():
         careshed.raster_reach_lists(np.ones((2, 2)), [[0, 0]], max_seconds=None, cell_size=(1, 1))
     with pytest.raises(careshed.InputError, match="k must be"):
         careshed.raster_k_nearest(np.ones((2, 2)), [[0, 0]], k=0, cell_size=(1, 1))
+
+
+def test_large_uniform_grid_gives_octile_distances():
+    # 1024 x 1100 cells: large enough for the threaded search and the separately mapped output buffer.
+    H, W, cell = 1024, 1100, 10.0
+    f = np.ones((H, W), np.float32)
+    src = np.array([[500, 600], [100, 100]])
+    seconds, nearest = careshed.raster_travel_time(f, src, cell_size=(cell, cell))
+    rr, cc = np.mgrid[:H, :W]
+    d = []
+    for r0, c0 in src:
+        a, b = np.abs(rr - r0), np.abs(cc - c0)
+        d.append(cell * (np.maximum(a, b) - np.minimum(a, b)) + cell * math.sqrt(2) * np.minimum(a, b))
+    best = np.minimum(d[0], d[1])
+    np.testing.assert_allclose(seconds, best, rtol=2e-6)
+    clear = np.abs(d[0] - d[1]) > 1e-3 * best
+    assert np.array_equal(nearest[clear], np.where(d[0] < d[1], 0, 1)[clear])
