@@ -52,6 +52,183 @@ def _key_values(items, option: str, *, numeric: bool) -> dict:
     return out
 
 
+
+def _resources(items) -> dict:
+    """``{name: field}`` from repeated NAME[=FIELD] options (`--resource beds=BEDS_2020`; `beds` reads field beds)."""
+    out = {}
+    for item in items or []:
+        name, _, fld = item.partition("=")
+        if not name:
+            raise InputError(f"--resource {item!r}: expected NAME or NAME=FIELD, e.g. --resource beds=BEDS")
+        out[name] = fld or name
+    return out
+
+
+def _profile(text: str):
+    if "=" not in text:
+        return text
+    return {k: float(v) for k, v in _key_values(text.split(","), "--road-profile", numeric=True).items()}
+
+
+def _print_table(table, notes, *, width: int = 220, max_columns: int = 40, float_format: str = "{:,.3f}") -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", width, "display.max_columns", max_columns, "display.float_format",
+                           float_format.format):
+        print(table.to_string())
+    for note in notes:
+        print(f"note: {note}")
+
+
+def _print_written(written) -> None:
+    print("wrote:")
+    for pth in written:
+        print(f"  {pth}")
+
+
+def _save_result(result, args) -> None:
+    """With --out: ``result.save`` into it (map unless --no-map) and list the files written."""
+    if args.out:
+        _print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map))
+
+
+# ---- options shared by the grid analyses (reach, catchments, access): one adder per option group ----------
+
+def _add_csv_point_arguments(g, one: str) -> None:
+    """--x/--y/--crs: the coordinate fields and CRS of a point CSV (``one``: 'facility', 'station')."""
+    g.add_argument("--x", metavar="FIELD", help=f"longitude/easting field of a {one} CSV")
+    g.add_argument("--y", metavar="FIELD", help=f"latitude/northing field of a {one} CSV")
+    g.add_argument("--crs", metavar="CRS", help=f"CRS of a {one} CSV, e.g. EPSG:4326")
+
+
+def _add_zones_and_people_arguments(p: argparse.ArgumentParser, points: str, points_help: str, *,
+                                    class_share: bool = False) -> None:
+    """ZONES and the points positional (``points``: 'stations', 'facilities'), then the zone / people options."""
+    p.add_argument("zones", metavar="ZONES", help="zone polygons (GeoPackage, Shapefile, GeoJSON, 'PG:...'), any CRS")
+    p.add_argument(points, metavar=points.upper(),
+                   help=f"{points_help} (any OGR source, or a CSV with --x/--y/--crs), any CRS")
+    g = p.add_argument_group("zones and people")
+    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
+    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES")
+    g.add_argument("--population", metavar="FIELD",
+                   help="zone field with residents per zone (spread over the zone's cells; with "
+                        "--population-raster the raster gives the spreading weights)")
+    g.add_argument("--population-raster", metavar="RASTER",
+                   help="people per cell (WorldPop, GHS-POP; any CRS): totals preserved, nodata ignored")
+    if class_share:
+        g.add_argument("--class-share", action="append", metavar="CLASS=FIELD",
+                       help="share (0..1) of each zone's people in cells of CLASS, from a zone field (repeatable)")
+    g.add_argument("--counting", choices=("centre", "fraction"), default="centre",
+                   help="cells count in the zone covering their centre (default) or by exact area fractions")
+    g.add_argument("--keep", action="append", metavar="FIELD", default=[], help="zone field copied to the outputs")
+
+
+def _add_point_arguments(g, one: str, many: str, name_use: str = "") -> None:
+    """--<one>-id, --<one>-name, --<many>-layer and the CSV coordinates of the stations / facilities."""
+    g.add_argument(f"--{one}-id", metavar="FIELD", help=f"{one} id field (default: id/name field or row number)")
+    g.add_argument(f"--{one}-name", metavar="FIELD", help=f"{one} name field{name_use}")
+    g.add_argument(f"--{many}-layer", metavar="NAME", help=f"layer of {many.upper()}")
+    _add_csv_point_arguments(g, one)
+
+
+def _add_snap_arguments(g, many: str) -> None:
+    g.add_argument("--snap-max-m", type=float, metavar="M",
+                   help=f"move {many} off impassable cells / into the grid by up to M metres "
+                        "(default max(500 m, 2 cells))")
+    g.add_argument("--skip-unplaced", action="store_true",
+                   help=f"leave out (with a warning) {many} that cannot be placed, instead of stopping")
+
+
+def _add_travel_arguments(p: argparse.ArgumentParser, *, fractions: bool = False) -> None:
+    """The travel model: --friction, --speed-raster, or land cover (+ cover fractions) / roads / background."""
+    g = p.add_argument_group("travel model (one of --friction, --speed-raster, or land cover/roads/background)")
+    g.add_argument("--friction", metavar="RASTER", help="friction raster (see --friction-unit)")
+    g.add_argument("--friction-unit", default="s/m",
+                   help="unit of --friction: s/m (default), min/m (Malaria Atlas Project), s/km, min/km, h/km")
+    g.add_argument("--speed-raster", metavar="RASTER", help="speed raster in km/h")
+    g.add_argument("--landcover", metavar="RASTER", help="land-cover class raster, with --landcover-speed")
+    g.add_argument("--landcover-speed", action="append", metavar="CODE=KMH", help="speed of a land-cover class")
+    if fractions:
+        g.add_argument("--landcover-fraction", action="append", metavar="RASTER=KMH",
+                       help="cover-fraction raster (percent) and its speed (repeatable); with --other-speed")
+        g.add_argument("--other-speed", type=float, metavar="KMH", help="speed where no listed cover dominates")
+    g.add_argument("--roads", action="append", metavar="FILE", help="road lines (OSM .pbf or any OGR source)")
+    g.add_argument("--road-profile", default="car",
+                   help="car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH (e.g. trunk=60,primary=50)")
+    g.add_argument("--background-speed", type=float, metavar="KMH", help="speed every cell has at least")
+    g.add_argument("--barriers", action="append", metavar="FILE", help="impassable polygons/lines or raster mask")
+
+
+def _add_grid_and_label_arguments(p: argparse.ArgumentParser, *, cell_size_m: float, label: str, label_help: str,
+                                  prefix: str | None = None) -> None:
+    """The grid group (cell size, metric CRS, margin) and the labels-and-output group (--prefix when given)."""
+    g = p.add_argument_group("grid")
+    g.add_argument("--cell-size", type=float, default=cell_size_m, metavar="M",
+                   help=f"cell size in metres (default {cell_size_m:g})")
+    g.add_argument("--metric-crs", metavar="CRS",
+                   help="CRS of the analysis (default: the zones' own if projected, else their UTM zone)")
+    g.add_argument("--margin-m", type=float, default=0.0, metavar="M",
+                   help="ground around the zones' extent that travel may cross (default 0)")
+    g = p.add_argument_group("labels and output")
+    g.add_argument("--label", default=label, help=label_help)
+    g.add_argument("--modelled", action="append", metavar="TEXT",
+                   help="mark the analysis as using modelled inputs, saying which (repeatable); every output "
+                        "then says MODELLED")
+    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results")
+    g.add_argument("--region-label", default="region", help="label of the whole-region row (default region)")
+    g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR")
+    if prefix is not None:
+        g.add_argument("--prefix", default=prefix, help=f"output file name prefix (default {prefix})")
+    g.add_argument("--no-map", action="store_true", help="do not draw the PNG map")
+
+
+def _study_keywords(args) -> dict:
+    """careshed.Study keywords of the zone / people / travel model / grid / label options (the adders above)."""
+    fractions = getattr(args, "landcover_fraction", None)  # only `careshed reach` has cover fractions
+    travel_given = [args.friction is not None, args.speed_raster is not None,
+                    any(v is not None for v in (args.landcover, fractions, args.roads, args.background_speed))]
+    if sum(travel_given) != 1:
+        raise InputError("give one travel model: --friction RASTER, --speed-raster RASTER, or land cover (--landcover"
+                         ") / --roads / --background-speed")
+    study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
+                 cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m, counting=args.counting,
+                 keep=args.keep or None, region_label=args.region_label, zones_layer=args.zones_layer,
+                 modelled="; ".join(args.modelled) if args.modelled else None, notes=args.note)
+    if args.friction:
+        study["friction"] = args.friction
+        study["friction_unit"] = args.friction_unit
+    elif args.speed_raster:
+        study["speed_raster"] = args.speed_raster
+    else:
+        travel: dict = {}
+        if args.landcover:
+            if not args.landcover_speed:
+                raise InputError("--landcover needs --landcover-speed CODE=KMH (repeatable), e.g. --landcover-speed "
+                                 "10=4")
+            travel["landcover"] = args.landcover
+            travel["landcover_speeds"] = {int(float(k)): v for k, v in
+                                          _key_values(args.landcover_speed, "--landcover-speed", numeric=True).items()}
+        if fractions:
+            travel["landcover_fractions"] = _key_values(fractions, "--landcover-fraction", numeric=True)
+            travel["other_speed_kmh"] = args.other_speed
+        if args.roads:
+            travel["roads"] = list(args.roads)
+            travel["road_profile"] = _profile(args.road_profile)
+        if args.background_speed is not None:
+            travel["background_speed_kmh"] = args.background_speed
+        if args.barriers:
+            travel["barriers"] = list(args.barriers)
+        study["travel"] = travel
+    return study
+
+
+def _placement_keywords(args, *, id_keyword: str, point_id, point_name, layer) -> dict:
+    """Keywords placing the stations / facilities on the grid (Study.reach, study_catchments, study_access)."""
+    return {id_keyword: point_id, "name_field": point_name, "layer": layer, "x": args.x, "y": args.y,
+            "crs": args.crs, "snap_max_m": args.snap_max_m, "unplaced": "skip" if args.skip_unplaced else "error",
+            "label": args.label}
+
+
 # ---- careshed density ---------------------------------------------------------------------------
 
 DENSITY_EPILOG = """
@@ -104,9 +281,7 @@ def add_density_arguments(p: argparse.ArgumentParser) -> None:
                    help="residents per rate unit (repeatable), e.g. --per ambulances=30000")
     g = p.add_argument_group("facilities")
     g.add_argument("--layer", metavar="NAME", help="layer of FACILITIES")
-    g.add_argument("--x", metavar="FIELD", help="longitude/easting field of a facility CSV")
-    g.add_argument("--y", metavar="FIELD", help="latitude/northing field of a facility CSV")
-    g.add_argument("--crs", metavar="CRS", help="CRS of a facility CSV, e.g. EPSG:4326")
+    _add_csv_point_arguments(g, "facility")
     g.add_argument("--facility-zone-id", metavar="FIELD",
                    help="facility field holding the zone id (a table without coordinates)")
     g.add_argument("--metric-crs", metavar="CRS",
@@ -140,11 +315,7 @@ def run_density(args) -> int:
     from .density import Facilities, compare_density, resource_density, write_table
     from .io import load, write_layers
 
-    resources = {}
-    for item in args.resource:
-        name, _, field = item.partition("=")
-        resources[name] = field or name
-    kwargs = dict(zone_id=args.zone_id, population=args.population, resources=resources,
+    kwargs = dict(zone_id=args.zone_id, population=args.population, resources=_resources(args.resource),
                   targets=_key_values(args.target, "--target", numeric=True) or None,
                   per=_key_values(args.per, "--per", numeric=True) or None,
                   facility_zone_id=args.facility_zone_id, zones_layer=args.zones_layer,
@@ -165,11 +336,7 @@ def run_density(args) -> int:
             raise InputError("--add-resource/--add-zone-id need --add FILE")
         table = resource_density(zones, facilities, **kwargs)
 
-    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format",
-                           "{:.3f}".format):
-        print(table.to_string())
-    for note in table.attrs.get("notes", []):
-        print(f"note: {note}")
+    _print_table(table, table.attrs.get("notes", []), width=200, max_columns=30, float_format="{:.3f}")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -187,9 +354,7 @@ def run_density(args) -> int:
                       "region": table.iloc[[-1]].reset_index().astype({args.zone_id: str}),
                       "notes": pd.DataFrame({"note": table.attrs.get("notes", []) or ["(none)"]})}
             written.append(write_layers(out / f"{args.prefix}.gpkg", layers))
-        print("wrote:")
-        for pth in written:
-            print(f"  {pth}")
+        _print_written(written)
     return 0
 
 
@@ -234,22 +399,7 @@ written under a temporary name and renamed.
 
 
 def add_reach_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("zones", metavar="ZONES", help="zone polygons (GeoPackage, Shapefile, GeoJSON, 'PG:...'), any CRS")
-    p.add_argument("stations", metavar="STATIONS",
-                   help="station points (any OGR source, or a CSV with --x/--y/--crs), any CRS")
-    g = p.add_argument_group("zones and people")
-    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
-    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES")
-    g.add_argument("--population", metavar="FIELD",
-                   help="zone field with residents per zone (spread over the zone's cells; with "
-                        "--population-raster the raster gives the spreading weights)")
-    g.add_argument("--population-raster", metavar="RASTER",
-                   help="people per cell (WorldPop, GHS-POP; any CRS): totals preserved, nodata ignored")
-    g.add_argument("--class-share", action="append", metavar="CLASS=FIELD",
-                   help="share (0..1) of each zone's people in cells of CLASS, from a zone field (repeatable)")
-    g.add_argument("--counting", choices=("centre", "fraction"), default="centre",
-                   help="cells count in the zone covering their centre (default) or by exact area fractions")
-    g.add_argument("--keep", action="append", metavar="FIELD", default=[], help="zone field copied to the outputs")
+    _add_zones_and_people_arguments(p, "stations", "station points", class_share=True)
     g = p.add_argument_group("urban/rural classes and thresholds")
     g.add_argument("--urban-polygons", metavar="FILE", help="urban areas as polygons (rest rural)")
     g.add_argument("--urban-density", nargs="?", const=300.0, type=float, metavar="PER_KM2",
@@ -268,12 +418,7 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
                    help="threshold in minutes: one number when there are no classes, or CLASS=MIN per class "
                         "(repeatable; overrides --urban-minutes/--rural-minutes)")
     g = p.add_argument_group("stations and delays")
-    g.add_argument("--station-id", metavar="FIELD", help="station id field (default: id/name field or row number)")
-    g.add_argument("--station-name", metavar="FIELD", help="station name field")
-    g.add_argument("--stations-layer", metavar="NAME", help="layer of STATIONS")
-    g.add_argument("--x", metavar="FIELD", help="longitude/easting field of a station CSV")
-    g.add_argument("--y", metavar="FIELD", help="latitude/northing field of a station CSV")
-    g.add_argument("--crs", metavar="CRS", help="CRS of a station CSV, e.g. EPSG:4326")
+    _add_point_arguments(g, "station", "stations")
     g.add_argument("--dispatch-minutes", type=float, default=0.0, metavar="MIN",
                    help="call-to-departure delay added to every response (e.g. 3)")
     g.add_argument("--turnout-field", metavar="FIELD", help="station field with extra turnout seconds")
@@ -282,47 +427,10 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
                    help="station field with ambulances, for the one-per-N-residents check")
     g.add_argument("--residents-per-vehicle", type=float, default=30000.0, metavar="N",
                    help="residents per ambulance (default 30000)")
-    g.add_argument("--snap-max-m", type=float, metavar="M",
-                   help="move stations off impassable cells / into the grid by up to M metres "
-                        "(default max(500 m, 2 cells))")
-    g.add_argument("--skip-unplaced", action="store_true",
-                   help="leave out (with a warning) stations that cannot be placed, instead of stopping")
-    g = p.add_argument_group("travel model (one of --friction, --speed-raster, or land cover/roads/background)")
-    g.add_argument("--friction", metavar="RASTER", help="friction raster (see --friction-unit)")
-    g.add_argument("--friction-unit", default="s/m",
-                   help="unit of --friction: s/m (default), min/m (Malaria Atlas Project), s/km, min/km, h/km")
-    g.add_argument("--speed-raster", metavar="RASTER", help="speed raster in km/h")
-    g.add_argument("--landcover", metavar="RASTER", help="land-cover class raster, with --landcover-speed")
-    g.add_argument("--landcover-speed", action="append", metavar="CODE=KMH", help="speed of a land-cover class")
-    g.add_argument("--landcover-fraction", action="append", metavar="RASTER=KMH",
-                   help="cover-fraction raster (percent) and its speed (repeatable); with --other-speed")
-    g.add_argument("--other-speed", type=float, metavar="KMH", help="speed where no listed cover dominates")
-    g.add_argument("--roads", action="append", metavar="FILE", help="road lines (OSM .pbf or any OGR source)")
-    g.add_argument("--road-profile", default="car",
-                   help="car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH (e.g. trunk=60,primary=50)")
-    g.add_argument("--background-speed", type=float, metavar="KMH", help="speed every cell has at least")
-    g.add_argument("--barriers", action="append", metavar="FILE", help="impassable polygons/lines or raster mask")
-    g = p.add_argument_group("grid")
-    g.add_argument("--cell-size", type=float, default=100.0, metavar="M", help="cell size in metres (default 100)")
-    g.add_argument("--metric-crs", metavar="CRS",
-                   help="CRS of the analysis (default: the zones' own if projected, else their UTM zone)")
-    g.add_argument("--margin-m", type=float, default=0.0, metavar="M",
-                   help="ground around the zones' extent that travel may cross (default 0)")
-    g = p.add_argument_group("labels and output")
-    g.add_argument("--label", default="ambulance stations", help="what the stations are (titles, notes)")
-    g.add_argument("--modelled", action="append", metavar="TEXT",
-                   help="mark the analysis as using modelled inputs, saying which (repeatable)")
-    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results")
-    g.add_argument("--region-label", default="region", help="label of the whole-region row (default region)")
-    g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR")
-    g.add_argument("--prefix", default="reach", help="output file name prefix (default reach)")
-    g.add_argument("--no-map", action="store_true", help="do not draw the PNG map")
-
-
-def _profile(text: str):
-    if "=" not in text:
-        return text
-    return {k: float(v) for k, v in _key_values(text.split(","), "--road-profile", numeric=True).items()}
+    _add_snap_arguments(g, "stations")
+    _add_travel_arguments(p, fractions=True)
+    _add_grid_and_label_arguments(p, cell_size_m=100.0, label="ambulance stations",
+                                  label_help="what the stations are (titles, notes)", prefix="reach")
 
 
 def reach_arguments(args) -> tuple[dict, dict]:
@@ -367,71 +475,28 @@ def reach_arguments(args) -> tuple[dict, dict]:
     else:
         raise InputError("give --minutes N (one threshold for every cell), or urban/rural classes (--urban-polygons, "
                          "--urban-density, --class-raster or --zone-class) with --urban-minutes/--rural-minutes")
-    travel_given = [args.friction is not None, args.speed_raster is not None,
-                    any(v is not None for v in (args.landcover, args.landcover_fraction, args.roads,
-                                                args.background_speed))]
-    if sum(travel_given) != 1:
-        raise InputError("give one travel model: --friction RASTER, --speed-raster RASTER, or land cover / "
-                         "--roads / --background-speed")
-    study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
-                 classes=classes, cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m,
-                 counting=args.counting, keep=args.keep or None, region_label=args.region_label,
-                 zones_layer=args.zones_layer, modelled="; ".join(args.modelled) if args.modelled else None,
-                 notes=args.note, thresholds_min=thresholds if isinstance(thresholds, dict) else None)
+    study = _study_keywords(args)
+    study.update(classes=classes, thresholds_min=thresholds if isinstance(thresholds, dict) else None)
     if args.class_share:
-        shares = _key_values(args.class_share, "--class-share", numeric=False)
-        study["class_shares"] = shares
-    if args.friction:
-        study["friction"] = args.friction
-        study["friction_unit"] = args.friction_unit
-    elif args.speed_raster:
-        study["speed_raster"] = args.speed_raster
-    else:
-        travel: dict = {}
-        if args.landcover:
-            travel["landcover"] = args.landcover
-            travel["landcover_speeds"] = {int(float(k)): v for k, v in
-                                          _key_values(args.landcover_speed, "--landcover-speed", numeric=True).items()}
-        if args.landcover_fraction:
-            travel["landcover_fractions"] = _key_values(args.landcover_fraction, "--landcover-fraction", numeric=True)
-            travel["other_speed_kmh"] = args.other_speed
-        if args.roads:
-            travel["roads"] = list(args.roads)
-            travel["road_profile"] = _profile(args.road_profile)
-        if args.background_speed is not None:
-            travel["background_speed_kmh"] = args.background_speed
-        if args.barriers:
-            travel["barriers"] = list(args.barriers)
-        study["travel"] = travel
-    run = dict(thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes,
+        study["class_shares"] = _key_values(args.class_share, "--class-share", numeric=False)
+    run = _placement_keywords(args, id_keyword="station_id", point_id=args.station_id, point_name=args.station_name,
+                              layer=args.stations_layer)
+    run.update(thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes,
                turnout_seconds=args.turnout_field if args.turnout_field else args.turnout_seconds,
-               vehicles=args.vehicles_field, station_id=args.station_id, name_field=args.station_name,
-               layer=args.stations_layer, x=args.x, y=args.y, crs=args.crs, snap_max_m=args.snap_max_m,
-               unplaced="skip" if args.skip_unplaced else "error",
-               residents_per_vehicle=args.residents_per_vehicle, label=args.label)
+               vehicles=args.vehicles_field, residents_per_vehicle=args.residents_per_vehicle)
     return study, run
 
 
 @subcommand("reach", "ambulance reach: people covered within urban/rural response thresholds, by zone",
             REACH_EPILOG)(add_reach_arguments)
 def run_reach(args) -> int:
-    import pandas as pd
-
     from .reach import Study
 
     study_kw, run_kw = reach_arguments(args)
     study = Study(args.zones, **study_kw)
     result = study.reach(args.stations, **run_kw)
-    with pd.option_context("display.width", 220, "display.max_columns", 40, "display.float_format",
-                           "{:.3f}".format):
-        print(result.table.to_string())
-    for note in result.notes:
-        print(f"note: {note}")
-    if args.out:
-        written = result.save(args.out, prefix=args.prefix, draw_map=not args.no_map)
-        print("wrote:")
-        for pth in written:
-            print(f"  {pth}")
+    _print_table(result.table, result.notes, float_format="{:.3f}")
+    _save_result(result, args)
     return 0
 
 
@@ -439,59 +504,13 @@ def run_reach(args) -> int:
 
 def _add_study_arguments(p: argparse.ArgumentParser, what: str) -> None:
     """ZONES FACILITIES and the zone / people / travel model / grid / facility options of a careshed.Study."""
-    p.add_argument("zones", metavar="ZONES", help="zone polygons (GeoPackage, Shapefile, GeoJSON, 'PG:...'), any CRS")
-    p.add_argument("facilities", metavar="FACILITIES",
-                   help=f"{what} as points (any OGR source, or a CSV with --x/--y/--crs), any CRS")
-    g = p.add_argument_group("zones and people")
-    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
-    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES")
-    g.add_argument("--population", metavar="FIELD",
-                   help="zone field with residents per zone (spread over the zone's cells; with "
-                        "--population-raster the raster gives the spreading weights)")
-    g.add_argument("--population-raster", metavar="RASTER",
-                   help="people per cell (WorldPop, GHS-POP; any CRS): totals preserved, nodata ignored")
-    g.add_argument("--counting", choices=("centre", "fraction"), default="centre",
-                   help="cells count in the zone covering their centre (default) or by exact area fractions")
-    g.add_argument("--keep", action="append", metavar="FIELD", default=[], help="zone field copied to the outputs")
+    _add_zones_and_people_arguments(p, "facilities", f"{what} as points")
     g = p.add_argument_group(f"{what}")
-    g.add_argument("--facility-id", metavar="FIELD", help="facility id field (default: id/name field or row number)")
-    g.add_argument("--facility-name", metavar="FIELD", help="facility name field (map labels)")
-    g.add_argument("--facilities-layer", metavar="NAME", help="layer of FACILITIES")
-    g.add_argument("--x", metavar="FIELD", help="longitude/easting field of a facility CSV")
-    g.add_argument("--y", metavar="FIELD", help="latitude/northing field of a facility CSV")
-    g.add_argument("--crs", metavar="CRS", help="CRS of a facility CSV, e.g. EPSG:4326")
-    g.add_argument("--snap-max-m", type=float, metavar="M",
-                   help="move facilities off impassable cells / into the grid by up to M metres "
-                        "(default max(500 m, 2 cells))")
-    g.add_argument("--skip-unplaced", action="store_true",
-                   help="leave out (with a warning) facilities that cannot be placed, instead of stopping")
-    g = p.add_argument_group("travel model (one of --friction, --speed-raster, or land cover/roads/background)")
-    g.add_argument("--friction", metavar="RASTER", help="friction raster (see --friction-unit)")
-    g.add_argument("--friction-unit", default="s/m",
-                   help="unit of --friction: s/m (default), min/m (Malaria Atlas Project), s/km, min/km, h/km")
-    g.add_argument("--speed-raster", metavar="RASTER", help="speed raster in km/h")
-    g.add_argument("--landcover", metavar="RASTER", help="land-cover class raster, with --landcover-speed")
-    g.add_argument("--landcover-speed", action="append", metavar="CODE=KMH", help="speed of a land-cover class")
-    g.add_argument("--roads", action="append", metavar="FILE", help="road lines (OSM .pbf or any OGR source)")
-    g.add_argument("--road-profile", default="car",
-                   help="car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH (e.g. trunk=60,primary=50)")
-    g.add_argument("--background-speed", type=float, metavar="KMH", help="speed every cell has at least")
-    g.add_argument("--barriers", action="append", metavar="FILE", help="impassable polygons/lines or raster mask")
-    g = p.add_argument_group("grid")
-    g.add_argument("--cell-size", type=float, default=250.0, metavar="M", help="cell size in metres (default 250)")
-    g.add_argument("--metric-crs", metavar="CRS",
-                   help="CRS of the analysis (default: the zones' own if projected, else their UTM zone)")
-    g.add_argument("--margin-m", type=float, default=0.0, metavar="M",
-                   help="ground around the zones' extent that travel may cross (default 0)")
-    g = p.add_argument_group("labels and output")
-    g.add_argument("--label", default="facilities", help="what the facilities are, e.g. hospitals (titles, notes)")
-    g.add_argument("--modelled", action="append", metavar="TEXT",
-                   help="mark the analysis as using modelled inputs, saying which (repeatable); every output "
-                        "then says MODELLED")
-    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results")
-    g.add_argument("--region-label", default="region", help="label of the whole-region row (default region)")
-    g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR")
-    g.add_argument("--no-map", action="store_true", help="do not draw the PNG map")
+    _add_point_arguments(g, "facility", "facilities", " (map labels)")
+    _add_snap_arguments(g, "facilities")
+    _add_travel_arguments(p)
+    _add_grid_and_label_arguments(p, cell_size_m=250.0, label="facilities",
+                                  label_help="what the facilities are, e.g. hospitals (titles, notes)")
 
 
 def _study_and_facility_arguments(args) -> tuple[dict, dict]:
@@ -499,51 +518,8 @@ def _study_and_facility_arguments(args) -> tuple[dict, dict]:
     if args.population is None and args.population_raster is None:
         raise InputError("give the people: --population FIELD (residents per zone) and/or --population-raster "
                          "RASTER (people per cell)")
-    travel_given = [args.friction is not None, args.speed_raster is not None,
-                    any(v is not None for v in (args.landcover, args.roads, args.background_speed))]
-    if sum(travel_given) != 1:
-        raise InputError("give one travel model: --friction RASTER, --speed-raster RASTER, or --landcover / "
-                         "--roads / --background-speed")
-    study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
-                 cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m, counting=args.counting,
-                 keep=args.keep or None, region_label=args.region_label, zones_layer=args.zones_layer,
-                 modelled="; ".join(args.modelled) if args.modelled else None, notes=args.note)
-    if args.friction:
-        study["friction"] = args.friction
-        study["friction_unit"] = args.friction_unit
-    elif args.speed_raster:
-        study["speed_raster"] = args.speed_raster
-    else:
-        travel: dict = {}
-        if args.landcover:
-            if not args.landcover_speed:
-                raise InputError("--landcover needs --landcover-speed CODE=KMH (repeatable), e.g. --landcover-speed "
-                                 "10=4")
-            travel["landcover"] = args.landcover
-            travel["landcover_speeds"] = {int(float(k)): v for k, v in
-                                          _key_values(args.landcover_speed, "--landcover-speed", numeric=True).items()}
-        if args.roads:
-            travel["roads"] = list(args.roads)
-            travel["road_profile"] = _profile(args.road_profile)
-        if args.background_speed is not None:
-            travel["background_speed_kmh"] = args.background_speed
-        if args.barriers:
-            travel["barriers"] = list(args.barriers)
-        study["travel"] = travel
-    place = dict(facility_id=args.facility_id, name_field=args.facility_name, layer=args.facilities_layer, x=args.x,
-                 y=args.y, crs=args.crs, snap_max_m=args.snap_max_m,
-                 unplaced="skip" if args.skip_unplaced else "error", label=args.label)
-    return study, place
-
-
-def _print_table(table, notes) -> None:
-    import pandas as pd
-
-    with pd.option_context("display.width", 220, "display.max_columns", 40, "display.float_format",
-                           "{:,.3f}".format):
-        print(table.to_string())
-    for note in notes:
-        print(f"note: {note}")
+    return _study_keywords(args), _placement_keywords(args, id_keyword="facility_id", point_id=args.facility_id,
+                                                      point_name=args.facility_name, layer=args.facilities_layer)
 
 
 CATCHMENTS_EPILOG = """
@@ -609,12 +585,7 @@ def run_catchments(args) -> int:
     from .reach import Study
 
     study_kw, place_kw = _study_and_facility_arguments(args)
-    resources = {}
-    for item in args.resource or []:
-        name, _, fld = item.partition("=")
-        if not name:
-            raise InputError(f"--resource {item!r}: expected NAME or NAME=FIELD, e.g. --resource beds=BEDS")
-        resources[name] = fld or name
+    resources = _resources(args.resource)
     if args.patients_per_bed is not None and args.capacity is None:
         raise InputError("--patients-per-bed needs --capacity FIELD (the beds field)")
     if args.capacity is not None and args.max_minutes is None:
@@ -626,11 +597,7 @@ def run_catchments(args) -> int:
     _print_table(result.table.drop(columns=["x", "y", "row", "col"]), [])
     print()
     _print_table(result.zones, result.notes)
-    if args.out:
-        written = result.save(args.out, prefix=args.prefix, draw_map=not args.no_map)
-        print("wrote:")
-        for pth in written:
-            print(f"  {pth}")
+    _save_result(result, args)
     return 0
 
 
@@ -702,11 +669,7 @@ def run_access(args) -> int:
     result = study_access(study, args.facilities, supply=args.supply, max_minutes=args.max_minutes,
                           method=args.method, steps=steps, per=args.per, normalize=args.normalize, **place_kw)
     _print_table(result.table.drop(columns=["score"]), result.notes)  # score x per is shown; score is in the CSV
-    if args.out:
-        written = result.save(args.out, prefix=args.prefix, draw_map=not args.no_map)
-        print("wrote:")
-        for pth in written:
-            print(f"  {pth}")
+    _save_result(result, args)
     return 0
 
 
