@@ -16,6 +16,8 @@
 //  * Rings      band k holds 60·T(k-1) < t <= 60·Tk (band 1: 0 <= t <= 60·T1) — the bands tile, no overlaps;
 //  * Cumulative band k holds 0 <= t <= 60·Tk (nested: band k contains band k-1), the union of rings 1..k.
 // Cells with t = +inf or NaN (no time) or t beyond the last threshold belong to no band.
+// The polygonizing is label_polygons() below (bands are labels 0..n-1 of the classified grid; a cumulative band
+// is the single label of its own mask); it is public so other per-cell labellings (catchments) share it.
 // Output: one MultiPolygon per band (ISO WKB, little-endian, coordinates in the grid's CRS units; an empty
 // MultiPolygon when the band has no cell), always valid (GEOSisValid_r). Without simplification a band's area
 // equals its cell count × the cell area (up to floating-point rounding).
@@ -47,6 +49,31 @@ struct IsochroneBand {
   double area = 0.0;          ///< area of the polygon in CRS units² (m² on an analysis grid)
   Wkb wkb;                    ///< MultiPolygon, grid CRS
 };
+
+/// Options of label_polygons.
+struct LabelPolygonOptions {
+  bool eight_connected = false;  ///< polygonize with 8-connectedness (diagonal cells join)
+  bool simplify = false;         ///< simplify by half a cell (topology-preserving); areas then differ slightly
+};
+
+/// The dissolved outline of one label value.
+struct LabelPolygon {
+  std::int64_t cells = 0;  ///< grid cells carrying the label
+  double area = 0.0;       ///< area of the polygon in CRS units² (m² on an analysis grid)
+  Wkb wkb;                 ///< MultiPolygon, grid CRS
+};
+
+/// The shared polygonizer: one dissolved MultiPolygon per label value 0..n_labels-1 of an integer label grid
+/// (isochrone bands, catchments = nearest-facility index, ...). Method as described above for the bands:
+/// GDALPolygonize on an in-memory Int32 raster (4- or 8-connected), GEOS validity check / repair, optional
+/// half-cell simplification; holes kept; without simplification area = cells × cell area (up to rounding).
+/// labels: grid.size() int32 values, row-major, read only; a negative label = the cell belongs to no polygon;
+/// labels >= n_labels → InputError (naming the cell). n_labels >= 1. A label with no cell gets an empty
+/// MultiPolygon. Returns n_labels entries, index = label. Output WKB: ISO, little-endian, always valid.
+/// Thread-safety: re-entrant. Errors: InputError (grid, n_labels, labels), DataIOError/Error when GDAL or GEOS
+/// fail (message says which step).
+std::vector<LabelPolygon> label_polygons(const std::int32_t* labels, const GridSpec& grid, std::int32_t n_labels,
+                                         const LabelPolygonOptions& options = {});
 
 /// One band per threshold. thresholds_min: strictly increasing, positive, finite, at most 254 of them.
 /// grid: grid.size() cells at `seconds`, a valid geotransform (non-zero cell size). Negative times → InputError.
