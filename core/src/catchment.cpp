@@ -5,7 +5,6 @@
 // every catchment a "zone", and coverage_by_zone's histogram percentile is then used verbatim.
 #include "careshed/catchment.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -145,34 +144,18 @@ std::vector<CatchmentPolygon> catchment_polygons(const std::int32_t* nearest, co
                        cell_name(i, grid.width) + " is not a facility index (n_facilities = " +
                        std::to_string(n_facilities) + ")");
   }
-  // No second polygonizer: the isochrone machinery polygonizes time bands, so facility k of a chunk is encoded as
-  // the time 60·k + 30 s, which falls in band k+1 = (60·k, 60·(k+1)] of thresholds 1, 2, ... minutes. At most 254
-  // bands per call (its byte raster), hence chunks of 254 facilities.
-  constexpr std::int32_t kChunk = 254;
-  IsochroneOptions io;
-  io.bands = IsochroneBands::Rings;
-  io.eight_connected = eight_connected;
-  io.simplify = simplify;
+  // The shared label polygonizer (isochrones.hpp): the nearest grid is already a label grid, facility index =
+  // label, -1 (unreached) = no polygon.
+  std::vector<LabelPolygon> polys =
+      label_polygons(nearest, grid, n_facilities, LabelPolygonOptions{eight_connected, simplify});
   std::vector<CatchmentPolygon> out(static_cast<std::size_t>(n_facilities));
-  std::vector<float> coded(static_cast<std::size_t>(n_cells));
-  for (std::int32_t base = 0; base < n_facilities; base += kChunk) {
-    const std::int32_t m = std::min(kChunk, n_facilities - base);
-    for (std::int64_t i = 0; i < n_cells; ++i) {
-      const std::int32_t k = nearest[i] - base;
-      coded[static_cast<std::size_t>(i)] = (nearest[i] >= 0 && k >= 0 && k < m)
-                                               ? static_cast<float>(60 * k + 30)
-                                               : std::numeric_limits<float>::infinity();
-    }
-    std::vector<double> thresholds(static_cast<std::size_t>(m));
-    for (std::int32_t k = 0; k < m; ++k) thresholds[static_cast<std::size_t>(k)] = k + 1.0;
-    std::vector<IsochroneBand> bands = isochrone_polygons(coded.data(), grid, thresholds, io);
-    for (std::int32_t k = 0; k < m; ++k) {
-      CatchmentPolygon& p = out[static_cast<std::size_t>(base + k)];
-      p.facility = base + k;
-      p.cells = bands[static_cast<std::size_t>(k)].cells;
-      p.area = bands[static_cast<std::size_t>(k)].area;
-      p.wkb = std::move(bands[static_cast<std::size_t>(k)].wkb);
-    }
+  for (std::int32_t k = 0; k < n_facilities; ++k) {
+    CatchmentPolygon& p = out[static_cast<std::size_t>(k)];
+    LabelPolygon& l = polys[static_cast<std::size_t>(k)];
+    p.facility = k;
+    p.cells = l.cells;
+    p.area = l.area;
+    p.wkb = std::move(l.wkb);
   }
   return out;
 }

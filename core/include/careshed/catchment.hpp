@@ -22,7 +22,7 @@
 // (cells with nearest -1); reached + unreached == total up to rounding.
 //
 // Polygons (display only, people are counted on the grid): catchment_polygons dissolves the nearest grid per
-// facility through careshed::isochrone_polygons (GDALPolygonize + GEOS make-valid + dissolve; see isochrones.hpp),
+// facility through careshed::label_polygons (GDALPolygonize + GEOS make-valid + dissolve; see isochrones.hpp),
 // so the outlines are exactly the unions of the cells, valid, holes kept.
 //
 // Ownership: inputs are caller-owned and only read during the call. Thread-safety: re-entrant.
