@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["new_figure", "draw_polygons", "scale_bar", "north_arrow", "save_png", "plot_reach",
+__all__ = ["new_figure", "draw_polygons", "scale_bar", "north_arrow", "frame_zones", "map_footnotes", "save_png",
+           "plot_reach",
            "COVERED_COLOUR", "BEYOND_COLOUR", "UNREACHABLE_COLOUR"]
 
 COVERED_COLOUR = "#1a9850"      # within the threshold of the cell's class
@@ -113,6 +114,28 @@ def _short(text: str, n: int = 150) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def frame_zones(ax, zones, *, length_m=None) -> None:
+    """Fit the axes to the zones' extent plus 5 % (equal aspect, no ticks); add the scale bar and north arrow."""
+    zx0, zy0, zx1, zy1 = zones.total_bounds
+    pad = 0.05 * max(zx1 - zx0, zy1 - zy0)
+    ax.set_xlim(zx0 - pad, zx1 + pad)
+    ax.set_ylim(zy0 - pad, zy1 + pad)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    scale_bar(ax, zx0 - pad, zy0 - pad, zx1 + pad, zy1 + pad, length_m=length_m, pad=pad)
+    north_arrow(ax)
+
+
+def map_footnotes(fig, notes, grid, tail: str) -> None:
+    """The foot of a grid map: its first MODELLED notes (up to 4), then the cells people were counted on + `tail`."""
+    lines = [n for n in notes if n.startswith("MODELLED")][:4]
+    lines.append(f"People counted on {grid.width} x {grid.height} cells of {grid.cell_size[0]:g} m"
+                 f"{f' (EPSG:{grid.epsg})' if grid.epsg else ''}{tail}")
+    for k, line in enumerate(lines):
+        fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
+
+
 def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
     """The reach map of a :class:`careshed.Reach` (see :meth:`careshed.Reach.plot`)."""
     from matplotlib.colors import ListedColormap
@@ -166,15 +189,7 @@ def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
     if (~placed).any():
         ax.scatter(st["x"].to_numpy()[~placed], st["y"].to_numpy()[~placed], marker="x", s=50, c="black", zorder=7)
 
-    zx0, zy0, zx1, zy1 = zones.total_bounds
-    pad = 0.05 * max(zx1 - zx0, zy1 - zy0)
-    ax.set_xlim(zx0 - pad, zx1 + pad)
-    ax.set_ylim(zy0 - pad, zy1 + pad)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    scale_bar(ax, zx0 - pad, zy0 - pad, zx1 + pad, zy1 + pad, pad=pad)
-    north_arrow(ax)
+    frame_zones(ax, zones)
 
     thr = ", ".join(f"{c} {m:g} min" for c, m in result.thresholds_min.items())
     handles = [Patch(facecolor=COVERED_COLOUR, label=f"covered (response within {thr})"),
@@ -194,12 +209,7 @@ def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
     fig.text(0.5, 0.915, f"{thr}; response = dispatch {result.dispatch_minutes:g} min + turnout + travel.  "
              f"{study.region_label}: {region['covered_share']:.1%} of {region['population']:,.0f} people covered, "
              f"mean {region['mean_minutes']:.1f} min", ha="center", fontsize=8.5)
-    lines = [n for n in result.notes if n.startswith("MODELLED")][:4]
-    epsg = grid.epsg
-    lines.append(f"People counted on {grid.width} x {grid.height} cells of {grid.cell_size[0]:g} m"
-                 f"{f' (EPSG:{epsg})' if epsg else ''}; shading shows populated cells only.")
-    for k, line in enumerate(lines):
-        fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
+    map_footnotes(fig, result.notes, grid, "; shading shows populated cells only.")
     if path is not None:
         save_png(fig, path)
     return fig

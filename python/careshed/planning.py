@@ -29,7 +29,7 @@ import pandas as pd
 from . import _core
 from .density import write_table
 from .errors import InputError
-from .reach import Study, UnplacedStationsWarning, _as_list, _modelled_notes, _place, _read_stations, _travel_time
+from .reach import Study, _as_list, _modelled_notes, _place_all, _read_stations, _snap_distance, _travel_time
 
 __all__ = ["study_catchments", "study_access", "Catchments", "AccessMap", "parse_steps"]
 
@@ -71,34 +71,12 @@ def _place_facilities(study: Study, facilities, *, facility_id, name_field, laye
                       what):
     """Read and place facilities on the study's grid (Study.reach's rules). Returns (st, used, rr, cc, moved,
     status, zone index per facility, notes)."""
-    if unplaced not in ("error", "skip"):
-        raise InputError(f"unplaced: {unplaced!r}; use 'error' (refuse) or 'skip' (leave out with a warning)")
     grid = study.grid
-    dx, dy = grid.cell_size
-    snap = max(500.0, 2.0 * max(dx, dy)) if snap_max_m is None else float(snap_max_m)
-    if not math.isfinite(snap) or snap < 0:
-        raise InputError(f"snap_max_m: {snap_max_m!r} must be a distance in metres >= 0")
+    snap = _snap_distance(grid, snap_max_m, unplaced)
     st = _read_stations(facilities, grid, station_id=facility_id, name_field=name_field, turnout_seconds=None,
                         vehicles=None, layer=layer, x=x, y=y, crs=crs)
-    passable = np.isfinite(study.friction.seconds_per_metre)
-    rr, cc, moved, status = _place(st, grid, passable, snap)
-    notes = list(st.notes)
-    bad = [i for i, s in enumerate(status) if s not in ("on grid", "snapped")]
-    if bad:
-        detail = ", ".join(f"{st.ids[i]!r} ({status[i]})" for i in bad[:10])
-        msg = (f"{st.source}: {len(bad)} {what} are outside the grid or on impassable cells with no passable cell "
-               f"within {snap:g} m: {detail}")
-        if unplaced == "error":
-            raise InputError(msg + ". Move them, raise snap_max_m, or pass unplaced='skip' to leave them out")
-        warnings.warn(msg + "; they are left out", UnplacedStationsWarning, stacklevel=3)
-        notes.append(msg + "; left out")
-    snapped = [i for i, s in enumerate(status) if s == "snapped"]
-    if snapped:
-        notes.append(f"{len(snapped)} {what} moved to the nearest passable cell (within {snap:g} m): "
-                     + ", ".join(f"{st.ids[i]!r} {moved[i]:.0f} m" for i in snapped[:10]))
-    used = np.array([i for i in range(len(st.ids)) if i not in set(bad)], dtype=np.int64)
-    if used.size == 0:
-        raise InputError(f"{st.source}: no {what} could be placed on the grid")
+    rr, cc, moved, status, used, notes = _place_all(st, grid, np.isfinite(study.friction.seconds_per_metre), snap,
+                                                    unplaced, what=what, one=what, stacklevel=4)
     from shapely import wkb as shapely_wkb
     zone_wkb = [shapely_wkb.dumps(g) for g in study.zones.geometry]
     st_zone = np.asarray(_core.assign_points_to_zones(zone_wkb, np.ascontiguousarray(st.x),
@@ -285,7 +263,7 @@ class Catchments:
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import Normalize
 
-        from .mapping import _short, draw_polygons, new_figure, north_arrow, save_png, scale_bar
+        from .mapping import draw_polygons, frame_zones, map_footnotes, new_figure
 
         fig = new_figure(8.5, 8.6, dpi)
         ax = fig.add_axes([0.03, 0.14, 0.80, 0.72])
@@ -317,15 +295,7 @@ class Catchments:
                 txt += f"\n{row[rate_col]:.2f} {rate_col.replace('_per_1000', '')}/1000"
             ax.annotate(txt, (row["x"], row["y"]), xytext=(6, 6), textcoords="offset points", fontsize=7.5,
                         bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=8)
-        zx0, zy0, zx1, zy1 = self.study.zones.total_bounds
-        pad = 0.05 * max(zx1 - zx0, zy1 - zy0)
-        ax.set_xlim(zx0 - pad, zx1 + pad)
-        ax.set_ylim(zy0 - pad, zy1 + pad)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        scale_bar(ax, zx0 - pad, zy0 - pad, zx1 + pad, zy1 + pad, pad=pad)
-        north_arrow(ax)
+        frame_zones(ax, self.study.zones)
         if rate_col is not None:
             cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
             cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
@@ -336,12 +306,7 @@ class Catchments:
         tot = self.totals
         fig.text(0.5, 0.915, f"{tot['reached_population']:,.0f} of {tot['total_population']:,.0f} people in a "
                  f"catchment; grey = nobody lives in it", ha="center", fontsize=8.5)
-        lines = [n for n in self.notes if n.startswith("MODELLED")][:4]
-        g = self.grid
-        lines.append(f"People counted on {g.width} x {g.height} cells of {g.cell_size[0]:g} m"
-                     f"{f' (EPSG:{g.epsg})' if g.epsg else ''}; polygons are for display.")
-        for k, line in enumerate(lines):
-            fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
+        map_footnotes(fig, self.notes, self.grid, "; polygons are for display.")
         if path is not None:
             _save_png(fig, path)
         return fig
@@ -575,7 +540,7 @@ class AccessMap:
         from matplotlib.cm import ScalarMappable
         from matplotlib.colors import Normalize
 
-        from .mapping import _short, draw_polygons, new_figure, north_arrow, save_png, scale_bar
+        from .mapping import draw_polygons, frame_zones, map_footnotes, new_figure
 
         fig = new_figure(8.5, 8.6, dpi)
         ax = fig.add_axes([0.03, 0.14, 0.80, 0.72])
@@ -619,15 +584,7 @@ class AccessMap:
         placed = f["status"].isin(["on grid", "snapped"]).to_numpy()
         ax.scatter(f["x"].to_numpy()[placed], f["y"].to_numpy()[placed], marker="P", s=70, c="#b2182b",
                    edgecolors="white", linewidths=0.8, zorder=7)
-        zx0, zy0, zx1, zy1 = self.study.zones.total_bounds
-        pad = 0.05 * max(zx1 - zx0, zy1 - zy0)
-        ax.set_xlim(zx0 - pad, zx1 + pad)
-        ax.set_ylim(zy0 - pad, zy1 + pad)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        scale_bar(ax, zx0 - pad, zy0 - pad, zx1 + pad, zy1 + pad, pad=pad)
-        north_arrow(ax)
+        frame_zones(ax, self.study.zones)
         cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
         cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
         cb.set_label(f"{self.supply_name} per {self.per:g} residents ({self.method.upper()}); red: none in reach")
@@ -638,11 +595,7 @@ class AccessMap:
         fig.text(0.5, 0.915, subtitle or f"zone labels: population-weighted {self.supply_name} per {self.per:g}; "
                  f"{self.study.region_label} {r[self.rate_column]:.2f}; {r['population_no_access']:,.0f} people with "
                  f"none in reach", ha="center", fontsize=8.5)
-        lines = [n for n in self.notes if n.startswith("MODELLED")][:4]
-        lines.append(f"People counted on {g.width} x {g.height} cells of {g.cell_size[0]:g} m"
-                     f"{f' (EPSG:{g.epsg})' if g.epsg else ''}.")
-        for k, line in enumerate(lines):
-            fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
+        map_footnotes(fig, self.notes, g, ".")
         if path is not None:
             _save_png(fig, path)
         return fig

@@ -315,6 +315,48 @@ def _place(st: _Stations, grid: Grid, passable: np.ndarray, snap_max_m: float):
     return out_r, out_c, moved, status
 
 
+def _snap_distance(grid: Grid, snap_max_m, unplaced) -> float:
+    """Check ``unplaced`` ('error' or 'skip'); the snapping distance in metres (default max(500 m, 2 cells))."""
+    if unplaced not in ("error", "skip"):
+        raise InputError(f"unplaced: {unplaced!r}; use 'error' (refuse) or 'skip' (leave out with a warning)")
+    dx, dy = grid.cell_size
+    snap = max(500.0, 2.0 * max(dx, dy)) if snap_max_m is None else float(snap_max_m)
+    if not math.isfinite(snap) or snap < 0:
+        raise InputError(f"snap_max_m: {snap_max_m!r} must be a distance in metres >= 0")
+    return snap
+
+
+def _place_all(st: _Stations, grid: Grid, passable: np.ndarray, snap: float, unplaced: str, *, what: str, one: str,
+               stacklevel: int):
+    """:func:`_place` with the rules for points that cannot be placed: they stop the run (unplaced='error') or are
+    left out with an :class:`UnplacedStationsWarning` and a note (unplaced='skip'); at least one must be placed.
+    ``what`` names the points in counts ("station(s)"), ``one`` in "no <one> could be placed"; ``stacklevel`` is
+    the warning's, counted from here. Returns (row, col, moved m, status, used point indices, notes: the
+    reader's notes then the placement notes)."""
+    rr, cc, moved, status = _place(st, grid, passable, snap)
+    bad = [i for i, s in enumerate(status) if s not in ("on grid", "snapped")]
+    notes = list(st.notes)
+    if bad:
+        detail = ", ".join(f"{st.ids[i]!r} ({status[i]})" for i in bad[:10])
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        msg = (f"{st.source}: {len(bad)} {what} are outside the grid or on impassable cells with no passable "
+               f"cell within {snap:g} m: {detail}{more}")
+        if unplaced == "error":
+            raise InputError(msg + ". Move them, raise snap_max_m, or pass unplaced='skip' to leave them out")
+        warnings.warn(msg + "; they are left out", UnplacedStationsWarning, stacklevel=stacklevel)
+        notes.append(msg + "; left out")
+    snapped = [i for i, s in enumerate(status) if s == "snapped"]
+    if snapped:
+        notes.append(f"{len(snapped)} {what} moved to the nearest passable cell (within {snap:g} m): "
+                     + ", ".join(f"{st.ids[i]!r} {moved[i]:.0f} m" for i in snapped[:10])
+                     + (" ..." if len(snapped) > 10 else ""))
+    bad_set = set(bad)
+    used = np.array([i for i in range(len(st.ids)) if i not in bad_set], dtype=np.int64)
+    if used.size == 0:
+        raise InputError(f"{st.source}: no {one} could be placed on the grid")
+    return rr, cc, moved, status, used, notes
+
+
 # ---- the study ----------------------------------------------------------------------------------
 
 class Study:
@@ -764,40 +806,15 @@ class Study:
         dispatch = float(dispatch_minutes)
         if not math.isfinite(dispatch) or dispatch < 0:
             raise InputError(f"dispatch_minutes: {dispatch_minutes!r} must be a number of minutes >= 0")
-        if unplaced not in ("error", "skip"):
-            raise InputError(f"unplaced: {unplaced!r}; use 'error' (refuse) or 'skip' (leave out with a warning)")
         grid = self.grid
-        dx, dy = grid.cell_size
-        snap = max(500.0, 2.0 * max(dx, dy)) if snap_max_m is None else float(snap_max_m)
-        if not math.isfinite(snap) or snap < 0:
-            raise InputError(f"snap_max_m: {snap_max_m!r} must be a distance in metres >= 0")
+        snap = _snap_distance(grid, snap_max_m, unplaced)
 
         t = time.perf_counter()
         st = _read_stations(stations, grid, station_id=station_id, name_field=name_field,
                             turnout_seconds=turnout_seconds, vehicles=vehicles, layer=layer, x=x, y=y, crs=crs)
         fric = self.friction.seconds_per_metre
-        passable = np.isfinite(fric)
-        rr, cc, moved, status = _place(st, grid, passable, snap)
-        bad = [i for i, s in enumerate(status) if s not in ("on grid", "snapped")]
-        run_notes = list(st.notes)
-        if bad:
-            detail = ", ".join(f"{st.ids[i]!r} ({status[i]})" for i in bad[:10])
-            more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-            msg = (f"{st.source}: {len(bad)} station(s) are outside the grid or on impassable cells with no passable "
-                   f"cell within {snap:g} m: {detail}{more}")
-            if unplaced == "error":
-                raise InputError(msg + ". Move them, raise snap_max_m, or pass unplaced='skip' to leave them out")
-            warnings.warn(msg + "; they are left out", UnplacedStationsWarning, stacklevel=2)
-            run_notes.append(msg + "; left out")
-        snapped = [i for i, s in enumerate(status) if s == "snapped"]
-        if snapped:
-            run_notes.append(f"{len(snapped)} station(s) moved to the nearest passable cell (within {snap:g} m): "
-                             + ", ".join(f"{st.ids[i]!r} {moved[i]:.0f} m" for i in snapped[:10])
-                             + (" ..." if len(snapped) > 10 else ""))
-        bad_set = set(bad)
-        used = np.array([i for i in range(len(st.ids)) if i not in bad_set], dtype=np.int64)
-        if used.size == 0:
-            raise InputError(f"{st.source}: no station could be placed on the grid")
+        rr, cc, moved, status, used, run_notes = _place_all(st, grid, np.isfinite(fric), snap, unplaced,
+                                                            what="station(s)", one="station", stacklevel=3)
         timings["stations"] = time.perf_counter() - t
 
         # -- search: one pass from all stations, offsets = dispatch + turnout ---------------------
