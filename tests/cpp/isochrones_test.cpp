@@ -1,6 +1,7 @@
-// Tests of careshed/isochrones.hpp: every polygon valid (GEOSisValid_r), a band's area = its cell count × cell
-// area (exact before simplification), holes kept, rings vs cumulative bands, 4- vs 8-connectivity, on a hand-made
-// grid and on random grids (logged seed).
+// Tests of careshed/isochrones.hpp: every polygon valid (GEOSisValid_r), a band's (label's) area = its cell count ×
+// cell area (exact before simplification), holes kept, rings vs cumulative bands, 4- vs 8-connectivity, on
+// hand-made grids and on random grids (logged seed); label_polygons on its own (parts, holes, absent labels,
+// negative cells, labels beyond a byte).
 #define GEOS_USE_ONLY_R_API
 #include "careshed/isochrones.hpp"
 
@@ -21,6 +22,7 @@ namespace {
 using careshed::IsochroneBand;
 using careshed::IsochroneBands;
 using careshed::IsochroneOptions;
+using careshed::LabelPolygonOptions;
 
 constexpr float kInfF = std::numeric_limits<float>::infinity();
 
@@ -234,6 +236,106 @@ TEST(Isochrones, BadInputIsRefused) {
   s[1] = -1.0f;
   EXPECT_THROW(careshed::isochrone_polygons(s.data(), grid_of(2, 2, 10), {5}), careshed::InputError);
   EXPECT_THROW(careshed::isochrone_polygons(nullptr, grid_of(2, 2, 10), {5}), careshed::InputError);
+}
+
+// label_polygons on a hand-made 6 x 5 label grid (25 m cells; -1/-5 = no polygon):
+//    0    0   -1    1    1    1
+//   -1   -1   -1    1    2    1
+//    0   -1   -1    1    1    1
+//    0   -5 1000 1000   -1   -1
+//   -1   -1 1000   -1    4    4
+// label 0: two separate parts (two rows apart, so also in 8-connectivity); label 1: a ring around label 2 (one
+// part, one hole); label 3 and 5..999: absent (empty MultiPolygon); label 1000: beyond a byte (Int32 raster).
+TEST(LabelPolygons, HandGridPartsHolesAbsentAndNegative) {
+  const std::vector<std::int32_t> labels = {
+      0,  0,  -1,   1,    1,  1,   //
+      -1, -1, -1,   1,    2,  1,   //
+      0,  -1, -1,   1,    1,  1,   //
+      0,  -5, 1000, 1000, -1, -1,  //
+      -1, -1, 1000, -1,   4,  4,   //
+  };
+  const std::int32_t n_labels = 1001;
+  const double cell = 25.0;
+  for (bool eight : {false, true}) {
+    SCOPED_TRACE(eight ? "8-connected" : "4-connected");
+    LabelPolygonOptions o;
+    o.eight_connected = eight;
+    const auto polys = careshed::label_polygons(labels.data(), grid_of(6, 5, cell), n_labels, o);
+    ASSERT_EQ(polys.size(), static_cast<std::size_t>(n_labels));
+    for (std::int32_t k = 0; k < n_labels; ++k) {
+      std::int64_t n = 0;  // oracle: count the grid
+      for (std::int32_t v : labels) n += v == k ? 1 : 0;
+      const Facts f = facts(polys[static_cast<std::size_t>(k)].wkb);
+      EXPECT_TRUE(f.valid) << "label " << k;
+      EXPECT_EQ(f.type, GEOS_MULTIPOLYGON) << "label " << k;
+      EXPECT_EQ(polys[static_cast<std::size_t>(k)].cells, n) << "label " << k;
+      // Exact: cell-edge coordinates are multiples of 25 m, the shoelace sums integers below 2^53.
+      EXPECT_EQ(f.area, static_cast<double>(n) * cell * cell) << "label " << k;
+      EXPECT_EQ(polys[static_cast<std::size_t>(k)].area, f.area) << "label " << k;
+      if (n == 0) EXPECT_EQ(f.parts, 0) << "label " << k;
+    }
+    EXPECT_EQ(polys[0].cells, 4);
+    EXPECT_EQ(facts(polys[0].wkb).parts, 2);
+    EXPECT_EQ(facts(polys[0].wkb).holes, 0);
+    EXPECT_EQ(polys[1].cells, 8);
+    EXPECT_EQ(facts(polys[1].wkb).parts, 1);
+    EXPECT_EQ(facts(polys[1].wkb).holes, 1);
+    EXPECT_EQ(polys[2].cells, 1);
+    EXPECT_EQ(polys[3].cells, 0);
+    EXPECT_EQ(polys[4].cells, 2);
+    EXPECT_EQ(polys[1000].cells, 3);
+    EXPECT_EQ(facts(polys[1000].wkb).parts, 1);
+  }
+}
+
+// Random label grids (logged seed): per label, cells = the grid's count and area = cells × cell area exactly,
+// always valid, in both connectivities.
+TEST(LabelPolygons, RandomLabelGrids) {
+  const std::uint64_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::printf("label_polygons seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const double cell = 10.0;
+  const std::int64_t w = 23, h = 17;
+  const std::int32_t n_labels = 6;
+  std::uniform_int_distribution<int> lab(-2, n_labels - 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int trial = 0; trial < 3; ++trial) {
+    // Blocky labels (copy the left or upper neighbour most of the time) so runs, parts and holes form.
+    std::vector<std::int32_t> labels(static_cast<std::size_t>(w * h));
+    for (std::int64_t r = 0; r < h; ++r) {
+      for (std::int64_t c = 0; c < w; ++c) {
+        std::int32_t v = lab(rng);
+        const double x = u(rng);
+        if (x < 0.35 && c > 0) v = labels[static_cast<std::size_t>(r * w + c - 1)];
+        else if (x < 0.7 && r > 0) v = labels[static_cast<std::size_t>((r - 1) * w + c)];
+        labels[static_cast<std::size_t>(r * w + c)] = v;
+      }
+    }
+    for (bool eight : {false, true}) {
+      LabelPolygonOptions o;
+      o.eight_connected = eight;
+      const auto polys = careshed::label_polygons(labels.data(), grid_of(w, h, cell), n_labels, o);
+      ASSERT_EQ(polys.size(), static_cast<std::size_t>(n_labels));
+      for (std::int32_t k = 0; k < n_labels; ++k) {
+        std::int64_t n = 0;
+        for (std::int32_t v : labels) n += v == k ? 1 : 0;
+        const Facts f = facts(polys[static_cast<std::size_t>(k)].wkb);
+        EXPECT_TRUE(f.valid) << "trial " << trial << " label " << k << " eight " << eight;
+        EXPECT_EQ(polys[static_cast<std::size_t>(k)].cells, n);
+        EXPECT_EQ(f.area, static_cast<double>(n) * cell * cell) << "trial " << trial << " label " << k;
+      }
+    }
+  }
+}
+
+TEST(LabelPolygons, BadInputIsRefused) {
+  const std::vector<std::int32_t> labels = {0, 1, -1, 2};
+  EXPECT_THROW(careshed::label_polygons(labels.data(), grid_of(2, 2, 10), 2), careshed::InputError);  // 2 >= n
+  EXPECT_THROW(careshed::label_polygons(labels.data(), grid_of(2, 2, 10), 0), careshed::InputError);
+  EXPECT_THROW(careshed::label_polygons(nullptr, grid_of(2, 2, 10), 3), careshed::InputError);
+  EXPECT_THROW(careshed::label_polygons(labels.data(), grid_of(2, 2, 0), 3), careshed::InputError);
+  EXPECT_EQ(careshed::label_polygons(labels.data(), grid_of(2, 2, 10), 3).size(), 3u);
 }
 
 }  // namespace
