@@ -6,7 +6,6 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 #include "careshed/capacity.hpp"
 #include "careshed/catchment.hpp"
 #include "careshed/error.hpp"
+#include "grid_py.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
 
@@ -25,24 +25,6 @@ namespace {
 
 template <class T>
 using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-std::string shape_of(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
-
-void require_shape2(const py::array& a, const char* what, py::ssize_t rows, py::ssize_t cols, const char* like) {
-  if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != cols)
-    throw InputError(std::string(what) + ": expected shape (" + std::to_string(rows) + ", " + std::to_string(cols) +
-                     ") like " + like + ", got " + shape_of(a));
-}
-
-void require_len(const py::array& a, const char* what, py::ssize_t n) {
-  if (a.ndim() != 1 || a.shape(0) != n)
-    throw InputError(std::string(what) + ": expected a 1-D array of " + std::to_string(n) + " values, got shape " +
-                     shape_of(a));
-}
 
 /// Population stays float32 when it is float32 (no doubling of a national grid); anything else → float64.
 struct Population {
@@ -66,35 +48,10 @@ Population population_of(const py::array& population) {
   return p;
 }
 
-GridSpec grid_of(const py::handle& obj) {
-  GridSpec g;
-  py::object width, height, transform, crs;
-  if (py::hasattr(obj, "transform") && py::hasattr(obj, "width")) {
-    width = obj.attr("width");
-    height = obj.attr("height");
-    transform = obj.attr("transform");
-    crs = obj.attr("crs");
-  } else {
-    auto t = py::reinterpret_borrow<py::tuple>(obj);
-    if (t.size() != 4) throw InputError("grid: expected a careshed.Grid or (width, height, transform, crs_wkt)");
-    width = t[0];
-    height = t[1];
-    transform = t[2];
-    crs = t[3];
-  }
-  g.width = width.cast<std::int64_t>();
-  g.height = height.cast<std::int64_t>();
-  auto gt = transform.cast<std::vector<double>>();
-  if (gt.size() != 6) throw InputError("grid: the transform must have 6 numbers (GDAL geotransform order)");
-  std::copy(gt.begin(), gt.end(), g.geotransform.begin());
-  g.crs_wkt = crs.is_none() ? std::string() : crs.cast<std::string>();
-  return g;
-}
-
 py::dict catchment_stats_py(const Arr<float>& seconds, const Arr<std::int32_t>& nearest, const py::array& population,
                             std::int32_t n_facilities, const std::optional<Arr<double>>& row_area_km2,
                             const std::optional<Arr<double>>& resources) {
-  if (seconds.ndim() != 2) throw InputError("seconds: expected a 2-D (rows, cols) array, got " + shape_of(seconds));
+  if (seconds.ndim() != 2) throw InputError("seconds: expected a 2-D (rows, cols) array, got " + shape_str(seconds));
   const py::ssize_t rows = seconds.shape(0), cols = seconds.shape(1);
   require_shape2(nearest, "nearest", rows, cols, "seconds");
   require_shape2(population, "population", rows, cols, "seconds");
@@ -103,7 +60,7 @@ py::dict catchment_stats_py(const Arr<float>& seconds, const Arr<std::int32_t>& 
   if (resources) {
     if (resources->ndim() != 2 || resources->shape(0) != n_facilities)
       throw InputError("resources: expected shape (" + std::to_string(n_facilities) +
-                       ", n_resources), one row per facility; got " + shape_of(*resources));
+                       ", n_resources), one row per facility; got " + shape_str(*resources));
     n_res = static_cast<std::int32_t>(resources->shape(1));
   }
   const Population pop = population_of(population);
@@ -140,7 +97,7 @@ py::dict catchment_stats_py(const Arr<float>& seconds, const Arr<std::int32_t>& 
 
 py::list catchment_polygons_py(const Arr<std::int32_t>& nearest, const py::handle& grid_obj,
                                std::int32_t n_facilities, bool eight_connected, bool simplify) {
-  const GridSpec grid = grid_of(grid_obj);
+  const GridSpec grid = grid_from_py(grid_obj);
   require_shape2(nearest, "nearest", static_cast<py::ssize_t>(grid.height), static_cast<py::ssize_t>(grid.width),
                  "the grid");
   std::vector<CatchmentPolygon> polys;
@@ -170,7 +127,7 @@ py::dict capacity_coverage_py(const py::array& friction, double dx, double dy,
                               const std::optional<Arr<std::int64_t>>& split_cell,
                               const std::optional<Arr<std::int32_t>>& split_zone,
                               const std::optional<Arr<double>>& split_fraction, std::int32_t n_zones) {
-  if (friction.ndim() != 2) throw InputError("friction: expected a 2-D (rows, cols) array, got " + shape_of(friction));
+  if (friction.ndim() != 2) throw InputError("friction: expected a 2-D (rows, cols) array, got " + shape_str(friction));
   if ((friction.flags() & py::array::c_style) == 0)
     throw InputError("friction must be C-contiguous (use numpy.ascontiguousarray)");
   const py::ssize_t rows = friction.shape(0), cols = friction.shape(1);
@@ -191,7 +148,7 @@ py::dict capacity_coverage_py(const py::array& friction, double dx, double dy,
     g.row_dx_m = row_dx->data();
   }
   if (sources.ndim() != 2 || sources.shape(1) != 2)
-    throw InputError("sources: expected shape (K, 2) of (row, col), got " + shape_of(sources));
+    throw InputError("sources: expected shape (K, 2) of (row, col), got " + shape_str(sources));
   const py::ssize_t k = sources.shape(0);
   if (k < 1) throw InputError("sources: give at least one facility");
   in.sources_rc = sources.data();

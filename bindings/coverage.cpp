@@ -25,18 +25,9 @@ namespace {
 template <class T>
 using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
+/// zones/population/... must have the shape of seconds.
 void require_grid_shape(const py::array& a, const char* what, py::ssize_t rows, py::ssize_t cols) {
-  if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != cols) {
-    throw InputError(std::string(what) + ": expected shape (" + std::to_string(rows) + ", " + std::to_string(cols) +
-                     ") like seconds, got " + shape_str(a));
-  }
-}
-
-void require_len(const py::array& a, const char* what, py::ssize_t n) {
-  if (a.ndim() != 1 || a.shape(0) != n) {
-    throw InputError(std::string(what) + ": expected a 1-D array of " + std::to_string(n) + " values, got shape " +
-                     shape_str(a));
-  }
+  require_shape2(a, what, rows, cols, "seconds");
 }
 
 py::dict coverage_by_zone_py(const Arr<float>& seconds, const std::optional<Arr<std::int32_t>>& nearest,

@@ -1,5 +1,5 @@
 // grid_py.hpp — the one conversion between Python grids and careshed::GridSpec, shared by every binding
-// that takes or returns a grid, plus small argument helpers (paths, shapes for error messages).
+// that takes or returns a grid, plus small argument helpers (paths, shapes for error messages, shape checks).
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -72,6 +72,23 @@ inline std::string shape_str(const py::array& a) {
   std::string s = "(";
   for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
   return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+/// Checks that `a` is a 2-D (rows, cols) array; the message names `what` and the array it must match (`like`).
+inline void require_shape2(const py::array& a, const char* what, py::ssize_t rows, py::ssize_t cols,
+                           const char* like) {
+  if (a.ndim() != 2 || a.shape(0) != rows || a.shape(1) != cols) {
+    throw InputError(std::string(what) + ": expected shape (" + std::to_string(rows) + ", " + std::to_string(cols) +
+                     ") like " + like + ", got " + shape_str(a));
+  }
+}
+
+/// Checks that `a` is a 1-D array of n values; the message names `what`.
+inline void require_len(const py::array& a, const char* what, py::ssize_t n) {
+  if (a.ndim() != 1 || a.shape(0) != n) {
+    throw InputError(std::string(what) + ": expected a 1-D array of " + std::to_string(n) + " values, got shape " +
+                     shape_str(a));
+  }
 }
 
 }  // namespace careshed::bindings
