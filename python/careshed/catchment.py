@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import _core
 from .errors import InputError
+from .zonal import zone_arrays
 
 __all__ = ["CatchmentTable", "catchments", "CapacityCoverage", "capacity_coverage"]
 
@@ -261,7 +262,6 @@ def capacity_coverage(friction, sources, population, capacity, *, max_minutes, c
     offsets_minutes : optional (n,) start offset per facility, minutes.
     facilities : optional DataFrame, one row per facility: its index labels the facility table.
     """
-    from .coverage import _zone_arrays
     from .raster_search import _prepare
 
     if hasattr(friction, "seconds_per_metre"):
@@ -305,7 +305,7 @@ def capacity_coverage(friction, sources, population, capacity, *, max_minutes, c
     zone_args = {}
     n_zones = 0
     if zones is not None:
-        zone, sc, sz, sf, nz = _zone_arrays(zones, f.shape)
+        zone, sc, sz, sf, nz = zone_arrays(zones, f.shape)
         if zone_ids is None and getattr(zones, "ids", None) is not None:
             zone_ids = list(zones.ids)
         n_zones = nz if nz is not None else (int(zone.max()) + 1 if zone.size and zone.max() >= 0 else 0)

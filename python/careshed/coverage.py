@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import _core
 from .errors import InputError
+from .zonal import zone_arrays
 
 __all__ = ["CoverageTables", "coverage_by_zone", "ambulance_check", "isochrones"]
 
@@ -45,46 +46,6 @@ class CoverageTables(NamedTuple):
     stations: pd.DataFrame
     curve: pd.DataFrame
     bin_seconds: float
-
-
-def _zone_arrays(zones, shape):
-    """(zone int32 (H, W), split_cell int64, split_zone int32, split_fraction float64, n_zones or None) from a
-    ZoneRaster-like object, a dict with those keys, or a plain array of zone indices (-1 = no zone)."""
-    get = None
-    if isinstance(zones, Mapping):
-        get = zones.get
-    elif hasattr(zones, "zone"):
-        def get(key, default=None):
-            return getattr(zones, key, default)
-    if get is not None:
-        zone = get("zone")
-        if zone is None:
-            raise InputError("zones: expected a ZoneRaster (careshed.rasterize_zones), a dict with 'zone' (and "
-                             "'split_cell', 'split_zone', 'split_fraction'), or a zone-index array")
-        split_cell = get("split_cell", None)
-        split_zone = get("split_zone", None)
-        split_fraction = get("split_fraction", None)
-        n_zones = get("n_zones", None)
-    else:
-        zone, split_cell, split_zone, split_fraction, n_zones = zones, None, None, None, None
-    zone = np.ascontiguousarray(zone)
-    if zone.shape != shape:
-        raise InputError(f"zones: the zone grid has shape {zone.shape}, expected {shape} like seconds")
-    if not np.issubdtype(zone.dtype, np.integer):
-        raise InputError(f"zones: zone indices must be integers, got dtype {zone.dtype}")
-    zone = zone.astype(np.int32, copy=False)
-    split_cell = np.ascontiguousarray(np.zeros(0) if split_cell is None else split_cell, dtype=np.int64).ravel()
-    split_zone = np.ascontiguousarray(np.zeros(0) if split_zone is None else split_zone, dtype=np.int32).ravel()
-    split_fraction = np.ascontiguousarray(np.zeros(0) if split_fraction is None else split_fraction,
-                                          dtype=np.float64).ravel()
-    if not (len(split_cell) == len(split_zone) == len(split_fraction)):
-        raise InputError(f"zones: split_cell, split_zone and split_fraction differ in length "
-                         f"({len(split_cell)}, {len(split_zone)}, {len(split_fraction)})")
-    if len(split_cell) > 1:
-        order = np.lexsort((split_zone, split_cell))  # the core wants them sorted by (cell, zone)
-        if np.any(order != np.arange(len(order))):
-            split_cell, split_zone, split_fraction = split_cell[order], split_zone[order], split_fraction[order]
-    return zone, split_cell, split_zone, split_fraction, (None if n_zones is None else int(n_zones))
 
 
 def _thresholds_s(thresholds_min) -> list[float]:
@@ -170,7 +131,7 @@ def coverage_by_zone(seconds, nearest, population, zones, thresholds_min, classe
     if seconds.ndim != 2:
         raise InputError(f"seconds: expected a 2-D (rows, cols) array, got shape {seconds.shape}")
     shape = seconds.shape
-    zone, split_cell, split_zone, split_fraction, n_zones = _zone_arrays(zones, shape)
+    zone, split_cell, split_zone, split_fraction, n_zones = zone_arrays(zones, shape)
     if zone_ids is None and getattr(zones, "ids", None) is not None:
         zone_ids = list(zones.ids)
     if n_zones is None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,8 +31,8 @@ from . import _core
 from .errors import CRSError, InputError
 from .raster import Grid, ReadReport, _as_grid, read_raster
 
-__all__ = ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zonal_sum", "population_grid", "urban_rural",
-           "GHSL_RULES", "NO_CLASS"]
+__all__ = ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zone_arrays", "zonal_sum", "population_grid",
+           "urban_rural", "GHSL_RULES", "NO_CLASS"]
 
 log = logging.getLogger("careshed")
 
@@ -193,6 +194,56 @@ def _check_zones(zones) -> ZoneRaster:
         raise InputError(f"zones: expected a careshed.ZoneRaster (from careshed.rasterize_zones), got "
                          f"{type(zones).__name__}")
     return zones
+
+
+def zone_arrays(zones, shape: tuple) -> tuple:
+    """Normalise any accepted form of zones to the arrays the ``_core`` zone functions take.
+
+    ``zones`` is a :class:`ZoneRaster`, an object or mapping with ``zone`` (and optionally ``split_cell``,
+    ``split_zone``, ``split_fraction``, ``n_zones``), or a plain integer array of zone indices (-1 = no zone).
+    ``shape`` is the (rows, cols) the zone grid must have (that of the seconds / friction grid).
+
+    Returns ``(zone, split_cell, split_zone, split_fraction, n_zones)``: zone int32 C-contiguous ``shape``;
+    split_cell int64, split_zone int32, split_fraction float64, all 1-D of equal length and sorted by
+    (cell, zone) as the core requires; n_zones an int, or ``None`` when the input does not say.
+    Raises :class:`careshed.InputError` for a wrong shape, non-integer zone indices or split arrays of
+    different lengths.
+    """
+    get = None
+    if isinstance(zones, Mapping):
+        get = zones.get
+    elif hasattr(zones, "zone"):
+        def get(key, default=None):
+            return getattr(zones, key, default)
+    if get is not None:
+        zone = get("zone")
+        if zone is None:
+            raise InputError("zones: expected a ZoneRaster (careshed.rasterize_zones), a dict with 'zone' (and "
+                             "'split_cell', 'split_zone', 'split_fraction'), or a zone-index array")
+        split_cell = get("split_cell", None)
+        split_zone = get("split_zone", None)
+        split_fraction = get("split_fraction", None)
+        n_zones = get("n_zones", None)
+    else:
+        zone, split_cell, split_zone, split_fraction, n_zones = zones, None, None, None, None
+    zone = np.ascontiguousarray(zone)
+    if zone.shape != shape:
+        raise InputError(f"zones: the zone grid has shape {zone.shape}, expected {shape} like seconds")
+    if not np.issubdtype(zone.dtype, np.integer):
+        raise InputError(f"zones: zone indices must be integers, got dtype {zone.dtype}")
+    zone = zone.astype(np.int32, copy=False)
+    split_cell = np.ascontiguousarray(np.zeros(0) if split_cell is None else split_cell, dtype=np.int64).ravel()
+    split_zone = np.ascontiguousarray(np.zeros(0) if split_zone is None else split_zone, dtype=np.int32).ravel()
+    split_fraction = np.ascontiguousarray(np.zeros(0) if split_fraction is None else split_fraction,
+                                          dtype=np.float64).ravel()
+    if not (len(split_cell) == len(split_zone) == len(split_fraction)):
+        raise InputError(f"zones: split_cell, split_zone and split_fraction differ in length "
+                         f"({len(split_cell)}, {len(split_zone)}, {len(split_fraction)})")
+    if len(split_cell) > 1:
+        order = np.lexsort((split_zone, split_cell))  # the core wants them sorted by (cell, zone)
+        if np.any(order != np.arange(len(order))):
+            split_cell, split_zone, split_fraction = split_cell[order], split_zone[order], split_fraction[order]
+    return zone, split_cell, split_zone, split_fraction, (None if n_zones is None else int(n_zones))
 
 
 def zonal_sum(values, zones: ZoneRaster) -> np.ndarray:
