@@ -92,7 +92,8 @@ struct CatchmentPolygon {
 };
 
 /// Dissolves `nearest` (grid.size() int32 values; < 0 = no catchment) per facility 0..n_facilities-1 with the
-/// isochrone machinery (254 facilities per polygonize pass). eight_connected/simplify as in IsochroneOptions.
+/// shared label polygonizer, careshed::label_polygons (one polygonize pass for all facilities).
+/// eight_connected/simplify as in LabelPolygonOptions.
 /// Throws InputError for a nearest value >= n_facilities or a bad grid; Error/DataIOError when GDAL/GEOS fail.
 std::vector<CatchmentPolygon> catchment_polygons(const std::int32_t* nearest, const GridSpec& grid,
                                                  std::int32_t n_facilities, bool eight_connected = false,
