@@ -3,8 +3,9 @@
 //
 // Why this order: GDALPolygonize is the robust way to trace cell outlines (it follows pixel edges, so areas are
 // exact multiples of the cell area and holes come out as interior rings, one polygon per connected run); GEOS
-// then validates and gathers a band's polygons into one MultiPolygon (see step 2 for why no union is needed). GEOS objects live in one context owned by this call (re-entrant API
-// only, as in geometry.cpp); GDAL datasets are in-memory and closed by RAII on every path.
+// then validates and gathers a label's polygons into one MultiPolygon (see step 2 of label_polygons for why no
+// union is needed). GEOS objects live in one context owned by the call (re-entrant API only, as in geometry.cpp);
+// GDAL datasets are in-memory and closed by RAII on every path.
 #define GEOS_USE_ONLY_R_API
 #include "careshed/isochrones.hpp"
 
