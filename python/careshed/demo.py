@@ -293,7 +293,7 @@ def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: st
     from matplotlib import cm
     from matplotlib.colors import TwoSlopeNorm
 
-    from .mapping import draw_polygons, new_figure, north_arrow, save_png, scale_bar
+    from .mapping import draw_polygons, frame_zones, new_figure, save_png
 
     zones = counties.to_crs("EPSG:32650")  # UTM 50N: Quzhou lies in it; metres for the scale bar
     rates = table["beds_per_1000_projected"].reindex(zones["adcode"]).to_numpy(dtype=float)
@@ -310,15 +310,7 @@ def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: st
         pt = row.geometry.representative_point()
         ax.annotate(f"{row['name_en']}\n{b:.2f} → {rate:.2f}", (pt.x, pt.y), ha="center", va="center",
                     fontsize=8.5, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75))
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    x0, y0, x1, y1 = zones.total_bounds
-    pad = 0.05 * max(x1 - x0, y1 - y0)
-    ax.set_xlim(x0 - pad, x1 + pad)
-    ax.set_ylim(y0 - pad, y1 + pad)
-    scale_bar(ax, x0 - pad, y0 - pad, x1 + pad, y1 + pad, length_m=20_000, pad=pad)
-    north_arrow(ax)  # UTM grid north; within 1° of true north here
+    frame_zones(ax, zones, length_m=20_000)  # north arrow: UTM grid north; within 1° of true north here
     cax = fig.add_axes([0.85, 0.2, 0.03, 0.58])
     cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
     cb.set_label(f"projected beds per 1000 residents (target {target:g} = yellow)")
@@ -362,6 +354,14 @@ def _project_points(projects: pd.DataFrame, data_dir: Path):
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
 
 
+def _print_notes_and_files(notes, files) -> None:
+    for note in notes:
+        print(f"note: {note}")
+    print("wrote:")
+    for p in files:
+        print(f"  {p}")
+
+
 def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, data_dir=None,
              quiet: bool = False, reach: bool = True) -> dict:
     """Run the Quzhou demo; write CSV, GeoPackage and PNG map into `out` (density, then — unless
@@ -402,11 +402,7 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
             print("Quzhou: hospital beds per 1000 residents by county — 2020 baseline (MODELLED) vs after "
                   "the 2021-2025 plan projects")
             print(show.to_string())
-        for note in table.attrs["notes"]:
-            print(f"note: {note}")
-        print("wrote:")
-        for p in paths.values():
-            print(f"  {p}")
+        _print_notes_and_files(table.attrs["notes"], paths.values())
 
     if not reach:
         return paths
@@ -445,12 +441,7 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
         r = one_hour.table.iloc[-1]
         print(f"one-hour circle (top-tier hospitals in Kecheng, MODELLED position): {r['covered_share']:.1%} of "
               f"{r['population']:,.0f} people within 60 min")
-        for note in result.notes:
-            if note.startswith("MODELLED"):
-                print(f"note: {note}")
-        print("wrote:")
-        for p in written:
-            print(f"  {p}")
+        _print_notes_and_files([n for n in result.notes if n.startswith("MODELLED")], written)
 
     # Beds per 1000 three ways (issue 5): county, catchment of the county's hospital, E2SFCA (all MODELLED).
     comparison, catch, acc = quzhou_access(data_dir, study=study, density=table)
@@ -463,9 +454,5 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
             print(f"Quzhou: beds per 1000 residents — county vs catchment vs E2SFCA ({QUZHOU_ACCESS_MINUTES:g} min; "
                   "MODELLED beds, hospital sites, population and roads)")
             print(comparison.to_string())
-        for note in comparison.attrs["notes"]:
-            print(f"note: {note}")
-        print("wrote:")
-        for p in written.values():
-            print(f"  {p}")
+        _print_notes_and_files(comparison.attrs["notes"], written.values())
     return paths

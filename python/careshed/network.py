@@ -75,6 +75,11 @@ class SourceReach(NamedTuple):
         return self.nodes[self.first[j]:self.first[j + 1]], self.seconds[self.first[j]:self.first[j + 1]]
 
 
+def _core_attribute(name: str, doc: str | None = None) -> property:
+    """A read-only property returning attribute ``name`` of the wrapped compiled object (``self._g``)."""
+    return property(lambda self: getattr(self._g, name), doc=doc)
+
+
 class Graph:
     """A prepared directed graph (CSR, seconds per edge) for repeated searches: build once, then run
     :meth:`travel_time`, :meth:`k_nearest` or :meth:`reach` as often as needed. The transposed graph for
@@ -83,13 +88,8 @@ class Graph:
     def __init__(self, n_nodes, tails, heads, seconds):
         self._g = _core.CsrGraph(n_nodes, tails, heads, seconds)
 
-    @property
-    def n_nodes(self):
-        return self._g.n_nodes
-
-    @property
-    def n_edges(self):
-        return self._g.n_edges
+    n_nodes = _core_attribute("n_nodes")
+    n_edges = _core_attribute("n_edges")
 
     def __repr__(self):
         return f"Graph({self.n_nodes} nodes, {self.n_edges} directed edges)"
@@ -198,22 +198,10 @@ class RoadGraph:
                                                  geographic, crs_wkt))
 
     # ---- properties ----
-    @property
-    def n_nodes(self):
-        return self._g.n_nodes
-
-    @property
-    def n_edges(self):
-        """Directed edges (a two-way segment counts twice)."""
-        return self._g.n_edges
-
-    @property
-    def geographic(self):
-        return self._g.geographic
-
-    @property
-    def crs_wkt(self):
-        return self._g.crs_wkt
+    n_nodes = _core_attribute("n_nodes")
+    n_edges = _core_attribute("n_edges", "Directed edges (a two-way segment counts twice).")
+    geographic = _core_attribute("geographic")
+    crs_wkt = _core_attribute("crs_wkt")
 
     @property
     def node_xy(self):
@@ -228,10 +216,7 @@ class RoadGraph:
         return {"tails": g.edge_tails, "heads": g.edge_heads, "seconds": g.edge_seconds,
                 "length_m": g.edge_length_m, "speed_kmh": g.edge_speed_kmh, "line_id": g.edge_line_id}
 
-    @property
-    def report(self):
-        """What the builder read and excluded (counts)."""
-        return self._g.report
+    report = _core_attribute("report", "What the builder read and excluded (counts).")
 
     def __repr__(self):
         kind = "lon/lat" if self.geographic else "projected"
