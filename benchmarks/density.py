@@ -15,29 +15,13 @@ careshed's "covers" and shapely's "contains" give the same answer). Also timed: 
 
     python benchmarks/density.py [--points 1000000] [--repeat 3] [--seed 7]
 """
-import argparse
-import time
-from pathlib import Path
-
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_of(repeat, fn):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+from _common import ROOT, best_of, parser
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = parser(__doc__, repeat=3, seed=7)
     ap.add_argument("--points", type=int, default=1_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
 
     import geopandas as gpd

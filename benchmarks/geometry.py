@@ -15,10 +15,8 @@ agree; the script asserts they do on every point.
 
     python benchmarks/geometry.py [--points 1000000] [--grid 32] [--repeat 1] [--seed 11]
 """
-import argparse
-import time
-
 import numpy as np
+from _common import best_of, parser
 
 
 def make_zones(grid, rng, cell=20_000.0, per_edge=20):
@@ -42,21 +40,10 @@ def make_zones(grid, rng, cell=20_000.0, per_edge=20):
     return zones, grid * cell
 
 
-def best_of(repeat, fn):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = parser(__doc__, repeat=1, seed=11)
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--grid", type=int, default=32)
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=11)
     a = ap.parse_args()
 
     from shapely import vectorized, wkb

@@ -16,30 +16,15 @@ on the SAME arrays in this one run, and the script checks that they agree:
 
     python benchmarks/zonal.py [--side 6000] [--repeat 1] [--seed 7]
 """
-import argparse
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def best_of(repeat, fn):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+from _common import ROOT, best_of, parser
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = parser(__doc__, repeat=1, seed=7)
     ap.add_argument("--side", type=int, default=6000, help="grid side for the zonal-sum case (cells)")
-    ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
 
     sys.path.insert(0, str(ROOT / "python"))
