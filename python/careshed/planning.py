@@ -29,7 +29,8 @@ import pandas as pd
 from . import _core
 from .density import write_table
 from .errors import InputError
-from .reach import Study, _as_list, _modelled_notes, _place_all, _read_stations, _snap_distance, _travel_time
+from .reach import (Study, _as_list, _modelled_notes, _place_all, _point_columns, _read_stations, _snap_distance,
+                    _travel_time)
 
 __all__ = ["study_catchments", "study_access", "Catchments", "AccessMap", "parse_steps"]
 
@@ -111,20 +112,6 @@ def _resources_spec(resources) -> dict:
     if isinstance(resources, Mapping):
         return {str(k): v for k, v in resources.items()}
     return {str(r): r for r in resources}
-
-
-def _facility_columns(st, study, st_zone, rr, cc, moved, status) -> dict:
-    cols: dict[str, Any] = {}
-    if st.names is not None:
-        cols["name"] = st.names
-    cols["zone"] = np.array([study.ids[z] if z >= 0 else None for z in st_zone], dtype=object)  # ids stay ids
-    cols["x"] = st.x
-    cols["y"] = st.y
-    cols["row"] = rr
-    cols["col"] = cc
-    cols["status"] = status
-    cols["snapped_m"] = moved
-    return cols
 
 
 def _points(frame: pd.DataFrame, crs):
@@ -388,7 +375,7 @@ def study_catchments(study: Study, facilities, *, resources=None, capacity=None,
     out.seconds, out.nearest = seconds, nearest
     out.totals = dict(table.totals)
     out.polygons = table.polygons
-    cols = _facility_columns(st, study, st_zone, rr, cc, moved, status)
+    cols = _point_columns(st, study, st_zone, rr, cc, moved, status)
     for c in table.columns:
         if c != "facility":
             cols[c] = table[c].to_numpy()
@@ -700,7 +687,7 @@ def study_access(study: Study, facilities, *, supply, max_minutes, method="e2sfc
         f"(relative error {out.report.get('conservation_relative_error', math.nan):.1e})"]
     out.table = pd.DataFrame(cols, index=pd.Index(list(study.ids) + [study.region_label], name=study.zone_id))
     out.table.attrs["notes"] = out.notes
-    fcols = _facility_columns(st, study, st_zone, rr, cc, moved, status)
+    fcols = _point_columns(st, study, st_zone, rr, cc, moved, status)
     fcols["supply"] = sup
     ratio = np.full(len(st.ids), np.nan)
     ratio[used] = r.supply_ratio

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .density import _field, _key, _numeric, write_table
+from .density import _as_list, _field, _key, _numeric, write_table
 from .errors import CRSError, InputError
 from .io import describe_source, load, points_xy
 from .raster import Grid, make_grid, write_geotiff
@@ -65,12 +65,34 @@ class UnplacedStationsWarning(UserWarning):
 
 # ---- small helpers ------------------------------------------------------------------------------
 
-def _as_list(obj) -> list:
-    if obj is None:
-        return []
-    if isinstance(obj, (list, tuple)):
-        return list(obj)
-    return [obj]
+def _unique_keys(src, field: str, values, what: str) -> dict[str, int]:
+    """``{canonical id: row}`` of an id field (rows from 0); refuses empty and duplicate ids (named from row 1)."""
+    seen: dict[str, int] = {}
+    for i, v in enumerate(values):
+        k = _key(v)
+        if k is None:
+            raise InputError(f"{src}: field {field!r} ({what} id), row {i + 1} is empty; every {what} needs an id")
+        if k in seen:
+            raise InputError(f"{src}: duplicate {what} id {v!r} in field {field!r} (rows {seen[k] + 1} and {i + 1}); "
+                             f"{what} ids must be unique")
+        seen[k] = i
+    return seen
+
+
+def _point_columns(st, study, st_zone, rr, cc, moved, status) -> dict:
+    """The leading columns of a station / facility table: name (if any), zone id (None outside every zone),
+    x, y, row, col, placement status and snapped distance in metres."""
+    cols: dict[str, Any] = {}
+    if st.names is not None:
+        cols["name"] = st.names
+    cols["zone"] = np.array([study.ids[z] if z >= 0 else None for z in st_zone], dtype=object)  # ids stay ids
+    cols["x"] = st.x
+    cols["y"] = st.y
+    cols["row"] = rr
+    cols["col"] = cc
+    cols["status"] = status
+    cols["snapped_m"] = moved
+    return cols
 
 
 def _modelled_notes(modelled) -> list[str]:
@@ -221,19 +243,7 @@ def _read_stations(stations, grid: Grid, *, station_id, name_field, turnout_seco
     if station_id is None:
         station_id = next((f for f in _ID_FIELDS if f in frame.columns), None)
     if station_id is not None:
-        raw_ids = _field(frame, station_id, "station id").tolist()
-        ids = []
-        seen: dict[str, int] = {}
-        for i, v in enumerate(raw_ids):
-            k = _key(v)
-            if k is None:
-                raise InputError(f"{src}: field {station_id!r} (station id), row {i + 1} is empty; every station "
-                                 "needs an id")
-            if k in seen:
-                raise InputError(f"{src}: duplicate station id {v!r} in field {station_id!r} (rows "
-                                 f"{seen[k] + 1} and {i + 1})")
-            seen[k] = i
-            ids.append(k)
+        ids = list(_unique_keys(src, station_id, _field(frame, station_id, "station id").tolist(), "station"))
     else:
         ids = [str(i + 1) for i in range(n)]
     names = None
@@ -456,16 +466,7 @@ class Study:
             raise CRSError(f"{self.source}: the zones have no CRS; read them with crs='EPSG:4326' (or the right "
                            "one), or gdf.set_crs(...)")
         ids = _field(frame, zone_id, "zone id").tolist()
-        seen: dict[str, int] = {}
-        for i, v in enumerate(ids):
-            k = _key(v)
-            if k is None:
-                raise InputError(f"{self.source}: field {zone_id!r} (zone id), row {i + 1} is empty; every zone "
-                                 "needs an id")
-            if k in seen:
-                raise InputError(f"{self.source}: duplicate zone id {v!r} in field {zone_id!r} (rows "
-                                 f"{seen[k] + 1} and {i + 1}); zone ids must be unique")
-            seen[k] = i
+        seen = _unique_keys(self.source, zone_id, ids, "zone")
         if str(region_label) in seen:
             raise InputError(f"region_label {region_label!r} is also a zone id; choose another region_label")
         self.ids = ids
@@ -969,17 +970,7 @@ class Reach:
         pop_cov = np.full(n_st, np.nan)
         pop_near[used] = cov.stations["population"].to_numpy()
         pop_cov[used] = cov.stations["covered_population"].to_numpy()
-        zone_ids = [study.ids[z] if z >= 0 else None for z in st_zone]
-        scols: dict[str, Any] = {}
-        if st.names is not None:
-            scols["name"] = st.names
-        scols["zone"] = zone_ids
-        scols["x"] = st.x
-        scols["y"] = st.y
-        scols["row"] = rr
-        scols["col"] = cc
-        scols["status"] = status
-        scols["snapped_m"] = moved
+        scols = _point_columns(st, study, st_zone, rr, cc, moved, status)
         scols["offset_minutes"] = dispatch + st.turnout_s / 60.0
         scols["population_nearest"] = pop_near
         scols["population_covered"] = pop_cov
