@@ -714,8 +714,9 @@ compare_density.__doc__ = """Baseline and projected (baseline + `add`) resource 
     """
 
 
-def write_table(frame: pd.DataFrame, path, *, index=True) -> Path:
-    """Write a result table as CSV with its notes as leading ``# `` comment lines, atomically.
+def write_table(frame: pd.DataFrame, path, *, index=True, notes=None) -> Path:
+    """Write a result table as CSV with its notes as leading ``# `` comment lines, atomically. The notes are
+    `notes` when given (the frame is not changed), else ``frame.attrs["notes"]``.
 
     Read it back with ``pandas.read_csv(path, comment="#", index_col=0)``.
     """
@@ -723,7 +724,7 @@ def write_table(frame: pd.DataFrame, path, *, index=True) -> Path:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
-            for note in frame.attrs.get("notes", []) or []:
+            for note in (frame.attrs.get("notes", []) if notes is None else notes) or []:
                 f.write("# " + str(note).replace("\n", " ") + "\n")
             frame.to_csv(f, index=index)
         os.replace(tmp, path)

@@ -197,9 +197,7 @@ class Catchments:
 
     def to_csv(self, path) -> Path:
         """The facility table as CSV (notes as leading ``# `` lines), atomically."""
-        t = self.table.copy()
-        t.attrs["notes"] = self.notes
-        return write_table(t, path)
+        return write_table(self.table, path, notes=self.notes)
 
     def to_geopackage(self, path) -> Path:
         """One GeoPackage (temporary name, then renamed): ``catchments`` (polygons + the facility numbers),
@@ -307,13 +305,10 @@ class Catchments:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = [self.to_csv(folder / f"{prefix}.csv")]
-        zones = self.zones.copy()
-        zones.attrs["notes"] = self.notes
-        written.append(write_table(zones, folder / f"{prefix}_zones.csv"))
+        written.append(write_table(self.zones, folder / f"{prefix}_zones.csv", notes=self.notes))
         if self.capacity is not None:
-            cap = self.capacity_table.copy()
-            cap.attrs["notes"] = self.notes + [self.capacity_rule]
-            written.append(write_table(cap, folder / f"{prefix}_capacity.csv"))
+            written.append(write_table(self.capacity_table, folder / f"{prefix}_capacity.csv",
+                                       notes=self.notes + [self.capacity_rule]))
             meta = {"UNITS": "people left uncovered per cell (capacity-aware coverage)"}
             if self.modelled:
                 meta["CARESHED_MODELLED"] = "yes: some inputs are MODELLED (see the notes)"
@@ -593,9 +588,7 @@ class AccessMap:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = [self.to_csv(folder / f"{prefix}.csv")]
-        fac = self.facilities.copy()
-        fac.attrs["notes"] = self.notes
-        written.append(write_table(fac, folder / f"{prefix}_facilities.csv"))
+        written.append(write_table(self.facilities, folder / f"{prefix}_facilities.csv", notes=self.notes))
         written.append(self.to_geopackage(folder / f"{prefix}.gpkg"))
         written.append(self.to_geotiff(folder / f"{prefix}.tif"))
         if draw_map:

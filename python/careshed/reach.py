@@ -1157,12 +1157,8 @@ class Reach:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = [self.to_csv(folder / f"{prefix}.csv")]
-        stations = self.stations.copy()
-        stations.attrs["notes"] = self.notes
-        written.append(write_table(stations, folder / f"{prefix}_stations.csv"))
-        curve = self.curve.copy()
-        curve.attrs["notes"] = self.notes
-        written.append(write_table(curve, folder / f"{prefix}_curve.csv"))
+        written.append(write_table(self.stations, folder / f"{prefix}_stations.csv", notes=self.notes))
+        written.append(write_table(self.curve, folder / f"{prefix}_curve.csv", notes=self.notes))
         written.append(self.to_geopackage(folder / f"{prefix}.gpkg"))
         if draw_map:
             self.plot(folder / f"{prefix}.png")
