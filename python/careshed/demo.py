@@ -290,6 +290,7 @@ def _write_access_outputs(table: pd.DataFrame, catch, acc, out: Path, max_minute
 def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: str = "min",
               count_relocations: bool = False) -> None:
     """PNG: counties shaded by projected beds/1000 against the target; labels, legend, scale, north."""
+    import matplotlib
     from matplotlib import cm
     from matplotlib.colors import TwoSlopeNorm
 
@@ -301,7 +302,7 @@ def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: st
     lo = min(np.nanmin(rates), target - 0.5)
     hi = max(np.nanmax(rates), target + 0.5)
     norm = TwoSlopeNorm(vmin=lo, vcenter=target, vmax=hi)
-    cmap = cm.get_cmap("RdYlGn")
+    cmap = matplotlib.colormaps["RdYlGn"]
 
     fig = new_figure(8.5, 8.0, 120)
     ax = fig.add_axes([0.04, 0.12, 0.78, 0.74])
