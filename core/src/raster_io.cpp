@@ -44,7 +44,9 @@ bool plain_file_path(const std::string& path) {
 }
 }  // namespace
 
-DatasetPtr open_raster(const std::string& path, const std::string& what) {
+namespace {
+/// Opens `path` read-only with the given GDAL_OF_RASTER / GDAL_OF_VECTOR flag; `kind` words the error.
+DatasetPtr open_dataset(const std::string& path, const std::string& what, unsigned kind_flag, const char* kind) {
   ensure_gdal_registered();
   VSIStatBufL st;
   if (path.empty()) throw DataIOError(what + ": no file name given");
@@ -52,24 +54,19 @@ DatasetPtr open_raster(const std::string& path, const std::string& what) {
     throw DataIOError(what + " '" + path + "': file not found (check the path)");
   }
   detail::QuietGdalErrors quiet;
-  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
-  if (ds == nullptr) throw_gdal_io(what + " '" + path + "'", "cannot open it as a raster");
+  GDALDatasetH ds = GDALOpenEx(path.c_str(), kind_flag | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (ds == nullptr) throw_gdal_io(what + " '" + path + "'", std::string("cannot open it as ") + kind);
   take_gdal_error();
   return DatasetPtr(ds);
 }
+}  // namespace
+
+DatasetPtr open_raster(const std::string& path, const std::string& what) {
+  return open_dataset(path, what, GDAL_OF_RASTER, "a raster");
+}
 
 DatasetPtr open_vector(const std::string& path, const std::string& what) {
-  ensure_gdal_registered();
-  VSIStatBufL st;
-  if (path.empty()) throw DataIOError(what + ": no file name given");
-  if (plain_file_path(path) && VSIStatL(path.c_str(), &st) != 0) {
-    throw DataIOError(what + " '" + path + "': file not found (check the path)");
-  }
-  detail::QuietGdalErrors quiet;
-  GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
-  if (ds == nullptr) throw_gdal_io(what + " '" + path + "'", "cannot open it as a vector data source");
-  take_gdal_error();
-  return DatasetPtr(ds);
+  return open_dataset(path, what, GDAL_OF_VECTOR, "a vector data source");
 }
 
 void check_grid(const GridSpec& grid, const std::string& what) {
