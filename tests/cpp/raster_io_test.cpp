@@ -353,10 +353,24 @@ TEST(DataBounds, RasterAndVectorExtentsWithTheirCrs) {
   std::string wkt;
   Bounds r = careshed::data_bounds(dir + "population.tif", &wkt);
   EXPECT_EQ(careshed::crs_epsg(wkt), 4326);
-  // README: 1576 x 1270 pixels of 1/1200 degree from (43.2279, -11.3646).
-  EXPECT_NEAR(r.min_x, 43.227916509, 1e-9);
-  EXPECT_NEAR(r.max_y, -11.364583087, 1e-9);
-  EXPECT_NEAR(r.max_x - r.min_x, 1576 * 0.0008333333299492379, 1e-9);
+  // Reference by a different route: the file's own geotransform read with the plain GDAL C API, turned into
+  // bounds by hand (x from gt[0] to gt[0] + width * gt[1], y from gt[3] + height * gt[5] up to gt[3]).
+  GDALAllRegister();
+  GDALDatasetH ds = GDALOpen((dir + "population.tif").c_str(), GA_ReadOnly);
+  ASSERT_NE(ds, nullptr);
+  double gt[6];
+  ASSERT_EQ(GDALGetGeoTransform(ds, gt), CE_None);
+  const int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+  GDALClose(ds);
+  EXPECT_EQ(w, 1576);  // README: 1576 x 1270 pixels of 1/1200 degree from (43.2279, -11.3646)
+  EXPECT_EQ(h, 1270);
+  EXPECT_NEAR(gt[1], 1.0 / 1200, 1e-10);
+  EXPECT_NEAR(r.min_x, 43.2279, 1e-4);  // the README's rounded figures: a sanity check on the reference
+  EXPECT_NEAR(r.max_y, -11.3646, 1e-4);
+  EXPECT_NEAR(r.min_x, gt[0], 1e-9);
+  EXPECT_NEAR(r.max_y, gt[3], 1e-9);
+  EXPECT_NEAR(r.max_x, gt[0] + w * gt[1], 1e-9);
+  EXPECT_NEAR(r.min_y, gt[3] + h * gt[5], 1e-9);
   Bounds v = careshed::data_bounds(dir + "health.gpkg", &wkt);
   EXPECT_EQ(careshed::crs_epsg(wkt), 4326);
   EXPECT_GE(v.min_x, r.min_x);
