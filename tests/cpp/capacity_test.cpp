@@ -11,10 +11,19 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
 #include "careshed/error.hpp"
+
+namespace {
+/// A fresh random seed, or the logged one passed back in CARESHED_TEST_SEED to replay a failure.
+std::uint64_t fresh_or_replayed_seed() {
+  if (const char* s = std::getenv("CARESHED_TEST_SEED")) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
+}
+}  // namespace
 
 namespace {
 
@@ -310,8 +319,8 @@ TEST(CapacityCoverage, BadInputs) {
 }
 
 TEST(CapacityCoverage, RandomInvariants) {
-  const unsigned seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const auto seed = static_cast<unsigned>(fresh_or_replayed_seed());
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::printf("random seed %u\n", seed);
   std::mt19937 rng(seed);
   for (int trial = 0; trial < 30; ++trial) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,6 +21,14 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+namespace {
+/// A fresh random seed, or the logged one passed back in CARESHED_TEST_SEED to replay a failure.
+std::uint64_t fresh_or_replayed_seed() {
+  if (const char* s = std::getenv("CARESHED_TEST_SEED")) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
+}
+}  // namespace
 
 namespace {
 
@@ -562,8 +571,8 @@ void check_against_oracle(const Problem& p, const CoverageOptions& o, const Cove
 }
 
 TEST(CoverageByZone, RandomInputsMatchBruteForceOracle) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::printf("coverage oracle seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   for (int trial = 0; trial < 8; ++trial) {
@@ -579,8 +588,8 @@ TEST(CoverageByZone, RandomInputsMatchBruteForceOracle) {
 }
 
 TEST(CoverageByZone, CoarseBinsWhenHistogramsWouldBeTooLarge) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
   const Problem p = random_problem(rng, 20, 20, 3, 4, 2);
   for (std::size_t cap : {std::size_t(4096), std::size_t(256)}) {  // too small for 1 s bins up to 2400 s

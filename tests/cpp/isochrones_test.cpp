@@ -11,11 +11,21 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "careshed/error.hpp"
+
+namespace {
+/// A fresh random seed, or the logged one passed back in CARESHED_TEST_SEED to replay a failure.
+std::uint64_t fresh_or_replayed_seed() {
+  if (const char* s = std::getenv("CARESHED_TEST_SEED")) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
+}
+}  // namespace
 
 namespace {
 
@@ -169,8 +179,8 @@ TEST(Isochrones, EmptyBandIsAnEmptyMultiPolygon) {
 }
 
 TEST(Isochrones, RandomGridsValidAndAreaEqualsCellCount) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::printf("isochrones seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   const double cell = 25.0;
@@ -291,8 +301,8 @@ TEST(LabelPolygons, HandGridPartsHolesAbsentAndNegative) {
 // Random label grids (logged seed): per label, cells = the grid's count and area = cells × cell area exactly,
 // always valid, in both connectivities.
 TEST(LabelPolygons, RandomLabelGrids) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::printf("label_polygons seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   const double cell = 10.0;

@@ -8,11 +8,20 @@
 #include <cstdint>
 #include <limits>
 #include <queue>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
+
+namespace {
+/// A fresh random seed, or the logged one passed back in CARESHED_TEST_SEED to replay a failure.
+std::uint64_t fresh_or_replayed_seed() {
+  if (const char* s = std::getenv("CARESHED_TEST_SEED")) return std::strtoull(s, nullptr, 10);
+  return std::random_device{}();
+}
+}  // namespace
 
 namespace {
 
@@ -363,8 +372,8 @@ std::vector<std::vector<double>> oracle_all(const Case& cs, double scale, double
 }
 
 TEST(RasterSearchOracle, NearestMatchesPerSourceDijkstraExactly) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
   for (int it = 0; it < 300; ++it) {
     SCOPED_TRACE("case " + std::to_string(it));
@@ -406,8 +415,8 @@ TEST(RasterSearchOracle, NearestMatchesPerSourceDijkstraExactly) {
 }
 
 TEST(RasterSearchOracle, KNearestMatchesBruteForce) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
   for (int it = 0; it < 200; ++it) {
     SCOPED_TRACE("case " + std::to_string(it));
@@ -438,8 +447,8 @@ TEST(RasterSearchOracle, KNearestMatchesBruteForce) {
 }
 
 TEST(RasterSearchOracle, ReachListsMatchPerSourceDijkstra) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
   for (int it = 0; it < 200; ++it) {
     SCOPED_TRACE("case " + std::to_string(it));
@@ -469,8 +478,8 @@ TEST(RasterSearchOracle, ReachListsMatchPerSourceDijkstra) {
 
 // A larger grid so that the bucket queue wraps around many times and the interior fast path dominates.
 TEST(RasterSearchOracle, LargerGridWithFastLines) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
   Case cs;
@@ -510,8 +519,8 @@ TEST(RasterSearchOracle, LargerGridWithFastLines) {
 // Enough sources x cells that raster_reach_lists runs its sources on several threads (each with its
 // own scratch reset through the touched list); every list must still match its own oracle search.
 TEST(RasterSearchOracle, ReachListsInParallelMatchOracle) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0, 1);
   Case cs;
