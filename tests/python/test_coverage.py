@@ -6,6 +6,7 @@ inputs (sorting for the 90th percentile, brute-force masks for the curve) with a
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -15,6 +16,13 @@ import careshed
 from careshed import InputError
 
 INF = np.inf
+
+
+def _seed(name: str) -> int:
+    """A fresh random seed, or CARESHED_TEST_SEED to replay one; printed so a failure shows it."""
+    seed = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % (2**32)))
+    print(f"[ seed ] {name}: CARESHED_TEST_SEED={seed}")
+    return seed
 
 
 def hand_case():
@@ -167,8 +175,7 @@ def oracle(seconds, nearest, population, zone, splits, classes, thr_s, n_zones, 
 
 @pytest.mark.parametrize("trial", range(4))
 def test_random_inputs_match_numpy_oracle(trial):
-    seed = int(np.random.SeedSequence().entropy % (2**32))
-    print(f"coverage oracle seed {seed}")
+    seed = _seed(f"coverage oracle trial {trial}")
     rng = np.random.default_rng(seed)
     H, W, n_zones, n_stations, n_classes = 23 + trial, 31, 1 + trial, 4, 1 + trial % 3
     u = rng.random((H, W))
@@ -275,8 +282,7 @@ def test_isochrones_valid_exact_area_and_holes():
 
 
 def test_isochrones_random_field():
-    seed = int(np.random.SeedSequence().entropy % (2**32))
-    print(f"isochrones seed {seed}")
+    seed = _seed("isochrones")
     rng = np.random.default_rng(seed)
     grid = careshed.Grid(40, 30, (0.0, 50.0, 0.0, 1500.0, 0.0, -50.0), "EPSG:32650")
     yy, xx = np.mgrid[0:30, 0:40]
