@@ -22,6 +22,7 @@ TEST(ParseMaxspeed, PlainNumbersAndKmhUnits) {
 }
 
 TEST(ParseMaxspeed, MilesAndKnots) {
+  // 30 mph x 1.609344 km/h per mph = 48.28032 km/h; 10 knots x 1.852 = 18.52 km/h (hand arithmetic).
   EXPECT_DOUBLE_EQ(*parse_maxspeed("30 mph"), 48.28032);
   EXPECT_DOUBLE_EQ(*parse_maxspeed("30mph"), 48.28032);
   EXPECT_DOUBLE_EQ(*parse_maxspeed("30 MPH"), 48.28032);
@@ -32,7 +33,7 @@ TEST(ParseMaxspeed, SeveralValuesTakeTheLowest) {
   EXPECT_DOUBLE_EQ(*parse_maxspeed("50;30"), 30.0);
   EXPECT_DOUBLE_EQ(*parse_maxspeed("30;50"), 30.0);
   EXPECT_DOUBLE_EQ(*parse_maxspeed("none;40"), 40.0);
-  EXPECT_DOUBLE_EQ(*parse_maxspeed("60 | 20 mph"), 32.18688);
+  EXPECT_DOUBLE_EQ(*parse_maxspeed("60 | 20 mph"), 32.18688);  // 20 x 1.609344 = 32.18688 km/h < 60 km/h
 }
 
 TEST(ParseMaxspeed, CountryCodesAndZones) {

@@ -213,7 +213,7 @@ def test_speed_profiles(tmp_path):
         p["primary"] = -1.0
     with pytest.raises(KeyError):
         p["footway"]
-    assert careshed.parse_maxspeed("30 mph") == pytest.approx(48.28032)
+    assert careshed.parse_maxspeed("30 mph") == pytest.approx(30 * 1.609344)  # 1 mph = 1.609344 km/h exactly
     assert careshed.parse_maxspeed("50;30") == 30.0
     assert careshed.parse_maxspeed("none") is None
 
