@@ -16,6 +16,7 @@ Expected numbers come from the layout drawn in conftest.py, worked by hand:
 """
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -225,6 +226,9 @@ def test_quzhou_census_total_and_modelled_baseline(quzhou_dir):
     counties = t.drop(index="region")
     half_bed_rate = 0.5 / counties["population"] * 1000
     assert ((counties["beds_per_1000"] - 6.39).abs() <= half_bed_rate + 1e-12).all()
+    # data/quzhou/README.md: 14,544 modelled beds; re-summed here from the GeoJSON text itself (json, not OGR)
+    features = json.loads((quzhou_dir / "counties.geojson").read_text(encoding="utf-8"))["features"]
+    assert sum(f["properties"]["beds_2020_modelled"] for f in features) == 14544
     assert t.loc["region", "beds"] == 14544
     assert t.loc["region", "beds_shortfall"] == math.ceil(7.8 * QUZHOU_CENSUS_TOTAL / 1000 - 14544)
     assert t.attrs["notes"][0].startswith("MODELLED beds")
