@@ -168,6 +168,20 @@ def test_zonal_sum_float32_nan_and_shape_errors(grid500, counties):
     v[0, :] = np.nan
     np.testing.assert_allclose(careshed.zonal_sum(ones32, zr), zr.cell_counts(), rtol=1e-12)
     np.testing.assert_allclose(careshed.zonal_sum(v, zr), zr.cell_counts(), rtol=1e-12)  # row 0 is outside the zones
+    # NaN cells inside the zones too (a whole middle row and the first split cell): they add nothing. Reference by
+    # numpy: bincount of the finite whole cells per zone plus the finite split cells' fractions.
+    h, w = grid500.shape
+    v[h // 2, :] = np.nan
+    v.flat[zr.split_cell[0]] = np.nan
+    flat, zone = v.ravel(), zr.zone.ravel()
+    whole = (zone >= 0) & np.isfinite(flat)
+    assert (zone[np.isnan(flat)] >= 0).any() and np.isnan(flat[zr.split_cell]).any()  # the NaNs do hit zones
+    fin = np.isfinite(flat[zr.split_cell])
+    expect = (np.bincount(zone[whole], minlength=zr.n_zones)
+              + np.bincount(zr.split_zone[fin], weights=zr.split_fraction[fin], minlength=zr.n_zones))
+    got = careshed.zonal_sum(v, zr)
+    np.testing.assert_allclose(got, expect, rtol=1e-12)
+    assert (got < zr.cell_counts() - 0.5).any()
     with pytest.raises(careshed.InputError, match="shape"):
         careshed.zonal_sum(np.ones((3, 3)), zr)
     with pytest.raises(careshed.InputError, match="ZoneRaster"):
