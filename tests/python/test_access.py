@@ -20,8 +20,7 @@ import careshed
 from careshed.errors import InputError
 
 SEED = int(os.environ.get("CARESHED_TEST_SEED", "20261123"))
-SF = Path(os.environ.get("CARESHED_VALIDATION_DIR",
-                        Path(__file__).resolve().parents[3] / "shared" / "validation")) / "spopt_sf"
+SF = Path(__file__).resolve().parents[1] / "data" / "validation" / "spopt_sf"  # shipped, see its README
 E_HALF = math.exp(-0.5)
 
 
@@ -264,8 +263,6 @@ def test_callable_weights_evaluated_once_and_match_reference():
 
 
 def test_spopt_sf_fixture_against_reference():
-    if not SF.exists():
-        pytest.skip(f"validation fixture not found: {SF}")
     tracts = pd.read_csv(SF / "SF_demand_205_centroid_uniform_weight.csv", dtype={"NAME": str})
     stores = pd.read_csv(SF / "SF_store_site_16_longlat.csv")
     dist = pd.read_csv(SF / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
