@@ -16,14 +16,9 @@
 #include <vector>
 
 #include "careshed/error.hpp"
+#include "test_seed.hpp"
 
-namespace {
-/// A fresh random seed, or the logged one passed back in CARESHED_TEST_SEED to replay a failure.
-std::uint64_t fresh_or_replayed_seed() {
-  if (const char* s = std::getenv("CARESHED_TEST_SEED")) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
-}
-}  // namespace
+using careshed_test::fresh_or_replayed_seed;
 
 namespace {
 

@@ -20,15 +20,10 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#include "test_seed.hpp"
 #endif
 
-namespace {
-/// A fresh random seed, or the logged one passed back in CARESHED_TEST_SEED to replay a failure.
-std::uint64_t fresh_or_replayed_seed() {
-  if (const char* s = std::getenv("CARESHED_TEST_SEED")) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}();
-}
-}  // namespace
+using careshed_test::fresh_or_replayed_seed;
 
 namespace {
 
