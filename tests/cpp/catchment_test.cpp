@@ -283,7 +283,8 @@ TEST(CatchmentPolygons, DissolvedPerFacilityWithHoles) {
   EXPECT_THROW(careshed::catchment_polygons(nearest.data(), grid, 3), InputError);  // label 3 >= 3
 }
 
-TEST(CatchmentPolygons, MoreThan254FacilitiesAreChunked) {
+TEST(CatchmentPolygons, MoreThan254FacilitiesInOnePass) {
+  // label_polygons polygonizes an Int32 label grid, so facility ids need no byte-sized batches.
   careshed::GridSpec grid;
   grid.width = 300;
   grid.height = 2;

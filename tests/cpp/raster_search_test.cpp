@@ -366,6 +366,36 @@ std::vector<std::vector<double>> oracle_all(const Case& cs, double scale, double
   return d;
 }
 
+/// The nearest source of cell i by the per-source oracle times d: (time in ticks, lowest index), or (inf, -1).
+std::pair<double, int> oracle_nearest(const std::vector<std::vector<double>>& d, std::size_t i) {
+  double best = kInf;
+  int arg = -1;
+  for (std::size_t s = 0; s < d.size(); ++s) {
+    if (d[s][i] < best) best = d[s][i], arg = static_cast<int>(s);
+  }
+  return {best, arg};
+}
+
+/// Every source's reach list equals the cells its own oracle search reaches, in cell order, with its times.
+void expect_reach_lists_match_oracle(const careshed::ReachLists& rl, const std::vector<std::vector<double>>& d,
+                                     double scale) {
+  ASSERT_EQ(rl.offsets.size(), d.size() + 1);
+  for (std::size_t s = 0; s < d.size(); ++s) {
+    std::vector<std::uint32_t> cells;
+    std::vector<float> secs;
+    for (std::size_t i = 0; i < d[s].size(); ++i) {
+      if (d[s][i] < kInf) {
+        cells.push_back(static_cast<std::uint32_t>(i));
+        secs.push_back(static_cast<float>(d[s][i] / scale));
+      }
+    }
+    ASSERT_EQ(std::vector<std::uint32_t>(rl.cells.begin() + rl.offsets[s], rl.cells.begin() + rl.offsets[s + 1]), cells)
+        << "source " << s;
+    ASSERT_EQ(std::vector<float>(rl.seconds.begin() + rl.offsets[s], rl.seconds.begin() + rl.offsets[s + 1]), secs)
+        << "source " << s;
+  }
+}
+
 TEST(RasterSearchOracle, NearestMatchesPerSourceDijkstraExactly) {
   const std::uint64_t seed = fresh_or_replayed_seed();
   SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
@@ -389,12 +419,9 @@ TEST(RasterSearchOracle, NearestMatchesPerSourceDijkstraExactly) {
     auto d = oracle_all(cs, scale, cut);
     auto dr = oracle_all(cs, 0.0, cs.o.max_seconds);
     for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
-      double best = kInf, best_real = kInf;
-      int arg = -1;
-      for (std::size_t s = 0; s < d.size(); ++s) {
-        if (d[s][i] < best) best = d[s][i], arg = static_cast<int>(s);
-        best_real = std::min(best_real, dr[s][i]);
-      }
+      const auto [best, arg] = oracle_nearest(d, i);
+      double best_real = kInf;
+      for (const auto& ds : dr) best_real = std::min(best_real, ds[i]);
       ASSERT_EQ(r.out[i].nearest, arg) << "cell " << i;
       if (arg < 0) {
         ASSERT_EQ(r.out[i].seconds, kInfF);
@@ -453,21 +480,8 @@ TEST(RasterSearchOracle, ReachListsMatchPerSourceDijkstra) {
     auto rl = careshed::raster_reach_lists(cs.g.view(), cs.src.data(), cs.src.size() / 2, cs.o, &st);
     const double scale = 1.0 / st.tick_seconds;
     auto d = oracle_all(cs, scale, std::floor(cs.o.max_seconds * scale));
-    ASSERT_EQ(rl.offsets.size(), d.size() + 1);
-    for (std::size_t s = 0; s < d.size(); ++s) {
-      std::vector<std::uint32_t> cells;
-      std::vector<float> secs;
-      for (std::size_t i = 0; i < d[s].size(); ++i)
-        if (d[s][i] < kInf) {
-        cells.push_back(static_cast<std::uint32_t>(i));
-        secs.push_back(static_cast<float>(d[s][i] / scale));
-      }
-      const std::vector<std::uint32_t> got(rl.cells.begin() + rl.offsets[s], rl.cells.begin() + rl.offsets[s + 1]);
-      const std::vector<float> gots(rl.seconds.begin() + rl.offsets[s], rl.seconds.begin() + rl.offsets[s + 1]);
-      ASSERT_EQ(got, cells) << "source " << s;
-      ASSERT_EQ(gots, secs) << "source " << s;
-      for (float x : gots) ASSERT_LE(x, cs.o.max_seconds);
-    }
+    expect_reach_lists_match_oracle(rl, d, scale);
+    for (float x : rl.seconds) ASSERT_LE(x, cs.o.max_seconds);
   }
 }
 
@@ -497,11 +511,7 @@ TEST(RasterSearchOracle, LargerGridWithFastLines) {
     const double scale = 1.0 / r.stats.tick_seconds;
     auto d = oracle_all(cs, scale, kInf);
     for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
-      double best = kInf;
-      int arg = -1;
-      for (std::size_t s = 0; s < d.size(); ++s) {
-        if (d[s][i] < best) best = d[s][i], arg = static_cast<int>(s);
-      }
+      const auto [best, arg] = oracle_nearest(d, i);
       ASSERT_EQ(r.out[i].nearest, arg) << "cell " << i << " K " << K;
       if (arg >= 0) {
         ASSERT_EQ(r.out[i].seconds, static_cast<float>(best / scale));
@@ -533,20 +543,7 @@ TEST(RasterSearchOracle, ReachListsInParallelMatchOracle) {
   auto rl = careshed::raster_reach_lists(cs.g.view(), cs.src.data(), cs.src.size() / 2, cs.o, &st);
   const double scale = 1.0 / st.tick_seconds;
   auto d = oracle_all(cs, scale, std::floor(cs.o.max_seconds * scale));
-  for (std::size_t s = 0; s < d.size(); ++s) {
-    std::vector<std::uint32_t> cells;
-    std::vector<float> secs;
-    for (std::size_t i = 0; i < d[s].size(); ++i) {
-      if (d[s][i] < kInf) {
-        cells.push_back(static_cast<std::uint32_t>(i));
-        secs.push_back(static_cast<float>(d[s][i] / scale));
-      }
-    }
-    ASSERT_EQ(std::vector<std::uint32_t>(rl.cells.begin() + rl.offsets[s], rl.cells.begin() + rl.offsets[s + 1]), cells)
-        << "source " << s;
-    ASSERT_EQ(std::vector<float>(rl.seconds.begin() + rl.offsets[s], rl.seconds.begin() + rl.offsets[s + 1]), secs)
-        << "source " << s;
-  }
+  expect_reach_lists_match_oracle(rl, d, scale);
 }
 
 }  // namespace
