@@ -14,13 +14,13 @@ Usage: .venv/bin/python benchmarks/catchment.py [large] [reference]
 """
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 import warnings
 
 import numpy as np
@@ -67,65 +67,15 @@ def run_large():
 
 
 # ---- the plain-Python reference (independent of careshed) ------------------------------------------------------
-
-def dijkstra(friction, d, src, max_s):
-    h, w = friction.shape
-    r0, c0 = src
-    if not np.isfinite(friction[r0, c0]):
-        return {}
-    f = friction.tolist()
-    dist = {(r0, c0): 0.0}
-    heap = [(0.0, r0, c0)]
-    done = set()
-    steps = [(dr, dc, math.hypot(dr, dc) * d) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc]
-    while heap:
-        t, r, c = heapq.heappop(heap)
-        if (r, c) in done:
-            continue
-        done.add((r, c))
-        fa = f[r][c]
-        for dr, dc, length in steps:
-            rr, cc = r + dr, c + dc
-            if 0 <= rr < h and 0 <= cc < w:
-                fb = f[rr][cc]
-                if fb != fb:  # NaN: impassable
-                    continue
-                nt = t + length * (fa + fb) / 2
-                if nt <= max_s and nt < dist.get((rr, cc), math.inf):
-                    dist[(rr, cc)] = nt
-                    heapq.heappush(heap, (nt, rr, cc))
-    return {r * w + c: t for (r, c), t in dist.items()}
-
+# The same plain-loop AccessMod algorithm (heapq Dijkstra + one-minute bands) the test suite uses as its oracle.
 
 def reference(friction, pop, src, cap, max_s, band_s=60.0):
-    rem = pop.ravel().tolist()
-    times = [dijkstra(friction, 100.0, tuple(s), max_s) for s in src]
-    within = [sum(rem[c] for c in sorted(times[f])) for f in range(len(src))]
-    seq = sorted(range(len(src)), key=lambda f: (-within[f], f))
-    covered = [0.0] * len(src)
-    for f in seq:
-        left = float(cap[f])
-        bands = {}
-        for cell, t in times[f].items():
-            bands.setdefault(math.ceil(t / band_s), []).append(cell)
-        for k in sorted(bands):
-            total = sum(rem[c] for c in bands[k])
-            if total <= 0:
-                continue
-            if total <= left:
-                for c in bands[k]:
-                    rem[c] = 0.0
-                left -= total
-                covered[f] += total
-            else:
-                share = left / total
-                for c in bands[k]:
-                    rem[c] -= rem[c] * share
-                covered[f] += left
-                left = 0.0
-            if left <= 0:
-                break
-    return np.array(covered), np.array(rem).reshape(pop.shape)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+    from test_catchment import _accessmod_reference
+
+    covered, _, uncovered, _ = _accessmod_reference(friction, 100.0, 100.0, [tuple(s) for s in src], pop, cap,
+                                                    max_s, band_s, "population")
+    return np.array(covered), uncovered
 
 
 def run_reference():
