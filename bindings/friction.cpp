@@ -33,18 +33,6 @@ Bounds bounds_from_py(const py::handle& b) {
   return Bounds{v[0], v[1], v[2], v[3]};
 }
 
-py::dict report_to_py(const ReadReport& r) {
-  py::dict d;
-  d["path"] = r.path;
-  d["band"] = r.band;
-  d["resampling"] = resampling_name(r.resampling);
-  d["valid_cells"] = r.valid_cells;
-  d["result_total"] = r.result_total;
-  d["source_total_in_grid"] = r.source_total_in_grid;
-  d["relative_difference"] = r.relative_difference;
-  return d;
-}
-
 py::array_t<double> new_grid_array(const GridSpec& g) {
   return py::array_t<double>(std::vector<py::ssize_t>{static_cast<py::ssize_t>(g.height),
                                                       static_cast<py::ssize_t>(g.width)});
@@ -253,7 +241,7 @@ void init_friction(py::module_& m) {
         py::capsule owner(r, [](void* v) { delete static_cast<Raster*>(v); });
         py::array_t<double> out({static_cast<py::ssize_t>(r->grid.height), static_cast<py::ssize_t>(r->grid.width)},
                                 r->values.data(), owner);
-        return py::make_tuple(out, grid_to_py(r->grid), report_to_py(r->report));
+        return py::make_tuple(out, grid_to_py(r->grid), read_report_to_py(r->report));
       },
       py::arg("path"), py::arg("band") = 1);
   m.def(
@@ -269,7 +257,7 @@ void init_friction(py::module_& m) {
           py::gil_scoped_release release;
           rep = read_raster_into(p, g, r, band, data);
         }
-        return py::make_tuple(out, report_to_py(rep));
+        return py::make_tuple(out, read_report_to_py(rep));
       },
       py::arg("path"), py::arg("grid"), py::arg("resampling"), py::arg("band") = 1);
   m.def("write_geotiff", &write_geotiff_py, py::arg("path"), py::arg("array"), py::arg("grid"),

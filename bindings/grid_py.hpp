@@ -12,6 +12,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/grid.hpp"
+#include "careshed/raster_io.hpp"
 
 namespace careshed::bindings {
 
@@ -59,6 +60,19 @@ inline py::tuple grid_to_py(const GridSpec& g) {
   py::tuple gt(6);
   for (int i = 0; i < 6; ++i) gt[i] = g.geotransform[i];
   return py::make_tuple(g.width, g.height, gt, g.crs_wkt);
+}
+
+/// A raster read's report (what was read, and the totals check of sum-preserving reads) as a dict.
+inline py::dict read_report_to_py(const ReadReport& r) {
+  py::dict d;
+  d["path"] = r.path;
+  d["band"] = r.band;
+  d["resampling"] = resampling_name(r.resampling);
+  d["valid_cells"] = r.valid_cells;
+  d["result_total"] = r.result_total;
+  d["source_total_in_grid"] = r.source_total_in_grid;
+  d["relative_difference"] = r.relative_difference;
+  return d;
 }
 
 /// A filesystem path from str or any os.PathLike.

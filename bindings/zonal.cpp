@@ -146,15 +146,7 @@ py::tuple population_from_raster_py(const py::object& path_obj, const py::object
     check_population_raster(path, band, &grid);
     r = read_raster_into(path, grid, Resampling::Sum, band, dst);
   }
-  py::dict rep;
-  rep["path"] = r.path;
-  rep["band"] = r.band;
-  rep["resampling"] = resampling_name(r.resampling);
-  rep["valid_cells"] = r.valid_cells;
-  rep["result_total"] = r.result_total;
-  rep["source_total_in_grid"] = r.source_total_in_grid;
-  rep["relative_difference"] = r.relative_difference;
-  return py::make_tuple(out, rep);
+  return py::make_tuple(out, read_report_to_py(r));
 }
 
 py::dict spread_py(const py::object& zone, const py::object& split_cell, const py::object& split_zone,
