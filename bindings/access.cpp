@@ -15,6 +15,7 @@
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
 #include "init.hpp"
+#include "io_numpy.hpp"
 
 namespace py = pybind11;
 
@@ -23,16 +24,6 @@ namespace {
 
 template <typename T>
 using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-template <typename T>
-py::array_t<T> hand_over(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
-  auto* owned = new std::vector<T>(std::move(v));
-  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  if (shape.empty()) shape = {static_cast<py::ssize_t>(owned->size())};
-  std::vector<py::ssize_t> strides(shape.size(), static_cast<py::ssize_t>(sizeof(T)));
-  for (std::size_t d = shape.size(); d-- > 1;) strides[d - 1] = strides[d] * shape[d];
-  return py::array_t<T>(shape, strides, owned->data(), owner);
-}
 
 template <typename T>
 CArray<T> vec1d(const py::handle& obj, const char* name, py::ssize_t n = -1) {
@@ -76,9 +67,9 @@ DecayWeights parse_weights(const py::dict& spec) {
 }
 
 void put_report(py::dict& d, FcaResult& r, std::vector<py::ssize_t> score_shape = {}) {
-  d["score"] = hand_over(std::move(r.score), std::move(score_shape));
-  d["supply_ratio"] = hand_over(std::move(r.supply_ratio));
-  d["weighted_demand"] = hand_over(std::move(r.weighted_demand));
+  d["score"] = to_numpy(std::move(r.score), std::move(score_shape));
+  d["supply_ratio"] = to_numpy(std::move(r.supply_ratio));
+  d["weighted_demand"] = to_numpy(std::move(r.weighted_demand));
   d["pairs_in_catchment"] = r.pairs_in_catchment;
   d["empty_catchments"] = r.empty_catchments;
   d["zero_demand_supplies"] = r.zero_demand_supplies;
@@ -233,9 +224,9 @@ py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const
   out["search_seconds"] = r.search_seconds;
   out["model_seconds"] = r.model_seconds;
   if (in.zones) {
-    out["zone_score"] = hand_over(std::move(r.zone_score));
-    out["zone_population"] = hand_over(std::move(r.zone_population));
-    out["zone_population_no_access"] = hand_over(std::move(r.zone_population_no_access));
+    out["zone_score"] = to_numpy(std::move(r.zone_score));
+    out["zone_population"] = to_numpy(std::move(r.zone_population));
+    out["zone_population_no_access"] = to_numpy(std::move(r.zone_population_no_access));
   }
   return out;
 }
@@ -253,8 +244,8 @@ py::tuple py_reach_lists(const py::handle& friction, double dx_m, double dy_m, c
     py::gil_scoped_release release;
     r = raster_reach_lists(a.grid, a.rc.data(), static_cast<std::size_t>(a.rc.shape(0)), so);
   }
-  return py::make_tuple(hand_over(std::move(r.offsets)), hand_over(std::move(r.cells)),
-                        hand_over(std::move(r.seconds)));
+  return py::make_tuple(to_numpy(std::move(r.offsets)), to_numpy(std::move(r.cells)),
+                        to_numpy(std::move(r.seconds)));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// io_numpy.hpp — helpers shared by bindings/io.cpp and bindings/density.cpp: hand C++ vectors to numpy
+// io_numpy.hpp — helpers shared by the bindings: hand C++ vectors to numpy
 // without copying, and read WKB sequences from Python.
 #pragma once
 

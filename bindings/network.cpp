@@ -22,6 +22,7 @@
 #include "careshed/speed_profile.hpp"
 #include "careshed/straight_line.hpp"
 #include "init.hpp"
+#include "io_numpy.hpp"
 
 namespace py = pybind11;
 
@@ -31,15 +32,6 @@ namespace {
 
 template <typename T>
 using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-// Hands a std::vector to numpy without copying: the vector moves to the heap, a capsule owns it.
-template <typename T>
-py::array_t<T> vector_to_numpy(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>({static_cast<py::ssize_t>(owned->size())}, {static_cast<py::ssize_t>(sizeof(T))},
-                        owned->data(), owner);
-}
 
 // An integer id array: int32 and int64 are taken as they are (no copy when C-contiguous); anything else
 // integer-like is converted to int64. Floats are refused (a float id is almost always a mistake).
@@ -193,8 +185,8 @@ py::tuple graph_reach(PyGraph& pg, const py::handle& sources, double max_seconds
   }
   std::vector<int64_t> first(r.list_first.begin(), r.list_first.end());
   std::vector<int32_t> nodes(r.nodes.begin(), r.nodes.end());
-  return py::make_tuple(vector_to_numpy(std::move(first)), vector_to_numpy(std::move(nodes)),
-                        vector_to_numpy(std::move(r.seconds)));
+  return py::make_tuple(to_numpy(std::move(first)), to_numpy(std::move(nodes)),
+                        to_numpy(std::move(r.seconds)));
 }
 
 PyGraph make_graph(int64_t n_nodes, const py::handle& tails, const py::handle& heads, const py::handle& seconds) {
@@ -452,7 +444,7 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
               py::gil_scoped_release release;
               c = g.graph().components(strong);
             }
-            return py::make_tuple(vector_to_numpy(std::move(c.id)), vector_to_numpy(std::move(c.sizes)));
+            return py::make_tuple(to_numpy(std::move(c.id)), to_numpy(std::move(c.sizes)));
           },
           py::arg("strong") = false)
       .def(
@@ -484,7 +476,7 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
               py::gil_scoped_release release;
               r = sn.snap(p.x.data(), p.y.data(), p.n, opt_or_inf(max_distance_m));
             }
-            return py::make_tuple(vector_to_numpy(std::move(r.node)), vector_to_numpy(std::move(r.distance_m)));
+            return py::make_tuple(to_numpy(std::move(r.node)), to_numpy(std::move(r.distance_m)));
           },
           py::arg("points_xy"), py::kw_only(), py::arg("max_distance_m") = py::none(),
           py::arg("largest_component_only") = false)
@@ -514,14 +506,14 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
               r = road_travel_time(pg.graph(), sn, f.x.data(), f.y.data(), f.n, p.x.data(), p.y.data(), p.n, o);
             }
             py::dict d;
-            d["node_seconds"] = vector_to_numpy(std::move(r.node_seconds));
-            d["node_nearest"] = vector_to_numpy(std::move(r.node_nearest));
-            d["facility_node"] = vector_to_numpy(std::move(r.facility_node));
-            d["facility_snap_m"] = vector_to_numpy(std::move(r.facility_snap_m));
-            d["point_seconds"] = vector_to_numpy(std::move(r.point_seconds));
-            d["point_nearest"] = vector_to_numpy(std::move(r.point_nearest));
-            d["point_node"] = vector_to_numpy(std::move(r.point_node));
-            d["point_snap_m"] = vector_to_numpy(std::move(r.point_snap_m));
+            d["node_seconds"] = to_numpy(std::move(r.node_seconds));
+            d["node_nearest"] = to_numpy(std::move(r.node_nearest));
+            d["facility_node"] = to_numpy(std::move(r.facility_node));
+            d["facility_snap_m"] = to_numpy(std::move(r.facility_snap_m));
+            d["point_seconds"] = to_numpy(std::move(r.point_seconds));
+            d["point_nearest"] = to_numpy(std::move(r.point_nearest));
+            d["point_node"] = to_numpy(std::move(r.point_node));
+            d["point_snap_m"] = to_numpy(std::move(r.point_snap_m));
             return d;
           },
           py::arg("facility_xy"), py::arg("points_xy") = py::none(), py::kw_only(),

@@ -15,6 +15,7 @@
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
 #include "init.hpp"
+#include "io_numpy.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -119,14 +120,6 @@ py::array_t<std::int32_t> label_buffer(const std::vector<py::ssize_t>& shape) {
   return py::array_t<std::int32_t>(shape);
 }
 
-template <class T>
-py::array_t<T> adopt(std::vector<T>&& v) {
-  auto* heap = new std::vector<T>(std::move(v));
-  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>({static_cast<py::ssize_t>(heap->size())}, {static_cast<py::ssize_t>(sizeof(T))},
-                        heap->data(), owner);
-}
-
 }  // namespace
 
 void init_raster_search(py::module_& m) {
@@ -190,7 +183,7 @@ void init_raster_search(py::module_& m) {
           py::gil_scoped_release release;
           rl = raster_reach_lists(g, src, n, o, &st);
         }
-        return py::make_tuple(adopt(std::move(rl.offsets)), adopt(std::move(rl.cells)), adopt(std::move(rl.seconds)),
+        return py::make_tuple(to_numpy(std::move(rl.offsets)), to_numpy(std::move(rl.cells)), to_numpy(std::move(rl.seconds)),
                               stats_dict(st));
       },
       py::arg("friction"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
