@@ -15,7 +15,8 @@ APT_PACKAGES := build-essential cmake pkg-config libgdal-dev gdal-bin libgeos-de
   pybind11-dev libgtest-dev libbenchmark-dev python3-dev python3-venv python3-pip python3-setuptools \
   python3-wheel python3-numpy python3-pandas python3-geopandas python3-shapely python3-pyproj \
   python3-matplotlib python3-pytest python3-networkx python3-scipy python3-nbclient python3-nbformat \
-  python3-ipykernel python3-gdal python3-fiona postgresql-15 postgresql-15-postgis-3
+  python3-ipykernel python3-gdal python3-fiona postgresql-15 postgresql-15-postgis-3 \
+  proj-data python3-cairo
 # Peers run side by side by the benchmarks (not needed for demo/test).
 BENCH_APT_PACKAGES := grass-core python3-skimage hyperfine
 
@@ -47,17 +48,26 @@ $(VENV)/bin/python: | $(STAMP)/apt
 	/usr/bin/python3 -m venv --system-site-packages $(VENV)
 venv: $(VENV)/bin/python
 
-# ---- the package, installed into the venv (re-installed only when a source changed) -------------
-$(STAMP)/installed: $(VENV)/bin/python $(SOURCES)
+# ---- one CMake build tree for everything: the core is compiled once ------------------------------
+# $(BUILD) holds the core, the Python module (_core) and the C++ tests. pip builds the package from the
+# same tree (CARESHED_BUILD_DIR), so installing after the C++ build recompiles nothing.
+CMAKE_CONFIGURE := cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCARESHED_BUILD_TESTS=ON \
+  -DCARESHED_PYTHON=ON -DPython3_EXECUTABLE=$(abspath $(PY))
+
+$(STAMP)/module: $(VENV)/bin/python $(SOURCES)
 	@mkdir -p $(STAMP)
-	CARESHED_JOBS=$(JOBS) $(PY) -m pip install --no-build-isolation --no-deps --no-index -q .
+	$(CMAKE_CONFIGURE) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target _core
+	@touch $@
+
+# ---- the package, installed into the venv (re-installed only when a source changed) -------------
+$(STAMP)/installed: $(STAMP)/module
+	CARESHED_BUILD_DIR=$(BUILD) CARESHED_JOBS=$(JOBS) $(PY) -m pip install --no-build-isolation --no-deps --no-index -q .
 	@touch $@
 install: $(STAMP)/installed
 
-# ---- C++ build with tests --------------------------------------------------------------------------
-$(STAMP)/cpp: $(STAMP)/apt $(SOURCES) $(TEST_SOURCES)
-	@mkdir -p $(STAMP)
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCARESHED_BUILD_TESTS=ON >/dev/null
+# ---- C++ tests, in the same tree --------------------------------------------------------------------
+$(STAMP)/cpp: $(STAMP)/module $(TEST_SOURCES)
 	cmake --build $(BUILD) -j $(JOBS)
 	@touch $@
 
@@ -65,6 +75,7 @@ test-cpp: $(STAMP)/cpp
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-python: $(STAMP)/installed
+	$(PY) -m pip check
 	$(PY) -m pytest -q -p no:cacheprovider tests/python
 
 test: test-cpp test-python

@@ -228,6 +228,10 @@ large inputs). Raises InputError naming the zone index for unparseable, non-poly
       R"doc(List of (index, reason) for every geometry that is not a valid Polygon/MultiPolygon (GEOS
 isValidReason, e.g. "Self-intersection[118.4 29.1]"); empty when all are valid.)doc");
 
+  m.def("proj_search_paths", &proj_search_paths,
+        "Folders where the PROJ linked into careshed looks for proj.db, in its order of preference.");
+  m.def("proj_data_dir", &proj_data_dir,
+        "The PROJ data folder careshed's core uses (the first search path holding proj.db), or ''.");
   m.def("utm_epsg_for", &utm_epsg_for, py::arg("lon"), py::arg("lat"),
         R"doc(EPSG code of the WGS 84 UTM zone containing (lon, lat) in degrees: 326zz north, 327zz south
 (Norway/Svalbard exceptions included). Raises InputError for coordinates outside lon/lat range.)doc");

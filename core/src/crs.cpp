@@ -6,9 +6,12 @@
 
 #include <ogr_api.h>
 #include <ogr_geometry.h>
+#include <cpl_string.h>
 #include <ogr_spatialref.h>
+#include <ogr_srs_api.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <string>
@@ -114,6 +117,21 @@ bool crs_equivalent(const std::string& a, const std::string& b) {
 }
 
 std::string epsg_to_wkt(int epsg) { return crs_to_wkt("EPSG:" + std::to_string(epsg), "EPSG code"); }
+
+std::vector<std::string> proj_search_paths() {
+  std::vector<std::string> out;
+  char** paths = OSRGetPROJSearchPaths();  // GDAL's view of PROJ's search path (a copy we own)
+  for (int i = 0; paths != nullptr && paths[i] != nullptr; ++i) out.emplace_back(paths[i]);
+  CSLDestroy(paths);
+  return out;
+}
+
+std::string proj_data_dir() {
+  for (const std::string& dir : proj_search_paths()) {
+    if (std::ifstream(dir + "/proj.db").good()) return dir;
+  }
+  return {};
+}
 
 int utm_epsg_for(double lon_deg, double lat_deg) {
   if (!std::isfinite(lon_deg) || !std::isfinite(lat_deg) || lon_deg < -180.0 || lon_deg > 180.0 ||

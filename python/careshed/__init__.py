@@ -16,6 +16,9 @@ from pkgutil import extend_path
 __path__ = extend_path(__path__, __name__)
 
 from . import _core  # noqa: E402
+from .projdata import configure_pyproj  # noqa: E402
+
+configure_pyproj()  # before any module below imports pyproj (through geopandas)
 from .errors import CareshedError, CRSError, DataIOError, InputError  # noqa: E402
 from .io import read_table, read_vector, write_layers  # noqa: E402
 from .density import (DEFAULT_PER, Facilities, UnassignedFacilitiesWarning, compare_density,  # noqa: E402

@@ -3,9 +3,11 @@
 #include "careshed/crs.hpp"
 
 #include <gtest/gtest.h>
+
 #include <ogr_spatialref.h>
 
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include "careshed/error.hpp"
@@ -134,3 +136,22 @@ TEST(UtmEpsgForGeometries, QuzhouCountiesAreInZone50) {
 
 }  // namespace
 }  // namespace careshed
+
+// The PROJ data folder the Python package hands to pyproj: it must be a folder PROJ itself searches, hold
+// proj.db, and be the first such folder (PROJ's own order of preference), so both halves resolve EPSG codes
+// from the same database.
+TEST(ProjData, FirstSearchPathHoldingProjDb) {
+  const std::vector<std::string> paths = careshed::proj_search_paths();
+  ASSERT_FALSE(paths.empty()) << "GDAL reported no PROJ search path";
+  std::string expected;
+  for (const std::string& p : paths) {
+    if (std::filesystem::is_regular_file(std::filesystem::path(p) / "proj.db")) {
+      expected = p;
+      break;
+    }
+  }
+  ASSERT_FALSE(expected.empty()) << "no PROJ search path holds proj.db (is proj-data installed?)";
+  EXPECT_EQ(careshed::proj_data_dir(), expected);
+  // The core resolves EPSG codes from that database.
+  EXPECT_NE(careshed::epsg_to_wkt(32650).find("UTM zone 50N"), std::string::npos);
+}

@@ -63,4 +63,15 @@ std::vector<Wkb> reproject_wkb(const std::vector<Wkb>& geometries, const std::st
 /// The WKT2 of an EPSG code (CrsError if PROJ does not know it).
 std::string epsg_to_wkt(int epsg);
 
+/// The folders in which the PROJ library linked into careshed (through GDAL) looks for its resource files,
+/// in PROJ's order of preference: PROJ_DATA/PROJ_LIB when set, the user's writable folder, and the folder
+/// compiled into the library (e.g. /usr/share/proj on Debian). The first one holding `proj.db` is the one
+/// careshed's CRS operations use; the Python package points pyproj at the same folder, so both halves of
+/// careshed agree on CRS definitions in any virtual environment without extra configuration.
+std::vector<std::string> proj_search_paths();
+
+/// The first of proj_search_paths() that contains proj.db, or "" when none does (PROJ cannot resolve EPSG
+/// codes then; careshed's CRS functions report that as a CrsError when they are called).
+std::string proj_data_dir();
+
 }  // namespace careshed
