@@ -93,7 +93,7 @@ def main():
 
     t_cs, (cs_sec, cs_near) = best_of(
         lambda: careshed.graph_travel_time(n, tails, heads, seconds, sources), args.repeat, "cs")
-    g = careshed.network.Graph(n, tails, heads, seconds)
+    g = careshed.arrays.network.Graph(n, tails, heads, seconds)
     t_cs_pre, (pre_sec, pre_near) = best_of(lambda: g.travel_time(sources), args.repeat, "pre")
 
     mat = sp.csr_matrix((seconds, (tails, heads)), shape=(n, n))

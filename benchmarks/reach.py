@@ -80,7 +80,7 @@ def careshed_run(counties, cores, stations, data_dir, cell):
     t["grid + zones"] = study.timings["grid"] + study.timings["zones"]
     for k in ("friction", "classes", "population"):
         t[k] = study.timings[k]
-    r = study.reach(stations, station_id="county_adcode", dispatch_minutes=3)
+    r = study.reach(stations, facility_id="county_adcode", dispatch_minutes=3)
     t["stations"] = r.timings["stations"]
     t["search"] = r.timings["search"]
     t["coverage"] = r.timings["coverage"] + r.timings["tables"]

@@ -3,11 +3,16 @@
 Quick start::
 
     import careshed
-    table = careshed.resource_density("counties.geojson", "hospitals.gpkg",
-                                      zone_id="adcode", population="pop",
-                                      resources=["beds"], targets={"beds": 7.8})
+    study = careshed.Study("counties.gpkg", zone_id="adcode", population="pop",
+                           travel={"roads": "roads.osm.pbf", "background_speed_kmh": 5})
+    reach = study.reach("stations.gpkg", thresholds_min=15)
+    reach.table; reach.plot("reach.png"); reach.save("out/")
 
-See the README and docs/ for every analysis.
+    table = careshed.resource_density("counties.geojson", "hospitals.gpkg", zone_id="adcode",
+                                      population="pop", resources=["beds"], targets={"beds": 7.8})
+
+The planner's API is listed in ``careshed.__all__``; the array tier (NumPy in, NumPy out) is
+``careshed.arrays``; reading and writing ``careshed.io``. docs/architecture.md shows where everything lives.
 """
 # Development builds put the compiled careshed._core under <build>/python/careshed; extending __path__
 # over sys.path lets PYTHONPATH=python:<build>/python import both halves. Harmless when installed.
@@ -15,39 +20,50 @@ from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)
 
-from . import _core  # noqa: E402
 from .projdata import configure_pyproj  # noqa: E402
 
 configure_pyproj()  # before any module below imports pyproj (through geopandas)
+
+from . import analyses, arrays, io  # noqa: E402
+from .analyses.access import AccessMap  # noqa: E402
+from .analyses.access_table import access_table  # noqa: E402
+from .analyses.catchments import Catchments  # noqa: E402
+from .analyses.density import Facilities, UnassignedFacilitiesWarning, compare_density, resource_density  # noqa: E402
+from .analyses.reach import Reach  # noqa: E402
+from .constants import (DEFAULT_PER, DEFAULT_THRESHOLDS_MIN, NO_CLASS, RESIDENTS_PER_VEHICLE,  # noqa: E402
+                        VERSION)
 from .errors import CareshedError, CRSError, DataIOError, InputError  # noqa: E402
-from .io import read_table, read_vector, write_layers  # noqa: E402
-from .density import (DEFAULT_PER, Facilities, UnassignedFacilitiesWarning, compare_density,  # noqa: E402
-                      resource_density, write_table)
-from .network import RoadGraph, SpeedProfile, graph_travel_time, parse_maxspeed, straight_line_travel_time  # noqa: E402,E501
-from .raster import Grid, make_grid, make_lonlat_grid, raster_info, read_raster, write_geotiff  # noqa: E402
-from .raster_search import raster_k_nearest, raster_reach_lists, raster_travel_time  # noqa: E402
-from .friction import FrictionSurface, friction_surface, speed_to_friction  # noqa: E402
-from .access import AccessResult, GridAccessResult, accessibility, fca, graph_accessibility, grid_accessibility  # noqa: E402,E501
-from .zonal import (GHSL_RULES, NO_CLASS, PopulationGrid, ZoneRaster, population_grid,  # noqa: E402
-                    rasterize_zones, urban_rural, zonal_sum)
-from .coverage import CoverageTables, ambulance_check, coverage_by_zone, isochrones  # noqa: E402
-from .catchment import CapacityCoverage, CatchmentTable, capacity_coverage, catchments  # noqa: E402
-from .reach import Reach, Study, reach  # noqa: E402
-from .planning import AccessMap, Catchments, study_access, study_catchments  # noqa: E402
+from .io import (Grid, OutputSet, make_grid, make_lonlat_grid, raster_info, read_raster, read_table,  # noqa: E402
+                 read_vector, write_geotiff, write_layers, write_table)
+from .placement import UnplacedFacilitiesWarning, UnplacedStationsWarning  # noqa: E402
+from .study import Study, reach, study_access, study_catchments  # noqa: E402
 
-__version__ = _core.__version__
+# The array tier under its former top-level names (careshed <= 0.1); new code: careshed.arrays.<name>.
+from .arrays import (GHSL_RULES, AccessResult, CapacityCoverage, CatchmentTable, CoverageTables,  # noqa: E402
+                     FrictionSurface, GridAccessResult, PopulationGrid, RoadGraph, SpeedProfile, ZoneRaster,
+                     accessibility, ambulance_check, capacity_coverage, catchments, coverage_by_zone, fca,
+                     friction_surface, graph_accessibility, graph_travel_time, grid_accessibility, isochrones,
+                     parse_maxspeed, population_grid, raster_k_nearest, raster_reach_lists, raster_travel_time,
+                     rasterize_zones, speed_to_friction, straight_line_travel_time, urban_rural, zonal_sum)
 
-__all__ = ["CareshedError", "CRSError", "DataIOError", "InputError", "__version__"]
-__all__ += ["raster_travel_time", "raster_k_nearest", "raster_reach_lists"]
-__all__ += ["fca", "accessibility", "grid_accessibility", "graph_accessibility", "AccessResult", "GridAccessResult"]
-__all__ += ["read_vector", "read_table", "write_layers", "resource_density", "compare_density",
-            "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "write_table"]
-__all__ += ["graph_travel_time", "RoadGraph", "SpeedProfile", "parse_maxspeed", "straight_line_travel_time"]
-__all__ += ["Grid", "make_grid", "make_lonlat_grid", "raster_info", "read_raster", "write_geotiff",
-            "FrictionSurface", "friction_surface", "speed_to_friction"]
-__all__ += ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zonal_sum", "population_grid", "urban_rural",
-            "GHSL_RULES", "NO_CLASS"]
-__all__ += ["coverage_by_zone", "CoverageTables", "ambulance_check", "isochrones"]
-__all__ += ["catchments", "CatchmentTable", "capacity_coverage", "CapacityCoverage"]
-__all__ += ["reach", "Study", "Reach"]
-__all__ += ["study_catchments", "study_access", "Catchments", "AccessMap"]
+__version__ = VERSION
+
+__all__ = [
+    "__version__",
+    # the planner's API: a study prepared once, one method per analysis, results with one face
+    "Study", "Reach", "Catchments", "AccessMap",
+    # zone tables: resources per N residents; accessibility from your own cost table
+    "resource_density", "compare_density", "Facilities", "access_table",
+    # reading and writing
+    "read_vector", "read_table", "write_layers", "write_table", "read_raster", "write_geotiff", "raster_info",
+    "Grid", "make_grid", "make_lonlat_grid", "OutputSet",
+    # errors and warnings
+    "CareshedError", "InputError", "CRSError", "DataIOError", "UnassignedFacilitiesWarning",
+    "UnplacedFacilitiesWarning",
+    # numbers with a meaning
+    "NO_CLASS", "RESIDENTS_PER_VEHICLE", "DEFAULT_THRESHOLDS_MIN", "DEFAULT_PER",
+    # subpackages: the array tier and IO
+    "arrays", "io", "analyses",
+    # deprecated (one release): use Study(...).reach / study.catchments / study.access
+    "reach", "study_catchments", "study_access",
+]

@@ -28,9 +28,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .density import Facilities, UnassignedFacilitiesWarning, compare_density, write_table
+from .analyses.density import Facilities, UnassignedFacilitiesWarning, compare_density
+from .arrays.coverage import ambulance_check
 from .errors import DataIOError, InputError
-from .io import read_table, read_vector, write_layers
+from .io.table import write_table
+from .io.vector import read_table, read_vector, write_layers
+from .mapping import draw_polygons, frame_zones, new_figure, save_png
+from .study import Study
 
 __all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density", "quzhou_study", "quzhou_reach",
            "quzhou_hospitals", "quzhou_access"]
@@ -141,8 +145,6 @@ def _plan_minutes(data_dir: Path) -> dict:
 
 def quzhou_study(data_dir=None, *, cell_size_m: float = 100.0):
     """The Quzhou reach :class:`careshed.Study` (everything but the stations; MODELLED, see MODELLED_REACH)."""
-    from .reach import Study
-
     data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
     counties = read_vector(data_dir / "counties.geojson")
     ghsl = read_table(data_dir / "census2020_ghsl.csv")
@@ -167,7 +169,7 @@ def quzhou_reach(data_dir=None, *, cell_size_m: float = 100.0, study=None):
     data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
     study = study or quzhou_study(data_dir, cell_size_m=cell_size_m)
     return study.reach(data_dir / "county_seats.csv", x="lon", y="lat", crs="EPSG:4326",
-                       station_id="county_adcode", thresholds_min=_plan_minutes(data_dir),
+                       facility_id="county_adcode", thresholds_min=_plan_minutes(data_dir),
                        dispatch_minutes=QUZHOU_DISPATCH_MINUTES, label="ambulance stations",
                        modelled={"stations": MODELLED_STATIONS})
 
@@ -205,17 +207,15 @@ def quzhou_access(data_dir=None, *, study=None, density=None, cell_size_m: float
     E2SFCA score x 1000 (Luo & Qi's steps on thirds of `max_minutes`), population-weighted per county.
 
     Returns (table, catchments, access): the comparison table (index adcode, last row "Quzhou"), the
-    :class:`careshed.planning.Catchments` and the :class:`careshed.planning.AccessMap`."""
-    from .planning import study_access, study_catchments
-
+    :class:`careshed.Catchments` and the :class:`careshed.AccessMap`."""
     data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
     study = study or quzhou_study(data_dir, cell_size_m=cell_size_m)
     density = density if density is not None else quzhou_density(data_dir)
     hospitals = quzhou_hospitals(data_dir)
     kw = dict(facility_id="county_adcode", name_field="name_en", label="hospitals",
               modelled={"hospitals": MODELLED_HOSPITALS})
-    catch = study_catchments(study, hospitals, resources={"beds": "beds"}, max_minutes=max_minutes, **kw)
-    acc = study_access(study, hospitals, supply="beds", method="e2sfca", max_minutes=max_minutes, **kw)
+    catch = study.catchments(hospitals, resources={"beds": "beds"}, max_minutes=max_minutes, **kw)
+    acc = study.access(hospitals, supply="beds", method="e2sfca", max_minutes=max_minutes, **kw)
     ids = [str(i) for i in study.ids]
     ct = catch.table.set_axis([str(i) for i in catch.table.index])
     at = acc.table
@@ -294,7 +294,6 @@ def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: st
     from matplotlib import cm
     from matplotlib.colors import TwoSlopeNorm
 
-    from .mapping import draw_polygons, frame_zones, new_figure, save_png
 
     zones = counties.to_crs("EPSG:32650")  # UTM 50N: Quzhou lies in it; metres for the scale bar
     rates = table["beds_per_1000_projected"].reindex(zones["adcode"]).to_numpy(dtype=float)
@@ -419,11 +418,9 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
     city = seats[seats["county_adcode"] == 330802]
     import geopandas as gpd
     hub = gpd.GeoDataFrame(city, geometry=gpd.points_from_xy(city["lon"], city["lat"]), crs="EPSG:4326")
-    one_hour = study.reach(hub, station_id="county_adcode", thresholds_min=60, label="top-tier hospitals",
+    one_hour = study.reach(hub, facility_id="county_adcode", thresholds_min=60, label="top-tier hospitals",
                            modelled={"hospitals": "the city's top-tier hospitals placed at Kecheng's seat"})
     if not quiet:
-        from .coverage import ambulance_check
-
         t = result.table
         show = t[["name_en", "population", "population_urban", "covered_urban", "population_rural", "covered_rural",
                   "covered", "covered_share", "mean_minutes", "p90_minutes"]].copy()

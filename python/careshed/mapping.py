@@ -7,10 +7,11 @@ grid's, or a UTM zone), so the scale bar is true in the map's centre.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+
+from .io.atomic import write_atomically
 
 __all__ = ["new_figure", "draw_polygons", "scale_bar", "north_arrow", "frame_zones", "map_footnotes", "save_png",
            "plot_reach",
@@ -99,15 +100,7 @@ def north_arrow(ax, *, x=0.95, y=0.95):
 
 def save_png(fig, path) -> Path:
     """Write the figure as PNG to a temporary name next to `path`, then rename it into place."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_atomically(path, lambda tmp: fig.savefig(tmp, format="png"))
 
 
 def _short(text: str, n: int = 150) -> str:

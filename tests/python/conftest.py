@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -94,3 +95,12 @@ def cli_env():
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env.setdefault("MPLBACKEND", "Agg")
     return env
+
+
+def run_cli(args, env, cwd=None):
+    return subprocess.run([sys.executable, "-m", "careshed", *map(str, args)], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+# Fixtures of the grid CLI hand case (test_cli_catchments.py, test_cli_access.py), defined in grid_cli_case.py.
+from grid_cli_case import case, oracle  # noqa: E402,F401

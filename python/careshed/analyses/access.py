@@ -1,0 +1,293 @@
+"""Floating-catchment accessibility (2SFCA family) on a :class:`careshed.Study` — the planner's level.
+
+``study.access(facilities, ...)`` (implemented by :func:`run`): a score per cell (supply per resident, × ``per``
+= e.g. beds per 1000) from :func:`careshed.arrays.access.grid_accessibility`, aggregated population-weighted
+per zone. Returns an :class:`AccessMap`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..arrays.access import FCA_METHODS, grid_accessibility
+from ..constants import LUO_QI_STEPS_MIN
+from ..errors import InputError
+from ..io.fields import as_list
+from ..io.raster import write_geotiff
+from ..io.table import write_table
+from ..io.vector import write_layers
+from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
+from ..placement import facility_values, place_facilities, point_columns
+from ..prepared import PreparedStudy
+from ..results import geotiff_metadata, headline_prefix, modelled_notes, notes_frame, points_frame, save_map, zones_layer
+
+__all__ = ["AccessMap", "run", "parse_steps"]
+
+
+def parse_steps(text) -> dict:
+    """Step weights ``"10:1,20:0.68,30:0.22"`` (inclusive upper bound in minutes : weight) as a dict; a dict
+    passes through (checked)."""
+    if text is None:
+        return None
+    if isinstance(text, Mapping):
+        items = list(text.items())
+    else:
+        items = []
+        for part in str(text).split(","):
+            bound, sep, weight = part.strip().partition(":")
+            if not sep:
+                raise InputError(f"steps: {part.strip()!r} is not MINUTES:WEIGHT; write e.g. 10:1,20:0.68,30:0.22")
+            items.append((bound, weight))
+    out = {}
+    for bound, weight in items:
+        try:
+            b, w = float(bound), float(weight)
+        except (TypeError, ValueError):
+            raise InputError(f"steps: {bound}:{weight} — bound and weight must be numbers, e.g. "
+                             "10:1,20:0.68") from None
+        if not (math.isfinite(b) and b >= 0 and math.isfinite(w) and w >= 0):
+            raise InputError(f"steps: {bound}:{weight} — bounds are minutes >= 0 and weights finite numbers >= 0")
+        if b in out:
+            raise InputError(f"steps: the bound {b:g} minutes is given twice")
+        out[b] = w
+    if not out:
+        raise InputError("steps: give at least one MINUTES:WEIGHT step, e.g. 10:1,20:0.68,30:0.22")
+    return dict(sorted(out.items()))
+
+
+class AccessMap:
+    """The result of :meth:`careshed.Study.access`.
+
+    Attributes
+    ----------
+    table : DataFrame, one row per zone (index = zone id) and a region row: kept fields, ``population``,
+        ``population_no_access`` (no facility within the catchment), ``score`` (population-weighted mean of
+        the cells' scores over people with access: supply per resident) and ``<supply>_per_<per>`` (score ×
+        per, e.g. beds_per_1000).
+    facilities : DataFrame per facility: name, zone, x/y, row/col, status, snapped_m, ``supply``,
+        ``supply_ratio`` (R_j: supply per weighted resident of its catchment; NaN nobody in reach).
+    score : (H, W) float64 per cell (NaN: nobody lives there, or no facility within the catchment).
+    report : counts, conservation (Σ demand × score = Σ supply of the facilities with demand in reach).
+    grid, study, method, max_minutes, steps, per, supply_name, notes, modelled.
+    """
+
+    def __repr__(self) -> str:
+        r = self.table.iloc[-1]
+        return (f"{headline_prefix(self.modelled)}{self.method.upper()} within {self.max_minutes:g} min: "
+                f"{self.study.region_label} {r[self.rate_column]:.2f} {self.supply_name} per {self.per:g} residents "
+                f"with access; {r['population_no_access']:,.0f} people with no {self.label} in reach; conservation "
+                f"error {self.report.get('conservation_relative_error', float('nan')):.1e}\n" + self.table.to_string())
+
+    def _repr_html_(self) -> str:
+        import html
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
+        return (f"<p><b>{html.escape(repr(self).splitlines()[0])}</b></p>"
+                + self.table.to_html(float_format=lambda v: f"{v:,.4g}") + (f"<ul>{notes}</ul>" if notes else ""))
+
+    @property
+    def rate_column(self) -> str:
+        return f"{self.supply_name}_per_{self.per:g}"
+
+    @property
+    def conservation(self) -> dict:
+        keys = ("supply_total", "supply_with_demand", "demand_times_score", "conservation_relative_error",
+                "zero_demand_supplies", "empty_catchments")
+        return {k: self.report[k] for k in keys if k in self.report}
+
+    def to_csv(self, path) -> Path:
+        return write_table(self.table, path)
+
+    def to_geotiff(self, path) -> Path:
+        """The per-cell score × per (e.g. beds per 1000) as a COG, NaN = nobody lives there / no facility in
+        reach; written under a temporary name and renamed."""
+        meta = geotiff_metadata(self.notes, self.modelled, UNITS=f"{self.supply_name} per {self.per:g} residents "
+                                f"({self.method}, {self.max_minutes:g} min)")
+        return Path(write_geotiff(path, (self.score * self.per).astype(np.float32), self.grid, metadata=meta))
+
+    def to_geopackage(self, path) -> Path:
+        """Layers ``zones`` (polygons + the zone table), ``region``, ``facilities`` (points), ``notes``."""
+        region = self.table.iloc[[-1]].reset_index()
+        region[region.columns[0]] = region[region.columns[0]].astype(str)
+        write_layers(path, {"zones": zones_layer(self.study, self.table), "region": region,
+                            "facilities": points_frame(self.facilities, self.grid.crs), "notes": notes_frame(self.notes)})
+        return Path(path)
+
+    def plot(self, path=None, *, title=None, dpi=120, vmax=None, labels=None, outlines=None, outline_label=None,
+             subtitle=None):
+        """Map of the per-cell score × per with zone outlines, zone labels (population-weighted values),
+        facilities, colour bar; MODELLED in the title when an input is. `labels`: {zone id: text} replacing the
+        zone labels; `outlines`: extra polygons (e.g. catchments, grid CRS) drawn dashed, named `outline_label`
+        in the legend; `subtitle` replaces the line under the title."""
+        from matplotlib import colormaps
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        fig = new_figure(8.5, 8.6, dpi)
+        ax = fig.add_axes([0.03, 0.14, 0.80, 0.72])
+        g = self.grid
+        vals = self.score * self.per
+        fin = vals[np.isfinite(vals)]
+        hi = float(vmax) if vmax is not None else (float(np.percentile(fin, 98)) if fin.size else 1.0)
+        norm = Normalize(vmin=0.0, vmax=hi if hi > 0 else 1.0)
+        cmap = colormaps["viridis"].copy()
+        cmap.set_bad((1, 1, 1, 0))
+        x0, y0, x1, y1 = g.bounds
+        ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, norm=norm, extent=(x0, x1, y0, y1), origin="upper",
+                  interpolation="nearest", zorder=1)
+        none = (np.nan_to_num(self.study.population) > 0) & ~np.isfinite(self.score)
+        if none.any():
+            from matplotlib.colors import ListedColormap
+            ax.imshow(np.where(none, 1.0, np.nan), cmap=ListedColormap(["#d73027"]), extent=(x0, x1, y0, y1),
+                      origin="upper", interpolation="nearest", zorder=2)
+        draw_polygons(ax, list(self.study.zones.geometry), fill=False, edgecolor="#111111", linewidth=1.0, zorder=3)
+        label_field = self.study.keep[-1] if self.study.keep else None
+        for i, geom in enumerate(self.study.zones.geometry):
+            v = self.table[self.rate_column].iloc[i]
+            name = str(self.study.zones[label_field].iloc[i]) if label_field else str(self.study.ids[i])
+            pt = geom.representative_point()
+            text = labels.get(self.study.ids[i], f"{name}\n{v:.2f}") if labels else f"{name}\n{v:.2f}"
+            ax.annotate(text, (pt.x, pt.y), ha="center", va="center", fontsize=7.5 if labels else 8,
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=6)
+        if outlines is not None:
+            from matplotlib.lines import Line2D
+            draw_polygons(ax, list(getattr(outlines, "geometry", outlines)), fill=False, edgecolor="#f0f0f0",
+                          linewidth=1.4, zorder=4)
+            n0 = len(ax.patches)
+            draw_polygons(ax, list(getattr(outlines, "geometry", outlines)), fill=False, edgecolor="#b2182b",
+                          linewidth=0.9, zorder=4)
+            for patch in ax.patches[n0:]:
+                patch.set_linestyle("--")
+            ax.legend(handles=[Line2D([], [], color="#b2182b", linestyle="--", label=outline_label or "outlines"),
+                               Line2D([], [], color="#111111", label="zones")], loc="lower right", fontsize=7.5,
+                      framealpha=0.9)
+        f = self.facilities
+        placed = f["status"].isin(["on grid", "snapped"]).to_numpy()
+        ax.scatter(f["x"].to_numpy()[placed], f["y"].to_numpy()[placed], marker="P", s=70, c="#b2182b",
+                   edgecolors="white", linewidths=0.8, zorder=7)
+        frame_zones(ax, self.study.zones)
+        cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
+        cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+        cb.set_label(f"{self.supply_name} per {self.per:g} residents ({self.method.upper()}); red: none in reach")
+        fig.suptitle(title or f"{headline_prefix(self.modelled)}{self.study.region_label}: {self.supply_name} per "
+                     f"{self.per:g} residents within {self.max_minutes:g} min ({self.method.upper()})",
+                     fontsize=11.5, y=0.975)
+        r = self.table.iloc[-1]
+        fig.text(0.5, 0.915, subtitle or f"zone labels: population-weighted {self.supply_name} per {self.per:g}; "
+                 f"{self.study.region_label} {r[self.rate_column]:.2f}; {r['population_no_access']:,.0f} people with "
+                 f"none in reach", ha="center", fontsize=8.5)
+        map_footnotes(fig, self.notes, g, ".")
+        if path is not None:
+            save_map(fig, path)
+        return fig
+
+    def save(self, folder, *, prefix="access", draw_map=True) -> list:
+        """``PREFIX.csv`` (zone table), ``PREFIX_facilities.csv``, ``PREFIX.gpkg``, ``PREFIX.tif`` (per-cell COG)
+        and ``PREFIX.png``; each under a temporary name, then renamed. Returns the paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = [self.to_csv(folder / f"{prefix}.csv")]
+        written.append(write_table(self.facilities, folder / f"{prefix}_facilities.csv", notes=self.notes))
+        written.append(self.to_geopackage(folder / f"{prefix}.gpkg"))
+        written.append(self.to_geotiff(folder / f"{prefix}.tif"))
+        if draw_map:
+            self.plot(folder / f"{prefix}.png")
+            written.append(folder / f"{prefix}.png")
+        return written
+
+
+def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca", steps=None, per=1000.0,
+                 supply_name=None, normalize=False, facility_id=None, name_field=None, layer=None, x=None, y=None,
+                 crs=None, snap_max_m=None, unplaced="error", neighbours=8, label="facilities", modelled=None,
+                 notes=None) -> AccessMap:
+    """Floating catchment accessibility (2SFCA family) of `facilities` for the study's people.
+
+    Parameters
+    ----------
+    supply : field name of the facilities (e.g. "beds"), one number, or values per facility.
+    max_minutes : the catchment, inclusive (a cell exactly max_minutes from a facility is in its catchment).
+    method : "2sfca", "e2sfca" (default; Luo & Qi steps on thirds of max_minutes unless `steps`), "g2sfca",
+        "3sfca" or "gravity" — see docs/access.md for the formulas.
+    steps : step weights ``{upper minutes: weight}`` or ``"10:1,20:0.68,30:0.22"`` (inclusive bounds).
+    per : the score is supply per resident; columns and maps show score × per (default per 1000).
+    supply_name : name of the supply in outputs (default: the field name, else "supply").
+    normalize : divide scores by the population-weighted mean (1 = regional average).
+    Facilities are read and placed like :meth:`careshed.Study.catchments`.
+    """
+    if method not in FCA_METHODS:
+        raise InputError(f"method {method!r}: use one of {', '.join(FCA_METHODS)}")
+    try:
+        max_minutes = float(max_minutes)
+    except (TypeError, ValueError):
+        raise InputError(f"max_minutes: {max_minutes!r} must be a number of minutes") from None
+    if not (math.isfinite(max_minutes) and max_minutes > 0):
+        raise InputError(f"max_minutes: {max_minutes!r} must be a positive number of minutes")
+    per = float(per)
+    if not (math.isfinite(per) and per > 0):
+        raise InputError(f"per: {per!r} must be a positive number of residents (e.g. 1000)")
+    weights = parse_steps(steps)
+    if weights is not None and method in ("g2sfca", "gravity"):
+        raise InputError(f"steps: method {method!r} has its own weights; steps go with 2sfca, e2sfca or 3sfca")
+    if weights is not None and max(weights) > max_minutes + 1e-9:
+        raise InputError(f"steps: the last bound ({max(weights):g} min) lies beyond max_minutes ({max_minutes:g}); "
+                         "the catchment ends at max_minutes")
+    t0 = time.perf_counter()
+    st, used, rr, cc, moved, status, st_zone, place_notes = place_facilities(
+        study, facilities, facility_id=facility_id, name_field=name_field, layer=layer, x=x, y=y, crs=crs,
+        snap_max_m=snap_max_m, unplaced=unplaced, what=label)
+    sup = facility_values(st, supply, "supply")
+    name = supply_name or (supply if isinstance(supply, str) else "supply")
+    rc = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
+    r = grid_accessibility(study.friction, study.population, rc, sup[used], max_minutes=max_minutes, method=method,
+                           weights=weights, zones=study.zone_raster, zone_ids=list(study.ids),
+                           neighbours=int(neighbours), normalize=bool(normalize))
+    out = AccessMap.__new__(AccessMap)
+    out.study, out.grid, out.method, out.max_minutes, out.per, out.label = study, study.grid, method, max_minutes, \
+        per, label
+    out.supply_name = name
+    out.score = r.score
+    out.report = dict(r.report)
+    if weights is not None:
+        out.steps = weights
+    elif method in ("e2sfca", "3sfca"):
+        # Luo & Qi's weights on thirds of the catchment (their 10/20/30 minutes for a 30-minute one)
+        out.steps = dict(zip((max_minutes / 3, 2 * max_minutes / 3, max_minutes), LUO_QI_STEPS_MIN.values()))
+    else:
+        out.steps = None
+    z = r.zones
+    tot = z["population"].to_numpy(dtype=np.float64)
+    none = z["population_no_access"].to_numpy(dtype=np.float64)
+    sc = z["score"].to_numpy(dtype=np.float64)
+    w = tot - none
+    reg = float(np.nansum(np.where(w > 0, sc * w, 0.0)) / w.sum()) if w.sum() > 0 else math.nan
+    cols: dict[str, Any] = {k: list(study.frame[k].tolist()) + [None] for k in study.keep}
+    cols["population"] = np.append(tot, tot.sum())
+    cols["population_no_access"] = np.append(none, none.sum())
+    cols["score"] = np.append(sc, reg)
+    cols[out.rate_column] = cols["score"] * per
+    out.modelled = study.modelled or bool(modelled)
+    wtxt = ("steps " + ", ".join(f"<= {b:g} min: {v:g}" for b, v in out.steps.items())) if out.steps else \
+        {"2sfca": "weight 1 inside", "g2sfca": "Gaussian weight reaching 0 at the catchment size",
+         "gravity": "gravity weights"}.get(method, "")
+    out.notes = list(study.notes) + modelled_notes(modelled) + place_notes + [str(v) for v in as_list(notes)] + [
+        f"{method.upper()} within {max_minutes:g} min of travel (inclusive), {wtxt}; score = {name} per resident, "
+        f"shown x {per:g}; zone values are population-weighted means over the people with any of the {label} in reach; "
+        "NaN / population_no_access: nobody or no facility in reach",
+        f"conservation: sum(population x score) = {out.report.get('demand_times_score', math.nan):,.4f} vs "
+        f"{name} of the {label} with people in reach {out.report.get('supply_with_demand', math.nan):,.4f} "
+        f"(relative error {out.report.get('conservation_relative_error', math.nan):.1e})"]
+    out.table = pd.DataFrame(cols, index=pd.Index(list(study.ids) + [study.region_label], name=study.zone_id))
+    out.table.attrs["notes"] = out.notes
+    fcols = point_columns(st, study, st_zone, rr, cc, moved, status)
+    fcols["supply"] = sup
+    ratio = np.full(len(st.ids), np.nan)
+    ratio[used] = r.supply_ratio
+    fcols["supply_ratio"] = ratio
+    fcols[f"{name}_per_{per:g}_of_catchment"] = ratio * per
+    out.facilities = pd.DataFrame(fcols, index=pd.Index(st.ids, name="facility"))
+    out.timings = {"total": time.perf_counter() - t0}
+    return out

@@ -1,0 +1,327 @@
+"""Nearest-facility catchments, and the AccessMod capacity-aware coverage, on a :class:`careshed.Study`.
+
+``study.catchments(facilities, ...)`` (implemented by :func:`run`): per facility the people it is nearest to by
+travel time, area, resources per 1000 of those people, mean / p90 minutes, display polygons; with a capacity
+also the capacity-aware coverage (:func:`careshed.arrays.catchments.capacity_coverage`): per facility covered
+people and when its capacity ran out, per zone the covered share. Returns a :class:`Catchments`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..arrays.catchments import capacity_coverage, catchments
+from ..arrays.travel_time import nearest_travel_time
+from ..arrays.zonal import zonal_sum
+from ..constants import METADATA_MAX_CHARS
+from ..errors import InputError
+from ..io.fields import as_list
+from ..io.raster import write_geotiff
+from ..io.table import write_table
+from ..io.vector import write_layers
+from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
+from ..placement import facility_values, place_facilities, point_columns
+from ..prepared import PreparedStudy
+from ..results import geotiff_metadata, headline_prefix, modelled_notes, notes_frame, points_frame, save_map, zones_layer
+
+__all__ = ["Catchments", "run", "resources_spec"]
+
+
+def resources_spec(resources) -> dict:
+    """{output name: field/values} from a dict, a field name or a list of field names."""
+    if resources is None:
+        return {}
+    if isinstance(resources, str):
+        return {resources: resources}
+    if isinstance(resources, Mapping):
+        return {str(k): v for k, v in resources.items()}
+    return {str(r): r for r in resources}
+
+
+class Catchments:
+    """The result of :meth:`careshed.Study.catchments`.
+
+    Attributes
+    ----------
+    table : DataFrame, one row per facility (index = facility id): name, zone (the zone its point stands in), x/y
+        (grid CRS), row/col, status, snapped_m, ``population`` (people whose nearest facility — by travel time,
+        within max_minutes — it is), ``cells``, ``area_km2``, ``mean_minutes``, ``p90_minutes``, each resource
+        ``R`` and ``R_per_1000`` (per 1000 residents of the catchment; NaN when nobody lives in it); with a
+        capacity also ``capacity``, ``covered``, ``capacity_remaining``, ``exhausted``, ``exhausted_minutes``,
+        ``rank``, ``reachable_population``.
+    zones : DataFrame, one row per zone (index = zone id) and a region row: ``population``,
+        ``population_reached`` (nearest facility within max_minutes), ``population_unreached``, and with a
+        capacity ``covered`` / ``covered_share`` (capacity-aware coverage).
+    polygons : GeoDataFrame of the catchment polygons (display only; people are counted on the grid).
+    capacity : the :class:`careshed.CapacityCoverage`, or None.
+    seconds, nearest : travel minutes ×60 (float32, inf unreachable) and nearest facility index (into ``table``,
+        -1 none) per cell; grid, study, notes, modelled, totals.
+    """
+
+    def __repr__(self) -> str:
+        t = self.totals
+        head = (f"{headline_prefix(self.modelled)}Catchments of {len(self.table)} {self.label}"
+                f"{f' within {self.max_minutes:g} min' if self.max_minutes is not None else ''}: "
+                f"{t['reached_population']:,.0f} of {t['total_population']:,.0f} people in a catchment")
+        if self.capacity is not None:
+            head += (f"; capacity-aware coverage {self.capacity.total_covered:,.0f} people "
+                     f"({self.capacity.covered_share:.1%})")
+        return head + "\n" + self.table.to_string()
+
+    def _repr_html_(self) -> str:
+        import html
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
+        return (f"<p><b>{html.escape(repr(self).splitlines()[0])}</b></p>"
+                + self.table.drop(columns=["x", "y", "row", "col"]).to_html(float_format=lambda v: f"{v:,.2f}")
+                + (f"<ul>{notes}</ul>" if notes else ""))
+
+    @property
+    def minutes(self) -> np.ndarray:
+        return self.seconds / np.float32(60.0)
+
+    def to_csv(self, path) -> Path:
+        """The facility table as CSV (notes as leading ``# `` lines), atomically."""
+        return write_table(self.table, path, notes=self.notes)
+
+    def to_geopackage(self, path) -> Path:
+        """One GeoPackage (temporary name, then renamed): ``catchments`` (polygons + the facility numbers),
+        ``facilities`` (points), ``zones`` (polygons + the zone table), ``region`` and ``notes``; grid CRS."""
+        polys = self.polygons.copy()
+        numbers = self.table.drop(columns=["x", "y", "row", "col", "cells", "area_km2"], errors="ignore")
+        polys.index = self.table.index
+        for col in numbers.columns:
+            v = numbers[col]
+            # text columns: None (not NaN) for missing values, so the layer field stays a string field
+            polys[col] = v.astype(object).where(v.notna(), None).to_numpy() if v.dtype == object else v.to_numpy()
+        polys.insert(0, "facility_id", [str(i) for i in self.table.index])
+        polys["note"] = "display only: people are counted on the grid" + (" — MODELLED inputs" if self.modelled
+                                                                          else "")
+        region = self.zones.iloc[[-1]].reset_index()
+        region[region.columns[0]] = region[region.columns[0]].astype(str)
+        write_layers(path, {"catchments": polys.reset_index(drop=True),
+                            "facilities": points_frame(self.table, self.grid.crs),
+                            "zones": zones_layer(self.study, self.zones), "region": region,
+                            "notes": notes_frame(self.notes)})
+        return Path(path)
+
+    def to_geotiff(self, folder, *, prefix="catchments") -> dict:
+        """COGs: ``PREFIX_nearest.tif`` (facility index per cell, -1 none; ids in the metadata) and
+        ``PREFIX_minutes.tif`` (minutes to the nearest facility, NaN unreachable)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = geotiff_metadata(self.notes, self.modelled)
+        m = np.where(np.isfinite(self.seconds), self.seconds / np.float32(60.0), np.float32(np.nan)).astype(np.float32)
+        ids = "|".join(str(i) for i in self.table.index)
+        return {
+            "nearest": Path(write_geotiff(folder / f"{prefix}_nearest.tif", self.nearest.astype(np.int32), self.grid,
+                                          nodata=-1, metadata={"VALUES": "index of the nearest facility, -1 none",
+                                                               "FACILITY_IDS": ids[:METADATA_MAX_CHARS], **meta})),
+            "minutes": Path(write_geotiff(folder / f"{prefix}_minutes.tif", m, self.grid,
+                                          metadata={"UNITS": "minutes to the nearest facility", **meta})),
+        }
+
+    def plot(self, path=None, *, title=None, dpi=120):
+        """Map: catchment polygons shaded by the first resource per 1000 (or by facility), zone outlines,
+        facilities, labels; MODELLED in the title when an input is. Returns the Figure; with `path` writes a PNG."""
+        from matplotlib import colormaps
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        fig = new_figure(8.5, 8.6, dpi)
+        ax = fig.add_axes([0.03, 0.14, 0.80, 0.72])
+        polys = self.polygons
+        rate_col = next((c for c in self.table.columns if c.endswith("_per_1000")), None)
+        if rate_col is not None:
+            rates = self.table[rate_col].to_numpy(dtype=float)
+            fin = rates[np.isfinite(rates)]
+            norm = Normalize(vmin=float(fin.min()) if fin.size else 0.0,
+                             vmax=float(fin.max()) if fin.size and fin.max() > fin.min() else
+                             (float(fin.max()) + 1.0 if fin.size else 1.0))
+            cmap = colormaps["YlGnBu"]
+            colours = [cmap(norm(r)) if np.isfinite(r) else (0.85, 0.85, 0.85, 1) for r in rates]
+        else:
+            cmap = colormaps["tab20"]
+            colours = [cmap(i % 20) for i in range(len(polys))]
+        draw_polygons(ax, list(polys.geometry), facecolors=colours, edgecolor="#555555", linewidth=0.6)
+        draw_polygons(ax, list(self.study.zones.geometry), fill=False, edgecolor="#111111", linewidth=1.0, zorder=3)
+        t = self.table
+        placed = t["status"].isin(["on grid", "snapped"]).to_numpy()
+        ax.scatter(t["x"].to_numpy()[placed], t["y"].to_numpy()[placed], marker="P", s=70, c="#b2182b",
+                   edgecolors="white", linewidths=0.8, zorder=7)
+        for i, (fid, row) in enumerate(t.iterrows()):
+            if not placed[i]:
+                continue
+            name = row["name"] if "name" in t.columns and row["name"] else str(fid)
+            txt = f"{name}\n{row['population']:,.0f} people"
+            if rate_col is not None and np.isfinite(row[rate_col]):
+                txt += f"\n{row[rate_col]:.2f} {rate_col.replace('_per_1000', '')}/1000"
+            ax.annotate(txt, (row["x"], row["y"]), xytext=(6, 6), textcoords="offset points", fontsize=7.5,
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=8)
+        frame_zones(ax, self.study.zones)
+        if rate_col is not None:
+            cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
+            cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+            cb.set_label(f"{rate_col.replace('_per_1000', '')} per 1000 residents of the catchment")
+        lim = f" within {self.max_minutes:g} min" if self.max_minutes is not None else ""
+        fig.suptitle(title or f"{headline_prefix(self.modelled)}{self.study.region_label}: catchments of the "
+                     f"nearest {self.label} by travel time{lim}", fontsize=11.5, y=0.975)
+        tot = self.totals
+        fig.text(0.5, 0.915, f"{tot['reached_population']:,.0f} of {tot['total_population']:,.0f} people in a "
+                 f"catchment; grey = nobody lives in it", ha="center", fontsize=8.5)
+        map_footnotes(fig, self.notes, self.grid, "; polygons are for display.")
+        if path is not None:
+            save_map(fig, path)
+        return fig
+
+    def save(self, folder, *, prefix="catchments", draw_map=True) -> list:
+        """``PREFIX.csv`` (facility table), ``PREFIX_zones.csv``, ``PREFIX.gpkg``, ``PREFIX.png`` and the COGs
+        ``PREFIX_nearest.tif`` / ``PREFIX_minutes.tif``; with a capacity ``PREFIX_capacity.csv`` (per facility)
+        and ``PREFIX_capacity_uncovered.tif`` (people left uncovered per cell). Each file is written under a
+        temporary name and renamed. Returns the paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = [self.to_csv(folder / f"{prefix}.csv")]
+        written.append(write_table(self.zones, folder / f"{prefix}_zones.csv", notes=self.notes))
+        if self.capacity is not None:
+            written.append(write_table(self.capacity_table, folder / f"{prefix}_capacity.csv",
+                                       notes=self.notes + [self.capacity_rule]))
+            meta = {"UNITS": "people left uncovered per cell (capacity-aware coverage)"}
+            if self.modelled:
+                meta["CARESHED_MODELLED"] = "yes: some inputs are MODELLED (see the notes)"
+            written.append(Path(write_geotiff(folder / f"{prefix}_capacity_uncovered.tif",
+                                              self.capacity.uncovered.astype(np.float32), self.grid, metadata=meta)))
+        written.append(self.to_geopackage(folder / f"{prefix}.gpkg"))
+        if draw_map:
+            self.plot(folder / f"{prefix}.png")
+            written.append(folder / f"{prefix}.png")
+        written += list(self.to_geotiff(folder, prefix=prefix).values())
+        return written
+
+
+def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, patients_per_bed=None,
+                     max_minutes=None, capacity_max_minutes=None, band_minutes=1.0, order="population",
+                     facility_id=None, name_field=None, layer=None, x=None, y=None, crs=None, snap_max_m=None,
+                     unplaced="error", neighbours=8, label="facilities", modelled=None, notes=None) -> Catchments:
+    """Nearest-facility catchments (and optionally capacity-aware coverage) on a study's grid and people.
+
+    Parameters
+    ----------
+    study : careshed.Study — grid, zones, population and friction (see careshed.reach).
+    facilities : points (path, GeoDataFrame, or CSV with `x`/`y` + `crs`), placed like Study.reach's stations
+        (snapped off impassable cells within `snap_max_m`; `unplaced="skip"` leaves unplaceable ones out).
+    resources : field name(s) of the facilities, or ``{"beds": "beds_field" or values}``: each gives ``R`` and
+        ``R_per_1000`` (per 1000 residents of the catchment).
+    capacity : field name, number or values: people each facility can serve; multiplied by `patients_per_bed`
+        when given (capacity = beds × patients per bed). Enables the AccessMod capacity-aware coverage.
+    max_minutes : catchments only reach this far (cells beyond belong to no catchment); default no limit.
+    capacity_max_minutes : maximum time of the capacity coverage, INCLUSIVE (default `max_minutes`, required
+        for coverage). band_minutes: its time bands (default 1 min, ((k-1)b, kb]); order: "population"
+        (default, descending people within the maximum), "index", or a field / values (processed descending).
+    facility_id, name_field, layer, x, y, crs : how to read the facilities.
+    label, modelled, notes : naming, and MODELLED marks for this call's inputs (e.g. modelled positions).
+    """
+    t0 = time.perf_counter()
+    st, used, rr, cc, moved, status, st_zone, place_notes = place_facilities(
+        study, facilities, facility_id=facility_id, name_field=name_field, layer=layer, x=x, y=y, crs=crs,
+        snap_max_m=snap_max_m, unplaced=unplaced, what=label)
+    n = len(st.ids)
+    res = {name: facility_values(st, spec, f"resource {name!r}") for name, spec in resources_spec(resources).items()}
+    if max_minutes is not None:
+        max_minutes = float(max_minutes)
+        if not (math.isfinite(max_minutes) and max_minutes > 0):
+            raise InputError(f"max_minutes: {max_minutes!r} must be a positive number of minutes")
+    grid = study.grid
+    sources = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
+    seconds, near_used = nearest_travel_time(study.friction.seconds_per_metre, sources, grid.cell_size,
+                                      np.zeros(used.size), None if max_minutes is None else max_minutes * 60.0,
+                                      int(neighbours))
+    nearest = np.where(near_used >= 0, used.astype(np.int32)[np.maximum(near_used, 0)], -1).astype(np.int32)
+    ids = pd.Index(st.ids, name="facility")
+    table = catchments(seconds, nearest, study.population, grid, resources=res or None, n_facilities=n,
+                       polygons=True)
+    out = Catchments.__new__(Catchments)
+    out.study, out.grid, out.label, out.max_minutes = study, grid, label, max_minutes
+    out.seconds, out.nearest = seconds, nearest
+    out.totals = dict(table.totals)
+    out.polygons = table.polygons
+    cols = point_columns(st, study, st_zone, rr, cc, moved, status)
+    for c in table.columns:
+        if c != "facility":
+            cols[c] = table[c].to_numpy()
+    out.modelled = study.modelled or bool(modelled)
+    lim = f"within {max_minutes:g} min" if max_minutes is not None else "with no time limit"
+    out.notes = list(study.notes) + modelled_notes(modelled) + place_notes + [str(v) for v in as_list(notes)] + [
+        f"catchment of each of the {label} = the cells it is the nearest to by travel time ({lim}; ties to the "
+        "lowest facility index); resources per 1000 residents of the catchment; NaN when nobody lives in it",
+        f"p90_minutes is exact to {out.totals['bin_seconds']:g} s (histogram bins; never below the exact percentile)"]
+
+    # -- per zone: people reached --------------------------------------------------------------
+    pop = np.nan_to_num(study.population)
+    reached = np.where(nearest >= 0, pop, 0.0)
+    zpop = np.asarray(zonal_sum(pop, study.zone_raster), dtype=np.float64)[:len(study.ids)]
+    zreach = np.asarray(zonal_sum(reached, study.zone_raster), dtype=np.float64)[:len(study.ids)]
+    zcols: dict[str, Any] = {k: list(study.frame[k].tolist()) + [None] for k in study.keep}
+    zcols["population"] = np.append(zpop, zpop.sum())
+    zcols["population_reached"] = np.append(zreach, zreach.sum())
+    zcols["population_unreached"] = zcols["population"] - zcols["population_reached"]
+
+    # -- capacity-aware coverage ---------------------------------------------------------------
+    out.capacity = None
+    out.capacity_table = None
+    if capacity is not None:
+        cap = facility_values(st, capacity, "capacity")
+        if patients_per_bed is not None:
+            ppb = float(patients_per_bed)
+            if not (math.isfinite(ppb) and ppb > 0):
+                raise InputError(f"patients_per_bed: {patients_per_bed!r} must be a positive number")
+            cap = cap * ppb
+        cmax = capacity_max_minutes if capacity_max_minutes is not None else max_minutes
+        if cmax is None:
+            raise InputError("capacity coverage needs a maximum travel time: give max_minutes (or "
+                             "capacity_max_minutes), e.g. 60")
+        if isinstance(order, str) and order not in ("index", "population"):
+            order_values = facility_values(st, order, "order")[used]
+        elif isinstance(order, str):
+            order_values = order
+        else:
+            order_values = np.asarray(order, dtype=np.float64)[used]
+        cov = capacity_coverage(study.friction, sources, study.population, cap[used], max_minutes=float(cmax),
+                                band_minutes=float(band_minutes), order=order_values, zones=study.zone_raster,
+                                zone_ids=list(study.ids), neighbours=int(neighbours))
+        out.capacity = cov
+        f = cov.facilities
+        ct = pd.DataFrame(index=ids)
+        if st.names is not None:
+            ct["name"] = st.names
+        ct["capacity"] = cap
+        for c in ("rank", "reachable_population", "covered", "capacity_used", "capacity_remaining", "exhausted",
+                  "exhausted_minutes", "cells_reached"):
+            full = np.full(n, np.nan) if c != "exhausted" else np.zeros(n, dtype=bool)
+            full[used] = f[c].to_numpy()
+            ct[c] = full
+        out.capacity_table = ct
+        for c in ("covered", "capacity_remaining", "exhausted", "exhausted_minutes", "rank"):
+            cols[f"capacity_{c}" if c in ("exhausted", "rank") else c] = ct[c].to_numpy()
+        cols["capacity"] = cap
+        zt = cov.zones
+        zcols["covered"] = np.append(zt["covered"].to_numpy(), zt["covered"].sum())
+        zcols["covered_share"] = np.where(zcols["population"] > 0, zcols["covered"] / np.maximum(zcols["population"],
+                                                                                                  1e-300), np.nan)
+        out.capacity_rule = (f"capacity-aware coverage (AccessMod): facilities in order "
+                             f"{order if isinstance(order, str) else 'given'} each take the remaining people in "
+                             f"{float(band_minutes):g}-minute bands ((k-1)b, kb] up to {float(cmax):g} min "
+                             "(inclusive) until capacity is used; the last band fractionally"
+                             + (f"; capacity = capacity field x {float(patients_per_bed):g} patients per bed"
+                                if patients_per_bed is not None else ""))
+        out.notes.append(out.capacity_rule)
+    out.table = pd.DataFrame(cols, index=ids)
+    out.table.attrs["notes"] = out.notes
+    out.zones = pd.DataFrame(zcols, index=pd.Index(list(study.ids) + [study.region_label], name=study.zone_id))
+    out.zones.attrs["notes"] = out.notes
+    out.timings = {"total": time.perf_counter() - t0}
+    return out

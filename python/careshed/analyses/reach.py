@@ -1,0 +1,444 @@
+"""Ambulance reach: who is covered within the urban/rural response standard, per zone, in one run.
+
+The plan's standard (Quzhou 2021-2025): average ambulance response within 11 minutes in urban areas and
+15 minutes in rural ones, 95 % of ambulances leaving within 3 minutes of the call, one ambulance per 30,000
+residents. careshed states it the way the planner thinks of it:
+
+    response time = dispatch delay (dispatch_minutes, the same for every station)
+                  + turnout (per station, seconds; optional)
+                  + travel time over the friction surface (nearest station, GRASS r.cost rule)
+
+and a person is COVERED when the response time of their cell is <= the threshold of their cell's class
+(inclusive). People are counted on the grid, never in isochrone polygons (those are for display).
+
+Entry point: ``study.reach(stations, ...)`` (:meth:`careshed.Study.reach`, implemented by :func:`run` here) on a
+:class:`careshed.Study` prepared once. Returns a :class:`Reach`. See docs/reach.md.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..arrays.coverage import ambulance_check, coverage_by_zone, isochrones
+from ..arrays.geometry import assign_points_to_zones
+from ..arrays.travel_time import nearest_travel_time
+from ..constants import METADATA_MAX_CHARS, NO_CLASS, RESIDENTS_PER_VEHICLE
+from ..errors import InputError
+from ..io.fields import as_list
+from ..io.raster import write_geotiff
+from ..io.table import write_table
+from ..io.vector import write_layers
+from ..mapping import plot_reach
+from ..placement import Points, place_points, point_columns, read_points, snap_distance
+from ..prepared import PreparedStudy, check_thresholds
+from ..results import geotiff_metadata, headline_prefix, modelled_notes
+
+__all__ = ["Reach", "run"]
+
+
+class Reach:
+    """The result of :meth:`Study.reach` / :func:`reach`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per zone (index = zone id) and a last row for the region: `population`; per class C
+        ``population_C``, ``covered_C``, ``covered_share_C``; ``covered``, ``uncovered``, ``unreachable``,
+        ``covered_share``, ``mean_minutes`` (population-weighted, reached people only), ``p90_minutes`` (90 %
+        of the people are reached within it; inf when more than 10 % are unreachable), ``stations``
+        (stations standing in the zone), and with vehicles: ``vehicles``, ``vehicles_needed`` (one per
+        30,000 residents), ``vehicles_shortfall``.
+    stations : pandas.DataFrame
+        One row per station given (index = station id): name, zone, x/y (grid CRS), row/col, status
+        (on grid / snapped / outside grid / impassable), snapped_m, offset_minutes (dispatch + turnout),
+        population_nearest (people whose nearest station it is), population_covered (… and within their
+        class threshold), and with vehicles: vehicles, vehicles_needed, vehicles_shortfall.
+    curve : pandas.DataFrame
+        Covered share (0..1) of each zone (columns; the region last) within 0..curve_max_minutes minutes
+        (index "minutes"), whatever the class.
+    seconds, nearest, population, cell_class : numpy arrays of shape ``grid.shape``
+        Response seconds (float32, inf unreachable), index of the nearest station in ``stations`` (int32, -1
+        unreachable), people per cell, class index per cell (uint8, 255 none; None with one class).
+    grid : careshed.Grid — geotransform and CRS of the arrays. ``transform`` is the GDAL geotransform.
+    thresholds_min, class_names, dispatch_minutes, notes, modelled, timings.
+    """
+
+    table: pd.DataFrame
+    stations: pd.DataFrame
+    curve: pd.DataFrame
+
+    @classmethod
+    def _build(cls, study: PreparedStudy, st: Points, used, rr, cc, moved, status, seconds, nearest_used, cov,
+               thresholds, dispatch, residents_per_vehicle, label, curve_max_minutes, run_notes, run_modelled):
+        self = cls.__new__(cls)
+        self.study = study
+        self.grid = study.grid
+        self.label = label
+        self.thresholds_min = dict(thresholds)
+        self.class_names = list(thresholds)
+        self.dispatch_minutes = dispatch
+        self.residents_per_vehicle = float(residents_per_vehicle)
+        self.seconds = seconds
+        # nearest as an index into the full station table (stations left out never appear).
+        self.nearest = np.where(nearest_used >= 0, used.astype(np.int32)[np.maximum(nearest_used, 0)], -1) \
+            .astype(np.int32) if used.size != len(st.ids) else nearest_used
+        self.population = study.population
+        self.cell_class = study.cell_class
+        self.bin_seconds = float(cov.bin_seconds)
+        self.modelled = study.modelled or run_modelled
+        thr_text = ", ".join(f"{c} {m:g} min" for c, m in thresholds.items())
+        self.notes = list(study.notes) + list(run_notes) + [
+            f"response time = dispatch {dispatch:g} min + station turnout + travel; covered = response <= the "
+            f"threshold of the cell's class ({thr_text}; inclusive)",
+            f"p90_minutes is exact to {self.bin_seconds:g} s (histogram bins; never below the exact percentile)",
+        ]
+        self._isochrones = {}
+
+        # -- zone table --------------------------------------------------------------------------
+        z = cov.zones
+        zone_index = pd.Index(list(study.ids) + [study.region_label], name=study.zone_id)
+        cols: dict[str, Any] = {}
+        for k in study.keep:
+            cols[k] = list(study.frame[k].tolist()) + [None]
+        cols["population"] = z["population"].to_numpy()
+        names = self.class_names
+        if len(names) > 1:
+            for c in names:
+                for col in (f"population_{c}", f"covered_{c}", f"covered_share_{c}"):
+                    cols[col] = z[col].to_numpy()
+        for col in ("covered", "uncovered", "unreachable", "covered_share"):
+            cols[col] = z[col].to_numpy()
+        cols["mean_minutes"] = z["mean_response_min"].to_numpy()
+        cols["p90_minutes"] = z["p90_response_min"].to_numpy()
+
+        # stations per zone: the zone their (snapped) cell... no: the zone their POINT stands in.
+        st_zone = assign_points_to_zones(study.zones.geometry, st.x, st.y)
+        n_z = len(study.ids)
+        counts = np.bincount(st_zone[st_zone >= 0], minlength=n_z).astype(np.int64)
+        cols["stations"] = np.append(counts, counts.sum())
+        if st.vehicles is not None:
+            veh = np.zeros(n_z)
+            ok = st_zone >= 0
+            np.add.at(veh, st_zone[ok], st.vehicles[ok])
+            pop_all = z["population"].to_numpy(dtype=np.float64)
+            check = ambulance_check(np.append(pop_all[:-1], pop_all[-1]), np.append(veh, veh.sum()),
+                                    float(residents_per_vehicle))
+            cols["vehicles"] = check["vehicles"].to_numpy()
+            cols["vehicles_needed"] = check["needed"].to_numpy()
+            cols["vehicles_shortfall"] = check["shortfall"].to_numpy()
+            outside = int((~ok).sum())
+            if outside:
+                self.notes.append(f"{outside} station(s) stand in no zone: their vehicles count in no zone's check")
+        self.table = pd.DataFrame(cols, index=zone_index)
+        self.table.attrs["notes"] = self.notes
+        self.table.attrs["thresholds_min"] = dict(thresholds)
+
+        # -- station table ------------------------------------------------------------------------
+        n_st = len(st.ids)
+        pop_near = np.full(n_st, np.nan)
+        pop_cov = np.full(n_st, np.nan)
+        pop_near[used] = cov.stations["population"].to_numpy()
+        pop_cov[used] = cov.stations["covered_population"].to_numpy()
+        scols = point_columns(st, study, st_zone, rr, cc, moved, status)
+        scols["offset_minutes"] = dispatch + st.turnout_s / 60.0
+        scols["population_nearest"] = pop_near
+        scols["population_covered"] = pop_cov
+        if st.vehicles is not None:
+            scols["vehicles"] = st.vehicles
+            need = np.where(np.isfinite(pop_near), np.ceil(np.nan_to_num(pop_near) / residents_per_vehicle), np.nan)
+            scols["vehicles_needed"] = need
+            scols["vehicles_shortfall"] = np.where(np.isfinite(need), np.maximum(0.0, need - np.floor(st.vehicles)),
+                                                   np.nan)
+        self.stations = pd.DataFrame(scols, index=pd.Index(st.ids, name="station"))
+        self._station_frame = st.frame
+
+        # -- curve ---------------------------------------------------------------------------------
+        self.curve = cov.curve.copy()
+        self.curve.index.name = "minutes"
+        self.curve.columns = zone_index
+        return self
+
+    # -- properties ----------------------------------------------------------------------------
+
+    @property
+    def minutes(self) -> np.ndarray:
+        """Response time in minutes (float32, inf unreachable)."""
+        return self.seconds / np.float32(60.0)
+
+    @property
+    def transform(self) -> tuple:
+        """GDAL geotransform of the arrays."""
+        return self.grid.transform
+
+    @property
+    def covered(self) -> np.ndarray:
+        """Boolean per cell: response time <= the threshold of the cell's class."""
+        thr = np.array([self.thresholds_min[c] * 60.0 for c in self.class_names], dtype=np.float64)
+        if self.cell_class is None:
+            return self.seconds <= thr[0]
+        cls = np.where(self.cell_class == NO_CLASS, 0, self.cell_class)
+        return self.seconds <= thr[cls]
+
+    def _headline(self) -> str:
+        r = self.table.iloc[-1]
+        thr = ", ".join(f"{c} {m:g} min" for c, m in self.thresholds_min.items())
+        head = headline_prefix(self.modelled)
+        return (f"{head}Reach of {len(self.stations)} {self.label} ({thr}, dispatch {self.dispatch_minutes:g} min): "
+                f"{r['covered']:,.0f} of {r['population']:,.0f} people covered ({r['covered_share']:.1%}), mean "
+                f"{r['mean_minutes']:.1f} min, p90 {r['p90_minutes']:.1f} min")
+
+    def __repr__(self) -> str:
+        return f"{self._headline()}\n{self.table.to_string()}"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the headline, the zone table and the MODELLED notes."""
+        import html
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
+        return (f"<p><b>{html.escape(self._headline())}</b></p>"
+                + self.table.to_html(float_format=lambda v: f"{v:,.2f}")
+                + (f"<ul>{notes}</ul>" if notes else ""))
+
+    # -- isochrones ----------------------------------------------------------------------------
+
+    def isochrones(self, minutes=None, *, cumulative=True):
+        """Isochrone polygons (display only; people are counted on the grid) as a GeoDataFrame in the grid CRS
+        (:func:`careshed.isochrones`): one valid MultiPolygon per band with ``band``, ``from_min``, ``to_min``,
+        ``label``, ``cells``, ``area_m2``, ``area_km2``. `minutes`: default the thresholds. `cumulative` bands
+        contain every cell up to their time (nested); otherwise rings that tile."""
+        if minutes is None:
+            minutes = sorted(set(self.thresholds_min.values()))
+        minutes = [float(m) for m in as_list(minutes)]
+        key = (tuple(minutes), bool(cumulative))
+        if key not in self._isochrones:
+            t = time.perf_counter()
+            frame = isochrones(self.seconds, self.grid, minutes, cumulative=bool(cumulative))
+            frame["area_km2"] = frame["area_m2"] / 1e6
+            self._isochrones[key] = frame
+            if hasattr(self, "timings"):
+                self.timings["isochrones"] = self.timings.get("isochrones", 0.0) + time.perf_counter() - t
+        return self._isochrones[key]
+
+    # -- outputs -------------------------------------------------------------------------------
+
+    def _zones_layer(self):
+        z = self.study.zones.copy()
+        numbers = self.table.iloc[:-1].drop(columns=[k for k in self.study.keep if k in self.table.columns])
+        keep = [k for k in self.study.keep if k in z.columns]
+        layer = z[[self.study.zone_id] + [k for k in keep if k != self.study.zone_id] + [z.geometry.name]].copy()
+        for col in numbers.columns:
+            layer[col] = numbers[col].to_numpy()
+        return layer
+
+    def station_points(self):
+        """The stations as a GeoDataFrame (points in the grid CRS) with the station table's columns."""
+        import geopandas as gpd
+        from shapely.geometry import Point
+
+        frame = self.stations.reset_index()
+        return gpd.GeoDataFrame(frame, geometry=[Point(x, y) for x, y in zip(frame["x"], frame["y"])],
+                                crs=self.grid.crs)
+
+    def to_csv(self, path) -> Path:
+        """The zone table as CSV (notes as leading ``# `` lines), atomically."""
+        return write_table(self.table, path)
+
+    def to_geopackage(self, path, *, isochrone_minutes=None, crs=None) -> Path:
+        """One GeoPackage (written to a temporary name, then renamed) with layers: ``zones`` (polygons + the
+        zone table), ``region`` (the region row), ``stations`` (points + the station table), ``isochrones``
+        (display polygons at the thresholds, cumulative), ``curve`` (covered share by minute) and ``notes``.
+
+        `crs`: CRS of the layers — None (default) the analysis grid's metric CRS (the GeoTIFFs' too), ``"zones"``
+        the zones' own CRS (e.g. lon/lat), or any CRS string."""
+        region = self.table.iloc[[-1]].reset_index()
+        region[self.study.zone_id] = region[self.study.zone_id].astype(str)
+        curve = self.curve.copy()
+        curve.columns = [f"share_{c}" for c in curve.columns]
+        curve = curve.reset_index()
+        notes = pd.DataFrame({"note": self.notes or ["(none)"]})
+        iso = self.isochrones(isochrone_minutes).copy()
+        iso["note"] = "display only: people are counted on the grid" + (" — MODELLED inputs" if self.modelled else "")
+        stations = self.station_points()
+        stations["status"] = stations["status"].astype(str)
+        for c in ("zone", "name"):
+            if c in stations.columns:
+                stations[c] = stations[c].astype(object)
+        zones = self._zones_layer()
+        if crs is not None:
+            target = self.study.frame.crs if crs == "zones" else crs
+            zones, stations, iso = zones.to_crs(target), stations.to_crs(target), iso.to_crs(target)
+        write_layers(path, {"zones": zones, "region": region, "stations": stations,
+                            "isochrones": iso, "curve": curve, "notes": notes})
+        return Path(path)
+
+    def to_geotiff(self, target=".", *, prefix="reach") -> dict:
+        """Cloud-Optimised GeoTIFFs (temporary name, then renamed) of the response minutes (float32, NaN =
+        unreachable), the nearest station (int32 index into ``stations``, -1 = none; the station ids are in
+        the file's metadata), the people per cell and, with classes, the class per cell. `target` is a folder
+        (files ``<prefix>_minutes.tif`` ...) or a dict {"minutes": path, "nearest": path, ...}. Returns the
+        paths written."""
+        if isinstance(target, Mapping):
+            paths = {k: Path(v) for k, v in target.items()}
+        else:
+            folder = Path(target)
+            folder.mkdir(parents=True, exist_ok=True)
+            paths = {"minutes": folder / f"{prefix}_minutes.tif", "nearest": folder / f"{prefix}_nearest.tif",
+                     "population": folder / f"{prefix}_population.tif"}
+            if self.cell_class is not None:
+                paths["class"] = folder / f"{prefix}_class.tif"
+        unknown = set(paths) - {"minutes", "nearest", "population", "class"}
+        if unknown:
+            raise InputError(f"to_geotiff: unknown output {sorted(unknown)[0]!r}; use minutes, nearest, population, "
+                             "class")
+        meta = geotiff_metadata(self.notes, self.modelled)
+        out = {}
+        if "minutes" in paths:
+            m = self.minutes.astype(np.float32)
+            m = np.where(np.isfinite(m), m, np.float32(np.nan)).astype(np.float32)
+            out["minutes"] = Path(write_geotiff(paths["minutes"], m, self.grid,
+                                                metadata={"UNITS": "minutes (response: dispatch + turnout + travel)",
+                                                          **meta}))
+        if "nearest" in paths:
+            ids = "|".join(str(i) for i in self.stations.index)
+            out["nearest"] = Path(write_geotiff(paths["nearest"], self.nearest.astype(np.int32), self.grid, nodata=-1,
+                                                metadata={"VALUES": "index of the nearest station, -1 none",
+                                                          "STATION_IDS": ids[:METADATA_MAX_CHARS], **meta}))
+        if "population" in paths:
+            out["population"] = Path(write_geotiff(paths["population"], self.population, self.grid,
+                                                   metadata={"UNITS": "people per cell", **meta}))
+        if "class" in paths:
+            if self.cell_class is None:
+                raise InputError("to_geotiff: this study has one class for every cell; there is no class raster")
+            out["class"] = Path(write_geotiff(paths["class"], self.cell_class, self.grid, nodata=NO_CLASS,
+                                              metadata={"CLASSES": "|".join(f"{i}={c}" for i, c in
+                                                                            enumerate(self.class_names)), **meta}))
+        return out
+
+    def save(self, folder, *, prefix="reach", draw_map=True) -> list:
+        """Every output into `folder`: ``PREFIX.csv`` (zone table), ``PREFIX_stations.csv``, ``PREFIX_curve.csv``
+        (notes as leading ``# `` lines), ``PREFIX.gpkg``, ``PREFIX.png`` (unless ``draw_map=False``) and the
+        GeoTIFFs of :meth:`to_geotiff`. Each file is written under a temporary name and renamed. Returns the
+        paths written."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = [self.to_csv(folder / f"{prefix}.csv")]
+        written.append(write_table(self.stations, folder / f"{prefix}_stations.csv", notes=self.notes))
+        written.append(write_table(self.curve, folder / f"{prefix}_curve.csv", notes=self.notes))
+        written.append(self.to_geopackage(folder / f"{prefix}.gpkg"))
+        if draw_map:
+            self.plot(folder / f"{prefix}.png")
+            written.append(folder / f"{prefix}.png")
+        written += list(self.to_geotiff(folder, prefix=prefix).values())
+        return written
+
+    def plot(self, path=None, *, title=None, zone_label=None, dpi=120):
+        """A map: zones, stations, populated cells shaded covered / beyond the threshold / unreachable, legend,
+        scale bar, north arrow; the title says MODELLED when any input is. Returns the matplotlib Figure;
+        with `path`, also writes a PNG (temporary name, then renamed). `zone_label`: zone field to label zones
+        with (default the first kept field)."""
+        return plot_reach(self, path, title=title, zone_label=zone_label, dpi=dpi)
+
+
+def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes=0.0, turnout_seconds=None, vehicles=None,
+          facility_id=None, name_field=None, layer=None, x=None, y=None, crs=None, snap_max_m=None,
+          unplaced="error", residents_per_vehicle=RESIDENTS_PER_VEHICLE, curve_max_minutes=60,
+          max_minutes=None, neighbours=8, label="stations", modelled=None, notes=None) -> "Reach":
+    """Response time from `stations` (:meth:`careshed.Study.reach`) and who is covered, per zone and for the region.
+
+    Parameters
+    ----------
+    stations : path, OGR connection string, GeoDataFrame, or CSV with `x`/`y` (+ `crs`)
+        Ambulance stations (or any facilities) as points, any CRS.
+    thresholds_min : dict or number
+        Minutes per class, e.g. ``{"urban": 11, "rural": 15}``, or one number for every class (``60`` for the
+        one-hour circle). Inclusive: a cell at exactly T minutes is covered. Default: the study's
+        `thresholds_min`, else the Quzhou plan's ``{"urban": 11, "rural": 15}``.
+    dispatch_minutes : float
+        Delay between the call and the ambulance leaving, the same for every station (e.g. 3 for "95 % leave
+        within 3 minutes", taken at its bound). Added to every response time.
+    turnout_seconds : str or number, optional
+        Per-station extra delay in SECONDS (a field of `stations`, or one number). Added like dispatch.
+    vehicles : str or number, optional
+        Ambulances per station (a field, or one number) for the count check: one per
+        `residents_per_vehicle` residents, per zone (stations counted in the zone they stand in) and per
+        station (residents it is nearest to).
+    station_id, name_field : str, optional
+        Fields naming the stations (default a field called id / name, else the row number).
+    layer, x, y, crs : optional
+        How to read `stations` (layer; lon/lat fields and CRS of a CSV).
+    snap_max_m : float, optional
+        A station outside the grid or on an impassable cell moves to the nearest passable cell centre within
+        this distance (default: 500 m or 2 cells, whichever is larger); the move is reported. Beyond it the
+        station is refused (`unplaced="error"`, the default: InputError naming the stations) or left out
+        with an :class:`UnplacedStationsWarning` (`unplaced="skip"`).
+    residents_per_vehicle : float
+        Default 30,000.
+    curve_max_minutes : int
+        The coverage curve runs from 0 to this many minutes (default 60).
+    max_minutes : float, optional
+        Stop the search beyond this response time (faster on big grids); farther cells count as
+        unreachable. Default: no limit.
+    neighbours : 8 or 16
+        Moves of the raster search (16 adds knight's moves, as GRASS r.cost -k).
+    label : str
+        What the stations are ("ambulance stations", "top-tier hospitals"), for titles and notes.
+    modelled, notes : optional
+        As for :class:`Study`, for this call's inputs (e.g. modelled station positions).
+    """
+    t_all = time.perf_counter()
+    timings = {}
+    if thresholds_min is None:
+        thresholds_min = study.thresholds_min
+    if thresholds_min is None and study.class_names is None:
+        raise InputError("thresholds_min: this study has one class for every cell; give one threshold in "
+                         "minutes, e.g. thresholds_min=15 (or give the Study urban/rural classes=)")
+    thresholds = check_thresholds(thresholds_min, study.class_names)
+    names = list(thresholds)
+    if study.class_names is None and len(names) != 1:
+        raise InputError(f"thresholds_min: {len(names)} classes ({', '.join(names)}) but the study has no "
+                         "urban/rural classes; give classes= to the Study, or one threshold")
+    dispatch = float(dispatch_minutes)
+    if not math.isfinite(dispatch) or dispatch < 0:
+        raise InputError(f"dispatch_minutes: {dispatch_minutes!r} must be a number of minutes >= 0")
+    grid = study.grid
+    snap = snap_distance(grid, snap_max_m, unplaced)
+
+    t = time.perf_counter()
+    st = read_points(stations, grid, facility_id=facility_id, name_field=name_field,
+                        turnout_seconds=turnout_seconds, vehicles=vehicles, layer=layer, x=x, y=y, crs=crs)
+    fric = study.friction.seconds_per_metre
+    rr, cc, moved, status, used, run_notes = place_points(st, grid, np.isfinite(fric), snap, unplaced,
+                                                        what="station(s)", one="station", stacklevel=4)
+    timings["stations"] = time.perf_counter() - t
+
+    # -- search: one pass from all stations, offsets = dispatch + turnout ---------------------
+    t = time.perf_counter()
+    offsets = dispatch * 60.0 + st.turnout_s[used]
+    sources = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
+    max_s = None if max_minutes is None else float(max_minutes) * 60.0
+    seconds, nearest_used = nearest_travel_time(fric, sources, grid.cell_size, offsets, max_s, int(neighbours))
+    # nearest_used indexes `used`; map to the input station index (-1 stays -1).
+    timings["search"] = time.perf_counter() - t
+
+    # -- coverage ---------------------------------------------------------------------------
+    t = time.perf_counter()
+    cov = coverage_by_zone(seconds, nearest_used, study.population, study.zone_raster,
+                           [thresholds[c] for c in names], study.cell_class, int(curve_max_minutes),
+                           zone_ids=list(study.ids), class_names=names,
+                           station_ids=[st.ids[i] for i in used], n_stations=int(used.size),
+                           region_label=study.region_label)
+    timings["coverage"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    result = Reach._build(study, st, used, rr, cc, moved, status, seconds, nearest_used, cov, thresholds,
+                          dispatch, residents_per_vehicle, label, curve_max_minutes,
+                          modelled_notes(modelled) + run_notes + [str(n) for n in as_list(notes)],
+                          bool(modelled))
+    timings["tables"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t_all
+    result.timings = timings
+    return result

@@ -1,0 +1,372 @@
+"""Floating catchment accessibility: 2SFCA, enhanced 2SFCA, Gaussian 2SFCA, 3SFCA and a gravity model.
+
+Two levels:
+
+* array level, for checking against published implementations — :func:`fca` (scores only) and
+  :func:`accessibility` (scores, supply ratios and the conservation report) on a sparse cost table
+  ``(origin = demand index, dest = supply index, cost)``;
+* grid level, for planners — :func:`grid_accessibility`: population cells are the demand, facilities on
+  the grid the supply, costs come from bounded per-facility searches on a friction surface (sparse, memory
+  bounded by the reachable pairs), results per cell and per zone.
+
+Rules (see docs/access.md): the catchment is inclusive (cost == max_cost is inside); step bounds are
+inclusive upper bounds; a demand point with no supply in its catchment scores NaN (not 0); a supply point
+with no demand in its catchment has ratio NaN and contributes nothing (counted in the report).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from ..constants import LUO_QI_STEPS_MIN
+from ..errors import InputError
+from ..io.raster import write_geotiff
+
+__all__ = ["fca", "accessibility", "grid_accessibility", "graph_accessibility", "AccessResult",
+           "GridAccessResult", "LUO_QI_STEPS_MIN", "FCA_METHODS"]
+
+
+FCA_METHODS = ("2sfca", "e2sfca", "g2sfca", "3sfca", "gravity")
+
+
+@dataclass
+class AccessResult:
+    """Result of :func:`accessibility`.
+
+    score: float64 per demand point (NaN: no supply in the catchment); supply_ratio: float64 per supply
+    point, R_j (NaN: no demand in its catchment); weighted_demand: the denominator of R_j; report: the
+    conservation report and counts (see :attr:`conservation`)."""
+
+    score: np.ndarray
+    supply_ratio: np.ndarray
+    weighted_demand: np.ndarray
+    method: str
+    report: dict = field(default_factory=dict)
+
+    @property
+    def conservation(self) -> dict:
+        """Σ demand × score against Σ supply over the supplies with demand in reach."""
+        keys = ("supply_total", "supply_with_demand", "demand_times_score", "conservation_relative_error",
+                "zero_demand_supplies", "empty_catchments")
+        return {k: self.report[k] for k in keys}
+
+    def __repr__(self) -> str:
+        r = self.report
+        return (f"AccessResult({self.method}, {self.score.size} demand points ({r['empty_catchments']} with no "
+                f"supply in reach), {self.supply_ratio.size} supply points ({r['zero_demand_supplies']} with no "
+                f"demand in reach), conservation error {r['conservation_relative_error']:.2e})")
+
+
+def _resolve(method, max_cost, weights, beta, min_cost, scale=1.0):
+    """(core method, weight spec dict, callable or None). `scale` converts the user's cost unit into the
+    unit of the costs given to the core (60 for minutes → seconds)."""
+    if method not in FCA_METHODS:
+        raise InputError(f"method={method!r}: expected one of {', '.join(FCA_METHODS)}")
+    core_method = "three" if method == "3sfca" else "two"
+    if callable(weights):
+        if method in ("g2sfca", "gravity"):
+            raise InputError(f"method={method!r} has its own weights; pass a callable with method='2sfca' or '3sfca'")
+        return core_method, {"kind": "binary"}, weights
+    if weights is not None:
+        if method in ("g2sfca", "gravity"):
+            raise InputError(f"method={method!r} has its own weights; step weights go with '2sfca', 'e2sfca', '3sfca'")
+        if not isinstance(weights, dict) or not weights:
+            raise InputError("weights: expected a non-empty step dict {upper_bound: weight} (bounds inclusive) "
+                             "or a callable on an array of costs")
+        items = sorted((float(k), float(v)) for k, v in weights.items())
+        return core_method, {"kind": "steps", "upper": [k * scale for k, _ in items],
+                             "weight": [v for _, v in items]}, None
+    if method == "2sfca":
+        return core_method, {"kind": "binary"}, None
+    if method in ("e2sfca", "3sfca"):
+        if not np.isfinite(max_cost) or max_cost <= 0:
+            raise InputError(f"method={method!r} with the default Luo & Qi steps needs a finite max_cost > 0 "
+                             f"(got {max_cost}); or pass weights={{bound: weight, ...}}")
+        m = max_cost * scale
+        return core_method, {"kind": "steps", "upper": [m / 3, 2 * m / 3, m], "weight": [1.0, 0.68, 0.22]}, None
+    if method == "g2sfca":
+        return core_method, {"kind": "gaussian", "size": 0.0}, None
+    # gravity
+    if min_cost is None:
+        min_cost = 1.0
+    return core_method, {"kind": "power", "beta": float(beta), "min_cost": float(min_cost) * scale}, None
+
+
+def _pair_weights(fn, cost, in_catch):
+    """Evaluates a user weight function ONCE on the array of in-catchment costs."""
+    w = np.zeros(cost.shape, dtype=np.float64)
+    if in_catch.any():
+        got = np.asarray(fn(cost[in_catch]), dtype=np.float64)
+        if got.shape != (int(in_catch.sum()),):
+            raise InputError(f"weights callable returned shape {got.shape}; it must return one weight per cost "
+                             f"(shape ({int(in_catch.sum())},))")
+        bad = ~(np.isfinite(got) & (got >= 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"weights callable returned {got[i]} for cost {cost[in_catch][i]}; weights must be "
+                             f"finite and >= 0")
+        w[in_catch] = got
+    return w
+
+
+def accessibility(demand, supply, origin, dest, cost, *, method="2sfca", max_cost, weights=None, beta=1.0,
+                  min_cost=None, normalize=False) -> AccessResult:
+    """Floating catchment accessibility with the full report.
+
+    Parameters
+    ----------
+    demand : (n_demand,) demand per demand point (population), finite, >= 0.
+    supply : (n_supply,) supply per supply point (beds, doctors), finite, >= 0.
+    origin, dest, cost : parallel arrays of the sparse cost table: demand index, supply index, cost (any unit,
+        the same as ``max_cost`` and the step bounds; +inf = unreachable, never in a catchment). Each
+        (demand, supply) pair at most once.
+    method : "2sfca" (Luo & Wang 2003; with ``weights`` any weighted 2SFCA), "e2sfca" (Luo & Qi 2009, default
+        steps: thirds of the catchment → 1.00 / 0.68 / 0.22, i.e. 0–10/10–20/20–30 for max_cost=30),
+        "g2sfca" (Dai 2010 Gaussian reaching 0 at max_cost), "3sfca" (Wan et al. 2012, default Luo & Qi steps),
+        "gravity" (weights max(cost, min_cost)^-beta, competition through the demand potential).
+    max_cost : inclusive catchment size (``np.inf`` for no limit, e.g. with "gravity").
+    weights : step dict ``{upper_bound: weight}`` (bounds inclusive, weight 0 beyond the last) or a callable
+        mapping an array of costs to weights, called once on the in-catchment costs.
+    beta, min_cost : gravity exponent and the clamp of small costs (default 1 cost unit), so a demand point
+        at cost 0 from a facility gets weight min_cost^-beta instead of infinity.
+    normalize : divide scores by the population-weighted mean score.
+    """
+    demand = np.ascontiguousarray(demand, dtype=np.float64)
+    supply = np.ascontiguousarray(supply, dtype=np.float64)
+    cost = np.ascontiguousarray(cost, dtype=np.float64)
+    max_cost = float(max_cost)
+    core_method, spec, fn = _resolve(method, max_cost, weights, beta, min_cost)
+    pw = None
+    if fn is not None:
+        if cost.ndim != 1:
+            raise InputError(f"cost: expected a 1-D array, got {cost.ndim} dimensions")
+        pw = _pair_weights(fn, cost, (cost <= max_cost) & np.isfinite(cost))  # inf = unreachable
+    r = _core.fca(demand, supply, np.asarray(origin), np.asarray(dest), cost, core_method, max_cost, spec, pw,
+                  bool(normalize))
+    score, ratio, wd = r.pop("score"), r.pop("supply_ratio"), r.pop("weighted_demand")
+    return AccessResult(score, ratio, wd, method, r)
+
+
+def fca(demand, supply, origin, dest, cost, *, method="2sfca", max_cost, weights=None, beta=1.0, min_cost=None,
+        normalize=False) -> np.ndarray:
+    """Floating catchment accessibility score per demand point (float64; NaN = no supply in the catchment).
+
+    The array-level contract for comparison with published implementations; see :func:`accessibility` for
+    the parameters and for the supply ratios and conservation report."""
+    return accessibility(demand, supply, origin, dest, cost, method=method, max_cost=max_cost, weights=weights,
+                         beta=beta, min_cost=min_cost, normalize=normalize).score
+
+
+@dataclass
+class GridAccessResult:
+    """Result of :func:`grid_accessibility`.
+
+    score: float64 (H, W) per cell (NaN: no population, or no facility within the catchment);
+    supply_ratio: per facility (supply per resident of its weighted catchment; NaN: nobody in reach);
+    zones: DataFrame per zone (population-weighted mean score, population, population with no facility in
+    reach) or None; report: counts, conservation, pairs and bytes of the reach lists, timings."""
+
+    score: np.ndarray
+    supply_ratio: np.ndarray
+    weighted_demand: np.ndarray
+    method: str
+    zones: object = None
+    report: dict = field(default_factory=dict)
+    grid: object = None  #: the careshed.Grid when the friction came as a FrictionSurface
+
+    @property
+    def conservation(self) -> dict:
+        keys = ("supply_total", "supply_with_demand", "demand_times_score", "conservation_relative_error",
+                "zero_demand_supplies", "empty_catchments")
+        return {k: self.report[k] for k in keys}
+
+    def to_geotiff(self, path, grid=None, *, per=1000.0):
+        """Writes the score per cell × ``per`` (default: per 1000 residents) as a Cloud-Optimised GeoTIFF
+        (float32, NaN nodata: no population or no facility in reach), atomically. ``grid`` defaults to the
+        friction surface's grid."""
+        grid = grid if grid is not None else self.grid
+        if grid is None:
+            raise InputError("to_geotiff: give the grid (the friction was a plain array, so its grid is unknown)")
+        meta = {"CARESHED_METHOD": self.method, "UNITS": f"supply per {per:g} residents",
+                "CARESHED_NODATA_RULE": "NaN = no population, or no facility within the catchment"}
+        return write_geotiff(path, (self.score * per).astype(np.float32), grid, metadata=meta)
+
+
+def grid_accessibility(friction, population, facilities_rc, supply, *, max_minutes, method="2sfca", weights=None,
+                       cell_size_m=None, row_dx_m=None, zones=None, zone_ids=None, neighbours=8,
+                       offsets_minutes=None, beta=1.0, min_minutes=None, normalize=False) -> GridAccessResult:
+    """Floating catchment accessibility on a grid.
+
+    friction : a :class:`careshed.FrictionSurface` (cell sizes taken from its grid; on a lon/lat grid the
+        per-row cell widths in metres) or a 2-D array of seconds per metre (NaN impassable; then give
+        ``cell_size_m=(dx, dy)``, and ``row_dx_m`` per-row widths for lon/lat grids).
+    population : (H, W) residents per cell (NaN / 0: no demand).
+    facilities_rc : (n, 2) integer (row, col) cells of the facilities; supply: (n,) amounts (e.g. beds).
+    max_minutes : the catchment, inclusive, minutes of travel from the facility (raster cost rule of
+        DESIGN.md, each facility searched alone, start offsets ``offsets_minutes`` included).
+    method, weights, beta : as :func:`accessibility`, with step bounds in MINUTES and a callable receiving
+        minutes. min_minutes: gravity clamp (default 1 minute).
+    zones : optional int (H, W) zone index grid (-1 = none); ``zone_ids`` names the zones (default 0..n-1).
+    Scores are supply per resident (× 1000 for "beds per 1000").
+    """
+    grid = None
+    if hasattr(friction, "seconds_per_metre"):  # a careshed.FrictionSurface: cell sizes from its grid
+        grid = friction.grid
+        if cell_size_m is None:
+            if grid.is_geographic:  # lon/lat: per-row cell widths in metres, mean cell height
+                if row_dx_m is None:
+                    row_dx_m = np.ascontiguousarray(grid.row_cell_widths_m(), dtype=np.float64)
+                cell_size_m = (float(np.mean(row_dx_m)), float(np.mean(grid.row_cell_heights_m())))
+            else:
+                cell_size_m = grid.cell_size
+        friction = friction.seconds_per_metre
+    friction = np.asarray(friction)
+    if friction.dtype != np.float32:
+        friction = np.ascontiguousarray(friction, dtype=np.float64)
+    if cell_size_m is None:
+        raise InputError("cell_size_m: give (dx, dy) in metres when friction is a plain array")
+    if np.isscalar(cell_size_m):
+        cell_size_m = (float(cell_size_m), float(cell_size_m))
+    dx, dy = (float(v) for v in cell_size_m)
+    max_minutes = float(max_minutes)
+    if not np.isfinite(max_minutes) or max_minutes < 0:
+        raise InputError(f"max_minutes={max_minutes}: the catchment must be finite and >= 0")
+    max_s = max_minutes * 60.0
+    population = np.ascontiguousarray(population, dtype=np.float64)
+    rc = np.ascontiguousarray(np.asarray(facilities_rc).reshape(-1, 2))
+    supply = np.ascontiguousarray(supply, dtype=np.float64)
+    offsets = None if offsets_minutes is None else np.ascontiguousarray(offsets_minutes, dtype=np.float64) * 60.0
+    n_zones = 0
+    split = None
+    if zones is not None and hasattr(zones, "zone") and hasattr(zones, "n_zones"):  # a careshed.ZoneRaster
+        if zone_ids is None and getattr(zones, "ids", None) is not None:
+            zone_ids = list(zones.ids)
+        if len(getattr(zones, "split_cell", ())):
+            split = (np.asarray(zones.split_cell), np.asarray(zones.split_zone), np.asarray(zones.split_fraction))
+        n_from_raster = int(zones.n_zones)
+        zones = zones.zone
+        if zone_ids is None:
+            zone_ids = list(range(n_from_raster))
+    if zones is not None:
+        zones = np.ascontiguousarray(zones)
+        if zones.dtype.kind not in "iu":
+            raise InputError(f"zones: expected an integer zone index grid (-1 = none), got dtype {zones.dtype}")
+        zones = zones.astype(np.int32, copy=False)
+        n_zones = int(zones.max()) + 1 if zones.size else 0
+        if (zones < -1).any() and split is None:
+            raise InputError("zones: indices below -1 mark split cells; pass the careshed.ZoneRaster itself so their "
+                             "fractions are used")
+        if zone_ids is not None:
+            zone_ids = list(zone_ids)
+            if len(zone_ids) < n_zones:
+                raise InputError(f"zone_ids: {len(zone_ids)} names for zone indices up to {n_zones - 1}")
+            n_zones = len(zone_ids)
+    core_method, spec, fn = _resolve(method, max_minutes, weights, beta, min_minutes, scale=60.0)
+    if fn is None:
+        r = _core.grid_fca(friction, dx, dy, row_dx_m, population, rc, supply, max_s, core_method, spec, neighbours,
+                           offsets, zones, n_zones, bool(normalize))
+    else:
+        # A callable needs the costs in Python: search once, evaluate once on all pair times (minutes).
+        first, cells, secs = _core.access_reach_lists(friction, dx, dy, row_dx_m, rc, max_s, neighbours, offsets)
+        pw = _pair_weights(lambda m: fn(m), secs.astype(np.float64) / 60.0, np.ones(secs.shape, dtype=bool))
+        demand = np.where(population > 0, population, 0.0).ravel()
+        r = _core.fca_reach(demand, supply, first, cells, secs, core_method, np.inf, spec, pw, False)
+        score = r["score"].reshape(population.shape)
+        score[~(population > 0)] = np.nan
+        r["empty_catchments"] = int(np.count_nonzero((population > 0) & np.isnan(score)))
+        r["pairs"] = int(cells.size)
+        r["reach_bytes"] = int(cells.nbytes + secs.nbytes + first.nbytes)
+        if normalize:
+            if not (r["mean_score"] > 0 and np.isfinite(r["mean_score"])):
+                raise InputError(f"normalize: the population-weighted mean score is {r['mean_score']}")
+            score /= r["mean_score"]
+            r["normalized"] = True
+        r["score"] = score
+        if zones is not None:
+            r.update(_zone_means(score, population, zones, n_zones))
+    score, ratio, wd = r.pop("score"), r.pop("supply_ratio"), r.pop("weighted_demand")
+    if split is not None:
+        _add_split_cells(r, score, population, *split)
+    table = None
+    if zones is not None:
+        table = pd.DataFrame({
+            "zone": zone_ids if zone_ids is not None else np.arange(n_zones),
+            "score": r.pop("zone_score"),
+            "population": r.pop("zone_population"),
+            "population_no_access": r.pop("zone_population_no_access"),
+        })
+    return GridAccessResult(score, ratio, wd, method, table, r, grid)
+
+
+def _add_split_cells(r, score, population, cell, zone, fraction):
+    """Adds the cells split between zones (ZoneRaster rule "fraction": zone index -2 in the grid, skipped by
+    the per-cell pass) with their area fraction of the population to the zone means."""
+    tot = r["zone_population"].copy()
+    none = r["zone_population_no_access"].copy()
+    acc = np.nan_to_num(r["zone_score"]) * (tot - none)
+    pop = population.ravel()[cell]
+    p = np.where(pop > 0, pop, 0.0) * fraction
+    s = score.ravel()[cell]
+    fin = np.isfinite(s)
+    n = tot.size
+    tot += np.bincount(zone, weights=p, minlength=n)
+    none += np.bincount(zone[~fin], weights=p[~fin], minlength=n)
+    acc += np.bincount(zone[fin], weights=p[fin] * s[fin], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r["zone_score"] = np.where(tot - none > 0, acc / (tot - none), np.nan)
+    r["zone_population"], r["zone_population_no_access"] = tot, none
+
+
+def _zone_means(score, population, zones, n_zones):
+    pop = np.where(population > 0, population, 0.0)
+    z = zones.ravel()
+    ok = z >= 0
+    if (z >= n_zones).any():
+        raise InputError(f"zones: zone index {int(z.max())} >= number of zones {n_zones}")
+    s = score.ravel()
+    fin = np.isfinite(s) & ok
+    tot = np.bincount(z[ok], weights=pop.ravel()[ok], minlength=n_zones)
+    acc = np.bincount(z[fin], weights=(pop.ravel() * np.where(np.isfinite(s), s, 0))[fin], minlength=n_zones)
+    none = np.bincount(z[ok & ~np.isfinite(s)], weights=pop.ravel()[ok & ~np.isfinite(s)], minlength=n_zones)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(tot - none > 0, acc / (tot - none), np.nan)
+    return {"zone_score": mean, "zone_population": tot, "zone_population_no_access": none}
+
+
+def graph_accessibility(graph, demand_nodes, demand, facility_nodes, supply, *, max_minutes, method="2sfca",
+                        weights=None, to_facility=True, beta=1.0, min_minutes=None, normalize=False) -> AccessResult:
+    """Floating catchment accessibility on a road graph (:class:`careshed.network.Graph`, or anything with
+    ``reach(sources, max_seconds, reverse=...)``).
+
+    demand_nodes : (n_demand,) graph node of each demand point (several points may share a node; -1 = not on
+        the graph, score NaN); demand: their population. facility_nodes / supply: the same for facilities.
+    max_minutes : inclusive catchment in minutes. to_facility : True (default) measures travel from the
+        demand point TO the facility (searches on the reversed graph), which differs on one-way streets.
+    method, weights (bounds in minutes, callable on minutes), beta, min_minutes, normalize: as
+    :func:`accessibility`. Costs come from bounded per-facility searches (sparse lists), never a matrix.
+    """
+    max_minutes = float(max_minutes)
+    if not np.isfinite(max_minutes) or max_minutes < 0:
+        raise InputError(f"max_minutes={max_minutes}: the catchment must be finite and >= 0")
+    dn = np.asarray(demand_nodes, dtype=np.int64).ravel()
+    fac = np.asarray(facility_nodes, dtype=np.int64).ravel()
+    reach = graph.reach(fac, max_minutes * 60.0, reverse=bool(to_facility))
+    first, nodes, secs = (np.asarray(a) for a in reach)
+    n_nodes = int(max(nodes.max(initial=-1), dn.max(initial=-1))) + 1
+    on = dn >= 0
+    order = np.flatnonzero(on)[np.argsort(dn[on], kind="stable")]  # demand points grouped by node
+    per_node = np.bincount(dn[on], minlength=n_nodes)
+    node_first = np.concatenate([[0], np.cumsum(per_node)])
+    cnt = per_node[nodes]  # demand points at each reached node
+    fac_of_entry = np.repeat(np.arange(fac.size), np.diff(first))
+    dest = np.repeat(fac_of_entry, cnt)
+    cost_min = np.repeat(secs, cnt) / 60.0
+    # index of each expanded entry inside its node's group of demand points
+    start = np.repeat(node_first[nodes], cnt)
+    within = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    origin = order[start + within]
+    return accessibility(demand, supply, origin, dest, cost_min, method=method, max_cost=max_minutes,
+                         weights=weights, beta=beta, min_cost=min_minutes, normalize=normalize)

@@ -1,0 +1,299 @@
+"""Road networks: speed profiles, multi-source graph search, road graphs from OSM or line layers,
+snapping points to the network, and the straight-line fallback.
+
+Units everywhere: seconds for times, metres for distances, km/h for speeds. Unreachable is ``inf`` with
+facility index ``-1``; cutoffs are inclusive; ties go to the lowest facility index (see DESIGN.md).
+
+Quick start::
+
+    import careshed
+    g = careshed.RoadGraph.from_osm("data/comoros/comores-latest.osm.pbf", profile="ambulance")
+    tt = g.travel_time(facility_lonlat, points_xy=village_lonlat, max_seconds=3600)
+    tt.seconds, tt.nearest          # per village: seconds to the nearest facility, its index
+"""
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from .. import _core
+from ..errors import InputError
+
+SpeedProfile = _core.SpeedProfile
+parse_maxspeed = _core.parse_maxspeed
+
+__all__ = ["SpeedProfile", "parse_maxspeed", "graph_travel_time", "Graph", "RoadGraph", "RoadTravelTime",
+           "straight_line_travel_time", "straight_line_grid_travel_time", "profiles"]
+
+
+def profiles():
+    """The shipped speed profiles as plain dicts ``{name: {class: km/h}}`` (copies; edit freely and build a
+    SpeedProfile from one with ``SpeedProfile(name, table)``)."""
+    return {name: dict(SpeedProfile.by_name(name).speeds_kmh) for name in ("car", "ambulance", "walking")}
+
+
+def graph_travel_time(n_nodes, tails, heads, seconds, sources, *, source_offsets=None, max_seconds=None,
+                      reverse=False):
+    """Seconds to the nearest source and that source's index, for every node of a directed graph.
+
+    One multi-source Dijkstra over the edges ``tails[i] -> heads[i]`` costing ``seconds[i]`` (finite, >= 0;
+    zero-cost edges, parallel edges and self loops are fine).
+
+    Parameters
+    ----------
+    n_nodes : int
+        Number of nodes; ids are 0 .. n_nodes-1.
+    tails, heads : 1-D integer arrays (int32 or int64 are read without copying)
+    seconds : 1-D float64 array, seconds per edge
+    sources : 1-D integer array of node ids (facilities). A node may appear twice.
+    source_offsets : optional 1-D float array, seconds added at each source (dispatch, turnout).
+    max_seconds : optional inclusive cutoff in seconds; nodes farther are unreachable.
+    reverse : False for time FROM the sources (ambulance to patient), True for time TO them
+        (patient to hospital); they differ on one-way streets.
+
+    Returns
+    -------
+    (seconds, nearest) : float64 (n_nodes,) with ``inf`` where unreachable, int32 (n_nodes,) with the
+    index into ``sources`` of the nearest source (ties -> lowest index) or -1.
+
+    Raises careshed.InputError for out-of-range ids, negative/NaN/infinite costs, bad offsets or shapes.
+    The GIL is released during the search.
+    """
+    return _core.graph_travel_time(n_nodes, tails, heads, seconds, sources, source_offsets=source_offsets,
+                                   max_seconds=max_seconds, reverse=reverse)
+
+
+class SourceReach(NamedTuple):
+    """Per-source bounded search results in CSR form: the nodes of source j are
+    ``nodes[first[j]:first[j+1]]`` (sorted by node id) with their ``seconds``."""
+    first: np.ndarray
+    nodes: np.ndarray
+    seconds: np.ndarray
+
+    def of(self, j):
+        """(nodes, seconds) reached by source j."""
+        return self.nodes[self.first[j]:self.first[j + 1]], self.seconds[self.first[j]:self.first[j + 1]]
+
+
+def _core_attribute(name: str, doc: str | None = None) -> property:
+    """A read-only property returning attribute ``name`` of the wrapped compiled object (``self._g``)."""
+    return property(lambda self: getattr(self._g, name), doc=doc)
+
+
+class Graph:
+    """A prepared directed graph (CSR, seconds per edge) for repeated searches: build once, then run
+    :meth:`travel_time`, :meth:`k_nearest` or :meth:`reach` as often as needed. The transposed graph for
+    ``reverse=True`` is built on first use. Same conventions as :func:`graph_travel_time`."""
+
+    def __init__(self, n_nodes, tails, heads, seconds):
+        self._g = _core.CsrGraph(n_nodes, tails, heads, seconds)
+
+    n_nodes = _core_attribute("n_nodes")
+    n_edges = _core_attribute("n_edges")
+
+    def __repr__(self):
+        return f"Graph({self.n_nodes} nodes, {self.n_edges} directed edges)"
+
+    def travel_time(self, sources, *, source_offsets=None, max_seconds=None, reverse=False):
+        """(seconds, nearest) per node from one multi-source search."""
+        return self._g.nearest(sources, source_offsets=source_offsets, max_seconds=max_seconds, reverse=reverse)
+
+    def k_nearest(self, sources, k, *, source_offsets=None, max_seconds=None, reverse=False):
+        """The k nearest distinct sources per node: (seconds, nearest) of shape (n_nodes, k), ordered by
+        (seconds, source index); missing entries inf / -1. Column 0 equals :meth:`travel_time`."""
+        return self._g.k_nearest(sources, k, source_offsets=source_offsets, max_seconds=max_seconds,
+                                 reverse=reverse)
+
+    def reach(self, sources, max_seconds, *, source_offsets=None, reverse=False):
+        """Every node within max_seconds (inclusive) of each source separately, as a SourceReach
+        (sparse lists), computed in parallel across sources."""
+        return SourceReach(*self._g.reach(sources, max_seconds, source_offsets=source_offsets, reverse=reverse))
+
+
+class Components(NamedTuple):
+    """Connected components: ``id`` per node (0 = largest), ``sizes`` (nodes per component, descending)."""
+    id: np.ndarray
+    sizes: np.ndarray
+
+
+class SnapResult(NamedTuple):
+    """Per point: the graph ``node`` it snapped to (-1 when none within the limit), ``distance_m`` to it, and
+    ``access_seconds`` = distance_m / (offroad_speed_kmh / 3.6), the off-network leg (inf when unsnapped)."""
+    node: np.ndarray
+    distance_m: np.ndarray
+    access_seconds: np.ndarray
+
+
+@dataclass
+class RoadTravelTime:
+    """Result of RoadGraph.travel_time (seconds; ``inf`` / ``-1`` where unreachable).
+
+    node_seconds, node_nearest   per graph node: facility access leg + network time, facility index
+    facility_node, facility_snap_m   where each facility snapped (-1 beyond max_snap_distance_m) and how far
+    seconds, nearest             per demand point (None without points): node time + the point's own leg
+    point_node, point_snap_m     where each point snapped and how far
+    """
+    node_seconds: np.ndarray
+    node_nearest: np.ndarray
+    facility_node: np.ndarray
+    facility_snap_m: np.ndarray
+    seconds: Optional[np.ndarray] = None
+    nearest: Optional[np.ndarray] = None
+    point_node: Optional[np.ndarray] = None
+    point_snap_m: Optional[np.ndarray] = None
+
+
+def _profile(profile):
+    if isinstance(profile, (str, SpeedProfile)):
+        return profile
+    if isinstance(profile, dict):
+        return SpeedProfile("custom", {str(k): float(v) for k, v in profile.items()})
+    raise InputError("profile must be 'car', 'ambulance', 'walking', a SpeedProfile or a dict {class: km/h}")
+
+
+class RoadGraph:
+    """A routable road graph: every road vertex is a node, one or two directed edges per road segment with
+    seconds = length / speed. Build it with :meth:`from_osm` or :meth:`from_lines` (see road_graph.hpp for
+    the rules: one-way tags, maxspeed, excluded classes, geodesic vs projected lengths).
+
+    Coordinates (``node_xy``, points to snap, facilities) are in the graph's CRS: lon/lat degrees for OSM
+    extracts (``geographic`` is True; distances are then great-circle metres), else the layer's projected CRS.
+    """
+
+    def __init__(self, core_graph):
+        self._g = core_graph
+
+    # ---- construction ----
+    @classmethod
+    def from_osm(cls, path, profile="car"):
+        """From an OpenStreetMap extract (.osm.pbf / .osm) read through GDAL's OSM driver.
+
+        profile: "car", "ambulance", "walking", a SpeedProfile, or a dict {highway class: km/h}.
+        """
+        return cls(_core.RoadGraph.from_osm(str(path), _profile(profile)))
+
+    @classmethod
+    def from_lines(cls, path, *, layer=None, speed_field=None, class_field=None, oneway_field=None,
+                   profile="car"):
+        """From any OGR line layer (GeoPackage, shapefile, PostGIS, ...).
+
+        speed_field: km/h (numeric) or maxspeed-like text; class_field: looked up in the profile (classes not
+        in it are excluded); oneway_field: yes/true/1/FT forward, -1/reverse/TF backward, else both ways.
+        At least one of speed_field / class_field is required.
+        """
+        return cls(_core.RoadGraph.from_lines(str(path), layer or "", speed_field or "", class_field or "",
+                                              oneway_field or "", _profile(profile)))
+
+    @classmethod
+    def from_xy_lines(cls, lines, speeds_kmh, *, oneway=None, geographic=False, crs_wkt=""):
+        """From lines in memory: a list of (n_i, 2) coordinate arrays, or one (n_lines, n_vertices, 2) array
+        (e.g. segments, fast), one speed (km/h) per line, and optionally one direction per line
+        (1 forward, -1 backward, 0 both; default all 0)."""
+        if isinstance(lines, np.ndarray):
+            lines = np.ascontiguousarray(lines, dtype=np.float64)
+        else:
+            lines = [np.asarray(line, dtype=np.float64) for line in lines]
+        directions = np.zeros(len(lines), np.int8) if oneway is None else np.asarray(oneway, dtype=np.int8)
+        return cls(_core.RoadGraph.from_xy_lines(lines, np.asarray(speeds_kmh, np.float64), directions,
+                                                 geographic, crs_wkt))
+
+    # ---- properties ----
+    n_nodes = _core_attribute("n_nodes")
+    n_edges = _core_attribute("n_edges", "Directed edges (a two-way segment counts twice).")
+    geographic = _core_attribute("geographic")
+    crs_wkt = _core_attribute("crs_wkt")
+
+    @property
+    def node_xy(self):
+        """(n_nodes, 2) float64 node coordinates in the graph CRS."""
+        return np.column_stack([self._g.node_x, self._g.node_y])
+
+    @property
+    def edges(self):
+        """Dict of per-directed-edge arrays (read-only views): tails, heads, seconds, length_m, speed_kmh,
+        line_id (OSM way id or feature id)."""
+        g = self._g
+        return {"tails": g.edge_tails, "heads": g.edge_heads, "seconds": g.edge_seconds,
+                "length_m": g.edge_length_m, "speed_kmh": g.edge_speed_kmh, "line_id": g.edge_line_id}
+
+    report = _core_attribute("report", "What the builder read and excluded (counts).")
+
+    def __repr__(self):
+        kind = "lon/lat" if self.geographic else "projected"
+        return f"RoadGraph({self.n_nodes} nodes, {self.n_edges} directed edges, {kind})"
+
+    # ---- analysis ----
+    def components(self, strong=False):
+        """Connected components: Components(id per node with 0 = largest, sizes).
+
+        strong=False: weakly connected, edge directions ignored — islands and gaps in the data.
+        strong=True: strongly connected — every node reaches every other; nodes outside the largest one are
+        one-way traps or unreachable pockets (an ambulance can get in but not out, or the reverse).
+        """
+        return Components(*self._g.components(strong))
+
+    def snap(self, points_xy, *, max_distance_m=None, offroad_speed_kmh=5.0, largest_component_only=False):
+        """Nearest graph node of each point (n, 2), within max_distance_m (inclusive) if given, and the seconds
+        of the straight off-network leg to it at offroad_speed_kmh (5 km/h: walking). Ties between equally
+        near nodes go to the lowest node id. Returns SnapResult(node, distance_m, access_seconds)."""
+        if not (np.isfinite(offroad_speed_kmh) and offroad_speed_kmh > 0):
+            raise InputError(f"offroad_speed_kmh = {offroad_speed_kmh} must be finite and > 0 (e.g. 5 for walking)")
+        node, dist = self._g.snap(points_xy, max_distance_m=max_distance_m,
+                                  largest_component_only=largest_component_only)
+        return SnapResult(node, dist, dist / (offroad_speed_kmh / 3.6))
+
+    @property
+    def graph(self):
+        """The edges as a new prepared :class:`Graph` (built on each access: keep it) for k-nearest and
+        per-source bounded searches on node ids."""
+        e = self.edges
+        return Graph(self.n_nodes, e["tails"], e["heads"], e["seconds"])
+
+    def nearest_from_nodes(self, source_nodes, *, source_offsets=None, max_seconds=None, reverse=False):
+        """Multi-source search from graph node ids: (seconds, nearest) per node."""
+        return self._g.nearest(source_nodes, source_offsets=source_offsets, max_seconds=max_seconds,
+                               reverse=reverse)
+
+    def travel_time(self, facility_xy, points_xy=None, *, source_offsets=None, max_seconds=None, reverse=False,
+                    offroad_speed_kmh=5.0, max_snap_distance_m=None, largest_component_only=False):
+        """Seconds from the nearest facility (or to it, with reverse=True) for every node and demand point.
+
+        Facilities (n, 2) snap to their nearest node; the straight-line distance is covered at
+        ``offroad_speed_kmh`` and added to their start (plus ``source_offsets`` seconds, e.g. dispatch).
+        Demand points snap the same way and their own off-road leg is added to their node's time, so a
+        village 2 km from the road is not at the road's time. Points or facilities farther than
+        ``max_snap_distance_m`` from the network do not snap (facilities then take no part; points get inf/-1).
+        ``max_seconds`` is an inclusive cutoff on the total (legs included).
+        """
+        r = self._g.travel_time(facility_xy, points_xy, source_offsets=source_offsets, max_seconds=max_seconds,
+                                reverse=reverse, offroad_speed_kmh=offroad_speed_kmh,
+                                max_snap_distance_m=max_snap_distance_m,
+                                largest_component_only=largest_component_only)
+        out = RoadTravelTime(r["node_seconds"], r["node_nearest"], r["facility_node"], r["facility_snap_m"])
+        if points_xy is not None:
+            out.seconds, out.nearest = r["point_seconds"], r["point_nearest"]
+            out.point_node, out.point_snap_m = r["point_node"], r["point_snap_m"]
+        return out
+
+
+def straight_line_travel_time(facility_xy, points_xy, *, speed_kmh, detour_factor=1.0, max_seconds=None,
+                              geographic=False, metres_per_unit=1.0, k=None):
+    """Crow-fly travel time to the nearest facility: distance_m / (speed_kmh / 3.6) × detour_factor.
+
+    facility_xy, points_xy: (n, 2) arrays in one CRS (metres, or lon/lat with geographic=True for great-circle
+    distances). Returns (seconds, nearest) of shape (n,), or (n, k) for the k nearest facilities when k is
+    given. Ties go to the lowest facility index; beyond max_seconds (inclusive) inf / -1.
+    """
+    return _core.straight_line_travel_time(facility_xy, points_xy, speed_kmh=speed_kmh,
+                                           detour_factor=detour_factor, max_seconds=max_seconds,
+                                           geographic=geographic, metres_per_unit=metres_per_unit, k=k or 0)
+
+
+def straight_line_grid_travel_time(facility_xy, width, height, geotransform, *, speed_kmh, detour_factor=1.0,
+                                   max_seconds=None, geographic=False, metres_per_unit=1.0):
+    """Straight-line travel time for every cell centre of a north-up grid (GDAL geotransform):
+    (seconds, nearest) of shape (height, width)."""
+    return _core.straight_line_travel_time_grid(facility_xy, width, height, tuple(geotransform),
+                                                speed_kmh=speed_kmh, detour_factor=detour_factor,
+                                                max_seconds=max_seconds, geographic=geographic,
+                                                metres_per_unit=metres_per_unit)

@@ -1,0 +1,249 @@
+"""What every subcommand shares: option groups built once, parsing of repeated NAME=VALUE options, printing.
+
+Each subcommand module (``careshed/cli/<name>.py``) declares its options with the adders here, so the same option
+has the same name, syntax and default in every subcommand, and exports ``COMMAND`` (a :class:`Subcommand`);
+careshed/cli/main.py lists them.
+"""
+from __future__ import annotations
+
+import argparse
+import textwrap
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from ..errors import InputError
+
+__all__ = ["Subcommand", "key_values", "resource_fields", "profile", "print_table", "print_written", "save_result",
+           "add_csv_point_arguments", "add_zones_and_people_arguments", "add_point_arguments", "add_snap_arguments",
+           "add_travel_arguments", "add_grid_and_label_arguments", "study_keywords", "placement_keywords",
+           "add_study_arguments", "study_and_facility_arguments"]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``careshed <name>``: its help line, epilog (examples), option adder and runner (returns the exit status)."""
+    name: str
+    help: str
+    epilog: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+    def __post_init__(self):
+        object.__setattr__(self, "epilog", textwrap.dedent(self.epilog))
+
+
+def key_values(items, option: str, *, numeric: bool) -> dict:
+    """Parse repeated NAME=VALUE options (`--target beds=7.8`)."""
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise InputError(f"{option} {item!r}: expected NAME=VALUE, e.g. {option} beds="
+                             f"{'7.8' if numeric else 'beds_2020'}")
+        if numeric:
+            try:
+                out[name] = float(value)
+            except ValueError:
+                raise InputError(f"{option} {item!r}: {value!r} is not a number") from None
+        else:
+            out[name] = value
+    return out
+
+
+
+def resource_fields(items) -> dict:
+    """``{name: field}`` from repeated NAME[=FIELD] options (`--resource beds=BEDS_2020`; `beds` reads field beds)."""
+    out = {}
+    for item in items or []:
+        name, _, fld = item.partition("=")
+        if not name:
+            raise InputError(f"--resource {item!r}: expected NAME or NAME=FIELD, e.g. --resource beds=BEDS")
+        out[name] = fld or name
+    return out
+
+
+def profile(text: str):
+    if "=" not in text:
+        return text
+    return {k: float(v) for k, v in key_values(text.split(","), "--road-profile", numeric=True).items()}
+
+
+def print_table(table, notes, *, width: int = 220, max_columns: int = 40, float_format: str = "{:,.3f}") -> None:
+    with pd.option_context("display.width", width, "display.max_columns", max_columns, "display.float_format",
+                           float_format.format):
+        print(table.to_string())
+    for note in notes:
+        print(f"note: {note}")
+
+
+def print_written(written) -> None:
+    print("wrote:")
+    for pth in written:
+        print(f"  {pth}")
+
+
+def save_result(result, args) -> None:
+    """With --out: ``result.save`` into it (map unless --no-map) and list the files written."""
+    if args.out:
+        print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map))
+
+
+# ---- options shared by the grid analyses (reach, catchments, access): one adder per option group ----------
+
+def add_csv_point_arguments(g, one: str) -> None:
+    """--x/--y/--crs: the coordinate fields and CRS of a point CSV (``one``: 'facility', 'station')."""
+    g.add_argument("--x", metavar="FIELD", help=f"longitude/easting field of a {one} CSV")
+    g.add_argument("--y", metavar="FIELD", help=f"latitude/northing field of a {one} CSV")
+    g.add_argument("--crs", metavar="CRS", help=f"CRS of a {one} CSV, e.g. EPSG:4326")
+
+
+def add_zones_and_people_arguments(p: argparse.ArgumentParser, points: str, points_help: str, *,
+                                    class_share: bool = False) -> None:
+    """ZONES and the points positional (``points``: 'stations', 'facilities'), then the zone / people options."""
+    p.add_argument("zones", metavar="ZONES", help="zone polygons (GeoPackage, Shapefile, GeoJSON, 'PG:...'), any CRS")
+    p.add_argument(points, metavar=points.upper(),
+                   help=f"{points_help} (any OGR source, or a CSV with --x/--y/--crs), any CRS")
+    g = p.add_argument_group("zones and people")
+    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
+    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES")
+    g.add_argument("--population", metavar="FIELD",
+                   help="zone field with residents per zone (spread over the zone's cells; with "
+                        "--population-raster the raster gives the spreading weights)")
+    g.add_argument("--population-raster", metavar="RASTER",
+                   help="people per cell (WorldPop, GHS-POP; any CRS): totals preserved, nodata ignored")
+    if class_share:
+        g.add_argument("--class-share", action="append", metavar="CLASS=FIELD",
+                       help="share (0..1) of each zone's people in cells of CLASS, from a zone field (repeatable)")
+    g.add_argument("--counting", choices=("centre", "fraction"), default="centre",
+                   help="cells count in the zone covering their centre (default) or by exact area fractions")
+    g.add_argument("--keep", action="append", metavar="FIELD", default=[], help="zone field copied to the outputs")
+
+
+def add_point_arguments(g, one: str, many: str, name_use: str = "") -> None:
+    """--<one>-id, --<one>-name, --<many>-layer and the CSV coordinates of the stations / facilities."""
+    g.add_argument(f"--{one}-id", metavar="FIELD", help=f"{one} id field (default: id/name field or row number)")
+    g.add_argument(f"--{one}-name", metavar="FIELD", help=f"{one} name field{name_use}")
+    g.add_argument(f"--{many}-layer", metavar="NAME", help=f"layer of {many.upper()}")
+    add_csv_point_arguments(g, one)
+
+
+def add_snap_arguments(g, many: str) -> None:
+    g.add_argument("--snap-max-m", type=float, metavar="M",
+                   help=f"move {many} off impassable cells / into the grid by up to M metres "
+                        "(default max(500 m, 2 cells))")
+    g.add_argument("--skip-unplaced", action="store_true",
+                   help=f"leave out (with a warning) {many} that cannot be placed, instead of stopping")
+
+
+def add_travel_arguments(p: argparse.ArgumentParser, *, fractions: bool = False) -> None:
+    """The travel model: --friction, --speed-raster, or land cover (+ cover fractions) / roads / background."""
+    g = p.add_argument_group("travel model (one of --friction, --speed-raster, or land cover/roads/background)")
+    g.add_argument("--friction", metavar="RASTER", help="friction raster (see --friction-unit)")
+    g.add_argument("--friction-unit", default="s/m",
+                   help="unit of --friction: s/m (default), min/m (Malaria Atlas Project), s/km, min/km, h/km")
+    g.add_argument("--speed-raster", metavar="RASTER", help="speed raster in km/h")
+    g.add_argument("--landcover", metavar="RASTER", help="land-cover class raster, with --landcover-speed")
+    g.add_argument("--landcover-speed", action="append", metavar="CODE=KMH", help="speed of a land-cover class")
+    if fractions:
+        g.add_argument("--landcover-fraction", action="append", metavar="RASTER=KMH",
+                       help="cover-fraction raster (percent) and its speed (repeatable); with --other-speed")
+        g.add_argument("--other-speed", type=float, metavar="KMH", help="speed where no listed cover dominates")
+    g.add_argument("--roads", action="append", metavar="FILE", help="road lines (OSM .pbf or any OGR source)")
+    g.add_argument("--road-profile", default="car",
+                   help="car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH (e.g. trunk=60,primary=50)")
+    g.add_argument("--background-speed", type=float, metavar="KMH", help="speed every cell has at least")
+    g.add_argument("--barriers", action="append", metavar="FILE", help="impassable polygons/lines or raster mask")
+
+
+def add_grid_and_label_arguments(p: argparse.ArgumentParser, *, cell_size_m: float, label: str, label_help: str,
+                                  prefix: str | None = None) -> None:
+    """The grid group (cell size, metric CRS, margin) and the labels-and-output group (--prefix when given)."""
+    g = p.add_argument_group("grid")
+    g.add_argument("--cell-size", type=float, default=cell_size_m, metavar="M",
+                   help=f"cell size in metres (default {cell_size_m:g})")
+    g.add_argument("--metric-crs", metavar="CRS",
+                   help="CRS of the analysis (default: the zones' own if projected, else their UTM zone)")
+    g.add_argument("--margin-m", type=float, default=0.0, metavar="M",
+                   help="ground around the zones' extent that travel may cross (default 0)")
+    g = p.add_argument_group("labels and output")
+    g.add_argument("--label", default=label, help=label_help)
+    g.add_argument("--modelled", action="append", metavar="TEXT",
+                   help="mark the analysis as using modelled inputs, saying which (repeatable); every output "
+                        "then says MODELLED")
+    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results")
+    g.add_argument("--region-label", default="region", help="label of the whole-region row (default region)")
+    g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR")
+    if prefix is not None:
+        g.add_argument("--prefix", default=prefix, help=f"output file name prefix (default {prefix})")
+    g.add_argument("--no-map", action="store_true", help="do not draw the PNG map")
+
+
+def study_keywords(args) -> dict:
+    """careshed.Study keywords of the zone / people / travel model / grid / label options (the adders above)."""
+    fractions = getattr(args, "landcover_fraction", None)  # only `careshed reach` has cover fractions
+    travel_given = [args.friction is not None, args.speed_raster is not None,
+                    any(v is not None for v in (args.landcover, fractions, args.roads, args.background_speed))]
+    if sum(travel_given) != 1:
+        raise InputError("give one travel model: --friction RASTER, --speed-raster RASTER, or land cover (--landcover"
+                         ") / --roads / --background-speed")
+    study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
+                 cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m, counting=args.counting,
+                 keep=args.keep or None, region_label=args.region_label, zones_layer=args.zones_layer,
+                 modelled="; ".join(args.modelled) if args.modelled else None, notes=args.note)
+    if args.friction:
+        study["friction"] = args.friction
+        study["friction_unit"] = args.friction_unit
+    elif args.speed_raster:
+        study["speed_raster"] = args.speed_raster
+    else:
+        travel: dict = {}
+        if args.landcover:
+            if not args.landcover_speed:
+                raise InputError("--landcover needs --landcover-speed CODE=KMH (repeatable), e.g. --landcover-speed "
+                                 "10=4")
+            travel["landcover"] = args.landcover
+            travel["landcover_speeds"] = {int(float(k)): v for k, v in
+                                          key_values(args.landcover_speed, "--landcover-speed", numeric=True).items()}
+        if fractions:
+            travel["landcover_fractions"] = key_values(fractions, "--landcover-fraction", numeric=True)
+            travel["other_speed_kmh"] = args.other_speed
+        if args.roads:
+            travel["roads"] = list(args.roads)
+            travel["road_profile"] = profile(args.road_profile)
+        if args.background_speed is not None:
+            travel["background_speed_kmh"] = args.background_speed
+        if args.barriers:
+            travel["barriers"] = list(args.barriers)
+        study["travel"] = travel
+    return study
+
+
+def placement_keywords(args, *, id_keyword: str, point_id, point_name, layer) -> dict:
+    """Keywords placing the stations / facilities on the grid (Study.reach, study_catchments, study_access)."""
+    return {id_keyword: point_id, "name_field": point_name, "layer": layer, "x": args.x, "y": args.y,
+            "crs": args.crs, "snap_max_m": args.snap_max_m, "unplaced": "skip" if args.skip_unplaced else "error",
+            "label": args.label}
+
+
+# ---- careshed catchments / careshed access (shared: zones, people, travel model, grid, facilities) -----
+
+def add_study_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    """ZONES FACILITIES and the zone / people / travel model / grid / facility options of a careshed.Study."""
+    add_zones_and_people_arguments(p, "facilities", f"{what} as points")
+    g = p.add_argument_group(f"{what}")
+    add_point_arguments(g, "facility", "facilities", " (map labels)")
+    add_snap_arguments(g, "facilities")
+    add_travel_arguments(p)
+    add_grid_and_label_arguments(p, cell_size_m=250.0, label="facilities",
+                                  label_help="what the facilities are, e.g. hospitals (titles, notes)")
+
+
+def study_and_facility_arguments(args) -> tuple[dict, dict]:
+    """(careshed.Study keywords, facility placement keywords) from the shared options."""
+    if args.population is None and args.population_raster is None:
+        raise InputError("give the people: --population FIELD (residents per zone) and/or --population-raster "
+                         "RASTER (people per cell)")
+    return study_keywords(args), placement_keywords(args, id_keyword="facility_id", point_id=args.facility_id,
+                                                      point_name=args.facility_name, layer=args.facilities_layer)

@@ -1,0 +1,98 @@
+"""The one way careshed writes files: nothing half-written is ever left where an output belongs.
+
+* :func:`atomic_path` — one file: the writer writes a temporary file next to the destination, which is renamed
+  over it only when the writer returned without an error.
+* :class:`OutputSet` — several files that belong together (a result's CSV, GeoPackage, GeoTIFFs, map): they
+  are staged in a hidden temporary folder inside the destination folder and renamed into place together by
+  :meth:`OutputSet.commit`; if anything fails first, the stage is removed and no output of the set appears.
+  (Each rename is atomic; a crash between two renames of one commit can leave the first ones — the renames
+  are the last, fast step, after every file was written completely.)
+
+The C++ writers (GeoPackage, GeoTIFF) write exactly the path they are given; careshed hands them a staged
+path, so they need no atomic logic of their own beyond their own temporary-file discipline.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+__all__ = ["atomic_path", "write_atomically", "OutputSet"]
+
+
+@contextlib.contextmanager
+def atomic_path(path) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; rename it onto `path` when the block ends without an error,
+    remove it otherwise."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_atomically(path, write: Callable[[Path], object]) -> Path:
+    """Run ``write(tmp_path)`` and rename the result onto `path` (see :func:`atomic_path`). Returns `path`."""
+    with atomic_path(path) as tmp:
+        write(tmp)
+    return Path(path)
+
+
+class OutputSet:
+    """Files written together into `folder`, all or none.
+
+    >>> with OutputSet("results") as out:          # doctest: +SKIP
+    ...     table.to_csv(out.path("reach.csv"))
+    ...     write_geotiff(out.path("reach_minutes.tif"), minutes, grid)
+    >>> out.written                                 # the final paths, after the block  # doctest: +SKIP
+
+    :meth:`path` returns where to write a file now (inside the stage); the final paths appear only at
+    :meth:`commit` (called by the ``with`` block when it ends without an error; an error calls :meth:`abort`).
+    """
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._stage = Path(tempfile.mkdtemp(prefix=".careshed-stage-", dir=self.folder))
+        self._names: list[str] = []
+        self.written: list[Path] = []
+
+    def path(self, name: str) -> Path:
+        """The staged path for the output file `name` (a file name inside `folder`)."""
+        if Path(name).name != str(name) or name in ("", ".", ".."):
+            raise ValueError(f"OutputSet.path: {name!r} must be a plain file name")
+        if name not in self._names:
+            self._names.append(name)
+        return self._stage / name
+
+    def commit(self) -> list[Path]:
+        """Rename every staged file that exists into `folder`; returns the final paths (in the order named)."""
+        final = []
+        for name in self._names:
+            staged = self._stage / name
+            if staged.exists():
+                os.replace(staged, self.folder / name)
+                final.append(self.folder / name)
+        shutil.rmtree(self._stage, ignore_errors=True)
+        self.written = final
+        return final
+
+    def abort(self) -> None:
+        """Remove the stage: none of the set's files appears."""
+        shutil.rmtree(self._stage, ignore_errors=True)
+
+    def __enter__(self) -> "OutputSet":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+        return False

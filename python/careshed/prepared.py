@@ -1,0 +1,488 @@
+"""A study area prepared once: zones, the analysis grid, people per cell, urban/rural classes, the travel model.
+
+:class:`PreparedStudy` does everything an analysis needs that does not depend on the facilities, once; the
+analyses (careshed.analyses) then run on it for any set of facilities in well under a second. Users meet it as
+:class:`careshed.Study`, which adds one method per analysis (``study.reach(...)``, ``study.catchments(...)``,
+...); the split keeps this preparation below the analyses and the methods above them, so imports only go down
+(docs/architecture.md).
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Mapping
+
+import numpy as np
+
+from .arrays.friction import FrictionSurface, friction_surface
+from .arrays.geometry import check_polygons, metric_crs_for
+from .arrays.zonal import check_population_raster, population_grid, rasterize_zones, urban_rural
+from .constants import DEFAULT_CELL_SIZE_M, DEFAULT_THRESHOLDS_MIN, NO_CLASS
+from .errors import CRSError, InputError
+from .io.fields import as_list, column, numeric_column, unique_ids
+from .io.raster import make_grid, read_raster
+from .io.vector import describe_source, load
+from .results import modelled_notes
+
+__all__ = ["PreparedStudy", "check_thresholds"]
+
+
+def check_thresholds(thresholds_min, class_names: list[str] | None) -> dict[str, float]:
+    """{class name: minutes} in class-index order, checked (positive, finite)."""
+    if thresholds_min is None:
+        thresholds_min = dict(DEFAULT_THRESHOLDS_MIN)
+    if isinstance(thresholds_min, (int, float, np.integer, np.floating)) and not isinstance(thresholds_min, bool):
+        names = class_names or ["all"]
+        thresholds_min = {n: float(thresholds_min) for n in names}
+    if not isinstance(thresholds_min, Mapping) or not thresholds_min:
+        raise InputError("thresholds_min: expected minutes per class, e.g. {'urban': 11, 'rural': 15}, or one "
+                         f"number for every class; got {thresholds_min!r}")
+    out = {}
+    for name, value in thresholds_min.items():
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"thresholds_min: the threshold of class {name!r} must be a number of minutes, "
+                             f"got {value!r}") from None
+        if not math.isfinite(v) or v <= 0:
+            raise InputError(f"thresholds_min: the threshold of class {name!r} is {value!r}; thresholds must be "
+                             "positive numbers of minutes")
+        out[str(name)] = v
+    if class_names is not None:
+        missing = [c for c in class_names if c not in out]
+        if missing:
+            raise InputError(f"thresholds_min: class {missing[0]!r} of the urban/rural classes has no threshold; "
+                             f"give one for every class ({', '.join(class_names)}), e.g. "
+                             f"thresholds_min={{{', '.join(repr(c) + ': 15' for c in class_names)}}}")
+        out = {c: out[c] for c in class_names}  # class-index order; extra names are an error:
+        extra = [c for c in thresholds_min if str(c) not in class_names]
+        if extra:
+            raise InputError(f"thresholds_min: class {extra[0]!r} is not one of the study's classes "
+                             f"({', '.join(class_names)})")
+    return out
+
+
+# ---- classes ------------------------------------------------------------------------------------
+
+_CLASS_SPEC_HELP = ("classes: expected None (one class), 'density' (GHSL-like density clusters), or a dict: "
+                    "{'polygons': path_or_gdf, 'inside': 'urban', 'outside': 'rural'} / "
+                    "{'polygons': ..., 'field': 'class', 'outside': 'rural'}, "
+                    "{'raster': path, 'codes': {30: 'urban', 13: 'rural', ...}, 'other': None}, "
+                    "{'raster': path, 'breaks': [0.5], 'names': ['rural', 'urban']}, "
+                    "{'density_per_km2': 300, 'min_people': 5000, 'dense': 'urban', 'other': 'rural'}, "
+                    "{'zone_field': 'FIELD'}, or a uint8 array on the grid")
+
+
+def _class_spec(classes) -> dict | None:
+    if classes is None:
+        return None
+    if isinstance(classes, str):
+        if classes == "density":
+            return {"density_per_km2": 300.0}
+        raise InputError(_CLASS_SPEC_HELP + f"; got {classes!r}")
+    if isinstance(classes, np.ndarray):
+        return {"array": classes}
+    if not isinstance(classes, Mapping):
+        raise InputError(_CLASS_SPEC_HELP + f"; got {type(classes).__name__}")
+    spec = dict(classes)
+    kinds = [k for k in ("polygons", "raster", "density_per_km2", "zone_field", "array") if k in spec]
+    if len(kinds) != 1:
+        raise InputError(_CLASS_SPEC_HELP + f"; got keys {sorted(spec)}")
+    return spec
+
+
+def _class_names_of(spec: dict | None, zones_frame, thresholds_min) -> list[str] | None:
+    """The class names (index order) a spec produces, before any grid work: the thresholds' order when the
+    thresholds name the classes, else the names the spec mentions."""
+    if spec is None:
+        return None
+    if isinstance(thresholds_min, Mapping) and thresholds_min:
+        return [str(k) for k in thresholds_min]
+    names: list[str] = []
+
+    def add(n):
+        if n is not None and str(n) not in names:
+            names.append(str(n))
+    if "polygons" in spec:
+        add(spec.get("inside", "urban") if "field" not in spec else None)
+        add(spec.get("outside", "rural"))
+    elif "raster" in spec:
+        if "codes" in spec:
+            for v in spec["codes"].values():
+                add(v)
+            add(spec.get("other"))
+        else:
+            for n in spec.get("names", []):
+                add(n)
+    elif "density_per_km2" in spec:
+        add(spec.get("dense", "urban"))
+        add(spec.get("other", "rural"))
+    return names or None
+
+
+class PreparedStudy:
+    """Everything a reach analysis needs that does not depend on the stations, prepared once.
+
+    Parameters
+    ----------
+    zones : path, OGR connection string or GeoDataFrame
+        The zones (counties) as polygons with an id field (and a population field when people are spread
+        from zone totals). Any CRS.
+    zone_id : str
+        Field with a unique id per zone; it becomes the index of the result tables.
+    population : str, optional
+        Field of `zones` with the resident population per zone. Without `population_raster` these totals
+        are spread over the zone's cells: uniformly, or by `class_shares` (each class's share of the zone's
+        people spread uniformly over the zone's cells of that class). With `population_raster` too, the
+        raster is the spreading weight and every zone is reconciled to its total.
+    population_raster : path, optional
+        People per cell (WorldPop, GHS-POP; any GDAL format and CRS): warped onto the grid with totals
+        preserved; nodata ignored; negative values refused (InputError naming the pixel).
+    class_shares : dict, optional
+        ``{class name: zone field or number}``: the share of each zone's people living in cells of that class
+        (e.g. the GHSL urban share). Needs `classes` that do not themselves depend on the population.
+    classes : see below, optional
+        The urban/rural (or any) class of every cell; its names are the keys of `thresholds_min`:
+
+        * ``None`` — one class for every cell;
+        * ``"density"`` or ``{"density_per_km2": 300, "min_people": 5000, "connectivity": 8,
+          "dense": "urban", "other": "rural"}`` — cells of connected clusters at least that dense holding at
+          least that many people (GHSL urban-cluster rule by default);
+        * ``{"polygons": path_or_gdf, "inside": "urban", "outside": "rural"}`` — e.g. urban-area boundaries
+          (cell centre inside any polygon), or ``{"polygons": ..., "field": "class", "outside": "rural"}``;
+        * ``{"raster": path, "codes": {30: "urban", 23: "urban", 13: "rural", ...}, "other": None}`` (e.g. GHSL
+          SMOD; codes not listed get `other`) or ``{"raster": path, "breaks": [0.5], "names": ["rural",
+          "urban"]}`` (built-up fraction);
+        * ``{"zone_field": "kind"}`` — each zone's class name from a field of the zones;
+        * a uint8 array of class indices on the grid (``NO_CLASS`` = 255 = none).
+    friction : careshed.FrictionSurface or path, optional
+        The travel model. A :class:`careshed.FrictionSurface` brings its own grid (the analysis then runs on
+        it: `cell_size_m`, `crs` and `margin_m` are ignored). A path is a friction raster in `friction_unit`.
+    speed_raster : path, optional
+        Speeds in km/h (any GDAL raster and CRS).
+    travel : dict, optional
+        Arguments of :func:`careshed.friction_surface` to build the surface on the study's grid, e.g.
+        ``{"roads": "roads.gpkg", "road_profile": "ambulance", "background_speed_kmh": 20}``.
+    cell_size_m : float
+        Cell size of the analysis grid in metres (default 100).
+    crs : str, optional
+        Metric CRS of the analysis. Default: the zones' CRS when projected, else the WGS 84 / UTM zone of their
+        centre. Outputs are written in it.
+    margin_m : float
+        Extra ground around the zones' extent, in metres, that travel may cross (default 0).
+    counting : "centre" or "fraction"
+        How cells count in zones: cell centre in polygon (default), or exact area fractions of the cells a
+        boundary cuts.
+    keep : list of str, optional
+        Zone fields copied into the tables (e.g. ``["name"]``).
+    modelled : str, list or dict, optional
+        Marks modelled inputs (``{"population": "spread from census totals by GHSL shares"}``): the notes,
+        CSV header, GeoPackage and map title say "MODELLED".
+    notes : str or list, optional
+        Further notes to carry on every result.
+    region_label : str
+        Index label of the whole-region row (default "region").
+    zones_layer, friction_unit, population_band : optional
+        Layer of the zones source; unit of a friction raster ("s/m", "min/m", ...); band of the population raster.
+    thresholds_min : dict or number, optional
+        The default thresholds of :meth:`reach` (minutes per class); their keys also name the classes.
+        Default: the plan's ``{"urban": 11, "rural": 15}`` with classes, else give them to :meth:`reach`.
+
+    Raises
+    ------
+    careshed.InputError (ValueError), careshed.CRSError (ValueError), careshed.DataIOError (OSError).
+    """
+
+    def __init__(self, zones, *, zone_id, population=None, population_raster=None, population_band=1,
+                 class_shares=None, classes=None, friction=None, friction_unit="s/m", speed_raster=None,
+                 travel=None, cell_size_m=DEFAULT_CELL_SIZE_M, crs=None, margin_m=0.0, counting="centre", keep=None,
+                 modelled=None, notes=None, region_label="region", zones_layer=None, thresholds_min=None):
+        self.timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        self.notes: list[str] = modelled_notes(modelled)
+        self._modelled = bool(self.notes)
+        self.region_label = str(region_label)
+        self.zone_id = zone_id
+
+        # -- zones ------------------------------------------------------------------------------
+        frame = load(zones, what="zones", layer=zones_layer, table_ok=False)
+        self.source = describe_source(frame)
+        geom_name = getattr(frame, "_geometry_column_name", None)
+        if not geom_name or geom_name not in frame.columns:
+            raise InputError(f"{self.source}: the zones have no polygons; reach needs zone polygons")
+        if frame.crs is None:
+            raise CRSError(f"{self.source}: the zones have no CRS; read them with crs='EPSG:4326' (or the right "
+                           "one), or gdf.set_crs(...)")
+        ids = column(frame, zone_id, "zone id").tolist()
+        seen = unique_ids(self.source, zone_id, ids, "zone")
+        if str(region_label) in seen:
+            raise InputError(f"region_label {region_label!r} is also a zone id; choose another region_label")
+        self.ids = ids
+        self.keep = [keep] if isinstance(keep, str) else list(keep or [])
+        for k in self.keep:
+            column(frame, k, "kept column")
+        for i, g in enumerate(frame.geometry):
+            if g is None or g.is_empty:
+                raise InputError(f"{self.source}: zone {ids[i]!r} (row {i + 1}) has no geometry")
+            if g.geom_type not in ("Polygon", "MultiPolygon"):
+                raise InputError(f"{self.source}: zone {ids[i]!r} (row {i + 1}) is a {g.geom_type}; zones must be "
+                                 "polygons")
+
+        # -- grid -------------------------------------------------------------------------------
+        if isinstance(friction, FrictionSurface):
+            grid = friction.grid
+            if grid.is_geographic:
+                raise CRSError("friction: the FrictionSurface's grid is in longitude/latitude; build it on a metric "
+                               "grid (careshed.make_grid)")
+        else:
+            if crs is None:
+                crs = metric_crs_for(frame)
+            cell = float(cell_size_m)
+            if not math.isfinite(cell) or cell <= 0:
+                raise InputError(f"cell_size_m: {cell_size_m!r} must be a positive number of metres")
+            metric = frame.to_crs(crs)
+            if metric.crs.is_geographic:
+                raise CRSError(f"crs: {crs!r} is a longitude/latitude CRS; reach runs in a metric CRS (e.g. a UTM "
+                               "zone), or leave crs=None to pick the UTM zone of the zones' centre")
+            x0, y0, x1, y1 = metric.total_bounds
+            m = float(margin_m)
+            grid = make_grid((x0 - m, y0 - m, x1 + m, y1 + m), cell, crs)
+        self.grid = grid
+        self.zones = frame.to_crs(grid.crs)
+        self.zones.attrs.update(frame.attrs)
+        self.frame = frame
+        self.timings["grid"] = time.perf_counter() - t0
+
+        # -- zones on the grid --------------------------------------------------------------------
+        t = time.perf_counter()
+        problems = check_polygons(self.zones.geometry)
+        if problems:
+            detail = "; ".join(f"zone {ids[j]!r} (row {j + 1}): {reason}" for j, reason in problems[:5])
+            raise InputError(f"{self.source}: {len(problems)} invalid polygon(s): {detail}. Repair them first, e.g. "
+                             "`ogr2ogr -makevalid fixed.gpkg input.gpkg`")
+        if counting not in ("centre", "fraction"):
+            raise InputError(f"counting: {counting!r}; use 'centre' (cell centre in zone) or 'fraction' (exact "
+                             "area fractions)")
+        self.counting = counting
+        self.zone_raster = rasterize_zones(self.zones, grid, counting, zone_id=zone_id)
+        self.timings["zones"] = time.perf_counter() - t
+
+        # -- friction ---------------------------------------------------------------------------
+        t = time.perf_counter()
+        given = [friction is not None, speed_raster is not None, travel is not None]
+        if sum(given) != 1:
+            raise InputError("give exactly one travel model: friction= (a careshed.FrictionSurface or a friction "
+                             "raster), speed_raster= (km/h) or travel= (arguments of careshed.friction_surface)")
+        if isinstance(friction, FrictionSurface):
+            fs = friction
+        elif friction is not None:
+            fs = friction_surface(grid, friction_raster=friction, friction_unit=friction_unit)
+        elif speed_raster is not None:
+            fs = friction_surface(grid, speed_raster=speed_raster)
+        else:
+            if not isinstance(travel, Mapping):
+                raise InputError("travel: expected a dict of careshed.friction_surface arguments, e.g. "
+                                 "{'roads': 'roads.gpkg', 'background_speed_kmh': 20}")
+            fs = friction_surface(grid, **dict(travel))
+        self.friction = fs
+        self.notes += [f"travel: {n}" for n in fs.notes]
+        self.timings["friction"] = time.perf_counter() - t
+
+        # -- classes that do not need the population ----------------------------------------------
+        spec = _class_spec(classes)
+        self._class_spec = spec
+        self.class_names = _class_names_of(spec, frame, thresholds_min) if spec is not None else None
+        # The study's default thresholds for reach() (checked now, so a bad value fails early).
+        self.thresholds_min = check_thresholds(thresholds_min, self.class_names) if thresholds_min is not None else None
+        t = time.perf_counter()
+        cell_class = None
+        if spec is not None and "density_per_km2" not in spec:
+            cell_class = self._classes(spec)
+        self.timings["classes"] = time.perf_counter() - t
+
+        # -- population ---------------------------------------------------------------------------
+        t = time.perf_counter()
+        if population is None and population_raster is None:
+            raise InputError("give the people: population= (a zone field with residents per zone) and/or "
+                             "population_raster= (people per cell)")
+        self.population_field = population
+        totals = None
+        if population is not None:
+            totals, _ = numeric_column(frame, population, "population", ids=ids)
+        if population_raster is not None and totals is None:
+            pg = population_grid(grid, raster=population_raster, band=int(population_band))
+            self.population_report = pg.report
+            rep = pg.report
+            self.notes.append(f"population: {os.fspath(population_raster)} warped onto the grid, totals preserved "
+                              f"({rep.result_total:,.0f} people on the grid; source {rep.source_total_in_grid:,.0f} "
+                              f"within it, relative difference {rep.relative_difference:.1e})")
+            if class_shares is not None:
+                raise InputError("class_shares: only used to spread zone totals (population=FIELD); a "
+                                 "population raster already says where people live")
+        else:
+            weights = None
+            if population_raster is not None:
+                check_population_raster(population_raster, int(population_band))
+                weights, _ = read_raster(population_raster, grid, "sum", band=int(population_band))
+                self.notes.append(f"population: zone totals ({population}) spread over cells in proportion to "
+                                  f"{os.fspath(population_raster)}")
+            cls_grid, codes_shares = None, None
+            if class_shares is not None:
+                if cell_class is None:
+                    raise InputError("class_shares: needs classes= that do not depend on the population (polygons, "
+                                     "a class raster, a zone field or an array); the density rule is computed "
+                                     "from the spread population itself")
+                shares = self._shares(class_shares, frame, ids)
+                cls_grid = np.where(cell_class == NO_CLASS, -1, cell_class.astype(np.int32))
+                codes_shares = shares
+                self.notes.append("population: zone totals (" + str(population) + ") spread by class shares ("
+                                  + ", ".join(f"{c}: {v if isinstance(v, str) else f'{float(v):g}'}"
+                                              for c, v in class_shares.items())
+                                  + "), uniformly within each class")
+            elif weights is None:
+                self.notes.append(f"population: zone totals ({population}) spread uniformly over each zone's cells")
+            pg = population_grid(grid, zones=self.zone_raster, totals=totals, weights=weights, class_grid=cls_grid,
+                                 class_shares=codes_shares)
+            self.notes += [f"population: {n}" for n in pg.notes]
+            self.population_report = None
+        self.population = pg.people
+        self.population_totals = totals
+        self.timings["population"] = time.perf_counter() - t
+
+        # -- classes from the population ---------------------------------------------------------
+        if spec is not None and "density_per_km2" in spec:
+            t = time.perf_counter()
+            cell_class = self._classes(spec)
+            self.timings["classes"] += time.perf_counter() - t
+        if cell_class is not None:
+            self._check_unclassified(cell_class)
+        self.cell_class = cell_class
+        self.notes += [str(n) for n in as_list(notes)]
+
+    # -- helpers of __init__ -------------------------------------------------------------------
+
+    def _index_of(self, name, what: str) -> int:
+        names = self.class_names
+        if names is None:
+            raise InputError(f"classes: {what} names class {name!r}, but the classes have no names; give "
+                             "thresholds_min={name: minutes, ...} to name them")
+        if str(name) not in names:
+            raise InputError(f"classes: class {name!r} ({what}) has no threshold; thresholds are given for "
+                             f"{', '.join(names)} — add thresholds_min={{{name!r}: minutes, ...}}")
+        return names.index(str(name))
+
+    def _classes(self, spec: dict) -> np.ndarray:
+        grid = self.grid
+        if "array" in spec:
+            a = np.asarray(spec["array"])
+            if a.shape != grid.shape:
+                raise InputError(f"classes: the array has shape {a.shape}, the grid {grid.shape}")
+            a = np.ascontiguousarray(a, dtype=np.uint8)
+            n = len(self.class_names or ["all"])
+            bad = np.unique(a[(a != NO_CLASS) & (a >= n)])
+            if bad.size:
+                raise InputError(f"classes: class index {int(bad[0])} in the array has no threshold (classes "
+                                 f"0..{n - 1}: {', '.join(self.class_names or ['all'])})")
+            self.notes.append("classes: given as an array on the grid")
+            return a
+        if "polygons" in spec:
+            polys = load(spec["polygons"], what="class polygons", layer=spec.get("layer"), table_ok=False)
+            if polys.crs is None:
+                raise CRSError(f"{describe_source(polys)}: the class polygons have no CRS")
+            zr = rasterize_zones(polys, grid, "centre")
+            outside = self._index_of(spec.get("outside", "rural"), "outside the polygons")
+            if "field" in spec:
+                values = column(polys, spec["field"], "class name").tolist()
+                per_poly = np.array([self._index_of(v, f"polygon field {spec['field']!r}") for v in values],
+                                    dtype=np.uint8)
+            else:
+                inside = self._index_of(spec.get("inside", "urban"), "inside the polygons")
+                per_poly = np.full(zr.n_zones, inside, dtype=np.uint8)
+            z = zr.zone
+            out = np.full(grid.shape, outside, dtype=np.uint8)
+            hit = z >= 0
+            out[hit] = per_poly[z[hit]]
+            self.notes.append(f"classes: cells whose centre lies in {describe_source(polys)} are "
+                              + ("classed by its field " + repr(spec["field"]) if "field" in spec else
+                                 repr(spec.get("inside", "urban")))
+                              + f", the others {spec.get('outside', 'rural')!r}")
+            return out
+        if "raster" in spec:
+            if "codes" in spec:
+                codes = {float(k): self._index_of(v, f"raster code {k}") for k, v in spec["codes"].items()}
+                other = spec.get("other")
+                unlisted = NO_CLASS if other is None else self._index_of(other, "codes not listed")
+                out = urban_rural(grid, raster=spec["raster"], band=int(spec.get("band", 1)), codes=codes,
+                                  unlisted=unlisted)
+            elif "breaks" in spec:
+                names = spec.get("names")
+                if not names or len(names) != len(spec["breaks"]) + 1:
+                    raise InputError("classes: with 'breaks', give 'names' — one class name per interval "
+                                     "(len(breaks) + 1), lowest first")
+                idx = np.array([self._index_of(nm, "breaks") for nm in names], dtype=np.uint8)
+                raw = urban_rural(grid, raster=spec["raster"], band=int(spec.get("band", 1)), breaks=spec["breaks"])
+                out = np.where(raw == NO_CLASS, NO_CLASS, idx[np.minimum(raw, len(idx) - 1)]).astype(np.uint8)
+            else:
+                raise InputError("classes: with 'raster', give 'codes' {value: class name} or 'breaks' + 'names'")
+            self.notes.append(f"classes: from raster {os.fspath(spec['raster'])}")
+            return out
+        if "zone_field" in spec:
+            values = column(self.frame, spec["zone_field"], "zone class").tolist()
+            zc = [self._index_of(v, f"zone field {spec['zone_field']!r}") for v in values]
+            self.notes.append(f"classes: each zone's class from its field {spec['zone_field']!r}")
+            return urban_rural(grid, zones=self.zone_raster, zone_classes=zc)
+        # density rule (needs the population)
+        d = float(spec.get("density_per_km2", 300.0))
+        p = float(spec.get("min_people", 5000.0))
+        conn = int(spec.get("connectivity", 8))
+        dense = self._index_of(spec.get("dense", "urban"), "dense clusters")
+        other = self._index_of(spec.get("other", "rural"), "outside dense clusters")
+        raw = urban_rural(grid, population=self.population, rules=[(d, p, conn)])
+        out = np.where(raw == NO_CLASS, NO_CLASS, np.where(raw >= 1, dense, other)).astype(np.uint8)
+        self.notes.append(f"classes: {spec.get('dense', 'urban')!r} = cells of {conn}-connected clusters of cells "
+                          f">= {d:g} people/km² holding >= {p:g} people (GHSL-like rule on the population grid), "
+                          f"else {spec.get('other', 'rural')!r}")
+        return out
+
+    def _shares(self, class_shares, frame, ids) -> dict:
+        if not isinstance(class_shares, Mapping) or not class_shares:
+            raise InputError("class_shares: expected {class name: zone field or number}, e.g. "
+                             "{'urban': 'urban_share', 'rural': 'rural_share'}")
+        out = {}
+        for name, src in class_shares.items():
+            idx = self._index_of(name, "class_shares")
+            if isinstance(src, str):
+                v, _ = numeric_column(frame, src, f"share of class {name!r}", ids=ids)
+            else:
+                v = np.full(len(ids), float(src))
+            if np.any(v > 1.0 + 1e-9):
+                i = int(np.flatnonzero(v > 1.0 + 1e-9)[0])
+                raise InputError(f"class_shares: the share of class {name!r} in zone {ids[i]!r} is {v[i]:g}; shares "
+                                 "are fractions 0..1")
+            out[idx] = v
+        return out
+
+    def _check_unclassified(self, cell_class: np.ndarray) -> None:
+        z = self.zone_raster.zone
+        pop = self.population
+        with np.errstate(invalid="ignore"):
+            mask = (cell_class == NO_CLASS) & (z != -1) & (pop > 0)
+        if mask.any():
+            people = float(np.nansum(pop[mask]))
+            raise InputError(f"classes: {int(mask.sum())} populated cells in the zones ({people:,.0f} people) have no "
+                             "class (a raster code not listed, or nodata); map every code to a class, or give "
+                             "'other': '<class>' for the rest")
+
+    # -- public ---------------------------------------------------------------------------------
+
+    @property
+    def modelled(self) -> bool:
+        """True when any input of the study is marked modelled."""
+        return self._modelled
+
+    def __repr__(self) -> str:
+        lines = [f"Study({len(self.ids)} zones, {self.grid!r}, {np.nansum(self.population):,.0f} people, "
+                 f"classes {self.class_names or ['all']})"]
+        lines += [f"  - {n}" for n in self.notes]
+        return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""``careshed.Study`` — the planner's API: a study area prepared once, one method per analysis.
+
+:class:`Study` is :class:`careshed.prepared.PreparedStudy` (zones, grid, people, classes, travel model) plus
+one method per analysis; each method is a thin call into the analysis module that implements it
+(``careshed/analyses/<name>.py``, function ``run``). The preparation sits below the analyses and this class
+above them, so imports only go down (docs/architecture.md); a new analysis adds one module and one method here.
+
+The old free functions (``careshed.reach(zones, stations, ...)``, ``study_catchments(study, ...)``,
+``study_access(study, ...)``) are kept as deprecated aliases for one release.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+
+from .analyses import access as access_analysis
+from .analyses import catchments as catchments_analysis
+from .analyses import reach as reach_analysis
+from .analyses.access import AccessMap
+from .analyses.catchments import Catchments
+from .analyses.reach import Reach
+from .prepared import PreparedStudy
+
+__all__ = ["Study", "reach", "study_catchments", "study_access", "RENAMED_KEYWORDS"]
+
+#: Keywords renamed for one vocabulary (facility everywhere); the old names still work with a DeprecationWarning.
+RENAMED_KEYWORDS = {"station_id": "facility_id"}
+
+
+def renamed_keywords(kwargs: dict, where: str, stacklevel: int = 3) -> dict:
+    """`kwargs` with the old keyword names of :data:`RENAMED_KEYWORDS` replaced (a DeprecationWarning each)."""
+    for old, new in RENAMED_KEYWORDS.items():
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError(f"{where}: give {new}= only ({old}= is its former name)")
+            warnings.warn(f"{where}: {old}= is deprecated; use {new}=", DeprecationWarning, stacklevel=stacklevel)
+            kwargs[new] = kwargs.pop(old)
+    return kwargs
+
+
+def _analysis_method(run, name: str):
+    """A Study method calling ``run(study, ...)`` of an analysis module (signature and docs from `run`)."""
+    @functools.wraps(run)
+    def method(self, *args, **kwargs):
+        return run(self, *args, **renamed_keywords(kwargs, f"Study.{name}"))
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+class Study(PreparedStudy):
+    __doc__ = PreparedStudy.__doc__
+
+    #: Response time from stations and who is covered within the urban/rural thresholds (careshed.analyses.reach).
+    reach = _analysis_method(reach_analysis.run, "reach")
+    #: Nearest-facility catchments and capacity-aware coverage (careshed.analyses.catchments).
+    catchments = _analysis_method(catchments_analysis.run, "catchments")
+    #: Floating-catchment accessibility, 2SFCA family (careshed.analyses.access).
+    access = _analysis_method(access_analysis.run, "access")
+
+
+# ---- deprecated entry points (one release) ----------------------------------------------------------------
+
+_STUDY_ARGS = ("zone_id", "population", "population_raster", "population_band", "class_shares", "classes",
+               "friction", "friction_unit", "speed_raster", "travel", "cell_size_m", "crs", "margin_m", "counting",
+               "keep", "region_label", "zones_layer")
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
+
+
+def reach(zones, stations, *, zone_id, thresholds_min=None, modelled=None, notes=None, **kwargs) -> Reach:
+    """Deprecated: ``careshed.Study(zones, zone_id=..., ...).reach(stations, ...)``.
+
+    Ambulance reach in one call; every keyword of :class:`Study` and :meth:`Study.reach` is accepted."""
+    _deprecated("careshed.reach(zones, stations, ...)", "careshed.Study(zones, ...).reach(stations, ...)")
+    study_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in _STUDY_ARGS}
+    study = Study(zones, zone_id=zone_id, modelled=modelled, notes=notes, thresholds_min=thresholds_min, **study_kw)
+    return study.reach(stations, thresholds_min=thresholds_min, **kwargs)
+
+
+def study_catchments(study, facilities, **kwargs) -> Catchments:
+    """Deprecated: ``study.catchments(facilities, ...)``."""
+    _deprecated("careshed.study_catchments(study, ...)", "study.catchments(...)")
+    return catchments_analysis.run(study, facilities, **kwargs)
+
+
+def study_access(study, facilities, **kwargs) -> AccessMap:
+    """Deprecated: ``study.access(facilities, ...)``."""
+    _deprecated("careshed.study_access(study, ...)", "study.access(...)")
+    return access_analysis.run(study, facilities, **kwargs)

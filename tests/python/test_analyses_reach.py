@@ -1,0 +1,368 @@
+"""careshed.Study / careshed.reach: hand-worked grids, a plain-Dijkstra oracle on random grids, Quzhou zone
+totals under both counting rules, outputs (GeoPackage, COGs, PNG, CSV), the CLI, and every bad input of issue 4.
+
+The hand-worked strip (used by most tests): 3 rows x 10 columns of 100 m cells in UTM 31N (EPSG:32631),
+top-left corner (500000, 1000300); friction 0.6 s/m everywhere (6 km/h), so a rook step costs 100 m x 0.6 =
+60 s = 1 minute and a diagonal step sqrt(2) minutes (GRASS r.cost rule: length x mean friction).
+
+    col:      0    1    2  |  3    4  |  5 ... 9
+    zone:     A    A    A  |  A    A  |  B ... B      A: 1500 people (100 per cell), B: 3000 (200 per cell)
+    class:  urban urban urban | rural ...                urban threshold 4 min, rural 6 min
+    station s1 at the centre of cell (row 1, col 0); dispatch 2 minutes.
+
+Travel minutes from s1: row 1: t = c; rows 0 and 2: t = 1 at c = 0, else sqrt(2) + (c - 1) (one diagonal, then
+rooks). Response = 2 + t. Covered (response <= threshold, inclusive):
+  urban (cols 0-2, t <= 2): row 1 cols 0, 1, 2 (col 2 exactly 4 min: inclusive), rows 0/2 cols 0, 1 -> 7 cells
+  rural (t <= 4): row 1 cols 3, 4 (col 4 exactly 6 min), rows 0/2 col 3 -> 4 cells in A, none in B (t >= 5)
+  => A: urban 700 of 900, rural 400 of 600, covered 1100 of 1500; B: 0 of 3000; region 1100 of 4500.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import careshed
+from careshed import _core
+from strip_case import CRS, X0, Y1, cell_centre, gdf, hand_minutes, points, strip_grid, strip_study, strip_zones
+
+
+# ---- hand-worked numbers ------------------------------------------------------------------------------
+
+def test_strip_hand_worked_coverage():
+    study = strip_study()
+    r = study.reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=2)
+    t = r.table
+    assert list(t.index) == ["A", "B", "region"]
+    assert t.loc["A", "population"] == pytest.approx(1500) and t.loc["B", "population"] == pytest.approx(3000)
+    assert t.loc["A", "population_urban"] == pytest.approx(900)
+    assert t.loc["A", "population_rural"] == pytest.approx(600)
+    assert t.loc["A", "covered_urban"] == pytest.approx(700)     # incl. row 1 col 2 at exactly 4 min
+    assert t.loc["A", "covered_rural"] == pytest.approx(400)     # incl. row 1 col 4 at exactly 6 min
+    assert t.loc["A", "covered"] == pytest.approx(1100)
+    assert t.loc["A", "covered_share"] == pytest.approx(1100 / 1500)
+    assert t.loc["B", "covered"] == pytest.approx(0)
+    assert t.loc["region", "covered"] == pytest.approx(1100)
+    assert t.loc["region", "uncovered"] == pytest.approx(3400)
+    assert t.loc["region", "unreachable"] == pytest.approx(0)
+    assert t.loc["region", "covered_share_urban"] == pytest.approx(700 / 900)
+    assert math.isnan(t.loc["B", "covered_share_urban"])          # no urban people in B
+    assert t.loc["A", "name"] == "Alpha"
+
+    # Response minutes per cell = dispatch 2 + the hand travel time.
+    expect = np.array([[2 + hand_minutes(r_, c) for c in range(10)] for r_ in range(3)])
+    assert np.allclose(r.minutes, expect, atol=1e-5)
+    assert (r.nearest == 0).all()
+
+    # Population-weighted mean and the 90th percentile (reported as a 1-s bin's upper edge: never below the
+    # exact value, less than one second above it).
+    def stats(cols, per_cell):
+        resp = np.array([2 + hand_minutes(r_, c) for r_ in range(3) for c in cols])
+        w = np.full(resp.size, per_cell)
+        order = np.argsort(resp)
+        cum = np.cumsum(w[order])
+        p90 = resp[order][np.searchsorted(cum, 0.9 * w.sum() - 1e-9)]
+        return (resp * w).sum() / w.sum(), p90
+    for zone, cols, per in (("A", range(5), 100.0), ("B", range(5, 10), 200.0)):
+        mean, p90 = stats(cols, per)
+        assert t.loc[zone, "mean_minutes"] == pytest.approx(mean, abs=1e-6)
+        assert p90 - 1e-9 <= t.loc[zone, "p90_minutes"] < p90 + 1 / 60 + 1e-9
+    resp_all = np.concatenate([[2 + hand_minutes(r_, c) for r_ in range(3) for c in range(10)]])
+    w_all = np.array([100.0 if c < 5 else 200.0 for r_ in range(3) for c in range(10)])
+    assert t.loc["region", "mean_minutes"] == pytest.approx((resp_all * w_all).sum() / w_all.sum(), abs=1e-6)
+
+    # The curve: share of people with response <= m minutes (whatever the class).
+    for m in (0, 2, 3, 4, 7, 11, 12, 60):
+        exp = w_all[resp_all <= m + 1e-9].sum() / w_all.sum()
+        assert r.curve.loc[m, "region"] == pytest.approx(exp), m
+    assert r.curve.loc[3, "A"] == pytest.approx(400 / 1500)        # (1,0) (1,1) (0,0) (2,0)
+    assert list(r.curve.index) == list(range(61))
+
+    st = r.stations
+    assert st.loc["s1", "population_nearest"] == pytest.approx(4500)
+    assert st.loc["s1", "population_covered"] == pytest.approx(1100)
+    assert st.loc["s1", "status"] == "on grid" and st.loc["s1", "zone"] == "A"
+    assert st.loc["s1", "offset_minutes"] == pytest.approx(2.0)
+    assert not r.modelled and not any(n.startswith("MODELLED") for n in r.notes)
+    assert int(r.covered.sum()) == 11 and r.covered[1, 4] and not r.covered[0, 4]
+
+    # A search cutoff: response beyond max_minutes counts as unreachable (inclusive at the cutoff).
+    cut = study.reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=2, max_minutes=5)
+    beyond = expect > 5 + 1e-9
+    assert np.isinf(cut.seconds[beyond]).all() and np.isfinite(cut.seconds[~beyond]).all()
+    assert (cut.nearest[beyond] == -1).all()
+    people = np.where(np.arange(10) < 5, 100.0, 200.0)[None, :].repeat(3, axis=0)
+    assert cut.table.loc["region", "unreachable"] == pytest.approx(people[beyond].sum())
+    assert math.isinf(cut.table.loc["region", "p90_minutes"])
+
+
+def test_turnout_offsets_and_ties_to_the_lowest_station():
+    """s1 at (1,0), s2 at (1,9) with 60 s turnout: on every row the two responses tie at column 5 (s1: 5 min;
+    s2: 1 + 4 min), so s1 (lower index) takes columns 0-5 and s2 columns 6-9."""
+    study = strip_study()
+    st = points(["s1", "s2"], [cell_centre(1, 0), cell_centre(1, 9)], turnout=[0.0, 60.0])
+    r = study.reach(st, turnout_seconds="turnout", thresholds_min=4)
+    assert (r.nearest[:, :6] == 0).all() and (r.nearest[:, 6:] == 1).all()
+    assert r.stations.loc["s1", "population_nearest"] == pytest.approx(15 * 100 + 3 * 200)
+    assert r.stations.loc["s2", "population_nearest"] == pytest.approx(12 * 200)
+    assert r.minutes[1, 9] == pytest.approx(1.0) and r.minutes[1, 8] == pytest.approx(2.0)
+    # One threshold for both classes (4 min): s1 covers row 1 cols 0-4 and rows 0/2 cols 0-3; s2 covers row 1
+    # cols 6-9 (1..4 min) and rows 0/2 cols 7-9 (t = 1 + sqrt2 + ..., <= 4 for cols >= 7).
+    assert r.table.loc["A", "covered"] == pytest.approx(100 * (5 + 4 + 4))
+    assert r.table.loc["B", "covered"] == pytest.approx(200 * (4 + 3 + 3))
+    assert r.stations.loc["s2", "offset_minutes"] == pytest.approx(1.0)
+
+
+def test_one_hour_circle_is_another_call_and_scenarios_only_add_coverage():
+    study = strip_study()
+    one = study.reach(points(["h"], [cell_centre(1, 0)]), thresholds_min=60, label="top-tier hospitals")
+    assert one.thresholds_min == {"urban": 60.0, "rural": 60.0}
+    assert one.table.loc["region", "covered_share"] == pytest.approx(1.0)
+    base = study.reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=2)
+    more = study.reach(points(["s1", "new"], [cell_centre(1, 0), cell_centre(1, 7)]), dispatch_minutes=2)
+    assert (more.table["covered"].to_numpy() >= base.table["covered"].to_numpy() - 1e-9).all()
+    # the new station at (1,7) covers B's rural cells within 4 min of travel: all of B
+    assert more.table.loc["B", "covered"] == pytest.approx(3000)
+
+
+def test_ambulance_count_check_by_zone_and_station():
+    study = strip_study()
+    st = points(["s1", "s2"], [cell_centre(1, 0), cell_centre(1, 9)], vehicles=[1, 0])
+    r = study.reach(st, vehicles="vehicles", residents_per_vehicle=1000)
+    t = r.table
+    # A 1500 -> 2 needed, 1 vehicle (s1 stands in A); B 3000 -> 3 needed, 0; region 4500 -> 5 needed, 1.
+    assert list(t["vehicles"]) == [1, 0, 1]
+    assert list(t["vehicles_needed"]) == [2, 3, 5]
+    assert list(t["vehicles_shortfall"]) == [1, 3, 4]
+    assert list(t["stations"]) == [1, 1, 2]
+    # per station: vehicles needed = ceil(people it is nearest to / 1000)
+    near = r.stations["population_nearest"].to_numpy()
+    assert list(r.stations["vehicles_needed"]) == [math.ceil(near[0] / 1000), math.ceil(near[1] / 1000)]
+    assert near.sum() == pytest.approx(4500)
+
+
+def test_every_class_source_and_travel_model_gives_the_hand_numbers(tmp_path):
+    """The strip's urban/rural split (cols 0-2 urban) from a zone field, a raster cut at breaks and a raster of
+    codes, with the travel model as a speed raster (6 km/h) or a friction raster — same hand-worked numbers."""
+    grid = strip_grid()
+    speed = careshed.write_geotiff(tmp_path / "speed.tif", np.full(grid.shape, 6.0), grid)
+    fric = careshed.write_geotiff(tmp_path / "fric.tif", np.full(grid.shape, 0.01), grid)   # 0.01 min/m = 0.6 s/m
+    builtup = careshed.write_geotiff(tmp_path / "builtup.tif",
+                                     np.tile(np.arange(10) / 10.0, (3, 1)), grid)        # 0.0 .. 0.9 by column
+    st = points(["s1"], [cell_centre(1, 0)])
+    travel = [dict(speed_raster=speed), dict(friction=fric, friction_unit="min/m")]
+    for kw in travel:
+        study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100, crs=CRS,
+                               classes={"raster": builtup, "breaks": [0.25], "names": ["urban", "rural"]},
+                               thresholds_min={"urban": 4, "rural": 6}, **kw)
+        assert study.grid.shape == (3, 10) and study.grid.transform == pytest.approx(grid.transform)
+        r = study.reach(st, dispatch_minutes=2)
+        assert r.table.loc["A", "covered_urban"] == pytest.approx(700)
+        assert r.table.loc["A", "covered_rural"] == pytest.approx(400)
+        assert r.table.loc["region", "covered"] == pytest.approx(1100)
+    # Zone attribute: A urban (threshold 4 -> t <= 2: 7 cells of A), B rural (t <= 4: none of B's cells).
+    zones = strip_zones()
+    zones["kind"] = ["urban", "rural"]
+    r = careshed.Study(zones, zone_id="zone", population="pop", friction=careshed.FrictionSurface(
+        np.full(grid.shape, 0.6), grid), classes={"zone_field": "kind"},
+        thresholds_min={"urban": 4, "rural": 6}).reach(st, dispatch_minutes=2)
+    assert r.table.loc["A", "population_urban"] == pytest.approx(1500)
+    assert r.table.loc["A", "covered"] == pytest.approx(700)
+    assert r.table.loc["B", "population_rural"] == pytest.approx(3000) and r.table.loc["B", "covered"] == 0
+
+
+# ---- a plain-Dijkstra oracle on random grids ------------------------------------------------------------
+
+def dijkstra(friction, sources, offsets, cell):
+    """Multi-source Dijkstra with the GRASS r.cost rule (8 neighbours): per-source runs, then the minimum time
+    per cell (lowest source on ties). Float64; independent of careshed."""
+    rows, cols = friction.shape
+    best = np.full((len(sources), rows, cols), np.inf)
+    for k, (sr, sc) in enumerate(sources):
+        dist = best[k]
+        dist[sr, sc] = offsets[k]
+        heap = [(offsets[k], sr, sc)]
+        while heap:
+            d, r, c = heapq.heappop(heap)
+            if d > dist[r, c]:
+                continue
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    if dr == dc == 0:
+                        continue
+                    rr, cc = r + dr, c + dc
+                    if not (0 <= rr < rows and 0 <= cc < cols) or not np.isfinite(friction[rr, cc]):
+                        continue
+                    nd = d + math.hypot(dr, dc) * cell * (friction[r, c] + friction[rr, cc]) / 2
+                    if nd < dist[rr, cc]:
+                        dist[rr, cc] = nd
+                        heapq.heappush(heap, (nd, rr, cc))
+    return best
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_random_grids_against_dijkstra_and_brute_force_coverage(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    print(f"seed {seed}")
+    rows, cols, cell = 12, 15, 100.0
+    grid = strip_grid(rows, cols, cell)
+    friction = rng.uniform(0.05, 1.0, (rows, cols))
+    friction[rng.random((rows, cols)) < 0.1] = np.nan
+    passable = np.argwhere(np.isfinite(friction))
+    picks = passable[rng.choice(len(passable), 3, replace=False)]
+    turnout = rng.uniform(0, 120, 3)
+    people = rng.uniform(0, 50, (rows, cols))
+    people[rng.random((rows, cols)) < 0.2] = 0.0
+    pop_path = careshed.write_geotiff(tmp_path / "pop.tif", people, grid)
+    classes = (rng.random((rows, cols)) >= 0.4).astype(np.uint8)   # class index 0 = urban (40 %), 1 = rural
+    from shapely.geometry import box
+    zones = gdf({"zone": ["W", "E"]}, [box(X0, Y1 - rows * cell, X0 + 7 * cell, Y1),
+                                       box(X0 + 7 * cell, Y1 - rows * cell, X0 + 14 * cell, Y1)])
+    study = careshed.Study(zones, zone_id="zone", population_raster=pop_path,
+                           friction=careshed.FrictionSurface(friction, grid), classes=classes,
+                           thresholds_min={"urban": 4, "rural": 7})
+    assert np.allclose(study.population, people, rtol=1e-12, atol=1e-9)
+    st = points(["a", "b", "c"], [cell_centre(r, c, cell) for r, c in picks], turnout=turnout)
+    dispatch = 1.5
+    res = study.reach(st, turnout_seconds="turnout", dispatch_minutes=dispatch)
+
+    per_source = dijkstra(friction, [tuple(p) for p in picks], dispatch * 60 + turnout, cell)
+    best = per_source.min(axis=0)
+    assert np.allclose(np.where(np.isfinite(best), res.seconds, 0), np.where(np.isfinite(best), best, 0),
+                       atol=1e-3)
+    assert (np.isfinite(res.seconds) == np.isfinite(best)).all()
+    srt = np.sort(per_source, axis=0)
+    with np.errstate(invalid="ignore"):  # inf - inf where no source reaches a cell
+        clear = np.isfinite(best) & ((srt[1] - srt[0]) > 1e-3)
+    assert (res.nearest[clear] == per_source.argmin(axis=0)[clear]).all()
+
+    thr = np.where(classes == 0, 4 * 60.0, 7 * 60.0)
+    zone_of = np.full((rows, cols), -1)
+    zone_of[:, :7], zone_of[:, 7:14] = 0, 1
+    near_threshold = np.abs(best - thr) < 1e-3
+    assert not near_threshold.any(), "an oracle time within 1 ms of a threshold: choose another seed"
+    for z, name in enumerate(["W", "E"]):
+        m = zone_of == z
+        pop = people[m].sum()
+        cov = people[m & (best <= thr)].sum()
+        assert res.table.loc[name, "population"] == pytest.approx(pop)
+        assert res.table.loc[name, "covered"] == pytest.approx(cov)
+        for k, cname in enumerate(["urban", "rural"]):
+            mk = m & (classes == k)
+            assert res.table.loc[name, f"covered_{cname}"] == pytest.approx(people[mk & (best <= thr)].sum())
+        reached = m & np.isfinite(best)
+        assert res.table.loc[name, "unreachable"] == pytest.approx(people[m & ~np.isfinite(best)].sum())
+        mean = (people[reached] * best[reached]).sum() / people[reached].sum() / 60
+        assert res.table.loc[name, "mean_minutes"] == pytest.approx(mean, rel=1e-6)
+        times = np.where(np.isfinite(best[m]), best[m], np.inf)
+        order = np.argsort(times)
+        cum = np.cumsum(people[m][order])
+        p90 = times[order][np.searchsorted(cum, 0.9 * pop * (1 - 1e-12))] / 60
+        got = res.table.loc[name, "p90_minutes"]
+        if math.isinf(p90):
+            assert math.isinf(got)
+        else:
+            assert p90 - 1e-6 <= got < p90 + 1 / 60 + 1e-6
+    # per station: people nearest (in zones; column 14 is in no zone)
+    in_zone = zone_of >= 0
+    for k, sid in enumerate(["a", "b", "c"]):
+        mk = in_zone & clear & (per_source.argmin(axis=0) == k)
+        amb = in_zone & np.isfinite(best) & ~clear
+        got = res.stations.loc[sid, "population_nearest"]
+        assert people[mk].sum() - 1e-9 <= got <= people[mk].sum() + people[amb].sum() + 1e-9
+
+
+# ---- population: zone totals, both counting rules, class shares ---------------------------------------
+
+
+# ---- outputs --------------------------------------------------------------------------------------------
+
+def test_outputs_geopackage_geotiffs_png_csv(tmp_path):
+    study = strip_study(modelled={"population": "spread uniformly (test)"})
+    r = study.reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=2)
+    gpkg = r.to_geopackage(tmp_path / "r.gpkg")
+    layers = _core.list_layers(str(gpkg))
+    assert set(layers) >= {"zones", "region", "stations", "isochrones", "curve", "notes"}
+    zones = careshed.read_vector(gpkg, "zones")
+    assert list(zones["zone"]) == ["A", "B"] and zones["covered"].tolist() == pytest.approx([1100, 0])
+    iso = careshed.read_vector(gpkg, "isochrones")
+    assert len(iso) == 2 and all(g.is_valid for g in iso.geometry)
+    # cumulative bands at the thresholds 4 and 6 min: cells with response <= 4 (t <= 2) and <= 6 (t <= 4)
+    resp = np.array([[2 + hand_minutes(r_, c) for c in range(10)] for r_ in range(3)])
+    for k, m in enumerate([4, 6]):
+        cells = int((resp <= m + 1e-9).sum())
+        assert iso["cells"].iloc[k] == cells
+        assert iso.geometry.iloc[k].area == pytest.approx(cells * 100 * 100)
+    lonlat = careshed.read_vector(r.to_geopackage(tmp_path / "ll.gpkg", crs="EPSG:4326"), "isochrones")
+    assert lonlat.crs.to_epsg() == 4326 and lonlat.geometry.iloc[0].bounds[0] == pytest.approx(3.0, abs=0.1)
+    notes = careshed.read_table(gpkg, "notes")["note"].tolist()
+    assert any(n.startswith("MODELLED population") for n in notes)
+
+    tifs = r.to_geotiff(tmp_path, prefix="r")
+    minutes, g = careshed.read_raster(tifs["minutes"])
+    assert g.shape == r.grid.shape and np.allclose(minutes, resp, atol=1e-5)
+    nearest, _ = careshed.read_raster(tifs["nearest"])
+    assert (nearest == 0).all()
+    cls, _ = careshed.read_raster(tifs["class"])
+    assert (cls[:, :3] == 0).all() and (cls[:, 3:] == 1).all()
+    info = careshed.raster_info(tifs["minutes"])
+    assert info["grid"].transform == pytest.approx(r.grid.transform)
+
+    fig = r.plot(tmp_path / "r.png")
+    assert (tmp_path / "r.png").stat().st_size > 10_000
+    assert "MODELLED" in fig._suptitle.get_text()
+    csv = r.to_csv(tmp_path / "r.csv")
+    back = pd.read_csv(csv, comment="#", index_col=0)
+    assert back.loc["A", "covered"] == pytest.approx(1100)
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".")], "temporary files left behind"
+
+    plain = strip_study().reach(points(["s1"], [cell_centre(1, 0)]))
+    assert "MODELLED" not in plain.plot()._suptitle.get_text()
+
+
+def test_save_writes_every_output(tmp_path):
+    r = strip_study().reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=2)
+    written = r.save(tmp_path / "out", prefix="q")
+    names = sorted(os.path.basename(p) for p in written)
+    assert names == sorted(["q.csv", "q_stations.csv", "q_curve.csv", "q.gpkg", "q.png", "q_minutes.tif",
+                            "q_nearest.tif", "q_population.tif", "q_class.tif"])
+
+
+# ---- stations: snapping and refusal --------------------------------------------------------------------
+
+
+# ---- bad input -----------------------------------------------------------------------------------------
+
+
+def test_other_bad_inputs_name_the_problem():
+    grid = strip_grid()
+    fs = careshed.FrictionSurface(np.full(grid.shape, 0.6), grid)
+    zones = strip_zones()
+    with pytest.raises(careshed.InputError, match="exactly one travel model"):
+        careshed.Study(zones, zone_id="zone", population="pop", friction=fs, speed_raster="x.tif", thresholds_min=5)
+    with pytest.raises(careshed.InputError, match="give the people"):
+        careshed.Study(zones, zone_id="zone", friction=fs, thresholds_min=5)
+    with pytest.raises(careshed.InputError, match="class_shares"):
+        careshed.Study(zones, zone_id="zone", population="pop", friction=fs, classes="density",
+                       class_shares={"urban": 0.5, "rural": 0.5})
+    dup = zones.copy()
+    dup["zone"] = ["A", "A"]
+    with pytest.raises(careshed.InputError, match="duplicate zone id"):
+        careshed.Study(dup, zone_id="zone", population="pop", friction=fs, thresholds_min=5)
+    nocrs = gdf({"zone": ["A"], "pop": [10]}, [zones.geometry.iloc[0]], crs=None)
+    with pytest.raises(careshed.CRSError):
+        careshed.Study(nocrs, zone_id="zone", population="pop", friction=fs, thresholds_min=5)
+    one = careshed.Study(zones, zone_id="zone", population="pop", friction=fs)
+    with pytest.raises(careshed.InputError, match="one class"):
+        one.reach(points(["s1"], [cell_centre(1, 0)]))
+    with pytest.raises(careshed.InputError, match="dispatch_minutes"):
+        one.reach(points(["s1"], [cell_centre(1, 0)]), thresholds_min=5, dispatch_minutes=-1)
+    with pytest.raises(careshed.InputError, match="duplicate station id"):
+        one.reach(points(["s1", "s1"], [cell_centre(1, 0), cell_centre(1, 2)]), thresholds_min=5)
+
+
+# ---- the command line ----------------------------------------------------------------------------------

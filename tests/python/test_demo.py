@@ -1,0 +1,78 @@
+"""careshed.demo: the Quzhou example — the data folder it finds, and the county vs catchment vs E2SFCA table."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import careshed
+from conftest import QUZHOU, QUZHOU_CENSUS_TOTAL
+from grid_cli_case import csv_notes, read_csv
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    import contextlib
+    import io
+
+    from careshed.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        paths = run_demo(out)
+    return out, paths, buf.getvalue()
+
+
+def test_demo_comparison_table(demo_run):
+    import geopandas as gpd
+
+    out, paths, printed = demo_run
+    for key in ("access_csv", "access_gpkg", "access_png"):
+        assert paths[key].is_file()
+    table = read_csv(out / "quzhou_access.csv")
+    counties = gpd.read_file(QUZHOU / "counties.geojson")
+    by_code = counties.set_index(counties["adcode"].astype(int).astype(str))
+    zones = table.drop(index="Quzhou")
+    zones.index = zones.index.astype(str)
+    assert list(zones.index) == list(by_code.index)
+    # county column = the density baseline: modelled beds / census population x 1000, computed here
+    np.testing.assert_allclose(zones["population"], by_code["pop_census2020"], rtol=1e-9)
+    np.testing.assert_allclose(zones["beds_per_1000_county"],
+                               by_code["beds_2020_modelled"] / by_code["pop_census2020"] * 1000, rtol=1e-9)
+    region = table.loc["Quzhou"]
+    assert region["population"] == pytest.approx(QUZHOU_CENSUS_TOTAL, rel=1e-9)  # a sum of spread cells
+    beds = float(counties["beds_2020_modelled"].sum())
+    assert region["beds_modelled"] == beds
+    # catchments partition the people within the hour; everyone else has no hospital within the hour
+    assert zones["catchment_population"].sum() == pytest.approx(region["catchment_population"], rel=1e-12)
+    assert region["catchment_population"] + region["population_no_hospital"] == pytest.approx(QUZHOU_CENSUS_TOTAL,
+                                                                                               rel=1e-9)
+    np.testing.assert_allclose(zones["beds_per_1000_catchment"],
+                               zones["beds_modelled"] / zones["catchment_population"] * 1000, rtol=1e-9)
+    # conservation of E2SFCA: the city's population-weighted score is beds / people in reach — the same number
+    # as the whole city's catchment rate (two different algorithms, one identity)
+    expected = beds / (QUZHOU_CENSUS_TOTAL - region["population_no_hospital"]) * 1000
+    assert region["beds_per_1000_e2sfca"] == pytest.approx(expected, rel=1e-9)
+    assert region["beds_per_1000_catchment"] == pytest.approx(expected, rel=1e-9)
+    # the point of the comparison: the three readings differ by county
+    assert zones["beds_per_1000_e2sfca"].std() > 0.3 and zones["beds_per_1000_catchment"].std() > 0.1
+    assert any(n.startswith("MODELLED hospitals") for n in csv_notes(out / "quzhou_access.csv"))
+    assert "county vs catchment vs E2SFCA" in printed and "MODELLED" in printed
+    import fiona
+    layers = set(fiona.listlayers(out / "quzhou_access.gpkg"))
+    assert {"counties_beds_per_1000_compared", "hospital_catchments", "hospitals_modelled", "notes"} <= layers
+    assert (out / "quzhou_access.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_demo_finds_installed_style_data_dir(tmp_path, monkeypatch, quzhou_dir):
+    import shutil
+
+    from careshed import demo
+    copy = tmp_path / "d" / "quzhou"
+    shutil.copytree(quzhou_dir, copy)
+    monkeypatch.setenv("CARESHED_DATA_DIR", str(tmp_path / "d"))
+    assert demo.find_data_dir("quzhou") == copy
+    monkeypatch.setenv("CARESHED_DATA_DIR", str(tmp_path / "nowhere"))
+    assert demo.find_data_dir("quzhou") != tmp_path / "nowhere" / "quzhou"
+    with pytest.raises(careshed.DataIOError, match="cannot find the atlantis example data"):
+        demo.find_data_dir("atlantis")

@@ -1,0 +1,100 @@
+"""careshed.prepared: the study area prepared once — zones on the grid, people per cell, classes, thresholds."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import careshed
+from careshed import _core
+from conftest import QUZHOU, QUZHOU_CENSUS_TOTAL
+from strip_case import CRS, X0, Y1, cell_centre, gdf, points, strip_grid, strip_study
+
+
+@pytest.mark.parametrize("counting", ["centre", "fraction"])
+def test_quzhou_zone_totals_equal_the_census_under_both_rules(counting):
+    study = careshed.Study(QUZHOU / "counties.geojson", zone_id="adcode", population="pop_census2020",
+                           travel={"background_speed_kmh": 25}, cell_size_m=1000, counting=counting,
+                           thresholds_min=60)
+    census = study.zones.set_index("adcode")["pop_census2020"]
+    r = study.reach(QUZHOU / "county_seats.csv", x="lon", y="lat", crs="EPSG:4326", facility_id="county_adcode")
+    t = r.table
+    for code, pop in census.items():
+        assert t.loc[code, "population"] == pytest.approx(pop, rel=1e-9)
+    assert t.iloc[-1]["population"] == pytest.approx(QUZHOU_CENSUS_TOTAL, rel=1e-9)
+
+
+def test_quzhou_demo_spreads_ghsl_urban_shares_into_the_urban_cores():
+    from careshed.demo import quzhou_reach, quzhou_study
+
+    study = quzhou_study(cell_size_m=500)
+    r = quzhou_reach(study=study)
+    ghsl = pd.read_csv(QUZHOU / "census2020_ghsl.csv").set_index("CODE")["GHSL_URB"]
+    t = r.table
+    for code in ghsl.index:
+        assert t.loc[code, "population_urban"] / t.loc[code, "population"] == pytest.approx(ghsl[code], rel=1e-9)
+    assert t.iloc[-1]["population"] == pytest.approx(QUZHOU_CENSUS_TOTAL, rel=1e-9)
+    assert r.modelled and sum(n.startswith("MODELLED") for n in r.notes) >= 4
+    assert list(r.stations.index) == [str(c) for c in [330802, 330803, 330822, 330824, 330825, 330881]]
+    assert (r.stations["status"] == "on grid").all()
+    assert 0.05 < t.iloc[-1]["covered_share"] < 0.95
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "soon"])
+def test_thresholds_must_be_positive_minutes(bad):
+    st = points(["s1"], [cell_centre(1, 0)])
+    with pytest.raises(careshed.InputError, match="threshold"):
+        strip_study().reach(st, thresholds_min={"urban": bad, "rural": 6})
+    with pytest.raises(careshed.InputError, match="threshold"):
+        strip_study().reach(st, thresholds_min=bad)
+
+
+def test_a_class_without_a_threshold_is_refused():
+    st = points(["s1"], [cell_centre(1, 0)])
+    with pytest.raises(careshed.InputError, match="'rural'"):
+        strip_study().reach(st, thresholds_min={"urban": 4})
+    from shapely.geometry import box
+    polys = gdf({"kind": ["urban", "suburban"]},
+                [box(X0, Y1 - 300, X0 + 300, Y1), box(X0 + 300, Y1 - 300, X0 + 500, Y1)])
+    with pytest.raises(careshed.InputError, match="'suburban'"):
+        strip_study(classes={"polygons": polys, "field": "kind", "outside": "rural"})
+
+
+def test_unclassified_populated_cells_are_refused(tmp_path):
+    grid = strip_grid()
+    codes = np.zeros(grid.shape, dtype=np.int32)
+    codes[:, :3] = 30
+    codes[:, 3:] = 12
+    codes[0, 9] = 99
+    path = careshed.write_geotiff(tmp_path / "smod.tif", codes, grid)
+    with pytest.raises(careshed.InputError, match="no class"):
+        strip_study(classes={"raster": path, "codes": {30: "urban", 12: "rural"}})
+    s = strip_study(classes={"raster": path, "codes": {30: "urban", 12: "rural"}, "other": "rural"})
+    assert (s.cell_class[:, :3] == 0).all() and (s.cell_class[:, 3:] == 1).all()
+
+
+def test_population_raster_negative_refused_other_crs_reprojected(tmp_path):
+    grid = strip_grid()
+    neg = np.full(grid.shape, 10.0)
+    neg[2, 3] = -5
+    bad = careshed.write_geotiff(tmp_path / "neg.tif", neg, grid)
+    with pytest.raises(careshed.InputError, match="negative"):
+        strip_study(population=None, population_raster=bad)
+    # nodata is ignored (not refused as negative): -99999 cells hold no people
+    nod = np.full(grid.shape, 10.0)
+    nod[0, :] = -99999.0
+    ok = careshed.write_geotiff(tmp_path / "nodata.tif", nod, grid, nodata=-99999.0)
+    s = strip_study(population=None, population_raster=ok)
+    assert np.nansum(s.population) == pytest.approx(10.0 * 20)
+    assert np.isnan(s.population[0]).all()
+    # A lon/lat population raster inside the strip: people are warped onto the UTM grid, the total kept.
+    xs, ys = _core.transform_xy(np.array([X0 + 120, X0 + 880]), np.array([Y1 - 260, Y1 - 40]), CRS, "EPSG:4326")
+    lonlat = careshed.make_lonlat_grid((xs[0], ys[0], xs[1], ys[1]), 0.0002)
+    rng = np.random.default_rng(5)
+    vals = rng.uniform(0, 10, lonlat.shape)
+    src = careshed.write_geotiff(tmp_path / "pop4326.tif", vals, lonlat)
+    s = strip_study(population=None, population_raster=src)
+    inside_total = careshed.read_raster(src, return_report=False)[0].sum()
+    assert np.nansum(s.population) == pytest.approx(inside_total, rel=1e-3)
+    r = s.reach(points(["s1"], [cell_centre(1, 0)]))
+    assert r.table.loc["region", "population"] == pytest.approx(np.nansum(s.population), rel=1e-9)
