@@ -15,5 +15,6 @@ void init_access(pybind11::module_& m);         // access.cpp: 2SFCA family (flo
 void init_zonal(pybind11::module_& m);          // zonal.cpp: zones on grids, zonal sums, population, urban/rural
 void init_coverage(pybind11::module_& m);       // coverage.cpp: coverage by zone, ambulance check, isochrones
 void init_catchment(pybind11::module_& m);      // catchment.cpp: catchments, capacity-aware coverage
+void init_optimize(pybind11::module_& m);       // optimize.cpp: site optimisation (LSCP, MCLP, ..., CBC)
 
 }  // namespace careshed::bindings

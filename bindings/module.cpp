@@ -23,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
   careshed::bindings::init_zonal(m);
   careshed::bindings::init_coverage(m);
   careshed::bindings::init_catchment(m);
+  careshed::bindings::init_optimize(m);
 }

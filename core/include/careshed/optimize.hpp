@@ -1,0 +1,185 @@
+// careshed/optimize.hpp — site optimisation: where to put the next stations, and a proof of how good that is.
+//
+// Models (all on SPARSE costs: only the (demand, candidate) pairs a bounded search reached; never a dense matrix):
+//  * LSCP     — least-cost (default: fewest) set of open sites covering every demand with weight > 0 within its
+//               own standard (demand-specific standards: urban cells 11 min, rural 15 min in one model). With
+//               zone_min_share: instead, every zone's covered share must reach its minimum (partial covering).
+//  * MCLP     — most weight (population) covered by at most p open sites.
+//  * Backup   — most weight covered + backup_weight × weight BACKED UP, at most p open sites. Definition: a demand
+//               counts as backed up only when at least TWO distinct open sites cover it within its standard (one
+//               site in range = covered, not backed up; spopt's LSCP-B leaves that case unconstrained and so
+//               over-reports). require_primary = true asks that every coverable demand with weight > 0 be covered
+//               at least once (BACOP1 / LSCP-B).
+//  * MEXCLP   — Daskin (1983) maximum expected covering: p VEHICLES placed on sites (at most
+//               max_vehicles_per_site each; existing ones from min_vehicles), each busy with probability
+//               busy_fraction q independently; a demand covered by c vehicles is served with probability 1 − q^c;
+//               objective Σ w·(1 − q^c). q = 0 is MCLP.
+//  * p-median — least Σ w·(seconds to the nearest open site) with at most p open sites; every demand with weight
+//               > 0 must have an open site among its pairs (a pair missing from the costs is unreachable).
+//  * p-center — least worst time max over demand with weight > 0 of the seconds to its nearest open site.
+// Common rules:
+//  * Costs are float32 seconds (the engine's output precision), finite and >= 0. A pair covers its demand iff
+//    double(seconds) <= the demand's standard (INCLUSIVE). Pairs beyond every standard are simply never covering.
+//  * p counts every open site, fixed ones included (MEXCLP: every vehicle, existing ones included); models open AT
+//    MOST p sites (opening more never lowers coverage, so the optimum is the same as "exactly p" when p sites are
+//    affordable; a site that adds nothing is not opened by the heuristics).
+//  * Candidates: SiteStatus free / fixed open (existing facilities, always open) / forbidden (never opened).
+//    site_cost (default 1 per site) with an optional budget on the total cost of open sites, fixed ones included.
+//  * Demand with weight 0 is ignored by every objective and constraint (p-center "worst time" too).
+//  * Ties: the greedy takes the lowest candidate index among equal gains; assignments go to the nearest open
+//    site, ties to the lowest index. Exact solutions (CBC) are one optimal set; among equal-objective sets the
+//    returned one is not guaranteed to be the lexicographically smallest.
+// Solvers:
+//  * Exact: a MIP handed to CBC (COIN-OR, Debian's coinor-libcbc-dev) through its C interface, built straight from
+//    the sparse pairs (one coverage row per demand, one column per candidate). bound = CBC's best possible
+//    objective; gap = 0 when proven optimal. time_limit_s / gap_target stop it early with the bound it proved.
+//    CBC 2.10's solver driver keeps process-wide state, so exact solves are serialised by a mutex.
+//  * Heuristic: greedy with lazy (CELF) marginal gains then first-improvement swap local search (Whitaker's fast
+//    interchange bookkeeping), deterministic; bound = the LP relaxation solved by CLP (through CBC) when it
+//    finishes within the time limit, else a simple valid bound (e.g. all coverable weight). Never a guess.
+//  * gap = |objective − bound| / max(|objective|, 1e-9) (CBC's convention, relative to the incumbent); 0 when both 0.
+// Memory: SiteCosts holds 8 bytes per pair (int32 demand + float32 seconds) plus a demand-major copy built by the
+// solvers (8 bytes per pair: int32 candidate + float32 seconds) — 16 B per pair in all.
+// Ownership: every struct owns its vectors; solver inputs are read only during the call.
+// Thread-safety: functions are re-entrant (exact solves queue on one process-wide mutex around CBC).
+// Errors: careshed::InputError naming the argument, the index and what to do (infeasible requests included:
+// demand no candidate covers in LSCP / p-median, p larger than the candidates, more fixed sites than p, a budget
+// below the fixed sites' cost, a zone minimum share that even all candidates cannot reach).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "careshed/graph_search.hpp"   // careshed::SourceReach
+#include "careshed/raster_search.hpp"  // careshed::ReachLists
+
+namespace careshed {
+
+/// Travel seconds between demand points and candidate sites, sparse, candidate-major CSR: the pairs of candidate
+/// j are demand[offsets[j] .. offsets[j+1]) (ascending, no duplicates) with seconds[...].
+struct SiteCosts {
+  std::int32_t n_demand = 0;
+  std::int32_t n_candidates = 0;
+  std::vector<std::int64_t> offsets{0};  ///< n_candidates + 1
+  std::vector<std::int32_t> demand;      ///< demand index per pair
+  std::vector<float> seconds;            ///< travel seconds per pair, finite, >= 0
+  std::size_t n_pairs() const { return demand.size(); }
+};
+
+/// From (demand, candidate, seconds) triplets in any order. InputError on indices out of range, NaN/negative/
+/// infinite seconds (leave unreachable pairs out instead), or a (demand, candidate) pair given twice.
+SiteCosts site_costs_from_pairs(std::int32_t n_demand, std::int32_t n_candidates, const std::int32_t* demand,
+                                const std::int32_t* candidate, const double* seconds, std::size_t n_pairs);
+
+/// From a grid search's per-candidate reach lists (careshed::raster_reach_lists, one source per candidate):
+/// cell_demand[flat cell] gives the demand index of a cell (-1: not a demand point; length n_cells); when
+/// max_seconds_per_demand is given, pairs beyond their demand's standard are dropped (coverage models need no
+/// more; keep them for p-median). InputError when a reach list names a cell >= n_cells or a demand index is out
+/// of range.
+SiteCosts site_costs_from_reach_lists(const ReachLists& reach, const std::int32_t* cell_demand, std::int64_t n_cells,
+                                      std::int32_t n_demand, const double* max_seconds_per_demand = nullptr);
+
+/// The same from a road graph's per-candidate bounded searches (careshed::bounded_search_per_source):
+/// node_demand[node] gives the demand index of a node (-1: none; length n_nodes).
+SiteCosts site_costs_from_source_reach(const SourceReach& reach, const std::int32_t* node_demand,
+                                       std::int64_t n_nodes, std::int32_t n_demand,
+                                       const double* max_seconds_per_demand = nullptr);
+
+enum class SiteModel { Lscp, Mclp, Backup, Mexclp, PMedian, PCenter };
+enum class SiteSolver { Exact, Heuristic };
+enum class SiteStatus : std::uint8_t { Free = 0, Fixed = 1, Forbidden = 2 };
+
+/// "lscp", "mclp", "backup", "mexclp", "p-median", "p-center".
+const char* site_model_name(SiteModel model);
+
+/// One optimisation request. Vectors left empty take the documented default.
+struct SiteProblem {
+  SiteModel model = SiteModel::Mclp;
+  std::vector<double> weights;          ///< per demand, >= 0, finite (population); empty = 1 each
+  std::vector<double> max_seconds;      ///< per demand standard (inclusive), or one value for all; required for
+                                        ///< LSCP/MCLP/backup/MEXCLP; optional for p-median/p-center (then only
+                                        ///< reported coverage uses it)
+  std::int32_t p = 0;                   ///< max open sites (MEXCLP: vehicles), fixed included; not for LSCP
+  std::vector<SiteStatus> site_status;  ///< per candidate; empty = all Free
+  std::vector<double> site_cost;        ///< per candidate, >= 0; empty = 1 each (LSCP then minimises the count)
+  double budget = std::numeric_limits<double>::infinity();  ///< on Σ site_cost of open sites (fixed included)
+  std::vector<std::int32_t> demand_zone;   ///< per demand zone index (-1: none); needed with zone_min_share
+  std::vector<double> zone_min_share;      ///< per zone, in [0, 1]: covered weight >= share × zone weight
+  bool skip_uncoverable = false;  ///< LSCP: demand no allowed candidate covers is left out (reported) instead of
+                                  ///< an InputError
+  double backup_weight = 1.0;     ///< Backup: objective = covered + backup_weight × backed up; >= 0
+  bool require_primary = false;   ///< Backup: every coverable demand (weight > 0) must be covered once
+  double busy_fraction = 0.0;     ///< MEXCLP q in [0, 1)
+  std::int32_t max_vehicles_per_site = 1;   ///< MEXCLP, >= 1
+  std::vector<std::int32_t> min_vehicles;   ///< MEXCLP existing vehicles per candidate (empty: 1 at Fixed sites)
+};
+
+struct SiteOptions {
+  SiteSolver solver = SiteSolver::Exact;
+  double time_limit_s = std::numeric_limits<double>::infinity();  ///< CBC / local search / LP bound wall time
+  double gap_target = 0.0;       ///< relative gap at which CBC may stop (0 = prove optimality)
+  bool local_search = true;      ///< heuristic: run the swap phase after the greedy
+  bool lp_bound = true;          ///< heuristic: try the LP relaxation for the bound (else only the simple bound)
+};
+
+/// What a set of open sites achieves (the same numbers for a solver's answer and for any given scenario).
+struct SiteEvaluation {
+  std::vector<std::int32_t> sites;     ///< open candidates, ascending
+  std::vector<std::int32_t> vehicles;  ///< per entry of sites: vehicles there (1 except MEXCLP)
+  double objective = 0.0;              ///< the model's objective (LSCP: Σ site_cost of open sites)
+  double total_cost = 0.0;             ///< Σ site_cost of open sites
+  double weight = 0.0;                 ///< Σ weights (weight > 0 demand)
+  double covered = 0.0;                ///< weight within its standard of >= 1 open site (0 without standards)
+  double backed_up = 0.0;              ///< weight within its standard of >= 2 distinct open sites
+  double expected_covered = 0.0;       ///< MEXCLP: Σ w (1 − q^vehicles in range); else = covered
+  double uncoverable = 0.0;            ///< weight no allowed candidate covers (not even with every site open)
+  double max_seconds = 0.0;            ///< worst time to the nearest open site over weight > 0 demand (+inf if any
+                                       ///< has none)
+  double weighted_seconds = 0.0;       ///< Σ w × seconds to the nearest open site (+inf if any has none)
+  std::vector<std::int32_t> assignment;  ///< per demand: nearest open site (within standard for coverage models;
+                                         ///< any pair for p-median/p-center), ties lowest index; -1 none
+  std::vector<float> assigned_seconds;   ///< per demand: seconds to it, +inf when -1
+  std::vector<double> zone_weight;       ///< per zone (when demand_zone is given)
+  std::vector<double> zone_covered;
+  bool feasible = true;                  ///< constraints (p, budget, zone shares, LSCP cover) all met
+  std::string infeasible_reason;         ///< empty when feasible
+};
+
+struct SiteSolution : SiteEvaluation {
+  SiteModel model = SiteModel::Mclp;
+  SiteSolver solver = SiteSolver::Exact;
+  double bound = 0.0;              ///< proven bound on the optimum (upper for max models, lower for min models)
+  double gap = 0.0;                ///< see header
+  bool proven_optimal = false;     ///< gap closed (within 1e-9 relative)
+  std::string status;              ///< "optimal", "time limit", "gap target", "local optimum"
+  std::string bound_source;        ///< "cbc", "lp relaxation", "simple", "binary search"
+  /// The chosen non-fixed sites in greedy order of what each adds given the fixed sites and the sites before it,
+  /// with the objective gained by each (for p-median/p-center: the decrease). The planner's marginal-gain curve.
+  std::vector<std::int32_t> added_order;
+  std::vector<double> marginal_gain;
+  double seconds_elapsed = 0.0;
+};
+
+/// Solves `problem` on `costs`. See the header comment for models, solvers and errors.
+SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, const SiteOptions& options = {});
+
+/// Scores a given set of open sites (fixed sites are added if missing) with the same numbers as a solution.
+/// sites: candidate indices (any order; MEXCLP: a site listed k times holds k vehicles, added to min_vehicles).
+/// Infeasibility (over p, budget, zone shares) is reported in .feasible / .infeasible_reason, not thrown.
+SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem,
+                              const std::vector<std::int32_t>& sites);
+
+/// The greedy marginal-gain curve: starting from the fixed sites, add up to k sites one at a time, each the
+/// allowed candidate adding the most objective (ties lowest index; within budget), and report them with their
+/// gains. Stops early when nothing adds anything. For LSCP the gain counted is the newly covered weight.
+struct MarginalGainCurve {
+  std::vector<std::int32_t> sites;
+  std::vector<double> gain;
+  std::vector<double> objective;  ///< after each addition
+};
+MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem& problem, std::int32_t k);
+
+}  // namespace careshed

@@ -1,0 +1,1708 @@
+// optimize.cpp — site optimisation on sparse costs: problem checks, evaluation, greedy + swap heuristics with
+// certified bounds, and exact MIPs through CBC's C interface. See careshed/optimize.hpp for the definitions.
+#include "careshed/optimize.hpp"
+
+#include <coin/Cbc_C_Interface.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <numeric>
+#include <queue>
+#include <sstream>
+#include <utility>
+
+#include "careshed/error.hpp"
+
+namespace careshed {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr float kInfF = std::numeric_limits<float>::infinity();
+constexpr double kTol = 1e-9;
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+[[noreturn]] void fail(const std::string& msg) { throw InputError(msg); }
+
+std::string num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+/// Relative tolerance for comparing objective values of magnitude `scale`.
+double tol_for(double scale) { return kTol * std::max(1.0, std::fabs(scale)); }
+
+// ---- builders --------------------------------------------------------------------------------------------------
+
+/// Candidate-major CSR from triplets (counting sort by candidate, then a sort by demand within each candidate).
+SiteCosts csr_from_triplets(std::int32_t n_demand, std::int32_t n_candidates, std::vector<std::int32_t>&& dem,
+                            std::vector<std::int32_t>&& cand, std::vector<float>&& sec) {
+  SiteCosts c;
+  c.n_demand = n_demand;
+  c.n_candidates = n_candidates;
+  c.offsets.assign(std::size_t(n_candidates) + 1, 0);
+  for (std::int32_t j : cand) ++c.offsets[std::size_t(j) + 1];
+  for (std::int32_t j = 0; j < n_candidates; ++j) c.offsets[j + 1] += c.offsets[j];
+  c.demand.resize(dem.size());
+  c.seconds.resize(dem.size());
+  std::vector<std::int64_t> pos(c.offsets.begin(), c.offsets.end() - 1);
+  for (std::size_t k = 0; k < dem.size(); ++k) {
+    const std::int64_t at = pos[cand[k]]++;
+    c.demand[at] = dem[k];
+    c.seconds[at] = sec[k];
+  }
+  std::vector<std::pair<std::int32_t, float>> tmp;
+  for (std::int32_t j = 0; j < n_candidates; ++j) {
+    const std::int64_t b = c.offsets[j], e = c.offsets[j + 1];
+    bool sorted = true;
+    for (std::int64_t k = b + 1; k < e; ++k) sorted = sorted && c.demand[k - 1] < c.demand[k];
+    if (sorted) continue;
+    tmp.clear();
+    for (std::int64_t k = b; k < e; ++k) tmp.emplace_back(c.demand[k], c.seconds[k]);
+    std::sort(tmp.begin(), tmp.end());
+    for (std::int64_t k = b; k < e; ++k) {
+      if (k > b && tmp[k - b].first == tmp[k - b - 1].first) {
+        fail("costs: the pair (demand " + std::to_string(tmp[k - b].first) + ", candidate " + std::to_string(j) +
+             ") is given twice; give each pair once (keep the smaller time)");
+      }
+      c.demand[k] = tmp[k - b].first;
+      c.seconds[k] = tmp[k - b].second;
+    }
+  }
+  return c;
+}
+
+template <class Offset, class Item, class Secs>
+SiteCosts costs_from_lists(const std::vector<Offset>& offsets, const std::vector<Item>& items, const Secs& secs,
+                           const std::int32_t* item_demand, std::int64_t n_items, std::int32_t n_demand,
+                           const double* max_seconds_per_demand, const char* what) {
+  if (offsets.empty()) fail(std::string(what) + ": empty reach lists (no offsets)");
+  if (n_demand < 0) fail("n_demand must be >= 0");
+  const std::size_t n_cand = offsets.size() - 1;
+  if (n_cand > std::size_t(std::numeric_limits<std::int32_t>::max())) fail("too many candidates (>= 2^31)");
+  SiteCosts c;
+  c.n_demand = n_demand;
+  c.n_candidates = std::int32_t(n_cand);
+  c.offsets.assign(n_cand + 1, 0);
+  // Reach lists are sorted by cell/node id, not by demand index: collect then sort per candidate.
+  std::vector<std::pair<std::int32_t, float>> tmp;
+  for (std::size_t j = 0; j < n_cand; ++j) {
+    tmp.clear();
+    for (auto k = offsets[j]; k < offsets[j + 1]; ++k) {
+      const auto item = std::int64_t(items[k]);
+      if (item < 0 || item >= n_items) {
+        fail(std::string(what) + ": candidate " + std::to_string(j) + " reaches id " + std::to_string(item) +
+             " outside the demand map of " + std::to_string(n_items) + " entries (was the map built on the same grid/graph?)");
+      }
+      const std::int32_t d = item_demand[item];
+      if (d < 0) continue;
+      if (d >= n_demand) {
+        fail(std::string(what) + ": demand map entry " + std::to_string(item) + " = " + std::to_string(d) +
+             " is outside 0.." + std::to_string(n_demand - 1));
+      }
+      const float s = float(secs[k]);
+      if (max_seconds_per_demand && !(double(s) <= max_seconds_per_demand[d])) continue;
+      tmp.emplace_back(d, s);
+    }
+    std::sort(tmp.begin(), tmp.end());
+    // Several cells/nodes may map to one demand point: keep its nearest.
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < tmp.size(); ++k) {
+      if (kept > 0 && tmp[kept - 1].first == tmp[k].first) continue;  // sorted: first is the smallest time
+      tmp[kept++] = tmp[k];
+    }
+    for (std::size_t k = 0; k < kept; ++k) {
+      c.demand.push_back(tmp[k].first);
+      c.seconds.push_back(tmp[k].second);
+    }
+    c.offsets[j + 1] = std::int64_t(c.demand.size());
+  }
+  return c;
+}
+
+// ---- the prepared problem -------------------------------------------------------------------------------------
+
+bool is_coverage_model(SiteModel m) {
+  return m == SiteModel::Lscp || m == SiteModel::Mclp || m == SiteModel::Backup || m == SiteModel::Mexclp;
+}
+bool is_max_model(SiteModel m) {
+  return m == SiteModel::Mclp || m == SiteModel::Backup || m == SiteModel::Mexclp;
+}
+
+/// A constraint "covered weight of a group of demand >= required" (a zone's minimum share; or, as the group of all
+/// coverable demand, Backup's require_primary).
+struct CoverGroup {
+  double required = 0.0;
+  double total = 0.0;
+};
+
+/// Everything the solvers need, checked once: weights, standards, candidate bounds, covering lists both ways.
+struct Prepared {
+  const SiteCosts* costs = nullptr;
+  SiteModel model{};
+  std::int32_t nd = 0, nc = 0;
+  std::vector<double> w;        // weights (0 for ignored demand)
+  std::vector<double> stdv;     // per-demand standard (+inf when none)
+  bool has_standard = false;
+  std::vector<std::int32_t> lo, hi;  // vehicles (sites: 0/1) per candidate
+  std::vector<double> cost;
+  bool unit_cost = true;
+  double budget = kInf;
+  std::int32_t p = 0;           // max open sites / vehicles (LSCP: n_candidates)
+  double beta = 0.0, q = 0.0;
+  // Covering pairs (seconds <= standard, weight > 0, candidate not forbidden): candidate- and demand-major.
+  std::vector<std::int64_t> cov_off, dcov_off;
+  std::vector<std::int32_t> cov_dem, dcov_cand;
+  std::vector<char> coverable;  // per demand: some allowed candidate covers it (weight > 0 only)
+  std::vector<char> required;   // LSCP full cover: demand that must be covered
+  // Groups: zones (per demand zone index) and an optional "all coverable" group (require_primary).
+  std::vector<std::int32_t> zone;  // per demand, -1 none
+  std::vector<CoverGroup> groups;  // zones first, then the primary group if any
+  std::int32_t primary_group = -1;
+  bool lscp_full = false;          // LSCP without zone shares: cover every required demand
+  std::size_t n_required = 0;
+};
+
+std::int32_t dem_group(const Prepared& P, std::int32_t i, int which) {
+  // which 0: its zone group; which 1: the primary group
+  return which == 0 ? P.zone[i] : (P.coverable[i] ? P.primary_group : -1);
+}
+
+Prepared prepare(const SiteCosts& C, const SiteProblem& pr) {
+  Prepared P;
+  P.costs = &C;
+  P.model = pr.model;
+  P.nd = C.n_demand;
+  P.nc = C.n_candidates;
+  const std::string model = site_model_name(pr.model);
+  if (P.nd < 0 || P.nc < 0) fail("costs: negative sizes");
+  if (C.offsets.size() != std::size_t(P.nc) + 1 || C.demand.size() != C.seconds.size() ||
+      C.offsets.back() != std::int64_t(C.demand.size())) {
+    fail("costs: inconsistent CSR arrays (offsets must have n_candidates + 1 entries ending at the pair count)");
+  }
+  if (P.nc == 0) fail(model + ": no candidate sites; give at least one candidate");
+  // weights
+  if (pr.weights.empty()) {
+    P.w.assign(P.nd, 1.0);
+  } else {
+    if (pr.weights.size() != std::size_t(P.nd)) {
+      fail("weights: expected " + std::to_string(P.nd) + " values (one per demand), got " +
+           std::to_string(pr.weights.size()));
+    }
+    P.w = pr.weights;
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (!(P.w[i] >= 0.0) || !std::isfinite(P.w[i])) {
+        fail("weights: demand " + std::to_string(i) + " has weight " + num(P.w[i]) +
+             "; weights must be finite and >= 0 (use 0 for no people)");
+      }
+    }
+  }
+  // standards
+  if (pr.max_seconds.empty()) {
+    if (is_coverage_model(pr.model)) fail(model + ": max_seconds (the coverage standard) is required");
+    P.stdv.assign(P.nd, kInf);
+  } else if (pr.max_seconds.size() == 1 || pr.max_seconds.size() == std::size_t(P.nd)) {
+    P.has_standard = true;
+    P.stdv.resize(P.nd);
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      const double s = pr.max_seconds.size() == 1 ? pr.max_seconds[0] : pr.max_seconds[i];
+      if (!(s >= 0.0)) {
+        fail("max_seconds: demand " + std::to_string(i) + " has standard " + num(s) + "; standards must be >= 0");
+      }
+      P.stdv[i] = s;
+    }
+  } else {
+    fail("max_seconds: expected 1 value or " + std::to_string(P.nd) + " (one per demand), got " +
+         std::to_string(pr.max_seconds.size()));
+  }
+  // candidates
+  if (!pr.site_status.empty() && pr.site_status.size() != std::size_t(P.nc)) {
+    fail("site_status: expected " + std::to_string(P.nc) + " values (one per candidate), got " +
+         std::to_string(pr.site_status.size()));
+  }
+  auto status = [&](std::int32_t j) { return pr.site_status.empty() ? SiteStatus::Free : pr.site_status[j]; };
+  if (pr.model == SiteModel::Mexclp) {
+    if (!(pr.busy_fraction >= 0.0 && pr.busy_fraction < 1.0)) {
+      fail("busy_fraction: " + num(pr.busy_fraction) + " must be in [0, 1)");
+    }
+    if (pr.max_vehicles_per_site < 1) fail("max_vehicles_per_site must be >= 1");
+    if (!pr.min_vehicles.empty() && pr.min_vehicles.size() != std::size_t(P.nc)) {
+      fail("min_vehicles: expected " + std::to_string(P.nc) + " values (one per candidate), got " +
+           std::to_string(pr.min_vehicles.size()));
+    }
+    P.q = pr.busy_fraction;
+  }
+  P.lo.assign(P.nc, 0);
+  P.hi.assign(P.nc, 1);
+  const std::int32_t vmax = pr.model == SiteModel::Mexclp ? pr.max_vehicles_per_site : 1;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    const SiteStatus s = status(j);
+    if (s != SiteStatus::Free && s != SiteStatus::Fixed && s != SiteStatus::Forbidden) {
+      fail("site_status: candidate " + std::to_string(j) + " has an unknown status (0 free, 1 fixed, 2 forbidden)");
+    }
+    P.hi[j] = s == SiteStatus::Forbidden ? 0 : vmax;
+    P.lo[j] = s == SiteStatus::Fixed ? 1 : 0;
+    if (pr.model == SiteModel::Mexclp && !pr.min_vehicles.empty()) {
+      const std::int32_t m = pr.min_vehicles[j];
+      if (m < 0 || m > vmax) {
+        fail("min_vehicles: candidate " + std::to_string(j) + " has " + std::to_string(m) +
+             " vehicles; must be in 0..max_vehicles_per_site (" + std::to_string(vmax) + ")");
+      }
+      if (m > 0 && s == SiteStatus::Forbidden) {
+        fail("min_vehicles: candidate " + std::to_string(j) + " is forbidden but holds " + std::to_string(m) +
+             " existing vehicles");
+      }
+      P.lo[j] = std::max(P.lo[j], m);
+    }
+  }
+  if (pr.site_cost.empty()) {
+    P.cost.assign(P.nc, 1.0);
+  } else {
+    if (pr.site_cost.size() != std::size_t(P.nc)) {
+      fail("site_cost: expected " + std::to_string(P.nc) + " values (one per candidate), got " +
+           std::to_string(pr.site_cost.size()));
+    }
+    P.cost = pr.site_cost;
+    P.unit_cost = false;
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (!(P.cost[j] >= 0.0) || !std::isfinite(P.cost[j])) {
+        fail("site_cost: candidate " + std::to_string(j) + " costs " + num(P.cost[j]) + "; costs must be finite, >= 0");
+      }
+    }
+  }
+  if (std::isnan(pr.budget) || pr.budget < 0) fail("budget: " + num(pr.budget) + " must be >= 0 (or +inf)");
+  P.budget = pr.budget;
+  const bool pc = pr.model == SiteModel::PMedian || pr.model == SiteModel::PCenter;
+  if (pc && (!pr.site_cost.empty() || std::isfinite(pr.budget) || !pr.zone_min_share.empty())) {
+    fail(model + ": site costs, budgets and zone minimum shares are not supported for this model "
+                 "(use MCLP or LSCP for them)");
+  }
+  if (pr.model == SiteModel::Mexclp && (!pr.site_cost.empty() || std::isfinite(pr.budget))) {
+    fail("mexclp: site costs and budgets are not supported for MEXCLP (vehicles are counted by p)");
+  }
+  double fixed_cost = 0.0;
+  std::int64_t fixed_units = 0, allowed_units = 0;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.lo[j] > 0) fixed_cost += P.cost[j];
+    fixed_units += P.lo[j];
+    allowed_units += P.hi[j];
+  }
+  if (fixed_cost > P.budget * (1 + 1e-12)) {
+    fail("budget: " + num(P.budget) + " is below the cost of the fixed sites (" + num(fixed_cost) +
+         "); raise the budget or free some fixed sites");
+  }
+  const char* unit = pr.model == SiteModel::Mexclp ? "vehicles" : "sites";
+  if (pr.model == SiteModel::Lscp) {
+    P.p = std::int32_t(std::min<std::int64_t>(allowed_units, std::numeric_limits<std::int32_t>::max()));
+  } else {
+    if (pr.p < 1) fail(model + ": p = " + std::to_string(pr.p) + "; p (open " + unit + ", fixed included) must be >= 1");
+    if (pr.p > allowed_units) {
+      fail(model + ": p = " + std::to_string(pr.p) + " is larger than the " + std::to_string(allowed_units) +
+           " " + unit + " the candidates allow; lower p or add candidates");
+    }
+    if (fixed_units > pr.p) {
+      fail(model + ": " + std::to_string(fixed_units) + " fixed " + unit + " exceed p = " + std::to_string(pr.p) +
+           "; p counts fixed " + unit + " too");
+    }
+    P.p = pr.p;
+  }
+  if (pr.model == SiteModel::Backup) {
+    if (!(pr.backup_weight >= 0.0 && pr.backup_weight <= 1.0)) {
+      fail("backup_weight: " + num(pr.backup_weight) + " must be in [0, 1] (a backup never counts more than a first cover)");
+    }
+    P.beta = pr.backup_weight;
+  }
+  // costs values
+  for (std::size_t k = 0; k < C.n_pairs(); ++k) {
+    if (!(C.seconds[k] >= 0.0f) || !std::isfinite(C.seconds[k])) {
+      fail("costs: pair " + std::to_string(k) + " has " + num(C.seconds[k]) + " seconds; must be finite and >= 0");
+    }
+    if (C.demand[k] < 0 || C.demand[k] >= P.nd) fail("costs: pair " + std::to_string(k) + " names a demand out of range");
+  }
+  // covering lists
+  if (is_coverage_model(pr.model) || P.has_standard) {
+    P.cov_off.assign(std::size_t(P.nc) + 1, 0);
+    std::vector<std::int64_t> dcount(std::size_t(P.nd) + 1, 0);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (P.hi[j] > 0) {
+        for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+          const std::int32_t i = C.demand[k];
+          if (P.w[i] > 0 && double(C.seconds[k]) <= P.stdv[i]) {
+            P.cov_dem.push_back(i);
+            ++dcount[std::size_t(i) + 1];
+          }
+        }
+      }
+      P.cov_off[j + 1] = std::int64_t(P.cov_dem.size());
+    }
+    for (std::int32_t i = 0; i < P.nd; ++i) dcount[i + 1] += dcount[i];
+    P.dcov_off = dcount;
+    P.dcov_cand.resize(P.cov_dem.size());
+    std::vector<std::int64_t> pos(dcount.begin(), dcount.end() - 1);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) P.dcov_cand[pos[P.cov_dem[k]]++] = j;
+    }
+    P.coverable.assign(P.nd, 0);
+    for (std::int32_t i = 0; i < P.nd; ++i) P.coverable[i] = P.dcov_off[i + 1] > P.dcov_off[i];
+  } else {
+    P.coverable.assign(P.nd, 0);
+  }
+  // zones
+  const bool zoned = !pr.zone_min_share.empty();
+  if (!pr.demand_zone.empty() || zoned) {
+    if (pr.demand_zone.size() != std::size_t(P.nd)) {
+      fail("demand_zone: expected " + std::to_string(P.nd) + " values (one per demand), got " +
+           std::to_string(pr.demand_zone.size()));
+    }
+    std::int32_t nz = std::int32_t(pr.zone_min_share.size());
+    for (std::int32_t i = 0; i < P.nd; ++i) nz = std::max(nz, pr.demand_zone[i] + 1);
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (pr.demand_zone[i] < -1) fail("demand_zone: demand " + std::to_string(i) + " has zone " +
+                                       std::to_string(pr.demand_zone[i]) + "; use -1 for no zone");
+      if (zoned && pr.demand_zone[i] >= std::int32_t(pr.zone_min_share.size())) {
+        fail("zone_min_share: demand " + std::to_string(i) + " is in zone " + std::to_string(pr.demand_zone[i]) +
+             " but only " + std::to_string(pr.zone_min_share.size()) + " zone shares were given");
+      }
+    }
+    P.zone = pr.demand_zone;
+    P.groups.assign(nz, {});
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.zone[i] >= 0) P.groups[P.zone[i]].total += P.w[i];
+    }
+    for (std::size_t z = 0; z < pr.zone_min_share.size(); ++z) {
+      const double s = pr.zone_min_share[z];
+      if (!(s >= 0.0 && s <= 1.0)) fail("zone_min_share: zone " + std::to_string(z) + " has " + num(s) + "; shares are in [0, 1]");
+      P.groups[z].required = s * P.groups[z].total;
+    }
+    // Feasibility with every allowed site open.
+    std::vector<double> reach(nz, 0.0);
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.zone[i] >= 0 && P.coverable[i]) reach[P.zone[i]] += P.w[i];
+    }
+    for (std::size_t z = 0; z < pr.zone_min_share.size(); ++z) {
+      if (reach[z] < P.groups[z].required - tol_for(P.groups[z].required)) {
+        fail("zone_min_share: zone " + std::to_string(z) + " needs " + num(pr.zone_min_share[z] * 100) +
+             " % covered but even with every allowed candidate open only " +
+             num(P.groups[z].total > 0 ? 100 * reach[z] / P.groups[z].total : 0) +
+             " % is within its standard; lower the share or add candidates");
+      }
+    }
+  } else {
+    P.zone.assign(P.nd, -1);
+  }
+  if (pr.model == SiteModel::Backup && pr.require_primary) {
+    P.primary_group = std::int32_t(P.groups.size());
+    CoverGroup g;
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.coverable[i]) g.total += P.w[i];
+    }
+    g.required = g.total;
+    P.groups.push_back(g);
+  }
+  P.required.assign(P.nd, 0);
+  if (pr.model == SiteModel::Lscp && !zoned) {
+    P.lscp_full = true;
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] <= 0) continue;
+      if (!P.coverable[i]) {
+        if (!pr.skip_uncoverable) {
+          fail("lscp: demand " + std::to_string(i) + " (weight " + num(P.w[i]) +
+               ") is within its standard of no allowed candidate; add a candidate near it, raise its standard, "
+               "or skip uncoverable demand");
+        }
+        continue;
+      }
+      P.required[i] = 1;
+      ++P.n_required;
+    }
+  }
+  return P;
+}
+
+// ---- count-based value (MCLP, Backup, MEXCLP; LSCP has no weight objective) -----------------------------------
+
+/// Value of demand i covered by c vehicles/sites.
+double value(const Prepared& P, std::int32_t i, std::int32_t c) {
+  const double w = P.w[i];
+  switch (P.model) {
+    case SiteModel::Mclp: return c >= 1 ? w : 0.0;
+    case SiteModel::Backup: return (c >= 1 ? w : 0.0) + (c >= 2 ? P.beta * w : 0.0);
+    case SiteModel::Mexclp: return w * (1.0 - std::pow(P.q, double(c)));
+    default: return 0.0;
+  }
+}
+double inc(const Prepared& P, std::int32_t i, std::int32_t c) { return value(P, i, c + 1) - value(P, i, c); }
+
+/// Search state for the count-based models: vehicles per candidate, count per demand, group coverage.
+struct CountState {
+  const Prepared* P = nullptr;
+  std::vector<std::int32_t> x;     // vehicles per candidate
+  std::vector<std::int32_t> c;     // covering vehicles per demand (distinct sites for Backup/MCLP: x is 0/1)
+  std::vector<double> gcov;        // covered weight per group
+  std::int64_t units = 0;          // Σ x
+  double spent = 0.0;              // Σ cost of open sites
+  double obj = 0.0;                // Σ value (LSCP: number of required demand covered)
+  std::size_t req_covered = 0;     // LSCP full: required demand covered
+
+  explicit CountState(const Prepared& p) : P(&p), x(p.nc, 0), c(p.nd, 0), gcov(p.groups.size(), 0.0) {}
+
+  double deficit() const {
+    double d = 0.0;
+    for (std::size_t g = 0; g < gcov.size(); ++g) d += std::max(0.0, P->groups[g].required - gcov[g]);
+    if (P->lscp_full) d += double(P->n_required - req_covered);
+    return d;
+  }
+  void cover_change(std::int32_t i, std::int32_t from, std::int32_t to) {
+    obj += value(*P, i, to) - value(*P, i, from);
+    const bool was = from >= 1, now = to >= 1;
+    if (was != now) {
+      const double s = now ? P->w[i] : -P->w[i];
+      for (int which = 0; which < 2; ++which) {
+        const std::int32_t g = dem_group(*P, i, which);
+        if (g >= 0) gcov[g] += s;
+      }
+      if (P->required[i]) req_covered += now ? 1 : std::size_t(-1);
+    }
+  }
+  void add(std::int32_t j) {
+    if (x[j] == 0) spent += P->cost[j];
+    ++x[j];
+    ++units;
+    for (std::int64_t k = P->cov_off[j]; k < P->cov_off[j + 1]; ++k) {
+      const std::int32_t i = P->cov_dem[k];
+      cover_change(i, c[i], c[i] + 1);
+      ++c[i];
+    }
+  }
+  void remove(std::int32_t j) {
+    --x[j];
+    --units;
+    if (x[j] == 0) spent -= P->cost[j];
+    for (std::int64_t k = P->cov_off[j]; k < P->cov_off[j + 1]; ++k) {
+      const std::int32_t i = P->cov_dem[k];
+      cover_change(i, c[i], c[i] - 1);
+      --c[i];
+    }
+  }
+};
+
+/// Marginal effect of adding one vehicle at j to state S: (deficit reduction, objective gain).
+struct AddEffect {
+  double defred = 0.0, gain = 0.0;
+};
+AddEffect add_effect(const CountState& S, std::int32_t j, std::vector<double>& gscratch) {
+  const Prepared& P = *S.P;
+  AddEffect e;
+  const bool groups = !P.groups.empty();
+  if (groups) std::fill(gscratch.begin(), gscratch.end(), 0.0);
+  double newly_required = 0.0;
+  for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) {
+    const std::int32_t i = P.cov_dem[k];
+    e.gain += inc(P, i, S.c[i]);
+    if (S.c[i] == 0) {
+      if (groups) {
+        for (int which = 0; which < 2; ++which) {
+          const std::int32_t g = dem_group(P, i, which);
+          if (g >= 0) gscratch[g] += P.w[i];
+        }
+      }
+      if (P.required[i]) newly_required += 1.0;
+    }
+  }
+  for (std::size_t g = 0; g < P.groups.size() && groups; ++g) {
+    e.defred += std::min(std::max(0.0, P.groups[g].required - S.gcov[g]), gscratch[g]);
+  }
+  e.defred += newly_required;
+  return e;
+}
+
+/// Greedy key: lexicographic (deficit reduction, gain), each per unit of cost when sites have costs.
+struct Key {
+  double a = 0.0, b = 0.0;
+  std::int32_t j = 0;
+};
+bool key_less(const Key& x, const Key& y) {  // "x is worse than y" for a max-heap
+  const double ta = tol_for(std::max(std::fabs(x.a), std::fabs(y.a)));
+  if (std::fabs(x.a - y.a) > ta) return x.a < y.a;
+  const double tb = tol_for(std::max(std::fabs(x.b), std::fabs(y.b)));
+  if (std::fabs(x.b - y.b) > tb) return x.b < y.b;
+  return x.j > y.j;  // lower index is better
+}
+Key make_key(const Prepared& P, const CountState& S, std::int32_t j, const AddEffect& e) {
+  const double c = S.x[j] > 0 ? 0.0 : P.cost[j];
+  if (P.unit_cost) return {e.defred, e.gain, j};
+  const double d = std::max(c, 1e-12);
+  return {e.defred / d, e.gain / d, j};
+}
+
+/// Lazy greedy over the candidates `allowed` (all when empty): repeatedly add the best vehicle/site until p units,
+/// nothing adds anything, or (LSCP) nothing is left to cover. Records the order and gains.
+void greedy_counts(CountState& S, std::vector<std::int32_t>* order, std::vector<double>* gains,
+                   const std::vector<char>* allowed, std::int64_t max_units) {
+  const Prepared& P = *S.P;
+  std::vector<double> gscratch(P.groups.size());
+  auto cmp = [](const Key& x, const Key& y) { return key_less(x, y); };
+  std::priority_queue<Key, std::vector<Key>, decltype(cmp)> heap(cmp);
+  auto can_add = [&](std::int32_t j) {
+    if (allowed && !(*allowed)[j]) return false;
+    if (S.x[j] >= P.hi[j]) return false;
+    if (S.x[j] == 0 && S.spent + P.cost[j] > P.budget * (1 + 1e-12)) return false;
+    return true;
+  };
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (can_add(j)) heap.push(make_key(P, S, j, add_effect(S, j, gscratch)));
+  }
+  const bool lscp = P.model == SiteModel::Lscp;
+  while (!heap.empty() && S.units < max_units) {
+    if (lscp && S.deficit() <= tol_for(0)) break;
+    Key top = heap.top();
+    heap.pop();
+    if (!can_add(top.j)) continue;
+    const AddEffect e = add_effect(S, top.j, gscratch);
+    const Key fresh = make_key(P, S, top.j, e);
+    if (!heap.empty() && key_less(fresh, heap.top())) {  // stale: someone else may be better now
+      heap.push(fresh);
+      continue;
+    }
+    if (e.defred <= 0.0 && (lscp || e.gain <= tol_for(S.obj))) break;  // nothing adds anything
+    S.add(top.j);
+    if (order) order->push_back(top.j);
+    if (gains) gains->push_back(lscp ? e.defred : e.gain);
+    if (can_add(top.j)) heap.push(make_key(P, S, top.j, add_effect(S, top.j, gscratch)));
+  }
+}
+
+/// Swap local search (first improvement, Whitaker's bookkeeping of removal losses): move one vehicle/site from a
+/// to b when that lowers the total deficit, or keeps it and raises the objective; respects p, budget, lo/hi.
+void swap_counts(CountState& S, Clock::time_point deadline) {
+  const Prepared& P = *S.P;
+  const std::size_t ng = P.groups.size();
+  // loss[a]: objective lost by removing one vehicle of a; gloss[a*ng+g]: group coverage lost.
+  std::vector<double> loss(P.nc, 0.0), gloss(std::size_t(P.nc) * ng, 0.0);
+  std::vector<double> rloss(P.nc, 0.0);  // LSCP full: required demand lost
+  auto contrib = [&](std::int32_t a, std::int32_t i, double sign) {
+    const std::int32_t ci = S.c[i];
+    loss[a] += sign * (value(P, i, ci) - value(P, i, ci - 1));
+    if (ci == 1) {
+      for (int which = 0; which < 2; ++which) {
+        const std::int32_t g = dem_group(P, i, which);
+        if (g >= 0) gloss[std::size_t(a) * ng + g] += sign * P.w[i];
+      }
+      if (P.required[i]) rloss[a] += sign;
+    }
+  };
+  auto rebuild = [&]() {
+    std::fill(loss.begin(), loss.end(), 0.0);
+    std::fill(gloss.begin(), gloss.end(), 0.0);
+    std::fill(rloss.begin(), rloss.end(), 0.0);
+    for (std::int32_t a = 0; a < P.nc; ++a) {
+      if (S.x[a] == 0) continue;
+      for (std::int64_t k = P.cov_off[a]; k < P.cov_off[a + 1]; ++k) contrib(a, P.cov_dem[k], 1.0);
+    }
+  };
+  rebuild();
+  std::vector<double> corr(P.nc, 0.0), gcorr(std::size_t(P.nc) * ng, 0.0), rcorr(P.nc, 0.0);
+  std::vector<char> touched_flag(P.nc, 0);
+  std::vector<std::int32_t> touched;
+  std::vector<double> ggain(ng);
+  std::vector<std::int32_t> open_list;
+  auto list_open = [&]() {
+    open_list.clear();
+    for (std::int32_t a = 0; a < P.nc; ++a) {
+      if (S.x[a] > 0) open_list.push_back(a);
+    }
+  };
+  list_open();
+  std::int32_t since_improve = 0;
+  std::int32_t b = 0;
+  std::int64_t checks = 0;
+  while (since_improve < P.nc) {
+    if ((++checks & 15) == 0 && Clock::now() > deadline) break;
+    const std::int32_t cand = b;
+    b = (b + 1) % P.nc;
+    ++since_improve;
+    if (S.x[cand] >= P.hi[cand]) continue;
+    // gain of adding b, and the corrections for demand b shares with each open a
+    double gain = 0.0, rgain = 0.0;
+    std::fill(ggain.begin(), ggain.end(), 0.0);
+    touched.clear();
+    for (std::int64_t k = P.cov_off[cand]; k < P.cov_off[cand + 1]; ++k) {
+      const std::int32_t i = P.cov_dem[k];
+      const std::int32_t ci = S.c[i];
+      gain += inc(P, i, ci);
+      if (ci == 0) {
+        for (int which = 0; which < 2; ++which) {
+          const std::int32_t g = dem_group(P, i, which);
+          if (g >= 0) ggain[g] += P.w[i];
+        }
+        if (P.required[i]) rgain += 1.0;
+        continue;
+      }
+      for (std::int64_t m = P.dcov_off[i]; m < P.dcov_off[i + 1]; ++m) {
+        const std::int32_t a = P.dcov_cand[m];
+        if (S.x[a] == 0 || a == cand) continue;
+        if (!touched_flag[a]) {
+          touched_flag[a] = 1;
+          touched.push_back(a);
+        }
+        // For i in M_a ∩ M_b the count does not change: undo a's removal loss and b's gain for i.
+        corr[a] += (value(P, i, ci) - value(P, i, ci - 1)) - inc(P, i, ci);
+        if (ci == 1) {
+          for (int which = 0; which < 2; ++which) {
+            const std::int32_t g = dem_group(P, i, which);
+            if (g >= 0) gcorr[std::size_t(a) * ng + g] += P.w[i];
+          }
+          if (P.required[i]) rcorr[a] += 1.0;
+        }
+      }
+    }
+    const double d0 = S.deficit();
+    double best_d = d0, best_delta = 0.0;
+    std::int32_t best_a = -1;
+    for (std::int32_t a : open_list) {
+      if (S.x[a] <= P.lo[a] || a == cand) continue;
+      const double spent = S.spent - (S.x[a] == 1 ? P.cost[a] : 0.0) + (S.x[cand] == 0 ? P.cost[cand] : 0.0);
+      if (spent > P.budget * (1 + 1e-12)) continue;
+      const double delta = gain - loss[a] + corr[a];
+      double d = 0.0;
+      for (std::size_t g = 0; g < ng; ++g) {
+        const double cov = S.gcov[g] + ggain[g] - gloss[std::size_t(a) * ng + g] + gcorr[std::size_t(a) * ng + g];
+        d += std::max(0.0, P.groups[g].required - cov);
+      }
+      if (P.lscp_full) d += double(P.n_required - S.req_covered) - rgain + rloss[a] - rcorr[a];
+      const double td = tol_for(std::max(d0, 1.0));
+      bool better;
+      if (d < best_d - td) {
+        better = true;
+      } else if (d <= best_d + td) {
+        better = delta > best_delta + tol_for(S.obj);
+      } else {
+        better = false;
+      }
+      if (better) {
+        best_d = d;
+        best_delta = delta;
+        best_a = a;
+      }
+    }
+    for (std::int32_t a : touched) {
+      touched_flag[a] = 0;
+      corr[a] = 0.0;
+      rcorr[a] = 0.0;
+      for (std::size_t g = 0; g < ng; ++g) gcorr[std::size_t(a) * ng + g] = 0.0;
+    }
+    if (best_a < 0) continue;
+    // Apply: update the loss bookkeeping only for demand whose count changes.
+    // Only demand covered by a or b changes its count: recompute the losses of every site covering such demand.
+    auto recompute_around = [&](std::int32_t j1, std::int32_t j2) {
+      std::vector<std::int32_t> sites;
+      for (std::int32_t j : {j1, j2}) {
+        for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) {
+          const std::int32_t i = P.cov_dem[k];
+          for (std::int64_t m = P.dcov_off[i]; m < P.dcov_off[i + 1]; ++m) {
+            const std::int32_t a = P.dcov_cand[m];
+            if (!touched_flag[a]) {
+              touched_flag[a] = 1;
+              sites.push_back(a);
+            }
+          }
+        }
+      }
+      return sites;
+    };
+    std::vector<std::int32_t> around = recompute_around(best_a, cand);
+    for (std::int32_t a : around) {
+      if (S.x[a] > 0) {
+        for (std::int64_t k = P.cov_off[a]; k < P.cov_off[a + 1]; ++k) contrib(a, P.cov_dem[k], -1.0);
+      }
+    }
+    S.remove(best_a);
+    S.add(cand);
+    for (std::int32_t a : around) {
+      if (S.x[a] > 0) {
+        for (std::int64_t k = P.cov_off[a]; k < P.cov_off[a + 1]; ++k) contrib(a, P.cov_dem[k], 1.0);
+      }
+      touched_flag[a] = 0;
+    }
+    list_open();
+    since_improve = 0;
+  }
+}
+
+/// LSCP: drop open non-fixed sites that are not needed (most expensive first, ties highest index first).
+void drop_redundant(CountState& S) {
+  const Prepared& P = *S.P;
+  std::vector<std::int32_t> open;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (S.x[j] > P.lo[j]) open.push_back(j);
+  }
+  std::sort(open.begin(), open.end(), [&](std::int32_t a, std::int32_t b) {
+    return P.cost[a] != P.cost[b] ? P.cost[a] > P.cost[b] : a > b;
+  });
+  for (std::int32_t j : open) {
+    const double d0 = S.deficit();
+    S.remove(j);
+    if (S.deficit() > d0 + tol_for(d0)) S.add(j);
+  }
+}
+
+// ---- p-median / p-center state (nearest and second nearest open site per demand) -----------------------------
+
+struct Demand2 {  // demand-major pairs with seconds (allowed candidates only, weight > 0 demand)
+  std::vector<std::int64_t> off;
+  std::vector<std::int32_t> cand;
+  std::vector<float> sec;
+};
+Demand2 demand_major(const Prepared& P) {
+  const SiteCosts& C = *P.costs;
+  Demand2 D;
+  D.off.assign(std::size_t(P.nd) + 1, 0);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.hi[j] == 0) continue;
+    for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+      if (P.w[C.demand[k]] > 0) ++D.off[std::size_t(C.demand[k]) + 1];
+    }
+  }
+  for (std::int32_t i = 0; i < P.nd; ++i) D.off[i + 1] += D.off[i];
+  D.cand.resize(D.off.back());
+  D.sec.resize(D.off.back());
+  std::vector<std::int64_t> pos(D.off.begin(), D.off.end() - 1);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.hi[j] == 0) continue;
+    for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+      const std::int32_t i = C.demand[k];
+      if (P.w[i] > 0) {
+        D.cand[pos[i]] = j;
+        D.sec[pos[i]++] = C.seconds[k];
+      }
+    }
+  }
+  return D;
+}
+
+/// Lexicographic value of a p-median state: (weight with no open site, Σ w × seconds).
+struct LexV {
+  double unc = 0.0, cost = 0.0;
+};
+LexV operator+(LexV a, LexV b) { return {a.unc + b.unc, a.cost + b.cost}; }
+LexV operator-(LexV a, LexV b) { return {a.unc - b.unc, a.cost - b.cost}; }
+/// a strictly better (smaller) than b beyond tolerance
+bool lex_better(LexV a, LexV b, double scale_unc, double scale_cost) {
+  if (a.unc < b.unc - tol_for(scale_unc)) return true;
+  if (a.unc > b.unc + tol_for(scale_unc)) return false;
+  return a.cost < b.cost - tol_for(scale_cost);
+}
+LexV val_at(double w, double d) { return std::isfinite(d) ? LexV{0.0, w * d} : LexV{w, 0.0}; }
+
+struct MedianState {
+  const Prepared* P;
+  const Demand2* D;
+  std::vector<char> open;
+  std::vector<std::int32_t> n1;
+  std::vector<double> d1, d2;
+  LexV total;
+  std::int32_t n_open = 0;
+  MedianState(const Prepared& p, const Demand2& d)
+      : P(&p), D(&d), open(p.nc, 0), n1(p.nd, -1), d1(p.nd, kInf), d2(p.nd, kInf) {
+    for (std::int32_t i = 0; i < p.nd; ++i) {
+      if (p.w[i] > 0) total.unc += p.w[i];
+    }
+  }
+  void refresh(std::int32_t i) {  // recompute nearest / second nearest of demand i from its list
+    total = total - val_at(P->w[i], d1[i]);
+    n1[i] = -1;
+    d1[i] = d2[i] = kInf;
+    for (std::int64_t k = D->off[i]; k < D->off[i + 1]; ++k) {
+      const std::int32_t j = D->cand[k];
+      if (!open[j]) continue;
+      const double s = D->sec[k];
+      if (s < d1[i] || (s == d1[i] && j < n1[i])) {
+        d2[i] = d1[i];
+        d1[i] = s;
+        n1[i] = j;
+      } else if (s < d2[i]) {
+        d2[i] = s;
+      }
+    }
+    total = total + val_at(P->w[i], d1[i]);
+  }
+};
+
+/// Greedy (lazy) add for p-median: the site that lowers (unassigned weight, Σ w·seconds) most, ties lowest index.
+void greedy_median(MedianState& S, const SiteCosts& C, std::int32_t max_open, const std::vector<char>* allowed,
+                   std::vector<std::int32_t>* order, std::vector<LexV>* gains) {
+  const Prepared& P = *S.P;
+  auto effect = [&](std::int32_t j) {
+    LexV g;
+    for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+      const std::int32_t i = C.demand[k];
+      if (P.w[i] <= 0) continue;
+      const double s = C.seconds[k];
+      if (s < S.d1[i]) g = g + (val_at(P.w[i], S.d1[i]) - val_at(P.w[i], s));
+    }
+    return g;
+  };
+  struct HK {
+    LexV g;
+    std::int32_t j;
+  };
+  const double su = std::max(1.0, S.total.unc);
+  auto worse = [&](const HK& x, const HK& y) {  // x worse than y: smaller gain, or equal and higher index
+    if (x.g.unc < y.g.unc - tol_for(su)) return true;
+    if (x.g.unc > y.g.unc + tol_for(su)) return false;
+    const double sc = std::max(std::fabs(x.g.cost), std::fabs(y.g.cost));
+    if (x.g.cost < y.g.cost - tol_for(sc)) return true;
+    if (x.g.cost > y.g.cost + tol_for(sc)) return false;
+    return x.j > y.j;
+  };
+  std::priority_queue<HK, std::vector<HK>, decltype(worse)> heap(worse);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (!S.open[j] && P.hi[j] > 0 && (!allowed || (*allowed)[j])) heap.push({effect(j), j});
+  }
+  while (!heap.empty() && S.n_open < max_open) {
+    HK top = heap.top();
+    heap.pop();
+    HK fresh{effect(top.j), top.j};
+    if (!heap.empty() && worse(fresh, heap.top())) {
+      heap.push(fresh);
+      continue;
+    }
+    if (fresh.g.unc <= 0 && fresh.g.cost <= tol_for(S.total.cost)) break;
+    S.open[top.j] = 1;
+    ++S.n_open;
+    for (std::int64_t k = C.offsets[top.j]; k < C.offsets[top.j + 1]; ++k) {
+      if (P.w[C.demand[k]] > 0) S.refresh(C.demand[k]);
+    }
+    if (order) order->push_back(top.j);
+    if (gains) gains->push_back(fresh.g);
+  }
+}
+
+/// Fast interchange (Whitaker 1983; Resende & Werneck 2004): for each closed b, the best open a to swap out in
+/// O(|M_b| + p); first improvement; stops at a local optimum or the deadline.
+void swap_median(MedianState& S, const SiteCosts& C, Clock::time_point deadline) {
+  const Prepared& P = *S.P;
+  const Demand2& D = *S.D;
+  std::vector<LexV> loss(P.nc);  // change of total when a is removed (positive = worse)
+  auto contrib = [&](std::int32_t i) { return val_at(P.w[i], S.d2[i]) - val_at(P.w[i], S.d1[i]); };
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    if (P.w[i] > 0 && S.n1[i] >= 0) loss[S.n1[i]] = loss[S.n1[i]] + contrib(i);
+  }
+  std::vector<LexV> extra(P.nc);
+  std::vector<std::int32_t> touched;
+  std::vector<char> tflag(P.nc, 0);
+  std::int32_t since = 0, b = 0;
+  std::int64_t checks = 0;
+  while (since < P.nc) {
+    if ((++checks & 15) == 0 && Clock::now() > deadline) break;
+    const std::int32_t cand = b;
+    b = (b + 1) % P.nc;
+    ++since;
+    if (S.open[cand] || P.hi[cand] == 0) continue;
+    LexV gain;  // decrease of total from adding cand (positive = better)
+    touched.clear();
+    for (std::int64_t k = C.offsets[cand]; k < C.offsets[cand + 1]; ++k) {
+      const std::int32_t i = C.demand[k];
+      if (P.w[i] <= 0) continue;
+      const double s = C.seconds[k];
+      const std::int32_t a = S.n1[i];
+      if (s < S.d1[i]) {
+        gain = gain + (val_at(P.w[i], S.d1[i]) - val_at(P.w[i], s));
+        if (a >= 0) {  // removing a no longer costs anything for i: undo its loss
+          extra[a] = extra[a] - contrib(i);
+          if (!tflag[a]) tflag[a] = 1, touched.push_back(a);
+        }
+      } else if (a >= 0 && s < S.d2[i]) {  // after removing a, i goes to cand instead of its second nearest
+        extra[a] = extra[a] + (val_at(P.w[i], s) - val_at(P.w[i], S.d2[i]));
+        if (!tflag[a]) tflag[a] = 1, touched.push_back(a);
+      }
+    }
+    std::int32_t best_a = -1;
+    LexV best{0.0, 0.0};  // best change (negative = improvement)
+    for (std::int32_t a = 0; a < P.nc; ++a) {
+      if (!S.open[a] || P.lo[a] > 0) continue;
+      const LexV change = loss[a] + extra[a] - gain;
+      if (lex_better(change, best, std::max(1.0, S.total.unc), std::max(1.0, S.total.cost))) {
+        best = change;
+        best_a = a;
+      }
+    }
+    for (std::int32_t a : touched) tflag[a] = 0, extra[a] = LexV{};
+    if (best_a < 0) continue;
+    // apply: demand of best_a and cand change their nearest / second nearest
+    std::vector<std::int32_t> aff;
+    for (std::int32_t j : {best_a, cand}) {
+      for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+        if (P.w[C.demand[k]] > 0) aff.push_back(C.demand[k]);
+      }
+    }
+    std::sort(aff.begin(), aff.end());
+    aff.erase(std::unique(aff.begin(), aff.end()), aff.end());
+    for (std::int32_t i : aff) {
+      if (S.n1[i] >= 0) loss[S.n1[i]] = loss[S.n1[i]] - contrib(i);
+    }
+    S.open[best_a] = 0;
+    S.open[cand] = 1;
+    for (std::int32_t i : aff) {
+      S.refresh(i);
+      if (S.n1[i] >= 0) loss[S.n1[i]] = loss[S.n1[i]] + contrib(i);
+    }
+    since = 0;
+  }
+  (void)D;
+}
+
+// ---- evaluation -----------------------------------------------------------------------------------------------
+
+SiteEvaluation evaluate_counts(const Prepared& P, const std::vector<std::int32_t>& x) {
+  const SiteCosts& C = *P.costs;
+  SiteEvaluation ev;
+  std::int64_t units = 0;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (x[j] > 0) {
+      ev.sites.push_back(j);
+      ev.vehicles.push_back(x[j]);
+      ev.total_cost += P.cost[j];
+      units += x[j];
+    }
+  }
+  ev.assignment.assign(P.nd, -1);
+  ev.assigned_seconds.assign(P.nd, kInfF);
+  std::vector<float> nearest(P.nd, kInfF);
+  std::vector<std::int32_t> nearest_site(P.nd, -1), count_sites(P.nd, 0), count_veh(P.nd, 0);
+  for (std::int32_t j : ev.sites) {  // ascending j: strict < keeps the lowest index among equal times
+    for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+      const std::int32_t i = C.demand[k];
+      const float s = C.seconds[k];
+      if (s < nearest[i]) nearest[i] = s, nearest_site[i] = j;
+      if (double(s) <= P.stdv[i] && P.has_standard) {
+        ++count_sites[i];
+        count_veh[i] += x[j];
+        if (s < ev.assigned_seconds[i]) ev.assigned_seconds[i] = s, ev.assignment[i] = j;
+      }
+    }
+  }
+  const bool pc = !is_coverage_model(P.model);
+  if (pc) {
+    ev.assignment = nearest_site;
+    ev.assigned_seconds = nearest;
+  }
+  const std::size_t nz = P.groups.size() - (P.primary_group >= 0 ? 1 : 0);
+  ev.zone_weight.assign(nz, 0.0);
+  ev.zone_covered.assign(nz, 0.0);
+  double covered_required = 0.0;
+  std::size_t required_missing = 0;
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    const double w = P.w[i];
+    if (w <= 0) continue;
+    ev.weight += w;
+    const bool cov = count_sites[i] >= 1;
+    if (cov) ev.covered += w;
+    if (count_sites[i] >= 2) ev.backed_up += w;
+    ev.expected_covered += P.model == SiteModel::Mexclp ? w * (1.0 - std::pow(P.q, double(count_veh[i])))
+                                                        : (cov ? w : 0.0);
+    if (P.has_standard && !P.coverable[i]) ev.uncoverable += w;
+    ev.max_seconds = std::max(ev.max_seconds, double(nearest[i]));
+    ev.weighted_seconds += std::isfinite(nearest[i]) ? w * double(nearest[i]) : kInf;
+    if (P.zone[i] >= 0 && std::size_t(P.zone[i]) < nz) {
+      ev.zone_weight[P.zone[i]] += w;
+      if (cov) ev.zone_covered[P.zone[i]] += w;
+    }
+    if (P.coverable[i] && cov) covered_required += w;
+    if (P.required[i] && !cov) ++required_missing;
+  }
+  switch (P.model) {
+    case SiteModel::Lscp: ev.objective = ev.total_cost; break;
+    case SiteModel::Mclp: ev.objective = ev.covered; break;
+    case SiteModel::Backup: ev.objective = ev.covered + P.beta * ev.backed_up; break;
+    case SiteModel::Mexclp: ev.objective = ev.expected_covered; break;
+    case SiteModel::PMedian: ev.objective = ev.weighted_seconds; break;
+    case SiteModel::PCenter: ev.objective = ev.max_seconds; break;
+  }
+  std::ostringstream why;
+  if (P.model != SiteModel::Lscp && units > P.p) {
+    why << units << (P.model == SiteModel::Mexclp ? " vehicles" : " sites") << " open, more than p = " << P.p << "; ";
+  }
+  if (ev.total_cost > P.budget * (1 + 1e-12)) why << "cost " << ev.total_cost << " over the budget " << P.budget << "; ";
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (x[j] < P.lo[j]) why << "fixed candidate " << j << " is not open; ";
+    if (x[j] > P.hi[j]) why << "candidate " << j << " is forbidden or over its vehicle limit; ";
+  }
+  for (std::size_t z = 0; z < nz; ++z) {
+    if (ev.zone_covered[z] < P.groups[z].required - tol_for(P.groups[z].required)) {
+      why << "zone " << z << " covered " << ev.zone_covered[z] << " < required " << P.groups[z].required << "; ";
+    }
+  }
+  if (P.primary_group >= 0 && covered_required < P.groups[P.primary_group].required - tol_for(covered_required)) {
+    why << "not every coverable demand is covered (require_primary); ";
+  }
+  if (required_missing > 0) why << required_missing << " demand points not covered; ";
+  if (pc && !std::isfinite(ev.weighted_seconds)) why << "some demand has no open site among its pairs; ";
+  ev.infeasible_reason = why.str();
+  if (ev.infeasible_reason.size() >= 2) ev.infeasible_reason.resize(ev.infeasible_reason.size() - 2);
+  ev.feasible = ev.infeasible_reason.empty();
+  return ev;
+}
+
+/// Objective of the greedy order of a solution's added sites (the marginal-gain curve of the answer).
+void order_solution(const Prepared& P, SiteSolution& sol, const std::vector<std::int32_t>& x) {
+  std::vector<char> allowed(P.nc, 0);
+  for (std::int32_t j = 0; j < P.nc; ++j) allowed[j] = x[j] > P.lo[j];
+  if (is_coverage_model(P.model)) {
+    CountState S(P);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      for (std::int32_t v = 0; v < P.lo[j]; ++v) S.add(j);
+    }
+    // Add exactly the solution's extra units, greedily; LSCP gains are newly covered weight.
+    std::int64_t target = 0;
+    for (std::int32_t j = 0; j < P.nc; ++j) target += x[j];
+    std::vector<std::int32_t> left(x);
+    for (std::int32_t j = 0; j < P.nc; ++j) left[j] -= P.lo[j];
+    while (S.units < target) {
+      std::int32_t best = -1;
+      double bg = 0.0;
+      for (std::int32_t j = 0; j < P.nc; ++j) {
+        if (left[j] <= 0) continue;
+        double g = 0.0;
+        for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) {
+          const std::int32_t i = P.cov_dem[k];
+          g += P.model == SiteModel::Lscp ? (S.c[i] == 0 ? P.w[i] : 0.0) : inc(P, i, S.c[i]);
+        }
+        if (best < 0 || g > bg + tol_for(bg)) bg = g, best = j;
+      }
+      --left[best];
+      S.add(best);
+      sol.added_order.push_back(best);
+      sol.marginal_gain.push_back(bg);
+    }
+  } else {
+    Demand2 D = demand_major(P);
+    MedianState S(P, D);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (P.lo[j] > 0) S.open[j] = 1, ++S.n_open;
+    }
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] > 0) S.refresh(i);
+    }
+    std::vector<LexV> gains;
+    greedy_median(S, *P.costs, P.nc, &allowed, &sol.added_order, &gains);
+    // Report the objective's decrease (+inf while some demand still had no site).
+    double prev = kInf;
+    std::vector<char> open(S.open.size(), 0);
+    for (std::int32_t j = 0; j < P.nc; ++j) open[j] = P.lo[j] > 0;
+    for (std::int32_t j : sol.added_order) {
+      open[j] = 1;
+      std::vector<std::int32_t> xx(open.begin(), open.end());
+      const SiteEvaluation e = evaluate_counts(P, xx);
+      const double now = e.objective;
+      sol.marginal_gain.push_back(std::isfinite(prev) ? prev - now : kInf);
+      prev = now;
+    }
+  }
+}
+
+// ---- CBC -------------------------------------------------------------------------------------------------------
+
+std::mutex& cbc_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+/// A MIP assembled column by column in CSC form for Cbc_loadProblem.
+struct Mip {
+  std::vector<double> collb, colub, obj;
+  std::vector<char> integer;
+  std::vector<CoinBigIndex> start{0};
+  std::vector<int> index;
+  std::vector<double> value;
+  std::vector<double> rowlb, rowub;
+  int add_row(double lb, double ub) {
+    rowlb.push_back(lb);
+    rowub.push_back(ub);
+    return int(rowlb.size()) - 1;
+  }
+  int add_col(double lb, double ub, double c, bool is_int) {
+    collb.push_back(lb);
+    colub.push_back(ub);
+    obj.push_back(c);
+    integer.push_back(is_int);
+    return int(collb.size()) - 1;
+  }
+  void entry(int row, double v) {
+    index.push_back(row);
+    value.push_back(v);
+  }
+  void end_col() { start.push_back(CoinBigIndex(index.size())); }
+};
+
+struct MipResult {
+  std::vector<double> x;
+  double bound = 0.0;
+  bool has_solution = false, proven_optimal = false, proven_infeasible = false, stopped = false;
+};
+
+MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, double gap_target) {
+  std::lock_guard<std::mutex> lock(cbc_mutex());
+  Cbc_Model* model = Cbc_newModel();
+  struct Del {
+    Cbc_Model* m;
+    ~Del() { Cbc_deleteModel(m); }
+  } del{model};
+  Cbc_setLogLevel(model, 0);
+  Cbc_setParameter(model, "log", "0");
+  Cbc_setParameter(model, "slog", "0");
+  Cbc_loadProblem(model, int(m.collb.size()), int(m.rowlb.size()), m.start.data(), m.index.data(), m.value.data(),
+                  m.collb.data(), m.colub.data(), m.obj.data(), m.rowlb.data(), m.rowub.data());
+  for (std::size_t j = 0; j < m.integer.size(); ++j) {
+    if (m.integer[j] && !relax) Cbc_setInteger(model, int(j));
+  }
+  Cbc_setObjSense(model, maximise ? -1.0 : 1.0);
+  if (std::isfinite(time_limit)) Cbc_setMaximumSeconds(model, std::max(0.01, time_limit));
+  if (gap_target > 0) Cbc_setAllowableFractionGap(model, gap_target);
+  // No MIP start: CBC 2.10's C interface completes a start by column NAMES and fails on unnamed columns
+  // ("Illegal index in ClpModel::getColumnName"). The caller keeps the heuristic answer when CBC finds nothing
+  // better, so a start would only be a speed-up.
+  Cbc_solve(model);
+  MipResult r;
+  r.proven_optimal = Cbc_isProvenOptimal(model) != 0;
+  r.proven_infeasible = Cbc_isProvenInfeasible(model) != 0;
+  r.stopped = Cbc_isSecondsLimitReached(model) != 0;
+  const double* sol = Cbc_getColSolution(model);
+  if (sol && !r.proven_infeasible) {
+    r.x.assign(sol, sol + m.collb.size());
+    r.has_solution = relax ? r.proven_optimal : (Cbc_bestSolution(model) != nullptr);
+  }
+  r.bound = relax ? Cbc_getObjValue(model) : Cbc_getBestPossibleObjValue(model);
+  return r;
+}
+
+/// The MIP of a model: columns 0..nc-1 are the sites (vehicles for MEXCLP), then the coverage / assignment columns.
+Mip build_mip(const Prepared& P, const Demand2* D) {
+  Mip m;
+  const bool lscp = P.model == SiteModel::Lscp;
+  const bool median = P.model == SiteModel::PMedian;
+  // Rows first (their indices are referenced by the site columns).
+  // Coverage rows: one per demand with weight > 0 that can be covered (LSCP: required demand only, unless zones).
+  std::vector<int> row_of(P.nd, -1);
+  std::vector<int> group_row(P.groups.size(), -1);
+  int budget_row = -1, count_row = -1;
+  if (median) {
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] > 0) row_of[i] = m.add_row(1.0, 1.0);  // Σ_j z_ij = 1
+    }
+  } else {
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (!P.coverable[i]) continue;
+      if (lscp && P.lscp_full) {
+        if (P.required[i]) row_of[i] = m.add_row(1.0, kInf);  // Σ x_j >= 1
+      } else {
+        row_of[i] = m.add_row(0.0, kInf);  // Σ x_j − Σ_k y_ik >= 0
+      }
+    }
+    for (std::size_t g = 0; g < P.groups.size(); ++g) {
+      if (P.groups[g].required > 0) group_row[g] = m.add_row(P.groups[g].required * (1 - 1e-12), kInf);
+    }
+  }
+  if (std::isfinite(P.budget)) budget_row = m.add_row(-kInf, P.budget);
+  if (!lscp) count_row = m.add_row(-kInf, double(P.p));
+  // site columns
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    m.add_col(double(P.lo[j]), double(P.hi[j]), lscp ? P.cost[j] : 0.0, true);
+    if (!median) {
+      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) {
+        const int r = row_of[P.cov_dem[k]];
+        if (r >= 0) m.entry(r, 1.0);
+      }
+    }
+    if (budget_row >= 0) m.entry(budget_row, P.cost[j]);
+    if (count_row >= 0) m.entry(count_row, 1.0);
+    // p-median: z_ij <= x_j rows are added with the z columns (rows indexed after): handled below.
+    m.end_col();
+  }
+  if (median) {
+    // z_ij − x_j <= 0 rows: one per pair. Add the rows now and patch x columns: simpler to rebuild x columns.
+    // Build as: columns z (pairs of D), rows link_k: z_k − x_j <= 0.
+    std::vector<std::vector<std::pair<int, double>>> xcol(P.nc);
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] <= 0) continue;
+      for (std::int64_t k = D->off[i]; k < D->off[i + 1]; ++k) {
+        const int link = m.add_row(-kInf, 0.0);
+        xcol[D->cand[k]].push_back({link, -1.0});
+        m.add_col(0.0, 1.0, P.w[i] * double(D->sec[k]), false);
+        m.entry(row_of[i], 1.0);
+        m.entry(link, 1.0);
+        m.end_col();
+      }
+    }
+    // Rebuild with the x columns' link entries: re-assemble the CSC (x columns first).
+    Mip r;
+    r.rowlb = m.rowlb;
+    r.rowub = m.rowub;
+    for (std::size_t c = 0; c < m.collb.size(); ++c) {
+      r.add_col(m.collb[c], m.colub[c], m.obj[c], m.integer[c]);
+      for (CoinBigIndex k = m.start[c]; k < m.start[c + 1]; ++k) r.entry(m.index[k], m.value[k]);
+      if (c < std::size_t(P.nc)) {
+        for (auto& e : xcol[c]) r.entry(e.first, e.second);
+      }
+      r.end_col();
+    }
+    return r;
+  }
+  // coverage columns y
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    if (row_of[i] < 0 || (lscp && P.lscp_full)) continue;
+    const double w = P.w[i];
+    auto groups_entry = [&](double coef) {
+      for (int which = 0; which < 2; ++which) {
+        const std::int32_t g = dem_group(P, i, which);
+        if (g >= 0 && group_row[g] >= 0) m.entry(group_row[g], coef);
+      }
+    };
+    switch (P.model) {
+      case SiteModel::Lscp:
+      case SiteModel::Mclp:
+        m.add_col(0.0, 1.0, P.model == SiteModel::Mclp ? w : 0.0, false);
+        m.entry(row_of[i], -1.0);
+        groups_entry(w);
+        m.end_col();
+        break;
+      case SiteModel::Backup: {
+        // y1 (covered) and y2 (backed up), y2 <= y1 through the row y1 − y2 >= 0; y1 + y2 <= Σ x.
+        const int order_row = m.add_row(0.0, kInf);
+        m.add_col(0.0, 1.0, w, false);
+        m.entry(row_of[i], -1.0);
+        m.entry(order_row, 1.0);
+        groups_entry(w);
+        m.end_col();
+        m.add_col(0.0, 1.0, P.beta * w, false);
+        m.entry(row_of[i], -1.0);
+        m.entry(order_row, -1.0);
+        m.end_col();
+        break;
+      }
+      case SiteModel::Mexclp: {
+        // y_ik, k = 1..K: the k-th vehicle in range, worth w (1 − q) q^(k−1); decreasing, so the LP fills in order.
+        std::int64_t K = 0;
+        for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) K += P.hi[P.dcov_cand[k]];
+        K = std::min<std::int64_t>(K, P.p);
+        for (std::int64_t k = 1; k <= K; ++k) {
+          m.add_col(0.0, 1.0, w * (1.0 - P.q) * std::pow(P.q, double(k - 1)), false);
+          m.entry(row_of[i], -1.0);
+          if (k == 1) groups_entry(w);  // y_i1 > 0 only when some vehicle is in range (Σ x integer)
+          m.end_col();
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  return m;
+}
+
+void finish_gap(SiteSolution& s) {
+  const bool maxm = is_max_model(s.model);
+  // A bound on the wrong side of the incumbent by rounding only: the incumbent itself bounds the optimum there.
+  if (maxm) s.bound = std::max(s.bound, s.objective);
+  else s.bound = std::min(s.bound, s.objective);
+  const double diff = std::fabs(s.objective - s.bound);
+  s.gap = diff == 0.0 ? 0.0 : diff / std::max(std::fabs(s.objective), 1e-9);
+  if (!std::isfinite(s.objective)) s.gap = kInf;
+  s.proven_optimal = s.gap <= 1e-9;
+}
+
+/// A bound every model has without solving anything.
+double simple_bound(const Prepared& P) {
+  switch (P.model) {
+    case SiteModel::Lscp: {
+      double b = 0.0;
+      for (std::int32_t j = 0; j < P.nc; ++j) {
+        if (P.lo[j] > 0) b += P.cost[j];
+      }
+      return b;
+    }
+    case SiteModel::Mclp:
+    case SiteModel::Backup:
+    case SiteModel::Mexclp: {
+      double b = 0.0;
+      for (std::int32_t i = 0; i < P.nd; ++i) {
+        if (!P.coverable[i]) continue;
+        std::int64_t K = 0;
+        for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) K += P.hi[P.dcov_cand[k]];
+        b += value(P, i, std::int32_t(std::min<std::int64_t>(K, P.p)));
+      }
+      return b;
+    }
+    case SiteModel::PMedian:
+    case SiteModel::PCenter: {
+      double sum = 0.0, mx = 0.0;
+      const SiteCosts& C = *P.costs;
+      std::vector<double> best(P.nd, kInf);
+      for (std::int32_t j = 0; j < P.nc; ++j) {
+        if (P.hi[j] == 0) continue;
+        for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+          best[C.demand[k]] = std::min(best[C.demand[k]], double(C.seconds[k]));
+        }
+      }
+      for (std::int32_t i = 0; i < P.nd; ++i) {
+        if (P.w[i] <= 0) continue;
+        sum += P.w[i] * best[i];
+        mx = std::max(mx, best[i]);
+      }
+      return P.model == SiteModel::PMedian ? sum : mx;
+    }
+  }
+  return 0.0;
+}
+
+std::vector<std::int32_t> x_from_mip(const Prepared& P, const std::vector<double>& sol) {
+  std::vector<std::int32_t> x(P.nc);
+  for (std::int32_t j = 0; j < P.nc; ++j) x[j] = std::int32_t(std::lround(sol[j]));
+  return x;
+}
+
+/// p-median: check that every demand with weight > 0 has an allowed candidate among its pairs.
+void require_assignable(const Prepared& P, const Demand2& D) {
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    if (P.w[i] > 0 && D.off[i + 1] == D.off[i]) {
+      fail(std::string(site_model_name(P.model)) + ": demand " + std::to_string(i) + " (weight " + num(P.w[i]) +
+           ") has no allowed candidate among its pairs (unreachable); drop it, give it weight 0, or add pairs");
+    }
+  }
+}
+
+/// Heuristic solution of the count-based models and LSCP: greedy then swap (then LSCP redundancy removal).
+std::vector<std::int32_t> heuristic_counts(const Prepared& P, const SiteOptions& o, Clock::time_point deadline) {
+  CountState S(P);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    for (std::int32_t v = 0; v < P.lo[j]; ++v) S.add(j);
+  }
+  greedy_counts(S, nullptr, nullptr, nullptr, P.p);
+  if (P.model == SiteModel::Lscp) {
+    drop_redundant(S);
+  } else if (o.local_search) {
+    swap_counts(S, deadline);
+  }
+  return S.x;
+}
+
+std::vector<std::int32_t> heuristic_median(const Prepared& P, const Demand2& D, const SiteOptions& o,
+                                           Clock::time_point deadline) {
+  MedianState S(P, D);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.lo[j] > 0) S.open[j] = 1, ++S.n_open;
+  }
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    if (P.w[i] > 0) S.refresh(i);
+  }
+  greedy_median(S, *P.costs, P.p, nullptr, nullptr, nullptr);
+  if (o.local_search) swap_median(S, *P.costs, deadline);
+  return std::vector<std::int32_t>(S.open.begin(), S.open.end());
+}
+
+/// p-center through LSCP at each radius: the least t whose LSCP (pairs <= t, fixed sites open) needs <= p sites.
+/// exact: CBC solves each LSCP (the answer is optimal when every step finished); heuristic: greedy for the upper
+/// side and the LP relaxation (or nothing) for the proof that smaller radii are infeasible.
+void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P, const SiteOptions& o,
+                   Clock::time_point t0, SiteSolution& sol) {
+  std::vector<float> radii;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.hi[j] == 0) continue;
+    for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+      if (P.w[C.demand[k]] > 0) radii.push_back(C.seconds[k]);
+    }
+  }
+  std::sort(radii.begin(), radii.end());
+  radii.erase(std::unique(radii.begin(), radii.end()), radii.end());
+  const double lower0 = simple_bound(P);
+  // Radii below the simple bound cannot work (some demand has no pair at all that short).
+  std::size_t lo = std::size_t(std::lower_bound(radii.begin(), radii.end(), float(lower0)) - radii.begin());
+  std::size_t hi = radii.size() - 1;  // every pair allowed: feasible (p >= fixed, all demand assignable)
+  std::vector<std::int32_t> best_x;
+  std::size_t proven_lo = lo;  // every radius index below it is proven infeasible
+  const double deadline_s = o.time_limit_s;
+  // 1 feasible, 0 proven infeasible, -1 unknown. exact: CBC decides when the greedy cover needs more than p sites.
+  auto attempt = [&](std::size_t idx, std::vector<std::int32_t>& x_out, bool exact) -> int {
+    SiteProblem sub = pr;
+    sub.model = SiteModel::Lscp;
+    sub.max_seconds = {double(radii[idx])};
+    sub.p = 0;
+    const Prepared Q = prepare(C, sub);
+    SiteOptions so = o;
+    so.time_limit_s = std::max(0.01, deadline_s - seconds_since(t0));
+    const Clock::time_point dl = std::isfinite(so.time_limit_s)
+                                     ? Clock::now() + std::chrono::microseconds(std::int64_t(so.time_limit_s * 1e6))
+                                     : Clock::time_point::max();
+    std::vector<std::int32_t> x = heuristic_counts(Q, so, dl);
+    std::int64_t count = 0;
+    for (std::int32_t v : x) count += v;
+    if (count <= P.p) {
+      x_out = x;
+      return 1;
+    }
+    Demand2 none;
+    Mip m = build_mip(Q, &none);
+    if (exact) {
+      MipResult r = solve_mip(m, false, false, so.time_limit_s, 0.0);
+      if (r.has_solution) {
+        std::vector<std::int32_t> xm = x_from_mip(Q, r.x);
+        std::int64_t cm = 0;
+        for (std::int32_t v : xm) cm += v;
+        if (cm <= P.p) {
+          x_out = xm;
+          return 1;
+        }
+      }
+      if (r.proven_optimal || std::ceil(r.bound - 1e-6) > P.p) return 0;
+      return -1;
+    }
+    if (o.lp_bound) {
+      MipResult r = solve_mip(m, false, true, so.time_limit_s, 0.0);
+      if (r.proven_optimal && std::ceil(r.bound - 1e-6) > P.p) return 0;
+    }
+    return -1;
+  };
+  if (radii.empty()) {  // nobody with weight > 0: the fixed sites alone are optimal (worst time 0)
+    static_cast<SiteEvaluation&>(sol) = evaluate_counts(P, P.lo);
+    sol.bound = sol.objective;
+    sol.bound_source = "simple";
+    return;
+  }
+  // The largest radius allows every pair: CBC settles whether p sites can serve everyone at all.
+  if (attempt(hi, best_x, true) != 1) {
+    fail("p-center: no set of p = " + std::to_string(P.p) + " sites found that gives every demand with weight > 0 "
+         "an open site among its pairs; raise p or add pairs (longer search radius)");
+  }
+  // binary search on [lo, hi): invariant: radii[hi] feasible (best_x), radii < proven_lo infeasible.
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    std::vector<std::int32_t> x;
+    const int r = attempt(mid, x, o.solver == SiteSolver::Exact);
+    if (r == 1) {
+      hi = mid;
+      best_x = x;
+    } else {
+      if (r == 0) {
+        proven_lo = std::max(proven_lo, mid + 1);
+      }
+      lo = mid + 1;
+    }
+  }
+  std::vector<std::int32_t> x = best_x.empty() ? std::vector<std::int32_t>(P.lo) : best_x;
+  static_cast<SiteEvaluation&>(sol) = evaluate_counts(P, x);
+  // Bound: the smallest radius not proven infeasible (monotone: every smaller radius is infeasible too).
+  double b = lower0;
+  if (proven_lo < radii.size()) b = std::max(b, double(radii[std::min(proven_lo, radii.size() - 1)]));
+  sol.bound = b;
+  sol.bound_source = "binary search";
+  order_solution(P, sol, x);
+}
+
+}  // namespace
+
+// ---- public ----------------------------------------------------------------------------------------------------
+
+const char* site_model_name(SiteModel model) {
+  switch (model) {
+    case SiteModel::Lscp: return "lscp";
+    case SiteModel::Mclp: return "mclp";
+    case SiteModel::Backup: return "backup";
+    case SiteModel::Mexclp: return "mexclp";
+    case SiteModel::PMedian: return "p-median";
+    case SiteModel::PCenter: return "p-center";
+  }
+  return "?";
+}
+
+SiteCosts site_costs_from_pairs(std::int32_t n_demand, std::int32_t n_candidates, const std::int32_t* demand,
+                                const std::int32_t* candidate, const double* seconds, std::size_t n_pairs) {
+  if (n_demand < 0 || n_candidates < 0) fail("costs: n_demand and n_candidates must be >= 0");
+  std::vector<std::int32_t> d(n_pairs), c(n_pairs);
+  std::vector<float> s(n_pairs);
+  for (std::size_t k = 0; k < n_pairs; ++k) {
+    if (demand[k] < 0 || demand[k] >= n_demand) {
+      fail("costs: pair " + std::to_string(k) + " names demand " + std::to_string(demand[k]) + " outside 0.." +
+           std::to_string(n_demand - 1));
+    }
+    if (candidate[k] < 0 || candidate[k] >= n_candidates) {
+      fail("costs: pair " + std::to_string(k) + " names candidate " + std::to_string(candidate[k]) + " outside 0.." +
+           std::to_string(n_candidates - 1));
+    }
+    if (!(seconds[k] >= 0.0) || !std::isfinite(seconds[k])) {
+      fail("costs: pair " + std::to_string(k) + " (demand " + std::to_string(demand[k]) + ", candidate " +
+           std::to_string(candidate[k]) + ") has cost " + num(seconds[k]) +
+           "; costs must be finite and >= 0 (leave unreachable pairs out)");
+    }
+    d[k] = demand[k];
+    c[k] = candidate[k];
+    s[k] = float(seconds[k]);
+  }
+  return csr_from_triplets(n_demand, n_candidates, std::move(d), std::move(c), std::move(s));
+}
+
+SiteCosts site_costs_from_reach_lists(const ReachLists& reach, const std::int32_t* cell_demand, std::int64_t n_cells,
+                                      std::int32_t n_demand, const double* max_seconds_per_demand) {
+  return costs_from_lists(reach.offsets, reach.cells, reach.seconds, cell_demand, n_cells, n_demand,
+                          max_seconds_per_demand, "reach lists");
+}
+
+SiteCosts site_costs_from_source_reach(const SourceReach& reach, const std::int32_t* node_demand,
+                                       std::int64_t n_nodes, std::int32_t n_demand,
+                                       const double* max_seconds_per_demand) {
+  return costs_from_lists(reach.list_first, reach.nodes, reach.seconds, node_demand, n_nodes, n_demand,
+                          max_seconds_per_demand, "source reach");
+}
+
+SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem,
+                              const std::vector<std::int32_t>& sites) {
+  const Prepared P = prepare(costs, problem);
+  std::vector<std::int32_t> x(P.lo);
+  std::vector<std::int32_t> given(P.nc, 0);
+  for (std::int32_t j : sites) {
+    if (j < 0 || j >= P.nc) {
+      fail("sites: candidate " + std::to_string(j) + " is outside 0.." + std::to_string(P.nc - 1));
+    }
+    ++given[j];
+  }
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.model == SiteModel::Mexclp) x[j] += given[j];
+    else x[j] = std::max(x[j], given[j] > 0 ? 1 : 0);
+  }
+  return evaluate_counts(P, x);
+}
+
+MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem& problem, std::int32_t k) {
+  // The curve is not limited by p: allow every unit the candidates allow.
+  SiteProblem pr = problem;
+  if (pr.model != SiteModel::Lscp) {
+    std::int64_t units = 0;
+    const std::int64_t vmax = pr.model == SiteModel::Mexclp ? std::max(1, pr.max_vehicles_per_site) : 1;
+    for (std::int32_t j = 0; j < costs.n_candidates; ++j) {
+      units += pr.site_status.empty() || pr.site_status[j] != SiteStatus::Forbidden ? vmax : 0;
+    }
+    pr.p = std::int32_t(std::min<std::int64_t>(units, std::numeric_limits<std::int32_t>::max()));
+  }
+  const Prepared P = prepare(costs, pr);
+  MarginalGainCurve out;
+  if (k <= 0) return out;
+  if (is_coverage_model(P.model)) {
+    // LSCP's curve counts newly covered weight: run it as MCLP on the same coverage.
+    Prepared M = P;
+    if (P.model == SiteModel::Lscp) {
+      M.model = SiteModel::Mclp;
+      M.lscp_full = false;
+    }
+    CountState T(M);
+    for (std::int32_t j = 0; j < M.nc; ++j) {
+      for (std::int32_t v = 0; v < M.lo[j]; ++v) T.add(j);
+    }
+    greedy_counts(T, &out.sites, &out.gain, nullptr, T.units + k);
+    double obj = T.obj - std::accumulate(out.gain.begin(), out.gain.end(), 0.0);
+    for (double g : out.gain) out.objective.push_back(obj += g);
+  } else {
+    const Demand2 D = demand_major(P);
+    MedianState S(P, D);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (P.lo[j] > 0) S.open[j] = 1, ++S.n_open;
+    }
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] > 0) S.refresh(i);
+    }
+    greedy_median(S, costs, S.n_open + k, nullptr, &out.sites, nullptr);
+    std::vector<std::int32_t> x(P.lo);
+    double prev = evaluate_counts(P, x).objective;
+    for (std::int32_t j : out.sites) {
+      x[j] = 1;
+      const double now = evaluate_counts(P, x).objective;
+      out.gain.push_back(std::isfinite(prev) ? prev - now : kInf);
+      out.objective.push_back(now);
+      prev = now;
+    }
+  }
+  return out;
+}
+
+SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, const SiteOptions& options) {
+  const Clock::time_point t0 = Clock::now();
+  if (!(options.time_limit_s > 0)) fail("time_limit_s must be > 0 (or +inf)");
+  if (!(options.gap_target >= 0 && options.gap_target < 1)) fail("gap_target must be in [0, 1)");
+  const Prepared P = prepare(costs, problem);
+  const Clock::time_point deadline =
+      std::isfinite(options.time_limit_s)
+          ? t0 + std::chrono::microseconds(std::int64_t(options.time_limit_s * 1e6))
+          : Clock::time_point::max();
+  SiteSolution sol;
+  sol.model = P.model;
+  sol.solver = options.solver;
+  const bool median = P.model == SiteModel::PMedian;
+  Demand2 D;
+  if (!is_coverage_model(P.model)) {
+    D = demand_major(P);
+    require_assignable(P, D);
+  }
+  if (P.model == SiteModel::PCenter) {
+    solve_pcenter(costs, problem, P, options, t0, sol);
+    finish_gap(sol);
+    sol.status = sol.proven_optimal ? "optimal" : (seconds_since(t0) >= options.time_limit_s ? "time limit" : "local optimum");
+    sol.seconds_elapsed = seconds_since(t0);
+    return sol;
+  }
+  std::vector<std::int32_t> x = median ? heuristic_median(P, D, options, deadline) : heuristic_counts(P, options, deadline);
+  SiteEvaluation ev = evaluate_counts(P, x);
+  const bool maxm = is_max_model(P.model);
+  sol.bound = simple_bound(P);
+  sol.bound_source = "simple";
+  // Exact: CBC on the MIP. Heuristic: the LP relaxation for the bound, and CBC as a fallback only when the greedy
+  // and swaps found no set meeting the constraints (a tight budget or zone shares can defeat a greedy).
+  for (int pass = 0; pass < 2; ++pass) {
+    const bool relax = options.solver == SiteSolver::Heuristic && pass == 0;
+    if (pass == 0 && relax && !options.lp_bound) continue;
+    if (pass == 1 && (options.solver == SiteSolver::Exact || ev.feasible)) break;
+    const double left = options.time_limit_s - seconds_since(t0);
+    if (left <= 0) break;
+    const Mip m = build_mip(P, &D);
+    MipResult r = solve_mip(m, maxm, relax, left, options.gap_target);
+    if (!relax && r.has_solution) {
+      const std::vector<std::int32_t> xm = x_from_mip(P, r.x);
+      SiteEvaluation em = evaluate_counts(P, xm);
+      const bool better = !ev.feasible || (maxm ? em.objective > ev.objective : em.objective < ev.objective);
+      if (em.feasible && better) {
+        ev = std::move(em);
+        x = xm;
+      }
+    }
+    if (r.proven_infeasible && !relax) {
+      fail(std::string(site_model_name(P.model)) +
+           ": no set of allowed sites meets the constraints (p, budget, zone shares, cover); relax them");
+    }
+    // An LP bound is valid only when the LP was solved to optimality; CBC's MIP bound is valid whenever it stops.
+    const bool valid = relax ? r.proven_optimal : true;
+    if (valid && std::isfinite(r.bound)) {
+      const bool tighter = maxm ? r.bound < sol.bound : r.bound > sol.bound;
+      if (tighter) {
+        sol.bound = r.bound;
+        sol.bound_source = relax ? "lp relaxation" : "cbc";
+      }
+    }
+    if (!relax) sol.status = r.proven_optimal ? "optimal" : (r.stopped ? "time limit" : "");
+  }
+  if (!ev.feasible) {
+    fail(std::string(site_model_name(P.model)) + ": no feasible set of sites found (" + ev.infeasible_reason +
+         "); relax the budget, the zone shares or p");
+  }
+  static_cast<SiteEvaluation&>(sol) = ev;
+  finish_gap(sol);
+  if (sol.proven_optimal) sol.status = "optimal";
+  else if (sol.status.empty()) sol.status = options.gap_target > 0 && sol.gap <= options.gap_target ? "gap target" : "local optimum";
+  order_solution(P, sol, x);
+  sol.seconds_elapsed = seconds_since(t0);
+  return sol;
+}
+
+}  // namespace careshed

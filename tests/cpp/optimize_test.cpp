@@ -1,0 +1,646 @@
+// Tests of careshed/optimize.hpp. Oracle: brute-force enumeration of every feasible set of open sites (every
+// vehicle placement for MEXCLP) on small random instances, computed from a DENSE cost matrix written here from the
+// model definitions in the header (not from the solver's data structures). Seeds are logged and replayed through
+// CARESHED_TEST_SEED. Plus hand-worked named cases (uncoverable demand, p >= candidates, ties, fixed sites, budget
+// exactly met, zero population, the backup definition, MEXCLP, p-median, p-center) and the reach-list builder
+// checked against one single-source search per candidate.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "careshed/error.hpp"
+#include "careshed/optimize.hpp"
+#include "careshed/raster_search.hpp"
+#include "test_seed.hpp"
+
+using careshed_test::fresh_or_replayed_seed;
+
+namespace {
+
+using careshed::SiteCosts;
+using careshed::SiteModel;
+using careshed::SiteOptions;
+using careshed::SiteProblem;
+using careshed::SiteSolution;
+using careshed::SiteSolver;
+using careshed::SiteStatus;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// ---- a dense instance and its brute-force oracle ----------------------------------------------------------------
+
+struct Dense {
+  int nd = 0, nc = 0;
+  std::vector<std::vector<double>> t;  // [demand][candidate] seconds, +inf = no pair
+  SiteCosts sparse() const {
+    std::vector<std::int32_t> d, c;
+    std::vector<double> s;
+    for (int i = 0; i < nd; ++i) {
+      for (int j = 0; j < nc; ++j) {
+        if (std::isfinite(t[i][j])) d.push_back(i), c.push_back(j), s.push_back(t[i][j]);
+      }
+    }
+    return careshed::site_costs_from_pairs(nd, nc, d.data(), c.data(), s.data(), s.size());
+  }
+};
+
+struct OracleResult {
+  bool feasible = false;
+  double best = 0.0;
+};
+
+double weight_of(const SiteProblem& pr, int i) { return pr.weights.empty() ? 1.0 : pr.weights[i]; }
+double standard_of(const SiteProblem& pr, int i) {
+  if (pr.max_seconds.empty()) return kInf;
+  return pr.max_seconds.size() == 1 ? pr.max_seconds[0] : pr.max_seconds[i];
+}
+SiteStatus status_of(const SiteProblem& pr, int j) {
+  return pr.site_status.empty() ? SiteStatus::Free : pr.site_status[j];
+}
+double cost_of(const SiteProblem& pr, int j) { return pr.site_cost.empty() ? 1.0 : pr.site_cost[j]; }
+
+/// Objective of vehicles x under the model, or nullopt-like (feasible=false) when a constraint fails.
+bool score(const Dense& D, const SiteProblem& pr, const std::vector<int>& x, double* obj) {
+  const bool mex = pr.model == SiteModel::Mexclp;
+  long units = 0;
+  double spent = 0.0;
+  for (int j = 0; j < D.nc; ++j) {
+    const int lo = status_of(pr, j) == SiteStatus::Fixed
+                       ? std::max(1, mex && !pr.min_vehicles.empty() ? pr.min_vehicles[j] : 1)
+                       : (mex && !pr.min_vehicles.empty() ? pr.min_vehicles[j] : 0);
+    const int hi = status_of(pr, j) == SiteStatus::Forbidden ? 0 : (mex ? pr.max_vehicles_per_site : 1);
+    if (x[j] < lo || x[j] > hi) return false;
+    units += x[j];
+    if (x[j] > 0) spent += cost_of(pr, j);
+  }
+  if (pr.model != SiteModel::Lscp && units > pr.p) return false;
+  if (spent > pr.budget * (1 + 1e-12)) return false;
+  double o = 0.0, worst = 0.0, sum = 0.0;
+  std::vector<double> zcov(pr.zone_min_share.size(), 0.0), ztot(pr.zone_min_share.size(), 0.0);
+  for (int i = 0; i < D.nd; ++i) {
+    const double w = weight_of(pr, i);
+    if (w <= 0) continue;
+    int sites = 0, veh = 0, coverable = 0;
+    double nearest = kInf;
+    for (int j = 0; j < D.nc; ++j) {
+      const bool in_range = D.t[i][j] <= standard_of(pr, i);
+      if (in_range && status_of(pr, j) != SiteStatus::Forbidden) coverable = 1;
+      if (x[j] == 0) continue;
+      nearest = std::min(nearest, D.t[i][j]);
+      if (in_range) ++sites, veh += x[j];
+    }
+    if (!pr.zone_min_share.empty() && pr.demand_zone[i] >= 0) {
+      ztot[pr.demand_zone[i]] += w;
+      if (sites > 0) zcov[pr.demand_zone[i]] += w;
+    }
+    switch (pr.model) {
+      case SiteModel::Lscp:
+        if (pr.zone_min_share.empty() && coverable && sites == 0) return false;
+        break;
+      case SiteModel::Mclp: o += sites > 0 ? w : 0.0; break;
+      case SiteModel::Backup:
+        if (pr.require_primary && coverable && sites == 0) return false;
+        o += (sites >= 1 ? w : 0.0) + (sites >= 2 ? pr.backup_weight * w : 0.0);
+        break;
+      case SiteModel::Mexclp: o += w * (1 - std::pow(pr.busy_fraction, veh)); break;
+      case SiteModel::PMedian:
+      case SiteModel::PCenter:
+        if (!std::isfinite(nearest)) return false;
+        sum += w * nearest;
+        worst = std::max(worst, nearest);
+        break;
+    }
+  }
+  for (std::size_t z = 0; z < zcov.size(); ++z) {
+    if (zcov[z] < pr.zone_min_share[z] * ztot[z] - 1e-9 * std::max(1.0, ztot[z])) return false;
+  }
+  if (pr.model == SiteModel::Lscp) o = spent;
+  if (pr.model == SiteModel::PMedian) o = sum;
+  if (pr.model == SiteModel::PCenter) o = worst;
+  *obj = o;
+  return true;
+}
+
+bool maximises(SiteModel m) { return m == SiteModel::Mclp || m == SiteModel::Backup || m == SiteModel::Mexclp; }
+
+OracleResult brute_force(const Dense& D, const SiteProblem& pr) {
+  const int vmax = pr.model == SiteModel::Mexclp ? pr.max_vehicles_per_site : 1;
+  std::vector<int> x(D.nc, 0);
+  OracleResult r;
+  std::function<void(int)> rec = [&](int j) {
+    if (j == D.nc) {
+      double o;
+      if (score(D, pr, x, &o)) {
+        const bool better = maximises(pr.model) ? o > r.best : o < r.best;
+        if (!r.feasible || better) r.best = o;
+        r.feasible = true;
+      }
+      return;
+    }
+    for (int v = 0; v <= vmax; ++v) {
+      x[j] = v;
+      rec(j + 1);
+    }
+    x[j] = 0;
+  };
+  rec(0);
+  return r;
+}
+
+std::vector<int> vehicles_of(const careshed::SiteEvaluation& e, int nc) {
+  std::vector<int> x(nc, 0);
+  for (std::size_t k = 0; k < e.sites.size(); ++k) x[e.sites[k]] = e.vehicles[k];
+  return x;
+}
+
+double rel_tol(double v) { return 1e-6 * std::max(1.0, std::fabs(v)); }
+
+// ---- random instances ---------------------------------------------------------------------------------------------
+
+Dense random_dense(std::mt19937_64& rng, int nd, int nc, double density) {
+  Dense D;
+  D.nd = nd;
+  D.nc = nc;
+  D.t.assign(nd, std::vector<double>(nc, kInf));
+  std::uniform_real_distribution<double> u(0, 1);
+  std::uniform_int_distribution<int> secs(0, 20);
+  for (int i = 0; i < nd; ++i) {
+    for (int j = 0; j < nc; ++j) {
+      if (u(rng) < density) D.t[i][j] = secs(rng);  // integers: exact in float32, ties on purpose
+    }
+  }
+  return D;
+}
+
+SiteProblem random_problem(std::mt19937_64& rng, const Dense& D, SiteModel model) {
+  std::uniform_real_distribution<double> u(0, 1);
+  SiteProblem pr;
+  pr.model = model;
+  pr.weights.resize(D.nd);
+  for (auto& w : pr.weights) w = u(rng) < 0.15 ? 0.0 : std::floor(u(rng) * 10) + 1;
+  const bool coverage = model != SiteModel::PMedian && model != SiteModel::PCenter;
+  if (coverage || u(rng) < 0.5) {
+    pr.max_seconds.resize(D.nd);
+    for (auto& s : pr.max_seconds) s = u(rng) < 0.5 ? 8.0 : 12.0;  // demand-specific standards (urban/rural)
+  }
+  pr.site_status.assign(D.nc, SiteStatus::Free);
+  for (auto& s : pr.site_status) {
+    const double r = u(rng);
+    s = r < 0.12 ? SiteStatus::Fixed : (r < 0.22 ? SiteStatus::Forbidden : SiteStatus::Free);
+  }
+  const bool pc = model == SiteModel::PMedian || model == SiteModel::PCenter;
+  if (!pc && model != SiteModel::Mexclp && u(rng) < 0.4) {
+    pr.site_cost.resize(D.nc);
+    for (auto& c : pr.site_cost) c = std::floor(u(rng) * 5) + 1;
+    if (u(rng) < 0.6) pr.budget = std::floor(u(rng) * 12) + 2;
+  }
+  if (!pc && u(rng) < 0.3) {
+    pr.demand_zone.resize(D.nd);
+    for (auto& z : pr.demand_zone) z = int(u(rng) * 3) - 1;  // -1, 0, 1
+    pr.zone_min_share = {std::floor(u(rng) * 10) / 10, std::floor(u(rng) * 10) / 10};
+  }
+  if (model == SiteModel::Backup) {
+    pr.backup_weight = std::floor(u(rng) * 11) / 10;
+    pr.require_primary = u(rng) < 0.3;
+  }
+  if (model == SiteModel::Mexclp) {
+    pr.busy_fraction = std::floor(u(rng) * 9) / 10;
+    pr.max_vehicles_per_site = 1 + int(u(rng) * 3);
+  }
+  if (model == SiteModel::Lscp) pr.skip_uncoverable = true;
+  // p between the fixed units and every allowed unit
+  long fixed = 0, allowed = 0;
+  const int vmax = model == SiteModel::Mexclp ? pr.max_vehicles_per_site : 1;
+  for (int j = 0; j < D.nc; ++j) {
+    fixed += pr.site_status[j] == SiteStatus::Fixed;
+    allowed += pr.site_status[j] == SiteStatus::Forbidden ? 0 : vmax;
+  }
+  if (allowed == 0) {
+    pr.site_status[0] = SiteStatus::Free;
+    allowed = vmax;
+  }
+  const long lo = std::max(1L, fixed);
+  pr.p = int(lo + long(u(rng) * double(allowed - lo + 1)));
+  pr.p = int(std::min(pr.p, int(allowed)));
+  if (pr.p < lo) pr.p = int(lo);  // lo > allowed only when fixed > allowed: impossible (fixed are allowed)
+  return pr;
+}
+
+void check_against_oracle(const Dense& D, const SiteProblem& pr, SiteSolver solver, const std::string& what) {
+  SCOPED_TRACE(what);
+  const OracleResult orc = brute_force(D, pr);
+  const SiteCosts C = D.sparse();
+  SiteOptions o;
+  o.solver = solver;
+  SiteSolution sol;
+  try {
+    sol = careshed::solve_sites(C, pr, o);
+  } catch (const careshed::InputError& e) {
+    EXPECT_FALSE(orc.feasible) << "solver refused a feasible request: " << e.what() << " (oracle best " << orc.best
+                               << ")";
+    return;
+  }
+  ASSERT_TRUE(orc.feasible) << "solver answered a request the oracle finds infeasible, objective " << sol.objective;
+  double obj;
+  const std::vector<int> x = vehicles_of(sol, D.nc);
+  ASSERT_TRUE(score(D, pr, x, &obj)) << "the returned sites violate a constraint";
+  EXPECT_NEAR(obj, sol.objective, rel_tol(obj)) << "reported objective differs from the oracle's score of the sites";
+  const bool maxm = maximises(pr.model);
+  // The bound must hold for the true optimum, and the gap must be what the bound proves.
+  if (maxm) {
+    EXPECT_GE(sol.bound, orc.best - rel_tol(orc.best));
+    EXPECT_LE(sol.objective, orc.best + rel_tol(orc.best));
+  } else {
+    EXPECT_LE(sol.bound, orc.best + rel_tol(orc.best));
+    EXPECT_GE(sol.objective, orc.best - rel_tol(orc.best));
+  }
+  const double gap = std::fabs(sol.objective - sol.bound) / std::max(std::fabs(sol.objective), 1e-9);
+  EXPECT_NEAR(sol.gap, sol.objective == sol.bound ? 0.0 : gap, 1e-9);
+  if (solver == SiteSolver::Exact) {
+    EXPECT_NEAR(sol.objective, orc.best, rel_tol(orc.best)) << "exact solver is not optimal";
+    EXPECT_TRUE(sol.proven_optimal);
+  }
+  // Marginal-gain curve of the answer: the added sites are exactly the non-fixed open units.
+  long extra = 0;
+  for (int j = 0; j < D.nc; ++j) {
+    const int lo = status_of(pr, j) == SiteStatus::Fixed ? 1 : 0;
+    extra += std::max(0, x[j] - lo);
+  }
+  EXPECT_EQ(long(sol.added_order.size()), extra);
+  EXPECT_EQ(sol.added_order.size(), sol.marginal_gain.size());
+}
+
+const SiteModel kModels[] = {SiteModel::Lscp, SiteModel::Mclp, SiteModel::Backup,
+                             SiteModel::Mexclp, SiteModel::PMedian, SiteModel::PCenter};
+
+TEST(OptimizeOracle, RandomInstancesEveryModelExactAndHeuristic) {
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> nd_d(1, 12), nc_d(1, 7);
+  std::uniform_real_distribution<double> dens(0.3, 0.9);
+  for (int round = 0; round < 30; ++round) {
+    for (SiteModel model : kModels) {
+      const int nc = model == SiteModel::Mexclp ? std::min(nc_d(rng), 5) : nc_d(rng);
+      const Dense D = random_dense(rng, nd_d(rng), nc, dens(rng));
+      const SiteProblem pr = random_problem(rng, D, model);
+      const std::string what = std::string(careshed::site_model_name(model)) + " round " + std::to_string(round) +
+                               " nd=" + std::to_string(D.nd) + " nc=" + std::to_string(D.nc) +
+                               " p=" + std::to_string(pr.p);
+      check_against_oracle(D, pr, SiteSolver::Exact, what + " exact");
+      check_against_oracle(D, pr, SiteSolver::Heuristic, what + " heuristic");
+    }
+  }
+}
+
+// ---- named cases ----------------------------------------------------------------------------------------------
+
+/// 3 demand x 3 candidates, hand-worked:
+///   d0: c0 5 s, c1 9 s        d1: c1 4 s         d2: c2 7 s, c0 20 s
+Dense small() {
+  Dense D;
+  D.nd = 3;
+  D.nc = 3;
+  D.t = {{5, 9, kInf}, {kInf, 4, kInf}, {20, kInf, 7}};
+  return D;
+}
+
+SiteSolution solve(const Dense& D, const SiteProblem& pr, SiteSolver s = SiteSolver::Exact) {
+  SiteOptions o;
+  o.solver = s;
+  return careshed::solve_sites(D.sparse(), pr, o);
+}
+
+TEST(OptimizeNamed, LscpDemandSpecificStandardsInclusive) {
+  SiteProblem pr;
+  pr.model = SiteModel::Lscp;
+  pr.max_seconds = {9, 4, 7};  // d0 may use c0 or c1 (9 s exactly: inclusive), d1 only c1, d2 only c2
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{1, 2}));  // c1 covers d0 and d1
+    EXPECT_DOUBLE_EQ(r.objective, 2.0);
+    EXPECT_EQ(r.assignment, (std::vector<std::int32_t>{1, 1, 2}));
+    EXPECT_TRUE(r.proven_optimal);
+  }
+  pr.max_seconds = {8.999, 4, 7};  // d0 just outside c1's 9 s: needs c0 too
+  EXPECT_DOUBLE_EQ(solve(small(), pr).objective, 3.0);
+}
+
+TEST(OptimizeNamed, UncoverableDemand) {
+  SiteProblem pr;
+  pr.model = SiteModel::Lscp;
+  pr.max_seconds = {9, 3, 7};  // d1 is 4 s from c1 only: uncoverable at 3 s
+  try {
+    solve(small(), pr);
+    FAIL() << "LSCP with uncoverable demand must be refused";
+  } catch (const careshed::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("demand 1"), std::string::npos) << e.what();
+  }
+  pr.skip_uncoverable = true;
+  const SiteSolution r = solve(small(), pr);
+  EXPECT_DOUBLE_EQ(r.uncoverable, 1.0);
+  EXPECT_DOUBLE_EQ(r.objective, 2.0);  // {c0 or c1} + c2
+  EXPECT_EQ(r.assignment[1], -1);
+  // MCLP: uncoverable demand simply cannot count
+  pr.model = SiteModel::Mclp;
+  pr.p = 3;
+  EXPECT_DOUBLE_EQ(solve(small(), pr).objective, 2.0);
+  // p-median: demand without any pair to an allowed candidate is refused
+  SiteProblem pm;
+  pm.model = SiteModel::PMedian;
+  pm.p = 2;
+  pm.site_status = {SiteStatus::Free, SiteStatus::Forbidden, SiteStatus::Free};
+  EXPECT_THROW(solve(small(), pm), careshed::InputError);  // d1 only reaches the forbidden c1
+}
+
+TEST(OptimizeNamed, PAtAndAboveCandidates) {
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {20};
+  pr.p = 3;  // = candidates: everything coverable is covered
+  const SiteSolution r = solve(small(), pr);
+  EXPECT_DOUBLE_EQ(r.objective, 3.0);
+  EXPECT_LE(r.sites.size(), 3u);
+  pr.p = 4;
+  EXPECT_THROW(solve(small(), pr), careshed::InputError);
+  pr.p = 2;
+  pr.site_status = {SiteStatus::Forbidden, SiteStatus::Forbidden, SiteStatus::Free};
+  EXPECT_THROW(solve(small(), pr), careshed::InputError);  // only 1 allowed candidate
+}
+
+TEST(OptimizeNamed, TiesGoToLowestIndex) {
+  Dense D;
+  D.nd = 2;
+  D.nc = 3;
+  D.t = {{5, 5, 5}, {6, 6, 6}};  // three identical candidates
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.p = 1;
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(D, pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0}));
+  }
+  // assignment ties: all three open, everyone goes to candidate 0
+  const careshed::SiteEvaluation e = careshed::evaluate_sites(D.sparse(), pr, {2, 1, 0});
+  EXPECT_EQ(e.assignment, (std::vector<std::int32_t>{0, 0}));
+  EXPECT_FALSE(e.feasible);  // 3 sites > p = 1, reported not thrown
+  // p-median ties
+  pr.model = SiteModel::PMedian;
+  EXPECT_EQ(solve(D, pr, SiteSolver::Heuristic).sites, (std::vector<std::int32_t>{0}));
+}
+
+TEST(OptimizeNamed, FixedSitesStayOpenAndCountInP) {
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.p = 2;
+  pr.weights = {1, 1, 5};
+  pr.site_status = {SiteStatus::Fixed, SiteStatus::Free, SiteStatus::Free};
+  // c0 fixed covers d0; one more site: c2 (5 people) beats c1 (d1: 1 person)
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 2}));
+    EXPECT_DOUBLE_EQ(r.objective, 6.0);
+    EXPECT_EQ(r.added_order, (std::vector<std::int32_t>{2}));
+    EXPECT_EQ(r.marginal_gain, (std::vector<double>{5.0}));
+  }
+  pr.p = 1;
+  pr.site_status = {SiteStatus::Fixed, SiteStatus::Fixed, SiteStatus::Free};
+  EXPECT_THROW(solve(small(), pr), careshed::InputError);  // 2 fixed > p = 1
+}
+
+TEST(OptimizeNamed, BudgetExactlyMet) {
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.p = 3;
+  pr.weights = {1, 1, 5};
+  pr.site_cost = {2, 3, 4};
+  pr.budget = 7;  // {c1, c2} costs exactly 7 and covers all 7 people
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{1, 2}));
+    EXPECT_DOUBLE_EQ(r.objective, 7.0);
+    EXPECT_DOUBLE_EQ(r.total_cost, 7.0);
+  }
+  pr.budget = 6.999;  // now {c0, c2} (cost 6, 6 people) is the best affordable set
+  const SiteSolution r = solve(small(), pr);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 2}));
+  EXPECT_DOUBLE_EQ(r.objective, 6.0);
+  pr.site_status = {SiteStatus::Free, SiteStatus::Fixed, SiteStatus::Fixed};
+  EXPECT_THROW(solve(small(), pr), careshed::InputError);  // fixed sites alone cost 7 > 6.999
+}
+
+TEST(OptimizeNamed, ZeroPopulationIsIgnored) {
+  SiteProblem pr;
+  pr.model = SiteModel::Lscp;
+  pr.max_seconds = {9, 4, 7};
+  pr.weights = {1, 1, 0};  // d2 (only c2 covers it) has nobody: LSCP needs only c1
+  const SiteSolution r = solve(small(), pr);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{1}));
+  EXPECT_DOUBLE_EQ(r.weight, 2.0);
+  // p-center ignores zero-weight demand in the worst time
+  SiteProblem pc;
+  pc.model = SiteModel::PCenter;
+  pc.p = 1;
+  pc.weights = {1, 1, 0};
+  EXPECT_DOUBLE_EQ(solve(small(), pc).objective, 9.0);  // c1: d0 9 s, d1 4 s
+}
+
+TEST(OptimizeNamed, BackupNeedsTwoDistinctSites) {
+  // d0 is in range of c0 and c1; d1 only of c1.
+  Dense D;
+  D.nd = 2;
+  D.nc = 2;
+  D.t = {{3, 4}, {kInf, 2}};
+  SiteProblem pr;
+  pr.model = SiteModel::Backup;
+  pr.max_seconds = {10};
+  pr.p = 2;
+  pr.weights = {10, 100};
+  const careshed::SiteEvaluation e = careshed::evaluate_sites(D.sparse(), pr, {0, 1});
+  EXPECT_DOUBLE_EQ(e.covered, 110.0);
+  EXPECT_DOUBLE_EQ(e.backed_up, 10.0);  // d1 has a single site in range: covered, NOT backed up
+  EXPECT_DOUBLE_EQ(e.objective, 120.0);
+  const SiteSolution r = solve(D, pr);
+  EXPECT_DOUBLE_EQ(r.objective, 120.0);
+  // one site: c1 covers both, backs up nobody
+  pr.p = 1;
+  const SiteSolution r1 = solve(D, pr);
+  EXPECT_EQ(r1.sites, (std::vector<std::int32_t>{1}));
+  EXPECT_DOUBLE_EQ(r1.backed_up, 0.0);
+  EXPECT_DOUBLE_EQ(r1.objective, 110.0);
+}
+
+TEST(OptimizeNamed, MexclpHandWorked) {
+  // one demand of 100 people in range of c0 and c1; q = 0.5; up to 2 vehicles per site.
+  Dense D;
+  D.nd = 1;
+  D.nc = 2;
+  D.t = {{5, 6}};
+  SiteProblem pr;
+  pr.model = SiteModel::Mexclp;
+  pr.max_seconds = {10};
+  pr.weights = {100};
+  pr.busy_fraction = 0.5;
+  pr.max_vehicles_per_site = 2;
+  pr.p = 3;  // 3 vehicles in range: 100 (1 - 0.5^3) = 87.5
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(D, pr, s);
+    EXPECT_DOUBLE_EQ(r.objective, 87.5);
+    int total = 0;
+    for (int v : r.vehicles) total += v;
+    EXPECT_EQ(total, 3);
+  }
+  pr.busy_fraction = 0.0;  // q = 0: one vehicle covers with certainty (MCLP)
+  EXPECT_DOUBLE_EQ(solve(D, pr).objective, 100.0);
+  pr.busy_fraction = 1.0;
+  EXPECT_THROW(solve(D, pr), careshed::InputError);
+}
+
+TEST(OptimizeNamed, PMedianAndPCenterHandWorked) {
+  SiteProblem pr;
+  pr.model = SiteModel::PMedian;
+  pr.p = 2;
+  pr.weights = {1, 2, 3};
+  // {c1, c2}: 9 + 2*4 + 3*7 = 38; {c0, c1}: 5 + 8 + 60 = 73; {c0, c2}: d1 unassignable. Optimum 38.
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{1, 2}));
+    EXPECT_DOUBLE_EQ(r.objective, 38.0);
+    EXPECT_EQ(r.assignment, (std::vector<std::int32_t>{1, 1, 2}));
+  }
+  pr.model = SiteModel::PCenter;  // {c1, c2}: worst 9; {c0, c1}: worst 20
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_DOUBLE_EQ(r.objective, 9.0);
+    EXPECT_DOUBLE_EQ(r.bound, 9.0);  // d0..d2's nearest pairs: max(5, 4, 7) = 7 < 9: proof by the LSCP search
+  }
+  pr.p = 1;  // no single site reaches d1 and d2: infeasible
+  EXPECT_THROW(solve(small(), pr), careshed::InputError);
+}
+
+TEST(OptimizeNamed, ZoneMinimumShare) {
+  // zone 0 = {d0, d1}, zone 1 = {d2}; MCLP p = 1 would take c1 (d0+d1); zone 1 needs 100 %: forces c2.
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.p = 1;
+  pr.demand_zone = {0, 0, 1};
+  pr.zone_min_share = {0.0, 1.0};
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{2}));
+    EXPECT_EQ(r.zone_covered, (std::vector<double>{0.0, 1.0}));
+  }
+  pr.zone_min_share = {1.0, 1.0};  // needs 2 sites
+  EXPECT_THROW(solve(small(), pr), careshed::InputError);
+  // LSCP with zone shares: fewest sites so that zone 0 is >= 50 % covered and zone 1 ignored
+  pr.model = SiteModel::Lscp;
+  pr.zone_min_share = {0.5, 0.0};
+  EXPECT_DOUBLE_EQ(solve(small(), pr).objective, 1.0);
+}
+
+TEST(OptimizeNamed, MarginalGainCurveAndScenario) {
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.weights = {1, 2, 3};
+  const careshed::MarginalGainCurve c = careshed::marginal_gain_curve(small().sparse(), pr, 5);
+  // c1 covers d0 + d1 = 3, c2 covers d2 = 3: tie → c1 first (lower index); then c2 adds 3; then nothing.
+  EXPECT_EQ(c.sites, (std::vector<std::int32_t>{1, 2}));
+  EXPECT_EQ(c.gain, (std::vector<double>{3.0, 3.0}));
+  EXPECT_EQ(c.objective, (std::vector<double>{3.0, 6.0}));
+}
+
+TEST(OptimizeNamed, BadInputNamesTheArgument) {
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.p = 1;
+  pr.weights = {1, -1, 1};
+  try {
+    solve(small(), pr);
+    FAIL();
+  } catch (const careshed::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("weights: demand 1"), std::string::npos) << e.what();
+  }
+  const std::int32_t d[] = {0, 0}, c[] = {1, 1};
+  const double s[] = {1, 2};
+  EXPECT_THROW(careshed::site_costs_from_pairs(1, 2, d, c, s, 2), careshed::InputError);  // duplicate pair
+  const double nan[] = {std::nan("")};
+  EXPECT_THROW(careshed::site_costs_from_pairs(1, 2, d, c, nan, 1), careshed::InputError);
+  SiteProblem nostd;
+  nostd.model = SiteModel::Mclp;
+  nostd.p = 1;
+  EXPECT_THROW(solve(small(), nostd), careshed::InputError);  // coverage models need a standard
+}
+
+// ---- coverage from the engine's reach lists --------------------------------------------------------------------
+
+TEST(OptimizeCosts, FromReachListsMatchesOneSearchPerCandidate) {
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  const int rows = 23, cols = 31;
+  std::vector<double> f(rows * cols);
+  for (auto& v : f) v = u(rng) < 0.08 ? std::nan("") : 0.5 + u(rng);
+  careshed::FrictionGrid g;
+  g.friction_f64 = f.data();
+  g.rows = rows;
+  g.cols = cols;
+  g.dx_m = g.dy_m = 10.0;
+  std::vector<std::int64_t> src;
+  for (int k = 0; k < 6; ++k) src.push_back(int(u(rng) * rows)), src.push_back(int(u(rng) * cols));
+  // demand: every third cell; standards 60 s or 90 s by cell
+  std::vector<std::int32_t> cell_demand(rows * cols, -1);
+  std::vector<double> standard;
+  std::int32_t nd = 0;
+  for (int k = 0; k < rows * cols; k += 3) {
+    cell_demand[k] = nd++;
+    standard.push_back(k % 2 ? 60.0 : 90.0);
+  }
+  careshed::RasterSearchOptions ro;
+  ro.max_seconds = 90.0;
+  const careshed::ReachLists reach = careshed::raster_reach_lists(g, src.data(), 6, ro);
+  const SiteCosts C = careshed::site_costs_from_reach_lists(reach, cell_demand.data(), rows * cols, nd, standard.data());
+  ASSERT_EQ(C.n_candidates, 6);
+  ASSERT_EQ(C.n_demand, nd);
+  for (int s = 0; s < 6; ++s) {
+    std::vector<careshed::CellLabel> out(rows * cols);
+    careshed::raster_travel_time(g, &src[2 * s], 1, ro, out.data());
+    // Each call picks its own tick (raster_search.hpp), so times agree to quantisation (1e-6 relative), and a
+    // pair may only be in one list when its time is within that of the standard.
+    std::map<std::int32_t, float> expect, got;
+    for (int k = 0; k < rows * cols; ++k) {
+      const std::int32_t d = cell_demand[k];
+      if (d >= 0 && out[k].nearest == 0 && double(out[k].seconds) <= standard[d]) expect[d] = out[k].seconds;
+    }
+    for (std::int64_t k = C.offsets[s]; k < C.offsets[s + 1]; ++k) {
+      if (k > C.offsets[s]) EXPECT_LT(C.demand[k - 1], C.demand[k]) << "demand not ascending";
+      got[C.demand[k]] = C.seconds[k];
+    }
+    for (const auto& [d, t] : expect) {
+      auto it = got.find(d);
+      if (it == got.end()) {
+        EXPECT_NEAR(t, standard[d], 1e-6 * standard[d]) << "candidate " << s << " misses demand " << d;
+      } else {
+        EXPECT_NEAR(it->second, t, 1e-6 * std::max(1.0f, t)) << "candidate " << s << " demand " << d;
+      }
+    }
+    for (const auto& [d, t] : got) {
+      if (!expect.count(d)) EXPECT_NEAR(t, standard[d], 1e-6 * standard[d]) << "candidate " << s << " extra " << d;
+    }
+  }
+}
+
+}  // namespace
