@@ -123,7 +123,7 @@ void init_optimize(py::module_& m) {
       .def_property_readonly("seconds", [](const SiteCosts& c) { return Arr<float>(py::ssize_t(c.seconds.size()), c.seconds.data()); });
 
   m.def(
-      "_site_costs_from_pairs",
+      "site_costs_from_pairs",
       [](std::int32_t n_demand, std::int32_t n_candidates, const Arr<std::int32_t>& demand,
          const Arr<std::int32_t>& candidate, const Arr<double>& seconds) {
         const py::ssize_t n = demand.ndim() == 1 ? demand.shape(0) : -1;
@@ -138,7 +138,7 @@ void init_optimize(py::module_& m) {
       "SiteCosts from (demand, candidate, seconds) pairs; a missing pair is unreachable, an explicit 0 is a real 0.");
 
   m.def(
-      "_site_costs_from_reach_lists",
+      "site_costs_from_reach_lists",
       [](const Arr<std::int64_t>& offsets, const Arr<std::uint32_t>& items, const Arr<float>& seconds,
          const Arr<std::int32_t>& item_demand, std::int32_t n_demand,
          const std::optional<Arr<double>>& max_seconds_per_demand) {
@@ -164,7 +164,7 @@ void init_optimize(py::module_& m) {
       "SiteCosts from per-candidate reach lists (raster cells or graph nodes) and a cell -> demand index map (-1 none).");
 
   m.def(
-      "_solve_sites",
+      "solve_sites",
       [](const SiteCosts& costs, const std::string& model, const std::optional<Arr<double>>& weights,
          const std::optional<Arr<double>>& max_seconds, std::int32_t p,
          const std::optional<Arr<std::uint8_t>>& site_status, const std::optional<Arr<double>>& site_cost,
@@ -207,7 +207,7 @@ void init_optimize(py::module_& m) {
       "Solve a site optimisation model (careshed/optimize.hpp); returns a dict of arrays and scalars.");
 
   m.def(
-      "_evaluate_sites",
+      "evaluate_sites",
       [](const SiteCosts& costs, const Arr<std::int32_t>& sites, const std::string& model,
          const std::optional<Arr<double>>& weights, const std::optional<Arr<double>>& max_seconds, std::int32_t p,
          const std::optional<Arr<std::uint8_t>>& site_status, const std::optional<Arr<double>>& site_cost,
@@ -233,7 +233,7 @@ void init_optimize(py::module_& m) {
       "Score a given set of sites with the same numbers as a solution (infeasibility reported, not raised).");
 
   m.def(
-      "_marginal_gain_curve",
+      "marginal_gain_curve",
       [](const SiteCosts& costs, std::int32_t k, const std::string& model, const std::optional<Arr<double>>& weights,
          const std::optional<Arr<double>>& max_seconds, std::int32_t p,
          const std::optional<Arr<std::uint8_t>>& site_status, const std::optional<Arr<double>>& site_cost,

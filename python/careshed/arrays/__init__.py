@@ -2,7 +2,8 @@
 
 One module per kernel family: ``travel_time`` (grid searches), ``network`` (road graphs), ``friction``
 (friction surfaces), ``zonal`` (zones and population on a grid, urban/rural classes), ``coverage``
-(coverage by zone, isochrones, the vehicle check), ``catchments`` (nearest-facility catchments, capacity-aware
+(coverage by zone, isochrones, the vehicle check), ``locate`` (site optimisation: LSCP, MCLP, backup, MEXCLP,
+p-median, p-center with a proven bound), ``catchments`` (nearest-facility catchments, capacity-aware
 coverage), ``access`` (2SFCA family), ``density`` (rates and shortfalls), ``geometry`` (CRS transforms, points
 in zones). They know nothing of studies or results; the analyses (careshed.analyses) build on them.
 """
@@ -10,6 +11,7 @@ from .access import FCA_METHODS, AccessResult, GridAccessResult, accessibility, 
 from .catchments import CapacityCoverage, CatchmentTable, capacity_coverage, catchments
 from .coverage import CoverageTables, ambulance_check, coverage_by_zone, isochrones
 from .density import density_table
+from . import locate
 from .friction import FrictionSurface, friction_surface, speed_to_friction
 from .geometry import assign_points_to_zones, check_polygons, metric_crs_for, transform_xy, utm_epsg_for
 from .network import (Graph, RoadGraph, RoadTravelTime, SpeedProfile, graph_travel_time, parse_maxspeed,
@@ -29,7 +31,7 @@ __all__ = [
     "coverage_by_zone", "CoverageTables", "ambulance_check", "isochrones",
     "catchments", "CatchmentTable", "capacity_coverage", "CapacityCoverage",
     "fca", "accessibility", "grid_accessibility", "graph_accessibility", "AccessResult", "GridAccessResult",
-    "FCA_METHODS", "density_table",
+    "FCA_METHODS", "density_table", "locate",
     # geometry
     "transform_xy", "assign_points_to_zones", "check_polygons", "utm_epsg_for", "metric_crs_for",
 ]

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Site optimisation: careshed (sparse model, CBC through its C interface; greedy + swap with a certified bound)
+against PuLP + CBC on the dense formulation spopt builds, on the same instances in one run.
+
+Cases:
+  random   seeded Euclidean instances: demand points and candidate sites uniform in a square of side 30 km x
+           sqrt(n_demand / 2000), travel seconds = distance / 40 km/h, demand-specific standards (half the demand
+           11 min "urban", half 15 min "rural"), population gamma-distributed. MCLP with p = n_candidates / 10.
+           careshed: site_costs from the reachable pairs (within 15 min), then exact (CBC) and heuristic.
+           peer: what spopt's MCLP.from_cost_matrix does — a dense (n_demand, n_candidates) cost matrix, the
+           coverage matrix from it, a PuLP model (binary x, binary y as spopt declares them, one coverage row per
+           demand), solved by Debian's CBC binary (pulp.COIN_CMD). Objectives are checked equal before the ratio.
+  quzhou   the Quzhou study's 250 m grid (MODELLED roads and population, careshed.demo.quzhou_study): demand = the
+           populated cells, candidates = passable cells on a 2.5 km lattice, coverage from raster_reach_lists within
+           15 min of travel plus 3 min dispatch, 11 min urban / 15 min rural cells; MCLP for the p stations the
+           plan's 1-per-30,000 target implies (ceil(population / 30,000)), with the 6 county seats fixed open.
+           careshed exact and heuristic; the peer is run only when its dense matrix fits in --peer-max-mb.
+
+Usage: .venv/bin/python benchmarks/optimize.py [random] [quzhou] [--sizes 1000x100,4000x400] [--seed 3]
+       (PYTHONPATH=python:build/cpp/python for a development build)
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse
+
+import careshed
+from careshed.arrays import locate
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+
+
+def random_instance(nd, nc, seed):
+    rng = np.random.default_rng(seed)
+    side = 30000.0 * math.sqrt(nd / 2000.0)
+    dxy = rng.uniform(0, side, (nd, 2))
+    cxy = rng.uniform(0, side, (nc, 2))
+    pop = rng.gamma(0.8, 500.0, nd).round()
+    std = np.where(rng.random(nd) < 0.5, 660.0, 900.0)
+    return dxy, cxy, pop, std
+
+
+def pairs_within(dxy, cxy, max_s, speed_ms=40 / 3.6):
+    """(demand, candidate, seconds) within max_s, candidate by candidate (never the dense matrix)."""
+    d_idx, c_idx, sec = [], [], []
+    for j, (x, y) in enumerate(cxy):
+        s = np.hypot(dxy[:, 0] - x, dxy[:, 1] - y) / speed_ms
+        i = np.flatnonzero(s <= max_s)
+        d_idx.append(i)
+        c_idx.append(np.full(i.size, j))
+        sec.append(s[i])
+    return np.concatenate(d_idx), np.concatenate(c_idx), np.concatenate(sec)
+
+
+def peer_mclp(dxy, cxy, pop, std, p, fixed=(), speed_ms=40 / 3.6):
+    """spopt's MCLP path: dense cost matrix -> coverage matrix -> PuLP model -> CBC. Returns (objective, sites, s)."""
+    import pulp
+
+    t0 = time.perf_counter()
+    cost = np.hypot(dxy[:, None, 0] - cxy[None, :, 0], dxy[:, None, 1] - cxy[None, :, 1]) / speed_ms
+    cost = cost.astype(np.float32).astype(np.float64)  # the same float32 seconds careshed stores
+    cover = (cost <= std[:, None]).astype(int)
+    nd, nc = cost.shape
+    prob = pulp.LpProblem("mclp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(nc)]
+    y = [pulp.LpVariable(f"y{i}", cat="Binary") for i in range(nd)]
+    prob += pulp.lpSum(pop[i] * y[i] for i in range(nd))
+    for i in range(nd):
+        prob += pulp.lpSum(cover[i, j] * x[j] for j in range(nc)) >= y[i]
+    prob += pulp.lpSum(x) == p
+    for j in fixed:
+        prob += x[j] == 1
+    prob.solve(pulp.COIN_CMD(msg=False))
+    sites = [j for j in range(nc) if x[j].value() > 0.5]
+    return pulp.value(prob.objective), sites, time.perf_counter() - t0
+
+
+def run_random(sizes, seed):
+    print("## random Euclidean MCLP (p = candidates / 10)")
+    print("| demand x candidates | pairs | careshed exact s | objective | gap | careshed heuristic s | objective | "
+          "bound | gap | PuLP+CBC s | objective | exact ratio | heuristic ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for nd, nc in sizes:
+        dxy, cxy, pop, std = random_instance(nd, nc, seed)
+        p = max(1, nc // 10)
+        t0 = time.perf_counter()
+        di, ci, s = pairs_within(dxy, cxy, 900.0)
+        costs = locate.site_costs(scipy.sparse.coo_matrix((s, (di, ci)), shape=(nd, nc)))
+        t_build = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ex = locate.mclp(costs, pop, p, std)
+        t_ex = time.perf_counter() - t0 + t_build
+        t0 = time.perf_counter()
+        he = locate.mclp(costs, pop, p, std, solver="heuristic")
+        t_he = time.perf_counter() - t0 + t_build
+        peer_obj, _, t_peer = peer_mclp(dxy, cxy, pop, std, p)
+        if abs(peer_obj - ex.objective) > 1e-6 * max(1.0, peer_obj):
+            raise SystemExit(f"objectives differ at {nd}x{nc}: careshed {ex.objective} vs PuLP {peer_obj}")
+        print(f"| {nd:,} x {nc:,} | {costs.n_pairs:,} | {t_ex:.3f} | {ex.objective:,.0f} | {ex.gap:.2%} | "
+              f"{t_he:.3f} | {he.objective:,.0f} | {he.bound:,.0f} | {he.gap:.3%} | {t_peer:.2f} | "
+              f"{peer_obj:,.0f} | {t_peer / t_ex:.0f}x | {t_peer / t_he:.0f}x |", flush=True)
+
+
+def run_quzhou(seed, lattice_m=2500.0, peer_max_mb=2000.0):
+    from careshed.demo import quzhou_study
+
+    t0 = time.perf_counter()
+    study = quzhou_study(cell_size_m=250.0)
+    prep = getattr(study, "prepared", study)
+    friction = np.asarray(prep.friction.seconds_per_metre, dtype=np.float64)
+    pop = np.asarray(prep.population, dtype=np.float64)
+    cls = np.asarray(prep.cell_class)
+    rows, cols = pop.shape
+    dx, dy = abs(prep.grid.transform[1]), abs(prep.grid.transform[5])
+    # candidates: passable cells on a regular lattice
+    step = max(1, int(round(lattice_m / dx)))
+    rr, cc = np.meshgrid(np.arange(step // 2, rows, step), np.arange(step // 2, cols, step), indexing="ij")
+    rr, cc = rr.ravel(), cc.ravel()
+    ok = np.isfinite(friction[rr, cc]) & (prep.zone_raster.zone[rr, cc] != -1)
+    src = np.column_stack([rr[ok], cc[ok]]).astype(np.int64)
+    populated = np.flatnonzero(np.nan_to_num(pop.ravel()) > 0)
+    cell_demand = np.full(rows * cols, -1, np.int32)
+    cell_demand[populated] = np.arange(populated.size, dtype=np.int32)
+    urban = prep.class_names.index("urban")
+    std = np.where(cls.ravel()[populated] == urban, 11 * 60.0, 15 * 60.0) + 0.0
+    dispatch = 180.0
+    t_prep = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    offsets, cells, secs = careshed.arrays.raster_reach_lists(friction, src, max_seconds=15 * 60.0, cell_size=(dx, dy),
+                                                              source_offsets=np.full(len(src), dispatch))
+    costs = locate.site_costs_from_reach_lists(offsets, cells, secs, cell_demand, populated.size, max_cost=std)
+    t_cov = time.perf_counter() - t0
+    w = pop.ravel()[populated]
+    total = float(w.sum())
+    p = math.ceil(total / 30000.0)
+    print(f"## Quzhou MCLP, 250 m grid: {populated.size:,} populated cells, {len(src):,} candidates "
+          f"({lattice_m / 1000:g} km lattice), {costs.n_pairs:,} coverage pairs, p = {p} (1 per 30,000 of "
+          f"{total:,.0f}); study {t_prep:.1f} s, reach lists + coverage {t_cov:.2f} s")
+    for solver, limit in (("heuristic", None), ("exact", 600.0)):
+        t0 = time.perf_counter()
+        r = locate.mclp(costs, w, p, std, solver=solver, time_limit_s=limit)
+        t = time.perf_counter() - t0
+        print(f"| careshed {solver} | {t:.2f} s | covered {r.objective:,.0f} ({r.objective / total:.2%}) | "
+              f"bound {r.bound:,.0f} ({r.bound_source}) | gap {r.gap:.3%} | {r.status} |", flush=True)
+    dense_mb = populated.size * len(src) * 8 / 1e6
+    print(f"PuLP + CBC peer: dense matrix would be {dense_mb:,.0f} MB "
+          + ("(not run: above --peer-max-mb)" if dense_mb > peer_max_mb else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("cases", nargs="*", default=["random", "quzhou"])
+    ap.add_argument("--sizes", default="500x50,2000x200,5000x500")
+    ap.add_argument("--seed", type=int, default=3)
+    a = ap.parse_args()
+    sizes = [tuple(int(v) for v in s.split("x")) for s in a.sizes.split(",")]
+    if "random" in a.cases:
+        run_random(sizes, a.seed)
+    if "quzhou" in a.cases:
+        run_quzhou(a.seed)
+
+
+if __name__ == "__main__":
+    main()

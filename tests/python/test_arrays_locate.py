@@ -1,0 +1,241 @@
+"""careshed.arrays.locate against an independent peer: the same models written as DENSE PuLP formulations (the
+formulation spopt builds: one variable per candidate, one coverage or assignment variable per demand or pair)
+solved by Debian's CBC binary through pulp.COIN_CMD, on seeded random instances (seed logged; replay with
+CARESHED_TEST_SEED) and on the spopt San Francisco fixture (205 tracts x 16 candidate stores, network metres).
+Plus the array contract itself: dense vs scipy.sparse input, explicit zeros, infeasible requests, heuristic bounds.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from careshed.arrays import locate
+from careshed.errors import InputError
+
+pulp = pytest.importorskip("pulp")
+
+SF = Path(__file__).resolve().parents[1] / "data" / "validation" / "spopt_sf"
+
+
+# ---- the peer: dense PuLP models -------------------------------------------------------------------------------
+
+def _solver():
+    return pulp.COIN_CMD(msg=False)
+
+
+def pulp_solve(model, cost, *, weights=None, p=None, max_cost=None, fixed=(), backup_weight=1.0,
+               busy_fraction=0.0, max_vehicles_per_site=1):
+    """Optimal objective of `model` on the dense cost matrix (inf = no pair) with PuLP + CBC; None if infeasible."""
+    cost = np.asarray(cost, dtype=float)
+    nd, nc = cost.shape
+    w = np.ones(nd) if weights is None else np.asarray(weights, float)
+    std = np.broadcast_to(np.inf if max_cost is None else np.asarray(max_cost, float), (nd,))
+    cover = [[j for j in range(nc) if cost[i, j] <= std[i]] for i in range(nd)]
+    sense = pulp.LpMaximize if model in ("mclp", "backup", "mexclp") else pulp.LpMinimize
+    prob = pulp.LpProblem(model.replace("-", "_"), sense)
+    vmax = max_vehicles_per_site if model == "mexclp" else 1
+    x = [pulp.LpVariable(f"x{j}", 0, vmax, cat="Integer") for j in range(nc)]
+    for j in fixed:
+        prob += x[j] >= 1
+    live = [i for i in range(nd) if w[i] > 0]
+    if model == "lscp":
+        prob += pulp.lpSum(x)
+        for i in live:
+            if cover[i]:
+                prob += pulp.lpSum(x[j] for j in cover[i]) >= 1
+    elif model == "mclp":
+        y = {i: pulp.LpVariable(f"y{i}", 0, 1) for i in live}
+        prob += pulp.lpSum(w[i] * y[i] for i in live)
+        for i in live:
+            prob += y[i] <= pulp.lpSum(x[j] for j in cover[i])
+        prob += pulp.lpSum(x) <= p
+    elif model == "backup":  # y1: covered, y2: backed up (>= 2 distinct sites in range)
+        y1 = {i: pulp.LpVariable(f"a{i}", 0, 1, cat="Binary") for i in live}
+        y2 = {i: pulp.LpVariable(f"b{i}", 0, 1, cat="Binary") for i in live}
+        prob += pulp.lpSum(w[i] * (y1[i] + backup_weight * y2[i]) for i in live)
+        for i in live:
+            prob += y1[i] + y2[i] <= pulp.lpSum(x[j] for j in cover[i])
+            prob += y2[i] <= y1[i]
+        prob += pulp.lpSum(x) <= p
+    elif model == "mexclp":
+        q = busy_fraction
+        y = {(i, k): pulp.LpVariable(f"y{i}_{k}", 0, 1) for i in live for k in range(1, p + 1)}
+        prob += pulp.lpSum(w[i] * (1 - q) * q ** (k - 1) * y[i, k] for i in live for k in range(1, p + 1))
+        for i in live:
+            prob += pulp.lpSum(y[i, k] for k in range(1, p + 1)) <= pulp.lpSum(x[j] for j in cover[i])
+        prob += pulp.lpSum(x) <= p
+    elif model in ("p-median", "p-center"):
+        pairs = [(i, j) for i in live for j in range(nc) if np.isfinite(cost[i, j])]
+        z = {(i, j): pulp.LpVariable(f"z{i}_{j}", 0, 1) for i, j in pairs}
+        if model == "p-median":
+            prob += pulp.lpSum(w[i] * cost[i, j] * z[i, j] for i, j in pairs)
+        else:
+            big_w = pulp.LpVariable("W", 0)
+            prob += big_w
+            for i in live:
+                prob += pulp.lpSum(cost[i, j] * z[i, j] for j in range(nc) if (i, j) in z) <= big_w
+        for i in live:
+            prob += pulp.lpSum(z[i, j] for j in range(nc) if (i, j) in z) == 1
+        for i, j in pairs:
+            prob += z[i, j] <= x[j]
+        prob += pulp.lpSum(x) <= p
+    status = prob.solve(_solver())
+    if pulp.LpStatus[status] != "Optimal":
+        return None
+    return pulp.value(prob.objective) or 0.0
+
+
+# ---- random instances -------------------------------------------------------------------------------------------
+
+def _seed():
+    seed = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
+    print(f"CARESHED_TEST_SEED={seed}")
+    return seed
+
+
+def _instance(rng, nd, nc, density=0.5):
+    cost = np.where(rng.random((nd, nc)) < density, rng.integers(0, 30, (nd, nc)).astype(float), np.inf)
+    weights = np.where(rng.random(nd) < 0.1, 0.0, rng.integers(1, 100, nd).astype(float))
+    max_cost = np.where(rng.random(nd) < 0.5, 11.0, 15.0)  # urban / rural standards
+    return cost, weights, max_cost
+
+
+def _agree(ours, peer, what):
+    assert peer is not None, f"{what}: the peer finds no solution but careshed answered {ours.objective}"
+    assert ours.objective == pytest.approx(peer, rel=1e-6, abs=1e-6), what
+    assert ours.proven_optimal and ours.gap == pytest.approx(0.0, abs=1e-9), what
+
+
+@pytest.mark.parametrize("model", ["lscp", "mclp", "backup", "mexclp", "p-median", "p-center"])
+def test_random_instances_equal_pulp_cbc(model):
+    seed = _seed()
+    rng = np.random.default_rng(seed)
+    for rnd in range(6):
+        nd, nc = int(rng.integers(5, 40)), int(rng.integers(3, 12))
+        cost, w, std = _instance(rng, nd, nc)
+        p = int(rng.integers(1, min(nc, 4) + 1))
+        fixed = [int(rng.integers(0, nc))] if rng.random() < 0.3 else []
+        what = f"{model} round {rnd} nd={nd} nc={nc} p={p} fixed={fixed} (CARESHED_TEST_SEED={seed})"
+        kw = dict(fixed=fixed or None)
+        if model == "lscp":
+            ours = locate.lscp(cost, std, weights=w, skip_uncoverable=True, **kw)
+            peer = pulp_solve(model, cost, weights=w, max_cost=std, fixed=fixed)
+        elif model == "mclp":
+            ours = locate.mclp(cost, w, p, std, **kw)
+            peer = pulp_solve(model, cost, weights=w, p=p, max_cost=std, fixed=fixed)
+        elif model == "backup":
+            ours = locate.backup(cost, w, p, std, backup_weight=0.5, **kw)
+            peer = pulp_solve(model, cost, weights=w, p=p, max_cost=std, fixed=fixed, backup_weight=0.5)
+        elif model == "mexclp":
+            ours = locate.mexclp(cost, w, p, std, busy_fraction=0.3, max_vehicles_per_site=2, **kw)
+            peer = pulp_solve(model, cost, weights=w, p=p, max_cost=std, fixed=fixed, busy_fraction=0.3,
+                              max_vehicles_per_site=2)
+        else:
+            fn = locate.p_median if model == "p-median" else locate.p_center
+            try:
+                ours = fn(cost, w, p, **kw)
+            except InputError:
+                assert pulp_solve(model, cost, weights=w, p=p, fixed=fixed) is None, what
+                continue
+            peer = pulp_solve(model, cost, weights=w, p=p, fixed=fixed)
+        _agree(ours, peer, what)
+        # the heuristic: never better than the optimum, and its bound really bounds the optimum
+        h = {"lscp": lambda: locate.lscp(cost, std, weights=w, skip_uncoverable=True, solver="heuristic", **kw),
+             "mclp": lambda: locate.mclp(cost, w, p, std, solver="heuristic", **kw)}.get(model)
+        if h is not None:
+            hs = h()
+            if model == "lscp":
+                assert hs.objective >= peer - 1e-6 and hs.bound <= peer + 1e-6, what
+            else:
+                assert hs.objective <= peer + 1e-6 and hs.bound >= peer - 1e-6, what
+
+
+# ---- the spopt San Francisco fixture ----------------------------------------------------------------------------
+
+def _sf():
+    d = pd.read_csv(SF / "SF_network_distance_candidateStore_16_censusTract_205_new.csv")
+    stores = sorted(d["name"].unique(), key=lambda s: int(s.split("_")[1]))
+    tracts = sorted(d["DestinationName"].unique())
+    m = d.pivot_table(index="DestinationName", columns="name", values="distance").loc[tracts, stores]
+    demand = d.groupby("DestinationName")["demand"].first().loc[tracts].to_numpy(float)
+    return m.to_numpy(float), demand
+
+
+@pytest.mark.parametrize("radius", [2000.0, 5000.0])
+def test_spopt_sf_fixture_mclp_and_lscp_equal_pulp_cbc(radius):
+    cost, pop = _sf()
+    assert cost.shape == (205, 16)
+    for p in (2, 4):
+        ours = locate.mclp(cost, pop, p, radius)
+        _agree(ours, pulp_solve("mclp", cost, weights=pop, p=p, max_cost=radius), f"SF MCLP r={radius} p={p}")
+        assert ours.covered == pytest.approx(ours.objective)
+        # covered population re-summed from the assignment (an independent count)
+        assert pop[ours.assignment >= 0].sum() == pytest.approx(ours.covered)
+    ours = locate.lscp(cost, radius, skip_uncoverable=True)
+    _agree(ours, pulp_solve("lscp", cost, max_cost=radius), f"SF LSCP r={radius}")
+    # the heuristic's certificate on the real fixture
+    h = locate.mclp(cost, pop, 4, radius, solver="heuristic")
+    opt = locate.mclp(cost, pop, 4, radius).objective
+    assert h.objective <= opt + 1e-6 <= h.bound + 2e-6
+    assert h.gap == pytest.approx(abs(h.bound - h.objective) / h.objective)
+
+
+# ---- the array contract -----------------------------------------------------------------------------------------
+
+def test_dense_and_sparse_input_agree_and_explicit_zero_is_a_real_cost():
+    cost = np.array([[0.0, np.inf], [5.0, 3.0], [np.inf, 20.0]])
+    dense = locate.mclp(cost, [1, 2, 4], 1, 10.0)
+    s = sp.csr_matrix((np.array([0.0, 5.0, 3.0, 20.0]), (np.array([0, 1, 1, 2]), np.array([0, 0, 1, 1]))),
+                      shape=(3, 2))
+    assert s.nnz == 4  # the explicit zero is stored
+    sparse = locate.mclp(s, [1, 2, 4], 1, 10.0)
+    assert dense.objective == sparse.objective == 3.0  # site 0: demand 0 at 0 s (covered) + demand 1
+    assert list(dense.sites) == list(sparse.sites) == [0]
+    assert list(dense.assignment) == [0, 0, -1]
+    # without the explicit zero, demand 0 is unreachable
+    s2 = sp.csr_matrix((np.array([5.0, 3.0, 20.0]), (np.array([1, 1, 2]), np.array([0, 1, 1]))), shape=(3, 2))
+    assert locate.mclp(s2, [1, 2, 4], 1, 10.0).objective == 2.0
+
+
+def test_infeasible_requests_say_why():
+    cost = np.array([[1.0, np.inf], [np.inf, 2.0]])
+    with pytest.raises(ValueError, match="demand 1"):
+        locate.lscp(cost, 1.5)  # demand 1 is 2 s from its only candidate
+    with pytest.raises(ValueError, match="larger than"):
+        locate.mclp(cost, [1, 1], 3, 5.0)
+    with pytest.raises(ValueError, match="fixed"):
+        locate.mclp(cost, [1, 1], 1, 5.0, fixed=[0, 1])
+    with pytest.raises(ValueError, match="demand 0"):
+        locate.p_median(cost, [1, 1], 1, forbidden=[0])
+    with pytest.raises(ValueError, match="cost: NaN"):
+        locate.mclp(np.array([[np.nan]]), [1], 1, 5.0)
+
+
+def test_lscp_b_counts_backup_only_with_two_sites():
+    # demand 0 is in range of sites 0, 1 and 2; demand 1 of site 0 only; demand 2 of site 2 only.
+    cost = np.array([[1.0, 1.0, 1.0], [1.0, np.inf, np.inf], [np.inf, np.inf, 1.0]])
+    r = locate.lscp_b(cost, 5.0, weights=[10, 20, 30])
+    assert list(r.sites) == [0, 2]  # the LSCP minimum (2 sites), forced by demands 1 and 2
+    assert r.covered == 60.0
+    # only demand 0 has two open sites in range; demands 1 and 2 have one each and are NOT backed up
+    assert r.backed_up == 10.0
+
+
+def test_scenario_and_curve():
+    cost, pop = _sf()
+    plan = [0, 5, 9]
+    ev = locate.evaluate("mclp", cost, plan, weights=pop, max_cost=5000.0, p=3)
+    assert ev["feasible"]
+    assert ev["covered"] == pytest.approx(pop[ev["assignment"] >= 0].sum())
+    curve = locate.marginal_gain_curve("mclp", cost, 5, weights=pop, max_cost=5000.0)
+    gains = curve["gain"]
+    assert len(gains) >= 1 and np.all(np.diff(gains) <= 1e-9)  # greedy gains never increase (submodular)
+    assert curve["objective"][-1] == pytest.approx(gains.sum())
+    best3 = locate.mclp(cost, pop, 3, 5000.0)
+    assert best3.objective >= ev["objective"] - 1e-6  # the optimum is at least as good as the plan
