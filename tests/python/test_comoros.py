@@ -11,8 +11,15 @@ What is checked: plausible numbers (population reconciles with the raster within
 covered share and mean response in a sensible band, hospitals placed), stability (two independent runs give
 identical tables and arrays), valid isochrone polygons whose area is their cell count x the cell area, and
 that more facilities never cover fewer people.
+
+The zones and land mask (data/comoros/zones.geojson, land.geojson): the shipped files are exactly what
+data/comoros/build_comoros_zones.py builds from the OSM extract (reproducible; its validation rules pass with
+--check); and, independently of the script, with shapely on the files as read by GDAL: valid polygons, the
+islands cover the land, communes tile their island, and the 70 OSM health facilities stand on land.
 """
 from __future__ import annotations
+
+import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -128,3 +135,75 @@ def test_all_facilities_cover_at_least_the_hospitals(run, facilities):
     assert len(everything.stations) == 70
     assert (everything.table["covered"].to_numpy() >= r.table["covered"].to_numpy() - 1e-6).all()
     assert everything.table.iloc[-1]["mean_minutes"] <= r.table.iloc[-1]["mean_minutes"] + 1e-9
+
+
+# ---- the zones and the land mask (data/comoros/build_comoros_zones.py) ----
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("build_comoros_zones", COMOROS / "build_comoros_zones.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read(path, layer):
+    from osgeo import ogr
+    from shapely import wkb
+
+    ds = ogr.Open(str(path))
+    lyr = ds.GetLayerByName(layer)
+    assert lyr is not None, f"{path}: no layer {layer!r}"
+    rows = []
+    for f in lyr:
+        row = f.items()
+        row["geometry"] = wkb.loads(bytes(f.GetGeometryRef().ExportToWkb()))
+        rows.append(row)
+    return rows
+
+
+def test_shipped_files_are_what_the_script_builds(tmp_path, capsys):
+    assert _builder().main(["--dest", str(tmp_path), "--check"]) == 0
+    for name in ("zones.geojson", "land.geojson"):
+        assert (tmp_path / name).read_bytes() == (COMOROS / name).read_bytes(), f"{name} differs: rebuild it"
+    out = capsys.readouterr().out
+    assert "outside every island" in out and "communes (admin_level 8) exist only on ['KM-M']" in out
+
+
+def test_zones_valid_nested_and_covering_the_land():
+    from shapely.ops import unary_union
+
+    zones = _read(COMOROS / "zones.geojson", "zones")
+    (land,) = [r["geometry"] for r in _read(COMOROS / "land.geojson", "land")]
+    islands = {z["zone_id"]: z for z in zones if z["kind"] == "island"}
+    communes = [z for z in zones if z["kind"] == "commune"]
+    assert sorted(islands) == ["KM-A", "KM-G", "KM-M"]
+    assert len(communes) == 6 and {c["island"] for c in communes} == {"KM-M"}
+    assert len({z["zone_id"] for z in zones}) == len(zones)
+    assert all(z["geometry"].is_valid and z["geometry"].geom_type == "MultiPolygon" for z in zones)
+    assert land.is_valid
+    # Degrees² at 12° S: 1e-6 deg² ≈ 0.012 km². The islands hold all but specks of the land (two rocks off
+    # Mwali, README: 0.005 km²); Mwali's communes tile Mwali.
+    every_island = unary_union([z["geometry"] for z in islands.values()])
+    assert land.difference(every_island).area < 1e-6
+    assert land.area == pytest.approx(every_island.area, rel=0.01)
+    mwali = islands["KM-M"]["geometry"]
+    tiled = unary_union([c["geometry"] for c in communes])
+    assert tiled.symmetric_difference(mwali).area < 1e-8
+    assert sum(c["geometry"].area for c in communes) == pytest.approx(tiled.area, rel=1e-9)  # no overlaps
+
+
+def test_health_facilities_stand_on_land():
+    from shapely.geometry import Point
+
+    (land,) = [r["geometry"] for r in _read(COMOROS / "land.geojson", "land")]
+    facilities = _read(COMOROS / "health.gpkg", _health_layer())
+    assert len(facilities) == 70
+    at_sea = [f.get("name") for f in facilities if not land.contains(Point(f["geometry"].coords[0]))]
+    assert at_sea == []
+
+
+def _health_layer():
+    from osgeo import ogr
+
+    ds = ogr.Open(str(COMOROS / "health.gpkg"))
+    return ds.GetLayer(0).GetName()
