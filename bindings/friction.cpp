@@ -114,6 +114,7 @@ FrictionInputs inputs_from_py(const py::dict& d) {
       br.where = opt<std::string>(b, "where").value_or("");
       br.band = opt<int>(b, "band").value_or(1);
       br.all_touched = opt<bool>(b, "all_touched").value_or(false);
+      br.outside = opt<bool>(b, "outside").value_or(false);
       in.barriers.push_back(std::move(br));
     }
   }

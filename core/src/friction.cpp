@@ -155,16 +155,42 @@ bool is_line(OGRwkbGeometryType t) {
 }
 
 /// Burns `geoms` with `burn` values (in order: later wins) into a double buffer over the grid.
+/// With all_touched, each polygon's boundary is burned too, as lines right after the polygon: GDAL 3.6's
+/// polygon ALL_TOUCHED misses cells that a near-horizontal edge crosses inside the cell (OSGeo/gdal#12129;
+/// tests/cpp/friction_test.cpp checks every cell against a geometric intersection test), while its line
+/// ALL_TOUCHED does not.
 void rasterize_into(double* buffer, const GridSpec& grid, const std::vector<OGRGeometryH>& geoms,
                     const std::vector<double>& burn, bool all_touched, const std::string& what) {
   if (geoms.empty()) return;
+  std::vector<OGRGeometryH> shapes;
+  std::vector<double> values;
+  std::vector<OGRGeometryH> boundaries;  // owned here
+  struct Free {
+    std::vector<OGRGeometryH>& g;
+    ~Free() {
+      for (auto b : g) OGR_G_DestroyGeometry(b);
+    }
+  } free_boundaries{boundaries};
+  for (size_t i = 0; i < geoms.size(); ++i) {
+    shapes.push_back(geoms[i]);
+    values.push_back(burn[i]);
+    const auto type = wkbFlatten(OGR_G_GetGeometryType(geoms[i]));
+    if (all_touched && (type == wkbPolygon || type == wkbMultiPolygon || type == wkbCurvePolygon ||
+                        type == wkbMultiSurface || type == wkbGeometryCollection)) {
+      if (OGRGeometryH b = OGR_G_Boundary(geoms[i])) {
+        boundaries.push_back(b);
+        shapes.push_back(b);
+        values.push_back(burn[i]);
+      }
+    }
+  }
   detail::DatasetPtr ds = detail::mem_dataset_over(buffer, GDT_Float64, grid);
   int band = 1;
   char** opts = CSLSetNameValue(nullptr, "ALL_TOUCHED", all_touched ? "TRUE" : "FALSE");
   detail::QuietGdalErrors quiet;
   CPLErr err = GDALRasterizeGeometries(static_cast<GDALDatasetH>(ds.get()), 1, &band,
-                                       static_cast<int>(geoms.size()), geoms.data(), nullptr, nullptr,
-                                       burn.data(), opts, nullptr, nullptr);
+                                       static_cast<int>(shapes.size()), shapes.data(), nullptr, nullptr,
+                                       values.data(), opts, nullptr, nullptr);
   CSLDestroy(opts);
   if (err != CE_None) detail::throw_gdal_io(what, "cannot rasterise the geometries");
   detail::take_gdal_error();
@@ -469,20 +495,43 @@ void add_road_speeds(const RoadLayer& rl, const GridSpec& grid, double* speed_km
   report.notes.push_back(note);
 }
 
+namespace {
+
+// Marks the barrier cells of `covered` (1 = covered by the source: inside a geometry or a non-zero mask cell,
+// 0 = not covered, NaN = no data) as NaN in `values`: the covered cells, or with b.outside (a land mask)
+// every cell that is not covered. Returns the number of cells marked.
+int64_t mark_barrier_cells(const Barrier& b, const std::string& what, const std::vector<double>& covered,
+                           double* values) {
+  const size_t n = covered.size();
+  int64_t marked = 0;
+  int64_t land = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const bool is_covered = !std::isnan(covered[i]) && covered[i] != 0.0;
+    if (is_covered) ++land;
+    if (is_covered != b.outside) {
+      values[i] = kNaN;
+      ++marked;
+    }
+  }
+  if (b.outside && land == 0) {
+    throw InputError(what + ": used as a land mask (outside = barrier) it marks no cell of the grid as land, so "
+                     "every cell would be impassable; check the file, layer, filter and CRS");
+  }
+  return marked;
+}
+
+}  // namespace
+
 int64_t apply_barrier(const Barrier& b, const GridSpec& grid, double* values, std::string* note) {
   detail::check_grid(grid, "barrier '" + b.path + "'");
   const size_t n = static_cast<size_t>(grid.size());
-  int64_t marked = 0;
   if (b.is_raster) {
+    const std::string what = "barrier mask '" + b.path + "' band " + std::to_string(b.band);
     std::vector<double> mask = read_onto(b.path, grid, Resampling::Nearest, b.band);
-    for (size_t i = 0; i < n; ++i) {
-      if (!std::isnan(mask[i]) && mask[i] != 0.0) {
-        values[i] = kNaN;
-        ++marked;
-      }
-    }
+    const int64_t marked = mark_barrier_cells(b, what, mask, values);
     if (note) {
-      *note = "barrier mask '" + b.path + "' band " + std::to_string(b.band) + " (non-zero = barrier): " +
+      *note = what + (b.outside ? " (land mask: zero, nodata and off-raster cells = barrier): "
+                                : " (non-zero = barrier): ") +
               std::to_string(marked) + " cells impassable";
     }
     return marked;
@@ -513,16 +562,13 @@ int64_t apply_barrier(const Barrier& b, const GridSpec& grid, double* values, st
   std::vector<double> mask(n, 0.0);
   std::vector<double> ones(owned.geoms.size(), 1.0);
   rasterize_into(mask.data(), grid, owned.geoms, ones, b.all_touched, what);
-  for (size_t i = 0; i < n; ++i) {
-    if (mask[i] != 0.0) {
-      values[i] = kNaN;
-      ++marked;
-    }
-  }
+  const int64_t marked = mark_barrier_cells(b, what, mask, values);
   if (note) {
+    const char* rule = b.all_touched ? "all touched cells" : "cells whose centre is inside";
     *note = what + ": " + std::to_string(owned.geoms.size()) + " geometries (" +
-            (b.all_touched ? "all touched cells" : "cells whose centre is inside") + "): " + std::to_string(marked) +
-            " cells impassable";
+            (b.outside ? std::string("land mask: every cell outside them is a barrier; land = ") + rule
+                       : std::string(rule)) +
+            "): " + std::to_string(marked) + " cells impassable";
   }
   return marked;
 }

@@ -12,7 +12,9 @@
 //       Atlas Project surfaces are in MINUTES per metre: pass FrictionUnit::MinutesPerMetre);
 //   (d) a uniform background speed (e.g. walking 5 km/h where no land cover is known), or a speed array
 //       already on the grid;
-// then (e) barriers — polygons/lines from any OGR source, or a raster mask — made impassable.
+// then (e) barriers — polygons/lines from any OGR source, or a raster mask — made impassable; or the
+// complement of a land mask (Barrier::outside: land polygons or a land raster, everything else — the sea — is
+// impassable, whatever the background speed or a road says).
 //
 // Combination rule (fastest wins): every layer gives a speed in km/h per cell (NaN = "this layer says
 // nothing here": nodata, outside the raster, no road); layers are combined with the per-cell MAXIMUM speed,
@@ -25,7 +27,9 @@
 //
 // Rasterisation rules: roads use GDAL ALL_TOUCHED=TRUE by default (every cell a road line touches gets the
 // road; without it thin lines skip cells and a road on a 1 km grid breaks into pieces); barrier polygons use
-// cell-centre-inside by default (all_touched = false) so a lake does not swallow its shore cells.
+// cell-centre-inside by default (all_touched = false) so a lake does not swallow its shore cells; a land
+// mask (outside = true) is best given all_touched = true for the same reason: then only cells holding no
+// land at all become sea.
 //
 // Land-cover classes missing from the table: an InputError listing them (with cell counts), unless
 // default_speed_kmh is given, in which case they get that speed and the notes list them. Class values must
@@ -106,6 +110,11 @@ struct FrictionRaster {
 };
 
 /// (e) Barriers: a vector source (any geometry) or a raster mask (cells with a non-zero value are barriers).
+/// With `outside` the source is a LAND mask instead and the barrier is its complement (the sea): every cell
+/// the geometries do not cover — with all_touched, every cell they do not even touch, so a coastal cell
+/// holding any land stays passable — or, for a raster, every cell that is zero, nodata or off the raster.
+/// A land mask that marks no cell of the grid as land is an InputError (it would make the whole grid
+/// impassable; usually a wrong file, layer or CRS).
 struct Barrier {
   std::string path;
   bool is_raster = false;
@@ -113,6 +122,7 @@ struct Barrier {
   std::string where;    ///< vector: optional OGR SQL attribute filter
   int band = 1;         ///< raster
   bool all_touched = false;  ///< vector: also cells merely touched by the geometry
+  bool outside = false;      ///< land mask: the cells NOT covered are impassable (see above)
 };
 
 /// Everything a friction surface may be built from; at least one speed source must be given.
