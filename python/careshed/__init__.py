@@ -29,6 +29,7 @@ from .analyses.access import AccessMap  # noqa: E402
 from .analyses.access_table import access_table  # noqa: E402
 from .analyses.catchments import Catchments  # noqa: E402
 from .analyses.density import Facilities, UnassignedFacilitiesWarning, compare_density, resource_density  # noqa: E402
+from .analyses.optimize import Optimized  # noqa: E402
 from .analyses.reach import Reach  # noqa: E402
 from .constants import (DEFAULT_PER, DEFAULT_THRESHOLDS_MIN, NO_CLASS, RESIDENTS_PER_VEHICLE,  # noqa: E402
                         VERSION)
@@ -51,7 +52,7 @@ __version__ = VERSION
 __all__ = [
     "__version__",
     # the planner's API: a study prepared once, one method per analysis, results with one face
-    "Study", "Reach", "Catchments", "AccessMap",
+    "Study", "Reach", "Catchments", "AccessMap", "Optimized",
     # zone tables: resources per N residents; accessibility from your own cost table
     "resource_density", "compare_density", "Facilities", "access_table",
     # reading and writing

@@ -15,6 +15,7 @@ import warnings
 
 from .analyses import access as access_analysis
 from .analyses import catchments as catchments_analysis
+from .analyses import optimize as optimize_analysis
 from .analyses import reach as reach_analysis
 from .analyses.access import AccessMap
 from .analyses.catchments import Catchments
@@ -56,6 +57,8 @@ class Study(PreparedStudy):
     catchments = _analysis_method(catchments_analysis.run, "catchments")
     #: Floating-catchment accessibility, 2SFCA family (careshed.analyses.access).
     access = _analysis_method(access_analysis.run, "access")
+    #: Site optimisation: where new sites go, with a proven bound and the marginal-gain curve (analyses.optimize).
+    optimize = _analysis_method(optimize_analysis.run, "optimize")
 
 
 # ---- deprecated entry points (one release) ----------------------------------------------------------------

@@ -1,0 +1,372 @@
+"""Site optimisation on a study: where the next stations go, what each one buys, and how good the answer is.
+
+Demand = the study's populated cells (people per cell, each with its class's response standard, e.g. 11 min urban /
+15 min rural); candidates = points from any layer (township centres, plan projects) and/or a regular lattice of
+passable cells; existing facilities are kept open. Response time = ``dispatch_minutes`` + travel over the study's
+friction surface, from one bounded search per candidate (the engine's reach lists: sparse, never a dense matrix).
+The model is solved by :mod:`careshed.arrays.locate` (exact with CBC, or greedy + swap with an LP bound); the result
+says what it covers per zone before and after, the marginal gain of each added site, and the bound and gap.
+
+Entry point: ``study.optimize(...)`` (:meth:`careshed.Study.optimize`, implemented by :func:`run`). See
+docs/optimize.md.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..arrays import locate
+from ..arrays.travel_time import raster_reach_lists
+from ..constants import NO_CLASS, RESIDENTS_PER_VEHICLE
+from ..errors import InputError
+from ..io.fields import as_list
+from ..io.table import write_table
+from ..io.vector import write_layers
+from ..placement import place_facilities, point_columns
+from ..prepared import PreparedStudy, check_thresholds
+from ..results import headline_prefix, modelled_notes, notes_frame, zones_layer
+
+__all__ = ["Optimized", "run", "MODELS"]
+
+#: Models of the planner face (careshed.arrays.locate has lscp_b too).
+MODELS = ("lscp", "mclp", "backup", "mexclp", "p-median", "p-center")
+
+
+class Optimized:
+    """The result of :meth:`Study.optimize`.
+
+    Attributes
+    ----------
+    sites : pandas.DataFrame
+        One row per candidate (index = site id): source ("existing" / "candidate" / "lattice"), name, zone, x, y,
+        row, col, status, snapped_m, ``open`` (bool), ``fixed`` (existing), ``added_rank`` (1 = the added site
+        that adds most, given the existing ones; NaN if not added), ``marginal_gain`` (people it adds in that
+        order; MEXCLP: expected people), ``vehicles`` (MEXCLP).
+    table : pandas.DataFrame
+        One row per zone and a last row for the region: ``population`` (people in populated cells, counted in the
+        zone holding most of the cell), ``covered_before`` (existing sites only), ``covered_after``,
+        ``share_before``, ``share_after``, ``gained``.
+    curve : pandas.DataFrame
+        The marginal-gain curve of the answer: ``rank``, ``site``, ``gain``, ``covered`` (cumulative, people).
+    report : dict
+        model, solver, objective, bound, gap, proven_optimal, status, bound_source, seconds, p, candidates,
+        demand cells, coverage pairs.
+    notes, modelled, timings.
+    """
+
+    def _headline(self) -> str:
+        r = self.report
+        head = headline_prefix(self.modelled)
+        added = int(self.sites["open"].sum() - self.sites["fixed"].sum())
+        region = self.table.iloc[-1]
+        return (f"{head}{r['model']}: {added} new {self.label} ({int(self.sites['fixed'].sum())} existing kept): "
+                f"covered {region['covered_before']:,.0f} -> {region['covered_after']:,.0f} of "
+                f"{region['population']:,.0f} people; objective {r['objective']:,.6g}, bound {r['bound']:,.6g}, "
+                f"gap {r['gap']:.3%} ({r['solver']}, {r['status']})")
+
+    def __repr__(self) -> str:
+        return f"{self._headline()}\n{self.table.to_string()}"
+
+    def _repr_html_(self) -> str:
+        import html
+        return f"<p><b>{html.escape(self._headline())}</b></p>" + self.table.to_html(float_format=lambda v: f"{v:,.2f}")
+
+    def site_points(self):
+        """The candidates as a GeoDataFrame of points in the grid CRS with the ``sites`` columns."""
+        import geopandas as gpd
+        from shapely.geometry import Point
+
+        f = self.sites.reset_index()
+        for c in ("name", "zone", "source", "status"):
+            if c in f.columns:
+                f[c] = f[c].map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+        return gpd.GeoDataFrame(f, geometry=[Point(x, y) for x, y in zip(f["x"], f["y"])], crs=self.grid.crs)
+
+    def to_geopackage(self, path) -> Path:
+        """One GeoPackage (temporary name, then renamed): ``sites`` (every candidate, open or not), ``chosen``
+        (open sites), ``zones`` (polygons + the zone table), ``curve``, ``report`` and ``notes`` layers."""
+        pts = self.site_points()
+        report = pd.DataFrame({"item": list(self.report), "value": [str(v) for v in self.report.values()]})
+        write_layers(path, {"sites": pts, "chosen": pts[pts["open"]].copy(),
+                            "zones": zones_layer(self.study, self.table), "curve": self.curve, "report": report,
+                            "notes": notes_frame(self.notes)})
+        return Path(path)
+
+    def save(self, folder, *, prefix="optimize") -> list:
+        """``PREFIX.csv`` (zone table), ``PREFIX_sites.csv``, ``PREFIX_curve.csv`` (notes as ``# `` lines) and
+        ``PREFIX.gpkg`` into `folder`, each under a temporary name then renamed. Returns the paths."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return [write_table(self.table, folder / f"{prefix}.csv", notes=self.notes),
+                write_table(self.sites, folder / f"{prefix}_sites.csv", notes=self.notes),
+                write_table(self.curve, folder / f"{prefix}_curve.csv", notes=self.notes),
+                self.to_geopackage(folder / f"{prefix}.gpkg")]
+
+
+def _lattice(study: PreparedStudy, spacing_m: float):
+    """Passable cells inside the zones on a regular lattice of `spacing_m` (cell centres): (rows, cols)."""
+    dx, dy = study.grid.cell_size
+    if not (math.isfinite(spacing_m) and spacing_m >= max(dx, dy)):
+        raise InputError(f"candidate_spacing_m: {spacing_m!r} must be a distance >= one cell ({max(dx, dy):g} m)")
+    sr, sc = max(1, int(round(spacing_m / dy))), max(1, int(round(spacing_m / dx)))
+    h, w = study.grid.shape
+    rr, cc = np.meshgrid(np.arange(sr // 2, h, sr), np.arange(sc // 2, w, sc), indexing="ij")
+    rr, cc = rr.ravel(), cc.ravel()
+    ok = np.isfinite(study.friction.seconds_per_metre[rr, cc]) & (study.zone_raster.zone[rr, cc] != -1)
+    return rr[ok], cc[ok]
+
+
+def _demand(study: PreparedStudy):
+    """Populated cells: flat ids, people, zone index (split cells: the zone holding most of the cell)."""
+    pop = np.nan_to_num(np.asarray(study.population, dtype=np.float64)).ravel()
+    zr = study.zone_raster
+    zone = zr.zone.ravel().astype(np.int64)
+    if zr.split_cell.size:
+        order = np.lexsort((-zr.split_fraction, zr.split_cell))
+        cells, first = np.unique(zr.split_cell[order], return_index=True)
+        zone[cells] = zr.split_zone[order][first]
+    cells = np.flatnonzero((pop > 0) & (zone >= 0))
+    return cells, pop[cells], zone[cells].astype(np.int32)
+
+
+def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing=None, thresholds_min=None,
+        dispatch_minutes=0.0, candidate_spacing_m=None, site_cost=None, budget=None, zone_min_share=None,
+        backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, residents_per_vehicle=RESIDENTS_PER_VEHICLE,
+        max_minutes=None, solver="exact", time_limit_s=None, gap_target=0.0, facility_id=None, name_field=None,
+        layer=None, x=None, y=None, crs=None, snap_max_m=None, unplaced="error", neighbours=8, label="sites",
+        modelled=None, notes=None) -> Optimized:
+    """Choose sites (:meth:`careshed.Study.optimize`): which candidates to open so the study's people are best served.
+
+    Parameters
+    ----------
+    candidates : points (path, GeoDataFrame, CSV with `x`/`y` + `crs`), optional
+        Candidate sites (e.g. township centres, the plan's projects). With `candidate_spacing_m`, a lattice of
+        passable cells is added; at least one of the two is needed.
+    model : "lscp", "mclp", "backup", "mexclp", "p-median" or "p-center"
+        See docs/optimize.md. Covering models use the class thresholds; p-median / p-center minimise travel.
+    p : int, optional
+        Open sites in total, existing ones included (MEXCLP: vehicles). Default for MCLP / backup / MEXCLP / the
+        p-models: the plan's one per `residents_per_vehicle` residents (ceil(population / 30,000)).
+    existing : points, optional
+        Facilities already there: always open, counted in `p` (read like `candidates`).
+    thresholds_min : dict or number
+        Response standard per class in minutes (inclusive); default the study's.
+    dispatch_minutes : float
+        Added to every response time (e.g. 3).
+    site_cost, budget : optional
+        Cost per candidate (a field of `candidates`, one number, or one value per candidate site in the order
+        existing, candidates, lattice) and the budget on the total cost of open sites (existing included).
+    zone_min_share : float or dict {zone id: share}, optional
+        Every zone's covered share must reach it (e.g. 0.9, the "15-minute medical service circle").
+    backup_weight, busy_fraction, vehicles_per_site : model options (backup; MEXCLP's q and vehicles per station).
+    max_minutes : float, optional
+        Search radius of the per-candidate searches (default: the largest threshold). For p-median / p-center, people
+        farther than this from every candidate are left out (and counted in the notes).
+    solver, time_limit_s, gap_target : "exact" (CBC) or "heuristic" (greedy + swap, LP bound); limits.
+    facility_id, name_field, layer, x, y, crs, snap_max_m, unplaced : how points are read and placed (as
+        :meth:`Study.reach`); `existing` is read with the same options.
+    """
+    t_all = time.perf_counter()
+    timings = {}
+    model = str(model).replace("_", "-")
+    if model not in MODELS:
+        raise InputError(f"model: {model!r} is not one of {', '.join(MODELS)}")
+    if candidates is None and candidate_spacing_m is None:
+        raise InputError("give candidates (a point layer) and/or candidate_spacing_m (a lattice of passable cells)")
+    if thresholds_min is None:
+        thresholds_min = study.thresholds_min
+    if thresholds_min is None:
+        raise InputError("thresholds_min: give the response standard in minutes (one number, or per class)")
+    thresholds = check_thresholds(thresholds_min, study.class_names)
+    dispatch = float(dispatch_minutes)
+    if not math.isfinite(dispatch) or dispatch < 0:
+        raise InputError(f"dispatch_minutes: {dispatch_minutes!r} must be a number of minutes >= 0")
+
+    # -- sites: existing (fixed), points, lattice ---------------------------------------------------------------
+    t = time.perf_counter()
+    grid = study.grid
+    parts, run_notes = [], list(modelled_notes(modelled)) + [str(n) for n in as_list(notes)]
+    read = dict(facility_id=facility_id, name_field=name_field, layer=layer, x=x, y=y, crs=crs,
+                snap_max_m=snap_max_m, unplaced=unplaced)
+    for source, pts in (("existing", existing), ("candidate", candidates)):
+        if pts is None:
+            continue
+        st, used, rr, cc, moved, status, st_zone, pnotes = place_facilities(study, pts, what=f"{source} site(s)",
+                                                                           stacklevel=5, **read)
+        run_notes += pnotes
+        cols = point_columns(st, study, st_zone, rr, cc, moved, status)
+        frame = pd.DataFrame(cols, index=[f"{source}:{i}" for i in st.ids]).iloc[used]
+        frame.insert(0, "source", source)
+        parts.append((frame, st, used))
+    if candidate_spacing_m is not None:
+        lr, lc = _lattice(study, float(candidate_spacing_m))
+        x0, px, _, y0, _, py = grid.transform
+        frame = pd.DataFrame({"source": "lattice", "name": None, "zone": None, "x": x0 + (lc + 0.5) * px,
+                              "y": y0 + (lr + 0.5) * py, "row": lr, "col": lc, "status": "on grid", "snapped_m": 0.0},
+                             index=[f"lattice:{k}" for k in range(lr.size)])
+        parts.append((frame, None, None))
+        run_notes.append(f"{lr.size} lattice candidates: passable cells in the zones every {candidate_spacing_m:g} m")
+    sites = pd.concat([f for f, _, _ in parts])
+    sites.index.name = "site"
+    n_sites = len(sites)
+    fixed = np.flatnonzero((sites["source"] == "existing").to_numpy())
+    costs_per_site = None
+    if site_cost is not None:
+        if isinstance(site_cost, str):
+            vals = []
+            for frame, st, used in parts:
+                if st is None or frame["source"].iloc[0] == "existing":
+                    vals.append(np.zeros(len(frame)))
+                else:
+                    vals.append(np.asarray(st.frame[site_cost], dtype=np.float64)[used])
+            costs_per_site = np.concatenate(vals)
+        else:
+            costs_per_site = np.broadcast_to(np.asarray(site_cost, dtype=np.float64), (n_sites,)).copy()
+    timings["sites"] = time.perf_counter() - t
+
+    # -- demand and coverage ------------------------------------------------------------------------------------
+    t = time.perf_counter()
+    cells, weights, dzone = _demand(study)
+    if cells.size == 0:
+        raise InputError("the study has no populated cell inside a zone: nothing to optimise")
+    names = list(thresholds)
+    if study.cell_class is None:
+        standard = np.full(cells.size, thresholds[names[0]] * 60.0)
+    else:
+        cls = study.cell_class.ravel()[cells]
+        cls = np.where(cls == NO_CLASS, 0, cls)
+        std_by_class = np.array([thresholds[c] * 60.0 for c in study.class_names], dtype=np.float64)
+        standard = std_by_class[cls]
+    radius_s = float(max_minutes) * 60.0 if max_minutes is not None else float(standard.max())
+    src = np.ascontiguousarray(sites[["row", "col"]].to_numpy(), dtype=np.int64)
+    offsets, rcells, rsec = raster_reach_lists(study.friction.seconds_per_metre, src, max_seconds=radius_s,
+                                               cell_size=grid.cell_size, neighbours=int(neighbours),
+                                               source_offsets=np.full(n_sites, dispatch * 60.0))
+    h, w = grid.shape
+    cell_demand = np.full(h * w, -1, np.int32)
+    cell_demand[cells] = np.arange(cells.size, dtype=np.int32)
+    covering = model not in ("p-median", "p-center")
+    costs = locate.site_costs_from_reach_lists(offsets, rcells, rsec, cell_demand, cells.size,
+                                               max_cost=standard if covering else None)
+    timings["coverage"] = time.perf_counter() - t
+
+    # -- solve --------------------------------------------------------------------------------------------------
+    t = time.perf_counter()
+    population = float(weights.sum())
+    if p is None and model != "lscp":
+        p = max(len(fixed), math.ceil(population / float(residents_per_vehicle)))
+        p = min(p, n_sites * (int(vehicles_per_site) if model == "mexclp" else 1))
+        run_notes.append(f"p = {p}: one per {residents_per_vehicle:,.0f} residents of {population:,.0f} "
+                         f"(existing included)")
+    shares = None
+    if zone_min_share is not None:
+        if isinstance(zone_min_share, dict):
+            pos = {str(z): i for i, z in enumerate(study.ids)}
+            shares = np.zeros(len(study.ids))
+            for k, v in zone_min_share.items():
+                if str(k) not in pos:
+                    raise InputError(f"zone_min_share: zone {k!r} is not a zone id of the study")
+                shares[pos[str(k)]] = float(v)
+        else:
+            shares = np.full(len(study.ids), float(zone_min_share))
+    w_used = weights
+    if not covering:
+        reach_any = np.zeros(cells.size, bool)
+        reach_any[costs.demand] = True
+        left = float(weights[~reach_any].sum())
+        if left > 0:
+            w_used = np.where(reach_any, weights, 0.0)
+            run_notes.append(f"{left:,.0f} people are beyond {radius_s / 60:g} min of every candidate and are left "
+                             f"out of {model} (raise max_minutes to include them)")
+    common = dict(fixed=fixed if fixed.size else None, solver=solver, time_limit_s=time_limit_s,
+                  gap_target=gap_target)
+    budget_kw = dict(site_cost=costs_per_site, budget=budget, zones=dzone, zone_min_share=shares)
+    if model == "lscp":
+        sol = locate.lscp(costs, standard, weights=weights, skip_uncoverable=True, **budget_kw, **common)
+    elif model == "mclp":
+        sol = locate.mclp(costs, weights, p, standard, **budget_kw, **common)
+    elif model == "backup":
+        sol = locate.backup(costs, weights, p, standard, backup_weight=backup_weight, **budget_kw, **common)
+    elif model == "mexclp":
+        sol = locate.mexclp(costs, weights, p, standard, busy_fraction=busy_fraction,
+                            max_vehicles_per_site=vehicles_per_site, zones=dzone, zone_min_share=shares, **common)
+    elif model == "p-median":
+        sol = locate.p_median(costs, w_used, p, **common)
+    else:
+        sol = locate.p_center(costs, w_used, p, **common)
+    timings["solve"] = time.perf_counter() - t
+
+    # -- before / after, per zone ------------------------------------------------------------------------------
+    cover_costs = costs if covering else locate.site_costs_from_reach_lists(offsets, rcells, rsec, cell_demand,
+                                                                             cells.size, max_cost=standard)
+
+    def covered_by_zone(open_sites) -> np.ndarray:
+        ev = locate.evaluate("mclp", cover_costs, open_sites, weights=weights, max_cost=standard,
+                             p=max(1, len(open_sites)))
+        cov = np.where(ev["assignment"] >= 0, weights, 0.0)
+        return np.bincount(dzone, weights=cov, minlength=len(study.ids))
+
+    before = covered_by_zone(fixed) if fixed.size else np.zeros(len(study.ids))
+    after = covered_by_zone(sol.sites)
+    pop_z = np.bincount(dzone, weights=weights, minlength=len(study.ids))
+    idx = pd.Index(list(study.ids) + [study.region_label], name=study.zone_id)
+    table = pd.DataFrame(index=idx)
+    for k in study.keep:
+        table[k] = list(study.frame[k].tolist()) + [None]
+    table["population"] = np.append(pop_z, pop_z.sum())
+    table["covered_before"] = np.append(before, before.sum())
+    table["covered_after"] = np.append(after, after.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["share_before"] = table["covered_before"] / table["population"]
+        table["share_after"] = table["covered_after"] / table["population"]
+    table["gained"] = table["covered_after"] - table["covered_before"]
+
+    open_mask = np.zeros(n_sites, bool)
+    open_mask[sol.sites] = True
+    sites["open"] = open_mask
+    sites["fixed"] = sites["source"] == "existing"
+    rank = np.full(n_sites, np.nan)
+    gain = np.full(n_sites, np.nan)
+    rank[sol.added_order] = np.arange(1, len(sol.added_order) + 1)
+    gain[sol.added_order] = sol.marginal_gain
+    sites["added_rank"] = rank
+    sites["marginal_gain"] = gain
+    if model == "mexclp":
+        veh = np.zeros(n_sites, np.int64)
+        veh[sol.sites] = sol.vehicles
+        sites["vehicles"] = veh
+    base = float(before.sum())
+    curve = pd.DataFrame({"rank": np.arange(1, len(sol.added_order) + 1),
+                          "site": [sites.index[i] for i in sol.added_order], "gain": sol.marginal_gain})
+    if covering:
+        curve["objective"] = (sol.objective - float(np.sum(sol.marginal_gain))) + np.cumsum(sol.marginal_gain)
+
+    result = Optimized()
+    result.study = study
+    result.grid = grid
+    result.label = label
+    result.sites = sites
+    result.table = table
+    result.curve = curve
+    result.solution = sol
+    result.report = {"model": model, "solver": sol.solver, "objective": sol.objective, "bound": sol.bound,
+                     "gap": sol.gap, "proven_optimal": sol.proven_optimal, "status": sol.status,
+                     "bound_source": sol.bound_source, "seconds": sol.seconds_elapsed, "p": p,
+                     "candidates": n_sites, "existing": int(fixed.size), "demand_cells": int(cells.size),
+                     "coverage_pairs": int(costs.n_pairs), "population_covered_before": base}
+    result.modelled = study.modelled or bool(modelled)
+    thr = ", ".join(f"{c} {m:g} min" for c, m in thresholds.items())
+    result.notes = list(study.notes) + run_notes + [
+        f"response = dispatch {dispatch:g} min + travel from the site; covered = response <= the threshold of the "
+        f"cell's class ({thr}; inclusive)",
+        f"{model} solved {sol.solver}: objective {sol.objective:,.6g}, proven bound {sol.bound:,.6g} "
+        f"({sol.bound_source}), gap {sol.gap:.4%}, {sol.status}",
+        "people are counted per populated cell; a cell split by a zone boundary counts in the zone holding most of it",
+    ]
+    timings["total"] = time.perf_counter() - t_all
+    result.timings = timings
+    return result

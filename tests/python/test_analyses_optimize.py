@@ -1,0 +1,109 @@
+"""study.optimize on the strip study (tests/python/strip_case.py: 3 x 10 cells of 100 m, 1 minute per rook step,
+urban cols 0-2 at 4 min, rural at 6 min), against an oracle written here: octile travel times (exact for uniform
+friction on the 8-neighbour grid), coverage per cell by its class's threshold, and brute force over every set of
+sites. Plus the lattice candidates, outputs, and bad input."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import careshed
+from strip_case import cell_centre, points, strip_study
+
+SQ2 = math.sqrt(2.0)
+
+
+def octile_minutes(r0, c0, shape):
+    rr, cc = np.indices(shape)
+    dr, dc = np.abs(rr - r0), np.abs(cc - c0)
+    return (np.maximum(dr, dc) - np.minimum(dr, dc)) + SQ2 * np.minimum(dr, dc)  # 1 min per 100 m at 0.6 s/m
+
+
+def oracle_covered(study, site_cells, thresholds, dispatch=0.0):
+    pop = np.nan_to_num(study.population)
+    cls = study.cell_class
+    thr = np.where(cls == study.class_names.index("urban"), thresholds["urban"], thresholds["rural"])
+    cov = np.zeros(pop.shape, bool)
+    for r, c in site_cells:
+        cov |= octile_minutes(r, c, pop.shape) + dispatch <= thr + 1e-9
+    return float(pop[cov].sum()), cov
+
+
+CELLS = [(1, 0), (1, 2), (1, 4), (1, 6), (1, 8)]
+
+
+def test_mclp_matches_brute_force_with_an_existing_site():
+    study = strip_study()
+    thresholds = {"urban": 4, "rural": 6}
+    cand = points([f"c{k}" for k in range(len(CELLS))], [cell_centre(r, c) for r, c in CELLS])
+    existing = points(["e"], [cell_centre(1, 9)])
+    for dispatch in (0.0, 2.5):
+        res = study.optimize(cand, model="mclp", p=2, existing=existing, dispatch_minutes=dispatch)
+        # brute force: the existing site plus at most one candidate
+        best = max(oracle_covered(study, [(1, 9)] + ([CELLS[k]] if k is not None else []), thresholds, dispatch)[0]
+                   for k in [None] + list(range(len(CELLS))))
+        region = res.table.iloc[-1]
+        assert region["covered_after"] == pytest.approx(best)
+        assert region["covered_before"] == pytest.approx(oracle_covered(study, [(1, 9)], thresholds, dispatch)[0])
+        assert res.report["gap"] == pytest.approx(0.0) and res.report["proven_optimal"]
+        assert res.sites.loc["existing:e", "open"] and res.sites["open"].sum() <= 2
+        # the table's zone rows add up to the region row, and the curve's gains to what was gained
+        assert res.table.iloc[:-1]["covered_after"].sum() == pytest.approx(region["covered_after"])
+        assert res.curve["gain"].sum() == pytest.approx(region["gained"])
+        # the chosen site's coverage recomputed by the oracle
+        chosen = [CELLS[int(s.split("c")[-1])] for s in res.sites.index[res.sites["open"] & ~res.sites["fixed"]]]
+        assert oracle_covered(study, [(1, 9)] + chosen, thresholds, dispatch)[0] == pytest.approx(best)
+
+
+def test_lscp_on_a_lattice_is_the_fewest_sites():
+    study = strip_study()
+    thresholds = {"urban": 4, "rural": 6}
+    res = study.optimize(model="lscp", candidate_spacing_m=300.0)
+    lattice = [(int(r), int(c)) for r, c in res.sites[["row", "col"]].to_numpy()]
+    pop = np.nan_to_num(study.population)
+    _, coverable = oracle_covered(study, lattice, thresholds)
+    need = float(pop[coverable].sum())
+    fewest = next(k for k in range(1, len(lattice) + 1)
+                  if any(oracle_covered(study, list(s), thresholds)[0] >= need - 1e-9
+                         for s in itertools.combinations(lattice, k)))
+    assert int(res.sites["open"].sum()) == fewest
+    assert res.table.iloc[-1]["covered_after"] == pytest.approx(need)
+    assert res.report["model"] == "lscp" and res.report["proven_optimal"]
+
+
+def test_heuristic_reports_a_bound_that_holds():
+    study = strip_study()
+    cand = points([f"c{k}" for k in range(len(CELLS))], [cell_centre(r, c) for r, c in CELLS])
+    exact = study.optimize(cand, model="mclp", p=2)
+    heur = study.optimize(cand, model="mclp", p=2, solver="heuristic")
+    assert heur.report["objective"] <= exact.report["objective"] + 1e-6 <= heur.report["bound"] + 2e-6
+
+
+def test_outputs(tmp_path):
+    import fiona
+    import geopandas as gpd
+
+    study = strip_study()
+    cand = points(["a", "b"], [cell_centre(1, 1), cell_centre(1, 7)])
+    res = study.optimize(cand, model="mclp", p=1)
+    paths = res.save(tmp_path)
+    assert all(p.exists() for p in paths)
+    layers = set(fiona.listlayers(tmp_path / "optimize.gpkg"))
+    assert {"sites", "chosen", "zones", "curve", "report", "notes"} <= layers
+    chosen = gpd.read_file(tmp_path / "optimize.gpkg", layer="chosen")
+    assert len(chosen) == 1
+    assert "gap" in repr(res)
+
+
+def test_bad_input_names_the_problem():
+    study = strip_study()
+    cand = points(["a"], [cell_centre(1, 1)])
+    with pytest.raises(careshed.InputError, match="model"):
+        study.optimize(cand, model="best")
+    with pytest.raises(careshed.InputError, match="candidate_spacing_m"):
+        study.optimize(model="mclp", p=1)
+    with pytest.raises(careshed.InputError, match="larger than"):
+        study.optimize(cand, model="mclp", p=3)
