@@ -1504,6 +1504,87 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
   order_solution(P, sol, x);
 }
 
+/// Lagrangian upper bound for MCLP without budget or zone shares (Galvão & ReVelle style): relax every coverage row
+/// y_i <= Σ_{j∈N_i} x_j with a multiplier λ_i in [0, w_i]. For any such λ,
+///   L(λ) = Σ_i max(0, w_i − λ_i) + Σ_{fixed j} C_j + (the p − #fixed largest positive C_j of the free sites),
+///   C_j = Σ_{i∈M_j} λ_i,
+/// is an upper bound on the optimum (the relaxed problem's optimum over a superset of the feasible set), so the
+/// best L seen is a certified bound whatever the iterations did. λ is improved by projected subgradient steps
+/// (Polyak step towards the incumbent objective, halved after 20 steps without improvement). Its limit is the LP
+/// relaxation's value (the subproblem has the integrality property), at O(pairs) per step instead of a simplex.
+/// Returns +inf when the model does not qualify.
+double lagrangian_mclp_bound(const Prepared& P, double incumbent, Clock::time_point deadline, int max_iter = 400) {
+  if (P.model != SiteModel::Mclp || std::isfinite(P.budget) || !P.groups.empty()) return kInf;
+  std::vector<double> lam(P.nd, 0.0), C(P.nc, 0.0), step(P.nd, 0.0);
+  std::vector<std::int32_t> cov(P.nd, 0);
+  std::int32_t n_fixed = 0;
+  for (std::int32_t j = 0; j < P.nc; ++j) n_fixed += P.lo[j] > 0;
+  const std::int32_t k_free = std::max(0, P.p - n_fixed);
+  // Start: each demand's weight spread over the sites that can cover it.
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    const std::int64_t n = P.dcov_off[i + 1] - P.dcov_off[i];
+    lam[i] = n > 0 ? P.w[i] / double(n) : 0.0;
+  }
+  double best = kInf, theta = 2.0;
+  int since = 0;
+  std::vector<std::int32_t> free_sites, chosen;
+  for (int it = 0; it < max_iter; ++it) {
+    if ((it & 7) == 0 && Clock::now() > deadline) break;
+    double L = 0.0;
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.coverable[i]) L += std::max(0.0, P.w[i] - lam[i]);
+    }
+    free_sites.clear();
+    chosen.clear();
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      double c = 0.0;
+      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) c += lam[P.cov_dem[k]];
+      C[j] = c;
+      if (P.lo[j] > 0) {
+        L += c;
+        chosen.push_back(j);
+      } else if (P.hi[j] > 0 && c > 0) {
+        free_sites.push_back(j);
+      }
+    }
+    const std::size_t take = std::min<std::size_t>(std::size_t(k_free), free_sites.size());
+    if (take > 0) {
+      std::nth_element(free_sites.begin(), free_sites.begin() + std::ptrdiff_t(take - 1), free_sites.end(),
+                       [&](std::int32_t a, std::int32_t b) { return C[a] > C[b]; });
+      for (std::size_t k = 0; k < take; ++k) {
+        L += C[free_sites[k]];
+        chosen.push_back(free_sites[k]);
+      }
+    }
+    if (L < best) {
+      best = L;
+      since = 0;
+    } else if (++since >= 20) {
+      theta *= 0.5;
+      since = 0;
+    }
+    if (best <= incumbent + tol_for(incumbent) || theta < 1e-6) break;
+    // subgradient s_i = y_i − Σ x_j over i's coverers, y_i = [w_i > λ_i]
+    std::fill(cov.begin(), cov.end(), 0);
+    for (std::int32_t j : chosen) {
+      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) ++cov[P.cov_dem[k]];
+    }
+    double norm = 0.0;
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (!P.coverable[i]) continue;
+      const double sub = double(P.w[i] > lam[i]) - double(cov[i]);
+      step[i] = sub;
+      norm += sub * sub;
+    }
+    if (norm == 0.0) break;  // λ is optimal for the dual: L is the LP bound
+    const double t = theta * (L - incumbent) / norm;
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.coverable[i]) lam[i] = std::min(P.w[i], std::max(0.0, lam[i] + t * step[i]));
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 // ---- public ----------------------------------------------------------------------------------------------------
@@ -1658,11 +1739,22 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   const bool maxm = is_max_model(P.model);
   sol.bound = simple_bound(P);
   sol.bound_source = "simple";
+  // MCLP: a Lagrangian bound first (O(pairs) per step); the LP relaxation below is then only tried on instances
+  // small enough for CLP's simplex to be quick (its time limit is not checked inside the initial LP solve).
+  bool lp_worth_it = true;
+  if (options.solver == SiteSolver::Heuristic && ev.feasible) {
+    const double lag = lagrangian_mclp_bound(P, ev.objective, deadline);
+    if (lag < sol.bound) {
+      sol.bound = lag;
+      sol.bound_source = "lagrangian";
+    }
+    if (std::isfinite(lag)) lp_worth_it = costs.n_pairs() <= 200000 && lag > ev.objective + tol_for(ev.objective);
+  }
   // Exact: CBC on the MIP. Heuristic: the LP relaxation for the bound, and CBC as a fallback only when the greedy
   // and swaps found no set meeting the constraints (a tight budget or zone shares can defeat a greedy).
   for (int pass = 0; pass < 2; ++pass) {
     const bool relax = options.solver == SiteSolver::Heuristic && pass == 0;
-    if (pass == 0 && relax && !options.lp_bound) continue;
+    if (pass == 0 && relax && (!options.lp_bound || !lp_worth_it)) continue;
     if (pass == 1 && (options.solver == SiteSolver::Exact || ev.feasible)) break;
     const double left = options.time_limit_s - seconds_since(t0);
     if (left <= 0) break;
