@@ -28,7 +28,8 @@ from . import analyses, arrays, io  # noqa: E402
 from .analyses.access import AccessMap  # noqa: E402
 from .analyses.access_table import access_table  # noqa: E402
 from .analyses.catchments import Catchments  # noqa: E402
-from .analyses.density import Facilities, UnassignedFacilitiesWarning, compare_density, resource_density  # noqa: E402
+from .analyses.density import (Density, Facilities, UnassignedFacilitiesWarning, compare_density,  # noqa: E402
+                                resource_density)
 from .analyses.optimize import Optimized  # noqa: E402
 from .analyses.reach import Reach  # noqa: E402
 from .constants import (DEFAULT_PER, DEFAULT_THRESHOLDS_MIN, NO_CLASS, RESIDENTS_PER_VEHICLE,  # noqa: E402
@@ -37,6 +38,7 @@ from .errors import CareshedError, CRSError, DataIOError, InputError  # noqa: E4
 from .io import (Grid, OutputSet, make_grid, make_lonlat_grid, raster_info, read_raster, read_table,  # noqa: E402
                  read_vector, write_geotiff, write_layers, write_table)
 from .placement import UnplacedFacilitiesWarning, UnplacedStationsWarning  # noqa: E402
+from .results import Result  # noqa: E402
 from .study import Study, reach, study_access, study_catchments  # noqa: E402
 
 # The array tier under its former top-level names (careshed <= 0.1); new code: careshed.arrays.<name>.
@@ -52,7 +54,7 @@ __version__ = VERSION
 __all__ = [
     "__version__",
     # the planner's API: a study prepared once, one method per analysis, results with one face
-    "Study", "Reach", "Catchments", "AccessMap", "Optimized",
+    "Study", "Result", "Reach", "Catchments", "AccessMap", "Density", "Optimized",
     # zone tables: resources per N residents; accessibility from your own cost table
     "resource_density", "compare_density", "Facilities", "access_table",
     # reading and writing

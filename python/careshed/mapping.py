@@ -121,10 +121,12 @@ def frame_zones(ax, zones, *, length_m=None) -> None:
 
 
 def map_footnotes(fig, notes, grid, tail: str) -> None:
-    """The foot of a grid map: its first MODELLED notes (up to 4), then the cells people were counted on + `tail`."""
+    """The foot of a map: its first MODELLED notes (up to 4), then (a grid map) the cells people were counted on
+    + `tail`."""
     lines = [n for n in notes if n.startswith("MODELLED")][:4]
-    lines.append(f"People counted on {grid.width} x {grid.height} cells of {grid.cell_size[0]:g} m"
-                 f"{f' (EPSG:{grid.epsg})' if grid.epsg else ''}{tail}")
+    if grid is not None:
+        lines.append(f"People counted on {grid.width} x {grid.height} cells of {grid.cell_size[0]:g} m"
+                     f"{f' (EPSG:{grid.epsg})' if grid.epsg else ''}{tail}")
     for k, line in enumerate(lines):
         fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
 

@@ -1,20 +1,167 @@
-"""What every analysis result shares: notes (MODELLED marks), GeoPackage layers, GeoTIFF metadata, maps.
+"""What every analysis result shares: the :class:`Result` face, notes (MODELLED marks), layers, metadata, maps.
 
-The presentation tier below the analyses: an analysis module computes its numbers and builds its result with
-these helpers, so every result writes the same kinds of layers and says MODELLED the same way.
+The presentation tier below the analyses: an analysis module computes its numbers and returns a subclass of
+:class:`Result`, so every result has the same face — ``.table``, ``.zones``, ``.rasters``, ``.summary()``,
+``.to_csv()``, ``.to_geopackage()``, ``.to_geotiff()``, ``.plot()``, ``.save(folder)`` and a Jupyter view — writes
+the same kinds of outputs and says MODELLED the same way.
 """
 from __future__ import annotations
 
+import html
 import math
 import warnings
+from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 
+from .errors import InputError
+from .io.atomic import OutputSet
+from .io.raster import write_geotiff
+from .io.table import write_table
+from .io.vector import write_layers
 from .mapping import save_png
 
-__all__ = ["modelled_notes", "points_frame", "zones_layer", "notes_frame", "save_map", "headline_prefix",
+__all__ = ["Result", "modelled_notes", "points_frame", "zones_layer", "notes_frame", "save_map", "headline_prefix",
            "geotiff_metadata"]
+
+
+class Result:
+    """The common face of every analysis result (:class:`careshed.Reach`, :class:`careshed.Catchments`,
+    :class:`careshed.AccessMap`, :class:`careshed.Density`).
+
+    Attributes every result has: ``table`` (pandas DataFrame: the main table, its last row the region when it is
+    a zone table), ``notes`` (list of str; "MODELLED ..." lines first), ``modelled`` (bool), ``study`` and
+    ``grid`` (None for results without a grid).
+
+    Properties and methods: ``zones`` (GeoDataFrame: the zone polygons with the zone table's numbers, and the
+    region row with the dissolved outline), ``rasters`` ({name: array on ``grid``}), :meth:`summary`,
+    :meth:`to_csv`, :meth:`to_geopackage`, :meth:`to_geotiff`, :meth:`plot`, :meth:`save` (every output into a
+    folder, all or none) and ``_repr_html_`` for Jupyter.
+
+    A subclass sets ``default_prefix`` and implements :meth:`summary`, :meth:`plot`, ``_layers()`` (GeoPackage
+    layers) and, when it has them, ``_raster_layers()`` and ``_extra_tables()``.
+    """
+
+    default_prefix = "result"
+    table: pd.DataFrame
+    notes: list
+    modelled: bool
+    study = None
+    grid = None
+
+    # -- what a subclass provides -----------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """One line: what was computed and the headline number."""
+        raise NotImplementedError
+
+    def plot(self, path=None, **kwargs):
+        """A map (matplotlib Figure); with `path` also a PNG written atomically."""
+        raise NotImplementedError
+
+    def _layers(self) -> dict:
+        """{layer name: (Geo)DataFrame} of the GeoPackage."""
+        raise NotImplementedError
+
+    def _raster_layers(self) -> dict:
+        """{name: (array on ``grid``, nodata or None, metadata dict)} of the GeoTIFFs."""
+        return {}
+
+    def _extra_tables(self) -> dict:
+        """{file suffix: (DataFrame, notes[, write the index])} of the CSVs besides the main table
+        (``PREFIX_<suffix>.csv``)."""
+        return {}
+
+    @property
+    def zone_table(self) -> pd.DataFrame:
+        """The table with one row per zone and the region row (the main table unless a result says otherwise)."""
+        return self.table
+
+    # -- the common face ------------------------------------------------------------------------------
+
+    @property
+    def rasters(self) -> dict:
+        """{name: numpy array of shape ``grid.shape``} — what :meth:`to_geotiff` writes."""
+        return {name: layer[0] for name, layer in self._raster_layers().items()}
+
+    @property
+    def zones(self):
+        """GeoDataFrame (grid CRS) of the zones with the zone table's columns, index the zone id; the region row
+        last, its geometry the union of the zones."""
+        import geopandas as gpd
+        from shapely.ops import unary_union
+
+        if getattr(self, "_zones_cache", None) is None:
+            z = self.study.zones
+            geoms = list(z.geometry) + [unary_union(list(z.geometry))]
+            table = self.zone_table
+            self._zones_cache = gpd.GeoDataFrame(table.copy(), geometry=geoms[:len(table)], crs=z.crs)
+        return self._zones_cache
+
+    def to_csv(self, path) -> Path:
+        """The main table as CSV, notes as leading ``# `` lines, atomically."""
+        return write_table(self.table, path, notes=self.notes)
+
+    def to_geopackage(self, path) -> Path:
+        """Every layer of the result in one GeoPackage (grid CRS), written under a temporary name and renamed."""
+        write_layers(path, self._layers())
+        return Path(path)
+
+    def to_geotiff(self, target=".", *, prefix=None):
+        """Cloud-Optimised GeoTIFFs of :attr:`rasters`. `target`: a folder (files ``PREFIX_<name>.tif``), a dict
+        {name: path}, or one ``.tif`` path for the first raster (then that path is returned instead of a dict).
+        Each file is written under a temporary name and renamed."""
+        layers = self._raster_layers()
+        if not layers:
+            raise InputError(f"to_geotiff: a {type(self).__name__} result has no rasters")
+        single = not isinstance(target, Mapping) and str(target).lower().endswith((".tif", ".tiff"))
+        if single:
+            paths = {next(iter(layers)): Path(target)}
+        elif isinstance(target, Mapping):
+            paths = {k: Path(v) for k, v in target.items()}
+        else:
+            folder = Path(target)
+            folder.mkdir(parents=True, exist_ok=True)
+            paths = {name: folder / f"{prefix or self.default_prefix}_{name}.tif" for name in layers}
+        unknown = [k for k in paths if k not in layers]
+        if unknown:
+            raise InputError(f"to_geotiff: unknown output {unknown[0]!r}; use {', '.join(layers)}")
+        out = {}
+        for name, path in paths.items():
+            array, nodata, meta = layers[name]
+            out[name] = Path(write_geotiff(path, array, self.grid, nodata=nodata,
+                                           metadata=geotiff_metadata(self.notes, self.modelled, **meta)))
+        return out[next(iter(out))] if single else out
+
+    def save(self, folder, *, prefix=None, draw_map=True) -> list:
+        """Every output into `folder`, all or none (staged, then renamed together): ``PREFIX.csv`` (main table),
+        ``PREFIX_<name>.csv`` (further tables), ``PREFIX.gpkg``, ``PREFIX.png`` (unless ``draw_map=False``) and
+        ``PREFIX_<raster>.tif``. Returns the paths written."""
+        prefix = prefix or self.default_prefix
+        with OutputSet(folder) as out:
+            self.to_csv(out.path(f"{prefix}.csv"))
+            for suffix, (frame, notes, *index) in self._extra_tables().items():
+                write_table(frame, out.path(f"{prefix}_{suffix}.csv"), notes=notes, index=index[0] if index else True)
+            self.to_geopackage(out.path(f"{prefix}.gpkg"))
+            if draw_map:
+                self.plot(out.path(f"{prefix}.png"))
+            if self._raster_layers():
+                self.to_geotiff({name: out.path(f"{prefix}_{name}.tif") for name in self._raster_layers()})
+        return out.written
+
+    def _html_table(self) -> pd.DataFrame:
+        return self.table
+
+    def __repr__(self) -> str:
+        return f"{self.summary()}\n{self.table.to_string()}"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary, the main table and the MODELLED notes."""
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
+        return (f"<p><b>{html.escape(self.summary())}</b></p>"
+                + self._html_table().to_html(float_format=lambda v: f"{v:,.4g}")
+                + (f"<ul>{notes}</ul>" if notes else ""))
 
 
 def modelled_notes(modelled) -> list[str]:

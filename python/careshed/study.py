@@ -15,6 +15,7 @@ import warnings
 
 from .analyses import access as access_analysis
 from .analyses import catchments as catchments_analysis
+from .analyses import density as density_analysis
 from .analyses import optimize as optimize_analysis
 from .analyses import reach as reach_analysis
 from .analyses.access import AccessMap
@@ -59,6 +60,8 @@ class Study(PreparedStudy):
     access = _analysis_method(access_analysis.run, "access")
     #: Site optimisation: where new sites go, with a proven bound and the marginal-gain curve (analyses.optimize).
     optimize = _analysis_method(optimize_analysis.run, "optimize")
+    #: Resources per N residents by zone against targets (careshed.analyses.density).
+    density = _analysis_method(density_analysis.run, "density")
 
 
 # ---- deprecated entry points (one release) ----------------------------------------------------------------

@@ -462,3 +462,22 @@ def test_zones_as_a_plain_census_table_with_a_facility_table(quzhou_dir):
         careshed.resource_density(quzhou_dir / "census2020_population.csv", quzhou_dir / "county_seats.csv",
                                   zone_id="CODE", population="POPU", resources={"n": "county_adcode"},
                                   x="lon", y="lat", crs="EPSG:4326")
+
+
+def test_study_density_is_resource_density_on_the_studys_zones(tmp_path):
+    from strip_case import strip_study
+
+    study = strip_study()
+    study.frame["beds"] = [6.0, 9.0]
+    d = study.density(resources="beds", targets={"beds": 5})
+    assert isinstance(d, careshed.Density)
+    # A: 6 beds / 1500 people = 4 per 1000 (target 5: 7.5 -> 2 beds short); B: 9 / 3000 = 3 (15 - 9 = 6 short)
+    assert d.table["beds_per_1000"].tolist() == pytest.approx([4.0, 3.0, 15 / 4.5])
+    assert d.table["beds_shortfall"].tolist() == [2, 6, 8]
+    assert list(d.table.index) == ["A", "B", "region"] and "name" in d.table.columns
+    painted = d.rasters["beds_per_1000"]
+    assert painted[0, 0] == pytest.approx(4.0) and painted[0, 9] == pytest.approx(3.0)
+    assert "beds_per_1000 3.33 (target 5, 8 short)" in d.summary()
+    study.population_field = None      # as for a study whose people come from a population raster only
+    with pytest.raises(careshed.InputError, match="no zone population field"):
+        study.density(resources="beds")

@@ -41,10 +41,10 @@ def test_access_cli_matches_2sfca_formulas(case, oracle, tmp_path, method, steps
     fac = read_csv(out / "access_facilities.csv")
     np.testing.assert_allclose(fac["supply_ratio"], ratio, rtol=1e-6)
     from osgeo import gdal
-    ds = gdal.Open(str(out / "access.tif"))  # keep the dataset alive while its band is read
+    ds = gdal.Open(str(out / "access_score.tif"))  # keep the dataset alive while its band is read
     cog = ds.GetRasterBand(1).ReadAsArray()
     np.testing.assert_allclose(cog, score * 1000, rtol=1e-5, equal_nan=True)
-    for name in ("access.csv", "access_facilities.csv", "access.gpkg", "access.tif", "access.png"):
+    for name in ("access.csv", "access_facilities.csv", "access.gpkg", "access_score.tif", "access.png"):
         assert (out / name).is_file(), name
     assert not [p for p in out.iterdir() if ".tmp" in p.name]
     assert any("conservation" in n for n in csv_notes(out / "access.csv"))

@@ -32,7 +32,7 @@ def test_cli_access_tables(tmp_path, capsys):
         tmp_path / "cost.csv", index=False)
     args = [str(tmp_path / "dem.csv"), str(tmp_path / "sup.csv"), str(tmp_path / "cost.csv"), "--demand-id", "id",
             "--population", "pop", "--supply-id", "hid", "--capacity", "beds", "--origin", "v", "--dest", "h",
-            "--cost", "min", "--max-cost", "30", "--out", str(tmp_path / "out")]
+            "--cost", "min", "--method", "2sfca", "--max-cost", "30", "--out", str(tmp_path / "out")]
     assert main(["access-table"] + args) == 0
     dem = pd.read_csv(tmp_path / "out" / "access_demand.csv", comment="#")
     np.testing.assert_allclose(dem["score"][:2], [1000 / 30, 1000 / 30 + 100], rtol=1e-12)
@@ -44,3 +44,20 @@ def test_cli_access_tables(tmp_path, capsys):
     pd.DataFrame({"v": ["v1", "v9"], "h": ["h1", "h1"], "min": [5, 6]}).to_csv(tmp_path / "cost.csv", index=False)
     assert main(["access-table"] + args) == 2
     assert "row 1: v='v9'" in capsys.readouterr().err
+
+
+def test_steps_syntax_is_careshed_access_and_the_former_step_still_works(tmp_path, capsys):
+    pd.DataFrame({"id": ["v1", "v2"], "pop": [100, 300]}).to_csv(tmp_path / "d.csv", index=False)
+    pd.DataFrame({"hid": ["h1"], "beds": [8]}).to_csv(tmp_path / "s.csv", index=False)
+    pd.DataFrame({"v": ["v1", "v2"], "h": ["h1", "h1"], "min": [5, 15]}).to_csv(tmp_path / "c.csv", index=False)
+    args = [str(tmp_path / "d.csv"), str(tmp_path / "s.csv"), str(tmp_path / "c.csv"), "--demand-id", "id",
+            "--population", "pop", "--supply-id", "hid", "--capacity", "beds", "--origin", "v", "--dest", "h",
+            "--cost", "min", "--max-cost", "20", "--per", "beds=1", "--method", "e2sfca"]
+    # steps: <= 10 weight 1, <= 20 weight 0.5 -> R = 8 / (100 + 150); v1 scores R, v2 0.5 R
+    r = 8 / 250
+    for steps in (["--steps", "10:1,20:0.5"], ["--step", "10=1", "--step", "20=0.5"]):
+        out = tmp_path / steps[0]
+        assert main(["access-table", *args, *steps, "--out", str(out)]) == 0
+        dem = pd.read_csv(out / "access_demand.csv", comment="#")
+        np.testing.assert_allclose(dem["score"], [r, 0.5 * r], rtol=1e-12)
+    assert "--step BOUND=WEIGHT is deprecated" in capsys.readouterr().err

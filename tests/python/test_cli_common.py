@@ -28,3 +28,23 @@ def test_shared_travel_group_declares_one_option_set():
     add_travel_arguments(p)
     args = p.parse_args(["--roads", "a.pbf", "--roads", "b.gpkg", "--background-speed", "5"])
     assert args.roads == ["a.pbf", "b.gpkg"] and args.background_speed == 5.0 and args.road_profile == "car"
+
+
+def test_modelled_and_per_take_one_syntax_everywhere():
+    from careshed.cli.common import modelled_option, per_of, per_option
+
+    assert modelled_option(None) is None
+    assert modelled_option(["roads, urban cores"]) == {"input": "roads, urban cores"}
+    assert modelled_option(["beds=city-wide 6.39/1000", "roads", "stations"]) == {
+        "beds": "city-wide 6.39/1000", "input": "roads; stations"}
+    assert modelled_option(["a = b is a sentence"]) == {"input": "a = b is a sentence"}   # not a NAME=
+    assert per_option(None) is None and per_option(["1000"]) == 1000.0
+    assert per_option(["ambulances=30000", "beds=1000"]) == {"ambulances": 30000.0, "beds": 1000.0}
+    with pytest.raises(careshed.InputError, match="not both"):
+        per_option(["1000", "beds=1000"])
+    with pytest.raises(careshed.InputError, match="expected N or NAME=N"):
+        per_option(["many"])
+    assert per_of(None, "beds") == 1000.0 and per_of(["10000"], "doctors") == 10000.0
+    assert per_of(["beds=100"], "beds") == 100.0
+    with pytest.raises(careshed.InputError, match="the supply is 'beds'"):
+        per_of(["doctors=100"], "beds")

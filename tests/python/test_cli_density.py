@@ -30,7 +30,10 @@ def test_density_subprocess_hand_case(hand_case, cli_env, tmp_path):
     assert un["row"].tolist() == [7] and un["beds"].tolist() == [7]
     layer = careshed.read_vector(out / "density.gpkg", layer="density")
     assert layer["beds_per_1000"].tolist() == [10.0, 4.0, 2.5]
-    assert sorted(p.name for p in out.iterdir()) == ["density.csv", "density.gpkg", "density_unassigned.csv"]
+    # the map of the first resource against its target (density used to write no map)
+    assert sorted(p.name for p in out.iterdir()) == ["density.csv", "density.gpkg", "density.png",
+                                                      "density_unassigned.csv"]
+    assert (out / "density.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_density_main_with_scenario(hand_case, tmp_path, capsys):

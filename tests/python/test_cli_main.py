@@ -43,3 +43,36 @@ def test_help_texts_have_examples(capsys):
         assert e.value.code == 0
         text = capsys.readouterr().out
         assert "examples:" in text and f"careshed {cmd} " in text and "--max-minutes" in text
+
+
+def test_one_vocabulary_across_subcommands():
+    """An option that several subcommands have means the same there: same metavar, default, type, choices.
+    Only the names of outputs and of what the facilities are differ by subcommand (--prefix, --label), and the
+    demo, which always writes, defaults --out to out/."""
+    parser = cli.build_parser()
+    subs = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    seen: dict = {}
+    for name, sp in subs.choices.items():
+        for a in sp._actions:
+            for opt in a.option_strings:
+                sig = (a.dest, a.metavar, repr(a.default), getattr(a.type, "__name__", a.type), a.nargs, a.const,
+                       tuple(a.choices or ()), type(a).__name__)
+                seen.setdefault(opt, {}).setdefault(sig, []).append(name)
+    differing = {opt: sigs for opt, sigs in seen.items() if len(sigs) > 1}
+    assert set(differing) <= {"--prefix", "--label", "--out"}, differing
+    assert [v for v in differing.get("--out", {}).values() if "demo" not in v] == [list(subs.choices)[:5]]
+    for opt in ("--cell-size", "--modelled", "--per", "--steps", "--method", "--facility-id", "--facilities-layer",
+                "--zone-id", "--keep", "--no-map"):
+        assert opt in seen, opt
+    # the grid subcommands share one default cell size
+    assert {s[2] for s in seen["--cell-size"]} == {"100.0"}
+
+
+def test_former_option_spellings_still_parse():
+    parser = cli.build_parser()
+    args = parser.parse_args(["reach", "z.gpkg", "s.gpkg", "--zone-id", "id", "--station-id", "code",
+                              "--stations-layer", "pts"])
+    assert args.facility_id == "code" and args.facilities_layer == "pts"
+    args = parser.parse_args(["density", "z.gpkg", "--zone-id", "id", "--population", "p", "--resource", "beds",
+                              "--layer", "hospitals"])
+    assert args.facilities_layer == "hospitals"

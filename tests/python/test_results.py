@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from careshed.results import geotiff_metadata, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
 from strip_case import strip_study
@@ -35,3 +36,63 @@ def test_layers_points_zones_and_notes():
     assert list(layer["zone"]) == ["A", "B"] and list(layer["covered"]) == [1.0, 2.0]
     assert layer.crs == study.zones.crs
     assert notes_frame([])["note"].tolist() == ["(none)"]
+
+
+# ---- the common face of every analysis result --------------------------------------------------------------
+
+def all_results():
+    import careshed
+    from strip_case import cell_centre, points
+    study = strip_study()
+    hosp = points(["h1", "h2"], [cell_centre(1, 0), cell_centre(1, 9)], beds=[10.0, 30.0])
+    study.frame["beds"] = [20.0, 10.0]
+    return {"reach": study.reach(hosp, thresholds_min=5), "catchments": study.catchments(hosp, resources="beds"),
+            "access": study.access(hosp, supply="beds", max_minutes=2),
+            "density": study.density(resources="beds", targets={"beds": 5})}, careshed
+
+
+@pytest.fixture(scope="module")
+def results():
+    return all_results()
+
+
+def test_every_result_has_the_same_face(results, tmp_path):
+    res, careshed = results
+    for name, r in res.items():
+        assert isinstance(r, careshed.Result), name
+        assert isinstance(r.table, pd.DataFrame) and r.summary() and r.summary() in repr(r)
+        html_text = r._repr_html_()
+        assert html_text.startswith("<p><b>") and "<table" in html_text
+        zones = r.zones
+        assert type(zones).__name__ == "GeoDataFrame" and list(zones.index)[-1] == "region"
+        assert zones.geometry.iloc[-1].area == pytest.approx(zones.geometry.iloc[:-1].area.sum())
+        assert r.rasters and all(a.shape == r.grid.shape for a in r.rasters.values()), name
+        written = r.save(tmp_path / name)
+        names = {p.name for p in written}
+        assert {f"{r.default_prefix}.csv", f"{r.default_prefix}.gpkg", f"{r.default_prefix}.png"} <= names
+        assert {f"{r.default_prefix}_{k}.tif" for k in r.rasters} <= names
+        assert sorted(p.name for p in (tmp_path / name).iterdir()) == sorted(names)   # no stage left behind
+
+
+def test_save_is_all_or_none(results, tmp_path, monkeypatch):
+    res, careshed = results
+    r = res["reach"]
+
+    def broken_map(self, path=None, **kw):
+        raise RuntimeError("the map failed")
+    monkeypatch.setattr(type(r), "plot", broken_map)
+    with pytest.raises(RuntimeError, match="the map failed"):
+        r.save(tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_to_geotiff_single_path_dict_and_unknown(results, tmp_path):
+    res, careshed = results
+    a = res["access"]
+    path = a.to_geotiff(tmp_path / "score.tif")
+    assert path == tmp_path / "score.tif" and path.is_file()
+    with pytest.raises(careshed.InputError, match="unknown output 'speed'; use score"):
+        a.to_geotiff({"speed": tmp_path / "s.tif"})
+    d = res["density"]
+    paths = d.to_geotiff(tmp_path, prefix="d")
+    assert list(paths) == ["beds_per_1000"] and paths["beds_per_1000"].name == "d_beds_per_1000.tif"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -18,13 +17,10 @@ from ..arrays.access import FCA_METHODS, grid_accessibility
 from ..constants import LUO_QI_STEPS_MIN
 from ..errors import InputError
 from ..io.fields import as_list
-from ..io.raster import write_geotiff
-from ..io.table import write_table
-from ..io.vector import write_layers
 from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
 from ..placement import facility_values, place_facilities, point_columns
 from ..prepared import PreparedStudy
-from ..results import geotiff_metadata, headline_prefix, modelled_notes, notes_frame, points_frame, save_map, zones_layer
+from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, save_map, zones_layer
 
 __all__ = ["AccessMap", "run", "parse_steps"]
 
@@ -60,7 +56,7 @@ def parse_steps(text) -> dict:
     return dict(sorted(out.items()))
 
 
-class AccessMap:
+class AccessMap(Result):
     """The result of :meth:`careshed.Study.access`.
 
     Attributes
@@ -76,18 +72,14 @@ class AccessMap:
     grid, study, method, max_minutes, steps, per, supply_name, notes, modelled.
     """
 
-    def __repr__(self) -> str:
+    default_prefix = "access"
+
+    def summary(self) -> str:
         r = self.table.iloc[-1]
         return (f"{headline_prefix(self.modelled)}{self.method.upper()} within {self.max_minutes:g} min: "
                 f"{self.study.region_label} {r[self.rate_column]:.2f} {self.supply_name} per {self.per:g} residents "
                 f"with access; {r['population_no_access']:,.0f} people with no {self.label} in reach; conservation "
-                f"error {self.report.get('conservation_relative_error', float('nan')):.1e}\n" + self.table.to_string())
-
-    def _repr_html_(self) -> str:
-        import html
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
-        return (f"<p><b>{html.escape(repr(self).splitlines()[0])}</b></p>"
-                + self.table.to_html(float_format=lambda v: f"{v:,.4g}") + (f"<ul>{notes}</ul>" if notes else ""))
+                f"error {self.report.get('conservation_relative_error', float('nan')):.1e}")
 
     @property
     def rate_column(self) -> str:
@@ -99,23 +91,22 @@ class AccessMap:
                 "zero_demand_supplies", "empty_catchments")
         return {k: self.report[k] for k in keys if k in self.report}
 
-    def to_csv(self, path) -> Path:
-        return write_table(self.table, path)
+    def _raster_layers(self) -> dict:
+        """``score``: the per-cell score × per (e.g. beds per 1000), NaN = nobody lives there / no facility in
+        reach."""
+        return {"score": ((self.score * self.per).astype(np.float32), None,
+                          {"UNITS": f"{self.supply_name} per {self.per:g} residents ({self.method}, "
+                                    f"{self.max_minutes:g} min)"})}
 
-    def to_geotiff(self, path) -> Path:
-        """The per-cell score × per (e.g. beds per 1000) as a COG, NaN = nobody lives there / no facility in
-        reach; written under a temporary name and renamed."""
-        meta = geotiff_metadata(self.notes, self.modelled, UNITS=f"{self.supply_name} per {self.per:g} residents "
-                                f"({self.method}, {self.max_minutes:g} min)")
-        return Path(write_geotiff(path, (self.score * self.per).astype(np.float32), self.grid, metadata=meta))
-
-    def to_geopackage(self, path) -> Path:
-        """Layers ``zones`` (polygons + the zone table), ``region``, ``facilities`` (points), ``notes``."""
+    def _layers(self) -> dict:
+        """GeoPackage layers: ``zones`` (polygons + the zone table), ``region``, ``facilities`` (points), ``notes``."""
         region = self.table.iloc[[-1]].reset_index()
         region[region.columns[0]] = region[region.columns[0]].astype(str)
-        write_layers(path, {"zones": zones_layer(self.study, self.table), "region": region,
-                            "facilities": points_frame(self.facilities, self.grid.crs), "notes": notes_frame(self.notes)})
-        return Path(path)
+        return {"zones": zones_layer(self.study, self.table), "region": region,
+                "facilities": points_frame(self.facilities, self.grid.crs), "notes": notes_frame(self.notes)}
+
+    def _extra_tables(self) -> dict:
+        return {"facilities": (self.facilities, self.notes)}
 
     def plot(self, path=None, *, title=None, dpi=120, vmax=None, labels=None, outlines=None, outline_label=None,
              subtitle=None):
@@ -184,20 +175,6 @@ class AccessMap:
         if path is not None:
             save_map(fig, path)
         return fig
-
-    def save(self, folder, *, prefix="access", draw_map=True) -> list:
-        """``PREFIX.csv`` (zone table), ``PREFIX_facilities.csv``, ``PREFIX.gpkg``, ``PREFIX.tif`` (per-cell COG)
-        and ``PREFIX.png``; each under a temporary name, then renamed. Returns the paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = [self.to_csv(folder / f"{prefix}.csv")]
-        written.append(write_table(self.facilities, folder / f"{prefix}_facilities.csv", notes=self.notes))
-        written.append(self.to_geopackage(folder / f"{prefix}.gpkg"))
-        written.append(self.to_geotiff(folder / f"{prefix}.tif"))
-        if draw_map:
-            self.plot(folder / f"{prefix}.png")
-            written.append(folder / f"{prefix}.png")
-        return written
 
 
 def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca", steps=None, per=1000.0,

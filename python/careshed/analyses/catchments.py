@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -21,13 +20,10 @@ from ..arrays.zonal import zonal_sum
 from ..constants import METADATA_MAX_CHARS
 from ..errors import InputError
 from ..io.fields import as_list
-from ..io.raster import write_geotiff
-from ..io.table import write_table
-from ..io.vector import write_layers
 from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
 from ..placement import facility_values, place_facilities, point_columns
 from ..prepared import PreparedStudy
-from ..results import geotiff_metadata, headline_prefix, modelled_notes, notes_frame, points_frame, save_map, zones_layer
+from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, save_map, zones_layer
 
 __all__ = ["Catchments", "run", "resources_spec"]
 
@@ -43,7 +39,7 @@ def resources_spec(resources) -> dict:
     return {str(r): r for r in resources}
 
 
-class Catchments:
+class Catchments(Result):
     """The result of :meth:`careshed.Study.catchments`.
 
     Attributes
@@ -54,16 +50,20 @@ class Catchments:
         ``R`` and ``R_per_1000`` (per 1000 residents of the catchment; NaN when nobody lives in it); with a
         capacity also ``capacity``, ``covered``, ``capacity_remaining``, ``exhausted``, ``exhausted_minutes``,
         ``rank``, ``reachable_population``.
-    zones : DataFrame, one row per zone (index = zone id) and a region row: ``population``,
+    zone_table : DataFrame, one row per zone (index = zone id) and a region row: ``population``,
         ``population_reached`` (nearest facility within max_minutes), ``population_unreached``, and with a
-        capacity ``covered`` / ``covered_share`` (capacity-aware coverage).
+        capacity ``covered`` / ``covered_share`` (capacity-aware coverage). ``zones`` is the same with the zone
+        polygons (a GeoDataFrame).
     polygons : GeoDataFrame of the catchment polygons (display only; people are counted on the grid).
     capacity : the :class:`careshed.CapacityCoverage`, or None.
     seconds, nearest : travel minutes ×60 (float32, inf unreachable) and nearest facility index (into ``table``,
         -1 none) per cell; grid, study, notes, modelled, totals.
     """
 
-    def __repr__(self) -> str:
+    default_prefix = "catchments"
+    zone_table = None  # set by run()
+
+    def summary(self) -> str:
         t = self.totals
         head = (f"{headline_prefix(self.modelled)}Catchments of {len(self.table)} {self.label}"
                 f"{f' within {self.max_minutes:g} min' if self.max_minutes is not None else ''}: "
@@ -71,26 +71,18 @@ class Catchments:
         if self.capacity is not None:
             head += (f"; capacity-aware coverage {self.capacity.total_covered:,.0f} people "
                      f"({self.capacity.covered_share:.1%})")
-        return head + "\n" + self.table.to_string()
+        return head
 
-    def _repr_html_(self) -> str:
-        import html
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
-        return (f"<p><b>{html.escape(repr(self).splitlines()[0])}</b></p>"
-                + self.table.drop(columns=["x", "y", "row", "col"]).to_html(float_format=lambda v: f"{v:,.2f}")
-                + (f"<ul>{notes}</ul>" if notes else ""))
+    def _html_table(self) -> pd.DataFrame:
+        return self.table.drop(columns=["x", "y", "row", "col"])
 
     @property
     def minutes(self) -> np.ndarray:
         return self.seconds / np.float32(60.0)
 
-    def to_csv(self, path) -> Path:
-        """The facility table as CSV (notes as leading ``# `` lines), atomically."""
-        return write_table(self.table, path, notes=self.notes)
-
-    def to_geopackage(self, path) -> Path:
-        """One GeoPackage (temporary name, then renamed): ``catchments`` (polygons + the facility numbers),
-        ``facilities`` (points), ``zones`` (polygons + the zone table), ``region`` and ``notes``; grid CRS."""
+    def _layers(self) -> dict:
+        """GeoPackage layers: ``catchments`` (polygons + the facility numbers), ``facilities`` (points), ``zones``
+        (polygons + the zone table), ``region`` and ``notes``; grid CRS."""
         polys = self.polygons.copy()
         numbers = self.table.drop(columns=["x", "y", "row", "col", "cells", "area_km2"], errors="ignore")
         polys.index = self.table.index
@@ -101,29 +93,29 @@ class Catchments:
         polys.insert(0, "facility_id", [str(i) for i in self.table.index])
         polys["note"] = "display only: people are counted on the grid" + (" — MODELLED inputs" if self.modelled
                                                                           else "")
-        region = self.zones.iloc[[-1]].reset_index()
+        region = self.zone_table.iloc[[-1]].reset_index()
         region[region.columns[0]] = region[region.columns[0]].astype(str)
-        write_layers(path, {"catchments": polys.reset_index(drop=True),
-                            "facilities": points_frame(self.table, self.grid.crs),
-                            "zones": zones_layer(self.study, self.zones), "region": region,
-                            "notes": notes_frame(self.notes)})
-        return Path(path)
+        return {"catchments": polys.reset_index(drop=True), "facilities": points_frame(self.table, self.grid.crs),
+                "zones": zones_layer(self.study, self.zone_table), "region": region, "notes": notes_frame(self.notes)}
 
-    def to_geotiff(self, folder, *, prefix="catchments") -> dict:
-        """COGs: ``PREFIX_nearest.tif`` (facility index per cell, -1 none; ids in the metadata) and
-        ``PREFIX_minutes.tif`` (minutes to the nearest facility, NaN unreachable)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        meta = geotiff_metadata(self.notes, self.modelled)
+    def _raster_layers(self) -> dict:
+        """``nearest`` (facility index per cell, -1 none; ids in the metadata), ``minutes`` (to the nearest
+        facility, NaN unreachable) and, with a capacity, ``capacity_uncovered`` (people left uncovered per cell)."""
         m = np.where(np.isfinite(self.seconds), self.seconds / np.float32(60.0), np.float32(np.nan)).astype(np.float32)
         ids = "|".join(str(i) for i in self.table.index)
-        return {
-            "nearest": Path(write_geotiff(folder / f"{prefix}_nearest.tif", self.nearest.astype(np.int32), self.grid,
-                                          nodata=-1, metadata={"VALUES": "index of the nearest facility, -1 none",
-                                                               "FACILITY_IDS": ids[:METADATA_MAX_CHARS], **meta})),
-            "minutes": Path(write_geotiff(folder / f"{prefix}_minutes.tif", m, self.grid,
-                                          metadata={"UNITS": "minutes to the nearest facility", **meta})),
-        }
+        layers = {"nearest": (self.nearest.astype(np.int32), -1, {"VALUES": "index of the nearest facility, -1 none",
+                                                                  "FACILITY_IDS": ids[:METADATA_MAX_CHARS]}),
+                  "minutes": (m, None, {"UNITS": "minutes to the nearest facility"})}
+        if self.capacity is not None:
+            layers["capacity_uncovered"] = (self.capacity.uncovered.astype(np.float32), None,
+                                            {"UNITS": "people left uncovered per cell (capacity-aware coverage)"})
+        return layers
+
+    def _extra_tables(self) -> dict:
+        tables = {"zones": (self.zone_table, self.notes)}
+        if self.capacity is not None:
+            tables["capacity"] = (self.capacity_table, self.notes + [self.capacity_rule])
+        return tables
 
     def plot(self, path=None, *, title=None, dpi=120):
         """Map: catchment polygons shaded by the first resource per 1000 (or by facility), zone outlines,
@@ -177,30 +169,6 @@ class Catchments:
         if path is not None:
             save_map(fig, path)
         return fig
-
-    def save(self, folder, *, prefix="catchments", draw_map=True) -> list:
-        """``PREFIX.csv`` (facility table), ``PREFIX_zones.csv``, ``PREFIX.gpkg``, ``PREFIX.png`` and the COGs
-        ``PREFIX_nearest.tif`` / ``PREFIX_minutes.tif``; with a capacity ``PREFIX_capacity.csv`` (per facility)
-        and ``PREFIX_capacity_uncovered.tif`` (people left uncovered per cell). Each file is written under a
-        temporary name and renamed. Returns the paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = [self.to_csv(folder / f"{prefix}.csv")]
-        written.append(write_table(self.zones, folder / f"{prefix}_zones.csv", notes=self.notes))
-        if self.capacity is not None:
-            written.append(write_table(self.capacity_table, folder / f"{prefix}_capacity.csv",
-                                       notes=self.notes + [self.capacity_rule]))
-            meta = {"UNITS": "people left uncovered per cell (capacity-aware coverage)"}
-            if self.modelled:
-                meta["CARESHED_MODELLED"] = "yes: some inputs are MODELLED (see the notes)"
-            written.append(Path(write_geotiff(folder / f"{prefix}_capacity_uncovered.tif",
-                                              self.capacity.uncovered.astype(np.float32), self.grid, metadata=meta)))
-        written.append(self.to_geopackage(folder / f"{prefix}.gpkg"))
-        if draw_map:
-            self.plot(folder / f"{prefix}.png")
-            written.append(folder / f"{prefix}.png")
-        written += list(self.to_geotiff(folder, prefix=prefix).values())
-        return written
 
 
 def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, patients_per_bed=None,
@@ -321,7 +289,7 @@ def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, pati
         out.notes.append(out.capacity_rule)
     out.table = pd.DataFrame(cols, index=ids)
     out.table.attrs["notes"] = out.notes
-    out.zones = pd.DataFrame(zcols, index=pd.Index(list(study.ids) + [study.region_label], name=study.zone_id))
-    out.zones.attrs["notes"] = out.notes
+    out.zone_table = pd.DataFrame(zcols, index=pd.Index(list(study.ids) + [study.region_label], name=study.zone_id))
+    out.zone_table.attrs["notes"] = out.notes
     out.timings = {"total": time.perf_counter() - t0}
     return out

@@ -35,8 +35,12 @@ from ..constants import DEFAULT_PER, DEFAULT_PER_OTHER
 from ..errors import CRSError, InputError
 from ..io.fields import as_list, column, id_key, name_column, numeric_column, unique_ids
 from ..io.vector import describe_source, load, points_xy, to_wkb
+from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
+from ..prepared import PreparedStudy
+from ..results import Result, headline_prefix, notes_frame, save_map
 
-__all__ = ["resource_density", "compare_density", "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER"]
+__all__ = ["resource_density", "compare_density", "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "Density",
+           "run"]
 
 
 
@@ -604,3 +608,151 @@ compare_density.__doc__ = """Baseline and projected (baseline + `add`) resource 
     ``attrs["baseline"]`` and ``attrs["projected"]`` hold the two full :func:`resource_density` tables;
     ``attrs["unassigned"]`` lists unassigned baseline and scenario facilities; ``attrs["notes"]`` as there.
     """
+
+
+# ---- the result and the Study method ----------------------------------------------------------------------
+
+class Density(Result):
+    """Resources per N residents by zone as a result with the common face (:class:`careshed.results.Result`):
+    :meth:`careshed.Study.density`, and what ``careshed density`` writes.
+
+    Attributes: ``table`` (the :func:`resource_density` / :func:`compare_density` table: one row per zone, the
+    region last; ``attrs`` as documented there), ``frame`` (the zones as read; polygons when they have them),
+    ``notes``, ``modelled``, ``study`` (or None), ``grid`` (the study's, or None: then there are no rasters),
+    ``unassigned`` (facilities in no zone). The map shades each zone by the first resource's rate against its
+    target; the rasters paint each zone's rate on the study's grid (``<resource>_per_<N>``).
+    """
+
+    default_prefix = "density"
+
+    def __init__(self, table: pd.DataFrame, frame, *, study=None):
+        self.table = table
+        self.frame = frame
+        self.study = study
+        self.grid = None if study is None else study.grid
+        self.notes = list(table.attrs.get("notes", []))
+        self.modelled = any(str(n).startswith("MODELLED") for n in self.notes)
+        self.unassigned = table.attrs.get("unassigned")
+        self.zone_id = table.index.name
+
+    @property
+    def rate_columns(self) -> list:
+        """The rate columns (``beds_per_1000``, ...; with a projection ``..._projected``) in resource order."""
+        return [c for c in self.table.columns if "_per_" in c and not c.endswith("_baseline")]
+
+    @property
+    def has_polygons(self) -> bool:
+        geom = getattr(self.frame, "_geometry_column_name", None)
+        return bool(geom) and geom in self.frame.columns and self.frame.geometry.notna().all()
+
+    @property
+    def zones(self):
+        """GeoDataFrame of the zones (their own CRS) with the table's numbers, index the zone id; the region row
+        last with the union of the zones. Needs zones with polygons."""
+        import geopandas as gpd
+        from shapely.ops import unary_union
+
+        if not self.has_polygons:
+            raise InputError("density: the zones have no polygons (a plain table), so there is no zone layer")
+        geoms = list(self.frame.geometry) + [unary_union(list(self.frame.geometry))]
+        return gpd.GeoDataFrame(self.table.copy(), geometry=geoms, crs=self.frame.crs)
+
+    def summary(self) -> str:
+        r = self.table.iloc[-1]
+        parts = []
+        for col in self.rate_columns:
+            name = col.split("_per_")[0]
+            target = r.get(f"{name}_target", math.nan)
+            short = r.get(f"{name}_shortfall", r.get(f"{name}_shortfall_projected", math.nan))
+            parts.append(f"{col} {r[col]:.2f}" + (f" (target {target:g}, {short:,.0f} short)"
+                                                  if not pd.isna(target) else ""))
+        return (f"{headline_prefix(self.modelled)}Resources per residents by zone, {self.table.index[-1]}: "
+                + "; ".join(parts))
+
+    def _layers(self) -> dict:
+        if not self.has_polygons:
+            return {"density": self.table.reset_index(), "notes": notes_frame(self.notes)}
+        numbers = self.table.iloc[:-1].drop(columns=[k for k in self.table.columns if k in self.frame.columns
+                                                      and k != self.zone_id])
+        layer = self.frame.copy()
+        for col in numbers.columns:
+            layer[col] = numbers[col].to_numpy()
+        region = self.table.iloc[[-1]].reset_index()
+        region[self.zone_id] = region[self.zone_id].astype(str)
+        return {"density": layer, "region": region, "notes": notes_frame(self.notes)}
+
+    def _raster_layers(self) -> dict:
+        if self.study is None:
+            return {}
+        zone = self.study.zone_raster.zone
+        layers = {}
+        for col in self.rate_columns:
+            values = self.table[col].to_numpy(dtype=np.float64)[:-1]
+            painted = np.where(zone >= 0, values[np.maximum(zone, 0)], np.nan).astype(np.float32)
+            layers[col] = (painted, None, {"UNITS": f"{col.replace('_per_', ' per ')} residents of the zone"})
+        return layers
+
+    def _extra_tables(self) -> dict:
+        if self.unassigned is not None and len(self.unassigned):
+            return {"unassigned": (self.unassigned, self.notes, False)}
+        return {}
+
+    def plot(self, path=None, *, title=None, dpi=120):
+        """Map: zones shaded by the first resource's rate (diverging around its target when there is one),
+        labelled with the rate; MODELLED in the title when an input is. Returns the Figure; with `path` a PNG."""
+        import matplotlib
+        from matplotlib import cm
+        from matplotlib.colors import Normalize, TwoSlopeNorm
+
+        if not self.has_polygons:
+            raise InputError("density: the zones have no polygons, so there is no map; give zones with geometry")
+        col = self.rate_columns[0]
+        name = col.split("_per_")[0]
+        zones = self.frame.to_crs(metric_crs_for(self.frame))
+        rates = self.table[col].to_numpy(dtype=float)[:-1]
+        target = float(self.table[f"{name}_target"].iloc[-1]) if f"{name}_target" in self.table else math.nan
+        fin = rates[np.isfinite(rates)]
+        lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
+        if math.isfinite(target):
+            norm = TwoSlopeNorm(vmin=min(lo, target - 0.5), vcenter=target, vmax=max(hi, target + 0.5))
+            cmap = matplotlib.colormaps["RdYlGn"]
+        else:
+            norm, cmap = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1.0), matplotlib.colormaps["YlGnBu"]
+        fig = new_figure(8.5, 8.0, dpi)
+        ax = fig.add_axes([0.04, 0.12, 0.78, 0.74])
+        draw_polygons(ax, list(zones.geometry), facecolors=[cmap(norm(r)) if np.isfinite(r) else (0.85, 0.85, 0.85, 1)
+                                                             for r in rates])
+        for zid, geom, rate in zip(self.table.index[:-1], zones.geometry, rates):
+            pt = geom.representative_point()
+            ax.annotate(f"{zid}\n{rate:.2f}", (pt.x, pt.y), ha="center", va="center", fontsize=8,
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75))
+        frame_zones(ax, zones)
+        cax = fig.add_axes([0.85, 0.2, 0.03, 0.58])
+        cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+        cb.set_label(col.replace("_per_", " per ") + " residents" + (f" (target {target:g})"
+                                                                     if math.isfinite(target) else ""))
+        if math.isfinite(target):
+            cb.ax.axhline(target, color="black", linewidth=1)
+        fig.suptitle(title or f"{headline_prefix(self.modelled)}{self.table.index[-1]}: "
+                     f"{col.replace('_per_', ' per ')} residents by zone", fontsize=11.5, y=0.975)
+        map_footnotes(fig, self.notes, None, ".")
+        if path is not None:
+            save_map(fig, path)
+        return fig
+
+
+def run(study: PreparedStudy, facilities=None, *, resources, targets=None, per=None, add=None, **kwargs) -> Density:
+    """Resources per N residents by zone on a study's zones and zone populations (:meth:`careshed.Study.density`).
+
+    The zones, ``zone_id``, population field (the study's ``population=``), kept fields and region label are the
+    study's; every other keyword is :func:`resource_density`'s (with ``add=``, :func:`compare_density`'s).
+    Returns a :class:`Density`.
+    """
+    if study.population_field is None:
+        raise InputError("density: the study has no zone population field (population=FIELD); resources per "
+                         "residents are counted against the zones' census totals")
+    common = dict(zone_id=study.zone_id, population=study.population_field, resources=resources, targets=targets,
+                  per=per, keep=study.keep or None, region_label=study.region_label, **kwargs)
+    table = (compare_density(study.frame, facilities, add=add, **common) if add is not None
+             else resource_density(study.frame, facilities, **common))
+    return Density(table, study.frame, study=study)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,18 +30,16 @@ from ..arrays.travel_time import nearest_travel_time
 from ..constants import METADATA_MAX_CHARS, NO_CLASS, RESIDENTS_PER_VEHICLE
 from ..errors import InputError
 from ..io.fields import as_list
-from ..io.raster import write_geotiff
-from ..io.table import write_table
 from ..io.vector import write_layers
 from ..mapping import plot_reach
 from ..placement import Points, place_points, point_columns, read_points, snap_distance
 from ..prepared import PreparedStudy, check_thresholds
-from ..results import geotiff_metadata, headline_prefix, modelled_notes
+from ..results import Result, headline_prefix, modelled_notes, notes_frame, zones_layer
 
 __all__ = ["Reach", "run"]
 
 
-class Reach:
+class Reach(Result):
     """The result of :meth:`Study.reach` / :func:`reach`.
 
     Attributes
@@ -68,6 +66,7 @@ class Reach:
     thresholds_min, class_names, dispatch_minutes, notes, modelled, timings.
     """
 
+    default_prefix = "reach"
     table: pd.DataFrame
     stations: pd.DataFrame
     curve: pd.DataFrame
@@ -184,24 +183,13 @@ class Reach:
         cls = np.where(self.cell_class == NO_CLASS, 0, self.cell_class)
         return self.seconds <= thr[cls]
 
-    def _headline(self) -> str:
+    def summary(self) -> str:
         r = self.table.iloc[-1]
         thr = ", ".join(f"{c} {m:g} min" for c, m in self.thresholds_min.items())
         head = headline_prefix(self.modelled)
         return (f"{head}Reach of {len(self.stations)} {self.label} ({thr}, dispatch {self.dispatch_minutes:g} min): "
                 f"{r['covered']:,.0f} of {r['population']:,.0f} people covered ({r['covered_share']:.1%}), mean "
                 f"{r['mean_minutes']:.1f} min, p90 {r['p90_minutes']:.1f} min")
-
-    def __repr__(self) -> str:
-        return f"{self._headline()}\n{self.table.to_string()}"
-
-    def _repr_html_(self) -> str:
-        """Jupyter: the headline, the zone table and the MODELLED notes."""
-        import html
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
-        return (f"<p><b>{html.escape(self._headline())}</b></p>"
-                + self.table.to_html(float_format=lambda v: f"{v:,.2f}")
-                + (f"<ul>{notes}</ul>" if notes else ""))
 
     # -- isochrones ----------------------------------------------------------------------------
 
@@ -225,15 +213,6 @@ class Reach:
 
     # -- outputs -------------------------------------------------------------------------------
 
-    def _zones_layer(self):
-        z = self.study.zones.copy()
-        numbers = self.table.iloc[:-1].drop(columns=[k for k in self.study.keep if k in self.table.columns])
-        keep = [k for k in self.study.keep if k in z.columns]
-        layer = z[[self.study.zone_id] + [k for k in keep if k != self.study.zone_id] + [z.geometry.name]].copy()
-        for col in numbers.columns:
-            layer[col] = numbers[col].to_numpy()
-        return layer
-
     def station_points(self):
         """The stations as a GeoDataFrame (points in the grid CRS) with the station table's columns."""
         import geopandas as gpd
@@ -243,10 +222,6 @@ class Reach:
         return gpd.GeoDataFrame(frame, geometry=[Point(x, y) for x, y in zip(frame["x"], frame["y"])],
                                 crs=self.grid.crs)
 
-    def to_csv(self, path) -> Path:
-        """The zone table as CSV (notes as leading ``# `` lines), atomically."""
-        return write_table(self.table, path)
-
     def to_geopackage(self, path, *, isochrone_minutes=None, crs=None) -> Path:
         """One GeoPackage (written to a temporary name, then renamed) with layers: ``zones`` (polygons + the
         zone table), ``region`` (the region row), ``stations`` (points + the station table), ``isochrones``
@@ -254,12 +229,15 @@ class Reach:
 
         `crs`: CRS of the layers — None (default) the analysis grid's metric CRS (the GeoTIFFs' too), ``"zones"``
         the zones' own CRS (e.g. lon/lat), or any CRS string."""
+        write_layers(path, self._layers(isochrone_minutes, crs))
+        return Path(path)
+
+    def _layers(self, isochrone_minutes=None, crs=None) -> dict:
         region = self.table.iloc[[-1]].reset_index()
         region[self.study.zone_id] = region[self.study.zone_id].astype(str)
         curve = self.curve.copy()
         curve.columns = [f"share_{c}" for c in curve.columns]
         curve = curve.reset_index()
-        notes = pd.DataFrame({"note": self.notes or ["(none)"]})
         iso = self.isochrones(isochrone_minutes).copy()
         iso["note"] = "display only: people are counted on the grid" + (" — MODELLED inputs" if self.modelled else "")
         stations = self.station_points()
@@ -267,73 +245,29 @@ class Reach:
         for c in ("zone", "name"):
             if c in stations.columns:
                 stations[c] = stations[c].astype(object)
-        zones = self._zones_layer()
+        zones = zones_layer(self.study, self.table)
         if crs is not None:
             target = self.study.frame.crs if crs == "zones" else crs
             zones, stations, iso = zones.to_crs(target), stations.to_crs(target), iso.to_crs(target)
-        write_layers(path, {"zones": zones, "region": region, "stations": stations,
-                            "isochrones": iso, "curve": curve, "notes": notes})
-        return Path(path)
+        return {"zones": zones, "region": region, "stations": stations, "isochrones": iso, "curve": curve,
+                "notes": notes_frame(self.notes)}
 
-    def to_geotiff(self, target=".", *, prefix="reach") -> dict:
-        """Cloud-Optimised GeoTIFFs (temporary name, then renamed) of the response minutes (float32, NaN =
-        unreachable), the nearest station (int32 index into ``stations``, -1 = none; the station ids are in
-        the file's metadata), the people per cell and, with classes, the class per cell. `target` is a folder
-        (files ``<prefix>_minutes.tif`` ...) or a dict {"minutes": path, "nearest": path, ...}. Returns the
-        paths written."""
-        if isinstance(target, Mapping):
-            paths = {k: Path(v) for k, v in target.items()}
-        else:
-            folder = Path(target)
-            folder.mkdir(parents=True, exist_ok=True)
-            paths = {"minutes": folder / f"{prefix}_minutes.tif", "nearest": folder / f"{prefix}_nearest.tif",
-                     "population": folder / f"{prefix}_population.tif"}
-            if self.cell_class is not None:
-                paths["class"] = folder / f"{prefix}_class.tif"
-        unknown = set(paths) - {"minutes", "nearest", "population", "class"}
-        if unknown:
-            raise InputError(f"to_geotiff: unknown output {sorted(unknown)[0]!r}; use minutes, nearest, population, "
-                             "class")
-        meta = geotiff_metadata(self.notes, self.modelled)
-        out = {}
-        if "minutes" in paths:
-            m = self.minutes.astype(np.float32)
-            m = np.where(np.isfinite(m), m, np.float32(np.nan)).astype(np.float32)
-            out["minutes"] = Path(write_geotiff(paths["minutes"], m, self.grid,
-                                                metadata={"UNITS": "minutes (response: dispatch + turnout + travel)",
-                                                          **meta}))
-        if "nearest" in paths:
-            ids = "|".join(str(i) for i in self.stations.index)
-            out["nearest"] = Path(write_geotiff(paths["nearest"], self.nearest.astype(np.int32), self.grid, nodata=-1,
-                                                metadata={"VALUES": "index of the nearest station, -1 none",
-                                                          "STATION_IDS": ids[:METADATA_MAX_CHARS], **meta}))
-        if "population" in paths:
-            out["population"] = Path(write_geotiff(paths["population"], self.population, self.grid,
-                                                   metadata={"UNITS": "people per cell", **meta}))
-        if "class" in paths:
-            if self.cell_class is None:
-                raise InputError("to_geotiff: this study has one class for every cell; there is no class raster")
-            out["class"] = Path(write_geotiff(paths["class"], self.cell_class, self.grid, nodata=NO_CLASS,
-                                              metadata={"CLASSES": "|".join(f"{i}={c}" for i, c in
-                                                                            enumerate(self.class_names)), **meta}))
-        return out
+    def _raster_layers(self) -> dict:
+        """The response minutes (float32, NaN = unreachable), the nearest station (int32 index into ``stations``,
+        -1 = none; the station ids in the metadata), the people per cell and, with classes, the class per cell."""
+        m = np.where(np.isfinite(self.seconds), self.minutes, np.float32(np.nan)).astype(np.float32)
+        ids = "|".join(str(i) for i in self.stations.index)
+        layers = {"minutes": (m, None, {"UNITS": "minutes (response: dispatch + turnout + travel)"}),
+                  "nearest": (self.nearest.astype(np.int32), -1, {"VALUES": "index of the nearest station, -1 none",
+                                                                  "STATION_IDS": ids[:METADATA_MAX_CHARS]}),
+                  "population": (self.population, None, {"UNITS": "people per cell"})}
+        if self.cell_class is not None:
+            layers["class"] = (self.cell_class, NO_CLASS,
+                               {"CLASSES": "|".join(f"{i}={c}" for i, c in enumerate(self.class_names))})
+        return layers
 
-    def save(self, folder, *, prefix="reach", draw_map=True) -> list:
-        """Every output into `folder`: ``PREFIX.csv`` (zone table), ``PREFIX_stations.csv``, ``PREFIX_curve.csv``
-        (notes as leading ``# `` lines), ``PREFIX.gpkg``, ``PREFIX.png`` (unless ``draw_map=False``) and the
-        GeoTIFFs of :meth:`to_geotiff`. Each file is written under a temporary name and renamed. Returns the
-        paths written."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = [self.to_csv(folder / f"{prefix}.csv")]
-        written.append(write_table(self.stations, folder / f"{prefix}_stations.csv", notes=self.notes))
-        written.append(write_table(self.curve, folder / f"{prefix}_curve.csv", notes=self.notes))
-        written.append(self.to_geopackage(folder / f"{prefix}.gpkg"))
-        if draw_map:
-            self.plot(folder / f"{prefix}.png")
-            written.append(folder / f"{prefix}.png")
-        written += list(self.to_geotiff(folder, prefix=prefix).values())
-        return written
+    def _extra_tables(self) -> dict:
+        return {"stations": (self.stations, self.notes), "curve": (self.curve, self.notes)}
 
     def plot(self, path=None, *, title=None, zone_label=None, dpi=120):
         """A map: zones, stations, populated cells shaded covered / beyond the threshold / unreachable, legend,

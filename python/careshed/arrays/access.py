@@ -86,7 +86,8 @@ def _resolve(method, max_cost, weights, beta, min_cost, scale=1.0):
             raise InputError(f"method={method!r} with the default Luo & Qi steps needs a finite max_cost > 0 "
                              f"(got {max_cost}); or pass weights={{bound: weight, ...}}")
         m = max_cost * scale
-        return core_method, {"kind": "steps", "upper": [m / 3, 2 * m / 3, m], "weight": [1.0, 0.68, 0.22]}, None
+        return core_method, {"kind": "steps", "upper": [m / 3, 2 * m / 3, m],
+                             "weight": list(LUO_QI_STEPS_MIN.values())}, None
     if method == "g2sfca":
         return core_method, {"kind": "gaussian", "size": 0.0}, None
     # gravity

@@ -5,7 +5,8 @@ import argparse
 
 from ..analyses.access import parse_steps
 from ..study import Study
-from .common import Subcommand, add_study_arguments, print_table, save_result, study_and_facility_arguments
+from .common import (Subcommand, add_study_arguments, per_of, print_table, save_result,
+                     study_and_facility_arguments)
 
 ACCESS_EPILOG = """
 Floating catchment accessibility: each facility's supply (beds, doctors) is shared among everybody within its
@@ -36,7 +37,7 @@ examples:
 
 outputs (with --out): PREFIX.csv (one row per zone + the region; notes as # lines), PREFIX_facilities.csv
 (supply ratio of each facility's catchment), PREFIX.gpkg (zones with the scores, region, facilities, notes),
-PREFIX.tif (Cloud-Optimised GeoTIFF of score x per per cell; NaN = nobody lives there or nothing in reach),
+PREFIX_score.tif (Cloud-Optimised GeoTIFF of score x per per cell; NaN = nobody lives there or nothing in reach),
 PREFIX.png (map). Every file is written under a temporary name and renamed.
 
 From your own cost table instead (e.g. network minutes village -> hospital, the pysal/access layout):
@@ -46,21 +47,20 @@ From your own cost table instead (e.g. network minutes village -> hospital, the 
 
 
 def add_access_arguments(p: argparse.ArgumentParser) -> None:
-    add_study_arguments(p, "facilities")
+    add_study_arguments(p, "facilities", "access")
     g = p.add_argument_group("accessibility model")
     g.add_argument("--supply", required=True, metavar="FIELD", help="facility field with the supply, e.g. beds")
     g.add_argument("--method", choices=("2sfca", "e2sfca", "g2sfca", "3sfca", "gravity"), default="e2sfca",
                    help="model (default e2sfca; see below)")
     g.add_argument("--max-minutes", type=float, required=True, metavar="MIN",
                    help="catchment size in minutes of travel (inclusive), e.g. 30")
-    g.add_argument("--steps", metavar="MIN:W,...",
+    g.add_argument("--steps", metavar="BOUND:W,...",
                    help="step weights, inclusive upper bounds in minutes, e.g. 10:1,20:0.68,30:0.22 "
                         "(2sfca, e2sfca, 3sfca)")
-    g.add_argument("--per", type=float, default=1000.0, metavar="N",
-                   help="show supply per N residents (default 1000: beds per 1000)")
+    g.add_argument("--per", action="append", metavar="[NAME=]N",
+                   help="show supply per N residents (default 1000: beds per 1000); NAME=N names the supply")
     g.add_argument("--normalize", action="store_true",
                    help="divide scores by the population-weighted mean (1 = the regional average)")
-    g.add_argument("--prefix", default="access", help="output file name prefix (default access)")
 
 
 def run_access(args) -> int:
@@ -68,7 +68,7 @@ def run_access(args) -> int:
     steps = parse_steps(args.steps) if args.steps else None  # checked before the (slower) study is built
     study = Study(args.zones, **study_kw)
     result = study.access(args.facilities, supply=args.supply, max_minutes=args.max_minutes,
-                          method=args.method, steps=steps, per=args.per, normalize=args.normalize, **place_kw)
+                          method=args.method, steps=steps, per=per_of(args.per, args.supply), normalize=args.normalize, **place_kw)
     print_table(result.table.drop(columns=["score"]), result.notes)  # score x per is shown; score is in the CSV
     save_result(result, args)
     return 0

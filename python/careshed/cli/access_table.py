@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from ..analyses.access import parse_steps
 from ..analyses.access_table import access_table
 from ..arrays.access import FCA_METHODS
 from ..errors import InputError
 from ..io.table import write_table
 from ..io.vector import read_table
-from .common import Subcommand
+from .common import Subcommand, per_of
 
 ACCESS_TABLE_EPILOG = """
 Floating catchment accessibility (2SFCA family) from a sparse cost table, e.g. network minutes from
@@ -34,33 +36,36 @@ def add_access_table_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--origin", default="origin", metavar="FIELD", help="demand id field of COSTS (origin)")
     p.add_argument("--dest", default="dest", metavar="FIELD", help="facility id field of COSTS (dest)")
     p.add_argument("--cost", default="cost", metavar="FIELD", help="cost field of COSTS (cost)")
-    p.add_argument("--method", default="2sfca", choices=FCA_METHODS)
+    p.add_argument("--method", choices=FCA_METHODS, default="e2sfca",
+                   help="model (default e2sfca, as in careshed access; see docs/access.md)")
     p.add_argument("--max-cost", required=True, type=float, help="inclusive catchment size, in the cost unit")
-    p.add_argument("--step", action="append", metavar="BOUND=WEIGHT",
-                   help="step weight (repeatable, bounds inclusive), e.g. --step 10=1 --step 20=0.68")
+    p.add_argument("--steps", metavar="BOUND:W,...",
+                   help="step weights, inclusive upper bounds in the cost unit, e.g. 10:1,20:0.68,30:0.22 (as in "
+                        "careshed access)")
+    p.add_argument("--step", action="append", metavar="BOUND=WEIGHT", help=argparse.SUPPRESS)  # former syntax
     p.add_argument("--beta", type=float, default=1.0, help="gravity exponent (default 1)")
     p.add_argument("--min-cost", type=float, help="gravity clamp of small costs (default 1 cost unit)")
     p.add_argument("--normalize", action="store_true", help="divide by the population-weighted mean score")
-    p.add_argument("--per", type=float, default=1000.0, help="report scores per N residents (default 1000)")
+    p.add_argument("--per", action="append", metavar="[NAME=]N",
+                   help="report scores per N residents (default 1000); NAME=N names the --capacity field")
     p.add_argument("--out", metavar="DIR", help="write <prefix>_demand.csv and <prefix>_supply.csv")
     p.add_argument("--prefix", default="access", help="output file name prefix (default access)")
 
 
 def run_access_table(args) -> int:
-    weights = None
+    weights = parse_steps(args.steps) if args.steps else None
     if args.step:
-        weights = {}
-        for item in args.step:
-            bound, sep, w = item.partition("=")
-            try:
-                weights[float(bound)] = float(w)
-            except ValueError:
-                raise InputError(f"--step {item!r}: expected BOUND=WEIGHT, e.g. --step 10=1") from None
+        warnings.warn("--step BOUND=WEIGHT is deprecated; use --steps BOUND:WEIGHT,... (the syntax of careshed access)",
+                      FutureWarning)  # shown to CLI users (DeprecationWarning is hidden by default)
+        if weights is not None:
+            raise InputError("give --steps only (--step is its former syntax)")
+        weights = parse_steps(",".join(item.replace("=", ":", 1) for item in args.step))
     dem, sup, _ = access_table(read_table(args.demand), read_table(args.supply), read_table(args.costs),
                                demand_id=args.demand_id, population=args.population, supply_id=args.supply_id,
                                capacity=args.capacity, origin=args.origin, dest=args.dest, cost=args.cost,
                                method=args.method, max_cost=args.max_cost, weights=weights, beta=args.beta,
-                               min_cost=args.min_cost, normalize=args.normalize, per=args.per)
+                               min_cost=args.min_cost, normalize=args.normalize,
+                               per=per_of(args.per, args.capacity))
     with pd.option_context("display.width", 200, "display.max_rows", 40):
         print(sup.to_string(index=False))
     for note in dem.attrs["notes"]:

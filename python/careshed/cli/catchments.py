@@ -43,7 +43,7 @@ written under a temporary name and renamed. Polygons are for display: people are
 
 
 def add_catchments_arguments(p: argparse.ArgumentParser) -> None:
-    add_study_arguments(p, "facilities")
+    add_study_arguments(p, "facilities", "catchments")
     g = p.add_argument_group("catchments and capacity")
     g.add_argument("--resource", action="append", metavar="NAME[=FIELD]",
                    help="facility resource to count per 1000 residents of the catchment (repeatable): 'beds' reads "
@@ -61,7 +61,6 @@ def add_catchments_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--order", default="population", metavar="population|index|FIELD",
                    help="processing order of the capacity coverage: population within --max-minutes, descending "
                         "(default), file order, or a facility field (descending)")
-    g.add_argument("--prefix", default="catchments", help="output file name prefix (default catchments)")
 
 
 def run_catchments(args) -> int:

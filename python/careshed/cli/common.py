@@ -13,11 +13,13 @@ from typing import Callable
 
 import pandas as pd
 
+from ..constants import DEFAULT_CELL_SIZE_M
 from ..errors import InputError
 
 __all__ = ["Subcommand", "key_values", "resource_fields", "profile", "print_table", "print_written", "save_result",
-           "add_csv_point_arguments", "add_zones_and_people_arguments", "add_point_arguments", "add_snap_arguments",
-           "add_travel_arguments", "add_grid_and_label_arguments", "study_keywords", "placement_keywords",
+           "add_csv_point_arguments", "add_zone_arguments", "add_zones_and_people_arguments", "add_point_arguments", "add_snap_arguments",
+           "add_travel_arguments", "add_grid_arguments", "add_output_arguments", "add_grid_and_label_arguments",
+           "modelled_option", "per_option", "per_of", "study_keywords", "placement_keywords",
            "add_study_arguments", "study_and_facility_arguments"]
 
 
@@ -106,8 +108,7 @@ def add_zones_and_people_arguments(p: argparse.ArgumentParser, points: str, poin
     p.add_argument(points, metavar=points.upper(),
                    help=f"{points_help} (any OGR source, or a CSV with --x/--y/--crs), any CRS")
     g = p.add_argument_group("zones and people")
-    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
-    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES")
+    add_zone_arguments(g)
     g.add_argument("--population", metavar="FIELD",
                    help="zone field with residents per zone (spread over the zone's cells; with "
                         "--population-raster the raster gives the spreading weights)")
@@ -118,15 +119,27 @@ def add_zones_and_people_arguments(p: argparse.ArgumentParser, points: str, poin
                        help="share (0..1) of each zone's people in cells of CLASS, from a zone field (repeatable)")
     g.add_argument("--counting", choices=("centre", "fraction"), default="centre",
                    help="cells count in the zone covering their centre (default) or by exact area fractions")
-    g.add_argument("--keep", action="append", metavar="FIELD", default=[], help="zone field copied to the outputs")
 
 
-def add_point_arguments(g, one: str, many: str, name_use: str = "") -> None:
-    """--<one>-id, --<one>-name, --<many>-layer and the CSV coordinates of the stations / facilities."""
-    g.add_argument(f"--{one}-id", metavar="FIELD", help=f"{one} id field (default: id/name field or row number)")
-    g.add_argument(f"--{one}-name", metavar="FIELD", help=f"{one} name field{name_use}")
-    g.add_argument(f"--{many}-layer", metavar="NAME", help=f"layer of {many.upper()}")
-    add_csv_point_arguments(g, one)
+def add_zone_arguments(g) -> None:
+    """--zone-id, --zones-layer, --keep: how every subcommand names its zones."""
+    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
+    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES (when it has several)")
+    g.add_argument("--keep", action="append", metavar="FIELD", default=[],
+                   help="zone field copied to the outputs (repeatable), e.g. --keep name")
+
+
+def add_point_arguments(g, many_upper: str, name_use: str = "", *, former: tuple = ()) -> None:
+    """--facility-id, --facility-name, --facilities-layer and the CSV coordinates of the facilities (stations,
+    hospitals); ``former``: earlier spellings still accepted (e.g. ("station", "stations") for --station-id)."""
+    old = dict(zip(("one", "many"), former))
+    g.add_argument("--facility-id", *([f"--{old['one']}-id"] if old else []), dest="facility_id", metavar="FIELD",
+                   help="facility id field (default: id/name field or row number)")
+    g.add_argument("--facility-name", *([f"--{old['one']}-name"] if old else []), dest="facility_name",
+                   metavar="FIELD", help=f"facility name field{name_use}")
+    g.add_argument("--facilities-layer", *([f"--{old['many']}-layer"] if old else []), dest="facilities_layer",
+                   metavar="NAME", help=f"layer of {many_upper}")
+    add_csv_point_arguments(g, "facility")
 
 
 def add_snap_arguments(g, many: str) -> None:
@@ -157,27 +170,77 @@ def add_travel_arguments(p: argparse.ArgumentParser, *, fractions: bool = False)
     g.add_argument("--barriers", action="append", metavar="FILE", help="impassable polygons/lines or raster mask")
 
 
-def add_grid_and_label_arguments(p: argparse.ArgumentParser, *, cell_size_m: float, label: str, label_help: str,
-                                  prefix: str | None = None) -> None:
-    """The grid group (cell size, metric CRS, margin) and the labels-and-output group (--prefix when given)."""
+def add_grid_arguments(p: argparse.ArgumentParser) -> None:
+    """The grid group (cell size, metric CRS, margin): one default cell size for every grid subcommand."""
     g = p.add_argument_group("grid")
-    g.add_argument("--cell-size", type=float, default=cell_size_m, metavar="M",
-                   help=f"cell size in metres (default {cell_size_m:g})")
+    g.add_argument("--cell-size", type=float, default=DEFAULT_CELL_SIZE_M, metavar="M",
+                   help=f"cell size in metres (default {DEFAULT_CELL_SIZE_M:g})")
     g.add_argument("--metric-crs", metavar="CRS",
                    help="CRS of the analysis (default: the zones' own if projected, else their UTM zone)")
     g.add_argument("--margin-m", type=float, default=0.0, metavar="M",
                    help="ground around the zones' extent that travel may cross (default 0)")
-    g = p.add_argument_group("labels and output")
-    g.add_argument("--label", default=label, help=label_help)
-    g.add_argument("--modelled", action="append", metavar="TEXT",
-                   help="mark the analysis as using modelled inputs, saying which (repeatable); every output "
-                        "then says MODELLED")
-    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results")
+
+
+def add_output_arguments(g, *, prefix: str, label: str | None = None, label_help: str = "") -> None:
+    """--label (grid subcommands), --modelled, --note, --region-label, --out, --prefix, --no-map: the same names,
+    syntax and defaults in every analysis subcommand."""
+    if label is not None:
+        g.add_argument("--label", default=label, help=label_help)
+    g.add_argument("--modelled", action="append", metavar="[NAME=]TEXT",
+                   help="mark an input as modelled, saying how (repeatable): TEXT, or NAME=TEXT for one input "
+                        "(e.g. beds=...); every output then says MODELLED")
+    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results (repeatable)")
     g.add_argument("--region-label", default="region", help="label of the whole-region row (default region)")
-    g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR")
-    if prefix is not None:
-        g.add_argument("--prefix", default=prefix, help=f"output file name prefix (default {prefix})")
+    g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR (all of them or none)")
+    g.add_argument("--prefix", default=prefix, help=f"output file name prefix (default {prefix})")
     g.add_argument("--no-map", action="store_true", help="do not draw the PNG map")
+
+
+def add_grid_and_label_arguments(p: argparse.ArgumentParser, *, label: str, label_help: str, prefix: str) -> None:
+    """The grid group and the labels-and-output group of the grid subcommands (reach, catchments, access)."""
+    add_grid_arguments(p)
+    add_output_arguments(p.add_argument_group("labels and output"), prefix=prefix, label=label, label_help=label_help)
+
+
+def modelled_option(items) -> dict | None:
+    """``{input: how}`` from repeated ``--modelled [NAME=]TEXT``; a bare TEXT is about "input". NAME must be a plain
+    name (letters, digits, _), so a text that merely contains "=" stays a text."""
+    out: dict = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        key, value = (name, text.strip()) if sep and name.isidentifier() and text.strip() else ("input", item.strip())
+        out[key] = f"{out[key]}; {value}" if key in out else value
+    return out or None
+
+
+def per_option(items, option: str = "--per"):
+    """``--per [NAME=]N`` (repeatable): a number for every resource, or ``{name: N}``; None when not given."""
+    named: dict = {}
+    bare = None
+    for item in items or []:
+        name, sep, value = item.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            raise InputError(f"{option} {item!r}: expected N or NAME=N, e.g. {option} 1000 or "
+                             f"{option} ambulances=30000") from None
+        if sep:
+            named[name] = number
+        else:
+            bare = number
+    if bare is not None and named:
+        raise InputError(f"{option}: give one number for every resource or NAME=N per resource, not both")
+    return named or bare
+
+
+def per_of(items, name: str, default: float = 1000.0, option: str = "--per") -> float:
+    """The ``--per [NAME=]N`` of the one supply `name` (access, access-table): N, or NAME=N naming it."""
+    per = per_option(items, option)
+    if isinstance(per, dict):
+        if set(per) != {name}:
+            raise InputError(f"{option}: the supply is {name!r}; give {option} N or {option} {name}=N")
+        per = per[name]
+    return default if per is None else per
 
 
 def study_keywords(args) -> dict:
@@ -191,7 +254,7 @@ def study_keywords(args) -> dict:
     study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
                  cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m, counting=args.counting,
                  keep=args.keep or None, region_label=args.region_label, zones_layer=args.zones_layer,
-                 modelled="; ".join(args.modelled) if args.modelled else None, notes=args.note)
+                 modelled=modelled_option(args.modelled), notes=args.note)
     if args.friction:
         study["friction"] = args.friction
         study["friction_unit"] = args.friction_unit
@@ -229,15 +292,15 @@ def placement_keywords(args, *, id_keyword: str, point_id, point_name, layer) ->
 
 # ---- careshed catchments / careshed access (shared: zones, people, travel model, grid, facilities) -----
 
-def add_study_arguments(p: argparse.ArgumentParser, what: str) -> None:
+def add_study_arguments(p: argparse.ArgumentParser, what: str, prefix: str) -> None:
     """ZONES FACILITIES and the zone / people / travel model / grid / facility options of a careshed.Study."""
     add_zones_and_people_arguments(p, "facilities", f"{what} as points")
     g = p.add_argument_group(f"{what}")
-    add_point_arguments(g, "facility", "facilities", " (map labels)")
+    add_point_arguments(g, "FACILITIES", " (map labels)")
     add_snap_arguments(g, "facilities")
     add_travel_arguments(p)
-    add_grid_and_label_arguments(p, cell_size_m=250.0, label="facilities",
-                                  label_help="what the facilities are, e.g. hospitals (titles, notes)")
+    add_grid_and_label_arguments(p, label="facilities", label_help="what the facilities are, e.g. hospitals (titles, "
+                                 "notes)", prefix=prefix)
 
 
 def study_and_facility_arguments(args) -> tuple[dict, dict]:

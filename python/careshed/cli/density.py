@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-import pandas as pd
-
-from ..analyses.density import Facilities, compare_density, resource_density
+from ..analyses.density import Density, Facilities, compare_density, resource_density
 from ..errors import InputError
-from ..io.table import write_table
-from ..io.vector import load, write_layers
-from .common import Subcommand, add_csv_point_arguments, key_values, print_table, print_written, resource_fields
+from ..io.vector import load
+from .common import (Subcommand, add_csv_point_arguments, add_output_arguments, add_zone_arguments, key_values,
+                     modelled_option, per_option, print_table, print_written, resource_fields)
 
 DENSITY_EPILOG = """
 examples:
@@ -37,6 +33,11 @@ rates: beds, physicians, nurses per 1000 residents; general_practitioners per 10
 30,000; any other resource per 1000 (change with --per NAME=N). Shortfall = whole units missing to
 reach the target (0 when met). Facilities in no zone, or with an unknown zone id, are reported as a
 warning and in <prefix>_unassigned.csv, never silently dropped. See docs/density.md.
+
+outputs (with --out; all of them or none): PREFIX.csv (one row per zone + the region; notes as # lines),
+PREFIX_unassigned.csv (facilities in no zone, when there are any), PREFIX.gpkg (layers density: zones with
+the numbers, region, notes) and PREFIX.png (map of the first resource's rate against its target) when ZONES
+have polygons.
 """
 
 
@@ -47,21 +48,20 @@ def add_density_arguments(p: argparse.ArgumentParser) -> None:
                    help="facility points or tables (optional; without them the resource counts are "
                         "fields of ZONES)")
     g = p.add_argument_group("zones")
-    g.add_argument("--zone-id", required=True, metavar="FIELD", help="field with a unique id per zone")
-    g.add_argument("--population", required=True, metavar="FIELD", help="field with the resident population")
-    g.add_argument("--zones-layer", metavar="NAME", help="layer of ZONES (when it has several)")
-    g.add_argument("--keep", action="append", metavar="FIELD", default=[],
-                   help="zone field to copy into the output (repeatable), e.g. --keep name")
+    add_zone_arguments(g)
+    g.add_argument("--population", required=True, metavar="FIELD", help="zone field with the resident population")
     g = p.add_argument_group("resources and targets")
     g.add_argument("--resource", action="append", required=True, metavar="NAME[=FIELD]",
                    help="resource to count (repeatable): 'beds' reads field beds, 'beds=beds_2020' reads "
                         "field beds_2020 (of FACILITIES if given, else of ZONES)")
     g.add_argument("--target", action="append", metavar="NAME=RATE",
                    help="target rate per N residents (repeatable), e.g. --target beds=7.8")
-    g.add_argument("--per", action="append", metavar="NAME=N",
-                   help="residents per rate unit (repeatable), e.g. --per ambulances=30000")
+    g.add_argument("--per", action="append", metavar="[NAME=]N",
+                   help="residents per rate unit: N for every resource, or NAME=N for one (repeatable), e.g. "
+                        "--per ambulances=30000 (defaults: see below)")
     g = p.add_argument_group("facilities")
-    g.add_argument("--layer", metavar="NAME", help="layer of FACILITIES")
+    g.add_argument("--facilities-layer", "--layer", dest="facilities_layer", metavar="NAME",
+                   help="layer of FACILITIES")
     add_csv_point_arguments(g, "facility")
     g.add_argument("--facility-zone-id", metavar="FIELD",
                    help="facility field holding the zone id (a table without coordinates)")
@@ -79,23 +79,15 @@ def add_density_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--add-crs", metavar="CRS", help="CRS of an --add CSV with coordinates")
     g.add_argument("--unassigned-in-region", action="store_true",
                    help="count facilities that fit no zone (e.g. sites not decided) in the region row")
-    g = p.add_argument_group("labels and output")
-    g.add_argument("--modelled", action="append", metavar="NAME=TEXT",
-                   help="mark a resource's input as modelled, with how (repeatable); goes into the notes")
-    g.add_argument("--note", action="append", metavar="TEXT", help="note written with the results")
-    g.add_argument("--region-label", default="region", help="label of the whole-region row (default region)")
-    g.add_argument("--out", metavar="DIR", help="write <prefix>.csv (and .gpkg when ZONES have polygons)")
-    g.add_argument("--prefix", default="density", help="output file name prefix (default density)")
+    add_output_arguments(p.add_argument_group("labels and output"), prefix="density")
 
 
 def run_density(args) -> int:
     kwargs = dict(zone_id=args.zone_id, population=args.population, resources=resource_fields(args.resource),
-                  targets=key_values(args.target, "--target", numeric=True) or None,
-                  per=key_values(args.per, "--per", numeric=True) or None,
+                  targets=key_values(args.target, "--target", numeric=True) or None, per=per_option(args.per),
                   facility_zone_id=args.facility_zone_id, zones_layer=args.zones_layer,
-                  facilities_layer=args.layer, x=args.x, y=args.y, crs=args.crs,
-                  metric_crs=args.metric_crs, keep=args.keep or None,
-                  modelled=key_values(args.modelled, "--modelled", numeric=False) or None,
+                  facilities_layer=args.facilities_layer, x=args.x, y=args.y, crs=args.crs,
+                  metric_crs=args.metric_crs, keep=args.keep or None, modelled=modelled_option(args.modelled),
                   notes=args.note, unassigned_in_region=args.unassigned_in_region,
                   region_label=args.region_label)
     zones = load(args.zones, what="zones", layer=args.zones_layer)
@@ -109,26 +101,10 @@ def run_density(args) -> int:
         if args.add_resource or args.add_zone_id:
             raise InputError("--add-resource/--add-zone-id need --add FILE")
         table = resource_density(zones, facilities, **kwargs)
-
-    print_table(table, table.attrs.get("notes", []), width=200, max_columns=30, float_format="{:.3f}")
+    result = Density(table, zones)
+    print_table(table, result.notes, width=200, max_columns=30, float_format="{:.3f}")
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        written = [write_table(table, out / f"{args.prefix}.csv")]
-        unassigned = table.attrs.get("unassigned")
-        if unassigned is not None and len(unassigned):
-            written.append(write_table(unassigned, out / f"{args.prefix}_unassigned.csv", index=False))
-        geom = getattr(zones, "_geometry_column_name", None)
-        if geom and geom in zones.columns:
-            numbers = table.iloc[:-1].drop(columns=[k for k in (args.keep or []) if k in table.columns])
-            layer = zones.copy()
-            for col in numbers.columns:
-                layer[col] = numbers[col].to_numpy()
-            layers = {args.prefix: layer,
-                      "region": table.iloc[[-1]].reset_index().astype({args.zone_id: str}),
-                      "notes": pd.DataFrame({"note": table.attrs.get("notes", []) or ["(none)"]})}
-            written.append(write_layers(out / f"{args.prefix}.gpkg", layers))
-        print_written(written)
+        print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map and result.has_polygons))
     return 0
 
 

@@ -24,9 +24,10 @@ examples:
       --urban-density 300 --urban-minutes 11 --rural-minutes 15 --dispatch-minutes 3 \\
       --vehicles-field ambulances --cell-size 100 --out results/
 
-  # the modelled Quzhou example (what `careshed demo` runs): census totals spread by modelled urban cores
+  # the modelled Quzhou example: census totals spread UNIFORMLY over each county's cells (`careshed demo`
+  # spreads them by the GHSL urban shares into the urban cores instead, so its covered shares are higher)
   careshed reach data/quzhou/counties.geojson data/quzhou/county_seats.csv --x lon --y lat --crs EPSG:4326 \\
-      --station-id county_adcode --zone-id adcode --population pop_census2020 --keep name_en \\
+      --facility-id county_adcode --zone-id adcode --population pop_census2020 --keep name_en \\
       --urban-polygons data/quzhou/urban_cores_modelled.geojson \\
       --roads data/quzhou/roads_modelled.geojson --road-profile trunk=60 --background-speed 25 \\
       --urban-minutes 11 --rural-minutes 15 --dispatch-minutes 3 --modelled "roads, urban cores" --out out/
@@ -68,7 +69,7 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
                    help="threshold in minutes: one number when there are no classes, or CLASS=MIN per class "
                         "(repeatable; overrides --urban-minutes/--rural-minutes)")
     g = p.add_argument_group("stations and delays")
-    add_point_arguments(g, "station", "stations")
+    add_point_arguments(g, "STATIONS", former=("station", "stations"))
     g.add_argument("--dispatch-minutes", type=float, default=0.0, metavar="MIN",
                    help="call-to-departure delay added to every response (e.g. 3)")
     g.add_argument("--turnout-field", metavar="FIELD", help="station field with extra turnout seconds")
@@ -79,7 +80,7 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
                    help="residents per ambulance (default 30000)")
     add_snap_arguments(g, "stations")
     add_travel_arguments(p, fractions=True)
-    add_grid_and_label_arguments(p, cell_size_m=100.0, label="ambulance stations",
+    add_grid_and_label_arguments(p, label="ambulance stations",
                                   label_help="what the stations are (titles, notes)", prefix="reach")
 
 
@@ -129,8 +130,8 @@ def reach_arguments(args) -> tuple[dict, dict]:
     study.update(classes=classes, thresholds_min=thresholds if isinstance(thresholds, dict) else None)
     if args.class_share:
         study["class_shares"] = key_values(args.class_share, "--class-share", numeric=False)
-    run = placement_keywords(args, id_keyword="station_id", point_id=args.station_id, point_name=args.station_name,
-                              layer=args.stations_layer)
+    run = placement_keywords(args, id_keyword="facility_id", point_id=args.facility_id, point_name=args.facility_name,
+                             layer=args.facilities_layer)
     run.update(thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes,
                turnout_seconds=args.turnout_field if args.turnout_field else args.turnout_seconds,
                vehicles=args.vehicles_field, residents_per_vehicle=args.residents_per_vehicle)
