@@ -13,12 +13,12 @@ compared with them (the 2SFCA formulas are written in test_cli_access.py).
 """
 from __future__ import annotations
 
-import heapq
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from oracles import dijkstra
 
 
 CELL = 100.0
@@ -60,28 +60,6 @@ def case_args(case) -> list:
             "--cell-size", "100"]
 
 
-def dijkstra(src_rc) -> np.ndarray:
-    """Seconds from one cell to every cell: 8 neighbours, centre distance x mean friction (uniform here)."""
-    t = np.full((ROWS, COLS), np.inf)
-    t[src_rc] = 0.0
-    heap = [(0.0, src_rc)]
-    while heap:
-        d, (r, c) = heapq.heappop(heap)
-        if d > t[r, c]:
-            continue
-        for dr in (-1, 0, 1):
-            for dc in (-1, 0, 1):
-                if dr == dc == 0:
-                    continue
-                rr, cc = r + dr, c + dc
-                if 0 <= rr < ROWS and 0 <= cc < COLS:
-                    nd = d + math.hypot(dr, dc) * CELL * FRICTION
-                    if nd < t[rr, cc]:
-                        t[rr, cc] = nd
-                        heapq.heappush(heap, (nd, (rr, cc)))
-    return t
-
-
 @pytest.fixture(scope="module")
 def oracle():
     pop = np.zeros((ROWS, COLS))
@@ -90,7 +68,7 @@ def oracle():
     zone = np.zeros((ROWS, COLS), dtype=int)
     zone[:, 10:] = 1
     cells = [(int((Y1 - y) // CELL), int((x - X0) // CELL)) for _, x, y, _ in HOSPITALS]
-    times = np.stack([dijkstra(rc) for rc in cells])        # (2, ROWS, COLS), each hospital alone
+    times = dijkstra(np.full((ROWS, COLS), FRICTION), cells, [0.0] * len(cells), CELL)  # (2, ROWS, COLS)
     beds = np.array([h[3] for h in HOSPITALS])
     return {"pop": pop, "zone": zone, "cells": cells, "times": times, "beds": beds}
 

@@ -18,7 +18,6 @@ rooks). Response = 2 + t. Covered (response <= threshold, inclusive):
 """
 from __future__ import annotations
 
-import heapq
 import math
 import os
 
@@ -28,6 +27,7 @@ import pytest
 
 import careshed
 from careshed import _core
+from oracles import dijkstra
 from strip_case import CRS, X0, Y1, cell_centre, gdf, hand_minutes, points, strip_grid, strip_study, strip_zones
 
 
@@ -176,32 +176,6 @@ def test_every_class_source_and_travel_model_gives_the_hand_numbers(tmp_path):
 
 
 # ---- a plain-Dijkstra oracle on random grids ------------------------------------------------------------
-
-def dijkstra(friction, sources, offsets, cell):
-    """Multi-source Dijkstra with the GRASS r.cost rule (8 neighbours): per-source runs, then the minimum time
-    per cell (lowest source on ties). Float64; independent of careshed."""
-    rows, cols = friction.shape
-    best = np.full((len(sources), rows, cols), np.inf)
-    for k, (sr, sc) in enumerate(sources):
-        dist = best[k]
-        dist[sr, sc] = offsets[k]
-        heap = [(offsets[k], sr, sc)]
-        while heap:
-            d, r, c = heapq.heappop(heap)
-            if d > dist[r, c]:
-                continue
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    if dr == dc == 0:
-                        continue
-                    rr, cc = r + dr, c + dc
-                    if not (0 <= rr < rows and 0 <= cc < cols) or not np.isfinite(friction[rr, cc]):
-                        continue
-                    nd = d + math.hypot(dr, dc) * cell * (friction[r, c] + friction[rr, cc]) / 2
-                    if nd < dist[rr, cc]:
-                        dist[rr, cc] = nd
-                        heapq.heappush(heap, (nd, rr, cc))
-    return best
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])

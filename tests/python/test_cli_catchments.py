@@ -1,15 +1,5 @@
-"""``careshed catchments`` (careshed/cli/catchments.py) on the hand case of grid_cli_case.py.
-
-Oracle: the hand case below is small enough for a plain Dijkstra written here (8 neighbours, the r.cost rule:
-centre distance x mean friction), an AccessMod band loop written here and the 2SFCA formulas written here; the
-CLI's CSV and GeoTIFF outputs are compared with them.
-
-    two zones in UTM 31N (EPSG:32631), 100 m cells, 20 x 10 cells:
-        A: x 500000-501000, y 1000000-1001000, 2000 people -> 20 per cell (100 cells)
-        B: x 501000-502000, same y,            5000 people -> 50 per cell (100 cells)
-    travel: 28.8 km/h everywhere -> friction 0.125 s/m exactly (a rook step 12.5 s, a diagonal 17.68 s), so no
-    time lands exactly on a 60 s band edge or on the 90 s limit and float32 vs float64 cannot flip a comparison.
-    hospitals: h1 (500250, 1000550) in A, 10 beds; h2 (501750, 1000250) in B, 30 beds.
+"""``careshed catchments`` (careshed/cli/catchments.py) on the hand case of grid_cli_case.py: the CLI's CSV and
+GeoTIFF outputs against the Dijkstra and AccessMod band oracles written there.
 """
 from __future__ import annotations
 

@@ -313,7 +313,7 @@ def _assign(spec: Facilities, zones: _Zones, mapping: dict[str, str], res_names:
     return _Assigned(amounts, unassigned, notes)
 
 
-def _warn_unassigned(frames: list, res_names: list[str], role: str) -> None:
+def _warn_unassigned(frames: list, res_names: list[str], role: str, stacklevel: int) -> None:
     rows = _unassigned_frame(frames, res_names)
     if rows.empty:
         return
@@ -325,7 +325,7 @@ def _warn_unassigned(frames: list, res_names: list[str], role: str) -> None:
     more = f"; and {len(rows) - 8} more" if len(rows) > 8 else ""
     warnings.warn(f"{len(rows)} {role} facilit{'y' if len(rows) == 1 else 'ies'} not counted in any zone: "
                   + "; ".join(parts) + more + " (listed in result.attrs['unassigned'])",
-                  UnassignedFacilitiesWarning, stacklevel=3)
+                  UnassignedFacilitiesWarning, stacklevel=stacklevel)
 
 
 # ---- the analysis -------------------------------------------------------------------------------
@@ -404,6 +404,15 @@ def _prepare(zones, facilities, *, zone_id, population, resources, targets, per,
         column(z.frame, k, "kept column")
     return _Prepared(z, res_names, per_d, tgt_d, base, added, base_unassigned, add_unassigned, out_notes,
                      keep_l, region_label, bool(unassigned_in_region))
+
+
+def _prepare_and_warn(**arguments) -> _Prepared:
+    """_prepare, then an UnassignedFacilitiesWarning each for the baseline and the added facilities that fit no
+    zone (pointing at the caller of resource_density / compare_density)."""
+    p = _prepare(**arguments)
+    _warn_unassigned(p.base_unassigned, p.res_names, "baseline", stacklevel=4)
+    _warn_unassigned(p.add_unassigned, p.res_names, "added (scenario)", stacklevel=4)
+    return p
 
 
 def _table(p: _Prepared, amounts: np.ndarray, unassigned: list, notes: list) -> pd.DataFrame:
@@ -522,14 +531,7 @@ def resource_density(zones, facilities=None, *, zone_id, population, resources, 
                      add=None, facility_zone_id=None, zones_layer=None, facilities_layer=None, x=None,
                      y=None, crs=None, metric_crs=None, keep=None, modelled=None, notes=None,
                      unassigned_in_region=False, region_label="region", name_field=None) -> pd.DataFrame:
-    p = _prepare(zones, facilities, zone_id=zone_id, population=population, resources=resources,
-                 targets=targets, per=per, add=add, facility_zone_id=facility_zone_id,
-                 zones_layer=zones_layer, facilities_layer=facilities_layer, x=x, y=y, crs=crs,
-                 metric_crs=metric_crs, keep=keep, modelled=modelled, notes=notes,
-                 unassigned_in_region=unassigned_in_region, region_label=region_label,
-                 name_field=name_field)
-    _warn_unassigned(p.base_unassigned, p.res_names, "baseline")
-    _warn_unassigned(p.add_unassigned, p.res_names, "added (scenario)")
+    p = _prepare_and_warn(**locals())  # every argument, as given
     return _table(p, p.base + p.added, p.base_unassigned + p.add_unassigned, p.notes)
 
 
@@ -567,14 +569,7 @@ def compare_density(zones, facilities=None, *, add, zone_id, population, resourc
                     facility_zone_id=None, zones_layer=None, facilities_layer=None, x=None, y=None,
                     crs=None, metric_crs=None, keep=None, modelled=None, notes=None,
                     unassigned_in_region=False, region_label="region", name_field=None) -> pd.DataFrame:
-    p = _prepare(zones, facilities, zone_id=zone_id, population=population, resources=resources,
-                 targets=targets, per=per, add=add, facility_zone_id=facility_zone_id,
-                 zones_layer=zones_layer, facilities_layer=facilities_layer, x=x, y=y, crs=crs,
-                 metric_crs=metric_crs, keep=keep, modelled=modelled, notes=notes,
-                 unassigned_in_region=unassigned_in_region, region_label=region_label,
-                 name_field=name_field)
-    _warn_unassigned(p.base_unassigned, p.res_names, "baseline")
-    _warn_unassigned(p.add_unassigned, p.res_names, "added (scenario)")
+    p = _prepare_and_warn(**locals())  # every argument, as given
     baseline = _table(p, p.base, p.base_unassigned, p.notes)
     projected = _table(p, p.base + p.added, p.base_unassigned + p.add_unassigned, p.notes)
     cols: dict[str, Any] = {k: baseline[k] for k in p.keep}

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..constants import NO_CLASS, RESIDENTS_PER_VEHICLE
 from ..errors import InputError
 from ..io.vector import from_wkb
 from .zonal import zone_arrays
@@ -171,7 +172,7 @@ def coverage_by_zone(seconds, nearest, population, zones, thresholds_min, classe
             raise InputError(f"classes: expected shape {shape} like seconds, got {classes.shape}")
         if classes.dtype != np.uint8:
             if not np.issubdtype(classes.dtype, np.integer) or classes.size and (classes.min() < 0 or
-                                                                                classes.max() > 255):
+                                                                                classes.max() > NO_CLASS):
                 raise InputError("classes: expected class indices 0..254 (255 = no class) as integers")
             classes = classes.astype(np.uint8)
         classes = np.ascontiguousarray(classes)
@@ -214,7 +215,7 @@ def coverage_by_zone(seconds, nearest, population, zones, thresholds_min, classe
     return CoverageTables(zones_df, stations_df, curve_df, float(r["bin_seconds"]))
 
 
-def ambulance_check(zone_population, zone_vehicles, residents_per_vehicle: float = 30000.0, *,
+def ambulance_check(zone_population, zone_vehicles, residents_per_vehicle: float = RESIDENTS_PER_VEHICLE, *,
                     zone_ids: Sequence | None = None) -> pd.DataFrame:
     """Vehicles per zone against one per ``residents_per_vehicle`` residents (the plan: 30,000).
 

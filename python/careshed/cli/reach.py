@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..constants import RESIDENTS_PER_VEHICLE
 from ..errors import InputError
 from ..study import Study
 from .common import (Subcommand, add_grid_and_label_arguments, add_point_arguments, add_snap_arguments,
@@ -76,8 +77,8 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--turnout-seconds", type=float, metavar="S", help="turnout seconds for every station")
     g.add_argument("--vehicles-field", metavar="FIELD",
                    help="station field with ambulances, for the one-per-N-residents check")
-    g.add_argument("--residents-per-vehicle", type=float, default=30000.0, metavar="N",
-                   help="residents per ambulance (default 30000)")
+    g.add_argument("--residents-per-vehicle", type=float, default=RESIDENTS_PER_VEHICLE, metavar="N",
+                   help=f"residents per ambulance (default {RESIDENTS_PER_VEHICLE:g})")
     add_snap_arguments(g, "stations")
     add_travel_arguments(p, fractions=True)
     add_grid_and_label_arguments(p, label="ambulance stations",
