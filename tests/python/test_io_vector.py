@@ -167,3 +167,19 @@ def test_unreachable_database_error_hides_password():
     with pytest.raises(careshed.DataIOError) as info:
         careshed.read_vector("PG:host=127.0.0.1 port=1 dbname=x user=y password=zzz-secret connect_timeout=2")
     assert "zzz-secret" not in str(info.value) and "password=***" in str(info.value)
+
+
+def test_points_xy_fast_path_and_per_geometry_path_agree():
+    from shapely.geometry import LineString, Point
+
+    from careshed.io import points_xy
+
+    rng = np.random.default_rng(20261206)
+    pts = [Point(x, y) for x, y in rng.uniform(-1e6, 1e6, (500, 2))]
+    x, y, kind = points_xy(pts)                                   # all points: one MultiPoint read at once
+    assert np.array_equal(x, [p.x for p in pts]) and np.array_equal(y, [p.y for p in pts])
+    assert (kind == 0).all()
+    mixed = pts[:3] + [None, Point(), LineString([(0, 0), (1, 1)])]
+    x, y, kind = points_xy(mixed)                                 # the per-geometry way
+    assert kind.tolist() == [0, 0, 0, 1, 1, 2]
+    assert np.array_equal(x[:3], [p.x for p in pts[:3]]) and np.isnan(x[3:]).all() and np.isnan(y[3:]).all()

@@ -257,8 +257,9 @@ def points_xy(geoms):
     """(x, y, kind) float64/float64/int8 arrays of a sequence of shapely geometries.
 
     kind: 0 = a point (x, y set), 1 = missing or empty (NaN), 2 = not a point (NaN; the caller decides,
-    e.g. a representative point). shapely's public API only: its vectorised functions (shapely >= 2), else the
-    geometries' own ``.x`` / ``.y`` (shapely 1.8, ~25 µs a point: 2.5 s for 10^5 points).
+    e.g. a representative point). shapely's public API only: its vectorised functions (shapely >= 2); on shapely
+    1.8 a table of points becomes one MultiPoint whose WKB numpy reads at once (~7x faster than each point's
+    ``.x`` / ``.y``, which remain the way for tables with missing or non-point geometries).
     """
     vals = geoms.values if hasattr(geoms, "values") else geoms
     raw = getattr(vals, "data", None)        # geopandas' GeometryArray holds a numpy object array:
@@ -268,6 +269,7 @@ def points_xy(geoms):
     y = np.full(n, np.nan)
     kind = np.zeros(n, dtype=np.int8)
     import shapely
+    from shapely import wkb as shapely_wkb
     if hasattr(shapely, "get_type_id"):      # shapely >= 2: vectorised
         arr = np.empty(n, dtype=object)
         arr[:] = vals
@@ -278,6 +280,19 @@ def points_xy(geoms):
         x[pts] = shapely.get_x(arr[pts])
         y[pts] = shapely.get_y(arr[pts])
         return x, y, kind
+    from shapely.geometry import MultiPoint, Point
+    if n and all(type(g) is Point for g in vals):
+        try:
+            blob = shapely_wkb.dumps(MultiPoint(vals))   # header (9 bytes), then 21 bytes per point
+        except (ValueError, TypeError, AttributeError):  # an empty point: the per-geometry way below
+            blob = b""
+        if len(blob) == 9 + 21 * n:
+            order = "<" if blob[0] == 1 else ">"
+            rec = np.frombuffer(blob, dtype=np.dtype([("order", "u1"), ("type", order + "u4"), ("x", order + "f8"),
+                                                      ("y", order + "f8")]), offset=9)
+            x[:], y[:] = rec["x"], rec["y"]
+            kind[np.isnan(x)] = 1
+            return x, y, kind
     for i, g in enumerate(vals):
         if g is None or g.is_empty:
             kind[i] = 1
