@@ -8,7 +8,8 @@ from __future__ import annotations
 from ._core import __version__ as VERSION
 
 __all__ = ["VERSION", "NO_CLASS", "RESIDENTS_PER_VEHICLE", "DEFAULT_THRESHOLDS_MIN", "DEFAULT_PER", "DEFAULT_PER_OTHER",
-           "LUO_QI_STEPS_MIN", "DEFAULT_CELL_SIZE_M", "NAME_FIELDS", "ID_FIELDS", "METADATA_MAX_CHARS"]
+           "LUO_QI_STEPS_MIN", "DEFAULT_CELL_SIZE_M", "NAME_FIELDS", "ID_FIELDS", "METADATA_MAX_CHARS",
+           "OUTSIDE_ZONES_LABEL"]
 
 # VERSION: careshed's version, as compiled into the core (one number for the C++ library and the package).
 
@@ -32,6 +33,10 @@ DEFAULT_PER_OTHER = 1000
 #: Luo & Qi (2009) enhanced 2SFCA step weights: inclusive upper bound in minutes -> weight (for a 30-minute
 #: catchment; other catchment sizes use the same weights on thirds of it).
 LUO_QI_STEPS_MIN = {10.0: 1.0, 20.0: 0.68, 30.0: 0.22}
+
+#: Index label of the table row of the people on the grid outside every zone (shown only when there are any):
+#: they are counted in the region row too, so maps and tables count the same people.
+OUTSIDE_ZONES_LABEL = "outside every zone"
 
 #: Cell size of the analysis grid in metres, the same default in the API and every CLI subcommand.
 DEFAULT_CELL_SIZE_M = 100.0

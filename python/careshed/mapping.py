@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .constants import OUTSIDE_ZONES_LABEL
 from .io.atomic import write_atomically
 
 __all__ = ["new_figure", "draw_polygons", "scale_bar", "north_arrow", "frame_zones", "map_footnotes", "save_png",
@@ -131,6 +132,13 @@ def map_footnotes(fig, notes, grid, tail: str) -> None:
         fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
 
 
+def _outside_note(table) -> str:
+    """' (N of them outside every zone)' when the table has that row, else ''."""
+    if OUTSIDE_ZONES_LABEL not in table.index:
+        return ""
+    return f" ({table.loc[OUTSIDE_ZONES_LABEL, 'population']:,.0f} of them {OUTSIDE_ZONES_LABEL})"
+
+
 def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
     """The reach map of a :class:`careshed.Reach` (see :meth:`careshed.Reach.plot`)."""
     from matplotlib.colors import ListedColormap
@@ -142,9 +150,10 @@ def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
     fig = new_figure(8.5, 8.6, dpi)
     ax = fig.add_axes([0.03, 0.14, 0.94, 0.72])
 
-    # Populated cells in a zone: 1 covered, 2 reached beyond the threshold, 3 unreachable; 0 transparent.
+    # Populated cells: 1 covered, 2 reached beyond the threshold, 3 unreachable; 0 transparent. Cells outside
+    # every zone are shaded too: the region row (the subtitle) counts their people in its own row.
     with np.errstate(invalid="ignore"):
-        populated = (np.nan_to_num(result.population) > 0) & (study.zone_raster.zone != -1)
+        populated = np.nan_to_num(result.population) > 0
     covered = result.covered
     cat = np.zeros(grid.shape, dtype=np.uint8)
     cat[populated & covered] = 1
@@ -202,8 +211,8 @@ def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
     fig.suptitle(title or f"{modelled}{study.region_label}: who {result.label} reach within the response "
                  f"standard", fontsize=11.5, y=0.975)
     fig.text(0.5, 0.915, f"{thr}; response = dispatch {result.dispatch_minutes:g} min + turnout + travel.  "
-             f"{study.region_label}: {region['covered_share']:.1%} of {region['population']:,.0f} people covered, "
-             f"mean {region['mean_minutes']:.1f} min", ha="center", fontsize=8.5)
+             f"{study.region_label}: {region['covered_share']:.1%} of {region['population']:,.0f} people covered"
+             f"{_outside_note(table)}, mean {region['mean_minutes']:.1f} min", ha="center", fontsize=8.5)
     map_footnotes(fig, result.notes, grid, "; shading shows populated cells only.")
     if path is not None:
         save_png(fig, path)

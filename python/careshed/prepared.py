@@ -18,7 +18,7 @@ import numpy as np
 from .arrays.friction import FrictionSurface, friction_surface
 from .arrays.geometry import check_polygons, metric_crs_for
 from .arrays.zonal import check_population_raster, population_grid, rasterize_zones, urban_rural
-from .constants import DEFAULT_CELL_SIZE_M, DEFAULT_THRESHOLDS_MIN, NO_CLASS
+from .constants import DEFAULT_CELL_SIZE_M, DEFAULT_THRESHOLDS_MIN, NO_CLASS, OUTSIDE_ZONES_LABEL
 from .errors import CRSError, InputError
 from .io.fields import as_list, column, numeric_column, unique_ids
 from .io.raster import make_grid, read_raster
@@ -218,6 +218,9 @@ class PreparedStudy:
         seen = unique_ids(self.source, zone_id, ids, "zone")
         if str(region_label) in seen:
             raise InputError(f"region_label {region_label!r} is also a zone id; choose another region_label")
+        if OUTSIDE_ZONES_LABEL in seen:
+            raise InputError(f"{self.source}: a zone is called {OUTSIDE_ZONES_LABEL!r}, the label of the row of the "
+                             "people outside every zone; rename that zone")
         self.ids = ids
         self.keep = [keep] if isinstance(keep, str) else list(keep or [])
         for k in self.keep:

@@ -28,6 +28,7 @@ import pytest
 import careshed
 from careshed import _core
 from oracles import dijkstra
+import strip_case
 from strip_case import CRS, X0, Y1, cell_centre, gdf, hand_minutes, points, strip_grid, strip_study, strip_zones
 
 
@@ -241,11 +242,16 @@ def test_random_grids_against_dijkstra_and_brute_force_coverage(tmp_path, seed):
             assert math.isinf(got)
         else:
             assert p90 - 1e-6 <= got < p90 + 1 / 60 + 1e-6
-    # per station: people nearest (in zones; column 14 is in no zone)
-    in_zone = zone_of >= 0
+    # column 14 is in no zone: its people are the "outside every zone" row, and the region counts everybody
+    out = zone_of == -1
+    assert list(res.table.index) == ["W", "E", "outside every zone", "region"]
+    assert res.table.loc["outside every zone", "population"] == pytest.approx(people[out].sum())
+    assert res.table.loc["outside every zone", "covered"] == pytest.approx(people[out & (best <= thr)].sum())
+    assert res.table.loc["region", "population"] == pytest.approx(people.sum())
+    # per station: people nearest, wherever they live on the grid
     for k, sid in enumerate(["a", "b", "c"]):
-        mk = in_zone & clear & (per_source.argmin(axis=0) == k)
-        amb = in_zone & np.isfinite(best) & ~clear
+        mk = clear & (per_source.argmin(axis=0) == k)
+        amb = np.isfinite(best) & ~clear
         got = res.stations.loc[sid, "population_nearest"]
         assert people[mk].sum() - 1e-9 <= got <= people[mk].sum() + people[amb].sum() + 1e-9
 
@@ -340,3 +346,41 @@ def test_other_bad_inputs_name_the_problem():
 
 
 # ---- the command line ----------------------------------------------------------------------------------
+
+
+def test_people_outside_every_zone_are_their_own_row(tmp_path):
+    """Strip with a population raster of 100 people per cell, zone A over cols 0-4 and B over cols 5-7 only:
+    cols 8-9 (6 cells, 600 people) lie in no zone. Station s1 at (1, 0), s2 at (1, 9) (standing in no zone),
+    dispatch 2 min, rural threshold 6 min outside the urban cols 0-2. Hand numbers: every cell of cols 8-9 is
+    within 2 + sqrt(2) = 3.41 min of s2 (<= 6), so all 600 are covered; the region holds all 3000 people."""
+    from shapely.geometry import box
+
+    grid = strip_grid()
+    pop_tif = tmp_path / "pop.tif"
+    careshed.write_geotiff(pop_tif, np.full(grid.shape, 100.0), grid)
+    zones = gdf({"zone": ["A", "B"], "name": ["Alpha", "Beta"]},
+                [box(X0, Y1 - 300, X0 + 500, Y1), box(X0 + 500, Y1 - 300, X0 + 800, Y1)])
+    study = careshed.Study(zones, zone_id="zone", population_raster=pop_tif,
+                           friction=careshed.FrictionSurface(np.full(grid.shape, 0.6), grid),
+                           classes={"polygons": strip_case.urban_polygon(), "inside": "urban", "outside": "rural"},
+                           thresholds_min={"urban": 4, "rural": 6}, keep=["name"])
+    r = study.reach(points(["s1", "s2"], [cell_centre(1, 0), cell_centre(1, 9)]), dispatch_minutes=2)
+    t = r.table
+    assert list(t.index) == ["A", "B", "outside every zone", "region"]
+    assert t["population"].tolist() == pytest.approx([1500, 900, 600, 3000])
+    assert t.loc["outside every zone", "covered"] == pytest.approx(600)
+    assert t.loc["outside every zone", "stations"] == 1 and t.loc["region", "stations"] == 2
+    assert t.loc["outside every zone", "name"] is None
+    assert r.stations["population_nearest"].sum() == pytest.approx(3000)
+    assert r.curve.columns.tolist() == list(t.index)
+    gpkg = r.to_geopackage(tmp_path / "reach.gpkg")
+    import geopandas as gpd
+    assert len(gpd.read_file(gpkg, layer="zones")) == 2                     # the zone polygons
+    assert gpd.read_file(gpkg, layer="region")["zone"].tolist() == ["outside every zone", "region"]
+    # Without people outside the zones, there is no such row (the strip study spreads zone totals).
+    assert "outside every zone" not in strip_study().reach(points(["s1"], [cell_centre(1, 0)])).table.index
+    # A zone may not carry the row's label.
+    with pytest.raises(careshed.InputError, match="outside every zone"):
+        careshed.Study(gdf({"zone": ["outside every zone"]}, [box(X0, Y1 - 300, X0 + 500, Y1)]), zone_id="zone",
+                       population_raster=pop_tif, friction=careshed.FrictionSurface(np.full(grid.shape, 0.6), grid),
+                       thresholds_min=6)

@@ -297,3 +297,46 @@ def test_bad_zone_inputs(grid500):
     import geopandas as gpd
     with pytest.raises(careshed.CRSError, match="no CRS"):
         careshed.rasterize_zones(gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)]), grid500)
+
+
+def test_outside_as_zone_holds_what_no_zone_covers_random():
+    """careshed.arrays.zonal.outside_as_zone: zone n takes every cell (share) no zone covers. Oracle: 1 - the
+    shapely intersection areas of the zones with each cell, and the people weighted by it, summed with numpy."""
+    from careshed.arrays.zonal import outside_as_zone
+
+    rng = random.Random(_seed("outside every zone"))
+    grid = careshed.Grid(30, 20, (700000.0, 50.0, 0.0, 3301000.0, 0.0, -50.0), _core.crs_to_wkt("EPSG:32650"))
+    cells = [box(700000 + c * 50, 3301000 - (r + 1) * 50, 700000 + (c + 1) * 50, 3301000 - r * 50)
+             for r in range(20) for c in range(30)]
+    people = np.array([rng.uniform(0, 10) for _ in range(600)]).reshape(20, 30)
+    people[0, :5] = np.nan                                          # no data = no people
+    for trial in range(4):
+        polys = []
+        while len(polys) < 2:
+            p = _random_star(rng, rng.uniform(700300, 701200), rng.uniform(3300300, 3300700), 40, 400,
+                             rng.randint(5, 20), snap=0.0)
+            if p.is_valid and not any(p.intersects(q) for q in polys):
+                polys.append(p)
+        wkb = [shapely_wkb.dumps(p) for p in polys]
+        inside = np.array([sum(p.intersection(c).area for p in polys) / 2500.0 for c in cells])
+        for rule in ("fraction", "centre"):
+            zr = careshed.rasterize_zones(wkb, grid, rule=rule)
+            arrays, outside_people = outside_as_zone(zr, people)
+            assert arrays["n_zones"] == 3
+            np.testing.assert_array_equal(arrays["zone"][zr.zone >= 0], zr.zone[zr.zone >= 0])  # zones unchanged
+            weight = (arrays["zone"].reshape(-1) == 2).astype(float)
+            np.add.at(weight, arrays["split_cell"][arrays["split_zone"] == 2],
+                      arrays["split_fraction"][arrays["split_zone"] == 2])
+            if rule == "fraction":
+                oracle = 1.0 - inside
+                oracle[oracle < 1e-9] = 0.0
+            else:
+                oracle = (zr.zone.reshape(-1) == -1).astype(float)
+            np.testing.assert_allclose(weight, oracle, atol=1e-9, err_msg=f"trial {trial} {rule}")
+            assert outside_people == pytest.approx(float(np.nansum(people.reshape(-1) * oracle)), rel=1e-12)
+            # The zones plus the outside zone hold every person of the grid, once.
+            held = careshed.zonal_sum(np.nan_to_num(people), careshed.ZoneRaster(
+                arrays["zone"], arrays["split_cell"], arrays["split_zone"], arrays["split_fraction"], 3, rule,
+                grid))
+            assert held.sum() == pytest.approx(np.nansum(people), rel=1e-12)
+            assert held[2] == pytest.approx(outside_people, rel=1e-12)

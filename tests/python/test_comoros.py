@@ -1,15 +1,19 @@
 """The Comoros bundle end to end through careshed.reach — every input real (data/comoros/README.md):
-friction from Copernicus land-cover fractions + OpenStreetMap roads (careshed.friction_surface), WorldPop 2020
-population (869,595 people), the 28 OSM hospitals as stations, urban/rural from the GHSL-like density rule on
-the population grid, the Quzhou standard (urban 11 min, rural 15 min) as the threshold set, 500 m cells.
+friction from Copernicus land-cover fractions + OpenStreetMap roads + walking 3 km/h where neither says
+anything, with the sea cut out by the OSM land mask (careshed.friction_surface), WorldPop 2020 population
+(869,595 people), the 28 OSM hospitals as stations, urban/rural from the GHSL-like density rule on the
+population grid, the Quzhou standard (urban 11 min, rural 15 min) as the threshold set, 500 m cells.
 
-Zones: the three islands, each as the part of the data's extent nearest to it — boxes split at 43.55° E
-(Ngazidja | Mwali) and 44.0° E (Mwali | Ndzuwani) — so every person of the raster falls in a zone. (The
-bundle's island outlines in meta.json are coarse and leave ~15 % of the WorldPop people offshore.)
+Zones: the three islands from the OSM extract's admin boundaries (data/comoros/zones.geojson, kind island).
+WorldPop puts ~6 % of its people on cells whose centre is offshore of the OSM coastline: they are the table's
+"outside every zone" row, and the region row counts everybody on the grid.
 
-What is checked: plausible numbers (population reconciles with the raster within the resampling tolerance,
-covered share and mean response in a sensible band, hospitals placed), stability (two independent runs give
-identical tables and arrays), valid isochrone polygons whose area is their cell count x the cell area, and
+What is checked: the population reconciles with the raster and the rows add up (zones + outside = region,
+the outside row = the people of the cells in no zone, counted with numpy); nobody walks across the sea (the
+Mwali hospitals reach no cell of Ngazidja or Nzwani; everybody on Ngazidja and Nzwani is reached by their own
+island's hospitals; the only unreachable islanders live on Mwali's southern islets); plausible numbers
+(covered share and mean response in a sensible band, hospitals placed); stability (two independent runs give
+identical tables and arrays); valid isochrone polygons whose area is their cell count x the cell area; and
 that more facilities never cover fewer people.
 
 The zones and land mask (data/comoros/zones.geojson, land.geojson): the shipped files are exactly what
@@ -26,30 +30,32 @@ import pandas as pd
 import pytest
 
 import careshed
+from careshed.constants import OUTSIDE_ZONES_LABEL
 from conftest import ROOT
 
 COMOROS = ROOT / "data" / "comoros"
 WORLDPOP_TOTAL = 869_595.03   # data/comoros/README.md: sum of population.tif
 CELL_M = 500.0
+ISLANDS = ["KM-A", "KM-G", "KM-M"]   # Nzwani, Ngazidja, Mwali (ISO 3166-2), in the file's order
 
 
 def island_zones():
-    import geopandas as gpd
-    from shapely.geometry import box
-
-    x0, y0, x1, y1 = careshed.raster_info(COMOROS / "population.tif")["grid"].bounds
-    return gpd.GeoDataFrame(
-        {"code": ["G", "M", "A"], "island": ["Ngazidja (Grande Comore)", "Mwali (Moheli)", "Ndzuwani (Anjouan)"]},
-        geometry=[box(x0, y0, 43.55, y1), box(43.55, y0, 44.0, y1), box(44.0, y0, x1, y1)], crs="EPSG:4326")
+    zones = careshed.read_vector(COMOROS / "zones.geojson")
+    return zones[zones["kind"] == "island"].reset_index(drop=True)
 
 
 def comoros_study():
     return careshed.Study(
-        island_zones(), zone_id="code", keep=["island"], population_raster=COMOROS / "population.tif",
+        island_zones(), zone_id="zone_id", keep=["name"], population_raster=COMOROS / "population.tif",
         travel=dict(landcover_fractions={COMOROS / "landcover_Tree.tif": 2.5, COMOROS / "landcover_Crops.tif": 4.0,
                                          COMOROS / "landcover_BuiltUp.tif": 5.0},
-                    other_speed_kmh=3.0, roads=COMOROS / "comores-latest.osm.pbf", road_profile="car"),
-        classes="density", thresholds_min={"urban": 11, "rural": 15}, cell_size_m=CELL_M)
+                    other_speed_kmh=3.0, roads=COMOROS / "comores-latest.osm.pbf", road_profile="car",
+                    # the land cover (1 km, coarse outline) leaves coastal land without data: walk it at 3 km/h;
+                    # the land mask makes every cell holding no land impassable, so nobody walks on the sea
+                    background_speed_kmh=3.0,
+                    barriers=[{"path": COMOROS / "land.geojson", "outside": True, "all_touched": True}]),
+        # the islands' extent is the raster's to within a pixel: 1 km of margin keeps every pixel on the grid
+        margin_m=1000.0, classes="density", thresholds_min={"urban": 11, "rural": 15}, cell_size_m=CELL_M)
 
 
 @pytest.fixture(scope="module")
@@ -64,19 +70,58 @@ def run(facilities):
     return study, study.reach(hospitals, label="hospitals")
 
 
-def test_population_reconciles_with_worldpop(run):
+def test_population_reconciles_and_people_outside_every_zone_are_a_row(run):
     study, r = run
     assert study.grid.epsg == 32738                      # UTM 38S, the zone of the islands' centre
     assert study.grid.cell_size == (CELL_M, CELL_M)
     # The grid covers the raster, so the sum-preserving warp keeps the total (docs/friction.md: ~1e-15).
     assert np.nansum(study.population) == pytest.approx(WORLDPOP_TOTAL, rel=1e-6)
-    # Zones are lon/lat boxes made metric: the cells at the grid's corners outside them hold a few hundred
-    # people, so the region row is within 0.1 % of the raster total.
-    region = r.table.iloc[-1]
-    assert region["population"] == pytest.approx(WORLDPOP_TOTAL, rel=1e-3)
+    assert list(r.table.index) == ISLANDS + [OUTSIDE_ZONES_LABEL, "region"]
+    region = r.table.loc["region"]
+    assert region["population"] == pytest.approx(WORLDPOP_TOTAL, rel=1e-6)   # everybody, in a zone or not
     assert r.table["population"].iloc[:-1].sum() == pytest.approx(region["population"], rel=1e-12)
+    in_no_zone = study.zone_raster.zone == -1              # cell centre in no island (counting="centre")
+    outside = r.table.loc[OUTSIDE_ZONES_LABEL]
+    assert outside["population"] == pytest.approx(np.nansum(study.population[in_no_zone]), rel=1e-9)
+    # data/comoros/README.md: 5.5 % of the WorldPop pixels' people lie offshore by pixel centre; on 500 m
+    # cells it is the same order.
+    assert 0.03 < outside["population"] / region["population"] < 0.10
+    assert outside["stations"] == 0                       # every hospital stands on an island
+    for col in ("covered", "unreachable"):
+        assert r.table[col].iloc[:-1].sum() == pytest.approx(region[col], rel=1e-9)
     assert region["population_urban"] + region["population_rural"] == pytest.approx(region["population"])
     assert 0.5 < region["population_urban"] / region["population"] < 0.95   # dense clusters hold most people
+
+
+def test_nobody_walks_across_the_sea(run, facilities):
+    study, r = run
+    friction = study.friction.seconds_per_metre
+    zone = study.zone_raster.zone
+    people = np.nan_to_num(study.population)
+    index = {z: i for i, z in enumerate(study.ids)}
+    # Ngazidja and Nzwani: every populated cell reached by the island's own hospitals.
+    for code in ("KM-G", "KM-A"):
+        assert r.table.loc[code, "unreachable"] == 0
+    # Mwali: the unreachable are on the islets off its south coast (south of 12.37 S; a boat ride away).
+    stuck = (zone == index["KM-M"]) & ~np.isfinite(r.seconds) & (people > 0)
+    assert r.table.loc["KM-M", "unreachable"] == pytest.approx(people[stuck].sum(), rel=1e-9)
+    x0, dx, _, y0, _, dy = study.grid.transform
+    from pyproj import Transformer
+    to_lonlat = Transformer.from_crs(study.grid.crs, "EPSG:4326", always_xy=True)
+    rows, cols = np.nonzero(stuck)
+    _, lat = to_lonlat.transform(x0 + dx * (cols + 0.5), y0 + dy * (rows + 0.5))
+    assert stuck.any() and (np.asarray(lat) < -12.37).all()
+    # The sea itself: impassable except cells touching land.
+    assert np.isnan(friction).sum() > 0.8 * friction.size
+    # The six Mwali hospitals alone reach no cell of Ngazidja or Nzwani (ferries: issue 14).
+    mwali = facilities[(facilities["amenity"] == "hospital")]
+    mwali = mwali[mwali.geometry.x.between(43.6, 43.9)]
+    assert len(mwali) == r.table.loc["KM-M", "stations"] == 6
+    only_mwali = study.reach(mwali, label="Mwali hospitals")
+    for code in ("KM-G", "KM-A"):
+        assert only_mwali.table.loc[code, "covered"] == 0
+        assert only_mwali.table.loc[code, "unreachable"] == pytest.approx(only_mwali.table.loc[code, "population"])
+        assert not np.isfinite(only_mwali.seconds[zone == index[code]]).any()
 
 
 def test_hospitals_placed_and_coverage_plausible(run):
@@ -93,9 +138,8 @@ def test_hospitals_placed_and_coverage_plausible(run):
     assert 0.25 < region["covered_share"] < 0.75
     assert region["covered_share_urban"] > region["covered_share_rural"]
     assert 5.0 < region["mean_minutes"] < 60.0
-    assert region["unreachable"] / region["population"] < 0.15   # offshore cells without land cover or roads
-    assert list(r.table.index) == ["G", "M", "A", "region"]
-    for code in ("G", "M", "A"):
+    assert region["unreachable"] / region["population"] < 0.05   # offshore cells and Mwali's islets
+    for code in ISLANDS:
         assert r.table.loc[code, "stations"] >= 1
     # The curve is a cumulative share: non-decreasing, from the people next to a hospital up to <= 1.
     curve = r.curve["region"].to_numpy()

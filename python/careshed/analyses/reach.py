@@ -27,7 +27,8 @@ import pandas as pd
 from ..arrays.coverage import ambulance_check, coverage_by_zone, isochrones
 from ..arrays.geometry import assign_points_to_zones
 from ..arrays.travel_time import nearest_travel_time
-from ..constants import METADATA_MAX_CHARS, NO_CLASS, RESIDENTS_PER_VEHICLE
+from ..arrays.zonal import outside_as_zone
+from ..constants import METADATA_MAX_CHARS, NO_CLASS, OUTSIDE_ZONES_LABEL, RESIDENTS_PER_VEHICLE
 from ..errors import InputError
 from ..io.fields import as_list
 from ..io.vector import write_layers
@@ -45,7 +46,10 @@ class Reach(Result):
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per zone (index = zone id) and a last row for the region: `population`; per class C
+        One row per zone (index = zone id), then — only when people live on the grid outside every zone (a
+        population raster reaching beyond the zones; zone totals are spread inside the zones) — a row
+        ``"outside every zone"`` for them, and a last row for the region (all the people on the grid: the
+        zones plus the outside row): `population`; per class C
         ``population_C``, ``covered_C``, ``covered_share_C``; ``covered``, ``uncovered``, ``unreachable``,
         ``covered_share``, ``mean_minutes`` (population-weighted, reached people only), ``p90_minutes`` (90 %
         of the people are reached within it; inf when more than 10 % are unreachable), ``stations``
@@ -73,7 +77,8 @@ class Reach(Result):
 
     @classmethod
     def _build(cls, study: PreparedStudy, st: Points, used, rr, cc, moved, status, seconds, nearest_used, cov,
-               thresholds, dispatch, residents_per_vehicle, label, curve_max_minutes, run_notes, run_modelled):
+               thresholds, dispatch, residents_per_vehicle, label, curve_max_minutes, run_notes, run_modelled,
+               outside_row=False):
         self = cls.__new__(cls)
         self.study = study
         self.grid = study.grid
@@ -100,10 +105,11 @@ class Reach(Result):
 
         # -- zone table --------------------------------------------------------------------------
         z = cov.zones
-        zone_index = pd.Index(list(study.ids) + [study.region_label], name=study.zone_id)
+        extra = [OUTSIDE_ZONES_LABEL] if outside_row else []
+        zone_index = pd.Index(list(study.ids) + extra + [study.region_label], name=study.zone_id)
         cols: dict[str, Any] = {}
         for k in study.keep:
-            cols[k] = list(study.frame[k].tolist()) + [None]
+            cols[k] = list(study.frame[k].tolist()) + [None] * (len(extra) + 1)
         cols["population"] = z["population"].to_numpy()
         names = self.class_names
         if len(names) > 1:
@@ -118,21 +124,25 @@ class Reach(Result):
         # stations per zone: the zone their (snapped) cell... no: the zone their POINT stands in.
         st_zone = assign_points_to_zones(study.zones.geometry, st.x, st.y)
         n_z = len(study.ids)
-        counts = np.bincount(st_zone[st_zone >= 0], minlength=n_z).astype(np.int64)
+        # With the outside row, stations standing in no zone count there (zone index n_z).
+        row_of = np.where(st_zone >= 0, st_zone, n_z if outside_row else -1)
+        n_rows = n_z + len(extra)
+        counts = np.bincount(row_of[row_of >= 0], minlength=n_rows).astype(np.int64)
         cols["stations"] = np.append(counts, counts.sum())
         if st.vehicles is not None:
-            veh = np.zeros(n_z)
-            ok = st_zone >= 0
-            np.add.at(veh, st_zone[ok], st.vehicles[ok])
+            veh = np.zeros(n_rows)
+            ok = row_of >= 0
+            np.add.at(veh, row_of[ok], st.vehicles[ok])
             pop_all = z["population"].to_numpy(dtype=np.float64)
             check = ambulance_check(np.append(pop_all[:-1], pop_all[-1]), np.append(veh, veh.sum()),
                                     float(residents_per_vehicle))
             cols["vehicles"] = check["vehicles"].to_numpy()
             cols["vehicles_needed"] = check["needed"].to_numpy()
             cols["vehicles_shortfall"] = check["shortfall"].to_numpy()
-            outside = int((~ok).sum())
+            outside = int((st_zone < 0).sum())
             if outside:
-                self.notes.append(f"{outside} station(s) stand in no zone: their vehicles count in no zone's check")
+                where = (f"the '{OUTSIDE_ZONES_LABEL}' row's check" if outside_row else "no zone's check")
+                self.notes.append(f"{outside} station(s) stand in no zone: their vehicles count in {where}")
         self.table = pd.DataFrame(cols, index=zone_index)
         self.table.attrs["notes"] = self.notes
         self.table.attrs["thresholds_min"] = dict(thresholds)
@@ -224,8 +234,9 @@ class Reach(Result):
 
     def to_geopackage(self, path, *, isochrone_minutes=None, crs=None) -> Path:
         """One GeoPackage (written to a temporary name, then renamed) with layers: ``zones`` (polygons + the
-        zone table), ``region`` (the region row), ``stations`` (points + the station table), ``isochrones``
-        (display polygons at the thresholds, cumulative), ``curve`` (covered share by minute) and ``notes``.
+        zone table), ``region`` (the "outside every zone" row, if any, and the region row), ``stations`` (points +
+        the station table), ``isochrones`` (display polygons at the thresholds, cumulative), ``curve`` (covered
+        share by minute) and ``notes``.
 
         `crs`: CRS of the layers — None (default) the analysis grid's metric CRS (the GeoTIFFs' too), ``"zones"``
         the zones' own CRS (e.g. lon/lat), or any CRS string."""
@@ -233,7 +244,7 @@ class Reach(Result):
         return Path(path)
 
     def _layers(self, isochrone_minutes=None, crs=None) -> dict:
-        region = self.table.iloc[[-1]].reset_index()
+        region = self.table.iloc[len(self.study.ids):].reset_index()  # the outside-every-zone row (if any), region
         region[self.study.zone_id] = region[self.study.zone_id].astype(str)
         curve = self.curve.copy()
         curve.columns = [f"share_{c}" for c in curve.columns]
@@ -360,9 +371,18 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
 
     # -- coverage ---------------------------------------------------------------------------
     t = time.perf_counter()
-    cov = coverage_by_zone(seconds, nearest_used, study.population, study.zone_raster,
+    # People on the grid outside every zone get their own row (counted in the region row too). Only a
+    # population raster alone puts people there: zone totals spread over the zones (population=FIELD) live in
+    # the zones by construction, and the uncovered share of a boundary cell holds none of them.
+    outside_row = False
+    if study.population_totals is None:
+        zones_and_outside, people_outside = outside_as_zone(study.zone_raster, study.population)
+        outside_row = people_outside > 0
+    cov = coverage_by_zone(seconds, nearest_used, study.population,
+                           zones_and_outside if outside_row else study.zone_raster,
                            [thresholds[c] for c in names], study.cell_class, int(curve_max_minutes),
-                           zone_ids=list(study.ids), class_names=names,
+                           zone_ids=list(study.ids) + ([OUTSIDE_ZONES_LABEL] if outside_row else []),
+                           class_names=names,
                            station_ids=[st.ids[i] for i in used], n_stations=int(used.size),
                            region_label=study.region_label)
     timings["coverage"] = time.perf_counter() - t
@@ -371,7 +391,7 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
     result = Reach._build(study, st, used, rr, cc, moved, status, seconds, nearest_used, cov, thresholds,
                           dispatch, residents_per_vehicle, label, curve_max_minutes,
                           modelled_notes(modelled) + run_notes + [str(n) for n in as_list(notes)],
-                          bool(modelled))
+                          bool(modelled), outside_row)
     timings["tables"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t_all
     result.timings = timings

@@ -34,7 +34,8 @@ from ..constants import NO_CLASS
 from ..io.raster import Grid, ReadReport, as_grid, read_raster
 from ..io.vector import load, to_wkb
 
-__all__ = ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zone_arrays", "zonal_sum", "population_grid",
+__all__ = ["ZoneRaster", "PopulationGrid", "rasterize_zones", "zone_arrays", "outside_as_zone", "zonal_sum",
+           "population_grid",
            "urban_rural", "GHSL_RULES", "NO_CLASS", "check_population_raster"]
 
 log = logging.getLogger("careshed")
@@ -233,6 +234,49 @@ def zone_arrays(zones, shape: tuple) -> tuple:
         if np.any(order != np.arange(len(order))):
             split_cell, split_zone, split_fraction = split_cell[order], split_zone[order], split_fraction[order]
     return zone, split_cell, split_zone, split_fraction, (None if n_zones is None else int(n_zones))
+
+
+def outside_as_zone(zones, population) -> tuple[dict, float]:
+    """The zones plus one more, "outside every zone", holding what no zone holds, and the people in it.
+
+    People living on the grid outside every zone (a coastline drawn inside the population raster's coast, a
+    zone layer covering half the area) must be reported, not dropped: give the returned zones to
+    :func:`careshed.coverage_by_zone` (or ``_core`` zone functions) and the last zone row counts them.
+
+    Args:
+        zones: any form :func:`zone_arrays` accepts (a :class:`ZoneRaster` from either rule).
+        population: people per cell, ``zones``' shape; NaN = no people.
+
+    Returns:
+        ``(arrays, people_outside)``: a dict with ``zone``, ``split_cell``, ``split_zone``, ``split_fraction``
+        and ``n_zones`` = n + 1, where zone index n takes every cell in no zone (weight 1) and, under the
+        area-fraction rule, the share of each split cell that no zone covers (1 − the sum of its fractions,
+        when > 1e-9); and the people of zone n (float). Zones 0..n-1 are unchanged.
+    """
+    shape = np.shape(population)
+    zone, split_cell, split_zone, split_fraction, n_zones = zone_arrays(zones, shape)
+    if n_zones is None:
+        n_zones = int(max(zone.max(initial=-1), split_zone.max(initial=-1))) + 1
+    people = np.nan_to_num(np.asarray(population, dtype=np.float64), nan=0.0)
+    outside = n_zones
+    new_zone = np.where(zone == -1, np.int32(outside), zone).astype(np.int32)
+    people_outside = float(people[zone == -1].sum())
+    if split_cell.size:
+        cells, first = np.unique(split_cell, return_index=True)
+        covered = np.add.reduceat(split_fraction, first)
+        rest = 1.0 - covered
+        gap = rest > 1e-9
+        if gap.any():
+            split_cell = np.concatenate([split_cell, cells[gap]])
+            split_zone = np.concatenate([split_zone, np.full(int(gap.sum()), outside, dtype=np.int32)])
+            split_fraction = np.concatenate([split_fraction, rest[gap]])
+            order = np.lexsort((split_zone, split_cell))
+            split_cell, split_zone, split_fraction = split_cell[order], split_zone[order], split_fraction[order]
+            people_outside += float((people.ravel()[cells[gap]] * rest[gap]).sum())
+    arrays = {"zone": new_zone, "split_cell": np.ascontiguousarray(split_cell, dtype=np.int64),
+              "split_zone": np.ascontiguousarray(split_zone, dtype=np.int32),
+              "split_fraction": np.ascontiguousarray(split_fraction, dtype=np.float64), "n_zones": n_zones + 1}
+    return arrays, people_outside
 
 
 def zonal_sum(values, zones: ZoneRaster) -> np.ndarray:
