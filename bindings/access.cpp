@@ -16,6 +16,7 @@
 #include "careshed/raster_search.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
+#include "run_watch.hpp"
 
 namespace py = pybind11;
 
@@ -92,7 +93,7 @@ FcaOptions make_options(const std::string& method, double max_cost, const py::di
 
 py::dict py_fca(const py::handle& demand, const py::handle& supply, const py::handle& origin, const py::handle& dest,
                 const py::handle& cost, const std::string& method, double max_cost, const py::dict& weights,
-                const py::object& pair_weights, bool normalize) {
+                const py::object& pair_weights, bool normalize, const py::object& progress) {
   auto P = vec1d<double>(demand, "demand");
   auto S = vec1d<double>(supply, "supply");
   auto o = index1d(origin, "origin");
@@ -104,11 +105,9 @@ py::dict py_fca(const py::handle& demand, const py::handle& supply, const py::ha
     pw = vec1d<double>(pair_weights, "weights (evaluated per pair)", o.shape(0));
     opt.pair_weights = pw.data();
   }
-  FcaResult r;
-  {
-    py::gil_scoped_release release;
-    r = fca(P.data(), P.shape(0), S.data(), S.shape(0), o.data(), d.data(), c.data(), o.shape(0), opt);
-  }
+  FcaResult r = run_interruptible(progress, [&](RunControl* ctl) {
+    return fca(P.data(), P.shape(0), S.data(), S.shape(0), o.data(), d.data(), c.data(), o.shape(0), opt, ctl);
+  });
   py::dict out;
   put_report(out, r);
   return out;
@@ -116,7 +115,8 @@ py::dict py_fca(const py::handle& demand, const py::handle& supply, const py::ha
 
 py::dict py_fca_reach(const py::handle& demand, const py::handle& supply, const py::handle& first,
                       const py::handle& demand_index, const py::handle& cost, const std::string& method,
-                      double max_cost, const py::dict& weights, const py::object& pair_weights, bool normalize) {
+                      double max_cost, const py::dict& weights, const py::object& pair_weights, bool normalize,
+                      const py::object& progress) {
   auto P = vec1d<double>(demand, "demand");
   auto S = vec1d<double>(supply, "supply");
   auto f = index1d(first, "first", S.shape(0) + 1);
@@ -129,11 +129,9 @@ py::dict py_fca_reach(const py::handle& demand, const py::handle& supply, const 
     pw = vec1d<double>(pair_weights, "weights (evaluated per pair)", n_pairs);
     opt.pair_weights = pw.data();
   }
-  FcaResult r;
-  {
-    py::gil_scoped_release release;
-    r = fca_reach(P.data(), P.shape(0), S.data(), S.shape(0), f.data(), di.data(), c.data(), opt);
-  }
+  FcaResult r = run_interruptible(progress, [&](RunControl* ctl) {
+    return fca_reach(P.data(), P.shape(0), S.data(), S.shape(0), f.data(), di.data(), c.data(), opt, ctl);
+  });
   py::dict out;
   put_report(out, r);
   return out;
@@ -186,7 +184,8 @@ GridArgs grid_args(const py::handle& friction, double dx_m, double dy_m, const p
 py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const py::object& row_dx_m,
                      const py::handle& population, const py::handle& facilities_rc, const py::handle& supply,
                      double max_seconds, const std::string& method, const py::dict& weights, int neighbours,
-                     const py::object& offsets_s, const py::object& zones, int n_zones, bool normalize) {
+                     const py::object& offsets_s, const py::object& zones, int n_zones, bool normalize,
+                     const py::object& progress) {
   GridArgs a = grid_args(friction, dx_m, dy_m, row_dx_m, facilities_rc, offsets_s);
   auto pop = CArray<double>::ensure(population);
   if (!pop || pop.ndim() != 2 || pop.shape(0) != a.grid.rows || pop.shape(1) != a.grid.cols)
@@ -212,11 +211,7 @@ py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const
     in.n_zones = n_zones;
   }
   FcaOptions opt = make_options(method, max_seconds, weights, normalize);
-  GridFcaResult r;
-  {
-    py::gil_scoped_release release;
-    r = grid_fca(in, opt);
-  }
+  GridFcaResult r = run_interruptible(progress, [&](RunControl* c) { return grid_fca(in, opt, c); });
   py::dict out;
   put_report(out, r.fca, {static_cast<py::ssize_t>(a.grid.rows), static_cast<py::ssize_t>(a.grid.cols)});
   out["pairs"] = r.pairs;
@@ -233,17 +228,15 @@ py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const
 
 py::tuple py_reach_lists(const py::handle& friction, double dx_m, double dy_m, const py::object& row_dx_m,
                          const py::handle& facilities_rc, double max_seconds, int neighbours,
-                         const py::object& offsets_s) {
+                         const py::object& offsets_s, const py::object& progress) {
   GridArgs a = grid_args(friction, dx_m, dy_m, row_dx_m, facilities_rc, offsets_s);
   RasterSearchOptions so;
   so.neighbours = neighbours;
   so.max_seconds = max_seconds;
   so.source_offsets_s = a.offsets_ptr;
-  ReachLists r;
-  {
-    py::gil_scoped_release release;
-    r = raster_reach_lists(a.grid, a.rc.data(), static_cast<std::size_t>(a.rc.shape(0)), so);
-  }
+  ReachLists r = run_interruptible(progress, [&](RunControl* c) {
+    return raster_reach_lists(a.grid, a.rc.data(), static_cast<std::size_t>(a.rc.shape(0)), so, nullptr, c);
+  });
   return py::make_tuple(to_numpy(std::move(r.offsets)), to_numpy(std::move(r.cells)),
                         to_numpy(std::move(r.seconds)));
 }
@@ -253,22 +246,22 @@ py::tuple py_reach_lists(const py::handle& friction, double dx_m, double dy_m, c
 void init_access(py::module_& m) {
   m.def("fca", &py_fca, py::arg("demand"), py::arg("supply"), py::arg("origin"), py::arg("dest"), py::arg("cost"),
         py::arg("method"), py::arg("max_cost"), py::arg("weights"), py::arg("pair_weights") = py::none(),
-        py::arg("normalize") = false,
+        py::arg("normalize") = false, py::arg("progress") = py::none(),
         "Floating catchment model on a sparse (origin=demand, dest=supply, cost) table; returns a dict "
         "(score, supply_ratio, weighted_demand, conservation report). Use careshed.fca / careshed.accessibility.");
   m.def("fca_reach", &py_fca_reach, py::arg("demand"), py::arg("supply"), py::arg("first"), py::arg("demand_index"),
         py::arg("cost"), py::arg("method"), py::arg("max_cost"), py::arg("weights"),
-        py::arg("pair_weights") = py::none(), py::arg("normalize") = false,
+        py::arg("pair_weights") = py::none(), py::arg("normalize") = false, py::arg("progress") = py::none(),
         "Floating catchment model on supply-major lists (first[n_supply+1], demand_index uint32, cost float32).");
   m.def(
       "grid_fca", &py_grid_fca, py::arg("friction"), py::arg("dx_m"), py::arg("dy_m"), py::arg("row_dx_m"),
       py::arg("population"), py::arg("facilities_rc"), py::arg("supply"), py::arg("max_seconds"), py::arg("method"),
       py::arg("weights"), py::arg("neighbours") = 8, py::arg("offsets_s") = py::none(), py::arg("zones") = py::none(),
-      py::arg("n_zones") = 0, py::arg("normalize") = false,
+      py::arg("n_zones") = 0, py::arg("normalize") = false, py::arg("progress") = py::none(),
       "Floating catchment model on a friction grid (bounded per-facility searches). Use careshed.grid_accessibility.");
   m.def("access_reach_lists", &py_reach_lists, py::arg("friction"), py::arg("dx_m"), py::arg("dy_m"),
         py::arg("row_dx_m"), py::arg("facilities_rc"), py::arg("max_seconds"), py::arg("neighbours") = 8,
-        py::arg("offsets_s") = py::none(),
+        py::arg("offsets_s") = py::none(), py::arg("progress") = py::none(),
         "Per-facility bounded searches on a friction grid: (first int64[n+1], cells uint32, seconds float32).");
 }
 

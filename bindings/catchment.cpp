@@ -17,6 +17,7 @@
 #include "grid_py.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
+#include "run_watch.hpp"
 
 namespace py = pybind11;
 
@@ -50,7 +51,7 @@ Population population_of(const py::array& population) {
 
 py::dict catchment_stats_py(const Arr<float>& seconds, const Arr<std::int32_t>& nearest, const py::array& population,
                             std::int32_t n_facilities, const std::optional<Arr<double>>& row_area_km2,
-                            const std::optional<Arr<double>>& resources) {
+                            const std::optional<Arr<double>>& resources, const py::object& progress) {
   if (seconds.ndim() != 2) throw InputError("seconds: expected a 2-D (rows, cols) array, got " + shape_str(seconds));
   const py::ssize_t rows = seconds.shape(0), cols = seconds.shape(1);
   require_shape2(nearest, "nearest", rows, cols, "seconds");
@@ -75,11 +76,7 @@ py::dict catchment_stats_py(const Arr<float>& seconds, const Arr<std::int32_t>& 
   in.row_cell_area_km2 = row_area_km2 ? row_area_km2->data() : nullptr;
   in.resources = resources ? resources->data() : nullptr;
   in.n_resources = n_res;
-  CatchmentResult r;
-  {
-    py::gil_scoped_release release;
-    r = catchment_stats(in);
-  }
+  CatchmentResult r = run_interruptible(progress, [&](RunControl* c) { return catchment_stats(in, {}, c); });
   py::dict d;
   d["population"] = to_numpy(std::move(r.population));
   d["cells"] = to_numpy(std::move(r.cells));
@@ -96,15 +93,14 @@ py::dict catchment_stats_py(const Arr<float>& seconds, const Arr<std::int32_t>& 
 }
 
 py::list catchment_polygons_py(const Arr<std::int32_t>& nearest, const py::handle& grid_obj,
-                               std::int32_t n_facilities, bool eight_connected, bool simplify) {
+                               std::int32_t n_facilities, bool eight_connected, bool simplify,
+                               const py::object& progress) {
   const GridSpec grid = grid_from_py(grid_obj);
   require_shape2(nearest, "nearest", static_cast<py::ssize_t>(grid.height), static_cast<py::ssize_t>(grid.width),
                  "the grid");
-  std::vector<CatchmentPolygon> polys;
-  {
-    py::gil_scoped_release release;
-    polys = catchment_polygons(nearest.data(), grid, n_facilities, eight_connected, simplify);
-  }
+  std::vector<CatchmentPolygon> polys = run_interruptible(progress, [&](RunControl* c) {
+    return catchment_polygons(nearest.data(), grid, n_facilities, eight_connected, simplify, c);
+  });
   py::list out;
   for (const auto& p : polys) {
     py::dict d;
@@ -126,7 +122,8 @@ py::dict capacity_coverage_py(const py::array& friction, double dx, double dy,
                               const std::optional<Arr<std::int32_t>>& zone,
                               const std::optional<Arr<std::int64_t>>& split_cell,
                               const std::optional<Arr<std::int32_t>>& split_zone,
-                              const std::optional<Arr<double>>& split_fraction, std::int32_t n_zones) {
+                              const std::optional<Arr<double>>& split_fraction, std::int32_t n_zones,
+                              const py::object& progress) {
   if (friction.ndim() != 2) throw InputError("friction: expected a 2-D (rows, cols) array, got " + shape_str(friction));
   if ((friction.flags() & py::array::c_style) == 0)
     throw InputError("friction must be C-contiguous (use numpy.ascontiguousarray)");
@@ -196,11 +193,7 @@ py::dict capacity_coverage_py(const py::array& friction, double dx, double dy,
   }
   py::array_t<double> uncovered({rows, cols});
   double* out = uncovered.mutable_data();
-  CapacityResult r;
-  {
-    py::gil_scoped_release release;
-    r = capacity_coverage(in, o, out);
-  }
+  CapacityResult r = run_interruptible(progress, [&](RunControl* c) { return capacity_coverage(in, o, out, c); });
   py::dict d;
   d["uncovered"] = uncovered;
   d["rank"] = to_numpy(std::move(r.rank));
@@ -227,18 +220,19 @@ py::dict capacity_coverage_py(const py::array& friction, double dx, double dy,
 void init_catchment(py::module_& m) {
   m.def("catchment_stats", &catchment_stats_py, py::arg("seconds"), py::arg("nearest"), py::arg("population"),
         py::arg("n_facilities"), py::arg("row_cell_area_km2") = py::none(), py::arg("resources") = py::none(),
+        py::arg("progress") = py::none(),
         "Per-facility catchment statistics (careshed/catchment.hpp): dict of population, cells, area_km2, "
         "mean_seconds, p90_seconds, resources_per_1000 (n_facilities, n_resources), total/reached/unreached "
         "population, bin_seconds.");
   m.def("catchment_polygons", &catchment_polygons_py, py::arg("nearest"), py::arg("grid"), py::arg("n_facilities"),
-        py::arg("eight_connected") = false, py::arg("simplify") = false,
+        py::arg("eight_connected") = false, py::arg("simplify") = false, py::arg("progress") = py::none(),
         "Catchment display polygons: list of dicts facility, cells, area (CRS units^2), wkb (MultiPolygon).");
   m.def("capacity_coverage", &capacity_coverage_py, py::arg("friction"), py::arg("dx"), py::arg("dy"),
         py::arg("row_dx"), py::arg("sources"), py::arg("population"), py::arg("capacity"), py::arg("max_seconds"),
         py::arg("band_seconds") = 60.0, py::arg("order_by") = "index", py::arg("order") = py::none(),
         py::arg("order_max_seconds") = std::nan(""), py::arg("neighbours") = 8, py::arg("source_offsets") = py::none(),
         py::arg("zone") = py::none(), py::arg("split_cell") = py::none(), py::arg("split_zone") = py::none(),
-        py::arg("split_fraction") = py::none(), py::arg("n_zones") = 0,
+        py::arg("split_fraction") = py::none(), py::arg("n_zones") = 0, py::arg("progress") = py::none(),
         "Capacity-aware coverage (careshed/capacity.hpp): dict with uncovered (rows, cols) float64, per-facility "
         "arrays (rank, reachable_population, order_population, covered, capacity_used, capacity_remaining, "
         "exhausted, exhausted_seconds, cells_reached), processing_order, zone_population/covered/covered_share, "

@@ -16,6 +16,7 @@
 #include "careshed/isochrones.hpp"
 #include "grid_py.hpp"
 #include "init.hpp"
+#include "run_watch.hpp"
 
 namespace py = pybind11;
 
@@ -36,7 +37,7 @@ py::dict coverage_by_zone_py(const Arr<float>& seconds, const std::optional<Arr<
                              const Arr<double>& split_fraction, std::int32_t n_zones,
                              const std::vector<double>& thresholds_s,
                              const std::optional<Arr<std::uint8_t>>& cell_class, std::int32_t n_stations,
-                             int curve_max_minutes) {
+                             int curve_max_minutes, const py::object& progress) {
   if (seconds.ndim() != 2) {
     throw InputError("seconds: expected a 2-D (rows, cols) array of response seconds, got shape " +
                      shape_str(seconds));
@@ -79,11 +80,7 @@ py::dict coverage_by_zone_py(const Arr<float>& seconds, const std::optional<Arr<
   opt.thresholds_s = thresholds_s;
   opt.curve_max_minutes = curve_max_minutes;
 
-  CoverageResult r;
-  {
-    py::gil_scoped_release release;
-    r = coverage_by_zone(in, opt);
-  }
+  CoverageResult r = run_interruptible(progress, [&](RunControl* c) { return coverage_by_zone(in, opt, c); });
   // Rows: zones 0..n_zones-1, then the region.
   const py::ssize_t nz = static_cast<py::ssize_t>(r.zones.size()) + 1;
   const py::ssize_t nc = static_cast<py::ssize_t>(thresholds_s.size());
@@ -149,18 +146,15 @@ py::dict ambulance_check_py(const Arr<double>& population, const Arr<double>& ve
 
 py::list isochrone_polygons_py(const Arr<float>& seconds, const py::handle& grid_obj,
                                const std::vector<double>& thresholds_min, bool cumulative, bool eight_connected,
-                               bool simplify) {
+                               bool simplify, const py::object& progress) {
   const GridSpec grid = grid_from_py(grid_obj);
   require_grid_shape(seconds, "seconds", static_cast<py::ssize_t>(grid.height), static_cast<py::ssize_t>(grid.width));
   IsochroneOptions o;
   o.bands = cumulative ? IsochroneBands::Cumulative : IsochroneBands::Rings;
   o.eight_connected = eight_connected;
   o.simplify = simplify;
-  std::vector<IsochroneBand> bands;
-  {
-    py::gil_scoped_release release;
-    bands = isochrone_polygons(seconds.data(), grid, thresholds_min, o);
-  }
+  std::vector<IsochroneBand> bands = run_interruptible(
+      progress, [&](RunControl* c) { return isochrone_polygons(seconds.data(), grid, thresholds_min, o, c); });
   py::list out;
   for (const auto& b : bands) {
     py::dict d;
@@ -180,7 +174,7 @@ void init_coverage(py::module_& m) {
   m.def("coverage_by_zone", &coverage_by_zone_py, py::arg("seconds"), py::arg("nearest"), py::arg("population"),
         py::arg("zone"), py::arg("split_cell"), py::arg("split_zone"), py::arg("split_fraction"), py::arg("n_zones"),
         py::arg("thresholds_s"), py::arg("cell_class") = py::none(), py::arg("n_stations") = 0,
-        py::arg("curve_max_minutes") = 60,
+        py::arg("curve_max_minutes") = 60, py::arg("progress") = py::none(),
         "Coverage by zone in one pass (careshed/coverage.hpp). Returns a dict of arrays with one row per zone and a "
         "last row for the region: population, population_by_class, covered, covered_by_class, covered_share, "
         "covered_share_by_class, uncovered, unreachable, mean_seconds, p90_seconds, curve (rows x minutes); "
@@ -190,6 +184,7 @@ void init_coverage(py::module_& m) {
         "Vehicles needed (ceil(population / residents_per_vehicle)) and shortfall per zone.");
   m.def("isochrone_polygons", &isochrone_polygons_py, py::arg("seconds"), py::arg("grid"), py::arg("thresholds_min"),
         py::arg("cumulative") = false, py::arg("eight_connected") = false, py::arg("simplify") = false,
+        py::arg("progress") = py::none(),
         "Display polygons per time band (careshed/isochrones.hpp): list of dicts from_minutes, to_minutes, cells, "
         "area, wkb (MultiPolygon, grid CRS).");
 }

@@ -21,6 +21,7 @@
 #include "grid_py.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"  // to_numpy: hands a std::vector to numpy without copying
+#include "run_watch.hpp"
 
 namespace py = pybind11;
 
@@ -247,26 +248,24 @@ void init_friction(py::module_& m) {
       py::arg("path"), py::arg("band") = 1);
   m.def(
       "read_raster_onto",
-      [](const py::handle& path, const py::handle& grid, const std::string& resampling, int band) {
+      [](const py::handle& path, const py::handle& grid, const std::string& resampling, int band,
+         const py::object& progress) {
         std::string p = path_of(path);
         GridSpec g = grid_from_py(grid);
         Resampling r = resampling_from_string(resampling);
         py::array_t<double> out = new_grid_array(g);
         double* data = out.mutable_data();
-        ReadReport rep;
-        {
-          py::gil_scoped_release release;
-          rep = read_raster_into(p, g, r, band, data);
-        }
+        const ReadReport rep =
+            run_interruptible(progress, [&](RunControl* c) { return read_raster_into(p, g, r, band, data, c); });
         return py::make_tuple(out, read_report_to_py(rep));
       },
-      py::arg("path"), py::arg("grid"), py::arg("resampling"), py::arg("band") = 1);
+      py::arg("path"), py::arg("grid"), py::arg("resampling"), py::arg("band") = 1, py::arg("progress") = py::none());
   m.def("write_geotiff", &write_geotiff_py, py::arg("path"), py::arg("array"), py::arg("grid"),
         py::arg("nodata") = py::none(), py::arg("metadata") = std::vector<std::string>{},
         py::arg("block_size") = 512, "Cloud-Optimised GeoTIFF (temporary file + rename).");
   m.def(
       "build_friction_surface",
-      [](const py::handle& grid, const py::dict& inputs) {
+      [](const py::handle& grid, const py::dict& inputs, const py::object& progress) {
         GridSpec g = grid_from_py(grid);
         FrictionInputs in = inputs_from_py(inputs);
         // Kept alive (and C-contiguous float64) for the whole call; only read.
@@ -282,14 +281,11 @@ void init_friction(py::module_& m) {
         }
         py::array_t<double> out = new_grid_array(g);
         double* data = out.mutable_data();
-        FrictionReport rep;
-        {
-          py::gil_scoped_release release;
-          rep = build_friction_surface_into(g, in, data);
-        }
+        const FrictionReport rep =
+            run_interruptible(progress, [&](RunControl* c) { return build_friction_surface_into(g, in, data, c); });
         return py::make_tuple(out, friction_report_to_py(rep));
       },
-      py::arg("grid"), py::arg("inputs"), "Friction surface in s/m (NaN impassable) and its report dict.");
+      py::arg("grid"), py::arg("inputs"), py::arg("progress") = py::none(), "Friction surface in s/m (NaN impassable) and its report dict.");
   m.def(
       "speed_kmh_to_seconds_per_metre",
       [](py::array_t<double, py::array::c_style | py::array::forcecast> speed) {

@@ -23,6 +23,7 @@
 #include "careshed/straight_line.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
+#include "run_watch.hpp"
 
 namespace py = pybind11;
 
@@ -99,9 +100,9 @@ CsrGraph build_graph(int64_t n_nodes, const IdArray& tails, const IdArray& heads
 }
 
 void run_nearest(const CsrGraph& g, const IdArray& sources, const GraphSearchOptions& opt, double* secs,
-                 int32_t* nearest) {
-  if (sources.is32) nearest_source_search(g, sources.i32(), sources.size(), opt, secs, nearest);
-  else nearest_source_search(g, sources.i64(), sources.size(), opt, secs, nearest);
+                 int32_t* nearest, RunControl* control = nullptr) {
+  if (sources.is32) nearest_source_search(g, sources.i32(), sources.size(), opt, secs, nearest, control);
+  else nearest_source_search(g, sources.i64(), sources.size(), opt, secs, nearest, control);
 }
 
 // The prepared graph object: forward CSR plus, built on first use, the transposed one. The lazy build
@@ -140,7 +141,7 @@ SearchArgs search_args(const py::handle& sources, const py::object& source_offse
 }
 
 py::tuple graph_nearest(PyGraph& pg, const py::handle& sources, const py::object& source_offsets,
-                        const std::optional<double>& max_seconds, bool reverse) {
+                        const std::optional<double>& max_seconds, bool reverse, const py::object& progress) {
   SearchArgs a = search_args(sources, source_offsets, max_seconds);
   const py::ssize_t n = pg.forward().n_nodes();
   py::array_t<double> secs(n);
@@ -148,15 +149,12 @@ py::tuple graph_nearest(PyGraph& pg, const py::handle& sources, const py::object
   double* s = secs.mutable_data();
   int32_t* ne = nearest.mutable_data();
   const CsrGraph& g = pg.graph(reverse);  // lazily built with the GIL held: no race between threads
-  {
-    py::gil_scoped_release release;
-    run_nearest(g, a.sources, a.opt, s, ne);
-  }
+  run_interruptible(progress, [&](RunControl* c) { run_nearest(g, a.sources, a.opt, s, ne, c); });
   return py::make_tuple(secs, nearest);
 }
 
 py::tuple graph_k_nearest(PyGraph& pg, const py::handle& sources, int k, const py::object& source_offsets,
-                          const std::optional<double>& max_seconds, bool reverse) {
+                          const std::optional<double>& max_seconds, bool reverse, const py::object& progress) {
   SearchArgs a = search_args(sources, source_offsets, max_seconds);
   if (k < 1 || k > 64) throw InputError("k = " + std::to_string(k) + " must be in [1, 64]");
   const py::ssize_t n = pg.forward().n_nodes();
@@ -165,24 +163,21 @@ py::tuple graph_k_nearest(PyGraph& pg, const py::handle& sources, int k, const p
   double* s = secs.mutable_data();
   int32_t* ne = nearest.mutable_data();
   const CsrGraph& g = pg.graph(reverse);
-  {
-    py::gil_scoped_release release;
-    if (a.sources.is32) k_nearest_source_search(g, a.sources.i32(), a.sources.size(), k, a.opt, s, ne);
-    else k_nearest_source_search(g, a.sources.i64(), a.sources.size(), k, a.opt, s, ne);
-  }
+  run_interruptible(progress, [&](RunControl* c) {
+    if (a.sources.is32) k_nearest_source_search(g, a.sources.i32(), a.sources.size(), k, a.opt, s, ne, c);
+    else k_nearest_source_search(g, a.sources.i64(), a.sources.size(), k, a.opt, s, ne, c);
+  });
   return py::make_tuple(secs, nearest);
 }
 
 py::tuple graph_reach(PyGraph& pg, const py::handle& sources, double max_seconds, const py::object& source_offsets,
-                      bool reverse) {
+                      bool reverse, const py::object& progress) {
   SearchArgs a = search_args(sources, source_offsets, max_seconds);
-  SourceReach r;
   const CsrGraph& g = pg.graph(reverse);
-  {
-    py::gil_scoped_release release;
-    if (a.sources.is32) r = bounded_search_per_source(g, a.sources.i32(), a.sources.size(), a.opt);
-    else r = bounded_search_per_source(g, a.sources.i64(), a.sources.size(), a.opt);
-  }
+  SourceReach r = run_interruptible(progress, [&](RunControl* c) {
+    return a.sources.is32 ? bounded_search_per_source(g, a.sources.i32(), a.sources.size(), a.opt, c)
+                          : bounded_search_per_source(g, a.sources.i64(), a.sources.size(), a.opt, c);
+  });
   std::vector<int64_t> first(r.list_first.begin(), r.list_first.end());
   std::vector<int32_t> nodes(r.nodes.begin(), r.nodes.end());
   return py::make_tuple(to_numpy(std::move(first)), to_numpy(std::move(nodes)),
@@ -324,18 +319,18 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
       .def_property_readonly("n_nodes", [](const PyGraph& g) { return g.forward().n_nodes(); })
       .def_property_readonly("n_edges", [](const PyGraph& g) { return g.forward().n_edges(); })
       .def("nearest", &graph_nearest, py::arg("sources"), py::kw_only(), py::arg("source_offsets") = py::none(),
-           py::arg("max_seconds") = py::none(), py::arg("reverse") = false)
+           py::arg("max_seconds") = py::none(), py::arg("reverse") = false, py::arg("progress") = py::none())
       .def("k_nearest", &graph_k_nearest, py::arg("sources"), py::arg("k"), py::kw_only(),
            py::arg("source_offsets") = py::none(), py::arg("max_seconds") = py::none(),
-           py::arg("reverse") = false)
+           py::arg("reverse") = false, py::arg("progress") = py::none())
       .def("reach", &graph_reach, py::arg("sources"), py::arg("max_seconds"), py::kw_only(),
-           py::arg("source_offsets") = py::none(), py::arg("reverse") = false);
+           py::arg("source_offsets") = py::none(), py::arg("reverse") = false, py::arg("progress") = py::none());
 
   m.def(
       "graph_travel_time",
       [](int64_t n_nodes, const py::handle& tails, const py::handle& heads, const py::handle& seconds,
          const py::handle& sources, const py::object& source_offsets, const std::optional<double>& max_seconds,
-         bool reverse) {
+         bool reverse, const py::object& progress) {
         IdArray t = as_ids(tails, "tails");
         IdArray h = as_ids(heads, "heads");
         if (h.size() != t.size())
@@ -348,19 +343,18 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
         py::array_t<int32_t> nearest(n_nodes);
         double* so = secs.mutable_data();
         int32_t* ne = nearest.mutable_data();
-        {
-          py::gil_scoped_release release;
+        run_interruptible(progress, [&](RunControl* c) {
           // Reverse = time TO the sources: the same search on the transposed graph. Built forward first so
           // validation errors name tails/heads as the caller gave them.
           CsrGraph g = build_graph(n_nodes, t, h, s.data());
           if (reverse) g = g.transposed();
-          run_nearest(g, a.sources, a.opt, so, ne);
-        }
+          run_nearest(g, a.sources, a.opt, so, ne, c);
+        });
         return py::make_tuple(secs, nearest);
       },
       py::arg("n_nodes"), py::arg("tails"), py::arg("heads"), py::arg("seconds"), py::arg("sources"),
       py::kw_only(), py::arg("source_offsets") = py::none(), py::arg("max_seconds") = py::none(),
-      py::arg("reverse") = false);
+      py::arg("reverse") = false, py::arg("progress") = py::none());
 
   // ---- road graphs ----
   py::class_<PyRoadGraph>(m, "RoadGraph", "Low-level road graph; use careshed.RoadGraph (network.py).")
@@ -450,21 +444,20 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
       .def(
           "nearest",
           [](PyRoadGraph& pg, const py::handle& sources, const py::object& source_offsets,
-             const std::optional<double>& max_seconds, bool reverse) {
+             const std::optional<double>& max_seconds, bool reverse, const py::object& progress) {
             SearchArgs a = search_args(sources, source_offsets, max_seconds);
             const py::ssize_t n = pg.graph().n_nodes();
             py::array_t<double> secs(n);
             py::array_t<int32_t> nearest(n);
             double* so = secs.mutable_data();
             int32_t* ne = nearest.mutable_data();
-            {
-              py::gil_scoped_release release;
-              run_nearest(reverse ? pg.graph().reverse() : pg.graph().forward(), a.sources, a.opt, so, ne);
-            }
+            run_interruptible(progress, [&](RunControl* c) {
+              run_nearest(reverse ? pg.graph().reverse() : pg.graph().forward(), a.sources, a.opt, so, ne, c);
+            });
             return py::make_tuple(secs, nearest);
           },
           py::arg("sources"), py::kw_only(), py::arg("source_offsets") = py::none(),
-          py::arg("max_seconds") = py::none(), py::arg("reverse") = false)
+          py::arg("max_seconds") = py::none(), py::arg("reverse") = false, py::arg("progress") = py::none())
       .def(
           "snap",
           [](PyRoadGraph& pg, const py::handle& points_xy, const std::optional<double>& max_distance_m,

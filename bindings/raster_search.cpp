@@ -16,6 +16,7 @@
 #include "careshed/raster_search.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
+#include "run_watch.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -126,7 +127,7 @@ void init_raster_search(py::module_& m) {
   m.def(
       "_raster_travel_time",
       [](const py::array& friction, const py::array& sources, double dx, double dy, const py::object& row_dx,
-         int neighbours, double max_seconds, const py::object& offsets, int threads) {
+         int neighbours, double max_seconds, const py::object& offsets, int threads, const py::object& progress) {
         const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
         std::size_t n = 0;
         const std::int64_t* src = sources_of(sources, &n);
@@ -135,21 +136,19 @@ void init_raster_search(py::module_& m) {
         py::array_t<std::int32_t> buf =
             label_buffer({static_cast<py::ssize_t>(g.rows), static_cast<py::ssize_t>(g.cols), py::ssize_t{2}});
         auto* out = reinterpret_cast<CellLabel*>(buf.mutable_data());
-        RasterSearchStats st;
-        {
-          py::gil_scoped_release release;
-          st = raster_travel_time(g, src, n, o, out);
-        }
+        const RasterSearchStats st =
+            run_interruptible(progress, [&](RunControl* c) { return raster_travel_time(g, src, n, o, out, c); });
         return py::make_tuple(buf, stats_dict(st));
       },
       py::arg("friction"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
       py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("threads") = 0,
+      py::arg("progress") = py::none(),
       "Nearest-source search; returns ((rows, cols, 2) int32 buffer, stats). Use careshed.raster_travel_time.");
 
   m.def(
       "_raster_k_nearest",
       [](const py::array& friction, const py::array& sources, int k, double dx, double dy, const py::object& row_dx,
-         int neighbours, double max_seconds, const py::object& offsets) {
+         int neighbours, double max_seconds, const py::object& offsets, const py::object& progress) {
         const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
         std::size_t n = 0;
         const std::int64_t* src = sources_of(sources, &n);
@@ -158,36 +157,30 @@ void init_raster_search(py::module_& m) {
         py::array_t<std::int32_t> buf = label_buffer({static_cast<py::ssize_t>(g.rows), static_cast<py::ssize_t>(g.cols),
                                                       static_cast<py::ssize_t>(k), py::ssize_t{2}});
         auto* out = reinterpret_cast<CellLabel*>(buf.mutable_data());
-        RasterSearchStats st;
-        {
-          py::gil_scoped_release release;
-          st = raster_k_nearest(g, src, n, k, o, out);
-        }
+        const RasterSearchStats st =
+            run_interruptible(progress, [&](RunControl* c) { return raster_k_nearest(g, src, n, k, o, out, c); });
         return py::make_tuple(buf, stats_dict(st));
       },
       py::arg("friction"), py::arg("sources"), py::arg("k"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
-      py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"),
+      py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("progress") = py::none(),
       "k nearest sources; returns ((rows, cols, k, 2) int32 buffer, stats). Use careshed.raster_k_nearest.");
 
   m.def(
       "_raster_reach_lists",
       [](const py::array& friction, const py::array& sources, double dx, double dy, const py::object& row_dx,
-         int neighbours, double max_seconds, const py::object& offsets) {
+         int neighbours, double max_seconds, const py::object& offsets, const py::object& progress) {
         const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
         std::size_t n = 0;
         const std::int64_t* src = sources_of(sources, &n);
         const RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, 0);
-        ReachLists rl;
         RasterSearchStats st;
-        {
-          py::gil_scoped_release release;
-          rl = raster_reach_lists(g, src, n, o, &st);
-        }
+        ReachLists rl =
+            run_interruptible(progress, [&](RunControl* c) { return raster_reach_lists(g, src, n, o, &st, c); });
         return py::make_tuple(to_numpy(std::move(rl.offsets)), to_numpy(std::move(rl.cells)), to_numpy(std::move(rl.seconds)),
                               stats_dict(st));
       },
       py::arg("friction"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
-      py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"),
+      py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("progress") = py::none(),
       "Per-source bounded searches as CSR lists (offsets, cells, seconds, stats). Use careshed.raster_reach_lists.");
 }
 

@@ -21,6 +21,7 @@
 #include "grid_py.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
+#include "run_watch.hpp"
 
 namespace py = pybind11;
 
@@ -75,15 +76,12 @@ ZoneRaster to_zone_raster(const ZoneArrays& a, ZoneRaster::Rule rule) {
   return z;
 }
 
-py::dict rasterize_zones_py(const py::object& zone_wkb, const py::object& grid_obj, const std::string& rule_name) {
+py::dict rasterize_zones_py(const py::object& zone_wkb, const py::object& grid_obj, const std::string& rule_name,
+                            const py::object& progress) {
   std::vector<Wkb> wkb = wkb_list(zone_wkb, "zone_wkb");
   GridSpec grid = grid_from_py(grid_obj);
   ZoneRaster::Rule rule = zone_rule_from_string(rule_name);
-  ZoneRaster zr;
-  {
-    py::gil_scoped_release release;
-    zr = rasterize_zones(wkb, grid, rule);
-  }
+  ZoneRaster zr = run_interruptible(progress, [&](RunControl* c) { return rasterize_zones(wkb, grid, rule, c); });
   const std::size_t n = zr.splits.size();
   std::vector<std::int64_t> cell(n);
   std::vector<std::int32_t> zone(n);
@@ -266,6 +264,7 @@ py::array_t<std::uint8_t> classes_from_zones_py(const py::object& zone, const py
 
 void init_zonal(py::module_& m) {
   m.def("rasterize_zones", &rasterize_zones_py, py::arg("zone_wkb"), py::arg("grid"), py::arg("rule") = "centre",
+        py::arg("progress") = py::none(),
         "Zones (WKB polygons in the grid's CRS) onto a grid. Returns {'zone': int32 (H, W) (-1 none, -2 split), "
         "'split_cell': int64, 'split_zone': int32, 'split_fraction': float64, 'n_zones', 'rule'}.");
   m.def("zonal_sum", &zonal_sum_py, py::arg("values"), py::arg("zone"), py::arg("split_cell"), py::arg("split_zone"),

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -146,8 +147,9 @@ struct Lists {
 
 // Scatter: out[i] = Σ_j f(j, k) over the pairs k = (i, j) in the catchment, supply order ascending;
 // out[i] = NaN where demand point i has no such pair. `in_catch(k)` filters pairs.
+// Both passes skip their remaining chunks once `control` is cancelled; run_model throws after each pass.
 template <typename Cost, typename InCatch, typename F>
-void scatter(const Lists<Cost>& L, InCatch in_catch, F f, double* out) {
+void scatter(const Lists<Cost>& L, InCatch in_catch, F f, double* out, RunControl* control) {
   const std::size_t n = L.n_demand;
   if (n == 0) return;
   const std::uint64_t pairs = static_cast<std::uint64_t>(L.first[L.n_supply] - L.first[0]);
@@ -169,6 +171,7 @@ void scatter(const Lists<Cost>& L, InCatch in_catch, F f, double* out) {
     long long prev = -2;
 #pragma omp for schedule(static)
     for (long long c = 0; c < static_cast<long long>(n_chunks); ++c) {
+      if (cancel_requested(control)) continue;
       const std::uint32_t lo = static_cast<std::uint32_t>(c * chunk);
       const std::uint32_t hi = static_cast<std::uint32_t>(std::min<std::size_t>(n, (c + 1) * chunk));
       if (c != prev + 1) {  // first chunk of this thread: position every cursor
@@ -198,9 +201,10 @@ void scatter(const Lists<Cost>& L, InCatch in_catch, F f, double* out) {
 
 // Gather: out[j] = Σ_i g(j, k) over supply j's pairs in the catchment (demand order ascending).
 template <typename Cost, typename InCatch, typename G>
-void gather(const Lists<Cost>& L, InCatch in_catch, G g, double* out) {
+void gather(const Lists<Cost>& L, InCatch in_catch, G g, double* out, RunControl* control) {
 #pragma omp parallel for schedule(dynamic, 16)
   for (long long jj = 0; jj < static_cast<long long>(L.n_supply); ++jj) {
+    if (cancel_requested(control)) continue;
     const std::size_t j = static_cast<std::size_t>(jj);
     double s = 0.0;
     for (std::int64_t k = L.first[j]; k < L.first[j + 1]; ++k)
@@ -222,7 +226,14 @@ inline double pop(const double* P, std::uint32_t i) {
 // pair k is inside the catchment.
 template <typename Cost, typename InCatch, typename WK>
 FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCatch in_catch, WK wk, FcaMethod method,
-                    bool normalize, bool all_in) {
+                    bool normalize, bool all_in, RunControl* control) {
+  // Progress: one step per pass over the pairs (2 for 2SFCA, 3 for 3SFCA).
+  const double pass_share = method == FcaMethod::TwoStep ? 0.5 : 1.0 / 3.0;
+  int passes = 0;
+  auto pass_done = [&] {
+    throw_if_cancelled(control);
+    report_progress(control, pass_share * ++passes);
+  };
   FcaResult r;
   r.score.assign(L.n_demand, kNaN);
   r.supply_ratio.assign(L.n_supply, kNaN);
@@ -240,24 +251,30 @@ FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCa
 
   if (method == FcaMethod::TwoStep) {
     gather(
-        L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * wk(k); }, r.weighted_demand.data());
+        L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * wk(k); }, r.weighted_demand.data(),
+        control);
+    pass_done();
   } else {
     // 3SFCA: selection weight G_ij = W_ij / Σ_{k in catchment of i} W_ik (0 when that sum is 0).
     std::vector<double> wsum(L.n_demand);
     scatter(
-        L, in_catch, [&](std::size_t, std::int64_t k) { return wk(k); }, wsum.data());
+        L, in_catch, [&](std::size_t, std::int64_t k) { return wk(k); }, wsum.data(), control);
+    pass_done();
     auto gw = [&, ws = wsum.data()](std::int64_t k) {
       const double w = wk(k);
       const double t = ws[L.dem[k]];
       return t > 0.0 ? w * w / t : 0.0;  // G_ij * W_ij
     };
     gather(
-        L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * gw(k); }, r.weighted_demand.data());
+        L, in_catch, [&](std::size_t, std::int64_t k) { return pop(P, L.dem[k]) * gw(k); }, r.weighted_demand.data(),
+        control);
+    pass_done();
     std::vector<double> ratio(L.n_supply);
     for (std::size_t j = 0; j < L.n_supply; ++j)
       ratio[j] = r.weighted_demand[j] > 0.0 ? S[j] / r.weighted_demand[j] : 0.0;
     scatter(
-        L, in_catch, [&](std::size_t j, std::int64_t k) { return ratio[j] * gw(k); }, r.score.data());
+        L, in_catch, [&](std::size_t j, std::int64_t k) { return ratio[j] * gw(k); }, r.score.data(), control);
+    pass_done();
   }
   long double s_total = 0, s_with = 0;
   std::uint64_t zero_dem = 0;
@@ -272,9 +289,11 @@ FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCa
       ++zero_dem;  // contributes nothing (ratio 0 in the scatter, NaN reported)
     }
   }
-  if (method == FcaMethod::TwoStep)
+  if (method == FcaMethod::TwoStep) {
     scatter(
-        L, in_catch, [&](std::size_t j, std::int64_t k) { return ratio0[j] * wk(k); }, r.score.data());
+        L, in_catch, [&](std::size_t j, std::int64_t k) { return ratio0[j] * wk(k); }, r.score.data(), control);
+    pass_done();
+  }
 
   r.supply_total = static_cast<double>(s_total);
   r.supply_with_demand = static_cast<double>(s_with);
@@ -314,21 +333,21 @@ FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCa
 
 template <typename Cost>
 FcaResult dispatch(const Lists<Cost>& L, const double* P, const double* S, const FcaOptions& o, const double* pair_w,
-                   bool filter) {
+                   bool filter, RunControl* control) {
   const double mc = o.max_cost;
   const Cost* cost = L.cost;
   auto in_table = [cost, mc](std::int64_t k) { return in_catchment(static_cast<double>(cost[k]), mc); };
   if (pair_w) {
     auto wk = [pair_w](std::int64_t k) { return pair_w[k]; };
-    if (filter) return run_model(L, P, S, in_table, wk, o.method, o.normalize, false);
+    if (filter) return run_model(L, P, S, in_table, wk, o.method, o.normalize, false, control);
     return run_model(
-        L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true);
+        L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true, control);
   }
   const WeightEval we = resolve_weights(o.weights, mc);
   auto wk = [we, cost](std::int64_t k) { return we(static_cast<double>(cost[k])); };
-  if (filter) return run_model(L, P, S, in_table, wk, o.method, o.normalize, false);
+  if (filter) return run_model(L, P, S, in_table, wk, o.method, o.normalize, false, control);
   return run_model(
-      L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true);
+      L, P, S, [](std::int64_t) { return true; }, wk, o.method, o.normalize, true, control);
 }
 
 }  // namespace
@@ -369,7 +388,8 @@ double DecayWeights::operator()(double cost, double max_cost) const { return res
 
 FcaResult fca(const double* demand, std::size_t n_demand, const double* supply, std::size_t n_supply,
               const std::int64_t* origin, const std::int64_t* dest, const double* cost, std::size_t n_pairs,
-              const FcaOptions& options) {
+              const FcaOptions& options, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "access");
   check_max_cost(options.max_cost);
   if (n_demand >= (std::size_t{1} << 32)) fail("demand: ", n_demand, " demand points; at most 2^32 - 1 supported");
   check_finite_nonneg(demand, n_demand, "demand", "give a population / demand amount per demand point");
@@ -427,12 +447,13 @@ FcaResult fca(const double* demand, std::size_t n_demand, const double* supply, 
         fail("cost table rows ", rows[k - 1], " and ", rows[k], " both give the pair (demand ", dem[k], ", supply ", j,
              "); each pair may appear once — keep the shortest cost");
   Lists<double> L{first.data(), dem.data(), cst.data(), n_supply, n_demand};
-  return dispatch(L, demand, supply, options, options.pair_weights ? pw.data() : nullptr, false);
+  return dispatch(L, demand, supply, options, options.pair_weights ? pw.data() : nullptr, false, control);
 }
 
 FcaResult fca_reach(const double* demand, std::size_t n_demand, const double* supply, std::size_t n_supply,
                     const std::int64_t* first, const std::uint32_t* demand_index, const float* cost,
-                    const FcaOptions& options) {
+                    const FcaOptions& options, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "access");
   check_max_cost(options.max_cost);
   check_finite_nonneg(demand, n_demand, "demand", "give a population / demand amount per demand point");
   check_finite_nonneg(supply, n_supply, "supply", "give a capacity / supply amount per supply point");
@@ -450,7 +471,7 @@ FcaResult fca_reach(const double* demand, std::size_t n_demand, const double* su
     }
   }
   Lists<float> L{first, demand_index, cost, n_supply, n_demand};
-  return dispatch(L, demand, supply, options, options.pair_weights, true);
+  return dispatch(L, demand, supply, options, options.pair_weights, true, control);
 }
 
 void zone_weighted_mean(const double* score, const double* population, const std::int32_t* zones, std::size_t n_cells,
@@ -503,7 +524,7 @@ void zone_weighted_mean(const double* score, const double* population, const std
   }
 }
 
-GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options) {
+GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options, RunControl* control) {
   if (!(std::isfinite(options.max_cost) && options.max_cost >= 0.0))
     fail("max_cost = ", options.max_cost, " s: the catchment of a grid analysis must be finite and >= 0");
   if (options.pair_weights)
@@ -533,7 +554,13 @@ GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options) {
   so.neighbours = in.neighbours;
   so.max_seconds = options.max_cost;
   so.source_offsets_s = in.facility_offsets_s;
-  ReachLists reach = raster_reach_lists(in.grid, in.facilities_rc, in.n_facilities, so);
+  // Progress: the searches are most of the work; 80 % of the bar is an estimate, not a measurement.
+  ReachLists reach;
+  {
+    ProgressSpan search(control, 0.0, 0.8, "reach lists");
+    reach = raster_reach_lists(in.grid, in.facilities_rc, in.n_facilities, so, nullptr, control);
+  }
+  ProgressSpan model(control, 0.8, 1.0, "access");
   const auto t1 = clock::now();
 
   GridFcaResult out;
@@ -545,7 +572,7 @@ GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options) {
   // no second filter on rounded float seconds.
   FcaOptions o = options;
   o.normalize = false;  // normalised after unpopulated cells are masked (same mean either way)
-  out.fca = dispatch(L, in.population, in.supply, o, nullptr, false);
+  out.fca = dispatch(L, in.population, in.supply, o, nullptr, false, control);
   FcaResult& r = out.fca;
   std::uint64_t empty = 0;
   const long long n = static_cast<long long>(n_cells);

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "careshed/zonal.hpp"
 
 namespace careshed {
@@ -69,7 +70,8 @@ double order_cutoff(const CapacityOptions& o) {
 }  // namespace
 
 CapacityResult capacity_coverage_lists(const ReachLists& reach, std::int64_t n_cells, const CapacityInputs& in,
-                                       const CapacityOptions& o, double* uncovered) {
+                                       const CapacityOptions& o, double* uncovered, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "allocation");
   check_common(in, o);
   const std::size_t nf = static_cast<std::size_t>(in.n_facilities);
   if (uncovered == nullptr) throw InputError(std::string(kWhat) + "the uncovered output buffer is missing");
@@ -117,7 +119,13 @@ CapacityResult capacity_coverage_lists(const ReachLists& reach, std::int64_t n_c
   r.exhausted_seconds.assign(nf, tmax);
   r.cells_reached.assign(nf, 0);
   r.pairs = reach.cells.size();
+  // Progress: the two passes over the facilities' lists count as one half each.
+  const double progress_step = 0.5 / static_cast<double>(nf);
   for (std::size_t f = 0; f < nf; ++f) {
+    if (control) {
+      control->throw_if_cancelled();
+      control->report(progress_step * static_cast<double>(f));
+    }
     double reach_pop = 0.0, order_pop = 0.0;
     std::int64_t cells = 0;
     for (std::int64_t j = reach.offsets[f]; j < reach.offsets[f + 1]; ++j) {
@@ -154,6 +162,10 @@ CapacityResult capacity_coverage_lists(const ReachLists& reach, std::int64_t n_c
   std::vector<std::pair<double, std::uint32_t>> order, scratch;  // (band key, cell)
   std::vector<std::size_t> band_start;
   for (std::size_t k = 0; k < nf; ++k) {
+    if (control) {
+      control->throw_if_cancelled();
+      control->report(0.5 + progress_step * static_cast<double>(k));
+    }
     const std::size_t f = static_cast<std::size_t>(r.processing_order[k]);
     double cap = in.capacity[f];
     double covered = 0.0;
@@ -249,16 +261,23 @@ CapacityResult capacity_coverage_lists(const ReachLists& reach, std::int64_t n_c
   return r;
 }
 
-CapacityResult capacity_coverage(const CapacityInputs& in, const CapacityOptions& o, double* uncovered) {
+CapacityResult capacity_coverage(const CapacityInputs& in, const CapacityOptions& o, double* uncovered,
+                                 RunControl* control) {
   check_common(in, o);
   if (in.sources_rc == nullptr) throw InputError(std::string(kWhat) + "sources (facility cells) are missing");
   RasterSearchOptions so;
   so.neighbours = o.neighbours;
   so.max_seconds = o.order_by == CapacityOrder::Population ? std::max(o.max_seconds, order_cutoff(o)) : o.max_seconds;
   so.source_offsets_s = o.source_offsets_s;
-  const ReachLists reach =
-      raster_reach_lists(in.friction, in.sources_rc, static_cast<std::size_t>(in.n_facilities), so);
-  return capacity_coverage_lists(reach, in.friction.rows * in.friction.cols, in, o, uncovered);
+  // Progress: the searches are most of the work; 80 % of the bar is an estimate, not a measurement.
+  ReachLists reach;
+  {
+    ProgressSpan search(control, 0.0, 0.8, "reach lists");
+    reach = raster_reach_lists(in.friction, in.sources_rc, static_cast<std::size_t>(in.n_facilities), so, nullptr,
+                               control);
+  }
+  ProgressSpan allocation(control, 0.8, 1.0);
+  return capacity_coverage_lists(reach, in.friction.rows * in.friction.cols, in, o, uncovered, control);
 }
 
 }  // namespace careshed

@@ -11,6 +11,7 @@
 
 #include "careshed/coverage.hpp"
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "careshed/isochrones.hpp"
 #include "careshed/raster_io.hpp"
 
@@ -25,7 +26,8 @@ std::string cell_name(std::int64_t i, std::int64_t cols) {
 
 }  // namespace
 
-CatchmentResult catchment_stats(const CatchmentInputs& in, const CatchmentOptions& options) {
+CatchmentResult catchment_stats(const CatchmentInputs& in, const CatchmentOptions& options, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "catchments");
   const char* what = "catchment_stats: ";
   if (in.rows <= 0 || in.cols <= 0) throw InputError(std::string(what) + "the grid must have rows and columns");
   if (in.seconds == nullptr || in.nearest == nullptr)
@@ -60,7 +62,12 @@ CatchmentResult catchment_stats(const CatchmentInputs& in, const CatchmentOption
   out.area_km2.assign(nf, in.row_cell_area_km2 ? 0.0 : kNaN);
   // One pass: validation + population, cells, area per catchment. Validation happens here (not only inside
   // coverage_by_zone) so the messages speak of facilities and catchments.
+  // Progress: this pass is the first half, coverage_by_zone's the second.
   for (std::int64_t r = 0; r < rows; ++r) {
+    if (control) {
+      control->throw_if_cancelled();
+      control->report(0.5 * static_cast<double>(r) / static_cast<double>(rows));
+    }
     const double row_area = in.row_cell_area_km2 ? in.row_cell_area_km2[r] : 0.0;
     for (std::int64_t c = 0; c < cols; ++c) {
       const std::int64_t i = r * cols + c;
@@ -103,7 +110,11 @@ CatchmentResult catchment_stats(const CatchmentInputs& in, const CatchmentOption
   co.thresholds_s = {1.0};  // the covered counts are not used; a threshold is required
   co.curve_max_minutes = 0;
   co.max_histogram_bytes = options.max_histogram_bytes;
-  const CoverageResult cov = coverage_by_zone(ci, co);
+  CoverageResult cov;
+  {
+    ProgressSpan times(control, 0.5, 1.0);
+    cov = coverage_by_zone(ci, co, control);
+  }
   out.mean_seconds.resize(nf);
   out.p90_seconds.resize(nf);
   for (std::size_t f = 0; f < nf; ++f) {
@@ -131,7 +142,8 @@ std::vector<double> catchment_row_areas_km2(const GridSpec& grid) {
 }
 
 std::vector<CatchmentPolygon> catchment_polygons(const std::int32_t* nearest, const GridSpec& grid,
-                                                 std::int32_t n_facilities, bool eight_connected, bool simplify) {
+                                                 std::int32_t n_facilities, bool eight_connected, bool simplify,
+                                                 RunControl* control) {
   if (nearest == nullptr) throw InputError("catchment_polygons: nearest is missing");
   if (n_facilities < 1)
     throw InputError("catchment_polygons: n_facilities must be >= 1 (got " + std::to_string(n_facilities) + ")");
@@ -147,7 +159,7 @@ std::vector<CatchmentPolygon> catchment_polygons(const std::int32_t* nearest, co
   // The shared label polygonizer (isochrones.hpp): the nearest grid is already a label grid, facility index =
   // label, -1 (unreached) = no polygon.
   std::vector<LabelPolygon> polys =
-      label_polygons(nearest, grid, n_facilities, LabelPolygonOptions{eight_connected, simplify});
+      label_polygons(nearest, grid, n_facilities, LabelPolygonOptions{eight_connected, simplify}, control);
   std::vector<CatchmentPolygon> out(static_cast<std::size_t>(n_facilities));
   for (std::int32_t k = 0; k < n_facilities; ++k) {
     CatchmentPolygon& p = out[static_cast<std::size_t>(k)];

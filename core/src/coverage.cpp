@@ -20,6 +20,7 @@
 #include <string>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "careshed/zonal.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
@@ -190,7 +191,7 @@ ZoneCoverage finish_zone(const double* s, const double* hist, const double* minu
 template <class Pop>
 void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<double>& thr, double bin_s,
                    std::size_t n_bins, int curve_max, std::vector<std::unique_ptr<Accumulator>>& accs,
-                   std::vector<BadCell>& bads) {
+                   std::vector<BadCell>& bads, ProgressCounter& progress) {
   const std::int64_t rows = in.rows, cols = in.cols;
   const ZoneCells& zc = in.zones;
   const std::size_t n_zones = static_cast<std::size_t>(zc.n_zones);
@@ -226,6 +227,7 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
 #pragma omp for schedule(static)
 #endif
     for (std::int64_t r = 0; r < rows; ++r) {
+      if (!progress.done()) continue;  // cancelled: skip the remaining rows (thrown by the caller)
       const std::int64_t begin = r * cols, end = begin + cols;
       // Split entries of this row: they are sorted by cell, so one binary search per row, then a walk.
       std::size_t si = 0;
@@ -392,7 +394,8 @@ void check_inputs(const CoverageInputs& in, const CoverageOptions& opt) {
 
 }  // namespace
 
-CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions& opt) {
+CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions& opt, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "coverage");
   check_inputs(in, opt);
   const std::int64_t n_cells = in.rows * in.cols;
 
@@ -443,11 +446,15 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
   const std::int32_t n_stations_saved = in.nearest != nullptr ? in.n_stations : 0;
   CoverageInputs inputs = in;
   inputs.n_stations = n_stations_saved;
+  ProgressCounter progress(control, static_cast<std::uint64_t>(in.rows));
   if (in.population_f32 != nullptr) {
-    coverage_pass(inputs, in.population_f32, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, accs, bads);
+    coverage_pass(inputs, in.population_f32, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, accs, bads,
+                  progress);
   } else {
-    coverage_pass(inputs, in.population_f64, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, accs, bads);
+    coverage_pass(inputs, in.population_f64, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, accs, bads,
+                  progress);
   }
+  throw_if_cancelled(control);
   BadCell worst;
   for (const BadCell& b : bads) {
     if (b.kind != Bad::None) worst.note(b.kind, b.cell, b.value);
@@ -491,7 +498,8 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
   return result;
 }
 
-CoverageResult coverage_by_zone(const CoverageInputs& inputs, const ZoneRaster& zones, const CoverageOptions& options) {
+CoverageResult coverage_by_zone(const CoverageInputs& inputs, const ZoneRaster& zones, const CoverageOptions& options,
+                                RunControl* control) {
   if (zones.rows != inputs.rows || zones.cols != inputs.cols ||
       static_cast<std::int64_t>(zones.zone.size()) != inputs.rows * inputs.cols) {
     throw InputError("coverage_by_zone: the ZoneRaster is " + std::to_string(zones.rows) + " x " +
@@ -513,7 +521,7 @@ CoverageResult coverage_by_zone(const CoverageInputs& inputs, const ZoneRaster& 
   in.zones.split_zone = zone.data();
   in.zones.split_fraction = fraction.data();
   in.zones.n_splits = zones.splits.size();
-  return coverage_by_zone(in, options);
+  return coverage_by_zone(in, options, control);
 }
 
 std::vector<VehicleCheck> ambulance_check(const std::vector<double>& population, const std::vector<double>& vehicles,

@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "crs_internal.hpp"
 #include "gdal_util.hpp"
 #include "raster_detail.hpp"
@@ -573,7 +574,9 @@ int64_t apply_barrier(const Barrier& b, const GridSpec& grid, double* values, st
   return marked;
 }
 
-FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionInputs& in, double* out) {
+FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionInputs& in, double* out,
+                                           RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "friction");
   detail::check_grid(grid, "friction surface");
   validate_inputs(in);
   const size_t n = static_cast<size_t>(grid.size());
@@ -591,7 +594,12 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
       tmp.resize(n);
       v = tmp.data();
     }
-    read_raster_into(path, grid, resampling, band, v);
+    {
+      // Progress: the first raster layer's warp moves the bar to 90 % (the warps are the work); later
+      // layers poll for cancellation but cannot move a monotone bar back.
+      ProgressSpan warp(control, 0.0, 0.9);
+      read_raster_into(path, grid, resampling, band, v, control);
+    }
     int64_t cells = 0;
     for (size_t i = 0; i < n; ++i) {
       if (std::isnan(v[i])) continue;
@@ -650,10 +658,17 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
     }
     rep.notes.push_back("speed array on the grid (km/h) on " + std::to_string(cells) + " cells");
   }
+  throw_if_cancelled(control);
   if (in.landcover) rep.notes.push_back(add_landcover_speeds(*in.landcover, grid, speed));
+  throw_if_cancelled(control);
   if (in.landcover_fractions) rep.notes.push_back(add_landcover_fraction_speeds(*in.landcover_fractions, grid, speed));
-  for (const auto& r : in.roads) add_road_speeds(r, grid, speed, rep);
+  throw_if_cancelled(control);
+  for (const auto& r : in.roads) {
+    add_road_speeds(r, grid, speed, rep);
+    throw_if_cancelled(control);
+  }
   for (const auto& b : in.barriers) {
+    throw_if_cancelled(control);
     std::string note;
     rep.barrier_cells += apply_barrier(b, grid, speed, &note);
     rep.notes.push_back(note);
@@ -669,12 +684,12 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
   return rep;
 }
 
-FrictionSurface build_friction_surface(const GridSpec& grid, const FrictionInputs& inputs) {
+FrictionSurface build_friction_surface(const GridSpec& grid, const FrictionInputs& inputs, RunControl* control) {
   detail::check_grid(grid, "friction surface");
   FrictionSurface fs;
   fs.grid = grid;
   fs.seconds_per_metre.resize(static_cast<size_t>(grid.size()));
-  fs.report = build_friction_surface_into(grid, inputs, fs.seconds_per_metre.data());
+  fs.report = build_friction_surface_into(grid, inputs, fs.seconds_per_metre.data(), control);
   return fs;
 }
 

@@ -7,8 +7,15 @@
 #include <mutex>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 
 namespace careshed::detail {
+
+int CPL_STDCALL gdal_progress(double complete, const char* /*message*/, void* control) {
+  auto* c = static_cast<RunControl*>(control);
+  c->report(complete);
+  return c->cancel_requested() ? FALSE : TRUE;
+}
 
 void ensure_gdal_registered() {
   static std::once_flag once;

@@ -6,9 +6,16 @@
 // ensure_gdal_registered() registers drivers once, thread-safely.
 #pragma once
 
+#include <cpl_port.h>
+
 #include <string>
 
 namespace careshed::detail {
+
+/// GDAL progress callback (GDALProgressFunc) over a careshed::RunControl* passed as `control`: reports
+/// `complete` to it and returns FALSE, which makes GDAL stop the operation, once cancellation was
+/// requested. The caller then checks the control before interpreting GDAL's failure.
+int CPL_STDCALL gdal_progress(double complete, const char* message, void* control);
 
 /// Registers all GDAL/OGR drivers exactly once (thread-safe, cheap after the first call).
 void ensure_gdal_registered();

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "huge_alloc.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
@@ -189,8 +190,12 @@ class RadixHeap {
 };
 
 // The core multi-source search on caller-provided labels (t = +inf, src = kNone, first = arc offset).
+// Polls `control` every kPollPops pops (a few ms of work): cancellation, and nodes popped / nodes as the
+// progress estimate (capped below 1: with a cutoff most nodes are never reached).
+constexpr uint64_t kPollPops = 1 << 14;
+
 void run_dijkstra(const CsrGraph& g, const std::vector<uint32_t>& sources, const double* offsets,
-                  double max_seconds, NodeLabel* label) {
+                  double max_seconds, NodeLabel* label, RunControl* control) {
   const Arc* arcs = g.arcs().data();
   RadixHeap heap;
   // Pushed from the highest index down, so sources starting at the same time land in bucket 0 already
@@ -208,7 +213,11 @@ void run_dijkstra(const CsrGraph& g, const std::vector<uint32_t>& sources, const
       heap.push({t, s, v, label[v].first, label[v + 1].first});
     }
   }
-  while (!heap.empty()) {
+  for (uint64_t pops = 1; !heap.empty(); ++pops) {
+    if (control && pops % kPollPops == 0) {
+      control->throw_if_cancelled();
+      control->report(std::min(0.99, static_cast<double>(pops) / (g.n_nodes() + 1.0)));
+    }
     const ArcHeapEntry e = heap.pop();
     const NodeLabel& lv = label[e.node];
     if (e.t != lv.t || e.src != lv.src) continue;  // stale: the node was improved after this push
@@ -338,12 +347,14 @@ CsrGraph CsrGraph::transposed() const {
 // ---------------------------------------------------------------------------------------------------
 template <typename Index>
 void nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_sources,
-                           const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest) {
+                           const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest,
+                           RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "graph search");
   check_options(options, n_sources);
   const std::vector<uint32_t> s = checked_sources(g, sources, n_sources);
   const size_t n = g.n_nodes();
   detail::huge_vector<NodeLabel> label = fresh_labels(g);
-  run_dijkstra(g, s, options.source_offsets, options.max_seconds, label.data());
+  run_dijkstra(g, s, options.source_offsets, options.max_seconds, label.data(), control);
   const NodeLabel* l = label.data();
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel for schedule(static) if (n > 100000)
@@ -355,18 +366,20 @@ void nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_sou
 }
 
 NearestSources nearest_source_search(const CsrGraph& g, const std::vector<uint32_t>& sources,
-                                     const GraphSearchOptions& options) {
+                                     const GraphSearchOptions& options, RunControl* control) {
   NearestSources r;
   r.seconds.resize(g.n_nodes());
   r.nearest.resize(g.n_nodes());
-  nearest_source_search(g, sources.data(), sources.size(), options, r.seconds.data(), r.nearest.data());
+  nearest_source_search(g, sources.data(), sources.size(), options, r.seconds.data(), r.nearest.data(), control);
   return r;
 }
 
 // ---------------------------------------------------------------------------------------------------
 template <typename Index>
 void k_nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_sources, int k,
-                             const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest) {
+                             const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest,
+                             RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "graph k nearest");
   if (k < 1 || k > 64) {
     throw InputError("k = " + std::to_string(k) + " must be in [1, 64] (k nearest sources per node)");
   }
@@ -394,7 +407,11 @@ void k_nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_s
   }
   const uint32_t* first = g.first().data();
   const Arc* arcs = g.arcs().data();
-  while (!heap.empty()) {
+  for (uint64_t pops = 1; !heap.empty(); ++pops) {
+    if (control && pops % kPollPops == 0) {
+      control->throw_if_cancelled();
+      control->report(std::min(0.99, static_cast<double>(pops) / (static_cast<double>(n) * kk + 1.0)));
+    }
     const HeapEntry e = heap.pop();
     const uint32_t v = e.node;
     if (count[v] >= kk || has_source(v, e.src)) continue;
@@ -413,7 +430,8 @@ void k_nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_s
 // ---------------------------------------------------------------------------------------------------
 template <typename Index>
 SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, size_t n_sources,
-                                      const GraphSearchOptions& options) {
+                                      const GraphSearchOptions& options, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "graph reach lists");
   check_options(options, n_sources);
   if (!std::isfinite(options.max_seconds)) {
     throw InputError(
@@ -424,6 +442,7 @@ SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, s
   const size_t n = g.n_nodes();
   std::vector<std::vector<uint32_t>> per_nodes(n_sources);
   std::vector<std::vector<double>> per_secs(n_sources);
+  ProgressCounter progress(control, n_sources);
 
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel
@@ -442,6 +461,7 @@ SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, s
 #endif
     for (int64_t jj = 0; jj < static_cast<int64_t>(n_sources); ++jj) {
       const size_t j = static_cast<size_t>(jj);
+      if (!progress.running()) continue;  // cancelled: skip the remaining sources (thrown below)
       const double off = options.source_offsets ? options.source_offsets[j] : 0.0;
       touched.clear();
       list.clear();
@@ -472,8 +492,10 @@ SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, s
         per_nodes[j][i] = list[i].first;
         per_secs[j][i] = list[i].second;
       }
+      progress.done();
     }
   }
+  throw_if_cancelled(control);  // after the parallel region: exceptions must not cross it
   SourceReach r;
   r.list_first.assign(n_sources + 1, 0);
   for (size_t j = 0; j < n_sources; ++j) r.list_first[j + 1] = r.list_first[j] + per_nodes[j].size();
@@ -492,11 +514,11 @@ SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, s
 #define CARESHED_INSTANTIATE(Index)                                                                         \
   template CsrGraph CsrGraph::from_edges<Index>(int64_t, const Index*, const Index*, const double*, size_t); \
   template void nearest_source_search<Index>(const CsrGraph&, const Index*, size_t, const GraphSearchOptions&, \
-                                             double*, int32_t*);                                            \
+                                             double*, int32_t*, RunControl*);                               \
   template void k_nearest_source_search<Index>(const CsrGraph&, const Index*, size_t, int,                  \
-                                               const GraphSearchOptions&, double*, int32_t*);               \
+                                               const GraphSearchOptions&, double*, int32_t*, RunControl*);  \
   template SourceReach bounded_search_per_source<Index>(const CsrGraph&, const Index*, size_t,              \
-                                                        const GraphSearchOptions&);
+                                                        const GraphSearchOptions&, RunControl*);
 CARESHED_INSTANTIATE(int32_t)
 CARESHED_INSTANTIATE(int64_t)
 CARESHED_INSTANTIATE(uint32_t)

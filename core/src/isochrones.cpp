@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "geos_util.hpp"
 #include "gdal_util.hpp"
 
@@ -105,7 +106,8 @@ void check_grid(const GridSpec& grid, const char* what) {
 }  // namespace
 
 std::vector<LabelPolygon> label_polygons(const std::int32_t* labels, const GridSpec& grid, std::int32_t n_labels,
-                                         const LabelPolygonOptions& options) {
+                                         const LabelPolygonOptions& options, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "polygons");
   if (labels == nullptr) throw InputError("label_polygons: labels is missing");
   check_grid(grid, "label_polygons");
   if (n_labels < 1) throw InputError("label_polygons: n_labels must be >= 1 (got " + std::to_string(n_labels) + ")");
@@ -179,14 +181,26 @@ std::vector<LabelPolygon> label_polygons(const std::int32_t* labels, const GridS
     char** popts = nullptr;
     if (options.eight_connected) popts = CSLSetNameValue(popts, "8CONNECTED", "8");
     // The raster is its own mask: value 0 (negative label, no polygon) is not polygonized.
-    const CPLErr perr = GDALPolygonize(band, band, layer, 0, popts, nullptr, nullptr);
+    CPLErr perr;
+    {
+      // Progress: polygonizing is most of the work; the GEOS steps below share the last 30 %.
+      ProgressSpan polygonize(control, 0.0, 0.7);
+      perr = GDALPolygonize(band, band, layer, 0, popts, control ? detail::gdal_progress : nullptr, control);
+    }
     CSLDestroy(popts);
+    throw_if_cancelled(control);  // a cancelled GDALPolygonize also returns CE_Failure
     if (perr != CE_None) detail::throw_gdal_io(kWhat, "GDALPolygonize failed");
 
     GEOSWKBReader* reader = GEOSWKBReader_create_r(h);
     std::vector<unsigned char> buf;
     OGR_L_ResetReading(layer);
+    std::uint64_t n_read = 0;
     for (OGRFeatureH f; (f = OGR_L_GetNextFeature(layer)) != nullptr;) {
+      if (control && ++n_read % 4096 == 0 && control->cancel_requested()) {
+        OGR_F_Destroy(f);
+        GEOSWKBReader_destroy_r(h, reader);
+        throw Cancelled();
+      }
       const std::int64_t k = static_cast<std::int64_t>(OGR_F_GetFieldAsInteger(f, 0)) - 1;  // undo the shift
       OGRGeometryH g = OGR_F_GetGeometryRef(f);
       if (g != nullptr && k >= 0 && k < n_labels) {
@@ -212,6 +226,10 @@ std::vector<LabelPolygon> label_polygons(const std::int32_t* labels, const GridS
   const double cell = std::min(std::hypot(gt[1], gt[4]), std::hypot(gt[2], gt[5]));
   std::vector<LabelPolygon> out(n_out);
   for (std::size_t k = 0; k < n_out; ++k) {
+    if (control) {
+      control->throw_if_cancelled();
+      control->report(0.7 + 0.3 * static_cast<double>(k) / static_cast<double>(n_out));
+    }
     LabelPolygon& b = out[k];
     b.cells = cells[k];
     auto& v = pieces[k];
@@ -241,7 +259,8 @@ std::vector<LabelPolygon> label_polygons(const std::int32_t* labels, const GridS
 
 std::vector<IsochroneBand> isochrone_polygons(const float* seconds, const GridSpec& grid,
                                               const std::vector<double>& thresholds_min,
-                                              const IsochroneOptions& options) {
+                                              const IsochroneOptions& options, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "isochrones");
   if (seconds == nullptr) throw InputError("isochrone_polygons: seconds is missing");
   check_grid(grid, "isochrone_polygons");
   if (thresholds_min.empty() || thresholds_min.size() > 254) {
@@ -282,7 +301,7 @@ std::vector<IsochroneBand> isochrone_polygons(const float* seconds, const GridSp
   const LabelPolygonOptions lo{options.eight_connected, options.simplify};
   std::vector<LabelPolygon> polys;
   if (options.bands == IsochroneBands::Rings) {
-    polys = label_polygons(ring.data(), grid, static_cast<std::int32_t>(n_bands), lo);
+    polys = label_polygons(ring.data(), grid, static_cast<std::int32_t>(n_bands), lo, control);
   } else {
     std::vector<std::int32_t> mask(ring.size());
     for (std::size_t k = 0; k < n_bands; ++k) {
@@ -292,7 +311,8 @@ std::vector<IsochroneBand> isochrone_polygons(const float* seconds, const GridSp
       }
       const std::int32_t kk = static_cast<std::int32_t>(k);
       for (std::size_t i = 0; i < ring.size(); ++i) mask[i] = (ring[i] >= 0 && ring[i] <= kk) ? 0 : -1;
-      polys.push_back(std::move(label_polygons(mask.data(), grid, 1, lo).front()));
+      ProgressSpan band(control, static_cast<double>(k) / n_bands, static_cast<double>(k + 1) / n_bands);
+      polys.push_back(std::move(label_polygons(mask.data(), grid, 1, lo, control).front()));
     }
   }
 

@@ -26,6 +26,7 @@
 
 #include "careshed/crs.hpp"
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "crs_internal.hpp"
 #include "gdal_util.hpp"
 #include "raster_detail.hpp"
@@ -585,7 +586,8 @@ Raster read_raster(const std::string& path, int band) {
 }
 
 ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resampling resampling, int band,
-                            double* out) {
+                            double* out, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "reading");
   detail::check_grid(grid, "read_raster('" + path + "')");
   DatasetPtr src_owner = detail::open_raster(path);
   auto src = static_cast<GDALDatasetH>(src_owner.get());
@@ -637,6 +639,10 @@ ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resam
   wo->eWorkingDataType = GDT_Float64;
   wo->pfnTransformer = transform_fn;
   wo->pTransformerArg = transformer;
+  if (control) {
+    wo->pfnProgress = detail::gdal_progress;
+    wo->pProgressArg = control;
+  }
   if (has_nodata) {
     wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double)));
     wo->padfSrcNoDataReal[0] = src_nodata;
@@ -660,6 +666,7 @@ ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resam
   else GDALDestroyApproxTransformer(transformer);  // also destroys `exact`, which it owns
   wo->pTransformerArg = nullptr;
   GDALDestroyWarpOptions(wo);
+  throw_if_cancelled(control);  // a warp stopped by the progress callback also returns CE_Failure
   if (err != CE_None) {
     detail::throw_gdal_io(band_context(path, band), std::string("cannot resample it onto the grid (") +
                                                         resampling_name(resampling) + ")");

@@ -33,6 +33,7 @@
 #include <string>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -85,6 +86,7 @@ struct Prepared {
   std::vector<std::uint64_t> source_ticks;  // per source offset in ticks (or > cut if beyond cutoff)
   std::vector<std::uint32_t> source_cell;
   std::vector<bool> source_inert;
+  RunControl* control = nullptr;  // polled once per round of the search (careshed/progress.hpp)
 
   std::int64_t row_of(std::uint32_t cell) const {
     if (fastdiv_m == 0) return cell;  // one column: m would be 2^64
@@ -410,9 +412,12 @@ class NearestSearch {
     bool overflow = false;  // touched list past the limit
   };
 
+  // report_progress: whether this search reports its progress to p.control (a search among many, as in
+  // the reach lists, only polls for cancellation).
   NearestSearch(const Prepared& p, const FT* fr, LabelT* lab, int threads, bool record_touched, int shift,
-                std::vector<std::vector<Entry>>& tiles)
-      : p_(p), fr_(fr), lab_(lab), threads_(threads), record_(record_touched), tiles_(tiles), workers_(threads) {
+                std::vector<std::vector<Entry>>& tiles, bool report_progress = true)
+      : p_(p), fr_(fr), lab_(lab), threads_(threads), record_(record_touched), report_(report_progress),
+        tiles_(tiles), workers_(threads) {
     ntx_ = ((p.cols - 1) >> kTileShift) + 1;
     shift_ = shift;
     sub_shift_ = shift > kSubBits ? shift - kSubBits : 0;
@@ -538,14 +543,22 @@ class NearestSearch {
       // Rounds of bucket b. One barrier per round: work vectors are double-buffered (round parity),
       // so a worker only clears the buffer of round r - 1 once everybody has passed the barrier of
       // round r, i.e. finished reading it. A round in which no worker took anything ends the bucket.
+      // Cancellation is decided once per round by thread 0 and read by all after the barrier, so all
+      // threads leave at the same round (double-buffered like the work vectors, for the same reason).
+      bool stopped = false;
       for (unsigned round = 0;; ++round) {
         std::vector<Entry>& mine = me.work[round & 1];
         mine.clear();
         me.q.take(b, mine);
+        if (tid == 0) {
+          stop_[round & 1] = cancel_requested(p_.control);
+          if (report_ && p_.control) report_round(me, b);
+        }
         barrier();
+        stopped = stop_[round & 1];
         bool any = false;
         for (const Worker& w : workers_) any |= !w.work[round & 1].empty();
-        if (!any) break;
+        if (!any || stopped) break;
         for (const Worker& w : workers_) {
           for (const Entry& e : w.work[round & 1]) {
             const std::int64_t row = p_.row_of(e.cell);
@@ -557,14 +570,33 @@ class NearestSearch {
             tiles_[t].push_back(e);
           }
         }
-        for (const std::uint32_t t : me.active) work_tile(me, t);
+        for (const std::uint32_t t : me.active) {
+          if (cancel_requested(p_.control)) {  // leave the rest: the run ends at the next round
+            for (const std::uint32_t u : me.active) tiles_[u].clear();
+            break;
+          }
+          work_tile(me, t);
+        }
         me.active.clear();
         me.cur_tr = me.cur_tc = -1;
         if (record_ && me.touched.size() > touched_limit_) me.overflow = true;
       }
       me.work[0].clear();
       me.work[1].clear();
+      if (stopped) break;
     }
+  }
+
+  // Progress estimate (thread 0, once per round): with a cutoff, the time the wave front reached over
+  // the cutoff; without, cells settled (thread 0's share x threads, about even on the checkerboard)
+  // over passable cells, capped below 1 (re-expansions; the caller's span reports 1 at the end).
+  void report_round(const Worker& me, std::uint64_t b) {
+    double f;
+    if (p_.max_seconds < kInf)
+      f = static_cast<double>(b << shift_) / (static_cast<double>(p_.cut_ticks) + 1.0);
+    else
+      f = static_cast<double>(me.settled) * threads_ / (static_cast<double>(p_.n_passable) + 1.0);
+    p_.control->report(std::min(f, 0.99));
   }
 
   void work_tile(Worker& me, std::uint32_t t) {
@@ -661,6 +693,8 @@ class NearestSearch {
   LabelT* lab_;
   int threads_;
   bool record_;
+  bool report_;
+  bool stop_[2] = {false, false};  // per-round cancellation decision of thread 0 (see loop)
   std::vector<std::vector<Entry>>& tiles_;
   std::vector<Worker> workers_;
   std::int64_t ntx_ = 0;
@@ -727,6 +761,7 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
   NearestSearch<FT, K, std::uint64_t> s(p, fr, lab, threads, cutoff, choose_shift(p, true), tiles);
   s.touched_limit_ = static_cast<std::size_t>(n / 16);
   s.run(sorted_sources(p));
+  throw_if_cancelled(p.control);  // after the parallel region: exceptions must not cross it
   if (s.touched_overflow()) cutoff = false;
   RasterSearchStats st;
   st.tick_seconds = std::ldexp(1.0, -p.q);
@@ -799,7 +834,11 @@ struct KNearestSearch {
     const int ib = p.index_bits;
     idx_mask = (std::uint64_t{1} << ib) - 1;
     std::size_t sp = 0;
-    for (;;) {
+    for (std::uint64_t n_buckets = 0;; ++n_buckets) {
+      if (p.control && (n_buckets & 255) == 0) {  // narrow buckets: poll every 256
+        p.control->throw_if_cancelled();
+        p.control->report(std::min(0.99, static_cast<double>(settled) / (static_cast<double>(p.n_passable) * k + 1.0)));
+      }
       std::uint64_t b = 0;
       bool has = q.next_nonempty(b);
       if (sp < sources.size()) {
@@ -901,21 +940,27 @@ ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats)
   std::uint64_t settled = 0;
   const int shift = choose_shift(p, true);
   const double tick = std::ldexp(1.0, -p.q);
+  ProgressCounter progress(p.control, ns);
 #pragma omp parallel reduction(+ : settled) if (ns > 1 && static_cast<double>(n) * static_cast<double>(ns) > 1e6)
   {
     // Per-thread scratch: one grid of 4-byte labels (ticks + 1), reset through the touched list.
     std::vector<std::uint32_t> lab(static_cast<std::size_t>(n), kUnreached32);
     std::vector<std::pair<std::uint32_t, float>> tmp;
     std::vector<std::vector<Entry>> tiles(tile_count(p));
-    NearestSearch<FT, K, std::uint32_t> search(p, fr, lab.data(), 1, true, shift, tiles);
+    NearestSearch<FT, K, std::uint32_t> search(p, fr, lab.data(), 1, true, shift, tiles, false);
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t si = 0; si < static_cast<std::int64_t>(ns); ++si) {
       const auto s = static_cast<std::size_t>(si);
-      if (p.source_inert[s] || p.source_ticks[s] > p.cut_ticks) continue;
+      if (!progress.running()) continue;  // cancelled: skip the remaining sources (thrown below)
+      if (p.source_inert[s] || p.source_ticks[s] > p.cut_ticks) {
+        progress.done();
+        continue;
+      }
       search.reset();
       search.run({SourceEvent{p.source_ticks[s], 0u, p.source_cell[s]}});
       std::vector<std::uint32_t>& touched = search.workers()[0].touched;
       settled += search.settled();
+      if (!progress.done()) continue;  // the search may have stopped half-way
       tmp.clear();
       tmp.reserve(touched.size());
       for (const std::uint32_t c : touched) {
@@ -934,6 +979,7 @@ ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats)
       }
     }
   }
+  throw_if_cancelled(p.control);  // after the parallel region: exceptions must not cross it
   ReachLists out;
   out.offsets.resize(ns + 1, 0);
   for (std::size_t s = 0; s < ns; ++s) out.offsets[s + 1] = out.offsets[s] + static_cast<std::int64_t>(cells[s].size());
@@ -959,9 +1005,11 @@ ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats)
 
 RasterSearchStats raster_travel_time(const FrictionGrid& grid, const std::int64_t* sources_rc,
                                      std::size_t n_sources, const RasterSearchOptions& options,
-                                     CellLabel* out) {
+                                     CellLabel* out, RunControl* control) {
   if (n_sources > 0x7FFFFFFFu) throw InputError("raster_travel_time: at most 2^31 - 1 sources");
-  const Prepared p = prepare(grid, sources_rc, n_sources, options, 62, true);
+  ProgressSpan span(control, 0.0, 1.0, "travel time");
+  Prepared p = prepare(grid, sources_rc, n_sources, options, 62, true);
+  p.control = control;
   const bool cutoff = options.max_seconds < kInf;
   if (grid.friction_f32)
     return options.neighbours == 16 ? travel_time_impl<float, 16>(grid.friction_f32, p, cutoff, out)
@@ -972,11 +1020,13 @@ RasterSearchStats raster_travel_time(const FrictionGrid& grid, const std::int64_
 
 RasterSearchStats raster_k_nearest(const FrictionGrid& grid, const std::int64_t* sources_rc,
                                    std::size_t n_sources, int k, const RasterSearchOptions& options,
-                                   CellLabel* out) {
+                                   CellLabel* out, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "k nearest");
   if (k < 1 || k > 64)
     throw InputError("raster_k_nearest: k must be between 1 and 64, got " + std::to_string(k));
   if (n_sources > 0x7FFFFFFFu) throw InputError("raster_k_nearest: at most 2^31 - 1 sources");
-  const Prepared p = prepare(grid, sources_rc, n_sources, options, 62, true);
+  Prepared p = prepare(grid, sources_rc, n_sources, options, 62, true);
+  p.control = control;
   if (grid.friction_f32)
     return options.neighbours == 16 ? k_nearest_impl<float, 16>(grid.friction_f32, p, k, out)
                                     : k_nearest_impl<float, 8>(grid.friction_f32, p, k, out);
@@ -985,13 +1035,15 @@ RasterSearchStats raster_k_nearest(const FrictionGrid& grid, const std::int64_t*
 }
 
 ReachLists raster_reach_lists(const FrictionGrid& grid, const std::int64_t* sources_rc, std::size_t n_sources,
-                              const RasterSearchOptions& options, RasterSearchStats* stats) {
+                              const RasterSearchOptions& options, RasterSearchStats* stats, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "reach lists");
   if (!(options.max_seconds < kInf))
     throw InputError(
         "raster_reach_lists: max_seconds must be finite (a bounded search); use raster_travel_time for "
         "unbounded times");
   // 32-bit labels: ticks + 1 must stay below 0xFFFFFFFF.
-  const Prepared p = prepare(grid, sources_rc, n_sources, options, 32, false);
+  Prepared p = prepare(grid, sources_rc, n_sources, options, 32, false);
+  p.control = control;
   if (grid.friction_f32)
     return options.neighbours == 16 ? reach_impl<float, 16>(grid.friction_f32, p, stats)
                                     : reach_impl<float, 8>(grid.friction_f32, p, stats);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "geos_util.hpp"
 #include "careshed/geometry.hpp"
 
@@ -305,7 +306,9 @@ const char* zone_rule_name(ZoneRaster::Rule rule) {
   return rule == ZoneRaster::Rule::CellCentre ? "centre" : "fraction";
 }
 
-ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& grid, ZoneRaster::Rule rule) {
+ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& grid, ZoneRaster::Rule rule,
+                           RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "zones");
   check_grid(grid, "rasterize_zones");
   if (zone_wkb.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
     throw InputError("rasterize_zones: too many zones (at most 2^31-1)");
@@ -332,7 +335,12 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
   {
     Ctx ctx;
     std::vector<Scan> scans(zone_wkb.size());
+    // Progress: the scanlines are the first half, the area fractions (rule "fraction") the second.
     for (std::int32_t z = 0; z < n_zones; ++z) {
+      if (control) {
+        control->throw_if_cancelled();
+        control->report(0.5 * z / n_zones);
+      }
       Geom g = cell_space_zone(ctx, zone_wkb[static_cast<std::size_t>(z)], affine, static_cast<std::size_t>(z));
       std::vector<std::vector<double>> rings;
       collect_rings(ctx, g.get(), rings);
@@ -365,6 +373,8 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
   std::vector<std::vector<ZoneRaster::Split>> per_zone(zone_wkb.size());
   std::atomic<bool> failed{false};
   std::string failure;
+  ProgressSpan fractions(control, 0.5, 1.0);
+  ProgressCounter progress(control, static_cast<std::uint64_t>(n_zones));
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel if (n_zones > 1)
 #endif
@@ -374,7 +384,7 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
 #pragma omp for schedule(dynamic, 1)
 #endif
     for (std::int32_t z = 0; z < n_zones; ++z) {
-      if (failed.load()) continue;
+      if (failed.load() || !progress.done()) continue;  // after a failure or a cancellation: skip the rest
       try {
         Geom g = cell_space_zone(ctx, zone_wkb[static_cast<std::size_t>(z)], affine, static_cast<std::size_t>(z));
         double umin, umax, vmin, vmax;
@@ -402,6 +412,7 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
       }
     }
   }
+  throw_if_cancelled(control);
   if (failed) throw Error("rasterize_zones: " + failure);
 
   std::vector<ZoneRaster::Split> splits;

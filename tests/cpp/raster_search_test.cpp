@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <queue>
 #include <cstdlib>
@@ -13,7 +14,9 @@
 #include <vector>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "careshed/raster_search.hpp"
+#include "run_control_checks.hpp"
 #include "test_seed.hpp"
 
 using careshed_test::fresh_or_replayed_seed;
@@ -544,6 +547,118 @@ TEST(RasterSearchOracle, ReachListsInParallelMatchOracle) {
   const double scale = 1.0 / st.tick_seconds;
   auto d = oracle_all(cs, scale, std::floor(cs.o.max_seconds * scale));
   expect_reach_lists_match_oracle(rl, d, scale);
+}
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+
+// A random friction grid with holes and a few fast lines, and random sources (seeded).
+Case control_case(std::mt19937_64& rng, int rows, int cols, int n_sources) {
+  std::uniform_real_distribution<double> u(0, 1);
+  Case cs;
+  cs.g.rows = rows;
+  cs.g.cols = cols;
+  cs.g.dx = cs.g.dy = 100;
+  cs.g.f.resize(static_cast<std::size_t>(rows) * cols);
+  for (auto& f : cs.g.f) f = u(rng) < 0.03 ? std::nan("") : (u(rng) < 0.1 ? 0.03 : 0.2 + u(rng));
+  for (int s = 0; s < n_sources; ++s) {
+    cs.src.push_back(std::uniform_int_distribution<int>(0, rows - 1)(rng));
+    cs.src.push_back(std::uniform_int_distribution<int>(0, cols - 1)(rng));
+  }
+  return cs;
+}
+
+bool same_labels(const std::vector<CellLabel>& a, const std::vector<CellLabel>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(CellLabel)) == 0;
+}
+
+TEST(RasterSearchControl, SameResultsWithAControlAndProgressReachesOne) {
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  Case cs = control_case(rng, 300, 260, 12);
+  const std::size_t n = static_cast<std::size_t>(cs.g.rows) * cs.g.cols, ns = cs.src.size() / 2;
+  for (int threads : {1, 2}) {
+    for (double cut : {kInf, 3000.0}) {
+      cs.o.threads = threads;
+      cs.o.max_seconds = cut;
+      std::vector<CellLabel> plain(n), watched(n);
+      careshed::raster_travel_time(cs.g.view(), cs.src.data(), ns, cs.o, plain.data());
+      careshed_test::watch_progress(
+          [&](careshed::RunControl* c) {
+            careshed::raster_travel_time(cs.g.view(), cs.src.data(), ns, cs.o, watched.data(), c);
+          },
+          "raster_travel_time");
+      EXPECT_TRUE(same_labels(plain, watched)) << "threads " << threads << ", cutoff " << cut;
+    }
+  }
+  cs.o.threads = 0;
+  cs.o.max_seconds = kInf;
+  std::vector<CellLabel> plain(n * 3), watched(n * 3);
+  careshed::raster_k_nearest(cs.g.view(), cs.src.data(), ns, 3, cs.o, plain.data());
+  careshed_test::watch_progress(
+      [&](careshed::RunControl* c) {
+        careshed::raster_k_nearest(cs.g.view(), cs.src.data(), ns, 3, cs.o, watched.data(), c);
+      },
+      "raster_k_nearest");
+  EXPECT_TRUE(same_labels(plain, watched));
+  cs.o.max_seconds = 2000;
+  const careshed::ReachLists a = careshed::raster_reach_lists(cs.g.view(), cs.src.data(), ns, cs.o);
+  careshed::ReachLists b;
+  careshed_test::watch_progress(
+      [&](careshed::RunControl* c) { b = careshed::raster_reach_lists(cs.g.view(), cs.src.data(), ns, cs.o, nullptr, c); },
+      "raster_reach_lists");
+  EXPECT_EQ(a.offsets, b.offsets);
+  EXPECT_EQ(a.cells, b.cells);
+  EXPECT_EQ(a.seconds, b.seconds);
+}
+
+TEST(RasterSearchControl, CancelledBeforeTheCallStopsEverySearch) {
+  std::mt19937_64 rng(7);
+  Case cs = control_case(rng, 50, 40, 3);
+  const std::size_t n = static_cast<std::size_t>(cs.g.rows) * cs.g.cols, ns = cs.src.size() / 2;
+  std::vector<CellLabel> out(n * 2);
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::raster_travel_time(cs.g.view(), cs.src.data(), ns, cs.o, out.data(), c); },
+      "raster_travel_time");
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) {
+        careshed::raster_k_nearest(cs.g.view(), cs.src.data(), ns, 2, cs.o, out.data(), c);
+      },
+      "raster_k_nearest");
+  cs.o.max_seconds = 500;
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::raster_reach_lists(cs.g.view(), cs.src.data(), ns, cs.o, nullptr, c); },
+      "raster_reach_lists");
+}
+
+// Large enough (9 M cells) that the search is still running when the other thread cancels it; on two
+// threads it exercises the per-round agreement of the threaded search (all threads leave together).
+TEST(RasterSearchControl, CancelMidwayStopsTheThreadedSearch) {
+  const int side = 3000;
+  std::vector<float> f(static_cast<std::size_t>(side) * side, 0.5f);
+  FrictionGrid g;
+  g.friction_f32 = f.data();
+  g.rows = g.cols = side;
+  g.dx_m = g.dy_m = 100;
+  const std::int64_t src[] = {side / 2, side / 2};
+  std::vector<CellLabel> out(f.size());
+  for (int threads : {1, 2}) {
+    RasterSearchOptions o;
+    o.threads = threads;
+    careshed_test::expect_stops_when_cancelled_midway(
+        [&](careshed::RunControl* c) { careshed::raster_travel_time(g, src, 1, o, out.data(), c); },
+        threads == 1 ? "raster_travel_time, 1 thread" : "raster_travel_time, 2 threads");
+  }
+  RasterSearchOptions o;
+  o.max_seconds = 1e9;
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) { careshed::raster_k_nearest(g, src, 1, 1, o, out.data(), c); }, "raster_k_nearest");
+  std::vector<std::int64_t> many;
+  for (int i = 0; i < 64; ++i) many.insert(many.end(), {(i * 97) % side, (i * 389) % side});
+  o.max_seconds = 20000;
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) { careshed::raster_reach_lists(g, many.data(), 64, o, nullptr, c); },
+      "raster_reach_lists");
 }
 
 }  // namespace

@@ -113,6 +113,9 @@ struct FcaResult {
   bool normalized = false;
 };
 
+/// Every function here takes an optional trailing RunControl (careshed/progress.hpp): polled per chunk of
+/// each pass over the pairs (and per facility in grid_fca's searches); throws careshed::Cancelled after
+/// request_cancel().
 /// Accessibility from a sparse cost table. demand: n_demand amounts (finite, >= 0); supply: n_supply
 /// amounts (finite, >= 0); origin/dest/cost: n_pairs parallel entries (demand index in [0, n_demand),
 /// supply index in [0, n_supply), cost finite or +inf, >= 0). A (demand, supply) pair listed twice is
@@ -120,7 +123,7 @@ struct FcaResult {
 /// Memory: about 24 bytes per pair for a sorted copy, plus the outputs. n_demand < 2^32.
 FcaResult fca(const double* demand, std::size_t n_demand, const double* supply, std::size_t n_supply,
               const std::int64_t* origin, const std::int64_t* dest, const double* cost, std::size_t n_pairs,
-              const FcaOptions& options);
+              const FcaOptions& options, RunControl* control = nullptr);
 
 /// Accessibility on a grid. Demand points are the cells with population > 0 (NaN/0/negative:
 /// no demand, score NaN); supply points are facilities on cells. Costs come from bounded per-facility
@@ -151,7 +154,7 @@ struct GridFcaResult {
   double search_seconds = 0.0;                    ///< wall time of the bounded searches
   double model_seconds = 0.0;                     ///< wall time of the FCA passes
 };
-GridFcaResult grid_fca(const GridFcaInput& input, const FcaOptions& options);
+GridFcaResult grid_fca(const GridFcaInput& input, const FcaOptions& options, RunControl* control = nullptr);
 
 /// The FCA kernel on supply-major sparse lists (the ReachLists layout): the pairs of supply j are
 /// entries [first[j], first[j+1]) of demand_index (ascending, no repeats within a supply) / cost.
@@ -159,7 +162,7 @@ GridFcaResult grid_fca(const GridFcaInput& input, const FcaOptions& options);
 /// when a callable weight function was evaluated on the reach lists.
 FcaResult fca_reach(const double* demand, std::size_t n_demand, const double* supply, std::size_t n_supply,
                     const std::int64_t* first, const std::uint32_t* demand_index, const float* cost,
-                    const FcaOptions& options);
+                    const FcaOptions& options, RunControl* control = nullptr);
 
 /// Population-weighted mean of `score` per zone (cells with population > 0 and finite score), the
 /// zone population and the population with a NaN score. zones: -1 = none. Sizes n_cells / n_zones.

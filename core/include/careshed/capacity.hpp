@@ -102,12 +102,16 @@ struct CapacityResult {
 /// Full analysis: bounded per-facility raster searches (raster_reach_lists, cutoff max(max_seconds,
 /// order_max_seconds)), then steps 1–4 of the header comment. `uncovered` receives rows × cols doubles.
 /// Throws InputError for bad friction/sources (see raster_search.hpp), capacities, population, options, zones.
-CapacityResult capacity_coverage(const CapacityInputs& inputs, const CapacityOptions& options, double* uncovered);
+/// control (optional, careshed/progress.hpp): polled per source during the searches and per facility in
+/// the allocation; phases "reach lists" then "allocation"; throws careshed::Cancelled after request_cancel().
+CapacityResult capacity_coverage(const CapacityInputs& inputs, const CapacityOptions& options, double* uncovered,
+                                 RunControl* control = nullptr);
 
 /// Steps 1–4 on caller-supplied reach lists (reach.offsets has n_facilities + 1 entries; cells are flat ids of a
 /// grid of n_cells cells; times in seconds, any order within a facility). inputs.friction and sources_rc are
 /// not used; inputs.n_facilities, population, capacity, zones are. Pairs with time > the cutoffs are ignored.
 CapacityResult capacity_coverage_lists(const ReachLists& reach, std::int64_t n_cells, const CapacityInputs& inputs,
-                                       const CapacityOptions& options, double* uncovered);
+                                       const CapacityOptions& options, double* uncovered,
+                                       RunControl* control = nullptr);
 
 }  // namespace careshed

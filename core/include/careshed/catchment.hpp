@@ -38,6 +38,8 @@
 
 namespace careshed {
 
+class RunControl;  // careshed/progress.hpp
+
 /// Per-cell inputs on one grid (row-major, rows x cols). Exactly one of population_f32 / population_f64 is set.
 struct CatchmentInputs {
   std::int64_t rows = 0;
@@ -77,7 +79,9 @@ struct CatchmentResult {
 /// coverage_by_zone); memory O(n_facilities × bins) for the p90 histograms (capped).
 /// Throws InputError for missing arrays, n_facilities < 1, NaN/negative seconds, nearest out of range or
 /// inconsistent with seconds, negative population, bad areas or resources.
-CatchmentResult catchment_stats(const CatchmentInputs& inputs, const CatchmentOptions& options = {});
+/// control (optional, careshed/progress.hpp): polled per row; throws careshed::Cancelled after request_cancel().
+CatchmentResult catchment_stats(const CatchmentInputs& inputs, const CatchmentOptions& options = {},
+                                RunControl* control = nullptr);
 
 /// Area of one cell in km² for each row of `grid`: row_cell_widths_m × row_cell_heights_m / 1e6 (on the
 /// ellipsoid for lon/lat grids, the constant cell area for projected grids in metres).
@@ -97,6 +101,6 @@ struct CatchmentPolygon {
 /// Throws InputError for a nearest value >= n_facilities or a bad grid; Error/DataIOError when GDAL/GEOS fail.
 std::vector<CatchmentPolygon> catchment_polygons(const std::int32_t* nearest, const GridSpec& grid,
                                                  std::int32_t n_facilities, bool eight_connected = false,
-                                                 bool simplify = false);
+                                                 bool simplify = false, RunControl* control = nullptr);
 
 }  // namespace careshed

@@ -111,17 +111,23 @@ struct CoverageResult {
   double bin_seconds = 1.0;         ///< histogram bin width used for p90 (its accuracy)
 };
 
+class RunControl;  // careshed/progress.hpp
+
 /// One pass over the grid; see the header comment for every definition.
+/// control (optional, careshed/progress.hpp): polled once per row by every thread; progress = rows done;
+/// throws careshed::Cancelled after request_cancel().
 /// Throws InputError for inconsistent sizes/pointers, NaN/negative seconds, negative population, bad zone
 /// indices or splits, missing or non-positive thresholds, nearest inconsistent with seconds.
-CoverageResult coverage_by_zone(const CoverageInputs& inputs, const CoverageOptions& options);
+CoverageResult coverage_by_zone(const CoverageInputs& inputs, const CoverageOptions& options,
+                                RunControl* control = nullptr);
 
 struct ZoneRaster;  // careshed/zonal.hpp
 
 /// The same with the zones of a careshed::ZoneRaster (inputs.zones is ignored and replaced by views of `zones`;
 /// its split list is copied once into flat arrays — only boundary cells, so small). InputError when the
 /// ZoneRaster's rows/cols differ from inputs.rows/cols.
-CoverageResult coverage_by_zone(const CoverageInputs& inputs, const ZoneRaster& zones, const CoverageOptions& options);
+CoverageResult coverage_by_zone(const CoverageInputs& inputs, const ZoneRaster& zones, const CoverageOptions& options,
+                                RunControl* control = nullptr);
 
 /// One ambulance per `residents_per_vehicle` people (default 30,000, the plan's standard).
 struct VehicleCheck {

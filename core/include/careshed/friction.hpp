@@ -159,12 +159,16 @@ struct FrictionSurface {
 };
 
 /// Builds the friction surface on `grid` (see the header comment for the rules).
-FrictionSurface build_friction_surface(const GridSpec& grid, const FrictionInputs& inputs);
+/// control (optional, careshed/progress.hpp): polled between layers and inside GDAL's raster warps;
+/// throws careshed::Cancelled after request_cancel().
+FrictionSurface build_friction_surface(const GridSpec& grid, const FrictionInputs& inputs,
+                                       RunControl* control = nullptr);
 
 /// Same into a caller-owned buffer of grid.size() doubles (overwritten; its content is unspecified if an
 /// exception is thrown). Safe without the Python GIL. Memory: one grid of doubles per extra raster layer while
 /// it is combined (the first raster layer is warped straight into `out`), plus one for roads and barriers.
-FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionInputs& inputs, double* out);
+FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionInputs& inputs, double* out,
+                                           RunControl* control = nullptr);
 
 // ---- building blocks (speed grids in km/h, NaN = no information); each max-combines into `speed_kmh` ----
 

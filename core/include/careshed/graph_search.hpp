@@ -95,6 +95,12 @@ class CsrGraph {
   ArcArray arcs_;
 };
 
+class RunControl;  // careshed/progress.hpp
+
+/// Every search takes an optional trailing RunControl (careshed/progress.hpp): polled every 16384 heap
+/// pops (per source for bounded_search_per_source); on request_cancel() the search throws
+/// careshed::Cancelled and caller-owned outputs hold partial results (discard them).
+
 /// Options shared by the searches. Pointers are borrowed for the call only.
 struct GraphSearchOptions {
   /// Per-source start offsets in seconds (length = number of sources), or nullptr for all zero.
@@ -110,7 +116,8 @@ struct GraphSearchOptions {
 /// unreachable). Throws InputError for out-of-range sources or bad offsets / cutoff.
 template <typename Index>
 void nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_sources,
-                           const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest);
+                           const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest,
+                           RunControl* control = nullptr);
 
 /// Convenience form returning vectors.
 struct NearestSources {
@@ -118,7 +125,7 @@ struct NearestSources {
   std::vector<int32_t> nearest;  ///< per node, source index or -1
 };
 NearestSources nearest_source_search(const CsrGraph& g, const std::vector<uint32_t>& sources,
-                                     const GraphSearchOptions& options = {});
+                                     const GraphSearchOptions& options = {}, RunControl* control = nullptr);
 
 /// The k nearest DISTINCT sources per node (k small, e.g. 2 for backup coverage), in one search that
 /// lets each node accept up to k labels from different sources. Outputs are row-major (n_nodes, k):
@@ -127,7 +134,8 @@ NearestSources nearest_source_search(const CsrGraph& g, const std::vector<uint32
 /// twice counts as two sources (two indices) even at the same node. Cost: about k times one search.
 template <typename Index>
 void k_nearest_source_search(const CsrGraph& g, const Index* sources, size_t n_sources, int k,
-                             const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest);
+                             const GraphSearchOptions& options, double* out_seconds, int32_t* out_nearest,
+                           RunControl* control = nullptr);
 
 /// For every source separately, all nodes within max_seconds (inclusive, offset included), as sparse
 /// lists in CSR form: the entries of source j are [list_first[j], list_first[j+1]) of nodes/seconds,
@@ -142,6 +150,6 @@ struct SourceReach {
 };
 template <typename Index>
 SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, size_t n_sources,
-                                      const GraphSearchOptions& options);
+                                      const GraphSearchOptions& options, RunControl* control = nullptr);
 
 }  // namespace careshed

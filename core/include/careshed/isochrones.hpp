@@ -34,6 +34,8 @@
 
 namespace careshed {
 
+class RunControl;  // careshed/progress.hpp
+
 enum class IsochroneBands { Rings, Cumulative };
 
 struct IsochroneOptions {
@@ -71,14 +73,15 @@ struct LabelPolygon {
 /// labels >= n_labels → InputError (naming the cell). n_labels >= 1. A label with no cell gets an empty
 /// MultiPolygon. Returns n_labels entries, index = label. Output WKB: ISO, little-endian, always valid.
 /// Thread-safety: re-entrant. Errors: InputError (grid, n_labels, labels), DataIOError/Error when GDAL or GEOS
-/// fail (message says which step).
+/// fail (message says which step). control (optional, careshed/progress.hpp): polled by GDALPolygonize's
+/// progress callback and per label in the GEOS steps; throws careshed::Cancelled after request_cancel().
 std::vector<LabelPolygon> label_polygons(const std::int32_t* labels, const GridSpec& grid, std::int32_t n_labels,
-                                         const LabelPolygonOptions& options = {});
+                                         const LabelPolygonOptions& options = {}, RunControl* control = nullptr);
 
 /// One band per threshold. thresholds_min: strictly increasing, positive, finite, at most 254 of them.
 /// grid: grid.size() cells at `seconds`, a valid geotransform (non-zero cell size). Negative times → InputError.
 std::vector<IsochroneBand> isochrone_polygons(const float* seconds, const GridSpec& grid,
                                               const std::vector<double>& thresholds_min,
-                                              const IsochroneOptions& options = {});
+                                              const IsochroneOptions& options = {}, RunControl* control = nullptr);
 
 }  // namespace careshed

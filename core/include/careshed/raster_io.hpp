@@ -53,6 +53,8 @@
 
 namespace careshed {
 
+class RunControl;  // careshed/progress.hpp
+
 /// An axis-aligned rectangle in some CRS's units (x = easting/longitude, y = northing/latitude).
 struct Bounds {
   double min_x = 0.0;
@@ -142,9 +144,11 @@ Raster read_raster(const std::string& path, int band = 1);
 Raster read_raster(const std::string& path, const GridSpec& grid, Resampling resampling, int band = 1);
 
 /// Same, into a caller-owned buffer `out` of grid.size() doubles (overwritten entirely). Used by the Python
-/// bindings to fill a numpy array without a copy; safe to call without the GIL.
+/// bindings to fill a numpy array without a copy; safe to call without the GIL. control (optional,
+/// careshed/progress.hpp): GDAL's warp reports progress to it and stops once cancellation is requested
+/// (then careshed::Cancelled is thrown).
 ReadReport read_raster_into(const std::string& path, const GridSpec& grid, Resampling resampling, int band,
-                            double* out);
+                            double* out, RunControl* control = nullptr);
 
 /// Pixel types write_geotiff accepts.
 enum class PixelType { UInt8, Int16, UInt16, Int32, UInt32, Float32, Float64 };

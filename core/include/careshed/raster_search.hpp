@@ -35,6 +35,9 @@
 // value). Thread-safety: functions are re-entrant; concurrent calls on distinct outputs are safe.
 // raster_reach_lists and the setup/finish passes use OpenMP threads internally.
 // Errors: careshed::InputError for bad arguments (names the argument and the fix).
+// Cancellation and progress: each function takes an optional trailing RunControl (careshed/progress.hpp),
+// polled once per round of the bucket queue by every thread (per source for the reach lists); on
+// request_cancel() it throws careshed::Cancelled and `out` holds partial labels (discard them).
 #pragma once
 
 #include <cstddef>
@@ -43,6 +46,8 @@
 #include <vector>
 
 namespace careshed {
+
+class RunControl;  // careshed/progress.hpp
 
 /// Friction grid: row-major, row 0 first, `rows` x `cols` cells in seconds per metre. Exactly one of
 /// friction_f32 / friction_f64 is non-null. The buffer is read only and not retained.
@@ -93,7 +98,7 @@ struct RasterSearchStats {
 /// bad offsets or max_seconds (NaN/negative).
 RasterSearchStats raster_travel_time(const FrictionGrid& grid, const std::int64_t* sources_rc,
                                      std::size_t n_sources, const RasterSearchOptions& options,
-                                     CellLabel* out);
+                                     CellLabel* out, RunControl* control = nullptr);
 
 /// k nearest distinct sources per cell, ordered by (time, index). out: rows * cols * k CellLabels
 /// (cell-major: out[cell * k + j] is the j-th nearest); unfilled slots are {-1, +inf}. 1 <= k <= 64.
@@ -101,7 +106,7 @@ RasterSearchStats raster_travel_time(const FrictionGrid& grid, const std::int64_
 /// only while it is among the k best at a cell (exact with integer arithmetic).
 RasterSearchStats raster_k_nearest(const FrictionGrid& grid, const std::int64_t* sources_rc,
                                    std::size_t n_sources, int k, const RasterSearchOptions& options,
-                                   CellLabel* out);
+                                   CellLabel* out, RunControl* control = nullptr);
 
 /// Per-source bounded searches, as sparse lists in CSR layout: the cells of source s are
 /// cells[offsets[s] .. offsets[s+1]) (flat ids row * cols + col, ascending) with their seconds.
@@ -117,6 +122,6 @@ struct ReachLists {
 /// cost per source grows with the cells it reaches, not with the grid.
 ReachLists raster_reach_lists(const FrictionGrid& grid, const std::int64_t* sources_rc,
                               std::size_t n_sources, const RasterSearchOptions& options,
-                              RasterSearchStats* stats = nullptr);
+                              RasterSearchStats* stats = nullptr, RunControl* control = nullptr);
 
 }  // namespace careshed

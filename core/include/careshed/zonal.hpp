@@ -42,6 +42,8 @@
 
 namespace careshed {
 
+class RunControl;  // careshed/progress.hpp
+
 /// Zones rasterised onto a grid (the contract of issue 4, shared with the coverage module).
 struct ZoneRaster {
   std::int64_t rows = 0, cols = 0;
@@ -73,7 +75,9 @@ const char* zone_rule_name(ZoneRaster::Rule rule);
 /// Rasterises Polygon/MultiPolygon WKB zones (in the grid's CRS) onto `grid` with `rule` (see header
 /// comment). Zone i of the input is zone index i of the result. Throws InputError for a bad zone (index
 /// and reason) or a rotated grid (geotransform[2] or [4] non-zero).
-ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& grid, ZoneRaster::Rule rule);
+/// control (optional, careshed/progress.hpp): polled per zone; throws careshed::Cancelled after request_cancel().
+ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& grid, ZoneRaster::Rule rule,
+                           RunControl* control = nullptr);
 
 /// Per-zone sums of `values` (rows*cols of them, row-major): Σ value × weight over the cells of each zone,
 /// weight 1 for whole cells and the area fraction for split cells. NaN values are skipped (they add

@@ -1,0 +1,154 @@
+"""Ctrl-C and progress for the long-running careshed._core functions (bindings/run_watch.hpp).
+
+A run started from Python's main thread is watched: SIGINT (Ctrl-C in a terminal, "interrupt" in Jupyter)
+raises KeyboardInterrupt within a fraction of a second even while C++ computes with the GIL released, and
+an optional ``progress(fraction, phase)`` callable sees increasing fractions ending at 1.0. The 1 s bound
+below is the requirement of issue 8 (a functional bound, not a benchmark).
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from careshed import _core
+
+# A search that takes seconds: 4000 x 4000 cells from one source, no cutoff, one thread.
+LONG_RUN = r"""
+import sys, time
+import numpy as np
+from careshed import _core
+n = 4000
+friction = np.full((n, n), 0.05, dtype=np.float32)
+source = np.array([[n // 2, n // 2]], dtype=np.int64)
+seen = [0.0]
+def progress(fraction, phase):
+    seen[0] = fraction
+    print("progress", fraction, flush=True)
+print("start", flush=True)
+t0 = time.monotonic()
+try:
+    _core._raster_travel_time(friction, source, 100.0, 100.0, None, 8, float("inf"), None, 1,
+                              progress=progress if "progress" in sys.argv else None)
+except KeyboardInterrupt:
+    print("interrupted at", seen[0], flush=True)
+    sys.exit(3)
+print("finished after", time.monotonic() - t0, flush=True)
+"""
+
+
+def _interrupt(with_progress: bool) -> tuple[float, str, str, int]:
+    args = [sys.executable, "-c", LONG_RUN] + (["progress"] if with_progress else [])
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "start"
+        if with_progress:  # wait until the C++ search is demonstrably running
+            while True:
+                line = p.stdout.readline()
+                assert line.startswith("progress"), line
+                if float(line.split()[1]) > 0.0:
+                    break
+        else:
+            time.sleep(0.3)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        return time.monotonic() - t0, out, err, p.returncode
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+@pytest.mark.parametrize("with_progress", [False, True], ids=["plain", "with-progress"])
+def test_sigint_stops_a_long_search_within_one_second(with_progress):
+    elapsed, out, err, code = _interrupt(with_progress)
+    assert code == 3, (out, err)  # the child caught KeyboardInterrupt around the _core call
+    assert "finished" not in out
+    assert elapsed < 1.0, f"took {elapsed:.2f} s from SIGINT to exit"
+    if with_progress:
+        fraction = float(out.split("interrupted at")[1].split()[0])
+        assert 0.0 < fraction < 1.0
+
+
+def _search_args(n, sources=((0.05, 0.1), (0.75, 0.9), (0.5, 0.1))):
+    """Random friction on n x n cells; sources given as fractions of the side."""
+    rng = np.random.default_rng(12345)
+    friction = rng.uniform(0.02, 0.5, size=(n, n)).astype(np.float32)
+    return friction, (np.array(sources) * (n - 1)).astype(np.int64)
+
+
+def test_progress_is_called_with_increasing_fractions_up_to_one_and_results_unchanged():
+    friction, sources = _search_args(1500)
+    calls = []
+    labels, _ = _core._raster_travel_time(friction, sources, 100.0, 100.0, None, 8, float("inf"), None, 1,
+                                          progress=lambda f, phase: calls.append((f, phase)))
+    plain, _ = _core._raster_travel_time(friction, sources, 100.0, 100.0, None, 8, float("inf"), None, 1)
+    np.testing.assert_array_equal(labels, plain)
+    fractions = [f for f, _ in calls]
+    assert fractions, "progress was never called"
+    assert fractions[-1] == 1.0
+    assert all(a < b for a, b in zip(fractions, fractions[1:])), fractions
+    assert all(phase == "travel time" for _, phase in calls[-1:]), calls
+
+
+def test_progress_on_other_long_functions_ends_at_one():
+    friction, sources = _search_args(200)
+    calls = []
+    offsets, cells, seconds, _ = _core._raster_reach_lists(
+        friction, sources, 100.0, 100.0, None, 8, 600.0, None, progress=lambda f, p: calls.append(f))
+    assert calls[-1] == 1.0
+    plain = _core._raster_reach_lists(friction, sources, 100.0, 100.0, None, 8, 600.0, None)
+    np.testing.assert_array_equal(cells, plain[1])
+    calls.clear()
+    g = _core.CsrGraph(4, np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0]))
+    secs, nearest = g.nearest(np.array([0]), progress=lambda f, p: calls.append(f))
+    np.testing.assert_array_equal(secs, [0.0, 1.0, 3.0, 6.0])
+    assert calls == [1.0]
+
+
+def test_an_exception_in_the_progress_callable_stops_the_run_and_propagates():
+    friction, sources = _search_args(2000)
+
+    class Stop(Exception):
+        pass
+
+    def progress(fraction, phase):
+        if fraction > 0.0:
+            raise Stop(phase)
+
+    with pytest.raises(Stop):
+        _core._raster_travel_time(friction, sources, 100.0, 100.0, None, 8, float("inf"), None, 1,
+                                  progress=progress)
+
+
+def test_progress_must_be_callable():
+    friction, sources = _search_args(20, ((0.5, 0.5),))
+    with pytest.raises(TypeError, match="progress"):
+        _core._raster_travel_time(friction, sources, 100.0, 100.0, None, 8, float("inf"), None, 1, progress=3)
+
+
+def test_progress_from_a_worker_thread():
+    friction, sources = _search_args(300)
+    result = {}
+
+    def work():
+        try:
+            calls = []
+            labels, _ = _core._raster_travel_time(friction, sources, 100.0, 100.0, None, 8, float("inf"), None, 1,
+                                                  progress=lambda f, p: calls.append(f))
+            result["calls"], result["labels"] = calls, labels
+        except BaseException as e:  # reported by the assertions below
+            result["error"] = e
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert "error" not in result, result.get("error")
+    assert result["calls"][-1] == 1.0
+    plain, _ = _core._raster_travel_time(friction, sources, 100.0, 100.0, None, 8, float("inf"), None, 1)
+    np.testing.assert_array_equal(result["labels"], plain)
