@@ -49,6 +49,7 @@ CROSS_CUTTING_TESTS = {
     "test_readme.py": "runs the README's commands",
     "test_comoros.py": "the shipped Comoros data end to end",
     "test_postgis.py": "reading from a live PostGIS server (skipped without one)",
+    "test__core_progress.py": "Ctrl-C and progress of the compiled module's long calls (bindings/run_watch.cpp)",
 }
 
 
