@@ -227,7 +227,7 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
 #pragma omp for schedule(static)
 #endif
     for (std::int64_t r = 0; r < rows; ++r) {
-      if (!progress.done()) continue;  // cancelled: skip the remaining rows (thrown by the caller)
+      if (!progress.running()) continue;  // cancelled: skip the remaining rows (thrown by the caller)
       const std::int64_t begin = r * cols, end = begin + cols;
       // Split entries of this row: they are sorted by cell, so one binary search per row, then a walk.
       std::size_t si = 0;
@@ -296,6 +296,7 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
           }
         }
       }
+      progress.done();
     }
   }
 }

@@ -384,7 +384,7 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
 #pragma omp for schedule(dynamic, 1)
 #endif
     for (std::int32_t z = 0; z < n_zones; ++z) {
-      if (failed.load() || !progress.done()) continue;  // after a failure or a cancellation: skip the rest
+      if (failed.load() || !progress.running()) continue;  // after a failure or a cancellation: skip the rest
       try {
         Geom g = cell_space_zone(ctx, zone_wkb[static_cast<std::size_t>(z)], affine, static_cast<std::size_t>(z));
         double umin, umax, vmin, vmax;
@@ -410,6 +410,7 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
           if (!failed.exchange(true)) failure = e.what();
         }
       }
+      progress.done();
     }
   }
   throw_if_cancelled(control);

@@ -17,6 +17,8 @@
 
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 using careshed::DecayWeights;
 using careshed::FcaMethod;
@@ -403,3 +405,75 @@ TEST(Access, BadInputsThrowInputError) {
   o.normalize = true;
   EXPECT_THROW(run(zero, o), careshed::InputError);
 }
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace {
+
+// side x side cells of 100 m with random friction and population, n facilities (seeded).
+struct AccessCase {
+  std::int64_t side;
+  std::vector<float> friction;
+  std::vector<double> population, supply;
+  std::vector<std::int64_t> rc;
+  AccessCase(std::int64_t s, int n, std::uint64_t seed) : side(s) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (std::int64_t i = 0; i < s * s; ++i) {
+      friction.push_back(static_cast<float>(0.02 + 0.5 * u(rng)));
+      population.push_back(u(rng) < 0.2 ? 0.0 : 50.0 * u(rng));
+    }
+    for (int i = 0; i < n; ++i) {
+      rc.push_back(static_cast<std::int64_t>(u(rng) * s));
+      rc.push_back(static_cast<std::int64_t>(u(rng) * s));
+      supply.push_back(1.0 + 10.0 * u(rng));
+    }
+  }
+  careshed::GridFcaInput input() const {
+    careshed::GridFcaInput in;
+    in.grid.friction_f32 = friction.data();
+    in.grid.rows = in.grid.cols = side;
+    in.grid.dx_m = in.grid.dy_m = 100;
+    in.population = population.data();
+    in.facilities_rc = rc.data();
+    in.n_facilities = supply.size();
+    in.supply = supply.data();
+    return in;
+  }
+};
+
+TEST(AccessControl, SameResultsWithAControlAndProgressReachesOne) {
+  const AccessCase cs(200, 10, 21);
+  for (FcaMethod method : {FcaMethod::TwoStep, FcaMethod::ThreeStep}) {
+    FcaOptions o;
+    o.method = method;
+    o.max_cost = 1200;
+    const careshed::GridFcaResult a = careshed::grid_fca(cs.input(), o);
+    careshed::GridFcaResult b;
+    careshed_test::watch_progress([&](careshed::RunControl* c) { b = careshed::grid_fca(cs.input(), o, c); }, "grid_fca");
+    ASSERT_EQ(a.fca.score.size(), b.fca.score.size());
+    for (std::size_t i = 0; i < a.fca.score.size(); ++i)
+      ASSERT_TRUE(a.fca.score[i] == b.fca.score[i] || (std::isnan(a.fca.score[i]) && std::isnan(b.fca.score[i])))
+          << "cell " << i;
+    EXPECT_EQ(a.fca.supply_ratio.size(), b.fca.supply_ratio.size());
+  }
+}
+
+TEST(AccessControl, CancelStopsGridAndTableModels) {
+  const AccessCase big(1500, 64, 5);
+  FcaOptions o;
+  o.max_cost = 3000;
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) { careshed::grid_fca(big.input(), o, c); }, "grid_fca");
+  const double demand[] = {1, 2}, supply[] = {3};
+  const std::int64_t origin[] = {0, 1}, dest[] = {0, 0};
+  const double cost[] = {10, 20};
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::fca(demand, 2, supply, 1, origin, dest, cost, 2, o, c); }, "fca");
+  const std::int64_t first[] = {0, 2};
+  const std::uint32_t di[] = {0, 1};
+  const float fcost[] = {10, 20};
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::fca_reach(demand, 2, supply, 1, first, di, fcost, o, c); }, "fca_reach");
+}
+
+}  // namespace

@@ -17,6 +17,8 @@
 
 #include "careshed/error.hpp"
 #include "test_seed.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 using careshed_test::fresh_or_replayed_seed;
 
@@ -368,6 +370,84 @@ TEST(CapacityCoverage, RandomInvariants) {
       }
     }
   }
+}
+
+}  // namespace
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace {
+
+// side x side cells of 100 m, random friction, population and capacities, n facilities (seeded).
+struct CapacityCase {
+  std::int64_t side;
+  std::vector<double> friction, population, capacity;
+  std::vector<std::int64_t> src;
+  CapacityCase(std::int64_t s, int n, std::uint64_t seed) : side(s) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    friction.resize(static_cast<std::size_t>(s * s));
+    population.resize(friction.size());
+    for (auto& f : friction) f = 0.02 + 0.5 * u(rng);
+    for (auto& p : population) p = 20.0 * u(rng);
+    for (int i = 0; i < n; ++i) {
+      src.push_back(static_cast<std::int64_t>(u(rng) * s));
+      src.push_back(static_cast<std::int64_t>(u(rng) * s));
+      capacity.push_back(5000.0 * u(rng));
+    }
+  }
+  CapacityInputs inputs() const {
+    CapacityInputs in;
+    in.friction.friction_f64 = friction.data();
+    in.friction.rows = in.friction.cols = side;
+    in.friction.dx_m = in.friction.dy_m = 100;
+    in.sources_rc = src.data();
+    in.n_facilities = static_cast<std::int32_t>(capacity.size());
+    in.population_f64 = population.data();
+    in.capacity = capacity.data();
+    return in;
+  }
+};
+
+TEST(CapacityControl, SameResultsWithAControlAndProgressReachesOne) {
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  const CapacityCase cs(200, 12, seed);
+  CapacityOptions o;
+  o.max_seconds = 1200;
+  o.order_by = CapacityOrder::Population;
+  std::vector<double> u1(cs.friction.size()), u2(cs.friction.size());
+  const CapacityResult a = careshed::capacity_coverage(cs.inputs(), o, u1.data());
+  CapacityResult b;
+  const std::vector<double> samples = careshed_test::watch_progress(
+      [&](careshed::RunControl* c) { b = careshed::capacity_coverage(cs.inputs(), o, u2.data(), c); },
+      "capacity_coverage");
+  EXPECT_EQ(u1, u2);
+  EXPECT_EQ(a.covered, b.covered);
+  EXPECT_EQ(a.processing_order, b.processing_order);
+  EXPECT_EQ(a.exhausted_seconds, b.exhausted_seconds);
+}
+
+// Issue 8: capacity coverage never checked for Ctrl-C. Both stages poll now.
+TEST(CapacityControl, CancelStopsTheSearchesAndTheAllocation) {
+  const CapacityCase cs(1500, 64, 9);
+  CapacityOptions o;
+  o.max_seconds = 3000;
+  std::vector<double> uncovered(cs.friction.size());
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) { careshed::capacity_coverage(cs.inputs(), o, uncovered.data(), c); },
+      "capacity_coverage (searches)");
+  // The allocation stage alone, on precomputed lists: cancelled before it starts, it stops at once.
+  const CapacityCase small(200, 12, 9);
+  careshed::RasterSearchOptions so;
+  so.max_seconds = o.max_seconds;
+  const CapacityInputs in = small.inputs();
+  const careshed::ReachLists reach =
+      careshed::raster_reach_lists(in.friction, in.sources_rc, static_cast<std::size_t>(in.n_facilities), so);
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) {
+        careshed::capacity_coverage_lists(reach, small.side * small.side, in, o, uncovered.data(), c);
+      },
+      "capacity_coverage_lists");
 }
 
 }  // namespace

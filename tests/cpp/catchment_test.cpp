@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <limits>
 #include <cstdlib>
@@ -19,6 +20,8 @@
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
 #include "test_seed.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 using careshed_test::fresh_or_replayed_seed;
 
@@ -325,6 +328,94 @@ TEST(CatchmentRowAreas, ProjectedGridIsTheCellArea) {
   ASSERT_EQ(a.size(), 2u);
   EXPECT_DOUBLE_EQ(a[0], 0.0625);  // 250 m x 250 m = 62,500 m^2 = 0.0625 km^2 on every row of a UTM grid
   EXPECT_DOUBLE_EQ(a[1], 0.0625);
+}
+
+}  // namespace
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace {
+
+// A nearest-facility field of side x side cells from a real search over random friction (seeded).
+struct CatchmentField {
+  std::int64_t side;
+  int n_facilities;
+  std::vector<careshed::CellLabel> labels;
+  std::vector<float> seconds, population;
+  std::vector<std::int32_t> nearest;
+  CatchmentField(std::int64_t s, int n, std::uint64_t seed) : side(s), n_facilities(n) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<double> f(static_cast<std::size_t>(s * s));
+    for (auto& v : f) v = u(rng) < 0.02 ? std::nan("") : 0.05 + 0.5 * u(rng);
+    std::vector<std::int64_t> src;
+    for (int i = 0; i < n; ++i) {
+      src.push_back(static_cast<std::int64_t>(u(rng) * s));
+      src.push_back(static_cast<std::int64_t>(u(rng) * s));
+    }
+    careshed::FrictionGrid g;
+    g.friction_f64 = f.data();
+    g.rows = g.cols = s;
+    g.dx_m = g.dy_m = 100;
+    labels.resize(f.size());
+    careshed::raster_travel_time(g, src.data(), static_cast<std::size_t>(n), careshed::RasterSearchOptions{}, labels.data());
+    for (const auto& l : labels) {
+      seconds.push_back(l.seconds);
+      nearest.push_back(l.nearest);
+      population.push_back(static_cast<float>(10.0 * u(rng)));
+    }
+  }
+  CatchmentInputs inputs() const {
+    CatchmentInputs in;
+    in.rows = in.cols = side;
+    in.seconds = seconds.data();
+    in.nearest = nearest.data();
+    in.n_facilities = n_facilities;
+    in.population_f32 = population.data();
+    return in;
+  }
+};
+
+TEST(CatchmentControl, SameResultsWithAControlAndProgressReachesOne) {
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  const CatchmentField field(150, 6, seed);
+  const CatchmentResult a = careshed::catchment_stats(field.inputs());
+  CatchmentResult b;
+  careshed_test::watch_progress([&](careshed::RunControl* c) { b = careshed::catchment_stats(field.inputs(), {}, c); },
+                                "catchment_stats");
+  EXPECT_EQ(a.population, b.population);
+  EXPECT_EQ(a.cells, b.cells);
+  // Bit for bit (NaN for empty catchments compares equal this way).
+  auto same_bits = [](const std::vector<double>& x, const std::vector<double>& y) {
+    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0;
+  };
+  EXPECT_TRUE(same_bits(a.mean_seconds, b.mean_seconds));
+  EXPECT_TRUE(same_bits(a.p90_seconds, b.p90_seconds));
+  careshed::GridSpec grid;
+  grid.width = grid.height = field.side;
+  grid.geotransform = {500000.0, 100.0, 0.0, 3300000.0, 0.0, -100.0};
+  const auto pa = careshed::catchment_polygons(field.nearest.data(), grid, field.n_facilities);
+  std::vector<careshed::CatchmentPolygon> pb;
+  careshed_test::watch_progress(
+      [&](careshed::RunControl* c) {
+        pb = careshed::catchment_polygons(field.nearest.data(), grid, field.n_facilities, false, false, c);
+      },
+      "catchment_polygons");
+  ASSERT_EQ(pa.size(), pb.size());
+  for (std::size_t k = 0; k < pa.size(); ++k) EXPECT_EQ(pa[k].wkb, pb[k].wkb) << "facility " << k;
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) {
+        careshed::catchment_polygons(field.nearest.data(), grid, field.n_facilities, false, false, c);
+      },
+      "catchment_polygons");
+}
+
+TEST(CatchmentControl, CancelStopsTheStatistics) {
+  const CatchmentField field(1500, 20, 4);
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) { careshed::catchment_stats(field.inputs(), {}, c); }, "catchment_stats");
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::catchment_stats(field.inputs(), {}, c); }, "catchment_stats");
 }
 
 }  // namespace

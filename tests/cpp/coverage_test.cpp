@@ -21,6 +21,8 @@
 #ifdef _OPENMP
 #include <omp.h>
 #include "test_seed.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 #endif
 
 using careshed_test::fresh_or_replayed_seed;
@@ -637,6 +639,71 @@ TEST(AmbulanceCheck, OnePerThirtyThousand) {
   EXPECT_THROW(careshed::ambulance_check({1}, {1}, 0), InputError);
   EXPECT_THROW(careshed::ambulance_check({1, 2}, {1}, 30000), InputError);
   EXPECT_THROW(careshed::ambulance_check({-1}, {1}, 30000), InputError);
+}
+
+}  // namespace
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace {
+
+// rows x cols of random times (some unreachable), population and 4 quadrant zones (seeded).
+struct CoverageGrid {
+  std::int64_t rows, cols;
+  std::vector<float> seconds, population;
+  std::vector<std::int32_t> zone;
+  CoverageGrid(std::int64_t r, std::int64_t c, std::uint64_t seed) : rows(r), cols(c) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    const std::size_t n = static_cast<std::size_t>(r * c);
+    seconds.resize(n);
+    population.resize(n);
+    zone.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      seconds[i] = u(rng) < 0.05f ? std::numeric_limits<float>::infinity() : 3600.0f * u(rng);
+      population[i] = 10.0f * u(rng);
+      const std::int64_t row = static_cast<std::int64_t>(i) / c, col = static_cast<std::int64_t>(i) % c;
+      zone[i] = static_cast<std::int32_t>((row * 2 / r) * 2 + col * 2 / c);
+    }
+  }
+  CoverageInputs inputs() const {
+    CoverageInputs in;
+    in.rows = rows;
+    in.cols = cols;
+    in.seconds = seconds.data();
+    in.population_f32 = population.data();
+    in.zones.zone = zone.data();
+    in.zones.n_zones = 4;
+    return in;
+  }
+};
+
+TEST(CoverageControl, SameResultsWithAControlAndProgressReachesOne) {
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  const CoverageGrid grid(700, 900, seed);
+  CoverageOptions o;
+  o.thresholds_s = {900.0};
+  const CoverageResult a = careshed::coverage_by_zone(grid.inputs(), o);
+  CoverageResult b;
+  careshed_test::watch_progress([&](careshed::RunControl* c) { b = careshed::coverage_by_zone(grid.inputs(), o, c); },
+                                "coverage_by_zone");
+  for (std::size_t z = 0; z < 4; ++z) {
+    EXPECT_EQ(a.zones[z].population, b.zones[z].population);
+    EXPECT_EQ(a.zones[z].covered, b.zones[z].covered);
+    EXPECT_EQ(a.zones[z].mean_seconds, b.zones[z].mean_seconds);
+    EXPECT_EQ(a.zones[z].p90_seconds, b.zones[z].p90_seconds);
+    EXPECT_EQ(a.zones[z].curve, b.zones[z].curve);
+  }
+}
+
+TEST(CoverageControl, CancelStopsThePass) {
+  const CoverageGrid grid(3000, 3000, 3);
+  CoverageOptions o;
+  o.thresholds_s = {900.0};
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) { careshed::coverage_by_zone(grid.inputs(), o, c); }, "coverage_by_zone");
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::coverage_by_zone(grid.inputs(), o, c); }, "coverage_by_zone");
 }
 
 }  // namespace

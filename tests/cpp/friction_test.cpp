@@ -22,6 +22,8 @@
 #include "careshed/raster_io.hpp"
 #include "careshed/raster_search.hpp"
 #include "test_seed.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 namespace fs = std::filesystem;
 using careshed::GridSpec;
@@ -717,3 +719,26 @@ TEST(FrictionLandMask, AnEdgeCrossingACellInsideItKeepsTheCellAsLand) {
   in.barriers[0].all_touched = false;
   EXPECT_EQ(careshed::build_friction_surface(g, in).report.barrier_cells, 10);
 }
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace {
+
+TEST(FrictionControl, SameSurfaceWithAControlAndCancelStops) {
+  GridSpec g = small_grid();
+  careshed::FrictionInputs in = walking_background();
+  std::vector<double> speed(static_cast<std::size_t>(g.size()));
+  for (std::size_t i = 0; i < speed.size(); ++i) speed[i] = static_cast<double>(i % 7) * 3.0;
+  in.speed_kmh_on_grid = speed.data();
+  const careshed::FrictionSurface a = careshed::build_friction_surface(g, in);
+  careshed::FrictionSurface b;
+  careshed_test::watch_progress([&](careshed::RunControl* c) { b = careshed::build_friction_surface(g, in, c); },
+                                "build_friction_surface");
+  ASSERT_EQ(a.seconds_per_metre.size(), b.seconds_per_metre.size());
+  for (std::size_t i = 0; i < a.seconds_per_metre.size(); ++i)
+    EXPECT_TRUE(a.seconds_per_metre[i] == b.seconds_per_metre[i] ||
+                (std::isnan(a.seconds_per_metre[i]) && std::isnan(b.seconds_per_metre[i])));
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::build_friction_surface(g, in, c); }, "build_friction_surface");
+}
+
+}  // namespace

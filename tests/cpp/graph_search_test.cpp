@@ -16,6 +16,8 @@
 
 #include "careshed/error.hpp"
 #include "careshed/graph_search.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 using careshed::CsrGraph;
 using careshed::GraphSearchOptions;
@@ -355,3 +357,87 @@ TEST(GraphSearch, BoundedListsMatchPerSourceOracle) {
                                                    s.data(), 1, GraphSearchOptions{}),
                careshed::InputError);
 }
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace {
+
+// A w x h grid graph: 4-neighbour edges both ways, 1..10 s each (seeded).
+careshed::CsrGraph grid_graph(int w, int h, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> cost(1.0, 10.0);
+  std::vector<int32_t> t, hd;
+  std::vector<double> s;
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      const int v = r * w + c;
+      if (c + 1 < w) t.insert(t.end(), {v, v + 1}), hd.insert(hd.end(), {v + 1, v}), s.insert(s.end(), {cost(rng), cost(rng)});
+      if (r + 1 < h) t.insert(t.end(), {v, v + w}), hd.insert(hd.end(), {v + w, v}), s.insert(s.end(), {cost(rng), cost(rng)});
+    }
+  return careshed::CsrGraph::from_edges(static_cast<int64_t>(w) * h, t.data(), hd.data(), s.data(), t.size());
+}
+
+TEST(GraphSearchControl, SameResultsWithAControlAndProgressReachesOne) {
+  const careshed::CsrGraph g = grid_graph(150, 120, 11);
+  const std::vector<uint32_t> src = {0, 5000, 17999, 9000};
+  const size_t n = g.n_nodes();
+  std::vector<double> s1(n), s2(n);
+  std::vector<int32_t> n1(n), n2(n);
+  careshed::nearest_source_search(g, src.data(), src.size(), GraphSearchOptions{}, s1.data(), n1.data());
+  careshed_test::watch_progress(
+      [&](careshed::RunControl* c) {
+        careshed::nearest_source_search(g, src.data(), src.size(), GraphSearchOptions{}, s2.data(), n2.data(), c);
+      },
+      "nearest_source_search");
+  EXPECT_EQ(s1, s2);
+  EXPECT_EQ(n1, n2);
+  std::vector<double> k1(n * 2), k2(n * 2);
+  std::vector<int32_t> kn1(n * 2), kn2(n * 2);
+  careshed::k_nearest_source_search(g, src.data(), src.size(), 2, GraphSearchOptions{}, k1.data(), kn1.data());
+  careshed_test::watch_progress(
+      [&](careshed::RunControl* c) {
+        careshed::k_nearest_source_search(g, src.data(), src.size(), 2, GraphSearchOptions{}, k2.data(), kn2.data(), c);
+      },
+      "k_nearest_source_search");
+  EXPECT_EQ(k1, k2);
+  EXPECT_EQ(kn1, kn2);
+  GraphSearchOptions o;
+  o.max_seconds = 300;
+  const careshed::SourceReach a = careshed::bounded_search_per_source(g, src.data(), src.size(), o);
+  careshed::SourceReach b;
+  careshed_test::watch_progress(
+      [&](careshed::RunControl* c) { b = careshed::bounded_search_per_source(g, src.data(), src.size(), o, c); },
+      "bounded_search_per_source");
+  EXPECT_EQ(a.list_first, b.list_first);
+  EXPECT_EQ(a.nodes, b.nodes);
+  EXPECT_EQ(a.seconds, b.seconds);
+}
+
+TEST(GraphSearchControl, CancelStopsEverySearch) {
+  const careshed::CsrGraph g = grid_graph(1000, 1000, 5);
+  const size_t n = g.n_nodes();
+  const std::vector<uint32_t> one = {500500};
+  std::vector<double> secs(n * 2);
+  std::vector<int32_t> nearest(n * 2);
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) {
+        careshed::nearest_source_search(g, one.data(), 1, GraphSearchOptions{}, secs.data(), nearest.data(), c);
+      },
+      "nearest_source_search");
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) {
+        careshed::k_nearest_source_search(g, one.data(), 1, 2, GraphSearchOptions{}, secs.data(), nearest.data(), c);
+      },
+      "k_nearest_source_search");
+  std::vector<uint32_t> many;
+  for (uint32_t i = 0; i < 64; ++i) many.push_back((i * 15485863u) % static_cast<uint32_t>(n));
+  GraphSearchOptions o;
+  o.max_seconds = 2000;
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) { careshed::bounded_search_per_source(g, many.data(), many.size(), o, c); },
+      "bounded_search_per_source");
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::bounded_search_per_source(g, many.data(), many.size(), o, c); },
+      "bounded_search_per_source");
+}
+
+}  // namespace

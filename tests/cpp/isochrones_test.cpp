@@ -19,6 +19,8 @@
 
 #include "careshed/error.hpp"
 #include "test_seed.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 using careshed_test::fresh_or_replayed_seed;
 
@@ -341,6 +343,40 @@ TEST(LabelPolygons, BadInputIsRefused) {
   EXPECT_THROW(careshed::label_polygons(nullptr, grid_of(2, 2, 10), 3), careshed::InputError);
   EXPECT_THROW(careshed::label_polygons(labels.data(), grid_of(2, 2, 0), 3), careshed::InputError);
   EXPECT_EQ(careshed::label_polygons(labels.data(), grid_of(2, 2, 10), 3).size(), 3u);
+}
+
+}  // namespace
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace {
+
+// Rings and cumulative bands of a 600 x 500 field of random times (seeded): the same polygons with a
+// control, progress to 1, and a cancelled control stops both modes (GDALPolygonize's callback included).
+TEST(IsochronesControl, SameBandsWithAControlAndCancelStops) {
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  const std::int64_t w = 600, h = 500;
+  std::vector<float> s(static_cast<std::size_t>(w * h));
+  for (std::int64_t r = 0; r < h; ++r)
+    for (std::int64_t c = 0; c < w; ++c)  // a smooth cone plus noise: bands with ragged edges
+      s[static_cast<std::size_t>(r * w + c)] = static_cast<float>(std::hypot(r - 250, c - 300) * 6.0 + 120.0 * u(rng));
+  const careshed::GridSpec grid = grid_of(w, h, 100);
+  for (IsochroneBands mode : {IsochroneBands::Rings, IsochroneBands::Cumulative}) {
+    IsochroneOptions o;
+    o.bands = mode;
+    const auto a = careshed::isochrone_polygons(s.data(), grid, {5, 10, 20}, o);
+    std::vector<IsochroneBand> b;
+    careshed_test::watch_progress(
+        [&](careshed::RunControl* c) { b = careshed::isochrone_polygons(s.data(), grid, {5, 10, 20}, o, c); },
+        "isochrone_polygons");
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) EXPECT_EQ(a[k].wkb, b[k].wkb) << "band " << k;
+    careshed_test::expect_stops_when_cancelled_before(
+        [&](careshed::RunControl* c) { careshed::isochrone_polygons(s.data(), grid, {5, 10, 20}, o, c); },
+        "isochrone_polygons");
+  }
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include "careshed/geometry.hpp"
 #include "careshed/zonal.hpp"
 #include "vector_test_util.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 namespace careshed {
 namespace {
@@ -372,6 +374,39 @@ TEST(ZonalSum, BadArrays) {
   const std::vector<double> bad_f = {1.5};
   EXPECT_THROW_MSG(zonal_sum(v.data(), 2, ok.data(), sc1.data(), sz.data(), bad_f.data(), 1, 2), InputError,
                    "fraction");
+}
+
+}  // namespace
+}  // namespace careshed
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace careshed {
+namespace {
+
+TEST(ZonalControl, SameZonesWithAControlAndCancelStopsRasterizing) {
+  // 40 diamonds over a 400 x 400 grid, area fractions on their edges.
+  const GridSpec g = unit_grid(400, 400);
+  std::vector<Wkb> zones;
+  for (int i = 0; i < 40; ++i) {
+    const double cx = 20 + (i % 8) * 50, cy = 20 + (i / 8) * 80, r = 18.3;
+    zones.push_back(wkb_from_wkt("POLYGON ((" + std::to_string(cx - r) + " " + std::to_string(cy) + ", " +
+                                 std::to_string(cx) + " " + std::to_string(cy + r) + ", " + std::to_string(cx + r) +
+                                 " " + std::to_string(cy) + ", " + std::to_string(cx) + " " +
+                                 std::to_string(cy - r) + ", " + std::to_string(cx - r) + " " + std::to_string(cy) +
+                                 "))"));
+  }
+  const ZoneRaster a = rasterize_zones(zones, g, ZoneRaster::Rule::AreaFraction);
+  ZoneRaster b;
+  careshed_test::watch_progress(
+      [&](RunControl* c) { b = rasterize_zones(zones, g, ZoneRaster::Rule::AreaFraction, c); }, "rasterize_zones");
+  EXPECT_EQ(a.zone, b.zone);
+  ASSERT_EQ(a.splits.size(), b.splits.size());
+  for (std::size_t i = 0; i < a.splits.size(); ++i) {
+    EXPECT_EQ(a.splits[i].cell, b.splits[i].cell);
+    EXPECT_EQ(a.splits[i].fraction, b.splits[i].fraction);
+  }
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](RunControl* c) { rasterize_zones(zones, g, ZoneRaster::Rule::AreaFraction, c); }, "rasterize_zones");
 }
 
 }  // namespace
