@@ -230,3 +230,39 @@ def test_comoros_bundle_end_to_end(tmp_path):
     back, g2 = careshed.read_raster(out)
     np.testing.assert_array_equal(back, f)
     assert g2 == grid or g2.transform == grid.transform
+
+
+def test_land_mask_cuts_the_sea_whatever_the_background_or_a_road(tmp_path):
+    """land=: every cell the land polygons do not touch is impassable (NaN), even at the background speed and
+    under a road; a raster land mask: zero, nodata and off-raster cells are sea. Expected cells by hand."""
+    grid = small_grid()
+    land = ogr_layer(tmp_path / "land.gpkg", 32738, [],
+                     [("POLYGON ((500000 8800000, 500430 8800000, 500430 8801000, 500000 8801000, 500000 8800000))",
+                       {})])   # touches columns 0-4 (column 4 by 30 m)
+    road = ogr_layer(tmp_path / "road.gpkg", 32738, ["highway"],
+                     [(f"LINESTRING (500000 {cy(5)}, 501000 {cy(5)})", {"highway": "trunk"})])
+    fs = careshed.friction_surface(grid, background_speed_kmh=5, roads=road, land=land)
+    want = np.full((10, 10), 3.6 / 5)
+    want[5, :] = 3.6 / careshed.SpeedProfile.car().speeds_kmh["trunk"]
+    want[:, 5:] = np.nan
+    np.testing.assert_allclose(fs.seconds_per_metre, want, rtol=1e-15)
+    assert fs.report["barrier_cells"] == 50
+    same = careshed.friction_surface(grid, background_speed_kmh=5, roads=road,
+                                     barriers=[{"path": land, "outside": True, "all_touched": True}])
+    np.testing.assert_array_equal(same.seconds_per_metre, fs.seconds_per_metre)
+    # A raster land mask over the top 6 rows only: row 0 land (1), rows 1-4 land (7), row 5 nodata; rows 6-9
+    # are off the raster: only rows 0-4 stay passable.
+    mask = np.full((6, 10), 7, dtype=np.uint8)
+    mask[0] = 1
+    mask[5] = 255
+    mask[2, 3] = 0                                               # one sea cell inside the land
+    tif = gdal_raster(tmp_path / "land.tif", mask, (500000, 100, 0, 8801000, 0, -100), 32738, nodata=255,
+                      dtype=gdal.GDT_Byte)
+    fr = careshed.friction_surface(grid, background_speed_kmh=5, land=tif).seconds_per_metre
+    passable = np.zeros((10, 10), dtype=bool)
+    passable[:5] = True
+    passable[2, 3] = False
+    np.testing.assert_array_equal(np.isfinite(fr), passable)
+    with pytest.raises(careshed.InputError, match="no cell of the grid as land"):
+        careshed.friction_surface(grid, background_speed_kmh=5, land=ogr_layer(
+            tmp_path / "far.gpkg", 32738, [], [("POLYGON ((0 0, 1 0, 1 1, 0 0))", {})]))

@@ -48,3 +48,30 @@ def test_modelled_and_per_take_one_syntax_everywhere():
     assert per_of(["beds=100"], "beds") == 100.0
     with pytest.raises(careshed.InputError, match="the supply is 'beds'"):
         per_of(["doctors=100"], "beds")
+
+
+def test_land_mask_and_barriers_reach_every_travel_model():
+    """--land (and --barriers) go into the travel model whichever model is given, so a friction raster or a
+    speed raster gets the sea cut out too (before, --barriers was dropped with --friction)."""
+    from careshed.cli.common import add_grid_arguments, study_keywords
+
+    p = argparse.ArgumentParser()
+    add_travel_arguments(p)
+    add_grid_arguments(p)
+    for opt in ("--zone-id", "--population", "--population-raster", "--counting", "--region-label",
+                "--zones-layer"):
+        p.add_argument(opt)
+    p.add_argument("--keep", action="append")
+    p.add_argument("--modelled", action="append")
+    p.add_argument("--note", action="append")
+    base = ["--zone-id", "id", "--population-raster", "pop.tif"]
+    walk = study_keywords(p.parse_args(base + ["--background-speed", "5", "--land", "land.geojson"]))
+    assert walk["travel"] == {"background_speed_kmh": 5.0, "barriers": None, "land": "land.geojson"}
+    fric = study_keywords(p.parse_args(base + ["--friction", "f.tif", "--land", "land.geojson", "--barriers", "b.gpkg"]))
+    assert "friction" not in fric
+    assert fric["travel"] == {"friction_raster": "f.tif", "friction_unit": "s/m", "barriers": ["b.gpkg"],
+                              "land": "land.geojson"}
+    speed = study_keywords(p.parse_args(base + ["--speed-raster", "s.tif", "--land", "land.tif"]))
+    assert speed["travel"] == {"speed_raster": "s.tif", "barriers": None, "land": "land.tif"}
+    plain = study_keywords(p.parse_args(base + ["--friction", "f.tif"]))
+    assert plain["friction"] == "f.tif" and "travel" not in plain

@@ -53,7 +53,7 @@ def comoros_study():
                     # the land cover (1 km, coarse outline) leaves coastal land without data: walk it at 3 km/h;
                     # the land mask makes every cell holding no land impassable, so nobody walks on the sea
                     background_speed_kmh=3.0,
-                    barriers=[{"path": COMOROS / "land.geojson", "outside": True, "all_touched": True}]),
+                    land=COMOROS / "land.geojson"),
         # the islands' extent is the raster's to within a pixel: 1 km of margin keeps every pixel on the grid
         margin_m=1000.0, classes="density", thresholds_min={"urban": 11, "rural": 15}, cell_size_m=CELL_M)
 

@@ -99,7 +99,7 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
                      speed_raster=None, friction_raster=None, friction_unit: str = "s/m",
                      raster_resampling: str = "bilinear", background_speed_kmh: float | None = None,
                      speed_kmh=None,
-                     barriers=None, barrier_all_touched: bool = False) -> FrictionSurface:
+                     barriers=None, barrier_all_touched: bool = False, land=None) -> FrictionSurface:
     """Build a friction surface (s/m) on ``grid``.
 
     Args:
@@ -126,7 +126,12 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
             Tobler's hiking speed from a DEM, or a walking speed only where people live.
         barriers: path(s) of polygon/line sources (cells whose centre is inside are cut, or every touched cell
             with ``barrier_all_touched``) or raster masks (non-zero = barrier; recognised by their suffix, or
-            pass ``{"path": ..., "is_raster": True}``). Barriers win over roads.
+            pass ``{"path": ..., "is_raster": True}``). Barriers win over roads. A dict may say
+            ``"outside": True``: then the source is a land mask and everything outside it is the barrier.
+        land: a land mask — polygons of the land (e.g. data/comoros/land.geojson, from the OSM coastline) or a
+            raster (non-zero = land): every cell it does not even touch (for a raster: every zero, nodata or
+            off-raster cell) is impassable, whatever the background speed or a road says — so nobody walks
+            on the sea. Same as ``barriers=[{"path": land, "outside": True, "all_touched": True}]``.
 
     Returns:
         :class:`FrictionSurface`.
@@ -178,6 +183,9 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
         spec.setdefault("is_raster", looks_like_raster(spec["path"]))
         spec.setdefault("all_touched", barrier_all_touched)
         inputs["barriers"].append(spec)
+    if land is not None:
+        inputs["barriers"].append({"path": land, "is_raster": looks_like_raster(land), "outside": True,
+                                   "all_touched": True})
     array, report = _core.build_friction_surface(grid, inputs)
     notes = list(report.pop("notes"))
     return FrictionSurface(array, grid, notes, report)

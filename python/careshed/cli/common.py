@@ -168,6 +168,9 @@ def add_travel_arguments(p: argparse.ArgumentParser, *, fractions: bool = False)
                    help="car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH (e.g. trunk=60,primary=50)")
     g.add_argument("--background-speed", type=float, metavar="KMH", help="speed every cell has at least")
     g.add_argument("--barriers", action="append", metavar="FILE", help="impassable polygons/lines or raster mask")
+    g.add_argument("--land", metavar="FILE",
+                   help="land mask (polygons, or a raster: non-zero = land): every cell it does not touch, the sea, "
+                        "is impassable whatever --background-speed or --roads say")
 
 
 def add_grid_arguments(p: argparse.ArgumentParser) -> None:
@@ -255,7 +258,12 @@ def study_keywords(args) -> dict:
                  cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m, counting=args.counting,
                  keep=args.keep or None, region_label=args.region_label, zones_layer=args.zones_layer,
                  modelled=modelled_option(args.modelled), notes=args.note)
-    if args.friction:
+    cuts = {"barriers": list(args.barriers or []) or None, "land": args.land}   # apply to any travel model
+    if args.friction and any(cuts.values()):
+        study["travel"] = {"friction_raster": args.friction, "friction_unit": args.friction_unit, **cuts}
+    elif args.speed_raster and any(cuts.values()):
+        study["travel"] = {"speed_raster": args.speed_raster, **cuts}
+    elif args.friction:
         study["friction"] = args.friction
         study["friction_unit"] = args.friction_unit
     elif args.speed_raster:
@@ -277,9 +285,7 @@ def study_keywords(args) -> dict:
             travel["road_profile"] = profile(args.road_profile)
         if args.background_speed is not None:
             travel["background_speed_kmh"] = args.background_speed
-        if args.barriers:
-            travel["barriers"] = list(args.barriers)
-        study["travel"] = travel
+        study["travel"] = {**travel, **cuts}
     return study
 
 
