@@ -17,7 +17,8 @@ import numpy as np
 
 from .arrays.friction import FrictionSurface, friction_surface
 from .arrays.geometry import check_polygons, metric_crs_for
-from .arrays.zonal import check_population_raster, population_grid, rasterize_zones, urban_rural
+from .arrays.zonal import (ZoneRaster, check_population_raster, outside_as_zone, population_grid,
+                           rasterize_zones, urban_rural)
 from .constants import DEFAULT_CELL_SIZE_M, DEFAULT_THRESHOLDS_MIN, NO_CLASS, OUTSIDE_ZONES_LABEL
 from .errors import CRSError, InputError
 from .io.fields import as_list, column, numeric_column, unique_ids
@@ -478,6 +479,19 @@ class PreparedStudy:
                              "'other': '<class>' for the rest")
 
     # -- public ---------------------------------------------------------------------------------
+
+    def zones_counting_everybody(self) -> tuple[ZoneRaster, list]:
+        """The zones on the grid and their ids, plus one last zone ``"outside every zone"`` when the population
+        raster puts people on the grid outside every zone (cells, or shares of boundary cells, no zone covers),
+        so that tables count the same people as the maps. Zone totals spread with ``population=`` live inside
+        the zones by construction: then the zones as they are."""
+        if self.population_totals is None:
+            arrays, people_outside = outside_as_zone(self.zone_raster, self.population)
+            if people_outside > 0:
+                ids = list(self.ids) + [OUTSIDE_ZONES_LABEL]
+                return ZoneRaster(arrays["zone"], arrays["split_cell"], arrays["split_zone"], arrays["split_fraction"],
+                                  arrays["n_zones"], self.zone_raster.rule, self.grid, ids=ids), ids
+        return self.zone_raster, list(self.ids)
 
     @property
     def modelled(self) -> bool:

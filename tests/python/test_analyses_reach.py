@@ -348,7 +348,7 @@ def test_other_bad_inputs_name_the_problem():
 # ---- the command line ----------------------------------------------------------------------------------
 
 
-def test_people_outside_every_zone_are_their_own_row(tmp_path):
+def test_people_outside_every_zone_are_their_own_row_in_reach_and_access(tmp_path):
     """Strip with a population raster of 100 people per cell, zone A over cols 0-4 and B over cols 5-7 only:
     cols 8-9 (6 cells, 600 people) lie in no zone. Station s1 at (1, 0), s2 at (1, 9) (standing in no zone),
     dispatch 2 min, rural threshold 6 min outside the urban cols 0-2. Hand numbers: every cell of cols 8-9 is
@@ -377,6 +377,14 @@ def test_people_outside_every_zone_are_their_own_row(tmp_path):
     import geopandas as gpd
     assert len(gpd.read_file(gpkg, layer="zones")) == 2                     # the zone polygons
     assert gpd.read_file(gpkg, layer="region")["zone"].tolist() == ["outside every zone", "region"]
+    # The same people in the access table (study.access): 2SFCA with a catchment holding the whole strip, so
+    # each facility's ratio is its beds over all 3000 people and every cell scores (10 + 30) / 3000.
+    acc = study.access(points(["s1", "s2"], [cell_centre(1, 0), cell_centre(1, 9)], beds=[10.0, 30.0]),
+                       supply="beds", method="2sfca", max_minutes=60)
+    assert list(acc.table.index) == ["A", "B", "outside every zone", "region"]
+    assert acc.table["population"].tolist() == pytest.approx([1500, 900, 600, 3000])
+    assert acc.table["score"].tolist() == pytest.approx([40 / 3000] * 4, rel=1e-12)
+    assert acc.table["population_no_access"].tolist() == pytest.approx([0, 0, 0, 0])
     # Without people outside the zones, there is no such row (the strip study spreads zone totals).
     assert "outside every zone" not in strip_study().reach(points(["s1"], [cell_centre(1, 0)])).table.index
     # A zone may not carry the row's label.

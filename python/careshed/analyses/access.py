@@ -61,7 +61,9 @@ class AccessMap(Result):
 
     Attributes
     ----------
-    table : DataFrame, one row per zone (index = zone id) and a region row: kept fields, ``population``,
+    table : DataFrame, one row per zone (index = zone id), an ``"outside every zone"`` row when the population
+        raster puts people on the grid outside every zone (as :class:`careshed.Reach`), and a region row (all of
+        them): kept fields, ``population``,
         ``population_no_access`` (no facility within the catchment), ``score`` (population-weighted mean of
         the cells' scores over people with access: supply per resident) and ``<supply>_per_<per>`` (score ×
         per, e.g. beds_per_1000).
@@ -100,7 +102,7 @@ class AccessMap(Result):
 
     def _layers(self) -> dict:
         """GeoPackage layers: ``zones`` (polygons + the zone table), ``region``, ``facilities`` (points), ``notes``."""
-        region = self.table.iloc[[-1]].reset_index()
+        region = self.table.iloc[len(self.study.ids):].reset_index()   # "outside every zone" (if any), region
         region[region.columns[0]] = region[region.columns[0]].astype(str)
         return {"zones": zones_layer(self.study, self.table), "region": region,
                 "facilities": points_frame(self.facilities, self.grid.crs), "notes": notes_frame(self.notes)}
@@ -219,8 +221,9 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
     sup = facility_values(st, supply, "supply")
     name = supply_name or (supply if isinstance(supply, str) else "supply")
     rc = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
+    zones, zone_ids = study.zones_counting_everybody()   # + "outside every zone" when people live there
     r = grid_accessibility(study.friction, study.population, rc, sup[used], max_minutes=max_minutes, method=method,
-                           weights=weights, zones=study.zone_raster, zone_ids=list(study.ids),
+                           weights=weights, zones=zones, zone_ids=zone_ids,
                            neighbours=int(neighbours), normalize=bool(normalize))
     out = AccessMap.__new__(AccessMap)
     out.study, out.grid, out.method, out.max_minutes, out.per, out.label = study, study.grid, method, max_minutes, \
@@ -241,7 +244,8 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
     sc = z["score"].to_numpy(dtype=np.float64)
     w = tot - none
     reg = float(np.nansum(np.where(w > 0, sc * w, 0.0)) / w.sum()) if w.sum() > 0 else math.nan
-    cols: dict[str, Any] = {k: list(study.frame[k].tolist()) + [None] for k in study.keep}
+    cols: dict[str, Any] = {k: list(study.frame[k].tolist()) + [None] * (len(zone_ids) - len(study.ids) + 1)
+                            for k in study.keep}
     cols["population"] = np.append(tot, tot.sum())
     cols["population_no_access"] = np.append(none, none.sum())
     cols["score"] = np.append(sc, reg)
@@ -257,7 +261,7 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
         f"conservation: sum(population x score) = {out.report.get('demand_times_score', math.nan):,.4f} vs "
         f"{name} of the {label} with people in reach {out.report.get('supply_with_demand', math.nan):,.4f} "
         f"(relative error {out.report.get('conservation_relative_error', math.nan):.1e})"]
-    out.table = pd.DataFrame(cols, index=pd.Index(list(study.ids) + [study.region_label], name=study.zone_id))
+    out.table = pd.DataFrame(cols, index=pd.Index(zone_ids + [study.region_label], name=study.zone_id))
     out.table.attrs["notes"] = out.notes
     fcols = point_columns(st, study, st_zone, rr, cc, moved, status)
     fcols["supply"] = sup

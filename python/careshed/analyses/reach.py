@@ -27,7 +27,6 @@ import pandas as pd
 from ..arrays.coverage import ambulance_check, coverage_by_zone, isochrones
 from ..arrays.geometry import assign_points_to_zones
 from ..arrays.travel_time import nearest_travel_time
-from ..arrays.zonal import outside_as_zone
 from ..constants import METADATA_MAX_CHARS, NO_CLASS, OUTSIDE_ZONES_LABEL, RESIDENTS_PER_VEHICLE
 from ..errors import InputError
 from ..io.fields import as_list
@@ -371,18 +370,12 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
 
     # -- coverage ---------------------------------------------------------------------------
     t = time.perf_counter()
-    # People on the grid outside every zone get their own row (counted in the region row too). Only a
-    # population raster alone puts people there: zone totals spread over the zones (population=FIELD) live in
-    # the zones by construction, and the uncovered share of a boundary cell holds none of them.
-    outside_row = False
-    if study.population_totals is None:
-        zones_and_outside, people_outside = outside_as_zone(study.zone_raster, study.population)
-        outside_row = people_outside > 0
-    cov = coverage_by_zone(seconds, nearest_used, study.population,
-                           zones_and_outside if outside_row else study.zone_raster,
+    # People on the grid outside every zone get their own row (counted in the region row too).
+    zones, zone_ids = study.zones_counting_everybody()
+    outside_row = len(zone_ids) > len(study.ids)
+    cov = coverage_by_zone(seconds, nearest_used, study.population, zones,
                            [thresholds[c] for c in names], study.cell_class, int(curve_max_minutes),
-                           zone_ids=list(study.ids) + ([OUTSIDE_ZONES_LABEL] if outside_row else []),
-                           class_names=names,
+                           zone_ids=zone_ids, class_names=names,
                            station_ids=[st.ids[i] for i in used], n_stations=int(used.size),
                            region_label=study.region_label)
     timings["coverage"] = time.perf_counter() - t
