@@ -348,7 +348,7 @@ def test_other_bad_inputs_name_the_problem():
 # ---- the command line ----------------------------------------------------------------------------------
 
 
-def test_people_outside_every_zone_are_their_own_row_in_reach_and_access(tmp_path):
+def test_people_outside_every_zone_are_their_own_row_in_reach_access_and_catchments(tmp_path):
     """Strip with a population raster of 100 people per cell, zone A over cols 0-4 and B over cols 5-7 only:
     cols 8-9 (6 cells, 600 people) lie in no zone. Station s1 at (1, 0), s2 at (1, 9) (standing in no zone),
     dispatch 2 min, rural threshold 6 min outside the urban cols 0-2. Hand numbers: every cell of cols 8-9 is
@@ -385,6 +385,18 @@ def test_people_outside_every_zone_are_their_own_row_in_reach_and_access(tmp_pat
     assert acc.table["population"].tolist() == pytest.approx([1500, 900, 600, 3000])
     assert acc.table["score"].tolist() == pytest.approx([40 / 3000] * 4, rel=1e-12)
     assert acc.table["population_no_access"].tolist() == pytest.approx([0, 0, 0, 0])
+    # And in the catchments' zone table (study.catchments), with capacity-aware coverage by zone (1-minute bands
+    # of travel time, AccessMod's rule; equal reachable populations: s1 first). s1 (5 beds x 300 = 1500) takes
+    # bands 1-4 (400, 300, 300, 300 people, all in A) and 200 of band 5's 300 (cells (0,4), (2,4) in A and
+    # (1,5) in B at 2/3): A 1300 + 133.3, B 66.7. s2 (600) takes band 1 (400, outside) and 200 of band 2's 300
+    # ((0,8), (2,8) outside, (1,7) in B at 2/3): outside 400 + 133.3, B 66.7.
+    cat = study.catchments(points(["s1", "s2"], [cell_centre(1, 0), cell_centre(1, 9)], beds=[5.0, 2.0]),
+                           max_minutes=60, capacity="beds", patients_per_bed=300)
+    zt = cat.zone_table
+    assert list(zt.index) == ["A", "B", "outside every zone", "region"]
+    assert zt["population"].tolist() == pytest.approx([1500, 900, 600, 3000])
+    assert zt["population_reached"].tolist() == pytest.approx([1500, 900, 600, 3000])
+    assert zt["covered"].tolist() == pytest.approx([1300 + 400 / 3, 400 / 3, 400 + 400 / 3, 2100], rel=1e-9)
     # Without people outside the zones, there is no such row (the strip study spreads zone totals).
     assert "outside every zone" not in strip_study().reach(points(["s1"], [cell_centre(1, 0)])).table.index
     # A zone may not carry the row's label.

@@ -93,7 +93,7 @@ class Catchments(Result):
         polys.insert(0, "facility_id", [str(i) for i in self.table.index])
         polys["note"] = "display only: people are counted on the grid" + (" — MODELLED inputs" if self.modelled
                                                                           else "")
-        region = self.zone_table.iloc[[-1]].reset_index()
+        region = self.zone_table.iloc[len(self.study.ids):].reset_index()   # "outside every zone" (if any), region
         region[region.columns[0]] = region[region.columns[0]].astype(str)
         return {"catchments": polys.reset_index(drop=True), "facilities": points_frame(self.table, self.grid.crs),
                 "zones": zones_layer(self.study, self.zone_table), "region": region, "notes": notes_frame(self.notes)}
@@ -231,9 +231,11 @@ def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, pati
     # -- per zone: people reached --------------------------------------------------------------
     pop = np.nan_to_num(study.population)
     reached = np.where(nearest >= 0, pop, 0.0)
-    zpop = np.asarray(zonal_sum(pop, study.zone_raster), dtype=np.float64)[:len(study.ids)]
-    zreach = np.asarray(zonal_sum(reached, study.zone_raster), dtype=np.float64)[:len(study.ids)]
-    zcols: dict[str, Any] = {k: list(study.frame[k].tolist()) + [None] for k in study.keep}
+    zones, zone_ids = study.zones_counting_everybody()   # + "outside every zone" when people live there
+    zpop = np.asarray(zonal_sum(pop, zones), dtype=np.float64)[:len(zone_ids)]
+    zreach = np.asarray(zonal_sum(reached, zones), dtype=np.float64)[:len(zone_ids)]
+    zcols: dict[str, Any] = {k: list(study.frame[k].tolist()) + [None] * (len(zone_ids) - len(study.ids) + 1)
+                             for k in study.keep}
     zcols["population"] = np.append(zpop, zpop.sum())
     zcols["population_reached"] = np.append(zreach, zreach.sum())
     zcols["population_unreached"] = zcols["population"] - zcols["population_reached"]
@@ -259,8 +261,8 @@ def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, pati
         else:
             order_values = np.asarray(order, dtype=np.float64)[used]
         cov = capacity_coverage(study.friction, sources, study.population, cap[used], max_minutes=float(cmax),
-                                band_minutes=float(band_minutes), order=order_values, zones=study.zone_raster,
-                                zone_ids=list(study.ids), neighbours=int(neighbours))
+                                band_minutes=float(band_minutes), order=order_values, zones=zones,
+                                zone_ids=zone_ids, neighbours=int(neighbours))
         out.capacity = cov
         f = cov.facilities
         ct = pd.DataFrame(index=ids)
@@ -289,7 +291,7 @@ def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, pati
         out.notes.append(out.capacity_rule)
     out.table = pd.DataFrame(cols, index=ids)
     out.table.attrs["notes"] = out.notes
-    out.zone_table = pd.DataFrame(zcols, index=pd.Index(list(study.ids) + [study.region_label], name=study.zone_id))
+    out.zone_table = pd.DataFrame(zcols, index=pd.Index(zone_ids + [study.region_label], name=study.zone_id))
     out.zone_table.attrs["notes"] = out.notes
     out.timings = {"total": time.perf_counter() - t0}
     return out
