@@ -16,7 +16,7 @@ import numpy as np
 
 from .arrays.geometry import assign_points_to_zones, transform_xy
 from .constants import ID_FIELDS, NAME_FIELDS
-from .errors import CRSError, InputError
+from .errors import CRSError, InputError, UsageError, keyword
 from .io.fields import column, numeric_column, unique_ids
 from .io.raster import Grid
 from .io.vector import describe_source, load, points_xy
@@ -59,9 +59,9 @@ def read_points(stations, grid: Grid, *, facility_id, name_field, turnout_second
     geom_name = getattr(frame, "_geometry_column_name", None)
     if not geom_name or geom_name not in frame.columns:
         raise InputError(f"{src}: the stations have no point geometry; give a point layer, or a CSV with "
-                         "x=/y= (lon/lat) fields and crs=")
+                         f"{keyword('x')}/{keyword('y')} (lon/lat fields) and {keyword('crs')}")
     if frame.crs is None:
-        raise CRSError(f"{src}: the stations have no CRS; pass crs='EPSG:4326' (or the right one)")
+        raise CRSError(f"{src}: the stations have no CRS; give {keyword('crs', 'EPSG:4326')} (or the right one)")
     if facility_id is None:
         facility_id = next((f for f in ID_FIELDS if f in frame.columns), None)
     if facility_id is not None:
@@ -94,7 +94,7 @@ def read_points(stations, grid: Grid, *, facility_id, name_field, turnout_second
     else:
         t = 0.0 if turnout_seconds is None else float(turnout_seconds)
         if not math.isfinite(t) or t < 0:
-            raise InputError(f"turnout_seconds: {turnout_seconds!r} must be a number of seconds >= 0")
+            raise UsageError(f"{keyword('turnout_seconds', turnout_seconds)}: must be a number of seconds >= 0")
         turn = np.full(n, t)
     veh = None
     if isinstance(vehicles, str):
@@ -102,7 +102,7 @@ def read_points(stations, grid: Grid, *, facility_id, name_field, turnout_second
     elif vehicles is not None:
         v = float(vehicles)
         if not math.isfinite(v) or v < 0:
-            raise InputError(f"vehicles: {vehicles!r} must be a number >= 0")
+            raise UsageError(f"{keyword('vehicles', vehicles)}: must be a number >= 0")
         veh = np.full(n, v)
     return Points(frame, ids, names, gx, gy, turn, veh, src, notes)
 
@@ -149,11 +149,11 @@ def place_cells(st: Points, grid: Grid, passable: np.ndarray, snap_max_m: float)
 def snap_distance(grid: Grid, snap_max_m, unplaced) -> float:
     """Check ``unplaced`` ('error' or 'skip'); the snapping distance in metres (default max(500 m, 2 cells))."""
     if unplaced not in ("error", "skip"):
-        raise InputError(f"unplaced: {unplaced!r}; use 'error' (refuse) or 'skip' (leave out with a warning)")
+        raise UsageError(f"unplaced: {unplaced!r}; use 'error' (refuse) or 'skip' (leave out with a warning)")
     dx, dy = grid.cell_size
     snap = max(500.0, 2.0 * max(dx, dy)) if snap_max_m is None else float(snap_max_m)
     if not math.isfinite(snap) or snap < 0:
-        raise InputError(f"snap_max_m: {snap_max_m!r} must be a distance in metres >= 0")
+        raise UsageError(f"{keyword('snap_max_m', snap_max_m)}: must be a distance in metres >= 0")
     return snap
 
 
@@ -173,7 +173,8 @@ def place_points(st: Points, grid: Grid, passable: np.ndarray, snap: float, unpl
         msg = (f"{st.source}: {len(bad)} {what} are outside the grid or on impassable cells with no passable "
                f"cell within {snap:g} m: {detail}{more}")
         if unplaced == "error":
-            raise InputError(msg + ". Move them, raise snap_max_m, or pass unplaced='skip' to leave them out")
+            raise InputError(msg + f". Move them, raise {keyword('snap_max_m')}, or give {keyword('unplaced', 'skip')} "
+                             "to leave them out")
         warnings.warn(msg + "; they are left out", UnplacedFacilitiesWarning, stacklevel=stacklevel)
         notes.append(msg + "; left out")
     snapped = [i for i, s in enumerate(status) if s == "snapped"]

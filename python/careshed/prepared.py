@@ -11,19 +11,20 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from typing import Mapping
 
 import numpy as np
 
 from .arrays.friction import FrictionSurface, friction_surface
-from .arrays.geometry import check_polygons, metric_crs_for
+from .arrays.geometry import check_polygons, metric_crs_for, overlapping_pairs
 from .arrays.zonal import (ZoneRaster, check_population_raster, outside_as_zone, population_grid,
                            rasterize_zones, urban_rural)
 from .constants import DEFAULT_CELL_SIZE_M, DEFAULT_THRESHOLDS_MIN, NO_CLASS, OUTSIDE_ZONES_LABEL
-from .errors import CRSError, InputError
+from .errors import CRSError, InputError, UsageError, keyword
 from .io.fields import as_list, column, numeric_column, unique_ids
 from .io.raster import make_grid, read_raster
-from .io.vector import describe_source, load
+from .io.vector import NO_CRS_ADVICE, describe_source, load
 from .results import modelled_notes
 
 __all__ = ["PreparedStudy", "check_thresholds"]
@@ -37,29 +38,29 @@ def check_thresholds(thresholds_min, class_names: list[str] | None) -> dict[str,
         names = class_names or ["all"]
         thresholds_min = {n: float(thresholds_min) for n in names}
     if not isinstance(thresholds_min, Mapping) or not thresholds_min:
-        raise InputError("thresholds_min: expected minutes per class, e.g. {'urban': 11, 'rural': 15}, or one "
+        raise UsageError("thresholds_min: expected minutes per class, e.g. {'urban': 11, 'rural': 15}, or one "
                          f"number for every class; got {thresholds_min!r}")
     out = {}
     for name, value in thresholds_min.items():
         try:
             v = float(value)
         except (TypeError, ValueError):
-            raise InputError(f"thresholds_min: the threshold of class {name!r} must be a number of minutes, "
+            raise UsageError(f"thresholds_min: the threshold of class {name!r} must be a number of minutes, "
                              f"got {value!r}") from None
         if not math.isfinite(v) or v <= 0:
-            raise InputError(f"thresholds_min: the threshold of class {name!r} is {value!r}; thresholds must be "
+            raise UsageError(f"thresholds_min: the threshold of class {name!r} is {value!r}; thresholds must be "
                              "positive numbers of minutes")
         out[str(name)] = v
     if class_names is not None:
         missing = [c for c in class_names if c not in out]
         if missing:
-            raise InputError(f"thresholds_min: class {missing[0]!r} of the urban/rural classes has no threshold; "
+            raise UsageError(f"thresholds_min: class {missing[0]!r} of the urban/rural classes has no threshold; "
                              f"give one for every class ({', '.join(class_names)}), e.g. "
                              f"thresholds_min={{{', '.join(repr(c) + ': 15' for c in class_names)}}}")
         out = {c: out[c] for c in class_names}  # class-index order; extra names are an error:
         extra = [c for c in thresholds_min if str(c) not in class_names]
         if extra:
-            raise InputError(f"thresholds_min: class {extra[0]!r} is not one of the study's classes "
+            raise UsageError(f"thresholds_min: class {extra[0]!r} is not one of the study's classes "
                              f"({', '.join(class_names)})")
     return out
 
@@ -159,7 +160,7 @@ class PreparedStudy:
         * a uint8 array of class indices on the grid (``NO_CLASS`` = 255 = none).
     friction : careshed.FrictionSurface or path, optional
         The travel model. A :class:`careshed.FrictionSurface` brings its own grid (the analysis then runs on
-        it: `cell_size_m`, `crs` and `margin_m` are ignored). A path is a friction raster in `friction_unit`.
+        it: `cell_size_m`, `metric_crs` and `margin_m` are ignored). A path is a friction raster in `friction_unit`.
     speed_raster : path, optional
         Speeds in km/h (any GDAL raster and CRS).
     travel : dict, optional
@@ -167,9 +168,10 @@ class PreparedStudy:
         ``{"roads": "roads.gpkg", "road_profile": "ambulance", "background_speed_kmh": 20}``.
     cell_size_m : float
         Cell size of the analysis grid in metres (default 100).
-    crs : str, optional
-        Metric CRS of the analysis. Default: the zones' CRS when projected, else the WGS 84 / UTM zone of their
-        centre. Outputs are written in it.
+    metric_crs : str, optional
+        Metric CRS of the analysis grid. Default: the zones' CRS when projected, else the WGS 84 / UTM zone of
+        their centre. Outputs are written in it. (Formerly ``crs=``, still accepted with a DeprecationWarning;
+        ``crs=`` of the analyses is the CRS of the facility points.)
     margin_m : float
         Extra ground around the zones' extent, in metres, that travel may cross (default 0).
     counting : "centre" or "fraction"
@@ -197,8 +199,15 @@ class PreparedStudy:
 
     def __init__(self, zones, *, zone_id, population=None, population_raster=None, population_band=1,
                  class_shares=None, classes=None, friction=None, friction_unit="s/m", speed_raster=None,
-                 travel=None, cell_size_m=DEFAULT_CELL_SIZE_M, crs=None, margin_m=0.0, counting="centre", keep=None,
-                 modelled=None, notes=None, region_label="region", zones_layer=None, thresholds_min=None):
+                 travel=None, cell_size_m=DEFAULT_CELL_SIZE_M, metric_crs=None, margin_m=0.0, counting="centre", keep=None,
+                 modelled=None, notes=None, region_label="region", zones_layer=None, thresholds_min=None,
+                 crs=None):
+        if crs is not None:
+            if metric_crs is not None:
+                raise UsageError("give metric_crs= only (crs= is its former name)")
+            warnings.warn("Study(crs=...) is deprecated: the grid's CRS is metric_crs=; crs= of study.reach/"
+                          "catchments/access is the CRS of the facility points", DeprecationWarning, stacklevel=2)
+            metric_crs = crs
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
         self.notes: list[str] = modelled_notes(modelled)
@@ -207,18 +216,22 @@ class PreparedStudy:
         self.zone_id = zone_id
 
         # -- zones ------------------------------------------------------------------------------
-        frame = load(zones, what="zones", layer=zones_layer, table_ok=False)
+        frame = load(zones, what="zones", layer=zones_layer, table_ok=False, layer_keyword="zones_layer",
+                     crs_keyword=None)
         self.source = describe_source(frame)
         geom_name = getattr(frame, "_geometry_column_name", None)
         if not geom_name or geom_name not in frame.columns:
             raise InputError(f"{self.source}: the zones have no polygons; reach needs zone polygons")
+        if len(frame) == 0:
+            raise InputError(f"{self.source}: the zones layer is empty (no features); give a layer with the zone "
+                             "polygons")
         if frame.crs is None:
-            raise CRSError(f"{self.source}: the zones have no CRS; read them with crs='EPSG:4326' (or the right "
-                           "one), or gdf.set_crs(...)")
+            raise CRSError(f"{self.source}: the zones have no CRS; {NO_CRS_ADVICE}")
         ids = column(frame, zone_id, "zone id").tolist()
         seen = unique_ids(self.source, zone_id, ids, "zone")
         if str(region_label) in seen:
-            raise InputError(f"region_label {region_label!r} is also a zone id; choose another region_label")
+            raise UsageError(f"region_label {region_label!r} is also a zone id; choose another "
+                             f"{keyword('region_label')}")
         if OUTSIDE_ZONES_LABEL in seen:
             raise InputError(f"{self.source}: a zone is called {OUTSIDE_ZONES_LABEL!r}, the label of the row of the "
                              "people outside every zone; rename that zone")
@@ -240,18 +253,20 @@ class PreparedStudy:
                 raise CRSError("friction: the FrictionSurface's grid is in longitude/latitude; build it on a metric "
                                "grid (careshed.make_grid)")
         else:
-            if crs is None:
-                crs = metric_crs_for(frame)
+            if metric_crs is None:
+                metric_crs = metric_crs_for(frame)
             cell = float(cell_size_m)
             if not math.isfinite(cell) or cell <= 0:
-                raise InputError(f"cell_size_m: {cell_size_m!r} must be a positive number of metres")
-            metric = frame.to_crs(crs)
+                raise UsageError(f"cell size {cell_size_m!r}: give a positive number of metres, e.g. "
+                                 f"{keyword('cell_size_m', 100)}")
+            metric = frame.to_crs(metric_crs)
             if metric.crs.is_geographic:
-                raise CRSError(f"crs: {crs!r} is a longitude/latitude CRS; reach runs in a metric CRS (e.g. a UTM "
-                               "zone), or leave crs=None to pick the UTM zone of the zones' centre")
+                raise CRSError(f"{keyword('metric_crs', metric_crs)} is a longitude/latitude CRS; the analysis runs "
+                               "in a metric CRS (e.g. a UTM zone): give a projected one, or leave it out to use the "
+                               "UTM zone of the zones' centre")
             x0, y0, x1, y1 = metric.total_bounds
             m = float(margin_m)
-            grid = make_grid((x0 - m, y0 - m, x1 + m, y1 + m), cell, crs)
+            grid = make_grid((x0 - m, y0 - m, x1 + m, y1 + m), cell, metric_crs)
         self.grid = grid
         self.zones = frame.to_crs(grid.crs)
         self.zones.attrs.update(frame.attrs)
@@ -265,8 +280,15 @@ class PreparedStudy:
             detail = "; ".join(f"zone {ids[j]!r} (row {j + 1}): {reason}" for j, reason in problems[:5])
             raise InputError(f"{self.source}: {len(problems)} invalid polygon(s): {detail}. Repair them first, e.g. "
                              "`ogr2ogr -makevalid fixed.gpkg input.gpkg`")
+        overlaps = overlapping_pairs(self.zones.geometry)
+        if overlaps:
+            detail = "; ".join(f"zone {ids[i]!r} (row {i + 1}) and zone {ids[j]!r} (row {j + 1}) share "
+                               f"{area / 1e6:.3g} km²" for i, j, area in overlaps[:5])
+            raise InputError(f"{self.source}: {len(overlaps)} pair(s) of zones overlap: {detail}. Zones must not "
+                             "overlap (each person is counted in one zone): fix the boundaries, or run the "
+                             "overlapping layers as separate studies")
         if counting not in ("centre", "fraction"):
-            raise InputError(f"counting: {counting!r}; use 'centre' (cell centre in zone) or 'fraction' (exact "
+            raise UsageError(f"counting: {counting!r}; use 'centre' (cell centre in zone) or 'fraction' (exact "
                              "area fractions)")
         self.counting = counting
         self.zone_raster = rasterize_zones(self.zones, grid, counting, zone_id=zone_id)
@@ -276,8 +298,9 @@ class PreparedStudy:
         t = time.perf_counter()
         given = [friction is not None, speed_raster is not None, travel is not None]
         if sum(given) != 1:
-            raise InputError("give exactly one travel model: friction= (a careshed.FrictionSurface or a friction "
-                             "raster), speed_raster= (km/h) or travel= (arguments of careshed.friction_surface)")
+            raise UsageError(f"give exactly one travel model: {keyword('friction')} (a friction raster), "
+                             f"{keyword('speed_raster')} (km/h) or {keyword('travel')} (land cover / roads / "
+                             "background speed)")
         if isinstance(friction, FrictionSurface):
             fs = friction
         elif friction is not None:
@@ -290,6 +313,8 @@ class PreparedStudy:
                                  "{'roads': 'roads.gpkg', 'background_speed_kmh': 20}")
             fs = friction_surface(grid, **dict(travel))
         self.friction = fs
+        self._check_friction_covers_zones(friction if friction is not None else speed_raster,
+                                          "friction" if friction is not None else "speed_raster")
         self.notes += [f"travel: {n}" for n in fs.notes]
         self.timings["friction"] = time.perf_counter() - t
 
@@ -308,8 +333,8 @@ class PreparedStudy:
         # -- population ---------------------------------------------------------------------------
         t = time.perf_counter()
         if population is None and population_raster is None:
-            raise InputError("give the people: population= (a zone field with residents per zone) and/or "
-                             "population_raster= (people per cell)")
+            raise UsageError(f"give the people: {keyword('population')} (a zone field with residents per zone) "
+                             f"and/or {keyword('population_raster')} (people per cell)")
         self.population_field = population
         totals = None
         if population is not None:
@@ -375,6 +400,34 @@ class PreparedStudy:
             raise InputError(f"classes: class {name!r} ({what}) has no threshold; thresholds are given for "
                              f"{', '.join(names)} — add thresholds_min={{{name!r}: minutes, ...}}")
         return names.index(str(name))
+
+    def _check_friction_covers_zones(self, source, param: str) -> None:
+        """Zero friction is refused (it would mean infinite speed), and a friction/speed raster that has no passable
+        cell in whole zones is reported as not covering them (not blamed later on a station placed there)."""
+        fric = self.friction.seconds_per_metre
+        name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the friction surface"
+        zero = np.flatnonzero(fric.ravel() == 0)
+        if zero.size:
+            r, c = divmod(int(zero[0]), fric.shape[1])
+            raise InputError(f"{name}: the friction is 0 at {zero.size:,} cell(s) of the grid (first at row {r}, "
+                             f"col {c}); zero friction would mean infinite speed. Give the real friction there, or "
+                             "declare those cells nodata (impassable), e.g. `gdal_edit.py -a_nodata 0 FILE`")
+        if not isinstance(source, (str, os.PathLike)):
+            return
+        zone = self.zone_raster.zone
+        n = self.zone_raster.n_zones
+        inside = zone >= 0
+        cells = np.bincount(zone[inside], minlength=n)
+        passable = np.bincount(zone[inside & np.isfinite(fric)], minlength=n)
+        missing = np.flatnonzero((cells > 0) & (passable == 0))
+        share = passable.sum() / max(cells.sum(), 1)
+        if missing.size:
+            listed = ", ".join(repr(self.ids[i]) for i in missing[:10]) + (" ..." if missing.size > 10 else "")
+            raise InputError(f"{name} ({keyword(param)}) has no data (or only impassable cells) in {missing.size} of "
+                             f"{n} zone(s): {listed}; it covers {share:.0%} of the zones' cells. The raster does not "
+                             "cover the study area: give one that does (or check its CRS and nodata value)")
+        if share < 0.999:
+            self.notes.append(f"{name}: has data in {share:.1%} of the zones' cells; the rest is impassable")
 
     def _classes(self, spec: dict) -> np.ndarray:
         grid = self.grid

@@ -67,7 +67,7 @@ class Study(PreparedStudy):
 # ---- deprecated entry points (one release) ----------------------------------------------------------------
 
 _STUDY_ARGS = ("zone_id", "population", "population_raster", "population_band", "class_shares", "classes",
-               "friction", "friction_unit", "speed_raster", "travel", "cell_size_m", "crs", "margin_m", "counting",
+               "friction", "friction_unit", "speed_raster", "travel", "cell_size_m", "metric_crs", "margin_m", "counting",
                "keep", "region_label", "zones_layer")
 
 
@@ -78,7 +78,8 @@ def _deprecated(old: str, new: str) -> None:
 def reach(zones, stations, *, zone_id, thresholds_min=None, modelled=None, notes=None, **kwargs) -> Reach:
     """Deprecated: ``careshed.Study(zones, zone_id=..., ...).reach(stations, ...)``.
 
-    Ambulance reach in one call; every keyword of :class:`Study` and :meth:`Study.reach` is accepted."""
+    Ambulance reach in one call; every keyword of :class:`Study` and :meth:`Study.reach` is accepted. ``crs=`` is
+    the CRS of the stations (as in :meth:`Study.reach`); the grid's is ``metric_crs=``."""
     _deprecated("careshed.reach(zones, stations, ...)", "careshed.Study(zones, ...).reach(stations, ...)")
     study_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in _STUDY_ARGS}
     study = Study(zones, zone_id=zone_id, modelled=modelled, notes=notes, thresholds_min=thresholds_min, **study_kw)

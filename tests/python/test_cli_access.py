@@ -50,13 +50,13 @@ def test_access_cli_matches_2sfca_formulas(case, oracle, tmp_path, method, steps
     assert any("conservation" in n for n in csv_notes(out / "access.csv"))
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--supply", "beds", "--max-minutes", "30", "--steps", "10:1,x"], "steps: 'x' is not MINUTES:WEIGHT"),
-    (["--supply", "nosuch", "--max-minutes", "30"], "nosuch"),
-    (["--supply", "beds", "--max-minutes", "20", "--steps", "10:1,30:0.5"], "beyond max_minutes"),
+@pytest.mark.parametrize("extra,message,status", [
+    (["--supply", "beds", "--max-minutes", "30", "--steps", "10:1,x"], "steps: 'x' is not MINUTES:WEIGHT", 2),
+    (["--supply", "nosuch", "--max-minutes", "30"], "nosuch", 1),        # the data has no such field: status 1
+    (["--supply", "beds", "--max-minutes", "20", "--steps", "10:1,30:0.5"], "beyond max_minutes", 2),
 ])
-def test_access_cli_errors(case, capsys, tmp_path, extra, message):
-    assert main(["access", *case_args(case), *extra, "--out", str(tmp_path / "o")]) == 2
+def test_access_cli_errors(case, capsys, tmp_path, extra, message, status):
+    assert main(["access", *case_args(case), *extra, "--out", str(tmp_path / "o")]) == status
     err = capsys.readouterr().err
     assert err.startswith("careshed: error:") and message in err
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())

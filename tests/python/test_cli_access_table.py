@@ -40,9 +40,9 @@ def test_cli_access_tables(tmp_path, capsys):
     sup = pd.read_csv(tmp_path / "out" / "access_supply.csv", comment="#")
     np.testing.assert_allclose(sup["ratio"], [1000 / 30, 100], rtol=1e-12)
     assert "conservation" in (tmp_path / "out" / "access_demand.csv").read_text()
-    # a cost row naming an unknown village is an error naming the row, exit status 2
+    # a cost row naming an unknown village is an error naming the row, exit status 1 (a problem in the data)
     pd.DataFrame({"v": ["v1", "v9"], "h": ["h1", "h1"], "min": [5, 6]}).to_csv(tmp_path / "cost.csv", index=False)
-    assert main(["access-table"] + args) == 2
+    assert main(["access-table"] + args) == 1
     assert "row 1: v='v9'" in capsys.readouterr().err
 
 

@@ -56,7 +56,7 @@ def test_cli_prints_only_its_own_error(scrubbed_env, tmp_path):
     r = subprocess.run([sys.executable, "-m", "careshed", "density", str(tmp_path / "gone.gpkg"), "--zone-id",
                         "a", "--population", "b", "--resource", "beds", "--out", str(tmp_path / "o")],
                        env=scrubbed_env, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2
+    assert r.returncode == 1
     assert r.stderr.startswith("careshed: error: ") and "gone.gpkg" in r.stderr, r.stderr
     assert "warning" not in r.stderr, r.stderr
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..arrays.access import FCA_METHODS, grid_accessibility
 from ..constants import LUO_QI_STEPS_MIN
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..io.fields import as_list
 from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
 from ..placement import facility_values, place_facilities, point_columns
@@ -37,22 +37,22 @@ def parse_steps(text) -> dict:
         for part in str(text).split(","):
             bound, sep, weight = part.strip().partition(":")
             if not sep:
-                raise InputError(f"steps: {part.strip()!r} is not MINUTES:WEIGHT; write e.g. 10:1,20:0.68,30:0.22")
+                raise UsageError(f"steps: {part.strip()!r} is not MINUTES:WEIGHT; write e.g. 10:1,20:0.68,30:0.22")
             items.append((bound, weight))
     out = {}
     for bound, weight in items:
         try:
             b, w = float(bound), float(weight)
         except (TypeError, ValueError):
-            raise InputError(f"steps: {bound}:{weight} — bound and weight must be numbers, e.g. "
+            raise UsageError(f"steps: {bound}:{weight} — bound and weight must be numbers, e.g. "
                              "10:1,20:0.68") from None
         if not (math.isfinite(b) and b >= 0 and math.isfinite(w) and w >= 0):
-            raise InputError(f"steps: {bound}:{weight} — bounds are minutes >= 0 and weights finite numbers >= 0")
+            raise UsageError(f"steps: {bound}:{weight} — bounds are minutes >= 0 and weights finite numbers >= 0")
         if b in out:
-            raise InputError(f"steps: the bound {b:g} minutes is given twice")
+            raise UsageError(f"steps: the bound {b:g} minutes is given twice")
         out[b] = w
     if not out:
-        raise InputError("steps: give at least one MINUTES:WEIGHT step, e.g. 10:1,20:0.68,30:0.22")
+        raise UsageError("steps: give at least one MINUTES:WEIGHT step, e.g. 10:1,20:0.68,30:0.22")
     return dict(sorted(out.items()))
 
 
@@ -198,21 +198,21 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
     Facilities are read and placed like :meth:`careshed.Study.catchments`.
     """
     if method not in FCA_METHODS:
-        raise InputError(f"method {method!r}: use one of {', '.join(FCA_METHODS)}")
+        raise UsageError(f"method {method!r}: use one of {', '.join(FCA_METHODS)}")
     try:
         max_minutes = float(max_minutes)
     except (TypeError, ValueError):
-        raise InputError(f"max_minutes: {max_minutes!r} must be a number of minutes") from None
+        raise UsageError(f"max_minutes: {max_minutes!r} must be a number of minutes") from None
     if not (math.isfinite(max_minutes) and max_minutes > 0):
-        raise InputError(f"max_minutes: {max_minutes!r} must be a positive number of minutes")
+        raise UsageError(f"max_minutes: {max_minutes!r} must be a positive number of minutes")
     per = float(per)
     if not (math.isfinite(per) and per > 0):
-        raise InputError(f"per: {per!r} must be a positive number of residents (e.g. 1000)")
+        raise UsageError(f"per: {per!r} must be a positive number of residents (e.g. 1000)")
     weights = parse_steps(steps)
     if weights is not None and method in ("g2sfca", "gravity"):
-        raise InputError(f"steps: method {method!r} has its own weights; steps go with 2sfca, e2sfca or 3sfca")
+        raise UsageError(f"steps: method {method!r} has its own weights; steps go with 2sfca, e2sfca or 3sfca")
     if weights is not None and max(weights) > max_minutes + 1e-9:
-        raise InputError(f"steps: the last bound ({max(weights):g} min) lies beyond max_minutes ({max_minutes:g}); "
+        raise UsageError(f"steps: the last bound ({max(weights):g} min) lies beyond max_minutes ({max_minutes:g}); "
                          "the catchment ends at max_minutes")
     t0 = time.perf_counter()
     st, used, rr, cc, moved, status, st_zone, place_notes = place_facilities(

@@ -18,7 +18,7 @@ from ..arrays.catchments import capacity_coverage, catchments
 from ..arrays.travel_time import nearest_travel_time
 from ..arrays.zonal import zonal_sum
 from ..constants import METADATA_MAX_CHARS
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..io.fields import as_list
 from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
 from ..placement import facility_values, place_facilities, point_columns
@@ -202,7 +202,7 @@ def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, pati
     if max_minutes is not None:
         max_minutes = float(max_minutes)
         if not (math.isfinite(max_minutes) and max_minutes > 0):
-            raise InputError(f"max_minutes: {max_minutes!r} must be a positive number of minutes")
+            raise UsageError(f"max_minutes: {max_minutes!r} must be a positive number of minutes")
     grid = study.grid
     sources = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
     seconds, near_used = nearest_travel_time(study.friction.seconds_per_metre, sources, grid.cell_size,

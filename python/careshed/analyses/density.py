@@ -32,7 +32,7 @@ import pandas as pd
 from ..arrays.density import density_table
 from ..arrays.geometry import assign_points_to_zones, check_polygons, metric_crs_for, transform_xy
 from ..constants import DEFAULT_PER, DEFAULT_PER_OTHER
-from ..errors import CRSError, InputError
+from ..errors import CRSError, InputError, UsageError
 from ..io.fields import as_list, column, id_key, name_column, numeric_column, unique_ids
 from ..io.vector import describe_source, load, points_xy, to_wkb
 from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
@@ -354,7 +354,7 @@ def _prepare(zones, facilities, *, zone_id, population, resources, targets, per,
     per_d = _per_resource(per, res_names, "per", lambda n: float(DEFAULT_PER.get(n, DEFAULT_PER_OTHER)))
     for n, v in per_d.items():
         if not (math.isfinite(v) and v > 0):
-            raise InputError(f"per: {n!r} must be a number of residents > 0 (e.g. 1000), got {v:g}")
+            raise UsageError(f"per: {n!r} must be a number of residents > 0 (e.g. 1000), got {v:g}")
     tgt_d = _per_resource(targets, res_names, "targets", lambda n: math.nan)
     for n, v in tgt_d.items():
         if not math.isnan(v) and not (math.isfinite(v) and v >= 0):

@@ -28,7 +28,7 @@ from ..arrays.coverage import ambulance_check, coverage_by_zone, isochrones
 from ..arrays.geometry import assign_points_to_zones
 from ..arrays.travel_time import nearest_travel_time
 from ..constants import METADATA_MAX_CHARS, NO_CLASS, OUTSIDE_ZONES_LABEL, RESIDENTS_PER_VEHICLE
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..io.fields import as_list
 from ..io.vector import write_layers
 from ..mapping import plot_reach
@@ -338,16 +338,16 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
     if thresholds_min is None:
         thresholds_min = study.thresholds_min
     if thresholds_min is None and study.class_names is None:
-        raise InputError("thresholds_min: this study has one class for every cell; give one threshold in "
+        raise UsageError("thresholds_min: this study has one class for every cell; give one threshold in "
                          "minutes, e.g. thresholds_min=15 (or give the Study urban/rural classes=)")
     thresholds = check_thresholds(thresholds_min, study.class_names)
     names = list(thresholds)
     if study.class_names is None and len(names) != 1:
-        raise InputError(f"thresholds_min: {len(names)} classes ({', '.join(names)}) but the study has no "
+        raise UsageError(f"thresholds_min: {len(names)} classes ({', '.join(names)}) but the study has no "
                          "urban/rural classes; give classes= to the Study, or one threshold")
     dispatch = float(dispatch_minutes)
     if not math.isfinite(dispatch) or dispatch < 0:
-        raise InputError(f"dispatch_minutes: {dispatch_minutes!r} must be a number of minutes >= 0")
+        raise UsageError(f"dispatch_minutes: {dispatch_minutes!r} must be a number of minutes >= 0")
     grid = study.grid
     snap = snap_distance(grid, snap_max_m, unplaced)
 

@@ -9,7 +9,8 @@ import numpy as np
 from .. import _core
 from ..io.vector import to_wkb
 
-__all__ = ["transform_xy", "assign_points_to_zones", "check_polygons", "utm_epsg_for", "metric_crs_for"]
+__all__ = ["transform_xy", "assign_points_to_zones", "check_polygons", "overlapping_pairs", "utm_epsg_for",
+           "metric_crs_for"]
 
 
 def transform_xy(x, y, src_crs: str, dst_crs: str) -> tuple[np.ndarray, np.ndarray]:
@@ -30,6 +31,28 @@ def check_polygons(polygons) -> list:
     """``[(index, reason), ...]`` of the invalid polygons among `polygons` (shapely or WKB); empty when all are
     valid."""
     return list(_core.check_polygons(to_wkb(polygons)))
+
+
+def overlapping_pairs(polygons, *, tolerance: float = 1e-6) -> list:
+    """``[(i, j, shared area), ...]`` (i < j) of valid polygons whose interiors overlap by more than `tolerance` times
+    the smaller one's area (shared edges and corners do not count). Bounding boxes are swept along x first, so
+    only neighbours are intersected."""
+    geoms = list(polygons)
+    if len(geoms) < 2:
+        return []
+    bounds = np.array([g.bounds for g in geoms], dtype=np.float64)
+    order = np.argsort(bounds[:, 0], kind="stable")
+    found = []
+    for k, i in enumerate(order):
+        for j in order[k + 1:]:
+            if bounds[j, 0] >= bounds[i, 2]:
+                break
+            if bounds[j, 1] >= bounds[i, 3] or bounds[i, 1] >= bounds[j, 3]:
+                continue
+            shared = geoms[i].intersection(geoms[j]).area
+            if shared > tolerance * min(geoms[i].area, geoms[j].area):
+                found.append((int(min(i, j)), int(max(i, j)), float(shared)))
+    return sorted(found)
 
 
 def utm_epsg_for(lon: float, lat: float) -> int:

@@ -10,7 +10,7 @@ import pandas as pd
 from ..analyses.access import parse_steps
 from ..analyses.access_table import access_table
 from ..arrays.access import FCA_METHODS
-from ..errors import InputError
+from ..errors import UsageError
 from ..io.table import write_table
 from ..io.vector import read_table
 from .common import Subcommand, per_of
@@ -58,7 +58,7 @@ def run_access_table(args) -> int:
         warnings.warn("--step BOUND=WEIGHT is deprecated; use --steps BOUND:WEIGHT,... (the syntax of careshed access)",
                       FutureWarning)  # shown to CLI users (DeprecationWarning is hidden by default)
         if weights is not None:
-            raise InputError("give --steps only (--step is its former syntax)")
+            raise UsageError("give --steps only (--step is its former syntax)")
         weights = parse_steps(",".join(item.replace("=", ":", 1) for item in args.step))
     dem, sup, _ = access_table(read_table(args.demand), read_table(args.supply), read_table(args.costs),
                                demand_id=args.demand_id, population=args.population, supply_id=args.supply_id,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import InputError
+from ..errors import UsageError
 from ..study import Study
 from .common import (Subcommand, add_study_arguments, print_table, resource_fields, save_result,
                      study_and_facility_arguments)
@@ -67,9 +67,9 @@ def run_catchments(args) -> int:
     study_kw, place_kw = study_and_facility_arguments(args)
     resources = resource_fields(args.resource)
     if args.patients_per_bed is not None and args.capacity is None:
-        raise InputError("--patients-per-bed needs --capacity FIELD (the beds field)")
+        raise UsageError("--patients-per-bed needs --capacity FIELD (the beds field)")
     if args.capacity is not None and args.max_minutes is None:
-        raise InputError("--capacity needs --max-minutes (the maximum travel time of the coverage, e.g. 60)")
+        raise UsageError("--capacity needs --max-minutes (the maximum travel time of the coverage, e.g. 60)")
     study = Study(args.zones, **study_kw)
     result = study.catchments(args.facilities, resources=resources or None, capacity=args.capacity,
                               patients_per_bed=args.patients_per_bed, max_minutes=args.max_minutes,

@@ -7,6 +7,8 @@ careshed/cli/main.py lists them.
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import textwrap
 from dataclasses import dataclass
 from typing import Callable
@@ -14,13 +16,18 @@ from typing import Callable
 import pandas as pd
 
 from ..constants import DEFAULT_CELL_SIZE_M
-from ..errors import InputError
+from ..errors import NO_VALUE, UsageError
+from ..io.atomic import check_file_name, check_output_folder
 
 __all__ = ["Subcommand", "key_values", "resource_fields", "profile", "print_table", "print_written", "save_result",
            "add_csv_point_arguments", "add_zone_arguments", "add_zones_and_people_arguments", "add_point_arguments", "add_snap_arguments",
            "add_travel_arguments", "add_grid_arguments", "add_output_arguments", "add_grid_and_label_arguments",
            "modelled_option", "per_option", "per_of", "study_keywords", "placement_keywords",
-           "add_study_arguments", "study_and_facility_arguments"]
+           "add_study_arguments", "study_and_facility_arguments", "add_run_arguments", "cli_speaker",
+           "os_error_text", "check_outputs", "EXIT_DATA", "EXIT_USAGE", "EXIT_BUG", "EXIT_INTERRUPTED"]
+
+#: Exit statuses of ``careshed`` (docs/errors.md): problem in the data/files, in the command, a bug, Ctrl-C.
+EXIT_DATA, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 @dataclass(frozen=True)
@@ -42,13 +49,13 @@ def key_values(items, option: str, *, numeric: bool) -> dict:
     for item in items or []:
         name, sep, value = item.partition("=")
         if not sep or not name or not value:
-            raise InputError(f"{option} {item!r}: expected NAME=VALUE, e.g. {option} beds="
+            raise UsageError(f"{option} {item!r}: expected NAME=VALUE, e.g. {option} beds="
                              f"{'7.8' if numeric else 'beds_2020'}")
         if numeric:
             try:
                 out[name] = float(value)
             except ValueError:
-                raise InputError(f"{option} {item!r}: {value!r} is not a number") from None
+                raise UsageError(f"{option} {item!r}: {value!r} is not a number") from None
         else:
             out[name] = value
     return out
@@ -61,7 +68,7 @@ def resource_fields(items) -> dict:
     for item in items or []:
         name, _, fld = item.partition("=")
         if not name:
-            raise InputError(f"--resource {item!r}: expected NAME or NAME=FIELD, e.g. --resource beds=BEDS")
+            raise UsageError(f"--resource {item!r}: expected NAME or NAME=FIELD, e.g. --resource beds=BEDS")
         out[name] = fld or name
     return out
 
@@ -90,6 +97,79 @@ def save_result(result, args) -> None:
     """With --out: ``result.save`` into it (map unless --no-map) and list the files written."""
     if args.out:
         print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map))
+
+
+# ---- what every subcommand has: how the run behaves, and how advice names its options ---------------------
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """--quiet and --debug (every subcommand; careshed/cli/main.py adds them)."""
+    g = p.add_argument_group("run")
+    g.add_argument("--quiet", action="store_true", help="print no progress bar")
+    g.add_argument("--debug", action="store_true",
+                   help="on an unexpected error show Python's traceback (for a bug report)")
+
+
+#: Python keywords of careshed's API whose command-line option has another name: keyword -> candidate option
+#: destinations (the first one a subcommand has is its flag). Options named like the keyword need no entry.
+KEYWORD_OPTIONS = {
+    "layer": ("stations_layer", "facilities_layer", "layer"),
+    "facility_id": ("station_id", "facility_id"),
+    "name_field": ("station_name", "facility_name"),
+    "cell_size_m": ("cell_size",),
+    "thresholds_min": ("minutes",),
+    "unplaced": ("skip_unplaced",),
+    "folder": ("out",),
+    "turnout_seconds": ("turnout_seconds", "turnout_field"),
+    "vehicles": ("vehicles_field",),
+}
+
+
+def cli_speaker(parser: argparse.ArgumentParser):
+    """A careshed.errors speaker naming `parser`'s options: ``keyword("crs", "EPSG:4326")`` -> ``--crs EPSG:4326``,
+    ``keyword("unplaced", "skip")`` -> ``--skip-unplaced``. Keywords the subcommand has no option for fall back to
+    the Python spelling (careshed.errors.keyword)."""
+    flags = {}
+    for action in parser._actions:
+        longs = [o for o in action.option_strings if o.startswith("--")]
+        if longs:
+            flags[action.dest] = (longs[0], action.nargs == 0)
+        elif not action.option_strings and action.dest not in ("help", argparse.SUPPRESS):
+            flags[action.dest] = (action.metavar or action.dest.upper(), None)   # a positional: named by metavar
+
+    def speak(name: str, value):
+        dest = next((d for d in KEYWORD_OPTIONS.get(name, (name,)) if d in flags), None)
+        if dest is None:
+            return None
+        flag, is_switch = flags[dest]
+        if is_switch is None or is_switch or value is NO_VALUE:   # positional, --skip-unplaced, or just the name
+            return flag
+        if isinstance(value, dict):
+            return " ".join(f"{flag} {shlex.quote(f'{k}={v}')}" for k, v in value.items())
+        return f"{flag} {shlex.quote(str(value))}"
+    return speak
+
+
+def check_outputs(args) -> None:
+    """Before any work: --out must be a folder careshed can write, --prefix a plain name."""
+    if getattr(args, "prefix", None) is not None:
+        check_file_name(args.prefix)
+    if getattr(args, "out", None):
+        check_output_folder(args.out)
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError as one line naming the file: "out/reach.csv: permission denied"."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    names = [n for n in (exc.filename, exc.filename2) if n]
+    where = " -> ".join(os.fspath(n) for n in names)
+    if isinstance(exc, PermissionError):
+        hint = "; choose a folder you may write to (--out) or fix its permissions"
+    elif isinstance(exc, (FileExistsError, NotADirectoryError)):
+        hint = "; a file stands where a folder is needed: choose another --out"
+    else:
+        hint = ""
+    return f"{where}: {what.lower() if what[:1].isupper() and what[1:2].islower() else what}{hint}" if where \
+        else f"{what}{hint}"
 
 
 # ---- options shared by the grid analyses (reach, catchments, access): one adder per option group ----------
@@ -225,14 +305,14 @@ def per_option(items, option: str = "--per"):
         try:
             number = float(value)
         except ValueError:
-            raise InputError(f"{option} {item!r}: expected N or NAME=N, e.g. {option} 1000 or "
+            raise UsageError(f"{option} {item!r}: expected N or NAME=N, e.g. {option} 1000 or "
                              f"{option} ambulances=30000") from None
         if sep:
             named[name] = number
         else:
             bare = number
     if bare is not None and named:
-        raise InputError(f"{option}: give one number for every resource or NAME=N per resource, not both")
+        raise UsageError(f"{option}: give one number for every resource or NAME=N per resource, not both")
     return named or bare
 
 
@@ -241,7 +321,7 @@ def per_of(items, name: str, default: float = 1000.0, option: str = "--per") -> 
     per = per_option(items, option)
     if isinstance(per, dict):
         if set(per) != {name}:
-            raise InputError(f"{option}: the supply is {name!r}; give {option} N or {option} {name}=N")
+            raise UsageError(f"{option}: the supply is {name!r}; give {option} N or {option} {name}=N")
         per = per[name]
     return default if per is None else per
 
@@ -252,10 +332,10 @@ def study_keywords(args) -> dict:
     travel_given = [args.friction is not None, args.speed_raster is not None,
                     any(v is not None for v in (args.landcover, fractions, args.roads, args.background_speed))]
     if sum(travel_given) != 1:
-        raise InputError("give one travel model: --friction RASTER, --speed-raster RASTER, or land cover (--landcover"
+        raise UsageError("give one travel model: --friction RASTER, --speed-raster RASTER, or land cover (--landcover"
                          ") / --roads / --background-speed")
     study = dict(zone_id=args.zone_id, population=args.population, population_raster=args.population_raster,
-                 cell_size_m=args.cell_size, crs=args.metric_crs, margin_m=args.margin_m, counting=args.counting,
+                 cell_size_m=args.cell_size, metric_crs=args.metric_crs, margin_m=args.margin_m, counting=args.counting,
                  keep=args.keep or None, region_label=args.region_label, zones_layer=args.zones_layer,
                  modelled=modelled_option(args.modelled), notes=args.note)
     cuts = {"barriers": list(args.barriers or []) or None, "land": args.land}   # apply to any travel model
@@ -272,7 +352,7 @@ def study_keywords(args) -> dict:
         travel: dict = {}
         if args.landcover:
             if not args.landcover_speed:
-                raise InputError("--landcover needs --landcover-speed CODE=KMH (repeatable), e.g. --landcover-speed "
+                raise UsageError("--landcover needs --landcover-speed CODE=KMH (repeatable), e.g. --landcover-speed "
                                  "10=4")
             travel["landcover"] = args.landcover
             travel["landcover_speeds"] = {int(float(k)): v for k, v in
@@ -312,7 +392,7 @@ def add_study_arguments(p: argparse.ArgumentParser, what: str, prefix: str) -> N
 def study_and_facility_arguments(args) -> tuple[dict, dict]:
     """(careshed.Study keywords, facility placement keywords) from the shared options."""
     if args.population is None and args.population_raster is None:
-        raise InputError("give the people: --population FIELD (residents per zone) and/or --population-raster "
+        raise UsageError("give the people: --population FIELD (residents per zone) and/or --population-raster "
                          "RASTER (people per cell)")
     return study_keywords(args), placement_keywords(args, id_keyword="facility_id", point_id=args.facility_id,
                                                       point_name=args.facility_name, layer=args.facilities_layer)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 from ..analyses.density import Density, Facilities, compare_density, resource_density
-from ..errors import InputError
+from ..errors import UsageError
 from ..io.vector import load
 from .common import (Subcommand, add_csv_point_arguments, add_output_arguments, add_zone_arguments, key_values,
                      modelled_option, per_option, print_table, print_written, resource_fields)
@@ -99,7 +99,7 @@ def run_density(args) -> int:
         table = compare_density(zones, facilities, add=add, **kwargs)
     else:
         if args.add_resource or args.add_zone_id:
-            raise InputError("--add-resource/--add-zone-id need --add FILE")
+            raise UsageError("--add-resource/--add-zone-id need --add FILE")
         table = resource_density(zones, facilities, **kwargs)
     result = Density(table, zones)
     print_table(table, result.notes, width=200, max_columns=30, float_format="{:.3f}")

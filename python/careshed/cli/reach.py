@@ -5,7 +5,7 @@ import argparse
 from typing import Any
 
 from ..constants import RESIDENTS_PER_VEHICLE
-from ..errors import InputError
+from ..errors import UsageError
 from ..study import Study
 from .common import (Subcommand, add_grid_and_label_arguments, add_point_arguments, add_snap_arguments,
                      add_travel_arguments, add_zones_and_people_arguments, key_values, placement_keywords, print_table,
@@ -90,7 +90,7 @@ def reach_arguments(args) -> tuple[dict, dict]:
     sources = [args.urban_polygons is not None, args.urban_density is not None, args.class_raster is not None,
                args.zone_class is not None]
     if sum(sources) > 1:
-        raise InputError("give at most one of --urban-polygons, --urban-density, --class-raster, --zone-class")
+        raise UsageError("give at most one of --urban-polygons, --urban-density, --class-raster, --zone-class")
     classes = None
     if args.urban_polygons:
         classes = {"polygons": args.urban_polygons, "inside": "urban", "outside": "rural"}
@@ -98,13 +98,13 @@ def reach_arguments(args) -> tuple[dict, dict]:
         classes = {"density_per_km2": args.urban_density, "min_people": args.urban_min_people}
     elif args.class_raster:
         if not args.class_code:
-            raise InputError("--class-raster needs --class-code CODE=CLASS (repeatable), e.g. --class-code 30=urban")
+            raise UsageError("--class-raster needs --class-code CODE=CLASS (repeatable), e.g. --class-code 30=urban")
         codes = {}
         for k, v in key_values(args.class_code, "--class-code", numeric=False).items():
             try:
                 codes[float(k)] = v
             except ValueError:
-                raise InputError(f"--class-code {k}={v}: {k!r} is not a number") from None
+                raise UsageError(f"--class-code {k}={v}: {k!r} is not a number") from None
         classes = {"raster": args.class_raster, "codes": codes, "other": args.other_class}
     elif args.zone_class:
         classes = {"zone_field": args.zone_class}
@@ -114,7 +114,7 @@ def reach_arguments(args) -> tuple[dict, dict]:
             try:
                 thresholds = float(args.minutes[0])
             except ValueError:
-                raise InputError(f"--minutes {args.minutes[0]!r}: expected a number of minutes or CLASS=MIN") from None
+                raise UsageError(f"--minutes {args.minutes[0]!r}: expected a number of minutes or CLASS=MIN") from None
         else:
             thresholds = key_values(args.minutes, "--minutes", numeric=True)
     elif classes is not None:
@@ -123,9 +123,9 @@ def reach_arguments(args) -> tuple[dict, dict]:
             names = list(dict.fromkeys(list(classes.get("codes", {}).values()) + [args.other_class]))
             names = [n for n in names if n]
             if set(names) - {"urban", "rural"}:
-                raise InputError(f"the classes are {', '.join(names)}: give --minutes CLASS=MIN for each")
+                raise UsageError(f"the classes are {', '.join(names)}: give --minutes CLASS=MIN for each")
     else:
-        raise InputError("give --minutes N (one threshold for every cell), or urban/rural classes (--urban-polygons, "
+        raise UsageError("give --minutes N (one threshold for every cell), or urban/rural classes (--urban-polygons, "
                          "--urban-density, --class-raster or --zone-class) with --urban-minutes/--rural-minutes")
     study = study_keywords(args)
     study.update(classes=classes, thresholds_min=thresholds if isinstance(thresholds, dict) else None)

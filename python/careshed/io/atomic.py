@@ -20,7 +20,29 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
-__all__ = ["atomic_path", "write_atomically", "OutputSet"]
+from ..errors import DataIOError, UsageError, keyword
+
+__all__ = ["atomic_path", "write_atomically", "OutputSet", "check_output_folder"]
+
+
+def check_output_folder(folder) -> Path:
+    """Refuse, before any work, an output folder careshed could not write: a file in its place, or a folder (or
+    the nearest existing parent of a folder still to be made) that is not writable. Creates nothing."""
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "is a file" if probe == folder else f"cannot be made: {probe} is a file"
+        raise DataIOError(f"{folder}: {what}, not a folder; give {keyword('folder')} a folder (it is created if "
+                          "missing)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        where = "" if probe == folder else f" (in {probe})"
+        raise DataIOError(f"{folder}: cannot write here{where}: permission denied; choose another "
+                          f"{keyword('folder')} or fix the folder's permissions")
+    return folder
 
 
 @contextlib.contextmanager
@@ -57,16 +79,21 @@ class OutputSet:
     """
 
     def __init__(self, folder):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._stage = Path(tempfile.mkdtemp(prefix=".careshed-stage-", dir=self.folder))
+        self.folder = check_output_folder(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._stage = Path(tempfile.mkdtemp(prefix=".careshed-stage-", dir=self.folder))
+        except OSError as exc:
+            raise DataIOError(f"{self.folder}: cannot write the outputs here ({exc.strerror or exc}); choose "
+                              f"another {keyword('folder')}") from exc
         self._names: list[str] = []
         self.written: list[Path] = []
 
     def path(self, name: str) -> Path:
         """The staged path for the output file `name` (a file name inside `folder`)."""
-        if Path(name).name != str(name) or name in ("", ".", ".."):
-            raise ValueError(f"OutputSet.path: {name!r} must be a plain file name")
+        if Path(name).name != str(name) or name in ("", ".", "..") or "/" in str(name) or os.sep in str(name):
+            raise UsageError(f"output file name {name!r} must be a plain file name, without a folder; give the "
+                             f"folder as {keyword('folder')} and a {keyword('prefix')} without '/'")
         if name not in self._names:
             self._names.append(name)
         return self._stage / name

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..constants import NAME_FIELDS
-from ..errors import InputError
+from ..errors import InputError, did_you_mean
 from .vector import describe_source
 
 __all__ = ["id_key", "column", "numeric_column", "name_column", "as_list", "unique_ids"]
@@ -45,7 +45,9 @@ def id_key(value) -> str | None:
 def column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
     if name not in frame.columns:
         avail = ", ".join(str(c) for c in frame.columns if c != getattr(frame, "_geometry_column_name", None))
-        raise InputError(f"{describe_source(frame)}: no field {name!r} ({role}); available fields: {avail}")
+        names = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
+        raise InputError(f"{describe_source(frame)}: no field {name!r} ({role}); available fields: {avail}"
+                         f"{did_you_mean(name, names)}")
     return frame[name]
 
 

@@ -21,10 +21,14 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from ..errors import CareshedError, DataIOError, InputError
+from ..errors import CareshedError, DataIOError, InputError, did_you_mean, keyword
 
-__all__ = ["read_vector", "read_table", "write_layers", "load", "describe_source", "mask_password", "points_xy",
+__all__ = ["NO_CRS_ADVICE", "read_vector", "read_table", "write_layers", "load", "describe_source", "mask_password", "points_xy",
            "to_wkb", "from_wkb"]
+
+#: What to do about a layer with no CRS when careshed has no parameter for it (zones).
+NO_CRS_ADVICE = ("assign the right one in the file, e.g. `ogr2ogr -a_srs EPSG:4326 fixed.gpkg <file>` (a GeoDataFrame: "
+                 ".set_crs(...))")
 
 # Suffixes read as plain attribute tables (no geometry) by read_table when no x/y columns are given.
 _TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -42,7 +46,8 @@ def _is_pathlike(obj) -> bool:
     return isinstance(obj, (str, os.PathLike))
 
 
-def read_vector(source, layer=None, *, crs=None, x=None, y=None, fields=None):
+def read_vector(source, layer=None, *, crs=None, x=None, y=None, fields=None, layer_keyword="layer",
+                crs_keyword="crs"):
     """Read one layer of any OGR source into a ``geopandas.GeoDataFrame``.
 
     Parameters
@@ -68,6 +73,10 @@ def read_vector(source, layer=None, *, crs=None, x=None, y=None, fields=None):
         ``attrs`` carries ``source``, ``layer`` (as given), ``layer_read``, ``geometry_type`` and ``fid``
         (OGR feature ids).
 
+    layer_keyword, crs_keyword : str or None
+        The caller's parameters for the layer and the CRS, named in the advice of errors (careshed.errors.keyword);
+        ``crs_keyword=None``: the caller has none (zones), the advice says how to fix the file.
+
     Raises
     ------
     careshed.DataIOError (an OSError)
@@ -85,9 +94,10 @@ def read_vector(source, layer=None, *, crs=None, x=None, y=None, fields=None):
         raw = _core.read_vector(src, layer=layer, fields=None if fields is None else list(fields),
                                 x_field=x, y_field=y, crs=crs)
     except CareshedError as exc:
-        masked = mask_password(str(exc))
-        if masked != str(exc):  # never echo a database password into logs or tracebacks
-            raise type(exc)(masked) from None
+        # never echo a database password into logs or tracebacks; advice in the words of the caller's interface
+        text = core_advice(mask_password(str(exc)), layer_keyword, crs_keyword)
+        if text != str(exc):
+            raise type(exc)(text) from None
         raise
     geoms = from_wkb(raw["wkb"])
     epsg = raw.get("epsg")
@@ -104,6 +114,27 @@ def read_vector(source, layer=None, *, crs=None, x=None, y=None, fields=None):
     gdf.attrs.update(source=raw.get("source", src), layer=layer, layer_read=raw.get("layer", layer),
                      geometry_type=raw.get("geometry_type"), fid=np.asarray(raw["fid"]))
     return gdf
+
+
+def core_advice(text: str, layer_keyword: str | None = "layer", crs_keyword: str | None = "crs") -> str:
+    """The core's vector-reading messages name Python arguments (``layer=...``, ``crs='EPSG:4326'``, ``x_field``);
+    say them as the caller's parameters in the interface in use (careshed.errors.keyword), and suggest the closest
+    field name for a misspelled one. The one place the core's reading advice is re-worded."""
+    if layer_keyword:
+        text = text.replace("(layer=...)", f"({keyword(layer_keyword)})")
+    crs_fix = keyword(crs_keyword, "EPSG:4326") + " (or the right one)" if crs_keyword else NO_CRS_ADVICE
+    text = text.replace("pass crs='EPSG:4326' (or the right one)", crs_fix)
+    if crs_keyword:
+        text = text.replace("(crs=... for a CSV,", f"({keyword(crs_keyword)} for a CSV,")
+        text = text.replace("drop the crs argument", f"drop {keyword(crs_keyword)}")
+        text = re.sub(r"but crs='([^']*)' was given", lambda m: f"but {keyword(crs_keyword, m.group(1))} was given",
+                      text)
+    text = text.replace("give both x_field and y_field", f"give both {keyword('x')} and {keyword('y')}")
+    text = text.replace(" (x_field)", f" ({keyword('x')})").replace(" (y_field)", f" ({keyword('y')})")
+    missing = re.search(r"no field '([^']*)'.*available fields: (.*)$", text)
+    if missing:
+        text += did_you_mean(missing.group(1), re.findall(r"'([^']*)'", missing.group(2)))
+    return text
 
 
 def read_table(source, layer=None, *, fields=None) -> pd.DataFrame:
@@ -125,7 +156,7 @@ def read_table(source, layer=None, *, fields=None) -> pd.DataFrame:
             missing = [f for f in fields if f not in table.columns]
             if missing:
                 raise InputError(f"{src}: no field {missing[0]!r}; available fields: "
-                                 f"{', '.join(map(str, table.columns))}")
+                                 f"{', '.join(map(str, table.columns))}{did_you_mean(missing[0], table.columns)}")
             table = table[list(fields)]
         table.attrs["source"] = src
         return table
@@ -135,7 +166,8 @@ def read_table(source, layer=None, *, fields=None) -> pd.DataFrame:
     return table
 
 
-def load(obj, *, what: str, layer=None, crs=None, x=None, y=None, fields=None, table_ok=True):
+def load(obj, *, what: str, layer=None, crs=None, x=None, y=None, fields=None, table_ok=True, layer_keyword="layer",
+         crs_keyword="crs"):
     """Return `obj` as a (Geo)DataFrame: a path/connection string is read, a loaded object passes through.
 
     what: a word for error messages ("zones", "facilities").
@@ -147,7 +179,8 @@ def load(obj, *, what: str, layer=None, crs=None, x=None, y=None, fields=None, t
         src = os.fspath(obj)
         if table_ok and x is None and y is None and Path(src).suffix.lower() in _TABLE_SUFFIXES:
             return read_table(src, layer, fields=fields)
-        return read_vector(src, layer, crs=crs, x=x, y=y, fields=fields)
+        return read_vector(src, layer, crs=crs, x=x, y=y, fields=fields, layer_keyword=layer_keyword,
+                           crs_keyword=crs_keyword)
     if isinstance(obj, pd.DataFrame):
         if not obj.attrs.get("source"):
             obj = obj.copy(deep=False)
