@@ -47,6 +47,8 @@ class Points:
     vehicles: np.ndarray | None
     source: str
     notes: list = field(default_factory=list)
+    #: a hint for errors when the points miss the grid but would hit it with x and y swapped (lon/lat columns)
+    swapped_hint: str = ""
 
 
 def read_points(stations, grid: Grid, *, facility_id, name_field, turnout_seconds, vehicles, layer, x, y,
@@ -89,6 +91,13 @@ def read_points(stations, grid: Grid, *, facility_id, name_field, turnout_second
         notes.append(f"{len(idx)} station(s) given as areas are placed at a point inside them "
                      f"(representative point): {', '.join(ids[int(i)] for i in idx[:10])}")
     gx, gy = transform_xy(px, py_, frame.crs.to_wkt(), grid.crs)
+    swapped_hint = ""
+    if frame.crs.is_geographic and not _on_grid(grid, gx, gy).any() and \
+            (np.abs(py_) <= 180).all() and (np.abs(px) <= 90).all():
+        sx, sy = transform_xy(py_, px, frame.crs.to_wkt(), grid.crs)
+        if _on_grid(grid, sx, sy).any():
+            swapped_hint = (f"; with x and y swapped they would fall on the grid: the longitude/latitude fields look "
+                            f"swapped (check {keyword('x')} is the longitude and {keyword('y')} the latitude)")
     if isinstance(turnout_seconds, str):
         turn, _ = numeric_column(frame, turnout_seconds, "turnout seconds", ids=ids, allow_null=True)
     else:
@@ -104,7 +113,14 @@ def read_points(stations, grid: Grid, *, facility_id, name_field, turnout_second
         if not math.isfinite(v) or v < 0:
             raise UsageError(f"{keyword('vehicles', vehicles)}: must be a number >= 0")
         veh = np.full(n, v)
-    return Points(frame, ids, names, gx, gy, turn, veh, src, notes)
+    return Points(frame, ids, names, gx, gy, turn, veh, src, notes, swapped_hint)
+
+
+def _on_grid(grid: Grid, x, y) -> np.ndarray:
+    x0, dx, _, y0, _, dy = grid.transform
+    x1, y1 = x0 + dx * grid.width, y0 + dy * grid.height
+    with np.errstate(invalid="ignore"):
+        return (x >= min(x0, x1)) & (x <= max(x0, x1)) & (y >= min(y0, y1)) & (y <= max(y0, y1))
 
 
 def place_cells(st: Points, grid: Grid, passable: np.ndarray, snap_max_m: float):
@@ -172,6 +188,7 @@ def place_points(st: Points, grid: Grid, passable: np.ndarray, snap: float, unpl
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         msg = (f"{st.source}: {len(bad)} {what} are outside the grid or on impassable cells with no passable "
                f"cell within {snap:g} m: {detail}{more}")
+        msg += st.swapped_hint
         if unplaced == "error":
             raise InputError(msg + f". Move them, raise {keyword('snap_max_m')}, or give {keyword('unplaced', 'skip')} "
                              "to leave them out")

@@ -8,6 +8,7 @@ analyses (careshed.analyses) then run on it for any set of facilities in well un
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -38,31 +39,42 @@ def check_thresholds(thresholds_min, class_names: list[str] | None) -> dict[str,
         names = class_names or ["all"]
         thresholds_min = {n: float(thresholds_min) for n in names}
     if not isinstance(thresholds_min, Mapping) or not thresholds_min:
-        raise UsageError("thresholds_min: expected minutes per class, e.g. {'urban': 11, 'rural': 15}, or one "
-                         f"number for every class; got {thresholds_min!r}")
+        raise UsageError(f"{keyword('thresholds_min')}: expected minutes per class, e.g. "
+                         "{'urban': 11, 'rural': 15}, or one number for every class; got "
+                         f"{thresholds_min!r}")
     out = {}
     for name, value in thresholds_min.items():
         try:
             v = float(value)
         except (TypeError, ValueError):
-            raise UsageError(f"thresholds_min: the threshold of class {name!r} must be a number of minutes, "
+            raise UsageError(f"{keyword('thresholds_min')}: the threshold of class {name!r} must be a number of minutes, "
                              f"got {value!r}") from None
         if not math.isfinite(v) or v <= 0:
-            raise UsageError(f"thresholds_min: the threshold of class {name!r} is {value!r}; thresholds must be "
+            raise UsageError(f"{keyword('thresholds_min')}: the threshold of class {name!r} is {value!r}; thresholds must be "
                              "positive numbers of minutes")
         out[str(name)] = v
     if class_names is not None:
         missing = [c for c in class_names if c not in out]
         if missing:
-            raise UsageError(f"thresholds_min: class {missing[0]!r} of the urban/rural classes has no threshold; "
+            raise UsageError(f"{keyword('thresholds_min')}: class {missing[0]!r} of the urban/rural classes has no threshold; "
                              f"give one for every class ({', '.join(class_names)}), e.g. "
                              f"thresholds_min={{{', '.join(repr(c) + ': 15' for c in class_names)}}}")
         out = {c: out[c] for c in class_names}  # class-index order; extra names are an error:
         extra = [c for c in thresholds_min if str(c) not in class_names]
         if extra:
-            raise UsageError(f"thresholds_min: class {extra[0]!r} is not one of the study's classes "
+            raise UsageError(f"{keyword('thresholds_min')}: class {extra[0]!r} is not one of the study's classes "
                              f"({', '.join(class_names)})")
     return out
+
+
+@contextlib.contextmanager
+def grid_memory(grid):
+    """A MemoryError while the grid's arrays are made says how big the grid is and what to change."""
+    try:
+        yield
+    except MemoryError:
+        raise MemoryError(f"the analysis grid of {grid.width:,} x {grid.height:,} cells ({grid.cell_size[0]:g} m) "
+                          f"does not fit in memory; use a larger {keyword('cell_size_m')} or a smaller area") from None
 
 
 # ---- classes ------------------------------------------------------------------------------------
@@ -291,7 +303,8 @@ class PreparedStudy:
             raise UsageError(f"counting: {counting!r}; use 'centre' (cell centre in zone) or 'fraction' (exact "
                              "area fractions)")
         self.counting = counting
-        self.zone_raster = rasterize_zones(self.zones, grid, counting, zone_id=zone_id)
+        with grid_memory(grid):
+            self.zone_raster = rasterize_zones(self.zones, grid, counting, zone_id=zone_id)
         self.timings["zones"] = time.perf_counter() - t
 
         # -- friction ---------------------------------------------------------------------------

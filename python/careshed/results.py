@@ -16,7 +16,7 @@ from typing import Mapping
 import pandas as pd
 
 from .errors import InputError
-from .io.atomic import OutputSet
+from .io.atomic import OutputSet, check_file_name
 from .io.raster import write_geotiff
 from .io.table import write_table
 from .io.vector import write_layers
@@ -138,7 +138,7 @@ class Result:
         """Every output into `folder`, all or none (staged, then renamed together): ``PREFIX.csv`` (main table),
         ``PREFIX_<name>.csv`` (further tables), ``PREFIX.gpkg``, ``PREFIX.png`` (unless ``draw_map=False``) and
         ``PREFIX_<raster>.tif``. Returns the paths written."""
-        prefix = prefix or self.default_prefix
+        prefix = check_file_name(prefix or self.default_prefix)
         with OutputSet(folder) as out:
             self.to_csv(out.path(f"{prefix}.csv"))
             for suffix, (frame, notes, *index) in self._extra_tables().items():

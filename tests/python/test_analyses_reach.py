@@ -157,7 +157,7 @@ def test_every_class_source_and_travel_model_gives_the_hand_numbers(tmp_path):
     st = points(["s1"], [cell_centre(1, 0)])
     travel = [dict(speed_raster=speed), dict(friction=fric, friction_unit="min/m")]
     for kw in travel:
-        study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100, crs=CRS,
+        study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100, metric_crs=CRS,
                                classes={"raster": builtup, "breaks": [0.25], "names": ["urban", "rural"]},
                                thresholds_min={"urban": 4, "rural": 6}, **kw)
         assert study.grid.shape == (3, 10) and study.grid.transform == pytest.approx(grid.transform)
@@ -310,6 +310,26 @@ def test_save_writes_every_output(tmp_path):
     names = sorted(os.path.basename(p) for p in written)
     assert names == sorted(["q.csv", "q_stations.csv", "q_curve.csv", "q.gpkg", "q.png", "q_minutes.tif",
                             "q_nearest.tif", "q_population.tif", "q_class.tif"])
+
+
+def test_save_is_all_or_nothing_when_the_fourth_file_fails(tmp_path, monkeypatch):
+    """Issue 8: a failure mid-set (here the 4th file, the GeoPackage) leaves no new file and the earlier run's
+    outputs untouched; the next good run replaces the whole set."""
+    r = strip_study().reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=2)
+    out = tmp_path / "out"
+    first = r.save(out, prefix="q", draw_map=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(self, path):
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(type(r), "to_geopackage", broken)
+    r2 = strip_study().reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=5)
+    with pytest.raises(PermissionError):
+        r2.save(out, prefix="q", draw_map=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before      # nothing new, nothing changed
+    monkeypatch.undo()
+    assert sorted(r2.save(out, prefix="q", draw_map=False)) == sorted(first)
+    assert (out / "q.csv").read_bytes() != before["q.csv"]                # dispatch 5 min: a new table
 
 
 # ---- stations: snapping and refusal --------------------------------------------------------------------

@@ -75,3 +75,35 @@ def test_land_mask_and_barriers_reach_every_travel_model():
     assert speed["travel"] == {"speed_raster": "s.tif", "barriers": None, "land": "land.tif"}
     plain = study_keywords(p.parse_args(base + ["--friction", "f.tif"]))
     assert plain["friction"] == "f.tif" and "travel" not in plain
+
+
+def test_cli_speaker_names_the_subcommands_own_flags():
+    from careshed.cli.main import build_parser
+    from careshed.errors import keyword, speaking
+
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    reach, catchments = subs.choices["reach"], subs.choices["catchments"]
+    with speaking(reach.get_default("_speaker")):
+        assert keyword("crs", "EPSG:4326") == "--crs EPSG:4326"
+        assert keyword("snap_max_m") == "--snap-max-m"
+        assert keyword("unplaced", "skip") == "--skip-unplaced"
+        assert keyword("layer") == "--facilities-layer" and keyword("facility_id") == "--facility-id"
+        assert keyword("cell_size_m", 100) == "--cell-size 100" and keyword("metric_crs") == "--metric-crs"
+        assert keyword("thresholds_min") == "--minutes" and keyword("folder") == "--out"
+        assert keyword("prefix", "my run") == "--prefix 'my run'"       # quoted as a shell would need
+        assert keyword("no_such_keyword", 1) == "no_such_keyword=1"    # no flag: the Python spelling
+    with speaking(catchments.get_default("_speaker")):
+        assert keyword("layer") == "--facilities-layer" and keyword("facility_id") == "--facility-id"
+    assert keyword("crs", "EPSG:4326") == "crs='EPSG:4326'" and keyword("unplaced", "skip") == "unplaced='skip'"
+
+
+def test_check_outputs_refuses_before_any_work(tmp_path):
+    from careshed.cli.common import check_outputs
+
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(careshed.DataIOError, match="is a file"):
+        check_outputs(argparse.Namespace(out=str(tmp_path / "f"), prefix="reach"))
+    with pytest.raises(careshed.UsageError, match="plain file name"):
+        check_outputs(argparse.Namespace(out=str(tmp_path / "o"), prefix="../x"))
+    check_outputs(argparse.Namespace(out=str(tmp_path / "new dir 结果"), prefix="r"))
+    assert not (tmp_path / "new dir 结果").exists()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+import careshed
 from careshed import cli
 from careshed.cli import main
 from conftest import run_cli
@@ -76,3 +77,37 @@ def test_former_option_spellings_still_parse():
     args = parser.parse_args(["density", "z.gpkg", "--zone-id", "id", "--population", "p", "--resource", "beds",
                               "--layer", "hospitals"])
     assert args.facilities_layer == "hospitals"
+
+
+# ---- how a run ends: exit statuses and messages (docs/errors.md) -----------------------------------------
+
+def _failing(exc):
+    from careshed.cli.common import Subcommand
+
+    def run(args):
+        raise exc
+    return Subcommand("density", "test", "", lambda p: None, run)
+
+
+@pytest.mark.parametrize("exc, status, text", [
+    (careshed.UsageError("--minutes: bad"), 2, "careshed: error: --minutes: bad"),
+    (careshed.InputError("zones.gpkg: row 3 is empty"), 1, "careshed: error: zones.gpkg: row 3 is empty"),
+    (PermissionError(13, "Permission denied", "out/reach.csv"), 1,
+     "careshed: error: out/reach.csv: permission denied; choose a folder you may write to (--out)"),
+    (MemoryError("std::bad_alloc"), 1, "careshed: error: out of memory; make the run smaller (a larger --cell-size"),
+    (KeyboardInterrupt(), 130, "careshed: interrupted"),
+    (ZeroDivisionError("division by zero"), 3, "careshed: internal error: ZeroDivisionError: division by zero"),
+])
+def test_every_ending_has_its_status_and_no_traceback(monkeypatch, capsys, exc, status, text):
+    monkeypatch.setitem(cli.SUBCOMMANDS, "density", _failing(exc))
+    assert main(["density"]) == status
+    err = capsys.readouterr().err
+    assert err.startswith(text) and "Traceback" not in err
+    if status == 3:
+        assert "please report" in err and "--debug" in err
+
+
+def test_debug_shows_the_traceback_of_a_bug(monkeypatch):
+    monkeypatch.setitem(cli.SUBCOMMANDS, "density", _failing(ZeroDivisionError("division by zero")))
+    with pytest.raises(ZeroDivisionError):
+        main(["density", "--debug"])

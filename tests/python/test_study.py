@@ -68,3 +68,21 @@ def test_station_id_keyword_is_deprecated_for_facility_id():
     assert list(old.stations.index) == list(new.stations.index) == ["A1"]
     with pytest.raises(TypeError, match="give facility_id= only"):
         study.reach(st, station_id="code", facility_id="code", thresholds_min=5)
+
+
+def test_quick_start_crs_is_the_stations_crs(quzhou_dir):
+    """Issue 8: the documented one-call quick start ``careshed.reach(..., x="lon", y="lat", crs="EPSG:4326")`` —
+    crs= is the CRS of the stations (it raised CRSError when it was taken as the grid's); the grid's is metric_crs=."""
+    kw = dict(zone_id="adcode", population="pop_census2020", travel={"background_speed_kmh": 25}, cell_size_m=2000)
+    with pytest.warns(DeprecationWarning):
+        one = careshed.reach(quzhou_dir / "counties.geojson", quzhou_dir / "county_seats.csv", x="lon", y="lat",
+                             crs="EPSG:4326", thresholds_min=60, **kw)
+    study = careshed.Study(quzhou_dir / "counties.geojson", **kw)
+    two = study.reach(quzhou_dir / "county_seats.csv", x="lon", y="lat", crs="EPSG:4326", thresholds_min=60)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    assert len(two.stations) == 6 and (two.stations["status"] == "on grid").all()
+    # the grid's CRS has its own keyword; the old Study(crs=) still works, with a warning
+    utm = careshed.Study(quzhou_dir / "counties.geojson", metric_crs="EPSG:32650", **kw)
+    with pytest.warns(DeprecationWarning, match="metric_crs="):
+        old = careshed.Study(quzhou_dir / "counties.geojson", crs="EPSG:32650", **kw)
+    assert old.grid == utm.grid and "32650" in str(utm.grid.crs)

@@ -33,7 +33,7 @@ def check_polygons(polygons) -> list:
     return list(_core.check_polygons(to_wkb(polygons)))
 
 
-def overlapping_pairs(polygons, *, tolerance: float = 1e-6) -> list:
+def overlapping_pairs(polygons, *, tolerance: float = 1e-3) -> list:
     """``[(i, j, shared area), ...]`` (i < j) of valid polygons whose interiors overlap by more than `tolerance` times
     the smaller one's area (shared edges and corners do not count). Bounding boxes are swept along x first, so
     only neighbours are intersected."""

@@ -84,11 +84,13 @@ def main(argv=None) -> int:
     except CareshedError as exc:
         _error(str(exc))
         return EXIT_DATA
-    except MemoryError:
+    except MemoryError as exc:
         if debug:
             raise
-        _error("out of memory; make the run smaller (a larger --cell-size, a smaller --max-minutes, fewer facilities "
-               "or a smaller area), or set --max-memory to be told before a run starts")
+        text = str(exc)
+        _error(text if text and "bad_alloc" not in text else
+               "out of memory; make the run smaller (a larger --cell-size, a smaller --max-minutes, fewer facilities "
+               "or a smaller area)")
         return EXIT_DATA
     except OSError as exc:
         if debug:

@@ -22,7 +22,16 @@ from typing import Callable, Iterator
 
 from ..errors import DataIOError, UsageError, keyword
 
-__all__ = ["atomic_path", "write_atomically", "OutputSet", "check_output_folder"]
+__all__ = ["atomic_path", "write_atomically", "OutputSet", "check_output_folder", "check_file_name"]
+
+
+def check_file_name(name: str, what: str = "prefix") -> str:
+    """Refuse an output file name (or prefix) that is not a plain name inside the output folder ('../x', 'a/b')."""
+    text = str(name)
+    if not text or text in (".", "..") or "/" in text or os.sep in text or Path(text).name != text:
+        raise UsageError(f"{keyword(what, text)}: give a plain file name, without a folder (no '/'); the folder is "
+                         f"{keyword('folder')}")
+    return text
 
 
 def check_output_folder(folder) -> Path:
@@ -36,8 +45,8 @@ def check_output_folder(folder) -> Path:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
         what = "is a file" if probe == folder else f"cannot be made: {probe} is a file"
-        raise DataIOError(f"{folder}: {what}, not a folder; give {keyword('folder')} a folder (it is created if "
-                          "missing)")
+        raise DataIOError(f"{folder}: {what}, not a folder; write the outputs into a folder ({keyword('folder')}; "
+                          "it is created if missing)")
     if not os.access(probe, os.W_OK | os.X_OK):
         where = "" if probe == folder else f" (in {probe})"
         raise DataIOError(f"{folder}: cannot write here{where}: permission denied; choose another "
@@ -74,8 +83,9 @@ class OutputSet:
     ...     write_geotiff(out.path("reach_minutes.tif"), minutes, grid)
     >>> out.written                                 # the final paths, after the block  # doctest: +SKIP
 
-    :meth:`path` returns where to write a file now (inside the stage); the final paths appear only at
-    :meth:`commit` (called by the ``with`` block when it ends without an error; an error calls :meth:`abort`).
+    :meth:`path` returns where to write a file now (inside the stage); :attr:`stage` is the staging folder itself,
+    for writers that take a folder. The final paths appear only at :meth:`commit` (called by the ``with`` block when
+    it ends without an error; an error — also Ctrl-C — calls :meth:`abort`).
     """
 
     def __init__(self, folder):
@@ -91,17 +101,23 @@ class OutputSet:
 
     def path(self, name: str) -> Path:
         """The staged path for the output file `name` (a file name inside `folder`)."""
-        if Path(name).name != str(name) or name in ("", ".", "..") or "/" in str(name) or os.sep in str(name):
-            raise UsageError(f"output file name {name!r} must be a plain file name, without a folder; give the "
-                             f"folder as {keyword('folder')} and a {keyword('prefix')} without '/'")
+        check_file_name(name)
         if name not in self._names:
             self._names.append(name)
         return self._stage / name
 
+    @property
+    def stage(self) -> Path:
+        """The staging folder: a file written as ``stage / name`` appears as ``folder / name`` at :meth:`commit`."""
+        return self._stage
+
     def commit(self) -> list[Path]:
-        """Rename every staged file that exists into `folder`; returns the final paths (in the order named)."""
+        """Rename every staged file into `folder`; returns the final paths (files named with :meth:`path` in that
+        order, then the others in the order they were written)."""
+        others = sorted((p for p in self._stage.iterdir() if p.is_file() and p.name not in self._names
+                         and not p.name.startswith(".")), key=lambda p: (p.stat().st_mtime_ns, p.name))
         final = []
-        for name in self._names:
+        for name in self._names + [p.name for p in others]:
             staged = self._stage / name
             if staged.exists():
                 os.replace(staged, self.folder / name)

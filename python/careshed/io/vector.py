@@ -122,9 +122,12 @@ def core_advice(text: str, layer_keyword: str | None = "layer", crs_keyword: str
     field name for a misspelled one. The one place the core's reading advice is re-worded."""
     if layer_keyword:
         text = text.replace("(layer=...)", f"({keyword(layer_keyword)})")
-    crs_fix = keyword(crs_keyword, "EPSG:4326") + " (or the right one)" if crs_keyword else NO_CRS_ADVICE
-    text = text.replace("pass crs='EPSG:4326' (or the right one)", crs_fix)
-    if crs_keyword:
+    crs_fix = (f"give {keyword(crs_keyword, 'EPSG:4326')} (or the right one) saying what the coordinates are"
+               if crs_keyword else NO_CRS_ADVICE)
+    text = text.replace("pass crs='EPSG:4326' (or the right one) saying what the coordinates are", crs_fix)
+    if not crs_keyword:
+        text = text.replace("(crs=... for a CSV, or fix the file's CRS;", "(fix the file's CRS;")
+    else:
         text = text.replace("(crs=... for a CSV,", f"({keyword(crs_keyword)} for a CSV,")
         text = text.replace("drop the crs argument", f"drop {keyword(crs_keyword)}")
         text = re.sub(r"but crs='([^']*)' was given", lambda m: f"but {keyword(crs_keyword, m.group(1))} was given",
