@@ -139,6 +139,11 @@ def _outside_note(table) -> str:
     return f" ({table.loc[OUTSIDE_ZONES_LABEL, 'population']:,.0f} of them {OUTSIDE_ZONES_LABEL})"
 
 
+def _subtitle_break(table) -> str:
+    """A line break before the region's figures when the outside-every-zone note makes the line too long."""
+    return "\n" if OUTSIDE_ZONES_LABEL in table.index else "  "
+
+
 def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
     """The reach map of a :class:`careshed.Reach` (see :meth:`careshed.Reach.plot`)."""
     from matplotlib.colors import ListedColormap
@@ -210,7 +215,8 @@ def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
     modelled = "MODELLED — " if result.modelled else ""
     fig.suptitle(title or f"{modelled}{study.region_label}: who {result.label} reach within the response "
                  f"standard", fontsize=11.5, y=0.975)
-    fig.text(0.5, 0.915, f"{thr}; response = dispatch {result.dispatch_minutes:g} min + turnout + travel.  "
+    fig.text(0.5, 0.915, f"{thr}; response = dispatch {result.dispatch_minutes:g} min + turnout + travel."
+             f"{_subtitle_break(table)}"
              f"{study.region_label}: {region['covered_share']:.1%} of {region['population']:,.0f} people covered"
              f"{_outside_note(table)}, mean {region['mean_minutes']:.1f} min", ha="center", fontsize=8.5)
     map_footnotes(fig, result.notes, grid, "; shading shows populated cells only.")
