@@ -1,6 +1,6 @@
-"""PNG maps for planners: the pieces every careshed map shares, and the reach map.
+"""PNG maps for planners: the pieces every careshed map shares.
 
-Shared pieces (used by the density demo map and :meth:`careshed.Reach.plot`): a matplotlib Figure that needs
+Shared pieces (used by every result's ``plot`` and the demo's density map): a matplotlib Figure that needs
 no display (Agg canvas), polygons drawn from shapely geometries, a scale bar with a round length, a north
 arrow, and an atomic PNG writer (temporary name, then renamed). Maps are drawn in a metric CRS (the analysis
 grid's, or a UTM zone), so the scale bar is true in the map's centre.
@@ -11,11 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .constants import OUTSIDE_ZONES_LABEL
 from .io.atomic import write_atomically
 
 __all__ = ["new_figure", "draw_polygons", "scale_bar", "north_arrow", "frame_zones", "map_footnotes", "save_png",
-           "plot_reach",
            "COVERED_COLOUR", "BEYOND_COLOUR", "UNREACHABLE_COLOUR"]
 
 COVERED_COLOUR = "#1a9850"      # within the threshold of the cell's class
@@ -130,96 +128,3 @@ def map_footnotes(fig, notes, grid, tail: str) -> None:
                      f"{f' (EPSG:{grid.epsg})' if grid.epsg else ''}{tail}")
     for k, line in enumerate(lines):
         fig.text(0.03, 0.11 - 0.022 * k, _short(line), fontsize=7)
-
-
-def _outside_note(table) -> str:
-    """' (N of them outside every zone)' when the table has that row, else ''."""
-    if OUTSIDE_ZONES_LABEL not in table.index:
-        return ""
-    return f" ({table.loc[OUTSIDE_ZONES_LABEL, 'population']:,.0f} of them {OUTSIDE_ZONES_LABEL})"
-
-
-def _subtitle_break(table) -> str:
-    """A line break before the region's figures when the outside-every-zone note makes the line too long."""
-    return "\n" if OUTSIDE_ZONES_LABEL in table.index else "  "
-
-
-def plot_reach(result, path=None, *, title=None, zone_label=None, dpi=120):
-    """The reach map of a :class:`careshed.Reach` (see :meth:`careshed.Reach.plot`)."""
-    from matplotlib.colors import ListedColormap
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    study = result.study
-    grid = result.grid
-    fig = new_figure(8.5, 8.6, dpi)
-    ax = fig.add_axes([0.03, 0.14, 0.94, 0.72])
-
-    # Populated cells: 1 covered, 2 reached beyond the threshold, 3 unreachable; 0 transparent. Cells outside
-    # every zone are shaded too: the region row (the subtitle) counts their people in its own row.
-    with np.errstate(invalid="ignore"):
-        populated = np.nan_to_num(result.population) > 0
-    covered = result.covered
-    cat = np.zeros(grid.shape, dtype=np.uint8)
-    cat[populated & covered] = 1
-    cat[populated & ~covered & np.isfinite(result.seconds)] = 2
-    cat[populated & ~np.isfinite(result.seconds)] = 3
-    x0, y0, x1, y1 = grid.bounds
-    cmap = ListedColormap([(1, 1, 1, 0), COVERED_COLOUR, BEYOND_COLOUR, UNREACHABLE_COLOUR])
-    ax.imshow(cat, cmap=cmap, vmin=-0.5, vmax=3.5, extent=(x0, x1, y0, y1), origin="upper",
-              interpolation="nearest", zorder=1)
-
-    # Outline of the first class (e.g. "urban") when there are several: it explains the per-class thresholds.
-    class_line = None
-    if result.cell_class is not None and len(result.class_names) > 1:
-        first = (result.cell_class == 0).astype(np.float32)
-        if first.any() and not first.all():
-            dx, dy = grid.cell_size
-            xs = x0 + (np.arange(grid.width) + 0.5) * dx
-            ys = y1 - (np.arange(grid.height) + 0.5) * dy
-            ax.contour(xs, ys, first, levels=[0.5], colors="#3b3b98", linewidths=0.7, linestyles="--", zorder=4)
-            class_line = f"{result.class_names[0]} area ({result.class_names[0]} threshold inside)"
-
-    zones = study.zones
-    draw_polygons(ax, list(zones.geometry), fill=False, edgecolor="#222222", linewidth=0.9, zorder=3)
-    label_field = zone_label or (study.keep[-1] if study.keep else None)
-    table = result.table
-    for i, geom in enumerate(zones.geometry):
-        zid = study.ids[i]
-        share = table["covered_share"].iloc[i]
-        name = str(zones[label_field].iloc[i]) if label_field else str(zid)
-        pt = geom.representative_point()
-        ax.annotate(f"{name}\n{share:.0%} covered", (pt.x, pt.y), ha="center", va="center", fontsize=8,
-                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=6)
-    st = result.stations
-    placed = st["status"].isin(["on grid", "snapped"]).to_numpy()
-    ax.scatter(st["x"].to_numpy()[placed], st["y"].to_numpy()[placed], marker="^", s=70, c="black",
-               edgecolors="white", linewidths=1.0, zorder=7)
-    if (~placed).any():
-        ax.scatter(st["x"].to_numpy()[~placed], st["y"].to_numpy()[~placed], marker="x", s=50, c="black", zorder=7)
-
-    frame_zones(ax, zones)
-
-    thr = ", ".join(f"{c} {m:g} min" for c, m in result.thresholds_min.items())
-    handles = [Patch(facecolor=COVERED_COLOUR, label=f"covered (response within {thr})"),
-               Patch(facecolor=BEYOND_COLOUR, label="reached, but beyond the threshold"),
-               Patch(facecolor=UNREACHABLE_COLOUR, label="not reached"),
-               Line2D([], [], marker="^", color="black", markerfacecolor="black", linestyle="none",
-                      label=result.label),
-               Patch(facecolor="none", edgecolor="#222222", label="zones")]
-    if class_line:
-        handles.append(Line2D([], [], color="#3b3b98", linestyle="--", linewidth=0.9, label=class_line))
-    ax.legend(handles=handles, loc="lower right", fontsize=7.5, framealpha=0.9)
-
-    region = table.iloc[-1]
-    modelled = "MODELLED — " if result.modelled else ""
-    fig.suptitle(title or f"{modelled}{study.region_label}: who {result.label} reach within the response "
-                 f"standard", fontsize=11.5, y=0.975)
-    fig.text(0.5, 0.915, f"{thr}; response = dispatch {result.dispatch_minutes:g} min + turnout + travel."
-             f"{_subtitle_break(table)}"
-             f"{study.region_label}: {region['covered_share']:.1%} of {region['population']:,.0f} people covered"
-             f"{_outside_note(table)}, mean {region['mean_minutes']:.1f} min", ha="center", fontsize=8.5)
-    map_footnotes(fig, result.notes, grid, "; shading shows populated cells only.")
-    if path is not None:
-        save_png(fig, path)
-    return fig

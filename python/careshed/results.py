@@ -20,7 +20,7 @@ from .io.atomic import OutputSet, check_file_name
 from .io.raster import write_geotiff
 from .io.table import write_table
 from .io.vector import write_layers
-from .mapping import save_png
+from .mapping import map_footnotes, save_png
 
 __all__ = ["Result", "modelled_notes", "points_frame", "zones_layer", "notes_frame", "save_map", "headline_prefix",
            "geotiff_metadata"]
@@ -149,6 +149,17 @@ class Result:
             if self._raster_layers():
                 self.to_geotiff({name: out.path(f"{prefix}_{name}.tif") for name in self._raster_layers()})
         return out.written
+
+    def finish_map(self, fig, title: str, subtitle: str | None, tail: str, path=None, *, counted_on_grid=True):
+        """The end of every result's map: title, subtitle line, MODELLED notes and (`counted_on_grid`) the grid
+        people were counted on at the foot, then the PNG (atomically) when `path` is given. Returns the Figure."""
+        fig.suptitle(title, fontsize=11.5, y=0.975)
+        if subtitle:
+            fig.text(0.5, 0.915, subtitle, ha="center", fontsize=8.5)
+        map_footnotes(fig, self.notes, self.grid if counted_on_grid else None, tail)
+        if path is not None:
+            save_map(fig, path)
+        return fig
 
     def _html_table(self) -> pd.DataFrame:
         return self.table

@@ -17,10 +17,10 @@ from ..arrays.access import FCA_METHODS, grid_accessibility
 from ..constants import LUO_QI_STEPS_MIN
 from ..errors import InputError, UsageError
 from ..io.fields import as_list
-from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
+from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import facility_values, place_facilities, point_columns
 from ..prepared import PreparedStudy
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, save_map, zones_layer
+from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
 
 __all__ = ["AccessMap", "run", "parse_steps"]
 
@@ -166,17 +166,13 @@ class AccessMap(Result):
         cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
         cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
         cb.set_label(f"{self.supply_name} per {self.per:g} residents ({self.method.upper()}); red: none in reach")
-        fig.suptitle(title or f"{headline_prefix(self.modelled)}{self.study.region_label}: {self.supply_name} per "
-                     f"{self.per:g} residents within {self.max_minutes:g} min ({self.method.upper()})",
-                     fontsize=11.5, y=0.975)
         r = self.table.iloc[-1]
-        fig.text(0.5, 0.915, subtitle or f"zone labels: population-weighted {self.supply_name} per {self.per:g}; "
-                 f"{self.study.region_label} {r[self.rate_column]:.2f}; {r['population_no_access']:,.0f} people with "
-                 f"none in reach", ha="center", fontsize=8.5)
-        map_footnotes(fig, self.notes, g, ".")
-        if path is not None:
-            save_map(fig, path)
-        return fig
+        return self.finish_map(
+            fig, title or f"{headline_prefix(self.modelled)}{self.study.region_label}: {self.supply_name} per "
+            f"{self.per:g} residents within {self.max_minutes:g} min ({self.method.upper()})",
+            subtitle or f"zone labels: population-weighted {self.supply_name} per {self.per:g}; "
+            f"{self.study.region_label} {r[self.rate_column]:.2f}; {r['population_no_access']:,.0f} people with none "
+            "in reach", ".", path)
 
 
 def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca", steps=None, per=1000.0,

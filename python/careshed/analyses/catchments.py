@@ -20,10 +20,10 @@ from ..arrays.zonal import zonal_sum
 from ..constants import METADATA_MAX_CHARS
 from ..errors import InputError, UsageError
 from ..io.fields import as_list
-from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
+from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import facility_values, place_facilities, point_columns
 from ..prepared import PreparedStudy
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, save_map, zones_layer
+from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
 
 __all__ = ["Catchments", "run", "resources_spec"]
 
@@ -160,15 +160,12 @@ class Catchments(Result):
             cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
             cb.set_label(f"{rate_col.replace('_per_1000', '')} per 1000 residents of the catchment")
         lim = f" within {self.max_minutes:g} min" if self.max_minutes is not None else ""
-        fig.suptitle(title or f"{headline_prefix(self.modelled)}{self.study.region_label}: catchments of the "
-                     f"nearest {self.label} by travel time{lim}", fontsize=11.5, y=0.975)
         tot = self.totals
-        fig.text(0.5, 0.915, f"{tot['reached_population']:,.0f} of {tot['total_population']:,.0f} people in a "
-                 f"catchment; grey = nobody lives in it", ha="center", fontsize=8.5)
-        map_footnotes(fig, self.notes, self.grid, "; polygons are for display.")
-        if path is not None:
-            save_map(fig, path)
-        return fig
+        return self.finish_map(
+            fig, title or f"{headline_prefix(self.modelled)}{self.study.region_label}: catchments of the nearest "
+            f"{self.label} by travel time{lim}",
+            f"{tot['reached_population']:,.0f} of {tot['total_population']:,.0f} people in a catchment; grey = nobody "
+            "lives in it", "; polygons are for display.", path)
 
 
 def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, patients_per_bed=None,

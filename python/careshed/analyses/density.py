@@ -35,9 +35,9 @@ from ..constants import DEFAULT_PER, DEFAULT_PER_OTHER
 from ..errors import CRSError, InputError, UsageError
 from ..io.fields import as_list, column, id_key, name_column, numeric_column, unique_ids
 from ..io.vector import describe_source, load, points_xy, to_wkb
-from ..mapping import draw_polygons, frame_zones, map_footnotes, new_figure
+from ..mapping import draw_polygons, frame_zones, new_figure
 from ..prepared import PreparedStudy
-from ..results import Result, headline_prefix, notes_frame, save_map
+from ..results import Result, headline_prefix, notes_frame
 
 __all__ = ["resource_density", "compare_density", "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "Density",
            "run"]
@@ -717,23 +717,23 @@ class Density(Result):
         ax = fig.add_axes([0.04, 0.12, 0.78, 0.74])
         draw_polygons(ax, list(zones.geometry), facecolors=[cmap(norm(r)) if np.isfinite(r) else (0.85, 0.85, 0.85, 1)
                                                              for r in rates])
-        for zid, geom, rate in zip(self.table.index[:-1], zones.geometry, rates):
+        names = next((self.table[c] for c in self.table.columns if self.table[c].dtype == object), None)
+        names = self.table.index[:-1] if names is None else names.iloc[:-1]
+        for zid, geom, rate in zip(names, zones.geometry, rates):
             pt = geom.representative_point()
             ax.annotate(f"{zid}\n{rate:.2f}", (pt.x, pt.y), ha="center", va="center", fontsize=8,
                         bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75))
         frame_zones(ax, zones)
         cax = fig.add_axes([0.85, 0.2, 0.03, 0.58])
         cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-        cb.set_label(col.replace("_per_", " per ") + " residents" + (f" (target {target:g})"
+        what = col.replace("_per_", " per ").replace("_", " ")
+        cb.set_label(f"{what} residents" + (f" (target {target:g})"
                                                                      if math.isfinite(target) else ""))
         if math.isfinite(target):
             cb.ax.axhline(target, color="black", linewidth=1)
-        fig.suptitle(title or f"{headline_prefix(self.modelled)}{self.table.index[-1]}: "
-                     f"{col.replace('_per_', ' per ')} residents by zone", fontsize=11.5, y=0.975)
-        map_footnotes(fig, self.notes, None, ".")
-        if path is not None:
-            save_map(fig, path)
-        return fig
+        return self.finish_map(fig, title or f"{headline_prefix(self.modelled)}{self.table.index[-1]}: "
+                               f"{what} residents by zone", None, ".", path,
+                               counted_on_grid=False)
 
 
 def run(study: PreparedStudy, facilities=None, *, resources, targets=None, per=None, add=None, **kwargs) -> Density:

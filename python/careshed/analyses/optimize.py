@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,11 +23,10 @@ from ..arrays.travel_time import raster_reach_lists
 from ..constants import NO_CLASS, RESIDENTS_PER_VEHICLE
 from ..errors import InputError
 from ..io.fields import as_list
-from ..io.table import write_table
-from ..io.vector import write_layers
 from ..placement import place_facilities, point_columns
 from ..prepared import PreparedStudy, check_thresholds
-from ..results import headline_prefix, modelled_notes, notes_frame, zones_layer
+from ..mapping import draw_polygons, frame_zones, new_figure
+from ..results import Result, headline_prefix, modelled_notes, notes_frame, zones_layer
 
 __all__ = ["Optimized", "run", "MODELS"]
 
@@ -36,7 +34,7 @@ __all__ = ["Optimized", "run", "MODELS"]
 MODELS = ("lscp", "mclp", "backup", "mexclp", "p-median", "p-center")
 
 
-class Optimized:
+class Optimized(Result):
     """The result of :meth:`Study.optimize`.
 
     Attributes
@@ -56,9 +54,14 @@ class Optimized:
         model, solver, objective, bound, gap, proven_optimal, status, bound_source, seconds, p, candidates,
         demand cells, coverage pairs.
     notes, modelled, timings.
+
+    The common face of every result (:class:`careshed.results.Result`): ``.zones``, ``.summary()``, ``.to_csv()``,
+    ``.to_geopackage()``, ``.plot()``, ``.save(folder)`` (every output or none).
     """
 
-    def _headline(self) -> str:
+    default_prefix = "optimize"
+
+    def summary(self) -> str:
         r = self.report
         head = headline_prefix(self.modelled)
         added = int(self.sites["open"].sum() - self.sites["fixed"].sum())
@@ -67,13 +70,6 @@ class Optimized:
                 f"covered {region['covered_before']:,.0f} -> {region['covered_after']:,.0f} of "
                 f"{region['population']:,.0f} people; objective {r['objective']:,.6g}, bound {r['bound']:,.6g}, "
                 f"gap {r['gap']:.3%} ({r['solver']}, {r['status']})")
-
-    def __repr__(self) -> str:
-        return f"{self._headline()}\n{self.table.to_string()}"
-
-    def _repr_html_(self) -> str:
-        import html
-        return f"<p><b>{html.escape(self._headline())}</b></p>" + self.table.to_html(float_format=lambda v: f"{v:,.2f}")
 
     def site_points(self):
         """The candidates as a GeoDataFrame of points in the grid CRS with the ``sites`` columns."""
@@ -86,25 +82,40 @@ class Optimized:
                 f[c] = f[c].map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
         return gpd.GeoDataFrame(f, geometry=[Point(x, y) for x, y in zip(f["x"], f["y"])], crs=self.grid.crs)
 
-    def to_geopackage(self, path) -> Path:
-        """One GeoPackage (temporary name, then renamed): ``sites`` (every candidate, open or not), ``chosen``
-        (open sites), ``zones`` (polygons + the zone table), ``curve``, ``report`` and ``notes`` layers."""
+    def _layers(self) -> dict:
+        """GeoPackage layers: ``sites`` (every candidate, open or not), ``chosen`` (open sites), ``zones``
+        (polygons + the zone table), ``curve``, ``report`` and ``notes``."""
         pts = self.site_points()
         report = pd.DataFrame({"item": list(self.report), "value": [str(v) for v in self.report.values()]})
-        write_layers(path, {"sites": pts, "chosen": pts[pts["open"]].copy(),
-                            "zones": zones_layer(self.study, self.table), "curve": self.curve, "report": report,
-                            "notes": notes_frame(self.notes)})
-        return Path(path)
+        return {"sites": pts, "chosen": pts[pts["open"]].copy(), "zones": zones_layer(self.study, self.table),
+                "curve": self.curve, "report": report, "notes": notes_frame(self.notes)}
 
-    def save(self, folder, *, prefix="optimize") -> list:
-        """``PREFIX.csv`` (zone table), ``PREFIX_sites.csv``, ``PREFIX_curve.csv`` (notes as ``# `` lines) and
-        ``PREFIX.gpkg`` into `folder`, each under a temporary name then renamed. Returns the paths."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        return [write_table(self.table, folder / f"{prefix}.csv", notes=self.notes),
-                write_table(self.sites, folder / f"{prefix}_sites.csv", notes=self.notes),
-                write_table(self.curve, folder / f"{prefix}_curve.csv", notes=self.notes),
-                self.to_geopackage(folder / f"{prefix}.gpkg")]
+    def _extra_tables(self) -> dict:
+        return {"sites": (self.sites, self.notes), "curve": (self.curve, self.notes)}
+
+    def plot(self, path=None, *, title=None, dpi=120):
+        """Map: zones labelled with their covered share before -> after, kept sites (black) and added sites (red,
+        with their rank); MODELLED in the title when an input is. Returns the Figure; with `path` a PNG."""
+        fig = new_figure(8.5, 8.6, dpi)
+        ax = fig.add_axes([0.03, 0.14, 0.94, 0.72])
+        zones = self.study.zones
+        draw_polygons(ax, list(zones.geometry), fill=False, edgecolor="#111111", linewidth=1.0, zorder=3)
+        for i, geom in enumerate(zones.geometry):
+            row = self.table.iloc[i]
+            pt = geom.representative_point()
+            ax.annotate(f"{self.study.ids[i]}\n{row['share_before']:.0%} -> {row['share_after']:.0%}", (pt.x, pt.y),
+                        ha="center", va="center", fontsize=8,
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=6)
+        s = self.sites
+        kept, added = s["open"] & s["fixed"], s["open"] & ~s["fixed"]
+        ax.scatter(s.loc[kept, "x"], s.loc[kept, "y"], marker="^", s=60, c="black", zorder=7)
+        ax.scatter(s.loc[added, "x"], s.loc[added, "y"], marker="P", s=80, c="#b2182b", edgecolors="white", zorder=8)
+        for _, r in s[added].iterrows():
+            if np.isfinite(r["added_rank"]):
+                ax.annotate(f"{int(r['added_rank'])}", (r["x"], r["y"]), xytext=(5, 5), textcoords="offset points",
+                            fontsize=8, zorder=9)
+        frame_zones(ax, zones)
+        return self.finish_map(fig, title or self.summary().split(":")[0], None, ".", path)
 
 
 def _lattice(study: PreparedStudy, spacing_m: float):

@@ -31,7 +31,8 @@ from ..constants import METADATA_MAX_CHARS, NO_CLASS, OUTSIDE_ZONES_LABEL, RESID
 from ..errors import InputError, UsageError
 from ..io.fields import as_list
 from ..io.vector import write_layers
-from ..mapping import plot_reach
+from ..mapping import (BEYOND_COLOUR, COVERED_COLOUR, UNREACHABLE_COLOUR, draw_polygons, frame_zones,
+                       new_figure)
 from ..placement import Points, place_points, point_columns, read_points, snap_distance
 from ..prepared import PreparedStudy, check_thresholds
 from ..results import Result, headline_prefix, modelled_notes, notes_frame, zones_layer
@@ -262,6 +263,12 @@ class Reach(Result):
         return {"zones": zones, "region": region, "stations": stations, "isochrones": iso, "curve": curve,
                 "notes": notes_frame(self.notes)}
 
+    def _outside_note(self) -> str:
+        """' (N of them outside every zone)' when the table has that row, else ''."""
+        if OUTSIDE_ZONES_LABEL not in self.table.index:
+            return ""
+        return f" ({self.table.loc[OUTSIDE_ZONES_LABEL, 'population']:,.0f} of them {OUTSIDE_ZONES_LABEL})"
+
     def _raster_layers(self) -> dict:
         """The response minutes (float32, NaN = unreachable), the nearest station (int32 index into ``stations``,
         -1 = none; the station ids in the metadata), the people per cell and, with classes, the class per cell."""
@@ -284,7 +291,80 @@ class Reach(Result):
         scale bar, north arrow; the title says MODELLED when any input is. Returns the matplotlib Figure;
         with `path`, also writes a PNG (temporary name, then renamed). `zone_label`: zone field to label zones
         with (default the first kept field)."""
-        return plot_reach(self, path, title=title, zone_label=zone_label, dpi=dpi)
+        from matplotlib.colors import ListedColormap
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        study = self.study
+        grid = self.grid
+        fig = new_figure(8.5, 8.6, dpi)
+        ax = fig.add_axes([0.03, 0.14, 0.94, 0.72])
+
+        # Populated cells: 1 covered, 2 reached beyond the threshold, 3 unreachable; 0 transparent. Cells outside
+        # every zone are shaded too: the region row (the subtitle) counts their people in its own row.
+        with np.errstate(invalid="ignore"):
+            populated = np.nan_to_num(self.population) > 0
+        covered = self.covered
+        cat = np.zeros(grid.shape, dtype=np.uint8)
+        cat[populated & covered] = 1
+        cat[populated & ~covered & np.isfinite(self.seconds)] = 2
+        cat[populated & ~np.isfinite(self.seconds)] = 3
+        x0, y0, x1, y1 = grid.bounds
+        cmap = ListedColormap([(1, 1, 1, 0), COVERED_COLOUR, BEYOND_COLOUR, UNREACHABLE_COLOUR])
+        ax.imshow(cat, cmap=cmap, vmin=-0.5, vmax=3.5, extent=(x0, x1, y0, y1), origin="upper",
+                  interpolation="nearest", zorder=1)
+
+        # Outline of the first class (e.g. "urban") when there are several: it explains the per-class thresholds.
+        class_line = None
+        if self.cell_class is not None and len(self.class_names) > 1:
+            first = (self.cell_class == 0).astype(np.float32)
+            if first.any() and not first.all():
+                dx, dy = grid.cell_size
+                xs = x0 + (np.arange(grid.width) + 0.5) * dx
+                ys = y1 - (np.arange(grid.height) + 0.5) * dy
+                ax.contour(xs, ys, first, levels=[0.5], colors="#3b3b98", linewidths=0.7, linestyles="--", zorder=4)
+                class_line = f"{self.class_names[0]} area ({self.class_names[0]} threshold inside)"
+
+        zones = study.zones
+        draw_polygons(ax, list(zones.geometry), fill=False, edgecolor="#222222", linewidth=0.9, zorder=3)
+        label_field = zone_label or (study.keep[-1] if study.keep else None)
+        table = self.table
+        for i, geom in enumerate(zones.geometry):
+            zid = study.ids[i]
+            share = table["covered_share"].iloc[i]
+            name = str(zones[label_field].iloc[i]) if label_field else str(zid)
+            pt = geom.representative_point()
+            ax.annotate(f"{name}\n{share:.0%} covered", (pt.x, pt.y), ha="center", va="center", fontsize=8,
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=6)
+        st = self.stations
+        placed = st["status"].isin(["on grid", "snapped"]).to_numpy()
+        ax.scatter(st["x"].to_numpy()[placed], st["y"].to_numpy()[placed], marker="^", s=70, c="black",
+                   edgecolors="white", linewidths=1.0, zorder=7)
+        if (~placed).any():
+            ax.scatter(st["x"].to_numpy()[~placed], st["y"].to_numpy()[~placed], marker="x", s=50, c="black", zorder=7)
+
+        frame_zones(ax, zones)
+
+        thr = ", ".join(f"{c} {m:g} min" for c, m in self.thresholds_min.items())
+        handles = [Patch(facecolor=COVERED_COLOUR, label=f"covered (response within {thr})"),
+                   Patch(facecolor=BEYOND_COLOUR, label="reached, but beyond the threshold"),
+                   Patch(facecolor=UNREACHABLE_COLOUR, label="not reached"),
+                   Line2D([], [], marker="^", color="black", markerfacecolor="black", linestyle="none",
+                          label=self.label),
+                   Patch(facecolor="none", edgecolor="#222222", label="zones")]
+        if class_line:
+            handles.append(Line2D([], [], color="#3b3b98", linestyle="--", linewidth=0.9, label=class_line))
+        ax.legend(handles=handles, loc="lower right", fontsize=7.5, framealpha=0.9)
+
+        region = table.iloc[-1]
+        return self.finish_map(
+            fig, title or f"{headline_prefix(self.modelled)}{study.region_label}: who {self.label} reach within the "
+            "response standard",
+            f"{thr}; response = dispatch {self.dispatch_minutes:g} min + turnout + travel."
+            # the region's figures on a second line when the outside-every-zone note makes the line too long
+            f"{chr(10) if OUTSIDE_ZONES_LABEL in self.table.index else '  '}{study.region_label}: "
+            f"{region['covered_share']:.1%} of {region['population']:,.0f} people covered{self._outside_note()}, mean "
+            f"{region['mean_minutes']:.1f} min", "; shading shows populated cells only.", path)
 
 
 def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes=0.0, turnout_seconds=None, vehicles=None,
