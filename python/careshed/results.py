@@ -88,15 +88,15 @@ class Result:
     @property
     def zones(self):
         """GeoDataFrame (grid CRS) of the zones with the zone table's columns, index the zone id; the region row
-        last, its geometry the union of the zones."""
+        last, its geometry the union of the zones (a row for people outside every zone has no geometry)."""
         import geopandas as gpd
         from shapely.ops import unary_union
 
         if getattr(self, "_zones_cache", None) is None:
             z = self.study.zones
-            geoms = list(z.geometry) + [unary_union(list(z.geometry))]
             table = self.zone_table
-            self._zones_cache = gpd.GeoDataFrame(table.copy(), geometry=geoms[:len(table)], crs=z.crs)
+            geoms = list(z.geometry) + [None] * (len(table) - len(z) - 1) + [unary_union(list(z.geometry))]
+            self._zones_cache = gpd.GeoDataFrame(table.copy(), geometry=geoms, crs=z.crs)
         return self._zones_cache
 
     def to_csv(self, path) -> Path:
