@@ -24,6 +24,7 @@ from .. import _core
 from ..constants import LUO_QI_STEPS_MIN
 from ..errors import InputError
 from ..io.raster import write_geotiff
+from .zonal import zone_arrays
 
 __all__ = ["fca", "accessibility", "grid_accessibility", "graph_accessibility", "AccessResult",
            "GridAccessResult", "LUO_QI_STEPS_MIN", "FCA_METHODS"]
@@ -240,24 +241,14 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     rc = np.ascontiguousarray(np.asarray(facilities_rc).reshape(-1, 2))
     supply = np.ascontiguousarray(supply, dtype=np.float64)
     offsets = None if offsets_minutes is None else np.ascontiguousarray(offsets_minutes, dtype=np.float64) * 60.0
-    n_zones = 0
-    split = None
-    if zones is not None and hasattr(zones, "zone") and hasattr(zones, "n_zones"):  # a careshed.ZoneRaster
-        if zone_ids is None and getattr(zones, "ids", None) is not None:
-            zone_ids = list(zones.ids)
-        if len(getattr(zones, "split_cell", ())):
-            split = (np.asarray(zones.split_cell), np.asarray(zones.split_zone), np.asarray(zones.split_fraction))
-        n_from_raster = int(zones.n_zones)
-        zones = zones.zone
-        if zone_ids is None:
-            zone_ids = list(range(n_from_raster))
+    zone_args = None
     if zones is not None:
-        zones = np.ascontiguousarray(zones)
-        if zones.dtype.kind not in "iu":
-            raise InputError(f"zones: expected an integer zone index grid (-1 = none), got dtype {zones.dtype}")
-        zones = zones.astype(np.int32, copy=False)
-        n_zones = int(zones.max()) + 1 if zones.size else 0
-        if (zones < -1).any() and split is None:
+        if zone_ids is None and getattr(zones, "ids", None) is not None:   # a careshed.ZoneRaster names its zones
+            zone_ids = list(zones.ids)
+        zone, split_cell, split_zone, split_fraction, n_zones = zone_arrays(zones, population.shape)
+        if n_zones is None:
+            n_zones = int(zone.max()) + 1 if zone.size else 0
+        if (zone < -1).any() and not split_cell.size:
             raise InputError("zones: indices below -1 mark split cells; pass the careshed.ZoneRaster itself so their "
                              "fractions are used")
         if zone_ids is not None:
@@ -265,10 +256,11 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
             if len(zone_ids) < n_zones:
                 raise InputError(f"zone_ids: {len(zone_ids)} names for zone indices up to {n_zones - 1}")
             n_zones = len(zone_ids)
+        zone_args = (zone, split_cell, split_zone, split_fraction, n_zones)
     core_method, spec, fn = _resolve(method, max_minutes, weights, beta, min_minutes, scale=60.0)
     if fn is None:
         r = _core.grid_fca(friction, dx, dy, row_dx_m, population, rc, supply, max_s, core_method, spec, neighbours,
-                           offsets, zones, n_zones, bool(normalize))
+                           offsets, None, 0, bool(normalize))
     else:
         # A callable needs the costs in Python: search once, evaluate once on all pair times (minutes).
         first, cells, secs = _core.access_reach_lists(friction, dx, dy, row_dx_m, rc, max_s, neighbours, offsets)
@@ -286,13 +278,10 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
             score /= r["mean_score"]
             r["normalized"] = True
         r["score"] = score
-        if zones is not None:
-            r.update(_zone_means(score, population, zones, n_zones))
     score, ratio, wd = r.pop("score"), r.pop("supply_ratio"), r.pop("weighted_demand")
-    if split is not None:
-        _add_split_cells(r, score, population, *split)
     table = None
-    if zones is not None:
+    if zone_args is not None:
+        r.update(_zone_means(score, population, zone_args))
         table = pd.DataFrame({
             "zone": zone_ids if zone_ids is not None else np.arange(n_zones),
             "score": r.pop("zone_score"),
@@ -302,36 +291,14 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     return GridAccessResult(score, ratio, wd, method, table, r, grid)
 
 
-def _add_split_cells(r, score, population, cell, zone, fraction):
-    """Adds the cells split between zones (ZoneRaster rule "fraction": zone index -2 in the grid, skipped by
-    the per-cell pass) with their area fraction of the population to the zone means."""
-    tot = r["zone_population"].copy()
-    none = r["zone_population_no_access"].copy()
-    acc = np.nan_to_num(r["zone_score"]) * (tot - none)
-    pop = population.ravel()[cell]
-    p = np.where(pop > 0, pop, 0.0) * fraction
-    s = score.ravel()[cell]
-    fin = np.isfinite(s)
-    n = tot.size
-    tot += np.bincount(zone, weights=p, minlength=n)
-    none += np.bincount(zone[~fin], weights=p[~fin], minlength=n)
-    acc += np.bincount(zone[fin], weights=p[fin] * s[fin], minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r["zone_score"] = np.where(tot - none > 0, acc / (tot - none), np.nan)
-    r["zone_population"], r["zone_population_no_access"] = tot, none
-
-
-def _zone_means(score, population, zones, n_zones):
+def _zone_means(score, population, zone_args) -> dict:
+    """Per zone: people (``zone_population``), people with no facility in reach (``zone_population_no_access``) and
+    the population-weighted mean score over the people with access (``zone_score``, NaN when none) — three C++
+    zonal sums (careshed.arrays.zonal's kernel; split cells count by their area fractions)."""
     pop = np.where(population > 0, population, 0.0)
-    z = zones.ravel()
-    ok = z >= 0
-    if (z >= n_zones).any():
-        raise InputError(f"zones: zone index {int(z.max())} >= number of zones {n_zones}")
-    s = score.ravel()
-    fin = np.isfinite(s) & ok
-    tot = np.bincount(z[ok], weights=pop.ravel()[ok], minlength=n_zones)
-    acc = np.bincount(z[fin], weights=(pop.ravel() * np.where(np.isfinite(s), s, 0))[fin], minlength=n_zones)
-    none = np.bincount(z[ok & ~np.isfinite(s)], weights=pop.ravel()[ok & ~np.isfinite(s)], minlength=n_zones)
+    fin = np.isfinite(score)
+    tot, none, acc = (np.asarray(_core.zonal_sum(np.ascontiguousarray(v, dtype=np.float64), *zone_args))
+                      for v in (pop, np.where(fin, 0.0, pop), np.where(fin, pop * np.where(fin, score, 0.0), 0.0)))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(tot - none > 0, acc / (tot - none), np.nan)
     return {"zone_score": mean, "zone_population": tot, "zone_population_no_access": none}
