@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..arrays.access import FCA_METHODS, grid_accessibility
 from ..constants import LUO_QI_STEPS_MIN
-from ..errors import InputError, UsageError
+from ..errors import UsageError
 from ..io.fields import as_list
 from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import facility_values, place_facilities, point_columns

@@ -28,7 +28,7 @@ from ..arrays.coverage import ambulance_check, coverage_by_zone, isochrones
 from ..arrays.geometry import assign_points_to_zones
 from ..arrays.travel_time import nearest_travel_time
 from ..constants import METADATA_MAX_CHARS, NO_CLASS, OUTSIDE_ZONES_LABEL, RESIDENTS_PER_VEHICLE
-from ..errors import InputError, UsageError
+from ..errors import UsageError
 from ..io.fields import as_list
 from ..io.vector import write_layers
 from ..mapping import (BEYOND_COLOUR, COVERED_COLOUR, UNREACHABLE_COLOUR, draw_polygons, frame_zones,
