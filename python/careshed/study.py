@@ -10,7 +10,9 @@ The old free functions (``careshed.reach(zones, stations, ...)``, ``study_catchm
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import warnings
 
 from .analyses import access as access_analysis
@@ -22,6 +24,7 @@ from .analyses.access import AccessMap
 from .analyses.catchments import Catchments
 from .analyses.reach import Reach
 from .prepared import PreparedStudy
+from .progress import as_reporter, reporting
 
 __all__ = ["Study", "reach", "study_catchments", "study_access", "RENAMED_KEYWORDS"]
 
@@ -43,14 +46,40 @@ def renamed_keywords(kwargs: dict, where: str, stacklevel: int = 3) -> dict:
 def _analysis_method(run, name: str):
     """A Study method calling ``run(study, ...)`` of an analysis module (signature and docs from `run`)."""
     @functools.wraps(run)
-    def method(self, *args, **kwargs):
-        return run(self, *args, **renamed_keywords(kwargs, f"Study.{name}"))
+    def method(self, *args, progress=None, **kwargs):
+        with progress_for(progress):
+            return run(self, *args, **renamed_keywords(kwargs, f"Study.{name}"))
     method.__name__ = method.__qualname__ = name
+    method.__doc__ = (run.__doc__ or "") + PROGRESS_DOC
+    sig = inspect.signature(run)
+    params = [q for q in sig.parameters.values() if q.kind != q.VAR_KEYWORD]
+    params.append(inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None))
+    params += [q for q in sig.parameters.values() if q.kind == q.VAR_KEYWORD]
+    method.__signature__ = sig.replace(parameters=params)
     return method
 
 
+#: What every Study method (and Study itself) says about ``progress=``.
+PROGRESS_DOC = """
+    progress : bool or callable, optional
+        True draws a progress bar of the long steps (a widget in Jupyter, tqdm.auto); a callable is called as
+        ``progress(fraction, phase)``. Default: none (or the command line's bar). Ctrl-C / Jupyter's interrupt
+        stops a run within about a second either way (KeyboardInterrupt), and leaves no partial output.
+"""
+
+
+def progress_for(progress):
+    """The context in which a run reports to `progress` (None: keep whatever reporter is installed, e.g. the CLI's
+    bar)."""
+    return contextlib.nullcontext() if progress is None else reporting(as_reporter(progress))
+
+
 class Study(PreparedStudy):
-    __doc__ = PreparedStudy.__doc__
+    __doc__ = (PreparedStudy.__doc__ or "") + PROGRESS_DOC
+
+    def __init__(self, zones, *args, progress=None, **kwargs):
+        with progress_for(progress):
+            super().__init__(zones, *args, **kwargs)
 
     #: Response time from stations and who is covered within the urban/rural thresholds (careshed.analyses.reach).
     reach = _analysis_method(reach_analysis.run, "reach")

@@ -28,7 +28,7 @@ TESTS = ROOT / "tests" / "python"
 #: Tiers, lowest first. A module may import careshed modules of its own tier or of lower tiers only.
 #: Patterns: a dotted module name, or a package name followed by ".*" (the package and everything in it).
 TIERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("careshed._core", "careshed.errors", "careshed.constants", "careshed.projdata")),
+    ("base", ("careshed._core", "careshed.errors", "careshed.constants", "careshed.projdata", "careshed.progress")),
     ("io", ("careshed.io.*",)),
     ("arrays", ("careshed.arrays.*",)),
     ("prepared", ("careshed.prepared", "careshed.placement", "careshed.results", "careshed.mapping")),
@@ -41,7 +41,7 @@ TIERS: list[tuple[str, tuple[str, ...]]] = [
 #: Tiers allowed to import the compiled core.
 CORE_USERS = {"base", "io", "arrays", "package"}
 #: Third-party modules that may be imported lazily inside a function (optional or slow to import).
-LAZY_OK = {"matplotlib", "geopandas", "shapely", "pyproj", "html", "ctypes"}
+LAZY_OK = {"matplotlib", "geopandas", "shapely", "pyproj", "html", "ctypes", "tqdm"}
 #: Tests that check something across modules rather than one module (allowed besides the mirror).
 CROSS_CUTTING_TESTS = {
     "test_architecture.py": "this file",

@@ -1,6 +1,9 @@
 """The `careshed` command line (through `python -m careshed` and cli.main) and the Quzhou demo."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 import careshed
@@ -111,3 +114,31 @@ def test_debug_shows_the_traceback_of_a_bug(monkeypatch):
     monkeypatch.setitem(cli.SUBCOMMANDS, "density", _failing(ZeroDivisionError("division by zero")))
     with pytest.raises(ZeroDivisionError):
         main(["density", "--debug"])
+
+
+def test_ctrl_c_mid_run_exits_130_within_a_second_and_leaves_no_files(tmp_path, cli_env):
+    """Issue 8: SIGINT while a run computes (a 3,000 x 3,000-cell reach) stops it within 1 s with status 130,
+    'careshed: interrupted', no traceback, and no output file (the outputs are staged and only renamed at the end)."""
+    import signal
+    import time
+
+    from conftest import polygon_feature, square, write_geojson
+
+    zones = write_geojson(tmp_path / "zones.geojson", [polygon_feature({"zone": 1, "pop": 100000},
+                                                                       square(500000, 1000000, 530000, 1030000))], 32631)
+    (tmp_path / "st.csv").write_text("fid,x,y\ns1,505000,1005000\ns2,525000,1025000\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["reach", zones, tmp_path / "st.csv", "--zone-id", "zone", "--population", "pop", "--x", "x", "--y", "y",
+            "--crs", "EPSG:32631", "--background-speed", "5", "--minutes", "600", "--cell-size", "10", "--out", out]
+    proc = subprocess.Popen([sys.executable, "-m", "careshed", *map(str, args)], env=cli_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)                      # past the imports, inside the preparation or the search
+    assert proc.poll() is None, "the run ended before it could be interrupted: make it bigger"
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 130, err
+    assert err.strip().endswith("careshed: interrupted") and "Traceback" not in err, err
+    assert elapsed < 1.0, f"took {elapsed:.2f} s to stop"
+    assert not out.exists() or not list(out.iterdir()), "an interrupted run left files"

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..progress import current as current_progress
 from ..constants import LUO_QI_STEPS_MIN
 from ..errors import InputError
 from ..io.raster import write_geotiff
@@ -147,7 +148,7 @@ def accessibility(demand, supply, origin, dest, cost, *, method="2sfca", max_cos
             raise InputError(f"cost: expected a 1-D array, got {cost.ndim} dimensions")
         pw = _pair_weights(fn, cost, (cost <= max_cost) & np.isfinite(cost))  # inf = unreachable
     r = _core.fca(demand, supply, np.asarray(origin), np.asarray(dest), cost, core_method, max_cost, spec, pw,
-                  bool(normalize))
+                  bool(normalize), progress=current_progress())
     score, ratio, wd = r.pop("score"), r.pop("supply_ratio"), r.pop("weighted_demand")
     return AccessResult(score, ratio, wd, method, r)
 
@@ -260,13 +261,15 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     core_method, spec, fn = _resolve(method, max_minutes, weights, beta, min_minutes, scale=60.0)
     if fn is None:
         r = _core.grid_fca(friction, dx, dy, row_dx_m, population, rc, supply, max_s, core_method, spec, neighbours,
-                           offsets, None, 0, bool(normalize))
+                           offsets, None, 0, bool(normalize), progress=current_progress())
     else:
         # A callable needs the costs in Python: search once, evaluate once on all pair times (minutes).
-        first, cells, secs = _core.access_reach_lists(friction, dx, dy, row_dx_m, rc, max_s, neighbours, offsets)
+        first, cells, secs = _core.access_reach_lists(friction, dx, dy, row_dx_m, rc, max_s, neighbours, offsets,
+                                                      progress=current_progress())
         pw = _pair_weights(lambda m: fn(m), secs.astype(np.float64) / 60.0, np.ones(secs.shape, dtype=bool))
         demand = np.where(population > 0, population, 0.0).ravel()
-        r = _core.fca_reach(demand, supply, first, cells, secs, core_method, np.inf, spec, pw, False)
+        r = _core.fca_reach(demand, supply, first, cells, secs, core_method, np.inf, spec, pw, False,
+                            progress=current_progress())
         score = r["score"].reshape(population.shape)
         score[~(population > 0)] = np.nan
         r["empty_catchments"] = int(np.count_nonzero((population > 0) & np.isnan(score)))

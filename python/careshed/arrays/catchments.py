@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..progress import current as current_progress
 from ..errors import InputError
 from ..io.vector import from_wkb
 from .travel_time import prepare_search
@@ -145,7 +146,7 @@ def catchments(seconds, nearest, population, grid=None, facilities=None, resourc
     res = _resources(resources, facilities, n)
     res_matrix = np.ascontiguousarray(np.column_stack(list(res.values()))) if res else None
     areas = _row_areas_km2(grid, secs.shape)
-    r = _core.catchment_stats(secs, near, pop, n, areas, res_matrix)
+    r = _core.catchment_stats(secs, near, pop, n, areas, res_matrix, progress=current_progress())
     cols = {
         "facility": np.arange(n),
         "population": r["population"],
@@ -167,7 +168,8 @@ def catchments(seconds, nearest, population, grid=None, facilities=None, resourc
             raise InputError("polygons=True needs the grid (careshed.Grid) of the arrays")
         import geopandas as gpd
 
-        polys = _core.catchment_polygons(near, grid, n, bool(eight_connected), bool(simplify))
+        polys = _core.catchment_polygons(near, grid, n, bool(eight_connected), bool(simplify),
+                                         progress=current_progress())
         cell_km2 = areas  # per-row areas: polygon areas in km² from the cells, valid on any CRS
         table.polygons = gpd.GeoDataFrame(
             {"facility": [p["facility"] for p in polys],
@@ -315,7 +317,7 @@ def capacity_coverage(friction, sources, population, capacity, *, max_minutes, c
             raise InputError("zones: no zone index >= 0 in the zone grid")
         zone_args = dict(zone=zone, split_cell=sc, split_zone=sz, split_fraction=sf, n_zones=n_zones)
     r = _core.capacity_coverage(f, dx, dy, row_dx, s, pop, cap, t, band_minutes * 60.0, order_by, perm, order_s, nb,
-                                o, **zone_args)
+                                o, **zone_args, progress=current_progress())
     index = facilities.index if facilities is not None and hasattr(facilities, "index") else None
     table = pd.DataFrame({
         "facility": np.arange(n),

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..progress import current as current_progress
 from ..constants import NO_CLASS, RESIDENTS_PER_VEHICLE
 from ..errors import InputError
 from ..io.vector import from_wkb
@@ -178,7 +179,7 @@ def coverage_by_zone(seconds, nearest, population, zones, thresholds_min, classe
         classes = np.ascontiguousarray(classes)
 
     r = _core.coverage_by_zone(seconds, nearest, pop, zone, split_cell, split_zone, split_fraction, int(n_zones),
-                               thr_s, classes, int(n_stations), int(curve_max_minutes))
+                               thr_s, classes, int(n_stations), int(curve_max_minutes), progress=current_progress())
 
     labels = list(zone_ids) if zone_ids is not None else list(range(n_zones))
     labels.append(region_label)
@@ -264,7 +265,8 @@ def isochrones(seconds, grid, thresholds_min, *, cumulative: bool = False, eight
     if np.isscalar(thresholds_min):
         thresholds_min = [thresholds_min]
     bands = _core.isochrone_polygons(seconds, grid, [float(t) for t in thresholds_min], cumulative=bool(cumulative),
-                                     eight_connected=bool(eight_connected), simplify=bool(simplify))
+                                     eight_connected=bool(eight_connected), simplify=bool(simplify),
+                                     progress=current_progress())
     lo = [b["from_minutes"] for b in bands]
     hi = [b["to_minutes"] for b in bands]
     label = [f"<= {h:g} min" if cumulative else f"{a:g}-{h:g} min" for a, h in zip(lo, hi)]

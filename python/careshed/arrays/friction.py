@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _core
+from ..progress import current as current_progress
 from ..errors import InputError
 from ..io.raster import Grid, as_grid, looks_like_raster, write_geotiff
 
@@ -186,7 +187,7 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
     if land is not None:
         inputs["barriers"].append({"path": land, "is_raster": looks_like_raster(land), "outside": True,
                                    "all_touched": True})
-    array, report = _core.build_friction_surface(grid, inputs)
+    array, report = _core.build_friction_surface(grid, inputs, progress=current_progress())
     notes = list(report.pop("notes"))
     return FrictionSurface(array, grid, notes, report)
 

@@ -17,6 +17,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from .. import _core
+from ..progress import current as current_progress
 from ..errors import InputError
 
 SpeedProfile = _core.SpeedProfile
@@ -60,7 +61,8 @@ def graph_travel_time(n_nodes, tails, heads, seconds, sources, *, source_offsets
     The GIL is released during the search.
     """
     return _core.graph_travel_time(n_nodes, tails, heads, seconds, sources, source_offsets=source_offsets,
-                                   max_seconds=max_seconds, reverse=reverse)
+                                   max_seconds=max_seconds, reverse=reverse,
+                               progress=current_progress())
 
 
 class SourceReach(NamedTuple):
@@ -96,7 +98,8 @@ class Graph:
 
     def travel_time(self, sources, *, source_offsets=None, max_seconds=None, reverse=False):
         """(seconds, nearest) per node from one multi-source search."""
-        return self._g.nearest(sources, source_offsets=source_offsets, max_seconds=max_seconds, reverse=reverse)
+        return self._g.nearest(sources, source_offsets=source_offsets, max_seconds=max_seconds, reverse=reverse,
+                               progress=current_progress())
 
     def k_nearest(self, sources, k, *, source_offsets=None, max_seconds=None, reverse=False):
         """The k nearest distinct sources per node: (seconds, nearest) of shape (n_nodes, k), ordered by
@@ -252,7 +255,8 @@ class RoadGraph:
     def nearest_from_nodes(self, source_nodes, *, source_offsets=None, max_seconds=None, reverse=False):
         """Multi-source search from graph node ids: (seconds, nearest) per node."""
         return self._g.nearest(source_nodes, source_offsets=source_offsets, max_seconds=max_seconds,
-                               reverse=reverse)
+                               reverse=reverse,
+                               progress=current_progress())
 
     def travel_time(self, facility_xy, points_xy=None, *, source_offsets=None, max_seconds=None, reverse=False,
                     offroad_speed_kmh=5.0, max_snap_distance_m=None, largest_component_only=False):

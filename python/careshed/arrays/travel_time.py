@@ -35,6 +35,7 @@ import warnings
 import numpy as np
 
 from .. import _core
+from ..progress import current as current_progress
 from ..errors import InputError
 
 __all__ = ["raster_travel_time", "raster_k_nearest", "raster_reach_lists", "nearest_travel_time", "prepare_search"]
@@ -184,7 +185,7 @@ def raster_travel_time(friction, sources, *, cell_size, neighbours=8, max_second
     """
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
                                                source_offsets)
-    buf, _stats = _core._raster_travel_time(f, s, dx, dy, row_dx, nb, t, o)
+    buf, _stats = _core._raster_travel_time(f, s, dx, dy, row_dx, nb, t, o, progress=current_progress())
     return buf[..., 1].view(np.float32), buf[..., 0]
 
 
@@ -200,7 +201,7 @@ def raster_k_nearest(friction, sources, *, k=2, cell_size, neighbours=8, max_sec
         raise InputError(f"k must be an integer between 1 and 64; got {k!r}")
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
                                                source_offsets)
-    buf, _stats = _core._raster_k_nearest(f, s, int(k), dx, dy, row_dx, nb, t, o)
+    buf, _stats = _core._raster_k_nearest(f, s, int(k), dx, dy, row_dx, nb, t, o, progress=current_progress())
     return buf[..., 1].view(np.float32), buf[..., 0]
 
 
@@ -213,7 +214,8 @@ def raster_reach_lists(friction, sources, *, max_seconds, cell_size, neighbours=
     """
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
                                                source_offsets, required_cutoff=True)
-    offsets, cells, seconds, _stats = _core._raster_reach_lists(f, s, dx, dy, row_dx, nb, t, o)
+    offsets, cells, seconds, _stats = _core._raster_reach_lists(f, s, dx, dy, row_dx, nb, t, o,
+                                                                progress=current_progress())
     return offsets, cells, seconds
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..progress import current as current_progress
 from ..errors import CRSError, InputError
 from ..constants import NO_CLASS
 from ..io.raster import Grid, ReadReport, as_grid, read_raster
@@ -174,7 +175,7 @@ def rasterize_zones(zones, grid: Grid, rule: str = "centre", *, zone_id: str | N
     """
     grid = as_grid(grid)
     wkb, ids, frame = _zone_wkb(zones, grid, layer=layer, zone_id=zone_id)
-    r = _core.rasterize_zones(wkb, grid, str(rule))
+    r = _core.rasterize_zones(wkb, grid, str(rule), progress=current_progress())
     return ZoneRaster(r["zone"], r["split_cell"], r["split_zone"], r["split_fraction"], int(r["n_zones"]),
                       r["rule"], grid, ids, frame if hasattr(frame, "columns") else None)
 

@@ -10,6 +10,8 @@ Every way a run can end is handled here, once (docs/errors.md lists the messages
   itself (unknown or contradicting options, impossible values); 3 — a bug in careshed (a short "please report"
   message; ``--debug`` shows the traceback); 130 — interrupted by Ctrl-C (``careshed: interrupted``).
 * Errors never print a Python traceback (unless ``--debug``); warnings print as ``careshed: warning: ...``.
+* Runs longer than ~2 s show a progress bar on stderr (not when stderr is not a terminal, nor with ``--quiet``);
+  Ctrl-C stops the run within about a second (the core polls for it), removes the run's staged outputs and exits 130.
 * While a subcommand runs, careshed's advice names command-line flags (``--crs EPSG:4326``), not Python keywords
   (careshed.errors.keyword; the flag table is built from the subcommand's own options).
 """
@@ -21,6 +23,7 @@ import warnings
 
 from ..constants import VERSION
 from ..errors import CareshedError, UsageError, speaking
+from ..progress import ProgressBar, reporting
 from . import access, access_table, catchments, demo, density, reach
 from .common import (EXIT_BUG, EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, add_run_arguments, check_outputs,
                      cli_speaker, os_error_text)
@@ -72,7 +75,8 @@ def main(argv=None) -> int:
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
-        with speaking(args._speaker):
+        bar = None if getattr(args, "quiet", False) else ProgressBar(delay=2.0)   # hidden when not a terminal
+        with speaking(args._speaker), reporting(bar):
             check_outputs(args)
             return int(args._run(args) or 0)
     except KeyboardInterrupt:

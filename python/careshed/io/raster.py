@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _core
+from ..progress import current as current_progress
 from ..errors import InputError
 
 _RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".asc", ".nc", ".jp2", ".hgt", ".bil", ".dem")
@@ -190,7 +191,7 @@ def read_raster(path, grid: Grid | None = None, resampling: str = "nearest", *, 
         grid = Grid._from_core(g)
     else:
         grid = as_grid(grid)
-        array, rep = _core.read_raster_onto(path, grid, str(resampling), int(band))
+        array, rep = _core.read_raster_onto(path, grid, str(resampling), int(band), progress=current_progress())
     if return_report:
         return array, grid, ReadReport(**rep)
     return array, grid
