@@ -132,7 +132,16 @@ def test_ctrl_c_mid_run_exits_130_within_a_second_and_leaves_no_files(tmp_path, 
             "--crs", "EPSG:32631", "--background-speed", "5", "--minutes", "600", "--cell-size", "10", "--out", out]
     proc = subprocess.Popen([sys.executable, "-m", "careshed", *map(str, args)], env=cli_env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)                      # past the imports, inside the preparation or the search
+    # Wait until the run is computing: its grids (9 M cells) lift the process past 300 MB (the imports stay
+    # below ~150 MB), then give it half a second more.
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        rss_kb = next((int(line.split()[1]) for line in open(f"/proc/{proc.pid}/status")
+                       if line.startswith("VmRSS:")), 0)
+        if rss_kb > 300 * 1024:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
     assert proc.poll() is None, "the run ended before it could be interrupted: make it bigger"
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
