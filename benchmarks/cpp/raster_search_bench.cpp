@@ -1,7 +1,7 @@
 // raster_search_bench — times careshed::raster_travel_time on a synthetic friction grid (C++ only, no
 // Python). The authoritative side-by-side benchmark with GRASS r.cost and scikit-image is
 // benchmarks/raster_search.py; this harness is for quick iterations on the kernel.
-// Usage: raster_search_bench [size=6000] [sources=100] [neighbours=8] [max_seconds=inf]
+// Usage: raster_search_bench [size=6000] [sources=100] [neighbours=8] [max_seconds=inf] [adaptive|fixed]
 // Threads: OMP_NUM_THREADS (the search uses all OpenMP threads on grids of 2^20 cells or more).
 // Grid: background 0.5-2 s/m (smooth random blobs), a lattice of "roads" (0.02-0.05 s/m) every ~150
 // cells, NaN lakes (discs); 100 m cells; seeded (std::mt19937_64(42)).
@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "careshed/raster_search.hpp"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   const int ns = argc > 2 ? std::atoi(argv[2]) : 100;
   const int K = argc > 3 ? std::atoi(argv[3]) : 8;
   const double cut = argc > 4 ? std::atof(argv[4]) : std::numeric_limits<double>::infinity();
+  const bool fixed = argc > 5 && std::string(argv[5]) == "fixed";
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> u(0, 1);
   std::vector<float> f(static_cast<size_t>(n * n));  // friction on ordinary pages, as numpy's would be
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
   careshed::RasterSearchOptions o;
   o.neighbours = K;
   o.max_seconds = cut;
+  o.thread_policy = fixed ? careshed::ThreadPolicy::fixed : careshed::ThreadPolicy::adaptive;
   struct rusage ru0;
   getrusage(RUSAGE_SELF, &ru0);
   // Untouched output buffer, as numpy's np.empty gives (the library advises huge pages on it).
@@ -76,8 +79,9 @@ int main(int argc, char** argv) {
   const double cpu = (c1.tv_sec - c0.tv_sec) + 1e-9 * (c1.tv_nsec - c0.tv_nsec);
   struct rusage ru1;
   getrusage(RUSAGE_SELF, &ru1);
-  std::printf("size %ld sources %d K %d cutoff %g: %.3f s (cpu %.3f s), settled %llu, reached %llu, tick %.3g s, maxrss %.0f MB\n", n,
+  std::printf("size %ld sources %d K %d cutoff %g: %.3f s (cpu %.3f s), settled %llu, reached %llu, tick %.3g s, maxrss %.0f MB, handovers %llu\n", n,
               ns, K, cut, std::chrono::duration<double>(t1 - t0).count(), cpu, (unsigned long long)st.cells_settled,
-              (unsigned long long)st.cells_reached, st.tick_seconds, ru1.ru_maxrss / 1024.0);
+              (unsigned long long)st.cells_reached, st.tick_seconds, ru1.ru_maxrss / 1024.0,
+              (unsigned long long)st.handovers_to_one_thread);
   return 0;
 }

@@ -26,7 +26,10 @@
 //    at the end) + the bucket queue (front-sized). With a cutoff, only the reached cells are converted.
 #include "careshed/raster_search.hpp"
 
+#include <time.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -81,6 +84,7 @@ struct Prepared {
   double mean_friction = 0.0;   // over passable cells
   std::int64_t n_passable = 0;
   int threads = 0;              // options.threads
+  ThreadPolicy thread_policy = ThreadPolicy::adaptive;
   double max_seconds = kInf;    // options.max_seconds
   double max_len = 0.0, min_len = kInf;
   std::vector<std::uint64_t> source_ticks;  // per source offset in ticks (or > cut if beyond cutoff)
@@ -169,6 +173,7 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
   p.cols = g.cols;
   p.K = o.neighbours;
   p.threads = o.threads;
+  p.thread_policy = o.thread_policy;
   p.max_seconds = o.max_seconds;
   const std::int64_t n = g.rows * g.cols;
   for (std::size_t s = 0; s < n_sources; ++s) {
@@ -329,6 +334,32 @@ class BucketQueue {
     bits_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
     return true;
   }
+  // Moves every entry of `other` (whose window starts at the same current bucket) into this queue.
+  void absorb(BucketQueue& other) {
+    for (std::size_t w = 0; w < other.bits_.size(); ++w) {
+      std::uint64_t word = other.bits_[w];
+      while (word) {
+        const std::size_t slot = w * 64 + __builtin_ctzll(word);
+        std::vector<Entry>& from = other.buckets_[slot];
+        std::vector<Entry>& to = buckets_[slot];
+        if (to.empty())
+          to.swap(from);
+        else
+          to.insert(to.end(), from.begin(), from.end());
+        std::vector<Entry>().swap(from);
+        bits_[w] |= std::uint64_t{1} << (slot & 63);
+        word &= word - 1;
+      }
+      other.bits_[w] = 0;
+    }
+  }
+  // Puts entries back into absolute bucket b (taken from it and not worked).
+  void put_back(std::uint64_t b, const std::vector<Entry>& entries) {
+    if (entries.empty()) return;
+    const std::size_t slot = static_cast<std::size_t>(b) & kMask;
+    buckets_[slot].insert(buckets_[slot].end(), entries.begin(), entries.end());
+    bits_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
+  }
   static constexpr std::size_t kBuckets = std::size_t{1} << 14;
   static constexpr std::size_t kMask = kBuckets - 1;
 
@@ -393,6 +424,19 @@ std::vector<SourceEvent> sorted_sources(const Prepared& p) {
 // checkerboard, each thread works its own tiles of the round, labels are lowered with compare-and-swap
 // (a label-correcting search converges to the same unique fixpoint in any interleaving), and barriers
 // separate the phases of a round.
+//
+// Busy machines. A barrier waits for the slowest thread: when another process deschedules one of the
+// threads, the others wait for it at every round, so the threads together may do less work per second
+// than one thread alone. Under ThreadPolicy::adaptive thread 0 measures, at each round, the useful CPU
+// time of all threads (thread CPU clock outside the barriers) per wall second over the last >= 20 ms,
+// and if that falls clearly (below 3/4) under the rate one thread achieved alone (1 core until
+// measured), the parallel phase ends at that round: the entries the round had taken go back into the
+// queue, every worker's queue is merged into worker 0's, and thread 0 carries on alone (its rate is
+// measured) for as long as the search has run so far (20 ms to 1 s) before all threads try again.
+// Small rounds (a narrow front on a grid just big enough for threads) trip the same test on a quiet
+// machine, where one thread is then faster too. The hand-over happens at a round boundary, where no
+// tile is being worked, and any order of work gives the same labels (see the file comment), so the
+// result is bit-identical to a run on any number of threads.
 template <class FT, int K, class LabelT>
 class NearestSearch {
  public:
@@ -410,6 +454,9 @@ class NearestSearch {
     std::int64_t cur_tr = -1, cur_tc = -1;
     int cur_sub = 0;
     bool overflow = false;  // touched list past the limit
+    // Thread CPU nanoseconds spent outside barriers (written by the owner, read by thread 0).
+    std::int64_t cpu_work_ns = 0;
+    std::int64_t cpu_mark_ns = 0;
   };
 
   // report_progress: whether this search reports its progress to p.control (a search among many, as in
@@ -434,9 +481,20 @@ class NearestSearch {
       }
     }
     sp_ = 0;
+    finished_ = false;
     if (threads_ <= 1) {
+      active_ = 1;
       loop(sources, 0);
-    } else {
+      return;
+    }
+    const double run_start = wall_seconds();
+    for (;;) {
+      // All threads, until done or until thread 0 decides that one thread would do better.
+      active_ = threads_;
+      phase_rounds_ = 0;
+      for (Worker& w : workers_) w.cpu_work_ns = 0;
+      window_start_ = last_sync_ = wall_seconds();
+      window_cpu_ns_ = 0;
 #pragma omp parallel num_threads(threads_)
       {
 #ifdef CARESHED_HAVE_OPENMP
@@ -444,8 +502,31 @@ class NearestSearch {
 #else
         const int tid = 0;
 #endif
+        workers_[tid].cpu_mark_ns = thread_cpu_ns();
         loop(sources, tid);
       }
+      if (finished_) return;
+      // Hand over to thread 0: the stopped round's entries back into bucket cur_b_, all queues into one.
+      Worker& first = workers_[0];
+      for (Worker& w : workers_) {
+        first.q.put_back(cur_b_, w.work[stop_round_ & 1]);
+        w.work[0].clear();
+        w.work[1].clear();
+        if (&w != &first) first.q.absorb(w.q);
+      }
+      active_ = 1;
+      phase_rounds_ = 0;
+      ++handovers_;
+      const double t0 = wall_seconds();
+      const std::int64_t c0 = thread_cpu_ns();
+      // One thread alone for as long as the search has run so far (20 ms .. 1 s): the cost of trying
+      // the threads again (waking them, one window) stays a small fraction of the run.
+      const double single_span = std::min(std::max(t0 - run_start, kMinSingleSpan), kMaxSingleSpan);
+      single_until_ = p_.thread_policy == ThreadPolicy::alternate ? t0 : t0 + single_span;
+      loop(sources, 0);
+      if (finished_) return;
+      const double span = wall_seconds() - t0;
+      if (span > 0.0) single_rate_ = std::min(1.0, 1e-9 * static_cast<double>(thread_cpu_ns() - c0) / span);
     }
   }
 
@@ -466,6 +547,7 @@ class NearestSearch {
   }
 
   std::vector<Worker>& workers() { return workers_; }
+  std::uint64_t handovers() const { return handovers_; }
   std::uint64_t settled() const {
     std::uint64_t s = 0;
     for (const Worker& w : workers_) s += w.settled;
@@ -482,10 +564,51 @@ class NearestSearch {
   }
 
  private:
-  void barrier() {
-    if (threads_ > 1) {
+  static constexpr double kWindow = 0.02, kMinSingleSpan = 0.02, kMaxSingleSpan = 1.0;  // seconds
+  // Fall back only when the threads are clearly worse than one thread (no flapping on noise).
+  static constexpr double kClearlyWorse = 0.75;
+
+  static double wall_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  static std::int64_t thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  }
+
+  void barrier(Worker& me) {
+    if (active_ > 1) {
+      if (p_.thread_policy == ThreadPolicy::adaptive) {
+        const std::int64_t now = thread_cpu_ns();
+        __atomic_store_n(&me.cpu_work_ns, me.cpu_work_ns + (now - me.cpu_mark_ns), __ATOMIC_RELAXED);
 #pragma omp barrier
+        me.cpu_mark_ns = thread_cpu_ns();
+        if (&me == &workers_[0]) last_sync_ = wall_seconds();
+      } else {
+#pragma omp barrier
+      }
     }
+  }
+
+  // Thread 0, in a parallel phase, before a round's barrier: should the phase end at this round?
+  // The window ends at the last barrier passed, up to which every thread's CPU time is published.
+  bool one_thread_would_do_better() {
+    if (p_.thread_policy == ThreadPolicy::alternate) return phase_rounds_ > 0;
+    if (p_.thread_policy != ThreadPolicy::adaptive) return false;
+    const double now = last_sync_;
+    std::int64_t cpu = 0;
+    for (const Worker& w : workers_) cpu += __atomic_load_n(&w.cpu_work_ns, __ATOMIC_RELAXED);
+    if (phase_rounds_ == 0) {  // the first window starts once every thread has started (not a cost per round)
+      window_start_ = now;
+      window_cpu_ns_ = cpu;
+      return false;
+    }
+    if (now - window_start_ < kWindow) return false;
+    const double rate = 1e-9 * static_cast<double>(cpu - window_cpu_ns_) / (now - window_start_);
+    window_start_ = now;
+    window_cpu_ns_ = cpu;
+    return rate < kClearlyWorse * single_rate_;
   }
 
   std::uint64_t ticks_of(LabelT L) const { return (static_cast<std::uint64_t>(L) >> p_.index_bits) - 1; }
@@ -493,16 +616,16 @@ class NearestSearch {
     const std::uint64_t s = ticks >= b_start_ ? (ticks - b_start_) >> sub_shift_ : 0;
     return s < kSub ? static_cast<int>(s) : kSub - 1;
   }
-  int owner(std::int64_t tr, std::int64_t tc) const { return static_cast<int>((tr + tc) % threads_); }
+  int owner(std::int64_t tr, std::int64_t tc) const { return static_cast<int>((tr + tc) % active_); }
 
   LabelT load(std::uint32_t v) const {
-    if (threads_ > 1) return __atomic_load_n(&lab_[v], __ATOMIC_RELAXED);
+    if (active_ > 1) return __atomic_load_n(&lab_[v], __ATOMIC_RELAXED);
     return lab_[v];
   }
   // Lowers lab[v] from `seen` to `nw` (nw < seen). False if another thread got there first with a
   // label <= nw. On success `seen` holds the replaced label.
   bool lower(std::uint32_t v, LabelT& seen, LabelT nw) {
-    if (threads_ <= 1) {
+    if (active_ <= 1) {
       lab_[v] = nw;
       return true;
     }
@@ -526,8 +649,11 @@ class NearestSearch {
         const std::uint64_t sb = sources[sp].ticks >> shift_;
         if (!has || sb <= b) b = sb, has = true;
       }
-      barrier();  // everyone has read the queues and sp_ before they change
-      if (!has) break;
+      barrier(me);  // everyone has read the queues and sp_ before they change
+      if (!has) {
+        if (tid == 0) finished_ = true;
+        break;
+      }
       me.q.set_current(b);
       b_start_ = b << shift_;  // same value written by every thread
       cur_b_ = b;
@@ -539,7 +665,7 @@ class NearestSearch {
         }
         sp_ = s;
       }
-      barrier();
+      barrier(me);
       // Rounds of bucket b. One barrier per round: work vectors are double-buffered (round parity),
       // so a worker only clears the buffer of round r - 1 once everybody has passed the barrier of
       // round r, i.e. finished reading it. A round in which no worker took anything ends the bucket.
@@ -547,15 +673,27 @@ class NearestSearch {
       // threads leave at the same round (double-buffered like the work vectors, for the same reason).
       bool stopped = false;
       for (unsigned round = 0;; ++round) {
+        if (active_ == 1 && threads_ > 1 && phase_rounds_ > 0 && wall_seconds() >= single_until_) {
+          me.work[0].clear();
+          me.work[1].clear();
+          return;  // hand back to all threads
+        }
         std::vector<Entry>& mine = me.work[round & 1];
         mine.clear();
         me.q.take(b, mine);
         if (tid == 0) {
           stop_[round & 1] = cancel_requested(p_.control);
           if (report_ && p_.control) report_round(me, b);
+          // The hand-over decision for this round, double-buffered by parity like stop_.
+          if (active_ > 1) handover_[round & 1] = !stop_[round & 1] && one_thread_would_do_better();
         }
-        barrier();
+        barrier(me);
         stopped = stop_[round & 1];
+        if (active_ > 1 && handover_[round & 1]) {
+          if (tid == 0) stop_round_ = round;
+          return;  // thread 0 puts this round's entries back and carries on alone
+        }
+        if (tid == 0) ++phase_rounds_;
         bool any = false;
         for (const Worker& w : workers_) any |= !w.work[round & 1].empty();
         if (!any || stopped) break;
@@ -564,7 +702,7 @@ class NearestSearch {
             const std::int64_t row = p_.row_of(e.cell);
             const std::int64_t col = static_cast<std::int64_t>(e.cell) - row * p_.cols;
             const std::int64_t tr = row >> kTileShift, tc = col >> kTileShift;
-            if (threads_ > 1 && owner(tr, tc) != tid) continue;
+            if (active_ > 1 && owner(tr, tc) != tid) continue;
             const std::size_t t = static_cast<std::size_t>(tr * ntx_ + tc);
             if (tiles_[t].empty()) me.active.push_back(static_cast<std::uint32_t>(t));
             tiles_[t].push_back(e);
@@ -583,7 +721,10 @@ class NearestSearch {
       }
       me.work[0].clear();
       me.work[1].clear();
-      if (stopped) break;
+      if (stopped) {  // cancelled: the run ends here (the caller throws after the parallel region)
+        if (tid == 0) finished_ = true;
+        break;
+      }
     }
   }
 
@@ -701,6 +842,16 @@ class NearestSearch {
   int shift_ = 0, sub_shift_ = 0;
   std::uint64_t b_start_ = 0, cur_b_ = 0;
   std::size_t sp_ = 0;
+  // Phases (see "Busy machines" above). active_ threads work the current phase (threads_ or 1).
+  int active_ = 1;
+  bool finished_ = false;
+  unsigned phase_rounds_ = 0;  // rounds worked in the current phase (each phase works at least one)
+  bool handover_[2] = {false, false};  // per-round hand-over decision of thread 0 (see loop)
+  unsigned stop_round_ = 0;
+  double window_start_ = 0.0, last_sync_ = 0.0, single_until_ = 0.0;
+  std::int64_t window_cpu_ns_ = 0;
+  std::uint64_t handovers_ = 0;
+  double single_rate_ = 1.0;  // useful CPU seconds per wall second of one thread alone (measured)
 
  public:
   // Past this many touched cells (per worker) the caller converts the whole grid instead of the
@@ -766,6 +917,7 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
   RasterSearchStats st;
   st.tick_seconds = std::ldexp(1.0, -p.q);
   st.cells_settled = s.settled();
+  st.handovers_to_one_thread = s.handovers();
   std::uint64_t reached = 0;
   if (cutoff) {  // convert only what was reached: cost grows with the reach, not the grid
     for (auto& w : s.workers()) {

@@ -408,13 +408,19 @@ TEST(RasterSearchOracle, NearestMatchesPerSourceDijkstraExactly) {
     Case cs = random_case(rng);
     SearchRun r = travel(cs.g, cs.src, cs.o);
     // The threaded search (checkerboard of tiles, CAS on labels) must give the very same bytes.
+    // So must the hand-over between all threads and one thread (ThreadPolicy::alternate does it at
+    // every round; adaptive does it when the machine is busy).
     if (it % 10 == 0) {  // (barrier-heavy on tiny grids: a subset keeps the test fast)
-      RasterSearchOptions o2 = cs.o;
-      o2.threads = 2;
-      SearchRun r2 = travel(cs.g, cs.src, o2);
-      for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
-        ASSERT_EQ(r2.out[i].nearest, r.out[i].nearest) << "cell " << i;
-        ASSERT_EQ(r2.out[i].seconds, r.out[i].seconds) << "cell " << i;
+      for (const careshed::ThreadPolicy policy :
+           {careshed::ThreadPolicy::adaptive, careshed::ThreadPolicy::fixed, careshed::ThreadPolicy::alternate}) {
+        RasterSearchOptions o2 = cs.o;
+        o2.threads = 2;
+        o2.thread_policy = policy;
+        SearchRun r2 = travel(cs.g, cs.src, o2);
+        for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
+          ASSERT_EQ(r2.out[i].nearest, r.out[i].nearest) << "cell " << i << " policy " << static_cast<int>(policy);
+          ASSERT_EQ(r2.out[i].seconds, r.out[i].seconds) << "cell " << i << " policy " << static_cast<int>(policy);
+        }
       }
     }
     const double scale = 1.0 / r.stats.tick_seconds;
@@ -505,21 +511,33 @@ TEST(RasterSearchOracle, LargerGridWithFastLines) {
   for (int s = 0; s < 7; ++s)
     cs.src.push_back(std::uniform_int_distribution<int>(0, cs.g.rows - 1)(rng)),
         cs.src.push_back(std::uniform_int_distribution<int>(0, cs.g.cols - 1)(rng));
+  using careshed::ThreadPolicy;
   for (const int K : {8, 16}) {
     for (const int threads : {1, 2, 3}) {
-    SCOPED_TRACE("K " + std::to_string(K) + " threads " + std::to_string(threads));
-    cs.o.neighbours = K;
-    cs.o.threads = threads;
-    SearchRun r = travel(cs.g, cs.src, cs.o);
-    const double scale = 1.0 / r.stats.tick_seconds;
-    auto d = oracle_all(cs, scale, kInf);
-    for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
-      const auto [best, arg] = oracle_nearest(d, i);
-      ASSERT_EQ(r.out[i].nearest, arg) << "cell " << i << " K " << K;
-      if (arg >= 0) {
-        ASSERT_EQ(r.out[i].seconds, static_cast<float>(best / scale));
+      for (const ThreadPolicy policy : {ThreadPolicy::adaptive, ThreadPolicy::fixed, ThreadPolicy::alternate}) {
+        if (threads == 1 && policy != ThreadPolicy::adaptive) continue;  // one thread has no policy
+        SCOPED_TRACE("K " + std::to_string(K) + " threads " + std::to_string(threads) + " policy " +
+                     std::to_string(static_cast<int>(policy)));
+        cs.o.neighbours = K;
+        cs.o.threads = threads;
+        cs.o.thread_policy = policy;
+        SearchRun r = travel(cs.g, cs.src, cs.o);
+        if (policy == ThreadPolicy::alternate) {  // the hand-over ran, to one thread and back again
+          EXPECT_GE(r.stats.handovers_to_one_thread, 2u);
+        }
+        if (threads == 1 || policy == ThreadPolicy::fixed) {
+          EXPECT_EQ(r.stats.handovers_to_one_thread, 0u);
+        }
+        const double scale = 1.0 / r.stats.tick_seconds;
+        auto d = oracle_all(cs, scale, kInf);
+        for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
+          const auto [best, arg] = oracle_nearest(d, i);
+          ASSERT_EQ(r.out[i].nearest, arg) << "cell " << i << " K " << K;
+          if (arg >= 0) {
+            ASSERT_EQ(r.out[i].seconds, static_cast<float>(best / scale));
+          }
+        }
       }
-    }
     }
   }
 }
@@ -648,6 +666,14 @@ TEST(RasterSearchControl, CancelMidwayStopsTheThreadedSearch) {
     careshed_test::expect_stops_when_cancelled_midway(
         [&](careshed::RunControl* c) { careshed::raster_travel_time(g, src, 1, o, out.data(), c); },
         threads == 1 ? "raster_travel_time, 1 thread" : "raster_travel_time, 2 threads");
+  }
+  {  // cancelled while the threads hand the search back and forth (one-thread and all-thread phases)
+    RasterSearchOptions o;
+    o.threads = 2;
+    o.thread_policy = careshed::ThreadPolicy::alternate;
+    careshed_test::expect_stops_when_cancelled_midway(
+        [&](careshed::RunControl* c) { careshed::raster_travel_time(g, src, 1, o, out.data(), c); },
+        "raster_travel_time, 2 threads alternating with 1");
   }
   RasterSearchOptions o;
   o.max_seconds = 1e9;

@@ -61,6 +61,21 @@ struct FrictionGrid {
   const double* row_dx_m = nullptr;    ///< optional per-row cell width (length rows) overriding dx_m
 };
 
+/// How raster_travel_time's threads react to a busy machine (see RasterSearchOptions::thread_policy).
+enum class ThreadPolicy {
+  /// Default. The threads work the search together while that pays; when the measured useful CPU
+  /// time of all threads per wall second falls clearly (below 3/4) under what one thread achieves
+  /// (threads descheduled by other processes, or rounds too small to share, make the threads wait
+  /// for each other at every round), one thread carries on alone for as long as the search has run
+  /// so far (20 ms to 1 s) before the threads try again. Results are identical.
+  adaptive,
+  /// Every thread to the end, whatever the machine does (the behaviour before adaptive; benchmarks).
+  fixed,
+  /// Hands the search from all threads to one thread and back at every round. For tests of the
+  /// hand-over (it is slower); results are identical.
+  alternate,
+};
+
 /// Search options shared by the three searches.
 struct RasterSearchOptions {
   int neighbours = 8;                                             ///< 8 or 16
@@ -69,6 +84,8 @@ struct RasterSearchOptions {
   /// Threads for raster_travel_time: 0 = automatic (OpenMP's maximum, up to 8, on grids of 2^20
   /// cells or more; one thread below), n = exactly n. Results do not depend on it.
   int threads = 0;
+  /// raster_travel_time with more than one thread: how the threads adapt to a busy machine.
+  ThreadPolicy thread_policy = ThreadPolicy::adaptive;
 };
 
 /// One output cell of raster_travel_time / raster_k_nearest: 8 bytes, nearest first. Arrays of these
@@ -84,6 +101,9 @@ struct RasterSearchStats {
   double tick_seconds = 0.0;      ///< 2^-q: the time quantum of the integer arithmetic
   std::uint64_t cells_settled = 0;  ///< cells taken from the queue and expanded (incl. re-expansions)
   std::uint64_t cells_reached = 0;  ///< cells with a finite time
+  /// raster_travel_time on several threads: how many times the threads handed the search to one
+  /// thread (ThreadPolicy::adaptive on a busy machine, or alternate); 0 for one thread or fixed.
+  std::uint64_t handovers_to_one_thread = 0;
 };
 
 /// Multi-source nearest search: for every cell, the time from the nearest source and its index.
