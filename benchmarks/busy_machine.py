@@ -44,8 +44,8 @@ CONFIGS = [("1 thread", 1, "adaptive"), ("2 threads, fixed (old)", 2, "fixed"),
 def run_once(core, f, src, neighbours, threads, policy):
     c0 = time.process_time()
     t0 = time.perf_counter()
-    buf, stats = core._raster_travel_time(f, src, 100.0, 100.0, None, neighbours, float("inf"), None, threads,
-                                          policy)
+    buf, stats = core._raster_travel_time(f, src, 100.0, 100.0, None, neighbours, float("inf"), None,
+                                          threads=threads, thread_policy=policy)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
     return wall, cpu, stats, buf

@@ -6,8 +6,12 @@
 // itself instead (run_watch.cpp), so this translation covers a stop with no Python cause.
 #include <pybind11/pybind11.h>
 
+#include <new>
+#include <string>
+
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
+#include "careshed/memory.hpp"
 #include "init.hpp"
 
 namespace py = pybind11;
@@ -33,8 +37,22 @@ void init_errors(py::module_& /*m*/) {
       raise_as("InputError", e);
     } catch (const careshed::DataIOError& e) {
       raise_as("DataIOError", e);
+    } catch (const careshed::MemoryLimitError& e) {
+      raise_as("MemoryLimitError", e);
     } catch (const careshed::Error& e) {
       raise_as("CareshedError", e);
+    } catch (const std::bad_alloc&) {
+      // An allocation failed although the run passed the memory check (or had none): say what to change
+      // instead of pybind11's bare "std::bad_alloc". MemoryLimitError derives from MemoryError.
+      py::object cls = py::module_::import("careshed.errors").attr("MemoryLimitError");
+      const AvailableMemory a = available_memory();
+      PyErr_SetString(cls.ptr(),
+                      ("careshed ran out of memory (an allocation failed; " + format_bytes(a.bytes) +
+                       " available now, " + a.source +
+                       "). Use a larger cell size (memory falls with its square), a shorter cut-off or fewer "
+                       "facilities, or split the area into tiles; careshed._core.estimate_memory gives the "
+                       "estimate of a run before it starts.")
+                          .c_str());
     }
   });
 }

@@ -9,6 +9,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "careshed/speed_profile.hpp"
 #include "grid_py.hpp"
 #include "init.hpp"
+#include "memory_py.hpp"
 #include "io_numpy.hpp"  // to_numpy: hands a std::vector to numpy without copying
 #include "run_watch.hpp"
 
@@ -265,9 +267,24 @@ void init_friction(py::module_& m) {
         py::arg("block_size") = 512, "Cloud-Optimised GeoTIFF (temporary file + rename).");
   m.def(
       "build_friction_surface",
-      [](const py::handle& grid, const py::dict& inputs, const py::object& progress) {
+      [](const py::handle& grid, const py::dict& inputs, const py::object& progress,
+         std::uint64_t max_memory_bytes) {
         GridSpec g = grid_from_py(grid);
         FrictionInputs in = inputs_from_py(inputs);
+        {  // Refuse before allocating (careshed/memory.hpp): the output + the layers' working grids.
+          MemoryRequest req;
+          req.analysis = MemoryAnalysis::friction;
+          req.rows = g.height;
+          req.cols = g.width;
+          const int rasters = (in.landcover ? 1 : 0) + (in.speed_raster ? 1 : 0) + (in.friction_raster ? 1 : 0);
+          req.friction_extra_grids = (rasters >= 2 || !in.roads.empty() || !in.barriers.empty()) ? 1 : 0;
+          if (in.landcover_fractions)
+            req.friction_extra_grids = std::max(req.friction_extra_grids,
+                                                static_cast<int>(in.landcover_fractions->paths.size()));
+          refuse_if_too_big(req, max_memory_bytes,
+                            "a friction surface of " + std::to_string(g.height) + " x " + std::to_string(g.width) +
+                                " cells");
+        }
         // Kept alive (and C-contiguous float64) for the whole call; only read.
         py::array_t<double, py::array::c_style | py::array::forcecast> speed_array;
         if (inputs.contains("speed_kmh") && !inputs["speed_kmh"].is_none()) {
@@ -285,7 +302,9 @@ void init_friction(py::module_& m) {
             run_interruptible(progress, [&](RunControl* c) { return build_friction_surface_into(g, in, data, c); });
         return py::make_tuple(out, friction_report_to_py(rep));
       },
-      py::arg("grid"), py::arg("inputs"), py::arg("progress") = py::none(), "Friction surface in s/m (NaN impassable) and its report dict.");
+      py::arg("grid"), py::arg("inputs"), py::arg("progress") = py::none(), py::arg("max_memory_bytes") = 0,
+      "Friction surface in s/m (NaN impassable) and its report dict. Refused (MemoryLimitError) before\n"
+      "allocating when the estimate exceeds the available memory or max_memory_bytes (> 0).");
   m.def(
       "speed_kmh_to_seconds_per_metre",
       [](py::array_t<double, py::array::c_style | py::array::forcecast> speed) {

@@ -16,5 +16,6 @@ void init_zonal(pybind11::module_& m);          // zonal.cpp: zones on grids, zo
 void init_coverage(pybind11::module_& m);       // coverage.cpp: coverage by zone, ambulance check, isochrones
 void init_catchment(pybind11::module_& m);      // catchment.cpp: catchments, capacity-aware coverage
 void init_optimize(pybind11::module_& m);       // optimize.cpp: site optimisation (LSCP, MCLP, ..., CBC)
+void init_memory(pybind11::module_& m);         // memory.cpp: memory estimate, available memory, refusal
 
 }  // namespace careshed::bindings

@@ -6,6 +6,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <new>
@@ -15,6 +16,7 @@
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
 #include "init.hpp"
+#include "memory_py.hpp"
 #include "io_numpy.hpp"
 #include "run_watch.hpp"
 
@@ -94,6 +96,40 @@ py::dict stats_dict(const RasterSearchStats& s) {
   return d;
 }
 
+// The memory check of a search, before its outputs are allocated (careshed/memory.hpp). Reach lists need the
+// reach of a facility: estimated from the mean friction of the passable cells (a quick scan).
+void check_search_memory(MemoryAnalysis analysis, const FrictionGrid& g, std::size_t n_sources,
+                         const RasterSearchOptions& o, int k, std::uint64_t max_memory_bytes) {
+  MemoryRequest r;
+  r.analysis = analysis;
+  r.rows = g.rows;
+  r.cols = g.cols;
+  r.facilities = static_cast<std::int64_t>(n_sources);
+  r.max_seconds = o.max_seconds;
+  r.k = std::min(std::max(k, 1), 64);
+  r.threads = o.threads;
+  if (analysis == MemoryAnalysis::reach_lists && o.max_seconds < std::numeric_limits<double>::infinity()) {
+    const std::int64_t n = g.rows * g.cols;
+    double sum = 0.0;
+    std::int64_t passable = 0;
+    {
+      py::gil_scoped_release release;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const double v = g.friction_f32 ? static_cast<double>(g.friction_f32[i]) : g.friction_f64[i];
+        if (v >= 0.0 && v < std::numeric_limits<double>::infinity()) sum += v, ++passable;
+      }
+    }
+    const double dx = g.row_dx_m ? g.row_dx_m[g.rows / 2] : g.dx_m;
+    if (passable > 0 && sum > 0.0) r.typical_seconds_per_cell = sum / static_cast<double>(passable) * 0.5 * (dx + g.dy_m);
+  }
+  const char* name = analysis == MemoryAnalysis::travel_time ? "raster travel time"
+                     : analysis == MemoryAnalysis::k_nearest ? "k-nearest raster search"
+                                                             : "raster reach lists";
+  refuse_if_too_big(r, max_memory_bytes,
+                    std::string(name) + " on " + std::to_string(g.rows) + " x " + std::to_string(g.cols) + " cells from " +
+                        std::to_string(n_sources) + " sources");
+}
+
 ThreadPolicy thread_policy_of(const std::string& name) {
   if (name == "adaptive") return ThreadPolicy::adaptive;
   if (name == "fixed") return ThreadPolicy::fixed;
@@ -136,12 +172,13 @@ void init_raster_search(py::module_& m) {
       "_raster_travel_time",
       [](const py::array& friction, const py::array& sources, double dx, double dy, const py::object& row_dx,
          int neighbours, double max_seconds, const py::object& offsets, int threads, const py::object& progress,
-         const std::string& policy) {
+         const std::string& policy, std::uint64_t max_memory_bytes) {
         const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
         std::size_t n = 0;
         const std::int64_t* src = sources_of(sources, &n);
         RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, threads);
         o.thread_policy = thread_policy_of(policy);
+        check_search_memory(MemoryAnalysis::travel_time, g, n, o, 1, max_memory_bytes);
         // One (rows, cols, 2) int32 buffer: [..., 0] = nearest, [..., 1] = seconds as float32 bits.
         py::array_t<std::int32_t> buf =
             label_buffer({static_cast<py::ssize_t>(g.rows), static_cast<py::ssize_t>(g.cols), py::ssize_t{2}});
@@ -152,21 +189,25 @@ void init_raster_search(py::module_& m) {
       },
       py::arg("friction"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
       py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("threads") = 0,
-      py::arg("progress") = py::none(), py::arg("thread_policy") = "adaptive",
+      py::arg("progress") = py::none(), py::arg("thread_policy") = "adaptive", py::arg("max_memory_bytes") = 0,
       "Nearest-source search; returns ((rows, cols, 2) int32 buffer, stats). Use careshed.raster_travel_time.\n"
       "threads: 0 = automatic; thread_policy: 'adaptive' (default: one thread carries on alone while the\n"
       "threads would wait for each other on a busy machine), 'fixed' (all threads to the end), 'alternate'\n"
-      "(tests). stats['handovers_to_one_thread'] counts the hand-overs. Results do not depend on either.");
+      "(tests). stats['handovers_to_one_thread'] counts the hand-overs. Results do not depend on either.\n"
+      "Refused (MemoryLimitError) before allocating when the estimate exceeds the available memory or\n"
+      "max_memory_bytes (> 0); the same holds for _raster_k_nearest and _raster_reach_lists.");
 
   m.def(
       "_raster_k_nearest",
       [](const py::array& friction, const py::array& sources, int k, double dx, double dy, const py::object& row_dx,
-         int neighbours, double max_seconds, const py::object& offsets, const py::object& progress) {
+         int neighbours, double max_seconds, const py::object& offsets, const py::object& progress,
+         std::uint64_t max_memory_bytes) {
         const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
         std::size_t n = 0;
         const std::int64_t* src = sources_of(sources, &n);
         const RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, 0);
         if (k < 1 || k > 64) throw InputError("k must be between 1 and 64, got " + std::to_string(k));
+        check_search_memory(MemoryAnalysis::k_nearest, g, n, o, k, max_memory_bytes);
         py::array_t<std::int32_t> buf = label_buffer({static_cast<py::ssize_t>(g.rows), static_cast<py::ssize_t>(g.cols),
                                                       static_cast<py::ssize_t>(k), py::ssize_t{2}});
         auto* out = reinterpret_cast<CellLabel*>(buf.mutable_data());
@@ -176,16 +217,19 @@ void init_raster_search(py::module_& m) {
       },
       py::arg("friction"), py::arg("sources"), py::arg("k"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
       py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("progress") = py::none(),
+      py::arg("max_memory_bytes") = 0,
       "k nearest sources; returns ((rows, cols, k, 2) int32 buffer, stats). Use careshed.raster_k_nearest.");
 
   m.def(
       "_raster_reach_lists",
       [](const py::array& friction, const py::array& sources, double dx, double dy, const py::object& row_dx,
-         int neighbours, double max_seconds, const py::object& offsets, const py::object& progress) {
+         int neighbours, double max_seconds, const py::object& offsets, const py::object& progress,
+         std::uint64_t max_memory_bytes) {
         const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
         std::size_t n = 0;
         const std::int64_t* src = sources_of(sources, &n);
         const RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, 0);
+        check_search_memory(MemoryAnalysis::reach_lists, g, n, o, 1, max_memory_bytes);
         RasterSearchStats st;
         ReachLists rl =
             run_interruptible(progress, [&](RunControl* c) { return raster_reach_lists(g, src, n, o, &st, c); });
@@ -194,6 +238,7 @@ void init_raster_search(py::module_& m) {
       },
       py::arg("friction"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
       py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("progress") = py::none(),
+      py::arg("max_memory_bytes") = 0,
       "Per-source bounded searches as CSR lists (offsets, cells, seconds, stats). Use careshed.raster_reach_lists.");
 }
 

@@ -37,6 +37,11 @@ class DataIOError(CareshedError, OSError):
     """A file, layer or data source could not be opened, read or written."""
 
 
+class MemoryLimitError(CareshedError, MemoryError):
+    """A run would need more memory than is available or allowed; refused before allocating (the message
+    gives the estimate, the limit and what to change). Also raised when an allocation fails anyway."""
+
+
 # ---- speaking the interface the user is in --------------------------------------------------------------
 
 class _NoValue:
@@ -89,5 +94,5 @@ def did_you_mean(name: str, choices: Iterable) -> str:
     return " — did you mean " + " or ".join(repr(by_case[c]) for c in close) + "?"
 
 
-__all__ = ["CareshedError", "InputError", "UsageError", "CRSError", "DataIOError", "keyword", "python_keyword",
-           "speaking", "speaking_cli", "did_you_mean", "NO_VALUE"]
+__all__ = ["CareshedError", "InputError", "UsageError", "CRSError", "DataIOError", "MemoryLimitError", "keyword",
+           "python_keyword", "speaking", "speaking_cli", "did_you_mean", "NO_VALUE"]

@@ -51,6 +51,7 @@ CROSS_CUTTING_TESTS = {
     "test_postgis.py": "reading from a live PostGIS server (skipped without one)",
     "test__core_progress.py": "Ctrl-C and progress of the compiled module's long calls (bindings/run_watch.cpp)",
     "test_hostile_inputs.py": "issue 8's table of hostile inputs, each through the CLI and the Python API",
+    "test_memory_estimate.py": "the core's memory estimate and refusal (_core, memory.hpp) against real runs' peak RSS",
 }
 
 

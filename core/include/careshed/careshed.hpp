@@ -14,6 +14,7 @@
 #include "careshed/grid.hpp"
 #include "careshed/io.hpp"
 #include "careshed/isochrones.hpp"
+#include "careshed/memory.hpp"
 #include "careshed/population.hpp"
 #include "careshed/raster_io.hpp"
 #include "careshed/raster_search.hpp"

@@ -6,6 +6,8 @@
 //   careshed::InputError  -> careshed.InputError (ValueError)   bad argument values, bad data in a file
 //   careshed::CrsError    -> careshed.CRSError   (ValueError)   missing / unusable / mismatched CRS
 //   careshed::DataIOError -> careshed.DataIOError (OSError)     missing file, unreadable layer, write failure
+//   careshed::MemoryLimitError -> careshed.MemoryLimitError (MemoryError)  a run refused before allocating
+//                                                                (memory.hpp); also any escaping std::bad_alloc
 //   careshed::Error       -> careshed.CareshedError             anything else (internal, library failures)
 // Thread-safety: the classes are plain values, safe to copy across threads.
 #pragma once
@@ -37,6 +39,13 @@ class CrsError : public InputError {
 class DataIOError : public Error {
  public:
   explicit DataIOError(const std::string& message) : Error(message) {}
+};
+
+/// A run would need more memory than is available or than the caller allowed (careshed/memory.hpp); thrown
+/// before the big allocations, with the estimate, the limit and what to change.
+class MemoryLimitError : public Error {
+ public:
+  explicit MemoryLimitError(const std::string& message) : Error(message) {}
 };
 
 }  // namespace careshed
