@@ -24,6 +24,7 @@ from .analyses.access import AccessMap
 from .analyses.catchments import Catchments
 from .analyses.reach import Reach
 from .prepared import PreparedStudy
+from .memory import limiting
 from .progress import as_reporter, reporting
 
 __all__ = ["Study", "reach", "study_catchments", "study_access", "RENAMED_KEYWORDS"]
@@ -46,14 +47,15 @@ def renamed_keywords(kwargs: dict, where: str, stacklevel: int = 3) -> dict:
 def _analysis_method(run, name: str):
     """A Study method calling ``run(study, ...)`` of an analysis module (signature and docs from `run`)."""
     @functools.wraps(run)
-    def method(self, *args, progress=None, **kwargs):
-        with progress_for(progress):
+    def method(self, *args, progress=None, max_memory=None, **kwargs):
+        with run_settings(progress, max_memory):
             return run(self, *args, **renamed_keywords(kwargs, f"Study.{name}"))
     method.__name__ = method.__qualname__ = name
     method.__doc__ = (run.__doc__ or "") + PROGRESS_DOC
     sig = inspect.signature(run)
     params = [q for q in sig.parameters.values() if q.kind != q.VAR_KEYWORD]
-    params.append(inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=None))
+    params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
+               for name in ("progress", "max_memory")]
     params += [q for q in sig.parameters.values() if q.kind == q.VAR_KEYWORD]
     method.__signature__ = sig.replace(parameters=params)
     return method
@@ -65,20 +67,30 @@ PROGRESS_DOC = """
         True draws a progress bar of the long steps (a widget in Jupyter, tqdm.auto); a callable is called as
         ``progress(fraction, phase)``. Default: none (or the command line's bar). Ctrl-C / Jupyter's interrupt
         stops a run within about a second either way (KeyboardInterrupt), and leaves no partial output.
+    max_memory : str or int, optional
+        The most memory the run may use ("8G", "500M", or bytes). careshed estimates each long step's peak memory
+        before allocating and refuses one that would not fit this limit or the available memory
+        (careshed.errors.MemoryLimitError, a MemoryError, with the estimate and what to change: cell size, cut-off,
+        tiles). Default: the available memory only.
 """
 
 
-def progress_for(progress):
-    """The context in which a run reports to `progress` (None: keep whatever reporter is installed, e.g. the CLI's
-    bar)."""
-    return contextlib.nullcontext() if progress is None else reporting(as_reporter(progress))
+def run_settings(progress, max_memory) -> contextlib.ExitStack:
+    """The context of one run: its progress reporter and memory limit (None: keep what is installed, e.g. by the
+    command line)."""
+    stack = contextlib.ExitStack()
+    if progress is not None:
+        stack.enter_context(reporting(as_reporter(progress)))
+    if max_memory is not None:
+        stack.enter_context(limiting(max_memory))
+    return stack
 
 
 class Study(PreparedStudy):
     __doc__ = (PreparedStudy.__doc__ or "") + PROGRESS_DOC
 
-    def __init__(self, zones, *args, progress=None, **kwargs):
-        with progress_for(progress):
+    def __init__(self, zones, *args, progress=None, max_memory=None, **kwargs):
+        with run_settings(progress, max_memory):
             super().__init__(zones, *args, **kwargs)
 
     #: Response time from stations and who is covered within the urban/rural thresholds (careshed.analyses.reach).

@@ -28,7 +28,8 @@ TESTS = ROOT / "tests" / "python"
 #: Tiers, lowest first. A module may import careshed modules of its own tier or of lower tiers only.
 #: Patterns: a dotted module name, or a package name followed by ".*" (the package and everything in it).
 TIERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("careshed._core", "careshed.errors", "careshed.constants", "careshed.projdata", "careshed.progress")),
+    ("base", ("careshed._core", "careshed.errors", "careshed.constants", "careshed.projdata", "careshed.progress",
+              "careshed.memory")),
     ("io", ("careshed.io.*",)),
     ("arrays", ("careshed.arrays.*",)),
     ("prepared", ("careshed.prepared", "careshed.placement", "careshed.results", "careshed.mapping")),

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import careshed
-from careshed.errors import CareshedError, CRSError, DataIOError, InputError, UsageError
+from careshed.errors import CareshedError, CRSError, DataIOError, InputError, MemoryLimitError, UsageError
 from conftest import polygon_feature, square, write_geojson
 
 ZONES = [(1, "A", 2000, (500000, 1000000, 501000, 1001000)),
@@ -45,7 +45,7 @@ OUTPUTS = {"reach.csv", "reach_stations.csv", "reach_curve.csv", "reach.gpkg", "
 BASE = dict(zones="zones.geojson", points="st.csv", zone_id="zone", population="pop", population_raster=None,
             x="x", y="y", crs="EPSG:32631", facility_id=None, zones_layer=None, metric_crs=None, friction=None,
             roads=None, background_speed=5.0, minutes=30.0, cell_size=100.0, snap_max_m=None, out="out",
-            prefix=None)
+            prefix=None, max_memory=None)
 
 
 @dataclass
@@ -141,6 +141,10 @@ ROWS = [
         exc=UsageError),
     Row("cell size absurdly small", {"cell_size": 0.001}, 1, ["memory"], cli=["--cell-size"], py=["cell_size_m"],
         exc=(MemoryError, InputError)),
+    Row("memory limit below the run's estimate", {"max_memory": "2K"}, 1, ["needs an estimated", "cell size"],
+        exc=MemoryLimitError),
+    Row("memory limit not a size", {"max_memory": "lots"}, 2, ["'?lots'?", "8G"], cli=["--max-memory"],
+        py=["max_memory="], exc=UsageError),
     Row("snap distance negative", {"snap_max_m": -1.0}, 2, ["-1"], cli=["--snap-max-m"], py=["snap_max_m"],
         exc=UsageError),
     Row("no travel model", {"background_speed": None}, 2, ["travel model"], cli=["--friction", "--speed-raster"],
@@ -259,7 +263,7 @@ def argv(spec: dict, d: Path, out: Path) -> list[str]:
     a = ["reach", str(d / spec["zones"]), str(d / spec["points"]), "--zone-id", spec["zone_id"]]
     for key, flag in (("population", "--population"), ("x", "--x"), ("y", "--y"), ("crs", "--crs"),
                       ("facility_id", "--station-id"), ("zones_layer", "--zones-layer"),
-                      ("metric_crs", "--metric-crs"), ("prefix", "--prefix")):
+                      ("metric_crs", "--metric-crs"), ("prefix", "--prefix"), ("max_memory", "--max-memory")):
         if spec[key] is not None:
             a += [flag, str(spec[key])]
     for key, flag in (("population_raster", "--population-raster"), ("friction", "--friction"),
@@ -288,7 +292,7 @@ def run_python(spec: dict, d: Path, out: Path):
                            cell_size_m=spec["cell_size"], metric_crs=spec["metric_crs"],
                            zones_layer=spec["zones_layer"])
     result = study.reach(path("points"), x=spec["x"], y=spec["y"], crs=spec["crs"], facility_id=spec["facility_id"],
-                         thresholds_min=spec["minutes"], snap_max_m=spec["snap_max_m"])
+                         thresholds_min=spec["minutes"], snap_max_m=spec["snap_max_m"], max_memory=spec["max_memory"])
     return result.save(out, prefix=spec["prefix"] or "reach", draw_map=False)
 
 

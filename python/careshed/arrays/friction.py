@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _core
+from ..memory import current as current_max_memory
 from ..progress import current as current_progress
 from ..errors import InputError
 from ..io.raster import Grid, as_grid, looks_like_raster, write_geotiff
@@ -187,7 +188,8 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
     if land is not None:
         inputs["barriers"].append({"path": land, "is_raster": looks_like_raster(land), "outside": True,
                                    "all_touched": True})
-    array, report = _core.build_friction_surface(grid, inputs, progress=current_progress())
+    array, report = _core.build_friction_surface(grid, inputs, progress=current_progress(),
+                                                 max_memory_bytes=current_max_memory())
     notes = list(report.pop("notes"))
     return FrictionSurface(array, grid, notes, report)
 

@@ -35,6 +35,7 @@ import warnings
 import numpy as np
 
 from .. import _core
+from ..memory import current as current_max_memory
 from ..progress import current as current_progress
 from ..errors import InputError
 
@@ -185,7 +186,8 @@ def raster_travel_time(friction, sources, *, cell_size, neighbours=8, max_second
     """
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
                                                source_offsets)
-    buf, _stats = _core._raster_travel_time(f, s, dx, dy, row_dx, nb, t, o, progress=current_progress())
+    buf, _stats = _core._raster_travel_time(f, s, dx, dy, row_dx, nb, t, o, progress=current_progress(),
+                                            max_memory_bytes=current_max_memory())
     return buf[..., 1].view(np.float32), buf[..., 0]
 
 
@@ -201,7 +203,8 @@ def raster_k_nearest(friction, sources, *, k=2, cell_size, neighbours=8, max_sec
         raise InputError(f"k must be an integer between 1 and 64; got {k!r}")
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
                                                source_offsets)
-    buf, _stats = _core._raster_k_nearest(f, s, int(k), dx, dy, row_dx, nb, t, o, progress=current_progress())
+    buf, _stats = _core._raster_k_nearest(f, s, int(k), dx, dy, row_dx, nb, t, o, progress=current_progress(),
+                                          max_memory_bytes=current_max_memory())
     return buf[..., 1].view(np.float32), buf[..., 0]
 
 
@@ -215,7 +218,8 @@ def raster_reach_lists(friction, sources, *, max_seconds, cell_size, neighbours=
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
                                                source_offsets, required_cutoff=True)
     offsets, cells, seconds, _stats = _core._raster_reach_lists(f, s, dx, dy, row_dx, nb, t, o,
-                                                                progress=current_progress())
+                                                                progress=current_progress(),
+                                                                max_memory_bytes=current_max_memory())
     return offsets, cells, seconds
 
 

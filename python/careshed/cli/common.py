@@ -102,9 +102,12 @@ def save_result(result, args) -> None:
 # ---- what every subcommand has: how the run behaves, and how advice names its options ---------------------
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """--quiet and --debug (every subcommand; careshed/cli/main.py adds them)."""
+    """--quiet, --max-memory and --debug (every subcommand; careshed/cli/main.py adds them)."""
     g = p.add_argument_group("run")
     g.add_argument("--quiet", action="store_true", help="print no progress bar")
+    g.add_argument("--max-memory", metavar="SIZE",
+                   help="the most memory the run may use, e.g. 8G or 500M; a run estimated above it (or above the "
+                        "available memory) is refused before it starts, saying what to change")
     g.add_argument("--debug", action="store_true",
                    help="on an unexpected error show Python's traceback (for a bug report)")
 

@@ -23,6 +23,7 @@ import warnings
 
 from ..constants import VERSION
 from ..errors import CareshedError, UsageError, speaking
+from ..memory import limiting
 from ..progress import ProgressBar, reporting
 from . import access, access_table, catchments, demo, density, reach
 from .common import (EXIT_BUG, EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, add_run_arguments, check_outputs,
@@ -76,7 +77,7 @@ def main(argv=None) -> int:
     warnings.showwarning = _show_warning
     try:
         bar = None if getattr(args, "quiet", False) else ProgressBar(delay=2.0)   # hidden when not a terminal
-        with speaking(args._speaker), reporting(bar):
+        with speaking(args._speaker), reporting(bar), limiting(getattr(args, "max_memory", None)):
             check_outputs(args)
             return int(args._run(args) or 0)
     except KeyboardInterrupt:
