@@ -16,7 +16,8 @@ APT_PACKAGES := build-essential cmake pkg-config libgdal-dev gdal-bin libgeos-de
   python3-wheel python3-numpy python3-pandas python3-geopandas python3-shapely python3-pyproj \
   python3-matplotlib python3-pytest python3-networkx python3-scipy python3-nbclient python3-nbformat \
   python3-ipykernel python3-gdal python3-fiona postgresql-15 postgresql-15-postgis-3 \
-  proj-data python3-cairo coinor-libcbc-dev python3-pulp coinor-cbc python3-tqdm
+  proj-data python3-cairo coinor-libcbc-dev python3-pulp coinor-cbc python3-tqdm \
+  libjs-leaflet fonts-noto-cjk chromium chromium-driver python3-selenium python3-pil
 # Peers run side by side by the benchmarks (not needed for demo/test).
 BENCH_APT_PACKAGES := grass-core python3-skimage hyperfine
 

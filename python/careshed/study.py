@@ -23,9 +23,11 @@ from .analyses import reach as reach_analysis
 from .analyses.access import AccessMap
 from .analyses.catchments import Catchments
 from .analyses.reach import Reach
+from .errors import InputError
 from .prepared import PreparedStudy
 from .memory import limiting
 from .progress import as_reporter, reporting
+from .report import write_report
 
 __all__ = ["Study", "reach", "study_catchments", "study_access", "RENAMED_KEYWORDS"]
 
@@ -103,6 +105,16 @@ class Study(PreparedStudy):
     optimize = _analysis_method(optimize_analysis.run, "optimize")
     #: Resources per N residents by zone against targets (careshed.analyses.density).
     density = _analysis_method(density_analysis.run, "density")
+
+    def report(self, results, path, **kwargs):
+        """Write the offline HTML report of `results` (made on this study) to `path`; keywords as
+        :func:`careshed.report.write_report` (lang, title, targets, density, record, standard_field, ...)."""
+        results = list(results) if isinstance(results, (list, tuple)) else [results]
+        for r in results:
+            if getattr(r, "study", None) is not self:
+                raise InputError(f"Study.report: a {type(r).__name__} made on another study; report results of "
+                                 "this study only")
+        return write_report(path, results, **kwargs)
 
 
 # ---- deprecated entry points (one release) ----------------------------------------------------------------

@@ -87,3 +87,14 @@ def test_quick_start_crs_is_the_stations_crs(quzhou_dir):
     with pytest.warns(DeprecationWarning, match="metric_crs="):
         old = careshed.Study(quzhou_dir / "counties.geojson", crs="EPSG:32650", **kw)
     assert old.grid == utm.grid and "32650" in str(utm.grid.crs)
+
+
+def test_report_writes_the_html_of_this_studys_results(tmp_path):
+    study = strip_study()
+    catch = study.catchments(hospitals(), resources="beds")
+    path = study.report([catch, study.access(hospitals(), supply="beds", max_minutes=10)], tmp_path / "r.html")
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'id="catchments-table"' in page and 'id="access-table"' in page
+    with pytest.raises(careshed.InputError, match="another study"):
+        strip_study().report([catch], tmp_path / "x.html")
+    assert not (tmp_path / "x.html").exists()

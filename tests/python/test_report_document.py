@@ -1,0 +1,114 @@
+"""careshed.report.document: the equity numbers of the strip study worked by hand, and the report's HTML
+(sections, rows, nothing fetched from a network, MODELLED said, Chinese labels)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from careshed.arrays.equity import gini, theil
+from careshed.errors import InputError
+from careshed.report.document import ReportTargets, read_targets, report_html, travel_equity, write_report
+from strip_case import SQ2, cell_centre, hand_minutes, points, strip_study
+
+
+def hospital():
+    return points(["h1"], [cell_centre(1, 0)], beds=[9.0])
+
+
+@pytest.fixture(scope="module")
+def strip():
+    study = strip_study(modelled={"population": "spread evenly (test)"})
+    return study, study.catchments(hospital(), resources={"beds": "beds"}), study.access(
+        hospital(), supply="beds", max_minutes=30)
+
+
+def test_travel_equity_by_hand(strip):
+    study, catch, _ = strip
+    eq = travel_equity(catch.seconds / 60.0, study, bands=(4.0, 8.0), circle_minutes=4.0)
+    t = eq["table"]
+    # The strip: zone A = columns 0-4 (1500 people over 15 cells: 100 each), B = columns 5-9 (3000: 200 each).
+    # Minutes from cell (1, 0): row 1 -> c; rows 0 and 2 -> 1 at c = 0, sqrt2 + (c - 1) after (strip_case).
+    minutes = np.array([[hand_minutes(r, c) for c in range(10)] for r in range(3)])
+    people = np.where(np.arange(10) < 5, 100.0, 200.0)[None, :].repeat(3, axis=0)
+    # A within 4 min (inclusive): row 1 c=0..4 (5 cells) + rows 0/2 c=0..3 (1, 1.41, 2.41, 3.41: 4 each) = 13/15
+    assert t.loc["A", "within_circle"] == pytest.approx(13 / 15)
+    assert t.loc["B", "within_circle"] == pytest.approx(0.0)
+    assert t.loc["region", "within_circle"] == pytest.approx(1300 / 4500)
+    # beyond 8 min: B row 1 c=9 (9 min) and rows 0/2 c=8,9 (sqrt2+7=8.41, 9.41): 5 cells x 200 = 1000 of 3000
+    assert t.loc["B", "beyond_8"] == pytest.approx(1000 / 3000)
+    assert t.loc["A", "beyond_8"] == 0.0
+    # mean minutes of A: (0+1+2+3+4 + 2 x (1 + sqrt2 + (sqrt2+1) + (sqrt2+2) + (sqrt2+3))) / 15
+    assert t.loc["A", "mean_minutes"] == pytest.approx((10 + 2 * (7 + 4 * SQ2)) / 15)
+    assert t.loc["region", "population"] == pytest.approx(4500)
+    assert t.loc["region", "unreachable"] == 0.0
+    # median of A: 15 equal people sorted 0,1,1,1,1.41,1.41,2,2.41,2.41,3,...: F(2) = 7/15 < 1/2, F(2.41) = 9/15,
+    # so the smallest value with at least half the people at or below it is sqrt2 + 1
+    assert t.loc["A", "median_minutes"] == pytest.approx(SQ2 + 1, rel=1e-6)
+    assert t.loc["region", "gini"] == pytest.approx(gini(minutes, people))
+    tz = eq["theil_zones"]
+    zone = np.where(np.arange(10) < 5, 0, 1)[None, :].repeat(3, axis=0)
+    assert tz.total == pytest.approx(theil(minutes, people).total)
+    assert tz.between == pytest.approx(theil(minutes, people, zone).between)
+    # the urban/rural split exists (urban = columns 0-2)
+    assert "theil_classes" in eq
+    curve_t, curves = eq["curve"]
+    assert curves["A"][int(np.where(curve_t == 4.0)[0][0])] == pytest.approx(13 / 15)
+
+
+def test_concentration_index_from_a_zone_field(strip):
+    study, catch, _ = strip
+    study.frame["income"] = [10.0, 20.0]       # A poorer than B; B is farther: travel time falls on the rich
+    try:
+        eq = travel_equity(catch.seconds / 60.0, study, standard_field="income")
+    finally:
+        study.frame.drop(columns="income", inplace=True)
+    assert eq["concentration"][0] == "income" and eq["concentration"][1] > 0
+
+
+def test_report_html_sections_rows_and_nothing_fetched(strip, tmp_path):
+    study, catch, acc = strip
+    page = report_html([catch, acc], targets=ReportTargets(per_1000={"beds": 2.5}, circle_minutes=4.0),
+                       title="Strip")
+    for sid in ("map", "summary", "curve", "density", "catchments", "access", "equity", "methods"):
+        assert f'<section id="{sid}">' in page, sid
+    summary = re.search(r'<table class="data" id="summary-table">(.*?)</table>', page).group(1)
+    assert summary.count("<tr>") == 1 + 3          # header + A, B, region
+    assert "Alpha" in summary and "Beta" in summary
+    # beds per 1000 (E2SFCA) vs 2.5: the region's rate is 9 beds / 4500 people = 2.0 per 1000 -> misses
+    assert re.search(r"<td>2\.00</td><td class=\"miss\">misses</td></tr></tbody>", summary)
+    assert 'id="modelled-banner"' in page and "MODELLED population: spread evenly (test)" in page
+    # nothing that could leave the page: no src/href to a network, no url() but data:, a CSP that forbids it
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    styles = "".join(re.findall(r"<style>(.*?)</style>", page, flags=re.S))
+    assert "leaflet-control-layers" in styles
+    assert all(u.strip("'\"").startswith("data:") for u in re.findall(r"url\(([^)]*)\)", styles))
+    assert "default-src 'none'" in page
+    zh = report_html([catch, acc], lang="zh", targets=ReportTargets(per_1000={"beds": 2.5}))
+    assert '<html lang="zh-CN">' in zh and "公平性" in zh and "对照规划目标的主要指标" in zh
+    path = write_report(tmp_path / "r.html", [catch, acc])
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not list(tmp_path.glob(".r.html.tmp*"))
+
+
+def test_report_refuses_mixed_studies_and_unknown_results(strip):
+    study, catch, _ = strip
+    other = strip_study().catchments(hospital())
+    with pytest.raises(InputError, match="different studies"):
+        report_html([catch, other])
+    with pytest.raises(InputError, match="cannot report a DataFrame"):
+        report_html([pd.DataFrame({"study": [study]}).assign(study=study)])
+    with pytest.raises(InputError, match="at least one result"):
+        report_html([])
+
+
+def test_read_targets_takes_per_1000_minimums(quzhou_dir):
+    t = read_targets(quzhou_dir / "plan_targets.csv")
+    # plan_targets.csv, target_2025 column, per "1000 residents", at_least: beds 7.8, physicians 4.0, nurses 4.5,
+    # childcare_places 4.5, public_tcm_hospital_beds 0.73, tcm_physicians 0.7
+    assert t.per_1000 == {"beds": 7.8, "physicians": 4.0, "nurses": 4.5, "childcare_places": 4.5,
+                          "public_tcm_hospital_beds": 0.73, "tcm_physicians": 0.7}
+    with pytest.raises(InputError, match="no column 'target_2030'"):
+        read_targets(quzhou_dir / "plan_targets.csv", column="target_2030")
