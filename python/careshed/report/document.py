@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -582,7 +583,6 @@ def _equity_body(eq, study, labels, region_name, lang) -> str:
 def _record_body(record: dict, lang: str) -> str:
     cmd = record.get("command")
     if cmd:
-        import shlex
         body = f"<p>{_esc(text(lang, 'rerun', command='careshed report --rerun record.json'))}</p>"
         body += f"<pre>careshed {_esc(' '.join(shlex.quote(c) for c in cmd))}</pre>"
     else:

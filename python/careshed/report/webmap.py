@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from ..errors import DataIOError
 
@@ -63,8 +64,6 @@ def minute_colours() -> list[str]:
 
 def _png_data_uri(rgba: np.ndarray) -> str:
     """An RGBA float image (0..1) as a PNG data: URI (Pillow, which matplotlib depends on)."""
-    from PIL import Image
-
     buf = io.BytesIO()
     Image.fromarray(np.round(np.clip(rgba, 0.0, 1.0) * 255).astype(np.uint8), mode="RGBA").save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
