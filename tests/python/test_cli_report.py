@@ -37,8 +37,8 @@ def made(tmp_path_factory):
         assert proc.returncode == 0, proc.stderr
         outputs.append(proc.stdout)
         if i == 0:
-            shutil.copy(where / "report.html", where / "first.html")
-    return where, outputs
+            shutil.copy(where / "out" / "report.html", where / "first.html")
+    return where / "out", outputs
 
 
 def test_published_commands_write_report_and_record_together(made):
@@ -46,7 +46,8 @@ def test_published_commands_write_report_and_record_together(made):
     for stem in ("report", "report_zh"):
         assert (where / f"{stem}.html").is_file() and (where / f"{stem}.record.json").is_file()
     assert "report.record.json" in outputs[0] and "careshed report --rerun" in outputs[0]
-    assert not list(where.glob(".careshed-stage-*"))
+    assert sorted(p.name for p in where.iterdir()) == ["report.html", "report.record.json", "report_zh.html",
+                                                       "report_zh.record.json"]   # no stage left behind
     record = json.loads((where / "report.record.json").read_text(encoding="utf-8"))
     names = {r["name"] for r in record["inputs"]}
     assert {"counties.geojson", "plan_targets.csv", "county_seats.csv"} <= names
@@ -66,7 +67,7 @@ def normalised(text: str) -> str:
 
 def test_rerun_reproduces_the_report(made):
     where, _ = made
-    first = normalised((where / "first.html").read_text(encoding="utf-8"))
+    first = normalised((where.parent / "first.html").read_text(encoding="utf-8"))
     again = normalised((where / "report.html").read_text(encoding="utf-8"))
     assert first == again
 
@@ -80,10 +81,10 @@ def test_rerun_refuses_a_changed_input(made, cli_env, tmp_path):
     with open(copy, "a", encoding="utf-8") as f:
         f.write("\n")
     (tmp_path / "r.record.json").write_text(json.dumps(record), encoding="utf-8")
-    proc = run_cli(["report", "--rerun", tmp_path / "r.record.json", "--out", tmp_path / "x.html"], cli_env)
+    proc = run_cli(["report", "--rerun", tmp_path / "r.record.json", "--out", tmp_path / "x"], cli_env)
     assert proc.returncode == 2
     assert "input 'counties.geojson'" in proc.stderr and "has changed" in proc.stderr
-    assert not (tmp_path / "x.html").exists()
+    assert not (tmp_path / "x").exists()
     proc = run_cli(["report", "--rerun", tmp_path / "missing.json"], cli_env)
     assert proc.returncode == 2 and "no such run record" in proc.stderr
 

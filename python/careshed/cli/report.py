@@ -1,9 +1,9 @@
 """``careshed report``: the planner's offline HTML report (map, targets, curves, equity, methods, run record).
 
-``careshed report --example quzhou --out report.html`` runs the Quzhou example (catchments and E2SFCA of the
+``careshed report --example quzhou --out out`` runs the Quzhou example (catchments and E2SFCA of the
 county hospitals within one hour, the ambulance reach, beds per 1000 against the plan) and writes
-``report.html`` and ``report.record.json`` together (an output set: both or neither). ``careshed report --rerun
-report.record.json`` checks every recorded input against its SHA-256 and regenerates the same report.
+``out/report.html`` and ``out/report.record.json`` together (an output set: both or neither). ``careshed report
+--rerun out/report.record.json`` checks every recorded input against its SHA-256 and regenerates the same report.
 """
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ MODELLED input listed, and the run record. Next to it, PREFIX.record.json: input
 parameters and versions; --rerun regenerates the report from it after checking the inputs are unchanged.
 
 examples:
-  careshed report --example quzhou --out report.html            # English
-  careshed report --example quzhou --lang zh --out report_zh.html  # 中文
-  careshed report --rerun report.record.json                     # the same report again
+  careshed report --example quzhou --out out                         # out/report.html (English)
+  careshed report --example quzhou --lang zh --out out --prefix report_zh   # 中文
+  careshed report --rerun out/report.record.json                     # the same report again
 """
 
 #: The data files of the Quzhou example the report reads (checksummed in the run record).
@@ -46,13 +46,15 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--example", choices=EXAMPLES, help="report on a shipped example (quzhou)")
     g.add_argument("--rerun", metavar="RECORD", help="regenerate the report of a run record (PREFIX.record.json)")
-    p.add_argument("--out", metavar="HTML", help="the report file (default report.html; with --rerun the recorded "
-                                                 "one); its run record is written next to it as PREFIX.record.json")
+    p.add_argument("--out", metavar="DIR", help="folder of the report (default: the current folder; with --rerun the "
+                                                "recorded one): PREFIX.html and its run record PREFIX.record.json")
+    p.add_argument("--prefix", default="report", help="output file name prefix (default report)")
     p.add_argument("--lang", choices=LANGUAGES, default="en", help="labels in English (default) or Chinese (zh)")
     p.add_argument("--cell-size", type=float, default=100.0, metavar="M", help="cell size in metres (default 100)")
 
 
 def record_path_for(html_path) -> Path:
+    """PREFIX.record.json next to PREFIX.html."""
     p = Path(html_path)
     return p.with_name(p.stem + ".record.json")
 
@@ -72,9 +74,9 @@ def _quzhou(args):
     return [catchments, reach, access], report_kw, inputs, parameters
 
 
-def _command_of(args, out: Path) -> list[str]:
+def _command_of(args) -> list[str]:
     return ["report", "--example", args.example, "--lang", args.lang, "--cell-size", f"{args.cell_size:g}",
-            "--out", str(out)]
+            "--out", str(args.out or "."), "--prefix", args.prefix]
 
 
 def _rerun(args) -> int:
@@ -89,7 +91,7 @@ def _rerun(args) -> int:
     add_report_arguments(parser)
     again = parser.parse_args(command[1:])
     if args.out:
-        again.out = args.out
+        again.out, again.prefix = args.out, args.prefix
         return run_report(again)
     # the recorded file, where it was: a relative --out is relative to the recorded working directory
     return run_report(again, base=Path(record["working_directory"]))
@@ -98,13 +100,13 @@ def _rerun(args) -> int:
 def run_report(args, *, base: Path | None = None) -> int:
     if args.rerun:
         return _rerun(args)
-    out = Path(args.out or "report.html")
+    folder = Path(args.out or ".")
     results, report_kw, inputs, parameters = _quzhou(args)
-    command = _command_of(args, out)
-    record = run_record(inputs, parameters, command=command, cwd=base)
-    if base is not None and not out.is_absolute():
-        out = base / out
-    with OutputSet(out.parent) as outputs:
+    record = run_record(inputs, parameters, command=_command_of(args), cwd=base)
+    if base is not None and not folder.is_absolute():
+        folder = base / folder
+    out = folder / f"{args.prefix}.html"
+    with OutputSet(folder) as outputs:
         write_report(outputs.path(out.name), results, lang=args.lang, record=record, **report_kw)
         write_record(record, outputs.path(record_path_for(out).name))
     print_written(outputs.written)
