@@ -112,3 +112,31 @@ def test_read_targets_takes_per_1000_minimums(quzhou_dir):
                           "public_tcm_hospital_beds": 0.73, "tcm_physicians": 0.7}
     with pytest.raises(InputError, match="no column 'target_2030'"):
         read_targets(quzhou_dir / "plan_targets.csv", column="target_2030")
+
+
+def test_people_outside_every_zone_have_their_row(tmp_path):
+    """A population raster of 100 people per cell over the strip, zones over columns 0-7 only: columns 8-9 (600
+    people) are in no zone. Hospital at (1, 0): column c of row 1 is c minutes away, so within 8 minutes are
+    columns 0-8 of row 1 and 0-7 of rows 0/2 (sqrt2 + 7 = 8.41 > 8): outside the zones only cell (1, 8), 100 of
+    600 people."""
+    import careshed
+    from shapely.geometry import box
+    from strip_case import X0, Y1, gdf, strip_grid
+
+    grid = strip_grid()
+    careshed.write_geotiff(tmp_path / "pop.tif", np.full(grid.shape, 100.0), grid)
+    zones = gdf({"zone": ["A", "B"], "name": ["Alpha", "Beta"]},
+                [box(X0, Y1 - 300, X0 + 500, Y1), box(X0 + 500, Y1 - 300, X0 + 800, Y1)])
+    study = careshed.Study(zones, zone_id="zone", population_raster=tmp_path / "pop.tif", keep=["name"],
+                           friction=careshed.FrictionSurface(np.full(grid.shape, 0.6), grid))
+    catch = study.catchments(hospital(), resources={"beds": "beds"})
+    eq = travel_equity(catch.seconds / 60.0, study, circle_minutes=8.0)
+    t = eq["table"]
+    assert list(t.index) == ["A", "B", "outside every zone", "region"]
+    assert t["population"].tolist() == pytest.approx([1500, 900, 600, 3000])
+    assert t.loc["outside every zone", "within_circle"] == pytest.approx(100 / 600)
+    page = report_html([catch, study.access(hospital(), supply="beds", max_minutes=60)])
+    summary = re.search(r'<table class="data" id="summary-table">(.*?)</table>', page).group(1)
+    assert summary.count("<tr>") == 1 + 4 and "outside every zone" in summary
+    access = re.search(r'<table class="data" id="access-table">(.*?)</table>', page).group(1)
+    assert access.count("<tr>") == 1 + 4

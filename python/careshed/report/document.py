@@ -97,13 +97,12 @@ def travel_equity(minutes: np.ndarray, study, *, bands=EQUITY_BANDS, circle_minu
     a per-zone table (+ region row) with population, share within the circle, shares beyond each band,
     unreachable share, mean and median minutes (reached people), Gini; the region's Lorenz curve, Theil split
     between/within zones (and urban/rural with classes), concentration index by `standard_field`."""
-    zr = study.zone_raster
+    zr, ids = study.zones_counting_everybody()   # + "outside every zone" when the raster puts people there
     v, p, z = group_samples(minutes, study.population, zr.zone, zr.split_cell, zr.split_zone, zr.split_fraction)
     # people only, sorted by minutes once: every later (stable) sort of a selection is then a linear pass
     keep = p > 0
     order = np.argsort(v[keep], kind="stable")
     v, p, z = v[keep][order], p[keep][order], z[keep][order]
-    ids = list(study.ids)
     rows = []
     groups = [(i, z == k) for k, i in enumerate(ids)] + [(study.region_label, np.ones(v.size, dtype=bool))]
     for label, sel in groups:
@@ -121,7 +120,7 @@ def travel_equity(minutes: np.ndarray, study, *, bands=EQUITY_BANDS, circle_minu
             else np.nan
         rows.append(row)
     table = pd.DataFrame(rows).set_index("zone")
-    out = {"table": table, "bands": tuple(bands), "circle_minutes": float(circle_minutes)}
+    out = {"table": table, "bands": tuple(bands), "circle_minutes": float(circle_minutes), "ids": ids}
     reached = np.isfinite(v) & (p > 0)
     if reached.any() and np.sum(v[reached] * p[reached]) > 0:
         out["lorenz"] = lorenz(v[reached], p[reached])
@@ -287,9 +286,12 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
         eq = None
         if timed is not None:
             minutes = np.asarray(timed.seconds, dtype=np.float64) / 60.0
-            outside = np.asarray(study.zone_raster.zone) == -1  # in no zone: not part of the study area
+            # in no zone and nobody living there: not part of the study area (transparent on the map)
+            outside = (np.asarray(study.zone_raster.zone) == -1) & ~(np.nan_to_num(study.population) > 0)
             eq = travel_equity(minutes, study, circle_minutes=circle, standard_field=standard_field)
             et = eq["table"]
+            row_ids = list(eq["ids"]) + [study.region_label]
+            row_labels = labels + [text(lang, "outside_zones")] * (len(eq["ids"]) - len(labels)) + [region_name]
 
         # -- map --
         js, css = leaflet_assets()
@@ -346,7 +348,7 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
             extra = []
             if reach is not None:
                 header.append(text(lang, "covered_share"))
-                extra.append(lambda zid: _pct(reach.table.loc[zid, "covered_share"]))
+                extra.append(lambda zid: _pct(reach.table["covered_share"].get(zid, np.nan)))
             if rate is not None:
                 name, values, target = rate
                 header += [f"{name} {text(lang, 'per_1000')}", f"{text(lang, 'target')} {target:g}"]
@@ -354,7 +356,7 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
                 extra.append(lambda zid: _num(rate_of.get(zid, np.nan)))
                 extra.append(lambda zid: _status(rate_of.get(zid, np.nan), target, lang))
             rows = []
-            for zid, lab in zip(list(study.ids) + [study.region_label], labels + [region_name]):
+            for zid, lab in zip(row_ids, row_labels):
                 r = et.loc[zid]
                 rows.append([("" + lab, "text"), _people(r["population"]), _pct(r["within_circle"]),
                              _status(r["within_circle"], targets.circle_share, lang), _num(r["mean_minutes"], 1)]
@@ -394,15 +396,17 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
         if access is not None:
             t = access.table
             header = [text(lang, "zone"), text(lang, "population"), access.rate_column, text(lang, "no_access")]
+            ids = list(t.index[:-1])
+            names = labels + [text(lang, "outside_zones")] * (len(ids) - len(labels)) + [region_name]
             rows = [[(lab, "text"), _people(t.loc[zid, "population"]), _num(t.loc[zid, access.rate_column]),
                      _people(t.loc[zid, "population_no_access"])]
-                    for zid, lab in zip(list(study.ids) + [study.region_label], labels + [region_name])]
+                    for zid, lab in zip(ids + [t.index[-1]], names)]
             add("access", "accessibility", f"<p>{_esc(access.method.upper())}, {access.max_minutes:g} "
                 f"{_esc(text(lang, 'minutes'))}</p>" + _table(header, rows, "access-table"))
 
         # -- equity --
         if eq is not None:
-            add("equity", "equity", _equity_body(eq, study, labels, region_name, lang))
+            add("equity", "equity", _equity_body(eq, study, row_ids, row_labels, lang))
 
     # -- methods --
     notes = []
@@ -528,15 +532,15 @@ def _facility_points(result, lang: str, fields: dict) -> list[dict]:
     return out
 
 
-def _equity_body(eq, study, labels, region_name, lang) -> str:
+def _equity_body(eq, study, ids, names, lang) -> str:
+    """The equity section: per-row table (zones, outside, region), band chart, Lorenz curve, indices."""
     et = eq["table"]
     bands = eq["bands"]
     header = [text(lang, "zone"), text(lang, "population"), text(lang, "within_minutes", m=eq["circle_minutes"])]
     header += [text(lang, "beyond_minutes", m=b) for b in bands]
     header += [text(lang, "unreachable"), text(lang, "median_minutes"), text(lang, "gini")]
     rows = []
-    ids = list(study.ids) + [study.region_label]
-    for zid, lab in zip(ids, labels + [region_name]):
+    for zid, lab in zip(ids, names):
         r = et.loc[zid]
         rows.append([(lab, "text"), _people(r["population"]), _pct(r["within_circle"])]
                     + [_pct(r[f"beyond_{b:g}"]) for b in bands]
@@ -557,7 +561,7 @@ def _equity_body(eq, study, labels, region_name, lang) -> str:
         band_labels.append(f"{lo:g}–{b:g} {text(lang, 'minutes')}")
         lo = b
     band_labels += [f"> {bands[-1]:g} {text(lang, 'minutes')}", text(lang, "unreachable")]
-    body += _img(bands_chart(labels + [region_name], np.array(shares), band_labels, title=text(lang, "bands_title"),
+    body += _img(bands_chart(names, np.array(shares), band_labels, title=text(lang, "bands_title"),
                              xlabel=text(lang, "people_share")), text(lang, "bands_title"))
     items = []
     if "lorenz" in eq:

@@ -80,6 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "notes": ("Notes", "说明"),
     "modelled_inputs": ("Modelled inputs", "模拟输入"),
     "whole_region": ("whole region", "全域"),
+    "outside_zones": ("outside every zone", "所有区域之外"),
     "resources": ("Resources", "资源"),
     "score": ("score", "得分"),
     "no_access": ("people with no facility in reach", "无可达机构的人口"),
