@@ -5,7 +5,7 @@ off-road friction for 3–6 km/h (smooth random field), a lattice of roads every
 NaN lakes; population on ~60 % of the cells (log-normal, denser near roads); --facilities (default 1000) on
 random passable cells with 10–500 beds; catchment --minutes (default 30), 8 neighbours.
 
-careshed: careshed.grid_accessibility — per-facility bounded searches (raster_reach_lists, parallel over
+careshed: careshed.grid_accessibility — per-facility bounded searches (travel_time_grid_reach_lists, parallel over
 facilities) kept as sparse (facility, cell, seconds) lists, then the FCA passes; results per cell and per zone
 (a 10 × 10 block zone grid). Timed end to end (Python call), with its own split search / model.
 

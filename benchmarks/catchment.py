@@ -52,7 +52,7 @@ def run_large():
         out["pairs"] = r.pairs
         out["covered_share"] = r.covered_share
         t = time.perf_counter()
-        seconds, nearest = careshed.raster_travel_time(friction, src, cell_size=(100, 100))
+        seconds, nearest = careshed.arrays.travel_time_grid(friction, src, cell_size=(100, 100))
         out["travel_time_s"] = time.perf_counter() - t
     grid = careshed.Grid(2000, 2000, (500000.0, 100.0, 0.0, 3300000.0, 0.0, -100.0), "EPSG:32650")
     t = time.perf_counter()

@@ -8,7 +8,7 @@ locality a Hilbert/BFS reordering would give a real road graph.
 
 Both libraries solve the SAME graph from the SAME sources in this one run. scipy gets its CSR matrix built
 before timing (only dijkstra is timed, with predecessors so that it also returns the nearest source, as
-careshed does). careshed is timed twice: graph_travel_time from the raw edge arrays (includes building its CSR)
+careshed does). careshed is timed twice: travel_time_graph from the raw edge arrays (includes building its CSR)
 and Graph.travel_time on a prepared graph. A second case builds the same streets as a careshed.RoadGraph
 (which renumbers nodes along a Hilbert curve of their coordinates) and times its search against scipy on the
 RoadGraph's own edges. Results are checked to agree (seconds to
@@ -92,7 +92,7 @@ def main():
     print(f"graph: {n:,} nodes, {tails.size:,} directed edges, {sources.size} sources, seed {args.seed}")
 
     t_cs, (cs_sec, cs_near) = best_of(
-        lambda: careshed.graph_travel_time(n, tails, heads, seconds, sources), args.repeat, "cs")
+        lambda: careshed.arrays.travel_time_graph(n, tails, heads, seconds, sources), args.repeat, "cs")
     g = careshed.arrays.network.Graph(n, tails, heads, seconds)
     t_cs_pre, (pre_sec, pre_near) = best_of(lambda: g.travel_time(sources), args.repeat, "pre")
 
@@ -114,11 +114,11 @@ def main():
 
     ns_per_node = t_cs * 1e9 / n
     print(f"scipy {scipy.__version__} dijkstra(min_only=True):      {t_sp * 1e3:9.1f} ms")
-    print(f"careshed graph_travel_time (edges in, builds CSR): {t_cs * 1e3:9.1f} ms  "
+    print(f"careshed travel_time_graph (edges in, builds CSR): {t_cs * 1e3:9.1f} ms  "
           f"({ns_per_node:.0f} ns/node)  {t_sp / t_cs:.2f}x faster than scipy")
     print(f"careshed Graph.travel_time (prepared graph):       {t_cs_pre * 1e3:9.1f} ms  "
           f"({t_cs_pre * 1e9 / n:.0f} ns/node)  {t_sp / t_cs_pre:.2f}x faster than scipy")
-    print(f"CPU time (best): scipy {CPU['sp'] * 1e3:.1f} ms, graph_travel_time {CPU['cs'] * 1e3:.1f} ms "
+    print(f"CPU time (best): scipy {CPU['sp'] * 1e3:.1f} ms, travel_time_graph {CPU['cs'] * 1e3:.1f} ms "
           f"({CPU['sp'] / CPU['cs']:.2f}x), prepared {CPU['pre'] * 1e3:.1f} ms ({CPU['sp'] / CPU['pre']:.2f}x, "
           f"{CPU['pre'] * 1e9 / n:.0f} ns/node)")
     print(f"(best of {args.repeat} runs each)")

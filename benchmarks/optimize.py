@@ -11,9 +11,10 @@ Cases:
            coverage matrix from it, a PuLP model (binary x, binary y as spopt declares them, one coverage row per
            demand), solved by Debian's CBC binary (pulp.COIN_CMD). Objectives are checked equal before the ratio.
   quzhou   the Quzhou study's 250 m grid (MODELLED roads and population, careshed.demo.quzhou_study): demand = the
-           populated cells, candidates = passable cells on a 2.5 km lattice, coverage from raster_reach_lists within
-           15 min of travel plus 3 min dispatch, 11 min urban / 15 min rural cells; MCLP for the p stations the
-           plan's 1-per-30,000 target implies (ceil(population / 30,000)), with the 6 county seats fixed open.
+           populated cells, candidates = passable cells on a 2.5 km lattice, coverage from
+           travel_time_grid_reach_lists within 15 min of travel plus 3 min dispatch, 11 min urban / 15 min rural
+           cells; MCLP for the p stations the plan's 1-per-30,000 target implies (ceil(population / 30,000)),
+           with the 6 county seats fixed open.
            careshed exact and heuristic; the peer is run only when its dense matrix fits in --peer-max-mb.
 
 Usage: .venv/bin/python benchmarks/optimize.py [random] [quzhou] [--sizes 1000x100,4000x400] [--seed 3]
@@ -132,8 +133,8 @@ def run_quzhou(seed, lattice_m=2500.0, peer_max_mb=2000.0):
     dispatch = 180.0
     t_prep = time.perf_counter() - t0
     t0 = time.perf_counter()
-    offsets, cells, secs = careshed.arrays.raster_reach_lists(friction, src, max_seconds=15 * 60.0, cell_size=(dx, dy),
-                                                              source_offsets=np.full(len(src), dispatch))
+    offsets, cells, secs = careshed.arrays.travel_time_grid_reach_lists(
+        friction, src, max_seconds=15 * 60.0, cell_size=(dx, dy), start_offsets_seconds=np.full(len(src), dispatch))
     costs = locate.site_costs_from_reach_lists(offsets, cells, secs, cell_demand, populated.size, max_cost=std)
     t_cov = time.perf_counter() - t0
     w = pop.ravel()[populated]

@@ -9,7 +9,7 @@ Grid (seeded, --seed): --size x --size cells of 100 m, float32 friction in s/m:
 --sources passable cells are drawn at random (seeded) as sources. 8 neighbours (or --neighbours 16).
 
 All three tools solve the SAME grid from the SAME cells in this one run:
-  * careshed.raster_travel_time, in a child process (fork) so that its peak memory can be measured:
+  * careshed.arrays.travel_time_grid, in a child process (fork) so that its peak memory can be measured:
     VmHWM after the call minus VmRSS before it (the friction grid is already resident), reported in
     bytes per cell beyond the input;
   * skimage.graph.MCP_Geometric(costs, sampling=(dy, dx)).find_costs(starts): same convention (step =
@@ -20,7 +20,7 @@ All three tools solve the SAME grid from the SAME cells in this one run:
 Agreement: max |careshed - peer| seconds over cells both reach (careshed returns float32 seconds from
 exact integer ticks of ~1e-6 s; the peers use float64), and whether they reach the same cells.
 A 15-minute search from 10 sources (--cutoff-minutes) shows that the cost with a cutoff follows the
-reach, not the grid. Finally raster_reach_lists (the 2SFCA input) from 1000 sources with a 30-minute
+reach, not the grid. Finally travel_time_grid_reach_lists (the 2SFCA input) from 1000 sources with a 30-minute
 bound (--reach-sources, --reach-minutes; 0 skips it).
 
     python benchmarks/raster_search.py [--size 6000] [--sources 100] [--neighbours 8] [--repeat 3]
@@ -90,7 +90,7 @@ def status_kb(field):
 
 
 def run_careshed_child(f, src, cell, neighbours, max_seconds, repeat, out_path):
-    """In a forked child: time raster_travel_time, record peak memory beyond the input."""
+    """In a forked child: time travel_time_grid, record peak memory beyond the input."""
     import careshed
     best = float("inf")
     best_cpu = float("inf")
@@ -104,8 +104,8 @@ def run_careshed_child(f, src, cell, neighbours, max_seconds, repeat, out_path):
         except OSError:
             pass
         t0, c0 = time.perf_counter(), time.process_time()
-        seconds, nearest = careshed.raster_travel_time(f, src, cell_size=(cell, cell), neighbours=neighbours,
-                                                       max_seconds=max_seconds)
+        seconds, nearest = careshed.arrays.travel_time_grid(f, src, cell_size=(cell, cell), neighbours=neighbours,
+                                                            max_seconds=max_seconds)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
         best_cpu = min(best_cpu, dc)
         hwm = status_kb("VmHWM")
@@ -113,8 +113,8 @@ def run_careshed_child(f, src, cell, neighbours, max_seconds, repeat, out_path):
         best = min(best, dt)
         buf = seconds.base
         del seconds, nearest, buf
-    seconds, nearest = careshed.raster_travel_time(f, src, cell_size=(cell, cell), neighbours=neighbours,
-                                                   max_seconds=max_seconds)
+    seconds, nearest = careshed.arrays.travel_time_grid(f, src, cell_size=(cell, cell), neighbours=neighbours,
+                                                        max_seconds=max_seconds)
     np.save(out_path + ".seconds.npy", np.ascontiguousarray(seconds))
     np.save(out_path + ".nearest.npy", np.ascontiguousarray(nearest))
     with open(out_path + ".txt", "w") as fh:
@@ -239,7 +239,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="careshed_bench_") as tmp:
         t_cs, extra, sec_cs, near_cs = careshed_run(f, src, cell, args.neighbours, None, args.repeat, tmp)
         cpu_cs = careshed_run.cpu
-        print(f"careshed raster_travel_time: {t_cs:.3f} s wall, {cpu_cs:.3f} s CPU (best of {args.repeat}), "
+        print(f"careshed travel_time_grid: {t_cs:.3f} s wall, {cpu_cs:.3f} s CPU (best of {args.repeat}), "
               f"peak memory beyond the "
               f"input {extra / 2**20:.0f} MiB = {extra / f.size:.2f} bytes/cell, "
               f"{np.count_nonzero(near_cs >= 0) / 1e6:.2f} M cells reached")
@@ -275,11 +275,11 @@ def main():
         import careshed
         rsrc = pick_sources(f, args.reach_sources, args.seed + 7)
         t0, c0 = time.perf_counter(), time.process_time()
-        offs, cells, secs = careshed.raster_reach_lists(f, rsrc, max_seconds=args.reach_minutes * 60.0,
-                                                        cell_size=(cell, cell), neighbours=args.neighbours)
+        offs, cells, secs = careshed.arrays.travel_time_grid_reach_lists(
+            f, rsrc, max_seconds=args.reach_minutes * 60.0, cell_size=(cell, cell), neighbours=args.neighbours)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
-        print(f"careshed raster_reach_lists: {len(rsrc)} sources x {args.reach_minutes:g} min: {dt:.2f} s wall, "
-              f"{dc:.2f} s CPU, {len(cells) / 1e6:.1f} M (source, cell) pairs, "
+        print(f"careshed travel_time_grid_reach_lists: {len(rsrc)} sources x {args.reach_minutes:g} min: "
+              f"{dt:.2f} s wall, {dc:.2f} s CPU, {len(cells) / 1e6:.1f} M (source, cell) pairs, "
               f"{dt / len(rsrc) * 1e3:.1f} ms per source, {dc / max(len(cells), 1) * 1e9:.0f} ns CPU per pair")
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 

@@ -11,7 +11,7 @@ careshed, timed per stage after the data is loaded (vector files read, nothing c
   friction        careshed.friction_surface (background + roads burned)
   classes         urban cores rasterised (cell centre)
   population      census totals spread by class shares, reconciled (careshed.population_grid)
-  search          careshed.raster_travel_time from the 6 stations, dispatch as source offsets
+  search          careshed.arrays.travel_time_grid from the 6 stations, dispatch as start offsets
   coverage        careshed.coverage_by_zone (per zone/class, mean, p90, curve, station table) + table shaping
   isochrones      careshed.isochrones at 11 and 15 minutes (GDAL polygonize + GEOS dissolve)
 Peer on the SAME friction, population, zones and classes: scikit-image MCP_Geometric (same cost rule: distance x

@@ -41,7 +41,8 @@ from .placement import UnplacedFacilitiesWarning, UnplacedStationsWarning  # noq
 from .results import Result  # noqa: E402
 from .study import Study, reach, study_access, study_catchments  # noqa: E402
 
-# The array tier under its former top-level names (careshed <= 0.1); new code: careshed.arrays.<name>.
+# The array tier under its former top-level names (careshed <= 0.1); new code: careshed.arrays.<name> (the
+# travel-time engines there are named travel_time_*; these old engine names warn when called).
 from .arrays import (GHSL_RULES, AccessResult, CapacityCoverage, CatchmentTable, CoverageTables,  # noqa: E402
                      FrictionSurface, GridAccessResult, PopulationGrid, RoadGraph, SpeedProfile, ZoneRaster,
                      accessibility, ambulance_check, capacity_coverage, catchments, coverage_by_zone, fca,

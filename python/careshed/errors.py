@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
+import warnings
 from contextvars import ContextVar
 from typing import Callable, Iterable, Iterator
 
@@ -94,5 +96,29 @@ def did_you_mean(name: str, choices: Iterable) -> str:
     return " — did you mean " + " or ".join(repr(by_case[c]) for c in close) + "?"
 
 
+def deprecated_alias(function: Callable, old_name: str) -> Callable:
+    """`function` under its former name `old_name`: same arguments and result, plus a DeprecationWarning naming the
+    new name (kept for one release, see docs/architecture.md's vocabulary)."""
+    @functools.wraps(function)
+    def alias(*args, **kwargs):
+        warnings.warn(f"{old_name} is deprecated; use {function.__name__}", DeprecationWarning, stacklevel=2)
+        return function(*args, **kwargs)
+    alias.__name__ = alias.__qualname__ = old_name
+    alias.__doc__ = f"Deprecated (one release): former name of :func:`{function.__name__}`."
+    return alias
+
+
+def renamed_keyword(value, old_value, new: str, old: str, where: str, stacklevel: int = 3):
+    """The value of keyword `new`, or of its former name `old` (with a DeprecationWarning pointing at the caller of
+    `where` when `where` calls this directly); both at once is a TypeError."""
+    if old_value is None:
+        return value
+    if value is not None:
+        raise TypeError(f"{where}: give {new}= only ({old}= is its former name)")
+    warnings.warn(f"{where}: {old}= is deprecated; use {new}=", DeprecationWarning, stacklevel=stacklevel)
+    return old_value
+
+
 __all__ = ["CareshedError", "InputError", "UsageError", "CRSError", "DataIOError", "MemoryLimitError", "keyword",
-           "python_keyword", "speaking", "speaking_cli", "did_you_mean", "NO_VALUE"]
+           "python_keyword", "speaking", "speaking_cli", "did_you_mean", "NO_VALUE", "deprecated_alias",
+           "renamed_keyword"]

@@ -519,3 +519,21 @@ def test_grid_friction_surface_lonlat_uses_row_widths(tmp_path):
                                equal_nan=True)
     with pytest.raises(InputError, match="give the grid"):
         b.to_geotiff(Path(tmp_path) / "x.tif")
+
+
+def test_grid_start_offsets_minutes_shrink_a_binary_catchment_and_the_former_keyword_warns():
+    # 2SFCA (binary weights, inclusive cutoff): every facility starting 1 minute late within a 2-minute catchment
+    # reaches exactly the cells within 1 minute of travel, so the scores equal a 1-minute catchment's.
+    seed = SEED + 301
+    print("seed", seed)
+    f, pop, fac, sup, zones = grid_case(seed)
+    late = np.ones(len(fac))
+    shifted = careshed.grid_accessibility(f, pop, fac, sup, max_minutes=2.0, cell_size_m=10.0, method="2sfca",
+                                          start_offsets_minutes=late, zones=zones)
+    shorter = careshed.grid_accessibility(f, pop, fac, sup, max_minutes=1.0, cell_size_m=10.0, method="2sfca",
+                                          zones=zones)
+    np.testing.assert_allclose(shifted.score, shorter.score, rtol=1e-12, equal_nan=True)
+    with pytest.warns(DeprecationWarning, match="grid_accessibility: offsets_minutes= is deprecated"):
+        old = careshed.grid_accessibility(f, pop, fac, sup, max_minutes=2.0, cell_size_m=10.0, method="2sfca",
+                                          offsets_minutes=late, zones=zones)
+    np.testing.assert_array_equal(old.score, shifted.score)

@@ -38,7 +38,7 @@ def test_catchments_hand_worked_ties_empty_and_zero_population():
     pop = np.array([[10.0, 0.0, 20.0, 30.0, 40.0, 0.0, 99.0]])
     grid = careshed.Grid(7, 1, (500000.0, 100.0, 0.0, 3200100.0, 0.0, -100.0), "EPSG:32650")
     with pytest.warns(RuntimeWarning):
-        seconds, nearest = careshed.raster_travel_time(friction, [(0, 4), (0, 0), (0, 6)], cell_size=(100, 100))
+        seconds, nearest = careshed.arrays.travel_time_grid(friction, [(0, 4), (0, 0), (0, 6)], cell_size=(100, 100))
     assert nearest.tolist() == [[1, 1, 0, 0, 0, 0, -1]]
     t = careshed.catchments(seconds, nearest, pop, grid, resources={"beds": [9, 2, 5]}, n_facilities=3)
     # facility 0: cols 2..5 → 20 + 30 + 40 + 0 = 90 people at 100, 50, 0, 50 s
@@ -99,7 +99,7 @@ def test_catchments_random_against_numpy():
         k = int(rng.integers(1, 6))
         src = np.column_stack([rng.integers(0, h, k), rng.integers(0, w, k)])
         with _nowarn():
-            seconds, nearest = careshed.raster_travel_time(friction, src, cell_size=(100, 100), max_seconds=500)
+            seconds, nearest = careshed.arrays.travel_time_grid(friction, src, cell_size=(100, 100), max_seconds=500)
         t = careshed.catchments(seconds, nearest, pop, n_facilities=k)
         reach = np.isfinite(seconds)
         assert t["population"].sum() == pytest.approx(pop[reach].sum(), rel=1e-12)
@@ -139,7 +139,7 @@ def test_catchment_polygons_valid_and_exact():
     friction = rng.uniform(0.05, 0.1, (h, w))
     friction[2, 1:4] = np.nan  # a wall
     src = [(0, 0), (4, 5), (2, 5)]
-    seconds, nearest = careshed.raster_travel_time(friction, src, cell_size=(100, 100))
+    seconds, nearest = careshed.arrays.travel_time_grid(friction, src, cell_size=(100, 100))
     t = careshed.catchments(seconds, nearest, np.ones((h, w)), grid, polygons=True)
     g = t.polygons
     assert list(g["facility"]) == [0, 1, 2]
@@ -386,3 +386,19 @@ def test_capacity_friction_surface_and_zone_raster():
     np.testing.assert_allclose(r.zones["covered"], careshed.zonal_sum(r.covered, zones), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(r.zones["covered_share"], r.zones["covered"] / r.zones["population"], rtol=1e-12)
     assert r.zones["population"].sum() == pytest.approx(pop.sum())
+
+
+def test_capacity_start_offsets_minutes_by_hand_and_the_former_keyword_warns():
+    # The 3 x 3 case above with the facility starting 1 minute late and exact-time bands: centre at 60 s, rook
+    # cells at 110 s; capacity 60 takes the centre's 10 and half the rook cells' 100, exhausted at 110 s.
+    friction = np.full((3, 3), 0.5)
+    pop = np.array([[5, 10, 5], [20, 10, 30], [5, 40, 5]], float)
+    kw = dict(cell_size=100, max_minutes=60, band_minutes=0)
+    r = careshed.capacity_coverage(friction, [(1, 1)], pop, [60], start_offsets_minutes=[1.0], **kw)
+    assert r.facilities.loc[0, "covered"] == 60
+    assert r.facilities.loc[0, "exhausted_minutes"] == pytest.approx(110 / 60)
+    np.testing.assert_allclose(r.uncovered, [[5, 5, 5], [10, 0, 15], [5, 20, 5]])
+    with pytest.warns(DeprecationWarning, match="capacity_coverage: offsets_minutes= is deprecated"):
+        old = careshed.capacity_coverage(friction, [(1, 1)], pop, [60], offsets_minutes=[1.0], **kw)
+    assert old.facilities.loc[0, "exhausted_minutes"] == r.facilities.loc[0, "exhausted_minutes"]
+    np.testing.assert_array_equal(old.uncovered, r.uncovered)

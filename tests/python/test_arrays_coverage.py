@@ -226,7 +226,7 @@ def test_random_inputs_match_numpy_oracle(trial):
 
 
 def test_with_real_zone_raster_and_search_offsets():
-    """Zones rasterised with the area-fraction rule and times from careshed.raster_travel_time with a dispatch
+    """Zones rasterised with the area-fraction rule and times from careshed.arrays.travel_time_grid with a dispatch
     offset. 20 x 20 cells of 100 m, 1 person per cell; zone W = x < 1050 m, zone E = x >= 1050 m (the
     boundary halves column 10). One station in cell (0, 0) leaving after 3 min; friction 0.06 s/m → 6 s per
     100 m step. Threshold 3 min + 12 s: only cells whose travel is <= 12 s — (0,0), (0,1), (1,0), (0,2),
@@ -237,8 +237,8 @@ def test_with_real_zone_raster_and_search_offsets():
     zr = careshed.rasterize_zones([w.wkb, e.wkb], grid, "fraction")
     assert (zr.zone == -2).sum() == 20
     friction = np.full(grid.shape, 0.06)
-    seconds, nearest = careshed.raster_travel_time(friction, [[0, 0]], cell_size=(100.0, 100.0),
-                                                   source_offsets=[180.0])
+    seconds, nearest = careshed.arrays.travel_time_grid(friction, [[0, 0]], cell_size=(100.0, 100.0),
+                                                        start_offsets_seconds=[180.0])
     population = np.ones(grid.shape, np.float32)
     t = careshed.coverage_by_zone(seconds, nearest, population, zr, 3 + 12 / 60, zone_ids=["W", "E"])
     z = t.zones.set_index("zone")

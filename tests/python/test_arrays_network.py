@@ -1,4 +1,4 @@
-"""careshed.graph_travel_time, RoadGraph and the straight-line fallback against independent oracles:
+"""careshed.arrays.travel_time_graph, RoadGraph and the straight-line fallback against independent oracles:
 networkx multi_source_dijkstra, a plain heapq Dijkstra written here, scipy's cKDTree-free brute force, and
 times worked by hand. Random graphs use logged seeds (printed on failure via the parametrisation id)."""
 import heapq
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import careshed
-from careshed.arrays.network import profiles, straight_line_grid_travel_time
+from careshed.arrays.network import profiles, travel_time_straight_line_grid
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -64,9 +64,9 @@ def oracle_nearest(n, tails, heads, seconds, sources, offsets, max_seconds):
     return best, idx
 
 
-# ---- graph_travel_time -------------------------------------------------------------------------------
+# ---- travel_time_graph ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("seed", range(1, 31))
-def test_graph_travel_time_matches_plain_dijkstra(seed):
+def test_travel_time_graph_matches_plain_dijkstra(seed):
     n, tails, heads, seconds, rng = random_graph(seed, integer_costs=seed % 2 == 0)
     sources = rng.integers(0, n - n // 5, int(rng.integers(1, 7)))
     sources = np.append(sources, sources[0])  # duplicate source
@@ -76,9 +76,9 @@ def test_graph_travel_time_matches_plain_dijkstra(seed):
     best, idx = oracle_nearest(n, t_, h_, seconds, sources, offsets, math.inf)
     finite = np.sort(best[np.isfinite(best)])
     for cutoff in (None, float(finite[len(finite) // 2])):  # cutoff exactly at a node's time
-        sec, near = careshed.graph_travel_time(n, tails, heads, seconds, sources,
-                                               source_offsets=offsets if seed % 3 == 0 else None,
-                                               max_seconds=cutoff, reverse=reverse)
+        sec, near = careshed.arrays.travel_time_graph(n, tails, heads, seconds, sources,
+                                                      start_offsets_seconds=offsets if seed % 3 == 0 else None,
+                                                      max_seconds=cutoff, reverse=reverse)
         assert sec.dtype == np.float64 and near.dtype == np.int32 and sec.shape == (n,)
         exp_best, exp_idx = oracle_nearest(n, t_, h_, seconds, sources, offsets,
                                            math.inf if cutoff is None else cutoff)
@@ -90,7 +90,7 @@ def test_graph_travel_time_matches_plain_dijkstra(seed):
 
 
 @pytest.mark.parametrize("seed", [101, 102, 103, 104, 105])
-def test_graph_travel_time_matches_networkx(seed):
+def test_travel_time_graph_matches_networkx(seed):
     rng = np.random.default_rng(seed)
     G = nx.gnm_random_graph(300, 900, seed=seed, directed=True)
     tails = np.array([u for u, v in G.edges], dtype=np.int64)
@@ -100,7 +100,7 @@ def test_graph_travel_time_matches_networkx(seed):
         G[u][v]["weight"] = c
     sources = [int(s) for s in rng.choice(300, 5, replace=False)]
     dist, paths = nx.multi_source_dijkstra(G, sources, weight="weight")
-    sec, near = careshed.graph_travel_time(300, tails, heads, seconds, sources)
+    sec, near = careshed.arrays.travel_time_graph(300, tails, heads, seconds, sources)
     for v in range(300):
         if v in dist:
             assert sec[v] == pytest.approx(dist[v], rel=1e-12)
@@ -109,7 +109,7 @@ def test_graph_travel_time_matches_networkx(seed):
             assert np.isinf(sec[v]) and near[v] == -1
     # reverse = time TO the sources = networkx on the reversed graph
     rdist, _ = nx.multi_source_dijkstra(G.reverse(copy=True), sources, weight="weight")
-    rsec, _ = careshed.graph_travel_time(300, tails, heads, seconds, sources, reverse=True)
+    rsec, _ = careshed.arrays.travel_time_graph(300, tails, heads, seconds, sources, reverse=True)
     for v in range(300):
         assert (rsec[v] == pytest.approx(rdist[v], rel=1e-12)) if v in rdist else np.isinf(rsec[v])
 
@@ -119,57 +119,58 @@ def test_ties_go_to_lowest_index_and_offsets():
     t = [0, 1, 1, 2, 2, 3, 3, 4]
     h = [1, 0, 2, 1, 3, 2, 4, 3]
     c = [1.0] * 8
-    sec, near = careshed.graph_travel_time(5, t, h, c, [4, 0])
+    sec, near = careshed.arrays.travel_time_graph(5, t, h, c, [4, 0])
     assert list(near) == [1, 1, 0, 0, 0]
     assert list(sec) == [0, 1, 2, 1, 0]
     # an offset of 1 s on source 0 makes node 2 strictly nearer to source 1
-    sec, near = careshed.graph_travel_time(5, t, h, c, [4, 0], source_offsets=[1.0, 0.0])
+    sec, near = careshed.arrays.travel_time_graph(5, t, h, c, [4, 0], start_offsets_seconds=[1.0, 0.0])
     assert list(near) == [1, 1, 1, 0, 0] and list(sec) == [0, 1, 2, 2, 1]
 
 
 def test_inputs_are_validated_with_clear_errors():
     t, h, c = np.array([0, 1]), np.array([1, 2]), np.array([1.0, 1.0])
     with pytest.raises(careshed.InputError, match=r"heads\[1\] = 2"):
-        careshed.graph_travel_time(2, t, h, c, [0])
+        careshed.arrays.travel_time_graph(2, t, h, c, [0])
     with pytest.raises(careshed.InputError, match=r"seconds\[0\]"):
-        careshed.graph_travel_time(3, t, h, np.array([-1.0, 1.0]), [0])
+        careshed.arrays.travel_time_graph(3, t, h, np.array([-1.0, 1.0]), [0])
     with pytest.raises(careshed.InputError, match=r"seconds\[1\]"):
-        careshed.graph_travel_time(3, t, h, np.array([1.0, np.nan]), [0])
+        careshed.arrays.travel_time_graph(3, t, h, np.array([1.0, np.nan]), [0])
     with pytest.raises(careshed.InputError, match=r"sources\[0\]"):
-        careshed.graph_travel_time(3, t, h, c, [7])
+        careshed.arrays.travel_time_graph(3, t, h, c, [7])
     with pytest.raises(careshed.InputError, match="same length"):
-        careshed.graph_travel_time(3, t, h[:1], c, [0])
+        careshed.arrays.travel_time_graph(3, t, h[:1], c, [0])
     with pytest.raises(careshed.InputError, match="seconds must be 1-D with 2"):
-        careshed.graph_travel_time(3, t, h, c[:1], [0])
+        careshed.arrays.travel_time_graph(3, t, h, c[:1], [0])
     with pytest.raises(careshed.InputError, match="integer"):
-        careshed.graph_travel_time(3, t.astype(float), h, c, [0])
-    with pytest.raises(careshed.InputError, match="source_offsets"):
-        careshed.graph_travel_time(3, t, h, c, [0], source_offsets=[-5.0])
+        careshed.arrays.travel_time_graph(3, t.astype(float), h, c, [0])
+    with pytest.raises(careshed.InputError, match="start_offsets_seconds"):
+        careshed.arrays.travel_time_graph(3, t, h, c, [0], start_offsets_seconds=[-5.0])
     with pytest.raises(careshed.InputError, match="max_seconds"):
-        careshed.graph_travel_time(3, t, h, c, [0], max_seconds=-1.0)
+        careshed.arrays.travel_time_graph(3, t, h, c, [0], max_seconds=-1.0)
     with pytest.raises(ValueError):  # InputError is a ValueError
-        careshed.graph_travel_time(3, t, h, c, [[0]])
+        careshed.arrays.travel_time_graph(3, t, h, c, [[0]])
 
 
 def test_int32_and_int64_inputs_agree_and_unreachable():
     t, h, c = np.array([0, 1], np.int32), np.array([1, 0], np.int32), np.array([2.5, 4.0])
-    a = careshed.graph_travel_time(4, t, h, c, np.array([0], np.int32))
-    b = careshed.graph_travel_time(4, t.astype(np.int64), h.astype(np.int64), c, np.array([0], np.int64))
+    a = careshed.arrays.travel_time_graph(4, t, h, c, np.array([0], np.int32))
+    b = careshed.arrays.travel_time_graph(4, t.astype(np.int64), h.astype(np.int64), c, np.array([0], np.int64))
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     assert np.isinf(a[0][3]) and a[1][3] == -1
-    sec, near = careshed.graph_travel_time(4, t, h, c, [])
+    sec, near = careshed.arrays.travel_time_graph(4, t, h, c, [])
     assert np.all(np.isinf(sec)) and np.all(near == -1)
 
 
 def test_strided_and_other_integer_dtypes_are_accepted():
     n, tails, heads, seconds, rng = random_graph(9, integer_costs=False)
-    ref = careshed.graph_travel_time(n, tails, heads, seconds, [0, 3])
+    ref = careshed.arrays.travel_time_graph(n, tails, heads, seconds, [0, 3])
     both = np.stack([tails, heads], axis=1)  # columns are strided views
-    got = careshed.graph_travel_time(n, both[:, 0], both[:, 1], np.repeat(seconds, 2)[::2], np.array([0, 3], np.uint16))
+    got = careshed.arrays.travel_time_graph(n, both[:, 0], both[:, 1], np.repeat(seconds, 2)[::2],
+                                            np.array([0, 3], np.uint16))
     for x, y in zip(ref, got):
         np.testing.assert_array_equal(x, y)
-    got = careshed.graph_travel_time(n, tails.astype(np.uint32), heads.astype(np.uint64), seconds, [0, 3])
+    got = careshed.arrays.travel_time_graph(n, tails.astype(np.uint32), heads.astype(np.uint64), seconds, [0, 3])
     np.testing.assert_array_equal(ref[0], got[0])
 
 
@@ -245,7 +246,7 @@ def test_roadgraph_edges_nodes_and_lengths(helsinki):
     assert r["oneway_lines"] > 100 and r["speed_from_maxspeed"] > 100 and r["excluded_class"] > 100
     # Same search through the graph object and through the array-level contract
     sec1, near1 = g.nearest_from_nodes([0, 10])
-    sec2, near2 = careshed.graph_travel_time(g.n_nodes, e["tails"], e["heads"], e["seconds"], [0, 10])
+    sec2, near2 = careshed.arrays.travel_time_graph(g.n_nodes, e["tails"], e["heads"], e["seconds"], [0, 10])
     np.testing.assert_array_equal(sec1, sec2)
     np.testing.assert_array_equal(near1, near2)
 
@@ -320,7 +321,7 @@ def test_roadgraph_snap_and_access_legs():
     with pytest.raises(careshed.InputError, match="offroad_speed_kmh"):
         g.snap(np.zeros((1, 2)), offroad_speed_kmh=0)
     tt = g.travel_time(np.array([[0.0, 100.0]]), np.array([[1200.0, 0.0], [1000.0, 1000.0]]),
-                       source_offsets=[30.0], offroad_speed_kmh=5.0)
+                       start_offsets_seconds=[30.0], offroad_speed_kmh=5.0)
     walk = 3.6 / 5.0  # seconds per metre at 5 km/h
     assert tt.seconds[0] == pytest.approx(30 + 100 * walk + 100 + 200 * walk)
     assert tt.seconds[1] == pytest.approx(30 + 100 * walk + 100 + 50)
@@ -369,25 +370,77 @@ def test_straight_line_matches_brute_force(seed):
     fac = rng.integers(0, 30, (20, 2)).astype(float) * 100
     fac[5] = fac[2]  # duplicate facility: index 2 wins
     pts = rng.integers(0, 30, (300, 2)).astype(float) * 100
-    sec, near = careshed.straight_line_travel_time(fac, pts, speed_kmh=30, detour_factor=1.4, max_seconds=400)
+    sec, near = careshed.arrays.travel_time_straight_line(fac, pts, speed_kmh=30, detour_factor=1.4, max_seconds=400)
     d = np.hypot(pts[:, None, 0] - fac[None, :, 0], pts[:, None, 1] - fac[None, :, 1])
     t = d / (30 / 3.6) * 1.4
     t[t > 400] = np.inf
     exp_near = np.where(np.isfinite(t.min(1)), t.argmin(1), -1)  # argmin returns the first (lowest) index
     np.testing.assert_allclose(sec, t.min(1), rtol=1e-12)
     np.testing.assert_array_equal(near, exp_near)
-    ks, kn = careshed.straight_line_travel_time(fac, pts, speed_kmh=30, detour_factor=1.4, k=2)
+    ks, kn = careshed.arrays.travel_time_straight_line(fac, pts, speed_kmh=30, detour_factor=1.4, k=2)
     order = np.argsort(d / (30 / 3.6) * 1.4, axis=1, kind="stable")[:, :2]
     np.testing.assert_array_equal(kn, order)
 
 
 def test_straight_line_grid_and_geographic():
-    sec, near = straight_line_grid_travel_time(np.array([[50.0, 250.0]]), 3, 3, (0, 100, 0, 300, 0, -100),
+    sec, near = travel_time_straight_line_grid(np.array([[50.0, 250.0]]), 3, 3, (0, 100, 0, 300, 0, -100),
                                                speed_kmh=3.6)
     assert sec.shape == (3, 3) and sec[0, 0] == 0 and sec[0, 2] == 200 and sec[2, 0] == 200
     assert near.dtype == np.int32 and np.all(near == 0)
-    s, _ = careshed.straight_line_travel_time(np.array([[43.25, -11.70]]), np.array([[43.26, -11.71]]),
-                                              speed_kmh=3.6, geographic=True)
+    s, _ = careshed.arrays.travel_time_straight_line(np.array([[43.25, -11.70]]), np.array([[43.26, -11.71]]),
+                                                     speed_kmh=3.6, geographic=True)
     assert s[0] == pytest.approx(haversine(43.25, -11.70, 43.26, -11.71), rel=1e-9)
     with pytest.raises(careshed.InputError, match="speed_kmh"):
-        careshed.straight_line_travel_time(np.zeros((1, 2)), np.zeros((1, 2)), speed_kmh=0)
+        careshed.arrays.travel_time_straight_line(np.zeros((1, 2)), np.zeros((1, 2)), speed_kmh=0)
+
+
+# ---- former names (one release): graph_travel_time, straight_line_*, source_offsets= ----------------------
+
+def test_former_engine_names_warn_and_give_the_same_result():
+    t, h, c = np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0])
+    pairs = [("graph_travel_time", "travel_time_graph", (4, t, h, c, [0]), {"start_offsets_seconds": [2.0]}),
+             ("straight_line_travel_time", "travel_time_straight_line", (np.zeros((1, 2)), np.ones((3, 2))),
+              {"speed_kmh": 30}),
+             ("straight_line_grid_travel_time", "travel_time_straight_line_grid",
+              (np.array([[50.0, 250.0]]), 3, 3, (0, 100, 0, 300, 0, -100)), {"speed_kmh": 36})]
+    for old, new, args, kw in pairs:
+        expected = getattr(careshed.arrays, new)(*args, **kw)
+        with pytest.warns(DeprecationWarning, match=f"{old} is deprecated; use {new}") as caught:
+            got = getattr(careshed.arrays, old)(*args, **kw)
+        assert caught[0].filename == __file__
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
+
+
+def flat(result):
+    """The arrays of a graph search's result (RoadTravelTime: the per-node ones)."""
+    if isinstance(result, careshed.arrays.RoadTravelTime):
+        return [result.node_seconds, result.node_nearest]
+    return [np.asarray(a) for a in result]
+
+
+def test_former_offsets_keyword_warns_on_every_graph_search():
+    t, h, c = np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0])
+    graph = careshed.arrays.Graph(4, t, h, c)
+    road = careshed.RoadGraph.from_xy_lines([[(0, 0), (1000, 0)]], [36.0])
+    searches = {
+        "travel_time_graph": lambda **kw: careshed.arrays.travel_time_graph(4, t, h, c, [0, 2], **kw),
+        "Graph.travel_time": lambda **kw: graph.travel_time([0, 2], **kw),
+        "Graph.k_nearest": lambda **kw: graph.k_nearest([0, 2], 2, **kw),
+        "Graph.reach": lambda **kw: graph.reach([0, 2], 10.0, **kw),
+        "RoadGraph.nearest_from_nodes": lambda **kw: road.nearest_from_nodes([0, 1], **kw),
+        "RoadGraph.travel_time": lambda **kw: road.travel_time(np.array([[0.0, 0.0], [1000.0, 0.0]]), **kw),
+    }
+    for where, search in searches.items():
+        new = flat(search(start_offsets_seconds=[4.0, 0.0]))
+        assert not all(np.array_equal(a, b) for a, b in zip(new, flat(search()))), where  # offsets matter
+        with pytest.warns(DeprecationWarning, match=f"{where}: source_offsets= is deprecated") as caught:
+            old = flat(search(source_offsets=[4.0, 0.0]))
+        assert caught[0].filename == __file__, where
+        for a, b in zip(old, new):
+            np.testing.assert_array_equal(a, b)
+        # bad offsets are refused in the keyword the caller knows
+        with pytest.raises(careshed.InputError, match=r"start_offsets_seconds\[0\] = -1"):
+            search(start_offsets_seconds=[-1.0, 0.0])
+        with pytest.raises(careshed.InputError, match="one value per source"):
+            search(start_offsets_seconds=[1.0])

@@ -1,4 +1,5 @@
-"""careshed.raster_travel_time / raster_k_nearest / raster_reach_lists against an independent oracle.
+"""careshed.arrays.travel_time_grid / travel_time_grid_k_nearest / travel_time_grid_reach_lists against an
+independent oracle.
 
 The oracle is a plain binary-heap Dijkstra written here (heapq, float64, one search per source) that
 follows the r.cost convention of ../shared/DESIGN.md. careshed computes in integer ticks of ~1e-7 s and
@@ -115,8 +116,8 @@ def test_nearest_matches_dijkstra_oracle(seed):
     f, src, dx, dy, offsets, cut, nb = random_case(rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # sources on holes are allowed here
-        seconds, nearest = careshed.raster_travel_time(f, src, cell_size=(dx, dy), neighbours=nb,
-                                                       max_seconds=cut, source_offsets=offsets)
+        seconds, nearest = careshed.arrays.travel_time_grid(f, src, cell_size=(dx, dy), neighbours=nb,
+                                                            max_seconds=cut, start_offsets_seconds=offsets)
     check_nearest(seconds, nearest, oracle(f, src, dx, dy, offsets, cut, nb), f"seed {seed}")
 
 
@@ -127,10 +128,10 @@ def test_k_nearest_matches_per_source_oracle(seed):
     k = int(rng.integers(1, 4))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        ks, kn = careshed.raster_k_nearest(f, src, k=k, cell_size=(dx, dy), neighbours=nb, max_seconds=cut,
-                                           source_offsets=offsets)
-        s1, n1 = careshed.raster_travel_time(f, src, cell_size=(dx, dy), neighbours=nb, max_seconds=cut,
-                                             source_offsets=offsets)
+        ks, kn = careshed.arrays.travel_time_grid_k_nearest(f, src, k=k, cell_size=(dx, dy), neighbours=nb,
+                                                            max_seconds=cut, start_offsets_seconds=offsets)
+        s1, n1 = careshed.arrays.travel_time_grid(f, src, cell_size=(dx, dy), neighbours=nb, max_seconds=cut,
+                                                  start_offsets_seconds=offsets)
     assert ks.shape == f.shape + (k,) and kn.shape == f.shape + (k,)
     np.testing.assert_array_equal(ks[..., 0], s1)
     np.testing.assert_array_equal(kn[..., 0], n1)
@@ -158,8 +159,8 @@ def test_reach_lists_match_per_source_oracle(seed):
     cut = 600.0 if cut is None else cut
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        offs, cells, secs = careshed.raster_reach_lists(f, src, max_seconds=cut, cell_size=(dx, dy),
-                                                        neighbours=nb, source_offsets=offsets)
+        offs, cells, secs = careshed.arrays.travel_time_grid_reach_lists(f, src, max_seconds=cut, cell_size=(dx, dy),
+                                                                         neighbours=nb, start_offsets_seconds=offsets)
     assert offs.shape == (len(src) + 1,) and offs[0] == 0 and offs[-1] == len(cells) == len(secs)
     d = oracle(f, src, dx, dy, offsets, cut, nb)
     for s in range(len(src)):
@@ -178,27 +179,27 @@ def test_reach_lists_match_per_source_oracle(seed):
 # ---- hand-worked r.cost convention ---------------------------------------------------------------
 
 def test_mean_friction_along_a_row():
-    s, n = careshed.raster_travel_time(np.array([[1.0, 2.0, 3.0]]), [[0, 0]], cell_size=(10, 10))
+    s, n = careshed.arrays.travel_time_grid(np.array([[1.0, 2.0, 3.0]]), [[0, 0]], cell_size=(10, 10))
     np.testing.assert_allclose(s, [[0, 15, 40]])   # 10*(1+2)/2, then + 10*(2+3)/2
     assert n.tolist() == [[0, 0, 0]]
 
 
 def test_rectangular_cells_and_per_row_widths():
-    s, _ = careshed.raster_travel_time(np.ones((2, 2)), [[0, 0]], cell_size=(3, 4))
+    s, _ = careshed.arrays.travel_time_grid(np.ones((2, 2)), [[0, 0]], cell_size=(3, 4))
     np.testing.assert_allclose(s, [[0, 3], [4, 5]])
-    s, _ = careshed.raster_travel_time(np.ones((2, 2)), [[0, 0]], cell_size=(np.array([3.0, 5.0]), 4))
+    s, _ = careshed.arrays.travel_time_grid(np.ones((2, 2)), [[0, 0]], cell_size=(np.array([3.0, 5.0]), 4))
     np.testing.assert_allclose(s, [[0, 3], [4, math.hypot(4, 4)]], rtol=1e-6)
 
 
 def test_knight_move_averages_four_cells_and_is_blocked_by_a_hole():
     f = np.array([[1, 9], [1, 1], [9, 1]], dtype=float)
-    s16, _ = careshed.raster_travel_time(f, [[0, 0]], cell_size=(1, 1), neighbours=16)
-    s8, _ = careshed.raster_travel_time(f, [[0, 0]], cell_size=(1, 1), neighbours=8)
+    s16, _ = careshed.arrays.travel_time_grid(f, [[0, 0]], cell_size=(1, 1), neighbours=16)
+    s8, _ = careshed.arrays.travel_time_grid(f, [[0, 0]], cell_size=(1, 1), neighbours=8)
     assert s16[2, 1] == pytest.approx(math.sqrt(5), rel=1e-6)
     assert s8[2, 1] == pytest.approx(1 + math.sqrt(2), rel=1e-6)
     f[1, 1] = np.nan      # one of the cells the knight passes between
     f[0, 1] = f[2, 0] = 1
-    s16, n16 = careshed.raster_travel_time(f, [[0, 0]], cell_size=(1, 1), neighbours=16)
+    s16, n16 = careshed.arrays.travel_time_grid(f, [[0, 0]], cell_size=(1, 1), neighbours=16)
     assert s16[2, 1] == pytest.approx(1 + math.sqrt(2), rel=1e-6)
     assert n16[1, 1] == -1 and np.isinf(s16[1, 1])
 
@@ -206,47 +207,47 @@ def test_knight_move_averages_four_cells_and_is_blocked_by_a_hole():
 def test_barrier_leaves_an_unreachable_pocket():
     f = np.ones((3, 5))
     f[:, 2] = np.nan
-    s, n = careshed.raster_travel_time(f, [[1, 0]], cell_size=(1, 1))
+    s, n = careshed.arrays.travel_time_grid(f, [[1, 0]], cell_size=(1, 1))
     assert np.all(np.isinf(s[:, 2:])) and np.all(n[:, 2:] == -1)
     assert np.all(n[:, :2] == 0)
 
 
 def test_zero_friction_and_exact_ties_go_to_lowest_index():
-    s, n = careshed.raster_travel_time(np.zeros((3, 3)), [[2, 2], [0, 0]], cell_size=(1, 1))
+    s, n = careshed.arrays.travel_time_grid(np.zeros((3, 3)), [[2, 2], [0, 0]], cell_size=(1, 1))
     assert np.all(s == 0) and np.all(n == 0)
-    s, n = careshed.raster_travel_time(np.ones((1, 5)), [[0, 4], [0, 0]], cell_size=(10, 10))
+    s, n = careshed.arrays.travel_time_grid(np.ones((1, 5)), [[0, 4], [0, 0]], cell_size=(10, 10))
     assert n[0, 2] == 0 and s[0, 2] == 20       # tie at the middle: index 0 (the one at column 4)
     assert n[0, 1] == 1
 
 
 def test_duplicate_sources_and_offsets():
     f = np.ones((2, 2))
-    _, n = careshed.raster_travel_time(f, [[1, 1], [1, 1]], cell_size=(1, 1))
+    _, n = careshed.arrays.travel_time_grid(f, [[1, 1], [1, 1]], cell_size=(1, 1))
     assert np.all(n == 0)
-    s, n = careshed.raster_travel_time(f, [[1, 1], [1, 1]], cell_size=(1, 1), source_offsets=[5, 0])
+    s, n = careshed.arrays.travel_time_grid(f, [[1, 1], [1, 1]], cell_size=(1, 1), start_offsets_seconds=[5, 0])
     assert np.all(n == 1) and s[1, 1] == 0
-    s, n = careshed.raster_travel_time(np.ones((1, 5)), [[0, 0], [0, 4]], cell_size=(10, 10),
-                                       source_offsets=[25, 0])
+    s, n = careshed.arrays.travel_time_grid(np.ones((1, 5)), [[0, 0], [0, 4]], cell_size=(10, 10),
+                                            start_offsets_seconds=[25, 0])
     assert s[0, 0] == 25 and n[0, 0] == 0 and s[0, 1] == 30 and n[0, 1] == 1
 
 
 def test_cutoff_is_inclusive():
-    s, n = careshed.raster_travel_time(np.ones((1, 4)), [[0, 0]], cell_size=(10, 10), max_seconds=20)
+    s, n = careshed.arrays.travel_time_grid(np.ones((1, 4)), [[0, 0]], cell_size=(10, 10), max_seconds=20)
     assert s[0, 2] == 20 and n[0, 2] == 0
     assert np.isinf(s[0, 3]) and n[0, 3] == -1
-    offs, cells, secs = careshed.raster_reach_lists(np.ones((1, 4)), [[0, 0]], max_seconds=20,
-                                                    cell_size=(10, 10))
+    offs, cells, secs = careshed.arrays.travel_time_grid_reach_lists(np.ones((1, 4)), [[0, 0]], max_seconds=20,
+                                                                     cell_size=(10, 10))
     assert cells.tolist() == [0, 1, 2] and secs.tolist() == [0, 10, 20]
 
 
 def test_source_on_impassable_cell_warns_and_reaches_nothing():
     f = np.array([[np.nan, 1.0, 1.0]])
     with pytest.warns(RuntimeWarning, match=r"sources \[0\]"):
-        s, n = careshed.raster_travel_time(f, [[0, 0], [0, 2]], cell_size=(1, 1))
+        s, n = careshed.arrays.travel_time_grid(f, [[0, 0], [0, 2]], cell_size=(1, 1))
     assert n.tolist() == [[-1, 1, 1]] and np.isinf(s[0, 0])
     f[0, 0] = np.inf      # +inf friction is impassable too
     with pytest.warns(RuntimeWarning):
-        s, n = careshed.raster_travel_time(f, [[0, 0]], cell_size=(1, 1))
+        s, n = careshed.arrays.travel_time_grid(f, [[0, 0]], cell_size=(1, 1))
     assert np.all(n == -1)
 
 
@@ -254,8 +255,8 @@ def test_float32_and_float64_give_the_same_result_and_outputs_share_one_buffer()
     rng = np.random.default_rng(7)
     f = rng.uniform(0.5, 2, (30, 40)).astype(np.float32)
     src = [[3, 4], [20, 30]]
-    s32, n32 = careshed.raster_travel_time(f, src, cell_size=(25, 25))
-    s64, n64 = careshed.raster_travel_time(f.astype(np.float64), src, cell_size=(25, 25))
+    s32, n32 = careshed.arrays.travel_time_grid(f, src, cell_size=(25, 25))
+    s64, n64 = careshed.arrays.travel_time_grid(f.astype(np.float64), src, cell_size=(25, 25))
     np.testing.assert_array_equal(s32, s64)
     np.testing.assert_array_equal(n32, n64)
     assert s32.shape == n32.shape == (30, 40)
@@ -264,7 +265,7 @@ def test_float32_and_float64_give_the_same_result_and_outputs_share_one_buffer()
 
 
 def test_no_sources_means_everything_unreachable():
-    s, n = careshed.raster_travel_time(np.ones((2, 3)), np.zeros((0, 2), int), cell_size=(1, 1))
+    s, n = careshed.arrays.travel_time_grid(np.ones((2, 3)), np.zeros((0, 2), int), cell_size=(1, 1))
     assert np.all(np.isinf(s)) and np.all(n == -1)
 
 
@@ -283,22 +284,22 @@ def test_no_sources_means_everything_unreachable():
     (dict(neighbours=4), "neighbours must be 8 or 16"),
     (dict(max_seconds=-1), "max_seconds must be >= 0"),
     (dict(max_seconds=float("nan")), "max_seconds must be >= 0"),
-    (dict(source_offsets=[1, 2]), "one value per source"),
-    (dict(source_offsets=[-3]), r"source_offsets\[0\]"),
+    (dict(start_offsets_seconds=[1, 2]), "one value per source"),
+    (dict(start_offsets_seconds=[-3]), r"start_offsets_seconds\[0\]"),
 ])
 def test_bad_input_raises_input_error(kwargs, match):
     args = dict(friction=np.ones((2, 2)), sources=[[0, 0]], cell_size=(1, 1))
     args.update(kwargs)
     friction, sources = args.pop("friction"), args.pop("sources")
     with pytest.raises(careshed.InputError, match=match):
-        careshed.raster_travel_time(friction, sources, **args)
+        careshed.arrays.travel_time_grid(friction, sources, **args)
 
 
 def test_reach_lists_need_a_cutoff_and_k_is_checked():
     with pytest.raises(careshed.InputError, match="max_seconds is required"):
-        careshed.raster_reach_lists(np.ones((2, 2)), [[0, 0]], max_seconds=None, cell_size=(1, 1))
+        careshed.arrays.travel_time_grid_reach_lists(np.ones((2, 2)), [[0, 0]], max_seconds=None, cell_size=(1, 1))
     with pytest.raises(careshed.InputError, match="k must be"):
-        careshed.raster_k_nearest(np.ones((2, 2)), [[0, 0]], k=0, cell_size=(1, 1))
+        careshed.arrays.travel_time_grid_k_nearest(np.ones((2, 2)), [[0, 0]], k=0, cell_size=(1, 1))
 
 
 def test_large_uniform_grid_gives_octile_distances():
@@ -306,7 +307,7 @@ def test_large_uniform_grid_gives_octile_distances():
     H, W, cell = 1024, 1100, 10.0
     f = np.ones((H, W), np.float32)
     src = np.array([[500, 600], [100, 100]])
-    seconds, nearest = careshed.raster_travel_time(f, src, cell_size=(cell, cell))
+    seconds, nearest = careshed.arrays.travel_time_grid(f, src, cell_size=(cell, cell))
     rr, cc = np.mgrid[:H, :W]
     d = []
     for r0, c0 in src:
@@ -316,3 +317,38 @@ def test_large_uniform_grid_gives_octile_distances():
     np.testing.assert_allclose(seconds, best, rtol=2e-6)
     clear = np.abs(d[0] - d[1]) > 1e-3 * best
     assert np.array_equal(nearest[clear], np.where(d[0] < d[1], 0, 1)[clear])
+
+
+# ---- former names (one release): raster_* engines, source_offsets= -----------------------------------------
+
+@pytest.mark.parametrize("old, new, extra", [
+    ("raster_travel_time", "travel_time_grid", {}),
+    ("raster_k_nearest", "travel_time_grid_k_nearest", {"k": 2}),
+    ("raster_reach_lists", "travel_time_grid_reach_lists", {"max_seconds": 40.0}),
+])
+def test_former_engine_names_warn_and_give_the_same_result(old, new, extra):
+    f = np.arange(1.0, 13.0).reshape(3, 4)
+    src, kw = [[0, 0], [2, 3]], dict(cell_size=(10, 10), start_offsets_seconds=[5.0, 0.0], **extra)
+    expected = getattr(careshed.arrays, new)(f, src, **kw)
+    for module in (careshed.arrays, careshed):  # the former top-level names are the same aliases
+        with pytest.warns(DeprecationWarning, match=f"{old} is deprecated; use {new}") as caught:
+            got = getattr(module, old)(f, src, **kw)
+        assert caught[0].filename == __file__  # the warning points at the caller's line
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
+
+
+@pytest.mark.parametrize("name", ["travel_time_grid", "travel_time_grid_k_nearest", "travel_time_grid_reach_lists"])
+def test_former_offsets_keyword_warns_and_means_start_offsets_seconds(name):
+    engine = getattr(careshed.arrays, name)
+    f, src, kw = np.ones((1, 5)), [[0, 0], [0, 4]], {"cell_size": (10, 10), "max_seconds": 100.0}
+    new = engine(f, src, start_offsets_seconds=[25.0, 0.0], **kw)
+    plain = engine(f, src, **kw)
+    assert not all(np.array_equal(a, b) for a, b in zip(new, plain))  # the offsets change the answer
+    with pytest.warns(DeprecationWarning, match="source_offsets= is deprecated; use start_offsets_seconds=") as c:
+        old = engine(f, src, source_offsets=[25.0, 0.0], **kw)
+    assert c[0].filename == __file__
+    for a, b in zip(old, new):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="give start_offsets_seconds= only"):
+        engine(f, src, start_offsets_seconds=[1.0, 0.0], source_offsets=[1.0, 0.0], **kw)

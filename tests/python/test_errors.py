@@ -39,3 +39,24 @@ def test_did_you_mean_suggests_the_closest_names():
     assert did_you_mean("popp", ["zone", "pop", "name"]) == " — did you mean 'pop'?"
     assert did_you_mean("ZONE_ID", ["zone_id", "name"]) == " — did you mean 'zone_id'?"   # case does not matter
     assert did_you_mean("beds", ["zone", "name"]) == ""
+
+
+def test_deprecated_alias_and_renamed_keyword():
+    from careshed.errors import deprecated_alias, renamed_keyword
+
+    def new_name(a, *, b=0):
+        return a + b
+    old = deprecated_alias(new_name, "old_name")
+    assert old.__name__ == "old_name" and "new_name" in old.__doc__
+    with pytest.warns(DeprecationWarning, match="old_name is deprecated; use new_name") as caught:
+        assert old(1, b=2) == 3
+    assert caught[0].filename == __file__
+
+    def f(*, new=None, old=None):
+        return renamed_keyword(new, old, "new", "old", "f")
+    assert f(new=1) == 1 and f() is None
+    with pytest.warns(DeprecationWarning, match="f: old= is deprecated; use new=") as caught:
+        assert f(old=2) == 2
+    assert caught[0].filename == __file__
+    with pytest.raises(TypeError, match="give new= only"):
+        f(new=1, old=2)

@@ -17,7 +17,7 @@ def test_planner_api_and_subpackages():
         <= set(careshed.__all__)
     assert {"arrays", "io", "analyses"} <= set(careshed.__all__)
     # the array tier is a subpackage, not a flat list of 57 names
-    assert "raster_travel_time" not in careshed.__all__ and "raster_travel_time" in careshed.arrays.__all__
+    assert "travel_time_grid" not in careshed.__all__ and "travel_time_grid" in careshed.arrays.__all__
     for name in careshed.arrays.__all__:
         assert getattr(careshed.arrays, name) is not None
 

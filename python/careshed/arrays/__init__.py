@@ -15,14 +15,16 @@ from . import locate
 from .friction import FrictionSurface, friction_surface, speed_to_friction
 from .geometry import assign_points_to_zones, check_polygons, metric_crs_for, transform_xy, utm_epsg_for
 from .network import (Graph, RoadGraph, RoadTravelTime, SpeedProfile, graph_travel_time, parse_maxspeed,
-                      straight_line_grid_travel_time, straight_line_travel_time)
-from .travel_time import nearest_travel_time, raster_k_nearest, raster_reach_lists, raster_travel_time
+                      straight_line_grid_travel_time, straight_line_travel_time, travel_time_graph,
+                      travel_time_straight_line, travel_time_straight_line_grid)
+from .travel_time import (nearest_travel_time, raster_k_nearest, raster_reach_lists, raster_travel_time,
+                          travel_time_grid, travel_time_grid_k_nearest, travel_time_grid_reach_lists)
 from .zonal import GHSL_RULES, PopulationGrid, ZoneRaster, population_grid, rasterize_zones, urban_rural, zonal_sum
 
 __all__ = [
-    # travel time
-    "raster_travel_time", "raster_k_nearest", "raster_reach_lists", "nearest_travel_time",
-    "graph_travel_time", "straight_line_travel_time", "straight_line_grid_travel_time", "Graph", "RoadGraph",
+    # travel time: the engines (travel_time_*), prepared graphs, friction
+    "travel_time_grid", "travel_time_grid_k_nearest", "travel_time_grid_reach_lists", "nearest_travel_time",
+    "travel_time_graph", "travel_time_straight_line", "travel_time_straight_line_grid", "Graph", "RoadGraph",
     "RoadTravelTime", "SpeedProfile", "parse_maxspeed",
     "FrictionSurface", "friction_surface", "speed_to_friction",
     # zones and people on the grid
@@ -34,4 +36,7 @@ __all__ = [
     "FCA_METHODS", "density_table", "locate",
     # geometry
     "transform_xy", "assign_points_to_zones", "check_polygons", "utm_epsg_for", "metric_crs_for",
+    # deprecated (one release): former names of the travel_time_* engines
+    "raster_travel_time", "raster_k_nearest", "raster_reach_lists", "graph_travel_time", "straight_line_travel_time",
+    "straight_line_grid_travel_time",
 ]

@@ -23,7 +23,7 @@ import pandas as pd
 from .. import _core
 from ..progress import current as current_progress
 from ..constants import LUO_QI_STEPS_MIN
-from ..errors import InputError
+from ..errors import InputError, renamed_keyword
 from ..io.raster import write_geotiff
 from .zonal import zone_arrays
 
@@ -200,7 +200,8 @@ class GridAccessResult:
 
 def grid_accessibility(friction, population, facilities_rc, supply, *, max_minutes, method="2sfca", weights=None,
                        cell_size_m=None, row_dx_m=None, zones=None, zone_ids=None, neighbours=8,
-                       offsets_minutes=None, beta=1.0, min_minutes=None, normalize=False) -> GridAccessResult:
+                       start_offsets_minutes=None, beta=1.0, min_minutes=None, normalize=False,
+                       offsets_minutes=None) -> GridAccessResult:
     """Floating catchment accessibility on a grid.
 
     friction : a :class:`careshed.FrictionSurface` (cell sizes taken from its grid; on a lon/lat grid the
@@ -209,7 +210,8 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     population : (H, W) residents per cell (NaN / 0: no demand).
     facilities_rc : (n, 2) integer (row, col) cells of the facilities; supply: (n,) amounts (e.g. beds).
     max_minutes : the catchment, inclusive, minutes of travel from the facility (raster cost rule of
-        DESIGN.md, each facility searched alone, start offsets ``offsets_minutes`` included).
+        DESIGN.md, each facility searched alone, start offsets ``start_offsets_minutes`` included;
+        ``offsets_minutes=`` is its former name, deprecated).
     method, weights, beta : as :func:`accessibility`, with step bounds in MINUTES and a callable receiving
         minutes. min_minutes: gravity clamp (default 1 minute).
     zones : optional int (H, W) zone index grid (-1 = none); ``zone_ids`` names the zones (default 0..n-1).
@@ -241,7 +243,10 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     population = np.ascontiguousarray(population, dtype=np.float64)
     rc = np.ascontiguousarray(np.asarray(facilities_rc).reshape(-1, 2))
     supply = np.ascontiguousarray(supply, dtype=np.float64)
-    offsets = None if offsets_minutes is None else np.ascontiguousarray(offsets_minutes, dtype=np.float64) * 60.0
+    start_offsets_minutes = renamed_keyword(start_offsets_minutes, offsets_minutes, "start_offsets_minutes",
+                                            "offsets_minutes", "grid_accessibility")
+    offsets = (None if start_offsets_minutes is None
+               else np.ascontiguousarray(start_offsets_minutes, dtype=np.float64) * 60.0)
     zone_args = None
     if zones is not None:
         if zone_ids is None and getattr(zones, "ids", None) is not None:   # a careshed.ZoneRaster names its zones

@@ -1,7 +1,7 @@
 """Nearest-facility catchments and capacity-aware coverage — array-level functions.
 
 * :func:`catchments` — every cell belongs to the facility it reaches first by TRAVEL TIME (the ``nearest``
-  grid of :func:`careshed.raster_travel_time`; ties to the lowest facility index, unreachable cells to none).
+  grid of :func:`careshed.arrays.travel_time_grid`; ties to the lowest facility index, unreachable cells to none).
   Per facility: catchment population, cells, area (km², per-row cell areas on lon/lat grids), resources per
   1000 residents of the catchment, population-weighted mean and 90th-percentile minutes (the p90 of
   :func:`careshed.coverage_by_zone`, computed by the same code), and display polygons on request.
@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import _core
 from ..progress import current as current_progress
-from ..errors import InputError
+from ..errors import InputError, renamed_keyword
 from ..io.vector import from_wkb
 from .travel_time import prepare_search
 from .zonal import zone_arrays
@@ -107,7 +107,7 @@ def catchments(seconds, nearest, population, grid=None, facilities=None, resourc
 
     Parameters
     ----------
-    seconds, nearest : (H, W) float32 seconds and int32 facility index from :func:`careshed.raster_travel_time`
+    seconds, nearest : (H, W) float32 seconds and int32 facility index from :func:`careshed.arrays.travel_time_grid`
         (``inf`` / ``-1`` where unreachable). Use the two outputs of ONE search.
     population : (H, W) people per cell (NaN = no data, counted as 0; negative → InputError).
     grid : the :class:`careshed.Grid` of the arrays: needed for ``area_km2`` (per-row cell areas on lon/lat grids)
@@ -243,7 +243,7 @@ def _order_args(order, n: int, order_descending: bool):
 def capacity_coverage(friction, sources, population, capacity, *, max_minutes, cell_size=None,
                       band_minutes: float = 1.0, order="index", order_descending: bool = True,
                       order_minutes: float | None = None, zones=None, zone_ids=None, neighbours: int = 8,
-                      offsets_minutes=None, facilities=None) -> CapacityCoverage:
+                      start_offsets_minutes=None, facilities=None, offsets_minutes=None) -> CapacityCoverage:
     """Capacity-aware coverage (AccessMod "geographic coverage").
 
     Parameters
@@ -262,7 +262,8 @@ def capacity_coverage(friction, sources, population, capacity, *, max_minutes, c
         a priority or beds), processed descending (``order_descending=False``: ascending), ties lowest index.
     zones : optional :class:`careshed.ZoneRaster` or (H, W) zone-index array (-1 = none) for the per-zone covered
         share; ``zone_ids`` labels them.
-    offsets_minutes : optional (n,) start offset per facility, minutes.
+    start_offsets_minutes : optional (n,) start offset per facility (dispatch + turnout), minutes
+        (``offsets_minutes=`` is its former name, deprecated).
     facilities : optional DataFrame, one row per facility: its index labels the facility table.
     """
     if hasattr(friction, "seconds_per_metre"):
@@ -284,7 +285,10 @@ def capacity_coverage(friction, sources, population, capacity, *, max_minutes, c
         raise InputError(f"max_minutes must be finite and >= 0; got {max_minutes}")
     if not (math.isfinite(band_minutes) and band_minutes >= 0):
         raise InputError(f"band_minutes must be finite and >= 0 (0 = one band per distinct time); got {band_minutes}")
-    offsets_s = None if offsets_minutes is None else np.asarray(offsets_minutes, dtype=np.float64) * 60.0
+    start_offsets_minutes = renamed_keyword(start_offsets_minutes, offsets_minutes, "start_offsets_minutes",
+                                            "offsets_minutes", "capacity_coverage")
+    offsets_s = (None if start_offsets_minutes is None
+                 else np.asarray(start_offsets_minutes, dtype=np.float64) * 60.0)
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_minutes * 60.0, offsets_s,
                                                required_cutoff=True)
     n = s.shape[0]

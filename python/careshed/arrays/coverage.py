@@ -1,7 +1,7 @@
 """Coverage by zone, the ambulance count check and isochrone polygons — array-level functions.
 
 These work on arrays that are already on one analysis grid: response seconds and nearest station (from
-:func:`careshed.raster_travel_time` with the stations' dispatch + turnout as source offsets, so the seconds ARE
+:func:`careshed.arrays.travel_time_grid` with the stations' dispatch + turnout as source offsets, so the seconds ARE
 response times), people per cell, zones per cell (a :class:`careshed.zonal.ZoneRaster` or a plain zone-index
 array) and optionally a class per cell (urban/rural...). :func:`careshed.reach` builds the whole study on them.
 
@@ -103,7 +103,7 @@ def coverage_by_zone(seconds, nearest, population, zones, thresholds_min, classe
     """Who is covered, per zone and for the region, in one pass over the grid.
 
     Args:
-        seconds: response seconds per cell, shape (H, W) (float32 as :func:`careshed.raster_travel_time` gives;
+        seconds: response seconds per cell, shape (H, W) (float32 as :func:`careshed.arrays.travel_time_grid` gives;
             other dtypes are converted), ``inf`` = unreachable. NaN or negative → InputError.
         nearest: index of the station each time comes from, int (H, W), -1 exactly where ``seconds`` is inf; or
             ``None`` (no station table).

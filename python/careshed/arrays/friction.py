@@ -1,4 +1,4 @@
-"""Friction surfaces: seconds per metre per cell, the input of :func:`careshed.raster_travel_time`.
+"""Friction surfaces: seconds per metre per cell, the input of :func:`careshed.arrays.travel_time_grid`.
 
 Build one on an analysis grid (:func:`careshed.make_grid`) from any mix of land cover (a class raster + a
 speed table, or cover-fraction rasters), roads from any OGR line source (``.osm.pbf``, GeoPackage, shapefile,
@@ -19,7 +19,7 @@ Example (the real Comoros bundle)::
         other_speed_kmh=3.0,
         roads="data/comoros/comores-latest.osm.pbf", road_profile="car")
     print(fs)               # notes say what was modelled
-    seconds, nearest = careshed.raster_travel_time(fs.seconds_per_metre, sources, cell_size=fs.cell_size)
+    seconds, nearest = careshed.arrays.travel_time_grid(fs.seconds_per_metre, sources, cell_size=fs.cell_size)
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class FrictionSurface:
 
     @property
     def cell_size(self) -> tuple[float, float]:
-        """(dx, dy) in metres, for :func:`careshed.raster_travel_time`. Lon/lat grids have no single cell size
+        """(dx, dy) in metres, for :func:`careshed.arrays.travel_time_grid`. Lon/lat grids have no single cell size
         in metres: use ``grid.row_cell_widths_m()`` / ``row_cell_heights_m()`` (InputError here)."""
         if self.grid.is_geographic:
             raise InputError("this friction surface is on a longitude/latitude grid, whose cells are not a fixed "

@@ -96,8 +96,8 @@ def site_costs(cost, *, n_demand: int | None = None, n_candidates: int | None = 
 
 def site_costs_from_reach_lists(offsets, cells, seconds, cell_demand, n_demand: int, *, max_cost=None) -> SiteCosts:
     """Sparse costs from per-candidate reach lists — the ``(offsets, cells, seconds)`` of
-    :func:`careshed.arrays.raster_reach_lists` (one source per candidate; graph node lists work the same) — and a
-    flat cell -> demand index map ``cell_demand`` (-1: not a demand point). With ``max_cost`` (one standard per
+    :func:`careshed.arrays.travel_time_grid_reach_lists` (one source per candidate; graph node lists work the same) —
+    and a flat cell -> demand index map ``cell_demand`` (-1: not a demand point). With ``max_cost`` (one standard per
     demand), pairs beyond their demand's standard are dropped (covering models need no more)."""
     ms = None if max_cost is None else np.ascontiguousarray(np.broadcast_to(np.asarray(max_cost, np.float64),
                                                                             (int(n_demand),)))

@@ -18,13 +18,24 @@ import numpy as np
 
 from .. import _core
 from ..progress import current as current_progress
-from ..errors import InputError
+from ..errors import InputError, deprecated_alias, renamed_keyword
+from .travel_time import checked_start_offsets
 
 SpeedProfile = _core.SpeedProfile
 parse_maxspeed = _core.parse_maxspeed
 
-__all__ = ["SpeedProfile", "parse_maxspeed", "graph_travel_time", "Graph", "RoadGraph", "RoadTravelTime",
-           "straight_line_travel_time", "straight_line_grid_travel_time", "profiles"]
+__all__ = ["SpeedProfile", "parse_maxspeed", "travel_time_graph", "Graph", "RoadGraph", "RoadTravelTime",
+           "travel_time_straight_line", "travel_time_straight_line_grid", "profiles",
+           # deprecated (one release)
+           "graph_travel_time", "straight_line_travel_time", "straight_line_grid_travel_time"]
+
+
+def _start_offsets(start_offsets_seconds, source_offsets, sources, where):
+    """The checked start offsets of a graph search (the former keyword ``source_offsets=`` warns)."""
+    offsets = renamed_keyword(start_offsets_seconds, source_offsets, "start_offsets_seconds", "source_offsets", where,
+                              stacklevel=4)
+    n = np.shape(sources)[0] if offsets is not None and np.ndim(sources) >= 1 else None
+    return offsets if n is None else checked_start_offsets(offsets, n)
 
 
 def profiles():
@@ -33,8 +44,8 @@ def profiles():
     return {name: dict(SpeedProfile.by_name(name).speeds_kmh) for name in ("car", "ambulance", "walking")}
 
 
-def graph_travel_time(n_nodes, tails, heads, seconds, sources, *, source_offsets=None, max_seconds=None,
-                      reverse=False):
+def travel_time_graph(n_nodes, tails, heads, seconds, sources, *, start_offsets_seconds=None, max_seconds=None,
+                      reverse=False, source_offsets=None):
     """Seconds to the nearest source and that source's index, for every node of a directed graph.
 
     One multi-source Dijkstra over the edges ``tails[i] -> heads[i]`` costing ``seconds[i]`` (finite, >= 0;
@@ -47,7 +58,8 @@ def graph_travel_time(n_nodes, tails, heads, seconds, sources, *, source_offsets
     tails, heads : 1-D integer arrays (int32 or int64 are read without copying)
     seconds : 1-D float64 array, seconds per edge
     sources : 1-D integer array of node ids (facilities). A node may appear twice.
-    source_offsets : optional 1-D float array, seconds added at each source (dispatch, turnout).
+    start_offsets_seconds : optional 1-D float array, seconds added at each source before travel (dispatch +
+        turnout). ``source_offsets=`` is its former name (deprecated).
     max_seconds : optional inclusive cutoff in seconds; nodes farther are unreachable.
     reverse : False for time FROM the sources (ambulance to patient), True for time TO them
         (patient to hospital); they differ on one-way streets.
@@ -60,9 +72,9 @@ def graph_travel_time(n_nodes, tails, heads, seconds, sources, *, source_offsets
     Raises careshed.InputError for out-of-range ids, negative/NaN/infinite costs, bad offsets or shapes.
     The GIL is released during the search.
     """
-    return _core.graph_travel_time(n_nodes, tails, heads, seconds, sources, source_offsets=source_offsets,
-                                   max_seconds=max_seconds, reverse=reverse,
-                               progress=current_progress())
+    offsets = _start_offsets(start_offsets_seconds, source_offsets, sources, "travel_time_graph")
+    return _core.graph_travel_time(n_nodes, tails, heads, seconds, sources, source_offsets=offsets,
+                                   max_seconds=max_seconds, reverse=reverse, progress=current_progress())
 
 
 class SourceReach(NamedTuple):
@@ -85,7 +97,7 @@ def _core_attribute(name: str, doc: str | None = None) -> property:
 class Graph:
     """A prepared directed graph (CSR, seconds per edge) for repeated searches: build once, then run
     :meth:`travel_time`, :meth:`k_nearest` or :meth:`reach` as often as needed. The transposed graph for
-    ``reverse=True`` is built on first use. Same conventions as :func:`graph_travel_time`."""
+    ``reverse=True`` is built on first use. Same conventions as :func:`travel_time_graph`."""
 
     def __init__(self, n_nodes, tails, heads, seconds):
         self._g = _core.CsrGraph(n_nodes, tails, heads, seconds)
@@ -96,21 +108,26 @@ class Graph:
     def __repr__(self):
         return f"Graph({self.n_nodes} nodes, {self.n_edges} directed edges)"
 
-    def travel_time(self, sources, *, source_offsets=None, max_seconds=None, reverse=False):
+    def travel_time(self, sources, *, start_offsets_seconds=None, max_seconds=None, reverse=False,
+                    source_offsets=None):
         """(seconds, nearest) per node from one multi-source search."""
-        return self._g.nearest(sources, source_offsets=source_offsets, max_seconds=max_seconds, reverse=reverse,
+        offsets = _start_offsets(start_offsets_seconds, source_offsets, sources, "Graph.travel_time")
+        return self._g.nearest(sources, source_offsets=offsets, max_seconds=max_seconds, reverse=reverse,
                                progress=current_progress())
 
-    def k_nearest(self, sources, k, *, source_offsets=None, max_seconds=None, reverse=False):
+    def k_nearest(self, sources, k, *, start_offsets_seconds=None, max_seconds=None, reverse=False,
+                  source_offsets=None):
         """The k nearest distinct sources per node: (seconds, nearest) of shape (n_nodes, k), ordered by
         (seconds, source index); missing entries inf / -1. Column 0 equals :meth:`travel_time`."""
-        return self._g.k_nearest(sources, k, source_offsets=source_offsets, max_seconds=max_seconds,
+        offsets = _start_offsets(start_offsets_seconds, source_offsets, sources, "Graph.k_nearest")
+        return self._g.k_nearest(sources, k, source_offsets=offsets, max_seconds=max_seconds,
                                  reverse=reverse)
 
-    def reach(self, sources, max_seconds, *, source_offsets=None, reverse=False):
+    def reach(self, sources, max_seconds, *, start_offsets_seconds=None, reverse=False, source_offsets=None):
         """Every node within max_seconds (inclusive) of each source separately, as a SourceReach
         (sparse lists), computed in parallel across sources."""
-        return SourceReach(*self._g.reach(sources, max_seconds, source_offsets=source_offsets, reverse=reverse))
+        offsets = _start_offsets(start_offsets_seconds, source_offsets, sources, "Graph.reach")
+        return SourceReach(*self._g.reach(sources, max_seconds, source_offsets=offsets, reverse=reverse))
 
 
 class Components(NamedTuple):
@@ -252,24 +269,28 @@ class RoadGraph:
         e = self.edges
         return Graph(self.n_nodes, e["tails"], e["heads"], e["seconds"])
 
-    def nearest_from_nodes(self, source_nodes, *, source_offsets=None, max_seconds=None, reverse=False):
+    def nearest_from_nodes(self, source_nodes, *, start_offsets_seconds=None, max_seconds=None, reverse=False,
+                           source_offsets=None):
         """Multi-source search from graph node ids: (seconds, nearest) per node."""
-        return self._g.nearest(source_nodes, source_offsets=source_offsets, max_seconds=max_seconds,
-                               reverse=reverse,
+        offsets = _start_offsets(start_offsets_seconds, source_offsets, source_nodes, "RoadGraph.nearest_from_nodes")
+        return self._g.nearest(source_nodes, source_offsets=offsets, max_seconds=max_seconds, reverse=reverse,
                                progress=current_progress())
 
-    def travel_time(self, facility_xy, points_xy=None, *, source_offsets=None, max_seconds=None, reverse=False,
-                    offroad_speed_kmh=5.0, max_snap_distance_m=None, largest_component_only=False):
+    def travel_time(self, facility_xy, points_xy=None, *, start_offsets_seconds=None, max_seconds=None,
+                    reverse=False, offroad_speed_kmh=5.0, max_snap_distance_m=None, largest_component_only=False,
+                    source_offsets=None):
         """Seconds from the nearest facility (or to it, with reverse=True) for every node and demand point.
 
         Facilities (n, 2) snap to their nearest node; the straight-line distance is covered at
-        ``offroad_speed_kmh`` and added to their start (plus ``source_offsets`` seconds, e.g. dispatch).
+        ``offroad_speed_kmh`` and added to their start (plus ``start_offsets_seconds``, e.g. dispatch + turnout;
+        ``source_offsets=`` is its former name, deprecated).
         Demand points snap the same way and their own off-road leg is added to their node's time, so a
         village 2 km from the road is not at the road's time. Points or facilities farther than
         ``max_snap_distance_m`` from the network do not snap (facilities then take no part; points get inf/-1).
         ``max_seconds`` is an inclusive cutoff on the total (legs included).
         """
-        r = self._g.travel_time(facility_xy, points_xy, source_offsets=source_offsets, max_seconds=max_seconds,
+        offsets = _start_offsets(start_offsets_seconds, source_offsets, facility_xy, "RoadGraph.travel_time")
+        r = self._g.travel_time(facility_xy, points_xy, source_offsets=offsets, max_seconds=max_seconds,
                                 reverse=reverse, offroad_speed_kmh=offroad_speed_kmh,
                                 max_snap_distance_m=max_snap_distance_m,
                                 largest_component_only=largest_component_only)
@@ -280,7 +301,7 @@ class RoadGraph:
         return out
 
 
-def straight_line_travel_time(facility_xy, points_xy, *, speed_kmh, detour_factor=1.0, max_seconds=None,
+def travel_time_straight_line(facility_xy, points_xy, *, speed_kmh, detour_factor=1.0, max_seconds=None,
                               geographic=False, metres_per_unit=1.0, k=None):
     """Crow-fly travel time to the nearest facility: distance_m / (speed_kmh / 3.6) × detour_factor.
 
@@ -293,7 +314,7 @@ def straight_line_travel_time(facility_xy, points_xy, *, speed_kmh, detour_facto
                                            geographic=geographic, metres_per_unit=metres_per_unit, k=k or 0)
 
 
-def straight_line_grid_travel_time(facility_xy, width, height, geotransform, *, speed_kmh, detour_factor=1.0,
+def travel_time_straight_line_grid(facility_xy, width, height, geotransform, *, speed_kmh, detour_factor=1.0,
                                    max_seconds=None, geographic=False, metres_per_unit=1.0):
     """Straight-line travel time for every cell centre of a north-up grid (GDAL geotransform):
     (seconds, nearest) of shape (height, width)."""
@@ -301,3 +322,9 @@ def straight_line_grid_travel_time(facility_xy, width, height, geotransform, *, 
                                                 speed_kmh=speed_kmh, detour_factor=detour_factor,
                                                 max_seconds=max_seconds, geographic=geographic,
                                                 metres_per_unit=metres_per_unit)
+
+
+# ---- former names (one release) ----------------------------------------------------------------------------
+graph_travel_time = deprecated_alias(travel_time_graph, "graph_travel_time")
+straight_line_travel_time = deprecated_alias(travel_time_straight_line, "straight_line_travel_time")
+straight_line_grid_travel_time = deprecated_alias(travel_time_straight_line_grid, "straight_line_grid_travel_time")

@@ -3,10 +3,15 @@
 Three searches, all exact and deterministic (see ``core/include/careshed/raster_search.hpp`` for the
 arithmetic):
 
-* :func:`raster_travel_time` — one pass from all sources: seconds to the nearest source and its index;
-* :func:`raster_k_nearest` — the k nearest distinct sources per cell (backup coverage);
-* :func:`raster_reach_lists` — for each source alone, every cell within ``max_seconds`` as sparse
+* :func:`travel_time_grid` — one pass from all sources: seconds to the nearest source and its index;
+* :func:`travel_time_grid_k_nearest` — the k nearest distinct sources per cell (backup coverage);
+* :func:`travel_time_grid_reach_lists` — for each source alone, every cell within ``max_seconds`` as sparse
   CSR lists (what 2SFCA-type accessibility models read).
+
+Each may start every source late by its start offset (``start_offsets_seconds``: dispatch + turnout, see
+docs/architecture.md's vocabulary). The former names ``raster_travel_time``, ``raster_k_nearest``,
+``raster_reach_lists`` and the former keyword ``source_offsets=`` still work for one release, with a
+DeprecationWarning.
 
 Conventions (``../shared/DESIGN.md``):
 
@@ -18,7 +23,7 @@ Conventions (``../shared/DESIGN.md``):
 * equal times go to the lowest source index (also for duplicated sources);
 * a source on an impassable cell reaches nothing (not even its own cell); a ``RuntimeWarning`` names it.
 
-Outputs of :func:`raster_travel_time` are two zero-copy views of one buffer of 8 bytes per cell:
+Outputs of :func:`travel_time_grid` are two zero-copy views of one buffer of 8 bytes per cell:
 ``seconds`` (float32, strides ``(cols*8, 8)``) and ``nearest`` (int32). float32 seconds keep memory at
 8 bytes per cell for national grids; use ``numpy.ascontiguousarray`` if a contiguous copy is needed.
 
@@ -37,9 +42,12 @@ import numpy as np
 from .. import _core
 from ..memory import current as current_max_memory
 from ..progress import current as current_progress
-from ..errors import InputError
+from ..errors import InputError, deprecated_alias, renamed_keyword
 
-__all__ = ["raster_travel_time", "raster_k_nearest", "raster_reach_lists", "nearest_travel_time", "prepare_search"]
+__all__ = ["travel_time_grid", "travel_time_grid_k_nearest", "travel_time_grid_reach_lists", "nearest_travel_time",
+           "prepare_search", "checked_start_offsets",
+           # deprecated (one release)
+           "raster_travel_time", "raster_k_nearest", "raster_reach_lists"]
 
 
 def _friction(friction) -> np.ndarray:
@@ -132,20 +140,23 @@ def _max_seconds(max_seconds, required=False) -> float:
     return t
 
 
-def _offsets(source_offsets, k):
-    if source_offsets is None:
+def checked_start_offsets(start_offsets_seconds, k):
+    """The start offsets as a C-contiguous float64 (k,) array of finite seconds >= 0 (None stays None), else an
+    InputError naming ``start_offsets_seconds``. Shared by the grid and graph engines."""
+    if start_offsets_seconds is None:
         return None
-    o = np.ascontiguousarray(source_offsets, dtype=np.float64)
+    o = np.ascontiguousarray(start_offsets_seconds, dtype=np.float64)
     if o.shape != (k,):
-        raise InputError(f"source_offsets must have one value per source ({k}); got shape {o.shape}")
+        raise InputError(f"start_offsets_seconds must have one value per source ({k}); got shape {o.shape}")
     bad = np.flatnonzero(~(np.isfinite(o) & (o >= 0)))
     if bad.size:
         i = int(bad[0])
-        raise InputError(f"source_offsets[{i}] = {o[i]} must be a finite number of seconds >= 0")
+        raise InputError(f"start_offsets_seconds[{i}] = {o[i]} must be a finite number of seconds >= 0")
     return o
 
 
-def prepare_search(friction, sources, cell_size, neighbours, max_seconds, source_offsets, required_cutoff=False):
+def prepare_search(friction, sources, cell_size, neighbours, max_seconds, start_offsets_seconds,
+                   required_cutoff=False):
     """The checked arguments of a core grid search (friction, sources, dx, dy, row widths, neighbours, cutoff,
     offsets); warns about sources on impassable cells. Shared by every search wrapper of the array tier."""
     f = _friction(friction)
@@ -153,7 +164,7 @@ def prepare_search(friction, sources, cell_size, neighbours, max_seconds, source
     dx, dy, row_dx = _cell_size(cell_size, f.shape[0])
     nb = _neighbours(neighbours)
     t = _max_seconds(max_seconds, required_cutoff)
-    o = _offsets(source_offsets, s.shape[0])
+    o = checked_start_offsets(start_offsets_seconds, s.shape[0])
     if s.shape[0]:
         fs = f[s[:, 0], s[:, 1]]
         inert = np.flatnonzero(~np.isfinite(fs))
@@ -165,8 +176,8 @@ def prepare_search(friction, sources, cell_size, neighbours, max_seconds, source
     return f, s, dx, dy, row_dx, nb, t, o
 
 
-def raster_travel_time(friction, sources, *, cell_size, neighbours=8, max_seconds=None,
-                       source_offsets=None):
+def travel_time_grid(friction, sources, *, cell_size, neighbours=8, max_seconds=None,
+                     start_offsets_seconds=None, source_offsets=None):
     """Seconds to the nearest source and its index, for every cell, in one multi-source search.
 
     Parameters
@@ -177,58 +188,72 @@ def raster_travel_time(friction, sources, *, cell_size, neighbours=8, max_second
     cell_size : (dx, dy) metres; dx may be a length-H array of per-row widths (lon/lat grids).
     neighbours : 8 or 16 (r.cost knight's moves).
     max_seconds : inclusive cutoff in seconds, or None.
-    source_offsets : (K,) seconds added at each source (dispatch + turnout), or None.
+    start_offsets_seconds : (K,) seconds added at each source before travel (dispatch + turnout), or None.
+        ``source_offsets=`` is its former name (deprecated).
 
     Returns
     -------
     seconds : (H, W) float32, ``inf`` where unreachable.
     nearest : (H, W) int32 source index, ``-1`` where unreachable; ties go to the lowest index.
     """
+    start_offsets_seconds = renamed_keyword(start_offsets_seconds, source_offsets, "start_offsets_seconds",
+                                            "source_offsets", "travel_time_grid")
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
-                                               source_offsets)
+                                                    start_offsets_seconds)
     buf, _stats = _core._raster_travel_time(f, s, dx, dy, row_dx, nb, t, o, progress=current_progress(),
                                             max_memory_bytes=current_max_memory())
     return buf[..., 1].view(np.float32), buf[..., 0]
 
 
-def raster_k_nearest(friction, sources, *, k=2, cell_size, neighbours=8, max_seconds=None,
-                     source_offsets=None):
+def travel_time_grid_k_nearest(friction, sources, *, k=2, cell_size, neighbours=8, max_seconds=None,
+                               start_offsets_seconds=None, source_offsets=None):
     """The k nearest distinct sources of every cell, ordered by (seconds, index).
 
-    Same arguments as :func:`raster_travel_time`, plus ``k`` (1..64). Returns ``seconds`` (H, W, k)
+    Same arguments as :func:`travel_time_grid`, plus ``k`` (1..64). Returns ``seconds`` (H, W, k)
     float32 and ``nearest`` (H, W, k) int32; slots without a source are ``inf`` / ``-1``.
-    ``[..., 0]`` equals :func:`raster_travel_time`'s result.
+    ``[..., 0]`` equals :func:`travel_time_grid`'s result.
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= 64:
         raise InputError(f"k must be an integer between 1 and 64; got {k!r}")
+    start_offsets_seconds = renamed_keyword(start_offsets_seconds, source_offsets, "start_offsets_seconds",
+                                            "source_offsets", "travel_time_grid_k_nearest")
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
-                                               source_offsets)
+                                                    start_offsets_seconds)
     buf, _stats = _core._raster_k_nearest(f, s, int(k), dx, dy, row_dx, nb, t, o, progress=current_progress(),
                                           max_memory_bytes=current_max_memory())
     return buf[..., 1].view(np.float32), buf[..., 0]
 
 
-def raster_reach_lists(friction, sources, *, max_seconds, cell_size, neighbours=8, source_offsets=None):
+def travel_time_grid_reach_lists(friction, sources, *, max_seconds, cell_size, neighbours=8,
+                                 start_offsets_seconds=None, source_offsets=None):
     """For each source searched alone, every cell reached within ``max_seconds`` (inclusive).
 
     Returns CSR arrays ``(offsets, cells, seconds)``: the cells of source ``s`` are
     ``cells[offsets[s]:offsets[s + 1]]`` (flat ids ``row * W + col``, ascending, uint32) with their
-    times ``seconds[...]`` (float32, the source's offset included). Sources are searched in parallel.
+    times ``seconds[...]`` (float32, the source's start offset included). Sources are searched in parallel.
     """
+    start_offsets_seconds = renamed_keyword(start_offsets_seconds, source_offsets, "start_offsets_seconds",
+                                            "source_offsets", "travel_time_grid_reach_lists")
     f, s, dx, dy, row_dx, nb, t, o = prepare_search(friction, sources, cell_size, neighbours, max_seconds,
-                                               source_offsets, required_cutoff=True)
+                                                    start_offsets_seconds, required_cutoff=True)
     offsets, cells, seconds, _stats = _core._raster_reach_lists(f, s, dx, dy, row_dx, nb, t, o,
                                                                 progress=current_progress(),
                                                                 max_memory_bytes=current_max_memory())
     return offsets, cells, seconds
 
 
-def nearest_travel_time(friction, sources, cell_size, offsets_s, max_seconds, neighbours):
-    """(seconds float32 (H, W), nearest int32 (H, W)), both C-contiguous: :func:`raster_travel_time` with the
-    start offsets (dispatch, turnout) in seconds, as the analyses use it."""
+def nearest_travel_time(friction, sources, cell_size, start_offsets_seconds, max_seconds, neighbours):
+    """(seconds float32 (H, W), nearest int32 (H, W)), both C-contiguous: :func:`travel_time_grid` with the
+    start offsets (dispatch + turnout) in seconds, as the analyses use it."""
     kw = {"cell_size": tuple(float(v) for v in cell_size), "neighbours": neighbours,
-          "source_offsets": np.ascontiguousarray(offsets_s, dtype=np.float64)}
+          "start_offsets_seconds": np.ascontiguousarray(start_offsets_seconds, dtype=np.float64)}
     if max_seconds is not None:
         kw["max_seconds"] = float(max_seconds)
-    seconds, nearest = raster_travel_time(friction, sources, **kw)
+    seconds, nearest = travel_time_grid(friction, sources, **kw)
     return (np.ascontiguousarray(seconds, dtype=np.float32), np.ascontiguousarray(nearest, dtype=np.int32))
+
+
+# ---- former names (one release) ----------------------------------------------------------------------------
+raster_travel_time = deprecated_alias(travel_time_grid, "raster_travel_time")
+raster_k_nearest = deprecated_alias(travel_time_grid_k_nearest, "raster_k_nearest")
+raster_reach_lists = deprecated_alias(travel_time_grid_reach_lists, "raster_reach_lists")

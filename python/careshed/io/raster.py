@@ -50,7 +50,7 @@ class Grid:
     @property
     def cell_size(self) -> tuple[float, float]:
         """(dx, dy) cell size in CRS units (metres on analysis grids) — the ``cell_size`` argument of
-        :func:`careshed.raster_travel_time`. On lon/lat grids use :meth:`row_cell_widths_m` instead."""
+        :func:`careshed.arrays.travel_time_grid`. On lon/lat grids use :meth:`row_cell_widths_m` instead."""
         return (abs(self.transform[1]), abs(self.transform[5]))
 
     @property
