@@ -21,6 +21,7 @@ from .io.raster import write_geotiff
 from .io.table import write_table
 from .io.vector import write_layers
 from .mapping import map_footnotes, save_png
+from .report.document import write_report
 
 __all__ = ["Result", "modelled_notes", "points_frame", "zones_layer", "notes_frame", "save_map", "headline_prefix",
            "geotiff_metadata"]
@@ -160,6 +161,11 @@ class Result:
         if path is not None:
             save_map(fig, path)
         return fig
+
+    def report(self, path, **kwargs) -> Path:
+        """This result's offline HTML report (one file, everything inlined): :func:`careshed.report.write_report`
+        with its keywords (lang, title, targets, record, ...). For several results of a study: ``study.report``."""
+        return write_report(path, [self], **kwargs)
 
     def _html_table(self) -> pd.DataFrame:
         return self.table

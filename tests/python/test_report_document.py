@@ -140,3 +140,16 @@ def test_people_outside_every_zone_have_their_row(tmp_path):
     assert summary.count("<tr>") == 1 + 4 and "outside every zone" in summary
     access = re.search(r'<table class="data" id="access-table">(.*?)</table>', page).group(1)
     assert access.count("<tr>") == 1 + 4
+
+
+def test_density_result_and_result_report(strip, tmp_path):
+    """study.density's result gives the resources-vs-target section (hospital h1 in zone A: 9 beds over the 4500
+    people of the strip = 2.00 per 1000 in the region row); result.report writes one result's report."""
+    study, catch, _ = strip
+    density = study.density(hospital(), resources={"beds": "beds"}, targets={"beds": 2.5})
+    page = report_html([catch, density], targets=ReportTargets(per_1000={"beds": 2.5}))
+    assert '<section id="density">' in page
+    summary = re.search(r'<table class="data" id="summary-table">(.*?)</table>', page).group(1)
+    assert re.search(r"<td>2\.00</td><td class=\"miss\">misses</td></tr></tbody>", summary)
+    path = catch.report(tmp_path / "one.html", lang="zh")
+    assert '<html lang="zh-CN">' in path.read_text(encoding="utf-8")

@@ -71,16 +71,20 @@ def read_targets(path, *, column: str = "target_2025") -> ReportTargets:
 
 
 def _study_of(results) -> object:
-    if not results:
-        raise InputError("report: give at least one result (study.reach / study.catchments / study.access)")
-    study = results[0].study
-    for r in results[1:]:
+    gridded = [r for r in results if getattr(r, "study", None) is not None]
+    if not gridded:
+        raise InputError("report: give at least one result of a study (study.reach / study.catchments / "
+                         "study.access / study.density)")
+    study = gridded[0].study
+    for r in gridded[1:]:
         if r.study is not study:
             raise InputError("report: the results come from different studies; make them on one careshed.Study")
     return study
 
 
 def _kind(result) -> str:
+    if hasattr(result, "rate_columns") and hasattr(result, "unassigned"):
+        return "density"
     if hasattr(result, "stations") and hasattr(result, "curve"):
         return "reach"
     if hasattr(result, "polygons") and hasattr(result, "nearest"):
@@ -268,6 +272,8 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
         by_kind.setdefault(_kind(r), r)
     targets = targets or ReportTargets()
     catch, reach, access = by_kind.get("catchments"), by_kind.get("reach"), by_kind.get("access")
+    if density is None and "density" in by_kind:
+        density = by_kind["density"].table
     timed = catch or reach
     labels = zone_labels(study, lang)
     region_name = text(lang, "whole_region") if lang == "zh" else str(study.region_label)
