@@ -11,6 +11,7 @@
 #include <numeric>
 #include <queue>
 #include <sstream>
+#include <unordered_map>
 #include <utility>
 
 #include "careshed/error.hpp"
@@ -1158,6 +1159,7 @@ MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, 
   Cbc_setLogLevel(model, 0);
   Cbc_setParameter(model, "log", "0");
   Cbc_setParameter(model, "slog", "0");
+  Cbc_setParameter(model, "timeMode", "elapsed");  // time limits are wall-clock seconds (CBC's default is CPU time)
   Cbc_loadProblem(model, int(m.collb.size()), int(m.rowlb.size()), m.start.data(), m.index.data(), m.value.data(),
                   m.collb.data(), m.colub.data(), m.obj.data(), m.rowlb.data(), m.rowub.data());
   for (std::size_t j = 0; j < m.integer.size(); ++j) {
@@ -1183,6 +1185,45 @@ MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, 
   return r;
 }
 
+/// Demand with the same zone and the same covering candidates behave identically in every covering model: one MIP
+/// row (and one set of coverage columns) per such class, with the class's summed weight, gives the same optimum
+/// with far fewer rows (fine grids have many cells seen by exactly the same sites). rep[i] = the class's first
+/// demand (-1: not coverable); agg_w[rep] = the class weight.
+std::vector<std::int32_t> demand_classes(const Prepared& P, std::vector<double>& agg_w) {
+  std::vector<std::int32_t> rep(P.nd, -1);
+  agg_w.assign(P.nd, 0.0);
+  std::unordered_map<std::uint64_t, std::vector<std::int32_t>> buckets;
+  buckets.reserve(std::size_t(P.nd));
+  auto same = [&](std::int32_t a, std::int32_t b) {
+    if (P.zone[a] != P.zone[b]) return false;
+    const std::int64_t na = P.dcov_off[a + 1] - P.dcov_off[a], nb = P.dcov_off[b + 1] - P.dcov_off[b];
+    return na == nb && std::equal(P.dcov_cand.begin() + P.dcov_off[a], P.dcov_cand.begin() + P.dcov_off[a + 1],
+                                  P.dcov_cand.begin() + P.dcov_off[b]);
+  };
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    if (!P.coverable[i]) continue;
+    std::uint64_t h = 1469598103934665603ull ^ std::uint64_t(std::uint32_t(P.zone[i]));
+    for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) {
+      h = (h ^ std::uint64_t(std::uint32_t(P.dcov_cand[k]))) * 1099511628211ull;
+    }
+    std::vector<std::int32_t>& bucket = buckets[h];
+    std::int32_t found = -1;
+    for (std::int32_t r : bucket) {
+      if (same(r, i)) {
+        found = r;
+        break;
+      }
+    }
+    if (found < 0) {
+      bucket.push_back(i);
+      found = i;
+    }
+    rep[i] = found;
+    agg_w[found] += P.w[i];
+  }
+  return rep;
+}
+
 /// The MIP of a model: columns 0..nc-1 are the sites (vehicles for MEXCLP), then the coverage / assignment columns.
 Mip build_mip(const Prepared& P, const Demand2* D) {
   Mip m;
@@ -1192,6 +1233,8 @@ Mip build_mip(const Prepared& P, const Demand2* D) {
   // Coverage rows: one per demand with weight > 0 that can be covered (LSCP: required demand only, unless zones).
   std::vector<int> row_of(P.nd, -1);
   std::vector<int> group_row(P.groups.size(), -1);
+  std::vector<double> agg_w;
+  const std::vector<std::int32_t> rep = median ? std::vector<std::int32_t>() : demand_classes(P, agg_w);
   int budget_row = -1, count_row = -1;
   if (median) {
     for (std::int32_t i = 0; i < P.nd; ++i) {
@@ -1199,7 +1242,7 @@ Mip build_mip(const Prepared& P, const Demand2* D) {
     }
   } else {
     for (std::int32_t i = 0; i < P.nd; ++i) {
-      if (!P.coverable[i]) continue;
+      if (!P.coverable[i] || rep[i] != i) continue;  // one row per demand class
       if (lscp && P.lscp_full) {
         if (P.required[i]) row_of[i] = m.add_row(1.0, kInf);  // Σ x_j >= 1
       } else {
@@ -1217,7 +1260,7 @@ Mip build_mip(const Prepared& P, const Demand2* D) {
     m.add_col(double(P.lo[j]), double(P.hi[j]), lscp ? P.cost[j] : 0.0, true);
     if (!median) {
       for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) {
-        const int r = row_of[P.cov_dem[k]];
+        const int r = row_of[P.cov_dem[k]];  // -1 for class members other than the representative
         if (r >= 0) m.entry(r, 1.0);
       }
     }
@@ -1258,7 +1301,7 @@ Mip build_mip(const Prepared& P, const Demand2* D) {
   // coverage columns y
   for (std::int32_t i = 0; i < P.nd; ++i) {
     if (row_of[i] < 0 || (lscp && P.lscp_full)) continue;
-    const double w = P.w[i];
+    const double w = agg_w[i];
     auto groups_entry = [&](double coef) {
       for (int which = 0; which < 2; ++which) {
         const std::int32_t g = dem_group(P, i, which);
@@ -1510,10 +1553,11 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
 ///   C_j = Σ_{i∈M_j} λ_i,
 /// is an upper bound on the optimum (the relaxed problem's optimum over a superset of the feasible set), so the
 /// best L seen is a certified bound whatever the iterations did. λ is improved by projected subgradient steps
-/// (Polyak step towards the incumbent objective, halved after 20 steps without improvement). Its limit is the LP
+/// (Polyak step towards the incumbent objective, halved after 20 steps without improvement; at most 3000 steps or
+/// the deadline). Its limit is the LP
 /// relaxation's value (the subproblem has the integrality property), at O(pairs) per step instead of a simplex.
 /// Returns +inf when the model does not qualify.
-double lagrangian_mclp_bound(const Prepared& P, double incumbent, Clock::time_point deadline, int max_iter = 400) {
+double lagrangian_mclp_bound(const Prepared& P, double incumbent, Clock::time_point deadline, int max_iter = 3000) {
   if (P.model != SiteModel::Mclp || std::isfinite(P.budget) || !P.groups.empty()) return kInf;
   std::vector<double> lam(P.nd, 0.0), C(P.nc, 0.0), step(P.nd, 0.0);
   std::vector<std::int32_t> cov(P.nd, 0);
@@ -1563,7 +1607,7 @@ double lagrangian_mclp_bound(const Prepared& P, double incumbent, Clock::time_po
       theta *= 0.5;
       since = 0;
     }
-    if (best <= incumbent + tol_for(incumbent) || theta < 1e-6) break;
+    if (best <= incumbent + tol_for(incumbent) || theta < 1e-5) break;
     // subgradient s_i = y_i − Σ x_j over i's coverers, y_i = [w_i > λ_i]
     std::fill(cov.begin(), cov.end(), 0);
     for (std::int32_t j : chosen) {
@@ -1739,20 +1783,46 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   const bool maxm = is_max_model(P.model);
   sol.bound = simple_bound(P);
   sol.bound_source = "simple";
-  // MCLP: a Lagrangian bound first (O(pairs) per step); the LP relaxation below is then only tried on instances
-  // small enough for CLP's simplex to be quick (its time limit is not checked inside the initial LP solve).
+  // MCLP: the LP relaxation (solved by CLP) is the tightest bound here but CLP's simplex is slow on large
+  // instances and its time limit is not checked inside the initial LP solve; from 200,000 pairs (or without
+  // lp_bound) the Lagrangian bound (O(pairs) per step, converging to the LP value) takes its place.
   bool lp_worth_it = true;
-  if (options.solver == SiteSolver::Heuristic && ev.feasible) {
+  const bool small = costs.n_pairs() <= 200000;
+  if (options.solver == SiteSolver::Heuristic && ev.feasible && (!small || !options.lp_bound)) {
     const double lag = lagrangian_mclp_bound(P, ev.objective, deadline);
     if (lag < sol.bound) {
       sol.bound = lag;
       sol.bound_source = "lagrangian";
     }
-    if (std::isfinite(lag)) lp_worth_it = costs.n_pairs() <= 200000 && lag > ev.objective + tol_for(ev.objective);
+    if (std::isfinite(lag)) lp_worth_it = false;
+  }
+  // Exact: first try to prove the heuristic answer optimal without branch and cut — the LP relaxation on small
+  // instances, the Lagrangian bound (MCLP) on large ones; CBC runs only when that leaves a gap.
+  bool closed = false;
+  if (options.solver == SiteSolver::Exact && ev.feasible && !small) {
+    const double lag = lagrangian_mclp_bound(P, ev.objective, deadline);
+    if (lag <= ev.objective + 1e-9 * std::max(1.0, std::fabs(ev.objective))) {
+      closed = true;
+      sol.bound = lag;
+      sol.bound_source = "lagrangian";
+    }
+  }
+  if (options.solver == SiteSolver::Exact && ev.feasible && options.lp_bound && small) {
+    const double left = options.time_limit_s - seconds_since(t0);
+    if (left > 0) {
+      const MipResult r = solve_mip(build_mip(P, &D), maxm, true, left, 0.0);
+      const double slack = 1e-9 * std::max(1.0, std::fabs(ev.objective));
+      if (r.proven_optimal && std::isfinite(r.bound) &&
+          (maxm ? r.bound <= ev.objective + slack : r.bound >= ev.objective - slack)) {
+        closed = true;
+        sol.bound = r.bound;
+        sol.bound_source = "lp relaxation";
+      }
+    }
   }
   // Exact: CBC on the MIP. Heuristic: the LP relaxation for the bound, and CBC as a fallback only when the greedy
   // and swaps found no set meeting the constraints (a tight budget or zone shares can defeat a greedy).
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < 2 && !closed; ++pass) {
     const bool relax = options.solver == SiteSolver::Heuristic && pass == 0;
     if (pass == 0 && relax && (!options.lp_bound || !lp_worth_it)) continue;
     if (pass == 1 && (options.solver == SiteSolver::Exact || ev.feasible)) break;

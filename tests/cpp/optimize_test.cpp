@@ -328,6 +328,42 @@ TEST(OptimizeOracle, LagrangianBoundAloneHoldsForMclp) {
   EXPECT_GT(lagrangian_used, 0) << "the Lagrangian bound never beat the simple bound: the test checks nothing";
 }
 
+TEST(OptimizeOracle, LargeExactMclpWithKnownOptimum) {
+  // 210 candidates each covering its own 1000 demand points (210,000 pairs: above the LP-first size, so the exact
+  // path tries the Lagrangian bound before CBC). Candidate j's demand weighs j + 1 per point, so the optimum with
+  // p sites is the p heaviest candidates: Σ_{j > 209 - p} 1000 (j + 1).
+  const std::int32_t nc = 210, per = 1000, p = 7;
+  std::vector<std::int32_t> d, c;
+  std::vector<double> s;
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.p = p;
+  pr.max_seconds = {600};
+  pr.weights.resize(std::size_t(nc) * per);
+  for (std::int32_t j = 0; j < nc; ++j) {
+    for (std::int32_t k = 0; k < per; ++k) {
+      d.push_back(j * per + k);
+      c.push_back(j);
+      s.push_back(100.0 + k % 500);
+      pr.weights[std::size_t(j) * per + k] = j + 1;
+    }
+  }
+  const SiteCosts C = careshed::site_costs_from_pairs(nc * per, nc, d.data(), c.data(), s.data(), s.size());
+  double best = 0;
+  for (std::int32_t j = nc - p; j < nc; ++j) best += 1000.0 * (j + 1);
+  for (SiteSolver solver : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    SiteOptions o;
+    o.solver = solver;
+    const SiteSolution r = careshed::solve_sites(C, pr, o);
+    EXPECT_DOUBLE_EQ(r.objective, best);
+    EXPECT_GE(r.bound, best - 1e-6);
+    if (solver == SiteSolver::Exact) EXPECT_TRUE(r.proven_optimal) << r.bound_source;
+    std::vector<std::int32_t> expect;
+    for (std::int32_t j = nc - p; j < nc; ++j) expect.push_back(j);
+    EXPECT_EQ(r.sites, expect);
+  }
+}
+
 // ---- named cases ----------------------------------------------------------------------------------------------
 
 /// 3 demand x 3 candidates, hand-worked:

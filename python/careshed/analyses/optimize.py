@@ -21,7 +21,7 @@ import pandas as pd
 from ..arrays import locate
 from ..arrays.travel_time import travel_time_grid_reach_lists
 from ..constants import NO_CLASS, RESIDENTS_PER_VEHICLE
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..io.fields import as_list
 from ..placement import place_facilities, point_columns
 from ..prepared import PreparedStudy, check_thresholds
@@ -122,7 +122,7 @@ def _lattice(study: PreparedStudy, spacing_m: float):
     """Passable cells inside the zones on a regular lattice of `spacing_m` (cell centres): (rows, cols)."""
     dx, dy = study.grid.cell_size
     if not (math.isfinite(spacing_m) and spacing_m >= max(dx, dy)):
-        raise InputError(f"candidate_spacing_m: {spacing_m!r} must be a distance >= one cell ({max(dx, dy):g} m)")
+        raise UsageError(f"candidate_spacing_m: {spacing_m!r} must be a distance >= one cell ({max(dx, dy):g} m)")
     sr, sc = max(1, int(round(spacing_m / dy))), max(1, int(round(spacing_m / dx)))
     h, w = study.grid.shape
     rr, cc = np.meshgrid(np.arange(sr // 2, h, sr), np.arange(sc // 2, w, sc), indexing="ij")
@@ -185,17 +185,17 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     timings = {}
     model = str(model).replace("_", "-")
     if model not in MODELS:
-        raise InputError(f"model: {model!r} is not one of {', '.join(MODELS)}")
+        raise UsageError(f"model: {model!r} is not one of {', '.join(MODELS)}")
     if candidates is None and candidate_spacing_m is None:
-        raise InputError("give candidates (a point layer) and/or candidate_spacing_m (a lattice of passable cells)")
+        raise UsageError("give candidates (a point layer) and/or candidate_spacing_m (a lattice of passable cells)")
     if thresholds_min is None:
         thresholds_min = study.thresholds_min
     if thresholds_min is None:
-        raise InputError("thresholds_min: give the response standard in minutes (one number, or per class)")
+        raise UsageError("thresholds_min: give the response standard in minutes (one number, or per class)")
     thresholds = check_thresholds(thresholds_min, study.class_names)
     dispatch = float(dispatch_minutes)
     if not math.isfinite(dispatch) or dispatch < 0:
-        raise InputError(f"dispatch_minutes: {dispatch_minutes!r} must be a number of minutes >= 0")
+        raise UsageError(f"dispatch_minutes: {dispatch_minutes!r} must be a number of minutes >= 0")
 
     # -- sites: existing (fixed), points, lattice ---------------------------------------------------------------
     t = time.perf_counter()
@@ -280,7 +280,7 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
             shares = np.zeros(len(study.ids))
             for k, v in zone_min_share.items():
                 if str(k) not in pos:
-                    raise InputError(f"zone_min_share: zone {k!r} is not a zone id of the study")
+                    raise UsageError(f"zone_min_share: zone {k!r} is not a zone id of the study")
                 shares[pos[str(k)]] = float(v)
         else:
             shares = np.full(len(study.ids), float(zone_min_share))

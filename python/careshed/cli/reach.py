@@ -50,8 +50,8 @@ written under a temporary name and renamed.
 """
 
 
-def add_reach_arguments(p: argparse.ArgumentParser) -> None:
-    add_zones_and_people_arguments(p, "stations", "station points", class_share=True)
+def add_class_arguments(p: argparse.ArgumentParser) -> None:
+    """The "urban/rural classes and thresholds" option group (shared with ``careshed optimize``)."""
     g = p.add_argument_group("urban/rural classes and thresholds")
     g.add_argument("--urban-polygons", metavar="FILE", help="urban areas as polygons (rest rural)")
     g.add_argument("--urban-density", nargs="?", const=300.0, type=float, metavar="PER_KM2",
@@ -69,6 +69,11 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--minutes", action="append", metavar="[CLASS=]MIN",
                    help="threshold in minutes: one number when there are no classes, or CLASS=MIN per class "
                         "(repeatable; overrides --urban-minutes/--rural-minutes)")
+
+
+def add_reach_arguments(p: argparse.ArgumentParser) -> None:
+    add_zones_and_people_arguments(p, "stations", "station points", class_share=True)
+    add_class_arguments(p)
     g = p.add_argument_group("stations and delays")
     add_point_arguments(g, "STATIONS", former=("station", "stations"))
     g.add_argument("--dispatch-minutes", type=float, default=0.0, metavar="MIN",
@@ -85,8 +90,8 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
                                   label_help="what the stations are (titles, notes)", prefix="reach")
 
 
-def reach_arguments(args) -> tuple[dict, dict]:
-    """(Study keywords, Study.reach keywords) from parsed `careshed reach` options."""
+def classes_and_thresholds(args) -> tuple[dict | None, Any]:
+    """(Study ``classes=``, ``thresholds_min``) from the options of :func:`add_class_arguments`."""
     sources = [args.urban_polygons is not None, args.urban_density is not None, args.class_raster is not None,
                args.zone_class is not None]
     if sum(sources) > 1:
@@ -127,6 +132,12 @@ def reach_arguments(args) -> tuple[dict, dict]:
     else:
         raise UsageError("give --minutes N (one threshold for every cell), or urban/rural classes (--urban-polygons, "
                          "--urban-density, --class-raster or --zone-class) with --urban-minutes/--rural-minutes")
+    return classes, thresholds
+
+
+def reach_arguments(args) -> tuple[dict, dict]:
+    """(Study keywords, Study.reach keywords) from parsed `careshed reach` options."""
+    classes, thresholds = classes_and_thresholds(args)
     study = study_keywords(args)
     study.update(classes=classes, thresholds_min=thresholds if isinstance(thresholds, dict) else None)
     if args.class_share:

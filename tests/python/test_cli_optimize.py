@@ -1,0 +1,57 @@
+"""``careshed optimize`` (careshed/cli/optimize.py) on the strip study of strip_case.py: outputs and help."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import careshed
+from strip_case import CRS, cell_centre, strip_grid, strip_zones, urban_polygon
+
+
+def test_cli_optimize_writes_the_outputs(tmp_path, capsys):
+    from careshed.cli import main
+
+    grid = strip_grid()
+    fric = careshed.write_geotiff(tmp_path / "friction.tif", np.full(grid.shape, 0.6), grid)
+    strip_zones().to_file(tmp_path / "zones.gpkg", driver="GPKG")
+    urban_polygon().to_file(tmp_path / "urban.gpkg", driver="GPKG")
+    rows = ["code,x,y"] + [f"c{c},{cell_centre(1, c)[0]},{cell_centre(1, c)[1]}" for c in (0, 2, 4, 6, 8)]
+    (tmp_path / "cand.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    x, y = cell_centre(1, 9)
+    (tmp_path / "existing.csv").write_text(f"code,x,y\ne,{x},{y}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["optimize", "mclp", str(tmp_path / "zones.gpkg"), str(tmp_path / "cand.csv"), "--x", "x", "--y", "y",
+            "--crs", CRS, "--facility-id", "code", "--zone-id", "zone", "--population", "pop",
+            "--friction", str(fric), "--urban-polygons", str(tmp_path / "urban.gpkg"),
+            "--urban-minutes", "4", "--rural-minutes", "6", "--existing", str(tmp_path / "existing.csv"),
+            "--p", "2", "--cell-size", "100", "--out", str(out), "--modelled", "test data"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "gap" in printed and "MODELLED" in printed
+    table = pd.read_csv(out / "optimize.csv", comment="#", index_col=0)
+    # the same request through the API gives the same table (the CLI only translates options)
+    from strip_case import strip_study
+    api = strip_study().optimize(str(tmp_path / "cand.csv"), model="mclp", p=2, x="x", y="y", crs=CRS,
+                                 facility_id="code", existing=str(tmp_path / "existing.csv"))
+    assert table.loc["region", "covered_after"] == pytest.approx(api.table.iloc[-1]["covered_after"])
+    assert table.loc["region", "covered_after"] == pytest.approx(4500.0)  # everyone (hand check in the API test)
+    sites = pd.read_csv(out / "optimize_sites.csv", comment="#", index_col=0)
+    assert int(sites["open"].sum()) == 2
+    for name in ("optimize.gpkg", "optimize_curve.csv", "optimize.png"):
+        assert (out / name).is_file(), name
+    # bad input: an unknown zone in --zone-min-share is refused with exit status 2
+    assert main(args[:-4] + ["--zone-min-share", "Z=0.5"]) == 2
+    assert "zone_min_share" in capsys.readouterr().err
+
+
+def test_cli_optimize_help_lists_models_and_options(capsys):
+    from careshed.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["optimize", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for word in ("lscp", "mclp", "mexclp", "p-median", "p-center", "--existing", "--candidate-spacing", "--p",
+                 "--solver", "--time-limit", "--zone-min-share", "--budget", "proven bound"):
+        assert word in text, word
