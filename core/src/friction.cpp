@@ -51,10 +51,13 @@ inline void max_into(double& dst, double v) {
   if (!std::isnan(v) && (std::isnan(dst) || v > dst)) dst = v;
 }
 
-/// Reads `path` onto the grid into a fresh buffer.
-std::vector<double> read_onto(const std::string& path, const GridSpec& grid, Resampling r, int band) {
+/// Reads `path` onto the grid into a fresh buffer. With a `role`, a read without any valid cell is an error
+/// (require_data_on_grid): the layer is needed; barrier masks pass none (no data there = no barrier).
+std::vector<double> read_onto(const std::string& path, const GridSpec& grid, Resampling r, int band,
+                              const char* role) {
   std::vector<double> buf(static_cast<size_t>(grid.size()));
-  read_raster_into(path, grid, r, band, buf.data());
+  const ReadReport rep = read_raster_into(path, grid, r, band, buf.data());
+  if (role != nullptr) detail::require_data_on_grid(rep, grid, role);
   return buf;
 }
 
@@ -276,7 +279,7 @@ double speed_kmh_to_seconds_per_metre(double speed_kmh) {
 }
 
 std::string add_landcover_speeds(const LandcoverClasses& lc, const GridSpec& grid, double* speed_kmh) {
-  std::vector<double> cls = read_onto(lc.path, grid, lc.resampling, lc.band);
+  std::vector<double> cls = read_onto(lc.path, grid, lc.resampling, lc.band, "land cover raster");
   const std::string what = "land cover '" + lc.path + "' band " + std::to_string(lc.band);
   std::unordered_map<int64_t, double> table(lc.speed_kmh.begin(), lc.speed_kmh.end());
   std::map<int64_t, int64_t> missing;  // class -> cells
@@ -337,7 +340,7 @@ std::string add_landcover_fraction_speeds(const LandcoverFractions& lf, const Gr
   std::vector<std::vector<double>> layers;
   layers.reserve(lf.paths.size());
   for (const auto& p : lf.paths) {
-    layers.push_back(read_onto(p, grid, lf.resampling, 1));
+    layers.push_back(read_onto(p, grid, lf.resampling, 1, "land cover fraction raster"));
     for (double v : layers.back()) {
       if (v < 0.0) {
         throw InputError("land cover fraction '" + p + "': negative cover " + fmt(v) +
@@ -413,13 +416,16 @@ void add_road_speeds(const RoadLayer& rl, const GridSpec& grid, double* speed_km
   };
   std::vector<Road> roads;
   GeomList owned;  // owns every geometry until the end of the function
-  int64_t used_maxspeed = 0, skipped = 0, unclassified = 0;
+  int64_t used_maxspeed = 0, skipped = 0, unclassified = 0, features = 0;
   {
-    detail::QuietGdalErrors quiet;
+    // A truncated/corrupt file ends the feature stream early with a GDAL error: that must not become a
+    // friction surface with some (or no) roads burned.
+    detail::GdalReadFailures failures;
     OGR_L_ResetReading(lyr);
     while (OGRFeatureH f = OGR_L_GetNextFeature(lyr)) {
       std::unique_ptr<OGRFeature, void (*)(OGRFeature*)> feat(OGRFeature::FromHandle(f),
                                                              [](OGRFeature* p) { OGRFeature::DestroyFeature(p); });
+      ++features;
       OGRGeometry* g = feat->GetGeometryRef();
       const char* tags = tags_idx >= 0 && feat->IsFieldSetAndNotNull(tags_idx) ? feat->GetFieldAsString(tags_idx)
                                                                                : nullptr;
@@ -463,7 +469,26 @@ void add_road_speeds(const RoadLayer& rl, const GridSpec& grid, double* speed_km
       }
       roads.push_back({*speed, OGRGeometry::ToHandle(mine)});
     }
-    detail::take_gdal_error();
+    failures.throw_if_failed(what, std::to_string(features) + " features (" + std::to_string(roads.size()) +
+                                       " roads)",
+                             "download or export the file again and check it is complete");
+  }
+  if (roads.empty()) {
+    // The user named a road file: burning nothing would silently turn a road network into background speed.
+    std::string classes;
+    for (const auto& [cls, count] : report.skipped_classes) {
+      if (classes.size() > 200) {
+        classes += ", ...";
+        break;
+      }
+      classes += (classes.empty() ? "" : ", ") + cls + " " + std::to_string(count);
+    }
+    throw InputError(what + ": a road file without roads: no line of a class in profile '" + rl.profile.name() +
+                     "' within the grid (" + std::to_string(features) + " features near the grid" +
+                     (rl.where.empty() ? "" : " matching '" + rl.where + "'") + "; " + std::to_string(unclassified) +
+                     " without a '" + rl.class_field + "' value" +
+                     (classes.empty() ? "" : "; classes not used: " + classes) +
+                     "). Check that the file covers the study area, the class field and the profile");
   }
   // Slowest first: the rasteriser burns in order (REPLACE), so the fastest road ends up in each cell.
   std::stable_sort(roads.begin(), roads.end(), [](const Road& a, const Road& b) { return a.speed < b.speed; });
@@ -528,7 +553,7 @@ int64_t apply_barrier(const Barrier& b, const GridSpec& grid, double* values, st
   const size_t n = static_cast<size_t>(grid.size());
   if (b.is_raster) {
     const std::string what = "barrier mask '" + b.path + "' band " + std::to_string(b.band);
-    std::vector<double> mask = read_onto(b.path, grid, Resampling::Nearest, b.band);
+    std::vector<double> mask = read_onto(b.path, grid, Resampling::Nearest, b.band, nullptr);
     const int64_t marked = mark_barrier_cells(b, what, mask, values);
     if (note) {
       *note = what + (b.outside ? " (land mask: zero, nodata and off-raster cells = barrier): "
@@ -547,7 +572,7 @@ int64_t apply_barrier(const Barrier& b, const GridSpec& grid, double* values, st
   filter_layer(lyr, what, grid, *layer_srs, *grid_srs, b.where);
   GeomList owned;
   {
-    detail::QuietGdalErrors quiet;
+    detail::GdalReadFailures failures;  // a damaged file ends the stream early (see add_road_speeds)
     OGR_L_ResetReading(lyr);
     while (OGRFeatureH f = OGR_L_GetNextFeature(lyr)) {
       OGRGeometryH g = OGR_F_StealGeometry(f);
@@ -558,7 +583,8 @@ int64_t apply_barrier(const Barrier& b, const GridSpec& grid, double* values, st
         throw CrsError(what + ": a geometry cannot be reprojected to the grid CRS");
       }
     }
-    detail::take_gdal_error();
+    failures.throw_if_failed(what, std::to_string(owned.geoms.size()) + " geometries",
+                             "export the file again and check it is complete");
   }
   std::vector<double> mask(n, 0.0);
   std::vector<double> ones(owned.geoms.size(), 1.0);
@@ -587,7 +613,8 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
 
   // Raster layers first (the max-combine does not depend on the order): the first one needs no extra
   // grid-sized buffer, which matters at tens of millions of cells.
-  auto add_raster = [&](const std::string& path, Resampling resampling, int band, auto&& to_speed) -> int64_t {
+  auto add_raster = [&](const std::string& path, Resampling resampling, int band, const char* role,
+                        auto&& to_speed) -> int64_t {
     std::vector<double> tmp;
     double* v = speed;
     if (!speed_empty) {
@@ -598,7 +625,7 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
       // Progress: the first raster layer's warp moves the bar to 90 % (the warps are the work); later
       // layers poll for cancellation but cannot move a monotone bar back.
       ProgressSpan warp(control, 0.0, 0.9);
-      read_raster_into(path, grid, resampling, band, v, control);
+      detail::require_data_on_grid(read_raster_into(path, grid, resampling, band, v, control), grid, role);
     }
     int64_t cells = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -613,7 +640,7 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
   };
   if (in.speed_raster) {
     const auto& sr = *in.speed_raster;
-    int64_t cells = add_raster(sr.path, sr.resampling, sr.band, [&](double kmh) {
+    int64_t cells = add_raster(sr.path, sr.resampling, sr.band, "speed raster", [&](double kmh) {
       if (kmh < 0.0) {
         throw InputError("speed raster '" + sr.path + "': negative speed " + fmt(kmh) +
                          " km/h; speeds must be >= 0 (declare the nodata value if it is a fill)");
@@ -626,7 +653,7 @@ FrictionReport build_friction_surface_into(const GridSpec& grid, const FrictionI
   if (in.friction_raster) {
     const auto& fr = *in.friction_raster;
     const double factor = seconds_per_metre_per_unit(fr.unit);
-    int64_t cells = add_raster(fr.path, fr.resampling, fr.band, [&](double f) {
+    int64_t cells = add_raster(fr.path, fr.resampling, fr.band, "friction raster", [&](double f) {
       if (f < 0.0) {
         throw InputError("friction raster '" + fr.path + "': negative friction " + fmt(f) +
                          "; friction must be >= 0 (declare the nodata value if it is a fill)");

@@ -42,4 +42,24 @@ void throw_gdal_io(const std::string& context, const std::string& what) {
 QuietGdalErrors::QuietGdalErrors() { CPLPushErrorHandler(CPLQuietErrorHandler); }
 QuietGdalErrors::~QuietGdalErrors() { CPLPopErrorHandler(); }
 
+GdalReadFailures::GdalReadFailures() { CPLPushErrorHandlerEx(&GdalReadFailures::handler, this); }
+GdalReadFailures::~GdalReadFailures() { CPLPopErrorHandler(); }
+
+void GdalReadFailures::handler(CPLErr type, CPLErrorNum, const char* message) {
+  if (type != CE_Failure && type != CE_Fatal) return;
+  auto* self = static_cast<GdalReadFailures*>(CPLGetErrorHandlerUserData());
+  if (self == nullptr || self->failed_) return;
+  self->failed_ = true;
+  self->first_ = message != nullptr ? message : "";
+}
+
+void GdalReadFailures::throw_if_failed(const std::string& context, const std::string& read_so_far,
+                                       const std::string& remedy) const {
+  CPLErrorReset();
+  if (!failed_) return;
+  std::string msg = context + ": reading stopped after " + read_so_far + ": the file is truncated or corrupt";
+  if (!first_.empty()) msg += " (GDAL: " + first_ + ")";
+  throw DataIOError(msg + "; " + remedy);
+}
+
 }  // namespace careshed::detail

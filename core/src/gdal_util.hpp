@@ -6,6 +6,7 @@
 // ensure_gdal_registered() registers drivers once, thread-safely.
 #pragma once
 
+#include <cpl_error.h>
 #include <cpl_port.h>
 
 #include <string>
@@ -34,6 +35,32 @@ class QuietGdalErrors {
   ~QuietGdalErrors();
   QuietGdalErrors(const QuietGdalErrors&) = delete;
   QuietGdalErrors& operator=(const QuietGdalErrors&) = delete;
+};
+
+/// RAII for a read loop over a file the user named (features of a layer, pixels of a band): silences GDAL's
+/// console output like QuietGdalErrors and remembers the first failure GDAL reports during the scope. GDAL's
+/// drivers report a truncated or corrupt file (e.g. an .osm.pbf cut short, a GeoPackage with a damaged page)
+/// by such an error and then end the feature stream exactly as at a normal end of file, so a loop that only
+/// checks for the end silently reads part of the file. Warnings are not failures. Thread-local, like GDAL's
+/// error handler stack.
+class GdalReadFailures {
+ public:
+  GdalReadFailures();
+  ~GdalReadFailures();
+  GdalReadFailures(const GdalReadFailures&) = delete;
+  GdalReadFailures& operator=(const GdalReadFailures&) = delete;
+
+  bool failed() const { return failed_; }
+  /// GDAL's message of the first failure ("" if none).
+  const std::string& first_message() const { return first_; }
+  /// When a failure was recorded: throws DataIOError "<context>: reading stopped after <read_so_far>: the file
+  /// is truncated or corrupt (GDAL: <message>); <remedy>". Resets GDAL's last error either way.
+  void throw_if_failed(const std::string& context, const std::string& read_so_far, const std::string& remedy) const;
+
+ private:
+  static void handler(CPLErr type, CPLErrorNum num, const char* message);
+  bool failed_ = false;
+  std::string first_;
 };
 
 }  // namespace careshed::detail

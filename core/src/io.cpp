@@ -462,7 +462,9 @@ VectorTable read_vector(const std::string& source, const ReadOptions& options) {
   }
   t.geometry_type = from_xy ? "Point" : geometry_type_name(layer->GetGeomType());
 
-  // -- features
+  // -- features. A damaged file (truncated GeoJSON/GeoPackage/Shapefile) makes the driver report an error and
+  // end the stream early: that is an error here, never a table of the rows that happened to come first.
+  detail::GdalReadFailures failures;
   layer->ResetReading();
   std::size_t row = 0;
   for (auto& feature : *layer) {
@@ -517,7 +519,8 @@ VectorTable read_vector(const std::string& source, const ReadOptions& options) {
       t.wkb.emplace_back();
     }
   }
-  detail::take_gdal_error();
+  failures.throw_if_failed(where, std::to_string(row) + " features",
+                           "export the layer again (e.g. with ogr2ogr) and check the file is complete");
   for (auto& f : readers) t.columns.push_back(finalise(f, is_csv));
   return t;
 }

@@ -22,6 +22,7 @@
 
 #include "careshed/error.hpp"
 #include "gdal_util.hpp"
+#include "raster_detail.hpp"
 
 namespace careshed {
 
@@ -31,6 +32,8 @@ void check_population_raster(const std::string& path, int band_no, const GridSpe
   GDALDatasetH ds = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
   if (ds == nullptr) detail::throw_gdal_io("population raster '" + path + "'", "cannot open it as a raster");
   std::unique_ptr<void, void (*)(void*)> owner(ds, [](void* p) { GDALClose(static_cast<GDALDatasetH>(p)); });
+  detail::check_raster_complete(ds, path, "population raster");
+  detail::check_georeferencing(ds, path, "population raster");
   if (band_no < 1 || band_no > GDALGetRasterCount(ds)) {
     throw DataIOError("population raster '" + path + "': no band " + std::to_string(band_no) + " (it has " +
                       std::to_string(GDALGetRasterCount(ds)) + ")");
@@ -111,7 +114,9 @@ void check_population_raster(const std::string& path, int band_no, const GridSpe
 
 Raster population_from_raster(const std::string& path, const GridSpec& grid, int band) {
   check_population_raster(path, band, &grid);
-  return read_raster(path, grid, Resampling::Sum, band);
+  Raster r = read_raster(path, grid, Resampling::Sum, band);
+  detail::require_data_on_grid(r.report, grid, "population raster");
+  return r;
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "careshed/grid.hpp"
+#include "careshed/raster_io.hpp"
 
 namespace careshed::detail {
 
@@ -38,5 +39,22 @@ DatasetPtr mem_dataset_over(void* buffer, GDALDataType type, const GridSpec& gri
 
 /// The CRS WKT of a dataset, or "" when it has none.
 std::string dataset_crs_wkt(GDALDatasetH ds);
+
+/// CrsError naming the file when a raster's geotransform is non-finite, degenerate, or puts its corners
+/// beyond any place on Earth (|x| or |y| > 720 in a lon/lat CRS, > 1e10 units in a projected one). Called
+/// before any transformation of the raster. `what` names the input.
+void check_georeferencing(GDALDatasetH ds, const std::string& path, const std::string& what);
+
+/// DataIOError when `ds` is a GeoTIFF whose pixel blocks extend beyond the end of the file (a truncated
+/// download or copy). GDAL only notices a missing block when it is read, and a read onto a small grid reads
+/// only the blocks under the grid: without this check a cut-off file passes whenever the cut part lies
+/// outside the study area. Other formats are left to GDAL's block read errors. `what` names the input.
+void check_raster_complete(GDALDatasetH ds, const std::string& path, const std::string& what);
+
+/// For inputs an analysis cannot do without (population, speeds, friction, land cover): InputError when a read
+/// onto `grid` gave no valid cell at all — the raster is all nodata there, or does not overlap the grid —
+/// instead of a run that silently treats the whole study area as empty or impassable. `role` words the input
+/// ("population raster").
+void require_data_on_grid(const ReadReport& report, const GridSpec& grid, const std::string& role);
 
 }  // namespace careshed::detail

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <cstdlib>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -58,7 +59,9 @@ DatasetPtr open_dataset(const std::string& path, const std::string& what, unsign
   GDALDatasetH ds = GDALOpenEx(path.c_str(), kind_flag | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
   if (ds == nullptr) throw_gdal_io(what + " '" + path + "'", std::string("cannot open it as ") + kind);
   take_gdal_error();
-  return DatasetPtr(ds);
+  DatasetPtr owner(ds);
+  if (kind_flag == GDAL_OF_RASTER) check_raster_complete(ds, path, what);
+  return owner;
 }
 }  // namespace
 
@@ -110,6 +113,86 @@ DatasetPtr mem_dataset_over(void* buffer, GDALDataType type, const GridSpec& gri
     GDALSetSpatialRef(ds, OGRSpatialReference::ToHandle(srs.get()));
   }
   return owner;
+}
+
+void check_georeferencing(GDALDatasetH ds, const std::string& path, const std::string& what) {
+  double gt[6] = {0, 1, 0, 0, 0, 1};
+  if (GDALGetGeoTransform(ds, gt) != CE_None) {
+    CPLErrorReset();
+    return;  // no geotransform: pixel coordinates, refused elsewhere through the CRS
+  }
+  const double w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+  OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
+  const bool geographic = srs != nullptr && OSRIsGeographic(srs) != 0;
+  // Beyond these no place on Earth can be meant (the largest projected CRSs span ~4e7 m or ~1.3e8 US feet;
+  // longitudes beyond +-720 degrees are not a wrap convention). GDAL 3.6 also loops for ages wrapping a
+  // longitude like 1e242 into -180..180 (found by fuzz_raster), so such a file must not reach a transformation.
+  const double limit = geographic ? 720.0 : 1e10;
+  double min_x = INFINITY, max_x = -INFINITY, min_y = INFINITY, max_y = -INFINITY;
+  bool finite = true;
+  for (double px : {0.0, w}) {
+    for (double py : {0.0, h}) {
+      const double x = gt[0] + px * gt[1] + py * gt[2], y = gt[3] + px * gt[4] + py * gt[5];
+      finite = finite && std::isfinite(x) && std::isfinite(y);
+      min_x = std::min(min_x, x), max_x = std::max(max_x, x), min_y = std::min(min_y, y), max_y = std::max(max_y, y);
+    }
+  }
+  if (!finite || (gt[1] == 0.0 && gt[2] == 0.0) || (gt[4] == 0.0 && gt[5] == 0.0) ||
+      std::max({std::fabs(min_x), std::fabs(max_x), std::fabs(min_y), std::fabs(max_y)}) > limit) {
+    std::ostringstream m;
+    m << what << " '" << path << "': its georeferencing places it nowhere on Earth (geotransform " << gt[0] << ", "
+      << gt[1] << ", " << gt[2] << ", " << gt[3] << ", " << gt[4] << ", " << gt[5] << " in a "
+      << (geographic ? "lon/lat" : "projected") << " CRS); fix the file's geotransform (gdal_edit.py -a_ullr) "
+      << "or its CRS (gdal_edit.py -a_srs)";
+    throw CrsError(m.str());
+  }
+}
+
+void check_raster_complete(GDALDatasetH ds, const std::string& path, const std::string& what) {
+  GDALDriverH drv = GDALGetDatasetDriver(ds);
+  if (drv == nullptr || !EQUAL(GDALGetDriverShortName(drv), "GTiff")) return;
+  VSIStatBufL st;
+  if (VSIStatL(path.c_str(), &st) != 0) return;  // not a plain file (e.g. /vsicurl/): GDAL's read errors apply
+  const auto file_size = static_cast<unsigned long long>(st.st_size);
+  for (int b = 1; b <= GDALGetRasterCount(ds); ++b) {
+    GDALRasterBandH band = GDALGetRasterBand(ds, b);
+    int bx = 0, by = 0;
+    GDALGetBlockSize(band, &bx, &by);
+    if (bx <= 0 || by <= 0) return;
+    const long long nx = (GDALGetRasterXSize(ds) + static_cast<long long>(bx) - 1) / bx;
+    const long long ny = (GDALGetRasterYSize(ds) + static_cast<long long>(by) - 1) / by;
+    if (nx * ny > 4'000'000) return;  // metadata queries would cost more than reading; rely on read errors
+    for (long long y = 0; y < ny; ++y) {
+      for (long long x = 0; x < nx; ++x) {
+        const std::string key = std::to_string(x) + "_" + std::to_string(y);
+        const char* off = GDALGetMetadataItem(band, ("BLOCK_OFFSET_" + key).c_str(), "TIFF");
+        const char* len = GDALGetMetadataItem(band, ("BLOCK_SIZE_" + key).c_str(), "TIFF");
+        if (off == nullptr || len == nullptr) continue;  // sparse block (reads as nodata) or not reported
+        const unsigned long long end = std::strtoull(off, nullptr, 10) + std::strtoull(len, nullptr, 10);
+        if (end > file_size) {
+          throw DataIOError(what + " '" + path + "': the file is truncated: it has " + std::to_string(file_size) +
+                            " bytes but band " + std::to_string(b) + " block (" + std::to_string(x) + ", " +
+                            std::to_string(y) + ") ends at byte " + std::to_string(end) +
+                            "; download or copy the file again");
+        }
+      }
+    }
+    // Pixel-interleaved files store all bands in band 1's blocks.
+    const char* interleave = GDALGetMetadataItem(ds, "INTERLEAVE", "IMAGE_STRUCTURE");
+    if (interleave == nullptr || !EQUAL(interleave, "BAND")) break;
+  }
+  CPLErrorReset();
+}
+
+void require_data_on_grid(const ReadReport& report, const GridSpec& grid, const std::string& role) {
+  if (report.valid_cells > 0) return;
+  const Bounds g = grid_bounds(grid);
+  std::ostringstream m;
+  m << role << " '" << report.path << "' band " << report.band << " has no data on the analysis grid: all "
+    << grid.size() << " cells are nodata or outside the raster (grid bounds " << g.min_x << ", " << g.min_y << ", "
+    << g.max_x << ", " << g.max_y << " in the grid CRS). Check the raster's nodata value and values (gdalinfo -stats) "
+    << "and that it covers the study area";
+  throw InputError(m.str());
 }
 
 std::string dataset_crs_wkt(GDALDatasetH ds) {
@@ -190,7 +273,8 @@ GDALRasterBandH get_band(GDALDatasetH ds, const std::string& path, int band) {
   return GDALGetRasterBand(ds, band);
 }
 
-/// The raster's CRS as WKT, or CrsError naming the file.
+/// The raster's CRS as WKT, or CrsError naming the file; also checks its georeferencing is on Earth
+/// (check_georeferencing).
 std::string require_crs(GDALDatasetH ds, const std::string& path) {
   std::string wkt = detail::dataset_crs_wkt(ds);
   if (wkt.empty()) {
@@ -198,6 +282,7 @@ std::string require_crs(GDALDatasetH ds, const std::string& path) {
                    "' has no coordinate reference system; careshed needs one to place it on the map. "
                    "Assign the right CRS, e.g. gdal_edit.py -a_srs EPSG:4326 '" + path + "'");
   }
+  detail::check_georeferencing(ds, path, "raster");
   return wkt;
 }
 

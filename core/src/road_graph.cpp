@@ -458,7 +458,9 @@ RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profi
 
   RoadGraphReport rep;
   std::vector<RoadLine> lines;
-  detail::QuietGdalErrors quiet;
+  // A truncated or corrupt .osm.pbf makes the driver report an error and end the stream early, as if the
+  // file had ended: without this check a cut-off download became a graph of whatever came first (or none).
+  detail::GdalReadFailures failures;
   // The OSM driver produces features of all layers while it streams the file; the dataset-level
   // iterator is the documented way to read it in one pass without buffering the other layers.
   for (;;) {
@@ -512,11 +514,14 @@ RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profi
     proto.id = id.empty() ? -1 : std::strtoll(id.c_str(), nullptr, 10);
     if (!append_geometry(OGR_F_GetGeometryRef(f.get()), proto, lines)) ++rep.excluded_geometry;
   }
-  const std::string gdal_err = detail::take_gdal_error();
-  if (!gdal_err.empty() && rep.features_read == 0) detail::throw_gdal_io(path, "reading failed: " + gdal_err);
+  failures.throw_if_failed(path, std::to_string(rep.features_read) + " ways (" + std::to_string(lines.size()) +
+                                      " road lines)",
+                           "download or export the extract again (an interrupted download leaves a cut-off file)");
   if (lines.empty()) {
-    throw InputError(path + ": no road of profile '" + profile.name() + "' found among " +
-                     std::to_string(rep.features_read) + " ways (check the profile's classes and the extract)");
+    throw InputError(path + ": a road file without roads: no road of profile '" + profile.name() + "' among " +
+                     std::to_string(rep.features_read) + " ways (" + std::to_string(rep.excluded_class) +
+                     " without a highway class of the profile); check that the extract covers your area and "
+                     "holds highway=* ways, or choose another profile");
   }
   RoadGraph g = from_road_lines(lines, crs.geographic, crs.wkt);
   if (!crs.geographic) g.scale_lengths(crs.metres_per_unit);  // OSM is lon/lat; kept for uniformity
@@ -554,6 +559,7 @@ RoadGraph RoadGraph::from_lines(const std::string& path, const LineLayerFields& 
 
   RoadGraphReport rep;
   std::vector<RoadLine> lines;
+  detail::GdalReadFailures failures;  // a damaged file ends the feature stream early (see from_osm)
   OGR_L_ResetReading(layer);
   for (;;) {
     FeaturePtr f(OGR_L_GetNextFeature(layer));
@@ -595,6 +601,8 @@ RoadGraph RoadGraph::from_lines(const std::string& path, const LineLayerFields& 
     }
     if (!append_geometry(OGR_F_GetGeometryRef(f.get()), proto, lines)) ++rep.excluded_geometry;
   }
+  failures.throw_if_failed(context, std::to_string(rep.features_read) + " features",
+                           "export the layer again (e.g. with ogr2ogr) and check the file is complete");
   if (lines.empty()) {
     throw InputError(context + ": no usable road line among " + std::to_string(rep.features_read) +
                      " features (check the field names, the profile's classes and the speeds)");

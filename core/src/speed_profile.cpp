@@ -82,7 +82,10 @@ std::optional<double> parse_one_maxspeed(const std::string& v) {
   } else {
     return std::nullopt;
   }
-  return number * factor;
+  // "1.5e308 mph" parses as a finite number but overflows to +inf km/h: an edge of zero seconds.
+  const double kmh = number * factor;
+  if (!std::isfinite(kmh)) return std::nullopt;
+  return kmh;
 }
 
 }  // namespace
@@ -168,6 +171,10 @@ SpeedProfile SpeedProfile::from_csv(const std::string& path, std::string name, b
     if (table.count(cls)) throw InputError(where + ": class '" + cls + "' appears twice");
     check_speed(cls, kmh, where);
     table[cls] = kmh;
+  }
+  if (in.bad()) {  // a read error (e.g. a directory, an I/O error) is not the end of the table
+    throw DataIOError(path + ": reading the speed profile CSV failed after line " + std::to_string(line_no) +
+                      " (is it a regular, readable file?)");
   }
   if (!header_seen) throw InputError(path + ": empty speed profile CSV (expected header \"class,speed_kmh\")");
   return SpeedProfile(std::move(name), std::move(table), use_maxspeed, respect_oneway);
