@@ -20,17 +20,21 @@ APT_PACKAGES := build-essential cmake pkg-config libgdal-dev gdal-bin libgeos-de
   libjs-leaflet fonts-noto-cjk chromium chromium-driver python3-selenium python3-pil
 # Peers run side by side by the benchmarks (not needed for demo/test).
 BENCH_APT_PACKAGES := grass-core python3-skimage hyperfine
+# Debian's clang with libFuzzer and the sanitizer runtimes (only for `make fuzz`).
+FUZZ_APT_PACKAGES := clang-14 libfuzzer-14-dev libclang-rt-14-dev
 
 SOURCES := $(shell find core bindings python cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.py' -o -name '*.in' -o -name '*.cmake' -o -name '*.txt' \) 2>/dev/null) \
            CMakeLists.txt setup.py pyproject.toml $(shell find data -type f 2>/dev/null)
 TEST_SOURCES := $(shell find tests/cpp examples/cpp_consumer -type f 2>/dev/null)
 
-.PHONY: demo test test-cpp test-python deps venv install bench clean help
+.PHONY: demo test test-cpp test-python deps venv install bench clean help test-sanitize fuzz
 
 help:
 	@echo "make demo   - run the Quzhou example, outputs in out/"
 	@echo "make test   - build and run the C++ and Python test suites"
 	@echo "make bench  - run the benchmarks against peers (installs GRASS, scikit-image)"
+	@echo "make test-sanitize - the C++ tests built with AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make fuzz   - build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (default 600)"
 
 # ---- system packages (once per machine) -----------------------------------------------------------
 $(STAMP)/apt: Makefile
@@ -80,6 +84,30 @@ test-python: $(STAMP)/installed
 	$(PY) -m pytest -q -p no:cacheprovider tests/python
 
 test: test-cpp test-python
+
+# ---- memory safety (not part of `make test`; docs/fuzzing.md) ---------------------------------------
+# The C++ suite built with ASan + UBSan in its own build dir; any report fails the run (halt_on_error, UB
+# not recoverable, leaks checked at exit). The consumer test (an install + rebuild) is left out.
+SANITIZE_BUILD ?= build/sanitize
+SANITIZER_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0
+test-sanitize: $(STAMP)/apt
+	cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCARESHED_SANITIZE=ON -DCARESHED_BUILD_TESTS=ON >/dev/null
+	$(SANITIZER_ENV) cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	cd $(SANITIZE_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -LE consumer -j $(JOBS)
+
+# libFuzzer targets (tests/fuzz) built with Debian's clang; each runs FUZZ_SECONDS from the committed seed
+# corpus (tests/fuzz/corpus/<target>) and the run fails on the first crash, leak, UB or timeout.
+FUZZ_BUILD ?= build/fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= fuzz_text_parsers fuzz_speed_profile_csv fuzz_crs fuzz_vector fuzz_raster fuzz_osm_pbf fuzz_fca_steps fuzz_wkb
+fuzz: $(STAMP)/apt
+	@missing=$$(for p in $(FUZZ_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 -DCARESHED_FUZZ=ON \
+	  -DCARESHED_BUILD_TESTS=OFF -DCARESHED_OPENMP=OFF >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target careshed_fuzzers
+	tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 demo: $(STAMP)/installed
 	$(VENV)/bin/careshed demo --out out
