@@ -87,6 +87,8 @@ void check_population_raster(const std::string& path, int band_no, const GridSpe
     detail::take_gdal_error();
   }
   const int cw = c1 - c0;
+  detail::check_fits_in_memory(8.0 * std::max(cw, 0), "population raster '" + path + "' rows of " +
+                               std::to_string(cw) + " cells", "crop the raster to the study area first");
   std::vector<double> row(static_cast<std::size_t>(std::max(cw, 0)));
   for (int r = r0; r < r1 && cw > 0; ++r) {
     if (GDALRasterIO(band, GF_Read, c0, r, cw, 1, row.data(), cw, 1, GDT_Float64, 0, 0) != CE_None) {

@@ -115,6 +115,18 @@ DatasetPtr mem_dataset_over(void* buffer, GDALDataType type, const GridSpec& gri
   return owner;
 }
 
+void check_fits_in_memory(double bytes, const std::string& what, const std::string& advice) {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return;  // unknown: let the allocation decide
+  const double physical = static_cast<double>(pages) * static_cast<double>(page);
+  if (bytes <= physical) return;
+  std::ostringstream m;
+  m.precision(3);
+  m << what << ": reading it needs " << bytes / 1e9 << " GB but this machine has " << physical / 1e9
+    << " GB of memory; " << advice;
+  throw InputError(m.str());
+}
+
 void check_georeferencing(GDALDatasetH ds, const std::string& path, const std::string& what) {
   double gt[6] = {0, 1, 0, 0, 0, 1};
   if (GDALGetGeoTransform(ds, gt) != CE_None) {
@@ -644,6 +656,13 @@ Raster read_raster(const std::string& path, int band) {
   std::string wkt = require_crs(h, path);
   Raster out;
   out.grid = native_grid(h, wkt);
+  // A header can declare any size (found by fuzz_raster: 1.4 G cells from 700 bytes): refuse what cannot fit
+  // with a message, instead of std::bad_alloc or the OS killing the run.
+  std::ostringstream size_text;
+  size_text << "raster '" << path << "' is " << out.grid.width << " x " << out.grid.height << " cells";
+  detail::check_fits_in_memory(8.0 * static_cast<double>(out.grid.width) * static_cast<double>(out.grid.height),
+                               size_text.str(), "read it onto an analysis grid with a coarser cell size or smaller "
+                                                "bounds, or crop it first (gdal_translate -projwin)");
   out.values.resize(static_cast<size_t>(out.grid.size()));
   {
     detail::QuietGdalErrors quiet;

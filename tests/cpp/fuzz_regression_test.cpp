@@ -81,4 +81,39 @@ TEST(FuzzRegression, RasterGeoreferencedFarBeyondEarthIsRefusedNotHung) {
   EXPECT_GT(careshed::read_raster(path, grid, careshed::Resampling::Nearest).report.valid_cells, 0);
 }
 
+// Found by fuzz_raster (out-of-memory): a 700-byte GeoTIFF declaring about 1.4 G cells made the native read
+// allocate 29 GB of doubles. A raster whose whole read cannot fit the machine's memory is now an InputError
+// naming the file and its size, raised before the allocation. (Here: 300 000 x 300 000 cells = 720 GB, a
+// sparse file of a few kB.)
+TEST(FuzzRegression, NativeReadOfARasterLargerThanMemoryIsRefusedBeforeAllocating) {
+  careshed::testing::ScratchDir dir;
+  const std::string path = dir.path("huge.tif");
+  GDALAllRegister();
+  {
+    const char* options[] = {"SPARSE_OK=TRUE", "TILED=YES", "BLOCKXSIZE=4096", "BLOCKYSIZE=4096", nullptr};
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), 300000, 300000, 1, GDT_Byte,
+                                 const_cast<char**>(options));
+    ASSERT_NE(ds, nullptr);
+    double gt[6] = {500000.0, 1.0, 0, 9000000.0, 0, -1.0};
+    GDALSetGeoTransform(ds, gt);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(nullptr);
+    OSRImportFromEPSG(srs, 32738);
+    GDALSetSpatialRef(ds, srs);
+    OSRDestroySpatialReference(srs);
+    GDALClose(ds);
+  }
+  try {
+    careshed::read_raster(path);
+    FAIL() << "no error";
+  } catch (const careshed::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path), std::string::npos) << m;
+    EXPECT_NE(m.find("300000 x 300000 cells"), std::string::npos) << m;
+    EXPECT_NE(m.find("GB of memory"), std::string::npos) << m;
+  }
+  // Read onto a small grid, the same file is fine (only the grid's cells are allocated).
+  const careshed::GridSpec grid = careshed::make_grid({500000.0, 8999000.0, 501000.0, 9000000.0}, 100.0, "EPSG:32738");
+  EXPECT_EQ(careshed::read_raster(path, grid, careshed::Resampling::Nearest).values.size(), 100u);
+}
+
 }  // namespace

@@ -20,10 +20,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   careshed_fuzz::init_gdal_once();
   static const careshed::GridSpec grid = small_grid();
   careshed_fuzz::VsiMemFile file("in.tif", data, size);
+  careshed::RasterInfo info;
   try {
-    const careshed::RasterInfo info = careshed::raster_info(file.path());
-    (void)info;
+    info = careshed::raster_info(file.path());
   } catch (const careshed::Error&) {
+    return 0;
+  }
+  // A header may declare billions of cells. Beyond 16 M cells (128 MB of doubles) a read is a legitimate big
+  // allocation that libFuzzer's 2 GB malloc limit would report as a finding, so such inputs only go through
+  // the refusal path above the machine's memory (check_fits_in_memory) when they exceed it.
+  const double cells = static_cast<double>(info.grid.width) * static_cast<double>(info.grid.height);
+  if (cells > 16e6) {
+    if (cells * 8.0 > 64e9) {
+      try { (void)careshed::read_raster(file.path()); } catch (const careshed::Error&) {}
+    }
     return 0;
   }
   try { (void)careshed::read_raster(file.path()); } catch (const careshed::Error&) {}
