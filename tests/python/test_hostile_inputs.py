@@ -116,7 +116,7 @@ ROWS = [
     Row("friction not a raster", {"friction": "text.tif", "background_speed": None}, 1, ["text.tif"],
         exc=CareshedError),
     Row("friction all nodata", {"friction": "nodata.tif", "background_speed": None}, 1,
-        ["nodata.tif", "no data", "3 of 3 zone"]),
+        ["nodata.tif", "no data on the analysis grid"]),
     Row("friction negative", {"friction": "negative.tif", "background_speed": None}, 1, ["negative.tif", "negative"]),
     Row("friction zero (not infinite speed)", {"friction": "zero.tif", "background_speed": None}, 1,
         ["zero.tif", "infinite speed", "nodata"]),
@@ -127,8 +127,8 @@ ROWS = [
     Row("population raster truncated", {"population": None, "population_raster": "truncated.tif"}, 1,
         ["truncated.tif"], exc=CareshedError),
     # -- roads
-    Row("roads: truncated .osm.pbf", {"roads": "truncated.osm.pbf"}, 1, ["truncated.osm.pbf"], exc=CareshedError,
-        xfail="engineer fuzz (issue 8) makes the core reject truncated PBFs; not on main yet"),
+    Row("roads: truncated .osm.pbf", {"roads": "truncated.osm.pbf"}, 1, ["truncated.osm.pbf", "truncated or corrupt"],
+        exc=CareshedError),
     Row("roads: a file without roads", {"roads": "empty.geojson", "background_speed": None}, 1, ["empty.geojson"]),
     # -- numbers
     Row("threshold negative", {"minutes": -5.0}, 2, ["-5"], cli=["--minutes"], py=["thresholds_min"],
