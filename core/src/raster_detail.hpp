@@ -40,9 +40,9 @@ DatasetPtr mem_dataset_over(void* buffer, GDALDataType type, const GridSpec& gri
 /// The CRS WKT of a dataset, or "" when it has none.
 std::string dataset_crs_wkt(GDALDatasetH ds);
 
-/// InputError "<what>: reading it needs X GB but this machine has Y GB of memory; <advice>" when `bytes` exceed
-/// the machine's physical memory (a size read from a file header must not end in std::bad_alloc or an OOM
-/// kill). Below that the allocation decides.
+/// MemoryLimitError "<what>: reading it needs X but only Y of memory is available (<source>); <advice>" when
+/// `bytes` exceed careshed::available_memory() (a size read from a file header must not end in std::bad_alloc
+/// or an OOM kill). Below that, or when the available memory is unknown, the allocation decides.
 void check_fits_in_memory(double bytes, const std::string& what, const std::string& advice);
 
 /// CrsError naming the file when a raster's geotransform is non-finite, degenerate, or puts its corners

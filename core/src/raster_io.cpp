@@ -27,6 +27,7 @@
 
 #include "careshed/crs.hpp"
 #include "careshed/error.hpp"
+#include "careshed/memory.hpp"
 #include "careshed/progress.hpp"
 #include "crs_internal.hpp"
 #include "gdal_util.hpp"
@@ -116,15 +117,12 @@ DatasetPtr mem_dataset_over(void* buffer, GDALDataType type, const GridSpec& gri
 }
 
 void check_fits_in_memory(double bytes, const std::string& what, const std::string& advice) {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return;  // unknown: let the allocation decide
-  const double physical = static_cast<double>(pages) * static_cast<double>(page);
-  if (bytes <= physical) return;
-  std::ostringstream m;
-  m.precision(3);
-  m << what << ": reading it needs " << bytes / 1e9 << " GB but this machine has " << physical / 1e9
-    << " GB of memory; " << advice;
-  throw InputError(m.str());
+  const AvailableMemory available = available_memory();
+  if (available.bytes == 0 || bytes <= static_cast<double>(available.bytes)) return;  // unknown: allocation decides
+  const double shown = std::min(bytes, static_cast<double>(std::numeric_limits<std::uint64_t>::max()));
+  throw MemoryLimitError(what + ": reading it needs " + format_bytes(static_cast<std::uint64_t>(shown)) +
+                         " but only " + format_bytes(available.bytes) + " of memory is available (" +
+                         available.source + "); " + advice);
 }
 
 void check_georeferencing(GDALDatasetH ds, const std::string& path, const std::string& what) {
