@@ -70,7 +70,8 @@ class AccessMap(Result):
     facilities : DataFrame per facility: name, zone, x/y, row/col, status, snapped_m, ``supply``,
         ``supply_ratio`` (R_j: supply per weighted resident of its catchment; NaN nobody in reach).
     score : (H, W) float64 per cell (NaN: nobody lives there, or no facility within the catchment).
-    report : counts, conservation (Σ demand × score = Σ supply of the facilities with demand in reach).
+    diagnostics : counts, conservation (Σ demand × score = Σ supply of the facilities with demand in reach);
+        ``report(path)`` is the common Result method that writes the HTML report.
     grid, study, method, max_minutes, steps, per, supply_name, notes, modelled.
     """
 
@@ -81,7 +82,7 @@ class AccessMap(Result):
         return (f"{headline_prefix(self.modelled)}{self.method.upper()} within {self.max_minutes:g} min: "
                 f"{self.study.region_label} {r[self.rate_column]:.2f} {self.supply_name} per {self.per:g} residents "
                 f"with access; {r['population_no_access']:,.0f} people with no {self.label} in reach; conservation "
-                f"error {self.report.get('conservation_relative_error', float('nan')):.1e}")
+                f"error {self.diagnostics.get('conservation_relative_error', float('nan')):.1e}")
 
     @property
     def rate_column(self) -> str:
@@ -91,7 +92,7 @@ class AccessMap(Result):
     def conservation(self) -> dict:
         keys = ("supply_total", "supply_with_demand", "demand_times_score", "conservation_relative_error",
                 "zero_demand_supplies", "empty_catchments")
-        return {k: self.report[k] for k in keys if k in self.report}
+        return {k: self.diagnostics[k] for k in keys if k in self.diagnostics}
 
     def _raster_layers(self) -> dict:
         """``score``: the per-cell score × per (e.g. beds per 1000), NaN = nobody lives there / no facility in
@@ -226,7 +227,7 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
         per, label
     out.supply_name = name
     out.score = r.score
-    out.report = dict(r.report)
+    out.diagnostics = dict(r.report)
     if weights is not None:
         out.steps = weights
     elif method in ("e2sfca", "3sfca"):
@@ -254,9 +255,9 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
         f"{method.upper()} within {max_minutes:g} min of travel (inclusive), {wtxt}; score = {name} per resident, "
         f"shown x {per:g}; zone values are population-weighted means over the people with any of the {label} in reach; "
         "NaN / population_no_access: nobody or no facility in reach",
-        f"conservation: sum(population x score) = {out.report.get('demand_times_score', math.nan):,.4f} vs "
-        f"{name} of the {label} with people in reach {out.report.get('supply_with_demand', math.nan):,.4f} "
-        f"(relative error {out.report.get('conservation_relative_error', math.nan):.1e})"]
+        f"conservation: sum(population x score) = {out.diagnostics.get('demand_times_score', math.nan):,.4f} vs "
+        f"{name} of the {label} with people in reach {out.diagnostics.get('supply_with_demand', math.nan):,.4f} "
+        f"(relative error {out.diagnostics.get('conservation_relative_error', math.nan):.1e})"]
     out.table = pd.DataFrame(cols, index=pd.Index(zone_ids + [study.region_label], name=study.zone_id))
     out.table.attrs["notes"] = out.notes
     fcols = point_columns(st, study, st_zone, rr, cc, moved, status)

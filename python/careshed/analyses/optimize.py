@@ -50,7 +50,7 @@ class Optimized(Result):
         ``share_before``, ``share_after``, ``gained``.
     curve : pandas.DataFrame
         The marginal-gain curve of the answer: ``rank``, ``site``, ``gain``, ``covered`` (cumulative, people).
-    report : dict
+    diagnostics : dict
         model, solver, objective, bound, gap, proven_optimal, status, bound_source, seconds, p, candidates,
         demand cells, coverage pairs.
     notes, modelled, timings.
@@ -62,7 +62,7 @@ class Optimized(Result):
     default_prefix = "optimize"
 
     def summary(self) -> str:
-        r = self.report
+        r = self.diagnostics
         head = headline_prefix(self.modelled)
         added = int(self.sites["open"].sum() - self.sites["fixed"].sum())
         region = self.table.iloc[-1]
@@ -86,7 +86,7 @@ class Optimized(Result):
         """GeoPackage layers: ``sites`` (every candidate, open or not), ``chosen`` (open sites), ``zones``
         (polygons + the zone table), ``curve``, ``report`` and ``notes``."""
         pts = self.site_points()
-        report = pd.DataFrame({"item": list(self.report), "value": [str(v) for v in self.report.values()]})
+        report = pd.DataFrame({"item": list(self.diagnostics), "value": [str(v) for v in self.diagnostics.values()]})
         return {"sites": pts, "chosen": pts[pts["open"]].copy(), "zones": zones_layer(self.study, self.table),
                 "curve": self.curve, "report": report, "notes": notes_frame(self.notes)}
 
@@ -364,7 +364,7 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     result.table = table
     result.curve = curve
     result.solution = sol
-    result.report = {"model": model, "solver": sol.solver, "objective": sol.objective, "bound": sol.bound,
+    result.diagnostics = {"model": model, "solver": sol.solver, "objective": sol.objective, "bound": sol.bound,
                      "gap": sol.gap, "proven_optimal": sol.proven_optimal, "status": sol.status,
                      "bound_source": sol.bound_source, "seconds": sol.seconds_elapsed, "p": p,
                      "candidates": n_sites, "existing": int(fixed.size), "demand_cells": int(cells.size),
