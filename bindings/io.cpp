@@ -13,6 +13,7 @@
 #include "careshed/io.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
+#include "run_watch.hpp"
 
 namespace py = pybind11;
 
@@ -143,7 +144,8 @@ void init_io(py::module_& m) {
   m.def(
       "read_vector",
       [](const py::object& source, std::optional<std::string> layer, std::optional<std::vector<std::string>> fields,
-         std::optional<std::string> x_field, std::optional<std::string> y_field, std::optional<std::string> crs) {
+         std::optional<std::string> x_field, std::optional<std::string> y_field, std::optional<std::string> crs,
+         const py::object& progress) {
         const std::string src = path_string(source);
         ReadOptions o;
         o.layer = layer.value_or("");
@@ -151,15 +153,12 @@ void init_io(py::module_& m) {
         o.x_field = x_field.value_or("");
         o.y_field = y_field.value_or("");
         o.crs = crs.value_or("");
-        VectorTable t;
-        {
-          py::gil_scoped_release nogil;
-          t = read_vector(src, o);
-        }
+        VectorTable t = run_interruptible(progress, [&](RunControl* c) { return read_vector(src, o, c); });
         return table_to_dict(std::move(t));
       },
       py::arg("source"), py::kw_only(), py::arg("layer") = py::none(), py::arg("fields") = py::none(),
       py::arg("x_field") = py::none(), py::arg("y_field") = py::none(), py::arg("crs") = py::none(),
+      py::arg("progress") = py::none(),
       R"doc(Read one layer of any OGR vector source (GeoJSON, GeoPackage, Shapefile, CSV, "PG:..." PostGIS).
 
 layer: layer name (None = the only layer; a PostGIS table may be "schema.table").

@@ -360,23 +360,24 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
   py::class_<PyRoadGraph>(m, "RoadGraph", "Low-level road graph; use careshed.RoadGraph (network.py).")
       .def_static(
           "from_osm",
-          [](const std::string& path, const py::object& profile) {
+          [](const std::string& path, const py::object& profile, const py::object& progress) {
             SpeedProfile p = profile_of(profile);
-            py::gil_scoped_release release;
-            return PyRoadGraph(RoadGraph::from_osm(path, p));
+            return run_interruptible(progress,
+                                     [&](RunControl* c) { return PyRoadGraph(RoadGraph::from_osm(path, p, c)); });
           },
-          py::arg("path"), py::arg("profile"))
+          py::arg("path"), py::arg("profile"), py::arg("progress") = py::none())
       .def_static(
           "from_lines",
           [](const std::string& path, const std::string& layer, const std::string& speed_field,
-             const std::string& class_field, const std::string& oneway_field, const py::object& profile) {
+             const std::string& class_field, const std::string& oneway_field, const py::object& profile,
+             const py::object& progress) {
             SpeedProfile p = profile_of(profile);
             LineLayerFields f{layer, speed_field, class_field, oneway_field};
-            py::gil_scoped_release release;
-            return PyRoadGraph(RoadGraph::from_lines(path, f, p));
+            return run_interruptible(progress,
+                                     [&](RunControl* c) { return PyRoadGraph(RoadGraph::from_lines(path, f, p, c)); });
           },
           py::arg("path"), py::arg("layer"), py::arg("speed_field"), py::arg("class_field"),
-          py::arg("oneway_field"), py::arg("profile"))
+          py::arg("oneway_field"), py::arg("profile"), py::arg("progress") = py::none())
       .def_static(
           "from_xy_lines",
           [](const py::object& lines, const py::handle& speeds_kmh, const py::handle& directions, bool geographic,

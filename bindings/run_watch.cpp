@@ -37,9 +37,10 @@ class Worker {
     static Worker* w = nullptr;
     static pid_t owner = 0;
     if (w == nullptr || owner != getpid()) {
-      w = new Worker();  // leaked on purpose, see above
+      Worker* fresh = new Worker();  // leaked on purpose, see above
+      std::thread([fresh] { fresh->serve(); }).detach();
+      w = fresh;
       owner = getpid();
-      std::thread([w] { w->serve(); }).detach();
     }
     return w;
   }

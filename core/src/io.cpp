@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "crs_internal.hpp"
 #include "gdal_util.hpp"
 
@@ -376,7 +377,8 @@ std::vector<std::string> list_layers(const std::string& source) {
   return layer_names(*ds);
 }
 
-VectorTable read_vector(const std::string& source, const ReadOptions& options) {
+VectorTable read_vector(const std::string& source, const ReadOptions& options, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "reading");
   DatasetPtr ds = open_vector(source);
   detail::QuietGdalErrors quiet;
 
@@ -467,7 +469,12 @@ VectorTable read_vector(const std::string& source, const ReadOptions& options) {
   detail::GdalReadFailures failures;
   layer->ResetReading();
   std::size_t row = 0;
+  const double n_features = control ? static_cast<double>(layer->GetFeatureCount(FALSE)) : -1.0;  // -1: unknown
   for (auto& feature : *layer) {
+    if (control && row % 4096 == 0) {
+      control->throw_if_cancelled();
+      if (n_features > 0) control->report(static_cast<double>(row) / n_features);
+    }
     ++row;
     t.fid.push_back(feature->GetFID());
     for (auto& f : readers) {

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 #include "gdal_util.hpp"
 
 namespace careshed {
@@ -441,7 +442,8 @@ Components RoadGraph::components(bool strong) const {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profile) {
+RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "reading roads");
   static const char* const kOsm[] = {"OSM", nullptr};
   DatasetPtr ds = open_vector(path, kOsm, "an OpenStreetMap file (.osm.pbf / .osm)");
   OGRLayerH lines_layer = GDALDatasetGetLayerByName(ds.get(), "lines");
@@ -463,9 +465,14 @@ RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profi
   detail::GdalReadFailures failures;
   // The OSM driver produces features of all layers while it streams the file; the dataset-level
   // iterator is the documented way to read it in one pass without buffering the other layers.
-  for (;;) {
+  double position = 0.0;  // the driver's progress through the file, 0..1
+  for (std::uint64_t n_features = 0;; ++n_features) {
+    if (control && n_features % 4096 == 0) {
+      control->throw_if_cancelled();
+      control->report(0.9 * position);  // the graph is built after the last feature
+    }
     OGRLayerH belongs = nullptr;
-    FeaturePtr f(GDALDatasetGetNextFeature(ds.get(), &belongs, nullptr, nullptr, nullptr));
+    FeaturePtr f(GDALDatasetGetNextFeature(ds.get(), &belongs, control ? &position : nullptr, nullptr, nullptr));
     if (!f) break;
     if (belongs != lines_layer) continue;
     ++rep.features_read;
@@ -532,7 +539,9 @@ RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profi
   return g;
 }
 
-RoadGraph RoadGraph::from_lines(const std::string& path, const LineLayerFields& fields, const SpeedProfile& profile) {
+RoadGraph RoadGraph::from_lines(const std::string& path, const LineLayerFields& fields, const SpeedProfile& profile,
+                                RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "reading roads");
   DatasetPtr ds = open_vector(path, nullptr, "a vector data source");
   OGRLayerH layer = fields.layer.empty() ? GDALDatasetGetLayer(ds.get(), 0)
                                          : GDALDatasetGetLayerByName(ds.get(), fields.layer.c_str());
@@ -561,7 +570,12 @@ RoadGraph RoadGraph::from_lines(const std::string& path, const LineLayerFields& 
   std::vector<RoadLine> lines;
   detail::GdalReadFailures failures;  // a damaged file ends the feature stream early (see from_osm)
   OGR_L_ResetReading(layer);
-  for (;;) {
+  const double n_layer = control ? static_cast<double>(OGR_L_GetFeatureCount(layer, FALSE)) : -1.0;  // -1: unknown
+  for (std::uint64_t n_features = 0;; ++n_features) {
+    if (control && n_features % 4096 == 0) {
+      control->throw_if_cancelled();
+      if (n_layer > 0) control->report(0.9 * static_cast<double>(n_features) / n_layer);
+    }
     FeaturePtr f(OGR_L_GetNextFeature(layer));
     if (!f) break;
     ++rep.features_read;

@@ -10,6 +10,8 @@
 #include "careshed/error.hpp"
 #include "careshed/geometry.hpp"
 #include "vector_test_util.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 namespace careshed {
 namespace {
@@ -333,6 +335,21 @@ TEST(WriteVector, OverwritesAnExistingFileAtomically) {
   write_vector(d.path("out.geojson"), {one});
   EXPECT_EQ(read_vector(d.path("out.geojson")).size(), 1u);
   EXPECT_EQ(d.entries(), (std::vector<std::string>{"out.geojson"}));
+}
+
+TEST(ReadVectorControl, SameTableWithAControlAndCancelStops) {
+  ScratchDir d;
+  write_text(d.path("sites.geojson"), kTwoPoints);
+  const VectorTable a = read_vector(d.path("sites.geojson"));
+  VectorTable b;
+  careshed_test::watch_progress([&](RunControl* c) { b = read_vector(d.path("sites.geojson"), {}, c); }, "read_vector");
+  EXPECT_EQ(a.fid, b.fid);
+  EXPECT_EQ(a.wkb, b.wkb);
+  ASSERT_EQ(a.columns.size(), b.columns.size());
+  for (std::size_t k = 0; k < a.columns.size(); ++k)
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a.columns[k].text(i), b.columns[k].text(i));
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](RunControl* c) { read_vector(d.path("sites.geojson"), {}, c); }, "read_vector");
 }
 
 }  // namespace

@@ -21,6 +21,8 @@
 #include "careshed/graph_search.hpp"
 #include "careshed/road_graph.hpp"
 #include "careshed/speed_profile.hpp"
+#include "careshed/progress.hpp"
+#include "run_control_checks.hpp"
 
 using careshed::Direction;
 using careshed::RoadGraph;
@@ -403,3 +405,26 @@ TEST(RoadGraph, ClearErrors) {
   SpeedProfile none("none", {{"no_such_class", 10}});
   EXPECT_THROW(RoadGraph::from_osm(kData + "osm/finland_small.osm.pbf", none), careshed::InputError);
 }
+
+// ---- cancellation and progress (careshed/progress.hpp) ------------------------------------------------
+namespace {
+
+TEST(RoadGraphControl, SameGraphWithAControlAndCancelStopsTheOsmReader) {
+  const std::string path = kData + "osm/helsinki.osm.pbf";
+  const RoadGraph a = RoadGraph::from_osm(path, SpeedProfile::car());
+  RoadGraph b = RoadGraph::from_osm(path, SpeedProfile::car());  // replaced below
+  careshed_test::watch_progress(
+      [&](careshed::RunControl* c) { b = RoadGraph::from_osm(path, SpeedProfile::car(), c); }, "RoadGraph::from_osm");
+  EXPECT_EQ(a.forward().n_nodes(), b.forward().n_nodes());
+  EXPECT_EQ(a.forward().n_edges(), b.forward().n_edges());
+  EXPECT_EQ(a.report().features_read, b.report().features_read);
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { RoadGraph::from_osm(path, SpeedProfile::car(), c); }, "RoadGraph::from_osm");
+  careshed_test::expect_stops_when_cancelled_midway(
+      [&](careshed::RunControl* c) {
+        RoadGraph::from_osm(kData + "comoros/comores-latest.osm.pbf", SpeedProfile::car(), c);
+      },
+      "RoadGraph::from_osm (Comoros)", 0.02);
+}
+
+}  // namespace

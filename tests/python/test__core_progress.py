@@ -152,3 +152,20 @@ def test_progress_from_a_worker_thread():
     assert result["calls"][-1] == 1.0
     plain, _ = _core._raster_travel_time(friction, sources, 100.0, 100.0, None, 8, float("inf"), None, 1)
     np.testing.assert_array_equal(result["labels"], plain)
+
+
+def test_progress_of_the_readers(tmp_path):
+    from pathlib import Path
+    pbf = Path(__file__).resolve().parents[2] / "data" / "osm" / "helsinki.osm.pbf"
+    calls = []
+    graph = _core.RoadGraph.from_osm(str(pbf), "car", progress=lambda f, p: calls.append((f, p)))
+    assert graph.n_nodes > 0
+    assert calls[-1] == (1.0, "reading roads")
+    assert all(a[0] < b[0] for a, b in zip(calls, calls[1:])), calls
+    sites = tmp_path / "sites.geojson"
+    sites.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"a": 1}, '
+                     '"geometry": {"type": "Point", "coordinates": [1, 2]}}]}')
+    calls.clear()
+    table = _core.read_vector(str(sites), progress=lambda f, p: calls.append((f, p)))
+    assert calls == [(1.0, "reading")]
+    assert list(table["fid"]) == [0]

@@ -24,6 +24,8 @@
 
 namespace careshed {
 
+class RunControl;  // careshed/progress.hpp
+
 /// One attribute column of a VectorTable. Exactly one of ints / reals / strings is filled, by `type`.
 struct Column {
   enum class Type {
@@ -99,7 +101,9 @@ std::vector<std::string> list_layers(const std::string& source);
 /// Reads one layer; see the file comment for errors. A CSV is opened with type detection over the whole
 /// file (integers → Int64, decimals → Float64). A table with no geometry and no x/y fields needs no CRS
 /// (crs_wkt = "", geometry_type = "None").
-VectorTable read_vector(const std::string& source, const ReadOptions& options = {});
+/// control (optional, careshed/progress.hpp): polled every 4096 features; progress = features read /
+/// features in the layer when the driver knows the count cheaply; throws careshed::Cancelled.
+VectorTable read_vector(const std::string& source, const ReadOptions& options = {}, RunControl* control = nullptr);
 
 /// Writes `layers` (each VectorTable's `layer` is the layer name, `crs_wkt`, `geometry_type`, `wkb` and
 /// `columns` are written; `fid` is ignored) into the single file `path`. driver = OGR driver name, or ""

@@ -50,6 +50,8 @@
 
 namespace careshed {
 
+class RunControl;  // careshed/progress.hpp
+
 /// Direction of travel allowed on a line relative to its digitised order.
 enum class Direction : int8_t { kBoth = 0, kForward = 1, kBackward = -1 };
 
@@ -95,9 +97,13 @@ struct Components {
 class RoadGraph {
  public:
   /// Builds from an OpenStreetMap extract (.osm.pbf/.osm) with a profile (see header).
-  static RoadGraph from_osm(const std::string& path, const SpeedProfile& profile);
+  /// from_osm and from_lines take an optional RunControl (careshed/progress.hpp), polled every 4096
+  /// features (progress: the OSM driver's position in the file / features read of the layer's count);
+  /// they throw careshed::Cancelled after request_cancel().
+  static RoadGraph from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control = nullptr);
   /// Builds from any OGR line layer. At least one of fields.speed_field / fields.class_field is needed.
-  static RoadGraph from_lines(const std::string& path, const LineLayerFields& fields, const SpeedProfile& profile);
+  static RoadGraph from_lines(const std::string& path, const LineLayerFields& fields, const SpeedProfile& profile,
+                              RunControl* control = nullptr);
   /// Builds from lines in memory. crs_wkt may be empty when unknown; geographic says whether xy are lon/lat
   /// degrees (haversine lengths) or metres (Euclidean lengths).
   static RoadGraph from_road_lines(const std::vector<RoadLine>& lines, bool geographic, std::string crs_wkt = "");
