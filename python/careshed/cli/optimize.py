@@ -6,9 +6,9 @@ import argparse
 from ..analyses.optimize import MODELS
 from ..study import Study
 from .common import (Subcommand, add_grid_and_label_arguments, add_point_arguments, add_snap_arguments,
-                     add_travel_arguments, add_zones_and_people_arguments, key_values, placement_keywords,
-                     print_table, save_result, study_keywords)
-from .reach import add_class_arguments, classes_and_thresholds
+                     add_travel_arguments, add_zones_and_people_arguments, key_values, print_table,
+                     save_result)
+from .reach import add_class_arguments, classed_study_arguments
 
 OPTIMIZE_EPILOG = """
 Demand = the populated cells of the study, each with its class's response standard (inclusive); response =
@@ -69,13 +69,7 @@ def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
 
 def optimize_arguments(args) -> tuple[dict, dict]:
     """(Study keywords, Study.optimize keywords) from parsed `careshed optimize` options."""
-    classes, thresholds = classes_and_thresholds(args)
-    study = study_keywords(args)
-    study.update(classes=classes, thresholds_min=thresholds if isinstance(thresholds, dict) else None)
-    if args.class_share:
-        study["class_shares"] = key_values(args.class_share, "--class-share", numeric=False)
-    run = placement_keywords(args, id_keyword="facility_id", point_id=args.facility_id, point_name=args.facility_name,
-                             layer=args.facilities_layer)
+    study, run, thresholds = classed_study_arguments(args)
     share = None
     if args.zone_min_share:
         if len(args.zone_min_share) == 1 and "=" not in args.zone_min_share[0]:

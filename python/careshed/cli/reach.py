@@ -135,8 +135,9 @@ def classes_and_thresholds(args) -> tuple[dict | None, Any]:
     return classes, thresholds
 
 
-def reach_arguments(args) -> tuple[dict, dict]:
-    """(Study keywords, Study.reach keywords) from parsed `careshed reach` options."""
+def classed_study_arguments(args) -> tuple[dict, dict, object]:
+    """(Study keywords, facility placement keywords, thresholds) from the options every subcommand with
+    urban/rural (or other) classes and response thresholds shares: `careshed reach` and `careshed optimize`."""
     classes, thresholds = classes_and_thresholds(args)
     study = study_keywords(args)
     study.update(classes=classes, thresholds_min=thresholds if isinstance(thresholds, dict) else None)
@@ -144,6 +145,12 @@ def reach_arguments(args) -> tuple[dict, dict]:
         study["class_shares"] = key_values(args.class_share, "--class-share", numeric=False)
     run = placement_keywords(args, id_keyword="facility_id", point_id=args.facility_id, point_name=args.facility_name,
                              layer=args.facilities_layer)
+    return study, run, thresholds
+
+
+def reach_arguments(args) -> tuple[dict, dict]:
+    """(Study keywords, Study.reach keywords) from parsed `careshed reach` options."""
+    study, run, thresholds = classed_study_arguments(args)
     run.update(thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes,
                turnout_seconds=args.turnout_field if args.turnout_field else args.turnout_seconds,
                vehicles=args.vehicles_field, residents_per_vehicle=args.residents_per_vehicle)
