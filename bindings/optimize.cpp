@@ -102,6 +102,20 @@ void put_evaluation(py::dict& d, SiteEvaluation&& e) {
   d["infeasible_reason"] = e.infeasible_reason;
 }
 
+// The problem's parameters, as the three model-taking functions receive them (same order as
+// CARESHED_PROBLEM_ARGS), and the SiteProblem they make: written once here rather than in each lambda.
+#define CARESHED_PROBLEM_PARAMS                                                                                   \
+  const std::string& model, const std::optional<Arr<double>>& weights,                                           \
+      const std::optional<Arr<double>>& max_seconds, std::int32_t p,                                             \
+      const std::optional<Arr<std::uint8_t>>& site_status, const std::optional<Arr<double>>& site_cost,          \
+      double budget, const std::optional<Arr<std::int32_t>>& demand_zone,                                        \
+      const std::optional<Arr<double>>& zone_min_share, bool skip_uncoverable, double backup_weight,             \
+      bool require_primary, double busy_fraction, std::int32_t max_vehicles_per_site,                            \
+      const std::optional<Arr<std::int32_t>>& min_vehicles
+#define CARESHED_PROBLEM_OF                                                                                       \
+  problem_of(costs, model, weights, max_seconds, p, site_status, site_cost, budget, demand_zone, zone_min_share,   \
+             skip_uncoverable, backup_weight, require_primary, busy_fraction, max_vehicles_per_site, min_vehicles)
+
 #define CARESHED_PROBLEM_ARGS                                                                                      \
   py::arg("model"), py::arg("weights") = py::none(), py::arg("max_seconds") = py::none(), py::arg("p") = 0,       \
       py::arg("site_status") = py::none(), py::arg("site_cost") = py::none(),                                     \
@@ -165,17 +179,9 @@ void init_optimize(py::module_& m) {
 
   m.def(
       "solve_sites",
-      [](const SiteCosts& costs, const std::string& model, const std::optional<Arr<double>>& weights,
-         const std::optional<Arr<double>>& max_seconds, std::int32_t p,
-         const std::optional<Arr<std::uint8_t>>& site_status, const std::optional<Arr<double>>& site_cost,
-         double budget, const std::optional<Arr<std::int32_t>>& demand_zone,
-         const std::optional<Arr<double>>& zone_min_share, bool skip_uncoverable, double backup_weight,
-         bool require_primary, double busy_fraction, std::int32_t max_vehicles_per_site,
-         const std::optional<Arr<std::int32_t>>& min_vehicles, const std::string& solver, double time_limit_s,
+      [](const SiteCosts& costs, CARESHED_PROBLEM_PARAMS, const std::string& solver, double time_limit_s,
          double gap_target, bool local_search, bool lp_bound) {
-        const SiteProblem pr = problem_of(costs, model, weights, max_seconds, p, site_status, site_cost, budget,
-                                          demand_zone, zone_min_share, skip_uncoverable, backup_weight,
-                                          require_primary, busy_fraction, max_vehicles_per_site, min_vehicles);
+        const SiteProblem pr = CARESHED_PROBLEM_OF;
         SiteOptions o;
         o.solver = solver_of(solver);
         o.time_limit_s = time_limit_s;
@@ -208,16 +214,8 @@ void init_optimize(py::module_& m) {
 
   m.def(
       "evaluate_sites",
-      [](const SiteCosts& costs, const Arr<std::int32_t>& sites, const std::string& model,
-         const std::optional<Arr<double>>& weights, const std::optional<Arr<double>>& max_seconds, std::int32_t p,
-         const std::optional<Arr<std::uint8_t>>& site_status, const std::optional<Arr<double>>& site_cost,
-         double budget, const std::optional<Arr<std::int32_t>>& demand_zone,
-         const std::optional<Arr<double>>& zone_min_share, bool skip_uncoverable, double backup_weight,
-         bool require_primary, double busy_fraction, std::int32_t max_vehicles_per_site,
-         const std::optional<Arr<std::int32_t>>& min_vehicles) {
-        const SiteProblem pr = problem_of(costs, model, weights, max_seconds, p, site_status, site_cost, budget,
-                                          demand_zone, zone_min_share, skip_uncoverable, backup_weight,
-                                          require_primary, busy_fraction, max_vehicles_per_site, min_vehicles);
+      [](const SiteCosts& costs, const Arr<std::int32_t>& sites, CARESHED_PROBLEM_PARAMS) {
+        const SiteProblem pr = CARESHED_PROBLEM_OF;
         if (sites.ndim() != 1) throw InputError("sites: expected a 1-D array of candidate indices");
         std::vector<std::int32_t> s(sites.data(), sites.data() + sites.shape(0));
         SiteEvaluation e;
@@ -234,16 +232,8 @@ void init_optimize(py::module_& m) {
 
   m.def(
       "marginal_gain_curve",
-      [](const SiteCosts& costs, std::int32_t k, const std::string& model, const std::optional<Arr<double>>& weights,
-         const std::optional<Arr<double>>& max_seconds, std::int32_t p,
-         const std::optional<Arr<std::uint8_t>>& site_status, const std::optional<Arr<double>>& site_cost,
-         double budget, const std::optional<Arr<std::int32_t>>& demand_zone,
-         const std::optional<Arr<double>>& zone_min_share, bool skip_uncoverable, double backup_weight,
-         bool require_primary, double busy_fraction, std::int32_t max_vehicles_per_site,
-         const std::optional<Arr<std::int32_t>>& min_vehicles) {
-        const SiteProblem pr = problem_of(costs, model, weights, max_seconds, p, site_status, site_cost, budget,
-                                          demand_zone, zone_min_share, skip_uncoverable, backup_weight,
-                                          require_primary, busy_fraction, max_vehicles_per_site, min_vehicles);
+      [](const SiteCosts& costs, std::int32_t k, CARESHED_PROBLEM_PARAMS) {
+        const SiteProblem pr = CARESHED_PROBLEM_OF;
         MarginalGainCurve c;
         {
           py::gil_scoped_release nogil;
