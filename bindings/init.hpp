@@ -17,5 +17,6 @@ void init_coverage(pybind11::module_& m);       // coverage.cpp: coverage by zon
 void init_catchment(pybind11::module_& m);      // catchment.cpp: catchments, capacity-aware coverage
 void init_optimize(pybind11::module_& m);       // optimize.cpp: site optimisation (LSCP, MCLP, ..., CBC)
 void init_memory(pybind11::module_& m);         // memory.cpp: memory estimate, available memory, refusal
+void init_referral(pybind11::module_& m);       // referral.cpp: facility levels and referral
 
 }  // namespace careshed::bindings

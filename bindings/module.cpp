@@ -25,4 +25,5 @@ PYBIND11_MODULE(_core, m) {
   careshed::bindings::init_catchment(m);
   careshed::bindings::init_optimize(m);
   careshed::bindings::init_memory(m);
+  careshed::bindings::init_referral(m);
 }

@@ -18,6 +18,7 @@
 #include "init.hpp"
 #include "memory_py.hpp"
 #include "io_numpy.hpp"
+#include "raster_search_py.hpp"
 #include "run_watch.hpp"
 
 #if defined(__linux__)
@@ -166,6 +167,12 @@ py::array_t<std::int32_t> label_buffer(const std::vector<py::ssize_t>& shape) {
 }
 
 }  // namespace
+
+FrictionGrid friction_grid_of(const py::array& friction, double dx, double dy, const py::object& row_dx) {
+  return grid_of(friction, dx, dy, row_dx);
+}
+const std::int64_t* cell_sources_of(const py::array& sources, std::size_t* n) { return sources_of(sources, n); }
+py::array_t<std::int32_t> cell_label_buffer(const std::vector<py::ssize_t>& shape) { return label_buffer(shape); }
 
 void init_raster_search(py::module_& m) {
   m.def(
