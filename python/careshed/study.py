@@ -20,6 +20,7 @@ from .analyses import catchments as catchments_analysis
 from .analyses import density as density_analysis
 from .analyses import optimize as optimize_analysis
 from .analyses import reach as reach_analysis
+from .analyses import referral as referral_analysis
 from .analyses.access import AccessMap
 from .analyses.catchments import Catchments
 from .analyses.reach import Reach
@@ -105,6 +106,8 @@ class Study(PreparedStudy):
     optimize = _analysis_method(optimize_analysis.run, "optimize")
     #: Resources per N residents by zone against targets (careshed.analyses.density).
     density = _analysis_method(density_analysis.run, "density")
+    #: Facility levels and referral: time to each level, referral targets, two-leg times, gaps (analyses.referral).
+    referral = _analysis_method(referral_analysis.run, "referral")
 
     def report(self, results, path, **kwargs):
         """Write the offline HTML report of `results` (made on this study) to `path`; keywords as

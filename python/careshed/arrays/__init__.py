@@ -17,7 +17,7 @@ from .geometry import assign_points_to_zones, check_polygons, metric_crs_for, tr
 from .network import (Graph, RoadGraph, RoadTravelTime, SpeedProfile, graph_travel_time, parse_maxspeed,
                       straight_line_grid_travel_time, straight_line_travel_time, travel_time_graph,
                       travel_time_straight_line, travel_time_straight_line_grid)
-from .referral import Referral, level_codes, referral_graph, referral_grid, two_leg_seconds
+from .referral import ReferralFields, level_codes, referral_graph, referral_grid, two_leg_seconds
 from .travel_time import (nearest_travel_time, raster_k_nearest, raster_reach_lists, raster_travel_time,
                           travel_time_grid, travel_time_grid_k_nearest, travel_time_grid_reach_lists)
 from .zonal import GHSL_RULES, PopulationGrid, ZoneRaster, population_grid, rasterize_zones, urban_rural, zonal_sum
@@ -35,7 +35,7 @@ __all__ = [
     "catchments", "CatchmentTable", "capacity_coverage", "CapacityCoverage",
     "fca", "accessibility", "grid_accessibility", "graph_accessibility", "AccessResult", "GridAccessResult",
     "FCA_METHODS", "density_table", "locate",
-    "referral_grid", "referral_graph", "Referral", "level_codes", "two_leg_seconds",
+    "referral_grid", "referral_graph", "ReferralFields", "level_codes", "two_leg_seconds",
     # geometry
     "transform_xy", "assign_points_to_zones", "check_polygons", "utm_epsg_for", "metric_crs_for",
     # deprecated (one release): former names of the travel_time_* engines

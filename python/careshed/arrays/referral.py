@@ -28,11 +28,11 @@ from ..memory import current as current_max_memory
 from ..progress import current as current_progress
 from .travel_time import prepare_search
 
-__all__ = ["Referral", "referral_grid", "referral_graph", "level_codes", "two_leg_seconds"]
+__all__ = ["ReferralFields", "referral_grid", "referral_graph", "level_codes", "two_leg_seconds"]
 
 
 @dataclass
-class Referral:
+class ReferralFields:
     """What :func:`referral_grid` / :func:`referral_graph` return.
 
     levels : level names, lowest first (``seconds[l]`` belongs to ``levels[l]``).
@@ -144,7 +144,7 @@ def _routes(d: dict, n: int) -> list | None:
 
 
 def referral_grid(friction, facilities, levels, *, cell_size, level_order=None, assigned=None, max_seconds=None,
-                  neighbours=8, keep_routes=False, threads=0) -> Referral:
+                  neighbours=8, keep_routes=False, threads=0) -> ReferralFields:
     """Referral on a friction grid (seconds per metre, r.cost rule; NaN impassable).
 
     Parameters
@@ -164,13 +164,13 @@ def referral_grid(friction, facilities, levels, *, cell_size, level_order=None, 
     a = _assigned(assigned, s.shape[0])
     buf, d = _core._referral_grid(f, s, codes, len(names), a, dx, dy, row_dx, nb, t, bool(keep_routes), int(threads),
                                   progress=current_progress(), max_memory_bytes=current_max_memory())
-    return Referral(levels=names, level=codes, seconds=buf[..., 1].view(np.float32), nearest=buf[..., 0],
+    return ReferralFields(levels=names, level=codes, seconds=buf[..., 1].view(np.float32), nearest=buf[..., 0],
                     target=d["target"], target_seconds=d["seconds"], target_metres=d["metres"],
                     assigned=d["assigned"].astype(bool), routes=_routes(d, s.shape[0]))
 
 
 def referral_graph(n_nodes, tails, heads, seconds, length_m, facility_nodes, levels, *, level_order=None,
-                   assigned=None, max_seconds=None, keep_routes=False) -> Referral:
+                   assigned=None, max_seconds=None, keep_routes=False) -> ReferralFields:
     """Referral on a directed graph: edge e goes ``tails[e] → heads[e]`` in ``seconds[e]`` over ``length_m[e]``
     metres (a :class:`careshed.RoadGraph`'s edges, or any). facility_nodes : (n,) node of every facility.
     Times are from a node TO the facility. Other arguments as :func:`referral_grid`."""
@@ -186,12 +186,12 @@ def referral_graph(n_nodes, tails, heads, seconds, length_m, facility_nodes, lev
                                           np.asarray(length_m, dtype=np.float64), nodes.astype(np.int64), codes,
                                           len(names), a, _max_seconds(max_seconds), bool(keep_routes),
                                           progress=current_progress())
-    return Referral(levels=names, level=codes, seconds=secs, nearest=near, target=d["target"],
+    return ReferralFields(levels=names, level=codes, seconds=secs, nearest=near, target=d["target"],
                     target_seconds=d["seconds"], target_metres=d["metres"], assigned=d["assigned"].astype(bool),
                     routes=_routes(d, nodes.size))
 
 
-def two_leg_seconds(referral: Referral, first_contact=0) -> np.ndarray:
+def two_leg_seconds(referral: ReferralFields, first_contact=0) -> np.ndarray:
     """Per cell / node: seconds home → nearest facility of level `first_contact` (name or index) → that
     facility's referral target; ``inf`` when either leg is missing (float64, the shape of one level's field)."""
     k = referral.level_index(first_contact)

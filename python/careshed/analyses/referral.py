@@ -1,0 +1,447 @@
+"""Facility levels and referral on a :class:`careshed.Study` — the county medical community as a network.
+
+``study.referral(facilities, level_field=..., levels=[...], ...)`` (implemented by :func:`run`): facilities carry a
+level (village clinic → township health centre → county hospital → city tertiary hospital, any order the user
+gives). On the study's grid and travel model (:func:`careshed.arrays.referral.referral_grid`, one multi-source
+search per level):
+
+* per cell: minutes to the nearest facility of every level, and the two-leg referral time home → first contact
+  (nearest facility of the first-contact level) → that facility's referral target;
+* per facility: its referral target — the nearest facility of the next level by travel time, or the one named in
+  ``assigned_field`` — with minutes and route km, and whether that exceeds the level's referral standard (e.g.
+  township centres more than 30 minutes from their county hospital);
+* per zone: residents within each level's standard (the "15-minute medical service circle" to a township centre,
+  the one-hour circle to a tertiary hospital), population-weighted mean minutes per level and of the two legs,
+  and the gaps: people whose first contact is beyond its standard, facilities beyond their referral standard.
+
+Returns a :class:`Referral` (tables, GeoPackage layers with one referral line per facility along its least-time
+route, rasters, map). :func:`gaps_closed` compares two runs (e.g. the plan's construction projects added).
+"""
+from __future__ import annotations
+
+import math
+import re
+import time
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..arrays.referral import referral_grid, two_leg_seconds
+from ..arrays.zonal import zonal_sum
+from ..errors import InputError, UsageError, keyword
+from ..io.fields import as_list, column, id_key
+from ..mapping import draw_polygons, frame_zones, new_figure
+from ..placement import place_facilities, point_columns
+from ..prepared import PreparedStudy
+from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
+
+__all__ = ["Referral", "run", "gaps_closed", "level_slug"]
+
+
+def level_slug(name) -> str:
+    """A level name as a column-name part: "township health centre" -> "township_health_centre"."""
+    s = re.sub(r"\W+", "_", str(name).strip().lower()).strip("_")
+    return s or "level"
+
+
+def _minutes_per_level(spec, levels: list, what: str) -> dict:
+    """{level name: minutes} from a dict (level names as keys) or one number for every level; checked."""
+    if spec is None:
+        return {}
+    if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
+        spec = {lv: spec for lv in levels}
+    if not isinstance(spec, Mapping):
+        raise UsageError(f"{keyword(what)}: expected {{level name: minutes}} or one number, got {spec!r}")
+    out = {}
+    for k, v in spec.items():
+        if str(k) not in levels:
+            raise UsageError(f"{keyword(what)}: {k!r} is not one of the levels ({', '.join(levels)})")
+        try:
+            m = float(v)
+        except (TypeError, ValueError):
+            raise UsageError(f"{keyword(what)}: the minutes of level {k!r} must be a number, got {v!r}") from None
+        if not (math.isfinite(m) and m > 0):
+            raise UsageError(f"{keyword(what)}: the minutes of level {k!r} must be a positive number, got {v!r}")
+        out[str(k)] = m
+    return out
+
+
+def _levels_of(frame, level_field: str, levels, source: str) -> tuple[np.ndarray, list]:
+    """(level index per facility, level names lowest first) from the field and the given order. Without `levels`
+    the field must be numeric: its distinct values in ascending order are the levels."""
+    values = column(frame, level_field, "facility level")
+    if levels is None:
+        num = pd.to_numeric(values, errors="coerce")
+        if num.isna().any():
+            i = int(np.flatnonzero(num.isna().to_numpy())[0])
+            raise InputError(f"{source}: the level field {level_field!r} holds {values.iloc[i]!r} (row {i + 1}); "
+                             f"give the level names in order, lowest first ({keyword('levels')}) or an ordered "
+                             "numeric field")
+        order = sorted(set(num.tolist()))
+        names = [id_key(v) for v in order]
+        codes = np.array([order.index(v) for v in num.tolist()], dtype=np.int32)
+        return codes, names
+    names = [str(v) for v in levels]
+    if not names or len(set(names)) != len(names):
+        raise UsageError(f"{keyword('levels')}: give every level name once, lowest first, e.g. village clinic, "
+                         "township health centre, county hospital, city tertiary hospital")
+    index = {n: k for k, n in enumerate(names)}
+    codes = np.empty(len(values), dtype=np.int32)
+    for i, v in enumerate(values.tolist()):
+        k = index.get(str(v).strip() if v is not None else None)
+        if k is None:
+            raise InputError(f"{source}: row {i + 1} has level {v!r} in field {level_field!r}, which is not one of "
+                             f"the levels ({', '.join(names)}); correct the row or add the level to {keyword('levels')}")
+        codes[i] = k
+    return codes, names
+
+
+def _assignments(frame, field: str, ids: list, source: str) -> np.ndarray:
+    """Facility index of each facility's assigned target (-1: nearest of the next level) from a field holding the
+    target's facility id (empty = nearest)."""
+    key_to_index = {id_key(v): i for i, v in enumerate(ids)}
+    out = np.full(len(ids), -1, dtype=np.int32)
+    for i, v in enumerate(column(frame, field, "assigned referral target").tolist()):
+        k = id_key(v)
+        if k is None:
+            continue
+        j = key_to_index.get(k)
+        if j is None:
+            raise InputError(f"{source}: facility {ids[i]!r} (row {i + 1}) is assigned to {v!r} in field {field!r}, "
+                             "which is no facility id of this layer; give a facility id, or leave it empty for the "
+                             f"nearest facility of the next level ({keyword('assigned_field')})")
+        if j == i:
+            raise InputError(f"{source}: facility {ids[i]!r} (row {i + 1}) is assigned to itself in field {field!r}")
+        out[i] = j
+    return out
+
+
+class Referral(Result):
+    """The result of :meth:`careshed.Study.referral`.
+
+    Attributes
+    ----------
+    table : DataFrame, one row per facility (index = facility id): name, level, zone, x/y (grid CRS), row/col,
+        status, snapped_m, ``target`` (facility id of its referral target, None when none), ``target_name``,
+        ``target_level``, ``referral_minutes`` and ``referral_km`` (along the least-time route; inf when none),
+        ``assigned`` (the target came from the assignment field), ``referral_standard_minutes`` and
+        ``referral_gap`` (True when the referral takes longer than the standard, or there is no target while the
+        level has one).
+    zone_table : DataFrame, one row per zone and a region row: ``population``; per level L ``mean_minutes_L``
+        (population-weighted, over people who reach one), ``unreached_L`` (people with no facility of L in reach)
+        and with a standard ``within_L`` / ``share_within_L``; ``mean_two_leg_minutes`` (home → first contact →
+        its target, over people with both legs), ``first_contact_gap`` (people beyond the first contact level's
+        standard, or with none in reach), ``facilities`` and ``referral_gaps`` (facilities of the zone with a
+        referral gap).
+    levels : level names, lowest first; first_contact : the first-contact level; standards_minutes,
+        referral_standards_minutes : {level: minutes}.
+    seconds, nearest : (L, H, W) per level (float32 seconds, inf unreachable; int32 index into ``table``, -1 none);
+        two_leg_seconds : (H, W) float64; routes : per facility the route's cell ids (empty when none).
+    """
+
+    default_prefix = "referral"
+    zone_table = None  # set by run()
+
+    def summary(self) -> str:
+        region = self.zone_table.iloc[-1]
+        parts = []
+        for lv, m in self.standards_minutes.items():
+            parts.append(f"{region[f'share_within_{level_slug(lv)}']:.1%} within {m:g} min of a {lv}")
+        gaps = int(self.table["referral_gap"].sum())
+        return (f"{headline_prefix(self.modelled)}Referral among {len(self.table)} {self.label} in "
+                f"{len(self.levels)} levels: " + ("; ".join(parts) + "; " if parts else "")
+                + f"two-leg referral {region['mean_two_leg_minutes']:.1f} min on average; "
+                f"{region['first_contact_gap']:,.0f} people beyond the {self.first_contact} standard; "
+                f"{gaps} facilities beyond their referral standard")
+
+    @property
+    def gaps(self) -> pd.DataFrame:
+        """The facilities with a referral gap (rows of :attr:`table`)."""
+        return self.table[self.table["referral_gap"]]
+
+    def _html_table(self) -> pd.DataFrame:
+        return self.table.drop(columns=["x", "y", "row", "col"])
+
+    def _lines(self):
+        """Per facility with a target: its least-time route as a line (cell centres), attributes from the table."""
+        import geopandas as gpd
+        from shapely.geometry import LineString
+
+        t = self.table
+        rows, geoms = [], []
+        cols = self.grid.shape[1]
+        for i, fid in enumerate(t.index):
+            route = self.routes[i]
+            if route is None or len(route) == 0:
+                continue
+            r, c = np.divmod(np.asarray(route, dtype=np.int64), cols)
+            x, y = self.grid.xy(r, c)
+            if len(route) == 1:   # facility and target in one cell
+                x, y = np.repeat(x, 2), np.repeat(y, 2)
+            geoms.append(LineString(np.column_stack([x, y])))
+            rows.append(i)
+        sub = t.iloc[rows].reset_index()
+        keep = [c for c in sub.columns if c not in ("x", "y", "row", "col", "status", "snapped_m")]
+        frame = sub[keep].copy()
+        for c in frame.columns:
+            if frame[c].dtype == object:
+                frame[c] = frame[c].map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
+                                        else str(v))
+        frame["note"] = "least-time route on the study's travel model" + (" — MODELLED inputs" if self.modelled
+                                                                           else "")
+        return gpd.GeoDataFrame(frame, geometry=geoms, crs=self.grid.crs)
+
+    def _layers(self) -> dict:
+        """GeoPackage layers: ``facilities`` (points + the table), ``referral_lines`` (one line per facility with a
+        target, along its least-time route), ``zones`` (polygons + the zone table), ``region``, ``notes``."""
+        region = self.zone_table.iloc[len(self.study.ids):].reset_index()
+        region[region.columns[0]] = region[region.columns[0]].astype(str)
+        return {"facilities": points_frame(self.table, self.grid.crs), "referral_lines": self._lines(),
+                "zones": zones_layer(self.study, self.zone_table), "region": region, "notes": notes_frame(self.notes)}
+
+    def _raster_layers(self) -> dict:
+        """``minutes_<level>`` per level (NaN unreachable), ``two_leg_minutes`` and ``first_contact_gap`` (1 where
+        people live beyond the first-contact standard or with none in reach, 0 elsewhere, nodata 255 where nobody
+        lives)."""
+        out = {}
+        for k, lv in enumerate(self.levels):
+            s = self.seconds[k]
+            out[f"minutes_{level_slug(lv)}"] = (
+                np.where(np.isfinite(s), s / np.float32(60.0), np.float32(np.nan)).astype(np.float32), None,
+                {"UNITS": f"minutes to the nearest {lv}"})
+        t2 = self.two_leg_seconds
+        out["two_leg_minutes"] = (np.where(np.isfinite(t2), t2 / 60.0, np.nan).astype(np.float32), None,
+                                  {"UNITS": f"minutes home -> nearest {self.first_contact} -> its referral target"})
+        gap = np.where(self._populated, self._gap_cells.astype(np.uint8), np.uint8(255)).astype(np.uint8)
+        out["first_contact_gap"] = (gap, 255, {"VALUES": f"1 = people beyond the {self.first_contact} standard "
+                                                         "(or none in reach), 0 = within, 255 = nobody lives here"})
+        return out
+
+    def _extra_tables(self) -> dict:
+        return {"zones": (self.zone_table, self.notes), "gaps": (self.gaps, self.notes)}
+
+    def plot(self, path=None, *, title=None, dpi=120):
+        """Map: the two-leg referral time per cell, zone outlines, facilities by level and their referral routes
+        (red where the referral standard is exceeded). MODELLED in the title when an input is."""
+        from matplotlib import colormaps
+        from matplotlib.colors import BoundaryNorm
+
+        fig = new_figure(8.5, 8.6, dpi)
+        ax = fig.add_axes([0.03, 0.14, 0.80, 0.72])
+        grid = self.grid
+        x0, y0, x1, y1 = grid.bounds
+        m = np.where(np.isfinite(self.two_leg_seconds), self.two_leg_seconds / 60.0, np.nan)
+        m = np.where(self._populated, m, np.nan)
+        bounds = [0, 15, 30, 45, 60, 90, 120, 180]
+        cmap = colormaps["YlOrRd"].resampled(len(bounds))
+        im = ax.imshow(m, cmap=cmap, norm=BoundaryNorm(bounds, cmap.N, extend="max"), extent=(x0, x1, y0, y1),
+                       origin="upper", interpolation="nearest", zorder=1)
+        draw_polygons(ax, list(self.study.zones.geometry), fill=False, edgecolor="#111111", linewidth=1.0, zorder=3)
+        t = self.table
+        for i, fid in enumerate(t.index):
+            route = self.routes[i]
+            if route is None or len(route) < 2:
+                continue
+            r, c = np.divmod(np.asarray(route, dtype=np.int64), grid.shape[1])
+            x, y = grid.xy(r, c)
+            ax.plot(x, y, color="#b2182b" if t["referral_gap"].iloc[i] else "#2166ac", linewidth=1.0, zorder=5)
+        markers = ["o", "s", "^", "*", "D", "P", "X", "v"]
+        sizes = [10, 22, 55, 120, 60, 60, 60, 60]
+        placed = t["status"].isin(["on grid", "snapped"]).to_numpy()
+        for k, lv in enumerate(self.levels):
+            sel = placed & (t["level"].to_numpy() == lv)
+            if sel.any():
+                ax.scatter(t["x"].to_numpy()[sel], t["y"].to_numpy()[sel], marker=markers[k % 8], s=sizes[k % 8],
+                           c="white", edgecolors="#222222", linewidths=0.8, zorder=6 + k, label=f"{lv} ({sel.sum()})")
+        ax.legend(loc="lower left", fontsize=7.5, framealpha=0.85)
+        frame_zones(ax, self.study.zones)
+        cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
+        cb = fig.colorbar(im, cax=cax)
+        cb.set_label(f"minutes: home → nearest {self.first_contact} → its referral target")
+        region = self.zone_table.iloc[-1]
+        sub = f"mean two-leg referral {region['mean_two_leg_minutes']:.1f} min; {int(t['referral_gap'].sum())} " \
+              "referral routes beyond their standard (red)"
+        return self.finish_map(fig, title or f"{headline_prefix(self.modelled)}{self.study.region_label}: referral "
+                               f"between {len(self.levels)} levels of {self.label}", sub,
+                               "; routes are least-time routes on the travel model.", path)
+
+
+def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_field=None, standards_minutes=None,
+        referral_standards_minutes=None, first_contact=None, max_minutes=None, facility_id=None, name_field=None,
+        layer=None, x=None, y=None, crs=None, snap_max_m=None, unplaced="error", neighbours=8,
+        label="facilities", modelled=None, notes=None) -> Referral:
+    """Facility levels and referral on a study's grid, people and travel model.
+
+    Parameters
+    ----------
+    study : careshed.Study.
+    facilities : points (path, GeoDataFrame, or CSV with `x`/`y` + `crs`) with a level field; placed like
+        Study.reach's stations (snapped off impassable cells within `snap_max_m`).
+    level_field : field with each facility's level. levels : the level names lowest first (e.g. ``["township
+        health centre", "county hospital", "city tertiary hospital"]``); a level no facility has is allowed (its
+        times are unreachable). Without `levels` the field must be numeric: its values in ascending order.
+    assigned_field : optional field holding the facility id of each facility's assigned referral target (empty:
+        the nearest facility of the next level by travel time).
+    standards_minutes : ``{level: minutes}`` (or one number): the access standard of each level, e.g.
+        ``{"township health centre": 15, "city tertiary hospital": 60}``; inclusive.
+    referral_standards_minutes : ``{level: minutes}`` (or one number): the longest acceptable referral from a
+        facility of that level to its target, e.g. ``{"township health centre": 30}``.
+    first_contact : the level people go to first (default the lowest level).
+    max_minutes : cut-off of every search (default none); farther is unreachable.
+    facility_id, name_field, layer, x, y, crs, snap_max_m, unplaced, neighbours, label, modelled, notes : as
+        :meth:`careshed.Study.catchments`.
+    """
+    t0 = time.perf_counter()
+    st, used, rr, cc, moved, status, st_zone, place_notes = place_facilities(
+        study, facilities, facility_id=facility_id, name_field=name_field, layer=layer, x=x, y=y, crs=crs,
+        snap_max_m=snap_max_m, unplaced=unplaced, what=label)
+    n = len(st.ids)
+    codes, names = _levels_of(st.frame, level_field, levels, st.source)
+    standards = _minutes_per_level(standards_minutes, names, "standards_minutes")
+    ref_standards = _minutes_per_level(referral_standards_minutes, names, "referral_standards_minutes")
+    first = names[0] if first_contact is None else str(first_contact)
+    if first not in names:
+        raise UsageError(f"{keyword('first_contact')}: {first_contact!r} is not one of the levels ({', '.join(names)})")
+    assigned = _assignments(st.frame, assigned_field, st.ids, st.source) if assigned_field else None
+    if max_minutes is not None:
+        max_minutes = float(max_minutes)
+        if not (math.isfinite(max_minutes) and max_minutes > 0):
+            raise UsageError(f"{keyword('max_minutes')}: {max_minutes!r} must be a positive number of minutes")
+
+    # -- the searches: on the placed facilities; indices mapped back to the whole layer ----------------------
+    sub_of = np.full(n, -1, dtype=np.int64)
+    sub_of[used] = np.arange(used.size)
+    sub_assigned = None
+    if assigned is not None:
+        a = assigned[used]
+        sub_assigned = np.where(a >= 0, sub_of[np.maximum(a, 0)], -1).astype(np.int32)
+    ref = referral_grid(study.friction.seconds_per_metre, np.column_stack([rr[used], cc[used]]), codes[used],
+                        level_order=names, cell_size=study.grid.cell_size, assigned=sub_assigned,
+                        max_seconds=None if max_minutes is None else max_minutes * 60.0, neighbours=int(neighbours),
+                        keep_routes=True)
+    to_full = used.astype(np.int32)
+    nearest = np.where(ref.nearest >= 0, to_full[np.maximum(ref.nearest, 0)], -1).astype(np.int32)
+    target = np.full(n, -1, dtype=np.int64)
+    target[used] = np.where(ref.target >= 0, to_full[np.maximum(ref.target, 0)], -1)
+    ref_s = np.full(n, np.inf)
+    ref_s[used] = ref.target_seconds
+    ref_m = np.full(n, np.inf)
+    ref_m[used] = ref.target_metres
+    routes: list[Any] = [np.empty(0, dtype=np.int64)] * n
+    for k, i in enumerate(used):
+        routes[int(i)] = ref.routes[k]
+    two_leg_sub = two_leg_seconds(ref, first)
+
+    # -- facility table ----------------------------------------------------------------------------------------
+    ids = pd.Index(st.ids, name="facility")
+    cols = point_columns(st, study, st_zone, rr, cc, moved, status)
+    level_names = np.array(names, dtype=object)
+    cols = {**({"name": cols.pop("name")} if "name" in cols else {}), "level": level_names[codes], **cols}
+    has_t = target >= 0
+    cols["target"] = np.array([st.ids[j] if j >= 0 else None for j in target], dtype=object)
+    if st.names is not None:
+        cols["target_name"] = np.array([st.names[j] if j >= 0 else None for j in target], dtype=object)
+    cols["target_level"] = np.array([names[codes[j]] if j >= 0 else None for j in target], dtype=object)
+    cols["referral_minutes"] = ref_s / 60.0
+    cols["referral_km"] = ref_m / 1000.0
+    cols["assigned"] = assigned >= 0 if assigned is not None else np.zeros(n, dtype=bool)
+    std = np.array([ref_standards.get(names[c], np.nan) for c in codes])
+    cols["referral_standard_minutes"] = std
+    top = codes == len(names) - 1
+    expects = np.isfinite(std) & (~top | cols["assigned"])
+    cols["referral_gap"] = expects & (~has_t | (cols["referral_minutes"] > std))
+    table = pd.DataFrame(cols, index=ids)
+
+    # -- per zone ---------------------------------------------------------------------------------------------
+    pop = np.nan_to_num(np.asarray(study.population, dtype=np.float64))
+    zones, zone_ids = study.zones_counting_everybody()
+    nz = len(zone_ids)
+
+    def zsum(values) -> np.ndarray:
+        s = np.asarray(zonal_sum(np.ascontiguousarray(values, dtype=np.float64), zones), dtype=np.float64)[:nz]
+        return np.append(s, s.sum())
+
+    zcols: dict[str, Any] = {k: list(study.frame[k].tolist()) + [None] * (nz - len(study.ids) + 1) for k in study.keep}
+    zpop = zsum(pop)
+    zcols["population"] = zpop
+
+    def share(part, whole):
+        return np.where(whole > 0, part / np.maximum(whole, 1e-300), np.nan)
+
+    for k, lv in enumerate(names):
+        s = ref.seconds[k].astype(np.float64)
+        fin = np.isfinite(s)
+        reached = zsum(np.where(fin, pop, 0.0))
+        zcols[f"mean_minutes_{level_slug(lv)}"] = share(zsum(np.where(fin, pop * s / 60.0, 0.0)), reached)
+        zcols[f"unreached_{level_slug(lv)}"] = zpop - reached
+        if lv in standards:
+            within = zsum(np.where(s <= standards[lv] * 60.0, pop, 0.0))
+            zcols[f"within_{level_slug(lv)}"] = within
+            zcols[f"share_within_{level_slug(lv)}"] = share(within, zpop)
+    fin2 = np.isfinite(two_leg_sub)
+    zcols["mean_two_leg_minutes"] = share(zsum(np.where(fin2, pop * two_leg_sub / 60.0, 0.0)),
+                                          zsum(np.where(fin2, pop, 0.0)))
+    k1 = names.index(first)
+    s1 = ref.seconds[k1].astype(np.float64)
+    gap_cells = ~(s1 <= standards.get(first, np.inf) * 60.0)
+    zcols["first_contact_gap"] = zsum(np.where(gap_cells, pop, 0.0))
+    zone_pos = {zid: z for z, zid in enumerate(zone_ids)}
+    fz = np.array([zone_pos.get(v, -1) if v is not None else -1 for v in table["zone"]], dtype=np.int64)
+    zcols["facilities"] = np.append(np.bincount(fz[fz >= 0], minlength=nz)[:nz], n)
+    gz = fz[table["referral_gap"].to_numpy() & (fz >= 0)]
+    zcols["referral_gaps"] = np.append(np.bincount(gz, minlength=nz)[:nz], int(table["referral_gap"].sum()))
+    zone_table = pd.DataFrame(zcols, index=pd.Index(zone_ids + [study.region_label], name=study.zone_id))
+
+    # -- notes and result ---------------------------------------------------------------------------------------
+    out = Referral.__new__(Referral)
+    out.study, out.grid, out.label = study, study.grid, label
+    out.levels, out.first_contact = names, first
+    out.standards_minutes, out.referral_standards_minutes = standards, ref_standards
+    out.max_minutes = max_minutes
+    out.seconds, out.nearest = ref.seconds, nearest
+    out.two_leg_seconds = two_leg_sub
+    out.routes = routes
+    out._populated = pop > 0
+    out._gap_cells = gap_cells
+    out.modelled = study.modelled or bool(modelled)
+    lim = f"within {max_minutes:g} min" if max_minutes is not None else "with no time limit"
+    out.notes = list(study.notes) + modelled_notes(modelled) + place_notes + [str(v) for v in as_list(notes)] + [
+        f"levels, lowest first: {' -> '.join(names)}; first contact: {first}",
+        f"times by travel on the study's travel model ({lim}), one multi-source search per level; a facility's "
+        "referral target is the nearest facility of the next level by travel time from it"
+        + (f" unless {assigned_field!r} assigns one" if assigned_field else "")
+        + "; ties to the lowest facility index; referral_km along the least-time route",
+        "standards (inclusive): " + (", ".join(f"{k} {v:g} min" for k, v in standards.items()) or "none given")
+        + "; referral standards: " + (", ".join(f"{k} {v:g} min" for k, v in ref_standards.items()) or "none given"),
+        "two-leg referral time = home -> nearest " + first + " -> that facility's referral target; means are "
+        "population-weighted over the people with both legs in reach"]
+    table.attrs["notes"] = out.notes
+    zone_table.attrs["notes"] = out.notes
+    out.table = table
+    out.zone_table = zone_table
+    out.timings = {"total": time.perf_counter() - t0}
+    return out
+
+
+def gaps_closed(before: Referral, after: Referral) -> pd.DataFrame:
+    """What a change of facilities (e.g. the plan's construction projects) does to the gaps, per zone and for the
+    region: people beyond the first-contact standard, facilities beyond their referral standard, the share within
+    each level's standard and the mean two-leg minutes, before and after. Both runs must be on the same study."""
+    if before.study is not after.study:
+        raise InputError("gaps_closed: compare two referral results of the same study")
+    b, a = before.zone_table, after.zone_table
+    out = pd.DataFrame(index=b.index)
+    out["first_contact_gap_before"] = b["first_contact_gap"]
+    out["first_contact_gap_after"] = a["first_contact_gap"]
+    out["people_gap_closed"] = b["first_contact_gap"] - a["first_contact_gap"]
+    out["referral_gaps_before"] = b["referral_gaps"]
+    out["referral_gaps_after"] = a["referral_gaps"]
+    for c in b.columns:
+        if c.startswith("share_within_") and c in a.columns:
+            out[f"{c}_before"] = b[c]
+            out[f"{c}_after"] = a[c]
+    out["mean_two_leg_minutes_before"] = b["mean_two_leg_minutes"]
+    out["mean_two_leg_minutes_after"] = a["mean_two_leg_minutes"]
+    out.attrs["notes"] = list(after.notes)
+    return out

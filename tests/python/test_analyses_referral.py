@@ -1,0 +1,145 @@
+"""careshed.analyses.referral (study.referral) on the strip study of strip_case.py, worked by hand.
+
+The strip: 3 x 10 cells of 100 m, one minute per rook step (diagonal sqrt 2 minutes); zone A (cols 0-4) 100
+people per cell, zone B (cols 5-9) 200 per cell. Facilities, all on row 1:
+
+    c1 clinic   col 2      h1 hospital col 0      t tertiary col 5
+    c2 clinic   col 7      h2 hospital col 9      levels: clinic < hospital < tertiary < national (none)
+
+By hand: c1 -> h1 2 min (0.2 km; h2 is 7 min), c2 -> h2 2 min; h1 -> t 5 min, h2 -> t 4 min; t -> nothing (no
+national facility). Within 1 minute of a clinic (inclusive): the clinic's cell and its 4 rook neighbours -> 500 people
+in A, 1000 in B. Within 3 minutes of the tertiary: cols 2-8 of row 1 (7 cells), and rows 0/2 at cols 3..7 (sqrt 2 +
+|dc| - 1 <= 3 -> |dc| <= 2: cols 3-7) -> row 1: A cols 2-4 (300), B cols 5-8 (800); rows 0/2: A cols 3-4 (2 x 2 x 100
+= 400), B cols 5-7 (2 x 3 x 200 = 1200) -> A 700, B 2000.
+Two legs from cell (1, 0): 2 min to c1, then c1's 2 min = 4 min.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import careshed
+from careshed.analyses.referral import gaps_closed, level_slug
+from careshed.errors import InputError, UsageError
+from strip_case import cell_centre, points, strip_study
+
+LEVELS = ["clinic", "hospital", "tertiary", "national"]
+
+
+def facilities(**extra):
+    ids = ["c1", "c2", "h1", "h2", "t"]
+    cols = [2, 7, 0, 9, 5]
+    return points(ids, [cell_centre(1, c) for c in cols], level=["clinic", "clinic", "hospital", "hospital", "tertiary"],
+                  name=["C1", "C2", "H1", "H2", "T"], **extra)
+
+
+def run(study=None, fac=None, **kw):
+    args = dict(level_field="level", levels=LEVELS, standards_minutes={"clinic": 1, "tertiary": 3},
+                referral_standards_minutes={"clinic": 1.5, "hospital": 4.5, "tertiary": 10})
+    args.update(kw)
+    return (study or strip_study()).referral(facilities() if fac is None else fac, **args)
+
+
+def test_targets_times_and_gaps_by_hand():
+    r = run()
+    assert isinstance(r, careshed.Referral) and isinstance(r, careshed.Result)
+    t = r.table
+    assert t["target"].tolist() == ["h1", "h2", "t", "t", None]
+    assert t["target_level"].tolist() == ["hospital", "hospital", "tertiary", "tertiary", None]
+    assert t["referral_minutes"].tolist()[:4] == pytest.approx([2, 2, 5, 4], rel=1e-6)
+    assert math.isinf(t.loc["t", "referral_minutes"]) and math.isinf(t.loc["t", "referral_km"])
+    assert t["referral_km"].tolist()[:4] == pytest.approx([0.2, 0.2, 0.5, 0.4], rel=1e-9)
+    # gaps: clinics 2 > 1.5; h1 5 > 4.5, h2 4 <= 4.5; t has no target although its level has a standard
+    assert t["referral_gap"].tolist() == [True, True, True, False, True]
+    assert list(r.gaps.index) == ["c1", "c2", "h1", "t"]
+    z = r.zone_table
+    assert z.loc["A", "within_clinic"] == pytest.approx(500) and z.loc["B", "within_clinic"] == pytest.approx(1000)
+    assert z.loc["region", "share_within_clinic"] == pytest.approx(1500 / 4500)
+    assert z.loc["A", "first_contact_gap"] == pytest.approx(1000) and z.loc["B", "first_contact_gap"] == \
+        pytest.approx(2000)
+    assert z.loc["A", "within_tertiary"] == pytest.approx(700) and z.loc["B", "within_tertiary"] == pytest.approx(2000)
+    assert z.loc["region", "unreached_national"] == pytest.approx(4500)
+    assert np.isnan(z.loc["region", "mean_minutes_national"])
+    assert z.loc["A", "facilities"] == 2 and z.loc["B", "facilities"] == 3 and z.loc["region", "facilities"] == 5
+    assert z.loc["A", "referral_gaps"] == 2 and z.loc["B", "referral_gaps"] == 2   # t (col 5) stands in B
+    assert r.two_leg_seconds[1, 0] == pytest.approx(240.0, rel=1e-6)
+    # per-level fields: index into the table; the national field is all unreachable
+    k = LEVELS.index("hospital")
+    assert r.nearest[k][1, 4] == 2 and r.nearest[k][1, 5] == 3    # col 4: h1 4 min vs h2 5 min
+    assert (r.nearest[3] == -1).all() and np.isinf(r.seconds[3]).all()
+    assert "first contact: clinic" in " ".join(r.notes)
+    assert r.summary().startswith("Referral among 5 facilities in 4 levels")
+
+
+def test_tie_goes_to_the_lowest_facility_index_and_assigned_target_wins():
+    # a clinic at col 4 of row 1 would be 4 min from h1 (col 0) and 5 min from h2 (col 9); at col 4.5 there is no
+    # cell, so use a hospital pair equidistant: h1 col 0, h2 col 4 -> clinic at col 2 is 2 min from both.
+    fac = points(["c", "hb", "ha"], [cell_centre(1, 2), cell_centre(1, 4), cell_centre(1, 0)],
+                 level=["clinic", "hospital", "hospital"])
+    r = strip_study().referral(fac, level_field="level", levels=["clinic", "hospital"])
+    assert r.table.loc["c", "target"] == "hb"           # index 1 beats index 2 at the same 2 minutes
+    fac2 = points(["c", "hb", "ha"], [cell_centre(1, 2), cell_centre(1, 4), cell_centre(1, 0)],
+                  level=["clinic", "hospital", "hospital"], refers_to=["ha", None, None])
+    a = strip_study().referral(fac2, level_field="level", levels=["clinic", "hospital"], assigned_field="refers_to")
+    assert a.table.loc["c", "target"] == "ha" and bool(a.table.loc["c", "assigned"])
+    assert a.table.loc["c", "referral_minutes"] == pytest.approx(2.0)
+    assert not bool(a.table.loc["hb", "assigned"])
+
+
+def test_cutoff_and_numeric_level_field():
+    fac = points(["a", "b"], [cell_centre(1, 0), cell_centre(1, 9)], rank=[1, 3])
+    r = strip_study().referral(fac, level_field="rank", max_minutes=8)
+    assert r.levels == ["1", "3"]
+    assert r.table.loc["a", "target"] is None          # 9 minutes > 8: beyond the cut-off
+    r2 = strip_study().referral(fac, level_field="rank", max_minutes=9)   # inclusive
+    assert r2.table.loc["a", "target"] == "b"
+
+
+def test_outputs_all_written_with_referral_lines(tmp_path):
+    import geopandas as gpd
+
+    r = run(modelled={"facilities": "made up for the test"})
+    written = r.save(tmp_path)
+    names = sorted(p.name for p in written)
+    assert "referral.gpkg" in names and "referral_gaps.csv" in names and "referral_zones.csv" in names
+    assert "referral.png" in names and "referral_two_leg_minutes.tif" in names
+    assert f"referral_minutes_{level_slug('tertiary')}.tif" in names
+    lines = gpd.read_file(tmp_path / "referral.gpkg", layer="referral_lines")
+    assert sorted(lines["facility"]) == ["c1", "c2", "h1", "h2"]
+    c1 = lines.set_index("facility").loc["c1"]
+    assert c1.geometry.length == pytest.approx(200.0)     # along row 1 from col 2 to col 0
+    assert "MODELLED" in c1["note"]
+    assert r.summary().startswith("MODELLED")
+
+
+def test_gaps_closed_by_an_added_clinic():
+    study = strip_study()
+    before = run(study)
+    fac = facilities()
+    extra = points(["c3"], [cell_centre(1, 4)], level=["clinic"], name=["C3"])
+    after = run(study, pd.concat([fac, extra], ignore_index=True))
+    g = gaps_closed(before, after)
+    # c3 at col 4 covers (1,3..5), (0,4), (2,4): new people within 1 minute: A (1,3) was c1's, (1,4) (0,4) (2,4) new
+    # -> 300 in A; (1,5) 200 in B
+    assert g.loc["A", "people_gap_closed"] == pytest.approx(300)
+    assert g.loc["B", "people_gap_closed"] == pytest.approx(200)
+    with pytest.raises(InputError, match="same study"):
+        gaps_closed(before, run())
+
+
+def test_errors_name_the_row_field_and_level():
+    with pytest.raises(InputError, match="row 5 has level 'tertiary'"):
+        run(levels=["clinic", "hospital"], standards_minutes=None, referral_standards_minutes=None)
+    with pytest.raises(InputError, match="no field 'grade'"):
+        run(level_field="grade")
+    with pytest.raises(UsageError, match="standards_minutes: 'icu'"):
+        run(standards_minutes={"icu": 5})
+    with pytest.raises(UsageError, match="first_contact"):
+        run(first_contact="pharmacy")
+    with pytest.raises(InputError, match="assigned to 'zz'"):
+        run(fac=facilities(refers_to=["zz", None, None, None, None]), assigned_field="refers_to")
+    with pytest.raises(InputError, match="ordered numeric field"):
+        run(levels=None)

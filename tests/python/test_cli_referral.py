@@ -1,0 +1,85 @@
+"""``careshed referral`` (careshed/cli/referral.py) on the hand case of grid_cli_case.py (20 x 10 cells of 100 m at
+28.8 km/h, zones A and B): the CLI's CSV outputs against the plain Dijkstra oracle written there, exit statuses and
+errors in the command line's words (docs/errors.md)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from careshed.cli import main
+
+from grid_cli_case import CELL, FRICTION, X0, Y1, case, read_csv  # noqa: F401  (case is a fixture)
+from oracles import dijkstra
+
+# (id, x, y, level, refers_to): clinics in both zones, two hospitals, a regional centre
+FACILITIES = [("c1", 500150.0, 1000850.0, "clinic", ""), ("c2", 501350.0, 1000150.0, "clinic", ""),
+              ("c3", 501850.0, 1000950.0, "clinic", "h1"), ("h1", 500650.0, 1000450.0, "hospital", ""),
+              ("h2", 501550.0, 1000650.0, "hospital", ""), ("r", 501050.0, 1000050.0, "regional", "")]
+LEVELS = "clinic,hospital,regional"
+
+
+@pytest.fixture(scope="module")
+def facilities_csv(case):  # noqa: F811
+    path = case / "levels.csv"
+    pd.DataFrame(FACILITIES, columns=["fid", "x", "y", "grade", "refers_to"]).to_csv(path, index=False)
+    return path
+
+
+def args(case, fac, *extra):  # noqa: F811
+    return [str(case / "zones.gpkg"), str(fac), "--x", "x", "--y", "y", "--crs", "EPSG:32631", "--facility-id", "fid",
+            "--zone-id", "zone", "--population", "pop", "--background-speed", "28.8", "--cell-size", "100",
+            "--level-field", "grade", "--levels", LEVELS, *extra]
+
+
+def test_referral_cli_matches_dijkstra(case, facilities_csv, tmp_path):  # noqa: F811
+    out = tmp_path / "out"
+    rc = main(["referral", *args(case, facilities_csv, "--standard", "clinic=2", "--referral-standard", "clinic=3",
+                                 "--assigned-field", "refers_to", "--out", str(out))])
+    assert rc == 0
+    cells = [(int((Y1 - y) // CELL), int((x - X0) // CELL)) for _, x, y, _, _ in FACILITIES]
+    times = dijkstra(np.full((10, 20), FRICTION), cells, [0.0] * len(cells), CELL)   # (6, rows, cols)
+    table = read_csv(out / "referral.csv")
+    level = {f[0]: f[3] for f in FACILITIES}
+    nxt = {"clinic": "hospital", "hospital": "regional"}
+    for i, (fid, _, _, lv, refers) in enumerate(FACILITIES):
+        r, c = cells[i]
+        if refers:
+            want = refers
+        elif lv in nxt:
+            cand = [j for j, f in enumerate(FACILITIES) if f[3] == nxt[lv]]
+            want = FACILITIES[min(cand, key=lambda j: (times[j][r, c], j))][0]
+        else:
+            assert pd.isna(table.loc[fid, "target"])
+            continue
+        j = [f[0] for f in FACILITIES].index(want)
+        assert table.loc[fid, "target"] == want
+        assert table.loc[fid, "referral_minutes"] == pytest.approx(times[j][r, c] / 60, rel=1e-5)
+        assert table.loc[fid, "referral_gap"] == (level[fid] == "clinic" and times[j][r, c] / 60 > 3)
+    # zones: people within 2 minutes of a clinic (20 per cell in A, 50 in B)
+    clinic = np.min([times[i] for i, f in enumerate(FACILITIES) if f[3] == "clinic"], axis=0)
+    pop = np.zeros((10, 20))
+    pop[:, :10], pop[:, 10:] = 20.0, 50.0
+    zones = read_csv(out / "referral_zones.csv")
+    for name, sl in (("A", np.s_[:, :10]), ("B", np.s_[:, 10:])):
+        assert zones.loc[name, "within_clinic"] == pytest.approx(pop[sl][clinic[sl] <= 120.0 * (1 + 1e-7)].sum())
+    gaps = read_csv(out / "referral_gaps.csv")
+    assert sorted(gaps.index) == sorted(i for i in table.index if table.loc[i, "referral_gap"])
+    assert (out / "referral.gpkg").exists() and (out / "referral_two_leg_minutes.tif").exists()
+
+
+def test_errors_in_command_line_words(case, facilities_csv, tmp_path, capsys):  # noqa: F811
+    assert main(["referral", *args(case, facilities_csv, "--standard", "clinic")]) == 2
+    assert "--standard 'clinic'" in capsys.readouterr().err
+    assert main(["referral", *args(case, facilities_csv, "--standard", "icu=5")]) == 2
+    assert "--standard: 'icu' is not one of the levels" in capsys.readouterr().err
+    out = tmp_path / "bad"
+    bad = ["referral", str(case / "zones.gpkg"), str(facilities_csv), "--x", "x", "--y", "y", "--crs", "EPSG:32631",
+           "--facility-id", "fid", "--zone-id", "zone", "--population", "pop", "--background-speed", "28.8",
+           "--level-field", "grade", "--levels", "clinic,hospital", "--out", str(out)]
+    assert main(bad) == 1
+    err = capsys.readouterr().err
+    assert "levels.csv" in err and "row 6 has level 'regional'" in err and "--levels" in err and "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
+    assert main(["referral", *args(case, facilities_csv, "--first-contact", "pharmacy")]) == 2
+    assert "--first-contact" in capsys.readouterr().err
