@@ -143,3 +143,29 @@ def test_errors_name_the_row_field_and_level():
         run(fac=facilities(refers_to=["zz", None, None, None, None]), assigned_field="refers_to")
     with pytest.raises(InputError, match="ordered numeric field"):
         run(levels=None)
+
+
+def test_docs_worked_example_runs_and_says_what_the_page_says(tmp_path, monkeypatch):
+    """Every Python block of docs/referral.md, run in order; the numbers the page quotes are checked here."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "referral.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    for block in re.findall(r"```python\n(.*?)```", doc, re.S):
+        exec(compile(block, "docs/referral.md", "exec"), ns)
+    before, after = ns["before"], ns["after"]
+    region = before.zone_table.loc["Quzhou"]
+    assert round(region["share_within_township_health_centre"], 3) == 0.915
+    assert round(region["share_within_city_tertiary_hospital"], 3) == 0.856
+    assert round(region["mean_two_leg_minutes"], 1) == 23.8
+    assert round(after.zone_table.loc["Quzhou", "mean_two_leg_minutes"], 1) == 22.3
+    assert round(before.zone_table.loc[330824, "share_within_township_health_centre"], 2) == 0.33
+    assert len(before.table) == 107 and int(before.table["referral_gap"].sum()) == 49
+    assert int(after.table["referral_gap"].sum()) == 43
+    assert ns["change"]["referral_gaps_after"].tolist() == [0, 13, 5, 9, 7, 9, 43]
+    assert int(after.table["target"].isin(["P5", "P9"]).sum()) == 20
+    assert (ns["change"]["people_gap_closed"] == 0).all()
+    assert before.summary().startswith("MODELLED") and any("MODELLED" in n for n in before.notes)
+    assert (tmp_path / "out" / "referral_quzhou" / "referral.gpkg").exists()

@@ -240,3 +240,48 @@ def test_progress_and_stopping_through_the_progress_callable():
 
     with reporting(stop), pytest.raises(Stop):
         referral_grid(f, rc, level, cell_size=(100.0, 100.0))
+
+
+def _knight_aware_step(friction, cell, a, b):
+    """(seconds, metres) of one step of the 16-neighbour rule (raster_search.hpp: knight's moves average four cells)."""
+    cols = friction.shape[1]
+    (ra, ca), (rb, cb) = divmod(int(a), cols), divmod(int(b), cols)
+    dr, dc = rb - ra, cb - ca
+    length = math.hypot(dr, dc) * cell
+    if max(abs(dr), abs(dc)) == 1:
+        return length * (friction[ra, ca] + friction[rb, cb]) / 2, length
+    assert sorted((abs(dr), abs(dc))) == [1, 2], f"route step {a}->{b} is not a move of the 16-neighbour rule"
+    if abs(dr) == 2:
+        c1, c2 = friction[ra + dr // 2, ca], friction[ra + dr // 2, cb]
+    else:
+        c1, c2 = friction[ra, ca + dc // 2], friction[rb, ca + dc // 2]
+    return length * (friction[ra, ca] + friction[rb, cb] + c1 + c2) / 4, length
+
+
+def test_sixteen_neighbours_routes_are_least_time_and_match_the_engine():
+    """With knight's moves: each referral time equals the engine's single-source search at the facility's cell
+    (travel_time_grid from the target), and the retraced route, summed with the 16-neighbour rule written here,
+    takes that time."""
+    from careshed.arrays.travel_time import travel_time_grid
+
+    rng = np.random.default_rng(_seed("16 neighbours"))
+    f = rng.uniform(0.02, 0.2, size=(25, 30))
+    f[rng.random(f.shape) < 0.05] = np.nan
+    passable = np.flatnonzero(np.isfinite(f.ravel()))
+    cells = rng.choice(passable, size=10, replace=False)
+    rc = np.column_stack(divmod(cells, 30)).astype(np.int64)
+    level = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
+    r = referral_grid(f, rc, level, cell_size=(30.0, 30.0), neighbours=16, keep_routes=True)
+    for i in range(10):
+        j = r.target[i]
+        if j < 0:
+            assert level[i] == 2 or not np.isfinite(r.target_seconds[i])
+            continue
+        s, _ = travel_time_grid(f, rc[[j]], cell_size=(30.0, 30.0), neighbours=16)
+        assert r.target_seconds[i] == pytest.approx(float(s[rc[i, 0], rc[i, 1]]), rel=1e-6)
+        secs = metres = 0.0
+        for a, b in zip(r.routes[i][:-1], r.routes[i][1:]):
+            t, m = _knight_aware_step(f, 30.0, a, b)
+            secs, metres = secs + t, metres + m
+        assert secs == pytest.approx(r.target_seconds[i], rel=1e-4)
+        assert metres == pytest.approx(r.target_metres[i], rel=1e-12)

@@ -83,3 +83,20 @@ def test_errors_in_command_line_words(case, facilities_csv, tmp_path, capsys):  
     assert not out.exists() or not any(out.iterdir())
     assert main(["referral", *args(case, facilities_csv, "--first-contact", "pharmacy")]) == 2
     assert "--first-contact" in capsys.readouterr().err
+
+
+def test_the_command_of_docs_referral_md_runs(tmp_path, monkeypatch):
+    import shlex
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "referral.md").read_text(encoding="utf-8")
+    line = next(ln for ln in doc.splitlines() if ln.startswith("careshed referral "))
+    argv = shlex.split(line)[1:]
+    argv = [str(root / a) if a.startswith("data/") else a for a in argv]
+    argv[argv.index("--out") + 1] = str(tmp_path / "referral")
+    assert main(argv) == 0
+    table = read_csv(tmp_path / "referral" / "referral.csv")
+    assert len(table) == 110 and set(table["level"]) == {"township health centre", "county hospital",
+                                                           "city tertiary hospital"}
+    assert "MODELLED" in (tmp_path / "referral" / "referral.csv").read_text(encoding="utf-8")
