@@ -169,3 +169,30 @@ def test_docs_worked_example_runs_and_says_what_the_page_says(tmp_path, monkeypa
     assert (ns["change"]["people_gap_closed"] == 0).all()
     assert before.summary().startswith("MODELLED") and any("MODELLED" in n for n in before.notes)
     assert (tmp_path / "out" / "referral_quzhou" / "referral.gpkg").exists()
+
+
+def test_villages_beyond_the_first_contact_standard_by_hand():
+    # villages at (1, 3): 1 min from c1 (within), (0, 0): sqrt 2 + 1 min from c1 (beyond 1 min), (2, 7): c2's
+    # neighbour (within), and one off the grid (beyond: no cell)
+    vill = points(["v1", "v2", "v3", "v4"], [cell_centre(1, 3), cell_centre(0, 0), cell_centre(2, 7),
+                                            (cell_centre(1, 0)[0] - 5000.0, cell_centre(1, 0)[1])],
+                  name=["V1", "V2", "V3", "V4"])
+    r = run(villages=vill)
+    v = r.village_table
+    assert v["first_contact"].tolist() == ["c1", "c1", "c2", None]
+    assert v["first_contact_minutes"].tolist()[:3] == pytest.approx([1.0, 1.0 + math.sqrt(2), 1.0], rel=1e-6)
+    assert v["beyond_standard"].tolist() == [False, True, False, True]
+    assert v.loc["v1", "two_leg_minutes"] == pytest.approx(1.0 + 2.0, rel=1e-6)   # then c1 -> h1, 2 min
+    assert list(r.village_gaps.index) == ["v2", "v4"]
+    assert "(2 of 4 villages)" in r.summary()
+    assert "villages" in r._layers() and "villages" in r._extra_tables()
+
+
+def test_unreachable_people_are_a_first_contact_gap_without_a_standard():
+    f = np.full((3, 10), 0.6)
+    f[:, 5] = np.nan                                    # a wall: zone B cannot reach the clinic in A
+    study = strip_study(friction=f)
+    fac = points(["c"], [cell_centre(1, 1)], level=["clinic"])
+    r = study.referral(fac, level_field="level", levels=["clinic"])
+    assert r.zone_table.loc["A", "first_contact_gap"] == pytest.approx(0)
+    assert r.zone_table.loc["B", "first_contact_gap"] == pytest.approx(3000)

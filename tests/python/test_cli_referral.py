@@ -100,3 +100,22 @@ def test_the_command_of_docs_referral_md_runs(tmp_path, monkeypatch):
     assert len(table) == 110 and set(table["level"]) == {"township health centre", "county hospital",
                                                            "city tertiary hospital"}
     assert "MODELLED" in (tmp_path / "referral" / "referral.csv").read_text(encoding="utf-8")
+
+
+def test_villages_option_lists_villages_beyond_the_standard(case, facilities_csv, tmp_path):  # noqa: F811
+    vill = tmp_path / "villages.csv"
+    xy = [(500050.0, 1000050.0), (500150.0, 1000750.0), (501950.0, 1000050.0)]
+    pd.DataFrame({"vid": ["v1", "v2", "v3"], "x": [p[0] for p in xy], "y": [p[1] for p in xy]}).to_csv(vill,
+                                                                                                     index=False)
+    out = tmp_path / "out"
+    assert main(["referral", *args(case, facilities_csv, "--standard", "clinic=1", "--villages", str(vill),
+                                   "--village-id", "vid", "--out", str(out))]) == 0
+    cells = [(int((Y1 - y) // CELL), int((x - X0) // CELL)) for _, x, y, _, _ in FACILITIES]
+    times = dijkstra(np.full((10, 20), FRICTION), cells, [0.0] * len(cells), CELL)
+    clinic = np.min([times[i] for i, f in enumerate(FACILITIES) if f[3] == "clinic"], axis=0)
+    v = read_csv(out / "referral_villages.csv")
+    for vid, (x, y) in zip(["v1", "v2", "v3"], xy):
+        r, c = int((Y1 - y) // CELL), int((x - X0) // CELL)
+        assert v.loc[vid, "first_contact_minutes"] == pytest.approx(clinic[r, c] / 60, rel=1e-5)
+        assert v.loc[vid, "beyond_standard"] == (clinic[r, c] > 60.0)
+    assert v["beyond_standard"].tolist() == [True, False, True]     # 105 s, 12.5 s, 80 s from a clinic

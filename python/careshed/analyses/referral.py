@@ -27,12 +27,13 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..arrays.geometry import assign_points_to_zones
 from ..arrays.referral import referral_grid, two_leg_seconds
 from ..arrays.zonal import zonal_sum
 from ..errors import InputError, UsageError, keyword
 from ..io.fields import as_list, column, id_key
 from ..mapping import draw_polygons, frame_zones, new_figure
-from ..placement import place_facilities, point_columns
+from ..placement import place_facilities, point_columns, read_points
 from ..prepared import PreparedStudy
 from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
 
@@ -136,6 +137,10 @@ class Referral(Result):
         referral gap).
     levels : level names, lowest first; first_contact : the first-contact level; standards_minutes,
         referral_standards_minutes : {level: minutes}.
+    village_table : with ``villages=``, one row per village (index = village id): name, zone, x/y, row/col,
+        ``minutes_<level>`` per level, ``first_contact`` (facility id of its nearest first-contact facility),
+        ``first_contact_minutes``, ``two_leg_minutes`` and ``beyond_standard`` (first contact beyond its standard,
+        none in reach, or the village off the grid / on an impassable cell); else None.
     seconds, nearest : (L, H, W) per level (float32 seconds, inf unreachable; int32 index into ``table``, -1 none);
         two_leg_seconds : (H, W) float64; routes : per facility the route's cell ids (empty when none).
     """
@@ -152,13 +157,22 @@ class Referral(Result):
         return (f"{headline_prefix(self.modelled)}Referral among {len(self.table)} {self.label} in "
                 f"{len(self.levels)} levels: " + ("; ".join(parts) + "; " if parts else "")
                 + f"two-leg referral {region['mean_two_leg_minutes']:.1f} min on average; "
-                f"{region['first_contact_gap']:,.0f} people beyond the {self.first_contact} standard; "
-                f"{gaps} facilities beyond their referral standard")
+                f"{region['first_contact_gap']:,.0f} people beyond the {self.first_contact} standard"
+                + (f" ({len(self.village_gaps)} of {len(self.village_table)} villages)" if self.village_table is not None
+                   else "") + f"; {gaps} facilities beyond their referral standard")
 
     @property
     def gaps(self) -> pd.DataFrame:
         """The facilities with a referral gap (rows of :attr:`table`)."""
         return self.table[self.table["referral_gap"]]
+
+    @property
+    def village_gaps(self) -> pd.DataFrame | None:
+        """The villages whose first contact is beyond its standard (rows of :attr:`village_table`; None without
+        ``villages=``)."""
+        if self.village_table is None:
+            return None
+        return self.village_table[self.village_table["beyond_standard"]]
 
     def _html_table(self) -> pd.DataFrame:
         return self.table.drop(columns=["x", "y", "row", "col"])
@@ -198,7 +212,9 @@ class Referral(Result):
         region = self.zone_table.iloc[len(self.study.ids):].reset_index()
         region[region.columns[0]] = region[region.columns[0]].astype(str)
         return {"facilities": points_frame(self.table, self.grid.crs), "referral_lines": self._lines(),
-                "zones": zones_layer(self.study, self.zone_table), "region": region, "notes": notes_frame(self.notes)}
+                "zones": zones_layer(self.study, self.zone_table), "region": region, "notes": notes_frame(self.notes),
+                **({"villages": points_frame(self.village_table, self.grid.crs)} if self.village_table is not None
+                   else {})}
 
     def _raster_layers(self) -> dict:
         """``minutes_<level>`` per level (NaN unreachable), ``two_leg_minutes`` and ``first_contact_gap`` (1 where
@@ -219,7 +235,10 @@ class Referral(Result):
         return out
 
     def _extra_tables(self) -> dict:
-        return {"zones": (self.zone_table, self.notes), "gaps": (self.gaps, self.notes)}
+        tables = {"zones": (self.zone_table, self.notes), "gaps": (self.gaps, self.notes)}
+        if self.village_table is not None:
+            tables["villages"] = (self.village_table, self.notes)
+        return tables
 
     def plot(self, path=None, *, title=None, dpi=120):
         """Map: the two-leg referral time per cell, zone outlines, facilities by level and their referral routes
@@ -270,7 +289,8 @@ class Referral(Result):
 def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_field=None, standards_minutes=None,
         referral_standards_minutes=None, first_contact=None, max_minutes=None, facility_id=None, name_field=None,
         layer=None, x=None, y=None, crs=None, snap_max_m=None, unplaced="error", neighbours=8,
-        label="facilities", modelled=None, notes=None) -> Referral:
+        label="facilities", modelled=None, notes=None, villages=None, village_id=None, village_name=None,
+        villages_layer=None) -> Referral:
     """Facility levels and referral on a study's grid, people and travel model.
 
     Parameters
@@ -291,6 +311,10 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
     max_minutes : cut-off of every search (default none); farther is unreachable.
     facility_id, name_field, layer, x, y, crs, snap_max_m, unplaced, neighbours, label, modelled, notes : as
         :meth:`careshed.Study.catchments`.
+    villages : optional points (path or GeoDataFrame; a CSV with the same `x`/`y`/`crs` as the facilities) —
+        villages to list with their first-contact minutes and whether they are beyond the standard; village_id,
+        village_name, villages_layer : how to read them. A village is read at the grid cell under it (not snapped:
+        one off the grid or on an impassable cell is reported as beyond the standard).
     """
     t0 = time.perf_counter()
     st, used, rr, cc, moved, status, st_zone, place_notes = place_facilities(
@@ -384,7 +408,7 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
                                           zsum(np.where(fin2, pop, 0.0)))
     k1 = names.index(first)
     s1 = ref.seconds[k1].astype(np.float64)
-    gap_cells = ~(s1 <= standards.get(first, np.inf) * 60.0)
+    gap_cells = ~np.isfinite(s1) | (s1 > standards.get(first, np.inf) * 60.0)
     zcols["first_contact_gap"] = zsum(np.where(gap_cells, pop, 0.0))
     zone_pos = {zid: z for z, zid in enumerate(zone_ids)}
     fz = np.array([zone_pos.get(v, -1) if v is not None else -1 for v in table["zone"]], dtype=np.int64)
@@ -392,6 +416,12 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
     gz = fz[table["referral_gap"].to_numpy() & (fz >= 0)]
     zcols["referral_gaps"] = np.append(np.bincount(gz, minlength=nz)[:nz], int(table["referral_gap"].sum()))
     zone_table = pd.DataFrame(zcols, index=pd.Index(zone_ids + [study.region_label], name=study.zone_id))
+
+    # -- villages -----------------------------------------------------------------------------------------------
+    village_table = None
+    if villages is not None:
+        village_table = _village_table(study, villages, village_id, village_name, villages_layer, x, y, crs, ref,
+                                       names, first, standards.get(first), nearest, two_leg_sub, st.ids)
 
     # -- notes and result ---------------------------------------------------------------------------------------
     out = Referral.__new__(Referral)
@@ -420,8 +450,39 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
     zone_table.attrs["notes"] = out.notes
     out.table = table
     out.zone_table = zone_table
+    out.village_table = village_table
+    if village_table is not None:
+        village_table.attrs["notes"] = out.notes
     out.timings = {"total": time.perf_counter() - t0}
     return out
+
+
+def _village_table(study, villages, village_id, village_name, layer, x, y, crs, ref, names, first, standard,
+                   nearest, two_leg, facility_ids) -> pd.DataFrame:
+    """One row per village: minutes to every level at the cell under it, its first contact, the two legs, the gap."""
+    pts = read_points(villages, study.grid, facility_id=village_id, name_field=village_name, turnout_seconds=None,
+                      vehicles=None, layer=layer, x=x, y=y, crs=crs)
+    grid = study.grid
+    r, c = grid.rowcol(pts.x, pts.y)
+    on = (r >= 0) & (r < grid.shape[0]) & (c >= 0) & (c < grid.shape[1])
+    rr, cc = np.where(on, r, 0), np.where(on, c, 0)
+    cols: dict[str, Any] = {}
+    if pts.names is not None:
+        cols["name"] = pts.names
+    zone = assign_points_to_zones(study.zones.geometry, pts.x, pts.y)
+    cols["zone"] = np.array([study.ids[z] if z >= 0 else None for z in zone], dtype=object)
+    cols["x"], cols["y"], cols["row"], cols["col"] = pts.x, pts.y, np.where(on, r, -1), np.where(on, c, -1)
+    for k, lv in enumerate(names):
+        s = np.asarray(ref.seconds[k])[rr, cc].astype(np.float64)
+        cols[f"minutes_{level_slug(lv)}"] = np.where(on, s / 60.0, np.inf)
+    k1 = names.index(first)
+    near = np.where(on, nearest[k1][rr, cc], -1)
+    cols["first_contact"] = np.array([facility_ids[j] if j >= 0 else None for j in near], dtype=object)
+    cols["first_contact_minutes"] = cols[f"minutes_{level_slug(first)}"]
+    cols["two_leg_minutes"] = np.where(on, two_leg[rr, cc] / 60.0, np.inf)
+    fc = cols["first_contact_minutes"]
+    cols["beyond_standard"] = ~np.isfinite(fc) | (fc > (np.inf if standard is None else standard))
+    return pd.DataFrame(cols, index=pd.Index(pts.ids, name="village"))
 
 
 def gaps_closed(before: Referral, after: Referral) -> pd.DataFrame:

@@ -33,8 +33,8 @@ examples:
       --friction friction.tif --level-field grade --levels "clinic,centre,hospital" --assigned-field refers_to
 
 outputs (with --out): PREFIX.csv (one row per facility: level, target, referral minutes and km, gap), PREFIX_zones.csv
-(per zone), PREFIX_gaps.csv (facilities beyond their referral standard), PREFIX.gpkg (facilities, referral_lines
-along the least-time routes, zones, region, notes), PREFIX.png (map of the two-leg time with the routes) and
+(per zone), PREFIX_gaps.csv (facilities beyond their referral standard), with --villages PREFIX_villages.csv,
+PREFIX.gpkg (facilities, referral_lines along the least-time routes, zones, region, notes[, villages]), PREFIX.png (map of the two-leg time with the routes) and
 PREFIX_minutes_<level>.tif, PREFIX_two_leg_minutes.tif, PREFIX_first_contact_gap.tif. All or nothing is written.
 """
 
@@ -61,6 +61,12 @@ def add_referral_arguments(p: argparse.ArgumentParser) -> None:
                    help="the level people go to first (default: the lowest level)")
     g.add_argument("--max-minutes", type=float, metavar="MIN",
                    help="cut-off of every search, inclusive (default: none); farther counts as unreachable")
+    g.add_argument("--villages", metavar="POINTS",
+                   help="villages (points; a CSV uses --x/--y/--crs) to list with their first-contact minutes and "
+                        "whether they are beyond its standard (PREFIX_villages.csv, GeoPackage layer villages)")
+    g.add_argument("--village-id", dest="village_id", metavar="FIELD", help="unique id field of --villages")
+    g.add_argument("--village-name", dest="village_name", metavar="FIELD", help="name field of --villages")
+    g.add_argument("--villages-layer", dest="villages_layer", metavar="LAYER", help="layer of --villages")
 
 
 def _levels(text):
@@ -80,7 +86,8 @@ def run_referral(args) -> int:
     result = study.referral(args.facilities, level_field=args.level_field, levels=_levels(args.levels),
                             assigned_field=args.assigned_field, standards_minutes=standards or None,
                             referral_standards_minutes=ref_standards or None, first_contact=args.first_contact,
-                            max_minutes=args.max_minutes, **place_kw)
+                            max_minutes=args.max_minutes, villages=args.villages, village_id=args.village_id,
+                            village_name=args.village_name, villages_layer=args.villages_layer, **place_kw)
     print_table(result.table.drop(columns=["x", "y", "row", "col"]), [])
     print()
     print_table(result.zones, result.notes)
