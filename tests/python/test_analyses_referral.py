@@ -150,8 +150,10 @@ def test_docs_worked_example_runs_and_says_what_the_page_says(tmp_path, monkeypa
     import re
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "referral.md").read_text(encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "referral.md").read_text(encoding="utf-8")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CARESHED_DATA_DIR", str(root / "data"))   # data/osm is in the checkout only
     ns: dict = {}
     for block in re.findall(r"```python\n(.*?)```", doc, re.S):
         exec(compile(block, "docs/referral.md", "exec"), ns)
@@ -169,6 +171,8 @@ def test_docs_worked_example_runs_and_says_what_the_page_says(tmp_path, monkeypa
     assert (ns["change"]["people_gap_closed"] == 0).all()
     assert before.summary().startswith("MODELLED") and any("MODELLED" in n for n in before.notes)
     assert (tmp_path / "out" / "referral_quzhou" / "referral.gpkg").exists()
+    streets = ns["streets"]
+    assert streets.target[0] in (1, 2) and np.isfinite(streets.target_seconds[0])
 
 
 def test_villages_beyond_the_first_contact_standard_by_hand():

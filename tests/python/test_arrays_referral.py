@@ -285,3 +285,107 @@ def test_sixteen_neighbours_routes_are_least_time_and_match_the_engine():
             secs, metres = secs + t, metres + m
         assert secs == pytest.approx(r.target_seconds[i], rel=1e-4)
         assert metres == pytest.approx(r.target_metres[i], rel=1e-12)
+
+
+REFERRAL_RUN = r"""
+import sys, time
+import numpy as np
+from careshed.arrays.referral import referral_grid
+from careshed.progress import reporting
+n = 3000
+friction = np.full((n, n), 0.05, dtype=np.float32)
+rng = np.random.default_rng(3)
+facilities = rng.integers(0, n, size=(400, 2))
+seen = [0.0]
+def progress(fraction, phase):
+    seen[0] = fraction
+    print("progress", fraction, flush=True)
+print("start", flush=True)
+try:
+    with reporting(progress):
+        referral_grid(friction, facilities, np.arange(400) % 4, cell_size=(100.0, 100.0), threads=1)
+except KeyboardInterrupt:
+    print("interrupted at", seen[0], flush=True)
+    sys.exit(3)
+print("finished", flush=True)
+"""
+
+
+def test_ctrl_c_stops_a_referral_within_one_second():
+    """SIGINT (Ctrl-C, Jupyter's interrupt) during a referral run: KeyboardInterrupt within 1 s, mid-run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    p = subprocess.Popen([sys.executable, "-c", REFERRAL_RUN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        assert p.stdout.readline().strip() == "start"
+        while True:
+            line = p.stdout.readline()
+            assert line.startswith("progress"), (line, p.stderr.read() if p.poll() is not None else "")
+            if float(line.split()[1]) > 0.0:
+                break
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 3, (out, err)
+    assert "finished" not in out
+    assert elapsed < 1.0, f"took {elapsed:.2f} s from SIGINT to exit"
+    assert 0.0 < float(out.split("interrupted at")[1].split()[0]) < 1.0
+
+
+def test_real_streets_of_helsinki_against_networkx():
+    """referral_graph on a RoadGraph built from the shipped Helsinki OSM extract (one-way streets, real speeds), with
+    random facilities in 3 levels (logged seed): nearest times per level, targets and route metres against networkx
+    on the same directed edges."""
+    from pathlib import Path
+
+    import careshed
+
+    g = careshed.RoadGraph.from_osm(Path(__file__).resolve().parents[2] / "data" / "osm" / "helsinki.osm.pbf",
+                                    profile="car")
+    e = g.edges
+    rng = np.random.default_rng(_seed("helsinki referral"))
+    nodes = rng.choice(g.n_nodes, size=30, replace=False)
+    level = rng.integers(0, 3, size=30)
+    level[:3] = [0, 1, 2]
+    r = referral_graph(g.n_nodes, e["tails"], e["heads"], e["seconds"], e["length_m"], nodes, level,
+                       keep_routes=True)
+    dg = nx.DiGraph()
+    for t, h, s, m in zip(e["tails"], e["heads"], e["seconds"], e["length_m"]):
+        t, h = int(t), int(h)
+        if not dg.has_edge(t, h) or dg.edges[t, h]["seconds"] > s:   # parallel edges: the faster one
+            dg.add_edge(t, h, seconds=float(s), metres=float(m))
+    assert (r.target >= 0).sum() >= 5, "too few referrals in reach to test anything (seed above)"
+    rev = dg.reverse(copy=True)
+    to = np.full((30, g.n_nodes), np.inf)
+    for k in range(30):
+        if int(nodes[k]) in rev:
+            for v, d in nx.single_source_dijkstra_path_length(rev, int(nodes[k]), weight="seconds").items():
+                to[k, v] = d
+    for lv in range(3):
+        members = np.flatnonzero(level == lv)
+        best = to[members].min(axis=0)
+        np.testing.assert_allclose(r.seconds[lv], best, rtol=1e-12)
+    for i in range(30):
+        if level[i] == 2:
+            assert r.target[i] == -1
+            continue
+        cand = np.flatnonzero(level == level[i] + 1)
+        times = to[cand, nodes[i]]
+        if not np.isfinite(times.min()):
+            assert r.target[i] == -1
+            continue
+        assert r.target_seconds[i] == pytest.approx(times.min(), rel=1e-12)
+        route = r.routes[i]
+        assert route[0] == nodes[i] and route[-1] == nodes[r.target[i]]
+        s = sum(dg.edges[int(a), int(b)]["seconds"] for a, b in zip(route[:-1], route[1:]))
+        assert s == pytest.approx(r.target_seconds[i], rel=1e-12)
+        m = sum(dg.edges[int(a), int(b)]["metres"] for a, b in zip(route[:-1], route[1:]))
+        assert r.target_metres[i] == pytest.approx(m, rel=1e-9)
