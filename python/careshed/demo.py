@@ -31,9 +31,11 @@ import pandas as pd
 from .analyses.density import Facilities, UnassignedFacilitiesWarning, compare_density
 from .arrays.coverage import ambulance_check
 from .errors import DataIOError, InputError
+from .io.qgis_styles import category_style, neighbour_colours, rate_style
 from .io.table import write_table
 from .io.vector import read_table, read_vector, write_layers
 from .mapping import draw_polygons, frame_zones, new_figure, save_png
+from .results import facility_layer_style
 from .study import Study
 
 __all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density", "quzhou_study", "quzhou_reach",
@@ -270,10 +272,19 @@ def _write_access_outputs(table: pd.DataFrame, catch, acc, out: Path, max_minute
         crs=study.grid.crs)
     hospitals["position"] = "MODELLED: county seat"
     region = table.iloc[[-1]].reset_index()
+    styles = {"counties_beds_per_1000_compared": rate_style("beds_per_1000_e2sfca",
+                                                            counties["beds_per_1000_e2sfca"].tolist(),
+                                                            unit="beds per 1000 residents (E2SFCA)",
+                                                            name="beds per 1000 (E2SFCA)"),
+              "hospital_catchments": category_style("hospital", polys["hospital"].tolist(),
+                                                    [f"{n} ({h})" for n, h in zip(polys["name_en"], polys["hospital"])],
+                                                    name="catchment by hospital",
+                                                    colours=neighbour_colours(list(polys.geometry))),
+              "hospitals_modelled": facility_layer_style(hospitals, name="hospitals")}
     write_layers(paths["access_gpkg"], {"counties_beds_per_1000_compared": counties,
                                         "hospital_catchments": polys.reset_index(drop=True),
                                         "hospitals_modelled": hospitals, "city_total": region,
-                                        "notes": pd.DataFrame({"note": table.attrs["notes"]})})
+                                        "notes": pd.DataFrame({"note": table.attrs["notes"]})}, styles=styles)
     labels = {str(i): f"{r.name_en}\ncounty {r.beds_per_1000_county:.2f}\ncatchment {r.beds_per_1000_catchment:.2f}"
               f"\nE2SFCA {r.beds_per_1000_e2sfca:.2f}" for i, r in table.iloc[:-1].iterrows()}
     r = table.iloc[-1]
@@ -385,13 +396,17 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
     region["area"] = region["area"].astype(str)
     notes = pd.DataFrame({"note": table.attrs["notes"]})
     unassigned = table.attrs["unassigned"].copy()
+    projects = _project_points(table.attrs["projects"], data_dir)
     write_layers(paths["gpkg"], {
         "counties_beds_per_1000": layer,
         "city_total": region,
-        "plan_projects_modelled_positions": _project_points(table.attrs["projects"], data_dir),
+        "plan_projects_modelled_positions": projects,
         "unassigned_projects": unassigned.astype({"zone_id_value": object}),
         "notes": notes,
-    })
+    }, styles={"counties_beds_per_1000": rate_style("beds_per_1000_projected",
+                                                    layer["beds_per_1000_projected"].tolist(), target,
+                                                    name="beds per 1000 after the plan"),
+               "plan_projects_modelled_positions": facility_layer_style(projects, name="plan projects")})
     _draw_map(table, counties, paths["png"], target, beds, count_relocations)
 
     if not quiet:
@@ -409,7 +424,7 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
     # Ambulance reach (MODELLED inputs: see data/quzhou/README.md).
     study = quzhou_study(data_dir)
     result = quzhou_reach(data_dir, study=study)
-    written = result.save(out, prefix="quzhou_reach")
+    written = result.save(out, prefix="quzhou_reach", qgis_project=True)
     for p in written:
         paths[f"reach:{Path(p).name}"] = Path(p)
     # The one-hour circle: the same machinery, another facility set and threshold. The city's top-tier

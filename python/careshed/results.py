@@ -13,18 +13,26 @@ import warnings
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
 from .io.atomic import OutputSet, check_file_name
+from .io.qgis_styles import (LayerStyle, RasterStyle, facilities_style, share_style, travel_time_breaks,
+                             travel_time_raster_style, write_raster_style)
 from .io.raster import write_geotiff
 from .io.table import write_table
 from .io.vector import write_layers
 from .mapping import map_footnotes, save_png
-from .report.document import write_report
+from .report.document import CIRCLE_SHARE, write_report
+from .report.qgis_project import write_qgis_project
 
 __all__ = ["Result", "modelled_notes", "points_frame", "zones_layer", "notes_frame", "save_map", "headline_prefix",
-           "geotiff_metadata"]
+           "geotiff_metadata", "facility_layer_style", "coverage_layer_style", "minutes_raster_style",
+           "COVERAGE_TARGET_SHARE"]
+
+#: The covered share zones are styled against in QGIS (the "15-minute circle" standard: > 90 % of residents).
+COVERAGE_TARGET_SHARE = CIRCLE_SHARE
 
 
 class Result:
@@ -41,7 +49,8 @@ class Result:
     folder, all or none) and ``_repr_html_`` for Jupyter.
 
     A subclass sets ``default_prefix`` and implements :meth:`summary`, :meth:`plot`, ``_layers()`` (GeoPackage
-    layers) and, when it has them, ``_raster_layers()`` and ``_extra_tables()``.
+    layers), ``_layer_styles(layers)`` (their default QGIS styles) and, when it has them, ``_raster_layers()``,
+    ``_raster_styles()`` and ``_extra_tables()``.
     """
 
     default_prefix = "result"
@@ -65,8 +74,18 @@ class Result:
         """{layer name: (Geo)DataFrame} of the GeoPackage."""
         raise NotImplementedError
 
+    def _layer_styles(self, layers: dict) -> dict:
+        """{layer name: :class:`careshed.io.qgis_styles.LayerStyle`}: the default QGIS style of each layer with
+        geometry in `layers` (what ``_layers()`` returned), written into the GeoPackage's ``layer_styles`` table."""
+        return {}
+
     def _raster_layers(self) -> dict:
         """{name: (array on ``grid``, nodata or None, metadata dict)} of the GeoTIFFs."""
+        return {}
+
+    def _raster_styles(self) -> dict:
+        """{raster name: :class:`careshed.io.qgis_styles.RasterStyle`}: written as the ``.qml`` next to the
+        GeoTIFF (QGIS loads it with the raster); rasters without one are drawn as QGIS chooses."""
         return {}
 
     def _extra_tables(self) -> dict:
@@ -105,14 +124,17 @@ class Result:
         return write_table(self.table, path, notes=self.notes)
 
     def to_geopackage(self, path) -> Path:
-        """Every layer of the result in one GeoPackage (grid CRS), written under a temporary name and renamed."""
-        write_layers(path, self._layers())
+        """Every layer of the result in one GeoPackage (grid CRS) with each layer's default QGIS style (the
+        ``layer_styles`` table), written under a temporary name and renamed."""
+        layers = self._layers()
+        write_layers(path, layers, styles=self._layer_styles(layers))
         return Path(path)
 
     def to_geotiff(self, target=".", *, prefix=None):
         """Cloud-Optimised GeoTIFFs of :attr:`rasters`. `target`: a folder (files ``PREFIX_<name>.tif``), a dict
         {name: path}, or one ``.tif`` path for the first raster (then that path is returned instead of a dict).
-        Each file is written under a temporary name and renamed."""
+        Each file is written under a temporary name and renamed; a raster with a QGIS style gets its ``.qml`` next
+        to it (``PREFIX_minutes.qml``: QGIS loads it with the raster)."""
         layers = self._raster_layers()
         if not layers:
             raise InputError(f"to_geotiff: a {type(self).__name__} result has no rasters")
@@ -129,26 +151,38 @@ class Result:
         if unknown:
             raise InputError(f"to_geotiff: unknown output {unknown[0]!r}; use {', '.join(layers)}")
         out = {}
+        styles = self._raster_styles()
         for name, path in paths.items():
             array, nodata, meta = layers[name]
             out[name] = Path(write_geotiff(path, array, self.grid, nodata=nodata,
                                            metadata=geotiff_metadata(self.notes, self.modelled, **meta)))
+            if name in styles:
+                write_raster_style(Path(path).with_suffix(".qml"), styles[name])
         return out[next(iter(out))] if single else out
 
-    def save(self, folder, *, prefix=None, draw_map=True) -> list:
+    def save(self, folder, *, prefix=None, draw_map=True, qgis_project=False) -> list:
         """Every output into `folder`, all or none (staged, then renamed together): ``PREFIX.csv`` (main table),
-        ``PREFIX_<name>.csv`` (further tables), ``PREFIX.gpkg``, ``PREFIX.png`` (unless ``draw_map=False``) and
-        ``PREFIX_<raster>.tif``. Returns the paths written."""
+        ``PREFIX_<name>.csv`` (further tables), ``PREFIX.gpkg`` (with each layer's default QGIS style),
+        ``PREFIX.png`` (unless ``draw_map=False``), ``PREFIX_<raster>.tif`` (and ``PREFIX_<raster>.qml``, its QGIS
+        style, when it has one) and, with ``qgis_project=True``, ``PREFIX.qgz``: a QGIS project opening the
+        GeoPackage's layers and the styled rasters by relative paths (docs/qgis.md). Returns the paths written."""
         prefix = check_file_name(prefix or self.default_prefix)
         with OutputSet(folder) as out:
             self.to_csv(out.path(f"{prefix}.csv"))
             for suffix, (frame, notes, *index) in self._extra_tables().items():
                 write_table(frame, out.path(f"{prefix}_{suffix}.csv"), notes=notes, index=index[0] if index else True)
-            self.to_geopackage(out.path(f"{prefix}.gpkg"))
+            gpkg = self.to_geopackage(out.path(f"{prefix}.gpkg"))
             if draw_map:
                 self.plot(out.path(f"{prefix}.png"))
-            if self._raster_layers():
-                self.to_geotiff({name: out.path(f"{prefix}_{name}.tif") for name in self._raster_layers()})
+            rasters = {name: out.path(f"{prefix}_{name}.tif") for name in self._raster_layers()}
+            for name in self._raster_styles():
+                out.path(f"{prefix}_{name}.qml")
+            if rasters:
+                self.to_geotiff(rasters)
+            if qgis_project:
+                styled = [rasters[name] for name in self._raster_styles() if name in rasters]
+                write_qgis_project(out.path(f"{prefix}.qgz"), [gpkg] + styled,
+                                   title=f"careshed {self.default_prefix}: {prefix}")
         return out.written
 
     def finish_map(self, fig, title: str, subtitle: str | None, tail: str, path=None, *, counted_on_grid=True):
@@ -179,6 +213,25 @@ class Result:
         return (f"<p><b>{html.escape(self.summary())}</b></p>"
                 + self._html_table().to_html(float_format=lambda v: f"{v:,.4g}")
                 + (f"<ul>{notes}</ul>" if notes else ""))
+
+
+def facility_layer_style(points, name: str = "facilities") -> LayerStyle:
+    """The QGIS style of a layer of facility points: by level or kind when it has such a field."""
+    return facilities_style(list(points.columns), {c: points[c].tolist() for c in points.columns}, name=name)
+
+
+def coverage_layer_style(field: str = "covered_share", *, target: float = COVERAGE_TARGET_SHARE, what="covered",
+                         name="covered share") -> LayerStyle:
+    """The QGIS style of zones by the share of people covered (`field`, 0..1) against the target share."""
+    return share_style(field, target, name=name, what=what)
+
+
+def minutes_raster_style(minutes, thresholds_minutes) -> RasterStyle:
+    """The QGIS style of a travel-time raster (minutes, NaN/inf unreachable): classes up to each threshold the
+    analysis used, then 30/60/90/120/... minutes up to the longest time."""
+    finite = minutes[np.isfinite(minutes)]
+    longest = float(finite.max()) if finite.size else None
+    return travel_time_raster_style(travel_time_breaks(thresholds_minutes, longest))
 
 
 def modelled_notes(modelled) -> list[str]:

@@ -107,3 +107,19 @@ def test_check_outputs_refuses_before_any_work(tmp_path):
         check_outputs(argparse.Namespace(out=str(tmp_path / "o"), prefix="../x"))
     check_outputs(argparse.Namespace(out=str(tmp_path / "new dir 结果"), prefix="r"))
     assert not (tmp_path / "new dir 结果").exists()
+
+
+def test_qgis_project_flag_writes_the_project_with_the_outputs(case, tmp_path):
+    """--qgis-project (every analysis subcommand, from add_output_arguments): PREFIX.qgz among the outputs; without
+    it the GeoPackage still carries its styles and the travel-time raster its .qml, but no project."""
+    from careshed.cli import main
+    from careshed.io.qgis_styles import read_layer_styles
+    from grid_cli_case import case_args
+
+    for flag, out in (([], tmp_path / "plain"), (["--qgis-project"], tmp_path / "qgis")):
+        rc = main(["catchments", *case_args(case), "--max-minutes", "1.5", "--no-map", "--out", str(out), *flag])
+        assert rc == 0
+        names = {p.name for p in out.iterdir()}
+        assert {"catchments.gpkg", "catchments_minutes.tif", "catchments_minutes.qml"} <= names
+        assert ("catchments.qgz" in names) == bool(flag)
+        assert set(read_layer_styles(out / "catchments.gpkg")) == {"catchments", "facilities", "zones"}

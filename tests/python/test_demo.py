@@ -61,6 +61,9 @@ def test_demo_comparison_table(demo_run):
     import fiona
     layers = set(fiona.listlayers(out / "quzhou_access.gpkg"))
     assert {"counties_beds_per_1000_compared", "hospital_catchments", "hospitals_modelled", "notes"} <= layers
+    from careshed.io.qgis_styles import read_layer_styles
+    assert set(read_layer_styles(out / "quzhou_access.gpkg")) == {"counties_beds_per_1000_compared",
+                                                                  "hospital_catchments", "hospitals_modelled"}
     assert (out / "quzhou_access.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -20,7 +20,9 @@ from ..io.fields import as_list
 from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import facility_values, place_facilities, point_columns
 from ..prepared import PreparedStudy
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
+from ..io.qgis_styles import rate_style
+from ..results import (Result, facility_layer_style, headline_prefix, modelled_notes, notes_frame, points_frame,
+                       zones_layer)
 
 __all__ = ["AccessMap", "run", "parse_steps"]
 
@@ -107,6 +109,14 @@ class AccessMap(Result):
         region[region.columns[0]] = region[region.columns[0]].astype(str)
         return {"zones": zones_layer(self.study, self.table), "region": region,
                 "facilities": points_frame(self.facilities, self.grid.crs), "notes": notes_frame(self.notes)}
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """zones: the rate per N residents with access (quintiles: access has no target); facilities."""
+        zones = layers["zones"]
+        return {"zones": rate_style(self.rate_column, zones[self.rate_column].tolist(),
+                                    unit=f"{self.supply_name} per {self.per:g} residents with access",
+                                    name=f"{self.supply_name} per {self.per:g}"),
+                "facilities": facility_layer_style(layers["facilities"])}
 
     def _extra_tables(self) -> dict:
         return {"facilities": (self.facilities, self.notes)}

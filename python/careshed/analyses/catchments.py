@@ -23,7 +23,9 @@ from ..io.fields import as_list
 from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import facility_values, place_facilities, point_columns
 from ..prepared import PreparedStudy
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
+from ..io.qgis_styles import category_style, neighbour_colours, outline_style
+from ..results import (Result, coverage_layer_style, facility_layer_style, headline_prefix, minutes_raster_style,
+                       modelled_notes, notes_frame, points_frame, zones_layer)
 
 __all__ = ["Catchments", "run", "resources_spec"]
 
@@ -97,6 +99,26 @@ class Catchments(Result):
         region[region.columns[0]] = region[region.columns[0]].astype(str)
         return {"catchments": polys.reset_index(drop=True), "facilities": points_frame(self.table, self.grid.crs),
                 "zones": zones_layer(self.study, self.zone_table), "region": region, "notes": notes_frame(self.notes)}
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """catchments: one colour per facility (neighbours differ); facilities; zones: covered share against the
+        target with a capacity, else outlines over the catchments."""
+        polys = layers["catchments"]
+        names = polys["name"] if "name" in polys.columns else polys["facility_id"]
+        labels = [f"{n} ({i})" if isinstance(n, str) and n and n != str(i) else str(i)
+                  for n, i in zip(names, polys["facility_id"])]
+        styles = {"catchments": category_style("facility_id", list(polys["facility_id"]), labels,
+                                               name="catchment by facility",
+                                               colours=neighbour_colours(list(polys.geometry))),
+                  "facilities": facility_layer_style(layers["facilities"]),
+                  "zones": outline_style(name="zones")}
+        if "covered_share" in layers["zones"].columns:
+            styles["zones"] = coverage_layer_style("covered_share", what="covered within capacity")
+        return styles
+
+    def _raster_styles(self) -> dict:
+        limit = [self.max_minutes] if self.max_minutes is not None else []
+        return {"minutes": minutes_raster_style(self.minutes, limit + [15.0, 30.0, 60.0])}
 
     def _raster_layers(self) -> dict:
         """``nearest`` (facility index per cell, -1 none; ids in the metadata), ``minutes`` (to the nearest

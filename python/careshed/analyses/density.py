@@ -37,6 +37,7 @@ from ..io.fields import as_list, column, id_key, name_column, numeric_column, un
 from ..io.vector import describe_source, load, points_xy, to_wkb
 from ..mapping import draw_polygons, frame_zones, new_figure
 from ..prepared import PreparedStudy
+from ..io.qgis_styles import rate_style
 from ..results import Result, headline_prefix, notes_frame
 
 __all__ = ["resource_density", "compare_density", "Facilities", "UnassignedFacilitiesWarning", "DEFAULT_PER", "Density",
@@ -675,6 +676,18 @@ class Density(Result):
         region = self.table.iloc[[-1]].reset_index()
         region[self.zone_id] = region[self.zone_id].astype(str)
         return {"density": layer, "region": region, "notes": notes_frame(self.notes)}
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """density (zones with polygons): the first resource's rate against its target (quintiles without one)."""
+        if not self.has_polygons or not self.rate_columns:
+            return {}
+        col = self.rate_columns[0]
+        name, per = col.split("_per_", 1)
+        target = self.table.iloc[-1].get(f"{name}_target", math.nan)
+        target = None if pd.isna(target) else float(target)
+        return {"density": rate_style(col, layers["density"][col].tolist(), target,
+                                      unit=f"{name} per {per.replace('_projected', '')} residents",
+                                      name=f"{name} per {per}"[:30])}
 
     def _raster_layers(self) -> dict:
         if self.study is None:

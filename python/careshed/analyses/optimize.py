@@ -26,7 +26,8 @@ from ..io.fields import as_list
 from ..placement import place_facilities, point_columns
 from ..prepared import PreparedStudy, check_thresholds
 from ..mapping import draw_polygons, frame_zones, new_figure
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, zones_layer
+from ..io.qgis_styles import category_style, chosen_sites_style
+from ..results import Result, coverage_layer_style, headline_prefix, modelled_notes, notes_frame, zones_layer
 
 __all__ = ["Optimized", "run", "MODELS"]
 
@@ -89,6 +90,13 @@ class Optimized(Result):
         report = pd.DataFrame({"item": list(self.diagnostics), "value": [str(v) for v in self.diagnostics.values()]})
         return {"sites": pts, "chosen": pts[pts["open"]].copy(), "zones": zones_layer(self.study, self.table),
                 "curve": self.curve, "report": report, "notes": notes_frame(self.notes)}
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """chosen: added / kept sites; sites: open or not; zones: covered share after, against the target."""
+        return {"chosen": chosen_sites_style("fixed"),
+                "sites": category_style("open", [1, 0], ["open", "not chosen"], geometry="point", name="candidates",
+                                        colours=["#0072B2", "#bdbdbd"]),
+                "zones": coverage_layer_style("share_after", what="covered after the choice")}
 
     def _extra_tables(self) -> dict:
         return {"sites": (self.sites, self.notes), "curve": (self.curve, self.notes)}

@@ -35,7 +35,9 @@ from ..mapping import (BEYOND_COLOUR, COVERED_COLOUR, UNREACHABLE_COLOUR, draw_p
                        new_figure)
 from ..placement import Points, place_points, point_columns, read_points, snap_distance
 from ..prepared import PreparedStudy, check_thresholds
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, zones_layer
+from ..io.qgis_styles import travel_time_style
+from ..results import (Result, coverage_layer_style, facility_layer_style, headline_prefix, minutes_raster_style,
+                       modelled_notes, notes_frame, zones_layer)
 
 __all__ = ["Reach", "run"]
 
@@ -240,8 +242,19 @@ class Reach(Result):
 
         `crs`: CRS of the layers — None (default) the analysis grid's metric CRS (the GeoTIFFs' too), ``"zones"``
         the zones' own CRS (e.g. lon/lat), or any CRS string."""
-        write_layers(path, self._layers(isochrone_minutes, crs))
+        layers = self._layers(isochrone_minutes, crs)
+        write_layers(path, layers, styles=self._layer_styles(layers))
         return Path(path)
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """zones: covered share against the target; stations: facilities; isochrones: the travel-time bands."""
+        breaks = sorted(set(layers["isochrones"]["to_min"].astype(float))) or sorted(self.thresholds_min.values())
+        scale = self._raster_styles()["minutes"].uppers        # the same minutes, the same colour as the raster
+        return {"zones": coverage_layer_style("covered_share"), "stations": facility_layer_style(layers["stations"]),
+                "isochrones": travel_time_style("to_min", breaks, name="response-time bands", scale=scale)}
+
+    def _raster_styles(self) -> dict:
+        return {"minutes": minutes_raster_style(self.minutes, self.thresholds_min.values())}
 
     def _layers(self, isochrone_minutes=None, crs=None) -> dict:
         region = self.table.iloc[len(self.study.ids):].reset_index()  # the outside-every-zone row (if any), region

@@ -94,9 +94,11 @@ def print_written(written) -> None:
 
 
 def save_result(result, args) -> None:
-    """With --out: ``result.save`` into it (map unless --no-map) and list the files written."""
+    """With --out: ``result.save`` into it (map unless --no-map, QGIS project with --qgis-project) and list the
+    files written."""
     if args.out:
-        print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map))
+        print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map,
+                                  qgis_project=args.qgis_project))
 
 
 # ---- what every subcommand has: how the run behaves, and how advice names its options ---------------------
@@ -268,8 +270,8 @@ def add_grid_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_output_arguments(g, *, prefix: str, label: str | None = None, label_help: str = "") -> None:
-    """--label (grid subcommands), --modelled, --note, --region-label, --out, --prefix, --no-map: the same names,
-    syntax and defaults in every analysis subcommand."""
+    """--label (grid subcommands), --modelled, --note, --region-label, --out, --prefix, --no-map, --qgis-project:
+    the same names, syntax and defaults in every analysis subcommand."""
     if label is not None:
         g.add_argument("--label", default=label, help=label_help)
     g.add_argument("--modelled", action="append", metavar="[NAME=]TEXT",
@@ -280,6 +282,9 @@ def add_output_arguments(g, *, prefix: str, label: str | None = None, label_help
     g.add_argument("--out", metavar="DIR", help="write the outputs listed below into DIR (all of them or none)")
     g.add_argument("--prefix", default=prefix, help=f"output file name prefix (default {prefix})")
     g.add_argument("--no-map", action="store_true", help="do not draw the PNG map")
+    g.add_argument("--qgis-project", action="store_true",
+                   help="also write PREFIX.qgz, a QGIS project that opens the GeoPackage's layers and the rasters, "
+                        "styled, by relative paths (with --out; docs/qgis.md)")
 
 
 def add_grid_and_label_arguments(p: argparse.ArgumentParser, *, label: str, label_help: str, prefix: str) -> None:

@@ -104,7 +104,8 @@ def run_density(args) -> int:
     result = Density(table, zones)
     print_table(table, result.notes, width=200, max_columns=30, float_format="{:.3f}")
     if args.out:
-        print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map and result.has_polygons))
+        print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map and result.has_polygons,
+                                  qgis_project=args.qgis_project and result.has_polygons))
     return 0
 
 

@@ -22,6 +22,8 @@ import pandas as pd
 
 from .. import _core
 from ..errors import CareshedError, DataIOError, InputError, did_you_mean, keyword
+from .atomic import write_atomically
+from .qgis_styles import write_layer_styles
 
 __all__ = ["NO_CRS_ADVICE", "read_vector", "read_table", "write_layers", "load", "describe_source", "mask_password", "points_xy",
            "to_wkb", "from_wkb"]
@@ -273,18 +275,30 @@ def _layer_dict(name: str, frame: pd.DataFrame) -> dict:
     return {"name": name, "crs_wkt": crs_wkt, "geometry_type": gtype, "wkb": wkbs, "columns": columns}
 
 
-def write_layers(path, layers: Mapping[str, pd.DataFrame], *, driver=None) -> Path:
+def write_layers(path, layers: Mapping[str, pd.DataFrame], *, driver=None, styles=None) -> Path:
     """Write several layers into ONE file (GeoPackage by default), atomically.
 
     layers: {layer name: GeoDataFrame or DataFrame}; a plain DataFrame becomes a table without geometry.
+    styles: {layer name: :class:`careshed.io.qgis_styles.LayerStyle`}, each layer's default QGIS style, written
+    into the GeoPackage's ``layer_styles`` table (GeoPackage only: refused for another format).
     Written to a temporary file next to `path` and renamed over it, so a failure leaves nothing behind.
     The frames' index is not written (reset it first if it holds data). Returns the path.
     """
     if not layers:
         raise InputError("write_layers: no layers given")
     dicts = [_layer_dict(str(name), frame) for name, frame in layers.items()]
-    _core.write_vector(os.fspath(path), dicts, driver=driver)
-    return Path(path)
+    if not styles:
+        _core.write_vector(os.fspath(path), dicts, driver=driver)
+        return Path(path)
+    if (driver or "GPKG").upper() != "GPKG" or Path(path).suffix.lower() != ".gpkg":
+        raise InputError(f"write_layers {path}: layer styles go into a GeoPackage (.gpkg); write one, or give no "
+                         "styles")
+
+    def write(tmp: Path) -> None:
+        _core.write_vector(os.fspath(tmp), dicts, driver="GPKG")
+        write_layer_styles(tmp, styles)
+
+    return write_atomically(path, write)
 
 
 # ---- fast point coordinates -----------------------------------------------------------------------
