@@ -180,6 +180,29 @@ def test_neighbouring_polygons_get_different_colours():
     assert set(colours) <= set(qs.OKABE_ITO)
 
 
+def test_neighbour_colours_on_random_boxes_against_every_pair():
+    """Random overlapping boxes (seed printed; CARESHED_TEST_SEED replays): two boxes that meet share a colour only
+    when one of them had every palette colour among its neighbours (the greedy rule), checked on every pair."""
+    import os
+
+    import numpy as np
+
+    seed = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % (2**32)))
+    print(f"CARESHED_TEST_SEED={seed}")
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(300, 2))
+    size = rng.uniform(1, 9, size=(300, 2))
+    geoms = [box(x, y, x + w, y + h) for (x, y), (w, h) in zip(xy, size)] + [None]
+    colours = qs.neighbour_colours(geoms)
+    assert colours[-1] in qs.OKABE_ITO
+    degree = [sum(1 for b in geoms[:-1] if b is not a and a.intersects(b)) for a in geoms[:-1]]
+    for i in range(300):
+        for j in range(i + 1, 300):
+            if geoms[i].intersects(geoms[j]) and colours[i] == colours[j]:
+                assert max(degree[i], degree[j]) >= len(qs.OKABE_ITO), (seed, i, j)
+    assert any(d >= 2 for d in degree)                  # the case has neighbours to tell apart
+
+
 def test_facilities_by_level_or_kind():
     style = qs.facilities_style(["name", "level"], {"level": ["county", "township", "county", None]})
     assert style.kind == "categorized" and style.field == "level"

@@ -577,27 +577,23 @@ def neighbour_colours(geometries: Sequence, palette: Sequence[str] = OKABE_ITO) 
     the palette allows (greedy colouring, largest number of neighbours first; deterministic)."""
     geoms = list(geometries)
     n = len(geoms)
-    bounds = [g.bounds if g is not None and not g.is_empty else None for g in geoms]
+    bounds = {k: geoms[k].bounds for k in range(n) if geoms[k] is not None and not geoms[k].is_empty}
     neighbours = [set() for _ in range(n)]
-    for a in range(n):
-        if bounds[a] is None:
-            continue
-        for b in range(a + 1, n):
-            if bounds[b] is None or not _boxes_meet(bounds[a], bounds[b]):
-                continue
-            if geoms[a].intersects(geoms[b]):
+    active: list = []           # sweep along x: the boxes still open at this box's left edge
+    for a in sorted(bounds, key=lambda k: bounds[k][0]):
+        ax0, ay0, _, ay1 = bounds[a]
+        active = [b for b in active if bounds[b][2] >= ax0]
+        for b in active:
+            if bounds[b][1] <= ay1 and ay0 <= bounds[b][3] and geoms[a].intersects(geoms[b]):
                 neighbours[a].add(b)
                 neighbours[b].add(a)
+        active.append(a)
     colour_of = [None] * n
     for a in sorted(range(n), key=lambda k: (-len(neighbours[k]), k)):
         used = {colour_of[b] for b in neighbours[a]}
         free = [c for c in range(len(palette)) if c not in used]
         colour_of[a] = free[0] if free else a % len(palette)
     return [palette[c] for c in colour_of]
-
-
-def _boxes_meet(p, q) -> bool:
-    return p[0] <= q[2] and q[0] <= p[2] and p[1] <= q[3] and q[1] <= p[3]
 
 
 def facilities_style(columns: Sequence[str], rows: Mapping[str, Sequence] | None = None, *,
