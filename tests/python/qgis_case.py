@@ -17,11 +17,13 @@ QGIS_PACKAGES = "python3-qgis qgis-providers"
 
 
 def saved_results(folder: Path) -> dict:
-    """{analysis: (result, {file name: path})}: the five results of test_results.all_results() saved into
-    `folder`/<analysis> with their QGIS project."""
+    """{analysis: (result, {file name: path})}: the results of test_results.all_results() and the referral of
+    test_analyses_referral saved into `folder`/<analysis> with their QGIS project."""
+    from test_analyses_referral import run as referral
     from test_results import all_results
 
     res, _ = all_results()
+    res["referral"] = referral()
     out = {}
     for name, r in res.items():
         written = r.save(folder / name, draw_map=False, qgis_project=True)

@@ -2,9 +2,10 @@
 
 ``python qgis_check.py job.json`` prints one JSON object. The job: {"vectors": [[gpkg, layer], ...],
 "slds": [[gpkg, layer], ...], "rasters": [tif, ...], "probes": [[gpkg, layer, value], ...],
-"project": qgz or null, "png": path or null}. For each vector layer: valid, feature count, renderer type, field,
-the classes (label, colour, lower/upper or value) and the style's name; for each SLD (the layer_styles row) the
-rules QGIS reads from it; for each raster its renderer and colour-ramp items; for each probe the label of the
+"project": qgz or null, "png": path or null, "projects": [{"project", "png", "size"}, ...],
+"layout": {"png", "dpi", "panels"}}. For each vector layer: valid, feature count, renderer type, field, the
+classes (label, colour, lower/upper or value) and the style's name; for each SLD (the layer_styles row) the rules
+QGIS reads from it; for each raster its renderer and colour-ramp items; for each probe the label of the
 class a value falls in; for the project: read ok, layer names top to bottom, validity, checked state, and the
 rendered PNG's count of non-background pixels and of distinct colours.
 
@@ -24,10 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def main(job_path: str) -> None:
     with open(job_path, encoding="utf-8") as fh:
         job = json.load(fh)
-    from qgis.core import (Qgis, QgsApplication, QgsMapRendererParallelJob, QgsMapSettings, QgsProject,
-                           QgsRasterLayer, QgsRectangle, QgsVectorLayer)
-    from qgis.PyQt.QtCore import QSize
-    from qgis.PyQt.QtGui import QColor
+    from qgis.core import Qgis, QgsApplication, QgsProject, QgsRasterLayer, QgsVectorLayer
 
     app = QgsApplication([], False)
     app.initQgis()
@@ -70,49 +68,11 @@ def main(job_path: str) -> None:
         out["rasters"][os.path.basename(tif)] = entry
 
     if job.get("project"):
-        project = QgsProject.instance()
-        ok = project.read(job["project"])
-        root = project.layerTreeRoot()
-        tree = root.findLayers()
-        out["project"] = {
-            "read": bool(ok),
-            "layers": [{"name": n.name(), "valid": n.layer() is not None and n.layer().isValid(),
-                        "checked": n.isVisible(), "source": n.layer().source() if n.layer() else None,
-                        "renderer": (n.layer().renderer().type() if n.layer() is not None
-                                     and n.layer().renderer() is not None else None)} for n in tree],
-            "crs": project.crs().authid() or project.crs().description()}
-        if job.get("png"):
-            layers = [n.layer() for n in tree if n.isVisible() and n.layer() is not None]
-            settings = QgsMapSettings()
-            settings.setLayers(layers)
-            settings.setDestinationCrs(project.crs())
-            settings.setBackgroundColor(QColor(255, 255, 255))
-            settings.setOutputSize(QSize(*job.get("size", [800, 600])))
-            extent = None
-            for lay in tree:
-                if lay.layer() is None:
-                    continue
-                e = QgsRectangle(lay.layer().extent())
-                if extent is None:
-                    extent = e
-                else:
-                    extent.combineExtentWith(e)
-            settings.setExtent(settings.extent() if extent is None else extent.buffered(extent.width() * 0.03))
-            render = QgsMapRendererParallelJob(settings)
-            render.start()
-            render.waitForFinished()
-            image = render.renderedImage()
-            image.save(job["png"], "PNG")
-            inked, colours = 0, set()
-            step = 2
-            for y in range(0, image.height(), step):
-                for x in range(0, image.width(), step):
-                    rgb = image.pixel(x, y) & 0xFFFFFF
-                    colours.add(rgb)
-                    if rgb != 0xFFFFFF:
-                        inked += 1
-            out["project"]["png"] = {"inked_share": inked / ((image.width() // step) * (image.height() // step)),
-                                     "colours": len(colours), "errors": [str(e.message) for e in render.errors()]}
+        out["project"] = check_project(job["project"], job.get("png"), job.get("size", [800, 600]))
+    for item in job.get("projects", []):     # several projects in one QGIS start
+        QgsProject.instance().clear()
+        out.setdefault("projects", []).append(check_project(item["project"], item.get("png"),
+                                                            item.get("size", [800, 600])))
     if job.get("layout"):
         out["layout"] = render_layout(job["layout"])
     print(json.dumps(out))
@@ -120,6 +80,59 @@ def main(job_path: str) -> None:
     # QGIS 3.22's Python bindings can crash at interpreter exit when layers outlive exitQgis(); the answer is
     # complete here, so leave without tearing QGIS down.
     os._exit(0)
+
+
+def check_project(path: str, png: str | None, size) -> dict:
+    """Read the project: its layers top to bottom (name, valid, checked, source, renderer) and CRS; with `png`, the
+    checked layers rendered (QgsMapRendererParallelJob) over the extent of all layers, and how much got drawn."""
+    from qgis.core import QgsMapRendererParallelJob, QgsMapSettings, QgsProject, QgsRectangle
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+
+    project = QgsProject.instance()
+    ok = project.read(path)
+    root = project.layerTreeRoot()
+    tree = root.findLayers()
+    result = {
+        "read": bool(ok),
+        "layers": [{"name": n.name(), "valid": n.layer() is not None and n.layer().isValid(),
+                    "checked": n.isVisible(), "source": n.layer().source() if n.layer() else None,
+                    "renderer": (n.layer().renderer().type() if n.layer() is not None
+                                 and n.layer().renderer() is not None else None)} for n in tree],
+        "crs": project.crs().authid() or project.crs().description()}
+    if png:
+        layers = [n.layer() for n in tree if n.isVisible() and n.layer() is not None]
+        settings = QgsMapSettings()
+        settings.setLayers(layers)
+        settings.setDestinationCrs(project.crs())
+        settings.setBackgroundColor(QColor(255, 255, 255))
+        settings.setOutputSize(QSize(*size))
+        extent = None
+        for lay in tree:
+            if lay.layer() is None:
+                continue
+            e = QgsRectangle(lay.layer().extent())
+            if extent is None:
+                extent = e
+            else:
+                extent.combineExtentWith(e)
+        settings.setExtent(settings.extent() if extent is None else extent.buffered(extent.width() * 0.03))
+        render = QgsMapRendererParallelJob(settings)
+        render.start()
+        render.waitForFinished()
+        image = render.renderedImage()
+        image.save(png, "PNG")
+        inked, colours = 0, set()
+        step = 2
+        for y in range(0, image.height(), step):
+            for x in range(0, image.width(), step):
+                rgb = image.pixel(x, y) & 0xFFFFFF
+                colours.add(rgb)
+                if rgb != 0xFFFFFF:
+                    inked += 1
+        result["png"] = {"inked_share": inked / ((image.width() // step) * (image.height() // step)),
+                         "colours": len(colours), "errors": [str(e.message) for e in render.errors()]}
+    return result
 
 
 def render_layout(spec: dict) -> dict:

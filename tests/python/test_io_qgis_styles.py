@@ -233,7 +233,7 @@ def test_qgis_draws_every_layer_with_its_default_style(tmp_path):
     through QGIS's own rangeForValue; the travel-time GeoTIFF drawn by its .qml sidecar."""
     saved = saved_results(tmp_path / "out")
     job = {"vectors": [], "slds": [], "rasters": [], "probes": []}
-    expected = {}
+    expected, raster_styles = {}, {}
     for name, (result, files) in saved.items():
         gpkg = files[f"{result.default_prefix}.gpkg"]
         layers = result._layers()
@@ -241,12 +241,15 @@ def test_qgis_draws_every_layer_with_its_default_style(tmp_path):
             job["vectors"].append([str(gpkg), layer])
             job["slds"].append([str(gpkg), layer])
             expected[f"{gpkg.name}:{layer}"] = (style, len(layers[layer]))
-        for raster in result._raster_styles():
-            job["rasters"].append(str(files[f"{result.default_prefix}_{raster}.tif"]))
+        for raster, style in result._raster_styles().items():
+            tif = files[f"{result.default_prefix}_{raster}.tif"]
+            job["rasters"].append(str(tif))
+            raster_styles[tif.name] = style
     reach_gpkg = str(saved["reach"][1]["reach.gpkg"])
     job["probes"] = [[reach_gpkg, "zones", 0.9], [reach_gpkg, "zones", 0.8999], [reach_gpkg, "isochrones", 5.0]]
-    assert len(expected) >= 12 and {k.split(":")[1] for k in expected} >= {
-        "zones", "stations", "isochrones", "catchments", "facilities", "density", "chosen", "sites"}
+    assert len(expected) >= 15 and {k.split(":")[1] for k in expected} >= {
+        "zones", "stations", "isochrones", "catchments", "facilities", "density", "chosen", "sites",
+        "referral_lines"}
     got = run_qgis(job, tmp_path)
     assert got["qgis_version"].startswith("3.")
     for key, (style, count) in expected.items():
@@ -267,9 +270,10 @@ def test_qgis_draws_every_layer_with_its_default_style(tmp_path):
             assert sorted(sld["rules"]) == sorted(c.label for c in style.classes), key
     assert got["probes"] == ["90 % or more (meets the target)", "75 % to 90 %",
                              "within 5 min"]
-    assert set(got["rasters"]) == {"reach_minutes.tif", "catchments_minutes.tif"}
+    assert {"reach_minutes.tif", "catchments_minutes.tif", "referral_two_leg_minutes.tif"} <= set(got["rasters"])
+    assert set(got["rasters"]) == set(raster_styles)
     for tif, r in got["rasters"].items():
-        style = saved["reach" if tif.startswith("reach") else "catchments"][0]._raster_styles()["minutes"]
+        style = raster_styles[tif]
         assert r["valid"] and r["type"] == "singlebandpseudocolor" and r["ramp_type"] == 1, tif   # 1: discrete
         assert [i["label"] for i in r["items"]] == list(style.labels), tif
         assert [i["colour"] for i in r["items"]] == [c.lower() for c in style.colours], tif

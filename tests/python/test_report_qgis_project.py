@@ -88,14 +88,14 @@ def test_qgis_opens_the_project_and_renders_it(tmp_path, saved):
     """The folder moved elsewhere (relative paths), then QGIS reads the .qgz: every layer valid and styled, in
     order, and a rendered map that is not blank. The PNG is kept (path printed) as the test's artefact."""
     moved = {}
-    for name in ("reach", "catchments", "optimize"):
+    for name in ("reach", "catchments", "optimize", "referral"):
         folder = saved[name][1][f"{saved[name][0].default_prefix}.qgz"].parent
         moved[name] = shutil.copytree(folder, tmp_path / "moved" / name)
     pngs = {}
-    for name, folder in moved.items():
+    got = run_qgis({"projects": [{"project": str(folder / f"{name}.qgz"), "png": str(tmp_path / f"qgis_{name}.png"),
+                                  "size": [640, 480]} for name, folder in moved.items()]}, tmp_path)
+    for (name, folder), proj in zip(moved.items(), got["projects"]):
         png = tmp_path / f"qgis_{name}.png"
-        got = run_qgis({"project": str(folder / f"{name}.qgz"), "png": str(png), "size": [640, 480]}, tmp_path)
-        proj = got["project"]
         assert proj["read"], name
         assert proj["crs"] == "EPSG:32631", name
         assert all(lay["valid"] for lay in proj["layers"]), proj["layers"]
@@ -111,6 +111,11 @@ def test_qgis_opens_the_project_and_renders_it(tmp_path, saved):
         ("reach_minutes", "singlebandpseudocolor", False)]
     opt = pngs["optimize"][0]["layers"]
     assert [lay["name"] for lay in opt] == ["chosen (chosen sites)", "sites (candidates)", "zones (covered share)"]
+    ref = pngs["referral"][0]["layers"]
+    assert [(lay["name"], lay["checked"]) for lay in ref][:3] == [
+        ("facilities (facilities)", True), ("referral_lines (referral routes)", True),
+        ("zones (covered share)", True)]
+    assert {lay["renderer"] for lay in ref[3:]} == {"singlebandpseudocolor"}          # the rasters, below
     print(f"QGIS renders: {', '.join(str(p) for _, p in pngs.values())}")
 
 

@@ -35,7 +35,9 @@ from ..io.fields import as_list, column, id_key
 from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import place_facilities, point_columns, read_points
 from ..prepared import PreparedStudy
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
+from ..io.qgis_styles import line_style, outline_style
+from ..results import (Result, coverage_layer_style, facility_layer_style, headline_prefix, minutes_raster_style,
+                       modelled_notes, notes_frame, points_frame, zones_layer)
 
 __all__ = ["Referral", "run", "gaps_closed", "level_slug"]
 
@@ -215,6 +217,31 @@ class Referral(Result):
                 "zones": zones_layer(self.study, self.zone_table), "region": region, "notes": notes_frame(self.notes),
                 **({"villages": points_frame(self.village_table, self.grid.crs)} if self.village_table is not None
                    else {})}
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """facilities by level; referral lines within / beyond the referral standard; zones: the share within the
+        first-contact standard against the target (outlines when that level has no standard)."""
+        styles = {"facilities": facility_layer_style(layers["facilities"]),
+                  "referral_lines": line_style("referral_gap", [0, 1], ["within the referral standard",
+                                                                        "beyond the standard, or no target"],
+                                               name="referral routes", colours=["#0072B2", "#D55E00"],
+                                               description="careshed: least-time referral routes, vermillion "
+                                                           "where the referral standard is exceeded"),
+                  "zones": outline_style(name="zones")}
+        share = f"share_within_{level_slug(self.first_contact)}"
+        if share in layers["zones"].columns:
+            styles["zones"] = coverage_layer_style(share, what=f"within the {self.first_contact} standard")
+        return styles
+
+    def _raster_styles(self) -> dict:
+        """The travel-time rasters in minutes: per level in classes up to its standard, two-leg up to the sums."""
+        out = {}
+        for k, lv in enumerate(self.levels):
+            std = [self.standards_minutes[lv]] if lv in self.standards_minutes else []
+            out[f"minutes_{level_slug(lv)}"] = minutes_raster_style(self.seconds[k] / np.float32(60.0), std + [15.0])
+        two = np.where(np.isfinite(self.two_leg_seconds), self.two_leg_seconds / 60.0, np.nan)
+        out["two_leg_minutes"] = minutes_raster_style(two, list(self.referral_standards_minutes.values()) + [30.0])
+        return out
 
     def _raster_layers(self) -> dict:
         """``minutes_<level>`` per level (NaN unreachable), ``two_leg_minutes`` and ``first_contact_gap`` (1 where

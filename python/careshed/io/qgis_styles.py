@@ -620,13 +620,14 @@ def chosen_sites_style(field: str = "fixed", *, name="chosen sites") -> LayerSty
 
 
 def line_style(field: str | None = None, values: Sequence | None = None, labels=None, *, name="lines",
-               colour: str = "#0072B2", width_mm: float = 0.6) -> LayerStyle:
-    """Lines (e.g. referral links): one colour, or one colour per value of `field` (Okabe & Ito)."""
+               colour: str = "#0072B2", colours: Sequence[str] | None = None, width_mm: float = 0.6,
+               description: str = "") -> LayerStyle:
+    """Lines (e.g. referral links): one colour, or one colour per value of `field` (`colours`, or Okabe & Ito)."""
     if field is None:
         return LayerStyle(name, "line", "single", (StyleClass(name, colour, size_mm=width_mm),),
-                          description=f"careshed: {name}")
-    style = category_style(field, list(values or []), labels, geometry="line", name=name)
-    return style
+                          description=description or f"careshed: {name}")
+    return category_style(field, list(values or []), labels, geometry="line", name=name, colours=colours,
+                          description=description)
 
 
 def outline_style(*, name="outlines", colour: str = "#232323", width_mm: float = 0.5) -> LayerStyle:
