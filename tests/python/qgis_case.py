@@ -19,11 +19,12 @@ QGIS_PACKAGES = "python3-qgis qgis-providers"
 def saved_results(folder: Path) -> dict:
     """{analysis: (result, {file name: path})}: the results of test_results.all_results() and the referral of
     test_analyses_referral saved into `folder`/<analysis> with their QGIS project."""
+    from strip_case import cell_centre, points
     from test_analyses_referral import run as referral
     from test_results import all_results
 
     res, _ = all_results()
-    res["referral"] = referral()
+    res["referral"] = referral(villages=points(["v1", "v2"], [cell_centre(1, 3), cell_centre(0, 0)]))
     out = {}
     for name, r in res.items():
         written = r.save(folder / name, draw_map=False, qgis_project=True)

@@ -249,7 +249,7 @@ def test_qgis_draws_every_layer_with_its_default_style(tmp_path):
     job["probes"] = [[reach_gpkg, "zones", 0.9], [reach_gpkg, "zones", 0.8999], [reach_gpkg, "isochrones", 5.0]]
     assert len(expected) >= 15 and {k.split(":")[1] for k in expected} >= {
         "zones", "stations", "isochrones", "catchments", "facilities", "density", "chosen", "sites",
-        "referral_lines"}
+        "referral_lines", "villages"}
     got = run_qgis(job, tmp_path)
     assert got["qgis_version"].startswith("3.")
     for key, (style, count) in expected.items():

@@ -112,10 +112,10 @@ def test_qgis_opens_the_project_and_renders_it(tmp_path, saved):
     opt = pngs["optimize"][0]["layers"]
     assert [lay["name"] for lay in opt] == ["chosen (chosen sites)", "sites (candidates)", "zones (covered share)"]
     ref = pngs["referral"][0]["layers"]
-    assert [(lay["name"], lay["checked"]) for lay in ref][:3] == [
-        ("facilities (facilities)", True), ("referral_lines (referral routes)", True),
-        ("zones (covered share)", True)]
-    assert {lay["renderer"] for lay in ref[3:]} == {"singlebandpseudocolor"}          # the rasters, below
+    assert [(lay["name"], lay["checked"]) for lay in ref][:4] == [    # the 2 villages above the 5 facilities
+        ("villages (villages)", True), ("facilities (facilities)", True),
+        ("referral_lines (referral routes)", True), ("zones (covered share)", True)]
+    assert {lay["renderer"] for lay in ref[4:]} == {"singlebandpseudocolor"}          # the rasters, below
     print(f"QGIS renders: {', '.join(str(p) for _, p in pngs.values())}")
 
 

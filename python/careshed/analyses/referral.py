@@ -35,7 +35,7 @@ from ..io.fields import as_list, column, id_key
 from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import place_facilities, point_columns, read_points
 from ..prepared import PreparedStudy
-from ..io.qgis_styles import line_style, outline_style
+from ..io.qgis_styles import LayerStyle, StyleClass, line_style, outline_style
 from ..results import (Result, coverage_layer_style, facility_layer_style, headline_prefix, minutes_raster_style,
                        modelled_notes, notes_frame, points_frame, zones_layer)
 
@@ -231,6 +231,14 @@ class Referral(Result):
         share = f"share_within_{level_slug(self.first_contact)}"
         if share in layers["zones"].columns:
             styles["zones"] = coverage_layer_style(share, what=f"within the {self.first_contact} standard")
+        if "villages" in layers:
+            styles["villages"] = LayerStyle(
+                "villages", "point", "categorized",
+                (StyleClass(f"beyond the {self.first_contact} standard", "#D55E00", value=1, marker="triangle",
+                            size_mm=2.6),
+                 StyleClass("within it", "#56B4E9", value=0, size_mm=1.8)), "beyond_standard",
+                description=f"careshed: villages by their first contact's time against the {self.first_contact} "
+                            "standard (vermillion triangles beyond it)")
         return styles
 
     def _raster_styles(self) -> dict:
