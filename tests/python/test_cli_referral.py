@@ -119,3 +119,23 @@ def test_villages_option_lists_villages_beyond_the_standard(case, facilities_csv
         assert v.loc[vid, "first_contact_minutes"] == pytest.approx(clinic[r, c] / 60, rel=1e-5)
         assert v.loc[vid, "beyond_standard"] == (clinic[r, c] > 60.0)
     assert v["beyond_standard"].tolist() == [True, False, True]     # 105 s, 12.5 s, 80 s from a clinic
+
+
+def test_the_quzhou_example_of_the_help_text_runs(tmp_path):
+    """The first example of `careshed referral --help` (the modelled Quzhou network) runs from the checkout."""
+    import shlex
+    from pathlib import Path
+
+    from careshed.cli.referral import REFERRAL_EPILOG
+
+    root = Path(__file__).resolve().parents[2]
+    text = REFERRAL_EPILOG.split("examples:")[1].split("\n\n")[0]
+    command = " ".join(ln.strip().rstrip("\\") for ln in text.splitlines() if ln.strip() and
+                       not ln.strip().startswith("#"))
+    argv = shlex.split(command)[1:]
+    assert shlex.split(command)[:2] == ["careshed", "referral"]
+    argv = [str(root / a) if a.startswith("data/") else a for a in argv]
+    argv[argv.index("--out") + 1] = str(tmp_path / "referral")
+    assert main(argv) == 0
+    zones = read_csv(tmp_path / "referral" / "referral_zones.csv")
+    assert zones.loc["region", "population"] == pytest.approx(2_276_184)
