@@ -17,7 +17,8 @@ APT_PACKAGES := build-essential cmake pkg-config libgdal-dev gdal-bin libgeos-de
   python3-matplotlib python3-pytest python3-networkx python3-scipy python3-nbclient python3-nbformat \
   python3-ipykernel python3-gdal python3-fiona postgresql-15 postgresql-15-postgis-3 \
   proj-data python3-cairo coinor-libcbc-dev python3-pulp coinor-cbc python3-tqdm \
-  libjs-leaflet fonts-noto-cjk chromium chromium-driver python3-selenium python3-pil python3-qgis qgis-providers
+  libjs-leaflet fonts-noto-cjk chromium chromium-driver python3-selenium python3-pil python3-qgis qgis-providers \
+  python3-arabic-reshaper python3-bidi
 # Peers run side by side by the benchmarks (not needed for demo/test).
 BENCH_APT_PACKAGES := grass-core python3-skimage hyperfine
 # Debian's clang with libFuzzer and the sanitizer runtimes (only for `make fuzz`).

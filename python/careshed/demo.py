@@ -34,7 +34,8 @@ from .errors import DataIOError, InputError
 from .io.qgis_styles import category_style, neighbour_colours, rate_style
 from .io.table import write_table
 from .io.vector import read_table, read_vector, write_layers
-from .mapping import draw_polygons, frame_zones, new_figure, save_png
+from .mapping import (add_colourbar, draw_polygons, frame_zones, map_axes, map_footnotes, map_title, new_figure,
+                      place_labels, robust_scale, save_figure)
 from .results import facility_layer_style
 from .study import Study
 
@@ -300,46 +301,33 @@ def _write_access_outputs(table: pd.DataFrame, catch, acc, out: Path, max_minute
 
 def _draw_map(table: pd.DataFrame, counties, path: Path, target: float, beds: str = "min",
               count_relocations: bool = False) -> None:
-    """PNG: counties shaded by projected beds/1000 against the target; labels, legend, scale, north."""
-    import matplotlib
-    from matplotlib import cm
-    from matplotlib.colors import TwoSlopeNorm
-
-
+    """PNG: counties shaded by projected beds/1000 (cividis, clipped at Tukey's fences, the target marked on the
+    colour bar); labels placed without overlap; colour bar beside the map; scale, north; notes wrapped."""
     zones = counties.to_crs("EPSG:32650")  # UTM 50N: Quzhou lies in it; metres for the scale bar
     rates = table["beds_per_1000_projected"].reindex(zones["adcode"]).to_numpy(dtype=float)
     base = table["beds_per_1000_baseline"].reindex(zones["adcode"]).to_numpy(dtype=float)
-    lo = min(np.nanmin(rates), target - 0.5)
-    hi = max(np.nanmax(rates), target + 0.5)
-    norm = TwoSlopeNorm(vmin=lo, vcenter=target, vmax=hi)
-    cmap = matplotlib.colormaps["RdYlGn"]
+    scale = robust_scale(rates, centre=target)
 
-    fig = new_figure(8.5, 8.0, 120)
-    ax = fig.add_axes([0.04, 0.12, 0.78, 0.74])
-    draw_polygons(ax, list(zones.geometry), facecolors=[cmap(norm(rate)) for rate in rates])
-    for (_, row), rate, b in zip(zones.iterrows(), rates, base):
-        pt = row.geometry.representative_point()
-        ax.annotate(f"{row['name_en']}\n{b:.2f} → {rate:.2f}", (pt.x, pt.y), ha="center", va="center",
-                    fontsize=8.5, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75))
+    fig = new_figure(dpi=120)
+    ax = map_axes(fig)
+    draw_polygons(ax, list(zones.geometry), facecolors=[scale.cmap(scale.norm(rate)) for rate in rates])
     frame_zones(ax, zones, length_m=20_000)  # north arrow: UTM grid north; within 1° of true north here
-    cax = fig.add_axes([0.85, 0.2, 0.03, 0.58])
-    cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-    cb.set_label(f"projected beds per 1000 residents (target {target:g} = yellow)")
-    cb.ax.axhline(target, color="black", linewidth=1)
+    place_labels(ax, [(row.geometry.representative_point().x, row.geometry.representative_point().y,
+                       f"{row['name_en']}\n{b:.2f} → {rate:.2f}", row.geometry.area)
+                      for (_, row), rate, b in zip(zones.iterrows(), rates, base)], kind="area", fontsize=8.5)
+    add_colourbar(fig, scale, "projected beds per 1000 residents", unit="per 1000", marks={target: "target"})
     region = table.iloc[-1]
-    fig.suptitle("Quzhou: hospital beds per 1000 residents, 2020 (modelled baseline) → after the plan's "
-                 "projects", fontsize=11.5, y=0.975)
-    fig.text(0.5, 0.915, f"labels: modelled 2020 baseline → projected; whole city "
-             f"{region['beds_per_1000_baseline']:.2f} → {region['beds_per_1000_projected']:.2f} "
-             f"(target {target:g})", ha="center", fontsize=9)
-    fig.text(0.04, 0.075, "MODELLED baseline: city-wide 2020 rate 6.39 beds/1000 × county census population "
-             "(per-county bed counts are not published).", fontsize=7.5)
+    map_title(fig, "Quzhou: hospital beds per 1000 residents, 2020 (modelled baseline) → after the plan's projects",
+              f"labels: modelled 2020 baseline → projected; whole city {region['beds_per_1000_baseline']:.2f} → "
+              f"{region['beds_per_1000_projected']:.2f} (target {target:g})")
     reloc = "#34 relocation counted in full (upper bound)" if count_relocations else "#34 relocation excluded"
-    fig.text(0.04, 0.05, f"Projection: new beds of the 2021–2025 plan projects by county (#2 at its {beds}imum, "
-             f"{reloc};", fontsize=7.5)
-    fig.text(0.04, 0.028, "sites undecided: #25, #26 counted city-wide only). Boundaries: tudigong/CTAmap 2021; "
-             "population: 2020 census. Projection UTM 50N.", fontsize=7.5)
-    save_png(fig, path)
+    map_footnotes(fig, [], None, "", extra=[
+        "MODELLED baseline: city-wide 2020 rate 6.39 beds/1000 × county census population (per-county bed counts "
+        "are not published).",
+        f"Projection: new beds of the 2021–2025 plan projects by county (#2 at its {beds}imum, {reloc}; sites "
+        "undecided: #25, #26 counted city-wide only). Boundaries: tudigong/CTAmap 2021; population: 2020 census. "
+        "Projection UTM 50N."])
+    save_figure(fig, path)
 
 
 def _project_points(projects: pd.DataFrame, data_dir: Path):

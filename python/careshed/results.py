@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from pathlib import Path
 from typing import Mapping
 
@@ -23,7 +22,7 @@ from .io.qgis_styles import (LayerStyle, RasterStyle, facilities_style, share_st
 from .io.raster import write_geotiff
 from .io.table import write_table
 from .io.vector import write_layers
-from .mapping import map_footnotes, save_png
+from .mapping import map_footnotes, map_title, save_figure
 from .report.document import CIRCLE_SHARE, write_report
 from .report.qgis_project import write_qgis_project
 
@@ -185,13 +184,15 @@ class Result:
                                    title=f"careshed {self.default_prefix}: {prefix}")
         return out.written
 
-    def finish_map(self, fig, title: str, subtitle: str | None, tail: str, path=None, *, counted_on_grid=True):
-        """The end of every result's map: title, subtitle line, MODELLED notes and (`counted_on_grid`) the grid
-        people were counted on at the foot, then the PNG (atomically) when `path` is given. Returns the Figure."""
-        fig.suptitle(title, fontsize=11.5, y=0.975)
-        if subtitle:
-            fig.text(0.5, 0.915, subtitle, ha="center", fontsize=8.5)
-        map_footnotes(fig, self.notes, self.grid if counted_on_grid else None, tail)
+    def finish_map(self, fig, title: str, subtitle: str | None, tail: str, path=None, *, counted_on_grid=True,
+                   extra_notes=()):
+        """The end of every result's map: title and subtitle (wrapped), the MODELLED notes, `extra_notes` (e.g.
+        labels left out) and (`counted_on_grid`) the grid people were counted on at the foot (wrapped, never cut
+        off), then the file (PNG, or PDF for a ``.pdf`` path; atomically) when `path` is given. Returns the
+        Figure."""
+        map_title(fig, title, subtitle)
+        map_footnotes(fig, self.notes, self.grid if counted_on_grid else None, tail,
+                      extra=[n for n in extra_notes if n])
         if path is not None:
             save_map(fig, path)
         return fig
@@ -274,11 +275,9 @@ def notes_frame(notes) -> pd.DataFrame:
 
 
 def save_map(fig, path) -> None:
-    """save_png without one "Glyph ... missing" warning per character when labels use a script the installed
-    fonts lack (e.g. Chinese names): those characters are drawn as boxes; use an English name field instead."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from")
-        save_png(fig, path)
+    """The map as PNG (PDF for a ``.pdf`` path), atomically; a character no installed font draws is an error
+    (:func:`careshed.mapping.save_figure`), never an empty box."""
+    save_figure(fig, path)
 
 
 def headline_prefix(modelled: bool) -> str:

@@ -56,6 +56,12 @@ def test_mclp_matches_brute_force_with_an_existing_site():
         # the chosen site's coverage recomputed by the oracle
         chosen = [CELLS[int(s.split("c")[-1])] for s in res.sites.index[res.sites["open"] & ~res.sites["fixed"]]]
         assert oracle_covered(study, [(1, 9)] + chosen, thresholds, dispatch)[0] == pytest.approx(best)
+        # the covered cells before / after (what plot_change draws) are the oracle's populated covered cells
+        populated = np.nan_to_num(study.population) > 0
+        np.testing.assert_array_equal(res.covered_cells_before,
+                                      oracle_covered(study, [(1, 9)], thresholds, dispatch)[1] & populated)
+        np.testing.assert_array_equal(res.covered_cells_after,
+                                      oracle_covered(study, [(1, 9)] + chosen, thresholds, dispatch)[1] & populated)
 
 
 def test_lscp_on_a_lattice_is_the_fewest_sites():
@@ -97,6 +103,11 @@ def test_outputs(tmp_path):
     chosen = gpd.read_file(tmp_path / "optimize.gpkg", layer="chosen")
     assert len(chosen) == 1
     assert "gap" in repr(res)
+    fig = res.plot_change(tmp_path / "change.png")
+    gained = float(np.nan_to_num(study.population)[res.covered_cells_after & ~res.covered_cells_before].sum())
+    assert gained == pytest.approx(res.table.iloc[-1]["gained"])
+    assert f"+{gained:,.0f} people newly covered" in fig.careshed_panels[2].get_title().replace("\n", " ")
+    assert (tmp_path / "change.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_bad_input_names_the_problem():

@@ -251,3 +251,32 @@ def _health_layer():
 
     ds = ogr.Open(str(COMOROS / "health.gpkg"))
     return ds.GetLayer(0).GetName()
+
+
+def test_map_of_the_seventy_facilities_is_readable(run, facilities, tmp_path):
+    """The catchments map of all 70 OSM health facilities: labels placed without overlap (the most people
+    first, the rest counted in a footnote), every name's characters (French, Arabic) in the map fonts, the
+    title naming the islands, and the PNG written (a missing glyph would refuse it)."""
+    from careshed.mapping import display_text, map_fonts, missing_glyphs
+
+    study, _ = run
+    c = study.catchments(facilities, label="health facilities")
+    fig = c.plot(tmp_path / "catchments.png")
+    assert (tmp_path / "catchments.png").read_bytes()[:4] == b"\x89PNG"
+    names = [n for n in facilities["name"] if isinstance(n, str)]
+    assert any("\u0600" <= ch <= "\u06ff" for n in names for ch in n)          # Arabic names are there
+    for n in names:
+        assert missing_glyphs(n, map_fonts([n])) == [], n
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_gid() == "label"]
+    boxes = [t.get_bbox_patch().get_window_extent(renderer) for t in labels]
+    assert 10 <= len(boxes) < 70
+    assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes)))
+    served = c.table["population"].astype(float)
+    top = c.table.index[int(np.argmax(served.to_numpy()))]
+    top_name = c.table.loc[top, "name"] if isinstance(c.table.loc[top, "name"], str) else str(top)
+    assert any(t.get_text().startswith(display_text(top_name[:32])) for t in labels)   # the largest is labelled
+    foot = [t.get_text() for t in fig.texts if t.get_gid() == "footnote"]
+    assert any(f"Labels: {len(labels)} of 70 health facilities" in line for line in foot)
+    assert fig._suptitle.get_text().startswith("Nzwani, Ngazidja and Mwali: catchments")

@@ -41,8 +41,13 @@ def test_charts_draw_chinese_without_missing_glyphs():
         assert len(np.unique(img.reshape(-1, img.shape[2])[:, :3], axis=0)) > 10   # something was drawn
 
 
-def test_chinese_without_the_cjk_font_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(charts, "CJK_FONT_FILES", (tmp_path / "none.ttc",))
+def test_chinese_without_the_cjk_font_is_a_clear_error(monkeypatch):
+    from matplotlib import font_manager
+
+    # a machine without fonts-noto-cjk: matplotlib knows no CJK font and finds no file of one
+    monkeypatch.setattr(font_manager.fontManager, "ttflist",
+                        [e for e in font_manager.fontManager.ttflist if "CJK" not in e.name])
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
     with pytest.raises(DataIOError, match="fonts-noto-cjk"):
         with charts.chart_fonts(need_cjk=True):
             pass

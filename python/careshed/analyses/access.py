@@ -17,7 +17,8 @@ from ..arrays.access import FCA_METHODS, grid_accessibility
 from ..constants import LUO_QI_STEPS_MIN
 from ..errors import UsageError
 from ..io.fields import as_list
-from ..mapping import draw_polygons, frame_zones, new_figure
+from ..mapping import (add_colourbar, draw_polygons, frame_zones, legend_beside, map_axes,
+                       new_figure, place_labels, place_name, robust_scale)
 from ..placement import facility_values, place_facilities, point_columns
 from ..prepared import PreparedStudy
 from ..io.qgis_styles import rate_style
@@ -123,67 +124,72 @@ class AccessMap(Result):
 
     def plot(self, path=None, *, title=None, dpi=120, vmax=None, labels=None, outlines=None, outline_label=None,
              subtitle=None):
-        """Map of the per-cell score × per with zone outlines, zone labels (population-weighted values),
-        facilities, colour bar; MODELLED in the title when an input is. `labels`: {zone id: text} replacing the
-        zone labels; `outlines`: extra polygons (e.g. catchments, grid CRS) drawn dashed, named `outline_label`
-        in the legend; `subtitle` replaces the line under the title."""
-        from matplotlib import colormaps
-        from matplotlib.cm import ScalarMappable
-        from matplotlib.colors import Normalize
+        """Map of the per-cell score × per with zone outlines, zone labels (population-weighted values, placed
+        without overlap), facilities, the colour bar beside the map (cividis, clipped at Tukey's fences and
+        saying so; `vmax` sets the top instead); MODELLED in the title when an input is. `labels`: {zone id:
+        text} replacing the zone labels; `outlines`: extra polygons (e.g. catchments, grid CRS) drawn dashed,
+        named `outline_label` in the legend; `subtitle` replaces the line under the title."""
+        from matplotlib.colors import ListedColormap, Normalize
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
 
-        fig = new_figure(8.5, 8.6, dpi)
-        ax = fig.add_axes([0.03, 0.14, 0.80, 0.72])
+        fig = new_figure(dpi=dpi)
+        ax = map_axes(fig)
         g = self.grid
         vals = self.score * self.per
-        fin = vals[np.isfinite(vals)]
-        hi = float(vmax) if vmax is not None else (float(np.percentile(fin, 98)) if fin.size else 1.0)
-        norm = Normalize(vmin=0.0, vmax=hi if hi > 0 else 1.0)
-        cmap = colormaps["viridis"].copy()
-        cmap.set_bad((1, 1, 1, 0))
+        scale = robust_scale(vals)
+        if vmax is not None:
+            scale.hi = float(vmax)
+            scale.lo = min(scale.lo, 0.0)
+            scale.norm = Normalize(vmin=scale.lo, vmax=scale.hi if scale.hi > scale.lo else scale.lo + 1.0)
         x0, y0, x1, y1 = g.bounds
-        ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, norm=norm, extent=(x0, x1, y0, y1), origin="upper",
-                  interpolation="nearest", zorder=1)
+        ax.imshow(np.ma.masked_invalid(vals), cmap=scale.cmap, norm=scale.norm, extent=(x0, x1, y0, y1),
+                  origin="upper", interpolation="nearest", zorder=1)
+        # people with none in reach: white, hatched (cividis spans every lightness, so no flat colour would
+        # stay distinct in greyscale)
         none = (np.nan_to_num(self.study.population) > 0) & ~np.isfinite(self.score)
         if none.any():
-            from matplotlib.colors import ListedColormap
-            ax.imshow(np.where(none, 1.0, np.nan), cmap=ListedColormap(["#d73027"]), extent=(x0, x1, y0, y1),
-                      origin="upper", interpolation="nearest", zorder=2)
+            ax.imshow(np.where(none, 1.0, np.nan), cmap=ListedColormap(["white"]),
+                      extent=(x0, x1, y0, y1), origin="upper", interpolation="nearest", zorder=2)
+            dx, dy = g.cell_size
+            ax.contourf(x0 + (np.arange(g.width) + 0.5) * dx, y1 - (np.arange(g.height) + 0.5) * dy,
+                        none.astype(np.float32), levels=[0.5, 1.5], colors="none", hatches=["////"], zorder=2.5)
         draw_polygons(ax, list(self.study.zones.geometry), fill=False, edgecolor="#111111", linewidth=1.0, zorder=3)
+        handles = [Patch(facecolor="white", edgecolor="#555555", hatch="////", label="people with no facility in "
+                                                                                     "reach"),
+                   Line2D([], [], marker="P", color="#e66101", markeredgecolor="white", linestyle="none",
+                          label=self.label),
+                   Line2D([], [], color="#111111", label="zones")]
+        if outlines is not None:
+            geoms = list(getattr(outlines, "geometry", outlines))
+            draw_polygons(ax, geoms, fill=False, edgecolor="#f0f0f0", linewidth=1.4, zorder=4)
+            draw_polygons(ax, geoms, fill=False, edgecolor="#e66101", linewidth=0.9, zorder=4, linestyle="--")
+            handles.append(Line2D([], [], color="#e66101", linestyle="--", label=outline_label or "outlines"))
+        f = self.facilities
+        placed = f["status"].isin(["on grid", "snapped"]).to_numpy()
+        ax.scatter(f["x"].to_numpy()[placed], f["y"].to_numpy()[placed], marker="P", s=70, c="#e66101",
+                   edgecolors="white", linewidths=0.8, zorder=7)
+        frame_zones(ax, self.study.zones)
         label_field = self.study.keep[-1] if self.study.keep else None
+        items = []
         for i, geom in enumerate(self.study.zones.geometry):
             v = self.table[self.rate_column].iloc[i]
             name = str(self.study.zones[label_field].iloc[i]) if label_field else str(self.study.ids[i])
             pt = geom.representative_point()
             text = labels.get(self.study.ids[i], f"{name}\n{v:.2f}") if labels else f"{name}\n{v:.2f}"
-            ax.annotate(text, (pt.x, pt.y), ha="center", va="center", fontsize=7.5 if labels else 8,
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=6)
-        if outlines is not None:
-            from matplotlib.lines import Line2D
-            draw_polygons(ax, list(getattr(outlines, "geometry", outlines)), fill=False, edgecolor="#f0f0f0",
-                          linewidth=1.4, zorder=4)
-            n0 = len(ax.patches)
-            draw_polygons(ax, list(getattr(outlines, "geometry", outlines)), fill=False, edgecolor="#b2182b",
-                          linewidth=0.9, zorder=4)
-            for patch in ax.patches[n0:]:
-                patch.set_linestyle("--")
-            ax.legend(handles=[Line2D([], [], color="#b2182b", linestyle="--", label=outline_label or "outlines"),
-                               Line2D([], [], color="#111111", label="zones")], loc="lower right", fontsize=7.5,
-                      framealpha=0.9)
-        f = self.facilities
-        placed = f["status"].isin(["on grid", "snapped"]).to_numpy()
-        ax.scatter(f["x"].to_numpy()[placed], f["y"].to_numpy()[placed], marker="P", s=70, c="#b2182b",
-                   edgecolors="white", linewidths=0.8, zorder=7)
-        frame_zones(ax, self.study.zones)
-        cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
-        cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-        cb.set_label(f"{self.supply_name} per {self.per:g} residents ({self.method.upper()}); red: none in reach")
+            items.append((pt.x, pt.y, text, self.table["population"].iloc[i]))
+        zl = place_labels(ax, items, kind="area", fontsize=7.5 if labels else 8, zorder=9)
+        legend_beside(fig, handles)
+        add_colourbar(fig, scale, f"{self.supply_name} per {self.per:g} residents ({self.method.upper()}, within "
+                      f"{self.max_minutes:g} min)", unit=f"per {self.per:g}")
         r = self.table.iloc[-1]
+        place = place_name(self.study)
         return self.finish_map(
-            fig, title or f"{headline_prefix(self.modelled)}{self.study.region_label}: {self.supply_name} per "
+            fig, title or f"{headline_prefix(self.modelled)}{place}: {self.supply_name} per "
             f"{self.per:g} residents within {self.max_minutes:g} min ({self.method.upper()})",
             subtitle or f"zone labels: population-weighted {self.supply_name} per {self.per:g}; "
-            f"{self.study.region_label} {r[self.rate_column]:.2f}; {r['population_no_access']:,.0f} people with none "
-            "in reach", ".", path)
+            f"{place} {r[self.rate_column]:.2f}; {r['population_no_access']:,.0f} people with none "
+            "in reach", ".", path, extra_notes=[zl.note("zones")])
 
 
 def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca", steps=None, per=1000.0,

@@ -20,7 +20,8 @@ from ..arrays.zonal import zonal_sum
 from ..constants import METADATA_MAX_CHARS
 from ..errors import InputError, UsageError
 from ..io.fields import as_list
-from ..mapping import draw_polygons, frame_zones, new_figure
+from ..mapping import (add_colourbar, draw_polygons, frame_zones, legend_beside, map_axes, new_figure, place_labels,
+                       place_name, robust_scale)
 from ..placement import facility_values, place_facilities, point_columns
 from ..prepared import PreparedStudy
 from ..io.qgis_styles import category_style, neighbour_colours, outline_style
@@ -139,25 +140,24 @@ class Catchments(Result):
             tables["capacity"] = (self.capacity_table, self.notes + [self.capacity_rule])
         return tables
 
-    def plot(self, path=None, *, title=None, dpi=120):
-        """Map: catchment polygons shaded by the first resource per 1000 (or by facility), zone outlines,
-        facilities, labels; MODELLED in the title when an input is. Returns the Figure; with `path` writes a PNG."""
+    def plot(self, path=None, *, title=None, dpi=120, max_labels=30):
+        """Map: catchment polygons shaded by the first resource per 1000 (cividis, clipped at Tukey's fences and
+        saying so) or by facility, zone outlines, facilities, labels placed without overlap (the most people
+        first, at most `max_labels`); the legend beside the map; MODELLED in the title when an input is. Returns
+        the Figure; with `path` writes a PNG (PDF for ``.pdf``)."""
         from matplotlib import colormaps
-        from matplotlib.cm import ScalarMappable
-        from matplotlib.colors import Normalize
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
 
-        fig = new_figure(8.5, 8.6, dpi)
-        ax = fig.add_axes([0.03, 0.14, 0.80, 0.72])
+        fig = new_figure(dpi=dpi)
+        ax = map_axes(fig)
         polys = self.polygons
         rate_col = next((c for c in self.table.columns if c.endswith("_per_1000")), None)
+        scale = None
         if rate_col is not None:
             rates = self.table[rate_col].to_numpy(dtype=float)
-            fin = rates[np.isfinite(rates)]
-            norm = Normalize(vmin=float(fin.min()) if fin.size else 0.0,
-                             vmax=float(fin.max()) if fin.size and fin.max() > fin.min() else
-                             (float(fin.max()) + 1.0 if fin.size else 1.0))
-            cmap = colormaps["YlGnBu"]
-            colours = [cmap(norm(r)) if np.isfinite(r) else (0.85, 0.85, 0.85, 1) for r in rates]
+            scale = robust_scale(rates)
+            colours = [scale.cmap(scale.norm(r)) if np.isfinite(r) else (0.85, 0.85, 0.85, 1) for r in rates]
         else:
             cmap = colormaps["tab20"]
             colours = [cmap(i % 20) for i in range(len(polys))]
@@ -165,29 +165,34 @@ class Catchments(Result):
         draw_polygons(ax, list(self.study.zones.geometry), fill=False, edgecolor="#111111", linewidth=1.0, zorder=3)
         t = self.table
         placed = t["status"].isin(["on grid", "snapped"]).to_numpy()
-        ax.scatter(t["x"].to_numpy()[placed], t["y"].to_numpy()[placed], marker="P", s=70, c="#b2182b",
+        ax.scatter(t["x"].to_numpy()[placed], t["y"].to_numpy()[placed], marker="P", s=60, c="#e66101",
                    edgecolors="white", linewidths=0.8, zorder=7)
+        frame_zones(ax, self.study.zones)
+        items = []
         for i, (fid, row) in enumerate(t.iterrows()):
             if not placed[i]:
                 continue
-            name = row["name"] if "name" in t.columns and row["name"] else str(fid)
-            txt = f"{name}\n{row['population']:,.0f} people"
+            name = row["name"] if "name" in t.columns and isinstance(row["name"], str) and row["name"] else str(fid)
+            txt = f"{name[:32]}\n{row['population']:,.0f} people"
             if rate_col is not None and np.isfinite(row[rate_col]):
                 txt += f"\n{row[rate_col]:.2f} {rate_col.replace('_per_1000', '')}/1000"
-            ax.annotate(txt, (row["x"], row["y"]), xytext=(6, 6), textcoords="offset points", fontsize=7.5,
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=8)
-        frame_zones(ax, self.study.zones)
-        if rate_col is not None:
-            cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
-            cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-            cb.set_label(f"{rate_col.replace('_per_1000', '')} per 1000 residents of the catchment")
+            items.append((row["x"], row["y"], txt, row["population"]))
+        fl = place_labels(ax, items, fontsize=7, max_labels=max_labels)
+        handles = [Line2D([], [], marker="P", color="#e66101", markeredgecolor="white", linestyle="none",
+                          label=self.label),
+                   Patch(facecolor="none", edgecolor="#111111", label="zones"),
+                   Patch(facecolor=(0.85, 0.85, 0.85, 1), edgecolor="#555555", label="catchment where nobody lives")]
+        legend_beside(fig, handles)
+        if scale is not None:
+            add_colourbar(fig, scale, f"{rate_col.replace('_per_1000', '')} per 1000 residents of the catchment",
+                          unit="per 1000")
         lim = f" within {self.max_minutes:g} min" if self.max_minutes is not None else ""
         tot = self.totals
         return self.finish_map(
-            fig, title or f"{headline_prefix(self.modelled)}{self.study.region_label}: catchments of the nearest "
+            fig, title or f"{headline_prefix(self.modelled)}{place_name(self.study)}: catchments of the nearest "
             f"{self.label} by travel time{lim}",
-            f"{tot['reached_population']:,.0f} of {tot['total_population']:,.0f} people in a catchment; grey = nobody "
-            "lives in it", "; polygons are for display.", path)
+            f"{tot['reached_population']:,.0f} of {tot['total_population']:,.0f} people in a catchment",
+            "; polygons are for display.", path, extra_notes=[fl.note(self.label)])
 
 
 def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, patients_per_bed=None,

@@ -35,7 +35,8 @@ from ..constants import DEFAULT_PER, DEFAULT_PER_OTHER
 from ..errors import CRSError, InputError, UsageError
 from ..io.fields import as_list, column, id_key, name_column, numeric_column, unique_ids
 from ..io.vector import describe_source, load, points_xy, to_wkb
-from ..mapping import draw_polygons, frame_zones, new_figure
+from ..mapping import (add_colourbar, draw_polygons, frame_zones, map_axes, new_figure, place_labels, place_name,
+                       robust_scale)
 from ..prepared import PreparedStudy
 from ..io.qgis_styles import rate_style
 from ..results import Result, headline_prefix, notes_frame
@@ -706,12 +707,10 @@ class Density(Result):
         return {}
 
     def plot(self, path=None, *, title=None, dpi=120):
-        """Map: zones shaded by the first resource's rate (diverging around its target when there is one),
-        labelled with the rate; MODELLED in the title when an input is. Returns the Figure; with `path` a PNG."""
-        import matplotlib
-        from matplotlib import cm
-        from matplotlib.colors import Normalize, TwoSlopeNorm
-
+        """Map: zones shaded by the first resource's rate (cividis: readable in greyscale and by colour-blind
+        readers; the range clipped at Tukey's fences and the colour bar saying so, the target marked on it),
+        labelled with the rate (placed without overlap); MODELLED in the title when an input is. Returns the
+        Figure; with `path` a PNG (PDF for ``.pdf``)."""
         if not self.has_polygons:
             raise InputError("density: the zones have no polygons, so there is no map; give zones with geometry")
         col = self.rate_columns[0]
@@ -719,34 +718,26 @@ class Density(Result):
         zones = self.frame.to_crs(metric_crs_for(self.frame))
         rates = self.table[col].to_numpy(dtype=float)[:-1]
         target = float(self.table[f"{name}_target"].iloc[-1]) if f"{name}_target" in self.table else math.nan
-        fin = rates[np.isfinite(rates)]
-        lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
-        if math.isfinite(target):
-            norm = TwoSlopeNorm(vmin=min(lo, target - 0.5), vcenter=target, vmax=max(hi, target + 0.5))
-            cmap = matplotlib.colormaps["RdYlGn"]
-        else:
-            norm, cmap = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1.0), matplotlib.colormaps["YlGnBu"]
-        fig = new_figure(8.5, 8.0, dpi)
-        ax = fig.add_axes([0.04, 0.12, 0.78, 0.74])
-        draw_polygons(ax, list(zones.geometry), facecolors=[cmap(norm(r)) if np.isfinite(r) else (0.85, 0.85, 0.85, 1)
-                                                             for r in rates])
+        scale = robust_scale(rates, centre=target if math.isfinite(target) else None)
+        fig = new_figure(dpi=dpi)
+        ax = map_axes(fig)
+        draw_polygons(ax, list(zones.geometry), facecolors=[scale.cmap(scale.norm(r)) if np.isfinite(r)
+                                                             else (0.85, 0.85, 0.85, 1) for r in rates])
         names = next((self.table[c] for c in self.table.columns if self.table[c].dtype == object), None)
         names = self.table.index[:-1] if names is None else names.iloc[:-1]
-        for zid, geom, rate in zip(names, zones.geometry, rates):
-            pt = geom.representative_point()
-            ax.annotate(f"{zid}\n{rate:.2f}", (pt.x, pt.y), ha="center", va="center", fontsize=8,
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75))
         frame_zones(ax, zones)
-        cax = fig.add_axes([0.85, 0.2, 0.03, 0.58])
-        cb = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+        areas = [g.area for g in zones.geometry]
+        zl = place_labels(ax, [(g.representative_point().x, g.representative_point().y, f"{zid}\n{rate:.2f}", a)
+                               for zid, g, rate, a in zip(names, zones.geometry, rates, areas)],
+                          kind="area", fontsize=8)
         what = col.replace("_per_", " per ").replace("_", " ")
-        cb.set_label(f"{what} residents" + (f" (target {target:g})"
-                                                                     if math.isfinite(target) else ""))
-        if math.isfinite(target):
-            cb.ax.axhline(target, color="black", linewidth=1)
-        return self.finish_map(fig, title or f"{headline_prefix(self.modelled)}{self.table.index[-1]}: "
+        add_colourbar(fig, scale, f"{what} residents" + (f" (target {target:g})" if math.isfinite(target) else ""),
+                      unit=f"per {what.split(' per ', 1)[1]}" if " per " in what else "",
+                      marks={target: "target"} if math.isfinite(target) else {})
+        place = place_name(self.study) if self.study is not None else str(self.table.index[-1])
+        return self.finish_map(fig, title or f"{headline_prefix(self.modelled)}{place}: "
                                f"{what} residents by zone", None, ".", path,
-                               counted_on_grid=False)
+                               counted_on_grid=False, extra_notes=[zl.note("zones")])
 
 
 def run(study: PreparedStudy, facilities=None, *, resources, targets=None, per=None, add=None, **kwargs) -> Density:

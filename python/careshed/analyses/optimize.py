@@ -25,9 +25,11 @@ from ..errors import InputError, UsageError
 from ..io.fields import as_list
 from ..placement import place_facilities, point_columns
 from ..prepared import PreparedStudy, check_thresholds
-from ..mapping import draw_polygons, frame_zones, new_figure
+from ..mapping import (draw_polygons, frame_zones, legend_beside, map_axes, new_figure, place_labels, place_name,
+                       scenario_maps, zone_names)
 from ..io.qgis_styles import category_style, chosen_sites_style
-from ..results import Result, coverage_layer_style, headline_prefix, modelled_notes, notes_frame, zones_layer
+from ..results import (Result, coverage_layer_style, headline_prefix, modelled_notes, notes_frame, save_map,
+                       zones_layer)
 
 __all__ = ["Optimized", "run", "MODELS"]
 
@@ -54,6 +56,9 @@ class Optimized(Result):
     diagnostics : dict
         model, solver, objective, bound, gap, proven_optimal, status, bound_source, seconds, p, candidates,
         demand cells, coverage pairs.
+    covered_cells_before, covered_cells_after : numpy.ndarray of bool, the grid's shape
+        Populated cells covered (response within the cell's class threshold) by the existing sites and by the
+        answer (:meth:`plot_change` draws them and their difference).
     notes, modelled, timings.
 
     The common face of every result (:class:`careshed.results.Result`): ``.zones``, ``.summary()``, ``.to_csv()``,
@@ -102,28 +107,58 @@ class Optimized(Result):
         return {"sites": (self.sites, self.notes), "curve": (self.curve, self.notes)}
 
     def plot(self, path=None, *, title=None, dpi=120):
-        """Map: zones labelled with their covered share before -> after, kept sites (black) and added sites (red,
-        with their rank); MODELLED in the title when an input is. Returns the Figure; with `path` a PNG."""
-        fig = new_figure(8.5, 8.6, dpi)
-        ax = fig.add_axes([0.03, 0.14, 0.94, 0.72])
+        """Map: zones labelled with their covered share before -> after, kept sites (black) and added sites
+        (orange, labelled with their rank; labels placed without overlap), the legend beside the map; MODELLED in
+        the title when an input is. Returns the Figure; with `path` a PNG (PDF for ``.pdf``). The cells newly
+        covered: :meth:`plot_change`."""
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        fig = new_figure(dpi=dpi)
+        ax = map_axes(fig)
         zones = self.study.zones
         draw_polygons(ax, list(zones.geometry), fill=False, edgecolor="#111111", linewidth=1.0, zorder=3)
-        for i, geom in enumerate(zones.geometry):
-            row = self.table.iloc[i]
-            pt = geom.representative_point()
-            ax.annotate(f"{self.study.ids[i]}\n{row['share_before']:.0%} -> {row['share_after']:.0%}", (pt.x, pt.y),
-                        ha="center", va="center", fontsize=8,
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=6)
         s = self.sites
         kept, added = s["open"] & s["fixed"], s["open"] & ~s["fixed"]
         ax.scatter(s.loc[kept, "x"], s.loc[kept, "y"], marker="^", s=60, c="black", zorder=7)
-        ax.scatter(s.loc[added, "x"], s.loc[added, "y"], marker="P", s=80, c="#b2182b", edgecolors="white", zorder=8)
-        for _, r in s[added].iterrows():
-            if np.isfinite(r["added_rank"]):
-                ax.annotate(f"{int(r['added_rank'])}", (r["x"], r["y"]), xytext=(5, 5), textcoords="offset points",
-                            fontsize=8, zorder=9)
+        ax.scatter(s.loc[added, "x"], s.loc[added, "y"], marker="P", s=80, c="#e66101", edgecolors="black",
+                   zorder=8)
         frame_zones(ax, zones)
-        return self.finish_map(fig, title or self.summary().split(":")[0], None, ".", path)
+        names = zone_names(self.study)
+        zl = place_labels(ax, [(g.representative_point().x, g.representative_point().y,
+                                f"{names[i]}\n{self.table.iloc[i]['share_before']:.0%} -> "
+                                f"{self.table.iloc[i]['share_after']:.0%}", self.table.iloc[i]["population"])
+                               for i, g in enumerate(zones.geometry)], kind="area", fontsize=8, zorder=9)
+        ranked = s[added & np.isfinite(s["added_rank"])]
+        rl = place_labels(ax, [(r["x"], r["y"], f"{int(r['added_rank'])}", -r["added_rank"])
+                               for _, r in ranked.iterrows()], fontsize=8, box=False, avoid=zl.boxes)
+        legend_beside(fig, [Line2D([], [], marker="^", color="black", linestyle="none", label="existing (kept)"),
+                            Line2D([], [], marker="P", color="#e66101", markeredgecolor="black", linestyle="none",
+                                   label="added (number: rank by marginal gain)"),
+                            Patch(facecolor="none", edgecolor="#111111", label="zones: covered share before -> "
+                                                                               "after")])
+        return self.finish_map(fig, title or f"{place_name(self.study)}: {self.summary().split(':')[0]}", None, ".",
+                               path, extra_notes=[zl.note("zones"), rl.note("added sites")])
+
+    def plot_change(self, path=None, *, title=None, dpi=120):
+        """Before / after / difference maps: the populated cells covered by the existing sites, by the answer, and
+        the cells newly covered (:func:`careshed.mapping.scenario_maps`). Returns the Figure; with `path` a PNG
+        (PDF for ``.pdf``)."""
+        s = self.sites
+        kept, added = s["open"] & s["fixed"], s["open"] & ~s["fixed"]
+        ranked = s[added].sort_values("added_rank")
+        fig = scenario_maps(
+            self.study.zones, self.grid, self.covered_cells_before, self.covered_cells_after, self.study.population,
+            title=title or f"{headline_prefix(self.modelled)}{place_name(self.study)}: {self.diagnostics['model']} — "
+            f"coverage with the existing {self.label} and with the {len(ranked)} chosen",
+            names=("existing sites", "with the chosen sites"),
+            kept_points=(s.loc[kept, "x"].to_numpy(), s.loc[kept, "y"].to_numpy()),
+            added_points=(ranked["x"].to_numpy(), ranked["y"].to_numpy()),
+            added_labels=[f"{int(r)}" if np.isfinite(r) else "" for r in ranked["added_rank"]],
+            notes=[n for n in self.notes if n.startswith("MODELLED")], dpi=dpi)
+        if path is not None:
+            save_map(fig, path)
+        return fig
 
 
 def _lattice(study: PreparedStudy, spacing_m: float):
@@ -323,14 +358,20 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     cover_costs = costs if covering else locate.site_costs_from_reach_lists(offsets, rcells, rsec, cell_demand,
                                                                              cells.size, max_cost=standard)
 
-    def covered_by_zone(open_sites) -> np.ndarray:
-        ev = locate.evaluate("mclp", cover_costs, open_sites, weights=weights, max_cost=standard,
-                             p=max(1, len(open_sites)))
-        cov = np.where(ev["assignment"] >= 0, weights, 0.0)
-        return np.bincount(dzone, weights=cov, minlength=len(study.ids))
+    def covered_cells(open_sites) -> np.ndarray:
+        """The grid's cells covered by `open_sites` (demand cells only)."""
+        out = np.zeros(h * w, bool)
+        if len(open_sites):
+            ev = locate.evaluate("mclp", cover_costs, open_sites, weights=weights, max_cost=standard,
+                                 p=max(1, len(open_sites)))
+            out[cells[ev["assignment"] >= 0]] = True
+        return out.reshape(h, w)
 
-    before = covered_by_zone(fixed) if fixed.size else np.zeros(len(study.ids))
-    after = covered_by_zone(sol.sites)
+    def covered_by_zone(covered) -> np.ndarray:
+        return np.bincount(dzone, weights=np.where(covered.ravel()[cells], weights, 0.0), minlength=len(study.ids))
+
+    cells_before, cells_after = covered_cells(fixed), covered_cells(sol.sites)
+    before, after = covered_by_zone(cells_before), covered_by_zone(cells_after)
     pop_z = np.bincount(dzone, weights=weights, minlength=len(study.ids))
     idx = pd.Index(list(study.ids) + [study.region_label], name=study.zone_id)
     table = pd.DataFrame(index=idx)
@@ -372,6 +413,7 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     result.table = table
     result.curve = curve
     result.solution = sol
+    result.covered_cells_before, result.covered_cells_after = cells_before, cells_after
     result.diagnostics = {"model": model, "solver": sol.solver, "objective": sol.objective, "bound": sol.bound,
                      "gap": sol.gap, "proven_optimal": sol.proven_optimal, "status": sol.status,
                      "bound_source": sol.bound_source, "seconds": sol.seconds_elapsed, "p": p,

@@ -32,7 +32,7 @@ from ..errors import UsageError
 from ..io.fields import as_list
 from ..io.vector import write_layers
 from ..mapping import (BEYOND_COLOUR, COVERED_COLOUR, UNREACHABLE_COLOUR, draw_polygons, frame_zones,
-                       new_figure)
+                       legend_beside, map_axes, new_figure, place_labels, place_name)
 from ..placement import Points, place_points, point_columns, read_points, snap_distance
 from ..prepared import PreparedStudy, check_thresholds
 from ..io.qgis_styles import travel_time_style
@@ -299,19 +299,21 @@ class Reach(Result):
     def _extra_tables(self) -> dict:
         return {"stations": (self.stations, self.notes), "curve": (self.curve, self.notes)}
 
-    def plot(self, path=None, *, title=None, zone_label=None, dpi=120):
-        """A map: zones, stations, populated cells shaded covered / beyond the threshold / unreachable, legend,
-        scale bar, north arrow; the title says MODELLED when any input is. Returns the matplotlib Figure;
-        with `path`, also writes a PNG (temporary name, then renamed). `zone_label`: zone field to label zones
-        with (default the first kept field)."""
+    def plot(self, path=None, *, title=None, zone_label=None, dpi=120, max_labels=25):
+        """A map: zones, stations, populated cells shaded covered / beyond the threshold / unreachable (colour-blind
+        safe, distinct in greyscale), the legend beside the map, scale bar, north arrow; zone labels and (named
+        stations) station labels placed without overlap, the most people first (at most `max_labels` stations);
+        the title names the place and says MODELLED when any input is. Returns the matplotlib Figure; with
+        `path`, also writes a PNG (PDF for ``.pdf``; temporary name, then renamed). `zone_label`: zone field to
+        label zones with (default the last kept field)."""
         from matplotlib.colors import ListedColormap
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
         study = self.study
         grid = self.grid
-        fig = new_figure(8.5, 8.6, dpi)
-        ax = fig.add_axes([0.03, 0.14, 0.94, 0.72])
+        fig = new_figure(dpi=dpi)
+        ax = map_axes(fig)
 
         # Populated cells: 1 covered, 2 reached beyond the threshold, 3 unreachable; 0 transparent. Cells outside
         # every zone are shaded too: the region row (the subtitle) counts their people in its own row.
@@ -340,23 +342,30 @@ class Reach(Result):
 
         zones = study.zones
         draw_polygons(ax, list(zones.geometry), fill=False, edgecolor="#222222", linewidth=0.9, zorder=3)
-        label_field = zone_label or (study.keep[-1] if study.keep else None)
-        table = self.table
-        for i, geom in enumerate(zones.geometry):
-            zid = study.ids[i]
-            share = table["covered_share"].iloc[i]
-            name = str(zones[label_field].iloc[i]) if label_field else str(zid)
-            pt = geom.representative_point()
-            ax.annotate(f"{name}\n{share:.0%} covered", (pt.x, pt.y), ha="center", va="center", fontsize=8,
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.75), zorder=6)
         st = self.stations
         placed = st["status"].isin(["on grid", "snapped"]).to_numpy()
-        ax.scatter(st["x"].to_numpy()[placed], st["y"].to_numpy()[placed], marker="^", s=70, c="black",
+        ax.scatter(st["x"].to_numpy()[placed], st["y"].to_numpy()[placed], marker="^", s=60, c="black",
                    edgecolors="white", linewidths=1.0, zorder=7)
         if (~placed).any():
             ax.scatter(st["x"].to_numpy()[~placed], st["y"].to_numpy()[~placed], marker="x", s=50, c="black", zorder=7)
-
         frame_zones(ax, zones)
+
+        label_field = zone_label or (study.keep[-1] if study.keep else None)
+        table = self.table
+        zone_items = []
+        for i, geom in enumerate(zones.geometry):
+            name = str(zones[label_field].iloc[i]) if label_field else str(study.ids[i])
+            pt = geom.representative_point()
+            zone_items.append((pt.x, pt.y, f"{name}\n{table['covered_share'].iloc[i]:.0%} covered",
+                               table["population"].iloc[i]))
+        zl = place_labels(ax, zone_items, kind="area", fontsize=8, zorder=9)
+        extra = [zl.note("zones")]
+        if "name" in st.columns:
+            named = st[placed & st["name"].notna().to_numpy()]
+            items = [(r["x"], r["y"], str(r["name"])[:32], r["population_nearest"]) for _, r in named.iterrows()
+                     if str(r["name"]).strip()]
+            sl = place_labels(ax, items, fontsize=6.5, max_labels=max_labels, avoid=zl.boxes)
+            extra.append(sl.note(self.label))
 
         thr = ", ".join(f"{c} {m:g} min" for c, m in self.thresholds_min.items())
         handles = [Patch(facecolor=COVERED_COLOUR, label=f"covered (response within {thr})"),
@@ -367,17 +376,15 @@ class Reach(Result):
                    Patch(facecolor="none", edgecolor="#222222", label="zones")]
         if class_line:
             handles.append(Line2D([], [], color="#3b3b98", linestyle="--", linewidth=0.9, label=class_line))
-        ax.legend(handles=handles, loc="lower right", fontsize=7.5, framealpha=0.9)
+        legend_beside(fig, handles, title="populated cells")
 
         region = table.iloc[-1]
         return self.finish_map(
-            fig, title or f"{headline_prefix(self.modelled)}{study.region_label}: who {self.label} reach within the "
+            fig, title or f"{headline_prefix(self.modelled)}{place_name(study)}: who {self.label} reach within the "
             "response standard",
-            f"{thr}; response = dispatch {self.dispatch_minutes:g} min + turnout + travel."
-            # the region's figures on a second line when the outside-every-zone note makes the line too long
-            f"{chr(10) if OUTSIDE_ZONES_LABEL in self.table.index else '  '}{study.region_label}: "
+            f"{thr}; response = dispatch {self.dispatch_minutes:g} min + turnout + travel. {place_name(study)}: "
             f"{region['covered_share']:.1%} of {region['population']:,.0f} people covered{self._outside_note()}, mean "
-            f"{region['mean_minutes']:.1f} min", "; shading shows populated cells only.", path)
+            f"{region['mean_minutes']:.1f} min", "; shading shows populated cells only.", path, extra_notes=extra)
 
 
 def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes=0.0, turnout_seconds=None, vehicles=None,

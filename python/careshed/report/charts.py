@@ -8,43 +8,26 @@ from __future__ import annotations
 import base64
 import io
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataIOError
+from ..mapping import map_fonts
 
-__all__ = ["CJK_FONT_FILES", "chart_fonts", "coverage_curve_chart", "bands_chart", "lorenz_chart", "target_chart",
+__all__ = ["chart_fonts", "coverage_curve_chart", "bands_chart", "lorenz_chart", "target_chart",
            "figure_data_uri"]
 
-#: Where Debian's fonts-noto-cjk installs the CJK fonts.
-CJK_FONT_FILES = (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-                  Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"))
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
 
 @contextmanager
 def chart_fonts(need_cjk: bool):
-    """matplotlib settings for the report's charts: DejaVu Sans, then Noto Sans CJK SC for Chinese characters.
-    `need_cjk`: raise a clear error when the CJK font is missing (instead of drawing boxes)."""
+    """matplotlib settings for the report's charts: the map fonts (:func:`careshed.mapping.map_fonts`: DejaVu
+    Sans, then Noto Sans CJK for Chinese characters). `need_cjk`: raise a clear error when the CJK font is
+    missing (instead of drawing boxes)."""
     import matplotlib
-    from matplotlib import font_manager
 
-    have = [f for f in CJK_FONT_FILES if f.is_file()]
-    if need_cjk and not have:
-        raise DataIOError(f"Chinese labels need the Noto CJK font ({CJK_FONT_FILES[0]}): install Debian's "
-                          "fonts-noto-cjk (apt-get install fonts-noto-cjk)")
-    names = []
-    for f in have:
-        known = {e.fname: e.name for e in font_manager.fontManager.ttflist}
-        if str(f) not in known:
-            font_manager.fontManager.addfont(str(f))
-            known = {e.fname: e.name for e in font_manager.fontManager.ttflist}
-        # matplotlib registers the first face of the collection (Noto Sans CJK JP: it has the Chinese glyphs)
-        if known.get(str(f)) and known[str(f)] not in names:
-            names.append(known[str(f)])
-    family = ["DejaVu Sans"] + names
+    family = map_fonts(["中文"] if need_cjk else [])
     with matplotlib.rc_context({"font.family": family, "axes.spines.top": False, "axes.spines.right": False}):
         yield
 
