@@ -118,15 +118,18 @@ class Result:
             self._zones_cache = gpd.GeoDataFrame(table.copy(), geometry=geoms, crs=z.crs)
         return self._zones_cache
 
-    def to_csv(self, path) -> Path:
-        """The main table as CSV, notes as leading ``# `` lines, atomically."""
-        return write_table(self.table, path, notes=self.notes)
+    def to_csv(self, path, *, excel: bool = False) -> Path:
+        """The main table as CSV (people as whole numbers, no comment lines), its notes in ``NAME.notes.txt``
+        next to it (:func:`careshed.io.write_table`), atomically; `excel`: with the UTF-8 byte-order mark."""
+        return write_table(self.table, path, notes=self.notes, excel=excel)
 
     def to_geopackage(self, path) -> Path:
         """Every layer of the result in one GeoPackage (grid CRS) with each layer's default QGIS style (the
-        ``layer_styles`` table), written under a temporary name and renamed."""
+        ``layer_styles`` table) and the notes in its metadata (and the ``notes`` layer), written under a temporary
+        name and renamed."""
         layers = self._layers()
-        write_layers(path, layers, styles=self._layer_styles(layers))
+        write_layers(path, layers, styles=self._layer_styles(layers),
+                     metadata=geotiff_metadata(self.notes, self.modelled))
         return Path(path)
 
     def to_geotiff(self, target=".", *, prefix=None):
@@ -159,17 +162,19 @@ class Result:
                 write_raster_style(Path(path).with_suffix(".qml"), styles[name])
         return out[next(iter(out))] if single else out
 
-    def save(self, folder, *, prefix=None, draw_map=True, qgis_project=False) -> list:
+    def save(self, folder, *, prefix=None, draw_map=True, qgis_project=False, excel=False) -> list:
         """Every output into `folder`, all or none (staged, then renamed together): ``PREFIX.csv`` (main table),
-        ``PREFIX_<name>.csv`` (further tables), ``PREFIX.gpkg`` (with each layer's default QGIS style),
-        ``PREFIX.png`` (unless ``draw_map=False``), ``PREFIX_<raster>.tif`` (and ``PREFIX_<raster>.qml``, its QGIS
-        style, when it has one) and, with ``qgis_project=True``, ``PREFIX.qgz``: a QGIS project opening the
-        GeoPackage's layers and the styled rasters by relative paths (docs/qgis.md). Returns the paths written."""
+        ``PREFIX_<name>.csv`` (further tables), each with its ``.notes.txt``, ``PREFIX.gpkg`` (with each layer's
+        default QGIS style), ``PREFIX.png`` (unless ``draw_map=False``), ``PREFIX_<raster>.tif`` (and
+        ``PREFIX_<raster>.qml``, its QGIS style, when it has one) and, with ``qgis_project=True``, ``PREFIX.qgz``: a
+        QGIS project opening the GeoPackage's layers and the styled rasters by relative paths (docs/qgis.md).
+        `excel`: the CSVs start with the UTF-8 byte-order mark. Returns the paths written."""
         prefix = check_file_name(prefix or self.default_prefix)
         with OutputSet(folder) as out:
-            self.to_csv(out.path(f"{prefix}.csv"))
+            self.to_csv(out.path(f"{prefix}.csv"), excel=excel)
             for suffix, (frame, notes, *index) in self._extra_tables().items():
-                write_table(frame, out.path(f"{prefix}_{suffix}.csv"), notes=notes, index=index[0] if index else True)
+                write_table(frame, out.path(f"{prefix}_{suffix}.csv"), notes=notes, index=index[0] if index else True,
+                            excel=excel)
             gpkg = self.to_geopackage(out.path(f"{prefix}.gpkg"))
             if draw_map:
                 self.plot(out.path(f"{prefix}.png"))
@@ -286,7 +291,7 @@ def headline_prefix(modelled: bool) -> str:
 
 
 def geotiff_metadata(notes, modelled: bool, **items) -> dict:
-    """GeoTIFF metadata items: `items`, then the notes (``CARESHED_NOTE_00`` ...) and the MODELLED mark."""
+    """GeoTIFF (and GeoPackage) metadata items: `items`, then the notes (``CARESHED_NOTE_00`` ...) and the MODELLED mark."""
     meta = dict(items)
     meta.update({f"CARESHED_NOTE_{i:02d}": n.replace("\n", " ") for i, n in enumerate(notes)})
     if modelled:

@@ -78,7 +78,9 @@ def read_csv(path):
 
 
 def csv_notes(path) -> list:
-    return [ln[2:] for ln in path.read_text().splitlines() if ln.startswith("# ")]
+    """The notes of a careshed CSV: its sidecar NAME.notes.txt (the CSV itself has no comment lines)."""
+    assert not path.read_text(encoding="utf-8").startswith("#")
+    return path.with_name(path.stem + ".notes.txt").read_text(encoding="utf-8").splitlines()
 
 
 def band_coverage(times, pop, capacity, max_s):

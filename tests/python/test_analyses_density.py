@@ -254,15 +254,15 @@ def test_quzhou_projection_matches_an_independent_groupby(quzhou_dir):
 
 # ---- notes / modelled labels ---------------------------------------------------------------------
 
-def test_notes_written_as_csv_comments(hand_case, tmp_path):
+def test_notes_written_to_the_sidecar(hand_case, tmp_path):
     t = careshed.resource_density(hand_case["zones"], zone_id="zone", population="pop",
                                   resources={"beds": "beds_2020"}, modelled={"beds": "made up for a test"},
                                   notes="a second note")
     out = careshed.write_table(t, tmp_path / "t.csv")
-    lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "# MODELLED beds: made up for a test"
-    assert lines[1] == "# a second note"
-    back = pd.read_csv(out, comment="#", index_col=0)
+    lines = (tmp_path / "t.notes.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "MODELLED beds: made up for a test"
+    assert lines[1] == "a second note"
+    back = pd.read_csv(out, index_col=0)
     assert back["beds"].tolist() == [20, 20, 30, 70]
     assert not list(tmp_path.glob(".t.csv.tmp*"))
 

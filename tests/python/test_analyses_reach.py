@@ -309,7 +309,8 @@ def test_save_writes_every_output(tmp_path):
     written = r.save(tmp_path / "out", prefix="q")
     names = sorted(os.path.basename(p) for p in written)
     assert names == sorted(["q.csv", "q_stations.csv", "q_curve.csv", "q.gpkg", "q.png", "q_minutes.tif",
-                            "q_minutes.qml", "q_nearest.tif", "q_population.tif", "q_class.tif"])
+                            "q_minutes.qml", "q_nearest.tif", "q_population.tif", "q_class.tif",
+                            "q.notes.txt", "q_stations.notes.txt", "q_curve.notes.txt"])
 
 
 def test_save_is_all_or_nothing_when_the_fourth_file_fails(tmp_path, monkeypatch):

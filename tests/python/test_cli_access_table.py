@@ -39,7 +39,7 @@ def test_cli_access_tables(tmp_path, capsys):
     assert np.isnan(dem["score"][2]) and list(dem["has_access"]) == [True, True, False]
     sup = pd.read_csv(tmp_path / "out" / "access_supply.csv", comment="#")
     np.testing.assert_allclose(sup["ratio"], [1000 / 30, 100], rtol=1e-12)
-    assert "conservation" in (tmp_path / "out" / "access_demand.csv").read_text()
+    assert "conservation" in (tmp_path / "out" / "access_demand.notes.txt").read_text()
     # a cost row naming an unknown village is an error naming the row, exit status 1 (a problem in the data)
     pd.DataFrame({"v": ["v1", "v9"], "h": ["h1", "h1"], "min": [5, 6]}).to_csv(tmp_path / "cost.csv", index=False)
     assert main(["access-table"] + args) == 1

@@ -16,14 +16,15 @@ def test_demo_writes_three_outputs(tmp_path, cli_env, quzhou_dir):
         assert str(out / name) in r.stdout
     names = sorted(p.name for p in out.iterdir())
     assert [n for n in names if n.startswith("quzhou_density")] == ["quzhou_density.csv", "quzhou_density.gpkg",
-                                                                    "quzhou_density.png"]
+                                                                    "quzhou_density.notes.txt", "quzhou_density.png"]
     # then the (modelled) ambulance reach: table, stations, curve, GeoPackage, map, COGs (tests/python/test_reach.py)
     assert {"quzhou_reach.csv", "quzhou_reach.gpkg", "quzhou_reach.png", "quzhou_reach_minutes.tif",
             "quzhou_reach_nearest.tif"} <= set(names)
-    assert (out / "quzhou_reach.csv").read_text(encoding="utf-8").startswith("# MODELLED")
+    assert (out / "quzhou_reach.notes.txt").read_text(encoding="utf-8").startswith("MODELLED")
     assert "MODELLED" in r.stdout
-    text = (out / "quzhou_density.csv").read_text(encoding="utf-8")
-    assert text.startswith("# MODELLED beds: 2020 baseline beds per county are MODELLED")
+    text = (out / "quzhou_density.notes.txt").read_text(encoding="utf-8")
+    assert text.startswith("MODELLED beds: 2020 baseline beds per county are MODELLED")
+    assert (out / "quzhou_density.csv").read_text(encoding="utf-8").startswith("adcode,")
     t = pd.read_csv(out / "quzhou_density.csv", comment="#", index_col=0)
     assert t.loc["Quzhou", "population"] == 2_276_184
     assert t.loc["Quzhou", "beds_baseline"] == 14544

@@ -31,8 +31,8 @@ def test_density_subprocess_hand_case(hand_case, cli_env, tmp_path):
     layer = careshed.read_vector(out / "density.gpkg", layer="density")
     assert layer["beds_per_1000"].tolist() == [10.0, 4.0, 2.5]
     # the map of the first resource against its target (density used to write no map)
-    assert sorted(p.name for p in out.iterdir()) == ["density.csv", "density.gpkg", "density.png",
-                                                      "density_unassigned.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["density.csv", "density.gpkg", "density.notes.txt", "density.png",
+                                                      "density_unassigned.csv", "density_unassigned.notes.txt"]
     assert (out / "density.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -46,8 +46,8 @@ def test_density_main_with_scenario(hand_case, tmp_path, capsys):
     assert rc == 0
     printed = capsys.readouterr().out
     assert "note: MODELLED beds: test data" in printed
-    lines = (tmp_path / "o" / "density.csv").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "# MODELLED beds: test data"
+    lines = (tmp_path / "o" / "density.notes.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "MODELLED beds: test data"
     t = pd.read_csv(tmp_path / "o" / "density.csv", comment="#", index_col=0)
     assert t["beds_projected"].tolist() == [20, 40, 94, 154]
     assert t["beds_shortfall_baseline"].tolist() == [0, 19, 64, 79]

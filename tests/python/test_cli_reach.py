@@ -102,3 +102,40 @@ def test_rasters_are_byte_identical_across_thread_counts(quzhou_runs):
                    "order independent of the thread count would fix it (issue 8, reported by py8)")
 def test_tables_are_byte_identical_across_thread_counts(quzhou_runs):
     assert not _differing(quzhou_runs, "c", ".csv")
+
+
+def test_quzhou_tables_open_in_excel_and_qgis_and_the_summary_fits_100_columns(tmp_path, capsys):
+    """--excel: the CSVs start with the UTF-8 byte-order mark and have no comment lines (notes in the sidecar
+    and in the GeoPackage's metadata); people are whole numbers; the printed summary (Chinese county names
+    take two columns each) fits in 100 terminal columns."""
+    from osgeo import gdal
+
+    from careshed.cli import main
+    from careshed.cli.common import display_width
+    from conftest import QUZHOU
+
+    code = main(["reach", str(QUZHOU / "counties.geojson"), str(QUZHOU / "county_seats.csv"), *QUZHOU_REACH,
+                 "--urban-polygons", str(QUZHOU / "urban_cores_modelled.geojson"), "--roads",
+                 str(QUZHOU / "roads_modelled.geojson"), "--keep", "name", "--modelled", "population=census spread",
+                 "--excel", "--out", str(tmp_path)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "柯城区" in printed and "note: MODELLED population: census spread" in printed
+    widest = max(printed.splitlines(), key=display_width)
+    assert display_width(widest) <= 100, widest
+    for name in ("reach.csv", "reach_stations.csv", "reach_curve.csv"):
+        raw = (tmp_path / name).read_bytes()
+        assert raw[:3] == b"\xef\xbb\xbf" and not raw[3:].startswith(b"#") and b"\n#" not in raw, name
+        notes = (tmp_path / name.replace(".csv", ".notes.txt")).read_text(encoding="utf-8-sig").splitlines()
+        assert "MODELLED population: census spread" in notes
+    table = pd.read_csv(tmp_path / "reach.csv", encoding="utf-8-sig", index_col=0)
+    assert table.loc["330802", "name"] == "柯城区"
+    for col in ("population", "covered", "uncovered", "unreachable", "population_urban", "covered_rural"):
+        assert table[col].dtype == np.int64, col
+    assert table.loc["region", "population"] == 2_276_184
+    assert table["covered_share"].dtype == float and (table["covered_share"] < 1).all()
+    stations = pd.read_csv(tmp_path / "reach_stations.csv", encoding="utf-8-sig", index_col=0)
+    assert stations["population_nearest"].dtype == np.int64
+    meta = gdal.OpenEx(str(tmp_path / "reach.gpkg")).GetMetadata()
+    assert "MODELLED population: census spread" in meta.values()
+    assert meta["CARESHED_MODELLED"].startswith("yes")

@@ -44,16 +44,20 @@ def test_demo_comparison_table(demo_run):
     beds = float(counties["beds_2020_modelled"].sum())
     assert region["beds_modelled"] == beds
     # catchments partition the people within the hour; everyone else has no hospital within the hour
-    assert zones["catchment_population"].sum() == pytest.approx(region["catchment_population"], rel=1e-12)
+    # (people are whole numbers in the CSV: each row rounded to the nearest person, so sums agree to n x 0.5)
+    assert zones["catchment_population"].sum() == pytest.approx(region["catchment_population"],
+                                                                abs=0.5 * len(zones))
     assert region["catchment_population"] + region["population_no_hospital"] == pytest.approx(QUZHOU_CENSUS_TOTAL,
-                                                                                               rel=1e-9)
+                                                                                               abs=1.0)
     np.testing.assert_allclose(zones["beds_per_1000_catchment"],
-                               zones["beds_modelled"] / zones["catchment_population"] * 1000, rtol=1e-9)
+                               zones["beds_modelled"] / zones["catchment_population"] * 1000,
+                               rtol=0.5 / zones["catchment_population"].min() + 1e-9)
     # conservation of E2SFCA: the city's population-weighted score is beds / people in reach — the same number
     # as the whole city's catchment rate (two different algorithms, one identity)
-    expected = beds / (QUZHOU_CENSUS_TOTAL - region["population_no_hospital"]) * 1000
-    assert region["beds_per_1000_e2sfca"] == pytest.approx(expected, rel=1e-9)
-    assert region["beds_per_1000_catchment"] == pytest.approx(expected, rel=1e-9)
+    in_reach = QUZHOU_CENSUS_TOTAL - region["population_no_hospital"]     # to the nearest person in the CSV
+    expected, rel = beds / in_reach * 1000, 0.5 / in_reach + 1e-9
+    assert region["beds_per_1000_e2sfca"] == pytest.approx(expected, rel=rel)
+    assert region["beds_per_1000_catchment"] == pytest.approx(expected, rel=rel)
     # the point of the comparison: the three readings differ by county
     assert zones["beds_per_1000_e2sfca"].std() > 0.3 and zones["beds_per_1000_catchment"].std() > 0.1
     assert any(n.startswith("MODELLED hospitals") for n in csv_notes(out / "quzhou_access.csv"))

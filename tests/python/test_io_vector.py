@@ -183,3 +183,20 @@ def test_points_xy_fast_path_and_per_geometry_path_agree():
     x, y, kind = points_xy(mixed)                                 # the per-geometry way
     assert kind.tolist() == [0, 0, 0, 1, 1, 2]
     assert np.array_equal(x[:3], [p.x for p in pts[:3]]) and np.isnan(x[3:]).all() and np.isnan(y[3:]).all()
+
+
+def test_file_metadata_goes_into_the_geopackage_where_gdal_reads_it(tmp_path):
+    import geopandas as gpd
+    from osgeo import gdal
+    from shapely.geometry import Point
+
+    from careshed.io.vector import write_layers
+
+    pts = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(500000, 1000000)], crs="EPSG:32631")
+    meta = {"CARESHED_NOTE_00": "MODELLED population: 柯城区 <spread> & more", "CARESHED_MODELLED": "yes"}
+    out = write_layers(tmp_path / "m.gpkg", {"pts": pts}, metadata=meta)
+    assert gdal.OpenEx(str(out)).GetMetadata() == meta
+    assert careshed.read_vector(out, "pts")["a"].tolist() == [1]          # the layer is intact
+    with pytest.raises(careshed.InputError, match="GeoPackage"):
+        write_layers(tmp_path / "m.geojson", {"pts": pts}, driver="GeoJSON", metadata=meta)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.gpkg"]

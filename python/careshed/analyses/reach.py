@@ -36,8 +36,8 @@ from ..mapping import (BEYOND_COLOUR, COVERED_COLOUR, UNREACHABLE_COLOUR, draw_p
 from ..placement import Points, place_points, point_columns, read_points, snap_distance
 from ..prepared import PreparedStudy, check_thresholds
 from ..io.qgis_styles import travel_time_style
-from ..results import (Result, coverage_layer_style, facility_layer_style, headline_prefix, minutes_raster_style,
-                       modelled_notes, notes_frame, zones_layer)
+from ..results import (Result, coverage_layer_style, facility_layer_style, geotiff_metadata, headline_prefix,
+                       minutes_raster_style, modelled_notes, notes_frame, zones_layer)
 
 __all__ = ["Reach", "run"]
 
@@ -243,7 +243,8 @@ class Reach(Result):
         `crs`: CRS of the layers — None (default) the analysis grid's metric CRS (the GeoTIFFs' too), ``"zones"``
         the zones' own CRS (e.g. lon/lat), or any CRS string."""
         layers = self._layers(isochrone_minutes, crs)
-        write_layers(path, layers, styles=self._layer_styles(layers))
+        write_layers(path, layers, styles=self._layer_styles(layers),
+                     metadata=geotiff_metadata(self.notes, self.modelled))
         return Path(path)
 
     def _layer_styles(self, layers: dict) -> dict:

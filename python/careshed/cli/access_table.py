@@ -5,7 +5,6 @@ import argparse
 import warnings
 from pathlib import Path
 
-import pandas as pd
 
 from ..analyses.access import parse_steps
 from ..analyses.access_table import access_table
@@ -13,7 +12,7 @@ from ..arrays.access import FCA_METHODS
 from ..errors import UsageError
 from ..io.table import write_table
 from ..io.vector import read_table
-from .common import Subcommand, per_of
+from .common import EXCEL_HELP, Subcommand, per_of, print_table
 
 ACCESS_TABLE_EPILOG = """
 Floating catchment accessibility (2SFCA family) from a sparse cost table, e.g. network minutes from
@@ -50,6 +49,7 @@ def add_access_table_arguments(p: argparse.ArgumentParser) -> None:
                    help="report scores per N residents (default 1000); NAME=N names the --capacity field")
     p.add_argument("--out", metavar="DIR", help="write <prefix>_demand.csv and <prefix>_supply.csv")
     p.add_argument("--prefix", default="access", help="output file name prefix (default access)")
+    p.add_argument("--excel", action="store_true", help=EXCEL_HELP)
 
 
 def run_access_table(args) -> int:
@@ -66,16 +66,13 @@ def run_access_table(args) -> int:
                                method=args.method, max_cost=args.max_cost, weights=weights, beta=args.beta,
                                min_cost=args.min_cost, normalize=args.normalize,
                                per=per_of(args.per, args.capacity))
-    with pd.option_context("display.width", 200, "display.max_rows", 40):
-        print(sup.to_string(index=False))
-    for note in dem.attrs["notes"]:
-        print(f"note: {note}")
+    print_table(sup.head(40), dem.attrs["notes"], index=False)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         print("wrote:")
         for frame, kind in ((dem, "demand"), (sup, "supply")):
-            print(f"  {write_table(frame, out / f'{args.prefix}_{kind}.csv', index=False)}")
+            print(f"  {write_table(frame, out / f'{args.prefix}_{kind}.csv', index=False, excel=args.excel)}")
     return 0
 
 

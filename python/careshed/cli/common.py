@@ -10,6 +10,7 @@ import argparse
 import os
 import shlex
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
@@ -18,8 +19,9 @@ import pandas as pd
 from ..constants import DEFAULT_CELL_SIZE_M
 from ..errors import NO_VALUE, UsageError
 from ..io.atomic import check_file_name, check_output_folder
+from ..io.table import csv_ready
 
-__all__ = ["Subcommand", "key_values", "resource_fields", "profile", "print_table", "print_written", "save_result",
+__all__ = ["EXCEL_HELP", "Subcommand", "key_values", "resource_fields", "profile", "print_table", "print_written", "save_result",
            "add_csv_point_arguments", "add_zone_arguments", "add_zones_and_people_arguments", "add_point_arguments", "add_snap_arguments",
            "add_travel_arguments", "add_grid_arguments", "add_output_arguments", "add_grid_and_label_arguments",
            "modelled_option", "per_option", "per_of", "study_keywords", "placement_keywords",
@@ -79,12 +81,41 @@ def profile(text: str):
     return {k: float(v) for k, v in key_values(text.split(","), "--road-profile", numeric=True).items()}
 
 
-def print_table(table, notes, *, width: int = 220, max_columns: int = 40, float_format: str = "{:,.3f}") -> None:
+#: --excel (every subcommand that writes CSVs).
+EXCEL_HELP = ("start the CSVs with the UTF-8 byte-order mark, so Excel reads Chinese and accented names right (the "
+              "notes are in NAME.notes.txt next to each CSV either way)")
+#: The terminal summary's width: tables and notes fit in 100 columns (wide tables continue in blocks below).
+TERMINAL_COLUMNS = 100
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: East Asian wide and full-width characters (Chinese) take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _wrap_display(text: str, width: int, indent: str) -> list[str]:
+    lines, line = [], ""
+    for word in str(text).split():
+        candidate = f"{line} {word}" if line else (indent if lines else "") + word
+        if line and display_width(candidate) > width:
+            lines.append(line)
+            line = indent + word
+        else:
+            line = candidate
+    return lines + ([line] if line else [])
+
+
+def print_table(table, notes, *, width: int = TERMINAL_COLUMNS, max_columns: int = 40,
+                float_format: str = "{:,.3f}", index: bool = True) -> None:
+    """The table (people as whole numbers, ranks as integers: as in the CSV) and its notes, in `width`
+    terminal columns: a wide table continues in column blocks below, notes wrap."""
+    shown, _ = csv_ready(table)
     with pd.option_context("display.width", width, "display.max_columns", max_columns, "display.float_format",
-                           float_format.format):
-        print(table.to_string())
+                           float_format.format, "display.unicode.east_asian_width", True):
+        text = shown.to_string(line_width=width, index=index)
+    print(text)
     for note in notes:
-        print(f"note: {note}")
+        print("\n".join(_wrap_display(f"note: {note}", width, "      ")))
 
 
 def print_written(written) -> None:
@@ -94,11 +125,11 @@ def print_written(written) -> None:
 
 
 def save_result(result, args) -> None:
-    """With --out: ``result.save`` into it (map unless --no-map, QGIS project with --qgis-project) and list the
-    files written."""
+    """With --out: ``result.save`` into it (map unless --no-map, QGIS project with --qgis-project, CSVs for Excel
+    with --excel) and list the files written."""
     if args.out:
         print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map,
-                                  qgis_project=args.qgis_project))
+                                  qgis_project=args.qgis_project, excel=args.excel))
 
 
 # ---- what every subcommand has: how the run behaves, and how advice names its options ---------------------
@@ -270,8 +301,8 @@ def add_grid_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_output_arguments(g, *, prefix: str, label: str | None = None, label_help: str = "") -> None:
-    """--label (grid subcommands), --modelled, --note, --region-label, --out, --prefix, --no-map, --qgis-project:
-    the same names, syntax and defaults in every analysis subcommand."""
+    """--label (grid subcommands), --modelled, --note, --region-label, --out, --prefix, --no-map, --qgis-project,
+    --excel: the same names, syntax and defaults in every analysis subcommand."""
     if label is not None:
         g.add_argument("--label", default=label, help=label_help)
     g.add_argument("--modelled", action="append", metavar="[NAME=]TEXT",
@@ -285,6 +316,7 @@ def add_output_arguments(g, *, prefix: str, label: str | None = None, label_help
     g.add_argument("--qgis-project", action="store_true",
                    help="also write PREFIX.qgz, a QGIS project that opens the GeoPackage's layers and the rasters, "
                         "styled, by relative paths (with --out; docs/qgis.md)")
+    g.add_argument("--excel", action="store_true", help=EXCEL_HELP)
 
 
 def add_grid_and_label_arguments(p: argparse.ArgumentParser, *, label: str, label_help: str, prefix: str) -> None:

@@ -102,10 +102,10 @@ def run_density(args) -> int:
             raise UsageError("--add-resource/--add-zone-id need --add FILE")
         table = resource_density(zones, facilities, **kwargs)
     result = Density(table, zones)
-    print_table(table, result.notes, width=200, max_columns=30, float_format="{:.3f}")
+    print_table(table, result.notes, max_columns=30, float_format="{:.3f}")
     if args.out:
         print_written(result.save(args.out, prefix=args.prefix, draw_map=not args.no_map and result.has_polygons,
-                                  qgis_project=args.qgis_project and result.has_polygons))
+                                  qgis_project=args.qgis_project and result.has_polygons, excel=args.excel))
     return 0
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 import os
 import re
+import sqlite3
 from pathlib import Path
 from typing import Mapping
+from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import pandas as pd
@@ -25,7 +27,7 @@ from ..errors import CareshedError, DataIOError, InputError, did_you_mean, keywo
 from .atomic import write_atomically
 from .qgis_styles import write_layer_styles
 
-__all__ = ["NO_CRS_ADVICE", "read_vector", "read_table", "write_layers", "load", "describe_source", "mask_password", "points_xy",
+__all__ = ["NO_CRS_ADVICE", "read_vector", "read_table", "write_layers", "write_gpkg_metadata", "load", "describe_source", "mask_password", "points_xy",
            "to_wkb", "from_wkb"]
 
 #: What to do about a layer with no CRS when careshed has no parameter for it (zones).
@@ -275,30 +277,77 @@ def _layer_dict(name: str, frame: pd.DataFrame) -> dict:
     return {"name": name, "crs_wkt": crs_wkt, "geometry_type": gtype, "wkb": wkbs, "columns": columns}
 
 
-def write_layers(path, layers: Mapping[str, pd.DataFrame], *, driver=None, styles=None) -> Path:
+def write_layers(path, layers: Mapping[str, pd.DataFrame], *, driver=None, styles=None, metadata=None) -> Path:
     """Write several layers into ONE file (GeoPackage by default), atomically.
 
     layers: {layer name: GeoDataFrame or DataFrame}; a plain DataFrame becomes a table without geometry.
     styles: {layer name: :class:`careshed.io.qgis_styles.LayerStyle`}, each layer's default QGIS style, written
     into the GeoPackage's ``layer_styles`` table (GeoPackage only: refused for another format).
+    metadata: {key: text} for the file (a GeoPackage's dataset metadata, where GDAL and QGIS read it:
+    ``gdalinfo`` / ``ogrinfo -so``, QGIS's layer properties); GeoPackage only.
     Written to a temporary file next to `path` and renamed over it, so a failure leaves nothing behind.
     The frames' index is not written (reset it first if it holds data). Returns the path.
     """
     if not layers:
         raise InputError("write_layers: no layers given")
     dicts = [_layer_dict(str(name), frame) for name, frame in layers.items()]
-    if not styles:
+    if not styles and not metadata:
         _core.write_vector(os.fspath(path), dicts, driver=driver)
         return Path(path)
     if (driver or "GPKG").upper() != "GPKG" or Path(path).suffix.lower() != ".gpkg":
-        raise InputError(f"write_layers {path}: layer styles go into a GeoPackage (.gpkg); write one, or give no "
-                         "styles")
+        raise InputError(f"write_layers {path}: layer styles and file metadata go into a GeoPackage (.gpkg); write "
+                         "one, or give neither")
 
     def write(tmp: Path) -> None:
         _core.write_vector(os.fspath(tmp), dicts, driver="GPKG")
-        write_layer_styles(tmp, styles)
+        if styles:
+            write_layer_styles(tmp, styles)
+        if metadata:
+            write_gpkg_metadata(tmp, metadata)
 
     return write_atomically(path, write)
+
+
+#: GeoPackage metadata extension (OGC 12-128r18, F.8) as GDAL writes a dataset's metadata items.
+_GPKG_METADATA_SQL = (
+    "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
+    "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, "
+    "extension_name))",
+    "CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, "
+    "md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, "
+    "mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '')",
+    "CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, table_name TEXT, "
+    "column_name TEXT, row_id_value INTEGER, timestamp DATETIME NOT NULL DEFAULT "
+    "(strftime('%Y-%m-%dT%H:%M:%fZ','now')), md_file_id INTEGER NOT NULL, md_parent_id INTEGER, "
+    "CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id), "
+    "CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id))",
+)
+
+
+def write_gpkg_metadata(path, items: Mapping[str, str]) -> None:
+    """Add {key: text} as the dataset metadata of the GeoPackage at `path` (the GeoPackage metadata extension,
+    in GDAL's form: one ``GDALMultiDomainMetadata`` document referenced at ``geopackage`` scope)."""
+    doc = "<GDALMultiDomainMetadata>\n  <Metadata>\n" + "".join(
+        f"    <MDI key={quoteattr(str(k))}>{escape(str(v))}</MDI>\n" for k, v in items.items()) + \
+        "  </Metadata>\n</GDALMultiDomainMetadata>\n"
+    con = sqlite3.connect(os.fspath(path))
+    try:
+        with con:
+            for sql in _GPKG_METADATA_SQL:
+                con.execute(sql)
+            for table in ("gpkg_metadata", "gpkg_metadata_reference"):
+                con.execute("INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) "
+                            "SELECT ?, NULL, 'gpkg_metadata', 'http://www.geopackage.org/spec120/#extension_metadata',"
+                            " 'read-write' WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND "
+                            "extension_name = 'gpkg_metadata')", (table, table))
+            cur = con.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                              "VALUES ('dataset', 'http://gdal.org', 'text/xml', ?)", (doc,))
+            con.execute("INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name, row_id_value, "
+                        "md_file_id) VALUES ('geopackage', NULL, NULL, NULL, ?)", (cur.lastrowid,))
+    except sqlite3.Error as exc:
+        raise DataIOError(f"{path}: cannot write the GeoPackage's metadata ({exc})") from exc
+    finally:
+        con.close()
 
 
 # ---- fast point coordinates -----------------------------------------------------------------------
