@@ -18,6 +18,10 @@ at the county seats with the modelled beds, so MODELLED too. Writes out/quzhou_a
 Run it with ``careshed demo --out out`` (or ``make demo``). Writes out/quzhou_density.{csv,gpkg,png} and
 out/quzhou_reach.{csv,gpkg,png} (+ _stations.csv, _curve.csv and the GeoTIFFs quzhou_reach_minutes.tif,
 quzhou_reach_nearest.tif, quzhou_reach_population.tif, quzhou_reach_class.tif).
+
+The Comoros (:func:`comoros_study`, :func:`comoros_example`): the shipped real data (data/comoros) as one study —
+the hospitals' reach, the catchments of every OSM health facility and where three more sites would cover most
+people; ``careshed report --example comoros`` writes its report.
 """
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ from .results import facility_layer_style
 from .study import Study
 
 __all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density", "quzhou_study", "quzhou_reach",
-           "quzhou_hospitals", "quzhou_access"]
+           "quzhou_hospitals", "quzhou_access", "comoros_study", "comoros_example", "COMOROS_INPUTS"]
 
 MODELLED_BASELINE = ("2020 baseline beds per county are MODELLED (city-wide 2020 rate 6.39 beds/1000 x "
                      "county census population; per-county bed counts are not published)")
@@ -175,6 +179,49 @@ def quzhou_reach(data_dir=None, *, cell_size_m: float = 100.0, study=None):
                        facility_id="county_adcode", thresholds_min=_plan_minutes(data_dir),
                        dispatch_minutes=QUZHOU_DISPATCH_MINUTES, label="ambulance stations",
                        modelled={"stations": MODELLED_STATIONS})
+
+
+# ---- the Comoros: every input real (data/comoros/README.md) ------------------------------------------
+
+#: The Comoros files the study and the report read (checksummed in the report's run record).
+COMOROS_INPUTS = ("zones.geojson", "population.tif", "landcover_Tree.tif", "landcover_Crops.tif",
+                  "landcover_BuiltUp.tif", "comores-latest.osm.pbf", "land.geojson", "health.gpkg")
+COMOROS_CELL_M = 500.0
+#: Where an added site may go in the Comoros optimisation: a lattice of passable cells, this far apart.
+COMOROS_LATTICE_M = 3000.0
+
+
+def comoros_study(data_dir=None, *, cell_size_m: float = COMOROS_CELL_M, region_label: str = "region") -> Study:
+    """The three islands (data/comoros/zones.geojson, kind island) with WorldPop 2020 people; travel over
+    Copernicus land-cover fractions (tree 2.5, crops 4, built-up 5 km/h) and the OSM roads by car, walking 3 km/h
+    where neither says anything, the sea cut out by the OSM land mask; urban/rural by the density rule with the
+    Quzhou standard (urban 11 min, rural 15 min); 1 km of margin keeps every population pixel on the grid."""
+    data_dir = Path(data_dir) if data_dir else find_data_dir("comoros")
+    zones = read_vector(data_dir / "zones.geojson")
+    islands = zones[zones["kind"] == "island"].reset_index(drop=True)
+    return Study(islands, zone_id="zone_id", keep=["name"], population_raster=data_dir / "population.tif",
+                 travel=dict(landcover_fractions={data_dir / "landcover_Tree.tif": 2.5,
+                                                  data_dir / "landcover_Crops.tif": 4.0,
+                                                  data_dir / "landcover_BuiltUp.tif": 5.0},
+                             other_speed_kmh=3.0, roads=data_dir / "comores-latest.osm.pbf", road_profile="car",
+                             background_speed_kmh=3.0, land=data_dir / "land.geojson"),
+                 margin_m=1000.0, classes="density", thresholds_min={"urban": 11, "rural": 15},
+                 cell_size_m=cell_size_m, region_label=region_label)
+
+
+def comoros_example(data_dir=None, *, study=None, added_sites: int = 3, catchment_minutes: float = 60.0):
+    """(reach, catchments, optimisation) on the Comoros: the 28 OSM hospitals' reach against 11/15 minutes, the
+    catchments of all 70 OSM health facilities within `catchment_minutes`, and the `added_sites` sites (MCLP, on
+    a COMOROS_LATTICE_M lattice) that would cover most people besides the hospitals."""
+    data_dir = Path(data_dir) if data_dir else find_data_dir("comoros")
+    study = study or comoros_study(data_dir)
+    facilities = read_vector(data_dir / "health.gpkg")
+    hospitals = facilities[facilities["amenity"] == "hospital"]
+    reach = study.reach(hospitals, label="hospitals")
+    catchments = study.catchments(facilities, max_minutes=catchment_minutes, label="health facilities")
+    optimized = study.optimize(model="mclp", p=len(hospitals) + added_sites, existing=hospitals,
+                               candidate_spacing_m=COMOROS_LATTICE_M, label="sites")
+    return reach, catchments, optimized
 
 
 # ---- beds per 1000: county vs catchment vs E2SFCA (issue 5) -------------------------------------------

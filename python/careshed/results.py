@@ -20,9 +20,10 @@ from .io.atomic import OutputSet, check_file_name
 from .io.qgis_styles import (LayerStyle, RasterStyle, facilities_style, share_style, travel_time_breaks,
                              travel_time_raster_style, write_raster_style)
 from .io.raster import write_geotiff
-from .io.table import write_table
+from .io.table import csv_ready, write_table
 from .io.vector import write_layers
 from .mapping import map_footnotes, map_title, save_figure
+from .report.charts import figure_data_uri
 from .report.document import CIRCLE_SHARE, write_report
 from .report.qgis_project import write_qgis_project
 
@@ -214,11 +215,23 @@ class Result:
         return f"{self.summary()}\n{self.table.to_string()}"
 
     def _repr_html_(self) -> str:
-        """Jupyter: the summary, the main table and the MODELLED notes."""
+        """Jupyter: the summary, the main table (people as whole numbers, as in the CSV) beside a small map (the
+        result's :meth:`plot` as an inlined PNG, when it has one), and the MODELLED notes."""
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes if n.startswith("MODELLED"))
-        return (f"<p><b>{html.escape(self.summary())}</b></p>"
-                + self._html_table().to_html(float_format=lambda v: f"{v:,.4g}")
-                + (f"<ul>{notes}</ul>" if notes else ""))
+        table, _ = csv_ready(self._html_table())
+        return (f'<div class="careshed-result"><p><b>{html.escape(self.summary())}</b></p>'
+                '<div style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">'
+                f'<div style="overflow-x:auto">{table.to_html(float_format=lambda v: f"{v:,.4g}")}</div>'
+                f"{self._html_map()}</div>" + (f"<ul>{notes}</ul>" if notes else "") + "</div>")
+
+    def _html_map(self) -> str:
+        """The small map of the Jupyter view: :meth:`plot` at a thumbnail's resolution as a PNG data: URI ("" for a
+        result without a map, e.g. zones without polygons)."""
+        try:
+            fig = self.plot(dpi=48)
+        except (InputError, NotImplementedError):
+            return ""
+        return f'<img class="careshed-map" alt="map" style="max-width:480px" src="{figure_data_uri(fig)}">'
 
 
 def facility_layer_style(points, name: str = "facilities") -> LayerStyle:
@@ -291,7 +304,8 @@ def headline_prefix(modelled: bool) -> str:
 
 
 def geotiff_metadata(notes, modelled: bool, **items) -> dict:
-    """GeoTIFF (and GeoPackage) metadata items: `items`, then the notes (``CARESHED_NOTE_00`` ...) and the MODELLED mark."""
+    """GeoTIFF (and GeoPackage) metadata items: `items`, then the notes (``CARESHED_NOTE_00`` ...) and the MODELLED
+    mark."""
     meta = dict(items)
     meta.update({f"CARESHED_NOTE_{i:02d}": n.replace("\n", " ") for i, n in enumerate(notes)})
     if modelled:

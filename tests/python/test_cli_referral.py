@@ -99,7 +99,7 @@ def test_the_command_of_docs_referral_md_runs(tmp_path, monkeypatch):
     table = read_csv(tmp_path / "referral" / "referral.csv")
     assert len(table) == 110 and set(table["level"]) == {"township health centre", "county hospital",
                                                            "city tertiary hospital"}
-    assert "MODELLED" in (tmp_path / "referral" / "referral.csv").read_text(encoding="utf-8")
+    assert "MODELLED" in (tmp_path / "referral" / "referral.notes.txt").read_text(encoding="utf-8")
 
 
 def test_villages_option_lists_villages_beyond_the_standard(case, facilities_csv, tmp_path):  # noqa: F811

@@ -30,7 +30,7 @@ def made(tmp_path_factory):
     where = tmp_path_factory.mktemp("report")
     cli_env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), MPLBACKEND="Agg")
     commands = doc_commands()
-    assert [c[:2] for c in commands] == [["careshed", "report"]] * 3
+    assert [c[:2] for c in commands] == [["careshed", "report"]] * 4
     outputs = []
     for i, cmd in enumerate(commands):
         proc = run_cli(cmd[1:], cli_env, cwd=where)
@@ -46,7 +46,8 @@ def test_published_commands_write_report_and_record_together(made):
     for stem in ("report", "report_zh"):
         assert (where / f"{stem}.html").is_file() and (where / f"{stem}.record.json").is_file()
     assert "report.record.json" in outputs[0] and "careshed report --rerun" in outputs[0]
-    assert sorted(p.name for p in where.iterdir()) == ["report.html", "report.record.json", "report_zh.html",
+    assert sorted(p.name for p in where.iterdir()) == ["comoros.html", "comoros.record.json", "report.html",
+                                                       "report.record.json", "report_zh.html",
                                                        "report_zh.record.json"]   # no stage left behind
     record = json.loads((where / "report.record.json").read_text(encoding="utf-8"))
     names = {r["name"] for r in record["inputs"]}
@@ -58,6 +59,12 @@ def test_published_commands_write_report_and_record_together(made):
     assert 'id="careshed-run-record"' in page and record["inputs"][0]["sha256"] in page
     zh = (where / "report_zh.html").read_text(encoding="utf-8")
     assert "衢州市" in zh and "柯城区" in zh and "公平性" in zh
+    comoros = json.loads((where / "comoros.record.json").read_text(encoding="utf-8"))
+    assert comoros["command"][:3] == ["report", "--example", "comoros"]
+    assert {r["name"] for r in comoros["inputs"]} == {"zones.geojson", "population.tif", "landcover_Tree.tif",
+                                                      "landcover_Crops.tif", "landcover_BuiltUp.tif",
+                                                      "comores-latest.osm.pbf", "land.geojson", "health.gpkg"}
+    assert comoros["parameters"]["optimisation"]["model"] == "mclp"
 
 
 def normalised(text: str) -> str:
@@ -94,12 +101,28 @@ CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
 
 
+#: (file, travel-time layer name, title, SVG paths at least, {table id: rows (-1: no such table)}, screenshot) of
+#: the reports the published commands write. Quzhou: six counties, six hospitals; the Comoros: three islands, 70 health
+#: facilities, 3 chosen sites, the islands + the people outside every island + the region in the zone tables.
+TABLES = ("summary-table", "catchments-table", "access-table", "equity-table", "optimisation-table",
+          "solver-table", "record-inputs")
+QUZHOU_ROWS = dict(zip(TABLES, (7, 6, 7, 7, -1, -1, 7)))
+REPORTS = (("report.html", "Travel time (minutes)", "Quzhou", 6 + 6, QUZHOU_ROWS, "report_quzhou.png"),
+           ("report_zh.html", "出行时间（分钟）", "衢州市", 6 + 6, QUZHOU_ROWS, "report_quzhou_zh.png"),
+           ("comoros.html", "Travel time (minutes)", "Comoros", 3 + 70 + 3,
+            dict(zip(TABLES, (5, 70, -1, 5, 4, 10, 8))), "report_comoros.png"))
+
+
 def test_report_in_headless_chromium_offline(made, tmp_path):
-    """One browser start for both reports: networking off, then console, requests, layers, rows, screenshot."""
+    """One browser start for every report: networking off, then console, requests, layers, rows, screenshot
+    (kept in pytest's folder, or in CARESHED_SCREENSHOT_DIR when set: that is how docs/images/report_*.png are
+    made)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     where, _ = made
+    shots = Path(os.environ.get("CARESHED_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     options = webdriver.ChromeOptions()
     for flag in CHROMIUM_FLAGS + [f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}"]:
         options.add_argument(flag)
@@ -111,8 +134,7 @@ def test_report_in_headless_chromium_offline(made, tmp_path):
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, "latency": 0,
                                                                      "downloadThroughput": 0, "uploadThroughput": 0})
-        for name, layers, title in (("report.html", "Travel time (minutes)", "Quzhou"),
-                                    ("report_zh.html", "出行时间（分钟）", "衢州市")):
+        for name, layers, title, drawn, expected_rows, screenshot in REPORTS:
             url = (where / name).resolve().as_uri()
             driver.get_log("performance")      # drop what the start page logged: from here on it is the report
             driver.get_log("browser")
@@ -125,9 +147,9 @@ def test_report_in_headless_chromium_offline(made, tmp_path):
                 " else setTimeout(wait, 50); })();")
             assert names is not None and len(names) == 5 and layers in names, names
             assert title in driver.title
-            # six county polygons (the coverage layer) and six facility markers are drawn as SVG paths
+            # the zone polygons (the coverage layer) and the markers are drawn as SVG paths
             paths = driver.execute_script("return document.querySelectorAll('.leaflet-overlay-pane path').length")
-            assert paths >= 6 + 6
+            assert paths >= drawn
             assert driver.execute_script(
                 "return document.querySelectorAll('.leaflet-control-layers-overlays input').length") == 5
             # switch the travel-time overlay on: the inlined image decodes
@@ -142,16 +164,14 @@ def test_report_in_headless_chromium_offline(made, tmp_path):
                 " done(im ? [im.naturalWidth, im.naturalHeight] : null); else setTimeout(wait, 50); })();")
             assert size and size[0] > 100 and size[1] > 100
             rows = driver.execute_script(
-                "var out = {}; ['summary-table', 'catchments-table', 'access-table', 'equity-table',"
-                " 'record-inputs'].forEach(function (id) { var t = document.getElementById(id);"
-                " out[id] = t ? t.querySelectorAll('tbody tr').length : -1; }); return out;")
-            assert rows == {"summary-table": 7, "catchments-table": 6, "access-table": 7, "equity-table": 7,
-                            "record-inputs": 7}
+                "var out = {}; arguments[0].forEach(function (id) { var t = document.getElementById(id);"
+                " out[id] = t ? t.querySelectorAll('tbody tr').length : -1; }); return out;", list(expected_rows))
+            assert rows == expected_rows, name
             charts = driver.execute_script(
                 "return Array.prototype.map.call(document.querySelectorAll('img.chart'),"
                 " function (i) { return i.complete && i.naturalWidth > 0; })")
             assert len(charts) >= 4 and all(charts)
-            driver.save_screenshot(str(tmp_path / name.replace(".html", ".png")))
+            driver.save_screenshot(str(shots / screenshot))
             errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
             assert not errors, errors
             requests, failed = [], []
@@ -166,6 +186,40 @@ def test_report_in_headless_chromium_offline(made, tmp_path):
             assert not failed, failed
     finally:
         driver.quit()
-    shot = tmp_path / "report.png"
-    assert shot.stat().st_size > 20_000
-    print(f"screenshot: {shot}")
+    for *_, screenshot in REPORTS:
+        shot = shots / screenshot
+        assert shot.stat().st_size > 20_000
+        print(f"screenshot: {shot}")
+
+
+def test_report_on_your_own_zones_and_facilities(case, cli_env, tmp_path):
+    """careshed report ZONES FACILITIES with the options of careshed catchments (the hand case of
+    grid_cli_case.py): the report of the catchments, every input file checksummed, and a rerun from another
+    folder gives the same report."""
+    from grid_cli_case import case_args
+
+    args = ["report", *case_args(case), "--resource", "beds", "--max-minutes", "1.5", "--label", "hospitals",
+            "--region-label", "Hand case", "--out", "made", "--prefix", "own"]
+    proc = run_cli(args, cli_env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    page = (tmp_path / "made" / "own.html").read_text(encoding="utf-8")
+    assert "Hand case: access to care" in page
+    rows = re.search(r'id="catchments-table">(.*?)</table>', page).group(1)
+    assert rows.count("<tr>") == 1 + 2 and "h1" in rows and "h2" in rows      # header + the two hospitals
+    record = json.loads((tmp_path / "made" / "own.record.json").read_text(encoding="utf-8"))
+    assert {r["name"] for r in record["inputs"]} == {"zones.gpkg", "hospitals.csv"}
+    assert record["command"][1] == str((case / "zones.gpkg").resolve())            # absolute: reruns anywhere
+    assert "--resource" in record["command"] and "--zone-id" in record["command"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = run_cli(["report", "--rerun", tmp_path / "made" / "own.record.json", "--out", "again", "--prefix", "own"],
+                   cli_env, cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    again = (elsewhere / "again" / "own.html").read_text(encoding="utf-8")
+    # the same report: everything before the run record (which names the new --out) is identical
+    assert normalised(again).split('<section id="record">')[0] == normalised(page).split('<section id="record">')[0]
+    # what is missing is said in the command line's words
+    proc = run_cli(["report", str(case / "zones.gpkg"), str(case / "hospitals.csv")], cli_env, cwd=tmp_path)
+    assert proc.returncode == 2 and "--zone-id" in proc.stderr
+    proc = run_cli(["report"], cli_env, cwd=tmp_path)
+    assert proc.returncode == 2 and "--example quzhou|comoros" in proc.stderr

@@ -30,6 +30,7 @@ import pandas as pd
 import pytest
 
 import careshed
+import careshed.demo
 from careshed.constants import OUTSIDE_ZONES_LABEL
 from conftest import ROOT
 
@@ -39,23 +40,11 @@ CELL_M = 500.0
 ISLANDS = ["KM-A", "KM-G", "KM-M"]   # Nzwani, Ngazidja, Mwali (ISO 3166-2), in the file's order
 
 
-def island_zones():
-    zones = careshed.read_vector(COMOROS / "zones.geojson")
-    return zones[zones["kind"] == "island"].reset_index(drop=True)
-
-
 def comoros_study():
-    return careshed.Study(
-        island_zones(), zone_id="zone_id", keep=["name"], population_raster=COMOROS / "population.tif",
-        travel=dict(landcover_fractions={COMOROS / "landcover_Tree.tif": 2.5, COMOROS / "landcover_Crops.tif": 4.0,
-                                         COMOROS / "landcover_BuiltUp.tif": 5.0},
-                    other_speed_kmh=3.0, roads=COMOROS / "comores-latest.osm.pbf", road_profile="car",
-                    # the land cover (1 km, coarse outline) leaves coastal land without data: walk it at 3 km/h;
-                    # the land mask makes every cell holding no land impassable, so nobody walks on the sea
-                    background_speed_kmh=3.0,
-                    land=COMOROS / "land.geojson"),
-        # the islands' extent is the raster's to within a pixel: 1 km of margin keeps every pixel on the grid
-        margin_m=1000.0, classes="density", thresholds_min={"urban": 11, "rural": 15}, cell_size_m=CELL_M)
+    """The study of careshed.demo.comoros_study (the one `careshed report --example comoros` uses): friction from
+    the land-cover fractions + OSM roads by car + walking 3 km/h, the sea cut out by the land mask, the density
+    rule for urban/rural with 11/15 minutes, 500 m cells, 1 km of margin (every population pixel on the grid)."""
+    return careshed.demo.comoros_study(COMOROS)
 
 
 @pytest.fixture(scope="module")

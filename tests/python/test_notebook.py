@@ -142,3 +142,21 @@ def test_maps_written(executed):
     for name in ("reach.png", "catchments.png", "access.png"):
         p = work / "walkthrough_out" / name
         assert p.is_file() and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_results_render_as_rich_html_and_the_notebook_ends_by_writing_the_report(executed):
+    """A result at the end of a cell shows as HTML (its table beside a small inlined map); the last cell writes
+    the offline report of the notebook's results."""
+    nb, work = executed
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    shown = next(c for c in code if "".join(c.source).strip() == "reach")
+    html_out = next(o["data"]["text/html"] for o in shown.outputs if "text/html" in o.get("data", {}))
+    assert '<div class="careshed-result">' in html_out and "<table" in html_out
+    assert '<img class="careshed-map" alt="map"' in html_out and "data:image/png;base64," in html_out
+    assert "study.report(" in "".join(code[-1].source)
+    report = work / "walkthrough_out" / "quzhou_report.html"
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Quzhou: access to care" in page
+    for section in ("map", "summary", "curve", "density", "catchments", "access", "equity", "methods", "record"):
+        assert f'<section id="{section}">' in page, section
+    assert f"report: walkthrough_out/quzhou_report.html" in _text(code[-1])

@@ -153,3 +153,42 @@ def test_density_result_and_result_report(strip, tmp_path):
     assert re.search(r"<td>2\.00</td><td class=\"miss\">misses</td></tr></tbody>", summary)
     path = catch.report(tmp_path / "one.html", lang="zh")
     assert '<html lang="zh-CN">' in path.read_text(encoding="utf-8")
+
+
+def test_optimisation_results_in_the_report(strip):
+    """An optimisation result adds its section (solver report, coverage before/after per zone, marginal-gain
+    curve, before/after/difference maps) and its chosen sites as a map layer."""
+    import json
+
+    from pyproj import Transformer
+
+    study, catch, _ = strip
+    cand = points(["a", "b", "c"], [cell_centre(1, 3), cell_centre(1, 6), cell_centre(1, 9)])
+    opt = study.optimize(cand, model="mclp", p=3, existing=hospital())
+    page = report_html([catch, opt], title="Strip")
+    assert '<section id="optimisation">' in page and 'href="#optimisation"' in page
+    solver = dict(re.findall(r'<tr><td class="text">([^<]*)</td><td class="text">([^<]*)</td></tr>',
+                             re.search(r'id="solver-table">(.*?)</table>', page).group(1)))
+    d = opt.diagnostics
+    assert solver["Model"] == "mclp" and solver["Gap"] == f"{d['gap']:.3%}" and solver["Proven optimal"] == "yes"
+    assert solver["Objective"] == f"{d['objective']:,.6g}" and solver["Proven bound"].startswith(f"{d['bound']:,.6g}")
+    added = opt.sites[opt.sites["open"] & ~opt.sites["fixed"]].sort_values("added_rank")
+    assert len(added) >= 1 and solver["Added sites"] == str(len(added)) and solver["Existing sites (kept)"] == "1"
+    assert float(solver["Time (seconds)"]) == pytest.approx(d["seconds"], abs=0.01)
+    rows = re.findall(r"<tr>(.*?)</tr>", re.search(r'id="optimisation-table">(.*?)</table>', page).group(1))
+    assert len(rows) == 1 + 3                                   # header + Alpha, Beta, region
+    region = opt.table.iloc[-1]
+    assert f"<td>{region['covered_before']:,.0f}</td><td>{region['covered_after']:,.0f}</td>" in rows[-1]
+    assert f"<td>{region['gained']:,.0f}</td>" in rows[-1]
+    data = json.loads(re.search(r'id="careshed-map-data">(.*?)</script>', page, flags=re.S).group(1))
+    assert [p["title"].split(":")[0] for p in data["sites"]["points"]] == [str(k + 1) for k in range(len(added))]
+    lon, lat = Transformer.from_crs(opt.grid.crs, "EPSG:4326", always_xy=True).transform(
+        added["x"].to_numpy(float), added["y"].to_numpy(float))
+    assert [p["lon"] for p in data["sites"]["points"]] == pytest.approx(list(lon))
+    assert [p["lat"] for p in data["sites"]["points"]] == pytest.approx(list(lat))
+    section = page[page.index('<section id="optimisation">'):]
+    section = section[:section.index("</section>")]
+    assert section.count('<img class="chart" src="data:image/png;base64,') == 2     # gain curve, change maps
+    assert "Marginal gain of each added site" in section
+    zh = report_html([catch, opt], lang="zh")
+    assert "选址优化" in zh and "求解报告" in zh and "边际收益" in zh

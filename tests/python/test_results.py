@@ -1,6 +1,8 @@
 """careshed.results: the notes, layers and metadata every analysis result shares."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,8 +64,12 @@ def test_every_result_has_the_same_face(results, tmp_path):
     for name, r in res.items():
         assert isinstance(r, careshed.Result), name
         assert isinstance(r.table, pd.DataFrame) and r.summary() and r.summary() in repr(r)
-        html_text = r._repr_html_()
-        assert html_text.startswith("<p><b>") and "<table" in html_text
+        html_text = r._repr_html_()        # Jupyter: summary, the table beside a small map, MODELLED notes
+        assert html_text.startswith('<div class="careshed-result"><p><b>') and "<table" in html_text
+        assert html_text.count('<img class="careshed-map" alt="map"') == 1, name
+        assert re.search(r'src="data:image/png;base64,[A-Za-z0-9+/=]{2000,}"', html_text), name
+        if "population" in r.table.columns:     # people as whole numbers, as in the CSV
+            assert f"<td>{round(float(r.table['population'].iloc[-1]))}</td>" in html_text, name
         zones = r.zones
         assert type(zones).__name__ == "GeoDataFrame" and list(zones.index)[-1] == "region"
         assert zones.geometry.iloc[-1].area == pytest.approx(zones.geometry.iloc[:-1].area.sum())

@@ -35,7 +35,7 @@ examples:
       --friction friction.tif --friction-unit min/m --supply doctors --per 10000 --method 2sfca \\
       --max-minutes 60 --out results/ --prefix doctors
 
-outputs (with --out): PREFIX.csv (one row per zone + the region; notes as # lines), PREFIX_facilities.csv
+outputs (with --out): PREFIX.csv (one row per zone + the region; notes in PREFIX.notes.txt), PREFIX_facilities.csv
 (supply ratio of each facility's catchment), PREFIX.gpkg (zones with the scores, region, facilities, notes),
 PREFIX_score.tif (Cloud-Optimised GeoTIFF of score x per per cell; NaN = nobody lives there or nothing in reach),
 PREFIX.png (map). Every file is written under a temporary name and renamed.

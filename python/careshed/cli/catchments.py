@@ -5,8 +5,8 @@ import argparse
 
 from ..errors import UsageError
 from ..study import Study
-from .common import (Subcommand, add_study_arguments, print_table, resource_fields, save_result,
-                     study_and_facility_arguments)
+from .common import (Subcommand, add_catchment_arguments, add_study_arguments, print_table, resource_fields,
+                     save_result, study_and_facility_arguments)
 
 CATCHMENTS_EPILOG = """
 Every populated cell belongs to the facility it reaches first by travel time (ties to the lowest facility
@@ -34,7 +34,7 @@ examples:
       --roads data/quzhou/roads_modelled.geojson --road-profile trunk=60 --background-speed 25 \\
       --resource beds --max-minutes 60 --modelled "population, roads, hospital beds and sites" --out out/
 
-outputs (with --out): PREFIX.csv (one row per facility; notes as # lines), PREFIX_zones.csv (people reached
+outputs (with --out): PREFIX.csv (one row per facility; notes in PREFIX.notes.txt), PREFIX_zones.csv (people reached
 per zone, covered share with --capacity), PREFIX.gpkg (catchments polygons with their numbers, facilities,
 zones, region, notes), PREFIX.png (map), PREFIX_nearest.tif and PREFIX_minutes.tif (Cloud-Optimised
 GeoTIFFs); with --capacity also PREFIX_capacity.csv and PREFIX_capacity_uncovered.tif. Every file is
@@ -45,12 +45,7 @@ written under a temporary name and renamed. Polygons are for display: people are
 def add_catchments_arguments(p: argparse.ArgumentParser) -> None:
     add_study_arguments(p, "facilities", "catchments")
     g = p.add_argument_group("catchments and capacity")
-    g.add_argument("--resource", action="append", metavar="NAME[=FIELD]",
-                   help="facility resource to count per 1000 residents of the catchment (repeatable): 'beds' reads "
-                        "field beds, 'beds=BEDS_2020' reads field BEDS_2020")
-    g.add_argument("--max-minutes", type=float, metavar="MIN",
-                   help="catchments reach this far (inclusive); farther cells belong to no catchment "
-                        "(default: no limit; required with --capacity)")
+    add_catchment_arguments(g)
     g.add_argument("--capacity", metavar="FIELD",
                    help="facility field with the people it can serve (or beds, with --patients-per-bed): "
                         "adds the capacity-aware coverage")

@@ -21,7 +21,7 @@ from ..errors import NO_VALUE, UsageError
 from ..io.atomic import check_file_name, check_output_folder
 from ..io.table import csv_ready
 
-__all__ = ["EXCEL_HELP", "Subcommand", "key_values", "resource_fields", "profile", "print_table", "print_written", "save_result",
+__all__ = ["EXCEL_HELP", "add_catchment_arguments", "Subcommand", "key_values", "resource_fields", "profile", "print_table", "print_written", "save_result",
            "add_csv_point_arguments", "add_zone_arguments", "add_zones_and_people_arguments", "add_point_arguments", "add_snap_arguments",
            "add_travel_arguments", "add_grid_arguments", "add_output_arguments", "add_grid_and_label_arguments",
            "modelled_option", "per_option", "per_of", "study_keywords", "placement_keywords",
@@ -427,6 +427,16 @@ def add_study_arguments(p: argparse.ArgumentParser, what: str, prefix: str) -> N
     add_travel_arguments(p)
     add_grid_and_label_arguments(p, label="facilities", label_help="what the facilities are, e.g. hospitals (titles, "
                                  "notes)", prefix=prefix)
+
+
+def add_catchment_arguments(g) -> None:
+    """--resource and --max-minutes of the catchments (careshed catchments, careshed report on your own inputs)."""
+    g.add_argument("--resource", action="append", metavar="NAME[=FIELD]",
+                   help="facility resource to count per 1000 residents of the catchment (repeatable): 'beds' reads "
+                        "field beds, 'beds=BEDS_2020' reads field BEDS_2020")
+    g.add_argument("--max-minutes", type=float, metavar="MIN",
+                   help="catchments reach this far (inclusive); farther cells belong to no catchment "
+                        "(default: no limit; required with --capacity)")
 
 
 def study_and_facility_arguments(args) -> tuple[dict, dict]:

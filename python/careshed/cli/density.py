@@ -34,7 +34,7 @@ rates: beds, physicians, nurses per 1000 residents; general_practitioners per 10
 reach the target (0 when met). Facilities in no zone, or with an unknown zone id, are reported as a
 warning and in <prefix>_unassigned.csv, never silently dropped. See docs/density.md.
 
-outputs (with --out; all of them or none): PREFIX.csv (one row per zone + the region; notes as # lines),
+outputs (with --out; all of them or none): PREFIX.csv (one row per zone + the region; notes in PREFIX.notes.txt),
 PREFIX_unassigned.csv (facilities in no zone, when there are any), PREFIX.gpkg (layers density: zones with
 the numbers, region, notes) and PREFIX.png (map of the first resource's rate against its target) when ZONES
 have polygons.

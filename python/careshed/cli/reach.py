@@ -43,7 +43,7 @@ classes (pick at most one; without one every cell has one class and --minutes N 
                                >= --urban-min-people (default 5000) people; rural elsewhere
   --class-raster FILE --class-code CODE=CLASS ...   e.g. GHSL SMOD: --class-code 30=urban --class-code 13=rural
   --zone-class FIELD           each zone's class name from a field of ZONES
-outputs (with --out): PREFIX.csv (zone table, notes as # lines), PREFIX_stations.csv, PREFIX_curve.csv,
+outputs (with --out): PREFIX.csv (zone table; notes in PREFIX.notes.txt), PREFIX_stations.csv, PREFIX_curve.csv,
 PREFIX.gpkg (zones, region, stations, isochrones, curve, notes), PREFIX.png (map), PREFIX_minutes.tif and
 PREFIX_nearest.tif (Cloud-Optimised GeoTIFFs), PREFIX_population.tif, PREFIX_class.tif. Every file is
 written under a temporary name and renamed.

@@ -27,7 +27,8 @@ from ..errors import CareshedError, DataIOError, InputError, did_you_mean, keywo
 from .atomic import write_atomically
 from .qgis_styles import write_layer_styles
 
-__all__ = ["NO_CRS_ADVICE", "read_vector", "read_table", "write_layers", "write_gpkg_metadata", "load", "describe_source", "mask_password", "points_xy",
+__all__ = ["NO_CRS_ADVICE", "read_vector", "read_table", "write_layers", "write_gpkg_metadata", "load",
+           "describe_source", "mask_password", "points_xy",
            "to_wkb", "from_wkb"]
 
 #: What to do about a layer with no CRS when careshed has no parameter for it (zones).

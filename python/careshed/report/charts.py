@@ -13,7 +13,7 @@ import numpy as np
 
 from ..mapping import map_fonts
 
-__all__ = ["chart_fonts", "coverage_curve_chart", "bands_chart", "lorenz_chart", "target_chart",
+__all__ = ["chart_fonts", "coverage_curve_chart", "bands_chart", "lorenz_chart", "target_chart", "gain_curve_chart",
            "figure_data_uri"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -143,5 +143,26 @@ def target_chart(names: list[str], values: list[float], target: float | None, *,
     ax.set_xticks(x)
     ax.set_xticklabels([str(s) for s in names], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=11)
+    return figure_data_uri(fig)
+
+
+def gain_curve_chart(ranks, gains, start: float, *, title: str, xlabel: str, ylabel: str, bar_label: str) -> str:
+    """The marginal-gain curve of an optimisation: bars of what each added site adds (in the order added) and
+    the cumulative people covered as a line from `start` (covered by the existing sites)."""
+    ranks = np.asarray(ranks, dtype=np.int64)
+    gains = np.asarray(gains, dtype=np.float64)
+    fig = _figure(7.5, 3.8)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.bar(ranks, gains, color=OKABE_ITO[1], label=bar_label)
+    line = ax.twinx()
+    line.plot(np.concatenate([[0], ranks]), start + np.concatenate([[0.0], np.cumsum(gains)]), color="black",
+              marker="o", linewidth=2, label=ylabel)
+    line.set_ylabel(ylabel)
+    line.spines["top"].set_visible(False)
+    line.spines["right"].set_visible(True)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(bar_label)
+    ax.set_xticks(np.concatenate([[0], ranks]))
     ax.set_title(title, fontsize=11)
     return figure_data_uri(fig)

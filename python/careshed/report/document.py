@@ -26,7 +26,8 @@ from ..constants import VERSION
 from ..errors import InputError
 from ..io.atomic import write_atomically
 from ..io.vector import read_table
-from .charts import bands_chart, chart_fonts, coverage_curve_chart, lorenz_chart, target_chart
+from .charts import (bands_chart, chart_fonts, coverage_curve_chart, figure_data_uri, gain_curve_chart, lorenz_chart,
+                     target_chart)
 from .labels import check_language, has_text, text
 from .webmap import MINUTE_BREAKS, hotspots, leaflet_assets, map_html, minute_colours, minutes_overlay, zone_features
 
@@ -83,6 +84,8 @@ def _study_of(results) -> object:
 
 
 def _kind(result) -> str:
+    if hasattr(result, "diagnostics") and hasattr(result, "sites"):
+        return "optimize"
     if hasattr(result, "rate_columns") and hasattr(result, "unassigned"):
         return "density"
     if hasattr(result, "stations") and hasattr(result, "curve"):
@@ -92,7 +95,7 @@ def _kind(result) -> str:
     if hasattr(result, "score") and hasattr(result, "rate_column"):
         return "access"
     raise InputError(f"report: cannot report a {type(result).__name__}; give results of study.reach, "
-                     "study.catchments or study.access")
+                     "study.catchments, study.access, study.density or study.optimize")
 
 
 def travel_equity(minutes: np.ndarray, study, *, bands=EQUITY_BANDS, circle_minutes=CIRCLE_MINUTES,
@@ -272,6 +275,7 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
         by_kind.setdefault(_kind(r), r)
     targets = targets or ReportTargets()
     catch, reach, access = by_kind.get("catchments"), by_kind.get("reach"), by_kind.get("access")
+    opt = by_kind.get("optimize")
     if density is None and "density" in by_kind:
         density = by_kind["density"].table
     timed = catch or reach
@@ -344,6 +348,8 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
         fac = _facility_points(catch or access or reach, lang, facility_fields or {})
         if fac:
             data["facilities"] = {"name": text(lang, "layer_facilities"), "points": fac}
+        if opt is not None:
+            data["sites"] = {"name": text(lang, "layer_sites"), "points": _site_points(opt, lang)}
         add("map", "map", map_html(data))
 
         # -- summary against targets --
@@ -413,6 +419,10 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
         # -- equity --
         if eq is not None:
             add("equity", "equity", _equity_body(eq, study, row_ids, row_labels, lang))
+
+        # -- optimisation --
+        if opt is not None:
+            add("optimisation", "optimisation", _optimisation_body(opt, study, labels, region_name, lang))
 
     # -- methods --
     notes = []
@@ -587,6 +597,61 @@ def _equity_body(eq, study, ids, names, lang) -> str:
             fld, ci = eq["concentration"]
             items.append(f"{text(lang, 'concentration', field=fld)}: {ci:.4f}")
     body += '<ul id="equity-indices">' + "".join(f"<li>{_esc(i)}</li>" for i in items) + "</ul>"
+    return body
+
+
+def _site_points(opt, lang: str) -> list[dict]:
+    """The sites an optimisation added, as map points (lon/lat) with popups: rank, marginal gain, name."""
+    from pyproj import Transformer
+
+    s = opt.sites[opt.sites["open"] & ~opt.sites["fixed"]].sort_values("added_rank")
+    lon, lat = Transformer.from_crs(opt.grid.crs, "EPSG:4326", always_xy=True).transform(
+        s["x"].to_numpy(dtype=float), s["y"].to_numpy(dtype=float))
+    out = []
+    for (sid, row), x, y in zip(s.iterrows(), np.atleast_1d(lon), np.atleast_1d(lat)):
+        rank = int(row["added_rank"]) if np.isfinite(row["added_rank"]) else None
+        name = row["name"] if isinstance(row.get("name"), str) and row.get("name") else str(sid)
+        rows = {text(lang, "rank"): str(rank) if rank else "—",
+                text(lang, "marginal_gain"): _people(float(row["marginal_gain"]))}
+        out.append({"lat": float(y), "lon": float(x), "title": f"{rank}: {name}" if rank else name, "rows": rows})
+    return out
+
+
+def _optimisation_body(opt, study, labels, region_name, lang) -> str:
+    """Solver report (model, objective, bound, gap, time), covered before / after per zone, the marginal-gain
+    curve and the before / after / difference maps."""
+    d = opt.diagnostics
+    s = opt.sites
+    added = int((s["open"] & ~s["fixed"]).sum())
+    solver_rows = [(text(lang, "model"), d["model"]), (text(lang, "solver"), f"{d['solver']} ({d['status']})"),
+                   (text(lang, "objective"), f"{d['objective']:,.6g}"),
+                   (text(lang, "bound"), f"{d['bound']:,.6g} ({d['bound_source']})"),
+                   (text(lang, "gap"), f"{d['gap']:.3%}"),
+                   (text(lang, "proven_optimal"), text(lang, "yes" if d["proven_optimal"] else "no")),
+                   (text(lang, "solve_seconds"), f"{d['seconds']:.2f}"),
+                   (text(lang, "candidates"), f"{d['candidates']:,}"),
+                   (text(lang, "existing_sites"), f"{d['existing']:,}"), (text(lang, "added_sites"), f"{added:,}")]
+    body = f"<h3>{_esc(text(lang, 'solver_report'))}</h3>" + _table(
+        [text(lang, "indicator"), text(lang, "value")], [[(k, "text"), (v, "text")] for k, v in solver_rows],
+        "solver-table")
+    t = opt.table
+    names = labels + [region_name]
+    header = [text(lang, "zone"), text(lang, "population"), text(lang, "covered_before"), text(lang, "covered_after"),
+              text(lang, "share_before"), text(lang, "share_after"), text(lang, "gained")]
+    rows = [[(lab, "text"), _people(r["population"]), _people(r["covered_before"]), _people(r["covered_after"]),
+             _pct(r["share_before"]), _pct(r["share_after"]), _people(r["gained"])]
+            for lab, (_, r) in zip(names, t.iterrows())]
+    body += _table(header, rows, "optimisation-table")
+    curve = opt.curve
+    if len(curve):
+        covering = "objective" in curve.columns
+        body += _img(gain_curve_chart(curve["rank"], curve["gain"],
+                                      float(t.iloc[-1]["covered_before"]) if covering else 0.0,
+                                      title=text(lang, "gain_title"), xlabel=text(lang, "rank"),
+                                      ylabel=text(lang, "people_covered"), bar_label=text(lang, "people_added")),
+                     text(lang, "gain_title"))
+    if getattr(opt, "covered_cells_before", None) is not None and hasattr(opt, "plot_change"):
+        body += _img(figure_data_uri(opt.plot_change(dpi=80)), text(lang, "change_title"))
     return body
 
 

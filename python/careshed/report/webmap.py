@@ -202,6 +202,13 @@ _MAP_SCRIPT = """
     }));
     overlays[data.facilities.name] = fac; fac.addTo(map); layers.push(fac);
   }
+  if (data.sites) {
+    var sites = L.layerGroup(data.sites.points.map(function (p) {
+      return L.circleMarker([p.lat, p.lon], {radius: 8, color: '#000', weight: 2, fillColor: '#e66101',
+        fillOpacity: 1}).bindPopup('<b>' + esc(p.title) + '</b>' + rows(p.rows)).bindTooltip(esc(p.title));
+    }));
+    overlays[data.sites.name] = sites; sites.addTo(map); layers.push(sites);
+  }
   L.control.layers(null, overlays, {collapsed: false}).addTo(map);
   L.control.scale({metric: true, imperial: false}).addTo(map);
   var legend = L.control({position: 'bottomright'});
@@ -223,7 +230,8 @@ _MAP_SCRIPT = """
 def map_html(data: dict) -> str:
     """The map's <div>, its data (JSON in a non-executed script element) and the script that draws it. `data`:
     zone_layers [{name, features}], raster {name, url, bounds} or None, hotspots {name, points} or None,
-    facilities {name, points [{lat, lon, title, rows}]} or None, legend {title, items [[colour, text]]}."""
+    facilities {name, points [{lat, lon, title, rows}]} or None, sites (chosen sites of an optimisation: like
+    facilities) or None, legend {title, items [[colour, text]]}."""
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
     return ('<div id="careshed-map" role="region" aria-label="map"></div>\n'
             f'<script type="application/json" id="careshed-map-data">{payload}</script>\n'
