@@ -104,6 +104,8 @@ FrictionInputs inputs_from_py(const py::dict& d) {
       rl.where = opt<std::string>(r, "where").value_or("");
       rl.profile = profile_from_py(r.contains("profile") ? py::object(r["profile"]) : py::object(py::none()));
       rl.all_touched = opt<bool>(r, "all_touched").value_or(true);
+      if (r.contains("speed_factor") && !r["speed_factor"].is_none())
+        rl.speed_factor = r["speed_factor"].cast<std::map<std::string, double>>();
       in.roads.push_back(std::move(rl));
     }
   }

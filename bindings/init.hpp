@@ -18,5 +18,6 @@ void init_catchment(pybind11::module_& m);      // catchment.cpp: catchments, ca
 void init_optimize(pybind11::module_& m);       // optimize.cpp: site optimisation (LSCP, MCLP, ..., CBC)
 void init_memory(pybind11::module_& m);         // memory.cpp: memory estimate, available memory, refusal
 void init_referral(pybind11::module_& m);       // referral.cpp: facility levels and referral
+void init_terrain(pybind11::module_& m);        // terrain.cpp: DEM onto a grid (terrain search: raster_search.cpp)
 
 }  // namespace careshed::bindings

@@ -15,6 +15,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
+#include "careshed/terrain.hpp"
 #include "init.hpp"
 #include "memory_py.hpp"
 #include "io_numpy.hpp"
@@ -203,6 +204,51 @@ void init_raster_search(py::module_& m) {
       "(tests). stats['handovers_to_one_thread'] counts the hand-overs. Results do not depend on either.\n"
       "Refused (MemoryLimitError) before allocating when the estimate exceeds the available memory or\n"
       "max_memory_bytes (> 0); the same holds for _raster_k_nearest and _raster_reach_lists.");
+
+  m.def(
+      "_raster_travel_time_terrain",
+      [](const py::array& friction, const py::array& elevation, const py::array& sources, double dx, double dy,
+         const py::object& row_dx, int neighbours, double max_seconds, const py::object& offsets,
+         const std::string& model, const py::tuple& rwalk, bool toward_sources, int threads,
+         const py::object& progress, std::uint64_t max_memory_bytes) {
+        const FrictionGrid g = grid_of(friction, dx, dy, row_dx);
+        if (elevation.ndim() != 2 || elevation.shape(0) != g.rows || elevation.shape(1) != g.cols ||
+            elevation.dtype().kind() != 'f' || elevation.itemsize() != 4 || !is_c_contiguous(elevation))
+          throw InputError("elevation must be a C-contiguous float32 array of the friction's shape (" +
+                           std::to_string(g.rows) + ", " + std::to_string(g.cols) + ")");
+        TerrainModel t;
+        t.elevation_m = static_cast<const float*>(elevation.data());
+        if (model == "tobler")
+          t.slope_model = SlopeModel::Tobler;
+        else if (model == "rwalk")
+          t.slope_model = SlopeModel::RWalk;
+        else
+          throw InputError("terrain model must be 'tobler' or 'rwalk', got '" + model + "'");
+        if (rwalk.size() != 6) throw InputError("rwalk coefficients: expected (a, b, c, d, slope_factor, lambda)");
+        t.rwalk.a = py::cast<double>(rwalk[0]);
+        t.rwalk.b = py::cast<double>(rwalk[1]);
+        t.rwalk.c = py::cast<double>(rwalk[2]);
+        t.rwalk.d = py::cast<double>(rwalk[3]);
+        t.rwalk.slope_factor = py::cast<double>(rwalk[4]);
+        t.rwalk.lambda = py::cast<double>(rwalk[5]);
+        t.direction = toward_sources ? TravelDirection::TowardSources : TravelDirection::FromSources;
+        std::size_t n = 0;
+        const std::int64_t* src = sources_of(sources, &n);
+        const RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, threads);
+        check_search_memory(MemoryAnalysis::travel_time, g, n, o, 1, max_memory_bytes);
+        py::array_t<std::int32_t> buf =
+            label_buffer({static_cast<py::ssize_t>(g.rows), static_cast<py::ssize_t>(g.cols), py::ssize_t{2}});
+        auto* out = reinterpret_cast<CellLabel*>(buf.mutable_data());
+        const RasterSearchStats st = run_interruptible(
+            progress, [&](RunControl* c) { return raster_travel_time_terrain(g, t, src, n, o, out, c); });
+        return py::make_tuple(buf, stats_dict(st));
+      },
+      py::arg("friction"), py::arg("elevation"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"),
+      py::arg("neighbours"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("model") = "tobler",
+      py::arg("rwalk") = py::make_tuple(0.72, 6.0, 1.9998, -1.9998, -0.2125, 1.0), py::arg("toward_sources") = true,
+      py::arg("threads") = 0, py::arg("progress") = py::none(), py::arg("max_memory_bytes") = 0,
+      "Nearest-source search with direction-dependent terrain costs (careshed/terrain.hpp); returns ((rows, cols,\n"
+      "2) int32 buffer, stats) like _raster_travel_time. Use careshed.arrays.travel_time_terrain.");
 
   m.def(
       "_raster_k_nearest",

@@ -393,6 +393,10 @@ void add_road_speeds(const RoadLayer& rl, const GridSpec& grid, double* speed_km
   OGRLayerH lyr = pick_layer(ds, rl.path, rl.layer, true);
   const std::string lname = OGR_L_GetName(lyr);
   const std::string what = "roads '" + rl.path + "' layer '" + lname + "'";
+  for (const auto& [cls, factor] : rl.speed_factor)
+    if (!(factor > 0.0 && std::isfinite(factor)))
+      throw InputError(what + ": speed factor of class '" + cls + "' is " + std::to_string(factor) +
+                       "; factors multiply road speeds and must be finite numbers > 0");
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(lyr);
   const int class_idx = OGR_FD_GetFieldIndex(defn, rl.class_field.c_str());
   const int tags_idx = OGR_FD_GetFieldIndex(defn, "other_tags");
@@ -459,6 +463,11 @@ void add_road_speeds(const RoadLayer& rl, const GridSpec& grid, double* speed_km
             ++used_maxspeed;
           }
         }
+      }
+      if (!rl.speed_factor.empty()) {
+        auto it = rl.speed_factor.find(cls);
+        if (it == rl.speed_factor.end()) it = rl.speed_factor.find("*");
+        if (it != rl.speed_factor.end()) *speed *= it->second;
       }
       OGRGeometry* mine = feat->StealGeometry();
       owned.geoms.push_back(OGRGeometry::ToHandle(mine));

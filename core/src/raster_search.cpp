@@ -37,6 +37,8 @@
 
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
+#include "careshed/terrain.hpp"
+#include "terrain_cost.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -87,6 +89,11 @@ struct Prepared {
   ThreadPolicy thread_policy = ThreadPolicy::adaptive;
   double max_seconds = kInf;    // options.max_seconds
   double max_len = 0.0, min_len = kInf;
+  std::vector<double> len;      // per row (or one row) x K: centre distance L in metres
+  // Bounds of the move costs (the friction's, or a terrain model's; see StepBounds).
+  double max_step_s = 0.0;          // no move costs more (seconds)
+  double typical_per_metre = 0.0;   // a typical move's seconds per metre (bucket width, thread choice)
+  double min_pos_per_metre = kInf;  // about the cheapest positive move's seconds per metre
   std::vector<std::uint64_t> source_ticks;  // per source offset in ticks (or > cut if beyond cutoff)
   std::vector<std::uint32_t> source_cell;
   std::vector<bool> source_inert;
@@ -131,9 +138,19 @@ void scan_friction(const FT* f, std::int64_t n, Prepared& p) {
   p.mean_friction = passable ? sum / static_cast<double>(passable) : 0.0;
 }
 
-// Validates and prepares. ticks_bits: how many bits the (ticks + 1) part of a label may use.
-Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
-                 const RasterSearchOptions& o, int ticks_bits, bool multi_label) {
+// How a cost model other than the friction's scales the moves (terrain): a move of length L costs at
+// most L * (f_max * max_mult + max_add_per_metre) where f_max is the largest finite friction; typical and
+// cheapest moves likewise. The defaults are the friction's own (the r.cost rule).
+struct StepBounds {
+  double max_mult = 1.0, max_add_per_metre = 0.0;
+  double typical_mult = 1.0, typical_add_per_metre = 0.0;
+  double min_mult = 1.0, min_add_per_metre = 0.0;
+};
+
+// Validates the inputs and derives the geometry (first half of prepare; a terrain model reads p.len to
+// bound its costs before prepare_ticks).
+Prepared prepare_grid(const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
+                      const RasterSearchOptions& o) {
   Prepared p;
   if ((g.friction_f32 == nullptr) == (g.friction_f64 == nullptr))
     throw InputError("raster search: give exactly one friction buffer (float32 or float64)");
@@ -227,11 +244,24 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
     }
   }
 
+  p.len = std::move(len);
+  return p;
+}
+
+// Second half of prepare: tick scale, label layout and the sources. ticks_bits: how many bits the
+// (ticks + 1) part of a label may use.
+void prepare_ticks(Prepared& p, const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
+                   const RasterSearchOptions& o, int ticks_bits, bool multi_label, const StepBounds& sb) {
+  p.max_step_s = p.max_len * (p.max_friction * sb.max_mult + sb.max_add_per_metre);
+  p.typical_per_metre = p.mean_friction * sb.typical_mult + sb.typical_add_per_metre;
+  p.min_pos_per_metre = p.min_pos_friction < kInf ? p.min_pos_friction * sb.min_mult + sb.min_add_per_metre
+                                                  : (sb.min_add_per_metre > 0.0 ? sb.min_add_per_metre : kInf);
+
   // Tick scale: the largest time any label can hold must fit in ticks_bits - 1 bits (after the +1).
   double max_offset = 0.0;
   if (o.source_offsets_s)
     for (std::size_t s = 0; s < n_sources; ++s) max_offset = std::max(max_offset, o.source_offsets_s[s]);
-  const double max_step = p.max_len * p.max_friction;
+  const double max_step = p.max_step_s;
   double bound;
   if (o.max_seconds < kInf)
     bound = o.max_seconds + 2.0 * max_step;  // labels never exceed the cutoff; margin for rounding
@@ -250,10 +280,10 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
   p.scale = std::ldexp(1.0, q);
   p.cut_ticks = o.max_seconds < kInf ? static_cast<std::uint64_t>(std::floor(o.max_seconds * p.scale))
                                      : static_cast<std::uint64_t>(max_ticks);
-  p.hl.resize(len.size());
-  for (std::size_t i = 0; i < len.size(); ++i) {
+  p.hl.resize(p.len.size());
+  for (std::size_t i = 0; i < p.len.size(); ++i) {
     const int k = static_cast<int>(i % p.K);
-    p.hl[i] = (k >= 8 ? 0.25 : 0.5) * len[i] * p.scale;
+    p.hl[i] = (k >= 8 ? 0.25 : 0.5) * p.len[i] * p.scale;
   }
   p.fastdiv_m = ~std::uint64_t{0} / static_cast<std::uint64_t>(g.cols) + 1;
 
@@ -270,6 +300,12 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
     const double t = std::floor(off * p.scale + 0.5);
     p.source_ticks[s] = t > static_cast<double>(p.cut_ticks) ? p.cut_ticks + 1 : static_cast<std::uint64_t>(t);
   }
+}
+
+Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
+                 const RasterSearchOptions& o, int ticks_bits, bool multi_label) {
+  Prepared p = prepare_grid(g, sources_rc, n_sources, o);
+  prepare_ticks(p, g, sources_rc, n_sources, o, ticks_bits, multi_label, StepBounds{});
   return p;
 }
 
@@ -379,9 +415,9 @@ class BucketQueue {
 //  * otherwise (k-nearest, FIFO inside a bucket): the smallest positive step, Dial's choice, so that
 //    cells are expanded about once.
 int choose_shift(const Prepared& p, bool wide) {
-  const double max_step_ticks = p.max_len * p.max_friction * p.scale + 2.0;
-  const double target_ticks = wide ? 64.0 * p.min_len * p.mean_friction * p.scale
-                                   : 0.5 * p.min_len * p.min_pos_friction * p.scale;
+  const double max_step_ticks = p.max_step_s * p.scale + 2.0;
+  const double target_ticks = wide ? 64.0 * p.min_len * p.typical_per_metre * p.scale
+                                   : 0.5 * p.min_len * p.min_pos_per_metre * p.scale;
   int shift_min = 0;
   while (std::ldexp(1.0, shift_min) * (static_cast<double>(BucketQueue<int>::kBuckets) - 4.0) < max_step_ticks)
     ++shift_min;
@@ -437,7 +473,8 @@ std::vector<SourceEvent> sorted_sources(const Prepared& p) {
 // machine, where one thread is then faster too. The hand-over happens at a round boundary, where no
 // tile is being worked, and any order of work gives the same labels (see the file comment), so the
 // result is bit-identical to a run on any number of threads.
-template <class FT, int K, class LabelT>
+// Cost: detail::IsoCost (the r.cost rule, inline below) or a directed terrain cost (terrain_cost.hpp).
+template <class FT, int K, class LabelT, class Cost = detail::IsoCost>
 class NearestSearch {
  public:
   static constexpr int kTileShift = 6;
@@ -462,9 +499,9 @@ class NearestSearch {
   // report_progress: whether this search reports its progress to p.control (a search among many, as in
   // the reach lists, only polls for cancellation).
   NearestSearch(const Prepared& p, const FT* fr, LabelT* lab, int threads, bool record_touched, int shift,
-                std::vector<std::vector<Entry>>& tiles, bool report_progress = true)
+                std::vector<std::vector<Entry>>& tiles, bool report_progress = true, const Cost* cost = nullptr)
       : p_(p), fr_(fr), lab_(lab), threads_(threads), record_(record_touched), report_(report_progress),
-        tiles_(tiles), workers_(threads) {
+        cost_(cost), tiles_(tiles), workers_(threads) {
     ntx_ = ((p.cols - 1) >> kTileShift) + 1;
     shift_ = shift;
     sub_shift_ = shift > kSubBits ? shift - kSubBits : 0;
@@ -777,22 +814,55 @@ class NearestSearch {
     }
   }
 
-  inline void relax(Worker& me, std::uint32_t v, std::int64_t rv, std::int64_t cv, LabelT L, std::uint64_t t,
-                    double fu, double hl, LabelT idx) {
+  // u: the expanded cell (row `row`), k: the direction of the move u -> v (terrain costs only).
+  inline void relax(Worker& me, std::uint32_t u, std::int64_t row, int k, std::uint32_t v, std::int64_t rv,
+                    std::int64_t cv, LabelT L, std::uint64_t t, double fu, double hl, LabelT idx) {
     const LabelT Lv = load(v);
     if (Lv <= L) return;  // v already at least as good as anything reachable through u
     const double fv = fr_[v];
     if (!(fv < kInf)) return;  // impassable
-    offer(me, v, rv, cv, Lv, t + to_ticks((fu + fv) * hl), idx);
+    if constexpr (Cost::kIsotropic) {
+      (void)u, (void)row, (void)k;
+      offer(me, v, rv, cv, Lv, t + to_ticks((fu + fv) * hl), idx);
+    } else {
+      const double base = (fu + fv) * hl;
+      if (cannot_improve(Lv, t, base, idx)) return;
+      double w;
+      if (!cost_->ticks(u, v, row, k, base, &w)) return;
+      offer(me, v, rv, cv, Lv, t + to_ticks(w), idx);
+    }
   }
 
-  inline void relax_knight(Worker& me, std::uint32_t v, std::int64_t rv, std::int64_t cv, std::uint32_t a,
-                           std::uint32_t bb, LabelT L, std::uint64_t t, double fu, double hl, LabelT idx) {
+  // Terrain costs with a lower bound (Cost::kLowerBound): true when even the cheapest possible move from
+  // this label, t + ticks(base * min_factor), cannot lower Lv (offer() would refuse the real one too).
+  inline bool cannot_improve(LabelT Lv, std::uint64_t t, double base, LabelT idx) const {
+    if constexpr (Cost::kLowerBound) {
+      const std::uint64_t lb = t + to_ticks(base * cost_->min_factor);
+      return lb > p_.cut_ticks || static_cast<LabelT>(((lb + 1) << p_.index_bits) | idx) >= Lv;
+    } else {
+      (void)Lv, (void)t, (void)base, (void)idx;
+      return false;
+    }
+  }
+
+  inline void relax_knight(Worker& me, std::uint32_t u, std::int64_t row, int k, std::uint32_t v, std::int64_t rv,
+                           std::int64_t cv, std::uint32_t a, std::uint32_t bb, LabelT L, std::uint64_t t, double fu,
+                           double hl, LabelT idx) {
     const LabelT Lv = load(v);
     if (Lv <= L) return;
     const double fv = fr_[v], fa = fr_[a], fb = fr_[bb];
     if (!(fv < kInf) || !(fa < kInf) || !(fb < kInf)) return;
-    offer(me, v, rv, cv, Lv, t + to_ticks(((fu + fv) + (fa + fb)) * hl), idx);
+    if constexpr (Cost::kIsotropic) {
+      (void)u, (void)row, (void)k;
+      offer(me, v, rv, cv, Lv, t + to_ticks(((fu + fv) + (fa + fb)) * hl), idx);
+    } else {
+      if (!(cost_->z[a] == cost_->z[a]) || !(cost_->z[bb] == cost_->z[bb])) return;  // no elevation: impassable
+      const double base = ((fu + fv) + (fa + fb)) * hl;
+      if (cannot_improve(Lv, t, base, idx)) return;
+      double w;
+      if (!cost_->ticks(u, v, row, k, base, &w)) return;
+      offer(me, v, rv, cv, Lv, t + to_ticks(w), idx);
+    }
   }
 
   void expand(Worker& me, const Entry& e) {
@@ -809,10 +879,11 @@ class NearestSearch {
     constexpr int m = K == 16 ? 2 : 1;
     if (row >= m && row < p_.rows - m && col >= m && col < p_.cols - m) {
       for (int k = 0; k < 8; ++k)
-        relax(me, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k], L, t, fu, hl[k], idx);
+        relax(me, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k], L, t, fu, hl[k],
+              idx);
       if constexpr (K == 16) {
         for (int k = 8; k < 16; ++k)
-          relax_knight(me, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k],
+          relax_knight(me, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k],
                        static_cast<std::uint32_t>(c + p_.mid1[k]), static_cast<std::uint32_t>(c + p_.mid2[k]), L, t,
                        fu, hl[k], idx);
       }
@@ -821,9 +892,10 @@ class NearestSearch {
         const std::int64_t r2 = row + kDr[k], c2 = col + kDc[k];
         if (r2 < 0 || r2 >= p_.rows || c2 < 0 || c2 >= p_.cols) continue;
         if (k < 8)
-          relax(me, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, L, t, fu, hl[k], idx);
+          relax(me, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, L, t, fu, hl[k], idx);
         else
-          relax_knight(me, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, static_cast<std::uint32_t>(c + p_.mid1[k]),
+          relax_knight(me, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2,
+                       static_cast<std::uint32_t>(c + p_.mid1[k]),
                        static_cast<std::uint32_t>(c + p_.mid2[k]), L, t, fu, hl[k], idx);
       }
     }
@@ -835,6 +907,7 @@ class NearestSearch {
   int threads_;
   bool record_;
   bool report_;
+  const Cost* cost_;  // terrain costs (nullptr for IsoCost)
   bool stop_[2] = {false, false};  // per-round cancellation decision of thread 0 (see loop)
   std::vector<std::vector<Entry>>& tiles_;
   std::vector<Worker> workers_;
@@ -884,8 +957,9 @@ inline CellLabel to_output(std::uint64_t L, const Prepared& p) {
   return CellLabel{static_cast<std::int32_t>(idx), static_cast<float>(std::ldexp(static_cast<double>(t), -p.q))};
 }
 
-template <class FT, int K>
-RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff, CellLabel* out) {
+template <class FT, int K, class Cost = detail::IsoCost>
+RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff, CellLabel* out,
+                                   const Cost* cost = nullptr) {
   const std::int64_t n = p.rows * p.cols;
   // The output buffer doubles as the label array (same 8 bytes per cell; see the file comment).
   auto* lab = reinterpret_cast<std::uint64_t*>(out);
@@ -899,8 +973,8 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
   // around each source (a rough upper bound when the typical cell dominates). Small reaches stay on
   // one thread: the rounds' barriers would cost more than the search.
   bool large = n >= (std::int64_t{1} << 20);
-  if (large && cutoff && p.mean_friction > 0.0) {
-    const double radius_cells = p.max_seconds / (p.mean_friction * p.min_len);
+  if (large && cutoff && p.typical_per_metre > 0.0) {
+    const double radius_cells = p.max_seconds / (p.typical_per_metre * p.min_len);
     large = static_cast<double>(p.source_cell.size()) * 4.0 * radius_cells * radius_cells >= 1048576.0;
   }
   if (p.threads > 0)
@@ -909,7 +983,7 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
     threads = std::max(1, std::min(omp_get_max_threads(), 8));
 #endif
   std::vector<std::vector<Entry>> tiles(tile_count(p));
-  NearestSearch<FT, K, std::uint64_t> s(p, fr, lab, threads, cutoff, choose_shift(p, true), tiles);
+  NearestSearch<FT, K, std::uint64_t, Cost> s(p, fr, lab, threads, cutoff, choose_shift(p, true), tiles, true, cost);
   s.touched_limit_ = static_cast<std::size_t>(n / 16);
   s.run(sorted_sources(p));
   throw_if_cancelled(p.control);  // after the parallel region: exceptions must not cross it
@@ -1184,6 +1258,118 @@ RasterSearchStats raster_k_nearest(const FrictionGrid& grid, const std::int64_t*
                                     : k_nearest_impl<float, 8>(grid.friction_f32, p, k, out);
   return options.neighbours == 16 ? k_nearest_impl<double, 16>(grid.friction_f64, p, k, out)
                                   : k_nearest_impl<double, 8>(grid.friction_f64, p, k, out);
+}
+
+// ---- terrain (directed costs; careshed/terrain.hpp) ----------------------------------------------------
+
+double tobler_slope_factor(double slope) { return std::exp(3.5 * (std::fabs(slope + 0.05) - 0.05)); }
+
+namespace {
+
+void check_rwalk(const RWalkCoefficients& w) {
+  const double v[6] = {w.a, w.b, w.c, w.d, w.slope_factor, w.lambda};
+  const char* names[6] = {"a", "b", "c", "d", "slope_factor", "lambda"};
+  for (int i = 0; i < 6; ++i)
+    if (!std::isfinite(v[i]))
+      throw InputError(std::string("terrain search: r.walk coefficient ") + names[i] + " = " + std::to_string(v[i]) +
+                       " must be a finite number");
+  auto refuse = [](const std::string& what) {
+    throw InputError("terrain search: r.walk coefficients: " + what +
+                     " (every move must cost >= 0 seconds; r.walk's defaults are a=0.72, b=6.0, c=1.9998, "
+                     "d=-1.9998, slope_factor=-0.2125, lambda=1)");
+  };
+  if (w.a < 0) refuse("a = " + std::to_string(w.a) + " must be >= 0");
+  if (w.b < 0) refuse("b = " + std::to_string(w.b) + " must be >= 0");
+  if (w.d > 0) refuse("d = " + std::to_string(w.d) + " must be <= 0");
+  if (w.lambda < 0) refuse("lambda = " + std::to_string(w.lambda) + " must be >= 0");
+  if (!(w.slope_factor < 0)) refuse("slope_factor = " + std::to_string(w.slope_factor) + " must be < 0");
+  if (w.a + w.c * w.slope_factor < 0) refuse("a + c * slope_factor must be >= 0");
+}
+
+// The largest |dz| / L over all moves of the grid (both directions have the same |dz|).
+double max_abs_slope(const Prepared& p, const float* z, const std::vector<double>& inv_len) {
+  double m = 0.0;
+#pragma omp parallel for reduction(max : m) schedule(static) if (p.rows * p.cols > kParallelCells)
+  for (std::int64_t r = 0; r < p.rows; ++r) {
+    const double* il = &inv_len[static_cast<std::size_t>(p.per_row ? r : 0) * p.K];
+    for (int k = 0; k < p.K; ++k) {
+      if (p.off[k] < 0) continue;  // the opposite move covers the pair
+      const std::int64_t r2 = r + kDr[k];
+      if (r2 < 0 || r2 >= p.rows) continue;
+      const std::int64_t c0 = std::max<std::int64_t>(0, -kDc[k]), c1 = std::min(p.cols, p.cols - kDc[k]);
+      double dmax = 0.0;
+      const float* zu = z + r * p.cols;
+      const float* zv = z + r2 * p.cols + kDc[k];
+      for (std::int64_t c = c0; c < c1; ++c) {
+        const double d = std::fabs(static_cast<double>(zv[c]) - static_cast<double>(zu[c]));
+        if (d > dmax) dmax = d;  // NaN never compares greater
+      }
+      m = std::max(m, dmax * il[k]);
+    }
+  }
+  return m;
+}
+
+template <class FT, class Cost>
+RasterSearchStats terrain_dispatch(const FT* fr, const Prepared& p, bool cutoff, CellLabel* out, const Cost& cost) {
+  return p.K == 16 ? travel_time_impl<FT, 16, Cost>(fr, p, cutoff, out, &cost)
+                   : travel_time_impl<FT, 8, Cost>(fr, p, cutoff, out, &cost);
+}
+
+template <class Cost>
+RasterSearchStats terrain_run(const FrictionGrid& grid, const Prepared& p, bool cutoff, CellLabel* out,
+                              const Cost& cost) {
+  return grid.friction_f32 ? terrain_dispatch(grid.friction_f32, p, cutoff, out, cost)
+                           : terrain_dispatch(grid.friction_f64, p, cutoff, out, cost);
+}
+
+}  // namespace
+
+RasterSearchStats raster_travel_time_terrain(const FrictionGrid& grid, const TerrainModel& terrain,
+                                             const std::int64_t* sources_rc, std::size_t n_sources,
+                                             const RasterSearchOptions& options, CellLabel* out,
+                                             RunControl* control) {
+  if (n_sources > 0x7FFFFFFFu) throw InputError("raster_travel_time_terrain: at most 2^31 - 1 sources");
+  if (terrain.elevation_m == nullptr)
+    throw InputError("terrain search: no elevation given; pass the DEM on the friction grid (metres, NaN = no data)");
+  if (terrain.slope_model == SlopeModel::RWalk) check_rwalk(terrain.rwalk);
+  ProgressSpan span(control, 0.0, 1.0, "terrain travel time");
+  Prepared p = prepare_grid(grid, sources_rc, n_sources, options);
+  p.control = control;
+  detail::TerrainCostBase base;
+  base.z = terrain.elevation_m;
+  base.per_row = p.per_row;
+  base.K = p.K;
+  base.toward_sources = terrain.direction == TravelDirection::TowardSources;
+  base.inv_len.resize(p.len.size());
+  for (std::size_t i = 0; i < p.len.size(); ++i) base.inv_len[i] = p.len[i] > 0.0 ? 1.0 / p.len[i] : 0.0;
+  const double smax = max_abs_slope(p, terrain.elevation_m, base.inv_len);
+  StepBounds sb;
+  const RWalkCoefficients& w = terrain.rwalk;
+  if (terrain.slope_model == SlopeModel::Tobler) {
+    sb.max_mult = tobler_slope_factor(smax) * (1.0 + 1e-9);  // >= every factor: |S + 0.05| - 0.05 <= |S|
+    sb.min_mult = tobler_slope_factor(-0.05);
+  } else {
+    sb.max_mult = sb.typical_mult = sb.min_mult = w.lambda;
+    sb.max_add_per_metre = w.a + std::max({w.b, std::fabs(w.c), std::fabs(w.d)}) * smax;
+    sb.typical_add_per_metre = w.a;
+    sb.min_add_per_metre = std::max(w.a + std::min(0.0, w.c * w.slope_factor), 1e-3 * w.a);
+  }
+  prepare_ticks(p, grid, sources_rc, n_sources, options, 62, true, sb);
+  for (std::size_t s = 0; s < n_sources; ++s)  // a source without elevation is inert, like one on NaN friction
+    if (!(terrain.elevation_m[p.source_cell[s]] == terrain.elevation_m[p.source_cell[s]])) p.source_inert[s] = true;
+  base.scale = p.scale;
+  const bool cutoff = options.max_seconds < kInf;
+  if (terrain.slope_model == SlopeModel::Tobler) {
+    detail::ToblerCost cost;
+    static_cast<detail::TerrainCostBase&>(cost) = std::move(base);
+    return terrain_run(grid, p, cutoff, out, cost);
+  }
+  detail::RWalkCost cost;
+  static_cast<detail::TerrainCostBase&>(cost) = std::move(base);
+  cost.a = w.a, cost.b = w.b, cost.c = w.c, cost.d = w.d, cost.slope_factor = w.slope_factor, cost.lambda = w.lambda;
+  cost.len = p.len;
+  return terrain_run(grid, p, cutoff, out, cost);
 }
 
 ReachLists raster_reach_lists(const FrictionGrid& grid, const std::int64_t* sources_rc, std::size_t n_sources,

@@ -19,6 +19,9 @@ import numpy as np
 
 from .arrays.friction import FrictionSurface, friction_surface
 from .arrays.geometry import check_polygons, metric_crs_for, overlapping_pairs
+from .arrays.terrain import read_elevation, terrain_options, travel_time_terrain
+from .arrays.time_of_day import describe_factors, hour_factors
+from .arrays.travel_time import nearest_travel_time
 from .arrays.zonal import (ZoneRaster, check_population_raster, outside_as_zone, population_grid,
                            rasterize_zones, urban_rural)
 from .constants import DEFAULT_CELL_SIZE_M, DEFAULT_THRESHOLDS_MIN, NO_CLASS, OUTSIDE_ZONES_LABEL
@@ -29,6 +32,9 @@ from .io.vector import NO_CRS_ADVICE, describe_source, load
 from .results import modelled_notes
 
 __all__ = ["PreparedStudy", "check_thresholds"]
+
+# Keys of Study(travel=...) that describe walking on terrain (the rest are friction_surface arguments).
+_TERRAIN_KEYS = ("dem", "terrain_model", "rwalk", "terrain_direction")
 
 
 def check_thresholds(thresholds_min, class_names: list[str] | None) -> dict[str, float]:
@@ -177,7 +183,14 @@ class PreparedStudy:
         Speeds in km/h (any GDAL raster and CRS).
     travel : dict, optional
         Arguments of :func:`careshed.friction_surface` to build the surface on the study's grid, e.g.
-        ``{"roads": "roads.gpkg", "road_profile": "ambulance", "background_speed_kmh": 20}``.
+        ``{"roads": "roads.gpkg", "road_profile": "ambulance", "background_speed_kmh": 20}``. Walking on terrain
+        (docs/travel-modes.md): ``"dem"`` (a DEM file, a list of tiles or a folder of tiles, e.g. SRTM ``.hgt.zip``)
+        makes uphill slower than downhill, with ``"terrain_model"`` ``"tobler"`` (default) or ``"rwalk"``,
+        ``"rwalk"`` (r.walk's coefficients a, b, c, d, slope_factor, lambda) and ``"terrain_direction"``
+        ``"toward"`` (default: patients travel to the facilities) or ``"away"``. Cells without elevation become
+        impassable. The reach and catchments analyses use it. Time of day: ``"hours"``, road speed factors by
+        hour ``{hour: {class: factor}}`` (``"*"`` = every other class) or a CSV (hour,class,factor); then
+        ``reach(..., hour=8)`` runs at that hour and ``reach_by_hour`` at every hour (docs/travel-modes.md).
     cell_size_m : float
         Cell size of the analysis grid in metres (default 100).
     metric_crs : str, optional
@@ -309,6 +322,10 @@ class PreparedStudy:
 
         # -- friction ---------------------------------------------------------------------------
         t = time.perf_counter()
+        terrain_spec = {}
+        self.hours = None  # {hour: {road class: speed factor}} when the travel model has them
+        self._travel_args = None
+        self._friction_by_hour: dict = {}
         given = [friction is not None, speed_raster is not None, travel is not None]
         if sum(given) != 1:
             raise UsageError(f"give exactly one travel model: {keyword('friction')} (a friction raster), "
@@ -324,8 +341,23 @@ class PreparedStudy:
             if not isinstance(travel, Mapping):
                 raise InputError("travel: expected a dict of careshed.friction_surface arguments, e.g. "
                                  "{'roads': 'roads.gpkg', 'background_speed_kmh': 20}")
-            fs = friction_surface(grid, **dict(travel))
+            travel = dict(travel)
+            terrain_spec = {k: travel.pop(k) for k in _TERRAIN_KEYS if k in travel}
+            if travel.get("hours") is not None:
+                if not travel.get("roads"):
+                    raise UsageError("travel: 'hours' (road speed factors by hour) need roads: add travel={'roads': "
+                                     "..., 'hours': ...}")
+                self.hours = hour_factors(travel.pop("hours"))
+                if "road_speed_factor" in travel:
+                    raise UsageError("travel: give 'hours' or 'road_speed_factor', not both")
+            travel.pop("hours", None)
+            self._travel_args = travel
+            fs = friction_surface(grid, **travel)
         self.friction = fs
+        #: None, or the walking-on-terrain model: {"elevation": float32 (H, W) metres, "model", "rwalk", "direction"}
+        self.terrain = None
+        if terrain_spec:
+            self.terrain = self._terrain(terrain_spec)
         self._check_friction_covers_zones(friction if friction is not None else speed_raster,
                                           "friction" if friction is not None else "speed_raster")
         self.notes += [f"travel: {n}" for n in fs.notes]
@@ -403,6 +435,77 @@ class PreparedStudy:
         self.notes += [str(n) for n in as_list(notes)]
 
     # -- helpers of __init__ -------------------------------------------------------------------
+
+    def _terrain(self, spec: dict) -> dict:
+        """Reads the DEM onto the grid and checks the terrain options; cells without elevation become impassable
+        in the friction (so facilities snap to cells the search can use)."""
+        if "dem" not in spec:
+            given = ", ".join(sorted(spec))
+            raise UsageError(f"travel: {given} need a DEM: add travel={{'dem': 'dem.tif', ...}} (a file, a list of "
+                             "tiles or a folder of tiles)")
+        model, rwalk, toward = terrain_options(spec.get("terrain_model", "tobler"), spec.get("rwalk"),
+                                               spec.get("terrain_direction", "toward"), what="travel")
+        elevation, report = read_elevation(spec["dem"], self.grid)
+        fric = self.friction.seconds_per_metre
+        lost = np.isfinite(fric) & np.isnan(elevation)
+        if lost.any():
+            fric[lost] = np.nan
+        names = ", ".join(os.path.basename(p) for p in report["sources"])
+        self.notes.append(f"travel: walking on terrain, {'Tobler' if model == 'tobler' else 'r.walk'} slope model "
+                          f"from the DEM {names} (elevation {report['min_m']:.0f} to {report['max_m']:.0f} m), times "
+                          f"{'to' if toward else 'from'} the facilities"
+                          + (f"; {int(lost.sum()):,} passable cell(s) without elevation made impassable" if lost.any()
+                             else ""))
+        coeffs = dict(zip(("a", "b", "c", "d", "slope_factor", "lambda"), rwalk)) if model == "rwalk" else None
+        return {"elevation": elevation, "model": model, "rwalk": coeffs, "direction": "toward" if toward else "away"}
+
+    def friction_at(self, hour=None):
+        """The friction surface at `hour` (None: the travel model's own speeds): roads at their speed times the
+        hour's factors (``travel={"hours": ...}``), built once per hour and kept; cells without elevation stay
+        impassable. InputError naming the hours that have factors otherwise."""
+        if hour is None:
+            return self.friction
+        if self.hours is None:
+            raise InputError(f"hour={hour!r}: the study's travel model has no speed factors by hour; give "
+                             "travel={'roads': ..., 'hours': {8: {'primary': 0.5, '*': 0.8}}} to the Study")
+        try:
+            h = int(hour)
+        except (TypeError, ValueError):
+            h = None
+        if h is None or h != hour or h not in self.hours:
+            raise InputError(f"hour={hour!r}: the speed factors are given for hours "
+                             f"{', '.join(map(str, self.hours))}; choose one of them")
+        if h not in self._friction_by_hour:
+            fs = friction_surface(self.grid, **self._travel_args, road_speed_factor=self.hours[h])
+            if self.terrain is not None:
+                fs.seconds_per_metre[np.isnan(self.terrain["elevation"])] = np.nan
+            fs.notes.append(f"time of day: hour {h}, road speeds {describe_factors(self.hours[h])}")
+            self._friction_by_hour[h] = fs
+        return self._friction_by_hour[h]
+
+    def nearest_travel_time(self, sources, start_offsets_seconds, max_seconds, neighbours, hour=None):
+        """(seconds float32 (H, W), nearest int32 (H, W)), C-contiguous: the nearest-source search of the study's
+        travel model (on terrain when the travel model has a DEM; at `hour` with the hour's road speed factors),
+        as the analyses use it."""
+        fric = self.friction_at(hour).seconds_per_metre
+        if self.terrain is None:
+            return nearest_travel_time(fric, sources, self.grid.cell_size, start_offsets_seconds, max_seconds,
+                                       neighbours)
+        t = self.terrain
+        seconds, nearest = travel_time_terrain(
+            fric, t["elevation"], sources, cell_size=tuple(float(v) for v in self.grid.cell_size),
+            neighbours=neighbours, max_seconds=max_seconds,
+            start_offsets_seconds=np.ascontiguousarray(start_offsets_seconds, dtype=np.float64),
+            model=t["model"], rwalk=t["rwalk"], direction=t["direction"])
+        return np.ascontiguousarray(seconds, dtype=np.float32), np.ascontiguousarray(nearest, dtype=np.int32)
+
+    def require_symmetric_travel(self, analysis: str) -> None:
+        """UsageError when the travel model walks on terrain and `analysis` cannot use it (it would silently ignore
+        the DEM)."""
+        if self.terrain is not None:
+            raise UsageError(f"{analysis} does not support walking on terrain (travel={{'dem': ...}}) yet: it needs "
+                             "per-facility searches the terrain engine does not provide; run it on a Study without "
+                             "'dem', or use reach / catchments")
 
     def _index_of(self, name, what: str) -> int:
         names = self.class_names

@@ -139,3 +139,65 @@ def test_quzhou_tables_open_in_excel_and_qgis_and_the_summary_fits_100_columns(t
     meta = gdal.OpenEx(str(tmp_path / "reach.gpkg")).GetMetadata()
     assert "MODELLED population: census spread" in meta.values()
     assert meta["CARESHED_MODELLED"].startswith("yes")
+
+
+def test_cli_reach_walks_on_terrain_with_dem(tmp_path, capsys):
+    """--dem on the strip: a plane rising 20 m per 100 m column eastwards, the station at the low west end (row 1,
+    col 0), walking 6 km/h (0.6 s/m). Along row 1 the minutes are the closed form c * exp(3.5 * (|S + 0.05| - 0.05))
+    with S = -0.2 toward the station (patients walk down) and +0.2 away from it (docs/travel-modes.md)."""
+    from careshed.cli import main
+
+    grid = strip_grid()
+    dem = careshed.write_geotiff(tmp_path / "dem.tif", np.tile(20.0 * np.arange(10), (3, 1)), grid)
+    strip_zones().to_file(tmp_path / "zones.gpkg", driver="GPKG")
+    x, y = cell_centre(1, 0)
+    (tmp_path / "stations.csv").write_text(f"code,x,y\ns1,{x},{y}\n", encoding="utf-8")
+    base = ["reach", str(tmp_path / "zones.gpkg"), str(tmp_path / "stations.csv"), "--x", "x", "--y", "y", "--crs",
+            CRS, "--station-id", "code", "--zone-id", "zone", "--population", "pop", "--background-speed", "6",
+            "--minutes", "30", "--cell-size", "100", "--no-map", "--quiet", "--dem", str(dem)]
+    for direction, slope in (("toward", -0.2), ("away", 0.2)):
+        out = tmp_path / direction
+        assert main(base + ["--walk-direction", direction, "--out", str(out), "--prefix", "t"]) == 0
+        minutes, _ = careshed.read_raster(out / "t_minutes.tif")
+        want = np.arange(10) * np.exp(3.5 * (abs(slope + 0.05) - 0.05))
+        np.testing.assert_allclose(minutes[1], want, rtol=1e-5)
+    capsys.readouterr()
+    assert main(base[:-2] + ["--walk-direction", "away"]) == 2  # a terrain option without --dem
+    assert "--walk-direction needs --dem" in capsys.readouterr().err
+    assert main(base + ["--terrain-model", "rwalk", "--rwalk", "e=1"]) == 1  # unknown r.walk coefficient
+    assert "unknown rwalk coefficient(s) e" in capsys.readouterr().err
+
+
+def test_cli_reach_at_hours_of_the_day(tmp_path, capsys):
+    """--hour-factors + --hour: one hour gives the reach at that hour (equal to a run with the scaled road speed);
+    several give the covered share per hour and the worst hour per zone."""
+    from shapely.geometry import LineString
+
+    from careshed.cli import main
+
+    y = cell_centre(1, 0)[1]
+    gdf_roads = strip_zones().iloc[:1].copy()
+    gdf_roads = gdf_roads.set_geometry([LineString([(cell_centre(1, 0)[0], y), (cell_centre(1, 9)[0], y)])])
+    gdf_roads["highway"] = "primary"
+    gdf_roads[["highway", "geometry"]].to_file(tmp_path / "roads.gpkg", driver="GPKG")
+    (tmp_path / "hours.csv").write_text("hour,class,factor\n8,primary,0.25\n3,*,1\n", encoding="utf-8")
+    strip_zones().to_file(tmp_path / "zones.gpkg", driver="GPKG")
+    x, yy = cell_centre(1, 0)
+    (tmp_path / "stations.csv").write_text(f"code,x,y\ns1,{x},{yy}\n", encoding="utf-8")
+    base = ["reach", str(tmp_path / "zones.gpkg"), str(tmp_path / "stations.csv"), "--x", "x", "--y", "y", "--crs",
+            CRS, "--station-id", "code", "--zone-id", "zone", "--population", "pop", "--background-speed", "3",
+            "--roads", str(tmp_path / "roads.gpkg"), "--minutes", "3", "--cell-size", "100", "--no-map", "--quiet"]
+    assert main(base + ["--road-profile", "primary=60", "--hour-factors", str(tmp_path / "hours.csv"), "--hour", "8",
+                        "--out", str(tmp_path / "h8"), "--prefix", "t"]) == 0
+    assert main(base + ["--road-profile", "primary=15", "--out", str(tmp_path / "ref"), "--prefix", "t"]) == 0
+    got, _ = careshed.read_raster(tmp_path / "h8" / "t_minutes.tif")
+    want, _ = careshed.read_raster(tmp_path / "ref" / "t_minutes.tif")
+    np.testing.assert_array_equal(got, want)
+    assert main(base + ["--road-profile", "primary=60", "--hour-factors", str(tmp_path / "hours.csv"), "--hour", "3",
+                        "--hour", "8", "--out", str(tmp_path / "both"), "--prefix", "t"]) == 0
+    table = pd.read_csv(tmp_path / "both" / "t.csv", comment="#", index_col=0)
+    assert list(table.columns[:2]) == ["covered_share_h3", "covered_share_h8"]
+    assert table.loc["B", "worst_hour"] == 8 and table.loc["B", "covered_share_h8"] < table.loc["B", "covered_share_h3"]
+    capsys.readouterr()
+    assert main(base + ["--hour", "8"]) == 2
+    assert "--hour needs --hour-factors" in capsys.readouterr().err

@@ -8,7 +8,7 @@ import pytest
 import careshed
 from careshed import _core
 from conftest import QUZHOU, QUZHOU_CENSUS_TOTAL
-from strip_case import CRS, X0, Y1, cell_centre, gdf, points, strip_grid, strip_study
+from strip_case import CRS, X0, Y1, cell_centre, gdf, points, strip_grid, strip_study, strip_zones
 
 
 @pytest.mark.parametrize("counting", ["centre", "fraction"])
@@ -98,3 +98,33 @@ def test_population_raster_negative_refused_other_crs_reprojected(tmp_path):
     assert np.nansum(s.population) == pytest.approx(inside_total, rel=1e-3)
     r = s.reach(points(["s1"], [cell_centre(1, 0)]))
     assert r.table.loc["region", "population"] == pytest.approx(np.nansum(s.population), rel=1e-9)
+
+
+def test_travel_with_a_dem_walks_on_terrain_and_other_analyses_refuse_it(tmp_path):
+    """Study(travel={"dem": ...}): the study's search is the terrain engine on the study's own friction and the DEM
+    read onto the grid (checked against travel_time_terrain called directly); analyses that need per-facility
+    searches refuse it instead of ignoring the DEM."""
+    from careshed.arrays.terrain import read_elevation, travel_time_terrain
+
+    grid = strip_grid()
+    z = np.tile(20.0 * np.arange(10), (3, 1)) + np.array([[0.0], [5.0], [-3.0]])
+    z[0, 9] = np.nan  # a hole in the DEM: that cell becomes impassable
+    dem = careshed.write_geotiff(tmp_path / "dem.tif", z, grid)
+    study = careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=60,
+                           travel={"background_speed_kmh": 6, "dem": dem, "terrain_direction": "away"})
+    assert study.terrain["direction"] == "away" and study.terrain["model"] == "tobler"
+    assert np.isnan(study.friction.seconds_per_metre[0, 9])
+    assert any("walking on terrain" in n and "1 passable cell" in n for n in study.notes)
+    x, y = cell_centre(1, 0)
+    r = study.reach(points(["s1"], [(x, y)]))
+    elevation, _ = read_elevation(dem, grid)
+    friction = np.full(grid.shape, 0.6)
+    friction[0, 9] = np.nan
+    want, _ = travel_time_terrain(friction, elevation, np.array([[1, 0]]), cell_size=(100.0, 100.0), direction="away")
+    np.testing.assert_array_equal(r.seconds, want)
+    assert r.seconds[1, 9] > 1.5 * 9 * 60  # uphill all the way: much slower than the flat 9 minutes
+    with pytest.raises(careshed.UsageError, match="access does not support walking on terrain"):
+        study.access(points(["s1"], [(x, y)], beds=[1]), supply="beds", max_minutes=30)
+    with pytest.raises(careshed.UsageError, match="need a DEM"):
+        careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=60,
+                       travel={"background_speed_kmh": 6, "terrain_model": "rwalk"})

@@ -94,6 +94,10 @@ struct RoadLayer {
   std::string where;                    ///< optional OGR SQL attribute filter
   SpeedProfile profile = SpeedProfile::car();
   bool all_touched = true;
+  /// Speed factors by class (time of day, congestion): a road's speed (its maxspeed or its class speed) is
+  /// multiplied by speed_factor[class], else by speed_factor["*"] when given, else by 1. Factors must be
+  /// finite and > 0 (InputError naming the class otherwise); empty = no change.
+  std::map<std::string, double> speed_factor;
 };
 
 /// (c) A speed (km/h) or friction raster.

@@ -210,6 +210,7 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
     normalize : divide scores by the population-weighted mean (1 = regional average).
     Facilities are read and placed like :meth:`careshed.Study.catchments`.
     """
+    study.require_symmetric_travel("access")
     if method not in FCA_METHODS:
         raise UsageError(f"method {method!r}: use one of {', '.join(FCA_METHODS)}")
     try:

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from ..arrays.catchments import capacity_coverage, catchments
-from ..arrays.travel_time import nearest_travel_time
 from ..arrays.zonal import zonal_sum
 from ..constants import METADATA_MAX_CHARS
 from ..errors import InputError, UsageError
@@ -229,9 +228,9 @@ def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, pati
             raise UsageError(f"max_minutes: {max_minutes!r} must be a positive number of minutes")
     grid = study.grid
     sources = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
-    seconds, near_used = nearest_travel_time(study.friction.seconds_per_metre, sources, grid.cell_size,
-                                      np.zeros(used.size), None if max_minutes is None else max_minutes * 60.0,
-                                      int(neighbours))
+    seconds, near_used = study.nearest_travel_time(sources, np.zeros(used.size),
+                                                   None if max_minutes is None else max_minutes * 60.0,
+                                                   int(neighbours))
     nearest = np.where(near_used >= 0, used.astype(np.int32)[np.maximum(near_used, 0)], -1).astype(np.int32)
     ids = pd.Index(st.ids, name="facility")
     table = catchments(seconds, nearest, study.population, grid, resources=res or None, n_facilities=n,

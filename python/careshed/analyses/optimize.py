@@ -224,6 +224,7 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     facility_id, name_field, layer, x, y, crs, snap_max_m, unplaced : how points are read and placed (as
         :meth:`Study.reach`); `existing` is read with the same options.
     """
+    study.require_symmetric_travel("optimize")
     t_all = time.perf_counter()
     timings = {}
     model = str(model).replace("_", "-")

@@ -26,7 +26,6 @@ import pandas as pd
 
 from ..arrays.coverage import ambulance_check, coverage_by_zone, isochrones
 from ..arrays.geometry import assign_points_to_zones
-from ..arrays.travel_time import nearest_travel_time
 from ..constants import METADATA_MAX_CHARS, NO_CLASS, OUTSIDE_ZONES_LABEL, RESIDENTS_PER_VEHICLE
 from ..errors import UsageError
 from ..io.fields import as_list
@@ -391,7 +390,7 @@ class Reach(Result):
 def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes=0.0, turnout_seconds=None, vehicles=None,
           facility_id=None, name_field=None, layer=None, x=None, y=None, crs=None, snap_max_m=None,
           unplaced="error", residents_per_vehicle=RESIDENTS_PER_VEHICLE, curve_max_minutes=60,
-          max_minutes=None, neighbours=8, label="stations", modelled=None, notes=None) -> "Reach":
+          max_minutes=None, neighbours=8, label="stations", modelled=None, notes=None, hour=None) -> "Reach":
     """Response time from `stations` (:meth:`careshed.Study.reach`) and who is covered, per zone and for the region.
 
     Parameters
@@ -433,6 +432,9 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
         What the stations are ("ambulance stations", "top-tier hospitals"), for titles and notes.
     modelled, notes : optional
         As for :class:`Study`, for this call's inputs (e.g. modelled station positions).
+    hour : int, optional
+        Run at this hour of the day, with the road speed factors the Study's ``travel={"hours": ...}`` gives it
+        (docs/travel-modes.md). Default: the travel model's own speeds.
     """
     t_all = time.perf_counter()
     timings = {}
@@ -465,7 +467,9 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
     offsets = dispatch * 60.0 + st.turnout_s[used]
     sources = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
     max_s = None if max_minutes is None else float(max_minutes) * 60.0
-    seconds, nearest_used = nearest_travel_time(fric, sources, grid.cell_size, offsets, max_s, int(neighbours))
+    seconds, nearest_used = study.nearest_travel_time(sources, offsets, max_s, int(neighbours), hour=hour)
+    if hour is not None:
+        run_notes = list(run_notes) + [n for n in study.friction_at(hour).notes if n.startswith("time of day:")]
     # nearest_used indexes `used`; map to the input station index (-1 stays -1).
     timings["search"] = time.perf_counter() - t
 

@@ -20,11 +20,13 @@ from .network import (Graph, RoadGraph, RoadTravelTime, SpeedProfile, graph_trav
 from .referral import ReferralFields, level_codes, referral_graph, referral_grid, two_leg_seconds
 from .travel_time import (nearest_travel_time, raster_k_nearest, raster_reach_lists, raster_travel_time,
                           travel_time_grid, travel_time_grid_k_nearest, travel_time_grid_reach_lists)
+from .terrain import read_elevation, travel_time_terrain
 from .zonal import GHSL_RULES, PopulationGrid, ZoneRaster, population_grid, rasterize_zones, urban_rural, zonal_sum
 
 __all__ = [
     # travel time: the engines (travel_time_*), prepared graphs, friction
     "travel_time_grid", "travel_time_grid_k_nearest", "travel_time_grid_reach_lists", "nearest_travel_time",
+    "travel_time_terrain", "read_elevation",
     "travel_time_graph", "travel_time_straight_line", "travel_time_straight_line_grid", "Graph", "RoadGraph",
     "RoadTravelTime", "SpeedProfile", "parse_maxspeed",
     "FrictionSurface", "friction_surface", "speed_to_friction",

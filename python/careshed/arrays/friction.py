@@ -98,6 +98,7 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
                      other_speed_kmh: float | None = None, fraction_full_cover: float = 100.0,
                      roads=None, road_profile="car", road_layer: str | None = None,
                      road_class_field: str = "highway", road_where: str | None = None, all_touched: bool = True,
+                     road_speed_factor: dict | None = None,
                      speed_raster=None, friction_raster=None, friction_unit: str = "s/m",
                      raster_resampling: str = "bilinear", background_speed_kmh: float | None = None,
                      speed_kmh=None,
@@ -119,6 +120,8 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
             Roads whose class is not in it are not burned (see ``report["skipped_classes"]``); a parsable
             ``maxspeed`` overrides the class speed when the profile's ``use_maxspeed`` is on.
         all_touched: burn every cell a road touches (GDAL ALL_TOUCHED; default True so roads stay connected).
+        road_speed_factor: ``{class: factor}`` multiplying the speed of the roads of a class (time of day,
+            congestion; ``"*"``: every class not listed; others keep their speed); applied after ``maxspeed``.
         speed_raster: a raster of speeds in km/h.
         friction_raster: a published friction raster in ``friction_unit`` ("s/m", "min/m" — Malaria Atlas
             Project —, "s/km", "min/km", "h/km").
@@ -178,6 +181,8 @@ def friction_surface(grid: Grid, *, landcover=None, landcover_speeds: dict | Non
         spec.setdefault("where", road_where)
         spec.setdefault("profile", road_profile)
         spec.setdefault("all_touched", all_touched)
+        if road_speed_factor is not None:
+            spec.setdefault("speed_factor", {str(k): float(v) for k, v in road_speed_factor.items()})
         inputs["roads"].append(spec)
     inputs["barriers"] = []
     for b in _paths(barriers, "barriers"):

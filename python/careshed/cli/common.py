@@ -287,6 +287,20 @@ def add_travel_arguments(p: argparse.ArgumentParser, *, fractions: bool = False)
     g.add_argument("--land", metavar="FILE",
                    help="land mask (polygons, or a raster: non-zero = land): every cell it does not touch, the sea, "
                         "is impassable whatever --background-speed or --roads say")
+    t = p.add_argument_group("walking on terrain (docs/travel-modes.md)")
+    t.add_argument("--dem", action="append", metavar="FILE_OR_DIR",
+                   help="elevation model: a raster (GeoTIFF, SRTM .hgt/.hgt.zip, VRT), a folder of tiles, or repeat "
+                        "for several tiles; uphill then costs more than downhill")
+    t.add_argument("--terrain-model", choices=("tobler", "rwalk"),
+                   help="slope model: tobler (Tobler's hiking function, default) or rwalk (GRASS r.walk)")
+    t.add_argument("--rwalk", action="append", metavar="NAME=VALUE",
+                   help="r.walk coefficient (a, b, c, d, slope_factor, lambda; repeatable), with --terrain-model rwalk")
+    t.add_argument("--walk-direction", choices=("toward", "away"),
+                   help="toward (default): times of trips to the facilities; away: from them")
+    h = p.add_argument_group("time of day (docs/travel-modes.md)")
+    h.add_argument("--hour-factors", metavar="CSV",
+                   help="road speed factors by hour: a CSV with columns hour,class,factor (class * = every other "
+                        "class); with --roads")
 
 
 def add_grid_arguments(p: argparse.ArgumentParser) -> None:
@@ -379,6 +393,11 @@ def study_keywords(args) -> dict:
                  keep=args.keep or None, region_label=args.region_label, zones_layer=args.zones_layer,
                  modelled=modelled_option(args.modelled), notes=args.note)
     cuts = {"barriers": list(args.barriers or []) or None, "land": args.land}   # apply to any travel model
+    cuts.update(terrain_keywords(args))
+    if getattr(args, "hour_factors", None):
+        if not args.roads:
+            raise UsageError("--hour-factors (road speed factors by hour) needs --roads")
+        cuts["hours"] = args.hour_factors
     if args.friction and any(cuts.values()):
         study["travel"] = {"friction_raster": args.friction, "friction_unit": args.friction_unit, **cuts}
     elif args.speed_raster and any(cuts.values()):
@@ -407,6 +426,27 @@ def study_keywords(args) -> dict:
             travel["background_speed_kmh"] = args.background_speed
         study["travel"] = {**travel, **cuts}
     return study
+
+
+def terrain_keywords(args) -> dict:
+    """The walking-on-terrain keys of Study(travel=...) from --dem / --terrain-model / --rwalk / --walk-direction."""
+    if not args.dem:
+        given = [o for o, v in (("--terrain-model", args.terrain_model), ("--rwalk", args.rwalk),
+                                ("--walk-direction", args.walk_direction)) if v]
+        if given:
+            raise UsageError(f"{', '.join(given)} {'need' if len(given) > 1 else 'needs'} --dem FILE (the elevation "
+                             "model)")
+        return {}
+    out: dict = {"dem": args.dem[0] if len(args.dem) == 1 else list(args.dem)}
+    if args.terrain_model:
+        out["terrain_model"] = args.terrain_model
+    if args.rwalk:
+        if args.terrain_model != "rwalk":
+            raise UsageError("--rwalk needs --terrain-model rwalk")
+        out["rwalk"] = key_values(args.rwalk, "--rwalk", numeric=True)
+    if args.walk_direction:
+        out["terrain_direction"] = args.walk_direction
+    return out
 
 
 def placement_keywords(args, *, id_keyword: str, point_id, point_name, layer) -> dict:

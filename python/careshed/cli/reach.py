@@ -86,6 +86,11 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"residents per ambulance (default {RESIDENTS_PER_VEHICLE:g})")
     add_snap_arguments(g, "stations")
     add_travel_arguments(p, fractions=True)
+    p.add_argument("--hour", type=int, action="append", metavar="H",
+                   help="hour of the day, with --hour-factors (repeatable): one hour runs the reach at that hour; "
+                        "several write the covered share at each hour and the worst hour per zone (PREFIX.csv), "
+                        "the slowest response per cell over the hours (PREFIX_worst_minutes.tif) and the map of "
+                        "the region's worst hour")
     add_grid_and_label_arguments(p, label="ambulance stations",
                                   label_help="what the stations are (titles, notes)", prefix="reach")
 
@@ -159,8 +164,13 @@ def reach_arguments(args) -> tuple[dict, dict]:
 
 def run_reach(args) -> int:
     study_kw, run_kw = reach_arguments(args)
+    if args.hour and not args.hour_factors:
+        raise UsageError("--hour needs --hour-factors CSV (the road speed factors of each hour)")
     study = Study(args.zones, **study_kw)
-    result = study.reach(args.stations, **run_kw)
+    if args.hour and len(args.hour) > 1:
+        result = study.reach_by_hour(args.stations, hours=args.hour, **run_kw)
+    else:
+        result = study.reach(args.stations, hour=args.hour[0] if args.hour else None, **run_kw)
     print_table(result.table, result.notes, float_format="{:.3f}")
     save_result(result, args)
     return 0

@@ -1,0 +1,47 @@
+"""docs/travel-modes.md's examples run on the shipped Comoros data (SRTM tiles, WorldPop, OSM hospitals and land
+mask): the ```python block runs and prints the table the page shows; the ```sh block's `careshed reach` runs (its
+ogr2ogr cuts are done with GeoPandas here) and its CSV holds what the page claims — the same number as the Python
+run, so the CLI and the API agree."""
+from __future__ import annotations
+
+import re
+import shlex
+
+import pandas as pd
+import pytest
+
+import careshed
+from careshed.cli import main
+from conftest import ROOT
+
+DOC = (ROOT / "docs" / "travel-modes.md").read_text(encoding="utf-8")
+
+
+def blocks(language):
+    return re.findall(rf"```{language}\n(.*?)```", DOC, flags=re.S)
+
+
+@pytest.mark.parametrize("i", [0, 1], ids=["terrain", "hours"])
+def test_python_examples_print_the_tables_shown(i, tmp_path, monkeypatch, capsys):
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    monkeypatch.chdir(tmp_path)
+    code, shown = blocks("python")[i], blocks("text")[i]
+    exec(compile(code, "docs/travel-modes.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert [ln.split() for ln in printed.strip().splitlines()[2:]] == [ln.split() for ln in shown.strip().splitlines()[2:]]
+    assert len(shown.strip().splitlines()) == 7
+
+
+def test_cli_example_runs_and_says_what_it_produces(tmp_path, monkeypatch):
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    monkeypatch.chdir(tmp_path)
+    zones = careshed.read_vector(ROOT / "data" / "comoros" / "zones.geojson")
+    zones[zones["kind"] == "island"].to_file("islands.gpkg", driver="GPKG")
+    health = careshed.read_vector(ROOT / "data" / "comoros" / "health.gpkg")
+    health[health["amenity"] == "hospital"].to_file("hospitals.gpkg", driver="GPKG")
+    text = blocks("sh")[0].replace("\\\n", " ")
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("careshed "))
+    assert main(shlex.split(line)[1:] + ["--quiet", "--no-map"]) == 0
+    claim = re.search(r"# → (\S+): (\S+) (\S+) ([0-9.]+)", text)
+    table = pd.read_csv(claim.group(1), comment="#", index_col=0)
+    assert table.loc[claim.group(2), claim.group(3)] == pytest.approx(float(claim.group(4)), abs=5e-4)
