@@ -34,6 +34,7 @@ from .analyses.optimize import Optimized  # noqa: E402
 from .analyses.hours import ReachByHour  # noqa: E402
 from .analyses.reach import Reach  # noqa: E402
 from .analyses.referral import Referral  # noqa: E402
+from .analyses.round_trip import RoundTrip  # noqa: E402
 from .constants import (DEFAULT_PER, DEFAULT_THRESHOLDS_MIN, NO_CLASS, RESIDENTS_PER_VEHICLE,  # noqa: E402
                         VERSION)
 from .errors import CareshedError, CRSError, DataIOError, InputError, UsageError  # noqa: E402
@@ -57,7 +58,7 @@ __version__ = VERSION
 __all__ = [
     "__version__",
     # the planner's API: a study prepared once, one method per analysis, results with one face
-    "Study", "Result", "Reach", "ReachByHour", "Catchments", "AccessMap", "Density", "Optimized", "Referral",
+    "Study", "Result", "Reach", "ReachByHour", "Catchments", "AccessMap", "Density", "Optimized", "Referral", "RoundTrip",
     # zone tables: resources per N residents; accessibility from your own cost table
     "resource_density", "compare_density", "Facilities", "access_table",
     # reading and writing

@@ -483,10 +483,12 @@ class PreparedStudy:
             self._friction_by_hour[h] = fs
         return self._friction_by_hour[h]
 
-    def nearest_travel_time(self, sources, start_offsets_seconds, max_seconds, neighbours, hour=None):
+    def nearest_travel_time(self, sources, start_offsets_seconds, max_seconds, neighbours, hour=None,
+                            direction=None):
         """(seconds float32 (H, W), nearest int32 (H, W)), C-contiguous: the nearest-source search of the study's
         travel model (on terrain when the travel model has a DEM; at `hour` with the hour's road speed factors),
-        as the analyses use it."""
+        as the analyses use it. `direction` ("toward" / "away" the sources) overrides the terrain model's own for
+        legs whose direction is fixed (the ambulance's round trip); the isotropic model is the same both ways."""
         fric = self.friction_at(hour).seconds_per_metre
         if self.terrain is None:
             return nearest_travel_time(fric, sources, self.grid.cell_size, start_offsets_seconds, max_seconds,
@@ -496,7 +498,7 @@ class PreparedStudy:
             fric, t["elevation"], sources, cell_size=tuple(float(v) for v in self.grid.cell_size),
             neighbours=neighbours, max_seconds=max_seconds,
             start_offsets_seconds=np.ascontiguousarray(start_offsets_seconds, dtype=np.float64),
-            model=t["model"], rwalk=t["rwalk"], direction=t["direction"])
+            model=t["model"], rwalk=t["rwalk"], direction=direction or t["direction"])
         return np.ascontiguousarray(seconds, dtype=np.float32), np.ascontiguousarray(nearest, dtype=np.int32)
 
     def require_symmetric_travel(self, analysis: str) -> None:

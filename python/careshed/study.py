@@ -19,6 +19,7 @@ from .analyses import access as access_analysis
 from .analyses import catchments as catchments_analysis
 from .analyses import density as density_analysis
 from .analyses import hours as hours_analysis
+from .analyses import round_trip as round_trip_analysis
 from .analyses import optimize as optimize_analysis
 from .analyses import reach as reach_analysis
 from .analyses import referral as referral_analysis
@@ -101,6 +102,8 @@ class Study(PreparedStudy):
     reach = _analysis_method(reach_analysis.run, "reach")
     #: Reach at chosen hours of the day and the worst hour per zone (careshed.analyses.hours).
     reach_by_hour = _analysis_method(hours_analysis.run, "reach_by_hour")
+    #: The ambulance's round trip: response + transport to definitive care (careshed.analyses.round_trip).
+    round_trip = _analysis_method(round_trip_analysis.run, "round_trip")
     #: Nearest-facility catchments and capacity-aware coverage (careshed.analyses.catchments).
     catchments = _analysis_method(catchments_analysis.run, "catchments")
     #: Floating-catchment accessibility, 2SFCA family (careshed.analyses.access).

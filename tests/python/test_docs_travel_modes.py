@@ -21,7 +21,7 @@ def blocks(language):
     return re.findall(rf"```{language}\n(.*?)```", DOC, flags=re.S)
 
 
-@pytest.mark.parametrize("i", [0, 1], ids=["terrain", "hours"])
+@pytest.mark.parametrize("i", [0, 1, 2], ids=["terrain", "hours", "round_trip"])
 def test_python_examples_print_the_tables_shown(i, tmp_path, monkeypatch, capsys):
     (tmp_path / "data").symlink_to(ROOT / "data")
     monkeypatch.chdir(tmp_path)
