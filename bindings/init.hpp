@@ -19,5 +19,6 @@ void init_optimize(pybind11::module_& m);       // optimize.cpp: site optimisati
 void init_memory(pybind11::module_& m);         // memory.cpp: memory estimate, available memory, refusal
 void init_referral(pybind11::module_& m);       // referral.cpp: facility levels and referral
 void init_terrain(pybind11::module_& m);        // terrain.cpp: DEM onto a grid (terrain search: raster_search.cpp)
+void init_multimodal(pybind11::module_& m);     // multimodal.cpp: walk + ride in one search
 
 }  // namespace careshed::bindings

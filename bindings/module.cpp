@@ -27,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
   careshed::bindings::init_memory(m);
   careshed::bindings::init_referral(m);
   careshed::bindings::init_terrain(m);
+  careshed::bindings::init_multimodal(m);
 }
