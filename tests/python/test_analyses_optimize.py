@@ -103,6 +103,7 @@ def test_outputs(tmp_path):
     chosen = gpd.read_file(tmp_path / "optimize.gpkg", layer="chosen")
     assert len(chosen) == 1
     assert "gap" in repr(res)
+    assert res.plot()._suptitle.get_text() == "Alpha and Beta: MCLP — 1 added sites, 0 existing kept"
     fig = res.plot_change(tmp_path / "change.png")
     gained = float(np.nan_to_num(study.population)[res.covered_cells_after & ~res.covered_cells_before].sum())
     assert gained == pytest.approx(res.table.iloc[-1]["gained"])

@@ -137,8 +137,10 @@ class Optimized(Result):
                                    label="added (number: rank by marginal gain)"),
                             Patch(facecolor="none", edgecolor="#111111", label="zones: covered share before -> "
                                                                                "after")])
-        return self.finish_map(fig, title or f"{place_name(self.study)}: {self.summary().split(':')[0]}", None, ".",
-                               path, extra_notes=[zl.note("zones"), rl.note("added sites")])
+        title = title or (f"{headline_prefix(self.modelled)}{place_name(self.study)}: "
+                          f"{self.diagnostics['model'].upper()} — {int(added.sum())} added {self.label}, "
+                          f"{int(kept.sum())} existing kept")
+        return self.finish_map(fig, title, None, ".", path, extra_notes=[zl.note("zones"), rl.note("added sites")])
 
     def plot_change(self, path=None, *, title=None, dpi=120):
         """Before / after / difference maps: the populated cells covered by the existing sites, by the answer, and
@@ -149,7 +151,7 @@ class Optimized(Result):
         ranked = s[added].sort_values("added_rank")
         fig = scenario_maps(
             self.study.zones, self.grid, self.covered_cells_before, self.covered_cells_after, self.study.population,
-            title=title or f"{headline_prefix(self.modelled)}{place_name(self.study)}: {self.diagnostics['model']} — "
+            title=title or f"{headline_prefix(self.modelled)}{place_name(self.study)}: {self.diagnostics['model'].upper()} — "
             f"coverage with the existing {self.label} and with the {len(ranked)} chosen",
             names=("existing sites", "with the chosen sites"),
             kept_points=(s.loc[kept, "x"].to_numpy(), s.loc[kept, "y"].to_numpy()),
