@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <mutex>
 #include <numeric>
 #include <queue>
@@ -169,11 +170,47 @@ struct Prepared {
   std::int32_t primary_group = -1;
   bool lscp_full = false;          // LSCP without zone shares: cover every required demand
   std::size_t n_required = 0;
+  std::vector<double> cap;         // per candidate capacity (weight served when open); empty = uncapacitated
 };
 
 std::int32_t dem_group(const Prepared& P, std::int32_t i, int which) {
   // which 0: its zone group; which 1: the primary group
   return which == 0 ? P.zone[i] : (P.coverable[i] ? P.primary_group : -1);
+}
+
+/// Capacities: checked, and for p-median the p largest capacities (fixed sites first) must hold all the weight.
+void prepare_capacity(Prepared& P, const SiteProblem& pr, const std::string& model) {
+  if (pr.model != SiteModel::Mclp && pr.model != SiteModel::PMedian) {
+    fail("site_capacity: " + model + " does not take capacities (only mclp and p-median do)");
+  }
+  if (pr.site_capacity.size() != std::size_t(P.nc)) {
+    fail("site_capacity: expected " + std::to_string(P.nc) + " values (one per candidate), got " +
+         std::to_string(pr.site_capacity.size()));
+  }
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (!(pr.site_capacity[j] >= 0.0)) {
+      fail("site_capacity: candidate " + std::to_string(j) + " has capacity " + num(pr.site_capacity[j]) +
+           "; capacities must be >= 0 (+inf for unlimited)");
+    }
+  }
+  P.cap = pr.site_capacity;
+  if (pr.model != SiteModel::PMedian) return;
+  double total = 0.0, fixed_cap = 0.0;
+  std::int32_t n_fixed = 0;
+  std::vector<double> free_caps;
+  for (std::int32_t i = 0; i < P.nd; ++i) total += P.w[i];
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.lo[j] > 0) fixed_cap += P.cap[j], ++n_fixed;
+    else if (P.hi[j] > 0) free_caps.push_back(P.cap[j]);
+  }
+  std::sort(free_caps.begin(), free_caps.end(), std::greater<double>());
+  double best = fixed_cap;
+  for (std::int32_t k = 0; k < P.p - n_fixed && std::size_t(k) < free_caps.size(); ++k) best += free_caps[k];
+  if (best < total * (1 - 1e-12)) {
+    fail("site_capacity: p-median must serve all " + num(total) + " weight but the " + std::to_string(P.p) +
+         " largest capacities the candidates allow (fixed sites included) sum to only " + num(best) +
+         "; raise p or the capacities, or use mclp (which serves what it can)");
+  }
 }
 
 Prepared prepare(const SiteCosts& C, const SiteProblem& pr) {
@@ -407,6 +444,7 @@ Prepared prepare(const SiteCosts& C, const SiteProblem& pr) {
     g.required = g.total;
     P.groups.push_back(g);
   }
+  if (!pr.site_capacity.empty()) prepare_capacity(P, pr, model);
   P.required.assign(P.nd, 0);
   if (pr.model == SiteModel::Lscp && !zoned) {
     P.lscp_full = true;
@@ -994,6 +1032,14 @@ SiteEvaluation evaluate_counts(const Prepared& P, const std::vector<std::int32_t
   if (pc) {
     ev.assignment = nearest_site;
     ev.assigned_seconds = nearest;
+  }
+  ev.served.assign(P.nd, 0.0);
+  {
+    std::vector<double> load(P.nc, 0.0);
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] > 0 && ev.assignment[i] >= 0) ev.served[i] = 1.0, load[ev.assignment[i]] += P.w[i];
+    }
+    for (std::int32_t j : ev.sites) ev.site_load.push_back(load[j]);
   }
   const std::size_t nz = P.groups.size() - (P.primary_group >= 0 ? 1 : 0);
   ev.zone_weight.assign(nz, 0.0);
@@ -1629,6 +1675,403 @@ double lagrangian_mclp_bound(const Prepared& P, double incumbent, Clock::time_po
   return best;
 }
 
+// ---- capacitated MCLP / p-median (demand may be split) --------------------------------------------------------
+
+/// The assignment network of a capacitated model: rows r with weight W[r] and their pairs (r, cand, coef = the
+/// objective per unit share). MCLP: one row per demand class (same zone, same covering sites: with split demand
+/// the members are interchangeable, so the class's summed weight gives the same optimum); pairs = the covering
+/// sites. p-median: one row per demand with weight > 0; pairs = its allowed candidates, coef = w × seconds.
+struct CapNet {
+  std::vector<double> W;
+  std::vector<std::int32_t> row_of;  // per demand: its row, -1 none
+  std::vector<std::int32_t> zone;    // per row: zone (MCLP), -1 none
+  std::vector<std::int64_t> off{0};
+  std::vector<std::int32_t> cand;
+  std::vector<float> sec;            // p-median: seconds per pair (MCLP: empty; every pair is within standard)
+  std::vector<double> coef;
+};
+
+CapNet cap_net(const Prepared& P, const Demand2& D) {
+  CapNet N;
+  N.row_of.assign(P.nd, -1);
+  if (P.model == SiteModel::Mclp) {
+    std::vector<double> agg;
+    const std::vector<std::int32_t> rep = demand_classes(P, agg);
+    std::vector<std::int32_t> rep_row(P.nd, -1);
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (rep[i] != i) continue;
+      rep_row[i] = std::int32_t(N.W.size());
+      N.W.push_back(agg[i]);
+      N.zone.push_back(P.zone[i]);
+      for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) {
+        N.cand.push_back(P.dcov_cand[k]);
+        N.coef.push_back(agg[i]);
+      }
+      N.off.push_back(std::int64_t(N.cand.size()));
+    }
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (rep[i] >= 0) N.row_of[i] = rep_row[rep[i]];
+    }
+  } else {
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] <= 0) continue;
+      N.row_of[i] = std::int32_t(N.W.size());
+      N.W.push_back(P.w[i]);
+      N.zone.push_back(P.zone[i]);
+      for (std::int64_t k = D.off[i]; k < D.off[i + 1]; ++k) {
+        N.cand.push_back(D.cand[k]);
+        N.sec.push_back(D.sec[k]);
+        N.coef.push_back(P.w[i] * double(D.sec[k]));
+      }
+      N.off.push_back(std::int64_t(N.cand.size()));
+    }
+  }
+  return N;
+}
+
+/// x_open == nullptr: the MIP — columns 0..nc-1 the sites, then z per pair; rows: one per network row
+/// (Σ z <= 1, p-median = 1), capacity Σ W z − cap x <= 0 per finite capacity, z − x <= 0 per pair (needed for
+/// unlimited sites, a tightening otherwise), zone minimums, budget and count. x_open given: the transportation LP
+/// of that set of open sites (z columns of open sites only, capacity rows with constant right-hand sides), zone
+/// rows only when with_groups.
+Mip build_cap_mip(const Prepared& P, const CapNet& N, const std::vector<std::int32_t>* x_open, bool with_groups) {
+  Mip m;
+  const bool median = P.model == SiteModel::PMedian;
+  const std::size_t nr = N.W.size();
+  for (std::size_t r = 0; r < nr; ++r) m.add_row(median ? 1.0 : -kInf, 1.0);
+  auto usable = [&](std::int32_t j) { return x_open ? (*x_open)[j] > 0 : P.hi[j] > 0; };
+  std::vector<int> cap_row(P.nc, -1);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (usable(j) && std::isfinite(P.cap[j])) cap_row[j] = m.add_row(-kInf, x_open ? P.cap[j] : 0.0);
+  }
+  std::vector<int> group_row(P.groups.size(), -1);
+  if (with_groups) {
+    for (std::size_t g = 0; g < P.groups.size(); ++g) {
+      if (P.groups[g].required > 0) group_row[g] = m.add_row(P.groups[g].required * (1 - 1e-12), kInf);
+    }
+  }
+  const int link_base = int(m.rowlb.size());
+  if (!x_open) {
+    const int budget_row = std::isfinite(P.budget) ? m.add_row(-kInf, P.budget) : -1;
+    const int count_row = m.add_row(-kInf, double(P.p));
+    for (std::size_t k = 0; k < N.cand.size(); ++k) m.add_row(-kInf, 0.0);  // z_k − x_j <= 0
+    const int links = link_base + 1 + (budget_row >= 0 ? 1 : 0);
+    // candidate-major pair lists for the x columns' link entries (counting sort)
+    std::vector<std::int64_t> coff(std::size_t(P.nc) + 1, 0);
+    for (std::int32_t j : N.cand) ++coff[std::size_t(j) + 1];
+    for (std::int32_t j = 0; j < P.nc; ++j) coff[j + 1] += coff[j];
+    std::vector<std::int64_t> pairs_of(N.cand.size()), pos(coff.begin(), coff.end() - 1);
+    for (std::size_t k = 0; k < N.cand.size(); ++k) pairs_of[pos[N.cand[k]]++] = std::int64_t(k);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      m.add_col(double(P.lo[j]), double(P.hi[j]), 0.0, true);
+      if (cap_row[j] >= 0) m.entry(cap_row[j], -P.cap[j]);
+      if (budget_row >= 0) m.entry(budget_row, P.cost[j]);
+      m.entry(count_row, 1.0);
+      for (std::int64_t q = coff[j]; q < coff[j + 1]; ++q) m.entry(links + int(pairs_of[q]), -1.0);
+      m.end_col();
+    }
+    for (std::size_t r = 0; r < nr; ++r) {
+      for (std::int64_t k = N.off[r]; k < N.off[r + 1]; ++k) {
+        const std::int32_t j = N.cand[k];
+        m.add_col(0.0, 1.0, N.coef[k], false);
+        m.entry(int(r), 1.0);
+        if (cap_row[j] >= 0) m.entry(cap_row[j], N.W[r]);
+        if (N.zone[r] >= 0 && group_row[N.zone[r]] >= 0) m.entry(group_row[N.zone[r]], N.W[r]);
+        m.entry(links + int(k), 1.0);
+        m.end_col();
+      }
+    }
+    return m;
+  }
+  for (std::size_t r = 0; r < nr; ++r) {
+    for (std::int64_t k = N.off[r]; k < N.off[r + 1]; ++k) {
+      const std::int32_t j = N.cand[k];
+      if (!usable(j)) continue;
+      m.add_col(0.0, 1.0, N.coef[k], false);
+      m.entry(int(r), 1.0);
+      if (cap_row[j] >= 0) m.entry(cap_row[j], N.W[r]);
+      if (N.zone[r] >= 0 && group_row[N.zone[r]] >= 0) m.entry(group_row[N.zone[r]], N.W[r]);
+      m.end_col();
+    }
+  }
+  return m;
+}
+
+/// The best split assignment for a given set of open sites (the transportation LP, solved by CLP): z per pair of
+/// the network (0 for closed sites). feasible = the LP has a solution (p-median: all weight served; zones met).
+struct CapFlow {
+  bool feasible = false;
+  std::vector<double> z;
+};
+CapFlow cap_flow(const Prepared& P, const CapNet& N, const std::vector<std::int32_t>& x, bool with_groups) {
+  CapFlow f;
+  f.z.assign(N.cand.size(), 0.0);
+  const Mip m = build_cap_mip(P, N, &x, with_groups);
+  if (m.collb.empty()) {  // no open pair: nothing served
+    bool ok = P.model == SiteModel::Mclp || N.W.empty();
+    for (std::size_t r = 0; r < m.rowlb.size(); ++r) ok = ok && m.rowlb[r] <= 0.0;
+    f.feasible = ok;
+    return f;
+  }
+  const MipResult r = solve_mip(m, P.model == SiteModel::Mclp, true, kInf, 0.0);
+  if (!r.proven_optimal) return f;
+  f.feasible = true;
+  std::size_t col = 0;
+  for (std::size_t k = 0; k < N.cand.size(); ++k) {
+    if (x[N.cand[k]] > 0) f.z[k] = std::min(1.0, std::max(0.0, r.x[col++]));
+  }
+  return f;
+}
+
+/// Seconds of the pair (i, j) (it exists: j covers i).
+float pair_seconds(const SiteCosts& C, std::int32_t i, std::int32_t j) {
+  const auto b = C.demand.begin() + C.offsets[j], e = C.demand.begin() + C.offsets[j + 1];
+  const auto it = std::lower_bound(b, e, i);
+  return it != e && *it == i ? C.seconds[std::size_t(it - C.demand.begin())] : kInfF;
+}
+
+/// evaluate_counts, then the served numbers of the capacitated model from the best split assignment.
+SiteEvaluation evaluate_capacitated(const Prepared& P, const CapNet& N, const std::vector<std::int32_t>& x) {
+  SiteEvaluation ev = evaluate_counts(P, x);
+  const bool median = P.model == SiteModel::PMedian;
+  CapFlow f = cap_flow(P, N, x, true);
+  const bool zones_met = f.feasible;
+  if (!f.feasible && !median) f = cap_flow(P, N, x, false);  // report what it serves without the zone rows
+  std::vector<double> served_row(N.W.size(), 0.0), load(P.nc, 0.0), in_std(N.W.size(), 0.0);
+  std::vector<std::int32_t> top(N.W.size(), -1);
+  std::vector<double> top_z(N.W.size(), 0.0);
+  std::vector<float> top_s(N.W.size(), kInfF);
+  double cost = 0.0;
+  for (std::size_t r = 0; r < N.W.size(); ++r) {
+    for (std::int64_t k = N.off[r]; k < N.off[r + 1]; ++k) {
+      const double z = f.z[k];
+      if (z <= 1e-9) continue;
+      const std::int32_t j = N.cand[k];
+      served_row[r] += z;
+      load[j] += N.W[r] * z;
+      cost += N.coef[k] * z;
+      if (z > top_z[r] + 1e-9 || (z >= top_z[r] - 1e-9 && j < top[r])) top_z[r] = z, top[r] = j;
+    }
+  }
+  ev.covered = 0.0;
+  std::fill(ev.zone_covered.begin(), ev.zone_covered.end(), 0.0);
+  const std::size_t nz = ev.zone_covered.size();
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    const std::int32_t r = N.row_of[i];
+    ev.served[i] = 0.0;
+    ev.assignment[i] = -1;
+    ev.assigned_seconds[i] = kInfF;
+    if (r < 0 || P.w[i] <= 0) continue;
+    ev.served[i] = std::min(1.0, served_row[r]);
+    double cov_share = 0.0;  // share served within the demand's standard
+    for (std::int64_t k = N.off[r]; k < N.off[r + 1]; ++k) {
+      if (f.z[k] <= 1e-9) continue;
+      const double s = median ? double(N.sec[k]) : 0.0;
+      if (!median || (P.has_standard && s <= P.stdv[i])) cov_share += f.z[k];
+    }
+    cov_share = std::min(1.0, cov_share);
+    ev.covered += P.w[i] * cov_share;
+    if (P.zone[i] >= 0 && std::size_t(P.zone[i]) < nz) ev.zone_covered[P.zone[i]] += P.w[i] * cov_share;
+    if (top[r] >= 0) {
+      ev.assignment[i] = top[r];
+      ev.assigned_seconds[i] = pair_seconds(*P.costs, i, top[r]);
+    }
+  }
+  ev.site_load.clear();
+  for (std::int32_t j : ev.sites) ev.site_load.push_back(load[j]);
+  std::string why = ev.infeasible_reason;
+  // Rebuild the reasons that depend on what is served (zones; p-median: everyone served).
+  auto drop = [&](const std::string& prefix) {
+    std::string out;
+    std::size_t at = 0;
+    while (at < why.size()) {
+      std::size_t end = why.find("; ", at);
+      if (end == std::string::npos) end = why.size();
+      const std::string part = why.substr(at, end - at);
+      if (part.rfind(prefix, 0) != 0) out += (out.empty() ? "" : "; ") + part;
+      at = end + 2;
+    }
+    why = out;
+  };
+  drop("zone ");
+  drop("some demand has no open site");
+  auto add = [&](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
+  bool zone_named = false;
+  for (std::size_t z = 0; z < nz; ++z) {
+    if (ev.zone_covered[z] < P.groups[z].required - tol_for(P.groups[z].required)) {
+      add("zone " + std::to_string(z) + " served " + num(ev.zone_covered[z]) + " < required " +
+          num(P.groups[z].required) + " (within the sites' capacities)");
+      zone_named = true;
+    }
+  }
+  if (!median && !zones_met && !zone_named) add("zone minimum shares cannot all be met within the capacities");
+  if (median) {
+    if (!f.feasible) {
+      add("the open sites' capacities cannot serve every demand's weight from its pairs");
+      ev.weighted_seconds = kInf;
+    } else {
+      ev.weighted_seconds = cost;
+    }
+    ev.objective = ev.weighted_seconds;
+  } else {
+    ev.expected_covered = ev.covered;
+    ev.objective = ev.covered;
+  }
+  ev.infeasible_reason = why;
+  ev.feasible = why.empty();
+  return ev;
+}
+
+/// The marginal-gain curve of a capacitated answer: the order of order_solution (the uncapacitated greedy among
+/// the chosen sites), the gains re-measured with capacities (each prefix's best split assignment).
+void order_capacitated(const Prepared& P, const CapNet& N, SiteSolution& sol, const std::vector<std::int32_t>& x) {
+  order_solution(P, sol, x);
+  std::vector<std::int32_t> y(P.lo);
+  double prev = evaluate_capacitated(P, N, y).objective;
+  sol.marginal_gain.clear();
+  for (std::int32_t j : sol.added_order) {
+    y[j] = 1;
+    const double now = evaluate_capacitated(P, N, y).objective;
+    if (P.model == SiteModel::Mclp) sol.marginal_gain.push_back(now - prev);
+    else sol.marginal_gain.push_back(std::isfinite(prev) ? prev - now : kInf);
+    prev = now;
+  }
+}
+
+/// Capacitated MCLP / p-median. Heuristic: the uncapacitated greedy + swap answer and the rounded LP relaxation
+/// (most-open sites first) as starts, then first-improvement add / swap moves, each scored by its transportation
+/// LP (at most kMaxCapEvals LPs, or the deadline). Bound: the LP relaxation when CLP solved it, else the simple
+/// bound (MCLP: min(coverable weight, fixed + largest free capacities); p-median: Σ w × nearest allowed site).
+/// Exact: CBC on the MIP of build_cap_mip, keeping the heuristic answer unless CBC finds a better one.
+constexpr int kMaxCapEvals = 2000;
+
+void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o, Clock::time_point t0,
+                       Clock::time_point deadline, SiteSolution& sol) {
+  const CapNet N = cap_net(P, D);
+  const bool maxm = P.model == SiteModel::Mclp;
+  auto improves = [&](double a, double b) { return maxm ? a > b + tol_for(b) : a < b - tol_for(b); };
+  std::vector<std::int32_t> best_x;
+  SiteEvaluation best;
+  bool have = false;
+  int evals = 0;
+  auto consider = [&](const std::vector<std::int32_t>& x) {
+    ++evals;
+    SiteEvaluation e = evaluate_capacitated(P, N, x);
+    if (!e.feasible || (have && !improves(e.objective, best.objective))) return false;
+    best = std::move(e);
+    best_x = x;
+    have = true;
+    return true;
+  };
+  auto time_left = [&]() { return o.time_limit_s - seconds_since(t0); };
+  consider(maxm ? heuristic_counts(P, o, deadline) : heuristic_median(P, D, o, deadline));
+  // Simple bound.
+  double bound = simple_bound(P);
+  if (maxm) {
+    double caps = 0.0;
+    std::int32_t n_fixed = 0;
+    std::vector<double> free_caps;
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (P.lo[j] > 0) caps += P.cap[j], ++n_fixed;
+      else if (P.hi[j] > 0) free_caps.push_back(P.cap[j]);
+    }
+    std::sort(free_caps.begin(), free_caps.end(), std::greater<double>());
+    for (std::int32_t k = 0; k < P.p - n_fixed && std::size_t(k) < free_caps.size(); ++k) caps += free_caps[k];
+    bound = std::min(bound, caps);
+  }
+  sol.bound = bound;
+  sol.bound_source = "simple";
+  const Mip mip = build_cap_mip(P, N, nullptr, true);
+  std::vector<double> lp_x(P.nc, 0.0);
+  if (time_left() > 0) {
+    const MipResult lp = solve_mip(mip, maxm, true, time_left(), 0.0);
+    if (lp.proven_optimal && std::isfinite(lp.bound)) {
+      if (maxm ? lp.bound < sol.bound : lp.bound > sol.bound) sol.bound = lp.bound, sol.bound_source = "lp relaxation";
+      for (std::int32_t j = 0; j < P.nc; ++j) lp_x[j] = lp.x[j];
+      // Rounding: the fixed sites, then the most-open sites of the relaxation (ties lowest index) within p/budget.
+      std::vector<std::int32_t> order;
+      for (std::int32_t j = 0; j < P.nc; ++j) {
+        if (P.lo[j] == 0 && P.hi[j] > 0 && lp_x[j] > 1e-9) order.push_back(j);
+      }
+      std::stable_sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) { return lp_x[a] > lp_x[b]; });
+      std::vector<std::int32_t> x(P.lo);
+      std::int64_t count = 0;
+      double spent = 0.0;
+      for (std::int32_t j = 0; j < P.nc; ++j) count += x[j], spent += x[j] ? P.cost[j] : 0.0;
+      for (std::int32_t j : order) {
+        if (count >= P.p) break;
+        if (spent + P.cost[j] > P.budget * (1 + 1e-12)) continue;
+        x[j] = 1, ++count, spent += P.cost[j];
+      }
+      consider(x);
+    }
+  }
+  // Local search: add a site while under p, or swap an open non-fixed site for a closed one; first improvement.
+  if (o.local_search && have) {
+    std::vector<std::int32_t> closed_order;
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (P.hi[j] > 0) closed_order.push_back(j);
+    }
+    std::stable_sort(closed_order.begin(), closed_order.end(),
+                     [&](std::int32_t a, std::int32_t b) { return lp_x[a] > lp_x[b]; });
+    bool improved = true;
+    while (improved && evals < kMaxCapEvals && Clock::now() < deadline) {
+      improved = false;
+      std::int64_t count = 0;
+      double spent = 0.0;
+      for (std::int32_t j = 0; j < P.nc; ++j) count += best_x[j], spent += best_x[j] ? P.cost[j] : 0.0;
+      for (std::size_t bi = 0; bi < closed_order.size() && !improved; ++bi) {
+        const std::int32_t b = closed_order[bi];
+        if (best_x[b] > 0) continue;
+        if (count < P.p && spent + P.cost[b] <= P.budget * (1 + 1e-12)) {
+          std::vector<std::int32_t> x = best_x;
+          x[b] = 1;
+          if (consider(x)) improved = true;
+        }
+        for (std::int32_t a = 0; a < P.nc && !improved; ++a) {
+          if (best_x[a] == 0 || P.lo[a] > 0) continue;
+          if (spent - P.cost[a] + P.cost[b] > P.budget * (1 + 1e-12)) continue;
+          if (evals >= kMaxCapEvals || Clock::now() >= deadline) break;
+          std::vector<std::int32_t> x = best_x;
+          x[a] = 0;
+          x[b] = 1;
+          if (consider(x)) improved = true;
+        }
+        if (evals >= kMaxCapEvals || Clock::now() >= deadline) break;
+      }
+    }
+  }
+  // Exact (or no feasible set found yet): CBC on the MIP.
+  if ((o.solver == SiteSolver::Exact || !have) && time_left() > 0) {
+    const MipResult r = solve_mip(mip, maxm, false, time_left(), o.gap_target);
+    if (r.proven_infeasible) {
+      fail(std::string(site_model_name(P.model)) +
+           ": no set of allowed sites meets the constraints within the capacities (p, budget, zone shares, "
+           "every demand served); relax them or raise capacities");
+    }
+    if (r.has_solution) consider(x_from_mip(P, r.x));
+    if (std::isfinite(r.bound) && (maxm ? r.bound < sol.bound : r.bound > sol.bound)) {
+      sol.bound = r.bound;
+      sol.bound_source = "cbc";
+    }
+    if (have && r.proven_optimal) {
+      // CBC proved the optimum; our objective is the same set's LP value, equal up to the LP tolerances.
+      const double slack = 1e-7 * std::max(1.0, std::fabs(best.objective));
+      if (std::fabs(best.objective - r.bound) <= slack) sol.bound = best.objective;
+    }
+    if (o.solver == SiteSolver::Exact) sol.status = r.proven_optimal ? "optimal" : (r.stopped ? "time limit" : "");
+  }
+  if (!have) {
+    fail(std::string(site_model_name(P.model)) +
+         ": no feasible set of sites found within the capacities; relax the budget, the zone shares or p");
+  }
+  static_cast<SiteEvaluation&>(sol) = best;
+  finish_gap(sol);
+  if (sol.proven_optimal) sol.status = "optimal";
+  else if (sol.status.empty()) sol.status = o.gap_target > 0 && sol.gap <= o.gap_target ? "gap target" : "local optimum";
+  order_capacitated(P, N, sol, best_x);
+}
+
 }  // namespace
 
 // ---- public ----------------------------------------------------------------------------------------------------
@@ -1699,6 +2142,7 @@ SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem
     if (P.model == SiteModel::Mexclp) x[j] += given[j];
     else x[j] = std::max(x[j], given[j] > 0 ? 1 : 0);
   }
+  if (!P.cap.empty()) return evaluate_capacitated(P, cap_net(P, demand_major(P)), x);
   return evaluate_counts(P, x);
 }
 
@@ -1750,6 +2194,20 @@ MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem&
       prev = now;
     }
   }
+  if (!P.cap.empty()) {  // the greedy order without capacities; the gains re-measured with them
+    const CapNet N = cap_net(P, demand_major(P));
+    std::vector<std::int32_t> y(P.lo);
+    double prev = evaluate_capacitated(P, N, y).objective;
+    out.gain.clear();
+    out.objective.clear();
+    for (std::int32_t j : out.sites) {
+      y[j] = 1;
+      const double now = evaluate_capacitated(P, N, y).objective;
+      out.gain.push_back(P.model == SiteModel::Mclp ? now - prev : (std::isfinite(prev) ? prev - now : kInf));
+      out.objective.push_back(now);
+      prev = now;
+    }
+  }
   return out;
 }
 
@@ -1770,6 +2228,11 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   if (!is_coverage_model(P.model)) {
     D = demand_major(P);
     require_assignable(P, D);
+  }
+  if (!P.cap.empty()) {
+    solve_capacitated(P, D, options, t0, deadline, sol);
+    sol.seconds_elapsed = seconds_since(t0);
+    return sol;
   }
   if (P.model == SiteModel::PCenter) {
     solve_pcenter(costs, problem, P, options, t0, sol);

@@ -625,6 +625,160 @@ TEST(OptimizeNamed, MarginalGainCurveAndScenario) {
   EXPECT_EQ(c.objective, (std::vector<double>{3.0, 6.0}));
 }
 
+// ---- capacitated MCLP / p-median (demand may be split), worked by hand ------------------------------------------
+
+TEST(OptimizeCapacitated, MclpSiteAtCapacityAndSplitDemand) {
+  // d0..d2 weight 10 each; c0 covers all three (capacity 15), c1 covers only d2 (capacity 100).
+  Dense D;
+  D.nd = 3;
+  D.nc = 2;
+  D.t = {{5, kInf}, {5, kInf}, {5, 5}};
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.weights = {10, 10, 10};
+  pr.site_capacity = {15, 100};
+  pr.p = 1;  // c0 serves 15 (at capacity) > c1 serves 10
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(D, pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0}));
+    EXPECT_NEAR(r.objective, 15.0, 1e-6);
+    EXPECT_NEAR(r.covered, 15.0, 1e-6);
+    ASSERT_EQ(r.site_load.size(), 1u);
+    EXPECT_NEAR(r.site_load[0], 15.0, 1e-6);
+    EXPECT_TRUE(r.proven_optimal) << r.bound;  // the LP relaxation is 15 too (capacity row)
+    double served = 0.0;
+    for (int i = 0; i < 3; ++i) served += 10 * r.served[i];
+    EXPECT_NEAR(served, 15.0, 1e-6);
+  }
+  pr.p = 2;  // c1 takes d2, c0 serves 15 of d0 + d1: 25
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(D, pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+    EXPECT_NEAR(r.objective, 25.0, 1e-6);
+    EXPECT_NEAR(r.served[2], 1.0, 1e-6);
+    EXPECT_NEAR(r.served[0] + r.served[1], 1.5, 1e-6);
+  }
+  // Uncapacitated (capacity +inf) is the plain MCLP: 30 with c0 alone.
+  pr.p = 1;
+  pr.site_capacity = {kInf, kInf};
+  EXPECT_NEAR(solve(D, pr).objective, 30.0, 1e-9);
+}
+
+TEST(OptimizeCapacitated, DemandLargerThanAnyCapacityIsSplit) {
+  // One demand of weight 50; c0 at 100 s and c1 at 200 s, each with capacity 30.
+  Dense D;
+  D.nd = 1;
+  D.nc = 2;
+  D.t = {{100, 200}};
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {300};
+  pr.weights = {50};
+  pr.site_capacity = {30, 30};
+  pr.p = 1;
+  EXPECT_NEAR(solve(D, pr).objective, 30.0, 1e-6);
+  EXPECT_EQ(solve(D, pr).assignment, (std::vector<std::int32_t>{0}));  // ties (30 either way): lowest index
+  pr.p = 2;
+  EXPECT_NEAR(solve(D, pr).objective, 50.0, 1e-6);
+  // p-median: all 50 must be served: 30 at 100 s + 20 at 200 s = 7000; the largest share decides the assignment.
+  pr.model = SiteModel::PMedian;
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(D, pr, s);
+    EXPECT_NEAR(r.objective, 7000.0, 1e-6);
+    EXPECT_EQ(r.assignment, (std::vector<std::int32_t>{0}));
+    EXPECT_FLOAT_EQ(r.assigned_seconds[0], 100.0f);
+    EXPECT_NEAR(r.served[0], 1.0, 1e-9);
+    ASSERT_EQ(r.site_load.size(), 2u);
+    EXPECT_NEAR(r.site_load[0], 30.0, 1e-6);
+    EXPECT_NEAR(r.site_load[1], 20.0, 1e-6);
+    EXPECT_TRUE(r.proven_optimal);
+  }
+  // p = 1: the largest capacity (30) is below the 50 to serve: InputError naming the capacities.
+  pr.p = 1;
+  try {
+    solve(D, pr);
+    ADD_FAILURE() << "expected InputError";
+  } catch (const careshed::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("capacities"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("50"), std::string::npos) << e.what();
+  }
+  // A given scenario that cannot serve everyone is reported, not thrown.
+  const careshed::SiteEvaluation ev = careshed::evaluate_sites(D.sparse(), [&] {
+    SiteProblem q = pr;
+    q.p = 2;
+    return q;
+  }(), {1});
+  EXPECT_FALSE(ev.feasible);
+  EXPECT_NE(ev.infeasible_reason.find("capacities"), std::string::npos) << ev.infeasible_reason;
+}
+
+TEST(OptimizeCapacitated, PMedianCapacityMovesDemandToTheSecondNearest) {
+  // small(): d0: c0 5 s, c1 9 s; d1: c1 4 s; d2: c2 7 s, c0 20 s. Weights 1, 2, 3; c1 holds only 2.
+  SiteProblem pr;
+  pr.model = SiteModel::PMedian;
+  pr.weights = {1, 2, 3};
+  pr.site_capacity = {kInf, 2, kInf};
+  pr.p = 2;
+  // {c1, c2}: d1 (2) fills c1; d0 has no other open pair: infeasible. {c0, c1}: d0->c0 5, d1->c1 8, d2->c0 60 = 73.
+  // p = 3: d0->c0 5, d1->c1 8, d2->c2 21 = 34.
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+    EXPECT_NEAR(r.objective, 73.0, 1e-6);
+  }
+  pr.p = 3;
+  EXPECT_NEAR(solve(small(), pr).objective, 34.0, 1e-6);
+  // Capacities are only for mclp and p-median.
+  pr.model = SiteModel::Lscp;
+  pr.max_seconds = {10};
+  EXPECT_THROW(solve(small(), pr), careshed::InputError);
+}
+
+TEST(OptimizeCapacitated, RandomHeuristicBoundBracketsExact) {
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> U(0.0, 1.0);
+  for (int rep = 0; rep < 40; ++rep) {
+    Dense D;
+    D.nd = 6 + int(U(rng) * 10);
+    D.nc = 3 + int(U(rng) * 6);
+    D.t.assign(D.nd, std::vector<double>(D.nc, kInf));
+    for (int i = 0; i < D.nd; ++i) {
+      for (int j = 0; j < D.nc; ++j) {
+        if (U(rng) < 0.6) D.t[i][j] = std::floor(U(rng) * 20);
+      }
+      D.t[i][int(U(rng) * D.nc)] = std::floor(U(rng) * 20);  // every demand has a pair
+    }
+    SiteProblem pr;
+    pr.model = rep % 2 ? SiteModel::PMedian : SiteModel::Mclp;
+    pr.p = 1 + int(U(rng) * (D.nc - 1));
+    double total = 0.0;
+    for (int i = 0; i < D.nd; ++i) pr.weights.push_back(std::floor(1 + U(rng) * 9)), total += pr.weights.back();
+    for (int j = 0; j < D.nc; ++j) pr.site_capacity.push_back(std::floor(total * (0.5 + U(rng)) / pr.p) + 1);
+    if (pr.model == SiteModel::Mclp) pr.max_seconds = {10};
+    SiteSolution ex, he;
+    try {
+      ex = solve(D, pr, SiteSolver::Exact);
+    } catch (const careshed::InputError&) {
+      EXPECT_THROW(solve(D, pr, SiteSolver::Heuristic), careshed::InputError) << "seed " << seed << " rep " << rep;
+      continue;
+    }
+    he = solve(D, pr, SiteSolver::Heuristic);
+    const double t = 1e-6 * std::max(1.0, std::fabs(ex.objective));
+    EXPECT_TRUE(ex.proven_optimal) << "seed " << seed << " rep " << rep;
+    if (pr.model == SiteModel::Mclp) {
+      EXPECT_LE(he.objective, ex.objective + t) << "seed " << seed << " rep " << rep;
+      EXPECT_GE(he.bound, ex.objective - t) << "seed " << seed << " rep " << rep;
+    } else {
+      EXPECT_GE(he.objective, ex.objective - t) << "seed " << seed << " rep " << rep;
+      EXPECT_LE(he.bound, ex.objective + t) << "seed " << seed << " rep " << rep;
+    }
+    // Reported objective = the scenario score of the returned sites.
+    EXPECT_NEAR(careshed::evaluate_sites(D.sparse(), pr, ex.sites).objective, ex.objective, t);
+  }
+}
+
 TEST(OptimizeNamed, BadInputNamesTheArgument) {
   SiteProblem pr;
   pr.model = SiteModel::Mclp;

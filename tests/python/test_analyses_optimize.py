@@ -120,3 +120,22 @@ def test_bad_input_names_the_problem():
         study.optimize(model="mclp", p=1)
     with pytest.raises(careshed.InputError, match="larger than"):
         study.optimize(cand, model="mclp", p=3)
+
+
+def test_capacitated_mclp_serves_at_most_each_sites_capacity():
+    # p = 1, every candidate can serve `cap` people: the best site serves min(cap, people in its range) (demand may
+    # be split, so a partly served cell counts its served share); oracle: that minimum, maximised over candidates.
+    study = strip_study()
+    thresholds = {"urban": 4, "rural": 6}
+    cand = points([f"c{k}" for k in range(len(CELLS))], [cell_centre(r, c) for r, c in CELLS])
+    in_range = [oracle_covered(study, [cell], thresholds)[0] for cell in CELLS]
+    for cap in (250.0, 0.5 * max(in_range), 10 * max(in_range)):
+        res = study.optimize(cand, model="mclp", p=1, capacity=cap)
+        region = res.table.iloc[-1]
+        assert region["covered_after"] == pytest.approx(max(min(cap, c) for c in in_range)), cap
+        assert res.diagnostics["proven_optimal"]
+        assert res.solution.site_load.sum() == pytest.approx(region["covered_after"])
+    with pytest.raises(ValueError, match="capacity"):
+        study.optimize(cand, model="lscp", capacity=100.0)
+    with pytest.raises(ValueError, match="no field 'beds'"):
+        study.optimize(cand, model="mclp", p=1, capacity="beds")

@@ -239,3 +239,100 @@ def test_scenario_and_curve():
     assert curve["objective"][-1] == pytest.approx(gains.sum())
     best3 = locate.mclp(cost, pop, 3, 5000.0)
     assert best3.objective >= ev["objective"] - 1e-6  # the optimum is at least as good as the plan
+
+
+# ---- capacitated MCLP / p-median (demand may be split) ----------------------------------------------------------
+
+def pulp_capacitated(model, cost, weights, p, capacity, *, max_cost=None, fixed=()):
+    """The capacitated model written densely in PuLP (z_ij = share of demand i served by site j, split allowed),
+    solved by CBC; None when infeasible."""
+    cost = np.asarray(cost, float)
+    nd, nc = cost.shape
+    w = np.asarray(weights, float)
+    live = [i for i in range(nd) if w[i] > 0]
+    if model == "mclp":
+        std = np.broadcast_to(np.asarray(max_cost, float), (nd,))
+        pairs = [(i, j) for i in live for j in range(nc) if cost[i, j] <= std[i]]
+    else:
+        pairs = [(i, j) for i in live for j in range(nc) if np.isfinite(cost[i, j])]
+    prob = pulp.LpProblem("cap", pulp.LpMaximize if model == "mclp" else pulp.LpMinimize)
+    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(nc)]
+    z = {(i, j): pulp.LpVariable(f"z{i}_{j}", 0, 1) for i, j in pairs}
+    if model == "mclp":
+        prob += pulp.lpSum(w[i] * z[i, j] for i, j in pairs)
+    else:
+        prob += pulp.lpSum(w[i] * cost[i, j] * z[i, j] for i, j in pairs)
+    for i in live:
+        row = pulp.lpSum(z[i, j] for j in range(nc) if (i, j) in z)
+        prob += (row <= 1) if model == "mclp" else (row == 1)
+    for j in range(nc):
+        prob += pulp.lpSum(w[i] * z[i, jj] for i, jj in pairs if jj == j) <= capacity[j] * x[j]
+    for i, j in pairs:
+        prob += z[i, j] <= x[j]
+    for j in fixed:
+        prob += x[j] == 1
+    prob += pulp.lpSum(x) <= p
+    status = prob.solve(_solver())
+    if pulp.LpStatus[status] != "Optimal":
+        return None
+    return pulp.value(prob.objective) or 0.0
+
+
+@pytest.mark.parametrize("model", ["mclp", "p-median"])
+def test_capacitated_random_instances_equal_pulp_cbc(model):
+    seed = _seed()
+    rng = np.random.default_rng(seed)
+    for rnd in range(6):
+        nd, nc = int(rng.integers(5, 30)), int(rng.integers(3, 10))
+        cost, w, std = _instance(rng, nd, nc, density=0.6)
+        p = int(rng.integers(1, min(nc, 4) + 1))
+        cap = np.floor(w.sum() * rng.uniform(0.2, 1.2, nc) / p) + 1
+        fixed = [int(rng.integers(0, nc))] if rng.random() < 0.3 else []
+        what = f"capacitated {model} round {rnd} nd={nd} nc={nc} p={p} fixed={fixed} (CARESHED_TEST_SEED={seed})"
+        peer = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed)
+        if model == "mclp":
+            run = lambda solver: locate.mclp(cost, w, p, std, capacity=cap, fixed=fixed or None, solver=solver)
+        else:
+            run = lambda solver: locate.p_median(cost, w, p, capacity=cap, fixed=fixed or None, solver=solver)
+        try:
+            ours = run("exact")
+        except InputError:
+            assert peer is None, what
+            continue
+        assert peer is not None, what
+        assert ours.objective == pytest.approx(peer, rel=1e-6, abs=1e-6), what
+        assert ours.proven_optimal, what
+        # the served weight re-summed from the per-demand shares and the per-site loads (independent sums)
+        if model == "mclp":
+            assert (w * ours.served).sum() == pytest.approx(ours.objective, rel=1e-6), what
+        assert ours.site_load.sum() == pytest.approx((w * ours.served).sum(), rel=1e-6), what
+        assert np.all(ours.site_load <= cap[ours.sites] * (1 + 1e-9) + 1e-9), what
+        h = run("heuristic")
+        if model == "mclp":
+            assert h.objective <= peer + 1e-6 and h.bound >= peer - 1e-6, what
+        else:
+            assert h.objective >= peer - 1e-6 and h.bound <= peer + 1e-6, what
+        assert h.gap == pytest.approx(abs(h.bound - h.objective) / max(abs(h.objective), 1e-9), abs=1e-12), what
+
+
+def test_capacitated_hand_worked_cases():
+    # one demand of 50 people, two sites 100 s and 200 s away, each able to serve 30
+    cost = np.array([[100.0, 200.0]])
+    r = locate.p_median(cost, [50], 2, capacity=[30, 30])
+    assert r.objective == pytest.approx(30 * 100 + 20 * 200)  # split: the nearer site at capacity, the rest further
+    assert list(r.site_load) == pytest.approx([30, 20])
+    assert list(r.assignment) == [0] and r.served[0] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="capacities"):
+        locate.p_median(cost, [50], 1, capacity=30)  # total capacity of p = 1 site is below the 50 to serve
+    m = locate.mclp(cost, [50], 1, 300.0, capacity=30)
+    assert m.objective == pytest.approx(30) and m.served[0] == pytest.approx(0.6)  # MCLP serves what it can
+    with pytest.raises(ValueError, match="capacity"):
+        locate.mclp(cost, [50], 1, 300.0, capacity=[30, 30, 30])
+    with pytest.raises(ValueError, match="does not take capacities"):
+        _core_solve_lscp_with_capacity(cost)
+
+
+def _core_solve_lscp_with_capacity(cost):
+    from careshed import _core
+    return _core.solve_sites(locate.site_costs(cost), "lscp", max_seconds=np.array([300.0]),
+                             site_capacity=np.array([1.0, 1.0]))

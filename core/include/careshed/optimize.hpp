@@ -17,6 +17,14 @@
 //  * p-median — least Σ w·(seconds to the nearest open site) with at most p open sites; every demand with weight
 //               > 0 must have an open site among its pairs (a pair missing from the costs is unreachable).
 //  * p-center — least worst time max over demand with weight > 0 of the seconds to its nearest open site.
+//  * Capacitated MCLP / p-median (site_capacity given): each open site j serves at most site_capacity[j] weight
+//               (e.g. beds × patients per bed, or an ambulance's workload in people). Definition: demand MAY BE
+//               SPLIT — a demand point's weight can be served in parts by several open sites (fractional
+//               assignment z_ij in [0, 1], Σ_j z_ij <= 1, Σ_i w_i z_ij <= capacity_j for open j, 0 when closed).
+//               MCLP maximises the weight served within its standard (covered = served, zone shares too);
+//               p-median minimises Σ w_i z_ij seconds_ij with every demand's weight fully served (Σ_j z_ij = 1),
+//               so total capacity below the total weight is an InputError saying so. The assignment reported
+//               is the site serving the largest share (ties lowest index); served[] holds each demand's share.
 // Common rules:
 //  * Costs are float32 seconds (the engine's output precision), finite and >= 0. A pair covers its demand iff
 //    double(seconds) <= the demand's standard (INCLUSIVE). Pairs beyond every standard are simply never covering.
@@ -115,6 +123,8 @@ struct SiteProblem {
   double busy_fraction = 0.0;     ///< MEXCLP q in [0, 1)
   std::int32_t max_vehicles_per_site = 1;   ///< MEXCLP, >= 1
   std::vector<std::int32_t> min_vehicles;   ///< MEXCLP existing vehicles per candidate (empty: 1 at Fixed sites)
+  std::vector<double> site_capacity;  ///< MCLP / p-median: weight each candidate can serve when open (>= 0, +inf
+                                      ///< = unlimited); empty = uncapacitated. See "Capacitated" above.
 };
 
 struct SiteOptions {
@@ -142,6 +152,9 @@ struct SiteEvaluation {
   std::vector<std::int32_t> assignment;  ///< per demand: nearest open site (within standard for coverage models;
                                          ///< any pair for p-median/p-center), ties lowest index; -1 none
   std::vector<float> assigned_seconds;   ///< per demand: seconds to it, +inf when -1
+  std::vector<double> served;            ///< per demand: share of its weight served (0..1; uncapacitated: 1 when
+                                         ///< assigned, else 0)
+  std::vector<double> site_load;         ///< per entry of sites: weight it serves (Σ w × share assigned to it)
   std::vector<double> zone_weight;       ///< per zone (when demand_zone is given)
   std::vector<double> zone_covered;
   bool feasible = true;                  ///< constraints (p, budget, zone shares, LSCP cover) all met

@@ -189,9 +189,37 @@ def _demand(study: PreparedStudy):
     return cells, pop[cells], zone[cells].astype(np.int32)
 
 
+def _site_capacity(capacity, parts, n_sites: int, model: str):
+    """Capacity per site (order: the parts' frames) from a field of the point layers, a number or an array."""
+    if capacity is None:
+        return None
+    if model not in ("mclp", "p-median"):
+        raise UsageError(f"capacity: only mclp and p-median take site capacities, not {model}")
+    if not isinstance(capacity, str):
+        caps = np.broadcast_to(np.asarray(capacity, dtype=np.float64), (n_sites,)).copy()
+        bad = np.flatnonzero(~(caps >= 0))
+        if bad.size:
+            raise UsageError(f"capacity: site {int(bad[0])} has {caps[bad[0]]!r}; capacities must be >= 0 (inf: none)")
+        return caps
+    vals = []
+    for frame, st, used in parts:
+        if st is None:
+            raise UsageError(f"capacity: lattice candidates have no field {capacity!r}; give the capacity as a number")
+        if capacity not in st.frame.columns:
+            raise UsageError(f"capacity: the {frame['source'].iloc[0]} sites have no field {capacity!r} "
+                             f"(fields: {', '.join(map(str, st.frame.columns))})")
+        v = pd.to_numeric(st.frame[capacity], errors="coerce").to_numpy(np.float64)[used]
+        bad = np.flatnonzero(~(v >= 0))
+        if bad.size:
+            raise InputError(f"capacity: field {capacity!r} of site {frame.index[bad[0]]!r} is "
+                             f"{st.frame[capacity].to_numpy()[used][bad[0]]!r}; give a number >= 0")
+        vals.append(v)
+    return np.concatenate(vals)
+
+
 def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing=None, thresholds_min=None,
         dispatch_minutes=0.0, candidate_spacing_m=None, site_cost=None, budget=None, zone_min_share=None,
-        backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, residents_per_vehicle=RESIDENTS_PER_VEHICLE,
+        capacity=None, backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, residents_per_vehicle=RESIDENTS_PER_VEHICLE,
         max_minutes=None, solver="exact", time_limit_s=None, gap_target=0.0, facility_id=None, name_field=None,
         layer=None, x=None, y=None, crs=None, snap_max_m=None, unplaced="error", neighbours=8, label="sites",
         modelled=None, notes=None) -> Optimized:
@@ -218,6 +246,11 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
         existing, candidates, lattice) and the budget on the total cost of open sites (existing included).
     zone_min_share : float or dict {zone id: share}, optional
         Every zone's covered share must reach it (e.g. 0.9, the "15-minute medical service circle").
+    capacity : field name, number or one value per site, optional
+        MCLP / p-median only: the people each site can serve when open (e.g. beds x patients per bed, or an
+        ambulance's yearly workload in residents); a field is read from `existing` and `candidates` (lattice
+        candidates have no fields: give a number then). Demand may be split between sites; MCLP then counts the
+        people SERVED within the standard (also in the table's covered_after), p-median must serve everyone.
     backup_weight, busy_fraction, vehicles_per_site : model options (backup; MEXCLP's q and vehicles per station).
     max_minutes : float, optional
         Search radius of the per-candidate searches (default: the largest threshold). For p-median / p-center, people
@@ -283,6 +316,7 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
             costs_per_site = np.concatenate(vals)
         else:
             costs_per_site = np.broadcast_to(np.asarray(site_cost, dtype=np.float64), (n_sites,)).copy()
+    caps = _site_capacity(capacity, parts, n_sites, model)
     timings["sites"] = time.perf_counter() - t
 
     # -- demand and coverage ------------------------------------------------------------------------------------
@@ -345,14 +379,14 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     if model == "lscp":
         sol = locate.lscp(costs, standard, weights=weights, skip_uncoverable=True, **budget_kw, **common)
     elif model == "mclp":
-        sol = locate.mclp(costs, weights, p, standard, **budget_kw, **common)
+        sol = locate.mclp(costs, weights, p, standard, capacity=caps, **budget_kw, **common)
     elif model == "backup":
         sol = locate.backup(costs, weights, p, standard, backup_weight=backup_weight, **budget_kw, **common)
     elif model == "mexclp":
         sol = locate.mexclp(costs, weights, p, standard, busy_fraction=busy_fraction,
                             max_vehicles_per_site=vehicles_per_site, zones=dzone, zone_min_share=shares, **common)
     elif model == "p-median":
-        sol = locate.p_median(costs, w_used, p, **common)
+        sol = locate.p_median(costs, w_used, p, capacity=caps, **common)
     else:
         sol = locate.p_center(costs, w_used, p, **common)
     timings["solve"] = time.perf_counter() - t
@@ -361,20 +395,28 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     cover_costs = costs if covering else locate.site_costs_from_reach_lists(offsets, rcells, rsec, cell_demand,
                                                                              cells.size, max_cost=standard)
 
-    def covered_cells(open_sites) -> np.ndarray:
-        """The grid's cells covered by `open_sites` (demand cells only)."""
+    served_caps = caps if model == "mclp" else None  # capacitated MCLP: people served, not just in range
+
+    def served_share(open_sites) -> np.ndarray:
+        """Per demand cell, the share of its people served by `open_sites` (1 or 0 without capacities)."""
+        if not len(open_sites):
+            return np.zeros(cells.size)
+        ev = locate.evaluate("mclp", cover_costs, open_sites, weights=weights, max_cost=standard,
+                             p=max(1, len(open_sites)), capacity=served_caps)
+        return ev["served"]
+
+    def covered_cells(share) -> np.ndarray:
+        """The grid's cells (demand cells only) with some of their people covered."""
         out = np.zeros(h * w, bool)
-        if len(open_sites):
-            ev = locate.evaluate("mclp", cover_costs, open_sites, weights=weights, max_cost=standard,
-                                 p=max(1, len(open_sites)))
-            out[cells[ev["assignment"] >= 0]] = True
+        out[cells[share > 0]] = True
         return out.reshape(h, w)
 
-    def covered_by_zone(covered) -> np.ndarray:
-        return np.bincount(dzone, weights=np.where(covered.ravel()[cells], weights, 0.0), minlength=len(study.ids))
+    def covered_by_zone(share) -> np.ndarray:
+        return np.bincount(dzone, weights=weights * share, minlength=len(study.ids))
 
-    cells_before, cells_after = covered_cells(fixed), covered_cells(sol.sites)
-    before, after = covered_by_zone(cells_before), covered_by_zone(cells_after)
+    share_before, share_after = served_share(fixed), served_share(sol.sites)
+    cells_before, cells_after = covered_cells(share_before), covered_cells(share_after)
+    before, after = covered_by_zone(share_before), covered_by_zone(share_after)
     pop_z = np.bincount(dzone, weights=weights, minlength=len(study.ids))
     idx = pd.Index(list(study.ids) + [study.region_label], name=study.zone_id)
     table = pd.DataFrame(index=idx)

@@ -9,6 +9,9 @@ Models (the definitions are in ``core/include/careshed/optimize.hpp`` and ``docs
   at least TWO distinct open sites cover it.
 * :func:`mexclp` — Daskin's maximum expected covering: ``p`` vehicles, each busy with probability ``busy_fraction``.
 * :func:`p_median` — least weighted cost to the nearest open site; :func:`p_center` — least worst cost.
+* ``capacity=`` (MCLP and p-median): the weight each candidate can serve when open (beds x patients per bed,
+  an ambulance's workload). Demand may be SPLIT between open sites; MCLP maximises the weight served within the
+  standard, p-median serves every demand's whole weight (total capacity too small -> ``InputError`` saying so).
 
 ``cost`` is a dense ``(n_demand, n_candidates)`` array (``inf`` = unreachable) or a ``scipy.sparse`` matrix whose
 EXPLICIT entries are the reachable pairs (an explicit 0 is a real zero cost; a missing entry is unreachable). Costs
@@ -43,7 +46,9 @@ class Solution:
     demand (the nearest open site, within the standard for covering models; -1 none) and ``assigned_cost``;
     ``covered`` / ``backed_up`` / ``expected_covered`` / ``uncoverable`` weights; ``zone_weight`` /
     ``zone_covered`` per zone; ``added_order`` / ``marginal_gain``: the non-fixed sites in greedy order and what
-    each adds (the marginal-gain curve).
+    each adds (the marginal-gain curve). ``served``: per demand, the share of its weight served (capacitated
+    models split demand; the ``assignment`` is then the site serving the largest share); ``site_load``: per entry
+    of ``sites``, the weight it serves.
     """
 
     model: str
@@ -71,6 +76,8 @@ class Solution:
     added_order: np.ndarray
     marginal_gain: np.ndarray
     seconds_elapsed: float
+    served: np.ndarray
+    site_load: np.ndarray
 
 
 def site_costs(cost, *, n_demand: int | None = None, n_candidates: int | None = None) -> SiteCosts:
@@ -135,7 +142,7 @@ def _arr(a, dtype):
 def _problem(costs: SiteCosts, model: str, *, weights=None, max_cost=None, p=0, fixed=None, forbidden=None,
              site_cost=None, budget=None, zones=None, zone_min_share=None, skip_uncoverable=False,
              backup_weight=1.0, require_primary=False, busy_fraction=0.0, max_vehicles_per_site=1,
-             existing_vehicles=None) -> dict:
+             existing_vehicles=None, capacity=None) -> dict:
     return dict(model=model, weights=_arr(weights, np.float64),
                 max_seconds=None if max_cost is None else _arr(np.atleast_1d(max_cost), np.float64),
                 p=int(p), site_status=_status(costs.n_candidates, fixed, forbidden),
@@ -143,7 +150,20 @@ def _problem(costs: SiteCosts, model: str, *, weights=None, max_cost=None, p=0, 
                 demand_zone=_arr(zones, np.int32), zone_min_share=_arr(zone_min_share, np.float64),
                 skip_uncoverable=bool(skip_uncoverable), backup_weight=float(backup_weight),
                 require_primary=bool(require_primary), busy_fraction=float(busy_fraction),
-                max_vehicles_per_site=int(max_vehicles_per_site), min_vehicles=_arr(existing_vehicles, np.int32))
+                max_vehicles_per_site=int(max_vehicles_per_site), min_vehicles=_arr(existing_vehicles, np.int32),
+                site_capacity=_capacity(costs.n_candidates, capacity))
+
+
+def _capacity(n_candidates: int, capacity):
+    """A scalar (every candidate) or one capacity per candidate (``inf`` = unlimited); None = uncapacitated."""
+    if capacity is None:
+        return None
+    c = np.asarray(capacity, dtype=np.float64)
+    if c.ndim == 0:
+        c = np.full(n_candidates, float(c))
+    if c.shape != (n_candidates,):
+        raise InputError(f"capacity: expected a scalar or one value per candidate ({n_candidates}), got shape {c.shape}")
+    return np.ascontiguousarray(c)
 
 
 def _solution(d: dict) -> Solution:
@@ -154,7 +174,8 @@ def _solution(d: dict) -> Solution:
                     backed_up=d["backed_up"], expected_covered=d["expected_covered"], uncoverable=d["uncoverable"],
                     total_cost=d["total_cost"], max_cost=d["max_seconds"], weighted_cost=d["weighted_seconds"],
                     zone_weight=d["zone_weight"], zone_covered=d["zone_covered"], added_order=d["added_order"],
-                    marginal_gain=d["marginal_gain"], seconds_elapsed=d["seconds_elapsed"])
+                    marginal_gain=d["marginal_gain"], seconds_elapsed=d["seconds_elapsed"], served=d["served"],
+                    site_load=d["site_load"])
 
 
 def _solve(cost, model, solver, time_limit_s, gap_target, **kw) -> Solution:
@@ -176,11 +197,13 @@ def lscp(cost, max_cost, *, weights=None, fixed=None, forbidden=None, site_cost=
 
 
 def mclp(cost, weights, p, max_cost, *, fixed=None, forbidden=None, site_cost=None, budget=None, zones=None,
-         zone_min_share=None, solver="exact", time_limit_s=None, gap_target=0.0) -> Solution:
-    """Most weight covered within ``max_cost`` by at most ``p`` open sites (fixed ones included)."""
+         zone_min_share=None, capacity=None, solver="exact", time_limit_s=None, gap_target=0.0) -> Solution:
+    """Most weight covered within ``max_cost`` by at most ``p`` open sites (fixed ones included). With
+    ``capacity`` (scalar or per candidate): each open site serves at most that much weight, demand may be split,
+    and the objective is the weight served within the standard."""
     return _solve(cost, "mclp", solver, time_limit_s, gap_target, weights=weights, max_cost=max_cost, p=p,
                   fixed=fixed, forbidden=forbidden, site_cost=site_cost, budget=budget, zones=zones,
-                  zone_min_share=zone_min_share)
+                  zone_min_share=zone_min_share, capacity=capacity)
 
 
 def backup(cost, weights, p, max_cost, *, backup_weight=1.0, require_primary=False, fixed=None, forbidden=None,
@@ -213,11 +236,13 @@ def mexclp(cost, weights, p, max_cost, *, busy_fraction, max_vehicles_per_site=1
                   zone_min_share=zone_min_share)
 
 
-def p_median(cost, weights, p, *, fixed=None, forbidden=None, max_cost=None, solver="exact", time_limit_s=None,
-             gap_target=0.0) -> Solution:
-    """Least Σ weight x cost to the nearest open site with at most ``p`` sites (``max_cost`` only for reporting)."""
+def p_median(cost, weights, p, *, fixed=None, forbidden=None, max_cost=None, capacity=None, solver="exact",
+             time_limit_s=None, gap_target=0.0) -> Solution:
+    """Least Σ weight x cost to the nearest open site with at most ``p`` sites (``max_cost`` only for reporting).
+    With ``capacity``: each open site serves at most that much weight, demand may be split between sites, every
+    demand's whole weight must be served (``InputError`` when the capacities cannot)."""
     return _solve(cost, "p-median", solver, time_limit_s, gap_target, weights=weights, p=p, fixed=fixed,
-                  forbidden=forbidden, max_cost=max_cost)
+                  forbidden=forbidden, max_cost=max_cost, capacity=capacity)
 
 
 def p_center(cost, weights, p, *, fixed=None, forbidden=None, max_cost=None, solver="exact", time_limit_s=None,

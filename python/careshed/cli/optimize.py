@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..analyses.optimize import MODELS
+from ..errors import UsageError
 from ..study import Study
 from .common import (Subcommand, add_grid_and_label_arguments, add_point_arguments, add_snap_arguments,
                      add_travel_arguments, add_zones_and_people_arguments, key_values, print_table,
@@ -52,6 +53,10 @@ def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dispatch-minutes", type=float, default=0.0, metavar="MIN", help="added to every response")
     g.add_argument("--cost-field", metavar="FIELD", help="candidate field with each site's cost (with --budget)")
     g.add_argument("--budget", type=float, metavar="X", help="limit on the total cost of open sites")
+    g.add_argument("--capacity-field", metavar="FIELD",
+                   help="mclp/p-median: field of the site layers with the people each site can serve (demand may "
+                        "be split between sites)")
+    g.add_argument("--capacity", type=float, metavar="N", help="mclp/p-median: the people every site can serve")
     g.add_argument("--zone-min-share", metavar="SHARE|ZONE=SHARE", action="append",
                    help="minimum covered share, for every zone (one number) or per zone (repeatable)")
     g.add_argument("--backup-weight", type=float, default=1.0, metavar="W", help="backup: weight of backed-up people")
@@ -76,7 +81,10 @@ def optimize_arguments(args) -> tuple[dict, dict]:
             share = float(args.zone_min_share[0])
         else:
             share = key_values(args.zone_min_share, "--zone-min-share", numeric=True)
-    run.update(model=args.model, thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes, p=args.p,
+    if args.capacity_field is not None and args.capacity is not None:
+        raise UsageError("give --capacity-field or --capacity, not both")
+    capacity = args.capacity_field if args.capacity_field is not None else args.capacity
+    run.update(capacity=capacity, model=args.model, thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes, p=args.p,
                candidate_spacing_m=args.candidate_spacing, site_cost=args.cost_field, budget=args.budget,
                zone_min_share=share, backup_weight=args.backup_weight, busy_fraction=args.busy_fraction,
                vehicles_per_site=args.vehicles_per_site, max_minutes=args.max_minutes, solver=args.solver,
