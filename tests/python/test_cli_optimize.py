@@ -41,18 +41,18 @@ def test_cli_optimize_writes_the_outputs(tmp_path, capsys):
     for name in ("optimize.gpkg", "optimize_curve.csv", "optimize.png"):
         assert (out / name).is_file(), name
     # capacities from a field of the candidate layer: the CLI gives what the API gives
-    rows = ["code,x,y,cap"] + [f"c{c},{cell_centre(1, c)[0]},{cell_centre(1, c)[1]},{300 + 10 * c}"
+    rows = ["code,x,y,beds"] + [f"c{c},{cell_centre(1, c)[0]},{cell_centre(1, c)[1]},{30 + c}"
                                for c in (0, 2, 4, 6, 8)]
     (tmp_path / "cand_cap.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     cap_args = [a if a != str(tmp_path / "cand.csv") else str(tmp_path / "cand_cap.csv") for a in args]
     cap_args = cap_args[:cap_args.index("--existing")] + cap_args[cap_args.index("--existing") + 2:]
     cap_out = tmp_path / "cap_out"
     cap_args[cap_args.index(str(out))] = str(cap_out)
-    assert main(cap_args + ["--capacity-field", "cap"]) == 0
+    assert main(cap_args + ["--capacity", "beds", "--patients-per-bed", "10"]) == 0
     capsys.readouterr()
     cap_table = pd.read_csv(cap_out / "optimize.csv", comment="#", index_col=0)
     api_cap = strip_study().optimize(str(tmp_path / "cand_cap.csv"), model="mclp", p=2, x="x", y="y", crs=CRS,
-                                     facility_id="code", capacity="cap")
+                                     facility_id="code", capacity="beds", patients_per_bed=10)
     assert cap_table.loc["region", "covered_after"] == pytest.approx(api_cap.table.iloc[-1]["covered_after"])
     assert cap_table.loc["region", "covered_after"] <= 2 * 380 + 1e-6  # two sites of at most 380 each
     # bad input: an unknown zone in --zone-min-share is refused with exit status 2
@@ -68,5 +68,5 @@ def test_cli_optimize_help_lists_models_and_options(capsys):
     assert exc.value.code == 0
     text = capsys.readouterr().out
     for word in ("lscp", "mclp", "mexclp", "p-median", "p-center", "--existing", "--candidate-spacing", "--p",
-                 "--solver", "--time-limit", "--zone-min-share", "--budget", "--capacity-field", "proven bound"):
+                 "--solver", "--time-limit", "--zone-min-share", "--budget", "--capacity", "--patients-per-bed", "proven bound"):
         assert word in text, word

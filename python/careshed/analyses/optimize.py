@@ -219,7 +219,7 @@ def _site_capacity(capacity, parts, n_sites: int, model: str):
 
 def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing=None, thresholds_min=None,
         dispatch_minutes=0.0, candidate_spacing_m=None, site_cost=None, budget=None, zone_min_share=None,
-        capacity=None, backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, residents_per_vehicle=RESIDENTS_PER_VEHICLE,
+        capacity=None, patients_per_bed=None, backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, residents_per_vehicle=RESIDENTS_PER_VEHICLE,
         max_minutes=None, solver="exact", time_limit_s=None, gap_target=0.0, facility_id=None, name_field=None,
         layer=None, x=None, y=None, crs=None, snap_max_m=None, unplaced="error", neighbours=8, label="sites",
         modelled=None, notes=None) -> Optimized:
@@ -251,6 +251,7 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
         ambulance's yearly workload in residents); a field is read from `existing` and `candidates` (lattice
         candidates have no fields: give a number then). Demand may be split between sites; MCLP then counts the
         people SERVED within the standard (also in the table's covered_after), p-median must serve everyone.
+        Multiplied by `patients_per_bed` when given (capacity = beds x people served per bed).
     backup_weight, busy_fraction, vehicles_per_site : model options (backup; MEXCLP's q and vehicles per station).
     max_minutes : float, optional
         Search radius of the per-candidate searches (default: the largest threshold). For p-median / p-center, people
@@ -317,6 +318,13 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
         else:
             costs_per_site = np.broadcast_to(np.asarray(site_cost, dtype=np.float64), (n_sites,)).copy()
     caps = _site_capacity(capacity, parts, n_sites, model)
+    if patients_per_bed is not None:
+        ppb = float(patients_per_bed)
+        if caps is None or not (ppb > 0 and math.isfinite(ppb)):
+            raise UsageError(f"patients_per_bed: {patients_per_bed!r} needs a capacity (beds) and must be a positive "
+                             f"number")
+        caps = caps * ppb
+        run_notes.append(f"capacity = capacity x {ppb:g} patients per bed")
     timings["sites"] = time.perf_counter() - t
 
     # -- demand and coverage ------------------------------------------------------------------------------------

@@ -53,10 +53,11 @@ def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dispatch-minutes", type=float, default=0.0, metavar="MIN", help="added to every response")
     g.add_argument("--cost-field", metavar="FIELD", help="candidate field with each site's cost (with --budget)")
     g.add_argument("--budget", type=float, metavar="X", help="limit on the total cost of open sites")
-    g.add_argument("--capacity-field", metavar="FIELD",
-                   help="mclp/p-median: field of the site layers with the people each site can serve (demand may "
-                        "be split between sites)")
-    g.add_argument("--capacity", type=float, metavar="N", help="mclp/p-median: the people every site can serve")
+    g.add_argument("--capacity", metavar="FIELD",
+                   help="mclp/p-median: site field with the people each site can serve (or beds, with "
+                        "--patients-per-bed); demand may be split between sites")
+    g.add_argument("--patients-per-bed", type=float, metavar="N",
+                   help="capacity = --capacity FIELD x N (e.g. beds x people served per bed)")
     g.add_argument("--zone-min-share", metavar="SHARE|ZONE=SHARE", action="append",
                    help="minimum covered share, for every zone (one number) or per zone (repeatable)")
     g.add_argument("--backup-weight", type=float, default=1.0, metavar="W", help="backup: weight of backed-up people")
@@ -81,10 +82,10 @@ def optimize_arguments(args) -> tuple[dict, dict]:
             share = float(args.zone_min_share[0])
         else:
             share = key_values(args.zone_min_share, "--zone-min-share", numeric=True)
-    if args.capacity_field is not None and args.capacity is not None:
-        raise UsageError("give --capacity-field or --capacity, not both")
-    capacity = args.capacity_field if args.capacity_field is not None else args.capacity
-    run.update(capacity=capacity, model=args.model, thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes, p=args.p,
+    if args.patients_per_bed is not None and args.capacity is None:
+        raise UsageError("--patients-per-bed needs --capacity FIELD (the beds of each site)")
+    run.update(capacity=args.capacity, patients_per_bed=args.patients_per_bed)
+    run.update(model=args.model, thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes, p=args.p,
                candidate_spacing_m=args.candidate_spacing, site_cost=args.cost_field, budget=args.budget,
                zone_min_share=share, backup_weight=args.backup_weight, busy_fraction=args.busy_fraction,
                vehicles_per_site=args.vehicles_per_site, max_minutes=args.max_minutes, solver=args.solver,
