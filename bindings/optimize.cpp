@@ -1,6 +1,7 @@
 // Bindings of careshed/optimize.hpp: sparse site costs, the site optimisation models (exact with CBC, or greedy +
 // swap with a certified bound), scenario evaluation and the marginal-gain curve. NumPy in, NumPy out: every array is
-// checked (length, dtype by forcecast) before the GIL is released; solves run without the GIL. Results are dicts of
+// checked (length, dtype by forcecast) before the GIL is released; solves run without the GIL, watched
+// (run_watch.hpp: Ctrl-C stops them within a second, `progress(fraction, phase)` sees how far they got). Results are dicts of
 // numpy arrays and scalars; the Python layer turns them into tables.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -15,6 +16,7 @@
 #include "careshed/optimize.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
+#include "run_watch.hpp"
 
 namespace py = pybind11;
 
@@ -185,7 +187,8 @@ void init_optimize(py::module_& m) {
   m.def(
       "solve_sites",
       [](const SiteCosts& costs, CARESHED_PROBLEM_PARAMS, const std::string& solver, double time_limit_s,
-         double gap_target, bool local_search, bool lp_bound) {
+         double gap_target, bool local_search, bool lp_bound, const py::object& progress) {
+        check_progress_arg(progress);
         const SiteProblem pr = CARESHED_PROBLEM_OF;
         SiteOptions o;
         o.solver = solver_of(solver);
@@ -193,11 +196,7 @@ void init_optimize(py::module_& m) {
         o.gap_target = gap_target;
         o.local_search = local_search;
         o.lp_bound = lp_bound;
-        SiteSolution s;
-        {
-          py::gil_scoped_release nogil;
-          s = solve_sites(costs, pr, o);
-        }
+        SiteSolution s = run_interruptible(progress, [&](RunControl* c) { return solve_sites(costs, pr, o, c); });
         py::dict d;
         d["model"] = std::string(site_model_name(s.model));
         d["solver"] = solver;
@@ -214,43 +213,38 @@ void init_optimize(py::module_& m) {
       },
       py::arg("costs"), CARESHED_PROBLEM_ARGS, py::arg("solver") = "exact",
       py::arg("time_limit_s") = std::numeric_limits<double>::infinity(), py::arg("gap_target") = 0.0,
-      py::arg("local_search") = true, py::arg("lp_bound") = true,
+      py::arg("local_search") = true, py::arg("lp_bound") = true, py::arg("progress") = py::none(),
       "Solve a site optimisation model (careshed/optimize.hpp); returns a dict of arrays and scalars.");
 
   m.def(
       "evaluate_sites",
-      [](const SiteCosts& costs, const Arr<std::int32_t>& sites, CARESHED_PROBLEM_PARAMS) {
+      [](const SiteCosts& costs, const Arr<std::int32_t>& sites, CARESHED_PROBLEM_PARAMS, const py::object& progress) {
+        check_progress_arg(progress);
         const SiteProblem pr = CARESHED_PROBLEM_OF;
         if (sites.ndim() != 1) throw InputError("sites: expected a 1-D array of candidate indices");
         std::vector<std::int32_t> s(sites.data(), sites.data() + sites.shape(0));
-        SiteEvaluation e;
-        {
-          py::gil_scoped_release nogil;
-          e = evaluate_sites(costs, pr, s);
-        }
+        SiteEvaluation e = run_interruptible(progress, [&](RunControl* c) { return evaluate_sites(costs, pr, s, c); });
         py::dict d;
         put_evaluation(d, std::move(e));
         return d;
       },
-      py::arg("costs"), py::arg("sites"), CARESHED_PROBLEM_ARGS,
+      py::arg("costs"), py::arg("sites"), CARESHED_PROBLEM_ARGS, py::arg("progress") = py::none(),
       "Score a given set of sites with the same numbers as a solution (infeasibility reported, not raised).");
 
   m.def(
       "marginal_gain_curve",
-      [](const SiteCosts& costs, std::int32_t k, CARESHED_PROBLEM_PARAMS) {
+      [](const SiteCosts& costs, std::int32_t k, CARESHED_PROBLEM_PARAMS, const py::object& progress) {
+        check_progress_arg(progress);
         const SiteProblem pr = CARESHED_PROBLEM_OF;
-        MarginalGainCurve c;
-        {
-          py::gil_scoped_release nogil;
-          c = marginal_gain_curve(costs, pr, k);
-        }
+        MarginalGainCurve c =
+            run_interruptible(progress, [&](RunControl* ctl) { return marginal_gain_curve(costs, pr, k, ctl); });
         py::dict d;
         d["sites"] = to_numpy(std::move(c.sites));
         d["gain"] = to_numpy(std::move(c.gain));
         d["objective"] = to_numpy(std::move(c.objective));
         return d;
       },
-      py::arg("costs"), py::arg("k"), CARESHED_PROBLEM_ARGS,
+      py::arg("costs"), py::arg("k"), CARESHED_PROBLEM_ARGS, py::arg("progress") = py::none(),
       "Greedy marginal-gain curve: the 1st, 2nd, ... k-th best added site and what each adds.");
 }
 

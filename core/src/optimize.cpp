@@ -2,7 +2,15 @@
 // certified bounds, and exact MIPs through CBC's C interface. See careshed/optimize.hpp for the definitions.
 #include "careshed/optimize.hpp"
 
-#include <coin/Cbc_C_Interface.h>
+// CBC through its C++ API (CbcMain0/CbcMain1, the driver the C interface wraps) so that an event handler can stop
+// branch and cut and CLP's simplex when the run is cancelled (the C interface exposes neither).
+#include <coin/CbcEventHandler.hpp>
+#include <coin/CbcModel.hpp>
+#include <coin/CbcSolver.hpp>
+#include <coin/ClpEventHandler.hpp>
+#include <coin/ClpSimplex.hpp>
+#include <coin/ClpSolve.hpp>
+#include <coin/OsiClpSolverInterface.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +24,7 @@
 #include <utility>
 
 #include "careshed/error.hpp"
+#include "careshed/progress.hpp"
 
 namespace careshed {
 namespace {
@@ -171,7 +180,13 @@ struct Prepared {
   bool lscp_full = false;          // LSCP without zone shares: cover every required demand
   std::size_t n_required = 0;
   std::vector<double> cap;         // per candidate capacity (weight served when open); empty = uncapacitated
+  RunControl* control = nullptr;   // cancellation / progress of the run (may be null)
 };
+
+/// Throws Cancelled when the run was asked to stop (one relaxed atomic load; cheap in every loop iteration).
+void poll(const Prepared& P) {
+  if (P.control) P.control->throw_if_cancelled();
+}
 
 std::int32_t dem_group(const Prepared& P, std::int32_t i, int which) {
   // which 0: its zone group; which 1: the primary group
@@ -213,9 +228,10 @@ void prepare_capacity(Prepared& P, const SiteProblem& pr, const std::string& mod
   }
 }
 
-Prepared prepare(const SiteCosts& C, const SiteProblem& pr) {
+Prepared prepare(const SiteCosts& C, const SiteProblem& pr, RunControl* control = nullptr) {
   Prepared P;
   P.costs = &C;
+  P.control = control;
   P.model = pr.model;
   P.nd = C.n_demand;
   P.nc = C.n_candidates;
@@ -600,6 +616,8 @@ void greedy_counts(CountState& S, std::vector<std::int32_t>* order, std::vector<
   }
   const bool lscp = P.model == SiteModel::Lscp;
   while (!heap.empty() && S.units < max_units) {
+    poll(P);
+    if (P.control && max_units > 0) P.control->report(double(S.units) / double(max_units));
     if (lscp && S.deficit() <= tol_for(0)) break;
     Key top = heap.top();
     heap.pop();
@@ -663,6 +681,7 @@ void swap_counts(CountState& S, Clock::time_point deadline) {
   std::int32_t b = 0;
   std::int64_t checks = 0;
   while (since_improve < P.nc) {
+    poll(P);
     if ((++checks & 15) == 0 && Clock::now() > deadline) break;
     const std::int32_t cand = b;
     b = (b + 1) % P.nc;
@@ -906,6 +925,8 @@ void greedy_median(MedianState& S, const SiteCosts& C, std::int32_t max_open, co
     if (!S.open[j] && P.hi[j] > 0 && (!allowed || (*allowed)[j])) heap.push({effect(j), j});
   }
   while (!heap.empty() && S.n_open < max_open) {
+    poll(P);
+    if (P.control && max_open > 0) P.control->report(double(S.n_open) / double(max_open));
     HK top = heap.top();
     heap.pop();
     HK fresh{effect(top.j), top.j};
@@ -940,6 +961,7 @@ void swap_median(MedianState& S, const SiteCosts& C, Clock::time_point deadline)
   std::int32_t since = 0, b = 0;
   std::int64_t checks = 0;
   while (since < P.nc) {
+    poll(P);
     if ((++checks & 15) == 0 && Clock::now() > deadline) break;
     const std::int32_t cand = b;
     b = (b + 1) % P.nc;
@@ -1113,6 +1135,7 @@ void order_solution(const Prepared& P, SiteSolution& sol, const std::vector<std:
     std::vector<std::int32_t> left(x);
     for (std::int32_t j = 0; j < P.nc; ++j) left[j] -= P.lo[j];
     while (S.units < target) {
+      poll(P);
       std::int32_t best = -1;
       double bg = 0.0;
       for (std::int32_t j = 0; j < P.nc; ++j) {
@@ -1195,40 +1218,219 @@ struct MipResult {
   bool has_solution = false, proven_optimal = false, proven_infeasible = false, stopped = false;
 };
 
-MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, double gap_target) {
+/// Stops CBC's branch and cut at its next event once the run is cancelled.
+class CbcStop : public CbcEventHandler {
+ public:
+  explicit CbcStop(RunControl* control) : control_(control) {}
+  CbcAction event(CbcEvent) override { return control_ && control_->cancel_requested() ? stop : noAction; }
+  CbcEventHandler* clone() const override { return new CbcStop(*this); }
+
+ private:
+  RunControl* control_;
+};
+
+/// Stops CLP's simplex after the current iteration once the run is cancelled or (LP relaxations only; CBC keeps its
+/// own time limit in branch and cut) once the deadline passed: CLP does not check its time limit inside the
+/// initial solve, and one LP of a large instance can take minutes.
+class ClpStop : public ClpEventHandler {
+ public:
+  ClpStop(RunControl* control, Clock::time_point deadline) : control_(control), deadline_(deadline) {}
+  int event(Event e) override {
+    if (e != endOfIteration) return -1;
+    if (control_ && control_->cancel_requested()) return 5;
+    return ((++count_ & 63) == 0 && Clock::now() > deadline_) ? 5 : -1;
+  }
+  ClpEventHandler* clone() const override { return new ClpStop(*this); }
+
+ private:
+  RunControl* control_;
+  Clock::time_point deadline_;
+  std::uint64_t count_ = 0;
+};
+
+int cbc_no_callback(CbcModel*, int) { return 0; }
+
+/// Solves the MIP (or, relax = true, its LP relaxation) with CBC's standalone driver: the same cut generators and
+/// heuristics as the `cbc` program, no SIGINT handler of its own (useSignalHandler_ = false, so Ctrl-C stays with
+/// the caller: Python's KeyboardInterrupt reaches the RunControl), stopped by the control. Throws Cancelled.
+MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, double gap_target,
+                    RunControl* control = nullptr) {
   std::lock_guard<std::mutex> lock(cbc_mutex());
-  Cbc_Model* model = Cbc_newModel();
-  struct Del {
-    Cbc_Model* m;
-    ~Del() { Cbc_deleteModel(m); }
-  } del{model};
-  Cbc_setLogLevel(model, 0);
-  Cbc_setParameter(model, "log", "0");
-  Cbc_setParameter(model, "slog", "0");
-  Cbc_setParameter(model, "timeMode", "elapsed");  // time limits are wall-clock seconds (CBC's default is CPU time)
-  Cbc_loadProblem(model, int(m.collb.size()), int(m.rowlb.size()), m.start.data(), m.index.data(), m.value.data(),
-                  m.collb.data(), m.colub.data(), m.obj.data(), m.rowlb.data(), m.rowub.data());
+  if (control) control->throw_if_cancelled();
+  const Clock::time_point deadline =
+      relax && std::isfinite(time_limit) ? Clock::now() + std::chrono::microseconds(std::int64_t(time_limit * 1e6))
+                                         : Clock::time_point::max();
+  OsiClpSolverInterface solver;
+  solver.messageHandler()->setLogLevel(0);
+  solver.getModelPtr()->setLogLevel(0);
+  solver.loadProblem(int(m.collb.size()), int(m.rowlb.size()), m.start.data(), m.index.data(), m.value.data(),
+                     m.collb.data(), m.colub.data(), m.obj.data(), m.rowlb.data(), m.rowub.data());
   for (std::size_t j = 0; j < m.integer.size(); ++j) {
-    if (m.integer[j] && !relax) Cbc_setInteger(model, int(j));
+    if (m.integer[j] && !relax) solver.setInteger(int(j));
   }
-  Cbc_setObjSense(model, maximise ? -1.0 : 1.0);
-  if (std::isfinite(time_limit)) Cbc_setMaximumSeconds(model, std::max(0.01, time_limit));
-  if (gap_target > 0) Cbc_setAllowableFractionGap(model, gap_target);
-  // No MIP start: CBC 2.10's C interface completes a start by column NAMES and fails on unnamed columns
-  // ("Illegal index in ClpModel::getColumnName"). The caller keeps the heuristic answer when CBC finds nothing
-  // better, so a start would only be a speed-up.
-  Cbc_solve(model);
+  solver.setObjSense(maximise ? -1.0 : 1.0);
+  ClpStop clp_stop(control, deadline);
+  solver.getModelPtr()->passInEventHandler(&clp_stop);  // cloned into CBC's copies
+  ClpSolve no_interrupt;  // CLP's initialSolve installs its own SIGINT handler unless told not to (special option
+  no_interrupt.setSpecialOption(2, 1);  // 2 = 1): with it, Ctrl-C would stop the LP silently instead of the run
+  // Relaxations: primal simplex (with sprint on many columns) — on the covering LPs (many y columns, one row per
+  // demand) it is an order of magnitude faster than CLP's default dual start (0.4 s vs 5 s on 4,000 x 400).
+  if (relax) no_interrupt.setSolveType(ClpSolve::usePrimalorSprint);
+  solver.setSolveOptions(no_interrupt);
   MipResult r;
-  r.proven_optimal = Cbc_isProvenOptimal(model) != 0;
-  r.proven_infeasible = Cbc_isProvenInfeasible(model) != 0;
-  r.stopped = Cbc_isSecondsLimitReached(model) != 0;
-  const double* sol = Cbc_getColSolution(model);
-  if (sol && !r.proven_infeasible) {
-    r.x.assign(sol, sol + m.collb.size());
-    r.has_solution = relax ? r.proven_optimal : (Cbc_bestSolution(model) != nullptr);
+  if (relax) {
+    solver.initialSolve();
+    if (control) control->throw_if_cancelled();
+    r.proven_optimal = solver.isProvenOptimal();
+    r.proven_infeasible = solver.isProvenPrimalInfeasible();
+    r.stopped = Clock::now() > deadline;
+    const double* sol = solver.getColSolution();
+    r.bound = maximise ? kInf : -kInf;
+    if (sol && r.proven_optimal) {
+      r.x.assign(sol, sol + m.collb.size());
+      r.has_solution = true;
+      double v = 0.0;  // the LP value from the columns (within their bounds: the simplex leaves ~1e-12 outside)
+      for (std::size_t j = 0; j < m.collb.size(); ++j) {
+        r.x[j] = std::min(m.colub[j], std::max(m.collb[j], r.x[j]));
+        v += m.obj[j] * r.x[j];
+      }
+      r.bound = v;
+    }
+    return r;
   }
-  r.bound = relax ? Cbc_getObjValue(model) : Cbc_getBestPossibleObjValue(model);
+  CbcModel model(solver);
+  model.setLogLevel(0);
+  CbcSolverUsefulData data;
+  data.noPrinting_ = true;
+  data.useSignalHandler_ = false;
+  CbcMain0(model, data);
+  CbcStop cbc_stop(control);
+  model.passInEventHandler(&cbc_stop);
+  std::vector<std::string> args = {"careshed", "-log", "0", "-slog", "0", "-timeMode", "elapsed"};
+  if (std::isfinite(time_limit)) args.insert(args.end(), {"-sec", num(std::max(0.01, time_limit))});
+  if (gap_target > 0) args.insert(args.end(), {"-ratioGap", num(gap_target)});
+  args.insert(args.end(), {"-solve", "-quit"});
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  // No MIP start: the heuristic answer is kept by the caller unless CBC finds a strictly better one.
+  CbcMain1(int(argv.size()), argv.data(), model, cbc_no_callback, data);
+  if (control) control->throw_if_cancelled();  // a stopped run's status would read as "infeasible" or "limit"
+  r.proven_optimal = model.isProvenOptimal();
+  r.proven_infeasible = model.isProvenInfeasible();
+  r.stopped = model.isSecondsLimitReached();
+  const double* best = model.bestSolution();
+  if (best && !r.proven_infeasible) {
+    r.x.assign(best, best + m.collb.size());
+    r.has_solution = true;
+  }
+  r.bound = model.getBestPossibleObjValue();
   return r;
+}
+
+std::vector<std::int32_t> x_from_mip(const Prepared& P, const std::vector<double>& sol) {
+  std::vector<std::int32_t> x(P.nc);
+  for (std::int32_t j = 0; j < P.nc; ++j) x[j] = std::int32_t(std::lround(sol[j]));
+  return x;
+}
+
+/// m with the objective held in [obj_lo, obj_hi] by one more row, at most count_hi site columns open (when
+/// count_hi >= 0), the site columns' bounds replaced by site_lb / site_ub, and the objective replaced by new_obj on
+/// the site columns (zero elsewhere) when given.
+Mip restricted_mip(const Mip& m, std::int32_t nc, double obj_lo, double obj_hi, double count_hi,
+                   const std::vector<double>& site_lb, const std::vector<double>& site_ub,
+                   const std::vector<double>* new_obj) {
+  Mip r;
+  r.rowlb = m.rowlb;
+  r.rowub = m.rowub;
+  const int obj_row = r.add_row(obj_lo, obj_hi);
+  const int count_row = count_hi >= 0 ? r.add_row(-kInf, count_hi) : -1;
+  for (std::size_t c = 0; c < m.collb.size(); ++c) {
+    const bool site = c < std::size_t(nc);
+    r.add_col(site ? site_lb[c] : m.collb[c], site ? site_ub[c] : m.colub[c],
+              new_obj ? (site ? (*new_obj)[c] : 0.0) : m.obj[c], m.integer[c]);
+    for (CoinBigIndex k = m.start[c]; k < m.start[c + 1]; ++k) r.entry(m.index[k], m.value[k]);
+    if (m.obj[c] != 0.0) r.entry(obj_row, m.obj[c]);
+    if (site && count_row >= 0) r.entry(count_row, 1.0);
+    r.end_col();
+  }
+  return r;
+}
+
+/// At most this many CBC solves are spent on breaking ties (see lex_smallest_optimum), and only on instances up
+/// to kTieMaxPairs pairs (each solve must prove infeasibility when the optimum is unique: costly on large MIPs).
+constexpr int kMaxTieSolves = 200;
+constexpr std::size_t kTieMaxPairs = 50000;
+
+/// DESIGN.md's deterministic ties for the exact path: among the optimal sets (objective z, proven), the one with the
+/// fewest open sites, and among those the lexicographically smallest list of candidate indices. (1) One CBC solve
+/// minimises the open sites with the objective held at z; (2) going up the candidate indices below the current set's
+/// largest, each undecided candidate not in the current set is tried open (one CBC feasibility solve, the earlier
+/// decisions fixed); if some optimal set of that size has it, that set becomes the current one. `optimal(x)` checks a
+/// candidate answer with the model's own evaluation (feasible, objective equal to z). Stops at the deadline or after
+/// kMaxTieSolves solves, keeping the current (still optimal) set; *complete says whether it finished. 0/1 sites only.
+std::vector<std::int32_t> lex_smallest_optimum(const Prepared& P, const Mip& m, bool maximise, double z,
+                                               std::vector<std::int32_t> x,
+                                               const std::function<bool(const std::vector<std::int32_t>&)>& optimal,
+                                               Clock::time_point deadline, bool* complete) {
+  *complete = false;
+  const double tol = 1e-7 * std::max(1.0, std::fabs(z));
+  const double lo = maximise ? z - tol : -kInf, hi = maximise ? kInf : z + tol;
+  std::vector<double> lb(P.nc), ub(P.nc);
+  for (std::int32_t j = 0; j < P.nc; ++j) lb[j] = P.lo[j], ub[j] = P.hi[j];
+  auto left = [&]() {
+    return deadline == Clock::time_point::max() ? kInf : std::chrono::duration<double>(deadline - Clock::now()).count();
+  };
+  auto count = [](const std::vector<std::int32_t>& v) { return std::accumulate(v.begin(), v.end(), std::int64_t(0)); };
+  int solves = 0;
+  // (1) fewest sites
+  double count_hi = double(count(x));
+  if (!(P.model == SiteModel::Lscp && P.unit_cost)) {  // unit-cost LSCP: the objective is already the count
+    if (left() <= 0) return x;
+    const std::vector<double> ones(P.nc, 1.0);
+    const MipResult r = solve_mip(restricted_mip(m, P.nc, lo, hi, -1.0, lb, ub, &ones), false, false, left(), 0.0,
+                                  P.control);
+    ++solves;
+    if (r.has_solution) {
+      const std::vector<std::int32_t> xr = x_from_mip(P, r.x);
+      if (count(xr) < count(x) && optimal(xr)) x = xr;
+    }
+    if (!r.proven_optimal) return x;
+    count_hi = std::min(count_hi, std::ceil(r.bound - 1e-6));
+    count_hi = std::max(count_hi, double(count(x)));
+  }
+  // (2) lowest indices first
+  const std::vector<double> zeros(P.nc, 0.0);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    poll(P);
+    std::int32_t last = -1;
+    for (std::int32_t k = 0; k < P.nc; ++k) {
+      if (x[k] > P.lo[k]) last = k;
+    }
+    if (j >= last) break;  // every index below the set's largest is decided: the set is the smallest
+    if (lb[j] >= 1 || ub[j] <= 0) continue;
+    if (x[j] >= 1) {
+      lb[j] = 1;
+      continue;
+    }
+    if (solves >= kMaxTieSolves || left() <= 0) return x;
+    std::vector<double> lbj = lb;
+    lbj[j] = 1;
+    const MipResult r = solve_mip(restricted_mip(m, P.nc, lo, hi, count_hi, lbj, ub, &zeros), false, false, left(),
+                                  0.0, P.control);
+    ++solves;
+    std::vector<std::int32_t> xr;
+    if (r.has_solution) xr = x_from_mip(P, r.x);
+    if (!xr.empty() && optimal(xr)) {
+      x = xr;
+      lb[j] = 1;
+    } else if (r.proven_infeasible || r.proven_optimal) {
+      ub[j] = 0;
+    } else {
+      return x;  // stopped undecided (time): keep the current optimal set
+    }
+  }
+  *complete = true;
+  return x;
 }
 
 /// Demand with the same zone and the same covering candidates behave identically in every covering model: one MIP
@@ -1450,11 +1652,6 @@ double simple_bound(const Prepared& P) {
   return 0.0;
 }
 
-std::vector<std::int32_t> x_from_mip(const Prepared& P, const std::vector<double>& sol) {
-  std::vector<std::int32_t> x(P.nc);
-  for (std::int32_t j = 0; j < P.nc; ++j) x[j] = std::int32_t(std::lround(sol[j]));
-  return x;
-}
 
 /// p-median: check that every demand with weight > 0 has an allowed candidate among its pairs.
 void require_assignable(const Prepared& P, const Demand2& D) {
@@ -1522,7 +1719,7 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
     sub.model = SiteModel::Lscp;
     sub.max_seconds = {double(radii[idx])};
     sub.p = 0;
-    const Prepared Q = prepare(C, sub);
+    const Prepared Q = prepare(C, sub, P.control);
     SiteOptions so = o;
     so.time_limit_s = std::max(0.01, deadline_s - seconds_since(t0));
     const Clock::time_point dl = std::isfinite(so.time_limit_s)
@@ -1538,7 +1735,7 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
     Demand2 none;
     Mip m = build_mip(Q, &none);
     if (exact) {
-      MipResult r = solve_mip(m, false, false, so.time_limit_s, 0.0);
+      MipResult r = solve_mip(m, false, false, so.time_limit_s, 0.0, Q.control);
       if (r.has_solution) {
         std::vector<std::int32_t> xm = x_from_mip(Q, r.x);
         std::int64_t cm = 0;
@@ -1552,7 +1749,7 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
       return -1;
     }
     if (o.lp_bound) {
-      MipResult r = solve_mip(m, false, true, so.time_limit_s, 0.0);
+      MipResult r = solve_mip(m, false, true, so.time_limit_s, 0.0, Q.control);
       if (r.proven_optimal && std::ceil(r.bound - 1e-6) > P.p) return 0;
     }
     return -1;
@@ -1570,6 +1767,7 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
   }
   // binary search on [lo, hi): invariant: radii[hi] feasible (best_x), radii < proven_lo infeasible.
   while (lo < hi) {
+    poll(P);
     const std::size_t mid = lo + (hi - lo) / 2;
     std::vector<std::int32_t> x;
     const int r = attempt(mid, x, o.solver == SiteSolver::Exact);
@@ -1593,59 +1791,113 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
   order_solution(P, sol, x);
 }
 
-/// Lagrangian upper bound for MCLP without budget or zone shares (Galvão & ReVelle style): relax every coverage row
-/// y_i <= Σ_{j∈N_i} x_j with a multiplier λ_i in [0, w_i]. For any such λ,
-///   L(λ) = Σ_i max(0, w_i − λ_i) + Σ_{fixed j} C_j + (the p − #fixed largest positive C_j of the free sites),
-///   C_j = Σ_{i∈M_j} λ_i,
-/// is an upper bound on the optimum (the relaxed problem's optimum over a superset of the feasible set), so the
-/// best L seen is a certified bound whatever the iterations did. λ is improved by projected subgradient steps
-/// (Polyak step towards the incumbent objective, halved after 20 steps without improvement; at most 3000 steps or
-/// the deadline). Its limit is the LP
-/// relaxation's value (the subproblem has the integrality property), at O(pairs) per step instead of a simplex.
-/// Returns +inf when the model does not qualify.
-double lagrangian_mclp_bound(const Prepared& P, double incumbent, Clock::time_point deadline, int max_iter = 3000) {
-  if (P.model != SiteModel::Mclp || std::isfinite(P.budget) || !P.groups.empty()) return kInf;
+/// Lagrangian upper bound for the covering models MCLP, backup and MEXCLP (Galvão & ReVelle style, generalised):
+/// relax every coverage row Σ_k y_ik <= Σ_{j∈N_i} x_j with a multiplier λ_i >= 0 and drop the zone-share and
+/// require_primary rows (dropping constraints of a maximisation only raises its optimum). The value of demand i
+/// covered c times, V_i(c), is concave in c (MCLP: w[c>=1]; backup: w[c>=1] + βw[c>=2] with β <= 1; MEXCLP:
+/// w(1 − q^c)), with increments inc_ik = V_i(k) − V_i(k−1) decreasing in k, so for any λ
+///   L(λ) = Σ_i Σ_{k<=K_i} max(0, inc_ik − λ_i) + X(C),   C_j = Σ_{i∈M_j} λ_i,
+/// where X(C) bounds max Σ_j C_j x_j over the site (vehicle) choices: fixed units forced, at most p units, each
+/// candidate up to its limit, and, with a budget, the smaller of "the largest C_j up to p" and the fractional
+/// knapsack of the C_j over the site costs within the budget — is an upper bound on the optimum. The best L seen is
+/// therefore certified whatever the iterations did. λ is improved by projected subgradient steps (Polyak step
+/// towards the incumbent objective, halved after 20 steps without improvement; at most max_iter steps or the
+/// deadline); without budget its limit is the LP relaxation's value (the subproblem has the integrality
+/// property), at O(pairs) per step instead of a simplex. +inf for models it does not cover.
+double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point deadline, int max_iter = 3000) {
+  if (!is_max_model(P.model)) return kInf;
+  const bool budgeted = std::isfinite(P.budget);
   std::vector<double> lam(P.nd, 0.0), C(P.nc, 0.0), step(P.nd, 0.0);
-  std::vector<std::int32_t> cov(P.nd, 0);
-  std::int32_t n_fixed = 0;
-  for (std::int32_t j = 0; j < P.nc; ++j) n_fixed += P.lo[j] > 0;
-  const std::int32_t k_free = std::max(0, P.p - n_fixed);
-  // Start: each demand's weight spread over the sites that can cover it.
+  std::vector<std::int32_t> K(P.nd, 0), y(P.nd, 0), cov(P.nd, 0);
+  const std::int32_t kmax = P.model == SiteModel::Mclp ? 1 : P.model == SiteModel::Backup ? 2 : P.p;
   for (std::int32_t i = 0; i < P.nd; ++i) {
-    const std::int64_t n = P.dcov_off[i + 1] - P.dcov_off[i];
-    lam[i] = n > 0 ? P.w[i] / double(n) : 0.0;
+    if (!P.coverable[i]) continue;
+    std::int64_t units = 0;
+    for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) units += P.hi[P.dcov_cand[k]];
+    K[i] = std::int32_t(std::min<std::int64_t>({units, std::int64_t(P.p), std::int64_t(kmax)}));
+    // Start: the first increment spread over the sites that can cover the demand.
+    lam[i] = inc(P, i, 0) / double(P.dcov_off[i + 1] - P.dcov_off[i]);
   }
+  std::int64_t fixed_units = 0;
+  double fixed_cost = 0.0;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    fixed_units += P.lo[j];
+    if (P.lo[j] > 0) fixed_cost += P.cost[j];
+  }
+  const std::int64_t free_units = std::max<std::int64_t>(0, P.p - fixed_units);
+  const double free_budget = budgeted ? std::max(0.0, P.budget - fixed_cost) : kInf;
   double best = kInf, theta = 2.0;
   int since = 0;
-  std::vector<std::int32_t> free_sites, chosen;
+  std::vector<std::int32_t> cand, units_at(P.nc, 0);
   for (int it = 0; it < max_iter; ++it) {
+    poll(P);
     if ((it & 7) == 0 && Clock::now() > deadline) break;
     double L = 0.0;
     for (std::int32_t i = 0; i < P.nd; ++i) {
-      if (P.coverable[i]) L += std::max(0.0, P.w[i] - lam[i]);
+      y[i] = 0;
+      for (std::int32_t k = 0; k < K[i]; ++k) {
+        const double d = inc(P, i, k) - lam[i];
+        if (d <= 0) break;  // increments decrease: no later one is positive either
+        L += d;
+        ++y[i];
+      }
     }
-    free_sites.clear();
-    chosen.clear();
+    cand.clear();
     for (std::int32_t j = 0; j < P.nc; ++j) {
       double c = 0.0;
       for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) c += lam[P.cov_dem[k]];
       C[j] = c;
-      if (P.lo[j] > 0) {
-        L += c;
-        chosen.push_back(j);
-      } else if (P.hi[j] > 0 && c > 0) {
-        free_sites.push_back(j);
+      units_at[j] = P.lo[j];
+      L += double(P.lo[j]) * c;
+      if (P.hi[j] > P.lo[j] && c > 0) cand.push_back(j);
+    }
+    // X(C) over the free units: the largest C_j (each up to hi − lo units) up to free_units ...
+    std::sort(cand.begin(), cand.end(), [&](std::int32_t a, std::int32_t b) { return C[a] > C[b] || (C[a] == C[b] && a < b); });
+    double top = 0.0;
+    std::int64_t left = free_units;
+    for (std::int32_t j : cand) {
+      if (left <= 0) break;
+      const std::int64_t t = std::min<std::int64_t>(left, P.hi[j] - P.lo[j]);
+      top += double(t) * C[j];
+      left -= t;
+    }
+    double xbound = top;
+    bool use_top = true;
+    if (budgeted) {  // ... or, if smaller, the fractional knapsack of the sites (0/1, MCLP/backup) over the budget
+      std::vector<std::int32_t> by_ratio = cand;
+      auto ratio = [&](std::int32_t j) { return P.cost[j] > 0 ? C[j] / P.cost[j] : kInf; };
+      std::sort(by_ratio.begin(), by_ratio.end(), [&](std::int32_t a, std::int32_t b) {
+        const double ra = ratio(a), rb = ratio(b);
+        return ra > rb || (ra == rb && a < b);
+      });
+      double knap = 0.0, room = free_budget;
+      for (std::int32_t j : by_ratio) {
+        if (P.cost[j] <= room) {
+          knap += C[j];
+          room -= P.cost[j];
+        } else {
+          knap += C[j] * room / P.cost[j];
+          break;
+        }
+      }
+      if (knap < top) xbound = knap, use_top = false;
+      if (!use_top) {  // the knapsack's whole items as the subproblem's choice (for the step direction only)
+        double r2 = free_budget;
+        for (std::int32_t j : by_ratio) {
+          if (P.cost[j] <= r2) units_at[j] += 1, r2 -= P.cost[j];
+        }
       }
     }
-    const std::size_t take = std::min<std::size_t>(std::size_t(k_free), free_sites.size());
-    if (take > 0) {
-      std::nth_element(free_sites.begin(), free_sites.begin() + std::ptrdiff_t(take - 1), free_sites.end(),
-                       [&](std::int32_t a, std::int32_t b) { return C[a] > C[b]; });
-      for (std::size_t k = 0; k < take; ++k) {
-        L += C[free_sites[k]];
-        chosen.push_back(free_sites[k]);
+    if (use_top) {
+      left = free_units;
+      for (std::int32_t j : cand) {
+        if (left <= 0) break;
+        const std::int64_t t = std::min<std::int64_t>(left, P.hi[j] - P.lo[j]);
+        units_at[j] += std::int32_t(t);
+        left -= t;
       }
     }
+    L += xbound;
     if (L < best) {
       best = L;
       since = 0;
@@ -1654,22 +1906,23 @@ double lagrangian_mclp_bound(const Prepared& P, double incumbent, Clock::time_po
       since = 0;
     }
     if (best <= incumbent + tol_for(incumbent) || theta < 1e-5) break;
-    // subgradient s_i = y_i − Σ x_j over i's coverers, y_i = [w_i > λ_i]
+    // subgradient s_i = y_i − Σ_{j∈N_i} x_j
     std::fill(cov.begin(), cov.end(), 0);
-    for (std::int32_t j : chosen) {
-      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) ++cov[P.cov_dem[k]];
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (units_at[j] == 0) continue;
+      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) cov[P.cov_dem[k]] += units_at[j];
     }
     double norm = 0.0;
     for (std::int32_t i = 0; i < P.nd; ++i) {
       if (!P.coverable[i]) continue;
-      const double sub = double(P.w[i] > lam[i]) - double(cov[i]);
+      const double sub = double(y[i]) - double(cov[i]);
       step[i] = sub;
       norm += sub * sub;
     }
-    if (norm == 0.0) break;  // λ is optimal for the dual: L is the LP bound
+    if (norm == 0.0) break;  // λ is optimal for the dual
     const double t = theta * (L - incumbent) / norm;
     for (std::int32_t i = 0; i < P.nd; ++i) {
-      if (P.coverable[i]) lam[i] = std::min(P.w[i], std::max(0.0, lam[i] + t * step[i]));
+      if (P.coverable[i]) lam[i] = std::min(inc(P, i, 0), std::max(0.0, lam[i] + t * step[i]));
     }
   }
   return best;
@@ -1813,7 +2066,7 @@ CapFlow cap_flow(const Prepared& P, const CapNet& N, const std::vector<std::int3
     f.feasible = ok;
     return f;
   }
-  const MipResult r = solve_mip(m, P.model == SiteModel::Mclp, true, kInf, 0.0);
+  const MipResult r = solve_mip(m, P.model == SiteModel::Mclp, true, kInf, 0.0, P.control);
   if (!r.proven_optimal) return f;
   f.feasible = true;
   std::size_t col = 0;
@@ -1955,6 +2208,7 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
   bool have = false;
   int evals = 0;
   auto consider = [&](const std::vector<std::int32_t>& x) {
+    poll(P);
     ++evals;
     SiteEvaluation e = evaluate_capacitated(P, N, x);
     if (!e.feasible || (have && !improves(e.objective, best.objective))) return false;
@@ -1984,7 +2238,7 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
   const Mip mip = build_cap_mip(P, N, nullptr, true);
   std::vector<double> lp_x(P.nc, 0.0);
   if (time_left() > 0) {
-    const MipResult lp = solve_mip(mip, maxm, true, time_left(), 0.0);
+    const MipResult lp = solve_mip(mip, maxm, true, time_left(), 0.0, P.control);
     if (lp.proven_optimal && std::isfinite(lp.bound)) {
       if (maxm ? lp.bound < sol.bound : lp.bound > sol.bound) sol.bound = lp.bound, sol.bound_source = "lp relaxation";
       for (std::int32_t j = 0; j < P.nc; ++j) lp_x[j] = lp.x[j];
@@ -2043,7 +2297,7 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
   }
   // Exact (or no feasible set found yet): CBC on the MIP.
   if ((o.solver == SiteSolver::Exact || !have) && time_left() > 0) {
-    const MipResult r = solve_mip(mip, maxm, false, time_left(), o.gap_target);
+    const MipResult r = solve_mip(mip, maxm, false, time_left(), o.gap_target, P.control);
     if (r.proven_infeasible) {
       fail(std::string(site_model_name(P.model)) +
            ": no set of allowed sites meets the constraints within the capacities (p, budget, zone shares, "
@@ -2067,6 +2321,23 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
   }
   static_cast<SiteEvaluation&>(sol) = best;
   finish_gap(sol);
+  if (o.solver == SiteSolver::Exact && sol.proven_optimal && P.costs->n_pairs() <= kTieMaxPairs) {
+    const double z = sol.objective;
+    auto optimal = [&](const std::vector<std::int32_t>& xx) {
+      const SiteEvaluation e = evaluate_capacitated(P, N, xx);
+      return e.feasible && std::fabs(e.objective - z) <= 1e-7 * std::max(1.0, std::fabs(z));
+    };
+    bool complete = false;
+    const std::vector<std::int32_t> xl = lex_smallest_optimum(P, mip, maxm, z, best_x, optimal, deadline, &complete);
+    if (xl != best_x) {
+      best_x = xl;
+      const double b = sol.bound;
+      static_cast<SiteEvaluation&>(sol) = evaluate_capacitated(P, N, best_x);
+      sol.bound = b;
+      finish_gap(sol);
+    }
+    sol.ties_resolved = complete;
+  }
   if (sol.proven_optimal) sol.status = "optimal";
   else if (sol.status.empty()) sol.status = o.gap_target > 0 && sol.gap <= o.gap_target ? "gap target" : "local optimum";
   order_capacitated(P, N, sol, best_x);
@@ -2128,8 +2399,9 @@ SiteCosts site_costs_from_source_reach(const SourceReach& reach, const std::int3
 }
 
 SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem,
-                              const std::vector<std::int32_t>& sites) {
-  const Prepared P = prepare(costs, problem);
+                              const std::vector<std::int32_t>& sites, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "evaluate");
+  const Prepared P = prepare(costs, problem, control);
   std::vector<std::int32_t> x(P.lo);
   std::vector<std::int32_t> given(P.nc, 0);
   for (std::int32_t j : sites) {
@@ -2146,7 +2418,9 @@ SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem
   return evaluate_counts(P, x);
 }
 
-MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem& problem, std::int32_t k) {
+MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem& problem, std::int32_t k,
+                                      RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "marginal-gain curve");
   // The curve is not limited by p: allow every unit the candidates allow.
   SiteProblem pr = problem;
   if (pr.model != SiteModel::Lscp) {
@@ -2157,7 +2431,7 @@ MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem&
     }
     pr.p = std::int32_t(std::min<std::int64_t>(units, std::numeric_limits<std::int32_t>::max()));
   }
-  const Prepared P = prepare(costs, pr);
+  const Prepared P = prepare(costs, pr, control);
   MarginalGainCurve out;
   if (k <= 0) return out;
   if (is_coverage_model(P.model)) {
@@ -2211,11 +2485,13 @@ MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem&
   return out;
 }
 
-SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, const SiteOptions& options) {
+SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, const SiteOptions& options,
+                         RunControl* control) {
   const Clock::time_point t0 = Clock::now();
+  ProgressSpan span(control, 0.0, 1.0, "site optimisation");
   if (!(options.time_limit_s > 0)) fail("time_limit_s must be > 0 (or +inf)");
   if (!(options.gap_target >= 0 && options.gap_target < 1)) fail("gap_target must be in [0, 1)");
-  const Prepared P = prepare(costs, problem);
+  const Prepared P = prepare(costs, problem, control);
   const Clock::time_point deadline =
       std::isfinite(options.time_limit_s)
           ? t0 + std::chrono::microseconds(std::int64_t(options.time_limit_s * 1e6))
@@ -2241,18 +2517,24 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     sol.seconds_elapsed = seconds_since(t0);
     return sol;
   }
-  std::vector<std::int32_t> x = median ? heuristic_median(P, D, options, deadline) : heuristic_counts(P, options, deadline);
+  std::vector<std::int32_t> x;
+  {
+    ProgressSpan phase(control, 0.0, 0.4, "greedy + swap");
+    x = median ? heuristic_median(P, D, options, deadline) : heuristic_counts(P, options, deadline);
+  }
+  // CBC reports no fraction: this stage shows its name until it ends.
+  ProgressSpan phase(control, 0.4, 1.0, options.solver == SiteSolver::Exact ? "bound, branch and cut" : "bound");
   SiteEvaluation ev = evaluate_counts(P, x);
   const bool maxm = is_max_model(P.model);
   sol.bound = simple_bound(P);
   sol.bound_source = "simple";
-  // MCLP: the LP relaxation (solved by CLP) is the tightest bound here but CLP's simplex is slow on large
-  // instances and its time limit is not checked inside the initial LP solve; from 200,000 pairs (or without
-  // lp_bound) the Lagrangian bound (O(pairs) per step, converging to the LP value) takes its place.
+  // Covering models: the LP relaxation (solved by CLP) is the tightest bound here but CLP's simplex is slow on
+  // large instances; from 200,000 pairs (or without lp_bound) the Lagrangian bound (O(pairs) per step, converging
+  // to the LP value without budget) takes its place.
   bool lp_worth_it = true;
   const bool small = costs.n_pairs() <= 200000;
   if (options.solver == SiteSolver::Heuristic && ev.feasible && (!small || !options.lp_bound)) {
-    const double lag = lagrangian_mclp_bound(P, ev.objective, deadline);
+    const double lag = lagrangian_bound(P, ev.objective, deadline);
     if (lag < sol.bound) {
       sol.bound = lag;
       sol.bound_source = "lagrangian";
@@ -2260,10 +2542,10 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     if (std::isfinite(lag)) lp_worth_it = false;
   }
   // Exact: first try to prove the heuristic answer optimal without branch and cut — the LP relaxation on small
-  // instances, the Lagrangian bound (MCLP) on large ones; CBC runs only when that leaves a gap.
+  // instances, the Lagrangian bound (covering models) on large ones; CBC runs only when that leaves a gap.
   bool closed = false;
   if (options.solver == SiteSolver::Exact && ev.feasible && !small) {
-    const double lag = lagrangian_mclp_bound(P, ev.objective, deadline);
+    const double lag = lagrangian_bound(P, ev.objective, deadline);
     if (lag <= ev.objective + 1e-9 * std::max(1.0, std::fabs(ev.objective))) {
       closed = true;
       sol.bound = lag;
@@ -2273,12 +2555,12 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   if (options.solver == SiteSolver::Exact && ev.feasible && options.lp_bound && small) {
     const double left = options.time_limit_s - seconds_since(t0);
     if (left > 0) {
-      const MipResult r = solve_mip(build_mip(P, &D), maxm, true, left, 0.0);
+      const MipResult r = solve_mip(build_mip(P, &D), maxm, true, left, 0.0, P.control);
       const double slack = 1e-9 * std::max(1.0, std::fabs(ev.objective));
       if (r.proven_optimal && std::isfinite(r.bound) &&
           (maxm ? r.bound <= ev.objective + slack : r.bound >= ev.objective - slack)) {
         closed = true;
-        sol.bound = r.bound;
+        sol.bound = ev.objective;  // the LP value equals it within the solver's tolerance: proven optimal
         sol.bound_source = "lp relaxation";
       }
     }
@@ -2292,7 +2574,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     const double left = options.time_limit_s - seconds_since(t0);
     if (left <= 0) break;
     const Mip m = build_mip(P, &D);
-    MipResult r = solve_mip(m, maxm, relax, left, options.gap_target);
+    MipResult r = solve_mip(m, maxm, relax, left, options.gap_target, P.control);
     if (!relax && r.has_solution) {
       const std::vector<std::int32_t> xm = x_from_mip(P, r.x);
       SiteEvaluation em = evaluate_counts(P, xm);
@@ -2323,6 +2605,25 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   }
   static_cast<SiteEvaluation&>(sol) = ev;
   finish_gap(sol);
+  if (options.solver == SiteSolver::Exact && sol.proven_optimal && P.model != SiteModel::Mexclp &&
+      costs.n_pairs() <= kTieMaxPairs) {
+    const double z = sol.objective;
+    auto optimal = [&](const std::vector<std::int32_t>& xx) {
+      const SiteEvaluation e = evaluate_counts(P, xx);
+      return e.feasible && std::fabs(e.objective - z) <= 1e-9 * std::max(1.0, std::fabs(z));
+    };
+    bool complete = false;
+    const std::vector<std::int32_t> xl =
+        lex_smallest_optimum(P, build_mip(P, &D), maxm, z, x, optimal, deadline, &complete);
+    if (xl != x) {
+      x = xl;
+      const double bound = sol.bound;
+      static_cast<SiteEvaluation&>(sol) = evaluate_counts(P, x);
+      sol.bound = bound;
+      finish_gap(sol);
+    }
+    sol.ties_resolved = complete;
+  }
   if (sol.proven_optimal) sol.status = "optimal";
   else if (sol.status.empty()) sol.status = options.gap_target > 0 && sol.gap <= options.gap_target ? "gap target" : "local optimum";
   order_solution(P, sol, x);

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
+#include <chrono>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -19,6 +22,7 @@
 #include "careshed/error.hpp"
 #include "careshed/optimize.hpp"
 #include "careshed/raster_search.hpp"
+#include "run_control_checks.hpp"
 #include "test_seed.hpp"
 
 using careshed_test::fresh_or_replayed_seed;
@@ -265,7 +269,8 @@ void check_against_oracle(const Dense& D, const SiteProblem& pr, SiteSolver solv
   EXPECT_NEAR(sol.gap, sol.objective == sol.bound ? 0.0 : gap, 1e-9);
   if (solver == SiteSolver::Exact) {
     EXPECT_NEAR(sol.objective, orc.best, rel_tol(orc.best)) << "exact solver is not optimal";
-    EXPECT_TRUE(sol.proven_optimal);
+    EXPECT_TRUE(sol.proven_optimal) << "bound " << sol.bound << " (" << sol.bound_source << "), objective "
+                                    << sol.objective << ", status " << sol.status;
   }
   // Marginal-gain curve of the answer: the added sites are exactly the non-fixed open units.
   long extra = 0;
@@ -459,6 +464,54 @@ TEST(OptimizeNamed, TiesGoToLowestIndex) {
   // p-median ties
   pr.model = SiteModel::PMedian;
   EXPECT_EQ(solve(D, pr, SiteSolver::Heuristic).sites, (std::vector<std::int32_t>{0}));
+}
+
+TEST(OptimizeNamed, ExactTiesGoToTheFewestThenLowestSites) {
+  // d0..d5 weight 1. c0 {d0,d1,d5}, c1 {d2,d3,d4}, c2 {d0,d1,d2,d5}, c3 {d3,d4}. Every d is covered by {c0,c1} and
+  // by {c2,c3}: two optimal pairs. The greedy takes c2 (4 people) then c1 (ties with c3, lower index) = {1, 2},
+  // which the LP relaxation (6 = everyone) proves optimal at once; the exact answer must still be {0, 1}.
+  Dense D;
+  D.nd = 6;
+  D.nc = 4;
+  D.t.assign(6, std::vector<double>(4, kInf));
+  for (int i : {0, 1, 5}) D.t[i][0] = 1;
+  for (int i : {2, 3, 4}) D.t[i][1] = 1;
+  for (int i : {0, 1, 2, 5}) D.t[i][2] = 1;
+  for (int i : {3, 4}) D.t[i][3] = 1;
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.p = 2;
+  EXPECT_EQ(solve(D, pr, SiteSolver::Heuristic).sites, (std::vector<std::int32_t>{1, 2}));  // the greedy's pair
+  SiteSolution r = solve(D, pr);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+  EXPECT_DOUBLE_EQ(r.objective, 6.0);
+  EXPECT_TRUE(r.ties_resolved);
+  // p = 3 allows a useless third site: the fewest sites come first ({0, 1}, not {0, 1, 2}).
+  pr.p = 3;
+  r = solve(D, pr);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+  // LSCP (fewest sites covering everyone): {0, 1} too.
+  pr.model = SiteModel::Lscp;
+  EXPECT_EQ(solve(D, pr).sites, (std::vector<std::int32_t>{0, 1}));
+  // Capacitated MCLP (capacity 3 each): both pairs serve 6.
+  pr.model = SiteModel::Mclp;
+  pr.p = 2;
+  pr.site_capacity = {3, 3, 4, 3};
+  r = solve(D, pr);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+  EXPECT_NEAR(r.objective, 6.0, 1e-9);
+  // p-median: d0 is 1 s from c0 and c2; with c1 needed for d1, {0,1} and {1,2} tie at 2 s.
+  Dense M;
+  M.nd = 2;
+  M.nc = 3;
+  M.t = {{1, kInf, 1}, {kInf, 1, kInf}};
+  SiteProblem pm;
+  pm.model = SiteModel::PMedian;
+  pm.p = 2;
+  r = solve(M, pm);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+  EXPECT_TRUE(r.ties_resolved);
 }
 
 TEST(OptimizeNamed, FixedSitesStayOpenAndCountInP) {
@@ -803,6 +856,141 @@ TEST(OptimizeNamed, BadInputNamesTheArgument) {
 }
 
 // ---- coverage from the engine's reach lists --------------------------------------------------------------------
+
+// ---- cancellation and progress (careshed/progress.hpp contract) -------------------------------------------------
+
+/// A random MCLP that CBC does not close quickly (4000 demand x 400 candidates, ~1 % density, p = 25): built as
+/// sparse pairs directly.
+SiteCosts hard_mclp_costs(std::uint64_t seed, int nd = 4000, int nc = 400, double density = 0.01) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> U(0.0, 1.0);
+  std::vector<std::int32_t> d, c;
+  std::vector<double> s;
+  for (int i = 0; i < nd; ++i) {
+    for (int j = 0; j < nc; ++j) {
+      if (U(rng) < density) d.push_back(i), c.push_back(j), s.push_back(std::floor(U(rng) * 600));
+    }
+  }
+  return careshed::site_costs_from_pairs(nd, nc, d.data(), c.data(), s.data(), s.size());
+}
+SiteProblem hard_mclp_problem(int nd = 4000) {
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {900};
+  pr.p = 25;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < nd; ++i) pr.weights.push_back(double(1 + rng() % 100));
+  return pr;
+}
+
+TEST(OptimizeControl, CancelStopsBranchAndCutWithinASecond) {
+  const SiteCosts costs = hard_mclp_costs(11);
+  const SiteProblem pr = hard_mclp_problem();
+  careshed::RunControl control;
+  SiteOptions o;
+  o.solver = SiteSolver::Exact;
+  o.time_limit_s = 120;  // the test must not depend on CBC finishing: it is cancelled long before
+  std::atomic<bool> finished{false};
+  std::atomic<double> asked_at{-1.0};
+  const auto t0 = std::chrono::steady_clock::now();
+  auto now_s = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  std::thread canceller([&] {
+    // wait until the heuristic is done (the CBC stage starts at 0.4), then let CBC run a little
+    while (!finished.load() && control.fraction() < 0.4) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const double entered = now_s();
+    while (!finished.load() && now_s() < entered + 0.7) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (finished.load()) return;
+    asked_at = now_s();
+    control.request_cancel();
+  });
+  bool threw = false;
+  try {
+    careshed::solve_sites(costs, pr, o, &control);
+  } catch (const careshed::Cancelled&) {
+    threw = true;
+  }
+  const double stopped_at = now_s();
+  finished = true;
+  canceller.join();
+  ASSERT_GE(asked_at.load(), 0.0) << "the exact solve finished before it could be cancelled (make it harder)";
+  EXPECT_TRUE(threw);
+  EXPECT_LT(stopped_at - asked_at.load(), 1.0) << "Cancelled came " << stopped_at - asked_at.load() << " s late";
+  // The process-wide CBC state is usable afterwards: a small exact solve still proves its optimum.
+  SiteProblem small_pr;
+  small_pr.model = SiteModel::Mclp;
+  small_pr.max_seconds = {10};
+  small_pr.p = 1;
+  EXPECT_TRUE(solve(small(), small_pr).proven_optimal);
+}
+
+TEST(OptimizeControl, CancelledBeforeAndMidwayAndProgress) {
+  const SiteCosts costs = hard_mclp_costs(12, 3000, 300, 0.02);
+  const SiteProblem pr = hard_mclp_problem(3000);
+  SiteOptions heuristic;
+  heuristic.solver = SiteSolver::Heuristic;
+  SiteOptions exact;
+  exact.time_limit_s = 0.5;
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::solve_sites(costs, pr, exact, c); }, "solve_sites exact");
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::solve_sites(costs, pr, heuristic, c); }, "solve_sites heuristic");
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::marginal_gain_curve(costs, pr, 50, c); }, "marginal_gain_curve");
+  SiteProblem cap = pr;
+  cap.site_capacity.assign(300, 2000.0);
+  careshed_test::expect_stops_when_cancelled_before(
+      [&](careshed::RunControl* c) { careshed::solve_sites(costs, cap, heuristic, c); }, "capacitated heuristic");
+  // progress: monotone, ends at 1.0; the same answer with and without a control
+  SiteSolution with;
+  careshed_test::watch_progress([&](careshed::RunControl* c) { with = careshed::solve_sites(costs, pr, heuristic, c); },
+                                "solve_sites heuristic");
+  const SiteSolution without = careshed::solve_sites(costs, pr, heuristic);
+  EXPECT_EQ(with.sites, without.sites);
+  EXPECT_EQ(with.objective, without.objective);
+  EXPECT_EQ(with.bound, without.bound);
+}
+
+TEST(OptimizeOracle, LagrangianBoundAloneHoldsForEveryCoveringModel) {
+  // The heuristic's bound without the LP relaxation, for MCLP, backup and MEXCLP with budgets and zone shares as
+  // random_problem draws them: bound >= brute-force optimum >= heuristic objective.
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> nd_d(1, 14), nc_d(1, 7);
+  std::map<SiteModel, int> used;
+  int used_with_budget = 0;
+  const SiteModel models[] = {SiteModel::Mclp, SiteModel::Backup, SiteModel::Mexclp};
+  for (int round = 0; round < 150; ++round) {
+    const SiteModel model = models[round % 3];
+    const Dense D = random_dense(rng, nd_d(rng), model == SiteModel::Mexclp ? std::min(nc_d(rng), 5) : nc_d(rng), 0.5);
+    const SiteProblem pr = random_problem(rng, D, model);
+    const OracleResult orc = brute_force(D, pr);
+    if (!orc.feasible) continue;
+    SiteOptions o;
+    o.solver = SiteSolver::Heuristic;
+    o.lp_bound = false;
+    SiteSolution r;
+    try {
+      r = careshed::solve_sites(D.sparse(), pr, o);
+    } catch (const careshed::InputError& e) {
+      ADD_FAILURE() << "round " << round << ": refused a feasible request: " << e.what();
+      continue;
+    }
+    SCOPED_TRACE(std::string(careshed::site_model_name(model)) + " round " + std::to_string(round));
+    EXPECT_GE(r.bound, orc.best - rel_tol(orc.best));
+    EXPECT_LE(r.objective, orc.best + rel_tol(orc.best));
+    const double gap = std::fabs(r.objective - r.bound) / std::max(std::fabs(r.objective), 1e-9);
+    EXPECT_NEAR(r.gap, r.objective == r.bound ? 0.0 : gap, 1e-9);
+    if (r.bound_source == "lagrangian") {
+      ++used[model];
+      used_with_budget += std::isfinite(pr.budget);
+    }
+  }
+  for (SiteModel m : models) {
+    EXPECT_GT(used[m], 0) << careshed::site_model_name(m) << ": the Lagrangian bound was never the bound used";
+  }
+  EXPECT_GT(used_with_budget, 0) << "no budgeted instance used the Lagrangian bound: the budget case is untested";
+}
 
 TEST(OptimizeCosts, FromReachListsMatchesOneSearchPerCandidate) {
   const std::uint64_t seed = fresh_or_replayed_seed();

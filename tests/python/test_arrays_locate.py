@@ -337,3 +337,71 @@ def _core_solve_lscp_with_capacity(cost):
     from careshed import _core
     return _core.solve_sites(locate.site_costs(cost), "lscp", max_seconds=np.array([300.0]),
                              site_capacity=np.array([1.0, 1.0]))
+
+
+# ---- Ctrl-C inside CBC --------------------------------------------------------------------------------------------
+
+LONG_MCLP = r"""
+import sys
+import numpy as np
+import scipy.sparse as sp
+from careshed.arrays import locate
+from careshed.progress import reporting
+rng = np.random.default_rng(11)
+nd, nc = 4000, 400
+d, c = np.nonzero(rng.random((nd, nc)) < 0.01)
+cost = sp.coo_matrix((np.floor(rng.random(d.size) * 600), (d, c)), shape=(nd, nc))
+w = rng.integers(1, 101, nd).astype(float)
+seen = []
+def progress(fraction, phase):
+    if "branch and cut" in phase and not seen:
+        seen.append(fraction)
+        print("cbc", flush=True)
+print("start", flush=True)
+try:
+    with reporting(progress):
+        locate.mclp(cost, w, 25, 900.0, time_limit_s=120)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(3)
+print("finished", flush=True)
+"""
+
+
+def test_ctrl_c_stops_an_exact_solve_inside_cbc_within_one_second():
+    # CBC and CLP would install their own SIGINT handlers and swallow Ctrl-C; careshed runs them without (and
+    # stops them through an event handler), so the KeyboardInterrupt reaches Python while branch and cut runs.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    p = subprocess.Popen([sys.executable, "-c", LONG_MCLP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        assert p.stdout.readline().strip() == "start"
+        line = p.stdout.readline().strip()
+        assert line == "cbc", (line, p.stderr.read() if p.poll() is not None else "")
+        time.sleep(0.5)  # CBC is now inside branch and cut (the progress phase says so)
+        assert p.poll() is None, "the solve finished before it could be interrupted (make the instance harder)"
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 3, (out, err)
+    assert "finished" not in out
+    assert elapsed < 1.0, f"took {elapsed:.2f} s from SIGINT to exit"
+
+
+def test_progress_reaches_one_with_phases():
+    from careshed.progress import reporting
+
+    cost, w = _sf()
+    seen = []
+    with reporting(lambda f, phase: seen.append((f, phase))):
+        locate.mclp(cost, w, 4, 5000.0, solver="heuristic")
+    assert seen and seen[-1][0] == 1.0
+    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))  # never decreasing

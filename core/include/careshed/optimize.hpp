@@ -35,8 +35,12 @@
 //    site_cost (default 1 per site) with an optional budget on the total cost of open sites, fixed ones included.
 //  * Demand with weight 0 is ignored by every objective and constraint (p-center "worst time" too).
 //  * Ties: the greedy takes the lowest candidate index among equal gains; assignments go to the nearest open
-//    site, ties to the lowest index. Exact solutions (CBC) are one optimal set; among equal-objective sets the
-//    returned one is not guaranteed to be the lexicographically smallest.
+//    site, ties to the lowest index. Exact solutions (proven optimal; not MEXCLP, not p-center): among the
+//    optimal sets, the one with the FEWEST open sites, and among those the lexicographically smallest list of
+//    candidate indices — found by a post-pass of CBC solves with the objective held at its optimum (one to
+//    minimise the count, then one feasibility solve per candidate below the set's largest index that is not in
+//    it; at most 200 solves, within the time limit, and only up to 50,000 pairs; ties_resolved says whether it
+//    ran to the end).
 // Solvers:
 //  * Exact: a MIP handed to CBC (COIN-OR, Debian's coinor-libcbc-dev) through its C interface, built straight from
 //    the sparse pairs (one coverage row per demand, one column per candidate). bound = CBC's best possible
@@ -49,7 +53,8 @@
 // Memory: SiteCosts holds 8 bytes per pair (int32 demand + float32 seconds) plus a demand-major copy built by the
 // solvers (8 bytes per pair: int32 candidate + float32 seconds) — 16 B per pair in all.
 // Ownership: every struct owns its vectors; solver inputs are read only during the call.
-// Thread-safety: functions are re-entrant (exact solves queue on one process-wide mutex around CBC).
+// Thread-safety: functions are re-entrant (exact solves queue on one process-wide mutex around CBC). CBC and CLP are
+// run without their own SIGINT handlers, so Ctrl-C reaches the caller (Python) and stops the run through `control`.
 // Errors: careshed::InputError naming the argument, the index and what to do (infeasible requests included:
 // demand no candidate covers in LSCP / p-median, p larger than the candidates, more fixed sites than p, a budget
 // below the fixed sites' cost, a zone minimum share that even all candidates cannot reach).
@@ -62,6 +67,7 @@
 #include <vector>
 
 #include "careshed/graph_search.hpp"   // careshed::SourceReach
+#include "careshed/progress.hpp"       // careshed::RunControl
 #include "careshed/raster_search.hpp"  // careshed::ReachLists
 
 namespace careshed {
@@ -168,7 +174,9 @@ struct SiteSolution : SiteEvaluation {
   double gap = 0.0;                ///< see header
   bool proven_optimal = false;     ///< gap closed (within 1e-9 relative)
   std::string status;              ///< "optimal", "time limit", "gap target", "local optimum"
-  std::string bound_source;        ///< "cbc", "lp relaxation", "simple", "binary search"
+  std::string bound_source;        ///< "cbc", "lp relaxation", "lagrangian", "simple", "binary search"
+  bool ties_resolved = false;      ///< exact and optimal: the returned set is proven the fewest-sites,
+                                   ///< lexicographically smallest optimal set (see "Ties" above)
   /// The chosen non-fixed sites in greedy order of what each adds given the fixed sites and the sites before it,
   /// with the objective gained by each (for p-median/p-center: the decrease). The planner's marginal-gain curve.
   std::vector<std::int32_t> added_order;
@@ -177,13 +185,18 @@ struct SiteSolution : SiteEvaluation {
 };
 
 /// Solves `problem` on `costs`. See the header comment for models, solvers and errors.
-SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, const SiteOptions& options = {});
+/// control (optional, caller-owned): cancellation and progress (careshed/progress.hpp). Every loop of the heuristics
+/// polls it, and CBC / CLP get an event handler that stops branch and cut or the simplex at its next event once
+/// cancellation is requested; then Cancelled is thrown (all memory freed). Progress: phase "greedy + swap" (fraction
+/// = sites placed / p) then "bound" or "bound, branch and cut" (no fraction inside CBC), 1.0 at the end.
+SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, const SiteOptions& options = {},
+                         RunControl* control = nullptr);
 
 /// Scores a given set of open sites (fixed sites are added if missing) with the same numbers as a solution.
 /// sites: candidate indices (any order; MEXCLP: a site listed k times holds k vehicles, added to min_vehicles).
 /// Infeasibility (over p, budget, zone shares) is reported in .feasible / .infeasible_reason, not thrown.
 SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem,
-                              const std::vector<std::int32_t>& sites);
+                              const std::vector<std::int32_t>& sites, RunControl* control = nullptr);
 
 /// The greedy marginal-gain curve: starting from the fixed sites, add up to k sites one at a time, each the
 /// allowed candidate adding the most objective (ties lowest index; within budget), and report them with their
@@ -193,6 +206,7 @@ struct MarginalGainCurve {
   std::vector<double> gain;
   std::vector<double> objective;  ///< after each addition
 };
-MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem& problem, std::int32_t k);
+MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem& problem, std::int32_t k,
+                                      RunControl* control = nullptr);
 
 }  // namespace careshed

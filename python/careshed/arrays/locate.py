@@ -19,7 +19,8 @@ are stored as float32 (the engine's precision) and compared with ``max_cost`` in
 scalar or one threshold per demand (urban / rural standards). ``p`` counts every open site, fixed ones included;
 models open AT MOST ``p`` sites. Infeasible requests raise :class:`careshed.InputError` (a ``ValueError``) saying
 why. ``solver="exact"`` solves the MIP with CBC; ``solver="heuristic"`` runs greedy + swap and proves a bound with
-the LP relaxation. Every solution carries ``bound`` and ``gap`` (the proof of how good it is).
+the LP relaxation. Every solution carries ``bound`` and ``gap`` (the proof of how good it is). Solves report
+progress to the current reporter (:mod:`careshed.progress`) and stop on Ctrl-C (KeyboardInterrupt), CBC included.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import numpy as np
 
 from .. import _core
 from ..errors import InputError
+from ..progress import current as current_progress
 
 __all__ = ["Solution", "SiteCosts", "site_costs", "site_costs_from_reach_lists", "lscp", "mclp", "backup", "lscp_b", "mexclp", "p_median",
            "p_center", "evaluate", "marginal_gain_curve"]
@@ -184,7 +186,7 @@ def _solve(cost, model, solver, time_limit_s, gap_target, **kw) -> Solution:
         raise InputError(f"solver: {solver!r} is not 'exact' (CBC) or 'heuristic' (greedy + swap)")
     d = _core.solve_sites(costs, **_problem(costs, model, **kw), solver=solver,
                            time_limit_s=math.inf if time_limit_s is None else float(time_limit_s),
-                           gap_target=float(gap_target))
+                           gap_target=float(gap_target), progress=current_progress())
     return _solution(d)
 
 
@@ -257,7 +259,8 @@ def evaluate(model: str, cost, sites, **problem) -> dict:
     keyword arguments of the model function (weights, max_cost, p, fixed, ...). Infeasibility is reported in
     ``feasible`` / ``infeasible_reason``, not raised."""
     costs = site_costs(cost)
-    d = _core.evaluate_sites(costs, np.asarray(sites, dtype=np.int32).ravel(), **_problem(costs, model, **problem))
+    d = _core.evaluate_sites(costs, np.asarray(sites, dtype=np.int32).ravel(), **_problem(costs, model, **problem),
+                             progress=current_progress())
     d["assigned_cost"] = d.pop("assigned_seconds")
     d["max_cost"] = d.pop("max_seconds")
     d["weighted_cost"] = d.pop("weighted_seconds")
@@ -268,4 +271,4 @@ def marginal_gain_curve(model: str, cost, k: int, **problem) -> dict:
     """The 1st, 2nd, ... k-th best added site (greedy, ties to the lowest index) and what each adds: dict of arrays
     ``sites``, ``gain``, ``objective``."""
     costs = site_costs(cost)
-    return _core.marginal_gain_curve(costs, int(k), **_problem(costs, model, **problem))
+    return _core.marginal_gain_curve(costs, int(k), **_problem(costs, model, **problem), progress=current_progress())
