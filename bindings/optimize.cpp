@@ -62,14 +62,17 @@ SiteProblem problem_of(const SiteCosts& c, const std::string& model, const std::
                        const std::optional<Arr<double>>& zone_min_share, bool skip_uncoverable, double backup_weight,
                        bool require_primary, double busy_fraction, std::int32_t max_vehicles_per_site,
                        const std::optional<Arr<std::int32_t>>& min_vehicles,
-                       const std::optional<Arr<double>>& site_capacity) {
+                       const std::optional<Arr<double>>& site_capacity, std::int32_t max_closures) {
   SiteProblem pr;
   pr.model = model_of(model);
   pr.weights = vec_of(weights, "weights", c.n_demand);
   pr.max_seconds = vec_of(max_seconds, "max_seconds", -1);
   pr.p = p;
   for (std::uint8_t s : vec_of(site_status, "site_status", c.n_candidates)) {
-    if (s > 2) throw InputError("site_status: values are 0 free, 1 fixed open, 2 forbidden; got " + std::to_string(s));
+    if (s > 3) {
+      throw InputError("site_status: values are 0 free, 1 fixed open, 2 forbidden, 3 existing that may close; got " +
+                       std::to_string(s));
+    }
     pr.site_status.push_back(SiteStatus(s));
   }
   pr.site_cost = vec_of(site_cost, "site_cost", c.n_candidates);
@@ -83,6 +86,7 @@ SiteProblem problem_of(const SiteCosts& c, const std::string& model, const std::
   pr.max_vehicles_per_site = max_vehicles_per_site;
   pr.min_vehicles = vec_of(min_vehicles, "min_vehicles", c.n_candidates);
   pr.site_capacity = vec_of(site_capacity, "site_capacity", c.n_candidates);
+  pr.max_closures = max_closures;
   return pr;
 }
 
@@ -102,6 +106,7 @@ void put_evaluation(py::dict& d, SiteEvaluation&& e) {
   d["assigned_seconds"] = to_numpy(std::move(e.assigned_seconds));
   d["served"] = to_numpy(std::move(e.served));
   d["site_load"] = to_numpy(std::move(e.site_load));
+  d["closed"] = to_numpy(std::move(e.closed));
   d["zone_weight"] = to_numpy(std::move(e.zone_weight));
   d["zone_covered"] = to_numpy(std::move(e.zone_covered));
   d["feasible"] = e.feasible;
@@ -117,11 +122,12 @@ void put_evaluation(py::dict& d, SiteEvaluation&& e) {
       double budget, const std::optional<Arr<std::int32_t>>& demand_zone,                                        \
       const std::optional<Arr<double>>& zone_min_share, bool skip_uncoverable, double backup_weight,             \
       bool require_primary, double busy_fraction, std::int32_t max_vehicles_per_site,                            \
-      const std::optional<Arr<std::int32_t>>& min_vehicles, const std::optional<Arr<double>>& site_capacity
+      const std::optional<Arr<std::int32_t>>& min_vehicles, const std::optional<Arr<double>>& site_capacity,      \
+      std::int32_t max_closures
 #define CARESHED_PROBLEM_OF                                                                                       \
   problem_of(costs, model, weights, max_seconds, p, site_status, site_cost, budget, demand_zone, zone_min_share,   \
              skip_uncoverable, backup_weight, require_primary, busy_fraction, max_vehicles_per_site, min_vehicles, \
-             site_capacity)
+             site_capacity, max_closures)
 
 #define CARESHED_PROBLEM_ARGS                                                                                      \
   py::arg("model"), py::arg("weights") = py::none(), py::arg("max_seconds") = py::none(), py::arg("p") = 0,       \
@@ -129,7 +135,7 @@ void put_evaluation(py::dict& d, SiteEvaluation&& e) {
       py::arg("budget") = std::numeric_limits<double>::infinity(), py::arg("demand_zone") = py::none(),           \
       py::arg("zone_min_share") = py::none(), py::arg("skip_uncoverable") = false, py::arg("backup_weight") = 1.0, \
       py::arg("require_primary") = false, py::arg("busy_fraction") = 0.0, py::arg("max_vehicles_per_site") = 1,  \
-      py::arg("min_vehicles") = py::none(), py::arg("site_capacity") = py::none()
+      py::arg("min_vehicles") = py::none(), py::arg("site_capacity") = py::none(), py::arg("max_closures") = -1
 
 }  // namespace
 

@@ -181,7 +181,20 @@ struct Prepared {
   std::size_t n_required = 0;
   std::vector<double> cap;         // per candidate capacity (weight served when open); empty = uncapacitated
   RunControl* control = nullptr;   // cancellation / progress of the run (may be null)
+  std::vector<char> closable;      // per candidate: an existing site the model may close
+  std::int32_t n_closable = 0;
+  std::int32_t max_closures = -1;  // -1: any number of closable sites may close
+  std::int32_t min_kept = 0;       // closable sites that must stay open (n_closable - max_closures)
 };
+
+/// Whether closing `out` and opening `in` (either may be -1) keeps the closures within max_closures, given
+/// `closed` closures now.
+bool closures_ok(const Prepared& P, std::int32_t closed, std::int32_t out, std::int32_t in) {
+  if (P.max_closures < 0) return true;
+  if (out >= 0 && P.closable[out]) ++closed;
+  if (in >= 0 && P.closable[in]) --closed;
+  return closed <= P.max_closures;
+}
 
 /// Throws Cancelled when the run was asked to stop (one relaxed atomic load; cheap in every loop iteration).
 void poll(const Prepared& P) {
@@ -295,11 +308,21 @@ Prepared prepare(const SiteCosts& C, const SiteProblem& pr, RunControl* control 
   }
   P.lo.assign(P.nc, 0);
   P.hi.assign(P.nc, 1);
+  P.closable.assign(P.nc, 0);
+  for (std::int32_t j = 0; j < P.nc; ++j) P.closable[j] = status(j) == SiteStatus::Closable;
   const std::int32_t vmax = pr.model == SiteModel::Mexclp ? pr.max_vehicles_per_site : 1;
   for (std::int32_t j = 0; j < P.nc; ++j) {
     const SiteStatus s = status(j);
-    if (s != SiteStatus::Free && s != SiteStatus::Fixed && s != SiteStatus::Forbidden) {
-      fail("site_status: candidate " + std::to_string(j) + " has an unknown status (0 free, 1 fixed, 2 forbidden)");
+    if (s != SiteStatus::Free && s != SiteStatus::Fixed && s != SiteStatus::Forbidden && s != SiteStatus::Closable) {
+      fail("site_status: candidate " + std::to_string(j) +
+           " has an unknown status (0 free, 1 fixed, 2 forbidden, 3 existing that may close)");
+    }
+    if (s == SiteStatus::Closable) {
+      if (pr.model == SiteModel::Mexclp) {
+        fail("site_status: mexclp counts vehicles; closable sites are not supported (give existing vehicles "
+             "with min_vehicles, or free sites)");
+      }
+      ++P.n_closable;
     }
     P.hi[j] = s == SiteStatus::Forbidden ? 0 : vmax;
     P.lo[j] = s == SiteStatus::Fixed ? 1 : 0;
@@ -366,6 +389,15 @@ Prepared prepare(const SiteCosts& C, const SiteProblem& pr, RunControl* control 
            "; p counts fixed " + unit + " too");
     }
     P.p = pr.p;
+  }
+  if (pr.max_closures < -1) fail("max_closures: " + std::to_string(pr.max_closures) + " must be >= 0 (or -1: any)");
+  P.max_closures = pr.max_closures;
+  P.min_kept = P.max_closures >= 0 ? std::max(0, P.n_closable - P.max_closures) : 0;
+  if (pr.model != SiteModel::Lscp && fixed_units + P.min_kept > P.p) {
+    fail(model + ": p = " + std::to_string(P.p) + " but " + std::to_string(fixed_units) + " fixed sites and at least " +
+         std::to_string(P.min_kept) + " of the " + std::to_string(P.n_closable) +
+         " existing sites that may close must stay open (max_closures = " + std::to_string(P.max_closures) +
+         "); raise p or max_closures");
   }
   if (pr.model == SiteModel::Backup) {
     if (!(pr.backup_weight >= 0.0 && pr.backup_weight <= 1.0)) {
@@ -505,8 +537,10 @@ struct CountState {
   double spent = 0.0;              // Σ cost of open sites
   double obj = 0.0;                // Σ value (LSCP: number of required demand covered)
   std::size_t req_covered = 0;     // LSCP full: required demand covered
+  std::int32_t closed = 0;         // closable sites not open
 
-  explicit CountState(const Prepared& p) : P(&p), x(p.nc, 0), c(p.nd, 0), gcov(p.groups.size(), 0.0) {}
+  explicit CountState(const Prepared& p)
+      : P(&p), x(p.nc, 0), c(p.nd, 0), gcov(p.groups.size(), 0.0), closed(p.n_closable) {}
 
   double deficit() const {
     double d = 0.0;
@@ -527,7 +561,7 @@ struct CountState {
     }
   }
   void add(std::int32_t j) {
-    if (x[j] == 0) spent += P->cost[j];
+    if (x[j] == 0) spent += P->cost[j], closed -= P->closable[j];
     ++x[j];
     ++units;
     for (std::int64_t k = P->cov_off[j]; k < P->cov_off[j + 1]; ++k) {
@@ -539,7 +573,7 @@ struct CountState {
   void remove(std::int32_t j) {
     --x[j];
     --units;
-    if (x[j] == 0) spent -= P->cost[j];
+    if (x[j] == 0) spent -= P->cost[j], closed += P->closable[j];
     for (std::int64_t k = P->cov_off[j]; k < P->cov_off[j + 1]; ++k) {
       const std::int32_t i = P->cov_dem[k];
       cover_change(i, c[i], c[i] - 1);
@@ -726,6 +760,7 @@ void swap_counts(CountState& S, Clock::time_point deadline) {
     std::int32_t best_a = -1;
     for (std::int32_t a : open_list) {
       if (S.x[a] <= P.lo[a] || a == cand) continue;
+      if (!closures_ok(P, S.closed, S.x[a] == 1 ? a : -1, S.x[cand] == 0 ? cand : -1)) continue;
       const double spent = S.spent - (S.x[a] == 1 ? P.cost[a] : 0.0) + (S.x[cand] == 0 ? P.cost[cand] : 0.0);
       if (spent > P.budget * (1 + 1e-12)) continue;
       const double delta = gain - loss[a] + corr[a];
@@ -805,6 +840,7 @@ void drop_redundant(CountState& S) {
     return P.cost[a] != P.cost[b] ? P.cost[a] > P.cost[b] : a > b;
   });
   for (std::int32_t j : open) {
+    if (!closures_ok(P, S.closed, j, -1)) continue;
     const double d0 = S.deficit();
     S.remove(j);
     if (S.deficit() > d0 + tol_for(d0)) S.add(j);
@@ -960,6 +996,8 @@ void swap_median(MedianState& S, const SiteCosts& C, Clock::time_point deadline)
   std::vector<char> tflag(P.nc, 0);
   std::int32_t since = 0, b = 0;
   std::int64_t checks = 0;
+  std::int32_t closed_now = 0;
+  for (std::int32_t j = 0; j < P.nc; ++j) closed_now += P.closable[j] && !S.open[j];
   while (since < P.nc) {
     poll(P);
     if ((++checks & 15) == 0 && Clock::now() > deadline) break;
@@ -989,6 +1027,7 @@ void swap_median(MedianState& S, const SiteCosts& C, Clock::time_point deadline)
     LexV best{0.0, 0.0};  // best change (negative = improvement)
     for (std::int32_t a = 0; a < P.nc; ++a) {
       if (!S.open[a] || P.lo[a] > 0) continue;
+      if (!closures_ok(P, closed_now, a, cand)) continue;
       const LexV change = loss[a] + extra[a] - gain;
       if (lex_better(change, best, std::max(1.0, S.total.unc), std::max(1.0, S.total.cost))) {
         best = change;
@@ -1011,6 +1050,7 @@ void swap_median(MedianState& S, const SiteCosts& C, Clock::time_point deadline)
     }
     S.open[best_a] = 0;
     S.open[cand] = 1;
+    closed_now += P.closable[best_a] - P.closable[cand];
     for (std::int32_t i : aff) {
       S.refresh(i);
       if (S.n1[i] >= 0) loss[S.n1[i]] = loss[S.n1[i]] + contrib(i);
@@ -1101,6 +1141,12 @@ SiteEvaluation evaluate_counts(const Prepared& P, const std::vector<std::int32_t
   }
   if (ev.total_cost > P.budget * (1 + 1e-12)) why << "cost " << ev.total_cost << " over the budget " << P.budget << "; ";
   for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.closable[j] && x[j] == 0) ev.closed.push_back(j);
+  }
+  if (P.max_closures >= 0 && std::int32_t(ev.closed.size()) > P.max_closures) {
+    why << ev.closed.size() << " existing sites closed, more than max_closures = " << P.max_closures << "; ";
+  }
+  for (std::int32_t j = 0; j < P.nc; ++j) {
     if (x[j] < P.lo[j]) why << "fixed candidate " << j << " is not open; ";
     if (x[j] > P.hi[j]) why << "candidate " << j << " is forbidden or over its vehicle limit; ";
   }
@@ -1122,18 +1168,23 @@ SiteEvaluation evaluate_counts(const Prepared& P, const std::vector<std::int32_t
 
 /// Objective of the greedy order of a solution's added sites (the marginal-gain curve of the answer).
 void order_solution(const Prepared& P, SiteSolution& sol, const std::vector<std::int32_t>& x) {
+  // The curve starts from the fixed sites and the existing (closable) sites kept open.
+  std::vector<std::int32_t> base(P.lo);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.closable[j]) base[j] = x[j];
+  }
   std::vector<char> allowed(P.nc, 0);
-  for (std::int32_t j = 0; j < P.nc; ++j) allowed[j] = x[j] > P.lo[j];
+  for (std::int32_t j = 0; j < P.nc; ++j) allowed[j] = x[j] > base[j];
   if (is_coverage_model(P.model)) {
     CountState S(P);
     for (std::int32_t j = 0; j < P.nc; ++j) {
-      for (std::int32_t v = 0; v < P.lo[j]; ++v) S.add(j);
+      for (std::int32_t v = 0; v < base[j]; ++v) S.add(j);
     }
     // Add exactly the solution's extra units, greedily; LSCP gains are newly covered weight.
     std::int64_t target = 0;
     for (std::int32_t j = 0; j < P.nc; ++j) target += x[j];
     std::vector<std::int32_t> left(x);
-    for (std::int32_t j = 0; j < P.nc; ++j) left[j] -= P.lo[j];
+    for (std::int32_t j = 0; j < P.nc; ++j) left[j] -= base[j];
     while (S.units < target) {
       poll(P);
       std::int32_t best = -1;
@@ -1156,7 +1207,7 @@ void order_solution(const Prepared& P, SiteSolution& sol, const std::vector<std:
     Demand2 D = demand_major(P);
     MedianState S(P, D);
     for (std::int32_t j = 0; j < P.nc; ++j) {
-      if (P.lo[j] > 0) S.open[j] = 1, ++S.n_open;
+      if (base[j] > 0) S.open[j] = 1, ++S.n_open;
     }
     for (std::int32_t i = 0; i < P.nd; ++i) {
       if (P.w[i] > 0) S.refresh(i);
@@ -1166,7 +1217,7 @@ void order_solution(const Prepared& P, SiteSolution& sol, const std::vector<std:
     // Report the objective's decrease (+inf while some demand still had no site).
     double prev = kInf;
     std::vector<char> open(S.open.size(), 0);
-    for (std::int32_t j = 0; j < P.nc; ++j) open[j] = P.lo[j] > 0;
+    for (std::int32_t j = 0; j < P.nc; ++j) open[j] = base[j] > 0;
     for (std::int32_t j : sol.added_order) {
       open[j] = 1;
       std::vector<std::int32_t> xx(open.begin(), open.end());
@@ -1503,6 +1554,7 @@ Mip build_mip(const Prepared& P, const Demand2* D) {
   }
   if (std::isfinite(P.budget)) budget_row = m.add_row(-kInf, P.budget);
   if (!lscp) count_row = m.add_row(-kInf, double(P.p));
+  const int keep_row = P.min_kept > 0 ? m.add_row(double(P.min_kept), kInf) : -1;  // Σ closable x >= kept
   // site columns
   for (std::int32_t j = 0; j < P.nc; ++j) {
     m.add_col(double(P.lo[j]), double(P.hi[j]), lscp ? P.cost[j] : 0.0, true);
@@ -1514,6 +1566,7 @@ Mip build_mip(const Prepared& P, const Demand2* D) {
     }
     if (budget_row >= 0) m.entry(budget_row, P.cost[j]);
     if (count_row >= 0) m.entry(count_row, 1.0);
+    if (keep_row >= 0 && P.closable[j]) m.entry(keep_row, 1.0);
     // p-median: z_ij <= x_j rows are added with the z columns (rows indexed after): handled below.
     m.end_col();
   }
@@ -1663,12 +1716,22 @@ void require_assignable(const Prepared& P, const Demand2& D) {
   }
 }
 
+/// Existing sites that may close start open (lowest index first, within p and the budget): the local search and
+/// (LSCP) the redundancy removal close them when that pays, within max_closures.
+void open_existing(CountState& S) {
+  const Prepared& P = *S.P;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.closable[j] && S.x[j] == 0 && S.units < P.p && S.spent + P.cost[j] <= P.budget * (1 + 1e-12)) S.add(j);
+  }
+}
+
 /// Heuristic solution of the count-based models and LSCP: greedy then swap (then LSCP redundancy removal).
 std::vector<std::int32_t> heuristic_counts(const Prepared& P, const SiteOptions& o, Clock::time_point deadline) {
   CountState S(P);
   for (std::int32_t j = 0; j < P.nc; ++j) {
     for (std::int32_t v = 0; v < P.lo[j]; ++v) S.add(j);
   }
+  open_existing(S);
   greedy_counts(S, nullptr, nullptr, nullptr, P.p);
   if (P.model == SiteModel::Lscp) {
     drop_redundant(S);
@@ -1682,7 +1745,7 @@ std::vector<std::int32_t> heuristic_median(const Prepared& P, const Demand2& D, 
                                            Clock::time_point deadline) {
   MedianState S(P, D);
   for (std::int32_t j = 0; j < P.nc; ++j) {
-    if (P.lo[j] > 0) S.open[j] = 1, ++S.n_open;
+    if (P.lo[j] > 0 || (P.closable[j] && S.n_open < P.p)) S.open[j] = 1, ++S.n_open;  // existing sites start open
   }
   for (std::int32_t i = 0; i < P.nd; ++i) {
     if (P.w[i] > 0) S.refresh(i);
@@ -2007,8 +2070,9 @@ Mip build_cap_mip(const Prepared& P, const CapNet& N, const std::vector<std::int
   if (!x_open) {
     const int budget_row = std::isfinite(P.budget) ? m.add_row(-kInf, P.budget) : -1;
     const int count_row = m.add_row(-kInf, double(P.p));
+    const int keep_row = P.min_kept > 0 ? m.add_row(double(P.min_kept), kInf) : -1;
     for (std::size_t k = 0; k < N.cand.size(); ++k) m.add_row(-kInf, 0.0);  // z_k − x_j <= 0
-    const int links = link_base + 1 + (budget_row >= 0 ? 1 : 0);
+    const int links = link_base + 1 + (budget_row >= 0 ? 1 : 0) + (keep_row >= 0 ? 1 : 0);
     // candidate-major pair lists for the x columns' link entries (counting sort)
     std::vector<std::int64_t> coff(std::size_t(P.nc) + 1, 0);
     for (std::int32_t j : N.cand) ++coff[std::size_t(j) + 1];
@@ -2020,6 +2084,7 @@ Mip build_cap_mip(const Prepared& P, const CapNet& N, const std::vector<std::int
       if (cap_row[j] >= 0) m.entry(cap_row[j], -P.cap[j]);
       if (budget_row >= 0) m.entry(budget_row, P.cost[j]);
       m.entry(count_row, 1.0);
+      if (keep_row >= 0 && P.closable[j]) m.entry(keep_row, 1.0);
       for (std::int64_t q = coff[j]; q < coff[j + 1]; ++q) m.entry(links + int(pairs_of[q]), -1.0);
       m.end_col();
     }
@@ -2180,6 +2245,9 @@ SiteEvaluation evaluate_capacitated(const Prepared& P, const CapNet& N, const st
 void order_capacitated(const Prepared& P, const CapNet& N, SiteSolution& sol, const std::vector<std::int32_t>& x) {
   order_solution(P, sol, x);
   std::vector<std::int32_t> y(P.lo);
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.closable[j]) y[j] = x[j];  // kept existing sites are the start, as in order_solution
+  }
   double prev = evaluate_capacitated(P, N, y).objective;
   sol.marginal_gain.clear();
   for (std::int32_t j : sol.added_order) {
@@ -2444,6 +2512,7 @@ MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem&
     CountState T(M);
     for (std::int32_t j = 0; j < M.nc; ++j) {
       for (std::int32_t v = 0; v < M.lo[j]; ++v) T.add(j);
+      if (M.closable[j]) T.add(j);  // existing sites that may close are open today: the curve starts there
     }
     greedy_counts(T, &out.sites, &out.gain, nullptr, T.units + k);
     double obj = T.obj - std::accumulate(out.gain.begin(), out.gain.end(), 0.0);
@@ -2452,13 +2521,14 @@ MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem&
     const Demand2 D = demand_major(P);
     MedianState S(P, D);
     for (std::int32_t j = 0; j < P.nc; ++j) {
-      if (P.lo[j] > 0) S.open[j] = 1, ++S.n_open;
+      if (P.lo[j] > 0 || P.closable[j]) S.open[j] = 1, ++S.n_open;
     }
     for (std::int32_t i = 0; i < P.nd; ++i) {
       if (P.w[i] > 0) S.refresh(i);
     }
     greedy_median(S, costs, S.n_open + k, nullptr, &out.sites, nullptr);
     std::vector<std::int32_t> x(P.lo);
+    for (std::int32_t j = 0; j < P.nc; ++j) x[j] = std::max(x[j], std::int32_t(P.closable[j]));
     double prev = evaluate_counts(P, x).objective;
     for (std::int32_t j : out.sites) {
       x[j] = 1;
@@ -2471,6 +2541,7 @@ MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem&
   if (!P.cap.empty()) {  // the greedy order without capacities; the gains re-measured with them
     const CapNet N = cap_net(P, demand_major(P));
     std::vector<std::int32_t> y(P.lo);
+    for (std::int32_t j = 0; j < P.nc; ++j) y[j] = std::max(y[j], std::int32_t(P.closable[j]));
     double prev = evaluate_capacitated(P, N, y).objective;
     out.gain.clear();
     out.objective.clear();

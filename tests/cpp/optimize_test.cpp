@@ -534,6 +534,78 @@ TEST(OptimizeNamed, FixedSitesStayOpenAndCountInP) {
   EXPECT_THROW(solve(small(), pr), careshed::InputError);  // 2 fixed > p = 1
 }
 
+TEST(OptimizeNamed, ExistingSitesThatMayCloseRelocate) {
+  // small(): d0: c0 5 s, c1 9 s; d1: c1 4 s; d2: c2 7 s, c0 20 s. An existing station at c0 (covers d0 only).
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {10};
+  pr.weights = {1, 1, 5};
+  pr.site_status = {SiteStatus::Closable, SiteStatus::Free, SiteStatus::Free};
+  pr.p = 1;  // relocate the one station: c2 (5 people) beats keeping c0 (1)
+  pr.max_closures = 1;
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{2}));
+    EXPECT_EQ(r.closed, (std::vector<std::int32_t>{0}));
+    EXPECT_DOUBLE_EQ(r.objective, 5.0);
+  }
+  pr.max_closures = 0;  // may not close: c0 stays, and p = 1 leaves nothing else
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0}));
+    EXPECT_TRUE(r.closed.empty());
+    EXPECT_DOUBLE_EQ(r.objective, 1.0);
+  }
+  pr.p = 2;  // kept c0 + the best addition c2; the curve starts from the kept station
+  const SiteSolution two = solve(small(), pr);
+  EXPECT_EQ(two.sites, (std::vector<std::int32_t>{0, 2}));
+  EXPECT_EQ(two.added_order, (std::vector<std::int32_t>{2}));
+  EXPECT_EQ(two.marginal_gain, (std::vector<double>{5.0}));
+  // p-median (weights 1, 2, 3): keeping c0 forces {0, 1} = 5 + 8 + 60 = 73; free to close: {1, 2} = 38.
+  SiteProblem pm;
+  pm.model = SiteModel::PMedian;
+  pm.weights = {1, 2, 3};
+  pm.p = 2;
+  pm.site_status = {SiteStatus::Closable, SiteStatus::Free, SiteStatus::Free};
+  pm.max_closures = 0;
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    EXPECT_DOUBLE_EQ(solve(small(), pm, s).objective, 73.0);
+  }
+  pm.max_closures = -1;
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(small(), pm, s);
+    EXPECT_DOUBLE_EQ(r.objective, 38.0);
+    EXPECT_EQ(r.closed, (std::vector<std::int32_t>{0}));
+  }
+  // LSCP: c0 is redundant once c1 and c2 are open; it closes unless max_closures = 0.
+  SiteProblem ls;
+  ls.model = SiteModel::Lscp;
+  ls.max_seconds = {10};
+  ls.site_status = {SiteStatus::Closable, SiteStatus::Free, SiteStatus::Free};
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    EXPECT_EQ(solve(small(), ls, s).sites, (std::vector<std::int32_t>{1, 2}));
+  }
+  ls.max_closures = 0;
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    EXPECT_EQ(solve(small(), ls, s).sites, (std::vector<std::int32_t>{0, 1, 2}));
+  }
+  // Infeasible: two existing stations that may not close, p = 1.
+  pr.p = 1;
+  pr.max_closures = 0;
+  pr.site_status = {SiteStatus::Closable, SiteStatus::Closable, SiteStatus::Free};
+  try {
+    solve(small(), pr);
+    ADD_FAILURE() << "expected InputError";
+  } catch (const careshed::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("max_closures"), std::string::npos) << e.what();
+  }
+  // A scenario closing more than allowed is reported, not thrown.
+  pr.p = 2;
+  const careshed::SiteEvaluation ev = careshed::evaluate_sites(small().sparse(), pr, {2});
+  EXPECT_FALSE(ev.feasible);
+  EXPECT_EQ(ev.closed, (std::vector<std::int32_t>{0, 1}));
+}
+
 TEST(OptimizeNamed, BudgetExactlyMet) {
   SiteProblem pr;
   pr.model = SiteModel::Mclp;

@@ -139,3 +139,21 @@ def test_capacitated_mclp_serves_at_most_each_sites_capacity():
         study.optimize(cand, model="lscp", capacity=100.0)
     with pytest.raises(ValueError, match="no field 'beds'"):
         study.optimize(cand, model="mclp", p=1, capacity="beds")
+
+
+def test_relocating_an_existing_site_with_may_close():
+    # One existing site at the strip's far end (1, 9); p = 1 and may_close=1: the model may move it to the best
+    # single candidate; oracle: the best of keeping it or any candidate alone.
+    study = strip_study()
+    thresholds = {"urban": 4, "rural": 6}
+    cand = points([f"c{k}" for k in range(len(CELLS))], [cell_centre(r, c) for r, c in CELLS])
+    existing = points(["e"], [cell_centre(1, 9)])
+    keep = oracle_covered(study, [(1, 9)], thresholds)[0]
+    best = max([keep] + [oracle_covered(study, [cell], thresholds)[0] for cell in CELLS])
+    res = study.optimize(cand, model="mclp", p=1, existing=existing, may_close=1)
+    assert res.table.iloc[-1]["covered_after"] == pytest.approx(best)
+    assert res.table.iloc[-1]["covered_before"] == pytest.approx(keep)
+    assert best > keep and bool(res.sites.loc["existing:e", "closed"])  # it moved
+    stay = study.optimize(cand, model="mclp", p=1, existing=existing, may_close=0)
+    assert stay.table.iloc[-1]["covered_after"] == pytest.approx(keep)
+    assert not stay.sites.loc["existing:e", "closed"]

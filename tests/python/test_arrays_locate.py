@@ -405,3 +405,71 @@ def test_progress_reaches_one_with_phases():
         locate.mclp(cost, w, 4, 5000.0, solver="heuristic")
     assert seen and seen[-1][0] == 1.0
     assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))  # never decreasing
+
+
+# ---- existing sites that may close ("relocate") -------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ["lscp", "mclp", "p-median"])
+def test_closable_sites_equal_pulp_cbc(model):
+    """Existing sites the model may close, at most max_closures of them: the PuLP model gets
+    Σ_{existing} x_j >= n_existing - max_closures (open existing sites count in p like any other)."""
+    seed = _seed()
+    rng = np.random.default_rng(seed)
+    for rnd in range(6):
+        nd, nc = int(rng.integers(5, 30)), int(rng.integers(4, 10))
+        cost, w, std = _instance(rng, nd, nc, density=0.6)
+        existing = sorted(int(j) for j in rng.choice(nc, size=2, replace=False))
+        k = int(rng.integers(0, 3))
+        p = int(rng.integers(2, min(nc, 5) + 1))
+        what = f"closable {model} round {rnd} nd={nd} nc={nc} p={p} existing={existing} max_closures={k} " \
+               f"(CARESHED_TEST_SEED={seed})"
+        prob = pulp.LpProblem("c", pulp.LpMaximize if model == "mclp" else pulp.LpMinimize)
+        x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(nc)]
+        live = [i for i in range(nd) if w[i] > 0]
+        cover = {i: [j for j in range(nc) if cost[i, j] <= std[i]] for i in live}
+        if model == "lscp":
+            prob += pulp.lpSum(x)
+            for i in live:
+                if cover[i]:
+                    prob += pulp.lpSum(x[j] for j in cover[i]) >= 1
+        elif model == "mclp":
+            y = {i: pulp.LpVariable(f"y{i}", 0, 1) for i in live}
+            prob += pulp.lpSum(w[i] * y[i] for i in live)
+            for i in live:
+                prob += y[i] <= pulp.lpSum(x[j] for j in cover[i])
+            prob += pulp.lpSum(x) <= p
+        else:
+            pairs = [(i, j) for i in live for j in range(nc) if np.isfinite(cost[i, j])]
+            z = {(i, j): pulp.LpVariable(f"z{i}_{j}", 0, 1) for i, j in pairs}
+            prob += pulp.lpSum(w[i] * cost[i, j] * z[i, j] for i, j in pairs)
+            for i in live:
+                prob += pulp.lpSum(z[i, j] for j in range(nc) if (i, j) in z) == 1
+            for i, j in pairs:
+                prob += z[i, j] <= x[j]
+            prob += pulp.lpSum(x) <= p
+        prob += pulp.lpSum(x[j] for j in existing) >= len(existing) - k
+        status = prob.solve(_solver())
+        peer = (pulp.value(prob.objective) or 0.0) if pulp.LpStatus[status] == "Optimal" else None
+        kw = dict(closable=existing, max_closures=k)
+        try:
+            if model == "lscp":
+                ours = locate.lscp(cost, std, weights=w, skip_uncoverable=True, **kw)
+                heur = locate.lscp(cost, std, weights=w, skip_uncoverable=True, solver="heuristic", **kw)
+            elif model == "mclp":
+                ours = locate.mclp(cost, w, p, std, **kw)
+                heur = locate.mclp(cost, w, p, std, solver="heuristic", **kw)
+            else:
+                ours = locate.p_median(cost, w, p, **kw)
+                heur = locate.p_median(cost, w, p, solver="heuristic", **kw)
+        except InputError:
+            assert peer is None, what
+            continue
+        _agree(ours, peer, what)
+        for sol in (ours, heur):
+            closed = [j for j in existing if j not in set(sol.sites.tolist())]
+            assert list(sol.closed) == closed and len(closed) <= k, what
+        tol = 1e-6 * max(1.0, abs(peer))
+        if model == "mclp":
+            assert heur.objective <= peer + tol and heur.bound >= peer - tol, what
+        else:
+            assert heur.objective >= peer - tol and heur.bound <= peer + tol, what

@@ -104,7 +104,11 @@ SiteCosts site_costs_from_source_reach(const SourceReach& reach, const std::int3
 
 enum class SiteModel { Lscp, Mclp, Backup, Mexclp, PMedian, PCenter };
 enum class SiteSolver { Exact, Heuristic };
-enum class SiteStatus : std::uint8_t { Free = 0, Fixed = 1, Forbidden = 2 };
+/// Free: may open. Fixed: existing, always open. Forbidden: never open. Closable: existing and open today, but the
+/// model may close it (a "relocate" scenario: closing saves its site_cost in the budget; max_closures limits how
+/// many close). Open closable sites count in p like any other; the marginal-gain curve starts from them open.
+/// Not for MEXCLP (vehicles: use min_vehicles).
+enum class SiteStatus : std::uint8_t { Free = 0, Fixed = 1, Forbidden = 2, Closable = 3 };
 
 /// "lscp", "mclp", "backup", "mexclp", "p-median", "p-center".
 const char* site_model_name(SiteModel model);
@@ -129,6 +133,8 @@ struct SiteProblem {
   double busy_fraction = 0.0;     ///< MEXCLP q in [0, 1)
   std::int32_t max_vehicles_per_site = 1;   ///< MEXCLP, >= 1
   std::vector<std::int32_t> min_vehicles;   ///< MEXCLP existing vehicles per candidate (empty: 1 at Fixed sites)
+  std::int32_t max_closures = -1;  ///< most Closable sites that may close (-1: any); e.g. p = #existing and
+                                   ///< max_closures = k moves up to k of them
   std::vector<double> site_capacity;  ///< MCLP / p-median: weight each candidate can serve when open (>= 0, +inf
                                       ///< = unlimited); empty = uncapacitated. See "Capacitated" above.
 };
@@ -161,6 +167,7 @@ struct SiteEvaluation {
   std::vector<double> served;            ///< per demand: share of its weight served (0..1; uncapacitated: 1 when
                                          ///< assigned, else 0)
   std::vector<double> site_load;         ///< per entry of sites: weight it serves (Σ w × share assigned to it)
+  std::vector<std::int32_t> closed;      ///< Closable (existing) sites not open, ascending
   std::vector<double> zone_weight;       ///< per zone (when demand_zone is given)
   std::vector<double> zone_covered;
   bool feasible = true;                  ///< constraints (p, budget, zone shares, LSCP cover) all met

@@ -70,9 +70,10 @@ class Optimized(Result):
     def summary(self) -> str:
         r = self.diagnostics
         head = headline_prefix(self.modelled)
-        added = int(self.sites["open"].sum() - self.sites["fixed"].sum())
+        kept = int((self.sites["open"] & self.sites["fixed"]).sum())
+        added = int(self.sites["open"].sum()) - kept
         region = self.table.iloc[-1]
-        return (f"{head}{r['model']}: {added} new {self.label} ({int(self.sites['fixed'].sum())} existing kept): "
+        return (f"{head}{r['model']}: {added} new {self.label} ({kept} existing kept): "
                 f"covered {region['covered_before']:,.0f} -> {region['covered_after']:,.0f} of "
                 f"{region['population']:,.0f} people; objective {r['objective']:,.6g}, bound {r['bound']:,.6g}, "
                 f"gap {r['gap']:.3%} ({r['solver']}, {r['status']})")
@@ -219,7 +220,7 @@ def _site_capacity(capacity, parts, n_sites: int, model: str):
 
 def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing=None, thresholds_min=None,
         dispatch_minutes=0.0, candidate_spacing_m=None, site_cost=None, budget=None, zone_min_share=None,
-        capacity=None, patients_per_bed=None, backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, residents_per_vehicle=RESIDENTS_PER_VEHICLE,
+        capacity=None, patients_per_bed=None, may_close=None, backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, residents_per_vehicle=RESIDENTS_PER_VEHICLE,
         max_minutes=None, solver="exact", time_limit_s=None, gap_target=0.0, facility_id=None, name_field=None,
         layer=None, x=None, y=None, crs=None, snap_max_m=None, unplaced="error", neighbours=8, label="sites",
         modelled=None, notes=None) -> Optimized:
@@ -237,6 +238,10 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
         p-models: the plan's one per `residents_per_vehicle` residents (ceil(population / 30,000)).
     existing : points, optional
         Facilities already there: always open, counted in `p` (read like `candidates`).
+    may_close : int, optional
+        At most this many `existing` facilities may close (not MEXCLP). With `p` = the number of existing
+        facilities this is the "relocate" scenario: move up to `may_close` of them to better candidates. Open
+        existing sites count in `p`; `sites["closed"]` marks the ones the answer closes.
     thresholds_min : dict or number
         Response standard per class in minutes (inclusive); default the study's.
     dispatch_minutes : float
@@ -383,6 +388,13 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
                              f"out of {model} (raise max_minutes to include them)")
     common = dict(fixed=fixed if fixed.size else None, solver=solver, time_limit_s=time_limit_s,
                   gap_target=gap_target)
+    if may_close is not None:
+        k = int(may_close)
+        if k < 0 or k != may_close:
+            raise UsageError(f"may_close: {may_close!r} must be a whole number >= 0 (existing sites that may close)")
+        if model == "mexclp":
+            raise UsageError("may_close: mexclp counts vehicles; existing sites cannot close in it")
+        common.update(fixed=None, closable=fixed if fixed.size else None, max_closures=k)
     budget_kw = dict(site_cost=costs_per_site, budget=budget, zones=dzone, zone_min_share=shares)
     if model == "lscp":
         sol = locate.lscp(costs, standard, weights=weights, skip_uncoverable=True, **budget_kw, **common)
@@ -441,7 +453,8 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     open_mask = np.zeros(n_sites, bool)
     open_mask[sol.sites] = True
     sites["open"] = open_mask
-    sites["fixed"] = sites["source"] == "existing"
+    sites["fixed"] = sites["source"] == "existing"  # existing facilities (kept open unless may_close)
+    sites["closed"] = (sites["source"] == "existing") & ~sites["open"]
     rank = np.full(n_sites, np.nan)
     gain = np.full(n_sites, np.nan)
     rank[sol.added_order] = np.arange(1, len(sol.added_order) + 1)

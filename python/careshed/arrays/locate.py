@@ -9,6 +9,9 @@ Models (the definitions are in ``core/include/careshed/optimize.hpp`` and ``docs
   at least TWO distinct open sites cover it.
 * :func:`mexclp` — Daskin's maximum expected covering: ``p`` vehicles, each busy with probability ``busy_fraction``.
 * :func:`p_median` — least weighted cost to the nearest open site; :func:`p_center` — least worst cost.
+* ``closable=`` existing sites the model may close (``max_closures=`` at most that many; with ``p`` = the number
+  of existing sites this is the "relocate" scenario); open ones count in ``p`` and the answer lists ``closed``.
+  Not for MEXCLP.
 * ``capacity=`` (MCLP and p-median): the weight each candidate can serve when open (beds x patients per bed,
   an ambulance's workload). Demand may be SPLIT between open sites; MCLP maximises the weight served within the
   standard, p-median serves every demand's whole weight (total capacity too small -> ``InputError`` saying so).
@@ -50,7 +53,7 @@ class Solution:
     ``zone_covered`` per zone; ``added_order`` / ``marginal_gain``: the non-fixed sites in greedy order and what
     each adds (the marginal-gain curve). ``served``: per demand, the share of its weight served (capacitated
     models split demand; the ``assignment`` is then the site serving the largest share); ``site_load``: per entry
-    of ``sites``, the weight it serves.
+    of ``sites``, the weight it serves. ``closed``: the existing sites (``closable=``) the answer closes.
     """
 
     model: str
@@ -80,6 +83,7 @@ class Solution:
     seconds_elapsed: float
     served: np.ndarray
     site_load: np.ndarray
+    closed: np.ndarray
 
 
 def site_costs(cost, *, n_demand: int | None = None, n_candidates: int | None = None) -> SiteCosts:
@@ -115,11 +119,11 @@ def site_costs_from_reach_lists(offsets, cells, seconds, cell_demand, n_demand: 
                                              int(n_demand), ms)
 
 
-def _status(n_candidates: int, fixed, forbidden):
-    if fixed is None and forbidden is None:
+def _status(n_candidates: int, fixed, forbidden, closable=None):
+    if fixed is None and forbidden is None and closable is None:
         return None
     status = np.zeros(n_candidates, dtype=np.uint8)
-    for value, idx, what in ((1, fixed, "fixed"), (2, forbidden, "forbidden")):
+    for value, idx, what in ((1, fixed, "fixed"), (2, forbidden, "forbidden"), (3, closable, "closable")):
         if idx is None:
             continue
         idx = np.asarray(idx)
@@ -131,8 +135,9 @@ def _status(n_candidates: int, fixed, forbidden):
         bad = idx[(idx < 0) | (idx >= n_candidates)]
         if bad.size:
             raise InputError(f"{what}: candidate {int(bad[0])} is outside 0..{n_candidates - 1}")
-        if value == 2 and np.any(status[idx] == 1):
-            raise InputError(f"forbidden: candidate {int(idx[status[idx] == 1][0])} is also fixed open")
+        if value >= 2 and np.any(status[idx] != 0):
+            other = int(idx[status[idx] != 0][0])
+            raise InputError(f"{what}: candidate {other} is also {('fixed', 'forbidden')[int(status[other]) - 1]}")
         status[idx] = value
     return status
 
@@ -144,10 +149,11 @@ def _arr(a, dtype):
 def _problem(costs: SiteCosts, model: str, *, weights=None, max_cost=None, p=0, fixed=None, forbidden=None,
              site_cost=None, budget=None, zones=None, zone_min_share=None, skip_uncoverable=False,
              backup_weight=1.0, require_primary=False, busy_fraction=0.0, max_vehicles_per_site=1,
-             existing_vehicles=None, capacity=None) -> dict:
+             existing_vehicles=None, capacity=None, closable=None, max_closures=None) -> dict:
     return dict(model=model, weights=_arr(weights, np.float64),
                 max_seconds=None if max_cost is None else _arr(np.atleast_1d(max_cost), np.float64),
-                p=int(p), site_status=_status(costs.n_candidates, fixed, forbidden),
+                p=int(p), site_status=_status(costs.n_candidates, fixed, forbidden, closable),
+                max_closures=-1 if max_closures is None else int(max_closures),
                 site_cost=_arr(site_cost, np.float64), budget=math.inf if budget is None else float(budget),
                 demand_zone=_arr(zones, np.int32), zone_min_share=_arr(zone_min_share, np.float64),
                 skip_uncoverable=bool(skip_uncoverable), backup_weight=float(backup_weight),
@@ -164,7 +170,8 @@ def _capacity(n_candidates: int, capacity):
     if c.ndim == 0:
         c = np.full(n_candidates, float(c))
     if c.shape != (n_candidates,):
-        raise InputError(f"capacity: expected a scalar or one value per candidate ({n_candidates}), got shape {c.shape}")
+        raise InputError(f"capacity: expected a scalar or one value per candidate ({n_candidates}), "
+                         f"got shape {c.shape}")
     return np.ascontiguousarray(c)
 
 
@@ -177,7 +184,7 @@ def _solution(d: dict) -> Solution:
                     total_cost=d["total_cost"], max_cost=d["max_seconds"], weighted_cost=d["weighted_seconds"],
                     zone_weight=d["zone_weight"], zone_covered=d["zone_covered"], added_order=d["added_order"],
                     marginal_gain=d["marginal_gain"], seconds_elapsed=d["seconds_elapsed"], served=d["served"],
-                    site_load=d["site_load"])
+                    site_load=d["site_load"], closed=d["closed"])
 
 
 def _solve(cost, model, solver, time_limit_s, gap_target, **kw) -> Solution:
@@ -190,34 +197,41 @@ def _solve(cost, model, solver, time_limit_s, gap_target, **kw) -> Solution:
     return _solution(d)
 
 
-def lscp(cost, max_cost, *, weights=None, fixed=None, forbidden=None, site_cost=None, budget=None, zones=None,
+def lscp(cost, max_cost, *, weights=None, fixed=None, forbidden=None, closable=None, max_closures=None,
+         site_cost=None, budget=None, zones=None,
          zone_min_share=None, skip_uncoverable=False, solver="exact", time_limit_s=None, gap_target=0.0) -> Solution:
     """Fewest sites (least total ``site_cost``) covering every demand with weight > 0 within ``max_cost``."""
     return _solve(cost, "lscp", solver, time_limit_s, gap_target, weights=weights, max_cost=max_cost, fixed=fixed,
-                  forbidden=forbidden, site_cost=site_cost, budget=budget, zones=zones,
+                  forbidden=forbidden, closable=closable, max_closures=max_closures, site_cost=site_cost,
+                  budget=budget, zones=zones,
                   zone_min_share=zone_min_share, skip_uncoverable=skip_uncoverable)
 
 
-def mclp(cost, weights, p, max_cost, *, fixed=None, forbidden=None, site_cost=None, budget=None, zones=None,
+def mclp(cost, weights, p, max_cost, *, fixed=None, forbidden=None, closable=None, max_closures=None,
+         site_cost=None, budget=None, zones=None,
          zone_min_share=None, capacity=None, solver="exact", time_limit_s=None, gap_target=0.0) -> Solution:
     """Most weight covered within ``max_cost`` by at most ``p`` open sites (fixed ones included). With
     ``capacity`` (scalar or per candidate): each open site serves at most that much weight, demand may be split,
     and the objective is the weight served within the standard."""
     return _solve(cost, "mclp", solver, time_limit_s, gap_target, weights=weights, max_cost=max_cost, p=p,
-                  fixed=fixed, forbidden=forbidden, site_cost=site_cost, budget=budget, zones=zones,
+                  fixed=fixed, forbidden=forbidden, closable=closable, max_closures=max_closures,
+                  site_cost=site_cost, budget=budget, zones=zones,
                   zone_min_share=zone_min_share, capacity=capacity)
 
 
 def backup(cost, weights, p, max_cost, *, backup_weight=1.0, require_primary=False, fixed=None, forbidden=None,
+           closable=None, max_closures=None,
            site_cost=None, budget=None, zones=None, zone_min_share=None, solver="exact", time_limit_s=None,
            gap_target=0.0) -> Solution:
     """Covered + ``backup_weight`` x backed-up weight (>= 2 distinct open sites in range) with at most ``p`` sites."""
     return _solve(cost, "backup", solver, time_limit_s, gap_target, weights=weights, max_cost=max_cost, p=p,
                   backup_weight=backup_weight, require_primary=require_primary, fixed=fixed, forbidden=forbidden,
+                  closable=closable, max_closures=max_closures,
                   site_cost=site_cost, budget=budget, zones=zones, zone_min_share=zone_min_share)
 
 
-def lscp_b(cost, max_cost, *, weights=None, fixed=None, forbidden=None, solver="exact", time_limit_s=None) -> Solution:
+def lscp_b(cost, max_cost, *, weights=None, fixed=None, forbidden=None, solver="exact",
+           time_limit_s=None) -> Solution:
     """LSCP-B: the fewest sites covering every coverable demand (LSCP), then, with that many sites and every
     coverable demand still covered, the most weight backed up (>= 2 distinct open sites in range)."""
     costs = site_costs(cost)
@@ -238,20 +252,23 @@ def mexclp(cost, weights, p, max_cost, *, busy_fraction, max_vehicles_per_site=1
                   zone_min_share=zone_min_share)
 
 
-def p_median(cost, weights, p, *, fixed=None, forbidden=None, max_cost=None, capacity=None, solver="exact",
+def p_median(cost, weights, p, *, fixed=None, forbidden=None, closable=None, max_closures=None, max_cost=None,
+             capacity=None, solver="exact",
              time_limit_s=None, gap_target=0.0) -> Solution:
     """Least Σ weight x cost to the nearest open site with at most ``p`` sites (``max_cost`` only for reporting).
     With ``capacity``: each open site serves at most that much weight, demand may be split between sites, every
     demand's whole weight must be served (``InputError`` when the capacities cannot)."""
     return _solve(cost, "p-median", solver, time_limit_s, gap_target, weights=weights, p=p, fixed=fixed,
-                  forbidden=forbidden, max_cost=max_cost, capacity=capacity)
+                  forbidden=forbidden, closable=closable, max_closures=max_closures, max_cost=max_cost,
+                  capacity=capacity)
 
 
-def p_center(cost, weights, p, *, fixed=None, forbidden=None, max_cost=None, solver="exact", time_limit_s=None,
+def p_center(cost, weights, p, *, fixed=None, forbidden=None, closable=None, max_closures=None, max_cost=None,
+             solver="exact", time_limit_s=None,
              gap_target=0.0) -> Solution:
     """Least worst cost to the nearest open site over demand with weight > 0, with at most ``p`` sites."""
     return _solve(cost, "p-center", solver, time_limit_s, gap_target, weights=weights, p=p, fixed=fixed,
-                  forbidden=forbidden, max_cost=max_cost)
+                  forbidden=forbidden, closable=closable, max_closures=max_closures, max_cost=max_cost)
 
 
 def evaluate(model: str, cost, sites, **problem) -> dict:

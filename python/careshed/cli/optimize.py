@@ -44,6 +44,8 @@ def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sites and model")
     add_point_arguments(g, "CANDIDATES")
     g.add_argument("--existing", metavar="FILE", help="existing facilities (kept open, counted in --p)")
+    g.add_argument("--may-close", type=int, metavar="N",
+                   help="at most N existing facilities may close (relocation: with --p = their number, moves up to N)")
     g.add_argument("--existing-seats", action="store_true",
                    help="treat the CANDIDATES points themselves as the existing facilities (with --candidate-spacing)")
     g.add_argument("--candidate-spacing", type=float, metavar="M",
@@ -84,7 +86,7 @@ def optimize_arguments(args) -> tuple[dict, dict]:
             share = key_values(args.zone_min_share, "--zone-min-share", numeric=True)
     if args.patients_per_bed is not None and args.capacity is None:
         raise UsageError("--patients-per-bed needs --capacity FIELD (the beds of each site)")
-    run.update(capacity=args.capacity, patients_per_bed=args.patients_per_bed)
+    run.update(capacity=args.capacity, patients_per_bed=args.patients_per_bed, may_close=args.may_close)
     run.update(model=args.model, thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes, p=args.p,
                candidate_spacing_m=args.candidate_spacing, site_cost=args.cost_field, budget=args.budget,
                zone_min_share=share, backup_weight=args.backup_weight, busy_fraction=args.busy_fraction,
