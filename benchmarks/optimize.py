@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Site optimisation: careshed (sparse model, CBC through its C interface; greedy + swap with a certified bound)
+"""Site optimisation: careshed (sparse model, CBC through its C++ driver; greedy + swap with a certified bound)
 against PuLP + CBC on the dense formulation spopt builds, on the same instances in one run.
 
 Cases:
