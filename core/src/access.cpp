@@ -20,6 +20,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
+#include "exact_sum.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -164,14 +165,19 @@ void scatter(const Lists<Cost>& L, InCatch in_catch, F f, double* out, RunContro
   const std::size_t chunk = (n + n_chunks - 1) / n_chunks;
   n_chunks = (n + chunk - 1) / chunk;
 
+  detail::FirstException errors;  // std::bad_alloc of the scratch must not leave the parallel region
 #pragma omp parallel
   {
-    std::vector<std::int64_t> cur(L.n_supply);
-    std::vector<unsigned char> hit(chunk);
+    std::vector<std::int64_t> cur;
+    std::vector<unsigned char> hit;
+    errors.run([&] {
+      cur.resize(L.n_supply);
+      hit.resize(chunk);
+    });
     long long prev = -2;
 #pragma omp for schedule(static)
     for (long long c = 0; c < static_cast<long long>(n_chunks); ++c) {
-      if (cancel_requested(control)) continue;
+      if (errors.failed() || cancel_requested(control)) continue;
       const std::uint32_t lo = static_cast<std::uint32_t>(c * chunk);
       const std::uint32_t hi = static_cast<std::uint32_t>(std::min<std::size_t>(n, (c + 1) * chunk));
       if (c != prev + 1) {  // first chunk of this thread: position every cursor
@@ -197,6 +203,7 @@ void scatter(const Lists<Cost>& L, InCatch in_catch, F f, double* out, RunContro
         if (!hit[i]) acc[i] = kNaN;
     }
   }
+  errors.rethrow_if_failed();
 }
 
 // Gather: out[j] = Σ_i g(j, k) over supply j's pairs in the catchment (demand order ascending).
@@ -299,19 +306,32 @@ FcaResult run_model(const Lists<Cost>& L, const double* P, const double* S, InCa
   r.supply_with_demand = static_cast<double>(s_with);
   r.zero_demand_supplies = zero_dem;
 
+  // Fixed blocks reduced in block order: the mean (and the normalised scores) do not depend on the threads.
+  struct Sums {
+    double pa = 0.0, pp = 0.0;
+    std::uint64_t empty = 0;
+  };
+  const long long n = static_cast<long long>(L.n_demand);
+  const std::vector<Sums> blocks = detail::fixed_block_partials<Sums>(n, [&](std::int64_t lo, std::int64_t hi) {
+    Sums s;
+    for (std::int64_t i = lo; i < hi; ++i) {
+      const double a = r.score[i];
+      if (std::isnan(a)) {
+        ++s.empty;
+        continue;
+      }
+      const double p = pop(P, static_cast<std::uint32_t>(i));
+      s.pa += p * a;
+      s.pp += p;
+    }
+    return s;
+  });
   double pa = 0.0, pp = 0.0;
   std::uint64_t empty = 0;
-  const long long n = static_cast<long long>(L.n_demand);
-#pragma omp parallel for reduction(+ : pa, pp, empty) schedule(static)
-  for (long long i = 0; i < n; ++i) {
-    const double a = r.score[i];
-    if (std::isnan(a)) {
-      ++empty;
-      continue;
-    }
-    const double p = pop(P, static_cast<std::uint32_t>(i));
-    pa += p * a;
-    pp += p;
+  for (const Sums& s : blocks) {
+    pa += s.pa;
+    pp += s.pp;
+    empty += s.empty;
   }
   r.empty_catchments = empty;
   r.demand_times_score = pa;
@@ -478,37 +498,45 @@ void zone_weighted_mean(const double* score, const double* population, const std
                         std::int32_t n_zones, std::vector<double>& zone_score, std::vector<double>& zone_population,
                         std::vector<double>& zone_population_no_access) {
   if (n_zones < 0) fail("n_zones = ", n_zones, ": must be >= 0");
-  const int T = max_threads();
   const std::size_t nz = static_cast<std::size_t>(n_zones);
-  // Per-thread partial sums (zones are few; a cell grid is many), combined in thread order.
-  std::vector<double> pa(T * nz, 0.0), pp(T * nz, 0.0), pn(T * nz, 0.0);
+  // Per-block partial sums (zones are few; a cell grid is many) over fixed blocks, combined in block order: the
+  // same bits with any number of threads. A block's first bad cell; the lowest wins.
+  struct Sums {
+    std::vector<double> a, p, q;
+    long long bad = -1;
+  };
+  const std::int64_t by_memory = (std::int64_t(1) << 22) / static_cast<std::int64_t>(std::max<std::size_t>(nz, 1));
+  const std::int64_t max_blocks = std::max<std::int64_t>(1, std::min<std::int64_t>(64, by_memory));
+  const std::vector<Sums> blocks = detail::fixed_block_partials<Sums>(
+      static_cast<std::int64_t>(n_cells),
+      [&](std::int64_t lo, std::int64_t hi) {
+        Sums s;
+        s.a.assign(nz, 0.0);
+        s.p.assign(nz, 0.0);
+        s.q.assign(nz, 0.0);
+        for (std::int64_t c = lo; c < hi; ++c) {
+          const std::int32_t z = zones[c];
+          if (z < 0) continue;
+          if (z >= n_zones) {
+            if (s.bad < 0) s.bad = c;
+            continue;
+          }
+          const double w = population[c];
+          if (!(w > 0.0)) continue;
+          s.p[z] += w;
+          if (std::isnan(score[c]))
+            s.q[z] += w;
+          else
+            s.a[z] += w * score[c];
+        }
+        return s;
+      },
+      max_blocks);
   long long bad = -1;
-#pragma omp parallel
-  {
-#ifdef CARESHED_HAVE_OPENMP
-    const int t = omp_get_thread_num();
-#else
-    const int t = 0;
-#endif
-    double* a = pa.data() + t * nz;
-    double* p = pp.data() + t * nz;
-    double* q = pn.data() + t * nz;
-#pragma omp for schedule(static)
-    for (long long c = 0; c < static_cast<long long>(n_cells); ++c) {
-      const std::int32_t z = zones[c];
-      if (z < 0) continue;
-      if (z >= n_zones) {
-#pragma omp critical
-        bad = c;
-        continue;
-      }
-      const double w = population[c];
-      if (!(w > 0.0)) continue;
-      p[z] += w;
-      if (std::isnan(score[c]))
-        q[z] += w;
-      else
-        a[z] += w * score[c];
+  for (const Sums& s : blocks) {
+    if (s.bad >= 0) {
+      bad = s.bad;
+      break;
     }
   }
   if (bad >= 0) fail("zones[", bad, "] = ", zones[bad], ": zone index must be -1 (none) or in [0, ", n_zones, ")");
@@ -517,7 +545,7 @@ void zone_weighted_mean(const double* score, const double* population, const std
   zone_population_no_access.assign(nz, 0.0);
   for (std::size_t z = 0; z < nz; ++z) {
     double a = 0, p = 0, q = 0;
-    for (int t = 0; t < T; ++t) a += pa[t * nz + z], p += pp[t * nz + z], q += pn[t * nz + z];
+    for (const Sums& s : blocks) a += s.a[z], p += s.p[z], q += s.q[z];
     zone_population[z] = p;
     zone_population_no_access[z] = q;
     if (p - q > 0.0) zone_score[z] = a / (p - q);
@@ -541,7 +569,7 @@ GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options, RunCon
     const double p = in.population[c];
     if (!std::isnan(p) && !(p >= 0.0 && std::isfinite(p))) {
 #pragma omp critical
-      bad = c;
+      if (bad < 0 || c < bad) bad = c;  // the lowest bad cell, whatever the threads: a deterministic message
     }
   }
   if (bad >= 0)

@@ -1,14 +1,17 @@
 // coverage.cpp — coverage by zone in one pass over the grid (see careshed/coverage.hpp for every definition).
 //
 // Structure of the computation:
-//  1. a scan of `seconds` alone (4 bytes per cell): rejects NaN, negative and absurd (> 1e9 s) times and finds
-//     the largest finite time, which sizes the per-zone histograms;
+//  1. a scan of `seconds` (rejects NaN, negative and absurd (> 1e9 s) times and finds the largest finite time,
+//     which sizes the per-zone histograms) and of the population (its largest finite value bounds every sum);
 //  2. one pass over the cells that matter (populated and in a zone), parallel over rows (OpenMP, static
 //     schedule). Each thread owns a full accumulator set (scalars per zone and class, a fine histogram of times
 //     per zone, a whole-minute histogram per zone for the curve, station sums), so there is no sharing and no
 //     atomics; bad cells are remembered (lowest flat id per thread) instead of thrown inside the parallel region;
-//  3. the thread accumulators are added in thread order (deterministic for a given thread count), the region
-//     is the sum over zones, and percentiles / curves are read off the cumulative histograms.
+//  3. the thread accumulators are added, the region is the sum over zones, and percentiles / curves are read
+//     off the cumulative histograms.
+// Every sum is exact integer arithmetic on 128-bit fixed point (exact_sum.hpp), so the partition of the rows
+// over threads cannot change a bit of the result: tables are byte-identical across thread counts (issue 8).
+// The histogram bin width depends on the memory cap, the zones and the largest time, never on the threads.
 // Why histograms: a weighted percentile by sorting would be O(n log n) and need a copy of every populated
 // cell's time; a histogram keeps the pass O(cells) and bounds the error by the bin width, which we report.
 #include "careshed/coverage.hpp"
@@ -22,6 +25,8 @@
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
 #include "careshed/zonal.hpp"
+#include "exact_sum.hpp"
+#include "parallel_errors.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -36,6 +41,12 @@ constexpr std::int64_t kNoBad = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kParallelCells = 1 << 16;
 /// Largest finite response time accepted (~31 years): keeps whole-second bin arithmetic in int64.
 constexpr float kMaxSeconds = 1e9f;
+/// The bin width is chosen so that this many accumulator sets fit the histogram cap; the pass then uses at most
+/// max(1, cap / set size) threads. A constant, so that the bins (and p90) never depend on the thread count.
+constexpr int kHistogramSets = 4;
+
+using detail::u128;
+using detail::FixedPoint;
 
 int max_threads() {
 #ifdef CARESHED_HAVE_OPENMP
@@ -74,18 +85,18 @@ struct BadCell {
 /// The dummy slots let every populated cell do the same straight-line updates with no data-dependent branch.
 struct Accumulator {
   std::size_t n_classes, stride, hist_stride, n_minutes;
-  std::vector<double> scalars, hist, minutes, stations;
+  std::vector<u128> scalars, hist, minutes, stations;  // fixed point: weights and w·t (slot 2C+2) own scales
   Accumulator(std::size_t zones, std::size_t classes, std::size_t bins, std::size_t mins, std::size_t n_stations)
       : n_classes(classes),
         stride(2 * classes + 3),
         hist_stride(bins + 1),
         n_minutes(mins),
-        scalars(zones * (2 * classes + 3), 0.0),
-        hist(zones * (bins + 1), 0.0),
-        minutes(zones * mins, 0.0),
-        stations(2 * (n_stations + 1), 0.0) {}
+        scalars(zones * (2 * classes + 3), 0),
+        hist(zones * (bins + 1), 0),
+        minutes(zones * mins, 0),
+        stations(2 * (n_stations + 1), 0) {}
   void add(const Accumulator& o) {
-    auto plus = [](std::vector<double>& a, const std::vector<double>& b) {
+    auto plus = [](std::vector<u128>& a, const std::vector<u128>& b) {
       for (std::size_t i = 0; i < a.size(); ++i) a[i] += b[i];
     };
     plus(scalars, o.scalars);
@@ -96,12 +107,12 @@ struct Accumulator {
 };
 
 /// Everything one populated, zoned cell needs, computed once and applied to each of its zones. The flags are
-/// 0.0 / 1.0 factors rather than bools so that the updates are multiplications, not branches (on real grids
-/// covered and uncovered cells interleave and a branch would mispredict often).
+/// all-ones / zero masks rather than bools so that the updates are ANDs, not branches (on real grids covered
+/// and uncovered cells interleave and a branch would mispredict often).
 struct CellFacts {
   std::size_t cls;
-  double covered;      // 1.0 if time <= the class threshold
-  double reached;      // 1.0 if the time is finite
+  u128 covered;        // all ones if time <= the class threshold, else 0
+  u128 reached;        // all ones if the time is finite, else 0
   double t;            // 0 when unreached (so w·t stays finite)
   std::size_t bin;     // n_bins (the overflow slot) when unreached
   std::size_t minute;  // curve_max + 1 when beyond the curve or unreached
@@ -111,11 +122,12 @@ struct CellFacts {
 /// Raw pointers into one thread's Accumulator, held in registers by the inner loop (the compiler cannot prove
 /// that the stores into the sums leave std::vector's own pointers unchanged, so it would reload them).
 struct AccView {
-  double* scalars;
-  double* hist;
-  double* minutes;
-  double* stations;
-  std::size_t n_classes, stride, hist_stride, n_minutes;
+  u128* scalars = nullptr;
+  u128* hist = nullptr;
+  u128* minutes = nullptr;
+  u128* stations = nullptr;
+  std::size_t n_classes = 0, stride = 0, hist_stride = 0, n_minutes = 0;
+  AccView() = default;
   explicit AccView(Accumulator& a)
       : scalars(a.scalars.data()),
         hist(a.hist.data()),
@@ -127,15 +139,16 @@ struct AccView {
         n_minutes(a.n_minutes) {}
 };
 
-inline void accumulate(const AccView& a, std::size_t z, double w, const CellFacts& f) {
-  double* s = a.scalars + z * a.stride;
+/// Adds one weight w (as fixed point: `w`, and w·t in its own scale: `wt`) of a cell to zone z.
+inline void accumulate(const AccView& a, std::size_t z, u128 w, u128 wt, const CellFacts& f) {
+  u128* s = a.scalars + z * a.stride;
   const std::size_t c = a.n_classes;
-  const double wc = w * f.covered, wr = w * f.reached;
+  const u128 wc = w & f.covered, wr = w & f.reached;
   s[f.cls] += w;
   s[c + f.cls] += wc;
   s[2 * c] += w - wr;
   s[2 * c + 1] += wr;
-  s[2 * c + 2] += w * f.t;
+  s[2 * c + 2] += wt;
   a.hist[z * a.hist_stride + f.bin] += w;
   a.minutes[z * a.n_minutes + f.minute] += w;
   a.stations[2 * f.station] += w;
@@ -190,8 +203,9 @@ ZoneCoverage finish_zone(const double* s, const double* hist, const double* minu
 
 template <class Pop>
 void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<double>& thr, double bin_s,
-                   std::size_t n_bins, int curve_max, std::vector<std::unique_ptr<Accumulator>>& accs,
-                   std::vector<BadCell>& bads, ProgressCounter& progress) {
+                   std::size_t n_bins, int curve_max, const FixedPoint& wfix, const FixedPoint& tfix, int n_sets,
+                   std::vector<std::unique_ptr<Accumulator>>& accs, std::vector<BadCell>& bads,
+                   ProgressCounter& progress, detail::FirstException& errors) {
   const std::int64_t rows = in.rows, cols = in.cols;
   const ZoneCells& zc = in.zones;
   const std::size_t n_zones = static_cast<std::size_t>(zc.n_zones);
@@ -204,7 +218,7 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
   const bool parallel = rows * cols >= kParallelCells;
   (void)parallel;
 #ifdef CARESHED_HAVE_OPENMP
-#pragma omp parallel if (parallel)
+#pragma omp parallel if (parallel) num_threads(n_sets)
 #endif
   {
 #ifdef CARESHED_HAVE_OPENMP
@@ -212,10 +226,13 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
 #else
     const int tid = 0;
 #endif
-    // Allocated by the thread that fills it (first touch puts the pages near it).
-    accs[static_cast<std::size_t>(tid)] =
-        std::make_unique<Accumulator>(n_zones, n_classes, n_bins, n_minutes, static_cast<std::size_t>(in.n_stations));
-    const AccView acc(*accs[static_cast<std::size_t>(tid)]);
+    // Allocated by the thread that fills it (first touch puts the pages near it). std::bad_alloc may not leave
+    // the parallel region: it is kept for the caller, and every thread skips its rows.
+    errors.run([&] {
+      accs[static_cast<std::size_t>(tid)] = std::make_unique<Accumulator>(n_zones, n_classes, n_bins, n_minutes,
+                                                                          static_cast<std::size_t>(in.n_stations));
+    });
+    const AccView acc = accs[static_cast<std::size_t>(tid)] ? AccView(*accs[static_cast<std::size_t>(tid)]) : AccView();
     const float* const seconds = in.seconds;
     const std::int32_t* const nearest = in.nearest;
     const std::uint8_t* const cell_class = in.cell_class;
@@ -227,7 +244,8 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
 #pragma omp for schedule(static)
 #endif
     for (std::int64_t r = 0; r < rows; ++r) {
-      if (!progress.running()) continue;  // cancelled: skip the remaining rows (thrown by the caller)
+      // cancelled or out of memory: skip the remaining rows (thrown by the caller)
+      if (!progress.running() || errors.failed()) continue;
       const std::int64_t begin = r * cols, end = begin + cols;
       // Split entries of this row: they are sorted by cell, so one binary search per row, then a walk.
       std::size_t si = 0;
@@ -237,8 +255,8 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
       }
       for (std::int64_t cell = begin; cell < end; ++cell) {
         const double p = static_cast<double>(pop[cell]);
-        if (!(p > 0.0)) {  // 0 and NaN (no data) carry nobody
-          if (p < 0.0) bad.note(Bad::Population, cell, 0);
+        if (!(p > 0.0) || p == std::numeric_limits<double>::infinity()) {  // 0 and NaN (no data): nobody
+          if (p < 0.0 || p > 0.0) bad.note(Bad::Population, cell, 0);
           continue;
         }
         const std::int32_t z = zone[cell];
@@ -257,7 +275,7 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
         f.cls = cls;
         const float tf = seconds[cell];
         const bool reached = tf != std::numeric_limits<float>::infinity();
-        f.reached = reached ? 1.0 : 0.0;
+        f.reached = reached ? ~u128(0) : u128(0);
         f.t = reached ? static_cast<double>(tf) : 0.0;
         // Whole seconds up: k1 = ceil(t) (t <= kMaxSeconds, checked by the scan). Every threshold that matters
         // for binning is a whole number of seconds (bin edges k·b, minute edges 60·m), and for an integer E,
@@ -268,7 +286,7 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
         f.bin = reached ? static_cast<std::size_t>(kb) : n_bins;
         const std::int64_t km = std::min<std::int64_t>((k1 + 59) / 60, curve_max + 1);
         f.minute = reached ? static_cast<std::size_t>(km) : n_minutes - 1;
-        f.covered = (reached && f.t <= thr_s[cls]) ? 1.0 : 0.0;
+        f.covered = (reached && f.t <= thr_s[cls]) ? ~u128(0) : u128(0);
         f.station = n_station_slots;
         if (nearest != nullptr) {
           const std::int32_t n = nearest[cell];
@@ -288,17 +306,33 @@ void coverage_pass(const CoverageInputs& in, const Pop* pop, const std::vector<d
           }
         }
         if (z >= 0) {
-          accumulate(acc, static_cast<std::size_t>(z), p, f);
+          accumulate(acc, static_cast<std::size_t>(z), wfix.to_fixed(p), tfix.to_fixed(p * f.t), f);
         } else {
           while (si < zc.n_splits && zc.split_cell[si] < cell) ++si;
           for (; si < zc.n_splits && zc.split_cell[si] == cell; ++si) {
-            accumulate(acc, static_cast<std::size_t>(zc.split_zone[si]), p * zc.split_fraction[si], f);
+            const double w = p * zc.split_fraction[si];
+            accumulate(acc, static_cast<std::size_t>(zc.split_zone[si]), wfix.to_fixed(w), tfix.to_fixed(w * f.t),
+                       f);
           }
         }
       }
       progress.done();
     }
   }
+}
+
+/// The largest finite positive value of a population array (0 if none); NaN, inf and negatives are skipped.
+template <class Pop>
+double largest_finite(const Pop* pop, std::int64_t n) {
+  double mx = 0.0;
+#ifdef CARESHED_HAVE_OPENMP
+#pragma omp parallel for schedule(static) reduction(max : mx) if (n >= kParallelCells)
+#endif
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double p = static_cast<double>(pop[i]);
+    if (p > mx && p != std::numeric_limits<double>::infinity()) mx = p;
+  }
+  return mx;
 }
 
 void check_inputs(const CoverageInputs& in, const CoverageOptions& opt) {
@@ -369,7 +403,8 @@ void check_inputs(const CoverageInputs& in, const CoverageOptions& opt) {
   const std::string where = "coverage_by_zone: " + cell_name(b.cell, in.cols);
   switch (b.kind) {
     case Bad::Population:
-      throw InputError(where + " has a negative population; population must be >= 0 (NaN = no data)");
+      throw InputError(where + " has a negative population or an infinite one; population must be >= 0 and finite "
+                               "(NaN = no data)");
     case Bad::Zone:
       throw InputError(where + " has zone " + std::to_string(b.value) + "; expected 0.." +
                        std::to_string(in.zones.n_zones - 1) + ", -1 (no zone) or -2 (split cell)");
@@ -420,10 +455,19 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
                      "unreachable");
   }
 
-  // 2. Histogram size: 1 s bins unless the memory cap forces wider ones.
-  const int threads = max_threads();
+  // The largest finite population bounds every sum (each cell counts at most once per zone it is split into),
+  // which fixes the fixed-point scales. inf is left to the pass, which names the cell.
+  const double max_pop = in.population_f32 != nullptr ? largest_finite(in.population_f32, n_cells)
+                                                      : largest_finite(in.population_f64, n_cells);
+  const double terms = static_cast<double>(n_cells) + static_cast<double>(in.zones.n_splits);
+  const FixedPoint wfix(max_pop * terms);
+  const FixedPoint tfix(max_pop * terms * std::max(1.0, static_cast<double>(max_t)));
+
+  // 2. Histogram size: 1 s bins unless the memory cap forces wider ones. Sized for kHistogramSets sets, not for
+  // the threads, so that the bins are the same on every machine.
+  const double bytes_per_bin = static_cast<double>(sizeof(u128)) * static_cast<double>(in.zones.n_zones);
   const double cells_per_bin_budget =
-      static_cast<double>(opt.max_histogram_bytes) / (8.0 * threads * static_cast<double>(in.zones.n_zones));
+      static_cast<double>(opt.max_histogram_bytes) / (bytes_per_bin * kHistogramSets);
   static const double kWidths[] = {1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60};
   double bin_s = 0.0;
   for (double w : kWidths) {
@@ -440,21 +484,27 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
   const std::int64_t max_k1 = static_cast<std::int64_t>(std::ceil(static_cast<double>(max_t)));
   const std::int64_t bin_i = static_cast<std::int64_t>(bin_s);
   const std::size_t n_bins = static_cast<std::size_t>((max_k1 + bin_i - 1) / bin_i) + 1;
+  // As many accumulator sets (threads) as the cap allows, at least one, at most the threads available.
+  const double set_bytes = bytes_per_bin * static_cast<double>(n_bins + 1);
+  const double sets_that_fit = std::floor(static_cast<double>(opt.max_histogram_bytes) / set_bytes);
+  const int n_sets = static_cast<int>(std::max(1.0, std::min<double>(max_threads(), sets_that_fit)));
 
   // 3. The pass.
-  std::vector<std::unique_ptr<Accumulator>> accs(static_cast<std::size_t>(threads));
-  std::vector<BadCell> bads(static_cast<std::size_t>(threads));
+  std::vector<std::unique_ptr<Accumulator>> accs(static_cast<std::size_t>(max_threads()));
+  std::vector<BadCell> bads(accs.size());
   const std::int32_t n_stations_saved = in.nearest != nullptr ? in.n_stations : 0;
   CoverageInputs inputs = in;
   inputs.n_stations = n_stations_saved;
   ProgressCounter progress(control, static_cast<std::uint64_t>(in.rows));
+  detail::FirstException errors;
   if (in.population_f32 != nullptr) {
-    coverage_pass(inputs, in.population_f32, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, accs, bads,
-                  progress);
+    coverage_pass(inputs, in.population_f32, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, wfix, tfix,
+                  n_sets, accs, bads, progress, errors);
   } else {
-    coverage_pass(inputs, in.population_f64, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, accs, bads,
-                  progress);
+    coverage_pass(inputs, in.population_f64, opt.thresholds_s, bin_s, n_bins, opt.curve_max_minutes, wfix, tfix,
+                  n_sets, accs, bads, progress, errors);
   }
+  errors.rethrow_if_failed();
   throw_if_cancelled(control);
   BadCell worst;
   for (const BadCell& b : bads) {
@@ -462,7 +512,7 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
   }
   if (worst.kind != Bad::None) throw_bad(worst, inputs, opt);
 
-  // 4. Deterministic reduction: thread 0 + thread 1 + ... in order.
+  // 4. Reduction: exact integer sums, so neither the order nor the number of sets matters.
   std::unique_ptr<Accumulator> total;
   for (auto& a : accs) {
     if (!a) continue;
@@ -476,25 +526,33 @@ CoverageResult coverage_by_zone(const CoverageInputs& in, const CoverageOptions&
   const std::size_t n_zones = static_cast<std::size_t>(in.zones.n_zones);
   const std::size_t n_classes = opt.thresholds_s.size();
   const std::size_t stride = total->stride, n_minutes = total->n_minutes;
+  // Fixed point to double, one zone (or the region) at a time.
+  std::vector<double> s(stride), h(n_bins), m(n_minutes);
+  auto finish = [&](const u128* fs, const u128* fh, const u128* fm) {
+    for (std::size_t k = 0; k < stride; ++k) s[k] = (k == 2 * n_classes + 2 ? tfix : wfix).to_double(fs[k]);
+    for (std::size_t k = 0; k < n_bins; ++k) h[k] = wfix.to_double(fh[k]);
+    for (std::size_t k = 0; k < n_minutes; ++k) m[k] = wfix.to_double(fm[k]);
+    return finish_zone(s.data(), h.data(), m.data(), n_classes, n_bins, opt.curve_max_minutes, bin_s);
+  };
   CoverageResult result;
   result.bin_seconds = bin_s;
-  std::vector<double> rs(stride, 0.0), rh(n_bins, 0.0), rm(n_minutes, 0.0);
+  std::vector<u128> rs(stride, 0), rh(n_bins, 0), rm(n_minutes, 0);
   for (std::size_t z = 0; z < n_zones; ++z) {
-    const double* s = &total->scalars[z * stride];
-    const double* h = &total->hist[z * total->hist_stride];
-    const double* m = &total->minutes[z * n_minutes];
-    result.zones.push_back(finish_zone(s, h, m, n_classes, n_bins, opt.curve_max_minutes, bin_s));
-    for (std::size_t k = 0; k < stride; ++k) rs[k] += s[k];
-    for (std::size_t k = 0; k < n_bins; ++k) rh[k] += h[k];
-    for (std::size_t k = 0; k < n_minutes; ++k) rm[k] += m[k];
+    const u128* zs = &total->scalars[z * stride];
+    const u128* zh = &total->hist[z * total->hist_stride];
+    const u128* zm = &total->minutes[z * n_minutes];
+    result.zones.push_back(finish(zs, zh, zm));
+    for (std::size_t k = 0; k < stride; ++k) rs[k] += zs[k];
+    for (std::size_t k = 0; k < n_bins; ++k) rh[k] += zh[k];
+    for (std::size_t k = 0; k < n_minutes; ++k) rm[k] += zm[k];
   }
-  result.region = finish_zone(rs.data(), rh.data(), rm.data(), n_classes, n_bins, opt.curve_max_minutes, bin_s);
+  result.region = finish(rs.data(), rh.data(), rm.data());
   const std::size_t ns = static_cast<std::size_t>(n_stations_saved);
   result.station_population.resize(ns);
   result.station_covered_population.resize(ns);
-  for (std::size_t s = 0; s < ns; ++s) {
-    result.station_population[s] = total->stations[2 * s];
-    result.station_covered_population[s] = total->stations[2 * s + 1];
+  for (std::size_t st = 0; st < ns; ++st) {
+    result.station_population[st] = wfix.to_double(total->stations[2 * st]);
+    result.station_covered_population[st] = wfix.to_double(total->stations[2 * st + 1]);
   }
   return result;
 }

@@ -11,6 +11,7 @@
 #include <geos_c.h>
 
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <cmath>
 #include <cstdarg>
@@ -21,6 +22,7 @@
 
 #include "careshed/error.hpp"
 #include "geos_util.hpp"
+#include "parallel_errors.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -174,6 +176,7 @@ std::vector<int32_t> assign_points_to_zones(const std::vector<Wkb>& zones, const
   const ZoneGrid grid(boxes);
   std::atomic<bool> failed{false};
   std::string failure;
+  detail::FirstException errors;
 
 #ifdef CARESHED_HAVE_OPENMP
   // Threads pay off only when there is enough work to amortise re-preparing the zones per thread.
@@ -181,40 +184,46 @@ std::vector<int32_t> assign_points_to_zones(const std::vector<Wkb>& zones, const
 #pragma omp parallel if (parallel)
 #endif
   {
-    ThreadZones tz(zones);
-    GEOSContextHandle_t h = tz.ctx().get();
+    // Exceptions (std::bad_alloc, a zone's WKB that does not parse) may not leave the parallel region: the first
+    // is kept and rethrown after it, and the other threads skip their remaining points.
+    std::optional<ThreadZones> tz;
+    errors.run([&] { tz.emplace(zones); });
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 2048)
 #endif
     for (std::ptrdiff_t ip = 0; ip < static_cast<std::ptrdiff_t>(n); ++ip) {
-      if (failed.load(std::memory_order_relaxed)) continue;
-      const auto i = static_cast<std::size_t>(ip);
-      const double px = x[i], py = y[i];
-      const std::vector<int32_t>* cand = grid.candidates(px, py);  // NaN → nullptr
-      if (cand == nullptr || cand->empty()) continue;
-      GEOSGeometry* pt = nullptr;
-      for (int32_t z : *cand) {
-        const Box& b = grid.box(z);
-        if (px < b.minx || px > b.maxx || py < b.miny || py > b.maxy) continue;
-        if (pt == nullptr) pt = GEOSGeom_createPointFromXY_r(h, px, py);
-        char r = GEOSPreparedCovers_r(h, tz.get(z), pt);
-        if (r == 1) {
-          result[i] = z;
-          break;
-        }
-        if (r == 2) {
+      if (failed.load(std::memory_order_relaxed) || errors.failed()) continue;
+      errors.run([&] {
+        GEOSContextHandle_t h = tz->ctx().get();
+        const auto i = static_cast<std::size_t>(ip);
+        const double px = x[i], py = y[i];
+        const std::vector<int32_t>* cand = grid.candidates(px, py);  // NaN → nullptr
+        if (cand == nullptr || cand->empty()) return;
+        GEOSGeometry* pt = nullptr;
+        for (int32_t z : *cand) {
+          const Box& b = grid.box(z);
+          if (px < b.minx || px > b.maxx || py < b.miny || py > b.maxy) continue;
+          if (pt == nullptr) pt = GEOSGeom_createPointFromXY_r(h, px, py);
+          char r = GEOSPreparedCovers_r(h, tz->get(z), pt);
+          if (r == 1) {
+            result[i] = z;
+            break;
+          }
+          if (r == 2) {
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp critical(careshed_pip_failure)
 #endif
-          {
-            if (!failed.exchange(true)) failure = "zone " + std::to_string(z) + ": " + tz.ctx().take_error();
+            {
+              if (!failed.exchange(true)) failure = "zone " + std::to_string(z) + ": " + tz->ctx().take_error();
+            }
+            break;
           }
-          break;
         }
-      }
-      if (pt) GEOSGeom_destroy_r(h, pt);
+        if (pt) GEOSGeom_destroy_r(h, pt);
+      });
     }
   }
+  errors.rethrow_if_failed();
   if (failed) throw Error("GEOS failed in a point-in-polygon test, " + failure);
   return result;
 }

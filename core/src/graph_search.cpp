@@ -10,6 +10,7 @@
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
 #include "huge_alloc.hpp"
+#include "parallel_errors.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -443,14 +444,17 @@ SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, s
   std::vector<std::vector<uint32_t>> per_nodes(n_sources);
   std::vector<std::vector<double>> per_secs(n_sources);
   ProgressCounter progress(control, n_sources);
+  detail::FirstException errors;
 
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel
 #endif
   {
     // Per-thread scratch, allocated once and reset only where touched, so each search costs what it
-    // reaches, not the size of the graph.
-    std::vector<double> dist(n, std::numeric_limits<double>::infinity());
+    // reaches, not the size of the graph. An allocation failure (here or in a search) is kept and rethrown
+    // after the region: exceptions must not leave it.
+    std::vector<double> dist;
+    errors.run([&] { dist.assign(n, std::numeric_limits<double>::infinity()); });
     std::vector<uint32_t> touched;
     std::vector<std::pair<uint32_t, double>> list;
     LazyQuadHeap heap;
@@ -461,40 +465,43 @@ SourceReach bounded_search_per_source(const CsrGraph& g, const Index* sources, s
 #endif
     for (int64_t jj = 0; jj < static_cast<int64_t>(n_sources); ++jj) {
       const size_t j = static_cast<size_t>(jj);
-      if (!progress.running()) continue;  // cancelled: skip the remaining sources (thrown below)
-      const double off = options.source_offsets ? options.source_offsets[j] : 0.0;
-      touched.clear();
-      list.clear();
-      if (off <= options.max_seconds) {
-        const uint32_t v0 = s[j];
-        dist[v0] = off;
-        touched.push_back(v0);
-        heap.push({off, 0, v0});
-        while (!heap.empty()) {
-          const HeapEntry e = heap.pop();
-          if (e.t != dist[e.node]) continue;  // stale entry
-          list.emplace_back(e.node, e.t);
-          for (uint32_t a = first[e.node]; a < first[e.node + 1]; ++a) {
-            const uint32_t w = arcs[a].head;
-            const double nt = e.t + arcs[a].seconds;
-            if (nt > options.max_seconds || !(nt < dist[w])) continue;
-            if (dist[w] == std::numeric_limits<double>::infinity()) touched.push_back(w);
-            dist[w] = nt;
-            heap.push({nt, 0, w});
+      if (!progress.running() || errors.failed()) continue;  // cancelled / failed: skip the remaining sources
+      errors.run([&] {
+        const double off = options.source_offsets ? options.source_offsets[j] : 0.0;
+        touched.clear();
+        list.clear();
+        if (off <= options.max_seconds) {
+          const uint32_t v0 = s[j];
+          dist[v0] = off;
+          touched.push_back(v0);
+          heap.push({off, 0, v0});
+          while (!heap.empty()) {
+            const HeapEntry e = heap.pop();
+            if (e.t != dist[e.node]) continue;  // stale entry
+            list.emplace_back(e.node, e.t);
+            for (uint32_t a = first[e.node]; a < first[e.node + 1]; ++a) {
+              const uint32_t w = arcs[a].head;
+              const double nt = e.t + arcs[a].seconds;
+              if (nt > options.max_seconds || !(nt < dist[w])) continue;
+              if (dist[w] == std::numeric_limits<double>::infinity()) touched.push_back(w);
+              dist[w] = nt;
+              heap.push({nt, 0, w});
+            }
           }
+          for (uint32_t v : touched) dist[v] = std::numeric_limits<double>::infinity();
         }
-        for (uint32_t v : touched) dist[v] = std::numeric_limits<double>::infinity();
-      }
-      std::sort(list.begin(), list.end());
-      per_nodes[j].resize(list.size());
-      per_secs[j].resize(list.size());
-      for (size_t i = 0; i < list.size(); ++i) {
-        per_nodes[j][i] = list[i].first;
-        per_secs[j][i] = list[i].second;
-      }
+        std::sort(list.begin(), list.end());
+        per_nodes[j].resize(list.size());
+        per_secs[j].resize(list.size());
+        for (size_t i = 0; i < list.size(); ++i) {
+          per_nodes[j][i] = list[i].first;
+          per_secs[j][i] = list[i].second;
+        }
+      });
       progress.done();
     }
   }
+  errors.rethrow_if_failed();
   throw_if_cancelled(control);  // after the parallel region: exceptions must not cross it
   SourceReach r;
   r.list_first.assign(n_sources + 1, 0);

@@ -220,11 +220,12 @@ MemoryEstimate estimate_memory(const MemoryRequest& r) {
       input_grid("zone ids (int32)", 4);
       add_travel_time(b, r, n, cut ? f * reach : n);
       e.reach_is_upper_bound = cut && upper;
-      // 1-second bins up to the cut-off (or the histogram cap without one), per thread and zone/facility.
+      // 1-second bins up to the cut-off (or the histogram cap without one), per thread and zone/facility, as
+      // 16-byte fixed-point sums (coverage.cpp).
       const bool zones = r.analysis == MemoryAnalysis::coverage;
       const double groups = zones ? static_cast<double>(std::max<std::int64_t>(r.zones, 1)) : std::max(f, 1.0);
       const double cap = zones ? kCoverageHistogramCap : kCatchmentHistogramCap;
-      const double hist = cut ? threads * groups * (r.max_seconds + 2.0) * 8.0 : cap;
+      const double hist = cut ? threads * groups * (r.max_seconds + 2.0) * 16.0 : cap;
       b.add(zones ? "per-zone time histograms (capped)" : "per-facility time histograms (capped)", std::min(hist, cap));
       if (!zones) b.add("catchment label grid for polygons (int32), " + per_cell(4, n), 4.0 * n);
       break;

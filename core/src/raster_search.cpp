@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <optional>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -39,6 +40,7 @@
 #include "careshed/progress.hpp"
 #include "careshed/terrain.hpp"
 #include "terrain_cost.hpp"
+#include "parallel_errors.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -522,6 +524,7 @@ class NearestSearch {
     if (threads_ <= 1) {
       active_ = 1;
       loop(sources, 0);
+      errors_.rethrow_if_failed();
       return;
     }
     const double run_start = wall_seconds();
@@ -542,7 +545,10 @@ class NearestSearch {
         workers_[tid].cpu_mark_ns = thread_cpu_ns();
         loop(sources, tid);
       }
-      if (finished_) return;
+      if (finished_) {
+        errors_.rethrow_if_failed();
+        return;
+      }
       // Hand over to thread 0: the stopped round's entries back into bucket cur_b_, all queues into one.
       Worker& first = workers_[0];
       for (Worker& w : workers_) {
@@ -561,7 +567,10 @@ class NearestSearch {
       const double single_span = std::min(std::max(t0 - run_start, kMinSingleSpan), kMaxSingleSpan);
       single_until_ = p_.thread_policy == ThreadPolicy::alternate ? t0 : t0 + single_span;
       loop(sources, 0);
-      if (finished_) return;
+      if (finished_) {
+        errors_.rethrow_if_failed();
+        return;
+      }
       const double span = wall_seconds() - t0;
       if (span > 0.0) single_rate_ = std::min(1.0, 1e-9 * static_cast<double>(thread_cpu_ns() - c0) / span);
     }
@@ -696,10 +705,12 @@ class NearestSearch {
       cur_b_ = b;
       if (tid == 0) {
         std::size_t s = sp;
-        while (s < sources.size() && (sources[s].ticks >> shift_) == b) {
-          me.q.push(sources[s].ticks, Entry{sources[s].cell, static_cast<std::uint32_t>(sources[s].ticks)});
-          ++s;
-        }
+        errors_.run([&] {
+          while (s < sources.size() && (sources[s].ticks >> shift_) == b) {
+            me.q.push(sources[s].ticks, Entry{sources[s].cell, static_cast<std::uint32_t>(sources[s].ticks)});
+            ++s;
+          }
+        });
         sp_ = s;
       }
       barrier(me);
@@ -717,9 +728,10 @@ class NearestSearch {
         }
         std::vector<Entry>& mine = me.work[round & 1];
         mine.clear();
-        me.q.take(b, mine);
+        errors_.run([&] { me.q.take(b, mine); });
         if (tid == 0) {
-          stop_[round & 1] = cancel_requested(p_.control);
+          // A failed allocation (kept in errors_, rethrown by run) stops the search like a cancellation.
+          stop_[round & 1] = cancel_requested(p_.control) || errors_.failed();
           if (report_ && p_.control) report_round(me, b);
           // The hand-over decision for this round, double-buffered by parity like stop_.
           if (active_ > 1) handover_[round & 1] = !stop_[round & 1] && one_thread_would_do_better();
@@ -734,24 +746,28 @@ class NearestSearch {
         bool any = false;
         for (const Worker& w : workers_) any |= !w.work[round & 1].empty();
         if (!any || stopped) break;
-        for (const Worker& w : workers_) {
-          for (const Entry& e : w.work[round & 1]) {
-            const std::int64_t row = p_.row_of(e.cell);
-            const std::int64_t col = static_cast<std::int64_t>(e.cell) - row * p_.cols;
-            const std::int64_t tr = row >> kTileShift, tc = col >> kTileShift;
-            if (active_ > 1 && owner(tr, tc) != tid) continue;
-            const std::size_t t = static_cast<std::size_t>(tr * ntx_ + tc);
-            if (tiles_[t].empty()) me.active.push_back(static_cast<std::uint32_t>(t));
-            tiles_[t].push_back(e);
+        // Allocations here (queues, tiles, the touched list) may fail: an exception must not leave the
+        // parallel region, so it is kept and this thread goes on to the barriers until thread 0 stops the run.
+        errors_.run([&] {
+          for (const Worker& w : workers_) {
+            for (const Entry& e : w.work[round & 1]) {
+              const std::int64_t row = p_.row_of(e.cell);
+              const std::int64_t col = static_cast<std::int64_t>(e.cell) - row * p_.cols;
+              const std::int64_t tr = row >> kTileShift, tc = col >> kTileShift;
+              if (active_ > 1 && owner(tr, tc) != tid) continue;
+              const std::size_t t = static_cast<std::size_t>(tr * ntx_ + tc);
+              if (tiles_[t].empty()) me.active.push_back(static_cast<std::uint32_t>(t));
+              tiles_[t].push_back(e);
+            }
           }
-        }
-        for (const std::uint32_t t : me.active) {
-          if (cancel_requested(p_.control)) {  // leave the rest: the run ends at the next round
-            for (const std::uint32_t u : me.active) tiles_[u].clear();
-            break;
+          for (const std::uint32_t t : me.active) {
+            if (cancel_requested(p_.control) || errors_.failed()) {  // leave the rest: the run ends next round
+              for (const std::uint32_t u : me.active) tiles_[u].clear();
+              break;
+            }
+            work_tile(me, t);
           }
-          work_tile(me, t);
-        }
+        });
         me.active.clear();
         me.cur_tr = me.cur_tc = -1;
         if (record_ && me.touched.size() > touched_limit_) me.overflow = true;
@@ -918,6 +934,7 @@ class NearestSearch {
   // Phases (see "Busy machines" above). active_ threads work the current phase (threads_ or 1).
   int active_ = 1;
   bool finished_ = false;
+  detail::FirstException errors_;  // the first exception of any thread in loop(); rethrown by run()
   unsigned phase_rounds_ = 0;  // rounds worked in the current phase (each phase works at least one)
   bool handover_[2] = {false, false};  // per-round hand-over decision of thread 0 (see loop)
   unsigned stop_round_ = 0;
@@ -1167,44 +1184,53 @@ ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats)
   const int shift = choose_shift(p, true);
   const double tick = std::ldexp(1.0, -p.q);
   ProgressCounter progress(p.control, ns);
+  detail::FirstException errors;  // e.g. std::bad_alloc of a thread's scratch: rethrown after the region
 #pragma omp parallel reduction(+ : settled) if (ns > 1 && static_cast<double>(n) * static_cast<double>(ns) > 1e6)
   {
     // Per-thread scratch: one grid of 4-byte labels (ticks + 1), reset through the touched list.
-    std::vector<std::uint32_t> lab(static_cast<std::size_t>(n), kUnreached32);
+    std::vector<std::uint32_t> lab;
     std::vector<std::pair<std::uint32_t, float>> tmp;
-    std::vector<std::vector<Entry>> tiles(tile_count(p));
-    NearestSearch<FT, K, std::uint32_t> search(p, fr, lab.data(), 1, true, shift, tiles, false);
+    std::vector<std::vector<Entry>> tiles;
+    std::optional<NearestSearch<FT, K, std::uint32_t>> search;
+    errors.run([&] {
+      lab.assign(static_cast<std::size_t>(n), kUnreached32);
+      tiles.resize(tile_count(p));
+      search.emplace(p, fr, lab.data(), 1, true, shift, tiles, false);
+    });
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t si = 0; si < static_cast<std::int64_t>(ns); ++si) {
       const auto s = static_cast<std::size_t>(si);
-      if (!progress.running()) continue;  // cancelled: skip the remaining sources (thrown below)
+      if (!progress.running() || errors.failed()) continue;  // cancelled / failed: skip the remaining sources
       if (p.source_inert[s] || p.source_ticks[s] > p.cut_ticks) {
         progress.done();
         continue;
       }
-      search.reset();
-      search.run({SourceEvent{p.source_ticks[s], 0u, p.source_cell[s]}});
-      std::vector<std::uint32_t>& touched = search.workers()[0].touched;
-      settled += search.settled();
-      if (!progress.done()) continue;  // the search may have stopped half-way
-      tmp.clear();
-      tmp.reserve(touched.size());
-      for (const std::uint32_t c : touched) {
-        tmp.emplace_back(c, static_cast<float>(static_cast<double>(lab[c] - 1u) * tick));
-        lab[c] = kUnreached32;
-      }
-      std::sort(tmp.begin(), tmp.end(),
-                [](const std::pair<std::uint32_t, float>& a, const std::pair<std::uint32_t, float>& b) {
-                  return a.first < b.first;
-                });
-      cells[s].resize(tmp.size());
-      secs[s].resize(tmp.size());
-      for (std::size_t i = 0; i < tmp.size(); ++i) {
-        cells[s][i] = tmp[i].first;
-        secs[s][i] = tmp[i].second;
-      }
+      errors.run([&] {
+        search->reset();
+        search->run({SourceEvent{p.source_ticks[s], 0u, p.source_cell[s]}});
+        std::vector<std::uint32_t>& touched = search->workers()[0].touched;
+        settled += search->settled();
+        if (!progress.done()) return;  // the search may have stopped half-way
+        tmp.clear();
+        tmp.reserve(touched.size());
+        for (const std::uint32_t c : touched) {
+          tmp.emplace_back(c, static_cast<float>(static_cast<double>(lab[c] - 1u) * tick));
+          lab[c] = kUnreached32;
+        }
+        std::sort(tmp.begin(), tmp.end(),
+                  [](const std::pair<std::uint32_t, float>& a, const std::pair<std::uint32_t, float>& b) {
+                    return a.first < b.first;
+                  });
+        cells[s].resize(tmp.size());
+        secs[s].resize(tmp.size());
+        for (std::size_t i = 0; i < tmp.size(); ++i) {
+          cells[s][i] = tmp[i].first;
+          secs[s][i] = tmp[i].second;
+        }
+      });
     }
   }
+  errors.rethrow_if_failed();
   throw_if_cancelled(p.control);  // after the parallel region: exceptions must not cross it
   ReachLists out;
   out.offsets.resize(ns + 1, 0);

@@ -7,6 +7,7 @@
 
 #include "careshed/error.hpp"
 #include "kdtree.hpp"
+#include "parallel_errors.hpp"
 
 namespace careshed {
 
@@ -91,23 +92,27 @@ void straight_line_k_nearest(const double* fx, const double* fy, size_t n_facili
   detail::PointTree tree(fx, fy, n_facilities, o.geographic, o.metres_per_unit);
   const Rate r = rate(o);
   const size_t kk = static_cast<size_t>(k);
+  detail::FirstException errors;  // k_nearest allocates: std::bad_alloc is rethrown after the parallel loop
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel for schedule(static) if (n_points > 20000)
 #endif
   for (int64_t i = 0; i < static_cast<int64_t>(n_points); ++i) {
-    auto items = tree.k_nearest(px[i], py[i], kk, r.max_m * (1.0 + 1e-9));
-    for (size_t j = 0; j < kk; ++j) {
-      const size_t at = static_cast<size_t>(i) * kk + j;
-      const double t = j < items.size() ? items[j].first * r.s_per_m : std::numeric_limits<double>::infinity();
-      if (j < items.size() && t <= o.max_seconds) {
-        out_seconds[at] = t;
-        out_nearest[at] = static_cast<int32_t>(items[j].second);
-      } else {
-        out_seconds[at] = std::numeric_limits<double>::infinity();
-        out_nearest[at] = -1;
+    errors.run([&] {
+      auto items = tree.k_nearest(px[i], py[i], kk, r.max_m * (1.0 + 1e-9));
+      for (size_t j = 0; j < kk; ++j) {
+        const size_t at = static_cast<size_t>(i) * kk + j;
+        const double t = j < items.size() ? items[j].first * r.s_per_m : std::numeric_limits<double>::infinity();
+        if (j < items.size() && t <= o.max_seconds) {
+          out_seconds[at] = t;
+          out_nearest[at] = static_cast<int32_t>(items[j].second);
+        } else {
+          out_seconds[at] = std::numeric_limits<double>::infinity();
+          out_nearest[at] = -1;
+        }
       }
-    }
+    });
   }
+  errors.rethrow_if_failed();
 }
 
 void straight_line_travel_time_grid(const double* fx, const double* fy, size_t n_facilities, const GridSpec& grid,

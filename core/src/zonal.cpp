@@ -14,6 +14,8 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <new>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "careshed/progress.hpp"
 #include "geos_util.hpp"
 #include "careshed/geometry.hpp"
+#include "parallel_errors.hpp"
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -373,25 +376,30 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
   std::vector<std::vector<ZoneRaster::Split>> per_zone(zone_wkb.size());
   std::atomic<bool> failed{false};
   std::string failure;
+  detail::FirstException bad_allocs;
   ProgressSpan fractions(control, 0.5, 1.0);
   ProgressCounter progress(control, static_cast<std::uint64_t>(n_zones));
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel if (n_zones > 1)
 #endif
   {
-    Ctx ctx;
+    // Exceptions may not leave the parallel region. std::bad_alloc (here or in a GEOS context) is kept as it is
+    // and rethrown after the region, so that it stays a memory error; any other is reported with its zone.
+    std::optional<Ctx> ctx;
+    bad_allocs.run([&] { ctx.emplace(); });
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
     for (std::int32_t z = 0; z < n_zones; ++z) {
-      if (failed.load() || !progress.running()) continue;  // after a failure or a cancellation: skip the rest
+      // after a failure or a cancellation: skip the rest
+      if (failed.load() || bad_allocs.failed() || !progress.running()) continue;
       try {
-        Geom g = cell_space_zone(ctx, zone_wkb[static_cast<std::size_t>(z)], affine, static_cast<std::size_t>(z));
+        Geom g = cell_space_zone(*ctx, zone_wkb[static_cast<std::size_t>(z)], affine, static_cast<std::size_t>(z));
         double umin, umax, vmin, vmax;
-        GEOSGeom_getXMin_r(ctx.get(), g.get(), &umin);
-        GEOSGeom_getXMax_r(ctx.get(), g.get(), &umax);
-        GEOSGeom_getYMin_r(ctx.get(), g.get(), &vmin);
-        GEOSGeom_getYMax_r(ctx.get(), g.get(), &vmax);
+        GEOSGeom_getXMin_r(ctx->get(), g.get(), &umin);
+        GEOSGeom_getXMax_r(ctx->get(), g.get(), &umax);
+        GEOSGeom_getYMin_r(ctx->get(), g.get(), &vmin);
+        GEOSGeom_getYMax_r(ctx->get(), g.get(), &vmax);
         const auto c0 = static_cast<std::int64_t>(std::max(0.0, std::floor(umin)));
         const auto c1 = static_cast<std::int64_t>(std::min(double(cols), std::ceil(umax)));
         const auto r0 = static_cast<std::int64_t>(std::max(0.0, std::floor(vmin)));
@@ -399,9 +407,11 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
         if (c0 < c1 && r0 < r1) {
           std::vector<std::vector<double>> rings;
           FractionWalker walker(cols, z, per_zone[static_cast<std::size_t>(z)]);
-          collect_rings(ctx, g.get(), rings, &walker.is_hole_);
+          collect_rings(*ctx, g.get(), rings, &walker.is_hole_);
           walker.run(rings, c0, c1, r0, r1);
         }
+      } catch (const std::bad_alloc&) {
+        bad_allocs.capture();
       } catch (const std::exception& e) {
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp critical(careshed_zonal_failure)
@@ -413,6 +423,7 @@ ZoneRaster rasterize_zones(const std::vector<Wkb>& zone_wkb, const GridSpec& gri
       progress.done();
     }
   }
+  bad_allocs.rethrow_if_failed();
   throw_if_cancelled(control);
   if (failed) throw Error("rasterize_zones: " + failure);
 
@@ -492,8 +503,10 @@ std::vector<double> zonal_sum_impl(const T* values, std::int64_t n_cells, const 
         const double v = static_cast<double>(values[i]);
         if (v == v) a[z] += v;
       } else if (z < kSplitCell || z >= n_zones) {
-        std::int64_t expected = -1;
-        bad_cell.compare_exchange_strong(expected, i);
+        // The lowest bad cell, whatever the threads (a deterministic message).
+        std::int64_t seen = bad_cell.load();
+        while ((seen < 0 || i < seen) && !bad_cell.compare_exchange_weak(seen, i)) {
+        }
       }
     }
   }

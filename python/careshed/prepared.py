@@ -25,7 +25,7 @@ from .arrays.travel_time import nearest_travel_time
 from .arrays.zonal import (ZoneRaster, check_population_raster, outside_as_zone, population_grid,
                            rasterize_zones, urban_rural)
 from .constants import DEFAULT_CELL_SIZE_M, DEFAULT_THRESHOLDS_MIN, NO_CLASS, OUTSIDE_ZONES_LABEL
-from .errors import CRSError, InputError, UsageError, keyword
+from .errors import CRSError, InputError, MemoryLimitError, UsageError, keyword
 from .io.fields import as_list, column, numeric_column, unique_ids
 from .io.raster import make_grid, read_raster
 from .io.vector import NO_CRS_ADVICE, describe_source, load
@@ -75,12 +75,16 @@ def check_thresholds(thresholds_min, class_names: list[str] | None) -> dict[str,
 
 @contextlib.contextmanager
 def grid_memory(grid):
-    """A MemoryError while the grid's arrays are made says how big the grid is and what to change."""
+    """A MemoryError while the grid's arrays are made says how big the grid is and what to change, as careshed's
+    MemoryLimitError (a MemoryError); when the error was already one (a refusal with the estimate and the limit, or
+    a failed allocation in the core) its text is kept in the message and the error itself as the cause."""
     try:
         yield
-    except MemoryError:
-        raise MemoryError(f"the analysis grid of {grid.width:,} x {grid.height:,} cells ({grid.cell_size[0]:g} m) "
-                          f"does not fit in memory; use a larger {keyword('cell_size_m')} or a smaller area") from None
+    except MemoryError as e:
+        kept = f" ({str(e).strip()})" if isinstance(e, MemoryLimitError) and str(e).strip() else ""
+        raise MemoryLimitError(
+            f"the analysis grid of {grid.width:,} x {grid.height:,} cells ({grid.cell_size[0]:g} m) does not fit in "
+            f"memory; use a larger {keyword('cell_size_m')} or a smaller area{kept}") from e
 
 
 # ---- classes ------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -19,6 +21,11 @@
 #include "careshed/raster_search.hpp"
 #include "careshed/progress.hpp"
 #include "run_control_checks.hpp"
+#include "test_seed.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 using careshed::DecayWeights;
 using careshed::FcaMethod;
@@ -270,6 +277,52 @@ TEST(Access, RowOrderDoesNotChangeResultsBitwise) {
   for (std::size_t i = 0; i < a.score.size(); ++i)
     EXPECT_TRUE(a.score[i] == b.score[i] || (std::isnan(a.score[i]) && std::isnan(b.score[i]))) << i;
 }
+
+#ifdef _OPENMP
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// Issue 8: the population-weighted mean (and with it the normalised scores) and the zone means are sums over
+// every demand point; they must not depend on how the points are split over threads.
+TEST(Access, BitForBitTheSameWithOneTwoAndFourThreads) {
+  const std::uint64_t seed = careshed_test::fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::printf("access thread-count seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  Table t = random_table(rng, 200000, 8, 0.25);  // > 65536 demand points: several blocks
+  for (double& p : t.P) p *= 0.1 + 3.7 * u(rng);  // non-integers: a different grouping would round differently
+  std::vector<std::int32_t> zones(t.P.size());
+  for (auto& z : zones) z = static_cast<std::int32_t>(u(rng) * 6) - 1;  // -1 (none) .. 4
+  FcaOptions o;
+  o.max_cost = 30;
+  o.weights = DecayWeights::luo_qi(30);
+  o.normalize = true;
+  const int saved = omp_get_max_threads();
+  std::vector<FcaResult> runs;
+  std::vector<std::vector<double>> zone_means;
+  for (int threads : {1, 2, 4}) {
+    omp_set_num_threads(threads);
+    runs.push_back(run(t, o));
+    std::vector<double> zs, zp, zq;
+    careshed::zone_weighted_mean(runs.back().score.data(), t.P.data(), zones.data(), t.P.size(), 5, zs, zp, zq);
+    zs.insert(zs.end(), zp.begin(), zp.end());
+    zs.insert(zs.end(), zq.begin(), zq.end());
+    zone_means.push_back(zs);
+  }
+  omp_set_num_threads(saved);
+  for (std::size_t k = 1; k < runs.size(); ++k) {
+    SCOPED_TRACE("thread run " + std::to_string(k));
+    EXPECT_TRUE(same_bits(runs[0].mean_score, runs[k].mean_score)) << runs[0].mean_score << " " << runs[k].mean_score;
+    EXPECT_TRUE(same_bits(runs[0].demand_times_score, runs[k].demand_times_score));
+    EXPECT_EQ(runs[0].empty_catchments, runs[k].empty_catchments);
+    std::size_t differing = 0;
+    for (std::size_t i = 0; i < runs[0].score.size(); ++i) differing += same_bits(runs[0].score[i], runs[k].score[i]) ? 0 : 1;
+    EXPECT_EQ(differing, 0u);
+    ASSERT_EQ(zone_means[0].size(), zone_means[k].size());
+    for (std::size_t i = 0; i < zone_means[0].size(); ++i) EXPECT_TRUE(same_bits(zone_means[0][i], zone_means[k][i])) << i;
+  }
+}
+#endif
 
 TEST(Access, NormalizeDividesByPopulationWeightedMean) {
   std::mt19937_64 rng(5);

@@ -297,3 +297,44 @@ def test_isochrones_random_field():
         np.testing.assert_array_equal(g.geometry.area.to_numpy(), np.array(n) * 2500.0)  # exact: cell edges
     simp = careshed.isochrones(s, grid, [5, 10, 15], simplify=True)
     assert all(simp.geometry.is_valid)
+
+
+_OUT_OF_MEMORY_IN_THE_THREADS = '''
+import resource, sys
+import numpy as np
+from careshed.arrays.coverage import coverage_by_zone
+
+rows, cols, n_zones = 300, 250, 1000
+seconds = (np.arange(rows * cols) % 4000).astype(np.float32).reshape(rows, cols)
+population = np.full((rows, cols), 2.0)
+zones = (np.arange(rows * cols) % n_zones).astype(np.int32).reshape(rows, cols)
+coverage_by_zone(seconds, None, population, np.zeros_like(zones), 10)  # starts the threads; small histograms
+vm_kb = int(next(line for line in open("/proc/self/status") if line.startswith("VmSize:")).split()[1])
+# 20 MB more address space: less than one thread's histograms (1000 zones x 4000 one-second bins x 16 B = 64 MB),
+# which each thread allocates inside the parallel pass
+resource.setrlimit(resource.RLIMIT_AS, (vm_kb * 1024 + (20 << 20), resource.getrlimit(resource.RLIMIT_AS)[1]))
+try:
+    coverage_by_zone(seconds, None, population, zones, 10)
+except MemoryError as e:
+    print(type(e).__name__, e)
+    sys.exit(0)
+print("no MemoryError")
+sys.exit(1)
+'''
+
+
+def test_out_of_memory_inside_the_threaded_pass_is_a_memory_error_not_an_abort():
+    """Issue 8: std::bad_alloc inside an OpenMP parallel region used to call std::terminate (SIGABRT kills Python).
+    Each thread allocates its histograms inside the region; with the address space capped below that, the run
+    must raise careshed's MemoryLimitError. MALLOC_ARENA_MAX=1: glibc would otherwise serve the allocation from a
+    thread arena's already-reserved address space, which the cap does not limit."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, OMP_NUM_THREADS="2", MALLOC_ARENA_MAX="1",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    r = subprocess.run([sys.executable, "-c", _OUT_OF_MEMORY_IN_THE_THREADS], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout.startswith("MemoryLimitError careshed ran out of memory"), r.stdout
+    assert "terminate called" not in r.stderr

@@ -97,10 +97,8 @@ def test_rasters_are_byte_identical_across_thread_counts(quzhou_runs):
     assert not _differing(quzhou_runs, "c", ".tif")
 
 
-@pytest.mark.xfail(strict=True, reason="coverage_by_zone (core/src/coverage.cpp) adds one accumulator per thread, so "
-                   "zone sums differ in the last digits (~1e-15 relative) between thread counts; a fixed block "
-                   "order independent of the thread count would fix it (issue 8, reported by py8)")
 def test_tables_are_byte_identical_across_thread_counts(quzhou_runs):
+    """coverage_by_zone sums exactly (128-bit fixed point), so 1 or 2 threads give the same table bytes."""
     assert not _differing(quzhou_runs, "c", ".csv")
 
 

@@ -128,3 +128,25 @@ def test_travel_with_a_dem_walks_on_terrain_and_other_analyses_refuse_it(tmp_pat
     with pytest.raises(careshed.UsageError, match="need a DEM"):
         careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=60,
                        travel={"background_speed_kmh": 6, "terrain_model": "rwalk"})
+
+
+def test_grid_memory_keeps_careshed_memory_errors_and_names_the_grid_for_others():
+    """Issue 8: a MemoryLimitError from the core (its estimate, its limit, its advice) keeps its class, its text and
+    itself as the cause, with the grid and what to change added; a plain MemoryError (here a real failed NumPy
+    allocation) becomes a MemoryLimitError naming the grid and what to change."""
+    from careshed.errors import MemoryLimitError
+    from careshed.prepared import grid_memory
+
+    grid = strip_grid()
+    refusal = MemoryLimitError("travel time needs 9.1 GB, 2.0 GB available: use a larger cell size")
+    with pytest.raises(MemoryLimitError) as caught:
+        with grid_memory(grid):
+            raise refusal
+    assert type(caught.value) is MemoryLimitError and caught.value.__cause__ is refusal
+    assert str(refusal) in str(caught.value) and f"{grid.width:,} x {grid.height:,} cells" in str(caught.value)
+
+    with pytest.raises(MemoryLimitError) as caught:
+        with grid_memory(grid):
+            np.empty(2**62, dtype=np.uint8)  # more than any address space: NumPy raises a plain MemoryError
+    assert isinstance(caught.value, MemoryError)
+    assert f"{grid.width:,} x {grid.height:,} cells" in str(caught.value) and "cell_size_m" in str(caught.value)

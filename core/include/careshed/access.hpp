@@ -33,7 +33,8 @@
 //  * Normalisation (optional): scores divided by the population-weighted mean score
 //    Σ P_i A_i / Σ P_i over demand points with a finite score (for 2SFCA, mean = ΣS / ΣP reached).
 //  * Determinism: every sum runs in a fixed order (per supply over demand indices ascending, per demand
-//    point over supply indices ascending), so results do not depend on the number of threads.
+//    point over supply indices ascending; the mean score and zone means over fixed blocks of demand points,
+//    added in block order), so results do not depend on the number of threads.
 //
 // Units: costs are in the caller's unit (table API) or seconds (grid API); weights are dimensionless;
 // scores are supply per unit of demand (e.g. beds per resident — multiply by 1000 for beds per 1000).

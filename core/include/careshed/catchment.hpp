@@ -57,7 +57,7 @@ struct CatchmentInputs {
 };
 
 struct CatchmentOptions {
-  /// Memory cap of the p90 histograms (threads × facilities × bins × 8 bytes, passed to coverage_by_zone): with
+  /// Memory cap of the p90 histograms (sets × facilities × bins × 16 bytes, passed to coverage_by_zone): with
   /// many facilities and long times the bin grows from 1 s to fit (CatchmentResult::bin_seconds says which).
   std::size_t max_histogram_bytes = std::size_t(64) << 20;
 };

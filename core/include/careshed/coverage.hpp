@@ -7,7 +7,8 @@
 //  * nearest  — index of the station the time is from (int32), -1 exactly where seconds is +inf. Optional
 //               (nullptr: no station table). A finite time with nearest -1, or nearest outside 0..n_stations-1 for
 //               a reached cell, is an InputError (the two arrays do not come from the same search).
-//  * population — people per cell (float32 or float64); NaN = no data, counted as 0 people; negative → InputError.
+//  * population — people per cell (float32 or float64); NaN = no data, counted as 0 people; negative or infinite →
+//               InputError.
 //  * cell_class — class index per cell (uint8, e.g. 0 = urban, 1 = rural); 255 = "no class" and counts as class 0;
 //               nullptr = every cell is class 0. The threshold of a cell is thresholds_s[its class].
 //  * zones    — ZoneCells: the zone of each cell, with area fractions for cells cut by zone boundaries
@@ -34,13 +35,15 @@
 //  The region row is the sum over zones (population, covered, ...) and its statistics are computed from the summed
 //  histograms — the same as treating the union of the zones as one zone.
 //
-// Arithmetic: sums in double. The pass is parallel over rows (OpenMP, static schedule) with one accumulator set per
-// thread, reduced in thread order: results are bitwise reproducible for a given number of threads; with another
-// thread count sums may differ in the last bits (floating-point association), percentiles by at most one bin only
-// when a cumulative sum lands within rounding of the 90 % mark.
+// Arithmetic: every sum is exact — 128-bit fixed point with a scale set by the largest population (resolution
+// about 2^-126 of the largest possible total, i.e. far below 1e-15 relative), converted to the nearest double at
+// the end. The pass is parallel over rows (OpenMP) with one accumulator set per thread; integer sums do not
+// depend on how the rows are split, so results are bit-for-bit the same with any number of threads and on any
+// machine (the bin width does not depend on the threads either).
 //
-// Cost: O(cells) time; memory O(threads × zones × bins) for the histograms, bins = max finite time / bin_seconds.
-// bin_seconds is 1 s unless that would take more than CoverageOptions::max_histogram_bytes, then the smallest of
+// Cost: O(cells) time; memory O(sets × zones × bins) × 16 bytes for the histograms, bins = max finite time /
+// bin_seconds, sets = the threads used (at most max_histogram_bytes / one set's size). bin_seconds is 1 s unless
+// four sets of 1 s bins would take more than CoverageOptions::max_histogram_bytes, then the smallest of
 // 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, ... s that fits (always a divisor or multiple of 60, so the
 // minute curve stays exact); reported in CoverageResult::bin_seconds.
 // Ownership: inputs are caller-owned and only read during the call. Thread-safety: re-entrant.
@@ -84,7 +87,8 @@ struct CoverageOptions {
   /// cell whose class has no entry → InputError naming the class.
   std::vector<double> thresholds_s;
   int curve_max_minutes = 60;  ///< the curve has curve_max_minutes + 1 points (0..curve_max_minutes), 0..10080
-  /// Memory cap for all histograms together (threads × zones × bins × 8 bytes); the bin width grows to fit.
+  /// Memory cap for all histograms together (sets × zones × bins × 16 bytes); the bin width grows until four
+  /// sets fit, and the pass uses as many threads (sets) as fit, at least one.
   std::size_t max_histogram_bytes = std::size_t(256) << 20;
 };
 
