@@ -220,6 +220,9 @@ MemoryEstimate estimate_memory(const MemoryRequest& r) {
       input_grid("zone ids (int32)", 4);
       add_travel_time(b, r, n, cut ? f * reach : n);
       e.reach_is_upper_bound = cut && upper;
+      // The search's output is one (n, 2) array; the pass reads seconds and nearest as two contiguous
+      // arrays, so the Python layer copies them (measured: tests/python/test_memory_estimate.py).
+      b.add("contiguous copies of seconds (float32) and nearest (int32) for the pass, " + per_cell(8, n), 8.0 * n);
       // 1-second bins up to the cut-off (or the histogram cap without one), per thread and zone/facility, as
       // 16-byte fixed-point sums (coverage.cpp).
       const bool zones = r.analysis == MemoryAnalysis::coverage;
@@ -233,15 +236,27 @@ MemoryEstimate estimate_memory(const MemoryRequest& r) {
     case MemoryAnalysis::access:
       input_grid("friction (float64)", 8);
       input_grid("population (float64)", 8);
+      // The searches (reach lists + per-thread scratch, or the lists' copy into CSR arrays), then the model on
+      // the lists: one float64 score per cell (the grid model reads the supply-major lists in place, no sorted
+      // copy). Summed, although the scratch is freed first: measured peaks lie between the larger phase and the
+      // sum (tests/python/test_memory_estimate.py), and the sum is never under them.
       add_reach_lists(b, r, n, reach, threads);
-      b.add("2SFCA sorted copy of the pairs, 24 B x " + cells_text(f * reach) + "pairs", 24.0 * f * reach);
-      b.add("access score grids (float64), 2 x " + per_cell(8, n), 16.0 * n);
+      b.add("access score grid (float64), " + per_cell(8, n), 8.0 * n);
       e.reach_is_upper_bound = upper;
       break;
     case MemoryAnalysis::zonal:
       input_grid("values (float64)", 8);
       b.add("zone ids (int32), " + per_cell(4, n), 4.0 * n);
-      b.add("per-thread zone sums", 16.0 * threads * static_cast<double>(std::max<std::int64_t>(r.zones, 1)));
+      {
+        // Cells cut by zone boundaries (area-fraction rule): each zone of ~n/zones cells is taken as a square
+        // with a boundary twice as long as the square's (real boundaries wiggle), so 8 sqrt(n x zones) split
+        // entries, each held twice while they are handed over (24 B in the core + 20 B in the arrays).
+        const double zones_d = static_cast<double>(std::max<std::int64_t>(r.zones, 1));
+        const double splits = std::min(8.0 * std::sqrt(n * zones_d), n * zones_d);
+        b.add("split cells on zone boundaries (area fractions), 44 B x " + cells_text(splits) + "entries",
+              44.0 * splits);
+      }
+      b.add("zone sums per block", 8.0 * 64.0 * static_cast<double>(std::max<std::int64_t>(r.zones, 1)));
       break;
   }
   b.finish();

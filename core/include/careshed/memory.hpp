@@ -9,7 +9,9 @@
 // the number of facilities, the cut-off and the options; each term is listed (MemoryEstimate::items) so an error
 // can say what dominates. The per-cell constants come from the code (8-byte labels, float64 grids, 4-byte cell
 // ids) and from measurements (the search queues, ~2.5 bytes per cell without a cut-off; see the tests in
-// tests/python/test_memory_estimate.py, which compare the estimate with the peak RSS of real runs: within 25 %).
+// tests/python/test_memory_estimate.py, which compare the estimate with the peak RSS of real runs: the searches
+// within 25 %; friction, coverage, catchments, access and zonal never more than 10 % under and never more than
+// 2x over; docs/errors.md states the accuracy).
 // Reach-based analyses (reach lists, access, capacity coverage) hold one 8-byte (cell, seconds) pair per cell
 // reached from each facility. How many cells that is depends on the friction: give reach_cells_per_facility if
 // known, else typical_seconds_per_cell (mean friction × cell size) so the reach is estimated as the cells within
@@ -57,10 +59,11 @@ enum class MemoryAnalysis {
   travel_time,  ///< raster_travel_time: one 8-byte label per cell (= seconds + nearest) + the search queues
   k_nearest,    ///< raster_k_nearest: k labels per cell + queues
   reach_lists,  ///< raster_reach_lists: a 4-byte scratch grid per thread + 8 bytes per (facility, cell) pair
-  coverage,     ///< travel time + population (float64) + zone ids (int32) + per-thread zone histograms (capped)
+  coverage,     ///< travel time + population (float64) + zone ids (int32) + contiguous copies of seconds and
+                ///< nearest (8 B/cell) + per-thread zone histograms (capped; the cap itself without a cut-off)
   catchments,   ///< coverage's grids + per-facility histograms (capped) + an int32 label grid for polygons
-  access,       ///< reach lists + the 2SFCA ratios (a sorted copy, 24 bytes per pair) + float64 score grids
-  zonal,        ///< zone ids (int32) + a float64 value grid + per-thread sums
+  access,       ///< reach lists (8 B/pair) + the search scratch (or the lists' copy) + a float64 score grid
+  zonal,        ///< zone ids (int32) + a float64 value grid + boundary split entries + per-block sums
 };
 
 /// "friction", "travel_time", ... → the analysis; InputError listing the names otherwise.
