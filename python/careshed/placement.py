@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .arrays.geometry import assign_points_to_zones, transform_xy
+from .arrays.travel_time import nearest_travel_time
 from .constants import ID_FIELDS, NAME_FIELDS
 from .errors import CRSError, InputError, UsageError, keyword
 from .io.fields import column, numeric_column, unique_ids
@@ -22,12 +23,18 @@ from .io.raster import Grid
 from .io.vector import describe_source, load, points_xy
 
 __all__ = ["UnplacedFacilitiesWarning", "UnplacedStationsWarning", "Points", "read_points", "snap_distance",
-           "place_points", "place_facilities", "facility_values", "point_columns"]
+           "place_points", "place_facilities", "facility_values", "point_columns", "UnreachablePeopleWarning",
+           "check_reachable_people"]
 
 
 class UnplacedFacilitiesWarning(UserWarning):
     """Some facilities (stations) lie outside the grid or on impassable cells beyond the snapping distance and were
     left out (only with ``unplaced="skip"``; the default refuses them with an InputError)."""
+
+
+class UnreachablePeopleWarning(UserWarning):
+    """Some people cannot reach any facility: they stand on impassable cells, or on passable ground (a piece of the
+    road network, an island) that no path joins to a facility. The message says how many and which case."""
 
 
 #: The former name (careshed <= 0.1), kept so ``except``/``filterwarnings`` on it still work.
@@ -251,3 +258,48 @@ def point_columns(st, study, st_zone, rr, cc, moved, status) -> dict:
     cols["status"] = status
     cols["snapped_m"] = moved
     return cols
+
+
+def check_reachable_people(seconds, population, friction, sources, cell_size, neighbours, *, max_seconds=None,
+                           what: str = "station", stacklevel: int = 3) -> str | None:
+    """Says who cannot reach any facility, and why (issue 8: a road network cut off from the people must not pass
+    silently). Returns None when every populated cell is reached. Otherwise the explanation: people on impassable
+    cells (no travel layer gives them a speed), people on passable ground joined to no facility by any path (a
+    separate piece of the road network or of land: found by a second search without the cut-off on the same
+    connectivity), and people beyond the cut-off. Raises InputError when nobody at all is reached (a run of only
+    unreachable people is a problem in the data); warns (UnreachablePeopleWarning) and returns the text otherwise.
+    """
+    pop = np.where(np.isfinite(population) & (population > 0), population, 0.0)
+    unreached = (pop > 0) & ~np.isfinite(seconds)
+    if not unreached.any():
+        return None
+    passable = np.isfinite(friction)
+    impassable = unreached & ~passable
+    stranded = unreached & passable
+    beyond = np.zeros_like(stranded)
+    if max_seconds is not None and stranded.any():
+        # Which of them only lie beyond the cut-off: the same search without it (and without offsets).
+        connected, _ = nearest_travel_time(friction, sources, cell_size, np.zeros(len(sources)), None, neighbours)
+        beyond = stranded & np.isfinite(connected)
+        stranded &= ~beyond
+    people, total = float(pop[unreached].sum()), float(pop.sum())
+
+    def part(mask, text):
+        return f"{float(pop[mask].sum()):,.0f} people in {int(mask.sum()):,} cells {text}" if mask.any() else None
+
+    parts = [p for p in (
+        part(impassable, "stand on impassable cells (no travel layer gives them a speed: with roads only, every cell "
+                         "off the roads is impassable: give a background speed such as "
+                         f"{keyword('background_speed_kmh', 5)} for walking off the roads, or check the barriers "
+                         "and the land mask)"),
+        part(stranded, f"are on passable ground that no path joins to any {what} (a separate piece of the road "
+                       f"network or of land: connect it to the {what}s' network, or add a {what} there)"),
+        part(beyond, f"are beyond the cut-off of {max_seconds / 60.0:g} min" if max_seconds is not None else ""),
+    ) if p]
+    if people >= total:
+        raise InputError(f"nobody can reach any {what}: all {total:,.0f} people ({int(unreached.sum()):,} populated "
+                         f"cells) are unreachable: " + "; ".join(parts))
+    text = (f"{people:,.0f} of {total:,.0f} people ({people / total:.1%}) cannot reach any {what}: "
+            + "; ".join(parts))
+    warnings.warn(text, UnreachablePeopleWarning, stacklevel=stacklevel)
+    return text

@@ -130,6 +130,15 @@ ROWS = [
     Row("roads: truncated .osm.pbf", {"roads": "truncated.osm.pbf"}, 1, ["truncated.osm.pbf", "truncated or corrupt"],
         exc=CareshedError),
     Row("roads: a file without roads", {"roads": "empty.geojson", "background_speed": None}, 1, ["empty.geojson"]),
+    # the stations stand on a piece of road in the unpeopled zone A; the other piece runs through zone C; with roads
+    # only, every other cell is impassable: nobody can reach a station, and the message says why for whom
+    Row("disconnected graph: the stations' roads reach nobody",
+        {"zones": "zones_a_empty.geojson", "points": "st_a.csv", "roads": "roads_split.geojson",
+         "background_speed": None}, 1,
+        ["nobody can reach any station", "all 17,000 people", "on impassable cells", "with roads only",
+         "people in [0-9]+ cells are on passable ground that no path joins to any station",
+         "separate piece of the road network"],
+        cli=["--background-speed 5"], py=["background_speed_kmh=5"]),
     # -- numbers
     Row("threshold negative", {"minutes": -5.0}, 2, ["-5"], cli=["--minutes"], py=["thresholds_min"],
         exc=UsageError),
@@ -241,7 +250,17 @@ def files(tmp_path_factory):
     pbf = (Path(__file__).resolve().parents[2] / "data" / "comoros" / "comores-latest.osm.pbf").read_bytes()
     (d / "truncated.osm.pbf").write_bytes(pbf[:len(pbf) // 3])
     (d / "a_file.txt").write_text("a file, not a folder\n", encoding="utf-8")
+    _zones(d / "zones_a_empty.geojson", props={0: {"pop": 0}})
+    (d / "st_a.csv").write_text("fid,x,y\ns1,500300,1000500\ns2,500700,1000500\n", encoding="utf-8")
+    write_geojson(d / "roads_split.geojson", [_road([[500100, 1000500], [500900, 1000500]]),   # in zone A only
+                                              _road([[500200, 1001500], [501800, 1001500]])],  # through zone C
+                  32631)
     return d
+
+
+def _road(coords):
+    return {"type": "Feature", "properties": {"highway": "primary"},
+            "geometry": {"type": "LineString", "coordinates": coords}}
 
 
 # ---- one row in each interface -----------------------------------------------------------------------------
@@ -406,3 +425,29 @@ def test_python(row, files):
     for pattern in row.cli:            # nor the command line's flags into Python
         assert not re.search(pattern, message), f"CLI advice {pattern!r} in a Python message: {message!r}"
     _check_nothing_lost(out)
+
+
+def test_disconnected_roads_some_people_cut_off_is_said_in_both_interfaces(files, tmp_path):
+    """Issue 8: when part of the people cannot reach any station the run still succeeds (exit 0), and both
+    interfaces say how many cannot and why: on impassable cells, or on a piece of the road network no path joins
+    to a station."""
+    from careshed.placement import UnreachablePeopleWarning
+
+    spec = dict(BASE, points="st.csv", roads="roads_split.geojson", background_speed=None)   # s2 is in zone C
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, "-m", "careshed", *argv(spec, files, tmp_path / "cli")], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    warning = next(line for line in r.stderr.splitlines() if line.startswith("careshed: warning: "))
+    assert re.search(r"[0-9,]+ of 19,000 people \([0-9.]+%\) cannot reach any station", warning), warning
+    assert "on impassable cells" in warning and "--background-speed 5" in warning, warning
+    assert "background_speed_kmh" not in warning, warning
+    _check_written(tmp_path / "cli")
+
+    with pytest.warns(UnreachablePeopleWarning) as caught:
+        run_python(spec, files, tmp_path / "python")
+    message = str(caught[0].message)
+    assert "cannot reach any station" in message and "background_speed_kmh=5" in message, message
+    table = __import__("pandas").read_csv(tmp_path / "python" / "reach.csv", comment="#", index_col=0)
+    unreachable = float(table.loc["region", "unreachable"])
+    assert f"{unreachable:,.0f} of 19,000 people" in message, (unreachable, message)

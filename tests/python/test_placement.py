@@ -40,3 +40,52 @@ def test_station_just_outside_the_grid_is_snapped_far_outside_refused_or_skipped
     assert (r.nearest == 0).all()     # indices refer to the full station table
     r2 = strip_study().reach(far, snap_max_m=5100)
     assert r2.stations.loc["far", "status"] == "snapped"
+
+
+def test_check_reachable_people_tells_impassable_cut_off_and_beyond_the_cut_off_apart():
+    """Issue 8: who cannot reach any facility, and why. A 3 x 7 strip: a road (friction 0.036 s/m) from the station
+    at column 0 to column 3, an impassable column 4, a separate road piece in columns 5-6; people everywhere on
+    row 1, and one person on an impassable cell (row 0, column 4)."""
+    import warnings
+
+    from careshed.errors import InputError
+    from careshed.placement import UnreachablePeopleWarning, check_reachable_people
+
+    nan = np.nan
+    friction = np.array([[nan, nan, nan, nan, nan, nan, nan],
+                         [0.036, 0.036, 0.036, 0.036, nan, 0.036, 0.036],
+                         [nan, nan, nan, nan, nan, nan, nan]])
+    population = np.zeros((3, 7))
+    population[1, :] = [10, 20, 30, 40, 0, 50, 60]
+    population[0, 4] = 1
+    sources = np.array([[1, 0]], np.int64)
+    from careshed.arrays.travel_time import nearest_travel_time
+    seconds, _ = nearest_travel_time(friction, sources, (100.0, 100.0), np.zeros(1), None, 8)
+    with pytest.warns(UnreachablePeopleWarning) as caught:
+        text = check_reachable_people(seconds, population, friction, sources, (100.0, 100.0), 8)
+    assert str(caught[0].message) == text
+    assert text.startswith("111 of 211 people (52.6%) cannot reach any station: "), text
+    assert "1 people in 1 cells stand on impassable cells" in text
+    assert "110 people in 2 cells are on passable ground that no path joins to any station" in text
+    assert "cut-off" not in text
+
+    # With a cut-off of 9 s (road cells are 3.6 s apart), column 3 (10.8 s) is beyond it, not cut off.
+    seconds, _ = nearest_travel_time(friction, sources, (100.0, 100.0), np.zeros(1), 9.0, 8)
+    with pytest.warns(UnreachablePeopleWarning):
+        text = check_reachable_people(seconds, population, friction, sources, (100.0, 100.0), 8, max_seconds=9.0)
+    assert "40 people in 1 cells are beyond the cut-off of 0.15 min" in text, text
+    assert "110 people in 2 cells are on passable ground" in text, text
+
+    # Everybody reached: nothing said.
+    full = np.where(np.isnan(friction), 0.036, friction)
+    seconds, _ = nearest_travel_time(full, sources, (100.0, 100.0), np.zeros(1), None, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_reachable_people(seconds, population, full, sources, (100.0, 100.0), 8) is None
+
+    # Nobody reached: an error, with the same explanation.
+    alone = np.full_like(friction, np.nan)
+    alone[1, 0] = 0.036
+    seconds, _ = nearest_travel_time(alone, sources, (100.0, 100.0), np.zeros(1), None, 8)
+    with pytest.raises(InputError, match=r"nobody can reach any station: all 201 people \(6 populated cells\)"):
+        check_reachable_people(seconds, np.where(np.arange(7) == 0, 0.0, population), alone, sources, (100.0, 100.0), 8)

@@ -32,7 +32,8 @@ from ..io.fields import as_list
 from ..io.vector import write_layers
 from ..mapping import (BEYOND_COLOUR, COVERED_COLOUR, UNREACHABLE_COLOUR, draw_polygons, frame_zones,
                        legend_beside, map_axes, new_figure, place_labels, place_name)
-from ..placement import Points, place_points, point_columns, read_points, snap_distance
+from ..placement import (Points, check_reachable_people, place_points, point_columns, read_points,
+                         snap_distance)
 from ..prepared import PreparedStudy, check_thresholds
 from ..io.qgis_styles import travel_time_style
 from ..results import (Result, coverage_layer_style, facility_layer_style, geotiff_metadata, headline_prefix,
@@ -472,6 +473,12 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
         run_notes = list(run_notes) + [n for n in study.friction_at(hour).notes if n.startswith("time of day:")]
     # nearest_used indexes `used`; map to the input station index (-1 stays -1).
     timings["search"] = time.perf_counter() - t
+    # People no station can reach: said with the reason (an error when that is everybody).
+    unreached = check_reachable_people(seconds, study.population, study.friction_at(hour).seconds_per_metre, sources,
+                                       grid.cell_size, int(neighbours), max_seconds=max_s, what="station",
+                                       stacklevel=4)
+    if unreached:
+        run_notes = list(run_notes) + [f"unreachable: {unreached}"]
 
     # -- coverage ---------------------------------------------------------------------------
     t = time.perf_counter()

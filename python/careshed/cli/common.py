@@ -157,6 +157,7 @@ KEYWORD_OPTIONS = {
     "folder": ("out",),
     "turnout_seconds": ("turnout_seconds", "turnout_field"),
     "vehicles": ("vehicles_field",),
+    "background_speed_kmh": ("background_speed",),
 }
 
 
