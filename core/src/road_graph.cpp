@@ -19,6 +19,7 @@
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
 #include "gdal_util.hpp"
+#include "osm_reader.hpp"
 
 namespace careshed {
 
@@ -242,17 +243,38 @@ RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool ge
   RoadGraph g;
   g.geographic_ = geographic;
   g.crs_wkt_ = std::move(crs_wkt);
+  // Vertex identity: the caller's node ids when the lines carry them (OSM node ids), else coordinates.
+  const bool by_id = !lines.empty() && !lines.front().node_ids.empty();
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const size_t want = by_id ? lines[i].xy.size() / 2 : 0;
+    if (lines[i].node_ids.size() != want) {
+      throw InputError("road line " + std::to_string(i) + " (id " + std::to_string(lines[i].id) + ") has " +
+                       std::to_string(lines[i].node_ids.size()) + " node ids for " +
+                       std::to_string(lines[i].xy.size() / 2) + " vertices; give node ids for every vertex of " +
+                       "every line, or for none");
+    }
+  }
   std::unordered_map<CoordKey, uint32_t, CoordHash> node_of;
+  std::unordered_map<int64_t, uint32_t> node_of_id;
   std::vector<double> xs, ys;
-  auto node_id = [&](double x, double y) {
-    auto [it, inserted] = node_of.try_emplace(CoordKey{bits(x), bits(y)}, static_cast<uint32_t>(xs.size()));
+  auto node_id = [&](double x, double y, int64_t osm_id) {
+    const uint32_t next = static_cast<uint32_t>(xs.size());
+    uint32_t id;
+    bool inserted;
+    if (by_id) {
+      auto [it, ins] = node_of_id.try_emplace(osm_id, next);
+      id = it->second, inserted = ins;
+    } else {
+      auto [it, ins] = node_of.try_emplace(CoordKey{bits(x), bits(y)}, next);
+      id = it->second, inserted = ins;
+    }
     if (inserted) {
       if (xs.size() >= static_cast<size_t>(std::numeric_limits<int32_t>::max() - 1))
         throw InputError("the road network has more than 2^31 - 2 distinct vertices; split the region");
       xs.push_back(x + 0.0);
       ys.push_back(y + 0.0);
     }
-    return it->second;
+    return id;
   };
   size_t li = 0;
   for (const RoadLine& line : lines) {
@@ -273,7 +295,7 @@ RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool ge
         throw InputError("road line id " + std::to_string(line.id) + " has a non-finite coordinate at vertex " +
                          std::to_string(i));
       }
-      const uint32_t v = node_id(x, y);
+      const uint32_t v = node_id(x, y, by_id ? line.node_ids[i] : 0);
       if (have_prev && v != prev) {
         const double len = geographic ? haversine_m(xs[prev], ys[prev], xs[v], ys[v])
                                       : std::hypot(xs[v] - xs[prev], ys[v] - ys[prev]);
@@ -442,7 +464,46 @@ Components RoadGraph::components(bool strong) const {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control) {
+RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control,
+                              OsmReader reader) {
+  return reader == OsmReader::kGdal ? from_osm_gdal(path, profile, control)
+                                    : from_osm_libosmium(path, profile, control);
+}
+
+bool detail::osm_road_line(const OsmWayTags& tags, const SpeedProfile& profile, RoadLine* proto,
+                           RoadGraphReport* rep) {
+  const std::string& highway = tags.highway;
+  if (highway.empty()) {
+    ++rep->excluded_class;
+    return false;
+  }
+  auto class_speed = profile.speed_kmh(highway);
+  if (!class_speed) {
+    ++rep->excluded_class;
+    return false;
+  }
+  proto->speed_kmh = *class_speed;
+  if (profile.use_maxspeed() && !tags.maxspeed.empty()) {
+    if (auto ms = parse_maxspeed(tags.maxspeed)) {
+      proto->speed_kmh = *ms;
+      ++rep->speed_from_maxspeed;
+    }
+  }
+  if (profile.respect_oneway()) {
+    if (!tags.oneway.empty()) {
+      if (!parse_oneway(tags.oneway, &proto->direction)) {
+        ++rep->excluded_reversible;
+        return false;
+      }
+    } else {
+      const std::string j = lower_trim(tags.junction);
+      if (j == "roundabout" || j == "circular" || highway == "motorway") proto->direction = Direction::kForward;
+    }
+  }
+  return true;
+}
+
+RoadGraph RoadGraph::from_osm_gdal(const std::string& path, const SpeedProfile& profile, RunControl* control) {
   ProgressSpan span(control, 0.0, 1.0, "reading roads");
   static const char* const kOsm[] = {"OSM", nullptr};
   DatasetPtr ds = open_vector(path, kOsm, "an OpenStreetMap file (.osm.pbf / .osm)");
@@ -489,49 +550,29 @@ RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profi
         else if (f_junction < 0 && k == "junction") junction = v;
       }
     }
-    if (highway.empty()) {
-      ++rep.excluded_class;
-      continue;
-    }
-    auto class_speed = profile.speed_kmh(highway);
-    if (!class_speed) {
-      ++rep.excluded_class;
-      continue;
-    }
     RoadLine proto;
-    proto.speed_kmh = *class_speed;
-    if (profile.use_maxspeed() && !maxspeed.empty()) {
-      if (auto ms = parse_maxspeed(maxspeed)) {
-        proto.speed_kmh = *ms;
-        ++rep.speed_from_maxspeed;
-      }
-    }
-    if (profile.respect_oneway()) {
-      if (!oneway.empty()) {
-        if (!parse_oneway(oneway, &proto.direction)) {
-          ++rep.excluded_reversible;
-          continue;
-        }
-      } else {
-        const std::string j = lower_trim(junction);
-        if (j == "roundabout" || j == "circular" || highway == "motorway") proto.direction = Direction::kForward;
-      }
-    }
+    if (!detail::osm_road_line({highway, oneway, maxspeed, junction}, profile, &proto, &rep)) continue;
     const std::string id = field_string(f.get(), f_id);
     proto.id = id.empty() ? -1 : std::strtoll(id.c_str(), nullptr, 10);
     if (!append_geometry(OGR_F_GetGeometryRef(f.get()), proto, lines)) ++rep.excluded_geometry;
   }
   failures.throw_if_failed(path, std::to_string(rep.features_read) + " ways (" + std::to_string(lines.size()) +
                                       " road lines)",
-                           "download or export the extract again (an interrupted download leaves a cut-off file)");
+                           detail::kOsmReadRemedy);
+  return from_osm_lines(path, profile, lines, rep, crs.geographic, crs.metres_per_unit, crs.wkt);
+}
+
+RoadGraph RoadGraph::from_osm_lines(const std::string& path, const SpeedProfile& profile,
+                                    const std::vector<RoadLine>& lines, RoadGraphReport rep, bool geographic,
+                                    double metres_per_unit, const std::string& crs_wkt) {
   if (lines.empty()) {
     throw InputError(path + ": a road file without roads: no road of profile '" + profile.name() + "' among " +
                      std::to_string(rep.features_read) + " ways (" + std::to_string(rep.excluded_class) +
                      " without a highway class of the profile); check that the extract covers your area and "
                      "holds highway=* ways, or choose another profile");
   }
-  RoadGraph g = from_road_lines(lines, crs.geographic, crs.wkt);
-  if (!crs.geographic) g.scale_lengths(crs.metres_per_unit);  // OSM is lon/lat; kept for uniformity
+  RoadGraph g = from_road_lines(lines, geographic, crs_wkt);
+  if (!geographic) g.scale_lengths(metres_per_unit);  // OSM is lon/lat; kept for uniformity
   rep.lines_used = g.report_.lines_used;
   rep.oneway_lines = g.report_.oneway_lines;
   rep.excluded_geometry += g.report_.excluded_geometry;

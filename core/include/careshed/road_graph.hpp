@@ -30,13 +30,28 @@
 // (maxspeed:forward/backward, *:conditional), traffic and time of day, ferries (route=ferry is not a
 // highway). Filter the extract beforehand (e.g. osmium tags-filter) if these matter.
 //
-// OSM input: a .osm.pbf or .osm file through GDAL's OSM driver, layer "lines". `highway` is a field in
+// OSM input (from_osm): a .osm.pbf or .osm (XML) file, read by one of two readers (OsmReader):
+//   * kLibosmium (the default): libosmium reads nodes and ways; graph nodes are OSM nodes, identified by
+//     their OSM node id, so ways connect exactly where they share a node. Two ways that pass through the
+//     same coordinates without a shared node (a bridge over a road drawn with a vertex at the crossing, a
+//     tunnel, two parallel ways digitised on the same points) stay apart. A way referencing a node that is
+//     not in the file (a clipped extract) is split at the missing node. Which ways are lines follows GDAL's
+//     osmconf.ini rule so both readers take the same ways: a closed way (first node = last node) is an area,
+//     not a road, when it has area=yes, or, unless area=no, a key of closed_ways_are_polygons (aeroway,
+//     amenity, boundary, building, craft, geological, historic, landuse, leisure, military, natural, office,
+//     place, shop, sport, tourism) or highway=platform / public_transport=platform. The CRS is WGS 84 lon/lat
+//     (the WKT GDAL's driver gives). Damaged input (a cut-off or corrupt PBF block, malformed XML, a file
+//     that is neither format) is a DataIOError naming the file, how much was read and libosmium's reason.
+//   * kGdal: GDAL's OSM driver (below); vertices are matched by coordinates. Kept because the friction
+//     rasteriser (add_road_speeds, friction.cpp) and the boundary helpers read OSM through GDAL's "lines"
+//     layer, and as the reference the libosmium reader is tested against (tests/cpp/osm_reader_test.cpp).
+// GDAL reader: GDAL's OSM driver, layer "lines". `highway` is a field in
 // GDAL's default osmconf.ini; oneway, maxspeed and junction usually sit in the hstore-like `other_tags`
 // string ("k"=>"v","k2"=>"v2"). Each key is read from its own field when the configuration has one, else
 // from other_tags (escaped quotes handled).
 //
 // Thread-safety: building is single-threaded; a built RoadGraph is immutable and safe to read from many
-// threads. Errors: DataIOError (file/layer cannot be opened or read), CrsError (layer without a CRS),
+// threads. Errors: DataIOError (file/layer cannot be opened or read, or is truncated/corrupt), CrsError (layer without a CRS),
 // InputError (a named field is missing, with the list of fields that exist; no usable line at all).
 #pragma once
 
@@ -65,7 +80,14 @@ struct RoadLine {
   double speed_kmh = 0.0;  ///< > 0
   Direction direction = Direction::kBoth;
   int64_t id = -1;         ///< caller's id (OSM way id, feature id), kept per edge
+  /// Optional vertex identities (OSM node ids), one per vertex. When every line has them, vertices are the
+  /// same graph node iff their ids are equal (coordinates are not compared); when no line has them,
+  /// vertices with identical coordinates are the same node. Mixing both is an InputError.
+  std::vector<int64_t> node_ids;
 };
+
+/// Which OSM reader from_osm uses (see the header comment).
+enum class OsmReader : int8_t { kLibosmium = 0, kGdal = 1 };
 
 /// Field names for a generic OGR line layer. Empty = not used.
 struct LineLayerFields {
@@ -100,7 +122,9 @@ class RoadGraph {
   /// from_osm and from_lines take an optional RunControl (careshed/progress.hpp), polled every 4096
   /// features (progress: the OSM driver's position in the file / features read of the layer's count);
   /// they throw careshed::Cancelled after request_cancel().
-  static RoadGraph from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control = nullptr);
+  /// `reader` picks libosmium (node identity, the default) or GDAL's OSM driver (coordinate matching).
+  static RoadGraph from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control = nullptr,
+                            OsmReader reader = OsmReader::kLibosmium);
   /// Builds from any OGR line layer. At least one of fields.speed_field / fields.class_field is needed.
   static RoadGraph from_lines(const std::string& path, const LineLayerFields& fields, const SpeedProfile& profile,
                               RunControl* control = nullptr);
@@ -140,6 +164,12 @@ class RoadGraph {
 
  private:
   void scale_lengths(double metres_per_unit);
+  static RoadGraph from_osm_gdal(const std::string& path, const SpeedProfile& profile, RunControl* control);
+  static RoadGraph from_osm_libosmium(const std::string& path, const SpeedProfile& profile, RunControl* control);
+  // Shared end of both OSM readers: "no roads" error, the graph, and the merged report.
+  static RoadGraph from_osm_lines(const std::string& path, const SpeedProfile& profile,
+                                  const std::vector<RoadLine>& lines, RoadGraphReport rep, bool geographic,
+                                  double metres_per_unit, const std::string& crs_wkt);
 
   bool geographic_ = false;
   double metres_per_unit_ = 1.0;

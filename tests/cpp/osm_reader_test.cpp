@@ -1,0 +1,284 @@
+// The libosmium OSM reader (node identity) against GDAL's OSM driver (coordinate matching) on the real
+// extracts shipped in data/, a hand-written bridge that coordinate matching wrongly joins, and damaged files.
+// Oracle for the real extracts: GDAL's graph must equal the libosmium graph with nodes at identical
+// coordinates merged (the only thing coordinate matching does differently): same directed edges (by end
+// coordinates and way id) with the same seconds and lengths; when no two OSM nodes share coordinates, the
+// graphs are the same, so the shortest-path times (test's own Dijkstra, random sources, logged seed) agree.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <queue>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "careshed/error.hpp"
+#include "careshed/road_graph.hpp"
+#include "careshed/speed_profile.hpp"
+#include "test_seed.hpp"
+#include "vector_test_util.hpp"
+
+using careshed::OsmReader;
+using careshed::RoadGraph;
+using careshed::SpeedProfile;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kData = std::string(CARESHED_SOURCE_DIR) + "/data/";
+
+using Coord = std::pair<double, double>;
+
+// Directed edge by its end coordinates and way id; seconds and length alongside.
+struct EdgeRow {
+  Coord tail, head;
+  int64_t line;
+  double seconds, length;
+  bool operator<(const EdgeRow& o) const {
+    return std::tie(tail, head, line, seconds) < std::tie(o.tail, o.head, o.line, o.seconds);
+  }
+};
+
+// The graph's edges with nodes replaced by their coordinates; edges whose ends coincide (between two
+// distinct OSM nodes at the same point) are dropped, as coordinate matching drops them.
+std::vector<EdgeRow> edges_by_coordinates(const RoadGraph& g) {
+  std::vector<EdgeRow> rows;
+  for (size_t i = 0; i < g.n_edges(); ++i) {
+    const uint32_t t = g.edge_tails()[i], h = g.edge_heads()[i];
+    const Coord a{g.node_x()[t], g.node_y()[t]}, b{g.node_x()[h], g.node_y()[h]};
+    if (a == b) continue;
+    rows.push_back({a, b, g.edge_line_id()[i], g.edge_seconds()[i], g.edge_length_m()[i]});
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+// Number of graph nodes that share their coordinates with another node.
+size_t coincident_nodes(const RoadGraph& g) {
+  std::map<Coord, int> count;
+  for (uint32_t v = 0; v < g.n_nodes(); ++v) ++count[{g.node_x()[v], g.node_y()[v]}];
+  size_t n = 0;
+  for (const auto& [c, k] : count)
+    if (k > 1) n += static_cast<size_t>(k);
+  return n;
+}
+
+// Plain Dijkstra over the edge lists (independent of the library's CSR searches).
+std::vector<double> dijkstra(const RoadGraph& g, uint32_t source) {
+  std::vector<std::vector<std::pair<uint32_t, double>>> adj(g.n_nodes());
+  for (size_t i = 0; i < g.n_edges(); ++i) adj[g.edge_tails()[i]].push_back({g.edge_heads()[i], g.edge_seconds()[i]});
+  std::vector<double> d(g.n_nodes(), INFINITY);
+  using Item = std::pair<double, uint32_t>;
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> pq;
+  d[source] = 0.0;
+  pq.push({0.0, source});
+  while (!pq.empty()) {
+    auto [du, u] = pq.top();
+    pq.pop();
+    if (du > d[u]) continue;
+    for (auto [v, w] : adj[u])
+      if (du + w < d[v]) d[v] = du + w, pq.push({d[v], v});
+  }
+  return d;
+}
+
+std::map<Coord, uint32_t> node_by_coordinates(const RoadGraph& g) {
+  std::map<Coord, uint32_t> m;
+  for (uint32_t v = 0; v < g.n_nodes(); ++v) m.emplace(Coord{g.node_x()[v], g.node_y()[v]}, v);
+  return m;
+}
+
+double total_length(const RoadGraph& g) {
+  double s = 0.0;
+  for (double l : g.edge_length_m()) s += l;
+  return s;
+}
+
+struct Case {
+  const char* file;
+  const char* profile;
+};
+
+class ReadersAgree : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ReadersAgree, GdalGraphIsTheLibosmiumGraphWithCoincidentNodesMerged) {
+  const std::string path = kData + GetParam().file;
+  const SpeedProfile profile = SpeedProfile::by_name(GetParam().profile);
+  const RoadGraph osm = RoadGraph::from_osm(path, profile, nullptr, OsmReader::kLibosmium);
+  const RoadGraph gdal = RoadGraph::from_osm(path, profile, nullptr, OsmReader::kGdal);
+  ASSERT_GT(osm.n_edges(), 100u);
+  EXPECT_EQ(osm.crs_wkt(), gdal.crs_wkt());
+  EXPECT_TRUE(osm.geographic());
+  EXPECT_EQ(osm.report().lines_used, gdal.report().lines_used);
+  EXPECT_EQ(osm.report().oneway_lines, gdal.report().oneway_lines);
+  // Ways none of whose segments has both nodes in the file (clipped extracts: 36 in helsinki.osm.pbf) are
+  // counted by libosmium as excluded_geometry (after their maxspeed was counted); GDAL leaves them out of
+  // "lines". Neither reader makes an edge of them (checked below), so they only shift these counters.
+  const size_t extra_dropped = osm.report().excluded_geometry - gdal.report().excluded_geometry;
+  EXPECT_GE(osm.report().excluded_geometry, gdal.report().excluded_geometry);
+  EXPECT_GE(osm.report().speed_from_maxspeed, gdal.report().speed_from_maxspeed);
+  EXPECT_LE(osm.report().speed_from_maxspeed, gdal.report().speed_from_maxspeed + extra_dropped);
+  EXPECT_EQ(osm.report().excluded_reversible, gdal.report().excluded_reversible);
+
+  const std::vector<EdgeRow> a = edges_by_coordinates(osm), b = edges_by_coordinates(gdal);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].tail, b[i].tail) << i;
+    ASSERT_EQ(a[i].head, b[i].head) << i;
+    ASSERT_EQ(a[i].line, b[i].line) << i;
+    ASSERT_NEAR(a[i].seconds, b[i].seconds, 1e-9 * (1 + b[i].seconds)) << i;
+    ASSERT_NEAR(a[i].length, b[i].length, 1e-9 * (1 + b[i].length)) << i;
+  }
+  const size_t coincident = coincident_nodes(osm);
+  EXPECT_EQ(coincident_nodes(gdal), 0u);  // coordinate matching cannot keep two nodes at one point
+  // Merging coincident nodes is the only difference in node count.
+  EXPECT_EQ(node_by_coordinates(osm).size(), gdal.n_nodes());
+  std::printf("[ %s %s ] libosmium %u nodes %zu edges %.1f m; GDAL %u nodes %zu edges %.1f m; coincident OSM "
+              "nodes %zu\n",
+              GetParam().file, GetParam().profile, osm.n_nodes(), osm.n_edges(), total_length(osm), gdal.n_nodes(),
+              gdal.n_edges(), total_length(gdal), coincident);
+
+  // Shortest paths from random nodes: equal where no node is coincident; with coincident nodes GDAL's joins
+  // can only add connections, so its times are never longer.
+  const std::uint64_t seed = careshed_test::fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  const auto gdal_node = node_by_coordinates(gdal);
+  for (int trial = 0; trial < 4; ++trial) {
+    const uint32_t s = static_cast<uint32_t>(rng() % osm.n_nodes());
+    const std::vector<double> d_osm = dijkstra(osm, s);
+    const std::vector<double> d_gdal = dijkstra(gdal, gdal_node.at({osm.node_x()[s], osm.node_y()[s]}));
+    size_t reached = 0;
+    for (uint32_t v = 0; v < osm.n_nodes(); ++v) {
+      const double g = d_gdal[gdal_node.at({osm.node_x()[v], osm.node_y()[v]})];
+      if (std::isfinite(d_osm[v])) ++reached;
+      if (coincident == 0) {
+        if (std::isinf(g)) {
+          ASSERT_TRUE(std::isinf(d_osm[v])) << "source " << s << " node " << v;
+        } else {
+          ASSERT_NEAR(d_osm[v], g, 1e-6 * (1 + g)) << "source " << s << " node " << v;
+        }
+      } else {
+        ASSERT_LE(g, d_osm[v] * (1 + 1e-9) + 1e-9) << "source " << s << " node " << v;
+      }
+    }
+    EXPECT_GT(reached, 0u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ShippedExtracts, ReadersAgree,
+                         ::testing::Values(Case{"comoros/comores-latest.osm.pbf", "car"},
+                                           Case{"comoros/comores-latest.osm.pbf", "walking"},
+                                           Case{"osm/helsinki.osm.pbf", "car"},
+                                           Case{"osm/helsinki.osm.pbf", "walking"},
+                                           Case{"osm/finland_small.osm.pbf", "car"}));
+
+// ---- a bridge over a road: a vertex at the crossing point, but no shared node -------------------------
+// Way 10 (residential, west-east) passes node 2 at (43.001, -11.5); way 20 (primary bridge, south-north)
+// passes node 5 at exactly the same coordinates. Way 30 (residential) meets way 10 at its shared node 3.
+const char* kBridgeOsm = R"(<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="-11.5" lon="43.0"/>
+  <node id="2" lat="-11.5" lon="43.001"/>
+  <node id="3" lat="-11.5" lon="43.002"/>
+  <node id="4" lat="-11.501" lon="43.001"/>
+  <node id="5" lat="-11.5" lon="43.001"/>
+  <node id="6" lat="-11.499" lon="43.001"/>
+  <node id="7" lat="-11.499" lon="43.002"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
+  <way id="20"><nd ref="4"/><nd ref="5"/><nd ref="6"/><tag k="highway" v="primary"/><tag k="bridge" v="yes"/><tag k="layer" v="1"/></way>
+  <way id="30"><nd ref="3"/><nd ref="7"/><tag k="highway" v="residential"/></way>
+</osm>
+)";
+
+std::string write_file(const careshed::testing::ScratchDir& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir.path(name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+TEST(OsmBridge, LibosmiumKeepsTheBridgeApartWhereCoordinateMatchingJoinsIt) {
+  careshed::testing::ScratchDir dir;
+  const std::string path = write_file(dir, "bridge.osm", kBridgeOsm);
+  const RoadGraph osm = RoadGraph::from_osm(path, SpeedProfile::car());  // the default reader
+  const RoadGraph gdal = RoadGraph::from_osm(path, SpeedProfile::car(), nullptr, OsmReader::kGdal);
+  // 7 OSM nodes; coordinate matching merges 2 and 5.
+  EXPECT_EQ(osm.n_nodes(), 7u);
+  EXPECT_EQ(gdal.n_nodes(), 6u);
+  EXPECT_EQ(osm.n_edges(), 10u);  // 5 segments, both ways
+  EXPECT_EQ(gdal.n_edges(), 10u);
+  // Two pieces (the road with its side street, and the bridge) vs one wrongly joined network.
+  const careshed::Components c = osm.components();
+  ASSERT_EQ(c.sizes.size(), 2u);
+  EXPECT_EQ(c.sizes[0], 4);  // nodes 1, 2, 3, 7
+  EXPECT_EQ(c.sizes[1], 3);  // nodes 4, 5, 6
+  EXPECT_EQ(gdal.components().sizes.size(), 1u);
+  // From node 1 (43.0, -11.5): node 6 on the bridge is unreachable; node 7 is reached through node 3.
+  const auto at = [](const RoadGraph& g, double lon, double lat) {
+    for (uint32_t v = 0; v < g.n_nodes(); ++v)
+      if (g.node_x()[v] == lon && g.node_y()[v] == lat) return v;
+    return UINT32_MAX;
+  };
+  const std::vector<double> d = dijkstra(osm, at(osm, 43.0, -11.5));
+  EXPECT_TRUE(std::isinf(d[at(osm, 43.001, -11.499)]));
+  const double residential = *SpeedProfile::car().speed_kmh("residential") / 3.6;
+  const double expect = (careshed::haversine_m(43.0, -11.5, 43.002, -11.5) +
+                         careshed::haversine_m(43.002, -11.5, 43.002, -11.499)) / residential;
+  EXPECT_NEAR(d[at(osm, 43.002, -11.499)], expect, 1e-9 * expect);
+  EXPECT_TRUE(std::isfinite(dijkstra(gdal, at(gdal, 43.0, -11.5))[at(gdal, 43.001, -11.499)]));  // the flaw
+}
+
+TEST(OsmBridge, AWayWithANodeMissingFromTheFileIsSplitThere) {
+  careshed::testing::ScratchDir dir;
+  std::string text = kBridgeOsm;
+  text.replace(text.find("<node id=\"2\""), std::string("<node id=\"2\" lat=\"-11.5\" lon=\"43.001\"/>").size(), "");
+  const RoadGraph g = RoadGraph::from_osm(write_file(dir, "clipped.osm", text), SpeedProfile::car());
+  // Way 10 loses its middle node: 1 and 3 must not be joined by an invented edge, so way 10 has no edge.
+  EXPECT_EQ(g.n_nodes(), 5u);      // 3, 4, 5, 6, 7
+  EXPECT_EQ(g.n_edges(), 6u);      // 4-5, 5-6, 3-7 both ways
+  EXPECT_EQ(g.report().excluded_geometry, 1u);
+}
+
+// ---- damaged files ----------------------------------------------------------------------------------
+void expect_damaged(const std::string& path, const std::string& says) {
+  try {
+    RoadGraph::from_osm(path, SpeedProfile::car());
+    ADD_FAILURE() << "no error for " << path;
+  } catch (const careshed::DataIOError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path), std::string::npos) << m;
+    EXPECT_NE(m.find(says), std::string::npos) << m;
+    EXPECT_NE(m.find("download or export the extract again"), std::string::npos) << m;
+  }
+}
+
+TEST(OsmDamaged, TruncatedPbfIsAClearErrorNamingTheFile) {
+  careshed::testing::ScratchDir dir;
+  const std::string intact = kData + "osm/helsinki.osm.pbf";
+  std::ifstream in(intact, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(RoadGraph::from_osm(intact, SpeedProfile::car()).n_edges(), 0u);  // control: the intact file reads
+  const std::string cut = write_file(dir, "cut.osm.pbf", bytes.substr(0, bytes.size() * 2 / 3));
+  expect_damaged(cut, "truncated or corrupt (libosmium:");
+  // Zeros over 4 kB in the middle: a block that does not decode.
+  std::string zeroed = bytes;
+  std::fill(zeroed.begin() + zeroed.size() / 2, zeroed.begin() + zeroed.size() / 2 + 4096, '\0');
+  expect_damaged(write_file(dir, "zeroed.osm.pbf", zeroed), "truncated or corrupt (libosmium:");
+  expect_damaged(write_file(dir, "empty.osm.pbf", ""), "empty (0 bytes)");
+  expect_damaged(write_file(dir, "text.osm.pbf", "not an OSM file at all\n"), "neither an OSM PBF header nor XML");
+}
+
+TEST(OsmDamaged, TruncatedXmlIsAClearErrorNamingTheFile) {
+  careshed::testing::ScratchDir dir;
+  const std::string text = kBridgeOsm;
+  ASSERT_GT(RoadGraph::from_osm(write_file(dir, "whole.osm", text), SpeedProfile::car()).n_edges(), 0u);
+  expect_damaged(write_file(dir, "cut.osm", text.substr(0, text.find("<way id=\"20\"") + 20)),
+                 "truncated or corrupt (libosmium:");
+}
+
+}  // namespace
