@@ -466,8 +466,11 @@ Components RoadGraph::components(bool strong) const {
 // ---------------------------------------------------------------------------------------------------------
 RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control,
                               OsmReader reader) {
-  return reader == OsmReader::kGdal ? from_osm_gdal(path, profile, control)
-                                    : from_osm_libosmium(path, profile, control);
+  // GDAL virtual file systems (/vsimem/, /vsizip/, /vsicurl/ ...) exist only inside GDAL: libosmium cannot
+  // open them, so such paths are read by GDAL's driver.
+  const bool gdal_only = path.rfind("/vsi", 0) == 0;
+  return reader == OsmReader::kGdal || gdal_only ? from_osm_gdal(path, profile, control)
+                                                 : from_osm_libosmium(path, profile, control);
 }
 
 bool detail::osm_road_line(const OsmWayTags& tags, const SpeedProfile& profile, RoadLine* proto,

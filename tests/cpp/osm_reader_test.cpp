@@ -6,6 +6,9 @@
 // graphs are the same, so the shortest-path times (test's own Dijkstra, random sources, logged seed) agree.
 #include <gtest/gtest.h>
 
+#include <cpl_vsi.h>
+#include <gdal.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -231,6 +234,22 @@ TEST(OsmBridge, LibosmiumKeepsTheBridgeApartWhereCoordinateMatchingJoinsIt) {
                          careshed::haversine_m(43.002, -11.5, 43.002, -11.499)) / residential;
   EXPECT_NEAR(d[at(osm, 43.002, -11.499)], expect, 1e-9 * expect);
   EXPECT_TRUE(std::isfinite(dijkstra(gdal, at(gdal, 43.0, -11.5))[at(gdal, 43.001, -11.499)]));  // the flaw
+}
+
+TEST(OsmBridge, AGdalVirtualPathIsReadByGdalsDriver) {
+  // libosmium cannot open /vsimem/ (GDAL-only) files: from_osm falls back to GDAL's driver, which merges
+  // the bridge's node 5 into node 2 (6 nodes, not 7) — the sign that it was GDAL that read it.
+  GDALAllRegister();
+  const std::string text = kBridgeOsm;
+  const std::string path = "/vsimem/osm_reader_test_bridge.osm";
+  VSILFILE* f = VSIFileFromMemBuffer(path.c_str(), reinterpret_cast<GByte*>(const_cast<char*>(text.data())),
+                                     text.size(), FALSE);
+  ASSERT_NE(f, nullptr);
+  VSIFCloseL(f);
+  const RoadGraph g = RoadGraph::from_osm(path, SpeedProfile::car());
+  VSIUnlink(path.c_str());
+  EXPECT_EQ(g.n_nodes(), 6u);
+  EXPECT_EQ(g.n_edges(), 10u);
 }
 
 TEST(OsmBridge, AWayWithANodeMissingFromTheFileIsSplitThere) {

@@ -42,9 +42,11 @@
 //     place, shop, sport, tourism) or highway=platform / public_transport=platform. The CRS is WGS 84 lon/lat
 //     (the WKT GDAL's driver gives). Damaged input (a cut-off or corrupt PBF block, malformed XML, a file
 //     that is neither format) is a DataIOError naming the file, how much was read and libosmium's reason.
-//   * kGdal: GDAL's OSM driver (below); vertices are matched by coordinates. Kept because the friction
-//     rasteriser (add_road_speeds, friction.cpp) and the boundary helpers read OSM through GDAL's "lines"
-//     layer, and as the reference the libosmium reader is tested against (tests/cpp/osm_reader_test.cpp).
+//   * kGdal: GDAL's OSM driver (below); vertices are matched by coordinates. Kept because: paths on GDAL's
+//     virtual file systems (/vsimem/, /vsizip/, /vsicurl/ ...; the fuzz target tests/fuzz/fuzz_osm_pbf.cpp
+//     reads from /vsimem/) are always read by it, libosmium cannot open them; the friction rasteriser
+//     (add_road_speeds, friction.cpp) reads OSM roads through the same driver's "lines" layer; and it is the
+//     reference the libosmium reader is tested against (tests/cpp/osm_reader_test.cpp).
 // GDAL reader: GDAL's OSM driver, layer "lines". `highway` is a field in
 // GDAL's default osmconf.ini; oneway, maxspeed and junction usually sit in the hstore-like `other_tags`
 // string ("k"=>"v","k2"=>"v2"). Each key is read from its own field when the configuration has one, else
@@ -122,7 +124,8 @@ class RoadGraph {
   /// from_osm and from_lines take an optional RunControl (careshed/progress.hpp), polled every 4096
   /// features (progress: the OSM driver's position in the file / features read of the layer's count);
   /// they throw careshed::Cancelled after request_cancel().
-  /// `reader` picks libosmium (node identity, the default) or GDAL's OSM driver (coordinate matching).
+  /// `reader` picks libosmium (node identity, the default) or GDAL's OSM driver (coordinate matching);
+  /// a /vsi... path is always read by GDAL's driver.
   static RoadGraph from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control = nullptr,
                             OsmReader reader = OsmReader::kLibosmium);
   /// Builds from any OGR line layer. At least one of fields.speed_field / fields.class_field is needed.

@@ -186,7 +186,8 @@ class RoadGraph:
     # ---- construction ----
     @classmethod
     def from_osm(cls, path, profile="car"):
-        """From an OpenStreetMap extract (.osm.pbf / .osm) read through GDAL's OSM driver.
+        """From an OpenStreetMap extract (.osm.pbf / .osm) read with libosmium: ways meet where they share an
+        OSM node (a bridge over a road stays apart); a truncated or corrupt file raises OSError naming it.
 
         profile: "car", "ambulance", "walking", a SpeedProfile, or a dict {highway class: km/h}.
         """
