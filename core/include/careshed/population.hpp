@@ -21,7 +21,11 @@
 //     in each zone by area fraction (zonal_sum), which mixes neighbours; per-zone multipliers are therefore
 //     fitted by iterative proportional scaling until every fraction-weighted zone sum equals its total to
 //     1e-12 relative (it converges in a few sweeps, because only boundary cells couple zones). So
-//     zonal_sum(zones, people) == totals under the rule the zones were made with. Cells in no zone hold 0.
+//     zonal_sum(zones, people) == totals under the rule the zones were made with. One case has no such
+//     multipliers: a sparse zone whose cut cells, by area fraction, already receive more than its total from
+//     much denser neighbours (a few people beside a city, at a coarse grid). Then the fit stops after
+//     max_iterations with max_relative_residual > 1e-9 and a note saying so (finer grid or cell-centre
+//     rule); callers must read the residual. Cells in no zone hold 0.
 //
 // Units: people per cell (not per km²). Weights are unitless and only their ratios within a zone matter.
 // Ownership: inputs are read through const pointers (size rows*cols) and not retained; results are values.
