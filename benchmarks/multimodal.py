@@ -1,0 +1,88 @@
+"""Benchmark: the walk + ride search (careshed.arrays.travel_time_multimodal) against the single-mode grid search.
+
+Grid (seeded, --seed): the friction grid of benchmarks/raster_search.py (--size x --size cells of 100 m).
+Ride graph: a street lattice over the grid, a node every --spacing cells in both directions, two-way arcs to the
+four lattice neighbours at 40 km/h (9 s per 100 m), every node a transfer point at its cell; --sources random
+passable cells; boarding 2 minutes.
+
+Timed in one run, alternating, best of --repeat (wall and CPU seconds):
+  * careshed.arrays.travel_time_grid (the tiled, threaded single-mode engine),
+  * travel_time_multimodal with walking only (the combined engine's own cost on the same grid),
+  * travel_time_multimodal with the ride graph.
+Issue 14's target is multimodal <= 2x the single-mode grid search at 36 M cells + 1 M nodes; the combined engine
+is a plain one-thread binary-heap Dijkstra, so this measures how far it is from that.
+
+    nice python benchmarks/multimodal.py [--size 2000] [--spacing 4] [--sources 100] [--repeat 2] [--seed 42]
+"""
+import os
+import time
+
+import numpy as np
+
+from _common import parser
+from raster_search import friction_grid
+
+
+def lattice(n, spacing):
+    """(tails, heads, seconds), node (row, col): a street lattice every `spacing` cells, 40 km/h, two-way."""
+    k = np.arange(spacing // 2, n, spacing)
+    m = len(k)
+    rr, cc = np.meshgrid(k, k, indexing="ij")
+    ids = np.arange(m * m).reshape(m, m)
+    step = spacing * 100.0 / (40 / 3.6)
+    right = np.column_stack([ids[:, :-1].ravel(), ids[:, 1:].ravel()])
+    down = np.column_stack([ids[:-1, :].ravel(), ids[1:, :].ravel()])
+    pairs = np.concatenate([right, down])
+    tails = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    heads = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    return (tails, heads, np.full(len(tails), step)), np.column_stack([rr.ravel(), cc.ravel()])
+
+
+def main():
+    ap = parser(__doc__, repeat=2, seed=42)
+    ap.add_argument("--size", type=int, default=2000)
+    ap.add_argument("--spacing", type=int, default=4)
+    ap.add_argument("--sources", type=int, default=100)
+    args = ap.parse_args()
+    from careshed.arrays import travel_time_grid, travel_time_multimodal
+
+    n = args.size
+    f = friction_grid(n, args.seed)
+    rng = np.random.default_rng(args.seed)
+    passable = np.flatnonzero(np.isfinite(f.ravel()))
+    cells = rng.choice(passable, args.sources, replace=False)
+    src = np.column_stack([cells // n, cells % n]).astype(np.int64)
+    edges, nodes = lattice(n, args.spacing)
+    print(f"grid {n} x {n} = {n * n / 1e6:.1f} M cells, ride graph {len(nodes):,} nodes / {len(edges[0]):,} arcs, "
+          f"{args.sources} sources")
+    cs = (100.0, 100.0)
+    engines = {
+        "grid (single mode)": lambda: travel_time_grid(f, src, cell_size=cs)[0],
+        "multimodal, walk only": lambda: travel_time_multimodal(f, src, cell_size=cs)[0],
+        "multimodal, walk + ride": lambda: travel_time_multimodal(f, src, cell_size=cs, ride_edges=edges,
+                                                                  node_cells=nodes, board_minutes=2)[0],
+    }
+    wall = {k: float("inf") for k in engines}
+    cpu = {k: float("inf") for k in engines}
+    out = {}
+    for _ in range(args.repeat):
+        for name, fn in engines.items():
+            t, c = time.perf_counter(), time.process_time()
+            out[name] = fn()
+            wall[name] = min(wall[name], time.perf_counter() - t)
+            cpu[name] = min(cpu[name], time.process_time() - c)
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    base = "grid (single mode)"
+    for name in engines:
+        print(f"{name:26s} wall {wall[name]:7.2f} s (x{wall[name] / wall[base]:.1f})   CPU {cpu[name]:7.2f} s "
+              f"(x{cpu[name] / cpu[base]:.1f})")
+    walk = out["multimodal, walk only"]
+    grid = out[base].astype(np.float64)
+    ok = np.isfinite(grid)
+    print("walk-only multimodal vs grid: max relative difference",
+          float(np.max(np.abs(walk[ok] - grid[ok]) / np.maximum(grid[ok], 1e-9))))
+    print("ride helps (cells faster than walking):", int((out["multimodal, walk + ride"] < walk - 1e-6).sum()))
+
+
+if __name__ == "__main__":
+    main()
