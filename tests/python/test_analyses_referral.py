@@ -200,3 +200,27 @@ def test_unreachable_people_are_a_first_contact_gap_without_a_standard():
     r = study.referral(fac, level_field="level", levels=["clinic"])
     assert r.zone_table.loc["A", "first_contact_gap"] == pytest.approx(0)
     assert r.zone_table.loc["B", "first_contact_gap"] == pytest.approx(3000)
+
+
+def test_map_layout_names_the_place_keeps_the_legend_off_the_data_and_labels_apart():
+    from map_checks import check_map_layout
+    from strip_case import strip_zones
+
+    r = run()
+    fig = r.plot()
+    ax, labels = check_map_layout(fig, strip_zones().total_bounds, place="Alpha and Beta", unit="minutes")
+    assert fig._suptitle.get_text().replace("\n", " ") == "Alpha and Beta: referral between 4 levels of facilities"
+    texts = [t.get_text() for t in labels]
+    assert "T" in texts                                   # the highest level is labelled first, always drawn
+    legend = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
+    assert legend[:4] == ["clinic (2)", "hospital (2)", "tertiary (1)", "national (0)"]
+    gaps = int(r.table["referral_gap"].sum())
+    assert f"referral route beyond its standard ({gaps})" in legend
+    # every route of a facility with a target drawn, orange where beyond its standard, black dashed otherwise
+    from matplotlib.colors import to_hex
+    drawn = [route is not None and len(route) >= 2 for route in r.routes]
+    gap_routes = sum(1 for d, g in zip(drawn, r.table["referral_gap"]) if d and g)
+    colours = [to_hex(line.get_color()) for line in ax.lines]
+    assert sum(drawn) == 4 and gap_routes >= 1
+    assert colours.count("#e66101") == gap_routes
+    assert sum(1 for line in ax.lines if line.get_linestyle() == "--") == sum(drawn) - gap_routes

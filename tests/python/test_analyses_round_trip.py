@@ -108,3 +108,23 @@ def test_errors_and_outputs(tmp_path):
     written = {p.name for p in r.save(tmp_path / "out", draw_map=True)}
     assert written >= {"round_trip.csv", "round_trip.gpkg", "round_trip.png", "round_trip_total_minutes.tif"}
     assert "within 60 min" in r.summary()
+
+
+def test_map_layout_names_the_place_and_says_the_clipped_minutes():
+    from map_checks import check_map_layout
+
+    study = strip_study(thresholds_min=60)
+    stations = places((1, 0))
+    hospitals = places((1, 5), (1, 9), level=[1, 2], name=["Cottage", "General"])
+    r = study.round_trip(stations, hospitals, level="level", min_level=2, threshold_minutes=3)
+    fig = r.plot()
+    ax, labels = check_map_layout(fig, strip_zones().total_bounds, place="Alpha and Beta", unit="minutes")
+    title = fig._suptitle.get_text().replace("\n", " ")
+    assert title == "Alpha and Beta: definitive care within 3 minutes of an emergency call"
+    # row 1: c minutes out + 9 - c back = 9 minutes everywhere, beyond twice the threshold (6): clipped, and said
+    bar = fig.axes[1].get_ylabel().replace("\n", " ")
+    assert "colours clipped to 0–6 min" in bar
+    assert {t.get_text() for t in labels} == {"Cottage", "General"}
+    legend = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
+    assert "hospitals giving definitive care (1)" in legend
+    assert "other hospitals (below the definitive-care level) (1)" in legend

@@ -32,7 +32,8 @@ from ..arrays.referral import referral_grid, two_leg_seconds
 from ..arrays.zonal import zonal_sum
 from ..errors import InputError, UsageError, keyword
 from ..io.fields import as_list, column, id_key
-from ..mapping import draw_polygons, frame_zones, new_figure
+from ..mapping import (SEQUENTIAL_CMAP, ColourScale, add_colourbar, draw_polygons, frame_zones, legend_beside,
+                       map_axes, new_figure, place_labels, place_name)
 from ..placement import place_facilities, point_columns, read_points
 from ..prepared import PreparedStudy
 from ..io.qgis_styles import LayerStyle, StyleClass, line_style, outline_style
@@ -275,51 +276,77 @@ class Referral(Result):
             tables["villages"] = (self.village_table, self.notes)
         return tables
 
-    def plot(self, path=None, *, title=None, dpi=120):
-        """Map: the two-leg referral time per cell, zone outlines, facilities by level and their referral routes
-        (red where the referral standard is exceeded). MODELLED in the title when an input is."""
+    def plot(self, path=None, *, title=None, dpi=120, max_labels=25):
+        """Map: the two-leg referral time per cell (cividis in classes of 15-180 minutes; the colour bar beside the
+        map, saying "more than 180" with an arrow end when the data go beyond), zone outlines, facilities by level
+        (higher levels labelled first, without overlap; the legend beside the map counts each level) and their
+        referral routes (orange where the referral standard is exceeded). MODELLED in the title when an input is;
+        the title names the place."""
         from matplotlib import colormaps
         from matplotlib.colors import BoundaryNorm
+        from matplotlib.lines import Line2D
 
-        fig = new_figure(8.5, 8.6, dpi)
-        ax = fig.add_axes([0.03, 0.14, 0.80, 0.72])
+        fig = new_figure(dpi=dpi)
+        ax = map_axes(fig)
         grid = self.grid
         x0, y0, x1, y1 = grid.bounds
         m = np.where(np.isfinite(self.two_leg_seconds), self.two_leg_seconds / 60.0, np.nan)
         m = np.where(self._populated, m, np.nan)
         bounds = [0, 15, 30, 45, 60, 90, 120, 180]
-        cmap = colormaps["YlOrRd"].resampled(len(bounds))
-        im = ax.imshow(m, cmap=cmap, norm=BoundaryNorm(bounds, cmap.N, extend="max"), extent=(x0, x1, y0, y1),
-                       origin="upper", interpolation="nearest", zorder=1)
+        cmap = colormaps[SEQUENTIAL_CMAP].resampled(len(bounds))
+        cmap.set_bad((1, 1, 1, 0))
+        finite = m[np.isfinite(m)]
+        scale = ColourScale(BoundaryNorm(bounds, cmap.N, extend="max"), cmap, bounds[0], bounds[-1],
+                            float(finite.min()) if finite.size else 0.0, float(finite.max()) if finite.size else 0.0)
+        ax.imshow(np.ma.masked_invalid(m), cmap=cmap, norm=scale.norm, extent=(x0, x1, y0, y1), origin="upper",
+                  interpolation="nearest", zorder=1)
         draw_polygons(ax, list(self.study.zones.geometry), fill=False, edgecolor="#111111", linewidth=1.0, zorder=3)
         t = self.table
-        for i, fid in enumerate(t.index):
+        gap_colour, ok_colour = "#e66101", "#111111"
+        for i in range(len(t)):
             route = self.routes[i]
             if route is None or len(route) < 2:
                 continue
             r, c = np.divmod(np.asarray(route, dtype=np.int64), grid.shape[1])
             x, y = grid.xy(r, c)
-            ax.plot(x, y, color="#b2182b" if t["referral_gap"].iloc[i] else "#2166ac", linewidth=1.0, zorder=5)
+            ax.plot(x, y, color="white", linewidth=2.4, zorder=4)            # halo: the route reads on any colour
+            gap = bool(t["referral_gap"].iloc[i])
+            ax.plot(x, y, color=gap_colour if gap else ok_colour, linewidth=1.3 if gap else 1.0,
+                    linestyle="-" if gap else "--", zorder=5)
         markers = ["o", "s", "^", "*", "D", "P", "X", "v"]
-        sizes = [10, 22, 55, 120, 60, 60, 60, 60]
+        sizes = [14, 26, 55, 120, 60, 60, 60, 60]
         placed = t["status"].isin(["on grid", "snapped"]).to_numpy()
+        levels = t["level"].to_numpy()
+        handles = []
         for k, lv in enumerate(self.levels):
-            sel = placed & (t["level"].to_numpy() == lv)
-            if sel.any():
-                ax.scatter(t["x"].to_numpy()[sel], t["y"].to_numpy()[sel], marker=markers[k % 8], s=sizes[k % 8],
-                           c="white", edgecolors="#222222", linewidths=0.8, zorder=6 + k, label=f"{lv} ({sel.sum()})")
-        ax.legend(loc="lower left", fontsize=7.5, framealpha=0.85)
+            sel = placed & (levels == lv)
+            ax.scatter(t["x"].to_numpy()[sel], t["y"].to_numpy()[sel], marker=markers[k % 8], s=sizes[k % 8],
+                       c="white", edgecolors="#222222", linewidths=0.8, zorder=6 + k)
+            handles.append(Line2D([], [], marker=markers[k % 8], markersize=math.sqrt(sizes[k % 8]), color="white",
+                                  markeredgecolor="#222222", linestyle="none", label=f"{lv} ({int(sel.sum())})"))
+        n_gap = int(t["referral_gap"].sum())
+        handles += [Line2D([], [], color=ok_colour, linestyle="--", label="referral route within its standard"),
+                    Line2D([], [], color=gap_colour, linewidth=1.3, label=f"referral route beyond its standard "
+                                                                           f"({n_gap})"),
+                    Line2D([], [], color="#111111", label="zones")]
         frame_zones(ax, self.study.zones)
-        cax = fig.add_axes([0.86, 0.2, 0.03, 0.58])
-        cb = fig.colorbar(im, cax=cax)
-        cb.set_label(f"minutes: home → nearest {self.first_contact} → its referral target")
+        names = t["name"] if "name" in t.columns else pd.Series([None] * len(t), index=t.index)
+        rank = {lv: k for k, lv in enumerate(self.levels)}
+        items = [(t["x"].iloc[i], t["y"].iloc[i],
+                  str(names.iloc[i]) if isinstance(names.iloc[i], str) and names.iloc[i] else str(t.index[i]),
+                  rank.get(levels[i], 0)) for i in range(len(t)) if placed[i]]
+        labels = place_labels(ax, items, max_labels=max_labels, zorder=9)
+        legend_beside(fig, handles, title="facilities by level")
+        add_colourbar(fig, scale, f"two-leg referral time (minutes): home → nearest {self.first_contact} → its "
+                      "referral target", unit="min")
         region = self.zone_table.iloc[-1]
-        sub = f"mean two-leg referral {region['mean_two_leg_minutes']:.1f} min; {int(t['referral_gap'].sum())} " \
-              "referral routes beyond their standard (red)"
-        return self.finish_map(fig, title or f"{headline_prefix(self.modelled)}{self.study.region_label}: referral "
-                               f"between {len(self.levels)} levels of {self.label}", sub,
-                               "; routes are least-time routes on the travel model.", path)
-
+        place = place_name(self.study)
+        sub = f"mean two-leg referral {region['mean_two_leg_minutes']:.1f} min; {n_gap} referral routes beyond " \
+              "their standard (orange)"
+        return self.finish_map(fig, title or f"{headline_prefix(self.modelled)}{place}: referral between "
+                               f"{len(self.levels)} levels of {self.label}", sub,
+                               "; routes are least-time routes on the travel model.", path,
+                               extra_notes=[labels.note(self.label)])
 
 def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_field=None, standards_minutes=None,
         referral_standards_minutes=None, first_contact=None, max_minutes=None, facility_id=None, name_field=None,

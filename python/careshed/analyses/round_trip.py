@@ -28,10 +28,11 @@ from ..arrays.coverage import coverage_by_zone
 from ..arrays.zonal import zonal_sum
 from ..errors import InputError, UsageError
 from ..io.fields import as_list
-from ..mapping import draw_polygons, new_figure
+from ..mapping import (SEQUENTIAL_CMAP, ColourScale, add_colourbar, draw_polygons, frame_zones, legend_beside, map_axes,
+                       new_figure, place_labels, place_name)
 from ..placement import facility_values, place_points, read_points, snap_distance
 from ..prepared import PreparedStudy
-from ..results import Result, modelled_notes, notes_frame, points_frame, zones_layer
+from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
 
 __all__ = ["RoundTrip", "run"]
 
@@ -75,29 +76,60 @@ class RoundTrip(Result):
                 "transport_minutes": (minutes(self.transport_seconds), float("nan"), {"UNITS": "minutes"}),
                 "nearest_hospital": (self.nearest_hospital, -1, {})}
 
-    def plot(self, path=None, *, title=None, dpi=120):
-        """A map of the total minutes (response + transport) per cell, zones, stations (triangles) and suitable
-        hospitals (crosses). Returns the matplotlib Figure; with `path`, also a PNG written atomically."""
+    def plot(self, path=None, *, title=None, dpi=120, max_labels=25):
+        """A map of the total minutes (response + transport) per populated cell (cividis from 0 to twice the
+        threshold, the threshold marked on the colour bar beside the map; beyond: the end colour, said in the
+        legend), zones, stations (triangles) and hospitals (crosses; not definitive care: grey), the hospitals
+        labelled without overlap. The title names the place. Returns the matplotlib Figure; with `path`, also a
+        PNG (or PDF) written atomically."""
+        from matplotlib import colormaps
+        from matplotlib.colors import Normalize
+        from matplotlib.lines import Line2D
+
         grid = self.grid
-        fig = new_figure(8.5, 8.6, dpi)
-        ax = fig.add_axes([0.03, 0.14, 0.94, 0.72])
+        fig = new_figure(dpi=dpi)
+        ax = map_axes(fig)
         x0, y0, x1, y1 = grid.bounds
         minutes = np.where(np.isfinite(self.total_seconds), self.total_seconds / 60.0, np.nan)
-        im = ax.imshow(minutes, cmap="viridis_r", vmin=0, vmax=2 * self.threshold_minutes, extent=(x0, x1, y0, y1),
-                       origin="upper", interpolation="nearest", zorder=1)
-        fig.colorbar(im, ax=ax, fraction=0.035, pad=0.01, label="minutes to definitive care")
+        minutes = np.where(np.nan_to_num(self.study.population) > 0, minutes, np.nan)
+        cmap = colormaps[SEQUENTIAL_CMAP].copy()
+        cmap.set_bad((1, 1, 1, 0))
+        finite = minutes[np.isfinite(minutes)]
+        hi = 2.0 * self.threshold_minutes
+        scale = ColourScale(Normalize(vmin=0.0, vmax=hi), cmap, 0.0, hi,
+                            float(finite.min()) if finite.size else 0.0, float(finite.max()) if finite.size else 0.0)
+        ax.imshow(np.ma.masked_invalid(minutes), cmap=cmap, norm=scale.norm, extent=(x0, x1, y0, y1),
+                  origin="upper", interpolation="nearest", zorder=1)
         draw_polygons(ax, list(self.study.zones.geometry), fill=False, edgecolor="#222222", linewidth=0.9, zorder=3)
         st, ho = self.stations, self.hospitals
-        ax.scatter(st["x"], st["y"], marker="^", s=60, c="black", zorder=5)
         ok = ho["suitable"].to_numpy(dtype=bool)
-        ax.scatter(ho["x"][ok], ho["y"][ok], marker="P", s=70, c="crimson", zorder=5)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.scatter(st["x"], st["y"], marker="^", s=60, c="black", edgecolors="white", linewidths=0.7, zorder=6)
+        ax.scatter(ho["x"][ok], ho["y"][ok], marker="P", s=80, c="#e66101", edgecolors="black", linewidths=0.7,
+                   zorder=7)
+        handles = [Line2D([], [], marker="^", color="black", markeredgecolor="white", linestyle="none",
+                          label=f"ambulance stations ({len(st)})"),
+                   Line2D([], [], marker="P", color="#e66101", markeredgecolor="black", linestyle="none",
+                          markersize=9, label=f"hospitals giving definitive care ({int(ok.sum())})")]
+        if (~ok).any():
+            ax.scatter(ho["x"][~ok], ho["y"][~ok], marker="P", s=50, c="#bbbbbb", edgecolors="black",
+                       linewidths=0.6, zorder=6)
+            handles.append(Line2D([], [], marker="P", color="#bbbbbb", markeredgecolor="black", linestyle="none",
+                                  label=f"other hospitals (below the definitive-care level) ({int((~ok).sum())})"))
+        handles.append(Line2D([], [], color="#222222", label="zones"))
+        frame_zones(ax, self.study.zones)
+        items = [(ho["x"].iloc[i], ho["y"].iloc[i],
+                  str(ho["name"].iloc[i]) if isinstance(ho["name"].iloc[i], str) and ho["name"].iloc[i]
+                  else str(ho.index[i]), 1 if ok[i] else 0) for i in range(len(ho))]
+        labels = place_labels(ax, items, max_labels=max_labels, zorder=9)
+        legend_beside(fig, handles)
+        add_colourbar(fig, scale, "minutes to definitive care (response + transport; populated cells)", unit="min",
+                      marks={self.threshold_minutes: f"{self.threshold_minutes:g}"})
         region = self.table.iloc[-1]
-        return self.finish_map(fig, title or f"Definitive care within {self.threshold_minutes:g} minutes",
-                               f"response + transport: {region['covered_share']:.0%} of the people covered",
-                               "triangles: stations; crosses: suitable hospitals", path)
-
+        place = place_name(self.study)
+        return self.finish_map(fig, title or f"{headline_prefix(self.modelled)}{place}: definitive care within "
+                               f"{self.threshold_minutes:g} minutes of an emergency call",
+                               f"response + transport: {region['covered_share']:.0%} of {region['population']:,.0f} "
+                               "people covered", ".", path, extra_notes=[labels.note("hospitals")])
 
 def _read(study, points, *, facility_id, name_field, layer, x, y, crs, turnout_seconds, snap, unplaced, what):
     st = read_points(points, study.grid, facility_id=facility_id, name_field=name_field,
