@@ -80,3 +80,67 @@ def test_zone_features_are_lon_lat_geojson():
     ring = np.array(fc["features"][0]["geometry"]["coordinates"][0])
     assert np.all((ring[:, 0] > 2) & (ring[:, 0] < 4) & (ring[:, 1] > 8) & (ring[:, 1] < 10))  # UTM 31N near 3E, 9N
     assert fc["features"][1]["properties"]["rows"] == {"x": "2"}
+
+
+MEASURE = """<script>
+(function () {
+  var map = window.careshedMap, box = map.getContainer().getBoundingClientRect(), pts = [];
+  map.eachLayer(function (l) {
+    if (!l.feature) { return; }
+    (function walk(c) {
+      if (typeof c[0] === 'number') {
+        var p = map.latLngToContainerPoint([c[1], c[0]]);
+        pts.push([l.feature.properties.label, box.left + p.x, box.top + p.y]);
+      } else { c.forEach(walk); }
+    })(l.feature.geometry.coordinates);
+  });
+  function rect(e) { var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }
+  var boxes = {};
+  document.querySelectorAll('.legend, .leaflet-control').forEach(function (e, i) {
+    boxes[(e.id || e.className) + ' ' + i] = rect(e); });
+  var out = document.createElement('pre');
+  out.id = 'measured';
+  out.textContent = JSON.stringify({map: rect(map.getContainer()), points: pts, boxes: boxes});
+  document.body.appendChild(out);
+})();
+</script>"""
+
+
+@pytest.mark.parametrize("width", [1200, 760])
+def test_comoros_legend_and_controls_are_off_the_islands(tmp_path, width):
+    """The report's map of the three Comoros islands drawn by a real browser (headless Chromium, Debian's
+    chromium) in a wide and a narrow window: no vertex of any island lies under the legend or a map control, and every vertex is on the map.
+    (The legend used to be a Leaflet control in the bottom-right corner, over the eastern tip of Nzwani in a 760-pixel window.)"""
+    import html as html_mod
+    import json
+    import subprocess
+
+    import careshed
+    from careshed.report.document import _CSS
+    from conftest import ROOT
+
+    zones = careshed.read_vector(ROOT / "data" / "comoros" / "zones.geojson")
+    islands = zones[zones["zone_id"].isin(["KM-A", "KM-G", "KM-M"])]
+    names = list(islands["name"])
+    features = webmap.zone_features(islands, names, [{} for _ in names], ["#cccccc"] * len(names))
+    colours = webmap.minute_colours()
+    data = {"zone_layers": [{"name": "islands", "features": features}], "raster": None, "hotspots": None,
+            "facilities": None, "legend": {"title": "minutes", "items": [[c, f"class {k}"]
+                                                                        for k, c in enumerate(colours)]}}
+    js, css = webmap.leaflet_assets()
+    page = tmp_path / "map.html"
+    page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{css}{_CSS}</style><script>{js}"
+                    f"</script></head><body><main>{webmap.map_html(data)}</main>{MEASURE}</body></html>",
+                    encoding="utf-8")
+    dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                          f"--window-size={width},900", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S)
+    assert found, "the page did not draw its map"
+    measured = json.loads(html_mod.unescape(found.group(1)))
+    points, boxes, (mx0, my0, mx1, my1) = measured["points"], measured["boxes"], measured["map"]
+    assert {p[0] for p in points} == set(names) and len(points) > 100
+    assert any(k.startswith("careshed-legend") for k in boxes)     # the legend is drawn
+    for label, x, y in points:
+        assert mx0 <= x <= mx1 and my0 <= y <= my1, f"{label} off the map"
+        for what, (x0, y0, x1, y1) in boxes.items():
+            assert not (x0 <= x <= x1 and y0 <= y <= y1), f"{label} ({x:.0f}, {y:.0f}) under {what}"

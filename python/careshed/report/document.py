@@ -166,7 +166,8 @@ header p{margin:2px 0;font-size:13px;opacity:.9}.banner{background:#fff3cd;borde
 padding:10px 16px;margin:14px 28px;font-weight:bold}main{padding:0 28px 40px 28px;max-width:1200px}
 nav ol{columns:2;font-size:14px}section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:14px 20px;
 margin:18px 0}h2{font-size:19px;border-bottom:2px solid #123c5a;padding-bottom:4px}
-#careshed-map{height:560px;border:1px solid #999;background:#e8eef2}
+.careshed-mapbox{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
+#careshed-map{flex:1 1 420px;height:560px;border:1px solid #999;background:#e8eef2}#careshed-legend{flex:0 0 auto}
 table.data{border-collapse:collapse;font-size:13px;margin:8px 0}table.data th,table.data td{border:1px solid #ccc;
 padding:4px 8px;text-align:right}table.data th{background:#eef2f5}table.data td.text{text-align:left}
 td.ok{background:#d9ecf7}td.miss{background:#fbe3cf;font-weight:bold}.legend{background:#fff;padding:6px 10px;

@@ -8,6 +8,7 @@ and a scale bar. Every script, style and image is in the page: it works on a net
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import re
@@ -209,31 +210,38 @@ _MAP_SCRIPT = """
     }));
     overlays[data.sites.name] = sites; sites.addTo(map); layers.push(sites);
   }
-  L.control.layers(null, overlays, {collapsed: false}).addTo(map);
-  L.control.scale({metric: true, imperial: false}).addTo(map);
-  var legend = L.control({position: 'bottomright'});
-  legend.onAdd = function () {
-    var d = L.DomUtil.create('div', 'legend');
-    var h = '<b>' + esc(data.legend.title) + '</b>';
-    data.legend.items.forEach(function (it) {
-      h += '<div><span class="swatch" style="background:' + it[0] + '"></span>' + esc(it[1]) + '</div>';
-    });
-    d.innerHTML = h; return d;
-  };
-  legend.addTo(map);
-  map.fitBounds(L.featureGroup(layers.slice(0, 1)).getBounds(), {padding: [10, 10]});
+  var switcher = L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  var scale = L.control.scale({metric: true, imperial: false}).addTo(map);
+  // The legend is beside the map (map_html), never over it; the data are fitted clear of the controls in the
+  // map's corners: the zoom buttons (top left), the layer switcher (top right) and the scale bar (bottom left).
+  function size(c) { var e = c.getContainer(); return [e.offsetWidth + 20, e.offsetHeight + 20]; }
+  var zoom = size(map.zoomControl), layersBox = size(switcher), scaleBox = size(scale);
+  map.fitBounds(L.featureGroup(layers.slice(0, 1)).getBounds(),
+                {paddingTopLeft: [zoom[0], 10], paddingBottomRight: [layersBox[0], scaleBox[1]]});
   window.careshedMapLayers = Object.keys(overlays);
 })();
 """
+
+
+def _legend_html(legend) -> str:
+    """The legend panel beside the map (an empty string without items)."""
+    if not legend or not legend.get("items"):
+        return ""
+    rows = "".join(f'<div><span class="swatch" style="background:{html.escape(colour)}"></span>{html.escape(label)}'
+                   "</div>" for colour, label in legend["items"])
+    return (f'<aside id="careshed-legend" class="legend"><b>{html.escape(legend.get("title") or "")}</b>{rows}'
+            "</aside>")
 
 
 def map_html(data: dict) -> str:
     """The map's <div>, its data (JSON in a non-executed script element) and the script that draws it. `data`:
     zone_layers [{name, features}], raster {name, url, bounds} or None, hotspots {name, points} or None,
     facilities {name, points [{lat, lon, title, rows}]} or None, sites (chosen sites of an optimisation: like
-    facilities) or None, legend {title, items [[colour, text]]}."""
+    facilities) or None, legend {title, items [[colour, text]]} (drawn in a panel beside the map, so it never
+    covers the data; none without items)."""
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    return ('<div id="careshed-map" role="region" aria-label="map"></div>\n'
+    return ('<div class="careshed-mapbox"><div id="careshed-map" role="region" aria-label="map"></div>\n'
+            f"{_legend_html(data.get('legend'))}</div>\n"
             f'<script type="application/json" id="careshed-map-data">{payload}</script>\n'
             f"<script>{_MAP_SCRIPT}</script>\n")
 
