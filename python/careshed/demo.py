@@ -296,11 +296,13 @@ def quzhou_access(data_dir=None, *, study=None, density=None, cell_size_m: float
     return table, catch, acc
 
 
-def _write_access_outputs(table: pd.DataFrame, catch, acc, out: Path, max_minutes: float) -> dict:
-    """out/quzhou_access.{csv,gpkg,png}: the comparison table, layers and map (every file atomically)."""
+def _write_access_outputs(table: pd.DataFrame, catch, acc, out: Path, max_minutes: float, *,
+                          excel: bool = False) -> dict:
+    """out/quzhou_access.{csv,gpkg,png}: the comparison table, layers and map (every file atomically); `excel`: the
+    CSV with the UTF-8 byte-order mark."""
     paths = {"access_csv": out / "quzhou_access.csv", "access_gpkg": out / "quzhou_access.gpkg",
              "access_png": out / "quzhou_access.png"}
-    write_table(table, paths["access_csv"])
+    write_table(table, paths["access_csv"], excel=excel)
     study = acc.study
     counties = study.zones[[study.zone_id, "name", "name_en", study.zones.geometry.name]].copy()
     numbers = table.iloc[:-1].drop(columns=["name_en"])
@@ -409,9 +411,10 @@ def _print_notes_and_files(notes, files) -> None:
 
 
 def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, data_dir=None,
-             quiet: bool = False, reach: bool = True) -> dict:
+             quiet: bool = False, reach: bool = True, excel: bool = False) -> dict:
     """Run the Quzhou demo; write CSV, GeoPackage and PNG map into `out` (density, then — unless
-    ``reach=False`` — the MODELLED ambulance reach); return their paths."""
+    ``reach=False`` — the MODELLED ambulance reach); return their paths. `excel`: every CSV starts with the
+    UTF-8 byte-order mark (as ``--excel`` of the other subcommands)."""
     data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
     table = quzhou_density(data_dir, beds=beds, count_relocations=count_relocations)
     target = float(table["beds_target"].iloc[0])
@@ -420,7 +423,7 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
     paths = {"csv": out / "quzhou_density.csv", "gpkg": out / "quzhou_density.gpkg",
              "png": out / "quzhou_density.png"}
 
-    write_table(table, paths["csv"])
+    write_table(table, paths["csv"], excel=excel)
 
     counties = read_vector(data_dir / "counties.geojson")
     numbers = table.drop(index=table.index[-1]).drop(columns=["name", "name_en"])
@@ -459,7 +462,7 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
     # Ambulance reach (MODELLED inputs: see data/quzhou/README.md).
     study = quzhou_study(data_dir)
     result = quzhou_reach(data_dir, study=study)
-    written = result.save(out, prefix="quzhou_reach", qgis_project=True)
+    written = result.save(out, prefix="quzhou_reach", qgis_project=True, excel=excel)
     for p in written:
         paths[f"reach:{Path(p).name}"] = Path(p)
     # The one-hour circle: the same machinery, another facility set and threshold. The city's top-tier
@@ -493,7 +496,7 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
 
     # Beds per 1000 three ways (issue 5): county, catchment of the county's hospital, E2SFCA (all MODELLED).
     comparison, catch, acc = quzhou_access(data_dir, study=study, density=table)
-    written = _write_access_outputs(comparison, catch, acc, out, QUZHOU_ACCESS_MINUTES)
+    written = _write_access_outputs(comparison, catch, acc, out, QUZHOU_ACCESS_MINUTES, excel=excel)
     paths.update(written)
     if not quiet:
         with pd.option_context("display.width", 220, "display.max_columns", 20,

@@ -57,3 +57,14 @@ def test_demo_max_beds_and_relocation_flag(tmp_path, capsys):
     assert t.loc["330802", "beds_added"] == base.loc[330802, "beds_added"] + 200
     assert t.loc["330881", "beds_added"] == base.loc[330881, "beds_added"] + 1200
     assert t.loc["330824", "beds_added"] == base.loc[330824, "beds_added"]
+
+
+def test_demo_excel_adds_the_byte_order_mark_and_nothing_else(tmp_path, capsys):
+    assert cli.main(["demo", "--out", str(tmp_path / "plain"), "--no-reach"]) == 0
+    assert cli.main(["demo", "--out", str(tmp_path / "excel"), "--no-reach", "--excel"]) == 0
+    capsys.readouterr()
+    plain = (tmp_path / "plain" / "quzhou_density.csv").read_bytes()
+    excel = (tmp_path / "excel" / "quzhou_density.csv").read_bytes()
+    assert not plain.startswith(b"\xef\xbb\xbf")
+    assert excel == b"\xef\xbb\xbf" + plain
+    assert "330802" in excel.decode("utf-8-sig")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..demo import run_demo
-from .common import Subcommand
+from .common import EXCEL_HELP, Subcommand
 
 DEMO_EPILOG = """
 The demo uses the Quzhou example shipped with careshed (data/quzhou, see its README): six counties
@@ -26,6 +26,7 @@ examples:
                                      # and the GeoTIFFs out/quzhou_reach_{minutes,nearest,population,class}.tif,
                                      # then out/quzhou_access.{csv,gpkg,png} (county vs catchment vs E2SFCA)
   careshed demo --out /tmp/q --beds max --count-relocations --no-reach
+  careshed demo --excel                # the same CSVs with the UTF-8 byte-order mark, for Excel
 """
 
 
@@ -39,10 +40,12 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-reach", action="store_true",
                    help="only the beds-per-1000 part (skip the modelled ambulance reach and the catchment / "
                         "E2SFCA comparison)")
+    p.add_argument("--excel", action="store_true", help=EXCEL_HELP)
 
 
 def run_demo_command(args) -> int:
-    run_demo(args.out, beds=args.beds, count_relocations=args.count_relocations, reach=not args.no_reach)
+    run_demo(args.out, beds=args.beds, count_relocations=args.count_relocations, reach=not args.no_reach,
+             excel=args.excel)
     return 0
 
 
