@@ -20,5 +20,6 @@ void init_memory(pybind11::module_& m);         // memory.cpp: memory estimate, 
 void init_referral(pybind11::module_& m);       // referral.cpp: facility levels and referral
 void init_terrain(pybind11::module_& m);        // terrain.cpp: DEM onto a grid (terrain search: raster_search.cpp)
 void init_multimodal(pybind11::module_& m);     // multimodal.cpp: walk + ride in one search
+void init_outreach(pybind11::module_& m);       // outreach.cpp: mobile outreach circuits (exact + heuristic)
 
 }  // namespace careshed::bindings

@@ -28,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
   careshed::bindings::init_referral(m);
   careshed::bindings::init_terrain(m);
   careshed::bindings::init_multimodal(m);
+  careshed::bindings::init_outreach(m);
 }

@@ -1,0 +1,1049 @@
+// outreach.cpp — mobile outreach circuits: problem checks, exact route enumeration + set-partitioning MIP (CBC),
+// savings + local search heuristic, and the assignment relaxation bound. See careshed/outreach.hpp.
+#include "careshed/outreach.hpp"
+
+#include <coin/Cbc_C_Interface.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <sstream>
+#include <unordered_map>
+#include <utility>
+
+#include "careshed/error.hpp"
+
+namespace careshed {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kEps = 1e-9;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+[[noreturn]] void fail(const std::string& msg) { throw InputError(msg); }
+
+std::string num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+std::string minutes(double seconds) { return num(std::round(seconds / 6.0) / 10.0) + " min"; }
+
+/// The checked problem with the per-point values expanded and which team may serve which point.
+struct Inst {
+  std::int32_t n = 0, K = 0, N = 0;
+  const double* T = nullptr;
+  std::vector<std::int32_t> node, f;
+  std::vector<double> svc;
+  std::vector<OutreachTeam> team;
+  double day_cost = 0.0;
+  std::vector<std::vector<char>> allowed;  // [team][point]
+  std::vector<std::vector<std::int32_t>> team_points;  // allowed points per team
+  double t(std::int32_t a, std::int32_t b) const { return T[std::size_t(a) * std::size_t(N) + std::size_t(b)]; }
+  double pp(std::int32_t i, std::int32_t j) const { return t(node[i], node[j]); }
+  double bp(std::int32_t k, std::int32_t i) const { return t(team[k].base, node[i]); }
+  double pb(std::int32_t i, std::int32_t k) const { return t(node[i], team[k].base); }
+  /// Travel seconds of team k's route through `pts` in order (empty: 0).
+  double travel(std::int32_t k, const std::vector<std::int32_t>& pts) const {
+    if (pts.empty()) return 0.0;
+    double s = bp(k, pts.front());
+    for (std::size_t a = 1; a < pts.size(); ++a) s += pp(pts[a - 1], pts[a]);
+    return s + pb(pts.back(), k);
+  }
+  double service(const std::vector<std::int32_t>& pts) const {
+    double s = 0.0;
+    for (std::int32_t i : pts) s += svc[i];
+    return s;
+  }
+};
+
+Inst check(const OutreachProblem& p) {
+  Inst I;
+  I.N = p.n_nodes;
+  if (I.N <= 0) fail("n_nodes: " + std::to_string(I.N) + " must be >= 1 (the bases and service points)");
+  if (p.travel_seconds.size() != std::size_t(I.N) * std::size_t(I.N)) {
+    fail("travel_seconds: expected n_nodes × n_nodes = " + std::to_string(std::size_t(I.N) * std::size_t(I.N)) +
+         " values, got " + std::to_string(p.travel_seconds.size()));
+  }
+  for (std::size_t q = 0; q < p.travel_seconds.size(); ++q) {
+    const double v = p.travel_seconds[q];
+    if (std::isnan(v) || v < 0) {
+      fail("travel_seconds[" + std::to_string(q / std::size_t(I.N)) + ", " + std::to_string(q % std::size_t(I.N)) +
+           "] = " + num(v) + " must be seconds >= 0 (+inf when there is no way)");
+    }
+  }
+  I.T = p.travel_seconds.data();
+  I.n = std::int32_t(p.point_node.size());
+  I.node = p.point_node;
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    if (I.node[i] < 0 || I.node[i] >= I.N) {
+      fail("point_node[" + std::to_string(i) + "] = " + std::to_string(I.node[i]) + " is not a node 0.." +
+           std::to_string(I.N - 1));
+    }
+  }
+  auto expand = [&](const auto& v, const char* what, auto& out) {
+    if (v.size() == 1) {
+      out.assign(std::size_t(I.n), v[0]);
+    } else if (v.size() == std::size_t(I.n)) {
+      out.assign(v.begin(), v.end());
+    } else {
+      fail(std::string(what) + ": give one value per service point (" + std::to_string(I.n) + ") or one for all; got " +
+           std::to_string(v.size()));
+    }
+  };
+  if (I.n > 0) {
+    expand(p.service_seconds, "service_seconds", I.svc);
+    expand(p.visits, "visits", I.f);
+  }
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    if (!(std::isfinite(I.svc[i]) && I.svc[i] >= 0)) {
+      fail("service_seconds[" + std::to_string(i) + "] = " + num(I.svc[i]) + " must be finite seconds >= 0");
+    }
+    if (I.f[i] < 1) fail("visits[" + std::to_string(i) + "] = " + std::to_string(I.f[i]) + " must be >= 1 a month");
+  }
+  I.team = p.teams;
+  I.K = std::int32_t(p.teams.size());
+  if (I.K == 0 && I.n > 0) fail("teams: at least one team is needed to visit the service points");
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    const OutreachTeam& tm = I.team[k];
+    const std::string w = "teams[" + std::to_string(k) + "]";
+    if (tm.base < 0 || tm.base >= I.N) fail(w + ".base = " + std::to_string(tm.base) + " is not a node");
+    if (tm.days < 0) fail(w + ".days = " + std::to_string(tm.days) + " must be >= 0 working days");
+    if (!(std::isfinite(tm.day_seconds) && tm.day_seconds > 0)) {
+      fail(w + ".day_seconds = " + num(tm.day_seconds) + " must be a finite number of seconds > 0");
+    }
+  }
+  if (!(std::isfinite(p.day_cost_seconds) && p.day_cost_seconds >= 0)) {
+    fail("day_cost_seconds = " + num(p.day_cost_seconds) + " must be finite seconds >= 0");
+  }
+  I.day_cost = p.day_cost_seconds;
+  I.allowed.assign(std::size_t(I.K), std::vector<char>(std::size_t(I.n), 0));
+  I.team_points.assign(std::size_t(I.K), {});
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    bool any = false;
+    double best = kInf;
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      const double trip = I.bp(k, i) + I.svc[i] + I.pb(i, k);
+      best = std::min(best, trip);
+      if (std::isfinite(trip) && trip <= I.team[k].day_seconds && I.f[i] <= I.team[k].days) {
+        I.allowed[k][i] = 1;
+        I.team_points[k].push_back(i);
+        any = true;
+      }
+    }
+    if (!any) {
+      std::string why = std::isfinite(best)
+                            ? "the shortest round trip from a base with its service takes " + minutes(best) +
+                                  " and must fit in a team's working day that also has at least " +
+                                  std::to_string(I.f[i]) + " working days"
+                            : "no base reaches it";
+      fail("service point " + std::to_string(i) + ": no team can serve it (" + why +
+           "); base a team nearer, lengthen the day, add days or leave the point out");
+    }
+  }
+  return I;
+}
+
+// ---- schedules ---------------------------------------------------------------------------------------------------
+
+/// Routes (point sequences) per team.
+using Plan = std::vector<std::vector<std::vector<std::int32_t>>>;
+
+OutreachSchedule schedule_of(const Inst& I, const Plan& plan) {
+  OutreachSchedule s;
+  s.point_team.assign(std::size_t(I.n), -1);
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    // Copies of one route are spread over the month: all first copies, then the second ones, ...
+    std::map<std::vector<std::int32_t>, int> seen;
+    std::vector<std::pair<int, std::size_t>> order;
+    for (std::size_t r = 0; r < plan[k].size(); ++r) order.emplace_back(seen[plan[k][r]]++, r);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::int32_t day = 0;
+    for (const auto& [copy, r] : order) {
+      (void)copy;
+      OutreachRoute route;
+      route.team = k;
+      route.day = day++;
+      route.points = plan[k][r];
+      route.travel_seconds = I.travel(k, route.points);
+      route.service_seconds = I.service(route.points);
+      route.duration_seconds = route.travel_seconds + route.service_seconds;
+      for (std::int32_t i : route.points) s.point_team[i] = k;
+      s.travel_seconds += route.travel_seconds;
+      s.routes.push_back(std::move(route));
+    }
+  }
+  s.team_days = std::int32_t(s.routes.size());
+  s.objective = s.travel_seconds + I.day_cost * s.team_days;
+  return s;
+}
+
+// ---- lower bound: assignment relaxation --------------------------------------------------------------------------
+
+/// Min-cost perfect assignment of an n × n cost matrix (Hungarian algorithm with potentials, O(n^3)). Polls.
+double assignment_cost(const std::vector<double>& a, std::size_t n, RunControl* control) {
+  std::vector<double> u(n + 1, 0.0), v(n + 1, 0.0), minv(n + 1);
+  std::vector<std::size_t> p(n + 1, 0), way(n + 1, 0);
+  std::vector<char> used(n + 1);
+  for (std::size_t i = 1; i <= n; ++i) {
+    throw_if_cancelled(control);
+    report_progress(control, double(i) / double(n + 1));
+    p[0] = i;
+    std::size_t j0 = 0;
+    std::fill(minv.begin(), minv.end(), kInf);
+    std::fill(used.begin(), used.end(), 0);
+    do {
+      used[j0] = 1;
+      const std::size_t i0 = p[j0];
+      double delta = kInf;
+      std::size_t j1 = 0;
+      const double* row = a.data() + (i0 - 1) * n;
+      for (std::size_t j = 1; j <= n; ++j) {
+        if (used[j]) continue;
+        const double cur = row[j - 1] - u[i0] - v[j];
+        if (cur < minv[j]) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j] < delta) {
+          delta = minv[j];
+          j1 = j;
+        }
+      }
+      for (std::size_t j = 0; j <= n; ++j) {
+        if (used[j]) {
+          u[p[j]] += delta;
+          v[j] -= delta;
+        } else {
+          minv[j] -= delta;
+        }
+      }
+      j0 = j1;
+    } while (p[j0] != 0);
+    do {
+      const std::size_t j1 = way[j0];
+      p[j0] = p[j1];
+      j0 = j1;
+    } while (j0);
+  }
+  double cost = 0.0;
+  for (std::size_t j = 1; j <= n; ++j) cost += a[(p[j] - 1) * n + (j - 1)];
+  return cost;
+}
+
+/// Lower bound on the travel of any schedule (see the header), seconds.
+double travel_bound(const Inst& I, RunControl* control) {
+  std::vector<double> out(std::size_t(I.n), kInf), in(std::size_t(I.n), kInf);
+  std::vector<std::int32_t> visit_point;
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      if (!I.allowed[k][i]) continue;
+      out[i] = std::min(out[i], I.pb(i, k));
+      in[i] = std::min(in[i], I.bp(k, i));
+    }
+    for (std::int32_t c = 0; c < I.f[i]; ++c) visit_point.push_back(i);
+  }
+  const std::size_t V = visit_point.size();
+  if (V == 0) return 0.0;
+  // Past ~3000 visits the O(V^3) assignment costs more than it is worth: the weaker bound of each visit's cheapest
+  // way in and out (half each, as every arc is some node's way out and another's way in).
+  if (V > 3000) {
+    double s = 0.0;
+    for (std::int32_t i = 0; i < I.n; ++i) {
+      double bi = out[i], bo = in[i];
+      for (std::int32_t j = 0; j < I.n; ++j) {
+        if (j == i) continue;
+        bi = std::min(bi, I.pp(i, j));
+        bo = std::min(bo, I.pp(j, i));
+      }
+      s += 0.5 * I.f[i] * (bi + bo);
+    }
+    return s;
+  }
+  // Rows: visits then V base exits; columns: visits then V base entries. A finite stand-in for "no arc" keeps the
+  // potentials finite; every visit can always go to and come from a base, so no optimal assignment uses one.
+  const std::size_t n = 2 * V;
+  double big = 1.0;
+  for (std::int32_t i = 0; i < I.n; ++i) big += out[i] + in[i];
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    for (std::int32_t j = 0; j < I.n; ++j) {
+      if (i != j && std::isfinite(I.pp(i, j))) big = std::max(big, I.pp(i, j));
+    }
+  }
+  big *= double(n) + 1.0;
+  std::vector<double> a(n * n, big);
+  for (std::size_t r = 0; r < V; ++r) {
+    const std::int32_t i = visit_point[r];
+    for (std::size_t c = 0; c < V; ++c) {
+      const std::int32_t j = visit_point[c];
+      if (i != j && std::isfinite(I.pp(i, j))) a[r * n + c] = I.pp(i, j);
+    }
+    for (std::size_t c = V; c < n; ++c) a[r * n + c] = out[i];
+  }
+  // Every schedule runs at least min_routes day routes (the month's service needs that many days, and a point
+  // needs its visits on distinct days): that many base exits may not stay idle, so at least that many visits are
+  // entered from a base and (counting arcs) as many left to one.
+  double svc = 0.0, longest = 0.0;
+  std::int32_t fmax = 0;
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    svc += I.f[i] * I.svc[i];
+    fmax = std::max(fmax, I.f[i]);
+  }
+  for (const OutreachTeam& t : I.team) longest = std::max(longest, t.day_seconds);
+  // Days are also spent travelling: with travel >= the bound, at least ceil((service + bound) / longest day)
+  // routes; raising the count can raise the bound, so repeat while it grows (a few rounds at most).
+  auto routes_for = [&](double travel) {
+    return std::min(V, std::size_t(std::max(double(fmax), std::ceil((svc + travel) / longest * (1 - 1e-12)))));
+  };
+  std::size_t min_routes = routes_for(0.0), done = 0;
+  double bound = 0.0;
+  for (int round = 0; round < 4 && min_routes > done; ++round) {
+    for (std::size_t r = V; r < n; ++r) {
+      for (std::size_t c = 0; c < V; ++c) a[r * n + c] = in[visit_point[c]];
+      for (std::size_t c = V; c < n; ++c) a[r * n + c] = r - V < min_routes ? big : 0.0;
+    }
+    bound = std::max(bound, assignment_cost(a, n, control));
+    done = min_routes;
+    min_routes = routes_for(bound);
+  }
+  return bound;
+}
+
+/// Radial bound: a route through point i travels at least the shortest round trip from the team's base to i
+/// (shortest paths over the matrix itself, so no triangle inequality is assumed), hence at least the largest
+/// such round trip among its points; a route holds at most max_per_day visits (the cheapest services that fit the
+/// longest day), so over visits sorted by round trip, the 1st, (L+1)-th, (2L+1)-th ... are each some route's
+/// largest. Empty when the closure would cost too much (N > 1500).
+double radial_bound(const Inst& I) {
+  const std::size_t N = std::size_t(I.N);
+  if (N > 1500 || I.n == 0) return 0.0;
+  std::vector<double> d(I.T, I.T + N * N);
+  for (std::size_t a = 0; a < N; ++a) d[a * N + a] = 0.0;
+  for (std::size_t m = 0; m < N; ++m) {
+    for (std::size_t a = 0; a < N; ++a) {
+      const double am = d[a * N + m];
+      if (!std::isfinite(am)) continue;
+      double* row = d.data() + a * N;
+      const double* mrow = d.data() + m * N;
+      for (std::size_t b = 0; b < N; ++b) row[b] = std::min(row[b], am + mrow[b]);
+    }
+  }
+  std::vector<double> trips;
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    double rt = kInf;
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      if (!I.allowed[k][i]) continue;
+      const std::size_t b = std::size_t(I.team[k].base), p = std::size_t(I.node[i]);
+      rt = std::min(rt, d[b * N + p] + d[p * N + b]);
+    }
+    for (std::int32_t c = 0; c < I.f[i]; ++c) trips.push_back(rt);
+  }
+  std::vector<double> svc(I.svc);
+  std::sort(svc.begin(), svc.end());
+  double longest = 0.0;
+  for (const OutreachTeam& t : I.team) longest = std::max(longest, t.day_seconds);
+  std::size_t per_day = 0;
+  double used = 0.0;
+  while (per_day < svc.size() && used + svc[per_day] <= longest) used += svc[per_day++];
+  per_day = std::max<std::size_t>(per_day, 1);
+  std::sort(trips.begin(), trips.end(), std::greater<double>());
+  double s = 0.0;
+  for (std::size_t j = 0; j < trips.size(); j += per_day) s += trips[j];
+  return s;
+}
+
+double full_bound(const Inst& I, RunControl* control) {
+  const double travel = std::max(travel_bound(I, control), radial_bound(I));
+  if (I.n == 0) return 0.0;
+  double svc = 0.0, longest = 0.0;
+  std::int32_t fmax = 0;
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    svc += I.f[i] * I.svc[i];
+    fmax = std::max(fmax, I.f[i]);
+  }
+  for (const OutreachTeam& t : I.team) longest = std::max(longest, t.day_seconds);
+  const double days = std::max(double(fmax), std::ceil((svc + travel) / longest * (1 - 1e-12)));
+  return travel + I.day_cost * days;
+}
+
+// ---- exact: route enumeration + MIP -----------------------------------------------------------------------------
+
+struct TooManyRoutes {
+  std::string why;
+};
+
+struct Column {
+  std::int32_t team;
+  std::vector<std::int32_t> points;  // ascending
+  double travel;
+};
+
+/// Every feasible day route of every team (a set of its points with its cheapest order's travel). Held–Karp over
+/// subsets, level by level, keeping only states within the day's hours.
+std::vector<Column> enumerate_routes(const Inst& I, std::int64_t cap, RunControl* control) {
+  std::vector<Column> cols;
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    const std::vector<std::int32_t>& P = I.team_points[k];
+    const std::size_t m = P.size();
+    if (m == 0) continue;
+    if (m > 63) {
+      throw TooManyRoutes{"team " + std::to_string(k) + " could serve " + std::to_string(m) +
+                          " points (the exact solver handles up to 63 per team)"};
+    }
+    const double day = I.team[k].day_seconds;
+    // dp over (mask, last): travel from base through mask's points ending at last; service added separately.
+    std::unordered_map<std::uint64_t, std::vector<double>> level, next;
+    std::unordered_map<std::uint64_t, double> svc_of;
+    for (std::size_t a = 0; a < m; ++a) {
+      std::vector<double> d(m, kInf);
+      d[a] = I.bp(k, P[a]);
+      level.emplace(std::uint64_t(1) << a, std::move(d));
+    }
+    while (!level.empty()) {
+      throw_if_cancelled(control);
+      // Sorted masks: the column order (and so CBC's answer) does not depend on hash order.
+      std::vector<std::uint64_t> masks;
+      masks.reserve(level.size());
+      for (const auto& kv : level) masks.push_back(kv.first);
+      std::sort(masks.begin(), masks.end());
+      next.clear();
+      for (std::uint64_t mask : masks) {
+        const std::vector<double>& d = level[mask];
+        double svc = 0.0;
+        for (std::size_t a = 0; a < m; ++a) {
+          if (mask >> a & 1) svc += I.svc[P[a]];
+        }
+        double best = kInf;
+        for (std::size_t a = 0; a < m; ++a) {
+          if (std::isfinite(d[a])) best = std::min(best, d[a] + I.pb(P[a], k));
+        }
+        if (best + svc <= day) {
+          Column c{k, {}, best};
+          for (std::size_t a = 0; a < m; ++a) {
+            if (mask >> a & 1) c.points.push_back(P[a]);
+          }
+          cols.push_back(std::move(c));
+          if (std::int64_t(cols.size()) > cap) {
+            throw TooManyRoutes{"more than " + std::to_string(cap) + " feasible day routes"};
+          }
+        }
+        for (std::size_t a = 0; a < m; ++a) {
+          if (!std::isfinite(d[a])) continue;
+          for (std::size_t b = 0; b < m; ++b) {
+            if (mask >> b & 1) continue;
+            const double v = d[a] + I.pp(P[a], P[b]);
+            if (!(v + svc + I.svc[P[b]] <= day)) continue;  // times are >= 0: no extension can fit either
+            const std::uint64_t nm = mask | (std::uint64_t(1) << b);
+            auto it = next.find(nm);
+            if (it == next.end()) it = next.emplace(nm, std::vector<double>(m, kInf)).first;
+            it->second[b] = std::min(it->second[b], v);
+          }
+        }
+      }
+      level.swap(next);
+    }
+  }
+  return cols;
+}
+
+/// The cheapest order of team k's route through `pts` (Held–Karp with parents; routes are short).
+std::vector<std::int32_t> best_order(const Inst& I, std::int32_t k, const std::vector<std::int32_t>& pts) {
+  const std::size_t m = pts.size();
+  if (m <= 1) return pts;
+  const std::size_t S = std::size_t(1) << m;
+  std::vector<double> d(S * m, kInf);
+  std::vector<std::int32_t> par(S * m, -1);
+  for (std::size_t a = 0; a < m; ++a) d[(std::size_t(1) << a) * m + a] = I.bp(k, pts[a]);
+  for (std::size_t mask = 1; mask < S; ++mask) {
+    for (std::size_t a = 0; a < m; ++a) {
+      const double v = d[mask * m + a];
+      if (!(mask >> a & 1) || !std::isfinite(v)) continue;
+      for (std::size_t b = 0; b < m; ++b) {
+        if (mask >> b & 1) continue;
+        const std::size_t nm = mask | (std::size_t(1) << b);
+        const double w = v + I.pp(pts[a], pts[b]);
+        if (w < d[nm * m + b]) {
+          d[nm * m + b] = w;
+          par[nm * m + b] = std::int32_t(a);
+        }
+      }
+    }
+  }
+  std::size_t last = 0;
+  double best = kInf;
+  for (std::size_t a = 0; a < m; ++a) {
+    const double v = d[(S - 1) * m + a] + I.pb(pts[a], k);
+    if (v < best) {
+      best = v;
+      last = a;
+    }
+  }
+  std::vector<std::int32_t> order;
+  std::size_t mask = S - 1;
+  std::int32_t a = std::int32_t(last);
+  while (a >= 0) {
+    order.push_back(pts[std::size_t(a)]);
+    const std::int32_t pa = par[mask * m + std::size_t(a)];
+    mask &= ~(std::size_t(1) << a);
+    a = pa;
+  }
+  std::reverse(order.begin(), order.end());
+  return order;
+}
+
+std::mutex& outreach_cbc_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+struct MipAnswer {
+  bool has_solution = false, proven_optimal = false, infeasible = false;
+  double bound = 0.0;
+  Plan plan;
+};
+
+MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_limit) {
+  // Rows: link (k, i) for allowed pairs, then one per point, then one per team.
+  std::vector<std::vector<std::int32_t>> link(std::size_t(I.K), std::vector<std::int32_t>(std::size_t(I.n), -1));
+  std::vector<double> rowlb, rowub;
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    for (std::int32_t i : I.team_points[k]) {
+      link[k][i] = std::int32_t(rowlb.size());
+      rowlb.push_back(0.0);
+      rowub.push_back(0.0);
+    }
+  }
+  const std::int32_t point_row0 = std::int32_t(rowlb.size());
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    rowlb.push_back(1.0);
+    rowub.push_back(1.0);
+  }
+  const std::int32_t team_row0 = std::int32_t(rowlb.size());
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    rowlb.push_back(-kInf);
+    rowub.push_back(double(I.team[k].days));
+  }
+  std::vector<double> collb, colub, obj;
+  std::vector<CoinBigIndex> start{0};
+  std::vector<int> index;
+  std::vector<double> value;
+  for (const Column& c : cols) {
+    std::int32_t ub = I.team[c.team].days;
+    for (std::int32_t i : c.points) {
+      ub = std::min(ub, I.f[i]);
+      index.push_back(link[c.team][i]);
+      value.push_back(1.0);
+    }
+    index.push_back(team_row0 + c.team);
+    value.push_back(1.0);
+    start.push_back(CoinBigIndex(index.size()));
+    collb.push_back(0.0);
+    colub.push_back(double(ub));
+    obj.push_back(c.travel + I.day_cost);
+  }
+  const std::size_t n_x = cols.size();
+  std::vector<std::pair<std::int32_t, std::int32_t>> ycol;
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    for (std::int32_t i : I.team_points[k]) {
+      index.push_back(link[k][i]);
+      value.push_back(-double(I.f[i]));
+      index.push_back(point_row0 + i);
+      value.push_back(1.0);
+      start.push_back(CoinBigIndex(index.size()));
+      collb.push_back(0.0);
+      colub.push_back(1.0);
+      obj.push_back(0.0);
+      ycol.emplace_back(k, i);
+    }
+  }
+  MipAnswer ans;
+  std::lock_guard<std::mutex> lock(outreach_cbc_mutex());
+  Cbc_Model* model = Cbc_newModel();
+  struct Del {
+    Cbc_Model* m;
+    ~Del() { Cbc_deleteModel(m); }
+  } del{model};
+  Cbc_setLogLevel(model, 0);
+  Cbc_setParameter(model, "log", "0");
+  Cbc_setParameter(model, "slog", "0");
+  Cbc_setParameter(model, "timeMode", "elapsed");
+  Cbc_loadProblem(model, int(collb.size()), int(rowlb.size()), start.data(), index.data(), value.data(),
+                  collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
+  for (std::size_t j = 0; j < collb.size(); ++j) Cbc_setInteger(model, int(j));
+  Cbc_setObjSense(model, 1.0);
+  if (std::isfinite(time_limit)) Cbc_setMaximumSeconds(model, std::max(0.01, time_limit));
+  Cbc_solve(model);
+  ans.proven_optimal = Cbc_isProvenOptimal(model) != 0;
+  ans.infeasible = Cbc_isProvenInfeasible(model) != 0;
+  ans.bound = Cbc_getBestPossibleObjValue(model);
+  const double* sol = Cbc_getColSolution(model);
+  if (!ans.infeasible && sol && Cbc_bestSolution(model) != nullptr) {
+    ans.has_solution = true;
+    ans.plan.assign(std::size_t(I.K), {});
+    for (std::size_t j = 0; j < n_x; ++j) {
+      const long times = std::lround(sol[j]);
+      for (long c = 0; c < times; ++c) ans.plan[cols[j].team].push_back(cols[j].points);
+    }
+  }
+  return ans;
+}
+
+// ---- heuristic ---------------------------------------------------------------------------------------------------
+
+struct TeamPlan {
+  std::vector<std::vector<std::int32_t>> routes;
+  double cost = 0.0;          // travel + day cost
+  std::int32_t overload = 0;  // routes beyond the team's days
+};
+
+class TeamSolver {
+ public:
+  TeamSolver(const Inst& I, bool improve) : I_(I), improve_(improve) {}
+
+  TeamPlan solve(std::int32_t k, const std::vector<std::int32_t>& pts) const {
+    TeamPlan tp;
+    if (!pts.empty()) {
+      std::vector<std::vector<std::int32_t>> routes = savings(k, pts);
+      if (improve_) improve(k, routes);
+      eliminate(k, routes);
+      if (improve_) improve(k, routes);
+      tp.routes = std::move(routes);
+    }
+    for (const auto& r : tp.routes) tp.cost += I_.travel(k, r) + I_.day_cost;
+    tp.overload = std::max<std::int32_t>(0, std::int32_t(tp.routes.size()) - I_.team[k].days);
+    return tp;
+  }
+
+ private:
+  bool fits(std::int32_t k, const std::vector<std::int32_t>& r) const {
+    return I_.travel(k, r) + I_.service(r) <= I_.team[k].day_seconds;
+  }
+  static bool contains(const std::vector<std::int32_t>& r, std::int32_t i) {
+    return std::find(r.begin(), r.end(), i) != r.end();
+  }
+
+  /// Clarke–Wright over visits: every visit alone, then merge tail(A) -> head(B) by decreasing saving while the
+  /// day fits and no point would be visited twice in one day.
+  std::vector<std::vector<std::int32_t>> savings(std::int32_t k, const std::vector<std::int32_t>& pts) const {
+    std::vector<std::vector<std::int32_t>> routes;
+    for (std::int32_t i : pts) {
+      for (std::int32_t c = 0; c < I_.f[i]; ++c) routes.push_back({i});
+    }
+    struct Saving {
+      double s;
+      std::int32_t i, j;
+    };
+    std::vector<Saving> sv;
+    for (std::int32_t i : pts) {
+      for (std::int32_t j : pts) {
+        if (i == j) continue;
+        const double s = I_.pb(i, k) + I_.bp(k, j) - I_.pp(i, j);
+        if (std::isfinite(s) && s >= 0) sv.push_back({s, i, j});
+      }
+    }
+    std::stable_sort(sv.begin(), sv.end(), [](const Saving& a, const Saving& b) { return a.s > b.s; });
+    std::vector<char> alive(routes.size(), 1);
+    for (const Saving& s : sv) {
+      bool merged = true;
+      while (merged) {
+        merged = false;
+        for (std::size_t a = 0; a < routes.size() && !merged; ++a) {
+          if (!alive[a] || routes[a].back() != s.i) continue;
+          for (std::size_t b = 0; b < routes.size() && !merged; ++b) {
+            if (b == a || !alive[b] || routes[b].front() != s.j) continue;
+            bool clash = false;
+            for (std::int32_t x : routes[b]) clash = clash || contains(routes[a], x);
+            if (clash) continue;
+            std::vector<std::int32_t> m = routes[a];
+            m.insert(m.end(), routes[b].begin(), routes[b].end());
+            if (!fits(k, m)) continue;
+            routes[a] = std::move(m);
+            alive[b] = 0;
+            merged = true;
+          }
+        }
+      }
+    }
+    std::vector<std::vector<std::int32_t>> out;
+    for (std::size_t a = 0; a < routes.size(); ++a) {
+      if (alive[a]) out.push_back(std::move(routes[a]));
+    }
+    return out;
+  }
+
+  /// 2-opt inside routes and or-opt (segments of 1..3 visits) within and between routes, first improvement.
+  void improve(std::int32_t k, std::vector<std::vector<std::int32_t>>& routes) const {
+    bool better = true;
+    int passes = 0;
+    while (better && passes++ < 100) {
+      better = false;
+      for (auto& r : routes) {
+        double cur = I_.travel(k, r);
+        for (std::size_t a = 0; a + 1 < r.size(); ++a) {
+          for (std::size_t b = a + 1; b < r.size(); ++b) {
+            std::reverse(r.begin() + long(a), r.begin() + long(b) + 1);
+            const double t = I_.travel(k, r);
+            if (t < cur - kEps) {
+              cur = t;
+              better = true;
+            } else {
+              std::reverse(r.begin() + long(a), r.begin() + long(b) + 1);
+            }
+          }
+        }
+      }
+      for (std::size_t A = 0; A < routes.size(); ++A) {
+        for (std::size_t len = 1; len <= 3; ++len) {
+          for (std::size_t p = 0; p + len <= routes[A].size(); ++p) {
+            if (try_move(k, routes, A, p, len)) better = true;
+          }
+        }
+      }
+      routes.erase(std::remove_if(routes.begin(), routes.end(), [](const auto& r) { return r.empty(); }),
+                   routes.end());
+    }
+  }
+
+  /// Moves routes[A][p, p+len) to its best place (any route, any position) if that lowers travel + day cost.
+  bool try_move(std::int32_t k, std::vector<std::vector<std::int32_t>>& routes, std::size_t A, std::size_t p,
+                std::size_t len) const {
+    if (p + len > routes[A].size()) return false;
+    std::vector<std::int32_t> seg(routes[A].begin() + long(p), routes[A].begin() + long(p + len));
+    std::vector<std::int32_t> restA = routes[A];
+    restA.erase(restA.begin() + long(p), restA.begin() + long(p + len));
+    const double oldA = I_.travel(k, routes[A]);
+    const double newA = I_.travel(k, restA) - (restA.empty() ? I_.day_cost : 0.0);
+    double best_delta = -kEps;
+    std::size_t best_B = 0, best_q = 0;
+    bool found = false;
+    for (std::size_t B = 0; B < routes.size(); ++B) {
+      const std::vector<std::int32_t>& base = B == A ? restA : routes[B];
+      if (B != A) {
+        bool clash = false;
+        for (std::int32_t x : seg) clash = clash || contains(base, x);
+        if (clash) continue;
+      }
+      const double oldB = B == A ? 0.0 : I_.travel(k, routes[B]);
+      for (std::size_t q = 0; q <= base.size(); ++q) {
+        if (B == A && q == p) continue;
+        std::vector<std::int32_t> nb = base;
+        nb.insert(nb.begin() + long(q), seg.begin(), seg.end());
+        if (!fits(k, nb)) continue;
+        const double delta = B == A ? I_.travel(k, nb) - oldA : (newA - oldA) + (I_.travel(k, nb) - oldB);
+        if (delta < best_delta) {
+          best_delta = delta;
+          best_B = B;
+          best_q = q;
+          found = true;
+        }
+      }
+    }
+    if (!found) return false;
+    if (best_B == A) {
+      restA.insert(restA.begin() + long(best_q), seg.begin(), seg.end());
+      routes[A] = std::move(restA);
+    } else {
+      routes[best_B].insert(routes[best_B].begin() + long(best_q), seg.begin(), seg.end());
+      routes[A] = std::move(restA);
+    }
+    return true;
+  }
+
+  /// While the team has more routes than days: empty the route whose visits fit elsewhere at least extra travel.
+  void eliminate(std::int32_t k, std::vector<std::vector<std::int32_t>>& routes) const {
+    while (std::int32_t(routes.size()) > I_.team[k].days) {
+      double best_extra = kInf;
+      std::vector<std::vector<std::int32_t>> best;
+      for (std::size_t A = 0; A < routes.size(); ++A) {
+        std::vector<std::vector<std::int32_t>> trial;
+        for (std::size_t B = 0; B < routes.size(); ++B) {
+          if (B != A) trial.push_back(routes[B]);
+        }
+        double extra = -I_.travel(k, routes[A]);
+        bool ok = true;
+        for (std::int32_t x : routes[A]) {
+          double bd = kInf;
+          std::size_t bB = 0, bq = 0;
+          for (std::size_t B = 0; B < trial.size(); ++B) {
+            if (contains(trial[B], x)) continue;
+            const double old = I_.travel(k, trial[B]);
+            for (std::size_t q = 0; q <= trial[B].size(); ++q) {
+              std::vector<std::int32_t> nb = trial[B];
+              nb.insert(nb.begin() + long(q), x);
+              if (!fits(k, nb)) continue;
+              const double d = I_.travel(k, nb) - old;
+              if (d < bd) {
+                bd = d;
+                bB = B;
+                bq = q;
+              }
+            }
+          }
+          if (!std::isfinite(bd)) {
+            ok = false;
+            break;
+          }
+          trial[bB].insert(trial[bB].begin() + long(bq), x);
+          extra += bd;
+        }
+        if (ok && extra < best_extra) {
+          best_extra = extra;
+          best = std::move(trial);
+        }
+      }
+      if (!std::isfinite(best_extra)) return;
+      routes = std::move(best);
+    }
+  }
+
+  const Inst& I_;
+  bool improve_;
+};
+
+Plan heuristic(const Inst& I, const OutreachOptions& opt, Clock::time_point t0, bool& stopped,
+               RunControl* control) {
+  TeamSolver solver(I, opt.local_search);
+  std::vector<std::int32_t> team_of(std::size_t(I.n), -1);
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    double best = kInf;
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      if (!I.allowed[k][i]) continue;
+      const double trip = I.bp(k, i) + I.pb(i, k);
+      if (trip < best) {
+        best = trip;
+        team_of[i] = k;
+      }
+    }
+  }
+  auto members = [&](std::int32_t k) {
+    std::vector<std::int32_t> v;
+    for (std::int32_t i = 0; i < I.n; ++i) {
+      if (team_of[i] == k) v.push_back(i);
+    }
+    return v;
+  };
+  std::vector<TeamPlan> tp(std::size_t(I.K));
+  {
+    ProgressSpan span(control, 0.0, 0.3, "construction");
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      throw_if_cancelled(control);
+      tp[k] = solver.solve(k, members(k));
+      report_progress(control, double(k + 1) / double(I.K));
+    }
+  }
+  // Repair: move points out of teams with more routes than days, least extra cost first.
+  auto total_overload = [&] {
+    std::int32_t s = 0;
+    for (const TeamPlan& p : tp) s += p.overload;
+    return s;
+  };
+  while (total_overload() > 0) {
+    throw_if_cancelled(control);
+    double best_cost = kInf;
+    std::int32_t best_gain = 0, bi = -1, bk = -1;
+    TeamPlan best_a, best_b;
+    for (std::int32_t a = 0; a < I.K; ++a) {
+      if (tp[a].overload == 0) continue;
+      for (std::int32_t i : members(a)) {
+        for (std::int32_t b = 0; b < I.K; ++b) {
+          if (b == a || !I.allowed[b][i]) continue;
+          std::vector<std::int32_t> ma = members(a), mb = members(b);
+          ma.erase(std::find(ma.begin(), ma.end(), i));
+          mb.insert(std::lower_bound(mb.begin(), mb.end(), i), i);
+          TeamPlan na = solver.solve(a, ma), nb = solver.solve(b, mb);
+          const std::int32_t gain = tp[a].overload + tp[b].overload - na.overload - nb.overload;
+          const double extra = na.cost + nb.cost - tp[a].cost - tp[b].cost;
+          if (gain > 0 && (gain > best_gain || (gain == best_gain && extra < best_cost))) {
+            best_gain = gain;
+            best_cost = extra;
+            bi = i;
+            bk = b;
+            best_a = std::move(na);
+            best_b = std::move(nb);
+          }
+        }
+      }
+      if (bi >= 0) {
+        team_of[bi] = bk;
+        tp[a] = std::move(best_a);
+        tp[bk] = std::move(best_b);
+        break;
+      }
+    }
+    if (bi < 0) {
+      for (std::int32_t a = 0; a < I.K; ++a) {
+        if (tp[a].overload > 0) {
+          fail("outreach: no schedule found within team " + std::to_string(a) + "'s " +
+               std::to_string(I.team[a].days) + " working days (its points need " +
+               std::to_string(tp[a].routes.size()) + " day routes and no other team can take enough of them); "
+               "add working days or teams, lengthen the day, lower the visit frequency or choose fewer points");
+        }
+      }
+    }
+  }
+  // Improvement between teams: relocate a point, or swap two points, when the total objective drops.
+  if (opt.local_search) {
+    ProgressSpan span(control, 0.3, 0.7, "improvement");
+    bool better = true;
+    int pass = 0;
+    while (better && !stopped) {
+      better = false;
+      ++pass;
+      for (std::int32_t i = 0; i < I.n && !stopped; ++i) {
+        throw_if_cancelled(control);
+        if (seconds_since(t0) > opt.time_limit_s) {
+          stopped = true;
+          break;
+        }
+        const std::int32_t a = team_of[i];
+        std::vector<std::int32_t> ma = members(a);
+        ma.erase(std::find(ma.begin(), ma.end(), i));
+        TeamPlan na = solver.solve(a, ma);
+        for (std::int32_t b = 0; b < I.K; ++b) {
+          if (b == a || !I.allowed[b][i]) continue;
+          std::vector<std::int32_t> mb = members(b);
+          mb.insert(std::lower_bound(mb.begin(), mb.end(), i), i);
+          TeamPlan nb = solver.solve(b, mb);
+          if (na.overload + nb.overload == 0 &&
+              na.cost + nb.cost < tp[a].cost + tp[b].cost - kEps * std::max(1.0, tp[a].cost + tp[b].cost)) {
+            team_of[i] = b;
+            tp[a] = std::move(na);
+            tp[b] = std::move(nb);
+            better = true;
+            break;
+          }
+        }
+        if (team_of[i] != a) continue;
+        // Swap with the points of other teams nearest to i (a few: the rest rarely pay off).
+        std::vector<std::pair<double, std::int32_t>> near;
+        for (std::int32_t j = 0; j < I.n; ++j) {
+          if (team_of[j] != a && I.allowed[a][j] && I.allowed[team_of[j]][i]) near.emplace_back(I.pp(i, j), j);
+        }
+        std::sort(near.begin(), near.end());
+        if (near.size() > 5) near.resize(5);
+        for (const auto& [dist, j] : near) {
+          (void)dist;
+          const std::int32_t b = team_of[j];
+          std::vector<std::int32_t> sa = members(a), sb = members(b);
+          std::replace(sa.begin(), sa.end(), i, j);
+          std::replace(sb.begin(), sb.end(), j, i);
+          std::sort(sa.begin(), sa.end());
+          std::sort(sb.begin(), sb.end());
+          TeamPlan xa = solver.solve(a, sa), xb = solver.solve(b, sb);
+          if (xa.overload + xb.overload == 0 &&
+              xa.cost + xb.cost < tp[a].cost + tp[b].cost - kEps * std::max(1.0, tp[a].cost + tp[b].cost)) {
+            team_of[i] = b;
+            team_of[j] = a;
+            tp[a] = std::move(xa);
+            tp[b] = std::move(xb);
+            better = true;
+            break;
+          }
+        }
+        report_progress(control, std::min(0.99, (pass - 1 + double(i + 1) / double(I.n)) / 3.0));
+      }
+    }
+  }
+  Plan plan(std::size_t(I.K));
+  for (std::int32_t k = 0; k < I.K; ++k) plan[k] = tp[k].routes;
+  return plan;
+}
+
+double gap_of(double objective, double bound) {
+  if (objective == 0.0 && bound == 0.0) return 0.0;
+  return std::max(0.0, (objective - bound) / std::max(std::abs(objective), 1e-9));
+}
+
+}  // namespace
+
+double outreach_lower_bound(const OutreachProblem& problem, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "bound");
+  return full_bound(check(problem), control);
+}
+
+OutreachSchedule plan_outreach(const OutreachProblem& problem, const OutreachOptions& options,
+                               RunControl* control) {
+  const Clock::time_point t0 = Clock::now();
+  ProgressSpan whole(control, 0.0, 1.0);
+  if (!(options.time_limit_s > 0)) fail("time_limit_s = " + num(options.time_limit_s) + " must be > 0 seconds");
+  if (options.max_routes < 1) fail("max_routes = " + std::to_string(options.max_routes) + " must be >= 1");
+  const Inst I = check(problem);
+  double relaxation;
+  {
+    ProgressSpan span(control, 0.0, 0.2, "bound");
+    relaxation = full_bound(I, control);
+  }
+  OutreachSchedule out;
+  bool exact = options.solver != OutreachSolver::Heuristic;
+  std::vector<Column> cols;
+  if (exact) {
+    ProgressSpan span(control, 0.2, 0.4, "routes");
+    try {
+      cols = enumerate_routes(I, options.max_routes, control);
+    } catch (const TooManyRoutes& e) {
+      if (options.solver == OutreachSolver::Exact) {
+        fail("outreach exact solver: " + e.why + "; use the heuristic solver or raise max_routes");
+      }
+      exact = false;
+    }
+  }
+  if (exact) {
+    MipAnswer ans;
+    {
+      ProgressSpan span(control, 0.4, 1.0, "mip");
+      ans = solve_mip(I, cols, options.time_limit_s - seconds_since(t0));
+      throw_if_cancelled(control);
+    }
+    if (ans.infeasible) {
+      fail("outreach: no schedule visits every point at its frequency within the teams' working days and hours "
+           "(proven by the MIP); add working days or teams, lengthen the day, lower the visit frequency or choose "
+           "fewer points");
+    }
+    Plan plan;
+    if (ans.has_solution) {
+      plan = std::move(ans.plan);
+      for (std::int32_t k = 0; k < I.K; ++k) {
+        for (auto& r : plan[k]) r = best_order(I, k, r);
+      }
+    } else {
+      bool stopped = false;
+      ProgressSpan span(control, 0.4, 1.0, "construction");
+      plan = heuristic(I, options, t0, stopped, control);
+    }
+    out = schedule_of(I, plan);
+    out.solver = "exact";
+    out.bound = std::max(ans.bound, relaxation);
+    out.bound = std::min(out.bound, out.objective);  // CBC's rounding must not claim more than the incumbent
+    out.bound_source = ans.bound >= relaxation ? "cbc" : "assignment relaxation";
+    out.proven_optimal = ans.has_solution && ans.proven_optimal;
+    out.status = out.proven_optimal ? "optimal" : "time limit";
+    out.routes_enumerated = std::int64_t(cols.size());
+  } else {
+    bool stopped = false;
+    Plan plan;
+    {
+      ProgressSpan span(control, 0.2, 1.0, "construction");
+      plan = heuristic(I, options, t0, stopped, control);
+    }
+    out = schedule_of(I, plan);
+    out.solver = "heuristic";
+    out.bound = relaxation;
+    out.bound_source = "assignment relaxation";
+    out.status = stopped ? "time limit" : "local optimum";
+    out.proven_optimal = out.objective <= relaxation + kEps * std::max(1.0, out.objective);
+  }
+  out.relaxation_bound = relaxation;
+  out.gap = out.proven_optimal ? 0.0 : gap_of(out.objective, out.bound);
+  out.seconds_elapsed = seconds_since(t0);
+  return out;
+}
+
+}  // namespace careshed
