@@ -531,6 +531,25 @@ MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_
     rowlb.push_back(-kInf);
     rowub.push_back(double(I.team[k].days));
   }
+  // Identical teams (same base, days and day) make many equal optima that branch and bound would all visit. Valid
+  // symmetry breaking: number identical teams by their lowest-index point (empty teams last), i.e. for the next
+  // identical team k2 of k: y[k2,i] <= Σ_{j<i} y[k,j] (if k2 serves i, k serves some lower point).
+  std::vector<std::int32_t> twin_of(std::size_t(I.K), -1), twin_row0(std::size_t(I.K), -1);
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    for (std::int32_t k2 = k + 1; k2 < I.K; ++k2) {
+      const OutreachTeam &a = I.team[k], &b = I.team[k2];
+      if (a.base == b.base && a.days == b.days && a.day_seconds == b.day_seconds) {
+        twin_of[k] = k2;
+        break;
+      }
+    }
+    if (twin_of[k] < 0) continue;
+    twin_row0[k] = std::int32_t(rowlb.size());
+    for (std::int32_t i = 0; i < I.n; ++i) {
+      rowlb.push_back(-kInf);
+      rowub.push_back(0.0);
+    }
+  }
   std::vector<double> collb, colub, obj;
   std::vector<CoinBigIndex> start{0};
   std::vector<int> index;
@@ -557,6 +576,18 @@ MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_
       value.push_back(-double(I.f[i]));
       index.push_back(point_row0 + i);
       value.push_back(1.0);
+      for (std::int32_t k0 = 0; k0 < I.K; ++k0) {  // y[k,i] as the later twin of k0
+        if (twin_of[k0] == k) {
+          index.push_back(twin_row0[k0] + i);
+          value.push_back(1.0);
+        }
+      }
+      if (twin_of[k] >= 0) {  // y[k,i] as the earlier twin: a lower point for every later one
+        for (std::int32_t i2 = i + 1; i2 < I.n; ++i2) {
+          index.push_back(twin_row0[k] + i2);
+          value.push_back(-1.0);
+        }
+      }
       start.push_back(CoinBigIndex(index.size()));
       collb.push_back(0.0);
       colub.push_back(1.0);

@@ -22,7 +22,9 @@
 //    order (Held–Karp dynamic programme over subsets, pruned by the day's hours), then CBC solves the set-
 //    partitioning MIP: x[k,r] = times team k runs route r (integer), y[k,i] = point i is team k's (binary);
 //    Σ_{r∋i} x[k,r] = visits[i]·y[k,i], Σ_k y[k,i] = 1, Σ_r x[k,r] <= days[k]. Optimal for the problem above (every
-//    route any schedule can use is a column, in its cheapest order). bound = CBC's proven bound. Enumeration is
+//    route any schedule can use is a column, in its cheapest order); identical teams (same base, days and day) are
+//    numbered by their lowest-index point (a valid symmetry-breaking row set, so CBC does not revisit relabelled
+//    optima). bound = CBC's proven bound. Enumeration is
 //    capped by OutreachOptions::max_routes (InputError beyond it, or the heuristic under the Auto solver).
 //  * Heuristic: points start with the team whose base is closest (round trip; ties lowest team); per team,
 //    Clarke–Wright savings over VISITS (two visits of one point never share a route), then 2-opt inside routes,
