@@ -44,7 +44,8 @@ from .results import facility_layer_style
 from .study import Study
 
 __all__ = ["run_demo", "find_data_dir", "quzhou_projects", "quzhou_density", "quzhou_study", "quzhou_reach",
-           "quzhou_hospitals", "quzhou_access", "comoros_study", "comoros_example", "COMOROS_INPUTS"]
+           "quzhou_hospitals", "quzhou_access", "quzhou_outreach", "comoros_study", "comoros_example",
+           "COMOROS_INPUTS"]
 
 MODELLED_BASELINE = ("2020 baseline beds per county are MODELLED (city-wide 2020 rate 6.39 beds/1000 x "
                      "county census population; per-county bed counts are not published)")
@@ -296,6 +297,64 @@ def quzhou_access(data_dir=None, *, study=None, density=None, cell_size_m: float
     return table, catch, acc
 
 
+# ---- the walking hospital: mobile outreach in Qujiang (issue 13) -------------------------------------------------
+
+#: What the outreach example models (data/quzhou/README.md; docs/outreach.md).
+MODELLED_OUTREACH = {
+    "facilities": "fixed facilities = the MODELLED township health centres and hospitals "
+                  "(facility_levels_modelled.geojson, baseline: k-means positions, not the real sites)",
+    "candidates": "candidate service points = a 2 km lattice of populated cells of Qujiang standing in for its "
+                  "villages (village positions are not published)",
+    "bases": "the six teams are based at six of Qujiang's modelled facilities spread over the district (the district "
+             "hospital, then five times the facility farthest from the bases so far)",
+}
+QUZHOU_OUTREACH = dict(points=18, working_days=13, hours_per_day=8.0, service_hours=2.0, visits_per_month=1,
+                       thresholds_min=15.0)
+
+
+def quzhou_outreach(data_dir=None, *, study=None, cell_size_m: float = 250.0,
+                    candidate_spacing_m: float = 2000.0):
+    """A walking-hospital-sized outreach plan for Qujiang on the MODELLED Quzhou inputs: 6 teams, 18 service points
+    chosen for the people beyond 15 minutes of every modelled fixed facility, 13 working days of 8 h, 2 h per visit,
+    monthly visits (:meth:`careshed.Study.outreach`)."""
+    import geopandas as gpd
+
+    data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
+    study = study or quzhou_study(data_dir, cell_size_m=cell_size_m)
+    levels = read_vector(data_dir / "facility_levels_modelled.geojson")
+    fixed = levels[levels["scenario"] == "baseline"].reset_index(drop=True)
+    # Bases: the district hospital, then the Qujiang facility farthest from the bases so far, five times (spread).
+    qj = fixed[fixed["county_adcode"] == 330803].to_crs(study.grid.crs).reset_index(drop=True)
+    xy = np.column_stack([qj.geometry.x, qj.geometry.y])
+    picked = [int(np.flatnonzero(qj["id"] == "H330803")[0])]
+    while len(picked) < 6:
+        d = np.min(np.hypot(*(xy[:, None, :] - xy[picked][None, :, :]).transpose(2, 0, 1)), axis=1)
+        picked.append(int(np.argmax(d)))
+    bases = gpd.GeoDataFrame({"id": [f"team {k + 1}" for k in range(6)], "name": list(qj["name"].iloc[picked])},
+                             geometry=list(qj.geometry.iloc[picked]), crs=qj.crs)
+    # Candidates: every populated, passable cell of Qujiang on a lattice (cell centres), in the grid's CRS.
+    grid = study.grid
+    step = max(1, int(round(candidate_spacing_m / grid.cell_size[0])))
+    qujiang = list(study.ids).index(330803) if 330803 in list(study.ids) else list(map(str, study.ids)).index("330803")
+    h, w = grid.shape
+    rr, cc = np.meshgrid(np.arange(step // 2, h, step), np.arange(step // 2, w, step), indexing="ij")
+    rr, cc = rr.ravel(), cc.ravel()
+    pop = np.nan_to_num(np.asarray(study.population, dtype=np.float64))
+    keep = ((study.zone_raster.zone[rr, cc] == qujiang) & (pop[rr, cc] > 0)
+            & np.isfinite(study.friction.seconds_per_metre[rr, cc]))
+    rr, cc = rr[keep], cc[keep]
+    x0, px, _, y0, _, py = grid.transform
+    candidates = gpd.GeoDataFrame({"id": [f"v{k}" for k in range(rr.size)],
+                                   "name": [f"modelled village {k}" for k in range(rr.size)]},
+                                  geometry=gpd.points_from_xy(x0 + (cc + 0.5) * px, y0 + (rr + 0.5) * py),
+                                  crs=grid.crs)
+    return study.outreach(candidates, facilities=fixed, bases=bases, facility_id="id", name_field="name",
+                          label="walking-hospital service points", modelled=MODELLED_OUTREACH,
+                          notes=["the walking hospital (Qujiang district): 6 circuit teams, 18 service points, "
+                                 ">= 13 days a month on the road, each point visited monthly"],
+                          **QUZHOU_OUTREACH)
+
+
 def _write_access_outputs(table: pd.DataFrame, catch, acc, out: Path, max_minutes: float, *,
                           excel: bool = False) -> dict:
     """out/quzhou_access.{csv,gpkg,png}: the comparison table, layers and map (every file atomically); `excel`: the
@@ -506,4 +565,18 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
                   "MODELLED beds, hospital sites, population and roads)")
             print(comparison.to_string())
         _print_notes_and_files(comparison.attrs["notes"], written.values())
+
+    # The walking hospital (issue 13): mobile outreach in Qujiang, on MODELLED inputs (docs/outreach.md).
+    plan = quzhou_outreach(data_dir)
+    written = plan.save(out, prefix="quzhou_outreach", excel=excel)
+    paths.update({f"outreach:{Path(p).name}": Path(p) for p in written})
+    if not quiet:
+        with pd.option_context("display.width", 220, "display.max_columns", 20,
+                               "display.float_format", "{:,.1f}".format):
+            print()
+            print("Quzhou: a walking-hospital-sized outreach plan for Qujiang — 6 teams, 18 service points, 13 working "
+                  "days of 8 h, 2 h per visit, monthly visits (MODELLED facilities, villages, population and roads)")
+            print(plan.summary())
+            print(plan.routes.to_string(index=False))
+        _print_notes_and_files([n for n in plan.notes if n.startswith("MODELLED")], written)
     return paths

@@ -22,6 +22,7 @@ from .analyses import hours as hours_analysis
 from .analyses import round_trip as round_trip_analysis
 from .analyses import optimize as optimize_analysis
 from .analyses import reach as reach_analysis
+from .analyses import outreach as outreach_analysis
 from .analyses import referral as referral_analysis
 from .analyses.access import AccessMap
 from .analyses.catchments import Catchments
@@ -114,6 +115,8 @@ class Study(PreparedStudy):
     density = _analysis_method(density_analysis.run, "density")
     #: Facility levels and referral: time to each level, referral targets, two-leg times, gaps (analyses.referral).
     referral = _analysis_method(referral_analysis.run, "referral")
+    #: Mobile outreach: service points for the gap in fixed care, each team's monthly circuit (analyses.outreach).
+    outreach = _analysis_method(outreach_analysis.run, "outreach")
 
     def report(self, results, path, **kwargs):
         """Write the offline HTML report of `results` (made on this study) to `path`; keywords as

@@ -202,10 +202,11 @@ def test_travel_matrix_matches_dijkstra():
     f[rng.random(f.shape) < 0.1] = np.nan
     cells = np.argwhere(np.isfinite(f))
     nodes = cells[rng.choice(len(cells), 5, replace=False)]
+    nodes = np.vstack([nodes, nodes[:1]])  # two nodes on one cell (teams sharing a base): one search, same rows
     m = outreach.travel_matrix_grid(f, nodes, cell_size=(100.0, 100.0))
-    ref = dijkstra(f, [tuple(x) for x in nodes], [0.0] * 5, 100.0)
-    for a in range(5):
-        for b in range(5):
+    ref = dijkstra(f, [tuple(x) for x in nodes], [0.0] * 6, 100.0)
+    for a in range(6):
+        for b in range(6):
             want = 0.0 if a == b else ref[a][tuple(nodes[b])]
             assert m[a, b] == pytest.approx(want, rel=1e-5), f"CARESHED_TEST_SEED={seed} ({a}, {b})"
 
@@ -239,3 +240,20 @@ def test_progress_and_interruption():
     assert all(0.0 <= f <= 1.0 for f, _ in seen)
     assert [f for f, _ in seen] == sorted(f for f, _ in seen)
     assert {"bound", "construction"} & {ph for _, ph in seen}
+
+
+def test_docs_outreach_examples_run(tmp_path, monkeypatch, capsys):
+    """docs/outreach.md's Python blocks run as published, and the array example prints what the page shows."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "outreach.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    assert len(blocks) == 2
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    exec(compile(blocks[0], "docs/outreach.md", "exec"), {})
+    shown = re.search(r"prints\n\n```\n(.*?)```", doc, flags=re.S).group(1)
+    assert capsys.readouterr().out.startswith(shown)
+    exec(compile(blocks[1], "docs/outreach.md", "exec"), {})
+    assert (tmp_path / "out" / "quzhou_outreach_routes.csv").is_file()

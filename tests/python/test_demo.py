@@ -83,3 +83,29 @@ def test_demo_finds_installed_style_data_dir(tmp_path, monkeypatch, quzhou_dir):
     assert demo.find_data_dir("quzhou") != tmp_path / "nowhere" / "quzhou"
     with pytest.raises(careshed.DataIOError, match="cannot find the atlantis example data"):
         demo.find_data_dir("atlantis")
+
+
+def test_demo_walking_hospital_plan(demo_run):
+    """The outreach part of the demo: a walking-hospital-sized plan (6 teams, 18 points, 13 days of 8 h, monthly
+    visits) on MODELLED inputs, checked from the files it wrote."""
+    import ast
+
+    import pandas as pd
+
+    out, paths, printed = demo_run
+    routes = pd.read_csv(out / "quzhou_outreach_routes.csv", comment="#")
+    teams = pd.read_csv(out / "quzhou_outreach_teams.csv", comment="#", index_col=0)
+    points = pd.read_csv(out / "quzhou_outreach_points.csv", comment="#", index_col=0)
+    assert len(teams) == 6 and (teams["days_available"] == 13).all() and (teams["days_used"] <= 13).all()
+    chosen = points[points["chosen"]]
+    assert len(chosen) == 18
+    assert (routes["duration_minutes"] <= 8 * 60 + 1e-6).all()
+    assert routes["duration_minutes"].to_numpy() == pytest.approx(
+        (routes["travel_minutes"] + routes["service_minutes"]).to_numpy())
+    visited = [p for pts in routes["points"] for p in ast.literal_eval(pts)]
+    assert sorted(visited) == sorted(chosen.index)  # each chosen point once a month
+    table = read_csv(out / "quzhou_outreach.csv")
+    assert table.loc["Quzhou", "effective"] >= table.loc["Quzhou", "fixed"]
+    assert table.loc["Quzhou", "reached"] == pytest.approx(chosen["people_reached"].sum())
+    assert "walking-hospital" in printed and "MODELLED" in printed
+    assert any("MODELLED" in line for line in csv_notes(out / "quzhou_outreach.csv"))

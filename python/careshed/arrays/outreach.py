@@ -122,14 +122,16 @@ def lower_bound(travel_seconds, point_node, team_base, team_days, team_day_secon
 
 def travel_matrix_grid(friction, nodes, *, cell_size, max_seconds=None, neighbours=8) -> np.ndarray:
     """Seconds from each node's cell to every other node's cell, (N, N) float64 (``inf`` when unreachable or beyond
-    ``max_seconds``; 0 on the diagonal): one search per node (:func:`travel_time_grid` with that node as the only
-    source, so memory stays one grid), read at the other nodes' cells. ``nodes``: (N, 2) (row, col)."""
+    ``max_seconds``; 0 on the diagonal): one search per distinct node cell (:func:`travel_time_grid` with that cell as
+    the only source, so memory stays one grid), read at the other nodes' cells. ``nodes``: (N, 2) (row, col)."""
     src = np.ascontiguousarray(np.asarray(nodes, dtype=np.int64).reshape(-1, 2))
-    n = src.shape[0]
-    out = np.full((n, n), np.inf)
-    for a in range(n):
-        seconds, _ = travel_time_grid(friction, src[a:a + 1], cell_size=cell_size, neighbours=neighbours,
+    cells, first = np.unique(src, axis=0, return_inverse=True)  # nodes sharing a cell (teams at one base): one search
+    first = first.ravel()
+    rows = np.full((cells.shape[0], src.shape[0]), np.inf)
+    for a in range(cells.shape[0]):
+        seconds, _ = travel_time_grid(friction, cells[a:a + 1], cell_size=cell_size, neighbours=neighbours,
                                       max_seconds=max_seconds)
-        out[a] = seconds[src[:, 0], src[:, 1]]
+        rows[a] = seconds[src[:, 0], src[:, 1]]
+    out = rows[first]
     np.fill_diagonal(out, 0.0)
     return out

@@ -158,6 +158,9 @@ KEYWORD_OPTIONS = {
     "turnout_seconds": ("turnout_seconds", "turnout_field"),
     "vehicles": ("vehicles_field",),
     "background_speed_kmh": ("background_speed",),
+    "visits_per_month": ("visits",),
+    "time_limit_s": ("time_limit",),
+    "solver": ("solver", "circuit_solver"),
 }
 
 

@@ -25,7 +25,8 @@ from ..constants import VERSION
 from ..errors import CareshedError, UsageError, speaking
 from ..memory import limiting
 from ..progress import ProgressBar, reporting
-from . import access, access_table, catchments, demo, density, optimize, reach, referral, report, round_trip
+from . import (access, access_table, catchments, demo, density, optimize, outreach, reach, referral, report,
+               round_trip)
 from .common import (EXIT_BUG, EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, add_run_arguments, check_outputs,
                      cli_speaker, os_error_text)
 
@@ -34,7 +35,7 @@ __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 #: name -> careshed.cli.common.Subcommand, in the order of ``careshed --help``.
 SUBCOMMANDS = {c.name: c for c in (density.COMMAND, reach.COMMAND, catchments.COMMAND, access.COMMAND,
                                    access_table.COMMAND, optimize.COMMAND, referral.COMMAND, round_trip.COMMAND,
-                                   report.COMMAND,
+                                   outreach.COMMAND, report.COMMAND,
                                    demo.COMMAND)}
 
 EXIT_STATUS_HELP = """exit status: 0 done, 1 a problem in the data or files, 2 a problem in the command (options),
