@@ -13,6 +13,8 @@ takes any travel matrix; the study-level analysis reads it from the engine). Ser
 2. Scale (20 teams x 200 points, 20 days, 1-2 visits a month, 60 km square): careshed ``solver="heuristic"``: wall
    time, objective, proven lower bound and gap; beside it the naive plan (every visit its own round trip from the
    nearest base) for scale. No peer solves this size exactly.
+3. Quality: on seeded 6 x 18 (monthly) and 6 x 30 (1-2 visits) instances, 1.5 h visits, 14 days, the heuristic's
+   objective and its bound as multiples of the exact optimum.
 
 Usage: nice .venv/bin/python benchmarks/outreach.py [--seed 7] [--repeat 1]
 """
@@ -84,10 +86,13 @@ def main(argv):
     ap = parser(__doc__, repeat=1, seed=7)
     ap.add_argument("--points", type=int, default=200)
     ap.add_argument("--teams", type=int, default=20)
+    ap.add_argument("--compare-seeds", type=int, default=4,
+                    help="seeded 6x18 and 6x30 instances solved both ways (heuristic and bound vs the optimum)")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
 
-    print(f"seed {args.seed}")
+    with open("/proc/loadavg") as f:
+        print(f"seed {args.seed}; load average before the run: {' '.join(f.read().split()[:3])}")
     seed_inst = instance(rng, 6, 18, 30.0, 2.0, 1, 13)
     te, ex = best_of(args.repeat, lambda: outreach.plan_circuits(**seed_inst, solver="exact"))
     tp, (peer_obj, peer_routes) = best_of(args.repeat, lambda: peer_pulp(seed_inst))
@@ -97,14 +102,33 @@ def main(argv):
           f"({peer_routes} columns, {peer_obj / 3600:.3f} h): ratio {tp / te:.1f}x")
 
     big = instance(rng, args.teams, args.points, 60.0, 1.5, 2, 20)
+    cpu0 = time.process_time()
     th, h = best_of(args.repeat, lambda: outreach.plan_circuits(**big, solver="heuristic"))
+    cpu = (time.process_time() - cpu0) / args.repeat
     t = big["travel_seconds"]
     nodes, bases = big["point_node"], big["team_base"]
     naive = sum(v * min(t[b, p] + t[p, b] for b in bases) for p, v in zip(nodes, big["visits"]))
-    print(f"{args.teams} teams x {args.points} points ({int(big['visits'].sum())} visits, heuristic): {th:.2f} s; "
+    print(f"{args.teams} teams x {args.points} points ({int(big['visits'].sum())} visits, heuristic): {th:.2f} s wall, "
+          f"{cpu:.2f} s CPU; "
           f"travel {h.objective / 3600:.2f} h in {h.team_days} team-days; proven lower bound {h.bound / 3600:.2f} h "
           f"({h.bound_source}); gap {h.gap:.1%}; status {h.status}; naive one-visit-per-day plan "
           f"{naive / 3600:.2f} h")
+
+    # How far the heuristic and its bound are from the optimum where exact finishes (30 km square, 14 days).
+    ratios = []
+    for seed in range(args.compare_seeds):
+        for teams, points, max_visits in ((6, 18, 1), (6, 30, 2)):
+            inst = instance(np.random.default_rng(seed), teams, points, 30.0, 1.5, max_visits, 14)
+            ex = outreach.plan_circuits(**inst, solver="exact")
+            h = outreach.plan_circuits(**inst, solver="heuristic")
+            ratios.append((h.objective / ex.objective, h.bound / ex.objective))
+            print(f"  seed {seed}, {teams} teams x {points} points: exact {ex.objective / 3600:.2f} h "
+                  f"({ex.seconds_elapsed:.2f} s), heuristic {h.objective / ex.objective:.3f} x optimum, "
+                  f"bound {h.bound / ex.objective:.3f} x optimum")
+    if ratios:
+        r = np.array(ratios)
+        print(f"heuristic / optimum {r[:, 0].min():.3f}-{r[:, 0].max():.3f}; bound / optimum "
+              f"{r[:, 1].min():.3f}-{r[:, 1].max():.3f} over {len(r)} instances")
     return 0
 
 

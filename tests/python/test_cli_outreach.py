@@ -46,7 +46,8 @@ def test_cli_outreach_writes_what_the_api_computes(tmp_path, capsys):
     table = pd.read_csv(out / "outreach.csv", comment="#", index_col=0)
     api = strip_study().outreach(str(tmp_path / "cand.csv"), x="x", y="y", crs=CRS, facility_id="code",
                                  facilities=str(tmp_path / "fixed.csv"), bases=str(tmp_path / "bases.csv"),
-                                 points=3, thresholds_min={"urban": 2.5, "rural": 2.5}, working_days=3, hours_per_day=0.5, service_hours=0.1, visits_per_month=2)
+                                 points=3, thresholds_min={"urban": 2.5, "rural": 2.5}, working_days=3,
+                                 hours_per_day=0.5, service_hours=0.1, visits_per_month=2)
     for col in ("population", "fixed", "reached", "effective"):
         assert table.loc["region", col] == pytest.approx(api.table.iloc[-1][col])
     routes = pd.read_csv(out / "outreach_routes.csv", comment="#")

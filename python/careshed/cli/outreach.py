@@ -1,4 +1,5 @@
-"""``careshed outreach``: mobile outreach — service points for the people fixed care misses, and each team's circuit."""
+"""``careshed outreach``: mobile outreach — service points for the people fixed care misses, and each team's
+monthly circuit."""
 from __future__ import annotations
 
 import argparse
