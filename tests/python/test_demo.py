@@ -106,6 +106,6 @@ def test_demo_walking_hospital_plan(demo_run):
     assert sorted(visited) == sorted(chosen.index)  # each chosen point once a month
     table = read_csv(out / "quzhou_outreach.csv")
     assert table.loc["Quzhou", "effective"] >= table.loc["Quzhou", "fixed"]
-    assert table.loc["Quzhou", "reached"] == pytest.approx(chosen["people_reached"].sum())
+    assert table.loc["Quzhou", "reached"] == pytest.approx(chosen["people_reached"].sum(), abs=len(chosen))  # whole people
     assert "walking-hospital" in printed and "MODELLED" in printed
     assert any("MODELLED" in line for line in csv_notes(out / "quzhou_outreach.csv"))
