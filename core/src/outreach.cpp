@@ -57,6 +57,13 @@ struct Inst {
     for (std::size_t a = 1; a < pts.size(); ++a) s += pp(pts[a - 1], pts[a]);
     return s + pb(pts.back(), k);
   }
+  double month_service = 0.0, longest_day = 0.0;  // Σ visits × service; the longest working day of any team
+  std::int32_t most_visits = 0;
+  /// Team-days any schedule needs when its travel is at least `travel`: every point's visits on distinct days, and
+  /// all service + travel within days of at most the longest day.
+  double min_days(double travel) const {
+    return std::max(double(most_visits), std::ceil((month_service + travel) / longest_day * (1 - 1e-12)));
+  }
   double service(const std::vector<std::int32_t>& pts) const {
     double s = 0.0;
     for (std::int32_t i : pts) s += svc[i];
@@ -124,6 +131,11 @@ Inst check(const OutreachProblem& p) {
     fail("day_cost_seconds = " + num(p.day_cost_seconds) + " must be finite seconds >= 0");
   }
   I.day_cost = p.day_cost_seconds;
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    I.month_service += I.f[i] * I.svc[i];
+    I.most_visits = std::max(I.most_visits, I.f[i]);
+  }
+  for (const OutreachTeam& t : I.team) I.longest_day = std::max(I.longest_day, t.day_seconds);
   I.allowed.assign(std::size_t(I.K), std::vector<char>(std::size_t(I.n), 0));
   I.team_points.assign(std::size_t(I.K), {});
   for (std::int32_t i = 0; i < I.n; ++i) {
@@ -291,18 +303,9 @@ double travel_bound(const Inst& I, RunControl* control) {
   // Every schedule runs at least min_routes day routes (the month's service needs that many days, and a point
   // needs its visits on distinct days): that many base exits may not stay idle, so at least that many visits are
   // entered from a base and (counting arcs) as many left to one.
-  double svc = 0.0, longest = 0.0;
-  std::int32_t fmax = 0;
-  for (std::int32_t i = 0; i < I.n; ++i) {
-    svc += I.f[i] * I.svc[i];
-    fmax = std::max(fmax, I.f[i]);
-  }
-  for (const OutreachTeam& t : I.team) longest = std::max(longest, t.day_seconds);
   // Days are also spent travelling: with travel >= the bound, at least ceil((service + bound) / longest day)
   // routes; raising the count can raise the bound, so repeat while it grows (a few rounds at most).
-  auto routes_for = [&](double travel) {
-    return std::min(V, std::size_t(std::max(double(fmax), std::ceil((svc + travel) / longest * (1 - 1e-12)))));
-  };
+  auto routes_for = [&](double travel) { return std::min(V, std::size_t(I.min_days(travel))); };
   std::size_t min_routes = routes_for(0.0), done = 0;
   double bound = 0.0;
   for (int round = 0; round < 4 && min_routes > done; ++round) {
@@ -348,11 +351,9 @@ double radial_bound(const Inst& I) {
   }
   std::vector<double> svc(I.svc);
   std::sort(svc.begin(), svc.end());
-  double longest = 0.0;
-  for (const OutreachTeam& t : I.team) longest = std::max(longest, t.day_seconds);
   std::size_t per_day = 0;
   double used = 0.0;
-  while (per_day < svc.size() && used + svc[per_day] <= longest) used += svc[per_day++];
+  while (per_day < svc.size() && used + svc[per_day] <= I.longest_day) used += svc[per_day++];
   per_day = std::max<std::size_t>(per_day, 1);
   std::sort(trips.begin(), trips.end(), std::greater<double>());
   double s = 0.0;
@@ -363,15 +364,7 @@ double radial_bound(const Inst& I) {
 double full_bound(const Inst& I, RunControl* control) {
   const double travel = std::max(travel_bound(I, control), radial_bound(I));
   if (I.n == 0) return 0.0;
-  double svc = 0.0, longest = 0.0;
-  std::int32_t fmax = 0;
-  for (std::int32_t i = 0; i < I.n; ++i) {
-    svc += I.f[i] * I.svc[i];
-    fmax = std::max(fmax, I.f[i]);
-  }
-  for (const OutreachTeam& t : I.team) longest = std::max(longest, t.day_seconds);
-  const double days = std::max(double(fmax), std::ceil((svc + travel) / longest * (1 - 1e-12)));
-  return travel + I.day_cost * days;
+  return travel + I.day_cost * I.min_days(travel);
 }
 
 // ---- exact: route enumeration + MIP -----------------------------------------------------------------------------
