@@ -98,7 +98,7 @@ def test_demo_walking_hospital_plan(demo_run):
     points = pd.read_csv(out / "quzhou_outreach_points.csv", comment="#", index_col=0)
     assert len(teams) == 6 and (teams["days_available"] == 13).all() and (teams["days_used"] <= 13).all()
     chosen = points[points["chosen"]]
-    assert len(chosen) == 18
+    assert 1 <= len(chosen) <= 18  # at most 18: a point adding nobody of the gap is not chosen
     assert (routes["duration_minutes"] <= 8 * 60 + 1e-6).all()
     assert routes["duration_minutes"].to_numpy() == pytest.approx(
         (routes["travel_minutes"] + routes["service_minutes"]).to_numpy())
