@@ -15,6 +15,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/raster_search.hpp"
+#include "careshed/raster_tiles.hpp"
 #include "careshed/terrain.hpp"
 #include "init.hpp"
 #include "memory_py.hpp"
@@ -70,6 +71,25 @@ const std::int64_t* sources_of(const py::array& sources, std::size_t* n) {
     throw InputError("sources must be a contiguous int64 array of shape (K, 2) holding (row, col)");
   *n = static_cast<std::size_t>(sources.shape(0));
   return static_cast<const std::int64_t*>(sources.data());
+}
+
+// A contiguous 1-D or n-D array of exactly `count` items of type T (else InputError naming `what`).
+template <class T>
+T* checked_buffer(const py::array& a, std::size_t count, const char* what, const char* dtype) {
+  if (!py::isinstance<py::array_t<T>>(a) || !is_c_contiguous(a) || static_cast<std::size_t>(a.size()) != count)
+    throw InputError(std::string(what) + " must be a contiguous " + dtype + " array of " + std::to_string(count) +
+                     " values, got " + std::to_string(a.size()) + " values of dtype " +
+                     py::str(a.dtype()).cast<std::string>());
+  return static_cast<T*>(const_cast<void*>(a.data()));
+}
+
+TickScale scale_of(const py::dict& d) {
+  TickScale s;
+  s.q = d["q"].cast<int>();
+  s.index_bits = d["index_bits"].cast<int>();
+  s.cut_ticks = d["cut_ticks"].cast<std::uint64_t>();
+  s.tick_seconds = d["tick_seconds"].cast<double>();
+  return s;
 }
 
 RasterSearchOptions options_of(int neighbours, double max_seconds, const py::object& offsets, std::size_t n,
@@ -204,6 +224,82 @@ void init_raster_search(py::module_& m) {
       "(tests). stats['handovers_to_one_thread'] counts the hand-overs. Results do not depend on either.\n"
       "Refused (MemoryLimitError) before allocating when the estimate exceeds the available memory or\n"
       "max_memory_bytes (> 0); the same holds for _raster_k_nearest and _raster_reach_lists.");
+
+  // ---- the tiled search (careshed/raster_tiles.hpp; driven by python/careshed/tiled/) ----------------
+  m.def(
+      "_raster_friction_summary",
+      [](const py::array& friction) {
+        const FrictionGrid g = grid_of(friction, 1.0, 1.0, py::none());
+        FrictionSummary s;
+        {
+          py::gil_scoped_release release;
+          s = raster_friction_summary(g);
+        }
+        return py::make_tuple(s.max_friction, s.passable_cells);
+      },
+      py::arg("friction"),
+      "(largest finite friction, passable cells) of one piece of friction; merged across tiles with max and +.");
+
+  m.def(
+      "_raster_tiled_scale",
+      [](std::int64_t rows, std::int64_t cols, double dx, double dy, const py::object& row_dx, double max_friction,
+         std::int64_t passable_cells, std::size_t n_sources, double max_start_offset, int neighbours,
+         double max_seconds) {
+        FrictionGrid g;
+        g.rows = rows;
+        g.cols = cols;
+        g.dx_m = dx;
+        g.dy_m = dy;
+        py::array widths;
+        if (!row_dx.is_none()) {
+          widths = py::cast<py::array>(row_dx);
+          g.row_dx_m = checked_buffer<double>(widths, static_cast<std::size_t>(std::max<std::int64_t>(rows, 0)),
+                                              "row_dx (one width per grid row)", "float64");
+        }
+        RasterSearchOptions o;
+        o.neighbours = neighbours;
+        o.max_seconds = max_seconds;
+        const TickScale s =
+            raster_tiled_scale(g, FrictionSummary{max_friction, passable_cells}, n_sources, max_start_offset, o);
+        py::dict d;
+        d["q"] = s.q;
+        d["index_bits"] = s.index_bits;
+        d["cut_ticks"] = s.cut_ticks;
+        d["tick_seconds"] = s.tick_seconds;
+        return d;
+      },
+      py::arg("rows"), py::arg("cols"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"), py::arg("max_friction"),
+      py::arg("passable_cells"), py::arg("n_sources"), py::arg("max_start_offset"), py::arg("neighbours"),
+      py::arg("max_seconds"),
+      "The whole grid's integer arithmetic (dict q, index_bits, cut_ticks, tick_seconds) shared by every tile.");
+
+  m.def(
+      "_raster_tile_search",
+      [](const py::array& window, double dx, double dy, const py::object& row_dx, const py::dict& scale_dict,
+         int neighbours, double max_seconds, const py::array& sources, const py::array& source_index,
+         const py::object& offsets, const py::array& seeds, py::array ticks, py::array nearest, int threads,
+         const py::object& progress) {
+        const FrictionGrid g = grid_of(window, dx, dy, row_dx);
+        std::size_t n = 0;
+        const std::int64_t* src = sources_of(sources, &n);
+        const std::int32_t* idx = checked_buffer<std::int32_t>(source_index, n, "source_index", "int32");
+        RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, threads);
+        const std::size_t cells = static_cast<std::size_t>(g.rows * g.cols);
+        const std::int64_t* seed = checked_buffer<std::int64_t>(seeds, static_cast<std::size_t>(seeds.size()), "seeds", "int64");
+        std::int64_t* t = checked_buffer<std::int64_t>(ticks, cells, "ticks (one per window cell)", "int64");
+        std::int32_t* nr = checked_buffer<std::int32_t>(nearest, cells, "nearest (one per window cell)", "int32");
+        if (!ticks.writeable() || !nearest.writeable()) throw InputError("ticks and nearest must be writeable arrays");
+        const TickScale sc = scale_of(scale_dict);
+        const RasterSearchStats st = run_interruptible(progress, [&](RunControl* c) {
+          return raster_tile_search(g, sc, o, src, idx, n, seed, static_cast<std::size_t>(seeds.size()), t, nr, c);
+        });
+        return stats_dict(st);
+      },
+      py::arg("window"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"), py::arg("scale"), py::arg("neighbours"),
+      py::arg("max_seconds"), py::arg("sources"), py::arg("source_index"), py::arg("source_offsets"), py::arg("seeds"),
+      py::arg("ticks"), py::arg("nearest"), py::arg("threads") = 1, py::arg("progress") = py::none(),
+      "One tile's search over its window (tile + halo): lowers ticks (int64, -1 unreached) and nearest (int32)\n"
+      "in place from the sources and the seed cells; GIL released. See careshed/raster_tiles.hpp.");
 
   m.def(
       "_raster_travel_time_terrain",

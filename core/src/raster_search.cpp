@@ -40,7 +40,9 @@
 #include "careshed/progress.hpp"
 #include "careshed/terrain.hpp"
 #include "terrain_cost.hpp"
+#include "careshed/raster_tiles.hpp"
 #include "parallel_errors.hpp"
+#include "raster_search_internal.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -151,21 +153,11 @@ struct StepBounds {
 
 // Validates the inputs and derives the geometry (first half of prepare; a terrain model reads p.len to
 // bound its costs before prepare_ticks).
-Prepared prepare_grid(const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
-                      const RasterSearchOptions& o) {
-  Prepared p;
-  if ((g.friction_f32 == nullptr) == (g.friction_f64 == nullptr))
-    throw InputError("raster search: give exactly one friction buffer (float32 or float64)");
+// Checks the grid's geometry (not its friction) and the search options shared by every search.
+void check_geometry_and_options(const FrictionGrid& g, const RasterSearchOptions& o) {
   if (g.rows < 1 || g.cols < 1) {
     std::ostringstream s;
     s << "raster search: friction grid is " << g.rows << " x " << g.cols << "; it needs at least one cell";
-    throw InputError(s.str());
-  }
-  const double ncells = static_cast<double>(g.rows) * static_cast<double>(g.cols);
-  if (ncells > 4294967294.0) {
-    std::ostringstream s;
-    s << "raster search: friction grid of " << g.rows << " x " << g.cols
-      << " cells exceeds 2^32 - 2 cells (32-bit cell ids); split it into tiles";
     throw InputError(s.str());
   }
   if (!(g.dy_m > 0.0 && g.dy_m < kInf))
@@ -188,6 +180,42 @@ Prepared prepare_grid(const FrictionGrid& g, const std::int64_t* sources_rc, std
                      std::to_string(o.max_seconds));
   if (o.threads < 0 || o.threads > 256)
     throw InputError("raster search: threads must be 0 (automatic) or 1..256, got " + std::to_string(o.threads));
+}
+
+// Centre-to-centre step lengths per direction (per row for lon/lat grids) and their extremes: p.per_row,
+// p.len, p.max_len, p.min_len from the geometry alone (p.K set).
+void step_lengths(const FrictionGrid& g, Prepared& p) {
+  p.per_row = g.row_dx_m != nullptr;
+  const std::int64_t table_rows = p.per_row ? g.rows : 1;
+  std::vector<double> len(static_cast<std::size_t>(table_rows) * p.K, 0.0);
+  for (std::int64_t r = 0; r < table_rows; ++r) {
+    for (int k = 0; k < p.K; ++k) {
+      const std::int64_t r2 = r + kDr[k];
+      if (p.per_row && (r2 < 0 || r2 >= g.rows)) continue;  // never used
+      const double dxm = p.per_row ? (row_dx(g, r) + row_dx(g, r2)) / 2.0 : g.dx_m;
+      const double L = std::hypot(kDc[k] * dxm, kDr[k] * g.dy_m);
+      len[r * p.K + k] = L;
+      p.max_len = std::max(p.max_len, L);
+      p.min_len = std::min(p.min_len, L);
+    }
+  }
+
+  p.len = std::move(len);
+}
+
+Prepared prepare_grid(const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
+                      const RasterSearchOptions& o) {
+  Prepared p;
+  if ((g.friction_f32 == nullptr) == (g.friction_f64 == nullptr))
+    throw InputError("raster search: give exactly one friction buffer (float32 or float64)");
+  check_geometry_and_options(g, o);
+  const double ncells = static_cast<double>(g.rows) * static_cast<double>(g.cols);
+  if (ncells > 4294967294.0) {
+    std::ostringstream s;
+    s << "raster search: friction grid of " << g.rows << " x " << g.cols
+      << " cells exceeds 2^32 - 2 cells (32-bit cell ids); split it into tiles";
+    throw InputError(s.str());
+  }
   p.rows = g.rows;
   p.cols = g.cols;
   p.K = o.neighbours;
@@ -231,57 +259,59 @@ Prepared prepare_grid(const FrictionGrid& g, const std::int64_t* sources_rc, std
       }
     }
   }
-  p.per_row = g.row_dx_m != nullptr;
-  const std::int64_t table_rows = p.per_row ? g.rows : 1;
-  std::vector<double> len(static_cast<std::size_t>(table_rows) * p.K, 0.0);
-  for (std::int64_t r = 0; r < table_rows; ++r) {
-    for (int k = 0; k < p.K; ++k) {
-      const std::int64_t r2 = r + kDr[k];
-      if (p.per_row && (r2 < 0 || r2 >= g.rows)) continue;  // never used
-      const double dxm = p.per_row ? (row_dx(g, r) + row_dx(g, r2)) / 2.0 : g.dx_m;
-      const double L = std::hypot(kDc[k] * dxm, kDr[k] * g.dy_m);
-      len[r * p.K + k] = L;
-      p.max_len = std::max(p.max_len, L);
-      p.min_len = std::min(p.min_len, L);
-    }
-  }
-
-  p.len = std::move(len);
+  step_lengths(g, p);
   return p;
 }
 
+// The integer arithmetic of a search: the largest time any label can hold must fit in ticks_bits - 1 bits
+// (after the +1) next to index_bits bits of source index. Depends only on whole-grid figures, so a tiled
+// search computes it once for all its tiles (raster_tiles.hpp). max_step: the most any move costs (s).
+TickScale choose_scale(double max_step, std::int64_t n_passable, double max_offset, std::size_t n_sources,
+                       double max_seconds, int ticks_bits, bool multi_label) {
+  double bound;
+  if (max_seconds < kInf)
+    bound = max_seconds + 2.0 * max_step;  // labels never exceed the cutoff; margin for rounding
+  else  // a shortest path is simple: at most n_passable steps; + bucket slack
+    bound = max_offset + (static_cast<double>(n_passable) + 2.0) * max_step;
+  bound = bound * 1.001 + 1e-9;
+  TickScale t;
+  if (multi_label)
+    while (t.index_bits < 32 && (std::uint64_t{1} << t.index_bits) < n_sources) ++t.index_bits;
+  const int value_bits = ticks_bits - t.index_bits - 1;
+  const double max_ticks = std::ldexp(1.0, value_bits);
+  int q = static_cast<int>(std::floor(std::log2(max_ticks / bound)));
+  q = std::min(q, 40);
+  while (q > -1000 && std::ldexp(bound, q) >= max_ticks) --q;  // guard log2 rounding
+  t.q = q;
+  t.tick_seconds = std::ldexp(1.0, -q);
+  const double scale = std::ldexp(1.0, q);
+  t.cut_ticks = max_seconds < kInf ? static_cast<std::uint64_t>(std::floor(max_seconds * scale))
+                                   : static_cast<std::uint64_t>(max_ticks);
+  return t;
+}
+
 // Second half of prepare: tick scale, label layout and the sources. ticks_bits: how many bits the
-// (ticks + 1) part of a label may use.
+// (ticks + 1) part of a label may use. `fixed` (tiled searches): the whole grid's arithmetic, used instead
+// of the one this grid alone would get.
 void prepare_ticks(Prepared& p, const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
-                   const RasterSearchOptions& o, int ticks_bits, bool multi_label, const StepBounds& sb) {
+                   const RasterSearchOptions& o, int ticks_bits, bool multi_label, const StepBounds& sb,
+                   const TickScale* fixed = nullptr) {
   p.max_step_s = p.max_len * (p.max_friction * sb.max_mult + sb.max_add_per_metre);
   p.typical_per_metre = p.mean_friction * sb.typical_mult + sb.typical_add_per_metre;
   p.min_pos_per_metre = p.min_pos_friction < kInf ? p.min_pos_friction * sb.min_mult + sb.min_add_per_metre
                                                   : (sb.min_add_per_metre > 0.0 ? sb.min_add_per_metre : kInf);
 
-  // Tick scale: the largest time any label can hold must fit in ticks_bits - 1 bits (after the +1).
+  // Tick scale (or the whole grid's, for a tile of a tiled search).
   double max_offset = 0.0;
   if (o.source_offsets_s)
     for (std::size_t s = 0; s < n_sources; ++s) max_offset = std::max(max_offset, o.source_offsets_s[s]);
-  const double max_step = p.max_step_s;
-  double bound;
-  if (o.max_seconds < kInf)
-    bound = o.max_seconds + 2.0 * max_step;  // labels never exceed the cutoff; margin for rounding
-  else  // a shortest path is simple: at most n_passable steps; + bucket slack
-    bound = max_offset + (static_cast<double>(p.n_passable) + 2.0) * max_step;
-  bound = bound * 1.001 + 1e-9;
-  p.index_bits = 0;
-  if (multi_label)
-    while (p.index_bits < 32 && (std::uint64_t{1} << p.index_bits) < n_sources) ++p.index_bits;
-  const int value_bits = ticks_bits - p.index_bits - 1;
-  const double max_ticks = std::ldexp(1.0, value_bits);
-  int q = static_cast<int>(std::floor(std::log2(max_ticks / bound)));
-  q = std::min(q, 40);
-  while (q > -1000 && std::ldexp(bound, q) >= max_ticks) --q;  // guard log2 rounding
-  p.q = q;
-  p.scale = std::ldexp(1.0, q);
-  p.cut_ticks = o.max_seconds < kInf ? static_cast<std::uint64_t>(std::floor(o.max_seconds * p.scale))
-                                     : static_cast<std::uint64_t>(max_ticks);
+  const TickScale scale = fixed ? *fixed
+                                : choose_scale(p.max_step_s, p.n_passable, max_offset, n_sources, o.max_seconds,
+                                               ticks_bits, multi_label);
+  p.index_bits = scale.index_bits;
+  p.q = scale.q;
+  p.scale = std::ldexp(1.0, scale.q);
+  p.cut_ticks = scale.cut_ticks;
   p.hl.resize(p.len.size());
   for (std::size_t i = 0; i < p.len.size(); ++i) {
     const int k = static_cast<int>(i % p.K);
@@ -305,9 +335,9 @@ void prepare_ticks(Prepared& p, const FrictionGrid& g, const std::int64_t* sourc
 }
 
 Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::size_t n_sources,
-                 const RasterSearchOptions& o, int ticks_bits, bool multi_label) {
+                 const RasterSearchOptions& o, int ticks_bits, bool multi_label, const TickScale* fixed = nullptr) {
   Prepared p = prepare_grid(g, sources_rc, n_sources, o);
-  prepare_ticks(p, g, sources_rc, n_sources, o, ticks_bits, multi_label, StepBounds{});
+  prepare_ticks(p, g, sources_rc, n_sources, o, ticks_bits, multi_label, StepBounds{}, fixed);
   return p;
 }
 
@@ -1253,7 +1283,100 @@ ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats)
   return out;
 }
 
+// ---- one tile of a tiled search (raster_tiles.hpp) ------------------------------------------------
+
+template <class FT, int K>
+RasterSearchStats tile_impl(const FT* fr, const Prepared& p, const std::vector<SourceEvent>& events,
+                            std::uint64_t* lab) {
+  const std::int64_t n = p.rows * p.cols;
+  int threads = 1;
+#ifdef CARESHED_HAVE_OPENMP
+  if (p.threads > 0)
+    threads = p.threads;
+  else if (n >= (std::int64_t{1} << 20))
+    threads = std::max(1, std::min(omp_get_max_threads(), 8));
+#endif
+  std::vector<std::vector<Entry>> tiles(tile_count(p));
+  NearestSearch<FT, K, std::uint64_t> s(p, fr, lab, threads, false, choose_shift(p, true), tiles);
+  s.run(events);
+  throw_if_cancelled(p.control);
+  RasterSearchStats st;
+  st.tick_seconds = std::ldexp(1.0, -p.q);
+  st.cells_settled = s.settled();
+  st.handovers_to_one_thread = s.handovers();
+  std::uint64_t reached = 0;
+  for (std::int64_t i = 0; i < n; ++i) reached += lab[i] != kUnreached;
+  st.cells_reached = reached;
+  return st;
+}
+
 }  // namespace
+
+namespace detail {
+
+FrictionSummary friction_summary(const FrictionGrid& piece) {
+  if ((piece.friction_f32 == nullptr) == (piece.friction_f64 == nullptr))
+    throw InputError("raster search: give exactly one friction buffer (float32 or float64)");
+  if (piece.rows < 0 || piece.cols < 0) throw InputError("raster search: friction piece has a negative size");
+  Prepared p;
+  p.rows = piece.rows;
+  p.cols = piece.cols;
+  if (piece.friction_f32)
+    scan_friction(piece.friction_f32, piece.rows * piece.cols, p);
+  else
+    scan_friction(piece.friction_f64, piece.rows * piece.cols, p);
+  return FrictionSummary{p.max_friction, p.n_passable};
+}
+
+TickScale whole_grid_scale(const FrictionGrid& geometry, const FrictionSummary& whole, std::size_t n_sources,
+                           double max_start_offset_s, const RasterSearchOptions& options) {
+  check_geometry_and_options(geometry, options);
+  if (!(max_start_offset_s >= 0.0 && max_start_offset_s < kInf))
+    throw InputError("raster search: the largest start offset must be a finite number of seconds >= 0, got " +
+                     std::to_string(max_start_offset_s));
+  if (!(whole.max_friction >= 0.0 && whole.max_friction < kInf) || whole.passable_cells < 0)
+    throw InputError("raster search: friction summary must hold a finite max_friction >= 0 and passable_cells >= 0");
+  if (n_sources > 0x7FFFFFFFu) throw InputError("raster search: at most 2^31 - 1 sources");
+  Prepared p;
+  p.K = options.neighbours;
+  step_lengths(geometry, p);
+  // As prepare_ticks with the friction's own cost model (StepBounds{}): a move costs at most L * f_max.
+  const StepBounds sb;
+  return choose_scale(p.max_len * (whole.max_friction * sb.max_mult + sb.max_add_per_metre), whole.passable_cells,
+                      max_start_offset_s, n_sources, options.max_seconds, 62, true);
+}
+
+RasterSearchStats tile_search(const FrictionGrid& window, const TickScale& scale, const RasterSearchOptions& options,
+                              const std::int64_t* sources_rc, const std::int32_t* source_index, std::size_t n_sources,
+                              const std::int64_t* seed_cells, std::size_t n_seeds, std::uint64_t* labels,
+                              RunControl* control) {
+  Prepared p = prepare(window, sources_rc, n_sources, options, 62, true, &scale);
+  p.control = control;
+  // Sources with their whole-search indices, then the seeds with the labels the caller put there.
+  std::vector<SourceEvent> events;
+  events.reserve(n_sources + n_seeds);
+  for (std::size_t s = 0; s < n_sources; ++s)
+    if (!p.source_inert[s] && p.source_ticks[s] <= p.cut_ticks)
+      events.push_back({p.source_ticks[s], static_cast<std::uint32_t>(source_index[s]), p.source_cell[s]});
+  const std::uint64_t idx_mask = (std::uint64_t{1} << p.index_bits) - 1;
+  for (std::size_t i = 0; i < n_seeds; ++i) {
+    const auto cell = static_cast<std::uint32_t>(seed_cells[i]);
+    const std::uint64_t L = labels[cell];
+    const double f = window.friction_f32 ? static_cast<double>(window.friction_f32[cell]) : window.friction_f64[cell];
+    if (L == kUnreached || !(f < kInf)) continue;
+    events.push_back({(L >> p.index_bits) - 1, static_cast<std::uint32_t>(L & idx_mask), cell});
+  }
+  std::sort(events.begin(), events.end(), [](const SourceEvent& a, const SourceEvent& b) {
+    return a.ticks != b.ticks ? a.ticks < b.ticks : a.index < b.index;
+  });
+  if (window.friction_f32)
+    return options.neighbours == 16 ? tile_impl<float, 16>(window.friction_f32, p, events, labels)
+                                    : tile_impl<float, 8>(window.friction_f32, p, events, labels);
+  return options.neighbours == 16 ? tile_impl<double, 16>(window.friction_f64, p, events, labels)
+                                  : tile_impl<double, 8>(window.friction_f64, p, events, labels);
+}
+
+}  // namespace detail
 
 RasterSearchStats raster_travel_time(const FrictionGrid& grid, const std::int64_t* sources_rc,
                                      std::size_t n_sources, const RasterSearchOptions& options,

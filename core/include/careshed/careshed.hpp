@@ -20,6 +20,7 @@
 #include "careshed/progress.hpp"
 #include "careshed/raster_io.hpp"
 #include "careshed/raster_search.hpp"
+#include "careshed/raster_tiles.hpp"
 #include "careshed/referral.hpp"
 #include "careshed/road_graph.hpp"
 #include "careshed/snap.hpp"

@@ -1,0 +1,92 @@
+// raster_tiles.cpp — the tiled nearest search's public face (careshed/raster_tiles.hpp): argument checks
+// and the conversion between the caller's (ticks, nearest) labels and the packed labels the search
+// works on. The search itself is raster_search.cpp's, with the whole grid's arithmetic.
+#include "careshed/raster_tiles.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "careshed/error.hpp"
+#include "raster_search_internal.hpp"
+
+namespace careshed {
+
+FrictionSummary raster_friction_summary(const FrictionGrid& piece) { return detail::friction_summary(piece); }
+
+FrictionSummary merge_summaries(const FrictionSummary& a, const FrictionSummary& b) {
+  return FrictionSummary{std::max(a.max_friction, b.max_friction), a.passable_cells + b.passable_cells};
+}
+
+TickScale raster_tiled_scale(const FrictionGrid& grid, const FrictionSummary& whole, std::size_t n_sources,
+                             double max_start_offset_s, const RasterSearchOptions& options) {
+  return detail::whole_grid_scale(grid, whole, n_sources, max_start_offset_s, options);
+}
+
+int tile_halo(int neighbours) {
+  if (neighbours != 8 && neighbours != 16)
+    throw InputError("tiled search: neighbours must be 8 or 16, got " + std::to_string(neighbours));
+  return neighbours == 16 ? 2 : 1;
+}
+
+RasterSearchStats raster_tile_search(const FrictionGrid& window, const TickScale& scale,
+                                     const RasterSearchOptions& options, const std::int64_t* sources_rc,
+                                     const std::int32_t* source_index, std::size_t n_sources,
+                                     const std::int64_t* seed_cells, std::size_t n_seeds, std::int64_t* ticks,
+                                     std::int32_t* nearest, RunControl* control) {
+  if (scale.index_bits < 0 || scale.index_bits > 32 || scale.tick_seconds <= 0.0)
+    throw InputError("tiled search: the tick scale is not one made by raster_tiled_scale");
+  if (window.rows < 1 || window.cols < 1)
+    throw InputError("tiled search: the window needs at least one cell, got " + std::to_string(window.rows) + " x " +
+                     std::to_string(window.cols));
+  const std::int64_t n = window.rows * window.cols;
+  const std::int64_t index_limit = std::int64_t{1} << scale.index_bits;
+  for (std::size_t s = 0; s < n_sources; ++s)
+    if (source_index[s] < 0 || source_index[s] >= std::max<std::int64_t>(index_limit, 1)) {
+      std::ostringstream m;
+      m << "tiled search: source_index[" << s << "] = " << source_index[s]
+        << " is outside the search's sources (0 .. " << index_limit - 1 << ")";
+      throw InputError(m.str());
+    }
+  for (std::size_t i = 0; i < n_seeds; ++i)
+    if (seed_cells[i] < 0 || seed_cells[i] >= n) {
+      std::ostringstream m;
+      m << "tiled search: seed_cells[" << i << "] = " << seed_cells[i] << " is not a cell of the " << window.rows
+        << " x " << window.cols << " window";
+      throw InputError(m.str());
+    }
+  // Packed labels: ((ticks + 1) << index_bits) | nearest, compared as integers = (time, index) order.
+  std::vector<std::uint64_t> labels(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t t = ticks[i];
+    if (t < 0) {
+      labels[i] = detail::kUnreachedLabel;
+      continue;
+    }
+    if (static_cast<std::uint64_t>(t) > scale.cut_ticks || nearest[i] < 0 || nearest[i] >= index_limit) {
+      std::ostringstream m;
+      m << "tiled search: label of window cell " << i << " (ticks " << t << ", nearest " << nearest[i]
+        << ") does not belong to this search's scale (ticks 0.." << scale.cut_ticks << ", nearest 0.."
+        << index_limit - 1 << "; -1 for unreached)";
+      throw InputError(m.str());
+    }
+    labels[i] = ((static_cast<std::uint64_t>(t) + 1) << scale.index_bits) | static_cast<std::uint64_t>(nearest[i]);
+  }
+  const RasterSearchStats st = detail::tile_search(window, scale, options, sources_rc, source_index, n_sources,
+                                                   seed_cells, n_seeds, labels.data(), control);
+  const std::uint64_t mask = (std::uint64_t{1} << scale.index_bits) - 1;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint64_t L = labels[i];
+    if (L == detail::kUnreachedLabel) {
+      ticks[i] = -1;
+      nearest[i] = -1;
+    } else {
+      ticks[i] = static_cast<std::int64_t>((L >> scale.index_bits) - 1);
+      nearest[i] = static_cast<std::int32_t>(L & mask);
+    }
+  }
+  return st;
+}
+
+}  // namespace careshed
