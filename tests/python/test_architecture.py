@@ -32,6 +32,7 @@ TIERS: list[tuple[str, tuple[str, ...]]] = [
               "careshed.memory")),
     ("io", ("careshed.io.*",)),
     ("arrays", ("careshed.arrays.*",)),
+    ("tiled", ("careshed.tiled.*",)),
     ("prepared", ("careshed.prepared", "careshed.placement", "careshed.results", "careshed.mapping",
                   "careshed.report.*")),
     ("analyses", ("careshed.analyses.*",)),
@@ -43,7 +44,7 @@ TIERS: list[tuple[str, tuple[str, ...]]] = [
 #: Tiers allowed to import the compiled core.
 CORE_USERS = {"base", "io", "arrays", "package"}
 #: Third-party modules that may be imported lazily inside a function (optional or slow to import).
-LAZY_OK = {"matplotlib", "geopandas", "shapely", "pyproj", "html", "ctypes", "tqdm"}
+LAZY_OK = {"matplotlib", "geopandas", "shapely", "pyproj", "html", "ctypes", "tqdm", "distributed", "osgeo"}
 #: Tests that check something across modules rather than one module (allowed besides the mirror).
 CROSS_CUTTING_TESTS = {
     "test_architecture.py": "this file",

@@ -1,0 +1,110 @@
+"""One tile of a tiled exact travel-time search (NumPy over ``careshed/raster_tiles.hpp``).
+
+A grid too large for one machine is searched tile by tile (the driver is :mod:`careshed.tiled`): every tile
+shares the whole grid's integer arithmetic (:func:`tiled_scale`, from the merged :func:`friction_summary` of
+all tiles), and each tile's search runs over its window — the tile plus a halo ring of :func:`tile_halo`
+cells — seeded by its own sources and by the labels its neighbours hold on the halo. Labels are integer
+ticks (``int64``, -1 unreached) and the nearest source index (``int32``, -1 unreached); seconds are
+:func:`ticks_to_seconds`, exactly as :func:`careshed.arrays.travel_time_grid` rounds them, so a tiled run
+iterated to its fixed point equals the in-memory engine bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _core
+from ..errors import InputError
+from ..progress import current as current_progress
+
+__all__ = ["TickScale", "friction_summary", "tiled_scale", "tile_halo", "tile_search", "ticks_to_seconds",
+           "better_labels"]
+
+
+@dataclass(frozen=True)
+class TickScale:
+    """The whole grid's integer arithmetic, shared by every tile of one search (tick = 2**-q seconds)."""
+
+    q: int
+    index_bits: int
+    cut_ticks: int
+    tick_seconds: float
+
+    def as_dict(self) -> dict:
+        return {"q": self.q, "index_bits": self.index_bits, "cut_ticks": self.cut_ticks,
+                "tick_seconds": self.tick_seconds}
+
+
+def friction_summary(friction: np.ndarray) -> tuple[float, int]:
+    """(largest finite friction, passable cells) of one piece of friction (float32/float64, NaN/inf
+    impassable); pieces merge with ``max`` and ``+``. Negative friction is an InputError."""
+    return _core._raster_friction_summary(np.ascontiguousarray(friction))
+
+
+def tile_halo(neighbours: int) -> int:
+    """Cells of halo around a tile: 1 for 8 neighbours, 2 for 16 (knight's moves)."""
+    if neighbours not in (8, 16) or isinstance(neighbours, bool):
+        raise InputError(f"neighbours must be 8 or 16 (16 adds r.cost's knight's moves); got {neighbours!r}")
+    return 1 if neighbours == 8 else 2
+
+
+def tiled_scale(shape, cell_size, summary, n_sources: int, *, max_start_offset: float = 0.0, neighbours: int = 8,
+                max_seconds=None) -> TickScale:
+    """The tick scale :func:`careshed.arrays.travel_time_grid` would use on the whole grid of ``shape`` =
+    (rows, cols) with ``cell_size`` = (dx, dy) metres (dx may be one width per row), the merged ``summary``
+    of all its friction and ``n_sources`` sources whose largest start offset is ``max_start_offset`` s."""
+    rows, cols = (int(v) for v in shape)
+    dx, dy = cell_size
+    row_dx = None
+    if np.ndim(dx):
+        row_dx = np.ascontiguousarray(dx, dtype=np.float64)
+        dx = 1.0
+    t = math.inf if max_seconds is None else float(max_seconds)
+    d = _core._raster_tiled_scale(rows, cols, float(dx), float(dy), row_dx, float(summary[0]), int(summary[1]),
+                                  int(n_sources), float(max_start_offset), int(neighbours), t)
+    return TickScale(int(d["q"]), int(d["index_bits"]), int(d["cut_ticks"]), float(d["tick_seconds"]))
+
+
+def tile_search(window: np.ndarray, cell_size, scale: TickScale, ticks: np.ndarray, nearest: np.ndarray, *,
+                sources=None, source_index=None, start_offsets_seconds=None, seeds=None, neighbours: int = 8,
+                max_seconds=None, threads: int = 1) -> dict:
+    """Lowers the window's labels ``ticks`` (int64) and ``nearest`` (int32), both of the window's shape and
+    changed in place, to the window's fixed point from ``sources`` ((K, 2) window rows/cols, with their
+    whole-search ``source_index``) and from the ``seeds`` (flat window cells whose labels the caller lowered).
+    ``cell_size`` as in :func:`tiled_scale`, dx per row sliced to the window's rows. Returns the search's
+    statistics. The GIL is released during the search."""
+    window = np.ascontiguousarray(window)
+    if window.dtype not in (np.float32, np.float64):
+        window = window.astype(np.float64)
+    if ticks.dtype != np.int64 or nearest.dtype != np.int32 or ticks.shape != window.shape \
+            or nearest.shape != window.shape or not ticks.flags.c_contiguous or not nearest.flags.c_contiguous:
+        raise InputError("ticks (int64) and nearest (int32) must be C-contiguous arrays of the window's shape "
+                         f"{window.shape}")
+    src = np.zeros((0, 2), np.int64) if sources is None else np.ascontiguousarray(sources, dtype=np.int64).reshape(-1, 2)
+    idx = np.zeros(0, np.int32) if source_index is None else np.ascontiguousarray(source_index, dtype=np.int32)
+    offs = None if start_offsets_seconds is None else np.ascontiguousarray(start_offsets_seconds, dtype=np.float64)
+    sd = np.zeros(0, np.int64) if seeds is None else np.ascontiguousarray(seeds, dtype=np.int64)
+    dx, dy = cell_size
+    row_dx = None
+    if np.ndim(dx):
+        row_dx = np.ascontiguousarray(dx, dtype=np.float64)
+        dx = 1.0
+    t = math.inf if max_seconds is None else float(max_seconds)
+    return _core._raster_tile_search(window, float(dx), float(dy), row_dx, scale.as_dict(), int(neighbours), t, src,
+                                     idx, offs, sd, ticks, nearest, threads=int(threads), progress=current_progress())
+
+
+def ticks_to_seconds(ticks: np.ndarray, scale: TickScale) -> np.ndarray:
+    """float32 seconds of integer ticks (-1: ``inf``), rounded exactly as the in-memory engine rounds them."""
+    t = np.asarray(ticks)
+    out = np.ldexp(t.astype(np.float64), -scale.q).astype(np.float32)
+    out[t < 0] = np.inf
+    return out
+
+
+def better_labels(t1: np.ndarray, n1: np.ndarray, t2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Where label (t1, n1) is strictly better than (t2, n2) in the engine's order: reached before unreached,
+    then fewer ticks, then the lower source index."""
+    return (t1 >= 0) & ((t2 < 0) | (t1 < t2) | ((t1 == t2) & (n1 < n2)))

@@ -1,0 +1,10 @@
+"""Tiled exact travel time and analyses on Dask, for grids larger than one machine's memory (docs/scale.md).
+
+``rasters`` (windowed GDAL reads and tile-by-tile GeoTIFF writes), ``search`` (the Dask driver of the tiled
+search: equal bit for bit to the in-memory engine).
+"""
+from .rasters import TiledGeoTIFF, WindowedRaster, open_windowed
+from .search import TileLayout, TiledTravelTime, dask_client, travel_time_tiled
+
+__all__ = ["TiledGeoTIFF", "WindowedRaster", "open_windowed", "TileLayout", "TiledTravelTime", "dask_client",
+           "travel_time_tiled"]

@@ -1,0 +1,401 @@
+"""Exact travel time to the nearest facility, tile by tile, on Dask (``dask.distributed``).
+
+:func:`travel_time_tiled` cuts the friction grid into square tiles of ``tile_size`` cells. Every tile is a Dask
+task that reads its window of friction (the tile plus a halo of 1 cell, 2 with 16 neighbours) straight from the
+raster by GDAL, searches it with the in-memory engine's kernel seeded by its own facilities and by the labels its
+neighbours hold on the halo (:func:`careshed.arrays.tiles.tile_search`), keeps its labels in a scratch folder
+between rounds, and returns only the labels of its own border (a frame of halo width). Rounds rerun only the tiles
+whose halo improved, until no label changes. Labels are the engine's integer ticks, so the result equals
+:func:`careshed.arrays.travel_time_grid` on the whole grid bit for bit (times and nearest facility, ties to the
+lowest index); with ``max_seconds`` tiles beyond reach are never searched. The outputs are tiled GeoTIFFs written
+tile by tile (no grid-sized array anywhere), appearing together when complete.
+
+What moves between machines: task arguments (the raster path, the tile's rectangle, its sources, its neighbours'
+border frames: ~12 bytes x halo x perimeter per neighbour) and results (its own frame). Friction is read by each
+worker from the raster; tile labels live in the scratch folder (shared storage on a multi-machine cluster).
+A worker killed mid-run loses nothing: Dask reruns its tasks, and a task's effect (its scratch file, replaced
+atomically) is idempotent. See docs/scale.md.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..arrays.tiles import TickScale, better_labels, friction_summary, tile_halo, tile_search, tiled_scale, ticks_to_seconds
+from ..arrays.travel_time import checked_start_offsets
+from ..errors import InputError
+from ..progress import current as current_progress
+from .rasters import TiledGeoTIFF, WindowedRaster, open_windowed, write_small_geotiff
+
+__all__ = ["TileLayout", "TiledTravelTime", "travel_time_tiled", "dask_client"]
+
+
+# ---- layout -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TileLayout:
+    """Square tiles of ``tile`` cells over a ``rows`` x ``cols`` grid, with a halo of ``halo`` cells."""
+
+    rows: int
+    cols: int
+    tile: int
+    halo: int
+
+    @property
+    def tile_rows(self) -> int:
+        return -(-self.rows // self.tile)
+
+    @property
+    def tile_cols(self) -> int:
+        return -(-self.cols // self.tile)
+
+    def __len__(self) -> int:
+        return self.tile_rows * self.tile_cols
+
+    def own(self, k: int) -> tuple[int, int, int, int]:
+        """(r0, r1, c0, c1) of tile k's own cells."""
+        i, j = divmod(k, self.tile_cols)
+        r0, c0 = i * self.tile, j * self.tile
+        return r0, min(self.rows, r0 + self.tile), c0, min(self.cols, c0 + self.tile)
+
+    def window(self, k: int) -> tuple[int, int, int, int]:
+        """(r0, r1, c0, c1) of tile k's window: its cells and the halo, clipped at the grid border."""
+        r0, r1, c0, c1 = self.own(k)
+        h = self.halo
+        return max(0, r0 - h), min(self.rows, r1 + h), max(0, c0 - h), min(self.cols, c1 + h)
+
+    def near(self, k: int) -> list[int]:
+        """The other tiles whose windows can overlap tile k's cells (those within the halo of it)."""
+        i, j = divmod(k, self.tile_cols)
+        d = -(-self.halo // self.tile)
+        return [a * self.tile_cols + b
+                for a in range(max(0, i - d), min(self.tile_rows, i + d + 1))
+                for b in range(max(0, j - d), min(self.tile_cols, j + d + 1)) if (a, b) != (i, j)]
+
+    def frame_rects(self, k: int) -> list[tuple[int, int, int, int]]:
+        """The four strips (top, bottom, left, right) of tile k's cells within the halo width of its border:
+        every cell of k that lies in another tile's window is in one of them."""
+        return _frame_rects(self.own(k), self.halo)
+
+
+def _intersect(a, b):
+    r0, r1, c0, c1 = max(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3])
+    return (r0, r1, c0, c1) if r0 < r1 and c0 < c1 else None
+
+
+# ---- the tasks (module-level functions: Dask pickles them by reference) ---------------------------------------
+
+@dataclass(frozen=True)
+class _TileJob:
+    raster: WindowedRaster
+    own: tuple
+    window: tuple
+    dx: object            # float, or the window's rows' widths
+    dy: float
+    scale: TickScale
+    neighbours: int
+    max_seconds: float | None
+    sources: np.ndarray   # (K, 2) window rows/cols
+    source_index: np.ndarray
+    offsets: np.ndarray | None
+    state: str            # scratch file of the window's labels
+    halo: int
+
+
+def _summary_task(raster: WindowedRaster, rect) -> tuple[float, int]:
+    return friction_summary(raster.read(*rect))
+
+
+def _load_state(job: _TileJob):
+    wr0, wr1, wc0, wc1 = job.window
+    try:
+        with np.load(job.state) as z:
+            return z["ticks"].copy(), z["nearest"].copy()
+    except FileNotFoundError:
+        shape = (wr1 - wr0, wc1 - wc0)
+        return np.full(shape, -1, np.int64), np.full(shape, -1, np.int32)
+
+
+def _save_state(job: _TileJob, ticks, nearest) -> None:
+    tmp = f"{job.state}.tmp{os.getpid()}.npz"
+    np.savez(tmp, ticks=ticks, nearest=nearest)
+    os.replace(tmp, job.state)  # atomic: a task killed half-way leaves the previous state
+
+
+def _tile_task(job: _TileJob, incoming: list) -> tuple[list, dict]:
+    """One round of one tile: take the better labels of the neighbours' frames into the halo, search, save,
+    return the tile's own frame strips and the search's statistics."""
+    wr0, wr1, wc0, wc1 = job.window
+    r0, r1, c0, c1 = job.own
+    ticks, nearest = _load_state(job)
+    seeds = []
+    for rect, t_in, n_in in incoming:
+        cut = _intersect(rect, job.window)
+        if cut is None:
+            continue
+        a0, a1, b0, b1 = cut
+        ti = t_in[a0 - rect[0]:a1 - rect[0], b0 - rect[2]:b1 - rect[2]]
+        ni = n_in[a0 - rect[0]:a1 - rect[0], b0 - rect[2]:b1 - rect[2]]
+        tw = ticks[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0]
+        nw = nearest[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0]
+        improved = better_labels(ti, ni, tw, nw)
+        if improved.any():
+            tw[improved] = ti[improved]
+            nw[improved] = ni[improved]
+            rr, cc = np.nonzero(improved)
+            seeds.append((rr + (a0 - wr0)) * (wc1 - wc0) + (cc + (b0 - wc0)))
+    seed_cells = np.concatenate(seeds) if seeds else np.zeros(0, np.int64)
+    stats = {"seeds": int(seed_cells.size), "cells_settled": 0}
+    fresh = not os.path.exists(job.state)
+    if fresh or seed_cells.size:
+        friction = job.raster.read(wr0, wr1, wc0, wc1)
+        st = tile_search(friction, (job.dx, job.dy), job.scale, ticks, nearest,
+                         sources=job.sources if fresh else None, source_index=job.source_index if fresh else None,
+                         start_offsets_seconds=job.offsets if fresh else None, seeds=seed_cells,
+                         neighbours=job.neighbours, max_seconds=job.max_seconds)
+        stats["cells_settled"] = int(st["cells_settled"])
+        _save_state(job, ticks, nearest)
+    frames = []
+    for rect in _frame_rects(job.own, job.halo):
+        a0, a1, b0, b1 = rect
+        frames.append((rect, ticks[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0].copy(),
+                       nearest[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0].copy()))
+    return frames, stats
+
+
+def _frame_rects(own, h):
+    r0, r1, c0, c1 = own
+    return [(r0, min(r1, r0 + h), c0, c1), (max(r0, r1 - h), r1, c0, c1),
+            (r0, r1, c0, min(c1, c0 + h)), (r0, r1, max(c0, c1 - h), c1)]
+
+
+# ---- the cluster ----------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def dask_client(*, client=None, scheduler: str | None = None, workers: int | None = None,
+                memory_limit="auto", processes: bool = True):
+    """The Dask client of a tiled run: ``client`` as given, a client of the scheduler at ``scheduler``
+    (``tcp://host:8786``), or a LocalCluster of ``workers`` single-threaded worker processes (default: the
+    machine's cores) with ``memory_limit`` per worker (bytes or a string such as ``"2GB"``), closed afterwards."""
+    if client is not None:
+        yield client
+        return
+    from distributed import Client, LocalCluster  # lazily: only tiled runs need Dask
+    if scheduler is not None:
+        with Client(scheduler) as c:
+            yield c
+        return
+    n = workers or os.cpu_count() or 1
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InputError(f"workers must be a positive number of Dask workers; got {workers!r}")
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
+                      dashboard_address=None) as cluster, Client(cluster) as c:
+        yield c
+
+
+# ---- the driver -----------------------------------------------------------------------------------------------
+
+@dataclass
+class TiledTravelTime:
+    """Where a tiled run wrote its outputs, and what it did."""
+
+    seconds_path: Path
+    nearest_path: Path
+    shape: tuple
+    tile_size: int
+    tiles: int
+    rounds: int
+    tile_searches: int
+    tiles_searched: int
+    tick_seconds: float
+    seconds_elapsed: float
+    round_sizes: list = field(default_factory=list)
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """(seconds float32, nearest int32) read whole from the outputs (small grids only)."""
+        s = open_windowed(self.seconds_path).read(0, self.shape[0], 0, self.shape[1]).astype(np.float32)
+        nearest = open_windowed(self.nearest_path).read(0, self.shape[0], 0, self.shape[1])
+        s[np.isnan(s)] = np.inf
+        return s, np.where(np.isnan(nearest), -1, nearest).astype(np.int32)
+
+
+def _sources(sources, shape) -> np.ndarray:
+    s = np.asarray(sources)
+    if s.ndim == 2 and s.shape[0] == 0:
+        s = s.reshape(0, 2)
+    if s.ndim != 2 or s.shape[1] != 2 or (s.size and s.dtype.kind not in "iu"):
+        raise InputError(f"sources must be an integer array of shape (K, 2) holding (row, col); got {s.shape}")
+    s = s.astype(np.int64)
+    bad = np.flatnonzero((s[:, 0] < 0) | (s[:, 0] >= shape[0]) | (s[:, 1] < 0) | (s[:, 1] >= shape[1]))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"sources[{i}] = (row {s[i, 0]}, col {s[i, 1]}) lies outside the {shape[0]} x {shape[1]} "
+                         f"friction grid; give (row, col) cell indices inside it")
+    return s
+
+
+def _cell_size(raster: WindowedRaster, cell_size):
+    if cell_size is None:
+        dx, dy = raster.transform[1], -raster.transform[5]
+        if 'GEOGCS' in raster.crs and 'PROJCS' not in raster.crs:
+            raise InputError(f"raster '{raster.path}' is in degrees (geographic CRS); give cell_size=(dx, dy) in "
+                             f"metres (dx one width per row) or warp it to a metric CRS")
+        return float(abs(dx)), float(abs(dy))
+    dx, dy = cell_size
+    if np.ndim(dx):
+        dx = np.ascontiguousarray(dx, dtype=np.float64)
+        if dx.shape != (raster.rows,):
+            raise InputError(f"cell_size dx per row must have one width per grid row ({raster.rows}); got {dx.shape}")
+        return dx, float(dy)
+    return float(dx), float(dy)
+
+
+def travel_time_tiled(friction, sources, *, out_seconds, out_nearest, tile_size: int = 4096, cell_size=None,
+                      neighbours: int = 8, max_seconds=None, start_offsets_seconds=None, transform=None, crs: str = "",
+                      client=None, scheduler: str | None = None, workers: int | None = None, memory_limit="auto",
+                      scratch=None, progress=None) -> TiledTravelTime:
+    """Seconds to the nearest source and its index for every cell, tile by tile on Dask, written to two tiled
+    GeoTIFFs (``out_seconds`` float32 with NaN where unreachable, ``out_nearest`` int32 with -1).
+
+    friction: a raster path (GeoTIFF, COG, VRT; band 1; no data impassable) or a 2-D array (written to a
+        scratch GeoTIFF first; ``transform``/``crs`` georeference it, default a 1 m grid).
+    sources: (K, 2) (row, col) cells; start_offsets_seconds: (K,) seconds added at each source.
+    tile_size: cells per tile side (>= 2 with 16 neighbours). cell_size: (dx, dy) metres, default the raster's.
+    client / scheduler / workers / memory_limit: which Dask cluster (see :func:`dask_client`).
+    scratch: folder for the tiles' labels between rounds (default a temporary folder; on a multi-machine
+        cluster a folder every worker can write, e.g. on NFS), removed afterwards.
+    progress: callable (fraction, phase), default the current reporter (careshed.progress).
+    """
+    t_start = time.perf_counter()
+    if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 1:
+        raise InputError(f"tile_size must be a positive number of cells; got {tile_size!r}")
+    halo = tile_halo(neighbours)
+    if tile_size < halo:
+        raise InputError(f"tile_size must be at least {halo} cells with {neighbours} neighbours; got {tile_size}")
+    report = progress if progress is not None else current_progress()
+    own_scratch = scratch is None
+    scratch_dir = Path(tempfile.mkdtemp(prefix="careshed-tiles-")) if own_scratch else Path(scratch)
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch_dir))
+    outs = []
+    try:
+        if isinstance(friction, (str, os.PathLike)):
+            raster = open_windowed(friction)
+        else:
+            a = np.asarray(friction)
+            if a.ndim != 2 or a.dtype.kind not in "iuf":
+                raise InputError(f"friction must be a raster path or a 2-D float array; got {a.dtype} {a.shape}")
+            gt = tuple(transform) if transform is not None else (0.0, 1.0, 0.0, float(a.shape[0]), 0.0, -1.0)
+            raster = open_windowed(write_small_geotiff(run_dir / "friction.tif", a, gt, crs))
+            if cell_size is None and transform is None:
+                raise InputError("friction given as an array needs cell_size=(dx, dy) in metres or a transform")
+        dx, dy = _cell_size(raster, cell_size)
+        src = _sources(sources, raster.shape)
+        offsets = checked_start_offsets(start_offsets_seconds, src.shape[0])
+        layout = TileLayout(raster.rows, raster.cols, int(tile_size), halo)
+        from distributed import as_completed  # lazily: only tiled runs need Dask
+        with dask_client(client=client, scheduler=scheduler, workers=workers, memory_limit=memory_limit) as dc:
+            # 1. The whole grid's arithmetic from the tiles' friction summaries.
+            futs = [dc.submit(_summary_task, raster, layout.own(k), pure=False) for k in range(len(layout))]
+            summaries = dc.gather(futs)
+            summary = (max(s[0] for s in summaries), sum(s[1] for s in summaries))
+            scale = tiled_scale(raster.shape, (dx, dy), summary, src.shape[0],
+                                max_start_offset=float(offsets.max()) if offsets is not None and offsets.size else 0.0,
+                                neighbours=neighbours, max_seconds=max_seconds)
+            jobs = [_job(layout, k, raster, dx, dy, scale, neighbours, max_seconds, src, offsets, run_dir)
+                    for k in range(len(layout))]
+            # 2. Rounds until no tile's border changes.
+            frames: dict[int, list] = {}
+            dirty = sorted(k for k in range(len(layout)) if jobs[k].sources.shape[0])
+            rounds = searches = 0
+            searched: set[int] = set()
+            sizes = []
+            while dirty:
+                rounds += 1
+                sizes.append(len(dirty))
+                futs = {dc.submit(_tile_task, jobs[k], _incoming(layout, k, frames), pure=False): k for k in dirty}
+                results = {}
+                for done, fut in enumerate(as_completed(futs), 1):
+                    results[futs[fut]] = fut.result()
+                    if report is not None:
+                        frac = len(searched | set(results)) / len(layout)
+                        report(min(0.95, 0.95 * frac), f"tiled travel time: round {rounds}, {done}/{len(futs)} tiles")
+                searches += len(results)
+                searched.update(results)
+                nxt = set()
+                for k, (new, _stats) in results.items():
+                    old = frames.get(k)
+                    for s, (rect, t_new, n_new) in enumerate(new):
+                        if old is None:
+                            changed = t_new >= 0
+                        else:
+                            changed = (t_new != old[s][1]) | (n_new != old[s][2])
+                        if changed.any():
+                            rr, cc = np.nonzero(changed)
+                            rr = rr + rect[0]
+                            cc = cc + rect[2]
+                            for u in layout.near(k):
+                                w = layout.window(u)
+                                if np.any((rr >= w[0]) & (rr < w[1]) & (cc >= w[2]) & (cc < w[3])):
+                                    nxt.add(u)
+                    frames[k] = new
+                dirty = sorted(nxt)
+            # 3. Outputs, tile by tile, from the scratch labels (the client holds one tile at a time).
+            meta = {"UNITS": "seconds", "TICK_SECONDS": repr(scale.tick_seconds)}
+            outs = [TiledGeoTIFF(out_seconds, raster.shape, raster.transform, raster.crs, "float32", nodata=float("nan"),
+                                 metadata=meta),
+                    TiledGeoTIFF(out_nearest, raster.shape, raster.transform, raster.crs, "int32", nodata=-1)]
+            for k in range(len(layout)):
+                r0, r1, c0, c1 = layout.own(k)
+                if k in searched:
+                    ticks, nearest = _load_state(jobs[k])
+                    wr0, _, wc0, _ = jobs[k].window
+                    t = ticks[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0]
+                    n = nearest[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0]
+                    sec = ticks_to_seconds(t, scale)
+                    sec[t < 0] = np.nan
+                else:
+                    sec = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
+                    n = np.full((r1 - r0, c1 - c0), -1, np.int32)
+                outs[0].write(r0, c0, sec)
+                outs[1].write(r0, c0, n)
+                if report is not None:
+                    report(0.95 + 0.05 * (k + 1) / len(layout), "tiled travel time: writing")
+            paths = [o.commit() for o in outs]
+            outs = []
+        return TiledTravelTime(paths[0], paths[1], raster.shape, int(tile_size), len(layout), rounds, searches,
+                               len(searched), scale.tick_seconds, time.perf_counter() - t_start, sizes)
+    finally:
+        for o in outs:
+            o.abort()
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if own_scratch:
+            shutil.rmtree(scratch_dir, ignore_errors=True)
+
+
+def _job(layout: TileLayout, k, raster, dx, dy, scale, neighbours, max_seconds, src, offsets, run_dir) -> _TileJob:
+    wr0, wr1, wc0, wc1 = layout.window(k)
+    inside = (src[:, 0] >= wr0) & (src[:, 0] < wr1) & (src[:, 1] >= wc0) & (src[:, 1] < wc1)
+    idx = np.flatnonzero(inside)
+    return _TileJob(raster, layout.own(k), (wr0, wr1, wc0, wc1), dx[wr0:wr1] if np.ndim(dx) else dx, dy, scale,
+                    neighbours, None if max_seconds is None or math.isinf(max_seconds) else float(max_seconds),
+                    src[idx] - np.array([wr0, wc0], np.int64), idx.astype(np.int32),
+                    None if offsets is None else offsets[idx], str(run_dir / f"tile{k}.npz"), layout.halo)
+
+
+def _incoming(layout: TileLayout, k: int, frames: dict) -> list:
+    w = layout.window(k)
+    out = []
+    for u in layout.near(k):
+        for rect, t, n in frames.get(u, ()):
+            if _intersect(rect, w) is not None:
+                out.append((rect, t, n))
+    return out

@@ -1,0 +1,93 @@
+"""careshed.arrays.tiles: one tile's search over its window, against the in-memory engine (oracle: a single
+tile covering the whole grid is the whole-grid search; two halves exchanged by hand reach the same labels)."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from careshed.arrays import travel_time_grid
+from careshed.arrays.tiles import (better_labels, friction_summary, tile_halo, tile_search, ticks_to_seconds,
+                                   tiled_scale)
+from careshed.errors import InputError
+
+SEED = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
+
+
+def _problem(rng, shape=(23, 31), k=9):
+    f = rng.uniform(0.05, 2.0, shape)
+    f[rng.random(shape) < 0.12] = np.nan
+    src = np.stack([rng.integers(0, shape[0], k), rng.integers(0, shape[1], k)], 1)
+    f[src[:, 0], src[:, 1]] = 1.0  # passable sources (no warning)
+    return f, src
+
+
+@pytest.mark.parametrize("neighbours", [8, 16])
+def test_one_tile_over_the_whole_grid_is_the_in_memory_search(neighbours):
+    print(f"CARESHED_TEST_SEED={SEED}")
+    rng = np.random.default_rng(SEED)
+    f, src = _problem(rng)
+    ref_s, ref_n = travel_time_grid(f, src, cell_size=(40.0, 30.0), neighbours=neighbours)
+    scale = tiled_scale(f.shape, (40.0, 30.0), friction_summary(f), len(src), neighbours=neighbours)
+    ticks = np.full(f.shape, -1, np.int64)
+    nearest = np.full(f.shape, -1, np.int32)
+    stats = tile_search(f, (40.0, 30.0), scale, ticks, nearest, sources=src, source_index=np.arange(len(src)),
+                        neighbours=neighbours)
+    assert stats["tick_seconds"] == scale.tick_seconds
+    assert np.array_equal(ticks_to_seconds(ticks, scale).view(np.int32), np.ascontiguousarray(ref_s).view(np.int32))
+    assert np.array_equal(nearest, ref_n)
+
+
+def test_two_halves_exchanging_their_edges_reach_the_whole_grid_labels():
+    print(f"CARESHED_TEST_SEED={SEED}")
+    rng = np.random.default_rng(SEED)
+    f, src = _problem(rng, (12, 20), 4)
+    src[:, 1] = np.minimum(src[:, 1], 9)  # all sources in the left half
+    ref_s, ref_n = travel_time_grid(f, src, cell_size=(10.0, 10.0))
+    scale = tiled_scale(f.shape, (10.0, 10.0), friction_summary(f), len(src))
+    left_w = f[:, :11]          # cols 0..9 + halo col 10
+    right_w = f[:, 9:]          # halo col 9 + cols 10..19
+    lt, ln = np.full(left_w.shape, -1, np.int64), np.full(left_w.shape, -1, np.int32)
+    rt, rn = np.full(right_w.shape, -1, np.int64), np.full(right_w.shape, -1, np.int32)
+    tile_search(left_w, (10.0, 10.0), scale, lt, ln, sources=src, source_index=np.arange(4))
+    for _ in range(20):  # exchange until nothing improves
+        better_r = better_labels(lt[:, 9], ln[:, 9], rt[:, 0], rn[:, 0])
+        rt[better_r, 0], rn[better_r, 0] = lt[better_r, 9], ln[better_r, 9]
+        tile_search(right_w, (10.0, 10.0), scale, rt, rn, seeds=np.flatnonzero(better_r) * right_w.shape[1])
+        better_l = better_labels(rt[:, 1], rn[:, 1], lt[:, 10], ln[:, 10])
+        lt[better_l, 10], ln[better_l, 10] = rt[better_l, 1], rn[better_l, 1]
+        tile_search(left_w, (10.0, 10.0), scale, lt, ln, seeds=np.flatnonzero(better_l) * left_w.shape[1] + 10)
+        if not better_r.any() and not better_l.any():
+            break
+    ticks = np.concatenate([lt[:, :10], rt[:, 1:]], axis=1)
+    nearest = np.concatenate([ln[:, :10], rn[:, 1:]], axis=1)
+    assert np.array_equal(ticks_to_seconds(ticks, scale).view(np.int32), np.ascontiguousarray(ref_s).view(np.int32))
+    assert np.array_equal(nearest, ref_n)
+
+
+def test_labels_order_and_conversion():
+    t1 = np.array([-1, 5, 5, 5, 3])
+    n1 = np.array([-1, 2, 1, 2, 9])
+    t2 = np.array([-1, -1, 5, 5, 4])
+    n2 = np.array([-1, 0, 2, 1, 0])
+    assert better_labels(t1, n1, t2, n2).tolist() == [False, True, True, False, True]
+    scale = tiled_scale((2, 2), (1.0, 1.0), (1.0, 4), 1)
+    s = ticks_to_seconds(np.array([-1, 0, 2 ** scale.q]), scale)
+    assert s[0] == np.inf and s[1] == 0.0 and s[2] == 1.0
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(InputError, match="neighbours"):
+        tile_halo(12)
+    assert (tile_halo(8), tile_halo(16)) == (1, 2)
+    with pytest.raises(InputError, match="negative"):
+        friction_summary(np.array([[1.0, -2.0]]))
+    scale = tiled_scale((2, 2), (1.0, 1.0), (1.0, 4), 1)
+    f = np.ones((2, 2))
+    with pytest.raises(InputError, match="window's shape"):
+        tile_search(f, (1.0, 1.0), scale, np.full((2, 3), -1, np.int64), np.full((2, 2), -1, np.int32))
+    with pytest.raises(InputError, match="source_index"):
+        tile_search(f, (1.0, 1.0), scale, np.full((2, 2), -1, np.int64), np.full((2, 2), -1, np.int32),
+                    sources=[[0, 0]], source_index=[3])
+

@@ -1,0 +1,155 @@
+"""careshed.tiled.search: the Dask driver of the tiled search. Oracle: the in-memory engine
+(careshed.arrays.travel_time_grid) on the same grid — equality of every cell's float32 seconds (bit for bit)
+and nearest index, in the arrays and in the written GeoTIFFs, for several tile sizes; a worker process killed
+mid-run gives the same file bytes; progress is reported. Seeds are logged (CARESHED_TEST_SEED)."""
+from __future__ import annotations
+
+import os
+import signal
+import warnings
+
+import numpy as np
+import pytest
+
+from careshed.arrays import travel_time_grid
+from careshed.errors import InputError
+from careshed.tiled import TileLayout, open_windowed, travel_time_tiled
+
+distributed = pytest.importorskip("distributed")
+
+SEED = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
+
+
+@pytest.fixture(scope="module")
+def client():
+    # Threads in this process: quick to start; the killed-worker test below uses worker processes.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+def _problem(seed, shape=(41, 53), k=25, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    f = rng.uniform(0.02, 1.5, shape)
+    f[:, shape[1] // 2] = 0.05                      # a fast road across every row of tiles
+    f[rng.random(shape) < 0.08] = np.nan            # barriers (no data)
+    f[rng.random(shape) < 0.03] = np.inf
+    src = np.stack([rng.integers(0, shape[0], k), rng.integers(0, shape[1], k)], 1)
+    src[:4] = [[7, 7], [8, 8], [15, 0], [0, 15]]   # on the corners and edges of 8-cell tiles
+    f[src[:, 0], src[:, 1]] = 0.7
+    return f.astype(dtype), src
+
+
+def _same(a, b):
+    return np.array_equal(np.ascontiguousarray(a, np.float32).view(np.int32),
+                          np.ascontiguousarray(b, np.float32).view(np.int32))
+
+
+@pytest.mark.parametrize("tile_size", [5, 8, 64])
+@pytest.mark.parametrize("neighbours", [8, 16])
+def test_equal_to_the_in_memory_engine_in_arrays_and_geotiff(client, tmp_path, tile_size, neighbours):
+    print(f"CARESHED_TEST_SEED={SEED}")
+    f, src = _problem(SEED + tile_size)
+    offsets = np.arange(len(src), dtype=np.float64) % 3 * 20.0
+    ref_s, ref_n = travel_time_grid(f, src, cell_size=(25.0, 25.0), neighbours=neighbours,
+                                    start_offsets_seconds=offsets)
+    r = travel_time_tiled(f, src, out_seconds=tmp_path / "s.tif", out_nearest=tmp_path / "n.tif",
+                          tile_size=tile_size, cell_size=(25.0, 25.0), neighbours=neighbours,
+                          start_offsets_seconds=offsets, client=client)
+    s, n = r.read()
+    assert _same(s, ref_s)
+    assert np.array_equal(n, ref_n)
+    assert r.tiles == len(TileLayout(41, 53, tile_size, 1)) and r.rounds >= 1
+    # The files themselves: float32 seconds with NaN where unreachable, int32 nearest with -1.
+    from osgeo import gdal
+    ds = gdal.Open(str(tmp_path / "s.tif"))
+    assert ds.GetRasterBand(1).DataType == gdal.GDT_Float32
+    assert ds.GetRasterBand(1).GetBlockSize() == [256, 256]
+    raw = ds.ReadAsArray()
+    assert np.array_equal(np.isnan(raw), np.isinf(ref_s))
+    assert _same(np.where(np.isnan(raw), np.inf, raw), ref_s)
+    assert gdal.Open(str(tmp_path / "n.tif")).GetRasterBand(1).DataType == gdal.GDT_Int32
+
+
+def test_cutoff_prunes_tiles_and_keeps_equality(client, tmp_path):
+    f, src = _problem(SEED, (60, 60), 4)
+    src = np.array([[2, 2]])
+    f[2, 2] = 1.0
+    ref_s, ref_n = travel_time_grid(f, src, cell_size=(10.0, 10.0), max_seconds=60.0)
+    r = travel_time_tiled(f, src, out_seconds=tmp_path / "s.tif", out_nearest=tmp_path / "n.tif", tile_size=6,
+                          cell_size=(10.0, 10.0), max_seconds=60.0, client=client)
+    s, n = r.read()
+    assert _same(s, ref_s) and np.array_equal(n, ref_n)
+    assert r.tiles_searched < r.tiles / 4  # tiles beyond 60 s of the source are never searched
+
+
+def test_reads_a_vrt_of_several_geotiffs(client, tmp_path):
+    from osgeo import gdal
+    f, src = _problem(SEED, (30, 40), 6, np.float64)
+    paths = []
+    for i, (c0, c1) in enumerate([(0, 17), (17, 40)]):
+        p = tmp_path / f"part{i}.tif"
+        ds = gdal.GetDriverByName("GTiff").Create(str(p), c1 - c0, 30, 1, gdal.GDT_Float64)
+        ds.SetGeoTransform((500000.0 + 100.0 * c0, 100.0, 0.0, 1000000.0, 0.0, -100.0))
+        ds.GetRasterBand(1).SetNoDataValue(-9999.0)
+        ds.GetRasterBand(1).WriteArray(np.where(np.isfinite(f[:, c0:c1]), f[:, c0:c1], -9999.0))
+        ds = None
+        paths.append(str(p))
+    gdal.BuildVRT(str(tmp_path / "all.vrt"), paths)
+    assert open_windowed(tmp_path / "all.vrt").shape == (30, 40)
+    f = np.where(np.isfinite(f), f, np.nan)
+    ref_s, ref_n = travel_time_grid(f, src, cell_size=(100.0, 100.0))
+    r = travel_time_tiled(tmp_path / "all.vrt", src, out_seconds=tmp_path / "s.tif", out_nearest=tmp_path / "n.tif",
+                          tile_size=7, client=client)
+    s, n = r.read()
+    assert _same(s, ref_s) and np.array_equal(n, ref_n)
+
+
+def test_progress_is_reported_and_reaches_one(client, tmp_path):
+    f, src = _problem(SEED)
+    seen = []
+    travel_time_tiled(f, src, out_seconds=tmp_path / "s.tif", out_nearest=tmp_path / "n.tif", tile_size=10,
+                      cell_size=(1.0, 1.0), client=client, progress=lambda frac, phase: seen.append((frac, phase)))
+    fracs = [x for x, _ in seen]
+    assert fracs == sorted(fracs) and fracs[-1] == 1.0
+    assert any("round 1" in p for _, p in seen) and seen[-1][1] == "tiled travel time: writing"
+
+
+def test_a_worker_killed_mid_run_changes_nothing(tmp_path):
+    f, src = _problem(SEED, (48, 48), 30)
+    kw = dict(tile_size=6, cell_size=(30.0, 30.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # distributed's warnings about the lost worker
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+            clean = travel_time_tiled(f, src, out_seconds=tmp_path / "s0.tif", out_nearest=tmp_path / "n0.tif",
+                                      client=c, **kw)
+            pids = sorted(c.run(os.getpid).values())
+            killed = []
+
+            def kill_one(frac, phase):
+                if not killed and "round 2" in phase:
+                    os.kill(pids[0], signal.SIGKILL)  # while the round's other tasks are queued or running
+                    killed.append(phase)
+
+            hit = travel_time_tiled(f, src, out_seconds=tmp_path / "s1.tif", out_nearest=tmp_path / "n1.tif",
+                                    client=c, progress=kill_one, **kw)
+            assert killed, "the run ended before a worker could be killed"
+            assert pids[0] not in c.run(os.getpid).values()  # the nanny started a new process
+    assert (tmp_path / "s0.tif").read_bytes() == (tmp_path / "s1.tif").read_bytes()
+    assert (tmp_path / "n0.tif").read_bytes() == (tmp_path / "n1.tif").read_bytes()
+    ref_s, ref_n = travel_time_grid(f, src, cell_size=(30.0, 30.0))
+    s, n = hit.read()
+    assert _same(s, ref_s) and np.array_equal(n, ref_n) and clean.rounds == hit.rounds
+
+
+def test_bad_arguments(client, tmp_path):
+    f, src = _problem(SEED, (16, 16), 4)
+    kw = dict(out_seconds=tmp_path / "s.tif", out_nearest=tmp_path / "n.tif", cell_size=(1.0, 1.0), client=client)
+    with pytest.raises(InputError, match="at least 2 cells"):
+        travel_time_tiled(f, src, tile_size=1, neighbours=16, **kw)
+    with pytest.raises(InputError, match="outside"):
+        travel_time_tiled(f, [[16, 0]], tile_size=4, **kw)
+    with pytest.raises(InputError, match="tile_size"):
+        travel_time_tiled(f, src, tile_size=0, **kw)
+    assert not (tmp_path / "s.tif").exists() and not list(tmp_path.glob(".*tmp*"))
