@@ -32,6 +32,7 @@ from .prepared import PreparedStudy
 from .memory import limiting
 from .progress import as_reporter, reporting
 from .report import write_report
+from .tiled.search import Tiling, nearest_travel_time_any
 
 __all__ = ["Study", "reach", "study_catchments", "study_access", "RENAMED_KEYWORDS"]
 
@@ -92,12 +93,37 @@ def run_settings(progress, max_memory) -> contextlib.ExitStack:
     return stack
 
 
-class Study(PreparedStudy):
-    __doc__ = (PreparedStudy.__doc__ or "") + PROGRESS_DOC
+TILES_DOC = """
+    tiles : int or "auto", optional
+        Search travel times tile by tile on Dask (careshed.tiled; docs/scale.md): tiles of this many cells per side,
+        or "auto" (tiles of 4096 when the in-memory search would not fit the available memory or max_memory).
+        Results are identical to the in-memory search; grids of one tile or less use the in-memory search.
+    workers : int, optional
+        Dask worker processes of the LocalCluster started for a tiled search (default: the machine's cores).
+    scheduler : str, optional
+        Address of an existing Dask scheduler (``tcp://host:8786``) to run the tiles on instead.
+"""
 
-    def __init__(self, zones, *args, progress=None, max_memory=None, **kwargs):
+
+class Study(PreparedStudy):
+    __doc__ = (PreparedStudy.__doc__ or "") + PROGRESS_DOC + TILES_DOC
+
+    def __init__(self, zones, *args, progress=None, max_memory=None, tiles=None, workers=None, scheduler=None,
+                 **kwargs):
+        self.tiling = Tiling(tiles, workers, scheduler)
         with run_settings(progress, max_memory):
             super().__init__(zones, *args, **kwargs)
+
+    def nearest_travel_time(self, sources, start_offsets_seconds, max_seconds, neighbours, hour=None,
+                            direction=None):
+        """PreparedStudy.nearest_travel_time, tile by tile on Dask when the Study was made with ``tiles=`` (see
+        careshed.tiled.search.Tiling; same results). Walking on terrain is not tiled: it stays in memory."""
+        if self.tiling.tiles is None or self.terrain is not None:
+            return super().nearest_travel_time(sources, start_offsets_seconds, max_seconds, neighbours, hour=hour,
+                                               direction=direction)
+        return nearest_travel_time_any(self.friction_at(hour).seconds_per_metre, sources, self.grid.cell_size,
+                                       start_offsets_seconds, max_seconds, neighbours, self.tiling,
+                                       self.grid.transform, self.grid.crs)
 
     #: Response time from stations and who is covered within the urban/rural thresholds (careshed.analyses.reach).
     reach = _analysis_method(reach_analysis.run, "reach")

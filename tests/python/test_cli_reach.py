@@ -199,3 +199,28 @@ def test_cli_reach_at_hours_of_the_day(tmp_path, capsys):
     capsys.readouterr()
     assert main(base + ["--hour", "8"]) == 2
     assert "--hour needs --hour-factors" in capsys.readouterr().err
+
+
+def test_cli_reach_with_tiles_gives_the_same_files(tmp_path, capsys):
+    """--tiles N --workers 1: the search runs tile by tile on a local Dask cluster; the outputs are the same bytes."""
+    pytest.importorskip("distributed")
+    from careshed.cli import main
+
+    grid = strip_grid()
+    rng = np.random.default_rng(5)
+    fric = careshed.write_geotiff(tmp_path / "friction.tif", rng.uniform(0.3, 1.0, grid.shape), grid)
+    strip_zones().to_file(tmp_path / "zones.gpkg", driver="GPKG")
+    x, y = cell_centre(1, 0)
+    (tmp_path / "stations.csv").write_text(f"code,x,y\ns1,{x},{y}\n", encoding="utf-8")
+    common = ["reach", str(tmp_path / "zones.gpkg"), str(tmp_path / "stations.csv"), "--x", "x", "--y", "y",
+              "--crs", CRS, "--station-id", "code", "--zone-id", "zone", "--population", "pop", "--friction",
+              str(fric), "--minutes", "5", "--cell-size", "100", "--prefix", "t"]
+    assert main(common + ["--out", str(tmp_path / "plain")]) == 0
+    assert main(common + ["--out", str(tmp_path / "tiled"), "--tiles", "4", "--workers", "1"]) == 0
+    for name in ("t.csv", "t_minutes.tif", "t_nearest.tif"):
+        assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "tiled" / name).read_bytes(), name
+    capsys.readouterr()
+    assert main(common + ["--out", str(tmp_path / "bad"), "--tiles", "many"]) == 2
+    assert "--tiles" in capsys.readouterr().err
+    assert main(common + ["--out", str(tmp_path / "bad"), "--workers", "2"]) == 2
+    assert "--tiles" in capsys.readouterr().err

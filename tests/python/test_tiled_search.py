@@ -153,3 +153,35 @@ def test_bad_arguments(client, tmp_path):
     with pytest.raises(InputError, match="tile_size"):
         travel_time_tiled(f, src, tile_size=0, **kw)
     assert not (tmp_path / "s.tif").exists() and not list(tmp_path.glob(".*tmp*"))
+
+
+# ---- the same face: Study(..., tiles=N) ------------------------------------------------------------------------
+
+def test_study_with_tiles_gives_the_same_reach_and_catchments(tmp_path):
+    from careshed.tiled.search import Tiling
+    from strip_case import cell_centre, points, strip_study
+    rng = np.random.default_rng(SEED)
+    print(f"CARESHED_TEST_SEED={SEED}")
+    f = rng.uniform(0.2, 1.0, (3, 10))
+    st = points(["s1", "s2"], [cell_centre(1, 0), cell_centre(2, 7)], beds=[10, 20])
+    plain = strip_study(f)
+    tiled = strip_study(f, tiles=2, workers=1)
+    assert tiled.tiling == Tiling(2, 1, None)
+    a, b = plain.reach(st, dispatch_minutes=1), tiled.reach(st, dispatch_minutes=1)
+    assert _same(a.seconds, b.seconds) and np.array_equal(a.nearest, b.nearest)
+    assert a.table.equals(b.table)
+    ca, cb = plain.catchments(st, resources=["beds"]), tiled.catchments(st, resources=["beds"])
+    assert ca.table.equals(cb.table)
+
+
+def test_tiling_choice_by_size_and_memory():
+    from careshed.tiled.search import DEFAULT_TILE_SIZE, Tiling
+    assert Tiling().tile_size_for((10**5, 10**5), 10) is None                 # default: in memory
+    assert Tiling(64).tile_size_for((64, 64), 10) is None                      # one tile: in memory
+    assert Tiling(64).tile_size_for((65, 64), 10) == 64
+    assert Tiling("auto").tile_size_for((100, 100), 10) is None                # fits: in memory
+    assert Tiling("auto").tile_size_for((100, 100), 10, max_memory_bytes=1000) == DEFAULT_TILE_SIZE
+    with pytest.raises(InputError, match="tiles"):
+        Tiling(1)
+    with pytest.raises(InputError, match="workers"):
+        Tiling(8, 0)

@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..progress import current as current_progress
 
 __all__ = ["TickScale", "friction_summary", "tiled_scale", "tile_halo", "tile_search", "ticks_to_seconds",
-           "better_labels"]
+           "better_labels", "in_memory_search_fits"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +108,14 @@ def better_labels(t1: np.ndarray, n1: np.ndarray, t2: np.ndarray, n2: np.ndarray
     """Where label (t1, n1) is strictly better than (t2, n2) in the engine's order: reached before unreached,
     then fewer ticks, then the lower source index."""
     return (t1 >= 0) & ((t2 < 0) | (t1 < t2) | ((t1 == t2) & (n1 < n2)))
+
+
+def in_memory_search_fits(rows: int, cols: int, n_sources: int, max_seconds=None, max_memory_bytes: int = 0):
+    """(fits, estimate text): whether the in-memory nearest search of a ``rows`` x ``cols`` grid fits the
+    available memory and the caller's limit (0: none), by the core's estimate (careshed/memory.hpp)."""
+    t = math.inf if max_seconds is None else float(max_seconds)
+    e = _core.estimate_memory("travel_time", int(rows), int(cols), int(n_sources), t)
+    limit = int(_core.available_memory()["bytes"])
+    if max_memory_bytes:
+        limit = min(limit, int(max_memory_bytes)) if limit else int(max_memory_bytes)
+    return (limit == 0 or e["peak_bytes"] <= limit), e["text"]

@@ -93,6 +93,34 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
                         "the region's worst hour")
     add_grid_and_label_arguments(p, label="ambulance stations",
                                   label_help="what the stations are (titles, notes)", prefix="reach")
+    add_tile_arguments(p)
+
+
+def add_tile_arguments(p: argparse.ArgumentParser) -> None:
+    """--tiles, --workers, --scheduler: the travel-time search tile by tile on Dask (docs/scale.md)."""
+    g = p.add_argument_group("tiles on Dask (grids beyond one machine; same results)")
+    g.add_argument("--tiles", metavar="N|auto",
+                   help="search tile by tile, N cells per tile side (e.g. 4096), or 'auto' (tiles only when the "
+                        "in-memory search would not fit); grids of one tile use the in-memory search")
+    g.add_argument("--workers", type=int, metavar="N", help="Dask worker processes started here (default: cores)")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+
+
+def tile_keywords(args) -> dict:
+    """Study keywords of :func:`add_tile_arguments`."""
+    tiles = args.tiles
+    if tiles is not None and tiles != "auto":
+        try:
+            tiles = int(tiles)
+        except ValueError:
+            raise UsageError(f"--tiles {tiles!r}: expected a number of cells per tile side or 'auto'") from None
+        if tiles < 2:
+            raise UsageError(f"--tiles {tiles}: tiles need at least 2 cells per side")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: give at least one worker")
+    if tiles is None and (args.workers is not None or args.scheduler is not None):
+        raise UsageError("--workers and --scheduler go with --tiles N (or --tiles auto)")
+    return {"tiles": tiles, "workers": args.workers, "scheduler": args.scheduler}
 
 
 def classes_and_thresholds(args) -> tuple[dict | None, Any]:
@@ -166,7 +194,7 @@ def run_reach(args) -> int:
     study_kw, run_kw = reach_arguments(args)
     if args.hour and not args.hour_factors:
         raise UsageError("--hour needs --hour-factors CSV (the road speed factors of each hour)")
-    study = Study(args.zones, **study_kw)
+    study = Study(args.zones, **study_kw, **tile_keywords(args))
     if args.hour and len(args.hour) > 1:
         result = study.reach_by_hour(args.stations, hours=args.hour, **run_kw)
     else:

@@ -29,13 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arrays.tiles import TickScale, better_labels, friction_summary, tile_halo, tile_search, tiled_scale, ticks_to_seconds
-from ..arrays.travel_time import checked_start_offsets
+from ..arrays.tiles import (TickScale, better_labels, friction_summary, in_memory_search_fits, tile_halo, tile_search,
+                            tiled_scale, ticks_to_seconds)
+from ..arrays.travel_time import checked_start_offsets, nearest_travel_time
 from ..errors import InputError
+from ..memory import current as current_max_memory
 from ..progress import current as current_progress
 from .rasters import TiledGeoTIFF, WindowedRaster, open_windowed, write_small_geotiff
 
-__all__ = ["TileLayout", "TiledTravelTime", "travel_time_tiled", "dask_client"]
+__all__ = ["TileLayout", "TiledTravelTime", "travel_time_tiled", "dask_client", "Tiling", "nearest_travel_time_any",
+           "DEFAULT_TILE_SIZE"]
 
 
 # ---- layout -----------------------------------------------------------------------------------------------
@@ -399,3 +402,60 @@ def _incoming(layout: TileLayout, k: int, frames: dict) -> list:
             if _intersect(rect, w) is not None:
                 out.append((rect, t, n))
     return out
+
+
+# ---- the same face: one switch between the in-memory and the tiled engine -------------------------------------
+
+#: Cells per tile side when tiling is chosen automatically.
+DEFAULT_TILE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """How a Study searches: ``tiles`` None (in memory), a tile side in cells, or ``"auto"`` (tiles of
+    DEFAULT_TILE_SIZE when the core's memory estimate says the in-memory search does not fit); ``workers``,
+    ``scheduler`` and ``memory_limit`` pick the Dask cluster (see :func:`dask_client`)."""
+
+    tiles: object = None
+    workers: int | None = None
+    scheduler: str | None = None
+    memory_limit: object = "auto"
+
+    def __post_init__(self):
+        t = self.tiles
+        if t is not None and t != "auto" and (isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 2):
+            raise InputError(f"tiles must be a tile side in cells (>= 2), 'auto' or None; got {t!r}")
+        w = self.workers
+        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
+            raise InputError(f"workers must be a positive number of Dask workers; got {w!r}")
+
+    def tile_size_for(self, shape, n_sources: int, max_seconds=None, max_memory_bytes: int = 0) -> int | None:
+        """The tile side to use on a grid of ``shape``, or None for the in-memory engine: below one tile the
+        in-memory engine is used (it is the same search without the exchange); "auto" tiles only when the
+        in-memory search would not fit."""
+        if self.tiles is None:
+            return None
+        if self.tiles == "auto":
+            fits, _text = in_memory_search_fits(shape[0], shape[1], n_sources, max_seconds, max_memory_bytes)
+            return None if fits else DEFAULT_TILE_SIZE
+        size = int(self.tiles)
+        return None if shape[0] <= size and shape[1] <= size else size
+
+
+def nearest_travel_time_any(friction, sources, cell_size, start_offsets_seconds, max_seconds, neighbours,
+                            tiling: Tiling | None, transform=None, crs: str = ""):
+    """:func:`careshed.arrays.nearest_travel_time`, or the same result from :func:`travel_time_tiled` when
+    ``tiling`` asks for tiles on a grid of this size (the outputs read back into memory: the Study holds its
+    grids in memory anyway; use travel_time_tiled directly for grids that do not fit)."""
+    f = np.asarray(friction)
+    size = None if tiling is None else tiling.tile_size_for(f.shape, len(sources), max_seconds, current_max_memory())
+    if size is None:
+        return nearest_travel_time(friction, sources, cell_size, start_offsets_seconds, max_seconds, neighbours)
+    with tempfile.TemporaryDirectory(prefix="careshed-tiled-") as tmp:
+        r = travel_time_tiled(f, sources, out_seconds=Path(tmp) / "seconds.tif", out_nearest=Path(tmp) / "nearest.tif",
+                              tile_size=size, cell_size=tuple(float(v) for v in cell_size), neighbours=int(neighbours),
+                              max_seconds=max_seconds, start_offsets_seconds=start_offsets_seconds, transform=transform,
+                              crs=crs, scheduler=tiling.scheduler, workers=tiling.workers,
+                              memory_limit=tiling.memory_limit)
+        seconds, nearest = r.read()
+    return np.ascontiguousarray(seconds, np.float32), np.ascontiguousarray(nearest, np.int32)
