@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +36,13 @@ def _dataset(path: str):
         stamp = (st.st_mtime_ns, st.st_size)
     except OSError:  # /vsicurl/ and other virtual paths
         stamp = None
-    return _open_dataset(path, stamp)
+    # Keyed by thread too: a GDAL dataset must not be used by two threads at once, and a Dask worker runs
+    # several tasks in threads (sharing one dataset crashed GDAL in BandRasterIONumPy).
+    return _open_dataset(path, stamp, threading.get_ident())
 
 
-@functools.lru_cache(maxsize=8)
-def _open_dataset(path: str, stamp):
+@functools.lru_cache(maxsize=32)
+def _open_dataset(path: str, stamp, thread: int):
     gdal = _gdal()
     try:
         ds = gdal.Open(path)
