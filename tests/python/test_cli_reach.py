@@ -1,6 +1,8 @@
 """``careshed reach`` (careshed/cli/reach.py) on the strip study of strip_case.py: the outputs it writes, its help."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -216,7 +218,10 @@ def test_cli_reach_with_tiles_gives_the_same_files(tmp_path, capsys):
               "--crs", CRS, "--station-id", "code", "--zone-id", "zone", "--population", "pop", "--friction",
               str(fric), "--minutes", "5", "--cell-size", "100", "--prefix", "t"]
     assert main(common + ["--out", str(tmp_path / "plain")]) == 0
+    env_before = dict(os.environ)
     assert main(common + ["--out", str(tmp_path / "tiled"), "--tiles", "4", "--workers", "1"]) == 0
+    # distributed's Nanny sets OMP_NUM_THREADS=1 etc. in the calling process; careshed puts them back.
+    assert dict(os.environ) == env_before
     for name in ("t.csv", "t_minutes.tif", "t_nearest.tif"):
         assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "tiled" / name).read_bytes(), name
     capsys.readouterr()

@@ -115,7 +115,14 @@ def test_progress_is_reported_and_reaches_one(client, tmp_path):
     assert any("round 1" in p for _, p in seen) and seen[-1][1] == "tiled travel time: writing"
 
 
-def test_a_worker_killed_mid_run_changes_nothing(tmp_path):
+def test_a_worker_killed_mid_run_changes_nothing(tmp_path, monkeypatch):
+    # This cluster is made here, not by careshed: undo the Nanny's writes to os.environ (OMP_NUM_THREADS=1, ...)
+    # after the test, or every later test's subprocess would run single-threaded.
+    for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_", "DASK_PARENT"):
+        if k in os.environ:
+            monkeypatch.setenv(k, os.environ[k])
+        else:
+            monkeypatch.delenv(k, raising=False)
     f, src = _problem(SEED, (48, 48), 30)
     kw = dict(tile_size=6, cell_size=(30.0, 30.0))
     with warnings.catch_warnings():

@@ -199,9 +199,22 @@ def dask_client(*, client=None, scheduler: str | None = None, workers: int | Non
     n = workers or os.cpu_count() or 1
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError(f"workers must be a positive number of Dask workers; got {workers!r}")
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
-                      dashboard_address=None) as cluster, Client(cluster) as c:
-        yield c
+    # distributed's Nanny writes its pre-spawn variables (OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_, ...) into
+    # *this* process's os.environ before each worker spawn and never undoes them, so every later in-memory run
+    # and subprocess here would be single-threaded. Put them back when the cluster closes.
+    import dask
+    touched = set(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}) | {"DASK_PARENT"}
+    saved = {k: os.environ.get(k) for k in touched}
+    try:
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
+                          dashboard_address=None) as cluster, Client(cluster) as c:
+            yield c
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 # ---- the driver -----------------------------------------------------------------------------------------------
