@@ -24,11 +24,18 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# The Ctrl-C tests send SIGINT to child processes. A shell that starts a job in the background without job control
+# (e.g. `( make test & )`) starts it with SIGINT *ignored*, and ignored signals are inherited through exec, so every
+# child Python would ignore Ctrl-C too and those tests would fail for a reason that is not careshed's. A handler set
+# here is reset to the default on exec, so children start with SIGINT at its default again.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[2]
 QUZHOU = ROOT / "data" / "quzhou"
