@@ -668,6 +668,29 @@ class PreparedStudy:
                                   arrays["n_zones"], self.zone_raster.rule, self.grid, ids=ids), ids
         return self.zone_raster, list(self.ids)
 
+    def populated_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Populated cells inside a zone, as demand for the planning models: flat cell ids (int64), people
+        (float64) and zone index (int64; a split cell belongs to the zone holding the largest share of it)."""
+        pop = np.nan_to_num(np.asarray(self.population, dtype=np.float64)).ravel()
+        zr = self.zone_raster
+        zone = zr.zone.ravel().astype(np.int64)
+        if zr.split_cell.size:
+            order = np.lexsort((-zr.split_fraction, zr.split_cell))
+            cells, first = np.unique(zr.split_cell[order], return_index=True)
+            zone[cells] = zr.split_zone[order][first]
+        cells = np.flatnonzero((pop > 0) & (zone >= 0))
+        return cells, pop[cells], zone[cells]
+
+    def class_standard_seconds(self, thresholds_min: dict, cells: np.ndarray) -> np.ndarray:
+        """Seconds of the standard of each of `cells`' class (`thresholds_min`: minutes per class name, in the
+        study's class order; without classes, the first threshold for every cell; unclassified cells take the
+        first class's standard)."""
+        if self.cell_class is None:
+            return np.full(cells.size, next(iter(thresholds_min.values())) * 60.0)
+        cls = self.cell_class.ravel()[cells]
+        cls = np.where(cls == NO_CLASS, 0, cls)
+        return np.array([thresholds_min[c] * 60.0 for c in self.class_names], dtype=np.float64)[cls]
+
     @property
     def modelled(self) -> bool:
         """True when any input of the study is marked modelled."""

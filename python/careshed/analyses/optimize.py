@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..arrays import locate
 from ..arrays.travel_time import travel_time_grid_reach_lists
-from ..constants import NO_CLASS, RESIDENTS_PER_VEHICLE
+from ..constants import RESIDENTS_PER_VEHICLE
 from ..errors import InputError, UsageError
 from ..io.fields import as_list
 from ..placement import place_facilities, point_columns
@@ -177,18 +177,6 @@ def _lattice(study: PreparedStudy, spacing_m: float):
     return rr[ok], cc[ok]
 
 
-def _demand(study: PreparedStudy):
-    """Populated cells: flat ids, people, zone index (split cells: the zone holding most of the cell)."""
-    pop = np.nan_to_num(np.asarray(study.population, dtype=np.float64)).ravel()
-    zr = study.zone_raster
-    zone = zr.zone.ravel().astype(np.int64)
-    if zr.split_cell.size:
-        order = np.lexsort((-zr.split_fraction, zr.split_cell))
-        cells, first = np.unique(zr.split_cell[order], return_index=True)
-        zone[cells] = zr.split_zone[order][first]
-    cells = np.flatnonzero((pop > 0) & (zone >= 0))
-    return cells, pop[cells], zone[cells].astype(np.int32)
-
 
 def _site_capacity(capacity, parts, n_sites: int, model: str):
     """Capacity per site (order: the parts' frames) from a field of the point layers, a number or an array."""
@@ -334,17 +322,11 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
 
     # -- demand and coverage ------------------------------------------------------------------------------------
     t = time.perf_counter()
-    cells, weights, dzone = _demand(study)
+    cells, weights, dzone = study.populated_cells()
+    dzone = dzone.astype(np.int32)
     if cells.size == 0:
         raise InputError("the study has no populated cell inside a zone: nothing to optimise")
-    names = list(thresholds)
-    if study.cell_class is None:
-        standard = np.full(cells.size, thresholds[names[0]] * 60.0)
-    else:
-        cls = study.cell_class.ravel()[cells]
-        cls = np.where(cls == NO_CLASS, 0, cls)
-        std_by_class = np.array([thresholds[c] * 60.0 for c in study.class_names], dtype=np.float64)
-        standard = std_by_class[cls]
+    standard = study.class_standard_seconds(thresholds, cells)
     radius_s = float(max_minutes) * 60.0 if max_minutes is not None else float(standard.max())
     src = np.ascontiguousarray(sites[["row", "col"]].to_numpy(), dtype=np.int64)
     offsets, rcells, rsec = travel_time_grid_reach_lists(

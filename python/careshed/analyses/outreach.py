@@ -26,7 +26,6 @@ import pandas as pd
 from ..arrays import locate
 from ..arrays.outreach import plan_circuits, travel_matrix_grid
 from ..arrays.travel_time import nearest_travel_time, travel_time_grid_reach_lists
-from ..constants import NO_CLASS
 from ..errors import InputError, UsageError, keyword
 from ..io.fields import as_list
 from ..mapping import draw_polygons, frame_zones, new_figure
@@ -157,28 +156,6 @@ class Outreach(Result):
         return self.finish_map(fig, title or self.summary().split(";")[0], sub, ".", path)
 
 
-def _cell_standard(study: PreparedStudy, thresholds: dict, cells: np.ndarray) -> np.ndarray:
-    """Seconds of the standard of each cell's class."""
-    if study.cell_class is None:
-        return np.full(cells.size, next(iter(thresholds.values())) * 60.0)
-    cls = study.cell_class.ravel()[cells]
-    cls = np.where(cls == NO_CLASS, 0, cls)
-    return np.array([thresholds[c] * 60.0 for c in study.class_names], dtype=np.float64)[cls]
-
-
-def _populated_cells(study: PreparedStudy):
-    """Populated cells inside a zone: flat ids, people, zone (a split cell: the zone holding most of it)."""
-    pop = np.nan_to_num(np.asarray(study.population, dtype=np.float64)).ravel()
-    zr = study.zone_raster
-    zone = zr.zone.ravel().astype(np.int64)
-    if zr.split_cell.size:
-        order = np.lexsort((-zr.split_fraction, zr.split_cell))
-        cells, first = np.unique(zr.split_cell[order], return_index=True)
-        zone[cells] = zr.split_zone[order][first]
-    cells = np.flatnonzero((pop > 0) & (zone >= 0))
-    return cells, pop[cells], zone[cells].astype(np.int64)
-
-
 def _positive(value, name, *, integer=False):
     v = float(value)
     if not (math.isfinite(v) and v > 0) or (integer and v != int(v)):
@@ -263,10 +240,10 @@ def run(study: PreparedStudy, candidates, *, facilities, bases, points=18, thres
 
     # -- 1. the gap: people beyond the standard of every fixed facility -------------------------------------------
     t = time.perf_counter()
-    cells, people, zone = _populated_cells(study)
+    cells, people, zone = study.populated_cells()
     if cells.size == 0:
         raise InputError("the study has no populated cell inside a zone: nobody to plan outreach for")
-    standard = _cell_standard(study, thresholds, cells)
+    standard = study.class_standard_seconds(thresholds, cells)
     radius = float(standard.max())
     fsrc = np.ascontiguousarray(fixed[["row", "col"]].to_numpy(), dtype=np.int64)
     fsec, _ = nearest_travel_time(study.friction.seconds_per_metre, fsrc, grid.cell_size, np.zeros(len(fixed)),
