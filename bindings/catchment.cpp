@@ -24,9 +24,6 @@ namespace py = pybind11;
 namespace careshed::bindings {
 namespace {
 
-template <class T>
-using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
 /// Population stays float32 when it is float32 (no doubling of a national grid); anything else → float64.
 struct Population {
   py::array keep;  // keeps the (possibly converted) array alive

@@ -16,15 +16,13 @@
 #include "careshed/isochrones.hpp"
 #include "grid_py.hpp"
 #include "init.hpp"
+#include "io_numpy.hpp"
 #include "run_watch.hpp"
 
 namespace py = pybind11;
 
 namespace careshed::bindings {
 namespace {
-
-template <class T>
-using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
 /// zones/population/... must have the shape of seconds.
 void require_grid_shape(const py::array& a, const char* what, py::ssize_t rows, py::ssize_t cols) {

@@ -16,6 +16,22 @@ namespace careshed::bindings {
 
 namespace py = pybind11;
 
+/// An input array as the bindings take it: C-contiguous, converted to T when it is not already (forcecast).
+template <class T>
+using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+/// `a` as a vector after checking it is 1-D (and, when n >= 0, has n values); `what` names the argument in the
+/// InputError.
+template <class T>
+std::vector<T> vector_1d(const Arr<T>& a, const char* what, py::ssize_t n = -1) {
+  if (a.ndim() != 1) throw InputError(std::string(what) + ": expected a 1-D array");
+  if (n >= 0 && a.shape(0) != n) {
+    throw InputError(std::string(what) + ": expected " + std::to_string(n) + " values, got " +
+                     std::to_string(a.shape(0)));
+  }
+  return std::vector<T>(a.data(), a.data() + a.shape(0));
+}
+
 /// Moves `v` to the heap and returns a numpy array viewing it, owned by a capsule (no element copy).
 /// shape defaults to 1-D of v.size(); a 2-D shape (rows, cols) views it row-major.
 template <class T>

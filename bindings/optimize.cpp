@@ -24,17 +24,9 @@ namespace careshed::bindings {
 namespace {
 
 template <class T>
-using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-template <class T>
 std::vector<T> vec_of(const std::optional<Arr<T>>& a, const char* what, py::ssize_t n) {
   if (!a) return {};
-  if (a->ndim() != 1) throw InputError(std::string(what) + ": expected a 1-D array");
-  if (n >= 0 && a->shape(0) != n) {
-    throw InputError(std::string(what) + ": expected " + std::to_string(n) + " values, got " +
-                     std::to_string(a->shape(0)));
-  }
-  return std::vector<T>(a->data(), a->data() + a->shape(0));
+  return vector_1d(*a, what, n);
 }
 
 SiteModel model_of(const std::string& name) {

@@ -20,15 +20,6 @@ namespace py = pybind11;
 namespace careshed::bindings {
 namespace {
 
-template <class T>
-using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
-
-template <class T>
-std::vector<T> vec1(const Arr<T>& a, const char* what) {
-  if (a.ndim() != 1) throw InputError(std::string(what) + ": expected a 1-D array");
-  return std::vector<T>(a.data(), a.data() + a.shape(0));
-}
-
 OutreachProblem problem_of(const Arr<double>& travel_seconds, const Arr<std::int32_t>& point_node,
                            const Arr<double>& service_seconds, const Arr<std::int32_t>& visits,
                            const Arr<std::int32_t>& team_base, const Arr<std::int32_t>& team_days,
@@ -39,11 +30,11 @@ OutreachProblem problem_of(const Arr<double>& travel_seconds, const Arr<std::int
   OutreachProblem p;
   p.n_nodes = std::int32_t(travel_seconds.shape(0));
   p.travel_seconds.assign(travel_seconds.data(), travel_seconds.data() + travel_seconds.size());
-  p.point_node = vec1(point_node, "point_node");
-  p.service_seconds = vec1(service_seconds, "service_seconds");
-  p.visits = vec1(visits, "visits");
-  const std::vector<std::int32_t> base = vec1(team_base, "team_base"), days = vec1(team_days, "team_days");
-  const std::vector<double> day = vec1(team_day_seconds, "team_day_seconds");
+  p.point_node = vector_1d(point_node, "point_node");
+  p.service_seconds = vector_1d(service_seconds, "service_seconds");
+  p.visits = vector_1d(visits, "visits");
+  const std::vector<std::int32_t> base = vector_1d(team_base, "team_base"), days = vector_1d(team_days, "team_days");
+  const std::vector<double> day = vector_1d(team_day_seconds, "team_day_seconds");
   if (days.size() != base.size() || day.size() != base.size()) {
     throw InputError("team_base, team_days and team_day_seconds: one value per team each (got " +
                      std::to_string(base.size()) + ", " + std::to_string(days.size()) + ", " +
