@@ -3,14 +3,8 @@
 #include "careshed/optimize.hpp"
 
 // CBC through its C++ API (CbcMain0/CbcMain1, the driver the C interface wraps) so that an event handler can stop
-// branch and cut and CLP's simplex when the run is cancelled (the C interface exposes neither).
-#include <coin/CbcEventHandler.hpp>
-#include <coin/CbcModel.hpp>
-#include <coin/CbcSolver.hpp>
-#include <coin/ClpEventHandler.hpp>
-#include <coin/ClpSimplex.hpp>
-#include <coin/ClpSolve.hpp>
-#include <coin/OsiClpSolverInterface.hpp>
+// branch and cut and CLP's simplex when the run is cancelled (the C interface exposes neither); the lock and the
+// set-up are shared with outreach.cpp (cbc_support.hpp).
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +19,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
+#include "cbc_support.hpp"
 
 namespace careshed {
 namespace {
@@ -1231,11 +1226,6 @@ void order_solution(const Prepared& P, SiteSolution& sol, const std::vector<std:
 
 // ---- CBC -------------------------------------------------------------------------------------------------------
 
-std::mutex& cbc_mutex() {
-  static std::mutex m;
-  return m;
-}
-
 /// A MIP assembled column by column in CSC form for Cbc_loadProblem.
 struct Mip {
   std::vector<double> collb, colub, obj;
@@ -1269,65 +1259,27 @@ struct MipResult {
   bool has_solution = false, proven_optimal = false, proven_infeasible = false, stopped = false;
 };
 
-/// Stops CBC's branch and cut at its next event once the run is cancelled.
-class CbcStop : public CbcEventHandler {
- public:
-  explicit CbcStop(RunControl* control) : control_(control) {}
-  CbcAction event(CbcEvent) override { return control_ && control_->cancel_requested() ? stop : noAction; }
-  CbcEventHandler* clone() const override { return new CbcStop(*this); }
-
- private:
-  RunControl* control_;
-};
-
-/// Stops CLP's simplex after the current iteration once the run is cancelled or (LP relaxations only; CBC keeps its
-/// own time limit in branch and cut) once the deadline passed: CLP does not check its time limit inside the
-/// initial solve, and one LP of a large instance can take minutes.
-class ClpStop : public ClpEventHandler {
- public:
-  ClpStop(RunControl* control, Clock::time_point deadline) : control_(control), deadline_(deadline) {}
-  int event(Event e) override {
-    if (e != endOfIteration) return -1;
-    if (control_ && control_->cancel_requested()) return 5;
-    return ((++count_ & 63) == 0 && Clock::now() > deadline_) ? 5 : -1;
-  }
-  ClpEventHandler* clone() const override { return new ClpStop(*this); }
-
- private:
-  RunControl* control_;
-  Clock::time_point deadline_;
-  std::uint64_t count_ = 0;
-};
-
-int cbc_no_callback(CbcModel*, int) { return 0; }
-
 /// Solves the MIP (or, relax = true, its LP relaxation) with CBC's standalone driver: the same cut generators and
 /// heuristics as the `cbc` program, no SIGINT handler of its own (useSignalHandler_ = false, so Ctrl-C stays with
 /// the caller: Python's KeyboardInterrupt reaches the RunControl), stopped by the control. Throws Cancelled.
 MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, double gap_target,
                     RunControl* control = nullptr) {
-  std::lock_guard<std::mutex> lock(cbc_mutex());
+  std::lock_guard<std::mutex> lock(cbc::cbc_mutex());
   if (control) control->throw_if_cancelled();
   const Clock::time_point deadline =
       relax && std::isfinite(time_limit) ? Clock::now() + std::chrono::microseconds(std::int64_t(time_limit * 1e6))
                                          : Clock::time_point::max();
   OsiClpSolverInterface solver;
-  solver.messageHandler()->setLogLevel(0);
-  solver.getModelPtr()->setLogLevel(0);
   solver.loadProblem(int(m.collb.size()), int(m.rowlb.size()), m.start.data(), m.index.data(), m.value.data(),
                      m.collb.data(), m.colub.data(), m.obj.data(), m.rowlb.data(), m.rowub.data());
   for (std::size_t j = 0; j < m.integer.size(); ++j) {
     if (m.integer[j] && !relax) solver.setInteger(int(j));
   }
   solver.setObjSense(maximise ? -1.0 : 1.0);
-  ClpStop clp_stop(control, deadline);
-  solver.getModelPtr()->passInEventHandler(&clp_stop);  // cloned into CBC's copies
-  ClpSolve no_interrupt;  // CLP's initialSolve installs its own SIGINT handler unless told not to (special option
-  no_interrupt.setSpecialOption(2, 1);  // 2 = 1): with it, Ctrl-C would stop the LP silently instead of the run
+  cbc::ClpStop clp_stop(control, deadline);
   // Relaxations: primal simplex (with sprint on many columns) — on the covering LPs (many y columns, one row per
   // demand) it is an order of magnitude faster than CLP's default dual start (0.4 s vs 5 s on 4,000 x 400).
-  if (relax) no_interrupt.setSolveType(ClpSolve::usePrimalorSprint);
-  solver.setSolveOptions(no_interrupt);
+  cbc::quiet_clp(solver, &clp_stop, relax);
   MipResult r;
   if (relax) {
     solver.initialSolve();
@@ -1350,21 +1302,8 @@ MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, 
     return r;
   }
   CbcModel model(solver);
-  model.setLogLevel(0);
-  CbcSolverUsefulData data;
-  data.noPrinting_ = true;
-  data.useSignalHandler_ = false;
-  CbcMain0(model, data);
-  CbcStop cbc_stop(control);
-  model.passInEventHandler(&cbc_stop);
-  std::vector<std::string> args = {"careshed", "-log", "0", "-slog", "0", "-timeMode", "elapsed"};
-  if (std::isfinite(time_limit)) args.insert(args.end(), {"-sec", num(std::max(0.01, time_limit))});
-  if (gap_target > 0) args.insert(args.end(), {"-ratioGap", num(gap_target)});
-  args.insert(args.end(), {"-solve", "-quit"});
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
   // No MIP start: the heuristic answer is kept by the caller unless CBC finds a strictly better one.
-  CbcMain1(int(argv.size()), argv.data(), model, cbc_no_callback, data);
+  cbc::run_cbc_driver(model, control, time_limit, gap_target);
   if (control) control->throw_if_cancelled();  // a stopped run's status would read as "infeasible" or "limit"
   r.proven_optimal = model.isProvenOptimal();
   r.proven_infeasible = model.isProvenInfeasible();

@@ -2,8 +2,6 @@
 // savings + local search heuristic, and the assignment relaxation bound. See careshed/outreach.hpp.
 #include "careshed/outreach.hpp"
 
-#include <coin/Cbc_C_Interface.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +14,7 @@
 #include <utility>
 
 #include "careshed/error.hpp"
+#include "cbc_support.hpp"
 
 namespace careshed {
 namespace {
@@ -492,18 +491,13 @@ std::vector<std::int32_t> best_order(const Inst& I, std::int32_t k, const std::v
   return order;
 }
 
-std::mutex& outreach_cbc_mutex() {
-  static std::mutex m;
-  return m;
-}
-
 struct MipAnswer {
   bool has_solution = false, proven_optimal = false, infeasible = false;
   double bound = 0.0;
   Plan plan;
 };
 
-MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_limit) {
+MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_limit, RunControl* control) {
   // Rows: link (k, i) for allowed pairs, then one per point, then one per team.
   std::vector<std::vector<std::int32_t>> link(std::size_t(I.K), std::vector<std::int32_t>(std::size_t(I.n), -1));
   std::vector<double> rowlb, rowub;
@@ -589,27 +583,23 @@ MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_
     }
   }
   MipAnswer ans;
-  std::lock_guard<std::mutex> lock(outreach_cbc_mutex());
-  Cbc_Model* model = Cbc_newModel();
-  struct Del {
-    Cbc_Model* m;
-    ~Del() { Cbc_deleteModel(m); }
-  } del{model};
-  Cbc_setLogLevel(model, 0);
-  Cbc_setParameter(model, "log", "0");
-  Cbc_setParameter(model, "slog", "0");
-  Cbc_setParameter(model, "timeMode", "elapsed");
-  Cbc_loadProblem(model, int(collb.size()), int(rowlb.size()), start.data(), index.data(), value.data(),
-                  collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
-  for (std::size_t j = 0; j < collb.size(); ++j) Cbc_setInteger(model, int(j));
-  Cbc_setObjSense(model, 1.0);
-  if (std::isfinite(time_limit)) Cbc_setMaximumSeconds(model, std::max(0.01, time_limit));
-  Cbc_solve(model);
-  ans.proven_optimal = Cbc_isProvenOptimal(model) != 0;
-  ans.infeasible = Cbc_isProvenInfeasible(model) != 0;
-  ans.bound = Cbc_getBestPossibleObjValue(model);
-  const double* sol = Cbc_getColSolution(model);
-  if (!ans.infeasible && sol && Cbc_bestSolution(model) != nullptr) {
+  std::lock_guard<std::mutex> lock(cbc::cbc_mutex());
+  throw_if_cancelled(control);
+  OsiClpSolverInterface solver;
+  solver.loadProblem(int(collb.size()), int(rowlb.size()), start.data(), index.data(), value.data(), collb.data(),
+                     colub.data(), obj.data(), rowlb.data(), rowub.data());
+  for (std::size_t j = 0; j < collb.size(); ++j) solver.setInteger(int(j));
+  solver.setObjSense(1.0);
+  cbc::ClpStop clp_stop(control, Clock::time_point::max());
+  cbc::quiet_clp(solver, &clp_stop);
+  CbcModel model(solver);
+  cbc::run_cbc_driver(model, control, time_limit, 0.0);
+  throw_if_cancelled(control);  // a stopped run's status would read as "infeasible" or "limit"
+  ans.proven_optimal = model.isProvenOptimal();
+  ans.infeasible = model.isProvenInfeasible();
+  ans.bound = model.getBestPossibleObjValue();
+  const double* sol = model.bestSolution();
+  if (!ans.infeasible && sol) {
     ans.has_solution = true;
     ans.plan.assign(std::size_t(I.K), {});
     for (std::size_t j = 0; j < n_x; ++j) {
@@ -1023,7 +1013,7 @@ OutreachSchedule plan_outreach(const OutreachProblem& problem, const OutreachOpt
     MipAnswer ans;
     {
       ProgressSpan span(control, 0.4, 1.0, "mip");
-      ans = solve_mip(I, cols, options.time_limit_s - seconds_since(t0));
+      ans = solve_mip(I, cols, options.time_limit_s - seconds_since(t0), control);
       throw_if_cancelled(control);
     }
     if (ans.infeasible) {

@@ -41,11 +41,11 @@
 // Time: the exact solve's CBC call honours time_limit_s (wall clock); the heuristic stops its improvement phase at
 // time_limit_s (the schedule is then the best found so far, still valid).
 // Cancellation / progress (careshed/progress.hpp): polled per enumerated subset level and team, per local-search
-// pass and per Hungarian row; phases "routes", "mip", "construction", "improvement", "bound". A running CBC call is
-// not interruptible: cancellation takes effect when it returns (seed-sized MIPs solve in well under a second).
+// pass and per Hungarian row; phases "routes", "mip", "construction", "improvement", "bound". A running CBC call
+// stops at its next branch-and-cut event (or CLP iteration) once the run is cancelled.
 // Ownership: every struct owns its vectors; inputs are read only during the call.
-// Thread-safety: re-entrant; the CBC call is serialised by a process-wide mutex (CBC 2.10's driver keeps global
-// state). Errors: careshed::InputError naming the argument, the index and what to do; careshed::Cancelled.
+// Thread-safety: re-entrant; CBC / CLP calls are serialised by the one process-wide mutex that site optimisation
+// uses too (CBC 2.10's driver keeps global state). Errors: careshed::InputError naming the argument, the index and what to do; careshed::Cancelled.
 #pragma once
 
 #include <cstdint>
