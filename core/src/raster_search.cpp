@@ -32,9 +32,13 @@
 #include <optional>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
@@ -345,6 +349,71 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
 // is a branchy sequence on x86-64).
 inline std::uint64_t to_ticks(double w) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(w + 0.5)); }
 
+// A growable array of trivially copyable entries (queue buckets, tiles' and sub-buckets' lists). Unlike
+// std::vector's, its push_back is small enough to be inlined into the search's inner loop (GCC kept
+// std::vector<Entry>::push_back, and even a plain one of this class, an out-of-line call there: ~11-17 % of
+// the search's CPU time); growing is the out-of-line rare path. Moves leave the source empty; copies are not needed.
+template <class T>
+class PodVec {
+  static_assert(std::is_trivially_copyable<T>::value, "PodVec holds trivially copyable entries only");
+
+ public:
+  PodVec() = default;
+  PodVec(const PodVec&) = delete;
+  PodVec& operator=(const PodVec&) = delete;
+  PodVec(PodVec&& o) noexcept : b_(o.b_), e_(o.e_), cap_(o.cap_) { o.b_ = o.e_ = o.cap_ = nullptr; }
+  PodVec& operator=(PodVec&& o) noexcept {
+    PodVec(std::move(o)).swap(*this);
+    return *this;
+  }
+  ~PodVec() { std::free(b_); }
+
+  __attribute__((always_inline)) void push_back(const T& x) {
+    if (__builtin_expect(e_ == cap_, 0)) grow(size() + 1);
+    *e_++ = x;
+  }
+  void append(const T* first, const T* last) {
+    const std::size_t k = static_cast<std::size_t>(last - first);
+    if (k == 0) return;
+    if (static_cast<std::size_t>(cap_ - e_) < k) grow(size() + k);
+    std::memcpy(e_, first, k * sizeof(T));
+    e_ += k;
+  }
+  void clear() { e_ = b_; }
+  // Frees the storage (an idle list keeps none).
+  void release() { PodVec().swap(*this); }
+  void swap(PodVec& o) noexcept {
+    std::swap(b_, o.b_);
+    std::swap(e_, o.e_);
+    std::swap(cap_, o.cap_);
+  }
+  bool empty() const { return e_ == b_; }
+  std::size_t size() const { return static_cast<std::size_t>(e_ - b_); }
+  std::size_t capacity() const { return static_cast<std::size_t>(cap_ - b_); }
+  T& operator[](std::size_t i) { return b_[i]; }
+  const T& operator[](std::size_t i) const { return b_[i]; }
+  T* begin() { return b_; }
+  T* end() { return e_; }
+  const T* begin() const { return b_; }
+  const T* end() const { return e_; }
+
+ private:
+  // Doubles the capacity (at least `need`, at least 16 entries); std::bad_alloc when memory runs out.
+  __attribute__((noinline)) void grow(std::size_t need) {
+    std::size_t cap = std::max<std::size_t>({need, 2 * capacity(), 16});
+    const std::size_t n = size();
+    T* nb = static_cast<T*>(std::realloc(b_, cap * sizeof(T)));
+    if (nb == nullptr) throw std::bad_alloc();
+    b_ = nb;
+    e_ = nb + n;
+    cap_ = nb + cap;
+  }
+
+  T* b_ = nullptr;
+  T* e_ = nullptr;
+  T* cap_ = nullptr;
+};
+
 // Circular bucket queue over absolute bucket numbers [cur, cur + nb).
 template <class Entry>
 class BucketQueue {
@@ -392,13 +461,13 @@ class BucketQueue {
   void set_current(std::uint64_t b) { cur_ = b; }
   bool empty_bucket(std::uint64_t b) const { return buckets_[static_cast<std::size_t>(b) & kMask].empty(); }
   // Moves the entries of absolute bucket b into `work` (which must be empty); false if none.
-  bool take(std::uint64_t b, std::vector<Entry>& work) {
+  bool take(std::uint64_t b, PodVec<Entry>& work) {
     const std::size_t slot = static_cast<std::size_t>(b) & kMask;
     if (buckets_[slot].empty()) return false;
     work.swap(buckets_[slot]);
     // Leave the slot without storage: otherwise every slot of the ring keeps the capacity of the
     // largest bucket it ever held, and the ring would hold far more memory than the live entries.
-    std::vector<Entry>().swap(buckets_[slot]);
+    buckets_[slot].release();
     bits_[slot >> 6] &= ~(std::uint64_t{1} << (slot & 63));
     return true;
   }
@@ -408,13 +477,13 @@ class BucketQueue {
       std::uint64_t word = other.bits_[w];
       while (word) {
         const std::size_t slot = w * 64 + __builtin_ctzll(word);
-        std::vector<Entry>& from = other.buckets_[slot];
-        std::vector<Entry>& to = buckets_[slot];
+        PodVec<Entry>& from = other.buckets_[slot];
+        PodVec<Entry>& to = buckets_[slot];
         if (to.empty())
           to.swap(from);
         else
-          to.insert(to.end(), from.begin(), from.end());
-        std::vector<Entry>().swap(from);
+          to.append(from.begin(), from.end());
+        from.release();
         bits_[w] |= std::uint64_t{1} << (slot & 63);
         word &= word - 1;
       }
@@ -422,17 +491,17 @@ class BucketQueue {
     }
   }
   // Puts entries back into absolute bucket b (taken from it and not worked).
-  void put_back(std::uint64_t b, const std::vector<Entry>& entries) {
+  void put_back(std::uint64_t b, const PodVec<Entry>& entries) {
     if (entries.empty()) return;
     const std::size_t slot = static_cast<std::size_t>(b) & kMask;
-    buckets_[slot].insert(buckets_[slot].end(), entries.begin(), entries.end());
+    buckets_[slot].append(entries.begin(), entries.end());
     bits_[slot >> 6] |= std::uint64_t{1} << (slot & 63);
   }
   static constexpr std::size_t kBuckets = std::size_t{1} << 14;
   static constexpr std::size_t kMask = kBuckets - 1;
 
  private:
-  std::vector<std::vector<Entry>> buckets_;
+  std::vector<PodVec<Entry>> buckets_;
   std::vector<std::uint64_t> bits_;
   std::uint64_t cur_ = 0;
   int shift_ = 0;
@@ -514,8 +583,8 @@ class NearestSearch {
 
   struct Worker {
     BucketQueue<Entry> q;
-    std::vector<Entry> work[2];  // this round's and the previous round's entries (double buffer)
-    std::vector<Entry> sub[kSub];
+    PodVec<Entry> work[2];  // this round's and the previous round's entries (double buffer)
+    PodVec<Entry> sub[kSub];
     std::vector<std::uint32_t> active;
     std::vector<std::uint32_t> touched;
     std::uint64_t settled = 0;
@@ -531,7 +600,7 @@ class NearestSearch {
   // report_progress: whether this search reports its progress to p.control (a search among many, as in
   // the reach lists, only polls for cancellation).
   NearestSearch(const Prepared& p, const FT* fr, LabelT* lab, int threads, bool record_touched, int shift,
-                std::vector<std::vector<Entry>>& tiles, bool report_progress = true, const Cost* cost = nullptr)
+                std::vector<PodVec<Entry>>& tiles, bool report_progress = true, const Cost* cost = nullptr)
       : p_(p), fr_(fr), lab_(lab), threads_(threads), record_(record_touched), report_(report_progress),
         cost_(cost), tiles_(tiles), workers_(threads) {
     ntx_ = ((p.cols - 1) >> kTileShift) + 1;
@@ -698,17 +767,6 @@ class NearestSearch {
     if (active_ > 1) return __atomic_load_n(&lab_[v], __ATOMIC_RELAXED);
     return lab_[v];
   }
-  // Lowers lab[v] from `seen` to `nw` (nw < seen). False if another thread got there first with a
-  // label <= nw. On success `seen` holds the replaced label.
-  bool lower(std::uint32_t v, LabelT& seen, LabelT nw) {
-    if (active_ <= 1) {
-      lab_[v] = nw;
-      return true;
-    }
-    while (!__atomic_compare_exchange_n(&lab_[v], &seen, nw, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-      if (seen <= nw) return false;
-    return true;
-  }
 
   void loop(const std::vector<SourceEvent>& sources, int tid) {
     Worker& me = workers_[tid];
@@ -756,7 +814,7 @@ class NearestSearch {
           me.work[1].clear();
           return;  // hand back to all threads
         }
-        std::vector<Entry>& mine = me.work[round & 1];
+        PodVec<Entry>& mine = me.work[round & 1];
         mine.clear();
         errors_.run([&] { me.q.take(b, mine); });
         if (tid == 0) {
@@ -823,124 +881,169 @@ class NearestSearch {
     p_.control->report(std::min(f, 0.99));
   }
 
+  // What expanding a cell reads for every neighbour, copied into a by-value local: the compiler then keeps
+  // it in registers across the label stores and list appends (members of *this and of p_ it must reload
+  // after each store, since a uint64 label store may alias them). Fixed for a tile's visit; `sub` per
+  // sub-bucket.
+  struct Hot {
+    LabelT* lab;
+    const FT* fr;
+    std::uint64_t cut_ticks;  // p_.cut_ticks
+    std::uint64_t b;          // the bucket being worked (cur_b_)
+    std::uint64_t b_start;    // its first tick (b_start_)
+    std::int64_t rows, cols;
+    std::int64_t tr, tc;      // the tile being worked
+    int index_bits;
+    int shift, sub_shift;
+    int sub;                  // the sub-bucket being worked
+    bool shared;              // active_ > 1: labels are read atomically and lowered by compare-and-swap
+  };
+
   void work_tile(Worker& me, std::uint32_t t) {
     me.cur_tr = t / ntx_;
     me.cur_tc = t % ntx_;
-    std::vector<Entry>& tq = tiles_[t];
+    PodVec<Entry>& tq = tiles_[t];
     for (const Entry& e : tq) me.sub[sub_of(ticks_of(load(e.cell)))].push_back(e);
     if (tq.capacity() > 256)  // idle tiles keep <= 2 KB each (< 0.5 B/cell); big visits reallocate
-      std::vector<Entry>().swap(tq);
+      tq.release();
     else
       tq.clear();
+    Hot h{lab_, fr_, p_.cut_ticks, cur_b_, b_start_, p_.rows, p_.cols, me.cur_tr, me.cur_tc, p_.index_bits,
+          shift_, sub_shift_, 0, active_ > 1};
     for (me.cur_sub = 0; me.cur_sub < kSub; ++me.cur_sub) {
-      std::vector<Entry>& sq = me.sub[me.cur_sub];
+      h.sub = me.cur_sub;
+      PodVec<Entry>& sq = me.sub[me.cur_sub];
       for (std::size_t i = 0; i < sq.size(); ++i) {
         const Entry e = sq[i];
-        expand(me, e);
+        expand(me, e, h);
       }
       sq.clear();
     }
   }
 
-  inline void push(Worker& me, std::uint32_t v, std::uint64_t nt, std::int64_t rv, std::int64_t cv) {
+  static LabelT load(const Hot& h, std::uint32_t v) {
+    if (h.shared) return __atomic_load_n(&h.lab[v], __ATOMIC_RELAXED);
+    return h.lab[v];
+  }
+  // Lowers lab[v] from `seen` to `nw` (nw < seen). False if another thread got there first with a
+  // label <= nw. On success `seen` holds the replaced label.
+  static bool lower(const Hot& h, std::uint32_t v, LabelT& seen, LabelT nw) {
+    if (!h.shared) {
+      h.lab[v] = nw;
+      return true;
+    }
+    while (!__atomic_compare_exchange_n(&h.lab[v], &seen, nw, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      if (seen <= nw) return false;
+    return true;
+  }
+  static int sub_of(const Hot& h, std::uint64_t ticks) {
+    const std::uint64_t s = ticks >= h.b_start ? (ticks - h.b_start) >> h.sub_shift : 0;
+    return s < kSub ? static_cast<int>(s) : kSub - 1;
+  }
+
+  static void push(Worker& me, const Hot& h, std::uint32_t v, std::uint64_t nt, std::int64_t rv, std::int64_t cv) {
     const Entry e{v, static_cast<std::uint32_t>(nt)};
-    if ((rv >> kTileShift) == me.cur_tr && (cv >> kTileShift) == me.cur_tc && (nt >> shift_) == cur_b_)
-      me.sub[std::max(me.cur_sub, sub_of(nt))].push_back(e);
+    if ((rv >> kTileShift) == h.tr && (cv >> kTileShift) == h.tc && (nt >> h.shift) == h.b)
+      me.sub[std::max(h.sub, sub_of(h, nt))].push_back(e);
     else
       me.q.push(nt, e);
   }
 
-  inline void offer(Worker& me, std::uint32_t v, std::int64_t rv, std::int64_t cv, LabelT Lv, std::uint64_t nt,
-                    LabelT idx) {
-    if (nt > p_.cut_ticks) return;
-    const LabelT Ln = static_cast<LabelT>(((nt + 1) << p_.index_bits) | idx);
-    if (Ln < Lv && lower(v, Lv, Ln)) {
+  inline void offer(Worker& me, const Hot& h, std::uint32_t v, std::int64_t rv, std::int64_t cv, LabelT Lv,
+                    std::uint64_t nt, LabelT idx) {
+    if (nt > h.cut_ticks) return;
+    const LabelT Ln = static_cast<LabelT>(((nt + 1) << h.index_bits) | idx);
+    if (Ln < Lv && lower(h, v, Lv, Ln)) {
       if (record_ && Lv == unreached()) me.touched.push_back(v);
-      push(me, v, nt, rv, cv);
+      push(me, h, v, nt, rv, cv);
     }
   }
 
   // u: the expanded cell (row `row`), k: the direction of the move u -> v (terrain costs only).
-  inline void relax(Worker& me, std::uint32_t u, std::int64_t row, int k, std::uint32_t v, std::int64_t rv,
-                    std::int64_t cv, LabelT L, std::uint64_t t, double fu, double hl, LabelT idx) {
-    const LabelT Lv = load(v);
+  inline void relax(Worker& me, const Hot& h, std::uint32_t u, std::int64_t row, int k, std::uint32_t v,
+                    std::int64_t rv, std::int64_t cv, LabelT L, std::uint64_t t, double fu, double hl, LabelT idx) {
+    const LabelT Lv = load(h, v);
     if (Lv <= L) return;  // v already at least as good as anything reachable through u
-    const double fv = fr_[v];
+    const double fv = h.fr[v];
     if (!(fv < kInf)) return;  // impassable
     if constexpr (Cost::kIsotropic) {
       (void)u, (void)row, (void)k;
-      offer(me, v, rv, cv, Lv, t + to_ticks((fu + fv) * hl), idx);
+      offer(me, h, v, rv, cv, Lv, t + to_ticks((fu + fv) * hl), idx);
     } else {
       const double base = (fu + fv) * hl;
-      if (cannot_improve(Lv, t, base, idx)) return;
+      if (cannot_improve(h, Lv, t, base, idx)) return;
       double w;
       if (!cost_->ticks(u, v, row, k, base, &w)) return;
-      offer(me, v, rv, cv, Lv, t + to_ticks(w), idx);
+      offer(me, h, v, rv, cv, Lv, t + to_ticks(w), idx);
     }
   }
 
   // Terrain costs with a lower bound (Cost::kLowerBound): true when even the cheapest possible move from
   // this label, t + ticks(base * min_factor), cannot lower Lv (offer() would refuse the real one too).
-  inline bool cannot_improve(LabelT Lv, std::uint64_t t, double base, LabelT idx) const {
+  inline bool cannot_improve(const Hot& h, LabelT Lv, std::uint64_t t, double base, LabelT idx) const {
     if constexpr (Cost::kLowerBound) {
       const std::uint64_t lb = t + to_ticks(base * cost_->min_factor);
-      return lb > p_.cut_ticks || static_cast<LabelT>(((lb + 1) << p_.index_bits) | idx) >= Lv;
+      return lb > h.cut_ticks || static_cast<LabelT>(((lb + 1) << h.index_bits) | idx) >= Lv;
     } else {
-      (void)Lv, (void)t, (void)base, (void)idx;
+      (void)h, (void)Lv, (void)t, (void)base, (void)idx;
       return false;
     }
   }
 
-  inline void relax_knight(Worker& me, std::uint32_t u, std::int64_t row, int k, std::uint32_t v, std::int64_t rv,
-                           std::int64_t cv, std::uint32_t a, std::uint32_t bb, LabelT L, std::uint64_t t, double fu,
-                           double hl, LabelT idx) {
-    const LabelT Lv = load(v);
+  inline void relax_knight(Worker& me, const Hot& h, std::uint32_t u, std::int64_t row, int k, std::uint32_t v,
+                           std::int64_t rv, std::int64_t cv, std::uint32_t a, std::uint32_t bb, LabelT L,
+                           std::uint64_t t, double fu, double hl, LabelT idx) {
+    const LabelT Lv = load(h, v);
     if (Lv <= L) return;
-    const double fv = fr_[v], fa = fr_[a], fb = fr_[bb];
+    const double fv = h.fr[v], fa = h.fr[a], fb = h.fr[bb];
     if (!(fv < kInf) || !(fa < kInf) || !(fb < kInf)) return;
     if constexpr (Cost::kIsotropic) {
       (void)u, (void)row, (void)k;
-      offer(me, v, rv, cv, Lv, t + to_ticks(((fu + fv) + (fa + fb)) * hl), idx);
+      offer(me, h, v, rv, cv, Lv, t + to_ticks(((fu + fv) + (fa + fb)) * hl), idx);
     } else {
       if (!(cost_->z[a] == cost_->z[a]) || !(cost_->z[bb] == cost_->z[bb])) return;  // no elevation: impassable
       const double base = ((fu + fv) + (fa + fb)) * hl;
-      if (cannot_improve(Lv, t, base, idx)) return;
+      if (cannot_improve(h, Lv, t, base, idx)) return;
       double w;
       if (!cost_->ticks(u, v, row, k, base, &w)) return;
-      offer(me, v, rv, cv, Lv, t + to_ticks(w), idx);
+      offer(me, h, v, rv, cv, Lv, t + to_ticks(w), idx);
     }
   }
 
-  void expand(Worker& me, const Entry& e) {
+  // h by value: see Hot.
+  void expand(Worker& me, const Entry& e, const Hot h) {
     const std::uint32_t c = e.cell;
-    const LabelT L = load(c);
+    const LabelT L = load(h, c);
     const std::uint64_t t = ticks_of(L);
     if (static_cast<std::uint32_t>(t) != e.ticks_lo) return;  // stale: improved since pushed
     ++me.settled;
-    const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << p_.index_bits) - 1));
-    const double fu = fr_[c];
+    const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << h.index_bits) - 1));
+    const double fu = h.fr[c];
     const std::int64_t row = p_.row_of(c);
-    const std::int64_t col = static_cast<std::int64_t>(c) - row * p_.cols;
-    const double* hl = p_.per_row ? &p_.hl[static_cast<std::size_t>(row) * K] : p_.hl.data();
+    const std::int64_t col = static_cast<std::int64_t>(c) - row * h.cols;
+    const double* hlp = p_.per_row ? &p_.hl[static_cast<std::size_t>(row) * K] : p_.hl.data();
+    double hl[K];
+    for (int k = 0; k < K; ++k) hl[k] = hlp[k];
     constexpr int m = K == 16 ? 2 : 1;
-    if (row >= m && row < p_.rows - m && col >= m && col < p_.cols - m) {
+    if (row >= m && row < h.rows - m && col >= m && col < h.cols - m) {
+#pragma GCC unroll 8
       for (int k = 0; k < 8; ++k)
-        relax(me, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k], L, t, fu, hl[k],
-              idx);
+        relax(me, h, c, row, k, static_cast<std::uint32_t>(c + kDr[k] * h.cols + kDc[k]), row + kDr[k], col + kDc[k],
+              L, t, fu, hl[k], idx);
       if constexpr (K == 16) {
         for (int k = 8; k < 16; ++k)
-          relax_knight(me, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k],
+          relax_knight(me, h, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k],
                        static_cast<std::uint32_t>(c + p_.mid1[k]), static_cast<std::uint32_t>(c + p_.mid2[k]), L, t,
                        fu, hl[k], idx);
       }
     } else {
       for (int k = 0; k < K; ++k) {
         const std::int64_t r2 = row + kDr[k], c2 = col + kDc[k];
-        if (r2 < 0 || r2 >= p_.rows || c2 < 0 || c2 >= p_.cols) continue;
+        if (r2 < 0 || r2 >= h.rows || c2 < 0 || c2 >= h.cols) continue;
         if (k < 8)
-          relax(me, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, L, t, fu, hl[k], idx);
+          relax(me, h, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, L, t, fu, hl[k], idx);
         else
-          relax_knight(me, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2,
+          relax_knight(me, h, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2,
                        static_cast<std::uint32_t>(c + p_.mid1[k]),
                        static_cast<std::uint32_t>(c + p_.mid2[k]), L, t, fu, hl[k], idx);
       }
@@ -955,7 +1058,7 @@ class NearestSearch {
   bool report_;
   const Cost* cost_;  // terrain costs (nullptr for IsoCost)
   bool stop_[2] = {false, false};  // per-round cancellation decision of thread 0 (see loop)
-  std::vector<std::vector<Entry>>& tiles_;
+  std::vector<PodVec<Entry>>& tiles_;
   std::vector<Worker> workers_;
   std::int64_t ntx_ = 0;
   int shift_ = 0, sub_shift_ = 0;
@@ -998,10 +1101,12 @@ std::size_t tile_count(const Prepared& p) {
   return static_cast<std::size_t>((((p.rows - 1) >> 6) + 1) * (((p.cols - 1) >> 6) + 1));
 }
 
-inline CellLabel to_output(std::uint64_t L, const Prepared& p) {
+// tick_seconds = 2^-q: multiplying by a power of two is exact (as ldexp is, and correctly rounded the same way
+// near underflow), and a multiply instead of a libm call per cell.
+inline CellLabel to_output(std::uint64_t L, const Prepared& p, double tick_seconds) {
   const std::uint64_t idx = L & ((std::uint64_t{1} << p.index_bits) - 1);
   const std::uint64_t t = (L >> p.index_bits) - 1;
-  return CellLabel{static_cast<std::int32_t>(idx), static_cast<float>(std::ldexp(static_cast<double>(t), -p.q))};
+  return CellLabel{static_cast<std::int32_t>(idx), static_cast<float>(static_cast<double>(t) * tick_seconds)};
 }
 
 template <class FT, int K, class Cost = detail::IsoCost>
@@ -1029,7 +1134,7 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
   else if (large)
     threads = std::max(1, std::min(omp_get_max_threads(), 8));
 #endif
-  std::vector<std::vector<Entry>> tiles(tile_count(p));
+  std::vector<PodVec<Entry>> tiles(tile_count(p));
   NearestSearch<FT, K, std::uint64_t, Cost> s(p, fr, lab, threads, cutoff, choose_shift(p, true), tiles, true, cost);
   s.touched_limit_ = static_cast<std::size_t>(n / 16);
   s.run(sorted_sources(p));
@@ -1043,7 +1148,7 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
   if (cutoff) {  // convert only what was reached: cost grows with the reach, not the grid
     for (auto& w : s.workers()) {
       for (const std::uint32_t c : w.touched) {
-        const CellLabel o = to_output(lab[c], p);
+        const CellLabel o = to_output(lab[c], p, st.tick_seconds);
         std::memcpy(&lab[c], &o, sizeof o);
       }
       reached += w.touched.size();
@@ -1053,7 +1158,7 @@ RasterSearchStats travel_time_impl(const FT* fr, const Prepared& p, bool cutoff,
     for (std::int64_t i = 0; i < n; ++i) {
       const std::uint64_t L = lab[i];
       if (L != kUnreached) {
-        const CellLabel o = to_output(L, p);
+        const CellLabel o = to_output(L, p, st.tick_seconds);
         std::memcpy(&lab[i], &o, sizeof o);
         ++reached;
       }
@@ -1077,7 +1182,7 @@ struct KNearestSearch {
   std::uint64_t* lab;  // k labels per cell, ascending
   int k;
   BucketQueue<KEntry>& q;
-  std::vector<KEntry>& work;
+  PodVec<KEntry>& work;
   std::uint64_t settled = 0;
   std::uint64_t idx_mask = 0;
 
@@ -1182,7 +1287,7 @@ RasterSearchStats k_nearest_impl(const FT* fr, const Prepared& p, int k, CellLab
   for (std::int64_t i = 0; i < n; ++i) lab[i] = kUnreached;
   BucketQueue<KEntry> q;
   q.reset(choose_shift(p, false));
-  std::vector<KEntry> work;
+  PodVec<KEntry> work;
   KNearestSearch<FT, K> s{p, fr, lab, k, q, work};
   s.run(sorted_sources(p));
   RasterSearchStats st;
@@ -1193,7 +1298,7 @@ RasterSearchStats k_nearest_impl(const FT* fr, const Prepared& p, int k, CellLab
   for (std::int64_t i = 0; i < n; ++i) {
     const std::uint64_t L = lab[i];
     if (L != kUnreached) {
-      const CellLabel o = to_output(L, p);
+      const CellLabel o = to_output(L, p, st.tick_seconds);
       std::memcpy(&lab[i], &o, sizeof o);
       if (i % k == 0) ++reached;
     }
@@ -1220,7 +1325,7 @@ ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats)
     // Per-thread scratch: one grid of 4-byte labels (ticks + 1), reset through the touched list.
     std::vector<std::uint32_t> lab;
     std::vector<std::pair<std::uint32_t, float>> tmp;
-    std::vector<std::vector<Entry>> tiles;
+    std::vector<PodVec<Entry>> tiles;
     std::optional<NearestSearch<FT, K, std::uint32_t>> search;
     errors.run([&] {
       lab.assign(static_cast<std::size_t>(n), kUnreached32);
@@ -1296,7 +1401,7 @@ RasterSearchStats tile_impl(const FT* fr, const Prepared& p, const std::vector<S
   else if (n >= (std::int64_t{1} << 20))
     threads = std::max(1, std::min(omp_get_max_threads(), 8));
 #endif
-  std::vector<std::vector<Entry>> tiles(tile_count(p));
+  std::vector<PodVec<Entry>> tiles(tile_count(p));
   NearestSearch<FT, K, std::uint64_t> s(p, fr, lab, threads, false, choose_shift(p, true), tiles);
   s.run(events);
   throw_if_cancelled(p.control);
