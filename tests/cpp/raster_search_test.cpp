@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <queue>
 #include <cstdlib>
 #include <random>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
 #include "careshed/raster_search.hpp"
+#include "raster_test_grid.hpp"
 #include "run_control_checks.hpp"
 #include "test_seed.hpp"
 
@@ -30,8 +30,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr float kInfF = std::numeric_limits<float>::infinity();
 constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
 
-const int kDr[16] = {0, 0, -1, 1, -1, -1, 1, 1, -2, -2, 2, 2, -1, -1, 1, 1};
-const int kDc[16] = {-1, 1, 0, 0, -1, 1, -1, 1, -1, 1, -1, 1, -2, 2, -2, 2};
+using careshed_test::kDc;
+using careshed_test::kDr;
 
 struct Grid {
   Grid() = default;
@@ -40,17 +40,7 @@ struct Grid {
   std::vector<double> f;
   double dx = 1, dy = 1;
   std::vector<double> row_dx;  // empty: constant dx
-  FrictionGrid view() const {
-    FrictionGrid g;
-    g.friction_f64 = f.data();
-    g.rows = rows;
-    g.cols = cols;
-    g.dx_m = dx;
-    g.dy_m = dy;
-    g.row_dx_m = row_dx.empty() ? nullptr : row_dx.data();
-    return g;
-  }
-  double rdx(int r) const { return row_dx.empty() ? dx : row_dx[r]; }
+  FrictionGrid view() const { return careshed_test::friction_view(rows, cols, f.data(), nullptr, dx, dy, row_dx); }
   bool passable(int r, int c) const { return std::isfinite(f[r * cols + c]); }
 };
 
@@ -60,17 +50,12 @@ bool step_cost(const Grid& g, int r, int c, int k, double scale, double* cost) {
   const int r2 = r + kDr[k], c2 = c + kDc[k];
   if (r2 < 0 || r2 >= g.rows || c2 < 0 || c2 >= g.cols) return false;
   if (!g.passable(r, c) || !g.passable(r2, c2)) return false;
-  const double dxm = g.row_dx.empty() ? g.dx : (g.rdx(r) + g.rdx(r2)) / 2.0;
-  const double L = std::hypot(kDc[k] * dxm, kDr[k] * g.dy);
+  const double L = careshed_test::move_length(r, k, g.dx, g.dy, g.row_dx);
   double fsum = g.f[r * g.cols + c] + g.f[r2 * g.cols + c2];
   double factor = 0.5;
   if (k >= 8) {
     int ar, ac, br, bc;
-    if (std::abs(kDr[k]) == 2) {
-      ar = r + kDr[k] / 2, ac = c, br = r + kDr[k] / 2, bc = c + kDc[k];
-    } else {
-      ar = r, ac = c + kDc[k] / 2, br = r + kDr[k], bc = c + kDc[k] / 2;
-    }
+    careshed_test::knight_mid_cells(r, c, k, &ar, &ac, &br, &bc);
     if (!g.passable(ar, ac) || !g.passable(br, bc)) return false;
     fsum = fsum + (g.f[ar * g.cols + ac] + g.f[br * g.cols + bc]);
     factor = 0.25;
@@ -84,29 +69,9 @@ bool step_cost(const Grid& g, int r, int c, int k, double scale, double* cost) {
 
 // Plain Dijkstra (binary heap) from one source; times in ticks (scale > 0) or seconds (scale == 0).
 std::vector<double> dijkstra(const Grid& g, int sr, int sc, double start, int K, double scale, double cut) {
-  std::vector<double> d(g.f.size(), kInf);
-  if (!g.passable(sr, sc) || start > cut) return d;
-  using Item = std::pair<double, int>;
-  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> pq;
-  d[sr * g.cols + sc] = start;
-  pq.push({start, sr * g.cols + sc});
-  while (!pq.empty()) {
-    auto [du, u] = pq.top();
-    pq.pop();
-    if (du > d[u]) continue;
-    const int r = u / g.cols, c = u % g.cols;
-    for (int k = 0; k < K; ++k) {
-      double w;
-      if (!step_cost(g, r, c, k, scale, &w)) continue;
-      const double nd = du + w;  // exact: ticks are integers well below 2^53 in these tests
-      const int v = (r + kDr[k]) * g.cols + c + kDc[k];
-      if (nd <= cut && nd < d[v]) {
-        d[v] = nd;
-        pq.push({nd, v});
-      }
-    }
-  }
-  return d;
+  return careshed_test::dijkstra_oracle<double>(
+      g.rows, g.cols, K, sr, sc, start, cut, kInf, g.passable(sr, sc),
+      [&](int r, int c, int k, double* w) { return step_cost(g, r, c, k, scale, w); });
 }
 
 struct SearchRun {

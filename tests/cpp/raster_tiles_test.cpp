@@ -18,6 +18,7 @@
 #include "careshed/progress.hpp"
 #include "careshed/raster_search.hpp"
 #include "careshed/raster_tiles.hpp"
+#include "raster_test_grid.hpp"
 #include "test_seed.hpp"
 
 using careshed_test::fresh_or_replayed_seed;
@@ -46,17 +47,8 @@ struct Problem {
   std::size_t n_sources() const { return src.size() / 2; }
   double friction(int r, int c) const { return use_f32 ? f32[r * cols + c] : f64[r * cols + c]; }
   FrictionGrid whole() const {
-    FrictionGrid g;
-    if (use_f32)
-      g.friction_f32 = f32.data();
-    else
-      g.friction_f64 = f64.data();
-    g.rows = rows;
-    g.cols = cols;
-    g.dx_m = dx;
-    g.dy_m = dy;
-    g.row_dx_m = row_dx.empty() ? nullptr : row_dx.data();
-    return g;
+    return careshed_test::friction_view(rows, cols, use_f32 ? nullptr : f64.data(), use_f32 ? f32.data() : nullptr, dx,
+                                        dy, row_dx);
   }
   RasterSearchOptions options() const {
     RasterSearchOptions o;

@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <unistd.h>
 #include <limits>
-#include <queue>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "careshed/raster_io.hpp"
 #include "careshed/raster_search.hpp"
 #include "careshed/terrain.hpp"
+#include "raster_test_grid.hpp"
 #include "test_seed.hpp"
 
 using careshed_test::fresh_or_replayed_seed;
@@ -38,8 +38,8 @@ using careshed::TravelDirection;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
 
-const int kDr[16] = {0, 0, -1, 1, -1, -1, 1, 1, -2, -2, 2, 2, -1, -1, 1, 1};
-const int kDc[16] = {-1, 1, 0, 0, -1, 1, -1, 1, -1, 1, -1, 1, -2, 2, -2, 2};
+using careshed_test::kDc;
+using careshed_test::kDr;
 
 int opposite(int k) {
   for (int j = 0; j < 16; ++j)
@@ -53,17 +53,7 @@ struct Terrain {
   std::vector<double> row_dx;
   std::vector<double> f;
   std::vector<float> z;
-  FrictionGrid view() const {
-    FrictionGrid g;
-    g.friction_f64 = f.data();
-    g.rows = rows;
-    g.cols = cols;
-    g.dx_m = dx;
-    g.dy_m = dy;
-    g.row_dx_m = row_dx.empty() ? nullptr : row_dx.data();
-    return g;
-  }
-  double rdx(int r) const { return row_dx.empty() ? dx : row_dx[r]; }
+  FrictionGrid view() const { return careshed_test::friction_view(rows, cols, f.data(), nullptr, dx, dy, row_dx); }
   bool ok(int r, int c) const {
     const std::size_t i = static_cast<std::size_t>(r) * cols + c;
     return std::isfinite(f[i]) && !std::isnan(z[i]);
@@ -86,18 +76,13 @@ bool travel_ticks(const Terrain& t, const TerrainModel& m, int ra, int ca, int k
   const int rb = ra + kDr[k], cb = ca + kDc[k];
   if (rb < 0 || rb >= t.rows || cb < 0 || cb >= t.cols) return false;
   if (!t.ok(ra, ca) || !t.ok(rb, cb)) return false;
-  const double dxm = t.row_dx.empty() ? t.dx : (t.rdx(ra) + t.rdx(rb)) / 2.0;
-  const double L = std::hypot(kDc[k] * dxm, kDr[k] * t.dy);
+  const double L = careshed_test::move_length(ra, k, t.dx, t.dy, t.row_dx);
   const std::size_t ia = static_cast<std::size_t>(ra) * t.cols + ca, ib = static_cast<std::size_t>(rb) * t.cols + cb;
   double fsum = t.f[ia] + t.f[ib];
   double h = 0.5 * L * scale;
   if (k >= 8) {
     int r1, c1, r2, c2;
-    if (std::abs(kDr[k]) == 2) {
-      r1 = ra + kDr[k] / 2, c1 = ca, r2 = ra + kDr[k] / 2, c2 = ca + kDc[k];
-    } else {
-      r1 = ra, c1 = ca + kDc[k] / 2, r2 = ra + kDr[k], c2 = ca + kDc[k] / 2;
-    }
+    careshed_test::knight_mid_cells(ra, ca, k, &r1, &c1, &r2, &c2);
     if (!t.ok(r1, c1) || !t.ok(r2, c2)) return false;
     fsum = fsum + (t.f[static_cast<std::size_t>(r1) * t.cols + c1] + t.f[static_cast<std::size_t>(r2) * t.cols + c2]);
     h = 0.25 * L * scale;
@@ -121,35 +106,12 @@ bool travel_ticks(const Terrain& t, const TerrainModel& m, int ra, int ca, int k
 // in the traveller's direction y -> x.
 std::vector<std::uint64_t> oracle(const Terrain& t, const TerrainModel& m, int K, int sr, int sc,
                                   std::uint64_t start, double scale, std::uint64_t cut) {
-  const std::size_t n = static_cast<std::size_t>(t.rows) * t.cols;
-  std::vector<std::uint64_t> d(n, kNone);
-  if (!t.ok(sr, sc) || start > cut) return d;
-  using QE = std::pair<std::uint64_t, std::size_t>;
-  std::priority_queue<QE, std::vector<QE>, std::greater<QE>> q;
-  const std::size_t s = static_cast<std::size_t>(sr) * t.cols + sc;
-  d[s] = start;
-  q.push({start, s});
-  while (!q.empty()) {
-    const auto [du, u] = q.top();
-    q.pop();
-    if (du != d[u]) continue;
-    const int ru = static_cast<int>(u / t.cols), cu = static_cast<int>(u % t.cols);
-    for (int k = 0; k < K; ++k) {
-      const int rv = ru + kDr[k], cv = cu + kDc[k];
-      if (rv < 0 || rv >= t.rows || cv < 0 || cv >= t.cols) continue;
-      std::uint64_t w;
-      const bool ok = m.direction == TravelDirection::TowardSources
-                          ? travel_ticks(t, m, rv, cv, opposite(k), scale, &w)  // traveller goes v -> u
-                          : travel_ticks(t, m, ru, cu, k, scale, &w);           // traveller goes u -> v
-      if (!ok || du + w > cut) continue;
-      const std::size_t v = static_cast<std::size_t>(rv) * t.cols + cv;
-      if (du + w < d[v]) {
-        d[v] = du + w;
-        q.push({du + w, v});
-      }
-    }
-  }
-  return d;
+  return careshed_test::dijkstra_oracle<std::uint64_t>(
+      t.rows, t.cols, K, sr, sc, start, cut, kNone, t.ok(sr, sc), [&](int ru, int cu, int k, std::uint64_t* w) {
+        return m.direction == TravelDirection::TowardSources
+                   ? travel_ticks(t, m, ru + kDr[k], cu + kDc[k], opposite(k), scale, w)  // traveller goes v -> u
+                   : travel_ticks(t, m, ru, cu, k, scale, w);                             // traveller goes u -> v
+      });
 }
 
 // ---- closed forms --------------------------------------------------------------------------------------------
