@@ -1,105 +1,127 @@
-// multimodal.cpp — the combined walk + ride search of careshed/multimodal.hpp (a plain binary-heap Dijkstra).
+// multimodal.cpp — the combined walk + ride search of careshed/multimodal.hpp: rounds of the grid engine
+// (raster_search.cpp, driven through detail::tile_search on the whole grid with packed labels) alternating with
+// a binary-heap Dijkstra over the ride nodes, until nothing changes.
 #include "careshed/multimodal.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <queue>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
+#include "careshed/raster_tiles.hpp"
+#include "raster_search_internal.hpp"
 
 namespace careshed {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int kDr[8] = {0, 0, -1, 1, -1, -1, 1, 1};
-constexpr int kDc[8] = {-1, 1, 0, 0, -1, 1, -1, 1};
+constexpr std::uint64_t kUnreached = detail::kUnreachedLabel;
+// Round 0 walks from the sources until about this share of the passable cells is reached (speed only).
+constexpr double kRound0Share = 0.02;
 
-struct Label {
-  double t;
-  std::int32_t src;
-  bool operator<(const Label& o) const { return t != o.t ? t < o.t : src < o.src; }
+void check_cost(double v, const std::string& what) {
+  if (!(v >= 0.0 && v < kInf)) {
+    std::ostringstream m;
+    m << "multimodal search: " << what << " = " << v << " must be a finite number of seconds >= 0";
+    throw InputError(m.str());
+  }
+}
+
+std::uint64_t to_ticks(double seconds, double scale) {
+  return static_cast<std::uint64_t>(std::floor(seconds * scale + 0.5));
+}
+
+// Packed labels ((ticks + 1) << ib) | (source << mb) | code, as the grid engine's with the mode code in the
+// low bits of its "source index": integer order = (ticks, source, code).
+struct Labels {
+  int ib = 0;                  // index bits
+  std::uint64_t code_mask = 0;  // (1 << mb) - 1
+  std::uint64_t cut = 0;        // inclusive cutoff in ticks
+  std::uint64_t ticks(std::uint64_t L) const { return (L >> ib) - 1; }
+  // L + w ticks, entering a node of mode m (code = max(code, m + 1)); kUnreached beyond the cutoff.
+  std::uint64_t step(std::uint64_t L, std::uint64_t w, int mode_code) const {
+    if (ticks(L) + w > cut) return kUnreached;
+    std::uint64_t out = L + (w << ib);
+    const std::uint64_t c = static_cast<std::uint64_t>(mode_code);
+    if (c > (out & code_mask)) out = (out & ~code_mask) | c;
+    return out;
+  }
 };
 
-struct HeapEntry {
-  Label l;
-  std::uint32_t id;
-  bool operator>(const HeapEntry& o) const { return o.l < l || (!(l < o.l) && id > o.id); }
-};
-
-void check_cost(double v, const char* what) {
-  if (!(v >= 0.0 && v < kInf))
-    throw InputError(std::string("multimodal search: ") + what + " = " + std::to_string(v) +
-                     " must be a finite number of seconds >= 0");
+// Largest finite friction, passable cells, their friction sum, and the first negative cell (n if none).
+template <class FT>
+void scan(const FT* f, std::int64_t n, FrictionSummary& out, double& sum, std::int64_t& first_negative) {
+  double mx = 0.0, total = 0.0;
+  std::int64_t passable = 0, neg = n;
+#pragma omp parallel for schedule(static) reduction(max : mx) reduction(+ : total, passable) reduction(min : neg) if (n > (std::int64_t{1} << 18))
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = f[i];
+    if (v < 0) neg = std::min(neg, i);
+    if (v >= 0 && v < kInf) {
+      mx = std::max(mx, v);
+      total += v;
+      ++passable;
+    }
+  }
+  out.max_friction = mx;
+  out.passable_cells = passable;
+  sum = total;
+  first_negative = neg;
 }
 
 }  // namespace
 
 MultimodalStats multimodal_travel_time(const MultimodalNetwork& net, const std::int64_t* sources_rc,
                                        std::size_t n_sources, const MultimodalOptions& o, double* out_seconds,
-                                       std::int32_t* out_nearest, std::uint8_t* out_rides, RunControl* control) {
+                                       std::int32_t* out_nearest, std::uint8_t* out_mode, RunControl* control) {
+  ProgressSpan span(control, 0.0, 1.0, "walk + ride");
   const FrictionGrid& g = net.walk;
   if ((g.friction_f32 == nullptr) == (g.friction_f64 == nullptr))
     throw InputError("multimodal search: give exactly one friction buffer (float32 or float64)");
   if (g.rows < 1 || g.cols < 1 || !(g.dx_m > 0 && g.dx_m < kInf) || !(g.dy_m > 0 && g.dy_m < kInf))
     throw InputError("multimodal search: the walking grid needs at least one cell and positive finite cell sizes");
-  if (g.row_dx_m) throw InputError("multimodal search: per-row cell widths (lon/lat grids) are not supported; use a "
-                                   "metric grid");
-  const std::int64_t ncell = g.rows * g.cols;
-  const std::int64_t nride = net.ride ? static_cast<std::int64_t>(net.ride->n_nodes()) : 0;
-  if (ncell + nride >= 0xFFFFFFFFll) throw InputError("multimodal search: more than 2^32 - 1 cells and nodes");
-  check_cost(net.board_seconds, "board_seconds");
-  check_cost(net.alight_seconds, "alight_seconds");
+  if (g.row_dx_m)
+    throw InputError("multimodal search: per-row cell widths (lon/lat grids) are not supported; use a metric grid");
+  if (o.neighbours != 8 && o.neighbours != 16)
+    throw InputError("multimodal search: neighbours must be 8 or 16, got " + std::to_string(o.neighbours));
   if (std::isnan(o.max_seconds) || o.max_seconds < 0)
     throw InputError("multimodal search: max_seconds must be >= 0 (or infinite)");
-  auto fr = [&](std::int64_t c) { return g.friction_f32 ? static_cast<double>(g.friction_f32[c]) : g.friction_f64[c]; };
-  for (std::int64_t c = 0; c < ncell; ++c)
-    if (fr(c) < 0) {
-      std::ostringstream m;
-      m << "multimodal search: friction[" << c / g.cols << ", " << c % g.cols << "] = " << fr(c)
-        << " is negative; friction is seconds per metre >= 0 (NaN for impassable)";
-      throw InputError(m.str());
-    }
-  // Transfers, both ways: cell -> nodes boarding there (CSR over cells) and node -> its cell.
-  std::vector<std::uint32_t> first(static_cast<std::size_t>(ncell) + 1, 0), boards;
-  if (nride) {
-    if (!net.node_cell) throw InputError("multimodal search: node_cell is required with a ride graph");
-    for (std::int64_t v = 0; v < nride; ++v) {
-      const std::int64_t c = net.node_cell[v];
-      if (c < -1 || c >= ncell) {
-        std::ostringstream m;
-        m << "multimodal search: node_cell[" << v << "] = " << c << " is not a cell of the " << g.rows << " x "
-          << g.cols << " grid (or -1)";
-        throw InputError(m.str());
-      }
-      if (c >= 0) ++first[static_cast<std::size_t>(c) + 1];
-    }
-    for (std::int64_t c = 0; c < ncell; ++c) first[c + 1] += first[c];
-    boards.resize(first[ncell]);
-    std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
-    for (std::int64_t v = 0; v < nride; ++v)
-      if (net.node_cell[v] >= 0) boards[fill[net.node_cell[v]]++] = static_cast<std::uint32_t>(v);
-  }
-  const bool toward = o.direction == TravelDirection::TowardSources;
-  // The search runs backwards on the traveller's arcs toward the sources: ride arcs reversed, and a search step
-  // cell -> node is the traveller alighting (node -> cell), node -> cell the traveller boarding.
-  CsrGraph reversed;
+  const std::int64_t ncell = g.rows * g.cols;
+  if (static_cast<double>(g.rows) * static_cast<double>(g.cols) > 4294967294.0)
+    throw InputError("multimodal search: more than 2^32 - 2 cells");
   const CsrGraph* ride = net.ride;
-  if (ride && toward) {
-    reversed = ride->transposed();
-    ride = &reversed;
+  const std::int64_t nride = ride ? static_cast<std::int64_t>(ride->n_nodes()) : 0;
+  const std::size_t n_modes = net.modes.size();
+  if (ride && (n_modes < 1 || n_modes > 127))
+    throw InputError("multimodal search: give 1 to 127 ride modes, got " + std::to_string(n_modes));
+  for (std::size_t m = 0; m < n_modes; ++m) {
+    check_cost(net.modes[m].board_seconds, "modes[" + std::to_string(m) + "].board_seconds");
+    check_cost(net.modes[m].alight_seconds, "modes[" + std::to_string(m) + "].alight_seconds");
   }
-  const double cell_to_node = toward ? net.alight_seconds : net.board_seconds;
-  const double node_to_cell = toward ? net.board_seconds : net.alight_seconds;
-  double len[8];
-  for (int k = 0; k < 8; ++k) len[k] = std::hypot(kDc[k] * g.dx_m, kDr[k] * g.dy_m);
+  auto fr = [&](std::int64_t c) { return g.friction_f32 ? static_cast<double>(g.friction_f32[c]) : g.friction_f64[c]; };
 
-  const std::size_t n = static_cast<std::size_t>(ncell + nride);
-  std::vector<Label> lab(n, Label{kInf, -1});
-  std::vector<std::uint8_t> rides(n, 0), done(n, 0);
-  std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<HeapEntry>> heap;
+  // Friction: the summary the tick scale needs, and the mean (round 0's reach).
+  FrictionSummary summary;
+  double friction_sum = 0.0;
+  std::int64_t first_negative = ncell;
+  if (g.friction_f32)
+    scan(g.friction_f32, ncell, summary, friction_sum, first_negative);
+  else
+    scan(g.friction_f64, ncell, summary, friction_sum, first_negative);
+  if (first_negative < ncell) {
+    std::ostringstream m;
+    m << "multimodal search: friction[" << first_negative / g.cols << ", " << first_negative % g.cols
+      << "] = " << fr(first_negative) << " is negative; friction is seconds per metre >= 0 (NaN for impassable)";
+    throw InputError(m.str());
+  }
+  double max_offset = 0.0;
+  std::size_t active_sources = 0;
   for (std::size_t s = 0; s < n_sources; ++s) {
     const std::int64_t r = sources_rc[2 * s], c = sources_rc[2 * s + 1];
     if (r < 0 || r >= g.rows || c < 0 || c >= g.cols) {
@@ -111,65 +133,194 @@ MultimodalStats multimodal_travel_time(const MultimodalNetwork& net, const std::
     const double off = o.source_offsets_s ? o.source_offsets_s[s] : 0.0;
     if (!(off >= 0 && off < kInf))
       throw InputError("multimodal search: source_offsets[" + std::to_string(s) + "] must be finite and >= 0");
-    const std::int64_t cell = r * g.cols + c;
-    if (!(fr(cell) < kInf) || off > o.max_seconds) continue;  // inert
-    const Label L{off, static_cast<std::int32_t>(s)};
-    if (L < lab[cell]) {
-      lab[cell] = L;
-      heap.push({L, static_cast<std::uint32_t>(cell)});
-    }
+    max_offset = std::max(max_offset, off);
+    active_sources += fr(r * g.cols + c) < kInf;
   }
+
+  // Ride nodes: transfer cell (-1: none or impassable) and mode; the bound of any simple path's ride part.
+  std::vector<std::int64_t> cell_of(static_cast<std::size_t>(nride), -1);
+  std::vector<std::uint8_t> mode_of(static_cast<std::size_t>(nride), 0);
+  double ride_bound = 0.0, max_transfer = 0.0;
+  for (const RideMode& m : net.modes) max_transfer = std::max(max_transfer, m.board_seconds + m.alight_seconds);
+  if (nride) {
+    if (!net.node_cell) throw InputError("multimodal search: node_cell is required with a ride graph");
+    for (std::int64_t v = 0; v < nride; ++v) {
+      const std::int64_t c = net.node_cell[v];
+      if (c < -1 || c >= ncell) {
+        std::ostringstream m;
+        m << "multimodal search: node_cell[" << v << "] = " << c << " is not a cell of the " << g.rows << " x "
+          << g.cols << " grid (or -1)";
+        throw InputError(m.str());
+      }
+      const std::uint8_t md = net.node_mode ? net.node_mode[v] : 0;
+      if (md >= n_modes) {
+        std::ostringstream m;
+        m << "multimodal search: node_mode[" << v << "] = " << int(md) << " is not one of the " << n_modes
+          << " modes (0.." << n_modes - 1 << ")";
+        throw InputError(m.str());
+      }
+      mode_of[v] = md;
+      if (c >= 0 && fr(c) < kInf) {
+        cell_of[v] = c;
+        ride_bound += max_transfer;
+      }
+    }
+    for (const Arc& a : ride->arcs()) ride_bound += a.seconds;
+  }
+
+  // The arithmetic: the grid engine's for this grid, with the ride network's worst case added to the bound
+  // and the mode code's bits below the source index.
+  int mb = 0;
+  if (nride)
+    while ((std::size_t{1} << mb) < n_modes + 1) ++mb;
+  if ((static_cast<double>(n_sources) + 1.0) * std::ldexp(1.0, mb) > 2147483647.0)
+    throw InputError("multimodal search: too many sources for the label layout (sources x modes must stay below 2^31)");
+  RasterSearchOptions ro;
+  ro.neighbours = o.neighbours;
+  ro.max_seconds = o.max_seconds;
+  ro.threads = o.threads;
+  ro.source_offsets_s = o.source_offsets_s;
+  const std::size_t n_index = std::max<std::size_t>(n_sources << mb, 1);
+  const TickScale scale = detail::whole_grid_scale(g, summary, n_index, max_offset + ride_bound, ro);
+  const double sc = std::ldexp(1.0, scale.q);
+  Labels lb;
+  lb.ib = scale.index_bits;
+  lb.code_mask = (std::uint64_t{1} << mb) - 1;
+  lb.cut = scale.cut_ticks;
+
   MultimodalStats st;
-  auto offer = [&](std::uint32_t v, double t, std::int32_t src, bool rode) {
-    if (t > o.max_seconds) return;
-    const Label L{t, src};
-    if (L < lab[v]) {
-      lab[v] = L;
-      rides[v] = rode;
-      heap.push({L, v});
-    }
+  st.tick_seconds = scale.tick_seconds;
+  auto* lab = reinterpret_cast<std::uint64_t*>(out_seconds);  // the output doubles as the label array
+  std::fill(lab, lab + ncell, kUnreached);
+  std::vector<std::int32_t> source_index(n_sources);
+  for (std::size_t s = 0; s < n_sources; ++s) source_index[s] = static_cast<std::int32_t>(s << mb);
+  std::vector<std::int64_t> seeds;
+  // One grid round: from the sources (if asked) and the seed cells, whose labels are already lowered.
+  auto walk = [&](const TickScale& ts, bool from_sources) {
+    std::sort(seeds.begin(), seeds.end());
+    seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
+    const RasterSearchStats rs =
+        detail::tile_search(g, ts, ro, sources_rc, source_index.data(), from_sources ? n_sources : 0,
+                            seeds.data(), seeds.size(), lab, control);
+    st.cells_settled += rs.cells_settled;
+    ++st.grid_rounds;
+    seeds.clear();
   };
-  while (!heap.empty()) {
-    const HeapEntry e = heap.top();
-    heap.pop();
-    const std::uint32_t u = e.id;
-    if (done[u] || lab[u] < e.l || e.l < lab[u]) continue;
-    done[u] = 1;
-    if ((++st.nodes_settled & 0xFFFF) == 0 && control) control->throw_if_cancelled();
-    const Label L = lab[u];
-    if (static_cast<std::int64_t>(u) < ncell) {
-      const std::int64_t row = u / g.cols, col = u % g.cols;
-      const double fu = fr(u);
-      for (int k = 0; k < 8; ++k) {
-        const std::int64_t r2 = row + kDr[k], c2 = col + kDc[k];
-        if (r2 < 0 || r2 >= g.rows || c2 < 0 || c2 >= g.cols) continue;
-        const std::int64_t v = r2 * g.cols + c2;
-        const double fv = fr(v);
-        if (!(fv < kInf)) continue;
-        offer(static_cast<std::uint32_t>(v), L.t + len[k] * (fu + fv) / 2.0, L.src, rides[u]);
+  if (!nride) {
+    walk(scale, true);
+  } else {
+    // The ride graph in the search's direction (toward the sources: the traveller's arcs reversed; a search
+    // step cell -> node is then the traveller alighting, node -> cell boarding).
+    const bool toward = o.direction == TravelDirection::TowardSources;
+    CsrGraph reversed;
+    if (toward) {
+      reversed = ride->transposed();
+      ride = &reversed;
+    }
+    std::vector<std::uint64_t> to_node(n_modes), to_cell(n_modes);
+    for (std::size_t m = 0; m < n_modes; ++m) {
+      to_node[m] = to_ticks(toward ? net.modes[m].alight_seconds : net.modes[m].board_seconds, sc);
+      to_cell[m] = to_ticks(toward ? net.modes[m].board_seconds : net.modes[m].alight_seconds, sc);
+    }
+    std::vector<std::uint64_t> node_lab(static_cast<std::size_t>(nride), kUnreached);
+    using Item = std::pair<std::uint64_t, std::uint32_t>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<Item>> heap;
+    // Transfer cells -> their nodes (every node, every round: 8 bytes read per node).
+    auto enter_nodes = [&]() {
+      for (std::int64_t v = 0; v < nride; ++v) {
+        const std::int64_t c = cell_of[v];
+        if (c < 0 || lab[c] == kUnreached) continue;
+        const std::uint64_t L = lb.step(lab[c], to_node[mode_of[v]], mode_of[v] + 1);
+        if (L < node_lab[v]) {
+          node_lab[v] = L;
+          heap.push({L, static_cast<std::uint32_t>(v)});
+        }
       }
-      for (std::uint32_t i = first[u]; nride && i < first[u + 1]; ++i)
-        offer(static_cast<std::uint32_t>(ncell + boards[i]), L.t + cell_to_node, L.src, true);
-    } else {
-      const std::uint32_t node = u - static_cast<std::uint32_t>(ncell);
-      const auto& f = ride->first();
-      for (std::uint32_t i = f[node]; i < f[node + 1]; ++i) {
-        const Arc& a = ride->arcs()[i];
-        offer(static_cast<std::uint32_t>(ncell + a.head), L.t + a.seconds, L.src, true);
+    };
+    // Dijkstra over the ride nodes; alighting lowers cell labels and lists them as seeds.
+    auto ride_search = [&]() {
+      const auto& first = ride->first();
+      const auto& arcs = ride->arcs();
+      while (!heap.empty()) {
+        const auto [L, v] = heap.top();
+        heap.pop();
+        if (L != node_lab[v]) continue;
+        if ((++st.nodes_settled & 0xFFFF) == 0) throw_if_cancelled(control);
+        for (std::uint32_t i = first[v]; i < first[v + 1]; ++i) {
+          const Arc& a = arcs[i];
+          const std::uint64_t Ln = lb.step(L, to_ticks(a.seconds, sc), mode_of[a.head] + 1);
+          if (Ln < node_lab[a.head]) {
+            node_lab[a.head] = Ln;
+            heap.push({Ln, a.head});
+          }
+        }
+        const std::int64_t c = cell_of[v];
+        if (c < 0) continue;
+        const std::uint64_t Lc = lb.step(L, to_cell[mode_of[v]], 0);
+        if (Lc < lab[c]) {
+          lab[c] = Lc;
+          seeds.push_back(c);
+        }
       }
-      const std::int64_t c = net.node_cell[node];
-      if (c >= 0 && fr(c) < kInf) offer(static_cast<std::uint32_t>(c), L.t + node_to_cell, L.src, true);
+    };
+    // Round 0: the walk from the sources to the roads nearby, up to the time in which they reach about
+    // kRound0Share of the passable cells at the mean friction (discs around the sources).
+    TickScale short_scale = scale;
+    if (active_sources && summary.passable_cells) {
+      const double radius_cells = std::sqrt(kRound0Share * static_cast<double>(summary.passable_cells) /
+                                            (3.14159265358979 * static_cast<double>(active_sources)));
+      const double mean = friction_sum / static_cast<double>(summary.passable_cells);
+      const double c0 = max_offset + radius_cells * std::min(g.dx_m, g.dy_m) * mean;
+      short_scale.cut_ticks = std::min(scale.cut_ticks, to_ticks(c0, sc));
+    }
+    {
+      ProgressSpan s0(control, 0.0, 0.05);
+      walk(short_scale, true);
+      enter_nodes();
+    }
+    // Round 1: labels reset; the rides from there, then one grid search from the sources and the alighting cells.
+    std::fill(lab, lab + ncell, kUnreached);
+    {
+      ProgressSpan s1(control, 0.05, 0.9);
+      ride_search();
+      walk(scale, true);
+    }
+    // Rounds 2...: trips with more than one ride.
+    ProgressSpan s2(control, 0.9, 1.0);
+    for (;;) {
+      enter_nodes();
+      if (heap.empty()) break;
+      ride_search();
+      if (seeds.empty()) break;
+      walk(scale, false);
     }
   }
-  if (control) control->throw_if_cancelled();
+  throw_if_cancelled(control);
+
+  // Labels -> outputs, in place.
+  const std::uint64_t idx_mask = (std::uint64_t{1} << lb.ib) - 1;
+  std::uint64_t reached = 0, riding = 0;
+#pragma omp parallel for schedule(static) reduction(+ : reached, riding) if (ncell > (std::int64_t{1} << 18))
   for (std::int64_t c = 0; c < ncell; ++c) {
-    const bool reached = lab[c].t < kInf;
-    out_seconds[c] = lab[c].t;
-    out_nearest[c] = reached ? lab[c].src : -1;
-    if (out_rides) out_rides[c] = reached && rides[c];
-    st.cells_reached += reached;
-    st.cells_riding += reached && rides[c];
+    const std::uint64_t L = lab[c];
+    if (L == kUnreached) {
+      const double inf = kInf;
+      std::memcpy(&lab[c], &inf, sizeof inf);  // lab aliases out_seconds: bytes copied, not typed stores
+      out_nearest[c] = -1;
+      if (out_mode) out_mode[c] = 0;
+      continue;
+    }
+    const std::uint64_t idx = L & idx_mask;
+    const auto code = static_cast<std::uint8_t>(idx & lb.code_mask);
+    const double seconds = std::ldexp(static_cast<double>(lb.ticks(L)), -scale.q);
+    std::memcpy(&lab[c], &seconds, sizeof seconds);
+    out_nearest[c] = static_cast<std::int32_t>(idx >> mb);
+    if (out_mode) out_mode[c] = code;
+    ++reached;
+    riding += code > 0;
   }
+  st.cells_reached = reached;
+  st.cells_riding = riding;
   return st;
 }
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .arrays.friction import FrictionSurface, friction_surface
 from .arrays.geometry import check_polygons, metric_crs_for, overlapping_pairs
+from .arrays.multimodal import ride_modes, travel_time_multimodal
 from .arrays.terrain import read_elevation, terrain_options, travel_time_terrain
 from .arrays.time_of_day import describe_factors, hour_factors
 from .arrays.travel_time import nearest_travel_time
@@ -194,7 +195,11 @@ class PreparedStudy:
         ``"toward"`` (default: patients travel to the facilities) or ``"away"``. Cells without elevation become
         impassable. The reach and catchments analyses use it. Time of day: ``"hours"``, road speed factors by
         hour ``{hour: {class: factor}}`` (``"*"`` = every other class) or a CSV (hour,class,factor); then
-        ``reach(..., hour=8)`` runs at that hour and ``reach_by_hour`` at every hour (docs/travel-modes.md).
+        ``reach(..., hour=8)`` runs at that hour and ``reach_by_hour`` at every hour (docs/travel-modes.md). Walk
+        then ride: ``"modes"`` ``{"road": {"network": "roads.osm.pbf", "board_minutes": 5}, "ferry": {"network":
+        "ferry.gpkg", "speed_kmh": 25, "wait_minutes": 60}}`` (careshed.arrays.ride_modes): the friction is then
+        the walking surface, and reach, catchments and the round trip search walk + ride in one search (the reach
+        result adds the trip mode per cell and the people per zone by mode).
     cell_size_m : float
         Cell size of the analysis grid in metres (default 100).
     metric_crs : str, optional
@@ -327,6 +332,7 @@ class PreparedStudy:
         # -- friction ---------------------------------------------------------------------------
         t = time.perf_counter()
         terrain_spec = {}
+        modes_spec = None
         self.hours = None  # {hour: {road class: speed factor}} when the travel model has them
         self._travel_args = None
         self._friction_by_hour: dict = {}
@@ -347,6 +353,13 @@ class PreparedStudy:
                                  "{'roads': 'roads.gpkg', 'background_speed_kmh': 20}")
             travel = dict(travel)
             terrain_spec = {k: travel.pop(k) for k in _TERRAIN_KEYS if k in travel}
+            modes_spec = travel.pop("modes", None)
+            if modes_spec is not None and (terrain_spec or travel.get("hours") is not None):
+                raise UsageError("travel: 'modes' (walk then ride) cannot be combined with 'dem' or 'hours' yet; "
+                                 "run walk + ride on a flat walking surface at the roads' own speeds")
+            if modes_spec is not None and travel.get("roads") and travel.get("road_profile") != "walking":
+                raise UsageError("travel: with 'modes' the friction is the walking surface and the roads are ridden "
+                                 "on their graph: drop 'roads' (or give road_profile='walking' to walk along them)")
             if travel.get("hours") is not None:
                 if not travel.get("roads"):
                     raise UsageError("travel: 'hours' (road speed factors by hour) need roads: add travel={'roads': "
@@ -362,6 +375,11 @@ class PreparedStudy:
         self.terrain = None
         if terrain_spec:
             self.terrain = self._terrain(terrain_spec)
+        #: None, or the ride network of travel={"modes": ...} (careshed.arrays.ride_modes)
+        self.ride = None
+        if modes_spec is not None:
+            self.ride = ride_modes(modes_spec, grid)
+            self.notes += [f"travel: {n}" for n in self.ride["notes"]]
         self._check_friction_covers_zones(friction if friction is not None else speed_raster,
                                           "friction" if friction is not None else "speed_raster")
         self.notes += [f"travel: {n}" for n in fs.notes]
@@ -493,6 +511,10 @@ class PreparedStudy:
         travel model (on terrain when the travel model has a DEM; at `hour` with the hour's road speed factors),
         as the analyses use it. `direction` ("toward" / "away" the sources) overrides the terrain model's own for
         legs whose direction is fixed (the ambulance's round trip); the isotropic model is the same both ways."""
+        if self.ride is not None:
+            seconds, nearest, _mode = self.nearest_travel_mode(sources, start_offsets_seconds, max_seconds,
+                                                               neighbours, direction=direction)
+            return seconds, nearest
         fric = self.friction_at(hour).seconds_per_metre
         if self.terrain is None:
             return nearest_travel_time(fric, sources, self.grid.cell_size, start_offsets_seconds, max_seconds,
@@ -505,9 +527,27 @@ class PreparedStudy:
             model=t["model"], rwalk=t["rwalk"], direction=direction or t["direction"])
         return np.ascontiguousarray(seconds, dtype=np.float32), np.ascontiguousarray(nearest, dtype=np.int32)
 
+    def nearest_travel_mode(self, sources, start_offsets_seconds, max_seconds, neighbours, direction=None):
+        """(seconds float32, nearest int32, trip mode uint8) of the walk + ride search (travel={"modes": ...}):
+        mode 0 walking only, 1 + m the highest ride mode m (careshed.arrays.RIDE_MODES) the trip uses."""
+        if self.ride is None:
+            raise UsageError("nearest_travel_mode needs a Study with travel={'modes': ...} (walk then ride)")
+        r = self.ride
+        seconds, nearest, mode = travel_time_multimodal(
+            self.friction.seconds_per_metre, sources, cell_size=tuple(float(v) for v in self.grid.cell_size),
+            ride_edges=r["edges"], node_cells=r["node_cells"], node_modes=r["node_modes"],
+            board_minutes=r["board_minutes"], alight_minutes=r["alight_minutes"], max_seconds=max_seconds,
+            start_offsets_seconds=np.ascontiguousarray(start_offsets_seconds, dtype=np.float64),
+            direction=direction or "toward", neighbours=neighbours)
+        return (np.ascontiguousarray(seconds, dtype=np.float32), np.ascontiguousarray(nearest, dtype=np.int32),
+                mode)
+
     def require_symmetric_travel(self, analysis: str) -> None:
         """UsageError when the travel model walks on terrain and `analysis` cannot use it (it would silently ignore
-        the DEM)."""
+        the DEM) or walks then rides (travel={"modes": ...})."""
+        if self.ride is not None:
+            raise UsageError(f"{analysis} does not support walk then ride (travel={{'modes': ...}}) yet: it needs "
+                             "per-facility searches; run it on a Study without 'modes', or use reach / catchments")
         if self.terrain is not None:
             raise UsageError(f"{analysis} does not support walking on terrain (travel={{'dem': ...}}) yet: it needs "
                              "per-facility searches the terrain engine does not provide; run it on a Study without "

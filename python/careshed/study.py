@@ -117,8 +117,9 @@ class Study(PreparedStudy):
     def nearest_travel_time(self, sources, start_offsets_seconds, max_seconds, neighbours, hour=None,
                             direction=None):
         """PreparedStudy.nearest_travel_time, tile by tile on Dask when the Study was made with ``tiles=`` (see
-        careshed.tiled.search.Tiling; same results). Walking on terrain is not tiled: it stays in memory."""
-        if self.tiling.tiles is None or self.terrain is not None:
+        careshed.tiled.search.Tiling; same results). Walking on terrain and walk + ride are not tiled: they stay in
+        memory."""
+        if self.tiling.tiles is None or self.terrain is not None or self.ride is not None:
             return super().nearest_travel_time(sources, start_offsets_seconds, max_seconds, neighbours, hour=hour,
                                                direction=direction)
         return nearest_travel_time_any(self.friction_at(hour).seconds_per_metre, sources, self.grid.cell_size,

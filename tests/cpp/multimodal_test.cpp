@@ -38,7 +38,7 @@ TEST(Multimodal, RoadBeatsWalkingBeyondTheBreakEvenAndTheSplitSaysSo) {
   const std::int64_t cells[] = {0, 39};
   n.ride = &road;
   n.node_cell = cells;
-  n.board_seconds = 330.0;
+  n.modes = {careshed::RideMode{330.0, 0.0}};
   const std::int64_t src[] = {0, 0};
   std::vector<double> t(40);
   std::vector<std::int32_t> near(40);
@@ -46,8 +46,8 @@ TEST(Multimodal, RoadBeatsWalkingBeyondTheBreakEvenAndTheSplitSaysSo) {
   const auto st = careshed::multimodal_travel_time(n, src, 1, {}, t.data(), near.data(), rides.data());
   for (int c = 0; c < 40; ++c) {
     const double walk = 72.0 * c, ride = 390.0 + 72.0 * (39 - c);
-    EXPECT_NEAR(t[c], std::min(walk, ride), 1e-9) << c;
-    EXPECT_EQ(rides[c], ride < walk) << c;
+    EXPECT_EQ(t[c], std::min(walk, ride)) << c;  // integer seconds: exact in ticks
+    EXPECT_EQ(rides[c], ride < walk ? 1 : 0) << c;
     EXPECT_EQ(near[c], 0);
   }
   EXPECT_EQ(st.cells_riding, 17u);  // cells 23..39
@@ -55,7 +55,7 @@ TEST(Multimodal, RoadBeatsWalkingBeyondTheBreakEvenAndTheSplitSaysSo) {
   MultimodalOptions away;
   away.direction = careshed::TravelDirection::FromSources;
   careshed::multimodal_travel_time(n, src, 1, away, t.data(), near.data(), rides.data());
-  for (int c = 0; c < 40; ++c) EXPECT_NEAR(t[c], 72.0 * c, 1e-9) << c;
+  for (int c = 0; c < 40; ++c) EXPECT_EQ(t[c], 72.0 * c) << c;
 }
 
 TEST(Multimodal, ErrorsNameTheArgument) {
@@ -76,8 +76,18 @@ TEST(Multimodal, ErrorsNameTheArgument) {
   } catch (const careshed::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("node_cell[0] = 40"), std::string::npos) << e.what();
   }
+  const std::int64_t good_cell[] = {0};
+  const std::uint8_t bad_mode[] = {1};
+  n.node_cell = good_cell;
+  n.node_mode = bad_mode;
+  try {
+    careshed::multimodal_travel_time(n, src, 1, {}, t.data(), near.data(), nullptr);
+    FAIL();
+  } catch (const careshed::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("node_mode[0] = 1"), std::string::npos) << e.what();
+  }
   n.ride = nullptr;
-  n.board_seconds = -1;
+  n.modes = {careshed::RideMode{-1.0, 0.0}};
   EXPECT_THROW(careshed::multimodal_travel_time(n, src, 1, {}, t.data(), near.data(), nullptr), careshed::InputError);
 }
 

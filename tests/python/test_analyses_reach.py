@@ -425,3 +425,41 @@ def test_people_outside_every_zone_are_their_own_row_in_reach_access_and_catchme
         careshed.Study(gdf({"zone": ["outside every zone"]}, [box(X0, Y1 - 300, X0 + 500, Y1)]), zone_id="zone",
                        population_raster=pop_tif, friction=careshed.FrictionSurface(np.full(grid.shape, 0.6), grid),
                        thresholds_min=6)
+
+
+# ---- walk then ride (travel={"modes": ...}) ---------------------------------------------------------------
+
+def test_walk_then_ride_gives_the_hand_times_the_trip_mode_raster_and_the_people_by_mode(tmp_path):
+    # The strip walked at 6 km/h (1 min per rook step) and a two-way road between the centres of cells (1, 9) and
+    # (1, 0): 900 m at 54 km/h = 1 min, boarded in 1 min. From the station at (1, 0), a cell either walks all the
+    # way (hand_minutes) or walks to (1, 9), boards and rides: 1 + 1 + hand_minutes mirrored (9 - c).
+    road = careshed.RoadGraph.from_xy_lines([[cell_centre(1, 9), cell_centre(1, 0)]], [54.0],
+                                            crs_wkt=_core.crs_to_wkt(CRS))
+    study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
+                           travel={"background_speed_kmh": 6.0,
+                                   "modes": {"road": {"network": road, "board_minutes": 1}}},
+                           thresholds_min=4)
+    assert study.grid.shape == (3, 10)
+    r = study.reach(points(["s1"], [cell_centre(1, 0)]))
+    walk = np.array([[hand_minutes(i, c) for c in range(10)] for i in range(3)])
+    ride = np.array([[2 + hand_minutes(i, 9 - c) for c in range(10)] for i in range(3)])
+    assert np.allclose(r.minutes, np.minimum(walk, ride), atol=1e-5)
+    assert np.array_equal(r.mode, (ride < walk).astype(np.uint8))  # 1 = walk + road
+    assert r.table.loc["B", "covered"] == pytest.approx(3 * 200 + 2 * 2 * 200)  # col 9 all rows, col 8 rows 0, 2
+    people = np.where(np.arange(10) < 5, 100.0, 200.0)[None, :].repeat(3, axis=0)
+    split = r.mode_split
+    for zone, cols in (("A", slice(0, 5)), ("B", slice(5, 10))):
+        rides = (ride < walk)[:, cols]
+        assert split.loc[zone, "walk_road"] == pytest.approx(people[:, cols][rides].sum())
+        assert split.loc[zone, "walk_only"] == pytest.approx(people[:, cols][~rides].sum())
+    assert split.loc["region", "walk_ferry"] == 0 and split.loc["region", "share_unreachable"] == 0
+    assert split.loc["region", ["walk_only", "walk_road"]].sum() == pytest.approx(4500)
+    written = r.save(tmp_path, draw_map=False)
+    names = {p.name for p in written}
+    assert {"reach_mode.tif", "reach_mode.qml", "reach_modes.csv"} <= names
+    assert careshed.read_raster(tmp_path / "reach_mode.tif")[0].tolist() == r.mode.tolist()
+    with pytest.raises(careshed.UsageError, match="walk then ride"):
+        study.require_symmetric_travel("access")
+    with pytest.raises(careshed.UsageError, match="modes has 'bus'"):
+        careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
+                       travel={"background_speed_kmh": 6.0, "modes": {"bus": road}})

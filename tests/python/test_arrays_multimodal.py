@@ -1,14 +1,19 @@
 """careshed.arrays.multimodal: walk + ride in one search.
 
-Oracle: networkx's Dijkstra on the explicit multimodal graph built here from the documented rules (cells with
-r.cost walking arcs, ride nodes with their arcs, boarding and alighting arcs), per source, then the minimum per
-cell with ties to the lowest source index; random grids, graphs and transfers (seed logged as CARESHED_TEST_SEED).
-Hand case: a fast road along the strip beats walking beyond the break-even distance, and the mode split says so.
+Oracles, on random grids, ride graphs, modes, penalties and transfers (seed logged as CARESHED_TEST_SEED):
+* a plain Dijkstra (heapq) on the explicit multimodal graph built here from the documented rules, in the engine's
+  integer ticks (each walking step, ride arc and transfer rounded once, as multimodal.hpp says) with labels
+  (ticks, source, mode code): times, nearest facility and trip mode must be equal exactly;
+* networkx's Dijkstra on the same graph in float seconds, per source: the times agree to the tick rounding.
+Hand cases: a fast road along a strip beats walking beyond the break-even distance and the mode split says so;
+per-mode penalties; a trip that walks between two rides.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import os
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -18,36 +23,50 @@ import careshed
 from careshed.arrays.multimodal import travel_time_multimodal
 from careshed.arrays.travel_time import travel_time_grid
 
+MOVES8 = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
+KNIGHT = [(-2, -1), (-2, 1), (2, -1), (2, 1), (-1, -2), (-1, 2), (1, -2), (1, 2)]
 
-def explicit_graph(f, cell, tails, heads, secs, node_cells, board, alight):
-    """The traveller's arcs: ('c', r, c) cells and ('n', i) ride nodes."""
-    g = nx.DiGraph()
+
+def walking_arcs(f, cell, neighbours):
+    """(a, b, L * sum / n, cells) of every walking move a -> b: r.cost rule, knight's moves average 4 cells."""
     rows, cols = f.shape
     for r in range(rows):
         for c in range(cols):
-            if not np.isfinite(f[r, c]):
-                continue
-            g.add_node(("c", r, c))
-            for dr in (-1, 0, 1):
-                for dc in (-1, 0, 1):
-                    rr, cc = r + dr, c + dc
-                    if (dr == dc == 0) or not (0 <= rr < rows and 0 <= cc < cols) or not np.isfinite(f[rr, cc]):
-                        continue
-                    g.add_edge(("c", r, c), ("c", rr, cc), weight=math.hypot(dc * cell, dr * cell) * (f[r, c] + f[rr, cc]) / 2)
+            for dr, dc in MOVES8 + (KNIGHT if neighbours == 16 else []):
+                rr, cc = r + dr, c + dc
+                if not (0 <= rr < rows and 0 <= cc < cols):
+                    continue
+                cells = [(r, c), (rr, cc)]
+                if abs(dr) + abs(dc) == 3:
+                    cells += [(r + dr // 2, c), (r + dr // 2, c + dc)] if abs(dr) == 2 else \
+                        [(r, c + dc // 2), (r + dr, c + dc // 2)]
+                if all(np.isfinite(f[x]) for x in cells):
+                    yield (r, c), (rr, cc), float(np.hypot(dc * cell, dr * cell)), cells
+
+
+def explicit_graph(f, cell, tails, heads, secs, node_cells, board, alight, node_modes=None, neighbours=8):
+    """The traveller's arcs in float seconds: ('c', r, c) cells and ('n', i) ride nodes (board/alight per mode)."""
+    g = nx.DiGraph()
+    for r, c in zip(*np.nonzero(np.isfinite(f))):
+        g.add_node(("c", r, c))
+    for a, b, length, cells in walking_arcs(f, cell, neighbours):
+        g.add_edge(("c",) + a, ("c",) + b, weight=length * sum(f[x] for x in cells) / len(cells))
     for t, h, w in zip(tails, heads, secs):
         a, b = ("n", int(t)), ("n", int(h))
         if not g.has_edge(a, b) or g[a][b]["weight"] > w:  # parallel arcs: the cheaper one
             g.add_edge(a, b, weight=float(w))
     for i, (r, c) in enumerate(node_cells):
+        m = 0 if node_modes is None else int(node_modes[i])
         g.add_node(("n", i))
         if r >= 0 and np.isfinite(f[r, c]):
-            g.add_edge(("c", r, c), ("n", i), weight=board)
-            g.add_edge(("n", i), ("c", r, c), weight=alight)
+            g.add_edge(("c", r, c), ("n", i), weight=board[m])
+            g.add_edge(("n", i), ("c", r, c), weight=alight[m])
     return g
 
 
-def oracle(f, cell, sources, offsets, edges, node_cells, board, alight, toward):
-    g = explicit_graph(f, cell, *edges, node_cells, board, alight)
+def oracle(f, cell, sources, offsets, edges, node_cells, board, alight, toward, node_modes=None, neighbours=8):
+    """networkx per source, float seconds: best time and its lowest source index per cell."""
+    g = explicit_graph(f, cell, *edges, node_cells, board, alight, node_modes, neighbours)
     if toward:
         g = g.reverse(copy=True)
     best = np.full(f.shape, np.inf)
@@ -62,39 +81,107 @@ def oracle(f, cell, sources, offsets, edges, node_cells, board, alight, toward):
     return best, arg
 
 
-def test_random_cases_match_networkx_on_the_explicit_graph():
+def exact_oracle(f, cell, sources, offsets, edges, node_cells, node_modes, board, alight, toward, tick,
+                 max_seconds=math.inf, neighbours=8):
+    """Plain multi-source Dijkstra in integer ticks with labels (ticks, source, mode code): per cell the ticks,
+    the source and the mode (0 walking, 1 + the highest mode ridden); the graph in the search's direction."""
+    scale = 1.0 / tick
+    cut = math.floor(max_seconds * scale) if math.isfinite(max_seconds) else math.inf
+    arcs = {}  # search direction: node -> [(node, ticks, mode code entered or 0)]
+
+    def add(a, b, w, code=0):
+        if toward:
+            a, b = b, a
+        arcs.setdefault(a, []).append((b, w, code))
+
+    for a, b, length, cells in walking_arcs(f, cell, neighbours):
+        hl = (0.25 if len(cells) == 4 else 0.5) * length * scale
+        total = (f[cells[0]] + f[cells[1]]) + ((f[cells[2]] + f[cells[3]]) if len(cells) == 4 else 0.0)
+        add(("c",) + a, ("c",) + b, int(float(total) * hl + 0.5))
+    tails, heads, secs = edges
+    for t, h, w in zip(tails, heads, secs):
+        code = int(node_modes[h if not toward else t]) + 1  # the node the search enters
+        add(("n", int(t)), ("n", int(h)), math.floor(float(w) * scale + 0.5), code)
+    for i, (r, c) in enumerate(node_cells):
+        m = int(node_modes[i])
+        if r >= 0 and np.isfinite(f[r, c]):
+            add(("c", r, c), ("n", i), math.floor(board[m] * scale + 0.5), m + 1 if not toward else 0)
+            add(("n", i), ("c", r, c), math.floor(alight[m] * scale + 0.5), 0 if not toward else m + 1)
+    lab, heap = {}, []
+    for k, (r, c) in enumerate(sources):
+        t0 = math.floor(offsets[k] * scale + 0.5)
+        if np.isfinite(f[r, c]) and t0 <= cut and (t0, k, 0) < lab.get(("c", r, c), (math.inf,)):
+            lab[("c", r, c)] = (t0, k, 0)
+            heapq.heappush(heap, ((t0, k, 0), ("c", r, c)))
+    while heap:
+        L, u = heapq.heappop(heap)
+        if L != lab[u]:
+            continue
+        for v, w, code in arcs.get(u, ()):
+            n = (L[0] + w, L[1], max(L[2], code))
+            if n[0] <= cut and n < lab.get(v, (math.inf,)):
+                lab[v] = n
+                heapq.heappush(heap, (n, v))
+    out_t = np.full(f.shape, -1, np.int64)
+    out_s = np.full(f.shape, -1)
+    out_m = np.zeros(f.shape, np.uint8)
+    for node, (t, k, code) in lab.items():
+        if node[0] == "c":
+            out_t[node[1], node[2]], out_s[node[1], node[2]], out_m[node[1], node[2]] = t, k, code
+    return out_t, out_s, out_m
+
+
+def random_case(rng, n_modes):
+    rows, cols = (int(v) for v in rng.integers(2, 12, size=2))
+    cell = float(rng.choice([50.0, 100.0])) if rng.random() < 0.3 else float(rng.uniform(20, 200))
+    f = rng.uniform(0.3, 2.0, (rows, cols))
+    if rng.random() < 0.3:  # few friction values: many exact ties
+        f = rng.choice([0.5, 1.0], (rows, cols))
+    f[rng.random((rows, cols)) < 0.15] = np.nan
+    n = int(rng.integers(0, 12))
+    node_cells = np.column_stack([rng.integers(0, rows, n), rng.integers(0, cols, n)])
+    node_cells[rng.random(n) < 0.2] = -1
+    node_modes = rng.integers(0, n_modes, n)
+    m = int(rng.integers(0, 3 * n + 1)) if n else 0
+    edges = (rng.integers(0, max(n, 1), m), rng.integers(0, max(n, 1), m), np.floor(rng.uniform(1, 60, m)))
+    sources = [(int(rng.integers(rows)), int(rng.integers(cols))) for _ in range(int(rng.integers(1, 4)))]
+    offsets = np.floor(rng.uniform(0, 100, len(sources)))
+    board = [float(rng.choice([0.0, 30.0, rng.uniform(0, 120)])) for _ in range(n_modes)]
+    alight = [float(rng.choice([0.0, rng.uniform(0, 60)])) for _ in range(n_modes)]
+    return rows, cols, cell, f, n, node_cells, node_modes, edges, sources, offsets, board, alight
+
+
+def test_random_cases_equal_the_plain_dijkstra_on_the_explicit_graph_exactly():
     seed = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
     print(f"CARESHED_TEST_SEED={seed}")
     rng = np.random.default_rng(seed)
-    for _ in range(15):
-        rows, cols = (int(v) for v in rng.integers(2, 12, size=2))
-        cell = float(rng.uniform(20, 200))
-        f = rng.uniform(0.3, 2.0, (rows, cols))
-        f[rng.random((rows, cols)) < 0.15] = np.nan
-        n = int(rng.integers(0, 12))
-        node_cells = np.column_stack([rng.integers(0, rows, n), rng.integers(0, cols, n)])
-        node_cells[rng.random(n) < 0.2] = -1
-        m = int(rng.integers(0, 3 * n + 1)) if n else 0
-        edges = (rng.integers(0, max(n, 1), m), rng.integers(0, max(n, 1), m), rng.uniform(1, 60, m))
-        sources = [(int(rng.integers(rows)), int(rng.integers(cols))) for _ in range(int(rng.integers(1, 4)))]
-        offsets = np.floor(rng.uniform(0, 100, len(sources)))
-        board, alight = float(rng.uniform(0, 120)), float(rng.uniform(0, 60))
+    for case in range(40):
+        n_modes = int(rng.integers(1, 4))
+        rows, cols, cell, f, n, node_cells, node_modes, edges, sources, offsets, board, alight = \
+            random_case(rng, n_modes)
         direction = "toward" if rng.random() < 0.5 else "away"
-        kw = dict(ride_edges=edges, node_cells=node_cells) if n else {}
-        with np.errstate(all="ignore"):
-            import warnings
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # sources on impassable cells
-                secs, near, rides = travel_time_multimodal(f, np.array(sources), cell_size=(cell, cell),
-                                                           board_minutes=board / 60, alight_minutes=alight / 60,
-                                                           start_offsets_seconds=offsets, direction=direction, **kw)
-        want, arg = oracle(f, cell, sources, offsets, edges if n else ([], [], []), node_cells if n else [],
-                           board, alight, direction == "toward")
-        assert np.array_equal(np.isfinite(secs), np.isfinite(want))
-        ok = np.isfinite(want)
-        np.testing.assert_allclose(secs[ok], want[ok], rtol=1e-12)
-        assert np.array_equal(near[ok], arg[ok])
-        assert not rides[~ok].any()
+        neighbours = 16 if rng.random() < 0.25 else 8
+        cutoff = float(rng.uniform(100, 2000)) if rng.random() < 0.3 else None
+        kw = dict(ride_edges=edges, node_cells=node_cells, node_modes=node_modes) if n else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # sources on impassable cells
+            secs, near, mode, stats = travel_time_multimodal(
+                f, np.array(sources), cell_size=(cell, cell), board_minutes=[b / 60 for b in board],
+                alight_minutes=[a / 60 for a in alight], start_offsets_seconds=offsets, direction=direction,
+                neighbours=neighbours, max_seconds=cutoff, return_stats=True, **kw)
+        want_t, want_s, want_m = exact_oracle(
+            f, cell, sources, offsets, edges if n else ([], [], []), node_cells if n else [],
+            node_modes if n else [], board, alight, direction == "toward", stats["tick_seconds"],
+            cutoff if cutoff is not None else math.inf, neighbours)
+        ok = want_t >= 0
+        assert np.array_equal(np.isfinite(secs), ok), case
+        assert np.array_equal(secs[ok], want_t[ok] * stats["tick_seconds"]), case
+        assert np.array_equal(near, want_s), case
+        assert np.array_equal(mode, want_m), case
+        if cutoff is None:  # the float oracle (networkx) agrees to the tick rounding
+            want, _ = oracle(f, cell, sources, offsets, edges if n else ([], [], []), node_cells if n else [],
+                             board, alight, direction == "toward", node_modes if n else None, neighbours)
+            np.testing.assert_allclose(secs[ok], want[ok], rtol=1e-9, atol=1e-6)
 
 
 def test_a_road_beats_walking_beyond_the_break_even_and_the_mode_split_says_so():
@@ -115,10 +202,42 @@ def test_a_road_beats_walking_beyond_the_break_even_and_the_mode_split_says_so()
     want = np.minimum(72.0 * c, 390.0 + 72.0 * (39 - c))
     np.testing.assert_allclose(secs[0], want)
     assert (rides[0] == (390.0 + 72.0 * (39 - c) < 72.0 * c)).all() and rides[0, 23] and not rides[0, 22]
-    # walking only equals the grid engine (to its tick rounding)
-    plain, _ = travel_time_grid(f, np.array([[0, 0]]), cell_size=(100.0, 100.0))
-    walk, _, _ = travel_time_multimodal(f, np.array([[0, 0]]), cell_size=(100.0, 100.0))
-    np.testing.assert_allclose(walk, plain, rtol=1e-6)
+    assert set(np.unique(rides)) == {0, 1}  # one mode: 1 = walk + ride
+
+
+def test_walking_alone_is_the_grid_engine_bit_for_bit():
+    rng = np.random.default_rng(5)
+    f = rng.uniform(0.2, 3.0, (60, 70)).astype(np.float32)
+    f[rng.random(f.shape) < 0.1] = np.nan
+    src = np.array([[3, 4], [50, 60], [30, 10]])
+    f[src[:, 0], src[:, 1]] = 1.0
+    for nb in (8, 16):
+        plain, near = travel_time_grid(f, src, cell_size=(90.0, 90.0), neighbours=nb)
+        walk, near2, mode = travel_time_multimodal(f, src, cell_size=(90.0, 90.0), neighbours=nb)
+        assert np.array_equal(walk.astype(np.float32), plain) and np.array_equal(near, near2) and not mode.any()
+
+
+def test_per_mode_penalties_and_a_trip_that_walks_between_two_rides():
+    # 1 x 30 strip, 100 m cells at 1 s/m (100 s per step), clinic at cell 0. Road (mode 0): cell 29 -> cell 15
+    # in 10 s; bus (mode 1): cell 14 -> cell 0 in 10 s. From cell 29 the best trip boards the road, alights at 15,
+    # walks to 14 and boards the bus: 29 = board0 + 10 + alight0 + 100 + board1 + 10 + alight1.
+    f = np.ones((1, 30))
+    edges = ([1, 3], [0, 2], [10.0, 10.0])
+    cells = [[0, 15], [0, 29], [0, 0], [0, 14]]
+    secs, near, mode = travel_time_multimodal(f, np.array([[0, 0]]), cell_size=(100, 100), ride_edges=edges,
+                                              node_cells=cells, node_modes=[0, 0, 1, 1], board_minutes=[1, 2],
+                                              alight_minutes=[0.5, 0])
+    road, bus = 60 + 10 + 30, 120 + 10 + 0
+    assert secs[0, 29] == road + 100 + bus and mode[0, 29] == 2  # highest mode used: the bus
+    assert secs[0, 14] == bus and mode[0, 14] == 2
+    # cell 20: walk to 29 and ride (900 + 100 + 230 = 1230) or walk to 14 and take the bus (600 + 130) -> bus
+    assert secs[0, 20] == 600 + bus
+    assert secs[0, 5] == 500 and mode[0, 5] == 0  # walking (500) beats the bus from 14 (900 + 130)
+    # a larger bus boarding penalty (30 min) makes the road + walk the only ride worth it from cell 29
+    secs2, _, mode2 = travel_time_multimodal(f, np.array([[0, 0]]), cell_size=(100, 100), ride_edges=edges,
+                                             node_cells=cells, node_modes=[0, 0, 1, 1], board_minutes=[1, 30],
+                                             alight_minutes=[0.5, 0])
+    assert secs2[0, 29] == road + 1500 and mode2[0, 29] == 1
 
 
 def test_errors_name_the_argument():
@@ -132,6 +251,12 @@ def test_errors_name_the_argument():
         travel_time_multimodal(f, src, cell_size=(1, 1), ride_edges=([0], [3], [1.0]), node_cells=[[0, 0]])
     with pytest.raises(careshed.InputError, match="board_minutes"):
         travel_time_multimodal(f, src, cell_size=(1, 1), board_minutes=-1)
+    with pytest.raises(careshed.InputError, match="one number of minutes per ride mode"):
+        travel_time_multimodal(f, src, cell_size=(1, 1), ride_edges=([0], [0], [1.0]), node_cells=[[0, 0]],
+                               node_modes=[1], board_minutes=[1])
+    with pytest.raises(careshed.InputError, match="node_modes"):
+        travel_time_multimodal(f, src, cell_size=(1, 1), ride_edges=([0], [0], [1.0]), node_cells=[[0, 0]],
+                               node_modes=[0, 1])
 
 
 def test_ride_network_joins_roads_and_ferries_with_the_wait_at_the_route_ends():
@@ -145,8 +270,9 @@ def test_ride_network_joins_roads_and_ferries_with_the_wait_at_the_route_ends():
     # a road over cells 0..2; a ferry route from cell 3 via the "sea" (cell 5) to cell 8, 3.6 km/h -> 1 s/m
     roads = careshed.RoadGraph.from_xy_lines([[(500050.0, y), (500250.0, y)]], [36.0], crs_wkt=crs)
     ferries = careshed.RoadGraph.from_xy_lines([[(500350.0, y), (500550.0, y), (500850.0, y)]], [3.6], crs_wkt=crs)
-    (tails, heads, secs), cells = ride_network(grid, roads, ferries, ferry_wait_minutes=30)
+    (tails, heads, secs), cells, modes = ride_network(grid, roads, ferries, ferry_wait_minutes=30)
     assert len(cells) == roads.n_nodes + ferries.n_nodes == 2 + 3
+    assert modes.tolist() == [0, 0, 1, 1, 1]  # RIDE_MODES: road, ferry
     ferry_cells = cells[2:]
     assert sorted(map(tuple, ferry_cells.tolist())) == [(-1, -1), (0, 3), (0, 8)]  # the middle is at sea
     # road: 200 m at 36 km/h both ways = 20 s; ferry arcs leaving an end carry the 1800 s wait
@@ -160,6 +286,42 @@ def test_ride_network_joins_roads_and_ferries_with_the_wait_at_the_route_ends():
     f = np.full((1, 10), 0.72)
     f[0, 4:8] = np.nan
     secs_to, _, rides = travel_time_multimodal(f, np.array([[0, 8]]), cell_size=(100.0, 100.0),
-                                               ride_edges=(tails, heads, secs), node_cells=cells)
+                                               ride_edges=(tails, heads, secs), node_cells=cells,
+                                               node_modes=modes)
     assert secs_to[0, 3] == pytest.approx(1800.0 + 500.0)
-    assert rides[0, 3] and not rides[0, 9]
+    assert rides[0, 3] == 2 and rides[0, 9] == 0  # 2 = a trip with a ferry
+
+
+def test_ride_modes_reads_the_spec_and_refuses_what_it_cannot_use(tmp_path):
+    from careshed.arrays.multimodal import ride_modes
+    from careshed.io.raster import Grid
+    from careshed import _core
+
+    crs = _core.crs_to_wkt("EPSG:32631")
+    grid = Grid(10, 1, (500000.0, 100.0, 0.0, 1000100.0, 0.0, -100.0), crs)
+    road = careshed.RoadGraph.from_xy_lines([[(500050.0, 1000050.0), (500250.0, 1000050.0)]], [36.0], crs_wkt=crs)
+    r = ride_modes({"road": {"network": road, "board_minutes": 5, "alight_minutes": 1}}, grid)
+    assert r["board_minutes"] == [5.0, 0.0] and r["alight_minutes"] == [1.0, 0.0]  # per RIDE_MODES
+    assert r["node_modes"].tolist() == [0, 0] and "board 5 min" in r["notes"][0]
+    for spec, match in (({"bus": road}, "modes has 'bus'"), ({"road": {"network": road, "speed": 3}}, "'speed'"),
+                        ({"ferry": {"network": "ferry.gpkg"}}, "speed_kmh"), ({"road": {}}, "needs a 'network'"),
+                        ({}, "must be a dict")):
+        with pytest.raises(careshed.UsageError, match=match):
+            ride_modes(spec, grid)
+
+
+def test_mode_split_counts_people_by_trip_mode_per_zone():
+    import geopandas as gpd
+    from careshed.arrays.multimodal import mode_split
+    from careshed.arrays.zonal import rasterize_zones
+    from careshed.io.raster import Grid
+    from careshed import _core
+    from shapely.geometry import box
+
+    grid = Grid(4, 1, (0.0, 1.0, 0.0, 1.0, 0.0, -1.0), _core.crs_to_wkt("EPSG:32631"))
+    zones = rasterize_zones(gpd.GeoSeries([box(0, 0, 2, 1), box(2, 0, 4, 1)], crs="EPSG:32631"), grid)
+    mode = np.array([[0, 1, 2, 0]], np.uint8)   # walking, walk + road, with a ferry, (unreachable)
+    seconds = np.array([[1.0, 2.0, 3.0, np.inf]])
+    pop = np.array([[10.0, 20.0, 30.0, 40.0]])
+    # columns: walking only, road, ferry, unreachable; rows: the two zones, then every cell
+    assert mode_split(mode, seconds, pop, zones).tolist() == [[10, 20, 0, 0], [0, 0, 30, 40], [10, 20, 30, 40]]

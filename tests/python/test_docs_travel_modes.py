@@ -1,7 +1,7 @@
-"""docs/travel-modes.md's examples run on the shipped Comoros data (SRTM tiles, WorldPop, OSM hospitals and land
-mask): the ```python block runs and prints the table the page shows; the ```sh block's `careshed reach` runs (its
-ogr2ogr cuts are done with GeoPandas here) and its CSV holds what the page claims — the same number as the Python
-run, so the CLI and the API agree."""
+"""docs/travel-modes.md's examples run on the shipped Comoros data (SRTM tiles, WorldPop, OSM hospitals, roads,
+ferries and land mask): the ```python blocks run and print the tables the page shows; the ```sh blocks'
+`careshed reach` run (their ogr2ogr cuts are done with GeoPandas here) and their CSVs hold what the page claims —
+the same numbers as the Python runs, so the CLI and the API agree."""
 from __future__ import annotations
 
 import re
@@ -39,7 +39,29 @@ def test_cli_example_runs_and_says_what_it_produces(tmp_path, monkeypatch):
     zones[zones["kind"] == "island"].to_file("islands.gpkg", driver="GPKG")
     health = careshed.read_vector(ROOT / "data" / "comoros" / "health.gpkg")
     health[health["amenity"] == "hospital"].to_file("hospitals.gpkg", driver="GPKG")
-    text = blocks("sh")[0].replace("\\\n", " ")
+    run_cli_block(blocks("sh")[0])
+
+
+def test_walk_then_ride_cli_example_agrees_with_the_python_one(tmp_path, monkeypatch):
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    monkeypatch.chdir(tmp_path)
+    zones = careshed.read_vector(ROOT / "data" / "comoros" / "zones.geojson")
+    zones[zones["kind"] == "island"].to_file("islands.gpkg", driver="GPKG")
+    health = careshed.read_vector(ROOT / "data" / "comoros" / "health.gpkg")
+    health[health["amenity"].isin(["hospital", "clinic", "doctors"])].to_file("care.gpkg", driver="GPKG")
+    text = blocks("sh")[1]
+    run_cli_block(text)
+    assert "--ride road=" in text and (tmp_path / "out" / "reach_mode.tif").exists()
+    modes = pd.read_csv("out/reach_modes.csv", comment="#", index_col=0)
+    shown = blocks("text")[3].split()
+    region = shown[shown.index("region") + 1: shown.index("region") + 6]
+    assert 1 - modes.loc["region", "share_walk_only"] - modes.loc["region", "share_unreachable"] == \
+        pytest.approx(float(region[2]), abs=5e-4)
+
+
+def run_cli_block(text):
+    """Runs the block's `careshed` command and checks the CSV value its '# →' comment claims."""
+    text = text.replace("\\\n", " ")
     line = next(ln for ln in text.splitlines() if ln.strip().startswith("careshed "))
     assert main(shlex.split(line)[1:] + ["--quiet", "--no-map"]) == 0
     claim = re.search(r"# → (\S+): (\S+) (\S+) ([0-9.]+)", text)

@@ -7,26 +7,50 @@
 //
 // The combined graph:
 //   * every grid cell is a node; walking moves between neighbouring cells follow the r.cost rule of
-//     careshed/raster_search.hpp (8 neighbours, centre distance x mean friction; NaN/inf friction impassable);
+//     careshed/raster_search.hpp (8 or 16 neighbours, centre distance x mean friction; NaN/inf impassable);
 //   * every ride node is a node; ride arcs are the CsrGraph's arcs, in seconds (roads at a mode's speed; ferry
 //     crossings with their waiting time included by the caller);
-//   * a ride node with a transfer cell c (node_cell >= 0, c passable) is joined to it both ways: boarding
-//     (cell -> node) costs board_seconds, alighting (node -> cell) alight_seconds.
+//   * every ride node has a mode (node_mode, e.g. 0 = road, 1 = ferry) whose RideMode gives the transfer
+//     penalties: a ride node with a transfer cell c (node_cell >= 0, c passable) is joined to it both ways,
+//     boarding (cell -> node) costs its mode's board_seconds, alighting (node -> cell) alight_seconds.
 // Direction: TowardSources (default) gives, for every cell, the time of the trip cell -> nearest source (the
 // traveller's arcs; the search runs on them backwards); FromSources the trip source -> cell.
-// Arithmetic: double seconds; labels ordered by (seconds, source index), so exact ties go to the lowest
-// source index. The search is a plain binary-heap Dijkstra over cells + ride nodes (no tiling, one thread).
+//
 // Outputs per CELL: seconds (+inf unreachable or beyond max_seconds, inclusive cutoff), nearest source index
-// (-1), and whether the best path rides (1) or only walks (0) — on exact ties, the path found first.
-// Sources are cells (row, col) with optional start offsets; a source on an impassable cell is inert.
-// Ownership: caller-owned buffers, read during the call. Thread-safety: re-entrant. Errors: InputError
-// (bad sizes, node_cell out of range, negative/NaN costs, bad sources/offsets/cutoff).
-// Cancellation: RunControl polled every 65536 heap pops.
+// (-1), and the trip's mode: 0 = walking only, 1 + m = the trip rides, and m is the highest-numbered mode it
+// uses (with road = 0 and ferry = 1: 1 = walk + road, 2 = a trip with a ferry crossing).
+//
+// Arithmetic and ties (exact and deterministic): times are integer ticks of 2^-q seconds, the tick of the grid
+// engine (raster_search.hpp) for this grid with its bound widened by the ride network; every walking step,
+// ride arc and transfer is rounded to ticks once (floor(seconds * 2^q + 0.5)) and sums are exact. Labels are
+// ordered by (ticks, source index, mode code), so exact ties go to the lowest source index and then to the
+// lowest mode code (walking only before riding); the code of a path is the maximum over the modes it uses, an
+// order-preserving rule, so the result is the unique per-cell minimum over all paths, whatever the order of
+// work or the number of threads. Output seconds = ticks * 2^-q (exact in double); walking alone gives the grid
+// engine's ticks bit for bit (RasterSearchStats::tick_seconds differs only when the ride bound widens it).
+//
+// How it is fast: rounds of the grid engine itself (bucket queue on ticks, 64 x 64 tiles, threads) alternate
+// with a binary-heap Dijkstra over the ride nodes, until no label changes (a label-correcting search: every
+// round only lowers labels, each label is the cost of a real path, so the fixpoint is the exact answer):
+//   0. the grid from the sources up to a short cutoff (the walk from the facilities to the nearby roads);
+//   1. the ride graph from the transfer cells reached, then the grid from the sources and from every alighting
+//      cell together (labels reset first: one full grid search does the walking of both legs);
+//   2. repeat: boarding at transfer cells whose labels fell, the ride graph, the grid from the cells where
+//      alighting improved — only trips that walk between two rides (or between the roads and the ferries)
+//      need these rounds, and they touch only the cells they improve.
+// The short cutoff of step 0 is a speed choice only (the later rounds correct anything it misses).
+//
+// Memory: out_seconds doubles as the label array (8 B/cell) + the grid engine's queues + 8 B per ride node.
+// Ownership: caller-owned buffers, read during the call. Thread-safety: re-entrant; the grid rounds use OpenMP
+// threads (options.threads as raster_search.hpp). Errors: InputError (bad sizes, node_cell or node_mode out of
+// range, negative/NaN costs, bad sources/offsets/cutoff, per-row cell widths). Cancellation and progress:
+// RunControl polled by every grid round and every 65536 ride-node pops.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "careshed/graph_search.hpp"
 #include "careshed/raster_search.hpp"
@@ -36,30 +60,41 @@ namespace careshed {
 
 class RunControl;
 
+/// Transfer penalties of one ride mode, in the traveller's direction (>= 0, finite).
+struct RideMode {
+  double board_seconds = 0.0;   ///< cell -> ride node (waiting for the bus, finding a motorbike)
+  double alight_seconds = 0.0;  ///< ride node -> cell
+};
+
 struct MultimodalNetwork {
-  FrictionGrid walk;                        ///< walking friction (s/m), r.cost rule
+  FrictionGrid walk;                        ///< walking friction (s/m), r.cost rule; metric grid (no row_dx_m)
   const CsrGraph* ride = nullptr;           ///< ride arcs in seconds (nullptr: walking only)
   const std::int64_t* node_cell = nullptr;  ///< per ride node: flat cell id (row * cols + col) or -1
-  double board_seconds = 0.0;               ///< cell -> ride node (>= 0)
-  double alight_seconds = 0.0;              ///< ride node -> cell (>= 0)
+  const std::uint8_t* node_mode = nullptr;  ///< per ride node: index into modes (nullptr: every node mode 0)
+  std::vector<RideMode> modes{RideMode{}};  ///< 1..127 modes
 };
 
 struct MultimodalOptions {
+  int neighbours = 8;                                             ///< 8 or 16
   double max_seconds = std::numeric_limits<double>::infinity();  ///< inclusive cutoff
   const double* source_offsets_s = nullptr;                     ///< per source, >= 0, or nullptr
   TravelDirection direction = TravelDirection::TowardSources;
+  int threads = 0;  ///< grid rounds: as RasterSearchOptions::threads (0 = automatic)
 };
 
 struct MultimodalStats {
-  std::uint64_t nodes_settled = 0;  ///< cells + ride nodes taken from the heap
+  double tick_seconds = 0.0;        ///< 2^-q
+  std::uint64_t cells_settled = 0;  ///< cell expansions over all grid rounds
+  std::uint64_t nodes_settled = 0;  ///< ride nodes taken from the heap
   std::uint64_t cells_reached = 0;
-  std::uint64_t cells_riding = 0;   ///< reached cells whose best path rides
+  std::uint64_t cells_riding = 0;   ///< reached cells whose best trip rides (mode code > 0)
+  int grid_rounds = 0;              ///< grid searches run (see the file comment)
 };
 
-/// Fills out_seconds (rows * cols), out_nearest and out_rides (may be nullptr) for every cell.
+/// Fills out_seconds (rows * cols), out_nearest and out_mode (may be nullptr) for every cell.
 MultimodalStats multimodal_travel_time(const MultimodalNetwork& net, const std::int64_t* sources_rc,
                                        std::size_t n_sources, const MultimodalOptions& options, double* out_seconds,
-                                       std::int32_t* out_nearest, std::uint8_t* out_rides,
+                                       std::int32_t* out_nearest, std::uint8_t* out_mode,
                                        RunControl* control = nullptr);
 
 }  // namespace careshed

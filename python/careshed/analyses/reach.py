@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..arrays.coverage import ambulance_check, coverage_by_zone, isochrones
 from ..arrays.geometry import assign_points_to_zones
+from ..arrays.multimodal import RIDE_MODES, TRIP_MODE_NODATA, mode_split, trip_mode_legend, trip_mode_style
 from ..constants import METADATA_MAX_CHARS, NO_CLASS, OUTSIDE_ZONES_LABEL, RESIDENTS_PER_VEHICLE
 from ..errors import UsageError
 from ..io.fields import as_list
@@ -69,6 +70,11 @@ class Reach(Result):
         Response seconds (float32, inf unreachable), index of the nearest station in ``stations`` (int32, -1
         unreachable), people per cell, class index per cell (uint8, 255 none; None with one class).
     grid : careshed.Grid — geotransform and CRS of the arrays. ``transform`` is the GDAL geotransform.
+    mode, mode_split : walk then ride only (``travel={"modes": ...}``; None otherwise). ``mode`` (uint8 raster):
+        the trip of each cell — 0 walking only, 1 walk + road, 2 a trip with a ferry crossing (the highest mode
+        of careshed.arrays.RIDE_MODES it uses), 255 unreachable. ``mode_split`` (DataFrame, one row per zone and
+        the region row of all the people on the grid): people by trip mode (``walk_only``, ``walk_road``,
+        ``walk_ferry``, ``unreachable``) and their shares (``share_...``).
     thresholds_min, class_names, dispatch_minutes, notes, modelled, timings.
     """
 
@@ -76,6 +82,8 @@ class Reach(Result):
     table: pd.DataFrame
     stations: pd.DataFrame
     curve: pd.DataFrame
+    mode = None
+    mode_split = None
 
     @classmethod
     def _build(cls, study: PreparedStudy, st: Points, used, rr, cc, moved, status, seconds, nearest_used, cov,
@@ -174,6 +182,18 @@ class Reach(Result):
         self.curve.columns = zone_index
         return self
 
+    def _set_modes(self, mode) -> None:
+        """The trip mode raster and the people per zone by mode (walk then ride)."""
+        self.mode = np.where(np.isfinite(self.seconds), mode, TRIP_MODE_NODATA).astype(np.uint8)
+        names = ["walk_only"] + [f"walk_{m}" for m in RIDE_MODES] + ["unreachable"]
+        index = pd.Index(list(self.study.ids) + [self.study.region_label], name=self.study.zone_id)
+        table = pd.DataFrame(mode_split(mode, self.seconds, self.population, self.study.zone_raster), index=index,
+                             columns=names)
+        total = table.sum(axis=1).to_numpy()
+        for c in names:
+            table[f"share_{c}"] = np.where(total > 0, table[c].to_numpy() / np.where(total > 0, total, 1.0), np.nan)
+        self.mode_split = table
+
     # -- properties ----------------------------------------------------------------------------
 
     @property
@@ -255,7 +275,10 @@ class Reach(Result):
                 "isochrones": travel_time_style("to_min", breaks, name="response-time bands", scale=scale)}
 
     def _raster_styles(self) -> dict:
-        return {"minutes": minutes_raster_style(self.minutes, self.thresholds_min.values())}
+        styles = {"minutes": minutes_raster_style(self.minutes, self.thresholds_min.values())}
+        if self.mode is not None:
+            styles["mode"] = trip_mode_style()
+        return styles
 
     def _layers(self, isochrone_minutes=None, crs=None) -> dict:
         region = self.table.iloc[len(self.study.ids):].reset_index()  # the outside-every-zone row (if any), region
@@ -295,10 +318,15 @@ class Reach(Result):
         if self.cell_class is not None:
             layers["class"] = (self.cell_class, NO_CLASS,
                                {"CLASSES": "|".join(f"{i}={c}" for i, c in enumerate(self.class_names))})
+        if self.mode is not None:
+            layers["mode"] = (self.mode, TRIP_MODE_NODATA, {"VALUES": trip_mode_legend()})
         return layers
 
     def _extra_tables(self) -> dict:
-        return {"stations": (self.stations, self.notes), "curve": (self.curve, self.notes)}
+        tables = {"stations": (self.stations, self.notes), "curve": (self.curve, self.notes)}
+        if self.mode_split is not None:
+            tables["modes"] = (self.mode_split, self.notes)
+        return tables
 
     def plot(self, path=None, *, title=None, zone_label=None, dpi=120, max_labels=25):
         """A map: zones, stations, populated cells shaded covered / beyond the threshold / unreachable (colour-blind
@@ -468,7 +496,13 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
     offsets = dispatch * 60.0 + st.turnout_s[used]
     sources = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
     max_s = None if max_minutes is None else float(max_minutes) * 60.0
-    seconds, nearest_used = study.nearest_travel_time(sources, offsets, max_s, int(neighbours), hour=hour)
+    mode = None
+    if study.ride is not None:
+        if hour is not None:
+            raise UsageError("hour=: walk then ride (travel={'modes': ...}) has no time of day yet; leave hour out")
+        seconds, nearest_used, mode = study.nearest_travel_mode(sources, offsets, max_s, int(neighbours))
+    else:
+        seconds, nearest_used = study.nearest_travel_time(sources, offsets, max_s, int(neighbours), hour=hour)
     if hour is not None:
         run_notes = list(run_notes) + [n for n in study.friction_at(hour).notes if n.startswith("time of day:")]
     # nearest_used indexes `used`; map to the input station index (-1 stays -1).
@@ -497,6 +531,8 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
                           dispatch, residents_per_vehicle, label, curve_max_minutes,
                           modelled_notes(modelled) + run_notes + [str(n) for n in as_list(notes)],
                           bool(modelled), outside_row)
+    if mode is not None:
+        result._set_modes(mode)
     timings["tables"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t_all
     result.timings = timings

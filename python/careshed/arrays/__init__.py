@@ -18,7 +18,7 @@ from .network import (Graph, RoadGraph, RoadTravelTime, SpeedProfile, graph_trav
                       straight_line_grid_travel_time, straight_line_travel_time, travel_time_graph,
                       travel_time_straight_line, travel_time_straight_line_grid)
 from .referral import ReferralFields, level_codes, referral_graph, referral_grid, two_leg_seconds
-from .multimodal import ride_network, travel_time_multimodal
+from .multimodal import RIDE_MODES, mode_split, ride_modes, ride_network, travel_time_multimodal
 from .travel_time import (nearest_travel_time, raster_k_nearest, raster_reach_lists, raster_travel_time,
                           travel_time_grid, travel_time_grid_k_nearest, travel_time_grid_reach_lists)
 from .terrain import read_elevation, travel_time_terrain
@@ -27,7 +27,8 @@ from .zonal import GHSL_RULES, PopulationGrid, ZoneRaster, population_grid, rast
 __all__ = [
     # travel time: the engines (travel_time_*), prepared graphs, friction
     "travel_time_grid", "travel_time_grid_k_nearest", "travel_time_grid_reach_lists", "nearest_travel_time",
-    "travel_time_terrain", "read_elevation", "travel_time_multimodal", "ride_network",
+    "travel_time_terrain", "read_elevation", "travel_time_multimodal", "ride_network", "ride_modes", "mode_split",
+    "RIDE_MODES",
     "travel_time_graph", "travel_time_straight_line", "travel_time_straight_line_grid", "Graph", "RoadGraph",
     "RoadTravelTime", "SpeedProfile", "parse_maxspeed",
     "FrictionSurface", "friction_surface", "speed_to_friction",

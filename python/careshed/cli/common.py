@@ -301,6 +301,18 @@ def add_travel_arguments(p: argparse.ArgumentParser, *, fractions: bool = False)
                    help="r.walk coefficient (a, b, c, d, slope_factor, lambda; repeatable), with --terrain-model rwalk")
     t.add_argument("--walk-direction", choices=("toward", "away"),
                    help="toward (default): times of trips to the facilities; away: from them")
+    w = p.add_argument_group("walk then ride (docs/travel-modes.md): the travel options above give the walking surface")
+    w.add_argument("--ride", action="append", metavar="MODE=FILE",
+                   help="a ride network: road=FILE (OSM .pbf/.osm or road lines) or ferry=FILE (ferry route lines "
+                        "with a 'route' field, e.g. OSM route=ferry); repeatable")
+    w.add_argument("--ride-profile", default="car",
+                   help="road speeds of --ride road=FILE: car (default), ambulance, walking, or class=kmh,...")
+    w.add_argument("--board-minutes", action="append", metavar="MODE=MIN",
+                   help="boarding penalty of a mode (waiting, finding a motorbike), e.g. road=5; repeatable")
+    w.add_argument("--alight-minutes", action="append", metavar="MODE=MIN", help="alighting penalty of a mode")
+    w.add_argument("--ferry-speed", type=float, metavar="KMH", help="speed of the boats (with --ride ferry=FILE)")
+    w.add_argument("--ferry-wait-minutes", type=float, default=0.0, metavar="MIN",
+                   help="wait for the boat, once per crossing (default 0)")
     h = p.add_argument_group("time of day (docs/travel-modes.md)")
     h.add_argument("--hour-factors", metavar="CSV",
                    help="road speed factors by hour: a CSV with columns hour,class,factor (class * = every other "
@@ -398,6 +410,7 @@ def study_keywords(args) -> dict:
                  modelled=modelled_option(args.modelled), notes=args.note)
     cuts = {"barriers": list(args.barriers or []) or None, "land": args.land}   # apply to any travel model
     cuts.update(terrain_keywords(args))
+    cuts.update(ride_keywords(args))
     if getattr(args, "hour_factors", None):
         if not args.roads:
             raise UsageError("--hour-factors (road speed factors by hour) needs --roads")
@@ -430,6 +443,33 @@ def study_keywords(args) -> dict:
             travel["background_speed_kmh"] = args.background_speed
         study["travel"] = {**travel, **cuts}
     return study
+
+
+def ride_keywords(args) -> dict:
+    """travel={"modes": ...} of Study (walk then ride) from --ride / --ride-profile / --board-minutes /
+    --alight-minutes / --ferry-speed / --ferry-wait-minutes."""
+    rides = key_values(getattr(args, "ride", None) or [], "--ride", numeric=False)
+    board = key_values(getattr(args, "board_minutes", None) or [], "--board-minutes", numeric=True)
+    alight = key_values(getattr(args, "alight_minutes", None) or [], "--alight-minutes", numeric=True)
+    if not rides:
+        if board or alight or getattr(args, "ferry_speed", None) is not None:
+            raise UsageError("--board-minutes, --alight-minutes and --ferry-speed need --ride MODE=FILE")
+        return {}
+    for option, given in (("--board-minutes", board), ("--alight-minutes", alight)):
+        extra = sorted(set(given) - set(rides))
+        if extra:
+            raise UsageError(f"{option} {extra[0]}=...: no --ride {extra[0]}=FILE was given")
+    modes: dict = {}
+    for mode, path in rides.items():
+        entry: dict = {"network": path, "board_minutes": board.get(mode, 0.0),
+                       "alight_minutes": alight.get(mode, 0.0)}
+        if mode == "road":
+            entry["profile"] = profile(args.ride_profile)
+        elif mode == "ferry":
+            entry["speed_kmh"] = args.ferry_speed
+            entry["wait_minutes"] = args.ferry_wait_minutes
+        modes[mode] = entry
+    return {"modes": modes}
 
 
 def terrain_keywords(args) -> dict:
