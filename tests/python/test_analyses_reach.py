@@ -460,6 +460,11 @@ def test_walk_then_ride_gives_the_hand_times_the_trip_mode_raster_and_the_people
     assert careshed.read_raster(tmp_path / "reach_mode.tif")[0].tolist() == r.mode.tolist()
     with pytest.raises(careshed.UsageError, match="walk then ride"):
         study.require_symmetric_travel("access")
+    # catchments search walk + ride too; their capacity coverage (per-facility searches) is refused, not ignored
+    clinics = points(["s1"], [cell_centre(1, 0)], beds=[10])
+    assert np.array_equal(study.catchments(clinics).seconds, r.seconds)
+    with pytest.raises(careshed.UsageError, match="walk then ride"):
+        study.catchments(clinics, capacity="beds", max_minutes=30)
     with pytest.raises(careshed.UsageError, match="modes has 'bus'"):
         careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
                        travel={"background_speed_kmh": 6.0, "modes": {"bus": road}})

@@ -32,23 +32,23 @@ def test_python_examples_print_the_tables_shown(i, tmp_path, monkeypatch, capsys
     assert len(shown.strip().splitlines()) >= 4
 
 
-def test_cli_example_runs_and_says_what_it_produces(tmp_path, monkeypatch):
+def comoros_inputs(tmp_path, monkeypatch, amenities, name):
+    """The sh blocks' ogr2ogr cuts: islands.gpkg and the health facilities of `amenities` as `name`."""
     (tmp_path / "data").symlink_to(ROOT / "data")
     monkeypatch.chdir(tmp_path)
     zones = careshed.read_vector(ROOT / "data" / "comoros" / "zones.geojson")
     zones[zones["kind"] == "island"].to_file("islands.gpkg", driver="GPKG")
     health = careshed.read_vector(ROOT / "data" / "comoros" / "health.gpkg")
-    health[health["amenity"] == "hospital"].to_file("hospitals.gpkg", driver="GPKG")
+    health[health["amenity"].isin(amenities)].to_file(name, driver="GPKG")
+
+
+def test_cli_example_runs_and_says_what_it_produces(tmp_path, monkeypatch):
+    comoros_inputs(tmp_path, monkeypatch, ["hospital"], "hospitals.gpkg")
     run_cli_block(blocks("sh")[0])
 
 
 def test_walk_then_ride_cli_example_agrees_with_the_python_one(tmp_path, monkeypatch):
-    (tmp_path / "data").symlink_to(ROOT / "data")
-    monkeypatch.chdir(tmp_path)
-    zones = careshed.read_vector(ROOT / "data" / "comoros" / "zones.geojson")
-    zones[zones["kind"] == "island"].to_file("islands.gpkg", driver="GPKG")
-    health = careshed.read_vector(ROOT / "data" / "comoros" / "health.gpkg")
-    health[health["amenity"].isin(["hospital", "clinic", "doctors"])].to_file("care.gpkg", driver="GPKG")
+    comoros_inputs(tmp_path, monkeypatch, ["hospital", "clinic", "doctors"], "care.gpkg")
     text = blocks("sh")[1]
     run_cli_block(text)
     assert "--ride road=" in text and (tmp_path / "out" / "reach_mode.tif").exists()

@@ -283,6 +283,9 @@ def run(study: PreparedStudy, facilities, *, resources=None, capacity=None, pati
             order_values = order
         else:
             order_values = np.asarray(order, dtype=np.float64)[used]
+        if study.ride is not None:
+            raise UsageError("catchments: capacity coverage needs per-facility searches, which walk then ride "
+                             "(travel={'modes': ...}) does not provide yet; leave the capacity out")
         cov = capacity_coverage(study.friction, sources, study.population, cap[used], max_minutes=float(cmax),
                                 band_minutes=float(band_minutes), order=order_values, zones=zones,
                                 zone_ids=zone_ids, neighbours=int(neighbours))
