@@ -264,6 +264,11 @@ py::dict report_dict(const RoadGraphReport& r) {
   d["excluded_geometry"] = r.excluded_geometry;
   d["speed_from_maxspeed"] = r.speed_from_maxspeed;
   d["oneway_lines"] = r.oneway_lines;
+  d["ferry_lines"] = r.ferry_lines;
+  d["restrictions_read"] = r.restrictions_read;
+  d["restrictions_applied"] = r.restrictions_applied;
+  d["restrictions_via_way"] = r.restrictions_via_way;
+  d["restrictions_unusable"] = r.restrictions_unusable;
   return d;
 }
 
@@ -360,12 +365,22 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
   py::class_<PyRoadGraph>(m, "RoadGraph", "Low-level road graph; use careshed.RoadGraph (network.py).")
       .def_static(
           "from_osm",
-          [](const std::string& path, const py::object& profile, const py::object& progress) {
+          [](const std::string& path, const py::object& profile, const std::string& reader, bool turn_restrictions,
+             bool ferries, double ferry_speed_kmh, double ferry_wait_seconds, const py::object& progress) {
             SpeedProfile p = profile_of(profile);
+            OsmReadOptions o;
+            if (reader == "gdal") o.reader = OsmReader::kGdal;
+            else if (reader != "osmium") throw InputError("reader = '" + reader + "': use 'osmium' or 'gdal'");
+            o.turn_restrictions = turn_restrictions;
+            o.ferries = ferries;
+            o.ferry_speed_kmh = ferry_speed_kmh;
+            o.ferry_wait_seconds = ferry_wait_seconds;
             return run_interruptible(progress,
-                                     [&](RunControl* c) { return PyRoadGraph(RoadGraph::from_osm(path, p, c)); });
+                                     [&](RunControl* c) { return PyRoadGraph(RoadGraph::from_osm(path, p, o, c)); });
           },
-          py::arg("path"), py::arg("profile"), py::arg("progress") = py::none())
+          py::arg("path"), py::arg("profile"), py::kw_only(), py::arg("reader") = "osmium",
+          py::arg("turn_restrictions") = true, py::arg("ferries") = true, py::arg("ferry_speed_kmh") = 20.0,
+          py::arg("ferry_wait_seconds") = 1800.0, py::arg("progress") = py::none())
       .def_static(
           "from_lines",
           [](const std::string& path, const std::string& layer, const std::string& speed_field,
@@ -431,6 +446,9 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
       .def_property_readonly("edge_length_m", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_length_m(), self); })
       .def_property_readonly("edge_speed_kmh", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_speed_kmh(), self); })
       .def_property_readonly("edge_line_id", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_line_id(), self); })
+      .def_property_readonly("edge_ferry", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_ferry(), self); })
+      .def_property_readonly("edge_wait_seconds", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_wait_seconds(), self); })
+      .def_property_readonly("has_turn_restrictions", [](const PyRoadGraph& g) { return g.graph().has_turn_restrictions(); })
       .def(
           "components",
           [](const PyRoadGraph& g, bool strong) {
@@ -453,7 +471,9 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
             double* so = secs.mutable_data();
             int32_t* ne = nearest.mutable_data();
             run_interruptible(progress, [&](RunControl* c) {
-              run_nearest(reverse ? pg.graph().reverse() : pg.graph().forward(), a.sources, a.opt, so, ne, c);
+              // RoadGraph::nearest honours the turn restrictions (the plain CSR search when there are none)
+              if (a.sources.is32) pg.graph().nearest(a.sources.i32(), a.sources.size(), a.opt, reverse, so, ne, c);
+              else pg.graph().nearest(a.sources.i64(), a.sources.size(), a.opt, reverse, so, ne, c);
             });
             return py::make_tuple(secs, nearest);
           },

@@ -5,10 +5,16 @@
 #include <ogr_srs_api.h>
 #include <cpl_conv.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <cmath>
 #include <new>
+#include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <osmium/handler.hpp>
@@ -16,6 +22,7 @@
 #include <osmium/index/map/flex_mem.hpp>
 #include <osmium/io/pbf_input.hpp>
 #include <osmium/io/xml_input.hpp>
+#include <osmium/osm/relation.hpp>
 #include <osmium/osm/way.hpp>
 #include <osmium/visitor.hpp>
 
@@ -88,21 +95,153 @@ bool is_area(const osmium::Way& way) {
   return tags.has_tag("highway", "platform") || tags.has_tag("public_transport", "platform");
 }
 
+// A ferry's `duration` tag in seconds: "MM", "HH:MM", "HH:MM:SS" or ISO 8601 "PT1H30M" / "PT45M" / "PT2H".
+// nullopt when it does not parse or is not > 0.
+std::optional<double> parse_duration_seconds(const char* text) {
+  if (text == nullptr) return std::nullopt;
+  const std::string v(text);
+  double total = 0.0;
+  if (v.size() > 2 && v[0] == 'P' && v[1] == 'T') {
+    size_t i = 2;
+    bool any = false;
+    while (i < v.size()) {
+      size_t j = i;
+      while (j < v.size() && (std::isdigit(static_cast<unsigned char>(v[j])) || v[j] == '.')) ++j;
+      if (j == i || j >= v.size()) return std::nullopt;
+      const double x = std::atof(v.substr(i, j - i).c_str());
+      const char unit = v[j];
+      if (unit == 'H') total += 3600.0 * x;
+      else if (unit == 'M') total += 60.0 * x;
+      else if (unit == 'S') total += x;
+      else return std::nullopt;
+      any = true;
+      i = j + 1;
+    }
+    if (!any) return std::nullopt;
+  } else {
+    // [[HH:]MM:]SS is ambiguous in OSM; the wiki's forms are MM, HH:MM and HH:MM:SS.
+    std::vector<double> parts;
+    size_t i = 0;
+    while (i <= v.size()) {
+      size_t j = v.find(':', i);
+      if (j == std::string::npos) j = v.size();
+      const std::string part = v.substr(i, j - i);
+      if (part.empty() || part.find_first_not_of("0123456789.") != std::string::npos) return std::nullopt;
+      parts.push_back(std::atof(part.c_str()));
+      i = j + 1;
+    }
+    if (parts.size() == 1) total = 60.0 * parts[0];
+    else if (parts.size() == 2) total = 3600.0 * parts[0] + 60.0 * parts[1];
+    else if (parts.size() == 3) total = 3600.0 * parts[0] + 60.0 * parts[1] + parts[2];
+    else return std::nullopt;
+  }
+  if (!(total > 0.0) || !std::isfinite(total)) return std::nullopt;
+  return total;
+}
+
+// Whether a restriction's `except` (e.g. "psv;bicycle") exempts cars.
+bool exempts_cars(const char* except) {
+  if (except == nullptr) return false;
+  std::string v(except);
+  size_t i = 0;
+  while (i <= v.size()) {
+    size_t j = v.find(';', i);
+    if (j == std::string::npos) j = v.size();
+    std::string item = v.substr(i, j - i);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item == "motorcar" || item == "motor_vehicle") return true;
+    i = j + 1;
+  }
+  return false;
+}
+
+// First pass (relations only; they come last in a file, after the ways they name): the turn restrictions
+// of vehicle profiles, and the member ways of ferry routes.
+class RelationCollector : public osmium::handler::Handler {
+ public:
+  RelationCollector(const SpeedProfile& profile, const OsmReadOptions& options, RoadGraphReport& rep,
+                    std::vector<TurnRestriction>& restrictions, std::unordered_set<int64_t>& ferry_ways)
+      : vehicle_(profile.respect_oneway()), options_(options), rep_(rep), restrictions_(restrictions),
+        ferry_ways_(ferry_ways) {}
+
+  void relation(const osmium::Relation& rel) {
+    const osmium::TagList& tags = rel.tags();
+    if (options_.ferries && tags.has_tag("type", "route") && tags.has_tag("route", "ferry")) {
+      for (const osmium::RelationMember& m : rel.members())
+        if (m.type() == osmium::item_type::way) ferry_ways_.insert(m.ref());
+      return;
+    }
+    if (!options_.turn_restrictions || !vehicle_ || !tags.has_tag("type", "restriction")) return;
+    const char* value = tags.get_value_by_key("restriction:motorcar");
+    if (value == nullptr) value = tags.get_value_by_key("restriction:motor_vehicle");
+    if (value == nullptr) value = tags.get_value_by_key("restriction");
+    if (value == nullptr || exempts_cars(tags.get_value_by_key("except"))) return;
+    const bool only = std::strncmp(value, "only_", 5) == 0;
+    if (!only && std::strncmp(value, "no_", 3) != 0) return;
+    std::vector<int64_t> from, to, via_nodes;
+    bool via_way = false;
+    for (const osmium::RelationMember& m : rel.members()) {
+      const char* role = m.role();
+      if (std::strcmp(role, "from") == 0 && m.type() == osmium::item_type::way) from.push_back(m.ref());
+      else if (std::strcmp(role, "to") == 0 && m.type() == osmium::item_type::way) to.push_back(m.ref());
+      else if (std::strcmp(role, "via") == 0) {
+        if (m.type() == osmium::item_type::node) via_nodes.push_back(m.ref());
+        else if (m.type() == osmium::item_type::way) via_way = true;
+      }
+    }
+    // One (from, via, to) turn per pair: no_entry names several from ways, no_exit several to ways.
+    const size_t turns = std::max<size_t>(1, from.size() * to.size());
+    rep_.restrictions_read += turns;
+    if (via_way) {
+      rep_.restrictions_via_way += turns;
+      return;
+    }
+    if (via_nodes.size() != 1 || from.empty() || to.empty() || (only && (from.size() != 1 || to.size() != 1))) {
+      rep_.restrictions_unusable += turns;
+      return;
+    }
+    for (int64_t f : from)
+      for (int64_t t : to) restrictions_.push_back({f, via_nodes[0], t, only});
+  }
+
+ private:
+  bool vehicle_;
+  const OsmReadOptions& options_;
+  RoadGraphReport& rep_;
+  std::vector<TurnRestriction>& restrictions_;
+  std::unordered_set<int64_t>& ferry_ways_;
+};
+
+// Sum of the haversine lengths of a way's located segments, metres.
+double way_length_m(const osmium::WayNodeList& nodes) {
+  double len = 0.0;
+  for (size_t i = 1; i < nodes.size(); ++i) {
+    const osmium::Location a = nodes[i - 1].location(), b = nodes[i].location();
+    if (a.valid() && b.valid()) len += haversine_m(a.lon_without_check(), a.lat_without_check(),
+                                                   b.lon_without_check(), b.lat_without_check());
+  }
+  return len;
+}
+
 // Collects the profile's roads as RoadLines carrying their OSM node ids. A way is split where one of its
 // nodes is missing from the file (clipped extracts): no edge is invented across the gap.
 class RoadCollector : public osmium::handler::Handler {
  public:
-  RoadCollector(const SpeedProfile& profile, RoadGraphReport& rep, std::vector<RoadLine>& lines)
-      : profile_(profile), rep_(rep), lines_(lines) {}
+  RoadCollector(const SpeedProfile& profile, const OsmReadOptions& options,
+                const std::unordered_set<int64_t>& ferry_ways, RoadGraphReport& rep, std::vector<RoadLine>& lines)
+      : profile_(profile), options_(options), ferry_ways_(ferry_ways), rep_(rep), lines_(lines) {}
 
   void way(const osmium::Way& way) {
     if (is_area(way)) return;
     ++rep_.features_read;
     const osmium::TagList& tags = way.tags();
     RoadLine proto;
-    if (!detail::osm_road_line({tag_or_empty(tags, "highway"), tag_or_empty(tags, "oneway"),
-                                tag_or_empty(tags, "maxspeed"), tag_or_empty(tags, "junction")},
-                               profile_, &proto, &rep_)) {
+    if (options_.ferries && (tags.has_tag("route", "ferry") || ferry_ways_.count(way.id()))) {
+      if (!ferry_line(way, &proto)) return;
+    } else if (!detail::osm_road_line({tag_or_empty(tags, "highway"), tag_or_empty(tags, "oneway"),
+                                       tag_or_empty(tags, "maxspeed"), tag_or_empty(tags, "junction")},
+                                      profile_, &proto, &rep_)) {
       return;
     }
     proto.id = way.id();
@@ -130,35 +269,82 @@ class RoadCollector : public osmium::handler::Handler {
   }
 
  private:
+  // A ferry crossing: the options' speed, or the way's duration over its length; both ways unless a
+  // vehicle profile meets oneway; not for cars when the ferry carries no motor vehicles.
+  bool ferry_line(const osmium::Way& way, RoadLine* proto) {
+    const osmium::TagList& tags = way.tags();
+    if (profile_.respect_oneway() && (tags.has_tag("motor_vehicle", "no") || tags.has_tag("motorcar", "no"))) {
+      ++rep_.excluded_class;
+      return false;
+    }
+    proto->ferry = true;
+    proto->wait_seconds = options_.ferry_wait_seconds;
+    proto->speed_kmh = options_.ferry_speed_kmh;
+    if (auto d = parse_duration_seconds(tags.get_value_by_key("duration"))) {
+      const double len = way_length_m(way.nodes());
+      if (len > 0.0) proto->speed_kmh = len / *d * 3.6;
+    }
+    if (profile_.respect_oneway()) {
+      if (const char* ow = tags.get_value_by_key("oneway")) {
+        if (!parse_oneway(ow, &proto->direction)) {
+          ++rep_.excluded_reversible;
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
   const SpeedProfile& profile_;
+  const OsmReadOptions& options_;
+  const std::unordered_set<int64_t>& ferry_ways_;
   RoadGraphReport& rep_;
   std::vector<RoadLine>& lines_;
 };
 
+// libosmium's errors (cut-off block, bad zlib data, malformed XML, ...) as the DataIOError of both readers.
+[[noreturn]] void throw_damaged(const std::string& path, const std::string& read_so_far, const std::exception& e) {
+  throw DataIOError(path + ": reading stopped after " + read_so_far + ": the file is truncated or corrupt (libosmium: " +
+                    e.what() + "); " + detail::kOsmReadRemedy);
+}
+
 }  // namespace
 
-RoadGraph RoadGraph::from_osm_libosmium(const std::string& path, const SpeedProfile& profile, RunControl* control) {
+RoadGraph RoadGraph::from_osm_libosmium(const std::string& path, const SpeedProfile& profile,
+                                        const OsmReadOptions& options, RunControl* control) {
   ProgressSpan span(control, 0.0, 1.0, "reading roads");
   const std::string format = sniff_format(path);
   RoadGraphReport rep;
   std::vector<RoadLine> lines;
-  try {
-    osmium::io::Reader reader{osmium::io::File{path, format},
-                              osmium::osm_entity_bits::node | osmium::osm_entity_bits::way};
-    using Index = osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location>;
-    Index index;
-    osmium::handler::NodeLocationsForWays<Index> locations{index};
-    locations.ignore_errors();  // a node missing from the file: its location stays invalid (see RoadCollector)
-    RoadCollector roads{profile, rep, lines};
+  std::vector<TurnRestriction> restrictions;
+  std::unordered_set<int64_t> ferry_ways;
+  // Pass 1, relations only: a file lists relations after the ways they name, and a ferry relation's member
+  // ways must be known when the ways are read. Skipped when neither restrictions nor ferries are wanted.
+  const bool relations = options.ferries || (options.turn_restrictions && profile.respect_oneway());
+  const double pass2_start = relations ? 0.2 : 0.0;
+  auto read = [&](osmium::osm_entity_bits::type entities, double from, double to, auto&... handlers) {
+    osmium::io::Reader reader{osmium::io::File{path, format}, entities};
     const double size = static_cast<double>(reader.file_size());
     while (osmium::memory::Buffer buffer = reader.read()) {  // one buffer = a few thousand objects
       if (control) {
         control->throw_if_cancelled();
-        if (size > 0) control->report(0.9 * static_cast<double>(reader.offset()) / size);
+        if (size > 0) control->report(from + (to - from) * static_cast<double>(reader.offset()) / size);
       }
-      osmium::apply(buffer, locations, roads);
+      osmium::apply(buffer, handlers...);
     }
     reader.close();
+  };
+  try {
+    if (relations) {
+      RelationCollector rels{profile, options, rep, restrictions, ferry_ways};
+      read(osmium::osm_entity_bits::relation, 0.0, pass2_start, rels);
+    }
+    using Index = osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location>;
+    Index index;
+    osmium::handler::NodeLocationsForWays<Index> locations{index};
+    locations.ignore_errors();  // a node missing from the file: its location stays invalid (see RoadCollector)
+    RoadCollector roads{profile, options, ferry_ways, rep, lines};
+    read(osmium::osm_entity_bits::node | osmium::osm_entity_bits::way, pass2_start, 0.9, locations, roads);
   } catch (const Error&) {
     throw;
   } catch (const Cancelled&) {
@@ -166,12 +352,10 @@ RoadGraph RoadGraph::from_osm_libosmium(const std::string& path, const SpeedProf
   } catch (const std::bad_alloc&) {
     throw;
   } catch (const std::exception& e) {
-    // libosmium's pbf_error / xml_error / io_error (cut-off block, bad zlib data, malformed XML, ...).
-    throw DataIOError(path + ": reading stopped after " + std::to_string(rep.features_read) + " ways (" +
-                      std::to_string(lines.size()) + " road lines): the file is truncated or corrupt (libosmium: " +
-                      e.what() + "); " + detail::kOsmReadRemedy);
+    throw_damaged(path, std::to_string(rep.features_read) + " ways (" + std::to_string(lines.size()) + " road lines)",
+                  e);
   }
-  return from_osm_lines(path, profile, lines, rep, /*geographic=*/true, 1.0, wgs84_wkt());
+  return from_osm_lines(path, profile, lines, rep, /*geographic=*/true, 1.0, wgs84_wkt(), restrictions);
 }
 
 }  // namespace careshed

@@ -239,7 +239,8 @@ bool parse_oneway(const std::string& value, Direction* out) {
   return true;
 }
 
-RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool geographic, std::string crs_wkt) {
+RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool geographic, std::string crs_wkt,
+                                     const std::vector<TurnRestriction>& restrictions) {
   RoadGraph g;
   g.geographic_ = geographic;
   g.crs_wkt_ = std::move(crs_wkt);
@@ -285,10 +286,24 @@ RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool ge
         << " km/h; speeds must be finite and > 0";
       throw InputError(m.str());
     }
+    if (!(line.wait_seconds >= 0.0) || !std::isfinite(line.wait_seconds)) {
+      std::ostringstream m;
+      m << "road line " << li << " (id " << line.id << ") has wait_seconds " << line.wait_seconds
+        << "; waiting times must be finite and >= 0";
+      throw InputError(m.str());
+    }
     ++li;
     const double mps = line.speed_kmh / 3.6;
     uint32_t prev = 0;
     bool have_prev = false, any_edge = false;
+    size_t last_backward = SIZE_MAX;  // the backward edge of the line's last segment (boarded first that way)
+    auto add_edge = [&](uint32_t a, uint32_t b, double sec, double len, double wait) {
+      g.tails_.push_back(a), g.heads_.push_back(b);
+      g.seconds_.push_back(sec + wait), g.length_m_.push_back(len), g.speed_kmh_.push_back(line.speed_kmh);
+      g.line_id_.push_back(line.id);
+      g.ferry_.push_back(line.ferry ? 1 : 0);
+      g.wait_seconds_.push_back(wait);
+    };
     for (size_t i = 0; i < np; ++i) {
       const double x = line.xy[2 * i], y = line.xy[2 * i + 1];
       if (!std::isfinite(x) || !std::isfinite(y)) {
@@ -300,22 +315,22 @@ RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool ge
         const double len = geographic ? haversine_m(xs[prev], ys[prev], xs[v], ys[v])
                                       : std::hypot(xs[v] - xs[prev], ys[v] - ys[prev]);
         const double sec = len / mps;
-        if (line.direction != Direction::kBackward) {
-          g.tails_.push_back(prev), g.heads_.push_back(v);
-          g.seconds_.push_back(sec), g.length_m_.push_back(len), g.speed_kmh_.push_back(line.speed_kmh);
-          g.line_id_.push_back(line.id);
-        }
+        if (line.direction != Direction::kBackward) add_edge(prev, v, sec, len, any_edge ? 0.0 : line.wait_seconds);
         if (line.direction != Direction::kForward) {
-          g.tails_.push_back(v), g.heads_.push_back(prev);
-          g.seconds_.push_back(sec), g.length_m_.push_back(len), g.speed_kmh_.push_back(line.speed_kmh);
-          g.line_id_.push_back(line.id);
+          last_backward = g.tails_.size();
+          add_edge(v, prev, sec, len, 0.0);
         }
         any_edge = true;
       }
       prev = v;
       have_prev = true;
     }
+    if (last_backward != SIZE_MAX && line.wait_seconds > 0.0) {
+      g.seconds_[last_backward] += line.wait_seconds;
+      g.wait_seconds_[last_backward] = line.wait_seconds;
+    }
     if (any_edge) {
+      if (line.ferry) ++g.report_.ferry_lines;
       ++g.report_.lines_used;
       if (line.direction != Direction::kBoth) ++g.report_.oneway_lines;
     } else {
@@ -350,7 +365,115 @@ RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool ge
   g.forward_ = CsrGraph::from_edges(static_cast<int64_t>(n), g.tails_.data(), g.heads_.data(), g.seconds_.data(),
                                     g.tails_.size());
   g.reverse_ = g.forward_.transposed();
+  if (!restrictions.empty()) {
+    if (!by_id) {
+      throw InputError("turn restrictions name their via node by node id: give node ids on the road lines "
+                       "(RoadLine::node_ids), or no restrictions");
+    }
+    g.resolve_restrictions(restrictions, [&](int64_t osm_id) -> int64_t {
+      auto it = node_of_id.find(osm_id);
+      return it == node_of_id.end() ? -1 : static_cast<int64_t>(new_id[it->second]);
+    });
+  }
   return g;
+}
+
+// ---- turn restrictions (see the header: node splitting) ------------------------------------------------
+
+template <typename NodeOf>
+void RoadGraph::resolve_restrictions(const std::vector<TurnRestriction>& restrictions, NodeOf node_of) {
+  // The edges at each via node, found in one pass over the edges.
+  std::unordered_map<uint32_t, std::pair<std::vector<uint32_t>, std::vector<uint32_t>>> at;  // via -> (in, out)
+  std::vector<int64_t> via(restrictions.size());
+  for (size_t r = 0; r < restrictions.size(); ++r) {
+    via[r] = node_of(restrictions[r].via_node);
+    if (via[r] >= 0) at.try_emplace(static_cast<uint32_t>(via[r]));
+  }
+  for (size_t e = 0; e < tails_.size(); ++e) {
+    if (auto it = at.find(heads_[e]); it != at.end()) it->second.first.push_back(static_cast<uint32_t>(e));
+    if (auto it = at.find(tails_[e]); it != at.end()) it->second.second.push_back(static_cast<uint32_t>(e));
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> forbidden;
+  for (size_t r = 0; r < restrictions.size(); ++r) {
+    const TurnRestriction& tr = restrictions[r];
+    std::vector<uint32_t> from, to;
+    if (via[r] >= 0) {
+      const auto& [in, out] = at.at(static_cast<uint32_t>(via[r]));
+      for (uint32_t e : in)
+        if (line_id_[e] == tr.from_way) from.push_back(e);
+      for (uint32_t f : out)
+        if (line_id_[f] == tr.to_way) to.push_back(f);
+    }
+    if (from.empty() || to.empty()) {
+      ++report_.restrictions_unusable;
+      continue;
+    }
+    ++report_.restrictions_applied;
+    const auto& out = at.at(static_cast<uint32_t>(via[r])).second;
+    for (uint32_t e : from) {
+      if (tr.only) {
+        for (uint32_t f : out)
+          if (line_id_[f] != tr.to_way) forbidden.emplace_back(e, f);
+      } else {
+        for (uint32_t f : to) forbidden.emplace_back(e, f);
+      }
+    }
+  }
+  std::sort(forbidden.begin(), forbidden.end());
+  forbidden.erase(std::unique(forbidden.begin(), forbidden.end()), forbidden.end());
+  turn_forbidden_ = std::move(forbidden);
+  build_turn_graph();
+}
+
+void RoadGraph::build_turn_graph() {
+  turn_forward_ = CsrGraph();
+  turn_reverse_ = CsrGraph();
+  turn_origin_.clear();
+  turn_in_edge_.clear();
+  turn_copy_first_.clear();
+  turn_copies_.clear();
+  if (turn_forbidden_.empty()) return;
+  const uint32_t n = n_nodes();
+  // One copy per restricted incoming edge (the pairs are sorted by in edge).
+  std::unordered_map<uint32_t, uint32_t> copy_of_edge;  // in edge -> copy node id
+  std::vector<std::pair<uint32_t, uint32_t>> copies;    // (origin node, copy id), for the per-node lists
+  for (const auto& [e, f] : turn_forbidden_) {
+    if (copy_of_edge.count(e)) continue;
+    const uint32_t c = n + static_cast<uint32_t>(turn_origin_.size());
+    copy_of_edge.emplace(e, c);
+    turn_origin_.push_back(heads_[e]);
+    turn_in_edge_.push_back(e);
+    copies.emplace_back(heads_[e], c);
+  }
+  std::sort(copies.begin(), copies.end());
+  turn_copy_first_.assign(static_cast<size_t>(n) + 1, 0);
+  for (const auto& [v, c] : copies) ++turn_copy_first_[v + 1];
+  for (uint32_t v = 0; v < n; ++v) turn_copy_first_[v + 1] += turn_copy_first_[v];
+  for (const auto& [v, c] : copies) turn_copies_.push_back(c);  // sorted by origin, so in CSR order
+  // Arcs: every edge from its tail to its head (or the head's copy for that edge), and from each copy of
+  // its tail whose incoming edge may continue on it.
+  std::vector<uint32_t> t, h;
+  std::vector<double> s;
+  t.reserve(tails_.size() + 4 * copies.size());
+  h.reserve(t.capacity());
+  s.reserve(t.capacity());
+  for (size_t f = 0; f < tails_.size(); ++f) {
+    const auto it = copy_of_edge.find(static_cast<uint32_t>(f));
+    const uint32_t head = it == copy_of_edge.end() ? heads_[f] : it->second;
+    const uint32_t u = tails_[f];
+    t.push_back(u), h.push_back(head), s.push_back(seconds_[f]);
+    for (uint32_t k = turn_copy_first_[u]; k < turn_copy_first_[u + 1]; ++k) {
+      const uint32_t c = turn_copies_[k];
+      // the copy's incoming edge: the forbidden pairs know it; look the pair up
+      const uint32_t e = turn_in_edge_[c - n];
+      if (!std::binary_search(turn_forbidden_.begin(), turn_forbidden_.end(),
+                              std::make_pair(e, static_cast<uint32_t>(f))))
+        t.push_back(c), h.push_back(head), s.push_back(seconds_[f]);
+    }
+  }
+  turn_forward_ = CsrGraph::from_edges(static_cast<int64_t>(n) + static_cast<int64_t>(turn_origin_.size()), t.data(),
+                                       h.data(), s.data(), t.size());
+  turn_reverse_ = turn_forward_.transposed();
 }
 
 void RoadGraph::scale_lengths(double metres_per_unit) {
@@ -359,12 +482,101 @@ void RoadGraph::scale_lengths(double metres_per_unit) {
   metres_per_unit_ = metres_per_unit;
   for (size_t i = 0; i < length_m_.size(); ++i) {
     length_m_[i] *= metres_per_unit;
-    seconds_[i] *= metres_per_unit;
+    seconds_[i] = (seconds_[i] - wait_seconds_[i]) * metres_per_unit + wait_seconds_[i];  // waiting is not a length
   }
   forward_ = CsrGraph::from_edges(static_cast<int64_t>(n_nodes()), tails_.data(), heads_.data(), seconds_.data(),
                                   tails_.size());
   reverse_ = forward_.transposed();
+  build_turn_graph();
 }
+
+// ---- searches honouring turn restrictions ---------------------------------------------------------------
+
+namespace {
+
+// (seconds, source) of a better label: lower seconds, then lower source index; -1 (unreached) is worst.
+bool better(double t, int32_t j, double t0, int32_t j0) {
+  if (j < 0) return false;
+  if (j0 < 0) return true;
+  return t < t0 || (t == t0 && j < j0);
+}
+
+}  // namespace
+
+template <typename Index>
+void RoadGraph::nearest(const Index* sources, size_t n_sources, const GraphSearchOptions& options, bool reverse,
+                        double* out_seconds, int32_t* out_nearest, RunControl* control) const {
+  if (!has_turn_restrictions()) {
+    nearest_source_search(reverse ? reverse_ : forward_, sources, n_sources, options, out_seconds, out_nearest,
+                          control);
+    return;
+  }
+  const uint32_t n = n_nodes();
+  for (size_t j = 0; j < n_sources; ++j) {
+    const int64_t v = static_cast<int64_t>(sources[j]);
+    if (v < 0 || v >= static_cast<int64_t>(n)) {
+      throw InputError("sources[" + std::to_string(j) + "] = " + std::to_string(v) + " is not a node id in [0, " +
+                       std::to_string(n) + "); node ids count from 0 and must be < n_nodes");
+    }
+  }
+  const size_t nr = turn_forward_.n_nodes();
+  std::vector<double> secs(nr);
+  std::vector<int32_t> near(nr);
+  if (!reverse) {
+    // From the sources: a source starts at its node unconstrained (the original node keeps every arc); a
+    // node is reached by any of its copies.
+    nearest_source_search(turn_forward_, sources, n_sources, options, secs.data(), near.data(), control);
+    std::copy(secs.begin(), secs.begin() + n, out_seconds);
+    std::copy(near.begin(), near.begin() + n, out_nearest);
+    for (size_t k = 0; k < turn_origin_.size(); ++k) {
+      const uint32_t v = turn_origin_[k];
+      if (better(secs[n + k], near[n + k], out_seconds[v], out_nearest[v]))
+        out_seconds[v] = secs[n + k], out_nearest[v] = near[n + k];
+    }
+    return;
+  }
+  // To the sources: arriving at a source's node by any incoming edge counts, so each source is also
+  // every copy of its node (same index and offset; the expanded list keeps the index order, so ties
+  // still go to the lowest index); a node's time is that of its unconstrained original.
+  std::vector<uint32_t> expanded;
+  std::vector<double> offsets;
+  std::vector<int32_t> index_of;
+  for (size_t j = 0; j < n_sources; ++j) {
+    const uint32_t v = static_cast<uint32_t>(sources[j]);
+    const double off = options.source_offsets ? options.source_offsets[j] : 0.0;
+    if (!std::isfinite(off) || off < 0.0) {  // checked here: the search would name the expanded index
+      std::ostringstream m;
+      m << "source_offsets[" << j << "] = " << off << " must be finite and >= 0 seconds";
+      throw InputError(m.str());
+    }
+    expanded.push_back(v), offsets.push_back(off), index_of.push_back(static_cast<int32_t>(j));
+    for (uint32_t k = turn_copy_first_[v]; k < turn_copy_first_[v + 1]; ++k)
+      expanded.push_back(turn_copies_[k]), offsets.push_back(off), index_of.push_back(static_cast<int32_t>(j));
+  }
+  GraphSearchOptions o = options;
+  o.source_offsets = offsets.data();
+  nearest_source_search(turn_reverse_, expanded.data(), expanded.size(), o, secs.data(), near.data(), control);
+  for (uint32_t v = 0; v < n; ++v) {
+    out_seconds[v] = secs[v];
+    out_nearest[v] = near[v] < 0 ? -1 : index_of[static_cast<size_t>(near[v])];
+  }
+}
+
+NearestSources RoadGraph::nearest(const std::vector<uint32_t>& sources, const GraphSearchOptions& options,
+                                  bool reverse, RunControl* control) const {
+  NearestSources r;
+  r.seconds.resize(n_nodes());
+  r.nearest.resize(n_nodes());
+  nearest(sources.data(), sources.size(), options, reverse, r.seconds.data(), r.nearest.data(), control);
+  return r;
+}
+
+template void RoadGraph::nearest<int32_t>(const int32_t*, size_t, const GraphSearchOptions&, bool, double*, int32_t*,
+                                          RunControl*) const;
+template void RoadGraph::nearest<int64_t>(const int64_t*, size_t, const GraphSearchOptions&, bool, double*, int32_t*,
+                                          RunControl*) const;
+template void RoadGraph::nearest<uint32_t>(const uint32_t*, size_t, const GraphSearchOptions&, bool, double*,
+                                           int32_t*, RunControl*) const;
 
 namespace {
 
@@ -466,11 +678,28 @@ Components RoadGraph::components(bool strong) const {
 // ---------------------------------------------------------------------------------------------------------
 RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control,
                               OsmReader reader) {
+  OsmReadOptions options;
+  options.reader = reader;
+  return from_osm(path, profile, options, control);
+}
+
+RoadGraph RoadGraph::from_osm(const std::string& path, const SpeedProfile& profile, const OsmReadOptions& options,
+                              RunControl* control) {
+  if (!(options.ferry_speed_kmh > 0.0) || !std::isfinite(options.ferry_speed_kmh)) {
+    std::ostringstream m;
+    m << "ferry_speed_kmh = " << options.ferry_speed_kmh << " must be finite and > 0 (e.g. 20)";
+    throw InputError(m.str());
+  }
+  if (!(options.ferry_wait_seconds >= 0.0) || !std::isfinite(options.ferry_wait_seconds)) {
+    std::ostringstream m;
+    m << "ferry_wait_seconds = " << options.ferry_wait_seconds << " must be finite and >= 0 (e.g. 1800)";
+    throw InputError(m.str());
+  }
   // GDAL virtual file systems (/vsimem/, /vsizip/, /vsicurl/ ...) exist only inside GDAL: libosmium cannot
   // open them, so such paths are read by GDAL's driver.
   const bool gdal_only = path.rfind("/vsi", 0) == 0;
-  return reader == OsmReader::kGdal || gdal_only ? from_osm_gdal(path, profile, control)
-                                                 : from_osm_libosmium(path, profile, control);
+  return options.reader == OsmReader::kGdal || gdal_only ? from_osm_gdal(path, profile, control)
+                                                         : from_osm_libosmium(path, profile, options, control);
 }
 
 bool detail::osm_road_line(const OsmWayTags& tags, const SpeedProfile& profile, RoadLine* proto,
@@ -567,18 +796,22 @@ RoadGraph RoadGraph::from_osm_gdal(const std::string& path, const SpeedProfile& 
 
 RoadGraph RoadGraph::from_osm_lines(const std::string& path, const SpeedProfile& profile,
                                     const std::vector<RoadLine>& lines, RoadGraphReport rep, bool geographic,
-                                    double metres_per_unit, const std::string& crs_wkt) {
+                                    double metres_per_unit, const std::string& crs_wkt,
+                                    const std::vector<TurnRestriction>& restrictions) {
   if (lines.empty()) {
     throw InputError(path + ": a road file without roads: no road of profile '" + profile.name() + "' among " +
                      std::to_string(rep.features_read) + " ways (" + std::to_string(rep.excluded_class) +
                      " without a highway class of the profile); check that the extract covers your area and "
                      "holds highway=* ways, or choose another profile");
   }
-  RoadGraph g = from_road_lines(lines, geographic, crs_wkt);
+  RoadGraph g = from_road_lines(lines, geographic, crs_wkt, restrictions);
   if (!geographic) g.scale_lengths(metres_per_unit);  // OSM is lon/lat; kept for uniformity
   rep.lines_used = g.report_.lines_used;
   rep.oneway_lines = g.report_.oneway_lines;
+  rep.ferry_lines = g.report_.ferry_lines;
   rep.excluded_geometry += g.report_.excluded_geometry;
+  rep.restrictions_applied = g.report_.restrictions_applied;
+  rep.restrictions_unusable += g.report_.restrictions_unusable;
   g.report_ = rep;
   return g;
 }

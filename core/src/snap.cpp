@@ -116,7 +116,7 @@ RoadTravelTimes road_travel_time(const RoadGraph& graph, const NodeSnapper& snap
   GraphSearchOptions so;
   so.source_offsets = offsets.data();
   so.max_seconds = o.max_seconds;
-  NearestSources ns = nearest_source_search(o.reverse ? graph.reverse() : graph.forward(), sources, so);
+  NearestSources ns = graph.nearest(sources, so, o.reverse);  // honours turn restrictions
   for (auto& k : ns.nearest)
     if (k >= 0) k = index_of[static_cast<size_t>(k)];
   r.node_seconds = std::move(ns.seconds);

@@ -112,7 +112,11 @@ class ReadersAgree : public ::testing::TestWithParam<Case> {};
 TEST_P(ReadersAgree, GdalGraphIsTheLibosmiumGraphWithCoincidentNodesMerged) {
   const std::string path = kData + GetParam().file;
   const SpeedProfile profile = SpeedProfile::by_name(GetParam().profile);
-  const RoadGraph osm = RoadGraph::from_osm(path, profile, nullptr, OsmReader::kLibosmium);
+  // GDAL's driver reads neither ferries nor restrictions: compare the road network alone (ferries off;
+  // restrictions change searches, not edges).
+  careshed::OsmReadOptions roads_only;
+  roads_only.ferries = false;
+  const RoadGraph osm = RoadGraph::from_osm(path, profile, roads_only);
   const RoadGraph gdal = RoadGraph::from_osm(path, profile, nullptr, OsmReader::kGdal);
   ASSERT_GT(osm.n_edges(), 100u);
   EXPECT_EQ(osm.crs_wkt(), gdal.crs_wkt());
@@ -290,6 +294,146 @@ TEST(OsmDamaged, TruncatedPbfIsAClearErrorNamingTheFile) {
   expect_damaged(write_file(dir, "zeroed.osm.pbf", zeroed), "truncated or corrupt (libosmium:");
   expect_damaged(write_file(dir, "empty.osm.pbf", ""), "empty (0 bytes)");
   expect_damaged(write_file(dir, "text.osm.pbf", "not an OSM file at all\n"), "neither an OSM PBF header nor XML");
+}
+
+// ---- turn restrictions and ferries, hand-made ------------------------------------------------------------
+// A T junction: way 10 runs west-east 1 - 2 - 3, way 20 goes north from 2 to 4, way 30 loops 3 - 5 - 4.
+// Driving east on way 10, north onto way 20 at node 2 is a left turn. RELATIONS is replaced by each case.
+const char* kJunctionOsm = R"(<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="-11.5" lon="43.0"/>
+  <node id="2" lat="-11.5" lon="43.001"/>
+  <node id="3" lat="-11.5" lon="43.002"/>
+  <node id="4" lat="-11.499" lon="43.001"/>
+  <node id="5" lat="-11.499" lon="43.002"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
+  <way id="20"><nd ref="2"/><nd ref="4"/><tag k="highway" v="residential"/></way>
+  <way id="30"><nd ref="3"/><nd ref="5"/><nd ref="4"/><tag k="highway" v="residential"/></way>
+  RELATIONS
+</osm>
+)";
+
+std::string junction_with(const std::string& relations) {
+  std::string text = kJunctionOsm;
+  return text.replace(text.find("RELATIONS"), 9, relations);
+}
+
+uint32_t node_at(const RoadGraph& g, double lon, double lat) {
+  for (uint32_t v = 0; v < g.n_nodes(); ++v)
+    if (g.node_x()[v] == lon && g.node_y()[v] == lat) return v;
+  return UINT32_MAX;
+}
+
+TEST(OsmTurnRestrictions, NoLeftTurnAndOnlyStraightOnSendTheCarRoundTheLoop) {
+  careshed::testing::ScratchDir dir;
+  const double v = *SpeedProfile::car().speed_kmh("residential") / 3.6;
+  using careshed::haversine_m;
+  const double direct = (haversine_m(43.0, -11.5, 43.001, -11.5) + haversine_m(43.001, -11.5, 43.001, -11.499)) / v;
+  const double loop = (haversine_m(43.0, -11.5, 43.002, -11.5) + haversine_m(43.002, -11.5, 43.002, -11.499) +
+                       haversine_m(43.002, -11.499, 43.001, -11.499)) / v;
+  const char* kNoLeft = R"(<relation id="100"><member type="way" ref="10" role="from"/>
+    <member type="node" ref="2" role="via"/><member type="way" ref="20" role="to"/>
+    <tag k="type" v="restriction"/><tag k="restriction" v="no_left_turn"/></relation>)";
+  const char* kOnlyStraight = R"(<relation id="101"><member type="way" ref="10" role="from"/>
+    <member type="node" ref="2" role="via"/><member type="way" ref="10" role="to"/>
+    <tag k="type" v="restriction"/><tag k="restriction" v="only_straight_on"/></relation>)";
+  for (const char* rel : {kNoLeft, kOnlyStraight}) {
+    const std::string path = write_file(dir, "junction.osm", junction_with(rel));
+    const RoadGraph g = RoadGraph::from_osm(path, SpeedProfile::car());
+    EXPECT_EQ(g.report().restrictions_read, 1u);
+    EXPECT_EQ(g.report().restrictions_applied, 1u);
+    const uint32_t n1 = node_at(g, 43.0, -11.5), n4 = node_at(g, 43.001, -11.499);
+    EXPECT_NEAR(g.nearest({n1}).seconds[n4], loop, 1e-9 * loop);
+    EXPECT_NEAR(g.nearest({n4}, {}, /*reverse=*/true).seconds[n1], loop, 1e-9 * loop);
+    EXPECT_NEAR(g.nearest({n4}).seconds[n1], direct, 1e-9 * direct);  // the right turn back is allowed
+    // Not for pedestrians, nor when switched off, nor with GDAL's reader.
+    careshed::OsmReadOptions off;
+    off.turn_restrictions = false;
+    const double walk = *SpeedProfile::walking().speed_kmh("residential") / 3.6;
+    for (const auto& [free, direct_s] : {std::pair{RoadGraph::from_osm(path, SpeedProfile::walking()), direct * v / walk},
+                                          std::pair{RoadGraph::from_osm(path, SpeedProfile::car(), off), direct},
+                                          std::pair{RoadGraph::from_osm(path, SpeedProfile::car(), nullptr,
+                                                                        OsmReader::kGdal), direct}}) {
+      EXPECT_FALSE(free.has_turn_restrictions());
+      const double t = free.nearest({node_at(free, 43.0, -11.5)}).seconds[node_at(free, 43.001, -11.499)];
+      EXPECT_NEAR(t, direct_s, 1e-9 * direct_s);
+    }
+  }
+}
+
+TEST(OsmTurnRestrictions, ViaWaysExemptionsAndBrokenRelationsAreCountedNotApplied) {
+  careshed::testing::ScratchDir dir;
+  const std::string rels = R"(
+    <relation id="100"><member type="way" ref="10" role="from"/><member type="way" ref="30" role="via"/>
+      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_u_turn"/></relation>
+    <relation id="101"><member type="way" ref="10" role="from"/><member type="node" ref="2" role="via"/>
+      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_left_turn"/>
+      <tag k="except" v="psv;motorcar"/></relation>
+    <relation id="102"><member type="way" ref="10" role="from"/><member type="node" ref="5" role="via"/>
+      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_left_turn"/></relation>
+    <relation id="103"><member type="way" ref="99" role="from"/><member type="node" ref="2" role="via"/>
+      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_right_turn"/></relation>
+    <relation id="104"><member type="way" ref="10" role="from"/><member type="node" ref="2" role="via"/>
+      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction:hgv" v="no_left_turn"/></relation>)";
+  const RoadGraph g = RoadGraph::from_osm(write_file(dir, "junction.osm", junction_with(rels)), SpeedProfile::car());
+  EXPECT_EQ(g.report().restrictions_read, 3u);      // 100, 102, 103 (101 exempts cars, 104 is for lorries)
+  EXPECT_EQ(g.report().restrictions_via_way, 1u);   // 100
+  EXPECT_EQ(g.report().restrictions_unusable, 2u);  // 102: way 10 does not reach node 5; 103: no way 99
+  EXPECT_EQ(g.report().restrictions_applied, 0u);
+  EXPECT_FALSE(g.has_turn_restrictions());
+}
+
+// Way 40 links node 3 to the pier at node 6; way 50 is a ferry (route=ferry, 30 minutes) from 6 to 7; way 60
+// (7 - 8, untagged) crosses on only as a member of the ferry route relation 200; way 70 (8 - 9, untagged) is
+// in no relation and is not a road. Way 80 (6 - 9) is a foot ferry.
+const char* kFerryOsm = R"(<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="3" lat="-11.5" lon="43.002"/>
+  <node id="6" lat="-11.5" lon="43.01"/>
+  <node id="7" lat="-11.5" lon="43.05"/>
+  <node id="8" lat="-11.5" lon="43.06"/>
+  <node id="9" lat="-11.49" lon="43.06"/>
+  <way id="40"><nd ref="3"/><nd ref="6"/><tag k="highway" v="residential"/></way>
+  <way id="50"><nd ref="6"/><nd ref="7"/><tag k="route" v="ferry"/><tag k="duration" v="00:30"/></way>
+  <way id="60"><nd ref="7"/><nd ref="8"/></way>
+  <way id="70"><nd ref="8"/><nd ref="9"/></way>
+  <way id="80"><nd ref="6"/><nd ref="9"/><tag k="route" v="ferry"/><tag k="motor_vehicle" v="no"/></way>
+  <relation id="200"><member type="way" ref="60" role=""/><tag k="type" v="route"/><tag k="route" v="ferry"/></relation>
+</osm>
+)";
+
+TEST(OsmFerries, FerryWaysAndRelationMembersBecomeFerryEdgesWithTheirWait) {
+  careshed::testing::ScratchDir dir;
+  const std::string path = write_file(dir, "ferry.osm", kFerryOsm);
+  careshed::OsmReadOptions o;
+  o.ferry_wait_seconds = 600.0;
+  o.ferry_speed_kmh = 25.0;
+  const RoadGraph g = RoadGraph::from_osm(path, SpeedProfile::car(), o);
+  EXPECT_EQ(g.report().ferry_lines, 2u);  // 50 and 60; 80 carries no cars
+  size_t ferry_edges = 0;
+  for (size_t e = 0; e < g.n_edges(); ++e) {
+    const int64_t way = g.edge_line_id()[e];
+    EXPECT_EQ(g.edge_ferry()[e], way == 50 || way == 60 ? 1 : 0) << way;
+    EXPECT_EQ(g.edge_wait_seconds()[e], way == 50 || way == 60 ? 600.0 : 0.0) << way;  // one segment each
+    ferry_edges += g.edge_ferry()[e];
+  }
+  EXPECT_EQ(ferry_edges, 4u);
+  const uint32_t n6 = node_at(g, 43.01, -11.5), n7 = node_at(g, 43.05, -11.5), n8 = node_at(g, 43.06, -11.5);
+  EXPECT_EQ(node_at(g, 43.06, -11.49), UINT32_MAX);  // way 70 is not a road, way 80 not for cars
+  // 30 minutes of crossing (the duration tag) plus the wait, either way; then way 60 at the ferry speed.
+  EXPECT_NEAR(g.nearest({n6}).seconds[n7], 600.0 + 1800.0, 1e-6);
+  EXPECT_NEAR(g.nearest({n7}).seconds[n6], 600.0 + 1800.0, 1e-6);
+  const double leg60 = careshed::haversine_m(43.05, -11.5, 43.06, -11.5) / (25.0 / 3.6);
+  EXPECT_NEAR(g.nearest({n6}).seconds[n8], 2400.0 + 600.0 + leg60, 1e-6);
+  // Pedestrians take the foot ferry too; with ferries off only the road is left.
+  EXPECT_EQ(RoadGraph::from_osm(path, SpeedProfile::walking(), o).report().ferry_lines, 3u);
+  careshed::OsmReadOptions off;
+  off.ferries = false;
+  const RoadGraph roads = RoadGraph::from_osm(path, SpeedProfile::car(), off);
+  EXPECT_EQ(roads.report().ferry_lines, 0u);
+  EXPECT_EQ(roads.n_nodes(), 2u);
+  o.ferry_speed_kmh = 0.0;
+  EXPECT_THROW(RoadGraph::from_osm(path, SpeedProfile::car(), o), careshed::InputError);
 }
 
 TEST(OsmDamaged, TruncatedXmlIsAClearErrorNamingTheFile) {

@@ -228,7 +228,40 @@ def haversine(lon1, lat1, lon2, lat2):
 
 @pytest.fixture(scope="module")
 def helsinki():
-    return careshed.RoadGraph.from_osm(DATA / "osm" / "helsinki.osm.pbf", profile="car")
+    # The plain graph: these tests check searches against oracles on its edge lists (restrictions: below).
+    return careshed.RoadGraph.from_osm(DATA / "osm" / "helsinki.osm.pbf", profile="car", turn_restrictions=False)
+
+
+def test_roadgraph_turn_restrictions_of_real_streets_only_lengthen_trips(helsinki):
+    # The restriction search itself is checked against a Dijkstra on the edge-expanded graph in C++
+    # (tests/cpp/road_graph_turns_test.cpp); here: Helsinki's restrictions are read and applied.
+    g = careshed.RoadGraph.from_osm(DATA / "osm" / "helsinki.osm.pbf", profile="car")
+    r = g.report
+    assert r["restrictions_applied"] > 10 and g.has_turn_restrictions and not helsinki.has_turn_restrictions
+    assert r["restrictions_read"] == (r["restrictions_applied"] + r["restrictions_via_way"]
+                                      + r["restrictions_unusable"])
+    assert g.n_edges == helsinki.n_edges  # restrictions change the searches, not the edges
+    for reverse in (False, True):
+        with_turns, _ = g.nearest_from_nodes([5, 700], reverse=reverse)
+        free, _ = helsinki.nearest_from_nodes([5, 700], reverse=reverse)
+        both = np.isfinite(free)
+        assert np.all(np.isfinite(with_turns) <= both)
+        assert np.all(with_turns[both & np.isfinite(with_turns)] >= free[both & np.isfinite(with_turns)] - 1e-9)
+        assert np.count_nonzero(with_turns != free) > 0
+
+
+def test_roadgraph_reader_choice_and_its_errors(tmp_path):
+    path = DATA / "osm" / "helsinki.osm.pbf"
+    gdal = careshed.RoadGraph.from_osm(path, profile="car", reader="gdal")
+    assert gdal.report["restrictions_read"] == 0 and not gdal.has_turn_restrictions
+    with pytest.raises(careshed.InputError, match="use reader='osmium'.*or reader='gdal'"):
+        careshed.RoadGraph.from_osm(path, reader="osm2pgsql")
+    with pytest.raises(careshed.InputError, match="reader='osmium' cannot open /vsimem/"):
+        careshed.RoadGraph.from_osm("/vsimem/x.osm.pbf", reader="osmium")
+    with pytest.raises(careshed.InputError, match="ferry_speed_kmh=0"):
+        careshed.RoadGraph.from_osm(path, ferry_speed_kmh=0)
+    with pytest.raises(careshed.InputError, match="ferry_wait_minutes=-1"):
+        careshed.RoadGraph.from_osm(path, ferry_wait_minutes=-1)
 
 
 def test_roadgraph_edges_nodes_and_lengths(helsinki):
@@ -294,6 +327,20 @@ def test_roadgraph_oneway_is_asymmetric(helsinki):
     assert back[a] > fwd[b]
     to_a, _ = g.nearest_from_nodes([a], reverse=True)
     assert to_a[b] == pytest.approx(back[a], rel=1e-12)  # summed in the other order
+
+
+def test_roadgraph_comoros_ferries_join_the_islands():
+    path = DATA / "comoros" / "comores-latest.osm.pbf"
+    g = careshed.RoadGraph.from_osm(path, profile="car", ferry_wait_minutes=45)
+    roads = careshed.RoadGraph.from_osm(path, profile="car", ferries=False)
+    e = g.edges
+    assert g.report["ferry_lines"] >= 2 and roads.report["ferry_lines"] == 0
+    ferry = e["ferry"] == 1
+    assert ferry.any() and not roads.edges["ferry"].any()
+    assert set(np.unique(e["wait_seconds"][ferry])) <= {0.0, 2700.0} and (e["wait_seconds"][~ferry] == 0).all()
+    # every ferry line is boarded once each way it runs
+    assert np.count_nonzero(e["wait_seconds"] > 0) <= 2 * g.report["ferry_lines"]
+    assert g.components().sizes[0] > roads.components().sizes[0]  # ferries link road networks
 
 
 def test_roadgraph_components_comoros():

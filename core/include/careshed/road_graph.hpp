@@ -25,10 +25,42 @@
 //     1.7x faster than with randomly numbered nodes, and faster than row-major order; BENCHMARKS.md).
 //     Node ids are therefore not OSM ids; node_x()/node_y() give each node's coordinates.
 //
-// Not modelled (deliberately simple; say so when reporting results): turn restrictions and turn costs,
-// access tags (access=no/private, motor_vehicle=no), direction-specific or conditional limits
-// (maxspeed:forward/backward, *:conditional), traffic and time of day, ferries (route=ferry is not a
-// highway). Filter the extract beforehand (e.g. osmium tags-filter) if these matter.
+// Turn restrictions (libosmium reader, profiles that respect one-way streets, i.e. vehicles; issue 14):
+//   * OSM relations type=restriction with restriction=no_* (no_left_turn, no_right_turn, no_straight_on,
+//     no_u_turn, no_entry, no_exit) or only_* (only_left_turn, only_right_turn, only_straight_on,
+//     only_u_turn), and restriction:motorcar / restriction:motor_vehicle (which win over restriction=), with
+//     a `from` way, a `via` NODE and a `to` way. A restriction whose `except` lists motorcar or
+//     motor_vehicle does not apply. no_*: arriving at the via node on the from way, the car may not leave
+//     on the to way; only_*: it may leave only on the to way. A from/to way that passes through the via
+//     node instead of ending there (an OSM tagging error) is taken on both sides of the node.
+//   * Not applied, and counted in the report: restrictions with a via WAY (restrictions_via_way; they
+//     need a path-dependent state along the via way, which node splitting cannot express: an OSRM-style
+//     edge-based graph would), conditional ones (restriction:conditional, not read at all), and those
+//     whose members are missing, are not roads of the profile or do not meet at the via node
+//     (restrictions_unusable). Turn COSTS (a left turn takes longer) are not modelled.
+//   * How searches honour them — node splitting, not an edge-based search: every via node gets one copy
+//     per incoming edge that has a forbidden continuation, and that copy has only the allowed outgoing
+//     arcs; the original node keeps every arc and receives every other incoming edge. The result is an
+//     ordinary node graph (turn_forward()/turn_reverse()) searched by the same Dijkstra kernels, growing by
+//     a few nodes and arcs per restriction (a few thousand in a national extract) where an edge-based
+//     graph would multiply the graph's size by its mean degree (~2.5x nodes and ~3x arcs) for every search.
+//     A graph without restrictions has no split graph and nearest() runs the plain CSR: the unrestricted
+//     path is the same code at the same speed. forward()/reverse(), the edge lists and RoadGraph::graph in
+//     Python stay the plain graph (they do not see restrictions); nearest() and road_travel_time() use them.
+//
+// Ferries (libosmium reader; OsmReadOptions.ferries): ways tagged route=ferry, and the member ways of
+// route relations with route=ferry, become ferry lines at ferry_speed_kmh (or at the way's `duration` tag,
+// [HH:]MM or ISO 8601 PT..H..M, spread over its length) with ferry_wait_seconds of waiting added to the
+// first segment in each direction (boarding at a terminal; a ferry way with a connection in its middle
+// would let a car board there without waiting — ferry ways run from pier to pier in OSM). Their edges carry
+// edge_ferry() = 1 and their waiting share in edge_wait_seconds(), so the multimodal engine can tell ferry
+// edges from road edges. They connect to roads where they share a node (OSM ferry ways end on the
+// terminal's road node); a ferry line is kept for every profile (pedestrians and cars both board).
+//
+// Not modelled (deliberately simple; say so when reporting results): turn costs, access tags
+// (access=no/private, motor_vehicle=no), direction-specific or conditional limits
+// (maxspeed:forward/backward, *:conditional), traffic. Filter the extract beforehand (e.g. osmium
+// tags-filter) if these matter.
 //
 // OSM input (from_osm): a .osm.pbf or .osm (XML) file, read by one of two readers (OsmReader):
 //   * kLibosmium (the default): libosmium reads nodes and ways; graph nodes are OSM nodes, identified by
@@ -86,10 +118,32 @@ struct RoadLine {
   /// same graph node iff their ids are equal (coordinates are not compared); when no line has them,
   /// vertices with identical coordinates are the same node. Mixing both is an InputError.
   std::vector<int64_t> node_ids;
+  bool ferry = false;           ///< a ferry crossing (edge_ferry() = 1 on its edges)
+  double wait_seconds = 0.0;    ///< >= 0, waiting added to the first segment in each direction (boarding)
 };
 
 /// Which OSM reader from_osm uses (see the header comment).
 enum class OsmReader : int8_t { kLibosmium = 0, kGdal = 1 };
+
+/// A turn restriction with a via node, in the ids of the input lines: RoadLine::id of the ways and
+/// RoadLine::node_ids of the via node (OSM way and node ids).
+struct TurnRestriction {
+  int64_t from_way = -1;  ///< the way the vehicle arrives on
+  int64_t via_node = -1;  ///< the node where it turns
+  int64_t to_way = -1;    ///< the way it leaves on
+  bool only = false;      ///< only_*: to_way is the only way it may leave on; no_*: it may not leave on to_way
+};
+
+/// Options of the OSM readers beyond the profile. Turn restrictions and ferries are read by the
+/// libosmium reader only (GDAL's driver gives no node identity for a restriction's via node, and keeps
+/// relations in another layer); with kGdal they are absent and the report says so (0 read).
+struct OsmReadOptions {
+  OsmReader reader = OsmReader::kLibosmium;
+  bool turn_restrictions = true;      ///< read and honour restriction relations (vehicle profiles)
+  bool ferries = true;                ///< route=ferry ways and ferry route relations become ferry lines
+  double ferry_speed_kmh = 20.0;      ///< > 0; used when the ferry way has no usable `duration`
+  double ferry_wait_seconds = 1800.0; ///< >= 0; waiting time added when boarding at a terminal
+};
 
 /// Field names for a generic OGR line layer. Empty = not used.
 struct LineLayerFields {
@@ -109,6 +163,11 @@ struct RoadGraphReport {
   size_t excluded_geometry = 0;    ///< empty or non-line geometry, or fewer than 2 distinct vertices
   size_t speed_from_maxspeed = 0;  ///< lines whose speed came from maxspeed / the speed field
   size_t oneway_lines = 0;         ///< lines kept in one direction only
+  size_t ferry_lines = 0;          ///< ferry lines (route=ferry ways and ferry relation members) used
+  size_t restrictions_read = 0;    ///< restriction relations of the profile read (via node or via way)
+  size_t restrictions_applied = 0; ///< of those, honoured by the searches
+  size_t restrictions_via_way = 0; ///< not applied: the via member is a way (see the header)
+  size_t restrictions_unusable = 0;///< not applied: a member missing, not a road of the profile, or not at the via node
 };
 
 /// Connected components: weakly connected (edge directions ignored: islands, gaps in the data) or strongly
@@ -128,12 +187,19 @@ class RoadGraph {
   /// a /vsi... path is always read by GDAL's driver.
   static RoadGraph from_osm(const std::string& path, const SpeedProfile& profile, RunControl* control = nullptr,
                             OsmReader reader = OsmReader::kLibosmium);
+  /// The same with every reader option (turn restrictions, ferries). InputError for a ferry speed that is
+  /// not finite and > 0 or a waiting time that is not finite and >= 0.
+  static RoadGraph from_osm(const std::string& path, const SpeedProfile& profile, const OsmReadOptions& options,
+                            RunControl* control = nullptr);
   /// Builds from any OGR line layer. At least one of fields.speed_field / fields.class_field is needed.
   static RoadGraph from_lines(const std::string& path, const LineLayerFields& fields, const SpeedProfile& profile,
                               RunControl* control = nullptr);
   /// Builds from lines in memory. crs_wkt may be empty when unknown; geographic says whether xy are lon/lat
   /// degrees (haversine lengths) or metres (Euclidean lengths).
-  static RoadGraph from_road_lines(const std::vector<RoadLine>& lines, bool geographic, std::string crs_wkt = "");
+  /// `restrictions` (needs node ids on the lines) are resolved against the lines' ids and node ids; those
+  /// that cannot be (see the header) are counted in report().restrictions_unusable, not an error.
+  static RoadGraph from_road_lines(const std::vector<RoadLine>& lines, bool geographic, std::string crs_wkt = "",
+                                   const std::vector<TurnRestriction>& restrictions = {});
 
   uint32_t n_nodes() const { return forward_.n_nodes(); }
   size_t n_edges() const { return tails_.size(); }
@@ -154,6 +220,28 @@ class RoadGraph {
   const std::vector<double>& edge_length_m() const { return length_m_; }
   const std::vector<double>& edge_speed_kmh() const { return speed_kmh_; }
   const std::vector<int64_t>& edge_line_id() const { return line_id_; }
+  /// Per edge: 1 for a ferry crossing, 0 for a road; and the seconds of waiting included in edge_seconds()
+  /// (the ferry's boarding wait on a terminal's first segment, else 0).
+  const std::vector<uint8_t>& edge_ferry() const { return ferry_; }
+  const std::vector<double>& edge_wait_seconds() const { return wait_seconds_; }
+
+  /// The multi-source search of graph_search.hpp (same conventions, sources are node ids < n_nodes())
+  /// honouring the turn restrictions: times FROM the sources (reverse = false; a node's time is its best
+  /// arrival over every incoming edge) or TO them (reverse = true; a node is the unconstrained start).
+  /// Outputs have n_nodes() entries. Without restrictions it is exactly nearest_source_search on
+  /// forward()/reverse(). Index: int32_t, int64_t or uint32_t.
+  template <typename Index>
+  void nearest(const Index* sources, size_t n_sources, const GraphSearchOptions& options, bool reverse,
+               double* out_seconds, int32_t* out_nearest, RunControl* control = nullptr) const;
+  NearestSources nearest(const std::vector<uint32_t>& sources, const GraphSearchOptions& options = {},
+                         bool reverse = false, RunControl* control = nullptr) const;
+
+  /// The split graph of the honoured turn restrictions (empty, 0 nodes, when there is none): node ids
+  /// < n_nodes() are the graph's nodes, ids >= n_nodes() copies of turn_copy_origin()[id - n_nodes()].
+  bool has_turn_restrictions() const { return !turn_origin_.empty(); }
+  const CsrGraph& turn_forward() const { return turn_forward_; }
+  const CsrGraph& turn_reverse() const { return turn_reverse_; }
+  const std::vector<uint32_t>& turn_copy_origin() const { return turn_origin_; }
 
   /// The CSR for searches FROM sources, and its transpose for times TO sources.
   const CsrGraph& forward() const { return forward_; }
@@ -168,11 +256,13 @@ class RoadGraph {
  private:
   void scale_lengths(double metres_per_unit);
   static RoadGraph from_osm_gdal(const std::string& path, const SpeedProfile& profile, RunControl* control);
-  static RoadGraph from_osm_libosmium(const std::string& path, const SpeedProfile& profile, RunControl* control);
+  static RoadGraph from_osm_libosmium(const std::string& path, const SpeedProfile& profile,
+                                      const OsmReadOptions& options, RunControl* control);
   // Shared end of both OSM readers: "no roads" error, the graph, and the merged report.
   static RoadGraph from_osm_lines(const std::string& path, const SpeedProfile& profile,
                                   const std::vector<RoadLine>& lines, RoadGraphReport rep, bool geographic,
-                                  double metres_per_unit, const std::string& crs_wkt);
+                                  double metres_per_unit, const std::string& crs_wkt,
+                                  const std::vector<TurnRestriction>& restrictions = {});
 
   bool geographic_ = false;
   double metres_per_unit_ = 1.0;
@@ -181,7 +271,17 @@ class RoadGraph {
   std::vector<uint32_t> tails_, heads_;
   std::vector<double> seconds_, length_m_, speed_kmh_;
   std::vector<int64_t> line_id_;
+  std::vector<uint8_t> ferry_;
+  std::vector<double> wait_seconds_;
   CsrGraph forward_, reverse_;
+  // The split graph of the turn restrictions (empty without any), its copies' origins, and per original
+  // node the range of its copies in turn_copies_ (for the sources of reverse searches).
+  template <typename NodeOf>
+  void resolve_restrictions(const std::vector<TurnRestriction>& restrictions, NodeOf node_of);
+  void build_turn_graph();
+  std::vector<std::pair<uint32_t, uint32_t>> turn_forbidden_;  // (in edge, out edge) pairs, sorted
+  CsrGraph turn_forward_, turn_reverse_;
+  std::vector<uint32_t> turn_origin_, turn_in_edge_, turn_copy_first_, turn_copies_;
   RoadGraphReport report_;
 };
 

@@ -11,6 +11,8 @@ Quick start::
     tt = g.travel_time(facility_lonlat, points_xy=village_lonlat, max_seconds=3600)
     tt.seconds, tt.nearest          # per village: seconds to the nearest facility, its index
 """
+import math
+import os
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
@@ -185,13 +187,44 @@ class RoadGraph:
 
     # ---- construction ----
     @classmethod
-    def from_osm(cls, path, profile="car"):
-        """From an OpenStreetMap extract (.osm.pbf / .osm) read with libosmium: ways meet where they share an
-        OSM node (a bridge over a road stays apart); a truncated or corrupt file raises OSError naming it.
+    def from_osm(cls, path, profile="car", *, reader=None, turn_restrictions=True, ferries=True,
+                 ferry_speed_kmh=20.0, ferry_wait_minutes=30.0):
+        """From an OpenStreetMap extract (.osm.pbf / .osm).
 
         profile: "car", "ambulance", "walking", a SpeedProfile, or a dict {highway class: km/h}.
+        reader: ``"osmium"`` (libosmium, the default for files) — ways meet where they share an OSM node (a bridge
+            over a road stays apart), turn restrictions and ferries are read; or ``"gdal"`` (GDAL's OSM driver,
+            the default and only choice for ``/vsi...`` paths) — vertices matched by coordinates, roads only.
+            A truncated or corrupt file raises OSError naming it with either reader.
+        turn_restrictions: honour ``restriction`` relations with a via node (no_* / only_*) for vehicle profiles
+            (searches from :meth:`travel_time` / :meth:`nearest_from_nodes`); via-way ones are counted in
+            ``report["restrictions_via_way"]``, not applied (docs/travel-modes.md).
+        ferries: ``route=ferry`` ways and ferry route relations become ferry edges (``edges["ferry"]``) at
+            ``ferry_speed_kmh`` (or the way's ``duration``) plus ``ferry_wait_minutes`` when boarding.
         """
-        return cls(_core.RoadGraph.from_osm(str(path), _profile(profile)))
+        path = os.fspath(path)
+        vsi = path.startswith("/vsi")
+        if reader is None:
+            reader = "gdal" if vsi else "osmium"
+        if reader not in ("osmium", "gdal"):
+            raise InputError(f"reader={reader!r}: use reader='osmium' (libosmium, node identity, restrictions and "
+                             "ferries) or reader='gdal' (GDAL's OSM driver)")
+        if reader == "osmium" and vsi:
+            raise InputError(f"reader='osmium' cannot open {path}: libosmium reads files only, not GDAL's /vsi... "
+                             "virtual paths; give reader='gdal' (or leave reader out), or copy the file to disk")
+        for name, value in (("ferry_speed_kmh", ferry_speed_kmh), ("ferry_wait_minutes", ferry_wait_minutes)):
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                raise InputError(f"{name}={value!r} must be a number") from None
+            if not math.isfinite(v) or v < 0 or (v == 0 and name == "ferry_speed_kmh"):
+                raise InputError(f"{name}={value!r} must be finite and " +
+                                 ("> 0 (e.g. 20)" if name == "ferry_speed_kmh" else ">= 0 (e.g. 30)"))
+        return cls(_core.RoadGraph.from_osm(path, _profile(profile), reader=reader,
+                                            turn_restrictions=bool(turn_restrictions), ferries=bool(ferries),
+                                            ferry_speed_kmh=float(ferry_speed_kmh),
+                                            ferry_wait_seconds=float(ferry_wait_minutes) * 60.0,
+                                            progress=current_progress()))
 
     @classmethod
     def from_lines(cls, path, *, layer=None, speed_field=None, class_field=None, oneway_field=None,
@@ -232,10 +265,15 @@ class RoadGraph:
     @property
     def edges(self):
         """Dict of per-directed-edge arrays (read-only views): tails, heads, seconds, length_m, speed_kmh,
-        line_id (OSM way id or feature id)."""
+        line_id (OSM way id or feature id), ferry (1 = a ferry crossing) and wait_seconds (the boarding wait
+        included in seconds). These are the plain edges: turn restrictions are not in them."""
         g = self._g
         return {"tails": g.edge_tails, "heads": g.edge_heads, "seconds": g.edge_seconds,
-                "length_m": g.edge_length_m, "speed_kmh": g.edge_speed_kmh, "line_id": g.edge_line_id}
+                "length_m": g.edge_length_m, "speed_kmh": g.edge_speed_kmh, "line_id": g.edge_line_id,
+                "ferry": g.edge_ferry, "wait_seconds": g.edge_wait_seconds}
+
+    has_turn_restrictions = _core_attribute("has_turn_restrictions",
+                                            "Whether searches honour turn restrictions (some were applied).")
 
     report = _core_attribute("report", "What the builder read and excluded (counts).")
 
