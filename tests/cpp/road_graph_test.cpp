@@ -201,7 +201,10 @@ TEST(RoadGraph, EdgeLengthsMatchHaversine) {
 }
 
 TEST(RoadGraph, ComponentsMatchBreadthFirstSearch) {
-  RoadGraph g = RoadGraph::from_osm(kData + "comoros/comores-latest.osm.pbf", SpeedProfile::car());
+  // The roads alone (ferries off): the islands are separate road networks (with ferries: below).
+  careshed::OsmReadOptions roads_only;
+  roads_only.ferries = false;
+  RoadGraph g = RoadGraph::from_osm(kData + "comoros/comores-latest.osm.pbf", SpeedProfile::car(), roads_only);
   auto c = g.components();
   ASSERT_EQ(c.id.size(), g.n_nodes());
   // Independent BFS over undirected adjacency.
@@ -247,6 +250,10 @@ TEST(RoadGraph, ComponentsMatchBreadthFirstSearch) {
   for (uint32_t v = 0; v < g.n_nodes(); ++v)
     if (c.id[v] == 0) lo = std::min(lo, g.node_x()[v]), hi = std::max(hi, g.node_x()[v]);
   EXPECT_LT(hi - lo, 0.6);
+  // The OSM ferry ways join island networks: the largest component grows beyond one island.
+  const RoadGraph ferries = RoadGraph::from_osm(kData + "comoros/comores-latest.osm.pbf", SpeedProfile::car());
+  EXPECT_GT(ferries.report().ferry_lines, 0u);
+  EXPECT_GT(ferries.components().sizes[0], c.sizes[0]);
 }
 
 TEST(RoadGraph, StrongComponentsMatchMutualReachability) {
