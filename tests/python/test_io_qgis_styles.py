@@ -227,11 +227,9 @@ def test_raster_sidecar(tmp_path):
 _RENDERER = {"single": "singleSymbol", "graduated": "graduatedSymbol", "categorized": "categorizedSymbol"}
 
 
-def test_qgis_draws_every_layer_with_its_default_style(tmp_path):
-    """Each styled layer of every analysis' GeoPackage, loaded by QGIS 3.22: valid, its default style applied
-    (renderer type, field, classes with labels and colours in order); the SLD read back as rules; bounds probed
-    through QGIS's own rangeForValue; the travel-time GeoTIFF drawn by its .qml sidecar."""
-    saved = saved_results(tmp_path / "out")
+def _qgis_job(saved: dict):
+    """The QGIS job for every styled layer and raster of `saved` ({analysis: (result, {file: path})}), and what each
+    should look like."""
     job = {"vectors": [], "slds": [], "rasters": [], "probes": []}
     expected, raster_styles = {}, {}
     for name, (result, files) in saved.items():
@@ -245,13 +243,12 @@ def test_qgis_draws_every_layer_with_its_default_style(tmp_path):
             tif = files[f"{result.default_prefix}_{raster}.tif"]
             job["rasters"].append(str(tif))
             raster_styles[tif.name] = style
-    reach_gpkg = str(saved["reach"][1]["reach.gpkg"])
-    job["probes"] = [[reach_gpkg, "zones", 0.9], [reach_gpkg, "zones", 0.8999], [reach_gpkg, "isochrones", 5.0]]
-    assert len(expected) >= 15 and {k.split(":")[1] for k in expected} >= {
-        "zones", "stations", "isochrones", "catchments", "facilities", "density", "chosen", "sites",
-        "referral_lines", "villages"}
-    got = run_qgis(job, tmp_path)
-    assert got["qgis_version"].startswith("3.")
+    return job, expected, raster_styles
+
+
+def _assert_drawn_as_styled(got: dict, expected: dict, raster_styles: dict) -> None:
+    """QGIS drew each layer with its default style (renderer, field, classes' colours and labels; the SLD read back
+    as rules) and each raster with its .qml (discrete classes, labels, colours)."""
     for key, (style, count) in expected.items():
         v = got["vectors"][key]
         assert v["valid"] and v["features"] == count, key
@@ -268,12 +265,66 @@ def test_qgis_draws_every_layer_with_its_default_style(tmp_path):
         assert sld["ok"] and sld["type"] == ("singleSymbol" if style.kind == "single" else "RuleRenderer"), (key, sld)
         if style.kind != "single":
             assert sorted(sld["rules"]) == sorted(c.label for c in style.classes), key
-    assert got["probes"] == ["90 % or more (meets the target)", "75 % to 90 %",
-                             "within 5 min"]
-    assert {"reach_minutes.tif", "catchments_minutes.tif", "referral_two_leg_minutes.tif"} <= set(got["rasters"])
     assert set(got["rasters"]) == set(raster_styles)
     for tif, r in got["rasters"].items():
         style = raster_styles[tif]
         assert r["valid"] and r["type"] == "singlebandpseudocolor" and r["ramp_type"] == 1, tif   # 1: discrete
         assert [i["label"] for i in r["items"]] == list(style.labels), tif
         assert [i["colour"] for i in r["items"]] == [c.lower() for c in style.colours], tif
+
+
+def test_qgis_draws_every_layer_with_its_default_style(tmp_path):
+    """Each styled layer of every analysis' GeoPackage, loaded by QGIS 3.22: valid, its default style applied
+    (renderer type, field, classes with labels and colours in order); the SLD read back as rules; bounds probed
+    through QGIS's own rangeForValue; the travel-time GeoTIFF drawn by its .qml sidecar."""
+    saved = saved_results(tmp_path / "out")
+    job, expected, raster_styles = _qgis_job(saved)
+    reach_gpkg = str(saved["reach"][1]["reach.gpkg"])
+    job["probes"] = [[reach_gpkg, "zones", 0.9], [reach_gpkg, "zones", 0.8999], [reach_gpkg, "isochrones", 5.0]]
+    assert len(expected) >= 15 and {k.split(":")[1] for k in expected} >= {
+        "zones", "stations", "isochrones", "catchments", "facilities", "density", "chosen", "sites",
+        "referral_lines", "villages"}
+    got = run_qgis(job, tmp_path)
+    assert got["qgis_version"].startswith("3.")
+    _assert_drawn_as_styled(got, expected, raster_styles)
+    assert got["probes"] == ["90 % or more (meets the target)", "75 % to 90 %",
+                             "within 5 min"]
+    assert {"reach_minutes.tif", "catchments_minutes.tif", "referral_two_leg_minutes.tif"} <= set(got["rasters"])
+
+
+def test_qgis_draws_reach_by_hour_round_trip_and_outreach_with_their_styles(tmp_path):
+    """The same check (one QGIS start) for the results of issue 14 and outreach: ReachByHour (zones by the worst
+    hour's share, the worst minutes raster), RoundTrip (zones, stations, hospitals by level, the three minutes rasters
+    in one scale, the nearest hospital by colour) and Outreach (zones by effective share, circuits by team, points,
+    the effective-access classes)."""
+    import test_analyses_hours as hours
+    import test_analyses_outreach as outreach
+    from strip_case import strip_study
+    from test_analyses_round_trip import places
+
+    results = {
+        "reach_by_hour": hours.study(tmp_path, hours=hours.HOURS).reach_by_hour(
+            hours.points(["s1"], [hours.cell_centre(1, 0)])),
+        "round_trip": strip_study(thresholds_min=60).round_trip(
+            places((1, 0)), places((1, 5), (1, 9), level=[1, 2]), dispatch_minutes=2, level="level", min_level=2,
+            threshold_minutes=11),
+        "outreach": outreach.run(strip_study(), solver="heuristic")}
+    saved = {}
+    for name, r in results.items():
+        written = r.save(tmp_path / "out" / name, draw_map=False)
+        saved[name] = (r, {p.name: p for p in written})
+    job, expected, raster_styles = _qgis_job(saved)
+    assert {k.split(":")[1] for k in expected} == {"zones", "stations", "hospitals", "routes", "points", "chosen",
+                                                  "bases"}
+    assert set(raster_styles) == {"reach_by_hour_worst_minutes.tif", "round_trip_total_minutes.tif",
+                                  "round_trip_response_minutes.tif", "round_trip_transport_minutes.tif",
+                                  "round_trip_nearest_hospital.tif", "outreach_effective_access.tif"}
+    rt = str(saved["round_trip"][1]["round_trip.gpkg"])
+    job["probes"] = [[rt, "zones", 1 / 3]]          # a third of the strip reaches definitive care in 11 minutes
+    got = run_qgis(job, tmp_path)
+    _assert_drawn_as_styled(got, expected, raster_styles)
+    assert got["probes"] == ["25 % to 50 %"]
+    access = got["rasters"]["outreach_effective_access.tif"]["items"]
+    assert [i["label"] for i in access] == ["no service within the standard", "fixed facility",
+                                            "monthly service point only"]
+    assert [i["value"] for i in access] == [0.0, 1.0, 2.0]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import InputError, UsageError
 from ..prepared import PreparedStudy
-from ..results import Result, notes_frame, zones_layer
+from ..results import Result, coverage_layer_style, minutes_raster_style, notes_frame, zones_layer
 from . import reach as reach_analysis
 
 __all__ = ["ReachByHour", "run"]
@@ -41,6 +41,15 @@ class ReachByHour(Result):
 
     def _layers(self) -> dict:
         return {"zones": zones_layer(self.study, self.table), "notes": notes_frame(self.notes)}
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """zones: the covered share at each zone's worst hour against the target."""
+        return {"zones": coverage_layer_style("worst_covered_share", name="covered share, worst hour")}
+
+    def _raster_styles(self) -> dict:
+        """worst_minutes: the travel-time classes of a reach (the thresholds, then 30/60/... minutes)."""
+        minutes = np.where(np.isfinite(self.worst_seconds), self.worst_seconds / 60.0, np.nan)
+        return {"worst_minutes": minutes_raster_style(minutes, self.by_hour[self.hours[0]].thresholds_min.values())}
 
     def _raster_layers(self) -> dict:
         minutes = np.where(np.isfinite(self.worst_seconds), self.worst_seconds / 60.0, np.nan).astype(np.float32)

@@ -31,7 +31,8 @@ from ..io.fields import as_list
 from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import place_facilities, point_columns
 from ..prepared import PreparedStudy, check_thresholds
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, zones_layer
+from ..io.qgis_styles import LayerStyle, StyleClass, category_raster_style, line_style
+from ..results import Result, coverage_layer_style, headline_prefix, modelled_notes, notes_frame, zones_layer
 
 __all__ = ["Outreach", "run", "ACCESS_CLASSES"]
 
@@ -116,6 +117,26 @@ class Outreach(Result):
 
     def _raster_layers(self) -> dict:
         return {"effective_access": (self.effective_access, 255, {"classes": str(ACCESS_CLASSES)})}
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """zones: the effective share (fixed + reached) against the target; routes: one colour per team (the map's);
+        candidate points, chosen service points and bases as points."""
+        teams = list(dict.fromkeys(layers["routes"]["team"].tolist()))
+        return {"zones": coverage_layer_style("share_effective", what="with effective access",
+                                              name="effective access share"),
+                "routes": line_style("team", teams, [f"team {t}" for t in teams], name="outreach circuits",
+                                     colours=[TEAM_COLOURS[k % len(TEAM_COLOURS)] for k in range(len(teams))]),
+                "points": LayerStyle("candidate points", "point", "single",
+                                     (StyleClass("candidate point", "#bdbdbd", size_mm=1.8),)),
+                "chosen": LayerStyle("service points", "point", "single",
+                                     (StyleClass("service point", "#D55E00", marker="star", size_mm=4.0),)),
+                "bases": LayerStyle("team bases", "point", "single",
+                                    (StyleClass("team base", "#000000", marker="square", size_mm=3.2),))}
+
+    def _raster_styles(self) -> dict:
+        """effective_access: none (orange), fixed facility (dark purple), monthly service point only (light purple)."""
+        return {"effective_access": category_raster_style(ACCESS_CLASSES, name="effective access",
+                                                          colours=("#e08214", "#542788", "#998ec3"))}
 
     def _extra_tables(self) -> dict:
         return {"schedule": (self.schedule, self.notes, False), "routes": (self.routes, self.notes, False),

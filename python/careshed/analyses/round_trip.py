@@ -32,7 +32,9 @@ from ..mapping import (SEQUENTIAL_CMAP, ColourScale, add_colourbar, draw_polygon
                        new_figure, place_labels, place_name)
 from ..placement import facility_values, place_points, read_points, snap_distance
 from ..prepared import PreparedStudy
-from ..results import Result, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
+from ..io.qgis_styles import category_raster_style
+from ..results import (Result, coverage_layer_style, facility_layer_style, headline_prefix, minutes_raster_style,
+                       modelled_notes, notes_frame, points_frame, zones_layer)
 
 __all__ = ["RoundTrip", "run"]
 
@@ -67,6 +69,24 @@ class RoundTrip(Result):
                 "stations": points_frame(self.stations, self.grid.crs),
                 "hospitals": points_frame(self.hospitals, self.grid.crs),
                 "notes": notes_frame(self.notes)}
+
+    def _layer_styles(self, layers: dict) -> dict:
+        """zones: the share of people within the threshold (response + transport) against the target; stations and
+        hospitals as facilities (hospitals by level when they have one)."""
+        return {"zones": coverage_layer_style("covered_share", what="reaching definitive care in time",
+                                              name="round trip covered share"),
+                "stations": facility_layer_style(layers["stations"], name="ambulance stations"),
+                "hospitals": facility_layer_style(layers["hospitals"], name="hospitals")}
+
+    def _raster_styles(self) -> dict:
+        """The three minutes rasters in the same classes (the threshold, then 30/60/... minutes up to the longest
+        total), so a colour means the same minutes on each; nearest_hospital one colour per hospital."""
+        total = np.where(np.isfinite(self.total_seconds), self.total_seconds / 60.0, np.nan)
+        minutes = minutes_raster_style(total, [self.threshold_minutes])
+        names = self.hospitals["name"].astype(str).tolist() if "name" in self.hospitals else \
+            [str(i) for i in self.hospitals.index]
+        return {"total_minutes": minutes, "response_minutes": minutes, "transport_minutes": minutes,
+                "nearest_hospital": category_raster_style(dict(enumerate(names)), name="nearest hospital")}
 
     def _raster_layers(self) -> dict:
         def minutes(s):

@@ -13,7 +13,8 @@
   (bands in minutes), :func:`share_style` (covered share against a target), :func:`rate_style` (resources per N
   residents against a target), :func:`category_style` (one colour per value, e.g. catchments by facility; colours
   can be chosen so neighbours differ), :func:`facilities_style` (by level/kind when the layer has such a field),
-  :func:`chosen_sites_style` (kept / added sites), :func:`line_style` (e.g. referral lines), :func:`outline_style`.
+  :func:`chosen_sites_style` (kept / added sites), :func:`line_style` (e.g. referral lines), :func:`outline_style`,
+  :func:`category_raster_style` (a raster of codes, one colour per code).
 
 Styles are written in the words of the data: minutes, shares in %, rates per N residents; every class has a label.
 This module needs no QGIS; tests/python/test_io_qgis_styles.py checks the output with real QGIS.
@@ -33,7 +34,8 @@ from .atomic import write_atomically
 
 __all__ = ["StyleClass", "LayerStyle", "RasterStyle", "write_layer_styles", "read_layer_styles",
            "write_raster_style", "travel_time_breaks", "travel_time_style", "travel_time_raster_style",
-           "share_style", "rate_style", "category_style", "facilities_style", "chosen_sites_style", "line_style",
+           "share_style", "rate_style", "category_style", "category_raster_style", "facilities_style",
+           "chosen_sites_style", "line_style",
            "outline_style", "neighbour_colours", "OKABE_ITO", "VIRIDIS", "QGIS_VERSION", "LAYER_STYLES_COLUMNS",
            "FACILITY_KIND_FIELDS"]
 
@@ -628,6 +630,20 @@ def line_style(field: str | None = None, values: Sequence | None = None, labels=
                           description=description or f"careshed: {name}")
     return category_style(field, list(values or []), labels, geometry="line", name=name, colours=colours,
                           description=description)
+
+
+def category_raster_style(codes: Mapping[int, str], *, name: str, colours: Sequence[str] | None = None,
+                          description: str = "") -> RasterStyle:
+    """A raster of integer codes (e.g. outreach's effective access, the nearest hospital's index) drawn one colour per
+    code: ``codes`` {code: label}, ascending; `colours` one per code (default Okabe & Ito, repeated)."""
+    items = sorted((int(k), str(v)) for k, v in codes.items())
+    if not items:
+        raise InputError(f"RasterStyle {name!r}: give at least one code")
+    palette = list(colours) if colours is not None else [OKABE_ITO[k % len(OKABE_ITO)] for k in range(len(items))]
+    if len(palette) != len(items):
+        raise InputError(f"RasterStyle {name!r}: {len(items)} codes but {len(palette)} colours")
+    return RasterStyle(name, tuple(float(k) for k, _ in items), tuple(palette), tuple(v for _, v in items),
+                       description=description or f"careshed: {name}, one colour per value")
 
 
 def outline_style(*, name="outlines", colour: str = "#232323", width_mm: float = 0.5) -> LayerStyle:
