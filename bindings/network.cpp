@@ -448,6 +448,17 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
       .def_property_readonly("edge_line_id", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_line_id(), self); })
       .def_property_readonly("edge_ferry", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_ferry(), self); })
       .def_property_readonly("edge_wait_seconds", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_wait_seconds(), self); })
+      .def_property_readonly("edge_class", [](py::object self) { return view_of(self.cast<PyRoadGraph&>().graph().edge_class(), self); })
+      .def_property_readonly("class_names", [](const PyRoadGraph& g) { return g.graph().class_names(); })
+      .def(
+          "with_speed_factors",
+          [](const PyRoadGraph& pg, const py::handle& factors) {
+            auto f = as_doubles(factors, "factors", pg.graph().n_edges());
+            std::vector<double> v(f.data(), f.data() + pg.graph().n_edges());
+            py::gil_scoped_release release;
+            return PyRoadGraph(pg.graph().with_speed_factors(v));
+          },
+          py::arg("factors"))
       .def_property_readonly("has_turn_restrictions", [](const PyRoadGraph& g) { return g.graph().has_turn_restrictions(); })
       .def(
           "components",

@@ -278,6 +278,7 @@ class RoadCollector : public osmium::handler::Handler {
       return false;
     }
     proto->ferry = true;
+    proto->road_class = "ferry";
     proto->wait_seconds = options_.ferry_wait_seconds;
     proto->speed_kmh = options_.ferry_speed_kmh;
     if (auto d = parse_duration_seconds(tags.get_value_by_key("duration"))) {

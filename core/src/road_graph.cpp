@@ -277,8 +277,16 @@ RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool ge
     }
     return id;
   };
+  std::unordered_map<std::string, uint16_t> class_index;
   size_t li = 0;
   for (const RoadLine& line : lines) {
+    auto [cls_it, new_class] = class_index.try_emplace(line.road_class, static_cast<uint16_t>(g.class_names_.size()));
+    if (new_class) {
+      if (g.class_names_.size() >= 65535)
+        throw InputError("the road lines have more than 65535 distinct classes; group them into fewer classes");
+      g.class_names_.push_back(line.road_class);
+    }
+    const uint16_t cls = cls_it->second;
     const size_t np = line.xy.size() / 2;
     if (!(line.speed_kmh > 0.0) || !std::isfinite(line.speed_kmh)) {
       std::ostringstream m;
@@ -302,6 +310,7 @@ RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool ge
       g.seconds_.push_back(sec + wait), g.length_m_.push_back(len), g.speed_kmh_.push_back(line.speed_kmh);
       g.line_id_.push_back(line.id);
       g.ferry_.push_back(line.ferry ? 1 : 0);
+      g.class_.push_back(cls);
       g.wait_seconds_.push_back(wait);
     };
     for (size_t i = 0; i < np; ++i) {
@@ -488,6 +497,31 @@ void RoadGraph::scale_lengths(double metres_per_unit) {
                                   tails_.size());
   reverse_ = forward_.transposed();
   build_turn_graph();
+}
+
+RoadGraph RoadGraph::with_speed_factors(const std::vector<double>& factors) const {
+  if (factors.size() != n_edges()) {
+    throw InputError("speed factors: " + std::to_string(factors.size()) + " values for " +
+                     std::to_string(n_edges()) + " edges; give one factor per edge");
+  }
+  for (size_t e = 0; e < factors.size(); ++e) {
+    if (!std::isfinite(factors[e]) || !(factors[e] > 0.0)) {
+      std::ostringstream m;
+      m << "speed factors: edge " << e << " (line " << line_id_[e] << ") has factor " << factors[e]
+        << "; factors multiply the speed and must be finite and > 0";
+      throw InputError(m.str());
+    }
+  }
+  RoadGraph g = *this;
+  for (size_t e = 0; e < factors.size(); ++e) {
+    g.seconds_[e] = (seconds_[e] - wait_seconds_[e]) / factors[e] + wait_seconds_[e];
+    g.speed_kmh_[e] = speed_kmh_[e] * factors[e];
+  }
+  g.forward_ = CsrGraph::from_edges(static_cast<int64_t>(n_nodes()), g.tails_.data(), g.heads_.data(),
+                                    g.seconds_.data(), g.tails_.size());
+  g.reverse_ = g.forward_.transposed();
+  g.build_turn_graph();
+  return g;
 }
 
 // ---- searches honouring turn restrictions ---------------------------------------------------------------
@@ -715,6 +749,7 @@ bool detail::osm_road_line(const OsmWayTags& tags, const SpeedProfile& profile, 
     return false;
   }
   proto->speed_kmh = *class_speed;
+  proto->road_class = highway;
   if (profile.use_maxspeed() && !tags.maxspeed.empty()) {
     if (auto ms = parse_maxspeed(tags.maxspeed)) {
       proto->speed_kmh = *ms;
@@ -884,6 +919,7 @@ RoadGraph RoadGraph::from_lines(const std::string& path, const LineLayerFields& 
     RoadLine proto;
     proto.speed_kmh = *speed;
     proto.id = OGR_F_GetFID(f.get());
+    if (f_class >= 0) proto.road_class = field_string(f.get(), f_class);
     if (profile.respect_oneway() && f_oneway >= 0) {
       if (!parse_oneway(field_string(f.get(), f_oneway), &proto.direction)) {
         ++rep.excluded_reversible;

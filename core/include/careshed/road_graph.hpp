@@ -119,6 +119,7 @@ struct RoadLine {
   /// vertices with identical coordinates are the same node. Mixing both is an InputError.
   std::vector<int64_t> node_ids;
   bool ferry = false;           ///< a ferry crossing (edge_ferry() = 1 on its edges)
+  std::string road_class;       ///< its class (OSM highway, "ferry", a layer's class field; "" none), per edge
   double wait_seconds = 0.0;    ///< >= 0, waiting added to the first segment in each direction (boarding)
 };
 
@@ -224,6 +225,16 @@ class RoadGraph {
   /// (the ferry's boarding wait on a terminal's first segment, else 0).
   const std::vector<uint8_t>& edge_ferry() const { return ferry_; }
   const std::vector<double>& edge_wait_seconds() const { return wait_seconds_; }
+  /// Per edge, the index of its line's class in class_names() (OSM highway, "ferry", a layer's class field,
+  /// "" when the line had none): what time-of-day factors by class are looked up by.
+  const std::vector<uint16_t>& edge_class() const { return class_; }
+  const std::vector<std::string>& class_names() const { return class_names_; }
+
+  /// A copy whose edges run at speed x factors[e] (time of day, congestion; issue 14): seconds become
+  /// (seconds - wait) / factor + wait (a ferry's boarding wait does not scale), speeds speed x factor; the
+  /// CSRs and the turn restrictions' split graph are rebuilt. factors: one per edge, finite and > 0
+  /// (InputError naming the first bad edge otherwise). O(nodes + edges).
+  RoadGraph with_speed_factors(const std::vector<double>& factors) const;
 
   /// The multi-source search of graph_search.hpp (same conventions, sources are node ids < n_nodes())
   /// honouring the turn restrictions: times FROM the sources (reverse = false; a node's time is its best
@@ -272,6 +283,8 @@ class RoadGraph {
   std::vector<double> seconds_, length_m_, speed_kmh_;
   std::vector<int64_t> line_id_;
   std::vector<uint8_t> ferry_;
+  std::vector<uint16_t> class_;
+  std::vector<std::string> class_names_;
   std::vector<double> wait_seconds_;
   CsrGraph forward_, reverse_;
   // The split graph of the turn restrictions (empty without any), its copies' origins, and per original

@@ -270,7 +270,49 @@ class RoadGraph:
         g = self._g
         return {"tails": g.edge_tails, "heads": g.edge_heads, "seconds": g.edge_seconds,
                 "length_m": g.edge_length_m, "speed_kmh": g.edge_speed_kmh, "line_id": g.edge_line_id,
-                "ferry": g.edge_ferry, "wait_seconds": g.edge_wait_seconds}
+                "ferry": g.edge_ferry, "wait_seconds": g.edge_wait_seconds, "class": g.edge_class}
+
+    @property
+    def class_names(self):
+        """The road classes, indexed by ``edges["class"]``: OSM ``highway`` values, ``"ferry"``, a line layer's
+        class field ("" for lines without one)."""
+        return list(self._g.class_names)
+
+    def with_speed_factors(self, factors=None, *, line_factors=None, edge_factors=None):
+        """A new RoadGraph whose edges run at their speed x factor (time of day, congestion): the factor of the
+        edge's class in `factors` ``{class: factor}`` (``"*"`` for every class not listed, absent classes 1),
+        times its line's in `line_factors` ``{line id: factor}`` (e.g. a field of the road layer, read with
+        :func:`careshed.arrays.time_of_day.line_factors_from_field`; lines not listed 1), times `edge_factors`
+        (one per edge). A ferry's boarding wait does not scale. Turn restrictions are kept."""
+        def positive(value, what):
+            try:
+                x = float(value)
+            except (TypeError, ValueError):
+                raise InputError(f"{what}: {value!r} is not a number") from None
+            if not (math.isfinite(x) and x > 0):
+                raise InputError(f"{what} = {value!r} must be finite and > 0 (it multiplies the speed)")
+            return x
+
+        e = self.edges
+        f = np.ones(self.n_edges)
+        if factors:
+            checked = {str(c): positive(v, f"factors: class {c!r}") for c, v in factors.items()}
+            default = checked.get("*", 1.0)
+            by_class = np.array([checked.get(c, default) for c in self.class_names] or [1.0])
+            f *= by_class[e["class"]]
+        if line_factors:
+            ids = np.array([int(k) for k in line_factors], dtype=np.int64)
+            vals = np.array([positive(v, f"line_factors: line {k}") for k, v in line_factors.items()])
+            order = np.argsort(ids, kind="stable")
+            ids, vals = ids[order], vals[order]
+            at = np.minimum(np.searchsorted(ids, e["line_id"]), ids.size - 1)
+            f *= np.where(ids[at] == e["line_id"], vals[at], 1.0)
+        if edge_factors is not None:
+            ef = np.asarray(edge_factors, dtype=np.float64)
+            if ef.shape != (self.n_edges,):
+                raise InputError(f"edge_factors: shape {ef.shape}; give one factor per edge ({self.n_edges})")
+            f *= ef
+        return RoadGraph(self._g.with_speed_factors(np.ascontiguousarray(f)))
 
     has_turn_restrictions = _core_attribute("has_turn_restrictions",
                                             "Whether searches honour turn restrictions (some were applied).")

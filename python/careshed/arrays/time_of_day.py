@@ -6,6 +6,11 @@ factor 1. They are given as a dict or as a CSV file with the columns ``hour,clas
 class; ``#`` lines are comments). :func:`hour_factors` checks them; the friction surface of an hour is the one
 built with ``road_speed_factor=factors[hour]`` (:func:`careshed.arrays.friction_surface`), so an hour's run IS a
 run with scaled speeds (which is what the tests check).
+
+On the road-graph engine (:class:`careshed.RoadGraph`): :meth:`careshed.RoadGraph.with_speed_factors` gives the graph at
+an hour's class factors, times per-line factors (e.g. a field of the road layer, :func:`line_factors_from_field`);
+:func:`road_travel_time_by_hour` runs :meth:`careshed.RoadGraph.travel_time` at each hour and gives the slowest
+hour per point (the graph engine's reach by hour). The oracle is the same: a graph built with the scaled speeds.
 """
 from __future__ import annotations
 
@@ -14,9 +19,16 @@ import math
 import os
 from collections.abc import Mapping
 
-from ..errors import InputError
+from dataclasses import dataclass
 
-__all__ = ["hour_factors", "describe_factors"]
+import numpy as np
+
+from ..errors import InputError
+from ..io.vector import read_vector
+from .network import RoadGraph
+
+__all__ = ["hour_factors", "describe_factors", "line_factors_from_field", "road_travel_time_by_hour",
+           "RoadTimesByHour"]
 
 
 def _hour(value, where: str) -> int:
@@ -80,3 +92,49 @@ def hour_factors(spec) -> dict[int, dict[str, float]]:
 def describe_factors(factors: Mapping) -> str:
     """'primary x0.5, * x0.8' (or 'no change')."""
     return ", ".join(f"{c} x{f:g}" for c, f in factors.items()) or "no change"
+
+
+def line_factors_from_field(source, field: str, *, layer=None) -> dict[int, float]:
+    """``{feature id: factor}`` from a numeric `field` of a line layer (e.g. ``f08``, the speed factor of each road at
+    8:00): the ids :meth:`careshed.RoadGraph.from_lines` gives the edges of the same layer (``edges["line_id"]``).
+    Empty values give no entry (factor 1); others must be finite and > 0 (InputError naming the feature)."""
+    frame = read_vector(source, layer, fields=[field])
+    out = {}
+    for fid, value in zip(frame.attrs["fid"], frame[field].tolist()):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        out[int(fid)] = _factor(value, f"{source} field {field!r} feature {fid}")
+    return out
+
+
+@dataclass
+class RoadTimesByHour:
+    """:func:`road_travel_time_by_hour`: ``by_hour`` {hour: :class:`careshed.arrays.network.RoadTravelTime`};
+    ``worst_seconds`` per point (per node without points) the slowest over the hours (inf where unreachable at some
+    hour); ``worst_hour`` the hour of it (ties to the earliest hour; -1 where unreachable at every hour)."""
+    hours: list
+    by_hour: dict
+    worst_seconds: np.ndarray
+    worst_hour: np.ndarray
+
+
+def road_travel_time_by_hour(graph: RoadGraph, facility_xy, points_xy=None, *, hours, line_factors=None,
+                             **travel_time_keywords) -> RoadTimesByHour:
+    """:meth:`careshed.RoadGraph.travel_time` at each hour of `hours` (``{hour: {class: factor}}`` or a CSV, as
+    :func:`hour_factors`), the graph's speeds times the hour's class factors and, for hours in `line_factors`
+    (``{hour: {line id: factor}}``, e.g. ``{8: line_factors_from_field("roads.gpkg", "f08")}``), its lines' factors.
+    Other keywords go to travel_time (max_seconds, reverse, start_offsets_seconds, ...)."""
+    spec = hour_factors(hours)
+    per_line = dict(line_factors or {})
+    for h in per_line:
+        if h not in spec:
+            raise InputError(f"line_factors: hour {h} has no factors in hours ({', '.join(map(str, spec))}); add "
+                             f"it to hours (e.g. {{{h}: {{}}}} for the line factors alone)")
+    by_hour = {h: graph.with_speed_factors(f, line_factors=per_line.get(h)).travel_time(
+        facility_xy, points_xy, **travel_time_keywords) for h, f in spec.items()}
+    hs = list(by_hour)
+    secs = np.stack([by_hour[h].seconds if points_xy is not None else by_hour[h].node_seconds for h in hs])
+    worst = secs.max(axis=0)
+    finite_any = np.isfinite(secs).any(axis=0)
+    worst_hour = np.where(finite_any, np.array(hs)[secs.argmax(axis=0)], -1).astype(np.int16)
+    return RoadTimesByHour(hs, by_hour, worst, worst_hour)
