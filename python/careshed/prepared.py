@@ -20,9 +20,9 @@ import numpy as np
 from .arrays.friction import FrictionSurface, friction_surface
 from .arrays.geometry import check_polygons, metric_crs_for, overlapping_pairs
 from .arrays.multimodal import ride_modes, travel_time_multimodal
-from .arrays.terrain import read_elevation, terrain_options, travel_time_terrain
+from .arrays.terrain import read_elevation, terrain_options, terrain_reach_lists, travel_time_terrain
 from .arrays.time_of_day import describe_factors, hour_factors
-from .arrays.travel_time import nearest_travel_time
+from .arrays.travel_time import nearest_travel_time, travel_time_grid_reach_lists
 from .arrays.zonal import (ZoneRaster, check_population_raster, outside_as_zone, population_grid,
                            rasterize_zones, urban_rural)
 from .constants import DEFAULT_CELL_SIZE_M, DEFAULT_THRESHOLDS_MIN, NO_CLASS, OUTSIDE_ZONES_LABEL
@@ -543,15 +543,26 @@ class PreparedStudy:
                 mode)
 
     def require_symmetric_travel(self, analysis: str) -> None:
-        """UsageError when the travel model walks on terrain and `analysis` cannot use it (it would silently ignore
-        the DEM) or walks then rides (travel={"modes": ...})."""
+        """UsageError when the travel model walks then rides (travel={"modes": ...}), which `analysis` cannot use
+        (it would silently ignore the ride network). Walking on terrain is fine: see :meth:`reach_lists`."""
         if self.ride is not None:
             raise UsageError(f"{analysis} does not support walk then ride (travel={{'modes': ...}}) yet: it needs "
                              "per-facility searches; run it on a Study without 'modes', or use reach / catchments")
-        if self.terrain is not None:
-            raise UsageError(f"{analysis} does not support walking on terrain (travel={{'dem': ...}}) yet: it needs "
-                             "per-facility searches the terrain engine does not provide; run it on a Study without "
-                             "'dem', or use reach / catchments")
+
+    def reach_lists(self, sources, max_seconds, neighbours, start_offsets_seconds=None):
+        """(offsets, cells, seconds): each source (row, col) searched alone within `max_seconds` (inclusive) on the
+        study's travel model, as :func:`careshed.arrays.travel_time_grid_reach_lists` gives them — on terrain (one
+        directed search per source, in the terrain model's direction: patients to the facility by default) when the
+        travel model has a DEM. What the per-facility analyses (access, optimize) use."""
+        fric = self.friction.seconds_per_metre
+        if self.terrain is None:
+            return travel_time_grid_reach_lists(fric, sources, max_seconds=max_seconds, cell_size=self.grid.cell_size,
+                                                neighbours=neighbours, start_offsets_seconds=start_offsets_seconds)
+        t = self.terrain
+        return terrain_reach_lists(fric, t["elevation"], sources, max_seconds=max_seconds,
+                                   cell_size=tuple(float(v) for v in self.grid.cell_size), neighbours=neighbours,
+                                   start_offsets_seconds=start_offsets_seconds, model=t["model"], rwalk=t["rwalk"],
+                                   direction=t["direction"])
 
     def _index_of(self, name, what: str) -> int:
         names = self.class_names

@@ -47,3 +47,42 @@ def test_parse_steps_and_bad_arguments():
     with pytest.raises(careshed.InputError, match="lies beyond max_minutes"):
         study.access(hospitals(), supply="beds", max_minutes=2, steps="5:1")
 
+
+
+def terrain_study(tmp_path, z, **kw):
+    from strip_case import strip_grid, strip_zones
+    dem = careshed.write_geotiff(tmp_path / "dem.tif", z, strip_grid())
+    return careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=60,
+                          travel={"background_speed_kmh": 6, "dem": dem, **kw})
+
+
+def test_access_on_terrain_equals_a_2sfca_worked_from_per_facility_terrain_searches(tmp_path):
+    """A Study with a DEM: each facility's catchment is its own directed terrain search (patients walking to it).
+    Oracle: 2SFCA computed here from travel_time_terrain run per facility; on flat ground the result equals the
+    same Study without the DEM."""
+    from careshed.arrays.terrain import read_elevation, travel_time_terrain
+    from strip_case import strip_grid, strip_zones
+
+    flat = terrain_study(tmp_path, np.zeros((3, 10)))
+    plain = careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=60,
+                           travel={"background_speed_kmh": 6})
+    a, b = (s.access(hospitals(), supply="beds", method="2sfca", max_minutes=3) for s in (flat, plain))
+    np.testing.assert_allclose(a.score, b.score, rtol=1e-12)
+    np.testing.assert_allclose(a.table["beds_per_1000"], b.table["beds_per_1000"], rtol=1e-12)
+
+    z = np.tile(25.0 * np.arange(10), (3, 1)) + np.array([[0.0], [4.0], [-6.0]])
+    study = terrain_study(tmp_path, z)
+    r = study.access(hospitals(), supply="beds", method="2sfca", max_minutes=3)
+    elevation, _ = read_elevation(tmp_path / "dem.tif", strip_grid())
+    pop = np.nan_to_num(study.population)
+    score = np.zeros(pop.shape)
+    for rc, beds in (((1, 0), 10.0), ((1, 9), 30.0)):
+        t, _ = travel_time_terrain(study.friction.seconds_per_metre, elevation, np.array([rc]),
+                                   cell_size=(100.0, 100.0), max_seconds=180.0, direction="toward")
+        inside = np.isfinite(t)
+        score += np.where(inside, beds / pop[inside].sum(), 0.0)
+    reached = (pop > 0) & (score > 0)
+    np.testing.assert_allclose(r.score[reached], score[reached], rtol=1e-9)
+    assert np.isnan(r.score[(pop > 0) & (score == 0)]).all()
+    # walking down to h1 from its slope is quicker than up to h2: the catchments are not the flat ones
+    assert not np.array_equal(np.isfinite(r.score), np.isfinite(a.score))

@@ -100,10 +100,10 @@ def test_population_raster_negative_refused_other_crs_reprojected(tmp_path):
     assert r.table.loc["region", "population"] == pytest.approx(np.nansum(s.population), rel=1e-9)
 
 
-def test_travel_with_a_dem_walks_on_terrain_and_other_analyses_refuse_it(tmp_path):
+def test_travel_with_a_dem_walks_on_terrain_also_per_facility(tmp_path):
     """Study(travel={"dem": ...}): the study's search is the terrain engine on the study's own friction and the DEM
-    read onto the grid (checked against travel_time_terrain called directly); analyses that need per-facility
-    searches refuse it instead of ignoring the DEM."""
+    read onto the grid (checked against travel_time_terrain called directly); so are the per-facility reach lists of
+    access and optimize (each facility searched alone, in the terrain model's direction)."""
     from careshed.arrays.terrain import read_elevation, travel_time_terrain
 
     grid = strip_grid()
@@ -123,8 +123,15 @@ def test_travel_with_a_dem_walks_on_terrain_and_other_analyses_refuse_it(tmp_pat
     want, _ = travel_time_terrain(friction, elevation, np.array([[1, 0]]), cell_size=(100.0, 100.0), direction="away")
     np.testing.assert_array_equal(r.seconds, want)
     assert r.seconds[1, 9] > 1.5 * 9 * 60  # uphill all the way: much slower than the flat 9 minutes
-    with pytest.raises(careshed.UsageError, match="access does not support walking on terrain"):
-        study.access(points(["s1"], [(x, y)], beds=[1]), supply="beds", max_minutes=30)
+    sources = np.array([[1, 0], [2, 6]])
+    offsets, cells, secs = study.reach_lists(sources, 9 * 60.0, 8, np.array([0.0, 30.0]))
+    for j, (rc, off) in enumerate(zip(sources, (0.0, 30.0))):
+        alone, _ = travel_time_terrain(friction, elevation, rc[None], cell_size=(100.0, 100.0), direction="away",
+                                       max_seconds=9 * 60.0, start_offsets_seconds=[off])
+        want = np.flatnonzero(np.isfinite(alone.ravel()))
+        np.testing.assert_array_equal(cells[offsets[j]:offsets[j + 1]], want)
+        np.testing.assert_array_equal(secs[offsets[j]:offsets[j + 1]], alone.ravel()[want])
+    assert offsets[1] > 0 and offsets[2] > offsets[1]
     with pytest.raises(careshed.UsageError, match="need a DEM"):
         careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=60,
                        travel={"background_speed_kmh": 6, "terrain_model": "rwalk"})

@@ -236,9 +236,12 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
     name = supply_name or (supply if isinstance(supply, str) else "supply")
     rc = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
     zones, zone_ids = study.zones_counting_everybody()   # + "outside every zone" when people live there
+    # On terrain each facility is searched alone on directed costs (the terrain model's direction: patients to the
+    # facility by default); otherwise the engine searches the friction itself.
+    lists = study.reach_lists(rc, max_minutes * 60.0, int(neighbours)) if study.terrain is not None else None
     r = grid_accessibility(study.friction, study.population, rc, sup[used], max_minutes=max_minutes, method=method,
                            weights=weights, zones=zones, zone_ids=zone_ids,
-                           neighbours=int(neighbours), normalize=bool(normalize))
+                           neighbours=int(neighbours), normalize=bool(normalize), reach_lists=lists)
     out = AccessMap.__new__(AccessMap)
     out.study, out.grid, out.method, out.max_minutes, out.per, out.label = study, study.grid, method, max_minutes, \
         per, label

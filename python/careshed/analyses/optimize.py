@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from ..arrays import locate
-from ..arrays.travel_time import travel_time_grid_reach_lists
 from ..constants import RESIDENTS_PER_VEHICLE
 from ..errors import InputError, UsageError
 from ..io.fields import as_list
@@ -329,9 +328,7 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     standard = study.class_standard_seconds(thresholds, cells)
     radius_s = float(max_minutes) * 60.0 if max_minutes is not None else float(standard.max())
     src = np.ascontiguousarray(sites[["row", "col"]].to_numpy(), dtype=np.int64)
-    offsets, rcells, rsec = travel_time_grid_reach_lists(
-        study.friction.seconds_per_metre, src, max_seconds=radius_s, cell_size=grid.cell_size,
-        neighbours=int(neighbours), start_offsets_seconds=np.full(n_sites, dispatch * 60.0))
+    offsets, rcells, rsec = study.reach_lists(src, radius_s, int(neighbours), np.full(n_sites, dispatch * 60.0))
     h, w = grid.shape
     cell_demand = np.full(h * w, -1, np.int32)
     cell_demand[cells] = np.arange(cells.size, dtype=np.int32)

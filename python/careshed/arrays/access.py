@@ -201,7 +201,7 @@ class GridAccessResult:
 def grid_accessibility(friction, population, facilities_rc, supply, *, max_minutes, method="2sfca", weights=None,
                        cell_size_m=None, row_dx_m=None, zones=None, zone_ids=None, neighbours=8,
                        start_offsets_minutes=None, beta=1.0, min_minutes=None, normalize=False,
-                       offsets_minutes=None) -> GridAccessResult:
+                       offsets_minutes=None, reach_lists=None) -> GridAccessResult:
     """Floating catchment accessibility on a grid.
 
     friction : a :class:`careshed.FrictionSurface` (cell sizes taken from its grid; on a lon/lat grid the
@@ -215,6 +215,9 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     method, weights, beta : as :func:`accessibility`, with step bounds in MINUTES and a callable receiving
         minutes. min_minutes: gravity clamp (default 1 minute).
     zones : optional int (H, W) zone index grid (-1 = none); ``zone_ids`` names the zones (default 0..n-1).
+    reach_lists : optional ``(offsets, cells, seconds)`` of every facility's cells within max_minutes (the form of
+        :func:`careshed.arrays.travel_time_grid_reach_lists`, start offsets included), searched by the caller — e.g.
+        on terrain (:func:`careshed.arrays.terrain.terrain_reach_lists`); the friction then only gives the grid.
     Scores are supply per resident (× 1000 for "beds per 1000").
     """
     grid = None
@@ -264,17 +267,29 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
             n_zones = len(zone_ids)
         zone_args = (zone, split_cell, split_zone, split_fraction, n_zones)
     core_method, spec, fn = _resolve(method, max_minutes, weights, beta, min_minutes, scale=60.0)
-    if fn is None:
+    if fn is None and reach_lists is None:
         r = _core.grid_fca(friction, dx, dy, row_dx_m, population, rc, supply, max_s, core_method, spec, neighbours,
                            offsets, None, 0, bool(normalize), progress=current_progress())
     else:
-        # A callable needs the costs in Python: search once, evaluate once on all pair times (minutes).
-        first, cells, secs = _core.access_reach_lists(friction, dx, dy, row_dx_m, rc, max_s, neighbours, offsets,
-                                                      progress=current_progress())
-        pw = _pair_weights(lambda m: fn(m), secs.astype(np.float64) / 60.0, np.ones(secs.shape, dtype=bool))
+        # A callable needs the costs in Python: search once, evaluate once on all pair times (minutes). Lists the
+        # caller searched (terrain) take the same path.
+        if reach_lists is None:
+            first, cells, secs = _core.access_reach_lists(friction, dx, dy, row_dx_m, rc, max_s, neighbours, offsets,
+                                                          progress=current_progress())
+        else:
+            first, cells, secs = (np.ascontiguousarray(reach_lists[0], dtype=np.int64),
+                                  np.ascontiguousarray(reach_lists[1], dtype=np.uint32),
+                                  np.ascontiguousarray(reach_lists[2], dtype=np.float32))
+            if first.shape != (len(supply) + 1,):
+                raise InputError(f"reach_lists: {first.shape[0] - 1} facilities' lists for {len(supply)} facilities")
         demand = np.where(population > 0, population, 0.0).ravel()
-        r = _core.fca_reach(demand, supply, first, cells, secs, core_method, np.inf, spec, pw, False,
-                            progress=current_progress())
+        if fn is not None:
+            pw = _pair_weights(lambda m: fn(m), secs.astype(np.float64) / 60.0, np.ones(secs.shape, dtype=bool))
+            r = _core.fca_reach(demand, supply, first, cells, secs, core_method, np.inf, spec, pw, False,
+                                progress=current_progress())
+        else:
+            r = _core.fca_reach(demand, supply, first, cells, secs, core_method, max_s, spec, None, False,
+                                progress=current_progress())
         score = r["score"].reshape(population.shape)
         score[~(population > 0)] = np.nan
         r["empty_catchments"] = int(np.count_nonzero((population > 0) & np.isnan(score)))

@@ -37,6 +37,7 @@ from ..progress import current as current_progress
 from .travel_time import prepare_search
 
 __all__ = ["TERRAIN_MODELS", "DIRECTIONS", "RWALK_DEFAULTS", "terrain_options", "dem_paths", "read_elevation",
+           "terrain_reach_lists",
            "travel_time_terrain"]
 
 TERRAIN_MODELS = ("tobler", "rwalk")
@@ -113,6 +114,36 @@ def _elevation(elevation, shape) -> np.ndarray:
     if z.dtype.kind not in "iuf":
         raise InputError(f"elevation must be numbers (metres, NaN = no data); got dtype {z.dtype}")
     return np.ascontiguousarray(z, dtype=np.float32)
+
+
+def terrain_reach_lists(friction, elevation, sources, *, max_seconds, cell_size, neighbours=8,
+                        start_offsets_seconds=None, model="tobler", rwalk=None, direction="toward"):
+    """For each source searched alone on terrain, every cell reached within ``max_seconds`` (inclusive): the CSR
+    arrays ``(offsets, cells, seconds)`` of :func:`careshed.arrays.travel_time_grid_reach_lists` (flat cell ids
+    ascending, uint32; float32 seconds with the source's start offset), for the per-facility analyses (access,
+    optimize) on a Study with a DEM. One bounded :func:`travel_time_terrain` per source, one after the other (the
+    search itself uses the threads): its cost grows with the number of sources times the cells within reach."""
+    if max_seconds is None or not np.isfinite(float(max_seconds)):
+        raise InputError("max_seconds: per-source terrain searches need a finite cut-off (seconds)")
+    src = np.asarray(sources).reshape(-1, 2)
+    offs = (np.zeros(len(src)) if start_offsets_seconds is None
+            else np.asarray(start_offsets_seconds, dtype=np.float64).reshape(-1))
+    if offs.shape[0] != len(src):
+        raise InputError(f"start_offsets_seconds: {offs.shape[0]} values for {len(src)} sources")
+    offsets = np.zeros(len(src) + 1, dtype=np.uint64)
+    cells, seconds = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells without elevation: said once by the caller
+        for j in range(len(src)):
+            t, _ = travel_time_terrain(friction, elevation, src[j:j + 1], cell_size=cell_size, neighbours=neighbours,
+                                       max_seconds=float(max_seconds), start_offsets_seconds=offs[j:j + 1],
+                                       model=model, rwalk=rwalk, direction=direction)
+            flat = np.flatnonzero(np.isfinite(t.ravel())).astype(np.uint32)
+            cells.append(flat)
+            seconds.append(t.ravel()[flat].astype(np.float32))
+            offsets[j + 1] = offsets[j] + flat.size
+    return (offsets, np.concatenate(cells) if cells else np.zeros(0, np.uint32),
+            np.concatenate(seconds) if seconds else np.zeros(0, np.float32))
 
 
 def travel_time_terrain(friction, elevation, sources, *, cell_size, neighbours=8, max_seconds=None,
