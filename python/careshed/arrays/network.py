@@ -21,6 +21,7 @@ import numpy as np
 from .. import _core
 from ..progress import current as current_progress
 from ..errors import InputError, deprecated_alias, renamed_keyword
+from .time_of_day import checked_factor
 from .travel_time import checked_start_offsets
 
 SpeedProfile = _core.SpeedProfile
@@ -284,25 +285,16 @@ class RoadGraph:
         times its line's in `line_factors` ``{line id: factor}`` (e.g. a field of the road layer, read with
         :func:`careshed.arrays.time_of_day.line_factors_from_field`; lines not listed 1), times `edge_factors`
         (one per edge). A ferry's boarding wait does not scale. Turn restrictions are kept."""
-        def positive(value, what):
-            try:
-                x = float(value)
-            except (TypeError, ValueError):
-                raise InputError(f"{what}: {value!r} is not a number") from None
-            if not (math.isfinite(x) and x > 0):
-                raise InputError(f"{what} = {value!r} must be finite and > 0 (it multiplies the speed)")
-            return x
-
         e = self.edges
         f = np.ones(self.n_edges)
         if factors:
-            checked = {str(c): positive(v, f"factors: class {c!r}") for c, v in factors.items()}
+            checked = {str(c): checked_factor(v, f"factors: class {c!r}") for c, v in factors.items()}
             default = checked.get("*", 1.0)
             by_class = np.array([checked.get(c, default) for c in self.class_names] or [1.0])
             f *= by_class[e["class"]]
         if line_factors:
             ids = np.array([int(k) for k in line_factors], dtype=np.int64)
-            vals = np.array([positive(v, f"line_factors: line {k}") for k, v in line_factors.items()])
+            vals = np.array([checked_factor(v, f"line_factors: line {k}") for k, v in line_factors.items()])
             order = np.argsort(ids, kind="stable")
             ids, vals = ids[order], vals[order]
             at = np.minimum(np.searchsorted(ids, e["line_id"]), ids.size - 1)

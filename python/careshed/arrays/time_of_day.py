@@ -25,10 +25,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.vector import read_vector
-from .network import RoadGraph
 
-__all__ = ["hour_factors", "describe_factors", "line_factors_from_field", "road_travel_time_by_hour",
-           "RoadTimesByHour"]
+__all__ = ["hour_factors", "describe_factors", "checked_factor", "line_factors_from_field",
+           "road_travel_time_by_hour", "RoadTimesByHour"]
 
 
 def _hour(value, where: str) -> int:
@@ -41,7 +40,8 @@ def _hour(value, where: str) -> int:
     return int(h)
 
 
-def _factor(value, where: str) -> float:
+def checked_factor(value, where: str) -> float:
+    """`value` as a speed factor (finite, > 0); InputError starting with `where` otherwise."""
     try:
         f = float(value)
     except (TypeError, ValueError):
@@ -73,7 +73,7 @@ def hour_factors(spec) -> dict[int, dict[str, float]]:
                 raise InputError(f"{where}: empty class (use * for every class not listed)")
             if cls in out.setdefault(h, {}):
                 raise InputError(f"{where}: class {cls!r} at hour {h} is given twice")
-            out[h][cls] = _factor(row[2], where)
+            out[h][cls] = checked_factor(row[2], where)
         if not out:
             raise InputError(f"hours: {path} holds no hour")
     elif isinstance(spec, Mapping):
@@ -83,7 +83,7 @@ def hour_factors(spec) -> dict[int, dict[str, float]]:
             h = _hour(hour, "hours")
             if not isinstance(factors, Mapping):
                 raise InputError(f"hours: the factors of hour {h} must be a dict {{class: factor}}; got {factors!r}")
-            out[h] = {str(c): _factor(v, f"hours: hour {h} class {c!r}") for c, v in factors.items()}
+            out[h] = {str(c): checked_factor(v, f"hours: hour {h} class {c!r}") for c, v in factors.items()}
     else:
         raise InputError(f"hours: give {{hour: {{class: factor}}}} or a CSV file (hour,class,factor); got {spec!r}")
     return dict(sorted(out.items()))
@@ -103,7 +103,7 @@ def line_factors_from_field(source, field: str, *, layer=None) -> dict[int, floa
     for fid, value in zip(frame.attrs["fid"], frame[field].tolist()):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
-        out[int(fid)] = _factor(value, f"{source} field {field!r} feature {fid}")
+        out[int(fid)] = checked_factor(value, f"{source} field {field!r} feature {fid}")
     return out
 
 
@@ -118,12 +118,13 @@ class RoadTimesByHour:
     worst_hour: np.ndarray
 
 
-def road_travel_time_by_hour(graph: RoadGraph, facility_xy, points_xy=None, *, hours, line_factors=None,
+def road_travel_time_by_hour(graph, facility_xy, points_xy=None, *, hours, line_factors=None,
                              **travel_time_keywords) -> RoadTimesByHour:
     """:meth:`careshed.RoadGraph.travel_time` at each hour of `hours` (``{hour: {class: factor}}`` or a CSV, as
     :func:`hour_factors`), the graph's speeds times the hour's class factors and, for hours in `line_factors`
     (``{hour: {line id: factor}}``, e.g. ``{8: line_factors_from_field("roads.gpkg", "f08")}``), its lines' factors.
-    Other keywords go to travel_time (max_seconds, reverse, start_offsets_seconds, ...)."""
+    `graph` is a :class:`careshed.RoadGraph`. Other keywords go to travel_time (max_seconds, reverse,
+    start_offsets_seconds, ...)."""
     spec = hour_factors(hours)
     per_line = dict(line_factors or {})
     for h in per_line:
