@@ -3,7 +3,8 @@
 // directed edge, a transition e -> f wherever f leaves the node e enters and no restriction forbids the
 // pair — on seeded random street grids with random no_* / only_* restrictions (seed logged, replay with
 // CARESHED_TEST_SEED), both directions (from the sources and to them), offsets and cutoffs. Hand-made OSM
-// files for no_left_turn / only_straight_on are in osm_reader_test.cpp.
+// files for no_left_turn / only_straight_on are in osm_reader_test.cpp. Also RoadGraph::with_speed_factors
+// (time of day) against the graph built with the scaled speeds, restrictions and ferry waits included.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -310,4 +311,55 @@ TEST(TurnRestrictions, RestrictionsNeedNodeIdsAndBadOnesAreCounted) {
   EXPECT_TRUE(u.has_turn_restrictions());
   EXPECT_EQ(u.turn_copy_origin().size(), 1u);  // one copy: node 8 as entered from node 7
   EXPECT_THROW(g.nearest({2u}), careshed::InputError);  // node ids are those of the graph, < n_nodes
+}
+
+TEST(SpeedFactors, AGraphWithFactorsEqualsTheGraphBuiltWithScaledSpeeds) {
+  // Oracle: the same lines built with speed x factor (and the same boarding waits, which do not scale), with the
+  // same restrictions: equal edge seconds and equal searches both ways.
+  const std::uint64_t seed = careshed_test::fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  for (int trial = 0; trial < 30; ++trial) {
+    RandomCase c = random_case(rng, 3 + static_cast<int>(rng() % 5));
+    std::vector<double> line_factor(c.lines.size());
+    for (size_t i = 0; i < c.lines.size(); ++i) {
+      line_factor[i] = std::uniform_real_distribution<double>(0.2, 1.5)(rng);
+      if (rng() % 4 == 0) c.lines[i].wait_seconds = 60.0 * static_cast<double>(rng() % 30);
+    }
+    const RoadGraph g = RoadGraph::from_road_lines(c.lines, false, "", c.restrictions);
+    std::map<int64_t, double> by_id;
+    std::vector<RoadLine> scaled = c.lines;
+    for (size_t i = 0; i < c.lines.size(); ++i) {
+      by_id[c.lines[i].id] = line_factor[i];
+      scaled[i].speed_kmh *= line_factor[i];
+    }
+    std::vector<double> per_edge(g.n_edges());
+    for (size_t e = 0; e < g.n_edges(); ++e) per_edge[e] = by_id.at(g.edge_line_id()[e]);
+    const RoadGraph at = g.with_speed_factors(per_edge);
+    const RoadGraph ref = RoadGraph::from_road_lines(scaled, false, "", c.restrictions);
+    ASSERT_EQ(at.n_edges(), ref.n_edges());
+    for (size_t e = 0; e < at.n_edges(); ++e) {
+      ASSERT_NEAR(at.edge_seconds()[e], ref.edge_seconds()[e], 1e-9 * (1 + ref.edge_seconds()[e])) << e;
+      ASSERT_EQ(at.edge_wait_seconds()[e], g.edge_wait_seconds()[e]);
+    }
+    EXPECT_EQ(at.has_turn_restrictions(), g.has_turn_restrictions());
+    const std::vector<uint32_t> src{static_cast<uint32_t>(rng() % g.n_nodes())};
+    for (bool reverse : {false, true}) {
+      const careshed::NearestSources a = at.nearest(src, {}, reverse), b = ref.nearest(src, {}, reverse);
+      for (uint32_t v = 0; v < g.n_nodes(); ++v) {
+        ASSERT_EQ(a.nearest[v], b.nearest[v]);
+        if (b.nearest[v] >= 0) ASSERT_NEAR(a.seconds[v], b.seconds[v], 1e-9 * (1 + b.seconds[v]));
+      }
+    }
+  }
+  RoadLine l;
+  l.id = 7;
+  l.speed_kmh = 36;
+  l.xy = {0, 0, 100, 0};
+  const RoadGraph g = RoadGraph::from_road_lines({l}, false, "");
+  EXPECT_THROW(g.with_speed_factors({1.0}), careshed::InputError);           // 2 edges (both ways)
+  EXPECT_THROW(g.with_speed_factors({1.0, 0.0}), careshed::InputError);      // not > 0
+  EXPECT_THROW(g.with_speed_factors({1.0, NAN}), careshed::InputError);
+  EXPECT_DOUBLE_EQ(g.with_speed_factors({2.0, 0.5}).edge_seconds()[0] * g.with_speed_factors({2.0, 0.5}).edge_seconds()[1],
+                   5.0 * 20.0);
 }
