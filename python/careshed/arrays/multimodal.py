@@ -237,7 +237,8 @@ def _graph(entry, mode):
                                     profile={"ferry": float(speed)})
     profile = entry.get("profile", "car")
     if path.lower().endswith((".pbf", ".osm")):
-        return RoadGraph.from_osm(path, profile)
+        # the ferries are their own mode (modes["ferry"]): the road graph is read without the OSM ferry ways
+        return RoadGraph.from_osm(path, profile, ferries=False)
     return RoadGraph.from_lines(path, layer=entry.get("layer"), speed_field=entry.get("speed_field"),
                                 class_field=entry.get("class_field", None if entry.get("speed_field") else "highway"),
                                 oneway_field=entry.get("oneway_field"), profile=profile)
