@@ -203,6 +203,7 @@ void init_optimize(py::module_& m) {
         d["proven_optimal"] = s.proven_optimal;
         d["status"] = s.status;
         d["bound_source"] = s.bound_source;
+        d["ties_resolved"] = s.ties_resolved;
         d["added_order"] = to_numpy(std::move(s.added_order));
         d["marginal_gain"] = to_numpy(std::move(s.marginal_gain));
         d["seconds_elapsed"] = s.seconds_elapsed;

@@ -1352,12 +1352,20 @@ constexpr int kMaxTieSolves = 200;
 constexpr std::size_t kTieMaxPairs = 50000;
 
 /// DESIGN.md's deterministic ties for the exact path: among the optimal sets (objective z, proven), the one with the
-/// fewest open sites, and among those the lexicographically smallest list of candidate indices. (1) One CBC solve
-/// minimises the open sites with the objective held at z; (2) going up the candidate indices below the current set's
-/// largest, each undecided candidate not in the current set is tried open (one CBC feasibility solve, the earlier
-/// decisions fixed); if some optimal set of that size has it, that set becomes the current one. `optimal(x)` checks a
-/// candidate answer with the model's own evaluation (feasible, objective equal to z). Stops at the deadline or after
-/// kMaxTieSolves solves, keeping the current (still optimal) set; *complete says whether it finished. 0/1 sites only.
+/// fewest open sites (MEXCLP: vehicles), and among those the lexicographically smallest sorted list of candidate
+/// indices (MEXCLP: a site listed once per vehicle, so more vehicles at a lower index come first). Every solve
+/// holds the objective at z; its own objective prefers low indices (Σ (j+1) x_j, after the count), so the sets it
+/// returns are already nearly the smallest and few solves follow.
+/// (1) One CBC solve minimises the open units AND requires a set different from x (a no-good row; 0/1 columns
+/// only). Infeasible: x is the only optimal set, done — the common case, one solve. A larger other set: x is the
+/// only optimal set of its size, done. Otherwise it gives the fewest units (x's or the other set's).
+/// (2) Only when a tie of that size exists, element by element of the sorted list: with the elements before
+/// fixed, one feasibility solve asks whether any optimal set of that size has its next element at a lower index
+/// than the current set's (a row Σ_{j in the gap} x_j >= 1 + their fixed units). Infeasible: the element is
+/// proven and fixed; feasible: the set found is smaller, it becomes the current one. So the solves are about the
+/// set's size plus the improvements, not the number of candidates. `optimal(x)` checks a candidate answer with
+/// the model's own evaluation (feasible, objective equal to z). Stops at the deadline or after kMaxTieSolves
+/// solves, keeping the current (still optimal) set; *complete says whether it finished.
 std::vector<std::int32_t> lex_smallest_optimum(const Prepared& P, const Mip& m, bool maximise, double z,
                                                std::vector<std::int32_t> x,
                                                const std::function<bool(const std::vector<std::int32_t>&)>& optimal,
@@ -1366,58 +1374,105 @@ std::vector<std::int32_t> lex_smallest_optimum(const Prepared& P, const Mip& m, 
   const double tol = 1e-7 * std::max(1.0, std::fabs(z));
   const double lo = maximise ? z - tol : -kInf, hi = maximise ? kInf : z + tol;
   std::vector<double> lb(P.nc), ub(P.nc);
-  for (std::int32_t j = 0; j < P.nc; ++j) lb[j] = P.lo[j], ub[j] = P.hi[j];
+  bool binary = true;
+  for (std::int32_t j = 0; j < P.nc; ++j) lb[j] = P.lo[j], ub[j] = P.hi[j], binary = binary && P.hi[j] <= 1;
   auto left = [&]() {
     return deadline == Clock::time_point::max() ? kInf : std::chrono::duration<double>(deadline - Clock::now()).count();
   };
   auto count = [](const std::vector<std::int32_t>& v) { return std::accumulate(v.begin(), v.end(), std::int64_t(0)); };
+  // m restricted (objective held, count_hi, bounds, index-preferring objective) plus one row `row_lb <= Σ coef x`
+  // over the site columns (no row when coef is empty).
+  auto tie_mip = [&](double count_hi, const std::vector<double>& lbs, const std::vector<double>& obj,
+                     const std::vector<double>& coef, double row_lb) {
+    Mip t = restricted_mip(m, P.nc, lo, hi, count_hi, lbs, ub, &obj);
+    if (coef.empty()) return t;
+    const int row = t.add_row(row_lb, kInf);
+    Mip r;
+    r.rowlb = t.rowlb;
+    r.rowub = t.rowub;
+    for (std::size_t c = 0; c < t.collb.size(); ++c) {
+      r.add_col(t.collb[c], t.colub[c], t.obj[c], t.integer[c]);
+      for (CoinBigIndex k = t.start[c]; k < t.start[c + 1]; ++k) r.entry(t.index[k], t.value[k]);
+      if (c < std::size_t(P.nc) && coef[c] != 0.0) r.entry(row, coef[c]);
+      r.end_col();
+    }
+    return r;
+  };
   int solves = 0;
-  // (1) fewest sites
-  double count_hi = double(count(x));
-  if (!(P.model == SiteModel::Lscp && P.unit_cost)) {  // unit-cost LSCP: the objective is already the count
-    if (left() <= 0) return x;
-    const std::vector<double> ones(P.nc, 1.0);
-    const MipResult r = solve_mip(restricted_mip(m, P.nc, lo, hi, -1.0, lb, ub, &ones), false, false, left(), 0.0,
-                                  P.control);
-    ++solves;
-    if (r.has_solution) {
-      const std::vector<std::int32_t> xr = x_from_mip(P, r.x);
-      if (count(xr) < count(x) && optimal(xr)) x = xr;
-    }
-    if (!r.proven_optimal) return x;
-    count_hi = std::min(count_hi, std::ceil(r.bound - 1e-6));
-    count_hi = std::max(count_hi, double(count(x)));
-  }
-  // (2) lowest indices first
-  const std::vector<double> zeros(P.nc, 0.0);
+  if (left() <= 0) return x;
+  // (1) fewest units (count + a preference for low indices worth < 1 in all), and whether another optimal set exists
+  // The sorted list of a is smaller than b's: fewer units, or at the first index where they differ, more units.
+  auto list_smaller = [&](const std::vector<std::int32_t>& u, const std::vector<std::int32_t>& v) {
+    return count(u) != count(v) ? count(u) < count(v) : u > v;
+  };
+  const double units = std::max(1.0, double(count(P.hi)));
+  std::vector<double> obj1(P.nc), by_index(P.nc), coef;
   for (std::int32_t j = 0; j < P.nc; ++j) {
+    obj1[j] = 1.0 + double(j + 1) / (2.0 * double(P.nc + 1) * units);  // Σ over any set of units < 1/2
+    by_index[j] = double(j + 1);
+  }
+  double row_lb = 0.0;
+  if (binary) {  // no-good: Σ_{j∉x} x_j − Σ_{j∈x} x_j >= 1 − |x| over the free columns
+    coef.assign(P.nc, 0.0);
+    double in_x = 0.0;
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (lb[j] >= ub[j]) continue;
+      coef[j] = x[j] > 0 ? -1.0 : 1.0;
+      in_x += x[j] > 0 ? 1.0 : 0.0;
+    }
+    row_lb = 1.0 - in_x;
+  }
+  const MipResult r1 = solve_mip(tie_mip(-1.0, lb, obj1, coef, row_lb), false, false, left(), 0.0, P.control);
+  ++solves;
+  if (binary && r1.proven_infeasible) {  // x is the only optimal set
+    *complete = true;
+    return x;
+  }
+  if (!r1.proven_optimal || !r1.has_solution) return x;  // stopped undecided (time): keep x (optimal)
+  const std::vector<std::int32_t> x1 = x_from_mip(P, r1.x);
+  if (binary && count(x1) > count(x)) {  // every other optimal set is larger: x is the answer
+    *complete = true;
+    return x;
+  }
+  if (list_smaller(x1, x)) {
+    if (!optimal(x1)) return x;  // numerically doubtful: keep x (optimal)
+    x = x1;
+  }
+  const double count_hi = double(count(x));
+  // (2) the sorted list element by element: a = first index not yet fixed
+  std::int32_t a = 0;
+  while (true) {
     poll(P);
-    std::int32_t last = -1;
-    for (std::int32_t k = 0; k < P.nc; ++k) {
-      if (x[k] > P.lo[k]) last = k;
+    std::int32_t s = -1;  // the current set's next element: the first index >= a with more units than fixed
+    for (std::int32_t j = a; j < P.nc && s < 0; ++j) {
+      if (x[j] > lb[j]) s = j;
     }
-    if (j >= last) break;  // every index below the set's largest is decided: the set is the smallest
-    if (lb[j] >= 1 || ub[j] <= 0) continue;
-    if (x[j] >= 1) {
-      lb[j] = 1;
-      continue;
+    if (s < 0) break;  // every unit is placed at fixed positions: the list is proven smallest
+    bool gap = false;
+    for (std::int32_t j = a; j < s; ++j) gap = gap || lb[j] < ub[j];
+    if (gap) {
+      if (solves >= kMaxTieSolves || left() <= 0) return x;
+      std::vector<double> g(P.nc, 0.0);
+      double fixed_units = 0.0;
+      for (std::int32_t j = a; j < s; ++j) {
+        if (lb[j] < ub[j]) g[j] = 1.0, fixed_units += lb[j];
+      }
+      const MipResult r = solve_mip(tie_mip(count_hi, lb, by_index, g, 1.0 + fixed_units), false, false, left(), 0.0,
+                                    P.control);
+      ++solves;
+      if (r.has_solution) {
+        const std::vector<std::int32_t> xr = x_from_mip(P, r.x);
+        if (list_smaller(xr, x) && optimal(xr)) {
+          x = xr;
+          continue;  // a smaller next element: look again from a
+        }
+      }
+      if (!(r.proven_infeasible || r.proven_optimal)) return x;  // stopped undecided (time): keep the current set
+      if (r.proven_optimal) return x;  // a solution CBC calls optimal that our evaluation rejects: stop safely
+      for (std::int32_t j = a; j < s; ++j) ub[j] = lb[j];  // no optimal set of this size goes lower
     }
-    if (solves >= kMaxTieSolves || left() <= 0) return x;
-    std::vector<double> lbj = lb;
-    lbj[j] = 1;
-    const MipResult r = solve_mip(restricted_mip(m, P.nc, lo, hi, count_hi, lbj, ub, &zeros), false, false, left(),
-                                  0.0, P.control);
-    ++solves;
-    std::vector<std::int32_t> xr;
-    if (r.has_solution) xr = x_from_mip(P, r.x);
-    if (!xr.empty() && optimal(xr)) {
-      x = xr;
-      lb[j] = 1;
-    } else if (r.proven_infeasible || r.proven_optimal) {
-      ub[j] = 0;
-    } else {
-      return x;  // stopped undecided (time): keep the current optimal set
-    }
+    lb[s] += 1;  // the next element is s
+    a = s;
   }
   *complete = true;
   return x;
@@ -1790,6 +1845,33 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
   if (proven_lo < radii.size()) b = std::max(b, double(radii[std::min(proven_lo, radii.size() - 1)]));
   sol.bound = b;
   sol.bound_source = "binary search";
+  // Ties (exact, proven): every set with <= p sites covering everyone within the optimal radius is optimal; among
+  // them the fewest sites, then the lexicographically smallest, by the post-pass on that radius's LSCP (unit cost).
+  if (o.solver == SiteSolver::Exact && b >= sol.objective && C.n_pairs() <= kTieMaxPairs) {
+    SiteProblem sub = pr;
+    sub.model = SiteModel::Lscp;
+    sub.max_seconds = {sol.objective};
+    sub.p = 0;
+    const Prepared Q = prepare(C, sub, P.control);
+    Demand2 none;
+    const double radius = sol.objective;
+    auto optimal = [&](const std::vector<std::int32_t>& xx) {
+      const SiteEvaluation e = evaluate_counts(P, xx);
+      return e.feasible && e.objective <= radius;
+    };
+    const Clock::time_point deadline =
+        std::isfinite(o.time_limit_s) ? t0 + std::chrono::microseconds(std::int64_t(o.time_limit_s * 1e6))
+                                      : Clock::time_point::max();
+    bool complete = false;
+    const std::vector<std::int32_t> xl =
+        lex_smallest_optimum(Q, build_mip(Q, &none), false, kInf, x, optimal, deadline, &complete);
+    if (xl != x) {
+      x = xl;
+      static_cast<SiteEvaluation&>(sol) = evaluate_counts(P, x);
+      sol.bound = b;
+    }
+    sol.ties_resolved = complete;
+  }
   order_solution(P, sol, x);
 }
 
@@ -2615,8 +2697,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   }
   static_cast<SiteEvaluation&>(sol) = ev;
   finish_gap(sol);
-  if (options.solver == SiteSolver::Exact && sol.proven_optimal && P.model != SiteModel::Mexclp &&
-      costs.n_pairs() <= kTieMaxPairs) {
+  if (options.solver == SiteSolver::Exact && sol.proven_optimal && costs.n_pairs() <= kTieMaxPairs) {
     const double z = sol.objective;
     auto optimal = [&](const std::vector<std::int32_t>& xx) {
       const SiteEvaluation e = evaluate_counts(P, xx);

@@ -514,6 +514,82 @@ TEST(OptimizeNamed, ExactTiesGoToTheFewestThenLowestSites) {
   EXPECT_TRUE(r.ties_resolved);
 }
 
+/// The instance of ExactTiesGoToTheFewestThenLowestSites: {c0, c1} and {c2, c3} both cover all six demands at 1 s;
+/// the greedy's answer is {1, 2}.
+Dense two_optimal_pairs() {
+  Dense D;
+  D.nd = 6;
+  D.nc = 4;
+  D.t.assign(6, std::vector<double>(4, kInf));
+  for (int i : {0, 1, 5}) D.t[i][0] = 1;
+  for (int i : {2, 3, 4}) D.t[i][1] = 1;
+  for (int i : {0, 1, 2, 5}) D.t[i][2] = 1;
+  for (int i : {3, 4}) D.t[i][3] = 1;
+  return D;
+}
+
+TEST(OptimizeNamed, MexclpAndPCenterTiesGoToTheFewestThenLowestSites) {
+  const Dense D = two_optimal_pairs();
+  // MEXCLP with q = 0 is MCLP: the greedy places vehicles at {1, 2}; the exact answer is {0, 1}, and with p = 3
+  // vehicles the third one adds nothing, so the fewest vehicles (2) win.
+  SiteProblem pr;
+  pr.model = SiteModel::Mexclp;
+  pr.max_seconds = {10};
+  pr.busy_fraction = 0.0;
+  pr.p = 2;
+  EXPECT_EQ(solve(D, pr, SiteSolver::Heuristic).sites, (std::vector<std::int32_t>{1, 2}));
+  SiteSolution r = solve(D, pr);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+  EXPECT_TRUE(r.ties_resolved);
+  pr.p = 3;
+  r = solve(D, pr);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+  EXPECT_EQ(r.vehicles, (std::vector<std::int32_t>{1, 1}));
+  // Up to 2 vehicles per site (integer columns: no no-good row, the post-pass walks the indices).
+  pr.max_vehicles_per_site = 2;
+  r = solve(D, pr);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+  EXPECT_EQ(r.vehicles, (std::vector<std::int32_t>{1, 1}));
+  EXPECT_TRUE(r.ties_resolved);
+  // q = 0.5, one demand of 100 in range of c1 and c2 only, 2 vehicles: {1,1}, {1,2}, {2,2} all give 75; the
+  // lexicographically smallest list of vehicle sites is [1, 1].
+  Dense one;
+  one.nd = 1;
+  one.nc = 3;
+  one.t = {{kInf, 5, 5}};
+  SiteProblem q;
+  q.model = SiteModel::Mexclp;
+  q.max_seconds = {10};
+  q.weights = {100};
+  q.busy_fraction = 0.5;
+  q.max_vehicles_per_site = 2;
+  q.p = 2;
+  q.min_vehicles = {0, 0, 1};  // one vehicle already at c2: {2, 2} and {1, 2} tie at 75; [1, 2] is smaller
+  r = solve(one, q);
+  EXPECT_DOUBLE_EQ(r.objective, 75.0);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{1, 2}));
+  EXPECT_EQ(r.vehicles, (std::vector<std::int32_t>{1, 1}));
+  // p-center: the worst time is 1 s with {0, 1} or {2, 3}; the binary search's greedy cover gives {1, 2}.
+  SiteProblem pc;
+  pc.model = SiteModel::PCenter;
+  pc.p = 2;
+  EXPECT_EQ(solve(D, pc, SiteSolver::Heuristic).sites, (std::vector<std::int32_t>{1, 2}));
+  r = solve(D, pc);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{0, 1}));
+  EXPECT_DOUBLE_EQ(r.objective, 1.0);
+  EXPECT_TRUE(r.ties_resolved);
+  pc.p = 3;  // a third site cannot lower the worst time: still the two
+  EXPECT_EQ(solve(D, pc).sites, (std::vector<std::int32_t>{0, 1}));
+  // A unique optimum is kept and reported resolved (one no-good solve proves it).
+  SiteProblem u;
+  u.model = SiteModel::Mclp;
+  u.max_seconds = {10};
+  u.p = 1;
+  r = solve(D, u);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{2}));
+  EXPECT_TRUE(r.ties_resolved);
+}
+
 TEST(OptimizeNamed, FixedSitesStayOpenAndCountInP) {
   SiteProblem pr;
   pr.model = SiteModel::Mclp;

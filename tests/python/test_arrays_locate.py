@@ -473,3 +473,27 @@ def test_closable_sites_equal_pulp_cbc(model):
             assert heur.objective <= peer + tol and heur.bound >= peer - tol, what
         else:
             assert heur.objective >= peer - tol and heur.bound <= peer + tol, what
+
+
+# ---- ties: fewest sites, then the lexicographically smallest list (every model, exact) ----------------------------
+
+def test_ties_go_to_the_fewest_then_lowest_sites_in_every_model():
+    """{c0, c1} and {c2, c3} both reach all six demands at 1 s; the greedy's pair is {1, 2}. Every exact model
+    returns {0, 1} (MEXCLP with q = 0 is MCLP; p-center's worst time 1 s has both pairs), even with room for a
+    third site that adds nothing, and says the tie was resolved."""
+    cost = np.full((6, 4), np.inf)
+    cost[[0, 1, 5], 0] = 1
+    cost[[2, 3, 4], 1] = 1
+    cost[[0, 1, 2, 5], 2] = 1
+    cost[[3, 4], 3] = 1
+    w = np.ones(6)
+    for p in (2, 3):
+        runs = {"mclp": locate.mclp(cost, w, p, 10.0),
+                "mexclp": locate.mexclp(cost, w, p, 10.0, busy_fraction=0.0),
+                "mexclp, 2 per site": locate.mexclp(cost, w, p, 10.0, busy_fraction=0.0, max_vehicles_per_site=2),
+                "p-center": locate.p_center(cost, w, p)}
+        for what, sol in runs.items():
+            assert sol.sites.tolist() == [0, 1], f"{what}, p = {p}"
+            assert sol.ties_resolved and sol.proven_optimal, f"{what}, p = {p}"
+    assert locate.p_center(cost, w, 2, solver="heuristic").sites.tolist() == [1, 2]  # the greedy's answer
+    assert locate.lscp(cost, 10.0).sites.tolist() == [0, 1]

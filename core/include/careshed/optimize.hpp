@@ -35,12 +35,14 @@
 //    site_cost (default 1 per site) with an optional budget on the total cost of open sites, fixed ones included.
 //  * Demand with weight 0 is ignored by every objective and constraint (p-center "worst time" too).
 //  * Ties: the greedy takes the lowest candidate index among equal gains; assignments go to the nearest open
-//    site, ties to the lowest index. Exact solutions (proven optimal; not MEXCLP, not p-center): among the
-//    optimal sets, the one with the FEWEST open sites, and among those the lexicographically smallest list of
-//    candidate indices — found by a post-pass of CBC solves with the objective held at its optimum (one to
-//    minimise the count, then one feasibility solve per candidate below the set's largest index that is not in
-//    it; at most 200 solves, within the time limit, and only up to 50,000 pairs; ties_resolved says whether it
-//    ran to the end).
+//    site, ties to the lowest index. Exact solutions (proven optimal; every model): among the optimal sets, the
+//    one with the FEWEST open sites (MEXCLP: vehicles), and among those the lexicographically smallest sorted list
+//    of candidate indices (MEXCLP: a site listed once per vehicle; p-center: every set within the optimal worst
+//    time is optimal) — found by a post-pass of CBC solves with the objective held at its optimum: one solve
+//    minimises the count and asks for a different set (infeasible: the answer is the only optimal set, done);
+//    only on a tie, one feasibility solve per element of the answer's sorted list proves it or finds a smaller
+//    set. At most 200 solves, within the time limit, and only up to 50,000 pairs; ties_resolved says whether it
+//    ran to the end.
 // Solvers:
 //  * Exact: a MIP handed to CBC (COIN-OR, Debian's coinor-libcbc-dev) through its C interface, built straight from
 //    the sparse pairs (one coverage row per demand, one column per candidate). bound = CBC's best possible

@@ -54,6 +54,8 @@ class Solution:
     each adds (the marginal-gain curve). ``served``: per demand, the share of its weight served (capacitated
     models split demand; the ``assignment`` is then the site serving the largest share); ``site_load``: per entry
     of ``sites``, the weight it serves. ``closed``: the existing sites (``closable=``) the answer closes.
+    ``ties_resolved``: exact and proven optimal, and the set is proven the fewest-sites, lexicographically
+    smallest optimal one (docs/optimize.md, "Ties").
     """
 
     model: str
@@ -84,6 +86,7 @@ class Solution:
     served: np.ndarray
     site_load: np.ndarray
     closed: np.ndarray
+    ties_resolved: bool = False
 
 
 def site_costs(cost, *, n_demand: int | None = None, n_candidates: int | None = None) -> SiteCosts:
@@ -184,7 +187,7 @@ def _solution(d: dict) -> Solution:
                     total_cost=d["total_cost"], max_cost=d["max_seconds"], weighted_cost=d["weighted_seconds"],
                     zone_weight=d["zone_weight"], zone_covered=d["zone_covered"], added_order=d["added_order"],
                     marginal_gain=d["marginal_gain"], seconds_elapsed=d["seconds_elapsed"], served=d["served"],
-                    site_load=d["site_load"], closed=d["closed"])
+                    site_load=d["site_load"], closed=d["closed"], ties_resolved=d["ties_resolved"])
 
 
 def _solve(cost, model, solver, time_limit_s, gap_target, **kw) -> Solution:
