@@ -54,7 +54,8 @@ SiteProblem problem_of(const SiteCosts& c, const std::string& model, const std::
                        const std::optional<Arr<double>>& zone_min_share, bool skip_uncoverable, double backup_weight,
                        bool require_primary, double busy_fraction, std::int32_t max_vehicles_per_site,
                        const std::optional<Arr<std::int32_t>>& min_vehicles,
-                       const std::optional<Arr<double>>& site_capacity, std::int32_t max_closures) {
+                       const std::optional<Arr<double>>& site_capacity, std::int32_t max_closures,
+                       const std::optional<Arr<double>>& closing_cost, bool single_source) {
   SiteProblem pr;
   pr.model = model_of(model);
   pr.weights = vec_of(weights, "weights", c.n_demand);
@@ -79,6 +80,8 @@ SiteProblem problem_of(const SiteCosts& c, const std::string& model, const std::
   pr.min_vehicles = vec_of(min_vehicles, "min_vehicles", c.n_candidates);
   pr.site_capacity = vec_of(site_capacity, "site_capacity", c.n_candidates);
   pr.max_closures = max_closures;
+  pr.closing_cost = vec_of(closing_cost, "closing_cost", c.n_candidates);
+  pr.single_source = single_source;
   return pr;
 }
 
@@ -115,11 +118,11 @@ void put_evaluation(py::dict& d, SiteEvaluation&& e) {
       const std::optional<Arr<double>>& zone_min_share, bool skip_uncoverable, double backup_weight,             \
       bool require_primary, double busy_fraction, std::int32_t max_vehicles_per_site,                            \
       const std::optional<Arr<std::int32_t>>& min_vehicles, const std::optional<Arr<double>>& site_capacity,      \
-      std::int32_t max_closures
+      std::int32_t max_closures, const std::optional<Arr<double>>& closing_cost, bool single_source
 #define CARESHED_PROBLEM_OF                                                                                       \
   problem_of(costs, model, weights, max_seconds, p, site_status, site_cost, budget, demand_zone, zone_min_share,   \
              skip_uncoverable, backup_weight, require_primary, busy_fraction, max_vehicles_per_site, min_vehicles, \
-             site_capacity, max_closures)
+             site_capacity, max_closures, closing_cost, single_source)
 
 #define CARESHED_PROBLEM_ARGS                                                                                      \
   py::arg("model"), py::arg("weights") = py::none(), py::arg("max_seconds") = py::none(), py::arg("p") = 0,       \
@@ -127,7 +130,8 @@ void put_evaluation(py::dict& d, SiteEvaluation&& e) {
       py::arg("budget") = std::numeric_limits<double>::infinity(), py::arg("demand_zone") = py::none(),           \
       py::arg("zone_min_share") = py::none(), py::arg("skip_uncoverable") = false, py::arg("backup_weight") = 1.0, \
       py::arg("require_primary") = false, py::arg("busy_fraction") = 0.0, py::arg("max_vehicles_per_site") = 1,  \
-      py::arg("min_vehicles") = py::none(), py::arg("site_capacity") = py::none(), py::arg("max_closures") = -1
+      py::arg("min_vehicles") = py::none(), py::arg("site_capacity") = py::none(), py::arg("max_closures") = -1,  \
+      py::arg("closing_cost") = py::none(), py::arg("single_source") = false
 
 }  // namespace
 

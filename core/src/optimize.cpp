@@ -160,7 +160,9 @@ struct Prepared {
   std::vector<std::int32_t> lo, hi;  // vehicles (sites: 0/1) per candidate
   std::vector<double> cost;
   bool unit_cost = true;
-  double budget = kInf;
+  double budget = kInf;         // after closing costs: the budget minus every closable site's closing cost
+  double budget_tol = kInf;     // budget + the tolerance a budget exactly met may exceed it by
+  double closing_total = 0.0;   // Σ closing_cost over closable sites (see "closing costs" in prepare)
   std::int32_t p = 0;           // max open sites / vehicles (LSCP: n_candidates)
   double beta = 0.0, q = 0.0;
   // Covering pairs (seconds <= standard, weight > 0, candidate not forbidden): candidate- and demand-major.
@@ -175,6 +177,7 @@ struct Prepared {
   bool lscp_full = false;          // LSCP without zone shares: cover every required demand
   std::size_t n_required = 0;
   std::vector<double> cap;         // per candidate capacity (weight served when open); empty = uncapacitated
+  bool single_source = false;      // capacitated: each demand served wholly by one open site (0/1 assignment)
   RunControl* control = nullptr;   // cancellation / progress of the run (may be null)
   std::vector<char> closable;      // per candidate: an existing site the model may close
   std::int32_t n_closable = 0;
@@ -217,6 +220,26 @@ void prepare_capacity(Prepared& P, const SiteProblem& pr, const std::string& mod
     }
   }
   P.cap = pr.site_capacity;
+  P.single_source = pr.single_source;
+  if (P.single_source && pr.model == SiteModel::PMedian) {
+    // Each demand goes wholly to one site: one larger than every capacity it can reach can never be served.
+    const SiteCosts& C = *P.costs;
+    std::vector<double> largest(P.nd, -1.0);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (P.hi[j] == 0) continue;
+      for (std::int64_t k = C.offsets[j]; k < C.offsets[j + 1]; ++k) {
+        largest[C.demand[k]] = std::max(largest[C.demand[k]], P.cap[j]);
+      }
+    }
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] > 0 && largest[i] >= 0 && P.w[i] > largest[i] * (1 + 1e-12)) {
+        fail("site_capacity: with single_source each demand is served wholly by one site, but demand " +
+             std::to_string(i) + " (weight " + num(P.w[i]) + ") is larger than the capacity of every candidate it "
+             "can reach (largest " + num(largest[i]) + "); raise those capacities, or let demand split "
+             "(single_source = false)");
+      }
+    }
+  }
   if (pr.model != SiteModel::PMedian) return;
   double total = 0.0, fixed_cap = 0.0;
   std::int32_t n_fixed = 0;
@@ -366,7 +389,7 @@ Prepared prepare(const SiteCosts& C, const SiteProblem& pr, RunControl* control 
     fixed_units += P.lo[j];
     allowed_units += P.hi[j];
   }
-  if (fixed_cost > P.budget * (1 + 1e-12)) {
+  if (fixed_cost > P.budget_tol) {
     fail("budget: " + num(P.budget) + " is below the cost of the fixed sites (" + num(fixed_cost) +
          "); raise the budget or free some fixed sites");
   }
@@ -394,6 +417,49 @@ Prepared prepare(const SiteCosts& C, const SiteProblem& pr, RunControl* control 
          " existing sites that may close must stay open (max_closures = " + std::to_string(P.max_closures) +
          "); raise p or max_closures");
   }
+  // Closing costs: closing closable site j spends closing_cost[j] from the same budget (LSCP: in the cost it
+  // minimises). Σ_open cost + Σ_closed closing = Σ_j (cost_j − closing_j) x_j + Σ_closable closing_j, so every
+  // solver works on cost' = cost − closing (closable sites; may be < 0: keeping the site is cheaper than closing
+  // it) and budget' = budget − Σ closing, and the reported total cost adds the constant back.
+  if (!pr.closing_cost.empty()) {
+    if (pr.closing_cost.size() != std::size_t(P.nc)) {
+      fail("closing_cost: expected " + std::to_string(P.nc) + " values (one per candidate), got " +
+           std::to_string(pr.closing_cost.size()));
+    }
+    double least_spend = fixed_cost;  // fixed sites, and each closable site kept or closed, whichever costs less
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      const double cc = pr.closing_cost[j];
+      if (!(cc >= 0.0) || !std::isfinite(cc)) {
+        fail("closing_cost: candidate " + std::to_string(j) + " has " + num(cc) +
+             "; closing costs must be finite and >= 0 (what closing that existing site spends)");
+      }
+      if (cc == 0.0) continue;
+      if (!P.closable[j]) {
+        fail("closing_cost: candidate " + std::to_string(j) + " has a closing cost (" + num(cc) +
+             ") but is not an existing site that may close (closable); give 0 there");
+      }
+      least_spend += std::min(P.cost[j], cc);
+      P.closing_total += cc;
+      P.cost[j] -= cc;
+    }
+    if (P.closing_total > 0.0) {
+      if (pr.model == SiteModel::PMedian || pr.model == SiteModel::PCenter) {
+        fail("closing_cost: " + model + " takes no budget, so closing costs cannot count; use lscp, or mclp / "
+             "backup with a budget");
+      }
+      if (pr.model != SiteModel::Lscp && !std::isfinite(pr.budget)) {
+        fail("closing_cost: " + model + " counts closing costs only against a budget; give a budget (or use lscp, "
+             "whose objective is the total cost)");
+      }
+      if (least_spend > pr.budget * (1 + 1e-12)) {
+        fail("budget: " + num(pr.budget) + " is below the least the fixed sites and the existing sites that may "
+             "close cost, each kept or closed whichever is cheaper (" + num(least_spend) + "); raise the budget");
+      }
+      P.unit_cost = false;
+      P.budget -= P.closing_total;
+    }
+  }
+  P.budget_tol = P.budget + 1e-12 * std::max(1.0, std::fabs(pr.budget));
   if (pr.model == SiteModel::Backup) {
     if (!(pr.backup_weight >= 0.0 && pr.backup_weight <= 1.0)) {
       fail("backup_weight: " + num(pr.backup_weight) + " must be in [0, 1] (a backup never counts more than a first cover)");
@@ -488,6 +554,10 @@ Prepared prepare(const SiteCosts& C, const SiteProblem& pr, RunControl* control 
     P.groups.push_back(g);
   }
   if (!pr.site_capacity.empty()) prepare_capacity(P, pr, model);
+  if (pr.single_source && pr.site_capacity.empty()) {
+    fail("single_source: only capacitated mclp / p-median take it (give site_capacity); without capacities every "
+         "demand is already served wholly by its nearest open site");
+  }
   P.required.assign(P.nd, 0);
   if (pr.model == SiteModel::Lscp && !zoned) {
     P.lscp_full = true;
@@ -637,7 +707,7 @@ void greedy_counts(CountState& S, std::vector<std::int32_t>* order, std::vector<
   auto can_add = [&](std::int32_t j) {
     if (allowed && !(*allowed)[j]) return false;
     if (S.x[j] >= P.hi[j]) return false;
-    if (S.x[j] == 0 && S.spent + P.cost[j] > P.budget * (1 + 1e-12)) return false;
+    if (S.x[j] == 0 && S.spent + P.cost[j] > P.budget_tol) return false;
     return true;
   };
   for (std::int32_t j = 0; j < P.nc; ++j) {
@@ -757,7 +827,7 @@ void swap_counts(CountState& S, Clock::time_point deadline) {
       if (S.x[a] <= P.lo[a] || a == cand) continue;
       if (!closures_ok(P, S.closed, S.x[a] == 1 ? a : -1, S.x[cand] == 0 ? cand : -1)) continue;
       const double spent = S.spent - (S.x[a] == 1 ? P.cost[a] : 0.0) + (S.x[cand] == 0 ? P.cost[cand] : 0.0);
-      if (spent > P.budget * (1 + 1e-12)) continue;
+      if (spent > P.budget_tol) continue;
       const double delta = gain - loss[a] + corr[a];
       double d = 0.0;
       for (std::size_t g = 0; g < ng; ++g) {
@@ -835,7 +905,7 @@ void drop_redundant(CountState& S) {
     return P.cost[a] != P.cost[b] ? P.cost[a] > P.cost[b] : a > b;
   });
   for (std::int32_t j : open) {
-    if (!closures_ok(P, S.closed, j, -1)) continue;
+    if (!closures_ok(P, S.closed, j, -1) || P.cost[j] < 0) continue;  // cost' < 0: keeping it costs less
     const double d0 = S.deficit();
     S.remove(j);
     if (S.deficit() > d0 + tol_for(d0)) S.add(j);
@@ -1122,6 +1192,7 @@ SiteEvaluation evaluate_counts(const Prepared& P, const std::vector<std::int32_t
     if (P.coverable[i] && cov) covered_required += w;
     if (P.required[i] && !cov) ++required_missing;
   }
+  ev.total_cost += P.closing_total;  // Σ_open (cost − closing) + Σ closing = Σ_open cost + Σ_closed closing
   switch (P.model) {
     case SiteModel::Lscp: ev.objective = ev.total_cost; break;
     case SiteModel::Mclp: ev.objective = ev.covered; break;
@@ -1134,7 +1205,9 @@ SiteEvaluation evaluate_counts(const Prepared& P, const std::vector<std::int32_t
   if (P.model != SiteModel::Lscp && units > P.p) {
     why << units << (P.model == SiteModel::Mexclp ? " vehicles" : " sites") << " open, more than p = " << P.p << "; ";
   }
-  if (ev.total_cost > P.budget * (1 + 1e-12)) why << "cost " << ev.total_cost << " over the budget " << P.budget << "; ";
+  if (ev.total_cost - P.closing_total > P.budget_tol) {
+    why << "cost " << ev.total_cost << " over the budget " << P.budget + P.closing_total << "; ";
+  }
   for (std::int32_t j = 0; j < P.nc; ++j) {
     if (P.closable[j] && x[j] == 0) ev.closed.push_back(j);
   }
@@ -1593,6 +1666,10 @@ Mip build_mip(const Prepared& P, const Demand2* D) {
     }
     return r;
   }
+  if (lscp && P.closing_total != 0.0) {  // the closing-cost constant as a column fixed at 1 (objective = total cost)
+    m.add_col(1.0, 1.0, P.closing_total, false);
+    m.end_col();
+  }
   // coverage columns y
   for (std::int32_t i = 0; i < P.nd; ++i) {
     if (row_of[i] < 0 || (lscp && P.lscp_full)) continue;
@@ -1659,9 +1736,9 @@ void finish_gap(SiteSolution& s) {
 double simple_bound(const Prepared& P) {
   switch (P.model) {
     case SiteModel::Lscp: {
-      double b = 0.0;
+      double b = P.closing_total;  // fixed sites, and any site cheaper kept than closed (cost' < 0)
       for (std::int32_t j = 0; j < P.nc; ++j) {
-        if (P.lo[j] > 0) b += P.cost[j];
+        if (P.lo[j] > 0 || (P.hi[j] > 0 && P.cost[j] < 0)) b += P.cost[j];
       }
       return b;
     }
@@ -1715,7 +1792,7 @@ void require_assignable(const Prepared& P, const Demand2& D) {
 void open_existing(CountState& S) {
   const Prepared& P = *S.P;
   for (std::int32_t j = 0; j < P.nc; ++j) {
-    if (P.closable[j] && S.x[j] == 0 && S.units < P.p && S.spent + P.cost[j] <= P.budget * (1 + 1e-12)) S.add(j);
+    if (P.closable[j] && S.x[j] == 0 && S.units < P.p && S.spent + P.cost[j] <= P.budget_tol) S.add(j);
   }
 }
 
@@ -1890,7 +1967,9 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
 /// property), at O(pairs) per step instead of a simplex. +inf for models it does not cover.
 double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point deadline, int max_iter = 3000) {
   if (!is_max_model(P.model)) return kInf;
-  const bool budgeted = std::isfinite(P.budget);
+  // The knapsack part needs costs >= 0; with closing costs (cost' < 0) the budget row is dropped instead (dropping a
+  // constraint of a maximisation only raises it: still a bound).
+  const bool budgeted = std::isfinite(P.budget) && std::all_of(P.cost.begin(), P.cost.end(), [](double c) { return c >= 0; });
   std::vector<double> lam(P.nd, 0.0), C(P.nc, 0.0), step(P.nd, 0.0);
   std::vector<std::int32_t> K(P.nd, 0), y(P.nd, 0), cov(P.nd, 0);
   const std::int32_t kmax = P.model == SiteModel::Mclp ? 1 : P.model == SiteModel::Backup ? 2 : P.p;
@@ -2031,7 +2110,19 @@ struct CapNet {
 CapNet cap_net(const Prepared& P, const Demand2& D) {
   CapNet N;
   N.row_of.assign(P.nd, -1);
-  if (P.model == SiteModel::Mclp) {
+  if (P.model == SiteModel::Mclp && P.single_source) {  // one row per demand: class members may go to different sites
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (!P.coverable[i]) continue;
+      N.row_of[i] = std::int32_t(N.W.size());
+      N.W.push_back(P.w[i]);
+      N.zone.push_back(P.zone[i]);
+      for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) {
+        N.cand.push_back(P.dcov_cand[k]);
+        N.coef.push_back(P.w[i]);
+      }
+      N.off.push_back(std::int64_t(N.cand.size()));
+    }
+  } else if (P.model == SiteModel::Mclp) {
     std::vector<double> agg;
     const std::vector<std::int32_t> rep = demand_classes(P, agg);
     std::vector<std::int32_t> rep_row(P.nd, -1);
@@ -2112,7 +2203,7 @@ Mip build_cap_mip(const Prepared& P, const CapNet& N, const std::vector<std::int
     for (std::size_t r = 0; r < nr; ++r) {
       for (std::int64_t k = N.off[r]; k < N.off[r + 1]; ++k) {
         const std::int32_t j = N.cand[k];
-        m.add_col(0.0, 1.0, N.coef[k], false);
+        m.add_col(0.0, 1.0, N.coef[k], P.single_source);
         m.entry(int(r), 1.0);
         if (cap_row[j] >= 0) m.entry(cap_row[j], N.W[r]);
         if (N.zone[r] >= 0 && group_row[N.zone[r]] >= 0) m.entry(group_row[N.zone[r]], N.W[r]);
@@ -2126,7 +2217,7 @@ Mip build_cap_mip(const Prepared& P, const CapNet& N, const std::vector<std::int
     for (std::int64_t k = N.off[r]; k < N.off[r + 1]; ++k) {
       const std::int32_t j = N.cand[k];
       if (!usable(j)) continue;
-      m.add_col(0.0, 1.0, N.coef[k], false);
+      m.add_col(0.0, 1.0, N.coef[k], P.single_source);
       m.entry(int(r), 1.0);
       if (cap_row[j] >= 0) m.entry(cap_row[j], N.W[r]);
       if (N.zone[r] >= 0 && group_row[N.zone[r]] >= 0) m.entry(group_row[N.zone[r]], N.W[r]);
@@ -2152,7 +2243,8 @@ CapFlow cap_flow(const Prepared& P, const CapNet& N, const std::vector<std::int3
     f.feasible = ok;
     return f;
   }
-  const MipResult r = solve_mip(m, P.model == SiteModel::Mclp, true, kInf, 0.0, P.control);
+  // Split demand: the transportation LP (CLP). Single-source: the generalised assignment problem (CBC, 0/1 z).
+  const MipResult r = solve_mip(m, P.model == SiteModel::Mclp, !P.single_source, kInf, 0.0, P.control);
   if (!r.proven_optimal) return f;
   f.feasible = true;
   std::size_t col = 0;
@@ -2286,6 +2378,7 @@ void order_capacitated(const Prepared& P, const CapNet& N, SiteSolution& sol, co
 /// bound (MCLP: min(coverable weight, fixed + largest free capacities); p-median: Σ w × nearest allowed site).
 /// Exact: CBC on the MIP of build_cap_mip, keeping the heuristic answer unless CBC finds a better one.
 constexpr int kMaxCapEvals = 2000;
+constexpr int kMaxSingleSourceEvals = 300;  // each a small MIP (the assignment of one set), not an LP
 
 void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o, Clock::time_point t0,
                        Clock::time_point deadline, SiteSolution& sol) {
@@ -2343,7 +2436,7 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
       for (std::int32_t j = 0; j < P.nc; ++j) count += x[j], spent += x[j] ? P.cost[j] : 0.0;
       for (std::int32_t j : order) {
         if (count >= P.p) break;
-        if (spent + P.cost[j] > P.budget * (1 + 1e-12)) continue;
+        if (spent + P.cost[j] > P.budget_tol) continue;
         x[j] = 1, ++count, spent += P.cost[j];
       }
       consider(x);
@@ -2358,7 +2451,8 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
     std::stable_sort(closed_order.begin(), closed_order.end(),
                      [&](std::int32_t a, std::int32_t b) { return lp_x[a] > lp_x[b]; });
     bool improved = true;
-    while (improved && evals < kMaxCapEvals && Clock::now() < deadline) {
+    const int max_evals = P.single_source ? kMaxSingleSourceEvals : kMaxCapEvals;
+    while (improved && evals < max_evals && Clock::now() < deadline) {
       improved = false;
       std::int64_t count = 0;
       double spent = 0.0;
@@ -2366,21 +2460,21 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
       for (std::size_t bi = 0; bi < closed_order.size() && !improved; ++bi) {
         const std::int32_t b = closed_order[bi];
         if (best_x[b] > 0) continue;
-        if (count < P.p && spent + P.cost[b] <= P.budget * (1 + 1e-12)) {
+        if (count < P.p && spent + P.cost[b] <= P.budget_tol) {
           std::vector<std::int32_t> x = best_x;
           x[b] = 1;
           if (consider(x)) improved = true;
         }
         for (std::int32_t a = 0; a < P.nc && !improved; ++a) {
           if (best_x[a] == 0 || P.lo[a] > 0) continue;
-          if (spent - P.cost[a] + P.cost[b] > P.budget * (1 + 1e-12)) continue;
-          if (evals >= kMaxCapEvals || Clock::now() >= deadline) break;
+          if (spent - P.cost[a] + P.cost[b] > P.budget_tol) continue;
+          if (evals >= max_evals || Clock::now() >= deadline) break;
           std::vector<std::int32_t> x = best_x;
           x[a] = 0;
           x[b] = 1;
           if (consider(x)) improved = true;
         }
-        if (evals >= kMaxCapEvals || Clock::now() >= deadline) break;
+        if (evals >= max_evals || Clock::now() >= deadline) break;
       }
     }
   }
@@ -2390,7 +2484,8 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
     if (r.proven_infeasible) {
       fail(std::string(site_model_name(P.model)) +
            ": no set of allowed sites meets the constraints within the capacities (p, budget, zone shares, "
-           "every demand served); relax them or raise capacities");
+           "every demand served" + std::string(P.single_source ? ", each demand wholly by one site" : "") +
+           "); relax them or raise capacities" + std::string(P.single_source ? " (or let demand split)" : ""));
     }
     if (r.has_solution) consider(x_from_mip(P, r.x));
     if (std::isfinite(r.bound) && (maxm ? r.bound < sol.bound : r.bound > sol.bound)) {

@@ -936,6 +936,75 @@ TEST(OptimizeCapacitated, PMedianCapacityMovesDemandToTheSecondNearest) {
   EXPECT_THROW(solve(small(), pr), careshed::InputError);
 }
 
+TEST(OptimizeCapacitated, SingleSourceServesWholeDemand) {
+  // Villages of 30 and 25 people, two posts 100 s / 200 s from both, capacity 40 each. Split: 40 near + 15 far
+  // = 4,000 + 3,000; whole: 30 near, 25 far = 3,000 + 5,000.
+  Dense D;
+  D.nd = 2;
+  D.nc = 2;
+  D.t = {{100, 200}, {100, 200}};
+  SiteProblem pr;
+  pr.model = SiteModel::PMedian;
+  pr.p = 2;
+  pr.weights = {30, 25};
+  pr.site_capacity = {40, 40};
+  EXPECT_NEAR(solve(D, pr).objective, 7000.0, 1e-6);
+  pr.single_source = true;
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(D, pr, s);
+    EXPECT_NEAR(r.objective, 8000.0, 1e-6);
+    EXPECT_EQ(r.assignment, (std::vector<std::int32_t>{0, 1}));
+    EXPECT_EQ(r.served, (std::vector<double>{1.0, 1.0}));
+    EXPECT_LE(r.bound, r.objective + 1e-6);  // a lower bound for p-median
+  }
+  pr.weights = {30, 50};  // 50 fits no post whole
+  try {
+    solve(D, pr);
+    FAIL() << "a demand larger than every capacity it reaches must be refused with single_source";
+  } catch (const careshed::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("demand 1"), std::string::npos) << e.what();
+  }
+  pr.single_source = false;
+  pr.site_capacity.clear();
+  pr.single_source = true;
+  EXPECT_THROW(solve(D, pr), careshed::InputError);  // single_source without capacities
+}
+
+TEST(OptimizeNamed, ClosingCostCountsAgainstTheBudget) {
+  // One demand of 10 people, 30 s from the existing site 0 (beyond 20 s) and 5 s from site 1. Sites cost 3; closing
+  // site 0 costs 2: moving costs 5.
+  Dense D;
+  D.nd = 1;
+  D.nc = 2;
+  D.t = {{30, 5}};
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.max_seconds = {20};
+  pr.weights = {10};
+  pr.p = 1;
+  pr.site_status = {SiteStatus::Closable, SiteStatus::Free};
+  pr.site_cost = {3, 3};
+  pr.closing_cost = {2, 0};
+  pr.budget = 5;
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    const SiteSolution r = solve(D, pr, s);
+    EXPECT_EQ(r.sites, (std::vector<std::int32_t>{1}));
+    EXPECT_EQ(r.closed, (std::vector<std::int32_t>{0}));
+    EXPECT_DOUBLE_EQ(r.total_cost, 5.0);
+  }
+  pr.budget = 4.5;  // the move no longer fits; the useless site 0 is closed only if that is cheaper: 2 < 3
+  EXPECT_DOUBLE_EQ(solve(D, pr).objective, 0.0);
+  // LSCP: covering the demand costs 3 (site 1) + 2 (closing 0) = 5 or keeping 0 does not cover: 5.
+  SiteProblem l = pr;
+  l.model = SiteModel::Lscp;
+  l.budget = kInf;
+  const SiteSolution r = solve(D, l);
+  EXPECT_DOUBLE_EQ(r.objective, 5.0);
+  EXPECT_EQ(r.sites, (std::vector<std::int32_t>{1}));
+  l.closing_cost = {2, 1};  // a closing cost on a site that is not closable
+  EXPECT_THROW(solve(D, l), careshed::InputError);
+}
+
 TEST(OptimizeCapacitated, RandomHeuristicBoundBracketsExact) {
   const std::uint64_t seed = fresh_or_replayed_seed();
   std::mt19937_64 rng(seed);

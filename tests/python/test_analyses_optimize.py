@@ -192,3 +192,46 @@ def test_mclp_on_terrain_matches_brute_force_over_per_candidate_terrain_searches
         assert res.table.iloc[-1]["covered_after"] == pytest.approx(max(covered))
         chosen = [CELLS[int(s.split("c")[-1])] for s in res.sites.index[res.sites["open"]]]
         assert covered[CELLS.index(chosen[0])] == pytest.approx(max(covered))
+
+
+def test_single_source_serves_whole_cells_within_each_sites_capacity():
+    # p = 1, single_source: the best site serves the largest sum of WHOLE cells in its range that fits its capacity
+    # (oracle: subset sums of the cells' people, per candidate); never more than the split answer.
+    study = strip_study()
+    thresholds = {"urban": 4, "rural": 6}
+    cand = points([f"c{k}" for k in range(len(CELLS))], [cell_centre(r, c) for r, c in CELLS])
+    pop = np.nan_to_num(study.population)
+    cap = 0.37 * max(oracle_covered(study, [cell], thresholds)[0] for cell in CELLS)
+
+    def best_whole(cell):
+        sums = {0.0}
+        for v in pop[oracle_covered(study, [cell], thresholds)[1] & (pop > 0)]:
+            sums |= {s + float(v) for s in sums if s + float(v) <= cap + 1e-9}
+        return max(sums)
+
+    res = study.optimize(cand, model="mclp", p=1, capacity=cap, single_source=True)
+    split = study.optimize(cand, model="mclp", p=1, capacity=cap)
+    assert res.table.iloc[-1]["covered_after"] == pytest.approx(max(best_whole(cell) for cell in CELLS))
+    assert res.table.iloc[-1]["covered_after"] <= split.table.iloc[-1]["covered_after"] + 1e-9
+    assert set(np.unique(res.solution.served)) <= {0.0, 1.0} and res.diagnostics["proven_optimal"]
+    with pytest.raises(ValueError, match="single_source: give capacity"):
+        study.optimize(cand, model="mclp", p=1, single_source=True)
+
+
+def test_closing_cost_counts_against_the_budget():
+    # The existing site at (1, 9) may move (may_close=1); every site costs 1. Moving costs the new site (1) plus
+    # closing the old one: with closing cost 1 a budget of 1.5 keeps it where it is, a budget of 2 lets it move.
+    study = strip_study()
+    thresholds = {"urban": 4, "rural": 6}
+    cand = points([f"c{k}" for k in range(len(CELLS))], [cell_centre(r, c) for r, c in CELLS])
+    existing = points(["e"], [cell_centre(1, 9)])
+    keep = oracle_covered(study, [(1, 9)], thresholds)[0]
+    best = max(oracle_covered(study, [cell], thresholds)[0] for cell in CELLS)
+    kw = dict(model="mclp", p=1, existing=existing, may_close=1, site_cost=1.0, closing_cost=1.0)
+    stay = study.optimize(cand, budget=1.5, **kw)
+    assert stay.table.iloc[-1]["covered_after"] == pytest.approx(keep) and not stay.sites.loc["existing:e", "closed"]
+    moved = study.optimize(cand, budget=2.0, **kw)
+    assert moved.table.iloc[-1]["covered_after"] == pytest.approx(best) and moved.sites.loc["existing:e", "closed"]
+    assert moved.solution.total_cost == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="give may_close"):
+        study.optimize(cand, model="lscp", existing=existing, closing_cost=1.0)

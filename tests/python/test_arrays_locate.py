@@ -243,9 +243,9 @@ def test_scenario_and_curve():
 
 # ---- capacitated MCLP / p-median (demand may be split) ----------------------------------------------------------
 
-def pulp_capacitated(model, cost, weights, p, capacity, *, max_cost=None, fixed=()):
-    """The capacitated model written densely in PuLP (z_ij = share of demand i served by site j, split allowed),
-    solved by CBC; None when infeasible."""
+def pulp_capacitated(model, cost, weights, p, capacity, *, max_cost=None, fixed=(), single_source=False):
+    """The capacitated model written densely in PuLP (z_ij = share of demand i served by site j, split allowed;
+    single_source: z_ij binary, each demand wholly to one site), solved by CBC; None when infeasible."""
     cost = np.asarray(cost, float)
     nd, nc = cost.shape
     w = np.asarray(weights, float)
@@ -257,7 +257,8 @@ def pulp_capacitated(model, cost, weights, p, capacity, *, max_cost=None, fixed=
         pairs = [(i, j) for i in live for j in range(nc) if np.isfinite(cost[i, j])]
     prob = pulp.LpProblem("cap", pulp.LpMaximize if model == "mclp" else pulp.LpMinimize)
     x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(nc)]
-    z = {(i, j): pulp.LpVariable(f"z{i}_{j}", 0, 1) for i, j in pairs}
+    z = {(i, j): pulp.LpVariable(f"z{i}_{j}", 0, 1, cat="Binary" if single_source else "Continuous")
+         for i, j in pairs}
     if model == "mclp":
         prob += pulp.lpSum(w[i] * z[i, j] for i, j in pairs)
     else:
@@ -497,3 +498,160 @@ def test_ties_go_to_the_fewest_then_lowest_sites_in_every_model():
             assert sol.ties_resolved and sol.proven_optimal, f"{what}, p = {p}"
     assert locate.p_center(cost, w, 2, solver="heuristic").sites.tolist() == [1, 2]  # the greedy's answer
     assert locate.lscp(cost, 10.0).sites.tolist() == [0, 1]
+
+
+# ---- single-sourced capacitated MCLP / p-median ---------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ["mclp", "p-median"])
+def test_single_source_random_instances_equal_pulp_cbc(model):
+    """The same capacitated models with z_ij BINARY (each demand wholly to one site) in PuLP + CBC."""
+    seed = _seed()
+    rng = np.random.default_rng(seed)
+    for rnd in range(6):
+        nd, nc = int(rng.integers(5, 25)), int(rng.integers(3, 9))
+        cost, w, std = _instance(rng, nd, nc, density=0.6)
+        p = int(rng.integers(1, min(nc, 4) + 1))
+        cap = np.floor(w.sum() * rng.uniform(0.3, 1.4, nc) / p) + 100  # >= 100: every single demand fits somewhere
+        fixed = [int(rng.integers(0, nc))] if rng.random() < 0.3 else []
+        what = f"single-source {model} round {rnd} nd={nd} nc={nc} p={p} fixed={fixed} (CARESHED_TEST_SEED={seed})"
+        peer = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed, single_source=True)
+        split = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed)
+        kw = dict(capacity=cap, fixed=fixed or None, single_source=True)
+        if model == "mclp":
+            run = lambda solver: locate.mclp(cost, w, p, std, solver=solver, **kw)
+        else:
+            run = lambda solver: locate.p_median(cost, w, p, solver=solver, **kw)
+        try:
+            ours = run("exact")
+        except InputError:
+            assert peer is None, what
+            continue
+        assert peer is not None, what
+        assert ours.objective == pytest.approx(peer, rel=1e-6, abs=1e-6), what
+        assert ours.proven_optimal, what
+        # wholly served or not at all; each served demand's whole weight on its one site, loads within capacities
+        assert set(np.round(ours.served[w > 0], 9)) <= {0.0, 1.0}, what
+        load = np.zeros(nc)
+        np.add.at(load, ours.assignment[ours.served > 0.5], w[ours.served > 0.5])
+        assert np.allclose(load[ours.sites], ours.site_load), what
+        assert np.all(ours.site_load <= cap[ours.sites] * (1 + 1e-9) + 1e-9), what
+        if split is not None:  # single-sourcing can only cost: never better than the split optimum
+            assert (ours.objective <= split + 1e-6) if model == "mclp" else (ours.objective >= split - 1e-6), what
+        h = run("heuristic")
+        tol = 1e-6 * max(1.0, abs(peer))
+        if model == "mclp":
+            assert h.objective <= peer + tol and h.bound >= peer - tol, what
+        else:
+            assert h.objective >= peer - tol and h.bound <= peer + tol, what
+        assert h.gap == pytest.approx(abs(h.bound - h.objective) / max(abs(h.objective), 1e-9), abs=1e-12), what
+
+
+def test_single_source_hand_worked_cases():
+    # two villages of 30 and 25 people, two posts 100 s / 200 s away from both, each able to serve 40
+    cost = np.array([[100.0, 200.0], [100.0, 200.0]])
+    split = locate.p_median(cost, [30, 25], 2, capacity=40)
+    assert split.objective == pytest.approx(40 * 100 + 15 * 200)  # split: 10 of the 25 move to the far post
+    whole = locate.p_median(cost, [30, 25], 2, capacity=40, single_source=True)
+    assert whole.objective == pytest.approx(30 * 100 + 25 * 200)  # whole: the larger village near, the other far
+    assert whole.assignment.tolist() == [0, 1] and whole.served.tolist() == [1.0, 1.0]
+    assert whole.site_load.tolist() == [30.0, 25.0]
+    m = locate.mclp(cost, [30, 25], 1, 300.0, capacity=40, single_source=True)
+    assert m.objective == pytest.approx(30) and m.served.tolist() == [1.0, 0.0]  # 25 more would exceed 40
+    # infeasible: a village of 50 is larger than any post's capacity -> ValueError that says why
+    with pytest.raises(ValueError, match="wholly by one site.*demand 1 .weight 50"):
+        locate.p_median(cost, [30, 50], 2, capacity=40, single_source=True)
+    locate.p_median(cost, [30, 50], 2, capacity=40)  # split, the same request is fine (80 <= 2 x 40)
+    # infeasible only as a whole: 30 + 25 + 25 = 80 = 2 x 40 but no two-way packing of 30/25/25 into 40 + 40
+    cost3 = np.full((3, 2), 100.0)
+    with pytest.raises(ValueError, match="each demand wholly by one site"):
+        locate.p_median(cost3, [30, 25, 25], 2, capacity=40, single_source=True)
+    with pytest.raises(ValueError, match="single_source"):
+        locate.mclp(cost, [30, 25], 1, 300.0, single_source=True)  # without capacities
+
+
+# ---- closing costs: closing an existing site spends from the budget -------------------------------------------
+
+@pytest.mark.parametrize("model", ["lscp", "mclp"])
+def test_closing_costs_equal_pulp_cbc(model):
+    """Budget row Σ_j cost_j x_j + Σ_{existing} closing_j (1 - x_j) <= budget (LSCP: that sum is the objective)."""
+    seed = _seed()
+    rng = np.random.default_rng(seed)
+    for rnd in range(6):
+        nd, nc = int(rng.integers(5, 25)), int(rng.integers(4, 9))
+        cost, w, std = _instance(rng, nd, nc, density=0.6)
+        existing = sorted(int(j) for j in rng.choice(nc, size=2, replace=False))
+        site_cost = rng.integers(1, 10, nc).astype(float)
+        closing = np.zeros(nc)
+        closing[existing] = rng.integers(0, 12, 2)
+        p = int(rng.integers(2, min(nc, 5) + 1))
+        budget = float(rng.integers(8, 30))
+        what = f"closing {model} round {rnd} nd={nd} nc={nc} p={p} existing={existing} closing={closing[existing]} " \
+               f"costs={site_cost} budget={budget} (CARESHED_TEST_SEED={seed})"
+        prob = pulp.LpProblem("c", pulp.LpMaximize if model == "mclp" else pulp.LpMinimize)
+        x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(nc)]
+        live = [i for i in range(nd) if w[i] > 0]
+        cover = {i: [j for j in range(nc) if cost[i, j] <= std[i]] for i in live}
+        spend = pulp.lpSum(site_cost[j] * x[j] for j in range(nc)) + \
+            pulp.lpSum(closing[j] * (1 - x[j]) for j in existing)
+        if model == "lscp":
+            prob += spend
+            for i in live:
+                if cover[i]:
+                    prob += pulp.lpSum(x[j] for j in cover[i]) >= 1
+        else:
+            y = {i: pulp.LpVariable(f"y{i}", 0, 1) for i in live}
+            prob += pulp.lpSum(w[i] * y[i] for i in live)
+            for i in live:
+                prob += y[i] <= pulp.lpSum(x[j] for j in cover[i])
+            prob += pulp.lpSum(x) <= p
+            prob += spend <= budget
+        status = prob.solve(_solver())
+        peer = (pulp.value(prob.objective) or 0.0) if pulp.LpStatus[status] == "Optimal" else None
+        kw = dict(closable=existing, closing_cost=closing, site_cost=site_cost)
+        try:
+            if model == "lscp":
+                ours = locate.lscp(cost, std, weights=w, skip_uncoverable=True, **kw)
+                heur = locate.lscp(cost, std, weights=w, skip_uncoverable=True, solver="heuristic", **kw)
+            else:
+                ours = locate.mclp(cost, w, p, std, budget=budget, **kw)
+                heur = locate.mclp(cost, w, p, std, budget=budget, solver="heuristic", **kw)
+        except InputError:
+            assert peer is None, what
+            continue
+        _agree(ours, peer, what)
+        for sol in (ours, heur):
+            spent = site_cost[sol.sites].sum() + closing[list(sol.closed)].sum()
+            assert sol.total_cost == pytest.approx(spent), what  # re-summed here from the sites and the closures
+            if model == "mclp":
+                assert spent <= budget + 1e-9, what
+        tol = 1e-6 * max(1.0, abs(peer))
+        if model == "mclp":
+            assert heur.objective <= peer + tol and heur.bound >= peer - tol, what
+        else:
+            assert heur.objective >= peer - tol and heur.bound <= peer + tol, what
+
+
+def test_closing_cost_hand_worked_cases():
+    # relocation: one demand of 10 people 30 s from the existing site 0 (beyond the 20 s standard), 5 s from a new
+    # site 1. Keeping site 0 costs 3; moving costs site 1 (3) + closing site 0 (2) = 5.
+    far = np.array([[30.0, 5.0]])
+    r = locate.mclp(far, [10], 1, 20.0, closable=[0], closing_cost=2.0, site_cost=[3, 3], budget=5)
+    assert r.sites.tolist() == [1] and r.closed.tolist() == [0] and r.total_cost == pytest.approx(5)
+    r = locate.mclp(far, [10], 1, 20.0, closable=[0], closing_cost=2.0, site_cost=[3, 3], budget=4.5)
+    assert r.objective == 0  # the move is over the budget; nothing else covers anyone
+    # both cover within 20 s
+    cost = np.array([[10.0, 5.0]])
+    # LSCP: keeping site 0 costs 3; closing it (2) and opening site 1 (1) also costs 3; the tie goes to {0}
+    lscp = locate.lscp(cost, 20.0, closable=[0], closing_cost=2.0, site_cost=[3, 1])
+    assert lscp.sites.tolist() == [0] and lscp.objective == pytest.approx(3) and lscp.ties_resolved
+    # a cheaper closure makes the move pay: 1 + 1 = 2 < 3
+    moved = locate.lscp(cost, 20.0, closable=[0], closing_cost=1.0, site_cost=[3, 1])
+    assert moved.sites.tolist() == [1] and moved.closed.tolist() == [0] and moved.objective == pytest.approx(2)
+    with pytest.raises(ValueError, match="not an existing site that may close"):
+        locate.lscp(cost, 20.0, closable=[0], closing_cost=[0, 1])
+    with pytest.raises(ValueError, match="only against a budget"):
+        locate.mclp(cost, [10], 1, 20.0, closable=[0], closing_cost=2.0)
+    with pytest.raises(ValueError, match="takes no budget"):
+        locate.evaluate("p-median", cost, [0], weights=[10], p=1, closable=[0], closing_cost=2.0)
+    with pytest.raises(ValueError, match="budget"):  # keeping (3) or closing (5) site 0: even the least is over 2
+        locate.mclp(cost, [10], 1, 20.0, closable=[0], closing_cost=5.0, site_cost=[3, 3], budget=2)

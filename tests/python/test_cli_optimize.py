@@ -55,6 +55,17 @@ def test_cli_optimize_writes_the_outputs(tmp_path, capsys):
                                      facility_id="code", capacity="beds", patients_per_bed=10)
     assert cap_table.loc["region", "covered_after"] == pytest.approx(api_cap.table.iloc[-1]["covered_after"])
     assert cap_table.loc["region", "covered_after"] <= 2 * 380 + 1e-6  # two sites of at most 380 each
+    # --single-source: whole cells per site, the same as the API
+    ss_out = tmp_path / "ss_out"
+    cap_args[cap_args.index(str(cap_out))] = str(ss_out)
+    assert main(cap_args + ["--capacity", "beds", "--patients-per-bed", "10", "--single-source"]) == 0
+    capsys.readouterr()
+    ss_table = pd.read_csv(ss_out / "optimize.csv", comment="#", index_col=0)
+    api_ss = strip_study().optimize(str(tmp_path / "cand_cap.csv"), model="mclp", p=2, x="x", y="y", crs=CRS,
+                                    facility_id="code", capacity="beds", patients_per_bed=10, single_source=True)
+    assert ss_table.loc["region", "covered_after"] == pytest.approx(api_ss.table.iloc[-1]["covered_after"])
+    assert ss_table.loc["region", "covered_after"] <= cap_table.loc["region", "covered_after"] + 1e-6
+    assert main(args + ["--single-source"]) == 2 and "--capacity" in capsys.readouterr().err
     # bad input: an unknown zone in --zone-min-share is refused with exit status 2
     assert main(args[:-4] + ["--zone-min-share", "Z=0.5"]) == 2
     assert "zone_min_share" in capsys.readouterr().err
@@ -68,5 +79,6 @@ def test_cli_optimize_help_lists_models_and_options(capsys):
     assert exc.value.code == 0
     text = capsys.readouterr().out
     for word in ("lscp", "mclp", "mexclp", "p-median", "p-center", "--existing", "--candidate-spacing", "--p",
-                 "--solver", "--time-limit", "--zone-min-share", "--budget", "--capacity", "--patients-per-bed", "proven bound"):
+                 "--solver", "--time-limit", "--zone-min-share", "--budget", "--capacity", "--patients-per-bed", "--single-source", "--closing-cost",
+                 "--existing-vehicles", "proven bound"):
         assert word in text, word

@@ -25,13 +25,19 @@
 //               p-median minimises Σ w_i z_ij seconds_ij with every demand's weight fully served (Σ_j z_ij = 1),
 //               so total capacity below the total weight is an InputError saying so. The assignment reported
 //               is the site serving the largest share (ties lowest index); served[] holds each demand's share.
+//               single_source = true: z_ij binary instead — each demand served WHOLLY by one open site (MCLP: or
+//               not at all); scoring a set is then a generalised assignment problem (CBC); bound = the split LP.
+//               InputError when a p-median demand is larger than every capacity it can reach, or (CBC) when no
+//               set of sites can hold the whole demands.
 // Common rules:
 //  * Costs are float32 seconds (the engine's output precision), finite and >= 0. A pair covers its demand iff
 //    double(seconds) <= the demand's standard (INCLUSIVE). Pairs beyond every standard are simply never covering.
 //  * p counts every open site, fixed ones included (MEXCLP: every vehicle, existing ones included); models open AT
 //    MOST p sites (opening more never lowers coverage, so the optimum is the same as "exactly p" when p sites are
 //    affordable; a site that adds nothing is not opened by the heuristics).
-//  * Candidates: SiteStatus free / fixed open (existing facilities, always open) / forbidden (never opened).
+//  * Candidates: SiteStatus free / fixed open (existing facilities, always open) / forbidden (never opened) /
+//    closable (existing, may close; closing_cost[j] is then spent from the budget: Σ_open site_cost +
+//    Σ_closed closing_cost <= budget, and LSCP minimises that sum).
 //    site_cost (default 1 per site) with an optional budget on the total cost of open sites, fixed ones included.
 //  * Demand with weight 0 is ignored by every objective and constraint (p-center "worst time" too).
 //  * Ties: the greedy takes the lowest candidate index among equal gains; assignments go to the nearest open
@@ -137,8 +143,14 @@ struct SiteProblem {
   std::vector<std::int32_t> min_vehicles;   ///< MEXCLP existing vehicles per candidate (empty: 1 at Fixed sites)
   std::int32_t max_closures = -1;  ///< most Closable sites that may close (-1: any); e.g. p = #existing and
                                    ///< max_closures = k moves up to k of them
+  std::vector<double> closing_cost;  ///< per candidate, >= 0, nonzero only at Closable sites; empty = 0. What closing
+                                     ///< that existing site spends (severance, moving equipment), from the same
+                                     ///< budget: Σ_open site_cost + Σ_closed closing_cost <= budget; LSCP minimises
+                                     ///< that sum. Needs a budget except in LSCP. See docs/optimize.md.
   std::vector<double> site_capacity;  ///< MCLP / p-median: weight each candidate can serve when open (>= 0, +inf
                                       ///< = unlimited); empty = uncapacitated. See "Capacitated" above.
+  bool single_source = false;  ///< with site_capacity: each demand served WHOLLY by one open site (0/1 assignment;
+                               ///< evaluating a set is then a generalised assignment problem, solved by CBC)
 };
 
 struct SiteOptions {
@@ -154,7 +166,7 @@ struct SiteEvaluation {
   std::vector<std::int32_t> sites;     ///< open candidates, ascending
   std::vector<std::int32_t> vehicles;  ///< per entry of sites: vehicles there (1 except MEXCLP)
   double objective = 0.0;              ///< the model's objective (LSCP: Σ site_cost of open sites)
-  double total_cost = 0.0;             ///< Σ site_cost of open sites
+  double total_cost = 0.0;             ///< Σ site_cost of open sites + Σ closing_cost of closed closable sites
   double weight = 0.0;                 ///< Σ weights (weight > 0 demand)
   double covered = 0.0;                ///< weight within its standard of >= 1 open site (0 without standards)
   double backed_up = 0.0;              ///< weight within its standard of >= 2 distinct open sites

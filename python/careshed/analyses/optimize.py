@@ -205,9 +205,36 @@ def _site_capacity(capacity, parts, n_sites: int, model: str):
     return np.concatenate(vals)
 
 
+def _existing_values(value, parts, n_sites: int, what: str):
+    """Per site (order: the parts' frames): `value` (a number, or a field of the existing layer) at the existing
+    sites, 0 elsewhere; None when `value` is None."""
+    if value is None:
+        return None
+    out = np.zeros(n_sites)
+    at = 0
+    for frame, st, used in parts:
+        if frame["source"].iloc[0] == "existing":
+            if isinstance(value, str):
+                if value not in st.frame.columns:
+                    raise UsageError(f"{what}: the existing sites have no field {value!r} "
+                                     f"(fields: {', '.join(map(str, st.frame.columns))})")
+                v = pd.to_numeric(st.frame[value], errors="coerce").to_numpy(np.float64)[used]
+            else:
+                v = np.full(len(frame), float(value))
+            bad = np.flatnonzero(~(v >= 0) | ~np.isfinite(v))
+            if bad.size:
+                raise InputError(f"{what}: existing site {frame.index[bad[0]]!r} has {v[bad[0]]!r}; give a number "
+                                 f">= 0")
+            out[at:at + len(frame)] = v
+        at += len(frame)
+    return out
+
+
 def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing=None, thresholds_min=None,
         dispatch_minutes=0.0, candidate_spacing_m=None, site_cost=None, budget=None, zone_min_share=None,
-        capacity=None, patients_per_bed=None, may_close=None, backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, residents_per_vehicle=RESIDENTS_PER_VEHICLE,
+        capacity=None, patients_per_bed=None, single_source=False, may_close=None, closing_cost=None,
+        backup_weight=1.0, busy_fraction=0.0, vehicles_per_site=1, existing_vehicles=None,
+        residents_per_vehicle=RESIDENTS_PER_VEHICLE,
         max_minutes=None, solver="exact", time_limit_s=None, gap_target=0.0, facility_id=None, name_field=None,
         layer=None, x=None, y=None, crs=None, snap_max_m=None, unplaced="error", neighbours=8, label="sites",
         modelled=None, notes=None) -> Optimized:
@@ -244,6 +271,14 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
         candidates have no fields: give a number then). Demand may be split between sites; MCLP then counts the
         people SERVED within the standard (also in the table's covered_after), p-median must serve everyone.
         Multiplied by `patients_per_bed` when given (capacity = beds x people served per bed).
+    single_source : bool
+        With `capacity`: each populated cell is served wholly by one site (a village goes to one health post)
+        instead of being split between sites.
+    closing_cost : number or field name of `existing`, optional
+        With `may_close` and a `budget` (or LSCP): what closing each existing facility spends (severance, moving
+        equipment), from the same budget as the site costs. See docs/optimize.md, "Closing costs".
+    existing_vehicles : number or field name of `existing`, optional
+        MEXCLP: vehicles already at each existing station (default 1); they stay and count in `p`.
     backup_weight, busy_fraction, vehicles_per_site : model options (backup; MEXCLP's q and vehicles per station).
     max_minutes : float, optional
         Search radius of the per-candidate searches (default: the largest threshold). For p-median / p-center, people
@@ -310,6 +345,18 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
         else:
             costs_per_site = np.broadcast_to(np.asarray(site_cost, dtype=np.float64), (n_sites,)).copy()
     caps = _site_capacity(capacity, parts, n_sites, model)
+    if single_source and caps is None:
+        raise UsageError("single_source: give capacity too (without capacities every cell already goes wholly to "
+                         "its nearest site)")
+    closing = _existing_values(closing_cost, parts, n_sites, "closing_cost")
+    if closing is not None and may_close is None:
+        raise UsageError("closing_cost: give may_close too (closing costs apply to existing sites that may close)")
+    if closing is not None and model in ("p-median", "p-center", "mexclp"):
+        raise UsageError(f"closing_cost: {model} takes no budget, so closing costs cannot count; use lscp, or mclp / "
+                         f"backup with a budget")
+    vehicles0 = _existing_values(existing_vehicles, parts, n_sites, "existing_vehicles")
+    if vehicles0 is not None and model != "mexclp":
+        raise UsageError(f"existing_vehicles: only mexclp counts vehicles, not {model}")
     if patients_per_bed is not None:
         ppb = float(patients_per_bed)
         if caps is None or not (ppb > 0 and math.isfinite(ppb)):
@@ -375,17 +422,22 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
             raise UsageError("may_close: mexclp counts vehicles; existing sites cannot close in it")
         common.update(fixed=None, closable=fixed if fixed.size else None, max_closures=k)
     budget_kw = dict(site_cost=costs_per_site, budget=budget, zones=dzone, zone_min_share=shares)
+    if closing is not None:
+        budget_kw["closing_cost"] = closing
     if model == "lscp":
         sol = locate.lscp(costs, standard, weights=weights, skip_uncoverable=True, **budget_kw, **common)
     elif model == "mclp":
-        sol = locate.mclp(costs, weights, p, standard, capacity=caps, **budget_kw, **common)
+        sol = locate.mclp(costs, weights, p, standard, capacity=caps, single_source=single_source, **budget_kw,
+                          **common)
     elif model == "backup":
         sol = locate.backup(costs, weights, p, standard, backup_weight=backup_weight, **budget_kw, **common)
     elif model == "mexclp":
         sol = locate.mexclp(costs, weights, p, standard, busy_fraction=busy_fraction,
-                            max_vehicles_per_site=vehicles_per_site, zones=dzone, zone_min_share=shares, **common)
+                            max_vehicles_per_site=vehicles_per_site,
+                            existing_vehicles=None if vehicles0 is None else vehicles0.astype(np.int32),
+                            zones=dzone, zone_min_share=shares, **common)
     elif model == "p-median":
-        sol = locate.p_median(costs, w_used, p, capacity=caps, **common)
+        sol = locate.p_median(costs, w_used, p, capacity=caps, single_source=single_source, **common)
     else:
         sol = locate.p_center(costs, w_used, p, **common)
     timings["solve"] = time.perf_counter() - t
@@ -401,7 +453,8 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
         if not len(open_sites):
             return np.zeros(cells.size)
         ev = locate.evaluate("mclp", cover_costs, open_sites, weights=weights, max_cost=standard,
-                             p=max(1, len(open_sites)), capacity=served_caps)
+                             p=max(1, len(open_sites)), capacity=served_caps,
+                             single_source=bool(single_source) and served_caps is not None)
         return ev["served"]
 
     def covered_cells(share) -> np.ndarray:

@@ -15,6 +15,9 @@ Models (the definitions are in ``core/include/careshed/optimize.hpp`` and ``docs
 * ``capacity=`` (MCLP and p-median): the weight each candidate can serve when open (beds x patients per bed,
   an ambulance's workload). Demand may be SPLIT between open sites; MCLP maximises the weight served within the
   standard, p-median serves every demand's whole weight (total capacity too small -> ``InputError`` saying so).
+  ``single_source=True``: each demand is served WHOLLY by one open site (a village goes to one health post).
+* ``closing_cost=`` (with ``closable=``): what closing each existing site spends, from the same ``budget`` as the
+  site costs (LSCP: in the cost it minimises); a number applies to every closable site.
 
 ``cost`` is a dense ``(n_demand, n_candidates)`` array (``inf`` = unreachable) or a ``scipy.sparse`` matrix whose
 EXPLICIT entries are the reachable pairs (an explicit 0 is a real zero cost; a missing entry is unreachable). Costs
@@ -152,28 +155,39 @@ def _arr(a, dtype):
 def _problem(costs: SiteCosts, model: str, *, weights=None, max_cost=None, p=0, fixed=None, forbidden=None,
              site_cost=None, budget=None, zones=None, zone_min_share=None, skip_uncoverable=False,
              backup_weight=1.0, require_primary=False, busy_fraction=0.0, max_vehicles_per_site=1,
-             existing_vehicles=None, capacity=None, closable=None, max_closures=None) -> dict:
+             existing_vehicles=None, capacity=None, closable=None, max_closures=None, closing_cost=None,
+             single_source=False) -> dict:
+    status = _status(costs.n_candidates, fixed, forbidden, closable)
+    if closing_cost is not None and np.ndim(closing_cost) == 0:  # one number: every existing site that may close
+        closing_cost = np.where(status == 3, float(closing_cost), 0.0) if status is not None else None
     return dict(model=model, weights=_arr(weights, np.float64),
                 max_seconds=None if max_cost is None else _arr(np.atleast_1d(max_cost), np.float64),
-                p=int(p), site_status=_status(costs.n_candidates, fixed, forbidden, closable),
+                p=int(p), site_status=status,
                 max_closures=-1 if max_closures is None else int(max_closures),
                 site_cost=_arr(site_cost, np.float64), budget=math.inf if budget is None else float(budget),
                 demand_zone=_arr(zones, np.int32), zone_min_share=_arr(zone_min_share, np.float64),
                 skip_uncoverable=bool(skip_uncoverable), backup_weight=float(backup_weight),
                 require_primary=bool(require_primary), busy_fraction=float(busy_fraction),
                 max_vehicles_per_site=int(max_vehicles_per_site), min_vehicles=_arr(existing_vehicles, np.int32),
-                site_capacity=_capacity(costs.n_candidates, capacity))
+                site_capacity=_capacity(costs.n_candidates, capacity),
+                closing_cost=_per_candidate(costs.n_candidates, closing_cost, "closing_cost"),
+                single_source=bool(single_source))
 
 
 def _capacity(n_candidates: int, capacity):
     """A scalar (every candidate) or one capacity per candidate (``inf`` = unlimited); None = uncapacitated."""
-    if capacity is None:
+    return _per_candidate(n_candidates, capacity, "capacity")
+
+
+def _per_candidate(n_candidates: int, value, what: str):
+    """A scalar (every candidate) or one value per candidate, as a float64 array; None stays None."""
+    if value is None:
         return None
-    c = np.asarray(capacity, dtype=np.float64)
+    c = np.asarray(value, dtype=np.float64)
     if c.ndim == 0:
         c = np.full(n_candidates, float(c))
     if c.shape != (n_candidates,):
-        raise InputError(f"capacity: expected a scalar or one value per candidate ({n_candidates}), "
+        raise InputError(f"{what}: expected a scalar or one value per candidate ({n_candidates}), "
                          f"got shape {c.shape}")
     return np.ascontiguousarray(c)
 
@@ -201,35 +215,40 @@ def _solve(cost, model, solver, time_limit_s, gap_target, **kw) -> Solution:
 
 
 def lscp(cost, max_cost, *, weights=None, fixed=None, forbidden=None, closable=None, max_closures=None,
-         site_cost=None, budget=None, zones=None,
+         closing_cost=None, site_cost=None, budget=None, zones=None,
          zone_min_share=None, skip_uncoverable=False, solver="exact", time_limit_s=None, gap_target=0.0) -> Solution:
-    """Fewest sites (least total ``site_cost``) covering every demand with weight > 0 within ``max_cost``."""
+    """Fewest sites (least total ``site_cost``, plus the ``closing_cost`` of closed ``closable`` sites) covering
+    every demand with weight > 0 within ``max_cost``."""
     return _solve(cost, "lscp", solver, time_limit_s, gap_target, weights=weights, max_cost=max_cost, fixed=fixed,
-                  forbidden=forbidden, closable=closable, max_closures=max_closures, site_cost=site_cost,
+                  forbidden=forbidden, closable=closable, max_closures=max_closures, closing_cost=closing_cost,
+                  site_cost=site_cost,
                   budget=budget, zones=zones,
                   zone_min_share=zone_min_share, skip_uncoverable=skip_uncoverable)
 
 
 def mclp(cost, weights, p, max_cost, *, fixed=None, forbidden=None, closable=None, max_closures=None,
-         site_cost=None, budget=None, zones=None,
-         zone_min_share=None, capacity=None, solver="exact", time_limit_s=None, gap_target=0.0) -> Solution:
+         closing_cost=None, site_cost=None, budget=None, zones=None,
+         zone_min_share=None, capacity=None, single_source=False, solver="exact", time_limit_s=None,
+         gap_target=0.0) -> Solution:
     """Most weight covered within ``max_cost`` by at most ``p`` open sites (fixed ones included). With
-    ``capacity`` (scalar or per candidate): each open site serves at most that much weight, demand may be split,
-    and the objective is the weight served within the standard."""
+    ``capacity`` (scalar or per candidate): each open site serves at most that much weight, demand may be split
+    (``single_source=True``: each demand served wholly by one site, or not at all), and the objective is the weight
+    served within the standard. ``closing_cost`` (with ``closable`` and a ``budget``): what closing each existing
+    site spends from the budget."""
     return _solve(cost, "mclp", solver, time_limit_s, gap_target, weights=weights, max_cost=max_cost, p=p,
                   fixed=fixed, forbidden=forbidden, closable=closable, max_closures=max_closures,
-                  site_cost=site_cost, budget=budget, zones=zones,
-                  zone_min_share=zone_min_share, capacity=capacity)
+                  closing_cost=closing_cost, site_cost=site_cost, budget=budget, zones=zones,
+                  zone_min_share=zone_min_share, capacity=capacity, single_source=single_source)
 
 
 def backup(cost, weights, p, max_cost, *, backup_weight=1.0, require_primary=False, fixed=None, forbidden=None,
-           closable=None, max_closures=None,
+           closable=None, max_closures=None, closing_cost=None,
            site_cost=None, budget=None, zones=None, zone_min_share=None, solver="exact", time_limit_s=None,
            gap_target=0.0) -> Solution:
     """Covered + ``backup_weight`` x backed-up weight (>= 2 distinct open sites in range) with at most ``p`` sites."""
     return _solve(cost, "backup", solver, time_limit_s, gap_target, weights=weights, max_cost=max_cost, p=p,
                   backup_weight=backup_weight, require_primary=require_primary, fixed=fixed, forbidden=forbidden,
-                  closable=closable, max_closures=max_closures,
+                  closable=closable, max_closures=max_closures, closing_cost=closing_cost,
                   site_cost=site_cost, budget=budget, zones=zones, zone_min_share=zone_min_share)
 
 
@@ -256,14 +275,15 @@ def mexclp(cost, weights, p, max_cost, *, busy_fraction, max_vehicles_per_site=1
 
 
 def p_median(cost, weights, p, *, fixed=None, forbidden=None, closable=None, max_closures=None, max_cost=None,
-             capacity=None, solver="exact",
+             capacity=None, single_source=False, solver="exact",
              time_limit_s=None, gap_target=0.0) -> Solution:
     """Least Σ weight x cost to the nearest open site with at most ``p`` sites (``max_cost`` only for reporting).
-    With ``capacity``: each open site serves at most that much weight, demand may be split between sites, every
-    demand's whole weight must be served (``InputError`` when the capacities cannot)."""
+    With ``capacity``: each open site serves at most that much weight, demand may be split between sites
+    (``single_source=True``: each demand wholly by one site), every demand's whole weight must be served
+    (``InputError`` saying why when the capacities cannot)."""
     return _solve(cost, "p-median", solver, time_limit_s, gap_target, weights=weights, p=p, fixed=fixed,
                   forbidden=forbidden, closable=closable, max_closures=max_closures, max_cost=max_cost,
-                  capacity=capacity)
+                  capacity=capacity, single_source=single_source)
 
 
 def p_center(cost, weights, p, *, fixed=None, forbidden=None, closable=None, max_closures=None, max_cost=None,

@@ -60,6 +60,13 @@ def add_optimize_arguments(p: argparse.ArgumentParser) -> None:
                         "--patients-per-bed); demand may be split between sites")
     g.add_argument("--patients-per-bed", type=float, metavar="N",
                    help="capacity = --capacity FIELD x N (e.g. beds x people served per bed)")
+    g.add_argument("--single-source", action="store_true",
+                   help="with --capacity: each populated cell is served wholly by one site (not split)")
+    g.add_argument("--closing-cost", metavar="X|FIELD",
+                   help="with --may-close and --budget (or lscp): what closing an existing site spends from the "
+                        "budget (a number, or a field of --existing)")
+    g.add_argument("--existing-vehicles", metavar="N|FIELD",
+                   help="mexclp: vehicles already at each existing station (a number, or a field of --existing)")
     g.add_argument("--zone-min-share", metavar="SHARE|ZONE=SHARE", action="append",
                    help="minimum covered share, for every zone (one number) or per zone (repeatable)")
     g.add_argument("--backup-weight", type=float, default=1.0, metavar="W", help="backup: weight of backed-up people")
@@ -86,13 +93,30 @@ def optimize_arguments(args) -> tuple[dict, dict]:
             share = key_values(args.zone_min_share, "--zone-min-share", numeric=True)
     if args.patients_per_bed is not None and args.capacity is None:
         raise UsageError("--patients-per-bed needs --capacity FIELD (the beds of each site)")
-    run.update(capacity=args.capacity, patients_per_bed=args.patients_per_bed, may_close=args.may_close)
+    if args.single_source and args.capacity is None:
+        raise UsageError("--single-source needs --capacity FIELD (without capacities every cell already goes "
+                         "wholly to its nearest site)")
+    if args.closing_cost is not None and args.may_close is None:
+        raise UsageError("--closing-cost needs --may-close N (it is what closing an existing site costs)")
+    run.update(capacity=args.capacity, patients_per_bed=args.patients_per_bed, may_close=args.may_close,
+               single_source=args.single_source, closing_cost=_number_or_field(args.closing_cost),
+               existing_vehicles=_number_or_field(args.existing_vehicles))
     run.update(model=args.model, thresholds_min=thresholds, dispatch_minutes=args.dispatch_minutes, p=args.p,
                candidate_spacing_m=args.candidate_spacing, site_cost=args.cost_field, budget=args.budget,
                zone_min_share=share, backup_weight=args.backup_weight, busy_fraction=args.busy_fraction,
                vehicles_per_site=args.vehicles_per_site, max_minutes=args.max_minutes, solver=args.solver,
                time_limit_s=args.time_limit, gap_target=args.gap_target)
     return study, run
+
+
+def _number_or_field(text):
+    """A number given on the command line, or a field name; None stays None."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def run_optimize(args) -> int:
