@@ -1419,6 +1419,21 @@ Mip restricted_mip(const Mip& m, std::int32_t nc, double obj_lo, double obj_hi, 
   return r;
 }
 
+/// m with more entries on its first nc (site) columns: extra(c, r) adds column c's new entries to r (CSC columns are
+/// contiguous, so the matrix is re-assembled column by column).
+Mip with_site_entries(const Mip& m, std::int32_t nc, const std::function<void(std::size_t, Mip&)>& extra) {
+  Mip r;
+  r.rowlb = m.rowlb;
+  r.rowub = m.rowub;
+  for (std::size_t c = 0; c < m.collb.size(); ++c) {
+    r.add_col(m.collb[c], m.colub[c], m.obj[c], m.integer[c]);
+    for (CoinBigIndex k = m.start[c]; k < m.start[c + 1]; ++k) r.entry(m.index[k], m.value[k]);
+    if (c < std::size_t(nc)) extra(c, r);
+    r.end_col();
+  }
+  return r;
+}
+
 /// At most this many CBC solves are spent on breaking ties (see lex_smallest_optimum), and only on instances up
 /// to kTieMaxPairs pairs (each solve must prove infeasibility when the optimum is unique: costly on large MIPs).
 constexpr int kMaxTieSolves = 200;
@@ -1460,16 +1475,9 @@ std::vector<std::int32_t> lex_smallest_optimum(const Prepared& P, const Mip& m, 
     Mip t = restricted_mip(m, P.nc, lo, hi, count_hi, lbs, ub, &obj);
     if (coef.empty()) return t;
     const int row = t.add_row(row_lb, kInf);
-    Mip r;
-    r.rowlb = t.rowlb;
-    r.rowub = t.rowub;
-    for (std::size_t c = 0; c < t.collb.size(); ++c) {
-      r.add_col(t.collb[c], t.colub[c], t.obj[c], t.integer[c]);
-      for (CoinBigIndex k = t.start[c]; k < t.start[c + 1]; ++k) r.entry(t.index[k], t.value[k]);
-      if (c < std::size_t(P.nc) && coef[c] != 0.0) r.entry(row, coef[c]);
-      r.end_col();
-    }
-    return r;
+    return with_site_entries(t, P.nc, [&](std::size_t c, Mip& r) {
+      if (coef[c] != 0.0) r.entry(row, coef[c]);
+    });
   };
   int solves = 0;
   if (left() <= 0) return x;
@@ -1652,19 +1660,10 @@ Mip build_mip(const Prepared& P, const Demand2* D) {
         m.end_col();
       }
     }
-    // Rebuild with the x columns' link entries: re-assemble the CSC (x columns first).
-    Mip r;
-    r.rowlb = m.rowlb;
-    r.rowub = m.rowub;
-    for (std::size_t c = 0; c < m.collb.size(); ++c) {
-      r.add_col(m.collb[c], m.colub[c], m.obj[c], m.integer[c]);
-      for (CoinBigIndex k = m.start[c]; k < m.start[c + 1]; ++k) r.entry(m.index[k], m.value[k]);
-      if (c < std::size_t(P.nc)) {
-        for (auto& e : xcol[c]) r.entry(e.first, e.second);
-      }
-      r.end_col();
-    }
-    return r;
+    // The x columns' link entries (x columns first).
+    return with_site_entries(m, P.nc, [&](std::size_t c, Mip& r) {
+      for (auto& e : xcol[c]) r.entry(e.first, e.second);
+    });
   }
   if (lscp && P.closing_total != 0.0) {  // the closing-cost constant as a column fixed at 1 (objective = total cost)
     m.add_col(1.0, 1.0, P.closing_total, false);

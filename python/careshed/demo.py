@@ -15,6 +15,11 @@ Then beds per 1000 three ways (issue 5, :func:`quzhou_access`): the county rate,
 hospital's catchment (nearest by travel time) and the E2SFCA score, within the one-hour circle; hospitals
 at the county seats with the modelled beds, so MODELLED too. Writes out/quzhou_access.{csv,gpkg,png}.
 
+Then where the ambulances the plan's 1-per-30,000 target adds should stand (issue 10, :func:`quzhou_ambulances`):
+MEXCLP with the existing (MODELLED) fleet kept at the county seats, the 11/15-minute standards and a MODELLED busy
+fraction; writes out/quzhou_ambulances.{csv,gpkg,png} (+ _sites.csv: the chosen sites, _curve.csv: the
+marginal-gain curve, _report.csv: objective, bound and gap).
+
 Run it with ``careshed demo --out out`` (or ``make demo``). Writes out/quzhou_density.{csv,gpkg,png} and
 out/quzhou_reach.{csv,gpkg,png} (+ _stations.csv, _curve.csv and the GeoTIFFs quzhou_reach_minutes.tif,
 quzhou_reach_nearest.tif, quzhou_reach_population.tif, quzhou_reach_class.tif).
@@ -34,6 +39,7 @@ import pandas as pd
 
 from .analyses.density import Facilities, UnassignedFacilitiesWarning, compare_density
 from .arrays.coverage import ambulance_check
+from .constants import RESIDENTS_PER_VEHICLE
 from .errors import DataIOError, InputError
 from .io.qgis_styles import category_style, neighbour_colours, rate_style
 from .io.table import write_table
@@ -182,6 +188,55 @@ def quzhou_reach(data_dir=None, *, cell_size_m: float = 100.0, study=None):
                        modelled={"stations": MODELLED_STATIONS})
 
 
+# ---- ambulance placement (issue 10) --------------------------------------------------------------
+
+#: The 2020 ambulance fleet and its stations are not published (MODELLED).
+MODELLED_FLEET_PER_STATION = 2
+MODELLED_FLEET = (f"the 2020 ambulance fleet is not published: {MODELLED_FLEET_PER_STATION} vehicles at each "
+                  "county-seat station")
+#: Busy fraction of MEXCLP (Daskin 1983): q = yearly calls x hours per call / (8,760 h x vehicles). Neither is
+#: published for Quzhou (MODELLED): 30 calls per 1000 residents a year, 1 h per call.
+MODELLED_CALLS_PER_1000_A_YEAR = 30.0
+MODELLED_HOURS_PER_CALL = 1.0
+#: The placement runs on a coarser grid than the reach (1 km cells, candidates every 5 km) to stay quick.
+AMBULANCE_CELL_M = 1000.0
+AMBULANCE_LATTICE_M = 5000.0
+AMBULANCE_VEHICLES_PER_SITE = 4
+
+
+def quzhou_ambulances(data_dir=None, *, cell_size_m: float = AMBULANCE_CELL_M, lattice_m: float = AMBULANCE_LATTICE_M,
+                      time_limit_s: float = 20.0):
+    """Where the ambulances the plan's 1-per-30,000 target adds should stand (MEXCLP, MODELLED inputs).
+
+    The target gives p = ceil(population / 30,000) vehicles; the existing fleet (MODELLED_FLEET) stays at the
+    county-seat stations and counts in p, so p minus it are placed: on the county seats or on a lattice of
+    passable cells every `lattice_m`, up to AMBULANCE_VEHICLES_PER_SITE per site, maximising the people expected
+    to find a free vehicle within the plan's standard (11 min urban / 15 min rural, 3 min dispatch included)
+    when each vehicle is busy with probability q (MODELLED_CALLS_PER_1000_A_YEAR, MODELLED_HOURS_PER_CALL).
+    Heuristic (greedy + swap) with a certified Lagrangian / LP bound. Returns the :class:`Optimized` result."""
+    import geopandas as gpd
+
+    data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
+    study = quzhou_study(data_dir, cell_size_m=cell_size_m)
+    seats = read_table(data_dir / "county_seats.csv")
+    stations = gpd.GeoDataFrame(seats, geometry=gpd.points_from_xy(seats["lon"], seats["lat"]), crs="EPSG:4326")
+    _, people, _ = study.populated_cells()
+    vehicles = int(np.ceil(float(people.sum()) / RESIDENTS_PER_VEHICLE))
+    calls_per_hour = float(people.sum()) / 1000.0 * MODELLED_CALLS_PER_1000_A_YEAR / 8760.0
+    busy = calls_per_hour * MODELLED_HOURS_PER_CALL / vehicles
+    modelled = {"stations": MODELLED_STATIONS, "fleet": MODELLED_FLEET,
+                "busy fraction": f"q = {busy:.3f}: {MODELLED_CALLS_PER_1000_A_YEAR:g} calls per 1000 residents a "
+                                 f"year x {MODELLED_HOURS_PER_CALL:g} h per call / (8,760 h x {vehicles} vehicles); "
+                                 "call volumes and task times are not published"}
+    return study.optimize(None, existing=stations, facility_id="county_adcode", name_field="name",
+                          model="mexclp", p=vehicles, existing_vehicles=MODELLED_FLEET_PER_STATION,
+                          vehicles_per_site=AMBULANCE_VEHICLES_PER_SITE, busy_fraction=busy,
+                          dispatch_minutes=QUZHOU_DISPATCH_MINUTES, candidate_spacing_m=lattice_m, solver="heuristic",
+                          time_limit_s=time_limit_s, label="ambulances", modelled=modelled,
+                          notes=[f"{vehicles} ambulances = ceil({people.sum():,.0f} residents / 30,000), the plan's "
+                                 f"2025 target; the existing fleet counts in it"])
+
+
 # ---- the Comoros: every input real (data/comoros/README.md) ------------------------------------------
 
 #: The Comoros files the study and the report read (checksummed in the report's run record).
@@ -263,7 +318,7 @@ def quzhou_access(data_dir=None, *, study=None, density=None, cell_size_m: float
     study = study or quzhou_study(data_dir, cell_size_m=cell_size_m)
     density = density if density is not None else quzhou_density(data_dir)
     hospitals = quzhou_hospitals(data_dir)
-    kw = dict(facility_id="county_adcode", name_field="name_en", label="hospitals",
+    kw = dict(facility_id="county_adcode", name_field="name", label="hospitals",
               modelled={"hospitals": MODELLED_HOSPITALS})
     catch = study.catchments(hospitals, resources={"beds": "beds"}, max_minutes=max_minutes, **kw)
     acc = study.access(hospitals, supply="beds", method="e2sfca", max_minutes=max_minutes, **kw)
@@ -552,6 +607,25 @@ def run_demo(out="out", *, beds: str = "min", count_relocations: bool = False, d
         print(f"one-hour circle (top-tier hospitals in Kecheng, MODELLED position): {r['covered_share']:.1%} of "
               f"{r['population']:,.0f} people within 60 min")
         _print_notes_and_files([n for n in result.notes if n.startswith("MODELLED")], written)
+
+    # Where the ambulances the plan's 1-per-30,000 target adds should stand (issue 10; MODELLED inputs).
+    ambulances = quzhou_ambulances(data_dir)
+    written = ambulances.save(out, prefix="quzhou_ambulances", excel=excel)
+    paths.update({f"ambulances:{Path(p).name}": Path(p) for p in written})
+    if not quiet:
+        d = ambulances.diagnostics
+        with pd.option_context("display.width", 220, "display.max_columns", 20,
+                               "display.float_format", "{:,.3f}".format):
+            print()
+            print(f"Quzhou: where the {d['p']} ambulances of the plan's 1-per-30,000 target stand (MEXCLP, "
+                  f"{d['existing_vehicles']} existing kept at the county seats; 11 min urban / 15 min rural incl. "
+                  "3 min dispatch; MODELLED fleet, stations, busy fraction, population and roads; 1 km cells)")
+            print(ambulances.summary())
+            print(ambulances.table[["name_en", "population", "covered_before", "covered_after", "share_before",
+                                    "share_after"]].to_string())
+            print("marginal-gain curve (expected people covered by each added ambulance, greedy order):")
+            print(ambulances.curve.head(10).to_string(index=False))
+        _print_notes_and_files([n for n in ambulances.notes if n.startswith("MODELLED")], written)
 
     # Beds per 1000 three ways (issue 5): county, catchment of the county's hospital, E2SFCA (all MODELLED).
     comparison, catch, acc = quzhou_access(data_dir, study=study, density=table)

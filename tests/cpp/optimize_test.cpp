@@ -964,9 +964,7 @@ TEST(OptimizeCapacitated, SingleSourceServesWholeDemand) {
   } catch (const careshed::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("demand 1"), std::string::npos) << e.what();
   }
-  pr.single_source = false;
   pr.site_capacity.clear();
-  pr.single_source = true;
   EXPECT_THROW(solve(D, pr), careshed::InputError);  // single_source without capacities
 }
 

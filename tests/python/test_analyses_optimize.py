@@ -102,6 +102,12 @@ def test_outputs(tmp_path):
     assert {"sites", "chosen", "zones", "curve", "report", "notes"} <= layers
     chosen = gpd.read_file(tmp_path / "optimize.gpkg", layer="chosen")
     assert len(chosen) == 1
+    import pandas as pd
+    report = pd.read_csv(tmp_path / "optimize_report.csv", index_col=0)  # the solver report, one row
+    assert report.loc["mclp", "gap"] == pytest.approx(res.solution.gap)
+    assert report.loc["mclp", "bound"] == pytest.approx(res.solution.bound)
+    curve = pd.read_csv(tmp_path / "optimize_curve.csv", index_col=0)  # indexed by rank
+    assert curve.loc[1, "gain"] == pytest.approx(res.solution.marginal_gain[0])
     assert "gap" in repr(res)
     assert res.plot()._suptitle.get_text() == "Alpha and Beta: MCLP — 1 added sites, 0 existing kept"
     fig = res.plot_change(tmp_path / "change.png")

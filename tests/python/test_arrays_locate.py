@@ -279,22 +279,27 @@ def pulp_capacitated(model, cost, weights, p, capacity, *, max_cost=None, fixed=
     return pulp.value(prob.objective) or 0.0
 
 
+@pytest.mark.parametrize("single_source", [False, True], ids=["split", "single-source"])
 @pytest.mark.parametrize("model", ["mclp", "p-median"])
-def test_capacitated_random_instances_equal_pulp_cbc(model):
+def test_capacitated_random_instances_equal_pulp_cbc(model, single_source):
+    """Split demand (z_ij in [0, 1]) and single-sourced (z_ij binary: each demand wholly to one site)."""
     seed = _seed()
     rng = np.random.default_rng(seed)
     for rnd in range(6):
-        nd, nc = int(rng.integers(5, 30)), int(rng.integers(3, 10))
+        nd, nc = int(rng.integers(5, 30 if not single_source else 25)), int(rng.integers(3, 10))
         cost, w, std = _instance(rng, nd, nc, density=0.6)
         p = int(rng.integers(1, min(nc, 4) + 1))
-        cap = np.floor(w.sum() * rng.uniform(0.2, 1.2, nc) / p) + 1
+        # single-source: >= 100 so that every single demand fits some site (else most p-median rounds are refused)
+        cap = np.floor(w.sum() * rng.uniform(0.2, 1.2, nc) / p) + (100 if single_source else 1)
         fixed = [int(rng.integers(0, nc))] if rng.random() < 0.3 else []
-        what = f"capacitated {model} round {rnd} nd={nd} nc={nc} p={p} fixed={fixed} (CARESHED_TEST_SEED={seed})"
-        peer = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed)
+        what = f"capacitated {model} single_source={single_source} round {rnd} nd={nd} nc={nc} p={p} " \
+               f"fixed={fixed} (CARESHED_TEST_SEED={seed})"
+        peer = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed, single_source=single_source)
+        kw = dict(capacity=cap, fixed=fixed or None, single_source=single_source)
         if model == "mclp":
-            run = lambda solver: locate.mclp(cost, w, p, std, capacity=cap, fixed=fixed or None, solver=solver)
+            run = lambda solver: locate.mclp(cost, w, p, std, solver=solver, **kw)
         else:
-            run = lambda solver: locate.p_median(cost, w, p, capacity=cap, fixed=fixed or None, solver=solver)
+            run = lambda solver: locate.p_median(cost, w, p, solver=solver, **kw)
         try:
             ours = run("exact")
         except InputError:
@@ -308,6 +313,13 @@ def test_capacitated_random_instances_equal_pulp_cbc(model):
             assert (w * ours.served).sum() == pytest.approx(ours.objective, rel=1e-6), what
         assert ours.site_load.sum() == pytest.approx((w * ours.served).sum(), rel=1e-6), what
         assert np.all(ours.site_load <= cap[ours.sites] * (1 + 1e-9) + 1e-9), what
+        if single_source:  # wholly or not at all; the loads re-summed from the assignment; never better than split
+            assert set(np.round(ours.served[w > 0], 9)) <= {0.0, 1.0}, what
+            load = np.zeros(nc)
+            np.add.at(load, ours.assignment[ours.served > 0.5], w[ours.served > 0.5])
+            assert np.allclose(load[ours.sites], ours.site_load), what
+            split = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed)
+            assert (ours.objective <= split + 1e-6) if model == "mclp" else (ours.objective >= split - 1e-6), what
         h = run("heuristic")
         tol = 1e-6 * max(1.0, abs(peer))  # CBC's LP tolerances on either side
         if model == "mclp":
@@ -501,50 +513,6 @@ def test_ties_go_to_the_fewest_then_lowest_sites_in_every_model():
 
 
 # ---- single-sourced capacitated MCLP / p-median ---------------------------------------------------------------
-
-@pytest.mark.parametrize("model", ["mclp", "p-median"])
-def test_single_source_random_instances_equal_pulp_cbc(model):
-    """The same capacitated models with z_ij BINARY (each demand wholly to one site) in PuLP + CBC."""
-    seed = _seed()
-    rng = np.random.default_rng(seed)
-    for rnd in range(6):
-        nd, nc = int(rng.integers(5, 25)), int(rng.integers(3, 9))
-        cost, w, std = _instance(rng, nd, nc, density=0.6)
-        p = int(rng.integers(1, min(nc, 4) + 1))
-        cap = np.floor(w.sum() * rng.uniform(0.3, 1.4, nc) / p) + 100  # >= 100: every single demand fits somewhere
-        fixed = [int(rng.integers(0, nc))] if rng.random() < 0.3 else []
-        what = f"single-source {model} round {rnd} nd={nd} nc={nc} p={p} fixed={fixed} (CARESHED_TEST_SEED={seed})"
-        peer = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed, single_source=True)
-        split = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed)
-        kw = dict(capacity=cap, fixed=fixed or None, single_source=True)
-        if model == "mclp":
-            run = lambda solver: locate.mclp(cost, w, p, std, solver=solver, **kw)
-        else:
-            run = lambda solver: locate.p_median(cost, w, p, solver=solver, **kw)
-        try:
-            ours = run("exact")
-        except InputError:
-            assert peer is None, what
-            continue
-        assert peer is not None, what
-        assert ours.objective == pytest.approx(peer, rel=1e-6, abs=1e-6), what
-        assert ours.proven_optimal, what
-        # wholly served or not at all; each served demand's whole weight on its one site, loads within capacities
-        assert set(np.round(ours.served[w > 0], 9)) <= {0.0, 1.0}, what
-        load = np.zeros(nc)
-        np.add.at(load, ours.assignment[ours.served > 0.5], w[ours.served > 0.5])
-        assert np.allclose(load[ours.sites], ours.site_load), what
-        assert np.all(ours.site_load <= cap[ours.sites] * (1 + 1e-9) + 1e-9), what
-        if split is not None:  # single-sourcing can only cost: never better than the split optimum
-            assert (ours.objective <= split + 1e-6) if model == "mclp" else (ours.objective >= split - 1e-6), what
-        h = run("heuristic")
-        tol = 1e-6 * max(1.0, abs(peer))
-        if model == "mclp":
-            assert h.objective <= peer + tol and h.bound >= peer - tol, what
-        else:
-            assert h.objective >= peer - tol and h.bound <= peer + tol, what
-        assert h.gap == pytest.approx(abs(h.bound - h.objective) / max(abs(h.objective), 1e-9), abs=1e-12), what
-
 
 def test_single_source_hand_worked_cases():
     # two villages of 30 and 25 people, two posts 100 s / 200 s away from both, each able to serve 40

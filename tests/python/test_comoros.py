@@ -269,3 +269,21 @@ def test_map_of_the_seventy_facilities_is_readable(run, facilities, tmp_path):
     foot = [t.get_text() for t in fig.texts if t.get_gid() == "footnote"]
     assert any(f"Labels: {len(labels)} of 70 health facilities" in line for line in foot)
     assert fig._suptitle.get_text().startswith("Nzwani, Ngazidja and Mwali: catchments")
+
+
+def test_docs_optimize_worked_example_prints_what_the_page_shows(run, monkeypatch, capsys):
+    """docs/optimize.md's Comoros health-post example: its python block runs (on this module's study: the same
+    careshed.demo.comoros_study, built once) and prints the text block the page shows."""
+    import re
+
+    doc = (ROOT / "docs" / "optimize.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Worked example: where five new health posts go in the Comoros"):]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, flags=re.S).group(1)
+    study, _ = run
+    monkeypatch.setattr(careshed.demo, "comoros_study", lambda *a, **k: study)
+    monkeypatch.chdir(ROOT)
+    capsys.readouterr()
+    exec(compile(code, "docs/optimize.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert [ln.split() for ln in printed.strip().splitlines()] == [ln.split() for ln in shown.strip().splitlines()]

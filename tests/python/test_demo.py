@@ -109,3 +109,35 @@ def test_demo_walking_hospital_plan(demo_run):
     assert table.loc["Quzhou", "reached"] == pytest.approx(chosen["people_reached"].sum(), abs=len(chosen))  # whole people
     assert "walking-hospital" in printed and "MODELLED" in printed
     assert any("MODELLED" in line for line in csv_notes(out / "quzhou_outreach.csv"))
+
+
+def test_demo_ambulance_placement(demo_run):
+    """The ambulance placement (MEXCLP on MODELLED inputs), checked from the files it wrote: the plan's target
+    ceil(people / 30,000) vehicles in all, the existing fleet kept at the six county seats, the chosen sites,
+    coverage before/after per county, the marginal-gain curve and a solver report whose bound holds."""
+    import pandas as pd
+
+    out, paths, printed = demo_run
+    table = read_csv(out / "quzhou_ambulances.csv")
+    sites = pd.read_csv(out / "quzhou_ambulances_sites.csv", index_col=0)
+    curve = pd.read_csv(out / "quzhou_ambulances_curve.csv", index_col=0)
+    report = pd.read_csv(out / "quzhou_ambulances_report.csv", index_col=0).loc["mexclp"]
+    people = table.loc["Quzhou", "population"]
+    assert people == pytest.approx(QUZHOU_CENSUS_TOTAL, abs=1)
+    assert sites["vehicles"].sum() == report["p"] == np.ceil(people / 30000)  # 76 for 2,276,184 residents
+    existing = sites[sites["source"] == "existing"]
+    assert len(existing) == 6 and existing["open"].all() and (existing["vehicles"] >= 2).all()
+    assert report["existing_vehicles"] == 12
+    assert sites["open"].sum() == (sites["vehicles"] > 0).sum() and (sites["vehicles"] <= 4).all()
+    # every county gains, none loses; the region row is the sum of the counties
+    counties = table.drop(index="Quzhou")
+    assert (counties["covered_after"] >= counties["covered_before"] - 1).all()
+    assert table.loc["Quzhou", "covered_after"] == pytest.approx(counties["covered_after"].sum(), abs=len(counties))
+    # the curve: one row per added vehicle, gains positive and summing to the objective's rise from the kept fleet
+    assert len(curve) == report["p"] - report["existing_vehicles"] and (curve["gain"] > 0).all()
+    assert curve["objective"].iloc[-1] == pytest.approx(report["objective"], rel=1e-9)
+    # the report: a bound on the right side, the gap it proves
+    assert report["bound"] >= report["objective"] and 0 <= report["gap"] < 0.01
+    assert report["gap"] == pytest.approx((report["bound"] - report["objective"]) / report["objective"], rel=1e-6)
+    assert "ambulances" in printed and "gap" in printed and "MODELLED" in printed
+    assert any("MODELLED" in line for line in csv_notes(out / "quzhou_ambulances.csv"))

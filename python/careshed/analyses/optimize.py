@@ -72,7 +72,14 @@ class Optimized(Result):
         kept = int((self.sites["open"] & self.sites["fixed"]).sum())
         added = int(self.sites["open"].sum()) - kept
         region = self.table.iloc[-1]
-        return (f"{head}{r['model']}: {added} new {self.label} ({kept} existing kept): "
+        if "vehicles" in self.sites.columns:  # MEXCLP counts vehicles, several per site
+            v = self.sites["vehicles"]
+            before = int(self.diagnostics.get("existing_vehicles", 0))
+            what = (f"{int(v.sum()) - before} new {self.label} ({added} new sites; {before} existing at {kept} kept "
+                    f"sites)")
+        else:
+            what = f"{added} new {self.label} ({kept} existing kept)"
+        return (f"{head}{r['model']}: {what}: "
                 f"covered {region['covered_before']:,.0f} -> {region['covered_after']:,.0f} of "
                 f"{region['population']:,.0f} people; objective {r['objective']:,.6g}, bound {r['bound']:,.6g}, "
                 f"gap {r['gap']:.3%} ({r['solver']}, {r['status']})")
@@ -104,7 +111,10 @@ class Optimized(Result):
                 "zones": coverage_layer_style("share_after", what="covered after the choice")}
 
     def _extra_tables(self) -> dict:
-        return {"sites": (self.sites, self.notes), "curve": (self.curve, self.notes)}
+        """PREFIX_sites.csv, PREFIX_curve.csv and PREFIX_report.csv (the solver report: one row, index the model)."""
+        report = pd.DataFrame([self.diagnostics]).set_index("model")
+        return {"sites": (self.sites, self.notes), "curve": (self.curve, self.notes, False),
+                "report": (report, self.notes)}
 
     def plot(self, path=None, *, title=None, dpi=120):
         """Map: zones labelled with their covered share before -> after, kept sites (black) and added sites
@@ -517,6 +527,8 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
                      "bound_source": sol.bound_source, "seconds": sol.seconds_elapsed, "p": p,
                      "candidates": n_sites, "existing": int(fixed.size), "demand_cells": int(cells.size),
                      "coverage_pairs": int(costs.n_pairs), "population_covered_before": base}
+    if model == "mexclp":
+        result.diagnostics["existing_vehicles"] = int(vehicles0.sum()) if vehicles0 is not None else int(fixed.size)
     result.modelled = study.modelled or bool(modelled)
     thr = ", ".join(f"{c} {m:g} min" for c, m in thresholds.items())
     result.notes = list(study.notes) + run_notes + [

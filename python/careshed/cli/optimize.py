@@ -32,8 +32,9 @@ examples:
       --friction friction.tif --minutes 60 --zone-min-share 0.9 --out results/
 
 outputs (with --out, all of them or none): PREFIX.csv (zones: covered before/after), PREFIX_sites.csv (every
-candidate: open, added rank, marginal gain), PREFIX_curve.csv (the marginal-gain curve), PREFIX.gpkg (sites, chosen,
-zones, curve, report, notes), PREFIX.png (map of newly covered cells and the chosen sites).
+candidate: open, added rank, marginal gain), PREFIX_curve.csv (the marginal-gain curve), PREFIX_report.csv (the
+solver report: objective, bound, gap, time), PREFIX.gpkg (sites, chosen, zones, curve, report, notes), PREFIX.png
+(map of newly covered cells and the chosen sites).
 """
 
 
