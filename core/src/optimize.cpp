@@ -2109,21 +2109,19 @@ struct CapNet {
 CapNet cap_net(const Prepared& P, const Demand2& D) {
   CapNet N;
   N.row_of.assign(P.nd, -1);
-  if (P.model == SiteModel::Mclp && P.single_source) {  // one row per demand: class members may go to different sites
-    for (std::int32_t i = 0; i < P.nd; ++i) {
-      if (!P.coverable[i]) continue;
-      N.row_of[i] = std::int32_t(N.W.size());
-      N.W.push_back(P.w[i]);
-      N.zone.push_back(P.zone[i]);
-      for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) {
-        N.cand.push_back(P.dcov_cand[k]);
-        N.coef.push_back(P.w[i]);
-      }
-      N.off.push_back(std::int64_t(N.cand.size()));
-    }
-  } else if (P.model == SiteModel::Mclp) {
+  if (P.model == SiteModel::Mclp) {
+    // Single-source: one row per demand (members of a class may go to different sites, so no merging).
     std::vector<double> agg;
-    const std::vector<std::int32_t> rep = demand_classes(P, agg);
+    std::vector<std::int32_t> rep;
+    if (P.single_source) {
+      rep.assign(P.nd, -1);
+      for (std::int32_t i = 0; i < P.nd; ++i) {
+        if (P.coverable[i]) rep[i] = i;
+      }
+      agg = P.w;
+    } else {
+      rep = demand_classes(P, agg);
+    }
     std::vector<std::int32_t> rep_row(P.nd, -1);
     for (std::int32_t i = 0; i < P.nd; ++i) {
       if (rep[i] != i) continue;

@@ -106,6 +106,16 @@ def _instance(rng, nd, nc, density=0.5):
     return cost, weights, max_cost
 
 
+def _brackets(heur, peer, maximise, what):
+    """A heuristic answer is never better than the optimum `peer` and its bound never on the wrong side of it
+    (CBC's LP tolerances on either side)."""
+    tol = 1e-6 * max(1.0, abs(peer))
+    if maximise:
+        assert heur.objective <= peer + tol and heur.bound >= peer - tol, what
+    else:
+        assert heur.objective >= peer - tol and heur.bound <= peer + tol, what
+
+
 def _agree(ours, peer, what):
     assert peer is not None, f"{what}: the peer finds no solution but careshed answered {ours.objective}"
     assert ours.objective == pytest.approx(peer, rel=1e-6, abs=1e-6), what
@@ -321,11 +331,7 @@ def test_capacitated_random_instances_equal_pulp_cbc(model, single_source):
             split = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed)
             assert (ours.objective <= split + 1e-6) if model == "mclp" else (ours.objective >= split - 1e-6), what
         h = run("heuristic")
-        tol = 1e-6 * max(1.0, abs(peer))  # CBC's LP tolerances on either side
-        if model == "mclp":
-            assert h.objective <= peer + tol and h.bound >= peer - tol, what
-        else:
-            assert h.objective >= peer - tol and h.bound <= peer + tol, what
+        _brackets(h, peer, model == "mclp", what)
         assert h.gap == pytest.approx(abs(h.bound - h.objective) / max(abs(h.objective), 1e-9), abs=1e-12), what
 
 
@@ -481,11 +487,7 @@ def test_closable_sites_equal_pulp_cbc(model):
         for sol in (ours, heur):
             closed = [j for j in existing if j not in set(sol.sites.tolist())]
             assert list(sol.closed) == closed and len(closed) <= k, what
-        tol = 1e-6 * max(1.0, abs(peer))
-        if model == "mclp":
-            assert heur.objective <= peer + tol and heur.bound >= peer - tol, what
-        else:
-            assert heur.objective >= peer - tol and heur.bound <= peer + tol, what
+        _brackets(heur, peer, model == "mclp", what)
 
 
 # ---- ties: fewest sites, then the lexicographically smallest list (every model, exact) ----------------------------
@@ -592,11 +594,7 @@ def test_closing_costs_equal_pulp_cbc(model):
             assert sol.total_cost == pytest.approx(spent), what  # re-summed here from the sites and the closures
             if model == "mclp":
                 assert spent <= budget + 1e-9, what
-        tol = 1e-6 * max(1.0, abs(peer))
-        if model == "mclp":
-            assert heur.objective <= peer + tol and heur.bound >= peer - tol, what
-        else:
-            assert heur.objective >= peer - tol and heur.bound <= peer + tol, what
+        _brackets(heur, peer, model == "mclp", what)
 
 
 def test_closing_cost_hand_worked_cases():
