@@ -56,36 +56,49 @@ RasterSearchStats raster_tile_search(const FrictionGrid& window, const TickScale
         << " x " << window.cols << " window";
       throw InputError(m.str());
     }
-  // Packed labels: ((ticks + 1) << index_bits) | nearest, compared as integers = (time, index) order.
-  std::vector<std::uint64_t> labels(static_cast<std::size_t>(n));
+  // Packed labels: ((ticks + 1) << index_bits) | nearest, compared as integers = (time, index) order. They
+  // are built in the caller's ticks array itself (int64 and uint64 cells of the same size; a window of
+  // 4096^2 cells would otherwise allocate and page in 134 MB per call), after a read-only check so that
+  // bad input leaves the arrays untouched.
+  auto bad_label = [&](std::int64_t i) {
+    const std::int64_t t = ticks[i];
+    return t >= 0 && (static_cast<std::uint64_t>(t) > scale.cut_ticks || nearest[i] < 0 || nearest[i] >= index_limit);
+  };
+  bool bad = false;
+  for (std::int64_t i = 0; i < n; ++i) bad |= bad_label(i);  // no early exit: vectorisable
+  if (bad)
+    for (std::int64_t i = 0; i < n; ++i)
+      if (bad_label(i)) {
+        std::ostringstream m;
+        m << "tiled search: label of window cell " << i << " (ticks " << ticks[i] << ", nearest " << nearest[i]
+          << ") does not belong to this search's scale (ticks 0.." << scale.cut_ticks << ", nearest 0.."
+          << index_limit - 1 << "; -1 for unreached)";
+        throw InputError(m.str());
+      }
+  auto* labels = reinterpret_cast<std::uint64_t*>(ticks);  // same cells, read as their unsigned counterpart
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int64_t t = ticks[i];
-    if (t < 0) {
-      labels[i] = detail::kUnreachedLabel;
-      continue;
-    }
-    if (static_cast<std::uint64_t>(t) > scale.cut_ticks || nearest[i] < 0 || nearest[i] >= index_limit) {
-      std::ostringstream m;
-      m << "tiled search: label of window cell " << i << " (ticks " << t << ", nearest " << nearest[i]
-        << ") does not belong to this search's scale (ticks 0.." << scale.cut_ticks << ", nearest 0.."
-        << index_limit - 1 << "; -1 for unreached)";
-      throw InputError(m.str());
-    }
-    labels[i] = ((static_cast<std::uint64_t>(t) + 1) << scale.index_bits) | static_cast<std::uint64_t>(nearest[i]);
+    labels[i] = t < 0 ? detail::kUnreachedLabel
+                      : ((static_cast<std::uint64_t>(t) + 1) << scale.index_bits) | static_cast<std::uint64_t>(nearest[i]);
   }
-  const RasterSearchStats st = detail::tile_search(window, scale, options, sources_rc, source_index, n_sources,
-                                                   seed_cells, n_seeds, labels.data(), control);
   const std::uint64_t mask = (std::uint64_t{1} << scale.index_bits) - 1;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::uint64_t L = labels[i];
-    if (L == detail::kUnreachedLabel) {
-      ticks[i] = -1;
-      nearest[i] = -1;
-    } else {
-      ticks[i] = static_cast<std::int64_t>((L >> scale.index_bits) - 1);
-      nearest[i] = static_cast<std::int32_t>(L & mask);
+  auto unpack = [&] {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::uint64_t L = labels[i];
+      const bool none = L == detail::kUnreachedLabel;
+      ticks[i] = none ? -1 : static_cast<std::int64_t>((L >> scale.index_bits) - 1);
+      nearest[i] = none ? -1 : static_cast<std::int32_t>(L & mask);
     }
+  };
+  RasterSearchStats st;
+  try {
+    st = detail::tile_search(window, scale, options, sources_rc, source_index, n_sources, seed_cells, n_seeds, labels,
+                             control);
+  } catch (...) {
+    unpack();  // valid labels (each the time of a real path), lowered part-way: see the header
+    throw;
   }
+  unpack();
   return st;
 }
 

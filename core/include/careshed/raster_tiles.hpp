@@ -87,7 +87,10 @@ int tile_halo(int neighbours);
 /// ticks, nearest: window-sized labels, in and out: the window's labels from its previous call (all -1
 ///   at first), lowered in place to the window's fixed point. Halo cells may be lowered too; only the
 ///   tile's own cells are authoritative (its neighbours receive them through their own halos).
-/// Throws InputError on bad arguments: label values outside the scale, indices out of range.
+/// Throws InputError on bad arguments (label values outside the scale, indices out of range), with ticks and
+/// nearest untouched. If the search itself stops with an exception (cancelled through `control`, out of
+/// memory), ticks and nearest hold valid labels lowered part-way, not the fixed point: discard them and
+/// search again from the labels of the previous call.
 RasterSearchStats raster_tile_search(const FrictionGrid& window, const TickScale& scale,
                                      const RasterSearchOptions& options, const std::int64_t* sources_rc,
                                      const std::int32_t* source_index, std::size_t n_sources,
