@@ -2,6 +2,8 @@
 ``python benchmarks/<name>.py``, which puts this folder first on sys.path). run_all.py skips files whose
 name starts with an underscore, so this one is never run as a benchmark."""
 import argparse
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -25,3 +27,20 @@ def parser(doc: str, *, repeat: int, seed: int) -> argparse.ArgumentParser:
     ap.add_argument("--repeat", type=int, default=repeat)
     ap.add_argument("--seed", type=int, default=seed)
     return ap
+
+
+def in_child(what: str, fn, *args) -> None:
+    """Runs fn(*args) in a forked child (so that its peak memory is its own) and waits for it; SystemExit naming
+    `what` if it failed. The child reports its results through files."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            fn(*args)
+        except BaseException as e:  # noqa: BLE001 - report and leave the child whatever happened
+            print(f"{what} child failed:", repr(e), file=sys.stderr)
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise SystemExit(f"{what} run failed")

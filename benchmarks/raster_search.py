@@ -36,6 +36,8 @@ import time
 
 import numpy as np
 
+from _common import in_child
+
 
 def friction_grid(n, seed):
     rng = np.random.default_rng(seed)
@@ -123,18 +125,7 @@ def run_careshed_child(f, src, cell, neighbours, max_seconds, repeat, out_path):
 
 def careshed_run(f, src, cell, neighbours, max_seconds, repeat, tmp):
     out = os.path.join(tmp, f"careshed_{'cut' if max_seconds else 'full'}")
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            run_careshed_child(f, src, cell, neighbours, max_seconds, repeat, out)
-        except BaseException as e:  # noqa: BLE001 - report and exit the child whatever happened
-            print("careshed child failed:", repr(e), file=sys.stderr)
-            code = 1
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        raise SystemExit("careshed run failed")
+    in_child("careshed", run_careshed_child, f, src, cell, neighbours, max_seconds, repeat, out)
     best, extra_kb, cpu = open(out + ".txt").read().split()
     careshed_run.cpu = float(cpu)
     return float(best), int(extra_kb) * 1024, np.load(out + ".seconds.npy"), np.load(out + ".nearest.npy")

@@ -46,13 +46,14 @@ import math
 import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
+
+from _common import in_child
 
 WEB_MERCATOR = ('PROJCS["WGS 84 / Pseudo-Mercator",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,'
                 '298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Mercator_1SP"],'
@@ -391,18 +392,7 @@ def in_memory_child(paths, src, cty, threads, out):
 
 
 def run_in_memory(paths, src, cty, threads, out):
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            in_memory_child(paths, src, cty, threads, out)
-        except BaseException as e:  # noqa: BLE001 - report and leave the child whatever happened
-            print("in-memory child failed:", repr(e), file=sys.stderr)
-            code = 1
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        raise SystemExit("in-memory run failed")
+    in_child("in-memory", in_memory_child, paths, src, cty, threads, out)
     t_read, t_search, cpu_search, t_write, hwm, cpu_all = map(float, open(os.path.join(out, "inmem.txt")).read().split())
     return dict(read=t_read, search=t_search, cpu=cpu_search, write=t_write, hwm=hwm, cpu_all=cpu_all)
 
