@@ -67,7 +67,7 @@ void init_outreach(py::module_& m) {
   m.def(
       "plan_outreach",
       [](CARESHED_OUTREACH_PARAMS, const std::string& solver, double time_limit_s, std::int64_t max_routes,
-         bool local_search, const py::object& progress) {
+         bool local_search, double bound_seconds, const py::object& progress) {
         check_progress_arg(progress);
         const OutreachProblem p = problem_of(travel_seconds, point_node, service_seconds, visits, team_base,
                                              team_days, team_day_seconds, day_cost_seconds);
@@ -76,6 +76,11 @@ void init_outreach(py::module_& m) {
         o.time_limit_s = time_limit_s;
         o.max_routes = max_routes;
         o.local_search = local_search;
+        if (!(bound_seconds >= 0)) {
+          throw InputError("bound_seconds = " + std::to_string(bound_seconds) +
+                           " must be seconds >= 0 (0: no column-generation bound)");
+        }
+        o.bound_seconds = bound_seconds;
         OutreachSchedule s =
             run_interruptible(progress, [&](RunControl* c) { return plan_outreach(p, o, c); });
         std::vector<std::int32_t> team, day, points;
@@ -109,13 +114,16 @@ void init_outreach(py::module_& m) {
         d["solver"] = s.solver;
         d["status"] = s.status;
         d["bound_source"] = s.bound_source;
+        d["lp_bound"] = s.lp_bound;
+        d["lp_converged"] = s.lp_converged;
+        d["lp_iterations"] = s.lp_iterations;
         d["routes_enumerated"] = s.routes_enumerated;
         d["seconds_elapsed"] = s.seconds_elapsed;
         return d;
       },
       CARESHED_OUTREACH_ARGS, py::arg("solver") = "auto",
       py::arg("time_limit_s") = std::numeric_limits<double>::infinity(), py::arg("max_routes") = 2000000,
-      py::arg("local_search") = true, py::arg("progress") = py::none(),
+      py::arg("local_search") = true, py::arg("bound_seconds") = 10.0, py::arg("progress") = py::none(),
       "Each team's monthly circuit of day routes (careshed/outreach.hpp). Returns a dict: routes as CSR "
       "(route_offsets, route_points) with route_team, route_day and seconds; point_team; objective, bound, gap.");
 
@@ -129,6 +137,19 @@ void init_outreach(py::module_& m) {
       },
       CARESHED_OUTREACH_ARGS, py::arg("progress") = py::none(),
       "The assignment + bin-packing lower bound on the objective of any schedule (seconds).");
+
+  m.def(
+      "outreach_lp_bound",
+      [](CARESHED_OUTREACH_PARAMS, double seconds, const py::object& progress) {
+        check_progress_arg(progress);
+        const OutreachProblem p = problem_of(travel_seconds, point_node, service_seconds, visits, team_base,
+                                             team_days, team_day_seconds, day_cost_seconds);
+        const OutreachLpBound b =
+            run_interruptible(progress, [&](RunControl* c) { return outreach_lp_bound(p, seconds, c); });
+        return py::make_tuple(b.value, b.converged, b.iterations);
+      },
+      CARESHED_OUTREACH_ARGS, py::arg("seconds") = 10.0, py::arg("progress") = py::none(),
+      "The column-generation bound on the objective of any schedule: (seconds, converged, master LP solves).");
 }
 
 }  // namespace careshed::bindings

@@ -366,6 +366,358 @@ double full_bound(const Inst& I, RunControl* control) {
   return travel + I.day_cost * I.min_days(travel);
 }
 
+// ---- lower bound: column generation on the set-partitioning LP ---------------------------------------------------
+
+/// The rows of the set-partitioning model (the exact MIP and the column generation's LP): link (k, i) for every
+/// allowed pair (= 0: Σ_{r∋i} x[k,r] − visits_i y[k,i]), one per point (= 1: Σ_k y[k,i]), one per team (<= days).
+struct MasterRows {
+  std::vector<std::vector<std::int32_t>> link;  // [team][point] row, -1 when the team cannot serve the point
+  std::vector<double> lb, ub;
+  std::int32_t point0 = 0, team0 = 0;           // first point row, first team row
+  explicit MasterRows(const Inst& I)
+      : link(std::size_t(I.K), std::vector<std::int32_t>(std::size_t(I.n), -1)) {
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      for (std::int32_t i : I.team_points[k]) {
+        link[k][i] = std::int32_t(lb.size());
+        lb.push_back(0.0);
+        ub.push_back(0.0);
+      }
+    }
+    point0 = std::int32_t(lb.size());
+    lb.insert(lb.end(), std::size_t(I.n), 1.0);
+    ub.insert(ub.end(), std::size_t(I.n), 1.0);
+    team0 = std::int32_t(lb.size());
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      lb.push_back(-kInf);
+      ub.push_back(double(I.team[k].days));
+    }
+  }
+};
+
+/// Pricing for one team: the least reduced cost of any day route, over a RELAXATION of the team's day routes, and
+/// the routes that reach it (and other negative ones), as columns for the restricted master.
+///
+/// The relaxation (why the bound stays valid): time is counted in ticks of u = day / B seconds, every arc's and
+/// every service's ticks rounded DOWN (times (1 − 1e-9), so floating error can only lower them), and a walk is
+/// kept when its ticks are <= floor(day / u) (times (1 + 1e-9)). A real route of duration <= day has
+/// Σ floor(a/u) <= floor(Σ a / u) <= floor(day / u), so it is kept: every elementary day route of the team is in
+/// the relaxed set. The relaxed set also holds walks that visit a point again after at least two other stops
+/// (2-cycles i -> j -> i are excluded; longer cycles are not) — more routes can only LOWER the least reduced cost,
+/// so what the DP returns is <= the least reduced cost over the real routes. The DP is exact over the relaxed set
+/// (labels per (last point, ticks used), best and second best with different predecessors). Every visit takes at
+/// least one tick (u <= the smallest service), so ticks strictly grow along a walk: no zero-time cycles, finite.
+class Pricer {
+ public:
+  /// Best and second-best (different predecessor point) walk cost into (point, ticks), with the predecessor's
+  /// point (-1: the base), ticks and which of its two labels.
+  struct Label {
+    double v[2] = {kInf, kInf};
+    std::int32_t pred[2] = {-2, -2}, pt[2] = {0, 0}, pw[2] = {0, 0};
+  };
+
+  Pricer(const Inst& I, std::int32_t k, std::int32_t buckets)
+      : I_(I), k_(k), P_(I.team_points[k]), u_(I.team[k].day_seconds / double(std::max(buckets, 1))) {
+    B_ = std::int32_t(std::floor(I.team[k].day_seconds / u_ * (1.0 + 1e-9)));
+    const std::size_t m = P_.size();
+    out_.resize(m);
+    back_.resize(m);
+    svc_.resize(m);
+    for (std::size_t a = 0; a < m; ++a) {
+      out_[a] = ticks(I.bp(k, P_[a]));
+      back_[a] = ticks(I.pb(P_[a], k));
+      svc_[a] = ticks(I.svc[P_[a]]);  // >= 1: u <= the smallest service (column_generation chooses the ticks)
+    }
+  }
+
+  struct Found {
+    double rc;
+    std::vector<std::int32_t> points;  // visiting order; a point may repeat (non-elementary walk)
+  };
+
+  /// prize[a] = dual of team k's link row of point P[a]; fixed = day cost − the team row's dual. Returns the least
+  /// reduced cost over the relaxation (+inf without points) and up to `keep` walks of negative reduced cost.
+  /// arc and lab are scratch shared by the teams' pricers (one team is priced at a time).
+  double price(const std::vector<double>& prize, double fixed, std::size_t keep, std::vector<Found>& found,
+               std::vector<std::int32_t>& arc, std::vector<Label>& lab) const {
+    const std::size_t m = P_.size();
+    if (m == 0) return kInf;
+    arc.resize(m * m);
+    for (std::size_t a = 0; a < m; ++a) {
+      for (std::size_t b = 0; b < m; ++b) arc[a * m + b] = a == b ? kNever : ticks(I_.pp(P_[a], P_[b]));
+    }
+    lab.assign(m * std::size_t(B_ + 1), Label{});
+    const auto at = [&](std::size_t a, std::int32_t t) -> Label& { return lab[a * std::size_t(B_ + 1) + t]; };
+    for (std::size_t a = 0; a < m; ++a) {
+      const std::int64_t t = std::int64_t(out_[a]) + svc_[a];
+      if (t <= B_) insert(at(a, std::int32_t(t)), I_.bp(k_, P_[a]) - prize[a], -1, 0, 0);
+    }
+    // Best closing per last point (so several distinct routes can be returned).
+    std::vector<std::pair<double, std::pair<std::size_t, std::int32_t>>> close(m, {kInf, {0, 0}});
+    // Dominance: a label at (a, t) is dominated by the best two labels of point a at EARLIER ticks (with different
+    // predecessors) when one of them costs no more and may extend wherever it may (same predecessor, or a second
+    // one costing no more covers the excluded step): it reaches every later state no later and no dearer, through
+    // the same last point, so skipping it changes no later label's value — the DP stays exact over the relaxation.
+    struct Prefix {
+      double c1 = kInf, c2 = kInf;
+      std::int32_t q1 = -3;
+    };
+    std::vector<Prefix> prefix(m);
+    for (std::int32_t t = 0; t <= B_; ++t) {
+      for (std::size_t a = 0; a < m; ++a) {
+        const Label& L = at(a, t);
+        if (!std::isfinite(L.v[0])) continue;
+        Prefix& P = prefix[a];
+        bool live[2];
+        for (int w = 0; w < 2; ++w) {
+          live[w] = std::isfinite(L.v[w]) && !(P.c1 <= L.v[w] && (P.q1 == L.pred[w] || P.c2 <= L.v[w]));
+        }
+        for (int w = 0; w < 2; ++w) {  // the prefix's best two with different predecessors, this tick included
+          if (!std::isfinite(L.v[w])) continue;
+          if (L.v[w] < P.c1) {
+            if (L.pred[w] != P.q1) P.c2 = P.c1;
+            P.c1 = L.v[w];
+            P.q1 = L.pred[w];
+          } else if (L.v[w] < P.c2 && L.pred[w] != P.q1) {
+            P.c2 = L.v[w];
+          }
+        }
+        if (!live[0] && !live[1]) continue;
+        if (live[0] && std::int64_t(t) + back_[a] <= B_) {
+          const double c = L.v[0] + I_.pb(P_[a], k_);
+          if (c < close[a].first) close[a] = {c, {a, t}};
+        }
+        const std::int32_t* arcs = arc.data() + a * m;
+        for (std::size_t b = 0; b < m; ++b) {
+          const std::int64_t t2 = std::int64_t(t) + arcs[b] + svc_[b];
+          if (t2 > B_) continue;
+          const int w = L.pred[0] == std::int32_t(b) ? 1 : 0;  // no 2-cycle b -> a -> b
+          if (!live[w]) continue;
+          insert(at(b, std::int32_t(t2)), L.v[w] + I_.pp(P_[a], P_[b]) - prize[b], std::int32_t(a), t, w);
+        }
+      }
+    }
+    std::sort(close.begin(), close.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    const double best = close.front().first + fixed;
+    for (std::size_t c = 0; c < close.size() && found.size() < keep; ++c) {
+      if (!(close[c].first + fixed < -1e-9 * std::max(1.0, std::abs(fixed)))) break;
+      Found f{close[c].first + fixed, {}};
+      std::int32_t a = std::int32_t(close[c].second.first), t = close[c].second.second, w = 0;
+      while (a >= 0) {
+        f.points.push_back(P_[std::size_t(a)]);
+        const Label& L = at(std::size_t(a), t);
+        const std::int32_t pa = L.pred[w], pt = L.pt[w], pw = L.pw[w];
+        a = pa;
+        t = pt;
+        w = pw;
+      }
+      std::reverse(f.points.begin(), f.points.end());
+      found.push_back(std::move(f));
+    }
+    return best;
+  }
+
+ private:
+  static constexpr std::int32_t kNever = std::numeric_limits<std::int32_t>::max() / 4;  // no arc (t + 2 kNever fits)
+  std::int32_t ticks(double s) const {
+    return std::isfinite(s) ? std::int32_t(std::min(std::floor(s / u_ * (1.0 - 1e-9)), double(kNever))) : kNever;
+  }
+  static void insert(Label& L, double c, std::int32_t p, std::int32_t pt, std::int32_t pw) {
+    if (c < L.v[0]) {
+      if (L.pred[0] != p) {
+        L.v[1] = L.v[0];
+        L.pred[1] = L.pred[0];
+        L.pt[1] = L.pt[0];
+        L.pw[1] = L.pw[0];
+      }
+      L.v[0] = c;
+      L.pred[0] = p;
+      L.pt[0] = pt;
+      L.pw[0] = pw;
+    } else if (c < L.v[1] && p != L.pred[0]) {
+      L.v[1] = c;
+      L.pred[1] = p;
+      L.pt[1] = pt;
+      L.pw[1] = pw;
+    }
+  }
+  const Inst& I_;
+  std::int32_t k_, B_ = 0;
+  const std::vector<std::int32_t>& P_;
+  double u_;
+  std::vector<std::int32_t> out_, back_, svc_;
+};
+
+struct LpBound {
+  double value = -kInf;  // best Lagrangian bound found (-inf: not run)
+  bool converged = false;
+  std::int32_t iterations = 0;
+};
+
+/// The set-partitioning LP of the exact model (its integrality and symmetry rows dropped) solved by column
+/// generation, starting from `start` routes (e.g. the heuristic's) and every single-point route.
+///
+/// Validity at EVERY iteration, converged or not (Lagrangian / Farley bound): for row duals u of the restricted
+/// master — link rows π[k,i] (= 0 rows), point rows μ[i] (= 1), team rows σ[k] <= 0 (Σ_r x[k,r] <= days[k]; clamped
+/// to <= 0 here) — any feasible schedule (x, y) of the real problem has
+///   cost = Σ rc_j x_j + u·(A x) >= Σ_i μ_i + Σ_k σ_k days_k + Σ_{k,i} min(0, rc(y[k,i])) + Σ_k days_k min(0, rc*_k)
+/// because A x = b on equality rows, σ_k <= 0 with Σ_r x[k,r] <= days_k, 0 <= y <= 1, and every route column's
+/// reduced cost is >= rc*_k, a LOWER bound on team k's least reduced cost (the pricing relaxation, see Pricer).
+/// Reduced costs are recomputed here from u, so the bound does not depend on CLP's optimality or tolerances.
+/// Artificial columns (one per point row, cost M) keep the master feasible from the start; they are not columns of
+/// the real problem, so they play no part in the bound. Stops when no negative column remains (then the bound is
+/// the LP optimum over the relaxed columns), at `seconds` or when the bound reaches `ceiling` (nothing to prove).
+LpBound column_generation(const Inst& I, const Plan* start, double seconds, double ceiling, RunControl* control) {
+  LpBound out;
+  if (I.n == 0 || !(seconds > 0)) return out;
+  const Clock::time_point t0 = Clock::now();
+  // Ticks: at least one per visit (u <= the smallest service of a point the team can serve), and a DP of about
+  // 2e7 arc steps per team and pricing round before dominance. Finer ticks tighten the bound (200 points x 20 teams
+  // of benchmarks/outreach.py: 100 ticks a day 45.3 h, 500 ticks 48.9 h, 2500 ticks 49.5 h at 2.4x the time).
+  std::vector<std::int32_t> buckets(std::size_t(I.K), 0);
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    const std::size_t m = I.team_points[k].size();
+    if (m == 0 || I.team[k].days == 0) continue;
+    double smallest = kInf;
+    for (std::int32_t i : I.team_points[k]) smallest = std::min(smallest, I.svc[i]);
+    // B >= need makes u = day / B < the smallest service by a margin, so every visit's ticks are >= 1.
+    const double need = smallest > 0 ? std::floor(I.team[k].day_seconds / smallest * (1.0 + 1e-6)) + 1.0 : kInf;
+    if (!(need <= 20000)) return out;  // services of ~nothing: the tick DP would be too fine; keep the old bound
+    const double target = std::clamp(2e7 / double(m * m), 32.0, 2000.0);
+    buckets[k] = std::int32_t(std::max(need, target));
+  }
+  std::vector<Pricer> pricers;
+  for (std::int32_t k = 0; k < I.K; ++k) pricers.emplace_back(I, k, std::max(buckets[k], 1));
+
+  MasterRows rows(I);
+  const auto& link = rows.link;
+  std::vector<double>&rowlb = rows.lb, &rowub = rows.ub;
+  const std::int32_t point_row0 = rows.point0, team_row0 = rows.team0;
+  // Columns in CSC form: y[k,i], artificials, then routes (added as found).
+  struct Cols {
+    std::vector<double> lb, ub, obj;
+    std::vector<CoinBigIndex> start{0};
+    std::vector<int> index;
+    std::vector<double> value;
+    void clear() {
+      lb.clear();
+      ub.clear();
+      obj.clear();
+      start.assign(1, 0);
+      index.clear();
+      value.clear();
+    }
+  } cols;
+  double M = 1.0;
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    double worst = 0.0;
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      if (I.allowed[k][i]) worst = std::max(worst, I.bp(k, i) + I.pb(i, k));
+    }
+    M += I.f[i] * (worst + I.day_cost);
+  }
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    for (std::int32_t i : I.team_points[k]) {
+      cols.index.insert(cols.index.end(), {link[k][i], point_row0 + i});
+      cols.value.insert(cols.value.end(), {-double(I.f[i]), 1.0});
+      cols.start.push_back(CoinBigIndex(cols.index.size()));
+      cols.lb.push_back(0.0);
+      cols.ub.push_back(1.0);
+      cols.obj.push_back(0.0);
+    }
+  }
+  for (std::int32_t i = 0; i < I.n; ++i) {
+    cols.index.push_back(point_row0 + i);
+    cols.value.push_back(1.0);
+    cols.start.push_back(CoinBigIndex(cols.index.size()));
+    cols.lb.push_back(0.0);
+    cols.ub.push_back(kInf);
+    cols.obj.push_back(M);
+  }
+  auto add_route = [&](std::int32_t k, const std::vector<std::int32_t>& pts) {
+    std::map<std::int32_t, int> times;
+    for (std::int32_t i : pts) ++times[i];
+    for (const auto& [i, c] : times) {
+      cols.index.push_back(link[k][i]);
+      cols.value.push_back(double(c));
+    }
+    cols.index.push_back(team_row0 + k);
+    cols.value.push_back(1.0);
+    cols.start.push_back(CoinBigIndex(cols.index.size()));
+    cols.lb.push_back(0.0);
+    cols.ub.push_back(kInf);
+    cols.obj.push_back(I.travel(k, pts) + I.day_cost);
+  };
+  for (std::int32_t k = 0; k < I.K; ++k) {
+    if (I.team[k].days == 0) continue;
+    for (std::int32_t i : I.team_points[k]) add_route(k, {i});
+    if (start) {
+      for (const auto& r : (*start)[k]) add_route(k, r);
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(cbc::cbc_mutex());
+  throw_if_cancelled(control);
+  ClpSimplex lp;
+  lp.setLogLevel(0);
+  lp.loadProblem(int(cols.lb.size()), int(rowlb.size()), cols.start.data(), cols.index.data(), cols.value.data(),
+                 cols.lb.data(), cols.ub.data(), cols.obj.data(), rowlb.data(), rowub.data());
+  cols.clear();
+  const Clock::time_point deadline = t0 + std::chrono::microseconds(std::int64_t(std::min(seconds, 1e6) * 1e6));
+  cbc::ClpStop stop(control, deadline);
+  lp.passInEventHandler(&stop);
+  std::vector<double> prize;
+  std::vector<Pricer::Found> found;
+  std::vector<std::int32_t> arc_scratch;
+  std::vector<Pricer::Label> label_scratch;
+  for (bool first = true;; first = false) {
+    first ? lp.dual() : lp.primal(1);  // after adding columns the basis stays primal feasible: primal warm start
+    throw_if_cancelled(control);
+    if (!lp.isProvenOptimal()) break;  // stopped at the deadline (or numerically stuck): keep the best bound so far
+    ++out.iterations;
+    const double* u = lp.dualRowSolution();
+    double bound = 0.0;
+    for (std::int32_t i = 0; i < I.n; ++i) bound += u[point_row0 + i];
+    double least = 0.0;
+    bool whole_round = true;
+    for (std::int32_t k = 0; k < I.K; ++k) {
+      throw_if_cancelled(control);
+      if (Clock::now() > deadline) {  // a round cut short proves nothing: every team's pricing is part of the bound
+        whole_round = false;
+        break;
+      }
+      const double sigma = std::min(0.0, u[team_row0 + k]);
+      bound += sigma * I.team[k].days;
+      const std::vector<std::int32_t>& P = I.team_points[k];
+      prize.assign(P.size(), 0.0);
+      for (std::size_t a = 0; a < P.size(); ++a) {
+        const std::int32_t i = P[a];
+        prize[a] = u[link[k][i]];
+        bound += std::min(0.0, I.f[i] * prize[a] - u[point_row0 + i]);  // y[k,i] in [0, 1]
+      }
+      if (I.team[k].days == 0 || P.empty()) continue;
+      found.clear();
+      const double rc = pricers[std::size_t(k)].price(prize, I.day_cost - sigma, 24, found, arc_scratch,
+                                                      label_scratch);
+      bound += I.team[k].days * std::min(0.0, rc);
+      least = std::min(least, rc);
+      for (const Pricer::Found& f : found) add_route(k, f.points);
+    }
+    if (!whole_round) break;
+    out.value = std::max(out.value, bound);
+    const double scale = std::max(1.0, std::abs(lp.objectiveValue()));
+    if (least >= -1e-7 * scale || cols.lb.empty()) {
+      out.converged = true;
+      break;
+    }
+    if (out.value >= ceiling - 1e-9 * scale || Clock::now() > deadline) break;
+    lp.addColumns(int(cols.lb.size()), cols.lb.data(), cols.ub.data(), cols.obj.data(), cols.start.data(),
+                  cols.index.data(), cols.value.data());
+    cols.clear();
+    report_progress(control, std::min(0.99, seconds_since(t0) / seconds));
+  }
+  return out;
+}
+
 // ---- exact: route enumeration + MIP -----------------------------------------------------------------------------
 
 struct TooManyRoutes {
@@ -498,26 +850,10 @@ struct MipAnswer {
 };
 
 MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_limit, RunControl* control) {
-  // Rows: link (k, i) for allowed pairs, then one per point, then one per team.
-  std::vector<std::vector<std::int32_t>> link(std::size_t(I.K), std::vector<std::int32_t>(std::size_t(I.n), -1));
-  std::vector<double> rowlb, rowub;
-  for (std::int32_t k = 0; k < I.K; ++k) {
-    for (std::int32_t i : I.team_points[k]) {
-      link[k][i] = std::int32_t(rowlb.size());
-      rowlb.push_back(0.0);
-      rowub.push_back(0.0);
-    }
-  }
-  const std::int32_t point_row0 = std::int32_t(rowlb.size());
-  for (std::int32_t i = 0; i < I.n; ++i) {
-    rowlb.push_back(1.0);
-    rowub.push_back(1.0);
-  }
-  const std::int32_t team_row0 = std::int32_t(rowlb.size());
-  for (std::int32_t k = 0; k < I.K; ++k) {
-    rowlb.push_back(-kInf);
-    rowub.push_back(double(I.team[k].days));
-  }
+  MasterRows rows(I);
+  const auto& link = rows.link;
+  std::vector<double>&rowlb = rows.lb, &rowub = rows.ub;
+  const std::int32_t point_row0 = rows.point0, team_row0 = rows.team0;
   // Identical teams (same base, days and day) make many equal optima that branch and bound would all visit. Valid
   // symmetry breaking: number identical teams by their lowest-index point (empty teams last), i.e. for the next
   // identical team k2 of k: y[k2,i] <= Σ_{j<i} y[k,j] (if k2 serves i, k serves some lower point).
@@ -983,6 +1319,13 @@ double outreach_lower_bound(const OutreachProblem& problem, RunControl* control)
   return full_bound(check(problem), control);
 }
 
+OutreachLpBound outreach_lp_bound(const OutreachProblem& problem, double seconds, RunControl* control) {
+  if (!(seconds > 0)) fail("seconds = " + num(seconds) + " must be > 0 (the column generation's time budget)");
+  ProgressSpan span(control, 0.0, 1.0, "bound");
+  const LpBound lp = column_generation(check(problem), nullptr, seconds, kInf, control);
+  return {lp.value, lp.converged, lp.iterations};
+}
+
 OutreachSchedule plan_outreach(const OutreachProblem& problem, const OutreachOptions& options,
                                RunControl* control) {
   const Clock::time_point t0 = Clock::now();
@@ -1044,7 +1387,7 @@ OutreachSchedule plan_outreach(const OutreachProblem& problem, const OutreachOpt
     bool stopped = false;
     Plan plan;
     {
-      ProgressSpan span(control, 0.2, 1.0, "construction");
+      ProgressSpan span(control, 0.2, 0.8, "construction");
       plan = heuristic(I, options, t0, stopped, control);
     }
     out = schedule_of(I, plan);
@@ -1052,7 +1395,18 @@ OutreachSchedule plan_outreach(const OutreachProblem& problem, const OutreachOpt
     out.bound = relaxation;
     out.bound_source = "assignment relaxation";
     out.status = stopped ? "time limit" : "local optimum";
-    out.proven_optimal = out.objective <= relaxation + kEps * std::max(1.0, out.objective);
+    if (options.bound_seconds > 0 && out.objective > relaxation + kEps * std::max(1.0, out.objective)) {
+      ProgressSpan span(control, 0.8, 1.0, "bound");
+      const LpBound lp = column_generation(I, &plan, options.bound_seconds, out.objective, control);
+      out.lp_bound = lp.value;
+      out.lp_converged = lp.converged;
+      out.lp_iterations = lp.iterations;
+      if (lp.value > out.bound) {
+        out.bound = std::min(lp.value, out.objective);  // the LP's rounding must not claim more than the incumbent
+        out.bound_source = lp.converged ? "column generation" : "column generation (stopped at its time budget)";
+      }
+    }
+    out.proven_optimal = out.objective <= out.bound + kEps * std::max(1.0, out.objective);
   }
   out.relaxation_bound = relaxation;
   out.gap = out.proven_optimal ? 0.0 : gap_of(out.objective, out.bound);

@@ -264,6 +264,49 @@ TEST(Outreach, SeedSizedExactAgreesWithHeuristicBounds) {
   EXPECT_GE(h.gap, 0.0);
 }
 
+TEST(Outreach, ColumnGenerationBoundIsBelowTheOptimumAndAboveTheAssignmentBound) {
+  // The column-generation bound (a Lagrangian bound of the set-partitioning LP over a relaxed route set) must
+  // never pass the optimum: against brute force on tiny instances (asymmetric travel, no triangle inequality,
+  // missing arcs, 1-2 visits, day costs), and against the exact MIP at the walking-hospital size, where it must
+  // also be at least the assignment / radial / bin-packing bound it was built to beat.
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  int compared = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    OutreachProblem p = random_problem(rng, 1 + int(rng() % 2), 1 + int(rng() % 4), 4, 2);
+    const double truth = brute_force(p);
+    if (!std::isfinite(truth)) continue;
+    const careshed::OutreachLpBound lp = careshed::outreach_lp_bound(p, 5.0);
+    EXPECT_LE(lp.value, truth + 1e-6 * std::max(1.0, truth));
+    EXPECT_TRUE(lp.converged);
+    ++compared;
+  }
+  EXPECT_GT(compared, 10);
+  for (int trial = 0; trial < 3; ++trial) {
+    SCOPED_TRACE("seed-sized trial " + std::to_string(trial));
+    OutreachProblem p = random_problem(rng, 6, 18, 1, 1);
+    for (auto& t : p.teams) {
+      t.days = 13;
+      t.day_seconds = 8 * 3600.0;
+    }
+    std::fill(p.visits.begin(), p.visits.end(), 1);
+    std::fill(p.service_seconds.begin(), p.service_seconds.end(), 1.5 * 3600.0);
+    const OutreachSchedule e = careshed::plan_outreach(p, with(OutreachSolver::Exact));
+    ASSERT_TRUE(e.proven_optimal);
+    const careshed::OutreachLpBound lp = careshed::outreach_lp_bound(p, 30.0);
+    const double old = careshed::outreach_lower_bound(p);
+    EXPECT_LE(lp.value, e.objective + 1e-6 * e.objective);
+    EXPECT_GE(lp.value, old - 1e-6 * e.objective);
+    EXPECT_TRUE(lp.converged);
+    // The heuristic reports the larger of the two, never above its own objective.
+    const OutreachSchedule h = careshed::plan_outreach(p, with(OutreachSolver::Heuristic));
+    EXPECT_GE(h.bound, std::max(old, std::min(lp.value, h.objective)) - 1e-6 * e.objective);
+    EXPECT_LE(h.bound, e.objective + 1e-6 * e.objective);
+  }
+}
+
 TEST(Outreach, HandWorkedTwoPointsOneDay) {
   // Base 0, points at nodes 1, 2. 0->1 10 min, 1->2 5 min, 2->0 10 min (and reverse the same); 0<->2 direct.
   // Service 1 h each, day 3 h: both fit in one route (20+5+... = 25 min travel + 2 h). Visits 2 each, 2 days:

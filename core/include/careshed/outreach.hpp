@@ -37,7 +37,16 @@
 //    visits entered from a base, as every schedule runs that many routes), solved exactly (Hungarian algorithm;
 //    past 3000 visits the weaker Σ half cheapest way in + half cheapest way out); plus day_cost_seconds ×
 //    a bin-packing bound on team-days (max(largest visits[i], ceil((Σ service + travel bound) / longest day)).
-//    A relaxation: always <= the optimum. gap = (objective − bound) / max(objective, 1e-9); 0 when both are 0.
+//    A relaxation: always <= the optimum. Then, within OutreachOptions::bound_seconds, the LP relaxation of the
+//    exact set-partitioning model (integrality and symmetry rows dropped) by column generation through CLP: the
+//    restricted master starts from the heuristic's routes and every single-point route; pricing finds, per team,
+//    the least reduced cost of a day route over a RELAXED route set (travel and service counted in ticks of
+//    day/B rounded down; walks may revisit a point except straight back, i -> j -> i) by an exact dynamic
+//    programme, so what it returns is <= the least reduced cost of any real route. The Lagrangian (Farley) bound
+//    Σ μ_i + Σ σ_k days_k + Σ min(0, rc(y)) + Σ_k days_k min(0, least rc_k), with the master's duals, is then a
+//    valid lower bound at every iteration, converged or not (derivation in outreach.cpp, column_generation);
+//    the reported bound is the larger of the two. gap = (objective − bound) / max(objective, 1e-9); 0 when both
+//    are 0.
 // Time: the exact solve's CBC call honours time_limit_s (wall clock); the heuristic stops its improvement phase at
 // time_limit_s (the schedule is then the best found so far, still valid).
 // Cancellation / progress (careshed/progress.hpp): polled per enumerated subset level and team, per local-search
@@ -81,6 +90,7 @@ struct OutreachOptions {
   double time_limit_s = std::numeric_limits<double>::infinity();  ///< CBC / improvement wall time
   std::int64_t max_routes = 2000000;  ///< exact: most day routes enumerated over all teams
   bool local_search = true;           ///< heuristic: improvement phase after the savings construction
+  double bound_seconds = 10.0;        ///< heuristic: wall-time budget of the column-generation bound (0: none)
 };
 
 struct OutreachRoute {
@@ -104,7 +114,12 @@ struct OutreachSchedule {
   bool proven_optimal = false;
   std::string solver;                    ///< "exact" / "heuristic"
   std::string status;                    ///< "optimal", "time limit", "local optimum"
-  std::string bound_source;              ///< "cbc" or "assignment relaxation"
+  std::string bound_source;              ///< "cbc", "assignment relaxation", "column generation" or
+                                         ///< "column generation (stopped at its time budget)"
+  double lp_bound = std::numeric_limits<double>::quiet_NaN();  ///< heuristic: the column-generation bound (NaN:
+                                                                ///< not run — no budget, or already optimal)
+  bool lp_converged = false;             ///< no column of negative reduced cost was left (the bound is the LP's)
+  std::int32_t lp_iterations = 0;        ///< master LP solves of the column generation
   std::int64_t routes_enumerated = 0;    ///< exact: MIP route columns
   double seconds_elapsed = 0.0;
 };
@@ -115,7 +130,17 @@ struct OutreachSchedule {
 OutreachSchedule plan_outreach(const OutreachProblem& problem, const OutreachOptions& options = {},
                                RunControl* control = nullptr);
 
-/// The assignment + bin-packing lower bound alone (the heuristic's bound), seconds.
+/// The assignment + bin-packing lower bound alone (the heuristic's first bound), seconds.
 double outreach_lower_bound(const OutreachProblem& problem, RunControl* control = nullptr);
+
+struct OutreachLpBound {
+  double value = -std::numeric_limits<double>::infinity();  ///< seconds; -inf when no pricing round finished
+  bool converged = false;
+  std::int32_t iterations = 0;
+};
+
+/// The column-generation bound alone (see the header comment), from single-point routes, within `seconds` of
+/// wall time (> 0). Valid whether or not it converged. InputError as plan_outreach.
+OutreachLpBound outreach_lp_bound(const OutreachProblem& problem, double seconds, RunControl* control = nullptr);
 
 }  // namespace careshed
