@@ -173,6 +173,10 @@ def test_docs_worked_example_runs_and_says_what_the_page_says(tmp_path, monkeypa
     assert (tmp_path / "out" / "referral_quzhou" / "referral.gpkg").exists()
     streets = ns["streets"]
     assert streets.target[0] in (1, 2) and np.isfinite(streets.target_seconds[0])
+    on_roads = ns["on_roads"]                      # the road-graph study of the page's "On a road graph" section
+    assert on_roads.table.loc["clinic", "target"] == "hospital B"
+    assert round(on_roads.table.loc["clinic", "referral_minutes"], 2) == 1.57
+    assert round(on_roads.zone_table.loc["region", "share_within_clinic"], 3) == 0.799
 
 
 def test_villages_beyond_the_first_contact_standard_by_hand():
@@ -224,3 +228,83 @@ def test_map_layout_names_the_place_keeps_the_legend_off_the_data_and_labels_apa
     assert sum(drawn) == 4 and gap_routes >= 1
     assert colours.count("#e66101") == gap_routes
     assert sum(1 for line in ax.lines if line.get_linestyle() == "--") == sum(drawn) - gap_routes
+
+
+def test_road_graph_study_matches_networkx():
+    """study.referral(..., network=RoadGraph): a random one-way/two-way street graph over the strip (in the grid's
+    CRS), facilities of three levels at random points. Oracle: networkx Dijkstra on the graph's edge list (reversed
+    for times TO a facility), nearest nodes by brute force (ties to the lowest node id), every cell's time = its
+    straight walk to its nearest node at 5 km/h + that node's time; referral targets by forward Dijkstra from each
+    facility's node among the next level's (ties to the lowest facility index); the share within the clinic
+    standard summed from the oracle's cell times."""
+    import os
+
+    import networkx as nx
+
+    from strip_case import X0, Y1
+
+    seed = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
+    print(f"CARESHED_TEST_SEED={seed}")
+    rng = np.random.default_rng(seed)
+    study = strip_study()
+    for trial in range(3):
+        n = 20
+        xy = np.column_stack([rng.uniform(X0, X0 + 1000, n), rng.uniform(Y1 - 300, Y1, n)])
+        pairs = [(a, a + 1) for a in range(n - 1)] + [tuple(rng.choice(n, 2, replace=False)) for _ in range(15)]
+        lines = np.array([[xy[a], xy[b]] for a, b in pairs])
+        speeds = rng.uniform(10, 60, len(pairs))
+        oneway = rng.choice([-1, 0, 0, 1], len(pairs))
+        net = careshed.RoadGraph.from_xy_lines(lines, speeds, oneway=oneway)
+        levels = ["clinic", "clinic", "hospital", "hospital", "tertiary"]
+        fxy = np.column_stack([rng.uniform(X0 + 1, X0 + 999, 5), rng.uniform(Y1 - 299, Y1 - 1, 5)])
+        fac = points([f"f{k}" for k in range(5)], fxy, level=levels)
+        ref = study.referral(fac, level_field="level", levels=["clinic", "hospital", "tertiary"],
+                             standards_minutes={"clinic": 3}, network=net)
+        what = f"trial {trial} (CARESHED_TEST_SEED={seed})"
+
+        e = net.edges
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(range(net.n_nodes))
+        for t, h, s in zip(e["tails"], e["heads"], e["seconds"]):
+            g.add_edge(int(t), int(h), weight=float(s))
+        nodes = net.node_xy
+
+        def nearest_node(p):
+            d = np.hypot(nodes[:, 0] - p[0], nodes[:, 1] - p[1])
+            return int(np.flatnonzero(d == d.min())[0]), float(d.min())
+
+        fnode = [nearest_node(p)[0] for p in fxy]
+        rev = g.reverse(copy=True)
+        to_fac = [nx.single_source_dijkstra_path_length(rev, fnode[f], weight="weight") for f in range(5)]
+        h, w = study.grid.shape
+        for k, lv in enumerate(["clinic", "hospital", "tertiary"]):
+            members = [f for f in range(5) if levels[f] == lv]
+            expect = np.full((h, w), np.inf)
+            near = np.full((h, w), -1)
+            for r in range(h):
+                for c in range(w):
+                    node, dist = nearest_node(cell_centre(r, c))
+                    best = min(((to_fac[f].get(node, np.inf), f) for f in members), default=(np.inf, -1))
+                    if np.isfinite(best[0]):
+                        expect[r, c] = best[0] + dist / (5.0 / 3.6)
+                        near[r, c] = best[1]
+            assert np.allclose(ref.seconds[k], expect, rtol=1e-5, atol=1e-3), what
+            assert np.array_equal(ref.nearest[k], near), what
+        for f in range(4):
+            nxt = {"clinic": "hospital", "hospital": "tertiary"}[levels[f]]
+            dist = nx.single_source_dijkstra_path_length(g, fnode[f], weight="weight")
+            best = min(((dist.get(fnode[j], np.inf), j) for j in range(5) if levels[j] == nxt))
+            row = ref.table.loc[f"f{f}"]
+            if np.isfinite(best[0]):
+                assert row["target"] == f"f{best[1]}", what
+                assert row["referral_minutes"] == pytest.approx(best[0] / 60.0, rel=1e-9), what
+                x, y = ref.route_coordinates(f)
+                assert (x[0], y[0]) == pytest.approx(tuple(nodes[fnode[f]])), what
+                assert (x[-1], y[-1]) == pytest.approx(tuple(nodes[fnode[best[1]]])), what
+            else:
+                assert row["target"] is None and math.isinf(row["referral_minutes"]), what
+        pop = np.nan_to_num(study.population)
+        within = ref.seconds[0] <= 3 * 60.0
+        assert ref.zone_table.loc["region", "within_clinic"] == pytest.approx(float(pop[within].sum())), what
+        assert ref.table["network_snap_m"].to_numpy() == pytest.approx([nearest_node(p)[1] for p in fxy]), what
+    assert "road graph" in " ".join(ref.notes)

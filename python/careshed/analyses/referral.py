@@ -20,7 +20,6 @@ route, rasters, map). :func:`gaps_closed` compares two runs (e.g. the plan's con
 from __future__ import annotations
 
 import math
-import re
 import time
 from typing import Any, Mapping
 
@@ -28,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from ..arrays.geometry import assign_points_to_zones
-from ..arrays.referral import referral_grid, two_leg_seconds
+from ..arrays.referral import ReferralFields, referral_graph, referral_grid, two_leg_seconds
 from ..arrays.zonal import zonal_sum
 from ..errors import InputError, UsageError, keyword
-from ..io.fields import as_list, column, id_key
+from ..io.fields import as_list, column, id_key, level_slug
 from ..mapping import (SEQUENTIAL_CMAP, ColourScale, add_colourbar, draw_polygons, frame_zones, legend_beside,
                        map_axes, new_figure, place_labels, place_name)
 from ..placement import place_facilities, point_columns, read_points
@@ -41,12 +40,6 @@ from ..results import (Result, coverage_layer_style, facility_layer_style, headl
                        modelled_notes, notes_frame, points_frame, zones_layer)
 
 __all__ = ["Referral", "run", "gaps_closed", "level_slug"]
-
-
-def level_slug(name) -> str:
-    """A level name as a column-name part: "township health centre" -> "township_health_centre"."""
-    s = re.sub(r"\W+", "_", str(name).strip().lower()).strip("_")
-    return s or "level"
 
 
 def _minutes_per_level(spec, levels: list, what: str) -> dict:
@@ -145,7 +138,8 @@ class Referral(Result):
         ``first_contact_minutes``, ``two_leg_minutes`` and ``beyond_standard`` (first contact beyond its standard,
         none in reach, or the village off the grid / on an impassable cell); else None.
     seconds, nearest : (L, H, W) per level (float32 seconds, inf unreachable; int32 index into ``table``, -1 none);
-        two_leg_seconds : (H, W) float64; routes : per facility the route's cell ids (empty when none).
+        two_leg_seconds : (H, W) float64; routes : per facility the route's cell ids (node ids of the road graph
+        with ``network=``; empty when none), as coordinates: :meth:`route_coordinates`.
     """
 
     default_prefix = "referral"
@@ -180,6 +174,20 @@ class Referral(Result):
     def _html_table(self) -> pd.DataFrame:
         return self.table.drop(columns=["x", "y", "row", "col"])
 
+    def route_coordinates(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """The least-time referral route of facility ``i`` (position in :attr:`table`) as x, y in the grid's CRS:
+        cell centres on a grid study, the road graph's nodes with ``network=`` (empty arrays when none)."""
+        xy = getattr(self, "route_xy", None)
+        if xy is not None:
+            pts = xy[i]
+            return pts[:, 0], pts[:, 1]
+        route = self.routes[i]
+        if route is None or len(route) == 0:
+            return np.empty(0), np.empty(0)
+        r, c = np.divmod(np.asarray(route, dtype=np.int64), self.grid.shape[1])
+        x, y = self.grid.xy(r, c)
+        return np.atleast_1d(x), np.atleast_1d(y)
+
     def _lines(self):
         """Per facility with a target: its least-time route as a line (cell centres), attributes from the table."""
         import geopandas as gpd
@@ -187,14 +195,11 @@ class Referral(Result):
 
         t = self.table
         rows, geoms = [], []
-        cols = self.grid.shape[1]
         for i, fid in enumerate(t.index):
-            route = self.routes[i]
-            if route is None or len(route) == 0:
+            x, y = self.route_coordinates(i)
+            if x.size == 0:
                 continue
-            r, c = np.divmod(np.asarray(route, dtype=np.int64), cols)
-            x, y = self.grid.xy(r, c)
-            if len(route) == 1:   # facility and target in one cell
+            if x.size == 1:   # facility and target in one cell (or at one node)
                 x, y = np.repeat(x, 2), np.repeat(y, 2)
             geoms.append(LineString(np.column_stack([x, y])))
             rows.append(i)
@@ -304,11 +309,9 @@ class Referral(Result):
         t = self.table
         gap_colour, ok_colour = "#e66101", "#111111"
         for i in range(len(t)):
-            route = self.routes[i]
-            if route is None or len(route) < 2:
+            x, y = self.route_coordinates(i)
+            if x.size < 2:
                 continue
-            r, c = np.divmod(np.asarray(route, dtype=np.int64), grid.shape[1])
-            x, y = grid.xy(r, c)
             ax.plot(x, y, color="white", linewidth=2.4, zorder=4)            # halo: the route reads on any colour
             gap = bool(t["referral_gap"].iloc[i])
             ax.plot(x, y, color=gap_colour if gap else ok_colour, linewidth=1.3 if gap else 1.0,
@@ -352,7 +355,7 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
         referral_standards_minutes=None, first_contact=None, max_minutes=None, facility_id=None, name_field=None,
         layer=None, x=None, y=None, crs=None, snap_max_m=None, unplaced="error", neighbours=8,
         label="facilities", modelled=None, notes=None, villages=None, village_id=None, village_name=None,
-        villages_layer=None) -> Referral:
+        villages_layer=None, network=None, offroad_speed_kmh=5.0, max_snap_distance_m=None) -> Referral:
     """Facility levels and referral on a study's grid, people and travel model.
 
     Parameters
@@ -377,6 +380,17 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
         villages to list with their first-contact minutes and whether they are beyond the standard; village_id,
         village_name, villages_layer : how to read them. A village is read at the grid cell under it (not snapped:
         one off the grid or on an impassable cell is reported as beyond the standard).
+    network : optional :class:`careshed.RoadGraph` — travel on the road graph instead of the study's friction
+        surface: every facility is taken to the graph node nearest to it (``network_snap_m`` in the table) and the
+        searches run on the graph (:func:`careshed.arrays.referral.referral_graph`: times TO the facility, so
+        one-way streets count the way patients drive; referral targets, minutes and km along the graph between
+        the facilities' nodes; routes along the graph's nodes). Every passable cell of the grid reaches the graph
+        at the node nearest to its centre, walking the straight line at ``offroad_speed_kmh`` (added to its time;
+        cells farther than ``max_snap_distance_m`` from every node are unreachable). The people, zones and
+        standards are the study's as on the grid. Graph coordinates: the graph's CRS (lon/lat for OSM extracts),
+        or the grid's CRS when the graph has none.
+    offroad_speed_kmh, max_snap_distance_m : with ``network``, the off-road leg of every cell (and the farthest a
+        facility may be from the graph: farther is an InputError naming it).
     """
     t0 = time.perf_counter()
     st, used, rr, cc, moved, status, st_zone, place_notes = place_facilities(
@@ -402,10 +416,20 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
     if assigned is not None:
         a = assigned[used]
         sub_assigned = np.where(a >= 0, sub_of[np.maximum(a, 0)], -1).astype(np.int32)
-    ref = referral_grid(study.friction.seconds_per_metre, np.column_stack([rr[used], cc[used]]), codes[used],
-                        level_order=names, cell_size=study.grid.cell_size, assigned=sub_assigned,
-                        max_seconds=None if max_minutes is None else max_minutes * 60.0, neighbours=int(neighbours),
-                        keep_routes=True)
+    max_seconds = None if max_minutes is None else max_minutes * 60.0
+    route_xy = network_snap = None
+    if network is None:
+        ref = referral_grid(study.friction.seconds_per_metre, np.column_stack([rr[used], cc[used]]), codes[used],
+                            level_order=names, cell_size=study.grid.cell_size, assigned=sub_assigned,
+                            max_seconds=max_seconds, neighbours=int(neighbours), keep_routes=True)
+    else:
+        ref, route_xy_sub, snap_sub = _referral_on_network(study, network, st, used, codes[used], names, sub_assigned,
+                                                           max_seconds, offroad_speed_kmh, max_snap_distance_m)
+        route_xy = [np.empty((0, 2))] * n
+        network_snap = np.full(n, np.nan)
+        for k, i in enumerate(used):
+            route_xy[int(i)] = route_xy_sub[k]
+            network_snap[int(i)] = snap_sub[k]
     to_full = used.astype(np.int32)
     nearest = np.where(ref.nearest >= 0, to_full[np.maximum(ref.nearest, 0)], -1).astype(np.int32)
     target = np.full(n, -1, dtype=np.int64)
@@ -437,6 +461,8 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
     top = codes == len(names) - 1
     expects = np.isfinite(std) & (~top | cols["assigned"])
     cols["referral_gap"] = expects & (~has_t | (cols["referral_minutes"] > std))
+    if network_snap is not None:
+        cols["network_snap_m"] = network_snap
     table = pd.DataFrame(cols, index=ids)
 
     # -- per zone ---------------------------------------------------------------------------------------------
@@ -459,14 +485,14 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
         s = ref.seconds[k].astype(np.float64)
         fin = np.isfinite(s)
         reached = zsum(np.where(fin, pop, 0.0))
-        zcols[f"mean_minutes_{level_slug(lv)}"] = share(zsum(np.where(fin, pop * s / 60.0, 0.0)), reached)
+        zcols[f"mean_minutes_{level_slug(lv)}"] = share(zsum(pop * np.where(fin, s, 0.0) / 60.0), reached)
         zcols[f"unreached_{level_slug(lv)}"] = zpop - reached
         if lv in standards:
             within = zsum(np.where(s <= standards[lv] * 60.0, pop, 0.0))
             zcols[f"within_{level_slug(lv)}"] = within
             zcols[f"share_within_{level_slug(lv)}"] = share(within, zpop)
     fin2 = np.isfinite(two_leg_sub)
-    zcols["mean_two_leg_minutes"] = share(zsum(np.where(fin2, pop * two_leg_sub / 60.0, 0.0)),
+    zcols["mean_two_leg_minutes"] = share(zsum(pop * np.where(fin2, two_leg_sub, 0.0) / 60.0),
                                           zsum(np.where(fin2, pop, 0.0)))
     k1 = names.index(first)
     s1 = ref.seconds[k1].astype(np.float64)
@@ -494,13 +520,19 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
     out.seconds, out.nearest = ref.seconds, nearest
     out.two_leg_seconds = two_leg_sub
     out.routes = routes
+    out.route_xy = route_xy
+    out.network = network
     out._populated = pop > 0
     out._gap_cells = gap_cells
     out.modelled = study.modelled or bool(modelled)
     lim = f"within {max_minutes:g} min" if max_minutes is not None else "with no time limit"
+    model = "the study's travel model" if network is None else (
+        f"the road graph ({network.n_nodes:,} nodes, {network.n_edges:,} directed edges; times to the facility, "
+        f"facilities at their nearest node, every cell walking to its nearest node at {float(offroad_speed_kmh):g} "
+        "km/h" + (f" within {float(max_snap_distance_m):g} m" if max_snap_distance_m is not None else "") + ")")
     out.notes = list(study.notes) + modelled_notes(modelled) + place_notes + [str(v) for v in as_list(notes)] + [
         f"levels, lowest first: {' -> '.join(names)}; first contact: {first}",
-        f"times by travel on the study's travel model ({lim}), one multi-source search per level; a facility's "
+        f"times by travel on {model} ({lim}), one multi-source search per level; a facility's "
         "referral target is the nearest facility of the next level by travel time from it"
         + (f" unless {assigned_field!r} assigns one" if assigned_field else "")
         + "; ties to the lowest facility index; referral_km along the least-time route",
@@ -517,6 +549,77 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
         village_table.attrs["notes"] = out.notes
     out.timings = {"total": time.perf_counter() - t0}
     return out
+
+
+def _graph_transformers(study, network):
+    """(grid -> graph, graph -> grid) coordinate transforms; the graph's CRS is lon/lat when geographic, its WKT when
+    given, else the grid's (no transform)."""
+    from pyproj import CRS, Transformer
+
+    if network.geographic:
+        target = CRS.from_epsg(4326)
+    elif network.crs_wkt:
+        target = CRS.from_wkt(network.crs_wkt)
+    else:
+        return (lambda x, y: (np.asarray(x, float), np.asarray(y, float)),) * 2
+    grid_crs = CRS.from_user_input(study.grid.crs)
+    fwd = Transformer.from_crs(grid_crs, target, always_xy=True)
+    back = Transformer.from_crs(target, grid_crs, always_xy=True)
+    return (lambda x, y: fwd.transform(np.asarray(x, float), np.asarray(y, float)),
+            lambda x, y: back.transform(np.asarray(x, float), np.asarray(y, float)))
+
+
+def _referral_on_network(study, network, st, used, codes, names, assigned, max_seconds, offroad_speed_kmh,
+                         max_snap_distance_m):
+    """Referral on a road graph, read back onto the study's grid: (ReferralFields with (L, H, W) fields like
+    referral_grid's, routes as (m, 2) grid-CRS coordinates per facility, facility snap metres)."""
+    to_graph, to_grid = _graph_transformers(study, network)
+    fx, fy = to_graph(np.asarray(st.x, float)[used], np.asarray(st.y, float)[used])
+    fsnap = network.snap(np.column_stack([fx, fy]), max_distance_m=max_snap_distance_m,
+                         offroad_speed_kmh=offroad_speed_kmh)
+    off = np.flatnonzero(fsnap.node < 0)
+    if off.size:
+        fid = st.ids[int(used[off[0]])]
+        raise InputError(f"{st.source}: facility {fid!r} is farther than {max_snap_distance_m:g} m "
+                         f"({keyword('max_snap_distance_m')}) from every node of the road graph; raise the limit, or "
+                         "leave the facility out")
+    e = network.edges
+    g = referral_graph(network.n_nodes, e["tails"], e["heads"], e["seconds"], e["length_m"],
+                       fsnap.node.astype(np.int64), codes, level_order=names, assigned=assigned,
+                       max_seconds=max_seconds, keep_routes=True)
+    # Every passable cell: its nearest node, walked at the off-road speed, then the node's time.
+    grid = study.grid
+    h, w = grid.shape
+    L = len(names)
+    cells = np.flatnonzero(np.isfinite(np.asarray(study.friction.seconds_per_metre)).ravel())
+    r, c = np.divmod(cells, w)
+    cx, cy = grid.xy(r, c)
+    csnap = network.snap(np.column_stack(to_graph(cx, cy)), max_distance_m=max_snap_distance_m,
+                         offroad_speed_kmh=offroad_speed_kmh)
+    ok = csnap.node >= 0
+    node = np.where(ok, csnap.node, 0)
+    seconds = np.full((L, h * w), np.inf, dtype=np.float32)
+    nearest = np.full((L, h * w), -1, dtype=np.int32)
+    for k in range(L):
+        s = np.where(ok, g.seconds[k][node] + csnap.access_seconds, np.inf)
+        near = np.where(ok & np.isfinite(s), g.nearest[k][node], -1)
+        if max_seconds is not None:
+            near = np.where(s <= max_seconds, near, -1)
+            s = np.where(s <= max_seconds, s, np.inf)
+        seconds[k, cells] = s
+        nearest[k, cells] = near
+    node_xy = network.node_xy
+    routes_xy = []
+    for route in g.routes:
+        if route is None or len(route) == 0:
+            routes_xy.append(np.empty((0, 2)))
+            continue
+        x, y = to_grid(node_xy[route, 0], node_xy[route, 1])
+        routes_xy.append(np.column_stack([np.atleast_1d(x), np.atleast_1d(y)]))
+    fields = ReferralFields(levels=g.levels, level=g.level, seconds=seconds.reshape(L, h, w),
+                            nearest=nearest.reshape(L, h, w), target=g.target, target_seconds=g.target_seconds,
+                            target_metres=g.target_metres, assigned=g.assigned, routes=g.routes)
+    return fields, routes_xy, fsnap.distance_m
 
 
 def _village_table(study, villages, village_id, village_name, layer, x, y, crs, ref, names, first, standard,

@@ -6,6 +6,7 @@ is empty" reads the same everywhere.
 from __future__ import annotations
 
 import math
+import re
 from typing import Sequence
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..constants import NAME_FIELDS
 from ..errors import InputError, did_you_mean
 from .vector import describe_source
 
-__all__ = ["id_key", "column", "numeric_column", "name_column", "as_list", "unique_ids"]
+__all__ = ["id_key", "column", "numeric_column", "name_column", "as_list", "unique_ids", "level_slug"]
 
 
 def id_key(value) -> str | None:
@@ -118,3 +119,10 @@ def unique_ids(src, field: str, values, what: str) -> dict[str, int]:
                              f"{what} ids must be unique")
         seen[k] = i
     return seen
+
+
+def level_slug(name) -> str:
+    """A facility level's name as a column-name part: "township health centre" -> "township_health_centre" (the
+    referral tables' ``share_within_<level>``, ``mean_minutes_<level>`` ...)."""
+    s = re.sub(r"\W+", "_", str(name).strip().lower()).strip("_")
+    return s or "level"
