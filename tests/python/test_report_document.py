@@ -192,3 +192,97 @@ def test_optimisation_results_in_the_report(strip):
     assert "Marginal gain of each added site" in section
     zh = report_html([catch, opt], lang="zh")
     assert "选址优化" in zh and "求解报告" in zh and "边际收益" in zh
+
+
+def _section(page, sid):
+    body = page[page.index(f'<section id="{sid}">'):]
+    return body[:body.index("</section>")]
+
+
+def _rows(page, table_id):
+    return re.findall(r"<tr>(.*?)</tr>", re.search(rf'id="{table_id}">(.*?)</table>', page).group(1))
+
+
+def test_referral_section_tables_and_routes_on_the_map(strip):
+    """Referral on the strip: clinics c0 at (1, 0) and c1 at (1, 6), a hospital at (1, 9); 1 minute per rook step.
+    c0's referral is 9 minutes (beyond the 5-minute standard: a gap), c1's 3 minutes. The section's zone table
+    repeats the result's zone table (A, B, region), the gap table lists c0 alone, and the map draws both routes
+    (the gap first, orange) from the clinic's cell to the hospital's."""
+    import json
+
+    study, catch, _ = strip
+    fac = points(["c0", "c1", "h"], [cell_centre(1, 0), cell_centre(1, 6), cell_centre(1, 9)],
+                 level=["clinic", "clinic", "hospital"], name=["West clinic", "East clinic", "Hospital"])
+    ref = study.referral(fac, level_field="level", levels=["clinic", "hospital"], standards_minutes={"clinic": 4},
+                         referral_standards_minutes={"clinic": 5})
+    assert list(ref.gaps.index) == ["c0"]
+    page = report_html([ref], title="Strip")
+    assert '<section id="referral">' in page and 'href="#referral"' in page
+    sec = _section(page, "referral")
+    assert "MODELLED" in sec                                   # the strip's population is modelled
+    rows = _rows(page, "referral-table")
+    assert len(rows) == 1 + 3                                  # header + Alpha, Beta, region
+    zt = ref.zone_table
+    for row, zid in zip(rows[1:], ["A", "B", "region"]):
+        assert f"<td>{zt.loc[zid, 'share_within_clinic'] * 100:.1f} %</td>" in row
+        assert f"<td>{zt.loc[zid, 'first_contact_gap']:,.0f}</td>" in row
+        assert f"<td>{int(zt.loc[zid, 'referral_gaps'])} / {int(zt.loc[zid, 'facilities'])}</td>" in row
+    gaps = _rows(page, "referral-gaps-table")
+    assert len(gaps) == 2 and "West clinic" in gaps[1] and "<td>9.0</td>" in gaps[1]
+    data = json.loads(re.search(r'id="careshed-map-data">(.*?)</script>', page, flags=re.S).group(1))
+    (lines,) = data["lines"]
+    assert [ln["title"] for ln in lines["lines"]] == ["West clinic → Hospital", "East clinic → Hospital"]
+    assert [ln["colour"] for ln in lines["lines"]] == ["#e66101", "#2166ac"]
+    from pyproj import Transformer
+    to_ll = Transformer.from_crs(study.grid.crs, "EPSG:4326", always_xy=True)
+    for ln, start in zip(lines["lines"], [(1, 0), (1, 6)]):
+        lon0, lat0 = to_ll.transform(*cell_centre(*start))
+        lon1, lat1 = to_ll.transform(*cell_centre(1, 9))
+        assert ln["coords"][0] == pytest.approx([lat0, lon0]) and ln["coords"][-1] == pytest.approx([lat1, lon1])
+    assert [p["title"] for p in data["facilities"]["points"]] == ["West clinic", "East clinic", "Hospital"]
+    zh = report_html([ref], lang="zh")
+    assert "分级转诊" in zh and "超出转诊标准的机构" in zh
+
+
+def test_outreach_section_and_circuits_on_the_map(strip, tmp_path):
+    """Outreach on the strip (the set-up of test_analyses_outreach): the section's figures are the result's
+    diagnostics, its zone table the result's table, one line per distinct day route, the chosen service points and
+    both bases as point layers; Study.report writes it with the referral's section in one file."""
+    import json
+
+    study, catch, _ = strip
+    cand = points([f"p{k}" for k in range(4)], [cell_centre(1, c) for c in (4, 5, 7, 8)])
+    out = study.outreach(cand, facilities=points(["f"], [cell_centre(1, 0)]),
+                         bases=points(["west", "east"], [cell_centre(1, 0), cell_centre(0, 9)], name=["W", "E"]),
+                         points=2, working_days=3, hours_per_day=0.5, service_hours=0.1, visits_per_month=2,
+                         thresholds_min={"urban": 2.5, "rural": 2.5})
+    page = report_html([catch, out])
+    assert '<section id="outreach">' in page and '<section id="summary">' in page
+    sec = _section(page, "outreach")
+    assert "MODELLED" in sec
+    solver = dict(re.findall(r'<tr><td class="text">([^<]*)</td><td class="text">([^<]*)</td></tr>',
+                             re.search(r'id="outreach-solver-table">(.*?)</table>', page).group(1)))
+    d = out.diagnostics
+    assert solver["Team-days a month"] == str(d["team_days"])
+    assert solver["Gap"] == f"{d['gap']:.2%}" and solver["Solver"] == f"{d['solver']} ({d['status']})"
+    assert solver["Service points chosen / candidates"] == f"{d['points_chosen']} / 4"
+    rows = _rows(page, "outreach-table")
+    region = out.table.iloc[-1]
+    assert len(rows) == 1 + 3
+    assert f"<td>{region['reached']:,.0f}</td><td>{region['effective']:,.0f}</td>" in rows[-1]
+    assert len(_rows(page, "outreach-routes-table")) == 1 + len(out.routes)
+    data = json.loads(re.search(r'id="careshed-map-data">(.*?)</script>', page, flags=re.S).group(1))
+    (circuits,) = data["lines"]
+    distinct = {(r["team"], tuple(r["points"])) for _, r in out.routes.iterrows()}
+    assert len(circuits["lines"]) == len(distinct)
+    for ln in circuits["lines"]:
+        assert ln["coords"][0] == ln["coords"][-1]             # every circuit starts and ends at its base
+    service, bases = data["point_layers"]
+    assert len(service["points"]) == d["points_chosen"] and [p["title"] for p in bases["points"]] == \
+        ["Team west", "Team east"]
+    fac = points(["c0", "h"], [cell_centre(1, 0), cell_centre(1, 9)], level=["clinic", "hospital"])
+    ref = study.referral(fac, level_field="level", levels=["clinic", "hospital"])
+    path = study.report([out, ref], tmp_path / "both.html")
+    both = path.read_text(encoding="utf-8")
+    assert '<section id="outreach">' in both and '<section id="referral">' in both
+    assert "巡回医疗" in report_html([out], lang="zh")

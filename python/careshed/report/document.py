@@ -3,7 +3,8 @@
 Everything is inlined — Leaflet's script and style (webmap.py), the charts (PNG data: URIs, charts.py), the
 travel-time overlay, the run record — so the file opens on a computer with no network and no request leaves
 the page. Sections: map, summary against the plan's targets, coverage curve, resources per 1000 against
-targets, catchments, accessibility, equity, methods and assumptions (every MODELLED input listed), run record.
+targets, catchments, accessibility, equity, optimisation, referral between levels, mobile outreach, methods and
+assumptions (every MODELLED input listed), run record.
 
 Travel time in the report is to the nearest facility (from a catchments result when given; otherwise the
 response time of a reach result, which includes its dispatch delay — the report says which).
@@ -25,6 +26,7 @@ from ..arrays.equity import (concentration_index, gini, group_samples, lorenz, s
 from ..constants import VERSION
 from ..errors import InputError
 from ..io.atomic import write_atomically
+from ..io.fields import level_slug
 from ..io.vector import read_table
 from .charts import (bands_chart, chart_fonts, coverage_curve_chart, figure_data_uri, gain_curve_chart, lorenz_chart,
                      target_chart)
@@ -75,7 +77,7 @@ def _study_of(results) -> object:
     gridded = [r for r in results if getattr(r, "study", None) is not None]
     if not gridded:
         raise InputError("report: give at least one result of a study (study.reach / study.catchments / "
-                         "study.access / study.density)")
+                         "study.access / study.density / study.optimize / study.referral / study.outreach)")
     study = gridded[0].study
     for r in gridded[1:]:
         if r.study is not study:
@@ -84,6 +86,10 @@ def _study_of(results) -> object:
 
 
 def _kind(result) -> str:
+    if hasattr(result, "levels") and hasattr(result, "two_leg_seconds"):
+        return "referral"
+    if hasattr(result, "effective_access") and hasattr(result, "schedule"):
+        return "outreach"
     if hasattr(result, "diagnostics") and hasattr(result, "sites"):
         return "optimize"
     if hasattr(result, "rate_columns") and hasattr(result, "unassigned"):
@@ -95,7 +101,8 @@ def _kind(result) -> str:
     if hasattr(result, "score") and hasattr(result, "rate_column"):
         return "access"
     raise InputError(f"report: cannot report a {type(result).__name__}; give results of study.reach, "
-                     "study.catchments, study.access, study.density or study.optimize")
+                     "study.catchments, study.access, study.density, study.optimize, study.referral or "
+                     "study.outreach")
 
 
 def travel_equity(minutes: np.ndarray, study, *, bands=EQUITY_BANDS, circle_minutes=CIRCLE_MINUTES,
@@ -175,6 +182,7 @@ font-size:12px;border:1px solid #999;line-height:18px}.swatch{display:inline-blo
 margin-right:6px;vertical-align:middle;border:1px solid #555}table.popup th{text-align:left;padding-right:8px}
 img.chart{max-width:100%;height:auto;display:block;margin:8px 0}li.modelled{color:#8a4b00;font-weight:bold}
 code,pre{font-size:12px;background:#f1f1f1;padding:2px 4px}pre{white-space:pre-wrap;padding:8px}
+p.modelled{color:#8a4b00;font-weight:bold}
 @media print{#careshed-map{height:420px}section{break-inside:avoid}}
 """
 
@@ -277,6 +285,7 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
     targets = targets or ReportTargets()
     catch, reach, access = by_kind.get("catchments"), by_kind.get("reach"), by_kind.get("access")
     opt = by_kind.get("optimize")
+    referral, outreach = by_kind.get("referral"), by_kind.get("outreach")
     if density is None and "density" in by_kind:
         density = by_kind["density"].table
     timed = catch or reach
@@ -325,6 +334,12 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
                 study.zones, labels,
                 [{f"{name} {text(lang, 'per_1000')}": _num(v), text(lang, "target"): _num(target)} for v in values],
                 [_ratio_colour(v, target) for v in values])})
+        if referral is not None:
+            layer = _referral_zone_layer(referral, study, labels, lang)
+            if layer is not None:
+                zone_layers.append(layer)
+        if outreach is not None:
+            zone_layers.append(_outreach_zone_layer(outreach, study, labels, lang))
         if not zone_layers:
             zone_layers.append({"name": text(lang, "zone"), "features": zone_features(
                 study.zones, labels, [{} for _ in labels], ["#cccccc"] * len(labels))})
@@ -347,10 +362,18 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
             data["hotspots"] = {"name": word, "points": [
                 {**s, "text": f"{_people(s['people'])} — {word}"} for s in spots]}
         fac = _facility_points(catch or access or reach, lang, facility_fields or {})
+        if not fac and referral is not None:
+            fac = _facility_points(referral, lang, {"level": referral.table["level"].to_dict()})
         if fac:
             data["facilities"] = {"name": text(lang, "layer_facilities"), "points": fac}
         if opt is not None:
             data["sites"] = {"name": text(lang, "layer_sites"), "points": _site_points(opt, lang)}
+        if referral is not None:
+            data.setdefault("lines", []).append(_referral_lines(referral, lang))
+        if outreach is not None:
+            lines, layers = _outreach_map(outreach, lang)
+            data.setdefault("lines", []).append(lines)
+            data["point_layers"] = layers
         add("map", "map", map_html(data))
 
         # -- summary against targets --
@@ -424,6 +447,14 @@ def report_html(results, *, lang: str = "en", title: str | None = None, targets:
         # -- optimisation --
         if opt is not None:
             add("optimisation", "optimisation", _optimisation_body(opt, study, labels, region_name, lang))
+
+        # -- referral between levels --
+        if referral is not None:
+            add("referral", "referral", _referral_body(referral, labels, region_name, lang))
+
+        # -- mobile outreach --
+        if outreach is not None:
+            add("outreach", "outreach", _outreach_body(outreach, labels, region_name, lang))
 
     # -- methods --
     notes = []
@@ -524,7 +555,7 @@ def _facility_points(result, lang: str, fields: dict) -> list[dict]:
 
     table = getattr(result, "stations", None)
     if table is None or not hasattr(result, "curve"):
-        table = result.table if hasattr(result, "polygons") else result.facilities
+        table = result.table if hasattr(result, "polygons") or hasattr(result, "levels") else result.facilities
     placed = table["status"].astype(str).isin(["on grid", "snapped"]).to_numpy()
     t = table[placed]
     lon, lat = Transformer.from_crs(result.grid.crs, "EPSG:4326", always_xy=True).transform(
@@ -653,6 +684,222 @@ def _optimisation_body(opt, study, labels, region_name, lang) -> str:
                      text(lang, "gain_title"))
     if getattr(opt, "covered_cells_before", None) is not None and hasattr(opt, "plot_change"):
         body += _img(figure_data_uri(opt.plot_change(dpi=80)), text(lang, "change_title"))
+    return body
+
+
+def _modelled_line(result, lang: str) -> str:
+    """The section's own MODELLED label (the banner says it for the page; a printed section says it too)."""
+    return f'<p class="modelled">{_esc(text(lang, "modelled_section"))}</p>' if getattr(result, "modelled", False) \
+        else ""
+
+
+def _row_names(index, labels, region_name, lang) -> list[str]:
+    """Row labels of a zone table (zones, then "outside every zone" rows, then the region)."""
+    n = len(index) - 1
+    return labels[:n] + [text(lang, "outside_zones")] * (n - len(labels)) + [region_name]
+
+
+def _lonlat(grid_crs, x, y):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(grid_crs, "EPSG:4326", always_xy=True).transform(np.asarray(x, dtype=float),
+                                                                                 np.asarray(y, dtype=float))
+
+
+#: Most referral routes drawn on the web map (gaps first), and most vertices per route line.
+MAP_MAX_LINES, MAP_MAX_VERTICES = 3000, 200
+
+
+def _referral_zone_layer(ref, study, labels, lang):
+    """Zones coloured by the share within the first-contact standard (None when that level has no standard)."""
+    lv = ref.first_contact
+    if lv not in ref.standards_minutes:
+        return None
+    col = "share_within_" + level_slug(lv)
+    zt = ref.zone_table
+    m = ref.standards_minutes[lv]
+    vals = [float(zt.loc[i, col]) for i in study.ids]
+    return {"name": text(lang, "layer_referral_zones", level=lv, m=m), "features": zone_features(
+        study.zones, labels,
+        [{text(lang, "population"): _people(zt.loc[i, "population"]),
+          text(lang, "within_level", level=lv, m=m): _pct(zt.loc[i, col]),
+          text(lang, "mean_two_leg"): _num(zt.loc[i, "mean_two_leg_minutes"], 1)} for i in study.ids],
+        [_share_colour(v, CIRCLE_SHARE) for v in vals])}
+
+
+def _referral_lines(ref, lang) -> dict:
+    """Each facility's least-time referral route as a line (vermillion and solid beyond its standard)."""
+    t = ref.table
+    grid = ref.grid
+    order = np.argsort(~t["referral_gap"].to_numpy(dtype=bool), kind="stable")   # gaps first
+    out = []
+    for i in order:
+        route = ref.routes[int(i)]
+        if route is None or len(route) == 0 or len(out) >= MAP_MAX_LINES:
+            continue
+        route = np.asarray(route, dtype=np.int64)
+        step = max(1, int(np.ceil(len(route) / MAP_MAX_VERTICES)))
+        keep = np.unique(np.append(np.arange(0, len(route), step), len(route) - 1))
+        r, c = np.divmod(route[keep], grid.shape[1])
+        x, y = grid.xy(r, c)
+        lon, lat = _lonlat(grid.crs, np.atleast_1d(x), np.atleast_1d(y))
+        coords = [[float(b), float(a)] for a, b in zip(np.atleast_1d(lon), np.atleast_1d(lat))]
+        if len(coords) == 1:
+            coords = coords * 2
+        row = t.iloc[int(i)]
+        gap = bool(row["referral_gap"])
+        name = row["name"] if "name" in t.columns and isinstance(row["name"], str) and row["name"] else str(t.index[i])
+        target = row.get("target_name") if isinstance(row.get("target_name"), str) else row["target"]
+        out.append({"coords": coords, "colour": "#e66101" if gap else "#2166ac", "weight": 3 if gap else 2,
+                    "dash": None if gap else "6 4", "title": f"{name} → {target}",
+                    "rows": {text(lang, "level"): str(row["level"]),
+                             text(lang, "referral_minutes"): _num(row["referral_minutes"], 1),
+                             text(lang, "referral_km"): _num(row["referral_km"], 1),
+                             text(lang, "beyond_standard"): text(lang, "yes" if gap else "no")}})
+    return {"name": text(lang, "layer_referral_lines"), "lines": out}
+
+
+def _referral_body(ref, labels, region_name, lang) -> str:
+    """Levels and standards; per zone the share within each level's standard, mean minutes per level, the two-leg
+    referral time and the gaps; the facilities beyond their referral standard; the villages beyond theirs."""
+    zt = ref.zone_table
+    std, rstd = ref.standards_minutes, ref.referral_standards_minutes
+    body = _modelled_line(ref, lang)
+    body += "<p>" + _esc(text(lang, "referral_levels", levels=" → ".join(ref.levels), first=ref.first_contact))
+    if std:
+        body += "<br>" + _esc(text(lang, "standards") + ": " + ", ".join(f"{k} ≤ {v:g}" for k, v in std.items()))
+    if rstd:
+        body += "<br>" + _esc(text(lang, "referral_standards") + ": "
+                              + ", ".join(f"{k} ≤ {v:g}" for k, v in rstd.items()))
+    body += "</p>"
+    header = [text(lang, "zone"), text(lang, "population")]
+    header += [text(lang, "within_level", level=lv, m=m) for lv, m in std.items()]
+    header += [text(lang, "mean_minutes_level", level=lv) for lv in ref.levels]
+    header += [text(lang, "mean_two_leg"), text(lang, "first_contact_gap", level=ref.first_contact),
+               text(lang, "referral_gaps")]
+    rows = []
+    for zid, lab in zip(zt.index, _row_names(zt.index, labels, region_name, lang)):
+        r = zt.loc[zid]
+        rows.append([(str(lab), "text"), _people(r["population"])]
+                    + [_pct(r["share_within_" + level_slug(lv)]) for lv in std]
+                    + [_num(r["mean_minutes_" + level_slug(lv)], 1) for lv in ref.levels]
+                    + [_num(r["mean_two_leg_minutes"], 1), _people(r["first_contact_gap"]),
+                       f"{int(r['referral_gaps'])} / {int(r['facilities'])}"])
+    body += _table(header, rows, "referral-table")
+    gaps = ref.gaps.sort_values("referral_minutes", ascending=False, kind="stable")
+    body += f"<h3>{_esc(text(lang, 'referral_gap_title', n=len(gaps), total=len(ref.table)))}</h3>"
+    if len(gaps):
+        shown = gaps.head(50)
+        grow = [[(str(fid), "text"), (str(r.get("name", "") or ""), "text"), (str(r["level"]), "text"),
+                 (str(r.get("target_name") if isinstance(r.get("target_name"), str) else r["target"] or "—"), "text"),
+                 _num(r["referral_minutes"], 1), _num(r["referral_km"], 1), _num(r["referral_standard_minutes"], 0)]
+                for fid, r in shown.iterrows()]
+        body += _table([text(lang, "facility"), text(lang, "name"), text(lang, "level"), text(lang, "target_facility"),
+                        text(lang, "referral_minutes"), text(lang, "referral_km"), text(lang, "standard_minutes")],
+                       grow, "referral-gaps-table")
+        if len(gaps) > len(shown):
+            body += f"<p>{_esc(text(lang, 'more_rows', n=len(gaps) - len(shown)))}</p>"
+    if ref.village_table is not None:
+        body += f"<p>{_esc(text(lang, 'village_gaps', n=len(ref.village_gaps), total=len(ref.village_table), level=ref.first_contact))}</p>"
+    return body
+
+
+#: Colours of outreach teams on the web map (cycled).
+TEAM_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+                "#1f78b4", "#b2182b")
+
+
+def _outreach_zone_layer(out, study, labels, lang) -> dict:
+    """Zones coloured by the share of residents with fixed or monthly mobile service within the standard."""
+    t = out.table
+    vals = [float(t.loc[i, "share_effective"]) for i in study.ids]
+    return {"name": text(lang, "layer_outreach_zones"), "features": zone_features(
+        study.zones, labels,
+        [{text(lang, "population"): _people(t.loc[i, "population"]),
+          text(lang, "share_fixed"): _pct(t.loc[i, "share_fixed"]),
+          text(lang, "share_effective"): _pct(t.loc[i, "share_effective"])} for i in study.ids],
+        [_share_colour(v, CIRCLE_SHARE) for v in vals])}
+
+
+def _outreach_map(out, lang):
+    """(the team circuits as one line layer — each distinct day route once, base -> points -> base, straight
+    segments between stops — and the service points and team bases as point layers)."""
+    teams, pts = out.teams, out.points
+    team_ids = list(teams.index)
+    lon_t, lat_t = _lonlat(out.grid.crs, teams["x"], teams["y"])
+    base_ll = {tid: (float(a), float(b)) for tid, a, b in zip(team_ids, np.atleast_1d(lat_t), np.atleast_1d(lon_t))}
+    chosen = pts[pts["chosen"]]
+    lon_p, lat_p = _lonlat(out.grid.crs, chosen["x"], chosen["y"])
+    point_ll = {pid: (float(a), float(b)) for pid, a, b in zip(chosen.index, np.atleast_1d(lat_p),
+                                                               np.atleast_1d(lon_p))}
+    lines, seen = [], {}
+    for _, r in out.routes.iterrows():
+        key = (r["team"], tuple(r["points"]))
+        if key in seen:
+            seen[key]["rows"][text(lang, "days")] += f", {int(r['day'])}"
+            continue
+        coords = [list(base_ll[r["team"]])] + [list(point_ll[p]) for p in r["points"]] + [list(base_ll[r["team"]])]
+        line = {"coords": coords, "colour": TEAM_COLOURS[team_ids.index(r["team"]) % len(TEAM_COLOURS)], "weight": 2,
+                "title": f"{text(lang, 'team')} {r['team']}: " + " → ".join(str(p) for p in r["points"]),
+                "rows": {text(lang, "days"): str(int(r["day"])),
+                         text(lang, "duration_minutes"): _num(r["duration_minutes"], 0),
+                         text(lang, "travel_minutes"): _num(r["travel_minutes"], 0)}}
+        seen[key] = line
+        lines.append(line)
+    points = [{"lat": point_ll[pid][0], "lon": point_ll[pid][1],
+               "title": str(r["name"]) if "name" in chosen.columns and isinstance(r["name"], str) and r["name"]
+               else str(pid),
+               "rows": {text(lang, "team"): str(r["team"]), text(lang, "visits_month"): str(int(r["visits"])),
+                        text(lang, "people_reached"): _people(float(r["people_reached"]))}}
+              for pid, r in chosen.iterrows()]
+    bases = [{"lat": base_ll[tid][0], "lon": base_ll[tid][1], "title": f"{text(lang, 'team')} {tid}",
+              "rows": {text(lang, "days_used"): f"{int(r['days_used'])} / {int(r['days_available'])}",
+                       text(lang, "points"): str(int(r["points"]))}} for tid, r in teams.iterrows()]
+    return ({"name": text(lang, "layer_circuits"), "lines": lines},
+            [{"name": text(lang, "layer_service_points"), "colour": "#e66101", "radius": 6, "points": points},
+             {"name": text(lang, "layer_bases"), "colour": "#111111", "radius": 7, "points": bases}])
+
+
+def _outreach_body(out, labels, region_name, lang) -> str:
+    """The plan's figures (points, teams, team-days, people reached, solver, bound and gap), per zone the fixed,
+    gap, reached and effective population, the teams and their day routes."""
+    d = out.diagnostics
+    body = _modelled_line(out, lang)
+    rows = [(text(lang, "points_chosen"), f"{d['points_chosen']} / {d['candidates']}"),
+            (text(lang, "teams"), str(d["teams"])), (text(lang, "team_days"), str(d["team_days"])),
+            (text(lang, "people_reached_month"), _people(d["people_reached_per_month"])),
+            (text(lang, "person_visits"), _people(d["person_visits_per_month"])),
+            (text(lang, "solver"), f"{d['solver']} ({d['status']})"),
+            (text(lang, "travel_hours"), _num(d["travel_hours"], 1)),
+            (text(lang, "bound_hours"), f"{_num(d['bound_hours'], 1)} ({d['bound_source']})"),
+            (text(lang, "gap"), f"{d['gap']:.2%}"),
+            (text(lang, "proven_optimal"), text(lang, "yes" if d["proven_optimal"] else "no")),
+            (text(lang, "solve_seconds"), f"{d['seconds']:.2f}")]
+    body += f"<h3>{_esc(text(lang, 'solver_report'))}</h3>" + _table(
+        [text(lang, "indicator"), text(lang, "value")], [[(k, "text"), (v, "text")] for k, v in rows],
+        "outreach-solver-table")
+    t = out.table
+    header = [text(lang, "zone"), text(lang, "population"), text(lang, "fixed_served"), text(lang, "gap_people"),
+              text(lang, "people_reached"), text(lang, "effective"), text(lang, "share_fixed"),
+              text(lang, "share_effective")]
+    zrows = [[(str(lab), "text"), _people(r["population"]), _people(r["fixed"]), _people(r["gap"]),
+              _people(r["reached"]), _people(r["effective"]), _pct(r["share_fixed"]), _pct(r["share_effective"])]
+             for lab, (_, r) in zip(_row_names(t.index, labels, region_name, lang), t.iterrows())]
+    body += _table(header, zrows, "outreach-table")
+    trows = [[(str(tid), "text"), (str(r.get("name", "") or ""), "text"), f"{int(r['days_used'])}",
+              f"{int(r['days_available'])}", str(int(r["points"])), _num(r["travel_hours"], 1),
+              _num(r["service_hours"], 1)] for tid, r in out.teams.iterrows()]
+    body += f"<h3>{_esc(text(lang, 'teams'))}</h3>" + _table(
+        [text(lang, "team"), text(lang, "name"), text(lang, "days_used"), text(lang, "days_available"),
+         text(lang, "points"), text(lang, "travel_hours"), text(lang, "service_hours")], trows, "outreach-teams-table")
+    routes = out.routes.head(200)
+    rrows = [[(str(r["team"]), "text"), str(int(r["day"])), (" → ".join(str(p) for p in r["points"]), "text"),
+              _num(r["travel_minutes"], 0), _num(r["duration_minutes"], 0)] for _, r in routes.iterrows()]
+    body += f"<h3>{_esc(text(lang, 'day_routes'))}</h3>" + _table(
+        [text(lang, "team"), text(lang, "day"), text(lang, "stops"), text(lang, "travel_minutes"),
+         text(lang, "duration_minutes")], rrows, "outreach-routes-table")
+    if len(out.routes) > len(routes):
+        body += f"<p>{_esc(text(lang, 'more_rows', n=len(out.routes) - len(routes)))}</p>"
     return body
 
 

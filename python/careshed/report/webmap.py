@@ -2,7 +2,8 @@
 
 The base map is the zones themselves (GeoJSON, coloured by a value against its target); over them the travel
 time surface as an image overlay (reprojected to Web Mercator, PNG inlined as a data: URI) with a legend in
-minutes, the facilities as circle markers with popups, and the uncovered people as hot spots; a layer switcher
+minutes, the facilities as circle markers with popups, lines (referral routes, outreach circuits) with popups,
+and the uncovered people as hot spots; a layer switcher
 and a scale bar. Every script, style and image is in the page: it works on a network with no internet.
 """
 from __future__ import annotations
@@ -203,6 +204,22 @@ _MAP_SCRIPT = """
     }));
     overlays[data.facilities.name] = fac; fac.addTo(map); layers.push(fac);
   }
+  (data.point_layers || []).forEach(function (group) {
+    var pts = L.layerGroup(group.points.map(function (p) {
+      return L.circleMarker([p.lat, p.lon], {radius: group.radius || 6, color: '#000', weight: 1.5,
+        fillColor: group.colour, fillOpacity: 1}).bindPopup('<b>' + esc(p.title) + '</b>' + rows(p.rows))
+        .bindTooltip(esc(p.title));
+    }));
+    overlays[group.name] = pts; pts.addTo(map); layers.push(pts);
+  });
+  (data.lines || []).forEach(function (group) {
+    var lines = L.layerGroup(group.lines.map(function (ln) {
+      return L.polyline(ln.coords, {color: ln.colour, weight: ln.weight || 2, opacity: 0.85,
+        dashArray: ln.dash || null}).bindPopup('<b>' + esc(ln.title) + '</b>' + rows(ln.rows))
+        .bindTooltip(esc(ln.title), {sticky: true});
+    }));
+    overlays[group.name] = lines; lines.addTo(map); layers.push(lines);
+  });
   if (data.sites) {
     var sites = L.layerGroup(data.sites.points.map(function (p) {
       return L.circleMarker([p.lat, p.lon], {radius: 8, color: '#000', weight: 2, fillColor: '#e66101',
@@ -236,8 +253,11 @@ def _legend_html(legend) -> str:
 def map_html(data: dict) -> str:
     """The map's <div>, its data (JSON in a non-executed script element) and the script that draws it. `data`:
     zone_layers [{name, features}], raster {name, url, bounds} or None, hotspots {name, points} or None,
-    facilities {name, points [{lat, lon, title, rows}]} or None, sites (chosen sites of an optimisation: like
-    facilities) or None, legend {title, items [[colour, text]]} (drawn in a panel beside the map, so it never
+    facilities {name, points [{lat, lon, title, rows}]} or None, sites (chosen sites of an optimisation, or an
+    outreach plan's service points: like facilities) or None, lines (optional) [{name, lines [{coords [[lat, lon],
+    ...], colour, weight, dash, title, rows}]}] (referral routes, team circuits; one switchable layer each),
+    point_layers (optional) [{name, colour, radius, points [{lat, lon, title, rows}]}] (service points, team
+    bases), legend {title, items [[colour, text]]} (drawn in a panel beside the map, so it never
     covers the data; none without items)."""
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
     return ('<div class="careshed-mapbox"><div id="careshed-map" role="region" aria-label="map"></div>\n'
