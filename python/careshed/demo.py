@@ -368,20 +368,25 @@ QUZHOU_OUTREACH = dict(points=18, working_days=13, hours_per_day=8.0, service_ho
 
 
 def quzhou_outreach(data_dir=None, *, study=None, cell_size_m: float = 250.0,
-                    candidate_spacing_m: float = 2000.0):
+                    candidate_spacing_m: float = 2000.0, county: int = 330803, scenarios=("baseline",)):
     """A walking-hospital-sized outreach plan for Qujiang on the MODELLED Quzhou inputs: 6 teams, 18 service points
     chosen for the people beyond 15 minutes of every modelled fixed facility, 13 working days of 8 h, 2 h per visit,
-    monthly visits (:meth:`careshed.Study.outreach`)."""
+    monthly visits (:meth:`careshed.Study.outreach`).
+
+    county : the county (adcode) whose populated cells are the candidates and whose modelled facilities base the
+        teams (default Qujiang, 330803). scenarios : the rows of facility_levels_modelled.geojson that are fixed
+        facilities (``"baseline"``; add e.g. ``"plan #5"`` for a construction project of the plan)."""
     import geopandas as gpd
 
     data_dir = Path(data_dir) if data_dir else find_data_dir("quzhou")
     study = study or quzhou_study(data_dir, cell_size_m=cell_size_m)
     levels = read_vector(data_dir / "facility_levels_modelled.geojson")
-    fixed = levels[levels["scenario"] == "baseline"].reset_index(drop=True)
-    # Bases: the district hospital, then the Qujiang facility farthest from the bases so far, five times (spread).
-    qj = fixed[fixed["county_adcode"] == 330803].to_crs(study.grid.crs).reset_index(drop=True)
+    fixed = levels[levels["scenario"].isin(list(scenarios))].reset_index(drop=True)
+    # Bases: the district hospital, then the county's baseline facility farthest from the bases so far, five times.
+    base_rows = levels[levels["scenario"] == "baseline"]
+    qj = base_rows[base_rows["county_adcode"] == county].to_crs(study.grid.crs).reset_index(drop=True)
     xy = np.column_stack([qj.geometry.x, qj.geometry.y])
-    picked = [int(np.flatnonzero(qj["id"] == "H330803")[0])]
+    picked = [int(np.flatnonzero(qj["id"] == f"H{county}")[0])]
     while len(picked) < 6:
         d = np.min(np.hypot(*(xy[:, None, :] - xy[picked][None, :, :]).transpose(2, 0, 1)), axis=1)
         picked.append(int(np.argmax(d)))
@@ -390,7 +395,7 @@ def quzhou_outreach(data_dir=None, *, study=None, cell_size_m: float = 250.0,
     # Candidates: every populated, passable cell of Qujiang on a lattice (cell centres), in the grid's CRS.
     grid = study.grid
     step = max(1, int(round(candidate_spacing_m / grid.cell_size[0])))
-    qujiang = list(study.ids).index(330803) if 330803 in list(study.ids) else list(map(str, study.ids)).index("330803")
+    qujiang = list(study.ids).index(county) if county in list(study.ids) else list(map(str, study.ids)).index(str(county))
     h, w = grid.shape
     rr, cc = np.meshgrid(np.arange(step // 2, h, step), np.arange(step // 2, w, step), indexing="ij")
     rr, cc = rr.ravel(), cc.ravel()
@@ -403,10 +408,14 @@ def quzhou_outreach(data_dir=None, *, study=None, cell_size_m: float = 250.0,
                                    "name": [f"modelled village {k}" for k in range(rr.size)]},
                                   geometry=gpd.points_from_xy(x0 + (cc + 0.5) * px, y0 + (rr + 0.5) * py),
                                   crs=grid.crs)
+    where = "Qujiang district" if county == 330803 else f"county {county}, on Qujiang's walking-hospital terms"
+    extra = [] if list(scenarios) == ["baseline"] else [
+        f"fixed facilities: the modelled network's rows {', '.join(map(str, scenarios))} (plan projects added at "
+        "their MODELLED positions)"]
     return study.outreach(candidates, facilities=fixed, bases=bases, facility_id="id", name_field="name",
                           label="walking-hospital service points", modelled=MODELLED_OUTREACH,
-                          notes=["the walking hospital (Qujiang district): 6 circuit teams, 18 service points, "
-                                 ">= 13 days a month on the road, each point visited monthly"],
+                          notes=[f"the walking hospital ({where}): 6 circuit teams, 18 service points, >= 13 days "
+                                 "a month on the road, each point visited monthly"] + extra,
                           **QUZHOU_OUTREACH)
 
 

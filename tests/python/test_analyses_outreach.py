@@ -126,3 +126,29 @@ def test_bad_input_in_python_words():
         run(study, points=0)
     with pytest.raises(UsageError, match="solver"):
         run(study, solver="fast")
+
+
+def test_needs_closed_by_an_added_fixed_facility():
+    """A second fixed facility at (1, 6) (a plan's project): the gap per zone falls by the people it newly covers
+    (octile oracle), the points and team-days are each plan's own, and plans of two studies are refused."""
+    from careshed.analyses.outreach import needs_closed
+
+    study = strip_study()
+    before = run(study)
+    after = run(study, facilities=points(["f", "g"], [cell_centre(*FACILITY), cell_centre(1, 6)]))
+    change = needs_closed(before, after)
+    pop = np.nan_to_num(study.population)
+    zone_of = np.where(np.arange(10) < 5, "A", "B")[None, :].repeat(3, axis=0)
+    gap_b = ~covered(study, [FACILITY])
+    gap_a = ~covered(study, [FACILITY, (1, 6)])
+    for z in ("A", "B"):
+        assert change.loc[z, "gap_before"] == pytest.approx(float(pop[gap_b & (zone_of == z)].sum()))
+        assert change.loc[z, "gap_after"] == pytest.approx(float(pop[gap_a & (zone_of == z)].sum()))
+    assert change["gap_closed"].iloc[-1] == pytest.approx(float(pop[gap_b & ~gap_a].sum())) and \
+        change["gap_closed"].iloc[-1] > 0
+    assert change["points_before"].iloc[-1] == int(before.points["chosen"].sum())
+    assert change["points_after"].iloc[-1] == int(after.points["chosen"].sum())
+    assert change["points_before"].iloc[:-1].sum() == change["points_before"].iloc[-1]
+    assert change["team_days_after"].iloc[-1] == after.diagnostics["team_days"]
+    with pytest.raises(InputError, match="same study"):
+        needs_closed(before, run(strip_study()))

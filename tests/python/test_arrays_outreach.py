@@ -140,6 +140,10 @@ def test_exact_equals_brute_force_heuristic_valid_and_bound_below_optimum():
         lb = outreach.lower_bound(inst["t"], inst["nodes"], inst["base"], inst["days"], inst["day_s"],
                                   service_seconds=inst["svc"], visits=inst["visits"], day_cost_seconds=inst["day_cost"])
         assert lb <= truth + 1e-6, what
+        lp, converged, _ = outreach.lp_bound(inst["t"], inst["nodes"], inst["base"], inst["days"], inst["day_s"],
+                                             service_seconds=inst["svc"], visits=inst["visits"],
+                                             day_cost_seconds=inst["day_cost"])
+        assert lp <= truth + 1e-6 and converged, what
         try:
             h = solve(inst, "heuristic")
         except InputError as e:
@@ -167,6 +171,17 @@ def test_walking_hospital_size_exact_and_heuristic():
     assert validate(inst, h) == []
     assert h.objective >= ex.objective - 1e-6
     assert h.bound <= ex.objective + 1e-6 and 0 <= h.gap < 1
+    # the column-generation bound: below the optimum, above the assignment bound, and what the heuristic reports
+    # (unless the heuristic proved its own optimality first)
+    assert h.relaxation_bound <= h.bound
+    assert h.proven_optimal or not math.isnan(h.lp_bound)       # run unless the assignment bound proved optimality
+    if not math.isnan(h.lp_bound):
+        assert h.lp_converged and h.relaxation_bound <= h.lp_bound <= ex.objective + 1e-6
+        assert h.bound == pytest.approx(min(h.lp_bound, h.objective)) and h.bound_source == "column generation"
+    no_lp = outreach.plan_circuits(inst["t"], inst["nodes"], inst["base"], inst["days"], inst["day_s"],
+                                   service_seconds=inst["svc"], visits=inst["visits"], solver="heuristic",
+                                   bound_seconds=0)
+    assert math.isnan(no_lp.lp_bound) and no_lp.bound == h.relaxation_bound
     assert solve(inst, "auto").solver == "exact"
 
 
@@ -249,7 +264,7 @@ def test_docs_outreach_examples_run(tmp_path, monkeypatch, capsys):
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "outreach.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     exec(compile(blocks[0], "docs/outreach.md", "exec"), {})
@@ -257,3 +272,7 @@ def test_docs_outreach_examples_run(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.startswith(shown)
     exec(compile(blocks[1], "docs/outreach.md", "exec"), {})
     assert (tmp_path / "out" / "quzhou_outreach_routes.csv").is_file()
+    capsys.readouterr()
+    exec(compile(blocks[2], "docs/outreach.md", "exec"), {})    # the plan's projects and the circuits
+    shown = re.findall(r"prints\n\n```\n(.*?)```", doc, flags=re.S)[1]
+    assert capsys.readouterr().out == shown

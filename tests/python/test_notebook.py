@@ -130,6 +130,40 @@ def test_summary_numbers(executed):
     assert 0 < s["reach_covered_share"] < 1
 
 
+def test_referral_and_outreach_cells(executed):
+    """The referral cells: the plan's projects never add a referral gap. The walking hospital's plan, checked from
+    its tables alone: the region's people split into fixed care and the gap, reached is part of the gap, effective =
+    fixed + reached, every census resident counted; at most 18 points, each visited once (monthly) by one team,
+    every day route within 8 hours, no team beyond its 13 days, days used = its routes; bound <= objective."""
+    nb, _ = executed
+    line = next(ln for c in nb.cells if c.cell_type == "code" for ln in _text(c).splitlines()
+                if ln.startswith("SUMMARY "))
+    s = json.loads(line[len("SUMMARY "):])
+    before, after = s["referral_gaps"]
+    assert 0 < after <= before <= s["referral_facilities"]
+    r = s["outreach_region"]
+    assert r["population"] == pytest.approx(QUZHOU_CENSUS_TOTAL, rel=1e-9)
+    assert r["fixed"] + r["gap"] == pytest.approx(r["population"])
+    assert 0 < r["reached"] <= r["gap"] and r["effective"] == pytest.approx(r["fixed"] + r["reached"])
+    chosen = s["outreach_chosen"]
+    assert 1 <= len(chosen) <= 18
+    visits = {}
+    team_of = {}
+    for team, stops, minutes in s["outreach_routes"]:
+        assert 0 < minutes <= 8 * 60 + 1e-6
+        for p in stops:
+            visits[p] = visits.get(p, 0) + 1
+            assert team_of.setdefault(p, team) == team
+    assert visits == {p: 1 for p in chosen}
+    routes_per_team = {}
+    for team, _, _ in s["outreach_routes"]:
+        routes_per_team[team] = routes_per_team.get(team, 0) + 1
+    for team, (used, available) in s["outreach_days"].items():
+        assert used == routes_per_team.get(team, 0) and used <= available == 13
+    bound, objective = s["outreach_bound"]
+    assert 0 < bound <= objective + 1e-9
+
+
 def test_density_cell_shows_the_census_total_and_the_modelled_rates(executed):
     nb, _ = executed
     text = "\n".join(_text(c) for c in nb.cells if c.cell_type == "code")
@@ -139,7 +173,7 @@ def test_density_cell_shows_the_census_total_and_the_modelled_rates(executed):
 
 def test_maps_written(executed):
     _, work = executed
-    for name in ("reach.png", "catchments.png", "access.png"):
+    for name in ("reach.png", "catchments.png", "access.png", "outreach.png"):
         p = work / "walkthrough_out" / name
         assert p.is_file() and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -157,6 +191,7 @@ def test_results_render_as_rich_html_and_the_notebook_ends_by_writing_the_report
     report = work / "walkthrough_out" / "quzhou_report.html"
     page = report.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "Quzhou: access to care" in page
-    for section in ("map", "summary", "curve", "density", "catchments", "access", "equity", "methods", "record"):
+    for section in ("map", "summary", "curve", "density", "catchments", "access", "equity", "referral", "outreach",
+                    "methods", "record"):
         assert f'<section id="{section}">' in page, section
     assert f"report: walkthrough_out/quzhou_report.html" in _text(code[-1])

@@ -34,7 +34,7 @@ from ..prepared import PreparedStudy, check_thresholds
 from ..io.qgis_styles import LayerStyle, StyleClass, category_raster_style, line_style
 from ..results import Result, coverage_layer_style, headline_prefix, modelled_notes, notes_frame, zones_layer
 
-__all__ = ["Outreach", "run", "ACCESS_CLASSES"]
+__all__ = ["Outreach", "run", "ACCESS_CLASSES", "needs_closed"]
 
 #: Values of the ``effective_access`` raster.
 ACCESS_CLASSES = {0: "no service within the standard", 1: "fixed facility", 2: "monthly service point only"}
@@ -443,3 +443,38 @@ def run(study: PreparedStudy, candidates, *, facilities, bases, points=18, thres
     timings["total"] = time.perf_counter() - t_all
     result.timings = timings
     return result
+
+
+def needs_closed(before: Outreach, after: Outreach) -> pd.DataFrame:
+    """What a change of fixed facilities (e.g. the plan's construction projects) does to the circuits' work, per zone
+    and for the region: the gap (people beyond every fixed facility's standard), the service points chosen in the
+    zone and the people they reach, before and after; on the region row also the team-days and travel hours of the
+    month. Both plans must be on the same study; give them the same candidates, teams and terms, or the difference
+    is not the facilities'."""
+    if before.study is not after.study:
+        raise InputError("needs_closed: compare two outreach plans of the same study")
+    b, a = before.table, after.table
+    out = pd.DataFrame(index=b.index)
+    for k in before.study.keep:
+        out[k] = b[k]
+    out["gap_before"], out["gap_after"] = b["gap"], a["gap"]
+    out["gap_closed"] = b["gap"] - a["gap"]
+
+    def points_by_zone(plan):
+        chosen = plan.points[plan.points["chosen"]]
+        counts = chosen.groupby("zone").size() if len(chosen) else pd.Series(dtype=int)
+        per_zone = [int(counts.get(z, 0)) for z in b.index[:-1]]
+        return per_zone + [int(len(chosen))]
+
+    out["points_before"], out["points_after"] = points_by_zone(before), points_by_zone(after)
+    out["reached_before"], out["reached_after"] = b["reached"], a["reached"]
+    out["share_effective_before"], out["share_effective_after"] = b["share_effective"], a["share_effective"]
+    region = b.index[-1]
+    for name, plan in (("before", before), ("after", after)):
+        out[f"team_days_{name}"] = np.nan
+        out.loc[region, f"team_days_{name}"] = plan.diagnostics["team_days"]
+        out[f"travel_hours_{name}"] = np.nan
+        out.loc[region, f"travel_hours_{name}"] = plan.diagnostics["travel_hours"]
+    out.attrs["notes"] = list(after.notes)
+    return out
+
