@@ -10,6 +10,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/multimodal.hpp"
+#include "careshed/progress.hpp"
 
 namespace {
 
@@ -89,6 +90,29 @@ TEST(Multimodal, ErrorsNameTheArgument) {
   n.ride = nullptr;
   n.modes = {careshed::RideMode{-1.0, 0.0}};
   EXPECT_THROW(careshed::multimodal_travel_time(n, src, 1, {}, t.data(), near.data(), nullptr), careshed::InputError);
+}
+
+TEST(Multimodal, ACancelledRunThrowsAndAFinishedRunReportsCompletion) {
+  Strip s;
+  MultimodalNetwork n = s.net();
+  const std::int32_t tails[] = {1}, heads[] = {0};
+  const double secs[] = {60.0};
+  const CsrGraph road = CsrGraph::from_edges(2, tails, heads, secs, 1);
+  const std::int64_t cells[] = {0, 39};
+  n.ride = &road;
+  n.node_cell = cells;
+  const std::int64_t src[] = {0, 0};
+  std::vector<double> t(40);
+  std::vector<std::int32_t> near(40);
+  careshed::RunControl cancelled;
+  cancelled.request_cancel();
+  EXPECT_THROW(careshed::multimodal_travel_time(n, src, 1, {}, t.data(), near.data(), nullptr, &cancelled),
+               careshed::Cancelled);
+  careshed::RunControl fine;
+  const auto st = careshed::multimodal_travel_time(n, src, 1, {}, t.data(), near.data(), nullptr, &fine);
+  EXPECT_EQ(fine.fraction(), 1.0);
+  EXPECT_GE(st.grid_rounds, 2);  // round 0 to the road, round 1 from the sources and the alighting cell
+  EXPECT_EQ(t[39], 60.0);        // board 0 + ride 60 + alight 0
 }
 
 }  // namespace
