@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <random>
 #include <limits>
 #include <vector>
 
@@ -30,15 +32,23 @@ struct Strip {
   }
 };
 
+// The strip with a one-way road from cell 39 to cell 0 taking 60 s (nodes 1 -> 0).
+struct StripWithRoad : Strip {
+  static constexpr std::int32_t tails[1] = {1}, heads[1] = {0};
+  static constexpr double secs[1] = {60.0};
+  static constexpr std::int64_t cells[2] = {0, 39};
+  CsrGraph road = CsrGraph::from_edges(2, tails, heads, secs, 1);
+  MultimodalNetwork net() const {
+    MultimodalNetwork n = Strip::net();
+    n.ride = &road;
+    n.node_cell = cells;
+    return n;
+  }
+};
+
 TEST(Multimodal, RoadBeatsWalkingBeyondTheBreakEvenAndTheSplitSaysSo) {
-  Strip s;
+  StripWithRoad s;
   MultimodalNetwork n = s.net();
-  const std::int32_t tails[] = {1}, heads[] = {0};
-  const double secs[] = {60.0};
-  const CsrGraph road = CsrGraph::from_edges(2, tails, heads, secs, 1);
-  const std::int64_t cells[] = {0, 39};
-  n.ride = &road;
-  n.node_cell = cells;
   n.modes = {careshed::RideMode{330.0, 0.0}};
   const std::int64_t src[] = {0, 0};
   std::vector<double> t(40);
@@ -93,14 +103,8 @@ TEST(Multimodal, ErrorsNameTheArgument) {
 }
 
 TEST(Multimodal, ACancelledRunThrowsAndAFinishedRunReportsCompletion) {
-  Strip s;
-  MultimodalNetwork n = s.net();
-  const std::int32_t tails[] = {1}, heads[] = {0};
-  const double secs[] = {60.0};
-  const CsrGraph road = CsrGraph::from_edges(2, tails, heads, secs, 1);
-  const std::int64_t cells[] = {0, 39};
-  n.ride = &road;
-  n.node_cell = cells;
+  StripWithRoad s;
+  const MultimodalNetwork n = s.net();
   const std::int64_t src[] = {0, 0};
   std::vector<double> t(40);
   std::vector<std::int32_t> near(40);
@@ -113,6 +117,69 @@ TEST(Multimodal, ACancelledRunThrowsAndAFinishedRunReportsCompletion) {
   EXPECT_EQ(fine.fraction(), 1.0);
   EXPECT_GE(st.grid_rounds, 2);  // round 0 to the road, round 1 from the sources and the alighting cell
   EXPECT_EQ(t[39], 60.0);        // board 0 + ride 60 + alight 0
+}
+
+TEST(Multimodal, OneAndTwoThreadsGiveTheSameBits) {
+  // 1100 x 1000 cells (past the grid engine's 2^20-cell threshold for threads) of seeded friction with lakes, a
+  // ride lattice every 10 cells in two modes (rows: mode 0, columns: mode 1) and 30 sources.
+  const std::int64_t rows = 1100, cols = 1000;
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0.3, 2.0);
+  std::vector<float> f(static_cast<std::size_t>(rows * cols));
+  for (auto& v : f) v = static_cast<float>(u(rng));
+  for (std::int64_t i = 0; i < rows * cols; i += 97) f[static_cast<std::size_t>(i)] = std::nanf("");
+  std::vector<std::int64_t> cell;
+  std::vector<std::uint8_t> mode;
+  std::vector<std::int64_t> tails, heads;
+  std::vector<double> secs;
+  for (std::int64_t r = 5; r < rows; r += 10)
+    for (std::int64_t c = 5; c < cols; c += 10) {
+      const auto id = static_cast<std::int64_t>(cell.size());
+      cell.push_back(r * cols + c);
+      mode.push_back(static_cast<std::uint8_t>((r / 10) % 2));
+      if (c + 10 < cols) {  // right neighbour: id + 1
+        tails.insert(tails.end(), {id, id + 1});
+        heads.insert(heads.end(), {id + 1, id});
+        secs.insert(secs.end(), {90.0, 90.0});
+      }
+    }
+  const std::int64_t per_row = (cols - 5 + 9) / 10;
+  for (std::int64_t id = 0; id + per_row < static_cast<std::int64_t>(cell.size()); ++id) {
+    tails.insert(tails.end(), {id, id + per_row});
+    heads.insert(heads.end(), {id + per_row, id});
+    secs.insert(secs.end(), {120.0, 120.0});
+  }
+  const CsrGraph g = CsrGraph::from_edges(static_cast<std::int64_t>(cell.size()), tails.data(), heads.data(),
+                                          secs.data(), tails.size());
+  MultimodalNetwork n;
+  n.walk.friction_f32 = f.data();
+  n.walk.rows = rows;
+  n.walk.cols = cols;
+  n.walk.dx_m = n.walk.dy_m = 100.0;
+  n.ride = &g;
+  n.node_cell = cell.data();
+  n.node_mode = mode.data();
+  n.modes = {careshed::RideMode{120.0, 30.0}, careshed::RideMode{600.0, 0.0}};
+  std::vector<std::int64_t> src;
+  std::uniform_int_distribution<std::int64_t> pick(0, rows * cols - 1);
+  for (int s = 0; s < 30; ++s) {
+    const std::int64_t c = pick(rng);
+    src.insert(src.end(), {c / cols, c % cols});
+  }
+  std::vector<double> t1(f.size()), t2(f.size());
+  std::vector<std::int32_t> n1(f.size()), n2(f.size());
+  std::vector<std::uint8_t> m1(f.size()), m2(f.size());
+  MultimodalOptions o;
+  o.threads = 1;
+  const auto s1 = careshed::multimodal_travel_time(n, src.data(), 30, o, t1.data(), n1.data(), m1.data());
+  o.threads = 2;
+  const auto s2 = careshed::multimodal_travel_time(n, src.data(), 30, o, t2.data(), n2.data(), m2.data());
+  EXPECT_EQ(std::memcmp(t1.data(), t2.data(), t1.size() * sizeof(double)), 0);
+  EXPECT_EQ(n1, n2);
+  EXPECT_EQ(m1, m2);
+  EXPECT_EQ(s1.cells_reached, s2.cells_reached);
+  EXPECT_GT(s1.cells_riding, 0u);
+  EXPECT_GE(s1.grid_rounds, 2);
 }
 
 }  // namespace
