@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -108,6 +109,160 @@ def run_random(sizes, seed):
               f"{peer_obj:,.0f} | {t_peer / t_ex:.0f}x | {t_peer / t_he:.0f}x |", flush=True)
 
 
+# ---- scale instances (issue 10's speed targets): sparse from the start, never a dense matrix ------------------
+
+def settlement_population(side, n_towns, rng):
+    """Population per cell of a side x side grid (row-major): towns with an exponential density around random
+    centres and lognormal sizes, over a thin gamma-distributed rural background; urban = town density > 50."""
+    pop = rng.gamma(0.6, 2.0, side * side)
+    urban = np.zeros(side * side, bool)
+    cx, cy = rng.uniform(0, side, n_towns), rng.uniform(0, side, n_towns)
+    size = rng.lognormal(8.0, 1.2, n_towns)
+    scale = np.sqrt(size) / 30 + 2.0
+    for k in range(n_towns):
+        r = int(6 * scale[k]) + 1
+        x0, x1 = max(0, int(cx[k]) - r), min(side, int(cx[k]) + r + 1)
+        y0, y1 = max(0, int(cy[k]) - r), min(side, int(cy[k]) + r + 1)
+        gy, gx = np.mgrid[y0:y1, x0:x1]
+        dens = (size[k] / (2 * math.pi * scale[k] ** 2) * np.exp(-np.hypot(gx + 0.5 - cx[k], gy + 0.5 - cy[k])
+                                                                  / scale[k])).ravel()
+        idx = (gy * side + gx).ravel()
+        pop[idx] += dens
+        urban[idx] |= dens > 50
+    return pop, urban
+
+
+def coverage_instance(n_demand, n_candidates, target_pairs, seed, cell_m=100.0):
+    """MCLP at scale: demand = the cells of a square grid (n_demand cells of cell_m), population from
+    settlement_population, standards 11 min (urban) / 15 min (rural), candidates = distinct random cells, straight
+    line travel at a speed chosen so the coverage pairs come to about target_pairs. Built candidate by candidate
+    from one precomputed disc of cell offsets, straight into scipy's CSC arrays (demand ascending per candidate):
+    8 bytes per pair, never a dense matrix. Returns (csc_matrix of float32 seconds, population, standards)."""
+    rng = np.random.default_rng(seed)
+    side = int(round(math.sqrt(n_demand)))
+    nd = side * side
+    pop, urban = settlement_population(side, max(1, nd // 5000), rng)
+    std = np.where(urban, 660.0, 900.0)
+    cand = np.sort(rng.choice(nd, n_candidates, replace=False))
+    crow, ccol = np.divmod(cand, side)
+
+    def disc(radius_cells):
+        r = int(math.ceil(radius_cells))
+        dr, dc = np.mgrid[-r:r + 1, -r:r + 1]
+        d = np.hypot(dr, dc).ravel() * cell_m
+        keep = d <= radius_cells * cell_m
+        return dr.ravel()[keep], dc.ravel()[keep], d[keep]  # row-major order: flat index ascending
+
+    def lists(radius_cells, which):
+        dr, dc, dist = disc(radius_cells)
+        speed = radius_cells * cell_m / 900.0  # the disc's edge is the 15 min (rural) standard
+        for j in which:
+            r, c = crow[j] + dr, ccol[j] + dc
+            ok = (r >= 0) & (r < side) & (c >= 0) & (c < side)
+            idx = (r[ok] * side + c[ok]).astype(np.int32)
+            sec = (dist[ok] / speed).astype(np.float32)
+            keep = sec.astype(np.float64) <= std[idx]
+            yield idx[keep], sec[keep]
+
+    r0 = math.sqrt(target_pairs / n_candidates / math.pi)
+    sample = rng.choice(n_candidates, min(n_candidates, 300), replace=False)
+    est = sum(i.size for i, _ in lists(r0, sample)) * n_candidates / sample.size
+    radius = r0 * math.sqrt(target_pairs / est)
+    idx_l, sec_l = [], []
+    for i, s in lists(radius, range(n_candidates)):
+        idx_l.append(i)
+        sec_l.append(s)
+    indptr = np.zeros(n_candidates + 1, np.int64)
+    indptr[1:] = np.cumsum([i.size for i in idx_l])
+    indices = np.concatenate(idx_l)
+    del idx_l
+    data = np.concatenate(sec_l)
+    del sec_l
+    return scipy.sparse.csc_matrix((data, indices, indptr), shape=(nd, n_candidates)), pop, std
+
+
+def median_instance(n_demand, n_candidates, k_nearest, seed, cell_m=300.0):
+    """p-median at scale: demand = the cells of a square grid (population from settlement_population),
+    candidates = distinct random cells, each demand's k_nearest candidates by straight line at 40 km/h (a k-d
+    tree query), as scipy's CSR arrays (k pairs per demand, float32 seconds). Returns (csr_matrix, population)."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    side = int(round(math.sqrt(n_demand)))
+    nd = side * side
+    pop, _ = settlement_population(side, max(1, nd // 5000), rng)
+    cand = np.sort(rng.choice(nd, n_candidates, replace=False))
+    yx = lambda flat: np.column_stack(np.divmod(flat, side)) * cell_m
+    dist, nearest = cKDTree(yx(cand)).query(yx(np.arange(nd)), k=k_nearest)
+    indptr = np.arange(nd + 1, dtype=np.int64) * k_nearest
+    secs = (dist / (40 / 3.6)).astype(np.float32).ravel()
+    return scipy.sparse.csr_matrix((secs, nearest.astype(np.int32).ravel(), indptr), shape=(nd, n_candidates)), pop
+
+
+class PeakRss:
+    """Peak resident memory of this process during a `with` block, beyond what it held when the block started:
+    the kernel's high-water mark (VmHWM) is reset on entry (/proc/self/clear_refs, "5")."""
+
+    @staticmethod
+    def _status(key):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def __enter__(self):
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        self.start = self._status("VmRSS:")
+        return self
+
+    def __exit__(self, *exc):
+        self.peak = self._status("VmHWM:") - self.start
+
+
+def timed(fn):
+    """(result, wall s, CPU s of this process)."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    r = fn()
+    return r, time.perf_counter() - w0, time.process_time() - c0
+
+
+def load():
+    return os.getloadavg()[0]
+
+
+def run_scale_mclp(nd, nc, pairs, p, seed, time_limit, gap_target):
+    print(f"## MCLP at scale: {nd:,} demand cells x {nc:,} candidates, ~{pairs:,.0f} coverage pairs, p = {p}")
+    (cost, pop, std), t_gen, _ = timed(lambda: coverage_instance(nd, nc, pairs, seed))
+    print(f"instance: {cost.shape[0]:,} x {cost.shape[1]:,}, {cost.nnz:,} pairs (scipy CSC, float32), "
+          f"built in {t_gen:.1f} s; total population {pop.sum():,.0f}", flush=True)
+    l0 = load()
+    with PeakRss() as mem:
+        r, wall, cpu = timed(lambda: locate.mclp(cost, pop, p, std, solver="heuristic", time_limit_s=time_limit,
+                                                 gap_target=gap_target))
+    print(f"| careshed heuristic | load {l0:.1f} -> {load():.1f} | wall {wall:.1f} s | CPU {cpu:.1f} s | "
+          f"peak RSS beyond the input {mem.peak / 1e6:,.0f} MB = {mem.peak / cost.nnz:.1f} B/pair | "
+          f"covered {r.objective:,.0f} ({r.objective / pop.sum():.2%}) | bound {r.bound:,.0f} ({r.bound_source}) | "
+          f"gap {r.gap:.4%} | {r.status} |", flush=True)
+    return r
+
+
+def run_scale_median(nd, nc, k, p, seed, time_limit, gap_target):
+    print(f"## p-median at scale: {nd:,} demand x {nc:,} candidates, nearest {k} per demand, p = {p}")
+    (cost, pop), t_gen, _ = timed(lambda: median_instance(nd, nc, k, seed))
+    print(f"instance: {cost.nnz:,} pairs (scipy CSR, float32), built in {t_gen:.1f} s", flush=True)
+    l0 = load()
+    with PeakRss() as mem:
+        r, wall, cpu = timed(lambda: locate.p_median(cost, pop, p, solver="heuristic", time_limit_s=time_limit,
+                                                     gap_target=gap_target))
+    print(f"| careshed heuristic | load {l0:.1f} -> {load():.1f} | wall {wall:.1f} s | CPU {cpu:.1f} s | "
+          f"peak RSS beyond the input {mem.peak / 1e6:,.0f} MB = {mem.peak / cost.nnz:.1f} B/pair | "
+          f"objective {r.objective:,.0f} | bound {r.bound:,.0f} ({r.bound_source}) | gap {r.gap:.4%} | "
+          f"{r.status} |", flush=True)
+    return r
+
+
 def run_quzhou(seed, lattice_m=2500.0, peer_max_mb=2000.0):
     from careshed.demo import quzhou_study
 
@@ -159,7 +314,21 @@ def main():
     ap.add_argument("cases", nargs="*", default=["random", "quzhou"])
     ap.add_argument("--sizes", default="500x50,2000x200,5000x500")
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--mclp-size", default="1000000x10000x100000000x100",
+                    help="scale-mclp: demand x candidates x coverage pairs x p")
+    ap.add_argument("--median-size", default="100000x10000x200x200",
+                    help="scale-median: demand x candidates x nearest candidates per demand x p")
+    ap.add_argument("--time-limit", type=float, default=None, help="scale cases: the solver's time limit (s)")
+    ap.add_argument("--gap-target", type=float, default=None,
+                    help="scale cases: stop once the certified gap is at most this (default 0.001 MCLP, 0.01 p-median)")
     a = ap.parse_args()
+    if "scale-mclp" in a.cases:
+        nd, nc, pairs, p = (int(float(v)) for v in a.mclp_size.split("x"))
+        run_scale_mclp(nd, nc, pairs, p, a.seed, a.time_limit or 60.0,
+                       0.001 if a.gap_target is None else a.gap_target)
+    if "scale-median" in a.cases:
+        nd, nc, k, p = (int(v) for v in a.median_size.split("x"))
+        run_scale_median(nd, nc, k, p, a.seed, a.time_limit or 600.0, 0.01 if a.gap_target is None else a.gap_target)
     sizes = [tuple(int(v) for v in s.split("x")) for s in a.sizes.split(",")]
     if "random" in a.cases:
         run_random(sizes, a.seed)

@@ -161,6 +161,28 @@ void init_optimize(py::module_& m) {
       "SiteCosts from (demand, candidate, seconds) pairs; a missing pair is unreachable, an explicit 0 is a real 0.");
 
   m.def(
+      "site_costs_from_compressed",
+      [](std::int32_t n_demand, std::int32_t n_candidates, bool by_candidate, const Arr<std::int64_t>& indptr,
+         const Arr<std::int32_t>& indices, const py::array& data) {
+        if (indptr.ndim() != 1 || indices.ndim() != 1 || data.ndim() != 1 || indices.shape(0) != data.shape(0)) {
+          throw InputError("costs: a sparse matrix's indptr, indices and data must be 1-D, indices and data of the "
+                           "same length");
+        }
+        const std::int64_t n = indices.shape(0);
+        auto build = [&](const auto& secs) {
+          py::gil_scoped_release nogil;
+          return site_costs_from_compressed(n_demand, n_candidates, by_candidate, indptr.data(), indptr.shape(0),
+                                            indices.data(), secs.data(), n);
+        };
+        // float32 data is read as it is (no float64 copy of 100 M entries); anything else as float64.
+        if (data.dtype().is(py::dtype::of<float>())) return build(Arr<float>::ensure(data));
+        return build(Arr<double>::ensure(data));
+      },
+      py::arg("n_demand"), py::arg("n_candidates"), py::arg("by_candidate"), py::arg("indptr"), py::arg("indices"),
+      py::arg("data"),
+      "SiteCosts from a scipy CSC (by_candidate) or CSR matrix's arrays, without a triplet copy.");
+
+  m.def(
       "site_costs_from_reach_lists",
       [](const Arr<std::int64_t>& offsets, const Arr<std::uint32_t>& items, const Arr<float>& seconds,
          const Arr<std::int32_t>& item_demand, std::int32_t n_demand,

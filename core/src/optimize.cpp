@@ -47,6 +47,8 @@ double tol_for(double scale) { return kTol * std::max(1.0, std::fabs(scale)); }
 
 // ---- builders --------------------------------------------------------------------------------------------------
 
+void sort_candidate_lists(SiteCosts& c);
+
 /// Candidate-major CSR from triplets (counting sort by candidate, then a sort by demand within each candidate).
 SiteCosts csr_from_triplets(std::int32_t n_demand, std::int32_t n_candidates, std::vector<std::int32_t>&& dem,
                             std::vector<std::int32_t>&& cand, std::vector<float>&& sec) {
@@ -64,8 +66,14 @@ SiteCosts csr_from_triplets(std::int32_t n_demand, std::int32_t n_candidates, st
     c.demand[at] = dem[k];
     c.seconds[at] = sec[k];
   }
+  sort_candidate_lists(c);
+  return c;
+}
+
+/// Sorts each candidate's pairs by demand where they are not already ascending; the same pair twice is an error.
+void sort_candidate_lists(SiteCosts& c) {
   std::vector<std::pair<std::int32_t, float>> tmp;
-  for (std::int32_t j = 0; j < n_candidates; ++j) {
+  for (std::int32_t j = 0; j < c.n_candidates; ++j) {
     const std::int64_t b = c.offsets[j], e = c.offsets[j + 1];
     bool sorted = true;
     for (std::int64_t k = b + 1; k < e; ++k) sorted = sorted && c.demand[k - 1] < c.demand[k];
@@ -82,7 +90,6 @@ SiteCosts csr_from_triplets(std::int32_t n_demand, std::int32_t n_candidates, st
       c.seconds[k] = tmp[k - b].second;
     }
   }
-  return c;
 }
 
 template <class Offset, class Item, class Secs>
@@ -603,9 +610,16 @@ struct CountState {
   double obj = 0.0;                // Σ value (LSCP: number of required demand covered)
   std::size_t req_covered = 0;     // LSCP full: required demand covered
   std::int32_t closed = 0;         // closable sites not open
+  // Single-cover models (MCLP, LSCP: a demand's value changes only between 0 and 1 covering sites): the sum of the
+  // open sites covering each demand, so that the one site covering a demand with c == 1 is owner_sum[i] — O(1)
+  // instead of a scan of its covering list (Resende & Werneck's bookkeeping for the swap). Empty otherwise.
+  std::vector<std::int64_t> owner_sum;
 
   explicit CountState(const Prepared& p)
-      : P(&p), x(p.nc, 0), c(p.nd, 0), gcov(p.groups.size(), 0.0), closed(p.n_closable) {}
+      : P(&p), x(p.nc, 0), c(p.nd, 0), gcov(p.groups.size(), 0.0), closed(p.n_closable) {
+    if (single_cover(p)) owner_sum.assign(p.nd, 0);
+  }
+  static bool single_cover(const Prepared& p) { return p.model == SiteModel::Mclp || p.model == SiteModel::Lscp; }
 
   double deficit() const {
     double d = 0.0;
@@ -629,20 +643,24 @@ struct CountState {
     if (x[j] == 0) spent += P->cost[j], closed -= P->closable[j];
     ++x[j];
     ++units;
+    const bool owners = !owner_sum.empty();
     for (std::int64_t k = P->cov_off[j]; k < P->cov_off[j + 1]; ++k) {
       const std::int32_t i = P->cov_dem[k];
       cover_change(i, c[i], c[i] + 1);
       ++c[i];
+      if (owners) owner_sum[i] += j;
     }
   }
   void remove(std::int32_t j) {
     --x[j];
     --units;
     if (x[j] == 0) spent -= P->cost[j], closed += P->closable[j];
+    const bool owners = !owner_sum.empty();
     for (std::int64_t k = P->cov_off[j]; k < P->cov_off[j + 1]; ++k) {
       const std::int32_t i = P->cov_dem[k];
       cover_change(i, c[i], c[i] - 1);
       --c[i];
+      if (owners) owner_sum[i] -= j;
     }
   }
 };
@@ -764,10 +782,12 @@ void swap_counts(CountState& S, Clock::time_point deadline) {
     }
   };
   rebuild();
+  const bool owners = !S.owner_sum.empty();
   std::vector<double> corr(P.nc, 0.0), gcorr(std::size_t(P.nc) * ng, 0.0), rcorr(P.nc, 0.0);
   std::vector<char> touched_flag(P.nc, 0);
   std::vector<std::int32_t> touched;
   std::vector<double> ggain(ng);
+  std::vector<std::int32_t> own_after_remove;
   std::vector<std::int32_t> open_list;
   auto list_open = [&]() {
     open_list.clear();
@@ -802,8 +822,10 @@ void swap_counts(CountState& S, Clock::time_point deadline) {
         if (P.required[i]) rgain += 1.0;
         continue;
       }
-      for (std::int64_t m = P.dcov_off[i]; m < P.dcov_off[i + 1]; ++m) {
-        const std::int32_t a = P.dcov_cand[m];
+      if (owners && ci >= 2) continue;  // single cover: removing one of several covering sites changes nothing
+      const std::int64_t m_end = owners ? 1 : P.dcov_off[i + 1] - P.dcov_off[i];
+      for (std::int64_t m = 0; m < m_end; ++m) {
+        const std::int32_t a = owners ? std::int32_t(S.owner_sum[i]) : P.dcov_cand[P.dcov_off[i] + m];
         if (S.x[a] == 0 || a == cand) continue;
         if (!touched_flag[a]) {
           touched_flag[a] = 1;
@@ -857,6 +879,28 @@ void swap_counts(CountState& S, Clock::time_point deadline) {
       for (std::size_t g = 0; g < ng; ++g) gcorr[std::size_t(a) * ng + g] = 0.0;
     }
     if (best_a < 0) continue;
+    if (owners) {  // single cover: only demand whose count passes through 1 moves a removal loss, to its owner
+      for (std::int64_t k = P.cov_off[best_a]; k < P.cov_off[best_a + 1]; ++k) {
+        const std::int32_t i = P.cov_dem[k];
+        if (S.c[i] == 1) contrib(best_a, i, -1.0);
+        else if (S.c[i] == 2) own_after_remove.push_back(i);
+      }
+      S.remove(best_a);
+      for (std::int32_t i : own_after_remove) contrib(std::int32_t(S.owner_sum[i]), i, 1.0);
+      own_after_remove.clear();
+      for (std::int64_t k = P.cov_off[cand]; k < P.cov_off[cand + 1]; ++k) {
+        const std::int32_t i = P.cov_dem[k];
+        if (S.c[i] == 1) contrib(std::int32_t(S.owner_sum[i]), i, -1.0);
+      }
+      S.add(cand);
+      for (std::int64_t k = P.cov_off[cand]; k < P.cov_off[cand + 1]; ++k) {
+        const std::int32_t i = P.cov_dem[k];
+        if (S.c[i] == 1) contrib(cand, i, 1.0);
+      }
+      list_open();
+      since_improve = 0;
+      continue;
+    }
     // Apply: update the loss bookkeeping only for demand whose count changes.
     // Only demand covered by a or b changes its count: recompute the losses of every site covering such demand.
     auto recompute_around = [&](std::int32_t j1, std::int32_t j2) {
@@ -1959,18 +2003,22 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
 ///   L(λ) = Σ_i Σ_{k<=K_i} max(0, inc_ik − λ_i) + X(C),   C_j = Σ_{i∈M_j} λ_i,
 /// where X(C) bounds max Σ_j C_j x_j over the site (vehicle) choices: fixed units forced, at most p units, each
 /// candidate up to its limit, and, with a budget, the smaller of "the largest C_j up to p" and the fractional
-/// knapsack of the C_j over the site costs within the budget — is an upper bound on the optimum. The best L seen is
-/// therefore certified whatever the iterations did. λ is improved by projected subgradient steps (Polyak step
-/// towards the incumbent objective, halved after 20 steps without improvement; at most max_iter steps or the
-/// deadline); without budget its limit is the LP relaxation's value (the subproblem has the integrality
-/// property), at O(pairs) per step instead of a simplex. +inf for models it does not cover.
-double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point deadline, int max_iter = 3000) {
+/// knapsack of the C_j over the site costs within the budget — is an upper bound on the optimum, whatever λ is.
+/// λ is improved by projected subgradient steps (Polyak step towards the incumbent objective, halved after 20
+/// steps without improvement; at most max_iter steps, the deadline, or the gap target); without budget its limit
+/// is the LP relaxation's value (the subproblem has the integrality property). Each step costs O(demand + the
+/// pairs of the units chosen + the pairs of the demand whose λ moved): C is kept up to date incrementally (most λ
+/// settle at 0 or at their first increment after a few steps), not recomputed from all pairs. The value returned
+/// is L at the best λ recomputed from scratch (so rounding in the incremental C cannot leak into the bound).
+/// +inf for models it does not cover.
+double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point deadline, int max_iter = 3000,
+                        double gap_target = 0.0) {
   if (!is_max_model(P.model)) return kInf;
   // The knapsack part needs costs >= 0; with closing costs (cost' < 0) the budget row is dropped instead (dropping a
   // constraint of a maximisation only raises it: still a bound).
   const bool budgeted = std::isfinite(P.budget) && std::all_of(P.cost.begin(), P.cost.end(), [](double c) { return c >= 0; });
-  std::vector<double> lam(P.nd, 0.0), C(P.nc, 0.0), step(P.nd, 0.0);
-  std::vector<std::int32_t> K(P.nd, 0), y(P.nd, 0), cov(P.nd, 0);
+  std::vector<double> lam(P.nd, 0.0), C(P.nc, 0.0), delta(P.nd, 0.0);
+  std::vector<std::int32_t> K(P.nd, 0), cov(P.nd, 0);
   const std::int32_t kmax = P.model == SiteModel::Mclp ? 1 : P.model == SiteModel::Backup ? 2 : P.p;
   for (std::int32_t i = 0; i < P.nd; ++i) {
     if (!P.coverable[i]) continue;
@@ -1980,6 +2028,13 @@ double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point d
     // Start: the first increment spread over the sites that can cover the demand.
     lam[i] = inc(P, i, 0) / double(P.dcov_off[i + 1] - P.dcov_off[i]);
   }
+  auto full_C = [&](const std::vector<double>& l) {
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      double c = 0.0;
+      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) c += l[P.cov_dem[k]];
+      C[j] = c;
+    }
+  };
   std::int64_t fixed_units = 0;
   double fixed_cost = 0.0;
   for (std::int32_t j = 0; j < P.nc; ++j) {
@@ -1988,33 +2043,33 @@ double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point d
   }
   const std::int64_t free_units = std::max<std::int64_t>(0, P.p - fixed_units);
   const double free_budget = budgeted ? std::max(0.0, P.budget - fixed_cost) : kInf;
-  double best = kInf, theta = 2.0;
-  int since = 0;
-  std::vector<std::int32_t> cand, units_at(P.nc, 0);
-  for (int it = 0; it < max_iter; ++it) {
-    poll(P);
-    if ((it & 7) == 0 && Clock::now() > deadline) break;
+  std::vector<std::int32_t> cand, units_at(P.nc, 0), chosen;
+  // L(λ) given C; fills units_at with the subproblem's choice (the step direction) when choose.
+  auto evaluate = [&](const std::vector<double>& l, bool choose) {
     double L = 0.0;
     for (std::int32_t i = 0; i < P.nd; ++i) {
-      y[i] = 0;
       for (std::int32_t k = 0; k < K[i]; ++k) {
-        const double d = inc(P, i, k) - lam[i];
+        const double d = inc(P, i, k) - l[i];
         if (d <= 0) break;  // increments decrease: no later one is positive either
         L += d;
-        ++y[i];
       }
     }
     cand.clear();
     for (std::int32_t j = 0; j < P.nc; ++j) {
-      double c = 0.0;
-      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) c += lam[P.cov_dem[k]];
-      C[j] = c;
       units_at[j] = P.lo[j];
-      L += double(P.lo[j]) * c;
-      if (P.hi[j] > P.lo[j] && c > 0) cand.push_back(j);
+      L += double(P.lo[j]) * C[j];
+      if (P.hi[j] > P.lo[j] && C[j] > 0) cand.push_back(j);
     }
     // X(C) over the free units: the largest C_j (each up to hi − lo units) up to free_units ...
-    std::sort(cand.begin(), cand.end(), [&](std::int32_t a, std::int32_t b) { return C[a] > C[b] || (C[a] == C[b] && a < b); });
+    const auto by_c = [&](std::int32_t a, std::int32_t b) { return C[a] > C[b] || (C[a] == C[b] && a < b); };
+    // 0/1 sites: only the free_units largest C_j matter, found without a full sort (MEXCLP: sites hold several)
+    const std::size_t n_top = std::size_t(std::min<std::int64_t>(free_units, std::int64_t(cand.size())));
+    if (P.model == SiteModel::Mexclp || n_top >= cand.size()) {
+      std::sort(cand.begin(), cand.end(), by_c);
+    } else {  // 0/1 sites: only the free_units largest matter
+      std::nth_element(cand.begin(), cand.begin() + std::ptrdiff_t(n_top), cand.end(), by_c);
+      std::sort(cand.begin(), cand.begin() + std::ptrdiff_t(n_top), by_c);
+    }
     double top = 0.0;
     std::int64_t left = free_units;
     for (std::int32_t j : cand) {
@@ -2043,14 +2098,14 @@ double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point d
         }
       }
       if (knap < top) xbound = knap, use_top = false;
-      if (!use_top) {  // the knapsack's whole items as the subproblem's choice (for the step direction only)
+      if (!use_top && choose) {  // the knapsack's whole items as the subproblem's choice (the step direction only)
         double r2 = free_budget;
         for (std::int32_t j : by_ratio) {
           if (P.cost[j] <= r2) units_at[j] += 1, r2 -= P.cost[j];
         }
       }
     }
-    if (use_top) {
+    if (use_top && choose) {
       left = free_units;
       for (std::int32_t j : cand) {
         if (left <= 0) break;
@@ -2059,16 +2114,27 @@ double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point d
         left -= t;
       }
     }
-    L += xbound;
+    return L + xbound;
+  };
+  full_C(lam);
+  std::vector<double> best_lam = lam;
+  double best = kInf, theta = 2.0;
+  int since = 0;
+  const double stop_at = incumbent + std::max(tol_for(incumbent), gap_target * std::fabs(incumbent));
+  for (int it = 0; it < max_iter; ++it) {
+    poll(P);
+    if ((it & 7) == 0 && Clock::now() > deadline) break;
+    const double L = evaluate(lam, true);
     if (L < best) {
       best = L;
+      best_lam = lam;
       since = 0;
     } else if (++since >= 20) {
       theta *= 0.5;
       since = 0;
     }
-    if (best <= incumbent + tol_for(incumbent) || theta < 1e-5) break;
-    // subgradient s_i = y_i − Σ_{j∈N_i} x_j
+    if (best <= stop_at || theta < 1e-5) break;
+    // subgradient s_i = y_i − Σ_{j∈N_i} x_j, y_i = the increments above λ_i
     std::fill(cov.begin(), cov.end(), 0);
     for (std::int32_t j = 0; j < P.nc; ++j) {
       if (units_at[j] == 0) continue;
@@ -2077,15 +2143,104 @@ double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point d
     double norm = 0.0;
     for (std::int32_t i = 0; i < P.nd; ++i) {
       if (!P.coverable[i]) continue;
-      const double sub = double(y[i]) - double(cov[i]);
-      step[i] = sub;
+      std::int32_t y = 0;
+      while (y < K[i] && inc(P, i, y) - lam[i] > 0) ++y;
+      const double sub = double(y) - double(cov[i]);
+      delta[i] = sub;
       norm += sub * sub;
     }
     if (norm == 0.0) break;  // λ is optimal for the dual
     const double t = theta * (L - incumbent) / norm;
     for (std::int32_t i = 0; i < P.nd; ++i) {
-      if (P.coverable[i]) lam[i] = std::min(inc(P, i, 0), std::max(0.0, lam[i] + t * step[i]));
+      if (!P.coverable[i] || delta[i] == 0.0) continue;
+      const double nl = std::min(inc(P, i, 0), std::max(0.0, lam[i] + t * delta[i]));
+      const double d = nl - lam[i];
+      lam[i] = nl;
+      if (d == 0.0) continue;
+      for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) C[P.dcov_cand[k]] += d;
     }
+  }
+  if (!std::isfinite(best)) return kInf;
+  full_C(best_lam);  // the certified value: L at the best λ from exact sums
+  return evaluate(best_lam, false);
+}
+
+/// Lagrangian lower bound for the (uncapacitated) p-median: relax every assignment row Σ_j z_ij = 1 (weight > 0
+/// demand, over its allowed pairs) with a free multiplier u_i and drop max_closures (dropping constraints of a
+/// minimisation only lowers its optimum). With c_ij = w_i × seconds_ij, for any u
+///   L(u) = Σ_i u_i + Σ_{j fixed} ρ_j + (the p − #fixed most negative ρ_j < 0 of the other allowed sites),
+///   ρ_j = Σ_{i: (i,j) a pair} min(0, c_ij − u_i),
+/// is a lower bound on the optimum (the classic relaxation of Cornuéjols, Fisher & Nemhauser; its limit is the LP
+/// relaxation's value). u starts at each demand's nearest pair (L = the simple bound) and moves by subgradient
+/// steps g_i = 1 − #{open j: c_ij < u_i} (Polyak step towards the incumbent, halved after 20 steps without
+/// improvement) until max_iter, the deadline, or the gap target. O(pairs) per step over the demand-major lists.
+/// Every L is computed exactly from its u, so the best one seen is certified. −inf without a finite incumbent.
+double median_lagrangian_bound(const Prepared& P, const Demand2& D, double incumbent, Clock::time_point deadline,
+                               int max_iter = 3000, double gap_target = 0.0) {
+  if (!std::isfinite(incumbent)) return -kInf;
+  std::vector<double> u(P.nd, 0.0), rho(P.nc, 0.0), g(P.nd, 0.0);
+  std::vector<char> open(P.nc, 0);
+  std::vector<std::int32_t> free_sites;
+  std::int32_t n_fixed = 0;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (P.lo[j] > 0) ++n_fixed;
+    else if (P.hi[j] > 0) free_sites.push_back(j);
+  }
+  const std::size_t n_free = std::size_t(std::max(0, P.p - n_fixed));
+  for (std::int32_t i = 0; i < P.nd; ++i) {
+    if (P.w[i] <= 0) continue;
+    double m = kInf;
+    for (std::int64_t k = D.off[i]; k < D.off[i + 1]; ++k) m = std::min(m, double(D.sec[k]));
+    u[i] = P.w[i] * m;
+  }
+  double best = -kInf, theta = 2.0;
+  int since = 0;
+  const double stop_at = incumbent - std::max(tol_for(incumbent), gap_target * std::fabs(incumbent));
+  for (int it = 0; it < max_iter; ++it) {
+    poll(P);
+    if ((it & 3) == 0 && Clock::now() > deadline) break;
+    std::fill(rho.begin(), rho.end(), 0.0);
+    double L = 0.0;
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] <= 0) continue;
+      L += u[i];
+      for (std::int64_t k = D.off[i]; k < D.off[i + 1]; ++k) {
+        const double v = P.w[i] * double(D.sec[k]) - u[i];
+        if (v < 0) rho[D.cand[k]] += v;
+      }
+    }
+    std::fill(open.begin(), open.end(), 0);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      if (P.lo[j] > 0) open[j] = 1, L += rho[j];
+    }
+    const auto lower = [&](std::int32_t a, std::int32_t b) { return rho[a] < rho[b] || (rho[a] == rho[b] && a < b); };
+    const std::size_t n_top = std::min(n_free, free_sites.size());
+    std::nth_element(free_sites.begin(), free_sites.begin() + std::ptrdiff_t(n_top), free_sites.end(), lower);
+    for (std::size_t t = 0; t < n_top; ++t) {
+      const std::int32_t j = free_sites[t];
+      if (rho[j] < 0) open[j] = 1, L += rho[j];
+    }
+    if (L > best) {
+      best = L;
+      since = 0;
+    } else if (++since >= 20) {
+      theta *= 0.5;
+      since = 0;
+    }
+    if (best >= stop_at || theta < 1e-6) break;
+    double norm = 0.0;
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (P.w[i] <= 0) continue;
+      double x = 0.0;
+      for (std::int64_t k = D.off[i]; k < D.off[i + 1]; ++k) {
+        if (open[D.cand[k]] && P.w[i] * double(D.sec[k]) < u[i]) x += 1.0;
+      }
+      g[i] = 1.0 - x;
+      norm += g[i] * g[i];
+    }
+    if (norm == 0.0) break;  // the relaxed solution is feasible: L is the optimum of the relaxation
+    const double t = theta * (incumbent - L) / norm;
+    for (std::int32_t i = 0; i < P.nd; ++i) u[i] += t * g[i];
   }
   return best;
 }
@@ -2566,6 +2721,92 @@ SiteCosts site_costs_from_pairs(std::int32_t n_demand, std::int32_t n_candidates
   return csr_from_triplets(n_demand, n_candidates, std::move(d), std::move(c), std::move(s));
 }
 
+namespace {
+
+/// See site_costs_from_compressed in the header: one pass writes the candidate-major arrays (a counting pass first
+/// when the input is demand-major), then unsorted candidate lists are sorted.
+template <class T>
+SiteCosts costs_from_compressed(std::int32_t n_demand, std::int32_t n_candidates, bool by_candidate,
+                                const std::int64_t* indptr, std::int64_t indptr_len, const std::int32_t* indices,
+                                const T* seconds, std::int64_t n_entries) {
+  if (n_demand < 0 || n_candidates < 0) fail("costs: n_demand and n_candidates must be >= 0");
+  const std::int32_t n_major = by_candidate ? n_candidates : n_demand;
+  const std::int32_t n_minor = by_candidate ? n_demand : n_candidates;
+  const char* major = by_candidate ? "column (candidate)" : "row (demand)";
+  if (indptr_len != std::int64_t(n_major) + 1) {
+    fail(std::string("costs: the sparse matrix's indptr has ") + std::to_string(indptr_len) + " entries; expected " +
+         std::to_string(std::int64_t(n_major) + 1) + " (one per " + major + " + 1)");
+  }
+  if (indptr[0] != 0 || indptr[n_major] != n_entries) {
+    fail("costs: the sparse matrix's indptr must start at 0 and end at its number of entries (" +
+         std::to_string(n_entries) + ")");
+  }
+  for (std::int32_t m = 0; m < n_major; ++m) {
+    if (indptr[m + 1] < indptr[m]) fail(std::string("costs: the sparse matrix's indptr decreases at ") + major + " " + std::to_string(m));
+  }
+  auto check = [&](std::int32_t m, std::int64_t k) {
+    const std::int32_t o = indices[k];
+    const std::int32_t i = by_candidate ? o : m, j = by_candidate ? m : o;
+    if (o < 0 || o >= n_minor) {
+      fail("costs: entry " + std::to_string(k) + " names " + (by_candidate ? "demand " : "candidate ") +
+           std::to_string(o) + " outside 0.." + std::to_string(n_minor - 1));
+    }
+    const double s = double(seconds[k]);
+    if (!(s >= 0.0) || !std::isfinite(s)) {
+      fail("costs: the pair (demand " + std::to_string(i) + ", candidate " + std::to_string(j) + ") has cost " +
+           num(s) + "; costs must be finite and >= 0 (leave unreachable pairs out of the sparse matrix)");
+    }
+  };
+  SiteCosts c;
+  c.n_demand = n_demand;
+  c.n_candidates = n_candidates;
+  c.demand.resize(std::size_t(n_entries));
+  c.seconds.resize(std::size_t(n_entries));
+  if (by_candidate) {
+    c.offsets.assign(indptr, indptr + indptr_len);
+    for (std::int32_t j = 0; j < n_candidates; ++j) {
+      for (std::int64_t k = indptr[j]; k < indptr[j + 1]; ++k) {
+        check(j, k);
+        c.demand[k] = indices[k];
+        c.seconds[k] = float(seconds[k]);
+      }
+    }
+  } else {
+    c.offsets.assign(std::size_t(n_candidates) + 1, 0);
+    for (std::int32_t i = 0; i < n_demand; ++i) {
+      for (std::int64_t k = indptr[i]; k < indptr[i + 1]; ++k) {
+        check(i, k);
+        ++c.offsets[std::size_t(indices[k]) + 1];
+      }
+    }
+    for (std::int32_t j = 0; j < n_candidates; ++j) c.offsets[j + 1] += c.offsets[j];
+    std::vector<std::int64_t> pos(c.offsets.begin(), c.offsets.end() - 1);
+    for (std::int32_t i = 0; i < n_demand; ++i) {  // rows in order: each candidate's list comes out ascending
+      for (std::int64_t k = indptr[i]; k < indptr[i + 1]; ++k) {
+        const std::int64_t at = pos[indices[k]]++;
+        c.demand[at] = i;
+        c.seconds[at] = float(seconds[k]);
+      }
+    }
+  }
+  sort_candidate_lists(c);
+  return c;
+}
+
+}  // namespace
+
+SiteCosts site_costs_from_compressed(std::int32_t n_demand, std::int32_t n_candidates, bool by_candidate,
+                                     const std::int64_t* indptr, std::int64_t indptr_len, const std::int32_t* indices,
+                                     const float* seconds, std::int64_t n_entries) {
+  return costs_from_compressed(n_demand, n_candidates, by_candidate, indptr, indptr_len, indices, seconds, n_entries);
+}
+
+SiteCosts site_costs_from_compressed(std::int32_t n_demand, std::int32_t n_candidates, bool by_candidate,
+                                     const std::int64_t* indptr, std::int64_t indptr_len, const std::int32_t* indices,
+                                     const double* seconds, std::int64_t n_entries) {
+  return costs_from_compressed(n_demand, n_candidates, by_candidate, indptr, indptr_len, indices, seconds, n_entries);
+}
+
 SiteCosts site_costs_from_reach_lists(const ReachLists& reach, const std::int32_t* cell_demand, std::int64_t n_cells,
                                       std::int32_t n_demand, const double* max_seconds_per_demand) {
   return costs_from_lists(reach.offsets, reach.cells, reach.seconds, cell_demand, n_cells, n_demand,
@@ -2704,7 +2945,12 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   std::vector<std::int32_t> x;
   {
     ProgressSpan phase(control, 0.0, 0.4, "greedy + swap");
-    x = median ? heuristic_median(P, D, options, deadline) : heuristic_counts(P, options, deadline);
+    // The local search gets half the time limit: the bound that proves the answer's quality needs the rest.
+    const Clock::time_point search_deadline =
+        std::isfinite(options.time_limit_s)
+            ? t0 + std::chrono::microseconds(std::int64_t(options.time_limit_s * 0.5e6))
+            : Clock::time_point::max();
+    x = median ? heuristic_median(P, D, options, search_deadline) : heuristic_counts(P, options, search_deadline);
   }
   // CBC reports no fraction: this stage shows its name until it ends.
   ProgressSpan phase(control, 0.4, 1.0, options.solver == SiteSolver::Exact ? "bound, branch and cut" : "bound");
@@ -2718,8 +2964,9 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   bool lp_worth_it = true;
   const bool small = costs.n_pairs() <= 200000;
   if (options.solver == SiteSolver::Heuristic && ev.feasible && (!small || !options.lp_bound)) {
-    const double lag = lagrangian_bound(P, ev.objective, deadline);
-    if (lag < sol.bound) {
+    const double lag = median ? median_lagrangian_bound(P, D, ev.objective, deadline, 100000, options.gap_target)
+                              : lagrangian_bound(P, ev.objective, deadline, 3000, options.gap_target);
+    if (maxm ? lag < sol.bound : lag > sol.bound) {
       sol.bound = lag;
       sol.bound_source = "lagrangian";
     }

@@ -213,6 +213,46 @@ def test_dense_and_sparse_input_agree_and_explicit_zero_is_a_real_cost():
     assert locate.mclp(s2, [1, 2, 4], 1, 10.0).objective == 2.0
 
 
+def test_csc_and_csr_are_read_in_place_and_agree_with_the_triplet_path():
+    # CSC / CSR go to site_costs_from_compressed (no triplet copy); COO and dense to the triplet path. Same pairs,
+    # same SiteCosts, whatever the format, dtype (float32 is read as it is), or order of the indices.
+    rng = np.random.default_rng(11)
+    nd, nc = 60, 9
+    dense = np.where(rng.random((nd, nc)) < 0.4, rng.uniform(0, 900, (nd, nc)), np.inf)
+    dense[3, 2] = 0.0  # an explicit zero stays a pair
+    d, c = np.nonzero(np.isfinite(dense))
+    coo = sp.coo_matrix((dense[d, c], (d, c)), shape=(nd, nc))
+    ref = locate.site_costs(dense)
+    for m in (coo.tocsc(), coo.tocsr(), coo.tocsc().astype(np.float32), coo.tocsr().astype(np.float32), coo):
+        got = locate.site_costs(m)
+        assert (got.n_demand, got.n_candidates, got.n_pairs) == (nd, nc, d.size), m.format
+        np.testing.assert_array_equal(got.offsets, ref.offsets)
+        np.testing.assert_array_equal(got.demand, ref.demand)
+        np.testing.assert_array_equal(got.seconds, ref.seconds)
+    unsorted = coo.tocsc()
+    for j in range(nc):  # reverse each column's indices
+        a, b = unsorted.indptr[j], unsorted.indptr[j + 1]
+        unsorted.indices[a:b] = unsorted.indices[a:b][::-1].copy()
+        unsorted.data[a:b] = unsorted.data[a:b][::-1].copy()
+    unsorted.has_sorted_indices = False
+    np.testing.assert_array_equal(locate.site_costs(unsorted).demand, ref.demand)
+    r1 = locate.mclp(coo.tocsc(), np.ones(nd), 3, 600.0, solver="heuristic")
+    r2 = locate.mclp(dense, np.ones(nd), 3, 600.0, solver="heuristic")
+    assert list(r1.sites) == list(r2.sites) and r1.objective == r2.objective
+
+
+def test_compressed_input_errors_name_the_pair():
+    dup = sp.csc_matrix((np.array([1.0, 2.0]), np.array([0, 0], np.int32), np.array([0, 2])), shape=(2, 1))
+    with pytest.raises(ValueError, match=r"\(demand 0, candidate 0\) is given twice"):
+        locate.site_costs(dup)
+    neg = sp.csr_matrix((np.array([1.0, -2.0]), np.array([0, 1], np.int32), np.array([0, 1, 2])), shape=(2, 2))
+    with pytest.raises(ValueError, match=r"\(demand 1, candidate 1\) has cost -2"):
+        locate.site_costs(neg)
+    nan = sp.csc_matrix((np.array([np.nan], np.float32), np.array([1], np.int32), np.array([0, 1])), shape=(2, 1))
+    with pytest.raises(ValueError, match=r"\(demand 1, candidate 0\) has cost nan"):
+        locate.site_costs(nan)
+
+
 def test_infeasible_requests_say_why():
     cost = np.array([[1.0, np.inf], [np.inf, 2.0]])
     with pytest.raises(ValueError, match="demand 1"):

@@ -55,11 +55,17 @@
 //    objective; gap = 0 when proven optimal. time_limit_s / gap_target stop it early with the bound it proved.
 //    CBC 2.10's solver driver keeps process-wide state, so exact solves are serialised by a mutex.
 //  * Heuristic: greedy with lazy (CELF) marginal gains then first-improvement swap local search (Whitaker's fast
-//    interchange bookkeeping), deterministic; bound = the LP relaxation solved by CLP (through CBC) when it
-//    finishes within the time limit, else a simple valid bound (e.g. all coverable weight). Never a guess.
+//    interchange bookkeeping; MCLP/LSCP find the one open site covering a singly covered demand in O(1)),
+//    deterministic; the local search gets at most half of time_limit_s, the bound the rest. Bound: up to 200,000
+//    pairs (with lp_bound) the LP relaxation solved by CLP (through CBC) when it finishes within the time limit;
+//    above that (or without lp_bound) a Lagrangian bound — MCLP/backup/MEXCLP relax the coverage rows, p-median
+//    the assignment rows — whose subgradient stops at the gap target, the deadline or its step limit; else a
+//    simple valid bound (e.g. all coverable weight). Every bound reported is the value of a relaxation at the
+//    multipliers it reached, so it is valid however early it stopped. Never a guess.
 //  * gap = |objective − bound| / max(|objective|, 1e-9) (CBC's convention, relative to the incumbent); 0 when both 0.
-// Memory: SiteCosts holds 8 bytes per pair (int32 demand + float32 seconds) plus a demand-major copy built by the
-// solvers (8 bytes per pair: int32 candidate + float32 seconds) — 16 B per pair in all.
+// Memory: SiteCosts holds 8 bytes per pair (int32 demand + float32 seconds). The solvers add 8 bytes per pair: the
+// covering models two int32 covering lists (by candidate and by demand), p-median/p-center a demand-major copy
+// (int32 candidate + float32 seconds) — 16 B per pair in all.
 // Ownership: every struct owns its vectors; solver inputs are read only during the call.
 // Thread-safety: functions are re-entrant (exact solves queue on one process-wide mutex around CBC). CBC and CLP are
 // run without their own SIGINT handlers, so Ctrl-C reaches the caller (Python) and stops the run through `control`.
@@ -95,6 +101,19 @@ struct SiteCosts {
 /// infinite seconds (leave unreachable pairs out instead), or a (demand, candidate) pair given twice.
 SiteCosts site_costs_from_pairs(std::int32_t n_demand, std::int32_t n_candidates, const std::int32_t* demand,
                                 const std::int32_t* candidate, const double* seconds, std::size_t n_pairs);
+
+/// From a compressed sparse matrix of shape (n_demand, n_candidates) whose entries are the reachable pairs (an
+/// explicit 0 is a real zero): scipy's CSC when by_candidate (indptr per candidate, indices = demand), CSR otherwise
+/// (indptr per demand, indices = candidate). indptr has n_candidates + 1 (CSC) or n_demand + 1 (CSR) entries,
+/// indices and seconds n_entries. Writes the 8 bytes per pair of SiteCosts and nothing per pair besides (no triplet
+/// copy); CSR is transposed by a counting pass. Unsorted indices are sorted. InputError on a malformed indptr,
+/// indices out of range, NaN/negative/infinite seconds, or the same pair twice.
+SiteCosts site_costs_from_compressed(std::int32_t n_demand, std::int32_t n_candidates, bool by_candidate,
+                                     const std::int64_t* indptr, std::int64_t indptr_len, const std::int32_t* indices,
+                                     const float* seconds, std::int64_t n_entries);
+SiteCosts site_costs_from_compressed(std::int32_t n_demand, std::int32_t n_candidates, bool by_candidate,
+                                     const std::int64_t* indptr, std::int64_t indptr_len, const std::int32_t* indices,
+                                     const double* seconds, std::int64_t n_entries);
 
 /// From a grid search's per-candidate reach lists (careshed::raster_reach_lists, one source per candidate):
 /// cell_demand[flat cell] gives the demand index of a cell (-1: not a demand point; length n_cells); when

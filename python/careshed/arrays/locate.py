@@ -98,6 +98,11 @@ def site_costs(cost, *, n_demand: int | None = None, n_candidates: int | None = 
     if isinstance(cost, SiteCosts):
         return cost
     if hasattr(cost, "tocoo") and not isinstance(cost, np.ndarray):  # scipy.sparse
+        nd, nc = cost.shape
+        if getattr(cost, "format", None) in ("csc", "csr"):  # read in place: no (row, col, data) triplet copy
+            data = cost.data if cost.data.dtype == np.float32 else np.asarray(cost.data, dtype=np.float64)
+            return _core.site_costs_from_compressed(nd, nc, cost.format == "csc", np.asarray(cost.indptr, np.int64),
+                                                    np.asarray(cost.indices, np.int32), data)
         coo = cost.tocoo()
         nd, nc = coo.shape
         return _core.site_costs_from_pairs(nd, nc, coo.row.astype(np.int32), coo.col.astype(np.int32),
