@@ -1107,6 +1107,10 @@ void swap_median(MedianState& S, const SiteCosts& C, Clock::time_point deadline)
   std::int64_t checks = 0;
   std::int32_t closed_now = 0;
   for (std::int32_t j = 0; j < P.nc; ++j) closed_now += P.closable[j] && !S.open[j];
+  std::vector<std::int32_t> open_sites;  // the open sites, ascending (p of them, not all candidates, per scan)
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (S.open[j]) open_sites.push_back(j);
+  }
   while (since < P.nc) {
     poll(P);
     if ((++checks & 15) == 0 && Clock::now() > deadline) break;
@@ -1134,8 +1138,8 @@ void swap_median(MedianState& S, const SiteCosts& C, Clock::time_point deadline)
     }
     std::int32_t best_a = -1;
     LexV best{0.0, 0.0};  // best change (negative = improvement)
-    for (std::int32_t a = 0; a < P.nc; ++a) {
-      if (!S.open[a] || P.lo[a] > 0) continue;
+    for (std::int32_t a : open_sites) {  // ascending: ties go to the lowest index
+      if (P.lo[a] > 0) continue;
       if (!closures_ok(P, closed_now, a, cand)) continue;
       const LexV change = loss[a] + extra[a] - gain;
       if (lex_better(change, best, std::max(1.0, S.total.unc), std::max(1.0, S.total.cost))) {
@@ -1159,6 +1163,8 @@ void swap_median(MedianState& S, const SiteCosts& C, Clock::time_point deadline)
     }
     S.open[best_a] = 0;
     S.open[cand] = 1;
+    *std::find(open_sites.begin(), open_sites.end(), best_a) = cand;
+    std::sort(open_sites.begin(), open_sites.end());
     closed_now += P.closable[best_a] - P.closable[cand];
     for (std::int32_t i : aff) {
       S.refresh(i);

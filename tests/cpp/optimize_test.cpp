@@ -449,7 +449,9 @@ TEST(OptimizeOracle, LagrangianBoundsBracketTheExactOptimumOnGeometricInstances)
         EXPECT_LE(h.objective, z + rel_tol(z)) << "MCLP heuristic above the optimum";
       }
       EXPECT_NEAR(h.gap, std::fabs(h.objective - h.bound) / std::fabs(h.objective), 1e-12);
-      EXPECT_LT(h.gap, 0.05) << site_model_name(model) << ": the bound proves little (" << h.bound << " vs " << z << ")";
+      // On these instances both relaxations are nearly tight (the LP gap is small): a bound far from the optimum
+      // would mean the subgradient did not converge, not that the optimum is far.
+      EXPECT_LT(std::fabs(h.bound - z), 0.01 * z) << site_model_name(model) << ": the bound is far from the optimum";
     }
   }
 }
