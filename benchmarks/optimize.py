@@ -86,7 +86,7 @@ def peer_mclp(dxy, cxy, pop, std, p, fixed=(), speed_ms=40 / 3.6):
 def cpu_with_children():
     """CPU seconds of this process and of its finished children (PuLP runs CBC as a child process)."""
     t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return time.process_time() + t.children_user + t.children_system
 
 
 def run_random(sizes, seed, exact=True, gap_target=0.0):
@@ -122,7 +122,7 @@ def run_random(sizes, seed, exact=True, gap_target=0.0):
         print(f"| {nd:,} x {nc:,} | {costs.n_pairs:,} | {l0:.1f}-{load():.1f} | {ex_cols} | "
               f"{t_he:.3f} ({c_he:.3f}) | {he.objective:,.0f} | {he.bound:,.0f} | {he.gap:.3%} | "
               f"{t_peer:.2f} ({c_peer:.2f}) | {peer_obj:,.0f} | {ex_ratio} | "
-              f"{t_peer / t_he:.0f}x ({c_peer / c_he:.0f}x) |", flush=True)
+              f"{t_peer / t_he:.0f}x ({c_peer / max(c_he, 1e-6):.0f}x) |", flush=True)
 
 
 # ---- scale instances (issue 10's speed targets): sparse from the start, never a dense matrix ------------------
