@@ -267,6 +267,24 @@ Prepared prepare_grid(const FrictionGrid& g, const std::int64_t* sources_rc, std
   return p;
 }
 
+// The inclusive cutoff in ticks: the largest tick count whose output seconds, float32(ticks * 2^-q) as every
+// output conversion rounds them, are <= max_seconds. So a cell is reached exactly when the time the caller
+// would see for it is <= the cutoff. (floor(max_seconds * 2^q) was off both ways: a 7.2 s cell's ticks round
+// to nearest and may exceed floor(7.2 * 2^q), and the float32 rounding may go above the cutoff.) The output
+// seconds grow monotonically with the ticks, so a binary search finds the boundary.
+std::uint64_t cut_ticks_for(double max_seconds, int q) {
+  const auto seconds = [q](std::uint64_t ticks) {
+    return static_cast<double>(static_cast<float>(std::ldexp(static_cast<double>(ticks), -q)));
+  };
+  std::uint64_t lo = 0;                                                                  // seconds(lo) <= cutoff
+  std::uint64_t hi = 2 * static_cast<std::uint64_t>(std::ldexp(max_seconds, q)) + 2;  // seconds(hi) > cutoff
+  while (hi - lo > 1) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    (seconds(mid) <= max_seconds ? lo : hi) = mid;
+  }
+  return lo;
+}
+
 // The integer arithmetic of a search: the largest time any label can hold must fit in ticks_bits - 1 bits
 // (after the +1) next to index_bits bits of source index. Depends only on whole-grid figures, so a tiled
 // search computes it once for all its tiles (raster_tiles.hpp). max_step: the most any move costs (s).
@@ -288,9 +306,7 @@ TickScale choose_scale(double max_step, std::int64_t n_passable, double max_offs
   while (q > -1000 && std::ldexp(bound, q) >= max_ticks) --q;  // guard log2 rounding
   t.q = q;
   t.tick_seconds = std::ldexp(1.0, -q);
-  const double scale = std::ldexp(1.0, q);
-  t.cut_ticks = max_seconds < kInf ? static_cast<std::uint64_t>(std::floor(max_seconds * scale))
-                                   : static_cast<std::uint64_t>(max_ticks);
+  t.cut_ticks = max_seconds < kInf ? cut_ticks_for(max_seconds, q) : static_cast<std::uint64_t>(max_ticks);
   return t;
 }
 

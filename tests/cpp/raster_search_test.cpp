@@ -15,6 +15,7 @@
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
 #include "careshed/raster_search.hpp"
+#include "cutoff_ticks.hpp"
 #include "raster_test_grid.hpp"
 #include "run_control_checks.hpp"
 #include "test_seed.hpp"
@@ -389,7 +390,7 @@ TEST(RasterSearchOracle, NearestMatchesPerSourceDijkstraExactly) {
       }
     }
     const double scale = 1.0 / r.stats.tick_seconds;
-    const double cut = cs.o.max_seconds < kInf ? std::floor(cs.o.max_seconds * scale) : kInf;
+    const double cut = careshed_test::cutoff_ticks(cs.o.max_seconds, 1.0 / scale);
     auto d = oracle_all(cs, scale, cut);
     auto dr = oracle_all(cs, 0.0, cs.o.max_seconds);
     for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
@@ -421,7 +422,7 @@ TEST(RasterSearchOracle, KNearestMatchesBruteForce) {
     std::vector<CellLabel> out(cs.g.f.size() * k);
     auto st = careshed::raster_k_nearest(cs.g.view(), cs.src.data(), cs.src.size() / 2, k, cs.o, out.data());
     const double scale = 1.0 / st.tick_seconds;
-    const double cut = cs.o.max_seconds < kInf ? std::floor(cs.o.max_seconds * scale) : kInf;
+    const double cut = careshed_test::cutoff_ticks(cs.o.max_seconds, 1.0 / scale);
     auto d = oracle_all(cs, scale, cut);
     for (std::size_t i = 0; i < cs.g.f.size(); ++i) {
       std::vector<std::pair<double, int>> all;
@@ -453,7 +454,7 @@ TEST(RasterSearchOracle, ReachListsMatchPerSourceDijkstra) {
     careshed::RasterSearchStats st;
     auto rl = careshed::raster_reach_lists(cs.g.view(), cs.src.data(), cs.src.size() / 2, cs.o, &st);
     const double scale = 1.0 / st.tick_seconds;
-    auto d = oracle_all(cs, scale, std::floor(cs.o.max_seconds * scale));
+    auto d = oracle_all(cs, scale, careshed_test::cutoff_ticks(cs.o.max_seconds, 1.0 / scale));
     expect_reach_lists_match_oracle(rl, d, scale);
     for (float x : rl.seconds) ASSERT_LE(x, cs.o.max_seconds);
   }
@@ -528,7 +529,7 @@ TEST(RasterSearchOracle, ReachListsInParallelMatchOracle) {
   careshed::RasterSearchStats st;
   auto rl = careshed::raster_reach_lists(cs.g.view(), cs.src.data(), cs.src.size() / 2, cs.o, &st);
   const double scale = 1.0 / st.tick_seconds;
-  auto d = oracle_all(cs, scale, std::floor(cs.o.max_seconds * scale));
+  auto d = oracle_all(cs, scale, careshed_test::cutoff_ticks(cs.o.max_seconds, 1.0 / scale));
   expect_reach_lists_match_oracle(rl, d, scale);
 }
 

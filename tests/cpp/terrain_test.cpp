@@ -21,6 +21,7 @@
 #include "careshed/raster_io.hpp"
 #include "careshed/raster_search.hpp"
 #include "careshed/terrain.hpp"
+#include "cutoff_ticks.hpp"
 #include "raster_test_grid.hpp"
 #include "test_seed.hpp"
 
@@ -311,8 +312,9 @@ TEST(TerrainOracle, MatchesPlainDijkstraOnTheDirectedGraph) {
     careshed::RasterSearchStats st;
     const auto got = run(t, m, src, o, &st);
     const double scale = 1.0 / st.tick_seconds;
-    const std::uint64_t cut = o.max_seconds < kInf ? static_cast<std::uint64_t>(std::floor(o.max_seconds * scale))
-                                                   : kNone - 1;
+    const std::uint64_t cut = o.max_seconds < kInf
+                                  ? static_cast<std::uint64_t>(careshed_test::cutoff_ticks(o.max_seconds, 1.0 / scale))
+                                  : kNone - 1;
     std::vector<std::vector<std::uint64_t>> d;
     for (int s = 0; s < ns; ++s) {
       const double off = o.source_offsets_s ? offsets[s] : 0.0;

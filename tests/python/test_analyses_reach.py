@@ -468,3 +468,18 @@ def test_walk_then_ride_gives_the_hand_times_the_trip_mode_raster_and_the_people
     with pytest.raises(careshed.UsageError, match="modes has 'bus'"):
         careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
                        travel={"background_speed_kmh": 6.0, "modes": {"bus": road}})
+
+
+def test_covered_compares_float32_seconds_exactly_with_the_threshold():
+    # One class of 0.123 min = 7.38 s: float32(7.38) = 7.3800001 s lies above it, so a cell at that float32 time is
+    # beyond the threshold, as in the table (C++ coverage compares exactly); NumPy 1.x would compare the float32
+    # array with a float64 scalar in float32 and call it covered.
+    import copy
+    study = strip_study()
+    r = copy.copy(study.reach(points(["s1"], [cell_centre(1, 0)]), dispatch_minutes=2))
+    thr_s = 0.123 * 60.0
+    above = np.float32(thr_s)
+    assert float(above) > thr_s
+    r.cell_class, r.class_names, r.thresholds_min = None, ["all"], {"all": 0.123}
+    r.seconds = np.array([[np.float32(7.0), above, np.float32(np.inf)]], dtype=np.float32)
+    assert r.covered.tolist() == [[True, False, False]]

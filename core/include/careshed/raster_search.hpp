@@ -16,8 +16,13 @@
 //  * Sources: (row, col) cells with an optional start offset in seconds (dispatch + turnout), added at
 //    the source. A source on an impassable cell is inert: it reaches nothing, not even its own cell
 //    (that cell stays unreachable). The Python wrapper warns about such sources.
-//  * Cutoff max_seconds is inclusive: a cell whose time equals it is reached; beyond it the cell is
-//    unreachable (+inf seconds, nearest -1).
+//  * Cutoff max_seconds is inclusive: a cell is reached exactly when the seconds the same search returns
+//    for it without the cutoff (the float32 output, compared exactly with max_seconds as a double) are
+//    <= max_seconds; it then has those seconds and that nearest source. Beyond it the cell is
+//    unreachable (+inf seconds, nearest -1). ("The same search": the same tick; see Arithmetic.) So a
+//    7.2 s cell is reached with max_seconds = 7.2 (float32 7.2 is 7.19999981), while a 0.1 s cell is not
+//    with max_seconds = 0.1 (float32 0.1 is 0.100000001). NumPy 1.x compares a float32 array with a
+//    Python float in float32; compare `seconds.astype(float64) <= c` to see what the cutoff sees.
 //  * Ties: among sources reaching a cell in the same time, the lowest source index wins, exactly and
 //    independently of processing order or threads (duplicated sources: the lowest index wins).
 //

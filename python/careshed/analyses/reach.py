@@ -208,10 +208,13 @@ class Reach(Result):
 
     @property
     def covered(self) -> np.ndarray:
-        """Boolean per cell: response time <= the threshold of the cell's class."""
+        """Boolean per cell: response time <= the threshold of the cell's class (the float32 seconds compared
+        exactly with the threshold in seconds, as the table's coverage does)."""
         thr = np.array([self.thresholds_min[c] * 60.0 for c in self.class_names], dtype=np.float64)
         if self.cell_class is None:
-            return self.seconds <= thr[0]
+            # Not `seconds <= thr[0]`: NumPy 1.x compares a float32 array with a float64 scalar in float32,
+            # which counts a cell whose time rounds to the threshold's float32 as covered.
+            return self.seconds.astype(np.float64) <= thr[0]
         cls = np.where(self.cell_class == NO_CLASS, 0, self.cell_class)
         return self.seconds <= thr[cls]
 
