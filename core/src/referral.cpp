@@ -18,6 +18,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
+#include "parallel_errors.hpp"
 
 namespace careshed {
 
@@ -227,18 +228,23 @@ Referrals referral_on_grid(const FrictionGrid& grid, const std::int64_t* facilit
   std::vector<std::vector<std::int64_t>> routes(options.keep_routes ? n_facilities : 0);
   auto retrace_legs = [&](const std::vector<Leg>& todo, const CellLabel* field_of_assigned) {
     ProgressCounter counter(control, todo.size());
+    detail::FirstException errors;  // a route's cells grow a vector: std::bad_alloc is rethrown after the loop
 #pragma omp parallel for schedule(dynamic, 16)
     for (std::int64_t k = 0; k < static_cast<std::int64_t>(todo.size()); ++k) {
-      if (!counter.running()) continue;
-      const Leg& leg = todo[static_cast<std::size_t>(k)];
-      const std::size_t i = static_cast<std::size_t>(leg.facility), j = static_cast<std::size_t>(leg.target);
-      const std::int64_t from = facilities_rc[2 * i] * grid.cols + facilities_rc[2 * i + 1];
-      const std::int64_t to = facilities_rc[2 * j] * grid.cols + facilities_rc[2 * j + 1];
-      const CellLabel* field = field_of_assigned ? field_of_assigned : out + static_cast<std::int64_t>(leg.field) * cells;
-      res.metres[i] = retrace_grid(geo, options.neighbours, field, leg.want, from, to,
-                                   options.keep_routes ? &routes[i] : nullptr);
-      counter.done();
+      if (!counter.running() || errors.failed()) continue;
+      errors.run([&] {
+        const Leg& leg = todo[static_cast<std::size_t>(k)];
+        const std::size_t i = static_cast<std::size_t>(leg.facility), j = static_cast<std::size_t>(leg.target);
+        const std::int64_t from = facilities_rc[2 * i] * grid.cols + facilities_rc[2 * i + 1];
+        const std::int64_t to = facilities_rc[2 * j] * grid.cols + facilities_rc[2 * j + 1];
+        const CellLabel* field =
+            field_of_assigned ? field_of_assigned : out + static_cast<std::int64_t>(leg.field) * cells;
+        res.metres[i] = retrace_grid(geo, options.neighbours, field, leg.want, from, to,
+                                     options.keep_routes ? &routes[i] : nullptr);
+        counter.done();
+      });
     }
+    errors.rethrow_if_failed();
     throw_if_cancelled(control);
   };
   {

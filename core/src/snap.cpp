@@ -7,6 +7,7 @@
 #include "careshed/error.hpp"
 #include "careshed/graph_search.hpp"
 #include "kdtree.hpp"
+#include "parallel_errors.hpp"
 
 namespace careshed {
 
@@ -66,16 +67,22 @@ SnapResult NodeSnapper::snap(const double* x, const double* y, size_t n, double 
   r.distance_m.assign(n, std::numeric_limits<double>::infinity());
   // Tree indices are in ascending node order (node_of_ is increasing), so the tree's lowest-index tie
   // rule is the lowest-node-id rule.
+  // The lookups allocate nothing today, but nanoflann may throw (std::runtime_error on an unbuilt index):
+  // whatever is thrown is rethrown after the loop instead of terminating the process.
+  detail::FirstException errors;
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel for schedule(static) if (n > 20000)
 #endif
   for (int64_t i = 0; i < static_cast<int64_t>(n); ++i) {
-    auto [idx, d] = tree_->nearest(x[i], y[i], max_distance_m);
-    if (idx >= 0) {
-      r.node[i] = node_of_[static_cast<size_t>(idx)];
-      r.distance_m[i] = d;
-    }
+    errors.run([&] {
+      auto [idx, d] = tree_->nearest(x[i], y[i], max_distance_m);
+      if (idx >= 0) {
+        r.node[i] = node_of_[static_cast<size_t>(idx)];
+        r.distance_m[i] = d;
+      }
+    });
   }
+  errors.rethrow_if_failed();
   return r;
 }
 

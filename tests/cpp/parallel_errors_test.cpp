@@ -26,6 +26,8 @@
 #include "careshed/geometry.hpp"
 #include "careshed/graph_search.hpp"
 #include "careshed/raster_search.hpp"
+#include "careshed/referral.hpp"
+#include "careshed/snap.hpp"
 #include "careshed/straight_line.hpp"
 #include "careshed/zonal.hpp"
 #include "exact_sum.hpp"
@@ -245,6 +247,59 @@ TEST(BadAllocInParallelRegions, ZonesOnTheGridAndPointsInZones) {
   std::vector<double> x(n), y(n);
   for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<double>(i % 100) + 0.25, y[i] = static_cast<double>(i % 97);
   expect_bad_alloc_then_success("assign_points_to_zones", [&] { careshed::assign_points_to_zones(zones, x, y); });
+}
+
+// Referral on a grid retraces each facility's route in a parallel loop; with keep_routes the route's cells
+// grow a vector there.
+TEST(BadAllocInParallelRegions, ReferralRoutes) {
+  std::vector<float> f;
+  const careshed::FrictionGrid g = uniform_grid(f, 40, 60);
+  std::vector<std::int64_t> rc;
+  std::vector<std::int32_t> level;
+  for (int i = 0; i < 40; ++i) {  // 40 village posts (level 0) and two hospitals (level 1)
+    rc.push_back(i), rc.push_back((7 * i) % 60), level.push_back(0);
+  }
+  rc.insert(rc.end(), {5, 5, 30, 50});
+  level.insert(level.end(), {1, 1});
+  careshed::FacilityLevels levels;
+  levels.level = level.data();
+  levels.n_levels = 2;
+  careshed::ReferralOptions o;
+  o.keep_routes = true;
+  std::vector<careshed::CellLabel> out(2 * static_cast<std::size_t>(g.rows * g.cols));
+  expect_bad_alloc_then_success("referral_on_grid with routes", [&] {
+    careshed::referral_on_grid(g, rc.data(), level.size(), levels, o, out.data());
+  });
+}
+
+// The snapper's parallel loop allocates nothing (its kd-tree lookups use fixed-size state): with every
+// allocation inside a parallel region failing, it still succeeds and gives the answer of a normal run. An
+// exception there (e.g. from a future allocation) is carried out of the region and rethrown, never std::terminate.
+TEST(BadAllocInParallelRegions, SnapOutsideAnyAllocation) {
+  std::vector<careshed::RoadLine> lines;
+  for (int i = 0; i < 30; ++i)
+    lines.push_back({{100.0 * i, 0.0, 100.0 * i, 1000.0}, 30.0, careshed::Direction::kBoth, i});
+  const careshed::RoadGraph graph = careshed::RoadGraph::from_road_lines(lines, false);
+  const careshed::NodeSnapper snapper(graph);
+  const std::size_t n = 30000;  // above the size where threads start
+  std::vector<double> x(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = static_cast<double>(i % 3000), y[i] = static_cast<double>(i % 1100);
+  const careshed::SnapResult want = snapper.snap(x.data(), y.data(), n, 200.0);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(2);
+  fail_in_parallel = true;
+  careshed::SnapResult got;
+  try {
+    got = snapper.snap(x.data(), y.data(), n, 200.0);
+  } catch (const std::bad_alloc&) {
+    fail_in_parallel = false;
+    omp_set_num_threads(saved);
+    FAIL() << "snap allocated inside its parallel loop";
+  }
+  fail_in_parallel = false;
+  omp_set_num_threads(saved);
+  EXPECT_EQ(got.node, want.node);
+  EXPECT_EQ(got.distance_m, want.distance_m);
 }
 #endif
 
