@@ -3,13 +3,11 @@
 A run started from Python's main thread is watched: SIGINT (Ctrl-C in a terminal, "interrupt" in Jupyter)
 raises KeyboardInterrupt within a fraction of a second even while C++ computes with the GIL released, and
 an optional ``progress(fraction, phase)`` callable sees increasing fractions ending at 1.0. The 1 s bound
-below is the requirement of issue 8 (a functional bound, not a benchmark).
+below is the requirement of issue 8 (a functional bound, not a benchmark), measured as the child's CPU time
+after SIGINT (tests/python/interrupt_case.py says why).
 """
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -17,14 +15,17 @@ import numpy as np
 import pytest
 
 from careshed import _core
+import interrupt_case
 
-# A search that takes seconds: 4000 x 4000 cells from one source, no cutoff, one thread.
+# A search that takes seconds of CPU: 4000 x 4000 cells of random friction from one source, 16 neighbours, no
+# cutoff, one thread (~3.5 s CPU; uniform friction with 8 neighbours took 0.7 s, less than the 1 s bound, so a
+# run that ignored Ctrl-C would still have "stopped" in time).
 LONG_RUN = r"""
 import sys, time
 import numpy as np
 from careshed import _core
 n = 4000
-friction = np.full((n, n), 0.05, dtype=np.float32)
+friction = np.random.default_rng(1).uniform(0.02, 0.5, size=(n, n)).astype(np.float32)
 source = np.array([[n // 2, n // 2]], dtype=np.int64)
 seen = [0.0]
 def progress(fraction, phase):
@@ -33,7 +34,7 @@ def progress(fraction, phase):
 print("start", flush=True)
 t0 = time.monotonic()
 try:
-    _core._raster_travel_time(friction, source, 100.0, 100.0, None, 8, float("inf"), None, 1,
+    _core._raster_travel_time(friction, source, 100.0, 100.0, None, 16, float("inf"), None, 1,
                               progress=progress if "progress" in sys.argv else None)
 except KeyboardInterrupt:
     print("interrupted at", seen[0], flush=True)
@@ -42,37 +43,49 @@ print("finished after", time.monotonic() - t0, flush=True)
 """
 
 
-def _interrupt(with_progress: bool) -> tuple[float, str, str, int]:
-    args = [sys.executable, "-c", LONG_RUN] + (["progress"] if with_progress else [])
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline().strip() == "start"
-        if with_progress:  # wait until the C++ search is demonstrably running
-            while True:
-                line = p.stdout.readline()
-                assert line.startswith("progress"), line
-                if float(line.split()[1]) > 0.0:
-                    break
-        else:
-            time.sleep(0.3)
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=60)
-        return time.monotonic() - t0, out, err, p.returncode
-    finally:
-        if p.poll() is None:
-            p.kill()
+def _interrupt(with_progress: bool) -> interrupt_case.Interrupted:
+    p = interrupt_case.start(["-c", LONG_RUN] + (["progress"] if with_progress else []))
+    if with_progress:  # wait until the C++ search is demonstrably running
+        read = interrupt_case.wait_for_progress(p)
+    else:
+        read = p.stdout.readline()
+        assert read.strip() == "start", read
+        time.sleep(0.3)
+    return interrupt_case.interrupt(p, read)
 
 
 @pytest.mark.parametrize("with_progress", [False, True], ids=["plain", "with-progress"])
 def test_sigint_stops_a_long_search_within_one_second(with_progress):
-    elapsed, out, err, code = _interrupt(with_progress)
-    assert code == 3, (out, err)  # the child caught KeyboardInterrupt around the _core call
-    assert "finished" not in out
-    assert elapsed < 1.0, f"took {elapsed:.2f} s from SIGINT to exit"
+    r = _interrupt(with_progress)
+    assert r.returncode == 3, (r.stdout, r.stderr)  # the child caught KeyboardInterrupt around the _core call
+    assert "finished" not in r.stdout
+    r.check(threads=1)  # the search runs on one thread
     if with_progress:
-        fraction = float(out.split("interrupted at")[1].split()[0])
+        fraction = float(r.stdout.split("interrupted at")[1].split()[0])
         assert 0.0 < fraction < 1.0
+
+
+def test_the_bound_fails_a_search_that_ignores_ctrl_c():
+    """The check above can fail. The same search started from a worker thread is not watched (run_watch.hpp), so
+    nothing cancels it; on Ctrl-C the child waits for it, as a _core call whose loops did not poll would return only
+    at the end of its work, and then exits as an interrupted run (status 3, no "finished"). Only the work done after
+    SIGINT tells the two apart."""
+    # (An Event, not Thread.join(): a join interrupted by Ctrl-C marks the thread stopped in CPython 3.11, and the
+    # interpreter would then exit without waiting for it.)
+    unpolled = LONG_RUN.replace("try:\n    _core._raster_travel_time(", "def run():\n    _core._raster_travel_time(", 1)
+    unpolled = unpolled.replace("progress=progress if \"progress\" in sys.argv else None)\nexcept KeyboardInterrupt:",
+                                "progress=None)\n    done.set()\nimport threading\ndone = threading.Event()\n"
+                                "threading.Thread(target=run).start()\ntry:\n    done.wait()\n"
+                                "except KeyboardInterrupt:\n    done.wait()", 1)
+    assert unpolled.count("done.wait()") == 2 and "def run():" in unpolled
+    p = interrupt_case.start(["-c", unpolled])
+    read = p.stdout.readline()
+    assert read.strip() == "start", read
+    time.sleep(0.3)
+    r = interrupt_case.interrupt(p, read)
+    assert r.returncode == 3 and "finished" not in r.stdout, (r.stdout, r.stderr)
+    with pytest.raises(AssertionError, match="of CPU after SIGINT"):
+        r.check(threads=1)
 
 
 def _search_args(n, sources=((0.05, 0.1), (0.75, 0.9), (0.5, 0.1))):

@@ -430,29 +430,21 @@ print("finished", flush=True)
 def test_ctrl_c_stops_an_exact_solve_inside_cbc_within_one_second():
     # CBC and CLP would install their own SIGINT handlers and swallow Ctrl-C; careshed runs them without (and
     # stops them through an event handler), so the KeyboardInterrupt reaches Python while branch and cut runs.
-    import signal
-    import subprocess
-    import sys
     import time
 
-    p = subprocess.Popen([sys.executable, "-c", LONG_MCLP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    try:
-        assert p.stdout.readline().strip() == "start"
-        line = p.stdout.readline().strip()
-        assert line == "cbc", (line, p.stderr.read() if p.poll() is not None else "")
-        time.sleep(0.5)  # CBC is now inside branch and cut (the progress phase says so)
-        assert p.poll() is None, "the solve finished before it could be interrupted (make the instance harder)"
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=60)
-        elapsed = time.monotonic() - t0
-    finally:
-        if p.poll() is None:
-            p.kill()
-    assert p.returncode == 3, (out, err)
-    assert "finished" not in out
-    assert elapsed < 1.0, f"took {elapsed:.2f} s from SIGINT to exit"
+    import interrupt_case
+
+    p = interrupt_case.start(["-c", LONG_MCLP])
+    read = p.stdout.readline()
+    assert read.strip() == "start", read
+    line = p.stdout.readline()
+    read += line
+    assert line.strip() == "cbc", (line, p.stderr.read() if p.poll() is not None else "")
+    time.sleep(0.5)  # CBC is now inside branch and cut (the progress phase says so)
+    r = interrupt_case.interrupt(p, read)
+    assert r.returncode == 3, (r.stdout, r.stderr)
+    assert "finished" not in r.stdout
+    r.check(threads=1)  # CBC runs on one thread
 
 
 def test_progress_reaches_one_with_phases():
