@@ -82,9 +82,10 @@ def test_the_bound_fails_a_search_that_ignores_ctrl_c():
     read = p.stdout.readline()
     assert read.strip() == "start", read
     time.sleep(0.3)
-    r = interrupt_case.interrupt(p, read)
-    assert r.returncode == 3 and "finished" not in r.stdout, (r.stdout, r.stderr)
-    with pytest.raises(AssertionError, match="of CPU after SIGINT"):
+    # The CPU bound fails, or on a very busy machine already the wall bound (the whole search may need > 20 s).
+    with pytest.raises(AssertionError, match="SIGINT"):
+        r = interrupt_case.interrupt(p, read)
+        assert r.returncode == 3 and "finished" not in r.stdout, (r.stdout, r.stderr)
         r.check(threads=1)
 
 
