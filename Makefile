@@ -102,7 +102,8 @@ test-sanitize: $(STAMP)/apt
 # corpus (tests/fuzz/corpus/<target>) and the run fails on the first crash, leak, UB or timeout.
 FUZZ_BUILD ?= build/fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= fuzz_text_parsers fuzz_speed_profile_csv fuzz_crs fuzz_vector fuzz_raster fuzz_osm_pbf fuzz_fca_steps fuzz_wkb
+FUZZ_TARGETS ?= fuzz_text_parsers fuzz_speed_profile_csv fuzz_crs fuzz_vector fuzz_raster fuzz_osm_pbf fuzz_osm_libosmium \
+  fuzz_fca_steps fuzz_wkb
 fuzz: $(STAMP)/apt
 	@missing=$$(for p in $(FUZZ_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi

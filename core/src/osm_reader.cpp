@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -25,6 +26,8 @@
 #include <osmium/osm/relation.hpp>
 #include <osmium/osm/way.hpp>
 #include <osmium/visitor.hpp>
+#include <protozero/exception.hpp>
+#include <protozero/pbf_reader.hpp>
 
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
@@ -58,6 +61,53 @@ std::string sniff_format(const std::string& path) {
   throw DataIOError(path + ": cannot read as an OpenStreetMap file (.osm.pbf / .osm): it starts with neither an "
                            "OSM PBF header nor XML (" + std::to_string(n) +
                     " bytes looked at); if it is an extract, it is cut off or corrupt: " + detail::kOsmReadRemedy);
+}
+
+// libosmium compares each BlobHeader's type string with std::strncmp(expected, type.data(), type.size()); a
+// header without a type passes a null pointer there (undefined behaviour, found by fuzz_osm_libosmium) and is then
+// taken for the expected type. So careshed walks the PBF framing first — per blob a 4-byte big-endian header length,
+// the BlobHeader (field 1: type, field 3: datasize), then datasize bytes — and refuses a header without a type.
+// Anything else odd in the framing (a cut-off file, a missing datasize, a bad length) ends the walk and is left to
+// libosmium, whose own error says where reading stopped. Reads only the headers: one seek per blob.
+void check_pbf_blob_types(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(0, std::ios::end);
+  const auto file_size = static_cast<std::uint64_t>(std::max<std::streamoff>(0, in.tellg()));
+  std::uint64_t offset = 0;
+  std::string header;
+  for (std::uint64_t blob = 0; offset + 4 <= file_size; ++blob) {
+    unsigned char len_be[4];
+    in.seekg(static_cast<std::streamoff>(offset));
+    if (!in.read(reinterpret_cast<char*>(len_be), 4)) return;
+    const std::uint32_t len = (std::uint32_t{len_be[0]} << 24) | (std::uint32_t{len_be[1]} << 16) |
+                              (std::uint32_t{len_be[2]} << 8) | std::uint32_t{len_be[3]};
+    if (len == 0 || len > 64 * 1024 || len > file_size - offset - 4) return;
+    header.resize(len);
+    if (!in.read(&header[0], len)) return;
+    bool has_type = false;
+    std::int64_t datasize = 0;
+    try {
+      protozero::pbf_reader msg{header};
+      while (msg.next()) {
+        if (msg.tag() == 1 && msg.wire_type() == protozero::pbf_wire_type::length_delimited) {
+          has_type = msg.get_view().size() > 0;
+        } else if (msg.tag() == 3 && msg.wire_type() == protozero::pbf_wire_type::varint) {
+          datasize = msg.get_int32();
+        } else {
+          msg.skip();
+        }
+      }
+    } catch (const protozero::exception&) {
+      return;  // a malformed header: libosmium says so
+    }
+    if (!has_type) {
+      throw DataIOError(path + ": the file is truncated or corrupt: its blob " + std::to_string(blob + 1) +
+                        " (at byte " + std::to_string(offset) + ") has no type (OSMHeader / OSMData); " +
+                        detail::kOsmReadRemedy);
+    }
+    if (datasize <= 0) return;
+    offset += 4 + std::uint64_t{len} + static_cast<std::uint64_t>(datasize);
+  }
 }
 
 // WGS 84 lon/lat as GDAL's OSM driver declares it, so both readers give graphs with the same crs_wkt.
@@ -315,6 +365,7 @@ RoadGraph RoadGraph::from_osm_libosmium(const std::string& path, const SpeedProf
                                         const OsmReadOptions& options, RunControl* control) {
   ProgressSpan span(control, 0.0, 1.0, "reading roads");
   const std::string format = sniff_format(path);
+  if (format == "pbf") check_pbf_blob_types(path);
   RoadGraphReport rep;
   std::vector<RoadLine> lines;
   std::vector<TurnRestriction> restrictions;

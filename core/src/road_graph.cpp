@@ -840,6 +840,11 @@ RoadGraph RoadGraph::from_osm_lines(const std::string& path, const SpeedProfile&
                      "holds highway=* ways, or choose another profile");
   }
   RoadGraph g = from_road_lines(lines, geographic, crs_wkt, restrictions);
+  if (g.n_edges() == 0) {  // e.g. every road's nodes repeat one point, or its other nodes are missing from the file
+    throw InputError(path + ": a road file without usable roads: the " + std::to_string(lines.size()) +
+                     " road line(s) of profile '" + profile.name() + "' have no segment between two distinct " +
+                     "points (repeated or missing nodes); check that the extract is complete and covers your area");
+  }
   if (!geographic) g.scale_lengths(metres_per_unit);  // OSM is lon/lat; kept for uniformity
   rep.lines_used = g.report_.lines_used;
   rep.oneway_lines = g.report_.oneway_lines;

@@ -6,12 +6,14 @@
 #include <ogr_srs_api.h>
 
 #include <cmath>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "careshed/error.hpp"
 #include "careshed/population.hpp"
 #include "careshed/raster_io.hpp"
+#include "careshed/road_graph.hpp"
 #include "careshed/speed_profile.hpp"
 #include "vector_test_util.hpp"
 
@@ -31,6 +33,60 @@ TEST(FuzzRegression, MaxspeedThatOverflowsWithItsUnitIsNotASpeed) {
   // The largest finite km/h value stays a (finite) speed.
   ASSERT_TRUE(parse_maxspeed("1.5e308"));
   EXPECT_TRUE(std::isfinite(*parse_maxspeed("1.5e308")));
+}
+
+// Found by fuzz_osm_libosmium (contract: a graph from a file is never empty): the only road's nodes are
+// 1, 1, 3 with node 3 missing from the file, so its one line joins node 1 to itself and gave a graph with
+// no edge (the "no roads" check looked at the lines, not the edges). Both readers now refuse it.
+TEST(FuzzRegression, OsmRoadWithoutASegmentBetweenTwoPointsIsNoRoad) {
+  careshed::testing::ScratchDir dir;
+  const std::string path = dir.path("degenerate.osm");
+  std::ofstream(path) << R"(<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6">
+ <node id="1" lat="-11.70" lon="43.25"/>
+ <node id="2" lat="43.26"/>
+ <way id="10"><nd ref="1"/><nd ref="1"/><nd ref="3"/><tag k="highway" v="primary"/><tag k="oneway" v="yes"/><tag k="maxspeed" v="40"/></way>
+</osm>
+)";
+  for (const careshed::OsmReader reader : {careshed::OsmReader::kLibosmium, careshed::OsmReader::kGdal}) {
+    SCOPED_TRACE(reader == careshed::OsmReader::kGdal ? "GDAL" : "libosmium");
+    try {
+      const careshed::RoadGraph g = careshed::RoadGraph::from_osm(path, careshed::SpeedProfile::car(), nullptr, reader);
+      ADD_FAILURE() << "a graph with " << g.n_edges() << " edges";
+    } catch (const careshed::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("without usable roads"), std::string::npos) << e.what();
+    } catch (const careshed::Error& e) {  // GDAL's driver may refuse the file earlier, with its own clear error
+      EXPECT_NE(std::string(e.what()).find("degenerate.osm"), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Found by fuzz_osm_libosmium (UBSan: null pointer passed to std::strncmp in libosmium's pbf_input_format.hpp):
+// the second blob's BlobHeader has its type under field 9 instead of 1, so it has no type; libosmium compares
+// (expected, nullptr, 0) and would take it for an OSMData blob. careshed walks the blob headers first and refuses.
+TEST(FuzzRegression, OsmPbfBlobWithoutATypeIsRefusedBeforeLibosmium) {
+  careshed::testing::ScratchDir dir;
+  const std::string path = dir.path("untyped_blob.osm.pbf");
+  const std::string bytes(
+      "\x00\x00\x00\x0d\x0a\x09\x4f\x53\x4d\x48\x65\x61\x64\x65\x72\x18\x28\x10\x1c\x1a\x24\x78\x9c\x53"
+      "\xe2\xf3\x2f\xce\x0d\x4e\xce\x48\xcd\x4d\xd4\x0d\x33\xd0\x33\x53\xe2\x72\x49\xcd\x2b\x4e\xf5\xcb"
+      "\x4f\x49\x2d\x06\x00\x79\x5b\x08\xdc\x00\x00\x00\x0c\x4a\x07\x4f\x53\x4d\x44\x61\x74\x61\x18\xa1"
+      "\x02\x10\xe9\x02\x1a\x9b\x27\x78\x9c\x5d\x8e\x4d\x6e\x21\x30\x10\x46\x63\x3b\x38\xce\xf0\xef\x6e"
+      "\x2a\x4b\x95\x10\xfb\x4a\x54\x55\x2f\xe0\x4d\xd5\x2e\xb9\x81\x1b\x0c\x09\x34\x31\x72\x1c\x01\x57"
+      "\xa9\x58\xf6\x08\xec\xba\x61\xdd\x4b\xd1\x81\x96\x4d\x47\x96\xf5\xe9\xf9\xcd\x27\xc3\x6d\xbd\xb6"
+      "\x76\x06\xc9\xda\x17\xa5\xf1\x3b\xa0\x4f\x13\xe0\xae\xb2\xe7\xa1\x58\x0a\x6d\xcd\x7a\x17\x27\xff"
+      "\x75\x3a\x5d\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x5d\x67\x67\x67\x67\x67\x67\x67"
+      "\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x94\xc7\x3f\x5d\xe0\x53\x60",
+      209);
+  std::ofstream(path, std::ios::binary) << bytes;
+  try {
+    careshed::RoadGraph::from_osm(path, careshed::SpeedProfile::car(), nullptr, careshed::OsmReader::kLibosmium);
+    ADD_FAILURE() << "read";
+  } catch (const careshed::DataIOError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("untyped_blob.osm.pbf"), std::string::npos) << m;
+    EXPECT_NE(m.find("blob 2 (at byte 57) has no type"), std::string::npos) << m;
+  }
 }
 
 // Found by fuzz_raster (timeout): a GeoTIFF in EPSG:3857 whose origin is x = 4.4e242 m. GDAL 3.6 loops for
