@@ -181,8 +181,11 @@ MultimodalStats multimodal_travel_time(const MultimodalNetwork& net, const std::
   ro.threads = o.threads;
   ro.source_offsets_s = o.source_offsets_s;
   const std::size_t n_index = std::max<std::size_t>(n_sources << mb, 1);
-  const TickScale scale = detail::whole_grid_scale(g, summary, n_index, max_offset + ride_bound, ro);
+  TickScale scale = detail::whole_grid_scale(g, summary, n_index, max_offset + ride_bound, ro);
   const double sc = std::ldexp(1.0, scale.q);
+  // The outputs are exact doubles (ticks * 2^-q), not the grid engine's float32: the inclusive cut-off is the
+  // largest tick count whose seconds are <= max_seconds, floor(max_seconds * 2^q) (exact: a power-of-two scale).
+  if (o.max_seconds < kInf) scale.cut_ticks = static_cast<std::uint64_t>(std::floor(o.max_seconds * sc));
   Labels lb;
   lb.ib = scale.index_bits;
   lb.code_mask = (std::uint64_t{1} << mb) - 1;

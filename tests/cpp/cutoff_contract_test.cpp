@@ -115,6 +115,38 @@ void expect_contract(const std::vector<CellLabel>& uncut, const std::vector<Cell
 
 // ---- the named case ------------------------------------------------------------------------------
 
+// The two output types round differently, and each engine's cut-off follows its own output: a 7.20000001 s step
+// is float32 7.19999981 s (<= 7.2: reached by the raster engines) but stays 7.20000001 s in the multimodal search's
+// double output (> 7.2: beyond the cut-off there).
+TEST(CutoffContract, EachEngineCutsAtTheSecondsItReturns) {
+  const double step = 7.20000001, cut = 7.2;
+  const std::vector<double> f = {step, step};
+  FrictionGrid g;
+  g.friction_f64 = f.data();
+  g.rows = 1;
+  g.cols = 2;
+  g.dx_m = g.dy_m = 1.0;
+  const std::int64_t src[2] = {0, 0};
+  RasterSearchOptions o;
+  o.max_seconds = cut;
+  std::vector<CellLabel> out(2);
+  careshed::raster_travel_time(g, src, 1, o, out.data());
+  ASSERT_LE(static_cast<double>(static_cast<float>(step)), cut);
+  EXPECT_EQ(out[1].nearest, 0);
+  EXPECT_EQ(out[1].seconds, static_cast<float>(step));
+  std::vector<double> secs(2);
+  std::vector<std::int32_t> near(2);
+  careshed::MultimodalNetwork net;
+  net.walk = g;
+  careshed::MultimodalOptions mo;
+  careshed::multimodal_travel_time(net, src, 1, mo, secs.data(), near.data(), nullptr);
+  ASSERT_GT(secs[1], cut);  // the uncut double time
+  mo.max_seconds = cut;
+  careshed::multimodal_travel_time(net, src, 1, mo, secs.data(), near.data(), nullptr);
+  EXPECT_EQ(near[1], -1);
+  EXPECT_EQ(secs[1], kInf);
+}
+
 TEST(CutoffContract, SevenPointTwoSecondCellIsReachedWithCutoffSevenPointTwo) {
   for (const double step : {7.2, 9.0, 0.1, 0.3, 1.0 / 3.0}) {
     SCOPED_TRACE(step);
@@ -145,16 +177,19 @@ TEST(CutoffContract, SevenPointTwoSecondCellIsReachedWithCutoffSevenPointTwo) {
     careshed::raster_travel_time_terrain(g, tm, src, 1, o, out.data());
     EXPECT_EQ(out[1].nearest, in ? 0 : -1);
 
-    // Multimodal and graph searches return double seconds: the step itself, always reached.
-
+    // The multimodal search returns double seconds, ticks * 2^-q: reached exactly when that (uncut) time is <= the
+    // step. The graph search adds doubles: the step itself, reached.
     std::vector<double> secs(2);
     std::vector<std::int32_t> near(2);
     careshed::MultimodalNetwork net;
     net.walk = g;
     careshed::MultimodalOptions mo;
+    careshed::multimodal_travel_time(net, src, 1, mo, secs.data(), near.data(), nullptr);
+    const bool mm_in = secs[1] <= step;
+    if (step == 9.0) EXPECT_TRUE(mm_in);
     mo.max_seconds = step;
     careshed::multimodal_travel_time(net, src, 1, mo, secs.data(), near.data(), nullptr);
-    EXPECT_EQ(near[1], 0);
+    EXPECT_EQ(near[1], mm_in ? 0 : -1);
 
     const std::int64_t tails[1] = {0}, heads[1] = {1};
     const double costs[1] = {step};
@@ -360,9 +395,9 @@ TEST(CutoffContract, MultimodalRandom) {
     net.walk = rg.view();
     net.ride = n_nodes ? &ride : nullptr;
     net.node_cell = node_cell.data();
-    net.board_seconds = rng() % 2 ? 0.3 : 0.0;
-    net.alight_seconds = rng() % 2 ? 0.7 : 0.0;
+    net.modes = {careshed::RideMode{rng() % 2 ? 0.3 : 0.0, rng() % 2 ? 0.7 : 0.0}};
     careshed::MultimodalOptions o;
+    o.neighbours = rng() % 2 ? 8 : 16;
     o.source_offsets_s = rg.offsets.data();
     o.direction = rng() % 2 ? careshed::TravelDirection::TowardSources : careshed::TravelDirection::FromSources;
     const std::size_t n_src = rg.offsets.size();
