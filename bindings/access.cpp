@@ -181,6 +181,8 @@ GridArgs grid_args(const py::handle& friction, double dx_m, double dy_m, const p
   return a;
 }
 
+py::dict grid_fca_dict(GridFcaResult& r, const GridFcaInput& in);
+
 py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const py::object& row_dx_m,
                      const py::handle& population, const py::handle& facilities_rc, const py::handle& supply,
                      double max_seconds, const std::string& method, const py::dict& weights, int neighbours,
@@ -212,8 +214,38 @@ py::dict py_grid_fca(const py::handle& friction, double dx_m, double dy_m, const
   }
   FcaOptions opt = make_options(method, max_seconds, weights, normalize);
   GridFcaResult r = run_interruptible(progress, [&](RunControl* c) { return grid_fca(in, opt, c); });
+  return grid_fca_dict(r, in);
+}
+
+// grid_fca on reach lists made elsewhere (careshed.tiled.access: the same lists, searched tile by tile).
+py::dict py_grid_fca_on_reach(const py::handle& population, const py::handle& supply, const py::handle& first,
+                              const py::handle& cells, const py::handle& seconds, double max_seconds,
+                              const std::string& method, const py::dict& weights, bool normalize,
+                              const py::object& progress) {
+  auto pop = CArray<double>::ensure(population);
+  if (!pop || pop.ndim() != 2) throw InputError("population: expected a 2-D (rows, cols) array of residents per cell");
+  auto S = vec1d<double>(supply, "supply");
+  auto f = index1d(first, "first", S.shape(0) + 1);
+  if (f.at(0) != 0) throw InputError("first[0] must be 0 (the reach lists' offsets)");
+  const py::ssize_t n_pairs = f.at(S.shape(0));
+  auto cl = vec1d<std::uint32_t>(cells, "cells", n_pairs);
+  auto sec = vec1d<float>(seconds, "seconds", n_pairs);
+  GridFcaInput in;
+  in.grid.rows = pop.shape(0);
+  in.grid.cols = pop.shape(1);
+  in.population = pop.data();
+  in.n_facilities = static_cast<std::size_t>(S.shape(0));
+  in.supply = S.data();
+  FcaOptions opt = make_options(method, max_seconds, weights, normalize);
+  GridFcaResult r = run_interruptible(progress, [&](RunControl* c) {
+    return grid_fca_on_reach(in, f.data(), cl.data(), sec.data(), opt, c);
+  });
+  return grid_fca_dict(r, in);
+}
+
+py::dict grid_fca_dict(GridFcaResult& r, const GridFcaInput& in) {
   py::dict out;
-  put_report(out, r.fca, {static_cast<py::ssize_t>(a.grid.rows), static_cast<py::ssize_t>(a.grid.cols)});
+  put_report(out, r.fca, {static_cast<py::ssize_t>(in.grid.rows), static_cast<py::ssize_t>(in.grid.cols)});
   out["pairs"] = r.pairs;
   out["reach_bytes"] = r.reach_bytes;
   out["search_seconds"] = r.search_seconds;
@@ -259,6 +291,11 @@ void init_access(py::module_& m) {
       py::arg("weights"), py::arg("neighbours") = 8, py::arg("offsets_s") = py::none(), py::arg("zones") = py::none(),
       py::arg("n_zones") = 0, py::arg("normalize") = false, py::arg("progress") = py::none(),
       "Floating catchment model on a friction grid (bounded per-facility searches). Use careshed.grid_accessibility.");
+  m.def("grid_fca_on_reach", &py_grid_fca_on_reach, py::arg("population"), py::arg("supply"), py::arg("first"),
+        py::arg("cells"), py::arg("seconds"), py::arg("max_seconds"), py::arg("method"), py::arg("weights"),
+        py::arg("normalize") = false, py::arg("progress") = py::none(),
+        "grid_fca on reach lists made elsewhere (those of access_reach_lists, e.g. searched tile by tile): the same "
+        "dict as grid_fca.");
   m.def("access_reach_lists", &py_reach_lists, py::arg("friction"), py::arg("dx_m"), py::arg("dy_m"),
         py::arg("row_dx_m"), py::arg("facilities_rc"), py::arg("max_seconds"), py::arg("neighbours") = 8,
         py::arg("offsets_s") = py::none(), py::arg("progress") = py::none(),

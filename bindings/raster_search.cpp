@@ -244,7 +244,7 @@ void init_raster_search(py::module_& m) {
       "_raster_tiled_scale",
       [](std::int64_t rows, std::int64_t cols, double dx, double dy, const py::object& row_dx, double max_friction,
          std::int64_t passable_cells, std::size_t n_sources, double max_start_offset, int neighbours,
-         double max_seconds) {
+         double max_seconds, bool reach_lists) {
         FrictionGrid g;
         g.rows = rows;
         g.cols = cols;
@@ -259,8 +259,9 @@ void init_raster_search(py::module_& m) {
         RasterSearchOptions o;
         o.neighbours = neighbours;
         o.max_seconds = max_seconds;
-        const TickScale s =
-            raster_tiled_scale(g, FrictionSummary{max_friction, passable_cells}, n_sources, max_start_offset, o);
+        const FrictionSummary whole{max_friction, passable_cells};
+        const TickScale s = reach_lists ? raster_tiled_reach_scale(g, whole, max_start_offset, o)
+                                        : raster_tiled_scale(g, whole, n_sources, max_start_offset, o);
         py::dict d;
         d["q"] = s.q;
         d["index_bits"] = s.index_bits;
@@ -270,8 +271,9 @@ void init_raster_search(py::module_& m) {
       },
       py::arg("rows"), py::arg("cols"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"), py::arg("max_friction"),
       py::arg("passable_cells"), py::arg("n_sources"), py::arg("max_start_offset"), py::arg("neighbours"),
-      py::arg("max_seconds"),
-      "The whole grid's integer arithmetic (dict q, index_bits, cut_ticks, tick_seconds) shared by every tile.");
+      py::arg("max_seconds"), py::arg("reach_lists") = false,
+      "The whole grid's integer arithmetic (dict q, index_bits, cut_ticks, tick_seconds) shared by every tile "
+      "(reach_lists: that of access_reach_lists' one-facility searches).");
 
   m.def(
       "_raster_tile_search",

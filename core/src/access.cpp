@@ -552,7 +552,10 @@ void zone_weighted_mean(const double* score, const double* population, const std
   }
 }
 
-GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options, RunControl* control) {
+namespace {
+
+// The checks grid_fca and grid_fca_on_reach share: catchment, weights, grid size, population, supply.
+void check_grid_fca(const GridFcaInput& in, const FcaOptions& options) {
   if (!(std::isfinite(options.max_cost) && options.max_cost >= 0.0))
     fail("max_cost = ", options.max_cost, " s: the catchment of a grid analysis must be finite and >= 0");
   if (options.pair_weights)
@@ -575,27 +578,17 @@ GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options, RunCon
   if (bad >= 0)
     fail("population at row ", bad / in.grid.cols, ", col ", bad % in.grid.cols, " = ", in.population[bad],
          ": must be >= 0 and finite (NaN = no data, no demand)");
+}
 
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
-  RasterSearchOptions so;
-  so.neighbours = in.neighbours;
-  so.max_seconds = options.max_cost;
-  so.source_offsets_s = in.facility_offsets_s;
-  // Progress: the searches are most of the work; 80 % of the bar is an estimate, not a measurement.
-  ReachLists reach;
-  {
-    ProgressSpan search(control, 0.0, 0.8, "reach lists");
-    reach = raster_reach_lists(in.grid, in.facilities_rc, in.n_facilities, so, nullptr, control);
-  }
-  ProgressSpan model(control, 0.8, 1.0, "access");
-  const auto t1 = clock::now();
-
+// The model half of grid_fca on the reach lists of its facilities (offsets n_facilities + 1, cells, seconds).
+GridFcaResult model_on_reach(const GridFcaInput& in, const std::int64_t* first, const std::uint32_t* cells,
+                             const float* seconds, const FcaOptions& options, RunControl* control) {
+  const std::size_t n_cells = static_cast<std::size_t>(in.grid.rows) * static_cast<std::size_t>(in.grid.cols);
   GridFcaResult out;
-  out.pairs = reach.cells.size();
-  out.reach_bytes =
-      reach.cells.size() * (sizeof(std::uint32_t) + sizeof(float)) + reach.offsets.size() * sizeof(std::int64_t);
-  Lists<float> L{reach.offsets.data(), reach.cells.data(), reach.seconds.data(), in.n_facilities, n_cells};
+  const std::size_t n_pairs = static_cast<std::size_t>(first[in.n_facilities]);
+  out.pairs = n_pairs;
+  out.reach_bytes = n_pairs * (sizeof(std::uint32_t) + sizeof(float)) + (in.n_facilities + 1) * sizeof(std::int64_t);
+  Lists<float> L{first, cells, seconds, in.n_facilities, n_cells};
   // The reach lists hold exactly the catchment (the search is bounded by max_seconds, inclusive):
   // no second filter on rounded float seconds.
   FcaOptions o = options;
@@ -624,9 +617,56 @@ GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options, RunCon
   if (in.zones)
     zone_weighted_mean(r.score.data(), in.population, in.zones, n_cells, in.n_zones, out.zone_score,
                        out.zone_population, out.zone_population_no_access);
+  return out;
+}
+
+}  // namespace
+
+GridFcaResult grid_fca(const GridFcaInput& in, const FcaOptions& options, RunControl* control) {
+  check_grid_fca(in, options);
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  RasterSearchOptions so;
+  so.neighbours = in.neighbours;
+  so.max_seconds = options.max_cost;
+  so.source_offsets_s = in.facility_offsets_s;
+  // Progress: the searches are most of the work; 80 % of the bar is an estimate, not a measurement.
+  ReachLists reach;
+  {
+    ProgressSpan search(control, 0.0, 0.8, "reach lists");
+    reach = raster_reach_lists(in.grid, in.facilities_rc, in.n_facilities, so, nullptr, control);
+  }
+  ProgressSpan model(control, 0.8, 1.0, "access");
+  const auto t1 = clock::now();
+  GridFcaResult out = model_on_reach(in, reach.offsets.data(), reach.cells.data(), reach.seconds.data(), options,
+                                     control);
   const auto t2 = clock::now();
   out.search_seconds = std::chrono::duration<double>(t1 - t0).count();
   out.model_seconds = std::chrono::duration<double>(t2 - t1).count();
+  return out;
+}
+
+GridFcaResult grid_fca_on_reach(const GridFcaInput& in, const std::int64_t* first, const std::uint32_t* cells,
+                                const float* seconds, const FcaOptions& options, RunControl* control) {
+  check_grid_fca(in, options);
+  const std::int64_t n_cells = in.grid.rows * in.grid.cols;
+  if (first[0] != 0) fail("reach lists: first[0] = ", first[0], "; the list offsets must start at 0");
+  for (std::size_t j = 0; j < in.n_facilities; ++j) {
+    if (first[j + 1] < first[j]) fail("reach lists: first[", j + 1, "] < first[", j, "]; offsets must not decrease");
+    for (std::int64_t k = first[j]; k < first[j + 1]; ++k) {
+      if (static_cast<std::int64_t>(cells[k]) >= n_cells)
+        fail("reach lists: cells[", k, "] = ", cells[k], " is outside the grid of ", n_cells, " cells");
+      if (k > first[j] && cells[k] <= cells[k - 1])
+        fail("reach lists: the cells of facility ", j, " must be strictly ascending (entry ", k, ")");
+      if (!(seconds[k] >= 0.0f && std::isfinite(seconds[k])))
+        fail("reach lists: seconds[", k, "] = ", seconds[k], " must be a finite time >= 0");
+    }
+  }
+  ProgressSpan model(control, 0.0, 1.0, "access");
+  using clock = std::chrono::steady_clock;
+  const auto t1 = clock::now();
+  GridFcaResult out = model_on_reach(in, first, cells, seconds, options, control);
+  out.model_seconds = std::chrono::duration<double>(clock::now() - t1).count();
   return out;
 }
 

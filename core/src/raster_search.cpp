@@ -288,6 +288,9 @@ std::uint64_t cut_ticks_for(double max_seconds, int q) {
 // The integer arithmetic of a search: the largest time any label can hold must fit in ticks_bits - 1 bits
 // (after the +1) next to index_bits bits of source index. Depends only on whole-grid figures, so a tiled
 // search computes it once for all its tiles (raster_tiles.hpp). max_step: the most any move costs (s).
+// Bits of the (ticks + 1) part of raster_reach_lists' labels (uint32, one facility per search).
+constexpr int kReachTicksBits = 32;
+
 TickScale choose_scale(double max_step, std::int64_t n_passable, double max_offset, std::size_t n_sources,
                        double max_seconds, int ticks_bits, bool multi_label) {
   double bound;
@@ -1450,7 +1453,7 @@ FrictionSummary friction_summary(const FrictionGrid& piece) {
 }
 
 TickScale whole_grid_scale(const FrictionGrid& geometry, const FrictionSummary& whole, std::size_t n_sources,
-                           double max_start_offset_s, const RasterSearchOptions& options) {
+                           double max_start_offset_s, const RasterSearchOptions& options, bool reach_lists) {
   check_geometry_and_options(geometry, options);
   if (!(max_start_offset_s >= 0.0 && max_start_offset_s < kInf))
     throw InputError("raster search: the largest start offset must be a finite number of seconds >= 0, got " +
@@ -1464,7 +1467,8 @@ TickScale whole_grid_scale(const FrictionGrid& geometry, const FrictionSummary& 
   // As prepare_ticks with the friction's own cost model (StepBounds{}): a move costs at most L * f_max.
   const StepBounds sb;
   return choose_scale(p.max_len * (whole.max_friction * sb.max_mult + sb.max_add_per_metre), whole.passable_cells,
-                      max_start_offset_s, n_sources, options.max_seconds, 62, true);
+                      max_start_offset_s, n_sources, options.max_seconds, reach_lists ? kReachTicksBits : 62,
+                      !reach_lists);
 }
 
 RasterSearchStats tile_search(const FrictionGrid& window, const TickScale& scale, const RasterSearchOptions& options,
@@ -1650,7 +1654,7 @@ ReachLists raster_reach_lists(const FrictionGrid& grid, const std::int64_t* sour
         "raster_reach_lists: max_seconds must be finite (a bounded search); use raster_travel_time for "
         "unbounded times");
   // 32-bit labels: ticks + 1 must stay below 0xFFFFFFFF.
-  Prepared p = prepare(grid, sources_rc, n_sources, options, 32, false);
+  Prepared p = prepare(grid, sources_rc, n_sources, options, kReachTicksBits, false);
   p.control = control;
   if (grid.friction_f32)
     return options.neighbours == 16 ? reach_impl<float, 16>(grid.friction_f32, p, stats)

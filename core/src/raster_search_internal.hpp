@@ -17,9 +17,10 @@ constexpr std::uint64_t kUnreachedLabel = 0x7F800000FFFFFFFFull;
 /// Friction summary of one piece (negative friction: InputError naming the piece's cell).
 FrictionSummary friction_summary(const FrictionGrid& piece);
 
-/// The whole grid's arithmetic (what prepare() computes for raster_travel_time on the whole grid).
+/// The whole grid's arithmetic (what prepare() computes for raster_travel_time on the whole grid; with
+/// reach_lists, what raster_reach_lists computes for its one-facility searches: 32-bit labels, no index).
 TickScale whole_grid_scale(const FrictionGrid& geometry, const FrictionSummary& whole, std::size_t n_sources,
-                           double max_start_offset_s, const RasterSearchOptions& options);
+                           double max_start_offset_s, const RasterSearchOptions& options, bool reach_lists = false);
 
 /// The nearest search over one window with the given arithmetic, on packed labels (window-sized, in and
 /// out). Propagates from the sources (window cells, whole-search indices) and from the seed cells' labels.

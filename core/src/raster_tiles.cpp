@@ -4,6 +4,7 @@
 #include "careshed/raster_tiles.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +23,13 @@ FrictionSummary merge_summaries(const FrictionSummary& a, const FrictionSummary&
 TickScale raster_tiled_scale(const FrictionGrid& grid, const FrictionSummary& whole, std::size_t n_sources,
                              double max_start_offset_s, const RasterSearchOptions& options) {
   return detail::whole_grid_scale(grid, whole, n_sources, max_start_offset_s, options);
+}
+
+TickScale raster_tiled_reach_scale(const FrictionGrid& grid, const FrictionSummary& whole, double max_start_offset_s,
+                                   const RasterSearchOptions& options) {
+  if (!(options.max_seconds < std::numeric_limits<double>::infinity()))
+    throw InputError("tiled reach lists: max_seconds (the catchment) must be finite");
+  return detail::whole_grid_scale(grid, whole, 1, max_start_offset_s, options, true);
 }
 
 int tile_halo(int neighbours) {

@@ -542,6 +542,11 @@ class PreparedStudy:
         return (np.ascontiguousarray(seconds, dtype=np.float32), np.ascontiguousarray(nearest, dtype=np.int32),
                 mode)
 
+    def searches_reach_lists(self, n_sources: int, max_seconds: float) -> bool:
+        """Whether an analysis must take its per-facility reach lists from :meth:`reach_lists` rather than let the
+        engine search the friction itself: on terrain here; a Study made with ``tiles=`` also when it tiles."""
+        return self.terrain is not None
+
     def require_symmetric_travel(self, analysis: str) -> None:
         """UsageError when the travel model walks then rides (travel={"modes": ...}), which `analysis` cannot use
         (it would silently ignore the ride network). Walking on terrain is fine: see :meth:`reach_lists`."""

@@ -29,9 +29,11 @@ from .analyses.catchments import Catchments
 from .analyses.reach import Reach
 from .errors import InputError
 from .prepared import PreparedStudy
+from .memory import current as current_max_memory
 from .memory import limiting
 from .progress import as_reporter, reporting
 from .report import write_report
+from .tiled.access import reach_lists_on_tiles
 from .tiled.search import Tiling, nearest_travel_time_any
 
 __all__ = ["Study", "reach", "study_catchments", "study_access", "RENAMED_KEYWORDS"]
@@ -113,18 +115,41 @@ class Study(PreparedStudy):
         self.tiling = Tiling(tiles, workers, scheduler)
         with run_settings(progress, max_memory):
             super().__init__(zones, *args, **kwargs)
+        if self.tiling.tiles is not None and self.terrain is not None:
+            raise InputError(f"tiles={tiles!r}: walking on terrain (travel={{'dem': ...}}) is not tiled yet — the "
+                             "terrain engine has no tile kernel; drop tiles= (the in-memory search), or leave 'dem' "
+                             "out of travel= to tile the isotropic friction (docs/scale.md)")
+        if self.tiling.tiles is not None and self.ride is not None:
+            raise InputError(f"tiles={tiles!r}: walking then riding (travel={{'modes': ...}}) is not tiled yet — its "
+                             "search alternates the grid with the ride network; drop tiles= (the in-memory search), "
+                             "or leave 'modes' out of travel= to tile the walking friction (docs/scale.md)")
 
     def nearest_travel_time(self, sources, start_offsets_seconds, max_seconds, neighbours, hour=None,
                             direction=None):
         """PreparedStudy.nearest_travel_time, tile by tile on Dask when the Study was made with ``tiles=`` (see
-        careshed.tiled.search.Tiling; same results). Walking on terrain and walk + ride are not tiled: they stay in
-        memory."""
-        if self.tiling.tiles is None or self.terrain is not None or self.ride is not None:
+        careshed.tiled.search.Tiling; same results). A Study walking on terrain or walking then riding refuses
+        tiles= (not tiled yet)."""
+        if self.tiling.tiles is None:
             return super().nearest_travel_time(sources, start_offsets_seconds, max_seconds, neighbours, hour=hour,
                                                direction=direction)
         return nearest_travel_time_any(self.friction_at(hour).seconds_per_metre, sources, self.grid.cell_size,
                                        start_offsets_seconds, max_seconds, neighbours, self.tiling,
                                        self.grid.transform, self.grid.crs)
+
+    def searches_reach_lists(self, n_sources, max_seconds):
+        """PreparedStudy.searches_reach_lists: also when the Study tiles the searches of a grid this size."""
+        return (super().searches_reach_lists(n_sources, max_seconds)
+                or self.tiling.tile_size_for(self.grid.shape, n_sources, max_seconds, current_max_memory()) is not None)
+
+    def reach_lists(self, sources, max_seconds, neighbours, start_offsets_seconds=None):
+        """PreparedStudy.reach_lists, tile by tile on Dask when the Study tiles a grid this size
+        (careshed.tiled.access.reach_lists_tiled: the same lists bit for bit)."""
+        size = self.tiling.tile_size_for(self.grid.shape, len(sources), max_seconds, current_max_memory())
+        if size is None:
+            return super().reach_lists(sources, max_seconds, neighbours, start_offsets_seconds)
+        return reach_lists_on_tiles(self.tiling, size, self.friction.seconds_per_metre, sources, max_seconds,
+                                    self.grid.cell_size, neighbours, start_offsets_seconds, self.grid.transform,
+                                    self.grid.crs)
 
     #: Response time from stations and who is covered within the urban/rural thresholds (careshed.analyses.reach).
     reach = _analysis_method(reach_analysis.run, "reach")

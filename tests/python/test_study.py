@@ -98,3 +98,21 @@ def test_report_writes_the_html_of_this_studys_results(tmp_path):
     with pytest.raises(careshed.InputError, match="another study"):
         strip_study().report([catch], tmp_path / "x.html")
     assert not (tmp_path / "x.html").exists()
+
+
+def test_a_study_walking_on_terrain_refuses_tiles(tmp_path):
+    grid = strip_grid()
+    dem = careshed.write_geotiff(tmp_path / "dem.tif", np.tile(20.0 * np.arange(10), (3, 1)), grid)
+    with pytest.raises(careshed.errors.InputError, match="terrain.*not tiled"):
+        careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=60, tiles=2,
+                       travel={"background_speed_kmh": 6, "dem": dem})
+
+
+def test_a_study_walking_then_riding_refuses_tiles():
+    from careshed import _core
+    from strip_case import CRS
+    road = careshed.RoadGraph.from_xy_lines([[cell_centre(1, 9), cell_centre(1, 0)]], [54.0],
+                                            crs_wkt=_core.crs_to_wkt(CRS))
+    with pytest.raises(careshed.errors.InputError, match="riding.*not tiled"):
+        careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0, thresholds_min=4,
+                       travel={"background_speed_kmh": 6.0, "modes": {"road": {"network": road}}}, tiles=2)

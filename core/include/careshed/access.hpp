@@ -157,6 +157,14 @@ struct GridFcaResult {
 };
 GridFcaResult grid_fca(const GridFcaInput& input, const FcaOptions& options, RunControl* control = nullptr);
 
+/// grid_fca on reach lists made elsewhere (tile by tile on Dask: careshed.tiled.access) instead of its own
+/// searches: first (n_facilities + 1 offsets), cells (flat ids, ascending within a facility) and seconds must be
+/// what raster_reach_lists returns for input's facilities with max_seconds = options.max_cost; the result is then
+/// grid_fca's, bit for bit. input.grid gives only rows and cols (friction and facilities_rc are not read).
+/// search_seconds is 0. Throws InputError on malformed lists (offsets, cells out of the grid or not ascending).
+GridFcaResult grid_fca_on_reach(const GridFcaInput& input, const std::int64_t* first, const std::uint32_t* cells,
+                                const float* seconds, const FcaOptions& options, RunControl* control = nullptr);
+
 /// The FCA kernel on supply-major sparse lists (the ReachLists layout): the pairs of supply j are
 /// entries [first[j], first[j+1]) of demand_index (ascending, no repeats within a supply) / cost.
 /// pair_weights (optional) is aligned with those entries. Used by grid_fca and by the Python binding

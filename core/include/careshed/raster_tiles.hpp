@@ -70,6 +70,13 @@ struct TickScale {
 TickScale raster_tiled_scale(const FrictionGrid& grid, const FrictionSummary& whole, std::size_t n_sources,
                              double max_start_offset_s, const RasterSearchOptions& options);
 
+/// The TickScale raster_reach_lists uses on the whole grid for each of its one-facility searches (the bounded
+/// searches of floating catchments): tiles searched one facility at a time with this scale (source index 0,
+/// options.max_seconds the catchment, finite) hold exactly the ticks raster_reach_lists rounds to its seconds.
+/// Arguments as raster_tiled_scale; throws InputError when max_seconds is not finite.
+TickScale raster_tiled_reach_scale(const FrictionGrid& grid, const FrictionSummary& whole, double max_start_offset_s,
+                                   const RasterSearchOptions& options);
+
 /// Halo width in cells around a tile: 1 for 8 neighbours, 2 for 16.
 int tile_halo(int neighbours);
 

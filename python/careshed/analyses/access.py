@@ -237,8 +237,9 @@ def run(study: PreparedStudy, facilities, *, supply, max_minutes, method="e2sfca
     rc = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
     zones, zone_ids = study.zones_counting_everybody()   # + "outside every zone" when people live there
     # On terrain each facility is searched alone on directed costs (the terrain model's direction: patients to the
-    # facility by default); otherwise the engine searches the friction itself.
-    lists = study.reach_lists(rc, max_minutes * 60.0, int(neighbours)) if study.terrain is not None else None
+    # facility by default), with tiles= tile by tile on Dask; otherwise the engine searches the friction itself.
+    lists = (study.reach_lists(rc, max_minutes * 60.0, int(neighbours))
+             if study.searches_reach_lists(len(rc), max_minutes * 60.0) else None)
     r = grid_accessibility(study.friction, study.population, rc, sup[used], max_minutes=max_minutes, method=method,
                            weights=weights, zones=zones, zone_ids=zone_ids,
                            neighbours=int(neighbours), normalize=bool(normalize), reach_lists=lists)

@@ -217,7 +217,9 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
     zones : optional int (H, W) zone index grid (-1 = none); ``zone_ids`` names the zones (default 0..n-1).
     reach_lists : optional ``(offsets, cells, seconds)`` of every facility's cells within max_minutes (the form of
         :func:`careshed.arrays.travel_time_grid_reach_lists`, start offsets included), searched by the caller — e.g.
-        on terrain (:func:`careshed.arrays.terrain.terrain_reach_lists`); the friction then only gives the grid.
+        on terrain (:func:`careshed.arrays.terrain.terrain_reach_lists`) or tile by tile on Dask
+        (:func:`careshed.tiled.reach_lists_tiled`); the friction then only gives the grid. Without a callable weight
+        the model is grid_fca's own (``_core.grid_fca_on_reach``): the in-memory lists give its result bit for bit.
     Scores are supply per resident (× 1000 for "beds per 1000").
     """
     grid = None
@@ -267,29 +269,29 @@ def grid_accessibility(friction, population, facilities_rc, supply, *, max_minut
             n_zones = len(zone_ids)
         zone_args = (zone, split_cell, split_zone, split_fraction, n_zones)
     core_method, spec, fn = _resolve(method, max_minutes, weights, beta, min_minutes, scale=60.0)
-    if fn is None and reach_lists is None:
+    lists = None
+    if reach_lists is not None:
+        lists = (np.ascontiguousarray(reach_lists[0], dtype=np.int64),
+                 np.ascontiguousarray(reach_lists[1], dtype=np.uint32),
+                 np.ascontiguousarray(reach_lists[2], dtype=np.float32))
+        if lists[0].shape != (len(supply) + 1,):
+            raise InputError(f"reach_lists: {lists[0].shape[0] - 1} facilities' lists for {len(supply)} facilities")
+    if fn is None and lists is None:
         r = _core.grid_fca(friction, dx, dy, row_dx_m, population, rc, supply, max_s, core_method, spec, neighbours,
                            offsets, None, 0, bool(normalize), progress=current_progress())
+    elif fn is None:
+        # Lists the caller searched (terrain, tiles on Dask): grid_fca's own model on them, so the lists of the
+        # in-memory searches give grid_fca's result bit for bit.
+        r = _core.grid_fca_on_reach(population, supply, *lists, max_s, core_method, spec, bool(normalize),
+                                    progress=current_progress())
     else:
-        # A callable needs the costs in Python: search once, evaluate once on all pair times (minutes). Lists the
-        # caller searched (terrain) take the same path.
-        if reach_lists is None:
-            first, cells, secs = _core.access_reach_lists(friction, dx, dy, row_dx_m, rc, max_s, neighbours, offsets,
-                                                          progress=current_progress())
-        else:
-            first, cells, secs = (np.ascontiguousarray(reach_lists[0], dtype=np.int64),
-                                  np.ascontiguousarray(reach_lists[1], dtype=np.uint32),
-                                  np.ascontiguousarray(reach_lists[2], dtype=np.float32))
-            if first.shape != (len(supply) + 1,):
-                raise InputError(f"reach_lists: {first.shape[0] - 1} facilities' lists for {len(supply)} facilities")
+        # A callable needs the costs in Python: search once, evaluate once on all pair times (minutes).
+        first, cells, secs = lists if lists is not None else _core.access_reach_lists(
+            friction, dx, dy, row_dx_m, rc, max_s, neighbours, offsets, progress=current_progress())
         demand = np.where(population > 0, population, 0.0).ravel()
-        if fn is not None:
-            pw = _pair_weights(lambda m: fn(m), secs.astype(np.float64) / 60.0, np.ones(secs.shape, dtype=bool))
-            r = _core.fca_reach(demand, supply, first, cells, secs, core_method, np.inf, spec, pw, False,
-                                progress=current_progress())
-        else:
-            r = _core.fca_reach(demand, supply, first, cells, secs, core_method, max_s, spec, None, False,
-                                progress=current_progress())
+        pw = _pair_weights(lambda m: fn(m), secs.astype(np.float64) / 60.0, np.ones(secs.shape, dtype=bool))
+        r = _core.fca_reach(demand, supply, first, cells, secs, core_method, np.inf, spec, pw, False,
+                            progress=current_progress())
         score = r["score"].reshape(population.shape)
         score[~(population > 0)] = np.nan
         r["empty_catchments"] = int(np.count_nonzero((population > 0) & np.isnan(score)))

@@ -51,10 +51,12 @@ def tile_halo(neighbours: int) -> int:
 
 
 def tiled_scale(shape, cell_size, summary, n_sources: int, *, max_start_offset: float = 0.0, neighbours: int = 8,
-                max_seconds=None) -> TickScale:
+                max_seconds=None, reach_lists: bool = False) -> TickScale:
     """The tick scale :func:`careshed.arrays.travel_time_grid` would use on the whole grid of ``shape`` =
     (rows, cols) with ``cell_size`` = (dx, dy) metres (dx may be one width per row), the merged ``summary``
-    of all its friction and ``n_sources`` sources whose largest start offset is ``max_start_offset`` s."""
+    of all its friction and ``n_sources`` sources whose largest start offset is ``max_start_offset`` s.
+    reach_lists: instead the scale of the floating catchments' one-facility searches (the reach lists of
+    careshed.arrays.access; ``max_seconds`` the catchment, finite; search one facility at a time with index 0)."""
     rows, cols = (int(v) for v in shape)
     dx, dy = cell_size
     row_dx = None
@@ -63,7 +65,7 @@ def tiled_scale(shape, cell_size, summary, n_sources: int, *, max_start_offset: 
         dx = 1.0
     t = math.inf if max_seconds is None else float(max_seconds)
     d = _core._raster_tiled_scale(rows, cols, float(dx), float(dy), row_dx, float(summary[0]), int(summary[1]),
-                                  int(n_sources), float(max_start_offset), int(neighbours), t)
+                                  int(n_sources), float(max_start_offset), int(neighbours), t, bool(reach_lists))
     return TickScale(int(d["q"]), int(d["index_bits"]), int(d["cut_ticks"]), float(d["tick_seconds"]))
 
 

@@ -2,11 +2,13 @@
 
 ``rasters`` (windowed GDAL reads and tile-by-tile GeoTIFF writes), ``search`` (the Dask driver of the tiled
 search: equal bit for bit to the in-memory engine), ``zones`` (coverage, people within reach and catchment
-populations by zone and facility, summed exactly across tiles).
+populations by zone and facility, summed exactly across tiles), ``access`` (the floating catchments' per-facility
+reach lists, equal to the in-memory searches).
 """
 from .rasters import TiledGeoTIFF, WindowedRaster, open_windowed
 from .search import TileLayout, TiledTravelTime, dask_client, travel_time_tiled
 from .zones import ExactSums, ZoneCoverage, coverage_tiled
+from .access import TiledReachLists, reach_lists_tiled
 
 __all__ = ["TiledGeoTIFF", "WindowedRaster", "open_windowed", "TileLayout", "TiledTravelTime", "dask_client",
-           "travel_time_tiled", "ExactSums", "ZoneCoverage", "coverage_tiled"]
+           "travel_time_tiled", "ExactSums", "ZoneCoverage", "coverage_tiled", "TiledReachLists", "reach_lists_tiled"]

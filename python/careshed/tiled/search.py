@@ -38,7 +38,7 @@ from ..progress import current as current_progress
 from .rasters import TiledGeoTIFF, WindowedRaster, open_windowed, write_small_geotiff
 
 __all__ = ["TileLayout", "TiledTravelTime", "travel_time_tiled", "dask_client", "Tiling", "nearest_travel_time_any",
-           "DEFAULT_TILE_SIZE"]
+           "DEFAULT_TILE_SIZE", "frame_rects", "checked_sources", "run_folder", "open_friction", "whole_summary"]
 
 
 # ---- layout -----------------------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ class TileLayout:
     def frame_rects(self, k: int) -> list[tuple[int, int, int, int]]:
         """The four strips (top, bottom, left, right) of tile k's cells within the halo width of its border:
         every cell of k that lies in another tile's window is in one of them."""
-        return _frame_rects(self.own(k), self.halo)
+        return frame_rects(self.own(k), self.halo)
 
 
 def _intersect(a, b):
@@ -167,14 +167,16 @@ def _tile_task(job: _TileJob, incoming: list) -> tuple[list, dict]:
         stats["cells_settled"] = int(st["cells_settled"])
         _save_state(job, ticks, nearest)
     frames = []
-    for rect in _frame_rects(job.own, job.halo):
+    for rect in frame_rects(job.own, job.halo):
         a0, a1, b0, b1 = rect
         frames.append((rect, ticks[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0].copy(),
                        nearest[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0].copy()))
     return frames, stats
 
 
-def _frame_rects(own, h):
+def frame_rects(own, h):
+    """The four strips (top, bottom, left, right) of the cells ``own`` = (r0, r1, c0, c1) within ``h`` cells of
+    its border."""
     r0, r1, c0, c1 = own
     return [(r0, min(r1, r0 + h), c0, c1), (max(r0, r1 - h), r1, c0, c1),
             (r0, r1, c0, min(c1, c0 + h)), (r0, r1, max(c0, c1 - h), c1)]
@@ -243,7 +245,8 @@ class TiledTravelTime:
         return s, np.where(np.isnan(nearest), -1, nearest).astype(np.int32)
 
 
-def _sources(sources, shape) -> np.ndarray:
+def checked_sources(sources, shape) -> np.ndarray:
+    """``sources`` as an int64 (K, 2) array of (row, col) cells inside a grid of ``shape``, or an InputError."""
     s = np.asarray(sources)
     if s.ndim == 2 and s.shape[0] == 0:
         s = s.reshape(0, 2)
@@ -297,32 +300,15 @@ def travel_time_tiled(friction, sources, *, out_seconds, out_nearest, tile_size:
     if tile_size < halo:
         raise InputError(f"tile_size must be at least {halo} cells with {neighbours} neighbours; got {tile_size}")
     report = progress if progress is not None else current_progress()
-    own_scratch = scratch is None
-    scratch_dir = Path(tempfile.mkdtemp(prefix="careshed-tiles-")) if own_scratch else Path(scratch)
-    scratch_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch_dir))
-    outs = []
-    try:
-        if isinstance(friction, (str, os.PathLike)):
-            raster = open_windowed(friction)
-        else:
-            a = np.asarray(friction)
-            if a.ndim != 2 or a.dtype.kind not in "iuf":
-                raise InputError(f"friction must be a raster path or a 2-D float array; got {a.dtype} {a.shape}")
-            gt = tuple(transform) if transform is not None else (0.0, 1.0, 0.0, float(a.shape[0]), 0.0, -1.0)
-            raster = open_windowed(write_small_geotiff(run_dir / "friction.tif", a, gt, crs))
-            if cell_size is None and transform is None:
-                raise InputError("friction given as an array needs cell_size=(dx, dy) in metres or a transform")
-        dx, dy = _cell_size(raster, cell_size)
-        src = _sources(sources, raster.shape)
+    with run_folder(scratch) as run_dir:
+        raster, dx, dy = open_friction(friction, run_dir, cell_size, transform, crs)
+        src = checked_sources(sources, raster.shape)
         offsets = checked_start_offsets(start_offsets_seconds, src.shape[0])
         layout = TileLayout(raster.rows, raster.cols, int(tile_size), halo)
         from distributed import as_completed  # lazily: only tiled runs need Dask
         with dask_client(client=client, scheduler=scheduler, workers=workers, memory_limit=memory_limit) as dc:
             # 1. The whole grid's arithmetic from the tiles' friction summaries.
-            futs = [dc.submit(_summary_task, raster, layout.own(k), pure=False) for k in range(len(layout))]
-            summaries = dc.gather(futs)
-            summary = (max(s[0] for s in summaries), sum(s[1] for s in summaries))
+            summary = whole_summary(dc, raster, layout)
             scale = tiled_scale(raster.shape, (dx, dy), summary, src.shape[0],
                                 max_start_offset=float(offsets.max()) if offsets is not None and offsets.size else 0.0,
                                 neighbours=neighbours, max_seconds=max_seconds)
@@ -365,36 +351,80 @@ def travel_time_tiled(friction, sources, *, out_seconds, out_nearest, tile_size:
                     frames[k] = new
                 dirty = sorted(nxt)
             # 3. Outputs, tile by tile, from the scratch labels (the client holds one tile at a time).
-            meta = {"UNITS": "seconds", "TICK_SECONDS": repr(scale.tick_seconds)}
-            outs = [TiledGeoTIFF(out_seconds, raster.shape, raster.transform, raster.crs, "float32", nodata=float("nan"),
-                                 metadata=meta),
-                    TiledGeoTIFF(out_nearest, raster.shape, raster.transform, raster.crs, "int32", nodata=-1)]
-            for k in range(len(layout)):
-                r0, r1, c0, c1 = layout.own(k)
-                if k in searched:
-                    ticks, nearest = _load_state(jobs[k])
-                    wr0, _, wc0, _ = jobs[k].window
-                    t = ticks[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0]
-                    n = nearest[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0]
-                    sec = ticks_to_seconds(t, scale)
-                    sec[t < 0] = np.nan
-                else:
-                    sec = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
-                    n = np.full((r1 - r0, c1 - c0), -1, np.int32)
-                outs[0].write(r0, c0, sec)
-                outs[1].write(r0, c0, n)
-                if report is not None:
-                    report(0.95 + 0.05 * (k + 1) / len(layout), "tiled travel time: writing")
-            paths = [o.commit() for o in outs]
-            outs = []
+            paths = _write_outputs(out_seconds, out_nearest, raster, layout, jobs, searched, scale, report)
         return TiledTravelTime(paths[0], paths[1], raster.shape, int(tile_size), len(layout), rounds, searches,
                                len(searched), scale.tick_seconds, time.perf_counter() - t_start, sizes)
+
+
+@contextlib.contextmanager
+def run_folder(scratch=None):
+    """A fresh folder for one run's tile labels inside ``scratch`` (default: a temporary folder), removed
+    afterwards with everything in it (and ``scratch`` too when it was made here)."""
+    own_scratch = scratch is None
+    scratch_dir = Path(tempfile.mkdtemp(prefix="careshed-tiles-")) if own_scratch else Path(scratch)
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch_dir))
+    try:
+        yield run_dir
     finally:
-        for o in outs:
-            o.abort()
         shutil.rmtree(run_dir, ignore_errors=True)
         if own_scratch:
             shutil.rmtree(scratch_dir, ignore_errors=True)
+
+
+def open_friction(friction, run_dir: Path, cell_size=None, transform=None, crs: str = ""):
+    """(windowed reader, dx, dy) of a friction raster path, or of a 2-D array written to ``run_dir`` first."""
+    if isinstance(friction, (str, os.PathLike)):
+        raster = open_windowed(friction)
+    else:
+        a = np.asarray(friction)
+        if a.ndim != 2 or a.dtype.kind not in "iuf":
+            raise InputError(f"friction must be a raster path or a 2-D float array; got {a.dtype} {a.shape}")
+        if cell_size is None and transform is None:
+            raise InputError("friction given as an array needs cell_size=(dx, dy) in metres or a transform")
+        gt = tuple(transform) if transform is not None else (0.0, 1.0, 0.0, float(a.shape[0]), 0.0, -1.0)
+        raster = open_windowed(write_small_geotiff(run_dir / "friction.tif", a, gt, crs))
+    dx, dy = _cell_size(raster, cell_size)
+    return raster, dx, dy
+
+
+def whole_summary(dc, raster: WindowedRaster, layout: TileLayout) -> tuple[float, int]:
+    """The whole grid's friction summary (largest finite friction, passable cells), one task per tile."""
+    futs = [dc.submit(_summary_task, raster, layout.own(k), pure=False) for k in range(len(layout))]
+    summaries = dc.gather(futs)
+    return max(s[0] for s in summaries), sum(s[1] for s in summaries)
+
+
+def _write_outputs(out_seconds, out_nearest, raster, layout, jobs, searched, scale, report) -> list[Path]:
+    """The two tiled GeoTIFFs of a finished run, tile by tile from the scratch labels; both appear or neither."""
+    meta = {"UNITS": "seconds", "TICK_SECONDS": repr(scale.tick_seconds)}
+    outs = []
+    try:
+        outs.append(TiledGeoTIFF(out_seconds, raster.shape, raster.transform, raster.crs, "float32",
+                                 nodata=float("nan"), metadata=meta))
+        outs.append(TiledGeoTIFF(out_nearest, raster.shape, raster.transform, raster.crs, "int32", nodata=-1))
+        for k in range(len(layout)):
+            r0, r1, c0, c1 = layout.own(k)
+            if k in searched:
+                ticks, nearest = _load_state(jobs[k])
+                wr0, _, wc0, _ = jobs[k].window
+                t = ticks[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0]
+                n = nearest[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0]
+                sec = ticks_to_seconds(t, scale)
+                sec[t < 0] = np.nan
+            else:
+                sec = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
+                n = np.full((r1 - r0, c1 - c0), -1, np.int32)
+            outs[0].write(r0, c0, sec)
+            outs[1].write(r0, c0, n)
+            if report is not None:
+                report(0.95 + 0.05 * (k + 1) / len(layout), "tiled travel time: writing")
+        paths = [o.commit() for o in outs]
+        outs = []
+        return paths
+    finally:
+        for o in outs:
+            o.abort()
 
 
 def _job(layout: TileLayout, k, raster, dx, dy, scale, neighbours, max_seconds, src, offsets, run_dir) -> _TileJob:
