@@ -19,7 +19,7 @@ APT_PACKAGES := build-essential cmake pkg-config libgdal-dev gdal-bin libgeos-de
   proj-data python3-cairo coinor-libcbc-dev python3-pulp coinor-cbc python3-tqdm \
   libjs-leaflet fonts-noto-cjk chromium chromium-driver python3-selenium python3-pil python3-qgis qgis-providers \
   python3-arabic-reshaper python3-bidi libosmium2-dev libprotozero-dev zlib1g-dev libexpat1-dev \
-  python3-dask python3-distributed
+  python3-dask python3-distributed python3-zarr
 # Peers run side by side by the benchmarks (not needed for demo/test).
 BENCH_APT_PACKAGES := grass-core python3-skimage hyperfine
 # Debian's clang with libFuzzer and the sanitizer runtimes (only for `make fuzz`).

@@ -104,6 +104,9 @@ TILES_DOC = """
         Dask worker processes of the LocalCluster started for a tiled search (default: the machine's cores).
     scheduler : str, optional
         Address of an existing Dask scheduler (``tcp://host:8786``) to run the tiles on instead.
+    client : distributed.Client, optional
+        A running Dask client to run the tiles on (one cluster for every search of the Study; its dashboard shows
+        the tasks: ``client.dashboard_link``).
 """
 
 
@@ -111,8 +114,8 @@ class Study(PreparedStudy):
     __doc__ = (PreparedStudy.__doc__ or "") + PROGRESS_DOC + TILES_DOC
 
     def __init__(self, zones, *args, progress=None, max_memory=None, tiles=None, workers=None, scheduler=None,
-                 **kwargs):
-        self.tiling = Tiling(tiles, workers, scheduler)
+                 client=None, **kwargs):
+        self.tiling = Tiling(tiles, workers, scheduler, client=client)
         with run_settings(progress, max_memory):
             super().__init__(zones, *args, **kwargs)
         if self.tiling.tiles is not None and self.terrain is not None:

@@ -219,12 +219,14 @@ def test_cli_reach_with_tiles_gives_the_same_files(tmp_path, capsys):
               str(fric), "--minutes", "5", "--cell-size", "100", "--prefix", "t"]
     assert main(common + ["--out", str(tmp_path / "plain")]) == 0
     env_before = dict(os.environ)
+    capsys.readouterr()
     assert main(common + ["--out", str(tmp_path / "tiled"), "--tiles", "4", "--workers", "1"]) == 0
     # distributed's Nanny sets OMP_NUM_THREADS=1 etc. in the calling process; careshed puts them back.
     assert dict(os.environ) == env_before
     for name in ("t.csv", "t_minutes.tif", "t_nearest.tif"):
         assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "tiled" / name).read_bytes(), name
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    assert "tiles (4) on a local Dask cluster of 1 worker process(es); Dask dashboard: http://" in err
     assert main(common + ["--out", str(tmp_path / "bad"), "--tiles", "many"]) == 2
     assert "--tiles" in capsys.readouterr().err
     assert main(common + ["--out", str(tmp_path / "bad"), "--workers", "2"]) == 2

@@ -60,3 +60,58 @@ def test_tiled_geotiff_appears_only_when_committed(tmp_path):
     gone = TiledGeoTIFF(tmp_path / "g.tif", (2, 2), (0, 1, 0, 2, 0, -1), "", "float32")
     gone.abort()
     assert list(tmp_path.iterdir()) == [tmp_path / "o.tif"]
+
+
+# ---- Zarr ------------------------------------------------------------------------------------------------------
+
+def test_a_zarr_array_written_by_zarr_is_read_by_windows(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    rng = np.random.default_rng(5)
+    a = rng.uniform(0, 2, (45, 38)).astype(np.float32)
+    a[rng.random(a.shape) < 0.1] = np.nan
+    z = zarr.open(str(tmp_path / "f.zarr"), mode="w", shape=a.shape, chunks=(16, 16), dtype="f4", fill_value=np.nan)
+    z[:] = a
+    r = pickle.loads(pickle.dumps(open_windowed(tmp_path / "f.zarr")))
+    assert r.shape == (45, 38) and r.dtype == "float32"
+    for r0, r1, c0, c1 in [(0, 45, 0, 38), (15, 33, 3, 17), (44, 45, 37, 38)]:
+        assert np.array_equal(r.read(r0, r1, c0, c1), a[r0:r1, c0:c1], equal_nan=True)
+    # an array inside a group of several: named the GDAL way
+    g = zarr.open_group(str(tmp_path / "g.zarr"), mode="w")
+    g.create_dataset("friction", data=a, chunks=(16, 16))
+    g.create_dataset("speed", data=a * 2, chunks=(16, 16))
+    r = open_windowed(f'ZARR:"{tmp_path / "g.zarr"}":/speed')
+    assert np.array_equal(r.read(0, 45, 0, 38), a * 2, equal_nan=True)
+
+
+def test_tiled_zarr_is_georeferenced_for_gdal_and_zarr_and_appears_only_when_committed(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    from careshed import _core
+    from careshed.tiled.rasters import TiledZarr, tiled_writer
+    rng = np.random.default_rng(6)
+    a = rng.uniform(0, 9, (23, 31)).astype(np.float32)
+    a[2, 3] = np.nan
+    gt = (500000.0, 30.0, 0.0, 1000000.0, 0.0, -30.0)
+    crs = _core.crs_to_wkt("EPSG:32631")
+    w = tiled_writer(tmp_path / "seconds.zarr", a.shape, gt, crs, "float32", nodata=float("nan"),
+                     metadata={"UNITS": "seconds"})
+    assert isinstance(w, TiledZarr)
+    for r0 in range(0, 23, 5):              # windows that cut across the 256-cell chunks' edges
+        for c0 in range(0, 31, 7):
+            w.write(r0, c0, a[r0:r0 + 5, c0:c0 + 7])
+    assert not (tmp_path / "seconds.zarr").exists()
+    w.commit()
+    z = zarr.open(str(tmp_path / "seconds.zarr"), mode="r")
+    assert np.array_equal(z["seconds"][:], a, equal_nan=True) and z["seconds"].attrs["UNITS"] == "seconds"
+    assert np.allclose(z["X"][:2], [500015.0, 500045.0]) and np.allclose(z["Y"][:2], [999985.0, 999955.0])
+    ds = gdal.Open(str(tmp_path / "seconds.zarr"))
+    assert ds.GetGeoTransform() == gt and "UTM zone 31N" in ds.GetProjection()
+    assert np.array_equal(ds.ReadAsArray(), a, equal_nan=True)
+    # written again: replaced whole; an aborted writer leaves nothing
+    w = tiled_writer(tmp_path / "seconds.zarr", a.shape, gt, crs, "float32", nodata=float("nan"))
+    w.write(0, 0, np.zeros_like(a))
+    w.commit()
+    assert np.array_equal(zarr.open(str(tmp_path / "seconds.zarr"), mode="r")["seconds"][:], np.zeros_like(a))
+    w = tiled_writer(tmp_path / "other.zarr", a.shape, gt, crs, "int32", nodata=-1)
+    w.write(0, 0, np.ones(a.shape, np.int32))
+    w.abort()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seconds.zarr"]

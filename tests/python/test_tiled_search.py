@@ -105,6 +105,25 @@ def test_reads_a_vrt_of_several_geotiffs(client, tmp_path):
     assert _same(s, ref_s) and np.array_equal(n, ref_n)
 
 
+def test_zarr_friction_in_zarr_outputs_out(client, tmp_path):
+    """Friction from a Zarr array written by the zarr library (as xarray users have it), outputs to Zarr: the same
+    times as the in-memory engine, read back by zarr and by GDAL, georeferenced like the friction."""
+    zarr = pytest.importorskip("zarr")
+    f, src = _problem(SEED + 3, (33, 29), 7)
+    z = zarr.open(str(tmp_path / "friction.zarr"), mode="w", shape=f.shape, chunks=(10, 10), dtype="f4",
+                  fill_value=np.nan)
+    z[:] = np.where(np.isfinite(f), f, np.nan)
+    ref_s, ref_n = travel_time_grid(np.where(np.isfinite(f), f, np.nan), src, cell_size=(50.0, 50.0))
+    r = travel_time_tiled(tmp_path / "friction.zarr", src, out_seconds=tmp_path / "seconds.zarr",
+                          out_nearest=tmp_path / "nearest.zarr", tile_size=6, cell_size=(50.0, 50.0), client=client)
+    s, n = r.read()
+    assert _same(s, ref_s) and np.array_equal(n, ref_n)
+    zs = zarr.open(str(tmp_path / "seconds.zarr"), mode="r")["seconds"][:]
+    assert _same(np.where(np.isnan(zs), np.inf, zs), ref_s)
+    assert np.array_equal(zarr.open(str(tmp_path / "nearest.zarr"), mode="r")["nearest"][:], ref_n)
+    assert open_windowed(tmp_path / "nearest.zarr").transform == open_windowed(tmp_path / "friction.zarr").transform
+
+
 def test_progress_is_reported_and_reaches_one(client, tmp_path):
     f, src = _problem(SEED)
     seen = []
@@ -113,6 +132,20 @@ def test_progress_is_reported_and_reaches_one(client, tmp_path):
     fracs = [x for x, _ in seen]
     assert fracs == sorted(fracs) and fracs[-1] == 1.0
     assert any("round 1" in p for _, p in seen) and seen[-1][1] == "tiled travel time: writing"
+
+
+def test_the_local_cluster_says_where_its_dashboard_is():
+    """dask_client's LocalCluster serves its dashboard on a free port; dashboard_address names it, and the
+    address answers (the plots need bokeh; the workers' page is served without it)."""
+    import urllib.request
+    from careshed.tiled.search import dashboard_address, dask_client
+    with dask_client(workers=1, processes=False) as c:
+        link, text = dashboard_address(c)
+        assert link.startswith("http://") and link.endswith("/status") and link in text
+        page = link if "bokeh" not in text else link.rsplit("/", 1)[0] + "/info/main/workers.html"
+        assert page in text
+        with urllib.request.urlopen(page, timeout=20) as r:
+            assert r.status == 200
 
 
 def test_a_worker_killed_mid_run_changes_nothing(tmp_path, monkeypatch):
@@ -148,6 +181,57 @@ def test_a_worker_killed_mid_run_changes_nothing(tmp_path, monkeypatch):
     ref_s, ref_n = travel_time_grid(f, src, cell_size=(30.0, 30.0))
     s, n = hit.read()
     assert _same(s, ref_s) and np.array_equal(n, ref_n) and clean.rounds == hit.rounds
+
+
+_PEAK_SCRIPT = """
+import json, sys
+from distributed import Client, LocalCluster
+from careshed.tiled import coverage_tiled, travel_time_tiled
+folder, sources = sys.argv[1], json.loads(sys.argv[2])
+with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cl, Client(cl) as c:
+    r = travel_time_tiled(folder + "/friction.tif", sources, out_seconds=folder + "/s.tif",
+                          out_nearest=folder + "/n.tif", tile_size=512, client=c)
+    cov = coverage_tiled(r.seconds_path, r.nearest_path, folder + "/pop.tif", folder + "/zones.tif", [30],
+                         tile_size=512, client=c)
+# VmHWM: this process image's own peak (ru_maxrss would also count the parent's size at the spawn)
+peak_kb = int(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")))
+print(json.dumps({"peak_kb": peak_kb, "rounds": r.rounds,
+                  "population": float(cov.zones["population"].iloc[-1])}))
+"""
+
+
+def test_peak_memory_does_not_grow_with_the_grid(tmp_path):
+    """The raster path (travel_time_tiled + coverage_tiled, the client and its in-process worker) holds tiles,
+    never a grid: a grid 6.25 times larger (6.6 M cells in 25 tiles against 1 M in 4; one grid-sized float64 array
+    is 52 MB, the in-memory search's labels 79 MB) raises the whole process's peak RSS by less than 40 MB (measured:
+    about 0-5 MB). A generous functional bound, not a timing."""
+    import json
+    import subprocess
+    import sys
+    from careshed.tiled.rasters import write_small_geotiff
+    rng = np.random.default_rng(SEED)
+    print(f"CARESHED_TEST_SEED={SEED}")
+    peaks = []
+    for n in (1024, 2560):
+        d = tmp_path / str(n)
+        d.mkdir()
+        f = rng.uniform(0.5, 1.5, (n, n)).astype(np.float32)
+        f[n // 3, :] = 0.05
+        gt = (500000.0, 100.0, 0.0, 1e6, 0.0, -100.0)
+        write_small_geotiff(d / "friction.tif", f, gt)
+        write_small_geotiff(d / "pop.tif", rng.uniform(0, 10, (n, n)).astype(np.float32), gt)
+        write_small_geotiff(d / "zones.tif", (np.arange(n * n) % 7).reshape(n, n).astype(np.float32), gt)
+        del f
+        sources = [[10, 10], [n // 2, n // 2], [n - 5, n // 3]]
+        env = dict(os.environ, GDAL_CACHEMAX="16", OMP_NUM_THREADS="1")
+        out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(d), json.dumps(sources)], env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        assert got["rounds"] >= 1 and got["population"] > 0
+        peaks.append(got["peak_kb"] / 1024.0)
+    print(f"peak RSS {peaks[0]:.0f} MB at 1024 x 1024, {peaks[1]:.0f} MB at 2560 x 2560")
+    assert peaks[1] - peaks[0] < 40.0
 
 
 def test_bad_arguments(client, tmp_path):

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 from typing import Any
 
 from ..constants import RESIDENTS_PER_VEHICLE
 from ..errors import UsageError
 from ..study import Study
+from ..tiled.search import dashboard_address, dask_client
 from .common import (Subcommand, add_grid_and_label_arguments, add_point_arguments, add_snap_arguments,
                      add_travel_arguments, add_zones_and_people_arguments, key_values, placement_keywords, print_table,
                      save_result, study_keywords)
@@ -103,7 +106,8 @@ def add_tile_arguments(p: argparse.ArgumentParser) -> None:
                    help="search tile by tile, N cells per tile side (e.g. 4096), or 'auto' (tiles only when the "
                         "in-memory search would not fit); grids of one tile use the in-memory search")
     g.add_argument("--workers", type=int, metavar="N", help="Dask worker processes started here (default: cores)")
-    g.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786 "
+                   "(the Dask dashboard's address is printed when the run starts)")
 
 
 def tile_keywords(args) -> dict:
@@ -190,15 +194,32 @@ def reach_arguments(args) -> tuple[dict, dict]:
     return study, run
 
 
+@contextlib.contextmanager
+def tile_cluster(args):
+    """Study keywords of :func:`add_tile_arguments`, with one Dask cluster for the whole run when tiles are asked
+    for (started here, or the --scheduler's); says on stderr where it runs and the dashboard's address."""
+    kw = tile_keywords(args)
+    if kw["tiles"] is None:
+        yield kw
+        return
+    with dask_client(scheduler=kw["scheduler"], workers=kw["workers"]) as client:
+        _link, text = dashboard_address(client)
+        where = (f"the Dask scheduler {kw['scheduler']}" if kw["scheduler"] else
+                 f"a local Dask cluster of {len(client.scheduler_info()['workers'])} worker process(es)")
+        print(f"careshed: tiles ({kw['tiles']}) on {where}; {text}", file=sys.stderr)
+        yield {**kw, "client": client}
+
+
 def run_reach(args) -> int:
     study_kw, run_kw = reach_arguments(args)
     if args.hour and not args.hour_factors:
         raise UsageError("--hour needs --hour-factors CSV (the road speed factors of each hour)")
-    study = Study(args.zones, **study_kw, **tile_keywords(args))
-    if args.hour and len(args.hour) > 1:
-        result = study.reach_by_hour(args.stations, hours=args.hour, **run_kw)
-    else:
-        result = study.reach(args.stations, hour=args.hour[0] if args.hour else None, **run_kw)
+    with tile_cluster(args) as tiling:
+        study = Study(args.zones, **study_kw, **tiling)
+        if args.hour and len(args.hour) > 1:
+            result = study.reach_by_hour(args.stations, hours=args.hour, **run_kw)
+        else:
+            result = study.reach(args.stations, hour=args.hour[0] if args.hour else None, **run_kw)
     print_table(result.table, result.notes, float_format="{:.3f}")
     save_result(result, args)
     return 0

@@ -308,5 +308,5 @@ def reach_lists_on_tiles(tiling: Tiling, tile_size: int, friction, sources, max_
     return reach_lists_tiled(friction, sources, max_seconds, tile_size=int(tile_size),
                              cell_size=tuple(float(v) for v in cell_size), neighbours=int(neighbours),
                              start_offsets_seconds=start_offsets_seconds, transform=transform, crs=crs,
-                             scheduler=tiling.scheduler, workers=tiling.workers,
+                             client=tiling.client, scheduler=tiling.scheduler, workers=tiling.workers,
                              memory_limit=tiling.memory_limit).lists()

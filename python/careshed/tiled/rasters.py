@@ -1,15 +1,22 @@
-"""Rasters read and written by windows (GDAL: GeoTIFF, COG, VRT of many GeoTIFFs, any GDAL raster).
+"""Rasters read and written by windows (GDAL: GeoTIFF, COG, VRT of many GeoTIFFs, Zarr, any GDAL raster).
 
 A tiled run never holds a whole grid: a task reads the window of friction it searches
 (:meth:`WindowedRaster.read`), and the driver writes results tile by tile into tiled GeoTIFFs
-(:class:`TiledGeoTIFF`), which appear under their final names only when complete. Window readers are
-picklable (they carry the path, not an open dataset), so Dask ships them to workers on other machines: the
-raster must then be on storage every worker sees (a shared file system, or a ``/vsicurl/`` / ``/vsis3/`` URL).
+(:class:`TiledGeoTIFF`) or Zarr arrays (:class:`TiledZarr`, for paths ending in ``.zarr``), which appear under
+their final names only when complete. Window readers are picklable (they carry the path, not an open dataset),
+so Dask ships them to workers on other machines: the raster must then be on storage every worker sees (a shared
+file system, or a ``/vsicurl/`` / ``/vsis3/`` URL).
+
+Zarr is read through GDAL's Zarr driver (a Zarr v2 array or group folder written by zarr, xarray or GDAL; a
+group holding several 2-D arrays is named ``ZARR:"path.zarr":/array``) and written with the zarr library
+(python3-zarr), georeferenced the way GDAL and xarray read it: X and Y coordinate arrays of cell centres,
+``_ARRAY_DIMENSIONS`` and ``_CRS`` (``{"wkt": ...}``) attributes.
 """
 from __future__ import annotations
 
 import functools
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +26,7 @@ import numpy as np
 from ..errors import DataIOError, InputError
 from ..io.atomic import atomic_path
 
-__all__ = ["WindowedRaster", "open_windowed", "TiledGeoTIFF", "write_small_geotiff"]
+__all__ = ["WindowedRaster", "open_windowed", "TiledGeoTIFF", "TiledZarr", "tiled_writer", "write_small_geotiff"]
 
 
 def _gdal():
@@ -144,6 +151,64 @@ class TiledGeoTIFF:
         self._ds = None
         stop = DataIOError(f"{self.path}: not written (the run stopped)")
         self._atomic.__exit__(DataIOError, stop, None)  # removes the temporary file
+
+
+class TiledZarr:
+    """A Zarr v2 array written window by window (zarr library; chunks of ``block`` cells, compressed) inside a
+    group folder at ``path`` with its X/Y coordinates, under a temporary name; :meth:`commit` renames the folder
+    into place (replacing an earlier one), :meth:`abort` removes it. The array is named after the file
+    (``seconds.zarr`` holds ``seconds``); GDAL opens the folder as a raster, xarray as a dataset."""
+
+    def __init__(self, path, shape, transform, crs: str, dtype: str, nodata=None, block: int = 256,
+                 metadata: dict | None = None):
+        try:
+            import zarr  # lazily: only Zarr outputs need it
+        except ImportError:
+            raise DataIOError(f"{path}: writing Zarr needs the zarr package (Debian: python3-zarr); install it, or "
+                              "give a .tif output") from None
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        rows, cols = (int(v) for v in shape)
+        x0, dx, _, y0, _, dy = (float(v) for v in transform)
+        try:
+            root = zarr.open_group(str(self.tmp), mode="w")
+            self._array = root.create_dataset(self.path.stem or "band1", shape=(rows, cols),
+                                              chunks=(min(block, rows), min(block, cols)), dtype=dtype,
+                                              fill_value=nodata)
+            for name, n, origin, step in (("X", cols, x0, dx), ("Y", rows, y0, dy)):
+                coord = root.create_dataset(name, data=origin + (np.arange(n) + 0.5) * step, chunks=(max(n, 1),))
+                coord.attrs["_ARRAY_DIMENSIONS"] = [name]
+        except (OSError, ValueError) as exc:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise DataIOError(f"{self.path}: cannot write the output here ({exc}); choose another path") from None
+        attrs = {"_ARRAY_DIMENSIONS": ["Y", "X"], **{str(k): str(v) for k, v in (metadata or {}).items()}}
+        if crs:
+            attrs["_CRS"] = {"wkt": crs}
+        self._array.attrs.update(attrs)
+        self._zarr = zarr
+
+    def write(self, r0: int, c0: int, array: np.ndarray) -> None:
+        a = np.asarray(array)
+        self._array[int(r0):int(r0) + a.shape[0], int(c0):int(c0) + a.shape[1]] = a
+
+    def commit(self) -> Path:
+        self._zarr.consolidate_metadata(str(self.tmp))
+        old = self.path.with_name(f".{self.path.name}.old{os.getpid()}")
+        if self.path.exists():
+            os.replace(self.path, old)   # a folder cannot be renamed over a non-empty one: move the old aside
+        os.replace(self.tmp, self.path)
+        shutil.rmtree(old, ignore_errors=True)
+        return self.path
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def tiled_writer(path, shape, transform, crs: str, dtype: str, nodata=None, metadata: dict | None = None):
+    """The window-by-window writer of an output path: a Zarr array for ``.zarr``, a tiled GeoTIFF otherwise."""
+    cls = TiledZarr if str(path).rstrip("/").lower().endswith(".zarr") else TiledGeoTIFF
+    return cls(path, shape, transform, crs, dtype, nodata=nodata, metadata=metadata)
 
 
 def write_small_geotiff(path, array: np.ndarray, transform, crs: str = "") -> Path:

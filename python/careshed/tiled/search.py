@@ -7,8 +7,8 @@ neighbours hold on the halo (:func:`careshed.arrays.tiles.tile_search`), keeps i
 between rounds, and returns only the labels of its own border (a frame of halo width). Rounds rerun only the tiles
 whose halo improved, until no label changes. Labels are the engine's integer ticks, so the result equals
 :func:`careshed.arrays.travel_time_grid` on the whole grid bit for bit (times and nearest facility, ties to the
-lowest index); with ``max_seconds`` tiles beyond reach are never searched. The outputs are tiled GeoTIFFs written
-tile by tile (no grid-sized array anywhere), appearing together when complete.
+lowest index); with ``max_seconds`` tiles beyond reach are never searched. The outputs are tiled GeoTIFFs (or Zarr)
+written tile by tile (no grid-sized array anywhere), appearing together when complete.
 
 What moves between machines: task arguments (the raster path, the tile's rectangle, its sources, its neighbours'
 border frames: ~12 bytes x halo x perimeter per neighbour) and results (its own frame). Friction is read by each
@@ -35,10 +35,11 @@ from ..arrays.travel_time import checked_start_offsets, nearest_travel_time
 from ..errors import InputError
 from ..memory import current as current_max_memory
 from ..progress import current as current_progress
-from .rasters import TiledGeoTIFF, WindowedRaster, open_windowed, write_small_geotiff
+from .rasters import WindowedRaster, open_windowed, tiled_writer, write_small_geotiff
 
-__all__ = ["TileLayout", "TiledTravelTime", "travel_time_tiled", "dask_client", "Tiling", "nearest_travel_time_any",
-           "DEFAULT_TILE_SIZE", "frame_rects", "checked_sources", "run_folder", "open_friction", "whole_summary"]
+__all__ = ["TileLayout", "TiledTravelTime", "travel_time_tiled", "dask_client", "dashboard_address", "Tiling",
+           "nearest_travel_time_any", "DEFAULT_TILE_SIZE", "frame_rects", "checked_sources", "run_folder",
+           "open_friction", "whole_summary"]
 
 
 # ---- layout -----------------------------------------------------------------------------------------------
@@ -189,7 +190,8 @@ def dask_client(*, client=None, scheduler: str | None = None, workers: int | Non
                 memory_limit="auto", processes: bool = True):
     """The Dask client of a tiled run: ``client`` as given, a client of the scheduler at ``scheduler``
     (``tcp://host:8786``), or a LocalCluster of ``workers`` single-threaded worker processes (default: the
-    machine's cores) with ``memory_limit`` per worker (bytes or a string such as ``"2GB"``), closed afterwards."""
+    machine's cores) with ``memory_limit`` per worker (bytes or a string such as ``"2GB"``), closed afterwards.
+    A LocalCluster serves its dashboard on a free port (:func:`dashboard_address` says where)."""
     if client is not None:
         yield client
         return
@@ -209,7 +211,7 @@ def dask_client(*, client=None, scheduler: str | None = None, workers: int | Non
     saved = {k: os.environ.get(k) for k in touched}
     try:
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
-                          dashboard_address=None) as cluster, Client(cluster) as c:
+                          dashboard_address=":0") as cluster, Client(cluster) as c:
             yield c
     finally:
         for k, v in saved.items():
@@ -217,6 +219,22 @@ def dask_client(*, client=None, scheduler: str | None = None, workers: int | Non
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def dashboard_address(client) -> tuple[str | None, str]:
+    """(address of the Dask dashboard of ``client``'s scheduler or None, a sentence for the user). The dashboard's
+    plots need bokeh (Debian bookworm has no python3-bokeh: ``pip install "bokeh>=2.4.2,<3"``); without it the
+    address still serves the workers' pages (``/info/main/workers.html``)."""
+    try:
+        link = client.dashboard_link
+    except (KeyError, AttributeError, OSError):
+        return None, "the Dask scheduler serves no dashboard"
+    import importlib.util
+    if importlib.util.find_spec("bokeh") is not None:
+        return link, f"Dask dashboard: {link}"
+    base = link.rsplit("/", 1)[0]
+    return link, (f"Dask dashboard: {link} (its plots need bokeh, not installed here: pip install \"bokeh>=2.4.2,<3\"; "
+                  f"the workers' page works without it: {base}/info/main/workers.html)")
 
 
 # ---- the driver -----------------------------------------------------------------------------------------------
@@ -282,10 +300,11 @@ def travel_time_tiled(friction, sources, *, out_seconds, out_nearest, tile_size:
                       client=None, scheduler: str | None = None, workers: int | None = None, memory_limit="auto",
                       scratch=None, progress=None) -> TiledTravelTime:
     """Seconds to the nearest source and its index for every cell, tile by tile on Dask, written to two tiled
-    GeoTIFFs (``out_seconds`` float32 with NaN where unreachable, ``out_nearest`` int32 with -1).
+    GeoTIFFs (``out_seconds`` float32 with NaN where unreachable, ``out_nearest`` int32 with -1), or to Zarr
+    arrays for paths ending in ``.zarr`` (:class:`careshed.tiled.rasters.TiledZarr`).
 
-    friction: a raster path (GeoTIFF, COG, VRT; band 1; no data impassable) or a 2-D array (written to a
-        scratch GeoTIFF first; ``transform``/``crs`` georeference it, default a 1 m grid).
+    friction: a raster path (GeoTIFF, COG, VRT, Zarr — any GDAL raster; band 1; no data impassable) or a 2-D
+        array (written to a scratch GeoTIFF first; ``transform``/``crs`` georeference it, default a 1 m grid).
     sources: (K, 2) (row, col) cells; start_offsets_seconds: (K,) seconds added at each source.
     tile_size: cells per tile side (>= 2 with 16 neighbours). cell_size: (dx, dy) metres, default the raster's.
     client / scheduler / workers / memory_limit: which Dask cluster (see :func:`dask_client`).
@@ -396,13 +415,14 @@ def whole_summary(dc, raster: WindowedRaster, layout: TileLayout) -> tuple[float
 
 
 def _write_outputs(out_seconds, out_nearest, raster, layout, jobs, searched, scale, report) -> list[Path]:
-    """The two tiled GeoTIFFs of a finished run, tile by tile from the scratch labels; both appear or neither."""
+    """The two outputs of a finished run (tiled GeoTIFFs, or Zarr for .zarr paths), tile by tile from the scratch
+    labels; both appear or neither."""
     meta = {"UNITS": "seconds", "TICK_SECONDS": repr(scale.tick_seconds)}
     outs = []
     try:
-        outs.append(TiledGeoTIFF(out_seconds, raster.shape, raster.transform, raster.crs, "float32",
+        outs.append(tiled_writer(out_seconds, raster.shape, raster.transform, raster.crs, "float32",
                                  nodata=float("nan"), metadata=meta))
-        outs.append(TiledGeoTIFF(out_nearest, raster.shape, raster.transform, raster.crs, "int32", nodata=-1))
+        outs.append(tiled_writer(out_nearest, raster.shape, raster.transform, raster.crs, "int32", nodata=-1))
         for k in range(len(layout)):
             r0, r1, c0, c1 = layout.own(k)
             if k in searched:
@@ -456,13 +476,15 @@ DEFAULT_TILE_SIZE = 4096
 @dataclass(frozen=True)
 class Tiling:
     """How a Study searches: ``tiles`` None (in memory), a tile side in cells, or ``"auto"`` (tiles of
-    DEFAULT_TILE_SIZE when the core's memory estimate says the in-memory search does not fit); ``workers``,
-    ``scheduler`` and ``memory_limit`` pick the Dask cluster (see :func:`dask_client`)."""
+    DEFAULT_TILE_SIZE when the core's memory estimate says the in-memory search does not fit); ``client`` (a
+    running Dask client), or ``workers``, ``scheduler`` and ``memory_limit`` pick the Dask cluster (see
+    :func:`dask_client`)."""
 
     tiles: object = None
     workers: int | None = None
     scheduler: str | None = None
     memory_limit: object = "auto"
+    client: object = field(default=None, compare=False)   # a running Dask client to use instead (the CLI's)
 
     def __post_init__(self):
         t = self.tiles
@@ -498,7 +520,7 @@ def nearest_travel_time_any(friction, sources, cell_size, start_offsets_seconds,
         r = travel_time_tiled(f, sources, out_seconds=Path(tmp) / "seconds.tif", out_nearest=Path(tmp) / "nearest.tif",
                               tile_size=size, cell_size=tuple(float(v) for v in cell_size), neighbours=int(neighbours),
                               max_seconds=max_seconds, start_offsets_seconds=start_offsets_seconds, transform=transform,
-                              crs=crs, scheduler=tiling.scheduler, workers=tiling.workers,
+                              crs=crs, client=tiling.client, scheduler=tiling.scheduler, workers=tiling.workers,
                               memory_limit=tiling.memory_limit)
         seconds, nearest = r.read()
     return np.ascontiguousarray(seconds, np.float32), np.ascontiguousarray(nearest, np.int32)
