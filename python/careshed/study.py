@@ -107,6 +107,9 @@ TILES_DOC = """
     client : distributed.Client, optional
         A running Dask client to run the tiles on (one cluster for every search of the Study; its dashboard shows
         the tasks: ``client.dashboard_link``).
+    scratch : path, optional
+        Folder for the tiles' labels between rounds; on a multi-machine cluster one every worker can write (NFS).
+        Default: a local temporary folder (a local cluster only).
 """
 
 
@@ -114,8 +117,8 @@ class Study(PreparedStudy):
     __doc__ = (PreparedStudy.__doc__ or "") + PROGRESS_DOC + TILES_DOC
 
     def __init__(self, zones, *args, progress=None, max_memory=None, tiles=None, workers=None, scheduler=None,
-                 client=None, **kwargs):
-        self.tiling = Tiling(tiles, workers, scheduler, client=client)
+                 client=None, scratch=None, **kwargs):
+        self.tiling = Tiling(tiles, workers, scheduler, client=client, scratch=scratch)
         with run_settings(progress, max_memory):
             super().__init__(zones, *args, **kwargs)
         if self.tiling.tiles is not None and self.terrain is not None:

@@ -220,7 +220,9 @@ def test_cli_reach_with_tiles_gives_the_same_files(tmp_path, capsys):
     assert main(common + ["--out", str(tmp_path / "plain")]) == 0
     env_before = dict(os.environ)
     capsys.readouterr()
-    assert main(common + ["--out", str(tmp_path / "tiled"), "--tiles", "4", "--workers", "1"]) == 0
+    assert main(common + ["--out", str(tmp_path / "tiled"), "--tiles", "4", "--workers", "1",
+                          "--scratch", str(tmp_path / "scratch")]) == 0
+    assert (tmp_path / "scratch").is_dir() and not list((tmp_path / "scratch").iterdir())   # used, then cleaned
     # distributed's Nanny sets OMP_NUM_THREADS=1 etc. in the calling process; careshed puts them back.
     assert dict(os.environ) == env_before
     for name in ("t.csv", "t_minutes.tif", "t_nearest.tif"):
@@ -230,4 +232,6 @@ def test_cli_reach_with_tiles_gives_the_same_files(tmp_path, capsys):
     assert main(common + ["--out", str(tmp_path / "bad"), "--tiles", "many"]) == 2
     assert "--tiles" in capsys.readouterr().err
     assert main(common + ["--out", str(tmp_path / "bad"), "--workers", "2"]) == 2
+    assert "--tiles" in capsys.readouterr().err
+    assert main(common + ["--out", str(tmp_path / "bad"), "--scratch", str(tmp_path)]) == 2
     assert "--tiles" in capsys.readouterr().err

@@ -263,6 +263,15 @@ def test_study_with_tiles_gives_the_same_reach_and_catchments(tmp_path):
     assert a.table.equals(b.table)
     ca, cb = plain.catchments(st, resources=["beds"]), tiled.catchments(st, resources=["beds"])
     assert ca.table.equals(cb.table)
+    # The tiled search's grids are mapped from a file already deleted (file-backed pages, not anonymous memory),
+    # copy-on-write, and equal to the in-memory search's.
+    s, n = tiled.nearest_travel_time(np.array([[1, 0]]), np.zeros(1), None, 8)
+    ref_s, ref_n = plain.nearest_travel_time(np.array([[1, 0]]), np.zeros(1), None, 8)
+    assert isinstance(s, np.memmap) and isinstance(n, np.memmap) and not os.path.exists(s.filename)
+    assert s.flags.c_contiguous and s.dtype == np.float32 and n.dtype == np.int32
+    assert _same(s, ref_s) and np.array_equal(n, ref_n)
+    s[0, 0] = -1.0                                   # writable, privately
+    assert s[0, 0] == -1.0
 
 
 def test_tiling_choice_by_size_and_memory():

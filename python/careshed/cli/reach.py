@@ -108,6 +108,8 @@ def add_tile_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--workers", type=int, metavar="N", help="Dask worker processes started here (default: cores)")
     g.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786 "
                    "(the Dask dashboard's address is printed when the run starts)")
+    g.add_argument("--scratch", metavar="DIR", help="folder for the tiles' labels between rounds; with --scheduler on "
+                   "several machines one every worker can write (NFS). Default: a local temporary folder")
 
 
 def tile_keywords(args) -> dict:
@@ -122,9 +124,9 @@ def tile_keywords(args) -> dict:
             raise UsageError(f"--tiles {tiles}: tiles need at least 2 cells per side")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers}: give at least one worker")
-    if tiles is None and (args.workers is not None or args.scheduler is not None):
-        raise UsageError("--workers and --scheduler go with --tiles N (or --tiles auto)")
-    return {"tiles": tiles, "workers": args.workers, "scheduler": args.scheduler}
+    if tiles is None and (args.workers is not None or args.scheduler is not None or args.scratch is not None):
+        raise UsageError("--workers, --scheduler and --scratch go with --tiles N (or --tiles auto)")
+    return {"tiles": tiles, "workers": args.workers, "scheduler": args.scheduler, "scratch": args.scratch}
 
 
 def classes_and_thresholds(args) -> tuple[dict | None, Any]:

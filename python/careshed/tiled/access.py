@@ -309,4 +309,4 @@ def reach_lists_on_tiles(tiling: Tiling, tile_size: int, friction, sources, max_
                              cell_size=tuple(float(v) for v in cell_size), neighbours=int(neighbours),
                              start_offsets_seconds=start_offsets_seconds, transform=transform, crs=crs,
                              client=tiling.client, scheduler=tiling.scheduler, workers=tiling.workers,
-                             memory_limit=tiling.memory_limit).lists()
+                             memory_limit=tiling.memory_limit, scratch=tiling.scratch).lists()

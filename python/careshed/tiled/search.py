@@ -39,7 +39,7 @@ from .rasters import WindowedRaster, open_windowed, tiled_writer, write_small_ge
 
 __all__ = ["TileLayout", "TiledTravelTime", "travel_time_tiled", "dask_client", "dashboard_address", "Tiling",
            "nearest_travel_time_any", "DEFAULT_TILE_SIZE", "frame_rects", "checked_sources", "run_folder",
-           "open_friction", "whole_summary"]
+           "open_friction", "whole_summary", "mapped_from_disk"]
 
 
 # ---- layout -----------------------------------------------------------------------------------------------
@@ -478,13 +478,15 @@ class Tiling:
     """How a Study searches: ``tiles`` None (in memory), a tile side in cells, or ``"auto"`` (tiles of
     DEFAULT_TILE_SIZE when the core's memory estimate says the in-memory search does not fit); ``client`` (a
     running Dask client), or ``workers``, ``scheduler`` and ``memory_limit`` pick the Dask cluster (see
-    :func:`dask_client`)."""
+    :func:`dask_client`); ``scratch`` is the folder of the tiles' labels between rounds (on a multi-machine
+    cluster one every worker can write, e.g. on NFS; default a local temporary folder)."""
 
     tiles: object = None
     workers: int | None = None
     scheduler: str | None = None
     memory_limit: object = "auto"
     client: object = field(default=None, compare=False)   # a running Dask client to use instead (the CLI's)
+    scratch: object = None   # the tiles' labels between rounds: a folder every worker writes (default: local temp)
 
     def __post_init__(self):
         t = self.tiles
@@ -510,8 +512,10 @@ class Tiling:
 def nearest_travel_time_any(friction, sources, cell_size, start_offsets_seconds, max_seconds, neighbours,
                             tiling: Tiling | None, transform=None, crs: str = ""):
     """:func:`careshed.arrays.nearest_travel_time`, or the same result from :func:`travel_time_tiled` when
-    ``tiling`` asks for tiles on a grid of this size (the outputs read back into memory: the Study holds its
-    grids in memory anyway; use travel_time_tiled directly for grids that do not fit)."""
+    ``tiling`` asks for tiles on a grid of this size. The tiled result is returned as arrays mapped from disk
+    (:func:`mapped_from_disk`: file-backed pages, read as the analyses touch them, never a grid of anonymous
+    memory); the Study's own grids (people, zones, classes, friction) are in memory, so for grids that do not
+    fit one machine use travel_time_tiled and coverage_tiled directly."""
     f = np.asarray(friction)
     size = None if tiling is None else tiling.tile_size_for(f.shape, len(sources), max_seconds, current_max_memory())
     if size is None:
@@ -521,6 +525,23 @@ def nearest_travel_time_any(friction, sources, cell_size, start_offsets_seconds,
                               tile_size=size, cell_size=tuple(float(v) for v in cell_size), neighbours=int(neighbours),
                               max_seconds=max_seconds, start_offsets_seconds=start_offsets_seconds, transform=transform,
                               crs=crs, client=tiling.client, scheduler=tiling.scheduler, workers=tiling.workers,
-                              memory_limit=tiling.memory_limit)
-        seconds, nearest = r.read()
-    return np.ascontiguousarray(seconds, np.float32), np.ascontiguousarray(nearest, np.int32)
+                              memory_limit=tiling.memory_limit, scratch=tiling.scratch)
+        seconds = mapped_from_disk(r.seconds_path, np.float32, np.inf, Path(tmp) / "seconds.npy")
+        nearest = mapped_from_disk(r.nearest_path, np.int32, -1, Path(tmp) / "nearest.npy")
+    return seconds, nearest
+
+
+def mapped_from_disk(raster_path, dtype, nodata, npy_path: Path, band_rows: int = 256) -> np.ndarray:
+    """The raster at ``raster_path`` as a C-contiguous ``dtype`` array mapped from the .npy file ``npy_path``
+    (copy-on-write: writes stay private), filled by bands of ``band_rows`` rows (NaN -> ``nodata``). The caller
+    may delete the file at once: the mapping keeps it readable until the array is freed, and its pages are the
+    file's, which the operating system reads in and drops as needed."""
+    raster = open_windowed(raster_path)
+    out = np.lib.format.open_memmap(npy_path, mode="w+", dtype=dtype, shape=raster.shape)
+    for r0 in range(0, raster.rows, band_rows):
+        r1 = min(raster.rows, r0 + band_rows)
+        band = raster.read(r0, r1, 0, raster.cols)
+        out[r0:r1] = np.where(np.isnan(band), nodata, band).astype(dtype)
+    out.flush()
+    del out
+    return np.load(npy_path, mmap_mode="c")
