@@ -111,3 +111,13 @@ def run_cli(args, env, cwd=None):
 
 # Fixtures of the grid CLI hand case (test_cli_catchments.py, test_cli_access.py), defined in grid_cli_case.py.
 from grid_cli_case import case, oracle  # noqa: E402,F401
+
+
+@pytest.fixture(scope="module")
+def dask_threads():
+    """A Dask client of a LocalCluster of 2 single-threaded workers as threads of the test process (quick to start),
+    shared by a test module of the tiled path (skipped without python3-distributed)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
+        yield c

@@ -44,7 +44,8 @@ TIERS: list[tuple[str, tuple[str, ...]]] = [
 #: Tiers allowed to import the compiled core.
 CORE_USERS = {"base", "io", "arrays", "package"}
 #: Third-party modules that may be imported lazily inside a function (optional or slow to import).
-LAZY_OK = {"matplotlib", "geopandas", "shapely", "pyproj", "html", "ctypes", "tqdm", "distributed", "dask", "osgeo"}
+LAZY_OK = {"matplotlib", "geopandas", "shapely", "pyproj", "html", "ctypes", "tqdm", "distributed", "dask", "osgeo",
+           "zarr"}
 #: Tests that check something across modules rather than one module (allowed besides the mirror).
 CROSS_CUTTING_TESTS = {
     "test_architecture.py": "this file",

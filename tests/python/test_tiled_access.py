@@ -20,13 +20,6 @@ distributed = pytest.importorskip("distributed")
 SEED = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
-        yield c
-
-
 def _problem(seed, shape=(37, 45), k=12):
     rng = np.random.default_rng(seed)
     f = rng.uniform(0.02, 1.2, shape)
@@ -50,33 +43,33 @@ def _same_lists(a, b):
 
 
 @pytest.mark.parametrize("tile_size,neighbours,shape", [(5, 8, (26, 30)), (8, 16, (37, 45)), (13, 8, (37, 45))])
-def test_lists_equal_the_in_memory_searches(client, tile_size, neighbours, shape):
+def test_lists_equal_the_in_memory_searches(dask_threads, tile_size, neighbours, shape):
     print(f"CARESHED_TEST_SEED={SEED}")
     f, src = _problem(SEED + tile_size, shape)
     offsets = np.arange(len(src), dtype=np.float64) % 3 * 25.0
     max_s = 600.0 + (SEED % 7) * 37.3                # catchments spanning many tiles; not a round number
     ref = _core.access_reach_lists(f, 30.0, 30.0, None, src, max_s, neighbours, offsets)
     r = reach_lists_tiled(f, src, max_s, tile_size=tile_size, cell_size=(30.0, 30.0), neighbours=neighbours,
-                          start_offsets_seconds=offsets, client=client)
+                          start_offsets_seconds=offsets, client=dask_threads)
     assert ref[1].size > 20 * len(src)               # the catchments are larger than a tile
     assert _same_lists(r.lists(), ref)
     assert r.rounds > 1 and r.tiles > 4
 
 
-def test_cutoff_zero_and_no_facilities(client):
+def test_cutoff_zero_and_no_facilities(dask_threads):
     f, src = _problem(SEED, (12, 12), 3)
     for max_s in (0.0, 60.0):
         ref = _core.access_reach_lists(f, 30.0, 30.0, None, src, max_s, 8, None)
-        r = reach_lists_tiled(f, src, max_s, tile_size=3, cell_size=(30.0, 30.0), client=client)
+        r = reach_lists_tiled(f, src, max_s, tile_size=3, cell_size=(30.0, 30.0), client=dask_threads)
         assert _same_lists(r.lists(), ref)
     empty = reach_lists_tiled(f, np.zeros((0, 2), np.int64), 60.0, tile_size=3, cell_size=(30.0, 30.0),
-                              client=client)
+                              client=dask_threads)
     assert empty.first.tolist() == [0] and empty.cells.size == 0 and empty.rounds == 0
     with pytest.raises(InputError, match="finite"):
-        reach_lists_tiled(f, src, np.inf, tile_size=3, cell_size=(30.0, 30.0), client=client)
+        reach_lists_tiled(f, src, np.inf, tile_size=3, cell_size=(30.0, 30.0), client=dask_threads)
 
 
-def test_accessibility_on_tiled_lists_equals_the_in_memory_result(client):
+def test_accessibility_on_tiled_lists_equals_the_in_memory_result(dask_threads):
     print(f"CARESHED_TEST_SEED={SEED}")
     f, src = _problem(SEED + 1, (30, 34), 9)
     rng = np.random.default_rng(SEED + 2)
@@ -84,7 +77,7 @@ def test_accessibility_on_tiled_lists_equals_the_in_memory_result(client):
     pop[rng.random(f.shape) < 0.2] = np.nan
     supply = rng.uniform(1, 30, len(src))
     zones = (np.arange(f.size) % 3).reshape(f.shape).astype(np.int32)
-    tiled = reach_lists_tiled(f, src, 12.5 * 60.0, tile_size=6, cell_size=(30.0, 30.0), client=client).lists()
+    tiled = reach_lists_tiled(f, src, 12.5 * 60.0, tile_size=6, cell_size=(30.0, 30.0), client=dask_threads).lists()
 
     for method in ("2sfca", "e2sfca", "g2sfca", "3sfca", "gravity"):
         kw = dict(max_minutes=12.5, method=method, cell_size_m=(30.0, 30.0), zones=zones, normalize=method == "2sfca")

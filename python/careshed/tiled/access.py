@@ -26,13 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arrays.tiles import TickScale, tile_halo, tile_search, tiled_scale, ticks_to_seconds
+from ..arrays.tiles import TickScale, tile_search, tiled_scale, ticks_to_seconds
 from ..arrays.travel_time import checked_start_offsets
 from ..errors import InputError
 from ..progress import current as current_progress
 from .rasters import WindowedRaster
-from .search import (TileLayout, Tiling, checked_sources, dask_client, frame_rects, open_friction, run_folder,
-                     whole_summary)
+from .search import (TileLayout, Tiling, checked_sources, checked_tile_size, dask_client, frame_rects, open_friction,
+                     run_folder, whole_summary)
 
 __all__ = ["TiledReachLists", "reach_lists_tiled", "reach_lists_on_tiles"]
 
@@ -193,11 +193,7 @@ def reach_lists_tiled(friction, facilities_rc, max_seconds, *, tile_size: int = 
         raise InputError(f"max_seconds must be the catchment in seconds; got {max_seconds!r}") from None
     if not (math.isfinite(max_s) and max_s >= 0):
         raise InputError(f"max_seconds must be a finite catchment >= 0 seconds (a bounded search); got {max_seconds!r}")
-    if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 1:
-        raise InputError(f"tile_size must be a positive number of cells; got {tile_size!r}")
-    halo = tile_halo(neighbours)
-    if tile_size < halo:
-        raise InputError(f"tile_size must be at least {halo} cells with {neighbours} neighbours; got {tile_size}")
+    halo = checked_tile_size(tile_size, neighbours)
     report = progress if progress is not None else current_progress()
     with run_folder(scratch) as run_dir:
         raster, dx, dy = open_friction(friction, run_dir, cell_size, transform, crs)

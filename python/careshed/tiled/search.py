@@ -19,6 +19,7 @@ atomically) is idempotent. See docs/scale.md.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import math
 import os
 import shutil
@@ -39,7 +40,7 @@ from .rasters import WindowedRaster, open_windowed, tiled_writer, write_small_ge
 
 __all__ = ["TileLayout", "TiledTravelTime", "travel_time_tiled", "dask_client", "dashboard_address", "Tiling",
            "nearest_travel_time_any", "DEFAULT_TILE_SIZE", "frame_rects", "checked_sources", "run_folder",
-           "open_friction", "whole_summary", "mapped_from_disk"]
+           "open_friction", "whole_summary", "mapped_from_disk", "checked_tile_size"]
 
 
 # ---- layout -----------------------------------------------------------------------------------------------
@@ -229,7 +230,6 @@ def dashboard_address(client) -> tuple[str | None, str]:
         link = client.dashboard_link
     except (KeyError, AttributeError, OSError):
         return None, "the Dask scheduler serves no dashboard"
-    import importlib.util
     if importlib.util.find_spec("bokeh") is not None:
         return link, f"Dask dashboard: {link}"
     base = link.rsplit("/", 1)[0]
@@ -313,11 +313,7 @@ def travel_time_tiled(friction, sources, *, out_seconds, out_nearest, tile_size:
     progress: callable (fraction, phase), default the current reporter (careshed.progress).
     """
     t_start = time.perf_counter()
-    if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 1:
-        raise InputError(f"tile_size must be a positive number of cells; got {tile_size!r}")
-    halo = tile_halo(neighbours)
-    if tile_size < halo:
-        raise InputError(f"tile_size must be at least {halo} cells with {neighbours} neighbours; got {tile_size}")
+    halo = checked_tile_size(tile_size, neighbours)
     report = progress if progress is not None else current_progress()
     with run_folder(scratch) as run_dir:
         raster, dx, dy = open_friction(friction, run_dir, cell_size, transform, crs)
@@ -373,6 +369,16 @@ def travel_time_tiled(friction, sources, *, out_seconds, out_nearest, tile_size:
             paths = _write_outputs(out_seconds, out_nearest, raster, layout, jobs, searched, scale, report)
         return TiledTravelTime(paths[0], paths[1], raster.shape, int(tile_size), len(layout), rounds, searches,
                                len(searched), scale.tick_seconds, time.perf_counter() - t_start, sizes)
+
+
+def checked_tile_size(tile_size, neighbours: int) -> int:
+    """The halo of tiles of ``tile_size`` cells with ``neighbours`` (8 or 16), or an InputError."""
+    if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 1:
+        raise InputError(f"tile_size must be a positive number of cells; got {tile_size!r}")
+    halo = tile_halo(neighbours)
+    if tile_size < halo:
+        raise InputError(f"tile_size must be at least {halo} cells with {neighbours} neighbours; got {tile_size}")
+    return halo
 
 
 @contextlib.contextmanager
