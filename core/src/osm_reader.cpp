@@ -14,6 +14,7 @@
 #include <cmath>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -121,6 +122,26 @@ std::string wgs84_wkt() {
   return out;
 }
 
+// libosmium keeps an object's tags as NUL-terminated key and value strings one after the other, and walks them
+// with strlen-like steps until it lands exactly on the list's end. A PBF string table may hold a string with a
+// NUL byte inside (found by fuzz_osm_libosmium): the key/value pairing then shifts, a walk can step past the
+// end and every tag lookup reads out of bounds. So each object's tag list is walked here within its bytes
+// before any lookup, and a list that does not split into whole key/value pairs makes the file damaged.
+void check_tag_list(const osmium::TagList& tags, const char* kind, osmium::object_id_type id) {
+  const char* p = reinterpret_cast<const char*>(tags.data()) + sizeof(osmium::TagList);
+  const char* const end = reinterpret_cast<const char*>(tags.data()) + tags.byte_size();
+  while (p < end) {
+    for (int part = 0; part < 2; ++part) {  // key, then value
+      const void* nul = p < end ? std::memchr(p, '\0', static_cast<size_t>(end - p)) : nullptr;
+      if (nul == nullptr) {
+        throw std::runtime_error(std::string(kind) + " " + std::to_string(id) +
+                                 " has a tag whose key or value holds a NUL byte (a damaged string table)");
+      }
+      p = static_cast<const char*>(nul) + 1;
+    }
+  }
+}
+
 std::string tag_or_empty(const osmium::TagList& tags, const char* key) {
   const char* v = tags.get_value_by_key(key);
   return v ? std::string(v) : std::string();
@@ -216,6 +237,7 @@ class RelationCollector : public osmium::handler::Handler {
         ferry_ways_(ferry_ways) {}
 
   void relation(const osmium::Relation& rel) {
+    check_tag_list(rel.tags(), "relation", rel.id());
     const osmium::TagList& tags = rel.tags();
     if (options_.ferries && tags.has_tag("type", "route") && tags.has_tag("route", "ferry")) {
       for (const osmium::RelationMember& m : rel.members())
@@ -283,6 +305,7 @@ class RoadCollector : public osmium::handler::Handler {
       : profile_(profile), options_(options), ferry_ways_(ferry_ways), rep_(rep), lines_(lines) {}
 
   void way(const osmium::Way& way) {
+    check_tag_list(way.tags(), "way", way.id());
     if (is_area(way)) return;
     ++rep_.features_read;
     const osmium::TagList& tags = way.tags();

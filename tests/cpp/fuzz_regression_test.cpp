@@ -89,6 +89,38 @@ TEST(FuzzRegression, OsmPbfBlobWithoutATypeIsRefusedBeforeLibosmium) {
   }
 }
 
+// Found by fuzz_osm_libosmium (ASan: heap-buffer-overflow in libosmium's TagList::find_key): the OSMData block's
+// string table holds "Ru\0 \"x\"", a string with a NUL byte inside. libosmium stores tags as NUL-terminated
+// strings, so the way's key/value pairs shift, its tag walk steps past the list's end, and every tag lookup read
+// out of bounds. careshed walks each tag list within its bytes first and calls the file damaged.
+TEST(FuzzRegression, OsmPbfTagStringWithANulByteIsRefusedNotReadOutOfBounds) {
+  careshed::testing::ScratchDir dir;
+  const std::string path = dir.path("nul_in_string.osm.pbf");
+  const std::string bytes(
+      "\x00\x00\x00\x0d\x0a\x09\x4f\x53\x4d\x48\x65\x61\x64\x65\x72\x18\x1e\x0a\x1c\x22\x0e\x4f\x73\x6d"
+      "\x53\x63\x68\x65\x6d\x61\x2d\x56\x30\x2e\x36\x22\x0a\x44\x65\x6e\x73\x65\x4e\x6f\x64\x65\x73\x00"
+      "\x00\x00\x0c\x0a\x07\x4f\x53\x4d\x44\x61\x74\x61\x18\xc1\x01\x0a\xbe\x01\x0a\x5a\x0a\x00\x0a\x07"
+      "\x68\x69\x67\x68\x77\x61\x79\x0a\x08\x6d\x61\x78\x73\x70\x65\x65\x64\x0a\x07\x70\x72\x69\x6d\x61"
+      "\x72\x79\x0a\x02\x30\x40\x0a\x06\x6f\x6e\x65\x77\x61\x79\x0a\x0b\x72\x65\x73\x69\x64\x65\x6e\x74"
+      "\x69\x61\x6c\x0a\x03\x79\x65\x73\x0a\x04\x6e\x61\x6d\x65\x0a\x05\x74\x72\x61\x63\x6b\x0a\x06\x33"
+      "\x30\x20\x6d\x70\x68\x0a\x07\x52\x75\x00\x20\x22\x78\x22\x12\x29\x12\x27\x0a\x04\x02\x02\x02\x02"
+      "\x42\x09\xff\x9c\x28\x6f\x00\x00\xc0\x9a\x0c\x4a\x0e\xc0\xb4\xbb\x9c\x03\xc0\x9a\x0c\xc0\x9a\x0c"
+      "\xff\xb4\x18\x52\x04\x01\x00\x00\x00\x12\x35\x1a\x0f\x08\x65\x12\x02\x01\x02\x1a\x02\x03\x04\x42"
+      "\x03\x02\x02\x02\x1a\x0f\x08\x66\x12\x02\x01\x05\x1a\x02\x06\x07\x42\x03\x08\x02\x02\x1a\x11\x08"
+      "\x67\x12\x03\x01\x02\x08\x1a\x03\x09\x0a\x0b\x42\x03\x0e\x02\x02",
+      256);
+  std::ofstream(path, std::ios::binary) << bytes;
+  try {
+    careshed::RoadGraph::from_osm(path, careshed::SpeedProfile::car(), nullptr, careshed::OsmReader::kLibosmium);
+    ADD_FAILURE() << "read";
+  } catch (const careshed::DataIOError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("nul_in_string.osm.pbf"), std::string::npos) << m;
+    EXPECT_NE(m.find("holds a NUL byte"), std::string::npos) << m;
+    EXPECT_NE(m.find("truncated or corrupt"), std::string::npos) << m;
+  }
+}
+
 // Found by fuzz_raster (timeout): a GeoTIFF in EPSG:3857 whose origin is x = 4.4e242 m. GDAL 3.6 loops for
 // ages wrapping the resulting longitude into -180..180 inside OGRCoordinateTransformation::Transform (gdalinfo
 // hangs on the file too), so reading it onto a grid never returned. careshed now refuses georeferencing that
