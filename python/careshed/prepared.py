@@ -554,6 +554,19 @@ class PreparedStudy:
             raise UsageError(f"{analysis} does not support walk then ride (travel={{'modes': ...}}) yet: it needs "
                              "per-facility searches; run it on a Study without 'modes', or use reach / catchments")
 
+    def require_isotropic_friction(self, analysis: str) -> None:
+        """UsageError when the travel model is not the plain friction surface — walk then ride
+        (travel={"modes": ...}) or walking on terrain (travel={"dem": ...}) — for an analysis whose searches read
+        the friction surface itself (referral, outreach): it would silently ignore the rides or the slopes."""
+        if self.ride is not None:
+            raise UsageError(f"{analysis} does not support walk then ride (travel={{'modes': ...}}) yet: its searches "
+                             "run on the walking friction alone and would ignore the rides; run it on a Study "
+                             "without 'modes'")
+        if self.terrain is not None:
+            raise UsageError(f"{analysis} does not support walking on terrain (travel={{'dem': ...}}) yet: its "
+                             "searches run on the friction alone and would ignore the slopes; run it on a Study "
+                             "without 'dem'")
+
     def reach_lists(self, sources, max_seconds, neighbours, start_offsets_seconds=None):
         """(offsets, cells, seconds): each source (row, col) searched alone within `max_seconds` (inclusive) on the
         study's travel model, as :func:`careshed.arrays.travel_time_grid_reach_lists` gives them — on terrain (one

@@ -157,3 +157,24 @@ def test_grid_memory_keeps_careshed_memory_errors_and_names_the_grid_for_others(
             np.empty(2**62, dtype=np.uint8)  # more than any address space: NumPy raises a plain MemoryError
     assert isinstance(caught.value, MemoryError)
     assert f"{grid.width:,} x {grid.height:,} cells" in str(caught.value) and "cell_size_m" in str(caught.value)
+
+
+def test_referral_and_outreach_refuse_travel_models_their_searches_would_ignore(tmp_path):
+    """referral and outreach search the friction surface itself: on a Study that walks then rides, or walks on
+    terrain, they would silently answer for plain walking. They refuse instead; the plain Study runs the guard
+    through."""
+    road = careshed.RoadGraph.from_xy_lines([[cell_centre(1, 9), cell_centre(1, 0)]], [54.0],
+                                            crs_wkt=_core.crs_to_wkt(CRS))
+    rides = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
+                           travel={"background_speed_kmh": 6.0, "modes": {"road": {"network": road}}},
+                           thresholds_min=4)
+    dem = careshed.write_geotiff(tmp_path / "dem.tif", np.zeros((3, 10)), strip_grid())
+    slopes = careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=60,
+                            travel={"background_speed_kmh": 6, "dem": dem})
+    clinics = points(["c1", "c2"], [cell_centre(1, 0), cell_centre(1, 9)], level=["township", "county"])
+    for study, what in ((rides, "walk then ride"), (slopes, "walking on terrain")):
+        with pytest.raises(careshed.UsageError, match=f"referral does not support {what}"):
+            study.referral(clinics, level_field="level")
+        with pytest.raises(careshed.UsageError, match=f"outreach does not support {what}"):
+            study.outreach(clinics, facilities=clinics, bases=clinics)
+    strip_study().require_isotropic_friction("referral")  # the plain friction surface passes

@@ -229,6 +229,7 @@ def run(study: PreparedStudy, candidates, *, facilities, bases, points=18, thres
         raise UsageError(f"{keyword('day_cost_minutes', day_cost_minutes)}: must be a number of minutes >= 0")
     if solver not in ("auto", "exact", "heuristic"):
         raise UsageError(f"{keyword('solver', solver)}: is not 'auto', 'exact' or 'heuristic'")
+    study.require_isotropic_friction("outreach")
     grid = study.grid
     read = dict(facility_id=facility_id, name_field=name_field, layer=layer, x=x, y=y, crs=crs,
                 snap_max_m=snap_max_m, unplaced=unplaced)

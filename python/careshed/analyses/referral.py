@@ -392,6 +392,8 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
     offroad_speed_kmh, max_snap_distance_m : with ``network``, the off-road leg of every cell (and the farthest a
         facility may be from the graph: farther is an InputError naming it).
     """
+    if network is None:
+        study.require_isotropic_friction("referral")
     t0 = time.perf_counter()
     st, used, rr, cc, moved, status, st_zone, place_notes = place_facilities(
         study, facilities, facility_id=facility_id, name_field=name_field, layer=layer, x=x, y=y, crs=crs,
