@@ -61,12 +61,27 @@ TEST(FuzzRegression, OsmRoadWithoutASegmentBetweenTwoPointsIsNoRoad) {
   }
 }
 
+// Writes `bytes` as `name` and reads it with the libosmium reader, which must refuse it with a DataIOError whose
+// message names the file and holds every one of `fragments`.
+void expect_libosmium_refuses(const std::string& name, const std::string& bytes,
+                              const std::vector<std::string>& fragments) {
+  careshed::testing::ScratchDir dir;
+  const std::string path = dir.path(name);
+  std::ofstream(path, std::ios::binary) << bytes;
+  try {
+    careshed::RoadGraph::from_osm(path, careshed::SpeedProfile::car(), nullptr, careshed::OsmReader::kLibosmium);
+    ADD_FAILURE() << name << " was read";
+  } catch (const careshed::DataIOError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(name), std::string::npos) << m;
+    for (const std::string& f : fragments) EXPECT_NE(m.find(f), std::string::npos) << m;
+  }
+}
+
 // Found by fuzz_osm_libosmium (UBSan: null pointer passed to std::strncmp in libosmium's pbf_input_format.hpp):
 // the second blob's BlobHeader has its type under field 9 instead of 1, so it has no type; libosmium compares
 // (expected, nullptr, 0) and would take it for an OSMData blob. careshed walks the blob headers first and refuses.
 TEST(FuzzRegression, OsmPbfBlobWithoutATypeIsRefusedBeforeLibosmium) {
-  careshed::testing::ScratchDir dir;
-  const std::string path = dir.path("untyped_blob.osm.pbf");
   const std::string bytes(
       "\x00\x00\x00\x0d\x0a\x09\x4f\x53\x4d\x48\x65\x61\x64\x65\x72\x18\x28\x10\x1c\x1a\x24\x78\x9c\x53"
       "\xe2\xf3\x2f\xce\x0d\x4e\xce\x48\xcd\x4d\xd4\x0d\x33\xd0\x33\x53\xe2\x72\x49\xcd\x2b\x4e\xf5\xcb"
@@ -78,15 +93,7 @@ TEST(FuzzRegression, OsmPbfBlobWithoutATypeIsRefusedBeforeLibosmium) {
       "\x75\x3a\x5d\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x5d\x67\x67\x67\x67\x67\x67\x67"
       "\x67\x67\x67\x67\x67\x67\x67\x67\x67\x67\x94\xc7\x3f\x5d\xe0\x53\x60",
       209);
-  std::ofstream(path, std::ios::binary) << bytes;
-  try {
-    careshed::RoadGraph::from_osm(path, careshed::SpeedProfile::car(), nullptr, careshed::OsmReader::kLibosmium);
-    ADD_FAILURE() << "read";
-  } catch (const careshed::DataIOError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("untyped_blob.osm.pbf"), std::string::npos) << m;
-    EXPECT_NE(m.find("blob 2 (at byte 57) has no type"), std::string::npos) << m;
-  }
+  expect_libosmium_refuses("untyped_blob.osm.pbf", bytes, {"blob 2 (at byte 57) has no type"});
 }
 
 // Found by fuzz_osm_libosmium (ASan: heap-buffer-overflow in libosmium's TagList::find_key): the OSMData block's
@@ -94,8 +101,6 @@ TEST(FuzzRegression, OsmPbfBlobWithoutATypeIsRefusedBeforeLibosmium) {
 // strings, so the way's key/value pairs shift, its tag walk steps past the list's end, and every tag lookup read
 // out of bounds. careshed walks each tag list within its bytes first and calls the file damaged.
 TEST(FuzzRegression, OsmPbfTagStringWithANulByteIsRefusedNotReadOutOfBounds) {
-  careshed::testing::ScratchDir dir;
-  const std::string path = dir.path("nul_in_string.osm.pbf");
   const std::string bytes(
       "\x00\x00\x00\x0d\x0a\x09\x4f\x53\x4d\x48\x65\x61\x64\x65\x72\x18\x1e\x0a\x1c\x22\x0e\x4f\x73\x6d"
       "\x53\x63\x68\x65\x6d\x61\x2d\x56\x30\x2e\x36\x22\x0a\x44\x65\x6e\x73\x65\x4e\x6f\x64\x65\x73\x00"
@@ -109,16 +114,7 @@ TEST(FuzzRegression, OsmPbfTagStringWithANulByteIsRefusedNotReadOutOfBounds) {
       "\x03\x02\x02\x02\x1a\x0f\x08\x66\x12\x02\x01\x05\x1a\x02\x06\x07\x42\x03\x08\x02\x02\x1a\x11\x08"
       "\x67\x12\x03\x01\x02\x08\x1a\x03\x09\x0a\x0b\x42\x03\x0e\x02\x02",
       256);
-  std::ofstream(path, std::ios::binary) << bytes;
-  try {
-    careshed::RoadGraph::from_osm(path, careshed::SpeedProfile::car(), nullptr, careshed::OsmReader::kLibosmium);
-    ADD_FAILURE() << "read";
-  } catch (const careshed::DataIOError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("nul_in_string.osm.pbf"), std::string::npos) << m;
-    EXPECT_NE(m.find("holds a NUL byte"), std::string::npos) << m;
-    EXPECT_NE(m.find("truncated or corrupt"), std::string::npos) << m;
-  }
+  expect_libosmium_refuses("nul_in_string.osm.pbf", bytes, {"holds a NUL byte", "truncated or corrupt"});
 }
 
 // Found by fuzz_raster (timeout): a GeoTIFF in EPSG:3857 whose origin is x = 4.4e242 m. GDAL 3.6 loops for
