@@ -50,6 +50,15 @@ def tile_halo(neighbours: int) -> int:
     return 1 if neighbours == 8 else 2
 
 
+def _cell_size_args(cell_size):
+    """(dx, dy, row_dx) as the core's tile functions take ``cell_size`` = (dx, dy): dx one width, or one width per
+    row — then passed as ``row_dx`` (float64) with dx = 1."""
+    dx, dy = cell_size
+    if np.ndim(dx):
+        return 1.0, float(dy), np.ascontiguousarray(dx, dtype=np.float64)
+    return float(dx), float(dy), None
+
+
 def tiled_scale(shape, cell_size, summary, n_sources: int, *, max_start_offset: float = 0.0, neighbours: int = 8,
                 max_seconds=None, reach_lists: bool = False) -> TickScale:
     """The tick scale :func:`careshed.arrays.travel_time_grid` would use on the whole grid of ``shape`` =
@@ -58,11 +67,7 @@ def tiled_scale(shape, cell_size, summary, n_sources: int, *, max_start_offset: 
     reach_lists: instead the scale of the floating catchments' one-facility searches (the reach lists of
     careshed.arrays.access; ``max_seconds`` the catchment, finite; search one facility at a time with index 0)."""
     rows, cols = (int(v) for v in shape)
-    dx, dy = cell_size
-    row_dx = None
-    if np.ndim(dx):
-        row_dx = np.ascontiguousarray(dx, dtype=np.float64)
-        dx = 1.0
+    dx, dy, row_dx = _cell_size_args(cell_size)
     t = math.inf if max_seconds is None else float(max_seconds)
     d = _core._raster_tiled_scale(rows, cols, float(dx), float(dy), row_dx, float(summary[0]), int(summary[1]),
                                   int(n_sources), float(max_start_offset), int(neighbours), t, bool(reach_lists))
@@ -88,11 +93,7 @@ def tile_search(window: np.ndarray, cell_size, scale: TickScale, ticks: np.ndarr
     idx = np.zeros(0, np.int32) if source_index is None else np.ascontiguousarray(source_index, dtype=np.int32)
     offs = None if start_offsets_seconds is None else np.ascontiguousarray(start_offsets_seconds, dtype=np.float64)
     sd = np.zeros(0, np.int64) if seeds is None else np.ascontiguousarray(seeds, dtype=np.int64)
-    dx, dy = cell_size
-    row_dx = None
-    if np.ndim(dx):
-        row_dx = np.ascontiguousarray(dx, dtype=np.float64)
-        dx = 1.0
+    dx, dy, row_dx = _cell_size_args(cell_size)
     t = math.inf if max_seconds is None else float(max_seconds)
     return _core._raster_tile_search(window, float(dx), float(dy), row_dx, scale.as_dict(), int(neighbours), t, src,
                                      idx, offs, sd, ticks, nearest, threads=int(threads), progress=current_progress())
