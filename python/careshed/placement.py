@@ -261,13 +261,17 @@ def point_columns(st, study, st_zone, rr, cc, moved, status) -> dict:
 
 
 def check_reachable_people(seconds, population, friction, sources, cell_size, neighbours, *, max_seconds=None,
-                           what: str = "station", stacklevel: int = 3) -> str | None:
+                           what: str = "station", stacklevel: int = 3, search=None) -> str | None:
     """Says who cannot reach any facility, and why (issue 8: a road network cut off from the people must not pass
     silently). Returns None when every populated cell is reached. Otherwise the explanation: people on impassable
     cells (no travel layer gives them a speed), people on passable ground joined to no facility by any path (a
     separate piece of the road network or of land: found by a second search without the cut-off on the same
     connectivity), and people beyond the cut-off. Raises InputError when nobody at all is reached (a run of only
     unreachable people is a problem in the data); warns (UnreachablePeopleWarning) and returns the text otherwise.
+
+    `search`: the run's own search without the cut-off and without start offsets, as a callable returning the
+    seconds per cell — needed when the run does not walk on `friction` alone (walk then ride: people reachable
+    only by riding are not cut off); default: the walking search on `friction` (8/16 `neighbours`).
     """
     pop = np.where(np.isfinite(population) & (population > 0), population, 0.0)
     unreached = (pop > 0) & ~np.isfinite(seconds)
@@ -279,7 +283,10 @@ def check_reachable_people(seconds, population, friction, sources, cell_size, ne
     beyond = np.zeros_like(stranded)
     if max_seconds is not None and stranded.any():
         # Which of them only lie beyond the cut-off: the same search without it (and without offsets).
-        connected, _ = nearest_travel_time(friction, sources, cell_size, np.zeros(len(sources)), None, neighbours)
+        if search is None:
+            connected, _ = nearest_travel_time(friction, sources, cell_size, np.zeros(len(sources)), None, neighbours)
+        else:
+            connected = search()
         beyond = stranded & np.isfinite(connected)
         stranded &= ~beyond
     people, total = float(pop[unreached].sum()), float(pop.sum())

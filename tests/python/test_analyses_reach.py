@@ -450,13 +450,19 @@ def test_walk_then_ride_gives_the_hand_times_the_trip_mode_raster_and_the_people
     split = r.mode_split
     for zone, cols in (("A", slice(0, 5)), ("B", slice(5, 10))):
         rides = (ride < walk)[:, cols]
-        assert split.loc[zone, "walk_road"] == pytest.approx(people[:, cols][rides].sum())
-        assert split.loc[zone, "walk_only"] == pytest.approx(people[:, cols][~rides].sum())
-    assert split.loc["region", "walk_ferry"] == 0 and split.loc["region", "share_unreachable"] == 0
-    assert split.loc["region", ["walk_only", "walk_road"]].sum() == pytest.approx(4500)
+        assert split.loc[zone, "people_walk_road"] == pytest.approx(people[:, cols][rides].sum())
+        assert split.loc[zone, "people_walk_only"] == pytest.approx(people[:, cols][~rides].sum())
+    assert split.loc["region", "people_walk_ferry"] == 0 and split.loc["region", "share_unreachable"] == 0
+    assert split.loc["region", ["people_walk_only", "people_walk_road"]].sum() == pytest.approx(4500)
     written = r.save(tmp_path, draw_map=False)
     names = {p.name for p in written}
     assert {"reach_mode.tif", "reach_mode.qml", "reach_modes.csv"} <= names
+    # The CSV holds whole people, as every people count careshed writes (the shares keep their decimals).
+    csv = pd.read_csv(tmp_path / "reach_modes.csv", index_col=0)
+    for c in ("people_walk_only", "people_walk_road", "people_walk_ferry", "people_unreachable"):
+        assert csv[c].dtype.kind == "i", c
+        assert csv[c].tolist() == np.round(split[c].to_numpy()).astype(int).tolist()
+    assert csv["share_walk_road"].tolist() == pytest.approx(split["share_walk_road"].tolist(), abs=1e-12)
     assert careshed.read_raster(tmp_path / "reach_mode.tif")[0].tolist() == r.mode.tolist()
     with pytest.raises(careshed.UsageError, match="walk then ride"):
         study.require_symmetric_travel("access")
@@ -483,3 +489,37 @@ def test_covered_compares_float32_seconds_exactly_with_the_threshold():
     r.cell_class, r.class_names, r.thresholds_min = None, ["all"], {"all": 0.123}
     r.seconds = np.array([[np.float32(7.0), above, np.float32(np.inf)]], dtype=np.float32)
     assert r.covered.tolist() == [[True, False, False]]
+
+
+def test_people_reached_only_by_riding_beyond_the_cut_off_are_beyond_it_not_cut_off(tmp_path):
+    # Issue 14: the strip as above, but land only in cols 0-3 and 5-9 (col 4 is sea) and a cut-off of 4 minutes.
+    # Cols 5-9 are reached only by the road (board 1 min + ride 1 min from (1, 9)): 2 + hand_minutes(r, 9 - c), so
+    # (1, 5), (1, 6) and rows 0 and 2 of cols 5-7 are beyond 4 minutes — reachable without the cut-off by riding,
+    # which the check of who is unreachable must see (it ran a walking-only search and called them cut off).
+    from shapely.geometry import box
+
+    from careshed.placement import UnreachablePeopleWarning
+
+    road = careshed.RoadGraph.from_xy_lines([[cell_centre(1, 9), cell_centre(1, 0)]], [54.0],
+                                            crs_wkt=_core.crs_to_wkt(CRS))
+    land = tmp_path / "land.gpkg"
+    # (the mask keeps every cell it touches: the pieces stop 10 m short of col 4)
+    gdf({"kind": ["west", "east"]}, [box(X0, Y1 - 300, X0 + 390, Y1), box(X0 + 510, Y1 - 300, X0 + 1000, Y1)]
+        ).to_file(land)
+    study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
+                           travel={"background_speed_kmh": 6.0, "land": land,
+                                   "modes": {"road": {"network": road, "board_minutes": 1}}},
+                           thresholds_min=4)
+    assert np.isnan(study.friction.seconds_per_metre[:, 4]).all()
+    with pytest.warns(UnreachablePeopleWarning) as caught:
+        r = study.reach(points(["s1"], [cell_centre(1, 0)]), max_minutes=4)
+    text = str(caught[0].message)
+    ride = np.array([[2 + hand_minutes(i, 9 - c) for c in range(10)] for i in range(3)])
+    beyond = np.zeros((3, 10), bool)
+    beyond[:, 5:] = ride[:, 5:] > 4 + 1e-9
+    assert beyond.sum() == 8 and np.isinf(r.seconds[beyond]).all()
+    people = float(r.population[beyond].sum())
+    assert people > 0
+    assert f"{people:,.0f} people in 8 cells are beyond the cut-off of 4 min" in text, text
+    assert "no path joins" not in text, text
+    assert "stand on impassable cells" in text, text  # the sea column's people

@@ -57,6 +57,10 @@ def test_walk_then_ride_cli_example_agrees_with_the_python_one(tmp_path, monkeyp
     region = shown[shown.index("region") + 1: shown.index("region") + 6]
     assert 1 - modes.loc["region", "share_walk_only"] - modes.loc["region", "share_unreachable"] == \
         pytest.approx(float(region[2]), abs=5e-4)
+    # WorldPop's fractional people per cell: whole people in the CSV, and its notes say they are rounded
+    people = [c for c in modes.columns if c.startswith("people_")]
+    assert len(people) == 4 and all(modes[c].dtype.kind == "i" for c in people)
+    assert "rounded to whole people" in (tmp_path / "out" / "reach_modes.notes.txt").read_text()
 
 
 def run_cli_block(text):

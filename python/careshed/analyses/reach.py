@@ -73,8 +73,10 @@ class Reach(Result):
     mode, mode_split : walk then ride only (``travel={"modes": ...}``; None otherwise). ``mode`` (uint8 raster):
         the trip of each cell — 0 walking only, 1 walk + road, 2 a trip with a ferry crossing (the highest mode
         of careshed.arrays.RIDE_MODES it uses), 255 unreachable. ``mode_split`` (DataFrame, one row per zone and
-        the region row of all the people on the grid): people by trip mode (``walk_only``, ``walk_road``,
-        ``walk_ferry``, ``unreachable``) and their shares (``share_...``).
+        the region row of all the people on the grid): people by trip mode (``people_walk_only``,
+        ``people_walk_road``, ``people_walk_ferry``, ``people_unreachable``; fractions of people per cell, rounded
+        to whole people in ``reach_modes.csv`` as every people count of careshed's CSVs) and their shares
+        (``share_walk_only``, ..., ``share_unreachable``, from the unrounded counts).
     thresholds_min, class_names, dispatch_minutes, notes, modelled, timings.
     """
 
@@ -185,13 +187,15 @@ class Reach(Result):
     def _set_modes(self, mode) -> None:
         """The trip mode raster and the people per zone by mode (walk then ride)."""
         self.mode = np.where(np.isfinite(self.seconds), mode, TRIP_MODE_NODATA).astype(np.uint8)
+        # "people_..." columns: careshed.io.write_table rounds them to whole people in the CSV (and says so).
         names = ["walk_only"] + [f"walk_{m}" for m in RIDE_MODES] + ["unreachable"]
         index = pd.Index(list(self.study.ids) + [self.study.region_label], name=self.study.zone_id)
         table = pd.DataFrame(mode_split(mode, self.seconds, self.population, self.study.zone_raster), index=index,
-                             columns=names)
+                             columns=[f"people_{c}" for c in names])
         total = table.sum(axis=1).to_numpy()
         for c in names:
-            table[f"share_{c}"] = np.where(total > 0, table[c].to_numpy() / np.where(total > 0, total, 1.0), np.nan)
+            table[f"share_{c}"] = np.where(total > 0, table[f"people_{c}"].to_numpy() / np.where(total > 0, total, 1.0),
+                                           np.nan)
         self.mode_split = table
 
     # -- properties ----------------------------------------------------------------------------
@@ -511,9 +515,11 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
     # nearest_used indexes `used`; map to the input station index (-1 stays -1).
     timings["search"] = time.perf_counter() - t
     # People no station can reach: said with the reason (an error when that is everybody).
-    unreached = check_reachable_people(seconds, study.population, study.friction_at(hour).seconds_per_metre, sources,
-                                       grid.cell_size, int(neighbours), max_seconds=max_s, what="station",
-                                       stacklevel=4)
+    # The test of who is beyond the cut-off (rather than cut off) runs the search this run used, without the cut-off.
+    unreached = check_reachable_people(
+        seconds, study.population, study.friction_at(hour).seconds_per_metre, sources, grid.cell_size,
+        int(neighbours), max_seconds=max_s, what="station", stacklevel=4,
+        search=lambda: study.nearest_travel_time(sources, np.zeros(len(sources)), None, int(neighbours), hour=hour)[0])
     if unreached:
         run_notes = list(run_notes) + [f"unreachable: {unreached}"]
 
