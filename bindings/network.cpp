@@ -23,6 +23,7 @@
 #include "careshed/straight_line.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
+#include "road_graph_py.hpp"
 #include "run_watch.hpp"
 
 namespace py = pybind11;
@@ -153,35 +154,53 @@ py::tuple graph_nearest(PyGraph& pg, const py::handle& sources, const py::object
   return py::make_tuple(secs, nearest);
 }
 
-py::tuple graph_k_nearest(PyGraph& pg, const py::handle& sources, int k, const py::object& source_offsets,
-                          const std::optional<double>& max_seconds, bool reverse, const py::object& progress) {
+// The k-nearest and per-source searches of a CsrGraph (PyGraph) and of a RoadGraph (restrictions honoured)
+// share their argument handling and outputs; `search(sources, options, ...)` runs the one of the graph.
+template <typename Search>
+py::tuple k_nearest_arrays(py::ssize_t n, const py::handle& sources, int k, const py::object& source_offsets,
+                           const std::optional<double>& max_seconds, const py::object& progress, Search search) {
   SearchArgs a = search_args(sources, source_offsets, max_seconds);
   if (k < 1 || k > 64) throw InputError("k = " + std::to_string(k) + " must be in [1, 64]");
-  const py::ssize_t n = pg.forward().n_nodes();
   py::array_t<double> secs({n, static_cast<py::ssize_t>(k)});
   py::array_t<int32_t> nearest({n, static_cast<py::ssize_t>(k)});
   double* s = secs.mutable_data();
   int32_t* ne = nearest.mutable_data();
-  const CsrGraph& g = pg.graph(reverse);
   run_interruptible(progress, [&](RunControl* c) {
-    if (a.sources.is32) k_nearest_source_search(g, a.sources.i32(), a.sources.size(), k, a.opt, s, ne, c);
-    else k_nearest_source_search(g, a.sources.i64(), a.sources.size(), k, a.opt, s, ne, c);
+    if (a.sources.is32) search(a.sources.i32(), a.sources.size(), k, a.opt, s, ne, c);
+    else search(a.sources.i64(), a.sources.size(), k, a.opt, s, ne, c);
   });
   return py::make_tuple(secs, nearest);
 }
 
-py::tuple graph_reach(PyGraph& pg, const py::handle& sources, double max_seconds, const py::object& source_offsets,
-                      bool reverse, const py::object& progress) {
+template <typename Search>
+py::tuple reach_arrays(const py::handle& sources, double max_seconds, const py::object& source_offsets,
+                       const py::object& progress, Search search) {
   SearchArgs a = search_args(sources, source_offsets, max_seconds);
-  const CsrGraph& g = pg.graph(reverse);
   SourceReach r = run_interruptible(progress, [&](RunControl* c) {
-    return a.sources.is32 ? bounded_search_per_source(g, a.sources.i32(), a.sources.size(), a.opt, c)
-                          : bounded_search_per_source(g, a.sources.i64(), a.sources.size(), a.opt, c);
+    return a.sources.is32 ? search(a.sources.i32(), a.sources.size(), a.opt, c)
+                          : search(a.sources.i64(), a.sources.size(), a.opt, c);
   });
   std::vector<int64_t> first(r.list_first.begin(), r.list_first.end());
   std::vector<int32_t> nodes(r.nodes.begin(), r.nodes.end());
   return py::make_tuple(to_numpy(std::move(first)), to_numpy(std::move(nodes)),
                         to_numpy(std::move(r.seconds)));
+}
+
+py::tuple graph_k_nearest(PyGraph& pg, const py::handle& sources, int k, const py::object& source_offsets,
+                          const std::optional<double>& max_seconds, bool reverse, const py::object& progress) {
+  const CsrGraph& g = pg.graph(reverse);  // lazily built with the GIL held
+  return k_nearest_arrays(g.n_nodes(), sources, k, source_offsets, max_seconds, progress,
+                          [&](const auto* src, size_t n, int kk, const GraphSearchOptions& o, double* s, int32_t* ne,
+                              RunControl* c) { k_nearest_source_search(g, src, n, kk, o, s, ne, c); });
+}
+
+py::tuple graph_reach(PyGraph& pg, const py::handle& sources, double max_seconds, const py::object& source_offsets,
+                      bool reverse, const py::object& progress) {
+  const CsrGraph& g = pg.graph(reverse);
+  return reach_arrays(sources, max_seconds, source_offsets, progress,
+                      [&](const auto* src, size_t n, const GraphSearchOptions& o, RunControl* c) {
+                        return bounded_search_per_source(g, src, n, o, c);
+                      });
 }
 
 PyGraph make_graph(int64_t n_nodes, const py::handle& tails, const py::handle& heads, const py::handle& seconds) {
@@ -209,22 +228,6 @@ py::array_t<T> view_of(const std::vector<T>& v, py::handle owner) {
   py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;  // read-only
   return a;
 }
-
-// A RoadGraph plus its snappers, built on first use (all nodes / largest component only) with the GIL held.
-class PyRoadGraph {
- public:
-  explicit PyRoadGraph(RoadGraph g) : g_(std::move(g)) {}
-  const RoadGraph& graph() const { return g_; }
-  const NodeSnapper& snapper(bool largest_only) {
-    std::unique_ptr<NodeSnapper>& s = largest_only ? largest_ : all_;
-    if (!s) s = std::make_unique<NodeSnapper>(g_, largest_only);
-    return *s;
-  }
-
- private:
-  RoadGraph g_;
-  std::unique_ptr<NodeSnapper> all_, largest_;
-};
 
 SpeedProfile profile_of(const py::object& profile) {
   if (py::isinstance<py::str>(profile)) return SpeedProfile::by_name(profile.cast<std::string>());
@@ -490,6 +493,42 @@ Shipped: SpeedProfile.car(), .ambulance(), .walking(); or SpeedProfile("name", {
           },
           py::arg("sources"), py::kw_only(), py::arg("source_offsets") = py::none(),
           py::arg("max_seconds") = py::none(), py::arg("reverse") = false, py::arg("progress") = py::none())
+      .def(
+          "k_nearest",
+          [](PyRoadGraph& pg, const py::handle& sources, int k, const py::object& source_offsets,
+             const std::optional<double>& max_seconds, bool reverse, const py::object& progress) {
+            const RoadGraph& g = pg.graph();
+            return k_nearest_arrays(g.n_nodes(), sources, k, source_offsets, max_seconds, progress,
+                                    [&](const auto* src, size_t n, int kk, const GraphSearchOptions& o, double* s,
+                                        int32_t* ne, RunControl* c) { g.k_nearest(src, n, kk, o, reverse, s, ne, c); });
+          },
+          py::arg("sources"), py::arg("k"), py::kw_only(), py::arg("source_offsets") = py::none(),
+          py::arg("max_seconds") = py::none(), py::arg("reverse") = false, py::arg("progress") = py::none())
+      .def(
+          "reach",
+          [](PyRoadGraph& pg, const py::handle& sources, double max_seconds, const py::object& source_offsets,
+             bool reverse, const py::object& progress) {
+            const RoadGraph& g = pg.graph();
+            return reach_arrays(sources, max_seconds, source_offsets, progress,
+                                [&](const auto* src, size_t n, const GraphSearchOptions& o, RunControl* c) {
+                                  return g.reach(src, n, o, reverse, c);
+                                });
+          },
+          py::arg("sources"), py::arg("max_seconds"), py::kw_only(), py::arg("source_offsets") = py::none(),
+          py::arg("reverse") = false, py::arg("progress") = py::none())
+      .def(
+          "turn_arcs",
+          [](const PyRoadGraph& pg, bool to_sources) {
+            RoadGraph::TurnArcs a;
+            {
+              py::gil_scoped_release release;
+              a = pg.graph().turn_arcs(to_sources);
+            }
+            return py::make_tuple(to_numpy(std::move(a.tails)), to_numpy(std::move(a.heads)),
+                                  to_numpy(std::move(a.edges)), to_numpy(std::move(a.copy_origin)));
+          },
+          py::arg("to_sources") = false,
+          "(tails, heads, edge, copy_origin): the arcs of the turn-restriction split graph (road_graph.hpp).")
       .def(
           "snap",
           [](PyRoadGraph& pg, const py::handle& points_xy, const std::optional<double>& max_distance_m,

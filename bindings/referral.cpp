@@ -16,6 +16,7 @@
 #include "io_numpy.hpp"
 #include "memory_py.hpp"
 #include "raster_search_py.hpp"
+#include "road_graph_py.hpp"
 #include "run_watch.hpp"
 
 namespace py = pybind11;
@@ -65,6 +66,21 @@ py::dict referrals_dict(Referrals&& r, bool keep_routes) {
     d["route_items"] = to_numpy(std::move(r.route_items));
   }
   return d;
+}
+
+// The per-level fields (allocated first) and the per-facility dict of a graph referral run by `run`.
+template <typename Run>
+py::tuple graph_referral_arrays(std::int64_t n_nodes, int n_levels, double max_seconds, bool keep_routes,
+                                const py::object& progress, Run run) {
+  ReferralOptions o;
+  o.max_seconds = max_seconds;
+  o.keep_routes = keep_routes;
+  py::array_t<double> secs({static_cast<py::ssize_t>(n_levels), static_cast<py::ssize_t>(n_nodes)});
+  py::array_t<std::int32_t> nearest({static_cast<py::ssize_t>(n_levels), static_cast<py::ssize_t>(n_nodes)});
+  double* so = secs.mutable_data();
+  std::int32_t* no = nearest.mutable_data();
+  Referrals r = run_interruptible(progress, [&](RunControl* c) { return run(o, so, no, c); });
+  return py::make_tuple(secs, nearest, referrals_dict(std::move(r), keep_routes));
 }
 
 }  // namespace
@@ -131,18 +147,13 @@ void init_referral(py::module_& m) {
         LevelArgs la = level_args(levels, n_levels, assigned, fn.shape(0));
         if (n_levels < 1) throw InputError("n_levels must be at least 1");
         if (n_nodes < 0) throw InputError("n_nodes must be >= 0");
-        ReferralOptions o;
-        o.max_seconds = max_seconds;
-        o.keep_routes = keep_routes;
-        py::array_t<double> secs({static_cast<py::ssize_t>(n_levels), static_cast<py::ssize_t>(n_nodes)});
-        py::array_t<std::int32_t> nearest({static_cast<py::ssize_t>(n_levels), static_cast<py::ssize_t>(n_nodes)});
-        double* so = secs.mutable_data();
-        std::int32_t* no = nearest.mutable_data();
-        Referrals r = run_interruptible(progress, [&](RunControl* c) {
-          return referral_on_graph(n_nodes, t.data(), h.data(), s.data(), len.data(), static_cast<std::size_t>(ne),
-                                   fn.data(), static_cast<std::size_t>(fn.shape(0)), la.view, o, so, no, c);
-        });
-        return py::make_tuple(secs, nearest, referrals_dict(std::move(r), keep_routes));
+        return graph_referral_arrays(n_nodes, n_levels, max_seconds, keep_routes, progress,
+                                     [&](const ReferralOptions& o, double* so, std::int32_t* no, RunControl* c) {
+                                       return referral_on_graph(n_nodes, t.data(), h.data(), s.data(), len.data(),
+                                                                static_cast<std::size_t>(ne), fn.data(),
+                                                                static_cast<std::size_t>(fn.shape(0)), la.view, o, so,
+                                                                no, c);
+                                     });
       },
       py::arg("n_nodes"), py::arg("tails"), py::arg("heads"), py::arg("seconds"), py::arg("length_m"),
       py::arg("facility_nodes"), py::arg("levels"), py::arg("n_levels"), py::arg("assigned"),
@@ -151,6 +162,28 @@ void init_referral(py::module_& m) {
       "Referral on a directed graph (times TO the facilities): ((n_levels, n_nodes) seconds, (n_levels, n_nodes)\n"
       "nearest, {target, seconds, metres, assigned[, route_first, route_items]}). Use\n"
       "careshed.arrays.referral.referral_graph.");
+
+  m.def(
+      "_referral_road_graph",
+      [](PyRoadGraph& pg, const py::handle& facility_nodes, const py::handle& levels, int n_levels,
+         const py::object& assigned, double max_seconds, bool keep_routes, const py::object& progress) {
+        check_progress_arg(progress);
+        auto fn = CArray<std::int64_t>::ensure(facility_nodes);
+        if (!fn || fn.ndim() != 1) throw InputError("facility_nodes must be a 1-D array of node ids");
+        LevelArgs la = level_args(levels, n_levels, assigned, fn.shape(0));
+        if (n_levels < 1) throw InputError("n_levels must be at least 1");
+        const RoadGraph& g = pg.graph();
+        return graph_referral_arrays(g.n_nodes(), n_levels, max_seconds, keep_routes, progress,
+                                     [&](const ReferralOptions& o, double* so, std::int32_t* no, RunControl* c) {
+                                       return referral_on_road_graph(g, fn.data(), static_cast<std::size_t>(fn.shape(0)),
+                                                                     la.view, o, so, no, c);
+                                     });
+      },
+      py::arg("graph"), py::arg("facility_nodes"), py::arg("levels"), py::arg("n_levels"), py::arg("assigned"),
+      py::arg("max_seconds") = std::numeric_limits<double>::infinity(), py::arg("keep_routes") = false,
+      py::arg("progress") = py::none(),
+      "Referral on a careshed._core.RoadGraph honouring its turn restrictions; outputs as _referral_graph.\n"
+      "Use careshed.arrays.referral.referral_road_graph.");
 }
 
 }  // namespace careshed::bindings

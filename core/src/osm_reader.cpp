@@ -251,30 +251,29 @@ class RelationCollector : public osmium::handler::Handler {
     if (value == nullptr || exempts_cars(tags.get_value_by_key("except"))) return;
     const bool only = std::strncmp(value, "only_", 5) == 0;
     if (!only && std::strncmp(value, "no_", 3) != 0) return;
-    std::vector<int64_t> from, to, via_nodes;
-    bool via_way = false;
+    std::vector<int64_t> from, to, via_nodes, via_ways;
     for (const osmium::RelationMember& m : rel.members()) {
       const char* role = m.role();
       if (std::strcmp(role, "from") == 0 && m.type() == osmium::item_type::way) from.push_back(m.ref());
       else if (std::strcmp(role, "to") == 0 && m.type() == osmium::item_type::way) to.push_back(m.ref());
       else if (std::strcmp(role, "via") == 0) {
         if (m.type() == osmium::item_type::node) via_nodes.push_back(m.ref());
-        else if (m.type() == osmium::item_type::way) via_way = true;
+        else if (m.type() == osmium::item_type::way) via_ways.push_back(m.ref());
       }
     }
     // One (from, via, to) turn per pair: no_entry names several from ways, no_exit several to ways.
     const size_t turns = std::max<size_t>(1, from.size() * to.size());
     rep_.restrictions_read += turns;
-    if (via_way) {
-      rep_.restrictions_via_way += turns;
-      return;
-    }
-    if (via_nodes.size() != 1 || from.empty() || to.empty() || (only && (from.size() != 1 || to.size() != 1))) {
+    if (!via_ways.empty()) rep_.restrictions_via_way += turns;
+    // Exactly one via node, or one or more via ways (road_graph.hpp); only_* names one from and one to way.
+    const bool via_ok = via_ways.empty() ? via_nodes.size() == 1 : via_nodes.empty();
+    if (!via_ok || from.empty() || to.empty() || (only && (from.size() != 1 || to.size() != 1))) {
       rep_.restrictions_unusable += turns;
       return;
     }
     for (int64_t f : from)
-      for (int64_t t : to) restrictions_.push_back({f, via_nodes[0], t, only});
+      for (int64_t t : to)
+        restrictions_.push_back({f, via_ways.empty() ? via_nodes[0] : -1, t, only, via_ways});
   }
 
  private:

@@ -18,6 +18,7 @@
 
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
+#include "careshed/road_graph.hpp"
 #include "parallel_errors.hpp"
 
 namespace careshed {
@@ -279,11 +280,17 @@ Referrals referral_on_grid(const FrictionGrid& grid, const std::int64_t* facilit
 
 // ---- graph --------------------------------------------------------------------------------------------
 
-Referrals referral_on_graph(std::int64_t n_nodes, const std::int64_t* tails, const std::int64_t* heads,
-                            const double* seconds, const double* length_m, std::size_t n_edges,
-                            const std::int64_t* facility_nodes, std::size_t n_facilities,
-                            const FacilityLevels& levels, const ReferralOptions& options, double* out_seconds,
-                            std::int32_t* out_nearest, RunControl* control) {
+namespace {
+
+// Referral on an edge list whose nodes n_out .. n_nodes-1 are copies of copy_origin[id - n_out] (a RoadGraph's
+// turn-restriction split graph for times TO sources, road_graph.hpp; none for a plain graph). Searches run on
+// the whole list from original nodes; a node's result is the best over it and its copies (a trip may leave a
+// node in any state), and a facility's route is retraced from whichever of them holds that best.
+Referrals graph_referral(std::int64_t n_nodes, const std::int64_t* tails, const std::int64_t* heads,
+                         const double* seconds, const double* length_m, std::size_t n_edges,
+                         const std::uint32_t* copy_origin, std::size_t n_copies, const std::int64_t* facility_nodes,
+                         std::size_t n_facilities, const FacilityLevels& levels, const ReferralOptions& options,
+                         double* out_seconds, std::int32_t* out_nearest, RunControl* control) {
   ProgressSpan whole(control, 0.0, 1.0, "referral");
   const LevelPlan plan = plan_levels(n_facilities, levels);
   for (std::size_t e = 0; e < n_edges; ++e) {
@@ -294,10 +301,11 @@ Referrals referral_on_graph(std::int64_t n_nodes, const std::int64_t* tails, con
     }
   }
   const CsrGraph forward = CsrGraph::from_edges(n_nodes, tails, heads, seconds, n_edges);  // checks ids, costs
+  const std::int64_t n_out = n_nodes - static_cast<std::int64_t>(n_copies);  // the graph's own nodes
   for (std::size_t i = 0; i < n_facilities; ++i) {
-    if (facility_nodes[i] < 0 || facility_nodes[i] >= n_nodes) {
+    if (facility_nodes[i] < 0 || facility_nodes[i] >= n_out) {
       throw InputError("referral: facility " + std::to_string(i) + " is at node " + std::to_string(facility_nodes[i]) +
-                       ", outside the graph's nodes 0.." + std::to_string(n_nodes - 1));
+                       ", outside the graph's nodes 0.." + std::to_string(n_out - 1));
     }
   }
   const CsrGraph reverse = forward.transposed();
@@ -307,31 +315,70 @@ Referrals referral_on_graph(std::int64_t n_nodes, const std::int64_t* tails, con
     std::vector<std::uint32_t> fill(forward.first().begin(), forward.first().end() - 1);
     for (std::size_t e = 0; e < n_edges; ++e) arc_length[fill[static_cast<std::size_t>(tails[e])]++] = length_m[e];
   }
+  // Each node's copies (CSR), to find where a facility's best route starts.
+  const std::size_t nn = static_cast<std::size_t>(n_out), nt = static_cast<std::size_t>(n_nodes);
+  std::vector<std::size_t> copies_first(n_copies ? nn + 1 : 0, 0), copies;
+  if (n_copies) {
+    for (std::size_t c = 0; c < n_copies; ++c) ++copies_first[copy_origin[c] + 1];
+    for (std::size_t v = 0; v < nn; ++v) copies_first[v + 1] += copies_first[v];
+    copies.resize(n_copies);
+    std::vector<std::size_t> fill(copies_first.begin(), copies_first.end() - 1);
+    for (std::size_t c = 0; c < n_copies; ++c) copies[fill[copy_origin[c]]++] = nn + c;
+  }
+  // The best over a node and its copies: (seconds, facility) lower first; unreached (-1) last.
+  auto reduce = [&](const double* s, const std::int32_t* ne, double* out_s, std::int32_t* out_ne) {
+    std::copy(s, s + nn, out_s);
+    std::copy(ne, ne + nn, out_ne);
+    for (std::size_t c = 0; c < n_copies; ++c) {
+      const std::size_t v = copy_origin[c], x = nn + c;
+      if (ne[x] >= 0 && (out_ne[v] < 0 || s[x] < out_s[v] || (s[x] == out_s[v] && ne[x] < out_ne[v])))
+        out_s[v] = s[x], out_ne[v] = ne[x];
+    }
+  };
+  // The node (the original or a copy) of facility i's node that holds `label`.
+  auto start_of = [&](std::size_t v, const double* s, const std::int32_t* ne) {
+    std::size_t best = v;
+    if (n_copies)
+      for (std::size_t k = copies_first[v]; k < copies_first[v + 1]; ++k) {
+        const std::size_t x = copies[k];
+        if (ne[x] >= 0 && (ne[best] < 0 || s[x] < s[best] || (s[x] == s[best] && ne[x] < ne[best]))) best = x;
+      }
+    return static_cast<std::int64_t>(best);
+  };
   GraphSearchOptions go;
   go.max_seconds = options.max_seconds;
   const int n_levels = levels.n_levels;
-  const std::size_t nn = static_cast<std::size_t>(n_nodes);
   const double unit = 1.0 / (static_cast<double>(n_levels) + static_cast<double>(plan.assigned_to.size()) + 1.0);
+  // With copies the fields cover every node of the list (the outputs get the reduced fields); without, the
+  // outputs are the fields.
+  std::vector<double> full_s(n_copies ? static_cast<std::size_t>(n_levels) * nt : 0);
+  std::vector<std::int32_t> full_ne(full_s.size());
+  double* fields_s = n_copies ? full_s.data() : out_seconds;
+  std::int32_t* fields_ne = n_copies ? full_ne.data() : out_nearest;
   for (int l = 0; l < n_levels; ++l) {
     ProgressSpan span(control, unit * l, unit * (l + 1), "level search");
     const auto& mem = plan.members[static_cast<std::size_t>(l)];
     std::vector<std::int64_t> src(mem.size());
     for (std::size_t k = 0; k < mem.size(); ++k) src[k] = facility_nodes[static_cast<std::size_t>(mem[k])];
-    double* s = out_seconds + static_cast<std::size_t>(l) * nn;
-    std::int32_t* ne = out_nearest + static_cast<std::size_t>(l) * nn;
+    double* s = fields_s + static_cast<std::size_t>(l) * nt;
+    std::int32_t* ne = fields_ne + static_cast<std::size_t>(l) * nt;
     nearest_source_search(reverse, src.data(), src.size(), go, s, ne, control);
-    for (std::size_t v = 0; v < nn; ++v) {
+    for (std::size_t v = 0; v < nt; ++v) {
       if (ne[v] >= 0) ne[v] = mem[static_cast<std::size_t>(ne[v])];
     }
+    if (n_copies) reduce(s, ne, out_seconds + static_cast<std::size_t>(l) * nn, out_nearest + static_cast<std::size_t>(l) * nn);
   }
   Referrals res = empty_referrals(n_facilities, levels);
   std::vector<std::vector<std::int64_t>> routes(options.keep_routes ? n_facilities : 0);
+  auto origin_of = [&](std::int64_t x) {
+    return x < n_out ? x : static_cast<std::int64_t>(copy_origin[static_cast<std::size_t>(x - n_out)]);
+  };
   // Retrace down a field (times TO its sources) along forward arcs: the step that explains the time exactly.
   auto retrace = [&](const double* fs, const std::int32_t* fn, std::int32_t want, std::size_t i, std::int64_t to) {
-    std::int64_t cur = facility_nodes[i];
+    std::int64_t cur = start_of(static_cast<std::size_t>(facility_nodes[i]), fs, fn);
     double metres = 0.0;
     std::vector<std::int64_t>* route = options.keep_routes ? &routes[i] : nullptr;
-    if (route) route->push_back(cur);
+    if (route) route->push_back(origin_of(cur));
     std::size_t steps = 0;
     const auto& first = forward.first();
     const auto& arcs = forward.arcs();
@@ -348,10 +395,10 @@ Referrals referral_on_graph(std::int64_t n_nodes, const std::int64_t* tails, con
           break;
         }
       }
-      if (best < 0 || ++steps > nn) return kNaN;
+      if (best < 0 || ++steps > nt) return kNaN;
       metres += arc_length[best_arc];
       cur = best;
-      if (route) route->push_back(cur);
+      if (route) route->push_back(origin_of(cur));
     }
     return metres;
   };
@@ -366,24 +413,27 @@ Referrals referral_on_graph(std::int64_t n_nodes, const std::int64_t* tails, con
       const std::int32_t j = out_nearest[v];
       res.target[i] = j;
       res.seconds[i] = out_seconds[v];
-      res.metres[i] = retrace(out_seconds + static_cast<std::size_t>(next) * nn, out_nearest + static_cast<std::size_t>(next) * nn,
+      res.metres[i] = retrace(fields_s + static_cast<std::size_t>(next) * nt, fields_ne + static_cast<std::size_t>(next) * nt,
                               j, i, facility_nodes[static_cast<std::size_t>(j)]);
       if ((i & 1023) == 0) throw_if_cancelled(control);
     }
   }
   if (!plan.assigned_to.empty()) {
-    std::vector<double> s(nn);
-    std::vector<std::int32_t> ne(nn);
+    std::vector<double> s(nt), rs(nn);
+    std::vector<std::int32_t> ne(nt), rne(nn);
     int k = 0;
     for (const auto& [j, from_list] : plan.assigned_to) {
       ProgressSpan span(control, unit * (n_levels + 1 + k), unit * (n_levels + 2 + k), "assigned targets");
       const std::int64_t src = facility_nodes[static_cast<std::size_t>(j)];
       nearest_source_search(reverse, &src, 1, go, s.data(), ne.data(), control);
+      if (n_copies) reduce(s.data(), ne.data(), rs.data(), rne.data());
+      const double* best_s = n_copies ? rs.data() : s.data();
+      const std::int32_t* best_ne = n_copies ? rne.data() : ne.data();
       for (const std::int32_t i : from_list) {
         const std::size_t v = static_cast<std::size_t>(facility_nodes[static_cast<std::size_t>(i)]);
-        if (ne[v] < 0) continue;
+        if (best_ne[v] < 0) continue;
         res.target[static_cast<std::size_t>(i)] = j;
-        res.seconds[static_cast<std::size_t>(i)] = s[v];
+        res.seconds[static_cast<std::size_t>(i)] = best_s[v];
         res.metres[static_cast<std::size_t>(i)] = retrace(s.data(), ne.data(), 0, static_cast<std::size_t>(i), src);
       }
       ++k;
@@ -391,6 +441,31 @@ Referrals referral_on_graph(std::int64_t n_nodes, const std::int64_t* tails, con
   }
   if (options.keep_routes) pack_routes(res, routes);
   return res;
+}
+
+}  // namespace
+
+Referrals referral_on_graph(std::int64_t n_nodes, const std::int64_t* tails, const std::int64_t* heads,
+                            const double* seconds, const double* length_m, std::size_t n_edges,
+                            const std::int64_t* facility_nodes, std::size_t n_facilities,
+                            const FacilityLevels& levels, const ReferralOptions& options, double* out_seconds,
+                            std::int32_t* out_nearest, RunControl* control) {
+  return graph_referral(n_nodes, tails, heads, seconds, length_m, n_edges, nullptr, 0, facility_nodes, n_facilities,
+                        levels, options, out_seconds, out_nearest, control);
+}
+
+Referrals referral_on_road_graph(const RoadGraph& graph, const std::int64_t* facility_nodes, std::size_t n_facilities,
+                                 const FacilityLevels& levels, const ReferralOptions& options, double* out_seconds,
+                                 std::int32_t* out_nearest, RunControl* control) {
+  // The split graph for times TO sources, in the direction of travel (plain edges when there is no restriction).
+  const RoadGraph::TurnArcs a = graph.turn_arcs(/*to_sources=*/true);
+  const std::size_t m = a.edges.size();
+  std::vector<std::int64_t> t(a.tails.begin(), a.tails.end()), h(a.heads.begin(), a.heads.end());
+  std::vector<double> s(m), len(m);
+  for (std::size_t k = 0; k < m; ++k) s[k] = graph.edge_seconds()[a.edges[k]], len[k] = graph.edge_length_m()[a.edges[k]];
+  const std::int64_t n = static_cast<std::int64_t>(graph.n_nodes()) + static_cast<std::int64_t>(a.copy_origin.size());
+  return graph_referral(n, t.data(), h.data(), s.data(), len.data(), m, a.copy_origin.data(), a.copy_origin.size(),
+                        facility_nodes, n_facilities, levels, options, out_seconds, out_nearest, control);
 }
 
 }  // namespace careshed

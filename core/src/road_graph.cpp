@@ -11,8 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
 #include <numeric>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -387,102 +389,266 @@ RoadGraph RoadGraph::from_road_lines(const std::vector<RoadLine>& lines, bool ge
   return g;
 }
 
-// ---- turn restrictions (see the header: node splitting) ------------------------------------------------
+// ---- turn restrictions (see the header: forbidden edge sequences, node splitting by an automaton) -------
 
-template <typename NodeOf>
-void RoadGraph::resolve_restrictions(const std::vector<TurnRestriction>& restrictions, NodeOf node_of) {
-  // The edges at each via node, found in one pass over the edges.
-  std::unordered_map<uint32_t, std::pair<std::vector<uint32_t>, std::vector<uint32_t>>> at;  // via -> (in, out)
-  std::vector<int64_t> via(restrictions.size());
-  for (size_t r = 0; r < restrictions.size(); ++r) {
-    via[r] = node_of(restrictions[r].via_node);
-    if (via[r] >= 0) at.try_emplace(static_cast<uint32_t>(via[r]));
+namespace {
+
+constexpr uint32_t kNoTrieNode = std::numeric_limits<uint32_t>::max();
+
+// The forbidden sequences as an Aho-Corasick automaton over edge ids. Node 0 is the root (nothing of a
+// forbidden sequence in progress); node t stands for the sequence of edges on its trie path, and after a
+// route its state is the longest suffix of the route that is such a sequence. `bad` marks states that
+// complete a forbidden sequence (or contain one as a suffix): no arc may lead into them.
+struct TurnAutomaton {
+  std::vector<uint32_t> last_edge, fail;
+  std::vector<uint8_t> bad;
+  std::unordered_map<uint64_t, uint32_t> child;  // (node << 32 | edge) -> node
+
+  uint32_t get(uint32_t t, uint32_t e) const {
+    const auto it = child.find((static_cast<uint64_t>(t) << 32) | e);
+    return it == child.end() ? kNoTrieNode : it->second;
   }
-  for (size_t e = 0; e < tails_.size(); ++e) {
-    if (auto it = at.find(heads_[e]); it != at.end()) it->second.first.push_back(static_cast<uint32_t>(e));
-    if (auto it = at.find(tails_[e]); it != at.end()) it->second.second.push_back(static_cast<uint32_t>(e));
+  // The state after driving edge e in state t.
+  uint32_t step(uint32_t t, uint32_t e) const {
+    for (;;) {
+      const uint32_t c = get(t, e);
+      if (c != kNoTrieNode) return c;
+      if (t == 0) return 0;
+      t = fail[t];
+    }
   }
-  std::vector<std::pair<uint32_t, uint32_t>> forbidden;
-  for (size_t r = 0; r < restrictions.size(); ++r) {
-    const TurnRestriction& tr = restrictions[r];
-    std::vector<uint32_t> from, to;
-    if (via[r] >= 0) {
-      const auto& [in, out] = at.at(static_cast<uint32_t>(via[r]));
-      for (uint32_t e : in)
-        if (line_id_[e] == tr.from_way) from.push_back(e);
-      for (uint32_t f : out)
-        if (line_id_[f] == tr.to_way) to.push_back(f);
+
+  // seq_edges[first[s] .. first[s+1]) is sequence s, read backwards when `reversed`.
+  TurnAutomaton(const std::vector<uint32_t>& first, const std::vector<uint32_t>& seq_edges, bool reversed)
+      : last_edge{0}, fail{0}, bad{0} {
+    std::vector<std::vector<uint32_t>> kids(1);
+    for (size_t s = 0; s + 1 < first.size(); ++s) {
+      uint32_t t = 0;
+      const size_t len = first[s + 1] - first[s];
+      for (size_t i = 0; i < len; ++i) {
+        const uint32_t e = seq_edges[reversed ? first[s + 1] - 1 - i : first[s] + i];
+        uint32_t c = get(t, e);
+        if (c == kNoTrieNode) {
+          c = static_cast<uint32_t>(last_edge.size());
+          child.emplace((static_cast<uint64_t>(t) << 32) | e, c);
+          last_edge.push_back(e), fail.push_back(0), bad.push_back(0), kids.emplace_back();
+          kids[t].push_back(c);
+        }
+        t = c;
+      }
+      bad[t] = 1;
     }
-    if (from.empty() || to.empty()) {
-      ++report_.restrictions_unusable;
-      continue;
-    }
-    ++report_.restrictions_applied;
-    const auto& out = at.at(static_cast<uint32_t>(via[r])).second;
-    for (uint32_t e : from) {
-      if (tr.only) {
-        for (uint32_t f : out)
-          if (line_id_[f] != tr.to_way) forbidden.emplace_back(e, f);
-      } else {
-        for (uint32_t f : to) forbidden.emplace_back(e, f);
+    // Failure links breadth first (a node's link is shallower, so it is final when used).
+    std::vector<uint32_t> queue(kids[0].begin(), kids[0].end());
+    for (size_t q = 0; q < queue.size(); ++q) {
+      const uint32_t t = queue[q];
+      for (uint32_t c : kids[t]) {
+        fail[c] = t == 0 ? 0 : step(fail[t], last_edge[c]);  // a depth-1 node's only proper suffix is empty
+        bad[c] = bad[c] || bad[t] || bad[fail[c]];
+        queue.push_back(c);
       }
     }
   }
-  std::sort(forbidden.begin(), forbidden.end());
-  forbidden.erase(std::unique(forbidden.begin(), forbidden.end()), forbidden.end());
-  turn_forbidden_ = std::move(forbidden);
+};
+
+// The split graph's arcs for a graph with edges tails[e] -> heads[e] and n nodes: one node per (node, live
+// automaton state), the copies numbered n, n+1, ... in trie order; arc a runs t[a] -> h[a] along edge edge[a].
+struct SplitArcs {
+  std::vector<uint32_t> t, h, edge, origin;
+};
+
+SplitArcs split_arcs(uint32_t n, const std::vector<uint32_t>& tails, const std::vector<uint32_t>& heads,
+                     const std::vector<uint32_t>& seq_first, const std::vector<uint32_t>& seq_edges, bool reversed) {
+  const TurnAutomaton a(seq_first, seq_edges, reversed);
+  const size_t states = a.last_edge.size();
+  std::vector<uint32_t> id(states, kNoTrieNode);
+  SplitArcs r;
+  for (size_t s = 1; s < states; ++s) {
+    if (a.bad[s]) continue;
+    id[s] = n + static_cast<uint32_t>(r.origin.size());
+    r.origin.push_back(heads[a.last_edge[s]]);
+  }
+  // Edges by tail (for the copies' arcs).
+  std::vector<uint32_t> out_first(static_cast<size_t>(n) + 1, 0), out(tails.size());
+  for (uint32_t u : tails) ++out_first[u + 1];
+  for (uint32_t v = 0; v < n; ++v) out_first[v + 1] += out_first[v];
+  {
+    std::vector<uint32_t> fill(out_first.begin(), out_first.end() - 1);
+    for (uint32_t e = 0; e < tails.size(); ++e) out[fill[tails[e]]++] = e;
+  }
+  const size_t reserve = tails.size() + 4 * r.origin.size();
+  r.t.reserve(reserve), r.h.reserve(reserve), r.edge.reserve(reserve);
+  auto arc = [&](uint32_t from, uint32_t state, uint32_t f) {
+    if (a.bad[state]) return;  // the edge would complete a forbidden sequence
+    r.t.push_back(from), r.h.push_back(state == 0 ? heads[f] : id[state]), r.edge.push_back(f);
+  };
+  for (uint32_t f = 0; f < tails.size(); ++f) arc(tails[f], a.step(0, f), f);
+  for (size_t s = 1; s < states; ++s) {
+    if (id[s] == kNoTrieNode) continue;
+    const uint32_t v = heads[a.last_edge[s]];
+    for (uint32_t k = out_first[v]; k < out_first[v + 1]; ++k) arc(id[s], a.step(static_cast<uint32_t>(s), out[k]), out[k]);
+  }
+  return r;
+}
+
+}  // namespace
+
+template <typename NodeOf>
+void RoadGraph::resolve_restrictions(const std::vector<TurnRestriction>& restrictions, NodeOf node_of) {
+  // The edges of every way a restriction names, in one pass over the edges.
+  std::unordered_map<int64_t, std::vector<uint32_t>> of_line;
+  std::vector<int64_t> via(restrictions.size(), -1);
+  for (size_t r = 0; r < restrictions.size(); ++r) {
+    const TurnRestriction& tr = restrictions[r];
+    of_line.try_emplace(tr.from_way), of_line.try_emplace(tr.to_way);
+    for (int64_t w : tr.via_ways) of_line.try_emplace(w);
+    if (tr.via_ways.empty()) via[r] = node_of(tr.via_node);
+  }
+  for (uint32_t e = 0; e < tails_.size(); ++e)
+    if (auto it = of_line.find(line_id_[e]); it != of_line.end()) it->second.push_back(e);
+  // Edges leaving each node (CSR), for only_* (every exit but the to way's is forbidden).
+  const uint32_t n = n_nodes();
+  std::vector<uint32_t> out_first(static_cast<size_t>(n) + 1, 0), out(tails_.size());
+  for (uint32_t u : tails_) ++out_first[u + 1];
+  for (uint32_t v = 0; v < n; ++v) out_first[v + 1] += out_first[v];
+  {
+    std::vector<uint32_t> fill(out_first.begin(), out_first.end() - 1);
+    for (uint32_t e = 0; e < tails_.size(); ++e) out[fill[tails_[e]]++] = e;
+  }
+  std::vector<std::vector<uint32_t>> seqs;
+  // The sequences of one manoeuvre: from edge e, the via path, then the forbidden exits at node b.
+  auto add = [&](const TurnRestriction& tr, const std::vector<uint32_t>& from, const std::vector<uint32_t>& path,
+                 uint32_t b) {
+    std::vector<uint32_t> last;
+    if (tr.only) {
+      for (uint32_t k = out_first[b]; k < out_first[b + 1]; ++k)
+        if (line_id_[out[k]] != tr.to_way) last.push_back(out[k]);
+    } else {
+      for (uint32_t f : of_line.at(tr.to_way))
+        if (tails_[f] == b) last.push_back(f);
+    }
+    for (uint32_t e : from)
+      for (uint32_t f : last) {
+        std::vector<uint32_t> s{e};
+        s.insert(s.end(), path.begin(), path.end());
+        s.push_back(f);
+        seqs.push_back(std::move(s));
+      }
+  };
+  auto leaves = [&](int64_t way, uint32_t b) {
+    for (uint32_t f : of_line.at(way))
+      if (tails_[f] == b) return true;
+    return false;
+  };
+  auto into = [&](int64_t way, uint32_t a) {
+    std::vector<uint32_t> from;
+    for (uint32_t e : of_line.at(way))
+      if (heads_[e] == a) from.push_back(e);
+    return from;
+  };
+  for (size_t r = 0; r < restrictions.size(); ++r) {
+    const TurnRestriction& tr = restrictions[r];
+    bool usable = false;
+    if (tr.via_ways.empty()) {
+      if (via[r] >= 0) {
+        const uint32_t v = static_cast<uint32_t>(via[r]);
+        const std::vector<uint32_t> from = into(tr.from_way, v);
+        if (!from.empty() && leaves(tr.to_way, v)) {
+          add(tr, from, {}, v);
+          usable = true;
+        }
+      }
+    } else {
+      // The via chain: its edges, its undirected segments, and its ends (nodes met by one segment; every
+      // node of it when it is closed).
+      std::unordered_map<uint32_t, std::vector<uint32_t>> via_out;  // node -> via edges leaving it
+      std::set<std::pair<uint32_t, uint32_t>> segments;
+      bool missing = false;
+      for (int64_t w : tr.via_ways) {
+        if (w == tr.from_way || w == tr.to_way || of_line.at(w).empty()) missing = true;
+        for (uint32_t e : of_line.at(w)) {
+          via_out[tails_[e]].push_back(e);
+          segments.emplace(std::min(tails_[e], heads_[e]), std::max(tails_[e], heads_[e]));
+        }
+      }
+      std::map<uint32_t, int> degree;
+      for (const auto& [u, v] : segments) ++degree[u], ++degree[v];
+      std::vector<uint32_t> ends;
+      for (const auto& [v, d] : degree)
+        if (d == 1) ends.push_back(v);
+      const bool closed = ends.empty();
+      if (closed)
+        for (const auto& [v, d] : degree) ends.push_back(v);
+      for (uint32_t a : missing ? std::vector<uint32_t>{} : ends) {
+        const std::vector<uint32_t> from = into(tr.from_way, a);
+        if (from.empty()) continue;
+        // Fewest via segments from a to every node (breadth first, edges in the order of the edge list).
+        std::unordered_map<uint32_t, uint32_t> by;  // node -> the via edge it was reached by
+        std::vector<uint32_t> queue{a};
+        by[a] = kNoTrieNode;
+        for (size_t q = 0; q < queue.size(); ++q) {
+          const auto it = via_out.find(queue[q]);
+          if (it == via_out.end()) continue;
+          for (uint32_t e : it->second)
+            if (by.try_emplace(heads_[e], e).second) queue.push_back(heads_[e]);
+        }
+        for (uint32_t b : ends) {
+          if (b == a || !by.count(b) || !leaves(tr.to_way, b)) continue;
+          std::vector<uint32_t> path;
+          for (uint32_t v = b; v != a; v = tails_[by.at(v)]) path.push_back(by.at(v));
+          std::reverse(path.begin(), path.end());
+          add(tr, from, path, b);
+          usable = true;
+        }
+      }
+    }
+    if (usable) ++report_.restrictions_applied;
+    else ++report_.restrictions_unusable;
+  }
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  turn_seq_first_.assign(1, 0);
+  turn_seq_edges_.clear();
+  for (const auto& s : seqs) {
+    turn_seq_edges_.insert(turn_seq_edges_.end(), s.begin(), s.end());
+    turn_seq_first_.push_back(static_cast<uint32_t>(turn_seq_edges_.size()));
+  }
   build_turn_graph();
 }
 
 void RoadGraph::build_turn_graph() {
-  turn_forward_ = CsrGraph();
-  turn_reverse_ = CsrGraph();
-  turn_origin_.clear();
-  turn_in_edge_.clear();
-  turn_copy_first_.clear();
-  turn_copies_.clear();
-  if (turn_forbidden_.empty()) return;
+  turn_from_ = TurnSplit{};
+  turn_to_ = TurnSplit{};
+  if (turn_seq_edges_.empty()) return;
   const uint32_t n = n_nodes();
-  // One copy per restricted incoming edge (the pairs are sorted by in edge).
-  std::unordered_map<uint32_t, uint32_t> copy_of_edge;  // in edge -> copy node id
-  std::vector<std::pair<uint32_t, uint32_t>> copies;    // (origin node, copy id), for the per-node lists
-  for (const auto& [e, f] : turn_forbidden_) {
-    if (copy_of_edge.count(e)) continue;
-    const uint32_t c = n + static_cast<uint32_t>(turn_origin_.size());
-    copy_of_edge.emplace(e, c);
-    turn_origin_.push_back(heads_[e]);
-    turn_in_edge_.push_back(e);
-    copies.emplace_back(heads_[e], c);
+  auto make = [&](const SplitArcs& a) {
+    std::vector<double> s(a.edge.size());
+    for (size_t k = 0; k < s.size(); ++k) s[k] = seconds_[a.edge[k]];
+    TurnSplit split;
+    split.graph = CsrGraph::from_edges(static_cast<int64_t>(n) + static_cast<int64_t>(a.origin.size()), a.t.data(),
+                                       a.h.data(), s.data(), a.t.size());
+    split.origin = a.origin;
+    return split;
+  };
+  // From the sources: the automaton on the graph. To them: on the transposed graph, sequences reversed.
+  turn_from_ = make(split_arcs(n, tails_, heads_, turn_seq_first_, turn_seq_edges_, false));
+  turn_to_ = make(split_arcs(n, heads_, tails_, turn_seq_first_, turn_seq_edges_, true));
+}
+
+RoadGraph::TurnArcs RoadGraph::turn_arcs(bool to_sources) const {
+  TurnArcs r;
+  if (!has_turn_restrictions()) {
+    r.tails = tails_, r.heads = heads_;
+    r.edges.resize(tails_.size());
+    std::iota(r.edges.begin(), r.edges.end(), 0u);
+    return r;
   }
-  std::sort(copies.begin(), copies.end());
-  turn_copy_first_.assign(static_cast<size_t>(n) + 1, 0);
-  for (const auto& [v, c] : copies) ++turn_copy_first_[v + 1];
-  for (uint32_t v = 0; v < n; ++v) turn_copy_first_[v + 1] += turn_copy_first_[v];
-  for (const auto& [v, c] : copies) turn_copies_.push_back(c);  // sorted by origin, so in CSR order
-  // Arcs: every edge from its tail to its head (or the head's copy for that edge), and from each copy of
-  // its tail whose incoming edge may continue on it.
-  std::vector<uint32_t> t, h;
-  std::vector<double> s;
-  t.reserve(tails_.size() + 4 * copies.size());
-  h.reserve(t.capacity());
-  s.reserve(t.capacity());
-  for (size_t f = 0; f < tails_.size(); ++f) {
-    const auto it = copy_of_edge.find(static_cast<uint32_t>(f));
-    const uint32_t head = it == copy_of_edge.end() ? heads_[f] : it->second;
-    const uint32_t u = tails_[f];
-    t.push_back(u), h.push_back(head), s.push_back(seconds_[f]);
-    for (uint32_t k = turn_copy_first_[u]; k < turn_copy_first_[u + 1]; ++k) {
-      const uint32_t c = turn_copies_[k];
-      // the copy's incoming edge: the forbidden pairs know it; look the pair up
-      const uint32_t e = turn_in_edge_[c - n];
-      if (!std::binary_search(turn_forbidden_.begin(), turn_forbidden_.end(),
-                              std::make_pair(e, static_cast<uint32_t>(f))))
-        t.push_back(c), h.push_back(head), s.push_back(seconds_[f]);
-    }
-  }
-  turn_forward_ = CsrGraph::from_edges(static_cast<int64_t>(n) + static_cast<int64_t>(turn_origin_.size()), t.data(),
-                                       h.data(), s.data(), t.size());
-  turn_reverse_ = turn_forward_.transposed();
+  // The TO split is built on the transposed graph: its arcs are swapped back into the direction of travel.
+  SplitArcs a = to_sources ? split_arcs(n_nodes(), heads_, tails_, turn_seq_first_, turn_seq_edges_, true)
+                           : split_arcs(n_nodes(), tails_, heads_, turn_seq_first_, turn_seq_edges_, false);
+  r.tails = std::move(to_sources ? a.h : a.t), r.heads = std::move(to_sources ? a.t : a.h);
+  r.edges = std::move(a.edge), r.copy_origin = std::move(a.origin);
+  return r;
 }
 
 void RoadGraph::scale_lengths(double metres_per_unit) {
@@ -538,13 +704,8 @@ bool better(double t, int32_t j, double t0, int32_t j0) {
 }  // namespace
 
 template <typename Index>
-void RoadGraph::nearest(const Index* sources, size_t n_sources, const GraphSearchOptions& options, bool reverse,
-                        double* out_seconds, int32_t* out_nearest, RunControl* control) const {
-  if (!has_turn_restrictions()) {
-    nearest_source_search(reverse ? reverse_ : forward_, sources, n_sources, options, out_seconds, out_nearest,
-                          control);
-    return;
-  }
+void RoadGraph::check_sources(const Index* sources, size_t n_sources) const {
+  // Checked here: the split graph would accept a copy's id, which is no node of this graph.
   const uint32_t n = n_nodes();
   for (size_t j = 0; j < n_sources; ++j) {
     const int64_t v = static_cast<int64_t>(sources[j]);
@@ -553,46 +714,33 @@ void RoadGraph::nearest(const Index* sources, size_t n_sources, const GraphSearc
                        std::to_string(n) + "); node ids count from 0 and must be < n_nodes");
     }
   }
-  const size_t nr = turn_forward_.n_nodes();
-  std::vector<double> secs(nr);
-  std::vector<int32_t> near(nr);
-  if (!reverse) {
-    // From the sources: a source starts at its node unconstrained (the original node keeps every arc); a
-    // node is reached by any of its copies.
-    nearest_source_search(turn_forward_, sources, n_sources, options, secs.data(), near.data(), control);
-    std::copy(secs.begin(), secs.begin() + n, out_seconds);
-    std::copy(near.begin(), near.begin() + n, out_nearest);
-    for (size_t k = 0; k < turn_origin_.size(); ++k) {
-      const uint32_t v = turn_origin_[k];
-      if (better(secs[n + k], near[n + k], out_seconds[v], out_nearest[v]))
-        out_seconds[v] = secs[n + k], out_nearest[v] = near[n + k];
-    }
+}
+
+// Every search below: the same kernel on the split graph of its direction, sources at their original nodes
+// (a route starts unconstrained), then each node's result is the best over the node and its copies (a route
+// may end in any automaton state).
+
+template <typename Index>
+void RoadGraph::nearest(const Index* sources, size_t n_sources, const GraphSearchOptions& options, bool reverse,
+                        double* out_seconds, int32_t* out_nearest, RunControl* control) const {
+  if (!has_turn_restrictions()) {
+    nearest_source_search(reverse ? reverse_ : forward_, sources, n_sources, options, out_seconds, out_nearest,
+                          control);
     return;
   }
-  // To the sources: arriving at a source's node by any incoming edge counts, so each source is also
-  // every copy of its node (same index and offset; the expanded list keeps the index order, so ties
-  // still go to the lowest index); a node's time is that of its unconstrained original.
-  std::vector<uint32_t> expanded;
-  std::vector<double> offsets;
-  std::vector<int32_t> index_of;
-  for (size_t j = 0; j < n_sources; ++j) {
-    const uint32_t v = static_cast<uint32_t>(sources[j]);
-    const double off = options.source_offsets ? options.source_offsets[j] : 0.0;
-    if (!std::isfinite(off) || off < 0.0) {  // checked here: the search would name the expanded index
-      std::ostringstream m;
-      m << "source_offsets[" << j << "] = " << off << " must be finite and >= 0 seconds";
-      throw InputError(m.str());
-    }
-    expanded.push_back(v), offsets.push_back(off), index_of.push_back(static_cast<int32_t>(j));
-    for (uint32_t k = turn_copy_first_[v]; k < turn_copy_first_[v + 1]; ++k)
-      expanded.push_back(turn_copies_[k]), offsets.push_back(off), index_of.push_back(static_cast<int32_t>(j));
-  }
-  GraphSearchOptions o = options;
-  o.source_offsets = offsets.data();
-  nearest_source_search(turn_reverse_, expanded.data(), expanded.size(), o, secs.data(), near.data(), control);
-  for (uint32_t v = 0; v < n; ++v) {
-    out_seconds[v] = secs[v];
-    out_nearest[v] = near[v] < 0 ? -1 : index_of[static_cast<size_t>(near[v])];
+  check_sources(sources, n_sources);
+  const TurnSplit& split = reverse ? turn_to_ : turn_from_;
+  const uint32_t n = n_nodes();
+  const size_t nr = split.graph.n_nodes();
+  std::vector<double> secs(nr);
+  std::vector<int32_t> near(nr);
+  nearest_source_search(split.graph, sources, n_sources, options, secs.data(), near.data(), control);
+  std::copy(secs.begin(), secs.begin() + n, out_seconds);
+  std::copy(near.begin(), near.begin() + n, out_nearest);
+  for (size_t k = 0; k < split.origin.size(); ++k) {
+    const uint32_t v = split.origin[k];
+    if (better(secs[n + k], near[n + k], out_seconds[v], out_nearest[v]))
+      out_seconds[v] = secs[n + k], out_nearest[v] = near[n + k];
   }
 }
 
@@ -605,12 +753,89 @@ NearestSources RoadGraph::nearest(const std::vector<uint32_t>& sources, const Gr
   return r;
 }
 
-template void RoadGraph::nearest<int32_t>(const int32_t*, size_t, const GraphSearchOptions&, bool, double*, int32_t*,
-                                          RunControl*) const;
-template void RoadGraph::nearest<int64_t>(const int64_t*, size_t, const GraphSearchOptions&, bool, double*, int32_t*,
-                                          RunControl*) const;
-template void RoadGraph::nearest<uint32_t>(const uint32_t*, size_t, const GraphSearchOptions&, bool, double*,
-                                           int32_t*, RunControl*) const;
+template <typename Index>
+void RoadGraph::k_nearest(const Index* sources, size_t n_sources, int k, const GraphSearchOptions& options,
+                          bool reverse, double* out_seconds, int32_t* out_nearest, RunControl* control) const {
+  if (!has_turn_restrictions()) {
+    k_nearest_source_search(reverse ? reverse_ : forward_, sources, n_sources, k, options, out_seconds, out_nearest,
+                            control);
+    return;
+  }
+  check_sources(sources, n_sources);
+  const TurnSplit& split = reverse ? turn_to_ : turn_from_;
+  const size_t n = n_nodes(), nr = split.graph.n_nodes(), kk = static_cast<size_t>(k);
+  std::vector<double> secs(nr * kk);
+  std::vector<int32_t> near(nr * kk);
+  k_nearest_source_search(split.graph, sources, n_sources, k, options, secs.data(), near.data(), control);
+  std::copy(secs.begin(), secs.begin() + static_cast<std::ptrdiff_t>(n * kk), out_seconds);
+  std::copy(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(n * kk), out_nearest);
+  // Merge each copy's k labels into its original's: the best label per source, then the k best. Exact: a
+  // source among a node's k best is among the k best of the copy where its best route ends (else k other
+  // sources beat it there, hence at the node).
+  std::vector<std::pair<double, int32_t>> labels;
+  for (size_t c = 0; c < split.origin.size(); ++c) {
+    const size_t v = split.origin[c];
+    labels.clear();
+    for (const size_t row : {v, n + c})
+      for (size_t i = 0; i < kk; ++i) {
+        const int32_t j = (row == v ? out_nearest : near.data())[row * kk + i];
+        if (j >= 0) labels.emplace_back((row == v ? out_seconds : secs.data())[row * kk + i], j);
+      }
+    std::sort(labels.begin(), labels.end());  // (seconds, source): the order of the outputs
+    size_t m = 0;
+    for (size_t i = 0; i < labels.size() && m < kk; ++i) {
+      bool seen = false;
+      for (size_t p = 0; p < m; ++p) seen |= out_nearest[v * kk + p] == labels[i].second;
+      if (seen) continue;
+      out_seconds[v * kk + m] = labels[i].first, out_nearest[v * kk + m] = labels[i].second;
+      ++m;
+    }
+    for (; m < kk; ++m) out_seconds[v * kk + m] = std::numeric_limits<double>::infinity(), out_nearest[v * kk + m] = -1;
+  }
+}
+
+template <typename Index>
+SourceReach RoadGraph::reach(const Index* sources, size_t n_sources, const GraphSearchOptions& options, bool reverse,
+                             RunControl* control) const {
+  if (!has_turn_restrictions())
+    return bounded_search_per_source(reverse ? reverse_ : forward_, sources, n_sources, options, control);
+  check_sources(sources, n_sources);
+  const TurnSplit& split = reverse ? turn_to_ : turn_from_;
+  SourceReach in = bounded_search_per_source(split.graph, sources, n_sources, options, control);
+  const uint32_t n = n_nodes();
+  SourceReach r;
+  r.list_first.assign(1, 0);
+  r.nodes.reserve(in.nodes.size());
+  r.seconds.reserve(in.seconds.size());
+  std::vector<std::pair<uint32_t, double>> list;
+  for (size_t j = 0; j < n_sources; ++j) {
+    list.clear();
+    for (uint64_t i = in.list_first[j]; i < in.list_first[j + 1]; ++i) {
+      const uint32_t v = in.nodes[i];
+      list.emplace_back(v < n ? v : split.origin[v - n], in.seconds[i]);
+    }
+    std::sort(list.begin(), list.end());  // by node, then seconds: the first of each node is its best
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (i > 0 && list[i].first == list[i - 1].first) continue;
+      r.nodes.push_back(list[i].first), r.seconds.push_back(list[i].second);
+    }
+    r.list_first.push_back(r.nodes.size());
+  }
+  return r;
+}
+
+#define CARESHED_ROAD_GRAPH_SEARCHES(Index)                                                                        \
+  template void RoadGraph::nearest<Index>(const Index*, size_t, const GraphSearchOptions&, bool, double*, int32_t*, \
+                                          RunControl*) const;                                                       \
+  template void RoadGraph::k_nearest<Index>(const Index*, size_t, int, const GraphSearchOptions&, bool, double*,    \
+                                            int32_t*, RunControl*) const;                                           \
+  template SourceReach RoadGraph::reach<Index>(const Index*, size_t, const GraphSearchOptions&, bool, RunControl*)  \
+      const;
+CARESHED_ROAD_GRAPH_SEARCHES(int32_t)
+CARESHED_ROAD_GRAPH_SEARCHES(int64_t)
+CARESHED_ROAD_GRAPH_SEARCHES(uint32_t)
+#undef CARESHED_ROAD_GRAPH_SEARCHES
+
 
 namespace {
 

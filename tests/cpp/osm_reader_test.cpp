@@ -361,7 +361,7 @@ TEST(OsmTurnRestrictions, NoLeftTurnAndOnlyStraightOnSendTheCarRoundTheLoop) {
   }
 }
 
-TEST(OsmTurnRestrictions, ViaWaysExemptionsAndBrokenRelationsAreCountedNotApplied) {
+TEST(OsmTurnRestrictions, ExemptionsAndBrokenRelationsAreCountedNotApplied) {
   careshed::testing::ScratchDir dir;
   const std::string rels = R"(
     <relation id="100"><member type="way" ref="10" role="from"/><member type="way" ref="30" role="via"/>
@@ -377,10 +377,107 @@ TEST(OsmTurnRestrictions, ViaWaysExemptionsAndBrokenRelationsAreCountedNotApplie
       <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction:hgv" v="no_left_turn"/></relation>)";
   const RoadGraph g = RoadGraph::from_osm(write_file(dir, "junction.osm", junction_with(rels)), SpeedProfile::car());
   EXPECT_EQ(g.report().restrictions_read, 3u);      // 100, 102, 103 (101 exempts cars, 104 is for lorries)
-  EXPECT_EQ(g.report().restrictions_via_way, 1u);   // 100
+  EXPECT_EQ(g.report().restrictions_via_way, 1u);   // 100: way 10 ends at node 3, where via way 30 begins
   EXPECT_EQ(g.report().restrictions_unusable, 2u);  // 102: way 10 does not reach node 5; 103: no way 99
-  EXPECT_EQ(g.report().restrictions_applied, 0u);
-  EXPECT_FALSE(g.has_turn_restrictions());
+  EXPECT_EQ(g.report().restrictions_applied, 1u);   // 100
+  EXPECT_TRUE(g.has_turn_restrictions());
+  // A via way whose two ends the from and the to way do not meet, or a via way and a via node, is unusable.
+  const std::string broken = R"(
+    <relation id="105"><member type="way" ref="20" role="from"/><member type="way" ref="30" role="via"/>
+      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_u_turn"/></relation>
+    <relation id="106"><member type="way" ref="10" role="from"/><member type="way" ref="30" role="via"/>
+      <member type="node" ref="3" role="via"/><member type="way" ref="20" role="to"/><tag k="type" v="restriction"/>
+      <tag k="restriction" v="no_u_turn"/></relation>)";
+  const RoadGraph b = RoadGraph::from_osm(write_file(dir, "broken.osm", junction_with(broken)), SpeedProfile::car());
+  EXPECT_EQ(b.report().restrictions_read, 2u);
+  EXPECT_EQ(b.report().restrictions_via_way, 2u);
+  EXPECT_EQ(b.report().restrictions_unusable, 2u);  // 105: way 20 meets via way 30 at one end only; 106: via a way and a node
+  EXPECT_FALSE(b.has_turn_restrictions());
+}
+
+// Via ways, hand-made. Way 10 runs west-east 1 - 2 - 3, way 40 west-east 6 - 7 - 8 to its north, the via
+// way 50 links 2 north to 7 (a median crossing), way 70 goes on north from 7 to 11, and way 60 loops 3 - 9 - 8
+// on the east. Every way is two-way.
+const char* kViaWayOsm = R"(<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="-11.5" lon="43.0"/>
+  <node id="2" lat="-11.5" lon="43.001"/>
+  <node id="3" lat="-11.5" lon="43.002"/>
+  <node id="6" lat="-11.499" lon="43.0"/>
+  <node id="7" lat="-11.499" lon="43.001"/>
+  <node id="8" lat="-11.499" lon="43.002"/>
+  <node id="9" lat="-11.4995" lon="43.002"/>
+  <node id="11" lat="-11.498" lon="43.001"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
+  <way id="40"><nd ref="6"/><nd ref="7"/><nd ref="8"/><tag k="highway" v="residential"/></way>
+  <way id="50"><nd ref="2"/><nd ref="7"/><tag k="highway" v="residential"/></way>
+  <way id="60"><nd ref="3"/><nd ref="9"/><nd ref="8"/><tag k="highway" v="residential"/></way>
+  <way id="70"><nd ref="7"/><nd ref="11"/><tag k="highway" v="residential"/></way>
+  RELATIONS
+</osm>
+)";
+
+TEST(OsmTurnRestrictions, NoUTurnAndOnlyStraightOnViaAWay) {
+  careshed::testing::ScratchDir dir;
+  const double v = *SpeedProfile::car().speed_kmh("residential") / 3.6;
+  using careshed::haversine_m;
+  struct P {
+    double lon, lat;
+  };
+  const P p1{43.0, -11.5}, p2{43.001, -11.5}, p3{43.002, -11.5}, p6{43.0, -11.499}, p7{43.001, -11.499},
+      p8{43.002, -11.499}, p9{43.002, -11.4995}, p11{43.001, -11.498};
+  auto secs = [&](std::vector<P> route) {
+    double m = 0.0;
+    for (size_t i = 0; i + 1 < route.size(); ++i)
+      m += haversine_m(route[i].lon, route[i].lat, route[i + 1].lon, route[i + 1].lat);
+    return m / v;
+  };
+  // no_u_turn: from way 10 across the median (via way 50) back onto way 40; only_straight_on: from way 10
+  // across it, only on to way 70.
+  const char* kNoUTurn = R"(<relation id="100"><member type="way" ref="10" role="from"/>
+    <member type="way" ref="50" role="via"/><member type="way" ref="40" role="to"/>
+    <tag k="type" v="restriction"/><tag k="restriction" v="no_u_turn"/></relation>)";
+  const char* kOnlyStraight = R"(<relation id="101"><member type="way" ref="10" role="from"/>
+    <member type="way" ref="50" role="via"/><member type="way" ref="70" role="to"/>
+    <tag k="type" v="restriction"/><tag k="restriction" v="only_straight_on"/></relation>)";
+  const double loop_1_to_6 = secs({p1, p2, p3, p9, p8, p7, p6}), direct_1_to_6 = secs({p1, p2, p7, p6});
+  for (const char* rel : {kNoUTurn, kOnlyStraight}) {
+    std::string text = kViaWayOsm;
+    const std::string path = write_file(dir, "via_way.osm", text.replace(text.find("RELATIONS"), 9, rel));
+    const RoadGraph g = RoadGraph::from_osm(path, SpeedProfile::car());
+    EXPECT_EQ(g.report().restrictions_read, 1u);
+    EXPECT_EQ(g.report().restrictions_via_way, 1u);
+    EXPECT_EQ(g.report().restrictions_applied, 1u);
+    const uint32_t n1 = node_at(g, p1.lon, p1.lat), n6 = node_at(g, p6.lon, p6.lat), n7 = node_at(g, p7.lon, p7.lat),
+                   n8 = node_at(g, p8.lon, p8.lat), n11 = node_at(g, p11.lon, p11.lat);
+    const careshed::NearestSources from1 = g.nearest({n1});
+    // 1 -> 2 -> 7 -> 6 is the forbidden manoeuvre: round the loop 3 - 9 - 8 instead.
+    EXPECT_NEAR(from1.seconds[n6], loop_1_to_6, 1e-9 * loop_1_to_6);
+    EXPECT_NEAR(g.nearest({n6}, {}, /*reverse=*/true).seconds[n1], loop_1_to_6, 1e-9 * loop_1_to_6);
+    // Driving the via way and stopping, or going on to way 70 (no_u_turn) / the only way (only_straight_on).
+    EXPECT_NEAR(from1.seconds[n7], secs({p1, p2, p7}), 1e-9);
+    EXPECT_NEAR(from1.seconds[n11], secs({p1, p2, p7, p11}), 1e-9);
+    // Way 40 eastbound from 7 is forbidden too (no_*: the to way either way; only_*: not the only way).
+    EXPECT_NEAR(from1.seconds[n8], secs({p1, p2, p3, p9, p8}), 1e-9);
+    // Starting on the via way, or reaching it from another way, is not restricted.
+    EXPECT_NEAR(g.nearest({node_at(g, p2.lon, p2.lat)}).seconds[n6], secs({p2, p7, p6}), 1e-9);
+    EXPECT_NEAR(g.nearest({n6}).seconds[n1], direct_1_to_6, 1e-9);  // the other way round
+    // The k-nearest and per-source searches honour it too.
+    const uint32_t src[2] = {n1, n11};
+    std::vector<double> ks(2 * g.n_nodes());
+    std::vector<int32_t> kn(ks.size());
+    g.k_nearest(src, 2, 2, {}, false, ks.data(), kn.data());
+    EXPECT_EQ(kn[2 * n6 + 1], 0);
+    EXPECT_NEAR(ks[2 * n6 + 1], loop_1_to_6, 1e-9);
+    careshed::GraphSearchOptions o;
+    o.max_seconds = direct_1_to_6 * 1.01;
+    const careshed::SourceReach r = g.reach(src, 1, o, false);
+    EXPECT_EQ(std::count(r.nodes.begin(), r.nodes.end(), n6), 0);  // only the forbidden route is that short
+    EXPECT_EQ(std::count(r.nodes.begin(), r.nodes.end(), n7), 1);
+    // GDAL's reader reads no restrictions: the forbidden route is taken.
+    const RoadGraph gd = RoadGraph::from_osm(path, SpeedProfile::car(), nullptr, OsmReader::kGdal);
+    EXPECT_NEAR(gd.nearest({node_at(gd, p1.lon, p1.lat)}).seconds[node_at(gd, p6.lon, p6.lat)], direct_1_to_6, 1e-9);
+  }
 }
 
 // Way 40 links node 3 to the pier at node 6; way 50 is a ferry (route=ferry, 30 minutes) from 6 to 7; way 60

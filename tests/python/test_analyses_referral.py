@@ -174,8 +174,15 @@ def test_docs_worked_example_runs_and_says_what_the_page_says(tmp_path, monkeypa
     streets = ns["streets"]
     assert streets.target[0] in (1, 2) and np.isfinite(streets.target_seconds[0])
     on_roads = ns["on_roads"]                      # the road-graph study of the page's "On a road graph" section
-    assert on_roads.table.loc["clinic", "target"] == "hospital B"
-    assert round(on_roads.table.loc["clinic", "referral_minutes"], 2) == 1.57
+    # the turn restrictions send the clinic to hospital A (B is 1.57 min on the plain streets, 2.46 min allowed)
+    assert on_roads.table.loc["clinic", "target"] == "hospital A"
+    assert round(on_roads.table.loc["clinic", "referral_minutes"], 2) == 2.17
+    assert round(on_roads.table.loc["clinic", "referral_km"], 2) == 1.15
+    plain = careshed.RoadGraph.from_osm(ns["find_data_dir"]("osm") / "helsinki.osm.pbf", profile="car",
+                                        turn_restrictions=False)
+    for graph, to_b in ((ns["roads"], 2.46), (plain, 1.57)):
+        node = graph.snap(np.array([[24.945, 60.170], [24.950, 60.176]])).node
+        assert round(graph.nearest_from_nodes([node[1]], reverse=True)[0][node[0]] / 60, 2) == to_b
     assert round(on_roads.zone_table.loc["region", "share_within_clinic"], 3) == 0.799
 
 

@@ -98,4 +98,14 @@ Referrals referral_on_graph(std::int64_t n_nodes, const std::int64_t* tails, con
                             const FacilityLevels& levels, const ReferralOptions& options, double* out_seconds,
                             std::int32_t* out_nearest, RunControl* control = nullptr);
 
+class RoadGraph;  // careshed/road_graph.hpp
+
+/// Referral on a RoadGraph, honouring its turn restrictions (the searches run on its split graph for times
+/// TO sources, road_graph.hpp; a node's time is the best over it and its copies, routes are retraced
+/// through the copies and reported as the graph's node ids). Otherwise exactly referral_on_graph on the
+/// graph's edges. facility_nodes: node ids < graph.n_nodes(); outputs n_levels * graph.n_nodes().
+Referrals referral_on_road_graph(const RoadGraph& graph, const std::int64_t* facility_nodes, std::size_t n_facilities,
+                                 const FacilityLevels& levels, const ReferralOptions& options, double* out_seconds,
+                                 std::int32_t* out_nearest, RunControl* control = nullptr);
+
 }  // namespace careshed

@@ -29,24 +29,52 @@
 //   * OSM relations type=restriction with restriction=no_* (no_left_turn, no_right_turn, no_straight_on,
 //     no_u_turn, no_entry, no_exit) or only_* (only_left_turn, only_right_turn, only_straight_on,
 //     only_u_turn), and restriction:motorcar / restriction:motor_vehicle (which win over restriction=), with
-//     a `from` way, a `via` NODE and a `to` way. A restriction whose `except` lists motorcar or
-//     motor_vehicle does not apply. no_*: arriving at the via node on the from way, the car may not leave
-//     on the to way; only_*: it may leave only on the to way. A from/to way that passes through the via
-//     node instead of ending there (an OSM tagging error) is taken on both sides of the node.
-//   * Not applied, and counted in the report: restrictions with a via WAY (restrictions_via_way; they
-//     need a path-dependent state along the via way, which node splitting cannot express: an OSRM-style
-//     edge-based graph would), conditional ones (restriction:conditional, not read at all), and those
-//     whose members are missing, are not roads of the profile or do not meet at the via node
+//     a `from` way, a `via` NODE or one or more `via` WAYS, and a `to` way. A restriction whose `except` lists
+//     motorcar or motor_vehicle does not apply.
+//   * Via a node: no_*: arriving at the via node on the from way, the car may not leave on the to way;
+//     only_*: it may leave only on the to way. A from/to way that passes through the via node instead of
+//     ending there (an OSM tagging error) is taken on both sides of the node.
+//   * Via ways: the via path is the route along the via way(s) (only their edges, in their allowed
+//     direction) from the end of the via chain the from way reaches to the end the to way leaves from (the
+//     chain's ends are the nodes met by one via segment; when there is a choice, e.g. a closed via way, the
+//     path of fewest segments). no_*: a car that arrives on the from way and drives the whole via path may not
+//     then leave on the to way; only_*: having driven it, it may leave only on the to way. Turning off the via
+//     path in its middle, or reaching it from another way, is not restricted (the restriction speaks of the
+//     manoeuvre from -> via -> to as a whole, as OSRM and Valhalla read it). A via chain that is not one
+//     simple path, whose ends the from / to ways do not meet, or that cannot be driven in the needed
+//     direction is unusable.
+//   * Counted, not applied: conditional restrictions (restriction:conditional, not read at all), and those
+//     whose members are missing, are not roads of the profile or do not meet at the via node / chain
 //     (restrictions_unusable). Turn COSTS (a left turn takes longer) are not modelled.
-//   * How searches honour them — node splitting, not an edge-based search: every via node gets one copy
-//     per incoming edge that has a forbidden continuation, and that copy has only the allowed outgoing
-//     arcs; the original node keeps every arc and receives every other incoming edge. The result is an
-//     ordinary node graph (turn_forward()/turn_reverse()) searched by the same Dijkstra kernels, growing by
-//     a few nodes and arcs per restriction (a few thousand in a national extract) where an edge-based
-//     graph would multiply the graph's size by its mean degree (~2.5x nodes and ~3x arcs) for every search.
-//     A graph without restrictions has no split graph and nearest() runs the plain CSR: the unrestricted
-//     path is the same code at the same speed. forward()/reverse(), the edge lists and RoadGraph::graph in
-//     Python stay the plain graph (they do not see restrictions); nearest() and road_travel_time() use them.
+//   * Exactly what is forbidden: each usable restriction becomes forbidden EDGE SEQUENCES — (e, f) for a via
+//     node (e an edge of the from way into the via node, f an edge leaving it that the restriction forbids),
+//     (e, w1, ..., wm, f) for a via path w1..wm. A route is allowed iff none of them occurs in it as
+//     consecutive edges.
+//   * How searches honour them — node splitting generalised to via ways: the forbidden sequences form a
+//     trie with Aho-Corasick failure links (an automaton whose state is the longest suffix of the route
+//     driven so far that begins some forbidden sequence); the split graph has one node per (graph node,
+//     automaton state) pair that a route can be in — the original node for "no restriction in progress",
+//     plus one COPY per proper prefix of a forbidden sequence, sitting at the node that prefix ends at —
+//     and an arc for every edge and state except those completing a forbidden sequence. For a via node this
+//     is one copy per restricted incoming edge that keeps only its allowed continuations (the original node
+//     keeps every arc and receives every other incoming edge); for a via path it is one restricted copy of
+//     each node along the path, entered only from the from way, whose last copy lacks the forbidden exits.
+//     Dijkstra on this plain node graph is exactly the shortest allowed route (the automaton makes "allowed"
+//     a property of the state reached; the graph is the product of the road graph with the automaton). It
+//     grows by a few nodes and arcs per restriction (a few thousand in a national extract) where an
+//     edge-based graph would multiply the graph's size by its mean degree (~2.5x nodes and ~3x arcs) for
+//     every search, and a path-dependent via way could not be expressed on an edge-based graph without the
+//     same copies.
+//   * Two split graphs: one for searches FROM sources (the automaton above) and one for searches TO them (the
+//     same construction on the transposed graph with every sequence reversed), so both kinds start at
+//     original nodes only (a route may begin anywhere unconstrained) and a node's result is the best over
+//     the original and its copies (a route may end in any state). This makes every kind of search honour the
+//     restrictions with the same kernels: nearest(), k_nearest() and reach() below, the snapped searches of
+//     snap.hpp and referral_on_road_graph (referral.hpp); turn_arcs() gives the split graph to engines that
+//     take an arc list (walk + ride: copies transfer at their original's cell). A graph without restrictions
+//     has no split graph and every search runs the plain CSR: the unrestricted path is the same code at the
+//     same speed.
+//     forward()/reverse() and the edge lists stay the plain graph (they do not see restrictions).
 //
 // Ferries (libosmium reader; OsmReadOptions.ferries): ways tagged route=ferry, and the member ways of
 // route relations with route=ferry, become ferry lines at ferry_speed_kmh (or at the way's `duration` tag,
@@ -126,13 +154,15 @@ struct RoadLine {
 /// Which OSM reader from_osm uses (see the header comment).
 enum class OsmReader : int8_t { kLibosmium = 0, kGdal = 1 };
 
-/// A turn restriction with a via node, in the ids of the input lines: RoadLine::id of the ways and
-/// RoadLine::node_ids of the via node (OSM way and node ids).
+/// A turn restriction in the ids of the input lines: RoadLine::id of the ways and RoadLine::node_ids of the
+/// via node (OSM way and node ids). Via a node (via_ways empty) or via one or more ways (via_ways, in any
+/// order; via_node is then ignored).
 struct TurnRestriction {
   int64_t from_way = -1;  ///< the way the vehicle arrives on
-  int64_t via_node = -1;  ///< the node where it turns
+  int64_t via_node = -1;  ///< the node where it turns (when via_ways is empty)
   int64_t to_way = -1;    ///< the way it leaves on
   bool only = false;      ///< only_*: to_way is the only way it may leave on; no_*: it may not leave on to_way
+  std::vector<int64_t> via_ways;  ///< the via way(s) of a via-way restriction (see the header)
 };
 
 /// Options of the OSM readers beyond the profile. Turn restrictions and ferries are read by the
@@ -167,7 +197,7 @@ struct RoadGraphReport {
   size_t ferry_lines = 0;          ///< ferry lines (route=ferry ways and ferry relation members) used
   size_t restrictions_read = 0;    ///< restriction relations of the profile read (via node or via way)
   size_t restrictions_applied = 0; ///< of those, honoured by the searches
-  size_t restrictions_via_way = 0; ///< not applied: the via member is a way (see the header)
+  size_t restrictions_via_way = 0; ///< of those read, restrictions via a way (applied or unusable like the others)
   size_t restrictions_unusable = 0;///< not applied: a member missing, not a road of the profile, or not at the via node
 };
 
@@ -247,12 +277,39 @@ class RoadGraph {
   NearestSources nearest(const std::vector<uint32_t>& sources, const GraphSearchOptions& options = {},
                          bool reverse = false, RunControl* control = nullptr) const;
 
-  /// The split graph of the honoured turn restrictions (empty, 0 nodes, when there is none): node ids
-  /// < n_nodes() are the graph's nodes, ids >= n_nodes() copies of turn_copy_origin()[id - n_nodes()].
-  bool has_turn_restrictions() const { return !turn_origin_.empty(); }
-  const CsrGraph& turn_forward() const { return turn_forward_; }
-  const CsrGraph& turn_reverse() const { return turn_reverse_; }
-  const std::vector<uint32_t>& turn_copy_origin() const { return turn_origin_; }
+  /// The k nearest distinct sources per node honouring the turn restrictions (k_nearest_source_search's
+  /// conventions; outputs (n_nodes(), k) row-major). Without restrictions exactly k_nearest_source_search on
+  /// forward()/reverse().
+  template <typename Index>
+  void k_nearest(const Index* sources, size_t n_sources, int k, const GraphSearchOptions& options, bool reverse,
+                 double* out_seconds, int32_t* out_nearest, RunControl* control = nullptr) const;
+  /// Per source, every node within options.max_seconds honouring the turn restrictions
+  /// (bounded_search_per_source's conventions: lists sorted by node id, node ids < n_nodes()).
+  template <typename Index>
+  SourceReach reach(const Index* sources, size_t n_sources, const GraphSearchOptions& options, bool reverse,
+                    RunControl* control = nullptr) const;
+
+  /// Whether some turn restriction is honoured (then the searches run on the split graphs).
+  bool has_turn_restrictions() const { return !turn_seq_edges_.empty(); }
+  /// The split graph for searches FROM sources (to_sources = false) or TO them (true; its arcs run against
+  /// the direction of travel, as reverse() does), empty (0 nodes) without restrictions. Node ids < n_nodes()
+  /// are the graph's nodes, ids >= n_nodes() copies of turn_copy_origin(to_sources)[id - n_nodes()].
+  const CsrGraph& turn_graph(bool to_sources) const { return to_sources ? turn_to_.graph : turn_from_.graph; }
+  const std::vector<uint32_t>& turn_copy_origin(bool to_sources = false) const {
+    return to_sources ? turn_to_.origin : turn_from_.origin;
+  }
+  /// The arcs of the split graph for searches FROM sources (to_sources = false) or TO them (true), both in
+  /// the direction of travel: arc a runs tails[a] -> heads[a] along plain edge edges[a] (its seconds, length,
+  /// class ...); node ids >= n_nodes() are copies of copy_origin[id - n_nodes()]. The FROM arcs also serve
+  /// searches of either direction whose every copy may start and end a trip at its original's place (walk +
+  /// ride: a copy holds a subset of its original's arcs, so starting at a copy is never better than starting
+  /// at the original, and ending at a copy is ending at the original). Without restrictions: the plain edges
+  /// (edges[a] = a), no copies. O(edges) to build (not stored).
+  struct TurnArcs {
+    std::vector<uint32_t> tails, heads, edges;
+    std::vector<uint32_t> copy_origin;  ///< per copy (node id - n_nodes()), its original node
+  };
+  TurnArcs turn_arcs(bool to_sources = false) const;
 
   /// The CSR for searches FROM sources, and its transpose for times TO sources.
   const CsrGraph& forward() const { return forward_; }
@@ -287,14 +344,19 @@ class RoadGraph {
   std::vector<std::string> class_names_;
   std::vector<double> wait_seconds_;
   CsrGraph forward_, reverse_;
-  // The split graph of the turn restrictions (empty without any), its copies' origins, and per original
-  // node the range of its copies in turn_copies_ (for the sources of reverse searches).
+  // The turn restrictions as forbidden edge sequences (CSR: sequence s is turn_seq_edges_[turn_seq_first_[s] ..
+  // turn_seq_first_[s+1])), resolved once; the split graphs are rebuilt from them when seconds change.
   template <typename NodeOf>
   void resolve_restrictions(const std::vector<TurnRestriction>& restrictions, NodeOf node_of);
   void build_turn_graph();
-  std::vector<std::pair<uint32_t, uint32_t>> turn_forbidden_;  // (in edge, out edge) pairs, sorted
-  CsrGraph turn_forward_, turn_reverse_;
-  std::vector<uint32_t> turn_origin_, turn_in_edge_, turn_copy_first_, turn_copies_;
+  template <typename Index>
+  void check_sources(const Index* sources, size_t n_sources) const;
+  std::vector<uint32_t> turn_seq_first_{0}, turn_seq_edges_;
+  struct TurnSplit {
+    CsrGraph graph;
+    std::vector<uint32_t> origin;
+  };
+  TurnSplit turn_from_, turn_to_;
   RoadGraphReport report_;
 };
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..arrays.geometry import assign_points_to_zones
-from ..arrays.referral import ReferralFields, referral_graph, referral_grid, two_leg_seconds
+from ..arrays.referral import ReferralFields, referral_grid, referral_road_graph, two_leg_seconds
 from ..arrays.zonal import zonal_sum
 from ..errors import InputError, UsageError, keyword
 from ..io.fields import as_list, column, id_key, level_slug
@@ -382,8 +382,8 @@ def run(study: PreparedStudy, facilities, *, level_field, levels=None, assigned_
         one off the grid or on an impassable cell is reported as beyond the standard).
     network : optional :class:`careshed.RoadGraph` — travel on the road graph instead of the study's friction
         surface: every facility is taken to the graph node nearest to it (``network_snap_m`` in the table) and the
-        searches run on the graph (:func:`careshed.arrays.referral.referral_graph`: times TO the facility, so
-        one-way streets count the way patients drive; referral targets, minutes and km along the graph between
+        searches run on the graph (:func:`careshed.arrays.referral.referral_road_graph`: times TO the facility,
+        so one-way streets and turn restrictions count the way patients drive; referral targets, minutes and km along the graph between
         the facilities' nodes; routes along the graph's nodes). Every passable cell of the grid reaches the graph
         at the node nearest to its centre, walking the straight line at ``offroad_speed_kmh`` (added to its time;
         cells farther than ``max_snap_distance_m`` from every node are unreachable). The people, zones and
@@ -585,10 +585,8 @@ def _referral_on_network(study, network, st, used, codes, names, assigned, max_s
         raise InputError(f"{st.source}: facility {fid!r} is farther than {max_snap_distance_m:g} m "
                          f"({keyword('max_snap_distance_m')}) from every node of the road graph; raise the limit, or "
                          "leave the facility out")
-    e = network.edges
-    g = referral_graph(network.n_nodes, e["tails"], e["heads"], e["seconds"], e["length_m"],
-                       fsnap.node.astype(np.int64), codes, level_order=names, assigned=assigned,
-                       max_seconds=max_seconds, keep_routes=True)
+    g = referral_road_graph(network, fsnap.node.astype(np.int64), codes, level_order=names, assigned=assigned,
+                            max_seconds=max_seconds, keep_routes=True)  # honours the turn restrictions
     # Every passable cell: its nearest node, walked at the off-road speed, then the node's time.
     grid = study.grid
     h, w = grid.shape

@@ -197,9 +197,9 @@ class RoadGraph:
             over a road stays apart), turn restrictions and ferries are read; or ``"gdal"`` (GDAL's OSM driver,
             the default and only choice for ``/vsi...`` paths) — vertices matched by coordinates, roads only.
             A truncated or corrupt file raises OSError naming it with either reader.
-        turn_restrictions: honour ``restriction`` relations with a via node (no_* / only_*) for vehicle profiles
-            (searches from :meth:`travel_time` / :meth:`nearest_from_nodes`); via-way ones are counted in
-            ``report["restrictions_via_way"]``, not applied (docs/travel-modes.md).
+        turn_restrictions: honour ``restriction`` relations (no_* / only_*, via a node or via ways) for vehicle
+            profiles, in every search of the graph (:meth:`travel_time`, :meth:`nearest_from_nodes`, :attr:`graph`'s
+            k-nearest and per-source searches, referral, :meth:`turn_arcs` for walk + ride); see docs/network.md.
         ferries: ``route=ferry`` ways and ferry route relations become ferry edges (``edges["ferry"]``) at
             ``ferry_speed_kmh`` (or the way's ``duration``) plus ``ferry_wait_minutes`` when boarding.
         """
@@ -337,10 +337,24 @@ class RoadGraph:
 
     @property
     def graph(self):
-        """The edges as a new prepared :class:`Graph` (built on each access: keep it) for k-nearest and
-        per-source bounded searches on node ids."""
-        e = self.edges
-        return Graph(self.n_nodes, e["tails"], e["heads"], e["seconds"])
+        """A :class:`Graph` view of this road graph for searches on node ids — :meth:`Graph.travel_time`,
+        :meth:`Graph.k_nearest` and :meth:`Graph.reach` (per-source bounded lists) — that honour the turn
+        restrictions like every search of the RoadGraph (no copy: it shares this graph)."""
+        view = Graph.__new__(Graph)
+        view._g = self._g  # the compiled RoadGraph has the CsrGraph's search methods, restriction-aware
+        return view
+
+    def turn_arcs(self, *, to_sources=False):
+        """The arcs of the turn-restriction split graph (road_graph.hpp; the one for searches FROM sources, or
+        TO them with ``to_sources=True``), in the direction of travel, for engines that take an arc list
+        (walk + ride, referral): dict of ``tails``, ``heads`` (node ids; ids >= n_nodes are copies of a node, restricted
+        by the turns made to reach it), ``edge`` (the plain edge each arc drives: index ``edges[...]`` with it
+        for seconds, lengths, ferry flags) and ``copy_origin`` (per copy, the node it copies: it sits at that
+        node's place). A search over these arcs from original nodes, taking each node's best over itself and
+        its copies, honours the restrictions in either direction. Without restrictions: the plain edges and no
+        copies."""
+        tails, heads, edge, origin = self._g.turn_arcs(to_sources=bool(to_sources))
+        return {"tails": tails, "heads": heads, "edge": edge, "copy_origin": origin}
 
     def nearest_from_nodes(self, source_nodes, *, start_offsets_seconds=None, max_seconds=None, reverse=False,
                            source_offsets=None):

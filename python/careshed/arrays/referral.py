@@ -2,7 +2,8 @@
 
 Facilities carry a level in a user-defined order, lowest first (e.g. ``["village clinic", "township health
 centre", "county hospital", "city tertiary hospital"]``). Over a friction grid (:func:`referral_grid`) or a
-directed road graph (:func:`referral_graph`):
+directed road graph (:func:`referral_graph` on edge lists, :func:`referral_road_graph` on a
+:class:`careshed.RoadGraph` with its turn restrictions):
 
 * per cell / node and level: seconds to the nearest facility of that level and its index — one multi-source
   search per level (the grid and graph engines of :mod:`careshed.arrays.travel_time` / ``network``);
@@ -28,7 +29,7 @@ from ..memory import current as current_max_memory
 from ..progress import current as current_progress
 from .travel_time import prepare_search
 
-__all__ = ["ReferralFields", "referral_grid", "referral_graph", "level_codes", "two_leg_seconds"]
+__all__ = ["ReferralFields", "referral_grid", "referral_graph", "referral_road_graph", "level_codes", "two_leg_seconds"]
 
 
 @dataclass
@@ -169,23 +170,45 @@ def referral_grid(friction, facilities, levels, *, cell_size, level_order=None, 
                     assigned=d["assigned"].astype(bool), routes=_routes(d, s.shape[0]))
 
 
+def _facility_nodes(facility_nodes, codes):
+    """The facilities' graph nodes as a checked 1-D integer array, one per level code."""
+    nodes = np.asarray(facility_nodes)
+    if nodes.ndim != 1 or (nodes.size and nodes.dtype.kind not in "iu"):
+        raise InputError("facility_nodes: expected a 1-D array of integer node ids, one per facility")
+    if codes.size != nodes.size:
+        raise InputError(f"levels: {codes.size} values for {nodes.size} facilities; give one level per facility")
+    return nodes
+
+
 def referral_graph(n_nodes, tails, heads, seconds, length_m, facility_nodes, levels, *, level_order=None,
                    assigned=None, max_seconds=None, keep_routes=False) -> ReferralFields:
     """Referral on a directed graph: edge e goes ``tails[e] → heads[e]`` in ``seconds[e]`` over ``length_m[e]``
     metres (a :class:`careshed.RoadGraph`'s edges, or any). facility_nodes : (n,) node of every facility.
     Times are from a node TO the facility. Other arguments as :func:`referral_grid`."""
     codes, names = level_codes(levels, level_order)
-    nodes = np.asarray(facility_nodes)
-    if nodes.ndim != 1 or (nodes.size and nodes.dtype.kind not in "iu"):
-        raise InputError("facility_nodes: expected a 1-D array of integer node ids, one per facility")
-    if codes.size != nodes.size:
-        raise InputError(f"levels: {codes.size} values for {nodes.size} facilities; give one level per facility")
+    nodes = _facility_nodes(facility_nodes, codes)
     a = _assigned(assigned, nodes.size)
     secs, near, d = _core._referral_graph(int(n_nodes), np.asarray(tails, dtype=np.int64),
                                           np.asarray(heads, dtype=np.int64), np.asarray(seconds, dtype=np.float64),
                                           np.asarray(length_m, dtype=np.float64), nodes.astype(np.int64), codes,
                                           len(names), a, _max_seconds(max_seconds), bool(keep_routes),
                                           progress=current_progress())
+    return ReferralFields(levels=names, level=codes, seconds=secs, nearest=near, target=d["target"],
+                    target_seconds=d["seconds"], target_metres=d["metres"], assigned=d["assigned"].astype(bool),
+                    routes=_routes(d, nodes.size))
+
+
+def referral_road_graph(network, facility_nodes, levels, *, level_order=None, assigned=None, max_seconds=None,
+                        keep_routes=False) -> ReferralFields:
+    """Referral on a :class:`careshed.RoadGraph` (times from a node TO the facility), honouring its turn
+    restrictions: the same as :func:`referral_graph` on ``network.edges`` when the graph has none.
+    facility_nodes : (n,) graph node of every facility. Other arguments as :func:`referral_grid`."""
+    codes, names = level_codes(levels, level_order)
+    nodes = _facility_nodes(facility_nodes, codes)
+    a = _assigned(assigned, nodes.size)
+    secs, near, d = _core._referral_road_graph(network._g, nodes.astype(np.int64), codes, len(names), a,
+                                               _max_seconds(max_seconds), bool(keep_routes),
+                                               progress=current_progress())
     return ReferralFields(levels=names, level=codes, seconds=secs, nearest=near, target=d["target"],
                     target_seconds=d["seconds"], target_metres=d["metres"], assigned=d["assigned"].astype(bool),
                     routes=_routes(d, nodes.size))
