@@ -3,11 +3,13 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "careshed/error.hpp"
 #include "careshed/multimodal.hpp"
+#include "careshed/multimodal_walkcap.hpp"
 #include "init.hpp"
 #include "io_numpy.hpp"
 #include "raster_search_py.hpp"
@@ -24,7 +26,7 @@ void init_multimodal(py::module_& m) {
          const Arr<std::int64_t>& tails, const Arr<std::int64_t>& heads, const Arr<double>& seconds,
          const Arr<std::int64_t>& node_cell, const Arr<std::uint8_t>& node_mode, const Arr<double>& board_s,
          const Arr<double>& alight_s, double max_seconds, const py::object& offsets, bool toward, int neighbours,
-         const py::object& progress) {
+         double max_walk_seconds, const py::object& progress) {
         MultimodalNetwork net;
         net.walk = friction_grid_of(friction, dx, dy, py::none());
         std::size_t n_src = 0;
@@ -62,8 +64,12 @@ void init_multimodal(py::module_& m) {
         double* s = secs.mutable_data();
         std::int32_t* nn = nearest.mutable_data();
         std::uint8_t* mm = mode.mutable_data();
-        const MultimodalStats st = run_interruptible(
-            progress, [&](RunControl* c) { return multimodal_travel_time(net, src, n_src, o, s, nn, mm, c); });
+        // A cap on the walking legs needs the two-criteria engine (multimodal_walkcap.hpp); without one, the fast one.
+        const bool capped = !(max_walk_seconds == std::numeric_limits<double>::infinity());
+        const MultimodalStats st = run_interruptible(progress, [&](RunControl* c) {
+          return capped ? multimodal_travel_time_walk_capped(net, src, n_src, o, max_walk_seconds, s, nn, mm, c)
+                        : multimodal_travel_time(net, src, n_src, o, s, nn, mm, c);
+        });
         py::dict d;
         d["tick_seconds"] = st.tick_seconds;
         d["cells_settled"] = st.cells_settled;
@@ -76,9 +82,11 @@ void init_multimodal(py::module_& m) {
       py::arg("friction"), py::arg("sources"), py::arg("dx"), py::arg("dy"), py::arg("n_nodes"), py::arg("tails"),
       py::arg("heads"), py::arg("seconds"), py::arg("node_cell"), py::arg("node_mode"), py::arg("board_seconds"),
       py::arg("alight_seconds"), py::arg("max_seconds"), py::arg("source_offsets"), py::arg("toward_sources"),
-      py::arg("neighbours") = 8, py::arg("progress") = py::none(),
+      py::arg("neighbours") = 8, py::arg("max_walk_seconds") = std::numeric_limits<double>::infinity(),
+      py::arg("progress") = py::none(),
       "Walk + ride in one search; returns (seconds float64 (H, W), nearest int32, mode uint8 (0 walking only, "
-      "1 + m the highest ride mode m used), stats). Use careshed.arrays.travel_time_multimodal.");
+      "1 + m the highest ride mode m used), stats). max_walk_seconds (finite): every walking leg of a riding trip "
+      "at most that long (careshed/multimodal_walkcap.hpp). Use careshed.arrays.travel_time_multimodal.");
 }
 
 }  // namespace careshed::bindings

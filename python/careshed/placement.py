@@ -261,7 +261,8 @@ def point_columns(st, study, st_zone, rr, cc, moved, status) -> dict:
 
 
 def check_reachable_people(seconds, population, friction, sources, cell_size, neighbours, *, max_seconds=None,
-                           what: str = "station", stacklevel: int = 3, search=None) -> str | None:
+                           what: str = "station", stacklevel: int = 3, search=None,
+                           also_cut_off_by: str | None = None) -> str | None:
     """Says who cannot reach any facility, and why (issue 8: a road network cut off from the people must not pass
     silently). Returns None when every populated cell is reached. Otherwise the explanation: people on impassable
     cells (no travel layer gives them a speed), people on passable ground joined to no facility by any path (a
@@ -272,6 +273,8 @@ def check_reachable_people(seconds, population, friction, sources, cell_size, ne
     `search`: the run's own search without the cut-off and without start offsets, as a callable returning the
     seconds per cell — needed when the run does not walk on `friction` alone (walk then ride: people reachable
     only by riding are not cut off); default: the walking search on `friction` (8/16 `neighbours`).
+    `also_cut_off_by`: another reason the run's search leaves passable people without a path, said with the
+    separate pieces (e.g. "a walking leg longer than the maximum of 30 min").
     """
     pop = np.where(np.isfinite(population) & (population > 0), population, 0.0)
     unreached = (pop > 0) & ~np.isfinite(seconds)
@@ -300,7 +303,8 @@ def check_reachable_people(seconds, population, friction, sources, cell_size, ne
                          f"{keyword('background_speed_kmh', 5)} for walking off the roads, or check the barriers "
                          "and the land mask)"),
         part(stranded, f"are on passable ground that no path joins to any {what} (a separate piece of the road "
-                       f"network or of land: connect it to the {what}s' network, or add a {what} there)"),
+                       f"network or of land" + (f", or {also_cut_off_by}" if also_cut_off_by else "") +
+                       f": connect it to the {what}s' network, or add a {what} there)"),
         part(beyond, f"are beyond the cut-off of {max_seconds / 60.0:g} min" if max_seconds is not None else ""),
     ) if p]
     if people >= total:

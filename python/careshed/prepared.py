@@ -199,7 +199,9 @@ class PreparedStudy:
         then ride: ``"modes"`` ``{"road": {"network": "roads.osm.pbf", "board_minutes": 5}, "ferry": {"network":
         "ferry.gpkg", "speed_kmh": 25, "wait_minutes": 60}}`` (careshed.arrays.ride_modes): the friction is then
         the walking surface, and reach, catchments and the round trip search walk + ride in one search (the reach
-        result adds the trip mode per cell and the people per zone by mode).
+        result adds the trip mode per cell and the people per zone by mode). ``"max_walk_minutes"`` (with
+        ``"modes"``): the longest walking leg of a trip that rides — to the road, between rides, from the road to
+        the facility — inclusive; trips that walk all the way are not capped (docs/travel-modes.md).
     cell_size_m : float
         Cell size of the analysis grid in metres (default 100).
     metric_crs : str, optional
@@ -354,6 +356,10 @@ class PreparedStudy:
             travel = dict(travel)
             terrain_spec = {k: travel.pop(k) for k in _TERRAIN_KEYS if k in travel}
             modes_spec = travel.pop("modes", None)
+            max_walk = travel.pop("max_walk_minutes", None)
+            if max_walk is not None and modes_spec is None:
+                raise UsageError("travel: 'max_walk_minutes' caps the walking legs of trips that ride: give it with "
+                                 "'modes' (walk then ride), or leave it out")
             if modes_spec is not None and (terrain_spec or travel.get("hours") is not None):
                 raise UsageError("travel: 'modes' (walk then ride) cannot be combined with 'dem' or 'hours' yet; "
                                  "run walk + ride on a flat walking surface at the roads' own speeds")
@@ -378,7 +384,7 @@ class PreparedStudy:
         #: None, or the ride network of travel={"modes": ...} (careshed.arrays.ride_modes)
         self.ride = None
         if modes_spec is not None:
-            self.ride = ride_modes(modes_spec, grid)
+            self.ride = ride_modes(modes_spec, grid, max_walk_minutes=max_walk)
             self.notes += [f"travel: {n}" for n in self.ride["notes"]]
         self._check_friction_covers_zones(friction if friction is not None else speed_raster,
                                           "friction" if friction is not None else "speed_raster")
@@ -538,9 +544,15 @@ class PreparedStudy:
             ride_edges=r["edges"], node_cells=r["node_cells"], node_modes=r["node_modes"],
             board_minutes=r["board_minutes"], alight_minutes=r["alight_minutes"], max_seconds=max_seconds,
             start_offsets_seconds=np.ascontiguousarray(start_offsets_seconds, dtype=np.float64),
-            direction=direction or "toward", neighbours=neighbours)
+            direction=direction or "toward", neighbours=neighbours, max_walk_seconds=r.get("max_walk_seconds"))
         return (np.ascontiguousarray(seconds, dtype=np.float32), np.ascontiguousarray(nearest, dtype=np.int32),
                 mode)
+
+    def walk_cap_reason(self) -> str | None:
+        """With a maximum walking leg (travel={"modes": ..., "max_walk_minutes": ...}), why a passable cell may
+        have no trip at all (every trip from it rides and has a leg longer than the cap); None otherwise."""
+        cap = (self.ride or {}).get("max_walk_seconds")
+        return None if cap is None else f"joined only through a walking leg longer than the maximum of {cap / 60.0:g} min"
 
     def searches_reach_lists(self, n_sources: int, max_seconds: float) -> bool:
         """Whether an analysis must take its per-facility reach lists from :meth:`reach_lists` rather than let the

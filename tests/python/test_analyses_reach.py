@@ -29,7 +29,7 @@ import careshed
 from careshed import _core
 from oracles import dijkstra
 import strip_case
-from strip_case import CRS, X0, Y1, cell_centre, gdf, hand_minutes, points, strip_grid, strip_study, strip_zones
+from strip_case import CRS, SQ2, X0, Y1, cell_centre, gdf, hand_minutes, points, strip_grid, strip_study, strip_zones
 
 
 # ---- hand-worked numbers ------------------------------------------------------------------------------
@@ -491,6 +491,32 @@ def test_covered_compares_float32_seconds_exactly_with_the_threshold():
     assert r.covered.tolist() == [[True, False, False]]
 
 
+def test_walk_then_ride_with_a_maximum_walking_leg():
+    # The strip and road above (1 min per rook step, board 1 min, ride 1 min from (1, 9) to (1, 0)) with every
+    # walking leg of a riding trip at most 2 minutes: only cells within 2 minutes' walk of (1, 9) may ride — (1, 7)
+    # walks exactly 2 min (inclusive); (0, 7) walks 2.41 min and now walks all the way (7.41 min, not 4.41).
+    road = careshed.RoadGraph.from_xy_lines([[cell_centre(1, 9), cell_centre(1, 0)]], [54.0],
+                                            crs_wkt=_core.crs_to_wkt(CRS))
+    travel = {"background_speed_kmh": 6.0, "modes": {"road": {"network": road, "board_minutes": 1}}}
+    study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
+                           travel={**travel, "max_walk_minutes": 2}, thresholds_min=4)
+    r = study.reach(points(["s1"], [cell_centre(1, 0)]))
+    walk = np.array([[hand_minutes(i, c) for c in range(10)] for i in range(3)])
+    to_road = np.array([[hand_minutes(i, 9 - c) for c in range(10)] for i in range(3)])
+    ride = 2 + to_road
+    want = np.where(to_road <= 2, np.minimum(walk, ride), walk)
+    assert np.allclose(r.minutes, want, atol=1e-5)
+    assert np.array_equal(r.mode, ((to_road <= 2) & (ride < walk)).astype(np.uint8))
+    assert r.mode[1, 7] == 1 and r.mode[0, 7] == 0 and r.minutes[0, 7] == pytest.approx(SQ2 + 6, abs=1e-5)
+    assert any("at most 2 min" in n for n in r.notes)
+    free = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0, travel=travel,
+                          thresholds_min=4).reach(points(["s1"], [cell_centre(1, 0)]))
+    assert free.mode[0, 7] == 1 and (r.minutes >= free.minutes).all()
+    with pytest.raises(careshed.UsageError, match="'max_walk_minutes' caps the walking legs"):
+        careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
+                       travel={"background_speed_kmh": 6.0, "max_walk_minutes": 2})
+
+
 def test_people_reached_only_by_riding_beyond_the_cut_off_are_beyond_it_not_cut_off(tmp_path):
     # Issue 14: the strip as above, but land only in cols 0-3 and 5-9 (col 4 is sea) and a cut-off of 4 minutes.
     # Cols 5-9 are reached only by the road (board 1 min + ride 1 min from (1, 9)): 2 + hand_minutes(r, 9 - c), so
@@ -506,9 +532,9 @@ def test_people_reached_only_by_riding_beyond_the_cut_off_are_beyond_it_not_cut_
     # (the mask keeps every cell it touches: the pieces stop 10 m short of col 4)
     gdf({"kind": ["west", "east"]}, [box(X0, Y1 - 300, X0 + 390, Y1), box(X0 + 510, Y1 - 300, X0 + 1000, Y1)]
         ).to_file(land)
-    study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
-                           travel={"background_speed_kmh": 6.0, "land": land,
-                                   "modes": {"road": {"network": road, "board_minutes": 1}}},
+    study_travel = {"background_speed_kmh": 6.0, "land": land,
+                    "modes": {"road": {"network": road, "board_minutes": 1}}}
+    study = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0, travel=study_travel,
                            thresholds_min=4)
     assert np.isnan(study.friction.seconds_per_metre[:, 4]).all()
     with pytest.warns(UnreachablePeopleWarning) as caught:
@@ -523,3 +549,14 @@ def test_people_reached_only_by_riding_beyond_the_cut_off_are_beyond_it_not_cut_
     assert f"{people:,.0f} people in 8 cells are beyond the cut-off of 4 min" in text, text
     assert "no path joins" not in text, text
     assert "stand on impassable cells" in text, text  # the sea column's people
+    # With at most 1 minute's walk to the road, only (0..2, 9) and (1, 8) reach it: the rest of the east has no
+    # trip at all, and the check says why.
+    capped = careshed.Study(strip_zones(), zone_id="zone", population="pop", cell_size_m=100.0,
+                            travel={**study_travel, "max_walk_minutes": 1}, thresholds_min=4)
+    with pytest.warns(UnreachablePeopleWarning) as caught:
+        r = capped.reach(points(["s1"], [cell_centre(1, 0)]))
+    east = np.isfinite(r.seconds[:, 5:])
+    assert east.sum() == 4 and east[:, 4].all() and east[1, 3]
+    text = str(caught[0].message)
+    assert "11 cells are on passable ground that no path joins to any station (a separate piece of the road " \
+           "network or of land, or joined only through a walking leg longer than the maximum of 1 min" in text, text

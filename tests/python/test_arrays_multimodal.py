@@ -81,13 +81,10 @@ def oracle(f, cell, sources, offsets, edges, node_cells, board, alight, toward, 
     return best, arg
 
 
-def exact_oracle(f, cell, sources, offsets, edges, node_cells, node_modes, board, alight, toward, tick,
-                 max_seconds=math.inf, neighbours=8):
-    """Plain multi-source Dijkstra in integer ticks with labels (ticks, source, mode code): per cell the ticks,
-    the source and the mode (0 walking, 1 + the highest mode ridden); the graph in the search's direction."""
-    scale = 1.0 / tick
-    cut = math.floor(max_seconds * scale) if math.isfinite(max_seconds) else math.inf
-    arcs = {}  # search direction: node -> [(node, ticks, mode code entered or 0)]
+def search_arcs(f, cell, edges, node_cells, node_modes, board, alight, toward, scale, neighbours):
+    """The explicit multimodal graph in the search's direction, in integer ticks (2^q = `scale` per second):
+    {node: [(node, ticks, mode code entered or 0)]}, nodes ('c', r, c) and ('n', i)."""
+    arcs = {}
 
     def add(a, b, w, code=0):
         if toward:
@@ -107,6 +104,16 @@ def exact_oracle(f, cell, sources, offsets, edges, node_cells, node_modes, board
         if r >= 0 and np.isfinite(f[r, c]):
             add(("c", r, c), ("n", i), math.floor(board[m] * scale + 0.5), m + 1 if not toward else 0)
             add(("n", i), ("c", r, c), math.floor(alight[m] * scale + 0.5), 0 if not toward else m + 1)
+    return arcs
+
+
+def exact_oracle(f, cell, sources, offsets, edges, node_cells, node_modes, board, alight, toward, tick,
+                 max_seconds=math.inf, neighbours=8):
+    """Plain multi-source Dijkstra in integer ticks with labels (ticks, source, mode code): per cell the ticks,
+    the source and the mode (0 walking, 1 + the highest mode ridden); the graph in the search's direction."""
+    scale = 1.0 / tick
+    cut = math.floor(max_seconds * scale) if math.isfinite(max_seconds) else math.inf
+    arcs = search_arcs(f, cell, edges, node_cells, node_modes, board, alight, toward, scale, neighbours)
     lab, heap = {}, []
     for k, (r, c) in enumerate(sources):
         t0 = math.floor(offsets[k] * scale + 0.5)
@@ -131,8 +138,8 @@ def exact_oracle(f, cell, sources, offsets, edges, node_cells, node_modes, board
     return out_t, out_s, out_m
 
 
-def random_case(rng, n_modes):
-    rows, cols = (int(v) for v in rng.integers(2, 12, size=2))
+def random_case(rng, n_modes, max_size=11):
+    rows, cols = (int(v) for v in rng.integers(2, max_size + 1, size=2))
     cell = float(rng.choice([50.0, 100.0])) if rng.random() < 0.3 else float(rng.uniform(20, 200))
     f = rng.uniform(0.3, 2.0, (rows, cols))
     if rng.random() < 0.3:  # few friction values: many exact ties
@@ -325,3 +332,156 @@ def test_mode_split_counts_people_by_trip_mode_per_zone():
     pop = np.array([[10.0, 20.0, 30.0, 40.0]])
     # columns: walking only, road, ferry, unreachable; rows: the two zones, then every cell
     assert mode_split(mode, seconds, pop, zones).tolist() == [[10, 20, 0, 0], [0, 0, 30, 40], [10, 20, 30, 40]]
+
+
+# ---- the maximum walking leg (max_walk_seconds; core/include/careshed/multimodal_walkcap.hpp) -------------------
+
+def walkcap_oracle(f, cell, sources, offsets, edges, node_cells, node_modes, board, alight, toward, tick,
+                   max_seconds=math.inf, cap_seconds=math.inf, neighbours=8):
+    """A plain Dijkstra (heapq) on the explicit state graph: states (cell, walked ticks of the current leg, ridden)
+    and (ride node), labels (ticks, source, mode code) in the engine's integer ticks. A state that has ridden walks
+    at most the cap in each leg; boarding needs the leg walked so far within the cap; a walking-only state walks on
+    uncapped (its walked ticks kept as min(walked, cap + 1): beyond the cap it can only not board). Per cell: the
+    least label over all its states."""
+    scale = 1.0 / tick
+    cut = math.floor(max_seconds * scale) if math.isfinite(max_seconds) else math.inf
+    cap = math.floor(cap_seconds * scale) if math.isfinite(cap_seconds) else math.inf
+    arcs = search_arcs(f, cell, edges, node_cells, node_modes, board, alight, toward, scale, neighbours)
+    lab, heap = {}, []
+
+    def offer(state, label):
+        if label[0] <= cut and label < lab.get(state, (math.inf,)):
+            lab[state] = label
+            heapq.heappush(heap, (label, state))
+
+    for k, (r, c) in enumerate(sources):
+        if np.isfinite(f[r, c]):
+            offer((("c", r, c), 0, False), (math.floor(offsets[k] * scale + 0.5), k, 0))
+    while heap:
+        L, state = heapq.heappop(heap)
+        if L != lab[state]:
+            continue
+        u, walked, ridden = state
+        for v, w, code in arcs.get(u, ()):
+            n = (L[0] + w, L[1], max(L[2], code))
+            if u[0] == "c" and v[0] == "c":  # a walking move: the leg goes on
+                nw = walked + w
+                if ridden and nw > cap:
+                    continue
+                offer((v, nw if ridden else min(nw, cap + 1), ridden), n)
+            elif u[0] == "c":  # boarding (in the search's direction): the leg ends here
+                if walked <= cap:
+                    offer((v, 0, True), n)
+            else:  # a ride arc, or alighting into a cell: a new leg starts
+                offer((v, 0, True), n)
+    out_t = np.full(f.shape, -1, np.int64)
+    out_s = np.full(f.shape, -1)
+    out_m = np.zeros(f.shape, np.uint8)
+    for (node, _, _), (t, k, code) in sorted(lab.items(), key=lambda kv: kv[1], reverse=True):
+        if node[0] == "c":  # the least label last
+            out_t[node[1], node[2]], out_s[node[1], node[2]], out_m[node[1], node[2]] = t, k, code
+    return out_t, out_s, out_m
+
+
+def test_walk_cap_random_cases_equal_the_plain_dijkstra_on_the_explicit_state_graph_exactly():
+    seed = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
+    print(f"CARESHED_TEST_SEED={seed}")
+    rng = np.random.default_rng(seed)
+    capped_somewhere = 0
+    for case in range(40):
+        n_modes = int(rng.integers(1, 4))
+        rows, cols, cell, f, n, node_cells, node_modes, edges, sources, offsets, board, alight = \
+            random_case(rng, n_modes, max_size=9)
+        direction = "toward" if rng.random() < 0.5 else "away"
+        neighbours = 16 if rng.random() < 0.25 else 8
+        cutoff = float(rng.uniform(100, 2000)) if rng.random() < 0.3 else None
+        kw = dict(ride_edges=edges, node_cells=node_cells, node_modes=node_modes) if n else {}
+        common = dict(cell_size=(cell, cell), board_minutes=[b / 60 for b in board],
+                      alight_minutes=[a / 60 for a in alight], start_offsets_seconds=offsets, direction=direction,
+                      neighbours=neighbours, max_seconds=cutoff, return_stats=True, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # sources on impassable cells
+            free, _, _, stats = travel_time_multimodal(f, np.array(sources), **common)
+            tick = stats["tick_seconds"]
+            # The cap: 0, or exactly the ticks of 1-3 walking steps (legs that meet it exactly), or that less a tick.
+            fmin = float(np.nanmin(f)) if np.isfinite(f).any() else 1.0
+            step = math.floor(cell * fmin / tick + 0.5)
+            cap_ticks = int(rng.choice([0, step, 2 * step, 3 * step, 3 * step - 1, 2 * step + 1]))
+            secs, near, mode, stats = travel_time_multimodal(f, np.array(sources), max_walk_seconds=cap_ticks * tick,
+                                                             **common)
+        assert stats["tick_seconds"] == tick
+        want_t, want_s, want_m = walkcap_oracle(
+            f, cell, sources, offsets, edges if n else ([], [], []), node_cells if n else [],
+            node_modes if n else [], board, alight, direction == "toward", tick,
+            cutoff if cutoff is not None else math.inf, cap_ticks * tick, neighbours)
+        ok = want_t >= 0
+        assert np.array_equal(np.isfinite(secs), ok), case
+        assert np.array_equal(secs[ok], want_t[ok] * tick), case
+        assert np.array_equal(near, want_s), case
+        assert np.array_equal(mode, want_m), case
+        assert (secs >= free).all(), case  # a cap never makes a trip faster
+        capped_somewhere += bool((secs > free).any())
+    assert capped_somewhere >= 3  # the cap bit in several cases (not a test of the uncapped engine only)
+
+
+def test_walk_cap_exactly_met_rides_one_tick_over_walks_and_a_huge_cap_is_the_uncapped_engine():
+    # The strip of test_a_road_beats_walking...: road 39 -> 0 boarded in 5.5 min; uncapped, cells >= 23 ride.
+    # A cap of 288 s (4 steps): cells 35..39 walk at most 288 s to the road (cell 35 exactly 288 s) and ride.
+    f = np.full((1, 40), 0.72)
+    kw = dict(cell_size=(100.0, 100.0), ride_edges=([1], [0], [60.0]), node_cells=[[0, 0], [0, 39]],
+              board_minutes=5.5, alight_minutes=0)
+    c = np.arange(40)
+    walk, ride = 72.0 * c, 390.0 + 72.0 * (39 - c)
+    secs, near, mode, stats = travel_time_multimodal(f, np.array([[0, 0]]), max_walk_seconds=288.0,
+                                                     return_stats=True, **kw)
+    assert np.array_equal(secs[0], np.where(c >= 35, ride, walk)) and np.array_equal(mode[0], c >= 35)
+    secs, _, mode = travel_time_multimodal(f, np.array([[0, 0]]), max_walk_seconds=288.0 - stats["tick_seconds"], **kw)
+    assert secs[0, 35] == walk[35] and mode[0, 35] == 0 and secs[0, 36] == ride[36]
+    # a cap nobody reaches: the uncapped engine's output, bit for bit (here and on a random grid with roads)
+    rng = np.random.default_rng(7)
+    f = rng.uniform(0.2, 3.0, (40, 50)).astype(np.float32)
+    f[rng.random(f.shape) < 0.1] = np.nan
+    n = 60
+    cells = np.column_stack([rng.integers(0, 40, n), rng.integers(0, 50, n)])
+    edges = (rng.integers(0, n, 200), rng.integers(0, n, 200), np.floor(rng.uniform(1, 60, 200)))
+    src = np.array([[3, 4], [30, 40], [20, 10]])
+    for nb, direction in ((8, "toward"), (16, "away")):
+        args = dict(cell_size=(90.0, 90.0), ride_edges=edges, node_cells=cells, node_modes=rng.integers(0, 2, n),
+                    board_minutes=[1, 20], alight_minutes=[0.5, 0], neighbours=nb, direction=direction,
+                    start_offsets_seconds=[0.0, 30.0, 600.0])
+        plain = travel_time_multimodal(f, src, **args)
+        huge = travel_time_multimodal(f, src, max_walk_seconds=1e9, **args)
+        assert all(np.array_equal(a, b) for a, b in zip(plain, huge)) and plain[2].any()
+
+
+def test_walk_cap_a_facility_reachable_only_by_a_walk_longer_than_the_cap():
+    # Clinic at cell 0; water in cells 20..25; a road 39 -> 15 leaves riders 15 steps (1080 s) from the clinic.
+    # East of the water people reach it only by riding, then walking 1080 s: with a cap of 1080 s they do; with
+    # 1079 s nobody there does (inf, -1). West of it, walking-only trips are not capped: cell 19 walks 1368 s.
+    f = np.full((1, 40), 0.72)
+    f[0, 20:26] = np.nan
+    kw = dict(cell_size=(100.0, 100.0), ride_edges=([1], [0], [60.0]), node_cells=[[0, 15], [0, 39]])
+    c = np.arange(40)
+    ok, _, mode = travel_time_multimodal(f, np.array([[0, 0]]), max_walk_seconds=1080.0, **kw)
+    no, near, _ = travel_time_multimodal(f, np.array([[0, 0]]), max_walk_seconds=1079.0, **kw)
+    east = c >= 26
+    assert np.array_equal(ok[0, east], 72.0 * (39 - c[east]) + 60.0 + 1080.0) and mode[0, east].all()
+    assert np.isinf(no[0, east]).all() and (near[0, east] == -1).all()
+    assert np.array_equal(no[0, :20], 72.0 * c[:20]) and np.array_equal(ok[0, :20], no[0, :20])
+
+
+def test_walk_cap_the_fastest_label_walked_too_far_to_board_and_a_slower_facility_serves_the_riders():
+    # Clinics at cell 0 (no delay) and cell 12 (1000 s start offset); the road 39 -> 10. The alighting cell is
+    # 720 s from clinic 0 but 144 s from clinic 1: with a 300 s cap riders walk to clinic 1 (cell 39: 60 + 144 +
+    # 1000 s), though clinic 0 is nearer cell 10 in time — a one-label search would lose them.
+    f = np.full((1, 40), 0.72)
+    kw = dict(cell_size=(100.0, 100.0), ride_edges=([1], [0], [60.0]), node_cells=[[0, 10], [0, 39]],
+              start_offsets_seconds=[0.0, 1000.0])
+    secs, near, mode = travel_time_multimodal(f, np.array([[0, 0], [0, 12]]), max_walk_seconds=300.0, **kw)
+    c = np.arange(35, 40)
+    assert np.array_equal(secs[0, 35:], 72.0 * (39 - c) + 1204.0) and (near[0, 35:] == 1).all()
+    assert secs[0, 34] == 72.0 * 34 and near[0, 34] == 0 and mode[0, 34] == 0
+    free, free_near, _ = travel_time_multimodal(f, np.array([[0, 0], [0, 12]]), **kw)
+    assert free[0, 39] == 780.0 and free_near[0, 39] == 0
+    with pytest.raises(careshed.InputError, match="max_walk_seconds"):
+        travel_time_multimodal(f, np.array([[0, 0], [0, 12]]), max_walk_seconds=-1, **kw)

@@ -123,3 +123,17 @@ def test_qgis_project_flag_writes_the_project_with_the_outputs(case, tmp_path):
         assert {"catchments.gpkg", "catchments_minutes.tif", "catchments_minutes.qml"} <= names
         assert ("catchments.qgz" in names) == bool(flag)
         assert set(read_layer_styles(out / "catchments.gpkg")) == {"catchments", "facilities", "zones"}
+
+
+def test_ride_options_give_the_modes_and_the_maximum_walking_leg():
+    from careshed.cli.common import ride_keywords
+
+    p = argparse.ArgumentParser()
+    add_travel_arguments(p)
+    args = p.parse_args(["--ride", "road=roads.pbf", "--board-minutes", "road=10", "--max-walk-minutes", "30"])
+    got = ride_keywords(args)
+    assert got["max_walk_minutes"] == 30.0 and got["modes"]["road"]["board_minutes"] == 10.0
+    assert "max_walk_minutes" not in ride_keywords(p.parse_args(["--ride", "road=roads.pbf"]))
+    assert ride_keywords(p.parse_args([])) == {}
+    with pytest.raises(careshed.UsageError, match="--max-walk-minutes need --ride"):
+        ride_keywords(p.parse_args(["--max-walk-minutes", "30"]))

@@ -21,7 +21,7 @@ def blocks(language):
     return re.findall(rf"```{language}\n(.*?)```", DOC, flags=re.S)
 
 
-@pytest.mark.parametrize("i", [0, 1, 2, 3], ids=["terrain", "hours", "round_trip", "multimodal"])
+@pytest.mark.parametrize("i", [0, 1, 2, 3, 4], ids=["terrain", "hours", "round_trip", "multimodal", "walk_cap"])
 def test_python_examples_print_the_tables_shown(i, tmp_path, monkeypatch, capsys):
     (tmp_path / "data").symlink_to(ROOT / "data")
     monkeypatch.chdir(tmp_path)
@@ -61,6 +61,18 @@ def test_walk_then_ride_cli_example_agrees_with_the_python_one(tmp_path, monkeyp
     people = [c for c in modes.columns if c.startswith("people_")]
     assert len(people) == 4 and all(modes[c].dtype.kind == "i" for c in people)
     assert "rounded to whole people" in (tmp_path / "out" / "reach_modes.notes.txt").read_text()
+
+
+def test_maximum_walking_leg_cli_example_agrees_with_the_python_one(tmp_path, monkeypatch):
+    comoros_inputs(tmp_path, monkeypatch, ["hospital", "clinic", "doctors"], "care.gpkg")
+    text = blocks("sh")[2]
+    assert "--max-walk-minutes 30" in text
+    run_cli_block(text)
+    shown = blocks("text")[4].split()
+    region = shown[shown.index("region") + 1: shown.index("region") + 7]
+    table = pd.read_csv("out/reach.csv", index_col=0)
+    assert table.loc["region", "covered_share"] == pytest.approx(float(region[2]), abs=5e-4)  # 1h_walk_30
+    assert any("at most 30 min" in ln for ln in (tmp_path / "out" / "reach.notes.txt").read_text().splitlines())
 
 
 def run_cli_block(text):

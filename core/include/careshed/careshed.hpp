@@ -16,6 +16,7 @@
 #include "careshed/isochrones.hpp"
 #include "careshed/memory.hpp"
 #include "careshed/multimodal.hpp"
+#include "careshed/multimodal_walkcap.hpp"
 #include "careshed/population.hpp"
 #include "careshed/progress.hpp"
 #include "careshed/raster_io.hpp"

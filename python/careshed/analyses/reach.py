@@ -519,7 +519,8 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
     unreached = check_reachable_people(
         seconds, study.population, study.friction_at(hour).seconds_per_metre, sources, grid.cell_size,
         int(neighbours), max_seconds=max_s, what="station", stacklevel=4,
-        search=lambda: study.nearest_travel_time(sources, np.zeros(len(sources)), None, int(neighbours), hour=hour)[0])
+        search=lambda: study.nearest_travel_time(sources, np.zeros(len(sources)), None, int(neighbours), hour=hour)[0],
+        also_cut_off_by=study.walk_cap_reason())
     if unreached:
         run_notes = list(run_notes) + [f"unreachable: {unreached}"]
 

@@ -12,6 +12,12 @@ Returns per cell the seconds to (``direction="toward"``, default) or from (``"aw
 index, and the trip's mode (0 walking only, 1 + the highest ride mode used). Exact integer ticks, the grid
 engine's own (walking alone gives :func:`careshed.arrays.travel_time_grid`'s ticks bit for bit); ties go to the
 lowest source index, then to walking.
+
+A maximum walking leg (``max_walk_seconds``; ``travel={"modes": ..., "max_walk_minutes": ...}`` on a Study): every
+walking leg of a trip that rides — home to the boarding point, between two rides, alighting point to the facility —
+walks at most that long (inclusive; transfer penalties and start offsets are not walking); a trip that walks all
+the way is not capped (only ``max_seconds`` bounds it), as r5's maxWalkTime. Exact: the core's two-criteria engine
+(``core/include/careshed/multimodal_walkcap.hpp``, one thread) runs when a cap is given.
 """
 from __future__ import annotations
 
@@ -63,6 +69,17 @@ def _minutes(value, name) -> float:
     return v
 
 
+def _seconds(value, name) -> float:
+    """A number of seconds >= 0 (inf allowed: no limit)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: {value!r} must be a number of seconds >= 0") from None
+    if not v >= 0:
+        raise InputError(f"{name}: {value!r} must be a number of seconds >= 0")
+    return v
+
+
 def _per_mode(value, name, n_modes) -> np.ndarray:
     """Minutes for every mode (a number) or one per mode (a sequence) -> seconds per mode."""
     if np.ndim(value) == 0:
@@ -75,7 +92,7 @@ def _per_mode(value, name, n_modes) -> np.ndarray:
 
 def travel_time_multimodal(friction, sources, *, cell_size, ride_edges=None, node_cells=None, node_modes=None,
                            board_minutes=0.0, alight_minutes=0.0, max_seconds=None, start_offsets_seconds=None,
-                           direction="toward", neighbours=8, return_stats=False):
+                           direction="toward", neighbours=8, max_walk_seconds=None, return_stats=False):
     """Seconds, nearest source and trip mode per cell of the combined walk + ride search (module docstring).
 
     Parameters
@@ -88,6 +105,8 @@ def travel_time_multimodal(friction, sources, *, cell_size, ride_edges=None, nod
     board_minutes, alight_minutes : the transfer penalties (waiting for the bus, finding a motorbike): one number
         for every mode, or one per mode (M values).
     direction : "toward" (trips cell -> source, default) or "away" (source -> cell).
+    max_walk_seconds : None (no cap) or the longest walking leg of a trip that rides, seconds >= 0 (inclusive; the
+        module docstring gives the rule; a trip that walks all the way is not capped).
     return_stats : also return the search's figures (tick_seconds, cells_settled, nodes_settled, grid_rounds...).
 
     Returns
@@ -102,6 +121,7 @@ def travel_time_multimodal(friction, sources, *, cell_size, ride_edges=None, nod
                          "metric grid")
     if direction not in ("toward", "away"):
         raise InputError(f"direction {direction!r} is not one of toward, away")
+    cap = math.inf if max_walk_seconds is None else _seconds(max_walk_seconds, "max_walk_seconds")
     rows, cols = f.shape
     if (ride_edges is None) != (node_cells is None):
         raise InputError("give ride_edges and node_cells together (or neither, to walk only)")
@@ -150,7 +170,7 @@ def travel_time_multimodal(friction, sources, *, cell_size, ride_edges=None, nod
     alight = _per_mode(alight_minutes, "alight_minutes", n_modes)
     seconds, nearest, mode, stats = _core._multimodal_travel_time(
         f, s, dx, dy, n_nodes, tails, heads, secs, cells, modes, board, alight, t, o, direction == "toward", nb,
-        progress=current_progress())
+        max_walk_seconds=cap, progress=current_progress())
     return (seconds, nearest, mode, stats) if return_stats else (seconds, nearest, mode)
 
 
@@ -244,7 +264,7 @@ def _graph(entry, mode):
                                 oneway_field=entry.get("oneway_field"), profile=profile)
 
 
-def ride_modes(spec, grid) -> dict:
+def ride_modes(spec, grid, *, max_walk_minutes=None) -> dict:
     """The ride network of ``travel={"modes": spec}`` on `grid`, ready for :func:`travel_time_multimodal`.
 
     spec: ``{"road": {...}, "ferry": {...}}`` (either or both; names as :data:`RIDE_MODES`). Each entry is a
@@ -257,7 +277,11 @@ def ride_modes(spec, grid) -> dict:
       ``"speed_kmh"`` (required) and ``"wait_minutes"`` (the wait for the boat, once per crossing, default 0);
     * both: ``"board_minutes"`` and ``"alight_minutes"`` (the transfer penalties of that mode, default 0).
 
-    Returns {"edges", "node_cells", "node_modes", "board_minutes", "alight_minutes" (per mode), "notes"}.
+    max_walk_minutes: None, or the longest walking leg of a trip that rides (``travel={"max_walk_minutes": ...}``;
+    see :func:`travel_time_multimodal`).
+
+    Returns {"edges", "node_cells", "node_modes", "board_minutes", "alight_minutes" (per mode),
+    "max_walk_seconds" (None: no cap), "notes"}.
     """
     if not isinstance(spec, Mapping) or not spec:
         raise UsageError("travel: 'modes' must be a dict such as {'road': {'network': 'roads.osm.pbf', "
@@ -295,8 +319,14 @@ def ride_modes(spec, grid) -> dict:
                      f"{_minutes(entries['ferry'].get('wait_minutes', 0.0), 'wait_minutes'):g} min per crossing "
                      "(modelled)")
         notes.append(text)
+    max_walk_s = None
+    if max_walk_minutes is not None:
+        max_walk_s = _minutes(max_walk_minutes, "travel: max_walk_minutes") * 60.0
+        notes.append(f"walk then ride: every walking leg of a trip that rides (to the road, between rides, from the "
+                     f"road to the facility) at most {max_walk_s / 60.0:g} min; trips that walk all the way are not "
+                     "capped")
     return {"edges": edges, "node_cells": cells, "node_modes": modes, "board_minutes": board,
-            "alight_minutes": alight, "notes": notes}
+            "alight_minutes": alight, "max_walk_seconds": max_walk_s, "notes": notes}
 
 
 def mode_split(mode, seconds, population, zones) -> np.ndarray:

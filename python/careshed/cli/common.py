@@ -313,6 +313,9 @@ def add_travel_arguments(p: argparse.ArgumentParser, *, fractions: bool = False)
     w.add_argument("--ferry-speed", type=float, metavar="KMH", help="speed of the boats (with --ride ferry=FILE)")
     w.add_argument("--ferry-wait-minutes", type=float, default=0.0, metavar="MIN",
                    help="wait for the boat, once per crossing (default 0)")
+    w.add_argument("--max-walk-minutes", type=float, metavar="MIN",
+                   help="longest walking leg of a trip that rides (to the road, between rides, from the road to the "
+                        "facility; inclusive); trips that walk all the way are not capped (default: no cap)")
     h = p.add_argument_group("time of day (docs/travel-modes.md)")
     h.add_argument("--hour-factors", metavar="CSV",
                    help="road speed factors by hour: a CSV with columns hour,class,factor (class * = every other "
@@ -451,9 +454,11 @@ def ride_keywords(args) -> dict:
     rides = key_values(getattr(args, "ride", None) or [], "--ride", numeric=False)
     board = key_values(getattr(args, "board_minutes", None) or [], "--board-minutes", numeric=True)
     alight = key_values(getattr(args, "alight_minutes", None) or [], "--alight-minutes", numeric=True)
+    max_walk = getattr(args, "max_walk_minutes", None)
     if not rides:
-        if board or alight or getattr(args, "ferry_speed", None) is not None:
-            raise UsageError("--board-minutes, --alight-minutes and --ferry-speed need --ride MODE=FILE")
+        if board or alight or getattr(args, "ferry_speed", None) is not None or max_walk is not None:
+            raise UsageError("--board-minutes, --alight-minutes, --ferry-speed and --max-walk-minutes need "
+                             "--ride MODE=FILE")
         return {}
     for option, given in (("--board-minutes", board), ("--alight-minutes", alight)):
         extra = sorted(set(given) - set(rides))
@@ -469,7 +474,7 @@ def ride_keywords(args) -> dict:
             entry["speed_kmh"] = args.ferry_speed
             entry["wait_minutes"] = args.ferry_wait_minutes
         modes[mode] = entry
-    return {"modes": modes}
+    return {"modes": modes} if max_walk is None else {"modes": modes, "max_walk_minutes": max_walk}
 
 
 def terrain_keywords(args) -> dict:
