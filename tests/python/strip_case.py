@@ -65,3 +65,38 @@ def hand_minutes(r, c):
     if r == 1:
         return float(c)
     return 1.0 if c == 0 else SQ2 + (c - 1)
+
+
+# ---- a road graph over the strip (reach on a road graph: test_analyses_reach.py, test_analyses_hours.py) -----
+
+def road_strip(speed_kmh=36.0, oneway=False):
+    """A road along the strip's middle row, a vertex at every cell centre, and a spur north from column 7."""
+    row = np.array([cell_centre(1, c) for c in range(10)])
+    spur = np.array([cell_centre(1, 7), cell_centre(0, 7)])
+    return careshed.RoadGraph.from_xy_lines([row, spur], [speed_kmh, speed_kmh / 2],
+                                            oneway=[int(oneway), 0], geographic=False,
+                                            crs_wkt=_core.crs_to_wkt(CRS))
+
+
+def network_oracle(graph, stations_xy, dispatch_s, offroad_kmh=5.0):
+    import networkx as nx
+
+    e = graph.edges
+    g = nx.DiGraph()
+    for t, h, s in zip(e["tails"], e["heads"], e["seconds"]):
+        if not g.has_edge(int(t), int(h)) or g[int(t)][int(h)]["w"] > s:
+            g.add_edge(int(t), int(h), w=float(s))
+    nodes = graph.node_xy
+    nearest_node = lambda x, y: int(np.argmin(np.hypot(nodes[:, 0] - x, nodes[:, 1] - y)))  # noqa: E731
+    leg = lambda x, y, v: float(np.hypot(nodes[v, 0] - x, nodes[v, 1] - y)) / (offroad_kmh / 3.6)  # noqa: E731
+    out = np.full((3, 10), np.inf)
+    for sx, sy in stations_xy:
+        sv = nearest_node(sx, sy)
+        dist = nx.single_source_dijkstra_path_length(g, sv, weight="w")
+        for r in range(3):
+            for c in range(10):
+                x, y = cell_centre(r, c)
+                v = nearest_node(x, y)
+                if v in dist:
+                    out[r, c] = min(out[r, c], dispatch_s + leg(sx, sy, sv) + dist[v] + leg(x, y, v))
+    return out

@@ -92,3 +92,26 @@ def test_hours_errors_say_what_to_do(tmp_path, stations):
     with pytest.raises(careshed.UsageError, match="need roads"):
         careshed.Study(strip_zones(), zone_id="zone", population="pop", thresholds_min=3, cell_size_m=100,
                        travel={"background_speed_kmh": 3, "hours": HOURS})
+
+
+def test_reach_by_hour_on_a_road_graph_equals_graphs_built_with_scaled_speeds():
+    # Oracle: at each hour, the reach on a graph built with the hour's speeds (road x factor) from the start.
+    from strip_case import road_strip, strip_study
+
+    study = strip_study()
+    factors = {3: {}, 8: {"*": 0.5}, 17: {"*": 0.25}}
+    st = points(["s1"], [cell_centre(1, 0)])
+    kw = dict(network=road_strip(), thresholds_min={"urban": 2, "rural": 3})
+    by_hour = study.reach_by_hour(st, hour_factors=factors, **kw)
+    assert by_hour.hours == [3, 8, 17]
+    for h, f in ((3, 1.0), (8, 0.5), (17, 0.25)):
+        scaled = study.reach(st, network=road_strip(speed_kmh=36.0 * f), thresholds_min={"urban": 2, "rural": 3})
+        np.testing.assert_allclose(by_hour.by_hour[h].seconds, scaled.seconds, rtol=1e-6)
+        pd.testing.assert_series_equal(by_hour.table[f"covered_share_h{h}"], scaled.table["covered_share"],
+                                       check_names=False)
+    assert (by_hour.table["worst_hour"] == 17).all() or (by_hour.table["worst_covered_share"] ==
+                                                          by_hour.table["covered_share_h17"]).all()
+    np.testing.assert_array_equal(by_hour.worst_seconds, by_hour.by_hour[17].seconds)
+    one = study.reach(st, hour=8, hour_factors=factors, **kw)
+    np.testing.assert_allclose(one.seconds, by_hour.by_hour[8].seconds)
+    assert any(n.startswith("time of day: hour 8") for n in one.notes)

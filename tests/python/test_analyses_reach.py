@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,11 @@ import pytest
 
 import careshed
 from careshed import _core
+from careshed.placement import UnreachablePeopleWarning
 from oracles import dijkstra
 import strip_case
-from strip_case import CRS, SQ2, X0, Y1, cell_centre, gdf, hand_minutes, points, strip_grid, strip_study, strip_zones
+from strip_case import (CRS, SQ2, X0, Y1, cell_centre, gdf, hand_minutes, network_oracle, points, road_strip,
+                        strip_grid, strip_study, strip_zones)
 
 
 # ---- hand-worked numbers ------------------------------------------------------------------------------
@@ -560,3 +563,36 @@ def test_people_reached_only_by_riding_beyond_the_cut_off_are_beyond_it_not_cut_
     text = str(caught[0].message)
     assert "11 cells are on passable ground that no path joins to any station (a separate piece of the road " \
            "network or of land, or joined only through a walking leg longer than the maximum of 1 min" in text, text
+
+
+# ---- reach on a road graph (network=) ---------------------------------------------------------------------
+# Oracle: networkx's Dijkstra on the graph's edges, the nearest nodes found by brute force, the off-road legs added
+# by hand: response = dispatch + station leg + graph time + cell leg, the minimum over the stations.
+
+@pytest.mark.parametrize("oneway", [False, True])
+def test_reach_on_a_road_graph_equals_dijkstra_plus_the_off_road_legs(oneway):
+    study = strip_study()
+    graph = road_strip(oneway=oneway)
+    st_xy = [cell_centre(2, 1), cell_centre(0, 8)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnreachablePeopleWarning)  # one way: column 0 is cut off
+        r = study.reach(points(["s1", "s2"], st_xy), network=graph, dispatch_minutes=1,
+                        thresholds_min={"urban": 2, "rural": 3})
+    want = network_oracle(graph, st_xy, 60.0)
+    np.testing.assert_allclose(r.seconds, want, rtol=1e-6)
+    assert any("travel on a road graph" in n for n in r.notes)
+    assert np.isinf(want).any() == oneway  # one way east: column 0's node is behind both stations
+
+
+def test_reach_on_a_road_graph_refuses_what_it_cannot_do():
+    study = strip_study()
+    graph = road_strip()
+    with pytest.raises(careshed.UsageError, match="expected a careshed.RoadGraph"):
+        study.reach(points(["s"], [cell_centre(1, 1)]), network="roads.osm.pbf", thresholds_min={"urban": 2,
+                    "rural": 3})
+    with pytest.raises(careshed.InputError, match="station 's' is farther than 10 m"):
+        study.reach(points(["s"], [cell_centre(2, 1)]), network=graph, max_snap_distance_m=10,
+                    thresholds_min={"urban": 2, "rural": 3})
+    with pytest.raises(careshed.InputError, match="hour=8: give the road speed factors by hour"):
+        study.reach(points(["s"], [cell_centre(1, 1)]), network=graph, hour=8,
+                    thresholds_min={"urban": 2, "rural": 3})

@@ -53,6 +53,7 @@ CROSS_CUTTING_TESTS = {
     "test_readme.py": "runs the README's commands",
     "test_comoros.py": "the shipped Comoros data end to end",
     "test_docs_travel_modes.py": "docs/travel-modes.md's examples on the Comoros data",
+    "test_docs_network.py": "docs/network.md's road-graph reach examples on the Comoros data",
     "test_postgis.py": "reading from a live PostGIS server (skipped without one)",
     "test__core_progress.py": "Ctrl-C and progress of the compiled module's long calls (bindings/run_watch.cpp)",
     "test_hostile_inputs.py": "issue 8's table of hostile inputs, each through the CLI and the Python API",

@@ -485,3 +485,48 @@ def test_walk_cap_the_fastest_label_walked_too_far_to_board_and_a_slower_facilit
     assert free[0, 39] == 780.0 and free_near[0, 39] == 0
     with pytest.raises(careshed.InputError, match="max_walk_seconds"):
         travel_time_multimodal(f, np.array([[0, 0], [0, 12]]), max_walk_seconds=-1, **kw)
+
+
+def test_ride_network_honours_the_road_graphs_turn_restrictions(tmp_path):
+    # The hand-made junction of tests/cpp/osm_reader_test.cpp: way 10 runs west-east 1 - 2 - 3, way 20 north from
+    # 2 to 4, way 30 loops 3 - 5 - 4; no left turn from way 10 onto way 20 at node 2. Riding from node 1's cell to
+    # node 4's takes the loop — the RoadGraph's own restricted search, checked against the route-state oracle in
+    # C++ — not the left turn of the plain edges. Getting out at node 2 and boarding again costs the penalties
+    # (1 minute here), more than the loop.
+    from careshed.arrays.geometry import transform_xy
+    from careshed.arrays.multimodal import ride_network
+    from careshed.io.raster import Grid
+    from careshed import _core
+
+    nodes = {1: (43.0, -11.5), 2: (43.001, -11.5), 3: (43.002, -11.5), 4: (43.001, -11.499), 5: (43.002, -11.499)}
+    xml = ['<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="hand">']
+    xml += [f'<node id="{i}" lat="{lat}" lon="{lon}"/>' for i, (lon, lat) in nodes.items()]
+    for way, refs in ((10, (1, 2, 3)), (20, (2, 4)), (30, (3, 5, 4))):
+        xml.append(f'<way id="{way}">' + "".join(f'<nd ref="{r}"/>' for r in refs) +
+                   '<tag k="highway" v="residential"/></way>')
+    xml.append('<relation id="100"><member type="way" ref="10" role="from"/><member type="node" ref="2" role="via"/>'
+               '<member type="way" ref="20" role="to"/><tag k="type" v="restriction"/>'
+               '<tag k="restriction" v="no_left_turn"/></relation></osm>')
+    path = tmp_path / "junction.osm"
+    path.write_text("\n".join(xml))
+    roads = careshed.RoadGraph.from_osm(path, profile="car")
+    plain = careshed.RoadGraph.from_osm(path, profile="car", turn_restrictions=False)
+    assert roads.has_turn_restrictions and roads.turn_arcs()["copy_origin"].size == 2  # way 10 enters 2 from both sides
+    crs = _core.crs_to_wkt("EPSG:32738")
+    lon, lat = roads.node_xy.T
+    x, y = transform_xy(lon, lat, "EPSG:4326", crs)
+    grid = Grid(20, 10, (float(x.min()) - 20.0, 20.0, 0.0, float(y.max()) + 20.0, 0.0, -20.0), crs)
+    at = {i: int(np.argmin(np.hypot(lon - p[0], lat - p[1]))) for i, p in nodes.items()}
+    cell = {i: grid.rowcol(x[v], y[v]) for i, v in at.items()}
+    friction = np.full(grid.shape, 100.0)  # walking 100 s/m: riding wins wherever there is a road
+    results = {}
+    for name, graph in (("restricted", roads), ("plain", plain)):
+        edges, cells, modes = ride_network(grid, graph)
+        secs, _, _ = travel_time_multimodal(friction, np.array([cell[4]], dtype=np.int64), cell_size=(20.0, 20.0),
+                                            ride_edges=edges, node_cells=cells, node_modes=modes, board_minutes=1)
+        results[name] = secs[cell[1]]
+    loop = roads.nearest_from_nodes([at[1]])[0][at[4]]
+    direct = plain.nearest_from_nodes([at[1]])[0][at[4]]
+    assert loop > direct + 20
+    assert results["restricted"] == pytest.approx(60.0 + loop, abs=0.01)
+    assert results["plain"] == pytest.approx(60.0 + direct, abs=0.01)

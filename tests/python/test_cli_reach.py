@@ -203,6 +203,21 @@ def test_cli_reach_at_hours_of_the_day(tmp_path, capsys):
     assert "--hour needs --hour-factors" in capsys.readouterr().err
 
 
+def test_cli_reach_network_options_are_refused_where_they_do_not_apply(tmp_path, capsys):
+    # The runs on a road graph: tests/python/test_docs_network.py (the Comoros extract, hours, both readers).
+    from careshed.cli import main
+
+    strip_zones().to_file(tmp_path / "zones.gpkg", driver="GPKG")
+    x, y = cell_centre(1, 0)
+    (tmp_path / "stations.csv").write_text(f"code,x,y\ns1,{x},{y}\n", encoding="utf-8")
+    base = ["reach", str(tmp_path / "zones.gpkg"), str(tmp_path / "stations.csv"), "--x", "x", "--y", "y", "--crs",
+            CRS, "--zone-id", "zone", "--population", "pop", "--background-speed", "5", "--minutes", "3"]
+    assert main(base + ["--osm-reader", "gdal"]) == 2
+    assert "--osm-reader goes with --network FILE" in capsys.readouterr().err
+    assert main(base + ["--network", "roads.osm.pbf", "--ride", "road=roads.osm.pbf"]) == 2
+    assert "cannot be combined with --ride or --dem" in capsys.readouterr().err
+
+
 def test_cli_reach_with_tiles_gives_the_same_files(tmp_path, capsys):
     """--tiles N --workers 1: the search runs tile by tile on a local Dask cluster; the outputs are the same bytes."""
     pytest.importorskip("distributed")

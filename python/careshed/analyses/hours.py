@@ -2,7 +2,8 @@
 
 ``study.reach_by_hour(stations, hours=[8, 17], ...)`` (:meth:`careshed.Study.reach_by_hour`, implemented by
 :func:`run`) runs :meth:`careshed.Study.reach` once per hour, each with the road speed factors of that hour from
-the Study's ``travel={"roads": ..., "hours": {hour: {class: factor}}}`` (docs/travel-modes.md), and gathers them:
+the Study's ``travel={"roads": ..., "hours": {hour: {class: factor}}}`` (docs/travel-modes.md) — or, on a road graph
+(``network=RoadGraph``, docs/network.md), the graph at the hour's factors of ``hour_factors=`` — and gathers them:
 
 * ``table``: one row per zone (the region last), columns ``covered_share_h<H>`` per hour, ``worst_hour`` (the
   hour of the lowest covered share; ties to the earliest hour), ``worst_covered_share``, ``best_covered_share``;
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..arrays.time_of_day import hour_factors
 from ..errors import InputError, UsageError
 from ..prepared import PreparedStudy
 from ..results import Result, coverage_layer_style, minutes_raster_style, notes_frame, zones_layer
@@ -58,13 +60,19 @@ class ReachByHour(Result):
 
 def run(study: PreparedStudy, stations, *, hours=None, **reach_keywords) -> ReachByHour:
     """Reach from `stations` at each of `hours` (default: every hour the Study's travel model has factors for),
-    and the worst hour per zone. Other keywords are those of :meth:`careshed.Study.reach`."""
-    if study.hours is None:
+    and the worst hour per zone. Other keywords are those of :meth:`careshed.Study.reach` — with ``network=`` (a
+    :class:`careshed.RoadGraph`) on the road graph, each hour's graph at the hour's class factors from
+    ``hour_factors=`` (or the Study's ``travel={"hours": ...}``)."""
+    factors = study.hours
+    if reach_keywords.get("network") is not None and reach_keywords.get("hour_factors") is not None:
+        factors = hour_factors(reach_keywords["hour_factors"])
+        reach_keywords["hour_factors"] = factors  # read once
+    if factors is None:
         raise UsageError("reach_by_hour needs road speed factors by hour: give the Study travel={'roads': ..., "
-                         "'hours': {8: {'primary': 0.5, '*': 0.8}, ...}}")
+                         "'hours': {8: {'primary': 0.5, '*': 0.8}, ...}}, or network= with hour_factors=")
     if "hour" in reach_keywords:
         raise UsageError("reach_by_hour: give hours=[...] (several), not hour=")
-    chosen = list(study.hours) if hours is None else [hours] if isinstance(hours, (int, np.integer)) else list(hours)
+    chosen = list(factors) if hours is None else [hours] if isinstance(hours, (int, np.integer)) else list(hours)
     if not chosen:
         raise InputError("hours: give at least one hour")
     if len(set(chosen)) != len(chosen):

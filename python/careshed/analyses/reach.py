@@ -27,8 +27,10 @@ import pandas as pd
 from ..arrays.coverage import ambulance_check, coverage_by_zone, isochrones
 from ..arrays.geometry import assign_points_to_zones
 from ..arrays.multimodal import RIDE_MODES, TRIP_MODE_NODATA, mode_split, trip_mode_legend, trip_mode_style
+from ..arrays.network import RoadGraph, graph_travel_time_grid
+from ..arrays.time_of_day import describe_factors, hour_factors as hour_factors_of
 from ..constants import METADATA_MAX_CHARS, NO_CLASS, OUTSIDE_ZONES_LABEL, RESIDENTS_PER_VEHICLE
-from ..errors import UsageError
+from ..errors import InputError, UsageError, keyword
 from ..io.fields import as_list
 from ..io.vector import write_layers
 from ..mapping import (BEYOND_COLOUR, COVERED_COLOUR, UNREACHABLE_COLOUR, draw_polygons, frame_zones,
@@ -426,7 +428,8 @@ class Reach(Result):
 def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes=0.0, turnout_seconds=None, vehicles=None,
           facility_id=None, name_field=None, layer=None, x=None, y=None, crs=None, snap_max_m=None,
           unplaced="error", residents_per_vehicle=RESIDENTS_PER_VEHICLE, curve_max_minutes=60,
-          max_minutes=None, neighbours=8, label="stations", modelled=None, notes=None, hour=None) -> "Reach":
+          max_minutes=None, neighbours=8, label="stations", modelled=None, notes=None, hour=None, network=None,
+          offroad_speed_kmh=5.0, max_snap_distance_m=None, hour_factors=None) -> "Reach":
     """Response time from `stations` (:meth:`careshed.Study.reach`) and who is covered, per zone and for the region.
 
     Parameters
@@ -470,7 +473,19 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
         As for :class:`Study`, for this call's inputs (e.g. modelled station positions).
     hour : int, optional
         Run at this hour of the day, with the road speed factors the Study's ``travel={"hours": ...}`` gives it
-        (docs/travel-modes.md). Default: the travel model's own speeds.
+        (docs/travel-modes.md), or `hour_factors` with a `network`. Default: the travel model's own speeds.
+    network : :class:`careshed.RoadGraph`, optional
+        Drive on this road graph instead of crossing the study's friction surface (docs/network.md, "Reach on
+        the road graph"): every station snaps to its nearest graph node and every passable cell centre to its
+        nearest node, the straight off-road legs at `offroad_speed_kmh` (default 5: walking to the road) are
+        added, and the time between the nodes is the graph's (one-way streets and turn restrictions count; FROM
+        the stations, as an ambulance drives). Cells and stations farther than `max_snap_distance_m` from every
+        node do not snap (cells: unreachable; stations: InputError). The friction surface only says which cells
+        are passable. A Study that walks then rides or walks on terrain is refused.
+    hour_factors : optional, with `network`
+        Road speed factors by hour for the graph, ``{hour: {class: factor}}`` or a CSV (hour,class,factor) as
+        :func:`careshed.arrays.time_of_day.hour_factors`; default: the Study's ``travel={"hours": ...}``. At
+        `hour`, the graph runs at its speeds times the hour's class factors (:meth:`RoadGraph.with_speed_factors`).
     """
     t_all = time.perf_counter()
     timings = {}
@@ -504,23 +519,42 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
     sources = np.ascontiguousarray(np.column_stack([rr[used], cc[used]]), dtype=np.int64)
     max_s = None if max_minutes is None else float(max_minutes) * 60.0
     mode = None
-    if study.ride is not None:
+    search_again = None  # the run's own search without cut-off and offsets, when it is not walking on friction
+    if network is not None:
+        graph, graph_notes = network_at(study, network, hour, hour_factors)
+        station_xy = np.column_stack([np.asarray(st.x, float)[used], np.asarray(st.y, float)[used]])
+
+        def on_graph(offs, cut):
+            return graph_travel_time_grid(graph, grid, station_xy, passable=np.isfinite(fric),
+                                          start_offsets_seconds=offs, max_seconds=cut,
+                                          offroad_speed_kmh=offroad_speed_kmh, max_snap_distance_m=max_snap_distance_m)
+
+        seconds, nearest_used, station_node = on_graph(offsets, max_s)
+        if (station_node < 0).any():
+            far = st.ids[int(used[np.flatnonzero(station_node < 0)[0]])]
+            raise InputError(f"{st.source}: station {far!r} is farther than {max_snap_distance_m:g} m "
+                             f"({keyword('max_snap_distance_m')}) from every node of the road graph; raise the limit, "
+                             "or leave the station out")
+        search_again = lambda: on_graph(np.zeros(len(station_xy)), None)[0]  # noqa: E731
+        run_notes = list(run_notes) + graph_notes
+    elif study.ride is not None:
         if hour is not None:
             raise UsageError("hour=: walk then ride (travel={'modes': ...}) has no time of day yet; leave hour out")
         seconds, nearest_used, mode = study.nearest_travel_mode(sources, offsets, max_s, int(neighbours))
     else:
         seconds, nearest_used = study.nearest_travel_time(sources, offsets, max_s, int(neighbours), hour=hour)
-    if hour is not None:
+    if hour is not None and network is None:
         run_notes = list(run_notes) + [n for n in study.friction_at(hour).notes if n.startswith("time of day:")]
     # nearest_used indexes `used`; map to the input station index (-1 stays -1).
     timings["search"] = time.perf_counter() - t
     # People no station can reach: said with the reason (an error when that is everybody).
     # The test of who is beyond the cut-off (rather than cut off) runs the search this run used, without the cut-off.
     unreached = check_reachable_people(
-        seconds, study.population, study.friction_at(hour).seconds_per_metre, sources, grid.cell_size,
-        int(neighbours), max_seconds=max_s, what="station", stacklevel=4,
-        search=lambda: study.nearest_travel_time(sources, np.zeros(len(sources)), None, int(neighbours), hour=hour)[0],
-        also_cut_off_by=study.walk_cap_reason())
+        seconds, study.population, fric if network is not None else study.friction_at(hour).seconds_per_metre,
+        sources, grid.cell_size, int(neighbours), max_seconds=max_s, what="station", stacklevel=4,
+        search=search_again or (lambda: study.nearest_travel_time(sources, np.zeros(len(sources)), None,
+                                                                   int(neighbours), hour=hour)[0]),
+        also_cut_off_by=None if network is not None else study.walk_cap_reason())
     if unreached:
         run_notes = list(run_notes) + [f"unreachable: {unreached}"]
 
@@ -547,3 +581,29 @@ def run(study: PreparedStudy, stations, *, thresholds_min=None, dispatch_minutes
     timings["total"] = time.perf_counter() - t_all
     result.timings = timings
     return result
+
+
+def network_at(study: PreparedStudy, network, hour, hour_factors) -> tuple:
+    """(the road graph at `hour`, notes) for a reach on a road graph: the graph itself without an hour, else the
+    graph at the hour's class factors (`hour_factors`, default the Study's ``travel={"hours": ...}``)."""
+    if not isinstance(network, RoadGraph):
+        raise UsageError(f"network: expected a careshed.RoadGraph (e.g. careshed.RoadGraph.from_osm(path, 'car')), got "
+                         f"{type(network).__name__}")
+    if study.ride is not None or study.terrain is not None:
+        raise UsageError("network: a reach on a road graph replaces the study's travel surface; use a Study without "
+                         "'modes' (walk then ride) or 'dem' (terrain)")
+    notes = [f"travel on a road graph ({network.n_nodes:,} nodes, {network.n_edges:,} directed edges"
+             f"{'; turn restrictions honoured' if network.has_turn_restrictions else ''}): stations and cell centres "
+             "snap to their nearest node, the off-road legs walked in a straight line"]
+    if hour is None:
+        return network, notes
+    spec = hour_factors_of(hour_factors) if hour_factors is not None else study.hours
+    if spec is None:
+        raise InputError(f"hour={hour!r}: give the road speed factors by hour (hour_factors= or the Study's "
+                         "travel={'hours': ...})")
+    if hour not in spec:
+        raise InputError(f"hour={hour!r}: the speed factors are given for hours {', '.join(map(str, spec))}; choose "
+                         "one of them")
+    return network.with_speed_factors(spec[hour]), notes + [
+        f"time of day: hour {hour}, road speeds {describe_factors(spec[hour])}"]
+

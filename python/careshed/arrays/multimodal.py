@@ -189,8 +189,10 @@ def ride_network(grid, roads=None, ferries=None, *, ferry_wait_minutes=0.0):
     """The ride network of :func:`travel_time_multimodal` on `grid` from :class:`careshed.RoadGraph` s:
     ``(ride_edges, node_cells, node_modes)``, the modes numbered as :data:`RIDE_MODES` (0 road, 1 ferry).
 
-    roads : a RoadGraph (e.g. ``RoadGraph.from_osm(pbf, "car")``): its arcs at their speeds; every node is a
-        transfer point at the cell under it.
+    roads : a RoadGraph (e.g. ``RoadGraph.from_osm(pbf, "car")``): its arcs at their speeds, with its turn
+        restrictions (the split graph of :meth:`careshed.RoadGraph.turn_arcs`: a node's copies, the node entered by
+        a restricted turn, add ride nodes at its place); every node is a transfer point at the cell under it
+        (getting out and boarding again, paying both penalties, starts afresh, as leaving the car would).
     ferries : a RoadGraph of the ferry routes (e.g. ``RoadGraph.from_lines("ferry.gpkg", class_field="route",
         profile={"ferry": 25})``): the crossing at the route's speed, plus ``ferry_wait_minutes`` on every arc
         leaving one of a route's two ends (the wait for the boat, once per crossing); only the ends are transfer
@@ -205,29 +207,36 @@ def ride_network(grid, roads=None, ferries=None, *, ferry_wait_minutes=0.0):
         if graph is None:
             continue
         e = graph.edges
-        t = np.asarray(e["tails"], dtype=np.int64)
-        h = np.asarray(e["heads"], dtype=np.int64)
-        s = np.asarray(e["seconds"], dtype=np.float64).copy()
+        # The arcs of the graph's turn-restriction split graph (its plain edges when it has none): a copy of a
+        # node (ids >= n_nodes) is that node entered by a restricted turn, transferring at the node's cell.
+        arcs = graph.turn_arcs()
+        origin = np.asarray(arcs["copy_origin"], dtype=np.int64)
+        t = np.asarray(arcs["tails"], dtype=np.int64)
+        h = np.asarray(arcs["heads"], dtype=np.int64)
+        s = np.asarray(e["seconds"], dtype=np.float64)[arcs["edge"]]
         nc = _node_cells(graph, grid)
         if is_ferry:
-            line = np.asarray(e["line_id"], dtype=np.int64)
+            line = np.asarray(e["line_id"], dtype=np.int64)[arcs["edge"]]
+            at = np.concatenate([np.arange(graph.n_nodes), origin])  # every ride node's place (a copy: its origin)
+            t_at, h_at = at[t], at[h]
             # A route's ends: nodes met by one segment of that route (count each undirected segment once).
-            lo, hi = np.minimum(t, h), np.maximum(t, h)
+            lo, hi = np.minimum(t_at, h_at), np.maximum(t_at, h_at)
             seg = np.unique(np.column_stack([line, lo, hi]), axis=0)
             ends_of = np.concatenate([seg[:, [0, 1]], seg[:, [0, 2]]])
             pairs, counts = np.unique(ends_of, axis=0, return_counts=True)
             ends = {(int(a), int(b)) for (a, b), k in zip(pairs, counts) if k == 1}
-            leaving_end = np.array([(int(a), int(b)) in ends for a, b in zip(line, t)], dtype=bool)
+            leaving_end = np.array([(int(a), int(b)) in ends for a, b in zip(line, t_at)], dtype=bool)
             s[leaving_end] += wait
             terminal = np.zeros(graph.n_nodes, dtype=bool)
             terminal[[b for _, b in ends]] = True
             nc[~terminal] = -1
+        nc = np.concatenate([nc, nc[origin]])
         tails.append(t + base)
         heads.append(h + base)
         secs.append(s)
         cells.append(nc)
-        modes.append(np.full(graph.n_nodes, RIDE_MODES.index("ferry" if is_ferry else "road"), np.uint8))
-        base += graph.n_nodes
+        modes.append(np.full(len(nc), RIDE_MODES.index("ferry" if is_ferry else "road"), np.uint8))
+        base += len(nc)
     if not tails:
         raise InputError("ride_network: give roads and/or ferries (careshed.RoadGraph)")
     return ((np.concatenate(tails), np.concatenate(heads), np.concatenate(secs)), np.concatenate(cells),

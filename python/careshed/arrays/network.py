@@ -21,6 +21,7 @@ import numpy as np
 from .. import _core
 from ..progress import current as current_progress
 from ..errors import InputError, deprecated_alias, renamed_keyword
+from .geometry import transform_xy
 from .time_of_day import checked_factor
 from .travel_time import checked_start_offsets
 
@@ -28,6 +29,7 @@ SpeedProfile = _core.SpeedProfile
 parse_maxspeed = _core.parse_maxspeed
 
 __all__ = ["SpeedProfile", "parse_maxspeed", "travel_time_graph", "Graph", "RoadGraph", "RoadTravelTime",
+           "graph_travel_time_grid",
            "travel_time_straight_line", "travel_time_straight_line_grid", "profiles",
            # deprecated (one release)
            "graph_travel_time", "straight_line_travel_time", "straight_line_grid_travel_time"]
@@ -386,6 +388,39 @@ class RoadGraph:
             out.seconds, out.nearest = r["point_seconds"], r["point_nearest"]
             out.point_node, out.point_snap_m = r["point_node"], r["point_snap_m"]
         return out
+
+
+def graph_travel_time_grid(graph, grid, facility_xy, *, passable=None, start_offsets_seconds=None, max_seconds=None,
+                           reverse=False, offroad_speed_kmh=5.0, max_snap_distance_m=None):
+    """Travel time over a road graph, per cell of a grid: ``(seconds float32 (H, W), nearest int32 (H, W),
+    facility_node)`` (the node each facility snapped to, -1 when it did not).
+
+    graph : :class:`RoadGraph`; grid : a :class:`careshed.Grid` (or anything with ``shape``, ``crs`` and
+    ``xy(rows, cols)``); facility_xy : (n, 2) facility points in the GRID's CRS. Every facility snaps to its nearest
+    graph node and every cell centre (where `passable`, default every cell) to its nearest node; each straight
+    off-road leg is covered at `offroad_speed_kmh` and added (:meth:`RoadGraph.travel_time`, so the turn
+    restrictions hold). Cells and facilities farther than `max_snap_distance_m` from the graph do not snap (cells:
+    inf / -1). reverse=False: from the facilities (an ambulance to the patient); True: to them. Coordinates go to
+    the graph's CRS (lon/lat for OSM extracts) and back with :func:`careshed.arrays.transform_xy`.
+    """
+    h, w = grid.shape
+    cells = np.flatnonzero(np.ones((h, w), bool) if passable is None else np.asarray(passable, bool))
+    rows, cols = np.divmod(cells, w)
+    cx, cy = grid.xy(rows, cols)
+    fxy = np.asarray(facility_xy, dtype=np.float64).reshape(-1, 2)
+    graph_crs = "EPSG:4326" if graph.geographic else graph.crs_wkt
+    if graph_crs and grid.crs:
+        fx, fy = transform_xy(fxy[:, 0], fxy[:, 1], str(grid.crs), graph_crs)
+        cx, cy = transform_xy(np.asarray(cx, float), np.asarray(cy, float), str(grid.crs), graph_crs)
+        fxy = np.column_stack([fx, fy])
+    r = graph.travel_time(fxy, np.column_stack([cx, cy]), start_offsets_seconds=start_offsets_seconds,
+                          max_seconds=max_seconds, reverse=reverse, offroad_speed_kmh=offroad_speed_kmh,
+                          max_snap_distance_m=max_snap_distance_m)
+    seconds = np.full((h, w), np.inf, dtype=np.float32)
+    nearest = np.full((h, w), -1, dtype=np.int32)
+    seconds.flat[cells] = r.seconds
+    nearest.flat[cells] = r.nearest
+    return seconds, nearest, np.asarray(r.facility_node)
 
 
 def travel_time_straight_line(facility_xy, points_xy, *, speed_kmh, detour_factor=1.0, max_seconds=None,

@@ -6,12 +6,14 @@ import contextlib
 import sys
 from typing import Any
 
+from ..arrays.network import RoadGraph
 from ..constants import RESIDENTS_PER_VEHICLE
 from ..errors import UsageError
 from ..study import Study
 from ..tiled.search import dashboard_address, dask_client
 from .common import (Subcommand, add_grid_and_label_arguments, add_point_arguments, add_snap_arguments,
                      add_travel_arguments, add_zones_and_people_arguments, key_values, placement_keywords, print_table,
+                     profile,
                      save_result, study_keywords)
 
 REACH_EPILOG = """
@@ -35,6 +37,12 @@ examples:
       --urban-polygons data/quzhou/urban_cores_modelled.geojson \\
       --roads data/quzhou/roads_modelled.geojson --road-profile trunk=60 --background-speed 25 \\
       --urban-minutes 11 --rural-minutes 15 --dispatch-minutes 3 --modelled "roads, urban cores" --out out/
+
+  # driving on the road graph of an OSM extract (one-way streets, turn restrictions): stations and cell centres
+  # snap to the nearest node, 5 km/h off the road; the background speed and land mask say which cells are land
+  careshed reach islands.gpkg hospitals.gpkg --zone-id zone_id --population-raster population.tif \\
+      --background-speed 5 --land land.geojson --network comores.osm.pbf --network-profile car --minutes 15 \\
+      --hour-factors rush.csv --hour 3 --hour 8 --out results/
 
   # the one-hour circle to top-tier hospitals: one class, threshold 60 minutes, a friction raster
   careshed reach counties.gpkg tertiary_hospitals.csv --x lon --y lat --crs EPSG:4326 \\
@@ -94,9 +102,46 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
                         "several write the covered share at each hour and the worst hour per zone (PREFIX.csv), "
                         "the slowest response per cell over the hours (PREFIX_worst_minutes.tif) and the map of "
                         "the region's worst hour")
+    add_network_arguments(p)
     add_grid_and_label_arguments(p, label="ambulance stations",
                                   label_help="what the stations are (titles, notes)", prefix="reach")
     add_tile_arguments(p)
+
+
+def add_network_arguments(p: argparse.ArgumentParser) -> None:
+    """--network and its options: drive on a road graph built from OSM (docs/network.md)."""
+    g = p.add_argument_group("drive on a road graph (docs/network.md): the travel options above then only say "
+                             "which cells are passable")
+    g.add_argument("--network", metavar="FILE", help="OSM extract (.osm.pbf / .osm): stations and cells snap to "
+                   "its nearest nodes and the time between them is the road graph's (one-way streets, turn "
+                   "restrictions)")
+    g.add_argument("--network-profile", default="car",
+                   help="road speeds: car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH")
+    g.add_argument("--osm-reader", choices=("osmium", "gdal"),
+                   help="osmium (libosmium, default: ways meet at shared nodes, turn restrictions and ferries) or "
+                        "gdal (GDAL's OSM driver: vertices matched by coordinates, roads only)")
+    g.add_argument("--offroad-speed", type=float, default=5.0, metavar="KMH",
+                   help="speed of the straight leg between a cell or station and its nearest node (default 5)")
+    g.add_argument("--max-snap-m", type=float, metavar="M",
+                   help="cells farther from every node are unreachable, stations farther are refused (default: none)")
+
+
+def network_keywords(args) -> dict:
+    """Study.reach keywords of :func:`add_network_arguments` (the road graph is built here), or {} without
+    --network. --hour-factors then gives the graph's factors (and is taken out of the travel model's options)."""
+    if not args.network:
+        given = [f for f, v in (("--osm-reader", args.osm_reader), ("--max-snap-m", args.max_snap_m)) if v is not None]
+        if given:
+            raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with --network FILE (a road "
+                             "graph from OSM)")
+        return {}
+    if args.ride or args.dem:
+        raise UsageError("--network drives on a road graph: it cannot be combined with --ride or --dem")
+    graph = RoadGraph.from_osm(args.network, profile(args.network_profile), reader=args.osm_reader)
+    kw = {"network": graph, "offroad_speed_kmh": args.offroad_speed, "max_snap_distance_m": args.max_snap_m}
+    if args.hour_factors:
+        kw["hour_factors"], args.hour_factors = args.hour_factors, None
+    return kw
 
 
 def add_tile_arguments(p: argparse.ArgumentParser) -> None:
@@ -213,9 +258,11 @@ def tile_cluster(args):
 
 
 def run_reach(args) -> int:
-    study_kw, run_kw = reach_arguments(args)
     if args.hour and not args.hour_factors:
         raise UsageError("--hour needs --hour-factors CSV (the road speed factors of each hour)")
+    net_kw = network_keywords(args)
+    study_kw, run_kw = reach_arguments(args)
+    run_kw.update(net_kw)
     with tile_cluster(args) as tiling:
         study = Study(args.zones, **study_kw, **tiling)
         if args.hour and len(args.hour) > 1:
