@@ -3,7 +3,6 @@
 // other reader, road_graph.cpp) hands over coordinates only, and the builder must match them. Tag rules,
 // units and the graph layout are shared with that reader (osm_reader.hpp, from_osm_lines).
 #include <ogr_srs_api.h>
-#include <cpl_conv.h>
 
 #include <algorithm>
 #include <cctype>
@@ -111,16 +110,12 @@ void check_pbf_blob_types(const std::string& path) {
   }
 }
 
-// WGS 84 lon/lat as GDAL's OSM driver declares it, so both readers give graphs with the same crs_wkt.
-std::string wgs84_wkt() {
-  OGRSpatialReferenceH srs = OSRNewSpatialReference(nullptr);
-  std::string out;
-  char* wkt = nullptr;
-  if (OSRSetWellKnownGeogCS(srs, "WGS84") == OGRERR_NONE && OSRExportToWkt(srs, &wkt) == OGRERR_NONE && wkt) out = wkt;
-  CPLFree(wkt);
-  OSRDestroySpatialReference(srs);
-  return out;
-}
+// WGS 84 lon/lat as GDAL's OSM driver declares it, so both readers give graphs with the same crs_wkt
+// (osm_reader_test compares them). GDAL's own constant, not an OSRSetWellKnownGeogCS + export round trip: that
+// round trip gave the same string but created GDAL's thread-local PROJ context and its database just to format a
+// constant, and fuzz_osm_libosmium then met an UndefinedBehaviorSanitizer report in PROJ's teardown of that
+// context at process exit (docs/fuzzing.md). The libosmium reader now needs no PROJ at all.
+std::string wgs84_wkt() { return SRS_WKT_WGS84_LAT_LONG; }
 
 // libosmium keeps an object's tags as NUL-terminated key and value strings one after the other, and walks them
 // with strlen-like steps until it lands exactly on the list's end. A PBF string table may hold a string with a
