@@ -25,6 +25,7 @@
 #include <osmium/io/xml_input.hpp>
 #include <osmium/osm/relation.hpp>
 #include <osmium/osm/way.hpp>
+#include <osmium/thread/pool.hpp>
 #include <osmium/visitor.hpp>
 #include <protozero/exception.hpp>
 #include <protozero/pbf_reader.hpp>
@@ -391,8 +392,16 @@ RoadGraph RoadGraph::from_osm_libosmium(const std::string& path, const SpeedProf
   // ways must be known when the ways are read. Skipped when neither restrictions nor ferries are wanted.
   const bool relations = options.ferries || (options.turn_restrictions && profile.respect_oneway());
   const double pass2_start = relations ? 0.2 : 0.0;
+  // libosmium decodes PBF blocks on a thread pool. Its default pool is a process-wide static whose threads live
+  // until exit: a process forked after a read (Python's multiprocessing, Dask workers) inherits the pool without
+  // its threads and hangs forever on its next read (libosmium's own note: "Do not use this if your program will
+  // fork"; test_fork_after_reading_osm), and the pool's threads race the exit-time teardown (fuzz_osm_libosmium
+  // saw UndefinedBehaviorSanitizer reports there, docs/fuzzing.md). So each call owns its pool, declared before
+  // the readers so that it outlives them: its threads are joined before from_osm returns or throws. Threads:
+  // OSMIUM_POOL_THREADS, by default the cores minus 2, at least 1 (libosmium's rule).
+  osmium::thread::Pool pool{};
   auto read = [&](osmium::osm_entity_bits::type entities, double from, double to, auto&... handlers) {
-    osmium::io::Reader reader{osmium::io::File{path, format}, entities};
+    osmium::io::Reader reader{osmium::io::File{path, format}, entities, pool};
     const double size = static_cast<double>(reader.file_size());
     while (osmium::memory::Buffer buffer = reader.read()) {  // one buffer = a few thousand objects
       if (control) {

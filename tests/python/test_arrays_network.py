@@ -520,3 +520,27 @@ def test_former_offsets_keyword_warns_on_every_graph_search():
             search(start_offsets_seconds=[-1.0, 0.0])
         with pytest.raises(careshed.InputError, match="one value per source"):
             search(start_offsets_seconds=[1.0])
+
+
+def test_fork_after_reading_osm_reads_again_in_the_child():
+    # libosmium's default thread pool is a process-wide static: a process forked after a read inherited it
+    # without its threads and hung forever on its next read (Python's multiprocessing forks on Linux). Each read
+    # now owns its pool (core/src/osm_reader.cpp). Run in a fresh interpreter so pytest itself never forks.
+    script = f"""
+import os, signal, sys
+import careshed
+path = {str(DATA / "osm" / "helsinki.osm.pbf")!r}
+parent = careshed.RoadGraph.from_osm(path, profile="car")
+pid = os.fork()
+if pid == 0:
+    signal.alarm(60)  # the old behaviour: a hang, ended here as SIGALRM
+    child = careshed.RoadGraph.from_osm(path, profile="car")
+    os._exit(0 if child.n_edges == parent.n_edges and child.n_nodes == parent.n_nodes else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, (run.returncode, run.stderr[-2000:])
