@@ -534,10 +534,12 @@ class BucketQueue {
 //    re-expansions and was the fastest of 2..256.
 //  * otherwise (k-nearest, FIFO inside a bucket): the smallest positive step, Dial's choice, so that
 //    cells are expanded about once.
-int choose_shift(const Prepared& p, bool wide) {
+// max_width_ticks: a caller's cap on the width (a side network's, see detail::SideNetwork).
+int choose_shift(const Prepared& p, bool wide, double max_width_ticks = kInf) {
   const double max_step_ticks = p.max_step_s * p.scale + 2.0;
-  const double target_ticks = wide ? 64.0 * p.min_len * p.typical_per_metre * p.scale
-                                   : 0.5 * p.min_len * p.min_pos_per_metre * p.scale;
+  const double target_ticks = std::min(wide ? 64.0 * p.min_len * p.typical_per_metre * p.scale
+                                            : 0.5 * p.min_len * p.min_pos_per_metre * p.scale,
+                                       max_width_ticks);
   int shift_min = 0;
   while (std::ldexp(1.0, shift_min) * (static_cast<double>(BucketQueue<int>::kBuckets) - 4.0) < max_step_ticks)
     ++shift_min;
@@ -594,8 +596,11 @@ std::vector<SourceEvent> sorted_sources(const Prepared& p) {
 // tile is being worked, and any order of work gives the same labels (see the file comment), so the
 // result is bit-identical to a run on any number of threads.
 // Cost: detail::IsoCost (the r.cost rule, inline below) or a directed terrain cost (terrain_cost.hpp).
-template <class FT, int K, class LabelT, class Cost = detail::IsoCost>
+// kSide: a side network searched in the same queue (detail::SideNetwork; set_side): expansions of its joined
+// cells are reported per worker, and thread 0 advances it between buckets (see loop). Off: no code for it.
+template <class FT, int K, class LabelT, class Cost = detail::IsoCost, bool kSide = false>
 class NearestSearch {
+  static_assert(!kSide || sizeof(LabelT) == 8, "a side network works on packed 64-bit labels");
  public:
   static constexpr int kTileShift = 6;
   static constexpr int kSubBits = 6, kSub = 1 << kSubBits;
@@ -802,6 +807,12 @@ class NearestSearch {
         const std::uint64_t sb = sources[sp].ticks >> shift_;
         if (!has || sb <= b) b = sb, has = true;
       }
+      if constexpr (kSide) {  // reports not yet advanced: this bucket again (their labels are in it)
+        std::uint64_t st = side_->next_ticks();
+        for (const auto& reports : side_settled_)
+          if (!reports.empty()) st = std::min(st, b_start_);
+        if (st != ~std::uint64_t{0} && (!has || (st >> shift_) < b)) b = st >> shift_, has = true;
+      }
       barrier(me);  // everyone has read the queues and sp_ before they change
       if (!has) {
         if (tid == 0) finished_ = true;
@@ -819,6 +830,7 @@ class NearestSearch {
           }
         });
         sp_ = s;
+        if constexpr (kSide) errors_.run([&] { advance_side(me, b); });
       }
       barrier(me);
       // Rounds of bucket b. One barrier per round: work vectors are double-buffered (round parity),
@@ -886,6 +898,35 @@ class NearestSearch {
         break;
       }
     }
+  }
+
+  // Thread 0 at the start of bucket b, no grid work running (between barriers): hands the side network the
+  // joined cells expanded since the last call and lets it search up to the end of b; its offers lower labels
+  // (plain stores: no other thread runs) and go into worker 0's queue, in bucket b or later, inside the window.
+  void advance_side(Worker& me, std::uint64_t b) {
+    struct Sink final : detail::SideNetwork::CellSink {
+      LabelT* lab;
+      BucketQueue<Entry>* q;
+      int index_bits;
+      void offer(std::uint32_t cell, std::uint64_t label) override {
+        if (label >= lab[cell]) return;
+        lab[cell] = label;
+        const std::uint64_t t = (label >> index_bits) - 1;
+        q->push(t, Entry{cell, static_cast<std::uint32_t>(t)});
+      }
+    } sink;
+    sink.lab = lab_;
+    sink.q = &me.q;
+    sink.index_bits = p_.index_bits;
+    for (auto& reports : side_settled_) {
+      side_->settled(reports.data(), reports.size());
+      reports.clear();
+    }
+    // First ticks of buckets, saturated: with fine ticks the window's end lies beyond 2^64 (a wrapped limit
+    // would hold offers back for ever).
+    const std::uint64_t last = ~std::uint64_t{0} >> shift_;
+    auto start = [&](std::uint64_t bucket) { return bucket > last ? ~std::uint64_t{0} : bucket << shift_; };
+    side_->advance(start(b + 1), start(b + BucketQueue<Entry>::kBuckets - 1), sink);
   }
 
   // Progress estimate (thread 0, once per round): with a cutoff, the time the wave front reached over
@@ -1036,6 +1077,9 @@ class NearestSearch {
     const std::uint64_t t = ticks_of(L);
     if (static_cast<std::uint32_t>(t) != e.ticks_lo) return;  // stale: improved since pushed
     ++me.settled;
+    if constexpr (kSide) {
+      if (side_->joined(c)) side_settled_[static_cast<std::size_t>(&me - workers_.data())].push_back({L, c});
+    }
     const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << h.index_bits) - 1));
     const double fu = h.fr[c];
     const std::int64_t row = p_.row_of(c);
@@ -1099,6 +1143,16 @@ class NearestSearch {
   // Past this many touched cells (per worker) the caller converts the whole grid instead of the
   // touched lists: keeps memory within the output + front-sized queues.
   std::size_t touched_limit_ = ~std::size_t{0};
+
+  // kSide: the side network (caller-owned), set before run().
+  void set_side(detail::SideNetwork* side) {
+    side_ = side;
+    side_settled_.resize(workers_.size());
+  }
+
+ private:
+  detail::SideNetwork* side_ = nullptr;
+  std::vector<std::vector<detail::SideNetwork::Settled>> side_settled_;  // per worker: joined cells expanded
 };
 
 // The search jumps between rows all over a grid of hundreds of MB: with 4 KB pages nearly every
@@ -1411,7 +1465,7 @@ ReachLists reach_impl(const FT* fr, const Prepared& p, RasterSearchStats* stats)
 
 template <class FT, int K>
 RasterSearchStats tile_impl(const FT* fr, const Prepared& p, const std::vector<SourceEvent>& events,
-                            std::uint64_t* lab) {
+                            std::uint64_t* lab, detail::SideNetwork* side, double max_bucket_seconds) {
   const std::int64_t n = p.rows * p.cols;
   int threads = 1;
 #ifdef CARESHED_HAVE_OPENMP
@@ -1421,13 +1475,23 @@ RasterSearchStats tile_impl(const FT* fr, const Prepared& p, const std::vector<S
     threads = std::max(1, std::min(omp_get_max_threads(), 8));
 #endif
   std::vector<PodVec<Entry>> tiles(tile_count(p));
-  NearestSearch<FT, K, std::uint64_t> s(p, fr, lab, threads, false, choose_shift(p, true), tiles);
-  s.run(events);
-  throw_if_cancelled(p.control);
+  const int shift = choose_shift(p, true, max_bucket_seconds * p.scale);
   RasterSearchStats st;
   st.tick_seconds = std::ldexp(1.0, -p.q);
-  st.cells_settled = s.settled();
-  st.handovers_to_one_thread = s.handovers();
+  auto search = [&](auto& s) {
+    s.run(events);
+    throw_if_cancelled(p.control);
+    st.cells_settled = s.settled();
+    st.handovers_to_one_thread = s.handovers();
+  };
+  if (side) {
+    NearestSearch<FT, K, std::uint64_t, detail::IsoCost, true> s(p, fr, lab, threads, false, shift, tiles);
+    s.set_side(side);
+    search(s);
+  } else {
+    NearestSearch<FT, K, std::uint64_t> s(p, fr, lab, threads, false, shift, tiles);
+    search(s);
+  }
   std::uint64_t reached = 0;
   for (std::int64_t i = 0; i < n; ++i) reached += lab[i] != kUnreached;
   st.cells_reached = reached;
@@ -1474,7 +1538,7 @@ TickScale whole_grid_scale(const FrictionGrid& geometry, const FrictionSummary& 
 RasterSearchStats tile_search(const FrictionGrid& window, const TickScale& scale, const RasterSearchOptions& options,
                               const std::int64_t* sources_rc, const std::int32_t* source_index, std::size_t n_sources,
                               const std::int64_t* seed_cells, std::size_t n_seeds, std::uint64_t* labels,
-                              RunControl* control) {
+                              RunControl* control, SideNetwork* side, double max_bucket_seconds) {
   Prepared p = prepare(window, sources_rc, n_sources, options, 62, true, &scale);
   p.control = control;
   // Sources with their whole-search indices, then the seeds with the labels the caller put there.
@@ -1495,10 +1559,10 @@ RasterSearchStats tile_search(const FrictionGrid& window, const TickScale& scale
     return a.ticks != b.ticks ? a.ticks < b.ticks : a.index < b.index;
   });
   if (window.friction_f32)
-    return options.neighbours == 16 ? tile_impl<float, 16>(window.friction_f32, p, events, labels)
-                                    : tile_impl<float, 8>(window.friction_f32, p, events, labels);
-  return options.neighbours == 16 ? tile_impl<double, 16>(window.friction_f64, p, events, labels)
-                                  : tile_impl<double, 8>(window.friction_f64, p, events, labels);
+    return options.neighbours == 16 ? tile_impl<float, 16>(window.friction_f32, p, events, labels, side, max_bucket_seconds)
+                                    : tile_impl<float, 8>(window.friction_f32, p, events, labels, side, max_bucket_seconds);
+  return options.neighbours == 16 ? tile_impl<double, 16>(window.friction_f64, p, events, labels, side, max_bucket_seconds)
+                                  : tile_impl<double, 8>(window.friction_f64, p, events, labels, side, max_bucket_seconds);
 }
 
 }  // namespace detail
