@@ -46,6 +46,8 @@ def main():
     ap.add_argument("--spacing", type=int, default=6)
     ap.add_argument("--sources", type=int, default=100)
     ap.add_argument("--walking", action="store_true", help="walk the friction's road cells at 0.5 s/m")
+    ap.add_argument("--save", help="write the walk + ride outputs (seconds, nearest, mode) to this .npz")
+    ap.add_argument("--compare", help="compare the walk + ride outputs with this .npz (from --save): equal bit for bit?")
     args = ap.parse_args()
     from careshed.arrays import travel_time_grid, travel_time_multimodal
 
@@ -63,8 +65,11 @@ def main():
     cs = (100.0, 100.0)
     stats = {}
 
+    full = {}
+
     def multimodal(name, **kw):
-        secs, _near, _mode, stats[name] = travel_time_multimodal(f, src, cell_size=cs, return_stats=True, **kw)
+        secs, near, mode, stats[name] = travel_time_multimodal(f, src, cell_size=cs, return_stats=True, **kw)
+        full[name] = (secs, near, mode)
         return secs
 
     engines = {
@@ -93,6 +98,13 @@ def main():
     walk = out["multimodal, walk only"]
     print("walk-only multimodal == grid engine, bit for bit:", bool(np.array_equal(walk.astype(np.float32), out[base])))
     print("ride helps (cells faster than walking):", int((out["multimodal, walk + ride"] < walk).sum()))
+    secs, near, mode = full["multimodal, walk + ride"]
+    if args.save:
+        np.savez(args.save, seconds=secs, nearest=near, mode=mode)
+    if args.compare:
+        ref = np.load(args.compare)
+        same = all(np.array_equal(a, ref[k]) for k, a in (("seconds", secs), ("nearest", near), ("mode", mode)))
+        print(f"walk + ride outputs == {args.compare}, bit for bit:", same)
 
 
 if __name__ == "__main__":

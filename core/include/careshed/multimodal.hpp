@@ -29,22 +29,21 @@
 // work or the number of threads. Output seconds = ticks * 2^-q (exact in double); walking alone gives the grid
 // engine's ticks bit for bit (RasterSearchStats::tick_seconds differs only when the ride bound widens it).
 //
-// How it is fast: rounds of the grid engine itself (bucket queue on ticks, 64 x 64 tiles, threads) alternate
-// with a binary-heap Dijkstra over the ride nodes, until no label changes (a label-correcting search: every
-// round only lowers labels, each label is the cost of a real path, so the fixpoint is the exact answer):
-//   0. the grid from the sources up to a short cutoff (the walk from the facilities to the nearby roads);
-//   1. the ride graph from the transfer cells reached, then the grid from the sources and from every alighting
-//      cell together (labels reset first: one full grid search does the walking of both legs);
-//   2. repeat: boarding at transfer cells whose labels fell, the ride graph, the grid from the cells where
-//      alighting improved — only trips that walk between two rides (or between the roads and the ferries)
-//      need these rounds, and they touch only the cells they improve.
-// The short cutoff of step 0 is a speed choice only (the later rounds correct anything it misses).
-//
-// Memory: out_seconds doubles as the label array (8 B/cell) + the grid engine's queues + 8 B per ride node.
-// Ownership: caller-owned buffers, read during the call. Thread-safety: re-entrant; the grid rounds use OpenMP
+// How it is fast: ONE search of the grid engine itself (bucket queue on ticks, 64 x 64 tiles, threads) in
+// which the ride nodes are labels in the same queue (detail::SideNetwork, core/src/raster_search_internal.hpp):
+// expanding a transfer cell enters its ride nodes; between buckets one thread runs a binary-heap Dijkstra
+// over the node labels up to the end of the next bucket, and alighting lowers the cells' labels and queues
+// them like any cell. A label-correcting search (every label is the cost of a real path; it ends when no cell
+// or node label is pending), so the result is the fixpoint above whatever the order. The buckets are
+// narrower than the grid engine's alone (8 typical walking steps against 64; see multimodal.cpp): a cell
+// reached on foot before its better ride was found is expanded again, and narrow buckets keep that rare.
+// Memory: out_seconds doubles as the label array (8 B/cell) + the grid engine's queues + a transfer-cell
+// bitmap (1 bit/cell + 4 B of rank per 64 cells) + ~30 B per ride node (labels, transfer cells, the heap) + the
+// ride graph reversed when searching toward the sources (16 B per arc).
+// Ownership: caller-owned buffers, read during the call. Thread-safety: re-entrant; the grid engine uses OpenMP
 // threads (options.threads as raster_search.hpp). Errors: InputError (bad sizes, node_cell or node_mode out of
 // range, negative/NaN costs, bad sources/offsets/cutoff, per-row cell widths). Cancellation and progress:
-// RunControl polled by every grid round and every 65536 ride-node pops.
+// RunControl polled by every round of the grid engine and every 65536 ride-node pops.
 #pragma once
 
 #include <cstddef>
@@ -79,16 +78,16 @@ struct MultimodalOptions {
   double max_seconds = std::numeric_limits<double>::infinity();  ///< inclusive cutoff
   const double* source_offsets_s = nullptr;                     ///< per source, >= 0, or nullptr
   TravelDirection direction = TravelDirection::TowardSources;
-  int threads = 0;  ///< grid rounds: as RasterSearchOptions::threads (0 = automatic)
+  int threads = 0;  ///< the grid engine's: as RasterSearchOptions::threads (0 = automatic)
 };
 
 struct MultimodalStats {
   double tick_seconds = 0.0;        ///< 2^-q
-  std::uint64_t cells_settled = 0;  ///< cell expansions over all grid rounds
+  std::uint64_t cells_settled = 0;  ///< cell expansions (a cell may be expanded again when its label falls)
   std::uint64_t nodes_settled = 0;  ///< ride nodes taken from the heap
   std::uint64_t cells_reached = 0;
   std::uint64_t cells_riding = 0;   ///< reached cells whose best trip rides (mode code > 0)
-  int grid_rounds = 0;              ///< grid searches run (see the file comment)
+  int grid_rounds = 0;              ///< grid searches run: 1 (one joint search; see the file comment)
 };
 
 /// Fills out_seconds (rows * cols), out_nearest and out_mode (may be nullptr) for every cell.
