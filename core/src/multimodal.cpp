@@ -52,6 +52,50 @@ struct Labels {
   }
 };
 
+// A 4-ary min-heap of (packed label, id): half the depth of a binary heap (the ride search's heap holds up to
+// about a million items). Items with equal labels leave in any order (the search's result does not depend on it).
+class QuadHeap {
+ public:
+  struct Item {
+    std::uint64_t label;
+    std::uint32_t id;
+  };
+  bool empty() const { return v_.empty(); }
+  const Item& top() const { return v_.front(); }
+  void push(Item it) {
+    std::size_t i = v_.size();
+    v_.push_back(it);
+    while (i > 0) {
+      const std::size_t up = (i - 1) >> 2;
+      if (v_[up].label <= it.label) break;
+      v_[i] = v_[up];
+      i = up;
+    }
+    v_[i] = it;
+  }
+  void pop() {
+    const Item last = v_.back();
+    v_.pop_back();
+    const std::size_t n = v_.size();
+    if (n == 0) return;
+    std::size_t i = 0;
+    for (;;) {
+      const std::size_t c = 4 * i + 1;
+      if (c >= n) break;
+      std::size_t best = c;
+      for (std::size_t k = c + 1; k < std::min(c + 4, n); ++k)
+        if (v_[k].label < v_[best].label) best = k;
+      if (v_[best].label >= last.label) break;
+      v_[i] = v_[best];
+      i = best;
+    }
+    v_[i] = last;
+  }
+
+ private:
+  std::vector<Item> v_;
+};
+
 // The ride graph as the grid engine's side network (raster_search_internal.hpp): a ride node is a label in the
 // same bucket queue as the cells. The expansion of a transfer cell enters its nodes (settled); advance() is a
 // binary-heap Dijkstra over the node labels below the horizon (the end of the bucket the grid works next);
@@ -59,12 +103,36 @@ struct Labels {
 // from a second heap when the window has moved on.
 class RideNetwork final : public detail::SideNetwork {
  public:
-  RideNetwork(std::int64_t ncell, const CsrGraph& ride, const std::vector<std::int64_t>& cell_of,
+  // reverse: search the ride arcs backwards (toward the sources).
+  RideNetwork(std::int64_t ncell, const CsrGraph& ride, bool reverse, const std::vector<std::int64_t>& cell_of,
               const std::vector<std::uint8_t>& mode_of, const std::vector<std::uint64_t>& to_node,
               const std::vector<std::uint64_t>& to_cell, const Labels& lb, double scale, RunControl* control)
-      : SideNetwork(nullptr), ride_(ride), cell_of_(cell_of), mode_of_(mode_of), to_node_(to_node),
-        to_cell_(to_cell), lb_(lb), scale_(scale), control_(control),
-        node_lab_(cell_of.size(), kUnreached) {
+      : SideNetwork(nullptr), cell_of_(cell_of), mode_of_(mode_of), to_node_(to_node), to_cell_(to_cell), lb_(lb),
+        control_(control), node_lab_(cell_of.size(), kUnreached) {
+    // The arcs in the search's direction, with their ticks (rounded once, as in the file comment).
+    const std::size_t nn = cell_of.size();
+    const auto& rf = ride.first();
+    const auto& ra = ride.arcs();
+    arc_first_.assign(nn + 1, 0);
+    arc_head_.resize(ra.size());
+    arc_ticks_.resize(ra.size());
+    if (reverse) {
+      for (const Arc& a : ra) ++arc_first_[a.head + 1];
+      for (std::size_t v = 0; v < nn; ++v) arc_first_[v + 1] += arc_first_[v];
+      std::vector<std::uint32_t> at(arc_first_.begin(), arc_first_.end() - 1);
+      for (std::uint32_t v = 0; v < nn; ++v)
+        for (std::uint32_t i = rf[v]; i < rf[v + 1]; ++i) {
+          const std::uint32_t k = at[ra[i].head]++;
+          arc_head_[k] = v;
+          arc_ticks_[k] = to_ticks(ra[i].seconds, scale);
+        }
+    } else {
+      for (std::size_t v = 0; v <= nn; ++v) arc_first_[v] = rf[v];
+      for (std::size_t i = 0; i < ra.size(); ++i) {
+        arc_head_[i] = ra[i].head;
+        arc_ticks_[i] = to_ticks(ra[i].seconds, scale);
+      }
+    }
     // Transfer cells: a bitmap (what the grid engine tests per expansion), its rank per word, and the nodes
     // of each transfer cell in rank order (a cell may hold several nodes).
     const std::size_t words = static_cast<std::size_t>((ncell + 63) / 64);
@@ -101,16 +169,14 @@ class RideNetwork final : public detail::SideNetwork {
   }
 
   void advance(std::uint64_t horizon_ticks, std::uint64_t offer_limit_ticks, CellSink& sink) override {
-    const auto& first = ride_.first();
-    const auto& arcs = ride_.arcs();
-    while (!heap_.empty() && lb_.ticks(heap_.top().first) < horizon_ticks) {
+    while (!heap_.empty() && lb_.ticks(heap_.top().label) < horizon_ticks) {
       const auto [L, v] = heap_.top();
       heap_.pop();
       if (L != node_lab_[v]) continue;  // stale: lowered since pushed
       if ((++nodes_settled_ & 0xFFFF) == 0) throw_if_cancelled(control_);
-      for (std::uint32_t i = first[v]; i < first[v + 1]; ++i) {
-        const Arc& a = arcs[i];
-        lower_node(a.head, lb_.step(L, to_ticks(a.seconds, scale_), mode_of_[a.head] + 1));
+      for (std::uint32_t i = arc_first_[v]; i < arc_first_[v + 1]; ++i) {
+        const std::uint32_t h = arc_head_[i];
+        lower_node(h, lb_.step(L, arc_ticks_[i], mode_of_[h] + 1));
       }
       const std::int64_t c = cell_of_[v];
       if (c < 0) continue;
@@ -121,25 +187,22 @@ class RideNetwork final : public detail::SideNetwork {
       else
         later_.push({Lc, static_cast<std::uint32_t>(c)});
     }
-    while (!later_.empty() && lb_.ticks(later_.top().first) < offer_limit_ticks) {
-      sink.offer(later_.top().second, later_.top().first);
+    while (!later_.empty() && lb_.ticks(later_.top().label) < offer_limit_ticks) {
+      sink.offer(later_.top().id, later_.top().label);
       later_.pop();
     }
   }
 
   std::uint64_t next_ticks() const override {
     std::uint64_t t = ~std::uint64_t{0};
-    if (!heap_.empty()) t = lb_.ticks(heap_.top().first);
-    if (!later_.empty()) t = std::min(t, lb_.ticks(later_.top().first));
+    if (!heap_.empty()) t = lb_.ticks(heap_.top().label);
+    if (!later_.empty()) t = std::min(t, lb_.ticks(later_.top().label));
     return t;
   }
 
   std::uint64_t nodes_settled() const { return nodes_settled_; }
 
  private:
-  using Item = std::pair<std::uint64_t, std::uint32_t>;  // (packed label, node or cell)
-  using MinHeap = std::priority_queue<Item, std::vector<Item>, std::greater<Item>>;
-
   std::uint32_t rank(std::uint32_t c) const {
     const std::uint64_t below = bits_[c >> 6] & ((std::uint64_t{1} << (c & 63)) - 1);
     return rank_[c >> 6] + static_cast<std::uint32_t>(__builtin_popcountll(below));
@@ -151,18 +214,18 @@ class RideNetwork final : public detail::SideNetwork {
     }
   }
 
-  const CsrGraph& ride_;
   const std::vector<std::int64_t>& cell_of_;
   const std::vector<std::uint8_t>& mode_of_;
   const std::vector<std::uint64_t>& to_node_;
   const std::vector<std::uint64_t>& to_cell_;
   const Labels lb_;
-  const double scale_;
   RunControl* control_;
+  std::vector<std::uint32_t> arc_first_, arc_head_;
+  std::vector<std::uint64_t> arc_ticks_;
   std::vector<std::uint64_t> bits_;
   std::vector<std::uint32_t> rank_, first_, nodes_;
   std::vector<std::uint64_t> node_lab_;
-  MinHeap heap_, later_;
+  QuadHeap heap_, later_;  // node labels; cell offers beyond the bucket queue's window
   std::uint64_t nodes_settled_ = 0;
 };
 
@@ -324,11 +387,6 @@ MultimodalStats multimodal_travel_time(const MultimodalNetwork& net, const std::
     // The ride graph in the search's direction (toward the sources: the traveller's arcs reversed; a search
     // step cell -> node is then the traveller alighting, node -> cell boarding).
     const bool toward = o.direction == TravelDirection::TowardSources;
-    CsrGraph reversed;
-    if (toward) {
-      reversed = ride->transposed();
-      ride = &reversed;
-    }
     std::vector<std::uint64_t> to_node(n_modes), to_cell(n_modes);
     for (std::size_t m = 0; m < n_modes; ++m) {
       const double tn = toward ? net.modes[m].alight_seconds : net.modes[m].board_seconds;
@@ -340,7 +398,7 @@ MultimodalStats multimodal_travel_time(const MultimodalNetwork& net, const std::
                                     ? friction_sum / static_cast<double>(summary.passable_cells) * std::min(g.dx_m, g.dy_m)
                                     : 0.0;
     const double bucket_seconds = typical_step > 0 ? kBucketWalkingSteps * typical_step : kInf;
-    RideNetwork side(ncell, *ride, cell_of, mode_of, to_node, to_cell, lb, sc, control);
+    RideNetwork side(ncell, *ride, toward, cell_of, mode_of, to_node, to_cell, lb, sc, control);
     st.cells_settled = detail::tile_search(g, scale, ro, sources_rc, source_index.data(), n_sources, nullptr, 0, lab,
                                            control, &side, bucket_seconds)
                            .cells_settled;
@@ -364,7 +422,7 @@ MultimodalStats multimodal_travel_time(const MultimodalNetwork& net, const std::
     }
     const std::uint64_t idx = L & idx_mask;
     const auto code = static_cast<std::uint8_t>(idx & lb.code_mask);
-    const double seconds = std::ldexp(static_cast<double>(lb.ticks(L)), -scale.q);
+    const double seconds = static_cast<double>(lb.ticks(L)) * scale.tick_seconds;  // exact: a power of two
     std::memcpy(&lab[c], &seconds, sizeof seconds);
     out_nearest[c] = static_cast<std::int32_t>(idx >> mb);
     if (out_mode) out_mode[c] = code;

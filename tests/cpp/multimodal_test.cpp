@@ -69,6 +69,39 @@ TEST(Multimodal, RoadBeatsWalkingBeyondTheBreakEvenAndTheSplitSaysSo) {
   for (int c = 0; c < 40; ++c) EXPECT_EQ(t[c], 72.0 * c) << c;
 }
 
+// A short strip (1 x 10 cells of 100 m at 2 s/m: 200 s per step) with a road from cell 9 to cell 6 (60 s),
+// boarded after waits of several lengths: the trip from cell c rides when 200 (9 - c) + wait + 60 + 1200 beats
+// walking, 200 c. The grid is small, so the ticks are fine and the end of the grid engine's queue window lies
+// beyond 2^64 ticks once the search is past its first bucket (where the road is): it must saturate, not wrap
+// around (a wrapped limit held the alighting back for ever and the search never ended).
+TEST(Multimodal, BoardingWaitsOfAnyLengthGiveTheHandWorkedTimes) {
+  const std::vector<double> f(10, 2.0);
+  static constexpr std::int32_t tails[1] = {1}, heads[1] = {0};
+  static constexpr double secs[1] = {60.0};
+  static constexpr std::int64_t cells[2] = {6, 9};
+  const CsrGraph road = CsrGraph::from_edges(2, tails, heads, secs, 1);
+  MultimodalNetwork n;
+  n.walk.friction_f64 = f.data();
+  n.walk.rows = 1;
+  n.walk.cols = 10;
+  n.walk.dx_m = n.walk.dy_m = 100.0;
+  n.ride = &road;
+  n.node_cell = cells;
+  const std::int64_t src[] = {0, 0};
+  std::vector<double> t(10);
+  std::vector<std::int32_t> near(10);
+  std::vector<std::uint8_t> rides(10);
+  for (const double wait : {0.0, 150.0, 300.0, 500.0, 600.0, 1000.0}) {
+    n.modes = {careshed::RideMode{wait, 0.0}};
+    careshed::multimodal_travel_time(n, src, 1, {}, t.data(), near.data(), rides.data());
+    for (int c = 0; c < 10; ++c) {
+      const double walk = 200.0 * c, ride = 200.0 * (9 - c) + wait + 60.0 + 1200.0;
+      EXPECT_EQ(t[c], std::min(walk, ride)) << wait << " " << c;
+      EXPECT_EQ(rides[c], ride < walk ? 1 : 0) << wait << " " << c;
+    }
+  }
+}
+
 // The grid engine's bucket queue spans a window of buckets; an alighting far beyond it (here a 10^9 s wait)
 // is held by the ride network until the window reaches it. Cells 21..39 lie behind a wall (cell 20) and are
 // reached only by that ride.
