@@ -4,17 +4,13 @@
 #include "careshed/multimodal.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <queue>
-#include <sstream>
-#include <string>
+#include <limits>
 #include <utility>
 #include <vector>
 
-#include "careshed/error.hpp"
 #include "careshed/progress.hpp"
 #include "careshed/raster_tiles.hpp"
+#include "multimodal_setup.hpp"
 #include "raster_search_internal.hpp"
 
 namespace careshed {
@@ -23,34 +19,7 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr std::uint64_t kUnreached = detail::kUnreachedLabel;
 
-void check_cost(double v, const std::string& what) {
-  if (!(v >= 0.0 && v < kInf)) {
-    std::ostringstream m;
-    m << "multimodal search: " << what << " = " << v << " must be a finite number of seconds >= 0";
-    throw InputError(m.str());
-  }
-}
-
-std::uint64_t to_ticks(double seconds, double scale) {
-  return static_cast<std::uint64_t>(std::floor(seconds * scale + 0.5));
-}
-
-// Packed labels ((ticks + 1) << ib) | (source << mb) | code, as the grid engine's with the mode code in the
-// low bits of its "source index": integer order = (ticks, source, code).
-struct Labels {
-  int ib = 0;                  // index bits
-  std::uint64_t code_mask = 0;  // (1 << mb) - 1
-  std::uint64_t cut = 0;        // inclusive cutoff in ticks
-  std::uint64_t ticks(std::uint64_t L) const { return (L >> ib) - 1; }
-  // L + w ticks, entering a node of mode m (code = max(code, m + 1)); kUnreached beyond the cutoff.
-  std::uint64_t step(std::uint64_t L, std::uint64_t w, int mode_code) const {
-    if (ticks(L) + w > cut) return kUnreached;
-    std::uint64_t out = L + (w << ib);
-    const std::uint64_t c = static_cast<std::uint64_t>(mode_code);
-    if (c > (out & code_mask)) out = (out & ~code_mask) | c;
-    return out;
-  }
-};
+using Labels = detail::MultimodalLabels;
 
 // A 4-ary min-heap of (packed label, id): half the depth of a binary heap (the ride search's heap holds up to
 // about a million items). Items with equal labels leave in any order (the search's result does not depend on it).
@@ -124,13 +93,13 @@ class RideNetwork final : public detail::SideNetwork {
         for (std::uint32_t i = rf[v]; i < rf[v + 1]; ++i) {
           const std::uint32_t k = at[ra[i].head]++;
           arc_head_[k] = v;
-          arc_ticks_[k] = to_ticks(ra[i].seconds, scale);
+          arc_ticks_[k] = detail::multimodal_ticks(ra[i].seconds, scale);
         }
     } else {
       for (std::size_t v = 0; v <= nn; ++v) arc_first_[v] = rf[v];
       for (std::size_t i = 0; i < ra.size(); ++i) {
         arc_head_[i] = ra[i].head;
-        arc_ticks_[i] = to_ticks(ra[i].seconds, scale);
+        arc_ticks_[i] = detail::multimodal_ticks(ra[i].seconds, scale);
       }
     }
     // Transfer cells: a bitmap (what the grid engine tests per expansion), its rank per word, and the nodes
@@ -238,199 +207,51 @@ class RideNetwork final : public detail::SideNetwork {
 // 4.1-5.3 s at 128 s and 4.7-7.3 s at 2048 s and up). Speed only: the result is the same at any width.
 constexpr double kBucketWalkingSteps = 8.0;
 
-// Largest finite friction, passable cells, their friction sum, and the first negative cell (n if none).
-template <class FT>
-void scan(const FT* f, std::int64_t n, FrictionSummary& out, double& sum, std::int64_t& first_negative) {
-  double mx = 0.0, total = 0.0;
-  std::int64_t passable = 0, neg = n;
-#pragma omp parallel for schedule(static) reduction(max : mx) reduction(+ : total, passable) reduction(min : neg) if (n > (std::int64_t{1} << 18))
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double v = f[i];
-    if (v < 0) neg = std::min(neg, i);
-    if (v >= 0 && v < kInf) {
-      mx = std::max(mx, v);
-      total += v;
-      ++passable;
-    }
-  }
-  out.max_friction = mx;
-  out.passable_cells = passable;
-  sum = total;
-  first_negative = neg;
-}
-
 }  // namespace
 
 MultimodalStats multimodal_travel_time(const MultimodalNetwork& net, const std::int64_t* sources_rc,
                                        std::size_t n_sources, const MultimodalOptions& o, double* out_seconds,
                                        std::int32_t* out_nearest, std::uint8_t* out_mode, RunControl* control) {
   ProgressSpan span(control, 0.0, 1.0, "walk + ride");
+  // Checks, friction summary, transfer cells and the arithmetic, shared with the capped engine.
+  const detail::MultimodalSetup su = detail::multimodal_setup(net, sources_rc, n_sources, o);
   const FrictionGrid& g = net.walk;
-  if ((g.friction_f32 == nullptr) == (g.friction_f64 == nullptr))
-    throw InputError("multimodal search: give exactly one friction buffer (float32 or float64)");
-  if (g.rows < 1 || g.cols < 1 || !(g.dx_m > 0 && g.dx_m < kInf) || !(g.dy_m > 0 && g.dy_m < kInf))
-    throw InputError("multimodal search: the walking grid needs at least one cell and positive finite cell sizes");
-  if (g.row_dx_m)
-    throw InputError("multimodal search: per-row cell widths (lon/lat grids) are not supported; use a metric grid");
-  if (o.neighbours != 8 && o.neighbours != 16)
-    throw InputError("multimodal search: neighbours must be 8 or 16, got " + std::to_string(o.neighbours));
-  if (std::isnan(o.max_seconds) || o.max_seconds < 0)
-    throw InputError("multimodal search: max_seconds must be >= 0 (or infinite)");
-  const std::int64_t ncell = g.rows * g.cols;
-  if (static_cast<double>(g.rows) * static_cast<double>(g.cols) > 4294967294.0)
-    throw InputError("multimodal search: more than 2^32 - 2 cells");
-  const CsrGraph* ride = net.ride;
-  const std::int64_t nride = ride ? static_cast<std::int64_t>(ride->n_nodes()) : 0;
-  const std::size_t n_modes = net.modes.size();
-  if (ride && (n_modes < 1 || n_modes > 127))
-    throw InputError("multimodal search: give 1 to 127 ride modes, got " + std::to_string(n_modes));
-  for (std::size_t m = 0; m < n_modes; ++m) {
-    check_cost(net.modes[m].board_seconds, "modes[" + std::to_string(m) + "].board_seconds");
-    check_cost(net.modes[m].alight_seconds, "modes[" + std::to_string(m) + "].alight_seconds");
-  }
-  auto fr = [&](std::int64_t c) { return g.friction_f32 ? static_cast<double>(g.friction_f32[c]) : g.friction_f64[c]; };
-
-  // Friction: the summary the tick scale needs, and the mean (round 0's reach).
-  FrictionSummary summary;
-  double friction_sum = 0.0;
-  std::int64_t first_negative = ncell;
-  if (g.friction_f32)
-    scan(g.friction_f32, ncell, summary, friction_sum, first_negative);
-  else
-    scan(g.friction_f64, ncell, summary, friction_sum, first_negative);
-  if (first_negative < ncell) {
-    std::ostringstream m;
-    m << "multimodal search: friction[" << first_negative / g.cols << ", " << first_negative % g.cols
-      << "] = " << fr(first_negative) << " is negative; friction is seconds per metre >= 0 (NaN for impassable)";
-    throw InputError(m.str());
-  }
-  double max_offset = 0.0;
-  for (std::size_t s = 0; s < n_sources; ++s) {
-    const std::int64_t r = sources_rc[2 * s], c = sources_rc[2 * s + 1];
-    if (r < 0 || r >= g.rows || c < 0 || c >= g.cols) {
-      std::ostringstream m;
-      m << "multimodal search: sources[" << s << "] = (row " << r << ", col " << c << ") lies outside the "
-        << g.rows << " x " << g.cols << " grid";
-      throw InputError(m.str());
-    }
-    const double off = o.source_offsets_s ? o.source_offsets_s[s] : 0.0;
-    if (!(off >= 0 && off < kInf))
-      throw InputError("multimodal search: source_offsets[" + std::to_string(s) + "] must be finite and >= 0");
-    max_offset = std::max(max_offset, off);
-  }
-
-  // Ride nodes: transfer cell (-1: none or impassable) and mode; the bound of any simple path's ride part.
-  std::vector<std::int64_t> cell_of(static_cast<std::size_t>(nride), -1);
-  std::vector<std::uint8_t> mode_of(static_cast<std::size_t>(nride), 0);
-  double ride_bound = 0.0, max_transfer = 0.0;
-  for (const RideMode& m : net.modes) max_transfer = std::max(max_transfer, m.board_seconds + m.alight_seconds);
-  if (nride) {
-    if (!net.node_cell) throw InputError("multimodal search: node_cell is required with a ride graph");
-    for (std::int64_t v = 0; v < nride; ++v) {
-      const std::int64_t c = net.node_cell[v];
-      if (c < -1 || c >= ncell) {
-        std::ostringstream m;
-        m << "multimodal search: node_cell[" << v << "] = " << c << " is not a cell of the " << g.rows << " x "
-          << g.cols << " grid (or -1)";
-        throw InputError(m.str());
-      }
-      const std::uint8_t md = net.node_mode ? net.node_mode[v] : 0;
-      if (md >= n_modes) {
-        std::ostringstream m;
-        m << "multimodal search: node_mode[" << v << "] = " << int(md) << " is not one of the " << n_modes
-          << " modes (0.." << n_modes - 1 << ")";
-        throw InputError(m.str());
-      }
-      mode_of[v] = md;
-      if (c >= 0 && fr(c) < kInf) {
-        cell_of[v] = c;
-        ride_bound += max_transfer;
-      }
-    }
-    for (const Arc& a : ride->arcs()) ride_bound += a.seconds;
-  }
-
-  // The arithmetic: the grid engine's for this grid, with the ride network's worst case added to the bound
-  // and the mode code's bits below the source index.
-  int mb = 0;
-  if (nride)
-    while ((std::size_t{1} << mb) < n_modes + 1) ++mb;
-  if ((static_cast<double>(n_sources) + 1.0) * std::ldexp(1.0, mb) > 2147483647.0)
-    throw InputError("multimodal search: too many sources for the label layout (sources x modes must stay below 2^31)");
-  RasterSearchOptions ro;
-  ro.neighbours = o.neighbours;
-  ro.max_seconds = o.max_seconds;
-  ro.threads = o.threads;
-  ro.source_offsets_s = o.source_offsets_s;
-  const std::size_t n_index = std::max<std::size_t>(n_sources << mb, 1);
-  TickScale scale = detail::whole_grid_scale(g, summary, n_index, max_offset + ride_bound, ro);
-  const double sc = std::ldexp(1.0, scale.q);
-  // The outputs are exact doubles (ticks * 2^-q), not the grid engine's float32: the inclusive cut-off is the
-  // largest tick count whose seconds are <= max_seconds, floor(max_seconds * 2^q) (exact: a power-of-two scale).
-  if (o.max_seconds < kInf) scale.cut_ticks = static_cast<std::uint64_t>(std::floor(o.max_seconds * sc));
-  Labels lb;
-  lb.ib = scale.index_bits;
-  lb.code_mask = (std::uint64_t{1} << mb) - 1;
-  lb.cut = scale.cut_ticks;
+  const Labels lb = detail::multimodal_labels(su);
+  const double sc = su.ticks_per_second;
 
   MultimodalStats st;
-  st.tick_seconds = scale.tick_seconds;
+  st.tick_seconds = su.scale.tick_seconds;
   auto* lab = reinterpret_cast<std::uint64_t*>(out_seconds);  // the output doubles as the label array
-  std::fill(lab, lab + ncell, kUnreached);
+  std::fill(lab, lab + su.ncell, kUnreached);
   std::vector<std::int32_t> source_index(n_sources);
-  for (std::size_t s = 0; s < n_sources; ++s) source_index[s] = static_cast<std::int32_t>(s << mb);
-  if (!nride) {
-    st.cells_settled = detail::tile_search(g, scale, ro, sources_rc, source_index.data(), n_sources, nullptr, 0, lab,
-                                           control)
+  for (std::size_t s = 0; s < n_sources; ++s) source_index[s] = static_cast<std::int32_t>(s << su.mode_bits);
+  if (!su.nride) {
+    st.cells_settled = detail::tile_search(g, su.scale, su.grid_options, sources_rc, source_index.data(), n_sources,
+                                           nullptr, 0, lab, control)
                            .cells_settled;
   } else {
     // The ride graph in the search's direction (toward the sources: the traveller's arcs reversed; a search
     // step cell -> node is then the traveller alighting, node -> cell boarding).
     const bool toward = o.direction == TravelDirection::TowardSources;
-    std::vector<std::uint64_t> to_node(n_modes), to_cell(n_modes);
-    for (std::size_t m = 0; m < n_modes; ++m) {
-      const double tn = toward ? net.modes[m].alight_seconds : net.modes[m].board_seconds;
-      const double tc = toward ? net.modes[m].board_seconds : net.modes[m].alight_seconds;
-      to_node[m] = to_ticks(tn, sc);
-      to_cell[m] = to_ticks(tc, sc);
+    std::vector<std::uint64_t> to_node(su.n_modes), to_cell(su.n_modes);
+    for (std::size_t m = 0; m < su.n_modes; ++m) {
+      to_node[m] = detail::multimodal_ticks(toward ? net.modes[m].alight_seconds : net.modes[m].board_seconds, sc);
+      to_cell[m] = detail::multimodal_ticks(toward ? net.modes[m].board_seconds : net.modes[m].alight_seconds, sc);
     }
-    const double typical_step = summary.passable_cells
-                                    ? friction_sum / static_cast<double>(summary.passable_cells) * std::min(g.dx_m, g.dy_m)
-                                    : 0.0;
+    const double typical_step =
+        su.summary.passable_cells
+            ? su.friction_sum / static_cast<double>(su.summary.passable_cells) * std::min(g.dx_m, g.dy_m)
+            : 0.0;
     const double bucket_seconds = typical_step > 0 ? kBucketWalkingSteps * typical_step : kInf;
-    RideNetwork side(ncell, *ride, toward, cell_of, mode_of, to_node, to_cell, lb, sc, control);
-    st.cells_settled = detail::tile_search(g, scale, ro, sources_rc, source_index.data(), n_sources, nullptr, 0, lab,
-                                           control, &side, bucket_seconds)
+    RideNetwork side(su.ncell, *net.ride, toward, su.cell_of, su.mode_of, to_node, to_cell, lb, sc, control);
+    st.cells_settled = detail::tile_search(g, su.scale, su.grid_options, sources_rc, source_index.data(), n_sources,
+                                           nullptr, 0, lab, control, &side, bucket_seconds)
                            .cells_settled;
     st.nodes_settled = side.nodes_settled();
   }
   st.grid_rounds = 1;
   throw_if_cancelled(control);
-
-  // Labels -> outputs, in place.
-  const std::uint64_t idx_mask = (std::uint64_t{1} << lb.ib) - 1;
-  std::uint64_t reached = 0, riding = 0;
-#pragma omp parallel for schedule(static) reduction(+ : reached, riding) if (ncell > (std::int64_t{1} << 18))
-  for (std::int64_t c = 0; c < ncell; ++c) {
-    const std::uint64_t L = lab[c];
-    if (L == kUnreached) {
-      const double inf = kInf;
-      std::memcpy(&lab[c], &inf, sizeof inf);  // lab aliases out_seconds: bytes copied, not typed stores
-      out_nearest[c] = -1;
-      if (out_mode) out_mode[c] = 0;
-      continue;
-    }
-    const std::uint64_t idx = L & idx_mask;
-    const auto code = static_cast<std::uint8_t>(idx & lb.code_mask);
-    const double seconds = static_cast<double>(lb.ticks(L)) * scale.tick_seconds;  // exact: a power of two
-    std::memcpy(&lab[c], &seconds, sizeof seconds);
-    out_nearest[c] = static_cast<std::int32_t>(idx >> mb);
-    if (out_mode) out_mode[c] = code;
-    ++reached;
-    riding += code > 0;
-  }
-  st.cells_reached = reached;
-  st.cells_riding = riding;
+  detail::multimodal_outputs(su, lab, out_nearest, out_mode, st);
   return st;
 }
 
