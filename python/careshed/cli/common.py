@@ -16,6 +16,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..arrays.network import RoadGraph
 from ..constants import DEFAULT_CELL_SIZE_M
 from ..errors import NO_VALUE, UsageError
 from ..io.atomic import check_file_name, check_output_folder
@@ -535,3 +536,40 @@ def study_and_facility_arguments(args) -> tuple[dict, dict]:
                          "RASTER (people per cell)")
     return study_keywords(args), placement_keywords(args, id_keyword="facility_id", point_id=args.facility_id,
                                                       point_name=args.facility_name, layer=args.facilities_layer)
+
+
+def add_network_arguments(p: argparse.ArgumentParser) -> None:
+    """--network and its options: drive on a road graph built from OSM (docs/network.md)."""
+    g = p.add_argument_group("drive on a road graph (docs/network.md): the travel options above then only say "
+                             "which cells are passable")
+    g.add_argument("--network", metavar="FILE", help="OSM extract (.osm.pbf / .osm): facilities and cells snap to "
+                   "its nearest nodes and the time between them is the road graph's (one-way streets, turn "
+                   "restrictions)")
+    g.add_argument("--network-profile", default="car",
+                   help="road speeds: car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH")
+    g.add_argument("--osm-reader", choices=("osmium", "gdal"),
+                   help="osmium (libosmium, default: ways meet at shared nodes, turn restrictions and ferries) or "
+                        "gdal (GDAL's OSM driver: vertices matched by coordinates, roads only)")
+    g.add_argument("--offroad-speed", type=float, default=5.0, metavar="KMH",
+                   help="speed of the straight leg between a cell or facility and its nearest node (default 5)")
+    g.add_argument("--max-snap-m", type=float, metavar="M",
+                   help="cells farther from every node are unreachable, facilities farther are refused (default: none)")
+
+
+def network_keywords(args, *, hours: bool = False) -> dict:
+    """Analysis keywords of :func:`add_network_arguments` (``network``, the road graph built here,
+    ``offroad_speed_kmh``, ``max_snap_distance_m``), or {} without --network. With `hours` (reach), --hour-factors
+    then gives the graph's factors (``hour_factors``; taken out of the travel model's options)."""
+    if not args.network:
+        given = [f for f, v in (("--osm-reader", args.osm_reader), ("--max-snap-m", args.max_snap_m)) if v is not None]
+        if given:
+            raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with --network FILE (a road "
+                             "graph from OSM)")
+        return {}
+    if getattr(args, "ride", None) or getattr(args, "dem", None):
+        raise UsageError("--network drives on a road graph: it cannot be combined with --ride or --dem")
+    graph = RoadGraph.from_osm(args.network, profile(args.network_profile), reader=args.osm_reader)
+    kw = {"network": graph, "offroad_speed_kmh": args.offroad_speed, "max_snap_distance_m": args.max_snap_m}
+    if hours and args.hour_factors:
+        kw["hour_factors"], args.hour_factors = args.hour_factors, None
+    return kw

@@ -6,14 +6,13 @@ import contextlib
 import sys
 from typing import Any
 
-from ..arrays.network import RoadGraph
 from ..constants import RESIDENTS_PER_VEHICLE
 from ..errors import UsageError
 from ..study import Study
 from ..tiled.search import dashboard_address, dask_client
 from .common import (Subcommand, add_grid_and_label_arguments, add_point_arguments, add_snap_arguments,
-                     add_travel_arguments, add_zones_and_people_arguments, key_values, placement_keywords, print_table,
-                     profile,
+                     add_network_arguments, add_travel_arguments, add_zones_and_people_arguments, key_values,
+                     network_keywords, placement_keywords, print_table,
                      save_result, study_keywords)
 
 REACH_EPILOG = """
@@ -106,42 +105,6 @@ def add_reach_arguments(p: argparse.ArgumentParser) -> None:
     add_grid_and_label_arguments(p, label="ambulance stations",
                                   label_help="what the stations are (titles, notes)", prefix="reach")
     add_tile_arguments(p)
-
-
-def add_network_arguments(p: argparse.ArgumentParser) -> None:
-    """--network and its options: drive on a road graph built from OSM (docs/network.md)."""
-    g = p.add_argument_group("drive on a road graph (docs/network.md): the travel options above then only say "
-                             "which cells are passable")
-    g.add_argument("--network", metavar="FILE", help="OSM extract (.osm.pbf / .osm): stations and cells snap to "
-                   "its nearest nodes and the time between them is the road graph's (one-way streets, turn "
-                   "restrictions)")
-    g.add_argument("--network-profile", default="car",
-                   help="road speeds: car (default), ambulance, walking, or CLASS=KMH,CLASS=KMH")
-    g.add_argument("--osm-reader", choices=("osmium", "gdal"),
-                   help="osmium (libosmium, default: ways meet at shared nodes, turn restrictions and ferries) or "
-                        "gdal (GDAL's OSM driver: vertices matched by coordinates, roads only)")
-    g.add_argument("--offroad-speed", type=float, default=5.0, metavar="KMH",
-                   help="speed of the straight leg between a cell or station and its nearest node (default 5)")
-    g.add_argument("--max-snap-m", type=float, metavar="M",
-                   help="cells farther from every node are unreachable, stations farther are refused (default: none)")
-
-
-def network_keywords(args) -> dict:
-    """Study.reach keywords of :func:`add_network_arguments` (the road graph is built here), or {} without
-    --network. --hour-factors then gives the graph's factors (and is taken out of the travel model's options)."""
-    if not args.network:
-        given = [f for f, v in (("--osm-reader", args.osm_reader), ("--max-snap-m", args.max_snap_m)) if v is not None]
-        if given:
-            raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with --network FILE (a road "
-                             "graph from OSM)")
-        return {}
-    if args.ride or args.dem:
-        raise UsageError("--network drives on a road graph: it cannot be combined with --ride or --dem")
-    graph = RoadGraph.from_osm(args.network, profile(args.network_profile), reader=args.osm_reader)
-    kw = {"network": graph, "offroad_speed_kmh": args.offroad_speed, "max_snap_distance_m": args.max_snap_m}
-    if args.hour_factors:
-        kw["hour_factors"], args.hour_factors = args.hour_factors, None
-    return kw
 
 
 def add_tile_arguments(p: argparse.ArgumentParser) -> None:
@@ -260,7 +223,7 @@ def tile_cluster(args):
 def run_reach(args) -> int:
     if args.hour and not args.hour_factors:
         raise UsageError("--hour needs --hour-factors CSV (the road speed factors of each hour)")
-    net_kw = network_keywords(args)
+    net_kw = network_keywords(args, hours=True)
     study_kw, run_kw = reach_arguments(args)
     run_kw.update(net_kw)
     with tile_cluster(args) as tiling:

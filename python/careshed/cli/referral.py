@@ -5,7 +5,8 @@ import argparse
 
 from ..errors import UsageError
 from ..study import Study
-from .common import Subcommand, add_study_arguments, key_values, print_table, save_result, study_and_facility_arguments
+from .common import (Subcommand, add_network_arguments, add_study_arguments, key_values, network_keywords, print_table,
+                     save_result, study_and_facility_arguments)
 
 REFERRAL_EPILOG = """
 Facilities carry a level (--level-field), in the order --levels gives, lowest first (or, without --levels, the
@@ -32,6 +33,11 @@ examples:
   careshed referral zones.gpkg facilities.gpkg --zone-id code --population-raster worldpop.tif \\
       --friction friction.tif --level-field grade --levels "clinic,centre,hospital" --assigned-field refers_to
 
+  # on the road graph of an OSM extract (one-way streets and turn restrictions count; docs/referral.md)
+  careshed referral area.gpkg care.gpkg --zone-id zone --population people --metric-crs EPSG:3067 \\
+      --cell-size 100 --background-speed 5 --facility-id id --level-field level --levels clinic,hospital \\
+      --standard clinic=10 --network helsinki.osm.pbf --out out/referral
+
 outputs (with --out): PREFIX.csv (one row per facility: level, target, referral minutes and km, gap), PREFIX_zones.csv
 (per zone), PREFIX_gaps.csv (facilities beyond their referral standard), with --villages PREFIX_villages.csv,
 PREFIX.gpkg (facilities, referral_lines along the least-time routes, zones, region, notes[, villages]), PREFIX.png (map of the two-leg time with the routes) and
@@ -41,6 +47,7 @@ PREFIX_minutes_<level>.tif, PREFIX_two_leg_minutes.tif, PREFIX_first_contact_gap
 
 def add_referral_arguments(p: argparse.ArgumentParser) -> None:
     add_study_arguments(p, "facilities", "referral")
+    add_network_arguments(p)
     g = p.add_argument_group("levels and referral")
     g.add_argument("--level-field", required=True, dest="level_field", metavar="FIELD",
                    help="facility field with each facility's level")
@@ -79,6 +86,7 @@ def _levels(text):
 
 
 def run_referral(args) -> int:
+    net_kw = network_keywords(args)
     study_kw, place_kw = study_and_facility_arguments(args)
     standards = key_values(args.standards_minutes, "--standard", numeric=True)
     ref_standards = key_values(args.referral_standards_minutes, "--referral-standard", numeric=True)
@@ -87,7 +95,7 @@ def run_referral(args) -> int:
                             assigned_field=args.assigned_field, standards_minutes=standards or None,
                             referral_standards_minutes=ref_standards or None, first_contact=args.first_contact,
                             max_minutes=args.max_minutes, villages=args.villages, village_id=args.village_id,
-                            village_name=args.village_name, villages_layer=args.villages_layer, **place_kw)
+                            village_name=args.village_name, villages_layer=args.villages_layer, **place_kw, **net_kw)
     print_table(result.table.drop(columns=["x", "y", "row", "col"]), [])
     print()
     print_table(result.zones, result.notes)
