@@ -807,18 +807,31 @@ SourceReach RoadGraph::reach(const Index* sources, size_t n_sources, const Graph
   r.list_first.assign(1, 0);
   r.nodes.reserve(in.nodes.size());
   r.seconds.reserve(in.seconds.size());
-  std::vector<std::pair<uint32_t, double>> list;
+  // Each list is sorted by node id, so its copies (ids >= n) form its tail: only they are mapped and sorted,
+  // then merged into the originals, keeping each node's best time.
+  std::vector<std::pair<uint32_t, double>> tail;
   for (size_t j = 0; j < n_sources; ++j) {
-    list.clear();
-    for (uint64_t i = in.list_first[j]; i < in.list_first[j + 1]; ++i) {
-      const uint32_t v = in.nodes[i];
-      list.emplace_back(v < n ? v : split.origin[v - n], in.seconds[i]);
+    const auto b = in.nodes.begin() + static_cast<std::ptrdiff_t>(in.list_first[j]);
+    const auto e = in.nodes.begin() + static_cast<std::ptrdiff_t>(in.list_first[j + 1]);
+    const auto m = std::lower_bound(b, e, n);
+    tail.clear();
+    for (auto it = m; it != e; ++it)
+      tail.emplace_back(split.origin[*it - n], in.seconds[static_cast<size_t>(it - in.nodes.begin())]);
+    std::sort(tail.begin(), tail.end());  // by node, then seconds: the first of each node is its best
+    size_t k = 0;
+    auto emit = [&](uint32_t v, double t) {
+      if (!r.nodes.empty() && r.nodes.size() > r.list_first.back() && r.nodes.back() == v) {
+        r.seconds.back() = std::min(r.seconds.back(), t);
+      } else {
+        r.nodes.push_back(v), r.seconds.push_back(t);
+      }
+    };
+    for (auto it = b; it != m; ++it) {
+      const size_t i = static_cast<size_t>(it - in.nodes.begin());
+      for (; k < tail.size() && tail[k].first < *it; ++k) emit(tail[k].first, tail[k].second);
+      emit(*it, in.seconds[i]);
     }
-    std::sort(list.begin(), list.end());  // by node, then seconds: the first of each node is its best
-    for (size_t i = 0; i < list.size(); ++i) {
-      if (i > 0 && list[i].first == list[i - 1].first) continue;
-      r.nodes.push_back(list[i].first), r.seconds.push_back(list[i].second);
-    }
+    for (; k < tail.size(); ++k) emit(tail[k].first, tail[k].second);
     r.list_first.push_back(r.nodes.size());
   }
   return r;
