@@ -202,9 +202,9 @@ class RideNetwork final : public detail::SideNetwork {
 // power of two ticks; alone it takes 64 steps). Inside a bucket the grid works tile by tile, not in time order,
 // so a cell the walk reached before a ride's alighting was found is expanded twice; narrower buckets cost more
 // tile visits instead. Measured on benchmarks/multimodal.py's road-rich grid (36 M cells, typical step 125 s,
-// 1 M ride nodes, boarding 0 and 2 minutes, load 8-12): widths of 128, 256, 512, 2048 and 4096 s expanded
-// 1.00, 1.00, 1.04-1.08, 1.7 and 3.2 cells per cell reached, and 512 s took the least CPU (3.4-3.8 s, against
-// 4.1-5.3 s at 128 s and 4.7-7.3 s at 2048 s and up). Speed only: the result is the same at any width.
+// 1 M ride nodes, boarding 2 minutes; 2048 s with boarding 0, load 8-12): widths of 64, 128, 256, 512, 1024, 2048 and 4096 s expanded
+// 1.00, 1.00, 1.01, 1.04, 1.22, 1.69 and 2.9-3.3 cells per cell reached and took 4.9-5.3, 4.1-4.4, 3.7-3.9,
+// 3.4-3.8, 3.5-3.8, 4.7 and 6.5-7.3 s of CPU (BENCHMARKS.md). Speed only: the result is the same at any width.
 constexpr double kBucketWalkingSteps = 8.0;
 
 }  // namespace
