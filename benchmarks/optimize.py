@@ -60,8 +60,9 @@ def pairs_within(dxy, cxy, max_s, speed_ms=40 / 3.6):
     return np.concatenate(d_idx), np.concatenate(c_idx), np.concatenate(sec)
 
 
-def peer_mclp(dxy, cxy, pop, std, p, fixed=(), speed_ms=40 / 3.6):
-    """spopt's MCLP path: dense cost matrix -> coverage matrix -> PuLP model -> CBC. Returns (objective, sites, s)."""
+def peer_mclp(dxy, cxy, pop, std, p, fixed=(), speed_ms=40 / 3.6, time_limit=None):
+    """spopt's MCLP path: dense cost matrix -> coverage matrix -> PuLP model -> CBC. Returns (objective, sites, s)
+    or, with time_limit (s of wall time, model building included), (objective, sites, s, solved)."""
     import pulp
 
     t0 = time.perf_counter()
@@ -78,9 +79,54 @@ def peer_mclp(dxy, cxy, pop, std, p, fixed=(), speed_ms=40 / 3.6):
     prob += pulp.lpSum(x) == p
     for j in fixed:
         prob += x[j] == 1
-    prob.solve(pulp.COIN_CMD(msg=False))
-    sites = [j for j in range(nc) if x[j].value() > 0.5]
-    return pulp.value(prob.objective), sites, time.perf_counter() - t0
+    if time_limit is None:
+        prob.solve(pulp.COIN_CMD(msg=False))
+        sites = [j for j in range(nc) if x[j].value() > 0.5]
+        return pulp.value(prob.objective), sites, time.perf_counter() - t0
+    solved = _pulp_solve(prob, t0, time_limit)
+    sites = [j for j in range(nc) if (x[j].value() or 0) > 0.5]
+    return pulp.value(prob.objective), sites, time.perf_counter() - t0, solved
+
+
+def peer_median(dxy, cxy, pop, p, time_limit=None, speed_ms=40 / 3.6):
+    """spopt's PMedian.from_cost_matrix path: a dense cost matrix, a PuLP model with binary facility variables y_j
+    and binary assignment variables z_ij (one assignment row per demand, z_ij <= y_j, sum y = p, objective
+    sum w_i c_ij z_ij), solved by Debian's CBC binary (pulp.COIN_CMD). time_limit (s of wall time, model building
+    included): CBC gets what is left. Returns (objective, sites, wall s, solved to proven optimality)."""
+    import pulp
+
+    t0 = time.perf_counter()
+    cost = np.hypot(dxy[:, None, 0] - cxy[None, :, 0], dxy[:, None, 1] - cxy[None, :, 1]) / speed_ms
+    cost = cost.astype(np.float32).astype(np.float64)  # the same float32 seconds careshed stores
+    nd, nc = cost.shape
+    prob = pulp.LpProblem("p_median", pulp.LpMinimize)
+    y = [pulp.LpVariable(f"y{j}", cat="Binary") for j in range(nc)]
+    z = [[pulp.LpVariable(f"z{i}_{j}", cat="Binary") for j in range(nc)] for i in range(nd)]
+    prob += pulp.lpSum(pop[i] * cost[i, j] * z[i][j] for i in range(nd) for j in range(nc))
+    for i in range(nd):
+        prob += pulp.lpSum(z[i]) == 1
+    prob += pulp.lpSum(y) == p
+    for i in range(nd):
+        for j in range(nc):
+            prob += z[i][j] <= y[j]
+    solved = _pulp_solve(prob, t0, time_limit)
+    sites = [j for j in range(nc) if (y[j].value() or 0) > 0.5]
+    return pulp.value(prob.objective), sites, time.perf_counter() - t0, solved
+
+
+def _pulp_solve(prob, t0, time_limit):
+    """CBC through PuLP with what is left of time_limit (wall); True when it proved optimality within the limit."""
+    import pulp
+
+    if time_limit is None:
+        prob.solve(pulp.COIN_CMD(msg=False))
+        return prob.status == pulp.LpStatusOptimal
+    left = time_limit - (time.perf_counter() - t0)
+    if left <= 1:
+        return False
+    prob.solve(pulp.COIN_CMD(msg=False, timeLimit=left, options=["timeMode elapsed"]))
+    return (prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal
+            and time.perf_counter() - t0 <= time_limit)
 
 
 def cpu_with_children():
@@ -123,6 +169,52 @@ def run_random(sizes, seed, exact=True, gap_target=0.0):
               f"{t_he:.3f} ({c_he:.3f}) | {he.objective:,.0f} | {he.bound:,.0f} | {he.gap:.3%} | "
               f"{t_peer:.2f} ({c_peer:.2f}) | {peer_obj:,.0f} | {ex_ratio} | "
               f"{t_peer / t_he:.0f}x ({c_peer / max(c_he, 1e-6):.0f}x) |", flush=True)
+
+
+def run_pulp_limit(model, sizes, seed, limit=600.0, careshed_limit=60.0, gap_target=0.0):
+    """Issue 10's "100x faster at the largest size PuLP + CBC solves within 10 minutes": the sizes in turn (one
+    PuLP run at a time), careshed's heuristic (it stops when its bound proves the answer within gap_target of the
+    optimum, or at careshed_limit) and PuLP + CBC (at most `limit` s of wall time, model building included) on the same
+    random Euclidean instance (MCLP: as the random case; p-median: every pair, dense, p = candidates / 10), until
+    PuLP + CBC does not prove its answer optimal within the limit. CPU = this process + CBC's child process."""
+    print(f"## {model} against PuLP + CBC, growing until PuLP + CBC needs more than {limit:.0f} s")
+    print("| demand x candidates | pairs | load | careshed heuristic wall s (CPU s) | objective | bound | gap | "
+          "PuLP+CBC wall s (CPU s) | objective | solved | ratio wall (CPU) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for nd, nc in sizes:
+        dxy, cxy, pop, std = random_instance(nd, nc, seed)
+        p = max(1, nc // 10)
+        l0 = load()
+        t0, c0 = time.perf_counter(), cpu_with_children()
+        if model == "mclp":
+            di, ci, s = pairs_within(dxy, cxy, 900.0)
+            costs = locate.site_costs(scipy.sparse.coo_matrix((s, (di, ci)), shape=(nd, nc)))
+            r = locate.mclp(costs, pop, p, std, solver="heuristic", time_limit_s=careshed_limit,
+                             gap_target=gap_target)
+        else:
+            cost = (np.hypot(dxy[:, None, 0] - cxy[None, :, 0], dxy[:, None, 1] - cxy[None, :, 1])
+                    / (40 / 3.6)).astype(np.float32)
+            costs = locate.site_costs(cost)
+            del cost
+            r = locate.p_median(costs, pop, p, solver="heuristic", time_limit_s=careshed_limit,
+                                gap_target=gap_target)
+        t_cs, c_cs = time.perf_counter() - t0, cpu_with_children() - c0
+        c0 = cpu_with_children()
+        if model == "mclp":
+            peer_obj, _, t_peer, solved = peer_mclp(dxy, cxy, pop, std, p, time_limit=limit)
+        else:
+            peer_obj, _, t_peer, solved = peer_median(dxy, cxy, pop, p, time_limit=limit)
+        c_peer = cpu_with_children() - c0
+        better = r.objective >= peer_obj - 1e-9 * abs(peer_obj) if model == "mclp" else \
+            r.objective <= peer_obj + 1e-9 * abs(peer_obj)
+        peer_txt = "n/a" if peer_obj is None else f"{peer_obj:,.0f}"
+        ratio = (f"{t_peer / t_cs:.0f}x ({c_peer / max(c_cs, 1e-6):.0f}x)" if solved else "PuLP over the limit")
+        print(f"| {nd:,} x {nc:,} | {costs.n_pairs:,} | {l0:.1f}-{load():.1f} | {t_cs:.2f} ({c_cs:.2f}) | "
+              f"{r.objective:,.0f} | {r.bound:,.0f} | {r.gap:.4%} | {t_peer:.1f} ({c_peer:.1f}) | {peer_txt} | "
+              f"{'yes' if solved else 'no'} | {ratio}{'' if better or not solved else ' (careshed objective WORSE)'} |",
+              flush=True)
+        if not solved:
+            break
 
 
 # ---- scale instances (issue 10's speed targets): sparse from the start, never a dense matrix ------------------
@@ -334,6 +426,11 @@ def main():
                     help="scale-mclp: demand x candidates x coverage pairs x p")
     ap.add_argument("--median-size", default="100000x10000x200x200",
                     help="scale-median: demand x candidates x nearest candidates per demand x p")
+    ap.add_argument("--pulp-mclp-sizes", default="5000x500,7000x700,10000x1000,14000x1400",
+                    help="pulp-mclp: the sizes to grow through (stops at the first PuLP + CBC cannot solve in time)")
+    ap.add_argument("--pulp-median-sizes", default="1000x100,1500x150,2000x200,3000x300,4000x400",
+                    help="pulp-median: the sizes to grow through (dense: every pair)")
+    ap.add_argument("--pulp-limit", type=float, default=600.0, help="pulp-*: PuLP + CBC's wall-time limit (s)")
     ap.add_argument("--no-exact", action="store_true", help="random: skip careshed's exact (CBC) path")
     ap.add_argument("--time-limit", type=float, default=None, help="scale cases: the solver's time limit (s)")
     ap.add_argument("--gap-target", type=float, default=None,
@@ -347,6 +444,11 @@ def main():
         nd, nc, k, p = (int(v) for v in a.median_size.split("x"))
         run_scale_median(nd, nc, k, p, a.seed, a.time_limit or 600.0, 0.01 if a.gap_target is None else a.gap_target)
     sizes = [tuple(int(v) for v in s.split("x")) for s in a.sizes.split(",")]
+    for model in ("mclp", "median"):
+        if f"pulp-{model}" in a.cases:
+            grow = [tuple(int(v) for v in s.split("x")) for s in getattr(a, f"pulp_{model}_sizes").split(",")]
+            run_pulp_limit("mclp" if model == "mclp" else "p-median", grow, a.seed, a.pulp_limit,
+                           gap_target=a.gap_target or 0.0)
     if "random" in a.cases:
         run_random(sizes, a.seed, exact=not a.no_exact, gap_target=a.gap_target or 0.0)
     if "quzhou" in a.cases:

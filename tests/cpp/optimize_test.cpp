@@ -456,6 +456,58 @@ TEST(OptimizeOracle, LagrangianBoundsBracketTheExactOptimumOnGeometricInstances)
   }
 }
 
+TEST(OptimizeOracle, PMedianLagrangianHeuristicNeverReportsLessThanTheTrueGap) {
+  // The scale path of the heuristic p-median (the deflected subgradient bound, the Lagrangian heuristic's swap
+  // searches from the relaxation's open sites) on sparse seeded instances: each demand lists only its k nearest
+  // candidates and must be served by one of them (the model's rule), so most demands see few open sites, as in
+  // the 100,000 x 10,000 benchmark. The reported gap must be at least the true gap to CBC's proven optimum
+  // (bound <= optimum <= objective), also with existing sites that may close (max_closures binds the searches).
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    SiteProblem pr;
+    pr.model = SiteModel::PMedian;
+    pr.p = 5 + round;
+    const SiteCosts C = geometric_costs(rng, 150 + 50 * round, 20 + 5 * round, 20000.0, 0.0, 5 + round, &pr.weights);
+    if (round >= 2) {  // three existing sites, at most one of them may close
+      pr.site_status.assign(C.n_candidates, SiteStatus::Free);
+      for (std::int32_t j : {1, 4, 7}) pr.site_status[j] = SiteStatus::Closable;
+      pr.max_closures = 1;
+    }
+    SiteOptions ho;
+    ho.solver = SiteSolver::Heuristic;
+    ho.lp_bound = false;  // the Lagrangian bound and heuristic, as at scale
+    SiteSolution e;
+    try {
+      e = careshed::solve_sites(C, pr, SiteOptions{});
+    } catch (const std::exception&) {
+      continue;  // no set of p sites serves every demand from its list: nothing to compare
+    }
+    ASSERT_TRUE(e.proven_optimal);
+    const double z = e.objective;
+    SiteSolution h;
+    try {
+      h = careshed::solve_sites(C, pr, ho);
+    } catch (const std::exception& ex) {
+      ADD_FAILURE() << "the heuristic found no feasible set where CBC's optimum is " << z << ": " << ex.what();
+      continue;
+    }
+    EXPECT_EQ(h.bound_source, "lagrangian");
+    EXPECT_LE(h.bound, z + rel_tol(z)) << "bound above the optimum";
+    EXPECT_GE(h.objective, z - rel_tol(z)) << "objective below the optimum";
+    const double true_gap = (h.objective - z) / h.objective;
+    EXPECT_GE(h.gap, true_gap - 1e-9) << "reported gap " << h.gap << " below the true gap " << true_gap;
+    EXPECT_NEAR(h.gap, (h.objective - h.bound) / h.objective, 1e-12);
+    if (round >= 2) {
+      std::int32_t closed = 0;
+      for (std::int32_t j : {1, 4, 7}) closed += !std::binary_search(h.sites.begin(), h.sites.end(), j);
+      EXPECT_LE(closed, 1) << "max_closures broken";
+    }
+  }
+}
+
 TEST(OptimizeNamed, LscpDemandSpecificStandardsInclusive) {
   SiteProblem pr;
   pr.model = SiteModel::Lscp;
