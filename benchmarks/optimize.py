@@ -205,8 +205,12 @@ def run_pulp_limit(model, sizes, seed, limit=600.0, careshed_limit=60.0, gap_tar
         else:
             peer_obj, _, t_peer, solved = peer_median(dxy, cxy, pop, p, time_limit=limit)
         c_peer = cpu_with_children() - c0
-        better = r.objective >= peer_obj - 1e-9 * abs(peer_obj) if model == "mclp" else \
-            r.objective <= peer_obj + 1e-9 * abs(peer_obj)
+        if peer_obj is None:  # no integer solution within the limit
+            better = True
+        elif model == "mclp":
+            better = r.objective >= peer_obj - 1e-9 * abs(peer_obj)
+        else:
+            better = r.objective <= peer_obj + 1e-9 * abs(peer_obj)
         peer_txt = "n/a" if peer_obj is None else f"{peer_obj:,.0f}"
         ratio = (f"{t_peer / t_cs:.0f}x ({c_peer / max(c_cs, 1e-6):.0f}x)" if solved else "PuLP over the limit")
         print(f"| {nd:,} x {nc:,} | {costs.n_pairs:,} | {l0:.1f}-{load():.1f} | {t_cs:.2f} ({c_cs:.2f}) | "
