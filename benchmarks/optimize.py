@@ -17,7 +17,14 @@ Cases:
            with the 6 county seats fixed open.
            careshed exact and heuristic; the peer is run only when its dense matrix fits in --peer-max-mb.
 
+  pulp-mclp / pulp-median
+           issue 10's "100x at the largest size PuLP + CBC solves within 10 minutes": grow the size (one PuLP run
+           at a time) until PuLP + CBC misses its --pulp-limit; careshed's heuristic beside it on each size.
+  scale-mclp / scale-median
+           issue 10's scale targets (careshed alone; sparse instances built without a dense matrix).
+
 Usage: .venv/bin/python benchmarks/optimize.py [random] [quzhou] [--sizes 1000x100,4000x400] [--seed 3]
+       .venv/bin/python benchmarks/optimize.py pulp-median --gap-target 0.0001 [--pulp-median-sizes 500x50,700x70]
        (PYTHONPATH=python:build/cpp/python for a development build)
 """
 from __future__ import annotations
@@ -430,9 +437,9 @@ def main():
                     help="scale-mclp: demand x candidates x coverage pairs x p")
     ap.add_argument("--median-size", default="100000x10000x200x200",
                     help="scale-median: demand x candidates x nearest candidates per demand x p")
-    ap.add_argument("--pulp-mclp-sizes", default="5000x500,7000x700,10000x1000,14000x1400",
+    ap.add_argument("--pulp-mclp-sizes", default="5000x500,7000x700,10000x1000",
                     help="pulp-mclp: the sizes to grow through (stops at the first PuLP + CBC cannot solve in time)")
-    ap.add_argument("--pulp-median-sizes", default="1000x100,1500x150,2000x200,3000x300,4000x400",
+    ap.add_argument("--pulp-median-sizes", default="500x50,700x70,1000x100,1500x150",
                     help="pulp-median: the sizes to grow through (dense: every pair)")
     ap.add_argument("--pulp-limit", type=float, default=600.0, help="pulp-*: PuLP + CBC's wall-time limit (s)")
     ap.add_argument("--no-exact", action="store_true", help="random: skip careshed's exact (CBC) path")
