@@ -64,8 +64,9 @@ void init_multimodal(py::module_& m) {
         double* s = secs.mutable_data();
         std::int32_t* nn = nearest.mutable_data();
         std::uint8_t* mm = mode.mutable_data();
-        // A cap on the walking legs needs the two-criteria engine (multimodal_walkcap.hpp); without one, the fast one.
-        const bool capped = !(max_walk_seconds == std::numeric_limits<double>::infinity());
+        // A cap on the walking legs needs the two-criteria engine (multimodal_walkcap.hpp); without one — or
+        // without rides, whose walking-only trips are not capped — the fast one (the same bits).
+        const bool capped = !(max_walk_seconds == std::numeric_limits<double>::infinity()) && n_nodes > 0;
         const MultimodalStats st = run_interruptible(progress, [&](RunControl* c) {
           return capped ? multimodal_travel_time_walk_capped(net, src, n_src, o, max_walk_seconds, s, nn, mm, c)
                         : multimodal_travel_time(net, src, n_src, o, s, nn, mm, c);

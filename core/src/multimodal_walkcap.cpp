@@ -114,6 +114,20 @@ MultimodalStats multimodal_travel_time_walk_capped(const MultimodalNetwork& net,
   auto dominated = [&](std::int64_t c, std::uint64_t key, std::uint64_t walked) {
     return ((key & lb.code_mask) == 0 ? min_walk_only[c] : min_walk_any[c]) <= walked;
   };
+  // The least-key label pushed to each cell (speed only): a new label it dominates is dropped at once — that
+  // label is settled (and dominates the new one) or is dropped for a settled label that dominates both.
+  std::vector<std::uint64_t> pending_key(static_cast<std::size_t>(ncell), kNever);
+  std::vector<std::uint64_t> pending_walked(static_cast<std::size_t>(ncell), kNever);
+  auto push_cell = [&](std::int64_t c, std::uint64_t key, std::uint64_t walked) {
+    if (dominated(c, key, walked)) return;
+    const std::uint64_t pk = pending_key[c];
+    if (pk <= key && pending_walked[c] <= walked && ((pk & lb.code_mask) == 0 || (key & lb.code_mask) != 0)) return;
+    if (key < pk) {
+      pending_key[c] = key;
+      pending_walked[c] = walked;
+    }
+    heap.push(Item{key, walked, static_cast<std::uint64_t>(c)});
+  };
   for (std::size_t s = 0; s < n_sources; ++s) {
     const std::int64_t c = sources_rc[2 * s] * g.cols + sources_rc[2 * s + 1];
     if (!(fr(c) < kInf)) continue;  // a source on an impassable cell reaches nothing (as the grid engine)
@@ -121,7 +135,7 @@ MultimodalStats multimodal_travel_time_walk_capped(const MultimodalNetwork& net,
     const double t0 = std::floor(off * sc + 0.5);
     if (t0 > static_cast<double>(lb.cut)) continue;  // beyond the cut-off (the grid engine's rule)
     const std::uint64_t key = ((static_cast<std::uint64_t>(t0) + 1) << lb.ib) | (static_cast<std::uint64_t>(s) << mb);
-    heap.push(Item{key, 0, static_cast<std::uint64_t>(c)});
+    push_cell(c, key, 0);
   }
   MultimodalStats st;
   st.tick_seconds = su.scale.tick_seconds;
@@ -151,7 +165,7 @@ MultimodalStats multimodal_travel_time_walk_capped(const MultimodalNetwork& net,
       const std::int64_t c = cell_of[v];
       if (c < 0) continue;
       const std::uint64_t L = lb.step(it.key, to_cell[mode_of[v]], 0);  // a new walking leg starts at 0
-      if (L != kUnreached && !dominated(c, L, 0)) heap.push(Item{L, 0, static_cast<std::uint64_t>(c)});
+      if (L != kUnreached) push_cell(c, L, 0);
       continue;
     }
     const std::int64_t c = static_cast<std::int64_t>(it.vertex);
@@ -203,7 +217,7 @@ MultimodalStats multimodal_travel_time_walk_capped(const MultimodalNetwork& net,
         w = std::min(w, cap + 1);  // walking-only trips are not capped; past the cap they only cannot board
       else if (w > cap)
         continue;
-      if (!dominated(v, L, w)) heap.push(Item{L, w, static_cast<std::uint64_t>(v)});
+      push_cell(v, L, w);
     }
   }
   throw_if_cancelled(control);

@@ -452,6 +452,10 @@ def test_walk_cap_exactly_met_rides_one_tick_over_walks_and_a_huge_cap_is_the_un
         plain = travel_time_multimodal(f, src, **args)
         huge = travel_time_multimodal(f, src, max_walk_seconds=1e9, **args)
         assert all(np.array_equal(a, b) for a, b in zip(plain, huge)) and plain[2].any()
+    # without rides every trip walks only, which no cap limits: walking alone, whatever the cap
+    walk = travel_time_multimodal(f, src, cell_size=(90.0, 90.0))
+    assert all(np.array_equal(a, b) for a, b in zip(walk, travel_time_multimodal(f, src, cell_size=(90.0, 90.0),
+                                                                                 max_walk_seconds=0.0)))
 
 
 def test_walk_cap_a_facility_reachable_only_by_a_walk_longer_than_the_cap():
