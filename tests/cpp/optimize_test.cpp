@@ -452,6 +452,16 @@ TEST(OptimizeOracle, LagrangianBoundsBracketTheExactOptimumOnGeometricInstances)
       // On these instances both relaxations are nearly tight (the LP gap is small): a bound far from the optimum
       // would mean the subgradient did not converge, not that the optimum is far.
       EXPECT_LT(std::fabs(h.bound - z), 0.01 * z) << site_model_name(model) << ": the bound is far from the optimum";
+      if (!median) {
+        // MCLP starts its λ from the core LP's column generation, which ends with λ optimal for the whole LP (no
+        // time limit here): the Lagrangian bound must then equal the LP relaxation's value, which the heuristic
+        // with lp_bound reports from CLP on the whole model (or the objective, when the LP proves it optimal).
+        SiteOptions lo = ho;
+        lo.lp_bound = true;
+        const SiteSolution l = careshed::solve_sites(C, pr, lo);
+        ASSERT_TRUE(l.bound_source == "lp relaxation" || l.proven_optimal) << l.bound_source;
+        EXPECT_NEAR(h.bound, l.bound, 1e-7 * z) << "MCLP: the Lagrangian bound stopped short of the LP value";
+      }
     }
   }
 }
