@@ -957,6 +957,9 @@ class NearestSearch {
     int shift, sub_shift;
     int sub;                  // the sub-bucket being worked
     bool shared;              // active_ > 1: labels are read atomically and lowered by compare-and-swap
+    bool record;              // record_: first reaches go to the touched list
+    // Deep cells of the tile (see expand_deep): in-tile row and column in [deep_lo, deep_lo + deep_n).
+    unsigned deep_lo, deep_n;
   };
 
   void work_tile(Worker& me, std::uint32_t t) {
@@ -968,8 +971,15 @@ class NearestSearch {
       tq.release();
     else
       tq.clear();
-    Hot h{lab_, fr_, p_.cut_ticks, cur_b_, b_start_, p_.rows, p_.cols, me.cur_tr, me.cur_tc, p_.index_bits,
-          shift_, sub_shift_, 0, active_ > 1};
+    // Deep cells: every neighbour is in this tile (so a push stays in it), and with several threads also
+    // outside the tile's outer ring of width m, the only cells of a tile that another thread touches (it
+    // relaxes the neighbours of its own tiles' cells, at most m cells into ours). Round r's tiles of one
+    // owner are worked by that owner alone between barriers, so a deep cell's neighbours are read and
+    // lowered with plain loads and stores, no compare-and-swap.
+    constexpr unsigned m = K == 16 ? 2 : 1;
+    const unsigned deep_lo = active_ > 1 ? 2 * m : m;
+    Hot h{lab_,    fr_,         p_.cut_ticks, cur_b_, b_start_,    p_.rows, p_.cols, me.cur_tr, me.cur_tc,
+          p_.index_bits, shift_, sub_shift_, 0, active_ > 1, record_, deep_lo, (1u << kTileShift) - 2 * deep_lo};
     for (me.cur_sub = 0; me.cur_sub < kSub; ++me.cur_sub) {
       h.sub = me.cur_sub;
       PodVec<Entry>& sq = me.sub[me.cur_sub];
@@ -1038,6 +1048,30 @@ class NearestSearch {
     }
   }
 
+  // relax() for a neighbour v of a deep cell (see work_tile), isotropic costs: v is in the tile being
+  // worked and no other thread touches it this round, so plain loads and stores, and the push only asks
+  // whether v stays in the bucket. Knight's moves: fab = fa + fb of the two cells passed between (finite).
+  template <bool kKnight>
+  __attribute__((always_inline)) static void relax_deep(Worker& me, const Hot& h, std::uint32_t v, LabelT L,
+                                                        std::uint64_t t, double fu, double hl, LabelT idx,
+                                                        double fab = 0.0) {
+    const LabelT Lv = h.lab[v];
+    if (Lv <= L) return;
+    const double fv = h.fr[v];
+    if (!(fv < kInf)) return;
+    const std::uint64_t nt = t + to_ticks(kKnight ? ((fu + fv) + fab) * hl : (fu + fv) * hl);
+    if (nt > h.cut_ticks) return;
+    const LabelT Ln = static_cast<LabelT>(((nt + 1) << h.index_bits) | idx);
+    if (Ln >= Lv) return;
+    h.lab[v] = Ln;
+    if (h.record && Lv == unreached()) me.touched.push_back(v);
+    const Entry e{v, static_cast<std::uint32_t>(nt)};
+    if ((nt >> h.shift) == h.b)
+      me.sub[std::max(h.sub, static_cast<int>((nt - h.b_start) >> h.sub_shift))].push_back(e);
+    else
+      me.q.push(nt, e);
+  }
+
   // Terrain costs with a lower bound (Cost::kLowerBound): true when even the cheapest possible move from
   // this label, t + ticks(base * min_factor), cannot lower Lv (offer() would refuse the real one too).
   inline bool cannot_improve(const Hot& h, LabelT Lv, std::uint64_t t, double base, LabelT idx) const {
@@ -1088,6 +1122,23 @@ class NearestSearch {
     double hl[K];
     for (int k = 0; k < K; ++k) hl[k] = hlp[k];
     constexpr int m = K == 16 ? 2 : 1;
+    constexpr std::int64_t kTileMask = (std::int64_t{1} << kTileShift) - 1;
+    if (static_cast<unsigned>(row & kTileMask) - h.deep_lo < h.deep_n &&
+        static_cast<unsigned>(col & kTileMask) - h.deep_lo < h.deep_n && row < h.rows - m && col < h.cols - m) {
+      if constexpr (Cost::kIsotropic) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k)
+          relax_deep<false>(me, h, static_cast<std::uint32_t>(c + kDr[k] * h.cols + kDc[k]), L, t, fu, hl[k], idx);
+        if constexpr (K == 16) {
+          for (int k = 8; k < 16; ++k) {
+            const double fa = h.fr[c + p_.mid1[k]], fb = h.fr[c + p_.mid2[k]];
+            if (!(fa < kInf) || !(fb < kInf)) continue;
+            relax_deep<true>(me, h, static_cast<std::uint32_t>(c + p_.off[k]), L, t, fu, hl[k], idx, fa + fb);
+          }
+        }
+        return;
+      }
+    }
     if (row >= m && row < h.rows - m && col >= m && col < h.cols - m) {
 #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k)
