@@ -27,6 +27,7 @@ bound (--reach-sources, --reach-minutes; 0 skips it).
                                        [--skip-grass] [--skip-skimage] [--seed 42]
 """
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -194,6 +195,13 @@ r.out.gdal input=cost output={out_tif} format=GTiff type=Float64 --quiet -f
     return secs, cpu, cum
 
 
+def outputs_sha1(*arrays):
+    h = hashlib.sha1()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
 def compare(name, ours, theirs):
     both = np.isfinite(ours) & np.isfinite(theirs)
     only_ours = int(np.count_nonzero(np.isfinite(ours) & ~np.isfinite(theirs)))
@@ -234,6 +242,8 @@ def main():
               f"peak memory beyond the "
               f"input {extra / 2**20:.0f} MiB = {extra / f.size:.2f} bytes/cell, "
               f"{np.count_nonzero(near_cs >= 0) / 1e6:.2f} M cells reached")
+        # The bits of the outputs: a kernel change must leave them as they are (compare across versions).
+        print(f"  outputs sha1 (seconds float32 + nearest int32): {outputs_sha1(sec_cs, near_cs)}")
         results = {}
         if not args.skip_skimage:
             r = skimage_run(f, src, cell, args.neighbours)
@@ -249,9 +259,10 @@ def main():
             compare(name, sec_cs, cum)
         # Cutoff: cost follows the reach.
         cut_src = src[: args.cutoff_sources]
-        t_cut, extra_cut, sec_cut, _ = careshed_run(f, cut_src, cell, args.neighbours,
+        t_cut, extra_cut, sec_cut, _near_cut = careshed_run(f, cut_src, cell, args.neighbours,
                                                     args.cutoff_minutes * 60.0, args.repeat, tmp)
         reached = int(np.count_nonzero(np.isfinite(sec_cut)))
+        print(f"  cutoff outputs sha1: {outputs_sha1(sec_cut, _near_cut)}")
         # The part that does not depend on the reach: validating the friction and writing the outputs.
         t_fixed, _, _, _ = careshed_run(f, src[:0], cell, args.neighbours, args.cutoff_minutes * 60.0,
                                         args.repeat, tmp)
@@ -272,6 +283,7 @@ def main():
         print(f"careshed travel_time_grid_reach_lists: {len(rsrc)} sources x {args.reach_minutes:g} min: "
               f"{dt:.2f} s wall, {dc:.2f} s CPU, {len(cells) / 1e6:.1f} M (source, cell) pairs, "
               f"{dt / len(rsrc) * 1e3:.1f} ms per source, {dc / max(len(cells), 1) * 1e9:.0f} ns CPU per pair")
+        print(f"  reach lists sha1 (offsets + cells + seconds): {outputs_sha1(offs, cells, secs)}")
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 

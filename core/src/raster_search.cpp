@@ -51,6 +51,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #ifdef CARESHED_HAVE_OPENMP
 #include <omp.h>
@@ -367,6 +370,17 @@ Prepared prepare(const FrictionGrid& g, const std::int64_t* sources_rc, std::siz
 // floor(w + 0.5) for 0 <= w < 2^62, through the signed conversion (one instruction; the unsigned one
 // is a branchy sequence on x86-64).
 inline std::uint64_t to_ticks(double w) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(w + 0.5)); }
+
+// to_ticks(w) for a finite w >= 0 below 2^62; 2^63 for w = NaN or +inf (a move onto an impassable cell), which
+// every caller refuses as beyond the cutoff. The conversion instruction gives exactly that (x86-64's
+// "integer indefinite"); elsewhere, an explicit test.
+inline std::uint64_t ticks_or_huge(double w) {
+#if defined(__x86_64__) && defined(__SSE2__)
+  return static_cast<std::uint64_t>(_mm_cvttsd_si64(_mm_set_sd(w + 0.5)));
+#else
+  return w < kInf ? to_ticks(w) : std::uint64_t{1} << 63;
+#endif
+}
 
 // A growable array of trivially copyable entries (queue buckets, tiles' and sub-buckets' lists). Unlike
 // std::vector's, its push_back is small enough to be inlined into the search's inner loop (GCC kept
@@ -958,8 +972,14 @@ class NearestSearch {
     int sub;                  // the sub-bucket being worked
     bool shared;              // active_ > 1: labels are read atomically and lowered by compare-and-swap
     bool record;              // record_: first reaches go to the touched list
-    // Deep cells of the tile (see expand_deep): in-tile row and column in [deep_lo, deep_lo + deep_n).
-    unsigned deep_lo, deep_n;
+    bool per_row;             // p_.per_row
+    const double* hl;         // p_.hl.data()
+    std::uint64_t fastdiv_m;  // p_.fastdiv_m
+    LabelT label_one;         // 1 << index_bits: adding d ticks to a label adds d * label_one
+    std::uint64_t b_width;    // 1 << shift: ticks t lie in bucket b exactly when t - b_start < b_width
+    // The tile's deep cells (see work_tile): rows [deep_r0, deep_r0 + deep_rn), cols [deep_c0, deep_c0 + deep_cn).
+    std::int64_t deep_r0, deep_c0;
+    std::uint64_t deep_rn, deep_cn;
   };
 
   void work_tile(Worker& me, std::uint32_t t) {
@@ -971,23 +991,95 @@ class NearestSearch {
       tq.release();
     else
       tq.clear();
-    // Deep cells: every neighbour is in this tile (so a push stays in it), and with several threads also
-    // outside the tile's outer ring of width m, the only cells of a tile that another thread touches (it
-    // relaxes the neighbours of its own tiles' cells, at most m cells into ours). Round r's tiles of one
-    // owner are worked by that owner alone between barriers, so a deep cell's neighbours are read and
+    // Deep cells: every neighbour is in this tile (so a push stays in it) and in the grid, and with several
+    // threads also outside the tile's outer ring of width m, the only cells of a tile that another thread
+    // touches (it relaxes the neighbours of its own tiles' cells, at most m cells into ours). Round r's tiles
+    // of one owner are worked by that owner alone between barriers, so a deep cell's neighbours are read and
     // lowered with plain loads and stores, no compare-and-swap.
-    constexpr unsigned m = K == 16 ? 2 : 1;
-    const unsigned deep_lo = active_ > 1 ? 2 * m : m;
-    Hot h{lab_,    fr_,         p_.cut_ticks, cur_b_, b_start_,    p_.rows, p_.cols, me.cur_tr, me.cur_tc,
-          p_.index_bits, shift_, sub_shift_, 0, active_ > 1, record_, deep_lo, (1u << kTileShift) - 2 * deep_lo};
+    constexpr std::int64_t m = K == 16 ? 2 : 1, kTileSide = std::int64_t{1} << kTileShift;
+    const std::int64_t deep_lo = active_ > 1 ? 2 * m : m;
+    const std::int64_t r0 = me.cur_tr * kTileSide + deep_lo, c0 = me.cur_tc * kTileSide + deep_lo;
+    const std::int64_t r1 = std::min(me.cur_tr * kTileSide + kTileSide - deep_lo, p_.rows - m);
+    const std::int64_t c1 = std::min(me.cur_tc * kTileSide + kTileSide - deep_lo, p_.cols - m);
+    Hot h{};
+    h.lab = lab_;
+    h.fr = fr_;
+    h.cut_ticks = p_.cut_ticks;
+    h.b = cur_b_;
+    h.b_start = b_start_;
+    h.rows = p_.rows;
+    h.cols = p_.cols;
+    h.tr = me.cur_tr;
+    h.tc = me.cur_tc;
+    h.index_bits = p_.index_bits;
+    h.shift = shift_;
+    h.sub_shift = sub_shift_;
+    h.shared = active_ > 1;
+    h.record = record_;
+    h.per_row = p_.per_row;
+    h.hl = p_.hl.data();
+    h.fastdiv_m = p_.fastdiv_m;
+    h.label_one = static_cast<LabelT>(LabelT{1} << p_.index_bits);
+    h.b_width = std::uint64_t{1} << shift_;
+    h.deep_r0 = r0;
+    h.deep_c0 = c0;
+    h.deep_rn = r1 > r0 ? static_cast<std::uint64_t>(r1 - r0) : 0;
+    h.deep_cn = c1 > c0 ? static_cast<std::uint64_t>(c1 - c0) : 0;
     for (me.cur_sub = 0; me.cur_sub < kSub; ++me.cur_sub) {
       h.sub = me.cur_sub;
       PodVec<Entry>& sq = me.sub[me.cur_sub];
-      for (std::size_t i = 0; i < sq.size(); ++i) {
-        const Entry e = sq[i];
-        expand(me, e, h);
-      }
+      if (!sq.empty()) work_sub(me, h, sq);
       sq.clear();
+    }
+  }
+
+  // The entries of one sub-bucket in order (pushes into this same sub-bucket join its end). Out of line,
+  // and reading what it needs from h (by value): a small function whose hot values get registers (inlined
+  // into loop(), most of them lived on the stack).
+  __attribute__((noinline)) void work_sub(Worker& me, const Hot h, PodVec<Entry>& sq) {
+    std::uint64_t settled = 0;
+    for (std::size_t i = 0; i < sq.size(); ++i) {
+      const Entry e = sq[i];
+      const std::uint32_t c = e.cell;
+      const LabelT L = load(h, c);
+      const std::uint64_t t = (static_cast<std::uint64_t>(L) >> h.index_bits) - 1;
+      if (static_cast<std::uint32_t>(t) != e.ticks_lo) continue;  // stale: improved since pushed
+      ++settled;
+      if constexpr (kSide) {
+        if (side_->joined(c)) side_settled_[static_cast<std::size_t>(&me - workers_.data())].push_back({L, c});
+      }
+      const std::int64_t row =
+          h.fastdiv_m == 0 ? std::int64_t{c} : static_cast<std::int64_t>((static_cast<u128>(h.fastdiv_m) * c) >> 64);
+      const std::int64_t col = static_cast<std::int64_t>(c) - row * h.cols;
+      const double* const hl = h.per_row ? h.hl + row * K : h.hl;
+      if (Cost::kIsotropic && static_cast<std::uint64_t>(row - h.deep_r0) < h.deep_rn &&
+          static_cast<std::uint64_t>(col - h.deep_c0) < h.deep_cn)
+        expand_deep(me, h, c, L, t, hl);
+      else
+        expand(me, h, c, L, t, row, col, hl);
+    }
+    me.settled += settled;
+  }
+
+  // A deep cell's moves, isotropic costs (see work_tile). The r.cost rule of relax() and relax_knight() in
+  // fewer instructions: an impassable v (or a cell a knight's move passes between) makes the move's cost
+  // NaN or +inf, whose conversion gives 2^63 ticks (ticks_or_huge), beyond every cutoff, so one test refuses
+  // both; and the new label is L + d * label_one (the same bits as ((t + d + 1) << index_bits) | idx).
+  __attribute__((always_inline)) static void expand_deep(Worker& me, const Hot& h, std::uint32_t c, LabelT L,
+                                                         std::uint64_t t, const double* hl) {
+    const double fu = h.fr[c];
+    const std::int64_t n = h.cols;
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) relax_deep<false>(me, h, static_cast<std::uint32_t>(c + kDr[k] * n + kDc[k]), L, t, fu, hl[k]);
+    if constexpr (K == 16) {
+#pragma GCC unroll 8
+      for (int k = 8; k < 16; ++k) {
+        // The two cells the knight's move passes between (as Prepared::mid1, mid2).
+        const std::int64_t mid1 = (kDr[k] == 2 || kDr[k] == -2) ? (kDr[k] / 2) * n : kDc[k] / 2;
+        const std::int64_t mid2 = (kDr[k] == 2 || kDr[k] == -2) ? (kDr[k] / 2) * n + kDc[k] : kDr[k] * n + kDc[k] / 2;
+        relax_deep<true>(me, h, static_cast<std::uint32_t>(c + kDr[k] * n + kDc[k]), L, t, fu, hl[k],
+                         double{h.fr[c + mid1]} + double{h.fr[c + mid2]});
+      }
     }
   }
 
@@ -1048,26 +1140,24 @@ class NearestSearch {
     }
   }
 
-  // relax() for a neighbour v of a deep cell (see work_tile), isotropic costs: v is in the tile being
-  // worked and no other thread touches it this round, so plain loads and stores, and the push only asks
-  // whether v stays in the bucket. Knight's moves: fab = fa + fb of the two cells passed between (finite).
+  // One move of expand_deep to a neighbour v. Knight's moves: fab = fa + fb of the two cells passed between.
   template <bool kKnight>
   __attribute__((always_inline)) static void relax_deep(Worker& me, const Hot& h, std::uint32_t v, LabelT L,
-                                                        std::uint64_t t, double fu, double hl, LabelT idx,
-                                                        double fab = 0.0) {
+                                                        std::uint64_t t, double fu, double hl, double fab = 0.0) {
     const LabelT Lv = h.lab[v];
-    if (Lv <= L) return;
+    if (Lv <= L) return;  // v already at least as good as anything reachable through u
     const double fv = h.fr[v];
-    if (!(fv < kInf)) return;
-    const std::uint64_t nt = t + to_ticks(kKnight ? ((fu + fv) + fab) * hl : (fu + fv) * hl);
-    if (nt > h.cut_ticks) return;
-    const LabelT Ln = static_cast<LabelT>(((nt + 1) << h.index_bits) | idx);
+    const std::uint64_t d = ticks_or_huge(kKnight ? ((fu + fv) + fab) * hl : (fu + fv) * hl);
+    const std::uint64_t nt = t + d;
+    if (nt > h.cut_ticks) return;  // beyond the cutoff, or impassable (d = 2^63)
+    const LabelT Ln = static_cast<LabelT>(L + static_cast<LabelT>(d) * h.label_one);
     if (Ln >= Lv) return;
     h.lab[v] = Ln;
     if (h.record && Lv == unreached()) me.touched.push_back(v);
     const Entry e{v, static_cast<std::uint32_t>(nt)};
-    if ((nt >> h.shift) == h.b)
-      me.sub[std::max(h.sub, static_cast<int>((nt - h.b_start) >> h.sub_shift))].push_back(e);
+    const std::uint64_t rel = nt - h.b_start;  // < b_width exactly when nt lies in bucket b
+    if (rel < h.b_width)
+      me.sub[std::max(h.sub, static_cast<int>(rel >> h.sub_shift))].push_back(e);
     else
       me.q.push(nt, e);
   }
@@ -1104,41 +1194,13 @@ class NearestSearch {
     }
   }
 
-  // h by value: see Hot.
-  void expand(Worker& me, const Entry& e, const Hot h) {
-    const std::uint32_t c = e.cell;
-    const LabelT L = load(h, c);
-    const std::uint64_t t = ticks_of(L);
-    if (static_cast<std::uint32_t>(t) != e.ticks_lo) return;  // stale: improved since pushed
-    ++me.settled;
-    if constexpr (kSide) {
-      if (side_->joined(c)) side_settled_[static_cast<std::size_t>(&me - workers_.data())].push_back({L, c});
-    }
+  // The moves of a cell that is not deep (or of any cell under a terrain cost): bounds-checked near the grid's
+  // border, in-tile test per push, compare-and-swap when shared. Out of line (work_sub stays small).
+  __attribute__((noinline)) void expand(Worker& me, const Hot& h, std::uint32_t c, LabelT L, std::uint64_t t,
+                                        std::int64_t row, std::int64_t col, const double* hl) {
     const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << h.index_bits) - 1));
     const double fu = h.fr[c];
-    const std::int64_t row = p_.row_of(c);
-    const std::int64_t col = static_cast<std::int64_t>(c) - row * h.cols;
-    const double* hlp = p_.per_row ? &p_.hl[static_cast<std::size_t>(row) * K] : p_.hl.data();
-    double hl[K];
-    for (int k = 0; k < K; ++k) hl[k] = hlp[k];
     constexpr int m = K == 16 ? 2 : 1;
-    constexpr std::int64_t kTileMask = (std::int64_t{1} << kTileShift) - 1;
-    if (static_cast<unsigned>(row & kTileMask) - h.deep_lo < h.deep_n &&
-        static_cast<unsigned>(col & kTileMask) - h.deep_lo < h.deep_n && row < h.rows - m && col < h.cols - m) {
-      if constexpr (Cost::kIsotropic) {
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k)
-          relax_deep<false>(me, h, static_cast<std::uint32_t>(c + kDr[k] * h.cols + kDc[k]), L, t, fu, hl[k], idx);
-        if constexpr (K == 16) {
-          for (int k = 8; k < 16; ++k) {
-            const double fa = h.fr[c + p_.mid1[k]], fb = h.fr[c + p_.mid2[k]];
-            if (!(fa < kInf) || !(fb < kInf)) continue;
-            relax_deep<true>(me, h, static_cast<std::uint32_t>(c + p_.off[k]), L, t, fu, hl[k], idx, fa + fb);
-          }
-        }
-        return;
-      }
-    }
     if (row >= m && row < h.rows - m && col >= m && col < h.cols - m) {
 #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k)
