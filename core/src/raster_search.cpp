@@ -21,7 +21,8 @@
 //  * Locality and threads. Cell-by-cell bucket order jumps across the whole front and is bound by
 //    memory latency (~300 ns per cell on a 36 M-cell grid). So a bucket is worked 64 x 64 tile by tile,
 //    with in-tile sub-buckets, while the tile's data is in cache; with several threads the tiles are
-//    dealt in a checkerboard and labels are lowered by compare-and-swap (see NearestSearch).
+//    dealt in a checkerboard and the labels of each tile's outer ring (the only cells another thread
+//    touches) are lowered by compare-and-swap, the rest with plain stores (see NearestSearch::work_tile).
 //  * Memory of raster_travel_time: the output itself is the label array (8 B/cell, converted in place
 //    at the end) + the bucket queue (front-sized). With a cutoff, only the reached cells are converted.
 #include "careshed/raster_search.hpp"
@@ -593,9 +594,9 @@ std::vector<SourceEvent> sorted_sources(const Prepared& p) {
 // (pushes that stay in the tile and in b go to kSub in-tile sub-buckets, handled on the spot, so the
 // in-tile order stays close to Dijkstra's); pushes leaving the tile or the bucket go back to the global
 // queue. Rounds repeat until bucket b is empty. With several threads, tiles are owned by threads in a
-// checkerboard, each thread works its own tiles of the round, labels are lowered with compare-and-swap
-// (a label-correcting search converges to the same unique fixpoint in any interleaving), and barriers
-// separate the phases of a round.
+// checkerboard, each thread works its own tiles of the round, labels on a tile's outer ring are lowered with
+// compare-and-swap and the others with plain stores (see work_tile; a label-correcting search converges to the
+// same unique fixpoint in any interleaving), and barriers separate the phases of a round.
 //
 // Busy machines. A barrier waits for the slowest thread: when another process deschedules one of the
 // threads, the others wait for it at every round, so the threads together may do less work per second
