@@ -49,18 +49,17 @@ def main() -> None:
     S.bench_traffic = traffic = []
     S.bench_plain_task = S._tile_task
 
-    def counted_task(job, incoming):
+    def counted_task(job, incoming, round_no):
         import careshed.tiled.search as M
-        fresh = not os.path.exists(job.state)
-        frames, stats = M.bench_plain_task(job, incoming)
+        frames, stats = M.bench_plain_task(job, incoming, round_no)
         wr0, wr1, wc0, wc1 = job.window
         cells = (wr1 - wr0) * (wc1 - wc0)
-        searched = fresh or stats["seeds"] > 0           # as _tile_task: it reads friction and saves only then
-        M.bench_traffic.append({"frames_in": sum(t.nbytes + nn.nbytes for _, t, nn in incoming),
-                        "frames_out": sum(t.nbytes + nn.nbytes for _, t, nn in frames),
-                        "friction": cells * 4 if searched else 0,
-                        "labels": cells * 12 * ((0 if fresh else 1) + (1 if searched else 0)),
-                        "settled": stats["cells_settled"]})
+        M.bench_traffic.append({"frames_in": sum(lab.nbytes for _, lab in incoming),
+                                "frames_out": sum(lab.nbytes for _, lab in frames),
+                                "friction": cells * 4 if stats["searched"] else 0,
+                                # packed labels, 8 bytes a cell, read or written only when they leave memory
+                                "labels": cells * 8 * ((stats["labels_from"] == "disk") + (stats["labels_to"] == "disk")),
+                                "settled": stats["cells_settled"]})
         return frames, stats
 
     S._tile_task = counted_task

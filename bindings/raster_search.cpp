@@ -304,6 +304,35 @@ void init_raster_search(py::module_& m) {
       "in place from the sources and the seed cells; GIL released. See careshed/raster_tiles.hpp.");
 
   m.def(
+      "_raster_tile_search_packed",
+      [](const py::array& window, double dx, double dy, const py::object& row_dx, const py::dict& scale_dict,
+         int neighbours, double max_seconds, const py::array& sources, const py::array& source_index,
+         const py::object& offsets, const py::array& seeds, py::array labels, int threads,
+         const py::object& progress) {
+        const FrictionGrid g = grid_of(window, dx, dy, row_dx);
+        std::size_t n = 0;
+        const std::int64_t* src = sources_of(sources, &n);
+        const std::int32_t* idx = checked_buffer<std::int32_t>(source_index, n, "source_index", "int32");
+        RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, threads);
+        const std::size_t cells = static_cast<std::size_t>(g.rows * g.cols);
+        const std::int64_t* seed = checked_buffer<std::int64_t>(seeds, static_cast<std::size_t>(seeds.size()), "seeds", "int64");
+        std::uint64_t* lab = checked_buffer<std::uint64_t>(labels, cells, "labels (one per window cell)", "uint64");
+        if (!labels.writeable()) throw InputError("labels must be a writeable array");
+        const TickScale sc = scale_of(scale_dict);
+        const RasterSearchStats st = run_interruptible(progress, [&](RunControl* c) {
+          return raster_tile_search_packed(g, sc, o, src, idx, n, seed, static_cast<std::size_t>(seeds.size()), lab, c);
+        });
+        return stats_dict(st);
+      },
+      py::arg("window"), py::arg("dx"), py::arg("dy"), py::arg("row_dx"), py::arg("scale"), py::arg("neighbours"),
+      py::arg("max_seconds"), py::arg("sources"), py::arg("source_index"), py::arg("source_offsets"), py::arg("seeds"),
+      py::arg("labels"), py::arg("threads") = 1, py::arg("progress") = py::none(),
+      "_raster_tile_search on packed labels (uint64: ((ticks + 1) << index_bits) | nearest, or\n"
+      "_tile_unreached_label()), lowered in place; GIL released. See careshed/raster_tiles.hpp.");
+  m.def("_tile_unreached_label", &tile_unreached_label,
+        "The packed label of an unreached cell (uint64); every reached packed label is smaller.");
+
+  m.def(
       "_raster_travel_time_terrain",
       [](const py::array& friction, const py::array& elevation, const py::array& sources, double dx, double dy,
          const py::object& row_dx, int neighbours, double max_seconds, const py::object& offsets,

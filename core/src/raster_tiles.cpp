@@ -38,11 +38,13 @@ int tile_halo(int neighbours) {
   return neighbours == 16 ? 2 : 1;
 }
 
-RasterSearchStats raster_tile_search(const FrictionGrid& window, const TickScale& scale,
-                                     const RasterSearchOptions& options, const std::int64_t* sources_rc,
-                                     const std::int32_t* source_index, std::size_t n_sources,
-                                     const std::int64_t* seed_cells, std::size_t n_seeds, std::int64_t* ticks,
-                                     std::int32_t* nearest, RunControl* control) {
+std::uint64_t tile_unreached_label() { return detail::kUnreachedLabel; }
+
+namespace {
+
+// The checks both forms of the tile search share (the labels' own checks are the caller's).
+void check_tile_arguments(const FrictionGrid& window, const TickScale& scale, const std::int32_t* source_index,
+                          std::size_t n_sources, const std::int64_t* seed_cells, std::size_t n_seeds) {
   if (scale.index_bits < 0 || scale.index_bits > 32 || scale.tick_seconds <= 0.0)
     throw InputError("tiled search: the tick scale is not one made by raster_tiled_scale");
   if (window.rows < 1 || window.cols < 1)
@@ -64,6 +66,18 @@ RasterSearchStats raster_tile_search(const FrictionGrid& window, const TickScale
         << " x " << window.cols << " window";
       throw InputError(m.str());
     }
+}
+
+}  // namespace
+
+RasterSearchStats raster_tile_search(const FrictionGrid& window, const TickScale& scale,
+                                     const RasterSearchOptions& options, const std::int64_t* sources_rc,
+                                     const std::int32_t* source_index, std::size_t n_sources,
+                                     const std::int64_t* seed_cells, std::size_t n_seeds, std::int64_t* ticks,
+                                     std::int32_t* nearest, RunControl* control) {
+  check_tile_arguments(window, scale, source_index, n_sources, seed_cells, n_seeds);
+  const std::int64_t n = window.rows * window.cols;
+  const std::int64_t index_limit = std::int64_t{1} << scale.index_bits;
   // Packed labels: ((ticks + 1) << index_bits) | nearest, compared as integers = (time, index) order. They
   // are built in the caller's ticks array itself (int64 and uint64 cells of the same size; a window of
   // 4096^2 cells would otherwise allocate and page in 134 MB per call), after a read-only check so that
@@ -108,6 +122,38 @@ RasterSearchStats raster_tile_search(const FrictionGrid& window, const TickScale
   }
   unpack();
   return st;
+}
+
+RasterSearchStats raster_tile_search_packed(const FrictionGrid& window, const TickScale& scale,
+                                            const RasterSearchOptions& options, const std::int64_t* sources_rc,
+                                            const std::int32_t* source_index, std::size_t n_sources,
+                                            const std::int64_t* seed_cells, std::size_t n_seeds,
+                                            std::uint64_t* labels, RunControl* control) {
+  check_tile_arguments(window, scale, source_index, n_sources, seed_cells, n_seeds);
+  const std::int64_t n = window.rows * window.cols;
+  // A reached label holds ticks + 1 >= 1 above the index bits and ticks <= cut_ticks: (L >> bits) - 1 wraps to
+  // the largest value for ticks + 1 == 0, so one unsigned comparison checks both (the index bits are in range
+  // by construction). One read-only pass, vectorisable; labels stay untouched on bad input.
+  const int bits = scale.index_bits;
+  const std::uint64_t cut = scale.cut_ticks;
+  bool bad = false;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint64_t L = labels[i];
+    bad |= (L != detail::kUnreachedLabel) & (((L >> bits) - 1) > cut);
+  }
+  if (bad)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::uint64_t L = labels[i];
+      if (L != detail::kUnreachedLabel && ((L >> bits) - 1) > cut) {
+        std::ostringstream m;
+        m << "tiled search: packed label of window cell " << i << " (" << L << ") does not belong to this search's "
+          << "scale (((ticks + 1) << " << bits << ") | index with ticks 0.." << cut << ", or "
+          << detail::kUnreachedLabel << " for unreached)";
+        throw InputError(m.str());
+      }
+    }
+  return detail::tile_search(window, scale, options, sources_rc, source_index, n_sources, seed_cells, n_seeds, labels,
+                             control);
 }
 
 }  // namespace careshed

@@ -82,7 +82,8 @@ struct TiledResult {
 
 // The tiled search driven as python/careshed/tiled/ drives it: Jacobi rounds (every tile of a round sees
 // the labels its neighbours had at the end of the previous round), only tiles with improved halos rerun.
-TiledResult tiled(const Problem& pb, int tr, int tc) {
+// packed_calls: every other tile search goes through raster_tile_search_packed (labels packed by the test).
+TiledResult tiled(const Problem& pb, int tr, int tc, bool packed_calls = false) {
   const int h = careshed::tile_halo(pb.neighbours);
   const int ntr = (pb.rows + tr - 1) / tr, ntc = (pb.cols + tc - 1) / tc;
   struct Tile {
@@ -185,8 +186,25 @@ TiledResult tiled(const Problem& pb, int tr, int tc) {
       RasterSearchOptions o = pb.options();
       o.source_offsets_s = t.src_offsets.empty() ? nullptr : t.src_offsets.data();
       const std::size_t ns = t.started ? 0 : t.src_index.size();
-      careshed::raster_tile_search(win, res.scale, o, t.src.data(), t.src_index.data(), ns, seeds.data(),
-                                   seeds.size(), t.ticks.data(), t.nearest.data());
+      if (packed_calls && (k + res.rounds) % 2) {
+        // The packed form, with the labels packed here by the header's formula.
+        std::vector<std::uint64_t> lab(t.ticks.size());
+        for (std::size_t i = 0; i < lab.size(); ++i)
+          lab[i] = t.ticks[i] < 0 ? careshed::tile_unreached_label()
+                                  : ((static_cast<std::uint64_t>(t.ticks[i]) + 1) << res.scale.index_bits) |
+                                        static_cast<std::uint64_t>(t.nearest[i]);
+        careshed::raster_tile_search_packed(win, res.scale, o, t.src.data(), t.src_index.data(), ns, seeds.data(),
+                                            seeds.size(), lab.data());
+        const std::uint64_t mask = (std::uint64_t{1} << res.scale.index_bits) - 1;
+        for (std::size_t i = 0; i < lab.size(); ++i) {
+          const bool none = lab[i] == careshed::tile_unreached_label();
+          t.ticks[i] = none ? -1 : static_cast<std::int64_t>((lab[i] >> res.scale.index_bits) - 1);
+          t.nearest[i] = none ? -1 : static_cast<std::int32_t>(lab[i] & mask);
+        }
+      } else {
+        careshed::raster_tile_search(win, res.scale, o, t.src.data(), t.src_index.data(), ns, seeds.data(),
+                                     seeds.size(), t.ticks.data(), t.nearest.data());
+      }
       t.started = true;
       ++res.tile_searches;
       for (int r = t.r0; r < t.r1; ++r)
@@ -214,15 +232,16 @@ TiledResult tiled(const Problem& pb, int tr, int tc) {
   return res;
 }
 
-void expect_identical(const Problem& pb, int tr, int tc) {
+void expect_identical(const Problem& pb, int tr, int tc, bool packed_calls = false) {
   SCOPED_TRACE("grid " + std::to_string(pb.rows) + " x " + std::to_string(pb.cols) + ", tiles " + std::to_string(tr) +
                " x " + std::to_string(tc) + ", neighbours " + std::to_string(pb.neighbours) +
                (pb.use_f32 ? ", float32" : ", float64") + (pb.row_dx.empty() ? "" : ", per-row dx") +
-               (pb.offsets.empty() ? "" : ", offsets") + (pb.max_seconds < kInf ? ", cutoff" : "") + ", " +
+               (pb.offsets.empty() ? "" : ", offsets") + (pb.max_seconds < kInf ? ", cutoff" : "") +
+               (packed_calls ? ", packed calls" : "") + ", " +
                std::to_string(pb.n_sources()) + " sources");
   double tick = 0;
   const std::vector<CellLabel> ref = whole_grid(pb, &tick);
-  const TiledResult got = tiled(pb, tr, tc);
+  const TiledResult got = tiled(pb, tr, tc, packed_calls);
   ASSERT_EQ(got.scale.tick_seconds, tick) << "the tiles must share the whole grid's tick";
   std::size_t diff = 0, first = 0;
   for (std::size_t i = 0; i < ref.size(); ++i)
@@ -309,7 +328,7 @@ TEST(RasterTiles, RandomGridsEqualWholeGridBitForBit) {
     for (int t : sizes) {
       Problem with_corners = pb;
       if (trial % 2) add_tile_corner_sources(with_corners, t);
-      expect_identical(with_corners, t, t);
+      expect_identical(with_corners, t, t, trial % 3 == 1);
       if (::testing::Test::HasFailure()) return;
     }
     // Non-square tiles.
@@ -335,7 +354,7 @@ TEST(RasterTiles, LargerGridWithWallsAndManySources) {
     pb.src.push_back(static_cast<std::int64_t>(rng() % 40));
   }
   for (int t : {2, 3, 16, 33, 64}) {
-    expect_identical(pb, t, t);
+    expect_identical(pb, t, t, t % 2 == 1);
     if (::testing::Test::HasFailure()) return;
   }
 }
@@ -408,6 +427,20 @@ TEST(RasterTiles, BadArgumentsAreRefused) {
   EXPECT_THROW(careshed::raster_tile_search(pb.whole(), scale, pb.options(), pb.src.data(), &idx, 1, nullptr, 0,
                                             ticks.data(), nearest.data()),
                careshed::InputError);
+  // Packed labels: ticks beyond the cutoff, and ticks + 1 == 0 (no valid label), are refused, labels untouched.
+  std::vector<std::uint64_t> lab(4, careshed::tile_unreached_label());
+  lab[2] = (scale.cut_ticks + 2) << scale.index_bits;
+  EXPECT_THROW(careshed::raster_tile_search_packed(pb.whole(), scale, pb.options(), pb.src.data(), &idx, 1, nullptr, 0,
+                                                   lab.data()),
+               careshed::InputError);
+  lab[2] = 0;
+  EXPECT_THROW(careshed::raster_tile_search_packed(pb.whole(), scale, pb.options(), pb.src.data(), &idx, 1, nullptr, 0,
+                                                   lab.data()),
+               careshed::InputError);
+  EXPECT_EQ(lab[0], careshed::tile_unreached_label());
+  lab[2] = careshed::tile_unreached_label();
+  careshed::raster_tile_search_packed(pb.whole(), scale, pb.options(), pb.src.data(), &idx, 1, nullptr, 0, lab.data());
+  EXPECT_EQ(lab[0], std::uint64_t{1} << scale.index_bits) << "the source's own cell: 0 ticks, index 0";
   std::vector<double> neg = {1, -1};
   FrictionGrid piece;
   piece.friction_f64 = neg.data();

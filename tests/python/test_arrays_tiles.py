@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from careshed.arrays import travel_time_grid
-from careshed.arrays.tiles import (better_labels, friction_summary, tile_halo, tile_search, ticks_to_seconds,
-                                   tiled_scale)
+from careshed.arrays.tiles import (UNREACHED_LABEL, better_labels, friction_summary, pack_labels, tile_halo,
+                                   tile_search, tile_search_packed, ticks_to_seconds, tiled_scale, unpack_labels)
 from careshed.errors import InputError
 
 SEED = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
@@ -91,3 +91,53 @@ def test_bad_arguments_are_refused():
         tile_search(f, (1.0, 1.0), scale, np.full((2, 2), -1, np.int64), np.full((2, 2), -1, np.int32),
                     sources=[[0, 0]], source_index=[3])
 
+
+
+@pytest.mark.parametrize("neighbours", [8, 16])
+def test_packed_search_lowers_labels_exactly_as_the_unpacked_one(neighbours):
+    """Oracle: tile_search on (ticks, nearest). A window searched from its sources, then from seeds the caller
+    lowered (labels from a second, independent search), through both forms: the same labels after every call."""
+    print(f"CARESHED_TEST_SEED={SEED}")
+    rng = np.random.default_rng(SEED + neighbours)
+    f, src = _problem(rng, (19, 26), 7)
+    src[(src[:, 0] == 0) & (src[:, 1] == 0)] = [1, 1]
+    f[src[:, 0], src[:, 1]] = 1.0
+    f[0, 0] = 1.0   # the second search's source: its own cell at least is better than the first search's label
+    scale = tiled_scale(f.shape, (30.0, 30.0), friction_summary(f), 12, neighbours=neighbours)
+    ticks, nearest = np.full(f.shape, -1, np.int64), np.full(f.shape, -1, np.int32)
+    labels = np.full(f.shape, UNREACHED_LABEL, np.uint64)
+    idx = np.array([0, 2, 3, 5, 8, 9, 11], np.int32)
+    a = tile_search(f, (30.0, 30.0), scale, ticks, nearest, sources=src, source_index=idx, neighbours=neighbours)
+    b = tile_search_packed(f, (30.0, 30.0), scale, labels, sources=src, source_index=idx, neighbours=neighbours)
+    assert a == b and a["cells_settled"] > 0
+    assert np.array_equal(pack_labels(ticks, nearest, scale), labels)
+    # Lower the left column as a neighbour would (labels of another search from a source at its top), and seed it.
+    other_t, other_n = np.full(f.shape, -1, np.int64), np.full(f.shape, -1, np.int32)
+    tile_search(f, (30.0, 30.0), scale, other_t, other_n, sources=[[0, 0]], source_index=[1], neighbours=neighbours)
+    col = np.arange(f.shape[0]) * f.shape[1]
+    better = better_labels(other_t.ravel()[col], other_n.ravel()[col], ticks.ravel()[col], nearest.ravel()[col])
+    seeds = col[better]
+    assert seeds.size >= 1
+    ticks.ravel()[seeds], nearest.ravel()[seeds] = other_t.ravel()[seeds], other_n.ravel()[seeds]
+    packed_in = pack_labels(other_t, other_n, scale).ravel()[col]
+    assert np.array_equal(packed_in < labels.ravel()[col], better)   # packed order is the engine's order
+    labels.ravel()[seeds] = packed_in[better]
+    tile_search(f, (30.0, 30.0), scale, ticks, nearest, seeds=seeds, neighbours=neighbours)
+    tile_search_packed(f, (30.0, 30.0), scale, labels, seeds=seeds, neighbours=neighbours)
+    t2, n2 = unpack_labels(labels, scale)
+    assert np.array_equal(t2, ticks) and np.array_equal(n2, nearest)
+
+
+def test_packed_labels_refused_when_outside_the_scale():
+    scale = tiled_scale((2, 2), (1.0, 1.0), (1.0, 4), 1)
+    f = np.ones((2, 2))
+    with pytest.raises(InputError, match="window's shape"):
+        tile_search_packed(f, (1.0, 1.0), scale, np.full((2, 3), UNREACHED_LABEL, np.uint64))
+    bad = np.full((2, 2), UNREACHED_LABEL, np.uint64)
+    bad[1, 1] = np.uint64(scale.cut_ticks + 2) << np.uint64(scale.index_bits)   # ticks cut_ticks + 1
+    keep = bad.copy()
+    with pytest.raises(InputError, match="packed label"):
+        tile_search_packed(f, (1.0, 1.0), scale, bad, sources=[[0, 0]], source_index=[0])
+    assert np.array_equal(bad, keep)
+    t, n = unpack_labels(np.array([UNREACHED_LABEL, np.uint64(1) << np.uint64(scale.index_bits)]), scale)
+    assert t.tolist() == [-1, 0] and n.tolist() == [-1, 0]

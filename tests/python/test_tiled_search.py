@@ -63,6 +63,53 @@ def test_equal_to_the_in_memory_engine_in_arrays_and_geotiff(dask_threads, tmp_p
     assert gdal.Open(str(tmp_path / "n.tif")).GetRasterBand(1).DataType == gdal.GDT_Int32
 
 
+def test_labels_through_the_scratch_folder_and_lost_states_change_nothing(dask_threads, tmp_path, monkeypatch):
+    """The tiles' labels between rounds: all through the scratch folder (a memory budget of 1 byte), and with
+    states lost at random (as with a killed worker: the task finds an older state on disk, or none, and starts
+    from it with its neighbours' current borders). Oracle: the in-memory engine, bit for bit."""
+    import careshed.tiled.search as S
+    print(f"CARESHED_TEST_SEED={SEED}")
+    f, src = _problem(SEED + 7, (37, 44), 20)
+    ref_s, ref_n = travel_time_grid(f, src, cell_size=(25.0, 25.0), neighbours=16)
+    kw = dict(tile_size=6, cell_size=(25.0, 25.0), neighbours=16, client=dask_threads)
+    monkeypatch.setenv("CARESHED_TILE_CACHE_BYTES", "1")
+    r = travel_time_tiled(f, src, out_seconds=tmp_path / "s1.tif", out_nearest=tmp_path / "n1.tif", **kw)
+    s, n = r.read()
+    assert _same(s, ref_s) and np.array_equal(n, ref_n)
+    monkeypatch.delenv("CARESHED_TILE_CACHE_BYTES")
+    rng = np.random.default_rng(SEED)
+    real_take = S._STORE.take
+    lost = []
+
+    def forgetful_take(path):
+        got = real_take(path)
+        if got[1] is not None and rng.random() < 0.3:
+            lost.append(path)
+            try:   # what a new worker would find: the scratch file (an older state, if one was written), or none
+                with open(path, "rb") as fh:
+                    return int(np.load(fh)[0]), np.load(fh), "disk"
+            except FileNotFoundError:
+                return -1, None, "none"
+        return got
+
+    real_put = S._STORE.put
+
+    def sometimes_on_disk(path, round_no, labels):
+        if rng.random() < 0.3:
+            with open(path, "wb") as fh:
+                np.save(fh, np.array([round_no], np.int64))
+                np.save(fh, labels)
+        return real_put(path, round_no, labels.copy())
+
+    monkeypatch.setattr(S._STORE, "take", forgetful_take)
+    monkeypatch.setattr(S._STORE, "put", sometimes_on_disk)
+    r2 = travel_time_tiled(f, src, out_seconds=tmp_path / "s2.tif", out_nearest=tmp_path / "n2.tif", **kw)
+    assert lost, "no state was dropped: the test did not test anything"
+    s, n = r2.read()
+    assert _same(s, ref_s) and np.array_equal(n, ref_n)
+    assert r2.rounds == r.rounds  # a tile's fixed point does not depend on where its search started
+
+
 def test_cutoff_prunes_tiles_and_keeps_equality(dask_threads, tmp_path):
     f, src = _problem(SEED, (60, 60), 4)
     src = np.array([[2, 2]])

@@ -104,4 +104,19 @@ RasterSearchStats raster_tile_search(const FrictionGrid& window, const TickScale
                                      const std::int64_t* seed_cells, std::size_t n_seeds, std::int64_t* ticks,
                                      std::int32_t* nearest, RunControl* control = nullptr);
 
+/// The packed label of an unreached cell (raster_tile_search_packed); every reached label is smaller.
+std::uint64_t tile_unreached_label();
+
+/// raster_tile_search on the packed labels the search works on, one uint64 per window cell (8 bytes a cell
+/// instead of 12, and no packing and unpacking per call): labels[i] = ((ticks + 1) << scale.index_bits) |
+/// nearest for a reached cell, tile_unreached_label() otherwise. Compared as unsigned integers, packed labels
+/// order cells exactly as the engine does (fewer ticks first, then the lower source index), so a caller merges
+/// its neighbours' labels with a plain `<`. Arguments, errors and the state after an exception otherwise as
+/// raster_tile_search (a label whose ticks are outside 0..scale.cut_ticks is an InputError, labels untouched).
+RasterSearchStats raster_tile_search_packed(const FrictionGrid& window, const TickScale& scale,
+                                            const RasterSearchOptions& options, const std::int64_t* sources_rc,
+                                            const std::int32_t* source_index, std::size_t n_sources,
+                                            const std::int64_t* seed_cells, std::size_t n_seeds,
+                                            std::uint64_t* labels, RunControl* control = nullptr);
+
 }  // namespace careshed

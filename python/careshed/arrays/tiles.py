@@ -20,7 +20,11 @@ from ..errors import InputError
 from ..progress import current as current_progress
 
 __all__ = ["TickScale", "friction_summary", "tiled_scale", "tile_halo", "tile_search", "ticks_to_seconds",
-           "better_labels", "in_memory_search_fits"]
+           "better_labels", "in_memory_search_fits", "UNREACHED_LABEL", "tile_search_packed", "pack_labels",
+           "unpack_labels"]
+
+#: The packed label (uint64) of an unreached cell in :func:`tile_search_packed`; every reached label is smaller.
+UNREACHED_LABEL = np.uint64(_core._tile_unreached_label())
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,48 @@ def tile_search(window: np.ndarray, cell_size, scale: TickScale, ticks: np.ndarr
     t = math.inf if max_seconds is None else float(max_seconds)
     return _core._raster_tile_search(window, float(dx), float(dy), row_dx, scale.as_dict(), int(neighbours), t, src,
                                      idx, offs, sd, ticks, nearest, threads=int(threads), progress=current_progress())
+
+
+def tile_search_packed(window: np.ndarray, cell_size, scale: TickScale, labels: np.ndarray, *, sources=None,
+                       source_index=None, start_offsets_seconds=None, seeds=None, neighbours: int = 8,
+                       max_seconds=None, threads: int = 1) -> dict:
+    """:func:`tile_search` on packed labels: ``labels`` (uint64, the window's shape, changed in place) holds
+    ``((ticks + 1) << scale.index_bits) | nearest`` per reached cell and :data:`UNREACHED_LABEL` elsewhere
+    (:func:`pack_labels`). Packed labels compare as the engine orders labels (fewer ticks, then the lower source
+    index), take 8 bytes a cell instead of 12, and the core searches them as they are (no packing per call)."""
+    window = np.ascontiguousarray(window)
+    if window.dtype not in (np.float32, np.float64):
+        window = window.astype(np.float64)
+    if labels.dtype != np.uint64 or labels.shape != window.shape or not labels.flags.c_contiguous:
+        raise InputError(f"labels (uint64) must be a C-contiguous array of the window's shape {window.shape}")
+    src = np.zeros((0, 2), np.int64) if sources is None else np.ascontiguousarray(sources, dtype=np.int64).reshape(-1, 2)
+    idx = np.zeros(0, np.int32) if source_index is None else np.ascontiguousarray(source_index, dtype=np.int32)
+    offs = None if start_offsets_seconds is None else np.ascontiguousarray(start_offsets_seconds, dtype=np.float64)
+    sd = np.zeros(0, np.int64) if seeds is None else np.ascontiguousarray(seeds, dtype=np.int64)
+    dx, dy, row_dx = _cell_size_args(cell_size)
+    t = math.inf if max_seconds is None else float(max_seconds)
+    return _core._raster_tile_search_packed(window, float(dx), float(dy), row_dx, scale.as_dict(), int(neighbours), t,
+                                            src, idx, offs, sd, labels, threads=int(threads),
+                                            progress=current_progress())
+
+
+def pack_labels(ticks: np.ndarray, nearest: np.ndarray, scale: TickScale) -> np.ndarray:
+    """Packed uint64 labels (:func:`tile_search_packed`) of integer ``ticks`` (-1 unreached) and ``nearest``."""
+    t = np.asarray(ticks, np.int64)
+    out = ((t + 1).astype(np.uint64) << np.uint64(scale.index_bits)) | np.asarray(nearest).astype(np.uint64)
+    out[t < 0] = UNREACHED_LABEL
+    return out
+
+
+def unpack_labels(labels: np.ndarray, scale: TickScale) -> tuple[np.ndarray, np.ndarray]:
+    """(ticks int64 with -1, nearest int32 with -1) of packed ``labels``."""
+    lab = np.asarray(labels, np.uint64)
+    none = lab == UNREACHED_LABEL
+    ticks = (lab >> np.uint64(scale.index_bits)).astype(np.int64) - 1
+    nearest = (lab & np.uint64((1 << scale.index_bits) - 1)).astype(np.int32)
+    ticks[none] = -1
+    nearest[none] = -1
+    return ticks, nearest
 
 
 def ticks_to_seconds(ticks: np.ndarray, scale: TickScale) -> np.ndarray:

@@ -3,18 +3,23 @@
 :func:`travel_time_tiled` cuts the friction grid into square tiles of ``tile_size`` cells. Every tile is a Dask
 task that reads its window of friction (the tile plus a halo of 1 cell, 2 with 16 neighbours) straight from the
 raster by GDAL, searches it with the in-memory engine's kernel seeded by its own facilities and by the labels its
-neighbours hold on the halo (:func:`careshed.arrays.tiles.tile_search`), keeps its labels in a scratch folder
-between rounds, and returns only the labels of its own border (a frame of halo width). Rounds rerun only the tiles
-whose halo improved, until no label changes. Labels are the engine's integer ticks, so the result equals
-:func:`careshed.arrays.travel_time_grid` on the whole grid bit for bit (times and nearest facility, ties to the
-lowest index); with ``max_seconds`` tiles beyond reach are never searched. The outputs are tiled GeoTIFFs (or Zarr)
-written tile by tile (no grid-sized array anywhere), appearing together when complete.
+neighbours hold on the halo (:func:`careshed.arrays.tiles.tile_search_packed`), keeps its labels between rounds in
+the memory of the worker that searched it (each tile goes back to that worker; beyond a budget, and on the way to
+another worker, in a scratch folder), and returns only the labels of its own border (a frame of halo width).
+Rounds rerun only the tiles whose halo changed, until no label changes; then each worker turns its tiles' labels
+into seconds and nearest facility and the client writes them. Labels are the engine's integer ticks, so the
+result equals :func:`careshed.arrays.travel_time_grid` on the whole grid bit for bit (times and nearest facility,
+ties to the lowest index); with ``max_seconds`` tiles beyond reach are never searched. The outputs are tiled
+GeoTIFFs (or Zarr) written tile by tile (no grid-sized array anywhere), appearing together when complete.
 
-What moves between machines: task arguments (the raster path, the tile's rectangle, its sources, its neighbours'
-border frames: ~12 bytes x halo x perimeter per neighbour) and results (its own frame). Friction is read by each
-worker from the raster; tile labels live in the scratch folder (shared storage on a multi-machine cluster).
-A worker killed mid-run loses nothing: Dask reruns its tasks, and a task's effect (its scratch file, replaced
-atomically) is idempotent. See docs/scale.md.
+What moves between machines: task arguments (the raster path, the tile's rectangle, its sources, the part of its
+neighbours' border frames inside its window: 8 bytes x halo x perimeter per neighbour) and results (its own frame;
+at the end its seconds and nearest facility, 8 bytes a cell, to the client). Friction is read by each worker from
+the raster; tile labels stay in the workers' memory, or the scratch folder (shared storage on a multi-machine
+cluster). A worker killed mid-run loses its tiles' labels, not the result: Dask reruns its tasks elsewhere, and a
+tile whose labels are lost starts again from its last state in the scratch folder, or from scratch, with its
+neighbours' current borders — any earlier state of a tile is a valid start, since labels only decrease.
+See docs/scale.md.
 """
 from __future__ import annotations
 
@@ -24,14 +29,15 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..arrays.tiles import (TickScale, better_labels, friction_summary, in_memory_search_fits, tile_halo, tile_search,
-                            tiled_scale, ticks_to_seconds)
+from ..arrays.tiles import (UNREACHED_LABEL, TickScale, friction_summary, in_memory_search_fits, tile_halo,
+                            tile_search_packed, tiled_scale, ticks_to_seconds, unpack_labels)
 from ..arrays.travel_time import checked_start_offsets, nearest_travel_time
 from ..errors import InputError
 from ..memory import current as current_max_memory
@@ -111,7 +117,7 @@ class _TileJob:
     sources: np.ndarray   # (K, 2) window rows/cols
     source_index: np.ndarray
     offsets: np.ndarray | None
-    state: str            # scratch file of the window's labels
+    state: str            # scratch file of the window's labels when they leave a worker's memory
     halo: int
 
 
@@ -119,61 +125,152 @@ def _summary_task(raster: WindowedRaster, rect) -> tuple[float, int]:
     return friction_summary(raster.read(*rect))
 
 
-def _load_state(job: _TileJob):
-    wr0, wr1, wc0, wc1 = job.window
+#: Bytes of tile labels a worker process keeps in memory between rounds when its Dask memory limit is unknown,
+#: and the share of a known limit. CARESHED_TILE_CACHE_BYTES (environment of the workers) overrides both.
+_DEFAULT_CACHE_BYTES = 1 << 30
+_CACHE_SHARE = 0.25
+
+
+class _LabelStore:
+    """The packed labels of the tiles a worker process searched, kept between rounds (one per process, shared by
+    the worker's threads). Labels stay in memory up to a budget (:func:`_cache_budget`); a tile that does not fit
+    goes to its scratch file (``np.save``, atomic rename), which is also where a tile that moved to another worker
+    finds its labels. Every stored state carries the round that produced it, and :meth:`take` returns the newest
+    it can find. Any state a tile ever had is a valid starting point (labels only decrease: it is the fixed point
+    of the window for a halo no better than today's), so a state lost with a killed worker costs work, never
+    correctness: the task starts from an older state, or from scratch, with the full current halo."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._mem: dict[str, tuple[int, np.ndarray]] = {}
+        self._bytes = 0
+
+    def take(self, path: str) -> tuple[int, np.ndarray | None, str]:
+        """(round, labels, where from: "memory", "disk" or "none") of the newest state of the tile whose scratch
+        file is ``path``, removed from memory (the caller puts it back)."""
+        with self._lock:
+            mem = self._mem.pop(path, None)
+            if mem is not None:
+                self._bytes -= mem[1].nbytes
+        disk_round = -1
+        try:
+            with open(path, "rb") as fh:
+                disk_round = int(np.load(fh)[0])
+                if mem is None or disk_round > mem[0]:
+                    return disk_round, np.load(fh), "disk"
+        except FileNotFoundError:
+            pass
+        if mem is not None:
+            return mem[0], mem[1], "memory"
+        return -1, None, "none"
+
+    def put(self, path: str, round_no: int, labels: np.ndarray) -> str:
+        """Keeps the labels in memory if they fit the budget, else writes them to ``path``; says which."""
+        with self._lock:
+            if self._bytes + labels.nbytes <= _cache_budget():
+                self._mem[path] = (round_no, labels)
+                self._bytes += labels.nbytes
+                return "memory"
+        tmp = f"{path}.tmp{os.getpid()}.{threading.get_ident()}"
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.array([round_no], np.int64))
+            np.save(fh, labels)
+        os.replace(tmp, path)  # atomic: a task killed half-way leaves the previous state
+        return "disk"
+
+    def drop(self, folder: str) -> int:
+        """Forgets the tiles of the run whose scratch folder is ``folder``; returns how many were held."""
+        with self._lock:
+            gone = [p for p in self._mem if os.path.dirname(p) == folder]
+            for p in gone:
+                self._bytes -= self._mem.pop(p)[1].nbytes
+        return len(gone)
+
+
+_STORE = _LabelStore()
+
+
+def _cache_budget() -> int:
+    env = os.environ.get("CARESHED_TILE_CACHE_BYTES")
+    if env:
+        return int(env)
     try:
-        with np.load(job.state) as z:
-            return z["ticks"].copy(), z["nearest"].copy()
-    except FileNotFoundError:
-        shape = (wr1 - wr0, wc1 - wc0)
-        return np.full(shape, -1, np.int64), np.full(shape, -1, np.int32)
+        from distributed import get_worker
+        limit = get_worker().memory_manager.memory_limit
+    except (ImportError, ValueError, AttributeError):
+        limit = None
+    return int(limit * _CACHE_SHARE) if limit else _DEFAULT_CACHE_BYTES
 
 
-def _save_state(job: _TileJob, ticks, nearest) -> None:
-    tmp = f"{job.state}.tmp{os.getpid()}.npz"
-    np.savez(tmp, ticks=ticks, nearest=nearest)
-    os.replace(tmp, job.state)  # atomic: a task killed half-way leaves the previous state
+def _drop_run(folder: str) -> int:
+    return _STORE.drop(folder)
 
 
-def _tile_task(job: _TileJob, incoming: list) -> tuple[list, dict]:
-    """One round of one tile: take the better labels of the neighbours' frames into the halo, search, save,
-    return the tile's own frame strips and the search's statistics."""
+def _worker_address() -> str | None:
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return None
+
+
+def _search_tile(job: _TileJob, incoming: list, round_no: int):
+    """The tile's labels brought to the window's fixed point for the halo labels ``incoming`` (its neighbours'
+    border cells clipped to this window: (rect, packed labels)), starting from its newest stored state."""
     wr0, wr1, wc0, wc1 = job.window
-    r0, r1, c0, c1 = job.own
-    ticks, nearest = _load_state(job)
+    got_round, labels, source = _STORE.take(job.state)
+    fresh = labels is None
+    if fresh:
+        labels = np.full((wr1 - wr0, wc1 - wc0), UNREACHED_LABEL, np.uint64)
     seeds = []
-    for rect, t_in, n_in in incoming:
-        cut = _intersect(rect, job.window)
-        if cut is None:
-            continue
-        a0, a1, b0, b1 = cut
-        ti = t_in[a0 - rect[0]:a1 - rect[0], b0 - rect[2]:b1 - rect[2]]
-        ni = n_in[a0 - rect[0]:a1 - rect[0], b0 - rect[2]:b1 - rect[2]]
-        tw = ticks[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0]
-        nw = nearest[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0]
-        improved = better_labels(ti, ni, tw, nw)
+    for rect, lab_in in incoming:
+        a0, a1, b0, b1 = rect
+        mine = labels[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0]
+        improved = lab_in < mine   # packed labels order as the engine does: time, then the lower index
         if improved.any():
-            tw[improved] = ti[improved]
-            nw[improved] = ni[improved]
+            mine[improved] = lab_in[improved]
             rr, cc = np.nonzero(improved)
             seeds.append((rr + (a0 - wr0)) * (wc1 - wc0) + (cc + (b0 - wc0)))
     seed_cells = np.concatenate(seeds) if seeds else np.zeros(0, np.int64)
-    stats = {"seeds": int(seed_cells.size), "cells_settled": 0}
-    fresh = not os.path.exists(job.state)
+    stats = {"seeds": int(seed_cells.size), "cells_settled": 0, "labels_from": source, "searched": False,
+             "worker": _worker_address()}
     if fresh or seed_cells.size:
         friction = job.raster.read(wr0, wr1, wc0, wc1)
-        st = tile_search(friction, (job.dx, job.dy), job.scale, ticks, nearest,
-                         sources=job.sources if fresh else None, source_index=job.source_index if fresh else None,
-                         start_offsets_seconds=job.offsets if fresh else None, seeds=seed_cells,
-                         neighbours=job.neighbours, max_seconds=job.max_seconds)
+        st = tile_search_packed(friction, (job.dx, job.dy), job.scale, labels,
+                                sources=job.sources if fresh else None,
+                                source_index=job.source_index if fresh else None,
+                                start_offsets_seconds=job.offsets if fresh else None, seeds=seed_cells,
+                                neighbours=job.neighbours, max_seconds=job.max_seconds)
         stats["cells_settled"] = int(st["cells_settled"])
-        _save_state(job, ticks, nearest)
-    frames = []
-    for rect in frame_rects(job.own, job.halo):
-        a0, a1, b0, b1 = rect
-        frames.append((rect, ticks[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0].copy(),
-                       nearest[a0 - wr0:a1 - wr0, b0 - wc0:b1 - wc0].copy()))
+        stats["searched"] = True
+        got_round = round_no
+    return got_round, labels, stats
+
+
+def _tile_task(job: _TileJob, incoming: list, round_no: int) -> tuple[list, dict]:
+    """One round of one tile: take the better labels of the neighbours' frames into the halo, search, keep the
+    labels (:class:`_LabelStore`), return the tile's own frame strips (packed labels) and the search's
+    statistics."""
+    wr0, _, wc0, _ = job.window
+    got_round, labels, stats = _search_tile(job, incoming, round_no)
+    stats["labels_to"] = _STORE.put(job.state, got_round, labels)
+    frames = [(rect, labels[rect[0] - wr0:rect[1] - wr0, rect[2] - wc0:rect[3] - wc0].copy())
+              for rect in frame_rects(job.own, job.halo)]
     return frames, stats
+
+
+def _finish_task(job: _TileJob, incoming: list, round_no: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The tile's outputs once no border changes any more: (seconds float32 with NaN, nearest int32 with -1) of
+    its own cells. ``incoming`` is its final halo, so a state older than the last round (its worker was killed
+    and it restarted from an earlier one) is brought up to date here first."""
+    r0, r1, c0, c1 = job.own
+    wr0, _, wc0, _ = job.window
+    _, labels, stats = _search_tile(job, incoming, round_no)
+    ticks, nearest = unpack_labels(labels[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0], job.scale)
+    del labels
+    seconds = ticks_to_seconds(ticks, job.scale)
+    seconds[ticks < 0] = np.nan
+    return seconds, nearest, stats
 
 
 def frame_rects(own, h):
@@ -210,9 +307,12 @@ def dask_client(*, client=None, scheduler: str | None = None, workers: int | Non
     import dask
     touched = set(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}) | {"DASK_PARENT"}
     saved = {k: os.environ.get(k) for k in touched}
+    # No work stealing: a tile's labels stay in the memory of the worker that searched it (travel_time_tiled
+    # sends each tile back there); a stolen task would start again from an older state.
     try:
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
-                          dashboard_address=":0") as cluster, Client(cluster) as c:
+        with dask.config.set({"distributed.scheduler.work-stealing": False}), \
+                LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
+                             dashboard_address=":0") as cluster, Client(cluster) as c:
             yield c
     finally:
         for k, v in saved.items():
@@ -329,46 +429,89 @@ def travel_time_tiled(friction, sources, *, out_seconds, out_nearest, tile_size:
                                 neighbours=neighbours, max_seconds=max_seconds)
             jobs = [_job(layout, k, raster, dx, dy, scale, neighbours, max_seconds, src, offsets, run_dir)
                     for k in range(len(layout))]
-            # 2. Rounds until no tile's border changes.
-            frames: dict[int, list] = {}
-            dirty = sorted(k for k in range(len(layout)) if jobs[k].sources.shape[0])
-            rounds = searches = 0
-            searched: set[int] = set()
-            sizes = []
-            while dirty:
-                rounds += 1
-                sizes.append(len(dirty))
-                futs = {dc.submit(_tile_task, jobs[k], _incoming(layout, k, frames), pure=False): k for k in dirty}
-                results = {}
-                for done, fut in enumerate(as_completed(futs), 1):
-                    results[futs[fut]] = fut.result()
-                    if report is not None:
-                        frac = len(searched | set(results)) / len(layout)
-                        report(min(0.95, 0.95 * frac), f"tiled travel time: round {rounds}, {done}/{len(futs)} tiles")
-                searches += len(results)
-                searched.update(results)
-                nxt = set()
-                for k, (new, _stats) in results.items():
-                    old = frames.get(k)
-                    for s, (rect, t_new, n_new) in enumerate(new):
-                        if old is None:
-                            changed = t_new >= 0
-                        else:
-                            changed = (t_new != old[s][1]) | (n_new != old[s][2])
-                        if changed.any():
-                            rr, cc = np.nonzero(changed)
-                            rr = rr + rect[0]
-                            cc = cc + rect[2]
-                            for u in layout.near(k):
-                                w = layout.window(u)
-                                if np.any((rr >= w[0]) & (rr < w[1]) & (cc >= w[2]) & (cc < w[3])):
-                                    nxt.add(u)
-                    frames[k] = new
-                dirty = sorted(nxt)
-            # 3. Outputs, tile by tile, from the scratch labels (the client holds one tile at a time).
-            paths = _write_outputs(out_seconds, out_nearest, raster, layout, jobs, searched, scale, report)
+            place = _Placement(dc)
+            try:
+                # 2. Rounds until no tile's border changes.
+                frames: dict[int, list] = {}
+                dirty = sorted(k for k in range(len(layout)) if jobs[k].sources.shape[0])
+                rounds = searches = 0
+                searched: set[int] = set()
+                sizes = []
+                while dirty:
+                    rounds += 1
+                    sizes.append(len(dirty))
+                    futs = {dc.submit(_tile_task, jobs[k], _incoming(layout, k, frames), rounds, pure=False,
+                                      **place.of(k)): k for k in dirty}
+                    results = {}
+                    for done, fut in enumerate(as_completed(futs), 1):
+                        results[futs[fut]] = fut.result()
+                        if report is not None:
+                            frac = len(searched | set(results)) / len(layout)
+                            report(min(0.9, 0.9 * frac), f"tiled travel time: round {rounds}, {done}/{len(futs)} tiles")
+                    searches += sum(1 for _, st in results.values() if st["searched"])
+                    searched.update(results)
+                    nxt = set()
+                    for k, (new, stats) in results.items():
+                        place.ran(k, stats["worker"])
+                        old = frames.get(k)
+                        for s, (rect, lab) in enumerate(new):
+                            changed = lab != UNREACHED_LABEL if old is None else lab != old[s][1]
+                            if changed.any():
+                                rr, cc = np.nonzero(changed)
+                                rr = rr + rect[0]
+                                cc = cc + rect[2]
+                                for u in layout.near(k):
+                                    w = layout.window(u)
+                                    if np.any((rr >= w[0]) & (rr < w[1]) & (cc >= w[2]) & (cc < w[3])):
+                                        nxt.add(u)
+                        frames[k] = new
+                    dirty = sorted(nxt)
+                # 3. Outputs: the workers turn their tiles' labels into seconds and nearest, the client writes
+                # them tile by tile (it holds a few tiles at a time).
+                delivered = _finished_tiles(dc, as_completed, place, sorted(searched),
+                                            lambda k: (jobs[k], _incoming(layout, k, frames), rounds + 1))
+                paths = _write_outputs(out_seconds, out_nearest, raster, layout, delivered, scale, report)
+            finally:
+                place.forget(run_dir)
         return TiledTravelTime(paths[0], paths[1], raster.shape, int(tile_size), len(layout), rounds, searches,
                                len(searched), scale.tick_seconds, time.perf_counter() - t_start, sizes)
+
+
+class _Placement:
+    """Which Dask worker searches which tile: the one that searched it last (its labels are in that worker's
+    memory), the least busy one for a tile's first search. Loose restrictions: a tile whose worker is gone runs
+    elsewhere (from its scratch file or from scratch). On a cluster it did not start (work stealing on), Dask
+    may still move a task; that costs a search from the tile's older state, never correctness."""
+
+    def __init__(self, dc):
+        self.dc = dc
+        self.where: dict[int, str] = {}
+        self.count: dict[str, int] = {}
+        try:
+            self.count = {w: 0 for w in dc.scheduler_info()["workers"]}
+        except (KeyError, AttributeError, OSError):
+            pass
+
+    def of(self, k: int) -> dict:
+        if k not in self.where:
+            if not self.count:
+                return {}
+            w = min(self.count, key=lambda a: (self.count[a], a))
+            self.where[k] = w
+            self.count[w] += 1
+        return {"workers": [self.where[k]], "allow_other_workers": True}
+
+    def ran(self, k: int, worker) -> None:
+        if worker is not None and self.where.get(k) != worker:
+            if k in self.where and self.where[k] in self.count:
+                self.count[self.where[k]] -= 1
+            self.where[k] = worker
+            self.count[worker] = self.count.get(worker, 0) + 1
+
+    def forget(self, run_dir) -> None:
+        """Frees the run's labels in every worker's memory (a run stopped half-way leaves them there)."""
+        with contextlib.suppress(Exception):
+            self.dc.run(_drop_run, str(run_dir))
 
 
 def checked_tile_size(tile_size, neighbours: int) -> int:
@@ -420,31 +563,60 @@ def whole_summary(dc, raster: WindowedRaster, layout: TileLayout) -> tuple[float
     return max(s[0] for s in summaries), sum(s[1] for s in summaries)
 
 
-def _write_outputs(out_seconds, out_nearest, raster, layout, jobs, searched, scale, report) -> list[Path]:
-    """The two outputs of a finished run (tiled GeoTIFFs, or Zarr for .zarr paths), tile by tile from the scratch
-    labels; both appear or neither."""
+def _finished_tiles(dc, as_completed, place, tiles: list, args, in_flight: int = 0):
+    """(tile, seconds, nearest) of each of ``tiles`` from its worker's :func:`_finish_task`, as they complete;
+    at most ``in_flight`` (default two per worker) tasks at a time, so that finished tiles do not pile up in the
+    workers' memory while the client writes."""
+    limit = in_flight or max(2, 2 * len(place.count))
+    todo = list(tiles)
+    pending = {}
+
+    def submit():
+        k = todo.pop(0)
+        pending[dc.submit(_finish_task, *args(k), pure=False, **place.of(k))] = k
+
+    while todo and len(pending) < limit:
+        submit()
+    queue = as_completed(list(pending))
+    for fut in queue:
+        k = pending.pop(fut)
+        seconds, nearest, _stats = fut.result()
+        del fut
+        if todo:
+            submit()
+            queue.add(next(reversed(pending)))
+        yield k, seconds, nearest
+
+
+def _write_outputs(out_seconds, out_nearest, raster, layout, delivered, scale, report) -> list[Path]:
+    """The two outputs of a finished run (tiled GeoTIFFs, or Zarr for .zarr paths), tile by tile as ``delivered``
+    yields (tile, seconds, nearest); tiles it does not deliver (never searched) are unreachable. Both outputs
+    appear or neither."""
     meta = {"UNITS": "seconds", "TICK_SECONDS": repr(scale.tick_seconds)}
     outs = []
     try:
         outs.append(tiled_writer(out_seconds, raster.shape, raster.transform, raster.crs, "float32",
                                  nodata=float("nan"), metadata=meta))
         outs.append(tiled_writer(out_nearest, raster.shape, raster.transform, raster.crs, "int32", nodata=-1))
-        for k in range(len(layout)):
-            r0, r1, c0, c1 = layout.own(k)
-            if k in searched:
-                ticks, nearest = _load_state(jobs[k])
-                wr0, _, wc0, _ = jobs[k].window
-                t = ticks[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0]
-                n = nearest[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0]
-                sec = ticks_to_seconds(t, scale)
-                sec[t < 0] = np.nan
-            else:
-                sec = np.full((r1 - r0, c1 - c0), np.nan, np.float32)
-                n = np.full((r1 - r0, c1 - c0), -1, np.int32)
-            outs[0].write(r0, c0, sec)
-            outs[1].write(r0, c0, n)
+        written = set()
+
+        def progress():
             if report is not None:
-                report(0.95 + 0.05 * (k + 1) / len(layout), "tiled travel time: writing")
+                report(0.9 + 0.1 * len(written) / len(layout), "tiled travel time: writing")
+
+        for k, seconds, nearest in delivered:
+            r0, _, c0, _ = layout.own(k)
+            outs[0].write(r0, c0, seconds)
+            outs[1].write(r0, c0, nearest)
+            written.add(k)
+            progress()
+        for k in range(len(layout)):
+            if k not in written:
+                r0, r1, c0, c1 = layout.own(k)
+                outs[0].write(r0, c0, np.full((r1 - r0, c1 - c0), np.nan, np.float32))
+                outs[1].write(r0, c0, np.full((r1 - r0, c1 - c0), -1, np.int32))
+                written.add(k)
+                progress()
         paths = [o.commit() for o in outs]
         outs = []
         return paths
@@ -460,16 +632,19 @@ def _job(layout: TileLayout, k, raster, dx, dy, scale, neighbours, max_seconds, 
     return _TileJob(raster, layout.own(k), (wr0, wr1, wc0, wc1), dx[wr0:wr1] if np.ndim(dx) else dx, dy, scale,
                     neighbours, None if max_seconds is None or math.isinf(max_seconds) else float(max_seconds),
                     src[idx] - np.array([wr0, wc0], np.int64), idx.astype(np.int32),
-                    None if offsets is None else offsets[idx], str(run_dir / f"tile{k}.npz"), layout.halo)
+                    None if offsets is None else offsets[idx], str(run_dir / f"tile{k}.npy"), layout.halo)
 
 
 def _incoming(layout: TileLayout, k: int, frames: dict) -> list:
+    """The neighbours' border labels that fall in tile k's window: [(rect, packed labels)], clipped to it."""
     w = layout.window(k)
     out = []
     for u in layout.near(k):
-        for rect, t, n in frames.get(u, ()):
-            if _intersect(rect, w) is not None:
-                out.append((rect, t, n))
+        for rect, lab in frames.get(u, ()):
+            cut = _intersect(rect, w)
+            if cut is not None:
+                a0, a1, b0, b1 = cut
+                out.append((cut, lab[a0 - rect[0]:a1 - rect[0], b0 - rect[2]:b1 - rect[2]]))
     return out
 
 
