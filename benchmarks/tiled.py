@@ -29,8 +29,8 @@ upper bound), rounds, tile searches and tiles searched more than once; the 1-min
 
 --compare (default when the grid has <= 300 M cells): before Dask starts, a forked child runs the in-memory
 engine (careshed.arrays.travel_time_grid, --workers OpenMP threads) on the same friction read whole, timed alone
-and with reading the friction and writing the same two GeoTIFFs; the tiled outputs must equal its arrays bit for
-bit (checked). --efficiency: the travel-time phase with 1 and with --workers workers (parallel efficiency).
+and with reading the friction and writing the same two GeoTIFFs (the same writer, compressing in --workers
+threads as the tiled run's client does); the tiled outputs must equal its arrays bit for bit (checked). --efficiency: the travel-time phase with 1 and with --workers workers (parallel efficiency).
 
     python benchmarks/tiled.py [--size 8192 | --rows R --cols C | --world] [--tile 4096] [--workers 2]
         [--facilities 1000] [--zones 3000] [--compare/--no-compare] [--efficiency] [--workdir DIR] [--keep]
@@ -379,7 +379,8 @@ def in_memory_child(paths, src, cty, threads, out):
     t2 = time.perf_counter()
     for name, a, dt, nd in (("s", np.where(np.isfinite(sec), sec, np.nan), "float32", float("nan")),
                             ("n", near, "int32", -1)):
-        w = TiledGeoTIFF(os.path.join(out, f"inmem_{name}.tif"), a.shape, cty.transform, cty.crs, dt, nodata=nd)
+        w = TiledGeoTIFF(os.path.join(out, f"inmem_{name}.tif"), a.shape, cty.transform, cty.crs, dt, nodata=nd,
+                         threads=threads)  # as the tiled run's client: one compression thread per worker
         w.write(0, 0, a)
         w.commit()
     t_write = time.perf_counter() - t2

@@ -329,6 +329,30 @@ void init_raster_search(py::module_& m) {
       py::arg("labels"), py::arg("threads") = 1, py::arg("progress") = py::none(),
       "_raster_tile_search on packed labels (uint64: ((ticks + 1) << index_bits) | nearest, or\n"
       "_tile_unreached_label()), lowered in place; GIL released. See careshed/raster_tiles.hpp.");
+  m.def(
+      "_tile_labels_to_outputs",
+      [](const py::array& labels, const py::dict& scale_dict, float unreached_seconds) {
+        if (labels.ndim() != 2 || !py::isinstance<py::array_t<std::uint64_t>>(labels) ||
+            labels.strides(1) != static_cast<py::ssize_t>(sizeof(std::uint64_t)) ||
+            labels.strides(0) % static_cast<py::ssize_t>(sizeof(std::uint64_t)) != 0 || labels.strides(0) < 0)
+          throw InputError("labels must be a 2-D uint64 array whose rows are contiguous (a block of a window)");
+        const TickScale sc = scale_of(scale_dict);
+        const py::ssize_t rows = labels.shape(0), cols = labels.shape(1);
+        py::array_t<float> seconds({rows, cols});
+        py::array_t<std::int32_t> nearest({rows, cols});
+        const auto* in = static_cast<const std::uint64_t*>(labels.data());
+        const std::int64_t stride = rows > 1 ? labels.strides(0) / static_cast<py::ssize_t>(sizeof(std::uint64_t)) : cols;
+        float* s = seconds.mutable_data();
+        std::int32_t* n = nearest.mutable_data();
+        {
+          py::gil_scoped_release release;
+          tile_labels_to_outputs(in, rows, cols, stride, sc, unreached_seconds, s, n);
+        }
+        return py::make_tuple(seconds, nearest);
+      },
+      py::arg("labels"), py::arg("scale"), py::arg("unreached_seconds"),
+      "(seconds float32, nearest int32) of a 2-D block of packed tile labels (rows contiguous); unreached cells\n"
+      "get unreached_seconds and -1. See careshed/raster_tiles.hpp.");
   m.def("_tile_unreached_label", &tile_unreached_label,
         "The packed label of an unreached cell (uint64); every reached packed label is smaller.");
 

@@ -4,6 +4,7 @@
 #include "careshed/raster_tiles.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -154,6 +155,31 @@ RasterSearchStats raster_tile_search_packed(const FrictionGrid& window, const Ti
     }
   return detail::tile_search(window, scale, options, sources_rc, source_index, n_sources, seed_cells, n_seeds, labels,
                              control);
+}
+
+void tile_labels_to_outputs(const std::uint64_t* labels, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
+                            const TickScale& scale, float unreached_seconds, float* seconds, std::int32_t* nearest) {
+  if (scale.index_bits < 0 || scale.index_bits > 32 || scale.tick_seconds <= 0.0)
+    throw InputError("tiled outputs: the tick scale is not one made by raster_tiled_scale");
+  if (rows < 0 || cols < 0 || row_stride < cols)
+    throw InputError("tiled outputs: a " + std::to_string(rows) + " x " + std::to_string(cols) +
+                     " block needs a row stride >= its columns, got " + std::to_string(row_stride));
+  const int bits = scale.index_bits;
+  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+  // tick * 2^-q is exact in double (a power of two), so the product rounds to float32 exactly as
+  // raster_travel_time's float32(ldexp(ticks, -q)).
+  const double tick = std::ldexp(1.0, -scale.q);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::uint64_t* in = labels + r * row_stride;
+    float* s = seconds + r * cols;
+    std::int32_t* nr = nearest + r * cols;
+    for (std::int64_t c = 0; c < cols; ++c) {
+      const std::uint64_t L = in[c];
+      const bool none = L == detail::kUnreachedLabel;
+      s[c] = none ? unreached_seconds : static_cast<float>(static_cast<double>((L >> bits) - 1) * tick);
+      nr[c] = none ? -1 : static_cast<std::int32_t>(L & mask);
+    }
+  }
 }
 
 }  // namespace careshed

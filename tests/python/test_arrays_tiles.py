@@ -9,7 +9,8 @@ import pytest
 
 from careshed.arrays import travel_time_grid
 from careshed.arrays.tiles import (UNREACHED_LABEL, better_labels, friction_summary, pack_labels, tile_halo,
-                                   tile_search, tile_search_packed, ticks_to_seconds, tiled_scale, unpack_labels)
+                                   tile_search, tile_search_packed, ticks_to_seconds, tiled_scale, unpack_labels,
+                                   labels_to_outputs)
 from careshed.errors import InputError
 
 SEED = int(os.environ.get("CARESHED_TEST_SEED", np.random.SeedSequence().entropy % 2**32))
@@ -141,3 +142,24 @@ def test_packed_labels_refused_when_outside_the_scale():
     assert np.array_equal(bad, keep)
     t, n = unpack_labels(np.array([UNREACHED_LABEL, np.uint64(1) << np.uint64(scale.index_bits)]), scale)
     assert t.tolist() == [-1, 0] and n.tolist() == [-1, 0]
+
+
+def test_labels_to_outputs_is_unpacking_and_ticks_to_seconds():
+    """Oracle: unpack_labels + ticks_to_seconds (NumPy), on a strided block of random labels of a real scale."""
+    print(f"CARESHED_TEST_SEED={SEED}")
+    rng = np.random.default_rng(SEED)
+    scale = tiled_scale((900, 700), (100.0, 100.0), (2.0, 600000), 1000)
+    ticks = rng.integers(0, scale.cut_ticks + 1, (30, 40), dtype=np.int64)
+    ticks[rng.random(ticks.shape) < 0.2] = -1
+    nearest = np.where(ticks < 0, -1, rng.integers(0, 1 << scale.index_bits, ticks.shape)).astype(np.int32)
+    labels = pack_labels(ticks, nearest, scale)
+    block = labels[3:27, 5:33]   # rows 40 labels apart
+    ref_t, ref_n = unpack_labels(block, scale)
+    ref_s = ticks_to_seconds(ref_t, scale)
+    s, n = labels_to_outputs(block, scale)
+    assert s.dtype == np.float32 and n.dtype == np.int32 and s.shape == block.shape
+    assert np.array_equal(s.view(np.int32), ref_s.view(np.int32)) and np.array_equal(n, ref_n)
+    s_nan, _ = labels_to_outputs(block, scale, np.nan)
+    assert np.array_equal(np.isnan(s_nan), ref_t < 0) and (ref_t < 0).any()
+    with pytest.raises(InputError, match="uint64"):
+        labels_to_outputs(ticks, scale)

@@ -119,4 +119,11 @@ RasterSearchStats raster_tile_search_packed(const FrictionGrid& window, const Ti
                                             const std::int64_t* seed_cells, std::size_t n_seeds,
                                             std::uint64_t* labels, RunControl* control = nullptr);
 
+/// The outputs of a block of packed labels (rows x cols, rows `row_stride` labels apart: a tile's own cells
+/// inside its window): seconds as raster_travel_time rounds them (float32(ticks * 2^-q)), `unreached_seconds`
+/// where unreached (+inf as raster_travel_time, NaN for a GeoTIFF's no data), and the nearest source index (-1).
+/// seconds and nearest are rows x cols, contiguous. Throws InputError on a bad scale or stride.
+void tile_labels_to_outputs(const std::uint64_t* labels, std::int64_t rows, std::int64_t cols, std::int64_t row_stride,
+                            const TickScale& scale, float unreached_seconds, float* seconds, std::int32_t* nearest);
+
 }  // namespace careshed

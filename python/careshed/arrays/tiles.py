@@ -21,7 +21,7 @@ from ..progress import current as current_progress
 
 __all__ = ["TickScale", "friction_summary", "tiled_scale", "tile_halo", "tile_search", "ticks_to_seconds",
            "better_labels", "in_memory_search_fits", "UNREACHED_LABEL", "tile_search_packed", "pack_labels",
-           "unpack_labels"]
+           "unpack_labels", "labels_to_outputs"]
 
 #: The packed label (uint64) of an unreached cell in :func:`tile_search_packed`; every reached label is smaller.
 UNREACHED_LABEL = np.uint64(_core._tile_unreached_label())
@@ -143,6 +143,18 @@ def unpack_labels(labels: np.ndarray, scale: TickScale) -> tuple[np.ndarray, np.
     ticks[none] = -1
     nearest[none] = -1
     return ticks, nearest
+
+
+def labels_to_outputs(labels: np.ndarray, scale: TickScale, unreached_seconds: float = math.inf):
+    """(seconds float32, nearest int32) of a 2-D block of packed labels (e.g. a tile's own cells inside its
+    window; rows need not be adjacent in memory) in one pass of the core: seconds as :func:`ticks_to_seconds`
+    rounds them, ``unreached_seconds`` (default inf; NaN for a GeoTIFF's no data) and -1 where unreached."""
+    lab = np.asarray(labels)
+    if lab.dtype != np.uint64 or lab.ndim != 2:
+        raise InputError(f"labels must be a 2-D uint64 array of packed labels; got {lab.dtype} {lab.shape}")
+    if lab.strides[1] != 8 or lab.strides[0] < 0 or lab.strides[0] % 8:
+        lab = np.ascontiguousarray(lab)
+    return _core._tile_labels_to_outputs(lab, scale.as_dict(), float(unreached_seconds))
 
 
 def ticks_to_seconds(ticks: np.ndarray, scale: TickScale) -> np.ndarray:

@@ -114,16 +114,25 @@ def open_windowed(path, band: int = 1) -> WindowedRaster:
 
 class TiledGeoTIFF:
     """A GeoTIFF written window by window (internally tiled, DEFLATE, BigTIFF when needed) under a temporary
-    name; :meth:`commit` renames it into place, :meth:`abort` removes it."""
+    name; :meth:`commit` renames it into place, :meth:`abort` removes it.
+
+    DEFLATE at level 1, float rasters with the floating-point predictor (as careshed's COG writer): measured on
+    67 M cells of travel seconds, level 1 with the predictor took 2/3 of the CPU of level 6 without it and half
+    the bytes; level 6 with it saved 5 % more bytes for twice the CPU. Integer rasters (nearest facility: long
+    runs of one value) without a predictor: horizontal differencing took 2.6x the CPU for the same 2 MB.
+    ``threads`` > 1 compresses blocks in that many threads (GDAL's NUM_THREADS)."""
 
     def __init__(self, path, shape, transform, crs: str, dtype: str, nodata=None, block: int = 256,
-                 metadata: dict | None = None):
+                 metadata: dict | None = None, threads: int = 1):
         gdal = _gdal()
         self.path = Path(path)
         self._atomic = atomic_path(self.path)  # the one atomic writer (io/atomic.py)
         self.tmp = self._atomic.__enter__()
         gtype = {"float32": gdal.GDT_Float32, "int32": gdal.GDT_Int32, "float64": gdal.GDT_Float64}[dtype]
-        opts = ["TILED=YES", f"BLOCKXSIZE={block}", f"BLOCKYSIZE={block}", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+        opts = ["TILED=YES", f"BLOCKXSIZE={block}", f"BLOCKYSIZE={block}", "COMPRESS=DEFLATE", "ZLEVEL=1",
+                f"NUM_THREADS={max(1, int(threads))}", "BIGTIFF=IF_SAFER"]
+        if dtype.startswith("float"):
+            opts.append("PREDICTOR=3")
         try:
             self._ds = gdal.GetDriverByName("GTiff").Create(str(self.tmp), int(shape[1]), int(shape[0]), 1, gtype, opts)
         except RuntimeError as exc:
@@ -205,10 +214,13 @@ class TiledZarr:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def tiled_writer(path, shape, transform, crs: str, dtype: str, nodata=None, metadata: dict | None = None):
-    """The window-by-window writer of an output path: a Zarr array for ``.zarr``, a tiled GeoTIFF otherwise."""
-    cls = TiledZarr if str(path).rstrip("/").lower().endswith(".zarr") else TiledGeoTIFF
-    return cls(path, shape, transform, crs, dtype, nodata=nodata, metadata=metadata)
+def tiled_writer(path, shape, transform, crs: str, dtype: str, nodata=None, metadata: dict | None = None,
+                 threads: int = 1):
+    """The window-by-window writer of an output path: a Zarr array for ``.zarr``, a tiled GeoTIFF otherwise
+    (compressed in ``threads`` threads)."""
+    if str(path).rstrip("/").lower().endswith(".zarr"):
+        return TiledZarr(path, shape, transform, crs, dtype, nodata=nodata, metadata=metadata)
+    return TiledGeoTIFF(path, shape, transform, crs, dtype, nodata=nodata, metadata=metadata, threads=threads)
 
 
 def write_small_geotiff(path, array: np.ndarray, transform, crs: str = "") -> Path:

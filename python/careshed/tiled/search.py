@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arrays.tiles import (UNREACHED_LABEL, TickScale, friction_summary, in_memory_search_fits, tile_halo,
-                            tile_search_packed, tiled_scale, ticks_to_seconds, unpack_labels)
+from ..arrays.tiles import (UNREACHED_LABEL, TickScale, friction_summary, in_memory_search_fits, labels_to_outputs,
+                            tile_halo, tile_search_packed, tiled_scale)
 from ..arrays.travel_time import checked_start_offsets, nearest_travel_time
 from ..errors import InputError
 from ..memory import current as current_max_memory
@@ -266,10 +266,7 @@ def _finish_task(job: _TileJob, incoming: list, round_no: int) -> tuple[np.ndarr
     r0, r1, c0, c1 = job.own
     wr0, _, wc0, _ = job.window
     _, labels, stats = _search_tile(job, incoming, round_no)
-    ticks, nearest = unpack_labels(labels[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0], job.scale)
-    del labels
-    seconds = ticks_to_seconds(ticks, job.scale)
-    seconds[ticks < 0] = np.nan
+    seconds, nearest = labels_to_outputs(labels[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0], job.scale, np.nan)
     return seconds, nearest, stats
 
 
@@ -470,7 +467,10 @@ def travel_time_tiled(friction, sources, *, out_seconds, out_nearest, tile_size:
                 # them tile by tile (it holds a few tiles at a time).
                 delivered = _finished_tiles(dc, as_completed, place, sorted(searched),
                                             lambda k: (jobs[k], _incoming(layout, k, frames), rounds + 1))
-                paths = _write_outputs(out_seconds, out_nearest, raster, layout, delivered, scale, report)
+                # The client compresses with as many threads as the cluster has workers (they wait meanwhile),
+                # at most its own cores.
+                threads = min(os.cpu_count() or 1, max(1, len(place.count)))
+                paths = _write_outputs(out_seconds, out_nearest, raster, layout, delivered, scale, report, threads)
             finally:
                 place.forget(run_dir)
         return TiledTravelTime(paths[0], paths[1], raster.shape, int(tile_size), len(layout), rounds, searches,
@@ -588,16 +588,17 @@ def _finished_tiles(dc, as_completed, place, tiles: list, args, in_flight: int =
         yield k, seconds, nearest
 
 
-def _write_outputs(out_seconds, out_nearest, raster, layout, delivered, scale, report) -> list[Path]:
-    """The two outputs of a finished run (tiled GeoTIFFs, or Zarr for .zarr paths), tile by tile as ``delivered``
-    yields (tile, seconds, nearest); tiles it does not deliver (never searched) are unreachable. Both outputs
-    appear or neither."""
+def _write_outputs(out_seconds, out_nearest, raster, layout, delivered, scale, report, threads=1) -> list[Path]:
+    """The two outputs of a finished run (tiled GeoTIFFs compressed in ``threads`` threads, or Zarr for .zarr
+    paths), tile by tile as ``delivered`` yields (tile, seconds, nearest); tiles it does not deliver (never
+    searched) are unreachable. Both outputs appear or neither."""
     meta = {"UNITS": "seconds", "TICK_SECONDS": repr(scale.tick_seconds)}
     outs = []
     try:
         outs.append(tiled_writer(out_seconds, raster.shape, raster.transform, raster.crs, "float32",
-                                 nodata=float("nan"), metadata=meta))
-        outs.append(tiled_writer(out_nearest, raster.shape, raster.transform, raster.crs, "int32", nodata=-1))
+                                 nodata=float("nan"), metadata=meta, threads=threads))
+        outs.append(tiled_writer(out_nearest, raster.shape, raster.transform, raster.crs, "int32", nodata=-1,
+                                 threads=threads))
         written = set()
 
         def progress():
