@@ -56,7 +56,7 @@ def main() -> None:
         cells = (wr1 - wr0) * (wc1 - wc0)
         M.bench_traffic.append({"frames_in": sum(lab.nbytes for _, lab in incoming),
                                 "frames_out": sum(lab.nbytes for _, lab in frames),
-                                "friction": cells * 4 if stats["searched"] else 0,
+                                "friction": cells * 4 if stats["friction_read"] else 0,
                                 # packed labels, 8 bytes a cell, read or written only when they leave memory
                                 "labels": cells * 8 * ((stats["labels_from"] == "disk") + (stats["labels_to"] == "disk")),
                                 "settled": stats["cells_settled"]})

@@ -109,6 +109,36 @@ RasterSearchOptions options_of(int neighbours, double max_seconds, const py::obj
   return o;
 }
 
+// The arguments both tile searches share, checked (the labels are each one's own). Pointers into the caller's
+// arrays, valid while they live.
+struct TileSearchArgs {
+  FrictionGrid g;
+  std::size_t n = 0;
+  const std::int64_t* src = nullptr;
+  const std::int32_t* idx = nullptr;
+  RasterSearchOptions o;
+  std::size_t cells = 0;
+  const std::int64_t* seed = nullptr;
+  std::size_t n_seeds = 0;
+  TickScale scale;
+};
+
+TileSearchArgs tile_search_args(const py::array& window, double dx, double dy, const py::object& row_dx,
+                                const py::dict& scale_dict, int neighbours, double max_seconds,
+                                const py::array& sources, const py::array& source_index, const py::object& offsets,
+                                const py::array& seeds, int threads) {
+  TileSearchArgs a;
+  a.g = grid_of(window, dx, dy, row_dx);
+  a.src = sources_of(sources, &a.n);
+  a.idx = checked_buffer<std::int32_t>(source_index, a.n, "source_index", "int32");
+  a.o = options_of(neighbours, max_seconds, offsets, a.n, threads);
+  a.cells = static_cast<std::size_t>(a.g.rows * a.g.cols);
+  a.n_seeds = static_cast<std::size_t>(seeds.size());
+  a.seed = checked_buffer<std::int64_t>(seeds, a.n_seeds, "seeds", "int64");
+  a.scale = scale_of(scale_dict);
+  return a;
+}
+
 py::dict stats_dict(const RasterSearchStats& s) {
   py::dict d;
   d["tick_seconds"] = s.tick_seconds;
@@ -281,19 +311,13 @@ void init_raster_search(py::module_& m) {
          int neighbours, double max_seconds, const py::array& sources, const py::array& source_index,
          const py::object& offsets, const py::array& seeds, py::array ticks, py::array nearest, int threads,
          const py::object& progress) {
-        const FrictionGrid g = grid_of(window, dx, dy, row_dx);
-        std::size_t n = 0;
-        const std::int64_t* src = sources_of(sources, &n);
-        const std::int32_t* idx = checked_buffer<std::int32_t>(source_index, n, "source_index", "int32");
-        RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, threads);
-        const std::size_t cells = static_cast<std::size_t>(g.rows * g.cols);
-        const std::int64_t* seed = checked_buffer<std::int64_t>(seeds, static_cast<std::size_t>(seeds.size()), "seeds", "int64");
-        std::int64_t* t = checked_buffer<std::int64_t>(ticks, cells, "ticks (one per window cell)", "int64");
-        std::int32_t* nr = checked_buffer<std::int32_t>(nearest, cells, "nearest (one per window cell)", "int32");
+        const TileSearchArgs a = tile_search_args(window, dx, dy, row_dx, scale_dict, neighbours, max_seconds, sources,
+                                                  source_index, offsets, seeds, threads);
+        std::int64_t* t = checked_buffer<std::int64_t>(ticks, a.cells, "ticks (one per window cell)", "int64");
+        std::int32_t* nr = checked_buffer<std::int32_t>(nearest, a.cells, "nearest (one per window cell)", "int32");
         if (!ticks.writeable() || !nearest.writeable()) throw InputError("ticks and nearest must be writeable arrays");
-        const TickScale sc = scale_of(scale_dict);
         const RasterSearchStats st = run_interruptible(progress, [&](RunControl* c) {
-          return raster_tile_search(g, sc, o, src, idx, n, seed, static_cast<std::size_t>(seeds.size()), t, nr, c);
+          return raster_tile_search(a.g, a.scale, a.o, a.src, a.idx, a.n, a.seed, a.n_seeds, t, nr, c);
         });
         return stats_dict(st);
       },
@@ -309,18 +333,12 @@ void init_raster_search(py::module_& m) {
          int neighbours, double max_seconds, const py::array& sources, const py::array& source_index,
          const py::object& offsets, const py::array& seeds, py::array labels, int threads,
          const py::object& progress) {
-        const FrictionGrid g = grid_of(window, dx, dy, row_dx);
-        std::size_t n = 0;
-        const std::int64_t* src = sources_of(sources, &n);
-        const std::int32_t* idx = checked_buffer<std::int32_t>(source_index, n, "source_index", "int32");
-        RasterSearchOptions o = options_of(neighbours, max_seconds, offsets, n, threads);
-        const std::size_t cells = static_cast<std::size_t>(g.rows * g.cols);
-        const std::int64_t* seed = checked_buffer<std::int64_t>(seeds, static_cast<std::size_t>(seeds.size()), "seeds", "int64");
-        std::uint64_t* lab = checked_buffer<std::uint64_t>(labels, cells, "labels (one per window cell)", "uint64");
+        const TileSearchArgs a = tile_search_args(window, dx, dy, row_dx, scale_dict, neighbours, max_seconds, sources,
+                                                  source_index, offsets, seeds, threads);
+        std::uint64_t* lab = checked_buffer<std::uint64_t>(labels, a.cells, "labels (one per window cell)", "uint64");
         if (!labels.writeable()) throw InputError("labels must be a writeable array");
-        const TickScale sc = scale_of(scale_dict);
         const RasterSearchStats st = run_interruptible(progress, [&](RunControl* c) {
-          return raster_tile_search_packed(g, sc, o, src, idx, n, seed, static_cast<std::size_t>(seeds.size()), lab, c);
+          return raster_tile_search_packed(a.g, a.scale, a.o, a.src, a.idx, a.n, a.seed, a.n_seeds, lab, c);
         });
         return stats_dict(st);
       },

@@ -87,19 +87,19 @@ def test_labels_through_the_scratch_folder_and_lost_states_change_nothing(dask_t
             lost.append(path)
             try:   # what a new worker would find: the scratch file (an older state, if one was written), or none
                 with open(path, "rb") as fh:
-                    return int(np.load(fh)[0]), np.load(fh), "disk"
+                    return int(np.load(fh)[0]), np.load(fh), "disk", None
             except FileNotFoundError:
-                return -1, None, "none"
+                return -1, None, "none", None
         return got
 
     real_put = S._STORE.put
 
-    def sometimes_on_disk(path, round_no, labels):
+    def sometimes_on_disk(path, round_no, labels, friction=None):
         if rng.random() < 0.3:
             with open(path, "wb") as fh:
                 np.save(fh, np.array([round_no], np.int64))
                 np.save(fh, labels)
-        return real_put(path, round_no, labels.copy())
+        return real_put(path, round_no, labels.copy(), friction)
 
     monkeypatch.setattr(S._STORE, "take", forgetful_take)
     monkeypatch.setattr(S._STORE, "put", sometimes_on_disk)

@@ -86,21 +86,32 @@ def tile_search(window: np.ndarray, cell_size, scale: TickScale, ticks: np.ndarr
     whole-search ``source_index``) and from the ``seeds`` (flat window cells whose labels the caller lowered).
     ``cell_size`` as in :func:`tiled_scale`, dx per row sliced to the window's rows. Returns the search's
     statistics. The GIL is released during the search."""
-    window = np.ascontiguousarray(window)
-    if window.dtype not in (np.float32, np.float64):
-        window = window.astype(np.float64)
+    window = _window_of(window)
     if ticks.dtype != np.int64 or nearest.dtype != np.int32 or ticks.shape != window.shape \
             or nearest.shape != window.shape or not ticks.flags.c_contiguous or not nearest.flags.c_contiguous:
         raise InputError("ticks (int64) and nearest (int32) must be C-contiguous arrays of the window's shape "
                          f"{window.shape}")
+    args = _search_args(window, cell_size, scale, sources, source_index, start_offsets_seconds, seeds, neighbours,
+                        max_seconds)
+    return _core._raster_tile_search(*args, ticks, nearest, threads=int(threads), progress=current_progress())
+
+
+def _window_of(window) -> np.ndarray:
+    window = np.ascontiguousarray(window)
+    return window if window.dtype in (np.float32, np.float64) else window.astype(np.float64)
+
+
+def _search_args(window, cell_size, scale, sources, source_index, start_offsets_seconds, seeds, neighbours,
+                 max_seconds) -> tuple:
+    """The core tile search's arguments before the labels: window, dx, dy, row_dx, scale, neighbours, cut-off,
+    sources, source_index, offsets, seeds."""
     src = np.zeros((0, 2), np.int64) if sources is None else np.ascontiguousarray(sources, dtype=np.int64).reshape(-1, 2)
     idx = np.zeros(0, np.int32) if source_index is None else np.ascontiguousarray(source_index, dtype=np.int32)
     offs = None if start_offsets_seconds is None else np.ascontiguousarray(start_offsets_seconds, dtype=np.float64)
     sd = np.zeros(0, np.int64) if seeds is None else np.ascontiguousarray(seeds, dtype=np.int64)
     dx, dy, row_dx = _cell_size_args(cell_size)
     t = math.inf if max_seconds is None else float(max_seconds)
-    return _core._raster_tile_search(window, float(dx), float(dy), row_dx, scale.as_dict(), int(neighbours), t, src,
-                                     idx, offs, sd, ticks, nearest, threads=int(threads), progress=current_progress())
+    return window, float(dx), float(dy), row_dx, scale.as_dict(), int(neighbours), t, src, idx, offs, sd
 
 
 def tile_search_packed(window: np.ndarray, cell_size, scale: TickScale, labels: np.ndarray, *, sources=None,
@@ -110,20 +121,12 @@ def tile_search_packed(window: np.ndarray, cell_size, scale: TickScale, labels: 
     ``((ticks + 1) << scale.index_bits) | nearest`` per reached cell and :data:`UNREACHED_LABEL` elsewhere
     (:func:`pack_labels`). Packed labels compare as the engine orders labels (fewer ticks, then the lower source
     index), take 8 bytes a cell instead of 12, and the core searches them as they are (no packing per call)."""
-    window = np.ascontiguousarray(window)
-    if window.dtype not in (np.float32, np.float64):
-        window = window.astype(np.float64)
+    window = _window_of(window)
     if labels.dtype != np.uint64 or labels.shape != window.shape or not labels.flags.c_contiguous:
         raise InputError(f"labels (uint64) must be a C-contiguous array of the window's shape {window.shape}")
-    src = np.zeros((0, 2), np.int64) if sources is None else np.ascontiguousarray(sources, dtype=np.int64).reshape(-1, 2)
-    idx = np.zeros(0, np.int32) if source_index is None else np.ascontiguousarray(source_index, dtype=np.int32)
-    offs = None if start_offsets_seconds is None else np.ascontiguousarray(start_offsets_seconds, dtype=np.float64)
-    sd = np.zeros(0, np.int64) if seeds is None else np.ascontiguousarray(seeds, dtype=np.int64)
-    dx, dy, row_dx = _cell_size_args(cell_size)
-    t = math.inf if max_seconds is None else float(max_seconds)
-    return _core._raster_tile_search_packed(window, float(dx), float(dy), row_dx, scale.as_dict(), int(neighbours), t,
-                                            src, idx, offs, sd, labels, threads=int(threads),
-                                            progress=current_progress())
+    args = _search_args(window, cell_size, scale, sources, source_index, start_offsets_seconds, seeds, neighbours,
+                        max_seconds)
+    return _core._raster_tile_search_packed(*args, labels, threads=int(threads), progress=current_progress())
 
 
 def pack_labels(ticks: np.ndarray, nearest: np.ndarray, scale: TickScale) -> np.ndarray:

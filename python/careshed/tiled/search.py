@@ -133,8 +133,9 @@ _CACHE_SHARE = 0.25
 
 class _LabelStore:
     """The packed labels of the tiles a worker process searched, kept between rounds (one per process, shared by
-    the worker's threads). Labels stay in memory up to a budget (:func:`_cache_budget`); a tile that does not fit
-    goes to its scratch file (``np.save``, atomic rename), which is also where a tile that moved to another worker
+    the worker's threads). Labels stay in memory up to a budget (:func:`_cache_budget`), with the window's
+    friction when that fits too (a rerun need not read it again); a tile that does not fit goes to its scratch
+    file (``np.save``, atomic rename; labels only), which is also where a tile that moved to another worker
     finds its labels. Every stored state carries the round that produced it, and :meth:`take` returns the newest
     it can find. Any state a tile ever had is a valid starting point (labels only decrease: it is the fixed point
     of the window for a halo no better than today's), so a state lost with a killed worker costs work, never
@@ -142,34 +143,42 @@ class _LabelStore:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._mem: dict[str, tuple[int, np.ndarray]] = {}
+        self._mem: dict[str, tuple[int, np.ndarray, np.ndarray | None]] = {}
         self._bytes = 0
 
-    def take(self, path: str) -> tuple[int, np.ndarray | None, str]:
-        """(round, labels, where from: "memory", "disk" or "none") of the newest state of the tile whose scratch
-        file is ``path``, removed from memory (the caller puts it back)."""
+    @staticmethod
+    def _size(entry) -> int:
+        return entry[1].nbytes + (entry[2].nbytes if entry[2] is not None else 0)
+
+    def take(self, path: str) -> tuple[int, np.ndarray | None, str, np.ndarray | None]:
+        """(round, labels, where from: "memory", "disk" or "none", the window's friction if kept) of the newest
+        state of the tile whose scratch file is ``path``, removed from memory (the caller puts it back)."""
         with self._lock:
             mem = self._mem.pop(path, None)
             if mem is not None:
-                self._bytes -= mem[1].nbytes
-        disk_round = -1
+                self._bytes -= self._size(mem)
         try:
             with open(path, "rb") as fh:
                 disk_round = int(np.load(fh)[0])
                 if mem is None or disk_round > mem[0]:
-                    return disk_round, np.load(fh), "disk"
+                    return disk_round, np.load(fh), "disk", mem[2] if mem is not None else None
         except FileNotFoundError:
             pass
         if mem is not None:
-            return mem[0], mem[1], "memory"
-        return -1, None, "none"
+            return mem[0], mem[1], "memory", mem[2]
+        return -1, None, "none", None
 
-    def put(self, path: str, round_no: int, labels: np.ndarray) -> str:
-        """Keeps the labels in memory if they fit the budget, else writes them to ``path``; says which."""
+    def put(self, path: str, round_no: int, labels: np.ndarray, friction: np.ndarray | None = None) -> str:
+        """Keeps the labels (and the friction, if it fits too) in memory if they fit the budget, else writes the
+        labels to ``path``; says where the labels went."""
         with self._lock:
-            if self._bytes + labels.nbytes <= _cache_budget():
-                self._mem[path] = (round_no, labels)
-                self._bytes += labels.nbytes
+            budget = _cache_budget()
+            if self._bytes + labels.nbytes <= budget:
+                if friction is not None and self._bytes + labels.nbytes + friction.nbytes > budget:
+                    friction = None
+                entry = (round_no, labels, friction)
+                self._mem[path] = entry
+                self._bytes += self._size(entry)
                 return "memory"
         tmp = f"{path}.tmp{os.getpid()}.{threading.get_ident()}"
         with open(tmp, "wb") as fh:
@@ -183,7 +192,7 @@ class _LabelStore:
         with self._lock:
             gone = [p for p in self._mem if os.path.dirname(p) == folder]
             for p in gone:
-                self._bytes -= self._mem.pop(p)[1].nbytes
+                self._bytes -= self._size(self._mem.pop(p))
         return len(gone)
 
 
@@ -218,7 +227,7 @@ def _search_tile(job: _TileJob, incoming: list, round_no: int):
     """The tile's labels brought to the window's fixed point for the halo labels ``incoming`` (its neighbours'
     border cells clipped to this window: (rect, packed labels)), starting from its newest stored state."""
     wr0, wr1, wc0, wc1 = job.window
-    got_round, labels, source = _STORE.take(job.state)
+    got_round, labels, source, friction = _STORE.take(job.state)
     fresh = labels is None
     if fresh:
         labels = np.full((wr1 - wr0, wc1 - wc0), UNREACHED_LABEL, np.uint64)
@@ -233,9 +242,11 @@ def _search_tile(job: _TileJob, incoming: list, round_no: int):
             seeds.append((rr + (a0 - wr0)) * (wc1 - wc0) + (cc + (b0 - wc0)))
     seed_cells = np.concatenate(seeds) if seeds else np.zeros(0, np.int64)
     stats = {"seeds": int(seed_cells.size), "cells_settled": 0, "labels_from": source, "searched": False,
-             "worker": _worker_address()}
+             "friction_read": False, "worker": _worker_address()}
     if fresh or seed_cells.size:
-        friction = job.raster.read(wr0, wr1, wc0, wc1)
+        if friction is None:
+            friction = job.raster.read(wr0, wr1, wc0, wc1)
+            stats["friction_read"] = True
         st = tile_search_packed(friction, (job.dx, job.dy), job.scale, labels,
                                 sources=job.sources if fresh else None,
                                 source_index=job.source_index if fresh else None,
@@ -244,7 +255,7 @@ def _search_tile(job: _TileJob, incoming: list, round_no: int):
         stats["cells_settled"] = int(st["cells_settled"])
         stats["searched"] = True
         got_round = round_no
-    return got_round, labels, stats
+    return got_round, labels, stats, friction
 
 
 def _tile_task(job: _TileJob, incoming: list, round_no: int) -> tuple[list, dict]:
@@ -252,8 +263,8 @@ def _tile_task(job: _TileJob, incoming: list, round_no: int) -> tuple[list, dict
     labels (:class:`_LabelStore`), return the tile's own frame strips (packed labels) and the search's
     statistics."""
     wr0, _, wc0, _ = job.window
-    got_round, labels, stats = _search_tile(job, incoming, round_no)
-    stats["labels_to"] = _STORE.put(job.state, got_round, labels)
+    got_round, labels, stats, friction = _search_tile(job, incoming, round_no)
+    stats["labels_to"] = _STORE.put(job.state, got_round, labels, friction)
     frames = [(rect, labels[rect[0] - wr0:rect[1] - wr0, rect[2] - wc0:rect[3] - wc0].copy())
               for rect in frame_rects(job.own, job.halo)]
     return frames, stats
@@ -265,7 +276,7 @@ def _finish_task(job: _TileJob, incoming: list, round_no: int) -> tuple[np.ndarr
     and it restarted from an earlier one) is brought up to date here first."""
     r0, r1, c0, c1 = job.own
     wr0, _, wc0, _ = job.window
-    _, labels, stats = _search_tile(job, incoming, round_no)
+    _, labels, stats, _ = _search_tile(job, incoming, round_no)
     seconds, nearest = labels_to_outputs(labels[r0 - wr0:r1 - wr0, c0 - wc0:c1 - wc0], job.scale, np.nan)
     return seconds, nearest, stats
 
