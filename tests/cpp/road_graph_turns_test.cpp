@@ -312,7 +312,10 @@ TEST(TurnRestrictions, EverySearchEqualsDijkstraOnTheExplicitRouteStates) {
   SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
   size_t applied = 0, applied_via_way = 0, differ = 0, differ_via_way = 0, k_checked = 0, reach_checked = 0;
-  for (int trial = 0; trial < 150; ++trial) {
+  // 150 grids, and more (up to 1500) while no node time has yet changed because of a via way: on most seeds 150
+  // grids give 4-46 such nodes, but CARESHED_TEST_SEED=968816883 gave none, and the test must always be able
+  // to tell a reader that ignores via ways from one that applies them.
+  for (int trial = 0; trial < 150 || (differ_via_way == 0 && trial < 1500); ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     const int n = 3 + static_cast<int>(rng() % 6);
     const RandomCase c = random_case(rng, n, /*with_via_ways=*/true);
@@ -410,7 +413,7 @@ TEST(TurnRestrictions, EverySearchEqualsDijkstraOnTheExplicitRouteStates) {
   EXPECT_GT(applied, 100u);  // the random cases really exercise the restrictions
   EXPECT_GT(applied_via_way, 50u);
   EXPECT_GT(differ, 10u);
-  EXPECT_GT(differ_via_way, 0u);  // ignoring the via ways would fail the comparison above (4-44 per run)
+  EXPECT_GT(differ_via_way, 0u);  // ignoring the via ways would fail the comparison above
 }
 
 TEST(TurnRestrictions, WithoutRestrictionsTheSearchIsThePlainOne) {
