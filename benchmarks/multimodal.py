@@ -40,6 +40,20 @@ def lattice(n, spacing):
     return (tails, heads, np.full(len(tails), step)), np.column_stack([rr.ravel(), cc.ravel()])
 
 
+def case(n, seed, sources, spacing, walking):
+    """The benchmark's input: the raster benchmark's friction grid (walking: its road cells slowed to 0.5 s/m), `sources`
+    seeded passable cells as (row, col), and the ride lattice every `spacing` cells."""
+    f = friction_grid(n, seed)
+    if walking:
+        f[f < 0.5] = 0.5
+    rng = np.random.default_rng(seed)
+    passable = np.flatnonzero(np.isfinite(f.ravel()))
+    cells = rng.choice(passable, sources, replace=False)
+    src = np.column_stack([cells // n, cells % n]).astype(np.int64)
+    edges, nodes = lattice(n, spacing)
+    return f, src, edges, nodes
+
+
 def main():
     ap = parser(__doc__, repeat=3, seed=42)
     ap.add_argument("--size", type=int, default=6000)
@@ -52,14 +66,7 @@ def main():
     from careshed.arrays import travel_time_grid, travel_time_multimodal
 
     n = args.size
-    f = friction_grid(n, args.seed)
-    if args.walking:
-        f[f < 0.5] = 0.5
-    rng = np.random.default_rng(args.seed)
-    passable = np.flatnonzero(np.isfinite(f.ravel()))
-    cells = rng.choice(passable, args.sources, replace=False)
-    src = np.column_stack([cells // n, cells % n]).astype(np.int64)
-    edges, nodes = lattice(n, args.spacing)
+    f, src, edges, nodes = case(n, args.seed, args.sources, args.spacing, walking=args.walking)
     print(f"grid {n} x {n} = {n * n / 1e6:.1f} M cells{' (walking surface)' if args.walking else ''}, ride graph {len(nodes):,} nodes / {len(edges[0]):,} arcs, "
           f"{args.sources} sources")
     cs = (100.0, 100.0)

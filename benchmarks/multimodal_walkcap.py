@@ -16,8 +16,7 @@ import time
 import numpy as np
 
 from _common import parser
-from multimodal import lattice
-from raster_search import friction_grid
+from multimodal import case
 
 
 def main():
@@ -30,13 +29,7 @@ def main():
     from careshed.arrays import travel_time_multimodal
 
     n = args.size
-    f = friction_grid(n, args.seed)
-    f[f < 0.5] = 0.5
-    rng = np.random.default_rng(args.seed)
-    passable = np.flatnonzero(np.isfinite(f.ravel()))
-    cells = rng.choice(passable, args.sources, replace=False)
-    src = np.column_stack([cells // n, cells % n]).astype(np.int64)
-    edges, nodes = lattice(n, args.spacing)
+    f, src, edges, nodes = case(n, args.seed, args.sources, args.spacing, walking=True)
     print(f"load {os.getloadavg()[0]:.1f}; {n * n:,} cells, {len(nodes):,} ride nodes, {args.sources} sources")
     outputs = {}
     for cap in [None, 1e9] + [c * 60.0 for c in (args.cap or [10.0, 5.0])]:
