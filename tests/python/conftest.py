@@ -94,8 +94,7 @@ def quzhou_dir():
     return QUZHOU
 
 
-@pytest.fixture
-def cli_env():
+def cli_environment() -> dict:
     """Environment for `python -m careshed` subprocesses: the same import path as this test run."""
     env = dict(os.environ)
     paths = [p for p in sys.path if p]
@@ -104,9 +103,26 @@ def cli_env():
     return env
 
 
+@pytest.fixture
+def cli_env():
+    return cli_environment()
+
+
 def run_cli(args, env, cwd=None):
     return subprocess.run([sys.executable, "-m", "careshed", *map(str, args)], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def quzhou_demo(tmp_path_factory):
+    """`careshed demo --out DIR`, run once for the whole test session (its ambulance placement alone takes ~9 s):
+    the finished process (subprocess.CompletedProcess: ``args``, ``returncode``, ``stdout``, ``stderr``) and
+    ``out``, the folder it wrote. The tests of careshed.demo (test_demo.py), of the command (test_cli_demo.py) and
+    of the README's command (test_readme.py) each check this one run's outputs for their part."""
+    out = tmp_path_factory.mktemp("quzhou_demo") / "out"
+    run = run_cli(["demo", "--out", out], cli_environment())
+    run.out = out
+    return run
 
 
 # Fixtures of the grid CLI hand case (test_cli_catchments.py, test_cli_access.py), defined in grid_cli_case.py.

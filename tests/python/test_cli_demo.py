@@ -5,13 +5,12 @@ import pandas as pd
 
 import careshed
 from careshed import cli
-from conftest import run_cli
 
 
-def test_demo_writes_three_outputs(tmp_path, cli_env, quzhou_dir):
-    r = run_cli(["demo", "--out", tmp_path / "out"], cli_env)
+def test_demo_writes_three_outputs(quzhou_demo, quzhou_dir):
+    r = quzhou_demo          # `careshed demo --out DIR` as a subprocess, run once for the session (conftest.py)
     assert r.returncode == 0, r.stderr
-    out = tmp_path / "out"
+    out = r.out
     for name in ("quzhou_density.csv", "quzhou_density.gpkg", "quzhou_density.png"):
         assert str(out / name) in r.stdout
     names = sorted(p.name for p in out.iterdir())

@@ -10,25 +10,19 @@ from grid_cli_case import csv_notes, read_csv
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    import contextlib
-    import io
-
-    from careshed.demo import run_demo
-
-    out = tmp_path_factory.mktemp("demo")
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        paths = run_demo(out)
-    return out, paths, buf.getvalue()
+def demo_run(quzhou_demo):
+    """(out folder, what the demo printed) of the session's one `careshed demo` run (conftest.quzhou_demo), which
+    runs :func:`careshed.demo.run_demo` with its defaults."""
+    assert quzhou_demo.returncode == 0, quzhou_demo.stderr
+    return quzhou_demo.out, quzhou_demo.stdout
 
 
 def test_demo_comparison_table(demo_run):
     import geopandas as gpd
 
-    out, paths, printed = demo_run
-    for key in ("access_csv", "access_gpkg", "access_png"):
-        assert paths[key].is_file()
+    out, printed = demo_run
+    for name in ("quzhou_access.csv", "quzhou_access.gpkg", "quzhou_access.png"):
+        assert (out / name).is_file() and str(out / name) in printed  # written, and listed under "wrote:"
     table = read_csv(out / "quzhou_access.csv")
     counties = gpd.read_file(QUZHOU / "counties.geojson")
     by_code = counties.set_index(counties["adcode"].astype(int).astype(str))
@@ -92,7 +86,7 @@ def test_demo_walking_hospital_plan(demo_run):
 
     import pandas as pd
 
-    out, paths, printed = demo_run
+    out, printed = demo_run
     routes = pd.read_csv(out / "quzhou_outreach_routes.csv", comment="#")
     teams = pd.read_csv(out / "quzhou_outreach_teams.csv", comment="#", index_col=0)
     points = pd.read_csv(out / "quzhou_outreach_points.csv", comment="#", index_col=0)
@@ -117,7 +111,7 @@ def test_demo_ambulance_placement(demo_run):
     coverage before/after per county, the marginal-gain curve and a solver report whose bound holds."""
     import pandas as pd
 
-    out, paths, printed = demo_run
+    out, printed = demo_run
     table = read_csv(out / "quzhou_ambulances.csv")
     sites = pd.read_csv(out / "quzhou_ambulances_sites.csv", index_col=0)
     curve = pd.read_csv(out / "quzhou_ambulances_curve.csv", index_col=0)

@@ -51,18 +51,29 @@ def test_own_data_commands_parse(argv):
     build_parser().parse_args(argv)
 
 
+def with_out(argv: list, out) -> list:
+    """argv with the value of --out replaced by `out`."""
+    return [str(out) if prev == "--out" else a for prev, a in zip([""] + argv, argv)]
+
+
 @pytest.mark.parametrize("argv,claims", SHIPPED, ids=[argv[0].lstrip("-") for argv, _ in SHIPPED])
-def test_shipped_data_commands_run_and_say_what_they_produce(argv, claims, tmp_path, monkeypatch, capsys):
+def test_shipped_data_commands_run_and_say_what_they_produce(argv, claims, tmp_path, monkeypatch, capsys, request):
     monkeypatch.chdir(ROOT)
-    argv = [str(tmp_path / "out") if prev == "--out" else a for prev, a in zip([""] + argv, argv)]
+    out = tmp_path / "out"
     if argv == ["--help"]:
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 0 and "careshed" in capsys.readouterr().out
         return
-    assert main(argv) == 0, capsys.readouterr().err
+    if argv[0] == "demo":  # the same command as the session's one demo run (conftest.quzhou_demo): use its outputs
+        demo = request.getfixturevalue("quzhou_demo")
+        assert demo.args[-len(argv):] == with_out(argv, demo.out), (argv, demo.args)
+        assert demo.returncode == 0, demo.stderr
+        out = demo.out
+    else:
+        assert main(with_out(argv, out)) == 0, capsys.readouterr().err
     for file, row, column, value in claims:
-        table = pd.read_csv(tmp_path / "out" / Path(file).name, comment="#", index_col=0)
+        table = pd.read_csv(out / Path(file).name, comment="#", index_col=0)
         table.index = table.index.astype(str)
         assert table.loc[row, column] == pytest.approx(float(value), abs=0.5 * 10 ** -len(value.split(".")[-1]))
 
