@@ -19,6 +19,14 @@ namespace {
 constexpr auto kSignalPoll = std::chrono::milliseconds(50);
 constexpr auto kProgressEvery = std::chrono::milliseconds(100);
 
+// True once the run has said anything: opened a span with a phase or reported a fraction above 0. Until
+// then the control holds only its initial (0.0, ""), which is no report of the run's: the worker thread may
+// not even have started the work yet (on a busy machine it can wait longer than kProgressEvery to be
+// scheduled), so the periodic reports wait for this. The report at the end is made regardless.
+bool reported(const RunControl& control) {
+  return control.fraction() > 0.0 || *control.phase() != '\0';
+}
+
 // Python runs signal handlers in its main thread only (PyErr_CheckSignals does nothing elsewhere).
 bool in_python_main_thread() {
   static const unsigned long main_ident =
@@ -160,7 +168,8 @@ void run_watched(const py::object& progress, const std::function<void(RunControl
           if (main_thread && PyErr_CheckSignals() != 0) {  // KeyboardInterrupt (or a handler's exception)
             python_error.emplace();
             control.request_cancel();
-          } else if (has_progress && std::chrono::steady_clock::now() - last_shown >= kProgressEvery) {
+          } else if (has_progress && reported(control) &&
+                     std::chrono::steady_clock::now() - last_shown >= kProgressEvery) {
             show_progress();
             last_shown = std::chrono::steady_clock::now();
           }

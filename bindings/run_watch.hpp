@@ -4,9 +4,11 @@
 // the main thread, and only when that thread runs Python code. So a C++ computation started from the main
 // thread runs in a worker thread, while the calling thread watches it: every 50 ms it takes the GIL, calls
 // PyErr_CheckSignals() (a raised exception — normally KeyboardInterrupt — cancels the run through its
-// careshed::RunControl) and, at most every 100 ms and once at the end, calls the optional Python
-// `progress(fraction, phase)` callable with the RunControl's fraction (0..1, never decreasing, 1.0 at the
-// end of a successful run) and phase name. An exception raised by the callable cancels the run too.
+// careshed::RunControl) and, at most every 100 ms once the run has reported (a phase or a fraction > 0;
+// never the control's initial (0.0, ""), which says nothing of the run), and once at the end, calls the
+// optional Python `progress(fraction, phase)` callable with the RunControl's fraction (0..1, never
+// decreasing, 1.0 at the end of a successful run) and phase name. An exception raised by the callable
+// cancels the run too.
 // The exception that stopped the run is re-raised as it was (the user's KeyboardInterrupt, with any handler
 // they installed respected); a Cancelled without a Python cause becomes KeyboardInterrupt (errors.cpp).
 // Called from another thread (no signals to check) without a progress callable, the work runs inline.

@@ -169,17 +169,23 @@ def test_progress_from_a_worker_thread():
 
 
 def test_progress_of_the_readers(tmp_path):
+    """The readers name their phase in every report. The watcher's periodic reports wait until the run has
+    reported: before, on a busy machine, it once showed the control's initial (0.0, "") when the worker thread had
+    not started the read within the first 100 ms (run_watch.cpp, reported())."""
     from pathlib import Path
     pbf = Path(__file__).resolve().parents[2] / "data" / "osm" / "helsinki.osm.pbf"
     calls = []
     graph = _core.RoadGraph.from_osm(str(pbf), "car", progress=lambda f, p: calls.append((f, p)))
     assert graph.n_nodes > 0
     assert calls[-1] == (1.0, "reading roads")
+    assert all(p == "reading roads" for _, p in calls), calls
     assert all(a[0] < b[0] for a, b in zip(calls, calls[1:])), calls
     sites = tmp_path / "sites.geojson"
     sites.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"a": 1}, '
                      '"geometry": {"type": "Point", "coordinates": [1, 2]}}]}')
     calls.clear()
     table = _core.read_vector(str(sites), progress=lambda f, p: calls.append((f, p)))
-    assert calls == [(1.0, "reading")]
+    # One feature: the report at the end; and when opening the file outlasts the watcher's first 100 ms (a busy
+    # machine), the true report of that moment first: reading, nothing read yet.
+    assert calls in ([(1.0, "reading")], [(0.0, "reading"), (1.0, "reading")]), calls
     assert list(table["fid"]) == [0]
