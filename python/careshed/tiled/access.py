@@ -26,33 +26,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..arrays.tiles import TickScale, tile_search, tiled_scale, ticks_to_seconds
+from ..arrays.tiles import tile_search, tiled_scale, ticks_to_seconds
 from ..arrays.travel_time import checked_start_offsets
 from ..errors import InputError
 from ..progress import current as current_progress
-from .rasters import WindowedRaster
-from .search import (TileLayout, Tiling, checked_sources, checked_tile_size, dask_client, frame_rects, open_friction,
-                     run_folder, whole_summary)
+from .search import (TileLayout, Tiling, WindowJob, checked_sources, checked_tile_size, dask_client, frame_rects,
+                     open_friction, run_folder, whole_summary, window_job_fields)
 
 __all__ = ["TiledReachLists", "reach_lists_tiled", "reach_lists_on_tiles"]
 
 
 @dataclass(frozen=True)
-class _ReachJob:
-    raster: WindowedRaster
+class _ReachJob(WindowJob):  # state: the scratch file of the window's sparse labels per facility
     grid_cols: int
-    own: tuple
-    window: tuple
-    dx: object            # float, or the window's rows' widths
-    dy: float
-    scale: TickScale
-    neighbours: int
-    max_seconds: float
-    facilities: np.ndarray  # (K,) whole-search indices of the facilities on cells of the window
-    sources: np.ndarray     # (K, 2) their window rows/cols
-    offsets: np.ndarray | None
-    state: str              # scratch file: the window's sparse labels per facility
-    halo: int
+    facilities: np.ndarray  # (K,) int64 whole-search indices of the facilities on cells of the window (`sources`)
 
 
 def _load_labels(job: _ReachJob) -> dict:
@@ -274,12 +261,9 @@ def _changed(cells, ticks, old_cells, old_ticks) -> np.ndarray:
 
 
 def _reach_job(layout: TileLayout, k, raster, dx, dy, scale, neighbours, max_s, src, offsets, run_dir) -> _ReachJob:
-    wr0, wr1, wc0, wc1 = layout.window(k)
-    inside = np.flatnonzero((src[:, 0] >= wr0) & (src[:, 0] < wr1) & (src[:, 1] >= wc0) & (src[:, 1] < wc1))
-    return _ReachJob(raster, raster.cols, layout.own(k), (wr0, wr1, wc0, wc1), dx[wr0:wr1] if np.ndim(dx) else dx,
-                     dy, scale, neighbours, max_s, inside.astype(np.int64),
-                     src[inside] - np.array([wr0, wc0], np.int64), None if offsets is None else offsets[inside],
-                     str(run_dir / f"reach{k}.npz"), layout.halo)
+    fields, inside = window_job_fields(layout, k, raster, dx, dy, scale, neighbours, max_s, src, offsets,
+                                       str(run_dir / f"reach{k}.npz"))
+    return _ReachJob(**fields, grid_cols=raster.cols, facilities=inside.astype(np.int64))
 
 
 def _incoming(layout: TileLayout, k: int, frames: dict, changed: set) -> dict:

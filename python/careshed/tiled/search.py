@@ -105,7 +105,9 @@ def _intersect(a, b):
 # ---- the tasks (module-level functions: Dask pickles them by reference) ---------------------------------------
 
 @dataclass(frozen=True)
-class _TileJob:
+class WindowJob:
+    """What a task of one tile's window needs, in the tiled search here and in the tiled reach lists
+    (tiled/access.py). Built by keywords from :func:`window_job_fields`."""
     raster: WindowedRaster
     own: tuple
     window: tuple
@@ -114,11 +116,29 @@ class _TileJob:
     scale: TickScale
     neighbours: int
     max_seconds: float | None
-    sources: np.ndarray   # (K, 2) window rows/cols
-    source_index: np.ndarray
-    offsets: np.ndarray | None
-    state: str            # scratch file of the window's labels when they leave a worker's memory
+    sources: np.ndarray   # (K, 2) window rows/cols of the sources on cells of the window
+    offsets: np.ndarray | None  # their start offsets (seconds), or None
+    state: str            # scratch file of the window's labels
     halo: int
+
+
+def window_job_fields(layout: TileLayout, k: int, raster, dx, dy, scale, neighbours, max_seconds, src, offsets,
+                      state: str) -> tuple[dict, np.ndarray]:
+    """(the :class:`WindowJob` fields of tile k, the indices into `src` of the sources on cells of its window).
+    `src`: (N, 2) grid rows/cols of all sources; `offsets`: their start offsets or None; `dx`: a float or the
+    grid's rows' widths."""
+    wr0, wr1, wc0, wc1 = layout.window(k)
+    idx = np.flatnonzero((src[:, 0] >= wr0) & (src[:, 0] < wr1) & (src[:, 1] >= wc0) & (src[:, 1] < wc1))
+    fields = dict(raster=raster, own=layout.own(k), window=(wr0, wr1, wc0, wc1),
+                  dx=dx[wr0:wr1] if np.ndim(dx) else dx, dy=dy, scale=scale, neighbours=neighbours,
+                  max_seconds=max_seconds, sources=src[idx] - np.array([wr0, wc0], np.int64),
+                  offsets=None if offsets is None else offsets[idx], state=state, halo=layout.halo)
+    return fields, idx
+
+
+@dataclass(frozen=True)
+class _TileJob(WindowJob):
+    source_index: np.ndarray  # (K,) int32 whole-search indices of `sources`
 
 
 def _summary_task(raster: WindowedRaster, rect) -> tuple[float, int]:
@@ -638,13 +658,10 @@ def _write_outputs(out_seconds, out_nearest, raster, layout, delivered, scale, r
 
 
 def _job(layout: TileLayout, k, raster, dx, dy, scale, neighbours, max_seconds, src, offsets, run_dir) -> _TileJob:
-    wr0, wr1, wc0, wc1 = layout.window(k)
-    inside = (src[:, 0] >= wr0) & (src[:, 0] < wr1) & (src[:, 1] >= wc0) & (src[:, 1] < wc1)
-    idx = np.flatnonzero(inside)
-    return _TileJob(raster, layout.own(k), (wr0, wr1, wc0, wc1), dx[wr0:wr1] if np.ndim(dx) else dx, dy, scale,
-                    neighbours, None if max_seconds is None or math.isinf(max_seconds) else float(max_seconds),
-                    src[idx] - np.array([wr0, wc0], np.int64), idx.astype(np.int32),
-                    None if offsets is None else offsets[idx], str(run_dir / f"tile{k}.npy"), layout.halo)
+    fields, idx = window_job_fields(layout, k, raster, dx, dy, scale, neighbours,
+                                    None if max_seconds is None or math.isinf(max_seconds) else float(max_seconds),
+                                    src, offsets, str(run_dir / f"tile{k}.npy"))
+    return _TileJob(**fields, source_index=idx.astype(np.int32))
 
 
 def _incoming(layout: TileLayout, k: int, frames: dict) -> list:
