@@ -29,9 +29,24 @@ def _solver():
     return pulp.COIN_CMD(msg=False)
 
 
-def pulp_solve(model, cost, *, weights=None, p=None, max_cost=None, fixed=(), backup_weight=1.0,
+def pulp_optimum(prob):
+    """The optimal objective of the PuLP problem `prob` solved by CBC; None if it has no optimum (infeasible)."""
+    status = prob.solve(_solver())
+    if pulp.LpStatus[status] != "Optimal":
+        return None
+    return pulp.value(prob.objective) or 0.0
+
+
+def pulp_solve(model, cost, **options):
+    """Optimal objective of `model` on the dense cost matrix (inf = no pair) with PuLP + CBC; None if infeasible.
+    `options`: those of :func:`pulp_model`."""
+    return pulp_optimum(pulp_model(model, cost, **options)[0])
+
+
+def pulp_model(model, cost, *, weights=None, p=None, max_cost=None, fixed=(), backup_weight=1.0,
                busy_fraction=0.0, max_vehicles_per_site=1):
-    """Optimal objective of `model` on the dense cost matrix (inf = no pair) with PuLP + CBC; None if infeasible."""
+    """(the PuLP problem of `model` on the dense cost matrix, its site variables x): a test adds its own rows (or
+    objective) to it before :func:`pulp_optimum`."""
     cost = np.asarray(cost, dtype=float)
     nd, nc = cost.shape
     w = np.ones(nd) if weights is None else np.asarray(weights, float)
@@ -85,10 +100,7 @@ def pulp_solve(model, cost, *, weights=None, p=None, max_cost=None, fixed=(), ba
         for i, j in pairs:
             prob += z[i, j] <= x[j]
         prob += pulp.lpSum(x) <= p
-    status = prob.solve(_solver())
-    if pulp.LpStatus[status] != "Optimal":
-        return None
-    return pulp.value(prob.objective) or 0.0
+    return prob, x
 
 
 # ---- random instances -------------------------------------------------------------------------------------------
@@ -530,33 +542,9 @@ def test_closable_sites_equal_pulp_cbc(model):
         p = int(rng.integers(2, min(nc, 5) + 1))
         what = f"closable {model} round {rnd} nd={nd} nc={nc} p={p} existing={existing} max_closures={k} " \
                f"(CARESHED_TEST_SEED={seed})"
-        prob = pulp.LpProblem("c", pulp.LpMaximize if model == "mclp" else pulp.LpMinimize)
-        x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(nc)]
-        live = [i for i in range(nd) if w[i] > 0]
-        cover = {i: [j for j in range(nc) if cost[i, j] <= std[i]] for i in live}
-        if model == "lscp":
-            prob += pulp.lpSum(x)
-            for i in live:
-                if cover[i]:
-                    prob += pulp.lpSum(x[j] for j in cover[i]) >= 1
-        elif model == "mclp":
-            y = {i: pulp.LpVariable(f"y{i}", 0, 1) for i in live}
-            prob += pulp.lpSum(w[i] * y[i] for i in live)
-            for i in live:
-                prob += y[i] <= pulp.lpSum(x[j] for j in cover[i])
-            prob += pulp.lpSum(x) <= p
-        else:
-            pairs = [(i, j) for i in live for j in range(nc) if np.isfinite(cost[i, j])]
-            z = {(i, j): pulp.LpVariable(f"z{i}_{j}", 0, 1) for i, j in pairs}
-            prob += pulp.lpSum(w[i] * cost[i, j] * z[i, j] for i, j in pairs)
-            for i in live:
-                prob += pulp.lpSum(z[i, j] for j in range(nc) if (i, j) in z) == 1
-            for i, j in pairs:
-                prob += z[i, j] <= x[j]
-            prob += pulp.lpSum(x) <= p
+        prob, x = pulp_model(model, cost, weights=w, p=p, max_cost=std)
         prob += pulp.lpSum(x[j] for j in existing) >= len(existing) - k
-        status = prob.solve(_solver())
-        peer = (pulp.value(prob.objective) or 0.0) if pulp.LpStatus[status] == "Optimal" else None
+        peer = pulp_optimum(prob)
         kw = dict(closable=existing, max_closures=k)
         try:
             if model == "lscp":
@@ -645,26 +633,14 @@ def test_closing_costs_equal_pulp_cbc(model):
         budget = float(rng.integers(8, 30))
         what = f"closing {model} round {rnd} nd={nd} nc={nc} p={p} existing={existing} closing={closing[existing]} " \
                f"costs={site_cost} budget={budget} (CARESHED_TEST_SEED={seed})"
-        prob = pulp.LpProblem("c", pulp.LpMaximize if model == "mclp" else pulp.LpMinimize)
-        x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(nc)]
-        live = [i for i in range(nd) if w[i] > 0]
-        cover = {i: [j for j in range(nc) if cost[i, j] <= std[i]] for i in live}
+        prob, x = pulp_model(model, cost, weights=w, p=p, max_cost=std)
         spend = pulp.lpSum(site_cost[j] * x[j] for j in range(nc)) + \
             pulp.lpSum(closing[j] * (1 - x[j]) for j in existing)
         if model == "lscp":
-            prob += spend
-            for i in live:
-                if cover[i]:
-                    prob += pulp.lpSum(x[j] for j in cover[i]) >= 1
+            prob.setObjective(spend)  # instead of the number of sites
         else:
-            y = {i: pulp.LpVariable(f"y{i}", 0, 1) for i in live}
-            prob += pulp.lpSum(w[i] * y[i] for i in live)
-            for i in live:
-                prob += y[i] <= pulp.lpSum(x[j] for j in cover[i])
-            prob += pulp.lpSum(x) <= p
             prob += spend <= budget
-        status = prob.solve(_solver())
-        peer = (pulp.value(prob.objective) or 0.0) if pulp.LpStatus[status] == "Optimal" else None
+        peer = pulp_optimum(prob)
         kw = dict(closable=existing, closing_cost=closing, site_cost=site_cost)
         try:
             if model == "lscp":
