@@ -60,6 +60,14 @@ class Result:
     study = None
     grid = None
 
+    @classmethod
+    def of(cls, **attributes):
+        """A result of this class holding `attributes` (what an analysis computed: table, study, grid, ...)."""
+        result = cls()
+        for name, value in attributes.items():
+            setattr(result, name, value)
+        return result
+
     # -- what a subclass provides -----------------------------------------------------------------------
 
     def summary(self) -> str:

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from careshed.results import geotiff_metadata, headline_prefix, modelled_notes, notes_frame, points_frame, zones_layer
+from careshed.results import (Result, geotiff_metadata, headline_prefix, modelled_notes, notes_frame, points_frame,
+                              zones_layer)
 from strip_case import strip_study
 
 
@@ -24,6 +25,17 @@ def test_geotiff_metadata_carries_notes_and_the_modelled_mark():
     assert meta == {"UNITS": "minutes", "CARESHED_NOTE_00": "a b", "CARESHED_NOTE_01": "c",
                     "CARESHED_MODELLED": "yes: some inputs are MODELLED (see the notes)"}
     assert "CARESHED_MODELLED" not in geotiff_metadata([], False)
+
+
+def test_of_makes_a_result_of_the_class_holding_the_attributes():
+    class Made(Result):
+        default_prefix = "made"
+
+    table = pd.DataFrame({"population": [1.0]})
+    made = Made.of(table=table, notes=["n"], modelled=False)
+    assert type(made) is Made and made.table is table and made.notes == ["n"] and made.modelled is False
+    assert made.study is None and made.grid is None  # the class defaults stay where not given
+    assert not hasattr(Result.of(), "table")
 
 
 def test_layers_points_zones_and_notes():

@@ -513,15 +513,8 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     if covering:
         curve["objective"] = (sol.objective - float(np.sum(sol.marginal_gain))) + np.cumsum(sol.marginal_gain)
 
-    result = Optimized()
-    result.study = study
-    result.grid = grid
-    result.label = label
-    result.sites = sites
-    result.table = table
-    result.curve = curve
-    result.solution = sol
-    result.covered_cells_before, result.covered_cells_after = cells_before, cells_after
+    result = Optimized.of(study=study, grid=grid, label=label, sites=sites, table=table, curve=curve, solution=sol,
+                          covered_cells_before=cells_before, covered_cells_after=cells_after)
     result.diagnostics = {"model": model, "solver": sol.solver, "objective": sol.objective, "bound": sol.bound,
                      "gap": sol.gap, "proven_optimal": sol.proven_optimal, "status": sol.status,
                      "bound_source": sol.bound_source, "seconds": sol.seconds_elapsed, "p": p,

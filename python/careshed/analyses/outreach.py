@@ -403,19 +403,9 @@ def run(study: PreparedStudy, candidates, *, facilities, bases, points=18, thres
     access = np.full(h * w, 255, np.uint8)
     access[cells] = np.where(served_fixed, 1, np.where(reached, 2, 0))
 
-    result = Outreach()
-    result.study = study
-    result.grid = grid
-    result.label = label
-    result.table = table
-    result.points = pts
-    result.teams = teams
-    result.schedule = schedule
-    result.routes = routes
-    result.effective_access = access.reshape(h, w)
-    result.circuits = circ
-    result.selection = sel
-    result.travel_matrix = matrix
+    result = Outreach.of(study=study, grid=grid, label=label, table=table, points=pts, teams=teams, schedule=schedule,
+                         routes=routes, effective_access=access.reshape(h, w), circuits=circ, selection=sel,
+                         travel_matrix=matrix)
     result.diagnostics = {
         "points_chosen": int(chosen.size), "candidates": len(cand), "fixed_facilities": len(fixed),
         "teams": n_teams, "team_days": int(circ.team_days), "visits_per_month": visits,
