@@ -466,6 +466,48 @@ TEST(OptimizeOracle, LagrangianBoundsBracketTheExactOptimumOnGeometricInstances)
   }
 }
 
+TEST(OptimizeOracle, IteratedSwapsImproveOnTheSwapAndStayBelowTheOptimum) {
+  // The iterated local search (kicks + swap after the swap's local optimum) on seeded geometric covering instances:
+  // never worse than the plain greedy + swap (it keeps only strict improvements), never above CBC's proven optimum,
+  // its objective the evaluation of its own sites, and (power) strictly better than the plain swap somewhere.
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  int improved = 0, rounds = 0;
+  for (int round = 0; round < 40 && (improved < 2 || round < 6); ++round, ++rounds) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const SiteModel model = round % 3 == 2 ? SiteModel::Backup : SiteModel::Mclp;
+    SiteProblem pr;
+    pr.model = model;
+    pr.p = 6 + round % 5;
+    pr.backup_weight = 0.5;
+    // p discs of about the square's area (as benchmarks/optimize.py's scale instances): heavy overlap, where the
+    // swap's local optima are often not optimal.
+    const SiteCosts C = geometric_costs(rng, 800, 80, 20000.0, 420.0, 0, &pr.weights);
+    pr.max_seconds = {1128.0 / std::sqrt(double(pr.p)) * (0.9 + 0.05 * (round % 4))};
+    SiteOptions plain;
+    plain.solver = SiteSolver::Heuristic;
+    plain.lp_bound = false;
+    plain.iterated_search = false;
+    SiteOptions ils = plain;
+    ils.iterated_search = true;
+    const SiteSolution a = careshed::solve_sites(C, pr, plain);
+    const SiteSolution b = careshed::solve_sites(C, pr, ils);
+    const SiteSolution e = careshed::solve_sites(C, pr, SiteOptions{});
+    ASSERT_TRUE(e.proven_optimal);
+    const double z = e.objective;
+    EXPECT_GE(b.objective, a.objective - rel_tol(a.objective)) << "the iterated search lost the swap's answer";
+    EXPECT_LE(b.objective, z + rel_tol(z)) << "the iterated search beat the proven optimum";
+    EXPECT_GE(b.bound, z - rel_tol(z));
+    const careshed::SiteEvaluation ev = careshed::evaluate_sites(C, pr, b.sites);
+    EXPECT_NEAR(ev.objective, b.objective, rel_tol(z));
+    EXPECT_LE(std::int32_t(b.sites.size()), pr.p);
+    improved += b.objective > a.objective + rel_tol(a.objective);
+  }
+  std::cout << "iterated search better than the plain swap in " << improved << " of " << rounds << " instances\n";
+  EXPECT_GT(improved, 0) << "in " << rounds << " instances the iterated search never beat the plain swap";
+}
+
 TEST(OptimizeOracle, PMedianLagrangianHeuristicNeverReportsLessThanTheTrueGap) {
   // The scale path of the heuristic p-median (the deflected subgradient bound, the Lagrangian heuristic's swap
   // searches from the relaxation's open sites) on sparse seeded instances: each demand lists only its k nearest
