@@ -18,6 +18,7 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "careshed/error.hpp"
@@ -185,23 +186,63 @@ INSTANTIATE_TEST_SUITE_P(ShippedExtracts, ReadersAgree,
                                            Case{"osm/helsinki.osm.pbf", "walking"},
                                            Case{"osm/finland_small.osm.pbf", "car"}));
 
+// ---- hand-written OSM XML: the files of the cases below ---------------------------------------------------
+using Tags = std::vector<std::pair<const char*, const char*>>;
+struct XmlNode {
+  int id;
+  const char* lat;
+  const char* lon;
+};
+struct Member {
+  const char* type;
+  int ref;
+  const char* role;
+};
+
+std::string tags_xml(const Tags& tags) {
+  std::string s;
+  for (const auto& [k, v] : tags) s += std::string("<tag k=\"") + k + "\" v=\"" + v + "\"/>";
+  return s;
+}
+
+// An OSM XML file: the nodes (one line each), then the ways and relations as given.
+std::string osm_xml(const std::vector<XmlNode>& nodes, const std::vector<std::string>& ways_and_relations) {
+  std::string s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<osm version=\"0.6\" generator=\"hand\">\n";
+  for (const XmlNode& n : nodes)
+    s += "  <node id=\"" + std::to_string(n.id) + "\" lat=\"" + n.lat + "\" lon=\"" + n.lon + "\"/>\n";
+  for (const std::string& e : ways_and_relations) s += "  " + e + "\n";
+  return s + "</osm>\n";
+}
+
+std::string way(int id, const std::vector<int>& refs, const Tags& tags = {{"highway", "residential"}}) {
+  std::string s = "<way id=\"" + std::to_string(id) + "\">";
+  for (int r : refs) s += "<nd ref=\"" + std::to_string(r) + "\"/>";
+  return s + tags_xml(tags) + "</way>";
+}
+
+std::string relation(int id, const std::vector<Member>& members, const Tags& tags) {
+  std::string s = "<relation id=\"" + std::to_string(id) + "\">";
+  for (const Member& m : members)
+    s += std::string("<member type=\"") + m.type + "\" ref=\"" + std::to_string(m.ref) + "\" role=\"" + m.role + "\"/>";
+  return s + tags_xml(tags) + "</relation>";
+}
+
+// A turn restriction (type=restriction, restriction=`kind`, then `more` tags) from way `from` over `via` (a node
+// or a way: its type and id) to way `to`.
+std::string turn(int id, int from, std::pair<const char*, int> via, int to, const char* kind, const Tags& more = {}) {
+  Tags tags{{"type", "restriction"}, {"restriction", kind}};
+  tags.insert(tags.end(), more.begin(), more.end());
+  return relation(id, {{"way", from, "from"}, {via.first, via.second, "via"}, {"way", to, "to"}}, tags);
+}
+
 // ---- a bridge over a road: a vertex at the crossing point, but no shared node -------------------------
 // Way 10 (residential, west-east) passes node 2 at (43.001, -11.5); way 20 (primary bridge, south-north)
 // passes node 5 at exactly the same coordinates. Way 30 (residential) meets way 10 at its shared node 3.
-const char* kBridgeOsm = R"(<?xml version="1.0" encoding="UTF-8"?>
-<osm version="0.6" generator="hand">
-  <node id="1" lat="-11.5" lon="43.0"/>
-  <node id="2" lat="-11.5" lon="43.001"/>
-  <node id="3" lat="-11.5" lon="43.002"/>
-  <node id="4" lat="-11.501" lon="43.001"/>
-  <node id="5" lat="-11.5" lon="43.001"/>
-  <node id="6" lat="-11.499" lon="43.001"/>
-  <node id="7" lat="-11.499" lon="43.002"/>
-  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
-  <way id="20"><nd ref="4"/><nd ref="5"/><nd ref="6"/><tag k="highway" v="primary"/><tag k="bridge" v="yes"/><tag k="layer" v="1"/></way>
-  <way id="30"><nd ref="3"/><nd ref="7"/><tag k="highway" v="residential"/></way>
-</osm>
-)";
+const std::string kBridgeOsm = osm_xml(
+    {{1, "-11.5", "43.0"}, {2, "-11.5", "43.001"}, {3, "-11.5", "43.002"}, {4, "-11.501", "43.001"},
+     {5, "-11.5", "43.001"}, {6, "-11.499", "43.001"}, {7, "-11.499", "43.002"}},
+    {way(10, {1, 2, 3}), way(20, {4, 5, 6}, {{"highway", "primary"}, {"bridge", "yes"}, {"layer", "1"}}),
+     way(30, {3, 7})});
 
 std::string write_file(const careshed::testing::ScratchDir& dir, const std::string& name, const std::string& text) {
   const std::string path = dir.path(name);
@@ -298,24 +339,13 @@ TEST(OsmDamaged, TruncatedPbfIsAClearErrorNamingTheFile) {
 
 // ---- turn restrictions and ferries, hand-made ------------------------------------------------------------
 // A T junction: way 10 runs west-east 1 - 2 - 3, way 20 goes north from 2 to 4, way 30 loops 3 - 5 - 4.
-// Driving east on way 10, north onto way 20 at node 2 is a left turn. RELATIONS is replaced by each case.
-const char* kJunctionOsm = R"(<?xml version="1.0" encoding="UTF-8"?>
-<osm version="0.6" generator="hand">
-  <node id="1" lat="-11.5" lon="43.0"/>
-  <node id="2" lat="-11.5" lon="43.001"/>
-  <node id="3" lat="-11.5" lon="43.002"/>
-  <node id="4" lat="-11.499" lon="43.001"/>
-  <node id="5" lat="-11.499" lon="43.002"/>
-  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
-  <way id="20"><nd ref="2"/><nd ref="4"/><tag k="highway" v="residential"/></way>
-  <way id="30"><nd ref="3"/><nd ref="5"/><nd ref="4"/><tag k="highway" v="residential"/></way>
-  RELATIONS
-</osm>
-)";
-
-std::string junction_with(const std::string& relations) {
-  std::string text = kJunctionOsm;
-  return text.replace(text.find("RELATIONS"), 9, relations);
+// Driving east on way 10, north onto way 20 at node 2 is a left turn. Each case adds its relations.
+std::string junction_with(const std::vector<std::string>& relations) {
+  std::vector<std::string> elements{way(10, {1, 2, 3}), way(20, {2, 4}), way(30, {3, 5, 4})};
+  elements.insert(elements.end(), relations.begin(), relations.end());
+  return osm_xml({{1, "-11.5", "43.0"}, {2, "-11.5", "43.001"}, {3, "-11.5", "43.002"}, {4, "-11.499", "43.001"},
+                  {5, "-11.499", "43.002"}},
+                 elements);
 }
 
 uint32_t node_at(const RoadGraph& g, double lon, double lat) {
@@ -331,14 +361,10 @@ TEST(OsmTurnRestrictions, NoLeftTurnAndOnlyStraightOnSendTheCarRoundTheLoop) {
   const double direct = (haversine_m(43.0, -11.5, 43.001, -11.5) + haversine_m(43.001, -11.5, 43.001, -11.499)) / v;
   const double loop = (haversine_m(43.0, -11.5, 43.002, -11.5) + haversine_m(43.002, -11.5, 43.002, -11.499) +
                        haversine_m(43.002, -11.499, 43.001, -11.499)) / v;
-  const char* kNoLeft = R"(<relation id="100"><member type="way" ref="10" role="from"/>
-    <member type="node" ref="2" role="via"/><member type="way" ref="20" role="to"/>
-    <tag k="type" v="restriction"/><tag k="restriction" v="no_left_turn"/></relation>)";
-  const char* kOnlyStraight = R"(<relation id="101"><member type="way" ref="10" role="from"/>
-    <member type="node" ref="2" role="via"/><member type="way" ref="10" role="to"/>
-    <tag k="type" v="restriction"/><tag k="restriction" v="only_straight_on"/></relation>)";
-  for (const char* rel : {kNoLeft, kOnlyStraight}) {
-    const std::string path = write_file(dir, "junction.osm", junction_with(rel));
+  const std::string no_left = turn(100, 10, {"node", 2}, 20, "no_left_turn");
+  const std::string only_straight = turn(101, 10, {"node", 2}, 10, "only_straight_on");
+  for (const std::string& rel : {no_left, only_straight}) {
+    const std::string path = write_file(dir, "junction.osm", junction_with({rel}));
     const RoadGraph g = RoadGraph::from_osm(path, SpeedProfile::car());
     EXPECT_EQ(g.report().restrictions_read, 1u);
     EXPECT_EQ(g.report().restrictions_applied, 1u);
@@ -363,18 +389,13 @@ TEST(OsmTurnRestrictions, NoLeftTurnAndOnlyStraightOnSendTheCarRoundTheLoop) {
 
 TEST(OsmTurnRestrictions, ExemptionsAndBrokenRelationsAreCountedNotApplied) {
   careshed::testing::ScratchDir dir;
-  const std::string rels = R"(
-    <relation id="100"><member type="way" ref="10" role="from"/><member type="way" ref="30" role="via"/>
-      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_u_turn"/></relation>
-    <relation id="101"><member type="way" ref="10" role="from"/><member type="node" ref="2" role="via"/>
-      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_left_turn"/>
-      <tag k="except" v="psv;motorcar"/></relation>
-    <relation id="102"><member type="way" ref="10" role="from"/><member type="node" ref="5" role="via"/>
-      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_left_turn"/></relation>
-    <relation id="103"><member type="way" ref="99" role="from"/><member type="node" ref="2" role="via"/>
-      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_right_turn"/></relation>
-    <relation id="104"><member type="way" ref="10" role="from"/><member type="node" ref="2" role="via"/>
-      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction:hgv" v="no_left_turn"/></relation>)";
+  const std::vector<std::string> rels{
+      turn(100, 10, {"way", 30}, 20, "no_u_turn"),
+      turn(101, 10, {"node", 2}, 20, "no_left_turn", {{"except", "psv;motorcar"}}),
+      turn(102, 10, {"node", 5}, 20, "no_left_turn"),
+      turn(103, 99, {"node", 2}, 20, "no_right_turn"),
+      relation(104, {{"way", 10, "from"}, {"node", 2, "via"}, {"way", 20, "to"}},
+               {{"type", "restriction"}, {"restriction:hgv", "no_left_turn"}})};
   const RoadGraph g = RoadGraph::from_osm(write_file(dir, "junction.osm", junction_with(rels)), SpeedProfile::car());
   EXPECT_EQ(g.report().restrictions_read, 3u);      // 100, 102, 103 (101 exempts cars, 104 is for lorries)
   EXPECT_EQ(g.report().restrictions_via_way, 1u);   // 100: way 10 ends at node 3, where via way 30 begins
@@ -382,12 +403,10 @@ TEST(OsmTurnRestrictions, ExemptionsAndBrokenRelationsAreCountedNotApplied) {
   EXPECT_EQ(g.report().restrictions_applied, 1u);   // 100
   EXPECT_TRUE(g.has_turn_restrictions());
   // A via way whose two ends the from and the to way do not meet, or a via way and a via node, is unusable.
-  const std::string broken = R"(
-    <relation id="105"><member type="way" ref="20" role="from"/><member type="way" ref="30" role="via"/>
-      <member type="way" ref="20" role="to"/><tag k="type" v="restriction"/><tag k="restriction" v="no_u_turn"/></relation>
-    <relation id="106"><member type="way" ref="10" role="from"/><member type="way" ref="30" role="via"/>
-      <member type="node" ref="3" role="via"/><member type="way" ref="20" role="to"/><tag k="type" v="restriction"/>
-      <tag k="restriction" v="no_u_turn"/></relation>)";
+  const std::vector<std::string> broken{
+      turn(105, 20, {"way", 30}, 20, "no_u_turn"),
+      relation(106, {{"way", 10, "from"}, {"way", 30, "via"}, {"node", 3, "via"}, {"way", 20, "to"}},
+               {{"type", "restriction"}, {"restriction", "no_u_turn"}})};
   const RoadGraph b = RoadGraph::from_osm(write_file(dir, "broken.osm", junction_with(broken)), SpeedProfile::car());
   EXPECT_EQ(b.report().restrictions_read, 2u);
   EXPECT_EQ(b.report().restrictions_via_way, 2u);
@@ -398,24 +417,13 @@ TEST(OsmTurnRestrictions, ExemptionsAndBrokenRelationsAreCountedNotApplied) {
 // Via ways, hand-made. Way 10 runs west-east 1 - 2 - 3, way 40 west-east 6 - 7 - 8 to its north, the via
 // way 50 links 2 north to 7 (a median crossing), way 70 goes on north from 7 to 11, and way 60 loops 3 - 9 - 8
 // on the east. Every way is two-way.
-const char* kViaWayOsm = R"(<?xml version="1.0" encoding="UTF-8"?>
-<osm version="0.6" generator="hand">
-  <node id="1" lat="-11.5" lon="43.0"/>
-  <node id="2" lat="-11.5" lon="43.001"/>
-  <node id="3" lat="-11.5" lon="43.002"/>
-  <node id="6" lat="-11.499" lon="43.0"/>
-  <node id="7" lat="-11.499" lon="43.001"/>
-  <node id="8" lat="-11.499" lon="43.002"/>
-  <node id="9" lat="-11.4995" lon="43.002"/>
-  <node id="11" lat="-11.498" lon="43.001"/>
-  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="residential"/></way>
-  <way id="40"><nd ref="6"/><nd ref="7"/><nd ref="8"/><tag k="highway" v="residential"/></way>
-  <way id="50"><nd ref="2"/><nd ref="7"/><tag k="highway" v="residential"/></way>
-  <way id="60"><nd ref="3"/><nd ref="9"/><nd ref="8"/><tag k="highway" v="residential"/></way>
-  <way id="70"><nd ref="7"/><nd ref="11"/><tag k="highway" v="residential"/></way>
-  RELATIONS
-</osm>
-)";
+std::string via_way_with(const std::string& restriction) {
+  return osm_xml({{1, "-11.5", "43.0"}, {2, "-11.5", "43.001"}, {3, "-11.5", "43.002"}, {6, "-11.499", "43.0"},
+                  {7, "-11.499", "43.001"}, {8, "-11.499", "43.002"}, {9, "-11.4995", "43.002"},
+                  {11, "-11.498", "43.001"}},
+                 {way(10, {1, 2, 3}), way(40, {6, 7, 8}), way(50, {2, 7}), way(60, {3, 9, 8}), way(70, {7, 11}),
+                  restriction});
+}
 
 TEST(OsmTurnRestrictions, NoUTurnAndOnlyStraightOnViaAWay) {
   careshed::testing::ScratchDir dir;
@@ -434,16 +442,11 @@ TEST(OsmTurnRestrictions, NoUTurnAndOnlyStraightOnViaAWay) {
   };
   // no_u_turn: from way 10 across the median (via way 50) back onto way 40; only_straight_on: from way 10
   // across it, only on to way 70.
-  const char* kNoUTurn = R"(<relation id="100"><member type="way" ref="10" role="from"/>
-    <member type="way" ref="50" role="via"/><member type="way" ref="40" role="to"/>
-    <tag k="type" v="restriction"/><tag k="restriction" v="no_u_turn"/></relation>)";
-  const char* kOnlyStraight = R"(<relation id="101"><member type="way" ref="10" role="from"/>
-    <member type="way" ref="50" role="via"/><member type="way" ref="70" role="to"/>
-    <tag k="type" v="restriction"/><tag k="restriction" v="only_straight_on"/></relation>)";
+  const std::string no_u_turn = turn(100, 10, {"way", 50}, 40, "no_u_turn");
+  const std::string only_straight = turn(101, 10, {"way", 50}, 70, "only_straight_on");
   const double loop_1_to_6 = secs({p1, p2, p3, p9, p8, p7, p6}), direct_1_to_6 = secs({p1, p2, p7, p6});
-  for (const char* rel : {kNoUTurn, kOnlyStraight}) {
-    std::string text = kViaWayOsm;
-    const std::string path = write_file(dir, "via_way.osm", text.replace(text.find("RELATIONS"), 9, rel));
+  for (const std::string& rel : {no_u_turn, only_straight}) {
+    const std::string path = write_file(dir, "via_way.osm", via_way_with(rel));
     const RoadGraph g = RoadGraph::from_osm(path, SpeedProfile::car());
     EXPECT_EQ(g.report().restrictions_read, 1u);
     EXPECT_EQ(g.report().restrictions_via_way, 1u);
@@ -483,21 +486,12 @@ TEST(OsmTurnRestrictions, NoUTurnAndOnlyStraightOnViaAWay) {
 // Way 40 links node 3 to the pier at node 6; way 50 is a ferry (route=ferry, 30 minutes) from 6 to 7; way 60
 // (7 - 8, untagged) crosses on only as a member of the ferry route relation 200; way 70 (8 - 9, untagged) is
 // in no relation and is not a road. Way 80 (6 - 9) is a foot ferry.
-const char* kFerryOsm = R"(<?xml version="1.0" encoding="UTF-8"?>
-<osm version="0.6" generator="hand">
-  <node id="3" lat="-11.5" lon="43.002"/>
-  <node id="6" lat="-11.5" lon="43.01"/>
-  <node id="7" lat="-11.5" lon="43.05"/>
-  <node id="8" lat="-11.5" lon="43.06"/>
-  <node id="9" lat="-11.49" lon="43.06"/>
-  <way id="40"><nd ref="3"/><nd ref="6"/><tag k="highway" v="residential"/></way>
-  <way id="50"><nd ref="6"/><nd ref="7"/><tag k="route" v="ferry"/><tag k="duration" v="00:30"/></way>
-  <way id="60"><nd ref="7"/><nd ref="8"/></way>
-  <way id="70"><nd ref="8"/><nd ref="9"/></way>
-  <way id="80"><nd ref="6"/><nd ref="9"/><tag k="route" v="ferry"/><tag k="motor_vehicle" v="no"/></way>
-  <relation id="200"><member type="way" ref="60" role=""/><tag k="type" v="route"/><tag k="route" v="ferry"/></relation>
-</osm>
-)";
+const std::string kFerryOsm = osm_xml(
+    {{3, "-11.5", "43.002"}, {6, "-11.5", "43.01"}, {7, "-11.5", "43.05"}, {8, "-11.5", "43.06"},
+     {9, "-11.49", "43.06"}},
+    {way(40, {3, 6}), way(50, {6, 7}, {{"route", "ferry"}, {"duration", "00:30"}}), way(60, {7, 8}, {}),
+     way(70, {8, 9}, {}), way(80, {6, 9}, {{"route", "ferry"}, {"motor_vehicle", "no"}}),
+     relation(200, {{"way", 60, ""}}, {{"type", "route"}, {"route", "ferry"}})});
 
 TEST(OsmFerries, FerryWaysAndRelationMembersBecomeFerryEdgesWithTheirWait) {
   careshed::testing::ScratchDir dir;
