@@ -32,7 +32,7 @@ from .io.raster import make_grid, read_raster
 from .io.vector import NO_CRS_ADVICE, describe_source, load
 from .results import modelled_notes
 
-__all__ = ["PreparedStudy", "check_thresholds"]
+__all__ = ["PreparedStudy", "check_thresholds", "thresholds_text"]
 
 # Keys of Study(travel=...) that describe walking on terrain (the rest are friction_surface arguments).
 _TERRAIN_KEYS = ("dem", "terrain_model", "rwalk", "terrain_direction")
@@ -72,6 +72,11 @@ def check_thresholds(thresholds_min, class_names: list[str] | None) -> dict[str,
             raise UsageError(f"{keyword('thresholds_min')}: class {extra[0]!r} is not one of the study's classes "
                              f"({', '.join(class_names)})")
     return out
+
+
+def thresholds_text(thresholds: Mapping) -> str:
+    """The checked thresholds as the notes state them: "urban 11 min, rural 15 min"."""
+    return ", ".join(f"{c} {m:g} min" for c, m in thresholds.items())
 
 
 @contextlib.contextmanager

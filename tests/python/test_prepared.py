@@ -49,6 +49,13 @@ def test_thresholds_must_be_positive_minutes(bad):
         strip_study().reach(st, thresholds_min=bad)
 
 
+def test_thresholds_text_is_how_the_notes_state_the_standard():
+    from careshed.prepared import check_thresholds, thresholds_text
+    assert thresholds_text(check_thresholds({"urban": 11, "rural": 15.5}, ["urban", "rural"])) == \
+        "urban 11 min, rural 15.5 min"
+    assert thresholds_text(check_thresholds(60, None)) == "all 60 min"
+
+
 def test_a_class_without_a_threshold_is_refused():
     st = points(["s1"], [cell_centre(1, 0)])
     with pytest.raises(careshed.InputError, match="'rural'"):

@@ -23,7 +23,7 @@ from ..constants import RESIDENTS_PER_VEHICLE
 from ..errors import InputError, UsageError
 from ..io.fields import as_list
 from ..placement import place_facilities, point_columns
-from ..prepared import PreparedStudy, check_thresholds
+from ..prepared import PreparedStudy, check_thresholds, thresholds_text
 from ..mapping import (draw_polygons, frame_zones, legend_beside, map_axes, new_figure, place_labels, place_name,
                        scenario_maps, zone_names)
 from ..io.qgis_styles import category_style, chosen_sites_style
@@ -514,7 +514,8 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
         curve["objective"] = (sol.objective - float(np.sum(sol.marginal_gain))) + np.cumsum(sol.marginal_gain)
 
     result = Optimized.of(study=study, grid=grid, label=label, sites=sites, table=table, curve=curve, solution=sol,
-                          covered_cells_before=cells_before, covered_cells_after=cells_after)
+                          covered_cells_before=cells_before, covered_cells_after=cells_after,
+                          modelled=study.modelled or bool(modelled))
     result.diagnostics = {"model": model, "solver": sol.solver, "objective": sol.objective, "bound": sol.bound,
                      "gap": sol.gap, "proven_optimal": sol.proven_optimal, "status": sol.status,
                      "bound_source": sol.bound_source, "seconds": sol.seconds_elapsed, "p": p,
@@ -522,11 +523,9 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
                      "coverage_pairs": int(costs.n_pairs), "population_covered_before": base}
     if model == "mexclp":
         result.diagnostics["existing_vehicles"] = int(vehicles0.sum()) if vehicles0 is not None else int(fixed.size)
-    result.modelled = study.modelled or bool(modelled)
-    thr = ", ".join(f"{c} {m:g} min" for c, m in thresholds.items())
     result.notes = list(study.notes) + run_notes + [
         f"response = dispatch {dispatch:g} min + travel from the site; covered = response <= the threshold of the "
-        f"cell's class ({thr}; inclusive)",
+        f"cell's class ({thresholds_text(thresholds)}; inclusive)",
         f"{model} solved {sol.solver}: objective {sol.objective:,.6g}, proven bound {sol.bound:,.6g} "
         f"({sol.bound_source}), gap {sol.gap:.4%}, {sol.status}",
         "people are counted per populated cell; a cell split by a zone boundary counts in the zone holding most of it",

@@ -30,7 +30,7 @@ from ..errors import InputError, UsageError, keyword
 from ..io.fields import as_list
 from ..mapping import draw_polygons, frame_zones, new_figure
 from ..placement import place_facilities, point_columns
-from ..prepared import PreparedStudy, check_thresholds
+from ..prepared import PreparedStudy, check_thresholds, thresholds_text
 from ..io.qgis_styles import LayerStyle, StyleClass, category_raster_style, line_style
 from ..results import Result, coverage_layer_style, headline_prefix, modelled_notes, notes_frame, zones_layer
 
@@ -405,7 +405,7 @@ def run(study: PreparedStudy, candidates, *, facilities, bases, points=18, thres
 
     result = Outreach.of(study=study, grid=grid, label=label, table=table, points=pts, teams=teams, schedule=schedule,
                          routes=routes, effective_access=access.reshape(h, w), circuits=circ, selection=sel,
-                         travel_matrix=matrix)
+                         travel_matrix=matrix, modelled=study.modelled or bool(modelled))
     result.diagnostics = {
         "points_chosen": int(chosen.size), "candidates": len(cand), "fixed_facilities": len(fixed),
         "teams": n_teams, "team_days": int(circ.team_days), "visits_per_month": visits,
@@ -416,11 +416,9 @@ def run(study: PreparedStudy, candidates, *, facilities, bases, points=18, thres
         "travel_hours": circ.travel_seconds / 3600.0, "bound_hours": circ.bound / 3600.0, "gap": circ.gap,
         "bound_source": circ.bound_source, "proven_optimal": circ.proven_optimal,
         "routes_enumerated": circ.routes_enumerated, "seconds": circ.seconds_elapsed}
-    result.modelled = study.modelled or bool(modelled)
-    thr = ", ".join(f"{c} {m:g} min" for c, m in thresholds.items())
     result.notes = list(study.notes) + run_notes + [
-        f"standard: travel <= the threshold of the cell's class ({thr}; inclusive), to a fixed facility or to a "
-        f"monthly service point",
+        f"standard: travel <= the threshold of the cell's class ({thresholds_text(thresholds)}; inclusive), to a "
+        f"fixed facility or to a monthly service point",
         f"service points chosen by MCLP on the people beyond every fixed facility's standard: {chosen.size} of "
         f"{len(cand)} candidates (at most {p}); objective {sel.objective:,.0f} people, bound {sel.bound:,.0f}, "
         f"gap {sel.gap:.3%}",

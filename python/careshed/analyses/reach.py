@@ -37,7 +37,7 @@ from ..mapping import (BEYOND_COLOUR, COVERED_COLOUR, UNREACHABLE_COLOUR, draw_p
                        legend_beside, map_axes, new_figure, place_labels, place_name)
 from ..placement import (Points, check_reachable_people, place_points, point_columns, read_points,
                          snap_distance)
-from ..prepared import PreparedStudy, check_thresholds
+from ..prepared import PreparedStudy, check_thresholds, thresholds_text
 from ..io.qgis_styles import travel_time_style
 from ..results import (Result, coverage_layer_style, facility_layer_style, geotiff_metadata, headline_prefix,
                        minutes_raster_style, modelled_notes, notes_frame, zones_layer)
@@ -109,10 +109,9 @@ class Reach(Result):
         self.cell_class = study.cell_class
         self.bin_seconds = float(cov.bin_seconds)
         self.modelled = study.modelled or run_modelled
-        thr_text = ", ".join(f"{c} {m:g} min" for c, m in thresholds.items())
         self.notes = list(study.notes) + list(run_notes) + [
             f"response time = dispatch {dispatch:g} min + station turnout + travel; covered = response <= the "
-            f"threshold of the cell's class ({thr_text}; inclusive)",
+            f"threshold of the cell's class ({thresholds_text(thresholds)}; inclusive)",
             f"p90_minutes is exact to {self.bin_seconds:g} s (histogram bins; never below the exact percentile)",
         ]
         self._isochrones = {}
@@ -226,7 +225,7 @@ class Reach(Result):
 
     def summary(self) -> str:
         r = self.table.iloc[-1]
-        thr = ", ".join(f"{c} {m:g} min" for c, m in self.thresholds_min.items())
+        thr = thresholds_text(self.thresholds_min)
         head = headline_prefix(self.modelled)
         return (f"{head}Reach of {len(self.stations)} {self.label} ({thr}, dispatch {self.dispatch_minutes:g} min): "
                 f"{r['covered']:,.0f} of {r['population']:,.0f} people covered ({r['covered_share']:.1%}), mean "
@@ -405,7 +404,7 @@ class Reach(Result):
             sl = place_labels(ax, items, fontsize=6.5, max_labels=max_labels, avoid=zl.boxes)
             extra.append(sl.note(self.label))
 
-        thr = ", ".join(f"{c} {m:g} min" for c, m in self.thresholds_min.items())
+        thr = thresholds_text(self.thresholds_min)
         handles = [Patch(facecolor=COVERED_COLOUR, label=f"covered (response within {thr})"),
                    Patch(facecolor=BEYOND_COLOUR, label="reached, but beyond the threshold"),
                    Patch(facecolor=UNREACHABLE_COLOUR, label="not reached"),
