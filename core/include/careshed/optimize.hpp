@@ -178,8 +178,8 @@ struct SiteOptions {
   double gap_target = 0.0;       ///< relative gap at which CBC may stop (0 = prove optimality)
   bool local_search = true;      ///< heuristic: run the swap phase after the greedy
   bool iterated_search = true;   ///< heuristic MCLP / backup / MEXCLP without zone shares, budget, closures or
-                                 ///< capacities: after the swap's local optimum, up to 60 rounds of random local
-                                 ///< kicks + swap, keeping only strict improvements (fixed seed: deterministic
+                                 ///< capacities: after the swap's local optimum, up to 60 + 5p rounds of random
+                                 ///< local kicks + swap, keeping only strict improvements (fixed seed: deterministic
                                  ///< unless the time limit stops it). false = plain greedy + swap.
   bool lp_bound = true;          ///< heuristic: try the LP relaxation for the bound (else only the simple bound)
 };
