@@ -485,8 +485,12 @@ def test_capacitated_random_instances_equal_pulp_cbc(model, single_source):
             load = np.zeros(nc)
             np.add.at(load, ours.assignment[ours.served > 0.5], w[ours.served > 0.5])
             assert np.allclose(load[ours.sites], ours.site_load), what
-            split = pulp_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed)
-            assert (ours.objective <= split + 1e-6) if model == "mclp" else (ours.objective >= split - 1e-6), what
+            # the split optimum by enumeration (CBC may fall short of it), compared with a relative tolerance:
+            # PuLP's split objective came back as 7,329.000004896 where the single-source optimum is 7,329
+            # (CARESHED_TEST_SEED=3970229830, round 3), and an absolute 1e-6 failed on that
+            split = brute_force_split_capacitated(model, cost, w, p, cap, max_cost=std, fixed=fixed)
+            slack = 1e-9 * max(1.0, abs(split))
+            assert (ours.objective <= split + slack) if model == "mclp" else (ours.objective >= split - slack), what
         h = run("heuristic")
         _brackets(h, peer, model == "mclp", what)
         assert h.gap == pytest.approx(abs(h.bound - h.objective) / max(abs(h.objective), 1e-9), abs=1e-12), what
