@@ -182,6 +182,10 @@ struct SiteOptions {
                                  ///< local kicks + swap, keeping only strict improvements (fixed seed: deterministic
                                  ///< unless the time limit stops it). false = plain greedy + swap.
   bool lp_bound = true;          ///< heuristic: try the LP relaxation for the bound (else only the simple bound)
+  /// heuristic p-median: when the Lagrangian bound leaves a gap above gap_target, a Lagrangian branch and bound
+  /// (reduced-cost fixing, branching on sites) closes it within the time limit, or without one within a fixed
+  /// amount of work (deterministic; tens of seconds at most). false: the Lagrangian bound alone.
+  bool branch_and_bound = true;
 };
 
 /// What a set of open sites achieves (the same numbers for a solver's answer and for any given scenario).
@@ -218,7 +222,8 @@ struct SiteSolution : SiteEvaluation {
   double gap = 0.0;                ///< see header
   bool proven_optimal = false;     ///< gap closed (within 1e-9 relative)
   std::string status;              ///< "optimal", "time limit", "gap target", "local optimum"
-  std::string bound_source;        ///< "cbc", "lp relaxation", "lagrangian", "simple", "binary search"
+  std::string bound_source;        ///< "cbc", "lp relaxation", "lagrangian", "lagrangian branch and bound"
+                                   ///< (p-median heuristic), "simple", "binary search"
   bool ties_resolved = false;      ///< exact and optimal: the returned set is proven the fewest-sites,
                                    ///< lexicographically smallest optimal set (see "Ties" above)
   /// The chosen non-fixed sites in greedy order of what each adds given the fixed sites and the sites before it,
