@@ -627,16 +627,20 @@ class BucketQueue {
 
 // Bucket width. It must be wide enough that the window spans the largest step (no overflow list).
 // Beyond that it is a speed knob only (exactness never depends on it, see the file comment).
-//  * wide (tiled nearest search): about 64 typical steps, split into 64 in-tile sub-buckets of about
-//    one typical step. Measured on the benchmark grid (6000^2, 100 sources): 2 typical steps cost
-//    3x more time (many small rounds, a tile reloaded for every thin band of the front); 64 costs ~12%
-//    re-expansions and was the fastest of 2..256.
+//  * wide (tiled nearest search): about 32 typical steps, split into 64 in-tile sub-buckets of about
+//    half a typical step. Measured on the benchmark grid (6000^2, 100 sources): 2 typical steps cost
+//    3x more time (many small rounds, a tile reloaded for every thin band of the front). Cells expanded
+//    more than once (a wave entering a tile in a later round of the bucket): 36.3 M expansions for
+//    35.8 M reached cells at 16 steps, 37.2 M at 32, 40.1 M at 64, 54.8 M at 128. 64 was the fastest
+//    while grouping a round's entries read every entry's label (a cache miss each); since the sub-bucket
+//    comes from the entry itself (work_tile), 32 is: callgrind on 3000^2 (one thread) 2.55 G instructions
+//    against 2.84 G at 64, and no more D1 or LL misses.
 //  * otherwise (k-nearest, FIFO inside a bucket): the smallest positive step, Dial's choice, so that
 //    cells are expanded about once.
 // max_width_ticks: a caller's cap on the width (a side network's, see detail::SideNetwork).
 int choose_shift(const Prepared& p, bool wide, double max_width_ticks = kInf) {
   const double max_step_ticks = p.max_step_s * p.scale + 2.0;
-  const double target_ticks = std::min(wide ? 64.0 * p.min_len * p.typical_per_metre * p.scale
+  const double target_ticks = std::min(wide ? 32.0 * p.min_len * p.typical_per_metre * p.scale
                                             : 0.5 * p.min_len * p.min_pos_per_metre * p.scale,
                                        max_width_ticks);
   int shift_min = 0;
@@ -1084,7 +1088,6 @@ class NearestSearch {
     int shift, sub_shift;
     int sub;                  // the sub-bucket being worked
     bool shared;              // active_ > 1: labels are read atomically and lowered by compare-and-swap
-    bool record;              // record_: first reaches go to the touched list
     bool per_row;             // p_.per_row
     const double* hl;         // p_.hl.data()
     std::uint64_t fastdiv_m;  // p_.fastdiv_m
@@ -1140,7 +1143,6 @@ class NearestSearch {
     h.shift = shift_;
     h.sub_shift = sub_shift_;
     h.shared = active_ > 1;
-    h.record = record_;
     h.per_row = p_.per_row;
     h.hl = p_.hl.data();
     h.fastdiv_m = p_.fastdiv_m;
@@ -1153,7 +1155,12 @@ class NearestSearch {
     for (me.cur_sub = 0; me.cur_sub < kSub; ++me.cur_sub) {
       h.sub = me.cur_sub;
       PodVec<Entry>& sq = me.sub[me.cur_sub];
-      if (!sq.empty()) work_sub(me, h, sq);
+      if (!sq.empty()) {
+        if (record_)
+          work_sub<true>(me, h, sq);
+        else
+          work_sub<false>(me, h, sq);
+      }
       sq.clear();
     }
   }
@@ -1161,6 +1168,8 @@ class NearestSearch {
   // The entries of one sub-bucket in order (pushes into this same sub-bucket join its end). Out of line,
   // and reading what it needs from h (by value): a small function whose hot values get registers (inlined
   // into loop(), most of them lived on the stack).
+  // kRecord: record_ (a compile-time flag: the test per lowered label cost ~2 % of the search's instructions).
+  template <bool kRecord>
   __attribute__((noinline)) void work_sub(Worker& me, const Hot h, PodVec<Entry>& sq) {
     std::uint64_t settled = 0;
     for (std::size_t i = 0; i < sq.size(); ++i) {
@@ -1179,7 +1188,7 @@ class NearestSearch {
       const double* const hl = h.per_row ? h.hl + row * K : h.hl;
       if (Cost::kIsotropic && static_cast<std::uint64_t>(row - h.deep_r0) < h.deep_rn &&
           static_cast<std::uint64_t>(col - h.deep_c0) < h.deep_cn)
-        expand_deep(me, h, c, L, t, hl);
+        expand_deep<kRecord>(me, h, c, L, t, hl);
       else
         expand(me, h, c, L, t, row, col, hl);
     }
@@ -1190,19 +1199,20 @@ class NearestSearch {
   // fewer instructions: an impassable v (or a cell a knight's move passes between) makes the move's cost
   // NaN or +inf, whose conversion gives 2^63 ticks (ticks_or_huge), beyond every cutoff, so one test refuses
   // both; and the new label is L + d * label_one (the same bits as ((t + d + 1) << index_bits) | idx).
+  template <bool kRecord>
   __attribute__((always_inline)) static void expand_deep(Worker& me, const Hot& h, std::uint32_t c, LabelT L,
                                                          std::uint64_t t, const double* hl) {
     const double fu = h.fr[c];
     const std::int64_t n = h.cols;
 #pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) relax_deep<false>(me, h, static_cast<std::uint32_t>(c + kDr[k] * n + kDc[k]), L, t, fu, hl[k]);
+    for (int k = 0; k < 8; ++k) relax_deep<false, kRecord>(me, h, static_cast<std::uint32_t>(c + kDr[k] * n + kDc[k]), L, t, fu, hl[k]);
     if constexpr (K == 16) {
 #pragma GCC unroll 8
       for (int k = 8; k < 16; ++k) {
         // The two cells the knight's move passes between (as Prepared::mid1, mid2).
         const std::int64_t mid1 = (kDr[k] == 2 || kDr[k] == -2) ? (kDr[k] / 2) * n : kDc[k] / 2;
         const std::int64_t mid2 = (kDr[k] == 2 || kDr[k] == -2) ? (kDr[k] / 2) * n + kDc[k] : kDr[k] * n + kDc[k] / 2;
-        relax_deep<true>(me, h, static_cast<std::uint32_t>(c + kDr[k] * n + kDc[k]), L, t, fu, hl[k],
+        relax_deep<true, kRecord>(me, h, static_cast<std::uint32_t>(c + kDr[k] * n + kDc[k]), L, t, fu, hl[k],
                          double{h.fr[c + mid1]} + double{h.fr[c + mid2]});
       }
     }
@@ -1266,7 +1276,7 @@ class NearestSearch {
   }
 
   // One move of expand_deep to a neighbour v. Knight's moves: fab = fa + fb of the two cells passed between.
-  template <bool kKnight>
+  template <bool kKnight, bool kRecord>
   __attribute__((always_inline)) static void relax_deep(Worker& me, const Hot& h, std::uint32_t v, LabelT L,
                                                         std::uint64_t t, double fu, double hl, double fab = 0.0) {
     const LabelT Lv = h.lab[v];
@@ -1278,7 +1288,7 @@ class NearestSearch {
     const LabelT Ln = static_cast<LabelT>(L + static_cast<LabelT>(d) * h.label_one);
     if (Ln >= Lv) return;
     h.lab[v] = Ln;
-    if (h.record && Lv == unreached()) me.touched.push_back(v);
+    if (kRecord && Lv == unreached()) me.touched.push_back(v);
     const Entry e{v, static_cast<std::uint32_t>(nt)};
     const std::uint64_t rel = nt - h.b_start;  // < b_width exactly when nt lies in bucket b
     if (rel < h.b_width)
