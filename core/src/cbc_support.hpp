@@ -84,12 +84,43 @@ inline void quiet_clp(OsiClpSolverInterface& solver, ClpEventHandler* stop, bool
 
 inline int cbc_no_callback(CbcModel*, int) { return 0; }
 
-/// Branch and cut on `model` with CBC's standalone driver (CbcMain0 + CbcMain1: the same cut generators and
-/// heuristics as the `cbc` program), quiet, no SIGINT handler of its own (useSignalHandler_ = false), stopped at
-/// its next event once `control` is cancelled (the caller then checks the control: a stopped run's status reads as
-/// "infeasible" or "limit"). time_limit: wall seconds (+inf: none); gap_target: relative gap to stop at (<= 0:
-/// prove optimality). The caller holds cbc_mutex().
-inline void run_cbc_driver(CbcModel& model, RunControl* control, double time_limit, double gap_target) {
+/// MIPs up to this many rows and columns run without CBC's heuristics (see run_cbc_driver): every abort found was on
+/// such a MIP (the largest 35 rows x 33 columns), and there they cost little (benchmarks/optimize.py's 500 x 50
+/// exact MCLP, 347 x 394: 0.07 s of CPU without, 0.05 s with). Larger MIPs keep them, because without them CBC can
+/// take far longer: 798 x 894 (1,000 x 100) 0.64 s instead of 0.34 s, 3,452 x 3,851 (4,000 x 400) 68 s instead of
+/// 1.6 s, 4,394 x 4,893 (5,000 x 500) 121 s instead of 11.7 s (BENCHMARKS.md, "CBC without its heuristics").
+constexpr int kNoHeuristicsMaxRows = 500, kNoHeuristicsMaxCols = 500;
+
+/// Whether run_cbc_driver should let CBC use its heuristics on `solver`'s MIP: only when it is larger than
+/// kNoHeuristicsMaxRows x kNoHeuristicsMaxCols.
+inline bool heuristics_for_size(const OsiSolverInterface& solver) {
+  return solver.getNumRows() > kNoHeuristicsMaxRows || solver.getNumCols() > kNoHeuristicsMaxCols;
+}
+
+/// heuristics = false runs CBC without its primal heuristics (`-heur off`). Debian builds CBC 2.10 / CLP 1.17 with
+/// their assertions on, and three assertion failures that abort the whole process were found inside CBC's
+/// heuristics, on small MIPs of careshed's capacitated single-source path (issue 10; docs/optimize.md, "CBC without
+/// its heuristics"):
+/// - OsiClpSolverInterface::crunch(): `whichRow[i] >= -CoinMax(...)`, and ClpSimplexDual::updateDualsInDual:
+///   `iStatus > 0`, both inside CbcHeuristic::smallBranchAndBound, the "mini branch and bound" that the feasibility
+///   pump (also RINS, greedy, RENS, DINS, ...) runs on a copy of the model with most integers fixed. Below 300 rows
+///   and 500 columns it puts the copy's CLP in its fast mode (setupForRepeatedUse(2, 0): each resolve "crunches" the
+///   LP down to the rows and columns still free; dual simplex with special options).
+/// - ClpNonLinearCost::checkInfeasibilities: `lowerValue <= upperValue`, in the diving heuristic's resolve through
+///   the same crunch.
+/// Upstream says the crunch check misfires on tiny models (coin-or/Clp#288; the same abort in coin-or/Cbc#684);
+/// `iStatus > 0` is an open report (coin-or/Clp#81). Switching off only the heuristics that run sub-MIPs
+/// (`-feas off -rins off -greedy off`) still left the diving abort. Without heuristics none of these paths runs:
+/// CBC's preprocessing, cuts and tree search remain, and careshed keeps its own heuristic answer unless CBC finds a
+/// better one. The cost is measured in BENCHMARKS.md ("CBC without its heuristics"); it is why large MIPs keep them.
+///
+/// Branch and cut on `model` with CBC's standalone driver (CbcMain0 + CbcMain1: the same cut generators and, with
+/// `heuristics`, the same heuristics as the `cbc` program), quiet, no SIGINT handler of its own
+/// (useSignalHandler_ = false), stopped at its next event once `control` is cancelled (the caller then checks the
+/// control: a stopped run's status reads as "infeasible" or "limit"). time_limit: wall seconds (+inf: none);
+/// gap_target: relative gap to stop at (<= 0: prove optimality). The caller holds cbc_mutex().
+inline void run_cbc_driver(CbcModel& model, RunControl* control, double time_limit, double gap_target,
+                           bool heuristics) {
   auto text = [](double v) {
     std::ostringstream s;
     s << v;
@@ -103,6 +134,7 @@ inline void run_cbc_driver(CbcModel& model, RunControl* control, double time_lim
   CbcStop cbc_stop(control);
   model.passInEventHandler(&cbc_stop);
   std::vector<std::string> args = {"careshed", "-log", "0", "-slog", "0", "-timeMode", "elapsed"};
+  if (!heuristics) args.insert(args.end(), {"-heur", "off"});
   if (std::isfinite(time_limit)) args.insert(args.end(), {"-sec", text(time_limit > 0.01 ? time_limit : 0.01)});
   if (gap_target > 0) args.insert(args.end(), {"-ratioGap", text(gap_target)});
   args.insert(args.end(), {"-solve", "-quit"});

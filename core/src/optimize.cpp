@@ -1403,10 +1403,13 @@ struct MipResult {
 };
 
 /// Solves the MIP (or, relax = true, its LP relaxation) with CBC's standalone driver: the same cut generators and
-/// heuristics as the `cbc` program, no SIGINT handler of its own (useSignalHandler_ = false, so Ctrl-C stays with
+/// (see cbc_heuristics) heuristics as the `cbc` program, no SIGINT handler of its own (useSignalHandler_ = false, so Ctrl-C stays with
 /// the caller: Python's KeyboardInterrupt reaches the RunControl), stopped by the control. Throws Cancelled.
+/// cbc_heuristics: kBySize lets CBC use its heuristics only on MIPs above cbc::kNoHeuristicsMaxRows x MaxCols;
+/// kOff never (the capacitated models' MIPs: see cbc::run_cbc_driver for the process aborts they avoid).
+enum class CbcHeuristics { kBySize, kOff };
 MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, double gap_target,
-                    RunControl* control = nullptr) {
+                    RunControl* control = nullptr, CbcHeuristics cbc_heuristics = CbcHeuristics::kBySize) {
   std::lock_guard<std::mutex> lock(cbc::cbc_mutex());
   if (control) control->throw_if_cancelled();
   const Clock::time_point deadline =
@@ -1447,7 +1450,8 @@ MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, 
   }
   CbcModel model(solver);
   // No MIP start: the heuristic answer is kept by the caller unless CBC finds a strictly better one.
-  cbc::run_cbc_driver(model, control, time_limit, gap_target);
+  cbc::run_cbc_driver(model, control, time_limit, gap_target,
+                      cbc_heuristics == CbcHeuristics::kBySize && cbc::heuristics_for_size(solver));
   if (control) control->throw_if_cancelled();  // a stopped run's status would read as "infeasible" or "limit"
   r.proven_optimal = model.isProvenOptimal();
   r.proven_infeasible = model.isProvenInfeasible();
@@ -2952,7 +2956,8 @@ CapFlow cap_flow(const Prepared& P, const CapNet& N, const std::vector<std::int3
     return f;
   }
   // Split demand: the transportation LP (CLP). Single-source: the generalised assignment problem (CBC, 0/1 z).
-  const MipResult r = solve_mip(m, P.model == SiteModel::Mclp, !P.single_source, kInf, 0.0, P.control);
+  const MipResult r =
+      solve_mip(m, P.model == SiteModel::Mclp, !P.single_source, kInf, 0.0, P.control, CbcHeuristics::kOff);
   if (!r.proven_optimal) return f;
   f.feasible = true;
   std::size_t col = 0;
@@ -3188,7 +3193,7 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
   }
   // Exact (or no feasible set found yet): CBC on the MIP.
   if ((o.solver == SiteSolver::Exact || !have) && time_left() > 0) {
-    const MipResult r = solve_mip(mip, maxm, false, time_left(), o.gap_target, P.control);
+    const MipResult r = solve_mip(mip, maxm, false, time_left(), o.gap_target, P.control, CbcHeuristics::kOff);
     if (r.proven_infeasible) {
       fail(std::string(site_model_name(P.model)) +
            ": no set of allowed sites meets the constraints within the capacities (p, budget, zone shares, "

@@ -929,7 +929,7 @@ MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_
   cbc::ClpStop clp_stop(control, Clock::time_point::max());
   cbc::quiet_clp(solver, &clp_stop);
   CbcModel model(solver);
-  cbc::run_cbc_driver(model, control, time_limit, 0.0);
+  cbc::run_cbc_driver(model, control, time_limit, 0.0, cbc::heuristics_for_size(solver));
   throw_if_cancelled(control);  // a stopped run's status would read as "infeasible" or "limit"
   ans.proven_optimal = model.isProvenOptimal();
   ans.infeasible = model.isProvenInfeasible();
