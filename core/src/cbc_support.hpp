@@ -85,7 +85,8 @@ inline void quiet_clp(OsiClpSolverInterface& solver, ClpEventHandler* stop, bool
 inline int cbc_no_callback(CbcModel*, int) { return 0; }
 
 /// MIPs up to this many rows and columns run without CBC's heuristics (see run_cbc_driver): every abort found was on
-/// such a MIP (the largest 35 rows x 33 columns), and there they cost little (benchmarks/optimize.py's 500 x 50
+/// such a MIP (35 x 33 and smaller in the heuristics; one more, 98 rows, in CBC's own tree, which this does not
+/// avoid: docs/optimize.md), and there they cost little (benchmarks/optimize.py's 500 x 50
 /// exact MCLP, 347 x 394: 0.07 s of CPU without, 0.05 s with). Larger MIPs keep them, because without them CBC can
 /// take far longer: 798 x 894 (1,000 x 100) 0.64 s instead of 0.34 s, 3,452 x 3,851 (4,000 x 400) 68 s instead of
 /// 1.6 s, 4,394 x 4,893 (5,000 x 500) 121 s instead of 11.7 s (BENCHMARKS.md, "CBC without its heuristics").
