@@ -1172,6 +1172,8 @@ class NearestSearch {
   template <bool kRecord>
   __attribute__((noinline)) void work_sub(Worker& me, const Hot h, PodVec<Entry>& sq) {
     std::uint64_t settled = 0;
+    Hot plain = h;  // terrain costs: what a deep cell's moves use (labels only this thread touches)
+    plain.shared = false;
     for (std::size_t i = 0; i < sq.size(); ++i) {
       const Entry e = sq[i];
       const std::uint32_t c = e.cell;
@@ -1186,11 +1188,18 @@ class NearestSearch {
           h.fastdiv_m == 0 ? std::int64_t{c} : static_cast<std::int64_t>((static_cast<u128>(h.fastdiv_m) * c) >> 64);
       const std::int64_t col = static_cast<std::int64_t>(c) - row * h.cols;
       const double* const hl = h.per_row ? h.hl + row * K : h.hl;
-      if (Cost::kIsotropic && static_cast<std::uint64_t>(row - h.deep_r0) < h.deep_rn &&
-          static_cast<std::uint64_t>(col - h.deep_c0) < h.deep_cn)
-        expand_deep<kRecord>(me, h, c, L, t, hl);
-      else
-        expand(me, h, c, L, t, row, col, hl);
+      const bool deep = static_cast<std::uint64_t>(row - h.deep_r0) < h.deep_rn &&
+                        static_cast<std::uint64_t>(col - h.deep_c0) < h.deep_cn;
+      if constexpr (Cost::kIsotropic) {
+        if (deep)
+          expand_deep<kRecord>(me, h, c, L, t, hl);
+        else
+          expand(me, h, c, L, t, row, col, hl);
+      } else {
+        // Terrain costs: a deep cell's moves through the general path, but with plain loads and stores (no
+        // compare-and-swap with several threads; see work_tile for why none is needed).
+        expand(me, deep ? plain : h, c, L, t, row, col, hl);
+      }
     }
     me.settled += settled;
   }
