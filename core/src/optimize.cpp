@@ -34,6 +34,16 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+/// t0 + seconds, saturating at Clock::time_point::max() for an infinite, NaN or huge limit. The clock counts int64
+/// nanoseconds: a limit of ~9.2e9 s — e.g. the seconds "left" until a deadline of max(), passed on as a time limit —
+/// added naively wraps around into the past, and the run stops before it starts (the core LP of the MCLP bound did,
+/// in every run without a time limit).
+Clock::time_point deadline_after(Clock::time_point t0, double seconds) {
+  const double room = std::chrono::duration<double>(Clock::time_point::max() - t0).count();
+  if (!(seconds < 0.5 * room)) return Clock::time_point::max();
+  return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::max(0.0, seconds)));
+}
+
 [[noreturn]] void fail(const std::string& msg) { throw InputError(msg); }
 
 std::string num(double v) {
@@ -1413,8 +1423,7 @@ MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, 
   std::lock_guard<std::mutex> lock(cbc::cbc_mutex());
   if (control) control->throw_if_cancelled();
   const Clock::time_point deadline =
-      relax && std::isfinite(time_limit) ? Clock::now() + std::chrono::microseconds(std::int64_t(time_limit * 1e6))
-                                         : Clock::time_point::max();
+      relax ? deadline_after(Clock::now(), time_limit) : Clock::time_point::max();
   OsiClpSolverInterface solver;
   solver.loadProblem(int(m.collb.size()), int(m.rowlb.size()), m.start.data(), m.index.data(), m.value.data(),
                      m.collb.data(), m.colub.data(), m.obj.data(), m.rowlb.data(), m.rowub.data());
@@ -2027,9 +2036,7 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
     const Prepared Q = prepare(C, sub, P.control);
     SiteOptions so = o;
     so.time_limit_s = std::max(0.01, deadline_s - seconds_since(t0));
-    const Clock::time_point dl = std::isfinite(so.time_limit_s)
-                                     ? Clock::now() + std::chrono::microseconds(std::int64_t(so.time_limit_s * 1e6))
-                                     : Clock::time_point::max();
+    const Clock::time_point dl = deadline_after(Clock::now(), so.time_limit_s);
     std::vector<std::int32_t> x = heuristic_counts(Q, so, dl);
     std::int64_t count = 0;
     for (std::int32_t v : x) count += v;
@@ -2107,9 +2114,7 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
       const SiteEvaluation e = evaluate_counts(P, xx);
       return e.feasible && e.objective <= radius;
     };
-    const Clock::time_point deadline =
-        std::isfinite(o.time_limit_s) ? t0 + std::chrono::microseconds(std::int64_t(o.time_limit_s * 1e6))
-                                      : Clock::time_point::max();
+    const Clock::time_point deadline = deadline_after(t0, o.time_limit_s);
     bool complete = false;
     const std::vector<std::int32_t> xl =
         lex_smallest_optimum(Q, build_mip(Q, &none), false, kInf, x, optimal, deadline, &complete);
@@ -3478,10 +3483,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   if (!(options.time_limit_s > 0)) fail("time_limit_s must be > 0 (or +inf)");
   if (!(options.gap_target >= 0 && options.gap_target < 1)) fail("gap_target must be in [0, 1)");
   const Prepared P = prepare(costs, problem, control);
-  const Clock::time_point deadline =
-      std::isfinite(options.time_limit_s)
-          ? t0 + std::chrono::microseconds(std::int64_t(options.time_limit_s * 1e6))
-          : Clock::time_point::max();
+  const Clock::time_point deadline = deadline_after(t0, options.time_limit_s);
   SiteSolution sol;
   sol.model = P.model;
   sol.solver = options.solver;
@@ -3509,10 +3511,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   {
     ProgressSpan phase(control, 0.0, 0.4, "greedy + swap");
     // The local search gets half the time limit: the bound that proves the answer's quality needs the rest.
-    const Clock::time_point search_deadline =
-        std::isfinite(options.time_limit_s)
-            ? t0 + std::chrono::microseconds(std::int64_t(options.time_limit_s * 0.5e6))
-            : Clock::time_point::max();
+    const Clock::time_point search_deadline = deadline_after(t0, 0.5 * options.time_limit_s);
     x = median ? heuristic_median(P, D, options, search_deadline) : heuristic_counts(P, options, search_deadline);
   }
   // CBC reports no fraction: this stage shows its name until it ends.

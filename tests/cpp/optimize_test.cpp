@@ -1549,3 +1549,43 @@ TEST(OptimizeCosts, FromReachListsMatchesOneSearchPerCandidate) {
 
 }  // namespace
 
+TEST(OptimizeOracle, AHugeFiniteTimeLimitSolvesAsNoLimitDoes) {
+  // Deadlines are the steady clock's int64 nanoseconds: a limit of 1e10 s (or the ~9.2e9 s "left" before a deadline
+  // of time_point::max(), which the MCLP bound passed on to its core LP) once wrapped around into the past, so the
+  // run stopped before it started. Every solver path must treat such a limit as no limit.
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  for (SiteModel model : {SiteModel::Mclp, SiteModel::PMedian}) {
+    const bool median = model == SiteModel::PMedian;
+    SiteProblem pr;
+    pr.model = model;
+    pr.p = 6;
+    const SiteCosts C = median ? geometric_costs(rng, 300, 30, 20000.0, 0.0, 10, &pr.weights)
+                               : geometric_costs(rng, 600, 60, 20000.0, 240.0, 0, &pr.weights);
+    if (!median) pr.max_seconds = {200.0};
+    for (SiteSolver solver : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+      SiteOptions unlimited;
+      unlimited.solver = solver;
+      unlimited.lp_bound = false;
+      SiteOptions huge = unlimited;
+      huge.time_limit_s = 1e10;
+      const SiteSolution a = careshed::solve_sites(C, pr, unlimited);
+      const SiteSolution b = careshed::solve_sites(C, pr, huge);
+      SCOPED_TRACE(std::string(site_model_name(model)) + (solver == SiteSolver::Exact ? " exact" : " heuristic"));
+      EXPECT_EQ(a.status, b.status);
+      EXPECT_EQ(a.proven_optimal, b.proven_optimal);
+      if (solver == SiteSolver::Exact) EXPECT_TRUE(b.proven_optimal);
+      if (median && solver == SiteSolver::Heuristic) {
+        // the p-median Lagrangian times its primal searches by the steps' measured cost, so two runs may differ in
+        // the last digits; a run stopped at once would be far off
+        EXPECT_NEAR(a.objective, b.objective, 1e-6 * std::fabs(a.objective));
+        EXPECT_NEAR(a.bound, b.bound, 1e-6 * std::fabs(a.objective));
+      } else {
+        EXPECT_EQ(a.sites, b.sites);
+        EXPECT_EQ(a.objective, b.objective);
+        EXPECT_EQ(a.bound, b.bound);
+      }
+    }
+  }
+}
