@@ -2450,6 +2450,7 @@ struct MedianRelax {
   std::vector<double> rho;                // per candidate: Σ_i min(0, c_ij − u_i) at the last evaluate
   std::vector<char> sel;                  // open, or free and chosen, at the last evaluate
   std::vector<std::int32_t> chosen;       // the free sites chosen at the last evaluate
+  bool listed_closed = false;             // some closed site is in D's lists (forbidden ones are not)
   MedianRelax(const Prepared& p, const Demand2& d) : P(&p), D(&d), st(std::size_t(p.nc), kFree), rho(p.nc, 0.0) {
     for (std::int32_t j = 0; j < p.nc; ++j) st[j] = p.lo[j] > 0 ? kOpen : (p.hi[j] == 0 ? kClosed : kFree);
     refresh_sets();
@@ -2460,9 +2461,11 @@ struct MedianRelax {
     free_sites.clear();
     chosen.clear();
     sel.assign(st.size(), 0);
+    listed_closed = false;
     for (std::int32_t j = 0; j < P->nc; ++j) {
       if (st[j] == kOpen) open_sites.push_back(j), sel[j] = 1;
       else if (st[j] == kFree) free_sites.push_back(j);
+      else listed_closed = listed_closed || P->hi[j] > 0;
     }
     k = std::size_t(std::max(0, P->p - std::int32_t(open_sites.size())));
   }
@@ -2476,7 +2479,8 @@ struct MedianRelax {
       for (std::int64_t q = D->off[i]; q < D->off[i + 1]; ++q) {
         const double v = P->w[i] * double(D->sec[q]) - u[i];
         if (v >= 0) break;  // sorted: no later pair is cheaper than u_i
-        if (st[D->cand[q]] != kClosed) rho[D->cand[q]] += v;
+        // (without closed listed sites, as in median_lagrangian, the step reads no status: it is the hot loop)
+        if (!listed_closed || st[D->cand[q]] != kClosed) rho[D->cand[q]] += v;
       }
     }
     for (std::int32_t j : chosen) sel[j] = 0;
