@@ -142,18 +142,29 @@ def cpu_with_children():
     return time.process_time() + t.children_user + t.children_system
 
 
+def random_case(nd, nc, seed):
+    """The random Euclidean instance of the `random` and `pulp-*` cases with its p (candidates / 10):
+    (dxy, cxy, pop, std, p)."""
+    dxy, cxy, pop, std = random_instance(nd, nc, seed)
+    return dxy, cxy, pop, std, max(1, nc // 10)
+
+
+def mclp_site_costs(dxy, cxy):
+    """careshed's sparse coverage of an MCLP instance: every pair within the rural 15-minute standard."""
+    di, ci, s = pairs_within(dxy, cxy, 900.0)
+    return locate.site_costs(scipy.sparse.coo_matrix((s, (di, ci)), shape=(len(dxy), len(cxy))))
+
+
 def run_random(sizes, seed, exact=True, gap_target=0.0):
     print("## random Euclidean MCLP (p = candidates / 10)")
     print("| demand x candidates | pairs | load | careshed exact s | objective | gap | careshed heuristic wall s (CPU s) "
           "| objective | bound | gap | PuLP+CBC wall s (CPU s) | objective | exact ratio | heuristic ratio (CPU ratio) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for nd, nc in sizes:
-        dxy, cxy, pop, std = random_instance(nd, nc, seed)
-        p = max(1, nc // 10)
+        dxy, cxy, pop, std, p = random_case(nd, nc, seed)
         l0 = load()
         t0, c0 = time.perf_counter(), cpu_with_children()
-        di, ci, s = pairs_within(dxy, cxy, 900.0)
-        costs = locate.site_costs(scipy.sparse.coo_matrix((s, (di, ci)), shape=(nd, nc)))
+        costs = mclp_site_costs(dxy, cxy)
         t_build, c_build = time.perf_counter() - t0, cpu_with_children() - c0
         ex = None
         if exact:
@@ -189,13 +200,11 @@ def run_pulp_limit(model, sizes, seed, limit=600.0, careshed_limit=60.0, gap_tar
           "PuLP+CBC wall s (CPU s) | objective | solved | ratio wall (CPU) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for nd, nc in sizes:
-        dxy, cxy, pop, std = random_instance(nd, nc, seed)
-        p = max(1, nc // 10)
+        dxy, cxy, pop, std, p = random_case(nd, nc, seed)
         l0 = load()
         t0, c0 = time.perf_counter(), cpu_with_children()
         if model == "mclp":
-            di, ci, s = pairs_within(dxy, cxy, 900.0)
-            costs = locate.site_costs(scipy.sparse.coo_matrix((s, (di, ci)), shape=(nd, nc)))
+            costs = mclp_site_costs(dxy, cxy)
             r = locate.mclp(costs, pop, p, std, solver="heuristic", time_limit_s=careshed_limit,
                              gap_target=gap_target)
         else:
