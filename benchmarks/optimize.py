@@ -142,6 +142,13 @@ def cpu_with_children():
     return time.process_time() + t.children_user + t.children_system
 
 
+def table_header(title, columns):
+    """A case's Markdown heading and table header (as BENCHMARKS.md takes them)."""
+    print(f"## {title}")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
 def random_case(nd, nc, seed):
     """The random Euclidean instance of the `random` and `pulp-*` cases with its p (candidates / 10):
     (dxy, cxy, pop, std, p)."""
@@ -156,10 +163,10 @@ def mclp_site_costs(dxy, cxy):
 
 
 def run_random(sizes, seed, exact=True, gap_target=0.0):
-    print("## random Euclidean MCLP (p = candidates / 10)")
-    print("| demand x candidates | pairs | load | careshed exact s | objective | gap | careshed heuristic wall s (CPU s) "
-          "| objective | bound | gap | PuLP+CBC wall s (CPU s) | objective | exact ratio | heuristic ratio (CPU ratio) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    table_header("random Euclidean MCLP (p = candidates / 10)",
+                 ["demand x candidates", "pairs", "load", "careshed exact s", "objective", "gap",
+                  "careshed heuristic wall s (CPU s)", "objective", "bound", "gap", "PuLP+CBC wall s (CPU s)",
+                  "objective", "exact ratio", "heuristic ratio (CPU ratio)"])
     for nd, nc in sizes:
         dxy, cxy, pop, std, p = random_case(nd, nc, seed)
         l0 = load()
@@ -195,10 +202,9 @@ def run_pulp_limit(model, sizes, seed, limit=600.0, careshed_limit=60.0, gap_tar
     optimum, or at careshed_limit) and PuLP + CBC (at most `limit` s of wall time, model building included) on the same
     random Euclidean instance (MCLP: as the random case; p-median: every pair, dense, p = candidates / 10), until
     PuLP + CBC does not prove its answer optimal within the limit. CPU = this process + CBC's child process."""
-    print(f"## {model} against PuLP + CBC, growing until PuLP + CBC needs more than {limit:.0f} s")
-    print("| demand x candidates | pairs | load | careshed heuristic wall s (CPU s) | objective | bound | gap | "
-          "PuLP+CBC wall s (CPU s) | objective | solved | ratio wall (CPU) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    table_header(f"{model} against PuLP + CBC, growing until PuLP + CBC needs more than {limit:.0f} s",
+                 ["demand x candidates", "pairs", "load", "careshed heuristic wall s (CPU s)", "objective", "bound",
+                  "gap", "PuLP+CBC wall s (CPU s)", "objective", "solved", "ratio wall (CPU)"])
     for nd, nc in sizes:
         dxy, cxy, pop, std, p = random_case(nd, nc, seed)
         l0 = load()
