@@ -21,6 +21,7 @@
 #include "careshed/error.hpp"
 #include "careshed/progress.hpp"
 #include "cbc_support.hpp"
+#include "cover_swap.hpp"
 
 namespace careshed {
 namespace {
@@ -1984,6 +1985,48 @@ void iterated_swaps(CountState& S, Clock::time_point deadline) {
   if (changed) swap_counts(S, deadline);
 }
 
+/// Plain MCLP (no zone shares, budget, closures or capacities) whose swap tables fit: the swap and the iterated
+/// search run on cover_swap.hpp's incremental gains (the whole neighbourhood per move, ~1/20 of a rescanning round
+/// at 1 M demand). The tables: two chains of p x n_candidates doubles, at most 1 byte per covering pair or 64 MB.
+bool incremental_cover_search(const Prepared& P) {
+  const bool plain = P.groups.empty() && !std::isfinite(P.budget) && P.max_closures < 0 && P.cap.empty();
+  const double table = 2.0 * detail::cover_swap_table_bytes(P.p, P.nc);
+  return P.model == SiteModel::Mclp && plain && table <= std::max(64e6, double(P.cov_dem.size()));
+}
+
+/// The swap (and with `iterated`, the iterated search: per chain kIlsRounds + 5p rounds of kicks, two chains)
+/// on the incremental gains, from S's sites; S ends at the best set found. Returns whether the deadline cut it.
+bool cover_swaps(CountState& S, bool iterated, Clock::time_point deadline) {
+  const Prepared& P = *S.P;
+  detail::CoverLists L;
+  L.nd = P.nd, L.nc = P.nc;
+  L.cov_off = P.cov_off.data(), L.cov_dem = P.cov_dem.begin();
+  L.dcov_off = P.dcov_off.data(), L.dcov_cand = P.dcov_cand.data();
+  L.w = P.w.data();
+  std::vector<char> may_close(P.nc), may_open(P.nc);
+  std::vector<std::int32_t> start;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    may_close[j] = P.lo[j] == 0;
+    may_open[j] = P.hi[j] > 0;
+    if (S.x[j] > 0) start.push_back(j);
+  }
+  detail::CoverSearchOptions opt;
+  opt.rounds = iterated ? kIlsRounds + 5 * std::int64_t(P.p) : 0;
+  opt.rel_tol = kTol;
+  opt.deadline = deadline;
+  opt.poll = [&P] { poll(P); };
+  const detail::CoverSearchResult r = detail::cover_search(L, may_close, may_open, start, opt);
+  std::vector<char> keep(P.nc, 0);
+  for (std::int32_t j : r.sites) keep[j] = 1;
+  for (std::int32_t j = 0; j < P.nc; ++j) {
+    if (S.x[j] > 0 && !keep[j]) S.remove(j);
+  }
+  for (std::int32_t j : r.sites) {
+    if (S.x[j] == 0) S.add(j);
+  }
+  return r.cut;
+}
+
 /// Heuristic solution of the count-based models and LSCP: greedy then swap (then LSCP redundancy removal), then the
 /// iterated swaps where they apply.
 std::vector<std::int32_t> heuristic_counts(const Prepared& P, const SiteOptions& o, Clock::time_point deadline) {
@@ -1995,6 +2038,8 @@ std::vector<std::int32_t> heuristic_counts(const Prepared& P, const SiteOptions&
   greedy_counts(S, nullptr, nullptr, nullptr, P.p);
   if (P.model == SiteModel::Lscp) {
     drop_redundant(S);
+  } else if (o.local_search && incremental_cover_search(P)) {
+    cover_swaps(S, o.iterated_search, deadline);
   } else if (o.local_search) {
     swap_counts(S, deadline);
     const bool plain = P.groups.empty() && !std::isfinite(P.budget) && P.max_closures < 0 && P.cap.empty();
