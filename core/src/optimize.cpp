@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <numeric>
 #include <queue>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 #include <utility>
 
@@ -1415,100 +1417,15 @@ void order_solution(const Prepared& P, SiteSolution& sol, const std::vector<std:
 
 // ---- CBC -------------------------------------------------------------------------------------------------------
 
-/// A MIP assembled column by column in CSC form for Cbc_loadProblem.
-struct Mip {
-  std::vector<double> collb, colub, obj;
-  std::vector<char> integer;
-  std::vector<CoinBigIndex> start{0};
-  std::vector<int> index;
-  std::vector<double> value;
-  std::vector<double> rowlb, rowub;
-  int add_row(double lb, double ub) {
-    rowlb.push_back(lb);
-    rowub.push_back(ub);
-    return int(rowlb.size()) - 1;
-  }
-  int add_col(double lb, double ub, double c, bool is_int) {
-    collb.push_back(lb);
-    colub.push_back(ub);
-    obj.push_back(c);
-    integer.push_back(is_int);
-    return int(collb.size()) - 1;
-  }
-  void entry(int row, double v) {
-    index.push_back(row);
-    value.push_back(v);
-  }
-  void end_col() { start.push_back(CoinBigIndex(index.size())); }
-};
+using cbc::CbcHeuristics;
+using cbc::Mip;
+using cbc::MipResult;
+using cbc::solve_mip;
 
-struct MipResult {
-  std::vector<double> x;
-  std::vector<double> row_dual;  // relaxations solved to optimality: the rows' dual values (CLP's signs)
-  double bound = 0.0;
-  bool has_solution = false, proven_optimal = false, proven_infeasible = false, stopped = false;
-};
-
-/// Solves the MIP (or, relax = true, its LP relaxation) with CBC's standalone driver: the same cut generators and
-/// (see cbc_heuristics) heuristics as the `cbc` program, no SIGINT handler of its own (useSignalHandler_ = false, so Ctrl-C stays with
-/// the caller: Python's KeyboardInterrupt reaches the RunControl), stopped by the control. Throws Cancelled.
-/// cbc_heuristics: kBySize lets CBC use its heuristics only on MIPs above cbc::kNoHeuristicsMaxRows x MaxCols;
-/// kOff never (the capacitated models' MIPs: see cbc::run_cbc_driver for the process aborts they avoid).
-enum class CbcHeuristics { kBySize, kOff };
-MipResult solve_mip(const Mip& m, bool maximise, bool relax, double time_limit, double gap_target,
-                    RunControl* control = nullptr, CbcHeuristics cbc_heuristics = CbcHeuristics::kBySize) {
-  std::lock_guard<std::mutex> lock(cbc::cbc_mutex());
-  if (control) control->throw_if_cancelled();
-  const Clock::time_point deadline =
-      relax ? deadline_after(Clock::now(), time_limit) : Clock::time_point::max();
-  OsiClpSolverInterface solver;
-  solver.loadProblem(int(m.collb.size()), int(m.rowlb.size()), m.start.data(), m.index.data(), m.value.data(),
-                     m.collb.data(), m.colub.data(), m.obj.data(), m.rowlb.data(), m.rowub.data());
-  for (std::size_t j = 0; j < m.integer.size(); ++j) {
-    if (m.integer[j] && !relax) solver.setInteger(int(j));
-  }
-  solver.setObjSense(maximise ? -1.0 : 1.0);
-  cbc::ClpStop clp_stop(control, deadline);
-  // Relaxations: primal simplex (with sprint on many columns) — on the covering LPs (many y columns, one row per
-  // demand) it is an order of magnitude faster than CLP's default dual start (0.4 s vs 5 s on 4,000 x 400).
-  cbc::quiet_clp(solver, &clp_stop, relax);
-  MipResult r;
-  if (relax) {
-    solver.initialSolve();
-    if (control) control->throw_if_cancelled();
-    r.proven_optimal = solver.isProvenOptimal();
-    r.proven_infeasible = solver.isProvenPrimalInfeasible();
-    r.stopped = Clock::now() > deadline;
-    const double* sol = solver.getColSolution();
-    r.bound = maximise ? kInf : -kInf;
-    if (sol && r.proven_optimal) {
-      r.x.assign(sol, sol + m.collb.size());
-      r.has_solution = true;
-      double v = 0.0;  // the LP value from the columns (within their bounds: the simplex leaves ~1e-12 outside)
-      for (std::size_t j = 0; j < m.collb.size(); ++j) {
-        r.x[j] = std::min(m.colub[j], std::max(m.collb[j], r.x[j]));
-        v += m.obj[j] * r.x[j];
-      }
-      r.bound = v;
-      if (const double* dual = solver.getRowPrice()) r.row_dual.assign(dual, dual + m.rowlb.size());
-    }
-    return r;
-  }
-  CbcModel model(solver);
-  // No MIP start: the heuristic answer is kept by the caller unless CBC finds a strictly better one.
-  cbc::run_cbc_driver(model, control, time_limit, gap_target,
-                      cbc_heuristics == CbcHeuristics::kBySize && cbc::heuristics_for_size(solver));
-  if (control) control->throw_if_cancelled();  // a stopped run's status would read as "infeasible" or "limit"
-  r.proven_optimal = model.isProvenOptimal();
-  r.proven_infeasible = model.isProvenInfeasible();
-  r.stopped = model.isSecondsLimitReached();
-  const double* best = model.bestSolution();
-  if (best && !r.proven_infeasible) {
-    r.x.assign(best, best + m.collb.size());
-    r.has_solution = true;
-  }
-  r.bound = model.getBestPossibleObjValue();
-  return r;
+/// SiteSolution::status when CBC / CLP died in both attempts (MipResult::failure): what happened, and that the answer
+/// is the heuristic's, with the bound it proved.
+std::string solver_failed_status(const MipResult& r) {
+  return r.failure + " (the heuristic answer and its bound are kept)";
 }
 
 std::vector<std::int32_t> x_from_mip(const Prepared& P, const std::vector<double>& sol) {
@@ -1580,6 +1497,7 @@ std::vector<std::int32_t> lex_smallest_optimum(const Prepared& P, const Mip& m, 
                                                const std::function<bool(const std::vector<std::int32_t>&)>& optimal,
                                                Clock::time_point deadline, bool* complete) {
   *complete = false;
+  cbc::SolverSession solver_session;  // one solver process for up to kMaxTieSolves small MIPs
   const double tol = 1e-7 * std::max(1.0, std::fabs(z));
   const double lo = maximise ? z - tol : -kInf, hi = maximise ? kInf : z + tol;
   std::vector<double> lb(P.nc), ub(P.nc);
@@ -3185,6 +3103,7 @@ constexpr int kMaxSingleSourceEvals = 300;  // each a small MIP (the assignment 
 
 void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o, Clock::time_point t0,
                        Clock::time_point deadline, SiteSolution& sol) {
+  cbc::SolverSession solver_session;  // one solver process for the many small MIPs (cap_flow's) of this solve
   const CapNet N = cap_net(P, D);
   const bool maxm = P.model == SiteModel::Mclp;
   auto improves = [&](double a, double b) { return maxm ? a > b + tol_for(b) : a < b - tol_for(b); };
@@ -3301,6 +3220,10 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
       if (std::fabs(best.objective - r.bound) <= slack) sol.bound = best.objective;
     }
     if (o.solver == SiteSolver::Exact) sol.status = r.proven_optimal ? "optimal" : (r.stopped ? "time limit" : "");
+    if (!r.failure.empty()) {
+      if (!have) fail(std::string(site_model_name(P.model)) + ": the heuristics found no feasible set and " + r.failure);
+      sol.status = solver_failed_status(r);
+    }
   }
   if (!have) {
     fail(std::string(site_model_name(P.model)) +
@@ -3719,6 +3642,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
       }
     }
     if (!relax) sol.status = r.proven_optimal ? "optimal" : (r.stopped ? "time limit" : "");
+    if (!relax && !r.failure.empty()) sol.status = solver_failed_status(r);
   }
   if (!ev.feasible) {
     fail(std::string(site_model_name(P.model)) + ": no feasible set of sites found (" + ev.infeasible_reason +

@@ -566,7 +566,9 @@ struct LpBound {
 /// Artificial columns (one per point row, cost M) keep the master feasible from the start; they are not columns of
 /// the real problem, so they play no part in the bound. Stops when no negative column remains (then the bound is
 /// the LP optimum over the relaxed columns), at `seconds` or when the bound reaches `ceiling` (nothing to prove).
-LpBound column_generation(const Inst& I, const Plan* start, double seconds, double ceiling, RunControl* control) {
+/// Runs in the calling process: column_generation runs it in a child.
+LpBound column_generation_here(const Inst& I, const Plan* start, double seconds, double ceiling,
+                               RunControl* control) {
   LpBound out;
   if (I.n == 0 || !(seconds > 0)) return out;
   const Clock::time_point t0 = Clock::now();
@@ -655,7 +657,6 @@ LpBound column_generation(const Inst& I, const Plan* start, double seconds, doub
     }
   }
 
-  std::lock_guard<std::mutex> lock(cbc::cbc_mutex());
   throw_if_cancelled(control);
   ClpSimplex lp;
   lp.setLogLevel(0);
@@ -843,9 +844,34 @@ std::vector<std::int32_t> best_order(const Inst& I, std::int32_t k, const std::v
   return order;
 }
 
+/// column_generation_here in a child process of its own (cbc::run_isolated_once: an assertion inside CLP ends the
+/// child, not the caller), killed at `seconds` + cbc::hard_limit_grace or at once when the run is cancelled (then
+/// Cancelled is thrown). A child that died or was killed gives no bound (value -inf, as when not run). The child's
+/// progress reports stay in the child: the "bound" phase's fraction does not move until it ends.
+LpBound column_generation(const Inst& I, const Plan* start, double seconds, double ceiling, RunControl* control) {
+  std::lock_guard<std::mutex> lock(cbc::cbc_mutex());  // held in this process; the child uses CLP alone
+  throw_if_cancelled(control);
+  const cbc::Isolated run = cbc::run_isolated_once(
+      [&] {
+        cbc::ByteWriter w;
+        w.put(column_generation_here(I, start, seconds, ceiling, control));
+        return std::move(w.bytes);
+      },
+      control, cbc::saturated_deadline(Clock::now(), seconds + cbc::hard_limit_grace(seconds)));
+  throw_if_cancelled(control);
+  if (run.end == cbc::Isolated::End::kCancelled) throw Cancelled();
+  LpBound out;
+  if (run.end == cbc::Isolated::End::kFinished || run.end == cbc::Isolated::End::kInProcess) {
+    cbc::ByteReader r{run.output};
+    r.get(out);
+  }
+  return out;
+}
+
 struct MipAnswer {
   bool has_solution = false, proven_optimal = false, infeasible = false;
   double bound = 0.0;
+  std::string failure;  // CBC died in both attempts (cbc::solve_mip): nothing else is set
   Plan plan;
 };
 
@@ -919,22 +945,18 @@ MipAnswer solve_mip(const Inst& I, const std::vector<Column>& cols, double time_
     }
   }
   MipAnswer ans;
-  std::lock_guard<std::mutex> lock(cbc::cbc_mutex());
   throw_if_cancelled(control);
-  OsiClpSolverInterface solver;
-  solver.loadProblem(int(collb.size()), int(rowlb.size()), start.data(), index.data(), value.data(), collb.data(),
-                     colub.data(), obj.data(), rowlb.data(), rowub.data());
-  for (std::size_t j = 0; j < collb.size(); ++j) solver.setInteger(int(j));
-  solver.setObjSense(1.0);
-  cbc::ClpStop clp_stop(control, Clock::time_point::max());
-  cbc::quiet_clp(solver, &clp_stop);
-  CbcModel model(solver);
-  cbc::run_cbc_driver(model, control, time_limit, 0.0, cbc::heuristics_for_size(solver));
-  throw_if_cancelled(control);  // a stopped run's status would read as "infeasible" or "limit"
-  ans.proven_optimal = model.isProvenOptimal();
-  ans.infeasible = model.isProvenInfeasible();
-  ans.bound = model.getBestPossibleObjValue();
-  const double* sol = model.bestSolution();
+  cbc::Mip m;  // every column integer, minimised; solved in a child process (cbc::solve_mip)
+  m.collb = std::move(collb), m.colub = std::move(colub), m.obj = std::move(obj);
+  m.integer.assign(m.collb.size(), 1);
+  m.start = std::move(start), m.index = std::move(index), m.value = std::move(value);
+  m.rowlb = std::move(rowlb), m.rowub = std::move(rowub);
+  const cbc::MipResult r = cbc::solve_mip(m, false, false, time_limit, 0.0, control);
+  ans.failure = r.failure;
+  ans.proven_optimal = r.proven_optimal;
+  ans.infeasible = r.proven_infeasible;
+  ans.bound = r.bound;
+  const double* sol = r.has_solution ? r.x.data() : nullptr;
   if (!ans.infeasible && sol) {
     ans.has_solution = true;
     ans.plan.assign(std::size_t(I.K), {});
@@ -1382,6 +1404,7 @@ OutreachSchedule plan_outreach(const OutreachProblem& problem, const OutreachOpt
     out.bound_source = ans.bound >= relaxation ? "cbc" : "assignment relaxation";
     out.proven_optimal = ans.has_solution && ans.proven_optimal;
     out.status = out.proven_optimal ? "optimal" : "time limit";
+    if (!ans.failure.empty()) out.status = ans.failure + " (the heuristic schedule is kept)";
     out.routes_enumerated = std::int64_t(cols.size());
   } else {
     bool stopped = false;

@@ -1,4 +1,9 @@
-// Tests of core/src/cbc_support.hpp: careshed's CBC driver runs, without CBC's heuristics, the three MIPs on which
+// Tests of core/src/cbc_support.hpp.
+// (1) The solver process (SolverProcess, solve_mip): every CBC / CLP solve runs in a child process, so that a
+// child that aborts, crashes, is killed or never answers is a reported outcome and never ends or hangs this
+// process; answers travel back intact (checked against brute force and the fractional knapsack on seeded
+// random knapsacks).
+// (2) careshed's CBC driver runs, without CBC's heuristics, the three MIPs on which
 // Debian's CBC 2.10 / CLP 1.17 (built with assertions on) aborted the process (issue 10). The MIPs are the ones
 // careshed built for the capacitated single-source instances of test_capacitated_random_instances_equal_pulp_cbc
 // (CARESHED_TEST_SEED=260 p-median round 0, 5348 MCLP round 5, 311 MCLP round 4), written by CLP's MPS writer in its
@@ -11,12 +16,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <numeric>
+#include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "cbc_support.hpp"
+#include "test_seed.hpp"
 
 namespace {
 
@@ -69,6 +83,175 @@ std::string describe(int status) {
   return "exit code " + std::to_string(WEXITSTATUS(status)) +
          " (0 solved, 2 not proven optimal, 3 another objective, 4 infeasible solution, 5 unreadable file)";
 }
+
+}  // namespace
+
+// ---- (1) the solver process --------------------------------------------------------------------------------------
+
+namespace {
+
+using careshed::RunControl;
+using careshed::cbc::Isolated;
+using careshed::cbc::SolverProcess;
+using Clock = std::chrono::steady_clock;
+
+constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string reversed(const std::string& s) { return std::string(s.rbegin(), s.rend()); }
+std::string prints_then_aborts(const std::string&) {
+  std::fprintf(stderr, "careshed test: a failed assertion would print this\n");
+  std::abort();
+}
+std::string never_answers(const std::string&) {
+  for (;;) ::pause();
+}
+std::string throws(const std::string& s) { throw std::runtime_error("thrown with " + s); }
+
+}  // namespace
+
+TEST(SolverProcess, AnswersManyRequestsFromOneChild) {
+  SolverProcess process;
+  long pid = -1;
+  for (int k = 0; k < 50; ++k) {
+    const std::string request = "request " + std::to_string(k) + std::string(std::size_t(k) * 5000, char('a' + k % 26));
+    const Isolated r = process.call(reversed, request, nullptr, kNoDeadline);
+    ASSERT_EQ(r.end, Isolated::End::kFinished) << r.failure;
+    EXPECT_EQ(r.output, reversed(request));
+    if (k == 0) pid = process.child_pid();
+    EXPECT_EQ(process.child_pid(), pid) << "one child serves every call";
+  }
+  EXPECT_GT(pid, 0);
+}
+
+TEST(SolverProcess, AChildThatAbortsIsAFailureWithWhatItPrintedAndTheNextCallWorks) {
+  SolverProcess process;
+  const Isolated r = process.call(prints_then_aborts, "", nullptr, kNoDeadline);
+  ASSERT_EQ(r.end, Isolated::End::kFailed);
+  EXPECT_NE(r.failure.find("SIGABRT"), std::string::npos) << r.failure;
+  EXPECT_NE(r.failure.find("a failed assertion would print this"), std::string::npos) << r.failure;
+  EXPECT_EQ(process.child_pid(), -1);
+  const Isolated again = process.call(reversed, "abc", nullptr, kNoDeadline);  // a new child
+  ASSERT_EQ(again.end, Isolated::End::kFinished) << again.failure;
+  EXPECT_EQ(again.output, "cba");
+}
+
+TEST(SolverProcess, AHandlerThatThrowsIsReportedWithItsMessage) {
+  SolverProcess process;
+  const Isolated r = process.call(throws, "xyz", nullptr, kNoDeadline);
+  ASSERT_EQ(r.end, Isolated::End::kFailed);
+  EXPECT_NE(r.failure.find("thrown with xyz"), std::string::npos) << r.failure;
+}
+
+TEST(SolverProcess, TheHardDeadlineKillsAChildThatNeverAnswers) {
+  SolverProcess process;
+  const Clock::time_point t0 = Clock::now();
+  const Isolated r = process.call(never_answers, "", nullptr, t0 + std::chrono::milliseconds(300));
+  EXPECT_EQ(r.end, Isolated::End::kTimedOut);
+  EXPECT_GE(seconds_since(t0), 0.29);
+  EXPECT_LT(seconds_since(t0), 5.0);  // functional bound: 0.3 s plus a poll interval and a kill
+  EXPECT_EQ(process.child_pid(), -1);
+}
+
+TEST(SolverProcess, CancellationKillsTheChildWithinASecond) {
+  SolverProcess process;
+  RunControl control;
+  const Clock::time_point t0 = Clock::now();
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    control.request_cancel();
+  });
+  const Isolated r = process.call(never_answers, "", &control, kNoDeadline);
+  const double took = seconds_since(t0);
+  canceller.join();
+  EXPECT_EQ(r.end, Isolated::End::kCancelled);
+  EXPECT_LT(took, 1.2);
+}
+
+TEST(SolverProcess, AChildKilledFromOutsideMidSolveIsAFailure) {
+  SolverProcess process;
+  ASSERT_EQ(process.call(reversed, "warm", nullptr, kNoDeadline).end, Isolated::End::kFinished);
+  const long pid = process.child_pid();
+  std::thread killer([pid] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::kill(pid_t(pid), SIGKILL);  // as the OOM killer would
+  });
+  const Isolated r = process.call(never_answers, "", nullptr, Clock::now() + std::chrono::seconds(30));
+  killer.join();
+  ASSERT_EQ(r.end, Isolated::End::kFailed);
+  EXPECT_NE(r.failure.find("SIGKILL"), std::string::npos) << r.failure;
+}
+
+TEST(SolverProcess, RunOnceSeesThisProcessesDataAndAnswers) {
+  std::vector<int> data(100000);
+  std::iota(data.begin(), data.end(), 1);
+  const Isolated r = careshed::cbc::run_isolated_once(
+      [&] { return std::to_string(std::accumulate(data.begin(), data.end(), 0LL)); }, nullptr, kNoDeadline);
+  ASSERT_EQ(r.end, Isolated::End::kFinished) << r.failure;
+  EXPECT_EQ(r.output, "5000050000");
+  const Isolated dies = careshed::cbc::run_isolated_once([]() -> std::string { std::abort(); }, nullptr, kNoDeadline);
+  EXPECT_EQ(dies.end, Isolated::End::kFailed);
+}
+
+// solve_mip through the child on seeded random 0/1 knapsacks: the MIP optimum equals brute force over all subsets,
+// the solution is that value's, and the LP relaxation (relax = true) equals the fractional knapsack (items by
+// value/weight, the last one split): the answer's x, bound and flags survive the trip through the pipe.
+TEST(SolverProcess, SolveMipInAChildEqualsBruteForceOnRandomKnapsacks) {
+  const std::uint64_t seed = careshed_test::fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  careshed::cbc::SolverSession session;  // one child for all rounds
+  for (int round = 0; round < 20; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const int n = 3 + int(rng() % 10);
+    std::vector<double> value(n), weight(n);
+    for (int j = 0; j < n; ++j) value[j] = double(1 + rng() % 100), weight[j] = double(1 + rng() % 50);
+    const double cap = std::floor(std::accumulate(weight.begin(), weight.end(), 0.0) * (0.2 + 0.6 * double(rng() % 100) / 100.0));
+    careshed::cbc::Mip m;
+    m.add_row(-HUGE_VAL, cap);
+    for (int j = 0; j < n; ++j) {
+      m.add_col(0.0, 1.0, value[j], true);
+      m.entry(0, weight[j]);
+      m.end_col();
+    }
+    double best = 0.0;
+    for (std::uint32_t mask = 0; mask < (1u << n); ++mask) {
+      double v = 0.0, w = 0.0;
+      for (int j = 0; j < n; ++j) {
+        if (mask >> j & 1) v += value[j], w += weight[j];
+      }
+      if (w <= cap) best = std::max(best, v);
+    }
+    const careshed::cbc::MipResult r = careshed::cbc::solve_mip(m, true, false, HUGE_VAL, 0.0);
+    ASSERT_TRUE(r.failure.empty()) << r.failure;
+    ASSERT_TRUE(r.proven_optimal && r.has_solution);
+    ASSERT_EQ(r.x.size(), std::size_t(n));
+    double v = 0.0, w = 0.0;
+    for (int j = 0; j < n; ++j) v += value[j] * std::round(r.x[j]), w += weight[j] * std::round(r.x[j]);
+    EXPECT_NEAR(v, best, 1e-9);
+    EXPECT_LE(w, cap + 1e-9);
+    EXPECT_NEAR(r.bound, best, 1e-6 * best);
+    // the LP relaxation: the fractional knapsack
+    std::vector<int> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return value[a] * weight[b] > value[b] * weight[a]; });
+    double room = cap, lp = 0.0;
+    for (int j : order) {
+      const double take = std::min(1.0, room / weight[j]);
+      lp += take * value[j], room -= take * weight[j];
+      if (room <= 0) break;
+    }
+    const careshed::cbc::MipResult relax = careshed::cbc::solve_mip(m, true, true, HUGE_VAL, 0.0);
+    ASSERT_TRUE(relax.proven_optimal && relax.has_solution) << relax.failure;
+    EXPECT_NEAR(relax.bound, lp, 1e-7 * lp);
+    ASSERT_EQ(relax.row_dual.size(), 1u);
+  }
+}
+
+// ---- (2) the MIPs that aborted inside CBC's heuristics ---------------------------------------------------------
+
+namespace {
 
 struct AbortCase {
   const char* file;
