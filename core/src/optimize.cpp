@@ -3221,7 +3221,9 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
     }
     if (o.solver == SiteSolver::Exact) sol.status = r.proven_optimal ? "optimal" : (r.stopped ? "time limit" : "");
     if (!r.failure.empty()) {
-      if (!have) fail(std::string(site_model_name(P.model)) + ": the heuristics found no feasible set and " + r.failure);
+      if (!have) {  // nothing to fall back on: the solver's failure, not the input's (careshed.CareshedError)
+        throw Error(std::string(site_model_name(P.model)) + ": the heuristics found no feasible set and " + r.failure);
+      }
       sol.status = solver_failed_status(r);
     }
   }

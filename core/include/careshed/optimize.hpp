@@ -54,6 +54,14 @@
 //    the sparse pairs (one coverage row per demand, one column per candidate). bound = CBC's best possible
 //    objective; gap = 0 when proven optimal. time_limit_s / gap_target stop it early with the bound it proved.
 //    CBC 2.10's solver driver keeps process-wide state, so exact solves are serialised by a mutex.
+//    Every CBC / CLP solve runs in a child process (POSIX fork; docs/optimize.md, "CBC and CLP in a child
+//    process"): Debian's CBC / CLP abort() on failed internal assertions, which then ends the child only. A died
+//    solve is retried once with other CBC settings; if that dies too, the heuristic answer and its bound are
+//    returned and `status` says "CBC failed: ..." with how (e.g. "killed by SIGABRT (a failed assertion)" and the
+//    assertion's text). time_limit_s is a hard limit for CBC: a solve still running time_limit_s + max(1 s, 10 %)
+//    after it began is killed (CBC checks its own limit only between nodes, not in its root LP) and reads as
+//    stopped by the time limit. Where fork is unavailable, or with CARESHED_CBC_IN_PROCESS=1, solves run in the
+//    calling process (without that protection).
 //  * Heuristic: greedy with lazy (CELF) marginal gains then first-improvement swap local search (Whitaker's fast
 //    interchange bookkeeping; MCLP/LSCP find the one open site covering a singly covered demand in O(1)),
 //    deterministic; the local search gets at most half of time_limit_s, the bound the rest. Bound: up to 200,000

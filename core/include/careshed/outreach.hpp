@@ -49,6 +49,10 @@
 //    are 0.
 // Time: the exact solve's CBC call honours time_limit_s (wall clock); the heuristic stops its improvement phase at
 // time_limit_s (the schedule is then the best found so far, still valid).
+// CBC and the bound's column generation (CLP) run in child processes, as site optimisation's solves do
+// (careshed/optimize.hpp, "Exact"): an abort() inside them ends the child only (the exact solve then keeps the
+// heuristic schedule and `status` says "CBC failed: ..."; a failed bound is reported as not run), and they are
+// killed at their time limit + max(1 s, 10 %). The column generation's progress shows only when it ends.
 // Cancellation / progress (careshed/progress.hpp): polled per enumerated subset level and team, per local-search
 // pass and per Hungarian row; phases "routes", "mip", "construction", "improvement", "bound". A running CBC call
 // stops at its next branch-and-cut event (or CLP iteration) once the run is cancelled.
