@@ -143,6 +143,56 @@ void CoverSwap::close(std::int32_t j) {
   --n_open_;
 }
 
+void CoverSwap::swap(std::int32_t a, std::int32_t b) {
+  if (!is_open(a)) throw std::logic_error("CoverSwap::swap: site " + std::to_string(a) + " is not open");
+  if (is_open(b)) throw std::logic_error("CoverSwap::swap: site " + std::to_string(b) + " is already open");
+  const std::int32_t s = slot_[std::size_t(a)];  // b takes a's slot: its row, where b inherits what a owned
+  slot_[std::size_t(a)] = -1;
+  slot_[std::size_t(b)] = s;
+  site_[std::size_t(s)] = b;
+  const std::size_t nc = std::size_t(L_.nc);
+  double* const row = extra_.data() + std::size_t(s) * nc;
+  double* const gain = gain_.data();
+  std::int64_t ka = L_.cov_off[a], kb = L_.cov_off[b];
+  const std::int64_t ea = L_.cov_off[a + 1], eb = L_.cov_off[b + 1];
+  constexpr std::int32_t kEnd = std::numeric_limits<std::int32_t>::max();
+  while (ka < ea || kb < eb) {
+    const std::int32_t ia = ka < ea ? L_.cov_dem[ka] : kEnd, ib = kb < eb ? L_.cov_dem[kb] : kEnd;
+    if (ia == ib) {  // covered by both: same count; when a was its only cover, b owns it in the same row
+      owner_[std::size_t(ia)] ^= a ^ b;
+      ++ka, ++kb;
+      continue;
+    }
+    const bool drop = ia < ib;
+    const std::int32_t i = drop ? ia : ib;
+    drop ? ++ka : ++kb;
+    const double wi = L_.w[i];
+    const std::int32_t c = count_[std::size_t(i)];
+    count_[std::size_t(i)] = drop ? c - 1 : c + 1;
+    if (drop) owner_[std::size_t(i)] ^= a;
+    const std::int32_t* m = L_.dcov_cand + L_.dcov_off[i];
+    const std::int32_t* const m_end = L_.dcov_cand + L_.dcov_off[i + 1];
+    if (wi > 0.0) {
+      if (drop && c == 1) {  // a covered it alone: uncovered now
+        obj_ -= wi;
+        loss_[std::size_t(s)] -= wi;
+        for (; m < m_end; ++m) gain[*m] += wi, row[*m] -= wi;
+      } else if (!drop && c == 0) {  // newly covered by b alone
+        obj_ += wi;
+        loss_[std::size_t(s)] += wi;
+        for (; m < m_end; ++m) gain[*m] -= wi, row[*m] += wi;
+      } else if ((drop && c == 2) || (!drop && c == 1)) {  // one other cover o: it owns i alone now / no longer
+        const std::size_t o = std::size_t(slot_[std::size_t(owner_[std::size_t(i)])]);
+        const double sw = drop ? wi : -wi;
+        loss_[o] += sw;
+        double* const orow = extra_.data() + o * nc;
+        for (; m < m_end; ++m) orow[*m] += sw;
+      }
+    }
+    if (!drop) owner_[std::size_t(i)] ^= b;
+  }
+}
+
 CoverSwap::Move CoverSwap::best_swap(const std::vector<char>& may_close, const std::vector<char>& may_open) const {
   const std::size_t nc = std::size_t(L_.nc);
   std::vector<double> g(nc);
@@ -178,7 +228,7 @@ void CoverSwap::move_to(const std::vector<std::int32_t>& sites) {
     if (!is_open(j) && want[std::size_t(j)]) in.push_back(j);
   }
   if (out.size() != in.size()) throw std::logic_error("CoverSwap::move_to: the target set has another size");
-  for (std::size_t k = 0; k < out.size(); ++k) close(out[k]), open(in[k]);
+  for (std::size_t k = 0; k < out.size(); ++k) swap(out[k], in[k]);
 }
 
 CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>& may_close,
@@ -197,15 +247,26 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
       if (Clock::now() > o.deadline) return false;
       const CoverSwap::Move m = S.best_swap(may_close, may_open);
       if (m.out < 0 || !(m.delta > tol(S.objective()))) return true;
-      S.close(m.out);
-      S.open(m.in);
+      S.swap(m.out, m.in);
       ++moves;
     }
   };
   const int n_chains = std::max(1, o.chains);
   std::vector<std::unique_ptr<CoverSwap>> S;
-  S.push_back(std::make_unique<CoverSwap>(lists, std::int32_t(start.size())));
+  const std::int32_t max_open = std::max(o.max_open, std::int32_t(start.size()));
+  S.push_back(std::make_unique<CoverSwap>(lists, max_open));
   for (std::int32_t j : start) S[0]->open(j);
+  // The greedy on the kept gains: each step one pass over the candidates and one open (what the lazy greedy's
+  // first evaluation of every candidate, a pass over all pairs, costs many times over at scale).
+  while (S[0]->n_open() < max_open) {
+    poll();
+    std::int32_t best_b = -1;
+    for (std::int32_t b = 0; b < lists.nc; ++b) {
+      if (may_open[std::size_t(b)] && !S[0]->is_open(b) && (best_b < 0 || S[0]->gain(b) > S[0]->gain(best_b))) best_b = b;
+    }
+    if (best_b < 0 || !(S[0]->gain(best_b) > tol(S[0]->objective()))) break;
+    S[0]->open(best_b);
+  }
   r.cut = !local_search(*S[0], r.moves);
   if (o.rounds <= 0 || r.cut) {
     r.sites = S[0]->open_sites();
@@ -213,6 +274,10 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
     return r;
   }
   for (int c = 1; c < n_chains; ++c) S.push_back(std::make_unique<CoverSwap>(*S[0]));
+  // Each chain's best state, copied back when a round fails (one copy of the tables: cheaper than swapping back
+  // the kicks and the moves that followed them, each a pass over the demand of two sites).
+  std::vector<std::unique_ptr<CoverSwap>> saved;
+  for (int c = 0; c < n_chains; ++c) saved.push_back(std::make_unique<CoverSwap>(*S[0]));
   std::vector<std::vector<std::int32_t>> best(std::size_t(n_chains), S[0]->open_sites());
   std::vector<double> best_obj(std::size_t(n_chains), S[0]->objective());
   std::vector<Rng> rng;
@@ -238,15 +303,16 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
       const std::int64_t n_i = lists.dcov_off[i + 1] - lists.dcov_off[i];
       const std::int32_t b = lists.dcov_cand[lists.dcov_off[i] + std::int64_t(next(std::uint64_t(n_i)))];
       if (b == a || T.is_open(b) || !may_open[std::size_t(b)]) continue;
-      T.close(a);
-      T.open(b);
+      T.swap(a, b);
     }
     if (!local_search(T, moves[std::size_t(c)])) cut[std::size_t(c)] = 1;
+    std::vector<std::int32_t> now = T.open_sites();
     if (!cut[std::size_t(c)] && T.objective() > best_obj[std::size_t(c)] + tol(best_obj[std::size_t(c)])) {
-      best[std::size_t(c)] = T.open_sites();
+      best[std::size_t(c)] = std::move(now);
       best_obj[std::size_t(c)] = T.objective();
-    } else {
-      T.move_to(best[std::size_t(c)]);
+      *saved[std::size_t(c)] = T;
+    } else if (now != best[std::size_t(c)]) {
+      T = *saved[std::size_t(c)];
     }
     ++done[std::size_t(c)];
     return !cut[std::size_t(c)];
@@ -260,17 +326,19 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
   bool stop = false;
   for (std::int64_t from = 0; from < o.rounds && !stop; from += o.epoch) {
     const std::int64_t n = std::min(std::max<std::int64_t>(o.epoch, 1), o.rounds - from);
+    for (int c = 0; c < n_chains; ++c) {  // every chain continues from the best set found so far
+      if (c == leader || best[std::size_t(c)] == best[std::size_t(leader)]) continue;
+      *S[std::size_t(c)] = *saved[std::size_t(leader)];
+      *saved[std::size_t(c)] = *saved[std::size_t(leader)];
+      best[std::size_t(c)] = best[std::size_t(leader)];
+      best_obj[std::size_t(c)] = best_obj[std::size_t(leader)];
+    }
     FirstException errors;
 #ifdef CARESHED_HAVE_OPENMP
 #pragma omp parallel for schedule(static, 1) num_threads(n_threads) if (n_threads > 1)
 #endif
     for (int c = 0; c < n_chains; ++c) {
       errors.run([&] {
-        if (c != leader) {  // continue from the best set found so far
-          S[std::size_t(c)]->move_to(best[std::size_t(leader)]);
-          best[std::size_t(c)] = best[std::size_t(leader)];
-          best_obj[std::size_t(c)] = S[std::size_t(c)]->objective();
-        }
         for (std::int64_t t = 0; t < n; ++t) {
           if (Clock::now() > o.deadline) {
             cut[std::size_t(c)] = 1;

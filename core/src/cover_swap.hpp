@@ -47,6 +47,10 @@ class CoverSwap {
 
   void open(std::int32_t j);   ///< j must be closed and fewer than max_open sites open
   void close(std::int32_t j);  ///< j must be open
+  /// close(out) then open(in) in one pass over both lists: demand both cover keeps its count, and when `out` was
+  /// its only cover `in` inherits out's row, so the shared demand of neighbouring sites (most of a kick's or a
+  /// local move's) costs nothing.
+  void swap(std::int32_t out, std::int32_t in);
   bool is_open(std::int32_t j) const { return slot_[std::size_t(j)] >= 0; }
   std::int32_t n_open() const { return n_open_; }
   double objective() const { return obj_; }  ///< covered weight (kept up to date, not re-summed)
@@ -82,6 +86,8 @@ class CoverSwap {
 };
 
 struct CoverSearchOptions {
+  std::int32_t max_open = -1;  ///< greedy first: open the candidate adding most (ties lowest index) until this many
+                               ///< sites are open or none adds more than the tolerance; -1 = start's size, no greedy
   std::int64_t rounds = 0;     ///< iterated rounds (kicks + local search) per chain; 0 = the local search only
   int chains = 2;              ///< independent kick sequences (one per thread when there are two)
   std::int64_t epoch = 16;     ///< rounds after which every chain continues from the best set found so far
@@ -100,7 +106,7 @@ struct CoverSearchResult {
   bool cut = false;                 ///< the deadline stopped it before its rounds were done
 };
 
-/// From the set `start`: the best-improvement swap local search to a local optimum (whole neighbourhood), then
+/// From the set `start` (and the greedy up to max_open sites): the best-improvement swap local search to a local optimum (whole neighbourhood), then
 /// `rounds` iterated rounds per chain: 1-3 random kicks (an open site moves to a random candidate covering some
 /// demand it covers), the local search again, kept only when strictly better than the chain's best, else back to
 /// it. Every `epoch` rounds all chains continue from the best set any of them found (ties: lowest chain).

@@ -1912,8 +1912,9 @@ bool incremental_cover_search(const Prepared& P) {
   return P.model == SiteModel::Mclp && plain && table <= std::max(64e6, double(P.cov_dem.size()));
 }
 
-/// The swap (and with `iterated`, the iterated search: per chain kIlsRounds + 5p rounds of kicks, two chains)
-/// on the incremental gains, from S's sites; S ends at the best set found. Returns whether the deadline cut it.
+/// The greedy up to p sites, the swap and (with `iterated`) the iterated search (per chain kIlsRounds + 5p rounds
+/// of kicks, two chains) on the incremental gains, from S's sites (fixed and existing); S ends at the best set
+/// found. Returns whether the deadline cut it.
 bool cover_swaps(CountState& S, bool iterated, Clock::time_point deadline) {
   const Prepared& P = *S.P;
   detail::CoverLists L;
@@ -1929,6 +1930,7 @@ bool cover_swaps(CountState& S, bool iterated, Clock::time_point deadline) {
     if (S.x[j] > 0) start.push_back(j);
   }
   detail::CoverSearchOptions opt;
+  opt.max_open = P.p;
   opt.rounds = iterated ? kIlsRounds + 5 * std::int64_t(P.p) : 0;
   opt.rel_tol = kTol;
   opt.deadline = deadline;
@@ -1946,23 +1948,29 @@ bool cover_swaps(CountState& S, bool iterated, Clock::time_point deadline) {
 }
 
 /// Heuristic solution of the count-based models and LSCP: greedy then swap (then LSCP redundancy removal), then the
-/// iterated swaps where they apply.
-std::vector<std::int32_t> heuristic_counts(const Prepared& P, const SiteOptions& o, Clock::time_point deadline) {
+/// iterated swaps where they apply. *cut (when given): whether the deadline stopped the search before its counted
+/// work was done (the answer then depends on the machine's speed).
+std::vector<std::int32_t> heuristic_counts(const Prepared& P, const SiteOptions& o, Clock::time_point deadline,
+                                           bool* cut = nullptr) {
+  bool stopped = false;
   CountState S(P);
   for (std::int32_t j = 0; j < P.nc; ++j) {
     for (std::int32_t v = 0; v < P.lo[j]; ++v) S.add(j);
   }
   open_existing(S);
-  greedy_counts(S, nullptr, nullptr, nullptr, P.p);
+  const bool incremental = P.model != SiteModel::Lscp && o.local_search && incremental_cover_search(P);
+  if (!incremental) greedy_counts(S, nullptr, nullptr, nullptr, P.p);  // else cover_swaps' greedy on its gains
   if (P.model == SiteModel::Lscp) {
     drop_redundant(S);
-  } else if (o.local_search && incremental_cover_search(P)) {
-    cover_swaps(S, o.iterated_search, deadline);
+  } else if (incremental) {
+    stopped = cover_swaps(S, o.iterated_search, deadline);
   } else if (o.local_search) {
     swap_counts(S, deadline);
     const bool plain = P.groups.empty() && !std::isfinite(P.budget) && P.max_closures < 0 && P.cap.empty();
     if (plain && o.iterated_search) iterated_swaps(S, deadline);
+    stopped = Clock::now() > deadline;  // the swaps stop only at a local optimum, their round count, or the deadline
   }
+  if (cut) *cut = stopped;
   return S.x;
 }
 
@@ -3518,11 +3526,13 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     return sol;
   }
   std::vector<std::int32_t> x;
+  bool search_cut = false;  // the count-based search was stopped by its deadline (its share of the time limit)
   {
     ProgressSpan phase(control, 0.0, 0.4, "greedy + swap");
     // The local search gets half the time limit: the bound that proves the answer's quality needs the rest.
     const Clock::time_point search_deadline = deadline_after(t0, 0.5 * options.time_limit_s);
-    x = median ? heuristic_median(P, D, options, search_deadline) : heuristic_counts(P, options, search_deadline);
+    x = median ? heuristic_median(P, D, options, search_deadline)
+               : heuristic_counts(P, options, search_deadline, &search_cut);
   }
   // CBC reports no fraction: this stage shows its name until it ends.
   ProgressSpan phase(control, 0.4, 1.0, options.solver == SiteSolver::Exact ? "bound, branch and cut" : "bound");
@@ -3671,7 +3681,11 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     sol.ties_resolved = complete;
   }
   if (sol.proven_optimal) sol.status = "optimal";
-  else if (sol.status.empty()) sol.status = options.gap_target > 0 && sol.gap <= options.gap_target ? "gap target" : "local optimum";
+  else if (sol.status.empty()) {
+    sol.status = options.gap_target > 0 && sol.gap <= options.gap_target ? "gap target"
+                 : search_cut                                             ? "time limit"
+                                                                          : "local optimum";
+  }
   order_solution(P, sol, x);
   sol.seconds_elapsed = seconds_since(t0);
   return sol;

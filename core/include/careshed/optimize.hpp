@@ -187,8 +187,9 @@ struct SiteOptions {
   bool local_search = true;      ///< heuristic: run the swap phase after the greedy
   bool iterated_search = true;   ///< heuristic MCLP / backup / MEXCLP without zone shares, budget, closures or
                                  ///< capacities: after the swap's local optimum, up to 60 + 5p rounds of random
-                                 ///< local kicks + swap, keeping only strict improvements (fixed seed: deterministic
-                                 ///< unless the time limit stops it). false = plain greedy + swap.
+                                 ///< local kicks + swap, keeping only strict improvements (plain MCLP: two chains of
+                                 ///< 60 + 5p rounds on incremental gains, docs/optimize.md). Fixed seed: deterministic
+                                 ///< unless the time limit stops it (status "time limit"). false = greedy + swap.
   bool lp_bound = true;          ///< heuristic: try the LP relaxation for the bound (else only the simple bound)
   /// heuristic p-median: when the Lagrangian bound leaves a gap above gap_target, a Lagrangian branch and bound
   /// (reduced-cost fixing, branching on sites) closes it within the time limit, or without one within a fixed
