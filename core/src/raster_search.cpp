@@ -1188,14 +1188,16 @@ class NearestSearch {
     h.tile_r0 = me.cur_tr * kTileSide;
     h.tile_c0 = me.cur_tc * kTileSide;
     h.pending = me.pending;
+    Hot plain = h;  // for the moves onto cells only this thread touches (see expand)
+    plain.shared = false;
     for (me.cur_sub = 0; me.cur_sub < kSub; ++me.cur_sub) {
-      h.sub = me.cur_sub;
+      h.sub = plain.sub = me.cur_sub;
       PodVec<Entry>& sq = me.sub[me.cur_sub];
       if (!sq.empty()) {
         if (record_)
-          work_sub<true>(me, h, sq);
+          work_sub<true>(me, h, plain, sq);
         else
-          work_sub<false>(me, h, sq);
+          work_sub<false>(me, h, plain, sq);
       }
       sq.clear();
     }
@@ -1206,10 +1208,8 @@ class NearestSearch {
   // into loop(), most of them lived on the stack).
   // kRecord: record_ (a compile-time flag: the test per lowered label cost ~2 % of the search's instructions).
   template <bool kRecord>
-  __attribute__((noinline)) void work_sub(Worker& me, const Hot h, PodVec<Entry>& sq) {
+  __attribute__((noinline)) void work_sub(Worker& me, const Hot h, const Hot& plain, PodVec<Entry>& sq) {
     std::uint64_t settled = 0;
-    Hot plain = h;  // terrain costs: what a deep cell's moves use (labels only this thread touches)
-    plain.shared = false;
     for (std::size_t i = 0; i < sq.size(); ++i) {
       const std::uint32_t c = sq[i].cell;
       const std::int64_t row =
@@ -1227,20 +1227,23 @@ class NearestSearch {
         if (side_->joined(c)) side_settled_[static_cast<std::size_t>(&me - workers_.data())].push_back({L, c});
       }
       const double* const hl = h.per_row ? h.hl + row * K : h.hl;
-      const bool deep = static_cast<std::uint64_t>(row - h.deep_r0) < h.deep_rn &&
-                        static_cast<std::uint64_t>(col - h.deep_c0) < h.deep_cn;
       if constexpr (Cost::kIsotropic) {
-        if (deep)
+        if (static_cast<std::uint64_t>(row - h.deep_r0) < h.deep_rn &&
+            static_cast<std::uint64_t>(col - h.deep_c0) < h.deep_cn)
           expand_deep<kRecord, false>(me, h, c, L, t, hl, pu);
         else if (static_cast<std::uint64_t>(row - h.inner_r0) < h.inner_rn &&
                  static_cast<std::uint64_t>(col - h.inner_c0) < h.inner_cn)
           expand_inner<kRecord>(me, h, c, L, t, row - h.tile_r0, col - h.tile_c0, hl, pu);
         else
-          expand(me, h, c, L, t, row, col, hl);
+          expand(me, h, plain, c, L, t, row, col, hl);
       } else {
-        // Terrain costs: a deep cell's moves through the general path, but with plain loads and stores (no
-        // compare-and-swap with several threads; see work_tile for why none is needed).
-        expand(me, deep ? plain : h, c, L, t, row, col, hl);
+        // Terrain costs: a deep cell's moves at fixed offsets with plain loads and stores; the others through
+        // the general path, whose moves onto cells only this thread touches are plain too.
+        if (static_cast<std::uint64_t>(row - h.deep_r0) < h.deep_rn &&
+            static_cast<std::uint64_t>(col - h.deep_c0) < h.deep_cn)
+          expand_deep_cost<kRecord>(me, plain, c, L, t, row, hl, pu);
+        else
+          expand(me, h, plain, c, L, t, row, col, hl);
       }
     }
     me.settled += settled;
@@ -1305,8 +1308,8 @@ class NearestSearch {
   }
 
   static void push(Worker& me, const Hot& h, std::uint32_t v, std::uint64_t nt, std::int64_t rv, std::int64_t cv) {
-    if ((rv >> kTileShift) == h.tr && (cv >> kTileShift) == h.tc && (nt >> h.shift) == h.b)
-      push_sub(me, h, v, nt, nt - h.b_start, h.pending + (((rv - h.tile_r0) << kTileShift) + (cv - h.tile_c0)));
+    if ((rv >> kTileShift) == h.tr && (cv >> kTileShift) == h.tc)
+      push_in_tile(me, h, v, nt, h.pending + (((rv - h.tile_r0) << kTileShift) + (cv - h.tile_c0)));
     else
       me.q.push(nt, Entry{v, static_cast<std::uint32_t>(nt)});
   }
@@ -1361,6 +1364,12 @@ class NearestSearch {
       h.lab[v] = Ln;
     }
     if (kRecord && Lv == unreached()) me.touched.push_back(v);
+    push_in_tile(me, h, v, nt, pv);
+  }
+
+  // Queues v, a cell of the tile being worked just lowered to ticks nt: in its sub-bucket when nt lies in the
+  // bucket being worked, else in the global queue. pv: its mark in Worker::pending.
+  static void push_in_tile(Worker& me, const Hot& h, std::uint32_t v, std::uint64_t nt, std::uint8_t* pv) {
     const std::uint64_t rel = nt - h.b_start;  // < b_width exactly when nt lies in bucket b
     if (rel < h.b_width)
       push_sub(me, h, v, nt, rel, pv);
@@ -1380,6 +1389,57 @@ class NearestSearch {
     *pv = 1;
     const int s = std::max(h.sub, static_cast<int>(rel >> h.sub_shift));
     me.sub[s].push_back(Entry{v, static_cast<std::uint32_t>(nt)});
+  }
+
+  // A deep cell's moves under a terrain cost (see work_tile; h: plain): the rule of relax() and relax_knight()
+  // with the neighbours at fixed offsets and expand_deep's pushes (every neighbour lies in the tile), without
+  // the general path's bounds, ring and in-tile tests. pu: the cell's mark in Worker::pending.
+  template <bool kRecord>
+  __attribute__((noinline)) void expand_deep_cost(Worker& me, const Hot& h, std::uint32_t c, LabelT L,
+                                                  std::uint64_t t, std::int64_t row, const double* hl,
+                                                  std::uint8_t* pu) {
+    const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << h.index_bits) - 1));
+    const double fu = h.fr[c];
+    const std::int64_t n = h.cols;
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      const auto v = static_cast<std::uint32_t>(c + kDr[k] * n + kDc[k]);
+      const LabelT Lv = h.lab[v];
+      if (Lv <= L) continue;
+      const double fv = h.fr[v];
+      if (!(fv < kInf)) continue;
+      relax_cost<kRecord>(me, h, c, row, k, v, t, (fu + fv) * hl[k], idx, Lv, pu + (kDr[k] * kTileSide + kDc[k]));
+    }
+    if constexpr (K == 16) {
+      for (int k = 8; k < 16; ++k) {
+        const auto v = static_cast<std::uint32_t>(c + kDr[k] * n + kDc[k]);
+        const LabelT Lv = h.lab[v];
+        if (Lv <= L) continue;
+        const auto a = static_cast<std::uint32_t>(c + p_.mid1[k]), bb = static_cast<std::uint32_t>(c + p_.mid2[k]);
+        const double fv = h.fr[v], fa = h.fr[a], fb = h.fr[bb];
+        if (!(fv < kInf) || !(fa < kInf) || !(fb < kInf)) continue;
+        if (!(cost_->z[a] == cost_->z[a]) || !(cost_->z[bb] == cost_->z[bb])) continue;  // no elevation: impassable
+        relax_cost<kRecord>(me, h, c, row, k, v, t, ((fu + fv) + (fa + fb)) * hl[k], idx, Lv,
+                            pu + (kDr[k] * kTileSide + kDc[k]));
+      }
+    }
+  }
+
+  // The rest of a deep move u -> v under a terrain cost, from the base cost (friction sum x half length).
+  template <bool kRecord>
+  __attribute__((always_inline)) void relax_cost(Worker& me, const Hot& h, std::uint32_t u, std::int64_t row, int k,
+                                                 std::uint32_t v, std::uint64_t t, double base, LabelT idx, LabelT Lv,
+                                                 std::uint8_t* pv) {
+    if (cannot_improve(h, Lv, t, base, idx)) return;
+    double w;
+    if (!cost_->ticks(u, v, row, k, base, &w)) return;
+    const std::uint64_t nt = t + to_ticks(w);
+    if (nt > h.cut_ticks) return;
+    const LabelT Ln = static_cast<LabelT>(((nt + 1) << h.index_bits) | idx);
+    if (Ln >= Lv) return;
+    h.lab[v] = Ln;
+    if (kRecord && Lv == unreached()) me.touched.push_back(v);
+    push_in_tile(me, h, v, nt, pv);
   }
 
   // Terrain costs with a lower bound (Cost::kLowerBound): true when even the cheapest possible move from
@@ -1416,30 +1476,44 @@ class NearestSearch {
 
   // The moves of a cell that is not deep (or of any cell under a terrain cost): bounds-checked near the grid's
   // border, in-tile test per push, compare-and-swap when shared. Out of line (work_sub stays small).
-  __attribute__((noinline)) void expand(Worker& me, const Hot& h, std::uint32_t c, LabelT L, std::uint64_t t,
-                                        std::int64_t row, std::int64_t col, const double* hl) {
+  // plain: h with shared = false, for the moves onto cells of this tile off its outer ring, which no other
+  // thread touches (see work_tile): those are read and lowered with plain loads and stores.
+  __attribute__((noinline)) void expand(Worker& me, const Hot& h, const Hot& plain, std::uint32_t c, LabelT L,
+                                        std::uint64_t t, std::int64_t row, std::int64_t col, const double* hl) {
     const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << h.index_bits) - 1));
     const double fu = h.fr[c];
-    constexpr int m = K == 16 ? 2 : 1;
+    const auto access = [&h, &plain](std::int64_t rv, std::int64_t cv) -> const Hot& {
+      constexpr auto kSpan = static_cast<std::uint64_t>(kTileSide - 2 * kRing);
+      return h.shared && (static_cast<std::uint64_t>(rv - h.tile_r0 - kRing) >= kSpan ||
+                          static_cast<std::uint64_t>(cv - h.tile_c0 - kRing) >= kSpan)
+                 ? h
+                 : plain;
+    };
+    constexpr int m = kRing;
     if (row >= m && row < h.rows - m && col >= m && col < h.cols - m) {
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k)
-        relax(me, h, c, row, k, static_cast<std::uint32_t>(c + kDr[k] * h.cols + kDc[k]), row + kDr[k], col + kDc[k],
-              L, t, fu, hl[k], idx);
+      for (int k = 0; k < 8; ++k) {
+        const std::int64_t rv = row + kDr[k], cv = col + kDc[k];
+        relax(me, access(rv, cv), c, row, k, static_cast<std::uint32_t>(c + kDr[k] * h.cols + kDc[k]), rv, cv, L,
+              t, fu, hl[k], idx);
+      }
       if constexpr (K == 16) {
-        for (int k = 8; k < 16; ++k)
-          relax_knight(me, h, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), row + kDr[k], col + kDc[k],
+        for (int k = 8; k < 16; ++k) {
+          const std::int64_t rv = row + kDr[k], cv = col + kDc[k];
+          relax_knight(me, access(rv, cv), c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), rv, cv,
                        static_cast<std::uint32_t>(c + p_.mid1[k]), static_cast<std::uint32_t>(c + p_.mid2[k]), L, t,
                        fu, hl[k], idx);
+        }
       }
     } else {
       for (int k = 0; k < K; ++k) {
         const std::int64_t r2 = row + kDr[k], c2 = col + kDc[k];
         if (r2 < 0 || r2 >= h.rows || c2 < 0 || c2 >= h.cols) continue;
         if (k < 8)
-          relax(me, h, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, L, t, fu, hl[k], idx);
+          relax(me, access(r2, c2), c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2, L, t, fu, hl[k],
+                idx);
         else
-          relax_knight(me, h, c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2,
+          relax_knight(me, access(r2, c2), c, row, k, static_cast<std::uint32_t>(c + p_.off[k]), r2, c2,
                        static_cast<std::uint32_t>(c + p_.mid1[k]),
                        static_cast<std::uint32_t>(c + p_.mid2[k]), L, t, fu, hl[k], idx);
       }
