@@ -1188,16 +1188,14 @@ class NearestSearch {
     h.tile_r0 = me.cur_tr * kTileSide;
     h.tile_c0 = me.cur_tc * kTileSide;
     h.pending = me.pending;
-    Hot plain = h;  // for the moves onto cells only this thread touches (see expand)
-    plain.shared = false;
     for (me.cur_sub = 0; me.cur_sub < kSub; ++me.cur_sub) {
-      h.sub = plain.sub = me.cur_sub;
+      h.sub = me.cur_sub;
       PodVec<Entry>& sq = me.sub[me.cur_sub];
       if (!sq.empty()) {
         if (record_)
-          work_sub<true>(me, h, plain, sq);
+          work_sub<true>(me, h, sq);
         else
-          work_sub<false>(me, h, plain, sq);
+          work_sub<false>(me, h, sq);
       }
       sq.clear();
     }
@@ -1208,7 +1206,7 @@ class NearestSearch {
   // into loop(), most of them lived on the stack).
   // kRecord: record_ (a compile-time flag: the test per lowered label cost ~2 % of the search's instructions).
   template <bool kRecord>
-  __attribute__((noinline)) void work_sub(Worker& me, const Hot h, const Hot& plain, PodVec<Entry>& sq) {
+  __attribute__((noinline)) void work_sub(Worker& me, const Hot h, PodVec<Entry>& sq) {
     std::uint64_t settled = 0;
     for (std::size_t i = 0; i < sq.size(); ++i) {
       const std::uint32_t c = sq[i].cell;
@@ -1235,15 +1233,15 @@ class NearestSearch {
                  static_cast<std::uint64_t>(col - h.inner_c0) < h.inner_cn)
           expand_inner<kRecord>(me, h, c, L, t, row - h.tile_r0, col - h.tile_c0, hl, pu);
         else
-          expand(me, h, plain, c, L, t, row, col, hl);
+          expand(me, h, c, L, t, row, col, hl);
       } else {
         // Terrain costs: a deep cell's moves at fixed offsets with plain loads and stores; the others through
         // the general path, whose moves onto cells only this thread touches are plain too.
         if (static_cast<std::uint64_t>(row - h.deep_r0) < h.deep_rn &&
             static_cast<std::uint64_t>(col - h.deep_c0) < h.deep_cn)
-          expand_deep_cost<kRecord>(me, plain, c, L, t, row, hl, pu);
+          expand_deep_cost<kRecord>(me, h, c, L, t, row, hl, pu);
         else
-          expand(me, h, plain, c, L, t, row, col, hl);
+          expand(me, h, c, L, t, row, col, hl);
       }
     }
     me.settled += settled;
@@ -1369,7 +1367,8 @@ class NearestSearch {
 
   // Queues v, a cell of the tile being worked just lowered to ticks nt: in its sub-bucket when nt lies in the
   // bucket being worked, else in the global queue. pv: its mark in Worker::pending.
-  static void push_in_tile(Worker& me, const Hot& h, std::uint32_t v, std::uint64_t nt, std::uint8_t* pv) {
+  __attribute__((always_inline)) static void push_in_tile(Worker& me, const Hot& h, std::uint32_t v, std::uint64_t nt,
+                                                          std::uint8_t* pv) {
     const std::uint64_t rel = nt - h.b_start;  // < b_width exactly when nt lies in bucket b
     if (rel < h.b_width)
       push_sub(me, h, v, nt, rel, pv);
@@ -1383,17 +1382,18 @@ class NearestSearch {
   // then, so no entry is added. About half the entries were stale before (33.2 M of 65.9 M on the 36 M-cell
   // benchmark), each a push and a skip. Exact either way: every lowered cell is expanded after its last
   // lowering, with its label at that time (the search is label-correcting, see the file comment).
-  static void push_sub(Worker& me, const Hot& h, std::uint32_t v, std::uint64_t nt, std::uint64_t rel,
-                       std::uint8_t* pv) {
+  __attribute__((always_inline)) static void push_sub(Worker& me, const Hot& h, std::uint32_t v, std::uint64_t nt,
+                                                      std::uint64_t rel, std::uint8_t* pv) {
     if (*pv) return;
     *pv = 1;
     const int s = std::max(h.sub, static_cast<int>(rel >> h.sub_shift));
     me.sub[s].push_back(Entry{v, static_cast<std::uint32_t>(nt)});
   }
 
-  // A deep cell's moves under a terrain cost (see work_tile; h: plain): the rule of relax() and relax_knight()
-  // with the neighbours at fixed offsets and expand_deep's pushes (every neighbour lies in the tile), without
-  // the general path's bounds, ring and in-tile tests. pu: the cell's mark in Worker::pending.
+  // A deep cell's moves under a terrain cost (see work_tile; plain loads and stores whatever h.shared): the rule
+  // of relax() and relax_knight() with the neighbours at fixed offsets and expand_deep's pushes (every neighbour
+  // lies in the tile), without the general path's bounds, ring and in-tile tests. pu: the cell's mark in
+  // Worker::pending.
   template <bool kRecord>
   __attribute__((noinline)) void expand_deep_cost(Worker& me, const Hot& h, std::uint32_t c, LabelT L,
                                                   std::uint64_t t, std::int64_t row, const double* hl,
@@ -1476,10 +1476,20 @@ class NearestSearch {
 
   // The moves of a cell that is not deep (or of any cell under a terrain cost): bounds-checked near the grid's
   // border, in-tile test per push, compare-and-swap when shared. Out of line (work_sub stays small).
-  // plain: h with shared = false, for the moves onto cells of this tile off its outer ring, which no other
-  // thread touches (see work_tile): those are read and lowered with plain loads and stores.
-  __attribute__((noinline)) void expand(Worker& me, const Hot& h, const Hot& plain, std::uint32_t c, LabelT L,
-                                        std::uint64_t t, std::int64_t row, std::int64_t col, const double* hl) {
+  // The moves onto cells of this tile off its outer ring, which no other thread touches (see work_tile), are
+  // read and lowered with plain loads and stores (through a copy of h with shared = false), the others as h says.
+  void expand(Worker& me, const Hot& h, std::uint32_t c, LabelT L, std::uint64_t t, std::int64_t row,
+              std::int64_t col, const double* hl) {
+    if (h.shared) {
+      Hot plain = h;
+      plain.shared = false;
+      expand_moves(me, h, plain, c, L, t, row, col, hl);
+    } else {
+      expand_moves(me, h, h, c, L, t, row, col, hl);
+    }
+  }
+  __attribute__((noinline)) void expand_moves(Worker& me, const Hot& h, const Hot& plain, std::uint32_t c, LabelT L,
+                                              std::uint64_t t, std::int64_t row, std::int64_t col, const double* hl) {
     const LabelT idx = static_cast<LabelT>(L & ((LabelT{1} << h.index_bits) - 1));
     const double fu = h.fr[c];
     const auto access = [&h, &plain](std::int64_t rv, std::int64_t cv) -> const Hot& {
