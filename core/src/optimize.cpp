@@ -2244,12 +2244,14 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
 
 /// MCLP: Lagrange multipliers from the LP relaxation of a core problem, grown by column generation. The covering
 /// LP of MCLP is usually nearly integral, and its optimum uses few candidates, but the subgradient method converges
-/// slowly on a million multipliers. Here the LP is solved by CLP over a core of candidates (the incumbent's sites and
-/// the candidates with the largest C_j = Σ_{i∈M_j} λ_i), its demand aggregated into classes with the same core
-/// candidates (hashed: a collision merges two classes, which only makes λ worse, never the bound wrong); the
-/// classes' duals, split in proportion to weight, and λ_i = w_i for demand no core candidate covers, give λ for the
-/// whole problem. Candidates outside the core whose C_j exceeds the LP's price of one more site are added and the LP
-/// solved again, until none does (λ is then optimal for the LP of the whole problem), the deadline, or L(λ) reaches
+/// slowly on a million multipliers. Here the LP is solved by CLP over a core of candidates (the incumbent's sites,
+/// the candidates covering the most population the incumbent leaves uncovered, and those with the largest
+/// C_j = Σ_{i∈M_j} λ_i), its demand aggregated into classes with the same core candidates (hashed: a collision
+/// merges two classes, which only makes λ worse, never the bound wrong); the classes' duals, split in proportion to
+/// weight, and λ_i = w_i for demand no core candidate covers, give λ for the whole problem; each round's λ is also
+/// tried "completed" (scaled down so that no free candidate's C_j exceeds the LP's price of a site: complete()),
+/// which at scale is far better than the raw one. Candidates outside the core whose C_j (at the raw λ) exceeds the
+/// LP's price of one more site are added and the LP solved again, until none does (λ is then optimal for the LP of the whole problem), the deadline, or L(λ) reaches
 /// stop_at. λ and C (exact sums) are left at the best L found; the caller certifies L from them. Returns whether λ
 /// is optimal for the LP relaxation without the budget (no subgradient step can then lower L without a budget).
 template <class FullC, class Eval>
@@ -2276,9 +2278,52 @@ bool core_lp_start(const Prepared& P, const std::vector<std::int32_t>& x, Clock:
     for (std::size_t t = 0; t < n; ++t) add_core(out[t]);
     return n;
   };
+  // The first core: the incumbent's sites and the candidates with the most population the incumbent leaves
+  // uncovered (C_j at λ_i = w_i on that demand, 0 elsewhere) — the ones most likely to enter the LP's solution.
+  {
+    std::vector<double> uncovered(P.nd, 0.0);
+    std::vector<char> hit(P.nd, 0);
+    for (std::int32_t j : core) {
+      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) hit[P.cov_dem[k]] = 1;
+    }
+    for (std::int32_t i = 0; i < P.nd; ++i) uncovered[i] = P.coverable[i] && !hit[i] ? inc(P, i, 0) : 0.0;
+    full_C(uncovered);
+    add_top(0.0);
+    full_C(lam);
+  }
   add_top(-kInf);  // C holds the sums at the caller's start λ
   std::vector<double> best_lam = lam;
   double best = evaluate(lam, false);
+  std::vector<char> outside(P.nd, 0);  // coverable demand no core candidate covers (priced at its weight)
+  std::vector<double> c_out(P.nc), ratio_out(P.nc), ratio_core(P.nc);
+  // Dual completion: λ from the core LP prices the demand no core candidate covers at its weight, so candidates
+  // outside the core get C_j far above the LP's price of a site and L(λ) far above the LP value. Scaling λ down
+  // on the demand of each such free candidate — first the outside demand (to the room the core demand leaves
+  // under the price), then, where the core demand alone exceeds it, all of it — brings every C_j to at most the
+  // price: each λ_i is multiplied by the smallest ratio over the candidates covering it. Any λ >= 0 gives a valid
+  // bound, so this only chooses a better λ; C is left at the sums of the completed λ.
+  auto complete = [&](std::vector<double>& l, double price) {
+    std::fill(c_out.begin(), c_out.end(), 0.0);
+    for (std::int32_t j = 0; j < P.nc; ++j) {
+      double co = 0.0;
+      for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) {
+        const std::int32_t i = P.cov_dem[k];
+        if (outside[i]) co += l[i];
+      }
+      const double cc = C[j] - co;
+      const bool free_site = P.hi[j] > P.lo[j];
+      ratio_out[j] = free_site && co > 0 ? std::clamp((price - cc) / co, 0.0, 1.0) : 1.0;
+      ratio_core[j] = free_site && cc > price ? price / cc : 1.0;
+    }
+    for (std::int32_t i = 0; i < P.nd; ++i) {
+      if (l[i] == 0.0) continue;
+      const std::vector<double>& r = outside[i] ? ratio_out : ratio_core;
+      double m = 1.0;
+      for (std::int64_t k = P.dcov_off[i]; k < P.dcov_off[i + 1]; ++k) m = std::min(m, r[P.dcov_cand[k]]);
+      l[i] *= m;
+    }
+    full_C(l);
+  };
   std::vector<std::uint64_t> h(P.nd, 0);
   std::vector<std::int32_t> cls(P.nd, -1), stamp;
   std::vector<std::int32_t> touched;
@@ -2338,12 +2383,20 @@ bool core_lp_start(const Prepared& P, const std::vector<std::int32_t>& x, Clock:
       }
     }
     const double price = std::fabs(lp.row_dual[count_row]);
+    for (std::int32_t i = 0; i < P.nd; ++i) outside[i] = P.coverable[i] && cls[i] < 0;
     for (std::int32_t i : touched) h[i] = 0, cls[i] = -1;
     touched.clear();
     full_C(lam);
-    const double L = evaluate(lam, false);
+    double L = evaluate(lam, false);
     // Candidates to add: priced at the LP's own λ (C now holds its sums).
     const std::size_t added = add_top(price + 1e-9 * std::max(1.0, price));
+    {
+      std::vector<double> completed = lam;
+      complete(completed, price);
+      const double Lc = evaluate(completed, false);
+      if (Lc < L) L = Lc, lam.swap(completed);
+      else full_C(lam);
+    }
     // The core LP's dual is highly degenerate (its optimum is often the incumbent itself) and CLP returns an
     // extreme one; points between it and the best λ so far (Wentges' smoothing) are often better for the whole
     // problem, so the best of the LP's λ and up to three halvings towards the best λ is kept.

@@ -467,6 +467,42 @@ TEST(OptimizeOracle, LagrangianBoundsBracketTheExactOptimumOnGeometricInstances)
   }
 }
 
+TEST(OptimizeOracle, MclpCoreLpBoundEqualsTheLpValueWhenTheCoreGrowsOverRounds) {
+  // 2,000 demand x 400 candidates, p = 3 to 5: the bound's first core (the incumbent's sites and the 2 x 50 candidates
+  // pricing highest) is a quarter of them, so the column generation runs several rounds, each with the dual
+  // completion (λ scaled down where a candidate outside the core would price above the LP's price of a site).
+  // Oracle: CLP's LP relaxation of the whole model (the heuristic with lp_bound). Every Lagrangian value is at
+  // least the LP value (which is at least the optimum): the bound must never be below it, and without a time limit
+  // the column generation ends with λ optimal for the whole LP, so it must equal it.
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    SiteProblem pr;
+    pr.model = SiteModel::Mclp;
+    pr.p = 3 + round;
+    // p discs of about 0.64 of the square (heavy overlap); at most ~170,000 pairs, so the LP path (<= 200,000) applies
+    pr.max_seconds = {1128.0 / std::sqrt(double(pr.p)) * 0.8};
+    const SiteCosts C = geometric_costs(rng, 2000, 400, 20000.0, pr.max_seconds[0], 0, &pr.weights);
+    ASSERT_LE(C.n_pairs(), 200000);
+    SiteOptions ho;
+    ho.solver = SiteSolver::Heuristic;
+    ho.lp_bound = false;
+    const SiteSolution h = careshed::solve_sites(C, pr, ho);
+    SiteOptions lo = ho;
+    lo.lp_bound = true;
+    const SiteSolution l = careshed::solve_sites(C, pr, lo);
+    ASSERT_TRUE(l.bound_source == "lp relaxation" || l.proven_optimal) << l.bound_source;
+    // CLP's value carries its feasibility tolerance (1e-7 per row, times the class weights): 1e-6 relative. The
+    // Lagrangian value is summed exactly over all pairs.
+    const double lp = l.bound;
+    EXPECT_GE(h.bound, lp - 1e-6 * lp) << "the Lagrangian bound is below the LP value (so possibly the optimum)";
+    EXPECT_NEAR(h.bound, lp, 1e-6 * lp) << "the column generation stopped short of the LP value";
+    EXPECT_LE(h.objective, h.bound);
+  }
+}
+
 TEST(OptimizeOracle, IteratedSwapsImproveOnTheSwapAndStayBelowTheOptimum) {
   // The iterated local search (kicks + swap after the swap's local optimum) on seeded geometric covering instances:
   // never worse than the plain greedy + swap (it keeps only strict improvements), never above CBC's proven optimum,
