@@ -2251,8 +2251,8 @@ void solve_pcenter(const SiteCosts& C, const SiteProblem& pr, const Prepared& P,
 /// weight, and λ_i = w_i for demand no core candidate covers, give λ for the whole problem; each round's λ is also
 /// tried "completed" (scaled down so that no free candidate's C_j exceeds the LP's price of a site: complete()),
 /// which at scale is far better than the raw one. Candidates outside the core whose C_j (at the raw λ) exceeds the
-/// LP's price of one more site are added and the LP solved again, until none does (λ is then optimal for the LP of the whole problem), the deadline, or L(λ) reaches
-/// stop_at. λ and C (exact sums) are left at the best L found; the caller certifies L from them. Returns whether λ
+/// LP's price of one more site are added and the LP solved again, until none does (λ is then optimal for the LP of
+/// the whole problem), the deadline, or L(λ) reaches stop_at. λ and C (exact sums) are left at the best L found; the caller certifies L from them. Returns whether λ
 /// is optimal for the LP relaxation without the budget (no subgradient step can then lower L without a budget).
 template <class FullC, class Eval>
 bool core_lp_start(const Prepared& P, const std::vector<std::int32_t>& x, Clock::time_point deadline,
@@ -2295,7 +2295,7 @@ bool core_lp_start(const Prepared& P, const std::vector<std::int32_t>& x, Clock:
   std::vector<double> best_lam = lam;
   double best = evaluate(lam, false);
   std::vector<char> outside(P.nd, 0);  // coverable demand no core candidate covers (priced at its weight)
-  std::vector<double> c_out(P.nc), ratio_out(P.nc), ratio_core(P.nc);
+  std::vector<double> ratio_out(P.nc), ratio_core(P.nc);
   // Dual completion: λ from the core LP prices the demand no core candidate covers at its weight, so candidates
   // outside the core get C_j far above the LP's price of a site and L(λ) far above the LP value. Scaling λ down
   // on the demand of each such free candidate — first the outside demand (to the room the core demand leaves
@@ -2303,7 +2303,6 @@ bool core_lp_start(const Prepared& P, const std::vector<std::int32_t>& x, Clock:
   // price: each λ_i is multiplied by the smallest ratio over the candidates covering it. Any λ >= 0 gives a valid
   // bound, so this only chooses a better λ; C is left at the sums of the completed λ.
   auto complete = [&](std::vector<double>& l, double price) {
-    std::fill(c_out.begin(), c_out.end(), 0.0);
     for (std::int32_t j = 0; j < P.nc; ++j) {
       double co = 0.0;
       for (std::int64_t k = P.cov_off[j]; k < P.cov_off[j + 1]; ++k) {
