@@ -811,6 +811,33 @@ TEST(OptimizeNamed, PAtAndAboveCandidates) {
   EXPECT_THROW(solve(small(), pr), careshed::InputError);  // only 1 allowed candidate
 }
 
+TEST(OptimizeNamed, ASearchCutByTheTimeLimitSaysSo) {
+  // A time limit so short that the swap search's deadline has passed before it starts: the answer (the greedy's)
+  // is still a valid evaluated set, and status says "time limit" instead of "local optimum" (the answer then
+  // depends on the machine's speed). MCLP runs the incremental search, backup the rescanning one. Without a time
+  // limit the same runs end by their counted rounds (and the bound proves them optimal).
+  std::mt19937_64 rng(20261206);
+  SiteProblem pr;
+  const SiteCosts C = geometric_costs(rng, 400, 40, 20000.0, 300.0, 0, &pr.weights);
+  pr.max_seconds = {300.0};
+  pr.p = 2;  // two discs of 3 km in a 20 km square: far from covering everything, so never proven optimal
+  for (SiteModel model : {SiteModel::Mclp, SiteModel::Backup}) {
+    pr.model = model;
+    SiteOptions o;
+    o.solver = SiteSolver::Heuristic;
+    o.lp_bound = false;
+    o.time_limit_s = 1e-9;
+    const SiteSolution cut = careshed::solve_sites(C, pr, o);
+    EXPECT_EQ(cut.status, "time limit") << careshed::site_model_name(model);
+    EXPECT_NEAR(careshed::evaluate_sites(C, pr, cut.sites).objective, cut.objective, 1e-9 * cut.objective);
+    EXPECT_LE(std::int32_t(cut.sites.size()), pr.p);
+    o.time_limit_s = std::numeric_limits<double>::infinity();
+    const SiteSolution full = careshed::solve_sites(C, pr, o);
+    EXPECT_NE(full.status, "time limit") << careshed::site_model_name(model);  // "optimal" here: the bound proves it
+    EXPECT_GE(full.objective, cut.objective - 1e-9 * cut.objective);
+  }
+}
+
 TEST(OptimizeNamed, TiesGoToLowestIndex) {
   Dense D;
   D.nd = 2;
