@@ -241,11 +241,11 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
     if (o.poll) o.poll();
   };
   // The best-improvement swap to a local optimum; false when the deadline stopped it.
-  auto local_search = [&](CoverSwap& S, std::int64_t& moves) {
+  auto local_search = [&](CoverSwap& S, std::int64_t& moves, const std::vector<char>& opening) {
     for (;;) {
       poll();
       if (Clock::now() > o.deadline) return false;
-      const CoverSwap::Move m = S.best_swap(may_close, may_open);
+      const CoverSwap::Move m = S.best_swap(may_close, opening);
       if (m.out < 0 || !(m.delta > tol(S.objective()))) return true;
       S.swap(m.out, m.in);
       ++moves;
@@ -267,7 +267,7 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
     if (best_b < 0 || !(S[0]->gain(best_b) > tol(S[0]->objective()))) break;
     S[0]->open(best_b);
   }
-  r.cut = !local_search(*S[0], r.moves);
+  r.cut = !local_search(*S[0], r.moves, may_open);
   if (o.rounds <= 0 || r.cut) {
     r.sites = S[0]->open_sites();
     r.objective = S[0]->objective();
@@ -294,6 +294,9 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
     }
     if (movable.empty()) return false;
     Rng& next = rng[std::size_t(c)];
+    // The sites a kick moves away stay closed for the rest of the round: the best swap after a kick is often
+    // the kick undone (back to the same local optimum); this way the round ends elsewhere or is dropped.
+    std::vector<char> opening = may_open;
     const int kicks = 1 + int(done[std::size_t(c)] % 3);
     for (int k = 0; k < kicks; ++k) {
       const std::int32_t a = movable[next(movable.size())];
@@ -302,10 +305,11 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
       const std::int32_t i = lists.cov_dem[lists.cov_off[a] + std::int64_t(next(std::uint64_t(n_a)))];
       const std::int64_t n_i = lists.dcov_off[i + 1] - lists.dcov_off[i];
       const std::int32_t b = lists.dcov_cand[lists.dcov_off[i] + std::int64_t(next(std::uint64_t(n_i)))];
-      if (b == a || T.is_open(b) || !may_open[std::size_t(b)]) continue;
+      if (b == a || T.is_open(b) || !opening[std::size_t(b)]) continue;
       T.swap(a, b);
+      opening[std::size_t(a)] = 0;
     }
-    if (!local_search(T, moves[std::size_t(c)])) cut[std::size_t(c)] = 1;
+    if (!local_search(T, moves[std::size_t(c)], opening)) cut[std::size_t(c)] = 1;
     std::vector<std::int32_t> now = T.open_sites();
     if (!cut[std::size_t(c)] && T.objective() > best_obj[std::size_t(c)] + tol(best_obj[std::size_t(c)])) {
       best[std::size_t(c)] = std::move(now);
@@ -359,8 +363,12 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
     r.moves += moves[std::size_t(c)];
     r.cut = r.cut || cut[std::size_t(c)];
   }
-  r.sites = best[std::size_t(leader)];
-  r.objective = best_obj[std::size_t(leader)];
+  // The rounds' searches kept their kicked-out sites closed: one unrestricted swap search makes the best set a
+  // local optimum of the whole neighbourhood again.
+  CoverSwap& L = *saved[std::size_t(leader)];
+  if (!r.cut) r.cut = !local_search(L, r.moves, may_open);
+  r.sites = L.open_sites();
+  r.objective = L.objective();
   return r;
 }
 

@@ -188,7 +188,7 @@ struct SiteOptions {
   bool iterated_search = true;   ///< heuristic MCLP / backup / MEXCLP without zone shares, budget, closures or
                                  ///< capacities: after the swap's local optimum, up to 60 + 5p rounds of random
                                  ///< local kicks + swap, keeping only strict improvements (plain MCLP: two chains of
-                                 ///< 60 + 5p rounds on incremental gains, docs/optimize.md). Heuristic p-median
+                                 ///< 60 + p rounds on incremental gains, docs/optimize.md). Heuristic p-median
                                  ///< without a closure limit: 60 + p such rounds after the swap, and after the
                                  ///< Lagrangian bound up to 10 × (60 + 5p) more from the best set (with a time limit:
                                  ///< at most half of the time left), until the gap target. Fixed seed: deterministic
