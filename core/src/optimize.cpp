@@ -38,15 +38,12 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-/// t0 + seconds, saturating at Clock::time_point::max() for an infinite, NaN or huge limit. The clock counts int64
-/// nanoseconds: a limit of ~9.2e9 s — e.g. the seconds "left" until a deadline of max(), passed on as a time limit —
-/// added naively wraps around into the past, and the run stops before it starts (the core LP of the MCLP bound did,
-/// in every run without a time limit).
-Clock::time_point deadline_after(Clock::time_point t0, double seconds) {
-  const double room = std::chrono::duration<double>(Clock::time_point::max() - t0).count();
-  if (!(seconds < 0.5 * room)) return Clock::time_point::max();
-  return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::max(0.0, seconds)));
-}
+/// t0 + seconds, saturating at Clock::time_point::max() for an infinite, NaN or huge limit (cbc_support.hpp). The
+/// clock counts int64 nanoseconds: a limit of ~9.2e9 s — e.g. the seconds "left" until a deadline of max(), passed on
+/// as a time limit — added naively wraps around into the past, and the run stops before it starts (the core LP of the
+/// MCLP bound did, in every run without a time limit).
+using cbc::saturated_deadline;
+Clock::time_point deadline_after(Clock::time_point t0, double seconds) { return saturated_deadline(t0, seconds); }
 
 [[noreturn]] void fail(const std::string& msg) { throw InputError(msg); }
 

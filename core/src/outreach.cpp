@@ -663,7 +663,7 @@ LpBound column_generation_here(const Inst& I, const Plan* start, double seconds,
   lp.loadProblem(int(cols.lb.size()), int(rowlb.size()), cols.start.data(), cols.index.data(), cols.value.data(),
                  cols.lb.data(), cols.ub.data(), cols.obj.data(), rowlb.data(), rowub.data());
   cols.clear();
-  const Clock::time_point deadline = t0 + std::chrono::microseconds(std::int64_t(std::min(seconds, 1e6) * 1e6));
+  const Clock::time_point deadline = cbc::saturated_deadline(t0, seconds);
   cbc::ClpStop stop(control, deadline);
   lp.passInEventHandler(&stop);
   std::vector<double> prize;
