@@ -3785,6 +3785,41 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   // Exact: first try to prove the heuristic answer optimal without branch and cut — the LP relaxation on small
   // instances, the Lagrangian bound (covering models) on large ones; CBC runs only when that leaves a gap.
   bool closed = false;
+  // Exact p-median (uncapacitated, no binding closure limit): the Lagrangian bound and its branch and bound prove
+  // the optimum without CBC (on the benchmark's dense 500 x 50 - 1,500 x 150 instances in under a second, where
+  // CBC takes seconds to minutes). CBC follows only when the search did not finish within its share: half of the
+  // time limit, or without one 2e9 demand points of subgradient steps. The tie rule below is unchanged.
+  if (options.solver == SiteSolver::Exact && median && ev.feasible && P.min_kept == 0 && options.branch_and_bound) {
+    Demand2 Ds = D;
+    sort_by_cost(Ds);
+    const Clock::time_point now = Clock::now();
+    const bool limited = std::isfinite(options.time_limit_s);
+    const Clock::time_point tree_deadline = limited ? now + (deadline - now) / 2 : deadline;
+    std::vector<double> u;
+    std::vector<std::int32_t> xt = x;
+    double lb = median_lagrangian(P, Ds, xt, tree_deadline, 0.0, options.local_search, &u);
+    SiteEvaluation et = evaluate_counts(P, xt);
+    const auto proves = [&](double bound) {
+      return et.feasible && bound >= et.objective - 2e-10 * std::max(1.0, std::fabs(et.objective));
+    };
+    bool proven = proves(lb);
+    if (!proven && et.feasible) {
+      const std::int64_t max_work = limited ? std::numeric_limits<std::int64_t>::max() : std::int64_t(2e9);
+      const MedianTree t = median_branch_and_bound(P, Ds, u, xt, tree_deadline, 0.0, max_work);
+      et = evaluate_counts(P, xt);
+      lb = std::max(lb, t.bound);
+      proven = t.finished && proves(lb);
+    }
+    if (et.feasible && et.objective < ev.objective) {
+      ev = std::move(et);
+      x = xt;
+    }
+    if (proven) {
+      closed = true;
+      sol.bound = lb;
+      sol.bound_source = "lagrangian branch and bound";
+    }
+  }
   if (options.solver == SiteSolver::Exact && ev.feasible && !small) {
     const double lag = lagrangian_bound(P, ev.objective, deadline);
     if (lag <= ev.objective + 1e-9 * std::max(1.0, std::fabs(ev.objective))) {
@@ -3793,7 +3828,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
       sol.bound_source = "lagrangian";
     }
   }
-  if (options.solver == SiteSolver::Exact && ev.feasible && options.lp_bound && small) {
+  if (options.solver == SiteSolver::Exact && ev.feasible && options.lp_bound && small && !closed) {
     const double left = options.time_limit_s - seconds_since(t0);
     if (left > 0) {
       const MipResult r = solve_mip(build_mip(P, &D), maxm, true, left, 0.0, P.control);

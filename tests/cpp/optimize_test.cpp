@@ -166,6 +166,14 @@ std::vector<int> vehicles_of(const careshed::SiteEvaluation& e, int nc) {
 
 double rel_tol(double v) { return 1e-6 * std::max(1.0, std::fabs(v)); }
 
+/// The exact solver through CBC alone: the oracle for the p-median's own searches (the exact p-median otherwise
+/// tries the Lagrangian branch and bound first).
+SiteOptions cbc_exact() {
+  SiteOptions o;
+  o.branch_and_bound = false;
+  return o;
+}
+
 // ---- random instances ---------------------------------------------------------------------------------------------
 
 Dense random_dense(std::mt19937_64& rng, int nd, int nc, double density) {
@@ -438,7 +446,7 @@ TEST(OptimizeOracle, LagrangianBoundsBracketTheExactOptimumOnGeometricInstances)
       ho.lp_bound = false;  // the Lagrangian bound, as at scale
       ho.branch_and_bound = false;  // p-median: the bound alone (PMedianBranchAndBound... tests the search)
       const SiteSolution h = careshed::solve_sites(C, pr, ho);
-      const SiteSolution e = careshed::solve_sites(C, pr, SiteOptions{});
+      const SiteSolution e = careshed::solve_sites(C, pr, cbc_exact());
       ASSERT_TRUE(e.proven_optimal) << site_model_name(model);
       EXPECT_EQ(h.bound_source, "lagrangian") << site_model_name(model);
       const double z = e.objective;
@@ -571,7 +579,7 @@ TEST(OptimizeOracle, PMedianLagrangianHeuristicNeverReportsLessThanTheTrueGap) {
     ho.branch_and_bound = false;  // and without the search that would close the gap here
     SiteSolution e;
     try {
-      e = careshed::solve_sites(C, pr, SiteOptions{});
+      e = careshed::solve_sites(C, pr, cbc_exact());
     } catch (const std::exception&) {
       continue;  // no set of p sites serves every demand from its list: nothing to compare
     }
@@ -624,7 +632,7 @@ TEST(OptimizeOracle, PMedianIteratedSearchIsDeterministicAndStaysAboveTheOptimum
     ils.branch_and_bound = false;  // the gap left open, so that the second iterated search runs
     SiteSolution e;
     try {
-      e = careshed::solve_sites(C, pr, SiteOptions{});
+      e = careshed::solve_sites(C, pr, cbc_exact());
     } catch (const std::exception&) {
       continue;  // no set of p sites serves every demand from its list
     }
@@ -707,7 +715,7 @@ TEST(OptimizeOracle, PMedianBranchAndBoundProvesCbcsOptimum) {
     }
     SiteSolution e;
     try {
-      e = careshed::solve_sites(C, pr, SiteOptions{});
+      e = careshed::solve_sites(C, pr, cbc_exact());
     } catch (const std::exception&) {
       continue;  // sparse: no set of p sites serves every demand from its list
     }
@@ -741,7 +749,7 @@ TEST(OptimizeOracle, PMedianBranchAndBoundProvesCbcsOptimum) {
   pr.site_status.assign(C.n_candidates, SiteStatus::Free);
   for (std::int32_t j : {1, 4, 7}) pr.site_status[j] = SiteStatus::Closable;
   pr.max_closures = 1;
-  const SiteSolution e = careshed::solve_sites(C, pr, SiteOptions{});
+  const SiteSolution e = careshed::solve_sites(C, pr, cbc_exact());
   SiteOptions ho;
   ho.solver = SiteSolver::Heuristic;
   ho.lp_bound = false;
@@ -752,6 +760,54 @@ TEST(OptimizeOracle, PMedianBranchAndBoundProvesCbcsOptimum) {
   std::int32_t closed = 0;
   for (std::int32_t j : {1, 4, 7}) closed += !std::binary_search(h.sites.begin(), h.sites.end(), j);
   EXPECT_LE(closed, 1) << "max_closures broken";
+}
+
+TEST(OptimizeOracle, ExactPMedianThroughTheBranchAndBoundEqualsCbc) {
+  // The exact p-median tries the Lagrangian branch and bound before CBC. On seeded dense, sparse and clustered
+  // instances (fixed, forbidden and closable sites) it must give CBC's proven optimum, proven, and after the tie
+  // rule the same sites as CBC alone (the fewest-sites, lexicographically smallest optimum, when both resolved the
+  // ties); the proof must come from the search on most instances (power: the path is taken).
+  const std::uint64_t seed = fresh_or_replayed_seed();
+  SCOPED_TRACE("CARESHED_TEST_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  int instances = 0, searched = 0;
+  for (int round = 0; round < 6; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const int kind = round % 3;  // 0 dense, 1 sparse, 2 clustered
+    SiteProblem pr;
+    pr.model = SiteModel::PMedian;
+    pr.p = 4 + round % 3;
+    const SiteCosts C = kind == 0   ? geometric_costs(rng, 100, 16, 20000.0, 1e9, 0, &pr.weights)
+                        : kind == 2 ? clustered_costs(rng, 120, 12, 20, 3, &pr.weights)
+                                    : geometric_costs(rng, 120, 16, 20000.0, 0.0, 5, &pr.weights);
+    if (round >= 3) {
+      pr.site_status.assign(C.n_candidates, SiteStatus::Free);
+      pr.site_status[3] = SiteStatus::Forbidden;
+      pr.site_status[2] = SiteStatus::Fixed;
+      pr.site_status[5] = SiteStatus::Closable;
+    }
+    SiteSolution e;
+    try {
+      e = careshed::solve_sites(C, pr, cbc_exact());
+    } catch (const std::exception&) {
+      EXPECT_THROW(careshed::solve_sites(C, pr, SiteOptions{}), std::exception) << "CBC found no feasible set";
+      continue;  // sparse: no set of p sites serves every demand from its list
+    }
+    ASSERT_TRUE(e.proven_optimal);
+    const SiteSolution b = careshed::solve_sites(C, pr, SiteOptions{});
+    ++instances;
+    searched += b.bound_source == "lagrangian branch and bound";
+    EXPECT_TRUE(b.proven_optimal) << b.bound_source;
+    EXPECT_EQ(b.status, "optimal");
+    EXPECT_NEAR(b.objective, e.objective, rel_tol(e.objective)) << "not CBC's optimum";
+    EXPECT_LE(b.bound, e.objective + rel_tol(e.objective));
+    if (b.ties_resolved && e.ties_resolved) EXPECT_EQ(b.sites, e.sites) << "a different optimum than the tie rule's";
+    if (round >= 3) {
+      EXPECT_TRUE(std::binary_search(b.sites.begin(), b.sites.end(), 2)) << "fixed site closed";
+      EXPECT_FALSE(std::binary_search(b.sites.begin(), b.sites.end(), 3)) << "forbidden site open";
+    }
+  }
+  EXPECT_GE(searched, 3) << "the branch and bound proved " << searched << " of " << instances << " instances";
 }
 
 TEST(OptimizeNamed, LscpDemandSpecificStandardsInclusive) {

@@ -197,6 +197,9 @@ struct SiteOptions {
   /// heuristic p-median: when the Lagrangian bound leaves a gap above gap_target, a Lagrangian branch and bound
   /// (reduced-cost fixing, branching on sites) closes it within the time limit, or without one within a fixed
   /// amount of work (deterministic; tens of seconds at most). false: the Lagrangian bound alone.
+  /// exact p-median (uncapacitated, max_closures not binding): the same search with gap 0 tries to prove the
+  /// optimum before CBC (within half of the time limit or that work); CBC runs only when it did not finish, and
+  /// the tie rule is the same. false: CBC alone.
   bool branch_and_bound = true;
 };
 
