@@ -19,17 +19,6 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-/// splitmix64: a small deterministic stream per chain (uniform enough for picking kicks).
-struct Rng {
-  std::uint64_t s;
-  std::uint64_t operator()(std::uint64_t n) {
-    std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return (z ^ (z >> 31)) % n;
-  }
-};
-
 }  // namespace
 
 double cover_swap_table_bytes(std::int32_t max_open, std::int32_t n_candidates) {
@@ -280,8 +269,8 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
   for (int c = 0; c < n_chains; ++c) saved.push_back(std::make_unique<CoverSwap>(*S[0]));
   std::vector<std::vector<std::int32_t>> best(std::size_t(n_chains), S[0]->open_sites());
   std::vector<double> best_obj(std::size_t(n_chains), S[0]->objective());
-  std::vector<Rng> rng;
-  for (int c = 0; c < n_chains; ++c) rng.push_back(Rng{o.seed + 0x632be59bd9b4e019ull * std::uint64_t(c + 1)});
+  std::vector<KickRng> rng;
+  for (int c = 0; c < n_chains; ++c) rng.push_back(KickRng{o.seed + 0x632be59bd9b4e019ull * std::uint64_t(c + 1)});
   std::vector<std::int64_t> done(std::size_t(n_chains), 0), moves(std::size_t(n_chains), 0);
   std::vector<char> cut(std::size_t(n_chains), 0);
 
@@ -293,7 +282,7 @@ CoverSearchResult cover_search(const CoverLists& lists, const std::vector<char>&
       if (may_close[std::size_t(j)]) movable.push_back(j);
     }
     if (movable.empty()) return false;
-    Rng& next = rng[std::size_t(c)];
+    KickRng& next = rng[std::size_t(c)];
     // The sites a kick moves away stay closed for the rest of the round: the best swap after a kick is often
     // the kick undone (back to the same local optimum); this way the round ends elsewhere or is dropped.
     std::vector<char> opening = may_open;

@@ -27,6 +27,18 @@
 
 namespace careshed::detail {
 
+/// splitmix64: a small deterministic stream for picking kicks (uniform enough for that), shared by the iterated
+/// searches here and in optimize.cpp. next(n) is in [0, n), n > 0.
+struct KickRng {
+  std::uint64_t s;
+  std::uint64_t operator()(std::uint64_t n) {
+    std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (z ^ (z >> 31)) % n;
+  }
+};
+
 /// Covering pairs both ways (views of the caller's arrays). Demand with weight 0 may be listed (it changes nothing).
 struct CoverLists {
   std::int32_t nd = 0, nc = 0;

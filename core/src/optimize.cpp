@@ -1853,13 +1853,7 @@ void open_existing(CountState& S) {
 constexpr int kIlsRounds = 60;
 void iterated_swaps(CountState& S, Clock::time_point deadline) {
   const Prepared& P = *S.P;
-  std::uint64_t rng = 0x9e3779b97f4a7c15ull;
-  auto next = [&rng](std::uint64_t n) {  // splitmix64, uniform enough for picking kicks
-    std::uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return (z ^ (z >> 31)) % n;
-  };
+  detail::KickRng next{0x9e3779b97f4a7c15ull};
   CountState best = S;
   std::vector<std::int32_t> movable, focus;
   std::vector<char> in_focus(P.nc, 0);
@@ -2001,13 +1995,7 @@ bool iterated_median(MedianState& S, Clock::time_point deadline, std::int64_t ma
   const Prepared& P = *S.P;
   const Demand2& D = *S.D;
   const SiteCosts& C = *P.costs;
-  std::uint64_t rng = seed;
-  auto next = [&rng](std::uint64_t n) {  // splitmix64
-    std::uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return (z ^ (z >> 31)) % n;
-  };
+  detail::KickRng next{seed};
   const double su = std::max(1.0, S.total.unc);
   const auto done = [&](const MedianState& X) { return X.total.unc <= tol_for(su) * 1e-3 && X.total.cost <= stop_at; };
   MedianState best = S;
