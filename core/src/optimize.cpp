@@ -1904,13 +1904,17 @@ void iterated_swaps(CountState& S, Clock::time_point deadline) {
   if (changed) swap_counts(S, deadline);
 }
 
+/// No zone shares, budget, closure limit or capacities: the swap's moves need no side constraint checked.
+bool unconstrained(const Prepared& P) {
+  return P.groups.empty() && !std::isfinite(P.budget) && P.max_closures < 0 && P.cap.empty();
+}
+
 /// Plain MCLP (no zone shares, budget, closures or capacities) whose swap tables fit: the swap and the iterated
 /// search run on cover_swap.hpp's incremental gains (the whole neighbourhood per move, ~1/20 of a rescanning round
 /// at 1 M demand). The tables: two chains of p x n_candidates doubles, at most 1 byte per covering pair or 64 MB.
 bool incremental_cover_search(const Prepared& P) {
-  const bool plain = P.groups.empty() && !std::isfinite(P.budget) && P.max_closures < 0 && P.cap.empty();
   const double table = 2.0 * detail::cover_swap_table_bytes(P.p, P.nc);
-  return P.model == SiteModel::Mclp && plain && table <= std::max(64e6, double(P.cov_dem.size()));
+  return P.model == SiteModel::Mclp && unconstrained(P) && table <= std::max(64e6, double(P.cov_dem.size()));
 }
 
 /// The greedy up to p sites, the swap and (with `iterated`) the iterated search (per chain kIlsRounds + p rounds
@@ -1969,8 +1973,7 @@ std::vector<std::int32_t> heuristic_counts(const Prepared& P, const SiteOptions&
     stopped = cover_swaps(S, o.iterated_search, deadline);
   } else if (o.local_search) {
     swap_counts(S, deadline);
-    const bool plain = P.groups.empty() && !std::isfinite(P.budget) && P.max_closures < 0 && P.cap.empty();
-    if (plain && o.iterated_search) iterated_swaps(S, deadline);
+    if (unconstrained(P) && o.iterated_search) iterated_swaps(S, deadline);
     stopped = Clock::now() > deadline;  // the swaps stop only at a local optimum, their round count, or the deadline
   }
   if (cut) *cut = stopped;
