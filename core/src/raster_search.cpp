@@ -1333,11 +1333,8 @@ class NearestSearch {
       (void)u, (void)row, (void)k;
       offer(me, h, v, rv, cv, Lv, t + to_ticks((fu + fv) * hl), idx);
     } else {
-      const double base = (fu + fv) * hl;
-      if (cannot_improve(h, Lv, t, base, idx)) return;
-      double w;
-      if (!cost_->ticks(u, v, row, k, base, &w)) return;
-      offer(me, h, v, rv, cv, Lv, t + to_ticks(w), idx);
+      std::uint64_t nt;
+      if (terrain_move(h, u, row, k, v, t, (fu + fv) * hl, idx, Lv, &nt)) offer(me, h, v, rv, cv, Lv, nt, idx);
     }
   }
 
@@ -1430,16 +1427,26 @@ class NearestSearch {
   __attribute__((always_inline)) void relax_cost(Worker& me, const Hot& h, std::uint32_t u, std::int64_t row, int k,
                                                  std::uint32_t v, std::uint64_t t, double base, LabelT idx, LabelT Lv,
                                                  std::uint8_t* pv) {
-    if (cannot_improve(h, Lv, t, base, idx)) return;
-    double w;
-    if (!cost_->ticks(u, v, row, k, base, &w)) return;
-    const std::uint64_t nt = t + to_ticks(w);
-    if (nt > h.cut_ticks) return;
+    std::uint64_t nt;
+    if (!terrain_move(h, u, row, k, v, t, base, idx, Lv, &nt) || nt > h.cut_ticks) return;
     const LabelT Ln = static_cast<LabelT>(((nt + 1) << h.index_bits) | idx);
     if (Ln >= Lv) return;
     h.lab[v] = Ln;
     if (kRecord && Lv == unreached()) me.touched.push_back(v);
     push_in_tile(me, h, v, nt, pv);
+  }
+
+  // A terrain move u -> v (direction k, u in row `row`) from its base cost (friction sum x half length): false when
+  // it cannot lower Lv (cannot_improve) or the cost model refuses it, else *nt = its arrival ticks (the caller
+  // checks the cut-off and the label). The one rule of relax(), relax_knight() and relax_cost().
+  __attribute__((always_inline)) bool terrain_move(const Hot& h, std::uint32_t u, std::int64_t row, int k,
+                                                   std::uint32_t v, std::uint64_t t, double base, LabelT idx,
+                                                   LabelT Lv, std::uint64_t* nt) const {
+    if (cannot_improve(h, Lv, t, base, idx)) return false;
+    double w;
+    if (!cost_->ticks(u, v, row, k, base, &w)) return false;
+    *nt = t + to_ticks(w);
+    return true;
   }
 
   // Terrain costs with a lower bound (Cost::kLowerBound): true when even the cheapest possible move from
@@ -1466,11 +1473,9 @@ class NearestSearch {
       offer(me, h, v, rv, cv, Lv, t + to_ticks(((fu + fv) + (fa + fb)) * hl), idx);
     } else {
       if (!(cost_->z[a] == cost_->z[a]) || !(cost_->z[bb] == cost_->z[bb])) return;  // no elevation: impassable
-      const double base = ((fu + fv) + (fa + fb)) * hl;
-      if (cannot_improve(h, Lv, t, base, idx)) return;
-      double w;
-      if (!cost_->ticks(u, v, row, k, base, &w)) return;
-      offer(me, h, v, rv, cv, Lv, t + to_ticks(w), idx);
+      std::uint64_t nt;
+      if (terrain_move(h, u, row, k, v, t, ((fu + fv) + (fa + fb)) * hl, idx, Lv, &nt))
+        offer(me, h, v, rv, cv, Lv, nt, idx);
     }
   }
 
