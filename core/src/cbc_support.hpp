@@ -233,6 +233,7 @@ struct ByteReader {
   std::size_t at = 0;
   void take(void* p, std::size_t n) {
     if (bytes.size() - at < n) throw std::logic_error("solver process: a message shorter than its contents");
+    if (n == 0) return;  // an empty vector's data() may be null, and memcpy from or to null is undefined even for 0
     std::memcpy(p, bytes.data() + at, n);
     at += n;
   }

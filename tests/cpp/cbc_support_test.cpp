@@ -11,6 +11,7 @@
 // Each solve runs in a forked child, so that an abort fails the test instead of ending the test binary. The
 // optima were checked with an independent solver (scipy's HiGHS on the same MIPs: 8679, 4.1041666666666661,
 // 1.0535714285714286).
+// (3) The byte messages between the processes: empty vectors round-trip, a short message is an error.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -284,4 +285,35 @@ TEST(CbcDriver, WithCbcsHeuristicsTheFirstTwoMipsStillAbortInThisCbc) {
   }
   if (aborted < 2) GTEST_SKIP() << "only " << aborted << " of 2 MIPs abort with CBC's heuristics on in this CBC/CLP";
   SUCCEED();
+}
+
+// ---- (3) the byte messages between the processes ------------------------------------------------------------------
+
+// Requests and answers carry empty vectors (a MIP's row duals, a solve without a solution): they must round-trip
+// like any other, next to values and non-empty vectors, and a message cut short must be an error, never a read past
+// its end. (Under `make test-sanitize` this also checks that no null pointer reaches memcpy: an empty vector's
+// data() may be null, and UBSan reported ByteReader's copy of it.)
+TEST(ByteMessages, EmptyAndNonEmptyVectorsRoundTripAndAShortMessageIsAnError) {
+  careshed::cbc::ByteWriter w;
+  const std::vector<double> empty, some = {1.5, -2.0, 1e300};
+  const std::vector<char> none;
+  w.put(std::int32_t(7)), w.put(empty), w.put(some), w.put(none), w.put(2.5);
+  careshed::cbc::ByteReader r{w.bytes};
+  std::int32_t a = 0;
+  std::vector<double> e = {9.0}, s;  // e starts non-empty: the read must empty it
+  std::vector<char> n = {'x'};
+  double b = 0.0;
+  r.get(a), r.get(e), r.get(s), r.get(n), r.get(b);
+  EXPECT_EQ(a, 7);
+  EXPECT_TRUE(e.empty());
+  EXPECT_EQ(s, some);
+  EXPECT_TRUE(n.empty());
+  EXPECT_EQ(b, 2.5);
+  EXPECT_EQ(r.at, w.bytes.size());
+  // every cut of the message short of its end is refused
+  for (std::size_t cut = 0; cut < w.bytes.size(); ++cut) {
+    const std::string part = w.bytes.substr(0, cut);
+    careshed::cbc::ByteReader q{part};
+    EXPECT_THROW((q.get(a), q.get(e), q.get(s), q.get(n), q.get(b)), std::logic_error) << "cut at " << cut;
+  }
 }
