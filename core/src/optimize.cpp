@@ -3391,7 +3391,15 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
     if (o.solver == SiteSolver::Exact) sol.status = r.proven_optimal ? "optimal" : (r.stopped ? "time limit" : "");
     if (!r.failure.empty()) {
       if (!have) {  // nothing to fall back on: the solver's failure, not the input's (careshed.CareshedError)
-        throw Error(std::string(site_model_name(P.model)) + ": the heuristics found no feasible set and " + r.failure);
+        // What the user can change: a set the heuristics find on their own needs no CBC. Running again only helps
+        // when the process was killed from outside (memory): an assertion in CBC fails the same way every time.
+        throw Error(std::string(site_model_name(P.model)) +
+                    ": the heuristics found no set of sites that meets the constraints within the capacities, so CBC "
+                    "had to search for one, and " + r.failure +
+                    ". To get an answer, raise the capacities or p, or relax the budget or the zone shares" +
+                    std::string(P.single_source ? ", or let demand split" : "") +
+                    ", so that the heuristics find a feasible set without CBC; if the solver process was killed for "
+                    "lack of memory, free memory and run again");
       }
       sol.status = solver_failed_status(r);
     }

@@ -6,10 +6,14 @@
 // checked against one single-source search per candidate.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <thread>
 #include <chrono>
 #include <atomic>
+#include <csignal>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -1755,4 +1759,87 @@ TEST(OptimizeOracle, AHugeFiniteTimeLimitSolvesAsNoLimitDoes) {
       }
     }
   }
+}
+
+// ---- a capacitated solve with nothing to fall back on when CBC dies ---------------------------------------------
+
+namespace {
+
+/// While set, every process this test binary forks aborts at once (SIGABRT, as a solver child does when one of
+/// CLP's assertions fails). The handler runs in the new child before careshed's own child code, so each solver
+/// process dies without an answer; the parent's handling of that is careshed's real code. pthread_atfork cannot be
+/// undone, hence the flag.
+std::atomic<bool> g_abort_forked_children{false};
+
+void abort_forked_child() {
+  if (!g_abort_forked_children.load()) return;
+  std::signal(SIGABRT, SIG_DFL);
+  std::raise(SIGABRT);
+}
+
+struct AbortEveryForkedChild {
+  AbortEveryForkedChild() {
+    static const int registered = pthread_atfork(nullptr, nullptr, abort_forked_child);
+    EXPECT_EQ(registered, 0);
+    g_abort_forked_children = true;
+  }
+  ~AbortEveryForkedChild() { g_abort_forked_children = false; }
+  AbortEveryForkedChild(const AbortEveryForkedChild&) = delete;
+  AbortEveryForkedChild& operator=(const AbortEveryForkedChild&) = delete;
+};
+
+}  // namespace
+
+TEST(OptimizeCapacitated, NoFeasibleSetFromTheHeuristicsAndCbcDeadTwiceIsAnErrorSayingWhatToDo) {
+  // p-median, p = 2: villages d0 and d1 of 50 people; d0 is 10 s from c0 and 20 s from c1, d1 the other way round,
+  // both 100 s from c2; capacities 45, 45, 70. The uncapacitated heuristic opens {c0, c1}, and so does the LP
+  // relaxation's rounding (in every optimum of the relaxation x_c2 = 0.4 < x_c0, x_c1, as each unit of x_c2 moves
+  // 45 people from 10-20 s to 100 s): 45 + 45 < 100, infeasible. The feasible sets hold c2; the best, {c0, c2} or
+  // {c1, c2}: 45 of d0 at 10 s + 55 at 100 s = 5,950 (ties: the lowest list, {c0, c2}). Only CBC finds them.
+  if (const char* e = std::getenv("CARESHED_CBC_IN_PROCESS"); e && std::string(e) == "1") {
+    GTEST_SKIP() << "CARESHED_CBC_IN_PROCESS=1: no solver process to kill";
+  }
+  Dense D;
+  D.nd = 2;
+  D.nc = 3;
+  D.t = {{10, 20, 100}, {20, 10, 100}};
+  SiteProblem pr;
+  pr.model = SiteModel::PMedian;
+  pr.p = 2;
+  pr.weights = {50, 50};
+  pr.site_capacity = {45, 45, 70};
+  // The precondition, with live solver processes: the exact optimum, and in heuristic mode CBC's bound, which is
+  // only sought (solver = heuristic) when the heuristics found no feasible set.
+  const SiteSolution exact = solve(D, pr, SiteSolver::Exact);
+  EXPECT_TRUE(exact.proven_optimal);
+  EXPECT_NEAR(exact.objective, 5950.0, 1e-6);
+  EXPECT_EQ(exact.sites, (std::vector<std::int32_t>{0, 2}));
+  const SiteSolution heuristic = solve(D, pr, SiteSolver::Heuristic);
+  EXPECT_NEAR(heuristic.objective, 5950.0, 1e-6);
+  EXPECT_EQ(heuristic.bound_source, "cbc") << "the heuristics found a feasible set: this test no longer reaches CBC";
+  // Every solver process dies, in both attempts: nothing to fall back on. careshed::Error (Python: CareshedError),
+  // not InputError — the input is fine —, naming the model, how CBC died each time and what the user can change.
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    SCOPED_TRACE(s == SiteSolver::Exact ? "exact" : "heuristic");
+    std::string message;
+    {
+      AbortEveryForkedChild abort_children;
+      try {
+        solve(D, pr, s);
+        ADD_FAILURE() << "no answer exists without CBC, yet the solve returned one";
+      } catch (const careshed::InputError& e) {
+        ADD_FAILURE() << "a solver failure reported as bad input: " << e.what();
+      } catch (const careshed::Error& e) {
+        message = e.what();
+      }
+    }
+    SCOPED_TRACE(message);
+    EXPECT_EQ(message.rfind("p-median: the heuristics found no set of sites", 0), 0u);
+    EXPECT_NE(message.find("CBC failed: the solver process was killed by SIGABRT"), std::string::npos);
+    EXPECT_NE(message.find("then, retried with other settings, the solver process was killed by SIGABRT"),
+              std::string::npos);
+    EXPECT_NE(message.find("raise the capacities or p"), std::string::npos);
+  }
+  // The solver processes come back: the same solve answers again.
+  EXPECT_NEAR(solve(D, pr, SiteSolver::Exact).objective, 5950.0, 1e-6);
 }

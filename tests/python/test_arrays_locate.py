@@ -693,6 +693,53 @@ def test_a_solver_process_killed_mid_solve_leaves_the_heuristic_answer_and_says_
     assert ours.objective >= heur.objective - 1e-9 and ours.bound >= ours.objective  # a heuristic answer, bounded
 
 
+_ABORT_EVERY_SOLVER_PROCESS = r"""
+import ctypes, json
+import numpy as np
+from careshed.arrays import locate
+cost = np.array([[10.0, 20.0, 100.0], [20.0, 10.0, 100.0]])
+kw = dict(capacity=np.array([45.0, 45.0, 70.0]), solver="exact")
+alive = locate.p_median(cost, [50, 50], 2, **kw)
+# From now on every process this one forks aborts at once (glibc's atfork registry; pthread_atfork itself is not
+# exported): each solver process dies before it answers, as one does on a failed assertion inside CLP.
+libc = ctypes.CDLL(None)
+libc.__register_atfork.argtypes = [ctypes.c_void_p] * 4
+libc.__register_atfork(None, None, ctypes.cast(libc.abort, ctypes.c_void_p), None)
+try:
+    locate.p_median(cost, [50, 50], 2, **kw)
+    out = dict(raised=None)
+except Exception as e:
+    out = dict(raised=[c.__module__ + "." + c.__qualname__ for c in type(e).__mro__], message=str(e))
+out["alive"] = alive.objective
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(os.environ.get("CARESHED_CBC_IN_PROCESS") == "1", reason="no solver process to kill")
+def test_no_heuristic_answer_and_cbc_dead_twice_raises_careshed_error_saying_what_to_do():
+    """Capacitated p-median whose heuristics find no feasible set (the uncapacitated pick {0, 1} and the LP
+    rounding both hold 45 + 45 < 100 people; only sets with site 2 fit: 5,950 with live solver processes). When
+    every solver process dies, there is nothing to fall back on: CareshedError (not InputError / ValueError: the
+    input is fine), naming the model, how CBC died in both attempts and what to change. Run in a subprocess, as the
+    abort-every-fork hook cannot be removed."""
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", _ABORT_EVERY_SOLVER_PROCESS], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["alive"] == pytest.approx(5950.0)
+    assert out["raised"] is not None, "the solve answered although no solver process survived"
+    assert "careshed.errors.CareshedError" in out["raised"], out
+    assert "builtins.ValueError" not in out["raised"], out
+    msg = out["message"]
+    assert msg.startswith("p-median: the heuristics found no set of sites"), msg
+    assert msg.count("killed by SIGABRT") == 2, msg
+    assert "raise the capacities or p" in msg, msg
+
+
 def test_the_time_limit_holds_while_cbc_solves_its_root_lp():
     """CBC checks its time limit only between nodes: on this exact p-median its root LP alone runs for minutes
     (> 60 s in process with a 3 s limit). The solve's child is killed at the limit + max(1 s, 10 %), so the call
