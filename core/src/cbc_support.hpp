@@ -25,6 +25,7 @@
 #include <coin/ClpSolve.hpp>
 #include <coin/OsiClpSolverInterface.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -382,7 +383,11 @@ class SolverProcess {
   /// work() in a new child of its own, forked now (so work() may use any data of this process as it is at the
   /// call, without sending it: the answer alone travels), which exits after answering; waited for as call() does.
   /// For a solve whose inputs are large or not easily sent (outreach's column generation). Without fork: in process.
-  Isolated run_once(const std::function<std::string()>& work, RunControl* control, Clock::time_point hard_deadline) {
+  /// progress_seconds > 0: work() is a solve with that time budget, whose own progress reports stay in the child
+  /// (its copy of `control`); while waiting, this process reports the elapsed share of the budget (at most 0.99)
+  /// to `control` instead, so the caller's progress moves.
+  Isolated run_once(const std::function<std::string()>& work, RunControl* control, Clock::time_point hard_deadline,
+                    double progress_seconds = 0.0) {
     stop(false);
 #ifdef CARESHED_CBC_FORK
     if (!solve_in_process()) start(&work);
@@ -395,7 +400,7 @@ class SolverProcess {
 #ifdef CARESHED_CBC_FORK
     }
     printed_.clear();
-    Isolated r = await(control, hard_deadline);
+    Isolated r = await(control, hard_deadline, progress_seconds);
     stop(false);  // it exits after its answer
     return r;
 #endif
@@ -406,8 +411,9 @@ class SolverProcess {
 
  private:
 #ifdef CARESHED_CBC_FORK
-  /// Waits for the child's answer (see call()).
-  Isolated await(RunControl* control, Clock::time_point hard_deadline) {
+  /// Waits for the child's answer (see call(); progress_seconds: see run_once()).
+  Isolated await(RunControl* control, Clock::time_point hard_deadline, double progress_seconds = 0.0) {
+    const Clock::time_point t0 = Clock::now();
     Isolated r;
     std::string framed;
     std::uint64_t want = 0;
@@ -417,6 +423,9 @@ class SolverProcess {
       if (control && control->cancel_requested()) return killed(r, Isolated::End::kCancelled);
       const Clock::time_point now = Clock::now();
       if (now >= hard_deadline) return killed(r, Isolated::End::kTimedOut);
+      if (control && progress_seconds > 0) {
+        control->report(std::min(0.99, std::chrono::duration<double>(now - t0).count() / progress_seconds));
+      }
       int wait_ms = 50;
       if (hard_deadline - now < std::chrono::milliseconds(50)) {
         wait_ms = int(std::chrono::duration_cast<std::chrono::milliseconds>(hard_deadline - now).count()) + 1;
@@ -564,9 +573,9 @@ class SolverSession {
 
 /// work() in a child process of its own (SolverProcess::run_once): for work that needs this process's data as it is.
 inline Isolated run_isolated_once(const std::function<std::string()>& work, RunControl* control,
-                                  std::chrono::steady_clock::time_point hard_deadline) {
+                                  std::chrono::steady_clock::time_point hard_deadline, double progress_seconds = 0.0) {
   SolverProcess once;
-  return once.run_once(work, control, hard_deadline);
+  return once.run_once(work, control, hard_deadline, progress_seconds);
 }
 
 /// handler(request) in a child process: the session's (SolverSession) or, outside one, a new child for this solve.

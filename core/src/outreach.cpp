@@ -847,7 +847,8 @@ std::vector<std::int32_t> best_order(const Inst& I, std::int32_t k, const std::v
 /// column_generation_here in a child process of its own (cbc::run_isolated_once: an assertion inside CLP ends the
 /// child, not the caller), killed at `seconds` + cbc::hard_limit_grace or at once when the run is cancelled (then
 /// Cancelled is thrown). A child that died or was killed gives no bound (value -inf, as when not run). The child's
-/// progress reports stay in the child: the "bound" phase's fraction does not move until it ends.
+/// progress reports stay in the child, so while it runs this process reports the same estimate (the elapsed share of
+/// `seconds`) to the caller's control.
 LpBound column_generation(const Inst& I, const Plan* start, double seconds, double ceiling, RunControl* control) {
   std::lock_guard<std::mutex> lock(cbc::cbc_mutex());  // held in this process; the child uses CLP alone
   throw_if_cancelled(control);
@@ -857,7 +858,7 @@ LpBound column_generation(const Inst& I, const Plan* start, double seconds, doub
         w.put(column_generation_here(I, start, seconds, ceiling, control));
         return std::move(w.bytes);
       },
-      control, cbc::saturated_deadline(Clock::now(), seconds + cbc::hard_limit_grace(seconds)));
+      control, cbc::saturated_deadline(Clock::now(), seconds + cbc::hard_limit_grace(seconds)), seconds);
   throw_if_cancelled(control);
   if (run.end == cbc::Isolated::End::kCancelled) throw Cancelled();
   LpBound out;

@@ -317,3 +317,31 @@ TEST(ByteMessages, EmptyAndNonEmptyVectorsRoundTripAndAShortMessageIsAnError) {
     EXPECT_THROW((q.get(a), q.get(e), q.get(s), q.get(n), q.get(b)), std::logic_error) << "cut at " << cut;
   }
 }
+
+// A solve in a child of its own reports its progress to its copy of the control, which the caller never sees; with
+// progress_seconds (the solve's time budget) the waiting parent reports the elapsed share of it instead, so a
+// watcher sees the fraction move during the wait (values strictly between 0 and the 0.99 of the end), never past
+// 0.99 (the function's end reports 1.0), and without progress_seconds nothing is reported.
+TEST(SolverProcess, RunOnceReportsTheElapsedShareOfTheBudgetWhileTheChildWorks) {
+  RunControl control;
+  std::atomic<bool> done{false};
+  std::atomic<int> seen_between{0};  // reports in (0, 0.99): only made while the child works
+  std::thread watcher([&] {
+    while (!done.load()) {
+      const double f = control.fraction();
+      if (f > 0.0 && f < 0.99) ++seen_between;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const Isolated r = careshed::cbc::run_isolated_once([]() -> std::string { for (;;) ::pause(); }, &control,
+                                                      Clock::now() + std::chrono::milliseconds(1500), 0.8);
+  done = true;
+  watcher.join();
+  EXPECT_EQ(r.end, Isolated::End::kTimedOut);
+  EXPECT_GT(seen_between.load(), 0) << "the fraction did not move while the child worked";
+  EXPECT_DOUBLE_EQ(control.fraction(), 0.99) << "killed at 1.5 s, past the 0.8 s budget: capped at 0.99";
+  RunControl quiet;
+  careshed::cbc::run_isolated_once([]() -> std::string { for (;;) ::pause(); }, &quiet,
+                                   Clock::now() + std::chrono::milliseconds(200));
+  EXPECT_EQ(quiet.fraction(), 0.0);
+}
