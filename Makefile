@@ -22,20 +22,23 @@ APT_PACKAGES := build-essential cmake pkg-config libgdal-dev gdal-bin libgeos-de
   python3-dask python3-distributed python3-zarr
 # Peers run side by side by the benchmarks (not needed for demo/test).
 BENCH_APT_PACKAGES := grass-core python3-skimage hyperfine
-# Debian's clang with libFuzzer and the sanitizer runtimes (only for `make fuzz`).
+# Debian's clang with libFuzzer and the sanitizer runtimes (only for `make fuzz` and `make test-sanitize-solver`).
 FUZZ_APT_PACKAGES := clang-14 libfuzzer-14-dev libclang-rt-14-dev
+INSTALL_CLANG = missing=$$(for p in $(FUZZ_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+  if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
 
 SOURCES := $(shell find core bindings python cmake -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.py' -o -name '*.in' -o -name '*.cmake' -o -name '*.txt' \) 2>/dev/null) \
            CMakeLists.txt setup.py pyproject.toml $(shell find data -type f 2>/dev/null)
 TEST_SOURCES := $(shell find tests/cpp examples/cpp_consumer -type f 2>/dev/null)
 
-.PHONY: demo test test-cpp test-python deps venv install bench clean help test-sanitize fuzz
+.PHONY: demo test test-cpp test-python deps venv install bench clean help test-sanitize test-sanitize-solver fuzz
 
 help:
 	@echo "make demo   - run the Quzhou example, outputs in out/"
 	@echo "make test   - build and run the C++ and Python test suites"
 	@echo "make bench  - run the benchmarks against peers (installs GRASS, scikit-image)"
 	@echo "make test-sanitize - the C++ tests built with AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make test-sanitize-solver - the same for the CBC/CLP solver-process tests only, children's reports included"
 	@echo "make fuzz   - build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (default 600)"
 
 # ---- system packages (once per machine) -----------------------------------------------------------
@@ -98,6 +101,29 @@ test-sanitize: $(STAMP)/apt
 	$(SANITIZER_ENV) cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -LE consumer -j $(JOBS)
 
+# Only the CBC / CLP solver-process code (core/src/cbc_support.hpp) and its users, under the same sanitizers: a few
+# minutes instead of the whole suite. A solver child's stderr goes to a pipe its parent reads (and a child that dies
+# is retried), so a report from a child would not fail its test: every process here writes its reports to a file
+# (log_path), and any such file fails the run. Built with clang (its own build dir): with GCC, UBSan (libubsan
+# beside libasan) ignores log_path and a child's UB report would go to the pipe.
+SANITIZE_SOLVER_BUILD ?= build/sanitize-solver
+SANITIZE_SOLVER_TESTS := cbc_support_test optimize_test outreach_test
+SANITIZE_REPORTS = $(CURDIR)/$(SANITIZE_SOLVER_BUILD)/solver-reports
+test-sanitize-solver: $(STAMP)/apt
+	@$(INSTALL_CLANG)
+	cmake -S . -B $(SANITIZE_SOLVER_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCARESHED_SANITIZE=ON -DCARESHED_BUILD_TESTS=ON >/dev/null
+	cmake --build $(SANITIZE_SOLVER_BUILD) -j $(JOBS) --target $(SANITIZE_SOLVER_TESTS)
+	@rm -rf $(SANITIZE_REPORTS) && mkdir -p $(SANITIZE_REPORTS); failed=0; \
+	for t in $(SANITIZE_SOLVER_TESTS); do \
+	  echo "== $$t"; \
+	  ( cd $(SANITIZE_SOLVER_BUILD) && $(SANITIZER_ENV) sh -c 'ASAN_OPTIONS="$$ASAN_OPTIONS:log_path=$(SANITIZE_REPORTS)/asan" \
+	    UBSAN_OPTIONS="$$UBSAN_OPTIONS:log_path=$(SANITIZE_REPORTS)/ubsan" exec ./tests/cpp/'$$t' --gtest_brief=1' ) \
+	    || failed=1; \
+	done; \
+	for f in $(SANITIZE_REPORTS)/*; do [ -e "$$f" ] || continue; echo "== sanitizer report $$f"; cat "$$f"; failed=1; done; \
+	exit $$failed
+
 # libFuzzer targets (tests/fuzz) built with Debian's clang; each runs FUZZ_SECONDS from the committed seed
 # corpus (tests/fuzz/corpus/<target>) and the run fails on the first crash, leak, UB or timeout.
 FUZZ_BUILD ?= build/fuzz
@@ -105,8 +131,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= fuzz_text_parsers fuzz_speed_profile_csv fuzz_crs fuzz_vector fuzz_raster fuzz_osm_pbf fuzz_osm_libosmium \
   fuzz_fca_steps fuzz_wkb
 fuzz: $(STAMP)/apt
-	@missing=$$(for p in $(FUZZ_APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
+	@$(INSTALL_CLANG)
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 -DCARESHED_FUZZ=ON \
 	  -DCARESHED_BUILD_TESTS=OFF -DCARESHED_OPENMP=OFF >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target careshed_fuzzers
