@@ -3118,9 +3118,11 @@ Mip build_cap_mip(const Prepared& P, const CapNet& N, const std::vector<std::int
 
 /// The best split assignment for a given set of open sites (the transportation LP, solved by CLP): z per pair of
 /// the network (0 for closed sites). feasible = the LP has a solution (p-median: all weight served; zones met).
+/// failure: CLP / CBC died in both attempts (MipResult::failure): feasible is then false without the set being so.
 struct CapFlow {
   bool feasible = false;
   std::vector<double> z;
+  std::string failure;
 };
 CapFlow cap_flow(const Prepared& P, const CapNet& N, const std::vector<std::int32_t>& x, bool with_groups) {
   CapFlow f;
@@ -3135,6 +3137,7 @@ CapFlow cap_flow(const Prepared& P, const CapNet& N, const std::vector<std::int3
   // Split demand: the transportation LP (CLP). Single-source: the generalised assignment problem (CBC, 0/1 z).
   const MipResult r =
       solve_mip(m, P.model == SiteModel::Mclp, !P.single_source, kInf, 0.0, P.control, CbcHeuristics::kOff);
+  f.failure = r.failure;
   if (!r.proven_optimal) return f;
   f.feasible = true;
   std::size_t col = 0;
@@ -3151,13 +3154,18 @@ float pair_seconds(const SiteCosts& C, std::int32_t i, std::int32_t j) {
   return it != e && *it == i ? C.seconds[std::size_t(it - C.demand.begin())] : kInfF;
 }
 
-/// evaluate_counts, then the served numbers of the capacitated model from the best split assignment.
-SiteEvaluation evaluate_capacitated(const Prepared& P, const CapNet& N, const std::vector<std::int32_t>& x) {
+/// evaluate_counts, then the served numbers of the capacitated model from the best split assignment. When the
+/// solver process died in both attempts (CapFlow::failure) the set reads as infeasible although it may not be: then
+/// *failure (if given and still empty) gets the failure, and a caller that reports the evaluation must not use it.
+SiteEvaluation evaluate_capacitated(const Prepared& P, const CapNet& N, const std::vector<std::int32_t>& x,
+                                    std::string* failure = nullptr) {
   SiteEvaluation ev = evaluate_counts(P, x);
   const bool median = P.model == SiteModel::PMedian;
   CapFlow f = cap_flow(P, N, x, true);
   const bool zones_met = f.feasible;
+  if (!f.failure.empty() && failure && failure->empty()) *failure = f.failure;
   if (!f.feasible && !median) f = cap_flow(P, N, x, false);  // report what it serves without the zone rows
+  if (!f.failure.empty() && failure && failure->empty()) *failure = f.failure;
   std::vector<double> served_row(N.W.size(), 0.0), load(P.nc, 0.0), in_std(N.W.size(), 0.0);
   std::vector<std::int32_t> top(N.W.size(), -1);
   std::vector<double> top_z(N.W.size(), 0.0);
@@ -3243,6 +3251,13 @@ SiteEvaluation evaluate_capacitated(const Prepared& P, const CapNet& N, const st
   return ev;
 }
 
+/// The error when a capacitated set the caller asked about could not be scored (evaluate_capacitated's failure): no
+/// answer exists without it (careshed.CareshedError, not InputError: the input is not at fault).
+[[noreturn]] void throw_unscored(const Prepared& P, const std::string& what, const std::string& failure) {
+  throw Error(std::string(site_model_name(P.model)) + ": " + what + " could not be scored within the capacities: " +
+              failure + ". If the solver process was killed for lack of memory, free memory and run again");
+}
+
 /// The marginal-gain curve of a capacitated answer: the order of order_solution (the uncapacitated greedy among
 /// the chosen sites), the gains re-measured with capacities (each prefix's best split assignment).
 void order_capacitated(const Prepared& P, const CapNet& N, SiteSolution& sol, const std::vector<std::int32_t>& x) {
@@ -3279,11 +3294,17 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
   std::vector<std::int32_t> best_x;
   SiteEvaluation best;
   bool have = false;
-  int evals = 0;
+  int evals = 0, unscored = 0;
+  std::string scoring_failure;  // the first set the solver process could not score (counted as not feasible)
   auto consider = [&](const std::vector<std::int32_t>& x) {
     poll(P);
     ++evals;
-    SiteEvaluation e = evaluate_capacitated(P, N, x);
+    std::string failed;
+    SiteEvaluation e = evaluate_capacitated(P, N, x, &failed);
+    if (!failed.empty()) {
+      if (unscored++ == 0) scoring_failure = failed;
+      return false;
+    }
     if (!e.feasible || (have && !improves(e.objective, best.objective))) return false;
     best = std::move(e);
     best_x = x;
@@ -3393,9 +3414,12 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
       if (!have) {  // nothing to fall back on: the solver's failure, not the input's (careshed.CareshedError)
         // What the user can change: a set the heuristics find on their own needs no CBC. Running again only helps
         // when the process was killed from outside (memory): an assertion in CBC fails the same way every time.
+        const std::string unscored_note =
+            unscored == 0 ? "" : " (" + std::to_string(unscored) + " of the " + std::to_string(evals) +
+                                     " sets they tried could not be scored either: " + scoring_failure + ")";
         throw Error(std::string(site_model_name(P.model)) +
-                    ": the heuristics found no set of sites that meets the constraints within the capacities, so CBC "
-                    "had to search for one, and " + r.failure +
+                    ": the heuristics found no set of sites that meets the constraints within the capacities" +
+                    unscored_note + ", so CBC had to search for one, and " + r.failure +
                     ". To get an answer, raise the capacities or p, or relax the budget or the zone shares" +
                     std::string(P.single_source ? ", or let demand split" : "") +
                     ", so that the heuristics find a feasible set without CBC; if the solver process was killed for "
@@ -3418,10 +3442,14 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
     };
     bool complete = false;
     const std::vector<std::int32_t> xl = lex_smallest_optimum(P, mip, maxm, z, best_x, optimal, deadline, &complete);
-    if (xl != best_x) {
+    std::string failed;
+    SiteEvaluation e = xl != best_x ? evaluate_capacitated(P, N, xl, &failed) : SiteEvaluation();
+    if (!failed.empty()) {
+      complete = false;  // the lower set could not be scored again: keep the optimal set scored before
+    } else if (xl != best_x) {
       best_x = xl;
       const double b = sol.bound;
-      static_cast<SiteEvaluation&>(sol) = evaluate_capacitated(P, N, best_x);
+      static_cast<SiteEvaluation&>(sol) = std::move(e);
       sol.bound = b;
       finish_gap(sol);
     }
@@ -3589,7 +3617,12 @@ SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem
     if (P.model == SiteModel::Mexclp) x[j] += given[j];
     else x[j] = std::max(x[j], given[j] > 0 ? 1 : 0);
   }
-  if (!P.cap.empty()) return evaluate_capacitated(P, cap_net(P, demand_major(P)), x);
+  if (!P.cap.empty()) {
+    std::string failure;
+    SiteEvaluation ev = evaluate_capacitated(P, cap_net(P, demand_major(P)), x, &failure);
+    if (!failure.empty()) throw_unscored(P, "the given sites", failure);
+    return ev;
+  }
   return evaluate_counts(P, x);
 }
 
@@ -3649,12 +3682,18 @@ MarginalGainCurve marginal_gain_curve(const SiteCosts& costs, const SiteProblem&
     const CapNet N = cap_net(P, demand_major(P));
     std::vector<std::int32_t> y(P.lo);
     for (std::int32_t j = 0; j < P.nc; ++j) y[j] = std::max(y[j], std::int32_t(P.closable[j]));
-    double prev = evaluate_capacitated(P, N, y).objective;
+    auto score = [&] {
+      std::string failure;
+      const double v = evaluate_capacitated(P, N, y, &failure).objective;
+      if (!failure.empty()) throw_unscored(P, "the curve's sets", failure);
+      return v;
+    };
+    double prev = score();
     out.gain.clear();
     out.objective.clear();
     for (std::int32_t j : out.sites) {
       y[j] = 1;
-      const double now = evaluate_capacitated(P, N, y).objective;
+      const double now = score();
       out.gain.push_back(P.model == SiteModel::Mclp ? now - prev : (std::isfinite(prev) ? prev - now : kInf));
       out.objective.push_back(now);
       prev = now;

@@ -1788,26 +1788,34 @@ struct AbortEveryForkedChild {
   AbortEveryForkedChild& operator=(const AbortEveryForkedChild&) = delete;
 };
 
-}  // namespace
 
-TEST(OptimizeCapacitated, NoFeasibleSetFromTheHeuristicsAndCbcDeadTwiceIsAnErrorSayingWhatToDo) {
-  // p-median, p = 2: villages d0 and d1 of 50 people; d0 is 10 s from c0 and 20 s from c1, d1 the other way round,
-  // both 100 s from c2; capacities 45, 45, 70. The uncapacitated heuristic opens {c0, c1}, and so does the LP
-  // relaxation's rounding (in every optimum of the relaxation x_c2 = 0.4 < x_c0, x_c1, as each unit of x_c2 moves
-  // 45 people from 10-20 s to 100 s): 45 + 45 < 100, infeasible. The feasible sets hold c2; the best, {c0, c2} or
-  // {c1, c2}: 45 of d0 at 10 s + 55 at 100 s = 5,950 (ties: the lowest list, {c0, c2}). Only CBC finds them.
-  if (const char* e = std::getenv("CARESHED_CBC_IN_PROCESS"); e && std::string(e) == "1") {
-    GTEST_SKIP() << "CARESHED_CBC_IN_PROCESS=1: no solver process to kill";
-  }
-  Dense D;
+/// p-median, p = 2: villages d0 and d1 of 50 people; d0 is 10 s from c0 and 20 s from c1, d1 the other way round,
+/// both 100 s from c2; capacities 45, 45, 70. The uncapacitated heuristic opens {c0, c1}, and so does the LP
+/// relaxation's rounding (in every optimum of the relaxation x_c2 = 0.4 < x_c0, x_c1, as each unit of x_c2 moves
+/// 45 people from 10-20 s to 100 s): 45 + 45 < 100, infeasible. The feasible sets hold c2; the best, {c0, c2} or
+/// {c1, c2}: 45 of d0 at 10 s + 55 at 100 s = 5,950 (ties: the lowest list, {c0, c2}). Only CBC finds them.
+void only_cbc_finds_a_set(Dense& D, SiteProblem& pr) {
   D.nd = 2;
   D.nc = 3;
   D.t = {{10, 20, 100}, {20, 10, 100}};
-  SiteProblem pr;
   pr.model = SiteModel::PMedian;
   pr.p = 2;
   pr.weights = {50, 50};
   pr.site_capacity = {45, 45, 70};
+}
+
+bool solves_in_process() {
+  const char* e = std::getenv("CARESHED_CBC_IN_PROCESS");
+  return e && std::string(e) == "1";
+}
+
+}  // namespace
+
+TEST(OptimizeCapacitated, NoFeasibleSetFromTheHeuristicsAndCbcDeadTwiceIsAnErrorSayingWhatToDo) {
+  if (solves_in_process()) GTEST_SKIP() << "CARESHED_CBC_IN_PROCESS=1: no solver process to kill";
+  Dense D;
+  SiteProblem pr;
+  only_cbc_finds_a_set(D, pr);
   // The precondition, with live solver processes: the exact optimum, and in heuristic mode CBC's bound, which is
   // only sought (solver = heuristic) when the heuristics found no feasible set.
   const SiteSolution exact = solve(D, pr, SiteSolver::Exact);
@@ -1839,7 +1847,42 @@ TEST(OptimizeCapacitated, NoFeasibleSetFromTheHeuristicsAndCbcDeadTwiceIsAnError
     EXPECT_NE(message.find("then, retried with other settings, the solver process was killed by SIGABRT"),
               std::string::npos);
     EXPECT_NE(message.find("raise the capacities or p"), std::string::npos);
+    // the heuristics' own sets died unscored too (not a claim about the input): the message says so
+    EXPECT_NE(message.find("sets they tried could not be scored either: CLP failed"), std::string::npos);
   }
   // The solver processes come back: the same solve answers again.
   EXPECT_NEAR(solve(D, pr, SiteSolver::Exact).objective, 5950.0, 1e-6);
+}
+
+// Scoring a given set with capacities runs CLP's transportation LP in a solver process. When that process dies in
+// both attempts the set is not known to be infeasible: evaluate_sites and the capacitated marginal-gain curve must
+// raise careshed::Error (Python: CareshedError) saying so, never report the set as infeasible for lack of capacity
+// (they once did: "the open sites' capacities cannot serve every demand's weight" for a feasible set).
+TEST(OptimizeCapacitated, ASetTheSolverProcessCouldNotScoreIsAnErrorNotAnInfeasibleSet) {
+  if (solves_in_process()) GTEST_SKIP() << "CARESHED_CBC_IN_PROCESS=1: no solver process to kill";
+  Dense D;
+  SiteProblem pr;
+  only_cbc_finds_a_set(D, pr);
+  const SiteCosts C = D.sparse();
+  const careshed::SiteEvaluation alive = careshed::evaluate_sites(C, pr, {0, 2});
+  EXPECT_TRUE(alive.feasible) << alive.infeasible_reason;
+  EXPECT_NEAR(alive.objective, 5950.0, 1e-6);
+  EXPECT_NO_THROW(careshed::marginal_gain_curve(C, pr, 3));
+  auto expect_unscored = [](const std::function<void()>& call, const std::string& what) {
+    SCOPED_TRACE(what);
+    AbortEveryForkedChild abort_children;
+    try {
+      call();
+      ADD_FAILURE() << "returned although no solver process could score the set";
+    } catch (const careshed::InputError& e) {
+      ADD_FAILURE() << "a solver failure reported as bad input: " << e.what();
+    } catch (const careshed::Error& e) {
+      const std::string m = e.what();
+      EXPECT_EQ(m.rfind("p-median: " + what + " could not be scored within the capacities: CLP failed: the solver "
+                        "process was killed by SIGABRT", 0), 0u) << m;
+      EXPECT_NE(m.find("free memory and run again"), std::string::npos) << m;
+    }
+  };
+  expect_unscored([&] { careshed::evaluate_sites(C, pr, {0, 2}); }, "the given sites");
+  expect_unscored([&] { careshed::marginal_gain_curve(C, pr, 3); }, "the curve's sets");
 }

@@ -705,12 +705,15 @@ alive = locate.p_median(cost, [50, 50], 2, **kw)
 libc = ctypes.CDLL(None)
 libc.__register_atfork.argtypes = [ctypes.c_void_p] * 4
 libc.__register_atfork(None, None, ctypes.cast(libc.abort, ctypes.c_void_p), None)
-try:
-    locate.p_median(cost, [50, 50], 2, **kw)
-    out = dict(raised=None)
-except Exception as e:
-    out = dict(raised=[c.__module__ + "." + c.__qualname__ for c in type(e).__mro__], message=str(e))
-out["alive"] = alive.objective
+def raised(call):
+    try:
+        call()
+        return dict(raised=None)
+    except Exception as e:
+        return dict(raised=[c.__module__ + "." + c.__qualname__ for c in type(e).__mro__], message=str(e))
+out = dict(solve=raised(lambda: locate.p_median(cost, [50, 50], 2, **kw)), alive=alive.objective,
+           evaluate=raised(lambda: locate.evaluate("p-median", cost, [0, 2], weights=[50, 50], p=2,
+                                                    capacity=kw["capacity"])))
 print(json.dumps(out))
 """
 
@@ -720,8 +723,9 @@ def test_no_heuristic_answer_and_cbc_dead_twice_raises_careshed_error_saying_wha
     """Capacitated p-median whose heuristics find no feasible set (the uncapacitated pick {0, 1} and the LP
     rounding both hold 45 + 45 < 100 people; only sets with site 2 fit: 5,950 with live solver processes). When
     every solver process dies, there is nothing to fall back on: CareshedError (not InputError / ValueError: the
-    input is fine), naming the model, how CBC died in both attempts and what to change. Run in a subprocess, as the
-    abort-every-fork hook cannot be removed."""
+    input is fine), naming the model, how CBC died in both attempts and what to change. Scoring the feasible set
+    {0, 2} (evaluate) is the same error, not an infeasible answer. Run in a subprocess, as the abort-every-fork hook
+    cannot be removed."""
     import json
     import subprocess
     import sys
@@ -731,13 +735,17 @@ def test_no_heuristic_answer_and_cbc_dead_twice_raises_careshed_error_saying_wha
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["alive"] == pytest.approx(5950.0)
-    assert out["raised"] is not None, "the solve answered although no solver process survived"
-    assert "careshed.errors.CareshedError" in out["raised"], out
-    assert "builtins.ValueError" not in out["raised"], out
-    msg = out["message"]
+    for call in ("solve", "evaluate"):
+        assert out[call]["raised"] is not None, f"{call} answered although no solver process survived"
+        assert "careshed.errors.CareshedError" in out[call]["raised"], out
+        assert "builtins.ValueError" not in out[call]["raised"], out
+    msg = out["solve"]["message"]
     assert msg.startswith("p-median: the heuristics found no set of sites"), msg
-    assert msg.count("killed by SIGABRT") == 2, msg
+    assert ("CBC failed: the solver process was killed by SIGABRT (a failed assertion); then, retried with other "
+            "settings, the solver process was killed by SIGABRT") in msg, msg
     assert "raise the capacities or p" in msg, msg
+    assert out["evaluate"]["message"].startswith(
+        "p-median: the given sites could not be scored within the capacities: CLP failed"), out["evaluate"]
 
 
 def test_the_time_limit_holds_while_cbc_solves_its_root_lp():

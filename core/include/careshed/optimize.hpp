@@ -258,13 +258,16 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
 
 /// Scores a given set of open sites (fixed sites are added if missing) with the same numbers as a solution.
 /// sites: candidate indices (any order; MEXCLP: a site listed k times holds k vehicles, added to min_vehicles).
-/// Infeasibility (over p, budget, zone shares) is reported in .feasible / .infeasible_reason, not thrown.
+/// Infeasibility (over p, budget, zone shares) is reported in .feasible / .infeasible_reason, not thrown. With
+/// capacities, scoring runs CLP (single_source: CBC) in a solver process; when it dies in both attempts the set's
+/// feasibility is unknown and careshed::Error is thrown (never an infeasible answer).
 SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem,
                               const std::vector<std::int32_t>& sites, RunControl* control = nullptr);
 
 /// The greedy marginal-gain curve: starting from the fixed sites, add up to k sites one at a time, each the
 /// allowed candidate adding the most objective (ties lowest index; within budget), and report them with their
-/// gains. Stops early when nothing adds anything. For LSCP the gain counted is the newly covered weight.
+/// gains. Stops early when nothing adds anything. For LSCP the gain counted is the newly covered weight. With
+/// capacities the gains are re-measured as evaluate_sites scores a set (careshed::Error when that cannot be done).
 struct MarginalGainCurve {
   std::vector<std::int32_t> sites;
   std::vector<double> gain;
