@@ -2549,7 +2549,7 @@ double lagrangian_bound(const Prepared& P, double incumbent, Clock::time_point d
   // increment per site) — demand in ascending order of its candidates' count (then index) raises λ_i to its first
   // increment or until one of its candidates' C_j reaches μ. At 1 M demand its L was 100.5 % of the coverable
   // population against 104.5 % for the start above, and 250 deflected steps from it reached 99.58 % against 99.88 %
-  // (a standalone copy of these steps on the benchmark's instance and incumbent).
+  // from the start above (a standalone copy of these steps on the benchmark's instance and incumbent; docs/optimize.md).
   {
     std::vector<std::int32_t> order;
     double first = 0.0;
