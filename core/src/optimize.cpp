@@ -3789,6 +3789,14 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   const bool maxm = is_max_model(P.model);
   sol.bound = simple_bound(P);
   sol.bound_source = "simple";
+  // A bound replaces the one held when it is tighter. In the exact path every bound proven before CBC is kept,
+  // even one that does not close the gap: CBC stopped by the time limit before its root LP ends (it checks the
+  // limit only between its phases) or killed leaves no bound of its own, and an exact run must not then report
+  // the simple bound where a heuristic run proves a far better one (6,400 x 400 MCLP, p = 16, 5 s: 6.46 % against
+  // 1.67 %).
+  const auto keep_bound = [&](double b, const char* source) {
+    if (std::isfinite(b) && (maxm ? b < sol.bound : b > sol.bound)) sol.bound = b, sol.bound_source = source;
+  };
   // Covering models: the LP relaxation (solved by CLP) is the tightest bound here but CLP's simplex is slow on
   // large instances; from 200,000 pairs (or without lp_bound) the Lagrangian bound (O(pairs) per step, converging
   // to the LP value without budget) takes its place.
@@ -3852,10 +3860,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     } else {
       lag = lagrangian_bound(P, ev.objective, deadline, 3000, options.gap_target, &x);
     }
-    if (maxm ? lag < sol.bound : lag > sol.bound) {
-      sol.bound = lag;
-      sol.bound_source = tree ? "lagrangian branch and bound" : "lagrangian";
-    }
+    keep_bound(lag, tree ? "lagrangian branch and bound" : "lagrangian");
     if (std::isfinite(lag)) {
       const double gap_now = ev.feasible ? (ev.objective - sol.bound) / std::max(1.0, std::fabs(ev.objective)) : kInf;
       lp_worth_it = median && small && options.lp_bound && !(gap_now <= std::max(options.gap_target, 1e-9));
@@ -3897,21 +3902,24 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
       closed = true;
       sol.bound = lb;
       sol.bound_source = "lagrangian branch and bound";
+    } else {
+      keep_bound(lb, "lagrangian branch and bound");
     }
   }
   if (options.solver == SiteSolver::Exact && ev.feasible && !small) {
-    const double lag = lagrangian_bound(P, ev.objective, deadline);
-    if (lag <= ev.objective + 1e-9 * std::max(1.0, std::fabs(ev.objective))) {
-      closed = true;
-      sol.bound = lag;
-      sol.bound_source = "lagrangian";
-    }
+    // With a time limit, at most half of the time left: CBC needs the rest.
+    const Clock::time_point now = Clock::now();
+    const Clock::time_point lag_deadline = std::isfinite(options.time_limit_s) ? now + (deadline - now) / 2 : deadline;
+    const double lag = lagrangian_bound(P, ev.objective, lag_deadline);  // +inf for models it does not cover
+    keep_bound(lag, "lagrangian");
+    if (lag <= ev.objective + 1e-9 * std::max(1.0, std::fabs(ev.objective))) closed = true;
   }
   if (options.solver == SiteSolver::Exact && ev.feasible && options.lp_bound && small && !closed) {
     const double left = options.time_limit_s - seconds_since(t0);
     if (left > 0) {
       const MipResult r = solve_mip(build_mip(P, &D), maxm, true, left, 0.0, P.control);
       const double slack = 1e-9 * std::max(1.0, std::fabs(ev.objective));
+      if (r.proven_optimal) keep_bound(r.bound, "lp relaxation");
       if (r.proven_optimal && std::isfinite(r.bound) &&
           (maxm ? r.bound <= ev.objective + slack : r.bound >= ev.objective - slack)) {
         closed = true;
@@ -3963,13 +3971,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     }
     // An LP bound is valid only when the LP was solved to optimality; CBC's MIP bound is valid whenever it stops.
     const bool valid = relax ? r.proven_optimal : true;
-    if (valid && std::isfinite(r.bound)) {
-      const bool tighter = maxm ? r.bound < sol.bound : r.bound > sol.bound;
-      if (tighter) {
-        sol.bound = r.bound;
-        sol.bound_source = relax ? "lp relaxation" : "cbc";
-      }
-    }
+    if (valid) keep_bound(r.bound, relax ? "lp relaxation" : "cbc");
     if (!relax) sol.status = r.proven_optimal ? "optimal" : (r.stopped ? "time limit" : "");
     if (!relax && !r.failure.empty()) sol.status = solver_failed_status(r);
   }

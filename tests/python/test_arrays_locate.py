@@ -6,6 +6,7 @@ Plus the array contract itself: dense vs scipy.sparse input, explicit zeros, inf
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -655,20 +656,14 @@ def _solver_children():
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_a_solver_process_killed_mid_solve_leaves_the_heuristic_answer_and_says_so():
-    """Every CBC child is killed from outside (as the OOM killer would) while an exact MCLP runs branch and cut:
-    the call returns the heuristic answer with its proven bound, and the status says CBC failed and how."""
+@contextlib.contextmanager
+def _killing_solver_children(killed):
+    """While the block runs, every solver child this process forks is killed with SIGKILL from outside (as the OOM
+    killer would), every 20 ms; their pids are appended to killed."""
     import signal
     import threading
 
-    rng = np.random.default_rng(11)
-    nd, nc = 4000, 400
-    d, c = np.nonzero(rng.random((nd, nc)) < 0.01)
-    cost = sp.coo_matrix((np.floor(rng.random(d.size) * 600), (d, c)), shape=(nd, nc))
-    w = rng.integers(1, 101, nd).astype(float)
-    heur = locate.mclp(cost, w, 25, 900.0, solver="heuristic")
-    done, killed = threading.Event(), []
+    done = threading.Event()
 
     def killer():
         while not done.is_set():
@@ -683,10 +678,25 @@ def test_a_solver_process_killed_mid_solve_leaves_the_heuristic_answer_and_says_
     t = threading.Thread(target=killer)
     t.start()
     try:
-        ours = locate.mclp(cost, w, 25, 900.0, time_limit_s=120)
+        yield
     finally:
         done.set()
         t.join()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_solver_process_killed_mid_solve_leaves_the_heuristic_answer_and_says_so():
+    """Every CBC child is killed from outside (as the OOM killer would) while an exact MCLP runs branch and cut:
+    the call returns the heuristic answer with its proven bound, and the status says CBC failed and how."""
+    rng = np.random.default_rng(11)
+    nd, nc = 4000, 400
+    d, c = np.nonzero(rng.random((nd, nc)) < 0.01)
+    cost = sp.coo_matrix((np.floor(rng.random(d.size) * 600), (d, c)), shape=(nd, nc))
+    w = rng.integers(1, 101, nd).astype(float)
+    heur = locate.mclp(cost, w, 25, 900.0, solver="heuristic")
+    killed = []
+    with _killing_solver_children(killed):
+        ours = locate.mclp(cost, w, 25, 900.0, time_limit_s=120)
     assert killed, "no solver process was seen"
     assert "CBC failed" in ours.status and "SIGKILL" in ours.status, ours.status
     assert not ours.proven_optimal
@@ -746,6 +756,47 @@ def test_no_heuristic_answer_and_cbc_dead_twice_raises_careshed_error_saying_wha
     assert "raise the capacities or p" in msg, msg
     assert out["evaluate"]["message"].startswith(
         "p-median: the given sites could not be scored within the capacities: CLP failed"), out["evaluate"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_an_exact_mclp_whose_cbc_leaves_no_bound_keeps_the_lagrangian_bound():
+    """Above 200,000 pairs the exact MCLP proves a Lagrangian bound (in this process) before CBC. When CBC then
+    leaves no bound (here its child is killed in both attempts; likewise when the time limit stops it inside its
+    root LP), that bound is kept instead of the simple one (all coverable population). It must be a proof: at least
+    CBC's optimum of the same instance (solved undisturbed) and at least the LP value at the uniform point x = p/n."""
+    seed = _seed()
+    rng = np.random.default_rng(seed)
+    rows_n, cols_n, nc, p, r = 250, 200, 200, 40, 20  # discs of 15 cells' reach (900 s at 60 s a cell), ~p x disc = area
+    nd = rows_n * cols_n
+    cand = rng.choice(nd, nc, replace=False)
+    dr, dc = np.mgrid[-r:r + 1, -r:r + 1]
+    disc = dr**2 + dc**2 <= r * r
+    dr, dc = dr[disc], dc[disc]
+    d, c, sec = [], [], []
+    for j, (cr, cc) in enumerate(zip(*np.divmod(cand, cols_n))):
+        ok = (cr + dr >= 0) & (cr + dr < rows_n) & (cc + dc >= 0) & (cc + dc < cols_n)
+        d.append((cr + dr[ok]) * cols_n + cc + dc[ok])
+        c.append(np.full(ok.sum(), j))
+        sec.append(60.0 * np.hypot(dr[ok], dc[ok]))
+    d, c, sec = np.concatenate(d), np.concatenate(c), np.concatenate(sec)
+    assert d.size > 200_000, (seed, d.size)  # the Lagrangian, not the LP relaxation in a child, is the first bound
+    cost = sp.coo_matrix((sec, (d, c)), shape=(nd, nc))
+    w = rng.gamma(0.6, 2.0, nd)
+    oracle = locate.mclp(cost, w, p, 900.0, time_limit_s=120)
+    killed = []
+    with _killing_solver_children(killed):
+        ours = locate.mclp(cost, w, p, 900.0)
+    assert killed, "no solver process was seen"
+    assert "CBC failed" in ours.status, ours.status
+    assert ours.bound_source == "lagrangian", (seed, ours.bound_source, ours.bound)
+    covers = sec <= 900.0
+    A = sp.csr_matrix((np.ones(covers.sum()), (d[covers], c[covers])), shape=(nd, nc))
+    simple = w[np.asarray(A.sum(axis=1)).ravel() > 0].sum()
+    uniform = np.sum(w * np.minimum(1.0, A @ np.full(nc, p / nc)))  # a feasible point of the LP
+    tol = 1e-9 * simple
+    assert max(oracle.objective, uniform) - tol <= ours.bound < simple, (seed, oracle.objective, uniform, ours.bound)
+    if oracle.proven_optimal:
+        assert ours.objective <= oracle.objective + tol
 
 
 def test_the_time_limit_holds_while_cbc_solves_its_root_lp():

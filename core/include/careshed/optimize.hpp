@@ -53,6 +53,10 @@
 //  * Exact: a MIP handed to CBC (COIN-OR, Debian's coinor-libcbc-dev) through its C interface, built straight from
 //    the sparse pairs (one coverage row per demand, one column per candidate). bound = CBC's best possible
 //    objective; gap = 0 when proven optimal. time_limit_s / gap_target stop it early with the bound it proved.
+//    Before CBC the heuristic answer is put to the LP relaxation (up to 200,000 pairs) or the Lagrangian bound
+//    (covering models above that; with a time limit, at most half of the time left); that bound is kept when CBC
+//    proves none tighter (e.g. stopped in its root LP or killed), so an exact run never reports a weaker bound than
+//    it proved.
 //    CBC 2.10's solver driver keeps process-wide state, so exact solves are serialised by a mutex.
 //    Every CBC / CLP solve runs in a child process (POSIX fork; docs/optimize.md, "CBC and CLP in a child
 //    process"): Debian's CBC / CLP abort() on failed internal assertions, which then ends the child only. A died
