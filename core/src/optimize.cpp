@@ -1991,7 +1991,7 @@ std::vector<std::int32_t> heuristic_counts(const Prepared& P, const SiteOptions&
 /// greedy can stop in a poor local optimum: the generator of benchmarks/optimize.py at 6,400 x 400, p = 16, gave
 /// 8,299.7 where CBC found 8,395.7 in 600 s. The search again, restricted to the candidates the LP uses (x_j > 1e-6;
 /// and x_j >= 0.05), each answer then swapped over every candidate (a local optimum of the whole neighbourhood),
-/// found 8,357.3 / 8,390.2 there, and on six instances of that generator (≤ 200,000 pairs, seeds 3–5) +0.00 to
+/// found 8,357.3 / 8,390.2 there, and on nine instances of that generator (≤ 200,000 pairs, seeds 3–5) +0.00 to
 /// +1.09 % over the plain search (the better of the two; never worse, since the plain answer is kept unless beaten).
 /// Returns the better of the two sets (empty when neither was found); *cut: the deadline stopped one.
 std::vector<std::int32_t> lp_guided_cover_search(const Prepared& P, const std::vector<double>& x_lp, bool iterated,
