@@ -3829,6 +3829,17 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   const auto keep_bound = [&](double b, const char* source) {
     if (std::isfinite(b) && (maxm ? b < sol.bound : b > sol.bound)) sol.bound = b, sol.bound_source = source;
   };
+  // Plain MCLP: the search guided by an LP relaxation's site values (lp_guided_cover_search), kept when better.
+  const auto guide_by_lp = [&](const MipResult& r) {
+    if (!(incremental_cover_search(P) && options.local_search) || !r.proven_optimal || r.x.size() < std::size_t(P.nc)) return;
+    const std::vector<std::int32_t> xg = lp_guided_cover_search(P, r.x, options.iterated_search, deadline, &search_cut);
+    if (xg.empty()) return;
+    SiteEvaluation eg = evaluate_counts(P, xg);
+    if (eg.feasible && (!ev.feasible || eg.objective > ev.objective)) {
+      ev = std::move(eg);
+      x = xg;
+    }
+  };
   // Covering models: the LP relaxation (solved by CLP) is the tightest bound here but CLP's simplex is slow on
   // large instances; from 200,000 pairs (or without lp_bound) the Lagrangian bound (O(pairs) per step, converging
   // to the LP value without budget) takes its place.
@@ -3950,6 +3961,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     const double left = options.time_limit_s - seconds_since(t0);
     if (left > 0) {
       const MipResult r = solve_mip(build_mip(P, &D), maxm, true, left, 0.0, P.control);
+      guide_by_lp(r);  // a better answer to prove, and CBC's to beat when the time limit cuts it
       const double slack = 1e-9 * std::max(1.0, std::fabs(ev.objective));
       if (r.proven_optimal) keep_bound(r.bound, "lp relaxation");
       if (r.proven_optimal && std::isfinite(r.bound) &&
@@ -3970,18 +3982,7 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
     if (left <= 0) break;
     const Mip m = build_mip(P, &D);
     MipResult r = solve_mip(m, maxm, relax, left, options.gap_target, P.control);
-    if (relax && incremental_cover_search(P) && options.local_search && r.proven_optimal &&
-        r.x.size() >= std::size_t(P.nc)) {
-      const std::vector<std::int32_t> xg =
-          lp_guided_cover_search(P, r.x, options.iterated_search, deadline, &search_cut);
-      if (!xg.empty()) {
-        SiteEvaluation eg = evaluate_counts(P, xg);
-        if (eg.feasible && (!ev.feasible || eg.objective > ev.objective)) {
-          ev = std::move(eg);
-          x = xg;
-        }
-      }
-    }
+    if (relax) guide_by_lp(r);
     if (relax && median && r.proven_optimal && r.x.size() >= std::size_t(P.nc)) {
       // The LP relaxation of p-median is often integral or nearly so: its largest site values, polished by the
       // swap, can beat the greedy + swap answer.
