@@ -1,5 +1,5 @@
 // Translates careshed C++ exceptions into the Python classes of careshed.errors, which derive from
-// both careshed.CareshedError and the matching builtin (ValueError, OSError). The classes live in
+// both careshed.CareshedError and the matching builtin (ValueError, OSError, MemoryError, RuntimeError). The classes live in
 // Python so that users can import them without the compiled module, and so `except ValueError` works.
 // careshed::Cancelled (a run stopped through its RunControl) becomes KeyboardInterrupt: the bindings cancel
 // runs on Ctrl-C, and when they know the Python exception that caused the stop they re-raise that one
@@ -39,6 +39,8 @@ void init_errors(py::module_& /*m*/) {
       raise_as("DataIOError", e);
     } catch (const careshed::MemoryLimitError& e) {
       raise_as("MemoryLimitError", e);
+    } catch (const careshed::SolverError& e) {
+      raise_as("SolverError", e);
     } catch (const careshed::Error& e) {
       raise_as("CareshedError", e);
     } catch (const std::bad_alloc&) {

@@ -3325,9 +3325,9 @@ SiteEvaluation evaluate_capacitated(const Prepared& P, const CapNet& N, const st
 }
 
 /// The error when a capacitated set the caller asked about could not be scored (evaluate_capacitated's failure): no
-/// answer exists without it (careshed.CareshedError, not InputError: the input is not at fault).
+/// answer exists without it (SolverError, careshed.SolverError: not InputError, the input is not at fault).
 [[noreturn]] void throw_unscored(const Prepared& P, const std::string& what, const std::string& failure) {
-  throw Error(std::string(site_model_name(P.model)) + ": " + what + " could not be scored within the capacities: " +
+  throw SolverError(std::string(site_model_name(P.model)) + ": " + what + " could not be scored within the capacities: " +
               failure + ". If the solver process was killed for lack of memory, free memory and run again");
 }
 
@@ -3484,19 +3484,19 @@ void solve_capacitated(const Prepared& P, const Demand2& D, const SiteOptions& o
     }
     if (o.solver == SiteSolver::Exact) sol.status = r.proven_optimal ? "optimal" : (r.stopped ? "time limit" : "");
     if (!r.failure.empty()) {
-      if (!have) {  // nothing to fall back on: the solver's failure, not the input's (careshed.CareshedError)
+      if (!have) {  // nothing to fall back on: the solver's failure, not the input's (careshed.SolverError)
         // What the user can change: a set the heuristics find on their own needs no CBC. Running again only helps
         // when the process was killed from outside (memory): an assertion in CBC fails the same way every time.
         const std::string unscored_note =
             unscored == 0 ? "" : " (" + std::to_string(unscored) + " of the " + std::to_string(evals) +
                                      " sets they tried could not be scored either: " + scoring_failure + ")";
-        throw Error(std::string(site_model_name(P.model)) +
-                    ": the heuristics found no set of sites that meets the constraints within the capacities" +
-                    unscored_note + ", so CBC had to search for one, and " + r.failure +
-                    ". To get an answer, raise the capacities or p, or relax the budget or the zone shares" +
-                    std::string(P.single_source ? ", or let demand split" : "") +
-                    ", so that the heuristics find a feasible set without CBC; if the solver process was killed for "
-                    "lack of memory, free memory and run again");
+        throw SolverError(std::string(site_model_name(P.model)) +
+                          ": the heuristics found no set of sites that meets the constraints within the capacities" +
+                          unscored_note + ", so CBC had to search for one, and " + r.failure +
+                          ". To get an answer, raise the capacities or p, or relax the budget or the zone shares" +
+                          std::string(P.single_source ? ", or let demand split" : "") +
+                          ", so that the heuristics find a feasible set without CBC; if the solver process was "
+                          "killed for lack of memory, free memory and run again");
       }
       sol.status = solver_failed_status(r);
     }

@@ -37,7 +37,7 @@ from .analyses.referral import Referral  # noqa: E402
 from .analyses.round_trip import RoundTrip  # noqa: E402
 from .constants import (DEFAULT_PER, DEFAULT_THRESHOLDS_MIN, NO_CLASS, RESIDENTS_PER_VEHICLE,  # noqa: E402
                         VERSION)
-from .errors import CareshedError, CRSError, DataIOError, InputError, UsageError  # noqa: E402
+from .errors import CareshedError, CRSError, DataIOError, InputError, SolverError, UsageError  # noqa: E402
 from .io import (Grid, OutputSet, make_grid, make_lonlat_grid, raster_info, read_raster, read_table,  # noqa: E402
                  read_vector, write_geotiff, write_layers, write_table)
 from .placement import UnplacedFacilitiesWarning, UnplacedStationsWarning  # noqa: E402
@@ -65,7 +65,8 @@ __all__ = [
     "read_vector", "read_table", "write_layers", "write_table", "read_raster", "write_geotiff", "raster_info",
     "Grid", "make_grid", "make_lonlat_grid", "OutputSet",
     # errors and warnings
-    "CareshedError", "InputError", "UsageError", "CRSError", "DataIOError", "UnassignedFacilitiesWarning",
+    "CareshedError", "InputError", "UsageError", "CRSError", "DataIOError", "SolverError",
+    "UnassignedFacilitiesWarning",
     "UnplacedFacilitiesWarning",
     # numbers with a meaning
     "NO_CLASS", "RESIDENTS_PER_VEHICLE", "DEFAULT_THRESHOLDS_MIN", "DEFAULT_PER",

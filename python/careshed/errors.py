@@ -44,6 +44,13 @@ class MemoryLimitError(CareshedError, MemoryError):
     gives the estimate, the limit and what to change). Also raised when an allocation fails anyway."""
 
 
+class SolverError(CareshedError, RuntimeError):
+    """A solve could not give its answer because the solver's child process (CBC / CLP) died in both attempts and
+    nothing could stand in for it (e.g. the capacitated heuristics found no feasible set, or a set the caller asked
+    to score could not be scored). Neither the input's fault nor IO: the message says how the process died and what
+    to change (free memory if it was killed for lack of it; the constraints, so that no solver is needed)."""
+
+
 # ---- speaking the interface the user is in --------------------------------------------------------------
 
 class _NoValue:
@@ -119,6 +126,6 @@ def renamed_keyword(value, old_value, new: str, old: str, where: str, stacklevel
     return old_value
 
 
-__all__ = ["CareshedError", "InputError", "UsageError", "CRSError", "DataIOError", "MemoryLimitError", "keyword",
-           "python_keyword", "speaking", "speaking_cli", "did_you_mean", "NO_VALUE", "deprecated_alias",
+__all__ = ["CareshedError", "InputError", "UsageError", "CRSError", "DataIOError", "MemoryLimitError", "SolverError",
+           "keyword", "python_keyword", "speaking", "speaking_cli", "did_you_mean", "NO_VALUE", "deprecated_alias",
            "renamed_keyword"]

@@ -729,13 +729,13 @@ print(json.dumps(out))
 
 
 @pytest.mark.skipif(os.environ.get("CARESHED_CBC_IN_PROCESS") == "1", reason="no solver process to kill")
-def test_no_heuristic_answer_and_cbc_dead_twice_raises_careshed_error_saying_what_to_do():
+def test_no_heuristic_answer_and_cbc_dead_twice_raises_solver_error_saying_what_to_do():
     """Capacitated p-median whose heuristics find no feasible set (the uncapacitated pick {0, 1} and the LP
     rounding both hold 45 + 45 < 100 people; only sets with site 2 fit: 5,950 with live solver processes). When
-    every solver process dies, there is nothing to fall back on: CareshedError (not InputError / ValueError: the
-    input is fine), naming the model, how CBC died in both attempts and what to change. Scoring the feasible set
-    {0, 2} (evaluate) is the same error, not an infeasible answer. Run in a subprocess, as the abort-every-fork hook
-    cannot be removed."""
+    every solver process dies, there is nothing to fall back on: SolverError, a CareshedError and RuntimeError (not
+    InputError / ValueError: the input is fine), naming the model, how CBC died in both attempts and what to
+    change. Scoring the feasible set {0, 2} (evaluate) is the same error, not an infeasible answer. Run in a
+    subprocess, as the abort-every-fork hook cannot be removed."""
     import json
     import subprocess
     import sys
@@ -747,8 +747,9 @@ def test_no_heuristic_answer_and_cbc_dead_twice_raises_careshed_error_saying_wha
     assert out["alive"] == pytest.approx(5950.0)
     for call in ("solve", "evaluate"):
         assert out[call]["raised"] is not None, f"{call} answered although no solver process survived"
-        assert "careshed.errors.CareshedError" in out[call]["raised"], out
-        assert "builtins.ValueError" not in out[call]["raised"], out
+        assert out[call]["raised"][0] == "careshed.errors.SolverError", out
+        assert {"careshed.errors.CareshedError", "builtins.RuntimeError"} <= set(out[call]["raised"]), out
+        assert not {"builtins.ValueError", "builtins.OSError"} & set(out[call]["raised"]), out
     msg = out["solve"]["message"]
     assert msg.startswith("p-median: the heuristics found no set of sites"), msg
     assert ("CBC failed: the solver process was killed by SIGABRT (a failed assertion); then, retried with other "

@@ -12,6 +12,10 @@ def test_hierarchy():
     assert issubclass(careshed.CRSError, careshed.InputError)
     assert issubclass(careshed.DataIOError, (careshed.CareshedError, OSError))
     assert not issubclass(careshed.DataIOError, ValueError)
+    # a solver process that died with nothing to stand in for it: neither bad input nor IO
+    assert careshed.SolverError is careshed.errors.SolverError
+    assert issubclass(careshed.SolverError, careshed.CareshedError) and issubclass(careshed.SolverError, RuntimeError)
+    assert not issubclass(careshed.SolverError, (ValueError, OSError, MemoryError))
 
 
 def test_core_exceptions_become_careshed_errors(tmp_path):

@@ -8,6 +8,8 @@
 //   careshed::DataIOError -> careshed.DataIOError (OSError)     missing file, unreadable layer, write failure
 //   careshed::MemoryLimitError -> careshed.MemoryLimitError (MemoryError)  a run refused before allocating
 //                                                                (memory.hpp); also any escaping std::bad_alloc
+//   careshed::SolverError -> careshed.SolverError (RuntimeError) a solver's child process (CBC / CLP) died in both
+//                                                                attempts and no answer exists without it
 //   careshed::Error       -> careshed.CareshedError             anything else (internal, library failures)
 // Thread-safety: the classes are plain values, safe to copy across threads.
 #pragma once
@@ -46,6 +48,14 @@ class DataIOError : public Error {
 class MemoryLimitError : public Error {
  public:
   explicit MemoryLimitError(const std::string& message) : Error(message) {}
+};
+
+/// A solve could not give its answer because the solver's child process (CBC / CLP, see optimize.hpp) died in both
+/// attempts and nothing could stand in for it: neither bad input nor IO. The message says how the process died and
+/// what the caller can change (e.g. free memory when it was killed for lack of it).
+class SolverError : public Error {
+ public:
+  explicit SolverError(const std::string& message) : Error(message) {}
 };
 
 }  // namespace careshed

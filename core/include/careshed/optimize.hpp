@@ -83,7 +83,9 @@
 // run without their own SIGINT handlers, so Ctrl-C reaches the caller (Python) and stops the run through `control`.
 // Errors: careshed::InputError naming the argument, the index and what to do (infeasible requests included:
 // demand no candidate covers in LSCP / p-median, p larger than the candidates, more fixed sites than p, a budget
-// below the fixed sites' cost, a zone minimum share that even all candidates cannot reach).
+// below the fixed sites' cost, a zone minimum share that even all candidates cannot reach). careshed::SolverError
+// (error.hpp) when a solver process died in both attempts and nothing stands in for it: a capacitated solve whose
+// heuristics found no feasible set, a capacitated set evaluate_sites / marginal_gain_curve could not score.
 #pragma once
 
 #include <cstddef>
@@ -264,14 +266,15 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
 /// sites: candidate indices (any order; MEXCLP: a site listed k times holds k vehicles, added to min_vehicles).
 /// Infeasibility (over p, budget, zone shares) is reported in .feasible / .infeasible_reason, not thrown. With
 /// capacities, scoring runs CLP (single_source: CBC) in a solver process; when it dies in both attempts the set's
-/// feasibility is unknown and careshed::Error is thrown (never an infeasible answer).
+/// feasibility is unknown and careshed::SolverError is thrown (never an infeasible answer).
 SiteEvaluation evaluate_sites(const SiteCosts& costs, const SiteProblem& problem,
                               const std::vector<std::int32_t>& sites, RunControl* control = nullptr);
 
 /// The greedy marginal-gain curve: starting from the fixed sites, add up to k sites one at a time, each the
 /// allowed candidate adding the most objective (ties lowest index; within budget), and report them with their
 /// gains. Stops early when nothing adds anything. For LSCP the gain counted is the newly covered weight. With
-/// capacities the gains are re-measured as evaluate_sites scores a set (careshed::Error when that cannot be done).
+/// capacities the gains are re-measured as evaluate_sites scores a set (careshed::SolverError when that cannot be
+/// done).
 struct MarginalGainCurve {
   std::vector<std::int32_t> sites;
   std::vector<double> gain;
