@@ -1808,19 +1808,26 @@ namespace {
 /// While set, every process this test binary forks aborts at once (SIGABRT, as a solver child does when one of
 /// CLP's assertions fails). The handler runs in the new child before careshed's own child code, so each solver
 /// process dies without an answer; the parent's handling of that is careshed's real code. pthread_atfork cannot be
-/// undone, hence the flag.
+/// undone, hence the flag. AbortEveryForkedChild(n) spares the next n forks first (counted in the parent before
+/// each fork; the child sees the count as it was then).
 std::atomic<bool> g_abort_forked_children{false};
+std::atomic<int> g_forks_to_spare{0};
+
+void count_fork() {
+  if (g_abort_forked_children.load()) g_forks_to_spare.fetch_sub(1);
+}
 
 void abort_forked_child() {
-  if (!g_abort_forked_children.load()) return;
+  if (!g_abort_forked_children.load() || g_forks_to_spare.load() >= 0) return;
   std::signal(SIGABRT, SIG_DFL);
   std::raise(SIGABRT);
 }
 
 struct AbortEveryForkedChild {
-  AbortEveryForkedChild() {
-    static const int registered = pthread_atfork(nullptr, nullptr, abort_forked_child);
+  explicit AbortEveryForkedChild(int spared_forks = 0) {
+    static const int registered = pthread_atfork(count_fork, nullptr, abort_forked_child);
     EXPECT_EQ(registered, 0);
+    g_forks_to_spare = spared_forks;
     g_abort_forked_children = true;
   }
   ~AbortEveryForkedChild() { g_abort_forked_children = false; }
@@ -1964,5 +1971,58 @@ TEST(OptimizeOracle, CoveringLagrangianStepsEndNearTheLpValue) {
       ASSERT_TRUE(l.bound_source == "lp relaxation" || l.proven_optimal) << l.bound_source;
       EXPECT_NEAR(h.bound, l.bound, 1e-5 * z) << "the steps stopped short of the LP value";
     }
+  }
+}
+
+// The marginal gains of a capacitated answer are measured after the answer is final, each prefix of the greedy order
+// scored by its transportation LP in a solver process of its own (order_capacitated). When those processes die (in
+// both attempts) the answer, scored and proven before, stands; the gains that cannot be measured are NaN and the
+// status says so. They once read as "nothing served": MCLP gains of 0 for sites that add 30 and 40 people, silently.
+TEST(OptimizeCapacitated, GainsTheSolverProcessCouldNotMeasureAreNaNAndTheStatusSaysSoWhileTheAnswerStands) {
+  if (solves_in_process()) GTEST_SKIP() << "CARESHED_CBC_IN_PROCESS=1: no solver process to kill";
+  // MCLP, p = 2, standard 60 s: village d0 (50 people) is 10 s from c0, d1 (50) 10 s from c1, both 50 s from c2;
+  // capacities 30, 40, 10. {c0, c1} serves 30 + 40 = 70 (the optimum; {c1, c2}: 50, {c0, c2}: 40). Greedy order
+  // among the chosen sites (uncapacitated, each adds 50: ties lowest index): c0, c1; with capacities c0 adds 30 to
+  // the empty start (no pairs: 0 served, no LP), c1 adds 40.
+  Dense D;
+  D.nd = 2;
+  D.nc = 3;
+  D.t = {{10, 100, 50}, {100, 10, 50}};
+  SiteProblem pr;
+  pr.model = SiteModel::Mclp;
+  pr.p = 2;
+  pr.max_seconds = {60.0};
+  pr.weights = {50, 50};
+  pr.site_capacity = {30, 40, 10};
+  for (SiteSolver s : {SiteSolver::Exact, SiteSolver::Heuristic}) {
+    SCOPED_TRACE(s == SiteSolver::Exact ? "exact" : "heuristic");
+    const SiteSolution alive = solve(D, pr, s);
+    ASSERT_EQ(alive.sites, (std::vector<std::int32_t>{0, 1}));
+    ASSERT_NEAR(alive.objective, 70.0, 1e-6);
+    ASSERT_EQ(alive.added_order, (std::vector<std::int32_t>{0, 1}));
+    ASSERT_EQ(alive.marginal_gain.size(), 2u);
+    EXPECT_NEAR(alive.marginal_gain[0], 30.0, 1e-6);
+    EXPECT_NEAR(alive.marginal_gain[1], 40.0, 1e-6);
+    EXPECT_EQ(alive.status.find("unknown"), std::string::npos) << alive.status;
+    SiteSolution killed;
+    {
+      AbortEveryForkedChild abort_children(1);  // the search's solver process lives, every later one dies
+      killed = solve(D, pr, s);
+    }
+    SCOPED_TRACE(killed.status);
+    // the answer is the one found with live solver processes, with its proof (the search's process lived)
+    EXPECT_EQ(killed.sites, alive.sites);
+    EXPECT_EQ(killed.objective, alive.objective);
+    EXPECT_EQ(killed.bound, alive.bound);
+    EXPECT_EQ(killed.proven_optimal, alive.proven_optimal);
+    EXPECT_EQ(killed.added_order, alive.added_order);
+    // both gains compare a set that could not be scored ({c0}, then {c0, c1}): unknown, not 0
+    ASSERT_EQ(killed.marginal_gain.size(), 2u);
+    EXPECT_TRUE(std::isnan(killed.marginal_gain[0])) << killed.marginal_gain[0];
+    EXPECT_TRUE(std::isnan(killed.marginal_gain[1])) << killed.marginal_gain[1];
+    EXPECT_EQ(killed.status.rfind(alive.status + "; 2 of the 2 marginal gains are unknown (NaN): the solver process "
+                                  "could not score the sets they compare (CLP failed: the solver process was killed "
+                                  "by SIGABRT", 0), 0u);
+    EXPECT_NE(killed.status.find("the sites, the objective and the bound stand"), std::string::npos);
   }
 }

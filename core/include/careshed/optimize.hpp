@@ -242,13 +242,17 @@ struct SiteSolution : SiteEvaluation {
   double bound = 0.0;              ///< proven bound on the optimum (upper for max models, lower for min models)
   double gap = 0.0;                ///< see header
   bool proven_optimal = false;     ///< gap closed (within 1e-9 relative)
-  std::string status;              ///< "optimal", "time limit", "gap target", "local optimum"
+  std::string status;              ///< "optimal", "time limit", "gap target", "local optimum"; what a dead solver
+                                   ///< process cost, appended ("CBC failed: ...", "...; 2 of the 3 marginal gains
+                                   ///< are unknown (NaN): ...")
   std::string bound_source;        ///< "cbc", "lp relaxation", "lagrangian", "lagrangian branch and bound"
                                    ///< (p-median heuristic), "simple", "binary search"
   bool ties_resolved = false;      ///< exact and optimal: the returned set is proven the fewest-sites,
                                    ///< lexicographically smallest optimal set (see "Ties" above)
   /// The chosen non-fixed sites in greedy order of what each adds given the fixed sites and the sites before it,
   /// with the objective gained by each (for p-median/p-center: the decrease). The planner's marginal-gain curve.
+  /// With capacities each gain is re-measured (a transportation LP per prefix); one whose set the solver process
+  /// could not score (it died twice) is NaN, and `status` says so (the answer's own numbers were scored before).
   std::vector<std::int32_t> added_order;
   std::vector<double> marginal_gain;
   double seconds_elapsed = 0.0;
