@@ -16,9 +16,10 @@ whose C_j = sum of lam over their demand exceeds the LP's price of a site join, 
 When no candidate prices in, the core LP's value is the LP value of the whole problem.
 At 1 M the column generation does not finish, and its f(x) stays below the incumbent; `--ascent N` gives the LP's
 lower side directly: N projected supergradient steps on the concave f(x) over {0 <= x <= 1, sum x <= p}, from
-x = (incumbent + uniform p/n) / 2, the best f(x) found evaluated in float64 on all pairs. Every Lagrangian bound (and CBC's root LP) is >= the LP value, so
-best f(x) / incumbent - 1 is the smallest gap any LP-based certificate can show for that incumbent: see
-docs/optimize.md, "Why the 1 M certificate stops near 2 %".
+x = (incumbent + uniform p/n) / 2, the best f(x) found evaluated in float64 on all pairs. Every Lagrangian bound
+(and CBC's root LP) is >= the LP value, so best f(x) / incumbent - 1 is the smallest gap any LP-based certificate
+can show for that incumbent: see docs/optimize.md, "Why the 1 M certificate stops near 2 %". `--whole-lp` and
+`--exact-seconds T` (small sizes): HiGHS's LP of the whole model, careshed's heuristic and exact MCLP beside it.
 
 Usage: PYTHONPATH=python:build/cpp/python .venv/bin/python benchmarks/mclp_lp_value.py [--size 1000000x10000x100000000x100]
        [--seed 3] [--iterations 60 (rounds)] [--batch 200] [--incumbent-seconds 60] [--sites-file sites.npy]
@@ -138,7 +139,7 @@ def main():
     ap.add_argument("--sites-file", default=None, help="incumbent sites: read if it exists, else written (.npy)")
     ap.add_argument("--batch", type=int, default=200, help="candidates added to the core per round")
     ap.add_argument("--whole-lp", action="store_true",
-                    help="also solve the LP of the whole model with HiGHS (small sizes only: minutes at 14,400 x 1,000)")
+                    help="also solve the LP of the whole model with HiGHS (small sizes: 91 s at 14,400 x 1,000)")
     ap.add_argument("--exact-seconds", type=float, default=0.0,
                     help="also run careshed's exact MCLP (CBC) with this time limit, after its heuristic (60 s)")
     ap.add_argument("--ascent", type=int, default=0,

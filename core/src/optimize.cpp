@@ -3862,8 +3862,11 @@ SiteSolution solve_sites(const SiteCosts& costs, const SiteProblem& problem, con
   };
   // Plain MCLP: the search guided by an LP relaxation's site values (lp_guided_cover_search), kept when better.
   const auto guide_by_lp = [&](const MipResult& r) {
-    if (!(incremental_cover_search(P) && options.local_search) || !r.proven_optimal || r.x.size() < std::size_t(P.nc)) return;
-    const std::vector<std::int32_t> xg = lp_guided_cover_search(P, r.x, options.iterated_search, deadline, &search_cut);
+    if (!incremental_cover_search(P) || !options.local_search || !r.proven_optimal || r.x.size() < std::size_t(P.nc)) {
+      return;
+    }
+    const std::vector<std::int32_t> xg =
+        lp_guided_cover_search(P, r.x, options.iterated_search, deadline, &search_cut);
     if (xg.empty()) return;
     SiteEvaluation eg = evaluate_counts(P, xg);
     if (eg.feasible && (!ev.feasible || eg.objective > ev.objective)) {

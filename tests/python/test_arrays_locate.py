@@ -767,7 +767,8 @@ def test_an_exact_mclp_whose_cbc_leaves_no_bound_keeps_the_lagrangian_bound():
     CBC's optimum of the same instance (solved undisturbed) and at least the LP value at the uniform point x = p/n."""
     seed = _seed()
     rng = np.random.default_rng(seed)
-    rows_n, cols_n, nc, p, r = 250, 200, 200, 40, 20  # discs of 15 cells' reach (900 s at 60 s a cell), ~p x disc = area
+    # discs of 15 cells' reach (900 s at 60 s a cell), p of them about the grid's area
+    rows_n, cols_n, nc, p, r = 250, 200, 200, 40, 20
     nd = rows_n * cols_n
     cand = rng.choice(nd, nc, replace=False)
     dr, dc = np.mgrid[-r:r + 1, -r:r + 1]
