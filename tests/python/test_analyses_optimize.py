@@ -241,3 +241,15 @@ def test_closing_cost_counts_against_the_budget():
     assert moved.solution.total_cost == pytest.approx(2.0)
     with pytest.raises(ValueError, match="give may_close"):
         study.optimize(cand, model="lscp", existing=existing, closing_cost=1.0)
+
+
+def test_curve_objective_counts_back_from_the_answer_and_keeps_what_a_nan_gain_does_not_hide():
+    """The curve's objective column, worked by hand: objective 100 after gains 30, 40, 20 reads 40, 80, 100; with the
+    second gain unknown (NaN: its sets could not be scored), the rows from that gain on are still known (80, 100)."""
+    from careshed.analyses.optimize import curve_objective
+
+    assert curve_objective(100.0, [30.0, 40.0, 20.0]).tolist() == [40.0, 80.0, 100.0]
+    got = curve_objective(100.0, [30.0, float("nan"), 20.0])
+    assert math.isnan(got[0]) and got[1:].tolist() == [80.0, 100.0]
+    assert curve_objective(7.0, [7.0]).tolist() == [7.0]
+    assert curve_objective(7.0, []).tolist() == []

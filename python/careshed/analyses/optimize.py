@@ -240,6 +240,17 @@ def _existing_values(value, parts, n_sites: int, what: str):
     return out
 
 
+def curve_objective(objective, gains):
+    """The objective after each site of the marginal-gain curve: the answer's objective less the gains of the sites
+    added after it. Counted back from the answer, so a gain the solver process could not measure (NaN, see
+    SiteSolution.status) leaves only the rows before it unknown, not the whole column."""
+    gains = np.asarray(gains, dtype=np.float64)
+    later = np.zeros(gains.size)
+    if gains.size > 1:
+        later[:-1] = np.cumsum(gains[::-1])[::-1][1:]
+    return float(objective) - later
+
+
 def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing=None, thresholds_min=None,
         dispatch_minutes=0.0, candidate_spacing_m=None, site_cost=None, budget=None, zone_min_share=None,
         capacity=None, patients_per_bed=None, single_source=False, may_close=None, closing_cost=None,
@@ -511,7 +522,7 @@ def run(study: PreparedStudy, candidates=None, *, model="mclp", p=None, existing
     curve = pd.DataFrame({"rank": np.arange(1, len(sol.added_order) + 1),
                           "site": [sites.index[i] for i in sol.added_order], "gain": sol.marginal_gain})
     if covering:
-        curve["objective"] = (sol.objective - float(np.sum(sol.marginal_gain))) + np.cumsum(sol.marginal_gain)
+        curve["objective"] = curve_objective(sol.objective, sol.marginal_gain)
 
     result = Optimized.of(study=study, grid=grid, label=label, sites=sites, table=table, curve=curve, solution=sol,
                           covered_cells_before=cells_before, covered_cells_after=cells_after,
